@@ -1,0 +1,69 @@
+// The one error type lambkin throws, and its stable codes (DESIGN.md section 9).
+// Codes are public interface: the CLI prints them, metrics count them, tests assert them.
+
+export const ErrorCodes = Object.freeze({
+  // Sandbox outcomes of one invocation.
+  TIMEOUT: 'LAMBKIN_TIMEOUT',
+  INSTRUCTION_LIMIT: 'LAMBKIN_INSTRUCTION_LIMIT',
+  MEMORY_LIMIT: 'LAMBKIN_MEMORY_LIMIT',
+  STACK_LIMIT: 'LAMBKIN_STACK_LIMIT',
+  OUTPUT_LIMIT: 'LAMBKIN_OUTPUT_LIMIT',
+  INPUT_LIMIT: 'LAMBKIN_INPUT_LIMIT',
+  FUNCTION_ERROR: 'LAMBKIN_FUNCTION_ERROR',
+  PERMISSION_DENIED: 'LAMBKIN_PERMISSION_DENIED',
+  THROTTLED: 'LAMBKIN_THROTTLED',
+  QUARANTINED: 'LAMBKIN_QUARANTINED',
+  COMPILE_ERROR: 'LAMBKIN_COMPILE_ERROR',
+  SANDBOX_CRASHED: 'LAMBKIN_SANDBOX_CRASHED',
+  CLOSED: 'LAMBKIN_CLOSED',
+  // Functions, bundles, config and wire.
+  MANIFEST_INVALID: 'LAMBKIN_MANIFEST_INVALID',
+  FUNCTION_NOT_FOUND: 'LAMBKIN_FUNCTION_NOT_FOUND',
+  LIMIT_EXCEEDS_CAP: 'LAMBKIN_LIMIT_EXCEEDS_CAP',
+  CONFIG_INVALID: 'LAMBKIN_CONFIG_INVALID',
+  USAGE: 'LAMBKIN_USAGE',
+  STORE_ERROR: 'LAMBKIN_STORE_ERROR',
+  STORE_FULL: 'LAMBKIN_STORE_FULL',
+  WIRE_INVALID: 'LAMBKIN_WIRE_INVALID',
+  SENSOR_UNAVAILABLE: 'LAMBKIN_SENSOR_UNAVAILABLE',
+  SCHEDULE_INVALID: 'LAMBKIN_SCHEDULE_INVALID',
+  BROKER_UNAVAILABLE: 'LAMBKIN_BROKER_UNAVAILABLE'
+} as const)
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
+
+export interface LambkinErrorOptions {
+  cause?: unknown
+  /** Extra facts for machines (the manifest key, the limit that was hit). */
+  details?: Record<string, unknown>
+}
+
+export class LambkinError extends Error {
+  readonly code: ErrorCode
+  readonly details: Record<string, unknown>
+
+  constructor (code: ErrorCode, message: string, opts: LambkinErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
+    this.name = 'LambkinError'
+    this.code = code
+    this.details = opts.details ?? {}
+  }
+
+  toJSON (): { code: ErrorCode, message: string, details: Record<string, unknown> } {
+    return { code: this.code, message: this.message, details: this.details }
+  }
+}
+
+/** True for any value carrying one of our codes, also across a worker boundary. */
+export function isLambkinError (err: unknown): err is LambkinError {
+  return err instanceof LambkinError
+}
+
+/** Rebuilds a LambkinError from its JSON form (worker messages, wire records). */
+export function fromJSON (obj: { code: string, message: string, details?: Record<string, unknown>, stack?: string }): LambkinError {
+  const known = Object.values(ErrorCodes) as string[]
+  const code = (known.includes(obj.code) ? obj.code : ErrorCodes.SANDBOX_CRASHED) as ErrorCode
+  const err = new LambkinError(code, obj.message, { details: obj.details })
+  if (obj.stack !== undefined) err.stack = obj.stack
+  return err
+}
