@@ -40,17 +40,21 @@ export interface LambkinErrorOptions {
 
 export class LambkinError extends Error {
   readonly code: ErrorCode
-  readonly details: Record<string, unknown>
+  /**
+   * Facts for machines (the key, the limit). Not called `details`: uvu formats a failing
+   * test's error by calling `err.details.split()`, and an object there hides the failure.
+   */
+  readonly info: Record<string, unknown>
 
   constructor (code: ErrorCode, message: string, opts: LambkinErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
     this.name = 'LambkinError'
     this.code = code
-    this.details = opts.details ?? {}
+    this.info = opts.details ?? {}
   }
 
   toJSON (): { code: ErrorCode, message: string, details: Record<string, unknown> } {
-    return { code: this.code, message: this.message, details: this.details }
+    return { code: this.code, message: this.message, details: this.info }
   }
 }
 

@@ -1,0 +1,224 @@
+// One warm sandbox of one function version: a QuickJS runtime and context inside its own
+// wasm instance, the user's module evaluated, and an invoke() that runs the handler to
+// completion under the instruction, time, memory and stack budgets. Runs in a worker.
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten'
+import { ErrorCodes } from '../errors.js'
+import { pollsFor, stackBytesFor } from './budget.js'
+import { PRELUDE_SOURCE } from './prelude.js'
+import type { FunctionSpec } from './types.js'
+import type { WasmInstance } from './wasm-factory.js'
+import { classify, type RawFailure } from './classify.js'
+
+export interface RawResult {
+  /** The prelude's JSON envelope, or a failure the host classified. */
+  envelope?: string
+  failure?: RawFailure
+  polls: number
+  memoryBytes: number
+}
+
+const LAYER_PREFIX = 'layer:'
+
+export class FunctionInstance {
+  readonly spec: FunctionSpec
+  readonly #wasm: WasmInstance
+  #rt: QuickJSRuntime | undefined
+  #ctx: QuickJSContext | undefined
+  #run: QuickJSHandle | undefined
+  #handler: QuickJSHandle | undefined
+  #polls = 0
+  #maxPolls = 0
+  #deadline = 0
+  #reason: 'timeout' | 'instructions' | undefined
+  #timeoutMs = 0
+  #instructions = 0
+  /** Set after any fault that may have left QuickJS inconsistent: never reuse. */
+  poisoned = false
+
+  private constructor (spec: FunctionSpec, wasm: WasmInstance) {
+    this.spec = spec
+    this.#wasm = wasm
+  }
+
+  get memoryBytes (): number { return this.#wasm.memory.buffer.byteLength }
+  get maxBytes (): number { return this.#wasm.maxBytes }
+
+  /** Builds the runtime and evaluates the module; `failure` is set when that failed. */
+  static create (spec: FunctionSpec, wasm: WasmInstance, now: () => number): { instance: FunctionInstance, failure?: RawFailure } {
+    const inst = new FunctionInstance(spec, wasm)
+    const failure = inst.#init(now)
+    if (failure !== undefined) inst.dispose()
+    return { instance: inst, failure }
+  }
+
+  #init (now: () => number): RawFailure | undefined {
+    const { spec } = this
+    try {
+      const rt = this.#rt = this.#wasm.module.newRuntime()
+      rt.setMemoryLimit(spec.limits.memoryKiB * 1024)
+      rt.setMaxStackSize(stackBytesFor(spec.limits.stackKiB))
+      rt.setInterruptHandler(() => this.#interrupt(now))
+      rt.setModuleLoader((name) => this.#load(name), (base, name) => this.#normalize(base, name))
+      const ctx = this.#ctx = rt.newContext()
+      this.#arm(now, spec.limits.timeoutMs, spec.limits.instructions)
+      ctx.unwrapResult(ctx.evalCode(PRELUDE_SOURCE, 'lambkin:prelude', { type: 'global' })).dispose()
+      this.#run = ctx.getProp(ctx.global, '__lambkin_run')
+      const source = spec.files[spec.handler]
+      if (source === undefined) return { code: ErrorCodes.COMPILE_ERROR, message: `handler file ${spec.handler} is missing` }
+      let ns = ctx.unwrapResult(ctx.evalCode(source, spec.handler, { type: 'module' }))
+      const state = ctx.getPromiseState(ns)
+      if (state.type === 'pending') {
+        // Top-level await: drain the job queue once; a module that cannot finish loading is broken.
+        const jobs = rt.executePendingJobs()
+        if (jobs.error !== undefined) throw ctx.dump(jobs.error)
+      }
+      if (!(state.type === 'fulfilled' && state.notAPromise === true)) {
+        const settled = ctx.getPromiseState(ns)
+        ns.dispose()
+        if (settled.type !== 'fulfilled') {
+          throw settled.type === 'rejected' ? ctx.dump(settled.error) : new Error('the module\'s top-level await never settled')
+        }
+        ns = settled.value
+      }
+      const handler = ctx.getProp(ns, 'default')
+      ns.dispose()
+      if (ctx.typeof(handler) !== 'function') {
+        handler.dispose()
+        return { code: ErrorCodes.COMPILE_ERROR, message: `${spec.handler} must \`export default\` a function (async or not), found ${ctx.typeof(handler)}` }
+      }
+      this.#handler = handler
+      return undefined
+    } catch (err) {
+      this.poisoned = true
+      const f = classify(err, this.#reason, this.#limitsView(), this.#atCap())
+      return f.code === ErrorCodes.FUNCTION_ERROR ? { ...f, code: ErrorCodes.COMPILE_ERROR } : f
+    }
+  }
+
+  #load (name: string): string | { error: Error } {
+    if (name.startsWith(LAYER_PREFIX)) {
+      const src = this.spec.layers[name.slice(LAYER_PREFIX.length)]
+      if (src !== undefined) return src
+      return { error: new Error(`layer "${name.slice(LAYER_PREFIX.length)}" is not in function.json "layers"`) }
+    }
+    const src = this.spec.files[name]
+    return src === undefined ? { error: new Error(`module "${name}" not found in the function folder`) } : src
+  }
+
+  #normalize (base: string, name: string): string {
+    if (!name.startsWith('./') && !name.startsWith('../')) return LAYER_PREFIX + name
+    const parts = base.startsWith(LAYER_PREFIX) ? [] : base.split('/').slice(0, -1)
+    for (const seg of name.split('/')) {
+      if (seg === '..') parts.pop()
+      else if (seg !== '.' && seg !== '') parts.push(seg)
+    }
+    return parts.join('/')
+  }
+
+  #interrupt (now: () => number): boolean {
+    if (++this.#polls > this.#maxPolls) { this.#reason = 'instructions'; return true }
+    if (now() > this.#deadline) { this.#reason = 'timeout'; return true }
+    return false
+  }
+
+  #arm (now: () => number, timeoutMs: number, instructions: number): void {
+    this.#timeoutMs = timeoutMs
+    this.#instructions = instructions
+    this.#polls = 0
+    this.#maxPolls = pollsFor(instructions)
+    this.#deadline = now() + timeoutMs
+    this.#reason = undefined
+  }
+
+  #limitsView (): { timeoutMs: number, instructions: number, memoryKiB: number } {
+    return this.spec.limits
+  }
+
+  #atCap (): boolean {
+    return this.#wasm.memory.buffer.byteLength >= this.#wasm.maxBytes - 65_536
+  }
+
+  /** Runs the handler to completion. Never throws: faults come back as `failure`. */
+  invoke (eventJson: string, metaJson: string, now: () => number, timeoutMs: number, instructions: number): RawResult {
+    const ctx = this.#ctx as QuickJSContext
+    const rt = this.#rt as QuickJSRuntime
+    this.#arm(now, timeoutMs, instructions)
+    let promise: QuickJSHandle | undefined
+    try {
+      const ev = ctx.newString(eventJson)
+      const meta = ctx.newString(metaJson)
+      const called = ctx.callFunction(this.#run as QuickJSHandle, ctx.undefined, this.#handler as QuickJSHandle, ev, meta)
+      ev.dispose()
+      meta.dispose()
+      promise = ctx.unwrapResult(called)
+      for (;;) {
+        const state = ctx.getPromiseState(promise)
+        if (state.type === 'fulfilled') {
+          const envelope = ctx.getString(state.value)
+          state.value.dispose()
+          return this.#done({ envelope })
+        }
+        if (state.type === 'rejected') {
+          // finish() turns every handler error into an envelope; a rejection here means the
+          // glue itself failed (out of memory while building the envelope, say).
+          const err = ctx.dump(state.error)
+          state.error.dispose()
+          throw err
+        }
+        const jobs = rt.executePendingJobs()
+        if (jobs.error !== undefined) {
+          const err = ctx.dump(jobs.error)
+          jobs.error.dispose()
+          throw err
+        }
+        if (jobs.value === 0 && ctx.getPromiseState(promise).type === 'pending') {
+          this.poisoned = true
+          return this.#done({
+            failure: {
+              code: ErrorCodes.TIMEOUT,
+              message: 'the handler returned a promise that can never settle (nothing is left to run inside the sandbox); make sure every promise resolves',
+              details: { reason: 'never-settles' }
+            }
+          })
+        }
+      }
+    } catch (err) {
+      const failure = classify(err, this.#reason, { timeoutMs, instructions, memoryKiB: this.spec.limits.memoryKiB }, this.#atCap())
+      if (failure.poison !== false) this.poisoned = true
+      return this.#done({ failure })
+    } finally {
+      if (promise !== undefined && promise.alive && !this.poisoned) promise.dispose()
+    }
+  }
+
+  #done (r: { envelope?: string, failure?: RawFailure }): RawResult {
+    if (this.#atCap()) this.poisoned = true
+    if (this.#reason !== undefined) {
+      // An interrupt inside a promise job surfaces as a rejection the glue turns into an
+      // ordinary envelope; the budget that fired is the real outcome, and the runtime goes.
+      this.poisoned = true
+      const failure = classify(undefined, this.#reason, { ...this.spec.limits, timeoutMs: this.#timeoutMs, instructions: this.#instructions }, false)
+      return { failure, polls: this.#polls, memoryBytes: this.#wasm.memory.buffer.byteLength }
+    }
+    return { ...r, polls: this.#polls, memoryBytes: this.#wasm.memory.buffer.byteLength }
+  }
+
+  /** Frees every handle; after a fault the wasm instance is simply dropped. */
+  dispose (): void {
+    if (this.poisoned) {
+      this.#handler = this.#run = this.#ctx = this.#rt = undefined
+      return
+    }
+    try {
+      this.#handler?.dispose()
+      this.#run?.dispose()
+      this.#ctx?.dispose()
+      this.#rt?.dispose()
+    } catch {
+      // A leaked QuickJS object trips an assertion in JS_FreeRuntime; the instance is
+      // being thrown away whole, so there is nothing left to protect.
+      this.poisoned = true
+    }
+    this.#handler = this.#run = this.#ctx = this.#rt = undefined
+  }
+}

@@ -1,0 +1,86 @@
+// Builds the public Outcome of one invocation from what the worker sent back: parses the
+// prelude's envelope and re-checks publishes against the function's permissions on the host,
+// so a function that tampered with its own globals still cannot publish where it may not.
+import { ErrorCodes } from '../errors.js'
+import { topicMatches } from '../function/index.js'
+import { classifyEnvelopeError } from './classify.js'
+import type { RawOutcome } from './protocol.js'
+import type { FunctionSpec, LogEntry, LogLevel, Outcome, OutcomeError, PublishRequest } from './types.js'
+
+interface Envelope {
+  ok: boolean
+  logs: Array<[LogLevel, number, string]>
+  r?: string
+  s?: string
+  pubs?: Array<[string, 0 | 1, string, 0 | 1, boolean]>
+  emits?: string[]
+  err?: { code?: string, kind?: string, name: string, message: string, stack?: string }
+}
+
+export interface CallInfo { invocationId: string, traceId: string, timeoutMs: number, instructions: number }
+
+export function buildOutcome (raw: RawOutcome, spec: FunctionSpec, call: CallInfo, instructionsPerPoll: number): Outcome {
+  const base = {
+    invocationId: call.invocationId,
+    traceId: call.traceId,
+    functionName: spec.name,
+    version: spec.version,
+    durationMs: raw.durationMs,
+    instructions: raw.polls * instructionsPerPoll,
+    memoryBytes: raw.memoryBytes,
+    memoryLimitBytes: raw.memoryLimitBytes,
+    coldStart: raw.coldStart,
+    logs: [] as LogEntry[]
+  }
+  const fail = (error: OutcomeError): Outcome => ({ ...base, ok: false, error })
+  if (raw.envelope === undefined) {
+    const f = raw.failure ?? { code: ErrorCodes.SANDBOX_CRASHED, message: 'the sandbox returned nothing' }
+    return fail({ code: f.code, message: f.message, stack: f.stack, details: f.details })
+  }
+  let env: Envelope
+  try {
+    env = JSON.parse(raw.envelope) as Envelope
+  } catch (cause) {
+    return fail({ code: ErrorCodes.SANDBOX_CRASHED, message: `the sandbox returned a malformed envelope: ${String(cause)}` })
+  }
+  base.logs = env.logs.map(([level, time, msg]) => ({ level, time, msg }))
+  if (!env.ok || env.err !== undefined) {
+    const e = env.err ?? { name: 'Error', message: 'unknown failure' }
+    const f = classifyEnvelopeError(e, { ...spec.limits, timeoutMs: call.timeoutMs, instructions: call.instructions })
+    return fail({ code: f.code, message: f.message, stack: f.stack, details: f.details })
+  }
+  const publishes: PublishRequest[] = []
+  for (const [topic, isString, body, qos, retain] of env.pubs ?? []) {
+    if (!spec.publish.some((filter) => topicMatches(filter, topic))) {
+      return fail({ code: ErrorCodes.PERMISSION_DENIED, message: `publishing to "${topic}" is not allowed by permissions.publish` })
+    }
+    publishes.push({ topic, payload: isString === 1 ? body : JSON.parse(body) as unknown, qos, retain })
+  }
+  return {
+    ...base,
+    ok: true,
+    result: env.r === undefined ? undefined : JSON.parse(env.r) as unknown,
+    publishes,
+    emits: (env.emits ?? []).map((e) => JSON.parse(e) as unknown),
+    state: env.s === undefined ? undefined : JSON.parse(env.s) as unknown,
+    stateChanged: env.s !== undefined
+  }
+}
+
+/** An outcome for a call that never reached a sandbox (throttled, quarantined, too big). */
+export function rejectedOutcome (spec: { name: string, version: string }, call: { invocationId: string, traceId: string }, error: OutcomeError): Outcome {
+  return {
+    ok: false,
+    error,
+    invocationId: call.invocationId,
+    traceId: call.traceId,
+    functionName: spec.name,
+    version: spec.version,
+    durationMs: 0,
+    instructions: 0,
+    memoryBytes: 0,
+    memoryLimitBytes: 0,
+    coldStart: false,
+    logs: []
+  }
+}

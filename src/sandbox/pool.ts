@@ -1,0 +1,207 @@
+// The sandbox pool: loads function versions into worker threads and routes invocations to
+// them, with a per-function concurrency (parallel sandboxes), a bounded queue that answers
+// LAMBKIN_THROTTLED when full, and quarantine of functions that keep faulting.
+import { randomUUID } from 'node:crypto'
+import { ErrorCodes, LambkinError } from '../errors.js'
+import { DEFAULT_MEMORY_KIB, INSTRUCTIONS_PER_POLL, memoryPagesFor } from './budget.js'
+import { resolvePoolOptions } from './options.js'
+import type { PoolOptions } from './options.js'
+import { buildOutcome, rejectedOutcome } from './outcome.js'
+import type { InvokeItem } from './protocol.js'
+import { Quarantine } from './quarantine.js'
+import { compileQuickJS } from './wasm-factory.js'
+import { WorkerHost } from './worker-host.js'
+import type { FunctionSpec, InvokeOptions, Outcome } from './types.js'
+
+interface Waiting { item: InvokeItem, resolve: (o: Outcome) => void }
+
+interface Loaded {
+  key: string
+  spec: FunctionSpec
+  slots: WorkerHost[]
+  slotInflight: number[]
+  queue: Waiting[]
+  inflight: number
+  quarantine: Quarantine
+  stats: { invocations: number, coldStarts: number, throttles: number, rebuilds: number }
+}
+
+export function functionKey (spec: { name: string, version: string }): string {
+  return `${spec.name}@${spec.version}`
+}
+
+export class SandboxPool {
+  readonly #opts: PoolOptions
+  readonly #hosts: WorkerHost[]
+  readonly #fns = new Map<string, Loaded>()
+  #nextId = 1
+  #nextHost = 0
+  #pendingTotal = 0
+  #drained: Array<() => void> = []
+  #closed = false
+
+  private constructor (opts: PoolOptions, hosts: WorkerHost[]) {
+    this.#opts = opts
+    this.#hosts = hosts
+  }
+
+  static async create (options: Partial<PoolOptions> = {}): Promise<SandboxPool> {
+    const opts = resolvePoolOptions(options)
+    const wasmModule = compileQuickJS()
+    const hosts: WorkerHost[] = []
+    const pool = new SandboxPool(opts, hosts)
+    for (let i = 0; i < opts.workers; i++) {
+      hosts.push(new WorkerHost({
+        wasmModule,
+        spares: opts.spares,
+        caps: opts.caps,
+        defaultPages: memoryPagesFor(DEFAULT_MEMORY_KIB),
+        graceMs: opts.graceMs,
+        watchdogIntervalMs: opts.watchdogIntervalMs,
+        heapMiB: opts.workerHeapMiB,
+        onRebuild: (_reason, culprit) => pool.#onRebuild(culprit)
+      }))
+    }
+    await Promise.all(hosts.map((h) => h.start()))
+    return pool
+  }
+
+  get options (): Readonly<PoolOptions> { return this.#opts }
+
+  /** Loads (compiles and initialises) a function version; throws its compile error. */
+  async load (spec: FunctionSpec): Promise<string> {
+    if (this.#closed) throw new LambkinError(ErrorCodes.CLOSED, 'the sandbox pool is closed')
+    const key = functionKey(spec)
+    if (this.#fns.has(key)) return key
+    const n = Math.max(1, spec.limits.concurrency)
+    const slots: WorkerHost[] = []
+    for (let i = 0; i < n; i++) slots.push(this.#hosts[(this.#nextHost + i) % this.#hosts.length])
+    this.#nextHost = (this.#nextHost + 1) % this.#hosts.length
+    const distinct = [...new Set(slots)]
+    const failures = await Promise.all(distinct.map((h) => h.load(key, spec)))
+    const failure = failures.find((f) => f !== undefined)
+    if (failure !== undefined) {
+      for (const h of distinct) h.unload(key)
+      throw new LambkinError(failure.code as never, `function ${spec.name} failed to load: ${failure.message}`, { details: { function: spec.name, stack: failure.stack } })
+    }
+    this.#fns.set(key, {
+      key,
+      spec,
+      slots,
+      slotInflight: slots.map(() => 0),
+      queue: [],
+      inflight: 0,
+      quarantine: new Quarantine(this.#opts.quarantineAfter, this.#opts.quarantineBaseMs, this.#opts.quarantineMaxMs),
+      stats: { invocations: 0, coldStarts: 0, throttles: 0, rebuilds: 0 }
+    })
+    return key
+  }
+
+  unload (key: string): void {
+    const fn = this.#fns.get(key)
+    if (fn === undefined) return
+    this.#fns.delete(key)
+    for (const h of new Set(fn.slots)) h.unload(key)
+  }
+
+  has (key: string): boolean { return this.#fns.has(key) }
+
+  /** Runs one invocation. Resolves with an Outcome on every path; never rejects. */
+  invoke (key: string, event: unknown, opts: InvokeOptions = {}): Promise<Outcome> {
+    const invocationId = opts.invocationId ?? randomUUID()
+    const call = { invocationId, traceId: opts.traceId ?? invocationId }
+    const fn = this.#fns.get(key)
+    const [name, version] = key.split('@')
+    if (fn === undefined || this.#closed) {
+      const code = this.#closed ? ErrorCodes.CLOSED : ErrorCodes.FUNCTION_NOT_FOUND
+      return Promise.resolve(rejectedOutcome({ name, version: version ?? '' }, call, { code, message: this.#closed ? 'the sandbox pool is closed' : `function ${key} is not loaded` }))
+    }
+    const now = this.#opts.now()
+    const left = fn.quarantine.remaining(now)
+    if (left > 0) {
+      return Promise.resolve(rejectedOutcome(fn.spec, call, { code: ErrorCodes.QUARANTINED, message: `function ${fn.spec.name} keeps faulting and is paused for another ${left} ms`, details: { retryAfterMs: left } }))
+    }
+    if (fn.queue.length + fn.inflight >= this.#opts.queueDepth) {
+      fn.stats.throttles++
+      return Promise.resolve(rejectedOutcome(fn.spec, call, { code: ErrorCodes.THROTTLED, message: `function ${fn.spec.name} already has ${this.#opts.queueDepth} calls waiting or running; try again later or raise its concurrency`, details: { queueDepth: this.#opts.queueDepth } }))
+    }
+    const eventJson = JSON.stringify(event === undefined ? null : event)
+    if (Buffer.byteLength(eventJson) > this.#opts.caps.eventBytes) {
+      return Promise.resolve(rejectedOutcome(fn.spec, call, { code: ErrorCodes.INPUT_LIMIT, message: `the event is ${Buffer.byteLength(eventJson)} bytes, over the ${this.#opts.caps.eventBytes} byte cap`, details: { limit: 'eventBytes' } }))
+    }
+    const item: InvokeItem = {
+      id: this.#nextId++,
+      key,
+      event: eventJson,
+      invocationId,
+      traceId: call.traceId,
+      deviceId: opts.deviceId ?? this.#opts.deviceId,
+      state: opts.state === undefined ? undefined : JSON.stringify(opts.state),
+      timeoutMs: opts.timeoutMs ?? fn.spec.limits.timeoutMs,
+      instructions: opts.instructions ?? fn.spec.limits.instructions
+    }
+    this.#pendingTotal++
+    return new Promise((resolve) => {
+      fn.queue.push({ item, resolve })
+      this.#dispatch(fn)
+    })
+  }
+
+  #dispatch (fn: Loaded): void {
+    while (fn.queue.length > 0) {
+      let slot = 0
+      for (let i = 1; i < fn.slots.length; i++) if (fn.slotInflight[i] < fn.slotInflight[slot]) slot = i
+      if (fn.slotInflight[slot] >= this.#opts.inflightPerSlot) return
+      const w = fn.queue.shift() as Waiting
+      fn.slotInflight[slot]++
+      fn.inflight++
+      void fn.slots[slot].invoke(w.item).then((raw) => {
+        fn.slotInflight[slot]--
+        fn.inflight--
+        const outcome = buildOutcome(raw, fn.spec, w.item, INSTRUCTIONS_PER_POLL)
+        fn.stats.invocations++
+        if (outcome.coldStart) fn.stats.coldStarts++
+        fn.quarantine.record(outcome.ok ? undefined : outcome.error.code, this.#opts.now())
+        w.resolve(outcome)
+        if (--this.#pendingTotal === 0) for (const done of this.#drained.splice(0)) done()
+        this.#dispatch(fn)
+      })
+    }
+  }
+
+  #onRebuild (culprit: InvokeItem | undefined): void {
+    if (culprit === undefined) return
+    const fn = this.#fns.get(culprit.key)
+    if (fn !== undefined) fn.stats.rebuilds++
+  }
+
+  stats (key: string): (Loaded['stats'] & { queued: number, inflight: number, quarantinedMs: number }) | undefined {
+    const fn = this.#fns.get(key)
+    if (fn === undefined) return undefined
+    return { ...fn.stats, queued: fn.queue.length, inflight: fn.inflight, quarantinedMs: fn.quarantine.remaining(this.#opts.now()) }
+  }
+
+  /** Thread rebuilds so far, all causes. */
+  get rebuilds (): number {
+    return this.#hosts.reduce((n, h) => n + h.rebuilds, 0)
+  }
+
+  /** Resolves once every accepted call has an outcome. */
+  drain (): Promise<void> {
+    if (this.#pendingTotal === 0) return Promise.resolve()
+    return new Promise((resolve) => this.#drained.push(resolve))
+  }
+
+  async close (): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    for (const fn of this.#fns.values()) {
+      for (const w of fn.queue.splice(0)) {
+        w.resolve(rejectedOutcome(fn.spec, w.item, { code: ErrorCodes.CLOSED, message: 'the sandbox pool was closed before this call ran' }))
+        this.#pendingTotal--
+      }
+    }
+    await Promise.all(this.#hosts.map((h) => h.close()))
+    for (const done of this.#drained.splice(0)) done()
+  }
+}

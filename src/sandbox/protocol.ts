@@ -1,0 +1,50 @@
+// Messages between the pool (main thread) and a sandbox worker. Invocations travel in
+// batches because one postMessage per call would cost more than QuickJS itself (DESIGN.md 3).
+import type { FunctionSpec, IoCaps } from './types.js'
+import type { RawFailure } from './classify.js'
+
+export interface WorkerInit {
+  wasmModule: WebAssembly.Module
+  /** Float64Array view: [0] deadline (epoch ms) of the running call or 0, [1] its item id. */
+  watch: SharedArrayBuffer
+  spares: number
+  caps: IoCaps
+  defaultPages: number
+}
+
+export interface InvokeItem {
+  id: number
+  key: string
+  event: string
+  /** JSON of the per-call part of ctx: ids and state. */
+  invocationId: string
+  traceId: string
+  deviceId: string
+  state: string | undefined
+  timeoutMs: number
+  instructions: number
+}
+
+export type ToWorker =
+  | { t: 'load', id: number, key: string, spec: FunctionSpec }
+  | { t: 'unload', key: string }
+  | { t: 'inv', items: InvokeItem[] }
+
+export interface RawOutcome {
+  id: number
+  envelope?: string
+  failure?: RawFailure
+  polls: number
+  memoryBytes: number
+  memoryLimitBytes: number
+  durationMs: number
+  coldStart: boolean
+}
+
+export type FromWorker =
+  | { t: 'loaded', id: number, failure?: RawFailure }
+  | { t: 'res', items: RawOutcome[] }
+  | { t: 'ready' }
+
+export const WATCH_DEADLINE = 0
+export const WATCH_ITEM = 1

@@ -1,0 +1,93 @@
+// Makes QuickJS wasm instances, each with its own WebAssembly.Memory whose `maximum` is the
+// function's hard memory cap (DESIGN.md section 3: QuickJS's own limit does not hold inside
+// wasm, the Memory maximum does). The module is compiled once; spare instances are kept
+// warm per cap so a cold start does not pay the instantiation.
+import { newQuickJSWASMModuleFromVariant, newVariant, RELEASE_SYNC } from 'quickjs-emscripten'
+import type { QuickJSWASMModule } from 'quickjs-emscripten'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { MIN_MEMORY_PAGES, WASM_PAGE_BYTES } from './budget.js'
+
+export interface WasmInstance {
+  module: QuickJSWASMModule
+  memory: WebAssembly.Memory
+  maxBytes: number
+}
+
+let compiled: WebAssembly.Module | undefined
+
+/** Compiles the QuickJS binary once per thread; the result can be posted to workers. */
+export function compileQuickJS (): WebAssembly.Module {
+  if (compiled === undefined) {
+    const require = createRequire(import.meta.url)
+    const variantDir = require.resolve('quickjs-emscripten')
+    const wasmPath = createRequire(variantDir).resolve('@jitl/quickjs-wasmfile-release-sync/wasm')
+    compiled = new WebAssembly.Module(readFileSync(wasmPath))
+  }
+  return compiled
+}
+
+export async function instantiate (wasmModule: WebAssembly.Module, pages: number): Promise<WasmInstance> {
+  const maximum = Math.max(MIN_MEMORY_PAGES, pages)
+  const memory = new WebAssembly.Memory({ initial: MIN_MEMORY_PAGES, maximum })
+  const module = await newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmModule, wasmMemory: memory }))
+  return { module, memory, maxBytes: maximum * WASM_PAGE_BYTES }
+}
+
+/** Keeps `spares` ready instances per memory cap that has been asked for. */
+export class WasmFactory {
+  readonly #module: WebAssembly.Module
+  readonly #spares = new Map<number, WasmInstance[]>()
+  readonly #target: number
+  #refilling = false
+  created = 0
+
+  constructor (wasmModule: WebAssembly.Module, spares: number) {
+    this.#module = wasmModule
+    this.#target = spares
+  }
+
+  /** A ready instance for this cap: a warm spare when there is one. */
+  async take (pages: number): Promise<{ instance: WasmInstance, spare: boolean }> {
+    const key = Math.max(MIN_MEMORY_PAGES, pages)
+    const list = this.#spares.get(key)
+    const spare = list?.pop()
+    if (list === undefined) this.#spares.set(key, [])
+    if (spare !== undefined) return { instance: spare, spare: true }
+    this.created++
+    return { instance: await instantiate(this.#module, key), spare: false }
+  }
+
+  /** Tops every known cap back up to the target, one instance at a time. */
+  async refill (isIdle: () => boolean): Promise<void> {
+    if (this.#refilling) return
+    this.#refilling = true
+    try {
+      for (const [pages, list] of this.#spares) {
+        while (list.length < this.#target && isIdle()) {
+          this.created++
+          list.push(await instantiate(this.#module, pages))
+        }
+      }
+    } finally {
+      this.#refilling = false
+    }
+  }
+
+  /** Pre-creates spares for a cap, e.g. the default one at start-up. */
+  async prime (pages: number): Promise<void> {
+    const key = Math.max(MIN_MEMORY_PAGES, pages)
+    if (!this.#spares.has(key)) this.#spares.set(key, [])
+    await this.refill(() => true)
+  }
+
+  spareCount (): number {
+    let n = 0
+    for (const list of this.#spares.values()) n += list.length
+    return n
+  }
+
+  clear (): void {
+    this.#spares.clear()
+  }
+}

@@ -1,0 +1,220 @@
+// The main thread's handle on one sandbox worker: batches invocations into it, keeps the
+// watchdog that ends the thread when a call outlives its timeout plus a grace period, and
+// rebuilds it (reloading its functions, re-sending calls that had not started) after any death.
+import { Worker } from 'node:worker_threads'
+import { ErrorCodes } from '../errors.js'
+import { WATCH_DEADLINE, WATCH_ITEM } from './protocol.js'
+import type { FromWorker, InvokeItem, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
+import type { RawFailure } from './classify.js'
+import type { FunctionSpec, IoCaps } from './types.js'
+
+export interface WorkerHostOptions {
+  wasmModule: WebAssembly.Module
+  spares: number
+  caps: IoCaps
+  defaultPages: number
+  graceMs: number
+  watchdogIntervalMs: number
+  /** V8 heap cap of the worker itself (not of the wasm memories). */
+  heapMiB: number
+  /** Called once per rebuild with the reason and the culprit item, if one was running. */
+  onRebuild: (reason: string, culprit: InvokeItem | undefined) => void
+}
+
+interface Pending { item: InvokeItem, resolve: (r: RawOutcome) => void, crashes: number }
+
+const WORKER_URL = new URL('./worker.js', import.meta.url)
+
+export class WorkerHost {
+  readonly #opts: WorkerHostOptions
+  readonly #specs = new Map<string, FunctionSpec>()
+  readonly #pending = new Map<number, Pending>()
+  readonly #loads = new Map<number, { key: string, done: (f: RawFailure | undefined) => void }>()
+  #worker!: Worker
+  #watch!: Float64Array
+  #outbox: InvokeItem[] = []
+  #flushQueued = false
+  #timer: NodeJS.Timeout | undefined
+  #closed = false
+  #nextLoad = 1
+  #ready!: Promise<void>
+  rebuilds = 0
+
+  constructor (opts: WorkerHostOptions) {
+    this.#opts = opts
+  }
+
+  get inflight (): number { return this.#pending.size }
+
+  start (): Promise<void> {
+    const watch = new SharedArrayBuffer(16)
+    this.#watch = new Float64Array(watch)
+    const init: WorkerInit = { wasmModule: this.#opts.wasmModule, watch, spares: this.#opts.spares, caps: this.#opts.caps, defaultPages: this.#opts.defaultPages }
+    const worker = this.#worker = new Worker(WORKER_URL, {
+      workerData: init,
+      resourceLimits: { maxOldGenerationSizeMb: this.#opts.heapMiB, stackSizeMb: 4 }
+    })
+    this.#ready = new Promise((resolve) => {
+      const onReady = (m: FromWorker): void => {
+        if (m.t !== 'ready') return
+        worker.off('message', onReady)
+        if (this.#timer === undefined) worker.unref()
+        resolve()
+      }
+      worker.on('message', onReady)
+      worker.once('exit', () => resolve())
+    })
+    worker.on('message', (m: FromWorker) => this.#onMessage(m))
+    // 'error' precedes 'exit' for an uncaught throw or a heap overrun in the worker.
+    worker.on('error', () => {})
+    worker.once('exit', (code) => this.#onExit(worker, code))
+    return this.#ready
+  }
+
+  load (key: string, spec: FunctionSpec): Promise<RawFailure | undefined> {
+    this.#specs.set(key, spec)
+    const id = this.#nextLoad++
+    return new Promise((resolve) => {
+      this.#loads.set(id, {
+        key,
+        done: (failure) => {
+          if (failure !== undefined) this.#specs.delete(key)
+          resolve(failure)
+        }
+      })
+      this.#post({ t: 'load', id, key, spec })
+      this.#arm()
+    })
+  }
+
+  unload (key: string): void {
+    if (this.#specs.delete(key)) this.#post({ t: 'unload', key })
+  }
+
+  invoke (item: InvokeItem): Promise<RawOutcome> {
+    return new Promise((resolve) => {
+      this.#pending.set(item.id, { item, resolve, crashes: 0 })
+      this.#queue(item)
+    })
+  }
+
+  #queue (item: InvokeItem): void {
+    this.#outbox.push(item)
+    if (!this.#flushQueued) {
+      this.#flushQueued = true
+      queueMicrotask(() => this.#flush())
+    }
+    this.#arm()
+  }
+
+  #flush (): void {
+    this.#flushQueued = false
+    if (this.#outbox.length === 0) return
+    const items = this.#outbox
+    this.#outbox = []
+    this.#post({ t: 'inv', items })
+  }
+
+  #post (msg: ToWorker): void {
+    if (!this.#closed) this.#worker.postMessage(msg)
+  }
+
+  #onMessage (m: FromWorker): void {
+    if (m.t === 'res') {
+      for (const r of m.items) {
+        const p = this.#pending.get(r.id)
+        if (p === undefined) continue
+        this.#pending.delete(r.id)
+        p.resolve(r)
+      }
+    } else if (m.t === 'loaded') {
+      const load = this.#loads.get(m.id)
+      this.#loads.delete(m.id)
+      load?.done(m.failure)
+    }
+    if (this.#pending.size === 0 && this.#loads.size === 0) this.#disarm()
+  }
+
+  // The thread holds the process open only while it owes an answer, so an idle pool never
+  // keeps a CLI or a test run alive.
+  #arm (): void {
+    if (this.#timer !== undefined) return
+    this.#worker.ref()
+    this.#timer = setInterval(() => this.#check(), this.#opts.watchdogIntervalMs)
+    this.#timer.unref()
+  }
+
+  #disarm (): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#timer = undefined
+    this.#worker.unref()
+  }
+
+  #check (): void {
+    const deadline = this.#watch[WATCH_DEADLINE]
+    if (deadline !== 0 && Date.now() > deadline + this.#opts.graceMs) {
+      this.#kill('watchdog')
+    }
+  }
+
+  #culpritReason = 'crash'
+  #kill (reason: string): void {
+    this.#culpritReason = reason
+    void this.#worker.terminate()
+  }
+
+  #onExit (worker: Worker, code: number): void {
+    if (worker !== this.#worker) return
+    this.#disarm()
+    if (this.#closed) return
+    const running = this.#watch[WATCH_DEADLINE] !== 0 ? this.#watch[WATCH_ITEM] : undefined
+    const reason = this.#culpritReason === 'watchdog' ? 'watchdog' : `exit ${code}`
+    this.#culpritReason = 'crash'
+    // A negative id in the watch slot is a load (module top-level code) that never ended.
+    const culpritLoad = running !== undefined && running < 0 ? this.#loads.get(-running) : undefined
+    if (culpritLoad !== undefined) {
+      this.#loads.delete(-running!)
+      culpritLoad.done({ code: ErrorCodes.TIMEOUT, message: 'the module\'s top-level code did not finish within timeoutMs and its sandbox thread was ended by the watchdog' })
+    }
+    const culprit = running === undefined ? undefined : this.#pending.get(running)
+    this.rebuilds++
+    this.#opts.onRebuild(reason, culprit?.item)
+    if (culprit !== undefined) {
+      this.#pending.delete(culprit.item.id)
+      const failure: RawFailure = reason === 'watchdog'
+        ? { code: ErrorCodes.TIMEOUT, message: `the function did not stop at its timeoutMs of ${culprit.item.timeoutMs} ms and its sandbox thread was ended by the watchdog`, details: { watchdog: true } }
+        : { code: ErrorCodes.SANDBOX_CRASHED, message: `the sandbox thread died (${reason}) while this function ran; it was rebuilt` }
+      culprit.resolve({ id: culprit.item.id, failure, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: 0, coldStart: false })
+    }
+    // Loads in flight die with the thread: every known spec is loaded again, keeping the
+    // ids of those a caller still waits for.
+    void this.start()
+    const waiting = new Map([...this.#loads].map(([id, l]) => [l.key, id]))
+    for (const [key, spec] of this.#specs) {
+      this.#post({ t: 'load', id: waiting.get(key) ?? this.#nextLoad++, key, spec })
+    }
+    // Calls that had not started are innocent: send them again, but not forever.
+    for (const p of [...this.#pending.values()]) {
+      p.crashes++
+      if (p.crashes > 2) {
+        this.#pending.delete(p.item.id)
+        p.resolve({ id: p.item.id, failure: { code: ErrorCodes.SANDBOX_CRASHED, message: 'the sandbox thread kept dying while this call waited; giving up' }, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: 0, coldStart: false })
+      } else {
+        this.#queue(p.item)
+      }
+    }
+    this.#outbox = this.#outbox.filter((it) => this.#pending.has(it.id))
+  }
+
+  async close (): Promise<void> {
+    this.#closed = true
+    this.#disarm()
+    for (const p of this.#pending.values()) {
+      p.resolve({ id: p.item.id, failure: { code: ErrorCodes.CLOSED, message: 'the sandbox pool was closed before this call ran' }, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: 0, coldStart: false })
+    }
+    this.#pending.clear()
+    for (const load of this.#loads.values()) load.done({ code: ErrorCodes.CLOSED, message: 'the sandbox pool was closed' })
+    this.#loads.clear()
+    await this.#worker.terminate()
+  }
+}

@@ -1,0 +1,144 @@
+// Entry point of a sandbox worker thread. It keeps warm instances per function version and
+// runs loads and invocations strictly in arrival order, one at a time. Before each call it
+// writes the call's deadline into shared memory, so the main thread's watchdog can end this
+// whole thread when work never reaches the interrupt handler.
+import { parentPort, workerData } from 'node:worker_threads'
+import { performance } from 'node:perf_hooks'
+import { FunctionInstance } from './instance.js'
+import { memoryPagesFor } from './budget.js'
+import { WasmFactory } from './wasm-factory.js'
+import { WATCH_DEADLINE, WATCH_ITEM } from './protocol.js'
+import type { FromWorker, InvokeItem, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
+import type { FunctionSpec } from './types.js'
+
+const init = workerData as WorkerInit
+const port = parentPort as NonNullable<typeof parentPort>
+const watch = new Float64Array(init.watch)
+const factory = new WasmFactory(init.wasmModule, init.spares)
+const specs = new Map<string, { spec: FunctionSpec, staticMeta: string }>()
+const idle = new Map<string, FunctionInstance[]>()
+const ops: ToWorker[] = []
+let pumping = false
+const now = Date.now
+
+function post (msg: FromWorker): void {
+  port.postMessage(msg)
+}
+
+function staticMetaOf (spec: FunctionSpec): string {
+  // The part of ctx that never changes between calls, serialised once per version.
+  const s = JSON.stringify({ fn: spec.name, version: spec.version, env: spec.env, perms: spec.publish, caps: init.caps })
+  return s.slice(1, -1)
+}
+
+async function build (spec: FunctionSpec): Promise<{ instance: FunctionInstance, failure?: RawOutcome['failure'] }> {
+  const { instance: wasm } = await factory.take(memoryPagesFor(spec.limits.memoryKiB))
+  return FunctionInstance.create(spec, wasm, now)
+}
+
+async function load (id: number, key: string, spec: FunctionSpec): Promise<void> {
+  specs.set(key, { spec, staticMeta: staticMetaOf(spec) })
+  const warm = idle.get(key) ?? []
+  idle.set(key, warm)
+  const want = Math.max(1, spec.provisioned)
+  while (warm.length < want) {
+    watch[WATCH_ITEM] = -id
+    watch[WATCH_DEADLINE] = now() + spec.limits.timeoutMs
+    const { instance, failure } = await build(spec)
+    watch[WATCH_DEADLINE] = 0
+    if (failure !== undefined) {
+      specs.delete(key)
+      for (const w of warm) w.dispose()
+      idle.delete(key)
+      post({ t: 'loaded', id, failure: { code: failure.code, message: failure.message, stack: failure.stack } })
+      return
+    }
+    warm.push(instance)
+  }
+  post({ t: 'loaded', id })
+}
+
+function unload (key: string): void {
+  specs.delete(key)
+  for (const inst of idle.get(key) ?? []) inst.dispose()
+  idle.delete(key)
+}
+
+async function invoke (item: InvokeItem): Promise<RawOutcome> {
+  const entry = specs.get(item.key)
+  if (entry === undefined) {
+    return { id: item.id, failure: { code: 'LAMBKIN_FUNCTION_NOT_FOUND', message: `function ${item.key} is not loaded in this sandbox` }, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: 0, coldStart: false }
+  }
+  const warm = idle.get(item.key) as FunctionInstance[]
+  let instance = warm.pop()
+  let coldStart = false
+  const t0 = performance.now()
+  if (instance === undefined) {
+    coldStart = true
+    watch[WATCH_ITEM] = item.id
+    watch[WATCH_DEADLINE] = now() + entry.spec.limits.timeoutMs
+    const built = await build(entry.spec)
+    if (built.failure !== undefined) {
+      watch[WATCH_DEADLINE] = 0
+      return { id: item.id, failure: built.failure, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: performance.now() - t0, coldStart }
+    }
+    instance = built.instance
+  }
+  const deadline = now() + item.timeoutMs
+  const meta = '{"deadline":' + deadline +
+    ',"invocationId":' + JSON.stringify(item.invocationId) +
+    ',"traceId":' + JSON.stringify(item.traceId) +
+    ',"deviceId":' + JSON.stringify(item.deviceId) +
+    (item.state === undefined ? '' : ',"state":' + JSON.stringify(item.state)) +
+    ',' + entry.staticMeta + '}'
+  watch[WATCH_ITEM] = item.id
+  watch[WATCH_DEADLINE] = deadline
+  const raw = instance.invoke(item.event, meta, now, item.timeoutMs, item.instructions)
+  watch[WATCH_DEADLINE] = 0
+  const out: RawOutcome = {
+    id: item.id,
+    envelope: raw.envelope,
+    failure: raw.failure,
+    polls: raw.polls,
+    memoryBytes: raw.memoryBytes,
+    memoryLimitBytes: instance.maxBytes,
+    durationMs: performance.now() - t0,
+    coldStart
+  }
+  if (instance.poisoned || !specs.has(item.key)) instance.dispose()
+  else warm.push(instance)
+  return out
+}
+
+async function pump (): Promise<void> {
+  if (pumping) return
+  pumping = true
+  let results: RawOutcome[] = []
+  try {
+    while (ops.length > 0) {
+      const op = ops.shift() as ToWorker
+      if (op.t === 'inv') {
+        for (const item of op.items) results.push(await invoke(item))
+        if (results.length >= 64 || ops.length === 0 || ops[0].t !== 'inv') {
+          post({ t: 'res', items: results })
+          results = []
+        }
+      } else if (op.t === 'load') {
+        await load(op.id, op.key, op.spec)
+      } else {
+        unload(op.key)
+      }
+    }
+  } finally {
+    if (results.length > 0) post({ t: 'res', items: results })
+    pumping = false
+  }
+  setImmediate(() => { void factory.refill(() => ops.length === 0) })
+}
+
+port.on('message', (msg: ToWorker) => {
+  ops.push(msg)
+  void pump()
+})
+
+void factory.prime(init.defaultPages).then(() => post({ t: 'ready' }))

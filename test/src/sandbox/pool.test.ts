@@ -1,0 +1,188 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { SandboxPool } from '../../../src/sandbox/index.js'
+import type { Outcome, OutcomeOk, OutcomeFail } from '../../../src/sandbox/index.js'
+import { makeSpec } from '../../helpers/spec.js'
+
+const test = suite<{ pool: SandboxPool }>('sandbox pool', { pool: undefined as unknown as SandboxPool })
+test.before(async (ctx) => { ctx.pool = await SandboxPool.create({ workers: 2, deviceId: 'dev-1' }) })
+test.after(async (ctx) => { await ctx.pool.close() })
+
+function ok (o: Outcome): OutcomeOk {
+  if (!o.ok) assert.unreachable(`expected success, got ${o.error.code}: ${o.error.message}`)
+  return o as OutcomeOk
+}
+function failed (o: Outcome, code: string): OutcomeFail {
+  if (o.ok) assert.unreachable(`expected ${code}, got success`)
+  assert.is((o as OutcomeFail).error.code, code, (o as OutcomeFail).error.message)
+  return o as OutcomeFail
+}
+
+test('sync and async handlers return results', async ({ pool }) => {
+  const a = await pool.load(makeSpec('export default function (e) { return { doubled: e.n * 2 } }'))
+  const b = await pool.load(makeSpec('export default async function (e) { await null; const v = await Promise.resolve(e.n + 1); return v }'))
+  assert.equal(ok(await pool.invoke(a, { n: 21 })).result, { doubled: 42 })
+  assert.equal(ok(await pool.invoke(b, { n: 41 })).result, 42)
+})
+
+test('undefined return records no result', async ({ pool }) => {
+  const k = await pool.load(makeSpec('export default function () {}'))
+  const o = ok(await pool.invoke(k, {}))
+  assert.is(o.result, undefined)
+})
+
+test('ctx carries ids, env and remainingMs', async ({ pool }) => {
+  const k = await pool.load(makeSpec(`export default function (e, ctx) {
+    return { fn: ctx.functionName, v: ctx.version, dev: ctx.deviceId, id: ctx.invocationId, trace: ctx.traceId, env: ctx.env.THRESHOLD, left: ctx.remainingMs() }
+  }`, { name: 'ids', version: 'abc', env: { THRESHOLD: '70' } }))
+  const o = ok(await pool.invoke(k, {}, { invocationId: 'inv-1', traceId: 'tr-1' }))
+  const r = o.result as Record<string, unknown>
+  assert.equal({ ...r, left: undefined }, { fn: 'ids', v: 'abc', dev: 'dev-1', id: 'inv-1', trace: 'tr-1', env: '70', left: undefined })
+  assert.ok((r.left as number) > 0 && (r.left as number) <= 1000)
+})
+
+test('logs, console, emits and permitted publishes come back', async ({ pool }) => {
+  const k = await pool.load(makeSpec(`export default function (e, ctx) {
+    ctx.log('temp', e.t, { unit: 'C' })
+    console.warn('careful')
+    ctx.emit({ reading: e.t })
+    ctx.publish('alarms/hot', { t: e.t }, { qos: 0, retain: true })
+    ctx.publish('alarms/raw', 'text')
+    return 'ok'
+  }`, { publish: ['alarms/#'] }))
+  const o = ok(await pool.invoke(k, { t: 71 }))
+  assert.equal(o.logs.map((l) => [l.level, l.msg]), [['info', 'temp 71 {"unit":"C"}'], ['warn', 'careful']])
+  assert.equal(o.emits, [{ reading: 71 }])
+  assert.equal(o.publishes, [
+    { topic: 'alarms/hot', payload: { t: 71 }, qos: 0, retain: true },
+    { topic: 'alarms/raw', payload: 'text', qos: 1, retain: false }
+  ])
+})
+
+test('publishing outside permissions is LAMBKIN_PERMISSION_DENIED', async ({ pool }) => {
+  const k = await pool.load(makeSpec(`export default function (e, ctx) { ctx.publish('secrets/x', 1) }`, { publish: ['alarms/#'] }))
+  const o = failed(await pool.invoke(k, {}), 'LAMBKIN_PERMISSION_DENIED')
+  assert.match(o.error.message, 'secrets/x')
+  const none = await pool.load(makeSpec(`export default function (e, ctx) { ctx.publish('alarms/x', 1) }`))
+  failed(await pool.invoke(none, {}), 'LAMBKIN_PERMISSION_DENIED')
+})
+
+test('state persists through the caller and reports changes only', async ({ pool }) => {
+  const k = await pool.load(makeSpec(`export default function (e, ctx) {
+    if (e.read) return ctx.state.count
+    ctx.state.count = (ctx.state.count ?? 0) + 1
+    return ctx.state.count
+  }`))
+  const first = ok(await pool.invoke(k, {}))
+  assert.is(first.result, 1)
+  assert.ok(first.stateChanged)
+  const second = ok(await pool.invoke(k, {}, { state: first.state }))
+  assert.is(second.result, 2)
+  assert.equal(second.state, { count: 2 })
+  const read = ok(await pool.invoke(k, { read: true }, { state: second.state }))
+  assert.is(read.result, 2)
+  assert.not.ok(read.stateChanged)
+})
+
+test('layers import by name and relative modules resolve', async ({ pool }) => {
+  const k = await pool.load(makeSpec('', {
+    files: {
+      'index.js': "import { mean } from 'stats'\nimport { label } from './lib/label.js'\nexport default (e) => label(mean(e.xs))",
+      'lib/label.js': "import { unit } from '../unit.js'\nexport const label = (x) => x + unit",
+      'unit.js': "export const unit = ' C'"
+    },
+    layers: { stats: 'export const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length' }
+  }))
+  assert.is(ok(await pool.invoke(k, { xs: [1, 2, 3] })).result, '2 C')
+})
+
+test('a function that threw is LAMBKIN_FUNCTION_ERROR with its message and stack', async ({ pool }) => {
+  const k = await pool.load(makeSpec('export default function () { throw new TypeError("bad input") }'))
+  const o = failed(await pool.invoke(k, {}), 'LAMBKIN_FUNCTION_ERROR')
+  assert.is(o.error.message, 'TypeError: bad input')
+  assert.match(o.error.stack ?? '', 'index.js')
+  const r = await pool.load(makeSpec('export default async function () { throw "plain" }'))
+  assert.match(failed(await pool.invoke(r, {}), 'LAMBKIN_FUNCTION_ERROR').error.message, 'plain')
+})
+
+test('compile errors and a missing default export refuse to load', async ({ pool }) => {
+  try {
+    await pool.load(makeSpec('export default function ( {'))
+    assert.unreachable('loaded')
+  } catch (err) {
+    assert.is((err as { code: string }).code, 'LAMBKIN_COMPILE_ERROR')
+  }
+  try {
+    await pool.load(makeSpec('export const x = 1'))
+    assert.unreachable('loaded')
+  } catch (err) {
+    assert.is((err as { code: string }).code, 'LAMBKIN_COMPILE_ERROR')
+    assert.match((err as Error).message, 'export default')
+  }
+})
+
+test('warm reuse keeps module state; first call after load is warm when provisioned', async ({ pool }) => {
+  const k = await pool.load(makeSpec('let calls = 0\nexport default () => ++calls', { provisioned: 1 }))
+  const a = ok(await pool.invoke(k, {}))
+  const b = ok(await pool.invoke(k, {}))
+  assert.is(a.result, 1)
+  assert.is(b.result, 2)
+  assert.not.ok(a.coldStart)
+})
+
+test('a full queue answers LAMBKIN_THROTTLED and counts it', async () => {
+  const pool = await SandboxPool.create({ workers: 1, queueDepth: 3 })
+  try {
+    const k = await pool.load(makeSpec('export default () => { let s = 0; for (let i = 0; i < 1e5; i++) s += i; return s }'))
+    const outcomes = await Promise.all(Array.from({ length: 6 }, () => pool.invoke(k, {})))
+    assert.is(outcomes.filter((o) => o.ok).length, 3)
+    for (const o of outcomes.filter((o) => !o.ok)) failed(o, 'LAMBKIN_THROTTLED')
+    assert.is(pool.stats(k)?.throttles, 3)
+  } finally {
+    await pool.close()
+  }
+})
+
+test('an oversized event is LAMBKIN_INPUT_LIMIT before any sandbox runs', async () => {
+  const pool = await SandboxPool.create({ workers: 1, caps: { eventBytes: 100 } as never })
+  try {
+    const k = await pool.load(makeSpec('export default () => 1'))
+    failed(await pool.invoke(k, { big: 'x'.repeat(200) }), 'LAMBKIN_INPUT_LIMIT')
+    ok(await pool.invoke(k, { small: 1 }))
+  } finally {
+    await pool.close()
+  }
+})
+
+test('concurrency spreads calls over parallel sandboxes', async ({ pool }) => {
+  const k = await pool.load(makeSpec('let me = Math.random()\nexport default () => me', { limits: { concurrency: 2 } }))
+  const outs = await Promise.all(Array.from({ length: 40 }, () => pool.invoke(k, {})))
+  const distinct = new Set(outs.map((o) => ok(o).result))
+  assert.is(distinct.size, 2)
+})
+
+test('a function that keeps faulting is quarantined with backoff', async () => {
+  let now = 1_000_000
+  const pool = await SandboxPool.create({ workers: 1, quarantineAfter: 2, quarantineBaseMs: 1000, now: () => now })
+  try {
+    const k = await pool.load(makeSpec('export default () => { while (true) {} }', { limits: { instructions: 100_000 } }))
+    failed(await pool.invoke(k, {}), 'LAMBKIN_INSTRUCTION_LIMIT')
+    failed(await pool.invoke(k, {}), 'LAMBKIN_INSTRUCTION_LIMIT')
+    const q = failed(await pool.invoke(k, {}), 'LAMBKIN_QUARANTINED')
+    assert.is(q.error.details?.retryAfterMs, 1000)
+    now += 1001
+    failed(await pool.invoke(k, {}), 'LAMBKIN_INSTRUCTION_LIMIT')
+    assert.is(failed(await pool.invoke(k, {}), 'LAMBKIN_QUARANTINED').error.details?.retryAfterMs, 2000)
+  } finally {
+    await pool.close()
+  }
+})
+
+test('unknown functions and a closed pool answer with codes', async () => {
+  const pool = await SandboxPool.create({ workers: 1 })
+  failed(await pool.invoke('nope@1', {}), 'LAMBKIN_FUNCTION_NOT_FOUND')
+  await pool.close()
+  failed(await pool.invoke('nope@1', {}), 'LAMBKIN_CLOSED')
+})
+
+test.run()
