@@ -66,12 +66,16 @@ export function classify (
   return { code: ErrorCodes.FUNCTION_ERROR, message: `${name}: ${message}`, stack, poison: false }
 }
 
+const GLUE_CODES = new Set<string>([ErrorCodes.OUTPUT_LIMIT, ErrorCodes.PERMISSION_DENIED, ErrorCodes.FUNCTION_ERROR])
+
 /** Maps the prelude's envelope error (already carrying our code when the glue raised it). */
 export function classifyEnvelopeError (
   e: { code?: string, kind?: string, name: string, message: string, stack?: string },
   limits: { timeoutMs: number, instructions: number, memoryKiB: number }
 ): RawFailure {
-  if (typeof e.code === 'string' && e.code.startsWith('LAMBKIN_')) {
+  // Only codes the glue raises are believed: a function cannot dress its own throw up as,
+  // say, a timeout by setting lambkinCode.
+  if (typeof e.code === 'string' && GLUE_CODES.has(e.code)) {
     return { code: e.code, message: e.message, stack: e.stack, details: e.kind === undefined ? undefined : { limit: e.kind }, poison: false }
   }
   return classify(e, undefined, limits, false)

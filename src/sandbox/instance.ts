@@ -44,14 +44,14 @@ export class FunctionInstance {
   get maxBytes (): number { return this.#wasm.maxBytes }
 
   /** Builds the runtime and evaluates the module; `failure` is set when that failed. */
-  static create (spec: FunctionSpec, wasm: WasmInstance, now: () => number): { instance: FunctionInstance, failure?: RawFailure } {
+  static create (spec: FunctionSpec, wasm: WasmInstance, now: () => number, staticJson: string): { instance: FunctionInstance, failure?: RawFailure } {
     const inst = new FunctionInstance(spec, wasm)
-    const failure = inst.#init(now)
+    const failure = inst.#init(now, staticJson)
     if (failure !== undefined) inst.dispose()
     return { instance: inst, failure }
   }
 
-  #init (now: () => number): RawFailure | undefined {
+  #init (now: () => number, staticJson: string): RawFailure | undefined {
     const { spec } = this
     try {
       const rt = this.#rt = this.#wasm.module.newRuntime()
@@ -63,6 +63,11 @@ export class FunctionInstance {
       this.#arm(now, spec.limits.timeoutMs, spec.limits.instructions)
       ctx.unwrapResult(ctx.evalCode(PRELUDE_SOURCE, 'lambkin:prelude', { type: 'global' })).dispose()
       this.#run = ctx.getProp(ctx.global, '__lambkin_run')
+      const initFn = ctx.getProp(ctx.global, '__lambkin_init')
+      const arg = ctx.newString(staticJson)
+      ctx.unwrapResult(ctx.callFunction(initFn, ctx.undefined, arg)).dispose()
+      arg.dispose()
+      initFn.dispose()
       const source = spec.files[spec.handler]
       if (source === undefined) return { code: ErrorCodes.COMPILE_ERROR, message: `handler file ${spec.handler} is missing` }
       let ns = ctx.unwrapResult(ctx.evalCode(source, spec.handler, { type: 'module' }))
@@ -82,9 +87,10 @@ export class FunctionInstance {
       }
       const handler = ctx.getProp(ns, 'default')
       ns.dispose()
-      if (ctx.typeof(handler) !== 'function') {
+      const kind = ctx.typeof(handler)
+      if (kind !== 'function') {
         handler.dispose()
-        return { code: ErrorCodes.COMPILE_ERROR, message: `${spec.handler} must \`export default\` a function (async or not), found ${ctx.typeof(handler)}` }
+        return { code: ErrorCodes.COMPILE_ERROR, message: `${spec.handler} must \`export default\` a function (async or not), found ${kind}` }
       }
       this.#handler = handler
       return undefined
@@ -139,18 +145,33 @@ export class FunctionInstance {
   }
 
   /** Runs the handler to completion. Never throws: faults come back as `failure`. */
-  invoke (eventJson: string, metaJson: string, now: () => number, timeoutMs: number, instructions: number): RawResult {
+  invoke (call: { event: string, invocationId: string, traceId: string, state: string | undefined }, now: () => number, timeoutMs: number, instructions: number): RawResult {
     const ctx = this.#ctx as QuickJSContext
     const rt = this.#rt as QuickJSRuntime
     this.#arm(now, timeoutMs, instructions)
     let promise: QuickJSHandle | undefined
     try {
-      const ev = ctx.newString(eventJson)
-      const meta = ctx.newString(metaJson)
-      const called = ctx.callFunction(this.#run as QuickJSHandle, ctx.undefined, this.#handler as QuickJSHandle, ev, meta)
-      ev.dispose()
-      meta.dispose()
+      const args = [
+        this.#handler as QuickJSHandle,
+        ctx.newString(call.event),
+        ctx.newString(call.invocationId),
+        ctx.newString(call.traceId),
+        ctx.newNumber(this.#deadline),
+        call.state === undefined ? ctx.undefined : ctx.newString(call.state)
+      ]
+      const called = ctx.callFunction(this.#run as QuickJSHandle, ctx.undefined, args)
+      for (let i = 1; i < args.length; i++) args[i].dispose()
       promise = ctx.unwrapResult(called)
+      if (ctx.typeof(promise) === 'string') {
+        // The handler returned a plain value: no promise machinery was involved. Jobs it
+        // queued anyway (an un-awaited promise) run now, inside this call's budgets.
+        const envelope = ctx.getString(promise)
+        if (rt.hasPendingJob()) {
+          const jobs = rt.executePendingJobs()
+          if (jobs.error !== undefined) jobs.error.dispose()
+        }
+        return this.#done({ envelope })
+      }
       for (;;) {
         const state = ctx.getPromiseState(promise)
         if (state.type === 'fulfilled') {
@@ -192,15 +213,16 @@ export class FunctionInstance {
   }
 
   #done (r: { envelope?: string, failure?: RawFailure }): RawResult {
-    if (this.#atCap()) this.poisoned = true
+    const memoryBytes = this.#wasm.memory.buffer.byteLength
+    if (memoryBytes >= this.#wasm.maxBytes - 65_536) this.poisoned = true
     if (this.#reason !== undefined) {
       // An interrupt inside a promise job surfaces as a rejection the glue turns into an
       // ordinary envelope; the budget that fired is the real outcome, and the runtime goes.
       this.poisoned = true
       const failure = classify(undefined, this.#reason, { ...this.spec.limits, timeoutMs: this.#timeoutMs, instructions: this.#instructions }, false)
-      return { failure, polls: this.#polls, memoryBytes: this.#wasm.memory.buffer.byteLength }
+      return { envelope: undefined, failure, polls: this.#polls, memoryBytes }
     }
-    return { ...r, polls: this.#polls, memoryBytes: this.#wasm.memory.buffer.byteLength }
+    return { envelope: r.envelope, failure: r.failure, polls: this.#polls, memoryBytes }
   }
 
   /** Frees every handle; after a fault the wasm instance is simply dropped. */

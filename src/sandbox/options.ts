@@ -42,7 +42,7 @@ export const POOL_DEFAULTS: Readonly<Omit<PoolOptions, 'caps'>> = Object.freeze(
   graceMs: 250,
   watchdogIntervalMs: 25,
   queueDepth: 1000,
-  inflightPerSlot: 64,
+  inflightPerSlot: 512,
   quarantineAfter: 3,
   quarantineBaseMs: 1000,
   quarantineMaxMs: 5 * 60_000,

@@ -5,15 +5,15 @@ import { ErrorCodes } from '../errors.js'
 import { topicMatches } from '../function/index.js'
 import { classifyEnvelopeError } from './classify.js'
 import type { RawOutcome } from './protocol.js'
-import type { FunctionSpec, LogEntry, LogLevel, Outcome, OutcomeError, PublishRequest } from './types.js'
+import type { FunctionSpec, LogEntry, LogLevel, Outcome, OutcomeError, OutcomeOk, PublishRequest } from './types.js'
 
 interface Envelope {
   ok: boolean
-  logs: Array<[LogLevel, number, string]>
-  r?: string
-  s?: string
-  pubs?: Array<[string, 0 | 1, string, 0 | 1, boolean]>
-  emits?: string[]
+  logs?: Array<[LogLevel, number, string]>
+  r?: unknown
+  s?: unknown
+  pubs?: Array<[string, unknown, 0 | 1, boolean]>
+  emits?: unknown[]
   err?: { code?: string, kind?: string, name: string, message: string, stack?: string }
 }
 
@@ -43,28 +43,27 @@ export function buildOutcome (raw: RawOutcome, spec: FunctionSpec, call: CallInf
   } catch (cause) {
     return fail({ code: ErrorCodes.SANDBOX_CRASHED, message: `the sandbox returned a malformed envelope: ${String(cause)}` })
   }
-  base.logs = env.logs.map(([level, time, msg]) => ({ level, time, msg }))
+  if (env.logs !== undefined) base.logs = env.logs.map(([level, time, msg]) => ({ level, time, msg }))
   if (!env.ok || env.err !== undefined) {
     const e = env.err ?? { name: 'Error', message: 'unknown failure' }
     const f = classifyEnvelopeError(e, { ...spec.limits, timeoutMs: call.timeoutMs, instructions: call.instructions })
     return fail({ code: f.code, message: f.message, stack: f.stack, details: f.details })
   }
   const publishes: PublishRequest[] = []
-  for (const [topic, isString, body, qos, retain] of env.pubs ?? []) {
+  for (const [topic, payload, qos, retain] of env.pubs ?? []) {
     if (!spec.publish.some((filter) => topicMatches(filter, topic))) {
       return fail({ code: ErrorCodes.PERMISSION_DENIED, message: `publishing to "${topic}" is not allowed by permissions.publish` })
     }
-    publishes.push({ topic, payload: isString === 1 ? body : JSON.parse(body) as unknown, qos, retain })
+    publishes.push({ topic, payload, qos, retain })
   }
-  return {
-    ...base,
-    ok: true,
-    result: env.r === undefined ? undefined : JSON.parse(env.r) as unknown,
-    publishes,
-    emits: (env.emits ?? []).map((e) => JSON.parse(e) as unknown),
-    state: env.s === undefined ? undefined : JSON.parse(env.s) as unknown,
-    stateChanged: env.s !== undefined
-  }
+  const out = base as OutcomeOk
+  out.ok = true
+  out.result = env.r
+  out.publishes = publishes
+  out.emits = env.emits ?? []
+  out.state = env.s
+  out.stateChanged = 's' in env
+  return out
 }
 
 /** An outcome for a call that never reached a sandbox (throttled, quarantined, too big). */

@@ -55,6 +55,7 @@ export class SandboxPool {
         wasmModule,
         spares: opts.spares,
         caps: opts.caps,
+        deviceId: opts.deviceId,
         defaultPages: memoryPagesFor(DEFAULT_MEMORY_KIB),
         graceMs: opts.graceMs,
         watchdogIntervalMs: opts.watchdogIntervalMs,
@@ -135,7 +136,6 @@ export class SandboxPool {
       event: eventJson,
       invocationId,
       traceId: call.traceId,
-      deviceId: opts.deviceId ?? this.#opts.deviceId,
       state: opts.state === undefined ? undefined : JSON.stringify(opts.state),
       timeoutMs: opts.timeoutMs ?? fn.spec.limits.timeoutMs,
       instructions: opts.instructions ?? fn.spec.limits.instructions

@@ -1,7 +1,14 @@
 // The glue evaluated inside every QuickJS context before user code: it builds `ctx`, buffers
 // logs/publishes/emits, enforces the I/O caps and returns one JSON envelope per invocation.
 // It keeps its own references to JSON, Date and friends, taken before user code runs, so a
-// function that overwrites globals only breaks itself. The host re-checks what matters.
+// function that overwrites globals only breaks itself; the host re-checks what matters.
+// Per-call work is kept small because it runs interpreted: static facts are set once by
+// __lambkin_init, a handler that returns a plain value never touches a promise, and state is
+// parsed only when the handler reads it.
+//
+// Envelope: {"ok":true,"r":<result JSON>,"s":<new state JSON>,"logs":[[level,time,msg]],
+// "pubs":[[topic,payload,qos,retain]],"emits":[...]} (absent keys: nothing of that kind), or
+// {"ok":false,"err":{code?,kind?,name,message,stack?},"logs":[...]}.
 
 export const PRELUDE_SOURCE = String.raw`(function () {
   'use strict'
@@ -14,8 +21,9 @@ export const PRELUDE_SOURCE = String.raw`(function () {
   const isArray = Array.isArray
   const toStr = String
   const MkError = Error
-  const resolved = Promise.resolve()
-  const then = (p, ok, bad) => Promise.prototype.then.call(p, ok, bad)
+  const promiseThen = Promise.prototype.then
+  let caps = null
+  let perms = []
   let cur = null
 
   function fail (code, message, kind) {
@@ -23,6 +31,10 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     e.lambkinCode = code
     if (kind !== undefined) e.lambkinKind = kind
     throw e
+  }
+  function live () {
+    if (cur === null) fail('LAMBKIN_FUNCTION_ERROR', 'ctx was used after its invocation ended')
+    return cur
   }
   function fmt (args) {
     let s = ''
@@ -41,53 +53,77 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     if (c === null) return
     const msg = fmt(args)
     c.logBytes += msg.length + 24
-    if (c.logBytes > c.caps.logBytes) fail('LAMBKIN_OUTPUT_LIMIT', 'logs of this invocation exceed ' + c.caps.logBytes + ' bytes', 'logBytes')
+    if (c.logBytes > caps.logBytes) fail('LAMBKIN_OUTPUT_LIMIT', 'logs of this invocation exceed ' + caps.logBytes + ' bytes', 'logBytes')
+    if (c.logs === null) c.logs = []
     c.logs[c.logs.length] = [level, now(), msg]
   }
-  function levelMatch (f, t, i, j) {
+  function levelMatch (f, t) {
+    let i = 0
     for (;;) {
-      if (i === f.length) return j === t.length
+      if (i === f.length) return i === t.length
       if (f[i] === '#') return true
-      if (j === t.length) return false
-      if (f[i] !== '+' && f[i] !== t[j]) return false
-      i++; j++
+      if (i === t.length) return false
+      if (f[i] !== '+' && f[i] !== t[i]) return false
+      i++
     }
   }
-  function allowed (filters, topic) {
+  function allowed (topic) {
     const t = topic.split('/')
-    for (let k = 0; k < filters.length; k++) {
-      const f = filters[k].split('/')
+    for (let k = 0; k < perms.length; k++) {
+      const f = perms[k]
       if (topic.charCodeAt(0) === 36 && (f[0] === '+' || f[0] === '#')) continue
-      if (levelMatch(f, t, 0, 0)) return true
+      if (levelMatch(f, t)) return true
     }
     return false
   }
   function publish (topic, payload, opts) {
-    const c = cur
-    if (c === null) fail('LAMBKIN_FUNCTION_ERROR', 'ctx.publish was called after the invocation ended')
+    const c = live()
     if (typeof topic !== 'string' || topic.length === 0 || topic.indexOf('+') >= 0 || topic.indexOf('#') >= 0) {
       fail('LAMBKIN_FUNCTION_ERROR', 'ctx.publish needs a topic string without wildcards, got ' + toStr(topic))
     }
-    if (!allowed(c.perms, topic)) {
+    if (!allowed(topic)) {
       fail('LAMBKIN_PERMISSION_DENIED', 'publishing to "' + topic + '" is not allowed: add a matching filter to permissions.publish in function.json')
     }
-    if (c.pubs.length >= c.caps.maxPublishes) fail('LAMBKIN_OUTPUT_LIMIT', 'more than ' + c.caps.maxPublishes + ' publishes in one invocation', 'maxPublishes')
+    if (c.pubs === null) c.pubs = []
+    if (c.pubs.length >= caps.maxPublishes) fail('LAMBKIN_OUTPUT_LIMIT', 'more than ' + caps.maxPublishes + ' publishes in one invocation', 'maxPublishes')
     const body = typeof payload === 'string' ? payload : stringify(payload === undefined ? null : payload)
-    if (body.length > c.caps.publishBytes) fail('LAMBKIN_OUTPUT_LIMIT', 'a publish payload exceeds ' + c.caps.publishBytes + ' bytes', 'publishBytes')
+    if (body.length > caps.publishBytes) fail('LAMBKIN_OUTPUT_LIMIT', 'a publish payload exceeds ' + caps.publishBytes + ' bytes', 'publishBytes')
     const o = opts == null ? {} : opts
-    c.pubs[c.pubs.length] = [topic, typeof payload === 'string' ? 1 : 0, body, o.qos === 0 ? 0 : 1, o.retain === true]
+    c.pubs[c.pubs.length] = '[' + stringify(topic) + ',' + (typeof payload === 'string' ? stringify(body) : body) + ',' + (o.qos === 0 ? 0 : 1) + ',' + (o.retain === true) + ']'
   }
   function emit (record) {
-    const c = cur
-    if (c === null) fail('LAMBKIN_FUNCTION_ERROR', 'ctx.emit was called after the invocation ended')
-    if (c.emits.length >= c.caps.maxEmits) fail('LAMBKIN_OUTPUT_LIMIT', 'more than ' + c.caps.maxEmits + ' emits in one invocation', 'maxEmits')
+    const c = live()
+    if (c.emits === null) c.emits = []
+    if (c.emits.length >= caps.maxEmits) fail('LAMBKIN_OUTPUT_LIMIT', 'more than ' + caps.maxEmits + ' emits in one invocation', 'maxEmits')
     const body = stringify(record === undefined ? null : record)
     c.emitBytes += body.length
-    if (c.emitBytes > c.caps.emitBytes) fail('LAMBKIN_OUTPUT_LIMIT', 'emitted records exceed ' + c.caps.emitBytes + ' bytes', 'emitBytes')
+    if (c.emitBytes > caps.emitBytes) fail('LAMBKIN_OUTPUT_LIMIT', 'emitted records exceed ' + caps.emitBytes + ' bytes', 'emitBytes')
     c.emits[c.emits.length] = body
   }
   const logAt = (level) => function () { log(level, arguments) }
   G.console = freeze({ log: logAt('info'), info: logAt('info'), warn: logAt('warn'), error: logAt('error'), debug: logAt('debug') })
+
+  // Everything per-call lives in cur; the ctx object itself is two ids over a frozen base.
+  const base = {
+    remainingMs () { const r = live().deadline - now(); return r > 0 ? r : 0 },
+    log: logAt('info'),
+    publish,
+    emit
+  }
+  defineProperty(base, 'state', {
+    enumerable: true,
+    get () {
+      const c = live()
+      if (!c.stateRead) { c.stateRead = true; c.state = c.stateIn === undefined ? {} : parse(c.stateIn) }
+      return c.state
+    },
+    set (v) {
+      const c = live()
+      if (v === null || typeof v !== 'object' || isArray(v)) fail('LAMBKIN_FUNCTION_ERROR', 'ctx.state must be a plain object')
+      c.stateRead = true
+      c.state = v
+    }
+  })
 
   function errorOf (e) {
     if (e !== null && typeof e === 'object') {
@@ -96,55 +132,67 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     }
     return { name: 'Error', message: 'the handler threw a non-error value: ' + fmt([e]) }
   }
-  function finish (c, ok, value) {
+  function limitFail (c, kind, what, size, cap) {
+    return stringify({ ok: false, logs: c.logs === null ? undefined : c.logs, err: { code: 'LAMBKIN_OUTPUT_LIMIT', kind, name: 'Error', message: what + ' is ' + size + ' bytes, over the ' + cap + ' byte cap' } })
+  }
+  function finishOk (c, value) {
     cur = null
-    const env = { ok, logs: c.logs }
-    if (ok) {
-      let r = value === undefined ? undefined : stringify(value)
-      if (r !== undefined && r.length > c.caps.resultBytes) {
-        return stringify({ ok: false, logs: c.logs, err: { code: 'LAMBKIN_OUTPUT_LIMIT', kind: 'resultBytes', name: 'Error', message: 'the result is ' + r.length + ' bytes, over the ' + c.caps.resultBytes + ' byte cap' } })
+    let env = '{"ok":true'
+    if (value !== undefined) {
+      const r = stringify(value)
+      if (r !== undefined) {
+        if (r.length > caps.resultBytes) return limitFail(c, 'resultBytes', 'the result', r.length, caps.resultBytes)
+        env += ',"r":' + r
       }
-      const s = stringify(c.state.v)
-      if (s !== undefined && s.length > c.caps.stateBytes) {
-        return stringify({ ok: false, logs: c.logs, err: { code: 'LAMBKIN_OUTPUT_LIMIT', kind: 'stateBytes', name: 'Error', message: 'ctx.state is ' + s.length + ' bytes, over the ' + c.caps.stateBytes + ' byte cap' } })
-      }
-      env.r = r
-      env.s = s === c.stateIn ? undefined : s
-      env.pubs = c.pubs
-      env.emits = c.emits
-    } else {
-      env.err = errorOf(value)
     }
-    return stringify(env)
+    if (c.stateRead) {
+      const s = stringify(c.state)
+      if (s.length > caps.stateBytes) return limitFail(c, 'stateBytes', 'ctx.state', s.length, caps.stateBytes)
+      if (s !== c.stateIn) env += ',"s":' + s
+    }
+    if (c.logs !== null) env += ',"logs":' + stringify(c.logs)
+    if (c.pubs !== null) env += ',"pubs":[' + c.pubs.join(',') + ']'
+    if (c.emits !== null) env += ',"emits":[' + c.emits.join(',') + ']'
+    return env + '}'
+  }
+  function finishErr (c, e) {
+    cur = null
+    return stringify({ ok: false, logs: c.logs === null ? undefined : c.logs, err: errorOf(e) })
   }
 
-  const run = function (handler, eventJson, metaJson) {
-    const meta = parse(metaJson)
-    const event = parse(eventJson)
-    const c = { caps: meta.caps, perms: meta.perms, logs: [], pubs: [], emits: [], logBytes: 0, emitBytes: 0, stateIn: meta.state, state: { v: meta.state === undefined ? {} : parse(meta.state) } }
-    const deadline = meta.deadline
-    const ctx = {}
-    defineProperty(ctx, 'state', {
-      enumerable: true,
-      get () { return c.state.v },
-      set (v) {
-        if (v === null || typeof v !== 'object' || isArray(v)) fail('LAMBKIN_FUNCTION_ERROR', 'ctx.state must be a plain object')
-        c.state.v = v
-      }
-    })
-    ctx.functionName = meta.fn
-    ctx.version = meta.version
-    ctx.deviceId = meta.deviceId
-    ctx.invocationId = meta.invocationId
-    ctx.traceId = meta.traceId
-    ctx.env = freeze(meta.env)
-    ctx.remainingMs = function () { const r = deadline - now(); return r > 0 ? r : 0 }
-    ctx.log = logAt('info')
-    ctx.publish = publish
-    ctx.emit = emit
-    freeze(ctx)
-    cur = c
-    return then(then(resolved, () => handler(event, ctx)), (v) => finish(c, true, v), (e) => finish(c, false, e))
+  function init (staticJson) {
+    const s = parse(staticJson)
+    caps = freeze(s.caps)
+    perms = s.perms.map((f) => f.split('/'))
+    base.functionName = s.fn
+    base.version = s.version
+    base.deviceId = s.deviceId
+    base.env = freeze(s.env)
+    freeze(base)
   }
-  defineProperty(G, '__lambkin_run', { value: run, enumerable: false, writable: false, configurable: false })
+
+  function run (handler, eventJson, invocationId, traceId, deadline, stateIn) {
+    const c = { deadline, stateIn, state: undefined, stateRead: false, logs: null, pubs: null, emits: null, logBytes: 0, emitBytes: 0 }
+    const ctx = freeze({ __proto__: base, invocationId, traceId })
+    cur = c
+    let r
+    try {
+      r = handler(parse(eventJson), ctx)
+    } catch (e) {
+      return finishErr(c, e)
+    }
+    if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof r.then === 'function') {
+      return promiseThen.call(Promise.resolve(r), (v) => settle(c, v), (e) => finishErr(c, e))
+    }
+    return settle(c, r)
+  }
+  function settle (c, v) {
+    try {
+      return finishOk(c, v)
+    } catch (e) {
+      return finishErr(c, e)
+    }
+  }
+  defineProperty(G, '__lambkin_init', { value: init, configurable: true })
+  defineProperty(G, '__lambkin_run', { value: run })
 })()`

@@ -9,6 +9,7 @@ export interface WorkerInit {
   watch: SharedArrayBuffer
   spares: number
   caps: IoCaps
+  deviceId: string
   defaultPages: number
 }
 
@@ -16,10 +17,9 @@ export interface InvokeItem {
   id: number
   key: string
   event: string
-  /** JSON of the per-call part of ctx: ids and state. */
   invocationId: string
   traceId: string
-  deviceId: string
+  /** ctx.state as JSON, parsed inside the sandbox only if the handler reads it. */
   state: string | undefined
   timeoutMs: number
   instructions: number

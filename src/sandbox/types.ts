@@ -41,7 +41,6 @@ export interface FunctionSpec {
 export interface InvokeOptions {
   invocationId?: string
   traceId?: string
-  deviceId?: string
   /** The function's persisted `ctx.state`; `{}` when absent. */
   state?: unknown
   /** Per-call overrides, clamped to the function's own limits by the caller. */

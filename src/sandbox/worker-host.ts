@@ -12,6 +12,7 @@ export interface WorkerHostOptions {
   wasmModule: WebAssembly.Module
   spares: number
   caps: IoCaps
+  deviceId: string
   defaultPages: number
   graceMs: number
   watchdogIntervalMs: number
@@ -49,7 +50,8 @@ export class WorkerHost {
   start (): Promise<void> {
     const watch = new SharedArrayBuffer(16)
     this.#watch = new Float64Array(watch)
-    const init: WorkerInit = { wasmModule: this.#opts.wasmModule, watch, spares: this.#opts.spares, caps: this.#opts.caps, defaultPages: this.#opts.defaultPages }
+    const { wasmModule, spares, caps, deviceId, defaultPages } = this.#opts
+    const init: WorkerInit = { wasmModule, watch, spares, caps, deviceId, defaultPages }
     const worker = this.#worker = new Worker(WORKER_URL, {
       workerData: init,
       resourceLimits: { maxOldGenerationSizeMb: this.#opts.heapMiB, stackSizeMb: 4 }
@@ -102,7 +104,7 @@ export class WorkerHost {
     this.#outbox.push(item)
     if (!this.#flushQueued) {
       this.#flushQueued = true
-      queueMicrotask(() => this.#flush())
+      setImmediate(() => this.#flush())
     }
     this.#arm()
   }

@@ -26,25 +26,25 @@ function post (msg: FromWorker): void {
 }
 
 function staticMetaOf (spec: FunctionSpec): string {
-  // The part of ctx that never changes between calls, serialised once per version.
-  const s = JSON.stringify({ fn: spec.name, version: spec.version, env: spec.env, perms: spec.publish, caps: init.caps })
-  return s.slice(1, -1)
+  // The part of ctx that never changes between calls, handed to each instance once.
+  return JSON.stringify({ fn: spec.name, version: spec.version, deviceId: init.deviceId, env: spec.env, perms: spec.publish, caps: init.caps })
 }
 
-async function build (spec: FunctionSpec): Promise<{ instance: FunctionInstance, failure?: RawOutcome['failure'] }> {
+async function build (spec: FunctionSpec, staticMeta: string): Promise<{ instance: FunctionInstance, failure?: RawOutcome['failure'] }> {
   const { instance: wasm } = await factory.take(memoryPagesFor(spec.limits.memoryKiB))
-  return FunctionInstance.create(spec, wasm, now)
+  return FunctionInstance.create(spec, wasm, now, staticMeta)
 }
 
 async function load (id: number, key: string, spec: FunctionSpec): Promise<void> {
-  specs.set(key, { spec, staticMeta: staticMetaOf(spec) })
+  const staticMeta = staticMetaOf(spec)
+  specs.set(key, { spec, staticMeta })
   const warm = idle.get(key) ?? []
   idle.set(key, warm)
   const want = Math.max(1, spec.provisioned)
   while (warm.length < want) {
     watch[WATCH_ITEM] = -id
     watch[WATCH_DEADLINE] = now() + spec.limits.timeoutMs
-    const { instance, failure } = await build(spec)
+    const { instance, failure } = await build(spec, staticMeta)
     watch[WATCH_DEADLINE] = 0
     if (failure !== undefined) {
       specs.delete(key)
@@ -77,23 +77,16 @@ async function invoke (item: InvokeItem): Promise<RawOutcome> {
     coldStart = true
     watch[WATCH_ITEM] = item.id
     watch[WATCH_DEADLINE] = now() + entry.spec.limits.timeoutMs
-    const built = await build(entry.spec)
+    const built = await build(entry.spec, entry.staticMeta)
     if (built.failure !== undefined) {
       watch[WATCH_DEADLINE] = 0
       return { id: item.id, failure: built.failure, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: performance.now() - t0, coldStart }
     }
     instance = built.instance
   }
-  const deadline = now() + item.timeoutMs
-  const meta = '{"deadline":' + deadline +
-    ',"invocationId":' + JSON.stringify(item.invocationId) +
-    ',"traceId":' + JSON.stringify(item.traceId) +
-    ',"deviceId":' + JSON.stringify(item.deviceId) +
-    (item.state === undefined ? '' : ',"state":' + JSON.stringify(item.state)) +
-    ',' + entry.staticMeta + '}'
   watch[WATCH_ITEM] = item.id
-  watch[WATCH_DEADLINE] = deadline
-  const raw = instance.invoke(item.event, meta, now, item.timeoutMs, item.instructions)
+  watch[WATCH_DEADLINE] = now() + item.timeoutMs
+  const raw = instance.invoke(item, now, item.timeoutMs, item.instructions)
   watch[WATCH_DEADLINE] = 0
   const out: RawOutcome = {
     id: item.id,

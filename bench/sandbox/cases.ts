@@ -1,0 +1,110 @@
+// One benchmark case per process (so RSS figures are clean): `node cases.js <runtime> <case>`
+// prints one JSON line. Runtimes: lambkin (our pool), ivm (isolated-vm), vm (node:vm).
+import { createRequire } from 'node:module'
+import { performance } from 'node:perf_hooks'
+import vm from 'node:vm'
+import { SandboxPool } from '../../src/sandbox/index.js'
+import type { FunctionSpec } from '../../src/sandbox/index.js'
+
+export const TRIVIAL = 'export default (e) => ({ ok: true, n: e.n + 1 })'
+export const CPU = 'export default (e) => { let c = 0; for (let i = 2; i < e.limit; i++) { let p = true; for (let j = 2; j * j <= i; j++) if (i % j === 0) { p = false; break } if (p) c++ } return { primes: c } }'
+const CPU_LIMIT = 20000
+
+const plain = (src: string): string => src.replace('export default', 'globalThis.handler =')
+
+function spec (name: string, src: string): FunctionSpec {
+  return { name, version: '1', files: { 'index.js': src }, layers: {}, handler: 'index.js', limits: { memoryKiB: 32768, timeoutMs: 10000, instructions: 1e12, concurrency: Number(process.env.BENCH_CONCURRENCY ?? 1), stackKiB: 64 }, env: {}, publish: [], provisioned: 0 }
+}
+
+type Call = (e: unknown) => Promise<unknown> | unknown
+
+async function runtime (kind: string): Promise<{ make: (name: string, src: string) => Promise<Call>, close: () => Promise<void> }> {
+  if (kind === 'lambkin') {
+    const pool = await SandboxPool.create({ workers: 2, queueDepth: 100_000 })
+    return {
+      make: async (name, src) => {
+        const key = await pool.load(spec(name, src))
+        return async (e) => { const o = await pool.invoke(key, e); if (!o.ok) throw new Error(o.error.message); return o.result }
+      },
+      close: () => pool.close()
+    }
+  }
+  if (kind === 'ivm') {
+    const ivm = createRequire(import.meta.url)('isolated-vm')
+    const isolates: Array<{ dispose: () => void }> = []
+    return {
+      make: async (_name, src) => {
+        const isolate = new ivm.Isolate({ memoryLimit: 32 })
+        isolates.push(isolate)
+        const context = await isolate.createContext()
+        await (await isolate.compileScript(plain(src))).run(context)
+        const fn = await context.global.get('handler', { reference: true })
+        return (e) => fn.applySync(undefined, [e], { arguments: { copy: true }, result: { copy: true } })
+      },
+      close: async () => { for (const i of isolates) i.dispose() }
+    }
+  }
+  return {
+    make: async (_name, src) => {
+      const context = vm.createContext({})
+      new vm.Script(plain(src)).runInContext(context)
+      const fn = context.handler as (e: unknown) => unknown
+      // Copy in and out as the others do, so results are comparable.
+      return (e) => JSON.parse(JSON.stringify(fn(JSON.parse(JSON.stringify(e)))))
+    },
+    close: async () => {}
+  }
+}
+
+/** Calls per second with `inFlight` calls kept outstanding: each completion starts the next. */
+async function throughput (call: Call, event: (i: number) => unknown, seconds: number, inFlight: number): Promise<number> {
+  const t0 = performance.now()
+  const end = t0 + seconds * 1000
+  let n = 0
+  const lane = async (): Promise<void> => {
+    while (performance.now() < end) await call(event(n++))
+  }
+  await Promise.all(Array.from({ length: inFlight }, lane))
+  return n / ((performance.now() - t0) / 1000)
+}
+
+async function main (): Promise<void> {
+  const [kind, which] = process.argv.slice(2)
+  const rt = await runtime(kind)
+  const out: Record<string, number> = {}
+  if (which === 'trivial' || which === 'cpu') {
+    const call = await rt.make('f', which === 'trivial' ? TRIVIAL : CPU)
+    const ev = which === 'trivial' ? (i: number) => ({ n: i }) : () => ({ limit: CPU_LIMIT })
+    await throughput(call, ev, 0.5, 64)
+    out.perSecond = await throughput(call, ev, which === 'trivial' ? 3 : 4, which === 'trivial' ? 256 : 4)
+  } else if (which === 'cold') {
+    // Load to first result of a function never seen before, one at a time.
+    const times: number[] = []
+    for (let i = 0; i < 60; i++) {
+      const t0 = performance.now()
+      const call = await rt.make(`cold${i}`, TRIVIAL.replace('n + 1', `n + ${i}`))
+      await call({ n: 1 })
+      times.push(performance.now() - t0)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    times.sort((a, b) => a - b)
+    out.medianMs = times[Math.floor(times.length / 2)]
+    out.p90Ms = times[Math.floor(times.length * 0.9)]
+  } else if (which === 'idle') {
+    const count = 200
+    const settle = async (): Promise<number> => {
+      for (let i = 0; i < 3; i++) { (globalThis as { gc?: () => void }).gc?.(); await new Promise((resolve) => setTimeout(resolve, 50)) }
+      return process.memoryUsage().rss
+    }
+    // One warm-up sandbox so one-time costs (the compiled wasm module, the worker threads) are not counted.
+    await (await rt.make('warm', TRIVIAL))({ n: 1 })
+    const before = await settle()
+    for (let i = 0; i < count; i++) await (await rt.make(`idle${i}`, TRIVIAL.replace('n + 1', `n + ${i}`)))({ n: 1 })
+    const after = await settle()
+    out.perSandboxKiB = (after - before) / count / 1024
+  }
+  await rt.close()
+  process.stdout.write(JSON.stringify(out) + '\n')
+}
+
+await main()
