@@ -19,6 +19,24 @@ export interface RawResult {
 
 const LAYER_PREFIX = 'layer:'
 
+/**
+ * A runtime and context with the glue already evaluated, not yet bound to any function:
+ * what a spare instance holds, so a cold start pays only for the function's own module.
+ */
+export interface Prepared {
+  rt: QuickJSRuntime
+  ctx: QuickJSContext
+  run: QuickJSHandle
+  init: QuickJSHandle
+}
+
+export function prepare (wasm: WasmInstance): Prepared {
+  const rt = wasm.module.newRuntime()
+  const ctx = rt.newContext()
+  ctx.unwrapResult(ctx.evalCode(PRELUDE_SOURCE, 'lambkin:prelude', { type: 'global' })).dispose()
+  return { rt, ctx, run: ctx.getProp(ctx.global, '__lambkin_run'), init: ctx.getProp(ctx.global, '__lambkin_init') }
+}
+
 export class FunctionInstance {
   readonly spec: FunctionSpec
   readonly #wasm: WasmInstance
@@ -54,20 +72,20 @@ export class FunctionInstance {
   #init (now: () => number, staticJson: string): RawFailure | undefined {
     const { spec } = this
     try {
-      const rt = this.#rt = this.#wasm.module.newRuntime()
+      const { rt, ctx, run, init } = this.#wasm.prepared ?? prepare(this.#wasm)
+      this.#wasm.prepared = undefined
+      this.#rt = rt
+      this.#ctx = ctx
+      this.#run = run
       rt.setMemoryLimit(spec.limits.memoryKiB * 1024)
       rt.setMaxStackSize(stackBytesFor(spec.limits.stackKiB))
       rt.setInterruptHandler(() => this.#interrupt(now))
       rt.setModuleLoader((name) => this.#load(name), (base, name) => this.#normalize(base, name))
-      const ctx = this.#ctx = rt.newContext()
       this.#arm(now, spec.limits.timeoutMs, spec.limits.instructions)
-      ctx.unwrapResult(ctx.evalCode(PRELUDE_SOURCE, 'lambkin:prelude', { type: 'global' })).dispose()
-      this.#run = ctx.getProp(ctx.global, '__lambkin_run')
-      const initFn = ctx.getProp(ctx.global, '__lambkin_init')
       const arg = ctx.newString(staticJson)
-      ctx.unwrapResult(ctx.callFunction(initFn, ctx.undefined, arg)).dispose()
+      ctx.unwrapResult(ctx.callFunction(init, ctx.undefined, arg)).dispose()
       arg.dispose()
-      initFn.dispose()
+      init.dispose()
       const source = spec.files[spec.handler]
       if (source === undefined) return { code: ErrorCodes.COMPILE_ERROR, message: `handler file ${spec.handler} is missing` }
       let ns = ctx.unwrapResult(ctx.evalCode(source, spec.handler, { type: 'module' }))

@@ -12,6 +12,8 @@ export interface WasmInstance {
   module: QuickJSWASMModule
   memory: WebAssembly.Memory
   maxBytes: number
+  /** Work done ahead on a spare (see instance.ts prepare()), consumed by its first user. */
+  prepared?: import('./instance.js').Prepared
 }
 
 let compiled: WebAssembly.Module | undefined
@@ -42,9 +44,12 @@ export class WasmFactory {
   #refilling = false
   created = 0
 
-  constructor (wasmModule: WebAssembly.Module, spares: number) {
+  readonly #prepare: (w: WasmInstance) => WasmInstance['prepared']
+
+  constructor (wasmModule: WebAssembly.Module, spares: number, prepare: (w: WasmInstance) => WasmInstance['prepared'] = () => undefined) {
     this.#module = wasmModule
     this.#target = spares
+    this.#prepare = prepare
   }
 
   /** A ready instance for this cap: a warm spare when there is one. */
@@ -66,7 +71,9 @@ export class WasmFactory {
       for (const [pages, list] of this.#spares) {
         while (list.length < this.#target && isIdle()) {
           this.created++
-          list.push(await instantiate(this.#module, pages))
+          const spare = await instantiate(this.#module, pages)
+          spare.prepared = this.#prepare(spare)
+          list.push(spare)
         }
       }
     } finally {

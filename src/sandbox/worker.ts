@@ -4,7 +4,7 @@
 // whole thread when work never reaches the interrupt handler.
 import { parentPort, workerData } from 'node:worker_threads'
 import { performance } from 'node:perf_hooks'
-import { FunctionInstance } from './instance.js'
+import { FunctionInstance, prepare } from './instance.js'
 import { memoryPagesFor } from './budget.js'
 import { WasmFactory } from './wasm-factory.js'
 import { WATCH_DEADLINE, WATCH_ITEM } from './protocol.js'
@@ -14,7 +14,7 @@ import type { FunctionSpec } from './types.js'
 const init = workerData as WorkerInit
 const port = parentPort as NonNullable<typeof parentPort>
 const watch = new Float64Array(init.watch)
-const factory = new WasmFactory(init.wasmModule, init.spares)
+const factory = new WasmFactory(init.wasmModule, init.spares, prepare)
 const specs = new Map<string, { spec: FunctionSpec, staticMeta: string }>()
 const idle = new Map<string, FunctionInstance[]>()
 const ops: ToWorker[] = []
