@@ -1,0 +1,95 @@
+// The scrape endpoint over real HTTP on an ephemeral port, read with Node's own fetch.
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { FunctionMetrics, startMetricsServer } from '../../../device/metrics/index.js'
+import type { MetricsServer } from '../../../device/metrics/index.js'
+import { LambkinError } from '../../../src/errors.js'
+import { parsePrometheus, valueOf } from './prom-text.js'
+
+interface Ctx { metrics: FunctionMetrics, server: MetricsServer, base: string }
+const test = suite<Ctx>('metrics server', {} as Ctx)
+
+test.before.each(async (ctx) => {
+  ctx.metrics = new FunctionMetrics()
+  ctx.server = await startMetricsServer({ port: 0, metrics: ctx.metrics })
+  ctx.base = `http://127.0.0.1:${ctx.server.port}`
+})
+test.after.each(async (ctx) => { await ctx.server.close() })
+
+test('GET /metrics serves the current figures as Prometheus text 0.0.4', async ({ metrics, server, base }) => {
+  assert.ok(server.port > 0)
+  assert.is(server.host, '127.0.0.1')
+  metrics.record('alarm', { ok: false, code: 'LAMBKIN_TIMEOUT', durationMs: 1000 })
+  const res = await fetch(`${base}/metrics`)
+  assert.is(res.status, 200)
+  assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/)
+  const p = parsePrometheus(await res.text())
+  assert.is(valueOf(p, 'lambkin_errors_total', { function: 'alarm', code: 'LAMBKIN_TIMEOUT' }), 1)
+  metrics.record('alarm', { ok: true, durationMs: 1 })
+  const again = parsePrometheus(await (await fetch(`${base}/metrics?name[]=x`)).text())
+  assert.is(valueOf(again, 'lambkin_invocations_total', { function: 'alarm' }), 2, 'each scrape is fresh; query strings are ignored')
+})
+
+test('GET /healthz answers ok', async ({ base }) => {
+  const res = await fetch(`${base}/healthz`)
+  assert.is(res.status, 200)
+  assert.is(await res.text(), 'ok')
+})
+
+test('other paths are 404 and other methods 405', async ({ base }) => {
+  for (const path of ['/', '/metric', '/metrics/x', '/favicon.ico']) {
+    const res = await fetch(base + path)
+    assert.is(res.status, 404, path)
+    await res.text()
+  }
+  const post = await fetch(`${base}/metrics`, { method: 'POST', body: 'x' })
+  assert.is(post.status, 405)
+  assert.is(post.headers.get('allow'), 'GET, HEAD')
+  await post.text()
+})
+
+test('a failing registry gives 500, and the server keeps serving', async ({ base }) => {
+  const broken = await startMetricsServer({ port: 0, metrics: { toPrometheus: () => { throw new Error('boom') } } })
+  try {
+    const res = await fetch(`http://127.0.0.1:${broken.port}/metrics`)
+    assert.is(res.status, 500)
+    assert.match(await res.text(), 'boom')
+    assert.is((await fetch(`http://127.0.0.1:${broken.port}/healthz`)).status, 200)
+  } finally {
+    await broken.close()
+  }
+  assert.is((await fetch(`${base}/healthz`)).status, 200)
+})
+
+test('a port in use and a bad port are config errors naming the key; close is idempotent', async ({ metrics, server }) => {
+  try {
+    const clash = await startMetricsServer({ port: server.port, metrics })
+    await clash.close()
+    assert.unreachable('listened twice on one port')
+  } catch (err) {
+    assert.instance(err, LambkinError)
+    assert.is((err as LambkinError).code, 'LAMBKIN_CONFIG_INVALID')
+    assert.is((err as LambkinError).info.key, 'metricsPort')
+    assert.match((err as LambkinError).message, String(server.port))
+  }
+  for (const port of [-1, 70000, 1.5]) {
+    try {
+      await startMetricsServer({ port, metrics })
+      assert.unreachable(`port ${port} accepted`)
+    } catch (err) {
+      assert.is((err as LambkinError).code, 'LAMBKIN_CONFIG_INVALID')
+      assert.is((err as LambkinError).info.key, 'port')
+    }
+  }
+  const s = await startMetricsServer({ port: 0, metrics })
+  await s.close()
+  await s.close()
+  try {
+    await fetch(`http://127.0.0.1:${s.port}/healthz`)
+    assert.unreachable('still listening after close')
+  } catch (err) {
+    assert.not.instance(err, assert.Assertion)
+  }
+})
+
+test.run()
