@@ -3,7 +3,7 @@
 // completion under the instruction, time, memory and stack budgets. Runs in a worker.
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten'
 import { ErrorCodes } from '../errors.js'
-import { pollsFor, stackBytesFor } from './budget.js'
+import { MIN_MEMORY_PAGES, WASM_PAGE_BYTES, pollsFor, stackBytesFor } from './budget.js'
 import { PRELUDE_SOURCE } from './prelude.js'
 import type { FunctionSpec } from './types.js'
 import type { WasmInstance } from './wasm-factory.js'
@@ -158,8 +158,10 @@ export class FunctionInstance {
     return this.spec.limits
   }
 
+  /** True once memory has grown to within a page of the cap (a 16 MiB cap starts there). */
   #atCap (): boolean {
-    return this.#wasm.memory.buffer.byteLength >= this.#wasm.maxBytes - 65_536
+    const bytes = this.#wasm.memory.buffer.byteLength
+    return bytes > MIN_MEMORY_PAGES * WASM_PAGE_BYTES && bytes >= this.#wasm.maxBytes - WASM_PAGE_BYTES
   }
 
   /** Runs the handler to completion. Never throws: faults come back as `failure`. */
@@ -232,7 +234,9 @@ export class FunctionInstance {
 
   #done (r: { envelope?: string, failure?: RawFailure }): RawResult {
     const memoryBytes = this.#wasm.memory.buffer.byteLength
-    if (memoryBytes >= this.#wasm.maxBytes - 65_536) this.poisoned = true
+    if (this.#atCap()) this.poisoned = true
+    // An out-of-memory the handler's glue caught still leaves QuickJS suspect: discard.
+    if (r.envelope !== undefined && r.envelope.startsWith('{"ok":false') && r.envelope.includes('"message":"out of memory"')) this.poisoned = true
     if (this.#reason !== undefined) {
       // An interrupt inside a promise job surfaces as a rejection the glue turns into an
       // ordinary envelope; the budget that fired is the real outcome, and the runtime goes.

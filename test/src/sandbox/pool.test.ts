@@ -130,6 +130,13 @@ test('warm reuse keeps module state; first call after load is warm when provisio
   assert.not.ok(a.coldStart)
 })
 
+test('a function at the 16 MiB floor is reused warm, not rebuilt each call', async ({ pool }) => {
+  const k = await pool.load(makeSpec('let calls = 0\nexport default () => ++calls', { limits: { memoryKiB: 16384 } }))
+  const results = []
+  for (let i = 0; i < 5; i++) results.push(ok(await pool.invoke(k, {})).result)
+  assert.equal(results, [1, 2, 3, 4, 5])
+})
+
 test('a full queue answers LAMBKIN_THROTTLED and counts it', async () => {
   const pool = await SandboxPool.create({ workers: 1, queueDepth: 3 })
   try {
