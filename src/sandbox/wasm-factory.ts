@@ -76,6 +76,8 @@ export class WasmFactory {
           list.push(spare)
         }
       }
+    } catch {
+      // Out of address space or memory: carry on without spares; a load reports the cause.
     } finally {
       this.#refilling = false
     }

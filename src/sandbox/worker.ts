@@ -4,6 +4,7 @@
 // whole thread when work never reaches the interrupt handler.
 import { parentPort, workerData } from 'node:worker_threads'
 import { performance } from 'node:perf_hooks'
+import { ErrorCodes } from '../errors.js'
 import { FunctionInstance, prepare } from './instance.js'
 import { memoryPagesFor } from './budget.js'
 import { WasmFactory } from './wasm-factory.js'
@@ -30,8 +31,15 @@ function staticMetaOf (spec: FunctionSpec): string {
   return JSON.stringify({ fn: spec.name, version: spec.version, deviceId: init.deviceId, env: spec.env, perms: spec.publish, caps: init.caps })
 }
 
-async function build (spec: FunctionSpec, staticMeta: string): Promise<{ instance: FunctionInstance, failure?: RawOutcome['failure'] }> {
-  const { instance: wasm } = await factory.take(memoryPagesFor(spec.limits.memoryKiB))
+async function build (spec: FunctionSpec, staticMeta: string): Promise<{ instance?: FunctionInstance, failure?: RawOutcome['failure'] }> {
+  let wasm
+  try {
+    wasm = (await factory.take(memoryPagesFor(spec.limits.memoryKiB))).instance
+  } catch (err) {
+    // V8 reserves ~10 GiB of address space per wasm memory unless the trap handler is off;
+    // on a 39-bit ARM kernel that runs out after a few dozen functions (DESIGN.md 3).
+    return { failure: { code: ErrorCodes.SANDBOX_CRASHED, message: `could not create a wasm memory for ${spec.name} (${(err as Error).message}): the process is out of address space; run Node with --disable-wasm-trap-handler (lambkin does on ARM; elsewhere set LAMBKIN_WASM_TRAP_HANDLER=off)` } }
+  }
   return FunctionInstance.create(spec, wasm, now, staticMeta)
 }
 
@@ -46,11 +54,12 @@ async function load (id: number, key: string, spec: FunctionSpec): Promise<void>
     watch[WATCH_DEADLINE] = now() + spec.limits.timeoutMs
     const { instance, failure } = await build(spec, staticMeta)
     watch[WATCH_DEADLINE] = 0
-    if (failure !== undefined) {
+    if (failure !== undefined || instance === undefined) {
       specs.delete(key)
       for (const w of warm) w.dispose()
       idle.delete(key)
-      post({ t: 'loaded', id, failure: { code: failure.code, message: failure.message, stack: failure.stack } })
+      const f = failure ?? { code: ErrorCodes.SANDBOX_CRASHED, message: 'no instance was built' }
+      post({ t: 'loaded', id, failure: { code: f.code, message: f.message, stack: f.stack } })
       return
     }
     warm.push(instance)
@@ -78,9 +87,9 @@ async function invoke (item: InvokeItem): Promise<RawOutcome> {
     watch[WATCH_ITEM] = item.id
     watch[WATCH_DEADLINE] = now() + entry.spec.limits.timeoutMs
     const built = await build(entry.spec, entry.staticMeta)
-    if (built.failure !== undefined) {
+    if (built.failure !== undefined || built.instance === undefined) {
       watch[WATCH_DEADLINE] = 0
-      return { id: item.id, failure: built.failure, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: performance.now() - t0, coldStart }
+      return { id: item.id, failure: built.failure ?? { code: ErrorCodes.SANDBOX_CRASHED, message: 'no instance was built' }, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: performance.now() - t0, coldStart }
     }
     instance = built.instance
   }

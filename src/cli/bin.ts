@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// The `lambkin` executable. On ARM boards (and when LAMBKIN_WASM_TRAP_HANDLER=off) it re-runs
+// Node with --disable-wasm-trap-handler before any sandbox exists: V8 otherwise reserves
+// ~10 GiB of address space per wasm memory and a 39-bit Pi kernel runs out after a few dozen
+// functions (DESIGN.md section 3). The flag only works at process start, hence the re-exec.
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { main, needsSandbox } from './index.js'
+
+const FLAG = '--disable-wasm-trap-handler'
+const args = process.argv.slice(2)
+
+function wantsFlag (): boolean {
+  const setting = process.env.LAMBKIN_WASM_TRAP_HANDLER
+  if (setting === 'on') return false
+  if (setting === 'off') return true
+  return process.arch === 'arm64' || process.arch === 'arm'
+}
+
+if (needsSandbox(args) && wantsFlag() && !process.execArgv.includes(FLAG)) {
+  const child = spawn(process.execPath, [FLAG, ...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit' })
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig))
+  child.on('exit', (code, signal) => {
+    if (signal !== null) process.kill(process.pid, signal)
+    else process.exitCode = code ?? 1
+  })
+} else {
+  main(args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) })
+    .then((code) => { process.exitCode = code })
+    .catch((err: unknown) => {
+      process.stderr.write(`LAMBKIN_INTERNAL: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+      process.exitCode = 1
+    })
+}

@@ -1,0 +1,47 @@
+// The `lambkin` command: argument dispatch only; each command lives in its own file.
+import { invokeCommand } from './invoke.js'
+import { EXIT_USAGE } from './io.js'
+import type { CliIo } from './io.js'
+
+export type { CliIo } from './io.js'
+
+export const USAGE = `lambkin: functions in QuickJS sandboxes on small boards
+
+usage: lambkin <command> [options]
+
+  lambkin demo                       embedded broker + agent + examples + simulated sensors
+  lambkin invoke <fn-dir> [--event JSON|@file] [--state JSON|@file] [--timeout ms]
+                 [--memory KiB] [--instructions N] [--layers dir] [--json]
+  lambkin device [--config device.json] [--id] [--data] [--functions] [--mqtt url]
+                 [--broker-port n] [--metrics-port n]
+  lambkin outbox --data <dir> [--json] [--limit n] [--kind k]
+`
+
+type Command = (argv: string[], io: CliIo) => Promise<number>
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  invoke: async () => invokeCommand
+}
+
+/** Commands that start sandboxes, and so need the wasm address-space flag on ARM. */
+export function needsSandbox (argv: string[]): boolean {
+  return ['invoke', 'device', 'demo'].includes(argv[0] ?? '')
+}
+
+export function registerCommand (name: string, load: () => Promise<Command>): void {
+  COMMANDS[name] = load
+}
+
+export async function main (argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    io.stdout(USAGE)
+    return name === undefined ? EXIT_USAGE : 0
+  }
+  const load = COMMANDS[name]
+  if (load === undefined) {
+    io.stderr(`LAMBKIN_USAGE: unknown command "${name}"\n${USAGE}`)
+    return EXIT_USAGE
+  }
+  return (await load())(rest, io)
+}

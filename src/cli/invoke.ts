@@ -1,0 +1,102 @@
+// `lambkin invoke <fn-dir>`: runs one function once in the same sandbox the device uses and
+// prints its result, so what works on a laptop works on the board.
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { ErrorCodes, LambkinError } from '../errors.js'
+import { loadFunctionDir, LIMIT_CAPS } from '../function/index.js'
+import { SandboxPool, specOf } from '../sandbox/index.js'
+import type { Outcome } from '../sandbox/index.js'
+import { EXIT_FAILURE, EXIT_OK, printError, usageError } from './io.js'
+import type { CliIo } from './io.js'
+
+export const INVOKE_USAGE = 'usage: lambkin invoke <fn-dir> [--event JSON|@file] [--state JSON|@file] [--timeout ms] [--memory KiB] [--instructions N] [--layers dir] [--json]'
+
+function jsonArg (name: string, raw: string): unknown {
+  let text = raw
+  if (raw.startsWith('@')) {
+    try {
+      text = readFileSync(raw.slice(1), 'utf8')
+    } catch (cause) {
+      throw new LambkinError(ErrorCodes.USAGE, `cannot read --${name} file ${raw.slice(1)}: ${(cause as Error).message}`, { cause })
+    }
+  }
+  try {
+    return JSON.parse(text) as unknown
+  } catch (cause) {
+    throw usageError(`--${name} is not valid JSON: ${(cause as Error).message}`, INVOKE_USAGE)
+  }
+}
+
+function intArg (name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min || n > max) throw usageError(`--${name} must be an integer from ${min} to ${max}, got "${raw}"`, INVOKE_USAGE)
+  return n
+}
+
+function render (io: CliIo, o: Outcome): void {
+  for (const l of o.logs) io.stderr(`[${l.level}] ${l.msg}\n`)
+  if (!o.ok) return
+  for (const p of o.publishes) io.stderr(`[publish qos${p.qos}${p.retain ? ' retain' : ''}] ${p.topic} ${typeof p.payload === 'string' ? p.payload : JSON.stringify(p.payload)}\n`)
+  for (const e of o.emits) io.stderr(`[emit] ${JSON.stringify(e)}\n`)
+  if (o.stateChanged) io.stderr(`[state] ${JSON.stringify(o.state)}\n`)
+}
+
+export async function invokeCommand (argv: string[], io: CliIo): Promise<number> {
+  let json = argv.includes('--json')
+  let pool: SandboxPool | undefined
+  try {
+    let parsed
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          event: { type: 'string' },
+          state: { type: 'string' },
+          timeout: { type: 'string' },
+          memory: { type: 'string' },
+          instructions: { type: 'string' },
+          layers: { type: 'string' },
+          json: { type: 'boolean' }
+        }
+      })
+    } catch (cause) {
+      throw usageError((cause as Error).message, INVOKE_USAGE)
+    }
+    const { values, positionals } = parsed
+    json = values.json === true
+    if (positionals.length !== 1) throw usageError('give exactly one function folder', INVOKE_USAGE)
+    const overrides = {
+      timeoutMs: intArg('timeout', values.timeout, 1, LIMIT_CAPS.timeoutMs),
+      memoryKiB: intArg('memory', values.memory, 16384, LIMIT_CAPS.memoryKiB),
+      instructions: intArg('instructions', values.instructions, 10_000, LIMIT_CAPS.instructions)
+    }
+    let event = values.event === undefined ? {} : jsonArg('event', values.event)
+    if (event !== null && typeof event === 'object' && !Array.isArray(event) && !('source' in event)) {
+      event = { source: 'invoke', time: Date.now(), ...event }
+    }
+    const state = values.state === undefined ? undefined : jsonArg('state', values.state)
+    const fn = await loadFunctionDir(positionals[0], { layersDir: values.layers })
+    const limits = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined))
+    pool = await SandboxPool.create({ workers: 1, spares: 0, deviceId: 'local' })
+    const key = await pool.load({ ...specOf(fn, limits), provisioned: 0 })
+    const o = await pool.invoke(key, event, { state })
+    if (json) {
+      io.stdout(JSON.stringify(o) + '\n')
+      return o.ok ? EXIT_OK : EXIT_FAILURE
+    }
+    render(io, o)
+    if (!o.ok) {
+      io.stderr(`${o.error.code}: ${o.error.message}\n`)
+      if (o.error.code === ErrorCodes.FUNCTION_ERROR && o.error.stack !== undefined) io.stderr(o.error.stack + '\n')
+      return EXIT_FAILURE
+    }
+    io.stdout((o.result === undefined ? 'null' : JSON.stringify(o.result, null, 2)) + '\n')
+    return EXIT_OK
+  } catch (err) {
+    return printError(io, err, json)
+  } finally {
+    await pool?.close()
+  }
+}

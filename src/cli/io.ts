@@ -1,0 +1,25 @@
+// How CLI commands write: injected so tests can run commands in-process and read the output.
+import { LambkinError } from '../errors.js'
+
+export interface CliIo {
+  stdout: (s: string) => void
+  stderr: (s: string) => void
+}
+
+export const EXIT_OK = 0
+export const EXIT_FAILURE = 1
+export const EXIT_USAGE = 2
+
+/** Prints an error the way every command does: `CODE: message`, or JSON with --json. */
+export function printError (io: CliIo, err: unknown, json: boolean): number {
+  const e = err instanceof LambkinError
+    ? err
+    : new LambkinError('LAMBKIN_SANDBOX_CRASHED', err instanceof Error ? err.message : String(err), { cause: err })
+  if (json) io.stdout(JSON.stringify({ ok: false, error: e.toJSON() }) + '\n')
+  else io.stderr(`${e.code}: ${e.message}\n`)
+  return e.code === 'LAMBKIN_USAGE' ? EXIT_USAGE : EXIT_FAILURE
+}
+
+export function usageError (message: string, usage: string): LambkinError {
+  return new LambkinError('LAMBKIN_USAGE', `${message}\n${usage}`)
+}
