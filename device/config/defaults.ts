@@ -1,0 +1,42 @@
+// The agent's defaults in one frozen object (DESIGN.md section 11), and the device id rule.
+import { hostname } from 'node:os'
+import type { DeviceDefaults } from './types.js'
+
+/** Wire rule W1: device ids are safe in topics, file names and Prometheus labels. */
+export const DEVICE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/
+
+/** A host name made into a valid device id: first DNS label, lower case, other characters as '-'. */
+export function deviceIdFromHostname (name: string): string {
+  const id = (name.split('.')[0] ?? '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .slice(0, 63)
+  return id.length > 0 ? id : 'lambkin'
+}
+
+function deepFreeze<T> (obj: T): T {
+  if (typeof obj === 'object' && obj !== null) {
+    for (const v of Object.values(obj)) deepFreeze(v)
+    Object.freeze(obj)
+  }
+  return obj
+}
+
+const MiB = 1024 * 1024
+
+export const DEVICE_DEFAULTS: DeviceDefaults = deepFreeze({
+  id: deviceIdFromHostname(hostname()),
+  // Relative defaults resolve against the working directory at load time.
+  dataDir: './.lambkin/data',
+  functionsDir: './functions',
+  mqtt: { rejectUnauthorized: true, keepaliveSec: 30, reconnectMs: 1000 },
+  cloud: { rejectUnauthorized: true, keepaliveSec: 30, reconnectMs: 1000 },
+  brokerHost: '127.0.0.1',
+  metricsHost: '127.0.0.1',
+  metricsSnapshotMs: 60_000,
+  outbox: { quotaBytes: 64 * MiB, syncIntervalMs: 200, ttlMs: {} },
+  invocation: { maxConcurrent: 8, queueDepth: 1000, workers: 2, drainTimeoutMs: 10_000 },
+  // Lambda's ceilings where they fit a board: 15 minutes; 256 MiB since boards are small.
+  caps: { memoryKiB: 262_144, timeoutMs: 900_000, instructions: 1e12, concurrency: 64, stackKiB: 512 }
+})

@@ -1,0 +1,75 @@
+// Reads a JSON config file into key assignments, refusing unknown keys so typos surface at
+// start instead of silently falling back to a default.
+import { readFile } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { configError, SCHEMA } from './schema.js'
+import type { Group, Source } from './schema.js'
+
+export interface Assignment { key: string, raw: unknown, source: Source }
+
+function distance (a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_v, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] as number
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j] as number
+      row[j] = Math.min(cur + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
+      prev = cur
+    }
+  }
+  return row[b.length] as number
+}
+
+function suggestion (key: string, known: string[]): string {
+  const near = known.find((k) => k.toLowerCase() === key.toLowerCase()) ??
+    known.find((k) => distance(k.toLowerCase(), key.toLowerCase()) <= 2)
+  return near === undefined ? '.' : `; did you mean "${near}"?`
+}
+
+function isPlainObject (v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function walk (node: Group, obj: Record<string, unknown>, prefix: string, source: Source, out: Assignment[]): void {
+  for (const [name, raw] of Object.entries(obj)) {
+    const key = prefix + name
+    const known = Object.keys(node.fields)
+    const field = Object.hasOwn(node.fields, name) ? node.fields[name] : undefined
+    if (field === undefined) {
+      throw configError(key, `is not a known key${suggestion(name, known)} Known keys${prefix === '' ? '' : ` under "${prefix.slice(0, -1)}"`}: ${known.join(', ')}`, source)
+    }
+    if (field.kind === 'group') {
+      if (!isPlainObject(raw)) throw configError(key, `must be an object (keys: ${Object.keys(field.fields).join(', ')}), got ${JSON.stringify(raw)}`, source)
+      walk(field, raw, `${key}.`, source, out)
+    } else {
+      out.push({ key, raw, source })
+    }
+  }
+}
+
+/** Assignments in file order; relative paths in it resolve against the file's own folder. */
+export async function readConfigFile (file: string, cwd: string): Promise<Assignment[]> {
+  const path = resolve(cwd, file)
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? String(cause)
+    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `config file ${path} cannot be read (${code}); check the --config path or LAMBKIN_CONFIG`, { cause, details: { file: path } })
+  }
+  let parsed: unknown
+  try {
+    // Editors on Windows may save a byte order mark, which JSON.parse refuses.
+    parsed = JSON.parse(text.replace(/^\uFEFF/, ''))
+  } catch (cause) {
+    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `config file ${path} is not valid JSON: ${(cause as Error).message}; fix the file or point --config elsewhere`, { cause, details: { file: path } })
+  }
+  if (!isPlainObject(parsed)) {
+    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `config file ${path} must hold a JSON object, got ${Array.isArray(parsed) ? 'an array' : JSON.stringify(parsed)}`, { details: { file: path } })
+  }
+  const out: Assignment[] = []
+  walk(SCHEMA, parsed, '', { kind: 'file', name: path, baseDir: dirname(path) }, out)
+  return out
+}

@@ -1,0 +1,11 @@
+// Public surface of the agent's configuration: defaults, loading with precedence, usage text.
+export { DEVICE_DEFAULTS, DEVICE_ID_PATTERN, deviceIdFromHostname } from './defaults.js'
+export { loadDeviceConfig } from './load.js'
+export type { LoadDeviceConfigOptions } from './load.js'
+export { ENV_VARS, FLAGS } from './names.js'
+export type { NameMapping } from './names.js'
+export { deviceConfigUsage } from './usage.js'
+export type {
+  BrokerConnectionConfig, DeviceCapsConfig, DeviceConfig, DeviceDefaults, InvocationConfig,
+  MqttConfig, OutboxConfig, OutboxTtlConfig
+} from './types.js'

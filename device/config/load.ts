@@ -1,0 +1,112 @@
+// Loads the agent's configuration: defaults < config file < LAMBKIN_* env vars < CLI flags,
+// every value checked against its clamp, errors naming the key and where the value came from.
+import { constants } from 'node:fs'
+import { access } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { DEVICE_DEFAULTS, deviceIdFromHostname } from './defaults.js'
+import { readConfigFile } from './file.js'
+import type { Assignment } from './file.js'
+import { camelCase, CONFIG_FILE_KEY, ENV_VARS, FLAGS } from './names.js'
+import { configError, fieldAt, parseValue } from './schema.js'
+import type { Field, Source } from './schema.js'
+import type { BrokerConnectionConfig, DeviceConfig } from './types.js'
+
+export interface LoadDeviceConfigOptions {
+  /** Config file used when neither --config nor LAMBKIN_CONFIG names one. */
+  file?: string
+  /** Values from node:util parseArgs; flags that are not config keys are ignored. */
+  flags?: Record<string, string | boolean | undefined>
+  /** process.env by default; an empty value counts as unset. */
+  env?: NodeJS.ProcessEnv
+  /** Where relative paths from flags, env and the defaults resolve; process.cwd() by default. */
+  cwd?: string
+  /** The host name the default device id is made from; os.hostname() by default. */
+  hostname?: string
+}
+
+function fromEnv (env: NodeJS.ProcessEnv): Assignment[] {
+  const out: Assignment[] = []
+  for (const { name, key } of ENV_VARS) {
+    const raw = env[name]
+    if (raw !== undefined && raw !== '') out.push({ key, raw, source: { kind: 'env', name } })
+  }
+  return out
+}
+
+function fromFlags (flags: Record<string, string | boolean | undefined>): Assignment[] {
+  const out: Assignment[] = []
+  for (const { name, key } of FLAGS) {
+    const raw = Object.hasOwn(flags, name) ? flags[name] : flags[camelCase(name)]
+    if (raw === undefined) continue
+    const source: Source = { kind: 'flag', name }
+    if (typeof raw !== 'string') throw configError(key === CONFIG_FILE_KEY ? 'config' : key, 'needs a value after the flag', source)
+    out.push({ key, raw, source })
+  }
+  return out
+}
+
+type Mutable = Record<string, unknown>
+
+function setAt (obj: Mutable, key: string, value: unknown): void {
+  const parts = key.split('.')
+  let node = obj
+  for (const part of parts.slice(0, -1)) node = node[part] as Mutable
+  node[parts[parts.length - 1] as string] = value
+}
+
+function deepFreeze<T> (obj: T): T {
+  if (typeof obj === 'object' && obj !== null) {
+    for (const v of Object.values(obj)) deepFreeze(v)
+    Object.freeze(obj)
+  }
+  return obj
+}
+
+async function checkConnection (prefix: 'mqtt' | 'cloud', c: BrokerConnectionConfig, sources: Map<string, Source>): Promise<void> {
+  if ((c.certFile === undefined) !== (c.keyFile === undefined)) {
+    const set = c.certFile !== undefined ? 'certFile' : 'keyFile'
+    const missing = set === 'certFile' ? 'keyFile' : 'certFile'
+    throw configError(`${prefix}.${set}`, `is set but "${prefix}.${missing}" is not; a client certificate needs its private key`, sources.get(`${prefix}.${set}`) as Source)
+  }
+  for (const name of ['caFile', 'certFile', 'keyFile'] as const) {
+    const path = c[name]
+    if (path === undefined) continue
+    try {
+      await access(path, constants.R_OK)
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code ?? 'unreadable'
+      throw configError(`${prefix}.${name}`, `names ${path}, which cannot be read (${code})`, sources.get(`${prefix}.${name}`) as Source, cause)
+    }
+  }
+}
+
+export async function loadDeviceConfig (opts: LoadDeviceConfigOptions = {}): Promise<DeviceConfig> {
+  const cwd = resolve(opts.cwd ?? process.cwd())
+  const env = fromEnv(opts.env ?? process.env)
+  const flags = fromFlags(opts.flags ?? {})
+  const fileRef = flags.find((a) => a.key === CONFIG_FILE_KEY) ?? env.find((a) => a.key === CONFIG_FILE_KEY)
+  const file = fileRef?.raw as string | undefined ?? opts.file
+  const fromFile = file === undefined ? [] : await readConfigFile(file, cwd)
+
+  const cfg = structuredClone(DEVICE_DEFAULTS) as unknown as DeviceConfig
+  if (opts.hostname !== undefined) cfg.id = deviceIdFromHostname(opts.hostname)
+  cfg.dataDir = resolve(cwd, cfg.dataDir)
+  cfg.functionsDir = resolve(cwd, cfg.functionsDir)
+
+  const sources = new Map<string, Source>()
+  for (const a of [...fromFile, ...env, ...flags]) {
+    if (a.key === CONFIG_FILE_KEY) continue
+    const field = fieldAt(a.key) as Field
+    setAt(cfg as unknown as Mutable, a.key, parseValue(a.key, field, a.raw, a.source, cwd))
+    sources.set(a.key, a.source)
+  }
+  // Derived after all sources, so --id also renames the trigger client.
+  if (!sources.has('mqtt.clientId')) cfg.mqtt.clientId = `lambkin-${cfg.id}`
+
+  await checkConnection('mqtt', cfg.mqtt, sources)
+  await checkConnection('cloud', cfg.cloud, sources)
+  if (cfg.brokerPort !== undefined && cfg.brokerPort !== 0 && cfg.brokerPort === cfg.metricsPort) {
+    throw configError('metricsPort', `is ${cfg.metricsPort}, the same port as brokerPort; give the metrics server its own port`, sources.get('metricsPort') as Source)
+  }
+  return deepFreeze(cfg)
+}

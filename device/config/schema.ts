@@ -1,0 +1,184 @@
+// Every configuration key with its type and clamp, and the parsing of one value from a file
+// (JSON types) or from the environment and flags (strings), with errors naming key and source.
+import { isAbsolute, resolve } from 'node:path'
+import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { DEVICE_ID_PATTERN } from './defaults.js'
+
+export type Field =
+  | { kind: 'int', min: number, max: number }
+  | { kind: 'bool' }
+  | { kind: 'string', min: number, max: number, pattern?: RegExp, rule?: string, secret?: boolean }
+  | { kind: 'host' }
+  /** `file`: must name a readable file when the config is loaded (TLS material). */
+  | { kind: 'path', file?: boolean }
+  | { kind: 'url', protocols: readonly string[] }
+export interface Group { kind: 'group', fields: Readonly<Record<string, Field | Group>> }
+
+export type Source =
+  | { kind: 'file', name: string, baseDir: string }
+  | { kind: 'env', name: string }
+  | { kind: 'flag', name: string }
+  | { kind: 'default', name: 'defaults' }
+
+const int = (min: number, max: number): Field => ({ kind: 'int', min, max })
+const group = (fields: Record<string, Field | Group>): Group => ({ kind: 'group', fields })
+const DAY_MS = 86_400_000
+const MiB = 1024 * 1024
+
+const connection = {
+  url: { kind: 'url', protocols: ['mqtt:', 'mqtts:', 'ws:', 'wss:'] },
+  username: { kind: 'string', min: 1, max: 256 },
+  password: { kind: 'string', min: 0, max: 1024, secret: true },
+  caFile: { kind: 'path', file: true },
+  certFile: { kind: 'path', file: true },
+  keyFile: { kind: 'path', file: true },
+  rejectUnauthorized: { kind: 'bool' },
+  keepaliveSec: int(5, 3600),
+  reconnectMs: int(100, 300_000)
+} as const satisfies Record<string, Field>
+
+export const SCHEMA: Group = group({
+  id: { kind: 'string', min: 1, max: 63, pattern: DEVICE_ID_PATTERN, rule: 'a device id of 1 to 63 lower-case letters, digits, "_" or "-", starting with a letter or digit' },
+  dataDir: { kind: 'path' },
+  functionsDir: { kind: 'path' },
+  layersDir: { kind: 'path' },
+  mqtt: group({
+    ...connection,
+    clientId: { kind: 'string', min: 1, max: 128, pattern: /^[\x21-\x7e]+$/, rule: 'a client id of 1 to 128 printable characters without spaces' }
+  }),
+  cloud: group(connection),
+  brokerPort: int(0, 65_535),
+  brokerHost: { kind: 'host' },
+  metricsPort: int(0, 65_535),
+  metricsHost: { kind: 'host' },
+  metricsSnapshotMs: int(1000, DAY_MS),
+  outbox: group({
+    quotaBytes: int(MiB, 2 ** 40),
+    syncIntervalMs: int(10, 60_000),
+    ttlMs: group({
+      result: int(1000, 365 * DAY_MS),
+      emit: int(1000, 365 * DAY_MS),
+      log: int(1000, 365 * DAY_MS),
+      metric: int(1000, 365 * DAY_MS),
+      deadLetter: int(1000, 365 * DAY_MS)
+    })
+  }),
+  invocation: group({
+    maxConcurrent: int(1, 1024),
+    queueDepth: int(1, 1_000_000),
+    workers: int(1, 64),
+    drainTimeoutMs: int(0, 600_000)
+  }),
+  caps: group({
+    memoryKiB: int(16_384, 4_194_304),
+    timeoutMs: int(1, DAY_MS),
+    instructions: int(10_000, 1e15),
+    concurrency: int(1, 1024),
+    // The sandbox measured anything past 1024 KiB as unsafe (src/sandbox/budget.ts).
+    stackKiB: int(16, 1024)
+  })
+})
+
+/** The field at a dotted key, or undefined for keys that do not exist. */
+export function fieldAt (key: string): Field | Group | undefined {
+  let node: Field | Group = SCHEMA
+  for (const part of key.split('.')) {
+    if (node.kind !== 'group' || !Object.hasOwn(node.fields, part)) return undefined
+    node = node.fields[part] as Field | Group
+  }
+  return node
+}
+
+export function describeSource (s: Source): string {
+  switch (s.kind) {
+    case 'file': return `in config file ${s.name}`
+    case 'env': return `from environment variable ${s.name}`
+    case 'flag': return `from flag --${s.name}`
+    default: return 'from the defaults'
+  }
+}
+
+export function configError (key: string, what: string, source: Source, cause?: unknown): LambkinError {
+  return new LambkinError(ErrorCodes.CONFIG_INVALID, `config key "${key}" ${what} (${describeSource(source)})`, {
+    cause,
+    details: { key, source: source.name, sourceKind: source.kind }
+  })
+}
+
+function shown (field: Field, raw: unknown): string {
+  if (field.kind === 'string' && field.secret === true) return 'a hidden value'
+  if (raw === undefined) return 'nothing'
+  let s = JSON.stringify(raw) ?? String(raw)
+  // Credentials in a URL are not echoed back into logs.
+  if (field.kind === 'url') s = s.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@')
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s
+}
+
+/** What a value of this field must be, in words (errors and the usage text share it). */
+export function ruleOf (field: Field): string {
+  switch (field.kind) {
+    case 'int': return `an integer between ${field.min} and ${field.max}`
+    case 'bool': return 'true or false'
+    case 'string': return field.rule ?? `a string of ${field.min} to ${field.max} characters`
+    case 'host': return 'a host name or IP address'
+    case 'path': return field.file === true ? 'the path of a readable file' : 'a folder path'
+    case 'url': return `a URL starting with ${field.protocols.map((p) => `${p}//`).join(', ')}`
+  }
+}
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
+const TRUE = new Set(['true', '1', 'yes', 'on'])
+const FALSE = new Set(['false', '0', 'no', 'off'])
+const HOST = /^[A-Za-z0-9._:%[\]-]{1,253}$/
+
+/**
+ * Checks one value and returns it in its final form. Files must use the JSON type itself;
+ * the environment and flags only have strings, so those are parsed. Relative paths resolve
+ * against the config file's folder, or the working directory for the other sources.
+ */
+export function parseValue (key: string, field: Field, raw: unknown, source: Source, cwd: string): unknown {
+  const fromText = source.kind === 'env' || source.kind === 'flag'
+  const bad = (): LambkinError => configError(key, `must be ${ruleOf(field)}, got ${shown(field, raw)}`, source)
+  switch (field.kind) {
+    case 'int': {
+      let n = raw
+      if (fromText && typeof raw === 'string' && NUMBER.test(raw.trim())) n = Number(raw.trim())
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < field.min || n > field.max) throw bad()
+      return n
+    }
+    case 'bool': {
+      if (typeof raw === 'boolean') return raw
+      if (fromText && typeof raw === 'string') {
+        const t = raw.trim().toLowerCase()
+        if (TRUE.has(t)) return true
+        if (FALSE.has(t)) return false
+      }
+      throw bad()
+    }
+    case 'string': {
+      if (typeof raw !== 'string' || raw.length < field.min || raw.length > field.max) throw bad()
+      if (field.pattern !== undefined && !field.pattern.test(raw)) throw bad()
+      return raw
+    }
+    case 'host': {
+      if (typeof raw !== 'string' || !HOST.test(raw)) throw bad()
+      return raw
+    }
+    case 'path': {
+      if (typeof raw !== 'string' || raw.length === 0 || raw.length > 4096 || raw.includes('\0')) throw bad()
+      if (isAbsolute(raw)) return resolve(raw)
+      return resolve(source.kind === 'file' ? source.baseDir : cwd, raw)
+    }
+    case 'url': {
+      if (typeof raw !== 'string') throw bad()
+      let url: URL
+      try {
+        url = new URL(raw)
+      } catch {
+        throw bad()
+      }
+      if (!field.protocols.includes(url.protocol) || url.hostname === '') throw bad()
+      return raw
+    }
+  }
+}

@@ -1,0 +1,87 @@
+// The shape of the agent's configuration after loading: every key present (or explicitly
+// optional), units in the names, paths absolute.
+
+/** A connection to an MQTT broker (TCP, TLS or WebSocket). */
+export interface BrokerConnectionConfig {
+  /** mqtt://, mqtts://, ws:// or wss://; unset means this connection is not made. */
+  url?: string
+  username?: string
+  password?: string
+  /** PEM files for TLS: a CA to trust, and a client certificate with its key. */
+  caFile?: string
+  certFile?: string
+  keyFile?: string
+  rejectUnauthorized: boolean
+  keepaliveSec: number
+  /** Delay before the first reconnect; the link backs off from there. */
+  reconnectMs: number
+}
+
+/** The trigger broker: where functions' MQTT triggers subscribe and `ctx.publish` goes. */
+export interface MqttConfig extends BrokerConnectionConfig {
+  clientId: string
+}
+
+/** Time to live of outbox records by kind, in ms; unset means kept until synced or dropped. */
+export interface OutboxTtlConfig {
+  result?: number
+  emit?: number
+  log?: number
+  metric?: number
+  deadLetter?: number
+}
+
+export interface OutboxConfig {
+  quotaBytes: number
+  /** Group-commit interval: how much a power cut may lose, at most. */
+  syncIntervalMs: number
+  ttlMs: OutboxTtlConfig
+}
+
+export interface InvocationConfig {
+  /** Invocations running at once across the agent. */
+  maxConcurrent: number
+  /** Calls waiting per function before LAMBKIN_THROTTLED. */
+  queueDepth: number
+  /** Sandbox worker threads. */
+  workers: number
+  /** How long close() waits for in-flight invocations. */
+  drainTimeoutMs: number
+}
+
+/** The most any function on this device may ask for in its manifest's limits. */
+export interface DeviceCapsConfig {
+  memoryKiB: number
+  timeoutMs: number
+  instructions: number
+  concurrency: number
+  stackKiB: number
+}
+
+export interface DeviceConfig {
+  /** Device id (wire rule W1): ^[a-z0-9][a-z0-9_-]{0,62}$ */
+  id: string
+  dataDir: string
+  functionsDir: string
+  /** Unset: the function loader's own default. */
+  layersDir?: string
+  mqtt: MqttConfig
+  /** The cloud link (its MQTT client id is always the device id, DESIGN.md section 4). */
+  cloud: BrokerConnectionConfig
+  /** Start an embedded aedes broker on this port for LAN sensors (0 = ephemeral); unset = none. */
+  brokerPort?: number
+  brokerHost: string
+  /** Serve Prometheus text on this port (0 = ephemeral); unset = no HTTP server. */
+  metricsPort?: number
+  metricsHost: string
+  /** How often a metrics delta is written to the outbox. */
+  metricsSnapshotMs: number
+  outbox: OutboxConfig
+  invocation: InvocationConfig
+  caps: DeviceCapsConfig
+}
+
+type DeepReadonly<T> = { readonly [K in keyof T]: T[K] extends object ? DeepReadonly<T[K]> : T[K] }
+
+/** The defaults: the same shape, but mqtt.clientId is derived from the id at load time. */
+export type DeviceDefaults = DeepReadonly<Omit<DeviceConfig, 'mqtt'> & { mqtt: Omit<MqttConfig, 'clientId'> & { clientId?: string } }>
