@@ -1,0 +1,111 @@
+// Abstract suite cases about limits: the byte quota and its drop order, TTL expiry and the
+// sync timer, all with an injected clock.
+import * as assert from 'uvu/assert'
+import { FakeClock } from './fake-clock.js'
+import { rec, rejects } from './abstract-suite-helpers.js'
+import type { Case } from './abstract-suite-helpers.js'
+import type { OutboxStore } from './outbox-store.js'
+import type { RecordKind } from './types.js'
+
+const kindsOf = async (st: OutboxStore): Promise<string> => (await st.read()).map((r) => `${r.kind[0]}${r.seq}`).join(' ')
+
+/** Lets the store's own async work (a timer's sync write) run. */
+async function settle (cond: () => Promise<boolean>): Promise<boolean> {
+  for (let i = 0; i < 500; i++) {
+    if (await cond()) return true
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  return false
+}
+
+export function limitCases (it: Case): void {
+  it('over quota, the oldest records of the lowest-priority kind go first, and drops are counted', async (h) => {
+    // Measure one record's size in this backend, then allow nine and a half of them.
+    const probe = await h.open({}, h.dir + '/probe')
+    await probe.commit({ records: [rec('log', 'x'.repeat(100))] })
+    const size = (await probe.read())[0].bytes
+    const quotaBytes = Math.max(1024, 9 * size + Math.floor(size / 2))
+    const fit = Math.floor(quotaBytes / size)
+    let st = await h.open({ quotaBytes })
+    const put = async (kind: RecordKind, n = 1): Promise<number[]> => (await st.commit({ records: Array.from({ length: n }, () => rec(kind, 'x'.repeat(100))) })).seqs
+    // Dead letters fill what is beyond the 9 records this test reasons about.
+    if (fit > 9) await put('dead-letter', fit - 9)
+    const base = fit - 9
+    const s = (n: number): number => base + n
+    await put('log', 3); await put('metric', 3); await put('result', 3)
+    assert.equal((await st.stats()).dropped.log, 0)
+    await put('result')
+    assert.not.ok((await st.read()).some((r) => r.seq === s(1)), 'the oldest log went first')
+    await put('result', 2)
+    assert.equal((await st.read({ kinds: ['log'] })).length, 0, 'all logs are gone before any metric')
+    assert.equal((await st.read({ kinds: ['metric'] })).map((r) => r.seq), [s(4), s(5), s(6)])
+    await put('emit')
+    assert.equal((await st.read({ kinds: ['metric'] })).map((r) => r.seq), [s(5), s(6)], 'then the oldest metric')
+    const [late] = await put('log')
+    assert.is(late, s(14), 'a dropped record still took its seq')
+    assert.not.ok((await st.read()).some((r) => r.seq === late), 'a new log into a store full of higher kinds is itself dropped')
+    const st1 = await st.stats()
+    assert.equal(st1.dropped, { log: 4, metric: 1, emit: 0, result: 0, 'dead-letter': 0 })
+    assert.ok(st1.bytes <= quotaBytes, `bytes ${st1.bytes} <= quota ${quotaBytes}`)
+    assert.is(st1.count, fit)
+    const before = await kindsOf(st)
+    await st.close()
+    st = await h.open({ quotaBytes })
+    assert.equal((await st.stats()).dropped, st1.dropped, 'drop counters survive a restart')
+    assert.is(await kindsOf(st), before)
+    await put('result', 2)
+    assert.equal((await st.read({ kinds: ['metric'] })).length, 0, 'after a reopen the drop order holds')
+    assert.is((await st.stats()).dropped.metric, 3)
+  })
+
+  it('a record larger than the whole quota is refused with STORE_FULL; the store goes on', async (h) => {
+    const st = await h.open({ quotaBytes: 1024 })
+    await st.commit({ records: [rec('result', 'small')] })
+    const e = await rejects(st.commit({ records: [rec('log', 'a'), rec('result', 'y'.repeat(2000))] }), 'LAMBKIN_STORE_FULL', 'too big')
+    assert.ok(/quota/.test(e.message), e.message)
+    assert.equal((await st.read()).map((r) => r.data), ['small'], 'nothing of the refused unit was written')
+    assert.equal((await st.commit({ records: [rec('log', 'b')] })).seqs, [2])
+    assert.equal((await st.stats()).dropped.log, 0, 'a refusal is not a drop')
+  })
+
+  it('records past their TTL are skipped by read, purged and counted as expired', async (h) => {
+    const clock = new FakeClock(10_000)
+    let st = await h.open({ clock, ttlMs: { log: 1000 } })
+    await st.commit({
+      records: [rec('log', 'l'), rec('metric', 'm', { ttlMs: 500 }), rec('result', 'r'), rec('log', 'forever', { ttlMs: 0 })]
+    })
+    const all = await st.read()
+    assert.equal(all.map((r) => r.expiresAt), [11_000, 10_500, undefined, undefined])
+    clock.advance(499)
+    assert.is((await st.read()).length, 4, 'not yet')
+    clock.advance(1)
+    assert.equal((await st.read()).map((r) => r.data), ['l', 'r', 'forever'])
+    const s1 = await st.stats()
+    assert.equal([s1.expired, s1.count, s1.byKind.metric.count], [1, 3, 0])
+    clock.advance(5000)
+    assert.equal((await st.read({ kinds: ['result'] })).map((r) => r.data), ['r'], 'a filtered read does not touch other kinds')
+    assert.equal((await st.read()).map((r) => r.data), ['r', 'forever'])
+    await st.close()
+    st = await h.open({ clock })
+    const s2 = await st.stats()
+    assert.equal([s2.expired, s2.count], [2, 2], 'expiry is counted and survives a restart')
+  })
+
+  it('writes are fsynced on the sync timer, by flush() and by close()', async (h) => {
+    const clock = new FakeClock()
+    let st = await h.open({ clock, syncIntervalMs: 200 })
+    await st.commit({ records: [rec('result')] })
+    assert.is((await st.stats()).syncedSeq, 0, 'not synced yet')
+    clock.advance(199)
+    assert.is((await st.stats()).syncedSeq, 0)
+    clock.advance(1)
+    assert.ok(await settle(async () => (await st.stats()).syncedSeq === 1), 'the timer synced the write')
+    await st.commit({ records: [rec('result'), rec('log')] })
+    await st.flush()
+    assert.is((await st.stats()).syncedSeq, 3, 'flush syncs now')
+    await st.commit({ records: [rec('result')] })
+    await st.close()
+    st = await h.open({ clock })
+    assert.equal((await st.read()).map((r) => r.seq), [1, 2, 3, 4])
+  })
+}

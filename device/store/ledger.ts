@@ -1,0 +1,75 @@
+// The store's in-memory books: bytes and counts per kind, seq and publish-id high-water marks,
+// drop/expiry counters and quota scan cursors. A write works on a copy and swaps it in on
+// success, so a failed batch leaves the books as they were.
+import { RECORD_KINDS, emptyByKind } from './types.js'
+import type { KindStats, RecordKind } from './types.js'
+
+/** The part persisted with every batch, so seqs never repeat and counters survive restarts. */
+export interface PersistedCounters {
+  lastSeq: number
+  lastPublishId: number
+  dropped: Record<RecordKind, number>
+  expired: number
+}
+
+export class Ledger {
+  tally: Record<RecordKind, KindStats> = emptyByKind(() => ({ count: 0, bytes: 0 }))
+  lastSeq = 0
+  lastPublishId = 0
+  dropped: Record<RecordKind, number> = emptyByKind(() => 0)
+  expired = 0
+  pendingPublishes = 0
+  /** Per kind, the lowest seq that may still hold a record of that kind (quota scans start here). */
+  cursor: Record<RecordKind, number> = emptyByKind(() => 1)
+
+  clone (): Ledger {
+    const c = new Ledger()
+    c.tally = emptyByKind(() => ({ count: 0, bytes: 0 }))
+    for (const k of RECORD_KINDS) c.tally[k] = { ...this.tally[k] }
+    c.lastSeq = this.lastSeq
+    c.lastPublishId = this.lastPublishId
+    c.dropped = { ...this.dropped }
+    c.expired = this.expired
+    c.pendingPublishes = this.pendingPublishes
+    c.cursor = { ...this.cursor }
+    return c
+  }
+
+  add (kind: RecordKind, bytes: number): void {
+    this.tally[kind].count++
+    this.tally[kind].bytes += bytes
+  }
+
+  remove (kind: RecordKind, bytes: number): void {
+    this.tally[kind].count--
+    this.tally[kind].bytes -= bytes
+  }
+
+  totalBytes (): number {
+    let n = 0
+    for (const k of RECORD_KINDS) n += this.tally[k].bytes
+    return n
+  }
+
+  totalCount (): number {
+    let n = 0
+    for (const k of RECORD_KINDS) n += this.tally[k].count
+    return n
+  }
+
+  counters (): PersistedCounters {
+    return { lastSeq: this.lastSeq, lastPublishId: this.lastPublishId, dropped: { ...this.dropped }, expired: this.expired }
+  }
+
+  /** Takes persisted counters, tolerating missing fields from an older or empty store. */
+  restore (c: Partial<PersistedCounters> | undefined): void {
+    if (c === undefined || c === null || typeof c !== 'object') return
+    if (Number.isSafeInteger(c.lastSeq)) this.lastSeq = c.lastSeq as number
+    if (Number.isSafeInteger(c.lastPublishId)) this.lastPublishId = c.lastPublishId as number
+    if (Number.isSafeInteger(c.expired)) this.expired = c.expired as number
+    for (const k of RECORD_KINDS) {
+      const n = c.dropped?.[k]
+      if (Number.isSafeInteger(n)) this.dropped[k] = n as number
+    }
+  }
+}

@@ -1,0 +1,132 @@
+// Turns queued writes into the operations of one LevelDB batch, updating a working copy of
+// the books: seq/id assignment, quota drops, acks, deletes, TTL purges.
+import { encodeValue } from './codec.js'
+import { parseRecordKey, recordKey, seqKey } from './keys.js'
+import { selectVictims } from './quota.js'
+import { RECORD_KINDS, emptyByKind } from './types.js'
+import type { Ledger } from './ledger.js'
+import type { KeyScanner, NewEntry, StoredEntry } from './quota.js'
+import type { Sub, Sublevels } from './level-open.js'
+import type { CommitResult, RecordKind } from './types.js'
+
+export type Op = { type: 'put', sublevel: Sub, key: string, value: Uint8Array } | { type: 'del', sublevel: Sub, key: string }
+
+/** A commit unit after encoding, so nothing in the lane can fail on a caller's value. */
+export interface EncodedUnit {
+  records: Array<{ kind: RecordKind, value: Uint8Array }>
+  state: Array<{ fn: string, value: Uint8Array | null }>
+  publishes: Uint8Array[]
+  meta: Array<{ key: string, value: Uint8Array | null }>
+}
+
+export interface PlanContext {
+  subs: Sublevels
+  ledger: Ledger
+  ops: Op[]
+  quotaBytes: number
+  scan: KeyScanner
+}
+
+export async function planCommits (ctx: PlanContext, units: EncodedUnit[]): Promise<CommitResult[]> {
+  const { subs, ledger, ops } = ctx
+  const storedCount = emptyByKind(() => 0)
+  for (const k of RECORD_KINDS) storedCount[k] = ledger.tally[k].count
+  const fresh: NewEntry[] = []
+  const results = units.map((u) => {
+    const seqs = u.records.map((r) => {
+      const seq = ++ledger.lastSeq
+      fresh.push({ seq, kind: r.kind, bytes: r.value.length, key: recordKey(seq, r.kind, r.value.length), value: r.value, dropped: false })
+      ledger.add(r.kind, r.value.length)
+      return seq
+    })
+    // Units stay in arrival order inside the batch, so a later unit's state wins.
+    for (const s of u.state) ops.push(s.value === null ? { type: 'del', sublevel: subs.state, key: s.fn } : { type: 'put', sublevel: subs.state, key: s.fn, value: s.value })
+    const publishIds = u.publishes.map((value) => {
+      const id = ++ledger.lastPublishId
+      ledger.pendingPublishes++
+      ops.push({ type: 'put', sublevel: subs.publishes, key: seqKey(id), value })
+      return id
+    })
+    for (const m of u.meta) ops.push(m.value === null ? { type: 'del', sublevel: subs.meta, key: m.key } : { type: 'put', sublevel: subs.meta, key: m.key, value: m.value })
+    return { seqs, publishIds }
+  })
+  if (ledger.totalBytes() > ctx.quotaBytes) {
+    const victims = await selectVictims(ledger, fresh, storedCount, ctx.quotaBytes, ctx.scan)
+    for (const v of victims.stored) ops.push({ type: 'del', sublevel: subs.records, key: v.key })
+  }
+  for (const e of fresh) if (!e.dropped) ops.push({ type: 'put', sublevel: subs.records, key: e.key, value: e.value })
+  return results
+}
+
+export async function planAck (ctx: PlanContext, seq: number): Promise<number> {
+  const { subs, ledger, ops } = ctx
+  let n = 0
+  for await (const key of subs.records.keys({ lt: seqKey(seq + 1) })) {
+    const k = parseRecordKey(key)
+    ops.push({ type: 'del', sublevel: subs.records, key })
+    ledger.remove(k.kind, k.bytes)
+    n++
+  }
+  // Nothing of any kind is left at or below seq; never move a cursor past records yet to come.
+  const floor = Math.min(seq, ledger.lastSeq) + 1
+  for (const k of RECORD_KINDS) ledger.cursor[k] = Math.max(ledger.cursor[k], floor)
+  return n
+}
+
+export async function planDelete (ctx: PlanContext, seqs: number[]): Promise<number> {
+  const { subs, ledger, ops } = ctx
+  const found = await Promise.all(seqs.map(async (s) => await subs.records.keys({ gte: seqKey(s), lt: seqKey(s + 1), limit: 1 }).all()))
+  let n = 0
+  for (const keys of found) {
+    for (const key of keys) {
+      const k = parseRecordKey(key)
+      ops.push({ type: 'del', sublevel: subs.records, key })
+      ledger.remove(k.kind, k.bytes)
+      n++
+    }
+  }
+  return n
+}
+
+/** Expired records found by a read; some may have been acked or deleted since. */
+export async function planPurge (ctx: PlanContext, keys: string[]): Promise<number> {
+  const { subs, ledger, ops } = ctx
+  const present = await subs.records.hasMany(keys)
+  let n = 0
+  keys.forEach((key, i) => {
+    if (present[i] !== true) return
+    const k = parseRecordKey(key)
+    ops.push({ type: 'del', sublevel: subs.records, key })
+    ledger.remove(k.kind, k.bytes)
+    ledger.expired++
+    n++
+  })
+  return n
+}
+
+export async function planUnpublish (ctx: PlanContext, id: number): Promise<number> {
+  const { subs, ledger, ops } = ctx
+  const key = seqKey(id)
+  if (!(await subs.publishes.has(key))) return 0
+  ops.push({ type: 'del', sublevel: subs.publishes, key })
+  ledger.pendingPublishes--
+  return 1
+}
+
+export function encodeCounters (ctx: PlanContext, key: string): Op {
+  return { type: 'put', sublevel: ctx.subs.sys, key, value: encodeValue(ctx.ledger.counters(), 'the store counters') }
+}
+
+/** Stored record keys in seq order from a seq, read in chunks; closes its iterator when left. */
+export async function * scanKeys (records: Sub, fromSeq: number): AsyncGenerator<StoredEntry, void, undefined> {
+  const it = records.keys({ gte: seqKey(fromSeq) })
+  try {
+    for (;;) {
+      const keys = await it.nextv(256)
+      if (keys.length === 0) return
+      for (const key of keys) yield { key, ...parseRecordKey(key) }
+    }
+  } finally {
+    await it.close()
+  }
+}

@@ -1,0 +1,64 @@
+// Defaults and validation of the outbox store's options (one frozen object, clamped ranges).
+import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { RECORD_KINDS } from './types.js'
+import type { RecordKind, StoreClock } from './types.js'
+
+export interface StoreOptions {
+  /** The agent's data dir; the LevelDB lives in it. */
+  dir: string
+  /** Bytes of encoded records kept before the oldest low-priority ones are dropped. */
+  quotaBytes: number
+  /** Per-kind time to live, counted from the commit; absent or 0 means kept until acked. */
+  ttlMs: Partial<Record<RecordKind, number>>
+  /** How often written data is fsynced: a power cut loses at most this much. */
+  syncIntervalMs: number
+  /** false: opening a dir with no store fails instead of creating one (the CLI viewer). */
+  createIfMissing: boolean
+  clock: StoreClock
+}
+
+export const SYSTEM_CLOCK: StoreClock = Object.freeze({
+  now: () => Date.now(),
+  setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
+  clearTimeout: (h: unknown) => { clearTimeout(h as ReturnType<typeof setTimeout>) }
+})
+
+export const STORE_DEFAULTS: Readonly<Omit<StoreOptions, 'dir'>> = Object.freeze({
+  quotaBytes: 64 * 1024 * 1024,
+  ttlMs: Object.freeze({}),
+  syncIntervalMs: 200,
+  createIfMissing: true,
+  clock: SYSTEM_CLOCK
+})
+
+export const MAX_TTL_MS = 10 * 365 * 86_400_000
+const QUOTA_RANGE: [number, number] = [1024, 2 ** 40]
+const SYNC_RANGE: [number, number] = [1, 3_600_000]
+
+function bad (key: string, message: string): LambkinError {
+  return new LambkinError(ErrorCodes.CONFIG_INVALID, `outbox store option "${key}" ${message}`, { details: { key } })
+}
+
+function intIn (key: string, v: unknown, [min, max]: [number, number]): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw bad(key, `must be an integer between ${min} and ${max}, got ${String(v)}`)
+  }
+}
+
+export function resolveStoreOptions (opts: Partial<StoreOptions> & { dir: string }): StoreOptions {
+  const o: StoreOptions = { ...STORE_DEFAULTS, ...opts }
+  if (typeof o.dir !== 'string' || o.dir === '') throw bad('dir', 'must name the agent data directory')
+  intIn('quotaBytes', o.quotaBytes, QUOTA_RANGE)
+  intIn('syncIntervalMs', o.syncIntervalMs, SYNC_RANGE)
+  if (typeof o.createIfMissing !== 'boolean') throw bad('createIfMissing', 'must be true or false')
+  if (o.ttlMs === null || typeof o.ttlMs !== 'object') throw bad('ttlMs', 'must be an object of per-kind TTLs, e.g. { "log": 86400000 }')
+  for (const [kind, ttl] of Object.entries(o.ttlMs)) {
+    if (!(RECORD_KINDS as readonly string[]).includes(kind)) throw bad(`ttlMs.${kind}`, `is not a record kind (${RECORD_KINDS.join(', ')})`)
+    if (ttl !== undefined) intIn(`ttlMs.${kind}`, ttl, [0, MAX_TTL_MS])
+  }
+  const c = o.clock
+  if (c === null || typeof c !== 'object' || typeof c.now !== 'function' || typeof c.setTimeout !== 'function' || typeof c.clearTimeout !== 'function') {
+    throw bad('clock', 'must have now(), setTimeout() and clearTimeout()')
+  }
+  return { ...o, ttlMs: { ...o.ttlMs } }
+}

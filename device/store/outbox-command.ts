@@ -1,0 +1,100 @@
+// `lambkin outbox --data <dir>`: shows what a (stopped) agent has buffered, as a table or JSON.
+import { parseArgs } from 'node:util'
+import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { LevelOutboxStore } from './level-store.js'
+import { RECORD_KINDS, isRecordKind } from './types.js'
+import type { OutboxRecord, RecordKind, StoreStats } from './types.js'
+
+export interface OutboxCommandIo {
+  stdout: (s: string) => void
+  stderr: (s: string) => void
+}
+
+export const OUTBOX_USAGE = `usage: lambkin outbox --data <dir> [--json] [--limit n] [--kind ${RECORD_KINDS.join('|')}]...`
+const PREVIEW_CHARS = 48
+
+/** Returns the exit code: 0 ok, 1 the store could not be read, 2 bad usage. */
+export async function outboxCommand (args: string[], io: OutboxCommandIo): Promise<number> {
+  let data: string, json: boolean, limit: number, kinds: RecordKind[] | undefined
+  try {
+    ({ data, json, limit, kinds } = parse(args))
+  } catch (err) {
+    io.stderr(`${ErrorCodes.USAGE}: ${(err as Error).message}\n${OUTBOX_USAGE}\n`)
+    return 2
+  }
+  let store: LevelOutboxStore | undefined
+  try {
+    store = await LevelOutboxStore.open({ dir: data, createIfMissing: false })
+    const records = await store.read({ limit, kinds })
+    const stats = await store.stats()
+    io.stdout(json ? JSON.stringify({ records, stats }, jsonSafe) + '\n' : table(records) + summary(records, stats) + '\n')
+    return 0
+  } catch (err) {
+    const e = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.STORE_ERROR, (err as Error).message, { cause: err })
+    io.stderr(`${e.code}: ${e.message}\n`)
+    return 1
+  } finally {
+    await store?.close().catch(() => {})
+  }
+}
+
+function parse (args: string[]): { data: string, json: boolean, limit: number, kinds: RecordKind[] | undefined } {
+  const { values, positionals } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      data: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      limit: { type: 'string', default: '1000' },
+      kind: { type: 'string', multiple: true }
+    }
+  })
+  if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"`)
+  if (values.data === undefined || values.data === '') throw new Error('--data <dir> is required (the agent\'s data dir)')
+  const limit = Number(values.limit)
+  if (!/^\d+$/.test(values.limit ?? '') || limit < 1 || limit > 100_000) throw new Error(`--limit must be an integer between 1 and 100000, got "${values.limit ?? ''}"`)
+  const bad = (values.kind ?? []).find((k) => !isRecordKind(k))
+  if (bad !== undefined) throw new Error(`--kind "${bad}" is not a record kind (${RECORD_KINDS.join(', ')})`)
+  return { data: values.data, json: values.json ?? false, limit, kinds: values.kind as RecordKind[] | undefined }
+}
+
+/** JSON has no bytes or bigints: bytes become { base64 }, bigints strings. */
+function jsonSafe (this: unknown, _key: string, v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString()
+  if (v instanceof Uint8Array) return { base64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') }
+  // Buffer.toJSON runs before the replacer sees it; turn its { type, data } form back into base64.
+  if (v !== null && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) {
+    return { base64: Buffer.from((v as { data: number[] }).data).toString('base64') }
+  }
+  return v
+}
+
+function preview (data: unknown): string {
+  let s: string
+  try {
+    s = data instanceof Uint8Array ? `<${data.byteLength} bytes>` : JSON.stringify(data, jsonSafe) ?? String(data)
+  } catch {
+    s = String(data)
+  }
+  return s.length > PREVIEW_CHARS ? s.slice(0, PREVIEW_CHARS - 1) + '…' : s
+}
+
+function table (records: OutboxRecord[]): string {
+  const head = ['SEQ', 'KIND', 'FN', 'TIME', 'BYTES', 'DATA']
+  const rows = records.map((r) => [String(r.seq), r.kind, r.fn ?? '-', isoTime(r.time), String(r.bytes), preview(r.data)])
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)))
+  const line = (cells: string[]): string => cells.map((c, i) => i === cells.length - 1 ? c : c.padEnd(widths[i])).join('  ').trimEnd() + '\n'
+  return rows.length === 0 ? '' : line(head) + rows.map(line).join('')
+}
+
+function isoTime (t: number): string {
+  const d = new Date(t)
+  return Number.isNaN(d.getTime()) ? String(t) : d.toISOString()
+}
+
+function summary (shown: OutboxRecord[], s: StoreStats): string {
+  const dropped = RECORD_KINDS.filter((k) => s.dropped[k] > 0).map((k) => `${k} ${s.dropped[k]}`)
+  const more = s.count > shown.length ? ` (showing ${shown.length})` : ''
+  return `${s.count} records${more}, ${s.bytes} bytes of ${s.quotaBytes}; dropped: ${dropped.length === 0 ? '0' : dropped.join(', ')}; expired: ${s.expired}; last seq ${s.lastSeq}; ${s.pendingPublishes} publishes pending`
+}

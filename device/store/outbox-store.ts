@@ -1,0 +1,119 @@
+// The outbox store interface (abstract-level style): public methods check arguments and the
+// open/closed state, then call the protected _hooks a backend implements.
+import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { checkName, checkSeq, checkSeqs, checkUnit, resolveRead } from './validate.js'
+import type { ResolvedRead } from './validate.js'
+import type { CommitResult, CommitUnit, OutboxRecord, PendingPublish, ReadOptions, StoreStats } from './types.js'
+
+export type StoreStatus = 'open' | 'closing' | 'closed'
+
+export abstract class OutboxStore {
+  #status: StoreStatus = 'open'
+  /** Calls in progress; close() lets them finish before the backend closes. */
+  readonly #inflight = new Set<Promise<unknown>>()
+  #closing: Promise<void> | null = null
+
+  get status (): StoreStatus { return this.#status }
+
+  /**
+   * Writes one unit atomically: its records (each gets the next seq), function state
+   * (null deletes), durable publishes (each gets the next id) and meta (null deletes).
+   * Resolves once the write reached LevelDB (a killed process keeps it; a power cut may lose
+   * the last sync interval). A record larger than the whole quota fails the unit with
+   * LAMBKIN_STORE_FULL and nothing of it is written.
+   */
+  async commit (unit: CommitUnit): Promise<CommitResult> {
+    return await this.#call(() => {
+      checkUnit(unit)
+      if ((unit.records?.length ?? 0) + (unit.state?.length ?? 0) + (unit.publishes?.length ?? 0) + (unit.meta?.length ?? 0) === 0) {
+        return Promise.resolve({ seqs: [], publishIds: [] })
+      }
+      return this._commit(unit)
+    })
+  }
+
+  /** Buffered records with seq > afterSeq in seq order, skipping (and purging) expired ones. */
+  async read (opts?: ReadOptions): Promise<OutboxRecord[]> {
+    return await this.#call(() => this._read(resolveRead(opts)))
+  }
+
+  /** Deletes every record with seq <= seq (the cloud stored them). Resolves to how many went. */
+  async ackThrough (seq: number): Promise<number> {
+    return await this.#call(() => { checkSeq(seq, 'seq'); return this._ackThrough(seq) })
+  }
+
+  /** Deletes the given records; unknown seqs are ignored. Resolves to how many went. */
+  async delete (seqs: number[]): Promise<number> {
+    return await this.#call(() => { checkSeqs(seqs); return seqs.length === 0 ? Promise.resolve(0) : this._delete([...new Set(seqs)]) })
+  }
+
+  async stats (): Promise<StoreStats> {
+    return await this.#call(() => this._stats())
+  }
+
+  /** A function's persisted ctx.state, or undefined if it has none. */
+  async getState (fn: string): Promise<unknown> {
+    return await this.#call(() => { checkName(fn, 'fn'); return this._getState(fn) })
+  }
+
+  /** Publishes still waiting for the broker's PUBACK, in id order. */
+  async pendingPublishes (): Promise<PendingPublish[]> {
+    return await this.#call(() => this._pendingPublishes())
+  }
+
+  async removePublish (id: number): Promise<void> {
+    return await this.#call(() => { checkSeq(id, 'id'); return this._removePublish(id) })
+  }
+
+  async getMeta (key: string): Promise<unknown> {
+    return await this.#call(() => { checkName(key, 'key'); return this._getMeta(key) })
+  }
+
+  /** Forces everything written so far onto the disk (fsync) now. */
+  async flush (): Promise<void> {
+    return await this.#call(() => this._flush())
+  }
+
+  /** Lets calls in progress finish, flushes, and closes. Safe to call twice. */
+  async close (): Promise<void> {
+    if (this.#closing !== null) return await this.#closing
+    this.#status = 'closing'
+    this.#closing = (async () => {
+      while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight])
+      try {
+        await this._close()
+      } finally {
+        this.#status = 'closed'
+      }
+    })()
+    return await this.#closing
+  }
+
+  #call<T> (fn: () => Promise<T>): Promise<T> {
+    if (this.#status !== 'open') {
+      return Promise.reject(new LambkinError(ErrorCodes.CLOSED, `the outbox store is ${this.#status}; open it again before using it`, { details: { status: this.#status } }))
+    }
+    let p: Promise<T>
+    try {
+      p = fn()
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    this.#inflight.add(p)
+    const done = (): void => { this.#inflight.delete(p) }
+    p.then(done, done)
+    return p
+  }
+
+  protected abstract _commit (unit: CommitUnit): Promise<CommitResult>
+  protected abstract _read (opts: ResolvedRead): Promise<OutboxRecord[]>
+  protected abstract _ackThrough (seq: number): Promise<number>
+  protected abstract _delete (seqs: number[]): Promise<number>
+  protected abstract _stats (): Promise<StoreStats>
+  protected abstract _getState (fn: string): Promise<unknown>
+  protected abstract _pendingPublishes (): Promise<PendingPublish[]>
+  protected abstract _removePublish (id: number): Promise<void>
+  protected abstract _getMeta (key: string): Promise<unknown>
+  protected abstract _flush (): Promise<void>
+  protected abstract _close (): Promise<void>
+}
