@@ -136,8 +136,7 @@ export class LevelOutboxStore extends OutboxStore {
       expired: l.expired,
       lastSeq: l.lastSeq,
       syncedSeq: this.#syncedSeq,
-      pendingPublishes: l.pendingPublishes,
-      quotaBytes: this.#opts.quotaBytes
+      pendingPublishes: l.pendingPublishes
     }
   }
 

@@ -96,7 +96,6 @@ export interface StoreStats {
   /** Highest seq known to be fsynced: a power cut may lose records above it. */
   syncedSeq: number
   pendingPublishes: number
-  quotaBytes: number
 }
 
 /** Time and timers, injected so TTL and the sync interval are tested without sleeping. */

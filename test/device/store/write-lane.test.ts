@@ -1,0 +1,69 @@
+// Group commit: one write at a time; what arrives meanwhile goes into the next write together.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { WriteLane } from '../../../device/store/write-lane.js'
+
+function deferred (): { promise: Promise<void>, resolve: () => void } {
+  let resolve!: () => void
+  const promise = new Promise<void>((r) => { resolve = r })
+  return { promise, resolve }
+}
+
+test('jobs pushed while a write is in flight are coalesced into the next single write', async () => {
+  const groups: string[][] = []
+  const gates: Array<{ promise: Promise<void>, resolve: () => void }> = []
+  const lane = new WriteLane<string, string>(async (jobs) => {
+    groups.push(jobs)
+    const g = deferred()
+    gates.push(g)
+    await g.promise
+    return jobs.map((j) => j.toUpperCase())
+  })
+  const first = [lane.push('a', true), lane.push('b', true)]
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(groups, [['a', 'b']], 'a synchronous burst is one write')
+  const later = ['c', 'd', 'e'].map((j) => lane.push(j, true))
+  const ack = lane.push('ack', false)
+  const after = lane.push('f', true)
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.is(groups.length, 1, 'nothing else runs while a write is in flight')
+  gates[0].resolve()
+  assert.equal(await Promise.all(first), ['A', 'B'])
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(groups[1], ['c', 'd', 'e'])
+  gates[1].resolve()
+  assert.equal(await Promise.all(later), ['C', 'D', 'E'])
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(groups[2], ['ack'], 'a job that does not coalesce runs alone, in order')
+  gates[2].resolve()
+  await new Promise((resolve) => setImmediate(resolve))
+  gates[3].resolve()
+  assert.equal([await ack, await after], ['ACK', 'F'])
+  await lane.idle()
+  assert.equal(groups.length, 4)
+})
+
+test('a failed write rejects every job in it and the lane goes on with the next', async () => {
+  let calls = 0
+  const lane = new WriteLane<number, number>(async (jobs) => {
+    calls++
+    if (jobs.includes(2)) throw new Error('disk says no')
+    return jobs
+  })
+  const a = lane.push(1, true)
+  const b = lane.push(2, true)
+  const errs = await Promise.allSettled([a, b])
+  assert.equal(errs.map((e) => e.status), ['rejected', 'rejected'])
+  assert.is(await lane.push(3, true), 3)
+  await lane.idle()
+  assert.is(calls, 2)
+})
+
+test('maxGroup bounds how many jobs one write takes', async () => {
+  const sizes: number[] = []
+  const lane = new WriteLane<number, number>(async (jobs) => { sizes.push(jobs.length); return jobs }, 3)
+  await Promise.all(Array.from({ length: 8 }, async (_, i) => await lane.push(i, true)))
+  assert.equal(sizes, [3, 3, 2])
+})
+
+test.run()
