@@ -5,7 +5,8 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { ErrorCodes, LambkinError } from '../errors.js'
 import { validateManifest } from './manifest.js'
-import type { FunctionManifest, Limits } from './manifest.js'
+import type { FunctionManifest } from './manifest.js'
+import type { Limits } from './limits.js'
 
 export interface LoadedFunction {
   manifest: FunctionManifest

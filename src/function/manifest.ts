@@ -1,30 +1,13 @@
-// function.json: the schema of DESIGN.md section 2, its defaults and the device's caps.
-// validateManifest() refuses anything unknown or out of range with LAMBKIN_MANIFEST_INVALID
-// naming the key, and returns a complete, frozen manifest.
-import cron from 'node-cron'
-import { ErrorCodes, LambkinError } from '../errors.js'
-import { isValidTopicFilter } from './topic.js'
+// function.json: the schema of DESIGN.md section 2. validateManifest() refuses anything unknown
+// or out of range naming the key path, and returns a complete, deeply frozen manifest.
+import { array, bad, int, isObject, object, show, str } from './check.js'
+import { resolveCaps, validateLimits } from './limits.js'
+import type { Limits } from './limits.js'
+import { isValidTopicFilter } from './topic-filter.js'
+import { validateTrigger } from './triggers.js'
+import type { Trigger } from './triggers.js'
 
-export interface Limits { memoryKiB: number, timeoutMs: number, instructions: number, concurrency: number, stackKiB: number }
-
-export const LIMIT_DEFAULTS: Readonly<Limits> = Object.freeze({ memoryKiB: 32768, timeoutMs: 1000, instructions: 10_000_000, concurrency: 1, stackKiB: 64 })
-export const LIMIT_CAPS: Readonly<Limits> = Object.freeze({ memoryKiB: 262144, timeoutMs: 900_000, instructions: 1e12, concurrency: 64, stackKiB: 512 })
-/** A wasm instance of QuickJS needs 16 MiB, so no budget can be smaller. */
-export const LIMIT_MINIMUMS: Readonly<Limits> = Object.freeze({ memoryKiB: 16384, timeoutMs: 1, instructions: 10_000, concurrency: 1, stackKiB: 16 })
-
-export interface MqttTrigger { mqtt: string, qos: 0 | 1, batch?: { size: number, windowMs: number } }
-export interface SensorTrigger {
-  sensor: string
-  path: string
-  everyMs: number
-  scale: number
-  deadband: number
-  format: 'auto' | 'number' | 'w1'
-  sim?: { min?: number, max?: number, periodMs?: number, step?: number, seed?: number }
-}
-export interface ScheduleTrigger { schedule: string, timezone: string, catchUp: number }
-export type Trigger = MqttTrigger | SensorTrigger | ScheduleTrigger
-
+/** The values are frozen at runtime; the types stay mutable so callers can copy them freely. */
 export interface FunctionManifest {
   name: string
   handler: string
@@ -37,152 +20,104 @@ export interface FunctionManifest {
   provisioned: number
 }
 
+/** Function, sensor and layer names (the device id rule of W1). */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/
+/** `layers/` beside the function folders holds layers, so no function may take that name. */
+export const RESERVED_NAMES = Object.freeze(['layers'])
+export const ENV_MAX_BYTES = 16 * 1024
+export const MANIFEST_DEFAULTS = Object.freeze({
+  handler: 'index.js',
+  retry: Object.freeze({ attempts: 0, backoffMs: 100 }),
+  provisioned: 0
+})
+
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/
-const TOP_KEYS = new Set(['name', 'handler', 'triggers', 'limits', 'env', 'permissions', 'retry', 'layers', 'provisioned', 'description'])
+const TOP_KEYS = Object.freeze(['name', 'handler', 'triggers', 'limits', 'env', 'permissions', 'retry', 'layers', 'provisioned'])
 
-function bad (key: string, reason: string, code: typeof ErrorCodes.MANIFEST_INVALID | typeof ErrorCodes.LIMIT_EXCEEDS_CAP = ErrorCodes.MANIFEST_INVALID): never {
-  throw new LambkinError(code, `function.json "${key}" ${reason}`, { details: { key, reason } })
+export function validateManifest (raw: unknown, opts: { caps?: Partial<Limits> } = {}): FunctionManifest {
+  const caps = resolveCaps(opts.caps)
+  const m = object(raw, '', TOP_KEYS)
+  const name = str(m.name, 'name')
+  if (!NAME_PATTERN.test(name)) bad('name', `must match ${String(NAME_PATTERN)} (lower case, digits, "-" and "_", up to 63), got ${show(name)}`)
+  if (RESERVED_NAMES.includes(name)) bad('name', `must not be ${show(name)}: that folder name is reserved for layers`)
+  const triggers = m.triggers === undefined ? [] : array(m.triggers, 'triggers', 'triggers').map(validateTrigger)
+  const limits = validateLimits(m.limits, caps)
+  const perms = m.permissions === undefined ? {} : object(m.permissions, 'permissions', ['publish'])
+  const retryRaw = m.retry === undefined ? {} : object(m.retry, 'retry', ['attempts', 'backoffMs'])
+  const manifest: FunctionManifest = {
+    name,
+    handler: handler(m.handler),
+    triggers,
+    limits,
+    env: env(m.env),
+    permissions: { publish: publishFilters(perms.publish) },
+    retry: {
+      attempts: int(retryRaw.attempts, 'retry.attempts', 0, 10, MANIFEST_DEFAULTS.retry.attempts),
+      backoffMs: int(retryRaw.backoffMs, 'retry.backoffMs', 0, 3_600_000, MANIFEST_DEFAULTS.retry.backoffMs)
+    },
+    layers: layers(m.layers),
+    provisioned: provisioned(m.provisioned, limits.concurrency)
+  }
+  return deepFreeze(manifest)
 }
 
-function isObject (v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v)
+/** A POSIX path inside the folder; `./` segments are dropped so it matches the loaded file keys. */
+function handler (v: unknown): string {
+  if (v === undefined) return MANIFEST_DEFAULTS.handler
+  const h = str(v, 'handler')
+  if (!/\.m?js$/.test(h)) bad('handler', `must name a .js or .mjs file, got ${show(h)}`)
+  if (h.startsWith('/') || h.includes('\\')) bad('handler', `must be a relative path with "/" separators inside the function folder, got ${show(h)}`)
+  const parts = h.split('/').filter((p) => p !== '.')
+  if (parts.includes('..') || parts.includes('')) bad('handler', `must stay inside the function folder (no ".." or empty segments), got ${show(h)}`)
+  if (parts.some((p) => p.startsWith('.') || p === 'node_modules')) bad('handler', `must not be inside node_modules/ or a dot-folder, which are not loaded; got ${show(h)}`)
+  return parts.join('/')
 }
 
-function object (v: unknown, key: string, allowed: string[]): Record<string, unknown> {
-  if (!isObject(v)) bad(key, 'must be an object')
-  for (const k of Object.keys(v)) if (!allowed.includes(k)) bad(`${key}.${k}`, `is not a known key (expected one of ${allowed.join(', ')})`)
-  return v
+function env (v: unknown): Record<string, string> {
+  if (v === undefined) return {}
+  if (!isObject(v)) bad('env', `must be an object of string values, got ${show(v)}`)
+  let bytes = 0
+  for (const [k, value] of Object.entries(v)) {
+    if (!ENV_KEY.test(k)) bad(`env.${k}`, `is not a valid variable name (${String(ENV_KEY)})`)
+    if (typeof value !== 'string') bad(`env.${k}`, `must be a string, got ${show(value)} (write numbers as "70")`)
+    bytes += Buffer.byteLength(k) + Buffer.byteLength(value) + 2 // as KEY=VALUE\0 in a process environment
+  }
+  if (bytes > ENV_MAX_BYTES) bad('env', `holds ${bytes} bytes, more than the ${ENV_MAX_BYTES} allowed; keep large data out of env`, { bytes, max: ENV_MAX_BYTES })
+  // fromEntries defines own properties, so a key like "__proto__" is kept rather than lost.
+  return Object.fromEntries(Object.entries(v)) as Record<string, string>
 }
 
-function int (v: unknown, key: string, min: number, max: number, fallback?: number): number {
-  if (v === undefined && fallback !== undefined) return fallback
-  if (typeof v !== 'number' || !Number.isInteger(v)) bad(key, `must be an integer, got ${JSON.stringify(v)}`)
-  if (v < min || v > max) bad(key, `must be between ${min} and ${max}, got ${v}`)
-  return v
-}
-
-function num (v: unknown, key: string, fallback: number, min = -Infinity): number {
-  if (v === undefined) return fallback
-  if (typeof v !== 'number' || !Number.isFinite(v)) bad(key, `must be a finite number, got ${JSON.stringify(v)}`)
-  if (v < min) bad(key, `must be at least ${min}, got ${v}`)
-  return v
-}
-
-function str (v: unknown, key: string): string {
-  if (typeof v !== 'string' || v.length === 0) bad(key, `must be a non-empty string, got ${JSON.stringify(v)}`)
-  return v
-}
-
-function filters (v: unknown, key: string): string[] {
+function publishFilters (v: unknown): string[] {
   if (v === undefined) return []
-  if (!Array.isArray(v)) bad(key, 'must be an array of MQTT topic filters')
-  return v.map((f, i) => {
-    if (typeof f !== 'string' || !isValidTopicFilter(f)) bad(`${key}[${i}]`, `is not a valid MQTT topic filter: ${JSON.stringify(f)}`)
+  return array(v, 'permissions.publish', 'MQTT topic filters').map((f, i) => {
+    if (!isValidTopicFilter(f)) bad(`permissions.publish[${i}]`, `is not a valid MQTT topic filter: ${show(f)}`)
+    // The lambkin/ tree carries the device's own uploads and control (W1); a function writing
+    // there could forge records, so no filter may name it. `#` and `+/...` are checked at publish time.
+    if (f.split('/')[0] === 'lambkin') bad(`permissions.publish[${i}]`, `must not grant the reserved "lambkin/" topic tree, got ${show(f)}`)
     return f
   })
 }
 
-function limits (v: unknown, caps: Limits): Limits {
-  const raw = v === undefined ? {} : object(v, 'limits', Object.keys(LIMIT_DEFAULTS))
-  const out = { ...LIMIT_DEFAULTS }
-  for (const k of Object.keys(LIMIT_DEFAULTS) as Array<keyof Limits>) {
-    if (raw[k] === undefined) continue
-    const n = int(raw[k], `limits.${k}`, LIMIT_MINIMUMS[k], Number.MAX_SAFE_INTEGER)
-    if (n > caps[k]) bad(`limits.${k}`, `is ${n}, above this device's cap of ${caps[k]}`, ErrorCodes.LIMIT_EXCEEDS_CAP)
-    out[k] = n
-  }
-  return out
-}
-
-function validTimezone (tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz })
-    return true
-  } catch {
-    return false
-  }
-}
-
-function trigger (v: unknown, i: number): Trigger {
-  const key = `triggers[${i}]`
-  if (!isObject(v)) bad(key, 'must be an object with one of "mqtt", "sensor" or "schedule"')
-  const kinds = ['mqtt', 'sensor', 'schedule'].filter((k) => k in v)
-  if (kinds.length !== 1) bad(key, `must have exactly one of "mqtt", "sensor" or "schedule", found ${kinds.length === 0 ? 'none' : kinds.join(' and ')}`)
-  if (kinds[0] === 'mqtt') {
-    const t = object(v, key, ['mqtt', 'qos', 'batch'])
-    if (typeof t.mqtt !== 'string' || !isValidTopicFilter(t.mqtt)) bad(`${key}.mqtt`, `is not a valid MQTT topic filter: ${JSON.stringify(t.mqtt)}`)
-    const qos = int(t.qos, `${key}.qos`, 0, 1, 1) as 0 | 1
-    if (t.batch === undefined) return { mqtt: t.mqtt, qos }
-    const b = object(t.batch, `${key}.batch`, ['size', 'windowMs'])
-    return { mqtt: t.mqtt, qos, batch: { size: int(b.size, `${key}.batch.size`, 1, 10_000), windowMs: int(b.windowMs, `${key}.batch.windowMs`, 1, 60_000) } }
-  }
-  if (kinds[0] === 'sensor') {
-    const t = object(v, key, ['sensor', 'path', 'everyMs', 'scale', 'deadband', 'format', 'sim'])
-    const name = str(t.sensor, `${key}.sensor`)
-    if (!NAME_PATTERN.test(name)) bad(`${key}.sensor`, `must match ${NAME_PATTERN}, got "${name}"`)
-    const path = str(t.path, `${key}.path`)
-    if (path.startsWith('sim:') && !['sim:sine', 'sim:random-walk'].includes(path)) bad(`${key}.path`, `unknown simulated sensor "${path}" (use sim:sine or sim:random-walk)`)
-    const format = t.format ?? 'auto'
-    if (!['auto', 'number', 'w1'].includes(format as string)) bad(`${key}.format`, 'must be "auto", "number" or "w1"')
-    const out: SensorTrigger = {
-      sensor: name,
-      path,
-      everyMs: int(t.everyMs, `${key}.everyMs`, 10, 86_400_000, 1000),
-      scale: num(t.scale, `${key}.scale`, 1),
-      deadband: num(t.deadband, `${key}.deadband`, 0, 0),
-      format: format as SensorTrigger['format']
-    }
-    if (t.sim !== undefined) {
-      const s = object(t.sim, `${key}.sim`, ['min', 'max', 'periodMs', 'step', 'seed'])
-      for (const k of Object.keys(s)) num(s[k], `${key}.sim.${k}`, 0)
-      out.sim = s as SensorTrigger['sim']
-    }
-    return out
-  }
-  const t = object(v, key, ['schedule', 'timezone', 'catchUp'])
-  const expr = str(t.schedule, `${key}.schedule`)
-  if (!cron.validate(expr)) bad(`${key}.schedule`, `is not a valid cron expression: "${expr}" (5 fields, or 6 with seconds first)`)
-  const timezone = t.timezone === undefined ? 'UTC' : str(t.timezone, `${key}.timezone`)
-  if (!validTimezone(timezone)) bad(`${key}.timezone`, `is not a known IANA time zone: "${timezone}"`)
-  return { schedule: expr, timezone, catchUp: int(t.catchUp, `${key}.catchUp`, 0, 1000, 0) }
-}
-
-export function validateManifest (raw: unknown, opts: { caps?: Partial<Limits> } = {}): FunctionManifest {
-  const caps = { ...LIMIT_CAPS, ...opts.caps }
-  if (!isObject(raw)) bad('(root)', 'must be a JSON object')
-  for (const k of Object.keys(raw)) if (!TOP_KEYS.has(k)) bad(k, `is not a known key (expected one of ${[...TOP_KEYS].join(', ')})`)
-  const name = str(raw.name, 'name')
-  if (!NAME_PATTERN.test(name) || name === 'layers') bad('name', `must match ${NAME_PATTERN} and not be "layers", got "${name}"`)
-  const handler = raw.handler === undefined ? 'index.js' : str(raw.handler, 'handler')
-  if (!/\.(m?js)$/.test(handler) || handler.startsWith('/') || handler.split('/').includes('..')) bad('handler', 'must be a relative .js or .mjs path inside the function folder')
-  if (raw.triggers !== undefined && !Array.isArray(raw.triggers)) bad('triggers', 'must be an array')
-  const triggers = ((raw.triggers ?? []) as unknown[]).map(trigger)
-  const lim = limits(raw.limits, caps)
-  const env: Record<string, string> = {}
-  if (raw.env !== undefined) {
-    if (!isObject(raw.env)) bad('env', 'must be an object of strings')
-    for (const [k, v] of Object.entries(raw.env)) {
-      if (!ENV_KEY.test(k)) bad(`env.${k}`, 'is not a valid variable name')
-      if (typeof v !== 'string') bad(`env.${k}`, `must be a string, got ${JSON.stringify(v)}`)
-      env[k] = v
-    }
-    if (Buffer.byteLength(JSON.stringify(env)) > 16 * 1024) bad('env', 'is larger than 16 KiB')
-  }
-  const perms = raw.permissions === undefined ? {} : object(raw.permissions, 'permissions', ['publish'])
-  const retryRaw = raw.retry === undefined ? {} : object(raw.retry, 'retry', ['attempts', 'backoffMs'])
-  const retry = { attempts: int(retryRaw.attempts, 'retry.attempts', 0, 10, 0), backoffMs: int(retryRaw.backoffMs, 'retry.backoffMs', 0, 3_600_000, 100) }
-  if (raw.layers !== undefined && !Array.isArray(raw.layers)) bad('layers', 'must be an array of layer names')
-  const layers = ((raw.layers ?? []) as unknown[]).map((l, i) => {
-    if (typeof l !== 'string' || !NAME_PATTERN.test(l)) bad(`layers[${i}]`, `must be a layer name matching ${NAME_PATTERN}`)
+function layers (v: unknown): string[] {
+  if (v === undefined) return []
+  const seen = new Set<string>()
+  return array(v, 'layers', 'layer names').map((l, i) => {
+    if (typeof l !== 'string' || !NAME_PATTERN.test(l)) bad(`layers[${i}]`, `must be a layer name matching ${String(NAME_PATTERN)}, got ${show(l)}`)
+    if (seen.has(l)) bad(`layers[${i}]`, `lists layer ${show(l)} twice`)
+    seen.add(l)
     return l
   })
-  const provisioned = int(raw.provisioned, 'provisioned', 0, lim.concurrency, 0)
-  return deepFreeze({ name, handler, triggers, limits: lim, env, permissions: { publish: filters(perms.publish, 'permissions.publish') }, retry, layers, provisioned })
+}
+
+function provisioned (v: unknown, concurrency: number): number {
+  if (typeof v === 'number' && Number.isInteger(v) && v > concurrency) {
+    bad('provisioned', `is ${v}, more warm sandboxes than limits.concurrency (${concurrency}) allows; raise limits.concurrency or lower provisioned`)
+  }
+  return int(v, 'provisioned', 0, concurrency, MANIFEST_DEFAULTS.provisioned)
 }
 
 function deepFreeze<T> (v: T): T {
-  if (v !== null && typeof v === 'object') {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
     for (const x of Object.values(v)) deepFreeze(x)
     Object.freeze(v)
   }

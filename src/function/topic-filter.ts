@@ -1,8 +1,16 @@
-// MQTT topic filters: validity and matching (`+` one level, `#` the rest; `$` topics are not
-// matched by a leading wildcard, as the MQTT spec says).
+// MQTT topic filters and names: validity per MQTT 3.1.1/5 section 4.7, and matching (`+` one
+// level, `#` this level and all below; a `$` topic is not matched by a leading wildcard).
 
-export function isValidTopicFilter (filter: string): boolean {
-  if (typeof filter !== 'string' || filter.length === 0 || Buffer.byteLength(filter) > 65535 || filter.includes('\u0000')) return false
+const MAX_TOPIC_BYTES = 65535
+
+function sizeOk (s: string): boolean {
+  // Cheap first: a string of at most 16383 UTF-16 units is at most 65535 UTF-8 bytes.
+  return s.length <= 16383 || Buffer.byteLength(s) <= MAX_TOPIC_BYTES
+}
+
+/** A subscription filter: non-empty, no NUL, `#` only alone as the last level, `+` only alone in a level. */
+export function isValidTopicFilter (filter: unknown): filter is string {
+  if (typeof filter !== 'string' || filter.length === 0 || filter.includes('\u0000') || !sizeOk(filter)) return false
   const levels = filter.split('/')
   for (let i = 0; i < levels.length; i++) {
     const l = levels[i]
@@ -12,11 +20,19 @@ export function isValidTopicFilter (filter: string): boolean {
   return true
 }
 
-export function isValidTopicName (topic: string): boolean {
-  return typeof topic === 'string' && topic.length > 0 && !topic.includes('+') && !topic.includes('#') && !topic.includes('\u0000')
+/** A topic to publish to: non-empty, no wildcards, no NUL. */
+export function isValidTopicName (topic: unknown): topic is string {
+  return typeof topic === 'string' && topic.length > 0 && !topic.includes('+') && !topic.includes('#') &&
+    !topic.includes('\u0000') && sizeOk(topic)
 }
 
+/**
+ * True when `topic` is delivered to a subscription on `filter`. The filter is assumed valid
+ * (manifests are checked on load); a topic that is not a valid name (wildcards, empty) matches
+ * nothing, so a publish check built on this cannot be fooled by `ctx.publish('alarms/#')`.
+ */
 export function topicMatches (filter: string, topic: string): boolean {
+  if (!isValidTopicName(topic)) return false
   const f = filter.split('/')
   const t = topic.split('/')
   if (topic.startsWith('$') && (f[0] === '+' || f[0] === '#')) return false
