@@ -1,5 +1,6 @@
 // The agent's defaults in one frozen object (DESIGN.md section 11), and the device id rule.
 import { hostname } from 'node:os'
+import { LIMIT_CAPS } from '../../src/function/index.js'
 import type { DeviceDefaults } from './types.js'
 
 /** Wire rule W1: device ids are safe in topics, file names and Prometheus labels. */
@@ -37,6 +38,6 @@ export const DEVICE_DEFAULTS: DeviceDefaults = deepFreeze({
   metricsSnapshotMs: 60_000,
   outbox: { quotaBytes: 64 * MiB, syncIntervalMs: 200, ttlMs: {} },
   invocation: { maxConcurrent: 8, queueDepth: 1000, workers: 2, drainTimeoutMs: 10_000 },
-  // Lambda's ceilings where they fit a board: 15 minutes; 256 MiB since boards are small.
-  caps: { memoryKiB: 262_144, timeoutMs: 900_000, instructions: 1e12, concurrency: 64, stackKiB: 512 }
+  // The function loader's own caps, so a device with no caps config checks what the CLI checks.
+  caps: { ...LIMIT_CAPS }
 })

@@ -2,6 +2,7 @@
 // (JSON types) or from the environment and flags (strings), with errors naming key and source.
 import { isAbsolute, resolve } from 'node:path'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { LIMIT_MINIMUMS } from '../../src/function/index.js'
 import { DEVICE_ID_PATTERN } from './defaults.js'
 
 export type Field =
@@ -55,12 +56,13 @@ export const SCHEMA: Group = group({
   outbox: group({
     quotaBytes: int(MiB, 2 ** 40),
     syncIntervalMs: int(10, 60_000),
+    // The outbox's record kinds; 0 means never expires, as in the store.
     ttlMs: group({
-      result: int(1000, 365 * DAY_MS),
-      emit: int(1000, 365 * DAY_MS),
-      log: int(1000, 365 * DAY_MS),
-      metric: int(1000, 365 * DAY_MS),
-      deadLetter: int(1000, 365 * DAY_MS)
+      log: int(0, 10 * 365 * DAY_MS),
+      metric: int(0, 10 * 365 * DAY_MS),
+      emit: int(0, 10 * 365 * DAY_MS),
+      result: int(0, 10 * 365 * DAY_MS),
+      'dead-letter': int(0, 10 * 365 * DAY_MS)
     })
   }),
   invocation: group({
@@ -69,13 +71,14 @@ export const SCHEMA: Group = group({
     workers: int(1, 64),
     drainTimeoutMs: int(0, 600_000)
   }),
+  // Floors: what a sandbox needs to run at all. Ceilings: a wasm32 memory (4 GiB), a day,
+  // and the stack the sandbox measured as safe (MAX_SAFE_STACK_KIB in src/sandbox/budget.ts).
   caps: group({
-    memoryKiB: int(16_384, 4_194_304),
-    timeoutMs: int(1, DAY_MS),
-    instructions: int(10_000, 1e15),
-    concurrency: int(1, 1024),
-    // The sandbox measured anything past 1024 KiB as unsafe (src/sandbox/budget.ts).
-    stackKiB: int(16, 1024)
+    memoryKiB: int(LIMIT_MINIMUMS.memoryKiB, 4_194_304),
+    timeoutMs: int(LIMIT_MINIMUMS.timeoutMs, DAY_MS),
+    instructions: int(LIMIT_MINIMUMS.instructions, 1e15),
+    concurrency: int(LIMIT_MINIMUMS.concurrency, 1024),
+    stackKiB: int(LIMIT_MINIMUMS.stackKiB, 1024)
   })
 })
 

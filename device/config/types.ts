@@ -22,13 +22,17 @@ export interface MqttConfig extends BrokerConnectionConfig {
   clientId: string
 }
 
-/** Time to live of outbox records by kind, in ms; unset means kept until synced or dropped. */
+/**
+ * Time to live of outbox records by kind, in ms; unset or 0 means kept until synced or
+ * dropped. The keys are the outbox's record kinds (RECORD_KINDS in device/store/types.ts),
+ * so this object is handed to the store as is.
+ */
 export interface OutboxTtlConfig {
-  result?: number
-  emit?: number
   log?: number
   metric?: number
-  deadLetter?: number
+  emit?: number
+  result?: number
+  'dead-letter'?: number
 }
 
 export interface OutboxConfig {
