@@ -59,7 +59,9 @@ export class FunctionMetrics {
   private intervalStart: number
 
   constructor (opts: Partial<MetricsOptions> = {}) {
-    const merged: MetricsOptions = { ...METRICS_DEFAULTS, ...opts }
+    // Keys given as undefined keep their defaults, so callers can pass optional settings through.
+    const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as Partial<MetricsOptions>
+    const merged: MetricsOptions = { ...METRICS_DEFAULTS, ...given }
     for (const [key, [min, max]] of Object.entries(RANGES)) {
       const v = (merged as unknown as Record<string, unknown>)[key]
       if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {

@@ -54,7 +54,9 @@ function handle (req: IncomingMessage, res: ServerResponse, metrics: MetricsServ
 }
 
 export async function startMetricsServer (opts: MetricsServerOptions): Promise<MetricsServer> {
-  const { port, host, metrics } = { ...METRICS_SERVER_DEFAULTS, ...opts }
+  const { port, metrics } = opts
+  // An explicit `host: undefined` (an unset config key passed through) means the default.
+  const host = opts.host ?? METRICS_SERVER_DEFAULTS.host
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
     throw new LambkinError(ErrorCodes.CONFIG_INVALID, `metrics server option "port" must be an integer between 0 and 65535, got ${String(port)}`, { details: { key: 'port' } })
   }

@@ -100,6 +100,7 @@ test('custom buckets are used, and bad ones are refused naming the option', () =
     }
   }
   assert.throws(() => new FunctionMetrics({ maxCodesPerFunction: 0 }), /maxCodesPerFunction/)
+  assert.is(new FunctionMetrics({ clock: undefined, maxCodesPerFunction: undefined }).options.maxCodesPerFunction, 32, 'undefined keeps the default')
 })
 
 test('function names with quotes, backslashes and line feeds survive label escaping', () => {

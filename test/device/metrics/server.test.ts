@@ -81,7 +81,8 @@ test('a port in use and a bad port are config errors naming the key; close is id
       assert.is((err as LambkinError).info.key, 'port')
     }
   }
-  const s = await startMetricsServer({ port: 0, metrics })
+  const s = await startMetricsServer({ port: 0, host: undefined, metrics })
+  assert.is(s.host, '127.0.0.1', 'an unset host means loopback')
   await s.close()
   await s.close()
   try {
