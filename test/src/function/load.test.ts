@@ -1,86 +1,166 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync } from 'node:fs'
 import path from 'node:path'
-import { loadFunctionDir, loadFunctionsDir } from '../../../src/function/index.js'
+import { loadFunctionDir } from '../../../src/function/index.js'
+import { fn, rejectedWith, tree } from './fixtures.js'
 
-function tree (files: Record<string, string>): string {
-  const root = mkdtempSync(path.join(tmpdir(), 'lambkin-fn-'))
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(root, rel)), { recursive: true })
-    writeFileSync(path.join(root, rel), text)
-  }
-  return root
-}
-
-async function code (p: Promise<unknown>): Promise<string> {
-  try { await p } catch (err) { return (err as { code: string }).code }
-  return 'resolved'
-}
-
-test('loads code, nested modules and layers; version follows content', async () => {
-  const root = tree({
-    'fns/a/function.json': JSON.stringify({ name: 'a', layers: ['stats'] }),
-    'fns/a/index.js': 'export default () => 1',
+test('loads the manifest, code and layers from layers/ beside the folder', async () => {
+  const t = tree({
+    ...fn('fns/a', { name: 'a', layers: ['stats', 'geo'], triggers: [{ mqtt: 'x/+' }] }),
     'fns/a/lib/util.js': 'export const u = 1',
     'fns/a/node_modules/x/index.js': 'ignored',
-    'fns/layers/stats/index.js': 'export const mean = () => 0'
+    'fns/layers/stats/index.js': 'export const mean = () => 0',
+    'fns/layers/geo.js': 'export const km = 1'
   })
   try {
-    const a = await loadFunctionDir(path.join(root, 'fns/a'))
-    assert.equal(Object.keys(a.files).sort(), ['index.js', 'lib/util.js'])
-    assert.equal(Object.keys(a.layers), ['stats'])
-    assert.is(a.version.length, 16)
-    assert.is((await loadFunctionDir(path.join(root, 'fns/a'))).version, a.version)
-    writeFileSync(path.join(root, 'fns/a/index.js'), 'export default () => 2')
-    assert.is.not((await loadFunctionDir(path.join(root, 'fns/a'))).version, a.version)
+    const a = await loadFunctionDir(t.at('fns/a'))
+    assert.is(a.manifest.name, 'a')
+    assert.equal(a.manifest.triggers, [{ mqtt: 'x/+', qos: 1 }])
+    assert.is(a.dir, t.at('fns/a'))
+    assert.equal(a.files, { 'index.js': 'export default () => 1', 'lib/util.js': 'export const u = 1' })
+    assert.equal(a.layers, { stats: 'export const mean = () => 0', geo: 'export const km = 1' })
+    assert.match(a.version, /^[0-9a-f]{16}$/)
   } finally {
-    rmSync(root, { recursive: true, force: true })
+    t.remove()
   }
 })
 
-test('missing manifest, bad JSON, missing handler and missing layer have codes', async () => {
-  const root = tree({
-    'none/index.js': '',
-    'badjson/function.json': '{ "name": ',
-    'nohandler/function.json': JSON.stringify({ name: 'nohandler' }),
-    'nolayer/function.json': JSON.stringify({ name: 'nolayer', layers: ['ghost'] }),
-    'nolayer/index.js': 'export default () => 1'
-  })
+test('a relative dir resolves against the working directory', async () => {
+  const t = tree(fn('a', { name: 'a' }))
   try {
-    assert.is(await code(loadFunctionDir(path.join(root, 'none'))), 'LAMBKIN_FUNCTION_NOT_FOUND')
-    assert.is(await code(loadFunctionDir(path.join(root, 'badjson'))), 'LAMBKIN_MANIFEST_INVALID')
-    assert.is(await code(loadFunctionDir(path.join(root, 'nohandler'))), 'LAMBKIN_MANIFEST_INVALID')
-    assert.is(await code(loadFunctionDir(path.join(root, 'nolayer'))), 'LAMBKIN_MANIFEST_INVALID')
+    const a = await loadFunctionDir(path.relative(process.cwd(), t.at('a')))
+    assert.is(a.dir, t.at('a'))
   } finally {
-    rmSync(root, { recursive: true, force: true })
+    t.remove()
   }
 })
 
-test('a folder of functions: one broken function does not stop the others', async () => {
-  const root = tree({
-    'good/function.json': JSON.stringify({ name: 'good' }),
-    'good/index.js': 'export default () => 1',
-    'broken/function.json': JSON.stringify({ name: 'broken', limits: { memoryKiB: 1 } }),
-    'broken/index.js': '',
-    'twin/function.json': JSON.stringify({ name: 'good' }),
-    'twin/index.js': 'export default () => 1',
-    'notes/readme.txt': 'not a function'
+test('layersDir option wins over the default; <name>/index.js before <name>.js', async () => {
+  const t = tree({
+    ...fn('a', { name: 'a', layers: ['stats'] }),
+    'layers/stats/index.js': 'beside',
+    'shared/stats/index.js': 'folder form',
+    'shared/stats.js': 'file form'
   })
   try {
-    const { functions, errors } = await loadFunctionsDir(root)
-    assert.equal(functions.map((f) => f.manifest.name), ['good'])
-    assert.equal(errors.map((e) => [path.basename(e.dir), e.error.code]).sort(), [['broken', 'LAMBKIN_MANIFEST_INVALID'], ['twin', 'LAMBKIN_MANIFEST_INVALID']])
+    assert.equal((await loadFunctionDir(t.at('a'))).layers, { stats: 'beside' })
+    assert.equal((await loadFunctionDir(t.at('a'), { layersDir: t.at('shared') })).layers, { stats: 'folder form' })
+    rmSync(t.at('shared/stats'), { recursive: true })
+    assert.equal((await loadFunctionDir(t.at('a'), { layersDir: t.at('shared') })).layers, { stats: 'file form' })
   } finally {
-    rmSync(root, { recursive: true, force: true })
+    t.remove()
   }
 })
 
-test('the shipped examples all load', async () => {
-  const { functions, errors } = await loadFunctionsDir(path.resolve('examples'))
-  assert.equal(errors, [])
-  assert.ok(functions.length >= 4)
+test('a missing layer names layers[i] and both places it looked', async () => {
+  const t = tree({ ...fn('a', { name: 'a', layers: ['stats', 'ghost'] }), 'layers/stats.js': 'ok' })
+  try {
+    const e = await rejectedWith(loadFunctionDir(t.at('a')), 'layers[1]', 'LAMBKIN_MANIFEST_INVALID')
+    assert.match(e.message, path.join(t.root, 'layers', 'ghost', 'index.js'))
+    assert.match(e.message, path.join(t.root, 'layers', 'ghost.js'))
+  } finally {
+    t.remove()
+  }
+})
+
+test('no function.json is LAMBKIN_FUNCTION_NOT_FOUND, also for a folder that does not exist', async () => {
+  const t = tree({ 'none/index.js': '' })
+  try {
+    const e = await rejectedWith(loadFunctionDir(t.at('none')), undefined, 'LAMBKIN_FUNCTION_NOT_FOUND')
+    assert.match(e.message, 'function.json')
+    await rejectedWith(loadFunctionDir(t.at('nowhere')), undefined, 'LAMBKIN_FUNCTION_NOT_FOUND')
+    await rejectedWith(loadFunctionDir(t.at('none/index.js')), undefined, 'LAMBKIN_FUNCTION_NOT_FOUND')
+  } finally {
+    t.remove()
+  }
+})
+
+test('bad JSON is LAMBKIN_MANIFEST_INVALID with line and column', async () => {
+  const t = tree({ 'a/function.json': '{\n  "name": "a",\n  "handler": index.js\n}', 'a/index.js': '' })
+  try {
+    const e = await rejectedWith(loadFunctionDir(t.at('a')), undefined, 'LAMBKIN_MANIFEST_INVALID')
+    assert.match(e.message, `${t.at('a/function.json')} is not valid JSON at line 3, column 14`)
+    assert.is(e.info.key, '(root)')
+    assert.is(e.info.line, 3)
+    assert.is(e.info.column, 14)
+    assert.is(e.info.position, 30)
+    t.write('a/function.json', '{ "name": ')
+    assert.match((await rejectedWith(loadFunctionDir(t.at('a')), undefined, 'LAMBKIN_MANIFEST_INVALID')).message, 'line 1, column 11')
+  } finally {
+    t.remove()
+  }
+})
+
+test('a byte order mark before the JSON is accepted', async () => {
+  const t = tree({ 'a/function.json': '\ufeff{"name":"a"}', 'a/index.js': '' })
+  try {
+    assert.is((await loadFunctionDir(t.at('a'))).manifest.name, 'a')
+  } finally {
+    t.remove()
+  }
+})
+
+test('schema errors and cap errors come through from validation', async () => {
+  const t = tree({ ...fn('a', { name: 'a', limits: { memoryKiB: 65536 } }), ...fn('b', { name: 'b', limts: {} }) })
+  try {
+    await rejectedWith(loadFunctionDir(t.at('a'), { caps: { memoryKiB: 32768 } }), 'limits.memoryKiB', 'LAMBKIN_LIMIT_EXCEEDS_CAP')
+    assert.is((await loadFunctionDir(t.at('a'))).manifest.limits.memoryKiB, 65536)
+    await rejectedWith(loadFunctionDir(t.at('b')), 'limts', 'LAMBKIN_MANIFEST_INVALID')
+  } finally {
+    t.remove()
+  }
+})
+
+test('a missing handler file names "handler"', async () => {
+  const t = tree({ 'a/function.json': JSON.stringify({ name: 'a', handler: 'src/main.mjs' }), 'a/index.js': '' })
+  try {
+    const e = await rejectedWith(loadFunctionDir(t.at('a')), 'handler', 'LAMBKIN_MANIFEST_INVALID')
+    assert.match(e.message, 'src/main.mjs')
+    t.write('a/src/main.mjs', 'export default () => 1')
+    assert.is((await loadFunctionDir(t.at('a'))).files['src/main.mjs'], 'export default () => 1')
+  } finally {
+    t.remove()
+  }
+})
+
+test('version: the same content gives the same version, any change gives another', async () => {
+  const t = tree({ ...fn('fns/a', { name: 'a', layers: ['stats'] }), 'fns/layers/stats.js': 'v1' })
+  const version = async (): Promise<string> => (await loadFunctionDir(t.at('fns/a'))).version
+  try {
+    const v1 = await version()
+    assert.is(await version(), v1)
+    // Formatting function.json differently does not change the manifest, so not the version.
+    t.write('fns/a/function.json', JSON.stringify({ name: 'a', layers: ['stats'] }, null, 2))
+    assert.is(await version(), v1)
+    const seen = new Set([v1])
+    const change = async (why: string, rel: string, text: string): Promise<void> => {
+      t.write(rel, text)
+      const v = await version()
+      assert.not.ok(seen.has(v), `${why} should change the version`)
+      seen.add(v)
+    }
+    await change('code', 'fns/a/index.js', 'export default () => 2')
+    await change('a new module', 'fns/a/lib.js', '')
+    await change('a layer', 'fns/layers/stats.js', 'v2')
+    await change('env in the manifest', 'fns/a/function.json', JSON.stringify({ name: 'a', layers: ['stats'], env: { A: 'b' } }))
+    await change('a limit', 'fns/a/function.json', JSON.stringify({ name: 'a', layers: ['stats'], env: { A: 'b' }, limits: { timeoutMs: 5 } }))
+    // The same bytes split differently between files are a different function too.
+    t.write('fns/a/lib.js', 'export default () => 2')
+    t.write('fns/a/index.js', '')
+    assert.not.ok(seen.has(await version()))
+  } finally {
+    t.remove()
+  }
+})
+
+test('version does not depend on where the folder is', async () => {
+  const t = tree({ ...fn('one/a', { name: 'a' }), ...fn('two/a', { name: 'a' }) })
+  try {
+    assert.is((await loadFunctionDir(t.at('one/a'))).version, (await loadFunctionDir(t.at('two/a'))).version)
+  } finally {
+    t.remove()
+  }
 })
 
 test.run()
