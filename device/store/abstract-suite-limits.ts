@@ -58,6 +58,46 @@ export function limitCases (it: Case): void {
     assert.is((await st.stats()).dropped.metric, 3)
   })
 
+  it('drop order stays right through acks, deletes and reopens (against a model)', async (h) => {
+    const probe = await h.open({}, h.dir + '/probe')
+    await probe.commit({ records: [rec('log', 'q'.repeat(60))] })
+    const size = (await probe.read())[0].bytes
+    const quotaBytes = Math.max(1024, 12 * size)
+    const cap = Math.floor(quotaBytes / size)
+    let st = await h.open({ quotaBytes })
+    const kinds: RecordKind[] = ['log', 'metric', 'emit', 'result', 'dead-letter']
+    const prio = (k: RecordKind): number => kinds.indexOf(k)
+    let model: Array<{ seq: number, kind: RecordKind }> = []
+    let seed = 42
+    const rand = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n }
+    for (let step = 0; step < 150; step++) {
+      const op = rand(10)
+      if (op < 7) {
+        const ks = Array.from({ length: 1 + rand(3) }, () => kinds[rand(5)])
+        const { seqs } = await st.commit({ records: ks.map((k) => rec(k, 'q'.repeat(60))) })
+        ks.forEach((kind, i) => model.push({ seq: seqs[i], kind }))
+        while (model.length > cap) {
+          const low = Math.min(...model.map((r) => prio(r.kind)))
+          model.splice(model.findIndex((r) => prio(r.kind) === low), 1)
+        }
+      } else if (op === 7 && model.length > 0) {
+        const upTo = model[rand(model.length)].seq
+        await st.ackThrough(upTo)
+        model = model.filter((r) => r.seq > upTo)
+      } else if (op === 8 && model.length > 0) {
+        const gone = model[rand(model.length)].seq
+        await st.delete([gone])
+        model = model.filter((r) => r.seq !== gone)
+      } else {
+        await st.close()
+        st = await h.open({ quotaBytes })
+      }
+      const got = (await st.read()).map((r) => `${r.seq}${r.kind}`).join(' ')
+      assert.is(got, model.map((r) => `${r.seq}${r.kind}`).join(' '), `step ${step}`)
+    }
+    assert.ok((await st.stats()).bytes <= quotaBytes)
+  })
+
   it('a record larger than the whole quota is refused with STORE_FULL; the store goes on', async (h) => {
     const st = await h.open({ quotaBytes: 1024 })
     await st.commit({ records: [rec('result', 'small')] })

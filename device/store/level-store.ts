@@ -199,6 +199,7 @@ export class LevelOutboxStore extends OutboxStore {
     const ctx: PlanContext = { subs: this.#subs, ledger: this.#ledger.clone(), ops: [], quotaBytes: this.#opts.quotaBytes, scan: this.#scan }
     try {
       if (first.type === 'sync') {
+        if (!this.#dirty) return [0]
         ctx.ops.push({ type: 'put', sublevel: this.#subs.sys, key: SYS_SYNCED, value: encodeValue(this.#opts.clock.now(), 'sync time') })
         const seq = ctx.ledger.lastSeq
         await this.#db.batch(ctx.ops, { sync: true })
