@@ -5,7 +5,7 @@ import { ErrorCodes, LambkinError } from '../errors.js'
 type ManifestCode = typeof ErrorCodes.MANIFEST_INVALID | typeof ErrorCodes.LIMIT_EXCEEDS_CAP
 
 export function bad (key: string, reason: string, extra: Record<string, unknown> = {}, code: ManifestCode = ErrorCodes.MANIFEST_INVALID): never {
-  throw new LambkinError(code, `function.json: "${key}" ${reason}`, { details: { key, reason, ...extra } })
+  throw new LambkinError(code, `function.json "${key}" ${reason}`, { details: { key, reason, ...extra } })
 }
 
 /** A short, readable rendering of a bad value for an error message. */

@@ -38,7 +38,7 @@ export async function loadFunctionsDir (dir: string, opts: LoadOptions = {}): Pr
     const first = owner.get(r.manifest.name)
     if (first !== undefined) {
       const reason = `"${r.manifest.name}" is already the name of the function in ${first}; function names must be unique`
-      out.errors.push({ dir: subs[i], error: new LambkinError(ErrorCodes.MANIFEST_INVALID, `function.json: "name" in ${subs[i]} ${reason}`, { details: { key: 'name', reason } }) })
+      out.errors.push({ dir: subs[i], error: new LambkinError(ErrorCodes.MANIFEST_INVALID, `function.json "name" in ${subs[i]} ${reason}`, { details: { key: 'name', reason } }) })
       continue
     }
     owner.set(r.manifest.name, subs[i])

@@ -35,7 +35,7 @@ export async function loadFunctionDir (dir: string, opts: LoadOptions = {}): Pro
   const files = await readCode(abs)
   if (files[manifest.handler] === undefined) {
     const reason = `names ${manifest.handler}, which is not in ${abs}`
-    throw new LambkinError(ErrorCodes.MANIFEST_INVALID, `function.json: "handler" ${reason}; create it or point "handler" at your entry file`, { details: { key: 'handler', reason } })
+    throw new LambkinError(ErrorCodes.MANIFEST_INVALID, `function.json "handler" ${reason}; create it or point "handler" at your entry file`, { details: { key: 'handler', reason } })
   }
   const layersDir = path.resolve(opts.layersDir ?? path.join(path.dirname(abs), 'layers'))
   const layers: Record<string, string> = {}
@@ -85,10 +85,10 @@ async function readLayer (layersDir: string, name: string, i: number): Promise<s
       const code = (err as NodeJS.ErrnoException).code
       if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EISDIR') {
         const reason = `names layer "${name}", but ${candidate} could not be read: ${(err as Error).message}`
-        throw new LambkinError(ErrorCodes.MANIFEST_INVALID, `function.json: "layers[${i}]" ${reason}`, { cause: err, details: { key: `layers[${i}]`, reason } })
+        throw new LambkinError(ErrorCodes.MANIFEST_INVALID, `function.json "layers[${i}]" ${reason}`, { cause: err, details: { key: `layers[${i}]`, reason } })
       }
     }
   }
   const reason = `names layer "${name}", but neither ${candidates[0]} nor ${candidates[1]} exists`
-  throw new LambkinError(ErrorCodes.MANIFEST_INVALID, `function.json: "layers[${i}]" ${reason}`, { details: { key: `layers[${i}]`, reason } })
+  throw new LambkinError(ErrorCodes.MANIFEST_INVALID, `function.json "layers[${i}]" ${reason}`, { details: { key: `layers[${i}]`, reason } })
 }

@@ -53,11 +53,11 @@ async function readOne (walk: Walk, relPath: string): Promise<void> {
   try {
     walk.files[relPath] = utf8.decode(buf)
   } catch (cause) {
-    throw new LambkinError(ErrorCodes.MANIFEST_INVALID, `function.json: "handler" code must be UTF-8 text, but ${path.join(walk.root, relPath)} is not; save it as UTF-8`, { cause, details: { key: 'handler', reason: 'file is not UTF-8', file: relPath } })
+    throw new LambkinError(ErrorCodes.MANIFEST_INVALID, `function.json "handler" code must be UTF-8 text, but ${path.join(walk.root, relPath)} is not; save it as UTF-8`, { cause, details: { key: 'handler', reason: 'file is not UTF-8', file: relPath } })
   }
 }
 
 function tooBig (walk: Walk, relPath: string, bytes: number): never {
   const reason = `code in the folder exceeds ${MAX_CODE_BYTES} bytes (reached ${bytes} at ${relPath})`
-  throw new LambkinError(ErrorCodes.MANIFEST_INVALID, `function.json: "handler" ${reason} in ${walk.root}; move data files out of it (node_modules/ and dot-folders are not loaded)`, { details: { key: 'handler', reason, bytes, max: MAX_CODE_BYTES } })
+  throw new LambkinError(ErrorCodes.MANIFEST_INVALID, `function.json "handler" ${reason} in ${walk.root}; move data files out of it (node_modules/ and dot-folders are not loaded)`, { details: { key: 'handler', reason, bytes, max: MAX_CODE_BYTES } })
 }
