@@ -20,7 +20,9 @@ usage: lambkin <command> [options]
 type Command = (argv: string[], io: CliIo) => Promise<number>
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  invoke: async () => invokeCommand
+  invoke: async () => invokeCommand,
+  // Loaded on demand so `lambkin invoke` never opens LevelDB's native module.
+  outbox: async () => (await import('../../device/store/index.js')).outboxCommand
 }
 
 /** Commands that start sandboxes, and so need the wasm address-space flag on ARM. */

@@ -74,7 +74,7 @@ test('a bad manifest is LAMBKIN_MANIFEST_INVALID naming the key', () => {
   try {
     const r = lambkin(['invoke', f.dir])
     assert.is(r.code, 1)
-    assert.match(r.stderr, /^LAMBKIN_MANIFEST_INVALID: function.json "limits.memoryKiB"/m)
+    assert.match(r.stderr, /^LAMBKIN_MANIFEST_INVALID: function\.json:? "limits\.memoryKiB"/m)
   } finally { f.cleanup() }
 })
 
