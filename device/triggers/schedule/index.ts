@@ -1,0 +1,5 @@
+// Public surface of schedule triggers: cron in a time zone with no overlap and bounded catch-up.
+export { ScheduleTrigger } from './schedule-trigger.js'
+export { CronSchedule } from './cron-schedule.js'
+export { SCHEDULE_DEFAULTS } from './options.js'
+export type { LastRunStore, ScheduleEvent, ScheduleSpec, ScheduleStats, ScheduleTriggerOptions } from './types.js'
