@@ -1,0 +1,48 @@
+// Simulated sensors for demos and tests: sim:sine follows the clock, sim:random-walk wanders
+// within [min, max] driven by a seeded PRNG (or the injected random). Readings keep three
+// decimals, like a real sensor's resolution, so a deadband behaves as it would on hardware.
+import type { SimKind } from './options.js'
+import type { Sample } from './file-source.js'
+
+export interface SimOptions {
+  kind: SimKind
+  min: number
+  max: number
+  periodMs: number
+  step: number
+  seed?: number
+  random: () => number
+}
+
+/** mulberry32: tiny, fast and good enough to make a walk look like a sensor. */
+export function seededRandom (seed: number): () => number {
+  let a = Math.floor(seed) >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const round3 = (v: number): number => Math.round(v * 1000) / 1000
+
+/** Returns a function giving the sample at a clock time. */
+export function simSource (o: SimOptions): (now: number) => Sample {
+  const mid = (o.min + o.max) / 2
+  const amp = (o.max - o.min) / 2
+  if (o.kind === 'sim:sine') {
+    return (now) => {
+      const raw = round3(mid + amp * Math.sin((2 * Math.PI * now) / o.periodMs))
+      return { raw, scaled: raw }
+    }
+  }
+  const random = o.seed === undefined ? o.random : seededRandom(o.seed)
+  let value: number | undefined
+  return () => {
+    value = value === undefined ? mid : Math.min(o.max, Math.max(o.min, value + (random() * 2 - 1) * o.step))
+    const raw = round3(value)
+    return { raw, scaled: raw }
+  }
+}
