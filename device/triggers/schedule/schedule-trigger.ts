@@ -76,7 +76,13 @@ export class ScheduleTrigger {
       // first fire time are caught up on the next start.
       await this.#record(now)
     } else if (last !== undefined && catchUp > 0 && last < now) {
-      for (const scheduled of this.schedule.recent(last, now, catchUp)) {
+      let missed: number[] = []
+      try {
+        missed = this.schedule.recent(last, now, catchUp)
+      } catch (err) {
+        report(this.#o.onError, err as LambkinError)
+      }
+      for (const scheduled of missed) {
         if (gen !== this.#gen) return
         await this.#fire(scheduled, true)?.settled
       }
@@ -106,12 +112,23 @@ export class ScheduleTrigger {
     this.#timer = clock.setTimeout(() => this.#wake(gen), wait)
   }
 
-  /** Timer callback; returns the store write so a FakeClock can wait for it. */
+  /** Timer callback; returns the store write so a FakeClock can wait for it. Never throws. */
   #wake (gen: number): Promise<void> | undefined {
     this.#timer = undefined
     if (gen !== this.#gen || this.#due === undefined) return undefined
+    try {
+      return this.#runDue(gen, this.#due)
+    } catch (err) {
+      // Only a schedule no time zone rule can place gets here; report it and stay stopped.
+      this.#due = undefined
+      report(this.#o.onError, err instanceof LambkinError ? err : new LambkinError(ErrorCodes.SCHEDULE_INVALID, `schedule "${this.#o.key}" failed to compute its next run: ${String(err)}`, { cause: err }))
+      return undefined
+    }
+  }
+
+  #runDue (gen: number, due: number): Promise<void> | undefined {
     const now = this.#o.clock.now()
-    let scheduled = this.#due
+    let scheduled = due
     if (now < scheduled) {
       // Woke for a re-check (long waits are split) or the wall clock went back.
       this.#setTimer(gen)
