@@ -82,4 +82,38 @@ test('a schedule that can never fire again gives undefined', () => {
   assert.is(new CronSchedule('0 0 L-30 2 *', 'Europe/Berlin').next(Date.parse('2024-01-01T00:00:00Z')), undefined)
 })
 
+test('every-hour schedules agree with a minute-by-minute scan of local time around DST changes', () => {
+  const cases: Array<[string, string]> = [
+    ['Europe/Berlin', '2024-03-30T22:00:00Z'], ['Europe/Berlin', '2024-10-26T22:00:00Z'],
+    ['America/New_York', '2024-03-10T03:00:00Z'], ['America/New_York', '2024-11-03T03:00:00Z'],
+    ['Australia/Lord_Howe', '2024-04-06T12:00:00Z'], ['Australia/Lord_Howe', '2024-10-05T12:00:00Z'],
+    ['America/Santiago', '2024-09-07T22:00:00Z'], ['America/Santiago', '2024-04-06T22:00:00Z']
+  ]
+  for (const [tz, startIso] of cases) {
+    const fmt = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', hour: 'numeric', minute: 'numeric' })
+    const local = (t: number): { h: number, m: number } => {
+      const p = Object.fromEntries(fmt.formatToParts(t).map((x) => [x.type, x.value]))
+      return { h: Number(p.hour), m: Number(p.minute) }
+    }
+    const start = Date.parse(startIso)
+    const end = start + 6 * 3_600_000
+    // Expected: each minute whose local minute is a multiple of 7, plus the instant of a
+    // spring-forward jump when the skipped wall times held a match.
+    const expected = new Set<number>()
+    for (let t = start + 60_000; t <= end; t += 60_000) {
+      const now = local(t)
+      const before = local(t - 60_000)
+      if (now.m % 7 === 0) expected.add(t)
+      const moved = ((now.h * 60 + now.m) - (before.h * 60 + before.m) + 1440) % 1440
+      // A forward jump skips moved - 1 wall minutes; a backward one (moved near 1440) skips none.
+      const skipped = moved > 720 ? 0 : moved - 1
+      for (let k = 1; k <= skipped; k++) if ((before.m + k) % 60 % 7 === 0) expected.add(t)
+    }
+    const s = new CronSchedule('*/7 * * * *', tz)
+    const got: number[] = []
+    for (let t = s.next(start); t !== undefined && t <= end; t = s.next(t)) got.push(t)
+    assert.equal(got.map((t) => new Date(t).toISOString()), [...expected].sort((a, b) => a - b).map((t) => new Date(t).toISOString()), `${tz} from ${startIso}`)
+  }
+})
+
 test.run()
