@@ -125,7 +125,7 @@ test('a module whose top-level code never ends fails to load and the pool lives'
 })
 
 test('calls queued behind a watchdog kill are not lost', async ({ pool, healthy }) => {
-  const bad = await pool.load(makeSpec("export default () => /(a+)+b/.test('a'.repeat(40))", { limits: { timeoutMs: 150 } }))
+  const bad = await pool.load(makeSpec("export default () => /(a+)+b/.test('a'.repeat(40))", { limits: { timeoutMs: 150, instructions: 1e12 } }))
   const before = pool.rebuilds
   const calls = [pool.invoke(bad, {}), ...Array.from({ length: 20 }, (_, n) => pool.invoke(healthy, { n }))]
   const outs = await Promise.all(calls)
