@@ -1,13 +1,10 @@
 // Shapes that cross between the pool, its workers and callers: what a function is, what one
 // invocation asks for, and what it produced. Everything here is plain data (structured-clone safe).
 
-export interface SandboxLimits {
-  memoryKiB: number
-  timeoutMs: number
-  instructions: number
-  concurrency: number
-  stackKiB: number
-}
+import type { Limits } from '../function/index.js'
+
+/** The sandbox enforces exactly the manifest's limits. */
+export type SandboxLimits = Limits
 
 /** Size caps on everything that crosses the sandbox boundary, in bytes (counts where named). */
 export interface IoCaps {

@@ -42,7 +42,6 @@ export class WasmFactory {
   readonly #spares = new Map<number, WasmInstance[]>()
   readonly #target: number
   #refilling = false
-  created = 0
 
   readonly #prepare: (w: WasmInstance) => WasmInstance['prepared']
 
@@ -59,7 +58,6 @@ export class WasmFactory {
     const spare = list?.pop()
     if (list === undefined) this.#spares.set(key, [])
     if (spare !== undefined) return { instance: spare, spare: true }
-    this.created++
     return { instance: await instantiate(this.#module, key), spare: false }
   }
 
@@ -70,7 +68,6 @@ export class WasmFactory {
     try {
       for (const [pages, list] of this.#spares) {
         while (list.length < this.#target && isIdle()) {
-          this.created++
           const spare = await instantiate(this.#module, pages)
           spare.prepared = this.#prepare(spare)
           list.push(spare)
@@ -88,15 +85,5 @@ export class WasmFactory {
     const key = Math.max(MIN_MEMORY_PAGES, pages)
     if (!this.#spares.has(key)) this.#spares.set(key, [])
     await this.refill(() => true)
-  }
-
-  spareCount (): number {
-    let n = 0
-    for (const list of this.#spares.values()) n += list.length
-    return n
-  }
-
-  clear (): void {
-    this.#spares.clear()
   }
 }

@@ -37,6 +37,7 @@ export class WorkerHost {
   #flushQueued = false
   #timer: NodeJS.Timeout | undefined
   #closed = false
+  #killedByWatchdog = false
   #nextLoad = 1
   #ready!: Promise<void>
   rebuilds = 0
@@ -155,14 +156,9 @@ export class WorkerHost {
   #check (): void {
     const deadline = this.#watch[WATCH_DEADLINE]
     if (deadline !== 0 && Date.now() > deadline + this.#opts.graceMs) {
-      this.#kill('watchdog')
+      this.#killedByWatchdog = true
+      void this.#worker.terminate()
     }
-  }
-
-  #culpritReason = 'crash'
-  #kill (reason: string): void {
-    this.#culpritReason = reason
-    void this.#worker.terminate()
   }
 
   #onExit (worker: Worker, code: number): void {
@@ -170,8 +166,8 @@ export class WorkerHost {
     this.#disarm()
     if (this.#closed) return
     const running = this.#watch[WATCH_DEADLINE] !== 0 ? this.#watch[WATCH_ITEM] : undefined
-    const reason = this.#culpritReason === 'watchdog' ? 'watchdog' : `exit ${code}`
-    this.#culpritReason = 'crash'
+    const reason = this.#killedByWatchdog ? 'watchdog' : `exit ${code}`
+    this.#killedByWatchdog = false
     // A negative id in the watch slot is a load (module top-level code) that never ended.
     const culpritLoad = running !== undefined && running < 0 ? this.#loads.get(-running) : undefined
     if (culpritLoad !== undefined) {
