@@ -172,7 +172,9 @@ export class WorkerHost {
     const culpritLoad = running !== undefined && running < 0 ? this.#loads.get(-running) : undefined
     if (culpritLoad !== undefined) {
       this.#loads.delete(-running!)
-      culpritLoad.done({ code: ErrorCodes.TIMEOUT, message: 'the module\'s top-level code did not finish within timeoutMs and its sandbox thread was ended by the watchdog' })
+      culpritLoad.done(reason === 'watchdog'
+        ? { code: ErrorCodes.TIMEOUT, message: 'the module\'s top-level code did not finish within timeoutMs and its sandbox thread was ended by the watchdog' }
+        : { code: ErrorCodes.SANDBOX_CRASHED, message: `the sandbox thread died (${reason}) while loading this function; it was rebuilt` })
     }
     const culprit = running === undefined ? undefined : this.#pending.get(running)
     this.rebuilds++
