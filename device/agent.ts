@@ -1,0 +1,189 @@
+// Agent.create: the device agent's composition root (DESIGN.md section 4). Ordered start steps
+// (store, functions, sandboxes, embedded broker, trigger link, triggers, metrics), each undone
+// in reverse by close(), which first stops taking work and drains what is in flight.
+import { EventEmitter } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { loadFunctionsDir } from '../src/function/index.js'
+import type { LoadedFunction, MqttTrigger, ScheduleTrigger as ScheduleSpec, SensorTrigger as SensorSpec } from '../src/function/index.js'
+import { SandboxPool, specOf } from '../src/sandbox/index.js'
+import type { DeviceConfig } from './config/index.js'
+import { startEmbeddedBroker } from './broker.js'
+import type { EmbeddedBroker } from './broker.js'
+import { Invoker } from './invoker.js'
+import type { InvocationRecord } from './invoker.js'
+import { FunctionMetrics, startMetricsServer } from './metrics/index.js'
+import type { MetricsServer } from './metrics/index.js'
+import { MqttLink } from './mqtt-link.js'
+import { MqttTriggers } from './mqtt-triggers.js'
+import { LevelOutboxStore } from './store/index.js'
+import { ScheduleTrigger, SensorTrigger, systemClock } from './triggers/index.js'
+import type { Clock } from './triggers/index.js'
+
+export interface AgentOptions {
+  /** Where the agent reports what it does (load errors, sensor trouble, broker state). */
+  log?: (line: string) => void
+  clock?: Clock
+}
+
+type Stoppable = { stop: () => Promise<void> | void }
+
+export class Agent extends EventEmitter {
+  readonly config: DeviceConfig
+  functionNames: string[] = []
+  brokerPort: number | undefined
+  metricsPort: number | undefined
+  readonly metrics = new FunctionMetrics()
+  /** Undo steps, run in reverse by close(). */
+  readonly #undo: Array<() => Promise<void> | void> = []
+  #invoker: Invoker | undefined
+  #link: MqttLink | undefined
+  #pollers: Stoppable[] = []
+  #closing: Promise<void> | undefined
+
+  private constructor (config: DeviceConfig) {
+    super()
+    this.config = config
+  }
+
+  static async create (config: DeviceConfig, opts: AgentOptions = {}): Promise<Agent> {
+    const agent = new Agent(config)
+    try {
+      await agent.#start(opts.log ?? (() => {}), opts.clock ?? systemClock)
+    } catch (err) {
+      await agent.close()
+      throw err
+    }
+    return agent
+  }
+
+  async #start (log: (line: string) => void, clock: Clock): Promise<void> {
+    const c = this.config
+    // 1. The store: everything durable lives here.
+    const store = await LevelOutboxStore.open({ dir: c.dataDir, quotaBytes: c.outbox.quotaBytes, syncIntervalMs: c.outbox.syncIntervalMs, ttlMs: c.outbox.ttlMs })
+    this.#undo.push(() => store.close())
+
+    // 2. Functions: a broken folder is reported and skipped, never fatal.
+    const { functions, errors } = await loadFunctionsDir(c.functionsDir, { layersDir: c.layersDir, caps: c.caps })
+    for (const e of errors) log(`function ${e.dir} not loaded: ${e.error.code}: ${e.error.message}`)
+
+    // 3. Sandboxes.
+    const pool = await SandboxPool.create({ workers: c.invocation.workers, queueDepth: c.invocation.queueDepth, deviceId: c.id })
+    this.#undo.push(() => pool.close())
+    const loaded: LoadedFunction[] = []
+    for (const fn of functions) {
+      try {
+        await pool.load(specOf(fn))
+        loaded.push(fn)
+      } catch (err) {
+        log(`function ${fn.manifest.name} not loaded: ${(err as { code?: string }).code ?? ''}: ${(err as Error).message}`)
+      }
+    }
+    this.functionNames = loaded.map((f) => f.manifest.name)
+
+    let link: MqttLink | undefined
+    const invoker = this.#invoker = new Invoker({
+      pool,
+      store,
+      metrics: this.metrics,
+      maxConcurrent: c.invocation.maxConcurrent,
+      queueDepth: c.invocation.queueDepth,
+      sleep: (ms) => sleep(ms, undefined, { ref: false }),
+      now: () => clock.now(),
+      publish: (pubs) => {
+        for (const p of pubs) {
+          const payload = typeof p.payload === 'string' ? p.payload : JSON.stringify(p.payload)
+          if (link !== undefined) link.send({ topic: p.topic, payload, qos: p.qos, retain: p.retain, id: p.id })
+          this.emit('publish', { topic: p.topic, payload })
+        }
+      },
+      onInvocation: (rec: InvocationRecord) => this.emit('invocation', rec)
+    })
+    for (const fn of loaded) invoker.register(fn.manifest, `${fn.manifest.name}@${fn.version}`)
+
+    // 4. The embedded broker, which is also the trigger broker when none is configured.
+    let broker: EmbeddedBroker | undefined
+    if (c.brokerPort !== undefined) {
+      broker = await startEmbeddedBroker(c.brokerHost, c.brokerPort)
+      this.brokerPort = broker.port
+      this.#undo.push(() => broker?.close())
+    }
+
+    // 5. Triggers.
+    const mqttTriggers = new MqttTriggers({ invoker, store, clock, log })
+    const pollers = this.#pollers
+    for (const fn of loaded) {
+      const name = fn.manifest.name
+      fn.manifest.triggers.forEach((t, i) => {
+        if ('mqtt' in t) mqttTriggers.add(name, t as MqttTrigger, i)
+        else if ('sensor' in t) {
+          pollers.push(new SensorTrigger(t as SensorSpec, {
+            clock,
+            onEvent: async (ev) => { await invoker.run(name, { ...ev }) },
+            onError: (err) => log(`${name}: ${err.code}: ${err.message}`)
+          }))
+        } else {
+          pollers.push(new ScheduleTrigger(t as ScheduleSpec, {
+            clock,
+            key: `${name}#${i}`,
+            onEvent: async (ev) => { await invoker.run(name, { ...ev }) },
+            onError: (err) => log(`${name}: ${err.code}: ${err.message}`),
+            store: {
+              getLastRun: async (k) => await store.getMeta(`schedule:${k}`) as number | undefined,
+              setLastRun: async (k, time) => { await store.commit({ meta: [{ key: `schedule:${k}`, value: time }] }) }
+            }
+          }))
+        }
+      })
+    }
+    const url = c.mqtt.url ?? broker?.url
+    if (url !== undefined) {
+      link = this.#link = await MqttLink.connect({ url, config: c.mqtt, log, onMessage: (topic, payload, qos) => mqttTriggers.onMessage(topic, payload, qos) }, store)
+      this.#undo.push(() => link?.close())
+      await mqttTriggers.restore()
+      await mqttTriggers.subscribe(link)
+      const resent = await link.resendPending()
+      if (resent > 0) log(`re-sent ${resent} publishes that were not acknowledged before the last stop`)
+    } else if (mqttTriggers.filters().size > 0) {
+      log('functions have mqtt triggers but no trigger broker is configured (mqtt.url or brokerPort): they will not fire')
+    }
+    this.#undo.push(() => mqttTriggers.close())
+    for (const p of pollers) {
+      if (p instanceof ScheduleTrigger) await p.start()
+      else (p as SensorTrigger).start()
+    }
+
+    // 6. Metrics: Prometheus on a port, deltas into the outbox.
+    if (c.metricsPort !== undefined) {
+      const server: MetricsServer = await startMetricsServer({ port: c.metricsPort, host: c.metricsHost, metrics: this.metrics })
+      this.metricsPort = server.port
+      this.#undo.push(() => server.close())
+    }
+    const snapshot = async (): Promise<void> => {
+      const delta = this.metrics.snapshotDelta()
+      if (Object.keys(delta.functions ?? {}).length === 0) return
+      await store.commit({ records: [{ kind: 'metric', time: clock.now(), data: delta }] }).catch((err: Error) => log(`metrics snapshot not stored: ${err.message}`))
+    }
+    const timer = setInterval(() => { void snapshot() }, c.metricsSnapshotMs)
+    timer.unref()
+    this.#undo.push(async () => { clearInterval(timer); await snapshot() })
+  }
+
+  /** Stops taking work, drains in-flight invocations, then undoes the start steps in reverse. */
+  close (): Promise<void> {
+    this.#closing ??= (async () => {
+      // Stop taking work first: new messages stay unacknowledged at the broker, pollers stop.
+      this.#link?.stopAccepting()
+      await Promise.all(this.#pollers.map((p) => p.stop()))
+      const drained = await this.#invoker?.drain(this.config.invocation.drainTimeoutMs)
+      if (drained === false) this.emit('log', `gave up waiting for ${this.#invoker?.inflight ?? 0} invocations after ${this.config.invocation.drainTimeoutMs} ms`)
+      for (const undo of this.#undo.splice(0).reverse()) {
+        try {
+          await undo()
+        } catch (err) {
+          this.emit('log', `while closing: ${(err as Error).message}`)
+        }
+      }
+    })()
+    return this.#closing
+  }
+}

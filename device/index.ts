@@ -1,0 +1,4 @@
+// Public surface of the device agent.
+export { Agent } from './agent.js'
+export type { AgentOptions } from './agent.js'
+export type { InvocationRecord } from './invoker.js'

@@ -1,0 +1,167 @@
+// Runs one trigger event through a function and makes its effects durable: an agent-wide
+// concurrency limit with a bounded queue (LAMBKIN_THROTTLED when full), retries with backoff
+// per the manifest, then one store commit holding the result (or dead letter), emits, logs,
+// the new ctx.state and durable QoS 1 publishes. The promise resolves only after that commit,
+// which is what lets an MQTT trigger acknowledge its message (DESIGN.md section 6).
+import { ErrorCodes } from '../src/errors.js'
+import type { FunctionManifest } from '../src/function/index.js'
+import type { Outcome, PublishRequest, SandboxPool } from '../src/sandbox/index.js'
+import type { FunctionMetrics } from './metrics/index.js'
+import type { MetaWrite, NewPublish, NewRecord, OutboxStore } from './store/index.js'
+
+export interface InvocationRecord {
+  fn: string
+  source: string
+  ok: boolean
+  code?: string
+  message?: string
+  result?: unknown
+  durationMs: number
+  invocationId: string
+  attempts: number
+}
+
+export interface InvokerOptions {
+  pool: SandboxPool
+  store: OutboxStore
+  metrics: FunctionMetrics
+  maxConcurrent: number
+  queueDepth: number
+  sleep: (ms: number) => Promise<void>
+  now: () => number
+  /** Hands publishes to the trigger broker once committed (QoS 1 ones with their store ids). */
+  publish: (pubs: Array<PublishRequest & { id?: number }>) => void
+  onInvocation: (rec: InvocationRecord) => void
+}
+
+interface Registered { key: string, manifest: FunctionManifest }
+
+/** Encodes a function's publish payload as MQTT bytes: strings as they are, else JSON. */
+function payloadBytes (p: unknown): string {
+  return typeof p === 'string' ? p : JSON.stringify(p)
+}
+
+export class Invoker {
+  readonly #o: InvokerOptions
+  readonly #fns = new Map<string, Registered>()
+  readonly #state = new Map<string, unknown>()
+  readonly #waiting: Array<() => void> = []
+  #running = 0
+  #inflight = 0
+  #idle: Array<() => void> = []
+
+  constructor (opts: InvokerOptions) {
+    this.#o = opts
+  }
+
+  register (manifest: FunctionManifest, key: string): void {
+    this.#fns.set(manifest.name, { key, manifest })
+  }
+
+  get inflight (): number { return this.#inflight }
+
+  /** Runs and commits one event. Never rejects; a store failure comes back as a failed record. */
+  async run (fn: string, event: Record<string, unknown>, extra: { meta?: () => MetaWrite[] } = {}): Promise<InvocationRecord> {
+    const reg = this.#fns.get(fn)
+    const source = String(event.source ?? 'invoke')
+    if (reg === undefined) {
+      return { fn, source, ok: false, code: ErrorCodes.FUNCTION_NOT_FOUND, message: `function ${fn} is not loaded`, durationMs: 0, invocationId: '', attempts: 0 }
+    }
+    if (this.#running >= this.#o.maxConcurrent && this.#waiting.length >= this.#o.queueDepth) {
+      this.#o.metrics.throttled(fn)
+      const rec: InvocationRecord = { fn, source, ok: false, code: ErrorCodes.THROTTLED, message: `the agent already has ${this.#o.queueDepth} invocations waiting`, durationMs: 0, invocationId: '', attempts: 0 }
+      this.#o.onInvocation(rec)
+      return rec
+    }
+    this.#inflight++
+    try {
+      await this.#acquire()
+      try {
+        return await this.#runHeld(fn, reg, event, source, extra.meta)
+      } finally {
+        this.#release()
+      }
+    } finally {
+      if (--this.#inflight === 0) for (const done of this.#idle.splice(0)) done()
+    }
+  }
+
+  async #runHeld (fn: string, reg: Registered, event: Record<string, unknown>, source: string, meta: (() => MetaWrite[]) | undefined): Promise<InvocationRecord> {
+    const { pool, store, metrics } = this.#o
+    if (!this.#state.has(fn)) this.#state.set(fn, await store.getState(fn) ?? {})
+    const attempts = 1 + reg.manifest.retry.attempts
+    let outcome: Outcome | undefined
+    let traceId: string | undefined
+    let tries = 0
+    for (; tries < attempts; tries++) {
+      if (tries > 0) await this.#o.sleep(reg.manifest.retry.backoffMs * 2 ** (tries - 1))
+      outcome = await pool.invoke(reg.key, event, { state: this.#state.get(fn), traceId })
+      traceId = outcome.traceId
+      if (!outcome.ok && outcome.error.code === ErrorCodes.THROTTLED) metrics.throttled(fn)
+      else metrics.record(fn, outcome)
+      if (outcome.ok) break
+    }
+    const o = outcome as Outcome
+    const time = this.#o.now()
+    const records: NewRecord[] = []
+    const durable: NewPublish[] = []
+    const quick: PublishRequest[] = []
+    const unit = { records, meta: undefined as MetaWrite[] | undefined, state: undefined as Array<{ fn: string, value: unknown }> | undefined, publishes: durable }
+    if (o.ok) {
+      records.push({ kind: 'result', fn, time, data: { invocationId: o.invocationId, traceId: o.traceId, version: o.version, source, result: o.result ?? null, durationMs: o.durationMs, attempts: tries + 1 } })
+      for (const e of o.emits) records.push({ kind: 'emit', fn, time, data: e })
+      if (o.stateChanged) unit.state = [{ fn, value: o.state }]
+      for (const p of o.publishes) {
+        if (p.qos === 1) durable.push({ topic: p.topic, payload: payloadBytes(p.payload), qos: 1, retain: p.retain })
+        else quick.push(p)
+      }
+    } else {
+      records.push({ kind: 'dead-letter', fn, time, data: { invocationId: o.invocationId, traceId: o.traceId, version: o.version, source, event, error: o.error, attempts: tries } })
+    }
+    if (o.logs.length > 0) records.push({ kind: 'log', fn, time, data: { invocationId: o.invocationId, lines: o.logs } })
+    let committed
+    try {
+      // Built now, not earlier: the caller's meta reflects everything up to this commit.
+      unit.meta = meta?.()
+      committed = await store.commit(unit)
+    } catch (err) {
+      const rec: InvocationRecord = { fn, source, ok: false, code: (err as { code?: string }).code ?? ErrorCodes.STORE_ERROR, message: `results could not be stored: ${(err as Error).message}`, durationMs: o.durationMs, invocationId: o.invocationId, attempts: tries }
+      this.#o.onInvocation(rec)
+      return rec
+    }
+    if (o.ok && o.stateChanged) this.#state.set(fn, o.state)
+    const sent: Array<PublishRequest & { id?: number }> = [
+      ...quick,
+      ...durable.map((p, i) => ({ topic: p.topic, payload: p.payload, qos: 1 as const, retain: p.retain, id: committed.publishIds[i] }))
+    ]
+    if (sent.length > 0) this.#o.publish(sent)
+    const rec: InvocationRecord = o.ok
+      ? { fn, source, ok: true, result: o.result, durationMs: o.durationMs, invocationId: o.invocationId, attempts: tries + 1 }
+      : { fn, source, ok: false, code: o.error.code, message: o.error.message, durationMs: o.durationMs, invocationId: o.invocationId, attempts: tries }
+    this.#o.onInvocation(rec)
+    return rec
+  }
+
+  #acquire (): Promise<void> {
+    if (this.#running < this.#o.maxConcurrent) {
+      this.#running++
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => this.#waiting.push(() => { this.#running++; resolve() }))
+  }
+
+  #release (): void {
+    this.#running--
+    this.#waiting.shift()?.()
+  }
+
+  /** Resolves when nothing is running or waiting, or after timeoutMs. */
+  drain (timeoutMs: number): Promise<boolean> {
+    if (this.#inflight === 0) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), timeoutMs)
+      t.unref()
+      this.#idle.push(() => { clearTimeout(t); resolve(true) })
+    })
+  }
+}

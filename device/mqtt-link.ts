@@ -1,0 +1,122 @@
+// The agent's connection to its trigger broker (a LAN broker, or the agent's embedded aedes):
+// one MQTT.js client with a persistent session, whose handleMessage answers a QoS 1 message
+// only after the invocations it triggered are committed, so a crash before that means the
+// broker delivers it again. Functions' publishes leave through the same client; QoS 1 ones
+// stay in the store until the broker's PUBACK.
+import { readFileSync } from 'node:fs'
+import mqtt from 'mqtt'
+import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt'
+import { ErrorCodes, LambkinError } from '../src/errors.js'
+import type { MqttConfig } from './config/index.js'
+import type { OutboxStore } from './store/index.js'
+
+export interface LinkOptions {
+  url: string
+  config: MqttConfig
+  /** Called for every message; its promise settles once the message's effects are durable. */
+  onMessage: (topic: string, payload: Buffer, qos: number) => Promise<void>
+  log: (line: string) => void
+}
+
+export function decodePayload (payload: Buffer): unknown {
+  const text = payload.toString('utf8')
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return text
+  }
+}
+
+export class MqttLink {
+  readonly client: MqttClient
+  readonly #store: OutboxStore
+  #closing = false
+  #sentQoS0Dropped = 0
+  readonly #removals = new Set<Promise<void>>()
+
+  private constructor (client: MqttClient, store: OutboxStore) {
+    this.client = client
+    this.#store = store
+  }
+
+  static async connect (opts: LinkOptions, store: OutboxStore): Promise<MqttLink> {
+    const c = opts.config
+    const options: IClientOptions = {
+      clientId: c.clientId,
+      clean: false,
+      keepalive: c.keepaliveSec,
+      reconnectPeriod: c.reconnectMs,
+      connectTimeout: 10_000,
+      username: c.username,
+      password: c.password,
+      rejectUnauthorized: c.rejectUnauthorized,
+      ca: c.caFile === undefined ? undefined : readFileSync(c.caFile),
+      cert: c.certFile === undefined ? undefined : readFileSync(c.certFile),
+      key: c.keyFile === undefined ? undefined : readFileSync(c.keyFile),
+      manualConnect: true
+    }
+    const client = mqtt.connect(opts.url, options)
+    const link = new MqttLink(client, store)
+    // Set before connecting: a persistent session may deliver queued messages at once.
+    client.handleMessage = (packet: IPublishPacket, callback: (err?: Error) => void) => {
+      if (link.#closing) {
+        // Not acknowledged: the broker keeps it for the next session.
+        callback(new Error('agent closing'))
+        return
+      }
+      opts.onMessage(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), packet.qos)
+        .then(() => callback(), (err: Error) => callback(err))
+    }
+    client.on('error', (err) => opts.log(`trigger broker: ${err.message}`))
+    client.on('reconnect', () => opts.log(`trigger broker: reconnecting to ${opts.url}`))
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        client.end(true)
+        reject(new LambkinError(ErrorCodes.BROKER_UNAVAILABLE, `could not connect to the trigger broker at ${opts.url} within 10 s; check mqtt.url and that the broker is running`))
+      }, 10_000)
+      client.once('connect', () => { clearTimeout(timer); resolve() })
+      client.connect()
+    })
+    return link
+  }
+
+  async subscribe (filters: Map<string, 0 | 1>): Promise<void> {
+    if (filters.size === 0) return
+    const subs = Object.fromEntries([...filters].map(([f, qos]) => [f, { qos }]))
+    await this.client.subscribeAsync(subs)
+  }
+
+  /** Sends a committed publish; a QoS 1 one leaves the store when the broker acknowledges it. */
+  send (p: { topic: string, payload: string | Uint8Array, qos: 0 | 1, retain: boolean, id?: number }): void {
+    if (p.qos === 0 && !this.client.connected) {
+      this.#sentQoS0Dropped++
+      return
+    }
+    this.client.publish(p.topic, typeof p.payload === 'string' ? p.payload : Buffer.from(p.payload), { qos: p.qos, retain: p.retain }, (err) => {
+      if (err != null || p.id === undefined) return
+      // Tracked so close() lets the store forget acknowledged publishes before it shuts.
+      const removal = this.#store.removePublish(p.id).catch(() => {})
+      this.#removals.add(removal)
+      void removal.finally(() => this.#removals.delete(removal))
+    })
+  }
+
+  /** Re-sends QoS 1 publishes a previous run committed but never saw acknowledged. */
+  async resendPending (): Promise<number> {
+    const pending = await this.#store.pendingPublishes()
+    for (const p of pending) this.send({ topic: p.topic, payload: p.payload, qos: p.qos === 0 ? 0 : 1, retain: p.retain, id: p.id })
+    return pending.length
+  }
+
+  get droppedQoS0 (): number { return this.#sentQoS0Dropped }
+
+  stopAccepting (): void {
+    this.#closing = true
+  }
+
+  async close (): Promise<void> {
+    this.#closing = true
+    await this.client.endAsync()
+    await Promise.all(this.#removals)
+  }
+}
