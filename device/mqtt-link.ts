@@ -116,7 +116,16 @@ export class MqttLink {
 
   async close (): Promise<void> {
     this.#closing = true
-    await this.client.endAsync()
+    // A graceful end waits for in-flight QoS 1 publishes to be acknowledged; with the broker
+    // gone that never happens. They are in the store and go again on the next start, so wait
+    // a little while connected, then let go.
+    if (this.client.connected) {
+      const graceful = this.client.endAsync(false)
+      const bounded = await Promise.race([graceful.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2000).unref())])
+      if (!bounded) await this.client.endAsync(true)
+    } else {
+      await this.client.endAsync(true)
+    }
     await Promise.all(this.#removals)
   }
 }
