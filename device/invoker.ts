@@ -34,7 +34,13 @@ export interface InvokerOptions {
   onInvocation: (rec: InvocationRecord) => void
 }
 
-interface Registered { key: string, manifest: FunctionManifest }
+interface Registered {
+  key: string
+  manifest: FunctionManifest
+  /** Sandbox calls of this function in progress, at most manifest.limits.concurrency. */
+  calls: number
+  queue: Array<() => void>
+}
 
 /** Encodes a function's publish payload as MQTT bytes: strings as they are, else JSON. */
 function payloadBytes (p: unknown): string {
@@ -55,7 +61,7 @@ export class Invoker {
   }
 
   register (manifest: FunctionManifest, key: string): void {
-    this.#fns.set(manifest.name, { key, manifest })
+    this.#fns.set(manifest.name, { key, manifest, calls: 0, queue: [] })
   }
 
   get inflight (): number { return this.#inflight }
@@ -95,7 +101,15 @@ export class Invoker {
     let tries = 0
     for (; tries < attempts; tries++) {
       if (tries > 0) await this.#o.sleep(reg.manifest.retry.backoffMs * 2 ** (tries - 1))
-      outcome = await pool.invoke(reg.key, event, { state: this.#state.get(fn), traceId })
+      // Calls of one function take turns up to its concurrency, and each takes the state the
+      // previous one left, before that one's commit is done: commits overlap the next call.
+      await this.#turn(reg)
+      try {
+        outcome = await pool.invoke(reg.key, event, { state: this.#state.get(fn), traceId })
+        if (outcome.ok && outcome.stateChanged) this.#state.set(fn, outcome.state)
+      } finally {
+        this.#endTurn(reg)
+      }
       traceId = outcome.traceId
       if (!outcome.ok && outcome.error.code === ErrorCodes.THROTTLED) metrics.throttled(fn)
       else metrics.record(fn, outcome)
@@ -125,11 +139,12 @@ export class Invoker {
       unit.meta = meta?.()
       committed = await store.commit(unit)
     } catch (err) {
+      // The state handed on was never stored: reload it from the store on the next call.
+      this.#state.delete(fn)
       const rec: InvocationRecord = { fn, source, ok: false, code: (err as { code?: string }).code ?? ErrorCodes.STORE_ERROR, message: `results could not be stored: ${(err as Error).message}`, durationMs: o.durationMs, invocationId: o.invocationId, attempts: tries }
       this.#o.onInvocation(rec)
       return rec
     }
-    if (o.ok && o.stateChanged) this.#state.set(fn, o.state)
     const sent: Array<PublishRequest & { id?: number }> = [
       ...quick,
       ...durable.map((p, i) => ({ topic: p.topic, payload: p.payload, qos: 1 as const, retain: p.retain, id: committed.publishIds[i] }))
@@ -140,6 +155,19 @@ export class Invoker {
       : { fn, source, ok: false, code: o.error.code, message: o.error.message, durationMs: o.durationMs, invocationId: o.invocationId, attempts: tries }
     this.#o.onInvocation(rec)
     return rec
+  }
+
+  #turn (reg: Registered): Promise<void> {
+    if (reg.calls < reg.manifest.limits.concurrency) {
+      reg.calls++
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => reg.queue.push(() => { reg.calls++; resolve() }))
+  }
+
+  #endTurn (reg: Registered): void {
+    reg.calls--
+    reg.queue.shift()?.()
   }
 
   #acquire (): Promise<void> {

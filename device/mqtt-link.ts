@@ -18,6 +18,9 @@ export interface LinkOptions {
   log: (line: string) => void
 }
 
+/** QoS 1 messages taken in before their PUBACK has been released (see #holdAcks). */
+const MAX_HELD = 256
+
 export function decodePayload (payload: Buffer): unknown {
   const text = payload.toString('utf8')
   try {
@@ -58,15 +61,7 @@ export class MqttLink {
     const client = mqtt.connect(opts.url, options)
     const link = new MqttLink(client, store)
     // Set before connecting: a persistent session may deliver queued messages at once.
-    client.handleMessage = (packet: IPublishPacket, callback: (err?: Error) => void) => {
-      if (link.#closing) {
-        // Not acknowledged: the broker keeps it for the next session.
-        callback(new Error('agent closing'))
-        return
-      }
-      opts.onMessage(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), packet.qos)
-        .then(() => callback(), (err: Error) => callback(err))
-    }
+    link.#holdAcks(opts)
     client.on('error', (err) => opts.log(`trigger broker: ${err.message}`))
     client.on('reconnect', () => opts.log(`trigger broker: reconnecting to ${opts.url}`))
     await new Promise<void>((resolve, reject) => {
@@ -84,6 +79,63 @@ export class MqttLink {
     if (filters.size === 0) return
     const subs = Object.fromEntries([...filters].map(([f, qos]) => [f, { qos }]))
     await this.client.subscribeAsync(subs)
+  }
+
+  /**
+   * MQTT.js hands a connection's messages to handleMessage one at a time and sends a QoS 1
+   * PUBACK when its callback runs; waiting there for each commit would serialise sandbox
+   * call, LevelDB write and network round trip per message. Instead the callback runs at
+   * once and the PUBACK it produces is held until that message's effects are committed.
+   * PUBACKs leave in arrival order (MQTT 3.1.1 section 4.6) and at most MAX_HELD wait, after
+   * which the next message is not taken until one is released. This reaches into MQTT.js's
+   * _sendPacket (pinned major version 5); test/device/agent.test.ts and the kill -9 e2e test
+   * guard the guarantee: nothing is acknowledged before it is durable.
+   */
+  #holdAcks (opts: LinkOptions): void {
+    const client = this.client
+    // MQTT.js's private packet writer; see the comment above for why it is wrapped.
+    const internals = client as unknown as { _sendPacket: (packet: { cmd: string, messageId?: number }, cb?: () => void, ...rest: unknown[]) => void }
+    const original = internals._sendPacket.bind(client)
+    const held: Array<{ id: number, durable: boolean, failed: boolean, packet?: { cmd: string, messageId?: number } }> = []
+    let waiting: (() => void) | undefined
+    const release = (): void => {
+      while (held.length > 0 && (held[0].durable || held[0].failed) && held[0].packet !== undefined) {
+        const h = held.shift() as (typeof held)[number]
+        // A message whose effects could not be stored is not acknowledged: the broker sends
+        // it again on the next connection.
+        if (!h.failed) original(h.packet as { cmd: string })
+      }
+      if (held.length < MAX_HELD && waiting !== undefined) { const go = waiting; waiting = undefined; go() }
+    }
+    internals._sendPacket = (packet, cb, ...rest) => {
+      const h = packet.cmd === 'puback' ? held.find((x) => x.id === packet.messageId && x.packet === undefined) : undefined
+      if (h === undefined) { original(packet, cb, ...rest); return }
+      h.packet = packet
+      cb?.()
+      release()
+    }
+    // Acks held for a connection that is gone mean nothing to the next one; the broker
+    // redelivers those messages (at least once, as the design allows).
+    client.on('close', () => { held.length = 0; const go = waiting; waiting = undefined; go?.() })
+    client.handleMessage = (packet: IPublishPacket, callback: (err?: Error) => void) => {
+      if (this.#closing) {
+        // Not acknowledged: the broker keeps it for the next session.
+        callback(new Error('agent closing'))
+        return
+      }
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
+      const work = opts.onMessage(packet.topic, payload, packet.qos)
+      if (packet.qos !== 1 || packet.messageId === undefined) {
+        work.then(() => callback(), (err: Error) => callback(err))
+        return
+      }
+      const h = { id: packet.messageId, durable: false, failed: false }
+      held.push(h)
+      work.then(() => { h.durable = true }, (err: Error) => { h.failed = true; opts.log(`message on ${packet.topic} not acknowledged: ${err.message}`) })
+        .finally(release)
+      if (held.length < MAX_HELD) callback()
+      else waiting = () => callback()
+    }
   }
 
   /** Sends a committed publish; a QoS 1 one leaves the store when the broker acknowledges it. */
