@@ -34,13 +34,7 @@ export interface InvokerOptions {
   onInvocation: (rec: InvocationRecord) => void
 }
 
-interface Registered {
-  key: string
-  manifest: FunctionManifest
-  /** Sandbox calls of this function in progress, at most manifest.limits.concurrency. */
-  calls: number
-  queue: Array<() => void>
-}
+interface Registered { key: string, manifest: FunctionManifest }
 
 /** Encodes a function's publish payload as MQTT bytes: strings as they are, else JSON. */
 function payloadBytes (p: unknown): string {
@@ -50,7 +44,8 @@ function payloadBytes (p: unknown): string {
 export class Invoker {
   readonly #o: InvokerOptions
   readonly #fns = new Map<string, Registered>()
-  readonly #state = new Map<string, unknown>()
+  /** Each function's latest ctx.state seen in an outcome, with its version. */
+  readonly #state = new Map<string, { value: unknown, version: number }>()
   readonly #waiting: Array<() => void> = []
   #running = 0
   #inflight = 0
@@ -61,7 +56,7 @@ export class Invoker {
   }
 
   register (manifest: FunctionManifest, key: string): void {
-    this.#fns.set(manifest.name, { key, manifest, calls: 0, queue: [] })
+    this.#fns.set(manifest.name, { key, manifest })
   }
 
   get inflight (): number { return this.#inflight }
@@ -94,21 +89,20 @@ export class Invoker {
 
   async #runHeld (fn: string, reg: Registered, event: Record<string, unknown>, source: string, meta: (() => MetaWrite[]) | undefined): Promise<InvocationRecord> {
     const { pool, store, metrics } = this.#o
-    if (!this.#state.has(fn)) this.#state.set(fn, await store.getState(fn) ?? {})
+    if (!this.#state.has(fn)) this.#state.set(fn, { value: await store.getState(fn) ?? {}, version: 0 })
     const attempts = 1 + reg.manifest.retry.attempts
     let outcome: Outcome | undefined
     let traceId: string | undefined
     let tries = 0
     for (; tries < attempts; tries++) {
       if (tries > 0) await this.#o.sleep(reg.manifest.retry.backoffMs * 2 ** (tries - 1))
-      // Calls of one function take turns up to its concurrency, and each takes the state the
-      // previous one left, before that one's commit is done: commits overlap the next call.
-      await this.#turn(reg)
-      try {
-        outcome = await pool.invoke(reg.key, event, { state: this.#state.get(fn), traceId })
-        if (outcome.ok && outcome.stateChanged) this.#state.set(fn, outcome.state)
-      } finally {
-        this.#endTurn(reg)
+      // Calls are not held back for the previous outcome: the sandbox instance hands the state
+      // it produced to the call queued behind it (versions decide which copy is newer), and
+      // a function with concurrency 1 runs its calls in order in one instance.
+      const known = this.#state.get(fn) as { value: unknown, version: number }
+      outcome = await pool.invoke(reg.key, event, { state: known.value, stateVersion: known.version, traceId })
+      if (outcome.ok && outcome.stateChanged && (outcome.stateVersion ?? 0) > known.version) {
+        this.#state.set(fn, { value: outcome.state, version: outcome.stateVersion ?? known.version + 1 })
       }
       traceId = outcome.traceId
       if (!outcome.ok && outcome.error.code === ErrorCodes.THROTTLED) metrics.throttled(fn)
@@ -155,19 +149,6 @@ export class Invoker {
       : { fn, source, ok: false, code: o.error.code, message: o.error.message, durationMs: o.durationMs, invocationId: o.invocationId, attempts: tries }
     this.#o.onInvocation(rec)
     return rec
-  }
-
-  #turn (reg: Registered): Promise<void> {
-    if (reg.calls < reg.manifest.limits.concurrency) {
-      reg.calls++
-      return Promise.resolve()
-    }
-    return new Promise((resolve) => reg.queue.push(() => { reg.calls++; resolve() }))
-  }
-
-  #endTurn (reg: Registered): void {
-    reg.calls--
-    reg.queue.shift()?.()
   }
 
   #acquire (): Promise<void> {

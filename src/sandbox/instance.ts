@@ -165,7 +165,7 @@ export class FunctionInstance {
   }
 
   /** Runs the handler to completion. Never throws: faults come back as `failure`. */
-  invoke (call: { event: string, invocationId: string, traceId: string, state: string | undefined }, now: () => number, timeoutMs: number, instructions: number): RawResult {
+  invoke (call: { event: string, invocationId: string, traceId: string, state: string | undefined, stateVersion: number }, now: () => number, timeoutMs: number, instructions: number): RawResult {
     const ctx = this.#ctx as QuickJSContext
     const rt = this.#rt as QuickJSRuntime
     this.#arm(now, timeoutMs, instructions)
@@ -177,7 +177,8 @@ export class FunctionInstance {
         ctx.newString(call.invocationId),
         ctx.newString(call.traceId),
         ctx.newNumber(this.#deadline),
-        call.state === undefined ? ctx.undefined : ctx.newString(call.state)
+        call.state === undefined ? ctx.undefined : ctx.newString(call.state),
+        ctx.newNumber(call.stateVersion)
       ]
       const called = ctx.callFunction(this.#run as QuickJSHandle, ctx.undefined, args)
       for (let i = 1; i < args.length; i++) args[i].dispose()

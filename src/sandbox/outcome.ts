@@ -12,6 +12,7 @@ interface Envelope {
   logs?: Array<[LogLevel, number, string]>
   r?: unknown
   s?: unknown
+  sv?: number
   pubs?: Array<[string, unknown, 0 | 1, boolean]>
   emits?: unknown[]
   err?: { code?: string, kind?: string, name: string, message: string, stack?: string }
@@ -63,6 +64,7 @@ export function buildOutcome (raw: RawOutcome, spec: FunctionSpec, call: CallInf
   out.emits = env.emits ?? []
   out.state = env.s
   out.stateChanged = 's' in env
+  out.stateVersion = env.sv
   return out
 }
 

@@ -137,6 +137,7 @@ export class SandboxPool {
       invocationId,
       traceId: call.traceId,
       state: opts.state === undefined ? undefined : JSON.stringify(opts.state),
+      stateVersion: opts.stateVersion ?? -1,
       timeoutMs: opts.timeoutMs ?? fn.spec.limits.timeoutMs,
       instructions: opts.instructions ?? fn.spec.limits.instructions
     }

@@ -6,7 +6,7 @@
 // __lambkin_init, a handler that returns a plain value never touches a promise, and state is
 // parsed only when the handler reads it.
 //
-// Envelope: {"ok":true,"r":<result JSON>,"s":<new state JSON>,"logs":[[level,time,msg]],
+// Envelope: {"ok":true,"r":<result JSON>,"s":<new state JSON>,"sv":<its version>,"logs":[[level,time,msg]],
 // "pubs":[[topic,payload,qos,retain]],"emits":[...]} (absent keys: nothing of that kind), or
 // {"ok":false,"err":{code?,kind?,name,message,stack?},"logs":[...]}.
 
@@ -25,6 +25,10 @@ export const PRELUDE_SOURCE = String.raw`(function () {
   let caps = null
   let perms = []
   let cur = null
+  // The state this instance last produced, and its version: a warm instance hands it to its
+  // next call itself, so calls can be queued back to back without the host in between.
+  let heldState
+  let heldVersion = -1
 
   function fail (code, message, kind) {
     const e = new MkError(message)
@@ -148,7 +152,11 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     if (c.stateRead) {
       const s = stringify(c.state)
       if (s.length > caps.stateBytes) return limitFail(c, 'stateBytes', 'ctx.state', s.length, caps.stateBytes)
-      if (s !== c.stateIn) env += ',"s":' + s
+      if (s !== c.stateIn) {
+        heldState = s
+        heldVersion = c.version + 1
+        env += ',"s":' + s + ',"sv":' + heldVersion
+      }
     }
     if (c.logs !== null) env += ',"logs":' + stringify(c.logs)
     if (c.pubs !== null) env += ',"pubs":[' + c.pubs.join(',') + ']'
@@ -171,8 +179,10 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     freeze(base)
   }
 
-  function run (handler, eventJson, invocationId, traceId, deadline, stateIn) {
-    const c = { deadline, stateIn, state: undefined, stateRead: false, logs: null, pubs: null, emits: null, logBytes: 0, emitBytes: 0 }
+  function run (handler, eventJson, invocationId, traceId, deadline, hostState, hostVersion) {
+    // The newer of the host's copy and this instance's own wins.
+    const own = hostVersion >= 0 && heldVersion >= hostVersion
+    const c = { deadline, stateIn: own ? heldState : hostState, version: own ? heldVersion : hostVersion, state: undefined, stateRead: false, logs: null, pubs: null, emits: null, logBytes: 0, emitBytes: 0 }
     const ctx = freeze({ __proto__: base, invocationId, traceId })
     cur = c
     let r

@@ -21,6 +21,8 @@ export interface InvokeItem {
   traceId: string
   /** ctx.state as JSON, parsed inside the sandbox only if the handler reads it. */
   state: string | undefined
+  /** The version of `state`; an instance holding a newer version of its own uses that. */
+  stateVersion: number
   timeoutMs: number
   instructions: number
 }

@@ -40,6 +40,12 @@ export interface InvokeOptions {
   traceId?: string
   /** The function's persisted `ctx.state`; `{}` when absent. */
   state?: unknown
+  /**
+   * The version of `state` (from an earlier outcome's `stateVersion`). A warm instance that
+   * produced a newer version itself uses its own, so calls can be queued without waiting for
+   * the previous outcome; omit it (or pass -1) to always use `state`.
+   */
+  stateVersion?: number
   /** Per-call overrides, clamped to the function's own limits by the caller. */
   timeoutMs?: number
   instructions?: number
@@ -79,6 +85,8 @@ export interface OutcomeOk extends OutcomeBase {
   /** The new state when the handler changed it, else undefined. */
   state: unknown
   stateChanged: boolean
+  /** The new state's version when it changed (see InvokeOptions.stateVersion). */
+  stateVersion?: number
 }
 
 export interface OutcomeFail extends OutcomeBase {

@@ -18,6 +18,7 @@ const watch = new Float64Array(init.watch)
 const factory = new WasmFactory(init.wasmModule, init.spares, prepare)
 const specs = new Map<string, { spec: FunctionSpec, staticMeta: string }>()
 const idle = new Map<string, FunctionInstance[]>()
+const latestState = new Map<string, { json: string, version: number }>()
 const ops: ToWorker[] = []
 let pumping = false
 const now = Date.now
@@ -69,6 +70,7 @@ async function load (id: number, key: string, spec: FunctionSpec): Promise<void>
 
 function unload (key: string): void {
   specs.delete(key)
+  latestState.delete(key)
   for (const inst of idle.get(key) ?? []) inst.dispose()
   idle.delete(key)
 }
@@ -95,7 +97,15 @@ async function invoke (item: InvokeItem): Promise<RawOutcome> {
   }
   watch[WATCH_ITEM] = item.id
   watch[WATCH_DEADLINE] = now() + item.timeoutMs
-  const raw = instance.invoke(item, now, item.timeoutMs, item.instructions)
+  // The newest state this thread has seen for the function beats an older copy from the host
+  // (a call queued behind one whose instance was discarded must not go back in time).
+  const held = latestState.get(item.key)
+  const call = held !== undefined && item.stateVersion >= 0 && held.version > item.stateVersion ? { ...item, state: held.json, stateVersion: held.version } : item
+  const raw = instance.invoke(call, now, item.timeoutMs, item.instructions)
+  if (raw.envelope !== undefined && raw.envelope.includes('"sv":')) {
+    const env = JSON.parse(raw.envelope) as { s?: unknown, sv?: number }
+    if (env.sv !== undefined && env.sv > (held?.version ?? -1)) latestState.set(item.key, { json: JSON.stringify(env.s), version: env.sv })
+  }
   watch[WATCH_DEADLINE] = 0
   const out: RawOutcome = {
     id: item.id,

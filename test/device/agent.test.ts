@@ -95,6 +95,25 @@ test('ctx.state survives an agent restart; results carry increasing sequence num
   }
 })
 
+test('a burst of QoS 1 messages to a stateful function: state advances once per message, in order', async () => {
+  const f = fixture({
+    counter: { manifest: { triggers: [{ mqtt: 'burst', qos: 1 }] }, code: 'export default (e, ctx) => { ctx.state.n = (ctx.state.n ?? 0) + 1; return ctx.state.n }' }
+  })
+  try {
+    const agent = await f.start({ brokerPort: 0 })
+    const done = invocations(agent, 300)
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${agent.brokerPort}`)
+    await Promise.all(Array.from({ length: 300 }, () => c.publishAsync('burst', '1', { qos: 1 })))
+    await done
+    await c.endAsync()
+    await agent.close()
+    const results = (await f.records('result')).map((r) => (r.data as { result: number }).result)
+    assert.equal(results, Array.from({ length: 300 }, (_, i) => i + 1))
+  } finally {
+    f.cleanup()
+  }
+})
+
 test('retries with backoff, then a dead letter with the error and the event', async () => {
   const f = fixture({
     flaky: { manifest: { triggers: [{ mqtt: 'job', qos: 1 }], retry: { attempts: 2, backoffMs: 5 } }, code: 'export default (e) => { throw new Error("broken " + e.payload) }' }

@@ -84,6 +84,30 @@ test('state persists through the caller and reports changes only', async ({ pool
   assert.not.ok(read.stateChanged)
 })
 
+test('calls queued back to back see each other\'s state in order (versioned state)', async ({ pool }) => {
+  const k = await pool.load(makeSpec('export default (e, ctx) => { ctx.state.n = (ctx.state.n ?? 0) + 1; return ctx.state.n }'))
+  // Every call carries the same old copy (version 0); the instance's newer copy wins.
+  const outs = await Promise.all(Array.from({ length: 50 }, () => pool.invoke(k, {}, { state: { n: 0 }, stateVersion: 0 })))
+  assert.equal(outs.map((o) => ok(o).result), Array.from({ length: 50 }, (_, i) => i + 1))
+  assert.equal(outs.map((o) => ok(o).stateVersion), Array.from({ length: 50 }, (_, i) => i + 1))
+  // Without a version the host's copy is used as given.
+  assert.is(ok(await pool.invoke(k, {}, { state: { n: 100 } })).result, 101)
+  // A newer host copy beats the instance's.
+  assert.is(ok(await pool.invoke(k, {}, { state: { n: 500 }, stateVersion: 1000 })).result, 501)
+})
+
+test('a fault does not send queued calls back to an older state', async ({ pool }) => {
+  const k = await pool.load(makeSpec(`export default (e, ctx) => {
+    if (e.boom) { const a = []; for (;;) a.push(new Array(1000).fill(1)) }
+    ctx.state.n = (ctx.state.n ?? 0) + 1
+    return ctx.state.n
+  }`, { limits: { memoryKiB: 16384, instructions: 1e12, timeoutMs: 5000 } }))
+  const calls = [0, 1, 2, 3, 4].map((i) => pool.invoke(k, { boom: i === 2 }, { state: {}, stateVersion: 0 }))
+  const outs = await Promise.all(calls)
+  assert.is((outs[2] as OutcomeFail).error.code, 'LAMBKIN_MEMORY_LIMIT')
+  assert.equal([outs[0], outs[1], outs[3], outs[4]].map((o) => ok(o).result), [1, 2, 3, 4])
+})
+
 test('layers import by name and relative modules resolve', async ({ pool }) => {
   const k = await pool.load(makeSpec('', {
     files: {
