@@ -2,7 +2,9 @@
 // outlive the agent), real LevelDB, real QuickJS. Time is faked only for schedule catch-up.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { readFileSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
+import path from 'node:path'
 import { Aedes } from 'aedes'
 import mqtt from 'mqtt'
 import { FakeClock } from '../../device/triggers/index.js'
@@ -210,6 +212,38 @@ test('[schedule] runs missed while the agent was down fire on start, at most cat
     await second.close()
     const results = (await f.records('result')).map((r) => (r.data as { result: { late: boolean, at: number } }).result)
     assert.equal(results, [{ late: true, at: t0 + 45_000 }, { late: true, at: t0 + 55_000 }])
+  } finally {
+    f.cleanup()
+  }
+})
+
+test('[sensor] a thermal-zone file drives a function; metrics are served and snapshotted into the outbox', async () => {
+  const f = fixture({
+    temp: {
+      manifest: { triggers: [{ sensor: 'cpu', path: '/PLACEHOLDER', everyMs: 20, scale: 0.001, deadband: 0.5 }] },
+      code: 'export default (e) => ({ sensor: e.sensor, value: e.value })'
+    }
+  })
+  try {
+    const zone = path.join(f.root, 'thermal_zone0_temp')
+    writeFileSync(zone, '41000\n')
+    const manifest = path.join(f.functionsDir, 'temp', 'function.json')
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('/PLACEHOLDER', zone))
+    const agent = await f.start({ metricsPort: 0 })
+    await invocations(agent, 1)
+    writeFileSync(zone, '41200\n') // inside the deadband: no call
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const next = invocations(agent, 1)
+    writeFileSync(zone, '43000\n')
+    await next
+    const text = await (await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`)).text()
+    await agent.close()
+    assert.match(text, 'lambkin_invocations_total{function="temp"} 2')
+    const results = (await f.records('result')).map((r) => (r.data as { result: unknown }).result)
+    assert.equal(results, [{ sensor: 'cpu', value: 41 }, { sensor: 'cpu', value: 43 }])
+    const metric = await f.records('metric')
+    assert.ok(metric.length >= 1)
+    assert.is((metric[metric.length - 1].data as { functions: Record<string, { invocations: number }> }).functions.temp.invocations, 2)
   } finally {
     f.cleanup()
   }
