@@ -9,11 +9,12 @@ export const USAGE = `lambkin: functions in QuickJS sandboxes on small boards
 
 usage: lambkin <command> [options]
 
-  lambkin demo                       embedded broker + agent + examples + simulated sensors
+  lambkin demo [--seconds N] [--data dir]
+                                     embedded broker + agent + examples + simulated sensors
   lambkin invoke <fn-dir> [--event JSON|@file] [--state JSON|@file] [--timeout ms]
                  [--memory KiB] [--instructions N] [--layers dir] [--json]
   lambkin device [--config device.json] [--id] [--data] [--functions] [--mqtt url]
-                 [--broker-port n] [--metrics-port n]
+                 [--broker-port n] [--metrics-port n] [--quiet]
   lambkin outbox --data <dir> [--json] [--limit n] [--kind k]
 `
 
@@ -22,7 +23,9 @@ type Command = (argv: string[], io: CliIo) => Promise<number>
 const COMMANDS: Record<string, () => Promise<Command>> = {
   invoke: async () => invokeCommand,
   // Loaded on demand so `lambkin invoke` never opens LevelDB's native module.
-  outbox: async () => (await import('../../device/store/index.js')).outboxCommand
+  outbox: async () => (await import('../../device/store/index.js')).outboxCommand,
+  device: async () => (await import('./device.js')).deviceCommand,
+  demo: async () => (await import('./demo.js')).demoCommand
 }
 
 /** Commands that start sandboxes, and so need the wasm address-space flag on ARM. */

@@ -1,0 +1,119 @@
+// `lambkin device`: runs the agent in the foreground until SIGINT/SIGTERM, one line per
+// invocation and publish on stderr, and a ready line on stdout that scripts can wait for.
+import { parseArgs } from 'node:util'
+import { Agent } from '../../device/index.js'
+import type { InvocationRecord } from '../../device/index.js'
+import { deviceConfigUsage, loadDeviceConfig } from '../../device/config/index.js'
+import type { DeviceConfig } from '../../device/config/index.js'
+import { EXIT_OK, EXIT_USAGE, printError } from './io.js'
+import type { CliIo } from './io.js'
+
+export const DEVICE_USAGE = `usage: lambkin device [--config device.json] [--id id] [--data dir] [--functions dir]
+                      [--mqtt url] [--broker-port n] [--metrics-port n] [--quiet]
+
+Runs the agent until SIGINT or SIGTERM, then drains in-flight invocations and exits 0.
+--quiet prints failed invocations only.
+`
+
+const OPTIONS = {
+  config: { type: 'string' },
+  id: { type: 'string' },
+  data: { type: 'string' },
+  functions: { type: 'string' },
+  mqtt: { type: 'string' },
+  cloud: { type: 'string' },
+  'broker-port': { type: 'string' },
+  'metrics-port': { type: 'string' },
+  quiet: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false }
+} as const
+
+/**
+ * Resolves with the first SIGINT/SIGTERM. A second one while closing quits at once: nothing
+ * acknowledged is lost by that (the same as a kill -9), only the drain is cut short.
+ */
+export function untilSignal (io: CliIo): { stopped: Promise<string>, dispose: () => void } {
+  let count = 0
+  let resolve: (sig: string) => void = () => {}
+  const stopped = new Promise<string>((r) => { resolve = r })
+  const on = (sig: NodeJS.Signals): void => {
+    if (++count === 1) {
+      io.stderr(`${sig}: stopping, draining in-flight invocations (again to quit at once)\n`)
+      resolve(sig)
+    } else {
+      io.stderr(`${sig}: quitting without draining\n`)
+      process.exit(130)
+    }
+  }
+  process.on('SIGINT', on)
+  process.on('SIGTERM', on)
+  return {
+    stopped,
+    dispose: () => {
+      process.off('SIGINT', on)
+      process.off('SIGTERM', on)
+    }
+  }
+}
+
+export function formatMs (ms: number): string {
+  return ms < 10 ? `${ms.toFixed(1)}ms` : `${Math.round(ms)}ms`
+}
+
+export function formatInvocation (rec: InvocationRecord): string {
+  const tries = rec.attempts > 1 ? ` after ${rec.attempts} attempts` : ''
+  return rec.ok
+    ? `[${rec.fn}] ok ${formatMs(rec.durationMs)}${tries}`
+    : `[${rec.fn}] ${rec.code ?? 'LAMBKIN_FUNCTION_ERROR'}: ${rec.message ?? ''}${tries}`
+}
+
+function hostForUrl (host: string): string {
+  return host.includes(':') ? `[${host}]` : host
+}
+
+export function readyLine (config: DeviceConfig, agent: Agent): string {
+  const parts = [`functions ${agent.functionNames.length === 0 ? '(none)' : agent.functionNames.join(',')}`]
+  if (agent.brokerPort !== undefined) parts.push(`broker mqtt://${hostForUrl(config.brokerHost)}:${agent.brokerPort}`)
+  if (config.mqtt.url !== undefined) parts.push(`triggers ${config.mqtt.url}`)
+  if (agent.metricsPort !== undefined) parts.push(`metrics http://${hostForUrl(config.metricsHost)}:${agent.metricsPort}/metrics`)
+  return `lambkin device ${config.id} ready: ${parts.join('; ')}`
+}
+
+export async function deviceCommand (argv: string[], io: CliIo): Promise<number> {
+  let values: Record<string, string | boolean | undefined>
+  try {
+    const parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false })
+    values = parsed.values
+  } catch (err) {
+    io.stderr(`LAMBKIN_USAGE: ${(err as Error).message}\n${DEVICE_USAGE}\n${deviceConfigUsage()}`)
+    return EXIT_USAGE
+  }
+  if (values.help === true) {
+    io.stdout(`${DEVICE_USAGE}\n${deviceConfigUsage()}`)
+    return EXIT_OK
+  }
+  const quiet = values.quiet === true
+  // Signals are caught before start-up, so a Ctrl-C while functions load still closes cleanly.
+  const signals = untilSignal(io)
+  let agent: Agent | undefined
+  try {
+    const config = await loadDeviceConfig({ flags: values, env: process.env })
+    const log = (line: string): void => io.stderr(`${line}\n`)
+    agent = await Agent.create(config, { log })
+    agent.on('log', log)
+    agent.on('invocation', (rec: InvocationRecord) => {
+      if (!quiet || !rec.ok) io.stderr(formatInvocation(rec) + '\n')
+    })
+    if (!quiet) agent.on('publish', (p: { topic: string, payload: string }) => io.stderr(`[publish] ${p.topic} ${p.payload}\n`))
+    io.stdout(readyLine(config, agent) + '\n')
+    await signals.stopped
+    await agent.close()
+    io.stderr(`lambkin device ${config.id} stopped\n`)
+    return EXIT_OK
+  } catch (err) {
+    await agent?.close().catch(() => {})
+    return printError(io, err, false)
+  } finally {
+    signals.dispose()
+  }
+}
