@@ -30,6 +30,8 @@ export class Agent extends EventEmitter {
   readonly config: DeviceConfig
   functionNames: string[] = []
   brokerPort: number | undefined
+  /** The embedded broker's URL for clients on this machine (set with brokerPort). */
+  brokerUrl: string | undefined
   metricsPort: number | undefined
   readonly metrics = new FunctionMetrics()
   /** Undo steps, run in reverse by close(). */
@@ -38,6 +40,7 @@ export class Agent extends EventEmitter {
   #link: MqttLink | undefined
   #pollers: Stoppable[] = []
   #closing: Promise<void> | undefined
+  #log: (line: string) => void = () => {}
 
   private constructor (config: DeviceConfig) {
     super()
@@ -46,6 +49,7 @@ export class Agent extends EventEmitter {
 
   static async create (config: DeviceConfig, opts: AgentOptions = {}): Promise<Agent> {
     const agent = new Agent(config)
+    agent.#log = opts.log ?? agent.#log
     try {
       await agent.#start(opts.log ?? (() => {}), opts.clock ?? systemClock)
     } catch (err) {
@@ -106,6 +110,7 @@ export class Agent extends EventEmitter {
       const { startEmbeddedBroker } = await import('./broker.js')
       broker = await startEmbeddedBroker(c.brokerHost, c.brokerPort)
       this.brokerPort = broker.port
+      this.brokerUrl = broker.url
       this.#undo.push(() => broker?.close())
     }
 
@@ -176,12 +181,12 @@ export class Agent extends EventEmitter {
       this.#link?.stopAccepting()
       await Promise.all(this.#pollers.map((p) => p.stop()))
       const drained = await this.#invoker?.drain(this.config.invocation.drainTimeoutMs)
-      if (drained === false) this.emit('log', `gave up waiting for ${this.#invoker?.inflight ?? 0} invocations after ${this.config.invocation.drainTimeoutMs} ms`)
+      if (drained === false) this.#log(`gave up waiting for ${this.#invoker?.inflight ?? 0} invocations after ${this.config.invocation.drainTimeoutMs} ms`)
       for (const undo of this.#undo.splice(0).reverse()) {
         try {
           await undo()
         } catch (err) {
-          this.emit('log', `while closing: ${(err as Error).message}`)
+          this.#log(`while closing: ${(err as Error).message}`)
         }
       }
     })()

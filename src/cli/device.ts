@@ -73,7 +73,7 @@ function hostForUrl (host: string): string {
 
 export function readyLine (config: DeviceConfig, agent: Agent): string {
   const parts = [`functions ${agent.functionNames.length === 0 ? '(none)' : agent.functionNames.join(',')}`]
-  if (agent.brokerPort !== undefined) parts.push(`broker mqtt://${hostForUrl(config.brokerHost)}:${agent.brokerPort}`)
+  if (agent.brokerUrl !== undefined) parts.push(`broker ${agent.brokerUrl}`)
   if (config.mqtt.url !== undefined) parts.push(`triggers ${config.mqtt.url}`)
   if (agent.metricsPort !== undefined) parts.push(`metrics http://${hostForUrl(config.metricsHost)}:${agent.metricsPort}/metrics`)
   return `lambkin device ${config.id} ready: ${parts.join('; ')}`
@@ -100,7 +100,6 @@ export async function deviceCommand (argv: string[], io: CliIo): Promise<number>
     const config = await loadDeviceConfig({ flags: values, env: process.env })
     const log = (line: string): void => io.stderr(`${line}\n`)
     agent = await Agent.create(config, { log })
-    agent.on('log', log)
     agent.on('invocation', (rec: InvocationRecord) => {
       if (!quiet || !rec.ok) io.stderr(formatInvocation(rec) + '\n')
     })
