@@ -13,6 +13,8 @@ import type { InvocationRecord } from './invoker.js'
 import { FunctionMetrics, startMetricsServer } from './metrics/index.js'
 import type { MetricsServer } from './metrics/index.js'
 import { MqttLink } from './mqtt-link.js'
+import type { TriggerLink } from './mqtt-link.js'
+import { EmbeddedLink } from './embedded-link.js'
 import { MqttTriggers } from './mqtt-triggers.js'
 import { LevelOutboxStore } from './store/index.js'
 import { ScheduleTrigger, SensorTrigger, systemClock } from './triggers/index.js'
@@ -37,7 +39,7 @@ export class Agent extends EventEmitter {
   /** Undo steps, run in reverse by close(). */
   readonly #undo: Array<() => Promise<void> | void> = []
   #invoker: Invoker | undefined
-  #link: MqttLink | undefined
+  #link: TriggerLink | undefined
   #pollers: Stoppable[] = []
   #closing: Promise<void> | undefined
   #log: (line: string) => void = () => {}
@@ -83,7 +85,7 @@ export class Agent extends EventEmitter {
     }
     this.functionNames = loaded.map((f) => f.manifest.name)
 
-    let link: MqttLink | undefined
+    let link: TriggerLink | undefined
     const invoker = this.#invoker = new Invoker({
       pool,
       store,
@@ -141,9 +143,13 @@ export class Agent extends EventEmitter {
         }
       })
     }
-    const url = c.mqtt.url ?? broker?.url
-    if (url !== undefined) {
-      link = this.#link = await MqttLink.connect({ url, config: c.mqtt, log, onMessage: (topic, payload, qos) => mqttTriggers.onMessage(topic, payload, qos) }, store)
+    const onMessage = (topic: string, payload: Buffer, qos: number): Promise<void> => mqttTriggers.onMessage(topic, payload, qos)
+    if (c.mqtt.url !== undefined || broker !== undefined) {
+      // With only the embedded broker, messages are taken inside it and acknowledged to the
+      // publisher after commit; with mqtt.url, through an MQTT client with a persistent session.
+      link = this.#link = c.mqtt.url !== undefined
+        ? await MqttLink.connect({ url: c.mqtt.url, config: c.mqtt, log, onMessage }, store)
+        : new EmbeddedLink(broker as EmbeddedBroker, store, onMessage)
       this.#undo.push(() => link?.close())
       await mqttTriggers.restore()
       await mqttTriggers.subscribe(link)

@@ -7,6 +7,13 @@ import { ErrorCodes, LambkinError } from '../src/errors.js'
 export interface EmbeddedBroker {
   port: number
   url: string
+  /**
+   * Runs `hook` on every client publish before aedes answers it: a QoS 1 PUBACK leaves only
+   * once the hook's promise settles, so the publisher keeps (and re-sends) what is not durable.
+   */
+  onPublish: (hook: (topic: string, payload: Buffer, qos: number) => Promise<void>) => void
+  /** Publishes from inside the agent; `done` runs once aedes has delivered or stored it. */
+  publish: (topic: string, payload: Buffer, qos: 0 | 1, retain: boolean, done: (err?: Error) => void) => void
   close: () => Promise<void>
 }
 
@@ -20,8 +27,19 @@ export async function startEmbeddedBroker (host: string, port: number): Promise<
     server.listen(port, host, () => resolve())
   })
   const bound = (server.address() as net.AddressInfo).port
+  let hook: ((topic: string, payload: Buffer, qos: number) => Promise<void>) | undefined
+  broker.authorizePublish = (client, packet, callback) => {
+    if (packet.topic.startsWith('$SYS')) { callback(new Error('$SYS topics are reserved')); return }
+    if (client === null || hook === undefined) { callback(null); return }
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
+    hook(packet.topic, payload, packet.qos).then(() => callback(null), (err: Error) => callback(err))
+  }
   return {
     port: bound,
+    onPublish: (h) => { hook = h },
+    publish: (topic, payload, qos, retain, done) => {
+      broker.publish({ cmd: 'publish', topic, payload, qos, retain, dup: false, messageId: 0 } as never, (err?: Error) => done(err ?? undefined))
+    },
     url: `mqtt://${host.includes(':') ? `[${host}]` : host}:${bound}`,
     close: async () => {
       await new Promise<void>((resolve) => broker.close(() => resolve()))

@@ -30,7 +30,16 @@ export function decodePayload (payload: Buffer): unknown {
   }
 }
 
-export class MqttLink {
+/** How the agent meets its trigger broker: over MQTT, or in-process (embedded-link.ts). */
+export interface TriggerLink {
+  subscribe: (filters: Map<string, 0 | 1>) => Promise<void>
+  send: (p: { topic: string, payload: string | Uint8Array, qos: 0 | 1, retain: boolean, id?: number }) => void
+  resendPending: () => Promise<number>
+  stopAccepting: () => void
+  close: () => Promise<void>
+}
+
+export class MqttLink implements TriggerLink {
   readonly client: MqttClient
   readonly #store: OutboxStore
   #closing = false

@@ -53,6 +53,26 @@ test('[MQTT] QoS 1 and QoS 0 messages trigger functions whose filters match; res
   }
 })
 
+test('[durability] with the embedded broker, a sensor\'s QoS 1 publish is acknowledged only after its result is committed', async () => {
+  const f = fixture({
+    slow: { manifest: { triggers: [{ mqtt: 'probe/+', qos: 1 }], limits: { instructions: 1e10 } }, code: 'export default (e) => { let s = 0; for (let i = 0; i < 2e6; i++) s += i; return e.topic }' }
+  })
+  try {
+    const agent = await f.start({ brokerPort: 0 })
+    const order: string[] = []
+    agent.on('invocation', (r) => order.push(`committed ${String(r.result)}`))
+    const c = await mqtt.connectAsync(agent.brokerUrl as string)
+    await Promise.all(['probe/a', 'probe/b'].map(async (t) => { await c.publishAsync(t, '1', { qos: 1 }); order.push(`puback ${t}`) }))
+    await c.endAsync()
+    await agent.close()
+    for (const t of ['probe/a', 'probe/b']) {
+      assert.ok(order.indexOf(`committed ${t}`) >= 0 && order.indexOf(`committed ${t}`) < order.indexOf(`puback ${t}`), order.join(', '))
+    }
+  } finally {
+    f.cleanup()
+  }
+})
+
 test('[MQTT] batched trigger hands the handler records by size and by window', async () => {
   const f = fixture({
     avg: {

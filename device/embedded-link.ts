@@ -1,0 +1,56 @@
+// The trigger link when the trigger broker is the agent's own aedes: no MQTT client in between.
+// A sensor's QoS 1 publish is answered only after the invocations it triggered are committed,
+// so a crash of the agent (and with it the broker) before that leaves the message with the
+// sensor, which sends it again when it reconnects.
+import type { EmbeddedBroker } from './broker.js'
+import type { TriggerLink } from './mqtt-link.js'
+import type { OutboxStore } from './store/index.js'
+
+export class EmbeddedLink implements TriggerLink {
+  readonly #broker: EmbeddedBroker
+  readonly #store: OutboxStore
+  #closing = false
+  readonly #pending = new Set<Promise<void>>()
+  readonly #onMessage: (topic: string, payload: Buffer, qos: number) => Promise<void>
+
+  constructor (broker: EmbeddedBroker, store: OutboxStore, onMessage: (topic: string, payload: Buffer, qos: number) => Promise<void>) {
+    this.#broker = broker
+    this.#store = store
+    this.#onMessage = onMessage
+    broker.onPublish(async (topic, payload, qos) => {
+      // Refused while closing: the publisher keeps the message for its next connection.
+      if (this.#closing) throw new Error('agent closing')
+      await onMessage(topic, payload, qos)
+    })
+  }
+
+  async subscribe (): Promise<void> {}
+
+  send (p: { topic: string, payload: string | Uint8Array, qos: 0 | 1, retain: boolean, id?: number }): void {
+    const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : Buffer.from(p.payload)
+    // Publishes from inside skip aedes's publish hook; functions subscribed to the topic must
+    // still see them, as they would through an external broker.
+    if (!this.#closing) void this.#onMessage(p.topic, payload, p.qos)
+    this.#broker.publish(p.topic, payload, p.qos, p.retain, (err) => {
+      if (err !== undefined || p.id === undefined) return
+      const removal = this.#store.removePublish(p.id).catch(() => {})
+      this.#pending.add(removal)
+      void removal.finally(() => this.#pending.delete(removal))
+    })
+  }
+
+  async resendPending (): Promise<number> {
+    const pending = await this.#store.pendingPublishes()
+    for (const p of pending) this.send({ topic: p.topic, payload: p.payload, qos: p.qos === 0 ? 0 : 1, retain: p.retain, id: p.id })
+    return pending.length
+  }
+
+  stopAccepting (): void {
+    this.#closing = true
+  }
+
+  async close (): Promise<void> {
+    this.#closing = true
+    await Promise.all(this.#pending)
+  }
+}
