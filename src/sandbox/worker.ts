@@ -22,6 +22,7 @@ const latestState = new Map<string, { json: string, version: number }>()
 const ops: ToWorker[] = []
 let pumping = false
 const now = Date.now
+const RESULT_CHUNK = 16
 
 function post (msg: FromWorker): void {
   port.postMessage(msg)
@@ -130,8 +131,16 @@ async function pump (): Promise<void> {
     while (ops.length > 0) {
       const op = ops.shift() as ToWorker
       if (op.t === 'inv') {
-        for (const item of op.items) results.push(await invoke(item))
-        if (results.length >= 64 || ops.length === 0 || ops[0].t !== 'inv') {
+        // Results go back in small chunks while the batch still runs, so the main thread
+        // turns them into outcomes (and sends the next calls) in parallel with this thread.
+        for (const item of op.items) {
+          results.push(await invoke(item))
+          if (results.length >= RESULT_CHUNK) {
+            post({ t: 'res', items: results })
+            results = []
+          }
+        }
+        if (results.length > 0 && (ops.length === 0 || ops[0].t !== 'inv')) {
           post({ t: 'res', items: results })
           results = []
         }
