@@ -171,17 +171,18 @@ export class FunctionInstance {
     this.#arm(now, timeoutMs, instructions)
     let promise: QuickJSHandle | undefined
     try {
+      // Each value handed in costs a crossing, so the common defaults travel as undefined:
+      // a trace id equal to the invocation id, and no state version.
       const args = [
-        this.#handler as QuickJSHandle,
         ctx.newString(call.event),
         ctx.newString(call.invocationId),
-        ctx.newString(call.traceId),
+        call.traceId === call.invocationId ? ctx.undefined : ctx.newString(call.traceId),
         ctx.newNumber(this.#deadline),
         call.state === undefined ? ctx.undefined : ctx.newString(call.state),
-        ctx.newNumber(call.stateVersion)
+        call.stateVersion < 0 ? ctx.undefined : ctx.newNumber(call.stateVersion)
       ]
-      const called = ctx.callFunction(this.#run as QuickJSHandle, ctx.undefined, args)
-      for (let i = 1; i < args.length; i++) args[i].dispose()
+      const called = ctx.callFunction(this.#run as QuickJSHandle, ctx.undefined, this.#handler as QuickJSHandle, ...args)
+      for (const a of args) a.dispose()
       promise = ctx.unwrapResult(called)
       if (ctx.typeof(promise) === 'string') {
         // The handler returned a plain value: no promise machinery was involved. Jobs it
