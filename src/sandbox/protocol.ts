@@ -2,6 +2,7 @@
 // batches because one postMessage per call would cost more than QuickJS itself (DESIGN.md 3).
 import type { FunctionSpec, IoCaps } from './types.js'
 import type { RawFailure } from './classify.js'
+import type { PackedResults } from './result-batch.js'
 
 export interface WorkerInit {
   wasmModule: WebAssembly.Module
@@ -45,7 +46,7 @@ export interface RawOutcome {
 
 export type FromWorker =
   | { t: 'loaded', id: number, failure?: RawFailure }
-  | { t: 'res', items: RawOutcome[] }
+  | ({ t: 'res' } & PackedResults)
   | { t: 'ready' }
 
 export const WATCH_DEADLINE = 0

@@ -4,6 +4,7 @@
 import { Worker } from 'node:worker_threads'
 import { ErrorCodes } from '../errors.js'
 import { WATCH_DEADLINE, WATCH_ITEM } from './protocol.js'
+import { unpackResults } from './result-batch.js'
 import type { FromWorker, InvokeItem, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
 import type { RawFailure } from './classify.js'
 import type { FunctionSpec, IoCaps } from './types.js'
@@ -124,12 +125,12 @@ export class WorkerHost {
 
   #onMessage (m: FromWorker): void {
     if (m.t === 'res') {
-      for (const r of m.items) {
+      unpackResults(m, (r) => {
         const p = this.#pending.get(r.id)
-        if (p === undefined) continue
+        if (p === undefined) return
         this.#pending.delete(r.id)
         p.resolve(r)
-      }
+      })
     } else if (m.t === 'loaded') {
       const load = this.#loads.get(m.id)
       this.#loads.delete(m.id)

@@ -9,6 +9,7 @@ import { FunctionInstance, prepare } from './instance.js'
 import { memoryPagesFor } from './budget.js'
 import { WasmFactory } from './wasm-factory.js'
 import { WATCH_DEADLINE, WATCH_ITEM } from './protocol.js'
+import { ResultBatch } from './result-batch.js'
 import type { FromWorker, InvokeItem, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
 import type { FunctionSpec } from './types.js'
 
@@ -126,7 +127,8 @@ async function invoke (item: InvokeItem): Promise<RawOutcome> {
 async function pump (): Promise<void> {
   if (pumping) return
   pumping = true
-  let results: RawOutcome[] = []
+  const results = new ResultBatch()
+  const flush = (): void => { if (results.length > 0) post({ t: 'res', ...results.take() }) }
   try {
     while (ops.length > 0) {
       const op = ops.shift() as ToWorker
@@ -135,15 +137,9 @@ async function pump (): Promise<void> {
         // turns them into outcomes (and sends the next calls) in parallel with this thread.
         for (const item of op.items) {
           results.push(await invoke(item))
-          if (results.length >= RESULT_CHUNK) {
-            post({ t: 'res', items: results })
-            results = []
-          }
+          if (results.length >= RESULT_CHUNK) flush()
         }
-        if (results.length > 0 && (ops.length === 0 || ops[0].t !== 'inv')) {
-          post({ t: 'res', items: results })
-          results = []
-        }
+        if (ops.length === 0 || ops[0].t !== 'inv') flush()
       } else if (op.t === 'load') {
         await load(op.id, op.key, op.spec)
       } else {
@@ -151,7 +147,7 @@ async function pump (): Promise<void> {
       }
     }
   } finally {
-    if (results.length > 0) post({ t: 'res', items: results })
+    flush()
     pumping = false
   }
   setImmediate(() => { void factory.refill(() => ops.length === 0) })
