@@ -35,6 +35,11 @@ export class SandboxPool {
   readonly #hosts: WorkerHost[]
   readonly #fns = new Map<string, Loaded>()
   #nextId = 1
+  // Invocation ids: a random UUID drawn once per pool with its last 12 hex digits replaced by
+  // a call counter. Unique across restarts (74 random bits per pool) and UUID-shaped, at a
+  // string concatenation per call instead of a randomUUID() each.
+  readonly #idPrefix = randomUUID().slice(0, 24)
+  #idCounter = 0
   #nextHost = 0
   #pendingTotal = 0
   #drained: Array<() => void> = []
@@ -109,7 +114,7 @@ export class SandboxPool {
 
   /** Runs one invocation. Resolves with an Outcome on every path; never rejects. */
   invoke (key: string, event: unknown, opts: InvokeOptions = {}): Promise<Outcome> {
-    const invocationId = opts.invocationId ?? randomUUID()
+    const invocationId = opts.invocationId ?? this.#idPrefix + (this.#idCounter++).toString(16).padStart(12, '0')
     const call = { invocationId, traceId: opts.traceId ?? invocationId }
     const fn = this.#fns.get(key)
     const [name, version] = key.split('@')
@@ -127,7 +132,8 @@ export class SandboxPool {
       return Promise.resolve(rejectedOutcome(fn.spec, call, { code: ErrorCodes.THROTTLED, message: `function ${fn.spec.name} already has ${this.#opts.queueDepth} calls waiting or running; try again later or raise its concurrency`, details: { queueDepth: this.#opts.queueDepth } }))
     }
     const eventJson = JSON.stringify(event === undefined ? null : event)
-    if (Buffer.byteLength(eventJson) > this.#opts.caps.eventBytes) {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit, so most events need no byte count.
+    if (eventJson.length * 3 > this.#opts.caps.eventBytes && Buffer.byteLength(eventJson) > this.#opts.caps.eventBytes) {
       return Promise.resolve(rejectedOutcome(fn.spec, call, { code: ErrorCodes.INPUT_LIMIT, message: `the event is ${Buffer.byteLength(eventJson)} bytes, over the ${this.#opts.caps.eventBytes} byte cap`, details: { limit: 'eventBytes' } }))
     }
     const item: InvokeItem = {
