@@ -23,7 +23,7 @@ const latestState = new Map<string, { json: string, version: number }>()
 const ops: ToWorker[] = []
 let pumping = false
 const now = Date.now
-const RESULT_CHUNK = 16
+const FLUSH_MS = 2
 
 function post (msg: FromWorker): void {
   port.postMessage(msg)
@@ -128,16 +128,20 @@ async function pump (): Promise<void> {
   if (pumping) return
   pumping = true
   const results = new ResultBatch()
-  const flush = (): void => { if (results.length > 0) post({ t: 'res', ...results.take() }) }
+  let flushedAt = performance.now()
+  const flush = (): void => { flushedAt = performance.now(); if (results.length > 0) post({ t: 'res', ...results.take() }) }
   try {
     while (ops.length > 0) {
       const op = ops.shift() as ToWorker
       if (op.t === 'inv') {
-        // Results go back in small chunks while the batch still runs, so the main thread
-        // turns them into outcomes (and sends the next calls) in parallel with this thread.
+        // A long batch sends its results every FLUSH_MS while it runs, so the main thread
+        // builds outcomes (and sends the next calls) alongside this thread. Not more often:
+        // each message costs both threads a wake-up, ~30 us of CPU in all, which on a busy
+        // machine outweighs the overlap (chunks of 16 cost 13.5 us CPU a trivial call, 11.6 us
+        // with this).
         for (const item of op.items) {
           results.push(await invoke(item))
-          if (results.length >= RESULT_CHUNK) flush()
+          if (performance.now() - flushedAt >= FLUSH_MS) flush()
         }
         if (ops.length === 0 || ops[0].t !== 'inv') flush()
       } else if (op.t === 'load') {
