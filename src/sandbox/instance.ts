@@ -8,6 +8,7 @@ import { PRELUDE_SOURCE } from './prelude.js'
 import type { FunctionSpec } from './types.js'
 import type { WasmInstance } from './wasm-factory.js'
 import { classify, type RawFailure } from './classify.js'
+import { FastCall, type CallResult, type FastArg } from './fast-call.js'
 
 export interface RawResult {
   /** The prelude's JSON envelope, or a failure the host classified. */
@@ -37,6 +38,14 @@ export function prepare (wasm: WasmInstance): Prepared {
   return { rt, ctx, run: ctx.getProp(ctx.global, '__lambkin_run'), init: ctx.getProp(ctx.global, '__lambkin_init') }
 }
 
+/** FastCall.call() through the public API, for when the fast path is unavailable. */
+function slowCall (ctx: QuickJSContext, fn: QuickJSHandle, args: ReadonlyArray<FastArg | undefined>): CallResult {
+  const handles = args.map((a) => a === undefined ? ctx.undefined : typeof a === 'string' ? ctx.newString(a) : typeof a === 'number' ? ctx.newNumber(a) : a)
+  const called = ctx.callFunction(fn, ctx.undefined, handles)
+  handles.forEach((h, i) => { if (h !== args[i]) h.dispose() })
+  return called
+}
+
 export class FunctionInstance {
   readonly spec: FunctionSpec
   readonly #wasm: WasmInstance
@@ -44,6 +53,7 @@ export class FunctionInstance {
   #ctx: QuickJSContext | undefined
   #run: QuickJSHandle | undefined
   #handler: QuickJSHandle | undefined
+  #fast: FastCall | undefined
   #polls = 0
   #maxPolls = 0
   #deadline = 0
@@ -77,6 +87,7 @@ export class FunctionInstance {
       this.#rt = rt
       this.#ctx = ctx
       this.#run = run
+      this.#fast = FastCall.of(ctx, this.#wasm.memory)
       rt.setMemoryLimit(spec.limits.memoryKiB * 1024)
       rt.setMaxStackSize(stackBytesFor(spec.limits.stackKiB))
       rt.setInterruptHandler(() => this.#interrupt(now))
@@ -174,16 +185,15 @@ export class FunctionInstance {
       // Each value handed in costs a crossing, so the common defaults travel as undefined:
       // a trace id equal to the invocation id, and no state version.
       const args = [
-        ctx.newString(call.event),
-        ctx.newString(call.invocationId),
-        call.traceId === call.invocationId ? ctx.undefined : ctx.newString(call.traceId),
-        ctx.newNumber(this.#deadline),
-        call.state === undefined ? ctx.undefined : ctx.newString(call.state),
-        call.stateVersion < 0 ? ctx.undefined : ctx.newNumber(call.stateVersion)
+        this.#handler as QuickJSHandle,
+        call.event,
+        call.invocationId,
+        call.traceId === call.invocationId ? undefined : call.traceId,
+        this.#deadline,
+        call.state,
+        call.stateVersion < 0 ? undefined : call.stateVersion
       ]
-      const called = ctx.callFunction(this.#run as QuickJSHandle, ctx.undefined, this.#handler as QuickJSHandle, ...args)
-      for (const a of args) a.dispose()
-      promise = ctx.unwrapResult(called)
+      promise = ctx.unwrapResult(this.#fast?.call(this.#run as QuickJSHandle, args) ?? slowCall(ctx, this.#run as QuickJSHandle, args))
       if (ctx.typeof(promise) === 'string') {
         // The handler returned a plain value: no promise machinery was involved. Jobs it
         // queued anyway (an un-awaited promise) run now, inside this call's budgets.
