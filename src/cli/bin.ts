@@ -20,6 +20,10 @@ function wantsFlag (): boolean {
 if (needsSandbox(args) && wantsFlag() && !process.execArgv.includes(FLAG)) {
   const child = spawn(process.execPath, [FLAG, ...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit' })
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig))
+  child.on('error', (err) => {
+    process.stderr.write(`LAMBKIN_INTERNAL: could not re-run Node with ${FLAG} (${err.message}); run \`node ${FLAG} ${fileURLToPath(import.meta.url)} ...\` yourself, or set LAMBKIN_WASM_TRAP_HANDLER=on to skip it\n`)
+    process.exitCode = 1
+  })
   child.on('exit', (code, signal) => {
     if (signal !== null) process.kill(process.pid, signal)
     else process.exitCode = code ?? 1

@@ -156,7 +156,9 @@ export class WorkerHost {
 
   #check (): void {
     const deadline = this.#watch[WATCH_DEADLINE]
-    if (deadline !== 0 && Date.now() > deadline + this.#opts.graceMs) {
+    // Once is enough: terminate() adds an 'exit' listener each call, and the thread may take
+    // a few ticks to go.
+    if (deadline !== 0 && !this.#killedByWatchdog && Date.now() > deadline + this.#opts.graceMs) {
       this.#killedByWatchdog = true
       void this.#worker.terminate()
     }
