@@ -5,17 +5,18 @@
 import type { EmbeddedBroker } from './broker.js'
 import type { TriggerLink } from './mqtt-link.js'
 import type { OutboxStore } from './store/index.js'
+import { DurablePublishes } from './durable-publishes.js'
+import type { OutgoingPublish } from './durable-publishes.js'
 
 export class EmbeddedLink implements TriggerLink {
   readonly #broker: EmbeddedBroker
-  readonly #store: OutboxStore
+  readonly #publishes: DurablePublishes
   #closing = false
-  readonly #pending = new Set<Promise<void>>()
   readonly #onMessage: (topic: string, payload: Buffer, qos: number) => Promise<void>
 
   constructor (broker: EmbeddedBroker, store: OutboxStore, onMessage: (topic: string, payload: Buffer, qos: number) => Promise<void>) {
     this.#broker = broker
-    this.#store = store
+    this.#publishes = new DurablePublishes(store)
     this.#onMessage = onMessage
     broker.onPublish(async (topic, payload, qos) => {
       // Refused while closing: the publisher keeps the message for its next connection.
@@ -26,23 +27,18 @@ export class EmbeddedLink implements TriggerLink {
 
   async subscribe (): Promise<void> {}
 
-  send (p: { topic: string, payload: string | Uint8Array, qos: 0 | 1, retain: boolean, id?: number }): void {
+  send (p: OutgoingPublish): void {
     const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : Buffer.from(p.payload)
     // Publishes from inside skip aedes's publish hook; functions subscribed to the topic must
     // still see them, as they would through an external broker.
     if (!this.#closing) void this.#onMessage(p.topic, payload, p.qos)
     this.#broker.publish(p.topic, payload, p.qos, p.retain, (err) => {
-      if (err !== undefined || p.id === undefined) return
-      const removal = this.#store.removePublish(p.id).catch(() => {})
-      this.#pending.add(removal)
-      void removal.finally(() => this.#pending.delete(removal))
+      if (err === undefined) this.#publishes.acknowledged(p)
     })
   }
 
   async resendPending (): Promise<number> {
-    const pending = await this.#store.pendingPublishes()
-    for (const p of pending) this.send({ topic: p.topic, payload: p.payload, qos: p.qos === 0 ? 0 : 1, retain: p.retain, id: p.id })
-    return pending.length
+    return await this.#publishes.resend((p) => this.send(p))
   }
 
   stopAccepting (): void {
@@ -51,6 +47,6 @@ export class EmbeddedLink implements TriggerLink {
 
   async close (): Promise<void> {
     this.#closing = true
-    await Promise.all(this.#pending)
+    await this.#publishes.settled()
   }
 }

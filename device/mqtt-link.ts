@@ -9,6 +9,8 @@ import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt'
 import { ErrorCodes, LambkinError } from '../src/errors.js'
 import type { MqttConfig } from './config/index.js'
 import type { OutboxStore } from './store/index.js'
+import { DurablePublishes } from './durable-publishes.js'
+import type { OutgoingPublish } from './durable-publishes.js'
 
 export interface LinkOptions {
   url: string
@@ -33,7 +35,7 @@ export function decodePayload (payload: Buffer): unknown {
 /** How the agent meets its trigger broker: over MQTT, or in-process (embedded-link.ts). */
 export interface TriggerLink {
   subscribe: (filters: Map<string, 0 | 1>) => Promise<void>
-  send: (p: { topic: string, payload: string | Uint8Array, qos: 0 | 1, retain: boolean, id?: number }) => void
+  send: (p: OutgoingPublish) => void
   resendPending: () => Promise<number>
   stopAccepting: () => void
   close: () => Promise<void>
@@ -41,14 +43,13 @@ export interface TriggerLink {
 
 export class MqttLink implements TriggerLink {
   readonly client: MqttClient
-  readonly #store: OutboxStore
   #closing = false
   #sentQoS0Dropped = 0
-  readonly #removals = new Set<Promise<void>>()
+  readonly #publishes: DurablePublishes
 
   private constructor (client: MqttClient, store: OutboxStore) {
     this.client = client
-    this.#store = store
+    this.#publishes = new DurablePublishes(store)
   }
 
   static async connect (opts: LinkOptions, store: OutboxStore): Promise<MqttLink> {
@@ -148,25 +149,19 @@ export class MqttLink implements TriggerLink {
   }
 
   /** Sends a committed publish; a QoS 1 one leaves the store when the broker acknowledges it. */
-  send (p: { topic: string, payload: string | Uint8Array, qos: 0 | 1, retain: boolean, id?: number }): void {
+  send (p: OutgoingPublish): void {
     if (p.qos === 0 && !this.client.connected) {
       this.#sentQoS0Dropped++
       return
     }
     this.client.publish(p.topic, typeof p.payload === 'string' ? p.payload : Buffer.from(p.payload), { qos: p.qos, retain: p.retain }, (err) => {
-      if (err != null || p.id === undefined) return
-      // Tracked so close() lets the store forget acknowledged publishes before it shuts.
-      const removal = this.#store.removePublish(p.id).catch(() => {})
-      this.#removals.add(removal)
-      void removal.finally(() => this.#removals.delete(removal))
+      if (err == null) this.#publishes.acknowledged(p)
     })
   }
 
   /** Re-sends QoS 1 publishes a previous run committed but never saw acknowledged. */
   async resendPending (): Promise<number> {
-    const pending = await this.#store.pendingPublishes()
-    for (const p of pending) this.send({ topic: p.topic, payload: p.payload, qos: p.qos === 0 ? 0 : 1, retain: p.retain, id: p.id })
-    return pending.length
+    return await this.#publishes.resend((p) => this.send(p))
   }
 
   get droppedQoS0 (): number { return this.#sentQoS0Dropped }
@@ -187,6 +182,6 @@ export class MqttLink implements TriggerLink {
     } else {
       await this.client.endAsync(true)
     }
-    await Promise.all(this.#removals)
+    await this.#publishes.settled()
   }
 }
