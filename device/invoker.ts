@@ -36,6 +36,12 @@ export interface InvokerOptions {
 
 interface Registered { key: string, manifest: FunctionManifest }
 
+/**
+ * Outcomes waiting for their commit at once; past this, no new invocation starts until the
+ * store catches up (a stalled disk then throttles triggers instead of filling memory).
+ */
+const MAX_COMMITTING = 4096
+
 /** Encodes a function's publish payload as MQTT bytes: strings as they are, else JSON. */
 function payloadBytes (p: unknown): string {
   return typeof p === 'string' ? p : JSON.stringify(p)
@@ -48,6 +54,7 @@ export class Invoker {
   readonly #state = new Map<string, { value: unknown, version: number }>()
   readonly #waiting: Array<() => void> = []
   #running = 0
+  #committing = 0
   #inflight = 0
   #idle: Array<() => void> = []
 
@@ -68,7 +75,7 @@ export class Invoker {
     if (reg === undefined) {
       return { fn, source, ok: false, code: ErrorCodes.FUNCTION_NOT_FOUND, message: `function ${fn} is not loaded`, durationMs: 0, invocationId: '', attempts: 0 }
     }
-    if (this.#running >= this.#o.maxConcurrent && this.#waiting.length >= this.#o.queueDepth) {
+    if (!this.#free() && this.#waiting.length >= this.#o.queueDepth) {
       this.#o.metrics.throttled(fn)
       const rec: InvocationRecord = { fn, source, ok: false, code: ErrorCodes.THROTTLED, message: `the agent already has ${this.#o.queueDepth} invocations waiting`, durationMs: 0, invocationId: '', attempts: 0 }
       this.#o.onInvocation(rec)
@@ -77,11 +84,7 @@ export class Invoker {
     this.#inflight++
     try {
       await this.#acquire()
-      try {
-        return await this.#runHeld(fn, reg, event, source, extra.meta)
-      } finally {
-        this.#release()
-      }
+      return await this.#runHeld(fn, reg, event, source, extra.meta)
     } finally {
       if (--this.#inflight === 0) for (const done of this.#idle.splice(0)) done()
     }
@@ -109,7 +112,21 @@ export class Invoker {
       else metrics.record(fn, outcome)
       if (outcome.ok) break
     }
-    const o = outcome as Outcome
+    // The sandbox part is over: its slot goes to the next invocation while this one's effects
+    // are written. Holding it through the commit would leave the sandboxes idle for a LevelDB
+    // round trip per call; outcomes waiting for their commit are capped by MAX_COMMITTING.
+    this.#committing++
+    this.#release()
+    try {
+      return await this.#commit(fn, event, source, meta, outcome as Outcome, tries)
+    } finally {
+      this.#committing--
+      this.#admit()
+    }
+  }
+
+  async #commit (fn: string, event: Record<string, unknown>, source: string, meta: (() => MetaWrite[]) | undefined, o: Outcome, tries: number): Promise<InvocationRecord> {
+    const { store } = this.#o
     const time = this.#o.now()
     const records: NewRecord[] = []
     const durable: NewPublish[] = []
@@ -151,8 +168,12 @@ export class Invoker {
     return rec
   }
 
+  #free (): boolean {
+    return this.#running < this.#o.maxConcurrent && this.#committing < MAX_COMMITTING
+  }
+
   #acquire (): Promise<void> {
-    if (this.#running < this.#o.maxConcurrent) {
+    if (this.#waiting.length === 0 && this.#free()) {
       this.#running++
       return Promise.resolve()
     }
@@ -161,7 +182,11 @@ export class Invoker {
 
   #release (): void {
     this.#running--
-    this.#waiting.shift()?.()
+    this.#admit()
+  }
+
+  #admit (): void {
+    while (this.#waiting.length > 0 && this.#free()) (this.#waiting.shift() as () => void)()
   }
 
   /** Resolves when nothing is running or waiting, or after timeoutMs. */

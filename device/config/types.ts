@@ -43,7 +43,7 @@ export interface OutboxConfig {
 }
 
 export interface InvocationConfig {
-  /** Invocations running at once across the agent. */
+  /** Invocations in the sandboxes at once across the agent; writing their effects does not count. */
   maxConcurrent: number
   /** Calls waiting per function before LAMBKIN_THROTTLED. */
   queueDepth: number

@@ -1,0 +1,114 @@
+// The invoker's agent-wide limit covers the sandbox part of an invocation only: while one
+// invocation's effects are being written, the next one already runs. A real sandbox pool and a
+// real LevelDB store, whose commits are held at a gate to make "being written" last.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { SandboxPool, functionKey } from '../../src/sandbox/index.js'
+import { validateManifest } from '../../src/function/index.js'
+import { Invoker } from '../../device/invoker.js'
+import type { InvocationRecord } from '../../device/invoker.js'
+import { FunctionMetrics } from '../../device/metrics/index.js'
+import { LevelOutboxStore } from '../../device/store/index.js'
+import type { CommitResult, CommitUnit, OutboxStore } from '../../device/store/index.js'
+import { makeSpec } from '../helpers/spec.js'
+
+/** The LevelDB store, with each commit held at a gate until the test opens it. */
+class Gate {
+  waiting = 0
+  open: () => void = () => {}
+  #opened: Promise<void>
+
+  constructor () { this.#opened = new Promise((resolve) => { this.open = resolve }) }
+
+  wrap (store: LevelOutboxStore): OutboxStore {
+    return new Proxy(store, {
+      get: (target, prop) => {
+        if (prop !== 'commit') {
+          const v: unknown = Reflect.get(target, prop, target)
+          return typeof v === 'function' ? v.bind(target) : v
+        }
+        return async (unit: CommitUnit): Promise<CommitResult> => {
+          this.waiting++
+          await this.#opened
+          this.waiting--
+          return await target.commit(unit)
+        }
+      }
+    })
+  }
+}
+
+async function setup (maxConcurrent: number, queueDepth = 100): Promise<{ invoker: Invoker, store: LevelOutboxStore, gate: Gate, pool: SandboxPool, key: string, records: InvocationRecord[], cleanup: () => Promise<void> }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-invoker-'))
+  const store = await LevelOutboxStore.open({ dir })
+  const gate = new Gate()
+  const pool = await SandboxPool.create({ workers: 1 })
+  const spec = makeSpec('export default (e, ctx) => { ctx.state.n = (ctx.state.n ?? 0) + 1; return { n: ctx.state.n, i: e.i } }', { name: 'count' })
+  await pool.load(spec)
+  const records: InvocationRecord[] = []
+  const invoker = new Invoker({
+    pool,
+    store: gate.wrap(store),
+    metrics: new FunctionMetrics(),
+    maxConcurrent,
+    queueDepth,
+    sleep: async () => {},
+    now: Date.now,
+    publish: () => {},
+    onInvocation: (r) => records.push(r)
+  })
+  invoker.register(validateManifest({ name: 'count' }), functionKey(spec))
+  return {
+    invoker,
+    store,
+    gate,
+    pool,
+    key: functionKey(spec),
+    records,
+    cleanup: async () => { gate.open(); await pool.close(); await store.close(); rmSync(dir, { recursive: true, force: true }) }
+  }
+}
+
+async function until (check: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  assert.ok(check(), 'condition not reached within 5 s')
+}
+
+test('with one slot, the next invocation runs while the previous one is still being written', async () => {
+  const s = await setup(1)
+  try {
+    const runs = [1, 2, 3].map((i) => s.invoker.run('count', { source: 'test', i }))
+    // All three went through the one sandbox slot and wait at the store, none committed yet.
+    await until(() => s.gate.waiting === 3)
+    assert.is(s.pool.stats(s.key)?.invocations, 3)
+    assert.is(s.records.length, 0, 'nothing is reported before its commit')
+    s.gate.open()
+    const done = await Promise.all(runs)
+    assert.equal(done.map((r) => r.ok), [true, true, true])
+    assert.equal(done.map((r) => r.result), [{ n: 1, i: 1 }, { n: 2, i: 2 }, { n: 3, i: 3 }], 'state carried from call to call in order')
+    assert.is(await s.store.getState('count').then((v) => (v as { n: number }).n), 3)
+    const stored = await s.store.read({ kinds: ['result'] })
+    assert.is(stored.length, 3)
+  } finally {
+    await s.cleanup()
+  }
+})
+
+test('the agent-wide queue still answers LAMBKIN_THROTTLED while the slot is busy in the sandbox', async () => {
+  const s = await setup(1, 1)
+  try {
+    s.gate.open()
+    // Synchronously: the first takes the slot, the second queues, the third finds the queue full.
+    const runs = [1, 2, 3].map((i) => s.invoker.run('count', { source: 'test', i }))
+    const done = await Promise.all(runs)
+    assert.equal(done.map((r) => r.ok), [true, true, false])
+    assert.is(done[2].code, 'LAMBKIN_THROTTLED')
+  } finally {
+    await s.cleanup()
+  }
+})
+
+test.run()
