@@ -37,7 +37,7 @@ export const DEVICE_DEFAULTS: DeviceDefaults = deepFreeze({
   metricsHost: '127.0.0.1',
   metricsSnapshotMs: 60_000,
   outbox: { quotaBytes: 64 * MiB, syncIntervalMs: 200, ttlMs: {} },
-  invocation: { maxConcurrent: 64, queueDepth: 1000, workers: 2, drainTimeoutMs: 10_000 },
+  invocation: { maxConcurrent: 256, queueDepth: 1000, workers: 2, drainTimeoutMs: 10_000 },
   // The function loader's own caps, so a device with no caps config checks what the CLI checks.
   caps: { ...LIMIT_CAPS }
 })

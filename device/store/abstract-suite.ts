@@ -84,6 +84,26 @@ export function outboxStoreSuite (name: string, factory: StoreFactory): void {
     assert.is((await st.read()).length, 1)
   })
 
+  it('commits issued together keep their order: the last state and meta written win, and every record stays', async (h) => {
+    let st = await h.open()
+    await st.commit({ state: [{ fn: 'gone', value: { n: 0 } }, { fn: 'back', value: { n: 0 } }] })
+    // Issued without waiting, as an agent's busy function does: a backend may group them.
+    const commits = Array.from({ length: 40 }, (_, i) => st.commit({
+      records: [rec('result', i)],
+      state: [{ fn: 'busy', value: { n: i } }, ...(i === 10 ? [{ fn: 'gone', value: null }, { fn: 'back', value: null }] : []), ...(i === 20 ? [{ fn: 'back', value: { n: 20 } }] : [])],
+      meta: [{ key: 'cursor', value: i % 7 === 6 ? null : i }]
+    }))
+    const seqs = (await Promise.all(commits)).map((c) => c.seqs[0])
+    assert.equal(seqs, [...seqs].sort((a, b) => a - b), 'seqs follow the order the commits were issued in')
+    await st.close()
+    st = await h.open()
+    assert.equal(await st.getState('busy'), { n: 39 })
+    assert.is(await st.getState('gone'), undefined, 'a delete later in the group stands')
+    assert.equal(await st.getState('back'), { n: 20 }, 'a put after a delete stands')
+    assert.is(await st.getMeta('cursor'), 39)
+    assert.equal((await st.read()).map((r) => r.data), Array.from({ length: 40 }, (_, i) => i))
+  })
+
   it('a unit that cannot be stored writes nothing at all', async (h) => {
     const st = await h.open({ quotaBytes: 4096 })
     await rejects(st.commit({ records: [rec('result', 'ok'), rec('result', 'x'.repeat(5000))], state: [{ fn: 'f', value: { n: 1 } }] }), 'LAMBKIN_STORE_FULL', 'a record above the whole quota')

@@ -32,6 +32,11 @@ export async function planCommits (ctx: PlanContext, units: EncodedUnit[]): Prom
   const storedCount = emptyByKind(() => 0)
   for (const k of RECORD_KINDS) storedCount[k] = ledger.tally[k].count
   const fresh: NewEntry[] = []
+  // State and meta keys written by several units of one group: only the last value is put,
+  // since a batch is atomic nobody could see the earlier ones (a busy function's calls commit
+  // together, and each put costs the LevelDB binding ~1.4 us).
+  const state = new Map<string, Uint8Array | null>()
+  const meta = new Map<string, Uint8Array | null>()
   const results = units.map((u) => {
     const seqs = u.records.map((r) => {
       const seq = ++ledger.lastSeq
@@ -39,17 +44,19 @@ export async function planCommits (ctx: PlanContext, units: EncodedUnit[]): Prom
       ledger.add(r.kind, r.value.length)
       return seq
     })
-    // Units stay in arrival order inside the batch, so a later unit's state wins.
-    for (const s of u.state) ops.push(s.value === null ? { type: 'del', sublevel: subs.state, key: s.fn } : { type: 'put', sublevel: subs.state, key: s.fn, value: s.value })
+    // Units are taken in arrival order, so a later unit's state wins.
+    for (const s of u.state) { state.delete(s.fn); state.set(s.fn, s.value) }
     const publishIds = u.publishes.map((value) => {
       const id = ++ledger.lastPublishId
       ledger.pendingPublishes++
       ops.push({ type: 'put', sublevel: subs.publishes, key: seqKey(id), value })
       return id
     })
-    for (const m of u.meta) ops.push(m.value === null ? { type: 'del', sublevel: subs.meta, key: m.key } : { type: 'put', sublevel: subs.meta, key: m.key, value: m.value })
+    for (const m of u.meta) { meta.delete(m.key); meta.set(m.key, m.value) }
     return { seqs, publishIds }
   })
+  for (const [key, value] of state) ops.push(value === null ? { type: 'del', sublevel: subs.state, key } : { type: 'put', sublevel: subs.state, key, value })
+  for (const [key, value] of meta) ops.push(value === null ? { type: 'del', sublevel: subs.meta, key } : { type: 'put', sublevel: subs.meta, key, value })
   if (ledger.totalBytes() > ctx.quotaBytes) {
     const victims = await selectVictims(ledger, fresh, storedCount, ctx.quotaBytes, ctx.scan)
     for (const v of victims.stored) ops.push({ type: 'del', sublevel: subs.records, key: v.key })

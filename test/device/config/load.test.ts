@@ -52,7 +52,7 @@ test('with nothing given, every key has its safe default and paths resolve again
   assert.is(cfg.metricsPort, undefined)
   assert.is(cfg.metricsHost, '127.0.0.1')
   assert.equal(cfg.outbox, { quotaBytes: 64 * 1024 * 1024, syncIntervalMs: 200, ttlMs: {} })
-  assert.equal(cfg.invocation, { maxConcurrent: 64, queueDepth: 1000, workers: 2, drainTimeoutMs: 10_000 })
+  assert.equal(cfg.invocation, { maxConcurrent: 256, queueDepth: 1000, workers: 2, drainTimeoutMs: 10_000 })
   assert.equal(cfg.caps, { memoryKiB: 262_144, timeoutMs: 900_000, instructions: 1e12, concurrency: 64, stackKiB: 512 })
   assert.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.outbox.ttlMs), 'the loaded config cannot be changed by accident')
   assert.ok(Object.isFrozen(DEVICE_DEFAULTS) && Object.isFrozen(DEVICE_DEFAULTS.caps))
