@@ -1,6 +1,7 @@
-// Reads one sample from a sensor file. IIO channels (in_<channel>_raw / _input) are multiplied
-// by their sibling in_<channel>_scale or type-wide in_<type>_scale when one exists, and _raw
-// values get in_*_offset added first, as the kernel's IIO ABI defines. Errors become
+// Reads one sample from a sensor file. IIO in_<channel>_raw values get their sibling
+// in_*_offset added and are multiplied by in_<channel>_scale (or the type-wide in_<type>_scale),
+// as the kernel's IIO ABI defines; in_*_input values are already processed and taken as they
+// are (the manifest's own `scale` still applies to both). Errors become
 // LAMBKIN_SENSOR_UNAVAILABLE naming the sensor, the file and what to check.
 import { basename, dirname, join } from 'node:path'
 import { ErrorCodes, LambkinError } from '../../../src/errors.js'
@@ -101,9 +102,11 @@ export async function readFileSample (o: FileSourceOptions): Promise<Sample> {
     throw sensorError(o.sensor, o.path, reason, `${(err as Error).message}; the sample was skipped`, err)
   }
   const iio = iioChannel(basename(o.path))
-  if (iio === undefined) return { raw, scaled: raw }
+  // An _input value is already processed by the driver (sysfs-bus-iio: "units after
+  // application of scale and offset"); applying in_*_scale again would be wrong by that factor.
+  if (iio === undefined || iio.kind === 'input') return { raw, scaled: raw }
   const dir = dirname(o.path)
-  const offset = iio.kind === 'raw' ? (await readOptional(o, siblings(dir, iio, 'offset'))) ?? 0 : 0
+  const offset = (await readOptional(o, siblings(dir, iio, 'offset'))) ?? 0
   const scale = (await readOptional(o, siblings(dir, iio, 'scale'))) ?? 1
   return { raw, scaled: (raw + offset) * scale }
 }

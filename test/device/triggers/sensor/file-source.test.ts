@@ -52,15 +52,15 @@ test('IIO: the channel\'s own scale wins over the type-wide one; _raw adds the o
   assert.equal(await readFileSample({ sensor: 'v', path: raw, format: 'number', readFile: read }), { raw: 1000, scaled: 1800 })
 })
 
-test('IIO: an _input channel with a sibling scale is multiplied by it; without one it is taken as is', async () => {
+test('IIO: an _input channel is already in the driver\'s units; sibling scale and offset are not applied again', async () => {
   const input = put('iio:device1/in_temp_input', '23500\n')
   assert.equal(await readFileSample({ sensor: 't', path: input, format: 'number', readFile: read }), { raw: 23500, scaled: 23500 })
   put('iio:device1/in_temp_scale', '0.001\n')
   put('iio:device1/in_temp_offset', '1000\n')
-  // Offsets belong to _raw values only.
-  const s = await readFileSample({ sensor: 't', path: input, format: 'number', readFile: read })
-  assert.is(s.raw, 23500)
-  assert.ok(Math.abs(s.scaled - 23.5) < 1e-9)
+  assert.equal(await readFileSample({ sensor: 't', path: input, format: 'number', readFile: read }), { raw: 23500, scaled: 23500 })
+  // Even a garbage sibling cannot fail an _input sample: it is never read.
+  put('iio:device1/in_temp_scale', 'fast\n')
+  assert.equal(await readFileSample({ sensor: 't', path: input, format: 'number', readFile: read }), { raw: 23500, scaled: 23500 })
 })
 
 test('IIO: a scale file with garbage fails the sample and names that file', async () => {
