@@ -62,6 +62,8 @@ export class FunctionInstance {
   #instructions = 0
   /** Set after any fault that may have left QuickJS inconsistent: never reuse. */
   poisoned = false
+  /** The version of the state this instance last produced (it hands that to its next call). */
+  heldVersion = -1
 
   private constructor (spec: FunctionSpec, wasm: WasmInstance) {
     this.spec = spec

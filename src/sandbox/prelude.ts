@@ -6,7 +6,7 @@
 // __lambkin_init, a handler that returns a plain value never touches a promise, and state is
 // parsed only when the handler reads it.
 //
-// Envelope: {"ok":true,"r":<result JSON>,"s":<new state JSON>,"sv":<its version>,"logs":[[level,time,msg]],
+// Envelope: {"ok":true,"sv":<new state's version>,"s":<its JSON>,"r":<result JSON>,"logs":[[level,time,msg]],
 // "pubs":[[topic,payload,qos,retain]],"emits":[...]} (absent keys: nothing of that kind), or
 // {"ok":false,"err":{code?,kind?,name,message,stack?},"logs":[...]}.
 
@@ -154,12 +154,10 @@ export const PRELUDE_SOURCE = String.raw`(function () {
   function finishOk (c, value) {
     cur = null
     let env = '{"ok":true'
+    let r
     if (value !== undefined) {
-      const r = stringify(value)
-      if (r !== undefined) {
-        if (r.length > caps.resultBytes) return limitFail(c, 'resultBytes', 'the result', r.length, caps.resultBytes)
-        env += ',"r":' + r
-      }
+      r = stringify(value)
+      if (r !== undefined && r.length > caps.resultBytes) return limitFail(c, 'resultBytes', 'the result', r.length, caps.resultBytes)
     }
     if (c[STATE_READ]) {
       const s = stringify(c[STATE])
@@ -167,9 +165,11 @@ export const PRELUDE_SOURCE = String.raw`(function () {
       if (s !== c[STATE_IN]) {
         heldState = s
         heldVersion = c[VERSION] + 1
-        env += ',"s":' + s + ',"sv":' + heldVersion
+        // The version leads, so the host reads it off the envelope's start without parsing.
+        env += ',"sv":' + heldVersion + ',"s":' + s
       }
     }
+    if (r !== undefined) env += ',"r":' + r
     if (c[LOGS] !== null) env += ',"logs":' + stringify(c[LOGS])
     if (c[PUBS] !== null) env += ',"pubs":[' + c[PUBS].join(',') + ']'
     if (c[EMITS] !== null) env += ',"emits":[' + c[EMITS].join(',') + ']'

@@ -19,7 +19,20 @@ const watch = new Float64Array(init.watch)
 const factory = new WasmFactory(init.wasmModule, init.spares, prepare)
 const specs = new Map<string, { spec: FunctionSpec, staticMeta: string }>()
 const idle = new Map<string, FunctionInstance[]>()
-const latestState = new Map<string, { json: string, version: number }>()
+/**
+ * Per function, the envelope that carried the newest state this thread has seen. The state's
+ * JSON is cut out of it only when an instance that lacks it must be handed it (after a
+ * rebuild, or with several instances), not on every call.
+ */
+const latestState = new Map<string, { envelope: string, version: number, json?: string }>()
+const STATE_LEAD = '{"ok":true,"sv":'
+const KEEP_ENVELOPE_CHARS = 16 * 1024
+
+/** The state version an envelope leads with, or -1 when the call left the state unchanged. */
+function stateVersionOf (envelope: string | undefined): number {
+  if (envelope === undefined || !envelope.startsWith(STATE_LEAD)) return -1
+  return Number.parseInt(envelope.slice(STATE_LEAD.length, envelope.indexOf(',', STATE_LEAD.length)), 10)
+}
 const ops: ToWorker[] = []
 let pumping = false
 const now = Date.now
@@ -100,13 +113,25 @@ async function invoke (item: InvokeItem): Promise<RawOutcome> {
   watch[WATCH_ITEM] = item.id
   watch[WATCH_DEADLINE] = now() + item.timeoutMs
   // The newest state this thread has seen for the function beats an older copy from the host
-  // (a call queued behind one whose instance was discarded must not go back in time).
+  // (a call queued behind one whose instance was discarded must not go back in time). An
+  // instance holding that version itself needs nothing: it prefers its own over an older one.
   const held = latestState.get(item.key)
-  const call = held !== undefined && item.stateVersion >= 0 && held.version > item.stateVersion ? { ...item, state: held.json, stateVersion: held.version } : item
+  let call = item
+  if (held !== undefined && item.stateVersion >= 0 && held.version > item.stateVersion && held.version > instance.heldVersion) {
+    held.json ??= JSON.stringify((JSON.parse(held.envelope) as { s?: unknown }).s)
+    call = { ...item, state: held.json, stateVersion: held.version }
+  }
   const raw = instance.invoke(call, now, item.timeoutMs, item.instructions)
-  if (raw.envelope !== undefined && raw.envelope.includes('"sv":')) {
-    const env = JSON.parse(raw.envelope) as { s?: unknown, sv?: number }
-    if (env.sv !== undefined && env.sv > (held?.version ?? -1)) latestState.set(item.key, { json: JSON.stringify(env.s), version: env.sv })
+  const produced = stateVersionOf(raw.envelope)
+  if (produced >= 0) {
+    instance.heldVersion = produced
+    if (produced > (held?.version ?? -1)) {
+      const envelope = raw.envelope as string
+      // A big envelope (a large result beside the state) is not kept whole: the state is cut out now.
+      latestState.set(item.key, envelope.length <= KEEP_ENVELOPE_CHARS
+        ? { envelope, version: produced }
+        : { envelope: '', version: produced, json: JSON.stringify((JSON.parse(envelope) as { s?: unknown }).s) })
+    }
   }
   watch[WATCH_DEADLINE] = 0
   const out: RawOutcome = {

@@ -108,6 +108,18 @@ test('a fault does not send queued calls back to an older state', async ({ pool 
   assert.equal([outs[0], outs[1], outs[3], outs[4]].map((o) => ok(o).result), [1, 2, 3, 4])
 })
 
+test('the newest state survives a fault also when it came with a large result', async ({ pool }) => {
+  const k = await pool.load(makeSpec(`export default (e, ctx) => {
+    if (e.boom) { const a = []; for (;;) a.push(new Array(1000).fill(1)) }
+    ctx.state.n = (ctx.state.n ?? 0) + 1
+    return { n: ctx.state.n, pad: 'x'.repeat(e.pad) }
+  }`, { limits: { memoryKiB: 16384, instructions: 1e12, timeoutMs: 5000 } }))
+  const calls = [0, 1, 2, 3].map((i) => pool.invoke(k, { boom: i === 2, pad: i === 1 ? 40_000 : 1 }, { state: {}, stateVersion: 0 }))
+  const outs = await Promise.all(calls)
+  assert.is((outs[2] as OutcomeFail).error.code, 'LAMBKIN_MEMORY_LIMIT')
+  assert.equal([outs[0], outs[1], outs[3]].map((o) => (ok(o).result as { n: number }).n), [1, 2, 3])
+})
+
 test('layers import by name and relative modules resolve', async ({ pool }) => {
   const k = await pool.load(makeSpec('', {
     files: {
