@@ -3,7 +3,7 @@
 // their pending records in the store's meta, written before the message is acknowledged and
 // replaced in the same commit as the batch's results, so neither a crash nor a restart loses
 // a record that was acknowledged.
-import { topicMatches } from '../src/function/index.js'
+import { isValidTopicName, levelsMatch } from '../src/function/index.js'
 import type { MqttTrigger } from '../src/function/index.js'
 import type { Clock } from './triggers/index.js'
 import type { Invoker } from './invoker.js'
@@ -15,6 +15,8 @@ interface BatchRecord { topic: string, payload: unknown, qos: number, time: numb
 interface Route {
   fn: string
   trigger: MqttTrigger
+  /** The trigger's filter split at '/', once. */
+  levels: string[]
   batch?: {
     key: string
     pending: BatchRecord[]
@@ -41,7 +43,7 @@ export class MqttTriggers {
   }
 
   add (fn: string, trigger: MqttTrigger, index: number): void {
-    const route: Route = { fn, trigger }
+    const route: Route = { fn, trigger, levels: trigger.mqtt.split('/') }
     if (trigger.batch !== undefined) route.batch = { key: `batch:${fn}:${index}`, pending: [], inflight: [], timer: undefined, flushing: undefined }
     this.#routes.push(route)
   }
@@ -73,8 +75,10 @@ export class MqttTriggers {
     const time = this.#o.clock.now()
     const decoded = decodePayload(payload)
     const work: Array<Promise<unknown>> = []
+    // A topic that is no valid name (wildcards, empty) matches no filter.
+    const levels = isValidTopicName(topic) ? topic.split('/') : undefined
     for (const r of this.#routes) {
-      if (!topicMatches(r.trigger.mqtt, topic)) continue
+      if (levels === undefined || !levelsMatch(r.levels, levels)) continue
       if (r.batch !== undefined) {
         work.push(this.#append(r, { topic, payload: decoded, qos, time }))
       } else {

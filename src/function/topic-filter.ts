@@ -33,9 +33,15 @@ export function isValidTopicName (topic: unknown): topic is string {
  */
 export function topicMatches (filter: string, topic: string): boolean {
   if (!isValidTopicName(topic)) return false
-  const f = filter.split('/')
-  const t = topic.split('/')
-  if (topic.startsWith('$') && (f[0] === '+' || f[0] === '#')) return false
+  return levelsMatch(filter.split('/'), topic.split('/'))
+}
+
+/**
+ * topicMatches() on filter and topic already split at '/', for a router that matches one
+ * topic against many filters: the caller checks the topic with isValidTopicName() once.
+ */
+export function levelsMatch (f: readonly string[], t: readonly string[]): boolean {
+  if (t[0].startsWith('$') && (f[0] === '+' || f[0] === '#')) return false
   for (let i = 0; i < f.length; i++) {
     if (f[i] === '#') return true
     if (i >= t.length) return false
