@@ -50,8 +50,11 @@ function payloadBytes (p: unknown): string {
 export class Invoker {
   readonly #o: InvokerOptions
   readonly #fns = new Map<string, Registered>()
-  /** Each function's latest ctx.state seen in an outcome, with its version. */
-  readonly #state = new Map<string, { value: unknown, version: number }>()
+  /**
+   * Each function's latest ctx.state seen in an outcome, with its version and, once a call
+   * needed it, its JSON: calls sent while that version is the newest share one stringify.
+   */
+  readonly #state = new Map<string, { value: unknown, version: number, json?: string }>()
   readonly #waiting: Array<() => void> = []
   #running = 0
   #committing = 0
@@ -102,8 +105,9 @@ export class Invoker {
       // Calls are not held back for the previous outcome: the sandbox instance hands the state
       // it produced to the call queued behind it (versions decide which copy is newer), and
       // a function with concurrency 1 runs its calls in order in one instance.
-      const known = this.#state.get(fn) as { value: unknown, version: number }
-      outcome = await pool.invoke(reg.key, event, { state: known.value, stateVersion: known.version, traceId })
+      const known = this.#state.get(fn) as { value: unknown, version: number, json?: string }
+      known.json ??= JSON.stringify(known.value ?? {})
+      outcome = await pool.invoke(reg.key, event, { stateJson: known.json, stateVersion: known.version, traceId })
       if (outcome.ok && outcome.stateChanged && (outcome.stateVersion ?? 0) > known.version) {
         this.#state.set(fn, { value: outcome.state, version: outcome.stateVersion ?? known.version + 1 })
       }

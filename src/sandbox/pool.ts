@@ -117,8 +117,8 @@ export class SandboxPool {
     const invocationId = opts.invocationId ?? this.#idPrefix + (this.#idCounter++).toString(16).padStart(12, '0')
     const call = { invocationId, traceId: opts.traceId ?? invocationId }
     const fn = this.#fns.get(key)
-    const [name, version] = key.split('@')
     if (fn === undefined || this.#closed) {
+      const [name, version] = key.split('@')
       const code = this.#closed ? ErrorCodes.CLOSED : ErrorCodes.FUNCTION_NOT_FOUND
       return Promise.resolve(rejectedOutcome({ name, version: version ?? '' }, call, { code, message: this.#closed ? 'the sandbox pool is closed' : `function ${key} is not loaded` }))
     }
@@ -142,7 +142,7 @@ export class SandboxPool {
       event: eventJson,
       invocationId,
       traceId: call.traceId,
-      state: opts.state === undefined ? undefined : JSON.stringify(opts.state),
+      state: opts.stateJson ?? (opts.state === undefined ? undefined : JSON.stringify(opts.state)),
       stateVersion: opts.stateVersion ?? -1,
       timeoutMs: opts.timeoutMs ?? fn.spec.limits.timeoutMs,
       instructions: opts.instructions ?? fn.spec.limits.instructions

@@ -46,6 +46,8 @@ export interface InvokeOptions {
    * the previous outcome; omit it (or pass -1) to always use `state`.
    */
   stateVersion?: number
+  /** `state` already as JSON, for a caller that keeps it so (used instead of `state`). */
+  stateJson?: string
   /** Per-call overrides, clamped to the function's own limits by the caller. */
   timeoutMs?: number
   instructions?: number
