@@ -106,7 +106,10 @@ export class MqttLink implements TriggerLink {
     // MQTT.js's private packet writer; see the comment above for why it is wrapped.
     const internals = client as unknown as { _sendPacket: (packet: { cmd: string, messageId?: number }, cb?: () => void, ...rest: unknown[]) => void }
     const original = internals._sendPacket.bind(client)
-    const held: Array<{ id: number, durable: boolean, failed: boolean, packet?: { cmd: string, messageId?: number } }> = []
+    type Held = { id: number, durable: boolean, failed: boolean, packet?: { cmd: string, messageId?: number } }
+    const held: Held[] = []
+    // Messages whose PUBACK MQTT.js has not produced yet, by message id (ids are unique in flight).
+    const awaitingAck = new Map<number, Held>()
     let waiting: (() => void) | undefined
     const release = (): void => {
       while (held.length > 0 && (held[0].durable || held[0].failed) && held[0].packet !== undefined) {
@@ -118,15 +121,16 @@ export class MqttLink implements TriggerLink {
       if (held.length < MAX_HELD && waiting !== undefined) { const go = waiting; waiting = undefined; go() }
     }
     internals._sendPacket = (packet, cb, ...rest) => {
-      const h = packet.cmd === 'puback' ? held.find((x) => x.id === packet.messageId && x.packet === undefined) : undefined
+      const h = packet.cmd === 'puback' && packet.messageId !== undefined ? awaitingAck.get(packet.messageId) : undefined
       if (h === undefined) { original(packet, cb, ...rest); return }
+      awaitingAck.delete(h.id)
       h.packet = packet
       cb?.()
       release()
     }
     // Acks held for a connection that is gone mean nothing to the next one; the broker
     // redelivers those messages (at least once, as the design allows).
-    client.on('close', () => { held.length = 0; const go = waiting; waiting = undefined; go?.() })
+    client.on('close', () => { held.length = 0; awaitingAck.clear(); const go = waiting; waiting = undefined; go?.() })
     client.handleMessage = (packet: IPublishPacket, callback: (err?: Error) => void) => {
       if (this.#closing) {
         // Not acknowledged: the broker keeps it for the next session.
@@ -139,8 +143,9 @@ export class MqttLink implements TriggerLink {
         work.then(() => callback(), (err: Error) => callback(err))
         return
       }
-      const h = { id: packet.messageId, durable: false, failed: false }
+      const h: Held = { id: packet.messageId, durable: false, failed: false }
       held.push(h)
+      awaitingAck.set(h.id, h)
       work.then(() => { h.durable = true }, (err: Error) => { h.failed = true; opts.log(`message on ${packet.topic} not acknowledged: ${err.message}`) })
         .finally(release)
       if (held.length < MAX_HELD) callback()
