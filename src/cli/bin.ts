@@ -5,7 +5,7 @@
 // functions (DESIGN.md section 3). The flag only works at process start, hence the re-exec.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { main, needsSandbox } from './index.js'
+import { needsSandbox } from './needs-sandbox.js'
 
 const FLAG = '--disable-wasm-trap-handler'
 const args = process.argv.slice(2)
@@ -17,7 +17,10 @@ function wantsFlag (): boolean {
   return process.arch === 'arm64' || process.arch === 'arm'
 }
 
-if (needsSandbox(args) && wantsFlag() && !process.execArgv.includes(FLAG)) {
+// NODE_OPTIONS=--disable-wasm-trap-handler (allowed there) also does: then no second process.
+const given = process.execArgv.includes(FLAG) || (process.env.NODE_OPTIONS ?? '').split(/\s+/).includes(FLAG)
+
+if (needsSandbox(args) && wantsFlag() && !given) {
   const child = spawn(process.execPath, [FLAG, ...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit' })
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig))
   child.on('error', (err) => {
@@ -29,7 +32,10 @@ if (needsSandbox(args) && wantsFlag() && !process.execArgv.includes(FLAG)) {
     else process.exitCode = code ?? 1
   })
 } else {
-  main(args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) })
+  // Imported only here: the re-running parent above lives as long as the agent, and without
+  // the CLI, sandbox and function modules it stays a bare Node (RSS 43 MiB instead of ~50).
+  import('./index.js')
+    .then(({ main }) => main(args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }))
     .then((code) => { process.exitCode = code })
     .catch((err: unknown) => {
       process.stderr.write(`LAMBKIN_INTERNAL: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)

@@ -28,10 +28,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./demo.js')).demoCommand
 }
 
-/** Commands that start sandboxes, and so need the wasm address-space flag on ARM. */
-export function needsSandbox (argv: string[]): boolean {
-  return ['invoke', 'device', 'demo'].includes(argv[0] ?? '')
-}
+export { needsSandbox } from './needs-sandbox.js'
 
 export function registerCommand (name: string, load: () => Promise<Command>): void {
   COMMANDS[name] = load
