@@ -16,7 +16,6 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { Aedes } from 'aedes'
 import mqtt from 'mqtt'
 import { Agent } from '../../device/index.js'
 import { loadDeviceConfig } from '../../device/config/index.js'
@@ -29,6 +28,9 @@ const IN_FLIGHT = 500
 const self = fileURLToPath(import.meta.url)
 
 async function broker (): Promise<{ url: string, close: () => Promise<void> }> {
+  // Imported here, not at the top: the agent-proc child runs this file too, and aedes loaded
+  // there for nothing added 2-4 MiB to the RSS the rss case reports.
+  const { Aedes } = await import('aedes')
   const b = await Aedes.createBroker()
   const server = net.createServer(b.handle)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
