@@ -8,7 +8,7 @@ import { resolvePoolOptions } from './options.js'
 import type { PoolOptions } from './options.js'
 import { buildOutcome, rejectedOutcome } from './outcome.js'
 import type { InvokeItem } from './protocol.js'
-import { Quarantine } from './quarantine.js'
+import { Quarantine, isFault } from './quarantine.js'
 import { compileQuickJS } from './wasm-factory.js'
 import { WorkerHost } from './worker-host.js'
 import type { FunctionSpec, InvokeOptions, Outcome } from './types.js'
@@ -22,9 +22,18 @@ interface Loaded {
   slotInflight: number[]
   queue: Waiting[]
   inflight: number
+  /**
+   * Calls sent ahead into a slot's worker at most, growing by one per good outcome up to
+   * inflightPerSlot and back to 1 on a fault: a hot healthy function soon pipelines fully,
+   * while a flood of calls to one that hangs cannot fill its thread ahead of its neighbours.
+   */
+  window: number
   quarantine: Quarantine
   stats: { invocations: number, coldStarts: number, throttles: number, rebuilds: number }
 }
+
+/** The send-ahead window of a function that has not shown yet that its calls end. */
+const FIRST_WINDOW = 4
 
 export function functionKey (spec: { name: string, version: string }): string {
   return `${spec.name}@${spec.version}`
@@ -97,6 +106,7 @@ export class SandboxPool {
       slotInflight: slots.map(() => 0),
       queue: [],
       inflight: 0,
+      window: FIRST_WINDOW,
       quarantine: new Quarantine(this.#opts.quarantineAfter, this.#opts.quarantineBaseMs, this.#opts.quarantineMaxMs),
       stats: { invocations: 0, coldStarts: 0, throttles: 0, rebuilds: 0 }
     })
@@ -155,10 +165,20 @@ export class SandboxPool {
   }
 
   #dispatch (fn: Loaded): void {
+    const left = fn.queue.length > 0 ? fn.quarantine.remaining(this.#opts.now()) : 0
+    if (left > 0) {
+      // Quarantined while these waited: they are turned away now rather than run one by one.
+      for (const w of fn.queue.splice(0)) {
+        w.resolve(rejectedOutcome(fn.spec, w.item, { code: ErrorCodes.QUARANTINED, message: `function ${fn.spec.name} keeps faulting and is paused for another ${left} ms`, details: { retryAfterMs: left } }))
+        if (--this.#pendingTotal === 0) for (const done of this.#drained.splice(0)) done()
+      }
+      return
+    }
+    const limit = Math.min(this.#opts.inflightPerSlot, fn.window)
     while (fn.queue.length > 0) {
       let slot = 0
       for (let i = 1; i < fn.slots.length; i++) if (fn.slotInflight[i] < fn.slotInflight[slot]) slot = i
-      if (fn.slotInflight[slot] >= this.#opts.inflightPerSlot) return
+      if (fn.slotInflight[slot] >= limit) return
       const w = fn.queue.shift() as Waiting
       fn.slotInflight[slot]++
       fn.inflight++
@@ -169,6 +189,7 @@ export class SandboxPool {
         fn.stats.invocations++
         if (outcome.coldStart) fn.stats.coldStarts++
         fn.quarantine.record(outcome.ok ? undefined : outcome.error.code, this.#opts.now())
+        fn.window = !outcome.ok && isFault(outcome.error.code) ? 1 : Math.min(this.#opts.inflightPerSlot, fn.window + 1)
         w.resolve(outcome)
         if (--this.#pendingTotal === 0) for (const done of this.#drained.splice(0)) done()
         this.#dispatch(fn)

@@ -221,6 +221,28 @@ test('a function that keeps faulting is quarantined with backoff', async () => {
   }
 })
 
+test('a flood of calls to a function that hangs does not queue a neighbour behind all of them', async () => {
+  // One thread for both; the hanging calls stop at their instruction budget, one by one.
+  const pool = await SandboxPool.create({ workers: 1, quarantineAfter: 3, quarantineBaseMs: 60_000 })
+  try {
+    const hang = await pool.load(makeSpec('export default () => { while (true) {} }', { limits: { instructions: 5_000_000 } }))
+    const fine = await pool.load(makeSpec('export default (e) => e.n * 2'))
+    const flood = Array.from({ length: 60 }, () => pool.invoke(hang, {}))
+    const ran = { before: 0 }
+    let hangsEnded = 0
+    for (const p of flood) void p.then((o) => { if (!o.ok && o.error.code === 'LAMBKIN_INSTRUCTION_LIMIT') hangsEnded++ })
+    const neighbour = await pool.invoke(fine, { n: 21 }).then((o) => { ran.before = hangsEnded; return o })
+    assert.is(ok(neighbour).result, 42)
+    const codes = (await Promise.all(flood)).map((o) => (o as OutcomeFail).error.code)
+    // Only the first few were sent ahead; once quarantined, the rest never reached the thread.
+    assert.ok(ran.before <= 4, `${ran.before} hanging calls ran before the neighbour`)
+    assert.ok(codes.filter((c) => c === 'LAMBKIN_INSTRUCTION_LIMIT').length <= 6, codes.join(' '))
+    assert.is(codes.filter((c) => c === 'LAMBKIN_QUARANTINED').length + codes.filter((c) => c === 'LAMBKIN_INSTRUCTION_LIMIT').length, 60)
+  } finally {
+    await pool.close()
+  }
+})
+
 test('unknown functions and a closed pool answer with codes', async () => {
   const pool = await SandboxPool.create({ workers: 1 })
   failed(await pool.invoke('nope@1', {}), 'LAMBKIN_FUNCTION_NOT_FOUND')
