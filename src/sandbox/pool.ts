@@ -35,6 +35,10 @@ interface Loaded {
 /** The send-ahead window of a function that has not shown yet that its calls end. */
 const FIRST_WINDOW = 4
 
+function quarantinedOutcome (fn: Loaded, call: { invocationId: string, traceId: string }, leftMs: number): Outcome {
+  return rejectedOutcome(fn.spec, call, { code: ErrorCodes.QUARANTINED, message: `function ${fn.spec.name} keeps faulting and is paused for another ${leftMs} ms`, details: { retryAfterMs: leftMs } })
+}
+
 export function functionKey (spec: { name: string, version: string }): string {
   return `${spec.name}@${spec.version}`
 }
@@ -134,9 +138,7 @@ export class SandboxPool {
     }
     const now = this.#opts.now()
     const left = fn.quarantine.remaining(now)
-    if (left > 0) {
-      return Promise.resolve(rejectedOutcome(fn.spec, call, { code: ErrorCodes.QUARANTINED, message: `function ${fn.spec.name} keeps faulting and is paused for another ${left} ms`, details: { retryAfterMs: left } }))
-    }
+    if (left > 0) return Promise.resolve(quarantinedOutcome(fn, call, left))
     if (fn.queue.length + fn.inflight >= this.#opts.queueDepth) {
       fn.stats.throttles++
       return Promise.resolve(rejectedOutcome(fn.spec, call, { code: ErrorCodes.THROTTLED, message: `function ${fn.spec.name} already has ${this.#opts.queueDepth} calls waiting or running; try again later or raise its concurrency`, details: { queueDepth: this.#opts.queueDepth } }))
@@ -169,8 +171,8 @@ export class SandboxPool {
     if (left > 0) {
       // Quarantined while these waited: they are turned away now rather than run one by one.
       for (const w of fn.queue.splice(0)) {
-        w.resolve(rejectedOutcome(fn.spec, w.item, { code: ErrorCodes.QUARANTINED, message: `function ${fn.spec.name} keeps faulting and is paused for another ${left} ms`, details: { retryAfterMs: left } }))
-        if (--this.#pendingTotal === 0) for (const done of this.#drained.splice(0)) done()
+        w.resolve(quarantinedOutcome(fn, w.item, left))
+        this.#settled()
       }
       return
     }
@@ -191,10 +193,15 @@ export class SandboxPool {
         fn.quarantine.record(outcome.ok ? undefined : outcome.error.code, this.#opts.now())
         fn.window = !outcome.ok && isFault(outcome.error.code) ? 1 : Math.min(this.#opts.inflightPerSlot, fn.window + 1)
         w.resolve(outcome)
-        if (--this.#pendingTotal === 0) for (const done of this.#drained.splice(0)) done()
+        this.#settled()
         this.#dispatch(fn)
       })
     }
+  }
+
+  /** One accepted call has its outcome; drain() waiters go once none is left. */
+  #settled (): void {
+    if (--this.#pendingTotal === 0) for (const done of this.#drained.splice(0)) done()
   }
 
   #onRebuild (culprit: InvokeItem | undefined): void {

@@ -28,6 +28,11 @@ const latestState = new Map<string, { envelope: string, version: number, json?: 
 const STATE_LEAD = '{"ok":true,"sv":'
 const KEEP_ENVELOPE_CHARS = 16 * 1024
 
+/** The new state's JSON inside an envelope that carries one. */
+function stateJsonOf (envelope: string): string {
+  return JSON.stringify((JSON.parse(envelope) as { s?: unknown }).s)
+}
+
 /** The state version an envelope leads with, or -1 when the call left the state unchanged. */
 function stateVersionOf (envelope: string | undefined): number {
   if (envelope === undefined || !envelope.startsWith(STATE_LEAD)) return -1
@@ -118,7 +123,7 @@ async function invoke (item: InvokeItem): Promise<RawOutcome> {
   const held = latestState.get(item.key)
   let call = item
   if (held !== undefined && item.stateVersion >= 0 && held.version > item.stateVersion && held.version > instance.heldVersion) {
-    held.json ??= JSON.stringify((JSON.parse(held.envelope) as { s?: unknown }).s)
+    held.json ??= stateJsonOf(held.envelope)
     call = { ...item, state: held.json, stateVersion: held.version }
   }
   const raw = instance.invoke(call, now, item.timeoutMs, item.instructions)
@@ -130,7 +135,7 @@ async function invoke (item: InvokeItem): Promise<RawOutcome> {
       // A big envelope (a large result beside the state) is not kept whole: the state is cut out now.
       latestState.set(item.key, envelope.length <= KEEP_ENVELOPE_CHARS
         ? { envelope, version: produced }
-        : { envelope: '', version: produced, json: JSON.stringify((JSON.parse(envelope) as { s?: unknown }).s) })
+        : { envelope: '', version: produced, json: stateJsonOf(envelope) })
     }
   }
   watch[WATCH_DEADLINE] = 0
