@@ -1,6 +1,6 @@
 // One benchmark case per process (so RSS figures are clean): `node cases.js <runtime> <case>`
 // prints one JSON line. Runtimes: lambkin (our pool), ivm (isolated-vm), vm (node:vm).
-import { createRequire } from 'node:module'
+import { requirePeer } from '../peers/require.js'
 import { performance } from 'node:perf_hooks'
 import vm from 'node:vm'
 import { SandboxPool } from '../../src/sandbox/index.js'
@@ -33,7 +33,8 @@ async function runtime (kind: string): Promise<{ make: (name: string, src: strin
     }
   }
   if (kind === 'ivm') {
-    const ivm = createRequire(import.meta.url)('isolated-vm')
+    // any: isolated-vm ships no types we install; it is loaded on demand from bench/peers.
+    const ivm = requirePeer('isolated-vm') as any
     const isolates: Array<{ dispose: () => void }> = []
     return {
       make: async (_name, src) => {

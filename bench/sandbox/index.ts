@@ -2,6 +2,7 @@
 // each case in a fresh process. Prints ratios; the last line is the one-line summary.
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { hasPeer } from '../peers/require.js'
 
 const CASES = fileURLToPath(new URL('./cases.js', import.meta.url))
 /** Worker threads of the pool in cases.ts. */
@@ -13,13 +14,10 @@ function run (kind: string, which: string, nodeFlags: string[] = [], concurrency
   return JSON.parse(out.trim().split('\n').pop() as string) as Record<string, number>
 }
 
-function hasIvm (): boolean {
-  try { execFileSync(process.execPath, ['-e', "require('isolated-vm')"], { stdio: 'ignore' }); return true } catch { return false }
-}
 
 const f = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
-const peers = hasIvm() ? ['ivm', 'vm'] : ['vm']
-if (!peers.includes('ivm')) console.log('isolated-vm is not installed: comparing against node:vm only')
+const peers = hasPeer('isolated-vm') ? ['ivm', 'vm'] : ['vm']
+if (!peers.includes('ivm')) console.log('isolated-vm is not installed in bench/peers (scripts/bench-peers.sh): comparing against node:vm only')
 
 const rows: Record<string, Record<string, Record<string, number>>> = {}
 for (const which of ['trivial', 'cpu', 'cold', 'idle']) {
