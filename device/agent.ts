@@ -16,6 +16,7 @@ import { MqttLink } from './mqtt-link.js'
 import type { TriggerLink } from './mqtt-link.js'
 import { EmbeddedLink } from './embedded-link.js'
 import { MqttTriggers } from './mqtt-triggers.js'
+import type { OnTriggerMessage } from './trigger-message.js'
 import { LevelOutboxStore } from './store/index.js'
 import { ScheduleTrigger, SensorTrigger, systemClock } from './triggers/index.js'
 import type { Clock } from './triggers/index.js'
@@ -143,7 +144,7 @@ export class Agent extends EventEmitter {
         }
       })
     }
-    const onMessage = (topic: string, payload: Buffer, qos: number): Promise<void> => mqttTriggers.onMessage(topic, payload, qos)
+    const onMessage: OnTriggerMessage = (msg) => mqttTriggers.onMessage(msg)
     if (c.mqtt.url !== undefined || broker !== undefined) {
       // With only the embedded broker, messages are taken inside it and acknowledged to the
       // publisher after commit; with mqtt.url, through an MQTT client with a persistent session.

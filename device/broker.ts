@@ -3,6 +3,7 @@
 import net from 'node:net'
 import { Aedes } from 'aedes'
 import { ErrorCodes, LambkinError } from '../src/errors.js'
+import type { OnTriggerMessage } from './trigger-message.js'
 
 export interface EmbeddedBroker {
   port: number
@@ -11,7 +12,7 @@ export interface EmbeddedBroker {
    * Runs `hook` on every client publish before aedes answers it: a QoS 1 PUBACK leaves only
    * once the hook's promise settles, so the publisher keeps (and re-sends) what is not durable.
    */
-  onPublish: (hook: (topic: string, payload: Buffer, qos: number) => Promise<void>) => void
+  onPublish: (hook: OnTriggerMessage) => void
   /** Publishes from inside the agent; `done` runs once aedes has delivered or stored it. */
   publish: (topic: string, payload: Buffer, qos: 0 | 1, retain: boolean, done: (err?: Error) => void) => void
   close: () => Promise<void>
@@ -27,12 +28,12 @@ export async function startEmbeddedBroker (host: string, port: number): Promise<
     server.listen(port, host, () => resolve())
   })
   const bound = (server.address() as net.AddressInfo).port
-  let hook: ((topic: string, payload: Buffer, qos: number) => Promise<void>) | undefined
+  let hook: OnTriggerMessage | undefined
   broker.authorizePublish = (client, packet, callback) => {
     if (packet.topic.startsWith('$SYS')) { callback(new Error('$SYS topics are reserved')); return }
     if (client === null || hook === undefined) { callback(null); return }
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
-    hook(packet.topic, payload, packet.qos).then(() => callback(null), (err: Error) => callback(err))
+    hook({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, userProperties: (packet as { properties?: { userProperties?: Record<string, string | string[]> } }).properties?.userProperties }).then(() => callback(null), (err: Error) => callback(err))
   }
   return {
     port: bound,

@@ -7,21 +7,22 @@ import type { TriggerLink } from './mqtt-link.js'
 import type { OutboxStore } from './store/index.js'
 import { DurablePublishes } from './durable-publishes.js'
 import type { OutgoingPublish } from './durable-publishes.js'
+import type { OnTriggerMessage } from './trigger-message.js'
 
 export class EmbeddedLink implements TriggerLink {
   readonly #broker: EmbeddedBroker
   readonly #publishes: DurablePublishes
   #closing = false
-  readonly #onMessage: (topic: string, payload: Buffer, qos: number) => Promise<void>
+  readonly #onMessage: OnTriggerMessage
 
-  constructor (broker: EmbeddedBroker, store: OutboxStore, onMessage: (topic: string, payload: Buffer, qos: number) => Promise<void>) {
+  constructor (broker: EmbeddedBroker, store: OutboxStore, onMessage: OnTriggerMessage) {
     this.#broker = broker
     this.#publishes = new DurablePublishes(store)
     this.#onMessage = onMessage
-    broker.onPublish(async (topic, payload, qos) => {
+    broker.onPublish(async (msg) => {
       // Refused while closing: the publisher keeps the message for its next connection.
       if (this.#closing) throw new Error('agent closing')
-      await onMessage(topic, payload, qos)
+      await onMessage(msg)
     })
   }
 
@@ -31,7 +32,7 @@ export class EmbeddedLink implements TriggerLink {
     const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : Buffer.from(p.payload)
     // Publishes from inside skip aedes's publish hook; functions subscribed to the topic must
     // still see them, as they would through an external broker.
-    if (!this.#closing) void this.#onMessage(p.topic, payload, p.qos)
+    if (!this.#closing) void this.#onMessage({ topic: p.topic, payload, qos: p.qos, retain: p.retain })
     this.#broker.publish(p.topic, payload, p.qos, p.retain, (err) => {
       if (err === undefined) this.#publishes.acknowledged(p)
     })

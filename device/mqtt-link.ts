@@ -11,26 +11,18 @@ import type { MqttConfig } from './config/index.js'
 import type { OutboxStore } from './store/index.js'
 import { DurablePublishes } from './durable-publishes.js'
 import type { OutgoingPublish } from './durable-publishes.js'
+import type { OnTriggerMessage } from './trigger-message.js'
 
 export interface LinkOptions {
   url: string
   config: MqttConfig
   /** Called for every message; its promise settles once the message's effects are durable. */
-  onMessage: (topic: string, payload: Buffer, qos: number) => Promise<void>
+  onMessage: OnTriggerMessage
   log: (line: string) => void
 }
 
 /** QoS 1 messages taken in before their PUBACK has been released (see #holdAcks). */
 const MAX_HELD = 256
-
-export function decodePayload (payload: Buffer): unknown {
-  const text = payload.toString('utf8')
-  try {
-    return JSON.parse(text) as unknown
-  } catch {
-    return text
-  }
-}
 
 /** How the agent meets its trigger broker: over MQTT, or in-process (embedded-link.ts). */
 export interface TriggerLink {
@@ -138,7 +130,7 @@ export class MqttLink implements TriggerLink {
         return
       }
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
-      const work = opts.onMessage(packet.topic, payload, packet.qos)
+      const work = opts.onMessage({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, userProperties: packet.properties?.userProperties })
       if (packet.qos !== 1 || packet.messageId === undefined) {
         work.then(() => callback(), (err: Error) => callback(err))
         return

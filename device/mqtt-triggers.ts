@@ -8,7 +8,8 @@ import type { MqttTrigger } from '../src/function/index.js'
 import type { Clock } from './triggers/index.js'
 import type { Invoker } from './invoker.js'
 import type { OutboxStore } from './store/index.js'
-import { decodePayload } from './mqtt-link.js'
+import { decodePayload } from './trigger-message.js'
+import type { TriggerMessage } from './trigger-message.js'
 
 interface BatchRecord { topic: string, payload: unknown, qos: number, time: number }
 
@@ -71,7 +72,7 @@ export class MqttTriggers {
     }
   }
 
-  async onMessage (topic: string, payload: Buffer, qos: number): Promise<void> {
+  async onMessage ({ topic, payload, qos }: TriggerMessage): Promise<void> {
     const time = this.#o.clock.now()
     const decoded = decodePayload(payload)
     const work: Array<Promise<unknown>> = []

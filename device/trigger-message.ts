@@ -1,0 +1,28 @@
+// What a trigger link hands the agent for each message it takes, whichever broker it came
+// from, and how a payload's bytes become the event's `payload`.
+
+/**
+ * One MQTT message as a trigger link received it (MQTT 5 section 3.3; 3.1.1 has no properties).
+ * `payload` is the exact bytes; `retain` is set when the broker sent a retained message (on
+ * subscribe, MQTT 5 section 3.3.1.3); `userProperties` are MQTT 5 user properties, if any.
+ */
+export interface TriggerMessage {
+  topic: string
+  payload: Buffer
+  qos: 0 | 1 | 2
+  retain: boolean
+  userProperties?: Record<string, string | string[]>
+}
+
+/** Called by a trigger link for every message; settles once the message's effects are durable. */
+export type OnTriggerMessage = (msg: TriggerMessage) => Promise<void>
+
+/** The event's `payload`: JSON when the bytes parse as JSON, else the UTF-8 text. */
+export function decodePayload (payload: Buffer): unknown {
+  const text = payload.toString('utf8')
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return text
+  }
+}
