@@ -1,0 +1,41 @@
+// CBOR as the wire speaks it [W2]: cbor-x with plain maps and no record extension, so any
+// CBOR decoder can read what lambkin sends, and what it reads never throws past the caller.
+import { Encoder } from 'cbor-x'
+import { ErrorCodes, LambkinError } from '../errors.js'
+
+// useRecords off: the record extension would tie bytes to this encoder's structure table.
+const cbor = new Encoder({ useRecords: false, mapsAsObjects: true })
+
+/** The protocol version every frame carries as `v` [W2]. */
+export const WIRE_VERSION = 1
+
+/** Encodes a frame; `v` is set here so no sender forgets it [W2]. */
+export function encodeFrame (frame: Record<string, unknown>): Buffer {
+  return cbor.encode({ v: WIRE_VERSION, ...frame })
+}
+
+/**
+ * Decodes one frame of at most `maxBytes` into a plain object with `v === WIRE_VERSION`.
+ * Throws LambkinError LAMBKIN_WIRE_INVALID (details.reason: 'too-large' | 'malformed' |
+ * 'not-a-map' | 'version') for anything else [W2][W8]; callers count and drop it.
+ */
+export function decodeFrame (bytes: Uint8Array, maxBytes: number): Record<string, unknown> {
+  if (bytes.byteLength > maxBytes) throw wireError('too-large', `frame of ${bytes.byteLength} bytes is over the ${maxBytes} byte cap`)
+  let value: unknown
+  try {
+    value = cbor.decode(bytes)
+  } catch (err) {
+    throw wireError('malformed', `frame is not valid CBOR: ${(err as Error).message}`)
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) {
+    throw wireError('not-a-map', 'frame is not a CBOR map')
+  }
+  const frame = value as Record<string, unknown>
+  if (frame.v !== WIRE_VERSION) throw wireError('version', `frame version ${String(frame.v)} is not ${WIRE_VERSION}`)
+  return frame
+}
+
+/** A LAMBKIN_WIRE_INVALID error with a machine-readable reason [W8]. */
+export function wireError (reason: string, message: string): LambkinError {
+  return new LambkinError(ErrorCodes.WIRE_INVALID, message, { details: { reason } })
+}

@@ -1,0 +1,106 @@
+// The frames device and cloud exchange, and their validation [W2]-[W4]. Validators take a
+// decoded frame and return a typed one or throw LAMBKIN_WIRE_INVALID naming the field; unknown
+// fields are ignored [W2].
+import { isValidId } from '../ids.js'
+import { wireError } from './cbor.js'
+
+/** Record kinds a batch may carry (the device outbox's kinds). */
+export const WIRE_RECORD_KINDS = Object.freeze(['result', 'emit', 'log', 'metric', 'dead-letter'] as const)
+export type WireRecordKind = (typeof WIRE_RECORD_KINDS)[number]
+
+/** One outbox record on the wire [W4]. `time` is the device's clock, ms since the epoch. */
+export interface WireRecord { seq: number, kind: WireRecordKind, fn?: string, time: number, data: unknown }
+
+/** Sequence numbers the device skipped on purpose, inclusive [W4]. */
+export interface WireGap { from: number, to: number, reason: 'quota' | 'ttl' | 'lost' }
+
+/** `up/batch` [W4]: records and declared gaps covering `first..last` without holes. */
+export interface BatchFrame { records: WireRecord[], gaps: WireGap[], first: number, last: number }
+
+/** `down/ack` [W4]: the highest sequence number the cloud has stored for this device. */
+export interface AckFrame { seq: number }
+
+/** `up/status` [W3], retained; the last will carries `offline`. */
+export interface StatusFrame { state: 'online' | 'offline', agent?: string, functions?: Array<{ name: string, version: string }>, time?: number }
+
+/** `up/heartbeat`: liveness plus what the operator views show. */
+export interface HeartbeatFrame { time: number, backlog: { records: number, bytes: number }, uploadedToday: number, lastSeq: number }
+
+/** Caps on one batch; a device packs under them and the cloud refuses above them [W8]. */
+export const BATCH_LIMITS = Object.freeze({ maxRecords: 5000, maxBytes: 1024 * 1024 })
+
+const isSeq = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 1
+const isTime = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n)
+
+function field (ok: boolean, name: string, want: string): void {
+  if (!ok) throw wireError('field', `${name} must be ${want}`)
+}
+
+/**
+ * Checks an `up/batch` frame [W4]: at most BATCH_LIMITS.maxRecords records, each with a
+ * positive integer seq, a known kind and a finite time; gaps with from <= to and a known
+ * reason; and records plus gaps covering one contiguous range exactly once.
+ */
+export function parseBatch (f: Record<string, unknown>): BatchFrame {
+  field(Array.isArray(f.records), 'records', 'an array')
+  const gapsIn = f.gaps === undefined ? [] : f.gaps
+  field(Array.isArray(gapsIn), 'gaps', 'an array')
+  const rawRecords = f.records as unknown[]
+  const rawGaps = gapsIn as unknown[]
+  if (rawRecords.length > BATCH_LIMITS.maxRecords) throw wireError('too-large', `a batch carries at most ${BATCH_LIMITS.maxRecords} records, got ${rawRecords.length}`)
+  field(rawRecords.length + rawGaps.length > 0, 'records', 'non-empty (or gaps given)')
+  const records: WireRecord[] = rawRecords.map((r, i) => {
+    field(r !== null && typeof r === 'object' && !Array.isArray(r), `records[${i}]`, 'a map')
+    const o = r as Record<string, unknown>
+    field(isSeq(o.seq), `records[${i}].seq`, 'a positive integer')
+    field((WIRE_RECORD_KINDS as readonly unknown[]).includes(o.kind), `records[${i}].kind`, `one of ${WIRE_RECORD_KINDS.join(', ')}`)
+    field(isTime(o.time), `records[${i}].time`, 'a number (ms since the epoch)')
+    field(o.fn === undefined || isValidId(o.fn), `records[${i}].fn`, 'a function name')
+    return { seq: o.seq as number, kind: o.kind as WireRecordKind, fn: o.fn as string | undefined, time: o.time as number, data: o.data }
+  })
+  const gaps: WireGap[] = rawGaps.map((g, i) => {
+    field(g !== null && typeof g === 'object' && !Array.isArray(g), `gaps[${i}]`, 'a map')
+    const o = g as Record<string, unknown>
+    field(isSeq(o.from) && isSeq(o.to) && (o.from as number) <= (o.to as number), `gaps[${i}]`, 'from <= to, positive integers')
+    field(o.reason === 'quota' || o.reason === 'ttl' || o.reason === 'lost', `gaps[${i}].reason`, 'quota, ttl or lost')
+    return { from: o.from as number, to: o.to as number, reason: o.reason as WireGap['reason'] }
+  })
+  // Coverage: sort the spans and require each to start right after the previous one.
+  const spans = [...records.map((r) => [r.seq, r.seq]), ...gaps.map((g) => [g.from, g.to])].sort((a, b) => a[0] - b[0])
+  for (let i = 1; i < spans.length; i++) {
+    if (spans[i][0] !== spans[i - 1][1] + 1) throw wireError('not-contiguous', `batch sequence numbers are not contiguous at ${spans[i - 1][1]} -> ${spans[i][0]} (declare skipped ones as gaps)`)
+  }
+  records.sort((a, b) => a.seq - b.seq)
+  return { records, gaps, first: spans[0][0], last: spans[spans.length - 1][1] }
+}
+
+/** Checks a `down/ack` frame [W4]. */
+export function parseAck (f: Record<string, unknown>): AckFrame {
+  field(Number.isSafeInteger(f.seq) && (f.seq as number) >= 0, 'seq', 'a non-negative integer')
+  return { seq: f.seq as number }
+}
+
+/** Checks an `up/status` frame [W3]. */
+export function parseStatus (f: Record<string, unknown>): StatusFrame {
+  field(f.state === 'online' || f.state === 'offline', 'state', 'online or offline')
+  field(f.agent === undefined || typeof f.agent === 'string', 'agent', 'a string')
+  field(f.time === undefined || isTime(f.time), 'time', 'a number')
+  const functions = f.functions === undefined ? undefined : f.functions
+  field(functions === undefined || (Array.isArray(functions) && functions.every((x) => x !== null && typeof x === 'object' && typeof (x as { name?: unknown }).name === 'string')), 'functions', 'an array of { name, version }')
+  return {
+    state: f.state as StatusFrame['state'],
+    agent: f.agent as string | undefined,
+    time: f.time as number | undefined,
+    functions: (functions as Array<{ name: string, version?: unknown }> | undefined)?.map((x) => ({ name: x.name, version: String(x.version ?? '') }))
+  }
+}
+
+/** Checks an `up/heartbeat` frame. */
+export function parseHeartbeat (f: Record<string, unknown>): HeartbeatFrame {
+  field(isTime(f.time), 'time', 'a number')
+  const b = f.backlog as Record<string, unknown> | undefined
+  field(b !== null && typeof b === 'object' && Number.isSafeInteger(b.records) && Number.isSafeInteger(b.bytes), 'backlog', '{ records, bytes }')
+  field(Number.isSafeInteger(f.uploadedToday), 'uploadedToday', 'an integer')
+  field(Number.isSafeInteger(f.lastSeq), 'lastSeq', 'an integer')
+  return { time: f.time as number, backlog: { records: (b as { records: number }).records, bytes: (b as { bytes: number }).bytes }, uploadedToday: f.uploadedToday as number, lastSeq: f.lastSeq as number }
+}

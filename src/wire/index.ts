@@ -1,0 +1,5 @@
+// The device <-> cloud wire protocol (docs/wire.md): topics [W1], CBOR frames [W2], and the
+// frames' validation [W3][W4]. Shared by device/sync and cloud-sync; loads no sandbox.
+export * from './topics.js'
+export * from './cbor.js'
+export * from './frames.js'

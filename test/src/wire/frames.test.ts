@@ -1,0 +1,60 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { Encoder } from 'cbor-x'
+import { decodeFrame, encodeFrame, parseAck, parseBatch, parseHeartbeat, parseStatus, BATCH_LIMITS } from '../../../src/wire/index.js'
+
+const plain = new Encoder({ useRecords: false, mapsAsObjects: true })
+const reasonOf = (fn: () => unknown): string => {
+  try { fn() } catch (err) { assert.is((err as { code: string }).code, 'LAMBKIN_WIRE_INVALID'); return String((err as { info: { reason: string } }).info.reason) }
+  throw new Error('did not throw')
+}
+const rec = (seq: number): Record<string, unknown> => ({ seq, kind: 'result', fn: 'f', time: 1, data: { r: seq } })
+
+test('[W2] frames round-trip with v set by the encoder; unknown fields are kept, ignored by parsers', () => {
+  const f = decodeFrame(encodeFrame({ seq: 7, extra: 'x' }), 1024)
+  assert.is(f.v, 1)
+  assert.equal(parseAck(f), { seq: 7 })
+})
+
+test('[W2][W8] malformed CBOR, a non-map, a wrong v and an oversized frame are refused with a reason', () => {
+  assert.is(reasonOf(() => decodeFrame(Buffer.from([0xbf, 0x61]), 1024)), 'malformed')
+  assert.is(reasonOf(() => decodeFrame(plain.encode([1, 2]), 1024)), 'not-a-map')
+  assert.is(reasonOf(() => decodeFrame(plain.encode({ v: 2, seq: 1 }), 1024)), 'version')
+  assert.is(reasonOf(() => decodeFrame(plain.encode({ seq: 1 }), 1024)), 'version')
+  assert.is(reasonOf(() => decodeFrame(Buffer.alloc(2000), 1024)), 'too-large')
+})
+
+test('[W4] a batch of contiguous records with a declared gap parses and is sorted', () => {
+  const b = parseBatch({ records: [rec(5), rec(3), rec(4)], gaps: [{ from: 6, to: 9, reason: 'quota' }] })
+  assert.equal(b.records.map((r) => r.seq), [3, 4, 5])
+  assert.is(b.first, 3)
+  assert.is(b.last, 9)
+  assert.equal(parseBatch({ records: [], gaps: [{ from: 1, to: 2, reason: 'ttl' }] }).last, 2)
+})
+
+test('[W4] holes, overlaps, duplicates and bad fields are refused', () => {
+  assert.is(reasonOf(() => parseBatch({ records: [rec(1), rec(3)] })), 'not-contiguous')
+  assert.is(reasonOf(() => parseBatch({ records: [rec(1), rec(1)] })), 'not-contiguous')
+  assert.is(reasonOf(() => parseBatch({ records: [rec(2)], gaps: [{ from: 1, to: 2, reason: 'quota' }] })), 'not-contiguous')
+  assert.is(reasonOf(() => parseBatch({ records: [{ ...rec(1), seq: 0 }] })), 'field')
+  assert.is(reasonOf(() => parseBatch({ records: [{ ...rec(1), seq: 1.5 }] })), 'field')
+  assert.is(reasonOf(() => parseBatch({ records: [{ ...rec(1), kind: 'nope' }] })), 'field')
+  assert.is(reasonOf(() => parseBatch({ records: [{ ...rec(1), time: 'x' }] })), 'field')
+  assert.is(reasonOf(() => parseBatch({ records: [{ ...rec(1), fn: 'Bad/Name' }] })), 'field')
+  assert.is(reasonOf(() => parseBatch({ records: 'x' })), 'field')
+  assert.is(reasonOf(() => parseBatch({})), 'field')
+  assert.is(reasonOf(() => parseBatch({ records: [] })), 'field')
+  assert.is(reasonOf(() => parseBatch({ records: [rec(1)], gaps: [{ from: 3, to: 2, reason: 'quota' }] })), 'field')
+  assert.is(reasonOf(() => parseBatch({ records: Array.from({ length: BATCH_LIMITS.maxRecords + 1 }, (_, i) => rec(i + 1)) })), 'too-large')
+})
+
+test('[W3] status and heartbeat frames are checked', () => {
+  assert.equal(parseStatus({ state: 'online', agent: '0.1.0', functions: [{ name: 'f', version: '1' }] }).functions, [{ name: 'f', version: '1' }])
+  assert.is(parseStatus({ state: 'offline' }).state, 'offline')
+  assert.is(reasonOf(() => parseStatus({ state: 'running' })), 'field')
+  assert.is(parseHeartbeat({ time: 5, backlog: { records: 1, bytes: 2 }, uploadedToday: 3, lastSeq: 4 }).lastSeq, 4)
+  assert.is(reasonOf(() => parseHeartbeat({ time: 5, backlog: 1, uploadedToday: 3, lastSeq: 4 })), 'field')
+  assert.is(reasonOf(() => parseAck({ seq: -1 })), 'field')
+})
+
+test.run()
