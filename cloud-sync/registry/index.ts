@@ -1,0 +1,3 @@
+// The cloud registry: its contract and the LevelDB backend.
+export * from './types.js'
+export { LevelRegistry } from './level-registry.js'
