@@ -17,11 +17,21 @@ export interface WireGap { from: number, to: number, reason: 'quota' | 'ttl' | '
 /** `up/batch` [W4]: records and declared gaps covering `first..last` without holes. */
 export interface BatchFrame { records: WireRecord[], gaps: WireGap[], first: number, last: number }
 
-/** `down/ack` [W4]: the highest sequence number the cloud has stored for this device. */
-export interface AckFrame { seq: number }
+/**
+ * `down/ack` [W4]: the highest sequence number the cloud has stored contiguously for this
+ * device; `rejected` names the wire rule a refused batch broke (its reason), if one was.
+ */
+export interface AckFrame { seq: number, rejected?: string }
 
 /** `up/status` [W3], retained; the last will carries `offline`. */
-export interface StatusFrame { state: 'online' | 'offline', agent?: string, functions?: Array<{ name: string, version: string }>, time?: number }
+export interface StatusFrame {
+  state: 'online' | 'offline'
+  agent?: string
+  functions?: Array<{ name: string, version: string }>
+  time?: number
+  /** How often the device sends heartbeats, ms; the cloud calls it stale after 3 missed. */
+  heartbeatMs?: number
+}
 
 /** `up/heartbeat`: liveness plus what the operator views show. */
 export interface HeartbeatFrame { time: number, backlog: { records: number, bytes: number }, uploadedToday: number, lastSeq: number }
@@ -77,7 +87,7 @@ export function parseBatch (f: Record<string, unknown>): BatchFrame {
 /** Checks a `down/ack` frame [W4]. */
 export function parseAck (f: Record<string, unknown>): AckFrame {
   field(Number.isSafeInteger(f.seq) && (f.seq as number) >= 0, 'seq', 'a non-negative integer')
-  return { seq: f.seq as number }
+  return typeof f.rejected === 'string' ? { seq: f.seq as number, rejected: f.rejected } : { seq: f.seq as number }
 }
 
 /** Checks an `up/status` frame [W3]. */
@@ -85,12 +95,14 @@ export function parseStatus (f: Record<string, unknown>): StatusFrame {
   field(f.state === 'online' || f.state === 'offline', 'state', 'online or offline')
   field(f.agent === undefined || typeof f.agent === 'string', 'agent', 'a string')
   field(f.time === undefined || isTime(f.time), 'time', 'a number')
+  field(f.heartbeatMs === undefined || (Number.isSafeInteger(f.heartbeatMs) && (f.heartbeatMs as number) > 0), 'heartbeatMs', 'a positive integer')
   const functions = f.functions === undefined ? undefined : f.functions
   field(functions === undefined || (Array.isArray(functions) && functions.every((x) => x !== null && typeof x === 'object' && typeof (x as { name?: unknown }).name === 'string')), 'functions', 'an array of { name, version }')
   return {
     state: f.state as StatusFrame['state'],
     agent: f.agent as string | undefined,
     time: f.time as number | undefined,
+    heartbeatMs: f.heartbeatMs as number | undefined,
     functions: (functions as Array<{ name: string, version?: unknown }> | undefined)?.map((x) => ({ name: x.name, version: String(x.version ?? '') }))
   }
 }

@@ -1,0 +1,135 @@
+// The operator API: JSON over HTTP (Fastify), bound to 127.0.0.1 by default, every route but
+// /v1/health behind the operator token. The CLI's operator commands use it; nothing reaches
+// the registry any other way (DESIGN.md section 5).
+import { timingSafeEqual, createHash } from 'node:crypto'
+import Fastify from 'fastify'
+import type { FastifyInstance } from 'fastify'
+import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { isValidId } from '../../src/ids.js'
+import { hashSecret, newSecret } from '../../src/secrets.js'
+import { WIRE_RECORD_KINDS } from '../../src/wire/index.js'
+import type { WireRecordKind } from '../../src/wire/index.js'
+import type { Registry } from '../registry/index.js'
+import { deviceView, summarizeMetrics } from './views.js'
+
+export interface ApiOptions {
+  host: string
+  port: number
+  /** The operator token; requests carry it as `Authorization: Bearer <token>`. */
+  token: string
+  registry: Registry
+  now: () => number
+  /** Facts about the running cloud for /v1/status (connections, refusals, ingest counters). */
+  cloudStats: () => Record<string, unknown>
+  /** Cuts a revoked device off at once (closes its live connection). */
+  onRevoke: (id: string) => void
+  /** Long-poll bound for `wait` on record queries, ms. */
+  maxWaitMs?: number
+}
+
+export interface Api { port: number, url: string, close: () => Promise<void> }
+
+/** HTTP status for each error code the API answers with. */
+const STATUS: Record<string, number> = {
+  [ErrorCodes.UNAUTHORIZED]: 401,
+  [ErrorCodes.DEVICE_NOT_FOUND]: 404,
+  [ErrorCodes.DEVICE_EXISTS]: 409,
+  [ErrorCodes.REQUEST_INVALID]: 400
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
+
+function bad (message: string): LambkinError {
+  return new LambkinError(ErrorCodes.REQUEST_INVALID, message)
+}
+
+function intParam (v: unknown, name: string, min: number, max: number): number | undefined {
+  if (v === undefined || v === '') return undefined
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw bad(`${name} must be an integer from ${min} to ${max}`)
+  return Number(v)
+}
+
+function kindsParam (v: unknown): WireRecordKind[] | undefined {
+  if (v === undefined || v === '') return undefined
+  const list = (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(','))
+  for (const k of list) if (!(WIRE_RECORD_KINDS as readonly string[]).includes(k)) throw bad(`kind must be one of ${WIRE_RECORD_KINDS.join(', ')}; got ${k}`)
+  return list as WireRecordKind[]
+}
+
+export async function startApi (o: ApiOptions): Promise<Api> {
+  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 64 * 1024 })
+  const want = digest(o.token)
+  app.addHook('onRequest', async (req) => {
+    if (req.url === '/v1/health') return
+    const h = req.headers.authorization ?? ''
+    const given = h.startsWith('Bearer ') ? h.slice(7) : ''
+    if (!timingSafeEqual(digest(given), want)) throw new LambkinError(ErrorCodes.UNAUTHORIZED, 'missing or wrong operator token: pass --token or set LAMBKIN_TOKEN (the token is in <cloud data>/operator-token)')
+  })
+  app.setErrorHandler(async (err: Error, _req, reply) => {
+    const code = (err as { code?: string }).code
+    if (typeof code === 'string' && code in STATUS) return await reply.status(STATUS[code]).send({ error: { code, message: err.message } })
+    const status = (err as { statusCode?: number }).statusCode ?? 500
+    if (status < 500) return await reply.status(status).send({ error: { code: ErrorCodes.REQUEST_INVALID, message: err.message } })
+    return await reply.status(500).send({ error: { code: ErrorCodes.STORE_ERROR, message: err.message } })
+  })
+  const device = async (id: string): Promise<NonNullable<Awaited<ReturnType<Registry['getDevice']>>>> => {
+    const d = isValidId(id) ? await o.registry.getDevice(id) : undefined
+    if (d === undefined) throw new LambkinError(ErrorCodes.DEVICE_NOT_FOUND, `no device ${id}; see lambkin devices`)
+    return d
+  }
+
+  app.get('/v1/health', async () => ({ ok: true }))
+  app.get('/v1/devices', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, o.now())) }))
+  app.post('/v1/devices', async (req, reply) => {
+    const body = (req.body ?? {}) as { id?: unknown, group?: unknown }
+    if (!isValidId(body.id)) throw bad('id must match ^[a-z0-9][a-z0-9_-]{0,62}$')
+    if (body.group !== undefined && body.group !== null && !isValidId(body.group)) throw bad('group must match ^[a-z0-9][a-z0-9_-]{0,62}$')
+    const secret = newSecret()
+    const group = typeof body.group === 'string' ? body.group : undefined
+    await o.registry.addDevice({ id: body.id, group, secretHash: await hashSecret(secret), createdAt: o.now() })
+    return await reply.status(201).send({ id: body.id, group: group ?? null, secret })
+  })
+  app.post('/v1/devices/:id/revoke', async (req) => {
+    const { id } = req.params as { id: string }
+    await device(id)
+    const at = o.now()
+    await o.registry.revokeDevice(id, at)
+    o.onRevoke(id)
+    return { id, revokedAt: (await device(id)).revokedAt ?? at }
+  })
+  app.get('/v1/status', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, o.now())), cloud: o.cloudStats() }))
+  app.get('/v1/devices/:id', async (req) => deviceView(await device((req.params as { id: string }).id), o.now()))
+  app.get('/v1/devices/:id/records', async (req) => {
+    const { id } = req.params as { id: string }
+    await device(id)
+    const q = req.query as Record<string, unknown>
+    const fn = q.fn === undefined || q.fn === '' ? undefined : String(q.fn)
+    if (fn !== undefined && !isValidId(fn)) throw bad('fn must be a function name')
+    const query = { fn, kinds: kindsParam(q.kind), limit: intParam(q.limit, 'limit', 1, 10_000), afterSeq: intParam(q.after, 'after', 0, Number.MAX_SAFE_INTEGER) }
+    const wait = Math.min(intParam(q.wait, 'wait', 0, 60_000) ?? 0, o.maxWaitMs ?? 30_000)
+    // Following a log: with `after` and `wait`, answer as soon as something newer is stored.
+    const until = Date.now() + wait
+    for (;;) {
+      const records = await o.registry.records(id, query)
+      if (records.length > 0 || Date.now() >= until || query.afterSeq === undefined) return { records }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250, until - Date.now())))
+    }
+  })
+  app.get('/v1/devices/:id/metrics', async (req) => {
+    const { id } = req.params as { id: string }
+    await device(id)
+    const q = req.query as Record<string, unknown>
+    const fn = q.fn === undefined || q.fn === '' ? undefined : String(q.fn)
+    const records = await o.registry.records(id, { kinds: ['metric'], limit: 10_000 })
+    return { device: id, snapshots: records.length, functions: summarizeMetrics(records, fn) }
+  })
+
+  try {
+    await app.listen({ host: o.host, port: o.port })
+  } catch (err) {
+    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the operator API cannot listen on ${o.host}:${o.port} (${(err as { code?: string }).code ?? (err as Error).message}); choose another --api-port`, { cause: err, details: { key: 'api-port' } })
+  }
+  const addr = app.server.address() as { port: number }
+  const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host
+  return { port: addr.port, url: `http://${hostForUrl}:${addr.port}`, close: async () => { await app.close() } }
+}

@@ -1,0 +1,128 @@
+// What operators see, derived from registry rows: a device's state (online / stale / offline)
+// and per-function metrics summed from the devices' metric snapshots.
+import type { DeviceRow, StoredRecord } from '../registry/index.js'
+
+export type DeviceState = 'online' | 'stale' | 'offline' | 'never-seen' | 'revoked'
+
+/** Heartbeats missed before an online device is shown as stale. */
+export const STALE_AFTER_HEARTBEATS = 3
+/** Assumed heartbeat interval when a device did not say (its status frame carries heartbeatMs). */
+export const DEFAULT_HEARTBEAT_MS = 30_000
+
+/**
+ * A device's state by the cloud's clock only (a device whose clock is wrong changes nothing):
+ * offline when its last status says so (its will or a clean stop), stale when nothing arrived
+ * for 3 heartbeat intervals although it claims online, so status never claims a device runs
+ * when it does not [W3].
+ */
+export function deviceState (d: DeviceRow, now: number): DeviceState {
+  if (d.revokedAt !== undefined) return 'revoked'
+  if (d.lastSeen === undefined) return 'never-seen'
+  if (d.status?.state === 'offline') return 'offline'
+  const every = d.status?.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
+  return now - d.lastSeen > STALE_AFTER_HEARTBEATS * every ? 'stale' : 'online'
+}
+
+/** The operator's row for one device (no secret hash). */
+export function deviceView (d: DeviceRow, now: number): Record<string, unknown> {
+  return {
+    id: d.id,
+    group: d.group ?? null,
+    state: deviceState(d, now),
+    lastSeen: d.lastSeen ?? null,
+    agent: d.status?.agent ?? null,
+    functions: d.status?.functions ?? [],
+    backlog: d.heartbeat?.backlog ?? null,
+    uploadedToday: d.heartbeat?.uploadedToday ?? null,
+    highWater: d.highWater,
+    counts: d.counts,
+    createdAt: d.createdAt,
+    revokedAt: d.revokedAt ?? null
+  }
+}
+
+interface Figures {
+  invocations?: number
+  errors?: Record<string, number>
+  throttles?: number
+  timeouts?: number
+  coldStarts?: number
+  gbSeconds?: number
+  durationSeconds?: { count?: number, sum?: number, max?: number, counts?: number[] }
+}
+
+export interface FunctionSummary {
+  invocations: number
+  errors: Record<string, number>
+  throttles: number
+  timeouts: number
+  coldStarts: number
+  gbSeconds: number
+  durationMs: { p50: number | null, p90: number | null, p99: number | null, max: number, mean: number | null }
+}
+
+/**
+ * Sums the metric records' per-function deltas (device/metrics snapshots, kind 'delta') and
+ * estimates duration percentiles from the summed histogram as Prometheus's
+ * histogram_quantile does: linear within the bucket that holds the rank.
+ */
+export function summarizeMetrics (records: StoredRecord[], fn?: string): Record<string, FunctionSummary> {
+  const out: Record<string, { s: FunctionSummary, bounds: number[], counts: number[], sum: number, count: number }> = {}
+  for (const r of records) {
+    const snap = r.data as { kind?: string, bucketsSeconds?: number[], functions?: Record<string, Figures> } | null
+    if (snap === null || typeof snap !== 'object' || snap.kind !== 'delta' || snap.functions === undefined) continue
+    for (const [name, f] of Object.entries(snap.functions)) {
+      if (fn !== undefined && name !== fn) continue
+      const bounds = Array.isArray(snap.bucketsSeconds) ? snap.bucketsSeconds : []
+      const acc = out[name] ??= { s: { invocations: 0, errors: {}, throttles: 0, timeouts: 0, coldStarts: 0, gbSeconds: 0, durationMs: { p50: null, p90: null, p99: null, max: 0, mean: null } }, bounds, counts: new Array<number>(bounds.length + 1).fill(0), sum: 0, count: 0 }
+      acc.s.invocations += num(f.invocations)
+      acc.s.throttles += num(f.throttles)
+      acc.s.timeouts += num(f.timeouts)
+      acc.s.coldStarts += num(f.coldStarts)
+      acc.s.gbSeconds += num(f.gbSeconds)
+      for (const [code, n] of Object.entries(f.errors ?? {})) acc.s.errors[code] = (acc.s.errors[code] ?? 0) + num(n)
+      const h = f.durationSeconds
+      if (h !== undefined && sameBounds(acc.bounds, bounds)) {
+        (h.counts ?? []).forEach((n, i) => { if (i < acc.counts.length) acc.counts[i] += num(n) })
+        acc.sum += num(h.sum)
+        acc.count += num(h.count)
+        acc.s.durationMs.max = Math.max(acc.s.durationMs.max, num(h.max) * 1000)
+      }
+    }
+  }
+  const result: Record<string, FunctionSummary> = {}
+  for (const [name, acc] of Object.entries(out)) {
+    const d = acc.s.durationMs
+    d.mean = acc.count > 0 ? (acc.sum / acc.count) * 1000 : null
+    d.p50 = quantileMs(0.5, acc.bounds, acc.counts, d.max)
+    d.p90 = quantileMs(0.9, acc.bounds, acc.counts, d.max)
+    d.p99 = quantileMs(0.99, acc.bounds, acc.counts, d.max)
+    result[name] = acc.s
+  }
+  return result
+}
+
+function num (n: unknown): number {
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : 0
+}
+
+function sameBounds (a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+/** The q-quantile in ms of a non-cumulative histogram; the +Inf bucket reports the max seen. */
+export function quantileMs (q: number, bounds: number[], counts: number[], maxMs: number): number | null {
+  const total = counts.reduce((a, b) => a + b, 0)
+  if (total === 0) return null
+  const rank = q * total
+  let seen = 0
+  for (let i = 0; i < counts.length; i++) {
+    if (seen + counts[i] >= rank && counts[i] > 0) {
+      if (i >= bounds.length) return maxMs
+      const lo = i === 0 ? 0 : bounds[i - 1]
+      return (lo + (bounds[i] - lo) * ((rank - seen) / counts[i])) * 1000
+    }
+    seen += counts[i]
+  }
+  return maxMs
+}

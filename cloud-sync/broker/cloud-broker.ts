@@ -1,0 +1,149 @@
+// The cloud's embedded MQTT broker (aedes) for devices: TCP and optionally TLS, device
+// credentials checked against the registry, the ACLs of acl.ts, and every refusal counted.
+// Devices meet the cloud only here, over the wire rules (docs/wire.md).
+import { readFileSync } from 'node:fs'
+import { createHash, timingSafeEqual } from 'node:crypto'
+import net from 'node:net'
+import tls from 'node:tls'
+import { Aedes } from 'aedes'
+import type { Client } from 'aedes'
+import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { isValidId } from '../../src/ids.js'
+import { verifySecret } from '../../src/secrets.js'
+import type { Registry } from '../registry/index.js'
+import { mayPublish, maySubscribe } from './acl.js'
+import type { Refusal } from './acl.js'
+
+export interface CloudBrokerOptions {
+  host: string
+  port: number
+  tls?: { port: number, certFile: string, keyFile: string }
+  registry: Registry
+  /** At most this many device connections at once; more are refused and counted. */
+  maxConnections: number
+  /** Called for every device publish that passed the ACL, before aedes answers it. */
+  onUp: (deviceId: string, topic: string, payload: Buffer) => Promise<void>
+  onConnect?: (deviceId: string) => void
+  onDisconnect?: (deviceId: string) => void
+}
+
+export interface CloudBroker {
+  port: number
+  tlsPort?: number
+  url: string
+  /** Refusals since start, by reason. */
+  readonly refused: Record<Refusal, number>
+  connected: () => string[]
+  /** Publishes from the cloud to devices (down/ topics), retained when asked [W5]. */
+  publish: (topic: string, payload: Buffer, opts: { qos: 0 | 1, retain: boolean }) => Promise<void>
+  /** Closes the device's live connection, if any (revocation). */
+  disconnect: (deviceId: string) => void
+  close: () => Promise<void>
+}
+
+function authError (message: string, returnCode: number): Error & { returnCode: number } {
+  return Object.assign(new Error(message), { returnCode })
+}
+
+async function listen (server: net.Server, host: string, port: number, key: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new LambkinError(ErrorCodes.CONFIG_INVALID, `the cloud broker cannot listen on ${host}:${port} (${err.code ?? err.message}); choose another ${key}`, { cause: err, details: { key } })))
+    server.listen(port, host, () => resolve())
+  })
+  return (server.address() as net.AddressInfo).port
+}
+
+/** Starts the broker; throws LAMBKIN_CONFIG_INVALID when a port cannot be bound or TLS files are unreadable. */
+export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBroker> {
+  const refused: Record<Refusal, number> = { 'bad-credentials': 0, revoked: 0, 'client-id': 0, 'publish-acl': 0, 'subscribe-acl': 0, 'too-many-connections': 0 }
+  const deviceOf = new WeakMap<Client, string>()
+  const live = new Map<string, Client>()
+  // A device's secret, once verified against a given stored hash, is checked again with a
+  // fast digest compare: scrypt costs ~40 ms of CPU, too much for a fleet reconnecting at once.
+  const verified = new Map<string, { hash: string, digest: Buffer }>()
+  const digest = (s: Buffer): Buffer => createHash('sha256').update(s).digest()
+
+  const broker = await Aedes.createBroker({ connectTimeout: 10_000 })
+  broker.authenticate = (client, username, password, done) => {
+    void (async () => {
+      const id = client.id
+      if (username !== id || !isValidId(id)) { refused['client-id']++; done(authError(`client id must equal the device id (${String(username)})`, 2), null); return }
+      if (live.size >= o.maxConnections && !live.has(id)) { refused['too-many-connections']++; done(authError('too many connections', 3), null); return }
+      const row = await o.registry.getDevice(id)
+      if (row === undefined || password === undefined) { refused['bad-credentials']++; done(authError('bad device id or secret', 4), null); return }
+      if (row.revokedAt !== undefined) { refused.revoked++; done(authError('device revoked', 5), null); return }
+      const cached = verified.get(id)
+      const ok = cached !== undefined && cached.hash === row.secretHash
+        ? timingSafeEqual(cached.digest, digest(password))
+        : await verifySecret(password.toString('utf8'), row.secretHash)
+      if (!ok) { refused['bad-credentials']++; done(authError('bad device id or secret', 4), null); return }
+      verified.set(id, { hash: row.secretHash, digest: digest(password) })
+      deviceOf.set(client, id)
+      done(null, true)
+    })().catch((err: Error) => done(authError(`registry unavailable: ${err.message}`, 3), null))
+  }
+  broker.authorizePublish = (client, packet, callback) => {
+    if (client === null) { callback(null); return }
+    const id = deviceOf.get(client)
+    if (id === undefined || !mayPublish(id, packet.topic)) { refused['publish-acl']++; callback(new Error('not authorized')); return }
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
+    o.onUp(id, packet.topic, payload).then(() => callback(null), (err: Error) => callback(err))
+  }
+  broker.authorizeSubscribe = (client, sub, callback) => {
+    const id = deviceOf.get(client)
+    if (id === undefined || !maySubscribe(id, sub.topic)) { refused['subscribe-acl']++; callback(null, null); return }
+    callback(null, sub)
+  }
+  // Nothing from one device reaches another: devices publish only under their own up/ tree,
+  // which no device may subscribe to; this also keeps a wildcard retained message from leaking.
+  broker.on('clientReady', (client) => {
+    const id = deviceOf.get(client)
+    if (id === undefined) return
+    live.set(id, client)
+    o.onConnect?.(id)
+  })
+  broker.on('clientDisconnect', (client) => {
+    const id = deviceOf.get(client)
+    if (id === undefined || live.get(id) !== client) return
+    live.delete(id)
+    o.onDisconnect?.(id)
+  })
+
+  const servers: net.Server[] = []
+  const server = net.createServer(broker.handle)
+  servers.push(server)
+  const port = await listen(server, o.host, o.port, 'port')
+  let tlsPort: number | undefined
+  if (o.tls !== undefined) {
+    let secure: tls.Server
+    try {
+      secure = tls.createServer({ cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) }, broker.handle)
+    } catch (err) {
+      throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the TLS certificate or key cannot be read: ${(err as Error).message}; check --tls-cert and --tls-key`, { cause: err, details: { key: 'tls' } })
+    }
+    servers.push(secure)
+    tlsPort = await listen(secure, o.host, o.tls.port, 'tls-port')
+  }
+  const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host
+  return {
+    port,
+    tlsPort,
+    url: `mqtt://${hostForUrl}:${port}`,
+    refused,
+    connected: () => [...live.keys()],
+    publish: async (topic, payload, opts) => {
+      await new Promise<void>((resolve, reject) => broker.publish({ cmd: 'publish', topic, payload, qos: opts.qos, retain: opts.retain, dup: false } as never, (err) => { if (err == null) resolve(); else reject(err) }))
+    },
+    disconnect: (deviceId) => {
+      verified.delete(deviceId)
+      live.get(deviceId)?.close()
+    },
+    close: async () => {
+      // Stop listening first; a server's close callback waits for its connections, which
+      // closing aedes ends.
+      const stopped = servers.map(async (s) => await new Promise<void>((resolve) => s.close(() => resolve())))
+      await new Promise<void>((resolve) => broker.close(() => resolve()))
+      await Promise.all(stopped)
+    }
+  }
+}

@@ -1,0 +1,131 @@
+// Cloud.create: the cloud side's composition root (DESIGN.md section 5). Ordered start steps
+// (data folder and operator token, registry, ingest, device broker, operator API), each undone
+// in reverse by close(), which first stops taking device traffic.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { ErrorCodes, LambkinError } from '../src/errors.js'
+import { newSecret } from '../src/secrets.js'
+import { startApi } from './api/server.js'
+import type { Api } from './api/server.js'
+import { startCloudBroker } from './broker/cloud-broker.js'
+import type { CloudBroker } from './broker/cloud-broker.js'
+import { Ingest } from './ingest/ingest.js'
+import { LevelRegistry } from './registry/index.js'
+import type { Registry } from './registry/index.js'
+
+export interface CloudOptions {
+  dataDir: string
+  /** Where the device broker and the API listen; 127.0.0.1 unless set. */
+  host?: string
+  /** Device broker port (0: any free port). */
+  port?: number
+  apiPort?: number
+  /** The API's host; defaults to 127.0.0.1 even when `host` opens the broker wider. */
+  apiHost?: string
+  tls?: { port: number, certFile: string, keyFile: string }
+  maxConnections?: number
+  log?: (line: string) => void
+  now?: () => number
+}
+
+type Resolved = CloudOptions & Required<Pick<CloudOptions, 'host' | 'port' | 'apiPort' | 'apiHost' | 'maxConnections'>>
+
+export const CLOUD_DEFAULTS: Readonly<Omit<Resolved, 'dataDir'>> = Object.freeze({ host: '127.0.0.1', port: 1883, apiPort: 8080, apiHost: '127.0.0.1', maxConnections: 100_000 })
+
+/** Reads `<data>/operator-token`, creating it (mode 0600) on first start. */
+export function operatorToken (dataDir: string): { token: string, file: string } {
+  const file = join(dataDir, 'operator-token')
+  if (!existsSync(file)) {
+    writeFileSync(file, newSecret() + '\n', { mode: 0o600, flag: 'wx' })
+  }
+  chmodSync(file, 0o600)
+  const token = readFileSync(file, 'utf8').trim()
+  if (token.length < 16) throw new LambkinError(ErrorCodes.CONFIG_INVALID, `${file} holds no usable token (at least 16 characters); delete it to have a new one made`)
+  return { token, file }
+}
+
+export class Cloud {
+  readonly dataDir: string
+  readonly tokenFile: string
+  readonly #undo: Array<() => Promise<void> | void> = []
+  #closing: Promise<void> | undefined
+  registry!: Registry
+  broker!: CloudBroker
+  api!: Api
+  ingest!: Ingest
+
+  private constructor (dataDir: string, tokenFile: string) {
+    this.dataDir = dataDir
+    this.tokenFile = tokenFile
+  }
+
+  /** Starts everything; on a failed step undoes the ones before it and throws (LAMBKIN_CONFIG_INVALID, LAMBKIN_STORE_ERROR). */
+  static async create (opts: CloudOptions): Promise<Cloud> {
+    const o: Resolved = { ...CLOUD_DEFAULTS, ...opts }
+    mkdirSync(o.dataDir, { recursive: true })
+    // 1. The operator token: made once, kept with the data.
+    const { token, file } = operatorToken(o.dataDir)
+    const cloud = new Cloud(o.dataDir, file)
+    try {
+      await cloud.#start(o, token)
+    } catch (err) {
+      await cloud.close()
+      throw err
+    }
+    return cloud
+  }
+
+  async #start (o: Resolved, token: string): Promise<void> {
+    const log = o.log ?? (() => {})
+    const now = o.now ?? Date.now
+    // 2. The registry.
+    const registry = this.registry = await LevelRegistry.open(o.dataDir)
+    this.#undo.push(() => registry.close())
+    // 3. Ingest, which answers devices through the broker started next.
+    let broker: CloudBroker | undefined
+    const ingest = this.ingest = new Ingest({
+      registry,
+      now,
+      log,
+      send: async (topic, payload) => { await broker?.publish(topic, payload, { qos: 1, retain: false }) }
+    })
+    // 4. The device broker.
+    broker = this.broker = await startCloudBroker({
+      host: o.host,
+      port: o.port,
+      tls: o.tls,
+      registry,
+      maxConnections: o.maxConnections,
+      onUp: async (id, topic, payload) => await ingest.onUp(id, topic, payload),
+      onConnect: (id) => { void registry.touch(id, { lastSeen: now() }).catch(() => {}) }
+    })
+    this.#undo.push(() => broker?.close())
+    // 5. The operator API.
+    const api = this.api = await startApi({
+      host: o.apiHost,
+      port: o.apiPort,
+      token,
+      registry,
+      now,
+      onRevoke: (id) => broker?.disconnect(id),
+      cloudStats: () => ({ connected: broker?.connected().length ?? 0, refused: broker?.refused, ingest: ingest.counters })
+    })
+    this.#undo.push(() => api.close())
+  }
+
+  /** The one line `lambkin cloud` prints when up. */
+  readyLine (): string {
+    const tls = this.broker.tlsPort === undefined ? '' : `, mqtts port ${this.broker.tlsPort}`
+    return `lambkin cloud ready: broker ${this.broker.url}${tls}; api ${this.api.url}; operator token in ${this.tokenFile}`
+  }
+
+  /** Stops taking device traffic and requests, then closes in reverse start order. */
+  close (): Promise<void> {
+    this.#closing ??= (async () => {
+      for (const undo of this.#undo.splice(0).reverse()) {
+        try { await undo() } catch { /* closing continues: each step releases its own resources */ }
+      }
+    })()
+    return this.#closing
+  }
+}
