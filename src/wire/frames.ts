@@ -11,8 +11,14 @@ export type WireRecordKind = (typeof WIRE_RECORD_KINDS)[number]
 /** One outbox record on the wire [W4]. `time` is the device's clock, ms since the epoch. */
 export interface WireRecord { seq: number, kind: WireRecordKind, fn?: string, time: number, data: unknown }
 
-/** Sequence numbers the device skipped on purpose, inclusive [W4]. */
-export interface WireGap { from: number, to: number, reason: 'quota' | 'ttl' | 'lost' }
+/**
+ * Sequence numbers the device will never send, inclusive [W4]. `dropped`: its outbox quota or
+ * a TTL removed them (the device's outbox counters say which); `excluded`: not uploaded by
+ * configuration (log upload turned off); `lost`: gone for a reason the device cannot name.
+ */
+export interface WireGap { from: number, to: number, reason: GapReason }
+export const GAP_REASONS = Object.freeze(['dropped', 'excluded', 'lost'] as const)
+export type GapReason = (typeof GAP_REASONS)[number]
 
 /** `up/batch` [W4]: records and declared gaps covering `first..last` without holes. */
 export interface BatchFrame { records: WireRecord[], gaps: WireGap[], first: number, last: number }
@@ -72,7 +78,7 @@ export function parseBatch (f: Record<string, unknown>): BatchFrame {
     field(g !== null && typeof g === 'object' && !Array.isArray(g), `gaps[${i}]`, 'a map')
     const o = g as Record<string, unknown>
     field(isSeq(o.from) && isSeq(o.to) && (o.from as number) <= (o.to as number), `gaps[${i}]`, 'from <= to, positive integers')
-    field(o.reason === 'quota' || o.reason === 'ttl' || o.reason === 'lost', `gaps[${i}].reason`, 'quota, ttl or lost')
+    field((GAP_REASONS as readonly unknown[]).includes(o.reason), `gaps[${i}].reason`, GAP_REASONS.join(', '))
     return { from: o.from as number, to: o.to as number, reason: o.reason as WireGap['reason'] }
   })
   // Coverage: sort the spans and require each to start right after the previous one.

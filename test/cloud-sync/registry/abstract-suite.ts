@@ -53,13 +53,13 @@ export function registrySuite (name: string, make: () => RegistryFactory): void 
 
   it('[W4] a declared gap is stored once, counted, and never waited for', async (reg) => {
     await add(reg)
-    const r = await reg.ingest('gh-01', [...range(1, 2), ...range(6, 7)], [{ from: 3, to: 5, reason: 'quota' }], 1)
+    const r = await reg.ingest('gh-01', [...range(1, 2), ...range(6, 7)], [{ from: 3, to: 5, reason: 'dropped' }], 1)
     assert.equal(r, { stored: 4, duplicates: 0, gaps: 1, highWater: 7 })
-    assert.is((await reg.ingest('gh-01', range(6, 7), [{ from: 3, to: 5, reason: 'quota' }], 2)).gaps, 0)
-    assert.equal((await reg.gaps('gh-01')).map((g) => [g.from, g.to, g.reason]), [[3, 5, 'quota']])
+    assert.is((await reg.ingest('gh-01', range(6, 7), [{ from: 3, to: 5, reason: 'dropped' }], 2)).gaps, 0)
+    assert.equal((await reg.gaps('gh-01')).map((g) => [g.from, g.to, g.reason]), [[3, 5, 'dropped']])
     assert.equal((await reg.getDevice('gh-01'))?.counts, { stored: 4, duplicates: 2, gaps: 1, gapSeqs: 3 })
     // A gap that arrives before the records below it is kept and joined later.
-    assert.is((await reg.ingest('gh-01', range(10, 10), [{ from: 9, to: 9, reason: 'ttl' }], 3)).highWater, 7)
+    assert.is((await reg.ingest('gh-01', range(10, 10), [{ from: 9, to: 9, reason: 'excluded' }], 3)).highWater, 7)
     assert.is((await reg.ingest('gh-01', range(8, 8), [], 4)).highWater, 10)
   })
 
@@ -98,7 +98,7 @@ export function registrySuite (name: string, make: () => RegistryFactory): void 
     await reg.touch('gh-01', { lastSeen: 50, status: { state: 'online', agent: '0.1.0', functions: [{ name: 'f', version: '1' }] } })
     await reg.touch('gh-01', { lastSeen: 60, heartbeat: { time: 59, backlog: { records: 3, bytes: 30 }, uploadedToday: 99, lastSeq: 12 } })
     await reg.touch('ghost', { lastSeen: 60 })
-    await reg.ingest('gh-01', range(1, 3), [{ from: 4, to: 4, reason: 'ttl' }], 61)
+    await reg.ingest('gh-01', range(1, 3), [{ from: 4, to: 4, reason: 'excluded' }], 61)
     await reg.close()
     const again = await f.open()
     try {

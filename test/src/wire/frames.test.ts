@@ -25,17 +25,17 @@ test('[W2][W8] malformed CBOR, a non-map, a wrong v and an oversized frame are r
 })
 
 test('[W4] a batch of contiguous records with a declared gap parses and is sorted', () => {
-  const b = parseBatch({ records: [rec(5), rec(3), rec(4)], gaps: [{ from: 6, to: 9, reason: 'quota' }] })
+  const b = parseBatch({ records: [rec(5), rec(3), rec(4)], gaps: [{ from: 6, to: 9, reason: 'dropped' }] })
   assert.equal(b.records.map((r) => r.seq), [3, 4, 5])
   assert.is(b.first, 3)
   assert.is(b.last, 9)
-  assert.equal(parseBatch({ records: [], gaps: [{ from: 1, to: 2, reason: 'ttl' }] }).last, 2)
+  assert.equal(parseBatch({ records: [], gaps: [{ from: 1, to: 2, reason: 'excluded' }] }).last, 2)
 })
 
 test('[W4] holes, overlaps, duplicates and bad fields are refused', () => {
   assert.is(reasonOf(() => parseBatch({ records: [rec(1), rec(3)] })), 'not-contiguous')
   assert.is(reasonOf(() => parseBatch({ records: [rec(1), rec(1)] })), 'not-contiguous')
-  assert.is(reasonOf(() => parseBatch({ records: [rec(2)], gaps: [{ from: 1, to: 2, reason: 'quota' }] })), 'not-contiguous')
+  assert.is(reasonOf(() => parseBatch({ records: [rec(2)], gaps: [{ from: 1, to: 2, reason: 'dropped' }] })), 'not-contiguous')
   assert.is(reasonOf(() => parseBatch({ records: [{ ...rec(1), seq: 0 }] })), 'field')
   assert.is(reasonOf(() => parseBatch({ records: [{ ...rec(1), seq: 1.5 }] })), 'field')
   assert.is(reasonOf(() => parseBatch({ records: [{ ...rec(1), kind: 'nope' }] })), 'field')
@@ -44,7 +44,7 @@ test('[W4] holes, overlaps, duplicates and bad fields are refused', () => {
   assert.is(reasonOf(() => parseBatch({ records: 'x' })), 'field')
   assert.is(reasonOf(() => parseBatch({})), 'field')
   assert.is(reasonOf(() => parseBatch({ records: [] })), 'field')
-  assert.is(reasonOf(() => parseBatch({ records: [rec(1)], gaps: [{ from: 3, to: 2, reason: 'quota' }] })), 'field')
+  assert.is(reasonOf(() => parseBatch({ records: [rec(1)], gaps: [{ from: 3, to: 2, reason: 'dropped' }] })), 'field')
   assert.is(reasonOf(() => parseBatch({ records: Array.from({ length: BATCH_LIMITS.maxRecords + 1 }, (_, i) => rec(i + 1)) })), 'too-large')
 })
 

@@ -1,0 +1,281 @@
+// The device's cloud link (docs/wire.md): one MQTT connection with client id = device id and a
+// persistent session; a retained `online` status on connect and a retained `offline` will
+// [W3]; heartbeats; and uploads of outbox records in CBOR batches, oldest first, where a
+// record leaves the outbox only when the cloud's down/ack covers it [W4]. Reconnects back off
+// with jitter; a cloud that is down never stops the agent, records wait in the outbox.
+import mqtt from 'mqtt'
+import type { IClientOptions, MqttClient } from 'mqtt'
+import { BATCH_LIMITS, decodeFrame, downFilter, downTopic, encodeFrame, parseAck, upTopic } from '../../src/wire/index.js'
+import type { OutboxRecord, OutboxStore } from '../store/index.js'
+import type { Clock } from '../triggers/index.js'
+import { planBatch } from './upload-plan.js'
+import { UploadBudget } from './upload-budget.js'
+
+export interface CloudLinkOptions {
+  url: string
+  deviceId: string
+  secret: string
+  ca?: Buffer
+  rejectUnauthorized?: boolean
+  store: OutboxStore
+  clock: Clock
+  log: (line: string) => void
+  /** What the retained `online` status says [W3]. */
+  status: () => { agent: string, functions: Array<{ name: string, version: string }> }
+  heartbeatMs: number
+  /** Records per batch (capped by BATCH_LIMITS.maxRecords). */
+  batchRecords: number
+  /** Batches sent and not yet acknowledged at once. */
+  window: number
+  /** A batch not acknowledged within this is sent again (from the cloud's high-water). */
+  ackTimeoutMs: number
+  uploadBytesPerSec: number
+  dailyUploadBytes: number
+  /** Log records are not uploaded when false, or for the functions listed in logExclude. */
+  uploadLogs: boolean
+  logExclude: string[]
+  /** Reconnect backoff bounds, ms; each wait is jittered to 50-100% of its step. */
+  reconnectMinMs: number
+  reconnectMaxMs: number
+  random?: () => number
+}
+
+export type CloudLinkState = 'connecting' | 'online' | 'offline' | 'closed'
+
+/** What the link did since start (metrics and `lambkin status` read it). */
+export interface CloudLinkCounters { batchesSent: number, recordsSent: number, bytesSent: number, acked: number, rejected: number, resent: number, connects: number }
+
+const DAY_META = 'sync:day'
+
+export class CloudLink {
+  readonly counters: CloudLinkCounters = { batchesSent: 0, recordsSent: 0, bytesSent: 0, acked: 0, rejected: 0, resent: 0, connects: 0 }
+  readonly #o: CloudLinkOptions
+  readonly #client: MqttClient
+  readonly #budget: UploadBudget
+  #state: CloudLinkState = 'connecting'
+  /** The cloud's high-water as last acknowledged [W4]. */
+  #acked = 0
+  /** The last seq sent (records or gaps) on this connection. */
+  #sentThrough = 0
+  /** Batches in flight: the last seq each covers and when it left. */
+  #inflight: Array<{ through: number, at: number }> = []
+  #pumping = false
+  #again = false
+  #timer: unknown
+  #heartbeat: unknown
+  #reconnectTimer: unknown
+  #attempt = 0
+  #batchRecords: number
+  #lastError = ''
+
+  private constructor (o: CloudLinkOptions, budget: UploadBudget) {
+    this.#o = o
+    this.#budget = budget
+    this.#batchRecords = Math.min(o.batchRecords, BATCH_LIMITS.maxRecords)
+    const options: IClientOptions = {
+      clientId: o.deviceId,
+      username: o.deviceId,
+      password: o.secret,
+      clean: false,
+      keepalive: Math.max(5, Math.ceil(o.heartbeatMs / 1000) * 2),
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+      ca: o.ca,
+      rejectUnauthorized: o.rejectUnauthorized ?? true,
+      will: { topic: upTopic(o.deviceId, 'status'), payload: encodeFrame({ state: 'offline' }), qos: 1, retain: true },
+      manualConnect: true
+    }
+    this.#client = mqtt.connect(o.url, options)
+    this.#client.on('connect', () => { void this.#onConnect() })
+    this.#client.on('message', (topic, payload) => { void this.#onMessage(topic, payload) })
+    this.#client.on('error', (err) => this.#note(`cloud: ${err.message}`))
+    this.#client.on('close', () => this.#onClose())
+  }
+
+  /** Starts connecting in the background and returns at once: the agent never waits for the cloud. */
+  static async start (o: CloudLinkOptions): Promise<CloudLink> {
+    const saved = await o.store.getMeta(DAY_META) as { day: string, bytes: number } | undefined
+    const budget = new UploadBudget({ bytesPerSec: o.uploadBytesPerSec, dailyBytes: o.dailyUploadBytes, now: o.clock.now, today: saved })
+    const link = new CloudLink(o, budget)
+    link.#client.connect()
+    return link
+  }
+
+  get state (): CloudLinkState { return this.#state }
+  get sentToday (): number { return this.#budget.sentToday }
+
+  /** New records were committed: upload them when the link and the budget allow. */
+  notify (): void {
+    void this.#pump()
+  }
+
+  async #onConnect (): Promise<void> {
+    this.#attempt = 0
+    this.#lastError = ''
+    this.#state = 'online'
+    this.counters.connects++
+    this.#o.log(`cloud: connected to ${redact(this.#o.url)} as ${this.#o.deviceId}`)
+    // Whatever was in flight on the last connection is sent again from the cloud's high-water.
+    this.#sentThrough = this.#acked
+    this.#inflight = []
+    const c = this.#client
+    try {
+      await c.subscribeAsync(downFilter(this.#o.deviceId), { qos: 1 })
+      await c.publishAsync(upTopic(this.#o.deviceId, 'status'), encodeFrame({ state: 'online', time: this.#o.clock.now(), heartbeatMs: this.#o.heartbeatMs, ...this.#o.status() }), { qos: 1, retain: true })
+    } catch (err) {
+      this.#note(`cloud: ${(err as Error).message}`)
+      return
+    }
+    this.#armHeartbeat(0)
+    void this.#pump()
+  }
+
+  #onClose (): void {
+    if (this.#state === 'closed') return
+    if (this.#state === 'online') this.#o.log('cloud: disconnected; records wait in the outbox')
+    this.#state = 'offline'
+    this.#o.clock.clearTimeout(this.#heartbeat)
+    const step = Math.min(this.#o.reconnectMaxMs, this.#o.reconnectMinMs * 2 ** Math.min(this.#attempt++, 20))
+    const wait = step * (0.5 + 0.5 * (this.#o.random ?? Math.random)())
+    this.#o.clock.clearTimeout(this.#reconnectTimer)
+    this.#reconnectTimer = this.#o.clock.setTimeout(() => { if (this.#state !== 'closed') { this.#state = 'connecting'; this.#client.reconnect() } }, wait)
+  }
+
+  async #onMessage (topic: string, payload: Buffer): Promise<void> {
+    if (topic !== downTopic(this.#o.deviceId, 'ack')) return
+    let ack
+    try {
+      ack = parseAck(decodeFrame(payload, 4096))
+    } catch (err) {
+      this.#note(`cloud: ignored a malformed ack: ${(err as Error).message} [W8]`)
+      return
+    }
+    if (ack.rejected !== undefined) {
+      this.counters.rejected++
+      this.#o.log(`cloud: the cloud refused a batch (${ack.rejected}); sending again from seq ${ack.seq + 1}`)
+      if (ack.rejected === 'too-large') this.#batchRecords = Math.max(1, Math.floor(this.#batchRecords / 2))
+      this.#resend(ack.seq, Math.min(this.#o.reconnectMaxMs, this.#o.reconnectMinMs * 2 ** Math.min(this.counters.rejected, 10)))
+      return
+    }
+    if (ack.seq > this.#acked) {
+      this.#acked = ack.seq
+      this.counters.acked = ack.seq
+      try {
+        await this.#o.store.ackThrough(ack.seq)
+      } catch (err) {
+        this.#note(`cloud: acknowledged records could not be removed from the outbox: ${(err as Error).message}`)
+      }
+    }
+    this.#inflight = this.#inflight.filter((b) => b.through > ack.seq)
+    void this.#pump()
+  }
+
+  /** Goes back to sending from `acked + 1` after `delayMs`. */
+  #resend (acked: number, delayMs: number): void {
+    this.counters.resent++
+    this.#acked = Math.max(this.#acked, acked)
+    this.#sentThrough = this.#acked
+    this.#inflight = []
+    this.#arm(delayMs)
+  }
+
+  async #pump (): Promise<void> {
+    if (this.#pumping) { this.#again = true; return }
+    this.#pumping = true
+    try {
+      do {
+        this.#again = false
+        await this.#sendWhatFits()
+      } while (this.#again)
+    } catch (err) {
+      this.#note(`cloud: upload paused: ${(err as Error).message}`)
+      this.#arm(this.#o.reconnectMinMs)
+    } finally {
+      this.#pumping = false
+    }
+  }
+
+  async #sendWhatFits (): Promise<void> {
+    const now = this.#o.clock.now()
+    const oldest = this.#inflight[0]
+    if (oldest !== undefined && now - oldest.at > this.#o.ackTimeoutMs) {
+      this.#o.log(`cloud: no ack for ${this.#o.ackTimeoutMs} ms; sending again from seq ${this.#acked + 1}`)
+      this.#resend(this.#acked, 0)
+    }
+    while (this.#state === 'online' && this.#client.connected && this.#inflight.length < this.#o.window) {
+      const records = await this.#o.store.read({ afterSeq: this.#sentThrough, limit: this.#batchRecords })
+      const plan = planBatch(records, { from: this.#sentThrough + 1, maxRecords: this.#batchRecords, maxBytes: BATCH_LIMITS.maxBytes / 2, exclude: this.#excluded })
+      if (plan.through === undefined) { this.#arm(1000); return }
+      const frame = encodeFrame({ records: plan.records, gaps: plan.gaps })
+      const wait = this.#budget.waitMs(frame.byteLength)
+      if (wait > 0) { this.#arm(Math.min(wait, 60_000)); return }
+      this.#budget.spend(frame.byteLength)
+      this.#sentThrough = plan.through
+      this.#inflight.push({ through: plan.through, at: now })
+      this.counters.batchesSent++
+      this.counters.recordsSent += plan.records.length
+      this.counters.bytesSent += frame.byteLength
+      this.#client.publish(upTopic(this.#o.deviceId, 'batch'), frame, { qos: 1 })
+      await this.#o.store.commit({ meta: [{ key: DAY_META, value: { day: this.#budget.day, bytes: this.#budget.sentToday } }] })
+    }
+    if (this.#inflight.length > 0) this.#arm(this.#o.ackTimeoutMs)
+  }
+
+  readonly #excluded = (r: OutboxRecord): boolean =>
+    r.kind === 'log' && (!this.#o.uploadLogs || (r.fn !== undefined && this.#o.logExclude.includes(r.fn)))
+
+  #arm (ms: number): void {
+    this.#o.clock.clearTimeout(this.#timer)
+    this.#timer = this.#o.clock.setTimeout(() => { this.#timer = undefined; void this.#pump() }, ms)
+  }
+
+  #armHeartbeat (ms: number): void {
+    this.#o.clock.clearTimeout(this.#heartbeat)
+    this.#heartbeat = this.#o.clock.setTimeout(async () => {
+      if (this.#state !== 'online') return
+      try {
+        const s = await this.#o.store.stats()
+        this.#client.publish(upTopic(this.#o.deviceId, 'heartbeat'), encodeFrame({ time: this.#o.clock.now(), backlog: { records: s.count, bytes: s.bytes }, uploadedToday: this.#budget.sentToday, lastSeq: s.lastSeq }), { qos: 0 })
+      } catch (err) {
+        this.#note(`cloud: heartbeat not sent: ${(err as Error).message}`)
+      }
+      this.#armHeartbeat(this.#o.heartbeatMs)
+    }, ms)
+  }
+
+  /** Logs a line once per distinct message, so a cloud that stays down does not flood the log. */
+  #note (line: string): void {
+    if (line === this.#lastError) return
+    this.#lastError = line
+    this.#o.log(line)
+  }
+
+  /** Says `offline` (retained) when connected, then closes; bounded to 2 s. Safe to call twice. */
+  async close (): Promise<void> {
+    if (this.#state === 'closed') return
+    const wasOnline = this.#state === 'online' && this.#client.connected
+    this.#state = 'closed'
+    for (const t of [this.#timer, this.#heartbeat, this.#reconnectTimer]) this.#o.clock.clearTimeout(t)
+    if (wasOnline) {
+      const said = this.#client.publishAsync(upTopic(this.#o.deviceId, 'status'), encodeFrame({ state: 'offline', time: this.#o.clock.now() }), { qos: 1, retain: true })
+      await Promise.race([said.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000).unref())])
+      const ended = this.#client.endAsync(false)
+      const ok = await Promise.race([ended.then(() => true, () => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2000).unref())])
+      if (!ok) await this.#client.endAsync(true)
+    } else {
+      await this.#client.endAsync(true)
+    }
+  }
+}
+
+/** A URL without its user info, for log lines. */
+export function redact (url: string): string {
+  try {
+    const u = new URL(url)
+    u.username = ''
+    u.password = ''
+    return u.toString().replace(/\/$/, '')
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//')
+  }
+}

@@ -1,0 +1,67 @@
+// How much the cloud link may upload now: a token bucket for `cloud.uploadBytesPerSec` and a
+// per-UTC-day byte cap for metered links (`cloud.dailyUploadBytes`). Over either, records wait
+// in the outbox; nothing is dropped here.
+
+export interface BudgetOptions {
+  /** 0: no bandwidth limit. */
+  bytesPerSec: number
+  /** 0: no daily cap. */
+  dailyBytes: number
+  now: () => number
+  /** Bytes already sent today when the agent started (kept in the store's meta). */
+  today?: { day: string, bytes: number }
+}
+
+/** The UTC calendar day of `ms`, as YYYY-MM-DD. */
+export function utcDay (ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10)
+}
+
+export class UploadBudget {
+  readonly #o: BudgetOptions
+  #tokens: number
+  #refilledAt: number
+  #day: string
+  #sentToday: number
+
+  constructor (o: BudgetOptions) {
+    this.#o = o
+    this.#tokens = o.bytesPerSec
+    this.#refilledAt = o.now()
+    this.#day = utcDay(o.now())
+    this.#sentToday = o.today?.day === this.#day ? o.today.bytes : 0
+  }
+
+  get sentToday (): number { this.#rollDay(); return this.#sentToday }
+  get day (): string { this.#rollDay(); return this.#day }
+
+  /**
+   * Ms to wait before `bytes` may go: 0 when it may go now, Infinity while today's cap is
+   * spent (until the next UTC day). A batch larger than one second's worth waits for a full
+   * bucket and then goes, so a large batch is slowed, never stuck.
+   */
+  waitMs (bytes: number): number {
+    this.#rollDay()
+    const now = this.#o.now()
+    if (this.#o.dailyBytes > 0 && this.#sentToday + bytes > this.#o.dailyBytes) {
+      return Date.parse(`${this.#day}T00:00:00Z`) + 86_400_000 - now
+    }
+    if (this.#o.bytesPerSec <= 0) return 0
+    this.#tokens = Math.min(this.#o.bytesPerSec, this.#tokens + ((now - this.#refilledAt) / 1000) * this.#o.bytesPerSec)
+    this.#refilledAt = now
+    const need = Math.min(bytes, this.#o.bytesPerSec)
+    return this.#tokens >= need ? 0 : Math.ceil(((need - this.#tokens) / this.#o.bytesPerSec) * 1000)
+  }
+
+  /** Records bytes sent. */
+  spend (bytes: number): void {
+    this.#rollDay()
+    this.#sentToday += bytes
+    if (this.#o.bytesPerSec > 0) this.#tokens -= bytes
+  }
+
+  #rollDay (): void {
+    const d = utcDay(this.#o.now())
+    if (d !== this.#day) { this.#day = d; this.#sentToday = 0 }
+  }
+}
