@@ -16,6 +16,16 @@ usage: lambkin <command> [options]
   lambkin device [--config device.json] [--id] [--data] [--functions] [--mqtt url]
                  [--broker-port n] [--metrics-port n] [--quiet]
   lambkin outbox --data <dir> [--json] [--limit n] [--kind k]
+
+The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN, --json):
+  lambkin cloud --data <dir> [--host] [--port] [--api-port] [--tls-port --tls-cert --tls-key]
+  lambkin devices [add <id> [--group g] | revoke <id>]
+  lambkin status
+  lambkin results <device> [fn] [--limit n]
+  lambkin logs <device> [fn] [-f]
+  lambkin metrics <device> [fn]
+
+Every command answers --help.
 `
 
 type Command = (argv: string[], io: CliIo) => Promise<number>
@@ -25,7 +35,13 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   // Loaded on demand so `lambkin invoke` never opens LevelDB's native module.
   outbox: async () => (await import('../../device/store/index.js')).outboxCommand,
   device: async () => (await import('./device.js')).deviceCommand,
-  demo: async () => (await import('./demo.js')).demoCommand
+  demo: async () => (await import('./demo.js')).demoCommand,
+  cloud: async () => (await import('../../cli/commands/cloud.js')).cloudCommand,
+  devices: async () => (await import('../../cli/commands/devices.js')).devicesCommand,
+  status: async () => (await import('../../cli/commands/status.js')).statusCommand,
+  results: async () => (await import('../../cli/commands/records.js')).resultsCommand,
+  logs: async () => (await import('../../cli/commands/records.js')).logsCommand,
+  metrics: async () => (await import('../../cli/commands/metrics.js')).metricsCommand
 }
 
 export { needsSandbox } from './needs-sandbox.js'

@@ -1,0 +1,51 @@
+// The operator commands' way to the cloud: the operator API over HTTP, found with
+// --api / LAMBKIN_API and authenticated with --token / LAMBKIN_TOKEN (DESIGN.md section 10).
+import { ErrorCodes, LambkinError } from '../src/errors.js'
+import type { ErrorCode } from '../src/errors.js'
+
+export const DEFAULT_API = 'http://127.0.0.1:8080'
+
+export interface ApiTarget { api?: string, token?: string }
+
+export class ApiClient {
+  readonly base: string
+  readonly #token: string
+
+  /** Throws LAMBKIN_USAGE when no token is given by flag or environment. */
+  constructor (t: ApiTarget, env: NodeJS.ProcessEnv = process.env) {
+    this.base = (t.api ?? env.LAMBKIN_API ?? DEFAULT_API).replace(/\/+$/, '')
+    const token = t.token ?? env.LAMBKIN_TOKEN
+    if (token === undefined || token === '') {
+      throw new LambkinError(ErrorCodes.USAGE, 'no operator token: pass --token or set LAMBKIN_TOKEN (lambkin cloud writes it to <data>/operator-token)')
+    }
+    this.#token = token
+  }
+
+  /**
+   * Calls the API and returns its JSON. Throws the API's own error code (LAMBKIN_UNAUTHORIZED,
+   * LAMBKIN_DEVICE_NOT_FOUND, …), or LAMBKIN_CLOUD_UNAVAILABLE when nothing answers.
+   */
+  async call<T> (method: 'GET' | 'POST', route: string, body?: unknown, timeoutMs = 35_000): Promise<T> {
+    let res: Response
+    try {
+      res = await fetch(`${this.base}${route}`, {
+        method,
+        headers: { authorization: `Bearer ${this.#token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs)
+      })
+    } catch (err) {
+      throw new LambkinError(ErrorCodes.CLOUD_UNAVAILABLE, `the cloud API at ${this.base} did not answer (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}); is \`lambkin cloud\` running? (--api or LAMBKIN_API)`, { cause: err })
+    }
+    const text = await res.text()
+    let json: unknown
+    try { json = JSON.parse(text) } catch { json = undefined }
+    if (!res.ok) {
+      const e = (json as { error?: { code?: string, message?: string } } | undefined)?.error
+      const known = Object.values(ErrorCodes) as string[]
+      const code = (e?.code !== undefined && known.includes(e.code) ? e.code : ErrorCodes.CLOUD_UNAVAILABLE) as ErrorCode
+      throw new LambkinError(code, e?.message ?? `the cloud API answered ${res.status}`)
+    }
+    return json as T
+  }
+}

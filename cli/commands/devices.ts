@@ -1,0 +1,40 @@
+// `lambkin devices`: the fleet's devices through the operator API: list, add (prints the
+// device's secret once; the cloud keeps only its scrypt hash), revoke (cuts it off at once).
+import type { CliIo } from '../../src/cli/io.js'
+import { ApiClient } from '../api-client.js'
+import type { ApiTarget } from '../api-client.js'
+import { apiOptions, command, runProgram } from '../program.js'
+import type { Run } from '../program.js'
+import { table, when } from '../table.js'
+
+interface DeviceView { id: string, group: string | null, state: string, lastSeen: number | null, agent: string | null, highWater: number }
+
+export async function devicesCommand (argv: string[], io: CliIo): Promise<number> {
+  const run: Run = { code: 0 }
+  let json = false
+  const program = command('lambkin devices', io)
+    .description('Lists the devices the cloud knows (or adds and revokes them).')
+  apiOptions(program).action(async (f: ApiTarget & { json?: boolean }) => {
+      json = f.json === true
+      const { devices } = await new ApiClient(f).call<{ devices: DeviceView[] }>('GET', '/v1/devices')
+      if (json) { io.stdout(JSON.stringify({ devices }) + '\n'); return }
+      io.stdout(table(['DEVICE', 'GROUP', 'STATE', 'LAST SEEN', 'AGENT', 'HIGH-WATER'], devices.map((d) => [d.id, d.group ?? '-', d.state, when(d.lastSeen), d.agent ?? '-', String(d.highWater)])))
+    })
+  apiOptions(program.command('add <id>')
+    .description('Registers a device and prints its secret once (configure it as the device\'s cloud.password / LAMBKIN_CLOUD_PASSWORD).')
+    .option('--group <group>', 'the device group, for deployments to group:<name>'))
+    .action(async (id: string, f: ApiTarget & { group?: string, json?: boolean }) => {
+      json = f.json === true
+      const d = await new ApiClient(f).call<{ id: string, group: string | null, secret: string }>('POST', '/v1/devices', { id, group: f.group })
+      if (json) io.stdout(JSON.stringify(d) + '\n')
+      else io.stdout(`device ${d.id} added${d.group === null ? '' : ` to group ${d.group}`}\nsecret: ${d.secret}\n(shown once: the cloud keeps only its hash)\n`)
+    })
+  apiOptions(program.command('revoke <id>')
+    .description('Cuts a device off at once: its live connection is closed and its next connect refused.'))
+    .action(async (id: string, f: ApiTarget & { json?: boolean }) => {
+      json = f.json === true
+      const r = await new ApiClient(f).call<{ id: string, revokedAt: number }>('POST', `/v1/devices/${encodeURIComponent(id)}/revoke`)
+      io.stdout(json ? JSON.stringify(r) + '\n' : `device ${r.id} revoked\n`)
+    })
+  return await runProgram(program, argv, io, run, () => json)
+}

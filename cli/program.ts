@@ -1,0 +1,56 @@
+// Runs a commander command tree with lambkin's conventions (DESIGN.md section 10): output
+// through the injected CliIo, `--help` on every command (exit 0), bad usage as
+// `LAMBKIN_USAGE: …` plus that command's usage on stderr (exit 2), and failures as
+// `CODE: message` (exit 1).
+import { Command, CommanderError, InvalidArgumentError } from 'commander'
+import { EXIT_OK, EXIT_USAGE, printError } from '../src/cli/io.js'
+import type { CliIo } from '../src/cli/io.js'
+
+/** What an action reports back: its exit code. */
+export interface Run { code: number }
+
+/** A new commander command writing to `io`, throwing instead of exiting. */
+export function command (name: string, io: CliIo): Command {
+  return new Command(name)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout(s),
+      writeErr: (s) => io.stderr(s),
+      outputError: (s, write) => write(`LAMBKIN_USAGE: ${s.replace(/^error: /, '')}`)
+    })
+    .showHelpAfterError()
+    .allowExcessArguments(false)
+}
+
+/**
+ * Parses `argv` (the words after the command name) with `program` and runs its action.
+ * Returns the exit code: the action's, 0 for --help, 2 for bad usage, 1 for a thrown error.
+ */
+export async function runProgram (program: Command, argv: string[], io: CliIo, run: Run, json = (): boolean => false): Promise<number> {
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return run.code
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return EXIT_OK
+      return EXIT_USAGE
+    }
+    return printError(io, err, json())
+  }
+}
+
+/** Parses a decimal integer option in [min, max]; commander calls it with the raw text. */
+export function intOption (name: string, min: number, max: number): (raw: string) => number {
+  return (raw) => {
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`)
+    return Number(raw)
+  }
+}
+
+/** Adds the options every operator command takes: --api, --token, --json. */
+export function apiOptions (c: Command): Command {
+  return c
+    .option('--api <url>', 'operator API (default LAMBKIN_API or http://127.0.0.1:8080)')
+    .option('--token <token>', 'operator token (default LAMBKIN_TOKEN)')
+    .option('--json', 'machine-readable output')
+}
