@@ -60,8 +60,13 @@ export function formatMs (ms: number): string {
   return ms < 10 ? `${ms.toFixed(1)}ms` : `${Math.round(ms)}ms`
 }
 
+/**
+ * One invocation as a log line. `retry.attempts` in function.json counts retries, so a retried
+ * call says both numbers: "after 2 retries (3 attempts)".
+ */
 export function formatInvocation (rec: InvocationRecord): string {
-  const tries = rec.attempts > 1 ? ` after ${rec.attempts} attempts` : ''
+  const retries = rec.attempts - 1
+  const tries = retries > 0 ? ` after ${retries} ${retries === 1 ? 'retry' : 'retries'} (${rec.attempts} attempts)` : ''
   return rec.ok
     ? `[${rec.fn}] ok ${formatMs(rec.durationMs)}${tries}`
     : `[${rec.fn}] ${rec.code ?? 'LAMBKIN_FUNCTION_ERROR'}: ${rec.message ?? ''}${tries}`

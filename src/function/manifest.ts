@@ -15,6 +15,11 @@ export interface FunctionManifest {
   limits: Limits
   env: Record<string, string>
   permissions: { publish: string[] }
+  /**
+   * `attempts`: retries after a failed first attempt (Lambda's MaximumRetryAttempts), so the
+   * most tries in all is attempts + 1. `backoffMs`: the wait before the first retry, doubled
+   * for each further one.
+   */
   retry: { attempts: number, backoffMs: number }
   layers: string[]
   provisioned: number
