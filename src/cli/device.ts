@@ -5,6 +5,7 @@ import { Agent } from '../../device/index.js'
 import type { InvocationRecord } from '../../device/index.js'
 import { deviceConfigUsage, loadDeviceConfig } from '../../device/config/index.js'
 import type { DeviceConfig } from '../../device/config/index.js'
+import { refuseCloudConfig, refuseCloudFlag } from './cloud-reserved.js'
 import { EXIT_OK, EXIT_USAGE, printError } from './io.js'
 import type { CliIo } from './io.js'
 
@@ -98,11 +99,17 @@ export async function deviceCommand (argv: string[], io: CliIo): Promise<number>
     return EXIT_OK
   }
   const quiet = values.quiet === true
+  try {
+    refuseCloudFlag(values, DEVICE_USAGE)
+  } catch (err) {
+    return printError(io, err, false)
+  }
   // Signals are caught before start-up, so a Ctrl-C while functions load still closes cleanly.
   const signals = untilSignal(io)
   let agent: Agent | undefined
   try {
     const config = await loadDeviceConfig({ flags: values, env: process.env })
+    refuseCloudConfig(config)
     const log = (line: string): void => io.stderr(`${line}\n`)
     agent = await Agent.create(config, { log })
     agent.on('invocation', (rec: InvocationRecord) => {
