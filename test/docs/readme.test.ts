@@ -79,4 +79,16 @@ test('every markdown file the code cites exists (docs/architecture.md, not a DES
   assert.equal(broken, [], broken.join('\n'))
 })
 
+test('every markdown file the README and docs/ name exists', () => {
+  const docs = readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => path.join('docs', f))
+  const broken: string[] = []
+  for (const file of ['README.md', ...docs]) {
+    for (const m of readFileSync(path.join(ROOT, file), 'utf8').matchAll(/(?<![\w/.-])((?:docs\/)?[\w-]+\.md)\b/g)) {
+      const name = m[1] as string
+      if (!existsSync(path.join(ROOT, name)) && !existsSync(path.join(ROOT, path.dirname(file), name))) broken.push(`${file} names ${name}`)
+    }
+  }
+  assert.equal(broken, [], broken.join('\n'))
+})
+
 test.run()
