@@ -2,7 +2,8 @@
 // concurrency limit with a bounded queue (LAMBKIN_THROTTLED when full), retries with backoff
 // per the manifest, then one store commit holding the result (or dead letter), emits, logs,
 // the new ctx.state and durable QoS 1 publishes. The promise resolves only after that commit,
-// which is what lets an MQTT trigger acknowledge its message (docs/architecture.md, "From socket to PUBACK").
+// which is what lets an MQTT trigger acknowledge its message (docs/architecture.md, "From
+// socket to PUBACK").
 import { ErrorCodes } from '../src/errors.js'
 import type { FunctionManifest } from '../src/function/index.js'
 import type { Outcome, PublishRequest, SandboxPool } from '../src/sandbox/index.js'

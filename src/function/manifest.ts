@@ -1,5 +1,6 @@
-// function.json: the schema the README documents (docs/architecture.md, "Functions"). validateManifest() refuses anything unknown
-// or out of range naming the key path, and returns a complete, deeply frozen manifest.
+// function.json: the schema the README documents (docs/architecture.md, "Functions").
+// validateManifest() refuses anything unknown or out of range naming the key path, and
+// returns a complete, deeply frozen manifest.
 import { array, bad, int, isObject, object, show, str } from './check.js'
 import { resolveCaps, validateLimits } from './limits.js'
 import type { Limits } from './limits.js'
