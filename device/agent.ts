@@ -1,4 +1,4 @@
-// Agent.create: the device agent's composition root (DESIGN.md section 4). Ordered start steps
+// Agent.create: the device agent's composition root (docs/architecture.md, "Parts"). Ordered start steps
 // (store, functions, sandboxes, embedded broker, trigger link, triggers, metrics), each undone
 // in reverse by close(), which first stops taking work and drains what is in flight.
 import { EventEmitter } from 'node:events'

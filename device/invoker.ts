@@ -2,7 +2,8 @@
 // concurrency limit with a bounded queue (LAMBKIN_THROTTLED when full), retries with backoff
 // per the manifest, then one store commit holding the result (or dead letter), emits, logs,
 // the new ctx.state and durable QoS 1 publishes. The promise resolves only after that commit,
-// which is what lets an MQTT trigger acknowledge its message (DESIGN.md section 6).
+// which is what lets an MQTT trigger acknowledge its message (docs/architecture.md, "From
+// socket to PUBACK").
 import { ErrorCodes } from '../src/errors.js'
 import type { FunctionManifest } from '../src/function/index.js'
 import type { Outcome, PublishRequest, SandboxPool } from '../src/sandbox/index.js'
@@ -18,6 +19,10 @@ export interface InvocationRecord {
   result?: unknown
   durationMs: number
   invocationId: string
+  /**
+   * Tries made in all: the first attempt plus the retries (`retry.attempts` in function.json
+   * is the number of retries, as Lambda's MaximumRetryAttempts is); 0 when it never ran.
+   */
   attempts: number
 }
 
@@ -122,14 +127,15 @@ export class Invoker {
     this.#committing++
     this.#release()
     try {
-      return await this.#commit(fn, event, source, meta, outcome as Outcome, tries)
+      // The loop leaves `tries` at the index of a success, or at the count after a last failure.
+      return await this.#commit(fn, event, source, meta, outcome as Outcome, outcome?.ok === true ? tries + 1 : tries)
     } finally {
       this.#committing--
       this.#admit()
     }
   }
 
-  async #commit (fn: string, event: Record<string, unknown>, source: string, meta: (() => MetaWrite[]) | undefined, o: Outcome, tries: number): Promise<InvocationRecord> {
+  async #commit (fn: string, event: Record<string, unknown>, source: string, meta: (() => MetaWrite[]) | undefined, o: Outcome, attempts: number): Promise<InvocationRecord> {
     const { store } = this.#o
     const time = this.#o.now()
     const records: NewRecord[] = []
@@ -137,7 +143,7 @@ export class Invoker {
     const quick: PublishRequest[] = []
     const unit = { records, meta: undefined as MetaWrite[] | undefined, state: undefined as Array<{ fn: string, value: unknown }> | undefined, publishes: durable }
     if (o.ok) {
-      records.push({ kind: 'result', fn, time, data: { invocationId: o.invocationId, traceId: o.traceId, version: o.version, source, result: o.result ?? null, durationMs: o.durationMs, attempts: tries + 1 } })
+      records.push({ kind: 'result', fn, time, data: { invocationId: o.invocationId, traceId: o.traceId, version: o.version, source, result: o.result ?? null, durationMs: o.durationMs, attempts, retries: attempts - 1 } })
       for (const e of o.emits) records.push({ kind: 'emit', fn, time, data: e })
       if (o.stateChanged) unit.state = [{ fn, value: o.state }]
       for (const p of o.publishes) {
@@ -145,7 +151,7 @@ export class Invoker {
         else quick.push(p)
       }
     } else {
-      records.push({ kind: 'dead-letter', fn, time, data: { invocationId: o.invocationId, traceId: o.traceId, version: o.version, source, event, error: o.error, attempts: tries } })
+      records.push({ kind: 'dead-letter', fn, time, data: { invocationId: o.invocationId, traceId: o.traceId, version: o.version, source, event, error: o.error, attempts, retries: attempts - 1 } })
     }
     if (o.logs.length > 0) records.push({ kind: 'log', fn, time, data: { invocationId: o.invocationId, lines: o.logs } })
     let committed
@@ -156,7 +162,7 @@ export class Invoker {
     } catch (err) {
       // The state handed on was never stored: reload it from the store on the next call.
       this.#state.delete(fn)
-      const rec: InvocationRecord = { fn, source, ok: false, code: (err as { code?: string }).code ?? ErrorCodes.STORE_ERROR, message: `results could not be stored: ${(err as Error).message}`, durationMs: o.durationMs, invocationId: o.invocationId, attempts: tries }
+      const rec: InvocationRecord = { fn, source, ok: false, code: (err as { code?: string }).code ?? ErrorCodes.STORE_ERROR, message: `results could not be stored: ${(err as Error).message}`, durationMs: o.durationMs, invocationId: o.invocationId, attempts }
       this.#o.onInvocation(rec)
       return rec
     }
@@ -166,8 +172,8 @@ export class Invoker {
     ]
     if (sent.length > 0) this.#o.publish(sent)
     const rec: InvocationRecord = o.ok
-      ? { fn, source, ok: true, result: o.result, durationMs: o.durationMs, invocationId: o.invocationId, attempts: tries + 1 }
-      : { fn, source, ok: false, code: o.error.code, message: o.error.message, durationMs: o.durationMs, invocationId: o.invocationId, attempts: tries }
+      ? { fn, source, ok: true, result: o.result, durationMs: o.durationMs, invocationId: o.invocationId, attempts }
+      : { fn, source, ok: false, code: o.error.code, message: o.error.message, durationMs: o.durationMs, invocationId: o.invocationId, attempts }
     this.#o.onInvocation(rec)
     return rec
   }

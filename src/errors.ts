@@ -1,4 +1,4 @@
-// The one error type lambkin throws, and its stable codes (DESIGN.md section 9).
+// The one error type lambkin throws, and its stable codes (docs/architecture.md, "Errors").
 // Codes are public interface: the CLI prints them, metrics count them, tests assert them.
 
 export const ErrorCodes = Object.freeze({

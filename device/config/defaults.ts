@@ -1,4 +1,4 @@
-// The agent's defaults in one frozen object (DESIGN.md section 11), and the device id rule.
+// The agent's defaults in one frozen object (docs/architecture.md, "Configuration"), and the device id rule.
 import { hostname } from 'node:os'
 import { LIMIT_CAPS } from '../../src/function/index.js'
 import type { DeviceDefaults } from './types.js'

@@ -70,7 +70,7 @@ export interface DeviceConfig {
   /** Unset: the function loader's own default. */
   layersDir?: string
   mqtt: MqttConfig
-  /** The cloud link (its MQTT client id is always the device id, DESIGN.md section 4). */
+  /** The cloud link (its MQTT client id is always the device id: docs/wire.md, W1 and W3). */
   cloud: BrokerConnectionConfig
   /** Start an embedded aedes broker on this port for LAN sensors (0 = ephemeral); unset = none. */
   brokerPort?: number

@@ -1,5 +1,5 @@
 // The LevelDB backend of the outbox store: one database per data dir, a single writer lane
-// with group commit, and an fsync on a timer (section 4 of DESIGN.md).
+// with group commit, and an fsync on a timer (docs/architecture.md, "Durability").
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { decodeValue, encodeValue } from './codec.js'
 import type { StoredRecord } from './codec.js'

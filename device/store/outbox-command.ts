@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { LevelOutboxStore } from './level-store.js'
+import { jsonSafe, preview } from './outbox-preview.js'
 import { RECORD_KINDS, isRecordKind } from './types.js'
 import type { OutboxRecord, RecordKind, StoreStats } from './types.js'
 
@@ -11,7 +12,6 @@ export interface OutboxCommandIo {
 }
 
 export const OUTBOX_USAGE = `usage: lambkin outbox --data <dir> [--json] [--limit n] [--kind ${RECORD_KINDS.join('|')}]...`
-const PREVIEW_CHARS = 48
 
 /** Returns the exit code: 0 ok, 1 the store could not be read, 2 bad usage. */
 export async function outboxCommand (args: string[], io: OutboxCommandIo): Promise<number> {
@@ -59,30 +59,9 @@ function parse (args: string[]): { data: string, json: boolean, limit: number, k
   return { data: values.data, json: values.json ?? false, limit, kinds: values.kind as RecordKind[] | undefined }
 }
 
-/** JSON has no bytes or bigints: bytes become { base64 }, bigints strings. */
-function jsonSafe (this: unknown, _key: string, v: unknown): unknown {
-  if (typeof v === 'bigint') return v.toString()
-  if (v instanceof Uint8Array) return { base64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') }
-  // Buffer.toJSON runs before the replacer sees it; turn its { type, data } form back into base64.
-  if (v !== null && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) {
-    return { base64: Buffer.from((v as { data: number[] }).data).toString('base64') }
-  }
-  return v
-}
-
-function preview (data: unknown): string {
-  let s: string
-  try {
-    s = data instanceof Uint8Array ? `<${data.byteLength} bytes>` : JSON.stringify(data, jsonSafe) ?? String(data)
-  } catch {
-    s = String(data)
-  }
-  return s.length > PREVIEW_CHARS ? s.slice(0, PREVIEW_CHARS - 1) + '…' : s
-}
-
 function table (records: OutboxRecord[]): string {
   const head = ['SEQ', 'KIND', 'FN', 'TIME', 'BYTES', 'DATA']
-  const rows = records.map((r) => [String(r.seq), r.kind, r.fn ?? '-', isoTime(r.time), String(r.bytes), preview(r.data)])
+  const rows = records.map((r) => [String(r.seq), r.kind, r.fn ?? '-', isoTime(r.time), String(r.bytes), preview(r.kind, r.data)])
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)))
   const line = (cells: string[]): string => cells.map((c, i) => i === cells.length - 1 ? c : c.padEnd(widths[i])).join('  ').trimEnd() + '\n'
   return rows.length === 0 ? '' : line(head) + rows.map(line).join('')

@@ -2,7 +2,7 @@
 // The `lambkin` executable. On ARM boards (and when LAMBKIN_WASM_TRAP_HANDLER=off) it re-runs
 // Node with --disable-wasm-trap-handler before any sandbox exists: V8 otherwise reserves
 // ~10 GiB of address space per wasm memory and a 39-bit Pi kernel runs out after a few dozen
-// functions (DESIGN.md section 3). The flag only works at process start, hence the re-exec.
+// functions (docs/architecture.md, "Sandbox"). The flag only works at process start, hence the re-exec.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { needsSandbox } from './needs-sandbox.js'

@@ -5,6 +5,7 @@ import { Agent } from '../../device/index.js'
 import type { InvocationRecord } from '../../device/index.js'
 import { deviceConfigUsage, loadDeviceConfig } from '../../device/config/index.js'
 import type { DeviceConfig } from '../../device/config/index.js'
+import { refuseCloudConfig, refuseCloudFlag } from './cloud-reserved.js'
 import { EXIT_OK, EXIT_USAGE, printError } from './io.js'
 import type { CliIo } from './io.js'
 
@@ -60,8 +61,13 @@ export function formatMs (ms: number): string {
   return ms < 10 ? `${ms.toFixed(1)}ms` : `${Math.round(ms)}ms`
 }
 
+/**
+ * One invocation as a log line. `retry.attempts` in function.json counts retries, so a retried
+ * call says both numbers: "after 2 retries (3 attempts)".
+ */
 export function formatInvocation (rec: InvocationRecord): string {
-  const tries = rec.attempts > 1 ? ` after ${rec.attempts} attempts` : ''
+  const retries = rec.attempts - 1
+  const tries = retries > 0 ? ` after ${retries} ${retries === 1 ? 'retry' : 'retries'} (${rec.attempts} attempts)` : ''
   return rec.ok
     ? `[${rec.fn}] ok ${formatMs(rec.durationMs)}${tries}`
     : `[${rec.fn}] ${rec.code ?? 'LAMBKIN_FUNCTION_ERROR'}: ${rec.message ?? ''}${tries}`
@@ -93,11 +99,17 @@ export async function deviceCommand (argv: string[], io: CliIo): Promise<number>
     return EXIT_OK
   }
   const quiet = values.quiet === true
+  try {
+    refuseCloudFlag(values, DEVICE_USAGE)
+  } catch (err) {
+    return printError(io, err, false)
+  }
   // Signals are caught before start-up, so a Ctrl-C while functions load still closes cleanly.
   const signals = untilSignal(io)
   let agent: Agent | undefined
   try {
     const config = await loadDeviceConfig({ flags: values, env: process.env })
+    refuseCloudConfig(config)
     const log = (line: string): void => io.stderr(`${line}\n`)
     agent = await Agent.create(config, { log })
     agent.on('invocation', (rec: InvocationRecord) => {

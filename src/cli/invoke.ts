@@ -34,6 +34,32 @@ function intArg (name: string, raw: string | undefined, min: number, max: number
   return n
 }
 
+/**
+ * What `invoke --json` prints for a call that ran: the README's documented shape, built here
+ * field by field so that a change inside the sandbox's Outcome does not change the CLI's output.
+ * `result` is null when the handler returned undefined (JSON has no undefined); `state` is
+ * present only when the handler changed ctx.state. A call that never ran (bad usage, a bad
+ * manifest) prints `{ ok: false, error: { code, message, details } }` from printError instead.
+ */
+export function invokeJson (o: Outcome): Record<string, unknown> {
+  const head = o.ok
+    ? { ok: true, result: o.result ?? null, publishes: o.publishes, emits: o.emits, stateChanged: o.stateChanged, ...(o.stateChanged ? { state: o.state } : {}) }
+    : { ok: false, error: { code: o.error.code, message: o.error.message, ...(o.error.stack === undefined ? {} : { stack: o.error.stack }), ...(o.error.details === undefined ? {} : { details: o.error.details }) } }
+  return {
+    ...head,
+    logs: o.logs,
+    invocationId: o.invocationId,
+    traceId: o.traceId,
+    functionName: o.functionName,
+    version: o.version,
+    durationMs: o.durationMs,
+    instructions: o.instructions,
+    memoryBytes: o.memoryBytes,
+    memoryLimitBytes: o.memoryLimitBytes,
+    coldStart: o.coldStart
+  }
+}
+
 function render (io: CliIo, o: Outcome): void {
   for (const l of o.logs) io.stderr(`[${l.level}] ${l.msg}\n`)
   if (!o.ok) return
@@ -83,7 +109,7 @@ export async function invokeCommand (argv: string[], io: CliIo): Promise<number>
     const key = await pool.load({ ...specOf(fn, limits), provisioned: 0 })
     const o = await pool.invoke(key, event, { state })
     if (json) {
-      io.stdout(JSON.stringify(o) + '\n')
+      io.stdout(JSON.stringify(invokeJson(o)) + '\n')
       return o.ok ? EXIT_OK : EXIT_FAILURE
     }
     render(io, o)

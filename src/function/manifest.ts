@@ -1,5 +1,6 @@
-// function.json: the schema of DESIGN.md section 2. validateManifest() refuses anything unknown
-// or out of range naming the key path, and returns a complete, deeply frozen manifest.
+// function.json: the schema the README documents (docs/architecture.md, "Functions").
+// validateManifest() refuses anything unknown or out of range naming the key path, and
+// returns a complete, deeply frozen manifest.
 import { array, bad, int, isObject, object, show, str } from './check.js'
 import { resolveCaps, validateLimits } from './limits.js'
 import type { Limits } from './limits.js'
@@ -15,6 +16,11 @@ export interface FunctionManifest {
   limits: Limits
   env: Record<string, string>
   permissions: { publish: string[] }
+  /**
+   * `attempts`: retries after a failed first attempt (Lambda's MaximumRetryAttempts), so the
+   * most tries in all is attempts + 1. `backoffMs`: the wait before the first retry, doubled
+   * for each further one.
+   */
   retry: { attempts: number, backoffMs: number }
   layers: string[]
   provisioned: number

@@ -1,5 +1,6 @@
 // Messages between the pool (main thread) and a sandbox worker. Invocations travel in
-// batches because one postMessage per call would cost more than QuickJS itself (DESIGN.md 3).
+// batches because one postMessage per call would cost more than QuickJS itself
+// (docs/architecture.md, "Sandbox").
 import type { FunctionSpec, IoCaps } from './types.js'
 import type { RawFailure } from './classify.js'
 import type { PackedResults } from './result-batch.js'

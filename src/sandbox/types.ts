@@ -31,7 +31,7 @@ export interface FunctionSpec {
   env: Record<string, string>
   /** MQTT topic filters `ctx.publish` may use. */
   publish: string[]
-  /** Warm instances kept ready (DESIGN.md section 2, `provisioned`). */
+  /** Warm instances kept ready (docs/architecture.md, "Functions", `provisioned`). */
   provisioned: number
 }
 

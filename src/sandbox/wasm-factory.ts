@@ -1,5 +1,5 @@
 // Makes QuickJS wasm instances, each with its own WebAssembly.Memory whose `maximum` is the
-// function's hard memory cap (DESIGN.md section 3: QuickJS's own limit does not hold inside
+// function's hard memory cap (docs/architecture.md, "Sandbox": QuickJS's own limit does not hold inside
 // wasm, the Memory maximum does). The module is compiled once; spare instances are kept
 // warm per cap so a cold start does not pay the instantiation.
 import { newQuickJSWASMModuleFromVariant, newVariant, RELEASE_SYNC } from 'quickjs-emscripten'

@@ -58,7 +58,7 @@ async function build (spec: FunctionSpec, staticMeta: string): Promise<{ instanc
     wasm = (await factory.take(memoryPagesFor(spec.limits.memoryKiB))).instance
   } catch (err) {
     // V8 reserves ~10 GiB of address space per wasm memory unless the trap handler is off;
-    // on a 39-bit ARM kernel that runs out after a few dozen functions (DESIGN.md 3).
+    // on a 39-bit ARM kernel that runs out after a few dozen functions (docs/architecture.md, "Sandbox").
     return { failure: { code: ErrorCodes.SANDBOX_CRASHED, message: `could not create a wasm memory for ${spec.name} (${(err as Error).message}): the process is out of address space; run Node with --disable-wasm-trap-handler (lambkin does on ARM; elsewhere set LAMBKIN_WASM_TRAP_HANDLER=off)` } }
   }
   return FunctionInstance.create(spec, wasm, now, staticMeta)

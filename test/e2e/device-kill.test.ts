@@ -1,4 +1,4 @@
-// DESIGN.md section 6 end to end: a kill -9 of the agent under load loses no result it
+// docs/architecture.md "Durability" end to end: a kill -9 of the agent under load loses no result it
 // acknowledged, and every message is handled at least once once the agent comes back.
 // The broker lives in this process, so it outlives the agent and keeps its session.
 import { test } from 'uvu'

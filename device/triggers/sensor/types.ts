@@ -1,4 +1,4 @@
-// The shapes a sensor trigger takes and hands out (DESIGN.md sections 2 and 4).
+// The shapes a sensor trigger takes and hands out (docs/architecture.md, "Triggers").
 import type { LambkinError } from '../../../src/errors.js'
 import type { Clock } from '../clock.js'
 

@@ -5,6 +5,7 @@ import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { LevelOutboxStore, outboxCommand } from '../../../device/store/index.js'
+import { PREVIEW_CHARS } from '../../../device/store/outbox-preview.js'
 
 async function run (args: string[]): Promise<{ code: number, out: string, err: string }> {
   let out = ''
@@ -41,7 +42,7 @@ test('prints buffered records as a table in seq order with a summary line', asyn
     assert.match(lines[0], /^SEQ\s+KIND\s+FN\s+TIME\s+BYTES\s+DATA$/)
     const row1 = lines[1].split(/\s{2,}/)
     assert.equal(row1.slice(0, 4), ['1', 'result', 'thermo', '2024-01-02T03:04:05.000Z'])
-    assert.ok(row1[5].startsWith('{"temp":21.5,"note":"yyy') && row1[5].endsWith('…') && row1[5].length <= 48, row1[5])
+    assert.ok(row1[5].startsWith('{"temp":21.5,"note":"yyy') && row1[5].endsWith('…') && row1[5].length === PREVIEW_CHARS, row1[5])
     assert.ok(!out.includes('\n2 log'), 'the dropped log is not shown')
     assert.match(out, /\n3\s+emit\s+-\s+2024-01-02T03:04:07.000Z\s+\d+\s+<3 bytes>\n/)
     const seqs = lines.slice(1, -1).map((l) => Number(l.split(/\s+/)[0]))
