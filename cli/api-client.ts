@@ -1,5 +1,5 @@
 // The operator commands' way to the cloud: the operator API over HTTP, found with
-// --api / LAMBKIN_API and authenticated with --token / LAMBKIN_TOKEN (DESIGN.md section 10).
+// --api / LAMBKIN_API and authenticated with --token / LAMBKIN_TOKEN (docs/architecture.md, "Command line").
 import { ErrorCodes, LambkinError } from '../src/errors.js'
 import type { ErrorCode } from '../src/errors.js'
 

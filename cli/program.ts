@@ -1,4 +1,4 @@
-// Runs a commander command tree with lambkin's conventions (DESIGN.md section 10): output
+// Runs a commander command tree with lambkin's conventions (docs/architecture.md, "Command line"): output
 // through the injected CliIo, `--help` on every command (exit 0), bad usage as
 // `LAMBKIN_USAGE: …` plus that command's usage on stderr (exit 2), and failures as
 // `CODE: message` (exit 1).

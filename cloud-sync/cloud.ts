@@ -1,4 +1,4 @@
-// Cloud.create: the cloud side's composition root (DESIGN.md section 5). Ordered start steps
+// Cloud.create: the cloud side's composition root (docs/architecture.md, "Cloud side"). Ordered start steps
 // (data folder and operator token, registry, ingest, device broker, operator API), each undone
 // in reverse by close(), which first stops taking device traffic.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'

@@ -1,6 +1,6 @@
 // The operator API: JSON over HTTP (Fastify), bound to 127.0.0.1 by default, every route but
 // /v1/health behind the operator token. The CLI's operator commands use it; nothing reaches
-// the registry any other way (DESIGN.md section 5).
+// the registry any other way (docs/architecture.md, "Cloud side").
 import { timingSafeEqual, createHash } from 'node:crypto'
 import Fastify from 'fastify'
 import type { FastifyInstance } from 'fastify'

@@ -1,4 +1,4 @@
-// Who may do what on the cloud broker (DESIGN.md section 5, docs/wire.md [W1]): a device
+// Who may do what on the cloud broker (docs/architecture.md, "Cloud side"; docs/wire.md [W1]): a device
 // publishes only under its own up/ tree and subscribes only to its own down/ tree (and bundles,
 // read-only). Pure functions, so the rules are tested apart from aedes.
 import { WIRE_ROOT } from '../../src/wire/index.js'
