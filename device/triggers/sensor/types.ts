@@ -1,6 +1,7 @@
 // The shapes a sensor trigger takes and hands out (DESIGN.md sections 2 and 4).
 import type { LambkinError } from '../../../src/errors.js'
 import type { Clock } from '../clock.js'
+import type { TriggerCounters } from '../counters.js'
 
 export interface SimSpec {
   /** Range of the simulated quantity before `scale`; defaults 15 and 35. */
@@ -53,6 +54,10 @@ export interface SensorTriggerOptions {
   random?: () => number
   /** Reads a file as text; default fs.promises.readFile(path, 'utf8'). */
   readFile?: ReadFile
+  /** Counts readings dropped in `lambkin_sensor_readings_dropped_total`; default none. */
+  metrics?: TriggerCounters
+  /** The `function` label of those counts; default the sensor's name. */
+  functionName?: string
 }
 
 export interface SensorStats {
