@@ -209,7 +209,8 @@ test('bad specs and options throw before anything is armed, naming the key', () 
     [{ schedule: '61 * * * *' }, {}, 'LAMBKIN_SCHEDULE_INVALID', 'schedule'],
     [{ schedule: '* * * * *', timezone: 'Nowhere/Land' }, {}, 'LAMBKIN_SCHEDULE_INVALID', 'timezone'],
     [{ schedule: '* * * * *' }, { store: {} }, 'LAMBKIN_CONFIG_INVALID', 'store'],
-    [{ schedule: '* * * * *' }, { key: '' }, 'LAMBKIN_CONFIG_INVALID', 'key']
+    [{ schedule: '* * * * *' }, { key: '' }, 'LAMBKIN_CONFIG_INVALID', 'key'],
+    [{ schedule: '* * * * *' }, { metrics: { inc: () => {} } }, 'LAMBKIN_CONFIG_INVALID', 'metrics']
   ]
   for (const [spec, opts, code, key] of cases) {
     try {

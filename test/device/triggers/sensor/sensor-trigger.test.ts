@@ -225,7 +225,10 @@ test('bad specs and options throw naming the key; everyMs is clamped', () => {
     [{ sensor: 'x', path: '/sys/x', scale: Number.NaN }, {}, 'LAMBKIN_MANIFEST_INVALID', 'scale'],
     [{ sensor: 'x', path: '/sys/x', format: 'csv' as 'number' }, {}, 'LAMBKIN_MANIFEST_INVALID', 'format'],
     [{ sensor: 'x', path: '/sys/x' }, { onEvent: undefined }, 'LAMBKIN_CONFIG_INVALID', 'onEvent'],
-    [{ sensor: 'x', path: '/sys/x' }, { clock: {} }, 'LAMBKIN_CONFIG_INVALID', 'clock']
+    [{ sensor: 'x', path: '/sys/x' }, { clock: {} }, 'LAMBKIN_CONFIG_INVALID', 'clock'],
+    [{ sensor: 'x', path: '/sys/x', valid: { min: 125, max: -40 } }, {}, 'LAMBKIN_MANIFEST_INVALID', 'valid.min'],
+    [{ sensor: 'x', path: '/sys/x', valid: { max: Number.NaN } }, {}, 'LAMBKIN_MANIFEST_INVALID', 'valid.max'],
+    [{ sensor: 'x', path: '/sys/x' }, { metrics: {} }, 'LAMBKIN_CONFIG_INVALID', 'metrics']
   ]
   for (const [spec, opts, code, key] of cases) {
     try {
