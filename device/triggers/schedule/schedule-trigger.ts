@@ -116,7 +116,11 @@ export class ScheduleTrigger {
     this.#timer = clock.setTimeout(() => this.#wake(gen), wait)
   }
 
-  /** Timer callback; returns the work (and store writes) so a FakeClock can wait for it. Never rejects. */
+  /**
+   * Timer callback; returns the work (and store writes) so a FakeClock can wait for it. Never
+   * rejects. Catch-up runs are awaited in it, so under a FakeClock a catch-up handler must not
+   * wait for that clock's own timers (it would wait for itself); move the wall clock instead.
+   */
   #wake (gen: number): Promise<void> | undefined {
     this.#timer = undefined
     if (gen !== this.#gen || this.#due === undefined) return undefined
@@ -151,7 +155,7 @@ export class ScheduleTrigger {
     if (plan.missed > 0) this.#missed(plan, before)
     if (plan.runs.length === 0) void this.#record(plan.newest)
     if (plan.runs.some((r) => r.catchUp)) await this.#catchUp(gen, plan)
-    else if (plan.runs.length > 0) this.#fire(plan.runs[0].scheduled, false)
+    else if (plan.runs.length > 0) void this.#fire(plan.runs[0].scheduled, false)
   }
 
   /**
