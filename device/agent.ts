@@ -127,6 +127,8 @@ export class Agent extends EventEmitter {
         else if ('sensor' in t) {
           pollers.push(new SensorTrigger(t as SensorSpec, {
             clock,
+            metrics: this.metrics,
+            functionName: name,
             onEvent: async (ev) => { await invoker.run(name, { ...ev }) },
             onError: (err) => log(`${name}: ${err.code}: ${err.message}`)
           }))
@@ -134,6 +136,8 @@ export class Agent extends EventEmitter {
           pollers.push(new ScheduleTrigger(t as ScheduleSpec, {
             clock,
             key: `${name}#${i}`,
+            metrics: this.metrics,
+            functionName: name,
             onEvent: async (ev) => { await invoker.run(name, { ...ev }) },
             onError: (err) => log(`${name}: ${err.code}: ${err.message}`),
             store: {

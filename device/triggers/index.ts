@@ -2,5 +2,6 @@
 // live beside them (device/triggers/mqtt*) with their own surface.
 export { FakeClock, systemClock } from './clock.js'
 export type { Clock } from './clock.js'
+export type { TriggerCounters } from './counters.js'
 export * from './sensor/index.js'
 export * from './schedule/index.js'

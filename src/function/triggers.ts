@@ -17,7 +17,10 @@ export interface SensorTrigger {
   format: 'auto' | 'number' | 'w1'
   /** Only on `sim:` paths; absent keys take the simulator's own defaults. */
   sim?: SensorSim
+  /** Plausible range of the reading after `scale`, bounds included; outside it a reading is dropped and counted. */
+  valid?: SensorValid
 }
+export interface SensorValid { min?: number, max?: number }
 export interface ScheduleTrigger { schedule: string, timezone: string, catchUp: number }
 export type Trigger = MqttTrigger | SensorTrigger | ScheduleTrigger
 export type TriggerKind = 'mqtt' | 'sensor' | 'schedule'
@@ -61,7 +64,7 @@ function mqtt (v: Record<string, unknown>, key: string): MqttTrigger {
 }
 
 function sensor (v: Record<string, unknown>, key: string): SensorTrigger {
-  const t = object(v, key, ['sensor', 'path', 'everyMs', 'scale', 'deadband', 'format', 'sim'])
+  const t = object(v, key, ['sensor', 'path', 'everyMs', 'scale', 'deadband', 'format', 'sim', 'valid'])
   const name = str(t.sensor, `${key}.sensor`)
   if (!ID_PATTERN.test(name)) bad(`${key}.sensor`, `must match ${String(ID_PATTERN)}, got ${show(name)}`)
   const file = str(t.path, `${key}.path`)
@@ -85,6 +88,17 @@ function sensor (v: Record<string, unknown>, key: string): SensorTrigger {
     if (!simulated) bad(`${key}.sim`, `only applies to simulated sensors (${SIMULATED_SENSORS.join(', ')}), but path is ${show(file)}`)
     out.sim = sim(t.sim, `${key}.sim`)
   }
+  if (t.valid !== undefined) out.valid = valid(t.valid, `${key}.valid`)
+  return out
+}
+
+function valid (v: unknown, key: string): SensorValid {
+  const r = object(v, key, ['min', 'max'])
+  if (r.min === undefined && r.max === undefined) bad(key, 'must give "min", "max" or both, e.g. { "min": -40, "max": 125 }')
+  const out: SensorValid = {}
+  if (r.min !== undefined) out.min = num(r.min, `${key}.min`, 0)
+  if (r.max !== undefined) out.max = num(r.max, `${key}.max`, 0)
+  if (out.min !== undefined && out.max !== undefined && out.min > out.max) bad(`${key}.max`, `must be at least min (${out.min}), got ${out.max}`)
   return out
 }
 

@@ -3,6 +3,8 @@
 import { ErrorCodes, LambkinError } from '../../../src/errors.js'
 import { systemClock } from '../clock.js'
 import type { Clock } from '../clock.js'
+import { isCounters } from '../counters.js'
+import type { TriggerCounters } from '../counters.js'
 import type { LastRunStore, ScheduleSpec, ScheduleTriggerOptions } from './types.js'
 
 export const SCHEDULE_DEFAULTS = Object.freeze({
@@ -10,8 +12,13 @@ export const SCHEDULE_DEFAULTS = Object.freeze({
   catchUp: 0,
   /** The manifest's cap on catchUp. */
   maxCatchUp: 1000,
-  /** A run that starts later than this after its fire time is marked late. */
+  /**
+   * A run that cannot start within this of its fire time is missed: made up late (catchUp) or
+   * counted. Also what marks a run late.
+   */
   lateAfterMs: 1000,
+  /** Missed fire times counted one by one per gap; a bigger gap is logged as "at least" this. */
+  maxMissedCount: 1000,
   /**
    * The longest single timer. Waking at least this often notices wall-clock jumps (a board
    * without an RTC setting its clock from NTP) and keeps below setTimeout's 24.8-day limit.
@@ -28,6 +35,8 @@ export interface ResolvedScheduleOptions {
   onError: ScheduleTriggerOptions['onError']
   store: LastRunStore
   key: string
+  metrics: TriggerCounters | undefined
+  functionName: string
 }
 
 function bad (code: typeof ErrorCodes.CONFIG_INVALID | typeof ErrorCodes.SCHEDULE_INVALID, key: string, msg: string): never {
@@ -51,5 +60,8 @@ export function resolveScheduleOptions (spec: ScheduleSpec, opts: ScheduleTrigge
   if (typeof o.key !== 'string' || o.key === '') bad(ErrorCodes.CONFIG_INVALID, 'key', 'must be a non-empty string naming this schedule in the store')
   const c = o.clock as Partial<Clock> | undefined
   if (typeof c?.now !== 'function' || typeof c.setTimeout !== 'function' || typeof c.clearTimeout !== 'function') bad(ErrorCodes.CONFIG_INVALID, 'clock', 'must have now(), setTimeout() and clearTimeout()')
-  return { schedule: s.schedule, timezone: s.timezone, catchUp, clock: o.clock, onEvent: o.onEvent, onError: o.onError, store: o.store, key: o.key }
+  if (o.metrics !== undefined && !isCounters(o.metrics)) bad(ErrorCodes.CONFIG_INVALID, 'metrics', 'must have register() and inc() (the agent\'s FunctionMetrics) when given')
+  const functionName = o.functionName ?? o.key
+  if (typeof functionName !== 'string' || functionName === '') bad(ErrorCodes.CONFIG_INVALID, 'functionName', 'must be a non-empty string when given')
+  return { schedule: s.schedule, timezone: s.timezone, catchUp, clock: o.clock, onEvent: o.onEvent, onError: o.onError, store: o.store, key: o.key, metrics: o.metrics, functionName }
 }

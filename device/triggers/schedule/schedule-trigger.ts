@@ -1,22 +1,34 @@
 // Fires a callback on a cron schedule in a time zone: one timer armed for the next fire time,
-// no overlapping runs, and catch-up of runs missed while stopped, bounded by catchUp.
+// no overlapping runs, and missed runs (agent down, process stalled, clock jumped forward)
+// made up to catchUp and counted beyond it, by the one rule in due-slots.ts.
 import { ErrorCodes, LambkinError } from '../../../src/errors.js'
+import { counter } from '../counters.js'
 import { deliver, report } from '../deliver.js'
 import { CronSchedule } from './cron-schedule.js'
+import { countDue, planDue } from './due-slots.js'
+import type { DuePlan } from './due-slots.js'
 import { resolveScheduleOptions, SCHEDULE_DEFAULTS } from './options.js'
 import type { ResolvedScheduleOptions } from './options.js'
 import type { ScheduleEvent, ScheduleSpec, ScheduleStats, ScheduleTriggerOptions } from './types.js'
 
+/** The counter of fire times that did not run; `reason` is "late" (missed) or "overlap". */
+export const SCHEDULE_MISSED_METRIC = 'lambkin_schedule_missed_total'
+
+const iso = (t: number): string => new Date(t).toISOString()
+
 export class ScheduleTrigger {
   readonly schedule: CronSchedule
   readonly #o: ResolvedScheduleOptions
-  readonly #stats: ScheduleStats = { fired: 0, skippedOverlap: 0, caughtUp: 0 }
+  readonly #stats: ScheduleStats = { fired: 0, skippedOverlap: 0, caughtUp: 0, missed: 0 }
+  readonly #count: (labels: Record<string, string>, n?: number) => void
   /** Bumped by start() and stop(); work begun under an older generation stops quietly. */
   #gen = 0
   #running = false
   #starting: Promise<void> | undefined
   #timer: unknown
   #due: number | undefined
+  /** The newest fire time handled (run, made up, skipped or counted); none at or before it runs again. */
+  #handled = 0
   /** The run in flight (its handler's promise), if any. */
   #inFlight: Promise<void> | undefined
   /** Store writes, chained so last-run values land in order. */
@@ -25,11 +37,17 @@ export class ScheduleTrigger {
   constructor (spec: ScheduleSpec, opts: ScheduleTriggerOptions) {
     this.#o = resolveScheduleOptions(spec, opts)
     this.schedule = new CronSchedule(this.#o.schedule, this.#o.timezone)
+    this.#count = counter(this.#o.metrics, SCHEDULE_MISSED_METRIC, {
+      type: 'counter',
+      help: 'Schedule fire times that did not run, by function: reason "late" = missed by more than 1 s (agent down, process stalled, clock jumped forward) and beyond catchUp; "overlap" = the previous run was still in flight.',
+      labelNames: ['function', 'reason']
+    })
   }
 
   /**
-   * Makes up missed runs (sequentially, oldest first, each awaited), then arms the timer.
-   * A store that fails is reported through onError and the schedule runs without catch-up.
+   * Handles fire times missed since the last recorded one (catch-up runs sequentially, oldest
+   * first, each awaited; the rest counted), then arms the timer. A store that fails is
+   * reported through onError and the schedule runs without catch-up.
    */
   async start (): Promise<void> {
     if (this.#running) return await this.#starting
@@ -60,7 +78,7 @@ export class ScheduleTrigger {
   }
 
   async #start (gen: number): Promise<void> {
-    const { clock, store, key, catchUp } = this.#o
+    const { clock, store, key } = this.#o
     let last: number | undefined
     let readOk = true
     try {
@@ -71,33 +89,19 @@ export class ScheduleTrigger {
     }
     if (gen !== this.#gen) return
     const now = clock.now()
-    if (last === undefined && readOk) {
-      // A first start records a baseline, so runs missed if the device goes down before the
-      // first fire time are caught up on the next start.
-      await this.#record(now)
-    } else if (last !== undefined && catchUp > 0 && last < now) {
-      let missed: number[] = []
-      try {
-        missed = this.schedule.recent(last, now, catchUp)
-      } catch (err) {
-        report(this.#o.onError, err as LambkinError)
-      }
-      for (const scheduled of missed) {
-        if (gen !== this.#gen) return
-        await this.#fire(scheduled, true)?.settled
-      }
-    }
+    // A last run ahead of the clock (set back since) stays the mark: its runs do not repeat.
+    this.#handled = typeof last === 'number' && Number.isFinite(last) ? last : now
+    // A first start records a baseline, so runs missed if the device goes down before the
+    // first fire time are caught up on the next start.
+    if (last === undefined && readOk) await this.#record(now)
     // start() resolves with catch-up recorded, so a crash right after it repeats nothing.
-    await this.#writes
-    if (gen !== this.#gen) return
-    // Arm from the start time: a fire time that passed during catch-up still runs (late).
-    this.#arm(gen, now)
+    await this.#settle(gen)
   }
 
-  #arm (gen: number, after: number): void {
+  #arm (gen: number): void {
     let due: number | undefined
     try {
-      due = this.schedule.next(after)
+      due = this.schedule.next(this.#handled)
     } catch (err) {
       report(this.#o.onError, err as LambkinError)
     }
@@ -112,40 +116,89 @@ export class ScheduleTrigger {
     this.#timer = clock.setTimeout(() => this.#wake(gen), wait)
   }
 
-  /** Timer callback; returns the store write so a FakeClock can wait for it. Never throws. */
+  /**
+   * Timer callback; returns the work (and store writes) so a FakeClock can wait for it. Never
+   * rejects. Catch-up runs are awaited in it, so under a FakeClock a catch-up handler must not
+   * wait for that clock's own timers (it would wait for itself); move the wall clock instead.
+   */
   #wake (gen: number): Promise<void> | undefined {
     this.#timer = undefined
     if (gen !== this.#gen || this.#due === undefined) return undefined
-    try {
-      return this.#runDue(gen, this.#due)
-    } catch (err) {
-      // Only a schedule no time zone rule can place gets here; report it and stay stopped.
-      this.#due = undefined
-      report(this.#o.onError, err instanceof LambkinError ? err : new LambkinError(ErrorCodes.SCHEDULE_INVALID, `schedule "${this.#o.key}" failed to compute its next run: ${String(err)}`, { cause: err }))
-      return undefined
-    }
-  }
-
-  #runDue (gen: number, due: number): Promise<void> | undefined {
-    const now = this.#o.clock.now()
-    let scheduled = due
-    if (now < scheduled) {
+    if (this.#o.clock.now() < this.#due) {
       // Woke for a re-check (long waits are split) or the wall clock went back.
       this.#setTimer(gen)
       return undefined
     }
-    // If the clock jumped or the process stalled past several fire times, run the latest.
-    const following = this.schedule.next(scheduled)
-    if (following !== undefined && following <= now) scheduled = this.schedule.recent(scheduled, now, 1)[0] ?? scheduled
-    const run = this.#fire(scheduled, false)
-    this.#arm(gen, Math.max(scheduled, now))
-    return run?.written
+    return this.#settle(gen)
   }
 
-  /** Starts a run unless the previous one is still in flight. */
-  #fire (scheduled: number, catchingUp: boolean): { settled: Promise<void> | undefined, written: Promise<void> } | undefined {
+  /** Runs, makes up or counts every fire time due now, then arms for the next one. */
+  async #settle (gen: number): Promise<void> {
+    try {
+      const plan = planDue(this.schedule, this.#handled, this.#o.clock.now(), { catchUp: this.#o.catchUp, lateAfterMs: SCHEDULE_DEFAULTS.lateAfterMs, maxCount: SCHEDULE_DEFAULTS.maxMissedCount })
+      await this.#carryOut(gen, plan)
+    } catch (err) {
+      // Only a schedule no time zone rule can place gets here; report it and stay stopped.
+      this.#due = undefined
+      report(this.#o.onError, err instanceof LambkinError ? err : new LambkinError(ErrorCodes.SCHEDULE_INVALID, `schedule "${this.#o.key}" failed to compute its next run: ${String(err)}`, { cause: err }))
+      return
+    }
+    await this.#writes
+    if (gen !== this.#gen) return
+    this.#arm(gen)
+  }
+
+  async #carryOut (gen: number, plan: DuePlan): Promise<void> {
+    if (plan.newest === undefined) return
+    const before = this.#handled
+    this.#handled = plan.newest
+    if (plan.missed > 0) this.#missed(plan, before)
+    if (plan.runs.length === 0) void this.#record(plan.newest)
+    if (plan.runs.some((r) => r.catchUp)) await this.#catchUp(gen, plan)
+    else if (plan.runs.length > 0) void this.#fire(plan.runs[0].scheduled, false)
+  }
+
+  /**
+   * Runs a plan's runs one at a time, each awaited, after any run still in flight: no overlap.
+   * Fire times that came due meanwhile are skipped as overlap, as they are behind a slow run,
+   * so a handler slower than the schedule cannot keep the trigger catching up for ever.
+   */
+  async #catchUp (gen: number, plan: DuePlan): Promise<void> {
+    if (this.#inFlight !== undefined) await this.#inFlight
+    for (const run of plan.runs) {
+      if (gen !== this.#gen) return
+      await this.#fire(run.scheduled, run.catchUp)
+    }
+    if (gen !== this.#gen) return
+    const now = this.#o.clock.now()
+    const busy = countDue(this.schedule, this.#handled, now, SCHEDULE_DEFAULTS.maxMissedCount)
+    if (busy.count === 0) return
+    this.#stats.skippedOverlap += busy.count
+    this.#count({ function: this.#o.functionName, reason: 'overlap' }, busy.count)
+    this.#handled = this.schedule.recent(this.#handled, now, 1)[0] ?? this.#handled
+  }
+
+  #missed (plan: DuePlan, before: number): void {
+    const { key, catchUp, functionName, onError } = this.#o
+    this.#stats.missed += plan.missed
+    this.#count({ function: functionName, reason: 'late' }, plan.missed)
+    const first = this.schedule.next(before) ?? plan.newest ?? before
+    const made = plan.runs.filter((r) => r.catchUp).length
+    const n = `${plan.capped ? 'at least ' : ''}${plan.missed} run${plan.missed === 1 ? '' : 's'}`
+    const why = catchUp === 0 ? 'catchUp is 0' : `catchUp is ${catchUp}, so ${made} ${made === 1 ? 'was' : 'were'} made up`
+    report(onError, new LambkinError(ErrorCodes.SCHEDULE_MISSED, `schedule "${key}" did not run ${n} due between ${iso(first)} and ${iso(plan.newest ?? first)} (the agent was down, the process stalled or the clock jumped forward); ${why}. Raise catchUp to make up more.`, {
+      details: { key, missed: plan.missed, capped: plan.capped, caughtUp: made, from: first, to: plan.newest }
+    }))
+  }
+
+  /**
+   * Starts a run unless the previous one is still in flight (then counts an overlap skip).
+   * Returns the handler's promise (undefined for a synchronous handler or a skip).
+   */
+  #fire (scheduled: number, catchingUp: boolean): Promise<void> | undefined {
     if (this.#inFlight !== undefined) {
       this.#stats.skippedOverlap++
+      this.#count({ function: this.#o.functionName, reason: 'overlap' })
       return undefined
     }
     const time = this.#o.clock.now()
@@ -153,11 +206,12 @@ export class ScheduleTrigger {
     if (catchingUp) this.#stats.caughtUp++
     const event: ScheduleEvent = { source: 'schedule', time, scheduledTime: scheduled, late: catchingUp || time - scheduled > SCHEDULE_DEFAULTS.lateAfterMs }
     const settled = deliver(this.#o.onEvent, event, this.#o.onError, `handler of schedule "${this.#o.key}"`)
+    void this.#record(scheduled)
     if (settled !== undefined) {
       this.#inFlight = settled
       void settled.then(() => { if (this.#inFlight === settled) this.#inFlight = undefined })
     }
-    return { settled, written: this.#record(scheduled) }
+    return settled
   }
 
   #record (time: number): Promise<void> {

@@ -1,6 +1,7 @@
 // The shapes a schedule trigger takes and hands out (docs/architecture.md, "Triggers").
 import type { LambkinError } from '../../../src/errors.js'
 import type { Clock } from '../clock.js'
+import type { TriggerCounters } from '../counters.js'
 
 // A manifest's schedule trigger: { "schedule": "*/10 * * * * *", "timezone": "UTC", "catchUp": 3 }.
 export interface ScheduleSpec {
@@ -8,7 +9,10 @@ export interface ScheduleSpec {
   schedule: string
   /** IANA zone the fields are read in; default UTC. */
   timezone?: string
-  /** How many runs missed while stopped to make up on start, most recent ones; default 0. */
+  /**
+   * How many missed runs to make up, most recent ones, whenever runs are missed (the agent was
+   * down, the process stalled, the wall clock jumped forward); the rest are counted. Default 0.
+   */
   catchUp?: number
 }
 
@@ -18,11 +22,14 @@ export interface ScheduleEvent {
   time: number
   /** The fire time it stands for. */
   scheduledTime: number
-  /** Started more than 1 s after scheduledTime, or a catch-up run. */
+  /** A missed run made up (catchUp), or one that started more than 1 s after scheduledTime. */
   late: boolean
 }
 
-/** Where the last started run of each schedule is kept across restarts (the agent's LevelDB). */
+/**
+ * Where the last fire time handled of each schedule is kept across restarts (the agent's
+ * LevelDB): the last run started, or the newest fire time counted as missed.
+ */
 export interface LastRunStore {
   getLastRun: (key: string) => Promise<number | undefined>
   setLastRun: (key: string, time: number) => Promise<void>
@@ -37,13 +44,19 @@ export interface ScheduleTriggerOptions {
   store: LastRunStore
   /** This schedule's key in the store, e.g. `${functionName}#${triggerIndex}`. */
   key: string
+  /** Counts fire times that did not run in `lambkin_schedule_missed_total`; default none. */
+  metrics?: TriggerCounters
+  /** The `function` label of those counts; default the key. */
+  functionName?: string
 }
 
 export interface ScheduleStats {
   /** Runs started, catch-up runs included. */
   fired: number
-  /** Fire times skipped because the previous run had not settled. */
+  /** Fire times skipped because the previous run (or a catch-up) had not settled. */
   skippedOverlap: number
-  /** Runs started on start() for fire times missed while stopped. */
+  /** Runs started late for missed fire times (catchUp). */
   caughtUp: number
+  /** Missed fire times beyond catchUp: counted, logged, not run. */
+  missed: number
 }

@@ -27,7 +27,14 @@ function errnoOf (err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined
 }
 
+/**
+ * errnos a sensor read answers while the device is busy or has no sample yet (thermal zone
+ * drivers: EAGAIN, ENODATA; IIO: EBUSY, EAGAIN): not a fault, the next poll may read fine.
+ */
+export const TRANSIENT_ERRNOS: ReadonlySet<string> = new Set(['EAGAIN', 'EBUSY', 'ENODATA', 'EINTR'])
+
 function advice (code: string | undefined): string {
+  if (code !== undefined && TRANSIENT_ERRNOS.has(code)) return 'the device had no reading ready (busy or still converting); it is read again on the next poll'
   switch (code) {
     case 'ENOENT':
     case 'ENOTDIR':
@@ -56,7 +63,7 @@ async function readText (o: FileSourceOptions, file: string): Promise<string> {
     return await o.readFile(file)
   } catch (err) {
     const code = errnoOf(err)
-    const reason = code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : code === 'EACCES' || code === 'EPERM' ? 'permission' : 'unreadable'
+    const reason = code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : code === 'EACCES' || code === 'EPERM' ? 'permission' : code !== undefined && TRANSIENT_ERRNOS.has(code) ? 'not_ready' : 'unreadable'
     throw sensorError(o.sensor, o.path, reason, `${file === o.path ? '' : `reading ${file}: `}${advice(code)}${code === undefined ? ` (${(err as Error)?.message ?? String(err)})` : ` (${code})`}`, err, code)
   }
 }

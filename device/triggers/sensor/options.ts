@@ -4,6 +4,10 @@ import { readFile as fsReadFile } from 'node:fs/promises'
 import { ErrorCodes, LambkinError } from '../../../src/errors.js'
 import { systemClock } from '../clock.js'
 import type { Clock } from '../clock.js'
+import { isCounters } from '../counters.js'
+import type { TriggerCounters } from '../counters.js'
+import { sensorKindOf } from './non-readings.js'
+import type { SensorKind } from './non-readings.js'
 import type { ReadFile, SensorSpec, SensorTriggerOptions } from './types.js'
 
 export const SENSOR_DEFAULTS = Object.freeze({
@@ -32,12 +36,18 @@ export interface ResolvedSensorOptions {
   scale: number
   deadband: number
   format: 'number' | 'w1'
+  /** What the file is, for the non-reading rules (non-readings.ts). */
+  kind: SensorKind
+  /** Plausible `value` range, bounds included; ±Infinity when not given. */
+  valid: { min: number, max: number }
   sim?: { kind: SimKind, min: number, max: number, periodMs: number, step: number, seed?: number }
   clock: Clock
   onEvent: SensorTriggerOptions['onEvent']
   onError: SensorTriggerOptions['onError']
   random: () => number
   readFile: ReadFile
+  metrics: TriggerCounters | undefined
+  functionName: string
 }
 
 function bad (code: typeof ErrorCodes.CONFIG_INVALID | typeof ErrorCodes.MANIFEST_INVALID, key: string, msg: string): never {
@@ -64,6 +74,13 @@ export function resolveSensorOptions (spec: SensorSpec, opts: SensorTriggerOptio
   if (!['auto', 'number', 'w1'].includes(s.format)) bad(ErrorCodes.MANIFEST_INVALID, 'format', 'must be "auto", "number" or "w1"')
   const base = s.path.split('/').pop() ?? ''
   const format = s.format === 'auto' ? (base === 'w1_slave' ? 'w1' : 'number') : s.format
+  const v = s.valid ?? {}
+  if (typeof v !== 'object' || v === null) bad(ErrorCodes.MANIFEST_INVALID, 'valid', 'must be an object like { "min": -40, "max": 125 }')
+  const valid = {
+    min: v.min === undefined ? -Infinity : finite(v.min, 'valid.min'),
+    max: v.max === undefined ? Infinity : finite(v.max, 'valid.max')
+  }
+  if (valid.min > valid.max) bad(ErrorCodes.MANIFEST_INVALID, 'valid.min', `(${valid.min}) must not be above valid.max (${valid.max})`)
   let sim: ResolvedSensorOptions['sim']
   if (s.path.startsWith('sim:')) {
     if (!(SIM_KINDS as readonly string[]).includes(s.path)) bad(ErrorCodes.MANIFEST_INVALID, 'path', `names an unknown simulated sensor "${s.path}": use sim:sine or sim:random-walk`)
@@ -83,5 +100,8 @@ export function resolveSensorOptions (spec: SensorSpec, opts: SensorTriggerOptio
   if (typeof o.readFile !== 'function') bad(ErrorCodes.CONFIG_INVALID, 'readFile', 'must be a function (path) => Promise<string>')
   const c = o.clock as Partial<Clock> | undefined
   if (typeof c?.now !== 'function' || typeof c.setTimeout !== 'function' || typeof c.clearTimeout !== 'function') bad(ErrorCodes.CONFIG_INVALID, 'clock', 'must have now(), setTimeout() and clearTimeout()')
-  return { sensor: s.sensor, path: s.path, everyMs, scale, deadband, format, sim, clock: o.clock, onEvent: o.onEvent, onError: o.onError, random: o.random, readFile: o.readFile }
+  if (o.metrics !== undefined && !isCounters(o.metrics)) bad(ErrorCodes.CONFIG_INVALID, 'metrics', 'must have register() and inc() (the agent\'s FunctionMetrics) when given')
+  const functionName = o.functionName ?? s.sensor
+  if (typeof functionName !== 'string' || functionName === '') bad(ErrorCodes.CONFIG_INVALID, 'functionName', 'must be a non-empty string when given')
+  return { sensor: s.sensor, path: s.path, everyMs, scale, deadband, format, kind: sensorKindOf(s.path, format), valid, sim, clock: o.clock, onEvent: o.onEvent, onError: o.onError, random: o.random, readFile: o.readFile, metrics: o.metrics, functionName }
 }

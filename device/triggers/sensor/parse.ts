@@ -1,11 +1,17 @@
 // Turns the text of a sysfs-style sensor file into a number: plain numbers (thermal zones,
 // IIO channels, hwmon) and the two-line 1-Wire w1_slave format. Failures say why.
 
-/** Why a file's contents are not a reading. */
-export class UnreadableSample extends Error {
-  readonly reason: 'unparseable' | 'crc'
+/**
+ * Why a file's contents are not a reading: not a number at all, or a 1-Wire transfer the
+ * kernel flagged (CRC NO) or that is a bus fault whatever its CRC (a scratchpad of all 00:
+ * data held low; all ff: nothing answered, read as t=-62 on a DS18B20).
+ */
+export type UnreadableReason = 'unparseable' | 'crc' | 'all_zero' | 'all_ones'
 
-  constructor (reason: 'unparseable' | 'crc', message: string) {
+export class UnreadableSample extends Error {
+  readonly reason: UnreadableReason
+
+  constructor (reason: UnreadableReason, message: string) {
     super(message)
     this.name = 'UnreadableSample'
     this.reason = reason
@@ -32,13 +38,19 @@ export function parseNumber (text: string): number {
  * A DS18B20-style w1_slave file, in millidegrees:
  *   72 01 4b 46 7f ff 0e 10 57 : crc=57 YES
  *   72 01 4b 46 7f ff 0e 10 57 t=23125
- * The first line ends NO when the bus garbled the transfer; that sample is discarded.
+ * The first line ends NO when the bus garbled the transfer; that sample is discarded, as is
+ * a scratchpad of nine 00 bytes (which passes the CRC, t=0) or nine ff bytes: both are what
+ * the bus reads when no sensor drives it (as w1thermsensor also refuses them).
  */
 export function parseW1 (text: string): number {
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '')
   if (lines.length < 2) throw new UnreadableSample('unparseable', `expected two lines from a 1-Wire w1_slave file, found ${preview(text)}`)
-  if (/\bNO$/.test(lines[0])) throw new UnreadableSample('crc', `the 1-Wire CRC check failed (${lines[0]})`)
-  if (!/\bYES$/.test(lines[0])) throw new UnreadableSample('unparseable', `expected the first line to end YES or NO, found ${preview(lines[0])}`)
+  const verdict = /\b(YES|NO)$/.exec(lines[0])?.[1]
+  if (verdict === undefined) throw new UnreadableSample('unparseable', `expected the first line to end YES or NO, found ${preview(lines[0])}`)
+  const pad = /^((?:[0-9a-f]{2}\s+){8}[0-9a-f]{2})\s*:/i.exec(lines[0])?.[1].toLowerCase().split(/\s+/)
+  if (pad?.every((b) => b === '00') === true) throw new UnreadableSample('all_zero', `the 1-Wire scratchpad is all zeros (${lines[0]}): the data line is held low, not a reading`)
+  if (pad?.every((b) => b === 'ff') === true) throw new UnreadableSample('all_ones', `the 1-Wire scratchpad is all ones (${lines[0]}): no sensor answered, not a reading`)
+  if (verdict === 'NO') throw new UnreadableSample('crc', `the 1-Wire CRC check failed (${lines[0]})`)
   const m = /\bt=(-?\d+)$/.exec(lines[1])
   if (m === null) throw new UnreadableSample('unparseable', `expected the second line to end t=<millidegrees>, found ${preview(lines[1])}`)
   return Number(m[1])

@@ -1,6 +1,7 @@
 // The shapes a sensor trigger takes and hands out (docs/architecture.md, "Triggers").
 import type { LambkinError } from '../../../src/errors.js'
 import type { Clock } from '../clock.js'
+import type { TriggerCounters } from '../counters.js'
 
 export interface SimSpec {
   /** Range of the simulated quantity before `scale`; defaults 15 and 35. */
@@ -28,6 +29,11 @@ export interface SensorSpec {
   /** 'auto' reads `w1_slave` files as 1-Wire and anything else as a number; default 'auto'. */
   format?: 'auto' | 'number' | 'w1'
   sim?: SimSpec
+  /**
+   * The plausible range of `value` (after all scaling), bounds included: a reading outside
+   * it is dropped and counted (reason "out_of_range"). Either bound may be left out.
+   */
+  valid?: { min?: number, max?: number }
 }
 
 export interface SensorEvent {
@@ -47,12 +53,19 @@ export interface SensorTriggerOptions {
   clock?: Clock
   /** Called for each fired reading; a returned promise holds the next poll until it settles. */
   onEvent: (event: SensorEvent) => Promise<void> | void
-  /** LAMBKIN_SENSOR_UNAVAILABLE (at most once a minute), and handler failures. */
+  /**
+   * LAMBKIN_SENSOR_UNAVAILABLE (failed reads at most once a minute; dropped readings once per
+   * streak), and handler failures.
+   */
   onError?: (err: LambkinError) => void
   /** Random source for sim:random-walk when the spec has no seed; default Math.random. */
   random?: () => number
   /** Reads a file as text; default fs.promises.readFile(path, 'utf8'). */
   readFile?: ReadFile
+  /** Counts readings dropped in `lambkin_sensor_readings_dropped_total`; default none. */
+  metrics?: TriggerCounters
+  /** The `function` label of those counts; default the sensor's name. */
+  functionName?: string
 }
 
 export interface SensorStats {
@@ -60,8 +73,10 @@ export interface SensorStats {
   reads: number
   /** Readings passed to onEvent. */
   fired: number
-  /** Failed readings (missing or unreadable file, bad contents, 1-Wire CRC). */
+  /** Failed reads: the sensor is unavailable (missing or unreadable file, bad contents). */
   errors: number
-  /** Failed readings since the last good one; drives the backoff. */
+  /** Failed reads since the last good one; drives the backoff. */
   consecutiveErrors: number
+  /** Readings dropped as not a reading (1-Wire CRC, power-on value, sentinels) or outside `valid`. */
+  dropped: number
 }

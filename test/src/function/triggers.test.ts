@@ -69,6 +69,17 @@ test('sensor: each bad key is named', () => {
   refusedTrigger({ sensor: 's', path: 'sim:sine', sim: { noise: 1 } }, 'triggers[1].sim.noise')
 })
 
+test('sensor: valid takes min, max or both (bounds of the scaled reading) and refuses an empty or upside-down range', () => {
+  assert.equal((one({ sensor: 't', path: '/sys/bus/w1/devices/28-0/w1_slave', scale: 0.001, valid: { min: -40, max: 125 } }) as { valid: unknown }).valid, { min: -40, max: 125 })
+  assert.equal((one({ sensor: 't', path: '/x', valid: { max: 60 } }) as { valid: unknown }).valid, { max: 60 })
+  assert.is((one({ sensor: 't', path: '/x' }) as { valid?: unknown }).valid, undefined)
+  refusedTrigger({ sensor: 's', path: '/x', valid: {} }, 'triggers[1].valid')
+  refusedTrigger({ sensor: 's', path: '/x', valid: [0, 1] }, 'triggers[1].valid')
+  refusedTrigger({ sensor: 's', path: '/x', valid: { min: '0' } }, 'triggers[1].valid.min')
+  refusedTrigger({ sensor: 's', path: '/x', valid: { min: 10, max: 5 } }, 'triggers[1].valid.max')
+  refusedTrigger({ sensor: 's', path: '/x', valid: { low: 1 } }, 'triggers[1].valid.low')
+})
+
 test('schedule: cron with and without seconds, timezone defaults to UTC', () => {
   assert.equal(one({ schedule: '*/5 * * * *' }), { schedule: '*/5 * * * *', timezone: 'UTC', catchUp: 0 })
   assert.equal(one({ schedule: '*/10 * * * * *', timezone: 'Europe/Berlin', catchUp: 3 }), { schedule: '*/10 * * * * *', timezone: 'Europe/Berlin', catchUp: 3 })

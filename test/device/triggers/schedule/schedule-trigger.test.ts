@@ -40,7 +40,7 @@ test('an every-second schedule fires on each second, on time and not late', asyn
   await clock.advance(3000)
   assert.equal(events.map((e) => iso(e.scheduledTime)), ['2024-05-01T10:00:01Z', '2024-05-01T10:00:02Z', '2024-05-01T10:00:03Z'])
   assert.ok(events.every((e) => e.source === 'schedule' && e.late === false && e.time === e.scheduledTime))
-  assert.equal(trigger.stats(), { fired: 3, skippedOverlap: 0, caughtUp: 0 })
+  assert.equal(trigger.stats(), { fired: 3, skippedOverlap: 0, caughtUp: 0, missed: 0 })
   assert.is(await store.getLastRun('fn#0'), T('2024-05-01T10:00:03Z'))
   assert.is(trigger.nextRun(), T('2024-05-01T10:00:04Z'))
   await trigger.stop()
@@ -78,7 +78,7 @@ test('a run still in flight at the next fire time makes that run skip, counted, 
   await s.clock.advance(6000)
   // 01 runs until 03.5, so 02 and 03 skip; 04 runs until 06.5, so 05 and 06 skip.
   assert.equal(s.events.map((e) => iso(e.scheduledTime)), ['2024-05-01T10:00:01Z', '2024-05-01T10:00:04Z'])
-  assert.equal(s.trigger.stats(), { fired: 2, skippedOverlap: 4, caughtUp: 0 })
+  assert.equal(s.trigger.stats(), { fired: 2, skippedOverlap: 4, caughtUp: 0, missed: 0 })
   assert.is(await s.store.getLastRun('fn#0'), T('2024-05-01T10:00:04Z'))
   await s.trigger.stop()
   await s.clock.advance(1000)
@@ -114,7 +114,7 @@ test('after downtime, catch-up runs the catchUp most recent missed runs, oldest 
     assert.equal(after.events.map((e) => iso(e.scheduledTime)), ['2024-05-01T10:10:00Z', '2024-05-01T10:11:00Z', '2024-05-01T10:12:00Z'])
     assert.ok(after.events.every((e) => e.late && e.time === T('2024-05-01T10:12:30Z')))
     assert.is(most, 1, 'catch-up runs one at a time')
-    assert.equal(after.trigger.stats(), { fired: 3, caughtUp: 3, skippedOverlap: 0 })
+    assert.equal(after.trigger.stats(), { fired: 3, caughtUp: 3, skippedOverlap: 0, missed: 7 })
     assert.is(await second.store.getLastRun('fn#0'), T('2024-05-01T10:12:00Z'))
     await after.clock.advance(60_000)
     assert.equal(after.events.slice(3).map((e) => [iso(e.scheduledTime), e.late]), [['2024-05-01T10:13:00Z', false]])
@@ -138,7 +138,7 @@ test('catchUp 0 skips missed runs; a first start with no last run catches nothin
   const fresh = setup({ schedule: '0 * * * * *', catchUp: 5 }, '2024-05-01T10:12:30Z')
   await fresh.trigger.start()
   assert.is(fresh.events.length, 0)
-  assert.equal(fresh.trigger.stats(), { fired: 0, skippedOverlap: 0, caughtUp: 0 })
+  assert.equal(fresh.trigger.stats(), { fired: 0, skippedOverlap: 0, caughtUp: 0, missed: 0 })
   // The start is recorded, so a device that goes down before its first run still catches up.
   assert.is(await fresh.store.getLastRun('fn#0'), T('2024-05-01T10:12:30Z'))
   await fresh.trigger.stop()
@@ -168,15 +168,17 @@ test('stop() cancels the timer, and stopping during catch-up ends it', async () 
   assert.is(gated.clock.pending(), 0, 'no timer armed after stop')
 })
 
-test('a wall clock that jumps forward (NTP on a board without RTC) gives one late run for the latest fire time', async () => {
-  const { clock, events, trigger } = setup({ schedule: '0 * * * * *' }, '2024-05-01T10:00:30Z')
+test('a wall clock that jumps forward (NTP on a board without RTC) misses runs as downtime does: none made up with catchUp 0, all counted', async () => {
+  const { clock, events, errors, trigger } = setup({ schedule: '0 * * * * *' }, '2024-05-01T10:00:30Z')
   await trigger.start()
   // The timer was armed for 10:01, 30 s away; when it fires the wall clock reads 10:06:40.
   clock.jumpTo(T('2024-05-01T10:06:10Z'))
   await clock.advance(30_000)
-  assert.equal(events.map((e) => [iso(e.scheduledTime), e.late, iso(e.time)]), [['2024-05-01T10:06:00Z', true, '2024-05-01T10:06:40Z']])
+  assert.is(events.length, 0, 'catchUp 0: the six missed runs (10:01 to 10:06) are not made up')
+  assert.equal(errors.map((e) => [e.code, e.info.missed]), [['LAMBKIN_SCHEDULE_MISSED', 6]])
+  assert.equal(trigger.stats(), { fired: 0, skippedOverlap: 0, caughtUp: 0, missed: 6 })
   await clock.advance(20_000)
-  assert.equal(events.slice(1).map((e) => [iso(e.scheduledTime), e.late]), [['2024-05-01T10:07:00Z', false]])
+  assert.equal(events.map((e) => [iso(e.scheduledTime), e.late]), [['2024-05-01T10:07:00Z', false]])
   await trigger.stop()
 })
 
@@ -207,7 +209,8 @@ test('bad specs and options throw before anything is armed, naming the key', () 
     [{ schedule: '61 * * * *' }, {}, 'LAMBKIN_SCHEDULE_INVALID', 'schedule'],
     [{ schedule: '* * * * *', timezone: 'Nowhere/Land' }, {}, 'LAMBKIN_SCHEDULE_INVALID', 'timezone'],
     [{ schedule: '* * * * *' }, { store: {} }, 'LAMBKIN_CONFIG_INVALID', 'store'],
-    [{ schedule: '* * * * *' }, { key: '' }, 'LAMBKIN_CONFIG_INVALID', 'key']
+    [{ schedule: '* * * * *' }, { key: '' }, 'LAMBKIN_CONFIG_INVALID', 'key'],
+    [{ schedule: '* * * * *' }, { metrics: { inc: () => {} } }, 'LAMBKIN_CONFIG_INVALID', 'metrics']
   ]
   for (const [spec, opts, code, key] of cases) {
     try {

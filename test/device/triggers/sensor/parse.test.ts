@@ -42,4 +42,11 @@ test('1-Wire: CRC NO is a failed sample; truncated or odd files are unparseable'
   assert.is(refused(() => parseW1('72 01 : crc=57 YES\n72 01 4b 46\n')).reason, 'unparseable')
 })
 
+test('1-Wire: an all-zero scratchpad (passes the CRC, t=0) and an all-ones one (t=-62) are bus faults, whatever the verdict', () => {
+  assert.is(refused(() => parseW1('00 00 00 00 00 00 00 00 00 : crc=00 YES\n00 00 00 00 00 00 00 00 00 t=0\n')).reason, 'all_zero')
+  assert.is(refused(() => parseW1('ff ff ff ff ff ff ff ff ff : crc=c9 NO\nff ff ff ff ff ff ff ff ff t=-62\n')).reason, 'all_ones')
+  assert.is(refused(() => parseW1('FF FF FF FF FF FF FF FF FF : crc=ff YES\nff ff ff ff ff ff ff ff ff t=-62\n')).reason, 'all_ones')
+  assert.is(parseW1('00 00 4b 46 7f ff 0c 10 c8 : crc=c8 YES\n00 00 4b 46 7f ff 0c 10 c8 t=0\n'), 0, 'a real 0 °C reading is a reading')
+})
+
 test.run()

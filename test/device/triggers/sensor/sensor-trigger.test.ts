@@ -61,7 +61,7 @@ test('a thermal zone is read every everyMs, scaled to degrees, and fires past th
   await r.clock.advance(1000)
   assert.equal(r.events.map((e) => e.value), [48.312, 48.812, 48.3])
   assert.equal(r.readsAt, [0, 1000, 2000, 3000, 4000])
-  assert.equal(r.trigger.stats(), { reads: 5, fired: 3, errors: 0, consecutiveErrors: 0 })
+  assert.equal(r.trigger.stats(), { reads: 5, fired: 3, errors: 0, consecutiveErrors: 0, dropped: 0 })
   await r.trigger.stop()
 })
 
@@ -117,7 +117,7 @@ test('a missing sensor is reported once, retried with backoff up to a minute, re
   assert.equal(r.errors.map((e) => e.info.consecutiveErrors), [1, 6, 7, 8], r.errors.map((e) => e.message).join('\n'))
   assert.is(r.errors[1].info.suppressed, 4)
   assert.ok(r.errors[1].message.includes('4 more failed reads'), r.errors[1].message)
-  assert.equal(r.trigger.stats(), { reads: 0, fired: 0, errors: 8, consecutiveErrors: 8 })
+  assert.equal(r.trigger.stats(), { reads: 0, fired: 0, errors: 8, consecutiveErrors: 8, dropped: 0 })
   assert.is(r.events.length, 0)
   await r.trigger.stop()
 })
@@ -136,7 +136,7 @@ test('a sensor that comes back fires its first good reading (even inside the dea
   await r.clock.advance(1000)
   assert.equal(r.readsAt, [0, 1000, 3000, 7000, 8000])
   assert.equal(r.events.map((e) => [e.time, e.value]), [[0, 40], [7000, 40.1]])
-  assert.equal(r.trigger.stats(), { reads: 3, fired: 2, errors: 2, consecutiveErrors: 0 })
+  assert.equal(r.trigger.stats(), { reads: 3, fired: 2, errors: 2, consecutiveErrors: 0, dropped: 0 })
   assert.is(r.errors.length, 1, 'the second failure was within a minute of the first report')
   await r.trigger.stop()
 })
@@ -225,7 +225,10 @@ test('bad specs and options throw naming the key; everyMs is clamped', () => {
     [{ sensor: 'x', path: '/sys/x', scale: Number.NaN }, {}, 'LAMBKIN_MANIFEST_INVALID', 'scale'],
     [{ sensor: 'x', path: '/sys/x', format: 'csv' as 'number' }, {}, 'LAMBKIN_MANIFEST_INVALID', 'format'],
     [{ sensor: 'x', path: '/sys/x' }, { onEvent: undefined }, 'LAMBKIN_CONFIG_INVALID', 'onEvent'],
-    [{ sensor: 'x', path: '/sys/x' }, { clock: {} }, 'LAMBKIN_CONFIG_INVALID', 'clock']
+    [{ sensor: 'x', path: '/sys/x' }, { clock: {} }, 'LAMBKIN_CONFIG_INVALID', 'clock'],
+    [{ sensor: 'x', path: '/sys/x', valid: { min: 125, max: -40 } }, {}, 'LAMBKIN_MANIFEST_INVALID', 'valid.min'],
+    [{ sensor: 'x', path: '/sys/x', valid: { max: Number.NaN } }, {}, 'LAMBKIN_MANIFEST_INVALID', 'valid.max'],
+    [{ sensor: 'x', path: '/sys/x' }, { metrics: {} }, 'LAMBKIN_CONFIG_INVALID', 'metrics']
   ]
   for (const [spec, opts, code, key] of cases) {
     try {
