@@ -3,24 +3,34 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto'
 import type { ScryptOptions } from 'node:crypto'
 
-/** scrypt cost parameters: N=2^14, r=8, p=1 (RFC 7914's interactive-login figures; ~16 MiB, ~40 ms here). */
-export const SCRYPT_PARAMS = Object.freeze({ N: 16384, r: 8, p: 1 })
+export interface ScryptParams { N: number, r: number, p: number }
+
+/** For passwords people choose: N=2^14, r=8, p=1 (RFC 7914's interactive-login figures; ~16 MiB, ~40 ms here). */
+export const SCRYPT_PARAMS: Readonly<ScryptParams> = Object.freeze({ N: 16384, r: 8, p: 1 })
+
+/**
+ * For secrets lambkin generates (newSecret: 256 random bits): N=2^10, ~2 ms. A work factor
+ * guards guessable passwords; against 256 random bits it adds nothing, while a fleet
+ * reconnecting after a cloud restart would pay it once per device. The stored form is the same.
+ */
+export const GENERATED_SECRET_PARAMS: Readonly<ScryptParams> = Object.freeze({ N: 1024, r: 8, p: 1 })
 const KEY_BYTES = 32
 const SALT_BYTES = 16
 
-function scrypt (secret: string, salt: Buffer, params: { N: number, r: number, p: number }): Promise<Buffer> {
+function scrypt (secret: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
   const opts: ScryptOptions = { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r }
   return new Promise((resolve, reject) => scryptCb(secret, salt, KEY_BYTES, opts, (err, key) => { if (err === null) resolve(key); else reject(err) }))
 }
 
 /**
- * Hashes `secret` with a fresh 16-byte salt. Returns `scrypt$N$r$p$<salt b64url>$<hash b64url>`,
+ * Hashes `secret` with a fresh 16-byte salt and `params` (SCRYPT_PARAMS for people's passwords,
+ * GENERATED_SECRET_PARAMS for newSecret's). Returns `scrypt$N$r$p$<salt b64url>$<hash b64url>`,
  * the only form in which secrets are stored.
  */
-export async function hashSecret (secret: string): Promise<string> {
+export async function hashSecret (secret: string, params: ScryptParams = SCRYPT_PARAMS): Promise<string> {
   const salt = randomBytes(SALT_BYTES)
-  const { N, r, p } = SCRYPT_PARAMS
-  const key = await scrypt(secret, salt, SCRYPT_PARAMS)
+  const { N, r, p } = params
+  const key = await scrypt(secret, salt, params)
   return `scrypt$${N}$${r}$${p}$${salt.toString('base64url')}$${key.toString('base64url')}`
 }
 
