@@ -142,13 +142,15 @@ const HOST = /^[A-Za-z0-9._:%[\]-]{1,253}$/
  */
 export function parseValue (key: string, field: Field, raw: unknown, source: Source, cwd: string): unknown {
   const fromText = source.kind === 'env' || source.kind === 'flag'
-  const how = fromText && field.kind === 'int' ? ' in plain decimal digits' : ''
-  const bad = (): LambkinError => configError(key, `must be ${ruleOf(field)}${how}, got ${shown(field, raw)}`, source)
+  const bad = (how = ''): LambkinError => configError(key, `must be ${ruleOf(field)}${how}, got ${shown(field, raw)}`, source)
   switch (field.kind) {
     case 'int': {
       let n = raw
       // Text is plain decimal digits: "1e3", "0x10" or "8.0" are refused, not reinterpreted.
-      if (fromText && typeof raw === 'string') n = parseDecimalInteger(raw.trim())
+      if (fromText && typeof raw === 'string') {
+        n = parseDecimalInteger(raw.trim())
+        if (n === undefined) throw bad(' in plain decimal digits')
+      }
       if (typeof n !== 'number' || !Number.isInteger(n) || n < field.min || n > field.max) throw bad()
       return n
     }
