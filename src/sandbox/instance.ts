@@ -134,7 +134,8 @@ export class FunctionInstance {
 
   #load (name: string): string | { error: Error } {
     if (name.startsWith(LAYER_PREFIX)) {
-      const src = this.spec.layers[name.slice(LAYER_PREFIX.length)]
+      const layer = name.slice(LAYER_PREFIX.length)
+      const src = Object.hasOwn(this.spec.layers, layer) ? this.spec.layers[layer] : undefined
       if (src !== undefined) return src
       return { error: new Error(`layer "${name.slice(LAYER_PREFIX.length)}" is not in function.json "layers"`) }
     }

@@ -61,4 +61,31 @@ test('an import climbing above the function folder is refused inside the sandbox
   }
 })
 
+test('module names that are Object.prototype keys are not found, not resolved to its members', async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'lambkin-e2e-folder-'))
+  try {
+    writeFunctions(root, {
+      proto: {
+        code: `export default async () => {
+          const out = {}
+          for (const f of ['constructor', './constructor', './__proto__', './toString']) {
+            try { out[f] = String((await import(f)).default) } catch (e) { out[f] = 'ERR ' + e.message }
+          }
+          return out
+        }`
+      }
+    })
+    const r = await runLambkin(['invoke', path.join(root, 'proto')])
+    assert.is(r.code, 0, r.stderr)
+    assert.equal(JSON.parse(r.stdout), {
+      constructor: 'ERR layer "constructor" is not in function.json "layers"',
+      './constructor': 'ERR module "constructor" not found in the function folder',
+      './__proto__': 'ERR module "__proto__" not found in the function folder',
+      './toString': 'ERR module "toString" not found in the function folder'
+    })
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+})
+
 test.run()
