@@ -47,7 +47,7 @@ function walk (node: Group, obj: Record<string, unknown>, prefix: string, source
       throw configError(key, `is not a known key${suggestion(name, known)} Known keys${prefix === '' ? '' : ` under "${prefix.slice(0, -1)}"`}: ${known.join(', ')}`, source)
     }
     if (field.kind === 'group') {
-      if (!isPlainObject(raw)) throw configError(key, `must be an object (keys: ${Object.keys(field.fields).join(', ')}), got ${JSON.stringify(raw)}`, source)
+      if (!isPlainObject(raw)) throw configError(key, `must be an object (keys: ${Object.keys(field.fields).join(', ')}), got ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : typeof raw}`, source)
       walk(field, raw, `${key}.`, source, out)
     } else {
       out.push({ key, raw, source })

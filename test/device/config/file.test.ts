@@ -59,6 +59,11 @@ test('a key given twice is refused, naming the key and its line; the file is nev
   assert.not.match(err?.message ?? '', 'hunter2')
   const broken = await loadText(dir, '{ "mqtt": { "password": "hunter2" } x }')
   assert.not.match(broken?.message ?? '', 'hunter2')
+  // A URL written where the "mqtt" group belongs is named by its type, not echoed.
+  const misplaced = await loadText(dir, JSON.stringify({ mqtt: 'mqtt://u:hunter2@h' }))
+  assert.match(misplaced?.message ?? '', 'config key "mqtt" must be an object (keys: ')
+  assert.match(misplaced?.message ?? '', 'got string')
+  assert.not.match(misplaced?.message ?? '', 'hunter2')
 })
 
 test('a config file over its size cap, nested too deep, or not UTF-8 is refused', async ({ dir }) => {
