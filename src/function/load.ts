@@ -30,6 +30,15 @@ export interface LoadOptions {
   caps?: Partial<Limits>
 }
 
+/**
+ * Loads one function folder into memory. Nothing outside the folder (and the layers it names)
+ * is read: links must lead inside it (issue 8, "Function folders stay closed").
+ * @throws LambkinError LAMBKIN_FUNCTION_NOT_FOUND without a function.json;
+ *   LAMBKIN_MANIFEST_INVALID for a manifest that is not strict JSON within MANIFEST_MAX_BYTES /
+ *   MANIFEST_MAX_DEPTH or breaks the schema, a link out of the folder, a non-regular code
+ *   file, code over MAX_CODE_BYTES / MAX_CODE_FILES, a missing handler or layer;
+ *   LAMBKIN_LIMIT_EXCEEDS_CAP for limits above `opts.caps`.
+ */
 export async function loadFunctionDir (dir: string, opts: LoadOptions = {}): Promise<LoadedFunction> {
   const abs = path.resolve(dir)
   const manifest = validateManifest(await readManifest(abs), { caps: opts.caps })
