@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { loadFunctionsDir } from '../src/function/index.js'
 import type { LoadedFunction, MqttTrigger, ScheduleTrigger as ScheduleSpec, SensorTrigger as SensorSpec } from '../src/function/index.js'
+import { redactUrls } from '../src/redact.js'
 import { SandboxPool, specOf } from '../src/sandbox/index.js'
 import type { DeviceConfig } from './config/index.js'
 import type { EmbeddedBroker } from './broker.js'
@@ -22,7 +23,7 @@ import { ScheduleTrigger, SensorTrigger, systemClock } from './triggers/index.js
 import type { Clock } from './triggers/index.js'
 
 export interface AgentOptions {
-  /** Where the agent reports what it does (load errors, sensor trouble, broker state). */
+  /** Where the agent reports what it does (load errors, sensor trouble, broker state); URL credentials are redacted. */
   log?: (line: string) => void
   clock?: Clock
 }
@@ -52,9 +53,12 @@ export class Agent extends EventEmitter {
 
   static async create (config: DeviceConfig, opts: AgentOptions = {}): Promise<Agent> {
     const agent = new Agent(config)
-    agent.#log = opts.log ?? agent.#log
+    // Lines may quote a broker URL; its credentials never reach a log (issue 8).
+    const sink = opts.log
+    const log = sink === undefined ? agent.#log : (line: string): void => { sink(redactUrls(line)) }
+    agent.#log = log
     try {
-      await agent.#start(opts.log ?? (() => {}), opts.clock ?? systemClock)
+      await agent.#start(log, opts.clock ?? systemClock)
     } catch (err) {
       await agent.close()
       throw err

@@ -23,6 +23,8 @@ export async function startEmbeddedBroker (host: string, port: number): Promise<
   const server = net.createServer(broker.handle)
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
+      // aedes runs timers from createBroker on: left open, they kept a failed start alive.
+      broker.close()
       reject(new LambkinError(ErrorCodes.CONFIG_INVALID, `the embedded broker cannot listen on ${host}:${port} (${err.code ?? err.message}); choose another brokerPort`, { cause: err, details: { key: 'brokerPort' } }))
     })
     server.listen(port, host, () => resolve())

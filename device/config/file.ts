@@ -1,12 +1,17 @@
 // Reads a JSON config file into key assignments, refusing unknown keys so typos surface at
 // start instead of silently falling back to a default.
-import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { FolderFileError, parseStrictJson, readRegular, StrictJsonError } from '../../src/function/index.js'
 import { configError, SCHEMA } from './schema.js'
 import type { Group, Source } from './schema.js'
 
 export interface Assignment { key: string, raw: unknown, source: Source }
+
+/** A config file may be at most this many bytes (a full one is a few KiB). */
+export const CONFIG_MAX_BYTES = 1024 * 1024
+/** Nesting deeper than this is refused before any key is looked at (the schema nests 3 deep). */
+export const CONFIG_MAX_DEPTH = 16
 
 function distance (a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_v, i) => i)
@@ -22,7 +27,8 @@ function distance (a: string, b: string): number {
   return row[b.length] as number
 }
 
-function suggestion (key: string, known: string[]): string {
+/** `; did you mean "x"?` for the nearest known name (case, or up to 2 edits), else `.`. */
+export function suggestion (key: string, known: readonly string[]): string {
   const near = known.find((k) => k.toLowerCase() === key.toLowerCase()) ??
     known.find((k) => distance(k.toLowerCase(), key.toLowerCase()) <= 2)
   return near === undefined ? '.' : `; did you mean "${near}"?`
@@ -41,7 +47,7 @@ function walk (node: Group, obj: Record<string, unknown>, prefix: string, source
       throw configError(key, `is not a known key${suggestion(name, known)} Known keys${prefix === '' ? '' : ` under "${prefix.slice(0, -1)}"`}: ${known.join(', ')}`, source)
     }
     if (field.kind === 'group') {
-      if (!isPlainObject(raw)) throw configError(key, `must be an object (keys: ${Object.keys(field.fields).join(', ')}), got ${JSON.stringify(raw)}`, source)
+      if (!isPlainObject(raw)) throw configError(key, `must be an object (keys: ${Object.keys(field.fields).join(', ')}), got ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : typeof raw}`, source)
       walk(field, raw, `${key}.`, source, out)
     } else {
       out.push({ key, raw, source })
@@ -49,25 +55,32 @@ function walk (node: Group, obj: Record<string, unknown>, prefix: string, source
   }
 }
 
-/** Assignments in file order; relative paths in it resolve against the file's own folder. */
+/**
+ * Assignments in file order; relative paths in it resolve against the file's own folder.
+ * The file is read as strict JSON (src/function/strict-json.ts): at most CONFIG_MAX_BYTES,
+ * CONFIG_MAX_DEPTH deep, valid UTF-8, no key twice in one object.
+ * @throws LambkinError LAMBKIN_CONFIG_INVALID naming the file and the position or key; never
+ *   quoting the file's text, which may hold a password.
+ */
 export async function readConfigFile (file: string, cwd: string): Promise<Assignment[]> {
   const path = resolve(cwd, file)
-  let text: string
+  let bytes: Buffer
   try {
-    text = await readFile(path, 'utf8')
+    bytes = await readRegular(path, CONFIG_MAX_BYTES, `config file ${path}`, { pipes: true })
   } catch (cause) {
+    if (cause instanceof FolderFileError) throw new LambkinError(ErrorCodes.CONFIG_INVALID, `${cause.message}; check the --config path or LAMBKIN_CONFIG`, { details: { file: path } })
     const code = (cause as NodeJS.ErrnoException).code ?? String(cause)
     throw new LambkinError(ErrorCodes.CONFIG_INVALID, `config file ${path} cannot be read (${code}); check the --config path or LAMBKIN_CONFIG`, { cause, details: { file: path } })
   }
   let parsed: unknown
   try {
-    // Editors on Windows may save a byte order mark, which JSON.parse refuses.
-    parsed = JSON.parse(text.replace(/^\uFEFF/, ''))
+    parsed = parseStrictJson(bytes, { maxBytes: CONFIG_MAX_BYTES, maxDepth: CONFIG_MAX_DEPTH })
   } catch (cause) {
-    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `config file ${path} is not valid JSON: ${(cause as Error).message}; fix the file or point --config elsewhere`, { cause, details: { file: path } })
+    if (!(cause instanceof StrictJsonError)) throw cause
+    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `config file ${path} ${cause.message}; fix the file or point --config elsewhere`, { cause, details: { file: path, fault: cause.fault, position: cause.position, line: cause.line, column: cause.column, key: cause.key } })
   }
   if (!isPlainObject(parsed)) {
-    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `config file ${path} must hold a JSON object, got ${Array.isArray(parsed) ? 'an array' : JSON.stringify(parsed)}`, { details: { file: path } })
+    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `config file ${path} must hold a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`, { details: { file: path } })
   }
   const out: Assignment[] = []
   walk(SCHEMA, parsed, '', { kind: 'file', name: path, baseDir: dirname(path) }, out)

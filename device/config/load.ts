@@ -4,9 +4,10 @@ import { constants } from 'node:fs'
 import { access } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { DEVICE_DEFAULTS, deviceIdFromHostname } from './defaults.js'
-import { readConfigFile } from './file.js'
+import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { readConfigFile, suggestion } from './file.js'
 import type { Assignment } from './file.js'
-import { camelCase, CONFIG_FILE_KEY, ENV_VARS, FLAGS } from './names.js'
+import { camelCase, CONFIG_FILE_KEY, ENV_VARS, FLAGS, OTHER_ENV_VARS } from './names.js'
 import { configError, fieldAt, parseValue } from './schema.js'
 import type { Field, Source } from './schema.js'
 import type { BrokerConnectionConfig, DeviceConfig } from './types.js'
@@ -24,7 +25,21 @@ export interface LoadDeviceConfigOptions {
   hostname?: string
 }
 
+/**
+ * A LAMBKIN_* variable that sets nothing is most likely a typo (LAMBKIN_BROKER_PROT), which
+ * would otherwise leave the default in force without a word: refused like an unknown key.
+ */
+function checkEnvNames (env: NodeJS.ProcessEnv): void {
+  const known = [...ENV_VARS, ...OTHER_ENV_VARS].map((m) => m.name)
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith('LAMBKIN_') || known.includes(name) || env[name] === undefined || env[name] === '') continue
+    const reason = `is not a known variable${suggestion(name, known)} Known variables: ${known.join(', ')}`
+    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `environment variable ${name} ${reason}`, { details: { key: name, source: name, sourceKind: 'env', reason } })
+  }
+}
+
 function fromEnv (env: NodeJS.ProcessEnv): Assignment[] {
+  checkEnvNames(env)
   const out: Assignment[] = []
   for (const { name, key } of ENV_VARS) {
     const raw = env[name]

@@ -11,7 +11,7 @@ export interface NameMapping {
 
 export const CONFIG_FILE_KEY = 'file'
 
-/** Read in this order; a LAMBKIN_* variable not listed here is ignored. */
+/** Read in this order; a LAMBKIN_* variable listed neither here nor in OTHER_ENV_VARS is refused as a likely typo. */
 export const ENV_VARS: readonly NameMapping[] = Object.freeze([
   { name: 'LAMBKIN_CONFIG', key: CONFIG_FILE_KEY, help: 'config file (JSON), when --config is not given' },
   { name: 'LAMBKIN_ID', key: 'id', help: 'device id' },
@@ -27,6 +27,15 @@ export const ENV_VARS: readonly NameMapping[] = Object.freeze([
   { name: 'LAMBKIN_METRICS_PORT', key: 'metricsPort', help: 'serve Prometheus metrics on this port' },
   { name: 'LAMBKIN_SYNC_INTERVAL_MS', key: 'outbox.syncIntervalMs', help: 'outbox group-commit interval' },
   { name: 'LAMBKIN_OUTBOX_QUOTA_BYTES', key: 'outbox.quotaBytes', help: 'outbox size cap' }
+])
+
+/** LAMBKIN_* variables that are not config keys but are read elsewhere (bin.ts), so they are not typos. */
+export const OTHER_ENV_VARS: readonly NameMapping[] = Object.freeze([
+  { name: 'LAMBKIN_WASM_TRAP_HANDLER', key: '', help: '"off" re-runs Node with --disable-wasm-trap-handler (the default on ARM), "on" never' },
+  // The operator commands' (lambkin status, devices, ...): an operator's shell may set them
+  // beside an agent's, so the agent must not take them for typos.
+  { name: 'LAMBKIN_API', key: '', help: 'operator commands: the cloud API URL' },
+  { name: 'LAMBKIN_TOKEN', key: '', help: 'operator commands: the operator token' }
 ])
 
 /**

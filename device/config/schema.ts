@@ -1,7 +1,9 @@
 // Every configuration key with its type and clamp, and the parsing of one value from a file
 // (JSON types) or from the environment and flags (strings), with errors naming key and source.
 import { isAbsolute, resolve } from 'node:path'
+import { parseDecimalInteger } from '../../src/decimal.js'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { redactUrls } from '../../src/redact.js'
 import { LIMIT_MINIMUMS } from '../../src/function/index.js'
 import { DEVICE_ID_PATTERN } from './defaults.js'
 
@@ -113,7 +115,7 @@ function shown (field: Field, raw: unknown): string {
   if (raw === undefined) return 'nothing'
   let s = JSON.stringify(raw) ?? String(raw)
   // Credentials in a URL are not echoed back into logs.
-  if (field.kind === 'url') s = s.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@')
+  s = redactUrls(s)
   return s.length > 80 ? `${s.slice(0, 77)}...` : s
 }
 
@@ -129,7 +131,6 @@ export function ruleOf (field: Field): string {
   }
 }
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
 const TRUE = new Set(['true', '1', 'yes', 'on'])
 const FALSE = new Set(['false', '0', 'no', 'off'])
 const HOST = /^[A-Za-z0-9._:%[\]-]{1,253}$/
@@ -141,11 +142,15 @@ const HOST = /^[A-Za-z0-9._:%[\]-]{1,253}$/
  */
 export function parseValue (key: string, field: Field, raw: unknown, source: Source, cwd: string): unknown {
   const fromText = source.kind === 'env' || source.kind === 'flag'
-  const bad = (): LambkinError => configError(key, `must be ${ruleOf(field)}, got ${shown(field, raw)}`, source)
+  const bad = (how = ''): LambkinError => configError(key, `must be ${ruleOf(field)}${how}, got ${shown(field, raw)}`, source)
   switch (field.kind) {
     case 'int': {
       let n = raw
-      if (fromText && typeof raw === 'string' && NUMBER.test(raw.trim())) n = Number(raw.trim())
+      // Text is plain decimal digits: "1e3", "0x10" or "8.0" are refused, not reinterpreted.
+      if (fromText && typeof raw === 'string') {
+        n = parseDecimalInteger(raw.trim())
+        if (n === undefined) throw bad(' in plain decimal digits')
+      }
       if (typeof n !== 'number' || !Number.isInteger(n) || n < field.min || n > field.max) throw bad()
       return n
     }

@@ -1,7 +1,7 @@
 // The usage text for `lambkin device`, generated from the flag and env tables, the schema and
 // the defaults, so what it documents is what the loader accepts.
 import { DEVICE_DEFAULTS } from './defaults.js'
-import { ENV_VARS, FLAGS } from './names.js'
+import { ENV_VARS, FLAGS, OTHER_ENV_VARS } from './names.js'
 import type { NameMapping } from './names.js'
 import { fieldAt, ruleOf, SCHEMA } from './schema.js'
 import type { Field, Group } from './schema.js'
@@ -45,8 +45,9 @@ export function deviceConfigUsage (): string {
     'Flags:',
     ...table(FLAGS.map((m) => [`--${m.name} ${placeholder(m)}`, mapped(m)])),
     '',
-    'Environment (empty means unset; other LAMBKIN_* variables are ignored):',
-    ...table(ENV_VARS.map((m) => [m.name, mapped(m)])),
+    'Environment (empty means unset; any other LAMBKIN_* variable is refused as a typo;',
+    'integers in plain decimal digits):',
+    ...table([...ENV_VARS.map((m): [string, string] => [m.name, mapped(m)]), ...OTHER_ENV_VARS.map((m): [string, string] => [m.name, m.help])]),
     '',
     'Config file keys (JSON, nested by the dots; unknown keys are refused):',
     ...table(keys),

@@ -1,6 +1,7 @@
 // `lambkin outbox --data <dir>`: shows what a (stopped) agent has buffered, as a table or JSON.
 import { parseArgs } from 'node:util'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { parseDecimalInteger } from '../../src/decimal.js'
 import { LevelOutboxStore } from './level-store.js'
 import { jsonSafe, preview } from './outbox-preview.js'
 import { RECORD_KINDS, isRecordKind } from './types.js'
@@ -52,8 +53,8 @@ function parse (args: string[]): { data: string, json: boolean, limit: number, k
   })
   if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"`)
   if (values.data === undefined || values.data === '') throw new Error('--data <dir> is required (the agent\'s data dir)')
-  const limit = Number(values.limit)
-  if (!/^\d+$/.test(values.limit ?? '') || limit < 1 || limit > 100_000) throw new Error(`--limit must be an integer between 1 and 100000, got "${values.limit ?? ''}"`)
+  const limit = parseDecimalInteger(values.limit ?? '')
+  if (limit === undefined || limit < 1 || limit > 100_000) throw new Error(`--limit must be an integer between 1 and 100000, got "${values.limit ?? ''}"`)
   const bad = (values.kind ?? []).find((k) => !isRecordKind(k))
   if (bad !== undefined) throw new Error(`--kind "${bad}" is not a record kind (${RECORD_KINDS.join(', ')})`)
   return { data: values.data, json: values.json ?? false, limit, kinds: values.kind as RecordKind[] | undefined }

@@ -13,6 +13,7 @@ import { LevelOutboxStore, RECORD_KINDS } from '../../device/store/index.js'
 import type { StoreStats } from '../../device/store/index.js'
 import { formatMs, untilSignal } from './device.js'
 import { EXIT_OK, EXIT_USAGE, printError } from './io.js'
+import { parseDecimalNumber } from '../decimal.js'
 import type { CliIo } from './io.js'
 
 export const DEMO_USAGE = `usage: lambkin demo [--seconds N] [--data dir]
@@ -116,8 +117,8 @@ export async function demoCommand (argv: string[], io: CliIo): Promise<number> {
     const { values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { seconds: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' } } })
     if (values.help === true) { io.stdout(DEMO_USAGE); return EXIT_OK }
     if (values.seconds !== undefined) {
-      seconds = Number(values.seconds)
-      if (!Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_SECONDS) throw new Error(`--seconds must be a number above 0 and at most ${MAX_SECONDS}, got "${values.seconds}"`)
+      seconds = parseDecimalNumber(values.seconds)
+      if (seconds === undefined || seconds <= 0 || seconds > MAX_SECONDS) throw new Error(`--seconds must be a number above 0 and at most ${MAX_SECONDS}, got "${values.seconds}"`)
     }
     dataArg = values.data
   } catch (err) {

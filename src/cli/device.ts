@@ -6,6 +6,7 @@ import type { InvocationRecord } from '../../device/index.js'
 import { deviceConfigUsage, loadDeviceConfig } from '../../device/config/index.js'
 import type { DeviceConfig } from '../../device/config/index.js'
 import { refuseCloudConfig, refuseCloudFlag } from './cloud-reserved.js'
+import { redactUrls } from '../redact.js'
 import { EXIT_OK, EXIT_USAGE, printError } from './io.js'
 import type { CliIo } from './io.js'
 
@@ -30,8 +31,9 @@ const OPTIONS = {
 } as const
 
 /**
- * Resolves with the first SIGINT/SIGTERM. A second one while closing quits at once: nothing
- * acknowledged is lost by that (the same as a kill -9), only the drain is cut short.
+ * Resolves with the first SIGINT/SIGTERM, and keeps the process alive until then (or until
+ * dispose). A second signal while closing quits at once: nothing acknowledged is lost by that
+ * (the same as a kill -9), only the drain is cut short.
  */
 export function untilSignal (io: CliIo): { stopped: Promise<string>, dispose: () => void } {
   let count = 0
@@ -48,9 +50,14 @@ export function untilSignal (io: CliIo): { stopped: Promise<string>, dispose: ()
   }
   process.on('SIGINT', on)
   process.on('SIGTERM', on)
+  // Signal listeners do not keep Node running: an agent with only schedule and sensor
+  // triggers (unref'd timers) or none at all would otherwise exit 0 right after "ready".
+  // The agent runs until it is told to stop, whatever its triggers (docs/architecture.md, "Parts").
+  const keepAlive = setInterval(() => {}, 2 ** 31 - 1)
   return {
     stopped,
     dispose: () => {
+      clearInterval(keepAlive)
       process.off('SIGINT', on)
       process.off('SIGTERM', on)
     }
@@ -77,10 +84,11 @@ function hostForUrl (host: string): string {
   return host.includes(':') ? `[${host}]` : host
 }
 
+/** The one line printed when the agent is up; URL credentials are redacted. */
 export function readyLine (config: DeviceConfig, agent: Agent): string {
   const parts = [`functions ${agent.functionNames.length === 0 ? '(none)' : agent.functionNames.join(',')}`]
   if (agent.brokerUrl !== undefined) parts.push(`broker ${agent.brokerUrl}`)
-  if (config.mqtt.url !== undefined) parts.push(`triggers ${config.mqtt.url}`)
+  if (config.mqtt.url !== undefined) parts.push(`triggers ${redactUrls(config.mqtt.url)}`)
   if (agent.metricsPort !== undefined) parts.push(`metrics http://${hostForUrl(config.metricsHost)}:${agent.metricsPort}/metrics`)
   return `lambkin device ${config.id} ready: ${parts.join('; ')}`
 }
@@ -110,7 +118,8 @@ export async function deviceCommand (argv: string[], io: CliIo): Promise<number>
   try {
     const config = await loadDeviceConfig({ flags: values, env: process.env })
     refuseCloudConfig(config)
-    const log = (line: string): void => io.stderr(`${line}\n`)
+    // Agent lines may quote a broker URL (reconnecting to ..., could not connect to ...).
+    const log = (line: string): void => io.stderr(`${redactUrls(line)}\n`)
     agent = await Agent.create(config, { log })
     agent.on('invocation', (rec: InvocationRecord) => {
       if (!quiet || !rec.ok) io.stderr(formatInvocation(rec) + '\n')

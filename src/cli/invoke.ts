@@ -7,6 +7,7 @@ import { loadFunctionDir, LIMIT_CAPS } from '../function/index.js'
 import { SandboxPool, specOf } from '../sandbox/index.js'
 import type { Outcome } from '../sandbox/index.js'
 import { EXIT_FAILURE, EXIT_OK, printError, usageError } from './io.js'
+import { parseDecimalInteger } from '../decimal.js'
 import type { CliIo } from './io.js'
 
 export const INVOKE_USAGE = 'usage: lambkin invoke <fn-dir> [--event JSON|@file] [--state JSON|@file] [--timeout ms] [--memory KiB] [--instructions N] [--layers dir] [--json]'
@@ -29,8 +30,8 @@ function jsonArg (name: string, raw: string): unknown {
 
 function intArg (name: string, raw: string | undefined, min: number, max: number): number | undefined {
   if (raw === undefined) return undefined
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < min || n > max) throw usageError(`--${name} must be an integer from ${min} to ${max}, got "${raw}"`, INVOKE_USAGE)
+  const n = parseDecimalInteger(raw)
+  if (n === undefined || n < min || n > max) throw usageError(`--${name} must be an integer from ${min} to ${max}, got "${raw}"`, INVOKE_USAGE)
   return n
 }
 

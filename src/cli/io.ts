@@ -1,5 +1,6 @@
 // How CLI commands write: injected so tests can run commands in-process and read the output.
 import { LambkinError } from '../errors.js'
+import { redactUrls } from '../redact.js'
 
 export interface CliIo {
   stdout: (s: string) => void
@@ -10,13 +11,14 @@ export const EXIT_OK = 0
 export const EXIT_FAILURE = 1
 export const EXIT_USAGE = 2
 
-/** Prints an error the way every command does: `CODE: message`, or JSON with --json. */
+/** Prints an error the way every command does: `CODE: message`, or JSON with --json; URL credentials redacted. */
 export function printError (io: CliIo, err: unknown, json: boolean): number {
   const e = err instanceof LambkinError
     ? err
     : new LambkinError('LAMBKIN_SANDBOX_CRASHED', err instanceof Error ? err.message : String(err), { cause: err })
-  if (json) io.stdout(JSON.stringify({ ok: false, error: e.toJSON() }) + '\n')
-  else io.stderr(`${e.code}: ${e.message}\n`)
+  // A message may quote a URL the user gave, with its credentials.
+  if (json) io.stdout(redactUrls(JSON.stringify({ ok: false, error: e.toJSON() })) + '\n')
+  else io.stderr(`${e.code}: ${redactUrls(e.message)}\n`)
   return e.code === 'LAMBKIN_USAGE' ? EXIT_USAGE : EXIT_FAILURE
 }
 

@@ -1,6 +1,6 @@
 // Public surface of functions: the function.json schema and its validation, MQTT topic
 // filters, and loading function folders from disk.
-export { validateManifest, NAME_PATTERN, RESERVED_NAMES, ENV_MAX_BYTES, MANIFEST_DEFAULTS } from './manifest.js'
+export { validateManifest, NAME_PATTERN, RESERVED_NAMES, ENV_MAX_BYTES, MANIFEST_DEFAULTS, MANIFEST_MAX_BYTES, MANIFEST_MAX_DEPTH } from './manifest.js'
 export type { FunctionManifest } from './manifest.js'
 export { LIMIT_DEFAULTS, LIMIT_CAPS, LIMIT_MINIMUMS, resolveCaps } from './limits.js'
 export type { Limits } from './limits.js'
@@ -11,6 +11,9 @@ export { loadFunctionDir, versionOf } from './load.js'
 export type { LoadedFunction, LoadOptions } from './load.js'
 export { loadFunctionsDir } from './load-all.js'
 export type { LoadedFunctions } from './load-all.js'
-export { MAX_CODE_BYTES } from './read-code.js'
+export { MAX_CODE_BYTES, MAX_CODE_FILES, MAX_FOLDER_ENTRIES } from './read-code.js'
+export { parseStrictJson, StrictJsonError, lineColumn } from './strict-json.js'
+export type { StrictJsonLimits, StrictJsonFault } from './strict-json.js'
+export { FolderFileError, readRegular } from './folder-files.js'
 export { jsonErrorPosition } from './json-position.js'
 export type { JsonErrorPosition } from './json-position.js'

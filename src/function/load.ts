@@ -1,14 +1,15 @@
 // Loading one function folder (function.json + code + layers) from disk into memory, with a
 // content version: the same manifest, code and layers always give the same version.
 import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { realpath } from 'node:fs/promises'
 import path from 'node:path'
 import { ErrorCodes, LambkinError } from '../errors.js'
-import { jsonErrorPosition } from './json-position.js'
+import { FolderFileError, isInside, readInside } from './folder-files.js'
 import type { Limits } from './limits.js'
-import { validateManifest } from './manifest.js'
+import { MANIFEST_MAX_BYTES, MANIFEST_MAX_DEPTH, validateManifest } from './manifest.js'
 import type { FunctionManifest } from './manifest.js'
-import { readCode } from './read-code.js'
+import { MAX_CODE_BYTES, readCode } from './read-code.js'
+import { parseStrictJson, StrictJsonError } from './strict-json.js'
 
 export interface LoadedFunction {
   manifest: FunctionManifest
@@ -29,6 +30,15 @@ export interface LoadOptions {
   caps?: Partial<Limits>
 }
 
+/**
+ * Loads one function folder into memory. Nothing outside the folder (and the layers it names)
+ * is read: links must lead inside it (issue 8, "Function folders stay closed").
+ * @throws LambkinError LAMBKIN_FUNCTION_NOT_FOUND without a function.json;
+ *   LAMBKIN_MANIFEST_INVALID for a manifest that is not strict JSON within MANIFEST_MAX_BYTES /
+ *   MANIFEST_MAX_DEPTH or breaks the schema, a link out of the folder, a non-regular code
+ *   file, code over MAX_CODE_BYTES / MAX_CODE_FILES, a missing handler or layer;
+ *   LAMBKIN_LIMIT_EXCEEDS_CAP for limits above `opts.caps`.
+ */
 export async function loadFunctionDir (dir: string, opts: LoadOptions = {}): Promise<LoadedFunction> {
   const abs = path.resolve(dir)
   const manifest = validateManifest(await readManifest(abs), { caps: opts.caps })
@@ -56,39 +66,59 @@ export function versionOf (manifest: FunctionManifest, files: Record<string, str
 
 async function readManifest (abs: string): Promise<unknown> {
   const file = path.join(abs, 'function.json')
-  let text: string
+  let bytes: Buffer
   try {
-    text = await readFile(file, 'utf8')
+    bytes = await readInside(await realpath(abs), file, MANIFEST_MAX_BYTES, file)
   } catch (cause) {
+    if (cause instanceof FolderFileError) {
+      throw new LambkinError(ErrorCodes.MANIFEST_INVALID, `${cause.message}`, { details: { key: '(root)', reason: cause.message, dir: abs } })
+    }
     const code = (cause as NodeJS.ErrnoException).code
-    const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'not found' : (cause as Error).message
+    const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'not found' : `cannot be read (${code ?? (cause as Error).message})`
     throw new LambkinError(ErrorCodes.FUNCTION_NOT_FOUND, `no function at ${abs}: ${file} ${why}. A function is a folder with function.json and its handler`, { cause, details: { dir: abs } })
   }
-  // Editors on Windows like to save a byte order mark; it is not an error worth a failed deploy.
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
   try {
-    return JSON.parse(text)
+    return parseStrictJson(bytes, { maxBytes: MANIFEST_MAX_BYTES, maxDepth: MANIFEST_MAX_DEPTH })
   } catch (cause) {
-    const at = jsonErrorPosition(text) ?? { position: text.length, line: 0, column: 0 }
-    const reason = `is not valid JSON at line ${at.line}, column ${at.column} (position ${at.position}): ${(cause as Error).message}`
-    throw new LambkinError(ErrorCodes.MANIFEST_INVALID, `${file} ${reason}`, { cause, details: { key: '(root)', reason, ...at } })
+    if (!(cause instanceof StrictJsonError)) throw cause
+    const key = cause.key === undefined ? '(root)' : cause.key
+    throw new LambkinError(ErrorCodes.MANIFEST_INVALID, `${file} ${cause.message}`, { cause, details: { key, reason: cause.message, fault: cause.fault, position: cause.position, line: cause.line, column: cause.column } })
   }
 }
 
+/**
+ * A layer's source: `<layersDir>/<name>/index.js`, else `<layersDir>/<name>.js`. Links may
+ * point only inside the layer's own folder (or, for `<name>.js`, inside `layersDir`).
+ */
 async function readLayer (layersDir: string, name: string, i: number): Promise<string> {
-  const candidates = [path.join(layersDir, name, 'index.js'), path.join(layersDir, `${name}.js`)]
-  for (const candidate of candidates) {
+  const candidates = [
+    { file: path.join(layersDir, name, 'index.js'), folder: path.join(layersDir, name) },
+    { file: path.join(layersDir, `${name}.js`), folder: layersDir }
+  ]
+  const fail = (reason: string, cause?: unknown): never => {
+    throw new LambkinError(ErrorCodes.MANIFEST_INVALID, `function.json "layers[${i}]" ${reason}`, { cause, details: { key: `layers[${i}]`, reason } })
+  }
+  let realLayers: string | undefined
+  for (const { file, folder } of candidates) {
     try {
-      return await readFile(candidate, 'utf8')
+      realLayers ??= await realpath(layersDir)
+      const realFolder = await realpath(folder)
+      if (!isInside(realLayers, realFolder)) fail(`names layer "${name}", but ${folder} leads outside ${realLayers} (to ${realFolder})`)
+      const buf = await readInside(realFolder, file, MAX_CODE_BYTES, file)
+      try {
+        return utf8.decode(buf)
+      } catch (cause) {
+        return fail(`names layer "${name}", but ${file} is not UTF-8 text; save it as UTF-8`, cause)
+      }
     } catch (err) {
+      if (err instanceof LambkinError) throw err
+      if (err instanceof FolderFileError) return fail(`names layer "${name}", but ${err.message}`)
       // A missing file means "try the next place"; anything else (permissions) is worth saying.
       const code = (err as NodeJS.ErrnoException).code
-      if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EISDIR') {
-        const reason = `names layer "${name}", but ${candidate} could not be read: ${(err as Error).message}`
-        throw new LambkinError(ErrorCodes.MANIFEST_INVALID, `function.json "layers[${i}]" ${reason}`, { cause: err, details: { key: `layers[${i}]`, reason } })
-      }
+      if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EISDIR') fail(`names layer "${name}", but ${file} could not be read (${code ?? (err as Error).message})`, err)
     }
   }
-  const reason = `names layer "${name}", but neither ${candidates[0]} nor ${candidates[1]} exists`
-  throw new LambkinError(ErrorCodes.MANIFEST_INVALID, `function.json "layers[${i}]" ${reason}`, { details: { key: `layers[${i}]`, reason } })
+  return fail(`names layer "${name}", but neither ${candidates[0].file} nor ${candidates[1].file} exists`)
 }
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })

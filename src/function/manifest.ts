@@ -31,6 +31,10 @@ export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/
 /** `layers/` beside the function folders holds layers, so no function may take that name. */
 export const RESERVED_NAMES = Object.freeze(['layers'])
 export const ENV_MAX_BYTES = 16 * 1024
+/** function.json may be at most this many bytes (the largest valid manifest is far smaller). */
+export const MANIFEST_MAX_BYTES = 256 * 1024
+/** Nesting deeper than this is refused before validation (the schema itself nests 4 deep). */
+export const MANIFEST_MAX_DEPTH = 32
 export const MANIFEST_DEFAULTS = Object.freeze({
   handler: 'index.js',
   retry: Object.freeze({ attempts: 0, backoffMs: 100 }),

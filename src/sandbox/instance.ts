@@ -134,20 +134,26 @@ export class FunctionInstance {
 
   #load (name: string): string | { error: Error } {
     if (name.startsWith(LAYER_PREFIX)) {
-      const src = this.spec.layers[name.slice(LAYER_PREFIX.length)]
+      const layer = name.slice(LAYER_PREFIX.length)
+      const src = Object.hasOwn(this.spec.layers, layer) ? this.spec.layers[layer] : undefined
       if (src !== undefined) return src
       return { error: new Error(`layer "${name.slice(LAYER_PREFIX.length)}" is not in function.json "layers"`) }
     }
-    const src = this.spec.files[name]
+    if (name.startsWith('../')) return { error: new Error(`module "${name}" is outside the function folder`) }
+    // Own keys only: "constructor" or "__proto__" must not reach Object.prototype.
+    const src = Object.hasOwn(this.spec.files, name) ? this.spec.files[name] : undefined
     return src === undefined ? { error: new Error(`module "${name}" not found in the function folder`) } : src
   }
 
+  /** Resolves within the in-memory folder; a path climbing above its root stays "../..." so #load refuses it. */
   #normalize (base: string, name: string): string {
     if (!name.startsWith('./') && !name.startsWith('../')) return LAYER_PREFIX + name
     const parts = base.startsWith(LAYER_PREFIX) ? [] : base.split('/').slice(0, -1)
     for (const seg of name.split('/')) {
-      if (seg === '..') parts.pop()
-      else if (seg !== '.' && seg !== '') parts.push(seg)
+      if (seg === '..') {
+        if (parts.length === 0) return `../${name.replace(/^(\.\.?\/)+/, '')}`
+        parts.pop()
+      } else if (seg !== '.' && seg !== '') parts.push(seg)
     }
     return parts.join('/')
   }

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { loadDeviceConfig } from '../../../device/config/index.js'
+import { CONFIG_MAX_BYTES, CONFIG_MAX_DEPTH, loadDeviceConfig } from '../../../device/config/index.js'
 import { LambkinError } from '../../../src/errors.js'
 
 const test = suite<{ dir: string }>('device config file', { dir: '' })
@@ -49,6 +49,40 @@ test('broken JSON is a config error naming the file and the parser\'s complaint'
   assert.instance(err?.cause, SyntaxError)
   const arr = await loadText(dir, '[1, 2]')
   assert.match(arr?.message ?? '', 'must hold a JSON object, got an array')
+})
+
+// Issue 8: config files get the manifest's treatment (src/function/strict-json.ts).
+test('a key given twice is refused, naming the key and its line; the file is never quoted', async ({ dir }) => {
+  const err = await loadText(dir, '{\n  "mqtt": { "password": "hunter2" },\n  "mqtt": { "url": "mqtt://evil" }\n}')
+  assert.match(err?.message ?? '', 'names key "mqtt" twice in one object at line 3, column 3')
+  assert.is(err?.info.key, 'mqtt')
+  assert.not.match(err?.message ?? '', 'hunter2')
+  const broken = await loadText(dir, '{ "mqtt": { "password": "hunter2" } x }')
+  assert.not.match(broken?.message ?? '', 'hunter2')
+  // A URL written where the "mqtt" group belongs is named by its type, not echoed.
+  const misplaced = await loadText(dir, JSON.stringify({ mqtt: 'mqtt://u:hunter2@h' }))
+  assert.match(misplaced?.message ?? '', 'config key "mqtt" must be an object (keys: ')
+  assert.match(misplaced?.message ?? '', 'got string')
+  assert.not.match(misplaced?.message ?? '', 'hunter2')
+})
+
+test('a config file over its size cap, nested too deep, or not UTF-8 is refused', async ({ dir }) => {
+  const big = await loadText(dir, JSON.stringify({ id: 'pi', mqtt: { password: 'x'.repeat(CONFIG_MAX_BYTES) } }))
+  assert.match(big?.message ?? '', `larger than the ${CONFIG_MAX_BYTES} bytes allowed`)
+  const deep = await loadText(dir, `{"caps":${'['.repeat(CONFIG_MAX_DEPTH)}${']'.repeat(CONFIG_MAX_DEPTH)}}`)
+  assert.match(deep?.message ?? '', `nests deeper than ${CONFIG_MAX_DEPTH} levels`)
+  const file = path.join(dir, 'device.json')
+  fs.writeFileSync(file, Buffer.concat([Buffer.from('{"id":"pi","mqtt":{"username":"'), Buffer.from([0xff]), Buffer.from('"}}')]))
+  const bytes = await loadDeviceConfig({ file, env: {}, cwd: dir }).then(() => undefined, (e: LambkinError) => e)
+  assert.is(bytes?.code, 'LAMBKIN_CONFIG_INVALID')
+  assert.match(bytes?.message ?? '', 'is not valid UTF-8 (byte offset 31)')
+})
+
+test('a config that is a folder or a device is refused, not read for ever', async ({ dir }) => {
+  const folder = await loadDeviceConfig({ file: dir, env: {}, cwd: dir }).then(() => undefined, (e: LambkinError) => e)
+  assert.is(folder?.code, 'LAMBKIN_CONFIG_INVALID')
+  const zero = await loadDeviceConfig({ file: '/dev/zero', env: {}, cwd: dir }).then(() => undefined, (e: LambkinError) => e)
+  assert.match(zero?.message ?? '', 'larger than the')
 })
 
 test('a byte order mark is tolerated; a valid file loads', async ({ dir }) => {

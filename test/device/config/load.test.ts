@@ -112,7 +112,7 @@ test('relative paths in a file resolve against its folder; from env and flags ag
 
 test('a bad env value names the key, the rule, the value and the variable', async (ctx) => {
   const err = await failure(load(ctx, { env: { LAMBKIN_SYNC_INTERVAL_MS: 'abc' } }))
-  assert.match(err.message, 'config key "outbox.syncIntervalMs" must be an integer between 10 and 60000, got "abc"')
+  assert.match(err.message, 'config key "outbox.syncIntervalMs" must be an integer between 10 and 60000 in plain decimal digits, got "abc"')
   assert.match(err.message, 'environment variable LAMBKIN_SYNC_INTERVAL_MS')
   assert.is(err.info.key, 'outbox.syncIntervalMs')
   assert.is(err.info.source, 'LAMBKIN_SYNC_INTERVAL_MS')
@@ -169,7 +169,11 @@ test('a bad flag names the flag; a bare flag without a value is refused', async 
 test('secrets are not echoed: a bad password is hidden, URL credentials are masked', async (ctx) => {
   const e1 = await failure(load(ctx, { env: { LAMBKIN_MQTT_URL: 'http://user:hunter2@broker' } }))
   assert.not.match(e1.message, 'hunter2')
-  assert.match(e1.message, 'user:***@')
+  assert.not.match(e1.message, 'user')
+  assert.match(e1.message, '"http://***@broker"')
+  // A password holding "@" or ":" as typed: everything up to the last "@" goes.
+  const e3 = await failure(load(ctx, { env: { LAMBKIN_MQTT_URL: 'http://user:p@ss:w@broker/x' } }))
+  assert.match(e3.message, '"http://***@broker/x"')
   const file = writeJson(path.join(ctx.dir, 'device.json'), { cloud: { password: 'p'.repeat(2000) } })
   const e2 = await failure(load(ctx, { file }))
   assert.is(e2.info.key, 'cloud.password')
@@ -180,7 +184,7 @@ test('env and flag strings are parsed: integers, booleans, ports', async (ctx) =
   const file = writeJson(path.join(ctx.dir, 'device.json'), { mqtt: { rejectUnauthorized: false } })
   const cfg = await load(ctx, {
     file,
-    env: { LAMBKIN_BROKER_PORT: ' 0 ', LAMBKIN_OUTBOX_QUOTA_BYTES: '1e9', LAMBKIN_MQTT_USERNAME: 'dev', LAMBKIN_MQTT_PASSWORD: 's3cret' }
+    env: { LAMBKIN_BROKER_PORT: ' 0 ', LAMBKIN_OUTBOX_QUOTA_BYTES: '1000000000', LAMBKIN_MQTT_USERNAME: 'dev', LAMBKIN_MQTT_PASSWORD: 's3cret' }
   })
   assert.is(cfg.brokerPort, 0)
   assert.is(cfg.outbox.quotaBytes, 1e9)
@@ -189,14 +193,37 @@ test('env and flag strings are parsed: integers, booleans, ports', async (ctx) =
   assert.is(cfg.mqtt.password, 's3cret')
 })
 
-test('unknown LAMBKIN_* variables, empty variables and non-config flags are ignored', async (ctx) => {
+test('empty variables and non-config flags are ignored; LAMBKIN_WASM_TRAP_HANDLER is known', async (ctx) => {
   const cfg = await load(ctx, {
-    env: { LAMBKIN_NOT_A_THING: 'x', LAMBKIN_ID: '', LAMBKIN_METRICS_PORT: '' },
+    env: { LAMBKIN_ID: '', LAMBKIN_METRICS_PORT: '', LAMBKIN_NOT_A_THING: '', LAMBKIN_WASM_TRAP_HANDLER: 'on', PATH: '/bin' },
     flags: { json: true, verbose: 'yes', id: undefined, brokerPort: '1884' }
   })
   assert.is(cfg.id, 'pi-test')
   assert.is(cfg.metricsPort, undefined)
   assert.is(cfg.brokerPort, 1884, 'the camelCase spelling of a flag works too')
+})
+
+// Issue 8: a misspelled variable used to be ignored, leaving the default silently in force.
+test('an unknown LAMBKIN_* variable is refused like an unknown key, with the nearest name', async (ctx) => {
+  const e = await failure(load(ctx, { env: { LAMBKIN_BROKER_PROT: '1883' } }))
+  assert.match(e.message, 'environment variable LAMBKIN_BROKER_PROT is not a known variable; did you mean "LAMBKIN_BROKER_PORT"? Known variables: LAMBKIN_CONFIG, ')
+  assert.is(e.info.key, 'LAMBKIN_BROKER_PROT')
+  assert.is(e.info.sourceKind, 'env')
+  assert.match((await failure(load(ctx, { env: { lambkin_id: 'x', LAMBKIN_Id: 'pi' } }))).message, 'did you mean "LAMBKIN_ID"?')
+  const far = await failure(load(ctx, { env: { LAMBKIN_NOT_A_THING: 'x' } }))
+  assert.not.match(far.message, 'did you mean')
+})
+
+// Issue 8: Number() read "1e3" as 1000, "0x50" as 80 and "" as 0.
+test('integers from env and flags are plain decimal digits only', async (ctx) => {
+  for (const value of ['1e3', '0x50', '8.0', '+5', '1_000', '0b1', '١٢']) {
+    const e = await failure(load(ctx, { env: { LAMBKIN_BROKER_PORT: value } }))
+    assert.is(e.info.key, 'brokerPort', value)
+    assert.match(e.message, `must be an integer between 0 and 65535 in plain decimal digits, got "${value}"`)
+  }
+  await failure(load(ctx, { flags: { 'metrics-port': '9e3' } }))
+  await failure(load(ctx, { env: { LAMBKIN_OUTBOX_QUOTA_BYTES: '1e9' } }))
+  assert.is((await load(ctx, { env: { LAMBKIN_BROKER_PORT: '01883' } })).brokerPort, 1883)
 })
 
 test('TLS files must exist, and a client certificate needs its key', async (ctx) => {

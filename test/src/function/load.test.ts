@@ -1,8 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { rmSync } from 'node:fs'
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs'
 import path from 'node:path'
-import { loadFunctionDir } from '../../../src/function/index.js'
+import { loadFunctionDir, MANIFEST_MAX_BYTES, MANIFEST_MAX_DEPTH } from '../../../src/function/index.js'
 import { fn, rejectedWith, tree } from './fixtures.js'
 
 test('loads the manifest, code and layers from layers/ beside the folder', async () => {
@@ -158,6 +158,63 @@ test('version does not depend on where the folder is', async () => {
   const t = tree({ ...fn('one/a', { name: 'a' }), ...fn('two/a', { name: 'a' }) })
   try {
     assert.is((await loadFunctionDir(t.at('one/a'))).version, (await loadFunctionDir(t.at('two/a'))).version)
+  } finally {
+    t.remove()
+  }
+})
+
+
+// Issue 8, "Function folders stay closed": the manifest and layers are read only from inside
+// their folders, with limits, and a duplicated key is refused instead of the last one winning.
+test('a function.json with a key twice is refused: the wider grant no longer wins', async () => {
+  const t = tree({ 'a/function.json': '{"name":"a","permissions":{"publish":["ok/#"]},"permissions":{"publish":["#"]}}', 'a/index.js': 'export default () => 1' })
+  try {
+    const e = await rejectedWith(loadFunctionDir(t.at('a')), 'permissions', 'LAMBKIN_MANIFEST_INVALID')
+    assert.match(e.message, 'twice')
+    assert.is(e.info.line, 1)
+  } finally {
+    t.remove()
+  }
+})
+
+test('function.json over its size cap, nested too deep, or not UTF-8 is refused', async () => {
+  const t = tree({ 'a/index.js': 'export default () => 1' })
+  try {
+    t.write('a/function.json', JSON.stringify({ name: 'a', env: { X: 'x'.repeat(MANIFEST_MAX_BYTES) } }))
+    assert.match((await rejectedWith(loadFunctionDir(t.at('a')), undefined, 'LAMBKIN_MANIFEST_INVALID')).message, `larger than the ${MANIFEST_MAX_BYTES} bytes`)
+    t.write('a/function.json', `{"name":"a","env":${'['.repeat(MANIFEST_MAX_DEPTH)}${']'.repeat(MANIFEST_MAX_DEPTH)}}`)
+    assert.match((await rejectedWith(loadFunctionDir(t.at('a')), undefined, 'LAMBKIN_MANIFEST_INVALID')).message, `deeper than ${MANIFEST_MAX_DEPTH}`)
+    t.write('a/function.json', Buffer.concat([Buffer.from('{"name":"a","env":{"X":"'), Buffer.from([0xe9]), Buffer.from('"}}')]))
+    const e = await rejectedWith(loadFunctionDir(t.at('a')), undefined, 'LAMBKIN_MANIFEST_INVALID')
+    assert.match(e.message, 'not valid UTF-8 (byte offset 24)')
+  } finally {
+    t.remove()
+  }
+})
+
+test('a function.json or layer that links outside its folder is refused without reading it', async () => {
+  const t = tree({ ...fn('fns/a', { name: 'a' }), ...fn('fns/b', { name: 'b', layers: ['stats'] }), 'elsewhere/stats.js': 'export const x = "elsewhere"' })
+  try {
+    rmSync(t.at('fns/a/function.json'))
+    symlinkSync('../b/function.json', t.at('fns/a/function.json'))
+    const m = await rejectedWith(loadFunctionDir(t.at('fns/a')), undefined, 'LAMBKIN_MANIFEST_INVALID')
+    assert.match(m.message, 'function.json leads outside')
+    mkdirSync(t.at('fns/layers'))
+    symlinkSync(t.at('elsewhere/stats.js'), t.at('fns/layers/stats.js'))
+    const l = await rejectedWith(loadFunctionDir(t.at('fns/b')), 'layers[0]', 'LAMBKIN_MANIFEST_INVALID')
+    assert.match(l.message, 'leads outside')
+    assert.not.match(l.message, 'elsewhere"')
+    rmSync(t.at('fns/layers/stats.js'))
+    symlinkSync('/proc/self/environ', t.at('fns/layers/stats.js'))
+    await rejectedWith(loadFunctionDir(t.at('fns/b')), 'layers[0]', 'LAMBKIN_MANIFEST_INVALID')
+    rmSync(t.at('fns/layers/stats.js'))
+    symlinkSync(t.at('elsewhere'), t.at('fns/layers/stats'))
+    await rejectedWith(loadFunctionDir(t.at('fns/b')), 'layers[0]', 'LAMBKIN_MANIFEST_INVALID')
+    // A layer folder linked to another place inside layers/ is fine.
+    rmSync(t.at('fns/layers/stats'))
+    t.write('fns/layers/real-stats/index.js', 'export const x = "inside"')
+    symlinkSync('real-stats', t.at('fns/layers/stats'))
+    assert.equal((await loadFunctionDir(t.at('fns/b'))).layers, { stats: 'export const x = "inside"' })
   } finally {
     t.remove()
   }

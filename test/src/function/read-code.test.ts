@@ -1,7 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { symlinkSync } from 'node:fs'
-import { MAX_CODE_BYTES } from '../../../src/function/index.js'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { MAX_CODE_BYTES, MAX_CODE_FILES, MAX_FOLDER_ENTRIES } from '../../../src/function/index.js'
 import { readCode } from '../../../src/function/read-code.js'
 import { rejectedWith, tree } from './fixtures.js'
 
@@ -25,14 +26,94 @@ test('reads .js, .mjs and .json by POSIX path; skips function.json, other files,
   }
 })
 
-test('follows symlinks to files and folders, once, without looping', async () => {
-  const t = tree({ 'fn/index.js': 'a', 'shared/lib.js': 'shared' })
+test('follows links that stay inside the folder, once, without looping; a dangling link is skipped', async () => {
+  const t = tree({ 'fn/index.js': 'a', 'fn/src/lib.js': 'inner' })
   try {
-    symlinkSync(t.at('shared'), t.at('fn/shared'))
-    symlinkSync(t.at('shared/lib.js'), t.at('fn/lib.js'))
+    symlinkSync(t.at('fn/src'), t.at('fn/shared'))
+    symlinkSync('src/lib.js', t.at('fn/lib.js'))
     symlinkSync(t.at('fn'), t.at('fn/loop'))
     symlinkSync(t.at('nowhere'), t.at('fn/dangling.js'))
-    assert.equal(await readCode(t.at('fn')), { 'index.js': 'a', 'lib.js': 'shared', 'shared/lib.js': 'shared' })
+    // shared/ and src/ are one folder: read once, under the name met first.
+    assert.equal(await readCode(t.at('fn')), { 'index.js': 'a', 'lib.js': 'inner', 'shared/lib.js': 'inner' })
+  } finally {
+    t.remove()
+  }
+})
+
+// Issue 8, "Function folders stay closed": each link below used to be followed and its target
+// loaded as the function's code, where `await import()` in a try/catch could read it.
+test('a link to /proc/self/environ is refused, and the error holds no part of the environment', async () => {
+  const t = tree({ 'fn/index.js': 'a' })
+  try {
+    symlinkSync('/proc/self/environ', t.at('fn/e.js'))
+    const e = await rejectedWith(readCode(t.at('fn')), 'handler', 'LAMBKIN_MANIFEST_INVALID')
+    assert.match(e.message, 'e.js leads outside')
+    assert.is(e.info.file, 'e.js')
+    for (const value of Object.values(process.env)) {
+      if (value !== undefined && value.length >= 8) assert.not.ok(JSON.stringify(e).includes(value), 'the error quotes an environment value')
+    }
+  } finally {
+    t.remove()
+  }
+})
+
+test('a link to a sibling function\'s file, or to a folder outside, is refused naming the link', async () => {
+  const t = tree({ 'fns/a/index.js': 'a', 'fns/b/index.js': 'secret source of b', 'outside/lib/x.js': 'x' })
+  try {
+    symlinkSync('../b/index.js', t.at('fns/a/b.js'))
+    const e = await rejectedWith(readCode(t.at('fns/a')), 'handler', 'LAMBKIN_MANIFEST_INVALID')
+    assert.match(e.message, 'b.js leads outside')
+    assert.not.match(e.message, 'secret source')
+    rmSync(t.at('fns/a/b.js'))
+    symlinkSync(t.at('outside/lib'), t.at('fns/a/lib'))
+    const d = await rejectedWith(readCode(t.at('fns/a')), 'handler', 'LAMBKIN_MANIFEST_INVALID')
+    assert.match(d.message, 'lib leads outside')
+    rmSync(t.at('fns/a/lib'))
+    // A link inside a linked-in folder is judged by where it finally leads.
+    mkdirSync(t.at('fns/a/sub'))
+    symlinkSync('../../b', t.at('fns/a/sub/b'))
+    await rejectedWith(readCode(t.at('fns/a')), 'handler', 'LAMBKIN_MANIFEST_INVALID')
+  } finally {
+    t.remove()
+  }
+})
+
+test('a FIFO named like code is refused without being opened for ever; other non-code entries are ignored', async () => {
+  const t = tree({ 'fn/index.js': 'a' })
+  try {
+    execFileSync('mkfifo', [t.at('fn/pipe')])
+    assert.equal(await readCode(t.at('fn')), { 'index.js': 'a' })
+    execFileSync('mkfifo', [t.at('fn/pipe.js')])
+    const e = await rejectedWith(readCode(t.at('fn')), 'handler', 'LAMBKIN_MANIFEST_INVALID')
+    assert.match(e.message, 'pipe.js is not a regular file')
+  } finally {
+    t.remove()
+  }
+})
+
+test('a link to a device is refused as outside the folder', async () => {
+  const t = tree({ 'fn/index.js': 'a' })
+  try {
+    symlinkSync('/dev/zero', t.at('fn/zero.json'))
+    const e = await rejectedWith(readCode(t.at('fn')), 'handler', 'LAMBKIN_MANIFEST_INVALID')
+    assert.match(e.message, 'zero.json leads outside')
+  } finally {
+    t.remove()
+  }
+})
+
+test('more code files or folder entries than allowed are refused, not walked', async () => {
+  const files: Record<string, string> = {}
+  for (let i = 0; i <= MAX_CODE_FILES; i++) files[`fn/m${i}.js`] = ''
+  const t = tree(files)
+  try {
+    const e = await rejectedWith(readCode(t.at('fn')), 'handler', 'LAMBKIN_MANIFEST_INVALID')
+    assert.match(e.message, `more than ${MAX_CODE_FILES} code files`)
+    rmSync(t.at('fn'), { recursive: true })
+    mkdirSync(t.at('fn'))
+    for (let i = 0; i <= MAX_FOLDER_ENTRIES; i++) writeFileSync(t.at(`fn/d${i}.txt`), '')
+    const d = await rejectedWith(readCode(t.at('fn')), 'handler', 'LAMBKIN_MANIFEST_INVALID')
+    assert.match(d.message, `more than ${MAX_FOLDER_ENTRIES} entries`)
   } finally {
     t.remove()
   }
