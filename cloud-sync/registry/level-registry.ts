@@ -1,12 +1,15 @@
 // The registry in LevelDB, for one machine (`lambkin cloud --data`). Keys sort as a SQL
-// index would: records by (device, seq), a per-function index, gaps by (device, from).
+// index would: records by (device, seq) in per-batch chunks with per-function and per-kind
+// indexes, gaps by (device, from), and the device row with its high-water mark.
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Level } from 'level'
 import type { AbstractSublevel } from 'abstract-level'
 import { Encoder } from 'cbor-x'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
-import type { HeartbeatFrame, StatusFrame, WireGap } from '../../src/wire/index.js'
+import type { HeartbeatFrame, StatusFrame, WireGap, WireRecordKind } from '../../src/wire/index.js'
+import { addRanges, advance, covers, runsOf } from './coverage.js'
+import type { Range } from './coverage.js'
 import type { DeviceRow, IngestResult, NewDevice, RecordQuery, Registry, StoredGap, StoredRecord } from './types.js'
 
 type Db = Level<string, Uint8Array>
@@ -18,12 +21,19 @@ const dec = <T>(b: Uint8Array): T => cbor.decode(b) as T
 /** Zero-padded so that keys sort numerically (seqs are safe integers, < 10^16). */
 const pad = (n: number): string => String(n).padStart(16, '0')
 const MAX_LIMIT = 10_000
+const EMPTY = new Uint8Array(0)
+
+/** A record inside a chunk, with short field names (it is stored once per record). */
+interface ChunkRecord { s: number, k: WireRecordKind, f?: string, t: number, d: unknown }
 
 export class LevelRegistry implements Registry {
   readonly #db: Db
   readonly #devices: Sub
-  readonly #records: Sub
+  /** Records in chunks (one per ingested batch) by (device, last seq). */
+  readonly #chunks: Sub
+  /** (device, fn, chunk's last seq) and (device, kind, chunk's last seq): which chunks hold what. */
   readonly #byFn: Sub
+  readonly #byKind: Sub
   readonly #gaps: Sub
   /** Per-device tail of the ingest chain: one device's batches apply one at a time. */
   readonly #chains = new Map<string, Promise<unknown>>()
@@ -32,8 +42,9 @@ export class LevelRegistry implements Registry {
     this.#db = db
     const sub = (name: string): Sub => db.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' })
     this.#devices = sub('d')
-    this.#records = sub('r')
+    this.#chunks = sub('c')
     this.#byFn = sub('f')
+    this.#byKind = sub('k')
     this.#gaps = sub('g')
   }
 
@@ -97,54 +108,53 @@ export class LevelRegistry implements Registry {
     return await this.#serial(device, async () => await this.#ingest(device, records, gaps, receivedAt))
   }
 
+  /**
+   * One batch's new records go into one chunk value keyed by (device, last seq), with one
+   * index key per function and per kind in it: a few LevelDB writes per batch instead of two
+   * per record, which is what ingest throughput is made of. Dedup and the high-water mark use
+   * the device row's coverage ranges, so ingest reads nothing but that row.
+   */
   async #ingest (device: string, records: Array<Omit<StoredRecord, 'device' | 'receivedAt'>>, gaps: WireGap[], receivedAt: number): Promise<IngestResult> {
     const row = await this.getDevice(device)
     if (row === undefined) throw new LambkinError(ErrorCodes.DEVICE_NOT_FOUND, `device ${device} is not registered`)
     const hw = row.highWater
-    const fresh = records.filter((r) => r.seq > hw)
-    // Records above the high-water may already be here (a batch re-sent out of order).
-    const known = fresh.length === 0 ? [] : await this.#records.getMany(fresh.map((r) => `${device}!${pad(r.seq)}`))
-    const ops: Array<{ type: 'put', key: string, value: Uint8Array, sublevel: Sub }> = []
-    const newSeqs = new Set<number>()
-    for (let i = 0; i < fresh.length; i++) {
-      const r = fresh[i]
-      if (known[i] !== undefined || newSeqs.has(r.seq)) continue
-      newSeqs.add(r.seq)
-      const stored: StoredRecord = { device, seq: r.seq, kind: r.kind, time: r.time, receivedAt, data: r.data }
-      if (r.fn !== undefined) stored.fn = r.fn
-      ops.push({ type: 'put', key: `${device}!${pad(r.seq)}`, value: enc(stored), sublevel: this.#records })
-      if (r.fn !== undefined) ops.push({ type: 'put', key: `${device}!${r.fn}!${pad(r.seq)}`, value: new Uint8Array(0), sublevel: this.#byFn })
+    const above = row.above ?? []
+    const fresh: ChunkRecord[] = []
+    const seen = new Set<number>()
+    for (const r of [...records].sort((a, b) => a.seq - b.seq)) {
+      if (r.seq <= hw || seen.has(r.seq) || covers(above, r.seq)) continue
+      seen.add(r.seq)
+      const c: ChunkRecord = { s: r.seq, k: r.kind, t: r.time, d: r.data }
+      if (r.fn !== undefined) c.f = r.fn
+      fresh.push(c)
     }
-    // A gap counts once: the part above the high-water that no stored gap already starts at.
-    const newGaps = new Map<number, WireGap>()
+    const ops: Array<{ type: 'put', key: string, value: Uint8Array, sublevel: Sub }> = []
+    if (fresh.length > 0) {
+      const last = pad(fresh[fresh.length - 1].s)
+      ops.push({ type: 'put', key: `${device}!${last}`, value: enc({ r: receivedAt, recs: fresh }), sublevel: this.#chunks })
+      for (const fn of new Set(fresh.map((c) => c.f).filter((f): f is string => f !== undefined))) ops.push({ type: 'put', key: `${device}!${fn}!${last}`, value: EMPTY, sublevel: this.#byFn })
+      for (const kind of new Set(fresh.map((c) => c.k))) ops.push({ type: 'put', key: `${device}!${kind}!${last}`, value: EMPTY, sublevel: this.#byKind })
+    }
+    // A gap counts once: the part above the high-water not already covered.
+    const newGaps: StoredGap[] = []
     for (const g of gaps) {
-      if (g.to <= hw) continue
       const from = Math.max(g.from, hw + 1)
-      if (newGaps.has(from) || await this.#gaps.get(`${device}!${pad(from)}`) !== undefined) continue
+      if (g.to < from || covers(above, from) || newGaps.some((n) => n.from === from)) continue
       const stored: StoredGap = { device, from, to: g.to, reason: g.reason, receivedAt }
-      newGaps.set(from, stored)
+      newGaps.push(stored)
       ops.push({ type: 'put', key: `${device}!${pad(from)}`, value: enc(stored), sublevel: this.#gaps })
     }
-    // Advance over what is now contiguous: this batch's records and gaps, then earlier ones.
-    let next = hw + 1
-    for (;;) {
-      if (newSeqs.has(next)) { next++; continue }
-      const g = newGaps.get(next)
-      if (g !== undefined) { next = g.to + 1; continue }
-      if (await this.#records.get(`${device}!${pad(next)}`) !== undefined) { next++; continue }
-      const old = await this.#gaps.get(`${device}!${pad(next)}`)
-      if (old !== undefined) { next = dec<StoredGap>(old).to + 1; continue }
-      break
-    }
-    const duplicates = records.length - newSeqs.size
-    row.highWater = next - 1
+    const moved = advance(hw, addRanges(above, [...runsOf(fresh.map((c) => c.s)), ...newGaps.map((g): Range => [g.from, g.to])]))
+    const duplicates = records.length - fresh.length
+    row.highWater = moved.hw
+    row.above = moved.above
     row.lastSeen = Math.max(row.lastSeen ?? 0, receivedAt)
-    row.counts.stored += newSeqs.size
+    row.counts.stored += fresh.length
     row.counts.duplicates += duplicates
-    row.counts.gaps += newGaps.size
-    for (const g of newGaps.values()) row.counts.gapSeqs += g.to - g.from + 1
+    row.counts.gaps += newGaps.length
+    for (const g of newGaps) row.counts.gapSeqs += g.to - g.from + 1
     await this.#db.batch([...ops, { type: 'put', key: device, value: enc(row), sublevel: this.#devices }])
-    return { stored: newSeqs.size, duplicates, gaps: newGaps.size, highWater: row.highWater }
+    return { stored: fresh.length, duplicates, gaps: newGaps.length, highWater: row.highWater }
   }
 
   async records (device: string, q: RecordQuery = {}): Promise<StoredRecord[]> {
@@ -153,19 +163,27 @@ export class LevelRegistry implements Registry {
     const forward = q.afterSeq !== undefined
     const after = q.afterSeq ?? 0
     const out: StoredRecord[] = []
-    const take = (r: StoredRecord): boolean => {
-      if (kinds === undefined || kinds.has(r.kind)) out.push(r)
-      return out.length < limit
+    // Chunks are keyed by their last seq, so "last > after" finds every chunk holding a seq > after.
+    const chunkKeys = async function * (self: LevelRegistry): AsyncGenerator<string> {
+      const one = kinds?.size === 1 ? [...kinds][0] : undefined
+      const [sub, prefix] = q.fn !== undefined ? [self.#byFn, `${device}!${q.fn}!`] : one !== undefined ? [self.#byKind, `${device}!${one}!`] : [undefined, `${device}!`]
+      if (sub === undefined) {
+        for await (const k of self.#chunks.keys({ gt: `${prefix}${pad(after)}`, lt: `${prefix}~`, reverse: !forward })) yield k
+      } else {
+        for await (const k of sub.keys({ gt: `${prefix}${pad(after)}`, lt: `${prefix}~`, reverse: !forward })) yield `${device}!${k.slice(prefix.length)}`
+      }
     }
-    if (q.fn === undefined) {
-      const range = { gt: `${device}!${pad(after)}`, lt: `${device}!~`, reverse: !forward }
-      for await (const v of this.#records.values(range)) if (!take(dec<StoredRecord>(v))) break
-    } else {
-      const prefix = `${device}!${q.fn}!`
-      const range = { gt: `${prefix}${pad(after)}`, lt: `${prefix}~`, reverse: !forward }
-      for await (const k of this.#byFn.keys(range)) {
-        const v = await this.#records.get(`${device}!${k.slice(prefix.length)}`)
-        if (v !== undefined && !take(dec<StoredRecord>(v))) break
+    for await (const key of chunkKeys(this)) {
+      const v = await this.#chunks.get(key)
+      if (v === undefined) continue
+      const chunk = dec<{ r: number, recs: ChunkRecord[] }>(v)
+      const recs = forward ? chunk.recs : [...chunk.recs].reverse()
+      for (const c of recs) {
+        if (c.s <= after || (q.fn !== undefined && c.f !== q.fn) || (kinds !== undefined && !kinds.has(c.k))) continue
+        const r: StoredRecord = { device, seq: c.s, kind: c.k, time: c.t, receivedAt: chunk.r, data: c.d }
+        if (c.f !== undefined) r.fn = c.f
+        out.push(r)
+        if (out.length >= limit) return out
       }
     }
     return out

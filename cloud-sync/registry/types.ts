@@ -21,6 +21,8 @@ export interface DeviceRow {
   highWater: number
   /** Ingest counters: records stored, duplicates ignored, gaps and the seqs they cover. */
   counts: IngestCounts
+  /** Seq ranges stored or declared above highWater (out-of-order arrivals), sorted, disjoint. */
+  above?: Array<[number, number]>
 }
 
 export interface IngestCounts { stored: number, duplicates: number, gaps: number, gapSeqs: number }

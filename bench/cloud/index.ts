@@ -1,0 +1,26 @@
+// bench/cloud: the cloud side against aedes' own QoS 1 throughput of the same bytes (ingest),
+// a device's offline backlog draining (drain), and a fleet of 1,000 devices heartbeating
+// (fleet). Each case in a fresh process; the last line is the summary.
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const CASES = fileURLToPath(new URL('./cases.js', import.meta.url))
+const run = (...args: string[]): Record<string, number> => JSON.parse(execFileSync(process.execPath, ['--expose-gc', CASES, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop() as string) as Record<string, number>
+const f = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+// Cloud and peer alternate so drift on a shared machine hits both alike.
+const cloud: number[] = []
+const aedes: number[] = []
+for (let i = 0; i < 3; i++) {
+  cloud.push(run('ingest', 'cloud').perSecond)
+  aedes.push(run('ingest', 'aedes').perSecond)
+}
+const ingest = median(cloud) / median(aedes)
+console.log(`ingest, 20 devices, batches of 500 records (~100 B each), 2 in flight per device, median of 3: cloud ${f(median(cloud))} records/s stored and acked, aedes QoS 1 of the same bytes ${f(median(aedes))} records/s, ${f(ingest, 2)}x`)
+const drains = [run('drain'), run('drain'), run('drain')]
+const drain = median(drains.map((d) => d.perSecond))
+console.log(`drain, 100,000 records buffered offline, reconnect to last ack, median of 3: ${f(drain)} records/s (${f(median(drains.map((d) => d.seconds)), 2)} s)`)
+const fleet = run('fleet')
+console.log(`fleet, ${f(fleet.devices)} devices connected (${f(fleet.connectedOnCloud)} seen by the cloud) heartbeating every 1 s for 10 s: cloud RSS ${f(fleet.rssBeforeMiB, 1)} -> ${f(fleet.rssAfterMiB, 1)} MiB, ${f(fleet.kiBPerDevice, 1)} KiB per device; ${f(fleet.cpuUsPerHeartbeat, 1)} us CPU per heartbeat (${f(fleet.heartbeats)} heartbeats)`)
+console.log(`cloud: ingest ${f(ingest, 2)}x aedes QoS 1 (target >= 0.5), drain ${f(drain)} records/s (target >= 50,000), ${f(fleet.kiBPerDevice, 1)} KiB and ${f(fleet.cpuUsPerHeartbeat, 1)} us CPU per heartbeating device`)

@@ -1,0 +1,123 @@
+// Load generators for bench/cloud, each in a process of its own so the cloud's process is
+// measured alone. Modes:
+//   ingest <cloud|aedes> <port> <devices> <batches> <records> <secret>  devices upload batches
+//   drain <port> <secret> <records>                                     one device's outbox drains
+//   fleet <port> <secret> <first> <count> <heartbeatMs> <seconds>       devices heartbeat
+// Each prints one JSON line.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import mqtt from 'mqtt'
+import type { MqttClient } from 'mqtt'
+import { CloudLink } from '../../device/sync/index.js'
+import { LevelOutboxStore } from '../../device/store/index.js'
+import { systemClock } from '../../device/triggers/index.js'
+import { decodeFrame, downTopic, encodeFrame, parseAck, upTopic } from '../../src/wire/index.js'
+
+const [mode, ...args] = process.argv.slice(2)
+
+function connect (port: number, id: string, secret: string): Promise<MqttClient> {
+  const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: id, username: id, password: secret, reconnectPeriod: 0, connectTimeout: 30_000, clean: true })
+  return new Promise((resolve, reject) => { c.once('connect', () => resolve(c)); c.once('error', reject) })
+}
+
+/** One record as an agent writes it: a result of ~100 bytes. */
+const record = (seq: number): Record<string, unknown> => ({ seq, kind: 'result', fn: 'threshold', time: 1_800_000_000_000 + seq, data: { invocationId: `i-${seq}`, result: { value: 21.5, alarm: false }, durationMs: 0.4, attempts: 1 } })
+
+async function ingest (): Promise<void> {
+  const [kind, portS, devicesS, batchesS, recordsS, secret] = args
+  const [port, devices, batches, perBatch] = [portS, devicesS, batchesS, recordsS].map(Number)
+  const clients = await Promise.all(Array.from({ length: devices }, async (_, i) => await connect(port, `bench-${i}`, secret)))
+  const WINDOW = 2
+  const warm = Math.max(2, Math.floor(batches / 10))
+  let t0 = 0
+  let started = 0
+  const run = async (c: MqttClient, i: number): Promise<void> => {
+    const id = `bench-${i}`
+    if (kind === 'cloud') await c.subscribeAsync(downTopic(id, 'ack'), { qos: 1 })
+    let acked = 0
+    let waiters: Array<() => void> = []
+    c.on('message', (_t, payload) => { acked = parseAck(decodeFrame(payload, 1024)).seq; for (const w of waiters.splice(0)) w() })
+    const frames = Array.from({ length: batches }, (_, b) => encodeFrame({ records: Array.from({ length: perBatch }, (_, k) => record(b * perBatch + k + 1)) }))
+    let inflight = 0
+    let done = 0
+    await new Promise<void>((resolve) => {
+      let next = 0
+      const pump = (): void => {
+        while (inflight < WINDOW && next < batches) {
+          const b = next++
+          if (b === warm && ++started === devices) t0 = performance.now()
+          inflight++
+          if (kind === 'cloud') {
+            const through = (b + 1) * perBatch
+            c.publish(upTopic(id, 'batch'), frames[b], { qos: 1 })
+            const wait = (): void => { if (acked >= through) { inflight--; if (++done === batches) resolve(); else pump() } else waiters.push(wait) }
+            waiters.push(wait)
+          } else {
+            c.publish(`bench/${id}/up/batch`, frames[b], { qos: 1 }, () => { inflight--; if (++done === batches) resolve(); else pump() })
+          }
+        }
+      }
+      pump()
+    })
+  }
+  await Promise.all(clients.map(run))
+  const seconds = (performance.now() - t0) / 1000
+  const records = devices * (batches - warm) * perBatch
+  for (const c of clients) c.end(true)
+  console.log(JSON.stringify({ records, seconds, perSecond: records / seconds }))
+}
+
+async function drain (): Promise<void> {
+  const [portS, secret, recordsS] = args
+  const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-bench-drain-'))
+  const store = await LevelOutboxStore.open({ dir, quotaBytes: 1024 ** 3 })
+  const total = Number(recordsS)
+  for (let i = 0; i < total; i += 1000) {
+    await store.commit({ records: Array.from({ length: 1000 }, (_, k) => ({ kind: 'result' as const, fn: 'threshold', time: Date.now(), data: (record(i + k + 1).data) })) })
+  }
+  await store.flush()
+  const t0 = performance.now()
+  const link = await CloudLink.start({
+    url: `mqtt://127.0.0.1:${portS}`, deviceId: 'bench-drain', secret, store, clock: systemClock, log: () => {},
+    status: () => ({ agent: 'bench', functions: [] }), heartbeatMs: 60_000, batchRecords: 2000, window: 2, ackTimeoutMs: 30_000,
+    uploadBytesPerSec: 0, dailyUploadBytes: 0, uploadLogs: true, logExclude: [], reconnectMinMs: 100, reconnectMaxMs: 1000
+  })
+  let connectedAt = 0
+  while ((await store.stats()).count > 0) {
+    if (connectedAt === 0 && link.state === 'online') connectedAt = performance.now()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  const end = performance.now()
+  await link.close()
+  await store.close()
+  rmSync(dir, { recursive: true, force: true })
+  const seconds = (end - (connectedAt || t0)) / 1000
+  console.log(JSON.stringify({ records: total, seconds, perSecond: total / seconds, batches: link.counters.batchesSent }))
+}
+
+async function fleet (): Promise<void> {
+  const [portS, secret, firstS, countS, everyS, secondsS] = args
+  const [port, first, count, every, seconds] = [portS, firstS, countS, everyS, secondsS].map(Number)
+  const clients: MqttClient[] = []
+  for (let i = first; i < first + count; i += 25) {
+    clients.push(...await Promise.all(Array.from({ length: Math.min(25, first + count - i) }, async (_, k) => await connect(port, `fleet-${i + k}`, secret))))
+  }
+  for (const [k, c] of clients.entries()) c.publish(upTopic(`fleet-${first + k}`, 'status'), encodeFrame({ state: 'online', agent: 'bench', heartbeatMs: every, functions: [] }), { qos: 1, retain: true })
+  console.log(JSON.stringify({ connected: clients.length }))
+  let sent = 0
+  const end = Date.now() + seconds * 1000
+  while (Date.now() < end) {
+    for (const [k, c] of clients.entries()) {
+      c.publish(upTopic(`fleet-${first + k}`, 'heartbeat'), encodeFrame({ time: Date.now(), backlog: { records: 0, bytes: 0 }, uploadedToday: 0, lastSeq: 0 }), { qos: 0 })
+      sent++
+    }
+    await new Promise((resolve) => setTimeout(resolve, every))
+  }
+  for (const c of clients) c.end(true)
+  console.log(JSON.stringify({ heartbeats: sent }))
+}
+
+const modes: Record<string, () => Promise<void>> = { ingest, drain, fleet }
+await (modes[mode] ?? (async () => { throw new Error(`unknown mode ${mode}`) }))()
