@@ -9,6 +9,7 @@ import type { FunctionSpec } from './types.js'
 import type { WasmInstance } from './wasm-factory.js'
 import { classify, type RawFailure } from './classify.js'
 import { FastCall, type CallResult, type FastArg } from './fast-call.js'
+import { zonedPartsJson } from './time-zone.js'
 
 export interface RawResult {
   /** The prelude's JSON envelope, or a failure the host classified. */
@@ -34,6 +35,14 @@ export interface Prepared {
 export function prepare (wasm: WasmInstance): Prepared {
   const rt = wasm.module.newRuntime()
   const ctx = rt.newContext()
+  // Host helpers the prelude captures and then removes from the global object.
+  const zoned = ctx.newFunction('zoned', (zone, epochMs) => {
+    const z = ctx.typeof(zone) === 'string' ? ctx.getString(zone) : ''
+    const t = ctx.typeof(epochMs) === 'number' ? ctx.getNumber(epochMs) : Number.NaN
+    return ctx.newString(zonedPartsJson(z, t))
+  })
+  ctx.setProp(ctx.global, '__lambkin_zoned', zoned)
+  zoned.dispose()
   ctx.unwrapResult(ctx.evalCode(PRELUDE_SOURCE, 'lambkin:prelude', { type: 'global' })).dispose()
   return { rt, ctx, run: ctx.getProp(ctx.global, '__lambkin_run'), init: ctx.getProp(ctx.global, '__lambkin_init') }
 }

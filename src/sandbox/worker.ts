@@ -10,6 +10,7 @@ import { memoryPagesFor } from './budget.js'
 import { WasmFactory } from './wasm-factory.js'
 import { WATCH_DEADLINE, WATCH_ITEM } from './protocol.js'
 import { ResultBatch } from './result-batch.js'
+import { checkEnvelope, failureEnvelope } from './output-check.js'
 import type { FromWorker, InvokeItem, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
 import type { FunctionSpec } from './types.js'
 
@@ -127,6 +128,15 @@ async function invoke (item: InvokeItem): Promise<RawOutcome> {
     call = { ...item, state: held.json, stateVersion: held.version }
   }
   const raw = instance.invoke(call, now, item.timeoutMs, item.instructions)
+  // What the sandbox returned is checked before anything of it is kept or sent on; an instance
+  // whose output failed is discarded, since the state it holds may be the one refused.
+  if (raw.envelope !== undefined) {
+    const bad = checkEnvelope(raw.envelope, init.caps, entry.spec.publish)
+    if (bad !== undefined) {
+      raw.envelope = failureEnvelope(bad)
+      instance.poisoned = true
+    }
+  }
   const produced = stateVersionOf(raw.envelope)
   if (produced >= 0) {
     instance.heldVersion = produced
