@@ -1,6 +1,7 @@
 // One warm sandbox of one function version: a QuickJS runtime and context inside its own
 // wasm instance, the user's module evaluated, and an invoke() that runs the handler to
 // completion under the instruction, time, memory and stack budgets. Runs in a worker.
+import { randomFillSync } from 'node:crypto'
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten'
 import { ErrorCodes } from '../errors.js'
 import { MIN_MEMORY_PAGES, WASM_PAGE_BYTES, pollsFor, stackBytesFor } from './budget.js'
@@ -43,6 +44,9 @@ export function prepare (wasm: WasmInstance): Prepared {
   })
   ctx.setProp(ctx.global, '__lambkin_zoned', zoned)
   zoned.dispose()
+  const seed = ctx.newNumber(randomFillSync(new Int32Array(1))[0])
+  ctx.setProp(ctx.global, '__lambkin_seed', seed)
+  seed.dispose()
   ctx.unwrapResult(ctx.evalCode(PRELUDE_SOURCE, 'lambkin:prelude', { type: 'global' })).dispose()
   return { rt, ctx, run: ctx.getProp(ctx.global, '__lambkin_run'), init: ctx.getProp(ctx.global, '__lambkin_init') }
 }

@@ -40,6 +40,20 @@ export const PRELUDE_SOURCE = String.raw`(function () {
   // Host helpers, installed before this script and taken off the global object here.
   const zoned = G.__lambkin_zoned
   delete G.__lambkin_zoned
+  // Math.random: QuickJS seeds its generator from the clock in milliseconds, so sandboxes made
+  // in the same millisecond drew the same numbers. Each sandbox adds (mod 1) its own xorshift32
+  // stream (Marsaglia 2003), seeded by the host with random bits: the sum of a uniform value
+  // and any independent one is uniform, and the native generator still does most of the work.
+  const nativeRandom = Math.random
+  let x = G.__lambkin_seed | 0
+  delete G.__lambkin_seed
+  if (x === 0) x = 0x9e3779b9 | 0
+  const random = { random () {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5
+    const r = nativeRandom() + (x >>> 0) / 4294967296
+    return r >= 1 ? r - 1 : r
+  } }.random
+  defineProperty(Math, 'random', { value: random, writable: true, configurable: true, enumerable: false })
   const ERR_CHARS = ${ERROR_TEXT_CHARS}
   let caps = null
   // One invocation's working set is an array, not an object: QuickJS builds a 12-slot array
