@@ -11,6 +11,8 @@ export const ErrorCodes = Object.freeze({
   INPUT_LIMIT: 'LAMBKIN_INPUT_LIMIT',
   FUNCTION_ERROR: 'LAMBKIN_FUNCTION_ERROR',
   PERMISSION_DENIED: 'LAMBKIN_PERMISSION_DENIED',
+  /** A topic no broker accepts (MQTT 5 sections 1.5.4, 4.7): control characters, wildcards in a name, too long. */
+  TOPIC_INVALID: 'LAMBKIN_TOPIC_INVALID',
   THROTTLED: 'LAMBKIN_THROTTLED',
   QUARANTINED: 'LAMBKIN_QUARANTINED',
   COMPILE_ERROR: 'LAMBKIN_COMPILE_ERROR',

@@ -6,7 +6,7 @@ export { LIMIT_DEFAULTS, LIMIT_CAPS, LIMIT_MINIMUMS, resolveCaps } from './limit
 export type { Limits } from './limits.js'
 export { validateTrigger, triggerKind, TRIGGER_DEFAULTS, SIMULATED_SENSORS, SENSOR_FORMATS } from './triggers.js'
 export type { Trigger, TriggerKind, MqttTrigger, SensorTrigger, SensorSim, ScheduleTrigger } from './triggers.js'
-export { isValidTopicFilter, isValidTopicName, levelsMatch, topicMatches } from './topic-filter.js'
+export { isValidTopicFilter, isValidTopicName, levelsMatch, reservedTopicProblem, topicMatches, topicNameProblem, topicProblem } from './topic-filter.js'
 export { loadFunctionDir, versionOf } from './load.js'
 export type { LoadedFunction, LoadOptions } from './load.js'
 export { loadFunctionsDir } from './load-all.js'

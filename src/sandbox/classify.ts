@@ -66,7 +66,7 @@ export function classify (
   return { code: ErrorCodes.FUNCTION_ERROR, message: `${name}: ${message}`, stack, poison: false }
 }
 
-const GLUE_CODES = new Set<string>([ErrorCodes.OUTPUT_LIMIT, ErrorCodes.PERMISSION_DENIED, ErrorCodes.FUNCTION_ERROR])
+const GLUE_CODES = new Set<string>([ErrorCodes.OUTPUT_LIMIT, ErrorCodes.PERMISSION_DENIED, ErrorCodes.TOPIC_INVALID, ErrorCodes.FUNCTION_ERROR])
 
 /** Maps the prelude's envelope error (already carrying our code when the glue raised it). */
 export function classifyEnvelopeError (

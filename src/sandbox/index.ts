@@ -8,6 +8,7 @@ export type { PoolOptions } from './options.js'
 export { INSTRUCTIONS_PER_POLL, MAX_SAFE_STACK_KIB, pollsFor, memoryPagesFor } from './budget.js'
 export { isFault } from './quarantine.js'
 export type * from './types.js'
+export type { ZonedParts } from './time-zone.js'
 
 /** The sandbox's view of a loaded function folder or bundle. */
 export function specOf (fn: LoadedFunction, overrides: Partial<FunctionSpec['limits']> = {}): FunctionSpec {

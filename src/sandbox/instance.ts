@@ -1,6 +1,7 @@
 // One warm sandbox of one function version: a QuickJS runtime and context inside its own
 // wasm instance, the user's module evaluated, and an invoke() that runs the handler to
 // completion under the instruction, time, memory and stack budgets. Runs in a worker.
+import { randomFillSync } from 'node:crypto'
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten'
 import { ErrorCodes } from '../errors.js'
 import { MIN_MEMORY_PAGES, WASM_PAGE_BYTES, pollsFor, stackBytesFor } from './budget.js'
@@ -9,6 +10,7 @@ import type { FunctionSpec } from './types.js'
 import type { WasmInstance } from './wasm-factory.js'
 import { classify, type RawFailure } from './classify.js'
 import { FastCall, type CallResult, type FastArg } from './fast-call.js'
+import { zonedPartsJson } from './time-zone.js'
 
 export interface RawResult {
   /** The prelude's JSON envelope, or a failure the host classified. */
@@ -34,6 +36,17 @@ export interface Prepared {
 export function prepare (wasm: WasmInstance): Prepared {
   const rt = wasm.module.newRuntime()
   const ctx = rt.newContext()
+  // Host helpers the prelude captures and then removes from the global object.
+  const zoned = ctx.newFunction('zoned', (zone, epochMs) => {
+    const z = ctx.typeof(zone) === 'string' ? ctx.getString(zone) : ''
+    const t = ctx.typeof(epochMs) === 'number' ? ctx.getNumber(epochMs) : Number.NaN
+    return ctx.newString(zonedPartsJson(z, t))
+  })
+  ctx.setProp(ctx.global, '__lambkin_zoned', zoned)
+  zoned.dispose()
+  const seed = ctx.newNumber(randomFillSync(new Int32Array(1))[0])
+  ctx.setProp(ctx.global, '__lambkin_seed', seed)
+  seed.dispose()
   ctx.unwrapResult(ctx.evalCode(PRELUDE_SOURCE, 'lambkin:prelude', { type: 'global' })).dispose()
   return { rt, ctx, run: ctx.getProp(ctx.global, '__lambkin_run'), init: ctx.getProp(ctx.global, '__lambkin_init') }
 }

@@ -1,8 +1,8 @@
 // Builds the public Outcome of one invocation from what the worker sent back: parses the
-// prelude's envelope and re-checks publishes against the function's permissions on the host,
-// so a function that tampered with its own globals still cannot publish where it may not.
+// envelope the worker already checked against the caps (output-check.ts) and checks publishes
+// against the function's permissions once more where the outcome is made.
 import { ErrorCodes } from '../errors.js'
-import { topicMatches } from '../function/index.js'
+import { reservedTopicProblem, topicMatches } from '../function/index.js'
 import { classifyEnvelopeError } from './classify.js'
 import type { RawOutcome } from './protocol.js'
 import type { FunctionSpec, LogEntry, LogLevel, Outcome, OutcomeError, OutcomeOk, PublishRequest } from './types.js'
@@ -41,18 +41,20 @@ export function buildOutcome (raw: RawOutcome, spec: FunctionSpec, call: CallInf
   let env: Envelope
   try {
     env = JSON.parse(raw.envelope) as Envelope
+    if (env.logs !== undefined) base.logs = env.logs.map(([level, time, msg]) => ({ level, time, msg }))
   } catch (cause) {
     return fail({ code: ErrorCodes.SANDBOX_CRASHED, message: `the sandbox returned a malformed envelope: ${String(cause)}` })
   }
-  if (env.logs !== undefined) base.logs = env.logs.map(([level, time, msg]) => ({ level, time, msg }))
   if (!env.ok || env.err !== undefined) {
     const e = env.err ?? { name: 'Error', message: 'unknown failure' }
     const f = classifyEnvelopeError(e, { ...spec.limits, timeoutMs: call.timeoutMs, instructions: call.instructions })
     return fail({ code: f.code, message: f.message, stack: f.stack, details: f.details })
   }
+  // The worker checked every publish (output-check.ts); the grant is checked once more here,
+  // where the outcome is made, so no other path can hand on a publish that was not allowed.
   const publishes: PublishRequest[] = []
   for (const [topic, payload, qos, retain] of env.pubs ?? []) {
-    if (!spec.publish.some((filter) => topicMatches(filter, topic))) {
+    if (reservedTopicProblem(topic) !== undefined || !spec.publish.some((filter) => topicMatches(filter, topic))) {
       return fail({ code: ErrorCodes.PERMISSION_DENIED, message: `publishing to "${topic}" is not allowed by permissions.publish` })
     }
     publishes.push({ topic, payload, qos, retain })

@@ -1,7 +1,13 @@
 // The glue evaluated inside every QuickJS context before user code: it builds `ctx`, buffers
-// logs/publishes/emits, enforces the I/O caps and returns one JSON envelope per invocation.
-// It keeps its own references to JSON, Date and friends, taken before user code runs, so a
-// function that overwrites globals only breaks itself; the host re-checks what matters.
+// logs/publishes/emits, applies the I/O caps and returns one JSON envelope per invocation.
+// User code can replace any prototype method (Array.prototype.join, String.prototype.split,
+// Object.prototype.toJSON, Promise.prototype.then, Function.prototype.call...), so after it
+// has run the glue uses only what it captured first and what no script can replace: string
+// indexing and `+`, comparisons, `typeof`, literals, and captured functions invoked directly
+// or through a captured Reflect.apply. JSON.stringify is only ever given primitives or user
+// values (whose toJSON may run, but its output is still JSON); the envelope is concatenated.
+// Even so, the caps applied here are a courtesy (an early, catchable error): the worker
+// re-checks everything it receives (see output-check.ts), and that is the guarantee.
 // Per-call work is kept small because it runs interpreted: static facts are set once by
 // __lambkin_init, a handler that returns a plain value never touches a promise, and state is
 // parsed only when the handler reads it.
@@ -9,22 +15,19 @@
 // Envelope: {"ok":true,"sv":<new state's version>,"s":<its JSON>,"r":<result JSON>,"logs":[[level,time,msg]],
 // "pubs":[[topic,payload,qos,retain]],"emits":[...]} (absent keys: nothing of that kind), or
 // {"ok":false,"err":{code?,kind?,name,message,stack?},"logs":[...]}.
+import { INTRINSICS_SOURCE } from './prelude-intrinsics.js'
+
+/** Characters of an error's message and of its stack kept in an envelope. */
+export const ERROR_TEXT_CHARS = 8192
 
 export const PRELUDE_SOURCE = String.raw`(function () {
   'use strict'
-  const G = globalThis
-  const stringify = JSON.stringify
-  const parse = JSON.parse
-  const now = Date.now
-  const freeze = Object.freeze
-  const defineProperty = Object.defineProperty
-  const isArray = Array.isArray
-  const toStr = String
-  const MkError = Error
-  const promiseThen = Promise.prototype.then
+  ${INTRINSICS_SOURCE}
+  const ERR_CHARS = ${ERROR_TEXT_CHARS}
   let caps = null
-  // One invocation's working set is an array, not an object: QuickJS builds a 10-slot array
-  // about ten times faster than a 10-property object, and this happens on every call.
+  // One invocation's working set is an array, not an object: QuickJS builds a 12-slot array
+  // about ten times faster than a 12-property object, and this happens on every call. Its
+  // slots all exist from the literal on, so writing them never reaches a prototype setter.
   const DEADLINE = 0
   const STATE_IN = 1
   const VERSION = 2
@@ -35,6 +38,8 @@ export const PRELUDE_SOURCE = String.raw`(function () {
   const EMITS = 7
   const LOG_BYTES = 8
   const EMIT_BYTES = 9
+  const N_PUBS = 10
+  const N_EMITS = 11
   let perms = []
   let cur = null
   // The state this instance last produced, and its version: a warm instance hands it to its
@@ -59,7 +64,7 @@ export const PRELUDE_SOURCE = String.raw`(function () {
       let p
       if (typeof a === 'string') p = a
       else if (a instanceof MkError) p = toStr(a.name) + ': ' + toStr(a.message)
-      else { try { p = stringify(a) } catch (e) { p = undefined } if (p === undefined) p = toStr(a) }
+      else { try { p = stringify(a) } catch (e) { p = undefined } if (typeof p !== 'string') p = toStr(a) }
       s += (i > 0 ? ' ' : '') + p
     }
     return s
@@ -68,53 +73,74 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     const c = cur
     if (c === null) return
     const msg = fmt(args)
-    c[LOG_BYTES] += msg.length + 24
+    c[LOG_BYTES] += bytesOf(msg) + 24
     if (c[LOG_BYTES] > caps.logBytes) fail('LAMBKIN_OUTPUT_LIMIT', 'logs of this invocation exceed ' + caps.logBytes + ' bytes', 'logBytes')
-    if (c[LOGS] === null) c[LOGS] = []
-    c[LOGS][c[LOGS].length] = [level, now(), msg]
+    const entry = '["' + level + '",' + now() + ',' + stringify(msg) + ']'
+    c[LOGS] = c[LOGS] === null ? entry : c[LOGS] + ',' + entry
   }
+  // f: a permission filter split at '/' by __lambkin_init; t: the topic, walked in place.
   function levelMatch (f, t) {
-    let i = 0
-    for (;;) {
-      if (i === f.length) return i === t.length
-      if (f[i] === '#') return true
-      if (i === t.length) return false
-      if (f[i] !== '+' && f[i] !== t[i]) return false
-      i++
+    const n = t.length
+    let pos = 0
+    for (let k = 0; k < f.length; k++) {
+      const lv = f[k]
+      if (lv === '#') return true
+      if (pos > n) return false
+      let end = pos
+      while (end < n && t[end] !== '/') end++
+      if (lv !== '+') {
+        if (end - pos !== lv.length) return false
+        for (let j = 0; j < lv.length; j++) if (lv[j] !== t[pos + j]) return false
+      }
+      pos = end + 1
     }
+    return pos > n
   }
   function allowed (topic) {
-    const t = topic.split('/')
-    for (let k = 0; k < perms.length; k++) {
-      const f = perms[k]
-      if (topic.charCodeAt(0) === 36 && (f[0] === '+' || f[0] === '#')) continue
-      if (levelMatch(f, t)) return true
-    }
+    for (let k = 0; k < perms.length; k++) if (levelMatch(perms[k], topic)) return true
     return false
+  }
+  function show (v) {
+    return typeof v === 'string' ? stringify(cut(v, 200)) : typeof v
   }
   function publish (topic, payload, opts) {
     const c = live()
-    if (typeof topic !== 'string' || topic.length === 0 || topic.indexOf('+') >= 0 || topic.indexOf('#') >= 0) {
-      fail('LAMBKIN_FUNCTION_ERROR', 'ctx.publish needs a topic string without wildcards, got ' + toStr(topic))
-    }
+    const bad = topicProblem(topic, false, codeAt)
+    if (bad !== undefined) fail('LAMBKIN_TOPIC_INVALID', 'ctx.publish: the topic ' + show(topic) + ' ' + bad)
+    const reserved = reservedTopicProblem(topic)
+    if (reserved !== undefined) fail('LAMBKIN_PERMISSION_DENIED', 'publishing to ' + show(topic) + ' is not allowed: ' + reserved + ', whatever permissions.publish says')
     if (!allowed(topic)) {
-      fail('LAMBKIN_PERMISSION_DENIED', 'publishing to "' + topic + '" is not allowed: add a matching filter to permissions.publish in function.json')
+      fail('LAMBKIN_PERMISSION_DENIED', 'publishing to ' + show(topic) + ' is not allowed: add a matching filter to permissions.publish in function.json')
     }
-    if (c[PUBS] === null) c[PUBS] = []
-    if (c[PUBS].length >= caps.maxPublishes) fail('LAMBKIN_OUTPUT_LIMIT', 'more than ' + caps.maxPublishes + ' publishes in one invocation', 'maxPublishes')
-    const body = typeof payload === 'string' ? payload : stringify(payload === undefined ? null : payload)
-    if (body.length > caps.publishBytes) fail('LAMBKIN_OUTPUT_LIMIT', 'a publish payload exceeds ' + caps.publishBytes + ' bytes', 'publishBytes')
+    if (c[N_PUBS] >= caps.maxPublishes) fail('LAMBKIN_OUTPUT_LIMIT', 'more than ' + caps.maxPublishes + ' publishes in one invocation', 'maxPublishes')
+    const isText = typeof payload === 'string'
+    const body = isText ? payload : stringify(payload === undefined ? null : payload)
+    if (typeof body !== 'string') fail('LAMBKIN_FUNCTION_ERROR', 'ctx.publish needs a string or a JSON-serialisable payload, got ' + typeof payload)
+    if (overBytes(body, caps.publishBytes)) fail('LAMBKIN_OUTPUT_LIMIT', 'a publish payload exceeds ' + caps.publishBytes + ' bytes (counted as UTF-8, as sent)', 'publishBytes')
     const o = opts == null ? {} : opts
-    c[PUBS][c[PUBS].length] = '[' + stringify(topic) + ',' + (typeof payload === 'string' ? stringify(body) : body) + ',' + (o.qos === 0 ? 0 : 1) + ',' + (o.retain === true) + ']'
+    const entry = '[' + stringify(topic) + ',' + (isText ? stringify(body) : body) + ',' + (o.qos === 0 ? 0 : 1) + ',' + (o.retain === true) + ']'
+    c[PUBS] = c[PUBS] === null ? entry : c[PUBS] + ',' + entry
+    c[N_PUBS]++
   }
   function emit (record) {
     const c = live()
-    if (c[EMITS] === null) c[EMITS] = []
-    if (c[EMITS].length >= caps.maxEmits) fail('LAMBKIN_OUTPUT_LIMIT', 'more than ' + caps.maxEmits + ' emits in one invocation', 'maxEmits')
+    if (c[N_EMITS] >= caps.maxEmits) fail('LAMBKIN_OUTPUT_LIMIT', 'more than ' + caps.maxEmits + ' emits in one invocation', 'maxEmits')
     const body = stringify(record === undefined ? null : record)
-    c[EMIT_BYTES] += body.length
+    if (typeof body !== 'string') fail('LAMBKIN_FUNCTION_ERROR', 'ctx.emit needs a JSON-serialisable record, got ' + typeof record)
+    c[EMIT_BYTES] += bytesOf(body)
     if (c[EMIT_BYTES] > caps.emitBytes) fail('LAMBKIN_OUTPUT_LIMIT', 'emitted records exceed ' + caps.emitBytes + ' bytes', 'emitBytes')
-    c[EMITS][c[EMITS].length] = body
+    c[EMITS] = c[EMITS] === null ? body : c[EMITS] + ',' + body
+    c[N_EMITS]++
+  }
+  // QuickJS has no Intl: local time in a named zone is computed by the host (time-zone.ts).
+  function parts (zone, epochMs) {
+    live()
+    if (typeof zone !== 'string') fail('LAMBKIN_FUNCTION_ERROR', 'ctx.time.parts needs an IANA time zone name such as "Europe/Berlin", got ' + show(zone))
+    const t = epochMs === undefined ? now() : epochMs
+    if (typeof t !== 'number' || !(t >= -8.64e15 && t <= 8.64e15)) fail('LAMBKIN_FUNCTION_ERROR', 'ctx.time.parts needs epochMs as milliseconds since 1970-01-01 UTC, got ' + show(t))
+    const r = zoned(cut(zone, 256), t)
+    if (r[0] !== '{') throw new MkRangeError(r)
+    return parse(r)
   }
   const logAt = (level) => function () { log(level, arguments) }
   G.console = freeze({ log: logAt('info'), info: logAt('info'), warn: logAt('warn'), error: logAt('error'), debug: logAt('debug') })
@@ -124,7 +150,8 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     remainingMs () { const r = live()[DEADLINE] - now(); return r > 0 ? r : 0 },
     log: logAt('info'),
     publish,
-    emit
+    emit,
+    time: freeze({ parts })
   }
   defineProperty(base, 'state', {
     enumerable: true,
@@ -141,15 +168,27 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     }
   })
 
-  function errorOf (e) {
-    if (e !== null && typeof e === 'object') {
-      const code = typeof e.lambkinCode === 'string' ? e.lambkinCode : undefined
-      return { code, kind: e.lambkinKind, name: toStr(e.name), message: toStr(e.message), stack: typeof e.stack === 'string' ? e.stack : undefined }
-    }
-    return { name: 'Error', message: 'the handler threw a non-error value: ' + fmt([e]) }
+  function field (name, v) { return typeof v === 'string' ? ',"' + name + '":' + stringify(v) : '' }
+  function errJson (code, kind, name, message, stack) {
+    return '{"name":' + stringify(name) + field('code', code) + field('kind', kind) + ',"message":' + stringify(message) + field('stack', stack) + '}'
   }
-  function limitFail (c, kind, what, size, cap) {
-    return stringify({ ok: false, logs: c[LOGS] === null ? undefined : c[LOGS], err: { code: 'LAMBKIN_OUTPUT_LIMIT', kind, name: 'Error', message: what + ' is ' + size + ' bytes, over the ' + cap + ' byte cap' } })
+  function errorOf (e) {
+    try {
+      if (e !== null && typeof e === 'object') {
+        const code = e.lambkinCode
+        const kind = e.lambkinKind
+        const stack = e.stack
+        return errJson(typeof code === 'string' ? code : undefined, typeof kind === 'string' ? kind : undefined, cut(toStr(e.name), 200),
+          cut(toStr(e.message), ERR_CHARS), typeof stack === 'string' ? cut(stack, ERR_CHARS) : undefined)
+      }
+      return errJson(undefined, undefined, 'Error', 'the handler threw a non-error value: ' + cut(fmt([e]), ERR_CHARS))
+    } catch (inner) {
+      return errJson(undefined, undefined, 'Error', 'the handler threw a value that could not be described')
+    }
+  }
+  function logsOf (c) { return c[LOGS] === null ? '' : ',"logs":[' + c[LOGS] + ']' }
+  function limitFail (c, kind, what, cap) {
+    return '{"ok":false' + logsOf(c) + ',"err":' + errJson('LAMBKIN_OUTPUT_LIMIT', kind, 'Error', what + ' is over the ' + cap + ' byte cap (' + kind + ', counted as UTF-8)') + '}'
   }
   function finishOk (c, value) {
     cur = null
@@ -157,11 +196,12 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     let r
     if (value !== undefined) {
       r = stringify(value)
-      if (r !== undefined && r.length > caps.resultBytes) return limitFail(c, 'resultBytes', 'the result', r.length, caps.resultBytes)
+      if (typeof r === 'string' && overBytes(r, caps.resultBytes)) return limitFail(c, 'resultBytes', 'the result', caps.resultBytes)
     }
     if (c[STATE_READ]) {
       const s = stringify(c[STATE])
-      if (s.length > caps.stateBytes) return limitFail(c, 'stateBytes', 'ctx.state', s.length, caps.stateBytes)
+      if (typeof s !== 'string') fail('LAMBKIN_FUNCTION_ERROR', 'ctx.state could not be turned into JSON')
+      if (overBytes(s, caps.stateBytes)) return limitFail(c, 'stateBytes', 'ctx.state', caps.stateBytes)
       if (s !== c[STATE_IN]) {
         heldState = s
         heldVersion = c[VERSION] + 1
@@ -169,15 +209,15 @@ export const PRELUDE_SOURCE = String.raw`(function () {
         env += ',"sv":' + heldVersion + ',"s":' + s
       }
     }
-    if (r !== undefined) env += ',"r":' + r
-    if (c[LOGS] !== null) env += ',"logs":' + stringify(c[LOGS])
-    if (c[PUBS] !== null) env += ',"pubs":[' + c[PUBS].join(',') + ']'
-    if (c[EMITS] !== null) env += ',"emits":[' + c[EMITS].join(',') + ']'
+    if (typeof r === 'string') env += ',"r":' + r
+    env += logsOf(c)
+    if (c[PUBS] !== null) env += ',"pubs":[' + c[PUBS] + ']'
+    if (c[EMITS] !== null) env += ',"emits":[' + c[EMITS] + ']'
     return env + '}'
   }
   function finishErr (c, e) {
     cur = null
-    return stringify({ ok: false, logs: c[LOGS] === null ? undefined : c[LOGS], err: errorOf(e) })
+    return '{"ok":false' + logsOf(c) + ',"err":' + errorOf(e) + '}'
   }
 
   function init (staticJson) {
@@ -197,19 +237,28 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     const hostVersion = hostVersionIn === undefined ? -1 : hostVersionIn
     // The newer of the host's copy and this instance's own wins.
     const own = hostVersion >= 0 && heldVersion >= hostVersion
-    const c = [deadline, own ? heldState : hostState, own ? heldVersion : hostVersion, undefined, false, null, null, null, 0, 0]
+    const c = [deadline, own ? heldState : hostState, own ? heldVersion : hostVersion, undefined, false, null, null, null, 0, 0, 0, 0]
     const ctx = freeze({ __proto__: base, invocationId, traceId })
     cur = c
     let r
     try {
       r = handler(parse(eventJson), ctx)
+      if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof r.then === 'function') return finishAsync(c, r)
     } catch (e) {
       return finishErr(c, e)
     }
-    if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof r.then === 'function') {
-      return promiseThen.call(Promise.resolve(r), (v) => settle(c, v), (e) => finishErr(c, e))
-    }
     return settle(c, r)
+  }
+  // await, unlike Promise.prototype.then, looks up neither "then" on Promise.prototype nor a
+  // species constructor, and the promise an async function returns is always the engine's own.
+  async function finishAsync (c, p) {
+    let v
+    try {
+      v = await p
+    } catch (e) {
+      return finishErr(c, e)
+    }
+    return settle(c, v)
   }
   function settle (c, v) {
     try {

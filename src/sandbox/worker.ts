@@ -10,6 +10,7 @@ import { memoryPagesFor } from './budget.js'
 import { WasmFactory } from './wasm-factory.js'
 import { WATCH_DEADLINE, WATCH_ITEM } from './protocol.js'
 import { ResultBatch } from './result-batch.js'
+import { checkEnvelope, failureEnvelope } from './output-check.js'
 import type { FromWorker, InvokeItem, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
 import type { FunctionSpec } from './types.js'
 
@@ -52,10 +53,18 @@ function staticMetaOf (spec: FunctionSpec): string {
   return JSON.stringify({ fn: spec.name, version: spec.version, deviceId: init.deviceId, env: spec.env, perms: spec.publish, caps: init.caps })
 }
 
-async function build (spec: FunctionSpec, staticMeta: string): Promise<{ instance?: FunctionInstance, failure?: RawOutcome['failure'] }> {
+/**
+ * A new instance of `spec`. The watchdog (watch slot `watchId`: a call's id, or minus a
+ * load's) is armed only once the wasm instance is in hand: instantiating it is the host's
+ * work, which on a busy board can take longer than a function's whole timeoutMs, while the
+ * module's own top-level code is what the timeout is for. The caller disarms it.
+ */
+async function build (spec: FunctionSpec, staticMeta: string, watchId: number): Promise<{ instance?: FunctionInstance, failure?: RawOutcome['failure'] }> {
   let wasm
   try {
     wasm = (await factory.take(memoryPagesFor(spec.limits.memoryKiB))).instance
+    watch[WATCH_ITEM] = watchId
+    watch[WATCH_DEADLINE] = now() + spec.limits.timeoutMs
   } catch (err) {
     // V8 reserves ~10 GiB of address space per wasm memory unless the trap handler is off;
     // on a 39-bit ARM kernel that runs out after a few dozen functions (docs/architecture.md, "Sandbox").
@@ -71,9 +80,7 @@ async function load (id: number, key: string, spec: FunctionSpec): Promise<void>
   idle.set(key, warm)
   const want = Math.max(1, spec.provisioned)
   while (warm.length < want) {
-    watch[WATCH_ITEM] = -id
-    watch[WATCH_DEADLINE] = now() + spec.limits.timeoutMs
-    const { instance, failure } = await build(spec, staticMeta)
+    const { instance, failure } = await build(spec, staticMeta, -id)
     watch[WATCH_DEADLINE] = 0
     if (failure !== undefined || instance === undefined) {
       specs.delete(key)
@@ -106,9 +113,7 @@ async function invoke (item: InvokeItem): Promise<RawOutcome> {
   const t0 = performance.now()
   if (instance === undefined) {
     coldStart = true
-    watch[WATCH_ITEM] = item.id
-    watch[WATCH_DEADLINE] = now() + entry.spec.limits.timeoutMs
-    const built = await build(entry.spec, entry.staticMeta)
+    const built = await build(entry.spec, entry.staticMeta, item.id)
     if (built.failure !== undefined || built.instance === undefined) {
       watch[WATCH_DEADLINE] = 0
       return { id: item.id, failure: built.failure ?? { code: ErrorCodes.SANDBOX_CRASHED, message: 'no instance was built' }, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: performance.now() - t0, coldStart }
@@ -127,6 +132,15 @@ async function invoke (item: InvokeItem): Promise<RawOutcome> {
     call = { ...item, state: held.json, stateVersion: held.version }
   }
   const raw = instance.invoke(call, now, item.timeoutMs, item.instructions)
+  // What the sandbox returned is checked before anything of it is kept or sent on; an instance
+  // whose output failed is discarded, since the state it holds may be the one refused.
+  if (raw.envelope !== undefined) {
+    const bad = checkEnvelope(raw.envelope, init.caps, entry.spec.publish)
+    if (bad !== undefined) {
+      raw.envelope = failureEnvelope(bad)
+      instance.poisoned = true
+    }
+  }
   const produced = stateVersionOf(raw.envelope)
   if (produced >= 0) {
     instance.heldVersion = produced

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { isValidTopicFilter, isValidTopicName, topicMatches } from '../../../src/function/index.js'
+import { isValidTopicFilter, isValidTopicName, reservedTopicProblem, topicMatches, topicNameProblem } from '../../../src/function/index.js'
 
 test('valid topic filters', () => {
   for (const f of ['a', 'a/b', '+', '#', 'a/+/c', 'a/#', '+/+/#', '/', '/a', 'a/', 'a//b', '+/', '$SYS/#', 'sensors/temp erature', 'ünï/cødé']) {
@@ -23,6 +23,29 @@ test('invalid topic filters: misplaced wildcards, empty, NUL, too long, not a st
 test('topic names: no wildcards, not empty', () => {
   for (const t of ['a', 'a/b', '/', 'a//b', '$SYS/x']) assert.ok(isValidTopicName(t), t)
   for (const t of ['', 'a/+', 'a/#', '#', 'a\u0000', 7]) assert.not.ok(isValidTopicName(t), String(t))
+})
+
+test('MQTT 5 section 1.5.4: control characters, non-characters and lone surrogates are refused in names and filters', () => {
+  const bad = ['a\u0001b', 'a\u001fb', 'a\nb', 'a\u007fb', 'a\u0080b', 'a\u009fb', 'a\ufdd0b', 'a\ufdefb', 'a\ufffeb', 'a\uffffb',
+    'a\ud83f\udffeb', 'a\udbff\udfffb', 'a\ud800b', 'a\ud800', 'a\udc00b']
+  for (const t of bad) {
+    assert.not.ok(isValidTopicName(t), JSON.stringify(t))
+    assert.not.ok(isValidTopicFilter(t), JSON.stringify(t))
+    assert.ok(topicNameProblem(t) !== undefined)
+  }
+  // Neighbours that are fine: U+00A0, U+FDCF, U+FFFD, U+1FFFD, a well-formed pair.
+  for (const t of ['a\u00a0b', 'a\ufdcfb', 'a\ufffdb', 'a\ud83f\udffdb', 'caf\u00e9/\ud83d\ude00']) {
+    assert.ok(isValidTopicName(t), JSON.stringify(t))
+    assert.ok(isValidTopicFilter(t), JSON.stringify(t))
+  }
+  assert.ok(isValidTopicName('\u20ac'.repeat(21845)))
+  assert.not.ok(isValidTopicName('\u20ac'.repeat(21846)))
+  assert.match(topicNameProblem('a+b') ?? '', 'wildcard')
+})
+
+test('reserved trees: lambkin/ for the cloud link and $ for the broker', () => {
+  for (const t of ['lambkin', 'lambkin/up/result', 'lambkin//x', '$SYS/x', '$share/g/t']) assert.ok(reservedTopicProblem(t) !== undefined, t)
+  for (const t of ['lambkins', 'lambkin2/x', 'x/lambkin', 'Lambkin/x', 'a$']) assert.is(reservedTopicProblem(t), undefined, t)
 })
 
 test('[W1] matching table: + is one level, # is the rest including the parent', () => {

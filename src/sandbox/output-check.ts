@@ -1,0 +1,147 @@
+// The host's check of everything a sandbox call hands back, run in the worker thread before
+// the envelope is posted or its state adopted. The prelude applies the same caps first, but a
+// function can replace the built-ins the prelude relies on, so nothing it computed after user
+// code ran is trusted: counts, UTF-8 sizes, topics and permissions are all checked again here.
+import { ErrorCodes } from '../errors.js'
+import { reservedTopicProblem, topicMatches, topicNameProblem } from '../function/index.js'
+import { ERROR_TEXT_CHARS } from './prelude.js'
+import type { IoCaps } from './types.js'
+
+const LEVELS = new Set(['debug', 'info', 'warn', 'error'])
+/** Bytes each log entry counts besides its message (level and time, as the prelude counts). */
+export const LOG_ENTRY_BYTES = 24
+/** The longest MQTT topic, in UTF-8 bytes (MQTT 5 section 1.5.4). */
+const MAX_TOPIC_BYTES = 65535
+
+/**
+ * The most UTF-16 units an envelope within `caps` can take, before it is parsed. JSON text
+ * of a value is never longer than its UTF-8 bytes, but a string payload or log message sent
+ * as it is can grow sixfold when escaped (`\u0001`), and a topic twofold (`\"`).
+ */
+export function maxEnvelopeChars (caps: IoCaps): number {
+  const perPublish = 6 * caps.publishBytes + 2 * MAX_TOPIC_BYTES + 32
+  return 1024 + caps.resultBytes + caps.stateBytes + 8 * caps.logBytes + caps.emitBytes + caps.maxEmits +
+    caps.maxPublishes * perPublish + 12 * ERROR_TEXT_CHARS
+}
+
+/**
+ * An envelope no longer than this, without a backslash and without publishes, emits or a new
+ * state (which the worker keeps, so it is always checked whole), cannot break a cap: each of its parts is at most 6 UTF-8 bytes per character once
+ * re-encoded (3 for a character, a little over 5 for a number such as `1e20`), plus 24 bytes a
+ * log entry of at least 12 characters. So the common trivial call is not parsed twice.
+ */
+function fastChars (caps: IoCaps): number {
+  return Math.floor(Math.min(caps.resultBytes, caps.stateBytes, caps.logBytes) / 6)
+}
+
+export interface OutputFailure {
+  code: string
+  /** The cap that was passed (details.limit), when one was. */
+  limit?: string
+  message: string
+  /** The call's logs, when they were well-formed and within their cap: kept with the failure. */
+  logs?: unknown[]
+}
+
+// Buffer.byteLength counts a lone surrogate as U+FFFD (3 bytes), as Buffer.from() sends it.
+const utf8 = (s: string): number => Buffer.byteLength(s)
+
+function jsonBytes (v: unknown): number {
+  const s = JSON.stringify(v)
+  return s === undefined ? 0 : utf8(s)
+}
+
+const over = (limit: keyof IoCaps, what: string, size: number, cap: number): OutputFailure =>
+  ({ code: ErrorCodes.OUTPUT_LIMIT, limit, message: `${what} is ${size} bytes, over the ${cap} byte cap (${limit}, counted as UTF-8 as stored and sent)` })
+const tooMany = (limit: keyof IoCaps, what: string, n: number, cap: number): OutputFailure =>
+  ({ code: ErrorCodes.OUTPUT_LIMIT, limit, message: `${n} ${what} in one invocation, over the cap of ${cap} (${limit})` })
+const malformed = (why: string): OutputFailure =>
+  ({ code: ErrorCodes.FUNCTION_ERROR, message: `the function's output was malformed (${why}): did it replace a built-in the sandbox glue uses?` })
+
+/**
+ * Checks one envelope against `caps` and the function's publish filters. Returns undefined
+ * when it may be used as it is, or why it may not (OUTPUT_LIMIT with `limit`, TOPIC_INVALID,
+ * PERMISSION_DENIED, or FUNCTION_ERROR for a malformed envelope).
+ */
+export function checkEnvelope (envelope: string, caps: IoCaps, publish: readonly string[]): OutputFailure | undefined {
+  const most = maxEnvelopeChars(caps)
+  if (envelope.length > most) {
+    return { code: ErrorCodes.OUTPUT_LIMIT, limit: 'envelope', message: `the function's output is ${envelope.length} characters, more than any output within the caps can take (${most})` }
+  }
+  // Without a backslash no key can be spelt in escapes, so a key not found here is absent.
+  if (envelope.length <= fastChars(caps) && !envelope.includes('\\') && !envelope.includes('"s"') &&
+    !envelope.includes('"sv"') && !envelope.includes('"pubs"') && !envelope.includes('"emits"')) return undefined
+  let env: unknown
+  try {
+    env = JSON.parse(envelope)
+  } catch {
+    return malformed('not JSON')
+  }
+  if (env === null || typeof env !== 'object' || Array.isArray(env)) return malformed('not an object')
+  const e = env as Record<string, unknown>
+  const logs = checkLogs(e.logs, caps)
+  if (logs !== undefined) return logs
+  if (e.ok !== true) return e.err !== null && typeof e.err === 'object' ? undefined : malformed('a failure without an error')
+  const f = checkParts(e, caps, publish)
+  if (f !== undefined && Array.isArray(e.logs)) f.logs = e.logs
+  return f
+}
+
+function checkParts (e: Record<string, unknown>, caps: IoCaps, publish: readonly string[]): OutputFailure | undefined {
+  if ('r' in e) {
+    const n = jsonBytes(e.r)
+    if (n > caps.resultBytes) return over('resultBytes', 'the result', n, caps.resultBytes)
+  }
+  if ('s' in e || 'sv' in e) {
+    if (!Number.isSafeInteger(e.sv) || (e.sv as number) < 0) return malformed('a state without a version')
+    if (e.s === null || typeof e.s !== 'object' || Array.isArray(e.s)) return malformed('a state that is not an object')
+    const n = jsonBytes(e.s)
+    if (n > caps.stateBytes) return over('stateBytes', 'ctx.state', n, caps.stateBytes)
+  }
+  return checkPublishes(e.pubs, caps, publish) ?? checkEmits(e.emits, caps)
+}
+
+function checkLogs (logs: unknown, caps: IoCaps): OutputFailure | undefined {
+  if (logs === undefined) return undefined
+  if (!Array.isArray(logs)) return malformed('logs are not a list')
+  let bytes = 0
+  for (const l of logs as unknown[]) {
+    if (!Array.isArray(l) || l.length !== 3 || !LEVELS.has(l[0] as string) || typeof l[1] !== 'number' || typeof l[2] !== 'string') return malformed('a log entry')
+    bytes += utf8(l[2]) + LOG_ENTRY_BYTES
+  }
+  return bytes > caps.logBytes ? over('logBytes', 'the logs of this invocation', bytes, caps.logBytes) : undefined
+}
+
+function checkPublishes (pubs: unknown, caps: IoCaps, publish: readonly string[]): OutputFailure | undefined {
+  if (pubs === undefined) return undefined
+  if (!Array.isArray(pubs)) return malformed('publishes are not a list')
+  if (pubs.length > caps.maxPublishes) return tooMany('maxPublishes', 'publishes', pubs.length, caps.maxPublishes)
+  for (const p of pubs as unknown[]) {
+    if (!Array.isArray(p) || p.length !== 4 || (p[2] !== 0 && p[2] !== 1) || typeof p[3] !== 'boolean') return malformed('a publish')
+    const topic = p[0]
+    const bad = topicNameProblem(topic)
+    if (bad !== undefined) return { code: ErrorCodes.TOPIC_INVALID, message: `ctx.publish: the topic ${JSON.stringify(String(topic).slice(0, 200))} ${bad}` }
+    const reserved = reservedTopicProblem(topic as string)
+    if (reserved !== undefined) return { code: ErrorCodes.PERMISSION_DENIED, message: `publishing to "${topic as string}" is not allowed: ${reserved}, whatever permissions.publish says` }
+    if (!publish.some((f) => topicMatches(f, topic as string))) {
+      return { code: ErrorCodes.PERMISSION_DENIED, message: `publishing to "${topic as string}" is not allowed by permissions.publish` }
+    }
+    const n = typeof p[1] === 'string' ? utf8(p[1]) : jsonBytes(p[1])
+    if (n > caps.publishBytes) return over('publishBytes', `a publish payload to "${topic as string}"`, n, caps.publishBytes)
+  }
+  return undefined
+}
+
+function checkEmits (emits: unknown, caps: IoCaps): OutputFailure | undefined {
+  if (emits === undefined) return undefined
+  if (!Array.isArray(emits)) return malformed('emits are not a list')
+  if (emits.length > caps.maxEmits) return tooMany('maxEmits', 'emits', emits.length, caps.maxEmits)
+  let bytes = 0
+  for (const r of emits as unknown[]) bytes += jsonBytes(r)
+  return bytes > caps.emitBytes ? over('emitBytes', 'the emitted records', bytes, caps.emitBytes) : undefined
+}
+
+/** The envelope the worker posts instead of one that failed checkEnvelope(). */
+export function failureEnvelope (f: OutputFailure): string {
+  return JSON.stringify({ ok: false, logs: f.logs, err: { code: f.code, kind: f.limit, name: 'Error', message: f.message } })
+}

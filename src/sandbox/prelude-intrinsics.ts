@@ -1,0 +1,65 @@
+// The first part of the sandbox glue (prelude.ts): the references it takes before any user
+// code runs, the helpers built only on those, and a Math.random seeded per sandbox. Spliced
+// into PRELUDE_SOURCE's function body, so its names are the prelude's own.
+import { reservedTopicProblem, topicProblem } from '../function/topic-filter.js'
+
+export const INTRINSICS_SOURCE = String.raw`
+  const G = globalThis
+  const stringify = JSON.stringify
+  const parse = JSON.parse
+  const now = Date.now
+  const freeze = Object.freeze
+  const defineProperty = Object.defineProperty
+  const isArray = Array.isArray
+  const toStr = String
+  const MkError = Error
+  const MkRangeError = RangeError
+  const apply = Reflect.apply
+  const charCodeAt = String.prototype.charCodeAt
+  const strSlice = String.prototype.slice
+  const encodeUri = encodeURIComponent
+  const unesc = unescape
+  // Host helpers, installed before this script and taken off the global object here.
+  const zoned = G.__lambkin_zoned
+  delete G.__lambkin_zoned
+  // Math.random: QuickJS seeds its generator from the clock in milliseconds, so sandboxes made
+  // in the same millisecond drew the same numbers. Each sandbox adds (mod 1) its own xorshift32
+  // stream (Marsaglia 2003), seeded by the host with random bits: the sum of a uniform value
+  // and any independent one is uniform, and the native generator still does most of the work.
+  const nativeRandom = Math.random
+  let x = G.__lambkin_seed | 0
+  delete G.__lambkin_seed
+  if (x === 0) x = 0x9e3779b9 | 0
+  const random = { random () {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5
+    const r = nativeRandom() + (x >>> 0) / 4294967296
+    return r >= 1 ? r - 1 : r
+  } }.random
+  defineProperty(Math, 'random', { value: random, writable: true, configurable: true, enumerable: false })
+
+  ${topicProblem.toString()}
+  ${reservedTopicProblem.toString()}
+  function codeAt (s, i) { return apply(charCodeAt, s, [i]) }
+  function cut (s, n) { return s.length > n ? apply(strSlice, s, [0, n]) : s }
+  // UTF-8 bytes of s as it will be stored and sent (a lone surrogate becomes U+FFFD, 3 bytes).
+  function bytesOf (s) {
+    try {
+      return unesc(encodeUri(s)).length
+    } catch (e) {
+      let b = 0
+      for (let i = 0; i < s.length; i++) {
+        const ch = s[i]
+        if (ch < '\u0080') b += 1
+        else if (ch < '\u0800') b += 2
+        else if (ch >= '\ud800' && ch <= '\udbff' && i + 1 < s.length && s[i + 1] >= '\udc00' && s[i + 1] <= '\udfff') { b += 4; i++ } else b += 3
+      }
+      return b
+    }
+  }
+  // A UTF-16 unit is 1 to 3 UTF-8 bytes, so most strings need no count.
+  function overBytes (s, cap) {
+    if (s.length > cap) return true
+    if (s.length * 3 <= cap) return false
+    return bytesOf(s) > cap
+  }
+`

@@ -1,0 +1,41 @@
+// What the glue sets up in every context before user code: host helpers taken off the global
+// object, and a Math.random that differs between sandboxes made at the same moment.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { compileQuickJS, instantiate } from '../../../src/sandbox/wasm-factory.js'
+import { prepare } from '../../../src/sandbox/instance.js'
+import { MIN_MEMORY_PAGES } from '../../../src/sandbox/budget.js'
+
+test('Math.random differs between sandboxes made in the same millisecond, and stays in [0, 1)', async () => {
+  // QuickJS seeds its generator from the clock in milliseconds: contexts made back to back
+  // used to answer the same first number.
+  // The clock is held still while the contexts are made, as if all were made in one millisecond.
+  const wasm = await instantiate(compileQuickJS(), MIN_MEMORY_PAGES)
+  const realNow = Date.now
+  const made = []
+  try {
+    Date.now = () => 1_767_225_600_000
+    for (let i = 0; i < 16; i++) made.push(prepare(wasm))
+  } finally {
+    Date.now = realNow
+  }
+  const firsts: number[] = []
+  for (const p of made) {
+    const draws = p.ctx.dump(p.ctx.unwrapResult(p.ctx.evalCode('Array.from({ length: 2000 }, () => Math.random())'))) as number[]
+    firsts.push(draws[0])
+    assert.ok(draws.every((d) => d >= 0 && d < 1))
+    const mean = draws.reduce((a, b) => a + b, 0) / draws.length
+    assert.ok(mean > 0.45 && mean < 0.55, `mean ${mean}`)
+    assert.is(new Set(draws).size, draws.length)
+  }
+  assert.is(new Set(firsts).size, firsts.length, firsts.join(' '))
+})
+
+test('the host helpers are not left on the global object', async () => {
+  const wasm = await instantiate(compileQuickJS(), MIN_MEMORY_PAGES)
+  const p = prepare(wasm)
+  const seen = p.ctx.dump(p.ctx.unwrapResult(p.ctx.evalCode("Object.getOwnPropertyNames(globalThis).filter((n) => n.startsWith('__lambkin_') && n !== '__lambkin_init' && n !== '__lambkin_run')")))
+  assert.equal(seen, [])
+})
+
+test.run()
