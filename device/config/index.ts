@@ -6,6 +6,6 @@ export { ENV_VARS, FLAGS } from './names.js'
 export type { NameMapping } from './names.js'
 export { deviceConfigUsage } from './usage.js'
 export type {
-  BrokerConnectionConfig, DeviceCapsConfig, DeviceConfig, DeviceDefaults, InvocationConfig,
+  BrokerConfig, BrokerConnectionConfig, BrokerUserConfig, DeviceCapsConfig, DeviceConfig, DeviceDefaults, InvocationConfig,
   MqttConfig, OutboxConfig, OutboxTtlConfig
 } from './types.js'
