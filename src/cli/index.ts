@@ -16,6 +16,8 @@ usage: lambkin <command> [options]
   lambkin device [--config device.json] [--id] [--data] [--functions] [--mqtt url]
                  [--broker-port n] [--metrics-port n] [--quiet]
   lambkin outbox --data <dir> [--json] [--limit n] [--kind k]
+  lambkin broker-passwd <username> [--publish filter]... [--subscribe filter]... [--retain]
+                                     a user entry for the embedded broker (password on stdin)
 `
 
 type Command = (argv: string[], io: CliIo) => Promise<number>
@@ -25,7 +27,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   // Loaded on demand so `lambkin invoke` never opens LevelDB's native module.
   outbox: async () => (await import('../../device/store/index.js')).outboxCommand,
   device: async () => (await import('./device.js')).deviceCommand,
-  demo: async () => (await import('./demo.js')).demoCommand
+  demo: async () => (await import('./demo.js')).demoCommand,
+  'broker-passwd': async () => (await import('./broker-passwd.js')).brokerPasswdCommand
 }
 
 export { needsSandbox } from './needs-sandbox.js'
