@@ -2,33 +2,11 @@
 // publish to a topic, and whether it covers every topic a requested subscription could match.
 // Matching follows MQTT 3.1.1 section 4.7 (wildcards) including 4.7.2: a filter starting with
 // a wildcard never matches a topic starting with `$`, so `#` does not grant `$SYS/#`.
+import { isValidTopicFilter, topicMatches } from '../../src/function/index.js'
 
 /** Why a filter is not a valid MQTT topic filter (section 4.7.1), or undefined when it is. */
 export function filterProblem (filter: string): string | undefined {
-  if (filter.length === 0) return 'is empty'
-  if (Buffer.byteLength(filter) > 65_535) return 'is over 65,535 bytes'
-  if (filter.includes('\0')) return 'contains NUL'
-  const levels = filter.split('/')
-  for (let i = 0; i < levels.length; i++) {
-    const l = levels[i] as string
-    if (l.includes('#') && (l !== '#' || i !== levels.length - 1)) return 'has "#" that is not the whole last level'
-    if (l.includes('+') && l !== '+') return 'has "+" that is not a whole level'
-  }
-  return undefined
-}
-
-/** Does `filter` match the topic name `topic` (no wildcards in `topic`)? */
-export function topicMatches (filter: string, topic: string): boolean {
-  const f = filter.split('/')
-  const t = topic.split('/')
-  if (topic.startsWith('$') && (f[0] === '#' || f[0] === '+')) return false
-  for (let i = 0; i < f.length; i++) {
-    const level = f[i]
-    if (level === '#') return true
-    if (i >= t.length) return false
-    if (level !== '+' && level !== t[i]) return false
-  }
-  return f.length === t.length
+  return isValidTopicFilter(filter) ? undefined : 'is not a valid MQTT topic filter (non-empty, at most 65,535 bytes, no NUL, "#" only as the whole last level, "+" only as a whole level)'
 }
 
 /**

@@ -56,7 +56,7 @@ test('users are read with defaults (no grants, no retain); bad entries name the 
   const cases: Array<[unknown, string]> = [
     [{ username: 'a', passwordHash: 'plaintext' }, 'scrypt$N$r$p$salt$hash'],
     [{ username: 'a', passwordHash: ctx.hash.replace('$1024$', '$1000$') }, 'power of two'],
-    [{ username: 'a', passwordHash: ctx.hash, publish: ['a/#/b'] }, '"#" that is not the whole last level'],
+    [{ username: 'a', passwordHash: ctx.hash, publish: ['a/#/b'] }, 'publish[0] "a/#/b" is not a valid MQTT topic filter'],
     [{ username: 'a', passwordHash: ctx.hash, subscribe: 'a/#' }, 'subscribe must be an array'],
     [{ username: 'a', passwordHash: ctx.hash, retain: 'yes' }, 'retain must be true or false'],
     [{ username: 'a', passwordHash: ctx.hash, password: 'x' }, 'unknown key "password"'],
