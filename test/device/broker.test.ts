@@ -103,9 +103,10 @@ test('subscriptions to # and $SYS/# outside a user\'s grant get SUBACK 0x80 and 
     assert.equal(panelAcks, [0, 0, 128])
     assert.ok(sensor.connected && panel.connected, 'a refused subscription keeps the connection')
     await sensor.publishAsync('sensors/a/t', '21', { qos: 1 })
-    b.broker.publish('cmd/sensor/1', Buffer.from('on'), 1, false, () => {})
+    const granted = new Promise<void>((resolve) => sensor.on('message', (t) => { if (t === 'cmd/sensor/1') resolve() }))
     b.broker.publish('secret/x', Buffer.from('no'), 1, false, () => {})
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    b.broker.publish('cmd/sensor/1', Buffer.from('on'), 1, false, () => {})
+    await granted
     assert.equal(got, ['cmd/sensor/1'])
     assert.is(refused(b.metrics, 'subscribe_denied'), 5)
     await sensor.endAsync()
@@ -247,9 +248,13 @@ test('connections over maxConnections are closed on accept and counted; those wi
     assert.is(refused(b.metrics, 'connection_limit'), 1)
     assert.ok(one.connected && two.connected)
     await one.endAsync()
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    const three = await connect(b.url)
-    await three.endAsync()
+    // The broker sees the close a moment later; until then it may still refuse.
+    let three: MqttClient | undefined
+    for (let i = 0; i < 100 && three === undefined; i++) {
+      three = await Promise.race([connect(b.url), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 200))])
+    }
+    assert.ok(three?.connected, 'a freed slot takes a new connection')
+    await three?.endAsync()
     await two.endAsync()
   } finally {
     await b.broker.close()
