@@ -145,6 +145,30 @@ test('a retained publish without the retain grant, or outside the publish grant,
   }
 })
 
+test('a will outside the grant, or retained without the retain grant, is not published when the client drops', async () => {
+  const b = await start({ users: await users() })
+  try {
+    for (const will of [{ topic: 'alarms/fire', payload: Buffer.from('fake'), qos: 1 as const, retain: false }, { topic: 'sensors/a/status', payload: Buffer.from('offline'), qos: 1 as const, retain: true }]) {
+      const c = await connect(b.url, { username: 'sensor', password: 's3cret', will })
+      const before = refused(b.metrics, 'publish_denied') + refused(b.metrics, 'retain_denied')
+      // An abrupt end (no DISCONNECT) is what makes a broker publish the will.
+      c.stream.destroy()
+      for (let i = 0; i < 100 && refused(b.metrics, 'publish_denied') + refused(b.metrics, 'retain_denied') === before; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+      c.end(true)
+      assert.is(refused(b.metrics, 'publish_denied') + refused(b.metrics, 'retain_denied'), before + 1)
+    }
+    assert.equal(b.taken, [])
+    // A will within the grants is published as usual.
+    const ok = await connect(b.url, { username: 'sensor', password: 's3cret', will: { topic: 'sensors/a/status', payload: Buffer.from('offline'), qos: 1, retain: false } })
+    ok.stream.destroy()
+    for (let i = 0; i < 100 && b.taken.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+    ok.end(true)
+    assert.equal(b.taken.map((m) => m.topic), ['sensors/a/status'])
+  } finally {
+    await b.broker.close()
+  }
+})
+
 test('a client id in use by another user cannot be taken over; the same user can', async () => {
   const b = await start({ users: await users() })
   try {
