@@ -65,15 +65,18 @@ export function parseBrokerUsers (raw: unknown): BrokerUserConfig[] {
 }
 
 async function readUsersFile (path: string, source: Source): Promise<BrokerUserConfig[]> {
+  let buf: Buffer
+  try {
+    buf = await readFile(path)
+  } catch (cause) {
+    throw configError('broker.usersFile', `names ${path}, which cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, source, cause)
+  }
+  if (buf.length > USERS_FILE_MAX_BYTES) throw configError('broker.usersFile', `names ${path}, which is over ${USERS_FILE_MAX_BYTES} bytes`, source)
   let text: string
   try {
-    const buf = await readFile(path)
-    if (buf.length > USERS_FILE_MAX_BYTES) throw configError('broker.usersFile', `names ${path}, which is over ${USERS_FILE_MAX_BYTES} bytes`, source)
     text = new TextDecoder('utf-8', { fatal: true }).decode(buf).replace(/^\uFEFF/, '')
   } catch (cause) {
-    if ((cause as { code?: string }).code === 'LAMBKIN_CONFIG_INVALID') throw cause
-    const code = (cause as NodeJS.ErrnoException).code ?? 'not valid UTF-8'
-    throw configError('broker.usersFile', `names ${path}, which cannot be read (${code})`, source, cause)
+    throw configError('broker.usersFile', `names ${path}, which is not valid UTF-8`, source, cause)
   }
   let parsed: unknown
   try {
