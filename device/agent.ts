@@ -115,7 +115,7 @@ export class Agent extends EventEmitter {
     if (c.brokerPort !== undefined) {
       // Imported only when asked for: aedes adds ~12 MiB of RSS to an agent that never uses it.
       const { startEmbeddedBroker } = await import('./broker.js')
-      broker = await startEmbeddedBroker(c.brokerHost, c.brokerPort)
+      broker = await startEmbeddedBroker(c.brokerHost, c.brokerPort, { settings: c.broker, metrics: this.metrics, log })
       this.brokerPort = broker.port
       this.brokerUrl = broker.url
       this.#undo.push(() => broker?.close())

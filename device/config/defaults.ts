@@ -34,6 +34,8 @@ export const DEVICE_DEFAULTS: DeviceDefaults = deepFreeze({
   mqtt: { rejectUnauthorized: true, keepaliveSec: 30, reconnectMs: 1000 },
   cloud: { rejectUnauthorized: true, keepaliveSec: 30, reconnectMs: 1000 },
   brokerHost: '127.0.0.1',
+  // maxPacketBytes: the sandbox's 256 KiB event cap plus room for a topic of up to 64 KiB.
+  broker: { users: [], maxPacketBytes: 320 * 1024, maxConnections: 64, connectTimeoutMs: 10_000, maxKeepaliveSec: 3600 },
   metricsHost: '127.0.0.1',
   metricsSnapshotMs: 60_000,
   outbox: { quotaBytes: 64 * MiB, syncIntervalMs: 200, ttlMs: {} },

@@ -7,6 +7,6 @@ export { CONFIG_MAX_BYTES, CONFIG_MAX_DEPTH } from './file.js'
 export type { NameMapping } from './names.js'
 export { deviceConfigUsage } from './usage.js'
 export type {
-  BrokerConnectionConfig, DeviceCapsConfig, DeviceConfig, DeviceDefaults, InvocationConfig,
+  BrokerConfig, BrokerConnectionConfig, BrokerUserConfig, DeviceCapsConfig, DeviceConfig, DeviceDefaults, InvocationConfig,
   MqttConfig, OutboxConfig, OutboxTtlConfig
 } from './types.js'

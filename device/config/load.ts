@@ -3,6 +3,7 @@
 import { constants } from 'node:fs'
 import { access } from 'node:fs/promises'
 import { resolve } from 'node:path'
+import { checkBrokerAccess } from './broker.js'
 import { DEVICE_DEFAULTS, deviceIdFromHostname } from './defaults.js'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { readConfigFile, suggestion } from './file.js'
@@ -120,6 +121,7 @@ export async function loadDeviceConfig (opts: LoadDeviceConfigOptions = {}): Pro
 
   await checkConnection('mqtt', cfg.mqtt, sources)
   await checkConnection('cloud', cfg.cloud, sources)
+  await checkBrokerAccess(cfg, sources)
   if (cfg.brokerPort !== undefined && cfg.brokerPort !== 0 && cfg.brokerPort === cfg.metricsPort) {
     throw configError('metricsPort', `is ${cfg.metricsPort}, the same port as brokerPort; give the metrics server its own port`, sources.get('metricsPort') as Source)
   }

@@ -5,6 +5,7 @@ import { parseDecimalInteger } from '../../src/decimal.js'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { redactUrls } from '../../src/redact.js'
 import { LIMIT_MINIMUMS } from '../../src/function/index.js'
+import { parseBrokerUsers } from './broker.js'
 import { DEVICE_ID_PATTERN } from './defaults.js'
 
 export type Field =
@@ -15,6 +16,8 @@ export type Field =
   /** `file`: must name a readable file when the config is loaded (TLS material). */
   | { kind: 'path', file?: boolean }
   | { kind: 'url', protocols: readonly string[] }
+  /** A JSON value checked by `parse`, which throws an Error saying what is wrong (files only). */
+  | { kind: 'json', rule: string, parse: (raw: unknown) => unknown }
 export interface Group { kind: 'group', fields: Readonly<Record<string, Field | Group>> }
 
 export type Source =
@@ -52,6 +55,17 @@ export const SCHEMA: Group = group({
   cloud: group(connection),
   brokerPort: int(0, 65_535),
   brokerHost: { kind: 'host' },
+  broker: group({
+    users: { kind: 'json', rule: 'an array of { username, passwordHash, publish, subscribe, retain }', parse: parseBrokerUsers },
+    usersFile: { kind: 'path', file: true },
+    allowAnonymous: { kind: 'bool' },
+    // Floor: a CONNECT with a long client id, user name and password still fits.
+    maxPacketBytes: int(1024, 256 * MiB),
+    maxConnections: int(1, 65_536),
+    connectTimeoutMs: int(1000, 300_000),
+    // 65,535 s is the largest keepalive MQTT can carry (section 3.1.2.10).
+    maxKeepaliveSec: int(1, 65_535)
+  }),
   metricsPort: int(0, 65_535),
   metricsHost: { kind: 'host' },
   metricsSnapshotMs: int(1000, DAY_MS),
@@ -128,6 +142,7 @@ export function ruleOf (field: Field): string {
     case 'host': return 'a host name or IP address'
     case 'path': return field.file === true ? 'the path of a readable file' : 'a folder path'
     case 'url': return `a URL starting with ${field.protocols.map((p) => `${p}//`).join(', ')}`
+    case 'json': return field.rule
   }
 }
 
@@ -187,6 +202,14 @@ export function parseValue (key: string, field: Field, raw: unknown, source: Sou
       }
       if (!field.protocols.includes(url.protocol) || url.hostname === '') throw bad()
       return raw
+    }
+    case 'json': {
+      if (fromText) throw configError(key, 'can only be set in a config file', source)
+      try {
+        return field.parse(raw)
+      } catch (err) {
+        throw configError(key, `must be ${field.rule}: ${(err as Error).message}`, source)
+      }
     }
   }
 }

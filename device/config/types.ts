@@ -62,6 +62,40 @@ export interface DeviceCapsConfig {
   stackKiB: number
 }
 
+/**
+ * One user of the embedded broker. `publish`/`subscribe` are MQTT topic filters (section 4.7)
+ * the user may publish to and subscribe within; `retain` allows the RETAIN flag.
+ */
+export interface BrokerUserConfig {
+  username: string
+  /** `scrypt$N$r$p$salt$hash` (device/broker/password.ts); `lambkin broker-passwd` prints one. */
+  passwordHash: string
+  publish: string[]
+  subscribe: string[]
+  retain: boolean
+}
+
+/** Who may use the embedded broker (`brokerPort`), and its limits per connection. */
+export interface BrokerConfig {
+  /** From the config file, plus those of `usersFile` once loaded. */
+  users: BrokerUserConfig[]
+  /** A JSON file holding an array of user entries (or `{ "users": [...] }`). */
+  usersFile?: string
+  /**
+   * Clients without a user name connect with every right. Unset: allowed only when there are
+   * no users and brokerHost is loopback; a non-loopback host without users refuses to start.
+   */
+  allowAnonymous?: boolean
+  /** Largest MQTT packet a client may send, in bytes (fixed header included); larger closes the connection. */
+  maxPacketBytes: number
+  /** TCP connections at once; more are closed on accept. */
+  maxConnections: number
+  /** A connection that sends no CONNECT within this is closed. */
+  connectTimeoutMs: number
+  /** Largest keepalive a client may ask for, in s; 0 (never time out) is refused too. */
+  maxKeepaliveSec: number
+}
+
 export interface DeviceConfig {
   /** Device id (wire rule W1): ^[a-z0-9][a-z0-9_-]{0,62}$ */
   id: string
@@ -75,6 +109,7 @@ export interface DeviceConfig {
   /** Start an embedded aedes broker on this port for LAN sensors (0 = ephemeral); unset = none. */
   brokerPort?: number
   brokerHost: string
+  broker: BrokerConfig
   /** Serve Prometheus text on this port (0 = ephemeral); unset = no HTTP server. */
   metricsPort?: number
   metricsHost: string

@@ -16,6 +16,8 @@ usage: lambkin <command> [options]
   lambkin device [--config device.json] [--id] [--data] [--functions] [--mqtt url]
                  [--broker-port n] [--metrics-port n] [--quiet]
   lambkin outbox --data <dir> [--json] [--limit n] [--kind k]
+  lambkin broker-passwd <username> [--publish filter]... [--subscribe filter]... [--retain]
+                                     a user entry for the embedded broker (password on stdin)
 
 The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN, --json):
   lambkin cloud --data <dir> [--host] [--port] [--api-port] [--tls-port --tls-cert --tls-key]
@@ -41,7 +43,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   status: async () => (await import('../../cli/commands/status.js')).statusCommand,
   results: async () => (await import('../../cli/commands/records.js')).resultsCommand,
   logs: async () => (await import('../../cli/commands/records.js')).logsCommand,
-  metrics: async () => (await import('../../cli/commands/metrics.js')).metricsCommand
+  metrics: async () => (await import('../../cli/commands/metrics.js')).metricsCommand,
+  'broker-passwd': async () => (await import('./broker-passwd.js')).brokerPasswdCommand
 }
 
 export { needsSandbox } from './needs-sandbox.js'
