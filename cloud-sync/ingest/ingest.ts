@@ -47,7 +47,7 @@ export class Ingest {
     try {
       frame = decodeFrame(payload, t.kind === 'batch' ? BATCH_FRAME_BYTES : SMALL_FRAME_BYTES)
       switch (t.kind) {
-        case 'batch': await this.#batch(deviceId, frame); return
+        case 'batch': await this.#batch(deviceId, frame, payload); return
         case 'status': await this.#o.registry.touch(deviceId, { lastSeen: this.#o.now(), status: parseStatus(frame) }); return
         case 'heartbeat': await this.#o.registry.touch(deviceId, { lastSeen: this.#o.now(), heartbeat: parseHeartbeat(frame) }); return
         default: this.#reject(deviceId, 'unknown-kind', topic)
@@ -60,9 +60,9 @@ export class Ingest {
     }
   }
 
-  async #batch (deviceId: string, frame: Record<string, unknown>): Promise<void> {
+  async #batch (deviceId: string, frame: Record<string, unknown>, payload: Buffer): Promise<void> {
     const b = parseBatch(frame)
-    const r = await this.#o.registry.ingest(deviceId, b.records, b.gaps, this.#o.now())
+    const r = await this.#o.registry.ingest(deviceId, b.records, b.gaps, this.#o.now(), b.sorted ? payload : undefined)
     this.counters.batches++
     this.counters.recordsStored += r.stored
     this.counters.duplicates += r.duplicates

@@ -25,6 +25,13 @@ const EMPTY = new Uint8Array(0)
 
 /** A record inside a chunk, with short field names (it is stored once per record). */
 interface ChunkRecord { s: number, k: WireRecordKind, f?: string, t: number, d: unknown }
+type BatchOp = { type: 'put', key: string, value: Uint8Array, sublevel: Sub }
+
+/** The records of a chunk kept as the wire frame that carried them. */
+function fromFrame (raw: Uint8Array): ChunkRecord[] {
+  const f = cbor.decode(raw) as { records: Array<{ seq: number, kind: WireRecordKind, fn?: string, time: number, data: unknown }> }
+  return f.records.map((r) => ({ s: r.seq, k: r.kind, f: r.fn, t: r.time, d: r.data }))
+}
 
 export class LevelRegistry implements Registry {
   readonly #db: Db
@@ -35,6 +42,8 @@ export class LevelRegistry implements Registry {
   readonly #byFn: Sub
   readonly #byKind: Sub
   readonly #gaps: Sub
+  /** Device rows as last written: ingest reads only its device's row, and not from disk. */
+  readonly #rows = new Map<string, DeviceRow>()
   /** Per-device tail of the ingest chain: one device's batches apply one at a time. */
   readonly #chains = new Map<string, Promise<unknown>>()
 
@@ -68,13 +77,29 @@ export class LevelRegistry implements Registry {
     if (await this.getDevice(d.id) !== undefined) throw new LambkinError(ErrorCodes.DEVICE_EXISTS, `device ${d.id} already exists; revoked ids are not reused`)
     const row: DeviceRow = { id: d.id, group: d.group, secretHash: d.secretHash, createdAt: d.createdAt, highWater: 0, counts: { stored: 0, duplicates: 0, gaps: 0, gapSeqs: 0 } }
     if (row.group === undefined) delete row.group
-    await this.#devices.put(d.id, enc(row))
-    return row
+    await this.#putRow(row)
+    return structuredClone(row)
   }
 
   async getDevice (id: string): Promise<DeviceRow | undefined> {
+    const row = await this.#row(id)
+    return row === undefined ? undefined : structuredClone(row)
+  }
+
+  /** The cached row (not a copy: callers clone before changing it). */
+  async #row (id: string): Promise<DeviceRow | undefined> {
+    const cached = this.#rows.get(id)
+    if (cached !== undefined) return cached
     const v = await this.#devices.get(id)
-    return v === undefined ? undefined : dec<DeviceRow>(v)
+    if (v === undefined) return undefined
+    const row = dec<DeviceRow>(v)
+    this.#rows.set(id, row)
+    return row
+  }
+
+  async #putRow (row: DeviceRow, ops: BatchOp[] = []): Promise<void> {
+    await this.#db.batch([...ops, { type: 'put', key: row.id, value: enc(row), sublevel: this.#devices }])
+    this.#rows.set(row.id, row)
   }
 
   async listDevices (): Promise<DeviceRow[]> {
@@ -88,7 +113,7 @@ export class LevelRegistry implements Registry {
       const row = await this.getDevice(id)
       if (row === undefined) return false
       row.revokedAt ??= at
-      await this.#devices.put(id, enc(row))
+      await this.#putRow(row)
       return true
     })
   }
@@ -100,12 +125,12 @@ export class LevelRegistry implements Registry {
       row.lastSeen = Math.max(row.lastSeen ?? 0, facts.lastSeen)
       if (facts.status !== undefined) row.status = { ...facts.status, at: facts.lastSeen }
       if (facts.heartbeat !== undefined) row.heartbeat = { ...facts.heartbeat, at: facts.lastSeen }
-      await this.#devices.put(id, enc(row))
+      await this.#putRow(row)
     })
   }
 
-  async ingest (device: string, records: Array<Omit<StoredRecord, 'device' | 'receivedAt'>>, gaps: WireGap[], receivedAt: number): Promise<IngestResult> {
-    return await this.#serial(device, async () => await this.#ingest(device, records, gaps, receivedAt))
+  async ingest (device: string, records: Array<Omit<StoredRecord, 'device' | 'receivedAt'>>, gaps: WireGap[], receivedAt: number, raw?: Uint8Array): Promise<IngestResult> {
+    return await this.#serial(device, async () => await this.#ingest(device, records, gaps, receivedAt, raw))
   }
 
   /**
@@ -114,7 +139,7 @@ export class LevelRegistry implements Registry {
    * per record, which is what ingest throughput is made of. Dedup and the high-water mark use
    * the device row's coverage ranges, so ingest reads nothing but that row.
    */
-  async #ingest (device: string, records: Array<Omit<StoredRecord, 'device' | 'receivedAt'>>, gaps: WireGap[], receivedAt: number): Promise<IngestResult> {
+  async #ingest (device: string, records: Array<Omit<StoredRecord, 'device' | 'receivedAt'>>, gaps: WireGap[], receivedAt: number, raw: Uint8Array | undefined): Promise<IngestResult> {
     const row = await this.getDevice(device)
     if (row === undefined) throw new LambkinError(ErrorCodes.DEVICE_NOT_FOUND, `device ${device} is not registered`)
     const hw = row.highWater
@@ -128,10 +153,12 @@ export class LevelRegistry implements Registry {
       if (r.fn !== undefined) c.f = r.fn
       fresh.push(c)
     }
-    const ops: Array<{ type: 'put', key: string, value: Uint8Array, sublevel: Sub }> = []
+    const ops: BatchOp[] = []
     if (fresh.length > 0) {
       const last = pad(fresh[fresh.length - 1].s)
-      ops.push({ type: 'put', key: `${device}!${last}`, value: enc({ r: receivedAt, recs: fresh }), sublevel: this.#chunks })
+      // When every record is new, the frame's own bytes are kept: no encoding on the hot path.
+      const value = raw !== undefined && fresh.length === records.length ? enc({ r: receivedAt, raw }) : enc({ r: receivedAt, recs: fresh })
+      ops.push({ type: 'put', key: `${device}!${last}`, value, sublevel: this.#chunks })
       for (const fn of new Set(fresh.map((c) => c.f).filter((f): f is string => f !== undefined))) ops.push({ type: 'put', key: `${device}!${fn}!${last}`, value: EMPTY, sublevel: this.#byFn })
       for (const kind of new Set(fresh.map((c) => c.k))) ops.push({ type: 'put', key: `${device}!${kind}!${last}`, value: EMPTY, sublevel: this.#byKind })
     }
@@ -153,7 +180,7 @@ export class LevelRegistry implements Registry {
     row.counts.duplicates += duplicates
     row.counts.gaps += newGaps.length
     for (const g of newGaps) row.counts.gapSeqs += g.to - g.from + 1
-    await this.#db.batch([...ops, { type: 'put', key: device, value: enc(row), sublevel: this.#devices }])
+    await this.#putRow(row, ops)
     return { stored: fresh.length, duplicates, gaps: newGaps.length, highWater: row.highWater }
   }
 
@@ -176,8 +203,9 @@ export class LevelRegistry implements Registry {
     for await (const key of chunkKeys(this)) {
       const v = await this.#chunks.get(key)
       if (v === undefined) continue
-      const chunk = dec<{ r: number, recs: ChunkRecord[] }>(v)
-      const recs = forward ? chunk.recs : [...chunk.recs].reverse()
+      const chunk = dec<{ r: number, recs?: ChunkRecord[], raw?: Uint8Array }>(v)
+      const all = chunk.recs ?? fromFrame(chunk.raw as Uint8Array)
+      const recs = forward ? all : [...all].reverse()
       for (const c of recs) {
         if (c.s <= after || (q.fn !== undefined && c.f !== q.fn) || (kinds !== undefined && !kinds.has(c.k))) continue
         const r: StoredRecord = { device, seq: c.s, kind: c.k, time: c.t, receivedAt: chunk.r, data: c.d }

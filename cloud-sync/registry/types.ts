@@ -70,9 +70,11 @@ export interface Registry {
   /**
    * Stores the records and gaps of one batch that are new for the device (dedup by seq), then
    * advances the high-water mark over everything contiguous, all in one atomic write [W4].
-   * Calls for one device are applied one at a time, in call order.
+   * Calls for one device are applied one at a time, in call order. `raw`, when given, is the
+   * CBOR frame whose `records` are exactly `records` (sorted): a backend may keep those bytes
+   * instead of encoding the records again.
    */
-  ingest: (device: string, records: Array<Omit<StoredRecord, 'device' | 'receivedAt'>>, gaps: WireGap[], receivedAt: number) => Promise<IngestResult>
+  ingest: (device: string, records: Array<Omit<StoredRecord, 'device' | 'receivedAt'>>, gaps: WireGap[], receivedAt: number, raw?: Uint8Array) => Promise<IngestResult>
   records: (device: string, q?: RecordQuery) => Promise<StoredRecord[]>
   gaps: (device: string) => Promise<StoredGap[]>
   close: () => Promise<void>

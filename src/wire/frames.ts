@@ -21,7 +21,14 @@ export const GAP_REASONS = Object.freeze(['dropped', 'excluded', 'lost'] as cons
 export type GapReason = (typeof GAP_REASONS)[number]
 
 /** `up/batch` [W4]: records and declared gaps covering `first..last` without holes. */
-export interface BatchFrame { records: WireRecord[], gaps: WireGap[], first: number, last: number }
+export interface BatchFrame {
+  records: WireRecord[]
+  gaps: WireGap[]
+  first: number
+  last: number
+  /** True when the frame's records came in seq order (so its bytes list them sorted). */
+  sorted: boolean
+}
 
 /**
  * `down/ack` [W4]: the highest sequence number the cloud has stored contiguously for this
@@ -55,25 +62,29 @@ function field (ok: boolean, name: string, want: string): void {
 /**
  * Checks an `up/batch` frame [W4]: at most BATCH_LIMITS.maxRecords records, each with a
  * positive integer seq, a known kind and a finite time; gaps with from <= to and a known
- * reason; and records plus gaps covering one contiguous range exactly once.
+ * reason; and records plus gaps covering one contiguous range exactly once. The records are
+ * the decoded frame's own objects (unknown fields kept, ignored), sorted by seq.
  */
 export function parseBatch (f: Record<string, unknown>): BatchFrame {
   field(Array.isArray(f.records), 'records', 'an array')
   const gapsIn = f.gaps === undefined ? [] : f.gaps
   field(Array.isArray(gapsIn), 'gaps', 'an array')
-  const rawRecords = f.records as unknown[]
+  const records = f.records as WireRecord[]
   const rawGaps = gapsIn as unknown[]
-  if (rawRecords.length > BATCH_LIMITS.maxRecords) throw wireError('too-large', `a batch carries at most ${BATCH_LIMITS.maxRecords} records, got ${rawRecords.length}`)
-  field(rawRecords.length + rawGaps.length > 0, 'records', 'non-empty (or gaps given)')
-  const records: WireRecord[] = rawRecords.map((r, i) => {
-    field(r !== null && typeof r === 'object' && !Array.isArray(r), `records[${i}]`, 'a map')
-    const o = r as Record<string, unknown>
-    field(isSeq(o.seq), `records[${i}].seq`, 'a positive integer')
-    field((WIRE_RECORD_KINDS as readonly unknown[]).includes(o.kind), `records[${i}].kind`, `one of ${WIRE_RECORD_KINDS.join(', ')}`)
-    field(isTime(o.time), `records[${i}].time`, 'a number (ms since the epoch)')
-    field(o.fn === undefined || isValidId(o.fn), `records[${i}].fn`, 'a function name')
-    return { seq: o.seq as number, kind: o.kind as WireRecordKind, fn: o.fn as string | undefined, time: o.time as number, data: o.data }
-  })
+  if (records.length > BATCH_LIMITS.maxRecords) throw wireError('too-large', `a batch carries at most ${BATCH_LIMITS.maxRecords} records, got ${records.length}`)
+  field(records.length + rawGaps.length > 0, 'records', 'non-empty (or gaps given)')
+  // Checked in place, messages built only on failure: this runs for every record ingested.
+  let ordered = true
+  for (let i = 0; i < records.length; i++) {
+    const o = records[i] as unknown as Record<string, unknown> | null
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) field(false, `records[${i}]`, 'a map')
+    const r = o as Record<string, unknown>
+    if (!isSeq(r.seq)) field(false, `records[${i}].seq`, 'a positive integer')
+    if (!(WIRE_RECORD_KINDS as readonly unknown[]).includes(r.kind)) field(false, `records[${i}].kind`, `one of ${WIRE_RECORD_KINDS.join(', ')}`)
+    if (!isTime(r.time)) field(false, `records[${i}].time`, 'a number (ms since the epoch)')
+    if (r.fn !== undefined && !isValidId(r.fn)) field(false, `records[${i}].fn`, 'a function name')
+    if (i > 0 && (r.seq as number) !== records[i - 1].seq + 1) ordered = false
+  }
   const gaps: WireGap[] = rawGaps.map((g, i) => {
     field(g !== null && typeof g === 'object' && !Array.isArray(g), `gaps[${i}]`, 'a map')
     const o = g as Record<string, unknown>
@@ -81,13 +92,15 @@ export function parseBatch (f: Record<string, unknown>): BatchFrame {
     field((GAP_REASONS as readonly unknown[]).includes(o.reason), `gaps[${i}].reason`, GAP_REASONS.join(', '))
     return { from: o.from as number, to: o.to as number, reason: o.reason as WireGap['reason'] }
   })
+  // The common case, records already in order with no gaps, needs no sort.
+  if (ordered && gaps.length === 0) return { records, gaps, first: records[0].seq, last: records[records.length - 1].seq, sorted: true }
   // Coverage: sort the spans and require each to start right after the previous one.
   const spans = [...records.map((r) => [r.seq, r.seq]), ...gaps.map((g) => [g.from, g.to])].sort((a, b) => a[0] - b[0])
   for (let i = 1; i < spans.length; i++) {
     if (spans[i][0] !== spans[i - 1][1] + 1) throw wireError('not-contiguous', `batch sequence numbers are not contiguous at ${spans[i - 1][1]} -> ${spans[i][0]} (declare skipped ones as gaps)`)
   }
-  records.sort((a, b) => a.seq - b.seq)
-  return { records, gaps, first: spans[0][0], last: spans[spans.length - 1][1] }
+  if (!ordered) records.sort((a, b) => a.seq - b.seq)
+  return { records, gaps, first: spans[0][0], last: spans[spans.length - 1][1], sorted: ordered }
 }
 
 /** Checks a `down/ack` frame [W4]. */

@@ -3,6 +3,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Registry, StoredRecord } from '../../../cloud-sync/registry/index.js'
+import { encodeFrame } from '../../../src/wire/index.js'
 
 /** Opens the backend over the same storage each time it is called, until `destroy`. */
 export interface RegistryFactory { open: () => Promise<Registry>, destroy: () => Promise<void> }
@@ -61,6 +62,16 @@ export function registrySuite (name: string, make: () => RegistryFactory): void 
     // A gap that arrives before the records below it is kept and joined later.
     assert.is((await reg.ingest('gh-01', range(10, 10), [{ from: 9, to: 9, reason: 'excluded' }], 3)).highWater, 7)
     assert.is((await reg.ingest('gh-01', range(8, 8), [], 4)).highWater, 10)
+  })
+
+  it('a batch handed over with its wire bytes reads back the same as one without', async (reg) => {
+    await add(reg)
+    const recs = [rec(1, 'a'), rec(2, 'b', 'log'), rec(3, 'a')]
+    await reg.ingest('gh-01', recs, [], 7, encodeFrame({ records: recs }))
+    await reg.ingest('gh-01', [rec(4, 'a')], [], 8)
+    assert.equal((await reg.records('gh-01', { afterSeq: 0 })).map((r) => [r.seq, r.kind, r.fn, r.receivedAt, r.data]), [[1, 'result', 'a', 7, { n: 1 }], [2, 'log', 'b', 7, { n: 2 }], [3, 'result', 'a', 7, { n: 3 }], [4, 'result', 'a', 8, { n: 4 }]])
+    assert.equal((await reg.records('gh-01', { fn: 'a', limit: 2 })).map((r) => r.seq), [4, 3])
+    assert.equal((await reg.records('gh-01', { kinds: ['log'] })).map((r) => r.seq), [2])
   })
 
   it('ingest for an unknown device is LAMBKIN_DEVICE_NOT_FOUND and stores nothing', async (reg) => {
