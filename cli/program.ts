@@ -3,8 +3,8 @@
 // `LAMBKIN_USAGE: …` plus that command's usage on stderr (exit 2), and failures as
 // `CODE: message` (exit 1).
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
-import { EXIT_OK, EXIT_USAGE, printError } from '../src/cli/io.js'
-import type { CliIo } from '../src/cli/io.js'
+import { EXIT_OK, EXIT_USAGE, printError } from './io.js'
+import type { CliIo } from './io.js'
 
 /** What an action reports back: its exit code. */
 export interface Run { code: number }

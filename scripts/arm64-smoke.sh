@@ -173,7 +173,7 @@ device60 () {
   local data out=$WORK/dev.out err=$WORK/dev.err t
   data=$(mktemp -d "$WORK/data-XXXX")
   : > "$out"
-  QEMU_LD_PREFIX=$ROOT QEMU_RESERVED_VA=$RESERVED "$@" "$ROOT/usr/bin/node" "$REPO/dist/src/cli/bin.js" device --id arm64 --functions "$WORK/fns60" \
+  QEMU_LD_PREFIX=$ROOT QEMU_RESERVED_VA=$RESERVED "$@" "$ROOT/usr/bin/node" "$REPO/dist/cli/bin.js" device --id arm64 --functions "$WORK/fns60" \
     --data "$data" --broker-port 0 --metrics-port 0 --quiet >"$out" 2>"$err" &
   DEV_PID=$!
   t=$(date +%s)
@@ -199,7 +199,7 @@ for suite in $SUITES; do
   if [ "$r" = ok ]; then pass "$suite: LevelDB round trip via classic-level's linux-arm64 prebuild ($(secs "$t"))"
   else fail "$suite: LevelDB: $r"; fi
 
-  t=$(date +%s); r=$(cd "$REPO" && anode --disable-wasm-trap-handler dist/src/cli/bin.js invoke examples/hello --timeout 20000 2>&1)
+  t=$(date +%s); r=$(cd "$REPO" && anode --disable-wasm-trap-handler dist/cli/bin.js invoke examples/hello --timeout 20000 2>&1)
   if echo "$r" | grep -q '"hello, world"'; then pass "$suite: lambkin invoke examples/hello ($(secs "$t"))"
   else fail "$suite: lambkin invoke examples/hello: $(echo "$r" | tail -2)"; fi
 
@@ -220,7 +220,7 @@ for suite in $SUITES; do
   r=$(cd "$REPO" && anode --disable-wasm-trap-handler dist/test/e2e/fixtures/load-many.js 60 2>/dev/null | tail -1)
   info "$suite: unmodified fixture (timeoutMs 1000) with the flag: $r"
 
-  t=$(date +%s); r=$(cd "$REPO" && anode --disable-wasm-trap-handler dist/src/cli/bin.js demo --seconds 5 2>&1)
+  t=$(date +%s); r=$(cd "$REPO" && anode --disable-wasm-trap-handler dist/cli/bin.js demo --seconds 5 2>&1)
   if echo "$r" | grep -q 'Summary after' && echo "$r" | grep -Eq 'threshold-alarm +[1-9]'; then
     pass "$suite: lambkin demo --seconds 5 ($(secs "$t") wall)"
     echo "$r" | sed -n '/Summary after/,$p' | sed 's/^/        /'
@@ -228,7 +228,7 @@ for suite in $SUITES; do
   else fail "$suite: lambkin demo --seconds 5: $(echo "$r" | tail -5)"; fi
 
   if [ "$CAN_EXEC" = 1 ]; then
-    t=$(date +%s); r=$(cd "$REPO" && arm timeout 600 "$ROOT/usr/bin/node" dist/src/cli/bin.js invoke examples/hello --timeout 20000 2>&1)
+    t=$(date +%s); r=$(cd "$REPO" && arm timeout 600 "$ROOT/usr/bin/node" dist/cli/bin.js invoke examples/hello --timeout 20000 2>&1)
     if echo "$r" | grep -q '"hello, world"'; then pass "$suite: bin.js re-exec on arm64: invoke examples/hello ($(secs "$t"))"
     else fail "$suite: bin.js re-exec on arm64: $(echo "$r" | tail -2)"; fi
     device60

@@ -1,6 +1,6 @@
 // `lambkin devices`: the fleet's devices through the operator API: list, add (prints the
 // device's secret once; the cloud keeps only its scrypt hash), revoke (cuts it off at once).
-import type { CliIo } from '../../src/cli/io.js'
+import type { CliIo } from '../io.js'
 import { ApiClient } from '../api-client.js'
 import type { ApiTarget } from '../api-client.js'
 import { apiOptions, command, runProgram } from '../program.js'

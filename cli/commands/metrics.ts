@@ -1,6 +1,6 @@
 // `lambkin metrics`: per-function figures a device synced: invocations, errors by code,
 // duration percentiles, GB-seconds (Lambda's billing unit), summed over its metric snapshots.
-import type { CliIo } from '../../src/cli/io.js'
+import type { CliIo } from '../io.js'
 import { ApiClient } from '../api-client.js'
 import type { ApiTarget } from '../api-client.js'
 import { apiOptions, command, runProgram } from '../program.js'

@@ -1,6 +1,6 @@
 // `lambkin status`: the fleet at a glance: each device's state (online / stale / offline, by
 // the cloud's clock), last seen, agent version, functions, outbox backlog, upload bytes today.
-import type { CliIo } from '../../src/cli/io.js'
+import type { CliIo } from '../io.js'
 import { ApiClient } from '../api-client.js'
 import type { ApiTarget } from '../api-client.js'
 import { apiOptions, command, runProgram } from '../program.js'

@@ -8,7 +8,6 @@ export type { LevelStoreOptions } from './level-store.js'
 export { STORE_DEFAULTS, resolveStoreOptions } from './options.js'
 export type { StoreOptions } from './options.js'
 export { storePath } from './level-open.js'
-export { outboxCommand, OUTBOX_USAGE } from './outbox-command.js'
 export { RECORD_KINDS, KIND_PRIORITY, isRecordKind } from './types.js'
 export type {
   CommitResult, CommitUnit, KindStats, MetaWrite, NewPublish, NewRecord, OutboxRecord, PendingPublish,

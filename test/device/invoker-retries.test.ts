@@ -11,7 +11,7 @@ import { Invoker } from '../../device/invoker.js'
 import type { InvocationRecord } from '../../device/invoker.js'
 import { FunctionMetrics } from '../../device/metrics/index.js'
 import { LevelOutboxStore } from '../../device/store/index.js'
-import { formatInvocation } from '../../src/cli/device.js'
+import { formatInvocation } from '../../cli/commands/device.js'
 import { makeSpec } from '../helpers/spec.js'
 
 /** One function with `retry: { attempts: retries }` run through a real pool and store. */

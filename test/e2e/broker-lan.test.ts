@@ -12,7 +12,7 @@ import mqtt from 'mqtt'
 import { runLambkin, startLambkin, writeFunctions } from './fixtures/lambkin-process.js'
 import type { LambkinProcess } from './fixtures/lambkin-process.js'
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/bin.js')
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../cli/bin.js')
 
 function setup (): { root: string, functions: string, config: (c: Record<string, unknown>) => string } {
   const root = mkdtempSync(path.join(tmpdir(), 'lambkin-e2e-lan-'))

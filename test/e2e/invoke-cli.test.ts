@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url))
+const BIN = fileURLToPath(new URL('../../cli/bin.js', import.meta.url))
 const ROOT = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)))
 
 function lambkin (args: string[], env: Record<string, string> = {}): { code: number | null, stdout: string, stderr: string } {

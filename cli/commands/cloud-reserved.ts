@@ -1,8 +1,8 @@
 // The cloud link is not built yet (its wire rules are in docs/wire.md): until it is, a cloud
 // setting is refused where it is given, rather than accepted and silently ignored.
-import { ErrorCodes, LambkinError } from '../errors.js'
+import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import type { DeviceConfig } from '../../device/config/index.js'
-import { usageError } from './io.js'
+import { usageError } from '../io.js'
 
 const NOT_YET = 'the cloud link is not built yet (see "Status" in the README); remove it until a release that has one'
 

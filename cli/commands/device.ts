@@ -6,9 +6,9 @@ import type { InvocationRecord } from '../../device/index.js'
 import { deviceConfigUsage, loadDeviceConfig } from '../../device/config/index.js'
 import type { DeviceConfig } from '../../device/config/index.js'
 import { refuseCloudConfig, refuseCloudFlag } from './cloud-reserved.js'
-import { redactUrls } from '../redact.js'
-import { EXIT_OK, EXIT_USAGE, printError } from './io.js'
-import type { CliIo } from './io.js'
+import { redactUrls } from '../../src/redact.js'
+import { EXIT_OK, EXIT_USAGE, printError } from '../io.js'
+import type { CliIo } from '../io.js'
 
 export const DEVICE_USAGE = `usage: lambkin device [--config device.json] [--id id] [--data dir] [--functions dir]
                       [--mqtt url] [--broker-port n] [--metrics-port n] [--quiet]

@@ -1,6 +1,6 @@
 // How CLI commands write: injected so tests can run commands in-process and read the output.
-import { LambkinError } from '../errors.js'
-import { redactUrls } from '../redact.js'
+import { LambkinError } from '../src/errors.js'
+import { redactUrls } from '../src/redact.js'
 
 export interface CliIo {
   stdout: (s: string) => void

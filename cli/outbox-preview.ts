@@ -1,6 +1,6 @@
 // What `lambkin outbox` shows of one record in its DATA column: the part a person looks for
 // (a result's value, a dead letter's error, a log's first line), on one line, cut to width.
-import type { OutboxRecord } from './types.js'
+import type { OutboxRecord } from '../device/store/types.js'
 
 /** The DATA column's width, in characters (code points). */
 export const PREVIEW_CHARS = 64

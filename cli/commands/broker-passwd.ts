@@ -3,8 +3,8 @@
 import { parseArgs } from 'node:util'
 import { filterProblem } from '../../device/broker/acl.js'
 import { hashPassword } from '../../device/broker/password.js'
-import { EXIT_OK, EXIT_USAGE, printError, usageError } from './io.js'
-import type { CliIo } from './io.js'
+import { EXIT_OK, EXIT_USAGE, printError, usageError } from '../io.js'
+import type { CliIo } from '../io.js'
 
 export const BROKER_PASSWD_USAGE = `usage: lambkin broker-passwd <username> [--publish filter]... [--subscribe filter]... [--retain]
 

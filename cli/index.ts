@@ -1,5 +1,5 @@
 // The `lambkin` command: argument dispatch only; each command lives in its own file.
-import { invokeCommand } from './invoke.js'
+import { invokeCommand } from './commands/invoke.js'
 import { EXIT_USAGE } from './io.js'
 import type { CliIo } from './io.js'
 
@@ -35,16 +35,16 @@ type Command = (argv: string[], io: CliIo) => Promise<number>
 const COMMANDS: Record<string, () => Promise<Command>> = {
   invoke: async () => invokeCommand,
   // Loaded on demand so `lambkin invoke` never opens LevelDB's native module.
-  outbox: async () => (await import('../../device/store/index.js')).outboxCommand,
-  device: async () => (await import('./device.js')).deviceCommand,
-  demo: async () => (await import('./demo.js')).demoCommand,
-  cloud: async () => (await import('../../cli/commands/cloud.js')).cloudCommand,
-  devices: async () => (await import('../../cli/commands/devices.js')).devicesCommand,
-  status: async () => (await import('../../cli/commands/status.js')).statusCommand,
-  results: async () => (await import('../../cli/commands/records.js')).resultsCommand,
-  logs: async () => (await import('../../cli/commands/records.js')).logsCommand,
-  metrics: async () => (await import('../../cli/commands/metrics.js')).metricsCommand,
-  'broker-passwd': async () => (await import('./broker-passwd.js')).brokerPasswdCommand
+  outbox: async () => (await import('./commands/outbox.js')).outboxCommand,
+  device: async () => (await import('./commands/device.js')).deviceCommand,
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
+  cloud: async () => (await import('./commands/cloud.js')).cloudCommand,
+  devices: async () => (await import('./commands/devices.js')).devicesCommand,
+  status: async () => (await import('./commands/status.js')).statusCommand,
+  results: async () => (await import('./commands/records.js')).resultsCommand,
+  logs: async () => (await import('./commands/records.js')).logsCommand,
+  metrics: async () => (await import('./commands/metrics.js')).metricsCommand,
+  'broker-passwd': async () => (await import('./commands/broker-passwd.js')).brokerPasswdCommand
 }
 
 export { needsSandbox } from './needs-sandbox.js'

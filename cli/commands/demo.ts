@@ -12,9 +12,9 @@ import { loadDeviceConfig } from '../../device/config/index.js'
 import { LevelOutboxStore, RECORD_KINDS } from '../../device/store/index.js'
 import type { StoreStats } from '../../device/store/index.js'
 import { formatMs, untilSignal } from './device.js'
-import { EXIT_OK, EXIT_USAGE, printError } from './io.js'
-import { parseDecimalNumber } from '../decimal.js'
-import type { CliIo } from './io.js'
+import { EXIT_OK, EXIT_USAGE, printError } from '../io.js'
+import { parseDecimalNumber } from '../../src/decimal.js'
+import type { CliIo } from '../io.js'
 
 export const DEMO_USAGE = `usage: lambkin demo [--seconds N] [--data dir]
 

@@ -4,8 +4,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { LevelOutboxStore, outboxCommand } from '../../../device/store/index.js'
-import { PREVIEW_CHARS } from '../../../device/store/outbox-preview.js'
+import { LevelOutboxStore } from '../../../device/store/index.js'
+import { outboxCommand } from '../../../cli/commands/outbox.js'
+import { PREVIEW_CHARS } from '../../../cli/outbox-preview.js'
 
 async function run (args: string[]): Promise<{ code: number, out: string, err: string }> {
   let out = ''

@@ -2,10 +2,10 @@
 import { parseArgs } from 'node:util'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { parseDecimalInteger } from '../../src/decimal.js'
-import { LevelOutboxStore } from './level-store.js'
-import { jsonSafe, preview } from './outbox-preview.js'
-import { RECORD_KINDS, isRecordKind } from './types.js'
-import type { OutboxRecord, RecordKind, StoreStats } from './types.js'
+import { LevelOutboxStore } from '../../device/store/level-store.js'
+import { jsonSafe, preview } from '../outbox-preview.js'
+import { RECORD_KINDS, isRecordKind } from '../../device/store/types.js'
+import type { OutboxRecord, RecordKind, StoreStats } from '../../device/store/types.js'
 
 export interface OutboxCommandIo {
   stdout: (s: string) => void

@@ -2,13 +2,13 @@
 // prints its result, so what works on a laptop works on the board.
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { ErrorCodes, LambkinError } from '../errors.js'
-import { loadFunctionDir, LIMIT_CAPS } from '../function/index.js'
-import { SandboxPool, specOf } from '../sandbox/index.js'
-import type { Outcome } from '../sandbox/index.js'
-import { EXIT_FAILURE, EXIT_OK, printError, usageError } from './io.js'
-import { parseDecimalInteger } from '../decimal.js'
-import type { CliIo } from './io.js'
+import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { loadFunctionDir, LIMIT_CAPS } from '../../src/function/index.js'
+import { SandboxPool, specOf } from '../../src/sandbox/index.js'
+import type { Outcome } from '../../src/sandbox/index.js'
+import { EXIT_FAILURE, EXIT_OK, printError, usageError } from '../io.js'
+import { parseDecimalInteger } from '../../src/decimal.js'
+import type { CliIo } from '../io.js'
 
 export const INVOKE_USAGE = 'usage: lambkin invoke <fn-dir> [--event JSON|@file] [--state JSON|@file] [--timeout ms] [--memory KiB] [--instructions N] [--layers dir] [--json]'
 

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { deviceCommand } from '../../../src/cli/device.js'
+import { deviceCommand } from '../../../cli/commands/device.js'
 
 async function device (args: string[]): Promise<{ code: number, out: string, err: string }> {
   let out = ''
