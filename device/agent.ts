@@ -21,6 +21,9 @@ import { LevelOutboxStore } from './store/index.js'
 import { ScheduleTrigger, SensorTrigger, systemClock } from './triggers/index.js'
 import type { Clock } from './triggers/index.js'
 
+/** The trigger link gauge (1 up, 0 down and retrying), served with the other metrics. */
+export const LINK_UP_METRIC = 'trigger_link_up'
+
 export interface AgentOptions {
   /** Where the agent reports what it does (load errors, sensor trouble, broker state). */
   log?: (line: string) => void
@@ -148,14 +151,20 @@ export class Agent extends EventEmitter {
     if (c.mqtt.url !== undefined || broker !== undefined) {
       // With only the embedded broker, messages are taken inside it and acknowledged to the
       // publisher after commit; with mqtt.url, through an MQTT client with a persistent session.
+      // A trigger broker that is down does not stop the agent: the link keeps retrying, and
+      // lambkin_trigger_link_up says where it stands.
+      this.metrics.register(LINK_UP_METRIC, { type: 'gauge', help: 'Whether the trigger broker connection is up (1) or down and retrying (0).' })
+      const onState = (up: boolean): void => { this.metrics.set(LINK_UP_METRIC, {}, up ? 1 : 0) }
+      onState(broker !== undefined && c.mqtt.url === undefined)
       link = this.#link = c.mqtt.url !== undefined
-        ? await MqttLink.connect({ url: c.mqtt.url, config: c.mqtt, log, onMessage }, store)
+        ? MqttLink.create({ url: c.mqtt.url, config: c.mqtt, log, onMessage, onState }, store)
         : new EmbeddedLink(broker as EmbeddedBroker, store, onMessage)
       this.#undo.push(() => link?.close())
       await mqttTriggers.restore()
       await mqttTriggers.subscribe(link)
-      const resent = await link.resendPending()
-      if (resent > 0) log(`re-sent ${resent} publishes that were not acknowledged before the last stop`)
+      const pending = (await store.stats()).pendingPublishes
+      if (pending > 0) log(`${pending} QoS 1 publishes from before the last stop are waiting for the trigger broker; they are sent as it takes them`)
+      await link.start()
     } else if (mqttTriggers.filters().size > 0) {
       log('functions have mqtt triggers but no trigger broker is configured (mqtt.url or brokerPort): they will not fire')
     }

@@ -148,10 +148,10 @@ export class LevelOutboxStore extends OutboxStore {
     return await this.#getDecoded(this.#subs.meta.get(key), `meta ${key}`)
   }
 
-  protected async _pendingPublishes (): Promise<PendingPublish[]> {
+  protected async _pendingPublishes (limit: number): Promise<PendingPublish[]> {
     const out: PendingPublish[] = []
     try {
-      for await (const [key, value] of this.#subs.publishes.iterator()) {
+      for await (const [key, value] of this.#subs.publishes.iterator(limit === Infinity ? {} : { limit })) {
         const p = decodeValue(value, `publish ${key}`) as { t: string, p: Uint8Array | string, q: 0 | 1 | 2, r: boolean }
         // cbor-x hands back Buffers; callers compare and forward plain bytes.
         const payload = typeof p.p === 'string' ? p.p : new Uint8Array(p.p.buffer, p.p.byteOffset, p.p.byteLength)
