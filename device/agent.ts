@@ -23,6 +23,7 @@ import type { Clock } from './triggers/index.js'
 
 /** The trigger link gauge (1 up, 0 down and retrying), served with the other metrics. */
 export const LINK_UP_METRIC = 'trigger_link_up'
+export const PUBLISHES_INFLIGHT_METRIC = 'publishes_inflight'
 
 export interface AgentOptions {
   /** Where the agent reports what it does (load errors, sensor trouble, broker state). */
@@ -154,11 +155,14 @@ export class Agent extends EventEmitter {
       // A trigger broker that is down does not stop the agent: the link keeps retrying, and
       // lambkin_trigger_link_up says where it stands.
       this.metrics.register(LINK_UP_METRIC, { type: 'gauge', help: 'Whether the trigger broker connection is up (1) or down and retrying (0).' })
+      this.metrics.register(PUBLISHES_INFLIGHT_METRIC, { type: 'gauge', help: 'QoS 1 publishes handed to the trigger broker and not yet acknowledged; the rest wait in the outbox store.' })
       const onState = (up: boolean): void => { this.metrics.set(LINK_UP_METRIC, {}, up ? 1 : 0) }
+      const onInflight = (n: number): void => { this.metrics.set(PUBLISHES_INFLIGHT_METRIC, {}, n) }
       onState(broker !== undefined && c.mqtt.url === undefined)
+      onInflight(0)
       link = this.#link = c.mqtt.url !== undefined
-        ? MqttLink.create({ url: c.mqtt.url, config: c.mqtt, log, onMessage, onState }, store)
-        : new EmbeddedLink(broker as EmbeddedBroker, store, onMessage)
+        ? MqttLink.create({ url: c.mqtt.url, config: c.mqtt, log, onMessage, onState, onInflight }, store)
+        : new EmbeddedLink(broker as EmbeddedBroker, store, onMessage, onInflight)
       this.#undo.push(() => link?.close())
       await mqttTriggers.restore()
       await mqttTriggers.subscribe(link)
@@ -189,6 +193,9 @@ export class Agent extends EventEmitter {
     timer.unref()
     this.#undo.push(async () => { clearInterval(timer); await snapshot() })
   }
+
+  /** The trigger link, once started: an MqttLink (mqtt.url) or an EmbeddedLink. */
+  get triggerLink (): TriggerLink | undefined { return this.#link }
 
   /** Stops taking work, drains in-flight invocations, then undoes the start steps in reverse. */
   close (): Promise<void> {

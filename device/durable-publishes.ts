@@ -37,9 +37,13 @@ export class DurablePublishes {
   #again = false
   #closed = false
 
-  constructor (store: OutboxStore, window = PUBLISH_WINDOW) {
+  readonly #onInflight: (n: number) => void
+
+  /** `onInflight` hears the number of publishes handed over and not yet acknowledged, on each change. */
+  constructor (store: OutboxStore, onInflight: (n: number) => void = () => {}, window = PUBLISH_WINDOW) {
     this.#store = store
     this.#window = window
+    this.#onInflight = onInflight
   }
 
   /** Connects the sink; call kick() when it becomes ready. */
@@ -100,8 +104,10 @@ export class DurablePublishes {
 
   #send (sink: PublishSink, p: OutgoingPublish & { id: number }): void {
     this.#inflight.add(p.id)
+    this.#onInflight(this.#inflight.size)
     sink.send(p, (err) => {
       this.#inflight.delete(p.id)
+      this.#onInflight(this.#inflight.size)
       if (err !== undefined) {
         // Never acknowledged (the client was closed): it stays in the store for the next run.
         this.#backlog = true

@@ -17,9 +17,9 @@ export class EmbeddedLink implements TriggerLink {
   #closing = false
   readonly #onMessage: OnTriggerMessage
 
-  constructor (broker: EmbeddedBroker, store: OutboxStore, onMessage: OnTriggerMessage) {
+  constructor (broker: EmbeddedBroker, store: OutboxStore, onMessage: OnTriggerMessage, onInflight?: (n: number) => void) {
     this.#broker = broker
-    this.#publishes = new DurablePublishes(store)
+    this.#publishes = new DurablePublishes(store, onInflight)
     this.#publishes.attach({
       ready: () => !this.#closing,
       send: (p, done) => { this.#deliver(p, done) }

@@ -21,6 +21,8 @@ export interface LinkOptions {
   log: (line: string) => void
   /** Told each time the connection comes up (true) or goes down (false). */
   onState?: (up: boolean) => void
+  /** Told how many QoS 1 publishes are handed to the client and not yet acknowledged. */
+  onInflight?: (n: number) => void
 }
 
 /** How long start() waits for the first connection attempt before the agent goes on without it. */
@@ -52,7 +54,7 @@ export class MqttLink implements TriggerLink {
   private constructor (client: MqttClient, store: OutboxStore, opts: LinkOptions) {
     this.client = client
     this.#opts = opts
-    this.#publishes = new DurablePublishes(store)
+    this.#publishes = new DurablePublishes(store, opts.onInflight)
     this.#publishes.attach({
       ready: () => this.client.connected && !this.client.disconnecting,
       send: (p, done) => {
