@@ -94,6 +94,26 @@ test('[ack after commit] MqttLink over Mosquitto, MQTT 5 and MQTT 3.1.1 publishe
   }
 })
 
+test('[ack after commit] MqttLink: after a refused commit the link reconnects so the broker delivers the message again, without a restart', async () => {
+  const broker = await aedesBroker()
+  const f = fixture({ heavy: HEAVY })
+  const publisher = await mqtt.connectAsync(broker.url)
+  const lines: string[] = []
+  try {
+    const agent = await f.start({ mqtt: { url: broker.url, reconnectMs: 100 }, outbox: { quotaBytes: MiB } }, { log: (l) => lines.push(l) })
+    const twice = invocations(agent, 2, (r) => r.code === 'LAMBKIN_STORE_FULL')
+    await publisher.publishAsync('jobs/1', 'again', { qos: 1 })
+    await twice
+    await agent.close()
+    assert.ok(lines.some((l) => l.includes('not acknowledged, the broker keeps it')), lines.join('\n'))
+    assert.ok(lines.filter((l) => l.startsWith('trigger broker: connected')).length >= 2, 'the link reconnected to get the message again')
+  } finally {
+    await publisher.endAsync()
+    await broker.close()
+    f.cleanup()
+  }
+})
+
 const SLOW = {
   manifest: { triggers: [{ mqtt: 'work/+', qos: 1 }], limits: { instructions: 1e9 } },
   code: 'export default (e) => { let s = 0; for (let i = 0; i < 2e5; i++) s += i; return e.payload }'
