@@ -38,10 +38,11 @@ interface Held { id: number, durable: boolean, failed: boolean, packet?: Packet 
  *
  * A message whose effects could not be stored (the invoker's commit rejected) gets no PUBACK
  * at all, not even an MQTT 5 reason code, which would let the broker forget it. Brokers
- * resend unacknowledged messages only on a new connection (MQTT 5 section 4.4), so once the
- * messages in hand are settled the gate waits (1 s, doubling to 60 s while it keeps failing),
- * then drops the connection: MQTT.js reconnects with the persistent session and the broker
- * delivers the message again.
+ * resend unacknowledged messages only on a new connection (MQTT 5 section 4.4), so the gate
+ * then waits (1 s, doubling to 60 s while commits keep failing) with other messages flowing,
+ * then drains: takes nothing new, lets what it holds settle and leave, and drops the
+ * connection. MQTT.js reconnects with the persistent session and the broker delivers the
+ * message again; one message that keeps failing never starves the others.
  */
 export function holdAcks (client: MqttClient, opts: AckHoldOptions): void {
   const internals = client as unknown as { _sendPacket: SendPacket, stream?: { destroy: () => void } }
@@ -52,30 +53,42 @@ export function holdAcks (client: MqttClient, opts: AckHoldOptions): void {
   let held: Held[] = []
   // Messages whose PUBACK MQTT.js has not produced yet, by message id (unique in flight).
   let awaitingAck = new Map<number, Held>()
-  let waiting: (() => void) | undefined
+  // The one message taken whose callback is held back (MQTT.js reads nothing until it runs).
+  let waiting: { h: Held, go: () => void } | undefined
   let failures = 0
+  // Armed by a failed commit; when it fires the gate drains: takes nothing new, settles what
+  // is in hand (so no PUBACK is lost), then drops the connection.
   let redeliver: ReturnType<typeof setTimeout> | undefined
-  let needRedelivery = false
+  let draining = false
 
-  const resume = (): void => {
-    if (held.length < MAX_HELD && !needRedelivery && waiting !== undefined) { const go = waiting; waiting = undefined; go() }
-  }
   const release = (): void => {
-    while (held.length > 0 && (held[0].durable || held[0].failed) && (held[0].packet !== undefined || held[0].failed)) {
-      const h = held.shift() as Held
-      if (h.failed) continue
-      original(h.packet as Packet)
+    for (;;) {
+      while (held.length > 0 && (held[0].failed || (held[0].durable && held[0].packet !== undefined))) {
+        const h = held.shift() as Held
+        if (!h.failed) original(h.packet as Packet)
+      }
+      // The head may be the message whose callback waits: it must run to produce the PUBACK,
+      // after a failure too (MQTT.js then offers the next message, which is left unread).
+      const w = waiting
+      if (w === undefined) break
+      const due = held.length < MAX_HELD && !draining
+      const headWaits = held.length > 0 && held[0] === w.h && (w.h.durable || w.h.failed)
+      if (!due && !headWaits) break
+      waiting = undefined
+      w.go()
     }
-    if (needRedelivery && held.length === 0 && redeliver === undefined) {
-      const wait = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.max(0, failures - 1))
-      redeliver = setTimeout(() => {
-        redeliver = undefined
-        // A new connection makes the broker send the unacknowledged message again.
-        if (!opts.closing()) internals.stream?.destroy()
-      }, wait)
-      redeliver.unref()
-    }
-    resume()
+    // A new connection makes the broker send the unacknowledged messages again.
+    if (draining && held.length === 0 && !opts.closing()) internals.stream?.destroy()
+  }
+  const armRedelivery = (): void => {
+    if (redeliver !== undefined || draining) return
+    const wait = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.max(0, failures - 1))
+    redeliver = setTimeout(() => {
+      redeliver = undefined
+      draining = true
+      release()
+    }, wait)
+    redeliver.unref()
   }
   internals._sendPacket = (packet, cb, ...rest) => {
     if (packet.cmd !== 'puback' || packet.messageId === undefined) { original(packet, cb, ...rest); return }
@@ -95,7 +108,7 @@ export function holdAcks (client: MqttClient, opts: AckHoldOptions): void {
     held = []
     awaitingAck = new Map()
     waiting = undefined
-    needRedelivery = false
+    draining = false
     if (redeliver !== undefined) { clearTimeout(redeliver); redeliver = undefined }
   })
   client.handleMessage = (packet: IPublishPacket, callback: (err?: Error) => void) => {
@@ -104,6 +117,9 @@ export function holdAcks (client: MqttClient, opts: AckHoldOptions): void {
       callback(new Error('agent closing'))
       return
     }
+    // Draining to reconnect after a failed commit: not taken, so the broker sends it again.
+    // Its callback never runs; MQTT.js reads nothing more on this connection.
+    if (draining && packet.qos === 1) return
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
     const work = opts.onMessage({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, userProperties: packet.properties?.userProperties })
     if (packet.qos !== 1 || packet.messageId === undefined) {
@@ -121,10 +137,10 @@ export function holdAcks (client: MqttClient, opts: AckHoldOptions): void {
       h.failed = true
       if (mine !== held) return
       failures++
-      needRedelivery = true
+      armRedelivery()
       opts.log(`message on ${packet.topic} not acknowledged, the broker keeps it and sends it again: ${err.message}`)
     }).finally(() => { if (mine === held) release() })
-    if (held.length < MAX_HELD && !needRedelivery) callback()
-    else waiting = () => callback()
+    if (held.length < MAX_HELD) callback()
+    else waiting = { h, go: () => callback() }
   }
 }

@@ -114,6 +114,27 @@ test('[ack after commit] MqttLink: after a refused commit the link reconnects so
   }
 })
 
+test('[ack after commit] MqttLink: a message whose commit keeps failing does not hold back the messages after it', async () => {
+  const broker = await aedesBroker()
+  const f = fixture({ heavy: HEAVY, light: { manifest: { triggers: [{ mqtt: 'light/+', qos: 1 }] }, code: 'export default (e) => e.payload' } })
+  const publisher = await mqtt.connectAsync(broker.url)
+  try {
+    const agent = await f.start({ mqtt: { url: broker.url, reconnectMs: 100 }, outbox: { quotaBytes: MiB } })
+    const refusedTwice = invocations(agent, 2, (r) => r.code === 'LAMBKIN_STORE_FULL')
+    const light = invocations(agent, 30, (r) => r.fn === 'light' && r.ok, 60_000)
+    await publisher.publishAsync('jobs/1', 'never fits', { qos: 1 })
+    for (let i = 0; i < 30; i++) await publisher.publishAsync(`light/${i}`, String(i), { qos: 1 })
+    await light
+    await refusedTwice
+    await agent.close()
+    assert.equal((await results(f.dataDir)).map(Number).sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i))
+  } finally {
+    await publisher.endAsync()
+    await broker.close()
+    f.cleanup()
+  }
+})
+
 const SLOW = {
   manifest: { triggers: [{ mqtt: 'work/+', qos: 1 }], limits: { instructions: 1e9 } },
   code: 'export default (e) => { let s = 0; for (let i = 0; i < 2e5; i++) s += i; return e.payload }'
