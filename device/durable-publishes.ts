@@ -33,6 +33,8 @@ export class DurablePublishes {
   readonly #removals = new Set<Promise<void>>()
   /** The store may hold publishes not yet handed over (true at start: a previous run's). */
   #backlog = true
+  /** Ids up to here have been handed over since the backlog began (0: read from the start). */
+  #cursor = 0
   #pumping: Promise<void> | undefined
   #again = false
   #closed = false
@@ -86,19 +88,20 @@ export class DurablePublishes {
       const sink = this.#sink as PublishSink
       const room = this.#window - this.#inflight.size
       if (!this.#backlog || this.#closed || !sink.ready() || room <= 0) return
-      const limit = this.#inflight.size + this.#removing.size + room
-      const pending = await this.#store.pendingPublishes({ limit })
+      // Reads only what lies past the cursor: payloads in flight are not loaded a second time.
+      const pending = await this.#store.pendingPublishes({ afterId: this.#cursor, limit: room })
       let sent = 0
-      let skipped = 0
       for (const p of pending) {
+        if (!sink.ready()) { this.#again = false; return }
+        this.#cursor = p.id
+        // Sent directly by offer() before the backlog began, or acknowledged and being removed.
         if (this.#inflight.has(p.id) || this.#removing.has(p.id)) continue
-        if (sent === room || !sink.ready()) { skipped++; break }
         this.#send(sink, { topic: p.topic, payload: p.payload, qos: 1, retain: p.retain, id: p.id })
         sent++
       }
-      // All of the store's pending publishes are in hand: new ones may go out directly.
-      if (pending.length < limit && skipped === 0 && !this.#again) this.#backlog = false
-      if (sent === 0 && !this.#again) return
+      // Everything the store holds has been handed over: new publishes may go out directly.
+      if (pending.length < room && !this.#again) { this.#backlog = false; return }
+      if (sent === 0 && pending.length === 0 && !this.#again) return
     }
   }
 
@@ -109,8 +112,9 @@ export class DurablePublishes {
       this.#inflight.delete(p.id)
       this.#onInflight(this.#inflight.size)
       if (err !== undefined) {
-        // Never acknowledged (the client was closed): it stays in the store for the next run.
+        // Never acknowledged (the client was closed): it stays in the store, read again from the start.
         this.#backlog = true
+        this.#cursor = 0
         return
       }
       this.#acknowledged(p.id)

@@ -208,7 +208,7 @@ export class Invoker {
       this.#state.delete(fn)
       const failure = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.STORE_ERROR, `writing to the outbox store failed: ${(err as Error).message}`, { cause: err })
       this.#o.metrics.inc(COMMIT_FAILURES_METRIC, { code: failure.code })
-      this.#o.onInvocation({ fn, source, ok: false, code: failure.code, message: `results could not be stored, the trigger is not acknowledged: ${failure.message}`, durationMs: o.durationMs, invocationId: o.invocationId, attempts: tries })
+      this.#o.onInvocation({ fn, source, ok: false, code: failure.code, message: `results could not be stored (an MQTT trigger stays unacknowledged and is delivered again): ${failure.message}`, durationMs: o.durationMs, invocationId: o.invocationId, attempts: tries })
       throw failure
     }
     const sent: Array<PublishRequest & { id?: number }> = [

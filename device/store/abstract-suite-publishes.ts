@@ -45,12 +45,14 @@ export function publishCases (it: Case): void {
     assert.equal([s.count, s.pendingPublishes, s.lastSeq], [0, 0, 0])
   })
 
-  it('pendingPublishes pages with a limit, in id order', async (h) => {
+  it('pendingPublishes pages with afterId and limit, in id order', async (h) => {
     const st = await h.open()
     await st.commit({ publishes: Array.from({ length: 10 }, (_, i) => pub(i, 10)) })
     assert.equal((await st.pendingPublishes({ limit: 3 })).map((p) => p.id), [1, 2, 3])
     await st.removePublish(2)
     assert.equal((await st.pendingPublishes({ limit: 3 })).map((p) => p.id), [1, 3, 4])
+    assert.equal((await st.pendingPublishes({ afterId: 4, limit: 2 })).map((p) => p.id), [5, 6])
+    assert.equal((await st.pendingPublishes({ afterId: 9 })).map((p) => p.id), [10])
     assert.is((await st.pendingPublishes()).length, 9)
   })
 }

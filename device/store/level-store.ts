@@ -156,10 +156,12 @@ export class LevelOutboxStore extends OutboxStore {
     return await this.#getDecoded(this.#subs.meta.get(key), `meta ${key}`)
   }
 
-  protected async _pendingPublishes (limit: number): Promise<PendingPublish[]> {
+  protected async _pendingPublishes (afterId: number, limit: number): Promise<PendingPublish[]> {
     const out: PendingPublish[] = []
+    // Keys are the padded id plus a size suffix, so "after id" starts at the next id's prefix.
+    const range = { gte: seqKey(afterId + 1), ...(limit === Infinity ? {} : { limit }) }
     try {
-      for await (const [key, value] of this.#subs.publishes.iterator(limit === Infinity ? {} : { limit })) {
+      for await (const [key, value] of this.#subs.publishes.iterator(range)) {
         const p = decodeValue(value, `publish ${key}`) as { t: string, p: Uint8Array | string, q: 0 | 1 | 2, r: boolean }
         // cbor-x hands back Buffers; callers compare and forward plain bytes.
         const payload = typeof p.p === 'string' ? p.p : new Uint8Array(p.p.buffer, p.p.byteOffset, p.p.byteLength)

@@ -57,14 +57,17 @@ export abstract class OutboxStore {
   }
 
   /**
-   * Publishes still waiting for the broker's PUBACK, in id order; at most `limit` of them
-   * (default: all), so a sender can page through a long backlog without loading it whole.
+   * Publishes still waiting for the broker's PUBACK, in id order: those with id > `afterId`
+   * (default 0), at most `limit` of them (default all), so a sender can page through a long
+   * backlog without loading it whole.
    */
-  async pendingPublishes (opts: { limit?: number } = {}): Promise<PendingPublish[]> {
+  async pendingPublishes (opts: { afterId?: number, limit?: number } = {}): Promise<PendingPublish[]> {
     return await this.#call(() => {
+      const afterId = opts.afterId ?? 0
       const limit = opts.limit ?? Infinity
+      checkSeq(afterId, 'afterId')
       if (limit !== Infinity) checkSeq(limit, 'limit')
-      return this._pendingPublishes(limit)
+      return this._pendingPublishes(afterId, limit)
     })
   }
 
@@ -118,7 +121,7 @@ export abstract class OutboxStore {
   protected abstract _delete (seqs: number[]): Promise<number>
   protected abstract _stats (): Promise<StoreStats>
   protected abstract _getState (fn: string): Promise<unknown>
-  protected abstract _pendingPublishes (limit: number): Promise<PendingPublish[]>
+  protected abstract _pendingPublishes (afterId: number, limit: number): Promise<PendingPublish[]>
   protected abstract _removePublish (id: number): Promise<void>
   protected abstract _getMeta (key: string): Promise<unknown>
   protected abstract _flush (): Promise<void>
