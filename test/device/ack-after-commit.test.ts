@@ -55,6 +55,20 @@ test('[ack after commit] embedded broker, MQTT 3.1.1 sensor: a commit the store 
   }
 })
 
+// Guards an assumption: if aedes ever lets MQTT 5 clients in, check that a refused
+// authorizePublish still sends no PUBACK (an MQTT 5 reason code would let the sensor forget).
+test('[ack after commit] embedded broker: an MQTT 5 sensor is refused at CONNECT (aedes speaks 3.1.1), so it never gets a PUBACK for what was not stored', async () => {
+  const f = fixture({ heavy: HEAVY })
+  try {
+    const agent = await f.start({ brokerPort: 0, outbox: { quotaBytes: MiB } })
+    const err = await mqtt.connectAsync(agent.brokerUrl as string, { protocolVersion: 5, reconnectPeriod: 0 }).then((c) => { c.end(true); return undefined }, (e: Error) => e)
+    await agent.close()
+    assert.ok(err !== undefined, 'an MQTT 5 client was let in')
+  } finally {
+    f.cleanup()
+  }
+})
+
 async function brokerKeepsRefusedMessage (broker: TestBroker, protocolVersion: 4 | 5): Promise<void> {
   const f = fixture({ heavy: HEAVY })
   const publisher = await mqtt.connectAsync(broker.url, { protocolVersion, clientId: `pub-${protocolVersion}` })
