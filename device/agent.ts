@@ -22,6 +22,10 @@ import { LevelOutboxStore } from './store/index.js'
 import { ScheduleTrigger, SensorTrigger, systemClock } from './triggers/index.js'
 import type { Clock } from './triggers/index.js'
 
+/** The trigger link gauge (1 up, 0 down and retrying), served with the other metrics. */
+export const LINK_UP_METRIC = 'trigger_link_up'
+export const PUBLISHES_INFLIGHT_METRIC = 'publishes_inflight'
+
 export interface AgentOptions {
   /** Where the agent reports what it does (load errors, sensor trouble, broker state); URL credentials are redacted. */
   log?: (line: string) => void
@@ -156,14 +160,23 @@ export class Agent extends EventEmitter {
     if (c.mqtt.url !== undefined || broker !== undefined) {
       // With only the embedded broker, messages are taken inside it and acknowledged to the
       // publisher after commit; with mqtt.url, through an MQTT client with a persistent session.
+      // A trigger broker that is down does not stop the agent: the link keeps retrying, and
+      // lambkin_trigger_link_up says where it stands.
+      this.metrics.register(LINK_UP_METRIC, { type: 'gauge', help: 'Whether the trigger broker connection is up (1) or down and retrying (0).' })
+      this.metrics.register(PUBLISHES_INFLIGHT_METRIC, { type: 'gauge', help: 'QoS 1 publishes handed to the trigger broker and not yet acknowledged; the rest wait in the outbox store.' })
+      const onState = (up: boolean): void => { this.metrics.set(LINK_UP_METRIC, {}, up ? 1 : 0) }
+      const onInflight = (n: number): void => { this.metrics.set(PUBLISHES_INFLIGHT_METRIC, {}, n) }
+      onState(broker !== undefined && c.mqtt.url === undefined)
+      onInflight(0)
       link = this.#link = c.mqtt.url !== undefined
-        ? await MqttLink.connect({ url: c.mqtt.url, config: c.mqtt, log, onMessage }, store)
-        : new EmbeddedLink(broker as EmbeddedBroker, store, onMessage)
+        ? MqttLink.create({ url: c.mqtt.url, config: c.mqtt, log, onMessage, onState, onInflight }, store)
+        : new EmbeddedLink(broker as EmbeddedBroker, store, onMessage, onInflight)
       this.#undo.push(() => link?.close())
       await mqttTriggers.restore()
       await mqttTriggers.subscribe(link)
-      const resent = await link.resendPending()
-      if (resent > 0) log(`re-sent ${resent} publishes that were not acknowledged before the last stop`)
+      const pending = (await store.stats()).pendingPublishes
+      if (pending > 0) log(`${pending} QoS 1 publishes from before the last stop are waiting for the trigger broker; they are sent as it takes them`)
+      await link.start()
     } else if (mqttTriggers.filters().size > 0) {
       log('functions have mqtt triggers but no trigger broker is configured (mqtt.url or brokerPort): they will not fire')
     }
@@ -188,6 +201,9 @@ export class Agent extends EventEmitter {
     timer.unref()
     this.#undo.push(async () => { clearInterval(timer); await snapshot() })
   }
+
+  /** The trigger link, once started: an MqttLink (mqtt.url) or an EmbeddedLink. */
+  get triggerLink (): TriggerLink | undefined { return this.#link }
 
   /** Stops taking work, drains in-flight invocations, then undoes the start steps in reverse. */
   close (): Promise<void> {

@@ -1,33 +1,138 @@
-// The store side of functions' QoS 1 publishes, shared by both trigger links: forget a publish
-// once its broker acknowledged it (close() waits for those removals, so the store does not
-// shut first), and re-send what a previous run committed but never saw acknowledged.
+// Functions' QoS 1 publishes on their way to the trigger broker, shared by both trigger links.
+// They are committed to the store with the invocation; from there at most WINDOW of them are
+// handed to the MQTT client at a time, and only while it is connected. The rest stay in the
+// store, not in memory, however long the broker is away: a publish leaves the store once its
+// broker acknowledged it, and the window is refilled from the store in id order.
 import type { OutboxStore } from './store/index.js'
 
 export interface OutgoingPublish { topic: string, payload: string | Uint8Array, qos: 0 | 1, retain: boolean, id?: number }
 
+/** Where the publishes go: an MQTT client, or the embedded broker. */
+export interface PublishSink {
+  /** True while a publish handed over now goes out on a live connection. */
+  ready: () => boolean
+  /** Sends `p`; `done` runs once the broker acknowledged it (QoS 1 PUBACK), with an error if it never will. */
+  send: (p: OutgoingPublish, done: (err?: Error) => void) => void
+}
+
+/**
+ * QoS 1 publishes handed to the client and not yet acknowledged. MQTT.js keeps these in
+ * memory (and sends them again after a reconnect), so this bounds that memory: at most
+ * WINDOW x the 128 KiB publish cap.
+ */
+export const PUBLISH_WINDOW = 64
+
 export class DurablePublishes {
   readonly #store: OutboxStore
+  readonly #window: number
+  #sink: PublishSink | undefined
+  /** Ids handed to the sink and not yet acknowledged. */
+  readonly #inflight = new Set<number>()
+  /** Ids acknowledged whose removal from the store has not finished. */
+  readonly #removing = new Set<number>()
   readonly #removals = new Set<Promise<void>>()
+  /** The store may hold publishes not yet handed over (true at start: a previous run's). */
+  #backlog = true
+  /** Ids up to here have been handed over since the backlog began (0: read from the start). */
+  #cursor = 0
+  #pumping: Promise<void> | undefined
+  #again = false
+  #closed = false
 
-  constructor (store: OutboxStore) {
+  readonly #onInflight: (n: number) => void
+
+  /** `onInflight` hears the number of publishes handed over and not yet acknowledged, on each change. */
+  constructor (store: OutboxStore, onInflight: (n: number) => void = () => {}, window = PUBLISH_WINDOW) {
     this.#store = store
+    this.#window = window
+    this.#onInflight = onInflight
   }
 
-  /** Call when the broker has acknowledged `p`; a publish without a store id is not kept. */
-  acknowledged (p: OutgoingPublish): void {
-    if (p.id === undefined) return
-    const removal = this.#store.removePublish(p.id).catch(() => {})
+  /** Connects the sink; call kick() when it becomes ready. */
+  attach (sink: PublishSink): void {
+    this.#sink = sink
+  }
+
+  get inflight (): number { return this.#inflight.size }
+
+  /**
+   * A publish just committed with store id `p.id`. It goes out at once if the window has
+   * room and nothing older waits in the store; otherwise it waits there (not in memory).
+   */
+  offer (p: OutgoingPublish & { id: number }): void {
+    const sink = this.#sink
+    if (this.#closed || sink === undefined) return
+    if (!this.#backlog && this.#pumping === undefined && sink.ready() && this.#inflight.size < this.#window) {
+      this.#send(sink, p)
+      return
+    }
+    this.#backlog = true
+    this.kick()
+  }
+
+  /** Sends what waits in the store, while the sink is ready and the window has room. */
+  kick (): void {
+    if (this.#pumping !== undefined) { this.#again = true; return }
+    if (!this.#backlog || this.#closed || this.#sink?.ready() !== true) return
+    this.#pumping = this.#pump().catch(() => {
+      // The store failed to read: leave the backlog flagged; the next ack or connect tries again.
+    }).finally(() => {
+      this.#pumping = undefined
+      if (this.#again) { this.#again = false; this.kick() }
+    })
+  }
+
+  async #pump (): Promise<void> {
+    for (;;) {
+      this.#again = false
+      const sink = this.#sink as PublishSink
+      const room = this.#window - this.#inflight.size
+      if (!this.#backlog || this.#closed || !sink.ready() || room <= 0) return
+      // Reads only what lies past the cursor: payloads in flight are not loaded a second time.
+      const pending = await this.#store.pendingPublishes({ afterId: this.#cursor, limit: room })
+      let sent = 0
+      for (const p of pending) {
+        if (!sink.ready()) { this.#again = false; return }
+        this.#cursor = p.id
+        // Sent directly by offer() before the backlog began, or acknowledged and being removed.
+        if (this.#inflight.has(p.id) || this.#removing.has(p.id)) continue
+        this.#send(sink, { topic: p.topic, payload: p.payload, qos: 1, retain: p.retain, id: p.id })
+        sent++
+      }
+      // Everything the store holds has been handed over: new publishes may go out directly.
+      if (pending.length < room && !this.#again) { this.#backlog = false; return }
+      if (sent === 0 && pending.length === 0 && !this.#again) return
+    }
+  }
+
+  #send (sink: PublishSink, p: OutgoingPublish & { id: number }): void {
+    this.#inflight.add(p.id)
+    this.#onInflight(this.#inflight.size)
+    sink.send(p, (err) => {
+      this.#inflight.delete(p.id)
+      this.#onInflight(this.#inflight.size)
+      if (err !== undefined) {
+        // Never acknowledged (the client was closed): it stays in the store, read again from the start.
+        this.#backlog = true
+        this.#cursor = 0
+        return
+      }
+      this.#acknowledged(p.id)
+      this.kick()
+    })
+  }
+
+  #acknowledged (id: number): void {
+    this.#removing.add(id)
+    const removal = this.#store.removePublish(id).catch(() => {}).finally(() => this.#removing.delete(id))
     this.#removals.add(removal)
     void removal.finally(() => this.#removals.delete(removal))
   }
 
-  async resend (send: (p: OutgoingPublish) => void): Promise<number> {
-    const pending = await this.#store.pendingPublishes()
-    for (const p of pending) send({ topic: p.topic, payload: p.payload, qos: p.qos === 0 ? 0 : 1, retain: p.retain, id: p.id })
-    return pending.length
-  }
-
-  async settled (): Promise<void> {
+  /** Stops sending and waits for removals of acknowledged publishes, so the store closes last. */
+  async close (): Promise<void> {
+    this.#closed = true
+    await this.#pumping
     await Promise.all(this.#removals)
   }
 }

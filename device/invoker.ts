@@ -1,14 +1,15 @@
 // Runs one trigger event through a function and makes its effects durable: an agent-wide
-// concurrency limit with a bounded queue (LAMBKIN_THROTTLED when full), retries with backoff
-// per the manifest, then one store commit holding the result (or dead letter), emits, logs,
-// the new ctx.state and durable QoS 1 publishes. The promise resolves only after that commit,
-// which is what lets an MQTT trigger acknowledge its message (docs/architecture.md, "From
-// socket to PUBACK").
-import { ErrorCodes } from '../src/errors.js'
+// concurrency limit (callers that can hold their source back wait for a slot; the others meet
+// a bounded queue and LAMBKIN_THROTTLED), retries with backoff per the manifest, then one store
+// commit holding the result (or dead letter), emits, logs, the new ctx.state and durable QoS 1
+// publishes. The promise resolves only after that commit and rejects when it failed, which is
+// what lets an MQTT trigger acknowledge its message only once it is durable (docs/architecture.md, "From socket to PUBACK").
+import { ErrorCodes, LambkinError } from '../src/errors.js'
 import type { FunctionManifest } from '../src/function/index.js'
 import type { Outcome, PublishRequest, SandboxPool } from '../src/sandbox/index.js'
 import type { FunctionMetrics } from './metrics/index.js'
 import type { MetaWrite, NewPublish, NewRecord, OutboxStore } from './store/index.js'
+import { deadLetterEvent } from './dead-letter.js'
 
 export interface InvocationRecord {
   fn: string
@@ -42,6 +43,25 @@ export interface InvokerOptions {
 interface Registered { key: string, manifest: FunctionManifest }
 
 /**
+ * What run() does when every slot is busy. 'wait': queue without bound and let the caller's
+ * source wait (a QoS 1 message's acknowledgement, a sensor's next poll): the trigger links
+ * bound how much they take, so overload stays at the broker. 'throttle': past `queueDepth`
+ * waiting calls, answer LAMBKIN_THROTTLED at once (for QoS 0 messages, which MQTT lets a
+ * receiver drop; counted in lambkin_throttles_total).
+ */
+export type Overload = 'wait' | 'throttle'
+
+export interface RunOptions {
+  /** Meta writes committed with this invocation, built at commit time. */
+  meta?: () => MetaWrite[]
+  /** Default 'wait'. */
+  overload?: Overload
+}
+
+/** Counts commits that failed; their trigger messages stay unacknowledged. */
+export const COMMIT_FAILURES_METRIC = 'commit_failures_total'
+
+/**
  * Outcomes waiting for their commit at once; past this, no new invocation starts until the
  * store catches up (a stalled disk then throttles triggers instead of filling memory).
  */
@@ -60,6 +80,8 @@ export class Invoker {
    * needed it, its JSON: calls sent while that version is the newest share one stringify.
    */
   readonly #state = new Map<string, { value: unknown, version: number, json?: string }>()
+  /** Functions whose state must be reloaded after a failed commit, with the version to use. */
+  readonly #reload = new Map<string, number>()
   readonly #waiting: Array<() => void> = []
   #running = 0
   #committing = 0
@@ -68,6 +90,7 @@ export class Invoker {
 
   constructor (opts: InvokerOptions) {
     this.#o = opts
+    opts.metrics.register(COMMIT_FAILURES_METRIC, { type: 'counter', help: 'Invocations whose effects could not be written to the outbox, by error code; their QoS 1 trigger messages were not acknowledged.', labelNames: ['code'] })
   }
 
   register (manifest: FunctionManifest, key: string): void {
@@ -76,14 +99,20 @@ export class Invoker {
 
   get inflight (): number { return this.#inflight }
 
-  /** Runs and commits one event. Never rejects; a store failure comes back as a failed record. */
-  async run (fn: string, event: Record<string, unknown>, extra: { meta?: () => MetaWrite[] } = {}): Promise<InvocationRecord> {
+  /**
+   * Runs and commits one event; resolves with its record once the commit is durable. A
+   * failing function is not a rejection (it ends as a committed dead letter); a failing
+   * commit is: it rejects with the store's LambkinError (LAMBKIN_STORE_FULL,
+   * LAMBKIN_STORE_ERROR, LAMBKIN_CLOSED), after reporting the record to onInvocation and
+   * counting it in lambkin_commit_failures_total, so the trigger does not acknowledge it.
+   */
+  async run (fn: string, event: Record<string, unknown>, opts: RunOptions = {}): Promise<InvocationRecord> {
     const reg = this.#fns.get(fn)
     const source = String(event.source ?? 'invoke')
     if (reg === undefined) {
       return { fn, source, ok: false, code: ErrorCodes.FUNCTION_NOT_FOUND, message: `function ${fn} is not loaded`, durationMs: 0, invocationId: '', attempts: 0 }
     }
-    if (!this.#free() && this.#waiting.length >= this.#o.queueDepth) {
+    if (opts.overload === 'throttle' && !this.#free() && this.#waiting.length >= this.#o.queueDepth) {
       this.#o.metrics.throttled(fn)
       const rec: InvocationRecord = { fn, source, ok: false, code: ErrorCodes.THROTTLED, message: `the agent already has ${this.#o.queueDepth} invocations waiting`, durationMs: 0, invocationId: '', attempts: 0 }
       this.#o.onInvocation(rec)
@@ -92,15 +121,44 @@ export class Invoker {
     this.#inflight++
     try {
       await this.#acquire()
-      return await this.#runHeld(fn, reg, event, source, extra.meta)
+      return await this.#runHeld(fn, reg, event, source, opts.meta)
     } finally {
       if (--this.#inflight === 0) for (const done of this.#idle.splice(0)) done()
     }
   }
 
   async #runHeld (fn: string, reg: Registered, event: Record<string, unknown>, source: string, meta: (() => MetaWrite[]) | undefined): Promise<InvocationRecord> {
-    const { pool, store, metrics } = this.#o
-    if (!this.#state.has(fn)) this.#state.set(fn, { value: await store.getState(fn) ?? {}, version: 0 })
+    const { store } = this.#o
+    let done: { outcome: Outcome, tries: number }
+    try {
+      if (!this.#state.has(fn)) {
+        // After a failed commit the reloaded copy gets a version above any the sandbox holds,
+        // so it is taken over the state the failed invocation produced, which was never stored.
+        const version = this.#reload.get(fn) ?? 0
+        this.#state.set(fn, { value: await store.getState(fn) ?? {}, version })
+        this.#reload.delete(fn)
+      }
+      done = await this.#attempts(fn, reg, event)
+    } catch (err) {
+      this.#release()
+      throw err
+    }
+    // The sandbox part is over: its slot goes to the next invocation while this one's effects
+    // are written. Holding it through the commit would leave the sandboxes idle for a LevelDB
+    // round trip per call; outcomes waiting for their commit are capped by MAX_COMMITTING.
+    this.#committing++
+    this.#release()
+    try {
+      // The loop leaves `tries` at the index of a success, or at the count after a last failure.
+      return await this.#commit(fn, event, source, meta, done.outcome, done.outcome.ok ? done.tries + 1 : done.tries)
+    } finally {
+      this.#committing--
+      this.#admit()
+    }
+  }
+
+  async #attempts (fn: string, reg: Registered, event: Record<string, unknown>): Promise<{ outcome: Outcome, tries: number }> {
+    const { pool, metrics } = this.#o
     const attempts = 1 + reg.manifest.retry.attempts
     let outcome: Outcome | undefined
     let traceId: string | undefined
@@ -121,18 +179,7 @@ export class Invoker {
       else metrics.record(fn, outcome)
       if (outcome.ok) break
     }
-    // The sandbox part is over: its slot goes to the next invocation while this one's effects
-    // are written. Holding it through the commit would leave the sandboxes idle for a LevelDB
-    // round trip per call; outcomes waiting for their commit are capped by MAX_COMMITTING.
-    this.#committing++
-    this.#release()
-    try {
-      // The loop leaves `tries` at the index of a success, or at the count after a last failure.
-      return await this.#commit(fn, event, source, meta, outcome as Outcome, outcome?.ok === true ? tries + 1 : tries)
-    } finally {
-      this.#committing--
-      this.#admit()
-    }
+    return { outcome: outcome as Outcome, tries }
   }
 
   async #commit (fn: string, event: Record<string, unknown>, source: string, meta: (() => MetaWrite[]) | undefined, o: Outcome, attempts: number): Promise<InvocationRecord> {
@@ -151,7 +198,7 @@ export class Invoker {
         else quick.push(p)
       }
     } else {
-      records.push({ kind: 'dead-letter', fn, time, data: { invocationId: o.invocationId, traceId: o.traceId, version: o.version, source, event, error: o.error, attempts, retries: attempts - 1 } })
+      records.push({ kind: 'dead-letter', fn, time, data: { invocationId: o.invocationId, traceId: o.traceId, version: o.version, source, event: deadLetterEvent(event), error: o.error, attempts, retries: attempts - 1 } })
     }
     if (o.logs.length > 0) records.push({ kind: 'log', fn, time, data: { invocationId: o.invocationId, lines: o.logs } })
     let committed
@@ -161,10 +208,13 @@ export class Invoker {
       committed = await store.commit(unit)
     } catch (err) {
       // The state handed on was never stored: reload it from the store on the next call.
+      const highest = Math.max(this.#state.get(fn)?.version ?? 0, o.ok ? o.stateVersion ?? 0 : 0, this.#reload.get(fn) ?? 0)
+      this.#reload.set(fn, highest + 1)
       this.#state.delete(fn)
-      const rec: InvocationRecord = { fn, source, ok: false, code: (err as { code?: string }).code ?? ErrorCodes.STORE_ERROR, message: `results could not be stored: ${(err as Error).message}`, durationMs: o.durationMs, invocationId: o.invocationId, attempts }
-      this.#o.onInvocation(rec)
-      return rec
+      const failure = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.STORE_ERROR, `writing to the outbox store failed: ${(err as Error).message}`, { cause: err })
+      this.#o.metrics.inc(COMMIT_FAILURES_METRIC, { code: failure.code })
+      this.#o.onInvocation({ fn, source, ok: false, code: failure.code, message: `results could not be stored (an MQTT trigger stays unacknowledged and is delivered again): ${failure.message}`, durationMs: o.durationMs, invocationId: o.invocationId, attempts })
+      throw failure
     }
     const sent: Array<PublishRequest & { id?: number }> = [
       ...quick,

@@ -1,16 +1,16 @@
 // The agent's connection to its trigger broker (a LAN broker, or the agent's embedded aedes):
-// one MQTT.js client with a persistent session, whose handleMessage answers a QoS 1 message
-// only after the invocations it triggered are committed, so a crash before that means the
-// broker delivers it again. Functions' publishes leave through the same client; QoS 1 ones
-// stay in the store until the broker's PUBACK.
+// one MQTT.js client with a persistent session. It starts whether or not the broker is up
+// and keeps reconnecting; QoS 1 messages are acknowledged only after their effects are
+// committed (mqtt-ack-hold.ts). Functions' publishes leave through the same client; QoS 1
+// ones wait in the store, not in memory, until connected (durable-publishes.ts).
 import { readFileSync } from 'node:fs'
 import mqtt from 'mqtt'
-import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt'
-import { ErrorCodes, LambkinError } from '../src/errors.js'
+import type { IClientOptions, IConnackPacket, MqttClient } from 'mqtt'
 import type { MqttConfig } from './config/index.js'
 import type { OutboxStore } from './store/index.js'
 import { DurablePublishes } from './durable-publishes.js'
 import type { OutgoingPublish } from './durable-publishes.js'
+import { holdAcks } from './mqtt-ack-hold.js'
 import type { OnTriggerMessage } from './trigger-message.js'
 
 export interface LinkOptions {
@@ -19,16 +19,23 @@ export interface LinkOptions {
   /** Called for every message; its promise settles once the message's effects are durable. */
   onMessage: OnTriggerMessage
   log: (line: string) => void
+  /** Told each time the connection comes up (true) or goes down (false). */
+  onState?: (up: boolean) => void
+  /** Told how many QoS 1 publishes are handed to the client and not yet acknowledged. */
+  onInflight?: (n: number) => void
 }
 
-/** QoS 1 messages taken in before their PUBACK has been released (see #holdAcks). */
-const MAX_HELD = 256
+/** How long start() waits for the first connection attempt before the agent goes on without it. */
+export const FIRST_ATTEMPT_MS = 10_000
 
 /** How the agent meets its trigger broker: over MQTT, or in-process (embedded-link.ts). */
 export interface TriggerLink {
+  /** Records the filters; subscribes now if connected, else on connect. */
   subscribe: (filters: Map<string, 0 | 1>) => Promise<void>
+  /** Hands over a committed publish (a QoS 1 one carries its store id). */
   send: (p: OutgoingPublish) => void
-  resendPending: () => Promise<number>
+  /** Connects (or begins trying to) and starts sending publishes left from a previous run. */
+  start: () => Promise<void>
   stopAccepting: () => void
   close: () => Promise<void>
 }
@@ -37,21 +44,38 @@ export class MqttLink implements TriggerLink {
   readonly client: MqttClient
   #closing = false
   #sentQoS0Dropped = 0
+  #up = false
+  /** Whether the broker has our subscriptions (a session it kept, or a SUBACK this run). */
+  #subscribed = false
+  #filters = new Map<string, 0 | 1>()
   readonly #publishes: DurablePublishes
+  readonly #opts: LinkOptions
 
-  private constructor (client: MqttClient, store: OutboxStore) {
+  private constructor (client: MqttClient, store: OutboxStore, opts: LinkOptions) {
     this.client = client
-    this.#publishes = new DurablePublishes(store)
+    this.#opts = opts
+    this.#publishes = new DurablePublishes(store, opts.onInflight)
+    this.#publishes.attach({
+      ready: () => this.client.connected && !this.client.disconnecting,
+      send: (p, done) => {
+        this.client.publish(p.topic, typeof p.payload === 'string' ? p.payload : Buffer.from(p.payload), { qos: p.qos, retain: p.retain }, (err) => done(err ?? undefined))
+      }
+    })
   }
 
-  static async connect (opts: LinkOptions, store: OutboxStore): Promise<MqttLink> {
+  /** Builds the client without connecting; start() connects. */
+  static create (opts: LinkOptions, store: OutboxStore): MqttLink {
     const c = opts.config
     const options: IClientOptions = {
       clientId: c.clientId,
       clean: false,
       keepalive: c.keepaliveSec,
       reconnectPeriod: c.reconnectMs,
-      connectTimeout: 10_000,
+      connectTimeout: FIRST_ATTEMPT_MS,
+      // Subscriptions are made on connect by this link, only when the broker has no session.
+      resubscribe: false,
+      // A QoS 0 publish while away is dropped and counted, never queued in memory.
+      queueQoSZero: false,
       username: c.username,
       password: c.password,
       rejectUnauthorized: c.rejectUnauthorized,
@@ -60,105 +84,107 @@ export class MqttLink implements TriggerLink {
       key: c.keyFile === undefined ? undefined : readFileSync(c.keyFile),
       manualConnect: true
     }
-    const client = mqtt.connect(opts.url, options)
-    const link = new MqttLink(client, store)
-    // Set before connecting: a persistent session may deliver queued messages at once.
-    link.#holdAcks(opts)
-    client.on('error', (err) => opts.log(`trigger broker: ${err.message}`))
-    client.on('reconnect', () => opts.log(`trigger broker: reconnecting to ${opts.url}`))
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        client.end(true)
-        reject(new LambkinError(ErrorCodes.BROKER_UNAVAILABLE, `could not connect to the trigger broker at ${opts.url} within 10 s; check mqtt.url and that the broker is running`))
-      }, 10_000)
-      client.once('connect', () => { clearTimeout(timer); resolve() })
-      client.connect()
-    })
+    const link = new MqttLink(mqtt.connect(opts.url, options), store, opts)
+    holdAcks(link.client, { onMessage: opts.onMessage, log: opts.log, closing: () => link.#closing })
+    link.#watch()
     return link
   }
 
-  async subscribe (filters: Map<string, 0 | 1>): Promise<void> {
-    if (filters.size === 0) return
-    const subs = Object.fromEntries([...filters].map(([f, qos]) => [f, { qos }]))
-    await this.client.subscribeAsync(subs)
+  /** create() then start(): resolves connected, or degraded if the broker is not up. */
+  static async connect (opts: LinkOptions, store: OutboxStore): Promise<MqttLink> {
+    const link = MqttLink.create(opts, store)
+    await link.start()
+    return link
   }
 
-  /**
-   * MQTT.js hands a connection's messages to handleMessage one at a time and sends a QoS 1
-   * PUBACK when its callback runs; waiting there for each commit would serialise sandbox
-   * call, LevelDB write and network round trip per message. Instead the callback runs at
-   * once and the PUBACK it produces is held until that message's effects are committed.
-   * PUBACKs leave in arrival order (MQTT 3.1.1 section 4.6) and at most MAX_HELD wait, after
-   * which the next message is not taken until one is released. This reaches into MQTT.js's
-   * _sendPacket (pinned major version 5); test/device/agent.test.ts and the kill -9 e2e test
-   * guard the guarantee: nothing is acknowledged before it is durable.
-   */
-  #holdAcks (opts: LinkOptions): void {
-    const client = this.client
-    // MQTT.js's private packet writer; see the comment above for why it is wrapped.
-    const internals = client as unknown as { _sendPacket: (packet: { cmd: string, messageId?: number }, cb?: () => void, ...rest: unknown[]) => void }
-    const original = internals._sendPacket.bind(client)
-    type Held = { id: number, durable: boolean, failed: boolean, packet?: { cmd: string, messageId?: number } }
-    const held: Held[] = []
-    // Messages whose PUBACK MQTT.js has not produced yet, by message id (ids are unique in flight).
-    const awaitingAck = new Map<number, Held>()
-    let waiting: (() => void) | undefined
-    const release = (): void => {
-      while (held.length > 0 && (held[0].durable || held[0].failed) && held[0].packet !== undefined) {
-        const h = held.shift() as (typeof held)[number]
-        // A message whose effects could not be stored is not acknowledged: the broker sends
-        // it again on the next connection.
-        if (!h.failed) original(h.packet as { cmd: string })
+  get up (): boolean { return this.#up }
+
+  /** Logs each change of state once (not each retry) and tells onState. */
+  #watch (): void {
+    const { client } = this
+    const url = this.#opts.url
+    let lastError: string | undefined
+    client.on('error', (err) => { lastError = err.message })
+    client.on('connect', (connack: IConnackPacket) => {
+      this.#up = true
+      lastError = undefined
+      if (!connack.sessionPresent) this.#subscribed = false
+      this.#opts.log(`trigger broker: connected to ${url}${connack.sessionPresent ? ' (session resumed)' : ''}`)
+      this.#opts.onState?.(true)
+      void this.#subscribeNow().then(() => this.#publishes.kick())
+    })
+    // Down is reported once per outage: when a live connection is lost, or when the first
+    // attempt of a link that was never up fails; retries in between stay quiet.
+    let reported = false
+    client.on('close', () => {
+      if (this.#closing || reported) return
+      reported = true
+      const why = lastError === undefined ? '' : ` (${lastError})`
+      const every = this.#opts.config.reconnectMs
+      if (this.#up) this.#opts.log(`trigger broker: connection to ${url} lost${why}; retrying every ${every} ms, QoS 1 publishes wait in the store`)
+      else this.#opts.log(`trigger broker: ${url} is not reachable${why}; the agent runs without it and retries every ${every} ms`)
+      this.#up = false
+      this.#opts.onState?.(false)
+    })
+    client.on('connect', () => { reported = false })
+  }
+
+  /** Connects; resolves after the first attempt succeeded (and subscribed) or failed. */
+  async start (): Promise<void> {
+    const { client } = this
+    await new Promise<void>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const done = (): void => {
+        clearTimeout(timer)
+        client.off('close', done)
+        client.off('connect', onConnect)
+        resolve()
       }
-      if (held.length < MAX_HELD && waiting !== undefined) { const go = waiting; waiting = undefined; go() }
-    }
-    internals._sendPacket = (packet, cb, ...rest) => {
-      const h = packet.cmd === 'puback' && packet.messageId !== undefined ? awaitingAck.get(packet.messageId) : undefined
-      if (h === undefined) { original(packet, cb, ...rest); return }
-      awaitingAck.delete(h.id)
-      h.packet = packet
-      cb?.()
-      release()
-    }
-    // Acks held for a connection that is gone mean nothing to the next one; the broker
-    // redelivers those messages (at least once, as the design allows).
-    client.on('close', () => { held.length = 0; awaitingAck.clear(); const go = waiting; waiting = undefined; go?.() })
-    client.handleMessage = (packet: IPublishPacket, callback: (err?: Error) => void) => {
-      if (this.#closing) {
-        // Not acknowledged: the broker keeps it for the next session.
-        callback(new Error('agent closing'))
-        return
+      const onConnect = (): void => { void this.#subscribeNow().finally(done) }
+      timer = setTimeout(done, FIRST_ATTEMPT_MS)
+      timer.unref()
+      client.once('connect', onConnect)
+      client.once('close', done)
+      client.connect()
+    })
+  }
+
+  async subscribe (filters: Map<string, 0 | 1>): Promise<void> {
+    this.#filters = new Map(filters)
+    this.#subscribed = false
+    if (this.client.connected) await this.#subscribeNow()
+  }
+
+  #subscribing: Promise<void> | undefined
+
+  async #subscribeNow (): Promise<void> {
+    if (this.#subscribed || this.#filters.size === 0 || !this.client.connected) return
+    this.#subscribing ??= (async () => {
+      const subs = Object.fromEntries([...this.#filters].map(([f, qos]) => [f, { qos }]))
+      try {
+        await this.client.subscribeAsync(subs)
+        this.#subscribed = true
+      } catch (err) {
+        // Refused or cut off: the next connect tries again.
+        this.#opts.log(`trigger broker: subscribing failed: ${(err as Error).message}`)
+      } finally {
+        this.#subscribing = undefined
       }
-      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
-      const work = opts.onMessage({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, userProperties: packet.properties?.userProperties })
-      if (packet.qos !== 1 || packet.messageId === undefined) {
-        work.then(() => callback(), (err: Error) => callback(err))
-        return
-      }
-      const h: Held = { id: packet.messageId, durable: false, failed: false }
-      held.push(h)
-      awaitingAck.set(h.id, h)
-      work.then(() => { h.durable = true }, (err: Error) => { h.failed = true; opts.log(`message on ${packet.topic} not acknowledged: ${err.message}`) })
-        .finally(release)
-      if (held.length < MAX_HELD) callback()
-      else waiting = () => callback()
-    }
+    })()
+    await this.#subscribing
   }
 
   /** Sends a committed publish; a QoS 1 one leaves the store when the broker acknowledges it. */
   send (p: OutgoingPublish): void {
-    if (p.qos === 0 && !this.client.connected) {
-      this.#sentQoS0Dropped++
+    if (p.qos === 0 || p.id === undefined) {
+      if (!this.client.connected) {
+        this.#sentQoS0Dropped++
+        return
+      }
+      this.client.publish(p.topic, typeof p.payload === 'string' ? p.payload : Buffer.from(p.payload), { qos: p.qos, retain: p.retain })
       return
     }
-    this.client.publish(p.topic, typeof p.payload === 'string' ? p.payload : Buffer.from(p.payload), { qos: p.qos, retain: p.retain }, (err) => {
-      if (err == null) this.#publishes.acknowledged(p)
-    })
-  }
-
-  /** Re-sends QoS 1 publishes a previous run committed but never saw acknowledged. */
-  async resendPending (): Promise<number> {
-    return await this.#publishes.resend((p) => this.send(p))
+    this.#publishes.offer({ ...p, id: p.id })
   }
 
   get droppedQoS0 (): number { return this.#sentQoS0Dropped }
@@ -179,6 +205,6 @@ export class MqttLink implements TriggerLink {
     } else {
       await this.client.endAsync(true)
     }
-    await this.#publishes.settled()
+    await this.#publishes.close()
   }
 }

@@ -83,7 +83,8 @@ export class MqttTriggers {
       if (r.batch !== undefined) {
         work.push(this.#append(r, { topic, payload: decoded, qos, time }))
       } else {
-        work.push(this.#o.invoker.run(r.fn, { source: 'mqtt', time, topic, payload: decoded, qos }))
+        // QoS 0 may be dropped under overload (counted); QoS 1 waits, holding its ack back.
+        work.push(this.#o.invoker.run(r.fn, { source: 'mqtt', time, topic, payload: decoded, qos }, { overload: qos === 0 ? 'throttle' : 'wait' }))
       }
     }
     // QoS 0 carries no acknowledgement to hold back: let the next message in at once.
@@ -94,7 +95,14 @@ export class MqttTriggers {
   async #append (r: Route, rec: BatchRecord): Promise<void> {
     const b = r.batch as NonNullable<Route['batch']>
     b.pending.push(rec)
-    await this.#o.store.commit({ meta: [{ key: b.key, value: [...b.inflight, ...b.pending] }] })
+    try {
+      await this.#o.store.commit({ meta: [{ key: b.key, value: [...b.inflight, ...b.pending] }] })
+    } catch (err) {
+      // Not durable, so not acknowledged: the broker sends it again, and it must not be here twice.
+      const i = b.pending.indexOf(rec)
+      if (i >= 0) b.pending.splice(i, 1)
+      throw err
+    }
     if (b.pending.length >= (r.trigger.batch as { size: number }).size) void this.#flush(r)
     else this.#arm(r)
   }
@@ -116,11 +124,20 @@ export class MqttTriggers {
     const size = (r.trigger.batch as { size: number }).size
     b.inflight = b.pending.splice(0, size)
     const records = b.inflight
+    let failed = false
     b.flushing = (async () => {
       // The meta write is built at commit time, so records appended meanwhile stay durable.
-      await this.#o.invoker.run(r.fn, { source: 'mqtt', time: this.#o.clock.now(), records }, {
-        meta: () => [{ key: b.key, value: [...b.pending] }]
-      })
+      try {
+        await this.#o.invoker.run(r.fn, { source: 'mqtt', time: this.#o.clock.now(), records }, {
+          meta: () => [{ key: b.key, value: [...b.pending] }]
+        })
+      } catch (err) {
+        // The commit failed, so the stored batch still holds these records: keep them first in
+        // line and try again after the window (the store may work again by then).
+        b.pending.unshift(...records)
+        failed = true
+        this.#o.log(`batch for ${r.fn} not stored, retrying in ${(r.trigger.batch as { windowMs: number }).windowMs} ms: ${(err as Error).message}`)
+      }
       b.inflight = []
     })()
     try {
@@ -128,7 +145,8 @@ export class MqttTriggers {
     } finally {
       b.flushing = undefined
     }
-    if (b.pending.length >= size) void this.#flush(r)
+    // After a failure wait for the window rather than retry at once: nothing loops hot.
+    if (b.pending.length >= size && !failed) void this.#flush(r)
     else if (b.pending.length > 0) this.#arm(r)
   }
 

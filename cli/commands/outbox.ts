@@ -75,6 +75,7 @@ function isoTime (t: number): string {
 
 function summary (shown: OutboxRecord[], s: StoreStats): string {
   const dropped = RECORD_KINDS.filter((k) => s.dropped[k] > 0).map((k) => `${k} ${s.dropped[k]}`)
+  if (s.droppedPublishes > 0) dropped.push(`publish ${s.droppedPublishes}`)
   const more = s.count > shown.length ? ` (showing ${shown.length})` : ''
-  return `${s.count} records${more}, ${s.bytes} bytes; dropped: ${dropped.length === 0 ? '0' : dropped.join(', ')}; expired: ${s.expired}; last seq ${s.lastSeq}; ${s.pendingPublishes} publishes pending`
+  return `${s.count} records${more}, ${s.bytes} bytes; dropped: ${dropped.length === 0 ? '0' : dropped.join(', ')}; expired: ${s.expired}; last seq ${s.lastSeq}; ${s.pendingPublishes} publishes pending (${s.publishBytes} bytes)`
 }

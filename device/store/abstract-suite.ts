@@ -1,11 +1,12 @@
 // The behaviour every outbox store backend must have (abstract-level style): run
 // outboxStoreSuite(name, factory) from a backend's test file. Quota and TTL cases live in
-// ./abstract-suite-limits.js and run as part of it.
+// ./abstract-suite-limits.js, publish cases in ./abstract-suite-publishes.js; both run as part of it.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Harness, rec, rejects } from './abstract-suite-helpers.js'
 import type { Case, StoreFactory } from './abstract-suite-helpers.js'
 import { limitCases } from './abstract-suite-limits.js'
+import { publishCases } from './abstract-suite-publishes.js'
 import type { RecordKind } from './types.js'
 
 export { Harness, rec, rejects }
@@ -215,5 +216,6 @@ export function outboxStoreSuite (name: string, factory: StoreFactory): void {
   })
 
   limitCases(it)
+  publishCases(it)
   s.run()
 }

@@ -38,3 +38,23 @@ export function parseRecordKey (key: string): RecordKeyParts {
 export function seqRange (from: number, to?: number): { gte: string, lt?: string } {
   return to === undefined ? { gte: seqKey(from) } : { gte: seqKey(from), lt: seqKey(to) }
 }
+
+/**
+ * Publish keys: the fixed-width id, then the encoded size in base 36, so the quota can count
+ * pending publishes from keys alone. Stores written before publishes counted have bare ids.
+ */
+export function publishKey (id: number, bytes: number): string {
+  return seqKey(id) + bytes.toString(36)
+}
+
+export interface PublishKeyParts { id: number, bytes: number | undefined }
+
+export function parsePublishKey (key: string): PublishKeyParts {
+  const id = Number(key.slice(0, SEQ_WIDTH))
+  const rest = key.slice(SEQ_WIDTH)
+  const bytes = rest === '' ? undefined : parseInt(rest, 36)
+  if (!Number.isSafeInteger(id) || (bytes !== undefined && !Number.isSafeInteger(bytes))) {
+    throw new LambkinError(ErrorCodes.STORE_ERROR, `the outbox holds a malformed publish key "${key}"; the data dir may be damaged or written by another program`, { details: { key } })
+  }
+  return { id, bytes }
+}

@@ -10,6 +10,8 @@ export interface PersistedCounters {
   lastPublishId: number
   dropped: Record<RecordKind, number>
   expired: number
+  /** QoS 1 publishes dropped to stay under the quota (they never reached their broker). */
+  droppedPublishes: number
 }
 
 export class Ledger {
@@ -18,7 +20,11 @@ export class Ledger {
   lastPublishId = 0
   dropped: Record<RecordKind, number> = emptyByKind(() => 0)
   expired = 0
-  pendingPublishes = 0
+  /** Publishes waiting for their broker's PUBACK: they count against the quota too. */
+  publishes: KindStats = { count: 0, bytes: 0 }
+  droppedPublishes = 0
+  /** The lowest publish id that may still be stored (quota scans start here). */
+  publishCursor = 1
   /** Per kind, the lowest seq that may still hold a record of that kind (quota scans start here). */
   cursor: Record<RecordKind, number> = emptyByKind(() => 1)
 
@@ -30,7 +36,9 @@ export class Ledger {
     c.lastPublishId = this.lastPublishId
     c.dropped = { ...this.dropped }
     c.expired = this.expired
-    c.pendingPublishes = this.pendingPublishes
+    c.publishes = { ...this.publishes }
+    c.droppedPublishes = this.droppedPublishes
+    c.publishCursor = this.publishCursor
     c.cursor = { ...this.cursor }
     return c
   }
@@ -45,10 +53,16 @@ export class Ledger {
     this.tally[kind].bytes -= bytes
   }
 
+  /** Bytes of records (what `stats().bytes` reports). */
   totalBytes (): number {
     let n = 0
     for (const k of RECORD_KINDS) n += this.tally[k].bytes
     return n
+  }
+
+  /** What the quota counts: records and pending publishes. */
+  quotaBytes (): number {
+    return this.totalBytes() + this.publishes.bytes
   }
 
   totalCount (): number {
@@ -58,7 +72,7 @@ export class Ledger {
   }
 
   counters (): PersistedCounters {
-    return { lastSeq: this.lastSeq, lastPublishId: this.lastPublishId, dropped: { ...this.dropped }, expired: this.expired }
+    return { lastSeq: this.lastSeq, lastPublishId: this.lastPublishId, dropped: { ...this.dropped }, expired: this.expired, droppedPublishes: this.droppedPublishes }
   }
 
   /** Takes persisted counters, tolerating missing fields from an older or empty store. */
@@ -67,6 +81,7 @@ export class Ledger {
     if (Number.isSafeInteger(c.lastSeq)) this.lastSeq = c.lastSeq as number
     if (Number.isSafeInteger(c.lastPublishId)) this.lastPublishId = c.lastPublishId as number
     if (Number.isSafeInteger(c.expired)) this.expired = c.expired as number
+    if (Number.isSafeInteger(c.droppedPublishes)) this.droppedPublishes = c.droppedPublishes as number
     for (const k of RECORD_KINDS) {
       const n = c.dropped?.[k]
       if (Number.isSafeInteger(n)) this.dropped[k] = n as number

@@ -7,7 +7,7 @@ import { Level } from 'level'
 import type { AbstractSublevel } from 'abstract-level'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { decodeValue, encodeValue } from './codec.js'
-import { parseRecordKey } from './keys.js'
+import { parsePublishKey, parseRecordKey } from './keys.js'
 import { Ledger } from './ledger.js'
 import type { PersistedCounters } from './ledger.js'
 import { RECORD_KINDS } from './types.js'
@@ -86,10 +86,14 @@ export async function loadLedger (db: Db, subs: Sublevels): Promise<Ledger> {
   }
   // A kind with no records yet can only appear above lastSeq.
   for (const kind of RECORD_KINDS) ledger.cursor[kind] = first[kind] ?? ledger.lastSeq + 1
-  for await (const key of subs.publishes.keys()) {
-    const id = Number(key)
-    ledger.pendingPublishes++
-    if (id > ledger.lastPublishId) ledger.lastPublishId = id
+  let firstPublish: number | undefined
+  for await (const [key, value] of subs.publishes.iterator()) {
+    const k = parsePublishKey(key)
+    ledger.publishes.count++
+    ledger.publishes.bytes += k.bytes ?? value.length
+    firstPublish ??= k.id
+    if (k.id > ledger.lastPublishId) ledger.lastPublishId = k.id
   }
+  ledger.publishCursor = firstPublish ?? ledger.lastPublishId + 1
   return ledger
 }

@@ -1,11 +1,11 @@
 // Turns queued writes into the operations of one LevelDB batch, updating a working copy of
 // the books: seq/id assignment, quota drops, acks, deletes, TTL purges.
 import { encodeValue } from './codec.js'
-import { parseRecordKey, recordKey, seqKey } from './keys.js'
+import { parsePublishKey, parseRecordKey, publishKey, recordKey, seqKey } from './keys.js'
 import { selectVictims } from './quota.js'
 import { RECORD_KINDS, emptyByKind } from './types.js'
 import type { Ledger } from './ledger.js'
-import type { KeyScanner, NewEntry, StoredEntry } from './quota.js'
+import type { KeyScanner, NewEntry, PublishScanner, StoredEntry, StoredPublish } from './quota.js'
 import type { Sub, Sublevels } from './level-open.js'
 import type { CommitResult, RecordKind } from './types.js'
 
@@ -25,12 +25,14 @@ export interface PlanContext {
   ops: Op[]
   quotaBytes: number
   scan: KeyScanner
+  scanPublishes: PublishScanner
 }
 
 export async function planCommits (ctx: PlanContext, units: EncodedUnit[]): Promise<CommitResult[]> {
   const { subs, ledger, ops } = ctx
   const storedCount = emptyByKind(() => 0)
   for (const k of RECORD_KINDS) storedCount[k] = ledger.tally[k].count
+  const storedPublishes = ledger.publishes.count
   const fresh: NewEntry[] = []
   // State and meta keys written by several units of one group: only the last value is put,
   // since a batch is atomic nobody could see the earlier ones (a busy function's calls commit
@@ -48,8 +50,9 @@ export async function planCommits (ctx: PlanContext, units: EncodedUnit[]): Prom
     for (const s of u.state) { state.delete(s.fn); state.set(s.fn, s.value) }
     const publishIds = u.publishes.map((value) => {
       const id = ++ledger.lastPublishId
-      ledger.pendingPublishes++
-      ops.push({ type: 'put', sublevel: subs.publishes, key: seqKey(id), value })
+      ledger.publishes.count++
+      ledger.publishes.bytes += value.length
+      ops.push({ type: 'put', sublevel: subs.publishes, key: publishKey(id, value.length), value })
       return id
     })
     for (const m of u.meta) { meta.delete(m.key); meta.set(m.key, m.value) }
@@ -57,9 +60,10 @@ export async function planCommits (ctx: PlanContext, units: EncodedUnit[]): Prom
   })
   for (const [key, value] of state) ops.push(value === null ? { type: 'del', sublevel: subs.state, key } : { type: 'put', sublevel: subs.state, key, value })
   for (const [key, value] of meta) ops.push(value === null ? { type: 'del', sublevel: subs.meta, key } : { type: 'put', sublevel: subs.meta, key, value })
-  if (ledger.totalBytes() > ctx.quotaBytes) {
-    const victims = await selectVictims(ledger, fresh, storedCount, ctx.quotaBytes, ctx.scan)
+  if (ledger.quotaBytes() > ctx.quotaBytes) {
+    const victims = await selectVictims(ledger, fresh, storedCount, ctx.quotaBytes, ctx.scan, ctx.scanPublishes, storedPublishes)
     for (const v of victims.stored) ops.push({ type: 'del', sublevel: subs.records, key: v.key })
+    for (const p of victims.publishes) ops.push({ type: 'del', sublevel: subs.publishes, key: p.key })
   }
   for (const e of fresh) if (!e.dropped) ops.push({ type: 'put', sublevel: subs.records, key: e.key, value: e.value })
   return results
@@ -113,10 +117,13 @@ export async function planPurge (ctx: PlanContext, keys: string[]): Promise<numb
 
 export async function planUnpublish (ctx: PlanContext, id: number): Promise<number> {
   const { subs, ledger, ops } = ctx
-  const key = seqKey(id)
-  if (!(await subs.publishes.has(key))) return 0
+  // Acked, or dropped for quota meanwhile: nothing to do.
+  const [entry] = await subs.publishes.iterator({ gte: seqKey(id), lt: seqKey(id + 1), limit: 1 }).all()
+  if (entry === undefined) return 0
+  const [key, value] = entry
   ops.push({ type: 'del', sublevel: subs.publishes, key })
-  ledger.pendingPublishes--
+  ledger.publishes.count--
+  ledger.publishes.bytes -= parsePublishKey(key).bytes ?? value.length
   return 1
 }
 
@@ -132,6 +139,23 @@ export async function * scanKeys (records: Sub, fromSeq: number): AsyncGenerator
       const keys = await it.nextv(256)
       if (keys.length === 0) return
       for (const key of keys) yield { key, ...parseRecordKey(key) }
+    }
+  } finally {
+    await it.close()
+  }
+}
+
+/** Stored publishes in id order from an id, with their sizes (read from old-style values). */
+export async function * scanPublishes (publishes: Sub, fromId: number): AsyncGenerator<StoredPublish, void, undefined> {
+  const it = publishes.iterator({ gte: seqKey(fromId) })
+  try {
+    for (;;) {
+      const entries = await it.nextv(64)
+      if (entries.length === 0) return
+      for (const [key, value] of entries) {
+        const k = parsePublishKey(key)
+        yield { id: k.id, bytes: k.bytes ?? value.length, key }
+      }
     }
   } finally {
     await it.close()

@@ -3,15 +3,15 @@
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { decodeValue, encodeValue } from './codec.js'
 import type { StoredRecord } from './codec.js'
-import { parseRecordKey, seqKey } from './keys.js'
+import { parsePublishKey, parseRecordKey, seqKey } from './keys.js'
 import { SYS_COUNTERS, SYS_SYNCED, loadLedger, openDb } from './level-open.js'
 import type { Db, Sublevels } from './level-open.js'
-import { encodeCounters, planAck, planCommits, planDelete, planPurge, planUnpublish, scanKeys } from './level-plan.js'
+import { encodeCounters, planAck, planCommits, planDelete, planPurge, planUnpublish, scanKeys, scanPublishes } from './level-plan.js'
 import type { EncodedUnit, PlanContext } from './level-plan.js'
 import { resolveStoreOptions } from './options.js'
 import type { StoreOptions } from './options.js'
 import { OutboxStore } from './outbox-store.js'
-import type { KeyScanner } from './quota.js'
+import type { KeyScanner, PublishScanner } from './quota.js'
 import { WriteLane } from './write-lane.js'
 import type { Ledger } from './ledger.js'
 import type { ResolvedRead } from './validate.js'
@@ -77,10 +77,16 @@ export class LevelOutboxStore extends OutboxStore {
       }
       return { kind: r.kind, value }
     })
+    const publishes = (unit.publishes ?? []).map((p) => encodeValue({ t: p.topic, p: p.payload, q: p.qos, r: p.retain }, `publish to ${p.topic}`))
+    const publishBytes = publishes.reduce((n, v) => n + v.length, 0)
+    if (publishBytes > this.#opts.quotaBytes) {
+      // A commit's own publishes are never dropped for quota (quota.ts), so they must fit.
+      throw new LambkinError(ErrorCodes.STORE_FULL, `the commit's ${publishes.length} QoS 1 publishes are ${publishBytes} bytes encoded, more than the whole outbox quota of ${this.#opts.quotaBytes} bytes; nothing of this commit was written. Publish less per invocation or raise quotaBytes`, { details: { bytes: publishBytes, quotaBytes: this.#opts.quotaBytes } })
+    }
     const encoded: EncodedUnit = {
       records,
       state: (unit.state ?? []).map((s) => ({ fn: s.fn, value: s.value === null || s.value === undefined ? null : encodeValue(s.value, `state of ${s.fn}`) })),
-      publishes: (unit.publishes ?? []).map((p) => encodeValue({ t: p.topic, p: p.payload, q: p.qos, r: p.retain }, `publish to ${p.topic}`)),
+      publishes,
       meta: (unit.meta ?? []).map((m) => ({ key: m.key, value: m.value === null || m.value === undefined ? null : encodeValue(m.value, `meta ${m.key}`) }))
     }
     return await this.#lane.push({ type: 'commit', unit: encoded }, true) as CommitResult
@@ -136,7 +142,9 @@ export class LevelOutboxStore extends OutboxStore {
       expired: l.expired,
       lastSeq: l.lastSeq,
       syncedSeq: this.#syncedSeq,
-      pendingPublishes: l.pendingPublishes
+      pendingPublishes: l.publishes.count,
+      publishBytes: l.publishes.bytes,
+      droppedPublishes: l.droppedPublishes
     }
   }
 
@@ -148,14 +156,16 @@ export class LevelOutboxStore extends OutboxStore {
     return await this.#getDecoded(this.#subs.meta.get(key), `meta ${key}`)
   }
 
-  protected async _pendingPublishes (): Promise<PendingPublish[]> {
+  protected async _pendingPublishes (afterId: number, limit: number): Promise<PendingPublish[]> {
     const out: PendingPublish[] = []
+    // Keys are the padded id plus a size suffix, so "after id" starts at the next id's prefix.
+    const range = { gte: seqKey(afterId + 1), ...(limit === Infinity ? {} : { limit }) }
     try {
-      for await (const [key, value] of this.#subs.publishes.iterator()) {
+      for await (const [key, value] of this.#subs.publishes.iterator(range)) {
         const p = decodeValue(value, `publish ${key}`) as { t: string, p: Uint8Array | string, q: 0 | 1 | 2, r: boolean }
         // cbor-x hands back Buffers; callers compare and forward plain bytes.
         const payload = typeof p.p === 'string' ? p.p : new Uint8Array(p.p.buffer, p.p.byteOffset, p.p.byteLength)
-        out.push({ id: Number(key), topic: p.t, payload, qos: p.q, retain: p.r })
+        out.push({ id: parsePublishKey(key).id, topic: p.t, payload, qos: p.q, retain: p.r })
       }
     } catch (err) {
       throw err instanceof LambkinError ? err : storeError(err, 'reading pending publishes')
@@ -196,7 +206,7 @@ export class LevelOutboxStore extends OutboxStore {
   /** The lane's runner: one group of jobs becomes one db.batch. */
   async #write (jobs: Job[]): Promise<JobResult[]> {
     const first = jobs[0]
-    const ctx: PlanContext = { subs: this.#subs, ledger: this.#ledger.clone(), ops: [], quotaBytes: this.#opts.quotaBytes, scan: this.#scan }
+    const ctx: PlanContext = { subs: this.#subs, ledger: this.#ledger.clone(), ops: [], quotaBytes: this.#opts.quotaBytes, scan: this.#scan, scanPublishes: this.#scanPublishes }
     try {
       if (first.type === 'sync') {
         if (!this.#dirty) return [0]
@@ -227,6 +237,7 @@ export class LevelOutboxStore extends OutboxStore {
   }
 
   readonly #scan: KeyScanner = (from) => scanKeys(this.#subs.records, from)
+  readonly #scanPublishes: PublishScanner = (from) => scanPublishes(this.#subs.publishes, from)
 
   #armSyncTimer (): void {
     if (this.#syncTimer !== null || this.#shuttingDown) return

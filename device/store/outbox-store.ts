@@ -56,9 +56,19 @@ export abstract class OutboxStore {
     return await this.#call(() => { checkName(fn, 'fn'); return this._getState(fn) })
   }
 
-  /** Publishes still waiting for the broker's PUBACK, in id order. */
-  async pendingPublishes (): Promise<PendingPublish[]> {
-    return await this.#call(() => this._pendingPublishes())
+  /**
+   * Publishes still waiting for the broker's PUBACK, in id order: those with id > `afterId`
+   * (default 0), at most `limit` of them (default all), so a sender can page through a long
+   * backlog without loading it whole.
+   */
+  async pendingPublishes (opts: { afterId?: number, limit?: number } = {}): Promise<PendingPublish[]> {
+    return await this.#call(() => {
+      const afterId = opts.afterId ?? 0
+      const limit = opts.limit ?? Infinity
+      checkSeq(afterId, 'afterId')
+      if (limit !== Infinity) checkSeq(limit, 'limit')
+      return this._pendingPublishes(afterId, limit)
+    })
   }
 
   async removePublish (id: number): Promise<void> {
@@ -111,7 +121,7 @@ export abstract class OutboxStore {
   protected abstract _delete (seqs: number[]): Promise<number>
   protected abstract _stats (): Promise<StoreStats>
   protected abstract _getState (fn: string): Promise<unknown>
-  protected abstract _pendingPublishes (): Promise<PendingPublish[]>
+  protected abstract _pendingPublishes (afterId: number, limit: number): Promise<PendingPublish[]>
   protected abstract _removePublish (id: number): Promise<void>
   protected abstract _getMeta (key: string): Promise<unknown>
   protected abstract _flush (): Promise<void>

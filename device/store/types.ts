@@ -95,7 +95,16 @@ export interface StoreStats {
   lastSeq: number
   /** Highest seq known to be fsynced: a power cut may lose records above it. */
   syncedSeq: number
+  /** QoS 1 publishes waiting for their broker's PUBACK, and their encoded bytes. */
   pendingPublishes: number
+  /**
+   * Pending publishes count against the quota with records: `bytes + publishBytes` stays at
+   * or under quotaBytes. When over, publishes are dropped after logs, metrics and emits and
+   * before results and dead letters (PUBLISH_DROP_AFTER in quota.ts).
+   */
+  publishBytes: number
+  /** Pending publishes dropped to stay under the quota, since the store was created. */
+  droppedPublishes: number
 }
 
 /** Time and timers, injected so TTL and the sync interval are tested without sleeping. */

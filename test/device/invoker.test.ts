@@ -41,18 +41,19 @@ class Gate {
   }
 }
 
-async function setup (maxConcurrent: number, queueDepth = 100): Promise<{ invoker: Invoker, store: LevelOutboxStore, gate: Gate, pool: SandboxPool, key: string, records: InvocationRecord[], cleanup: () => Promise<void> }> {
+async function setup (maxConcurrent: number, queueDepth = 100, quotaBytes?: number): Promise<{ invoker: Invoker, store: LevelOutboxStore, gate: Gate, pool: SandboxPool, key: string, records: InvocationRecord[], metrics: FunctionMetrics, cleanup: () => Promise<void> }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-invoker-'))
-  const store = await LevelOutboxStore.open({ dir })
+  const store = await LevelOutboxStore.open(quotaBytes === undefined ? { dir } : { dir, quotaBytes })
   const gate = new Gate()
   const pool = await SandboxPool.create({ workers: 1 })
   const spec = makeSpec('export default (e, ctx) => { ctx.state.n = (ctx.state.n ?? 0) + 1; return { n: ctx.state.n, i: e.i } }', { name: 'count' })
   await pool.load(spec)
   const records: InvocationRecord[] = []
+  const metrics = new FunctionMetrics()
   const invoker = new Invoker({
     pool,
     store: gate.wrap(store),
-    metrics: new FunctionMetrics(),
+    metrics,
     maxConcurrent,
     queueDepth,
     sleep: async () => {},
@@ -68,6 +69,7 @@ async function setup (maxConcurrent: number, queueDepth = 100): Promise<{ invoke
     pool,
     key: functionKey(spec),
     records,
+    metrics,
     cleanup: async () => { gate.open(); await pool.close(); await store.close(); rmSync(dir, { recursive: true, force: true }) }
   }
 }
@@ -97,15 +99,45 @@ test('with one slot, the next invocation runs while the previous one is still be
   }
 })
 
-test('the agent-wide queue still answers LAMBKIN_THROTTLED while the slot is busy in the sandbox', async () => {
+test('overload "throttle": the agent-wide queue answers LAMBKIN_THROTTLED while the slot is busy in the sandbox', async () => {
   const s = await setup(1, 1)
   try {
     s.gate.open()
     // Synchronously: the first takes the slot, the second queues, the third finds the queue full.
-    const runs = [1, 2, 3].map((i) => s.invoker.run('count', { source: 'test', i }))
+    const runs = [1, 2, 3].map((i) => s.invoker.run('count', { source: 'test', i }, { overload: 'throttle' }))
     const done = await Promise.all(runs)
     assert.equal(done.map((r) => r.ok), [true, true, false])
     assert.is(done[2].code, 'LAMBKIN_THROTTLED')
+  } finally {
+    await s.cleanup()
+  }
+})
+
+test('overload "wait" (the default): calls past queueDepth wait for a slot, and every one is committed', async () => {
+  const s = await setup(1, 1)
+  try {
+    s.gate.open()
+    const done = await Promise.all(Array.from({ length: 20 }, (_, i) => s.invoker.run('count', { source: 'test', i })))
+    assert.equal(done.map((r) => r.ok), Array(20).fill(true))
+    assert.is((await s.store.read({ kinds: ['result'] })).length, 20)
+  } finally {
+    await s.cleanup()
+  }
+})
+
+test('[ack after commit] a commit the store refuses rejects run() with the store\'s code, is reported and counted', async () => {
+  const s = await setup(1, 100, 4096)
+  try {
+    s.gate.open()
+    // A result bigger than the whole quota can never be stored.
+    const tooBig = 'x'.repeat(5000)
+    const err = await s.invoker.run('count', { source: 'test', i: tooBig }).then(() => undefined, (e: { code?: string }) => e)
+    assert.is(err?.code, 'LAMBKIN_STORE_FULL')
+    assert.is(s.records[s.records.length - 1].code, 'LAMBKIN_STORE_FULL')
+    assert.match(s.metrics.toPrometheus(), 'lambkin_commit_failures_total{code="LAMBKIN_STORE_FULL"} 1')
+    // The next call still works, and the state it saw was the stored one.
+    const ok = await s.invoker.run('count', { source: 'test', i: 2 })
+    assert.equal(ok.result, { n: 1, i: 2 })
   } finally {
     await s.cleanup()
   }

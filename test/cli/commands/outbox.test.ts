@@ -48,7 +48,7 @@ test('prints buffered records as a table in seq order with a summary line', asyn
     assert.match(out, /\n3\s+emit\s+-\s+2024-01-02T03:04:07.000Z\s+\d+\s+<3 bytes>\n/)
     const seqs = lines.slice(1, -1).map((l) => Number(l.split(/\s+/)[0]))
     assert.equal(seqs, [...seqs].sort((a, b) => a - b))
-    assert.match(lines[lines.length - 1], /^\d+ records, \d+ bytes; dropped: log \d+; expired: 0; last seq 13; 0 publishes pending$/)
+    assert.match(lines[lines.length - 1], /^\d+ records, \d+ bytes; dropped: log \d+; expired: 0; last seq 13; 0 publishes pending \(0 bytes\)$/)
   })
 })
 

@@ -1,0 +1,58 @@
+// Abstract suite cases about pending QoS 1 publishes and the quota: they count against it,
+// are dropped after emits and before results (counted), page with a limit, and a commit whose
+// own publishes exceed the whole quota is refused whole.
+import * as assert from 'uvu/assert'
+import { rec, rejects } from './abstract-suite-helpers.js'
+import type { Case } from './abstract-suite-helpers.js'
+import type { NewPublish } from './types.js'
+
+const pub = (n: number, bytes = 400): NewPublish => ({ topic: `alarms/${n}`, payload: 'p'.repeat(bytes), qos: 1, retain: false })
+
+export function publishCases (it: Case): void {
+  it('pending publishes count against the quota, go after emits and before results, and the drops are counted', async (h) => {
+    let st = await h.open({ quotaBytes: 4096 })
+    // Four publishes of ~430 bytes, then results until the quota is reached.
+    const ids = (await st.commit({ publishes: [pub(1), pub(2), pub(3), pub(4)] })).publishIds
+    const s1 = await st.stats()
+    assert.is(s1.pendingPublishes, 4)
+    assert.ok(s1.publishBytes >= 4 * 400, `publishBytes ${s1.publishBytes}`)
+    await st.commit({ records: [rec('emit', 'e'.repeat(400)), rec('log', 'l'.repeat(400))] })
+    // Results that take the store over: the log, then the emit, then the oldest publishes go.
+    for (let i = 0; i < 6; i++) await st.commit({ records: [rec('result', 'r'.repeat(400))] })
+    const s2 = await st.stats()
+    assert.ok(s2.bytes + s2.publishBytes <= 4096, `records ${s2.bytes} + publishes ${s2.publishBytes} <= 4096`)
+    assert.is(s2.dropped.log, 1)
+    assert.is(s2.dropped.emit, 1)
+    assert.ok(s2.droppedPublishes >= 1, 'some publishes were dropped')
+    assert.is(s2.dropped.result, 0, 'no result went while publishes were left to drop')
+    const left = (await st.pendingPublishes()).map((p) => p.id)
+    assert.equal(left, ids.slice(s2.droppedPublishes), 'the oldest publishes went first')
+    assert.is(s2.pendingPublishes, left.length)
+    // Removing an acknowledged publish gives its bytes back; the books survive a reopen.
+    await st.removePublish(left[0])
+    await st.close()
+    st = await h.open({ quotaBytes: 4096 })
+    const s3 = await st.stats()
+    assert.is(s3.pendingPublishes, left.length - 1)
+    assert.is(s3.droppedPublishes, s2.droppedPublishes, 'the publish drop counter survives a restart')
+    assert.ok(s3.publishBytes < s2.publishBytes)
+  })
+
+  it('a commit whose own publishes exceed the whole quota is refused with LAMBKIN_STORE_FULL and writes nothing', async (h) => {
+    const st = await h.open({ quotaBytes: 4096 })
+    await rejects(st.commit({ records: [rec('result', 'ok')], publishes: Array.from({ length: 12 }, (_, i) => pub(i)) }), 'LAMBKIN_STORE_FULL', 'publishes over the quota')
+    const s = await st.stats()
+    assert.equal([s.count, s.pendingPublishes, s.lastSeq], [0, 0, 0])
+  })
+
+  it('pendingPublishes pages with afterId and limit, in id order', async (h) => {
+    const st = await h.open()
+    await st.commit({ publishes: Array.from({ length: 10 }, (_, i) => pub(i, 10)) })
+    assert.equal((await st.pendingPublishes({ limit: 3 })).map((p) => p.id), [1, 2, 3])
+    await st.removePublish(2)
+    assert.equal((await st.pendingPublishes({ limit: 3 })).map((p) => p.id), [1, 3, 4])
+    assert.equal((await st.pendingPublishes({ afterId: 4, limit: 2 })).map((p) => p.id), [5, 6])
+    assert.equal((await st.pendingPublishes({ afterId: 9 })).map((p) => p.id), [10])
+    assert.is((await st.pendingPublishes()).length, 9)
+  })
+}

@@ -1,0 +1,131 @@
+// While the trigger broker is away (issue 8 "Bounded memory", issue 9 "a dependency that is
+// down at start degrades the agent"): the agent starts anyway, runs its sensors, keeps QoS 1
+// publishes in the store rather than in MQTT.js's memory, reports the link state, and takes
+// MQTT triggers once the broker comes. And a dead letter keeps a bounded part of its event.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import mqtt from 'mqtt'
+import type { MqttLink } from '../../device/mqtt-link.js'
+import { LevelOutboxStore } from '../../device/store/index.js'
+import { fixture, invocations } from '../helpers/agent.js'
+import { aedesBroker, freePort } from '../helpers/brokers.js'
+
+const MiB = 1024 * 1024
+
+async function until (what: string, check: () => boolean | Promise<boolean>, boundMs = 20_000): Promise<void> {
+  const end = Date.now() + boundMs
+  while (!(await check())) {
+    if (Date.now() > end) assert.unreachable(`${what}: not reached`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+/** Publishes MQTT.js holds in memory: its offline queue and its QoS 1 messages awaiting PUBACK. */
+function heldByMqttJs (link: unknown): number {
+  const client = (link as MqttLink).client as unknown as { queue: unknown[], outgoing: Record<string, unknown> }
+  return client.queue.length + Object.keys(client.outgoing).length
+}
+
+const ALARM = {
+  manifest: { triggers: [{ sensor: 'probe', path: 'sim:random-walk', everyMs: 10 }], permissions: { publish: ['alarms/#'] } },
+  code: "export default (e, ctx) => { ctx.publish('alarms/probe', { v: e.value, pad: 'x'.repeat(2000) }, { qos: 1 }); return e.value }"
+}
+
+test('[degraded start] --mqtt to a broker that is not up: the agent starts, runs sensors, buffers QoS 1 publishes in the store, reports the link, and takes triggers once the broker comes', async () => {
+  const f = fixture({
+    alarm: ALARM,
+    echo: { manifest: { triggers: [{ mqtt: 'in/+', qos: 1 }] }, code: 'export default (e) => e.payload' }
+  })
+  const port = await freePort()
+  const lines: string[] = []
+  let sub: mqtt.MqttClient | undefined
+  let broker: Awaited<ReturnType<typeof aedesBroker>> | undefined
+  try {
+    const agent = await f.start({ mqtt: { url: `mqtt://127.0.0.1:${port}`, reconnectMs: 300 }, metricsPort: 0 }, { log: (l) => lines.push(l) })
+    const scrape = async (): Promise<string> => await (await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`)).text()
+    await invocations(agent, 200, (r) => r.fn === 'alarm' && r.ok)
+    let text = await scrape()
+    assert.match(text, /^lambkin_trigger_link_up 0$/m)
+    assert.match(text, /^lambkin_publishes_inflight 0$/m)
+    assert.ok(lines.some((l) => l.includes('is not reachable')), lines.join('\n'))
+    // Nothing of the 200 publishes sits in MQTT.js's memory: they wait in the store.
+    assert.is(heldByMqttJs(agent.triggerLink), 0, 'publishes held in MQTT.js memory')
+
+    // The broker comes; a subscriber waits for the alarms made while it was away.
+    broker = await aedesBroker(port)
+    sub = await mqtt.connectAsync(broker.url)
+    await sub.subscribeAsync('alarms/#', { qos: 1 })
+    let alarms = 0
+    sub.on('message', () => { alarms++ })
+    await until('link up', async () => /^lambkin_trigger_link_up 1$/m.test(await scrape()))
+    assert.ok(lines.some((l) => l.startsWith('trigger broker: connected')), lines.join('\n'))
+    await until('200 buffered alarms delivered', () => alarms >= 200)
+    const echoed = invocations(agent, 1, (r) => r.fn === 'echo')
+    await sub.publishAsync('in/1', 'hello', { qos: 1 })
+    assert.is((await echoed)[0].result, 'hello')
+    text = await scrape()
+    const inflight = Number(/^lambkin_publishes_inflight (\d+)$/m.exec(text)?.[1])
+    assert.ok(inflight <= 64, `at most the window is in flight, got ${inflight}`)
+    await agent.close()
+  } finally {
+    await sub?.endAsync()
+    await broker?.close()
+    f.cleanup()
+  }
+})
+
+test('[bounded memory] a broker that goes away: publishes wait in the store and count against the quota, oldest dropped and counted', async () => {
+  const f = fixture({ alarm: ALARM })
+  const broker = await aedesBroker()
+  try {
+    const agent = await f.start({ mqtt: { url: broker.url, reconnectMs: 60_000 }, outbox: { quotaBytes: MiB } })
+    await broker.close()
+    // ~2.1 KB per publish: 1,000 of them are twice the quota.
+    await invocations(agent, 1000, (r) => r.fn === 'alarm', 120_000)
+    assert.ok(heldByMqttJs(agent.triggerLink) <= 64, 'publishes held in MQTT.js memory: at most the window')
+    await agent.close()
+    const store = await LevelOutboxStore.open({ dir: f.dataDir })
+    const s = await store.stats()
+    await store.close()
+    assert.ok(s.bytes + s.publishBytes <= MiB, `records ${s.bytes} + publishes ${s.publishBytes} within the quota`)
+    assert.ok(s.droppedPublishes > 0, 'the oldest publishes were dropped, and counted')
+    assert.ok(s.pendingPublishes > 100, `${s.pendingPublishes} publishes kept`)
+    assert.is(s.dropped.result, 0, 'results outrank waiting publishes')
+  } finally {
+    f.cleanup()
+  }
+})
+
+test('[dead letter] an oversized event keeps a bounded head, its size and sha256; acknowledged results are not evicted', async () => {
+  const f = fixture({ echo: { manifest: { triggers: [{ mqtt: 'in/+', qos: 1 }] }, code: 'export default (e) => e.payload' } })
+  try {
+    const agent = await f.start({ brokerPort: 0, outbox: { quotaBytes: 2 * MiB } })
+    const c = await mqtt.connectAsync(agent.brokerUrl as string)
+    for (let i = 0; i < 100; i++) await c.publishAsync('in/small', String(i), { qos: 1 })
+    // Each is over the 256 KiB event cap: a dead letter with LAMBKIN_INPUT_LIMIT.
+    for (let i = 0; i < 5; i++) await c.publishAsync('in/big', 'y'.repeat(MiB), { qos: 1 })
+    await c.endAsync()
+    await agent.close()
+    const store = await LevelOutboxStore.open({ dir: f.dataDir })
+    const stats = await store.stats()
+    const dead = await store.read({ kinds: ['dead-letter'] })
+    const kept = await store.read({ kinds: ['result'] })
+    await store.close()
+    assert.is(stats.dropped.result, 0, 'no acknowledged result was evicted')
+    assert.is(kept.length, 100)
+    assert.is(dead.length, 5)
+    for (const d of dead) {
+      const data = d.data as { error: { code: string }, event: { truncated: boolean, bytes: number, sha256: string, head: string, topic: string } }
+      assert.is(data.error.code, 'LAMBKIN_INPUT_LIMIT')
+      assert.is(data.event.truncated, true)
+      assert.is(data.event.topic, 'in/big')
+      assert.ok(data.event.bytes > MiB)
+      assert.match(data.event.sha256, /^[0-9a-f]{64}$/)
+      assert.ok(d.bytes < 20 * 1024, `dead letter of ${d.bytes} bytes`)
+    }
+  } finally {
+    f.cleanup()
+  }
+})
+
+test.run()
