@@ -99,7 +99,8 @@ test('[bounded memory] a broker that goes away: publishes wait in the store and 
 test('[dead letter] an oversized event keeps a bounded head, its size and sha256; acknowledged results are not evicted', async () => {
   const f = fixture({ echo: { manifest: { triggers: [{ mqtt: 'in/+', qos: 1 }] }, code: 'export default (e) => e.payload' } })
   try {
-    const agent = await f.start({ brokerPort: 0, outbox: { quotaBytes: 2 * MiB } })
+    // The broker must let the 1 MiB messages in (its own packet cap is 320 KiB by default).
+    const agent = await f.start({ brokerPort: 0, broker: { maxPacketBytes: 2 * MiB }, outbox: { quotaBytes: 2 * MiB } })
     const c = await mqtt.connectAsync(agent.brokerUrl as string)
     for (let i = 0; i < 100; i++) await c.publishAsync('in/small', String(i), { qos: 1 })
     // Each is over the 256 KiB event cap: a dead letter with LAMBKIN_INPUT_LIMIT.
