@@ -9,8 +9,11 @@ import type { CliIo } from './io.js'
 /** What an action reports back: its exit code. */
 export interface Run { code: number }
 
-/** A new commander command writing to `io`, throwing instead of exiting. */
-export function command (name: string, io: CliIo): Command {
+/**
+ * A new commander command writing to `io`, throwing instead of exiting. After a usage error
+ * it prints `usage` (a one-line synopsis) when given, else the whole help.
+ */
+export function command (name: string, io: CliIo, usage?: string): Command {
   return new Command(name)
     .exitOverride()
     .configureOutput({
@@ -18,7 +21,7 @@ export function command (name: string, io: CliIo): Command {
       writeErr: (s) => io.stderr(s),
       outputError: (s, write) => write(`LAMBKIN_USAGE: ${s.replace(/^error: /, '')}`)
     })
-    .showHelpAfterError()
+    .showHelpAfterError(usage ?? true)
     .allowExcessArguments(false)
 }
 

@@ -1,7 +1,6 @@
 // `lambkin invoke <fn-dir>`: runs one function once in the same sandbox the device uses and
 // prints its result, so what works on a laptop works on the board.
 import { readFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { loadFunctionDir, LIMIT_CAPS } from '../../src/function/index.js'
 import { SandboxPool, specOf } from '../../src/sandbox/index.js'
@@ -9,6 +8,8 @@ import type { Outcome } from '../../src/sandbox/index.js'
 import { EXIT_FAILURE, EXIT_OK, printError, usageError } from '../io.js'
 import { parseDecimalInteger } from '../../src/decimal.js'
 import type { CliIo } from '../io.js'
+import { command, runProgram } from '../program.js'
+import type { Run } from '../program.js'
 
 export const INVOKE_USAGE = 'usage: lambkin invoke <fn-dir> [--event JSON|@file] [--state JSON|@file] [--timeout ms] [--memory KiB] [--instructions N] [--layers dir] [--json]'
 
@@ -69,31 +70,29 @@ function render (io: CliIo, o: Outcome): void {
   if (o.stateChanged) io.stderr(`[state] ${JSON.stringify(o.state)}\n`)
 }
 
+interface InvokeFlags { event?: string, state?: string, timeout?: string, memory?: string, instructions?: string, layers?: string, json?: boolean }
+
+/** `lambkin invoke`: parses argv with commander; returns the exit code (0 ok, 1 failed, 2 bad usage). */
 export async function invokeCommand (argv: string[], io: CliIo): Promise<number> {
-  let json = argv.includes('--json')
+  const run: Run = { code: EXIT_OK }
+  const program = command('lambkin invoke', io, INVOKE_USAGE)
+    .description('Runs a function once in the sandbox the device uses and prints its result as JSON on stdout; logs, publishes, emits and the new state go to stderr. An event without `source` gets source "invoke" and a time.')
+    .argument('<fn-dir>', 'the function folder (function.json and its code)')
+    .option('--event <json|@file>', 'the event, as JSON or @file (default {})')
+    .option('--state <json|@file>', 'ctx.state to start from, as JSON or @file')
+    .option('--timeout <ms>', 'timeoutMs for this call (at most the cap)')
+    .option('--memory <KiB>', 'memoryKiB for this call (16384 up to the cap)')
+    .option('--instructions <n>', 'instruction budget for this call')
+    .option('--layers <dir>', 'folder of layers (default: layers/ beside the function folder)')
+    .option('--json', 'print one JSON object on stdout instead')
+    .action(async (dir: string, values: InvokeFlags) => { run.code = await invokeOnce(dir, values, io) })
+  return await runProgram(program, argv, io, run, () => argv.includes('--json'))
+}
+
+async function invokeOnce (dir: string, values: InvokeFlags, io: CliIo): Promise<number> {
+  const json = values.json === true
   let pool: SandboxPool | undefined
   try {
-    let parsed
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          event: { type: 'string' },
-          state: { type: 'string' },
-          timeout: { type: 'string' },
-          memory: { type: 'string' },
-          instructions: { type: 'string' },
-          layers: { type: 'string' },
-          json: { type: 'boolean' }
-        }
-      })
-    } catch (cause) {
-      throw usageError((cause as Error).message, INVOKE_USAGE)
-    }
-    const { values, positionals } = parsed
-    json = values.json === true
-    if (positionals.length !== 1) throw usageError('give exactly one function folder', INVOKE_USAGE)
     const overrides = {
       timeoutMs: intArg('timeout', values.timeout, 1, LIMIT_CAPS.timeoutMs),
       memoryKiB: intArg('memory', values.memory, 16384, LIMIT_CAPS.memoryKiB),
@@ -104,7 +103,7 @@ export async function invokeCommand (argv: string[], io: CliIo): Promise<number>
       event = { source: 'invoke', time: Date.now(), ...event }
     }
     const state = values.state === undefined ? undefined : jsonArg('state', values.state)
-    const fn = await loadFunctionDir(positionals[0], { layersDir: values.layers })
+    const fn = await loadFunctionDir(dir, { layersDir: values.layers })
     const limits = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined))
     pool = await SandboxPool.create({ workers: 1, spares: 0, deviceId: 'local' })
     const key = await pool.load({ ...specOf(fn, limits), provisioned: 0 })

@@ -1,9 +1,10 @@
 // `lambkin outbox --data <dir>`: shows what a (stopped) agent has buffered, as a table or JSON.
-import { parseArgs } from 'node:util'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { parseDecimalInteger } from '../../src/decimal.js'
 import { LevelOutboxStore } from '../../device/store/level-store.js'
 import { jsonSafe, preview } from '../outbox-preview.js'
+import { command, runProgram } from '../program.js'
+import type { Run } from '../program.js'
 import { RECORD_KINDS, isRecordKind } from '../../device/store/types.js'
 import type { OutboxRecord, RecordKind, StoreStats } from '../../device/store/types.js'
 
@@ -16,13 +17,24 @@ export const OUTBOX_USAGE = `usage: lambkin outbox --data <dir> [--json] [--limi
 
 /** Returns the exit code: 0 ok, 1 the store could not be read, 2 bad usage. */
 export async function outboxCommand (args: string[], io: OutboxCommandIo): Promise<number> {
-  let data: string, json: boolean, limit: number, kinds: RecordKind[] | undefined
-  try {
-    ({ data, json, limit, kinds } = parse(args))
-  } catch (err) {
-    io.stderr(`${ErrorCodes.USAGE}: ${(err as Error).message}\n${OUTBOX_USAGE}\n`)
-    return 2
-  }
+  const run: Run = { code: 0 }
+  const program = command('lambkin outbox', io, OUTBOX_USAGE)
+    .description('Lists what an agent has buffered in its data folder, oldest first, then a summary (records, bytes, quota drops per kind, expired, last seq, publishes waiting). LevelDB allows one process at a time: run it while the agent is stopped.')
+    .requiredOption('--data <dir>', "the agent's data dir")
+    .option('--json', 'print { records, stats } with every record in full')
+    .option('--limit <n>', 'at most this many records (1 to 100000)', '1000')
+    .option('--kind <kind>', `only records of this kind (${RECORD_KINDS.join(', ')}); repeat for several`, (k: string, all: string[] = []) => [...all, k])
+    .action(async (f: { data: string, json?: boolean, limit: string, kind?: string[] }) => {
+      const limit = parseDecimalInteger(f.limit)
+      if (limit === undefined || limit < 1 || limit > 100_000) throw new LambkinError(ErrorCodes.USAGE, `--limit must be an integer between 1 and 100000, got "${f.limit}"\n${OUTBOX_USAGE}`)
+      const bad = (f.kind ?? []).find((k) => !isRecordKind(k))
+      if (bad !== undefined) throw new LambkinError(ErrorCodes.USAGE, `--kind "${bad}" is not a record kind (${RECORD_KINDS.join(', ')})\n${OUTBOX_USAGE}`)
+      run.code = await show(f.data, f.json === true, limit, f.kind as RecordKind[] | undefined, io)
+    })
+  return await runProgram(program, args, io, run)
+}
+
+async function show (data: string, json: boolean, limit: number, kinds: RecordKind[] | undefined, io: OutboxCommandIo): Promise<number> {
   let store: LevelOutboxStore | undefined
   try {
     store = await LevelOutboxStore.open({ dir: data, createIfMissing: false })
@@ -37,27 +49,6 @@ export async function outboxCommand (args: string[], io: OutboxCommandIo): Promi
   } finally {
     await store?.close().catch(() => {})
   }
-}
-
-function parse (args: string[]): { data: string, json: boolean, limit: number, kinds: RecordKind[] | undefined } {
-  const { values, positionals } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      data: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      limit: { type: 'string', default: '1000' },
-      kind: { type: 'string', multiple: true }
-    }
-  })
-  if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"`)
-  if (values.data === undefined || values.data === '') throw new Error('--data <dir> is required (the agent\'s data dir)')
-  const limit = parseDecimalInteger(values.limit ?? '')
-  if (limit === undefined || limit < 1 || limit > 100_000) throw new Error(`--limit must be an integer between 1 and 100000, got "${values.limit ?? ''}"`)
-  const bad = (values.kind ?? []).find((k) => !isRecordKind(k))
-  if (bad !== undefined) throw new Error(`--kind "${bad}" is not a record kind (${RECORD_KINDS.join(', ')})`)
-  return { data: values.data, json: values.json ?? false, limit, kinds: values.kind as RecordKind[] | undefined }
 }
 
 function table (records: OutboxRecord[]): string {
