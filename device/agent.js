@@ -1,0 +1,212 @@
+// Agent.create: the device agent's composition root (docs/architecture.md, "Parts"). Ordered start steps
+// (store, functions, sandboxes, embedded broker, trigger link, triggers, metrics), each undone
+// in reverse by close(), which first stops taking work and drains what is in flight.
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadFunctionsDir } from '../src/function/index.js';
+import { redactUrls } from '../src/redact.js';
+import { SandboxPool, specOf } from '../src/sandbox/index.js';
+import { Invoker } from './invoker.js';
+import { FunctionMetrics, startMetricsServer } from './metrics/index.js';
+import { MqttLink } from './mqtt-link.js';
+import { EmbeddedLink } from './embedded-link.js';
+import { MqttTriggers } from './mqtt-triggers.js';
+import { LevelOutboxStore } from './store/index.js';
+import { ScheduleTrigger, SensorTrigger, systemClock } from './triggers/index.js';
+/** The trigger link gauge (1 up, 0 down and retrying), served with the other metrics. */
+export const LINK_UP_METRIC = 'trigger_link_up';
+export const PUBLISHES_INFLIGHT_METRIC = 'publishes_inflight';
+export class Agent extends EventEmitter {
+    config;
+    functionNames = [];
+    brokerPort;
+    /** The embedded broker's URL for clients on this machine (set with brokerPort). */
+    brokerUrl;
+    metricsPort;
+    metrics = new FunctionMetrics();
+    /** Undo steps, run in reverse by close(). */
+    #undo = [];
+    #invoker;
+    #link;
+    #pollers = [];
+    #closing;
+    #log = () => { };
+    constructor(config) {
+        super();
+        this.config = config;
+    }
+    static async create(config, opts = {}) {
+        const agent = new Agent(config);
+        // Lines may quote a broker URL; its credentials never reach a log (issue 8).
+        const sink = opts.log;
+        const log = sink === undefined ? agent.#log : (line) => { sink(redactUrls(line)); };
+        agent.#log = log;
+        try {
+            await agent.#start(log, opts.clock ?? systemClock);
+        }
+        catch (err) {
+            await agent.close();
+            throw err;
+        }
+        return agent;
+    }
+    async #start(log, clock) {
+        const c = this.config;
+        // 1. The store: everything durable lives here.
+        const store = await LevelOutboxStore.open({ dir: c.dataDir, quotaBytes: c.outbox.quotaBytes, syncIntervalMs: c.outbox.syncIntervalMs, ttlMs: c.outbox.ttlMs });
+        this.#undo.push(() => store.close());
+        // 2. Functions: a broken folder is reported and skipped, never fatal.
+        const { functions, errors } = await loadFunctionsDir(c.functionsDir, { layersDir: c.layersDir, caps: c.caps });
+        for (const e of errors)
+            log(`function ${e.dir} not loaded: ${e.error.code}: ${e.error.message}`);
+        // 3. Sandboxes.
+        const pool = await SandboxPool.create({ workers: c.invocation.workers, queueDepth: c.invocation.queueDepth, deviceId: c.id });
+        this.#undo.push(() => pool.close());
+        const loaded = [];
+        for (const fn of functions) {
+            try {
+                await pool.load(specOf(fn));
+                loaded.push(fn);
+            }
+            catch (err) {
+                log(`function ${fn.manifest.name} not loaded: ${err.code ?? ''}: ${err.message}`);
+            }
+        }
+        this.functionNames = loaded.map((f) => f.manifest.name);
+        let link;
+        const invoker = this.#invoker = new Invoker({
+            pool,
+            store,
+            metrics: this.metrics,
+            maxConcurrent: c.invocation.maxConcurrent,
+            queueDepth: c.invocation.queueDepth,
+            sleep: (ms) => sleep(ms, undefined, { ref: false }),
+            now: () => clock.now(),
+            publish: (pubs) => {
+                for (const p of pubs) {
+                    const payload = typeof p.payload === 'string' ? p.payload : JSON.stringify(p.payload);
+                    if (link !== undefined)
+                        link.send({ topic: p.topic, payload, qos: p.qos, retain: p.retain, id: p.id });
+                    this.emit('publish', { topic: p.topic, payload });
+                }
+            },
+            onInvocation: (rec) => this.emit('invocation', rec)
+        });
+        for (const fn of loaded)
+            invoker.register(fn.manifest, `${fn.manifest.name}@${fn.version}`);
+        // 4. The embedded broker, which is also the trigger broker when none is configured.
+        let broker;
+        if (c.brokerPort !== undefined) {
+            // Imported only when asked for: aedes adds ~12 MiB of RSS to an agent that never uses it.
+            const { startEmbeddedBroker } = await import('./broker.js');
+            broker = await startEmbeddedBroker(c.brokerHost, c.brokerPort, { settings: c.broker, metrics: this.metrics, log });
+            this.brokerPort = broker.port;
+            this.brokerUrl = broker.url;
+            this.#undo.push(() => broker?.close());
+        }
+        // 5. Triggers.
+        const mqttTriggers = new MqttTriggers({ invoker, store, clock, log });
+        const pollers = this.#pollers;
+        for (const fn of loaded) {
+            const name = fn.manifest.name;
+            fn.manifest.triggers.forEach((t, i) => {
+                if ('mqtt' in t)
+                    mqttTriggers.add(name, t, i);
+                else if ('sensor' in t) {
+                    pollers.push(new SensorTrigger(t, {
+                        clock,
+                        metrics: this.metrics,
+                        functionName: name,
+                        onEvent: async (ev) => { await invoker.run(name, { ...ev }); },
+                        onError: (err) => log(`${name}: ${err.code}: ${err.message}`)
+                    }));
+                }
+                else {
+                    pollers.push(new ScheduleTrigger(t, {
+                        clock,
+                        key: `${name}#${i}`,
+                        metrics: this.metrics,
+                        functionName: name,
+                        onEvent: async (ev) => { await invoker.run(name, { ...ev }); },
+                        onError: (err) => log(`${name}: ${err.code}: ${err.message}`),
+                        store: {
+                            getLastRun: async (k) => await store.getMeta(`schedule:${k}`),
+                            setLastRun: async (k, time) => { await store.commit({ meta: [{ key: `schedule:${k}`, value: time }] }); }
+                        }
+                    }));
+                }
+            });
+        }
+        const onMessage = (msg) => mqttTriggers.onMessage(msg);
+        if (c.mqtt.url !== undefined || broker !== undefined) {
+            // With only the embedded broker, messages are taken inside it and acknowledged to the
+            // publisher after commit; with mqtt.url, through an MQTT client with a persistent session.
+            // A trigger broker that is down does not stop the agent: the link keeps retrying, and
+            // lambkin_trigger_link_up says where it stands.
+            this.metrics.register(LINK_UP_METRIC, { type: 'gauge', help: 'Whether the trigger broker connection is up (1) or down and retrying (0).' });
+            this.metrics.register(PUBLISHES_INFLIGHT_METRIC, { type: 'gauge', help: 'QoS 1 publishes handed to the trigger broker and not yet acknowledged; the rest wait in the outbox store.' });
+            const onState = (up) => { this.metrics.set(LINK_UP_METRIC, {}, up ? 1 : 0); };
+            const onInflight = (n) => { this.metrics.set(PUBLISHES_INFLIGHT_METRIC, {}, n); };
+            onState(broker !== undefined && c.mqtt.url === undefined);
+            onInflight(0);
+            link = this.#link = c.mqtt.url !== undefined
+                ? MqttLink.create({ url: c.mqtt.url, config: c.mqtt, log, onMessage, onState, onInflight }, store)
+                : new EmbeddedLink(broker, store, onMessage, onInflight);
+            this.#undo.push(() => link?.close());
+            await mqttTriggers.restore();
+            await mqttTriggers.subscribe(link);
+            const pending = (await store.stats()).pendingPublishes;
+            if (pending > 0)
+                log(`${pending} QoS 1 publishes from before the last stop are waiting for the trigger broker; they are sent as it takes them`);
+            await link.start();
+        }
+        else if (mqttTriggers.filters().size > 0) {
+            log('functions have mqtt triggers but no trigger broker is configured (mqtt.url or brokerPort): they will not fire');
+        }
+        this.#undo.push(() => mqttTriggers.close());
+        for (const p of pollers) {
+            if (p instanceof ScheduleTrigger)
+                await p.start();
+            else
+                p.start();
+        }
+        // 6. Metrics: Prometheus on a port, deltas into the outbox.
+        if (c.metricsPort !== undefined) {
+            const server = await startMetricsServer({ port: c.metricsPort, host: c.metricsHost, metrics: this.metrics });
+            this.metricsPort = server.port;
+            this.#undo.push(() => server.close());
+        }
+        const snapshot = async () => {
+            const delta = this.metrics.snapshotDelta();
+            if (Object.keys(delta.functions ?? {}).length === 0)
+                return;
+            await store.commit({ records: [{ kind: 'metric', time: clock.now(), data: delta }] }).catch((err) => log(`metrics snapshot not stored: ${err.message}`));
+        };
+        const timer = setInterval(() => { void snapshot(); }, c.metricsSnapshotMs);
+        timer.unref();
+        this.#undo.push(async () => { clearInterval(timer); await snapshot(); });
+    }
+    /** The trigger link, once started: an MqttLink (mqtt.url) or an EmbeddedLink. */
+    get triggerLink() { return this.#link; }
+    /** Stops taking work, drains in-flight invocations, then undoes the start steps in reverse. */
+    close() {
+        this.#closing ??= (async () => {
+            // Stop taking work first: new messages stay unacknowledged at the broker, pollers stop.
+            this.#link?.stopAccepting();
+            await Promise.all(this.#pollers.map((p) => p.stop()));
+            const drained = await this.#invoker?.drain(this.config.invocation.drainTimeoutMs);
+            if (drained === false)
+                this.#log(`gave up waiting for ${this.#invoker?.inflight ?? 0} invocations after ${this.config.invocation.drainTimeoutMs} ms`);
+            for (const undo of this.#undo.splice(0).reverse()) {
+                try {
+                    await undo();
+                }
+                catch (err) {
+                    this.#log(`while closing: ${err.message}`);
+                }
+            }
+        })();
+        return this.#closing;
+    }
+}
+//# sourceMappingURL=agent.js.map

@@ -1,0 +1,91 @@
+// The agent's embedded MQTT broker (aedes) for LAN sensors: `--broker-port`. It also becomes
+// the trigger broker when no `mqtt.url` is configured. Who may connect and what each user may
+// do is in broker/access.ts; the per-packet size cap in broker/packet-limit.ts.
+import net from 'node:net';
+import { Aedes } from 'aedes';
+import { ErrorCodes, LambkinError } from '../src/errors.js';
+import { BrokerAccess } from './broker/access.js';
+import { anonymousAllowed, exposureProblem, isLoopbackHost } from './broker/exposure.js';
+import { checkParserShape, limitPacketSize } from './broker/packet-limit.js';
+import { Refusals } from './broker/refusals.js';
+import { DEVICE_DEFAULTS } from './config/defaults.js';
+/**
+ * Starts aedes on host:port (0 = ephemeral). Throws LAMBKIN_CONFIG_INVALID when the port
+ * cannot be bound, or (key broker.users) when a host beyond loopback has no users and
+ * allowAnonymous is not true.
+ */
+export async function startEmbeddedBroker(host, port, opts = {}) {
+    const s = { ...DEVICE_DEFAULTS.broker, ...opts.settings };
+    const log = opts.log ?? (() => { });
+    const problem = exposureProblem(host, s.users.length, s.allowAnonymous);
+    if (problem !== undefined)
+        throw new LambkinError(ErrorCodes.CONFIG_INVALID, `config key "broker.users" ${problem}`, { details: { key: 'broker.users' } });
+    const anonymous = anonymousAllowed(s.users.length, s.allowAnonymous);
+    const refusals = new Refusals(opts.metrics, log);
+    const access = new BrokerAccess({ users: s.users, allowAnonymous: anonymous, maxKeepaliveSec: s.maxKeepaliveSec, refusals });
+    const broker = await Aedes.createBroker({ connectTimeout: s.connectTimeoutMs });
+    checkParserShape(broker);
+    broker.preConnect = (client, packet, cb) => access.preConnect(client, packet, cb);
+    broker.authenticate = (client, username, password, done) => access.authenticate(client, username, password, done);
+    broker.authorizeSubscribe = (client, sub, cb) => access.authorizeSubscribe(client, sub, cb);
+    broker.on('clientDisconnect', (client) => access.disconnected(client));
+    broker.on('connectionError', (_client, err) => {
+        if (err.message === 'connect did not arrive in time')
+            refusals.count('connect_timeout', `a connection sent no CONNECT within ${s.connectTimeoutMs} ms (broker.connectTimeoutMs)`);
+    });
+    const server = net.createServer((socket) => {
+        const client = broker.handle(socket);
+        limitPacketSize(client, s.maxPacketBytes, (bytes) => {
+            refusals.count('packet_too_large', `${client.id ?? socket.remoteAddress ?? 'a client'} sent a ${bytes}-byte packet; the limit is broker.maxPacketBytes = ${s.maxPacketBytes}`);
+        });
+    });
+    // Node closes sockets over maxConnections on accept and emits 'drop' for each.
+    server.maxConnections = s.maxConnections;
+    server.on('drop', (d) => refusals.count('connection_limit', `${d?.remoteAddress ?? 'a client'} over broker.maxConnections = ${s.maxConnections}`));
+    await new Promise((resolve, reject) => {
+        server.once('error', (err) => {
+            // aedes runs timers from createBroker on: left open, they kept a failed start alive.
+            broker.close();
+            reject(new LambkinError(ErrorCodes.CONFIG_INVALID, `the embedded broker cannot listen on ${host}:${port} (${err.code ?? err.message}); choose another brokerPort`, { cause: err, details: { key: 'brokerPort' } }));
+        });
+        server.listen(port, host, () => resolve());
+    }).catch(async (err) => {
+        await new Promise((resolve) => broker.close(() => resolve()));
+        throw err;
+    });
+    const bound = server.address().port;
+    if (anonymous && !isLoopbackHost(host)) {
+        log(`WARNING: the embedded broker on ${host}:${bound} is OPEN: broker.allowAnonymous is true, so anyone who can reach this port can connect without a password, read every topic, publish retained messages and trigger functions. Add broker.users to close it.`);
+    }
+    let hook;
+    broker.authorizePublish = (client, packet, callback) => {
+        const denied = access.checkPublish(client, packet);
+        if (denied !== undefined) {
+            callback(denied);
+            return;
+        }
+        if (packet.topic.startsWith('$SYS')) {
+            callback(new Error('$SYS topics are reserved'));
+            return;
+        }
+        if (client === null || hook === undefined) {
+            callback(null);
+            return;
+        }
+        const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+        hook({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, userProperties: packet.properties?.userProperties }).then(() => callback(null), (err) => callback(err));
+    };
+    return {
+        port: bound,
+        onPublish: (h) => { hook = h; },
+        publish: (topic, payload, qos, retain, done) => {
+            broker.publish({ cmd: 'publish', topic, payload, qos, retain, dup: false, messageId: 0 }, (err) => done(err ?? undefined));
+        },
+        url: `mqtt://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+        close: async () => {
+            await new Promise((resolve) => broker.close(() => resolve()));
+            await new Promise((resolve) => server.close(() => resolve()));
+        }
+    };
+}
+//# sourceMappingURL=broker.js.map

@@ -1,0 +1,58 @@
+// A cap on the size of each MQTT packet a client sends to the embedded broker. aedes (1.2) and
+// mqtt-packet (9) have none: the parser buffers a packet's whole Remaining Length before it
+// looks at it, so one 100 MB PUBLISH took the agent to 776 MiB and was then acknowledged. This
+// is the one place that reaches into their internals: it wraps the parser's `_parseLength`
+// step of each connection, which runs as soon as the fixed header (MQTT 3.1.1 section 2.2) is
+// in, so an oversized packet is refused after at most one socket read, before its payload.
+import { PassThrough } from 'node:stream';
+import { ErrorCodes, LambkinError } from '../../src/errors.js';
+function hasInternals(p) {
+    const q = p;
+    return typeof q?._parseLength === 'function' && typeof q._emitError === 'function' && typeof q.packet?.length === 'number';
+}
+/**
+ * Throws LAMBKIN_CONFIG_INVALID naming broker.maxPacketBytes when the installed mqtt-packet no
+ * longer has the parser steps this file wraps, so an upgrade that moved them stops the broker
+ * from starting instead of silently dropping the cap.
+ */
+export function checkParserShape(broker) {
+    // A client on a stream that never carries data: only its parser is looked at.
+    const probe = broker.handle(new PassThrough());
+    const ok = hasInternals(probe._parser);
+    probe.close();
+    if (!ok) {
+        throw new LambkinError(ErrorCodes.CONFIG_INVALID, 'the installed mqtt-packet parser has no _parseLength/_emitError step, so broker.maxPacketBytes cannot be enforced; install the mqtt-packet version in package-lock.json', { details: { key: 'broker.maxPacketBytes' } });
+    }
+}
+/** Bytes of the fixed header for a Remaining Length (one type byte, 1 to 4 length bytes). */
+function headerBytes(remaining) {
+    return 1 + (remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4);
+}
+/**
+ * Makes `client`'s parser refuse any packet whose total size (fixed header included, as in
+ * MQTT 5 section 3.1.2.11.4 "Maximum Packet Size") exceeds `maxBytes`: the parser errors,
+ * aedes closes the connection (MQTT 3.1.1 has no reason code to send; aedes speaks only 3.1.1,
+ * so the MQTT 5 DISCONNECT 0x95 does not apply) and nothing of the packet is processed.
+ */
+export function limitPacketSize(client, maxBytes, onTooLarge) {
+    const parser = client._parser;
+    if (!hasInternals(parser)) {
+        // checkParserShape ran at start; a client without the parser cannot read packets either.
+        client.conn.destroy();
+        return;
+    }
+    const parseLength = parser._parseLength;
+    parser._parseLength = function () {
+        const done = parseLength.call(this);
+        if (done) {
+            const total = this.packet.length + headerBytes(this.packet.length);
+            if (total > maxBytes) {
+                onTooLarge(total);
+                this._emitError(new LambkinError(ErrorCodes.INPUT_LIMIT, `MQTT packet of ${total} bytes is over broker.maxPacketBytes (${maxBytes})`, { details: { bytes: total, maxBytes } }));
+                return false;
+            }
+        }
+        return done;
+    };
+}
+//# sourceMappingURL=packet-limit.js.map

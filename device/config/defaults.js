@@ -1,0 +1,41 @@
+// The agent's defaults in one frozen object (docs/architecture.md, "Configuration"), and the device id rule.
+import { hostname } from 'node:os';
+import { LIMIT_CAPS } from '../../src/function/index.js';
+/** Wire rule W1: device ids are safe in topics, file names and Prometheus labels. */
+export const DEVICE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** A host name made into a valid device id: first DNS label, lower case, other characters as '-'. */
+export function deviceIdFromHostname(name) {
+    const id = (name.split('.')[0] ?? '')
+        .toLowerCase()
+        .replace(/[^a-z0-9_-]/g, '-')
+        .replace(/^[^a-z0-9]+/, '')
+        .slice(0, 63);
+    return id.length > 0 ? id : 'lambkin';
+}
+function deepFreeze(obj) {
+    if (typeof obj === 'object' && obj !== null) {
+        for (const v of Object.values(obj))
+            deepFreeze(v);
+        Object.freeze(obj);
+    }
+    return obj;
+}
+const MiB = 1024 * 1024;
+export const DEVICE_DEFAULTS = deepFreeze({
+    id: deviceIdFromHostname(hostname()),
+    // Relative defaults resolve against the working directory at load time.
+    dataDir: './.lambkin/data',
+    functionsDir: './functions',
+    mqtt: { rejectUnauthorized: true, keepaliveSec: 30, reconnectMs: 1000 },
+    cloud: { rejectUnauthorized: true, keepaliveSec: 30, reconnectMs: 1000 },
+    brokerHost: '127.0.0.1',
+    // maxPacketBytes: the sandbox's 256 KiB event cap plus room for a topic of up to 64 KiB.
+    broker: { users: [], maxPacketBytes: 320 * 1024, maxConnections: 64, connectTimeoutMs: 10_000, maxKeepaliveSec: 3600 },
+    metricsHost: '127.0.0.1',
+    metricsSnapshotMs: 60_000,
+    outbox: { quotaBytes: 64 * MiB, syncIntervalMs: 200, ttlMs: {} },
+    invocation: { maxConcurrent: 256, queueDepth: 1000, workers: 2, drainTimeoutMs: 10_000 },
+    // The function loader's own caps, so a device with no caps config checks what the CLI checks.
+    caps: { ...LIMIT_CAPS }
+});
+//# sourceMappingURL=defaults.js.map

@@ -1,0 +1,113 @@
+// Loads the agent's configuration: defaults < config file < LAMBKIN_* env vars < CLI flags,
+// every value checked against its clamp, errors naming the key and where the value came from.
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { checkBrokerAccess } from './broker.js';
+import { DEVICE_DEFAULTS, deviceIdFromHostname } from './defaults.js';
+import { ErrorCodes, LambkinError } from '../../src/errors.js';
+import { readConfigFile, suggestion } from './file.js';
+import { camelCase, CONFIG_FILE_KEY, ENV_VARS, FLAGS, OTHER_ENV_VARS } from './names.js';
+import { configError, fieldAt, parseValue } from './schema.js';
+/**
+ * A LAMBKIN_* variable that sets nothing is most likely a typo (LAMBKIN_BROKER_PROT), which
+ * would otherwise leave the default in force without a word: refused like an unknown key.
+ */
+function checkEnvNames(env) {
+    const known = [...ENV_VARS, ...OTHER_ENV_VARS].map((m) => m.name);
+    for (const name of Object.keys(env)) {
+        if (!name.startsWith('LAMBKIN_') || known.includes(name) || env[name] === undefined || env[name] === '')
+            continue;
+        const reason = `is not a known variable${suggestion(name, known)} Known variables: ${known.join(', ')}`;
+        throw new LambkinError(ErrorCodes.CONFIG_INVALID, `environment variable ${name} ${reason}`, { details: { key: name, source: name, sourceKind: 'env', reason } });
+    }
+}
+function fromEnv(env) {
+    checkEnvNames(env);
+    const out = [];
+    for (const { name, key } of ENV_VARS) {
+        const raw = env[name];
+        if (raw !== undefined && raw !== '')
+            out.push({ key, raw, source: { kind: 'env', name } });
+    }
+    return out;
+}
+function fromFlags(flags) {
+    const out = [];
+    for (const { name, key } of FLAGS) {
+        const raw = Object.hasOwn(flags, name) ? flags[name] : flags[camelCase(name)];
+        if (raw === undefined)
+            continue;
+        const source = { kind: 'flag', name };
+        if (typeof raw !== 'string')
+            throw configError(key === CONFIG_FILE_KEY ? 'config' : key, 'needs a value after the flag', source);
+        out.push({ key, raw, source });
+    }
+    return out;
+}
+function setAt(obj, key, value) {
+    const parts = key.split('.');
+    let node = obj;
+    for (const part of parts.slice(0, -1))
+        node = node[part];
+    node[parts[parts.length - 1]] = value;
+}
+function deepFreeze(obj) {
+    if (typeof obj === 'object' && obj !== null) {
+        for (const v of Object.values(obj))
+            deepFreeze(v);
+        Object.freeze(obj);
+    }
+    return obj;
+}
+async function checkConnection(prefix, c, sources) {
+    if ((c.certFile === undefined) !== (c.keyFile === undefined)) {
+        const set = c.certFile !== undefined ? 'certFile' : 'keyFile';
+        const missing = set === 'certFile' ? 'keyFile' : 'certFile';
+        throw configError(`${prefix}.${set}`, `is set but "${prefix}.${missing}" is not; a client certificate needs its private key`, sources.get(`${prefix}.${set}`));
+    }
+    for (const name of ['caFile', 'certFile', 'keyFile']) {
+        const path = c[name];
+        if (path === undefined)
+            continue;
+        try {
+            await access(path, constants.R_OK);
+        }
+        catch (cause) {
+            const code = cause.code ?? 'unreadable';
+            throw configError(`${prefix}.${name}`, `names ${path}, which cannot be read (${code})`, sources.get(`${prefix}.${name}`), cause);
+        }
+    }
+}
+export async function loadDeviceConfig(opts = {}) {
+    const cwd = resolve(opts.cwd ?? process.cwd());
+    const env = fromEnv(opts.env ?? process.env);
+    const flags = fromFlags(opts.flags ?? {});
+    const fileRef = flags.find((a) => a.key === CONFIG_FILE_KEY) ?? env.find((a) => a.key === CONFIG_FILE_KEY);
+    const file = fileRef?.raw ?? opts.file;
+    const fromFile = file === undefined ? [] : await readConfigFile(file, cwd);
+    const cfg = structuredClone(DEVICE_DEFAULTS);
+    if (opts.hostname !== undefined)
+        cfg.id = deviceIdFromHostname(opts.hostname);
+    cfg.dataDir = resolve(cwd, cfg.dataDir);
+    cfg.functionsDir = resolve(cwd, cfg.functionsDir);
+    const sources = new Map();
+    for (const a of [...fromFile, ...env, ...flags]) {
+        if (a.key === CONFIG_FILE_KEY)
+            continue;
+        const field = fieldAt(a.key);
+        setAt(cfg, a.key, parseValue(a.key, field, a.raw, a.source, cwd));
+        sources.set(a.key, a.source);
+    }
+    // Derived after all sources, so --id also renames the trigger client.
+    if (!sources.has('mqtt.clientId'))
+        cfg.mqtt.clientId = `lambkin-${cfg.id}`;
+    await checkConnection('mqtt', cfg.mqtt, sources);
+    await checkConnection('cloud', cfg.cloud, sources);
+    await checkBrokerAccess(cfg, sources);
+    if (cfg.brokerPort !== undefined && cfg.brokerPort !== 0 && cfg.brokerPort === cfg.metricsPort) {
+        throw configError('metricsPort', `is ${cfg.metricsPort}, the same port as brokerPort; give the metrics server its own port`, sources.get('metricsPort'));
+    }
+    return deepFreeze(cfg);
+}
+//# sourceMappingURL=load.js.map

@@ -1,0 +1,206 @@
+// Every configuration key with its type and clamp, and the parsing of one value from a file
+// (JSON types) or from the environment and flags (strings), with errors naming key and source.
+import { isAbsolute, resolve } from 'node:path';
+import { parseDecimalInteger } from '../../src/decimal.js';
+import { ErrorCodes, LambkinError } from '../../src/errors.js';
+import { redactUrls } from '../../src/redact.js';
+import { LIMIT_MINIMUMS } from '../../src/function/index.js';
+import { parseBrokerUsers } from './broker.js';
+import { DEVICE_ID_PATTERN } from './defaults.js';
+const int = (min, max) => ({ kind: 'int', min, max });
+const group = (fields) => ({ kind: 'group', fields });
+const DAY_MS = 86_400_000;
+const MiB = 1024 * 1024;
+const connection = {
+    url: { kind: 'url', protocols: ['mqtt:', 'mqtts:', 'ws:', 'wss:'] },
+    username: { kind: 'string', min: 1, max: 256 },
+    password: { kind: 'string', min: 0, max: 1024, secret: true },
+    caFile: { kind: 'path', file: true },
+    certFile: { kind: 'path', file: true },
+    keyFile: { kind: 'path', file: true },
+    rejectUnauthorized: { kind: 'bool' },
+    keepaliveSec: int(5, 3600),
+    reconnectMs: int(100, 300_000)
+};
+export const SCHEMA = group({
+    id: { kind: 'string', min: 1, max: 63, pattern: DEVICE_ID_PATTERN, rule: 'a device id of 1 to 63 lower-case letters, digits, "_" or "-", starting with a letter or digit' },
+    dataDir: { kind: 'path' },
+    functionsDir: { kind: 'path' },
+    layersDir: { kind: 'path' },
+    mqtt: group({
+        ...connection,
+        clientId: { kind: 'string', min: 1, max: 128, pattern: /^[\x21-\x7e]+$/, rule: 'a client id of 1 to 128 printable characters without spaces' }
+    }),
+    cloud: group(connection),
+    brokerPort: int(0, 65_535),
+    brokerHost: { kind: 'host' },
+    broker: group({
+        users: { kind: 'json', rule: 'an array of { username, passwordHash, publish, subscribe, retain }', parse: parseBrokerUsers },
+        usersFile: { kind: 'path', file: true },
+        allowAnonymous: { kind: 'bool' },
+        // Floor: a CONNECT with a long client id, user name and password still fits.
+        maxPacketBytes: int(1024, 256 * MiB),
+        maxConnections: int(1, 65_536),
+        connectTimeoutMs: int(1000, 300_000),
+        // 65,535 s is the largest keepalive MQTT can carry (section 3.1.2.10).
+        maxKeepaliveSec: int(1, 65_535)
+    }),
+    metricsPort: int(0, 65_535),
+    metricsHost: { kind: 'host' },
+    metricsSnapshotMs: int(1000, DAY_MS),
+    outbox: group({
+        quotaBytes: int(MiB, 2 ** 40),
+        syncIntervalMs: int(10, 60_000),
+        // The outbox's record kinds; 0 means never expires, as in the store.
+        ttlMs: group({
+            log: int(0, 10 * 365 * DAY_MS),
+            metric: int(0, 10 * 365 * DAY_MS),
+            emit: int(0, 10 * 365 * DAY_MS),
+            result: int(0, 10 * 365 * DAY_MS),
+            'dead-letter': int(0, 10 * 365 * DAY_MS)
+        })
+    }),
+    invocation: group({
+        maxConcurrent: int(1, 1024),
+        queueDepth: int(1, 1_000_000),
+        workers: int(1, 64),
+        drainTimeoutMs: int(0, 600_000)
+    }),
+    // Floors: what a sandbox needs to run at all. Ceilings: a wasm32 memory (4 GiB), a day,
+    // and the stack the sandbox measured as safe (MAX_SAFE_STACK_KIB in src/sandbox/budget.ts).
+    caps: group({
+        memoryKiB: int(LIMIT_MINIMUMS.memoryKiB, 4_194_304),
+        timeoutMs: int(LIMIT_MINIMUMS.timeoutMs, DAY_MS),
+        instructions: int(LIMIT_MINIMUMS.instructions, 1e15),
+        concurrency: int(LIMIT_MINIMUMS.concurrency, 1024),
+        stackKiB: int(LIMIT_MINIMUMS.stackKiB, 1024)
+    })
+});
+/** The field at a dotted key, or undefined for keys that do not exist. */
+export function fieldAt(key) {
+    let node = SCHEMA;
+    for (const part of key.split('.')) {
+        if (node.kind !== 'group' || !Object.hasOwn(node.fields, part))
+            return undefined;
+        node = node.fields[part];
+    }
+    return node;
+}
+export function describeSource(s) {
+    switch (s.kind) {
+        case 'file': return `in config file ${s.name}`;
+        case 'env': return `from environment variable ${s.name}`;
+        case 'flag': return `from flag --${s.name}`;
+        default: return 'from the defaults';
+    }
+}
+export function configError(key, what, source, cause) {
+    return new LambkinError(ErrorCodes.CONFIG_INVALID, `config key "${key}" ${what} (${describeSource(source)})`, {
+        cause,
+        details: { key, source: source.name, sourceKind: source.kind }
+    });
+}
+function shown(field, raw) {
+    if (field.kind === 'string' && field.secret === true)
+        return 'a hidden value';
+    if (raw === undefined)
+        return 'nothing';
+    let s = JSON.stringify(raw) ?? String(raw);
+    // Credentials in a URL are not echoed back into logs.
+    s = redactUrls(s);
+    return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+/** What a value of this field must be, in words (errors and the usage text share it). */
+export function ruleOf(field) {
+    switch (field.kind) {
+        case 'int': return `an integer between ${field.min} and ${field.max}`;
+        case 'bool': return 'true or false';
+        case 'string': return field.rule ?? `a string of ${field.min} to ${field.max} characters`;
+        case 'host': return 'a host name or IP address';
+        case 'path': return field.file === true ? 'the path of a readable file' : 'a folder path';
+        case 'url': return `a URL starting with ${field.protocols.map((p) => `${p}//`).join(', ')}`;
+        case 'json': return field.rule;
+    }
+}
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+const HOST = /^[A-Za-z0-9._:%[\]-]{1,253}$/;
+/**
+ * Checks one value and returns it in its final form. Files must use the JSON type itself;
+ * the environment and flags only have strings, so those are parsed. Relative paths resolve
+ * against the config file's folder, or the working directory for the other sources.
+ */
+export function parseValue(key, field, raw, source, cwd) {
+    const fromText = source.kind === 'env' || source.kind === 'flag';
+    const bad = (how = '') => configError(key, `must be ${ruleOf(field)}${how}, got ${shown(field, raw)}`, source);
+    switch (field.kind) {
+        case 'int': {
+            let n = raw;
+            // Text is plain decimal digits: "1e3", "0x10" or "8.0" are refused, not reinterpreted.
+            if (fromText && typeof raw === 'string') {
+                n = parseDecimalInteger(raw.trim());
+                if (n === undefined)
+                    throw bad(' in plain decimal digits');
+            }
+            if (typeof n !== 'number' || !Number.isInteger(n) || n < field.min || n > field.max)
+                throw bad();
+            return n;
+        }
+        case 'bool': {
+            if (typeof raw === 'boolean')
+                return raw;
+            if (fromText && typeof raw === 'string') {
+                const t = raw.trim().toLowerCase();
+                if (TRUE.has(t))
+                    return true;
+                if (FALSE.has(t))
+                    return false;
+            }
+            throw bad();
+        }
+        case 'string': {
+            if (typeof raw !== 'string' || raw.length < field.min || raw.length > field.max)
+                throw bad();
+            if (field.pattern !== undefined && !field.pattern.test(raw))
+                throw bad();
+            return raw;
+        }
+        case 'host': {
+            if (typeof raw !== 'string' || !HOST.test(raw))
+                throw bad();
+            return raw;
+        }
+        case 'path': {
+            if (typeof raw !== 'string' || raw.length === 0 || raw.length > 4096 || raw.includes('\0'))
+                throw bad();
+            if (isAbsolute(raw))
+                return resolve(raw);
+            return resolve(source.kind === 'file' ? source.baseDir : cwd, raw);
+        }
+        case 'url': {
+            if (typeof raw !== 'string')
+                throw bad();
+            let url;
+            try {
+                url = new URL(raw);
+            }
+            catch {
+                throw bad();
+            }
+            if (!field.protocols.includes(url.protocol) || url.hostname === '')
+                throw bad();
+            return raw;
+        }
+        case 'json': {
+            if (fromText)
+                throw configError(key, 'can only be set in a config file', source);
+            try {
+                return field.parse(raw);
+            }
+            catch (err) {
+                throw configError(key, `must be ${field.rule}: ${err.message}`, source);
+            }
+        }
+    }
+}
+//# sourceMappingURL=schema.js.map

@@ -1,0 +1,120 @@
+/** A connection to an MQTT broker (TCP, TLS or WebSocket). */
+export interface BrokerConnectionConfig {
+    /** mqtt://, mqtts://, ws:// or wss://; unset means this connection is not made. */
+    url?: string;
+    username?: string;
+    password?: string;
+    /** PEM files for TLS: a CA to trust, and a client certificate with its key. */
+    caFile?: string;
+    certFile?: string;
+    keyFile?: string;
+    rejectUnauthorized: boolean;
+    keepaliveSec: number;
+    /** Delay before the first reconnect; the link backs off from there. */
+    reconnectMs: number;
+}
+/** The trigger broker: where functions' MQTT triggers subscribe and `ctx.publish` goes. */
+export interface MqttConfig extends BrokerConnectionConfig {
+    clientId: string;
+}
+/**
+ * Time to live of outbox records by kind, in ms; unset or 0 means kept until synced or
+ * dropped. The keys are the outbox's record kinds (RECORD_KINDS in device/store/types.ts),
+ * so this object is handed to the store as is.
+ */
+export interface OutboxTtlConfig {
+    log?: number;
+    metric?: number;
+    emit?: number;
+    result?: number;
+    'dead-letter'?: number;
+}
+export interface OutboxConfig {
+    quotaBytes: number;
+    /** Group-commit interval: how much a power cut may lose, at most. */
+    syncIntervalMs: number;
+    ttlMs: OutboxTtlConfig;
+}
+export interface InvocationConfig {
+    /** Invocations in the sandboxes at once across the agent; writing their effects does not count. */
+    maxConcurrent: number;
+    /** Calls waiting per function before LAMBKIN_THROTTLED. */
+    queueDepth: number;
+    /** Sandbox worker threads. */
+    workers: number;
+    /** How long close() waits for in-flight invocations. */
+    drainTimeoutMs: number;
+}
+/** The most any function on this device may ask for in its manifest's limits. */
+export interface DeviceCapsConfig {
+    memoryKiB: number;
+    timeoutMs: number;
+    instructions: number;
+    concurrency: number;
+    stackKiB: number;
+}
+/**
+ * One user of the embedded broker. `publish`/`subscribe` are MQTT topic filters (section 4.7)
+ * the user may publish to and subscribe within; `retain` allows the RETAIN flag.
+ */
+export interface BrokerUserConfig {
+    username: string;
+    /** `scrypt$N$r$p$salt$hash` (device/broker/password.ts); `lambkin broker-passwd` prints one. */
+    passwordHash: string;
+    publish: string[];
+    subscribe: string[];
+    retain: boolean;
+}
+/** Who may use the embedded broker (`brokerPort`), and its limits per connection. */
+export interface BrokerConfig {
+    /** From the config file, plus those of `usersFile` once loaded. */
+    users: BrokerUserConfig[];
+    /** A JSON file holding an array of user entries (or `{ "users": [...] }`). */
+    usersFile?: string;
+    /**
+     * Clients without a user name connect with every right. Unset: allowed only when there are
+     * no users and brokerHost is loopback; a non-loopback host without users refuses to start.
+     */
+    allowAnonymous?: boolean;
+    /** Largest MQTT packet a client may send, in bytes (fixed header included); larger closes the connection. */
+    maxPacketBytes: number;
+    /** TCP connections at once; more are closed on accept. */
+    maxConnections: number;
+    /** A connection that sends no CONNECT within this is closed. */
+    connectTimeoutMs: number;
+    /** Largest keepalive a client may ask for, in s; 0 (never time out) is refused too. */
+    maxKeepaliveSec: number;
+}
+export interface DeviceConfig {
+    /** Device id (wire rule W1): ^[a-z0-9][a-z0-9_-]{0,62}$ */
+    id: string;
+    dataDir: string;
+    functionsDir: string;
+    /** Unset: the function loader's own default. */
+    layersDir?: string;
+    mqtt: MqttConfig;
+    /** The cloud link (its MQTT client id is always the device id: docs/wire.md, W1 and W3). */
+    cloud: BrokerConnectionConfig;
+    /** Start an embedded aedes broker on this port for LAN sensors (0 = ephemeral); unset = none. */
+    brokerPort?: number;
+    brokerHost: string;
+    broker: BrokerConfig;
+    /** Serve Prometheus text on this port (0 = ephemeral); unset = no HTTP server. */
+    metricsPort?: number;
+    metricsHost: string;
+    /** How often a metrics delta is written to the outbox. */
+    metricsSnapshotMs: number;
+    outbox: OutboxConfig;
+    invocation: InvocationConfig;
+    caps: DeviceCapsConfig;
+}
+type DeepReadonly<T> = {
+    readonly [K in keyof T]: T[K] extends object ? DeepReadonly<T[K]> : T[K];
+};
+/** The defaults: the same shape, but mqtt.clientId is derived from the id at load time. */
+export type DeviceDefaults = DeepReadonly<Omit<DeviceConfig, 'mqtt'> & {
+    mqtt: Omit<MqttConfig, 'clientId'> & {
+        clientId?: string;
+    };
+}>;
+export {};

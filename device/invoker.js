@@ -1,0 +1,214 @@
+// Runs one trigger event through a function and makes its effects durable: an agent-wide
+// concurrency limit (callers that can hold their source back wait for a slot; the others meet
+// a bounded queue and LAMBKIN_THROTTLED), retries with backoff per the manifest, then one store
+// commit holding the result (or dead letter), emits, logs, the new ctx.state and durable QoS 1
+// publishes. The promise resolves only after that commit and rejects when it failed, which is
+// what lets an MQTT trigger acknowledge its message only once it is durable (docs/architecture.md, "From socket to PUBACK").
+import { ErrorCodes, LambkinError } from '../src/errors.js';
+import { deadLetterEvent } from './dead-letter.js';
+/** Counts commits that failed; their trigger messages stay unacknowledged. */
+export const COMMIT_FAILURES_METRIC = 'commit_failures_total';
+/**
+ * Outcomes waiting for their commit at once; past this, no new invocation starts until the
+ * store catches up (a stalled disk then throttles triggers instead of filling memory).
+ */
+const MAX_COMMITTING = 4096;
+/** Encodes a function's publish payload as MQTT bytes: strings as they are, else JSON. */
+function payloadBytes(p) {
+    return typeof p === 'string' ? p : JSON.stringify(p);
+}
+export class Invoker {
+    #o;
+    #fns = new Map();
+    /**
+     * Each function's latest ctx.state seen in an outcome, with its version and, once a call
+     * needed it, its JSON: calls sent while that version is the newest share one stringify.
+     */
+    #state = new Map();
+    /** Functions whose state must be reloaded after a failed commit, with the version to use. */
+    #reload = new Map();
+    #waiting = [];
+    #running = 0;
+    #committing = 0;
+    #inflight = 0;
+    #idle = [];
+    constructor(opts) {
+        this.#o = opts;
+        opts.metrics.register(COMMIT_FAILURES_METRIC, { type: 'counter', help: 'Invocations whose effects could not be written to the outbox, by error code; their QoS 1 trigger messages were not acknowledged.', labelNames: ['code'] });
+    }
+    register(manifest, key) {
+        this.#fns.set(manifest.name, { key, manifest });
+    }
+    get inflight() { return this.#inflight; }
+    /**
+     * Runs and commits one event; resolves with its record once the commit is durable. A
+     * failing function is not a rejection (it ends as a committed dead letter); a failing
+     * commit is: it rejects with the store's LambkinError (LAMBKIN_STORE_FULL,
+     * LAMBKIN_STORE_ERROR, LAMBKIN_CLOSED), after reporting the record to onInvocation and
+     * counting it in lambkin_commit_failures_total, so the trigger does not acknowledge it.
+     */
+    async run(fn, event, opts = {}) {
+        const reg = this.#fns.get(fn);
+        const source = String(event.source ?? 'invoke');
+        if (reg === undefined) {
+            return { fn, source, ok: false, code: ErrorCodes.FUNCTION_NOT_FOUND, message: `function ${fn} is not loaded`, durationMs: 0, invocationId: '', attempts: 0 };
+        }
+        if (opts.overload === 'throttle' && !this.#free() && this.#waiting.length >= this.#o.queueDepth) {
+            this.#o.metrics.throttled(fn);
+            const rec = { fn, source, ok: false, code: ErrorCodes.THROTTLED, message: `the agent already has ${this.#o.queueDepth} invocations waiting`, durationMs: 0, invocationId: '', attempts: 0 };
+            this.#o.onInvocation(rec);
+            return rec;
+        }
+        this.#inflight++;
+        try {
+            await this.#acquire();
+            return await this.#runHeld(fn, reg, event, source, opts.meta);
+        }
+        finally {
+            if (--this.#inflight === 0)
+                for (const done of this.#idle.splice(0))
+                    done();
+        }
+    }
+    async #runHeld(fn, reg, event, source, meta) {
+        const { store } = this.#o;
+        let done;
+        try {
+            if (!this.#state.has(fn)) {
+                // After a failed commit the reloaded copy gets a version above any the sandbox holds,
+                // so it is taken over the state the failed invocation produced, which was never stored.
+                const version = this.#reload.get(fn) ?? 0;
+                this.#state.set(fn, { value: await store.getState(fn) ?? {}, version });
+                this.#reload.delete(fn);
+            }
+            done = await this.#attempts(fn, reg, event);
+        }
+        catch (err) {
+            this.#release();
+            throw err;
+        }
+        // The sandbox part is over: its slot goes to the next invocation while this one's effects
+        // are written. Holding it through the commit would leave the sandboxes idle for a LevelDB
+        // round trip per call; outcomes waiting for their commit are capped by MAX_COMMITTING.
+        this.#committing++;
+        this.#release();
+        try {
+            // The loop leaves `tries` at the index of a success, or at the count after a last failure.
+            return await this.#commit(fn, event, source, meta, done.outcome, done.outcome.ok ? done.tries + 1 : done.tries);
+        }
+        finally {
+            this.#committing--;
+            this.#admit();
+        }
+    }
+    async #attempts(fn, reg, event) {
+        const { pool, metrics } = this.#o;
+        const attempts = 1 + reg.manifest.retry.attempts;
+        let outcome;
+        let traceId;
+        let tries = 0;
+        for (; tries < attempts; tries++) {
+            if (tries > 0)
+                await this.#o.sleep(reg.manifest.retry.backoffMs * 2 ** (tries - 1));
+            // Calls are not held back for the previous outcome: the sandbox instance hands the state
+            // it produced to the call queued behind it (versions decide which copy is newer), and
+            // a function with concurrency 1 runs its calls in order in one instance.
+            const known = this.#state.get(fn);
+            known.json ??= JSON.stringify(known.value ?? {});
+            outcome = await pool.invoke(reg.key, event, { stateJson: known.json, stateVersion: known.version, traceId });
+            if (outcome.ok && outcome.stateChanged && (outcome.stateVersion ?? 0) > known.version) {
+                this.#state.set(fn, { value: outcome.state, version: outcome.stateVersion ?? known.version + 1 });
+            }
+            traceId = outcome.traceId;
+            if (!outcome.ok && outcome.error.code === ErrorCodes.THROTTLED)
+                metrics.throttled(fn);
+            else
+                metrics.record(fn, outcome);
+            if (outcome.ok)
+                break;
+        }
+        return { outcome: outcome, tries };
+    }
+    async #commit(fn, event, source, meta, o, attempts) {
+        const { store } = this.#o;
+        const time = this.#o.now();
+        const records = [];
+        const durable = [];
+        const quick = [];
+        const unit = { records, meta: undefined, state: undefined, publishes: durable };
+        if (o.ok) {
+            records.push({ kind: 'result', fn, time, data: { invocationId: o.invocationId, traceId: o.traceId, version: o.version, source, result: o.result ?? null, durationMs: o.durationMs, attempts, retries: attempts - 1 } });
+            for (const e of o.emits)
+                records.push({ kind: 'emit', fn, time, data: e });
+            if (o.stateChanged)
+                unit.state = [{ fn, value: o.state }];
+            for (const p of o.publishes) {
+                if (p.qos === 1)
+                    durable.push({ topic: p.topic, payload: payloadBytes(p.payload), qos: 1, retain: p.retain });
+                else
+                    quick.push(p);
+            }
+        }
+        else {
+            records.push({ kind: 'dead-letter', fn, time, data: { invocationId: o.invocationId, traceId: o.traceId, version: o.version, source, event: deadLetterEvent(event), error: o.error, attempts, retries: attempts - 1 } });
+        }
+        if (o.logs.length > 0)
+            records.push({ kind: 'log', fn, time, data: { invocationId: o.invocationId, lines: o.logs } });
+        let committed;
+        try {
+            // Built now, not earlier: the caller's meta reflects everything up to this commit.
+            unit.meta = meta?.();
+            committed = await store.commit(unit);
+        }
+        catch (err) {
+            // The state handed on was never stored: reload it from the store on the next call.
+            const highest = Math.max(this.#state.get(fn)?.version ?? 0, o.ok ? o.stateVersion ?? 0 : 0, this.#reload.get(fn) ?? 0);
+            this.#reload.set(fn, highest + 1);
+            this.#state.delete(fn);
+            const failure = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.STORE_ERROR, `writing to the outbox store failed: ${err.message}`, { cause: err });
+            this.#o.metrics.inc(COMMIT_FAILURES_METRIC, { code: failure.code });
+            this.#o.onInvocation({ fn, source, ok: false, code: failure.code, message: `results could not be stored (an MQTT trigger stays unacknowledged and is delivered again): ${failure.message}`, durationMs: o.durationMs, invocationId: o.invocationId, attempts });
+            throw failure;
+        }
+        const sent = [
+            ...quick,
+            ...durable.map((p, i) => ({ topic: p.topic, payload: p.payload, qos: 1, retain: p.retain, id: committed.publishIds[i] }))
+        ];
+        if (sent.length > 0)
+            this.#o.publish(sent);
+        const rec = o.ok
+            ? { fn, source, ok: true, result: o.result, durationMs: o.durationMs, invocationId: o.invocationId, attempts }
+            : { fn, source, ok: false, code: o.error.code, message: o.error.message, durationMs: o.durationMs, invocationId: o.invocationId, attempts };
+        this.#o.onInvocation(rec);
+        return rec;
+    }
+    #free() {
+        return this.#running < this.#o.maxConcurrent && this.#committing < MAX_COMMITTING;
+    }
+    #acquire() {
+        if (this.#waiting.length === 0 && this.#free()) {
+            this.#running++;
+            return Promise.resolve();
+        }
+        return new Promise((resolve) => this.#waiting.push(() => { this.#running++; resolve(); }));
+    }
+    #release() {
+        this.#running--;
+        this.#admit();
+    }
+    #admit() {
+        while (this.#waiting.length > 0 && this.#free())
+            this.#waiting.shift()();
+    }
+    /** Resolves when nothing is running or waiting, or after timeoutMs. */
+    drain(timeoutMs) {
+        if (this.#inflight === 0)
+            return Promise.resolve(true);
+        return new Promise((resolve) => {
+            const t = setTimeout(() => resolve(false), timeoutMs);
+            t.unref();
+            this.#idle.push(() => { clearTimeout(t); resolve(true); });
+        });
+    }
+}
+//# sourceMappingURL=invoker.js.map

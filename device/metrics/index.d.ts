@@ -1,0 +1,11 @@
+export { FunctionMetrics, METRICS_DEFAULTS } from './function-metrics.js';
+export type { MetricsOptions } from './function-metrics.js';
+export type { MetricDefinition } from './agent-series.js';
+export { DEFAULT_BUCKETS_SECONDS } from './histogram.js';
+export type { HistogramData } from './histogram.js';
+export { gbSecondsOf, OTHER_CODE, UNKNOWN_CODE } from './function-stats.js';
+export { CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE } from './exposition.js';
+export type { Labels } from './exposition.js';
+export { startMetricsServer, METRICS_SERVER_DEFAULTS } from './server.js';
+export type { MetricsServer, MetricsServerOptions } from './server.js';
+export type { FunctionFigures, InvocationReport, MetricsSnapshot, SeriesFigure } from './types.js';

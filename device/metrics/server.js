@@ -1,0 +1,74 @@
+// The local HTTP endpoint Prometheus scrapes: GET /metrics and GET /healthz on node:http.
+// It binds to loopback by default, since the figures name every function on the board.
+import { createServer } from 'node:http';
+import { ErrorCodes, LambkinError } from '../../src/errors.js';
+import { CONTENT_TYPE } from './exposition.js';
+export const METRICS_SERVER_DEFAULTS = Object.freeze({ host: '127.0.0.1' });
+function reply(res, status, type, body, head, extra = {}) {
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...extra });
+    res.end(head ? undefined : body);
+}
+function handle(req, res, metrics) {
+    // Scrapers may add query parameters; only the path picks the route.
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/metrics' && path !== '/healthz') {
+        reply(res, 404, 'text/plain; charset=utf-8', 'not found: try /metrics or /healthz\n', req.method === 'HEAD');
+        return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+        reply(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n', false, { allow: 'GET, HEAD' });
+        return;
+    }
+    const head = req.method === 'HEAD';
+    if (path === '/healthz') {
+        reply(res, 200, 'text/plain; charset=utf-8', 'ok', head);
+        return;
+    }
+    let body;
+    try {
+        body = metrics.toPrometheus();
+    }
+    catch (err) {
+        reply(res, 500, 'text/plain; charset=utf-8', `metrics failed: ${err instanceof Error ? err.message : String(err)}\n`, head);
+        return;
+    }
+    reply(res, 200, CONTENT_TYPE, body, head);
+}
+export async function startMetricsServer(opts) {
+    const { port, metrics } = opts;
+    // An explicit `host: undefined` (an unset config key passed through) means the default.
+    const host = opts.host ?? METRICS_SERVER_DEFAULTS.host;
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new LambkinError(ErrorCodes.CONFIG_INVALID, `metrics server option "port" must be an integer between 0 and 65535, got ${String(port)}`, { details: { key: 'port' } });
+    }
+    if (typeof host !== 'string' || host.length === 0) {
+        throw new LambkinError(ErrorCodes.CONFIG_INVALID, `metrics server option "host" must be a host name or address, got ${String(host)}`, { details: { key: 'host' } });
+    }
+    if (typeof metrics?.toPrometheus !== 'function') {
+        throw new LambkinError(ErrorCodes.CONFIG_INVALID, 'metrics server option "metrics" must have a toPrometheus() method', { details: { key: 'metrics' } });
+    }
+    const server = createServer((req, res) => handle(req, res, metrics));
+    await new Promise((resolve, reject) => {
+        const onError = (err) => {
+            reject(new LambkinError(ErrorCodes.CONFIG_INVALID, `the metrics server could not listen on ${host}:${port} (${err.code ?? err.message}); pick another metricsPort or free that one`, { cause: err, details: { key: 'metricsPort', port, host } }));
+        };
+        server.once('error', onError);
+        server.listen(port, host, () => {
+            server.off('error', onError);
+            resolve();
+        });
+    });
+    let closing;
+    return {
+        port: server.address().port,
+        host,
+        close: async () => {
+            closing ??= new Promise((resolve) => {
+                server.close(() => resolve());
+                server.closeAllConnections();
+            });
+            return await closing;
+        }
+    };
+}
+//# sourceMappingURL=server.js.map

@@ -1,0 +1,46 @@
+// Record keys: a fixed-width seq (so LevelDB order is seq order) followed by the kind and the
+// encoded size, so that accounting, acks and quota drops work from keys alone, never values.
+import { ErrorCodes, LambkinError } from '../../src/errors.js';
+import { RECORD_KINDS } from './types.js';
+/** 16 digits hold every safe integer (2^53 - 1 has 16). */
+const SEQ_WIDTH = 16;
+const KIND_CODE = Object.freeze({
+    log: 'l', metric: 'm', emit: 'e', result: 'r', 'dead-letter': 'd'
+});
+const CODE_KIND = Object.freeze(Object.fromEntries(RECORD_KINDS.map((k) => [KIND_CODE[k], k])));
+export function seqKey(seq) {
+    return String(seq).padStart(SEQ_WIDTH, '0');
+}
+export function recordKey(seq, kind, bytes) {
+    return seqKey(seq) + KIND_CODE[kind] + bytes.toString(36);
+}
+export function parseRecordKey(key) {
+    const seq = Number(key.slice(0, SEQ_WIDTH));
+    const kind = CODE_KIND[key.charAt(SEQ_WIDTH)];
+    const bytes = parseInt(key.slice(SEQ_WIDTH + 1), 36);
+    if (!Number.isSafeInteger(seq) || kind === undefined || !Number.isSafeInteger(bytes)) {
+        throw new LambkinError(ErrorCodes.STORE_ERROR, `the outbox holds a malformed record key "${key}"; the data dir may be damaged or written by another program`, { details: { key } });
+    }
+    return { seq, kind, bytes };
+}
+/** Range options selecting the record keys of seqs in [from, to). */
+export function seqRange(from, to) {
+    return to === undefined ? { gte: seqKey(from) } : { gte: seqKey(from), lt: seqKey(to) };
+}
+/**
+ * Publish keys: the fixed-width id, then the encoded size in base 36, so the quota can count
+ * pending publishes from keys alone. Stores written before publishes counted have bare ids.
+ */
+export function publishKey(id, bytes) {
+    return seqKey(id) + bytes.toString(36);
+}
+export function parsePublishKey(key) {
+    const id = Number(key.slice(0, SEQ_WIDTH));
+    const rest = key.slice(SEQ_WIDTH);
+    const bytes = rest === '' ? undefined : parseInt(rest, 36);
+    if (!Number.isSafeInteger(id) || (bytes !== undefined && !Number.isSafeInteger(bytes))) {
+        throw new LambkinError(ErrorCodes.STORE_ERROR, `the outbox holds a malformed publish key "${key}"; the data dir may be damaged or written by another program`, { details: { key } });
+    }
+    return { id, bytes };
+}
+//# sourceMappingURL=keys.js.map

@@ -1,0 +1,84 @@
+// Opening the agent's LevelDB: where it lives in the data dir, its sublevels, turning level's
+// open errors (lock held, missing, damaged) into messages that say what to do, and rebuilding
+// the in-memory books with a keys-only scan.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Level } from 'level';
+import { ErrorCodes, LambkinError } from '../../src/errors.js';
+import { decodeValue, encodeValue } from './codec.js';
+import { parsePublishKey, parseRecordKey } from './keys.js';
+import { Ledger } from './ledger.js';
+import { RECORD_KINDS } from './types.js';
+export const FORMAT = 1;
+export const SYS_COUNTERS = 'counters';
+export const SYS_FORMAT = 'format';
+export const SYS_SYNCED = 'synced-at';
+/** The store lives in a folder of its own so the data dir can hold other things. */
+export function storePath(dir) {
+    return join(dir, 'store');
+}
+export async function openDb(dir, createIfMissing) {
+    const location = storePath(dir);
+    if (!createIfMissing && !existsSync(join(location, 'CURRENT'))) {
+        throw new LambkinError(ErrorCodes.STORE_ERROR, `there is no outbox store in ${dir}; check the --data directory (it is the agent's data dir)`, { details: { dir } });
+    }
+    const enc = { keyEncoding: 'utf8', valueEncoding: 'view' };
+    let db;
+    try {
+        if (createIfMissing)
+            mkdirSync(location, { recursive: true });
+        db = new Level(location, { ...enc, createIfMissing });
+        await db.open();
+    }
+    catch (err) {
+        throw openError(err, dir);
+    }
+    const sub = (name) => db.sublevel(name, enc);
+    return { db, subs: { records: sub('r'), state: sub('s'), publishes: sub('p'), meta: sub('m'), sys: sub('y') } };
+}
+function openError(err, dir) {
+    const cause = err.cause;
+    if (cause?.code === 'LEVEL_LOCKED') {
+        return new LambkinError(ErrorCodes.STORE_ERROR, `the outbox store in ${dir} is locked by another process (probably a running lambkin agent); stop that agent first, or read its outbox through it`, { cause: err, details: { dir, reason: 'locked' } });
+    }
+    const why = cause instanceof Error ? cause.message : err.message;
+    return new LambkinError(ErrorCodes.STORE_ERROR, `cannot open the outbox store in ${dir}: ${why}; check that the directory is writable and not damaged`, { cause: err, details: { dir } });
+}
+/** Reads the counters and rebuilds per-kind totals and the publish count from keys alone. */
+export async function loadLedger(db, subs) {
+    const format = await subs.sys.get(SYS_FORMAT);
+    if (format === undefined) {
+        await db.batch([{ type: 'put', sublevel: subs.sys, key: SYS_FORMAT, value: encodeValue(FORMAT, 'format') }]);
+    }
+    else if (decodeValue(format, 'the store format') !== FORMAT) {
+        throw new LambkinError(ErrorCodes.STORE_ERROR, 'the outbox store was written by a different lambkin version (unknown format); upgrade lambkin or move the data dir aside', { details: { format: decodeValue(format, 'the store format') } });
+    }
+    const ledger = new Ledger();
+    const counters = await subs.sys.get(SYS_COUNTERS);
+    if (counters !== undefined)
+        ledger.restore(decodeValue(counters, 'the store counters'));
+    const first = {};
+    for await (const key of subs.records.keys()) {
+        const k = parseRecordKey(key);
+        ledger.add(k.kind, k.bytes);
+        first[k.kind] ??= k.seq;
+        // Defensive: counters are written in the same batch as records, so this should not move.
+        if (k.seq > ledger.lastSeq)
+            ledger.lastSeq = k.seq;
+    }
+    // A kind with no records yet can only appear above lastSeq.
+    for (const kind of RECORD_KINDS)
+        ledger.cursor[kind] = first[kind] ?? ledger.lastSeq + 1;
+    let firstPublish;
+    for await (const [key, value] of subs.publishes.iterator()) {
+        const k = parsePublishKey(key);
+        ledger.publishes.count++;
+        ledger.publishes.bytes += k.bytes ?? value.length;
+        firstPublish ??= k.id;
+        if (k.id > ledger.lastPublishId)
+            ledger.lastPublishId = k.id;
+    }
+    ledger.publishCursor = firstPublish ?? ledger.lastPublishId + 1;
+    return ledger;
+}
+//# sourceMappingURL=level-open.js.map

@@ -1,0 +1,255 @@
+// The LevelDB backend of the outbox store: one database per data dir, a single writer lane
+// with group commit, and an fsync on a timer (docs/architecture.md, "Durability").
+import { ErrorCodes, LambkinError } from '../../src/errors.js';
+import { decodeValue, encodeValue } from './codec.js';
+import { parsePublishKey, parseRecordKey, seqKey } from './keys.js';
+import { SYS_COUNTERS, SYS_SYNCED, loadLedger, openDb } from './level-open.js';
+import { encodeCounters, planAck, planCommits, planDelete, planPurge, planUnpublish, scanKeys, scanPublishes } from './level-plan.js';
+import { resolveStoreOptions } from './options.js';
+import { OutboxStore } from './outbox-store.js';
+import { WriteLane } from './write-lane.js';
+import { RECORD_KINDS, emptyByKind } from './types.js';
+export class LevelOutboxStore extends OutboxStore {
+    #opts;
+    #db;
+    #subs;
+    #ledger;
+    #lane;
+    /** Something was written since the last fsync. */
+    #dirty = false;
+    #syncedSeq;
+    #syncTimer = null;
+    #shuttingDown = false;
+    constructor(opts, db, subs, ledger) {
+        super();
+        this.#opts = opts;
+        this.#db = db;
+        this.#subs = subs;
+        this.#ledger = ledger;
+        // Whatever was on disk at open is as durable as it is going to get.
+        this.#syncedSeq = ledger.lastSeq;
+        this.#lane = new WriteLane(async (jobs) => await this.#write(jobs));
+    }
+    static async open(options) {
+        const opts = resolveStoreOptions(options);
+        const { db, subs } = await openDb(opts.dir, opts.createIfMissing);
+        try {
+            return new LevelOutboxStore(opts, db, subs, await loadLedger(db, subs));
+        }
+        catch (err) {
+            await db.close();
+            throw err instanceof LambkinError ? err : storeError(err, `reading the outbox store in ${opts.dir}`);
+        }
+    }
+    async _commit(unit) {
+        const now = this.#opts.clock.now();
+        const records = (unit.records ?? []).map((r, i) => {
+            const ttl = r.ttlMs ?? this.#opts.ttlMs[r.kind] ?? 0;
+            const stored = { t: r.time, d: r.data };
+            if (r.fn !== undefined)
+                stored.f = r.fn;
+            if (ttl > 0)
+                stored.x = now + ttl;
+            const value = encodeValue(stored, `records[${i}].data`);
+            if (value.length > this.#opts.quotaBytes) {
+                throw new LambkinError(ErrorCodes.STORE_FULL, `records[${i}] (${r.kind}) is ${value.length} bytes encoded, more than the whole outbox quota of ${this.#opts.quotaBytes} bytes; nothing of this commit was written. Make the record smaller or raise quotaBytes`, { details: { index: i, bytes: value.length, quotaBytes: this.#opts.quotaBytes } });
+            }
+            return { kind: r.kind, value };
+        });
+        const publishes = (unit.publishes ?? []).map((p) => encodeValue({ t: p.topic, p: p.payload, q: p.qos, r: p.retain }, `publish to ${p.topic}`));
+        const publishBytes = publishes.reduce((n, v) => n + v.length, 0);
+        if (publishBytes > this.#opts.quotaBytes) {
+            // A commit's own publishes are never dropped for quota (quota.ts), so they must fit.
+            throw new LambkinError(ErrorCodes.STORE_FULL, `the commit's ${publishes.length} QoS 1 publishes are ${publishBytes} bytes encoded, more than the whole outbox quota of ${this.#opts.quotaBytes} bytes; nothing of this commit was written. Publish less per invocation or raise quotaBytes`, { details: { bytes: publishBytes, quotaBytes: this.#opts.quotaBytes } });
+        }
+        const encoded = {
+            records,
+            state: (unit.state ?? []).map((s) => ({ fn: s.fn, value: s.value === null || s.value === undefined ? null : encodeValue(s.value, `state of ${s.fn}`) })),
+            publishes,
+            meta: (unit.meta ?? []).map((m) => ({ key: m.key, value: m.value === null || m.value === undefined ? null : encodeValue(m.value, `meta ${m.key}`) }))
+        };
+        return await this.#lane.push({ type: 'commit', unit: encoded }, true);
+    }
+    async _read({ afterSeq, limit, kinds }) {
+        const now = this.#opts.clock.now();
+        const out = [];
+        const expired = [];
+        const it = this.#subs.records.iterator({ gte: seqKey(afterSeq + 1) });
+        try {
+            while (out.length < limit) {
+                const entries = await it.nextv(Math.min(1024, limit - out.length + 16));
+                if (entries.length === 0)
+                    break;
+                for (const [key, value] of entries) {
+                    const k = parseRecordKey(key);
+                    if (kinds !== null && !kinds.includes(k.kind))
+                        continue;
+                    const v = decodeValue(value, `record ${k.seq}`);
+                    if (v.x !== undefined && now >= v.x) {
+                        expired.push(key);
+                        continue;
+                    }
+                    const rec = { seq: k.seq, kind: k.kind, time: v.t, data: v.d, bytes: k.bytes };
+                    if (v.f !== undefined)
+                        rec.fn = v.f;
+                    if (v.x !== undefined)
+                        rec.expiresAt = v.x;
+                    out.push(rec);
+                    if (out.length === limit)
+                        break;
+                }
+            }
+        }
+        catch (err) {
+            throw err instanceof LambkinError ? err : storeError(err, 'reading the outbox');
+        }
+        finally {
+            await it.close();
+        }
+        if (expired.length > 0)
+            await this.#lane.push({ type: 'purge', keys: expired }, false);
+        return out;
+    }
+    async _ackThrough(seq) {
+        return await this.#lane.push({ type: 'ack', seq }, false);
+    }
+    async _delete(seqs) {
+        return await this.#lane.push({ type: 'delete', seqs }, false);
+    }
+    async _stats() {
+        const l = this.#ledger;
+        const byKind = emptyByKind(() => ({ count: 0, bytes: 0 }));
+        for (const k of RECORD_KINDS)
+            byKind[k] = { ...l.tally[k] };
+        return {
+            count: l.totalCount(),
+            bytes: l.totalBytes(),
+            byKind,
+            dropped: { ...l.dropped },
+            expired: l.expired,
+            lastSeq: l.lastSeq,
+            syncedSeq: this.#syncedSeq,
+            pendingPublishes: l.publishes.count,
+            publishBytes: l.publishes.bytes,
+            droppedPublishes: l.droppedPublishes
+        };
+    }
+    async _getState(fn) {
+        return await this.#getDecoded(this.#subs.state.get(fn), `state of ${fn}`);
+    }
+    async _getMeta(key) {
+        return await this.#getDecoded(this.#subs.meta.get(key), `meta ${key}`);
+    }
+    async _pendingPublishes(afterId, limit) {
+        const out = [];
+        // Keys are the padded id plus a size suffix, so "after id" starts at the next id's prefix.
+        const range = { gte: seqKey(afterId + 1), ...(limit === Infinity ? {} : { limit }) };
+        try {
+            for await (const [key, value] of this.#subs.publishes.iterator(range)) {
+                const p = decodeValue(value, `publish ${key}`);
+                // cbor-x hands back Buffers; callers compare and forward plain bytes.
+                const payload = typeof p.p === 'string' ? p.p : new Uint8Array(p.p.buffer, p.p.byteOffset, p.p.byteLength);
+                out.push({ id: parsePublishKey(key).id, topic: p.t, payload, qos: p.q, retain: p.r });
+            }
+        }
+        catch (err) {
+            throw err instanceof LambkinError ? err : storeError(err, 'reading pending publishes');
+        }
+        return out;
+    }
+    async _removePublish(id) {
+        await this.#lane.push({ type: 'unpublish', id }, false);
+    }
+    async _flush() {
+        this.#cancelSyncTimer();
+        await this.#lane.push({ type: 'sync' }, false);
+    }
+    async _close() {
+        this.#shuttingDown = true;
+        this.#cancelSyncTimer();
+        try {
+            await this.#lane.idle();
+            if (this.#dirty)
+                await this.#lane.push({ type: 'sync' }, false);
+        }
+        finally {
+            await this.#db.close();
+        }
+    }
+    async #getDecoded(pending, what) {
+        let bytes;
+        try {
+            bytes = await pending;
+        }
+        catch (err) {
+            throw storeError(err, `reading ${what}`);
+        }
+        return bytes === undefined ? undefined : decodeValue(bytes, what);
+    }
+    /** The lane's runner: one group of jobs becomes one db.batch. */
+    async #write(jobs) {
+        const first = jobs[0];
+        const ctx = { subs: this.#subs, ledger: this.#ledger.clone(), ops: [], quotaBytes: this.#opts.quotaBytes, scan: this.#scan, scanPublishes: this.#scanPublishes };
+        try {
+            if (first.type === 'sync') {
+                if (!this.#dirty)
+                    return [0];
+                ctx.ops.push({ type: 'put', sublevel: this.#subs.sys, key: SYS_SYNCED, value: encodeValue(this.#opts.clock.now(), 'sync time') });
+                const seq = ctx.ledger.lastSeq;
+                await this.#db.batch(ctx.ops, { sync: true });
+                this.#syncedSeq = seq;
+                this.#dirty = false;
+                return [0];
+            }
+            let results;
+            if (first.type === 'commit')
+                results = await planCommits(ctx, jobs.map((j) => j.unit));
+            else if (first.type === 'ack')
+                results = [await planAck(ctx, first.seq)];
+            else if (first.type === 'delete')
+                results = [await planDelete(ctx, first.seqs)];
+            else if (first.type === 'purge')
+                results = [await planPurge(ctx, first.keys)];
+            else
+                results = [await planUnpublish(ctx, first.id)];
+            // A commit always writes: even if quota dropped all its records, their seqs and the drops count.
+            if (ctx.ops.length === 0 && first.type !== 'commit')
+                return results;
+            ctx.ops.push(encodeCounters(ctx, SYS_COUNTERS));
+            await this.#db.batch(ctx.ops);
+            this.#ledger = ctx.ledger;
+            this.#dirty = true;
+            this.#armSyncTimer();
+            return results;
+        }
+        catch (err) {
+            throw err instanceof LambkinError ? err : storeError(err, 'writing to the outbox store');
+        }
+    }
+    #scan = (from) => scanKeys(this.#subs.records, from);
+    #scanPublishes = (from) => scanPublishes(this.#subs.publishes, from);
+    #armSyncTimer() {
+        if (this.#syncTimer !== null || this.#shuttingDown)
+            return;
+        const h = this.#opts.clock.setTimeout(() => {
+            this.#syncTimer = null;
+            if (this.#shuttingDown || !this.#dirty)
+                return;
+            // A failed fsync leaves #dirty set: the next write re-arms, flush() and close() retry and report it.
+            this.#lane.push({ type: 'sync' }, false).catch(() => { });
+        }, this.#opts.syncIntervalMs);
+        h?.unref?.();
+        this.#syncTimer = h;
+    }
+    #cancelSyncTimer() {
+        if (this.#syncTimer === null)
+            return;
+        this.#opts.clock.clearTimeout(this.#syncTimer);
+        this.#syncTimer = null;
+    }
+}
+function storeError(err, doing) {
+    const code = err.code;
+    return new LambkinError(ErrorCodes.STORE_ERROR, `${doing} failed: ${err.message ?? String(err)}${code === 'LEVEL_CORRUPTION' ? '; the LevelDB files are damaged, move the data dir aside and restart' : ''}`, { cause: err, details: { levelCode: code } });
+}
+//# sourceMappingURL=level-store.js.map

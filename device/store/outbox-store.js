@@ -1,0 +1,105 @@
+// The outbox store interface (abstract-level style): public methods check arguments and the
+// open/closed state, then call the protected _hooks a backend implements.
+import { ErrorCodes, LambkinError } from '../../src/errors.js';
+import { checkName, checkSeq, checkSeqs, checkUnit, resolveRead } from './validate.js';
+export class OutboxStore {
+    #status = 'open';
+    /** Calls in progress; close() lets them finish before the backend closes. */
+    #inflight = new Set();
+    #closing = null;
+    get status() { return this.#status; }
+    /**
+     * Writes one unit atomically: its records (each gets the next seq), function state
+     * (null deletes), durable publishes (each gets the next id) and meta (null deletes).
+     * Resolves once the write reached LevelDB (a killed process keeps it; a power cut may lose
+     * the last sync interval). A record larger than the whole quota fails the unit with
+     * LAMBKIN_STORE_FULL and nothing of it is written.
+     */
+    async commit(unit) {
+        return await this.#call(() => {
+            checkUnit(unit);
+            if ((unit.records?.length ?? 0) + (unit.state?.length ?? 0) + (unit.publishes?.length ?? 0) + (unit.meta?.length ?? 0) === 0) {
+                return Promise.resolve({ seqs: [], publishIds: [] });
+            }
+            return this._commit(unit);
+        });
+    }
+    /** Buffered records with seq > afterSeq in seq order, skipping (and purging) expired ones. */
+    async read(opts) {
+        return await this.#call(() => this._read(resolveRead(opts)));
+    }
+    /** Deletes every record with seq <= seq (the cloud stored them). Resolves to how many went. */
+    async ackThrough(seq) {
+        return await this.#call(() => { checkSeq(seq, 'seq'); return this._ackThrough(seq); });
+    }
+    /** Deletes the given records; unknown seqs are ignored. Resolves to how many went. */
+    async delete(seqs) {
+        return await this.#call(() => { checkSeqs(seqs); return seqs.length === 0 ? Promise.resolve(0) : this._delete([...new Set(seqs)]); });
+    }
+    async stats() {
+        return await this.#call(() => this._stats());
+    }
+    /** A function's persisted ctx.state, or undefined if it has none. */
+    async getState(fn) {
+        return await this.#call(() => { checkName(fn, 'fn'); return this._getState(fn); });
+    }
+    /**
+     * Publishes still waiting for the broker's PUBACK, in id order: those with id > `afterId`
+     * (default 0), at most `limit` of them (default all), so a sender can page through a long
+     * backlog without loading it whole.
+     */
+    async pendingPublishes(opts = {}) {
+        return await this.#call(() => {
+            const afterId = opts.afterId ?? 0;
+            const limit = opts.limit ?? Infinity;
+            checkSeq(afterId, 'afterId');
+            if (limit !== Infinity)
+                checkSeq(limit, 'limit');
+            return this._pendingPublishes(afterId, limit);
+        });
+    }
+    async removePublish(id) {
+        return await this.#call(() => { checkSeq(id, 'id'); return this._removePublish(id); });
+    }
+    async getMeta(key) {
+        return await this.#call(() => { checkName(key, 'key'); return this._getMeta(key); });
+    }
+    /** Forces everything written so far onto the disk (fsync) now. */
+    async flush() {
+        return await this.#call(() => this._flush());
+    }
+    /** Lets calls in progress finish, flushes, and closes. Safe to call twice. */
+    async close() {
+        if (this.#closing !== null)
+            return await this.#closing;
+        this.#status = 'closing';
+        this.#closing = (async () => {
+            while (this.#inflight.size > 0)
+                await Promise.allSettled([...this.#inflight]);
+            try {
+                await this._close();
+            }
+            finally {
+                this.#status = 'closed';
+            }
+        })();
+        return await this.#closing;
+    }
+    #call(fn) {
+        if (this.#status !== 'open') {
+            return Promise.reject(new LambkinError(ErrorCodes.CLOSED, `the outbox store is ${this.#status}; open it again before using it`, { details: { status: this.#status } }));
+        }
+        let p;
+        try {
+            p = fn();
+        }
+        catch (err) {
+            return Promise.reject(err);
+        }
+        this.#inflight.add(p);
+        const done = () => { this.#inflight.delete(p); };
+        p.then(done, done);
+        return p;
+    }
+}
+//# sourceMappingURL=outbox-store.js.map

@@ -1,0 +1,225 @@
+// Fires a callback on a cron schedule in a time zone: one timer armed for the next fire time,
+// no overlapping runs, and missed runs (agent down, process stalled, clock jumped forward)
+// made up to catchUp and counted beyond it, by the one rule in due-slots.ts.
+import { ErrorCodes, LambkinError } from '../../../src/errors.js';
+import { counter } from '../counters.js';
+import { deliver, report } from '../deliver.js';
+import { CronSchedule } from './cron-schedule.js';
+import { countDue, planDue } from './due-slots.js';
+import { resolveScheduleOptions, SCHEDULE_DEFAULTS } from './options.js';
+/** The counter of fire times that did not run; `reason` is "late" (missed) or "overlap". */
+export const SCHEDULE_MISSED_METRIC = 'lambkin_schedule_missed_total';
+const iso = (t) => new Date(t).toISOString();
+export class ScheduleTrigger {
+    schedule;
+    #o;
+    #stats = { fired: 0, skippedOverlap: 0, caughtUp: 0, missed: 0 };
+    #count;
+    /** Bumped by start() and stop(); work begun under an older generation stops quietly. */
+    #gen = 0;
+    #running = false;
+    #starting;
+    #timer;
+    #due;
+    /** The newest fire time handled (run, made up, skipped or counted); none at or before it runs again. */
+    #handled = 0;
+    /** The run in flight (its handler's promise), if any. */
+    #inFlight;
+    /** Store writes, chained so last-run values land in order. */
+    #writes = Promise.resolve();
+    constructor(spec, opts) {
+        this.#o = resolveScheduleOptions(spec, opts);
+        this.schedule = new CronSchedule(this.#o.schedule, this.#o.timezone);
+        this.#count = counter(this.#o.metrics, SCHEDULE_MISSED_METRIC, {
+            type: 'counter',
+            help: 'Schedule fire times that did not run, by function: reason "late" = missed by more than 1 s (agent down, process stalled, clock jumped forward) and beyond catchUp; "overlap" = the previous run was still in flight.',
+            labelNames: ['function', 'reason']
+        });
+    }
+    /**
+     * Handles fire times missed since the last recorded one (catch-up runs sequentially, oldest
+     * first, each awaited; the rest counted), then arms the timer. A store that fails is
+     * reported through onError and the schedule runs without catch-up.
+     */
+    async start() {
+        if (this.#running)
+            return await this.#starting;
+        this.#running = true;
+        const gen = ++this.#gen;
+        this.#starting = this.#start(gen);
+        return await this.#starting;
+    }
+    /** Cancels the timer; the promise settles once pending last-run writes have. Handlers in flight are not awaited. */
+    async stop() {
+        this.#gen++;
+        this.#running = false;
+        this.#starting = undefined;
+        this.#due = undefined;
+        if (this.#timer !== undefined)
+            this.#o.clock.clearTimeout(this.#timer);
+        this.#timer = undefined;
+        await this.#writes;
+    }
+    stats() {
+        return { ...this.#stats };
+    }
+    /** The fire time the timer is armed for, or undefined while stopped. */
+    nextRun() {
+        return this.#due;
+    }
+    async #start(gen) {
+        const { clock, store, key } = this.#o;
+        let last;
+        let readOk = true;
+        try {
+            last = await store.getLastRun(key);
+        }
+        catch (err) {
+            readOk = false;
+            report(this.#o.onError, new LambkinError(ErrorCodes.STORE_ERROR, `schedule "${key}": could not read its last run, so missed runs are not made up this time: ${err?.message ?? String(err)}`, { cause: err, details: { key } }));
+        }
+        if (gen !== this.#gen)
+            return;
+        const now = clock.now();
+        // A last run ahead of the clock (set back since) stays the mark: its runs do not repeat.
+        this.#handled = typeof last === 'number' && Number.isFinite(last) ? last : now;
+        // A first start records a baseline, so runs missed if the device goes down before the
+        // first fire time are caught up on the next start.
+        if (last === undefined && readOk)
+            await this.#record(now);
+        // start() resolves with catch-up recorded, so a crash right after it repeats nothing.
+        await this.#settle(gen);
+    }
+    #arm(gen) {
+        let due;
+        try {
+            due = this.schedule.next(this.#handled);
+        }
+        catch (err) {
+            report(this.#o.onError, err);
+        }
+        this.#due = due;
+        if (due === undefined)
+            return;
+        this.#setTimer(gen);
+    }
+    #setTimer(gen) {
+        const { clock } = this.#o;
+        const wait = Math.min(SCHEDULE_DEFAULTS.maxTimerMs, Math.max(0, (this.#due ?? 0) - clock.now()));
+        this.#timer = clock.setTimeout(() => this.#wake(gen), wait);
+    }
+    /**
+     * Timer callback; returns the work (and store writes) so a FakeClock can wait for it. Never
+     * rejects. Catch-up runs are awaited in it, so under a FakeClock a catch-up handler must not
+     * wait for that clock's own timers (it would wait for itself); move the wall clock instead.
+     */
+    #wake(gen) {
+        this.#timer = undefined;
+        if (gen !== this.#gen || this.#due === undefined)
+            return undefined;
+        if (this.#o.clock.now() < this.#due) {
+            // Woke for a re-check (long waits are split) or the wall clock went back.
+            this.#setTimer(gen);
+            return undefined;
+        }
+        return this.#settle(gen);
+    }
+    /** Runs, makes up or counts every fire time due now, then arms for the next one. */
+    async #settle(gen) {
+        try {
+            const plan = planDue(this.schedule, this.#handled, this.#o.clock.now(), { catchUp: this.#o.catchUp, lateAfterMs: SCHEDULE_DEFAULTS.lateAfterMs, maxCount: SCHEDULE_DEFAULTS.maxMissedCount });
+            await this.#carryOut(gen, plan);
+        }
+        catch (err) {
+            // Only a schedule no time zone rule can place gets here; report it and stay stopped.
+            this.#due = undefined;
+            report(this.#o.onError, err instanceof LambkinError ? err : new LambkinError(ErrorCodes.SCHEDULE_INVALID, `schedule "${this.#o.key}" failed to compute its next run: ${String(err)}`, { cause: err }));
+            return;
+        }
+        await this.#writes;
+        if (gen !== this.#gen)
+            return;
+        this.#arm(gen);
+    }
+    async #carryOut(gen, plan) {
+        if (plan.newest === undefined)
+            return;
+        const before = this.#handled;
+        this.#handled = plan.newest;
+        if (plan.missed > 0)
+            this.#missed(plan, before);
+        if (plan.runs.length === 0)
+            void this.#record(plan.newest);
+        if (plan.runs.some((r) => r.catchUp))
+            await this.#catchUp(gen, plan);
+        else if (plan.runs.length > 0)
+            void this.#fire(plan.runs[0].scheduled, false);
+    }
+    /**
+     * Runs a plan's runs one at a time, each awaited, after any run still in flight: no overlap.
+     * Fire times that came due meanwhile are skipped as overlap, as they are behind a slow run,
+     * so a handler slower than the schedule cannot keep the trigger catching up for ever.
+     */
+    async #catchUp(gen, plan) {
+        if (this.#inFlight !== undefined)
+            await this.#inFlight;
+        for (const run of plan.runs) {
+            if (gen !== this.#gen)
+                return;
+            await this.#fire(run.scheduled, run.catchUp);
+        }
+        if (gen !== this.#gen)
+            return;
+        const now = this.#o.clock.now();
+        const busy = countDue(this.schedule, this.#handled, now, SCHEDULE_DEFAULTS.maxMissedCount);
+        if (busy.count === 0)
+            return;
+        this.#stats.skippedOverlap += busy.count;
+        this.#count({ function: this.#o.functionName, reason: 'overlap' }, busy.count);
+        this.#handled = this.schedule.recent(this.#handled, now, 1)[0] ?? this.#handled;
+    }
+    #missed(plan, before) {
+        const { key, catchUp, functionName, onError } = this.#o;
+        this.#stats.missed += plan.missed;
+        this.#count({ function: functionName, reason: 'late' }, plan.missed);
+        const first = this.schedule.next(before) ?? plan.newest ?? before;
+        const made = plan.runs.filter((r) => r.catchUp).length;
+        const n = `${plan.capped ? 'at least ' : ''}${plan.missed} run${plan.missed === 1 ? '' : 's'}`;
+        const why = catchUp === 0 ? 'catchUp is 0' : `catchUp is ${catchUp}, so ${made} ${made === 1 ? 'was' : 'were'} made up`;
+        report(onError, new LambkinError(ErrorCodes.SCHEDULE_MISSED, `schedule "${key}" did not run ${n} due between ${iso(first)} and ${iso(plan.newest ?? first)} (the agent was down, the process stalled or the clock jumped forward); ${why}. Raise catchUp to make up more.`, {
+            details: { key, missed: plan.missed, capped: plan.capped, caughtUp: made, from: first, to: plan.newest }
+        }));
+    }
+    /**
+     * Starts a run unless the previous one is still in flight (then counts an overlap skip).
+     * Returns the handler's promise (undefined for a synchronous handler or a skip).
+     */
+    #fire(scheduled, catchingUp) {
+        if (this.#inFlight !== undefined) {
+            this.#stats.skippedOverlap++;
+            this.#count({ function: this.#o.functionName, reason: 'overlap' });
+            return undefined;
+        }
+        const time = this.#o.clock.now();
+        this.#stats.fired++;
+        if (catchingUp)
+            this.#stats.caughtUp++;
+        const event = { source: 'schedule', time, scheduledTime: scheduled, late: catchingUp || time - scheduled > SCHEDULE_DEFAULTS.lateAfterMs };
+        const settled = deliver(this.#o.onEvent, event, this.#o.onError, `handler of schedule "${this.#o.key}"`);
+        void this.#record(scheduled);
+        if (settled !== undefined) {
+            this.#inFlight = settled;
+            void settled.then(() => { if (this.#inFlight === settled)
+                this.#inFlight = undefined; });
+        }
+        return settled;
+    }
+    #record(time) {
+        const { store, key, onError } = this.#o;
+        this.#writes = this.#writes.then(async () => { await store.setLastRun(key, time); }).catch((err) => {
+            report(onError, new LambkinError(ErrorCodes.STORE_ERROR, `schedule "${key}": could not record its last run, so a restart may repeat or miss a catch-up: ${err?.message ?? String(err)}`, { cause: err, details: { key } }));
+        });
+        return this.#writes;
+    }
+}
+//# sourceMappingURL=schedule-trigger.js.map
