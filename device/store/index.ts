@@ -1,6 +1,6 @@
 // device/store: the agent's durable LevelDB store (outbox records, function state, durable
-// publishes, meta). The abstract test suite lives in ./abstract-suite.js, kept out of here so
-// the agent never loads uvu.
+// publishes, meta). Its abstract test suite lives in test/device/store/, so the agent never loads uvu.
+
 export { OutboxStore } from './outbox-store.js'
 export type { StoreStatus } from './outbox-store.js'
 export { LevelOutboxStore } from './level-store.js'

@@ -6,7 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { outboxStoreSuite } from '../../../device/store/abstract-suite.js'
+import { outboxStoreSuite } from './abstract-suite.js'
 import { LevelOutboxStore, storePath } from '../../../device/store/index.js'
 import type { LevelStoreOptions } from '../../../device/store/index.js'
 

@@ -4,9 +4,9 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import * as assert from 'uvu/assert'
-import type { OutboxStore } from './outbox-store.js'
-import type { StoreOptions } from './options.js'
-import type { NewRecord, RecordKind } from './types.js'
+import type { OutboxStore } from '../../../device/store/outbox-store.js'
+import type { StoreOptions } from '../../../device/store/options.js'
+import type { NewRecord, RecordKind } from '../../../device/store/types.js'
 
 /** Opens a store in dir; called again with the same dir to reopen it. */
 export type StoreFactory = (opts: Partial<StoreOptions> & { dir: string }) => Promise<OutboxStore>

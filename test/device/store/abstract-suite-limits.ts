@@ -4,8 +4,8 @@ import * as assert from 'uvu/assert'
 import { FakeClock } from './fake-clock.js'
 import { rec, rejects } from './abstract-suite-helpers.js'
 import type { Case } from './abstract-suite-helpers.js'
-import type { OutboxStore } from './outbox-store.js'
-import type { RecordKind } from './types.js'
+import type { OutboxStore } from '../../../device/store/outbox-store.js'
+import type { RecordKind } from '../../../device/store/types.js'
 
 const kindsOf = async (st: OutboxStore): Promise<string> => (await st.read()).map((r) => `${r.kind[0]}${r.seq}`).join(' ')
 

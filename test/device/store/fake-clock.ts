@@ -1,6 +1,6 @@
 // A hand-driven clock for the store's TTL and sync timer, so tests and the abstract suite
 // never sleep. Not exported from index.ts: only tests use it.
-import type { StoreClock } from './types.js'
+import type { StoreClock } from '../../../device/store/types.js'
 
 export class FakeClock implements StoreClock {
   #t: number

@@ -4,7 +4,7 @@
 import * as assert from 'uvu/assert'
 import { rec, rejects } from './abstract-suite-helpers.js'
 import type { Case } from './abstract-suite-helpers.js'
-import type { NewPublish } from './types.js'
+import type { NewPublish } from '../../../device/store/types.js'
 
 const pub = (n: number, bytes = 400): NewPublish => ({ topic: `alarms/${n}`, payload: 'p'.repeat(bytes), qos: 1, retain: false })
 

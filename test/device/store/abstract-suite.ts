@@ -7,7 +7,7 @@ import { Harness, rec, rejects } from './abstract-suite-helpers.js'
 import type { Case, StoreFactory } from './abstract-suite-helpers.js'
 import { limitCases } from './abstract-suite-limits.js'
 import { publishCases } from './abstract-suite-publishes.js'
-import type { RecordKind } from './types.js'
+import type { RecordKind } from '../../../device/store/types.js'
 
 export { Harness, rec, rejects }
 export type { Case, StoreFactory }
