@@ -2,12 +2,15 @@
 // (store, functions, sandboxes, embedded broker, trigger link, triggers, metrics), each undone
 // in reverse by close(), which first stops taking work and drains what is in flight.
 import { EventEmitter } from 'node:events'
+import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { loadFunctionsDir } from '../src/function/index.js'
 import type { LoadedFunction, MqttTrigger, ScheduleTrigger as ScheduleSpec, SensorTrigger as SensorSpec } from '../src/function/index.js'
 import { redactUrls } from '../src/redact.js'
 import { SandboxPool, specOf } from '../src/sandbox/index.js'
 import type { DeviceConfig } from './config/index.js'
+import { VERSION } from '../src/version.js'
+import type { CloudLink } from './sync/index.js'
 import type { EmbeddedBroker } from './broker.js'
 import { Invoker } from './invoker.js'
 import type { InvocationRecord } from './invoker.js'
@@ -41,6 +44,8 @@ export class Agent extends EventEmitter {
   /** The embedded broker's URL for clients on this machine (set with brokerPort). */
   brokerUrl: string | undefined
   metricsPort: number | undefined
+  /** The cloud link, when cloud.url is set. */
+  cloudLink: CloudLink | undefined
   readonly metrics = new FunctionMetrics()
   /** Undo steps, run in reverse by close(). */
   readonly #undo: Array<() => Promise<void> | void> = []
@@ -200,6 +205,40 @@ export class Agent extends EventEmitter {
     const timer = setInterval(() => { void snapshot() }, c.metricsSnapshotMs)
     timer.unref()
     this.#undo.push(async () => { clearInterval(timer); await snapshot() })
+
+    // 7. The cloud link: uploads the outbox (docs/wire.md). It connects in the background; a
+    // cloud that is down never holds the agent back, records wait in the outbox.
+    if (c.cloud.url !== undefined) {
+      const { CloudLink } = await import('./sync/index.js')
+      const k = c.cloud
+      const read = (f: string | undefined): Buffer | undefined => f === undefined ? undefined : readFileSync(f)
+      const cloud = this.cloudLink = await CloudLink.start({
+        url: k.url as string,
+        deviceId: c.id,
+        secret: k.password ?? '',
+        ca: read(k.caFile),
+        cert: read(k.certFile),
+        key: read(k.keyFile),
+        rejectUnauthorized: k.rejectUnauthorized,
+        keepaliveSec: k.keepaliveSec,
+        store,
+        clock,
+        log,
+        status: () => ({ agent: VERSION, functions: loaded.map((f) => ({ name: f.manifest.name, version: f.version })) }),
+        heartbeatMs: k.heartbeatMs,
+        batchRecords: k.batchRecords,
+        window: 2,
+        ackTimeoutMs: k.ackTimeoutMs,
+        uploadBytesPerSec: k.uploadBytesPerSec,
+        dailyUploadBytes: k.dailyUploadBytes,
+        uploadLogs: k.uploadLogs,
+        logExclude: [...k.logExclude],
+        reconnectMinMs: k.reconnectMs,
+        reconnectMaxMs: Math.max(k.reconnectMs, k.reconnectMaxMs)
+      })
+      this.on('invocation', () => cloud.notify())
+      this.#undo.push(() => cloud.close())
+    }
   }
 
   /** The trigger link, once started: an MqttLink (mqtt.url) or an EmbeddedLink. */

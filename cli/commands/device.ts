@@ -5,13 +5,12 @@ import { Agent } from '../../device/index.js'
 import type { InvocationRecord } from '../../device/index.js'
 import { deviceConfigUsage, loadDeviceConfig } from '../../device/config/index.js'
 import type { DeviceConfig } from '../../device/config/index.js'
-import { refuseCloudConfig, refuseCloudFlag } from './cloud-reserved.js'
 import { redactUrls } from '../../src/redact.js'
 import { EXIT_OK, EXIT_USAGE, printError } from '../io.js'
 import type { CliIo } from '../io.js'
 
 export const DEVICE_USAGE = `usage: lambkin device [--config device.json] [--id id] [--data dir] [--functions dir]
-                      [--mqtt url] [--broker-port n] [--metrics-port n] [--quiet]
+                      [--mqtt url] [--broker-port n] [--metrics-port n] [--cloud url] [--quiet]
 
 Runs the agent until SIGINT or SIGTERM, then drains in-flight invocations and exits 0.
 --quiet prints failed invocations only.
@@ -89,6 +88,7 @@ export function readyLine (config: DeviceConfig, agent: Agent): string {
   const parts = [`functions ${agent.functionNames.length === 0 ? '(none)' : agent.functionNames.join(',')}`]
   if (agent.brokerUrl !== undefined) parts.push(`broker ${agent.brokerUrl}`)
   if (config.mqtt.url !== undefined) parts.push(`triggers ${redactUrls(config.mqtt.url)}`)
+  if (config.cloud.url !== undefined) parts.push(`cloud ${redactUrls(config.cloud.url)}`)
   if (agent.metricsPort !== undefined) parts.push(`metrics http://${hostForUrl(config.metricsHost)}:${agent.metricsPort}/metrics`)
   return `lambkin device ${config.id} ready: ${parts.join('; ')}`
 }
@@ -108,7 +108,6 @@ export async function deviceCommand (argv: string[], io: CliIo): Promise<number>
   }
   const quiet = values.quiet === true
   try {
-    refuseCloudFlag(values, DEVICE_USAGE)
   } catch (err) {
     return printError(io, err, false)
   }
@@ -117,7 +116,6 @@ export async function deviceCommand (argv: string[], io: CliIo): Promise<number>
   let agent: Agent | undefined
   try {
     const config = await loadDeviceConfig({ flags: values, env: process.env })
-    refuseCloudConfig(config)
     // Agent lines may quote a broker URL (reconnecting to ..., could not connect to ...).
     const log = (line: string): void => io.stderr(`${redactUrls(line)}\n`)
     agent = await Agent.create(config, { log })

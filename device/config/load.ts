@@ -96,6 +96,17 @@ async function checkConnection (prefix: 'mqtt' | 'cloud', c: BrokerConnectionCon
   }
 }
 
+/** The cloud link authenticates as the device itself [W1]: its user name is the id, its password the secret. */
+function checkCloud (cfg: DeviceConfig, sources: Map<string, Source>): void {
+  const c = cfg.cloud
+  if (c.username !== undefined && c.username !== cfg.id) {
+    throw configError('cloud.username', `is "${c.username}", but the cloud link always logs in as the device id "${cfg.id}"; remove cloud.username`, sources.get('cloud.username') as Source)
+  }
+  if (c.url !== undefined && (c.password === undefined || c.password === '')) {
+    throw configError('cloud.url', 'is set but there is no cloud.password (or LAMBKIN_CLOUD_PASSWORD): give the secret `lambkin devices add` printed for this device', sources.get('cloud.url') as Source)
+  }
+}
+
 export async function loadDeviceConfig (opts: LoadDeviceConfigOptions = {}): Promise<DeviceConfig> {
   const cwd = resolve(opts.cwd ?? process.cwd())
   const env = fromEnv(opts.env ?? process.env)
@@ -121,6 +132,7 @@ export async function loadDeviceConfig (opts: LoadDeviceConfigOptions = {}): Pro
 
   await checkConnection('mqtt', cfg.mqtt, sources)
   await checkConnection('cloud', cfg.cloud, sources)
+  checkCloud(cfg, sources)
   await checkBrokerAccess(cfg, sources)
   if (cfg.brokerPort !== undefined && cfg.brokerPort !== 0 && cfg.brokerPort === cfg.metricsPort) {
     throw configError('metricsPort', `is ${cfg.metricsPort}, the same port as brokerPort; give the metrics server its own port`, sources.get('metricsPort') as Source)

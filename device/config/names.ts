@@ -20,8 +20,7 @@ export const ENV_VARS: readonly NameMapping[] = Object.freeze([
   { name: 'LAMBKIN_MQTT_URL', key: 'mqtt.url', help: 'trigger broker URL' },
   { name: 'LAMBKIN_MQTT_USERNAME', key: 'mqtt.username', help: 'trigger broker user name' },
   { name: 'LAMBKIN_MQTT_PASSWORD', key: 'mqtt.password', help: 'trigger broker password' },
-  { name: 'LAMBKIN_CLOUD_URL', key: 'cloud.url', help: 'reserved for the cloud link, not built yet: refused' },
-  { name: 'LAMBKIN_CLOUD_USERNAME', key: 'cloud.username', help: 'cloud broker user name' },
+  { name: 'LAMBKIN_CLOUD_URL', key: 'cloud.url', help: 'the cloud broker (mqtts:// for a cloud over the internet)' },
   { name: 'LAMBKIN_CLOUD_PASSWORD', key: 'cloud.password', help: 'cloud broker password (the device secret)' },
   { name: 'LAMBKIN_BROKER_PORT', key: 'brokerPort', help: 'start an embedded MQTT broker on this port' },
   { name: 'LAMBKIN_METRICS_PORT', key: 'metricsPort', help: 'serve Prometheus metrics on this port' },
@@ -48,7 +47,7 @@ export const FLAGS: readonly NameMapping[] = Object.freeze([
   { name: 'data', key: 'dataDir', help: 'data folder' },
   { name: 'functions', key: 'functionsDir', help: 'folder of function folders' },
   { name: 'mqtt', key: 'mqtt.url', help: 'trigger broker URL' },
-  { name: 'cloud', key: 'cloud.url', help: 'reserved for the cloud link, not built yet: refused' },
+  { name: 'cloud', key: 'cloud.url', help: 'the cloud broker URL: uploads the outbox (lambkin cloud)' },
   { name: 'broker-port', key: 'brokerPort', help: 'embedded MQTT broker port, 0 for any free port' },
   { name: 'metrics-port', key: 'metricsPort', help: 'Prometheus metrics port, 0 for any free port' }
 ])

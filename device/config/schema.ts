@@ -7,6 +7,13 @@ import { redactUrls } from '../../src/redact.js'
 import { LIMIT_MINIMUMS } from '../../src/function/index.js'
 import { parseBrokerUsers } from './broker.js'
 import { DEVICE_ID_PATTERN } from './defaults.js'
+import { isValidId } from '../../src/ids.js'
+
+/** `cloud.logExclude`: function names whose log records are not uploaded. */
+function parseFunctionNames (raw: unknown): string[] {
+  if (!Array.isArray(raw) || !raw.every((n) => isValidId(n))) throw new Error('must be an array of function names')
+  return raw as string[]
+}
 
 export type Field =
   | { kind: 'int', min: number, max: number }
@@ -52,7 +59,18 @@ export const SCHEMA: Group = group({
     ...connection,
     clientId: { kind: 'string', min: 1, max: 128, pattern: /^[\x21-\x7e]+$/, rule: 'a client id of 1 to 128 printable characters without spaces' }
   }),
-  cloud: group(connection),
+  // The cloud link (docs/wire.md): its user name is always the device id [W1].
+  cloud: group({
+    ...connection,
+    heartbeatMs: int(1000, 3_600_000),
+    reconnectMaxMs: int(1000, 3_600_000),
+    uploadBytesPerSec: int(0, 2 ** 40),
+    dailyUploadBytes: int(0, 2 ** 50),
+    uploadLogs: { kind: 'bool' },
+    logExclude: { kind: 'json', rule: 'an array of function names', parse: parseFunctionNames },
+    batchRecords: int(1, 5000),
+    ackTimeoutMs: int(1000, 600_000)
+  }),
   brokerPort: int(0, 65_535),
   brokerHost: { kind: 'host' },
   broker: group({

@@ -17,6 +17,28 @@ export interface BrokerConnectionConfig {
   reconnectMs: number
 }
 
+/**
+ * The cloud link (docs/wire.md): client id and user name are the device id; `password` is the
+ * secret `lambkin devices add` printed. Times in ms, byte counts in bytes; 0 means no limit.
+ */
+export interface CloudConfig extends BrokerConnectionConfig {
+  /** Heartbeat interval; the cloud shows the device stale after 3 missed. */
+  heartbeatMs: number
+  /** Reconnect backoff ceiling (it starts at reconnectMs and doubles, with jitter). */
+  reconnectMaxMs: number
+  uploadBytesPerSec: number
+  /** Bytes per UTC day, for metered links; over it records wait in the outbox. */
+  dailyUploadBytes: number
+  /** False: no log records are uploaded (they are declared as gaps, W4). */
+  uploadLogs: boolean
+  /** Functions whose log records are not uploaded. */
+  logExclude: string[]
+  /** Records per upload batch. */
+  batchRecords: number
+  /** A batch with no down/ack within this is sent again. */
+  ackTimeoutMs: number
+}
+
 /** The trigger broker: where functions' MQTT triggers subscribe and `ctx.publish` goes. */
 export interface MqttConfig extends BrokerConnectionConfig {
   clientId: string
@@ -105,7 +127,7 @@ export interface DeviceConfig {
   layersDir?: string
   mqtt: MqttConfig
   /** The cloud link (its MQTT client id is always the device id: docs/wire.md, W1 and W3). */
-  cloud: BrokerConnectionConfig
+  cloud: CloudConfig
   /** Start an embedded aedes broker on this port for LAN sensors (0 = ephemeral); unset = none. */
   brokerPort?: number
   brokerHost: string

@@ -8,6 +8,7 @@ import type { IClientOptions, MqttClient } from 'mqtt'
 import { BATCH_LIMITS, decodeFrame, downFilter, downTopic, encodeFrame, parseAck, upTopic } from '../../src/wire/index.js'
 import type { OutboxRecord, OutboxStore } from '../store/index.js'
 import type { Clock } from '../triggers/index.js'
+import { redactUrls } from '../../src/redact.js'
 import { planBatch } from './upload-plan.js'
 import { UploadBudget } from './upload-budget.js'
 
@@ -15,8 +16,13 @@ export interface CloudLinkOptions {
   url: string
   deviceId: string
   secret: string
+  /** TLS: a CA to trust, and a client certificate with its key (PEM). */
   ca?: Buffer
+  cert?: Buffer
+  key?: Buffer
   rejectUnauthorized?: boolean
+  /** MQTT keep-alive, s. */
+  keepaliveSec?: number
   store: OutboxStore
   clock: Clock
   log: (line: string) => void
@@ -77,10 +83,12 @@ export class CloudLink {
       username: o.deviceId,
       password: o.secret,
       clean: false,
-      keepalive: Math.max(5, Math.ceil(o.heartbeatMs / 1000) * 2),
+      keepalive: o.keepaliveSec ?? Math.max(5, Math.ceil(o.heartbeatMs / 1000) * 2),
       reconnectPeriod: 0,
       connectTimeout: 10_000,
       ca: o.ca,
+      cert: o.cert,
+      key: o.key,
       rejectUnauthorized: o.rejectUnauthorized ?? true,
       will: { topic: upTopic(o.deviceId, 'status'), payload: encodeFrame({ state: 'offline' }), qos: 1, retain: true },
       manualConnect: true
@@ -114,7 +122,7 @@ export class CloudLink {
     this.#lastError = ''
     this.#state = 'online'
     this.counters.connects++
-    this.#o.log(`cloud: connected to ${redact(this.#o.url)} as ${this.#o.deviceId}`)
+    this.#o.log(`cloud: connected to ${redactUrls(this.#o.url)} as ${this.#o.deviceId}`)
     // Whatever was in flight on the last connection is sent again from the cloud's high-water.
     this.#sentThrough = this.#acked
     this.#inflight = []
@@ -265,17 +273,5 @@ export class CloudLink {
     } else {
       await this.#client.endAsync(true)
     }
-  }
-}
-
-/** A URL without its user info, for log lines. */
-export function redact (url: string): string {
-  try {
-    const u = new URL(url)
-    u.username = ''
-    u.password = ''
-    return u.toString().replace(/\/$/, '')
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//')
   }
 }

@@ -1,5 +1,5 @@
 // The device's cloud link: outbox -> wire batches, acks, status and heartbeats (docs/wire.md).
-export { CloudLink, redact } from './cloud-link.js'
+export { CloudLink } from './cloud-link.js'
 export type { CloudLinkOptions, CloudLinkCounters, CloudLinkState } from './cloud-link.js'
 export { planBatch } from './upload-plan.js'
 export { UploadBudget, utcDay } from './upload-budget.js'
