@@ -14,6 +14,8 @@ export async function devicesCommand (argv: string[], io: CliIo): Promise<number
   let json = false
   const program = command('lambkin devices', io)
     .description('Lists the devices the cloud knows (or adds and revokes them).')
+    // Options after `add` or `revoke` belong to that subcommand.
+    .enablePositionalOptions()
   apiOptions(program).action(async (f: ApiTarget & { json?: boolean }) => {
       json = f.json === true
       const { devices } = await new ApiClient(f).call<{ devices: DeviceView[] }>('GET', '/v1/devices')

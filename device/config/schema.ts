@@ -63,7 +63,7 @@ export const SCHEMA: Group = group({
   cloud: group({
     ...connection,
     heartbeatMs: int(1000, 3_600_000),
-    reconnectMaxMs: int(1000, 3_600_000),
+    reconnectMaxMs: int(100, 3_600_000),
     uploadBytesPerSec: int(0, 2 ** 40),
     dailyUploadBytes: int(0, 2 ** 50),
     uploadLogs: { kind: 'bool' },
