@@ -81,7 +81,7 @@ async function drain (): Promise<void> {
   const t0 = performance.now()
   const link = await CloudLink.start({
     url: `mqtt://127.0.0.1:${portS}`, deviceId: 'bench-drain', secret, store, clock: systemClock, log: () => {},
-    status: () => ({ agent: 'bench', functions: [] }), heartbeatMs: 60_000, batchRecords: 2000, window: 2, ackTimeoutMs: 30_000,
+    status: () => ({ agent: 'bench', functions: [] }), heartbeatMs: 60_000, batchRecords: Number(process.env.BENCH_BATCH ?? 1000), window: Number(process.env.BENCH_WINDOW ?? 2), ackTimeoutMs: 30_000,
     uploadBytesPerSec: 0, dailyUploadBytes: 0, uploadLogs: true, logExclude: [], reconnectMinMs: 100, reconnectMaxMs: 1000
   })
   let connectedAt = 0

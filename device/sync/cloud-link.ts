@@ -73,6 +73,8 @@ export class CloudLink {
   #attempt = 0
   #batchRecords: number
   #lastError = ''
+  #dailySavedAt = -Infinity
+  #dailySaving = false
 
   private constructor (o: CloudLinkOptions, budget: UploadBudget) {
     this.#o = o
@@ -224,9 +226,22 @@ export class CloudLink {
       this.counters.recordsSent += plan.records.length
       this.counters.bytesSent += frame.byteLength
       this.#client.publish(upTopic(this.#o.deviceId, 'batch'), frame, { qos: 1 })
-      await this.#o.store.commit({ meta: [{ key: DAY_META, value: { day: this.#budget.day, bytes: this.#budget.sentToday } }] })
+      this.#saveDay(now)
     }
     if (this.#inflight.length > 0) this.#arm(this.#o.ackTimeoutMs)
+  }
+
+  /**
+   * Keeps today's upload count in the store, at most once a second and off the send path, so a
+   * restart does not reset a metered link's daily cap (a crash may forget the last second).
+   */
+  #saveDay (now: number): void {
+    if (this.#dailySaving || now - this.#dailySavedAt < 1000) return
+    this.#dailySaving = true
+    this.#dailySavedAt = now
+    this.#o.store.commit({ meta: [{ key: DAY_META, value: { day: this.#budget.day, bytes: this.#budget.sentToday } }] })
+      .catch((err: Error) => this.#note(`cloud: upload count not stored: ${err.message}`))
+      .finally(() => { this.#dailySaving = false })
   }
 
   readonly #excluded = (r: OutboxRecord): boolean =>
@@ -264,6 +279,7 @@ export class CloudLink {
     const wasOnline = this.#state === 'online' && this.#client.connected
     this.#state = 'closed'
     for (const t of [this.#timer, this.#heartbeat, this.#reconnectTimer]) this.#o.clock.clearTimeout(t)
+    await this.#o.store.commit({ meta: [{ key: DAY_META, value: { day: this.#budget.day, bytes: this.#budget.sentToday } }] }).catch(() => {})
     if (wasOnline) {
       const said = this.#client.publishAsync(upTopic(this.#o.deviceId, 'status'), encodeFrame({ state: 'offline', time: this.#o.clock.now() }), { qos: 1, retain: true })
       await Promise.race([said.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000).unref())])
