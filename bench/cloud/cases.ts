@@ -99,16 +99,17 @@ async function fleet (): Promise<Record<string, number>> {
     let connected = 0
     let cpu: NodeJS.CpuUsage | undefined
     let after = 0
+    let seen = 0
     const onLine = (o: Record<string, number>): void => {
       if (o.connected === undefined) return
       connected += o.connected
-      if (connected === N) { global.gc?.(); after = rssMiB(); cpu = process.cpuUsage() }
+      if (connected === N) { global.gc?.(); after = rssMiB(); seen = cloud.broker.connected().length; cpu = process.cpuUsage() }
     }
     const per = N / PROCS
     const results = await Promise.all(Array.from({ length: PROCS }, async (_, p) => await loadgen(['fleet', String(cloud.broker.port), SECRET, String(p * per), String(per), String(EVERY_MS), String(SECONDS)], onLine)))
     const used = process.cpuUsage(cpu)
     const heartbeats = results.reduce((n, lines) => n + (lines.find((l) => l.heartbeats !== undefined)?.heartbeats ?? 0), 0)
-    return { devices: N, connectedOnCloud: cloud.broker.connected().length, rssBeforeMiB: before, rssAfterMiB: after, kiBPerDevice: ((after - before) * 1024) / N, heartbeats, cpuUsPerHeartbeat: ((used.user + used.system) / heartbeats) }
+    return { devices: N, connectedOnCloud: seen, rssBeforeMiB: before, rssAfterMiB: after, kiBPerDevice: ((after - before) * 1024) / N, heartbeats, cpuUsPerHeartbeat: ((used.user + used.system) / heartbeats) }
   })
 }
 

@@ -44,6 +44,9 @@ export class LevelRegistry implements Registry {
   readonly #gaps: Sub
   /** Device rows as last written: ingest reads only its device's row, and not from disk. */
   readonly #rows = new Map<string, DeviceRow>()
+  /** Devices whose cached row has heartbeat facts not yet written. */
+  readonly #dirty = new Set<string>()
+  #flushTimer: ReturnType<typeof setTimeout> | undefined
   /** Per-device tail of the ingest chain: one device's batches apply one at a time. */
   readonly #chains = new Map<string, Promise<unknown>>()
 
@@ -118,15 +121,32 @@ export class LevelRegistry implements Registry {
     })
   }
 
+  /**
+   * A status is written at once (online/offline must survive a restart); a heartbeat only
+   * updates the cached row and is written with the other dirty rows at most once a second:
+   * a fleet heartbeating costs one LevelDB batch a second, not a write per heartbeat.
+   */
   async touch (id: string, facts: { lastSeen: number, status?: StatusFrame, heartbeat?: HeartbeatFrame }): Promise<void> {
     await this.#serial(id, async () => {
-      const row = await this.getDevice(id)
-      if (row === undefined) return
+      const cached = await this.#row(id)
+      if (cached === undefined) return
+      const row = facts.status !== undefined ? structuredClone(cached) : cached
       row.lastSeen = Math.max(row.lastSeen ?? 0, facts.lastSeen)
       if (facts.status !== undefined) row.status = { ...facts.status, at: facts.lastSeen }
       if (facts.heartbeat !== undefined) row.heartbeat = { ...facts.heartbeat, at: facts.lastSeen }
-      await this.#putRow(row)
+      if (facts.status !== undefined) { await this.#putRow(row); return }
+      this.#dirty.add(id)
+      this.#flushTimer ??= setTimeout(() => { void this.#flushDirty() }, 1000).unref()
     })
+  }
+
+  /** Writes the rows heartbeats changed, in one batch. */
+  async #flushDirty (): Promise<void> {
+    this.#flushTimer = undefined
+    const ids = [...this.#dirty]
+    this.#dirty.clear()
+    const ops = ids.map((id) => this.#rows.get(id)).filter((r): r is DeviceRow => r !== undefined).map((r): BatchOp => ({ type: 'put', key: r.id, value: enc(r), sublevel: this.#devices }))
+    if (ops.length > 0) await this.#db.batch(ops).catch(() => { for (const id of ids) this.#dirty.add(id) })
   }
 
   async ingest (device: string, records: Array<Omit<StoredRecord, 'device' | 'receivedAt'>>, gaps: WireGap[], receivedAt: number, raw?: Uint8Array): Promise<IngestResult> {
@@ -225,6 +245,8 @@ export class LevelRegistry implements Registry {
 
   async close (): Promise<void> {
     await Promise.allSettled([...this.#chains.values()])
+    if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer)
+    await this.#flushDirty()
     await this.#db.close()
   }
 
