@@ -1,3 +1,0 @@
-export { Agent } from './agent.js';
-export type { AgentOptions } from './agent.js';
-export type { InvocationRecord } from './invoker.js';

@@ -1,9 +1,0 @@
-export { OutboxStore } from './outbox-store.js';
-export type { StoreStatus } from './outbox-store.js';
-export { LevelOutboxStore } from './level-store.js';
-export type { LevelStoreOptions } from './level-store.js';
-export { STORE_DEFAULTS, resolveStoreOptions } from './options.js';
-export type { StoreOptions } from './options.js';
-export { storePath } from './level-open.js';
-export { RECORD_KINDS, KIND_PRIORITY, isRecordKind } from './types.js';
-export type { CommitResult, CommitUnit, KindStats, MetaWrite, NewPublish, NewRecord, OutboxRecord, PendingPublish, ReadOptions, RecordKind, StateWrite, StoreClock, StoreStats } from './types.js';

@@ -1,6 +1,0 @@
-// Public surface of schedule triggers: cron in a time zone with no overlap and bounded catch-up.
-export { ScheduleTrigger, SCHEDULE_MISSED_METRIC } from './schedule-trigger.js';
-export { CronSchedule } from './cron-schedule.js';
-export { planDue } from './due-slots.js';
-export { SCHEDULE_DEFAULTS } from './options.js';
-//# sourceMappingURL=index.js.map
