@@ -2,9 +2,11 @@
 import { hostname } from 'node:os'
 import { LIMIT_CAPS } from '../../src/function/index.js'
 import type { DeviceDefaults } from './types.js'
+import { deepFreeze } from '../../src/deep-freeze.js'
+import { ID_PATTERN } from '../../src/ids.js'
 
 /** Wire rule W1: device ids are safe in topics, file names and Prometheus labels. */
-export const DEVICE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/
+export const DEVICE_ID_PATTERN = ID_PATTERN
 
 /** A host name made into a valid device id: first DNS label, lower case, other characters as '-'. */
 export function deviceIdFromHostname (name: string): string {
@@ -16,13 +18,6 @@ export function deviceIdFromHostname (name: string): string {
   return id.length > 0 ? id : 'lambkin'
 }
 
-function deepFreeze<T> (obj: T): T {
-  if (typeof obj === 'object' && obj !== null) {
-    for (const v of Object.values(obj)) deepFreeze(v)
-    Object.freeze(obj)
-  }
-  return obj
-}
 
 const MiB = 1024 * 1024
 

@@ -5,6 +5,7 @@ import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { FolderFileError, parseStrictJson, readRegular, StrictJsonError } from '../../src/function/index.js'
 import { configError, SCHEMA } from './schema.js'
 import type { Group, Source } from './schema.js'
+import { nearest } from '../../src/did-you-mean.js'
 
 export interface Assignment { key: string, raw: unknown, source: Source }
 
@@ -13,24 +14,10 @@ export const CONFIG_MAX_BYTES = 1024 * 1024
 /** Nesting deeper than this is refused before any key is looked at (the schema nests 3 deep). */
 export const CONFIG_MAX_DEPTH = 16
 
-function distance (a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_v, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] as number
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j] as number
-      row[j] = Math.min(cur + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
-      prev = cur
-    }
-  }
-  return row[b.length] as number
-}
 
 /** `; did you mean "x"?` for the nearest known name (case, or up to 2 edits), else `.`. */
 export function suggestion (key: string, known: readonly string[]): string {
-  const near = known.find((k) => k.toLowerCase() === key.toLowerCase()) ??
-    known.find((k) => distance(k.toLowerCase(), key.toLowerCase()) <= 2)
+  const near = nearest(key, known)
   return near === undefined ? '.' : `; did you mean "${near}"?`
 }
 

@@ -12,6 +12,7 @@ import { camelCase, CONFIG_FILE_KEY, ENV_VARS, FLAGS, OTHER_ENV_VARS } from './n
 import { configError, fieldAt, parseValue } from './schema.js'
 import type { Field, Source } from './schema.js'
 import type { BrokerConnectionConfig, DeviceConfig } from './types.js'
+import { deepFreeze } from '../../src/deep-freeze.js'
 
 export interface LoadDeviceConfigOptions {
   /** Config file used when neither --config nor LAMBKIN_CONFIG names one. */
@@ -70,13 +71,6 @@ function setAt (obj: Mutable, key: string, value: unknown): void {
   node[parts[parts.length - 1] as string] = value
 }
 
-function deepFreeze<T> (obj: T): T {
-  if (typeof obj === 'object' && obj !== null) {
-    for (const v of Object.values(obj)) deepFreeze(v)
-    Object.freeze(obj)
-  }
-  return obj
-}
 
 async function checkConnection (prefix: 'mqtt' | 'cloud', c: BrokerConnectionConfig, sources: Map<string, Source>): Promise<void> {
   if ((c.certFile === undefined) !== (c.keyFile === undefined)) {

@@ -1,6 +1,7 @@
 // Small value checks for function.json: each one refuses with LAMBKIN_MANIFEST_INVALID naming
 // the key path (`triggers[1].everyMs`) and the reason, so a user can find the line to fix.
 import { ErrorCodes, LambkinError } from '../errors.js'
+import { nearest } from '../did-you-mean.js'
 
 type ManifestCode = typeof ErrorCodes.MANIFEST_INVALID | typeof ErrorCodes.LIMIT_EXCEEDS_CAP
 
@@ -24,7 +25,7 @@ export function object (v: unknown, key: string, allowed: readonly string[]): Re
   if (!isObject(v)) bad(key === '' ? '(root)' : key, `must be an object, got ${show(v)}`)
   for (const k of Object.keys(v)) {
     if (allowed.includes(k)) continue
-    const near = suggest(k, allowed)
+    const near = nearest(k, allowed)
     const path = key === '' ? k : `${key}.${k}`
     bad(path, `is not a known key${near === undefined ? '' : ` (did you mean "${near}"?)`}; expected one of ${allowed.join(', ')}`)
   }
@@ -57,24 +58,4 @@ export function array (v: unknown, key: string, what: string): unknown[] {
 }
 
 /** The allowed key closest to a typo (edit distance <= 2), if any. */
-function suggest (typo: string, allowed: readonly string[]): string | undefined {
-  let best: string | undefined
-  let bestD = 3
-  for (const a of allowed) {
-    const d = distance(typo.toLowerCase(), a.toLowerCase())
-    if (d < bestD) { best = a; bestD = d }
-  }
-  return best
-}
 
-function distance (a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i]
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    prev = cur
-  }
-  return prev[b.length]
-}

@@ -7,6 +7,8 @@ import type { Limits } from './limits.js'
 import { isValidTopicFilter } from './topic-filter.js'
 import { validateTrigger } from './triggers.js'
 import type { Trigger } from './triggers.js'
+import { deepFreeze } from '../deep-freeze.js'
+import { ID_PATTERN } from '../ids.js'
 
 /** The values are frozen at runtime; the types stay mutable so callers can copy them freely. */
 export interface FunctionManifest {
@@ -27,7 +29,7 @@ export interface FunctionManifest {
 }
 
 /** Function, sensor and layer names (the device id rule of W1). */
-export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/
+export const NAME_PATTERN = ID_PATTERN
 /** `layers/` beside the function folders holds layers, so no function may take that name. */
 export const RESERVED_NAMES = Object.freeze(['layers'])
 export const ENV_MAX_BYTES = 16 * 1024
@@ -126,10 +128,3 @@ function provisioned (v: unknown, concurrency: number): number {
   return int(v, 'provisioned', 0, concurrency, MANIFEST_DEFAULTS.provisioned)
 }
 
-function deepFreeze<T> (v: T): T {
-  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
-    for (const x of Object.values(v)) deepFreeze(x)
-    Object.freeze(v)
-  }
-  return v
-}

@@ -4,6 +4,7 @@ import path from 'node:path'
 import cron from 'node-cron'
 import { bad, int, isObject, num, object, show, str } from './check.js'
 import { isValidTopicFilter } from './topic-filter.js'
+import { ID_PATTERN } from '../ids.js'
 
 export interface MqttTrigger { mqtt: string, qos: 0 | 1, batch?: { size: number, windowMs: number } }
 export interface SensorSim { min?: number, max?: number, periodMs?: number, step?: number, seed?: number }
@@ -34,7 +35,6 @@ export const TRIGGER_DEFAULTS = Object.freeze({
 })
 
 const KINDS: readonly TriggerKind[] = ['mqtt', 'sensor', 'schedule']
-const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/
 
 export function triggerKind (t: Trigger): TriggerKind {
   return 'mqtt' in t ? 'mqtt' : 'sensor' in t ? 'sensor' : 'schedule'

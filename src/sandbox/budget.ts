@@ -1,5 +1,6 @@
 // Budget arithmetic shared by the worker and the pool: how instructions are counted, how a
 // memory budget becomes a wasm memory cap, and the stack ceiling measured to be safe.
+import { LIMIT_DEFAULTS } from '../function/limits.js'
 
 /**
  * QuickJS calls the interrupt handler once its internal counter (JS_INTERRUPT_COUNTER_INIT,
@@ -11,7 +12,7 @@
 export const INSTRUCTIONS_PER_POLL = 10_000
 
 /** The manifest's default memoryKiB: spare instances are primed for this cap. */
-export const DEFAULT_MEMORY_KIB = 32768
+export const DEFAULT_MEMORY_KIB = LIMIT_DEFAULTS.memoryKiB
 
 export const WASM_PAGE_BYTES = 65_536
 /** The QuickJS wasm binary declares 256 initial pages: no instance can be smaller. */
