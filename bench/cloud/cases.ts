@@ -11,7 +11,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Aedes } from 'aedes'
 import { Cloud } from '../../cloud-sync/index.js'
-import { GENERATED_SECRET_PARAMS, hashSecret } from '../../src/secrets.js'
+import { GENERATED_SECRET_PARAMS, hashPassword } from '../../src/secrets.js'
 
 const LOADGEN = fileURLToPath(new URL('./loadgen.js', import.meta.url))
 const SECRET = 'bench-secret-0123456789abcdefghijklmnopqrstuv'
@@ -39,7 +39,7 @@ async function withCloud<T> (devices: string[], fn: (cloud: Cloud) => Promise<T>
   const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-bench-cloud-'))
   const cloud = await Cloud.create({ dataDir: dir, port: 0, apiPort: 0 })
   try {
-    const hash = await hashSecret(SECRET, GENERATED_SECRET_PARAMS)
+    const hash = await hashPassword(SECRET, GENERATED_SECRET_PARAMS)
     for (const id of devices) await cloud.registry.addDevice({ id, secretHash: hash, createdAt: Date.now() })
     return await fn(cloud)
   } finally {

@@ -6,7 +6,7 @@ import Fastify from 'fastify'
 import type { FastifyInstance } from 'fastify'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { isValidId } from '../../src/ids.js'
-import { GENERATED_SECRET_PARAMS, hashSecret, newSecret } from '../../src/secrets.js'
+import { GENERATED_SECRET_PARAMS, hashPassword, newSecret } from '../../src/secrets.js'
 import { WIRE_RECORD_KINDS } from '../../src/wire/index.js'
 import type { WireRecordKind } from '../../src/wire/index.js'
 import type { Registry } from '../registry/index.js'
@@ -86,7 +86,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     if (body.group !== undefined && body.group !== null && !isValidId(body.group)) throw bad('group must match ^[a-z0-9][a-z0-9_-]{0,62}$')
     const secret = newSecret()
     const group = typeof body.group === 'string' ? body.group : undefined
-    await o.registry.addDevice({ id: body.id, group, secretHash: await hashSecret(secret, GENERATED_SECRET_PARAMS), createdAt: o.now() })
+    await o.registry.addDevice({ id: body.id, group, secretHash: await hashPassword(secret, GENERATED_SECRET_PARAMS), createdAt: o.now() })
     return await reply.status(201).send({ id: body.id, group: group ?? null, secret })
   })
   app.post('/v1/devices/:id/revoke', async (req) => {

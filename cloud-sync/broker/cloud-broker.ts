@@ -9,7 +9,7 @@ import { Aedes } from 'aedes'
 import type { Client } from 'aedes'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { isValidId } from '../../src/ids.js'
-import { verifySecret } from '../../src/secrets.js'
+import { verifyStored } from '../../src/secrets.js'
 import type { Registry } from '../registry/index.js'
 import { mayPublish, maySubscribe } from './acl.js'
 import type { Refusal } from './acl.js'
@@ -75,7 +75,7 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
       const cached = verified.get(id)
       const ok = cached !== undefined && cached.hash === row.secretHash
         ? timingSafeEqual(cached.digest, digest(password))
-        : await verifySecret(password.toString('utf8'), row.secretHash)
+        : await verifyStored(password, row.secretHash)
       if (!ok) { refused['bad-credentials']++; done(authError('bad device id or secret', 4), null); return }
       verified.set(id, { hash: row.secretHash, digest: digest(password) })
       deviceOf.set(client, id)

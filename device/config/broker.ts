@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises'
 import { filterProblem } from '../broker/acl.js'
 import { exposureProblem } from '../broker/exposure.js'
-import { parsePasswordHash } from '../broker/password.js'
+import { parsePasswordHash } from '../../src/secrets.js'
 import { configError } from './schema.js'
 import type { Source } from './schema.js'
 import type { BrokerUserConfig, DeviceConfig } from './types.js'

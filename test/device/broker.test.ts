@@ -8,7 +8,7 @@ import mqtt from 'mqtt'
 import type { MqttClient } from 'mqtt'
 import { startEmbeddedBroker } from '../../device/broker.js'
 import type { BrokerSettings, EmbeddedBroker } from '../../device/broker.js'
-import { hashPassword } from '../../device/broker/password.js'
+import { hashPassword } from '../../src/secrets.js'
 import { FunctionMetrics } from '../../device/metrics/index.js'
 import type { TriggerMessage } from '../../device/trigger-message.js'
 

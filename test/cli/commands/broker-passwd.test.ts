@@ -4,7 +4,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Readable } from 'node:stream'
 import { brokerPasswdCommand } from '../../../cli/commands/broker-passwd.js'
-import { parsePasswordHash, verifyPassword } from '../../../device/broker/password.js'
+import { parsePasswordHash, verifyPassword } from '../../../src/secrets.js'
 
 async function run (argv: string[], input: string): Promise<{ code: number, out: string, err: string }> {
   let out = ''

@@ -2,7 +2,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { filterCovers, filterProblem, mayPublish } from '../../../device/broker/acl.js'
-import { hashPassword, parsePasswordHash, verifyPassword } from '../../../device/broker/password.js'
+import { hashPassword, parsePasswordHash, verifyPassword } from '../../../src/secrets.js'
 import { isLoopbackHost } from '../../../device/broker/exposure.js'
 
 test('[MQTT 4.7] a publish grant matches topics, with wildcards never matching $ topics', () => {

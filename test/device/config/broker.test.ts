@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { loadDeviceConfig } from '../../../device/config/index.js'
-import { hashPassword } from '../../../device/broker/password.js'
+import { hashPassword } from '../../../src/secrets.js'
 import { LambkinError } from '../../../src/errors.js'
 
 interface Ctx { dir: string, hash: string }
