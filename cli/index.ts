@@ -49,9 +49,6 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 
 export { needsSandbox } from './needs-sandbox.js'
 
-export function registerCommand (name: string, load: () => Promise<Command>): void {
-  COMMANDS[name] = load
-}
 
 export async function main (argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv

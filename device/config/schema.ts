@@ -7,6 +7,7 @@ import { redactUrls } from '../../src/redact.js'
 import { LIMIT_MINIMUMS } from '../../src/function/index.js'
 import { parseBrokerUsers } from './broker.js'
 import { DEVICE_ID_PATTERN } from './defaults.js'
+import { MAX_TTL_MS, QUOTA_RANGE, SYNC_RANGE } from '../store/options.js'
 import { isValidId } from '../../src/ids.js'
 
 /** `cloud.logExclude`: function names whose log records are not uploaded. */
@@ -88,15 +89,15 @@ export const SCHEMA: Group = group({
   metricsHost: { kind: 'host' },
   metricsSnapshotMs: int(1000, DAY_MS),
   outbox: group({
-    quotaBytes: int(MiB, 2 ** 40),
-    syncIntervalMs: int(10, 60_000),
+    quotaBytes: int(...QUOTA_RANGE),
+    syncIntervalMs: int(...SYNC_RANGE),
     // The outbox's record kinds; 0 means never expires, as in the store.
     ttlMs: group({
-      log: int(0, 10 * 365 * DAY_MS),
-      metric: int(0, 10 * 365 * DAY_MS),
-      emit: int(0, 10 * 365 * DAY_MS),
-      result: int(0, 10 * 365 * DAY_MS),
-      'dead-letter': int(0, 10 * 365 * DAY_MS)
+      log: int(0, MAX_TTL_MS),
+      metric: int(0, MAX_TTL_MS),
+      emit: int(0, MAX_TTL_MS),
+      result: int(0, MAX_TTL_MS),
+      'dead-letter': int(0, MAX_TTL_MS)
     })
   }),
   invocation: group({

@@ -31,15 +31,18 @@ export const STORE_DEFAULTS: Readonly<Omit<StoreOptions, 'dir'>> = Object.freeze
   clock: SYSTEM_CLOCK
 })
 
+/** The one source of these ranges: the agent's config schema takes them from here. */
 export const MAX_TTL_MS = 10 * 365 * 86_400_000
-const QUOTA_RANGE: [number, number] = [1024, 2 ** 40]
-const SYNC_RANGE: [number, number] = [1, 3_600_000]
+/** Outbox quota, bytes. */
+export const QUOTA_RANGE: readonly [number, number] = Object.freeze([1024, 2 ** 40]) as readonly [number, number]
+/** fsync interval, ms: at least 10 (an fsync per write is what group commit avoids), at most a minute of exposure to a power cut. */
+export const SYNC_RANGE: readonly [number, number] = Object.freeze([10, 60_000]) as readonly [number, number]
 
 function bad (key: string, message: string): LambkinError {
   return new LambkinError(ErrorCodes.CONFIG_INVALID, `outbox store option "${key}" ${message}`, { details: { key } })
 }
 
-function intIn (key: string, v: unknown, [min, max]: [number, number]): void {
+function intIn (key: string, v: unknown, [min, max]: readonly [number, number]): void {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
     throw bad(key, `must be an integer between ${min} and ${max}, got ${String(v)}`)
   }
