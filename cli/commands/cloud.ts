@@ -3,7 +3,7 @@
 import { Cloud, CLOUD_DEFAULTS } from '../../cloud-sync/index.js'
 import type { CloudOptions } from '../../cloud-sync/index.js'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
-import { untilSignal } from './device.js'
+import { untilSignal } from '../signals.js'
 import type { CliIo } from '../io.js'
 import { command, intOption, runProgram } from '../program.js'
 import type { Run } from '../program.js'

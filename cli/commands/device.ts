@@ -1,12 +1,14 @@
 // `lambkin device`: runs the agent in the foreground until SIGINT/SIGTERM, one line per
 // invocation and publish on stderr, and a ready line on stdout that scripts can wait for.
-import { parseArgs } from 'node:util'
 import { Agent } from '../../device/index.js'
 import type { InvocationRecord } from '../../device/index.js'
 import { deviceConfigUsage, loadDeviceConfig } from '../../device/config/index.js'
 import type { DeviceConfig } from '../../device/config/index.js'
 import { redactUrls } from '../../src/redact.js'
-import { EXIT_OK, EXIT_USAGE, printError } from '../io.js'
+import { EXIT_OK, printError } from '../io.js'
+import { command, runProgram } from '../program.js'
+import type { Run } from '../program.js'
+import { untilSignal } from '../signals.js'
 import type { CliIo } from '../io.js'
 
 export const DEVICE_USAGE = `usage: lambkin device [--config device.json] [--id id] [--data dir] [--functions dir]
@@ -16,52 +18,6 @@ Runs the agent until SIGINT or SIGTERM, then drains in-flight invocations and ex
 --quiet prints failed invocations only.
 `
 
-const OPTIONS = {
-  config: { type: 'string' },
-  id: { type: 'string' },
-  data: { type: 'string' },
-  functions: { type: 'string' },
-  mqtt: { type: 'string' },
-  cloud: { type: 'string' },
-  'broker-port': { type: 'string' },
-  'metrics-port': { type: 'string' },
-  quiet: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false }
-} as const
-
-/**
- * Resolves with the first SIGINT/SIGTERM, and keeps the process alive until then (or until
- * dispose). A second signal while closing quits at once: nothing acknowledged is lost by that
- * (the same as a kill -9), only the drain is cut short.
- */
-export function untilSignal (io: CliIo): { stopped: Promise<string>, dispose: () => void } {
-  let count = 0
-  let resolve: (sig: string) => void = () => {}
-  const stopped = new Promise<string>((r) => { resolve = r })
-  const on = (sig: NodeJS.Signals): void => {
-    if (++count === 1) {
-      io.stderr(`${sig}: stopping, draining in-flight invocations (again to quit at once)\n`)
-      resolve(sig)
-    } else {
-      io.stderr(`${sig}: quitting without draining\n`)
-      process.exit(130)
-    }
-  }
-  process.on('SIGINT', on)
-  process.on('SIGTERM', on)
-  // Signal listeners do not keep Node running: an agent with only schedule and sensor
-  // triggers (unref'd timers) or none at all would otherwise exit 0 right after "ready".
-  // The agent runs until it is told to stop, whatever its triggers (docs/architecture.md, "Parts").
-  const keepAlive = setInterval(() => {}, 2 ** 31 - 1)
-  return {
-    stopped,
-    dispose: () => {
-      clearInterval(keepAlive)
-      process.off('SIGINT', on)
-      process.off('SIGTERM', on)
-    }
-  }
-}
 
 export function formatMs (ms: number): string {
   return ms < 10 ? `${ms.toFixed(1)}ms` : `${Math.round(ms)}ms`
@@ -93,24 +49,30 @@ export function readyLine (config: DeviceConfig, agent: Agent): string {
   return `lambkin device ${config.id} ready: ${parts.join('; ')}`
 }
 
+interface DeviceFlags { config?: string, id?: string, data?: string, functions?: string, mqtt?: string, cloud?: string, brokerPort?: string, metricsPort?: string, quiet?: boolean }
+
+/** `lambkin device`: parses argv with commander; returns the exit code (0 stopped by a signal, 1 failed, 2 bad usage). */
 export async function deviceCommand (argv: string[], io: CliIo): Promise<number> {
-  let values: Record<string, string | boolean | undefined>
-  try {
-    const parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false })
-    values = parsed.values
-  } catch (err) {
-    io.stderr(`LAMBKIN_USAGE: ${(err as Error).message}\n${DEVICE_USAGE}\n${deviceConfigUsage()}`)
-    return EXIT_USAGE
-  }
-  if (values.help === true) {
-    io.stdout(`${DEVICE_USAGE}\n${deviceConfigUsage()}`)
-    return EXIT_OK
-  }
-  const quiet = values.quiet === true
-  try {
-  } catch (err) {
-    return printError(io, err, false)
-  }
+  const run: Run = { code: EXIT_OK }
+  const program = command('lambkin device', io, `${DEVICE_USAGE}\n${deviceConfigUsage()}`)
+    .description('Runs the agent until SIGINT or SIGTERM, then drains in-flight invocations and exits 0. Flags override LAMBKIN_* variables, which override the config file.')
+    .option('--config <file>', 'JSON config file')
+    .option('--id <id>', 'device id')
+    .option('--data <dir>', 'data folder (LevelDB outbox and state)')
+    .option('--functions <dir>', 'folder of function folders')
+    .option('--mqtt <url>', 'the trigger broker')
+    .option('--broker-port <n>', 'start an embedded MQTT broker on this port (0: any free port)')
+    .option('--metrics-port <n>', 'serve Prometheus metrics on this port (0: any free port)')
+    .option('--cloud <url>', 'upload the outbox to this lambkin cloud (with cloud.password / LAMBKIN_CLOUD_PASSWORD)')
+    .option('--quiet', 'print failed invocations only')
+    .addHelpText('after', `\n${deviceConfigUsage()}`)
+    .action(async (flags: DeviceFlags) => { run.code = await runAgent(flags, io) })
+  return await runProgram(program, argv, io, run)
+}
+
+async function runAgent (flags: DeviceFlags, io: CliIo): Promise<number> {
+  const quiet = flags.quiet === true
+  const values: Record<string, string | undefined> = { config: flags.config, id: flags.id, data: flags.data, functions: flags.functions, mqtt: flags.mqtt, cloud: flags.cloud, 'broker-port': flags.brokerPort, 'metrics-port': flags.metricsPort }
   // Signals are caught before start-up, so a Ctrl-C while functions load still closes cleanly.
   const signals = untilSignal(io)
   let agent: Agent | undefined

@@ -1,7 +1,7 @@
 // `lambkin results` and `lambkin logs`: what a device's functions produced, as the cloud
 // stored it. `logs -f` follows new lines as they arrive (long-polling the API).
 import type { CliIo } from '../io.js'
-import { untilSignal } from './device.js'
+import { untilSignal } from '../signals.js'
 import { ApiClient } from '../api-client.js'
 import type { ApiTarget } from '../api-client.js'
 import { apiOptions, command, intOption, runProgram } from '../program.js'

@@ -101,7 +101,7 @@ test('a bad flag value is LAMBKIN_CONFIG_INVALID naming the key and the flag', a
 test('bad usage exits 2 with the usage, flags and environment variables', async () => {
   const r = await runLambkin(['device', '--brokerport', '1883'])
   assert.is(r.code, 2)
-  assert.match(r.stderr, /^LAMBKIN_USAGE: Unknown option '--brokerport'/m)
+  assert.match(r.stderr, /^LAMBKIN_USAGE: unknown option '--brokerport'/m)
   assert.match(r.stderr, 'usage: lambkin device')
   assert.match(r.stderr, 'LAMBKIN_MQTT_URL')
   const help = await runLambkin(['device', '--help'])

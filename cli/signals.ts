@@ -1,0 +1,36 @@
+// Waiting for SIGINT/SIGTERM in the foreground commands (device, demo, cloud, logs -f).
+import type { CliIo } from './io.js'
+
+/**
+ * Resolves with the first SIGINT/SIGTERM, and keeps the process alive until then (or until
+ * dispose). A second signal while closing quits at once: nothing acknowledged is lost by that
+ * (the same as a kill -9), only the drain is cut short.
+ */
+export function untilSignal (io: CliIo): { stopped: Promise<string>, dispose: () => void } {
+  let count = 0
+  let resolve: (sig: string) => void = () => {}
+  const stopped = new Promise<string>((r) => { resolve = r })
+  const on = (sig: NodeJS.Signals): void => {
+    if (++count === 1) {
+      io.stderr(`${sig}: stopping, draining in-flight invocations (again to quit at once)\n`)
+      resolve(sig)
+    } else {
+      io.stderr(`${sig}: quitting without draining\n`)
+      process.exit(130)
+    }
+  }
+  process.on('SIGINT', on)
+  process.on('SIGTERM', on)
+  // Signal listeners do not keep Node running: an agent with only schedule and sensor
+  // triggers (unref'd timers) or none at all would otherwise exit 0 right after "ready".
+  // The agent runs until it is told to stop, whatever its triggers (docs/architecture.md, "Parts").
+  const keepAlive = setInterval(() => {}, 2 ** 31 - 1)
+  return {
+    stopped,
+    dispose: () => {
+      clearInterval(keepAlive)
+      process.off('SIGINT', on)
+      process.off('SIGTERM', on)
+    }
+  }
+}
