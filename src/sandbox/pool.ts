@@ -143,7 +143,15 @@ export class SandboxPool {
       fn.stats.throttles++
       return Promise.resolve(rejectedOutcome(fn.spec, call, { code: ErrorCodes.THROTTLED, message: `function ${fn.spec.name} already has ${this.#opts.queueDepth} calls waiting or running; try again later or raise its concurrency`, details: { queueDepth: this.#opts.queueDepth } }))
     }
-    const eventJson = JSON.stringify(event === undefined ? null : event)
+    let eventJson: string
+    try {
+      eventJson = JSON.stringify(event === undefined ? null : event)
+    } catch (err) {
+      // Nested deeper than V8's stack allows, circular, or holding a BigInt: no sandbox could
+      // be given it, whichever trigger built it.
+      const why = err instanceof RangeError ? 'is nested too deeply to serialize' : `cannot be serialized as JSON (${(err as Error).message})`
+      return Promise.resolve(rejectedOutcome(fn.spec, call, { code: ErrorCodes.INPUT_LIMIT, message: `the event ${why}`, details: { limit: 'eventDepth' } }))
+    }
     // UTF-8 takes at most 3 bytes per UTF-16 unit, so most events need no byte count.
     if (eventJson.length * 3 > this.#opts.caps.eventBytes && Buffer.byteLength(eventJson) > this.#opts.caps.eventBytes) {
       return Promise.resolve(rejectedOutcome(fn.spec, call, { code: ErrorCodes.INPUT_LIMIT, message: `the event is ${Buffer.byteLength(eventJson)} bytes, over the ${this.#opts.caps.eventBytes} byte cap`, details: { limit: 'eventBytes' } }))
