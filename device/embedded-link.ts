@@ -22,17 +22,27 @@ export class EmbeddedLink implements TriggerLink {
     broker.onPublish(async (msg) => {
       // Refused while closing: the publisher keeps the message for its next connection.
       if (this.#closing) throw new Error('agent closing')
-      await onMessage(msg)
+      // Taken as it is published, never replayed from the retained store: to the function it
+      // is a live message, as a subscriber sees one (MQTT 5 section 3.3.1.3, Retain As
+      // Published off), whatever the publisher's retain flag.
+      await onMessage({ ...msg, retain: false })
     })
   }
 
+  /**
+   * Nothing to subscribe: the agent sees every publish in aedes's publish hook, so a `$share/`
+   * filter (one agent, the only member of its group) and any retainHandling hold by themselves.
+   */
   async subscribe (): Promise<void> {}
+
+  /** No session: messages never reach the agent through a subscription. */
+  get sessionPresent (): boolean { return false }
 
   send (p: OutgoingPublish): void {
     const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : Buffer.from(p.payload)
     // Publishes from inside skip aedes's publish hook; functions subscribed to the topic must
     // still see them, as they would through an external broker.
-    if (!this.#closing) void this.#onMessage({ topic: p.topic, payload, qos: p.qos, retain: p.retain })
+    if (!this.#closing) void this.#onMessage({ topic: p.topic, payload, qos: p.qos, retain: false })
     this.#broker.publish(p.topic, payload, p.qos, p.retain, (err) => {
       if (err === undefined) this.#publishes.acknowledged(p)
     })

@@ -12,6 +12,7 @@ import type { OutboxStore } from './store/index.js'
 import { DurablePublishes } from './durable-publishes.js'
 import type { OutgoingPublish } from './durable-publishes.js'
 import type { OnTriggerMessage } from './trigger-message.js'
+import type { TriggerSubscription } from './mqtt-triggers.js'
 
 export interface LinkOptions {
   url: string
@@ -26,7 +27,9 @@ const MAX_HELD = 256
 
 /** How the agent meets its trigger broker: over MQTT, or in-process (embedded-link.ts). */
 export interface TriggerLink {
-  subscribe: (filters: Map<string, 0 | 1>) => Promise<void>
+  subscribe: (subs: Map<string, TriggerSubscription>) => Promise<void>
+  /** True when the broker resumed the agent's session, so its subscriptions already exist. */
+  readonly sessionPresent: boolean
   send: (p: OutgoingPublish) => void
   resendPending: () => Promise<number>
   stopAccepting: () => void
@@ -77,10 +80,25 @@ export class MqttLink implements TriggerLink {
     return link
   }
 
-  async subscribe (filters: Map<string, 0 | 1>): Promise<void> {
-    if (filters.size === 0) return
-    const subs = Object.fromEntries([...filters].map(([f, qos]) => [f, { qos }]))
-    await this.client.subscribeAsync(subs)
+  /**
+   * Subscribes with each filter as given (a `$share/{name}/` filter too, MQTT 5 section 4.8.2).
+   * Retain Handling (MQTT 5 section 3.8.3.1) goes in the SUBSCRIBE options when the connection
+   * speaks MQTT 5; on MQTT 3.1.1 there is no such option and MqttTriggers drops the retained
+   * messages a trigger did not want.
+   */
+  async subscribe (subs: Map<string, TriggerSubscription>): Promise<void> {
+    if (subs.size === 0) return
+    const v5 = this.client.options.protocolVersion === 5
+    const entries = [...subs].map(([f, s]) => [f, v5 ? { qos: s.qos, rh: s.retainHandling } : { qos: s.qos }])
+    // MQTT.js rejects when SUBACK refuses any filter (reason code >= 0x80); MqttTriggers reports it.
+    await this.client.subscribeAsync(Object.fromEntries(entries) as Record<string, { qos: 0 | 1 }>)
+  }
+
+  get sessionPresent (): boolean {
+    // MQTT.js keeps the last CONNACK in a field its types mark private; read-only, and a
+    // missing field reads as "no session", which at worst re-delivers retained messages.
+    const connack = (this.client as unknown as { connackPacket?: { sessionPresent?: unknown } }).connackPacket
+    return connack?.sessionPresent === true
   }
 
   /**

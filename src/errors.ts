@@ -9,6 +9,8 @@ export const ErrorCodes = Object.freeze({
   STACK_LIMIT: 'LAMBKIN_STACK_LIMIT',
   OUTPUT_LIMIT: 'LAMBKIN_OUTPUT_LIMIT',
   INPUT_LIMIT: 'LAMBKIN_INPUT_LIMIT',
+  // A trigger message whose bytes are not what its trigger's `payload` format asks for.
+  PAYLOAD_INVALID: 'LAMBKIN_PAYLOAD_INVALID',
   FUNCTION_ERROR: 'LAMBKIN_FUNCTION_ERROR',
   PERMISSION_DENIED: 'LAMBKIN_PERMISSION_DENIED',
   THROTTLED: 'LAMBKIN_THROTTLED',
@@ -27,7 +29,9 @@ export const ErrorCodes = Object.freeze({
   WIRE_INVALID: 'LAMBKIN_WIRE_INVALID',
   SENSOR_UNAVAILABLE: 'LAMBKIN_SENSOR_UNAVAILABLE',
   SCHEDULE_INVALID: 'LAMBKIN_SCHEDULE_INVALID',
-  BROKER_UNAVAILABLE: 'LAMBKIN_BROKER_UNAVAILABLE'
+  BROKER_UNAVAILABLE: 'LAMBKIN_BROKER_UNAVAILABLE',
+  // The trigger broker's SUBACK refused a trigger's filter (MQTT 5 section 3.9.3).
+  SUBSCRIBE_REFUSED: 'LAMBKIN_SUBSCRIBE_REFUSED'
 } as const)
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
