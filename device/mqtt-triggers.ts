@@ -6,8 +6,8 @@
 // and replaced in the same commit as the batch's results, so neither a crash nor a restart
 // loses a record that was acknowledged.
 import { ErrorCodes } from '../src/errors.js'
-import { isValidTopicName, levelsMatch, matchingFilter } from '../src/function/index.js'
-import type { MqttTrigger } from '../src/function/index.js'
+import { isValidTopicName, levelsMatch, matchingFilter, TRIGGER_DEFAULTS } from '../src/function/index.js'
+import type { MqttPayloadFormat, MqttTrigger, RetainHandling } from '../src/function/index.js'
 import { IO_CAP_DEFAULTS } from '../src/sandbox/index.js'
 import type { Clock } from './triggers/index.js'
 import type { Invoker } from './invoker.js'
@@ -25,11 +25,13 @@ export interface SubscribingLink {
 }
 
 /** One SUBSCRIBE entry: QoS and MQTT 5 Retain Handling (section 3.8.3.1). */
-export interface TriggerSubscription { qos: 0 | 1, retainHandling: 0 | 1 | 2 }
+export interface TriggerSubscription { qos: 0 | 1, retainHandling: RetainHandling }
 
 interface Route {
   fn: string
   trigger: MqttTrigger
+  format: MqttPayloadFormat
+  retainHandling: RetainHandling
   /** The filter messages are matched against (without `$share/{name}/`), split at '/'. */
   levels: string[]
   /** False when the trigger's retainHandling says retained messages are not wanted now. */
@@ -64,7 +66,15 @@ export class MqttTriggers {
   }
 
   add (fn: string, trigger: MqttTrigger, index: number): void {
-    const route: Route = { fn, trigger, levels: matchingFilter(trigger.mqtt).split('/'), acceptRetained: trigger.retainHandling !== 2 }
+    const retainHandling = trigger.retainHandling ?? TRIGGER_DEFAULTS.mqtt.retainHandling
+    const route: Route = {
+      fn,
+      trigger,
+      format: trigger.payload ?? TRIGGER_DEFAULTS.mqtt.payload,
+      retainHandling,
+      levels: matchingFilter(trigger.mqtt).split('/'),
+      acceptRetained: retainHandling !== 2
+    }
     if (trigger.batch !== undefined) {
       route.batch = new RecordBatch({
         key: `batch:${fn}:${index}`,
@@ -89,7 +99,7 @@ export class MqttTriggers {
       // retain handling, and the router drops retained messages per trigger.
       out.set(f, {
         qos: Math.max(had?.qos ?? 0, r.trigger.qos) as 0 | 1,
-        retainHandling: Math.min(had?.retainHandling ?? 2, r.trigger.retainHandling) as 0 | 1 | 2
+        retainHandling: Math.min(had?.retainHandling ?? 2, r.retainHandling) as RetainHandling
       })
     }
     return out
@@ -111,7 +121,7 @@ export class MqttTriggers {
     const before = link.sessionPresent ? await this.#o.store.getMeta(SUBSCRIBED_KEY) : undefined
     const existed = new Set(Array.isArray(before) ? before as string[] : [])
     for (const r of this.#routes) {
-      if (r.trigger.retainHandling === 1) r.acceptRetained = !existed.has(r.trigger.mqtt)
+      if (r.retainHandling === 1) r.acceptRetained = !existed.has(r.trigger.mqtt)
     }
     try {
       await link.subscribe(subs)
@@ -142,7 +152,7 @@ export class MqttTriggers {
       if (levels === undefined || !levelsMatch(r.levels, levels)) continue
       matched = true
       if (retain && !r.acceptRetained) { this.#retainedSkipped++; continue }
-      const format = r.trigger.payload
+      const format = r.format
       let d = decoded.get(format)
       if (d === undefined) decoded.set(format, d = this.#decode(msg, format))
       if (isRefusal(d)) {
@@ -165,7 +175,7 @@ export class MqttTriggers {
     await Promise.all(work)
   }
 
-  #decode (msg: TriggerMessage, format: MqttTrigger['payload']): DecodedPayload | PayloadRefusal {
+  #decode (msg: TriggerMessage, format: MqttPayloadFormat): DecodedPayload | PayloadRefusal {
     // Over the cap before decoding: no need to build a string the sandbox would refuse.
     if (msg.payload.length > this.#eventBytes) return overCap(msg.payload.length, this.#eventBytes, 'payload')
     return decodePayload(msg.payload, format)

@@ -21,8 +21,10 @@ export interface MqttTrigger {
   /** A topic filter, or `$share/{ShareName}/{filter}` for a shared subscription (MQTT 5 section 4.8.2). */
   mqtt: string
   qos: 0 | 1
-  payload: MqttPayloadFormat
-  retainHandling: RetainHandling
+  /** Absent means TRIGGER_DEFAULTS.mqtt.payload ('auto'); kept only when given. */
+  payload?: MqttPayloadFormat
+  /** Absent means TRIGGER_DEFAULTS.mqtt.retainHandling (0); kept only when given. */
+  retainHandling?: RetainHandling
   batch?: { size: number, windowMs: number }
 }
 export interface SensorSim { min?: number, max?: number, periodMs?: number, step?: number, seed?: number }
@@ -76,10 +78,12 @@ function mqtt (v: Record<string, unknown>, key: string): MqttTrigger {
   }
   checkShared(t.mqtt, `${key}.mqtt`)
   const qos = int(t.qos, `${key}.qos`, 0, 1, TRIGGER_DEFAULTS.mqtt.qos) as 0 | 1
-  const payload = t.payload ?? TRIGGER_DEFAULTS.mqtt.payload
-  if (!(MQTT_PAYLOAD_FORMATS as readonly unknown[]).includes(payload)) bad(`${key}.payload`, `must be ${MQTT_PAYLOAD_FORMATS.map((f) => `"${f}"`).join(', ')}, got ${show(payload)}`)
-  const retainHandling = int(t.retainHandling, `${key}.retainHandling`, 0, 2, TRIGGER_DEFAULTS.mqtt.retainHandling) as RetainHandling
-  const out: MqttTrigger = { mqtt: t.mqtt, qos, payload: payload as MqttPayloadFormat, retainHandling }
+  const out: MqttTrigger = { mqtt: t.mqtt, qos }
+  if (t.payload !== undefined) {
+    if (!(MQTT_PAYLOAD_FORMATS as readonly unknown[]).includes(t.payload)) bad(`${key}.payload`, `must be ${MQTT_PAYLOAD_FORMATS.map((f) => `"${f}"`).join(', ')}, got ${show(t.payload)}`)
+    out.payload = t.payload as MqttPayloadFormat
+  }
+  if (t.retainHandling !== undefined) out.retainHandling = int(t.retainHandling, `${key}.retainHandling`, 0, 2) as RetainHandling
   if (t.batch === undefined) return out
   const b = object(t.batch, `${key}.batch`, ['size', 'windowMs'])
   return { ...out, batch: { size: int(b.size, `${key}.batch.size`, 1, 10_000), windowMs: int(b.windowMs, `${key}.batch.windowMs`, 1, 60_000) } }
