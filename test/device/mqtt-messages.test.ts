@@ -17,14 +17,15 @@ test('[payload] bytes that are not UTF-8 reach the function exactly, as payloadB
   })
   try {
     const agent = await f.start({ brokerPort: 0 })
-    const done = invocations(agent, 4)
     const c = await mqtt.connectAsync(agent.brokerUrl as string)
-    await c.publishAsync('bin/auto', BINARY, { qos: 1 })
-    await c.publishAsync('bin/raw', Buffer.from('{"a":1}'), { qos: 1 })
-    await c.publishAsync('bin/batch', BINARY, { qos: 1 })
-    await c.publishAsync('bin/batch', 'text', { qos: 1 })
-    await c.publishAsync('bin/auto', '{"a":1}', { qos: 1, retain: true })
-    const seen = await done
+    // Awaited together: a publish that is never acknowledged fails the test when the wait times out.
+    const [seen] = await Promise.all([invocations(agent, 4), (async () => {
+      await c.publishAsync('bin/auto', BINARY, { qos: 1 })
+      await c.publishAsync('bin/raw', Buffer.from('{"a":1}'), { qos: 1 })
+      await c.publishAsync('bin/batch', BINARY, { qos: 1 })
+      await c.publishAsync('bin/batch', 'text', { qos: 1 })
+      await c.publishAsync('bin/auto', '{"a":1}', { qos: 1, retain: true })
+    })()])
     await c.endAsync()
     await agent.close()
     const by = (fn: string): unknown[] => seen.filter((r) => r.fn === fn).map((r) => r.result)
@@ -43,13 +44,14 @@ test('[poison] a QoS 1 payload nested 5,000 deep is acknowledged as a LAMBKIN_IN
   })
   try {
     const agent = await f.start({ brokerPort: 0 })
-    const done = invocations(agent, 3)
     const c = await mqtt.connectAsync(agent.brokerUrl as string)
-    const deep = '['.repeat(5000) + ']'.repeat(5000)
-    // Each resolves only on PUBACK: today it is never sent.
-    await c.publishAsync('deep/a', deep, { qos: 1 })
-    await c.publishAsync('deep/batched', deep, { qos: 1 })
-    const seen = await done
+    // Awaited together: a publish that is never acknowledged fails the test when the wait times out.
+    const [seen] = await Promise.all([invocations(agent, 3), (async () => {
+      const deep = '['.repeat(5000) + ']'.repeat(5000)
+      // Each resolves only on PUBACK: today it is never sent.
+      await c.publishAsync('deep/a', deep, { qos: 1 })
+      await c.publishAsync('deep/batched', deep, { qos: 1 })
+    })()])
     await c.endAsync()
     await agent.close()
     assert.equal(seen.map((r) => r.code), ['LAMBKIN_INPUT_LIMIT', 'LAMBKIN_INPUT_LIMIT', 'LAMBKIN_INPUT_LIMIT'])
@@ -74,13 +76,14 @@ test('[poison] a payload over the event cap is refused without running; a batch 
   })
   try {
     const agent = await f.start({ brokerPort: 0 })
-    const done = invocations(agent, 3)
     const c = await mqtt.connectAsync(agent.brokerUrl as string)
-    await c.publishAsync('big', 'x'.repeat(300 * 1024), { qos: 1 })
-    // Records of 100 KB: a batch of 4 (400 KB) would be over the 256 KiB event cap, so a batch
-    // goes as soon as its records pass the cap, taking what fits; the fifth waits for its window.
-    for (let i = 0; i < 5; i++) await c.publishAsync('parts', 'y'.repeat(100_000), { qos: 1 })
-    const seen = await done
+    // Awaited together: a publish that is never acknowledged fails the test when the wait times out.
+    const [seen] = await Promise.all([invocations(agent, 3), (async () => {
+      await c.publishAsync('big', 'x'.repeat(300 * 1024), { qos: 1 })
+      // Records of 100 KB: a batch of 4 (400 KB) would be over the 256 KiB event cap, so a batch
+      // goes as soon as its records pass the cap, taking what fits; the fifth waits for its window.
+      for (let i = 0; i < 5; i++) await c.publishAsync('parts', 'y'.repeat(100_000), { qos: 1 })
+    })()])
     await c.endAsync()
     await agent.close()
     const big = seen.filter((r) => r.fn === 'big')
@@ -95,11 +98,12 @@ test('[payload] a "json" trigger refuses text with LAMBKIN_PAYLOAD_INVALID; the 
   const f = fixture({ strict: { manifest: { triggers: [{ mqtt: 'strict', qos: 1, payload: 'json' }] }, code: SHOW } })
   try {
     const agent = await f.start({ brokerPort: 0 })
-    const done = invocations(agent, 2)
     const c = await mqtt.connectAsync(agent.brokerUrl as string)
-    await c.publishAsync('strict', 'not json', { qos: 1 })
-    await c.publishAsync('strict', '42', { qos: 1 })
-    const seen = await done
+    // Awaited together: a publish that is never acknowledged fails the test when the wait times out.
+    const [seen] = await Promise.all([invocations(agent, 2), (async () => {
+      await c.publishAsync('strict', 'not json', { qos: 1 })
+      await c.publishAsync('strict', '42', { qos: 1 })
+    })()])
     await c.endAsync()
     await agent.close()
     assert.equal(seen.map((r) => r.ok ? r.result : r.code), ['LAMBKIN_PAYLOAD_INVALID', { payload: 42, retain: false }])
@@ -112,11 +116,12 @@ test('[share] with the embedded broker a $share trigger is the only member of it
   const f = fixture({ worker: { manifest: { triggers: [{ mqtt: '$share/workers/jobs/+/run', qos: 1 }] }, code: 'export default (e) => e.topic' } })
   try {
     const agent = await f.start({ brokerPort: 0 })
-    const done = invocations(agent, 2)
     const c = await mqtt.connectAsync(agent.brokerUrl as string)
-    await c.publishAsync('jobs/1/run', '1', { qos: 1 })
-    await c.publishAsync('jobs/2/run', '2', { qos: 1 })
-    const seen = await done
+    // Awaited together: a publish that is never acknowledged fails the test when the wait times out.
+    const [seen] = await Promise.all([invocations(agent, 2), (async () => {
+      await c.publishAsync('jobs/1/run', '1', { qos: 1 })
+      await c.publishAsync('jobs/2/run', '2', { qos: 1 })
+    })()])
     await c.endAsync()
     await agent.close()
     assert.equal(seen.map((r) => r.result), ['jobs/1/run', 'jobs/2/run'])

@@ -18,16 +18,14 @@ test('[poison] a 5,000-deep QoS 1 payload becomes one dead letter and is acknowl
   try {
     const config = { mqtt: { url: broker.url, clientId: 'poison-agent' } }
     const first = await f.start(config)
-    const dead = invocations(first, 1)
-    await c.publishAsync('deep/a', '['.repeat(5000) + ']'.repeat(5000), { qos: 1 })
-    assert.equal((await dead).map((r) => r.code), ['LAMBKIN_INPUT_LIMIT'])
+    // Awaited together: a publish that is never acknowledged fails the test when the wait times out.
+    const [dead] = await Promise.all([invocations(first, 1), c.publishAsync('deep/a', '['.repeat(5000) + ']'.repeat(5000), { qos: 1 })])
+    assert.equal(dead.map((r) => r.code), ['LAMBKIN_INPUT_LIMIT'])
     await first.close()
     // The same client id resumes the session: Mosquitto sends unacknowledged messages first,
     // so once the marker ran, a redelivery would have run before it.
     const second = await f.start(config)
-    const marker = invocations(second, 1, (r) => r.result === 'deep/marker')
-    await c.publishAsync('deep/marker', '1', { qos: 1 })
-    await marker
+    await Promise.all([invocations(second, 1, (r) => r.result === 'deep/marker'), c.publishAsync('deep/marker', '1', { qos: 1 })])
     await second.close()
     const deadLetters = await f.records('dead-letter')
     assert.is(deadLetters.length, 1)
@@ -50,9 +48,7 @@ test('[retain] event.retain tells a retained message from a live one; retainHand
   const c = await mqtt.connectAsync(broker.url)
   const seen = async (live: string): Promise<string[]> => {
     const agent = await f.start({ mqtt: { url: broker.url, clientId: 'retain-agent' } })
-    const done = invocations(agent, 3, (r) => (r.result as { topic: string }).topic === live)
-    await c.publishAsync(live, '1', { qos: 1 })
-    await done
+    await Promise.all([invocations(agent, 3, (r) => (r.result as { topic: string }).topic === live), c.publishAsync(live, '1', { qos: 1 })])
     // close() drains what is in flight, so the retained message's invocations are in the store.
     await agent.close()
     return (await f.records('result')).map((r) => {
@@ -91,8 +87,7 @@ test('[share] two agents in one $share group split the messages: each runs some,
       const on = (r: InvocationRecord): void => { if (++n === N) { clearTimeout(timer); resolve() } else if (!r.ok) reject(new Error(r.message)) }
       for (const a of agents) a.on('invocation', on)
     })
-    for (let i = 0; i < N; i++) await c.publishAsync(`jobs/${i}/run`, String(i), { qos: 1 })
-    await all
+    await Promise.all([all, (async () => { for (let i = 0; i < N; i++) await c.publishAsync(`jobs/${i}/run`, String(i), { qos: 1 }) })()])
     for (const a of agents.splice(0)) await a.close()
     const topics = async (f: typeof f1): Promise<string[]> => (await f.records('result')).map((r) => (r.data as { result: string }).result)
     const one = await topics(f1)
