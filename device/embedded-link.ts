@@ -38,6 +38,9 @@ export class EmbeddedLink implements TriggerLink {
   /** No session: messages never reach the agent through a subscription. */
   get sessionPresent (): boolean { return false }
 
+  /** Every client publish passes the hook, whether a trigger matches it or not. */
+  readonly seesAllTopics = true
+
   send (p: OutgoingPublish): void {
     const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : Buffer.from(p.payload)
     // Publishes from inside skip aedes's publish hook; functions subscribed to the topic must

@@ -30,6 +30,8 @@ export interface TriggerLink {
   subscribe: (subs: Map<string, TriggerSubscription>) => Promise<void>
   /** True when the broker resumed the agent's session, so its subscriptions already exist. */
   readonly sessionPresent: boolean
+  /** True when the link sees every publish, not only subscribed ones (the embedded broker). */
+  readonly seesAllTopics?: boolean
   send: (p: OutgoingPublish) => void
   resendPending: () => Promise<number>
   stopAccepting: () => void

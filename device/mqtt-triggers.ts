@@ -11,6 +11,7 @@ import type { MqttPayloadFormat, MqttTrigger, RetainHandling } from '../src/func
 import { IO_CAP_DEFAULTS } from '../src/sandbox/index.js'
 import type { Clock } from './triggers/index.js'
 import type { Invoker } from './invoker.js'
+import type { FunctionMetrics } from './metrics/index.js'
 import type { OutboxStore } from './store/index.js'
 import { decodePayload, isRefusal, REFUSED_PREVIEW_BYTES } from './trigger-message.js'
 import type { DecodedPayload, PayloadRefusal, TriggerMessage } from './trigger-message.js'
@@ -22,6 +23,11 @@ export interface SubscribingLink {
   subscribe: (subs: Map<string, TriggerSubscription>) => Promise<void>
   /** True when the broker resumed the agent's session (CONNACK Session Present): its subscriptions exist. */
   readonly sessionPresent: boolean
+  /**
+   * True when every publish reaches the agent, subscribed or not (the embedded broker's hook):
+   * a message no trigger matches is then traffic between other clients, not a dropped message.
+   */
+  readonly seesAllTopics?: boolean
 }
 
 /** One SUBSCRIBE entry: QoS and MQTT 5 Retain Handling (section 3.8.3.1). */
@@ -46,23 +52,30 @@ export interface MqttTriggersOptions {
   log: (line: string) => void
   /** The sandbox's event cap in bytes (IO_CAP_DEFAULTS.eventBytes unless the pool was given another). */
   eventBytes?: number
+  /** Where the router's own counters go (Prometheus names without the `lambkin_` prefix). */
+  metrics?: Pick<FunctionMetrics, 'register' | 'inc'>
 }
 
 /** Store meta key: the filters the agent subscribed last time, for retainHandling 1 on MQTT 3.1.1. */
 const SUBSCRIBED_KEY = 'mqtt:subscribed'
 /** Room for the event's own fields around a payload or a batch's records. */
 const ENVELOPE_BYTES = 256
+const UNMATCHED = 'mqtt_messages_unmatched_total'
+const RETAINED_SKIPPED = 'mqtt_retained_skipped_total'
 
 export class MqttTriggers {
   readonly #o: MqttTriggersOptions
   readonly #eventBytes: number
   readonly #routes: Route[] = []
   #unmatched = 0
+  #countUnmatched = true
   #retainedSkipped = 0
 
   constructor (opts: MqttTriggersOptions) {
     this.#o = opts
     this.#eventBytes = opts.eventBytes ?? IO_CAP_DEFAULTS.eventBytes
+    opts.metrics?.register(UNMATCHED, { type: 'counter', help: 'Trigger messages that matched no function\'s trigger (acknowledged and dropped).' })
+    opts.metrics?.register(RETAINED_SKIPPED, { type: 'counter', help: 'Retained trigger messages not delivered because the trigger\'s retainHandling did not want them.' })
   }
 
   add (fn: string, trigger: MqttTrigger, index: number): void {
@@ -116,6 +129,7 @@ export class MqttTriggers {
    * subscribed last time, in a session the broker kept, drops the retained messages it gets now.
    */
   async subscribe (link: SubscribingLink): Promise<void> {
+    this.#countUnmatched = link.seesAllTopics !== true
     const subs = this.filters()
     if (subs.size === 0) return
     const before = link.sessionPresent ? await this.#o.store.getMeta(SUBSCRIBED_KEY) : undefined
@@ -151,7 +165,11 @@ export class MqttTriggers {
     for (const r of this.#routes) {
       if (levels === undefined || !levelsMatch(r.levels, levels)) continue
       matched = true
-      if (retain && !r.acceptRetained) { this.#retainedSkipped++; continue }
+      if (retain && !r.acceptRetained) {
+        this.#retainedSkipped++
+        this.#o.metrics?.inc(RETAINED_SKIPPED)
+        continue
+      }
       const format = r.format
       let d = decoded.get(format)
       if (d === undefined) decoded.set(format, d = this.#decode(msg, format))
@@ -169,7 +187,7 @@ export class MqttTriggers {
         else work.push(this.#o.invoker.run(r.fn, event))
       }
     }
-    if (!matched) this.#noRoute(topic)
+    if (!matched && this.#countUnmatched) this.#noRoute(topic)
     // QoS 0 carries no acknowledgement to hold back: let the next message in at once.
     if (qos === 0) return
     await Promise.all(work)
@@ -182,6 +200,7 @@ export class MqttTriggers {
   }
 
   #noRoute (topic: string): void {
+    this.#o.metrics?.inc(UNMATCHED)
     // Logged the first time and then every 1,000th, so a stray stream cannot flood the log.
     if (this.#unmatched++ % 1000 === 0) {
       this.#o.log(`message on ${topic} matches no function's trigger (${this.#unmatched} so far); it was acknowledged and dropped. A subscription left from an older manifest stays with a persistent session until the broker forgets it`)

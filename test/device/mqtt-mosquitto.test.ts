@@ -3,6 +3,8 @@
 // a $share filter do across agent restarts and between agents.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
 import mqtt from 'mqtt'
 import type { Agent } from '../../device/index.js'
 import type { InvocationRecord } from '../../device/index.js'
@@ -100,6 +102,29 @@ test('[share] two agents in one $share group split the messages: each runs some,
     await broker.close()
     f1.cleanup()
     f2.cleanup()
+  }
+})
+
+test('[stray] a message no trigger matches (a subscription an older manifest left in the session) is logged and counted', async () => {
+  const broker = await startMosquitto()
+  const f = fixture({ fn: { manifest: { triggers: [{ mqtt: 'old/+', qos: 1 }] }, code: 'export default (e) => e.topic' } })
+  const c = await mqtt.connectAsync(broker.url)
+  const lines: string[] = []
+  try {
+    const config = { mqtt: { url: broker.url, clientId: 'stray-agent' } }
+    await (await f.start(config)).close()
+    writeFileSync(path.join(f.functionsDir, 'fn', 'function.json'), JSON.stringify({ name: 'fn', triggers: [{ mqtt: 'new/+', qos: 1 }] }))
+    const agent = await f.start(config, { log: (l) => lines.push(l) })
+    await c.publishAsync('old/x', '1', { qos: 1 })
+    await Promise.all([invocations(agent, 1), c.publishAsync('new/x', '1', { qos: 1 })])
+    const text = agent.metrics.toPrometheus()
+    await agent.close()
+    assert.ok(lines.some((l) => l.includes('message on old/x matches no function\'s trigger')), lines.join('\n'))
+    assert.match(text, /^lambkin_mqtt_messages_unmatched_total 1$/m)
+  } finally {
+    await c.endAsync()
+    await broker.close()
+    f.cleanup()
   }
 })
 
