@@ -3,6 +3,7 @@
 // ending as acknowledged dead letters instead of being redelivered for ever.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { fileURLToPath } from 'node:url'
 import mqtt from 'mqtt'
 import { fixture, invocations } from '../helpers/agent.js'
 
@@ -125,6 +126,31 @@ test('[share] with the embedded broker a $share trigger is the only member of it
     await c.endAsync()
     await agent.close()
     assert.equal(seen.map((r) => r.result), ['jobs/1/run', 'jobs/2/run'])
+  } finally {
+    f.cleanup()
+  }
+})
+
+test('[payload] the example "bytes" layer reads payloadBase64 back into the exact bytes inside the sandbox', async () => {
+  const f = fixture({
+    reader: {
+      manifest: { triggers: [{ mqtt: 'bin/+', qos: 1 }], layers: ['bytes'] },
+      code: 'import { payloadBytes, toBase64 } from "bytes"\nexport default (e) => { const b = payloadBytes(e); return { bytes: Array.from(b), back: toBase64(b) } }'
+    }
+  })
+  try {
+    const agent = await f.start({ brokerPort: 0, layersDir: fileURLToPath(new URL('../../../examples/layers', import.meta.url)) })
+    const c = await mqtt.connectAsync(agent.brokerUrl as string)
+    const [seen] = await Promise.all([invocations(agent, 2), (async () => {
+      await c.publishAsync('bin/a', BINARY, { qos: 1 })
+      await c.publishAsync('bin/b', 'é€', { qos: 1 })
+    })()])
+    await c.endAsync()
+    await agent.close()
+    assert.equal(seen.map((r) => r.ok ? r.result : r.message), [
+      { bytes: [...BINARY], back: 'AP+AAcM=' },
+      { bytes: [...Buffer.from('é€')], back: Buffer.from('é€').toString('base64') }
+    ])
   } finally {
     f.cleanup()
   }
