@@ -91,9 +91,16 @@ export class MqttLink implements TriggerLink {
   async subscribe (subs: Map<string, TriggerSubscription>): Promise<void> {
     if (subs.size === 0) return
     const v5 = this.client.options.protocolVersion === 5
-    const entries = [...subs].map(([f, s]) => [f, v5 ? { qos: s.qos, rh: s.retainHandling } : { qos: s.qos }])
-    // MQTT.js rejects when SUBACK refuses any filter (reason code >= 0x80); MqttTriggers reports it.
-    await this.client.subscribeAsync(Object.fromEntries(entries) as Record<string, { qos: 0 | 1 }>)
+    // One SUBSCRIBE per filter: MQTT.js rejects a whole SUBSCRIBE when SUBACK refuses any of
+    // its filters (reason code >= 0x80), and the log must name the ones that were refused.
+    const results = await Promise.allSettled([...subs].map(async ([f, s]) => {
+      await this.client.subscribeAsync(f, v5 ? { qos: s.qos, rh: s.retainHandling } : { qos: s.qos })
+    }))
+    const refused = [...subs.keys()].filter((_, i) => results[i].status === 'rejected')
+    if (refused.length > 0) {
+      const why = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as Error
+      throw new LambkinError(ErrorCodes.SUBSCRIBE_REFUSED, `the trigger broker refused the subscription to ${refused.join(', ')} (${why.message}); triggers on ${refused.length === 1 ? 'it' : 'them'} will not fire. Check the filter and the broker's ACL`, { details: { filters: refused } })
+    }
   }
 
   get sessionPresent (): boolean {

@@ -5,7 +5,7 @@
 // keep their pending records in the store's meta, written before the message is acknowledged
 // and replaced in the same commit as the batch's results, so neither a crash nor a restart
 // loses a record that was acknowledged.
-import { ErrorCodes } from '../src/errors.js'
+import { ErrorCodes, LambkinError } from '../src/errors.js'
 import { isValidTopicName, levelsMatch, matchingFilter, TRIGGER_DEFAULTS } from '../src/function/index.js'
 import type { MqttPayloadFormat, MqttTrigger, RetainHandling } from '../src/function/index.js'
 import { IO_CAP_DEFAULTS } from '../src/sandbox/index.js'
@@ -142,7 +142,8 @@ export class MqttTriggers {
     } catch (err) {
       // A broker that refuses a filter (no shared subscriptions, an ACL) must not stop the
       // agent's other triggers, but must not go unnoticed either.
-      this.#o.log(`${ErrorCodes.SUBSCRIBE_REFUSED}: the trigger broker refused the subscription to ${[...subs.keys()].join(', ')}: ${(err as Error).message}; those triggers will not fire`)
+      const code = err instanceof LambkinError ? err.code : ErrorCodes.SUBSCRIBE_REFUSED
+      this.#o.log(`${code}: ${(err as Error).message}`)
       return
     }
     await this.#o.store.commit({ meta: [{ key: SUBSCRIBED_KEY, value: [...subs.keys()] }] })
@@ -188,8 +189,12 @@ export class MqttTriggers {
       }
     }
     if (!matched && this.#countUnmatched) this.#noRoute(topic)
-    // QoS 0 carries no acknowledgement to hold back: let the next message in at once.
-    if (qos === 0) return
+    // QoS 0 carries no acknowledgement to hold back: let the next message in at once. Its
+    // work is not awaited, so a failure (a store error) is logged here rather than left unhandled.
+    if (qos === 0) {
+      for (const w of work) w.catch((err: Error) => this.#o.log(`QoS 0 message on ${topic} not handled: ${err.message}`))
+      return
+    }
     await Promise.all(work)
   }
 

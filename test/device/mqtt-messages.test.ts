@@ -3,7 +3,9 @@
 // ending as acknowledged dead letters instead of being redelivered for ever.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import net from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { Aedes } from 'aedes'
 import mqtt from 'mqtt'
 import { fixture, invocations } from '../helpers/agent.js'
 
@@ -152,6 +154,35 @@ test('[payload] the example "bytes" layer reads payloadBase64 back into the exac
       { bytes: [...Buffer.from('é€')], back: Buffer.from('é€').toString('base64') }
     ])
   } finally {
+    f.cleanup()
+  }
+})
+
+test('[subscribe] a filter the broker refuses (SUBACK 0x80) is logged with LAMBKIN_SUBSCRIBE_REFUSED; the other triggers run', async () => {
+  const broker = await Aedes.createBroker()
+  // aedes answers a subscription its hook maps to null with SUBACK 0x80 (failure).
+  broker.authorizeSubscribe = (_client, sub, callback) => callback(null, sub.topic.startsWith('secret/') ? null as never : sub)
+  const server = net.createServer(broker.handle)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`
+  const f = fixture({
+    open: { manifest: { triggers: [{ mqtt: 'ok/+', qos: 1 }] }, code: 'export default (e) => e.topic' },
+    closed: { manifest: { triggers: [{ mqtt: 'secret/+', qos: 1 }] }, code: 'export default (e) => e.topic' }
+  })
+  const lines: string[] = []
+  try {
+    const agent = await f.start({ mqtt: { url } }, { log: (l) => lines.push(l) })
+    const c = await mqtt.connectAsync(url)
+    const [seen] = await Promise.all([invocations(agent, 1), c.publishAsync('ok/1', '1', { qos: 1 })])
+    await c.endAsync()
+    await agent.close()
+    assert.equal(seen.map((r) => r.result), ['ok/1'])
+    const refused = lines.filter((l) => l.startsWith('LAMBKIN_SUBSCRIBE_REFUSED'))
+    assert.is(refused.length, 1, lines.join('\n'))
+    assert.ok(refused[0].includes('secret/+') && !refused[0].includes('ok/+'), refused[0])
+  } finally {
+    await new Promise<void>((resolve) => broker.close(() => resolve()))
+    await new Promise<void>((resolve) => server.close(() => resolve()))
     f.cleanup()
   }
 })
