@@ -11,8 +11,7 @@ import type { MqttConfig } from './config/index.js'
 import type { OutboxStore } from './store/index.js'
 import { DurablePublishes } from './durable-publishes.js'
 import type { OutgoingPublish } from './durable-publishes.js'
-import type { OnTriggerMessage } from './trigger-message.js'
-import type { TriggerSubscription } from './mqtt-triggers.js'
+import type { OnTriggerMessage, TriggerSubscription } from './trigger-message.js'
 
 export interface LinkOptions {
   url: string

@@ -14,7 +14,7 @@ import type { Invoker } from './invoker.js'
 import type { FunctionMetrics } from './metrics/index.js'
 import type { OutboxStore } from './store/index.js'
 import { decodePayload, isRefusal, REFUSED_PREVIEW_BYTES } from './trigger-message.js'
-import type { DecodedPayload, PayloadRefusal, TriggerMessage } from './trigger-message.js'
+import type { DecodedPayload, PayloadRefusal, TriggerMessage, TriggerSubscription } from './trigger-message.js'
 import { RecordBatch } from './mqtt-batch.js'
 import type { BatchRecord } from './mqtt-batch.js'
 
@@ -29,9 +29,6 @@ export interface SubscribingLink {
    */
   readonly seesAllTopics?: boolean
 }
-
-/** One SUBSCRIBE entry: QoS and MQTT 5 Retain Handling (section 3.8.3.1). */
-export interface TriggerSubscription { qos: 0 | 1, retainHandling: RetainHandling }
 
 interface Route {
   fn: string

@@ -3,7 +3,7 @@
 // refused with a code when they cannot.
 import { isUtf8 } from 'node:buffer'
 import { ErrorCodes } from '../src/errors.js'
-import type { MqttPayloadFormat } from '../src/function/index.js'
+import type { MqttPayloadFormat, RetainHandling } from '../src/function/index.js'
 
 /**
  * One MQTT message as a trigger link received it (MQTT 5 section 3.3; 3.1.1 has no properties).
@@ -22,6 +22,9 @@ export interface TriggerMessage {
 
 /** Called by a trigger link for every message; settles once the message's effects are durable. */
 export type OnTriggerMessage = (msg: TriggerMessage) => Promise<void>
+
+/** What a trigger link is asked to subscribe per filter: QoS and MQTT 5 Retain Handling (section 3.8.3.1). */
+export interface TriggerSubscription { qos: 0 | 1, retainHandling: RetainHandling }
 
 /**
  * Deepest JSON nesting (arrays and objects) a payload may have. The event crosses V8's
