@@ -126,7 +126,7 @@ export class Agent extends EventEmitter {
     }
 
     // 5. Triggers.
-    const mqttTriggers = new MqttTriggers({ invoker, store, clock, log })
+    const mqttTriggers = new MqttTriggers({ invoker, store, clock, log, metrics: this.metrics })
     const pollers = this.#pollers
     for (const fn of loaded) {
       const name = fn.manifest.name

@@ -4,9 +4,10 @@
 // commit holding the result (or dead letter), emits, logs, the new ctx.state and durable QoS 1
 // publishes. The promise resolves only after that commit and rejects when it failed, which is
 // what lets an MQTT trigger acknowledge its message only once it is durable (docs/architecture.md, "From socket to PUBACK").
+import { randomUUID } from 'node:crypto'
 import { ErrorCodes, LambkinError } from '../src/errors.js'
 import type { FunctionManifest } from '../src/function/index.js'
-import type { Outcome, PublishRequest, SandboxPool } from '../src/sandbox/index.js'
+import type { Outcome, OutcomeError, PublishRequest, SandboxPool } from '../src/sandbox/index.js'
 import type { FunctionMetrics } from './metrics/index.js'
 import type { MetaWrite, NewPublish, NewRecord, OutboxStore } from './store/index.js'
 import { deadLetterEvent } from './dead-letter.js'
@@ -122,6 +123,31 @@ export class Invoker {
     try {
       await this.#acquire()
       return await this.#runHeld(fn, reg, event, source, opts.meta)
+    } finally {
+      if (--this.#inflight === 0) for (const done of this.#idle.splice(0)) done()
+    }
+  }
+
+  /**
+   * Records a dead letter for an event that can never reach the function (a trigger payload
+   * its trigger cannot decode, or one over a cap): no sandbox call and no retry, since the
+   * same bytes would fail the same way. Counted as a failed invocation under `error.code`.
+   * Resolves once the dead letter is committed. Like run(), a failing commit rejects with the
+   * store's LambkinError (after onInvocation and lambkin_commit_failures_total), so the trigger
+   * leaves the message unacknowledged and the broker delivers it again.
+   */
+  async refuse (fn: string, event: Record<string, unknown>, error: OutcomeError): Promise<InvocationRecord> {
+    const reg = this.#fns.get(fn)
+    const source = String(event.source ?? 'invoke')
+    if (reg === undefined) {
+      return { fn, source, ok: false, code: ErrorCodes.FUNCTION_NOT_FOUND, message: `function ${fn} is not loaded`, durationMs: 0, invocationId: '', attempts: 0 }
+    }
+    const id = `refused-${randomUUID()}`
+    const outcome: Outcome = { ok: false, error, invocationId: id, traceId: id, functionName: fn, version: reg.key.slice(reg.key.indexOf('@') + 1), durationMs: 0, instructions: 0, memoryBytes: 0, memoryLimitBytes: 0, coldStart: false, logs: [] }
+    this.#o.metrics.record(fn, outcome)
+    this.#inflight++
+    try {
+      return await this.#commit(fn, event, source, undefined, outcome, 0)
     } finally {
       if (--this.#inflight === 0) for (const done of this.#idle.splice(0)) done()
     }

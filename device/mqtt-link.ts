@@ -10,8 +10,9 @@ import type { MqttConfig } from './config/index.js'
 import type { OutboxStore } from './store/index.js'
 import { DurablePublishes } from './durable-publishes.js'
 import type { OutgoingPublish } from './durable-publishes.js'
+import { ErrorCodes, LambkinError } from '../src/errors.js'
 import { holdAcks } from './mqtt-ack-hold.js'
-import type { OnTriggerMessage } from './trigger-message.js'
+import type { OnTriggerMessage, SubscribeHooks, TriggerSubscription } from './trigger-message.js'
 
 export interface LinkOptions {
   url: string
@@ -30,8 +31,15 @@ export const FIRST_ATTEMPT_MS = 10_000
 
 /** How the agent meets its trigger broker: over MQTT, or in-process (embedded-link.ts). */
 export interface TriggerLink {
-  /** Records the filters; subscribes now if connected, else on connect. */
-  subscribe: (filters: Map<string, 0 | 1>) => Promise<void>
+  /**
+   * Records the subscriptions; subscribes now if connected, else on connect (and again on each
+   * connect whose broker kept no session). `hooks` hear of each round of SUBSCRIBEs.
+   */
+  subscribe: (subs: Map<string, TriggerSubscription>, hooks?: SubscribeHooks) => Promise<void>
+  /** True when the broker resumed the agent's session (CONNACK Session Present), so its subscriptions already exist. */
+  readonly sessionPresent: boolean
+  /** True when the link sees every publish, not only subscribed ones (the embedded broker). */
+  readonly seesAllTopics?: boolean
   /** Hands over a committed publish (a QoS 1 one carries its store id). */
   send: (p: OutgoingPublish) => void
   /** Connects (or begins trying to) and starts sending publishes left from a previous run. */
@@ -47,7 +55,10 @@ export class MqttLink implements TriggerLink {
   #up = false
   /** Whether the broker has our subscriptions (a session it kept, or a SUBACK this run). */
   #subscribed = false
-  #filters = new Map<string, 0 | 1>()
+  #filters = new Map<string, TriggerSubscription>()
+  #hooks: SubscribeHooks = {}
+  #sessionPresent = false
+  #subscribing: Promise<void> | undefined
   readonly #publishes: DurablePublishes
   readonly #opts: LinkOptions
 
@@ -97,6 +108,11 @@ export class MqttLink implements TriggerLink {
     return link
   }
 
+  /** Session Present of the last CONNACK (MQTT 3.1.1 section 3.2.2.2); false before the first. */
+  get sessionPresent (): boolean {
+    return this.#sessionPresent
+  }
+
   get up (): boolean { return this.#up }
 
   /** Logs each change of state once (not each retry) and tells onState. */
@@ -108,6 +124,7 @@ export class MqttLink implements TriggerLink {
     client.on('connect', (connack: IConnackPacket) => {
       this.#up = true
       lastError = undefined
+      this.#sessionPresent = connack.sessionPresent
       if (!connack.sessionPresent) this.#subscribed = false
       this.#opts.log(`trigger broker: connected to ${url}${connack.sessionPresent ? ' (session resumed)' : ''}`)
       this.#opts.onState?.(true)
@@ -149,23 +166,48 @@ export class MqttLink implements TriggerLink {
     })
   }
 
-  async subscribe (filters: Map<string, 0 | 1>): Promise<void> {
-    this.#filters = new Map(filters)
+  async subscribe (subs: Map<string, TriggerSubscription>, hooks: SubscribeHooks = {}): Promise<void> {
+    this.#filters = new Map(subs)
+    this.#hooks = hooks
     this.#subscribed = false
     if (this.client.connected) await this.#subscribeNow()
   }
 
-  #subscribing: Promise<void> | undefined
-
+  /**
+   * Subscribes with each filter as given (a `$share/{name}/` filter too, MQTT 5 section 4.8.2).
+   * Retain Handling (MQTT 5 section 3.8.3.1) goes in the SUBSCRIBE options when the connection
+   * speaks MQTT 5; on MQTT 3.1.1 there is no such option and MqttTriggers drops the retained
+   * messages a trigger did not want (told of the session through hooks.prepare). Filters the
+   * broker refuses are reported to hooks.done as LAMBKIN_SUBSCRIBE_REFUSED and not asked again
+   * on this connection; a connection lost meanwhile leaves the round to the next connect.
+   */
   async #subscribeNow (): Promise<void> {
     if (this.#subscribed || this.#filters.size === 0 || !this.client.connected) return
     this.#subscribing ??= (async () => {
-      const subs = Object.fromEntries([...this.#filters].map(([f, qos]) => [f, { qos }]))
+      const subs = [...this.#filters]
+      const hooks = this.#hooks
       try {
-        await this.client.subscribeAsync(subs)
+        await hooks.prepare?.(this.#sessionPresent)
+        const v5 = this.client.options.protocolVersion === 5
+        // One SUBSCRIBE per filter: MQTT.js rejects a whole SUBSCRIBE when SUBACK refuses any of
+        // its filters (reason code >= 0x80), and the log must name the ones that were refused.
+        const results = await Promise.allSettled(subs.map(async ([f, s]) => {
+          await this.client.subscribeAsync(f, v5 ? { qos: s.qos, rh: s.retainHandling } : { qos: s.qos })
+        }))
+        // Cut off in the middle: nothing is known, the next connect subscribes again.
+        if (!this.client.connected) return
         this.#subscribed = true
+        const refused = subs.filter((_, i) => results[i].status === 'rejected').map(([f]) => f)
+        const granted = subs.filter((_, i) => results[i].status === 'fulfilled').map(([f]) => f)
+        let error: LambkinError | undefined
+        if (refused.length > 0) {
+          const why = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as Error
+          error = new LambkinError(ErrorCodes.SUBSCRIBE_REFUSED, `the trigger broker refused the subscription to ${refused.join(', ')} (${why.message}); triggers on ${refused.length === 1 ? 'it' : 'them'} will not fire. Check the filter and the broker's ACL`, { details: { filters: refused } })
+          if (hooks.done === undefined) this.#opts.log(`${error.code}: ${error.message}`)
+        }
+        await hooks.done?.(granted, error)
       } catch (err) {
-        // Refused or cut off: the next connect tries again.
+        // A hook's store write failed: the next connect tries again.
         this.#opts.log(`trigger broker: subscribing failed: ${(err as Error).message}`)
       } finally {
         this.#subscribing = undefined

@@ -9,7 +9,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const BIN = path.join(ROOT, 'dist', 'src', 'cli', 'bin.js')
+const BIN = path.join(ROOT, 'dist', 'cli', 'bin.js')
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8')
 
 /** The README's `invoke ... --json` examples: the command and the JSON block after it. */
