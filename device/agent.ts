@@ -98,11 +98,13 @@ export class Agent extends EventEmitter {
       publish: (pubs) => {
         for (const p of pubs) {
           const payload = typeof p.payload === 'string' ? p.payload : JSON.stringify(p.payload)
-          if (link !== undefined) link.send({ topic: p.topic, payload, qos: p.qos, retain: p.retain, id: p.id })
+          if (link !== undefined) link.send({ topic: p.topic, payload, qos: p.qos, retain: p.retain, id: p.id, hop: p.hop, fn: p.fn })
           this.emit('publish', { topic: p.topic, payload })
         }
       },
-      onInvocation: (rec: InvocationRecord) => this.emit('invocation', rec)
+      onInvocation: (rec: InvocationRecord) => this.emit('invocation', rec),
+      maxHops: c.invocation.maxHops,
+      log
     })
     for (const fn of loaded) invoker.register(fn.manifest, `${fn.manifest.name}@${fn.version}`)
 
@@ -149,7 +151,7 @@ export class Agent extends EventEmitter {
       // With only the embedded broker, messages are taken inside it and acknowledged to the
       // publisher after commit; with mqtt.url, through an MQTT client with a persistent session.
       link = this.#link = c.mqtt.url !== undefined
-        ? await MqttLink.connect({ url: c.mqtt.url, config: c.mqtt, log, onMessage }, store)
+        ? await MqttLink.connect({ url: c.mqtt.url, config: c.mqtt, log, onMessage, metrics: this.metrics }, store)
         : new EmbeddedLink(broker as EmbeddedBroker, store, onMessage)
       this.#undo.push(() => link?.close())
       await mqttTriggers.restore()

@@ -8,6 +8,7 @@ import type { OutboxStore } from './store/index.js'
 import { DurablePublishes } from './durable-publishes.js'
 import type { OutgoingPublish } from './durable-publishes.js'
 import type { OnTriggerMessage } from './trigger-message.js'
+import { hopProperties } from './hops.js'
 
 export class EmbeddedLink implements TriggerLink {
   readonly #broker: EmbeddedBroker
@@ -31,8 +32,8 @@ export class EmbeddedLink implements TriggerLink {
   send (p: OutgoingPublish): void {
     const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : Buffer.from(p.payload)
     // Publishes from inside skip aedes's publish hook; functions subscribed to the topic must
-    // still see them, as they would through an external broker.
-    if (!this.#closing) void this.#onMessage({ topic: p.topic, payload, qos: p.qos, retain: p.retain })
+    // still see them, as they would through an external broker, with the publish's hop [W9].
+    if (!this.#closing) void this.#onMessage({ topic: p.topic, payload, qos: p.qos, retain: p.retain, userProperties: p.hop === undefined ? undefined : hopProperties(p.hop) })
     this.#broker.publish(p.topic, payload, p.qos, p.retain, (err) => {
       if (err === undefined) this.#publishes.acknowledged(p)
     })

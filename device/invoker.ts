@@ -6,7 +6,9 @@
 import { ErrorCodes } from '../src/errors.js'
 import type { FunctionManifest } from '../src/function/index.js'
 import type { Outcome, PublishRequest, SandboxPool } from '../src/sandbox/index.js'
+import type { Hop } from './hops.js'
 import type { FunctionMetrics } from './metrics/index.js'
+import { DEFAULT_MAX_HOPS, RecursionGuard } from './recursion-guard.js'
 import type { MetaWrite, NewPublish, NewRecord, OutboxStore } from './store/index.js'
 
 export interface InvocationRecord {
@@ -29,9 +31,15 @@ export interface InvokerOptions {
   queueDepth: number
   sleep: (ms: number) => Promise<void>
   now: () => number
-  /** Hands publishes to the trigger broker once committed (QoS 1 ones with their store ids). */
-  publish: (pubs: Array<PublishRequest & { id?: number }>) => void
+  /**
+   * Hands publishes to the trigger broker once committed (QoS 1 ones with their store ids),
+   * each with the hop it is published at: one past the invocation's [W9].
+   */
+  publish: (pubs: Array<PublishRequest & { id?: number, hop?: Hop, fn?: string }>) => void
   onInvocation: (rec: InvocationRecord) => void
+  /** invocation.maxHops [W9]; default 16. */
+  maxHops?: number
+  log?: (line: string) => void
 }
 
 interface Registered { key: string, manifest: FunctionManifest }
@@ -50,6 +58,7 @@ function payloadBytes (p: unknown): string {
 export class Invoker {
   readonly #o: InvokerOptions
   readonly #fns = new Map<string, Registered>()
+  readonly #recursion: RecursionGuard
   /**
    * Each function's latest ctx.state seen in an outcome, with its version and, once a call
    * needed it, its JSON: calls sent while that version is the newest share one stringify.
@@ -63,6 +72,7 @@ export class Invoker {
 
   constructor (opts: InvokerOptions) {
     this.#o = opts
+    this.#recursion = new RecursionGuard({ store: opts.store, metrics: opts.metrics, now: opts.now, log: opts.log ?? (() => {}), maxHops: opts.maxHops ?? DEFAULT_MAX_HOPS })
   }
 
   register (manifest: FunctionManifest, key: string): void {
@@ -71,12 +81,22 @@ export class Invoker {
 
   get inflight (): number { return this.#inflight }
 
-  /** Runs and commits one event. Never rejects; a store failure comes back as a failed record. */
-  async run (fn: string, event: Record<string, unknown>, extra: { meta?: () => MetaWrite[] } = {}): Promise<InvocationRecord> {
+  /**
+   * Runs and commits one event. Never rejects; a store failure comes back as a failed record.
+   * `extra.hop` is where the triggering message sits in a chain [W9]: the invocation runs with
+   * its trace id, and at invocation.maxHops it does not run (a LAMBKIN_RECURSION_LIMIT dead
+   * letter; that path rejects when the store fails, so the message is not acknowledged).
+   */
+  async run (fn: string, event: Record<string, unknown>, extra: { meta?: () => MetaWrite[], hop?: Hop } = {}): Promise<InvocationRecord> {
     const reg = this.#fns.get(fn)
     const source = String(event.source ?? 'invoke')
     if (reg === undefined) {
       return { fn, source, ok: false, code: ErrorCodes.FUNCTION_NOT_FOUND, message: `function ${fn} is not loaded`, durationMs: 0, invocationId: '', attempts: 0 }
+    }
+    if (this.#recursion.exceeded(extra.hop)) {
+      const rec = await this.#recursion.stop(fn, event, source, extra.hop as Hop)
+      this.#o.onInvocation(rec)
+      return rec
     }
     if (!this.#free() && this.#waiting.length >= this.#o.queueDepth) {
       this.#o.metrics.throttled(fn)
@@ -87,18 +107,19 @@ export class Invoker {
     this.#inflight++
     try {
       await this.#acquire()
-      return await this.#runHeld(fn, reg, event, source, extra.meta)
+      return await this.#runHeld(fn, reg, event, source, extra.meta, extra.hop)
     } finally {
       if (--this.#inflight === 0) for (const done of this.#idle.splice(0)) done()
     }
   }
 
-  async #runHeld (fn: string, reg: Registered, event: Record<string, unknown>, source: string, meta: (() => MetaWrite[]) | undefined): Promise<InvocationRecord> {
+  async #runHeld (fn: string, reg: Registered, event: Record<string, unknown>, source: string, meta: (() => MetaWrite[]) | undefined, hop: Hop | undefined): Promise<InvocationRecord> {
     const { pool, store, metrics } = this.#o
     if (!this.#state.has(fn)) this.#state.set(fn, { value: await store.getState(fn) ?? {}, version: 0 })
     const attempts = 1 + reg.manifest.retry.attempts
     let outcome: Outcome | undefined
-    let traceId: string | undefined
+    // A message from a chain continues its trace: ctx.traceId follows the chain [W9].
+    let traceId: string | undefined = hop?.traceId
     let tries = 0
     for (; tries < attempts; tries++) {
       if (tries > 0) await this.#o.sleep(reg.manifest.retry.backoffMs * 2 ** (tries - 1))
@@ -122,14 +143,14 @@ export class Invoker {
     this.#committing++
     this.#release()
     try {
-      return await this.#commit(fn, event, source, meta, outcome as Outcome, tries)
+      return await this.#commit(fn, event, source, meta, outcome as Outcome, tries, (hop?.hop ?? 0) + 1)
     } finally {
       this.#committing--
       this.#admit()
     }
   }
 
-  async #commit (fn: string, event: Record<string, unknown>, source: string, meta: (() => MetaWrite[]) | undefined, o: Outcome, tries: number): Promise<InvocationRecord> {
+  async #commit (fn: string, event: Record<string, unknown>, source: string, meta: (() => MetaWrite[]) | undefined, o: Outcome, tries: number, nextHop: number): Promise<InvocationRecord> {
     const { store } = this.#o
     const time = this.#o.now()
     const records: NewRecord[] = []
@@ -160,9 +181,10 @@ export class Invoker {
       this.#o.onInvocation(rec)
       return rec
     }
-    const sent: Array<PublishRequest & { id?: number }> = [
-      ...quick,
-      ...durable.map((p, i) => ({ topic: p.topic, payload: p.payload, qos: 1 as const, retain: p.retain, id: committed.publishIds[i] }))
+    const hop: Hop = { traceId: o.traceId, hop: nextHop }
+    const sent: Array<PublishRequest & { id?: number, hop?: Hop, fn?: string }> = [
+      ...quick.map((p) => ({ ...p, hop, fn })),
+      ...durable.map((p, i) => ({ topic: p.topic, payload: p.payload, qos: 1 as const, retain: p.retain, id: committed.publishIds[i], hop, fn }))
     ]
     if (sent.length > 0) this.#o.publish(sent)
     const rec: InvocationRecord = o.ok

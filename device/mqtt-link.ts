@@ -12,6 +12,10 @@ import type { OutboxStore } from './store/index.js'
 import { DurablePublishes } from './durable-publishes.js'
 import type { OutgoingPublish } from './durable-publishes.js'
 import type { OnTriggerMessage } from './trigger-message.js'
+import type { FunctionMetrics } from './metrics/index.js'
+import { hopProperties, RecentPublishes } from './hops.js'
+import { BrokerLimits, PACKET_TOO_LARGE, protocolOptions, publishPacketBytes, refusalOf } from './publish-limits.js'
+import { PublishRefusals } from './publish-refusals.js'
 
 export interface LinkOptions {
   url: string
@@ -19,6 +23,8 @@ export interface LinkOptions {
   /** Called for every message; its promise settles once the message's effects are durable. */
   onMessage: OnTriggerMessage
   log: (line: string) => void
+  /** Counts refused publishes (publishes_refused_total). */
+  metrics?: FunctionMetrics
 }
 
 /** QoS 1 messages taken in before their PUBACK has been released (see #holdAcks). */
@@ -38,10 +44,16 @@ export class MqttLink implements TriggerLink {
   #closing = false
   #sentQoS0Dropped = 0
   readonly #publishes: DurablePublishes
+  readonly #limits: BrokerLimits
+  readonly #refusals: PublishRefusals
+  /** W9's fallback while the link speaks MQTT 3.1.1 (hops.ts). */
+  readonly #recent = new RecentPublishes()
 
-  private constructor (client: MqttClient, store: OutboxStore) {
+  private constructor (client: MqttClient, store: OutboxStore, opts: LinkOptions) {
     this.client = client
     this.#publishes = new DurablePublishes(store)
+    this.#limits = new BrokerLimits(opts.config.maxPacketBytes)
+    this.#refusals = new PublishRefusals({ store, metrics: opts.metrics, log: opts.log, now: () => Date.now(), retryDelayMs: (n) => opts.config.reconnectMs * 2 ** (n - 1) })
   }
 
   static async connect (opts: LinkOptions, store: OutboxStore): Promise<MqttLink> {
@@ -58,10 +70,12 @@ export class MqttLink implements TriggerLink {
       ca: c.caFile === undefined ? undefined : readFileSync(c.caFile),
       cert: c.certFile === undefined ? undefined : readFileSync(c.certFile),
       key: c.keyFile === undefined ? undefined : readFileSync(c.keyFile),
-      manualConnect: true
+      manualConnect: true,
+      ...protocolOptions(c.protocolVersion)
     }
     const client = mqtt.connect(opts.url, options)
-    const link = new MqttLink(client, store)
+    const link = new MqttLink(client, store, opts)
+    link.#limits.attach(client, opts.log)
     // Set before connecting: a persistent session may deliver queued messages at once.
     link.#holdAcks(opts)
     client.on('error', (err) => opts.log(`trigger broker: ${err.message}`))
@@ -130,7 +144,9 @@ export class MqttLink implements TriggerLink {
         return
       }
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
-      const work = opts.onMessage({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, userProperties: packet.properties?.userProperties })
+      let userProperties = packet.properties?.userProperties
+      if (this.#speaks311) userProperties = this.#remembered(packet.topic, payload) ?? userProperties
+      const work = opts.onMessage({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, userProperties })
       if (packet.qos !== 1 || packet.messageId === undefined) {
         work.then(() => callback(), (err: Error) => callback(err))
         return
@@ -145,15 +161,39 @@ export class MqttLink implements TriggerLink {
     }
   }
 
-  /** Sends a committed publish; a QoS 1 one leaves the store when the broker acknowledges it. */
+  /**
+   * Sends a committed publish; a QoS 1 one leaves the store when the broker acknowledges it.
+   * Under MQTT 5 it carries its hop as user properties [W9]. One the broker will never take
+   * (larger than its maximum packet size, which would close the connection; or refused with
+   * a PUBACK reason code) is dead-lettered instead (publish-refusals.ts).
+   */
   send (p: OutgoingPublish): void {
     if (p.qos === 0 && !this.client.connected) {
       this.#sentQoS0Dropped++
       return
     }
-    this.client.publish(p.topic, typeof p.payload === 'string' ? p.payload : Buffer.from(p.payload), { qos: p.qos, retain: p.retain }, (err) => {
-      if (err == null) this.#publishes.acknowledged(p)
+    const v5 = this.client.options.protocolVersion === 5
+    const userProperties = p.hop === undefined ? undefined : hopProperties(p.hop)
+    const size = publishPacketBytes(p.topic, p.payload, p.qos, v5 ? 5 : 4, v5 ? userProperties : undefined)
+    if (size > this.#limits.maxPacketBytes) {
+      this.#refusals.refused(p, { reasonCode: PACKET_TOO_LARGE, permanent: true, message: `its ${size}-byte packet is larger than the trigger broker's maximum packet size of ${this.#limits.maxPacketBytes} bytes` }, (q) => this.send(q))
+      return
+    }
+    if (!v5 && p.hop !== undefined) this.#recent.remember(p.topic, p.payload, p.hop)
+    const props = v5 && userProperties !== undefined ? { properties: { userProperties } } : {}
+    this.client.publish(p.topic, typeof p.payload === 'string' ? p.payload : Buffer.from(p.payload), { qos: p.qos, retain: p.retain, ...props }, (err) => {
+      if (err == null) { this.#publishes.acknowledged(p); return }
+      const refusal = refusalOf(err)
+      if (refusal !== undefined) this.#refusals.refused(p, refusal, (q) => this.send(q))
     })
+  }
+
+  get #speaks311 (): boolean { return this.client.options.protocolVersion !== 5 }
+
+  /** Under MQTT 3.1.1 a message this agent published carries the hop it was sent with [W9]. */
+  #remembered (topic: string, payload: Buffer): Record<string, string> | undefined {
+    const hop = this.#recent.lookup(topic, payload)
+    return hop === undefined ? undefined : hopProperties(hop)
   }
 
   /** Re-sends QoS 1 publishes a previous run committed but never saw acknowledged. */
@@ -180,5 +220,6 @@ export class MqttLink implements TriggerLink {
       await this.client.endAsync(true)
     }
     await this.#publishes.settled()
+    await this.#refusals.settled()
   }
 }

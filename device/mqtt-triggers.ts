@@ -10,6 +10,8 @@ import type { Invoker } from './invoker.js'
 import type { OutboxStore } from './store/index.js'
 import { decodePayload } from './trigger-message.js'
 import type { TriggerMessage } from './trigger-message.js'
+import { deeper, readHop } from './hops.js'
+import type { Hop } from './hops.js'
 
 interface BatchRecord { topic: string, payload: unknown, qos: number, time: number }
 
@@ -24,6 +26,8 @@ interface Route {
     inflight: BatchRecord[]
     timer: unknown
     flushing: Promise<void> | undefined
+    /** The deepest hop [W9] among pending records; the batch runs at it. Not kept over restarts. */
+    hop?: Hop
   }
 }
 
@@ -72,8 +76,9 @@ export class MqttTriggers {
     }
   }
 
-  async onMessage ({ topic, payload, qos }: TriggerMessage): Promise<void> {
+  async onMessage ({ topic, payload, qos, userProperties }: TriggerMessage): Promise<void> {
     const time = this.#o.clock.now()
+    const hop = readHop(userProperties)
     const decoded = decodePayload(payload)
     const work: Array<Promise<unknown>> = []
     // A topic that is no valid name (wildcards, empty) matches no filter.
@@ -81,9 +86,10 @@ export class MqttTriggers {
     for (const r of this.#routes) {
       if (levels === undefined || !levelsMatch(r.levels, levels)) continue
       if (r.batch !== undefined) {
+        r.batch.hop = deeper(r.batch.hop, hop)
         work.push(this.#append(r, { topic, payload: decoded, qos, time }))
       } else {
-        work.push(this.#o.invoker.run(r.fn, { source: 'mqtt', time, topic, payload: decoded, qos }))
+        work.push(this.#o.invoker.run(r.fn, { source: 'mqtt', time, topic, payload: decoded, qos }, { hop }))
       }
     }
     // QoS 0 carries no acknowledgement to hold back: let the next message in at once.
@@ -116,10 +122,13 @@ export class MqttTriggers {
     const size = (r.trigger.batch as { size: number }).size
     b.inflight = b.pending.splice(0, size)
     const records = b.inflight
+    const hop = b.hop
+    b.hop = undefined
     b.flushing = (async () => {
       // The meta write is built at commit time, so records appended meanwhile stay durable.
       await this.#o.invoker.run(r.fn, { source: 'mqtt', time: this.#o.clock.now(), records }, {
-        meta: () => [{ key: b.key, value: [...b.pending] }]
+        meta: () => [{ key: b.key, value: [...b.pending] }],
+        hop
       })
       b.inflight = []
     })()

@@ -27,7 +27,11 @@ export const ErrorCodes = Object.freeze({
   WIRE_INVALID: 'LAMBKIN_WIRE_INVALID',
   SENSOR_UNAVAILABLE: 'LAMBKIN_SENSOR_UNAVAILABLE',
   SCHEDULE_INVALID: 'LAMBKIN_SCHEDULE_INVALID',
-  BROKER_UNAVAILABLE: 'LAMBKIN_BROKER_UNAVAILABLE'
+  BROKER_UNAVAILABLE: 'LAMBKIN_BROKER_UNAVAILABLE',
+  // A chain of functions triggering each other reached invocation.maxHops [W9].
+  RECURSION_LIMIT: 'LAMBKIN_RECURSION_LIMIT',
+  // A function's publish its broker will never take (too large, or refused with a reason code).
+  PUBLISH_REFUSED: 'LAMBKIN_PUBLISH_REFUSED'
 } as const)
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
