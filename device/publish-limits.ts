@@ -98,8 +98,9 @@ export class BrokerLimits {
       client.options.protocolVersion = 4
       delete client.options.properties
       log('trigger broker does not speak MQTT 5; connecting with MQTT 3.1.1 (no CONNACK packet size limit, loop detection by remembered publishes: see README, wire rule W9)')
-      // MQTT.js stops reconnecting after a refused CONNACK; this connect is the fallback's.
-      setImmediate(() => client.reconnect())
+      // MQTT.js stops reconnecting after a refused CONNACK (its own 'close' handler, which
+      // runs first, sets no timer), so the fallback connects once the refused socket closed.
+      client.once('close', () => client.reconnect())
     })
   }
 }

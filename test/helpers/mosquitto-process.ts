@@ -1,7 +1,7 @@
 // A real Mosquitto for tests that need an external broker speaking MQTT 5: started on a free
 // port in a temp folder with the test's config lines, stopped (and its folder removed) after.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -39,7 +39,9 @@ async function accepting (port: number): Promise<boolean> {
  */
 export async function startMosquitto (lines: string[] = [], files: Record<string, string> = {}): Promise<Mosquitto> {
   const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-mosquitto-'))
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text)
+  // Mosquitto started as root reads its files as the mosquitto user.
+  chmodSync(dir, 0o755)
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text, { mode: 0o644 })
   const port = await freePort()
   const conf = path.join(dir, 'mosquitto.conf')
   writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_type all', ...lines.map((l) => l.replaceAll('{dir}', dir))].join('\n') + '\n')
