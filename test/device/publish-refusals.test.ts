@@ -4,10 +4,18 @@
 // reason code (Mosquitto's ACL answering 0x87 Not authorized). Real brokers, LevelDB, QuickJS.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { Aedes } from 'aedes'
 import mqtt from 'mqtt'
+import type { OutgoingPublish } from '../../device/durable-publishes.js'
 import type { Agent } from '../../device/index.js'
+import { FunctionMetrics } from '../../device/metrics/index.js'
+import { PUBLISH_ATTEMPTS } from '../../device/publish-limits.js'
+import { PublishRefusals } from '../../device/publish-refusals.js'
+import { LevelOutboxStore } from '../../device/store/index.js'
 import { fixture, invocations } from '../helpers/agent.js'
 import type { Fixture } from '../helpers/agent.js'
 import { startMosquitto } from '../helpers/mosquitto-process.js'
@@ -129,6 +137,33 @@ test('[MQTT 5] a publish the broker refuses with PUBACK reason code 0x87 (ACL) b
   } finally {
     f.cleanup()
     await broker.stop()
+  }
+})
+
+test('a refusal that may pass (0x97 Quota exceeded) is sent again, and dead-lettered after PUBLISH_ATTEMPTS', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-refusals-'))
+  const store = await LevelOutboxStore.open({ dir })
+  try {
+    const metrics = new FunctionMetrics()
+    const logs: string[] = []
+    const refusals = new PublishRefusals({ store, metrics, log: (l) => logs.push(l), now: () => 0, retryDelayMs: () => 0 })
+    const { publishIds } = await store.commit({ publishes: [{ topic: 'out/q', payload: 'x', qos: 1, retain: false }] })
+    const p: OutgoingPublish = { topic: 'out/q', payload: 'x', qos: 1, retain: false, id: publishIds[0], fn: 'f' }
+    const quota = { reasonCode: 0x97, permanent: false, message: 'quota exceeded' }
+    let sent = 0
+    // The broker refuses every send: the first refusals send it again, the last one ends it.
+    const resend = (q: OutgoingPublish): void => { sent++; refusals.refused(q, quota, resend) }
+    refusals.refused(p, quota, resend)
+    await until('the dead letter', () => logs.length > 0)
+    await refusals.settled()
+    assert.is(sent, PUBLISH_ATTEMPTS - 1)
+    assert.is((await store.pendingPublishes()).length, 0)
+    const dead = (await store.read({ kinds: ['dead-letter'] })).map((r) => r.data as DeadLetter)
+    assert.equal([dead.length, dead[0]?.attempts, dead[0]?.error.reasonCode], [1, PUBLISH_ATTEMPTS, 0x97])
+    assert.match(metrics.toPrometheus(), /lambkin_publishes_refused_total\{reason_code="0x97"\} 1\n/)
+  } finally {
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
   }
 })
 
