@@ -85,7 +85,7 @@ export class Invoker {
    * Runs and commits one event. Never rejects; a store failure comes back as a failed record.
    * `extra.hop` is where the triggering message sits in a chain [W9]: the invocation runs with
    * its trace id, and at invocation.maxHops it does not run (a LAMBKIN_RECURSION_LIMIT dead
-   * letter; that path rejects when the store fails, so the message is not acknowledged).
+   * letter, recursion-guard.ts).
    */
   async run (fn: string, event: Record<string, unknown>, extra: { meta?: () => MetaWrite[], hop?: Hop } = {}): Promise<InvocationRecord> {
     const reg = this.#fns.get(fn)
@@ -94,7 +94,9 @@ export class Invoker {
       return { fn, source, ok: false, code: ErrorCodes.FUNCTION_NOT_FOUND, message: `function ${fn} is not loaded`, durationMs: 0, invocationId: '', attempts: 0 }
     }
     if (this.#recursion.exceeded(extra.hop)) {
-      const rec = await this.#recursion.stop(fn, event, source, extra.hop as Hop)
+      // A store failure is answered as #commit answers it, so both paths change together.
+      const rec = await this.#recursion.stop(fn, event, source, extra.hop as Hop).catch((err: Error & { code?: string }): InvocationRecord =>
+        ({ fn, source, ok: false, code: err.code ?? ErrorCodes.STORE_ERROR, message: `the recursion dead letter could not be stored: ${err.message}`, durationMs: 0, invocationId: '', attempts: 0 }))
       this.#o.onInvocation(rec)
       return rec
     }

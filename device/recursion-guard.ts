@@ -49,8 +49,8 @@ export class RecursionGuard {
   /**
    * Records the stopped message as a dead letter (kind `dead-letter`, error code
    * LAMBKIN_RECURSION_LIMIT, with the trace and hop), counts it and logs it once per trace.
-   * Resolves once the dead letter is committed; rejects when the store fails, so the message
-   * is not acknowledged and comes again.
+   * Resolves once the dead letter is committed; rejects with the store's error when it fails
+   * (nothing counted or logged then).
    */
   async stop (fn: string, event: Record<string, unknown>, source: string, hop: Hop): Promise<InvocationRecord> {
     const message = `the message reached hop ${hop.hop} of trace ${hop.traceId}, and invocation.maxHops is ${this.#o.maxHops}: ${fn} was not run, to stop a loop of functions triggering each other (raise invocation.maxHops if the chain is meant to be this long)`
