@@ -81,12 +81,15 @@ test('[MQTT 5] a publish over the broker\'s Maximum Packet Size (CONNACK) become
   const broker = await startMosquitto(['max_packet_size 2000'])
   const f = fixture({ big: BIG })
   const logs: string[] = []
+  let started: Agent | undefined
   try {
-    const agent = await f.start({ mqtt: { url: broker.url } }, { log: (l) => logs.push(l) })
+    const agent = started = await f.start({ mqtt: { url: broker.url } }, { log: (l) => logs.push(l) })
     const dead = await expectRefused(f, agent, broker.url, {}, 0x95, logs)
     assert.is(dead.topic, 'out/big')
     assert.is(dead.attempts, 1)
   } finally {
+    // A failed wait must not leave the agent running (the test process would not end).
+    await started?.close()
     f.cleanup()
     await broker.stop()
   }
@@ -99,10 +102,13 @@ test('[MQTT 3.1.1] mqtt.maxPacketBytes bounds publishes to a broker that cannot 
   const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`
   const f = fixture({ big: BIG })
   const logs: string[] = []
+  let started: Agent | undefined
   try {
-    const agent = await f.start({ mqtt: { url, maxPacketBytes: 2000 } }, { log: (l) => logs.push(l) })
+    const agent = started = await f.start({ mqtt: { url, maxPacketBytes: 2000 } }, { log: (l) => logs.push(l) })
     await expectRefused(f, agent, url, {}, 0x95, logs)
   } finally {
+    // A failed wait must not leave the agent running (the test process would not end).
+    await started?.close()
     f.cleanup()
     await new Promise<void>((resolve) => aedes.close(() => resolve()))
     await new Promise<void>((resolve) => server.close(() => resolve()))
@@ -114,8 +120,9 @@ test('[MQTT 5] a publish the broker refuses with PUBACK reason code 0x87 (ACL) b
   const broker = await startMosquitto(['acl_file {dir}/acl'], { acl: 'topic readwrite cmd/#\ntopic readwrite out/#\ntopic read secret/#\n' })
   const f = fixture({ big: { ...BIG, code: "export default (e, ctx) => { ctx.publish('secret/x', 'nope', { qos: 1 }); ctx.publish('out/small', 'ok', { qos: 1 }); return 'done' }" } })
   const logs: string[] = []
+  let started: Agent | undefined
   try {
-    const agent = await f.start({ mqtt: { url: broker.url } }, { log: (l) => logs.push(l) })
+    const agent = started = await f.start({ mqtt: { url: broker.url } }, { log: (l) => logs.push(l) })
     const observer = await mqtt.connectAsync(broker.url)
     await observer.subscribeAsync('out/#', { qos: 1 })
     const seen: string[] = []
@@ -135,6 +142,8 @@ test('[MQTT 5] a publish the broker refuses with PUBACK reason code 0x87 (ACL) b
     assert.is(dead.length, 1)
     assert.equal([dead[0]?.topic, dead[0]?.error.code, dead[0]?.error.reasonCode, dead[0]?.attempts], ['secret/x', 'LAMBKIN_PUBLISH_REFUSED', 0x87, 1])
   } finally {
+    // A failed wait must not leave the agent running (the test process would not end).
+    await started?.close()
     f.cleanup()
     await broker.stop()
   }

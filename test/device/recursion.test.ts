@@ -64,10 +64,13 @@ async function expectStopAt (f: Fixture, agent: Agent, url: string, maxHops: num
 test('[W9] embedded broker: a function triggering itself stops at the default depth (16), counted, logged once', async () => {
   const f = fixture({ loop: LOOP })
   const logs: string[] = []
+  let started: Agent | undefined
   try {
-    const agent = await f.start({ brokerPort: 0 }, { log: (l) => logs.push(l) })
+    const agent = started = await f.start({ brokerPort: 0 }, { log: (l) => logs.push(l) })
     await expectStopAt(f, agent, agent.brokerUrl as string, 16, logs)
   } finally {
+    // A failed wait must not leave the agent running (the test process would not end).
+    await started?.close()
     f.cleanup()
   }
 })
@@ -76,11 +79,14 @@ test('[W9] Mosquitto over MQTT 5: the hop travels as user properties and the cha
   const broker = await startMosquitto()
   const f = fixture({ loop: LOOP })
   const logs: string[] = []
+  let started: Agent | undefined
   try {
-    const agent = await f.start({ mqtt: { url: broker.url }, invocation: { maxHops: 6 } }, { log: (l) => logs.push(l) })
+    const agent = started = await f.start({ mqtt: { url: broker.url }, invocation: { maxHops: 6 } }, { log: (l) => logs.push(l) })
     await expectStopAt(f, agent, broker.url, 6, logs)
     assert.not.ok(logs.some((l) => l.includes('MQTT 3.1.1')), 'Mosquitto speaks MQTT 5: no fallback')
   } finally {
+    // A failed wait must not leave the agent running (the test process would not end).
+    await started?.close()
     f.cleanup()
     await broker.stop()
   }
@@ -90,11 +96,14 @@ test('[W9] a broker without MQTT 5: the link falls back to 3.1.1 and still stops
   const broker = await aedes311()
   const f = fixture({ loop: LOOP })
   const logs: string[] = []
+  let started: Agent | undefined
   try {
-    const agent = await f.start({ mqtt: { url: broker.url }, invocation: { maxHops: 4 } }, { log: (l) => logs.push(l) })
+    const agent = started = await f.start({ mqtt: { url: broker.url }, invocation: { maxHops: 4 } }, { log: (l) => logs.push(l) })
     assert.ok(logs.some((l) => l.includes('MQTT 3.1.1')), logs.join('\n'))
     await expectStopAt(f, agent, broker.url, 4, logs)
   } finally {
+    // A failed wait must not leave the agent running (the test process would not end).
+    await started?.close()
     f.cleanup()
     await broker.close()
   }
@@ -108,8 +117,9 @@ test('[W9] a chain that fans out is stopped on every branch, each branch a count
     }
   })
   const logs: string[] = []
+  let started: Agent | undefined
   try {
-    const agent = await f.start({ brokerPort: 0, invocation: { maxHops: 3 } }, { log: (l) => logs.push(l) })
+    const agent = started = await f.start({ brokerPort: 0, invocation: { maxHops: 3 } }, { log: (l) => logs.push(l) })
     // Hops 0, 1 and 2 run 1 + 2 + 4 times; the 8 messages at hop 3 are stopped.
     const stopped = invocations(agent, 8, isStop)
     const ran = invocations(agent, 7, (r) => r.ok)
@@ -123,6 +133,8 @@ test('[W9] a chain that fans out is stopped on every branch, each branch a count
     const dead = await f.records('dead-letter')
     assert.is(dead.length, 8)
   } finally {
+    // A failed wait must not leave the agent running (the test process would not end).
+    await started?.close()
     f.cleanup()
   }
 })
@@ -130,8 +142,9 @@ test('[W9] a chain that fans out is stopped on every branch, each branch a count
 test('[W9] a message from outside with a malformed hop starts a new trace instead of being stopped', async () => {
   const broker = await startMosquitto()
   const f = fixture({ loop: { ...LOOP, code: 'export default (e, ctx) => ctx.traceId' } })
+  let started: Agent | undefined
   try {
-    const agent = await f.start({ mqtt: { url: broker.url } })
+    const agent = started = await f.start({ mqtt: { url: broker.url } })
     const done = invocations(agent, 2)
     const c = await mqtt.connectAsync(broker.url, { protocolVersion: 5 })
     await c.publishAsync('loop/a', 'x', { qos: 1, properties: { userProperties: { 'lambkin-trace': 'abc', 'lambkin-hop': '99999999999' } } })
@@ -144,6 +157,8 @@ test('[W9] a message from outside with a malformed hop starts a new trace instea
     assert.ok(traces.includes('outside-trace'), 'a well-formed hop continues its trace')
     await agent.close()
   } finally {
+    // A failed wait must not leave the agent running (the test process would not end).
+    await started?.close()
     f.cleanup()
     await broker.stop()
   }
