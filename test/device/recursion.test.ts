@@ -139,6 +139,30 @@ test('[W9] a chain that fans out is stopped on every branch, each branch a count
   }
 })
 
+test('[W9] a batched trigger runs at the deepest hop among its messages, so a batch loop stops too', async () => {
+  const f = fixture({
+    batched: {
+      manifest: { triggers: [{ mqtt: 'b/#', qos: 1, batch: { size: 1, windowMs: 10 } }], permissions: { publish: ['b/#'] } },
+      code: "export default (e, ctx) => { ctx.publish('b/again', 'x', { qos: 1 }); return ctx.traceId }"
+    }
+  })
+  let started: Agent | undefined
+  try {
+    const agent = started = await f.start({ brokerPort: 0, invocation: { maxHops: 3 } })
+    const stopped = invocations(agent, 1, isStop)
+    const ran = invocations(agent, 3, (r) => r.ok)
+    const c = await mqtt.connectAsync(agent.brokerUrl as string)
+    await c.publishAsync('b/start', 'go', { qos: 1 })
+    await c.endAsync()
+    const [recs] = await Promise.all([ran, stopped])
+    assert.is(new Set(recs.map((r) => r.result)).size, 1, 'one trace along the chain')
+    assert.match(agent.metrics.toPrometheus(), /lambkin_recursive_invocations_dropped_total\{function="batched"\} 1\n/)
+  } finally {
+    await started?.close()
+    f.cleanup()
+  }
+})
+
 test('[W9] a message from outside with a malformed hop starts a new trace instead of being stopped', async () => {
   const broker = await startMosquitto()
   const f = fixture({ loop: { ...LOOP, code: 'export default (e, ctx) => ctx.traceId' } })
