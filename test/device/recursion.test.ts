@@ -84,6 +84,7 @@ test('[W9] Mosquitto over MQTT 5: the hop travels as user properties and the cha
     const agent = started = await f.start({ mqtt: { url: broker.url }, invocation: { maxHops: 6 } }, { log: (l) => logs.push(l) })
     await expectStopAt(f, agent, broker.url, 6, logs)
     assert.not.ok(logs.some((l) => l.includes('MQTT 3.1.1')), 'Mosquitto speaks MQTT 5: no fallback')
+    assert.match(broker.output(), /as lambkin-test-device \(p5,/, broker.output())
   } finally {
     // A failed wait must not leave the agent running (the test process would not end).
     await started?.close()
@@ -106,6 +107,24 @@ test('[W9] a broker without MQTT 5: the link falls back to 3.1.1 and still stops
     await started?.close()
     f.cleanup()
     await broker.close()
+  }
+})
+
+test('[W9] mqtt.protocolVersion 4: the link speaks MQTT 3.1.1 to Mosquitto from the start and stops a loop by its remembered publishes', async () => {
+  const broker = await startMosquitto()
+  const f = fixture({ loop: LOOP })
+  const logs: string[] = []
+  let started: Agent | undefined
+  try {
+    const agent = started = await f.start({ mqtt: { url: broker.url, protocolVersion: 4 }, invocation: { maxHops: 5 } }, { log: (l) => logs.push(l) })
+    await expectStopAt(f, agent, broker.url, 5, logs)
+    assert.not.ok(logs.some((l) => l.includes('does not speak MQTT 5')), 'no MQTT 5 attempt')
+    // Mosquitto logs a client's protocol as p2 (3.1.1) or p5 (5).
+    assert.match(broker.output(), /as lambkin-test-device \(p2,/, broker.output())
+  } finally {
+    await started?.close()
+    f.cleanup()
+    await broker.stop()
   }
 })
 
