@@ -10,6 +10,7 @@ import type { OutboxStore } from './store/index.js'
 import { DurablePublishes } from './durable-publishes.js'
 import type { OutgoingPublish } from './durable-publishes.js'
 import type { OnTriggerMessage, SubscribeHooks, TriggerSubscription } from './trigger-message.js'
+import { hopProperties } from './hops.js'
 
 export class EmbeddedLink implements TriggerLink {
   readonly #broker: EmbeddedBroker
@@ -62,8 +63,8 @@ export class EmbeddedLink implements TriggerLink {
   #deliver (p: OutgoingPublish, done: (err?: Error) => void): void {
     const payload = Buffer.from(p.payload)
     // Publishes from inside skip aedes's publish hook; functions subscribed to the topic must
-    // still see them, as they would through an external broker.
-    if (!this.#closing) void this.#onMessage({ topic: p.topic, payload, qos: p.qos, retain: false }).catch(() => {})
+    // still see them, as they would through an external broker, with the publish's hop [W9].
+    if (!this.#closing) void this.#onMessage({ topic: p.topic, payload, qos: p.qos, retain: false, userProperties: p.hop === undefined ? undefined : hopProperties(p.hop) }).catch(() => {})
     this.#broker.publish(p.topic, payload, p.qos, p.retain, done)
   }
 

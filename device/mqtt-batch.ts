@@ -4,6 +4,8 @@
 // each fit never becomes an event that cannot run).
 import type { Clock } from './triggers/index.js'
 import type { MetaWrite, OutboxStore } from './store/index.js'
+import { deeper } from './hops.js'
+import type { Hop } from './hops.js'
 
 /** One message in a batch's `records`: the payload part is `payload` or `payloadBase64`, as for a single event. */
 export interface BatchRecord { topic: string, payload?: unknown, payloadBase64?: string, qos: number, retain?: boolean, time: number }
@@ -21,7 +23,7 @@ export interface RecordBatchOptions {
   fn: string
   log: (line: string) => void
   /** Runs the function on `records` and commits `meta()` with its outcome; rejects when the commit failed. */
-  run: (records: BatchRecord[], meta: () => MetaWrite[]) => Promise<void>
+  run: (records: BatchRecord[], meta: () => MetaWrite[], hop: Hop | undefined) => Promise<void>
 }
 
 export class RecordBatch {
@@ -34,14 +36,17 @@ export class RecordBatch {
   #timer: unknown
   #flushing: Promise<void> | undefined
   #closed = false
+  /** The deepest hop [W9] among pending records; the batch runs at it. Not kept over restarts. */
+  #hop: Hop | undefined
 
   constructor (opts: RecordBatchOptions) {
     this.#o = opts
   }
 
   /** Adds a record whose JSON is `bytes` long; resolves once it is durable in the store's meta. */
-  async append (rec: BatchRecord, bytes: number): Promise<void> {
+  async append (rec: BatchRecord, bytes: number, hop?: Hop): Promise<void> {
     this.#push(rec, bytes)
+    this.#hop = deeper(this.#hop, hop)
     try {
       await this.#o.store.commit({ meta: [{ key: this.#o.key, value: [...this.#inflight, ...this.#pending] }] })
     } catch (err) {
@@ -111,15 +116,18 @@ export class RecordBatch {
     if (this.#timer !== undefined) { this.#o.clock.clearTimeout(this.#timer); this.#timer = undefined }
     const records = this.#pending.splice(0, this.#take())
     this.#inflight = records
+    const hop = this.#hop
+    this.#hop = undefined
     let failed = false
     this.#flushing = (async () => {
       // The meta write is built at commit time, so records appended meanwhile stay durable.
       try {
-        await this.#o.run(records, () => [{ key: this.#o.key, value: [...this.#pending] }])
+        await this.#o.run(records, () => [{ key: this.#o.key, value: [...this.#pending] }], hop)
       } catch (err) {
         // The commit failed, so the stored batch still holds these records: keep them first in
         // line and try again after the window (the store may work again by then).
         this.#pending.unshift(...records)
+        this.#hop = deeper(this.#hop, hop)
         for (const rec of records) this.#pendingBytes += (this.#sizes.get(rec) ?? 0) + 1
         failed = true
         this.#o.log(`batch for ${this.#o.fn} not stored, retrying in ${this.#o.windowMs} ms: ${(err as Error).message}`)

@@ -17,6 +17,7 @@ import { decodePayload, isRefusal, REFUSED_PREVIEW_BYTES } from './trigger-messa
 import type { DecodedPayload, PayloadRefusal, SubscribeHooks, TriggerMessage, TriggerSubscription } from './trigger-message.js'
 import { RecordBatch } from './mqtt-batch.js'
 import type { BatchRecord } from './mqtt-batch.js'
+import { readHop } from './hops.js'
 
 /** What the router asks of a trigger link: subscriptions, and whether the broker kept its session. */
 export interface SubscribingLink {
@@ -95,7 +96,7 @@ export class MqttTriggers {
         clock: this.#o.clock,
         fn,
         log: this.#o.log,
-        run: async (records, meta) => { await this.#o.invoker.run(fn, { source: 'mqtt', time: this.#o.clock.now(), records }, { meta }) }
+        run: async (records, meta, hop) => { await this.#o.invoker.run(fn, { source: 'mqtt', time: this.#o.clock.now(), records }, { meta, hop }) }
       })
     }
     this.#routes.push(route)
@@ -157,6 +158,7 @@ export class MqttTriggers {
   async onMessage (msg: TriggerMessage): Promise<void> {
     const { topic, qos, retain } = msg
     const time = this.#o.clock.now()
+    const hop = readHop(msg.userProperties)
     const work: Array<Promise<unknown>> = []
     // Decoded once per payload format asked for; most messages need only 'auto'.
     const decoded = new Map<string, DecodedPayload | PayloadRefusal>()
@@ -180,13 +182,13 @@ export class MqttTriggers {
         const rec: BatchRecord = { topic, ...d, qos, retain, time }
         const bytes = Buffer.byteLength(JSON.stringify(rec))
         if (bytes > this.#eventBytes - ENVELOPE_BYTES) work.push(this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), overCap(bytes, this.#eventBytes)))
-        else work.push(r.batch.append(rec, bytes))
+        else work.push(r.batch.append(rec, bytes, hop))
       } else {
         const event = { source: 'mqtt', time, topic, ...d, qos, retain }
         const bytes = eventBytes(event, msg, this.#eventBytes)
         if (bytes > this.#eventBytes) work.push(this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), overCap(bytes, this.#eventBytes)))
         // QoS 0 may be dropped under overload (counted); QoS 1 waits, holding its ack back.
-        else work.push(this.#o.invoker.run(r.fn, event, { overload: qos === 0 ? 'throttle' : 'wait' }))
+        else work.push(this.#o.invoker.run(r.fn, event, { overload: qos === 0 ? 'throttle' : 'wait', hop }))
       }
     }
     if (!matched && this.#countUnmatched) this.#noRoute(topic)

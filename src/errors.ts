@@ -40,7 +40,11 @@ export const ErrorCodes = Object.freeze({
   CLOUD_UNAVAILABLE: 'LAMBKIN_CLOUD_UNAVAILABLE',
   REQUEST_INVALID: 'LAMBKIN_REQUEST_INVALID',
   // The trigger broker's SUBACK refused a trigger's filter (MQTT 5 section 3.9.3).
-  SUBSCRIBE_REFUSED: 'LAMBKIN_SUBSCRIBE_REFUSED'
+  SUBSCRIBE_REFUSED: 'LAMBKIN_SUBSCRIBE_REFUSED',
+  // A chain of functions triggering each other reached invocation.maxHops [W9].
+  RECURSION_LIMIT: 'LAMBKIN_RECURSION_LIMIT',
+  // A function's publish its broker will never take (too large, or refused with a reason code).
+  PUBLISH_REFUSED: 'LAMBKIN_PUBLISH_REFUSED'
 } as const)
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
