@@ -111,11 +111,13 @@ export class Agent extends EventEmitter {
       publish: (pubs) => {
         for (const p of pubs) {
           const payload = typeof p.payload === 'string' ? p.payload : JSON.stringify(p.payload)
-          if (link !== undefined) link.send({ topic: p.topic, payload, qos: p.qos, retain: p.retain, id: p.id })
+          if (link !== undefined) link.send({ topic: p.topic, payload, qos: p.qos, retain: p.retain, id: p.id, hop: p.hop, fn: p.fn })
           this.emit('publish', { topic: p.topic, payload })
         }
       },
-      onInvocation: (rec: InvocationRecord) => this.emit('invocation', rec)
+      onInvocation: (rec: InvocationRecord) => this.emit('invocation', rec),
+      maxHops: c.invocation.maxHops,
+      log
     })
     for (const fn of loaded) invoker.register(fn.manifest, `${fn.manifest.name}@${fn.version}`)
 
@@ -131,7 +133,7 @@ export class Agent extends EventEmitter {
     }
 
     // 5. Triggers.
-    const mqttTriggers = new MqttTriggers({ invoker, store, clock, log })
+    const mqttTriggers = new MqttTriggers({ invoker, store, clock, log, metrics: this.metrics })
     const pollers = this.#pollers
     for (const fn of loaded) {
       const name = fn.manifest.name
@@ -174,7 +176,7 @@ export class Agent extends EventEmitter {
       onState(broker !== undefined && c.mqtt.url === undefined)
       onInflight(0)
       link = this.#link = c.mqtt.url !== undefined
-        ? MqttLink.create({ url: c.mqtt.url, config: c.mqtt, log, onMessage, onState, onInflight }, store)
+        ? MqttLink.create({ url: c.mqtt.url, config: c.mqtt, log, onMessage, onState, onInflight, metrics: this.metrics }, store)
         : new EmbeddedLink(broker as EmbeddedBroker, store, onMessage, onInflight)
       this.#undo.push(() => link?.close())
       await mqttTriggers.restore()

@@ -3,16 +3,26 @@
 // handed to the MQTT client at a time, and only while it is connected. The rest stay in the
 // store, not in memory, however long the broker is away: a publish leaves the store once its
 // broker acknowledged it, and the window is refilled from the store in id order.
+import type { Hop } from './hops.js'
 import type { OutboxStore } from './store/index.js'
 
-export interface OutgoingPublish { topic: string, payload: string | Uint8Array, qos: 0 | 1, retain: boolean, id?: number }
+/**
+ * A function's publish on its way to the trigger broker: `id` is its store id (QoS 1), `hop`
+ * its place in a chain of functions [W9], `fn` the function that made it. Publishes re-sent
+ * after a restart have neither `hop` nor `fn`.
+ */
+export interface OutgoingPublish { topic: string, payload: string | Uint8Array, qos: 0 | 1, retain: boolean, id?: number, hop?: Hop, fn?: string }
 
 /** Where the publishes go: an MQTT client, or the embedded broker. */
 export interface PublishSink {
   /** True while a publish handed over now goes out on a live connection. */
   ready: () => boolean
-  /** Sends `p`; `done` runs once the broker acknowledged it (QoS 1 PUBACK), with an error if it never will. */
-  send: (p: OutgoingPublish, done: (err?: Error) => void) => void
+  /**
+   * Sends `p`; `done` runs once the broker acknowledged it (QoS 1 PUBACK), with an error if it
+   * never will, or with `refused` set when the broker will not take it (publish-refusals.ts
+   * then calls retry() or forget() for it).
+   */
+  send: (p: OutgoingPublish, done: (err?: Error, refused?: boolean) => void) => void
 }
 
 /**
@@ -21,6 +31,9 @@ export interface PublishSink {
  * WINDOW x the 128 KiB publish cap.
  */
 export const PUBLISH_WINDOW = 64
+
+/** Publishes waiting in the store whose hop [W9] is remembered in memory, at most. */
+const MAX_ORIGINS = 4096
 
 export class DurablePublishes {
   readonly #store: OutboxStore
@@ -31,6 +44,10 @@ export class DurablePublishes {
   /** Ids acknowledged whose removal from the store has not finished. */
   readonly #removing = new Set<number>()
   readonly #removals = new Set<Promise<void>>()
+  /** Ids the broker refused, waiting for their retry or dead letter: not read from the store meanwhile. */
+  readonly #held = new Set<number>()
+  /** Hop and function of publishes offered while backlogged [W9], so they keep them when read back. */
+  readonly #origin = new Map<number, Pick<OutgoingPublish, 'hop' | 'fn'>>()
   /** The store may hold publishes not yet handed over (true at start: a previous run's). */
   #backlog = true
   /** Ids up to here have been handed over since the backlog began (0: read from the start). */
@@ -66,8 +83,33 @@ export class DurablePublishes {
       this.#send(sink, p)
       return
     }
+    if (p.hop !== undefined || p.fn !== undefined) {
+      this.#origin.set(p.id, { hop: p.hop, fn: p.fn })
+      // Bounded: past it the oldest lose their hop (a loop then runs a few hops more) [W9].
+      if (this.#origin.size > MAX_ORIGINS) this.#origin.delete(this.#origin.keys().next().value as number)
+    }
     this.#backlog = true
     this.kick()
+  }
+
+  /** A refused publish to send again (publish-refusals.ts): now if there is room, else from the store. */
+  retry (p: OutgoingPublish & { id: number }): void {
+    this.#held.delete(p.id)
+    const sink = this.#sink
+    if (this.#closed || sink === undefined) return
+    if (sink.ready() && this.#inflight.size < this.#window) {
+      this.#send(sink, p)
+      return
+    }
+    if (p.hop !== undefined || p.fn !== undefined) this.#origin.set(p.id, { hop: p.hop, fn: p.fn })
+    this.#backlog = true
+    this.#cursor = 0
+    this.kick()
+  }
+
+  /** A refused publish that was dead-lettered and removed from the store (or is left for the next start). */
+  forget (id: number): void {
+    this.#held.delete(id)
   }
 
   /** Sends what waits in the store, while the sink is ready and the window has room. */
@@ -95,8 +137,9 @@ export class DurablePublishes {
         if (!sink.ready()) { this.#again = false; return }
         this.#cursor = p.id
         // Sent directly by offer() before the backlog began, or acknowledged and being removed.
-        if (this.#inflight.has(p.id) || this.#removing.has(p.id)) continue
-        this.#send(sink, { topic: p.topic, payload: p.payload, qos: 1, retain: p.retain, id: p.id })
+        // Refused and waiting for its retry or dead letter: left alone too.
+        if (this.#inflight.has(p.id) || this.#removing.has(p.id) || this.#held.has(p.id)) continue
+        this.#send(sink, { topic: p.topic, payload: p.payload, qos: 1, retain: p.retain, id: p.id, ...this.#origin.get(p.id) })
         sent++
       }
       // Everything the store holds has been handed over: new publishes may go out directly.
@@ -107,10 +150,16 @@ export class DurablePublishes {
 
   #send (sink: PublishSink, p: OutgoingPublish & { id: number }): void {
     this.#inflight.add(p.id)
+    this.#origin.delete(p.id)
     this.#onInflight(this.#inflight.size)
-    sink.send(p, (err) => {
+    sink.send(p, (err, refused) => {
       this.#inflight.delete(p.id)
       this.#onInflight(this.#inflight.size)
+      if (refused === true) {
+        this.#held.add(p.id)
+        this.kick()
+        return
+      }
       if (err !== undefined) {
         // Never acknowledged (the client was closed): it stays in the store, read again from the start.
         this.#backlog = true

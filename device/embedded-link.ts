@@ -9,7 +9,8 @@ import type { TriggerLink } from './mqtt-link.js'
 import type { OutboxStore } from './store/index.js'
 import { DurablePublishes } from './durable-publishes.js'
 import type { OutgoingPublish } from './durable-publishes.js'
-import type { OnTriggerMessage } from './trigger-message.js'
+import type { OnTriggerMessage, SubscribeHooks, TriggerSubscription } from './trigger-message.js'
+import { hopProperties } from './hops.js'
 
 export class EmbeddedLink implements TriggerLink {
   readonly #broker: EmbeddedBroker
@@ -28,11 +29,27 @@ export class EmbeddedLink implements TriggerLink {
     broker.onPublish(async (msg) => {
       // Refused while closing: the publisher keeps the message for its next connection.
       if (this.#closing) throw new Error('agent closing')
-      await onMessage(msg)
+      // Taken as it is published, never replayed from the retained store: to the function it
+      // is a live message, as a subscriber sees one (MQTT 5 section 3.3.1.3, Retain As
+      // Published off), whatever the publisher's retain flag.
+      await onMessage({ ...msg, retain: false })
     })
   }
 
-  async subscribe (): Promise<void> {}
+  /**
+   * Nothing to subscribe: the agent sees every publish in aedes's publish hook, so a `$share/`
+   * filter (one agent, the only member of its group) and any retainHandling hold by themselves.
+   */
+  async subscribe (subs: Map<string, TriggerSubscription>, hooks: SubscribeHooks = {}): Promise<void> {
+    await hooks.prepare?.(false)
+    await hooks.done?.([...subs.keys()], undefined)
+  }
+
+  /** No session: messages never reach the agent through a subscription. */
+  get sessionPresent (): boolean { return false }
+
+  /** Every client publish passes the hook, whether a trigger matches it or not. */
+  readonly seesAllTopics = true
 
   async start (): Promise<void> {
     this.#publishes.kick()
@@ -46,8 +63,8 @@ export class EmbeddedLink implements TriggerLink {
   #deliver (p: OutgoingPublish, done: (err?: Error) => void): void {
     const payload = Buffer.from(p.payload)
     // Publishes from inside skip aedes's publish hook; functions subscribed to the topic must
-    // still see them, as they would through an external broker.
-    if (!this.#closing) void this.#onMessage({ topic: p.topic, payload, qos: p.qos, retain: p.retain }).catch(() => {})
+    // still see them, as they would through an external broker, with the publish's hop [W9].
+    if (!this.#closing) void this.#onMessage({ topic: p.topic, payload, qos: p.qos, retain: false, userProperties: p.hop === undefined ? undefined : hopProperties(p.hop) }).catch(() => {})
     this.#broker.publish(p.topic, payload, p.qos, p.retain, done)
   }
 

@@ -4,10 +4,13 @@
 // commit holding the result (or dead letter), emits, logs, the new ctx.state and durable QoS 1
 // publishes. The promise resolves only after that commit and rejects when it failed, which is
 // what lets an MQTT trigger acknowledge its message only once it is durable (docs/architecture.md, "From socket to PUBACK").
+import { randomUUID } from 'node:crypto'
 import { ErrorCodes, LambkinError } from '../src/errors.js'
 import type { FunctionManifest } from '../src/function/index.js'
-import type { Outcome, PublishRequest, SandboxPool } from '../src/sandbox/index.js'
+import type { Outcome, OutcomeError, PublishRequest, SandboxPool } from '../src/sandbox/index.js'
+import type { Hop } from './hops.js'
 import type { FunctionMetrics } from './metrics/index.js'
+import { DEFAULT_MAX_HOPS, RecursionGuard } from './recursion-guard.js'
 import type { MetaWrite, NewPublish, NewRecord, OutboxStore } from './store/index.js'
 import { deadLetterEvent } from './dead-letter.js'
 
@@ -35,9 +38,15 @@ export interface InvokerOptions {
   queueDepth: number
   sleep: (ms: number) => Promise<void>
   now: () => number
-  /** Hands publishes to the trigger broker once committed (QoS 1 ones with their store ids). */
-  publish: (pubs: Array<PublishRequest & { id?: number }>) => void
+  /**
+   * Hands publishes to the trigger broker once committed (QoS 1 ones with their store ids),
+   * each with the hop it is published at: one past the invocation's [W9].
+   */
+  publish: (pubs: Array<PublishRequest & { id?: number, hop?: Hop, fn?: string }>) => void
   onInvocation: (rec: InvocationRecord) => void
+  /** invocation.maxHops [W9]; default 16. */
+  maxHops?: number
+  log?: (line: string) => void
 }
 
 interface Registered { key: string, manifest: FunctionManifest }
@@ -56,6 +65,8 @@ export interface RunOptions {
   meta?: () => MetaWrite[]
   /** Default 'wait'. */
   overload?: Overload
+  /** The triggering message's place in a chain of functions [W9] (hops.ts). */
+  hop?: Hop
 }
 
 /** Counts commits that failed; their trigger messages stay unacknowledged. */
@@ -75,6 +86,7 @@ function payloadBytes (p: unknown): string {
 export class Invoker {
   readonly #o: InvokerOptions
   readonly #fns = new Map<string, Registered>()
+  readonly #recursion: RecursionGuard
   /**
    * Each function's latest ctx.state seen in an outcome, with its version and, once a call
    * needed it, its JSON: calls sent while that version is the newest share one stringify.
@@ -91,6 +103,7 @@ export class Invoker {
   constructor (opts: InvokerOptions) {
     this.#o = opts
     opts.metrics.register(COMMIT_FAILURES_METRIC, { type: 'counter', help: 'Invocations whose effects could not be written to the outbox, by error code; their QoS 1 trigger messages were not acknowledged.', labelNames: ['code'] })
+    this.#recursion = new RecursionGuard({ store: opts.store, metrics: opts.metrics, now: opts.now, log: opts.log ?? (() => {}), maxHops: opts.maxHops ?? DEFAULT_MAX_HOPS })
   }
 
   register (manifest: FunctionManifest, key: string): void {
@@ -105,12 +118,23 @@ export class Invoker {
    * commit is: it rejects with the store's LambkinError (LAMBKIN_STORE_FULL,
    * LAMBKIN_STORE_ERROR, LAMBKIN_CLOSED), after reporting the record to onInvocation and
    * counting it in lambkin_commit_failures_total, so the trigger does not acknowledge it.
+   * `opts.hop` is where the triggering message sits in a chain [W9]: the invocation runs with
+   * its trace id, and at invocation.maxHops it does not run (a LAMBKIN_RECURSION_LIMIT dead
+   * letter, recursion-guard.ts, whose failed commit rejects the same way).
    */
   async run (fn: string, event: Record<string, unknown>, opts: RunOptions = {}): Promise<InvocationRecord> {
     const reg = this.#fns.get(fn)
     const source = String(event.source ?? 'invoke')
     if (reg === undefined) {
       return { fn, source, ok: false, code: ErrorCodes.FUNCTION_NOT_FOUND, message: `function ${fn} is not loaded`, durationMs: 0, invocationId: '', attempts: 0 }
+    }
+    if (this.#recursion.exceeded(opts.hop)) {
+      try {
+        return await this.#recursion.stop(fn, event, source, opts.hop as Hop).then((rec) => { this.#o.onInvocation(rec); return rec })
+      } catch (err) {
+        // Answered as #commit answers a store failure: the message stays unacknowledged.
+        throw this.#commitFailed(fn, source, err, { durationMs: 0, invocationId: '', attempts: 0 })
+      }
     }
     if (opts.overload === 'throttle' && !this.#free() && this.#waiting.length >= this.#o.queueDepth) {
       this.#o.metrics.throttled(fn)
@@ -121,13 +145,38 @@ export class Invoker {
     this.#inflight++
     try {
       await this.#acquire()
-      return await this.#runHeld(fn, reg, event, source, opts.meta)
+      return await this.#runHeld(fn, reg, event, source, opts.meta, opts.hop)
     } finally {
       if (--this.#inflight === 0) for (const done of this.#idle.splice(0)) done()
     }
   }
 
-  async #runHeld (fn: string, reg: Registered, event: Record<string, unknown>, source: string, meta: (() => MetaWrite[]) | undefined): Promise<InvocationRecord> {
+  /**
+   * Records a dead letter for an event that can never reach the function (a trigger payload
+   * its trigger cannot decode, or one over a cap): no sandbox call and no retry, since the
+   * same bytes would fail the same way. Counted as a failed invocation under `error.code`.
+   * Resolves once the dead letter is committed. Like run(), a failing commit rejects with the
+   * store's LambkinError (after onInvocation and lambkin_commit_failures_total), so the trigger
+   * leaves the message unacknowledged and the broker delivers it again.
+   */
+  async refuse (fn: string, event: Record<string, unknown>, error: OutcomeError): Promise<InvocationRecord> {
+    const reg = this.#fns.get(fn)
+    const source = String(event.source ?? 'invoke')
+    if (reg === undefined) {
+      return { fn, source, ok: false, code: ErrorCodes.FUNCTION_NOT_FOUND, message: `function ${fn} is not loaded`, durationMs: 0, invocationId: '', attempts: 0 }
+    }
+    const id = `refused-${randomUUID()}`
+    const outcome: Outcome = { ok: false, error, invocationId: id, traceId: id, functionName: fn, version: reg.key.slice(reg.key.indexOf('@') + 1), durationMs: 0, instructions: 0, memoryBytes: 0, memoryLimitBytes: 0, coldStart: false, logs: [] }
+    this.#o.metrics.record(fn, outcome)
+    this.#inflight++
+    try {
+      return await this.#commit(fn, event, source, undefined, outcome, 0, 1)
+    } finally {
+      if (--this.#inflight === 0) for (const done of this.#idle.splice(0)) done()
+    }
+  }
+
+  async #runHeld (fn: string, reg: Registered, event: Record<string, unknown>, source: string, meta: (() => MetaWrite[]) | undefined, hop: Hop | undefined): Promise<InvocationRecord> {
     const { store } = this.#o
     let done: { outcome: Outcome, tries: number }
     try {
@@ -138,7 +187,7 @@ export class Invoker {
         this.#state.set(fn, { value: await store.getState(fn) ?? {}, version })
         this.#reload.delete(fn)
       }
-      done = await this.#attempts(fn, reg, event)
+      done = await this.#attempts(fn, reg, event, hop)
     } catch (err) {
       this.#release()
       throw err
@@ -150,18 +199,19 @@ export class Invoker {
     this.#release()
     try {
       // The loop leaves `tries` at the index of a success, or at the count after a last failure.
-      return await this.#commit(fn, event, source, meta, done.outcome, done.outcome.ok ? done.tries + 1 : done.tries)
+      return await this.#commit(fn, event, source, meta, done.outcome, done.outcome.ok ? done.tries + 1 : done.tries, (hop?.hop ?? 0) + 1)
     } finally {
       this.#committing--
       this.#admit()
     }
   }
 
-  async #attempts (fn: string, reg: Registered, event: Record<string, unknown>): Promise<{ outcome: Outcome, tries: number }> {
+  async #attempts (fn: string, reg: Registered, event: Record<string, unknown>, hop: Hop | undefined): Promise<{ outcome: Outcome, tries: number }> {
     const { pool, metrics } = this.#o
     const attempts = 1 + reg.manifest.retry.attempts
     let outcome: Outcome | undefined
-    let traceId: string | undefined
+    // A message from a chain continues its trace: ctx.traceId follows the chain [W9].
+    let traceId: string | undefined = hop?.traceId
     let tries = 0
     for (; tries < attempts; tries++) {
       if (tries > 0) await this.#o.sleep(reg.manifest.retry.backoffMs * 2 ** (tries - 1))
@@ -182,7 +232,7 @@ export class Invoker {
     return { outcome: outcome as Outcome, tries }
   }
 
-  async #commit (fn: string, event: Record<string, unknown>, source: string, meta: (() => MetaWrite[]) | undefined, o: Outcome, attempts: number): Promise<InvocationRecord> {
+  async #commit (fn: string, event: Record<string, unknown>, source: string, meta: (() => MetaWrite[]) | undefined, o: Outcome, attempts: number, nextHop: number): Promise<InvocationRecord> {
     const { store } = this.#o
     const time = this.#o.now()
     const records: NewRecord[] = []
@@ -211,14 +261,12 @@ export class Invoker {
       const highest = Math.max(this.#state.get(fn)?.version ?? 0, o.ok ? o.stateVersion ?? 0 : 0, this.#reload.get(fn) ?? 0)
       this.#reload.set(fn, highest + 1)
       this.#state.delete(fn)
-      const failure = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.STORE_ERROR, `writing to the outbox store failed: ${(err as Error).message}`, { cause: err })
-      this.#o.metrics.inc(COMMIT_FAILURES_METRIC, { code: failure.code })
-      this.#o.onInvocation({ fn, source, ok: false, code: failure.code, message: `results could not be stored (an MQTT trigger stays unacknowledged and is delivered again): ${failure.message}`, durationMs: o.durationMs, invocationId: o.invocationId, attempts })
-      throw failure
+      throw this.#commitFailed(fn, source, err, { durationMs: o.durationMs, invocationId: o.invocationId, attempts })
     }
-    const sent: Array<PublishRequest & { id?: number }> = [
-      ...quick,
-      ...durable.map((p, i) => ({ topic: p.topic, payload: p.payload, qos: 1 as const, retain: p.retain, id: committed.publishIds[i] }))
+    const hop: Hop = { traceId: o.traceId, hop: nextHop }
+    const sent: Array<PublishRequest & { id?: number, hop?: Hop, fn?: string }> = [
+      ...quick.map((p) => ({ ...p, hop, fn })),
+      ...durable.map((p, i) => ({ topic: p.topic, payload: p.payload, qos: 1 as const, retain: p.retain, id: committed.publishIds[i], hop, fn }))
     ]
     if (sent.length > 0) this.#o.publish(sent)
     const rec: InvocationRecord = o.ok
@@ -226,6 +274,14 @@ export class Invoker {
       : { fn, source, ok: false, code: o.error.code, message: o.error.message, durationMs: o.durationMs, invocationId: o.invocationId, attempts }
     this.#o.onInvocation(rec)
     return rec
+  }
+
+  /** Counts and reports a failed commit; returns the error run() rejects with. */
+  #commitFailed (fn: string, source: string, err: unknown, rec: Pick<InvocationRecord, 'durationMs' | 'invocationId' | 'attempts'>): LambkinError {
+    const failure = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.STORE_ERROR, `writing to the outbox store failed: ${(err as Error).message}`, { cause: err })
+    this.#o.metrics.inc(COMMIT_FAILURES_METRIC, { code: failure.code })
+    this.#o.onInvocation({ fn, source, ok: false, code: failure.code, message: `results could not be stored (an MQTT trigger stays unacknowledged and is delivered again): ${failure.message}`, ...rec })
+    return failure
   }
 
   #free (): boolean {

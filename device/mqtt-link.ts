@@ -10,8 +10,15 @@ import type { MqttConfig } from './config/index.js'
 import type { OutboxStore } from './store/index.js'
 import { DurablePublishes } from './durable-publishes.js'
 import type { OutgoingPublish } from './durable-publishes.js'
+import { ErrorCodes, LambkinError } from '../src/errors.js'
 import { holdAcks } from './mqtt-ack-hold.js'
-import type { OnTriggerMessage } from './trigger-message.js'
+import type { OnTriggerMessage, SubscribeHooks, TriggerSubscription } from './trigger-message.js'
+import type { TriggerMessage } from './trigger-message.js'
+import type { FunctionMetrics } from './metrics/index.js'
+import { hopProperties, RecentPublishes } from './hops.js'
+import { BrokerLimits, PACKET_TOO_LARGE, protocolOptions, publishPacketBytes, refusalOf } from './publish-limits.js'
+import type { Refusal } from './publish-limits.js'
+import { PublishRefusals } from './publish-refusals.js'
 
 export interface LinkOptions {
   url: string
@@ -23,6 +30,8 @@ export interface LinkOptions {
   onState?: (up: boolean) => void
   /** Told how many QoS 1 publishes are handed to the client and not yet acknowledged. */
   onInflight?: (n: number) => void
+  /** Counts refused publishes (publishes_refused_total). */
+  metrics?: FunctionMetrics
 }
 
 /** How long start() waits for the first connection attempt before the agent goes on without it. */
@@ -30,8 +39,15 @@ export const FIRST_ATTEMPT_MS = 10_000
 
 /** How the agent meets its trigger broker: over MQTT, or in-process (embedded-link.ts). */
 export interface TriggerLink {
-  /** Records the filters; subscribes now if connected, else on connect. */
-  subscribe: (filters: Map<string, 0 | 1>) => Promise<void>
+  /**
+   * Records the subscriptions; subscribes now if connected, else on connect (and again on each
+   * connect whose broker kept no session). `hooks` hear of each round of SUBSCRIBEs.
+   */
+  subscribe: (subs: Map<string, TriggerSubscription>, hooks?: SubscribeHooks) => Promise<void>
+  /** True when the broker resumed the agent's session (CONNACK Session Present), so its subscriptions already exist. */
+  readonly sessionPresent: boolean
+  /** True when the link sees every publish, not only subscribed ones (the embedded broker). */
+  readonly seesAllTopics?: boolean
   /** Hands over a committed publish (a QoS 1 one carries its store id). */
   send: (p: OutgoingPublish) => void
   /** Connects (or begins trying to) and starts sending publishes left from a previous run. */
@@ -47,19 +63,27 @@ export class MqttLink implements TriggerLink {
   #up = false
   /** Whether the broker has our subscriptions (a session it kept, or a SUBACK this run). */
   #subscribed = false
-  #filters = new Map<string, 0 | 1>()
+  #filters = new Map<string, TriggerSubscription>()
+  #hooks: SubscribeHooks = {}
+  #sessionPresent = false
+  #subscribing: Promise<void> | undefined
   readonly #publishes: DurablePublishes
   readonly #opts: LinkOptions
+  readonly #limits: BrokerLimits
+  readonly #refusals: PublishRefusals
+  /** W9's fallback while the link speaks MQTT 3.1.1 (hops.ts). */
+  readonly #recent = new RecentPublishes()
 
   private constructor (client: MqttClient, store: OutboxStore, opts: LinkOptions) {
     this.client = client
     this.#opts = opts
+    this.#limits = new BrokerLimits(opts.config.maxPacketBytes)
+    this.#refusals = new PublishRefusals({ store, metrics: opts.metrics, log: opts.log, now: () => Date.now(), retryDelayMs: (n) => opts.config.reconnectMs * 2 ** (n - 1) })
     this.#publishes = new DurablePublishes(store, opts.onInflight)
     this.#publishes.attach({
+      // Only after a CONNACK (connected): the size check needs the broker's Maximum Packet Size.
       ready: () => this.client.connected && !this.client.disconnecting,
-      send: (p, done) => {
-        this.client.publish(p.topic, typeof p.payload === 'string' ? p.payload : Buffer.from(p.payload), { qos: p.qos, retain: p.retain }, (err) => done(err ?? undefined))
-      }
+      send: (p, done) => { this.#transmit(p, done) }
     })
   }
 
@@ -82,10 +106,13 @@ export class MqttLink implements TriggerLink {
       ca: c.caFile === undefined ? undefined : readFileSync(c.caFile),
       cert: c.certFile === undefined ? undefined : readFileSync(c.certFile),
       key: c.keyFile === undefined ? undefined : readFileSync(c.keyFile),
-      manualConnect: true
+      manualConnect: true,
+      ...protocolOptions(c.protocolVersion)
     }
     const link = new MqttLink(mqtt.connect(opts.url, options), store, opts)
-    holdAcks(link.client, { onMessage: opts.onMessage, log: opts.log, closing: () => link.#closing })
+    // Before #watch: the CONNACK's limits are known before publishes are sent on connect.
+    link.#limits.attach(link.client, opts.log)
+    holdAcks(link.client, { onMessage: async (msg) => { await opts.onMessage(link.#withHop(msg)) }, log: opts.log, closing: () => link.#closing })
     link.#watch()
     return link
   }
@@ -95,6 +122,11 @@ export class MqttLink implements TriggerLink {
     const link = MqttLink.create(opts, store)
     await link.start()
     return link
+  }
+
+  /** Session Present of the last CONNACK (MQTT 3.1.1 section 3.2.2.2); false before the first. */
+  get sessionPresent (): boolean {
+    return this.#sessionPresent
   }
 
   get up (): boolean { return this.#up }
@@ -108,6 +140,7 @@ export class MqttLink implements TriggerLink {
     client.on('connect', (connack: IConnackPacket) => {
       this.#up = true
       lastError = undefined
+      this.#sessionPresent = connack.sessionPresent
       if (!connack.sessionPresent) this.#subscribed = false
       this.#opts.log(`trigger broker: connected to ${url}${connack.sessionPresent ? ' (session resumed)' : ''}`)
       this.#opts.onState?.(true)
@@ -117,7 +150,7 @@ export class MqttLink implements TriggerLink {
     // attempt of a link that was never up fails; retries in between stay quiet.
     let reported = false
     client.on('close', () => {
-      if (this.#closing || reported) return
+      if (this.#closing || reported || this.#limits.fallingBack) return
       reported = true
       const why = lastError === undefined ? '' : ` (${lastError})`
       const every = this.#opts.config.reconnectMs
@@ -136,36 +169,63 @@ export class MqttLink implements TriggerLink {
       let timer: ReturnType<typeof setTimeout> | undefined
       const done = (): void => {
         clearTimeout(timer)
-        client.off('close', done)
+        client.off('close', onClose)
         client.off('connect', onConnect)
         resolve()
       }
       const onConnect = (): void => { void this.#subscribeNow().finally(done) }
+      // A broker that refuses MQTT 5 is asked again in 3.1.1 (publish-limits.ts): not a failure yet.
+      const onClose = (): void => { if (!this.#limits.fallingBack) done() }
       timer = setTimeout(done, FIRST_ATTEMPT_MS)
       timer.unref()
       client.once('connect', onConnect)
-      client.once('close', done)
+      client.on('close', onClose)
       client.connect()
     })
   }
 
-  async subscribe (filters: Map<string, 0 | 1>): Promise<void> {
-    this.#filters = new Map(filters)
+  async subscribe (subs: Map<string, TriggerSubscription>, hooks: SubscribeHooks = {}): Promise<void> {
+    this.#filters = new Map(subs)
+    this.#hooks = hooks
     this.#subscribed = false
     if (this.client.connected) await this.#subscribeNow()
   }
 
-  #subscribing: Promise<void> | undefined
-
+  /**
+   * Subscribes with each filter as given (a `$share/{name}/` filter too, MQTT 5 section 4.8.2).
+   * Retain Handling (MQTT 5 section 3.8.3.1) goes in the SUBSCRIBE options when the connection
+   * speaks MQTT 5; on MQTT 3.1.1 there is no such option and MqttTriggers drops the retained
+   * messages a trigger did not want (told of the session through hooks.prepare). Filters the
+   * broker refuses are reported to hooks.done as LAMBKIN_SUBSCRIBE_REFUSED and not asked again
+   * on this connection; a connection lost meanwhile leaves the round to the next connect.
+   */
   async #subscribeNow (): Promise<void> {
     if (this.#subscribed || this.#filters.size === 0 || !this.client.connected) return
     this.#subscribing ??= (async () => {
-      const subs = Object.fromEntries([...this.#filters].map(([f, qos]) => [f, { qos }]))
+      const subs = [...this.#filters]
+      const hooks = this.#hooks
       try {
-        await this.client.subscribeAsync(subs)
+        await hooks.prepare?.(this.#sessionPresent)
+        const v5 = this.client.options.protocolVersion === 5
+        // One SUBSCRIBE per filter: MQTT.js rejects a whole SUBSCRIBE when SUBACK refuses any of
+        // its filters (reason code >= 0x80), and the log must name the ones that were refused.
+        const results = await Promise.allSettled(subs.map(async ([f, s]) => {
+          await this.client.subscribeAsync(f, v5 ? { qos: s.qos, rh: s.retainHandling } : { qos: s.qos })
+        }))
+        // Cut off in the middle: nothing is known, the next connect subscribes again.
+        if (!this.client.connected) return
         this.#subscribed = true
+        const refused = subs.filter((_, i) => results[i].status === 'rejected').map(([f]) => f)
+        const granted = subs.filter((_, i) => results[i].status === 'fulfilled').map(([f]) => f)
+        let error: LambkinError | undefined
+        if (refused.length > 0) {
+          const why = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as Error
+          error = new LambkinError(ErrorCodes.SUBSCRIBE_REFUSED, `the trigger broker refused the subscription to ${refused.join(', ')} (${why.message}); triggers on ${refused.length === 1 ? 'it' : 'them'} will not fire. Check the filter and the broker's ACL`, { details: { filters: refused } })
+          if (hooks.done === undefined) this.#opts.log(`${error.code}: ${error.message}`)
+        }
+        await hooks.done?.(granted, error)
       } catch (err) {
-        // Refused or cut off: the next connect tries again.
+        // A hook's store write failed: the next connect tries again.
         this.#opts.log(`trigger broker: subscribing failed: ${(err as Error).message}`)
       } finally {
         this.#subscribing = undefined
@@ -174,17 +234,59 @@ export class MqttLink implements TriggerLink {
     await this.#subscribing
   }
 
-  /** Sends a committed publish; a QoS 1 one leaves the store when the broker acknowledges it. */
+  /**
+   * Sends a committed publish; a QoS 1 one goes through the store's window (durable-publishes.ts)
+   * and leaves the store when the broker acknowledges it. A QoS 0 one goes now, or is dropped
+   * and counted while not connected.
+   */
   send (p: OutgoingPublish): void {
     if (p.qos === 0 || p.id === undefined) {
       if (!this.client.connected) {
         this.#sentQoS0Dropped++
         return
       }
-      this.client.publish(p.topic, typeof p.payload === 'string' ? p.payload : Buffer.from(p.payload), { qos: p.qos, retain: p.retain })
+      this.#transmit(p, () => {})
       return
     }
     this.#publishes.offer({ ...p, id: p.id })
+  }
+
+  /**
+   * Puts one publish on the wire. Under MQTT 5 it carries its hop as user properties [W9];
+   * under 3.1.1 its hop is remembered for when it comes back (hops.ts). One the broker will
+   * never take (larger than min(mqtt.maxPacketBytes, CONNACK Maximum Packet Size), which would
+   * close the connection; or refused with a PUBACK reason code) is answered with `refused` and
+   * handed to publish-refusals.ts, which retries it or makes it a LAMBKIN_PUBLISH_REFUSED dead letter.
+   */
+  #transmit (p: OutgoingPublish, done: (err?: Error, refused?: boolean) => void): void {
+    const v5 = this.client.options.protocolVersion === 5
+    const userProperties = p.hop === undefined ? undefined : hopProperties(p.hop)
+    const size = publishPacketBytes(p.topic, p.payload, p.qos, v5 ? 5 : 4, v5 ? userProperties : undefined)
+    if (size > this.#limits.maxPacketBytes) {
+      done(undefined, true)
+      this.#refuse(p, { reasonCode: PACKET_TOO_LARGE, permanent: true, message: `its ${size}-byte packet is larger than the trigger broker's maximum packet size of ${this.#limits.maxPacketBytes} bytes` })
+      return
+    }
+    if (!v5 && p.hop !== undefined) this.#recent.remember(p.topic, p.payload, p.hop)
+    const props = v5 && userProperties !== undefined ? { properties: { userProperties } } : {}
+    this.client.publish(p.topic, typeof p.payload === 'string' ? p.payload : Buffer.from(p.payload), { qos: p.qos, retain: p.retain, ...props }, (err) => {
+      if (err == null) { done(); return }
+      const refusal = refusalOf(err)
+      if (refusal === undefined) { done(err); return }
+      done(undefined, true)
+      this.#refuse(p, refusal)
+    })
+  }
+
+  #refuse (p: OutgoingPublish, r: Refusal): void {
+    this.#refusals.refused(p, r, (q) => { if (q.id !== undefined) this.#publishes.retry({ ...q, id: q.id }) }, (id) => this.#publishes.forget(id))
+  }
+
+  /** Under MQTT 3.1.1 a message this agent published carries the hop it was sent with [W9]. */
+  #withHop (msg: TriggerMessage): TriggerMessage {
+    if (this.client.options.protocolVersion === 5) return msg
+    const hop = this.#recent.lookup(msg.topic, msg.payload)
+    return hop === undefined ? msg : { ...msg, userProperties: hopProperties(hop) }
   }
 
   get droppedQoS0 (): number { return this.#sentQoS0Dropped }
@@ -206,5 +308,6 @@ export class MqttLink implements TriggerLink {
       await this.client.endAsync(true)
     }
     await this.#publishes.close()
+    await this.#refusals.settled()
   }
 }

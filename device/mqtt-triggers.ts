@@ -1,30 +1,46 @@
 // Routes trigger-broker messages to the functions whose `mqtt` filters match. A QoS 1 message
-// settles (and so is acknowledged) only after its invocations committed. Batched triggers keep
-// their pending records in the store's meta, written before the message is acknowledged and
-// replaced in the same commit as the batch's results, so neither a crash nor a restart loses
-// a record that was acknowledged.
-import { isValidTopicName, levelsMatch } from '../src/function/index.js'
-import type { MqttTrigger } from '../src/function/index.js'
+// settles (and so is acknowledged) only after its invocations committed. Every message ends as
+// a result or a dead letter: a payload its trigger cannot decode or that is over a cap becomes
+// a LAMBKIN_PAYLOAD_INVALID / LAMBKIN_INPUT_LIMIT dead letter without running. Batched triggers
+// keep their pending records in the store's meta, written before the message is acknowledged
+// and replaced in the same commit as the batch's results, so neither a crash nor a restart
+// loses a record that was acknowledged.
+import { ErrorCodes } from '../src/errors.js'
+import { isValidTopicName, levelsMatch, matchingFilter, TRIGGER_DEFAULTS } from '../src/function/index.js'
+import type { MqttPayloadFormat, MqttTrigger, RetainHandling } from '../src/function/index.js'
+import { IO_CAP_DEFAULTS } from '../src/sandbox/index.js'
 import type { Clock } from './triggers/index.js'
 import type { Invoker } from './invoker.js'
+import type { FunctionMetrics } from './metrics/index.js'
 import type { OutboxStore } from './store/index.js'
-import { decodePayload } from './trigger-message.js'
-import type { TriggerMessage } from './trigger-message.js'
+import { decodePayload, isRefusal, REFUSED_PREVIEW_BYTES } from './trigger-message.js'
+import type { DecodedPayload, PayloadRefusal, SubscribeHooks, TriggerMessage, TriggerSubscription } from './trigger-message.js'
+import { RecordBatch } from './mqtt-batch.js'
+import type { BatchRecord } from './mqtt-batch.js'
+import { readHop } from './hops.js'
 
-interface BatchRecord { topic: string, payload: unknown, qos: number, time: number }
+/** What the router asks of a trigger link: subscriptions, and whether the broker kept its session. */
+export interface SubscribingLink {
+  subscribe: (subs: Map<string, TriggerSubscription>, hooks?: SubscribeHooks) => Promise<void>
+  /** True when the broker resumed the agent's session (CONNACK Session Present): its subscriptions exist. */
+  readonly sessionPresent: boolean
+  /**
+   * True when every publish reaches the agent, subscribed or not (the embedded broker's hook):
+   * a message no trigger matches is then traffic between other clients, not a dropped message.
+   */
+  readonly seesAllTopics?: boolean
+}
 
 interface Route {
   fn: string
   trigger: MqttTrigger
-  /** The trigger's filter split at '/', once. */
+  format: MqttPayloadFormat
+  retainHandling: RetainHandling
+  /** The filter messages are matched against (without `$share/{name}/`), split at '/'. */
   levels: string[]
-  batch?: {
-    key: string
-    pending: BatchRecord[]
-    inflight: BatchRecord[]
-    timer: unknown
-    flushing: Promise<void> | undefined
-  }
+  /** False when the trigger's retainHandling says retained messages are not wanted now. */
+  acceptRetained: boolean
+  batch?: RecordBatch
 }
 
 export interface MqttTriggersOptions {
@@ -32,130 +48,206 @@ export interface MqttTriggersOptions {
   store: OutboxStore
   clock: Clock
   log: (line: string) => void
+  /** The sandbox's event cap in bytes (IO_CAP_DEFAULTS.eventBytes unless the pool was given another). */
+  eventBytes?: number
+  /** Where the router's own counters go (Prometheus names without the `lambkin_` prefix). */
+  metrics?: Pick<FunctionMetrics, 'register' | 'inc'>
 }
+
+/** Store meta key: the filters the agent subscribed last time, for retainHandling 1 on MQTT 3.1.1. */
+const SUBSCRIBED_KEY = 'mqtt:subscribed'
+/** Room for the event's own fields around a payload or a batch's records. */
+const ENVELOPE_BYTES = 256
+const UNMATCHED = 'mqtt_messages_unmatched_total'
+const RETAINED_SKIPPED = 'mqtt_retained_skipped_total'
 
 export class MqttTriggers {
   readonly #o: MqttTriggersOptions
+  readonly #eventBytes: number
   readonly #routes: Route[] = []
-  #closed = false
+  #unmatched = 0
+  #countUnmatched = true
+  #retainedSkipped = 0
 
   constructor (opts: MqttTriggersOptions) {
     this.#o = opts
+    this.#eventBytes = opts.eventBytes ?? IO_CAP_DEFAULTS.eventBytes
+    opts.metrics?.register(UNMATCHED, { type: 'counter', help: 'Trigger messages that matched no function\'s trigger (acknowledged and dropped).' })
+    opts.metrics?.register(RETAINED_SKIPPED, { type: 'counter', help: 'Retained trigger messages not delivered because the trigger\'s retainHandling did not want them.' })
   }
 
   add (fn: string, trigger: MqttTrigger, index: number): void {
-    const route: Route = { fn, trigger, levels: trigger.mqtt.split('/') }
-    if (trigger.batch !== undefined) route.batch = { key: `batch:${fn}:${index}`, pending: [], inflight: [], timer: undefined, flushing: undefined }
+    const retainHandling = trigger.retainHandling ?? TRIGGER_DEFAULTS.mqtt.retainHandling
+    const route: Route = {
+      fn,
+      trigger,
+      format: trigger.payload ?? TRIGGER_DEFAULTS.mqtt.payload,
+      retainHandling,
+      levels: matchingFilter(trigger.mqtt).split('/'),
+      acceptRetained: retainHandling !== 2
+    }
+    if (trigger.batch !== undefined) {
+      route.batch = new RecordBatch({
+        key: `batch:${fn}:${index}`,
+        size: trigger.batch.size,
+        windowMs: trigger.batch.windowMs,
+        maxBytes: this.#eventBytes - ENVELOPE_BYTES,
+        store: this.#o.store,
+        clock: this.#o.clock,
+        fn,
+        log: this.#o.log,
+        run: async (records, meta, hop) => { await this.#o.invoker.run(fn, { source: 'mqtt', time: this.#o.clock.now(), records }, { meta, hop }) }
+      })
+    }
     this.#routes.push(route)
   }
 
-  /** Every filter to subscribe to, at the highest QoS any function asks of it. */
-  filters (): Map<string, 0 | 1> {
-    const out = new Map<string, 0 | 1>()
-    for (const r of this.#routes) out.set(r.trigger.mqtt, Math.max(out.get(r.trigger.mqtt) ?? 0, r.trigger.qos) as 0 | 1)
+  /** Every filter to subscribe to, at the highest QoS any function asks of it; see subscribe() for retainHandling. */
+  filters (): Map<string, TriggerSubscription> {
+    const out = new Map<string, TriggerSubscription>()
+    for (const r of this.#routes) {
+      const f = r.trigger.mqtt
+      const had = out.get(f)
+      // Two triggers on one filter share one subscription: it takes the most generous
+      // retain handling, and the router drops retained messages per trigger.
+      out.set(f, {
+        qos: Math.max(had?.qos ?? 0, r.trigger.qos) as 0 | 1,
+        retainHandling: Math.min(had?.retainHandling ?? 2, r.retainHandling) as RetainHandling
+      })
+    }
     return out
   }
 
-  async subscribe (link: { subscribe: (f: Map<string, 0 | 1>) => Promise<void> }): Promise<void> {
-    await link.subscribe(this.filters())
+  /** Messages that matched no trigger (a subscription left from an older manifest, a broker's extra copy). */
+  get unmatched (): number { return this.#unmatched }
+  /** Retained messages dropped because their trigger's retainHandling did not want them. */
+  get retainedSkipped (): number { return this.#retainedSkipped }
+
+  /**
+   * Hands every filter to the link, which subscribes on each connect that needs it.
+   * retainHandling 1 ("only when the subscription is new") is also applied here, for links that
+   * speak MQTT 3.1.1 and cannot ask the broker: before a round of SUBSCRIBEs in a session the
+   * broker kept, a filter this agent subscribed last time drops the retained messages it gets
+   * now. A filter the broker refuses (no shared subscriptions, an ACL) is logged with
+   * LAMBKIN_SUBSCRIBE_REFUSED; the agent's other triggers keep running.
+   */
+  async subscribe (link: SubscribingLink): Promise<void> {
+    this.#countUnmatched = link.seesAllTopics !== true
+    const subs = this.filters()
+    if (subs.size === 0) return
+    await link.subscribe(subs, {
+      prepare: async (sessionPresent) => {
+        const before = sessionPresent ? await this.#o.store.getMeta(SUBSCRIBED_KEY) : undefined
+        const existed = new Set(Array.isArray(before) ? before as string[] : [])
+        for (const r of this.#routes) {
+          if (r.retainHandling === 1) r.acceptRetained = !existed.has(r.trigger.mqtt)
+        }
+      },
+      done: async (granted, refused) => {
+        if (refused !== undefined) this.#o.log(`${refused.code}: ${refused.message}`)
+        await this.#o.store.commit({ meta: [{ key: SUBSCRIBED_KEY, value: granted }] })
+      }
+    })
   }
 
   /** Reloads batch records acknowledged before a restart and schedules their flush. */
   async restore (): Promise<void> {
-    for (const r of this.#routes) {
-      if (r.batch === undefined) continue
-      const saved = await this.#o.store.getMeta(r.batch.key)
-      if (Array.isArray(saved) && saved.length > 0) {
-        r.batch.pending.push(...(saved as BatchRecord[]))
-        this.#arm(r)
-      }
-    }
+    for (const r of this.#routes) await r.batch?.restore()
   }
 
-  async onMessage ({ topic, payload, qos }: TriggerMessage): Promise<void> {
+  async onMessage (msg: TriggerMessage): Promise<void> {
+    const { topic, qos, retain } = msg
     const time = this.#o.clock.now()
-    const decoded = decodePayload(payload)
+    const hop = readHop(msg.userProperties)
     const work: Array<Promise<unknown>> = []
+    // Decoded once per payload format asked for; most messages need only 'auto'.
+    const decoded = new Map<string, DecodedPayload | PayloadRefusal>()
     // A topic that is no valid name (wildcards, empty) matches no filter.
     const levels = isValidTopicName(topic) ? topic.split('/') : undefined
+    let matched = false
     for (const r of this.#routes) {
       if (levels === undefined || !levelsMatch(r.levels, levels)) continue
-      if (r.batch !== undefined) {
-        work.push(this.#append(r, { topic, payload: decoded, qos, time }))
+      matched = true
+      if (retain && !r.acceptRetained) {
+        this.#retainedSkipped++
+        this.#o.metrics?.inc(RETAINED_SKIPPED)
+        continue
+      }
+      const format = r.format
+      let d = decoded.get(format)
+      if (d === undefined) decoded.set(format, d = this.#decode(msg, format))
+      if (isRefusal(d)) {
+        work.push(this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), d))
+      } else if (r.batch !== undefined) {
+        const rec: BatchRecord = { topic, ...d, qos, retain, time }
+        const bytes = Buffer.byteLength(JSON.stringify(rec))
+        if (bytes > this.#eventBytes - ENVELOPE_BYTES) work.push(this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), overCap(bytes, this.#eventBytes)))
+        else work.push(r.batch.append(rec, bytes, hop))
       } else {
+        const event = { source: 'mqtt', time, topic, ...d, qos, retain }
+        const bytes = eventBytes(event, msg, this.#eventBytes)
+        if (bytes > this.#eventBytes) work.push(this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), overCap(bytes, this.#eventBytes)))
         // QoS 0 may be dropped under overload (counted); QoS 1 waits, holding its ack back.
-        work.push(this.#o.invoker.run(r.fn, { source: 'mqtt', time, topic, payload: decoded, qos }, { overload: qos === 0 ? 'throttle' : 'wait' }))
+        else work.push(this.#o.invoker.run(r.fn, event, { overload: qos === 0 ? 'throttle' : 'wait', hop }))
       }
     }
-    // QoS 0 carries no acknowledgement to hold back: let the next message in at once.
-    if (qos === 0) return
+    if (!matched && this.#countUnmatched) this.#noRoute(topic)
+    // QoS 0 carries no acknowledgement to hold back: let the next message in at once. Its
+    // work is not awaited, so a failure (a store error) is logged here rather than left unhandled.
+    if (qos === 0) {
+      for (const w of work) w.catch((err: Error) => this.#o.log(`QoS 0 message on ${topic} not handled: ${err.message}`))
+      return
+    }
     await Promise.all(work)
   }
 
-  async #append (r: Route, rec: BatchRecord): Promise<void> {
-    const b = r.batch as NonNullable<Route['batch']>
-    b.pending.push(rec)
-    try {
-      await this.#o.store.commit({ meta: [{ key: b.key, value: [...b.inflight, ...b.pending] }] })
-    } catch (err) {
-      // Not durable, so not acknowledged: the broker sends it again, and it must not be here twice.
-      const i = b.pending.indexOf(rec)
-      if (i >= 0) b.pending.splice(i, 1)
-      throw err
-    }
-    if (b.pending.length >= (r.trigger.batch as { size: number }).size) void this.#flush(r)
-    else this.#arm(r)
+  #decode (msg: TriggerMessage, format: MqttPayloadFormat): DecodedPayload | PayloadRefusal {
+    // Over the cap before decoding: no need to build a string the sandbox would refuse.
+    if (msg.payload.length > this.#eventBytes) return overCap(msg.payload.length, this.#eventBytes, 'payload')
+    return decodePayload(msg.payload, format)
   }
 
-  #arm (r: Route): void {
-    const b = r.batch as NonNullable<Route['batch']>
-    if (b.timer !== undefined || this.#closed) return
-    b.timer = this.#o.clock.setTimeout(() => {
-      b.timer = undefined
-      void this.#flush(r)
-    }, (r.trigger.batch as { windowMs: number }).windowMs)
-  }
-
-  async #flush (r: Route): Promise<void> {
-    const b = r.batch as NonNullable<Route['batch']>
-    while (b.flushing !== undefined) await b.flushing
-    if (b.pending.length === 0 || this.#closed) return
-    if (b.timer !== undefined) { this.#o.clock.clearTimeout(b.timer); b.timer = undefined }
-    const size = (r.trigger.batch as { size: number }).size
-    b.inflight = b.pending.splice(0, size)
-    const records = b.inflight
-    let failed = false
-    b.flushing = (async () => {
-      // The meta write is built at commit time, so records appended meanwhile stay durable.
-      try {
-        await this.#o.invoker.run(r.fn, { source: 'mqtt', time: this.#o.clock.now(), records }, {
-          meta: () => [{ key: b.key, value: [...b.pending] }]
-        })
-      } catch (err) {
-        // The commit failed, so the stored batch still holds these records: keep them first in
-        // line and try again after the window (the store may work again by then).
-        b.pending.unshift(...records)
-        failed = true
-        this.#o.log(`batch for ${r.fn} not stored, retrying in ${(r.trigger.batch as { windowMs: number }).windowMs} ms: ${(err as Error).message}`)
-      }
-      b.inflight = []
-    })()
-    try {
-      await b.flushing
-    } finally {
-      b.flushing = undefined
+  #noRoute (topic: string): void {
+    this.#o.metrics?.inc(UNMATCHED)
+    // Logged the first time and then every 1,000th, so a stray stream cannot flood the log.
+    if (this.#unmatched++ % 1000 === 0) {
+      this.#o.log(`message on ${topic} matches no function's trigger (${this.#unmatched} so far); it was acknowledged and dropped. A subscription left from an older manifest stays with a persistent session until the broker forgets it`)
     }
-    // After a failure wait for the window rather than retry at once: nothing loops hot.
-    if (b.pending.length >= size && !failed) void this.#flush(r)
-    else if (b.pending.length > 0) this.#arm(r)
   }
 
   /** Stops batch timers; pending batch records stay in the store for the next start. */
   async close (): Promise<void> {
-    this.#closed = true
-    for (const r of this.#routes) {
-      if (r.batch?.timer !== undefined) this.#o.clock.clearTimeout(r.batch.timer)
-      if (r.batch?.flushing !== undefined) await r.batch.flushing
-    }
+    for (const r of this.#routes) await r.batch?.close()
+  }
+}
+
+function overCap (bytes: number, cap: number, what = 'event'): PayloadRefusal {
+  return { code: ErrorCodes.INPUT_LIMIT, message: `the ${what} is ${bytes} bytes, over the ${cap} byte event cap`, details: { limit: 'eventBytes', bytes, max: cap } }
+}
+
+/**
+ * The event's JSON size in bytes, or an upper bound of it when that is under the cap. JSON escapes a byte as at most 6 (`\u0000`), so a message
+ * far under the cap is not stringified twice (the sandbox pool stringifies it again).
+ */
+function eventBytes (event: Record<string, unknown>, msg: TriggerMessage, cap: number): number {
+  // Re-stringified JSON grows at most ~5x too (`1e20` becomes 21 digits).
+  const bound = ENVELOPE_BYTES + 6 * (Buffer.byteLength(msg.topic) + msg.payload.length)
+  return bound <= cap ? bound : Buffer.byteLength(JSON.stringify(event))
+}
+
+/**
+ * What a dead letter keeps of a message that never reached its function: the first
+ * REFUSED_PREVIEW_BYTES bytes as base64 and the full size, so a flood of large or deep
+ * payloads cannot fill the outbox, and nothing in it trips the store's encoder.
+ */
+function refusedEvent (msg: TriggerMessage, time: number): Record<string, unknown> {
+  return {
+    source: 'mqtt',
+    time,
+    topic: msg.topic,
+    qos: msg.qos,
+    retain: msg.retain,
+    payloadBytes: msg.payload.length,
+    payloadPreviewBase64: msg.payload.subarray(0, REFUSED_PREVIEW_BYTES).toString('base64')
   }
 }

@@ -9,6 +9,8 @@ export const ErrorCodes = Object.freeze({
   STACK_LIMIT: 'LAMBKIN_STACK_LIMIT',
   OUTPUT_LIMIT: 'LAMBKIN_OUTPUT_LIMIT',
   INPUT_LIMIT: 'LAMBKIN_INPUT_LIMIT',
+  // A trigger message whose bytes are not what its trigger's `payload` format asks for.
+  PAYLOAD_INVALID: 'LAMBKIN_PAYLOAD_INVALID',
   FUNCTION_ERROR: 'LAMBKIN_FUNCTION_ERROR',
   PERMISSION_DENIED: 'LAMBKIN_PERMISSION_DENIED',
   /** A topic no broker accepts (MQTT 5 sections 1.5.4, 4.7): control characters, wildcards in a name, too long. */
@@ -36,7 +38,13 @@ export const ErrorCodes = Object.freeze({
   DEVICE_NOT_FOUND: 'LAMBKIN_DEVICE_NOT_FOUND',
   UNAUTHORIZED: 'LAMBKIN_UNAUTHORIZED',
   CLOUD_UNAVAILABLE: 'LAMBKIN_CLOUD_UNAVAILABLE',
-  REQUEST_INVALID: 'LAMBKIN_REQUEST_INVALID'
+  REQUEST_INVALID: 'LAMBKIN_REQUEST_INVALID',
+  // The trigger broker's SUBACK refused a trigger's filter (MQTT 5 section 3.9.3).
+  SUBSCRIBE_REFUSED: 'LAMBKIN_SUBSCRIBE_REFUSED',
+  // A chain of functions triggering each other reached invocation.maxHops [W9].
+  RECURSION_LIMIT: 'LAMBKIN_RECURSION_LIMIT',
+  // A function's publish its broker will never take (too large, or refused with a reason code).
+  PUBLISH_REFUSED: 'LAMBKIN_PUBLISH_REFUSED'
 } as const)
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

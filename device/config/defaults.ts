@@ -4,6 +4,8 @@ import { LIMIT_CAPS } from '../../src/function/index.js'
 import type { DeviceDefaults } from './types.js'
 import { deepFreeze } from '../../src/deep-freeze.js'
 import { ID_PATTERN } from '../../src/ids.js'
+import { MQTT_MAX_PACKET_BYTES } from '../publish-limits.js'
+import { DEFAULT_MAX_HOPS } from '../recursion-guard.js'
 
 /** Wire rule W1: device ids are safe in topics, file names and Prometheus labels. */
 export const DEVICE_ID_PATTERN = ID_PATTERN
@@ -26,7 +28,7 @@ export const DEVICE_DEFAULTS: DeviceDefaults = deepFreeze({
   // Relative defaults resolve against the working directory at load time.
   dataDir: './.lambkin/data',
   functionsDir: './functions',
-  mqtt: { rejectUnauthorized: true, keepaliveSec: 30, reconnectMs: 1000 },
+  mqtt: { rejectUnauthorized: true, keepaliveSec: 30, reconnectMs: 1000, protocolVersion: 5, maxPacketBytes: MQTT_MAX_PACKET_BYTES },
   cloud: { rejectUnauthorized: true, keepaliveSec: 30, reconnectMs: 1000, reconnectMaxMs: 60_000, heartbeatMs: 30_000, uploadBytesPerSec: 0, dailyUploadBytes: 0, uploadLogs: true, logExclude: [], batchRecords: 1000, ackTimeoutMs: 30_000 },
   brokerHost: '127.0.0.1',
   // maxPacketBytes: the sandbox's 256 KiB event cap plus room for a topic of up to 64 KiB.
@@ -34,7 +36,7 @@ export const DEVICE_DEFAULTS: DeviceDefaults = deepFreeze({
   metricsHost: '127.0.0.1',
   metricsSnapshotMs: 60_000,
   outbox: { quotaBytes: 64 * MiB, syncIntervalMs: 200, ttlMs: {} },
-  invocation: { maxConcurrent: 256, queueDepth: 1000, workers: 2, drainTimeoutMs: 10_000 },
+  invocation: { maxConcurrent: 256, queueDepth: 1000, workers: 2, drainTimeoutMs: 10_000, maxHops: DEFAULT_MAX_HOPS },
   // The function loader's own caps, so a device with no caps config checks what the CLI checks.
   caps: { ...LIMIT_CAPS }
 })

@@ -58,7 +58,11 @@ export const SCHEMA: Group = group({
   layersDir: { kind: 'path' },
   mqtt: group({
     ...connection,
-    clientId: { kind: 'string', min: 1, max: 128, pattern: /^[\x21-\x7e]+$/, rule: 'a client id of 1 to 128 printable characters without spaces' }
+    clientId: { kind: 'string', min: 1, max: 128, pattern: /^[\x21-\x7e]+$/, rule: 'a client id of 1 to 128 printable characters without spaces' },
+    // 4 is MQTT 3.1.1, 5 is MQTT 5 (the CONNECT packet's protocol level).
+    protocolVersion: int(4, 5),
+    // MQTT 5 section 3.2.2.3.6: the smallest useful packet up to MQTT's own ceiling.
+    maxPacketBytes: int(64, 268_435_460)
   }),
   // The cloud link (docs/wire.md): its user name is always the device id [W1].
   cloud: group({
@@ -104,7 +108,8 @@ export const SCHEMA: Group = group({
     maxConcurrent: int(1, 1024),
     queueDepth: int(1, 1_000_000),
     workers: int(1, 64),
-    drainTimeoutMs: int(0, 600_000)
+    drainTimeoutMs: int(0, 600_000),
+    maxHops: int(1, 1000)
   }),
   // Floors: what a sandbox needs to run at all. Ceilings: a wasm32 memory (4 GiB), a day,
   // and the stack the sandbox measured as safe (MAX_SAFE_STACK_KIB in src/sandbox/budget.ts).

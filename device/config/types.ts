@@ -42,6 +42,13 @@ export interface CloudConfig extends BrokerConnectionConfig {
 /** The trigger broker: where functions' MQTT triggers subscribe and `ctx.publish` goes. */
 export interface MqttConfig extends BrokerConnectionConfig {
   clientId: string
+  /**
+   * MQTT version the trigger link speaks: 5 (falls back to 3.1.1 when the broker refuses 5)
+   * or 4 (MQTT 3.1.1 only).
+   */
+  protocolVersion: 4 | 5
+  /** Largest packet the trigger broker takes, in bytes; under MQTT 5 also capped by its CONNACK. */
+  maxPacketBytes: number
 }
 
 /**
@@ -73,6 +80,8 @@ export interface InvocationConfig {
   workers: number
   /** How long close() waits for in-flight invocations. */
   drainTimeoutMs: number
+  /** Invocations a chain of functions triggering each other may have [W9]. */
+  maxHops: number
 }
 
 /** The most any function on this device may ask for in its manifest's limits. */

@@ -5,8 +5,29 @@ import cron from 'node-cron'
 import { bad, int, isObject, num, object, show, str } from './check.js'
 import { isValidTopicFilter } from './topic-filter.js'
 import { ID_PATTERN } from '../ids.js'
+import { splitSharedFilter } from './shared-subscription.js'
 
-export interface MqttTrigger { mqtt: string, qos: 0 | 1, batch?: { size: number, windowMs: number } }
+/**
+ * How a message's bytes become the event: `auto` JSON if they parse, else UTF-8 text, else
+ * (not valid UTF-8) base64 in `payloadBase64`; `json` and `text` refuse what is not that
+ * (LAMBKIN_PAYLOAD_INVALID dead letter); `bytes` always base64 in `payloadBase64`.
+ */
+export type MqttPayloadFormat = 'auto' | 'json' | 'text' | 'bytes'
+/**
+ * MQTT 5 Retain Handling (section 3.8.3.1): 0 retained messages are sent on every subscribe,
+ * 1 only when the subscription did not exist yet, 2 never.
+ */
+export type RetainHandling = 0 | 1 | 2
+export interface MqttTrigger {
+  /** A topic filter, or `$share/{ShareName}/{filter}` for a shared subscription (MQTT 5 section 4.8.2). */
+  mqtt: string
+  qos: 0 | 1
+  /** Absent means TRIGGER_DEFAULTS.mqtt.payload ('auto'); kept only when given. */
+  payload?: MqttPayloadFormat
+  /** Absent means TRIGGER_DEFAULTS.mqtt.retainHandling (0); kept only when given. */
+  retainHandling?: RetainHandling
+  batch?: { size: number, windowMs: number }
+}
 export interface SensorSim { min?: number, max?: number, periodMs?: number, step?: number, seed?: number }
 export interface SensorTrigger {
   sensor: string
@@ -28,8 +49,9 @@ export type TriggerKind = 'mqtt' | 'sensor' | 'schedule'
 
 export const SIMULATED_SENSORS = Object.freeze(['sim:sine', 'sim:random-walk'] as const)
 export const SENSOR_FORMATS = Object.freeze(['auto', 'number', 'w1'] as const)
+export const MQTT_PAYLOAD_FORMATS = Object.freeze(['auto', 'json', 'text', 'bytes'] as const)
 export const TRIGGER_DEFAULTS = Object.freeze({
-  mqtt: Object.freeze({ qos: 1 as const }),
+  mqtt: Object.freeze({ qos: 1 as const, payload: 'auto' as const, retainHandling: 0 as const }),
   sensor: Object.freeze({ everyMs: 1000, scale: 1, deadband: 0, format: 'auto' as const }),
   schedule: Object.freeze({ timezone: 'UTC', catchUp: 0 })
 })
@@ -53,14 +75,32 @@ export function validateTrigger (v: unknown, i: number): Trigger {
 }
 
 function mqtt (v: Record<string, unknown>, key: string): MqttTrigger {
-  const t = object(v, key, ['mqtt', 'qos', 'batch'])
+  const t = object(v, key, ['mqtt', 'qos', 'batch', 'payload', 'retainHandling'])
   if (!isValidTopicFilter(t.mqtt)) {
     bad(`${key}.mqtt`, `is not a valid MQTT topic filter: ${show(t.mqtt)} (use "+" for one whole level, "#" only as the last level)`)
   }
+  checkShared(t.mqtt, `${key}.mqtt`)
   const qos = int(t.qos, `${key}.qos`, 0, 1, TRIGGER_DEFAULTS.mqtt.qos) as 0 | 1
-  if (t.batch === undefined) return { mqtt: t.mqtt, qos }
+  const out: MqttTrigger = { mqtt: t.mqtt, qos }
+  if (t.payload !== undefined) {
+    if (!(MQTT_PAYLOAD_FORMATS as readonly unknown[]).includes(t.payload)) bad(`${key}.payload`, `must be ${MQTT_PAYLOAD_FORMATS.map((f) => `"${f}"`).join(', ')}, got ${show(t.payload)}`)
+    out.payload = t.payload as MqttPayloadFormat
+  }
+  if (t.retainHandling !== undefined) out.retainHandling = int(t.retainHandling, `${key}.retainHandling`, 0, 2) as RetainHandling
+  if (t.batch === undefined) return out
   const b = object(t.batch, `${key}.batch`, ['size', 'windowMs'])
-  return { mqtt: t.mqtt, qos, batch: { size: int(b.size, `${key}.batch.size`, 1, 10_000), windowMs: int(b.windowMs, `${key}.batch.windowMs`, 1, 60_000) } }
+  return { ...out, batch: { size: int(b.size, `${key}.batch.size`, 1, 10_000), windowMs: int(b.windowMs, `${key}.batch.windowMs`, 1, 60_000) } }
+}
+
+/** A `$share/` filter needs a valid share name and a valid filter after it (MQTT 5 section 4.8.2). */
+function checkShared (filter: string, key: string): void {
+  let shared
+  try {
+    shared = splitSharedFilter(filter)
+  } catch (err) {
+    bad(key, `is not a valid shared subscription: ${(err as Error).message} (use "$share/<name>/<filter>")`)
+  }
+  if (shared !== undefined && !isValidTopicFilter(shared.filter)) bad(key, `is not a valid shared subscription: ${show(shared.filter)} is not a valid topic filter`)
 }
 
 function sensor (v: Record<string, unknown>, key: string): SensorTrigger {

@@ -96,15 +96,18 @@ test('[bounded memory] a broker that goes away: publishes wait in the store and 
   }
 })
 
-test('[dead letter] an oversized event keeps a bounded head, its size and sha256; acknowledged results are not evicted', async () => {
-  const f = fixture({ echo: { manifest: { triggers: [{ mqtt: 'in/+', qos: 1 }] }, code: 'export default (e) => e.payload' } })
+test('[dead letter] a large failed event keeps a bounded head, its size and sha256; one over the event cap keeps a preview; acknowledged results are not evicted', async () => {
+  const f = fixture({ echo: { manifest: { triggers: [{ mqtt: 'in/+', qos: 1 }] }, code: "export default (e) => { if (e.topic === 'in/big') throw new Error('refused'); return e.payload }" } })
   try {
     // The broker must let the 1 MiB messages in (its own packet cap is 320 KiB by default).
     const agent = await f.start({ brokerPort: 0, broker: { maxPacketBytes: 2 * MiB }, outbox: { quotaBytes: 2 * MiB } })
     const c = await mqtt.connectAsync(agent.brokerUrl as string)
     for (let i = 0; i < 100; i++) await c.publishAsync('in/small', String(i), { qos: 1 })
-    // Each is over the 256 KiB event cap: a dead letter with LAMBKIN_INPUT_LIMIT.
-    for (let i = 0; i < 5; i++) await c.publishAsync('in/big', 'y'.repeat(MiB), { qos: 1 })
+    // Under the 256 KiB event cap, so it runs, fails, and its dead letter keeps a 16 KiB head.
+    for (let i = 0; i < 5; i++) await c.publishAsync('in/big', 'y'.repeat(100 * 1024), { qos: 1 })
+    // Over the event cap (and under the embedded broker's 320 KiB packet limit): never runs; its
+    // dead letter (LAMBKIN_INPUT_LIMIT) keeps the size and a 1 KiB preview.
+    for (let i = 0; i < 5; i++) await c.publishAsync('in/huge', 'z'.repeat(300 * 1024), { qos: 1 })
     await c.endAsync()
     await agent.close()
     const store = await LevelOutboxStore.open({ dir: f.dataDir })
@@ -114,14 +117,24 @@ test('[dead letter] an oversized event keeps a bounded head, its size and sha256
     await store.close()
     assert.is(stats.dropped.result, 0, 'no acknowledged result was evicted')
     assert.is(kept.length, 100)
-    assert.is(dead.length, 5)
-    for (const d of dead) {
+    assert.is(dead.length, 10)
+    const failed = dead.filter((d) => (d.data as { event: { topic: string } }).event.topic === 'in/big')
+    const refused = dead.filter((d) => (d.data as { event: { topic: string } }).event.topic === 'in/huge')
+    assert.is(failed.length, 5)
+    assert.is(refused.length, 5)
+    for (const d of failed) {
       const data = d.data as { error: { code: string }, event: { truncated: boolean, bytes: number, sha256: string, head: string, topic: string } }
-      assert.is(data.error.code, 'LAMBKIN_INPUT_LIMIT')
+      assert.is(data.error.code, 'LAMBKIN_FUNCTION_ERROR')
       assert.is(data.event.truncated, true)
-      assert.is(data.event.topic, 'in/big')
-      assert.ok(data.event.bytes > MiB)
+      assert.ok(data.event.bytes > 100 * 1024)
       assert.match(data.event.sha256, /^[0-9a-f]{64}$/)
+      assert.ok(d.bytes < 20 * 1024, `dead letter of ${d.bytes} bytes`)
+    }
+    for (const d of refused) {
+      const data = d.data as { error: { code: string }, event: { payloadBytes: number, payloadPreviewBase64: string } }
+      assert.is(data.error.code, 'LAMBKIN_INPUT_LIMIT')
+      assert.is(data.event.payloadBytes, 300 * 1024)
+      assert.is(Buffer.from(data.event.payloadPreviewBase64, 'base64').length, 1024)
       assert.ok(d.bytes < 20 * 1024, `dead letter of ${d.bytes} bytes`)
     }
   } finally {
