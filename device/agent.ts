@@ -11,16 +11,16 @@ import { SandboxPool, specOf } from '../src/sandbox/index.js'
 import type { DeviceConfig } from './config/index.js'
 import { VERSION } from '../src/version.js'
 import type { CloudLink } from './sync/index.js'
-import type { EmbeddedBroker } from './broker.js'
+import type { EmbeddedBroker } from './links/broker.js'
 import { Invoker } from './invoker.js'
 import type { InvocationRecord } from './invoker.js'
 import { FunctionMetrics, startMetricsServer } from './metrics/index.js'
 import type { MetricsServer } from './metrics/index.js'
-import { MqttLink } from './mqtt-link.js'
-import type { TriggerLink } from './mqtt-link.js'
-import { EmbeddedLink } from './embedded-link.js'
-import { MqttTriggers } from './mqtt-triggers.js'
-import type { OnTriggerMessage } from './trigger-message.js'
+import { MqttLink } from './links/mqtt-link.js'
+import type { TriggerLink } from './links/mqtt-link.js'
+import { EmbeddedLink } from './links/embedded-link.js'
+import { MqttTriggers } from './triggers/mqtt/routing.js'
+import type { OnTriggerMessage } from './links/trigger-message.js'
 import { LevelOutboxStore } from './store/index.js'
 import { ScheduleTrigger, SensorTrigger, systemClock } from './triggers/index.js'
 import type { Clock } from './triggers/index.js'
@@ -125,7 +125,7 @@ export class Agent extends EventEmitter {
     let broker: EmbeddedBroker | undefined
     if (c.brokerPort !== undefined) {
       // Imported only when asked for: aedes adds ~12 MiB of RSS to an agent that never uses it.
-      const { startEmbeddedBroker } = await import('./broker.js')
+      const { startEmbeddedBroker } = await import('./links/broker.js')
       broker = await startEmbeddedBroker(c.brokerHost, c.brokerPort, { settings: c.broker, metrics: this.metrics, log })
       this.brokerPort = broker.port
       this.brokerUrl = broker.url

@@ -4,7 +4,7 @@
 // recursive loop detection stops a loop after about 16 invocations and reports it once.
 import { ErrorCodes } from '../src/errors.js'
 import { deadLetterEvent } from './dead-letter.js'
-import type { Hop } from './hops.js'
+import type { Hop } from './links/hops.js'
 import type { InvocationRecord } from './invoker.js'
 import type { FunctionMetrics } from './metrics/index.js'
 import type { OutboxStore } from './store/index.js'

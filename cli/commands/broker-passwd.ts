@@ -1,7 +1,7 @@
 // `lambkin broker-passwd <username>`: reads a password from stdin and prints the user entry
 // (scrypt hash, grants) to paste into the device config's `broker.users` or `broker.usersFile`.
 import { parseArgs } from 'node:util'
-import { filterProblem } from '../../device/broker/acl.js'
+import { filterProblem } from '../../device/links/broker/acl.js'
 import { hashPassword } from '../../src/secrets.js'
 import { EXIT_OK, EXIT_USAGE, printError, usageError } from '../io.js'
 import type { CliIo } from '../io.js'

@@ -1,8 +1,8 @@
 // The embedded broker's access settings: user entries (from `broker.users` and
 // `broker.usersFile`), and the rule that a broker listening beyond loopback needs users.
 import { readFile } from 'node:fs/promises'
-import { filterProblem } from '../broker/acl.js'
-import { exposureProblem } from '../broker/exposure.js'
+import { filterProblem } from '../links/broker/acl.js'
+import { exposureProblem } from '../links/broker/exposure.js'
 import { parsePasswordHash } from '../../src/secrets.js'
 import { configError } from './schema.js'
 import type { Source } from './schema.js'

@@ -4,7 +4,7 @@ import { LIMIT_CAPS } from '../../src/function/index.js'
 import type { DeviceDefaults } from './types.js'
 import { deepFreeze } from '../../src/deep-freeze.js'
 import { ID_PATTERN } from '../../src/ids.js'
-import { MQTT_MAX_PACKET_BYTES } from '../publish-limits.js'
+import { MQTT_MAX_PACKET_BYTES } from '../links/publish-limits.js'
 import { DEFAULT_MAX_HOPS } from '../recursion-guard.js'
 
 /** Wire rule W1: device ids are safe in topics, file names and Prometheus labels. */

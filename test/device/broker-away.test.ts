@@ -5,7 +5,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import mqtt from 'mqtt'
-import type { MqttLink } from '../../device/mqtt-link.js'
+import type { MqttLink } from '../../device/links/mqtt-link.js'
 import { LevelOutboxStore } from '../../device/store/index.js'
 import { fixture, invocations } from '../helpers/agent.js'
 import { aedesBroker, freePort } from '../helpers/brokers.js'

@@ -1,6 +1,6 @@
 // What the embedded broker refused, counted as `lambkin_broker_refused_total{reason}` and logged
 // once per reason (a client retrying a refused connect must not flood the log).
-import type { FunctionMetrics } from '../metrics/index.js'
+import type { FunctionMetrics } from '../../metrics/index.js'
 
 /**
  * Why the broker refused a connection, a packet or a subscription:

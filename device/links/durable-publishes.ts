@@ -4,7 +4,7 @@
 // store, not in memory, however long the broker is away: a publish leaves the store once its
 // broker acknowledged it, and the window is refilled from the store in id order.
 import type { Hop } from './hops.js'
-import type { OutboxStore } from './store/index.js'
+import type { OutboxStore } from '../store/index.js'
 
 /**
  * A function's publish on its way to the trigger broker: `id` is its store id (QoS 1), `hop`

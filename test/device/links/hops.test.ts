@@ -4,8 +4,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import mqttPacket from 'mqtt-packet'
-import { deeper, hopProperties, readHop, RecentPublishes } from '../../device/hops.js'
-import { publishPacketBytes, refusalOf } from '../../device/publish-limits.js'
+import { deeper, hopProperties, readHop, RecentPublishes } from '../../../device/links/hops.js'
+import { publishPacketBytes, refusalOf } from '../../../device/links/publish-limits.js'
 
 test('[W9] a hop is read back from the user properties it was written to', () => {
   const h = { traceId: '6f1c2f5e-0a4b-4a57-9c1e-2b0f7d1c9a11', hop: 7 }

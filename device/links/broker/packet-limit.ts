@@ -6,7 +6,7 @@
 // in, so an oversized packet is refused after at most one socket read, before its payload.
 import { PassThrough } from 'node:stream'
 import type { Aedes, Client } from 'aedes'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, LambkinError } from '../../../src/errors.js'
 
 /** The members of mqtt-packet's Parser this file relies on. */
 interface ParserInternals {
@@ -31,7 +31,7 @@ export function checkParserShape (broker: Aedes): void {
   const ok = hasInternals((probe as unknown as { _parser?: unknown })._parser)
   ;(probe as unknown as { close: () => void }).close()
   if (!ok) {
-    throw new LambkinError(ErrorCodes.CONFIG_INVALID, 'the installed mqtt-packet parser has no _parseLength/_emitError step, so broker.maxPacketBytes cannot be enforced; install the mqtt-packet version in package-lock.json', { details: { key: 'broker.maxPacketBytes' } })
+    throw new LambkinError(ErrorCodes.DEPENDENCY_MISMATCH, 'the installed mqtt-packet parser has no _parseLength/_emitError step, so broker.maxPacketBytes cannot be enforced; install the aedes and mqtt-packet versions package-lock.json pins', { details: { key: 'broker.maxPacketBytes' } })
   }
 }
 

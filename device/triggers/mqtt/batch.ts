@@ -2,10 +2,10 @@
 // acknowledged, handed to the function by count (`batch.size`), by time (`batch.windowMs`) and
 // by bytes (a batch's event stays under the sandbox's event cap, so a batch of records that
 // each fit never becomes an event that cannot run).
-import type { Clock } from './triggers/index.js'
-import type { MetaWrite, OutboxStore } from './store/index.js'
-import { deeper } from './hops.js'
-import type { Hop } from './hops.js'
+import type { Clock } from '../index.js'
+import type { MetaWrite, OutboxStore } from '../../store/index.js'
+import { deeper } from '../../links/hops.js'
+import type { Hop } from '../../links/hops.js'
 
 /** One message in a batch's `records`: the payload part is `payload` or `payloadBase64`, as for a single event. */
 export interface BatchRecord { topic: string, payload?: unknown, payloadBase64?: string, qos: number, retain?: boolean, time: number }

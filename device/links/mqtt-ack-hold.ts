@@ -2,6 +2,7 @@
 // are durable, and overload is answered by taking no more (flow control), never by taking and
 // dropping. The one place that reaches into MQTT.js's private `_sendPacket` (mqtt 5.x).
 import type { IPublishPacket, MqttClient } from 'mqtt'
+import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import type { OnTriggerMessage } from './trigger-message.js'
 
 /** QoS 1 messages taken in before their PUBACK has been released. */
@@ -46,8 +47,10 @@ interface Held { id: number, durable: boolean, failed: boolean, packet?: Packet 
  */
 export function holdAcks (client: MqttClient, opts: AckHoldOptions): void {
   const internals = client as unknown as { _sendPacket: SendPacket, stream?: { destroy: () => void } }
-  if (typeof internals._sendPacket !== 'function') {
-    throw new Error('this MQTT.js has no _sendPacket; the ack-after-commit gate needs mqtt 5.x')
+  // Checked before anything runs: an MQTT.js whose internals moved must stop the agent, not
+  // silently acknowledge messages before they are durable.
+  if (typeof internals._sendPacket !== 'function' || typeof client.handleMessage !== 'function') {
+    throw new LambkinError(ErrorCodes.DEPENDENCY_MISMATCH, 'the installed MQTT.js has no _sendPacket/handleMessage, which the ack-after-commit gate wraps; install the mqtt version package.json pins (5.16.0)')
   }
   const original = internals._sendPacket.bind(client)
   let held: Held[] = []

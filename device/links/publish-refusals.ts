@@ -2,12 +2,12 @@
 // a PUBACK reason code): after bounded attempts each becomes a dead letter with
 // LAMBKIN_PUBLISH_REFUSED, leaves the store's pending publishes, and is counted, instead of
 // being sent again on every connection (and, when too large, dropping that connection).
-import { ErrorCodes } from '../src/errors.js'
+import { ErrorCodes } from '../../src/errors.js'
 import type { OutgoingPublish } from './durable-publishes.js'
-import type { FunctionMetrics } from './metrics/index.js'
+import type { FunctionMetrics } from '../metrics/index.js'
 import { PUBLISH_ATTEMPTS } from './publish-limits.js'
 import type { Refusal } from './publish-limits.js'
-import type { OutboxStore } from './store/index.js'
+import type { OutboxStore } from '../store/index.js'
 
 export const REFUSED_METRIC = 'publishes_refused_total'
 

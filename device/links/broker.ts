@@ -3,14 +3,14 @@
 // do is in broker/access.ts; the per-packet size cap in broker/packet-limit.ts.
 import net from 'node:net'
 import { Aedes } from 'aedes'
-import { ErrorCodes, LambkinError } from '../src/errors.js'
+import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { BrokerAccess } from './broker/access.js'
 import type { BrokerUser } from './broker/access.js'
 import { anonymousAllowed, exposureProblem, isLoopbackHost } from './broker/exposure.js'
 import { checkParserShape, limitPacketSize } from './broker/packet-limit.js'
 import { Refusals } from './broker/refusals.js'
-import { DEVICE_DEFAULTS } from './config/defaults.js'
-import type { FunctionMetrics } from './metrics/index.js'
+import { DEVICE_DEFAULTS } from '../config/defaults.js'
+import type { FunctionMetrics } from '../metrics/index.js'
 import type { OnTriggerMessage } from './trigger-message.js'
 
 export interface EmbeddedBroker {

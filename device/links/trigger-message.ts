@@ -2,8 +2,8 @@
 // from, and how a payload's bytes become the event's `payload` (or `payloadBase64`), or are
 // refused with a code when they cannot.
 import { isUtf8 } from 'node:buffer'
-import { ErrorCodes } from '../src/errors.js'
-import type { MqttPayloadFormat, RetainHandling } from '../src/function/index.js'
+import { ErrorCodes } from '../../src/errors.js'
+import type { MqttPayloadFormat, RetainHandling } from '../../src/function/index.js'
 
 /**
  * One MQTT message as a trigger link received it (MQTT 5 section 3.3; 3.1.1 has no properties).

@@ -6,7 +6,7 @@
 // sensor sends the message again after it reconnects.
 import type { EmbeddedBroker } from './broker.js'
 import type { TriggerLink } from './mqtt-link.js'
-import type { OutboxStore } from './store/index.js'
+import type { OutboxStore } from '../store/index.js'
 import { DurablePublishes } from './durable-publishes.js'
 import type { OutgoingPublish } from './durable-publishes.js'
 import type { OnTriggerMessage, SubscribeHooks, TriggerSubscription } from './trigger-message.js'

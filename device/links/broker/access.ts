@@ -4,8 +4,8 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { AuthenticateError, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes'
 import { ALL_GRANTS, mayPublish, maySubscribe } from './acl.js'
 import type { Grants } from './acl.js'
-import { hashPassword, parsePasswordHash, SCRYPT_DEFAULTS, verifyPassword } from '../../src/secrets.js'
-import type { ParsedHash } from '../../src/secrets.js'
+import { hashPassword, parsePasswordHash, SCRYPT_DEFAULTS, verifyPassword } from '../../../src/secrets.js'
+import type { ParsedHash } from '../../../src/secrets.js'
 import type { Refusals } from './refusals.js'
 
 /** One user as the config holds it (device/config/types.ts BrokerUserConfig). */

@@ -2,7 +2,7 @@
 // publish to a topic, and whether it covers every topic a requested subscription could match.
 // Matching follows MQTT 3.1.1 section 4.7 (wildcards) including 4.7.2: a filter starting with
 // a wildcard never matches a topic starting with `$`, so `#` does not grant `$SYS/#`.
-import { isValidTopicFilter, topicMatches } from '../../src/function/index.js'
+import { isValidTopicFilter, topicMatches } from '../../../src/function/index.js'
 
 /** Why a filter is not a valid MQTT topic filter (section 4.7.1), or undefined when it is. */
 export function filterProblem (filter: string): string | undefined {

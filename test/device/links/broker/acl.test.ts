@@ -1,9 +1,9 @@
 // Topic filter grants (MQTT 3.1.1 section 4.7) and the stored password form of the embedded broker.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { filterCovers, filterProblem, mayPublish } from '../../../device/broker/acl.js'
-import { hashPassword, parsePasswordHash, verifyPassword } from '../../../src/secrets.js'
-import { isLoopbackHost } from '../../../device/broker/exposure.js'
+import { filterCovers, filterProblem, mayPublish } from '../../../../device/links/broker/acl.js'
+import { hashPassword, parsePasswordHash, verifyPassword } from '../../../../src/secrets.js'
+import { isLoopbackHost } from '../../../../device/links/broker/exposure.js'
 
 test('[MQTT 4.7] a publish grant matches topics, with wildcards never matching $ topics', () => {
   const yes: Array<[string, string]> = [['#', 'a'], ['#', 'a/b'], ['a/#', 'a'], ['a/#', 'a/b/c'], ['a/+', 'a/b'], ['+/+', 'a/b'], ['$SYS/#', '$SYS/x'], ['a/+/c', 'a//c']]

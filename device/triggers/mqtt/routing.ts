@@ -5,19 +5,19 @@
 // keep their pending records in the store's meta, written before the message is acknowledged
 // and replaced in the same commit as the batch's results, so neither a crash nor a restart
 // loses a record that was acknowledged.
-import { ErrorCodes } from '../src/errors.js'
-import { isValidTopicName, levelsMatch, matchingFilter, TRIGGER_DEFAULTS } from '../src/function/index.js'
-import type { MqttPayloadFormat, MqttTrigger, RetainHandling } from '../src/function/index.js'
-import { IO_CAP_DEFAULTS } from '../src/sandbox/index.js'
-import type { Clock } from './triggers/index.js'
-import type { Invoker } from './invoker.js'
-import type { FunctionMetrics } from './metrics/index.js'
-import type { OutboxStore } from './store/index.js'
-import { decodePayload, isRefusal, REFUSED_PREVIEW_BYTES } from './trigger-message.js'
-import type { DecodedPayload, PayloadRefusal, SubscribeHooks, TriggerMessage, TriggerSubscription } from './trigger-message.js'
-import { RecordBatch } from './mqtt-batch.js'
-import type { BatchRecord } from './mqtt-batch.js'
-import { readHop } from './hops.js'
+import { ErrorCodes } from '../../../src/errors.js'
+import { isValidTopicName, levelsMatch, matchingFilter, TRIGGER_DEFAULTS } from '../../../src/function/index.js'
+import type { MqttPayloadFormat, MqttTrigger, RetainHandling } from '../../../src/function/index.js'
+import { IO_CAP_DEFAULTS } from '../../../src/sandbox/index.js'
+import type { Clock } from '../index.js'
+import type { Invoker } from '../../invoker.js'
+import type { FunctionMetrics } from '../../metrics/index.js'
+import type { OutboxStore } from '../../store/index.js'
+import { decodePayload, isRefusal, REFUSED_PREVIEW_BYTES } from '../../links/trigger-message.js'
+import type { DecodedPayload, PayloadRefusal, SubscribeHooks, TriggerMessage, TriggerSubscription } from '../../links/trigger-message.js'
+import { RecordBatch } from './batch.js'
+import type { BatchRecord } from './batch.js'
+import { readHop } from '../../links/hops.js'
 
 /** What the router asks of a trigger link: subscriptions, and whether the broker kept its session. */
 export interface SubscribingLink {

@@ -6,11 +6,11 @@ import { once } from 'node:events'
 import net from 'node:net'
 import mqtt from 'mqtt'
 import type { MqttClient } from 'mqtt'
-import { startEmbeddedBroker } from '../../device/broker.js'
-import type { BrokerSettings, EmbeddedBroker } from '../../device/broker.js'
-import { hashPassword } from '../../src/secrets.js'
-import { FunctionMetrics } from '../../device/metrics/index.js'
-import type { TriggerMessage } from '../../device/trigger-message.js'
+import { startEmbeddedBroker } from '../../../device/links/broker.js'
+import type { BrokerSettings, EmbeddedBroker } from '../../../device/links/broker.js'
+import { hashPassword } from '../../../src/secrets.js'
+import { FunctionMetrics } from '../../../device/metrics/index.js'
+import type { TriggerMessage } from '../../../device/links/trigger-message.js'
 
 // Cheap scrypt parameters keep the tests quick; the format and the check are the same.
 const FAST = { N: 1024, r: 8, p: 1 }
