@@ -1,10 +1,12 @@
 // Cloud.create: the cloud side's composition root (docs/architecture.md, "Cloud side"). Ordered start steps
 // (data folder and operator token, registry, ingest, device broker, operator API), each undone
 // in reverse by close(), which first stops taking device traffic.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { ensureDataDir } from '../src/data-dir.js'
 import { join } from 'node:path'
 import { ErrorCodes, LambkinError } from '../src/errors.js'
 import { newSecret } from '../src/secrets.js'
+import { BATCH_LIMITS } from '../src/wire/index.js'
 import { startApi } from './api/server.js'
 import type { Api } from './api/server.js'
 import { startCloudBroker } from './broker/cloud-broker.js'
@@ -24,13 +26,15 @@ export interface CloudOptions {
   apiHost?: string
   tls?: { port: number, certFile: string, keyFile: string }
   maxConnections?: number
+  /** Largest MQTT packet a device may send, bytes (default: a full batch plus headroom). */
+  maxPacketBytes?: number
   log?: (line: string) => void
   now?: () => number
 }
 
-type Resolved = CloudOptions & Required<Pick<CloudOptions, 'host' | 'port' | 'apiPort' | 'apiHost' | 'maxConnections'>>
+type Resolved = CloudOptions & Required<Pick<CloudOptions, 'host' | 'port' | 'apiPort' | 'apiHost' | 'maxConnections' | 'maxPacketBytes'>>
 
-export const CLOUD_DEFAULTS: Readonly<Omit<Resolved, 'dataDir'>> = Object.freeze({ host: '127.0.0.1', port: 1883, apiPort: 8080, apiHost: '127.0.0.1', maxConnections: 100_000 })
+export const CLOUD_DEFAULTS: Readonly<Omit<Resolved, 'dataDir'>> = Object.freeze({ host: '127.0.0.1', port: 1883, apiPort: 8080, apiHost: '127.0.0.1', maxConnections: 100_000, maxPacketBytes: BATCH_LIMITS.maxBytes + 128 * 1024 })
 
 /** Reads `<data>/operator-token`, creating it (mode 0600) on first start. */
 export function operatorToken (dataDir: string): { token: string, file: string } {
@@ -62,7 +66,7 @@ export class Cloud {
   /** Starts everything; on a failed step undoes the ones before it and throws (LAMBKIN_CONFIG_INVALID, LAMBKIN_STORE_ERROR). */
   static async create (opts: CloudOptions): Promise<Cloud> {
     const o: Resolved = { ...CLOUD_DEFAULTS, ...opts }
-    mkdirSync(o.dataDir, { recursive: true })
+    ensureDataDir(o.dataDir, '--data')
     // 1. The operator token: made once, kept with the data.
     const { token, file } = operatorToken(o.dataDir)
     const cloud = new Cloud(o.dataDir, file)
@@ -96,6 +100,7 @@ export class Cloud {
       tls: o.tls,
       registry,
       maxConnections: o.maxConnections,
+      maxPacketBytes: o.maxPacketBytes,
       onUp: async (id, topic, payload) => await ingest.onUp(id, topic, payload),
       onConnect: (id) => { void registry.touch(id, { lastSeen: now() }).catch(() => {}) }
     })

@@ -4,7 +4,7 @@
 import { WIRE_ROOT } from '../../src/wire/index.js'
 
 /** Why a device's request was refused; the label of the refusal counter. */
-export type Refusal = 'bad-credentials' | 'revoked' | 'client-id' | 'publish-acl' | 'subscribe-acl' | 'too-many-connections'
+export type Refusal = 'bad-credentials' | 'revoked' | 'client-id' | 'publish-acl' | 'subscribe-acl' | 'too-many-connections' | 'packet-too-large'
 
 /** A device may publish only to `lambkin/v1/{its id}/up/{kind}` (one level, no wildcards). */
 export function mayPublish (deviceId: string, topic: string): boolean {

@@ -11,6 +11,7 @@ import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { isValidId } from '../../src/ids.js'
 import { verifyStored } from '../../src/secrets.js'
 import type { Registry } from '../registry/index.js'
+import { checkParserShape, limitPacketSize } from '../../src/mqtt/packet-limit.js'
 import { mayPublish, maySubscribe } from './acl.js'
 import type { Refusal } from './acl.js'
 
@@ -21,6 +22,8 @@ export interface CloudBrokerOptions {
   registry: Registry
   /** At most this many device connections at once; more are refused and counted. */
   maxConnections: number
+  /** Largest MQTT packet a device may send (bytes); bigger ones close its connection before the payload is read. */
+  maxPacketBytes: number
   /** Called for every device publish that passed the ACL, before aedes answers it. */
   onUp: (deviceId: string, topic: string, payload: Buffer) => Promise<void>
   onConnect?: (deviceId: string) => void
@@ -47,7 +50,10 @@ function authError (message: string, returnCode: number): Error & { returnCode: 
 
 async function listen (server: net.Server, host: string, port: number, key: string): Promise<number> {
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new LambkinError(ErrorCodes.CONFIG_INVALID, `the cloud broker cannot listen on ${host}:${port} (${err.code ?? err.message}); choose another ${key}`, { cause: err, details: { key } })))
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const what = err.code === 'EADDRINUSE' ? `choose another --${key}` : err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND' ? 'check --host: it must be an address of this machine' : `check --host and --${key}`
+      reject(new LambkinError(ErrorCodes.CONFIG_INVALID, `the cloud broker cannot listen on ${host}:${port} (${err.code ?? err.message}); ${what}`, { cause: err, details: { key } }))
+    })
     server.listen(port, host, () => resolve())
   })
   return (server.address() as net.AddressInfo).port
@@ -55,7 +61,7 @@ async function listen (server: net.Server, host: string, port: number, key: stri
 
 /** Starts the broker; throws LAMBKIN_CONFIG_INVALID when a port cannot be bound or TLS files are unreadable. */
 export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBroker> {
-  const refused: Record<Refusal, number> = { 'bad-credentials': 0, revoked: 0, 'client-id': 0, 'publish-acl': 0, 'subscribe-acl': 0, 'too-many-connections': 0 }
+  const refused: Record<Refusal, number> = { 'bad-credentials': 0, revoked: 0, 'client-id': 0, 'publish-acl': 0, 'subscribe-acl': 0, 'too-many-connections': 0, 'packet-too-large': 0 }
   const deviceOf = new WeakMap<Client, string>()
   const live = new Map<string, Client>()
   // A device's secret, once verified against a given stored hash, is checked again with a
@@ -64,6 +70,12 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
   const digest = (s: Buffer): Buffer => createHash('sha256').update(s).digest()
 
   const broker = await Aedes.createBroker({ connectTimeout: 10_000 })
+  checkParserShape(broker, 'maxPacketBytes')
+  // A device's packet is refused from its fixed header: one device sending 200 MB must not
+  // make the cloud buffer it (aedes has no cap of its own).
+  const handle = (stream: net.Socket): void => {
+    limitPacketSize(broker.handle(stream), o.maxPacketBytes, () => { refused['packet-too-large']++ })
+  }
   broker.authenticate = (client, username, password, done) => {
     void (async () => {
       const id = client.id
@@ -110,19 +122,27 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
   })
 
   const servers: net.Server[] = []
-  const server = net.createServer(broker.handle)
-  servers.push(server)
-  const port = await listen(server, o.host, o.port, 'port')
+  let port: number
   let tlsPort: number | undefined
-  if (o.tls !== undefined) {
-    let secure: tls.Server
-    try {
-      secure = tls.createServer({ cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) }, broker.handle)
-    } catch (err) {
-      throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the TLS certificate or key cannot be read: ${(err as Error).message}; check --tls-cert and --tls-key`, { cause: err, details: { key: 'tls' } })
+  try {
+    const server = net.createServer(handle)
+    servers.push(server)
+    port = await listen(server, o.host, o.port, 'port')
+    if (o.tls !== undefined) {
+      let secure: tls.Server
+      try {
+        secure = tls.createServer({ cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) }, handle)
+      } catch (err) {
+        throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the TLS certificate or key cannot be used: ${(err as Error).message}; check --tls-cert and --tls-key (PEM files)`, { cause: err, details: { key: 'tls' } })
+      }
+      servers.push(secure)
+      tlsPort = await listen(secure, o.host, o.tls.port, 'tls-port')
     }
-    servers.push(secure)
-    tlsPort = await listen(secure, o.host, o.tls.port, 'tls-port')
+  } catch (err) {
+    // aedes runs timers from createBroker on; left open they would keep a failed start alive.
+    for (const s of servers) if (s.listening) s.close()
+    await new Promise<void>((resolve) => broker.close(() => resolve()))
+    throw err
   }
   const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host
   return {

@@ -1,13 +1,13 @@
 // The agent's embedded MQTT broker (aedes) for LAN sensors: `--broker-port`. It also becomes
 // the trigger broker when no `mqtt.url` is configured. Who may connect and what each user may
-// do is in broker/access.ts; the per-packet size cap in broker/packet-limit.ts.
+// do is in broker/access.ts; the per-packet size cap in src/mqtt/packet-limit.ts.
 import net from 'node:net'
 import { Aedes } from 'aedes'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { BrokerAccess } from './broker/access.js'
 import type { BrokerUser } from './broker/access.js'
 import { anonymousAllowed, exposureProblem, isLoopbackHost } from './broker/exposure.js'
-import { checkParserShape, limitPacketSize } from './broker/packet-limit.js'
+import { checkParserShape, limitPacketSize } from '../../src/mqtt/packet-limit.js'
 import { Refusals } from './broker/refusals.js'
 import { DEVICE_DEFAULTS } from '../config/defaults.js'
 import type { FunctionMetrics } from '../metrics/index.js'

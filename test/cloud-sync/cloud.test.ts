@@ -113,11 +113,52 @@ test('[W8] an oversized batch is refused as too-large and the device keeps its c
   try {
     const c = await f.connect('gh-01', await f.addDevice('gh-01'))
     const ack = nextMessage(c, downTopic('gh-01', 'ack'))
-    await c.publishAsync(upTopic('gh-01', 'batch'), encodeFrame({ records: [{ seq: 1, kind: 'result', time: 1, data: 'x'.repeat(1_200_000) }] }), { qos: 1 })
+    await c.publishAsync(upTopic('gh-01', 'batch'), encodeFrame({ records: [{ seq: 1, kind: 'result', time: 1, data: 'x'.repeat(1_120_000) }] }), { qos: 1 })
     assert.equal(ackOf(await ack), { seq: 0, rejected: 'too-large' })
     assert.ok(c.connected)
   } finally {
     await f.cleanup()
+  }
+})
+
+test('[W8] a packet over the broker cap closes only that connection, before its payload is buffered; it is counted', async () => {
+  const f = await startCloud()
+  try {
+    const a = await f.connect('gh-01', await f.addDevice('gh-01'))
+    const b = await f.connect('gh-02', await f.addDevice('gh-02'))
+    const closed = new Promise<void>((resolve) => a.once('close', () => resolve()))
+    a.publish(upTopic('gh-01', 'batch'), Buffer.alloc(5 * 1024 * 1024), { qos: 1 })
+    await closed
+    const ack = nextMessage(b, downTopic('gh-02', 'ack'))
+    await b.publishAsync(upTopic('gh-02', 'batch'), batch(1, 1), { qos: 1 })
+    assert.equal(ackOf(await ack), { seq: 1 })
+    const st = await f.api<{ cloud: { refused: Record<string, number> } }>('GET', '/v1/status')
+    assert.is(st.body.cloud.refused['packet-too-large'], 1)
+  } finally {
+    await f.cleanup()
+  }
+})
+
+test('a --data that is a file, or on /proc, is refused with the key named; a port in use undoes what started', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const path = await import('node:path')
+  const { Cloud } = await import('../../cloud-sync/index.js')
+  const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-cloud-bad-'))
+  try {
+    const file = path.join(dir, 'afile')
+    writeFileSync(file, 'x')
+    for (const dataDir of [file, path.join(file, 'sub'), '/proc/lambkin-nope']) {
+      try { await Cloud.create({ dataDir, port: 0, apiPort: 0 }); assert.unreachable(dataDir) } catch (err) { assert.is((err as { code?: string }).code, 'LAMBKIN_CONFIG_INVALID', dataDir) }
+    }
+    const f = await startCloud()
+    try {
+      try { await Cloud.create({ dataDir: path.join(dir, 'second'), port: f.cloud.broker.port, apiPort: 0 }); assert.unreachable() } catch (err) { assert.match((err as Error).message, /EADDRINUSE.*choose another --port/) }
+    } finally {
+      await f.cleanup()
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 })
 

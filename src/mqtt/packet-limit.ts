@@ -1,12 +1,17 @@
-// A cap on the size of each MQTT packet a client sends to the embedded broker. aedes (1.2) and
+// A cap on the size of each MQTT packet a client sends to an aedes broker (the agent's embedded
+// one and the cloud's). aedes (1.2) and
 // mqtt-packet (9) have none: the parser buffers a packet's whole Remaining Length before it
 // looks at it, so one 100 MB PUBLISH took the agent to 776 MiB and was then acknowledged. This
 // is the one place that reaches into their internals: it wraps the parser's `_parseLength`
 // step of each connection, which runs as soon as the fixed header (MQTT 3.1.1 section 2.2) is
 // in, so an oversized packet is refused after at most one socket read, before its payload.
 import { PassThrough } from 'node:stream'
-import type { Aedes, Client } from 'aedes'
-import { ErrorCodes, LambkinError } from '../../../src/errors.js'
+import { ErrorCodes, LambkinError } from '../errors.js'
+
+/** The parts of an aedes broker and client this file touches (typed here, not imported, so the
+ * core does not depend on aedes; device/links/broker.ts and cloud-sync/broker pass theirs). */
+export interface BrokerLike { handle: (stream: PassThrough) => unknown }
+export interface ClientLike { conn: { destroy: () => void } }
 
 /** The members of mqtt-packet's Parser this file relies on. */
 interface ParserInternals {
@@ -25,13 +30,13 @@ function hasInternals (p: unknown): p is ParserInternals {
  * longer has the parser steps this file wraps, so an upgrade that moved them stops the broker
  * from starting instead of silently dropping the cap.
  */
-export function checkParserShape (broker: Aedes): void {
+export function checkParserShape (broker: BrokerLike, key = 'broker.maxPacketBytes'): void {
   // A client on a stream that never carries data: only its parser is looked at.
   const probe = broker.handle(new PassThrough())
   const ok = hasInternals((probe as unknown as { _parser?: unknown })._parser)
   ;(probe as unknown as { close: () => void }).close()
   if (!ok) {
-    throw new LambkinError(ErrorCodes.DEPENDENCY_MISMATCH, 'the installed mqtt-packet parser has no _parseLength/_emitError step, so broker.maxPacketBytes cannot be enforced; install the aedes and mqtt-packet versions package-lock.json pins', { details: { key: 'broker.maxPacketBytes' } })
+    throw new LambkinError(ErrorCodes.DEPENDENCY_MISMATCH, 'the installed mqtt-packet parser has no _parseLength/_emitError step, so broker.maxPacketBytes cannot be enforced; install the aedes and mqtt-packet versions package-lock.json pins', { details: { key } })
   }
 }
 
@@ -46,7 +51,7 @@ function headerBytes (remaining: number): number {
  * aedes closes the connection (MQTT 3.1.1 has no reason code to send; aedes speaks only 3.1.1,
  * so the MQTT 5 DISCONNECT 0x95 does not apply) and nothing of the packet is processed.
  */
-export function limitPacketSize (client: Client, maxBytes: number, onTooLarge: (bytes: number) => void): void {
+export function limitPacketSize (client: ClientLike, maxBytes: number, onTooLarge: (bytes: number) => void): void {
   const parser = (client as unknown as { _parser?: unknown })._parser
   if (!hasInternals(parser)) {
     // checkParserShape ran at start; a client without the parser cannot read packets either.
@@ -60,7 +65,7 @@ export function limitPacketSize (client: Client, maxBytes: number, onTooLarge: (
       const total = this.packet.length + headerBytes(this.packet.length)
       if (total > maxBytes) {
         onTooLarge(total)
-        this._emitError(new LambkinError(ErrorCodes.INPUT_LIMIT, `MQTT packet of ${total} bytes is over broker.maxPacketBytes (${maxBytes})`, { details: { bytes: total, maxBytes } }))
+        this._emitError(new LambkinError(ErrorCodes.INPUT_LIMIT, `MQTT packet of ${total} bytes is over the broker's packet size limit (${maxBytes})`, { details: { bytes: total, maxBytes } }))
         return false
       }
     }
