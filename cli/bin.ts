@@ -34,6 +34,8 @@ if (needsSandbox(args) && wantsFlag() && !given) {
 } else {
   // Imported only here: the re-running parent above lives as long as the agent, and without
   // the CLI, sandbox and function modules it stays a bare Node (RSS 43 MiB instead of ~50).
+  // A reader that goes away (`lambkin results ... | head`) ends the output, not in a stack trace.
+  for (const s of [process.stdout, process.stderr]) s.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0) })
   import('./index.js')
     .then(({ main }) => main(args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }))
     .then((code) => { process.exitCode = code })

@@ -14,13 +14,14 @@ usage: lambkin <command> [options]
   lambkin invoke <fn-dir> [--event JSON|@file] [--state JSON|@file] [--timeout ms]
                  [--memory KiB] [--instructions N] [--layers dir] [--json]
   lambkin device [--config device.json] [--id] [--data] [--functions] [--mqtt url]
-                 [--broker-port n] [--metrics-port n] [--quiet]
+                 [--broker-port n] [--metrics-port n] [--cloud url] [--quiet]
   lambkin outbox --data <dir> [--json] [--limit n] [--kind k]
   lambkin broker-passwd <username> [--publish filter]... [--subscribe filter]... [--retain]
                                      a user entry for the embedded broker (password on stdin)
 
 The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN, --json):
-  lambkin cloud --data <dir> [--host] [--port] [--api-port] [--tls-port --tls-cert --tls-key]
+  lambkin cloud --data <dir> [--host] [--port] [--api-port] [--api-host] [--tls-port --tls-cert --tls-key]
+                [--max-connections n]
   lambkin devices [add <id> [--group g] | revoke <id>]
   lambkin status
   lambkin results <device> [fn] [--limit n]

@@ -1,7 +1,16 @@
 // Plain-text tables and times for the operator commands' default (non --json) output.
 
-/** Left-aligned columns separated by two spaces, a header row first. */
-export function table (header: string[], rows: string[][]): string {
+/**
+ * `s` with control characters (C0, DEL, C1) shown as `\\xNN`: text a device or a function wrote
+ * must not drive the operator's terminal (an ESC sequence could recolour or rewrite it).
+ */
+export function printable (s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+}
+
+/** Left-aligned columns separated by two spaces, a header row first; cells made printable. */
+export function table (header: string[], rawRows: string[][]): string {
+  const rows = rawRows.map((r) => r.map(printable))
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: string[]): string => cells.map((c, i) => i === cells.length - 1 ? c : c.padEnd(widths[i])).join('  ').trimEnd()
   return [line(header), ...rows.map(line)].join('\n') + '\n'

@@ -113,6 +113,7 @@ export class Cloud {
       registry,
       now,
       onRevoke: (id) => broker?.disconnect(id),
+      isConnected: (id) => broker?.isConnected(id) ?? false,
       cloudStats: () => ({ connected: broker?.connected().length ?? 0, refused: broker?.refused, ingest: ingest.counters })
     })
     this.#undo.push(() => api.close())

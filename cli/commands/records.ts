@@ -6,7 +6,7 @@ import { ApiClient } from '../api-client.js'
 import type { ApiTarget } from '../api-client.js'
 import { apiOptions, command, intOption, runProgram } from '../program.js'
 import type { Run } from '../program.js'
-import { table, when } from '../table.js'
+import { printable, table, when } from '../table.js'
 
 interface Rec { seq: number, kind: string, fn?: string, time: number, data: unknown }
 
@@ -44,7 +44,7 @@ export async function resultsCommand (argv: string[], io: CliIo): Promise<number
 
 function logLines (r: Rec): string[] {
   const lines = ((r.data as { lines?: Array<{ level?: string, time?: number, msg?: string }> } | null)?.lines) ?? []
-  return lines.map((l) => `${when(l.time ?? r.time)} [${r.fn ?? '-'}] ${l.level ?? 'info'} ${l.msg ?? ''}`)
+  return lines.map((l) => printable(`${when(l.time ?? r.time)} [${r.fn ?? '-'}] ${l.level ?? 'info'} ${l.msg ?? ''}`))
 }
 
 export async function logsCommand (argv: string[], io: CliIo): Promise<number> {

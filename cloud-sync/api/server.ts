@@ -23,6 +23,8 @@ export interface ApiOptions {
   cloudStats: () => Record<string, unknown>
   /** Cuts a revoked device off at once (closes its live connection). */
   onRevoke: (id: string) => void
+  /** Whether a device is connected to this cloud right now (its state is then not taken on trust). */
+  isConnected: (id: string) => boolean
   /** Long-poll bound for `wait` on record queries, ms. */
   maxWaitMs?: number
 }
@@ -57,7 +59,10 @@ function kindsParam (v: unknown): WireRecordKind[] | undefined {
 }
 
 export async function startApi (o: ApiOptions): Promise<Api> {
-  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 64 * 1024 })
+  // forceCloseConnections: a long-poll (logs -f) must not hold a stopping cloud for its 25 s.
+  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 64 * 1024, forceCloseConnections: true })
+  let closing = false
+  app.addHook('onClose', async () => { closing = true })
   const want = digest(o.token)
   app.addHook('onRequest', async (req) => {
     if (req.url === '/v1/health') return
@@ -79,7 +84,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
   }
 
   app.get('/v1/health', async () => ({ ok: true }))
-  app.get('/v1/devices', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, o.now())) }))
+  app.get('/v1/devices', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, o.now(), o.isConnected(d.id))) }))
   app.post('/v1/devices', async (req, reply) => {
     const body = (req.body ?? {}) as { id?: unknown, group?: unknown }
     if (!isValidId(body.id)) throw bad('id must match ^[a-z0-9][a-z0-9_-]{0,62}$')
@@ -97,8 +102,8 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     o.onRevoke(id)
     return { id, revokedAt: (await device(id)).revokedAt ?? at }
   })
-  app.get('/v1/status', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, o.now())), cloud: o.cloudStats() }))
-  app.get('/v1/devices/:id', async (req) => deviceView(await device((req.params as { id: string }).id), o.now()))
+  app.get('/v1/status', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, o.now(), o.isConnected(d.id))), cloud: o.cloudStats() }))
+  app.get('/v1/devices/:id', async (req) => deviceView(await device((req.params as { id: string }).id), o.now(), o.isConnected((req.params as { id: string }).id)))
   app.get('/v1/devices/:id/records', async (req) => {
     const { id } = req.params as { id: string }
     await device(id)
@@ -111,7 +116,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     const until = Date.now() + wait
     for (;;) {
       const records = await o.registry.records(id, query)
-      if (records.length > 0 || Date.now() >= until || query.afterSeq === undefined) return { records }
+      if (records.length > 0 || Date.now() >= until || query.afterSeq === undefined || closing) return { records }
       await new Promise((resolve) => setTimeout(resolve, Math.min(250, until - Date.now())))
     }
   })

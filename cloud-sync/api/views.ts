@@ -13,22 +13,25 @@ export const DEFAULT_HEARTBEAT_MS = 30_000
  * A device's state by the cloud's clock only (a device whose clock is wrong changes nothing):
  * offline when its last status says so (its will or a clean stop), stale when nothing arrived
  * for 3 heartbeat intervals although it claims online, so status never claims a device runs
- * when it does not [W3].
+ * when it does not [W3]. `connected`: whether the device's connection to this cloud is up.
  */
-export function deviceState (d: DeviceRow, now: number): DeviceState {
+export function deviceState (d: DeviceRow, now: number, connected = true): DeviceState {
   if (d.revokedAt !== undefined) return 'revoked'
   if (d.lastSeen === undefined) return 'never-seen'
-  if (d.status?.state === 'offline') return 'offline'
+  // A device whose connection is gone is not running here, whatever its last status said (a
+  // client that disconnects cleanly sends no will).
+  if (d.status?.state === 'offline' || !connected) return 'offline'
   const every = d.status?.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
   return now - d.lastSeen > STALE_AFTER_HEARTBEATS * every ? 'stale' : 'online'
 }
 
 /** The operator's row for one device (no secret hash). */
-export function deviceView (d: DeviceRow, now: number): Record<string, unknown> {
+export function deviceView (d: DeviceRow, now: number, connected: boolean): Record<string, unknown> {
   return {
     id: d.id,
     group: d.group ?? null,
-    state: deviceState(d, now),
+    state: deviceState(d, now, connected),
+    connected,
     lastSeen: d.lastSeen ?? null,
     agent: d.status?.agent ?? null,
     functions: d.status?.functions ?? [],
@@ -120,7 +123,8 @@ export function quantileMs (q: number, bounds: number[], counts: number[], maxMs
     if (seen + counts[i] >= rank && counts[i] > 0) {
       if (i >= bounds.length) return maxMs
       const lo = i === 0 ? 0 : bounds[i - 1]
-      return (lo + (bounds[i] - lo) * ((rank - seen) / counts[i])) * 1000
+      // Interpolation assumes values spread over the bucket; none exceeds the largest seen.
+      return Math.min((lo + (bounds[i] - lo) * ((rank - seen) / counts[i])) * 1000, maxMs > 0 ? maxMs : Infinity)
     }
     seen += counts[i]
   }

@@ -37,6 +37,7 @@ export interface CloudBroker {
   /** Refusals since start, by reason. */
   readonly refused: Record<Refusal, number>
   connected: () => string[]
+  isConnected: (deviceId: string) => boolean
   /** Publishes from the cloud to devices (down/ topics), retained when asked [W5]. */
   publish: (topic: string, payload: Buffer, opts: { qos: 0 | 1, retain: boolean }) => Promise<void>
   /** Closes the device's live connection, if any (revocation). */
@@ -151,6 +152,7 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
     url: `mqtt://${hostForUrl}:${port}`,
     refused,
     connected: () => [...live.keys()],
+    isConnected: (deviceId) => live.has(deviceId),
     publish: async (topic, payload, opts) => {
       await new Promise<void>((resolve, reject) => broker.publish({ cmd: 'publish', topic, payload, qos: opts.qos, retain: opts.retain, dup: false } as never, (err) => { if (err == null) resolve(); else reject(err) }))
     },

@@ -7,6 +7,7 @@ import { Level } from 'level'
 import type { AbstractSublevel } from 'abstract-level'
 import { Encoder } from 'cbor-x'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { wireError } from '../../src/wire/index.js'
 import type { HeartbeatFrame, StatusFrame, WireGap, WireRecordKind } from '../../src/wire/index.js'
 import { addRanges, advance, covers, runsOf } from './coverage.js'
 import type { Range } from './coverage.js'
@@ -21,11 +22,31 @@ const dec = <T>(b: Uint8Array): T => cbor.decode(b) as T
 /** Zero-padded so that keys sort numerically (seqs are safe integers, < 10^16). */
 const pad = (n: number): string => String(n).padStart(16, '0')
 const MAX_LIMIT = 10_000
+/** How far past its high-water a batch may start (see checkPlacement). */
+export const MAX_AHEAD = 1_000_000
 const EMPTY = new Uint8Array(0)
 
 /** A record inside a chunk, with short field names (it is stored once per record). */
 interface ChunkRecord { s: number, k: WireRecordKind, f?: string, t: number, d: unknown }
 type BatchOp = { type: 'put', key: string, value: Uint8Array, sublevel: Sub }
+
+/**
+ * Seqs a batch may claim [W4][W8]: nothing more than MAX_AHEAD past the high-water (a device
+ * sends oldest first, so only a broken or hostile one jumps that far), and no gap over seqs
+ * already stored above it. Throws LAMBKIN_WIRE_INVALID with reason 'too-far-ahead' or
+ * 'overlap'; nothing of the batch is stored.
+ */
+function checkPlacement (hw: number, above: Range[], records: Array<{ seq: number }>, gaps: WireGap[]): void {
+  const first = Math.min(...records.map((r) => r.seq), ...gaps.map((g) => g.from))
+  if (first > hw + 1 + MAX_AHEAD) throw wireError('too-far-ahead', `batch starts at seq ${first}, more than ${MAX_AHEAD} past the high-water ${hw}`)
+  for (const g of gaps) {
+    const from = Math.max(g.from, hw + 1)
+    if (g.to < from) continue
+    for (const [a, b] of above) {
+      if (a <= g.to && b >= from && !(a <= from && b >= g.to)) throw wireError('overlap', `gap ${from}..${g.to} overlaps seqs ${a}..${b} already stored`)
+    }
+  }
+}
 
 /** The records of a chunk kept as the wire frame that carried them. */
 function fromFrame (raw: Uint8Array): ChunkRecord[] {
@@ -164,6 +185,7 @@ export class LevelRegistry implements Registry {
     if (row === undefined) throw new LambkinError(ErrorCodes.DEVICE_NOT_FOUND, `device ${device} is not registered`)
     const hw = row.highWater
     const above = row.above ?? []
+    checkPlacement(hw, above, records, gaps)
     const fresh: ChunkRecord[] = []
     const seen = new Set<number>()
     for (const r of [...records].sort((a, b) => a.seq - b.seq)) {

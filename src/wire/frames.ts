@@ -53,6 +53,9 @@ export interface HeartbeatFrame { time: number, backlog: { records: number, byte
 export const BATCH_LIMITS = Object.freeze({ maxRecords: 5000, maxBytes: 1024 * 1024 })
 
 const isSeq = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 1
+const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0
+/** Printable ASCII and no control characters: what the cloud may show an operator's terminal. */
+const isPrintable = (s: unknown, max: number): boolean => typeof s === 'string' && s.length <= max && /^[\x20-\x7e]*$/.test(s)
 const isTime = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n)
 
 function field (ok: boolean, name: string, want: string): void {
@@ -116,7 +119,8 @@ export function parseStatus (f: Record<string, unknown>): StatusFrame {
   field(f.time === undefined || isTime(f.time), 'time', 'a number')
   field(f.heartbeatMs === undefined || (Number.isSafeInteger(f.heartbeatMs) && (f.heartbeatMs as number) > 0), 'heartbeatMs', 'a positive integer')
   const functions = f.functions === undefined ? undefined : f.functions
-  field(functions === undefined || (Array.isArray(functions) && functions.every((x) => x !== null && typeof x === 'object' && typeof (x as { name?: unknown }).name === 'string')), 'functions', 'an array of { name, version }')
+  field(functions === undefined || (Array.isArray(functions) && functions.length <= 1000 && functions.every((x) => x !== null && typeof x === 'object' && isValidId((x as { name?: unknown }).name) && isPrintable((x as { version?: unknown }).version ?? '', 64))), 'functions', 'an array of at most 1000 { name (a function name), version }')
+  field(f.agent === undefined || isPrintable(f.agent, 64), 'agent', 'a version string of printable characters')
   return {
     state: f.state as StatusFrame['state'],
     agent: f.agent as string | undefined,
@@ -130,8 +134,8 @@ export function parseStatus (f: Record<string, unknown>): StatusFrame {
 export function parseHeartbeat (f: Record<string, unknown>): HeartbeatFrame {
   field(isTime(f.time), 'time', 'a number')
   const b = f.backlog as Record<string, unknown> | undefined
-  field(b !== null && typeof b === 'object' && Number.isSafeInteger(b.records) && Number.isSafeInteger(b.bytes), 'backlog', '{ records, bytes }')
-  field(Number.isSafeInteger(f.uploadedToday), 'uploadedToday', 'an integer')
-  field(Number.isSafeInteger(f.lastSeq), 'lastSeq', 'an integer')
+  field(b !== null && typeof b === 'object' && isCount(b.records) && isCount(b.bytes), 'backlog', '{ records, bytes }, counts of 0 or more')
+  field(isCount(f.uploadedToday), 'uploadedToday', 'a byte count of 0 or more')
+  field(isCount(f.lastSeq), 'lastSeq', 'a seq of 0 or more')
   return { time: f.time as number, backlog: { records: (b as { records: number }).records, bytes: (b as { bytes: number }).bytes }, uploadedToday: f.uploadedToday as number, lastSeq: f.lastSeq as number }
 }

@@ -182,6 +182,39 @@ test('[W3] a device whose clock is wrong by a day: records keep its time, livene
   }
 })
 
+test('[W3] a device that said online and then disconnected without a will shows offline at once', async () => {
+  const f = await startCloud()
+  try {
+    const c = await f.connect('gh-01', await f.addDevice('gh-01'))
+    await c.publishAsync(upTopic('gh-01', 'status'), encodeFrame({ state: 'online', agent: '0.1.0', heartbeatMs: 60_000 }), { qos: 1 })
+    assert.is((await f.api<{ state: string, connected: boolean }>('GET', '/v1/devices/gh-01')).body.state, 'online')
+    await c.endAsync()
+    let state = ''
+    for (let i = 0; i < 100 && state !== 'offline'; i++) {
+      state = (await f.api<{ state: string }>('GET', '/v1/devices/gh-01')).body.state
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    assert.is(state, 'offline')
+  } finally {
+    await f.cleanup()
+  }
+})
+
+test('[W3] status frames with control characters or bad function names, and negative heartbeat counts, are refused', async () => {
+  const f = await startCloud()
+  try {
+    const c = await f.connect('gh-01', await f.addDevice('gh-01'))
+    await c.publishAsync(upTopic('gh-01', 'status'), encodeFrame({ state: 'online', functions: [{ name: 'x\u001b[31m', version: '1' }] }), { qos: 1 })
+    await c.publishAsync(upTopic('gh-01', 'status'), encodeFrame({ state: 'online', agent: '1\u001b[2J' }), { qos: 1 })
+    await c.publishAsync(upTopic('gh-01', 'heartbeat'), encodeFrame({ time: 1, backlog: { records: -5, bytes: 1 }, uploadedToday: -100, lastSeq: 0 }), { qos: 1 })
+    const st = await f.api<{ devices: Array<{ functions: unknown[], agent: unknown, backlog: unknown }>, cloud: { ingest: { rejected: Record<string, number> } } }>('GET', '/v1/status')
+    assert.is(st.body.cloud.ingest.rejected.field, 3)
+    assert.equal([st.body.devices[0].functions, st.body.devices[0].agent, st.body.devices[0].backlog], [[], null, null])
+  } finally {
+    await f.cleanup()
+  }
+})
+
 test('revoking a device closes its live connection and refuses its next connect', async () => {
   const f = await startCloud()
   try {

@@ -74,6 +74,21 @@ export function registrySuite (name: string, make: () => RegistryFactory): void 
     assert.equal((await reg.records('gh-01', { kinds: ['log'] })).map((r) => r.seq), [2])
   })
 
+  it('[W8] a batch far past the high-water, or a gap over stored seqs, is refused and stores nothing', async (reg) => {
+    await add(reg)
+    await reg.ingest('gh-01', range(1, 3), [], 1)
+    const reason = async (p: Promise<unknown>): Promise<string> => {
+      try { await p } catch (err) { return `${(err as { code: string }).code} ${String((err as { info: { reason: string } }).info.reason)}` }
+      return 'stored'
+    }
+    assert.is(await reason(reg.ingest('gh-01', range(3_000_000, 3_000_001), [], 2)), 'LAMBKIN_WIRE_INVALID too-far-ahead')
+    assert.is(await reason(reg.ingest('gh-01', range(10, 11), [], 3)), 'stored')
+    assert.is(await reason(reg.ingest('gh-01', [], [{ from: 4, to: 100, reason: 'dropped' }], 4)), 'LAMBKIN_WIRE_INVALID overlap')
+    assert.is(await reason(reg.ingest('gh-01', [], [{ from: 4, to: 9, reason: 'dropped' }], 5)), 'stored')
+    const d = await reg.getDevice('gh-01')
+    assert.equal([d?.highWater, d?.counts.gapSeqs, d?.counts.stored], [11, 6, 5])
+  })
+
   it('ingest for an unknown device is LAMBKIN_DEVICE_NOT_FOUND and stores nothing', async (reg) => {
     try { await reg.ingest('ghost', range(1, 2), [], 1); assert.unreachable() } catch (err) { assert.is((err as { code: string }).code, 'LAMBKIN_DEVICE_NOT_FOUND') }
     assert.equal(await reg.records('ghost'), [])
