@@ -193,22 +193,8 @@ export class Agent extends EventEmitter {
       else (p as SensorTrigger).start()
     }
 
-    // 6. Metrics: Prometheus on a port, deltas into the outbox.
-    if (c.metricsPort !== undefined) {
-      const server: MetricsServer = await startMetricsServer({ port: c.metricsPort, host: c.metricsHost, metrics: this.metrics })
-      this.metricsPort = server.port
-      this.#undo.push(() => server.close())
-    }
-    const snapshot = async (): Promise<void> => {
-      const delta = this.metrics.snapshotDelta()
-      if (Object.keys(delta.functions ?? {}).length === 0) return
-      await store.commit({ records: [{ kind: 'metric', time: clock.now(), data: delta }] }).catch((err: Error) => log(`metrics snapshot not stored: ${err.message}`))
-    }
-    const timer = setInterval(() => { void snapshot() }, c.metricsSnapshotMs)
-    timer.unref()
-    this.#undo.push(async () => { clearInterval(timer); await snapshot() })
-
-    // 7. The cloud link: uploads the outbox (docs/wire.md). It connects in the background; a
+    // 6. The cloud link: uploads the outbox (docs/wire.md). Started before the metrics
+    // snapshots, so it closes after the last one is written and can still upload it. It connects in the background; a
     // cloud that is down never holds the agent back, records wait in the outbox.
     if (c.cloud.url !== undefined) {
       const { CloudLink } = await import('./sync/index.js')
@@ -241,6 +227,22 @@ export class Agent extends EventEmitter {
       this.on('invocation', () => cloud.notify())
       this.#undo.push(() => cloud.close())
     }
+
+    // 7. Metrics: Prometheus on a port, deltas into the outbox.
+    if (c.metricsPort !== undefined) {
+      const server: MetricsServer = await startMetricsServer({ port: c.metricsPort, host: c.metricsHost, metrics: this.metrics })
+      this.metricsPort = server.port
+      this.#undo.push(() => server.close())
+    }
+    const snapshot = async (): Promise<void> => {
+      const delta = this.metrics.snapshotDelta()
+      if (Object.keys(delta.functions ?? {}).length === 0) return
+      await store.commit({ records: [{ kind: 'metric', time: clock.now(), data: delta }] }).catch((err: Error) => log(`metrics snapshot not stored: ${err.message}`))
+    }
+    const timer = setInterval(() => { void snapshot() }, c.metricsSnapshotMs)
+    timer.unref()
+    this.#undo.push(async () => { clearInterval(timer); await snapshot() })
+
   }
 
   /** The trigger link, once started: an MqttLink (mqtt.url) or an EmbeddedLink. */

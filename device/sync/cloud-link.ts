@@ -273,9 +273,22 @@ export class CloudLink {
     this.#o.log(line)
   }
 
-  /** Says `offline` (retained) when connected, then closes; bounded to 2 s. Safe to call twice. */
-  async close (): Promise<void> {
+  /**
+   * When connected: uploads what the outbox still holds (the agent's last metric snapshot
+   * among it) for up to `drainMs`, says `offline` (retained), then closes, each step bounded.
+   * Safe to call twice.
+   */
+  async close (drainMs = 2000): Promise<void> {
     if (this.#state === 'closed') return
+    if (this.#state === 'online' && this.#client.connected) {
+      const end = Date.now() + drainMs
+      void this.#pump()
+      while (Date.now() < end && this.#state === 'online') {
+        const left = await this.#o.store.stats().then((s) => s.count, () => 0)
+        if (left === 0) break
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    }
     const wasOnline = this.#state === 'online' && this.#client.connected
     this.#state = 'closed'
     for (const t of [this.#timer, this.#heartbeat, this.#reconnectTimer]) this.#o.clock.clearTimeout(t)

@@ -93,6 +93,15 @@ test('[W4] an offline outbox arrives once and in order, through a SIGKILL of the
     // A clean stop says offline at once [W3].
     assert.equal(await agent.stop('SIGTERM'), { code: 0, signal: null })
     await until('offline', async () => (await device()).state === 'offline', 10_000)
+    // ...after uploading what it wrote last, its final metric snapshot among it.
+    const after = await LevelOutboxStore.open({ dir: dataDir })
+    try {
+      const left = await after.stats()
+      assert.is(left.count, 0, 'nothing left in the outbox after a clean stop')
+      assert.is((await device()).highWater, left.lastSeq)
+    } finally {
+      await after.close()
+    }
   } finally {
     for (const p of procs) await p.stop('SIGKILL').catch(() => {})
     rmSync(root, { recursive: true, force: true })
