@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { loadFunctionsDir } from '../src/function/index.js'
-import type { LoadedFunction, MqttTrigger, ScheduleTrigger as ScheduleSpec, SensorTrigger as SensorSpec } from '../src/function/index.js'
+import type { LoadedFunction, MqttTrigger, ScheduleTrigger, SensorTrigger } from '../src/function/index.js'
 import { redactUrls } from '../src/redact.js'
 import { SandboxPool, specOf } from '../src/sandbox/index.js'
 import type { DeviceConfig } from './config/index.js'
@@ -22,7 +22,8 @@ import { EmbeddedLink } from './links/embedded-link.js'
 import { MqttTriggers } from './triggers/mqtt/routing.js'
 import type { OnTriggerMessage } from './links/trigger-message.js'
 import { LevelOutboxStore } from './store/index.js'
-import { ScheduleTrigger, SensorTrigger, systemClock } from './triggers/index.js'
+import { META_KEYS } from './store/meta-keys.js'
+import { ScheduleRunner, SensorPoller, systemClock } from './triggers/index.js'
 import type { Clock } from './triggers/index.js'
 
 /** The trigger link gauge (1 up, 0 down and retrying), served with the other metrics. */
@@ -35,7 +36,8 @@ export interface AgentOptions {
   clock?: Clock
 }
 
-type Stoppable = { stop: () => Promise<void> | void }
+/** A sensor or schedule trigger, as the agent starts and stops them. */
+type Poller = { start: () => Promise<void>, stop: () => Promise<void> | void }
 
 export class Agent extends EventEmitter {
   readonly config: DeviceConfig
@@ -51,7 +53,7 @@ export class Agent extends EventEmitter {
   readonly #undo: Array<() => Promise<void> | void> = []
   #invoker: Invoker | undefined
   #link: TriggerLink | undefined
-  #pollers: Stoppable[] = []
+  #pollers: Poller[] = []
   #closing: Promise<void> | undefined
   #log: (line: string) => void = () => {}
 
@@ -78,7 +80,7 @@ export class Agent extends EventEmitter {
   async #start (log: (line: string) => void, clock: Clock): Promise<void> {
     const c = this.config
     // 1. The store: everything durable lives here.
-    const store = await LevelOutboxStore.open({ dir: c.dataDir, quotaBytes: c.outbox.quotaBytes, syncIntervalMs: c.outbox.syncIntervalMs, ttlMs: c.outbox.ttlMs })
+    const store = await LevelOutboxStore.open({ dir: c.dataDir, quotaBytes: c.outbox.quotaBytes, syncIntervalMs: c.outbox.syncIntervalMs, ttlMs: c.outbox.ttlMs, clock })
     this.#undo.push(() => store.close())
 
     // 2. Functions: a broken folder is reported and skipped, never fatal.
@@ -140,7 +142,7 @@ export class Agent extends EventEmitter {
       fn.manifest.triggers.forEach((t, i) => {
         if ('mqtt' in t) mqttTriggers.add(name, t as MqttTrigger, i)
         else if ('sensor' in t) {
-          pollers.push(new SensorTrigger(t as SensorSpec, {
+          pollers.push(new SensorPoller(t as SensorTrigger, {
             clock,
             metrics: this.metrics,
             functionName: name,
@@ -148,7 +150,7 @@ export class Agent extends EventEmitter {
             onError: (err) => log(`${name}: ${err.code}: ${err.message}`)
           }))
         } else {
-          pollers.push(new ScheduleTrigger(t as ScheduleSpec, {
+          pollers.push(new ScheduleRunner(t as ScheduleTrigger, {
             clock,
             key: `${name}#${i}`,
             metrics: this.metrics,
@@ -156,8 +158,8 @@ export class Agent extends EventEmitter {
             onEvent: async (ev) => { await invoker.run(name, { ...ev }) },
             onError: (err) => log(`${name}: ${err.code}: ${err.message}`),
             store: {
-              getLastRun: async (k) => await store.getMeta(`schedule:${k}`) as number | undefined,
-              setLastRun: async (k, time) => { await store.commit({ meta: [{ key: `schedule:${k}`, value: time }] }) }
+              getLastRun: async (k) => await store.getMeta(META_KEYS.scheduleLastRun(k)) as number | undefined,
+              setLastRun: async (k, time) => { await store.commit({ meta: [{ key: META_KEYS.scheduleLastRun(k), value: time }] }) }
             }
           }))
         }
@@ -189,8 +191,7 @@ export class Agent extends EventEmitter {
     }
     this.#undo.push(() => mqttTriggers.close())
     for (const p of pollers) {
-      if (p instanceof ScheduleTrigger) await p.start()
-      else (p as SensorTrigger).start()
+      await p.start()
     }
 
     // 6. The cloud link: uploads the outbox (docs/wire.md). Started before the metrics

@@ -7,6 +7,7 @@ import mqtt from 'mqtt'
 import type { IClientOptions, MqttClient } from 'mqtt'
 import { BATCH_LIMITS, decodeFrame, downFilter, downTopic, encodeFrame, parseAck, upTopic } from '../../src/wire/index.js'
 import type { OutboxRecord, OutboxStore } from '../store/index.js'
+import { META_KEYS } from '../store/meta-keys.js'
 import type { Clock } from '../triggers/index.js'
 import { redactUrls } from '../../src/redact.js'
 import { planBatch } from './upload-plan.js'
@@ -51,7 +52,7 @@ export type CloudLinkState = 'connecting' | 'online' | 'offline' | 'closed'
 /** What the link did since start (metrics and `lambkin status` read it). */
 export interface CloudLinkCounters { batchesSent: number, recordsSent: number, bytesSent: number, acked: number, rejected: number, resent: number, connects: number }
 
-const DAY_META = 'sync:day'
+const DAY_META = META_KEYS.uploadDay
 
 export class CloudLink {
   readonly counters: CloudLinkCounters = { batchesSent: 0, recordsSent: 0, bytesSent: 0, acked: 0, rejected: 0, resent: 0, connects: 0 }

@@ -7,7 +7,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { Aedes } from 'aedes'
 import mqtt from 'mqtt'
-import { FakeClock } from '../../device/triggers/index.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 import { fixture, invocations } from '../helpers/agent.js'
 
 async function externalBroker (port = 0): Promise<{ port: number, close: () => Promise<void> }> {

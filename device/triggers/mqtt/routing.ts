@@ -13,6 +13,7 @@ import type { Clock } from '../index.js'
 import type { Invoker } from '../../invoker.js'
 import type { FunctionMetrics } from '../../metrics/index.js'
 import type { OutboxStore } from '../../store/index.js'
+import { META_KEYS } from '../../store/meta-keys.js'
 import { decodePayload, isRefusal, REFUSED_PREVIEW_BYTES } from '../../links/trigger-message.js'
 import type { DecodedPayload, PayloadRefusal, SubscribeHooks, TriggerMessage, TriggerSubscription } from '../../links/trigger-message.js'
 import { RecordBatch } from './batch.js'
@@ -55,7 +56,7 @@ export interface MqttTriggersOptions {
 }
 
 /** Store meta key: the filters the agent subscribed last time, for retainHandling 1 on MQTT 3.1.1. */
-const SUBSCRIBED_KEY = 'mqtt:subscribed'
+const SUBSCRIBED_KEY = META_KEYS.mqttSubscribed
 /** Room for the event's own fields around a payload or a batch's records. */
 const ENVELOPE_BYTES = 256
 const UNMATCHED = 'mqtt_messages_unmatched_total'
@@ -88,7 +89,7 @@ export class MqttTriggers {
     }
     if (trigger.batch !== undefined) {
       route.batch = new RecordBatch({
-        key: `batch:${fn}:${index}`,
+        key: META_KEYS.mqttBatch(fn, index),
         size: trigger.batch.size,
         windowMs: trigger.batch.windowMs,
         maxBytes: this.#eventBytes - ENVELOPE_BYTES,

@@ -1,5 +1,5 @@
 // Public surface of schedule triggers: cron in a time zone with no overlap and bounded catch-up.
-export { ScheduleTrigger, SCHEDULE_MISSED_METRIC } from './schedule-trigger.js'
+export { ScheduleRunner, SCHEDULE_MISSED_METRIC } from './schedule-trigger.js'
 export { CronSchedule } from './cron-schedule.js'
 export { planDue } from './due-slots.js'
 export type { DuePlan, DueSlot } from './due-slots.js'

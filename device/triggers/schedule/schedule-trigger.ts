@@ -16,7 +16,7 @@ export const SCHEDULE_MISSED_METRIC = 'lambkin_schedule_missed_total'
 
 const iso = (t: number): string => new Date(t).toISOString()
 
-export class ScheduleTrigger {
+export class ScheduleRunner {
   readonly schedule: CronSchedule
   readonly #o: ResolvedScheduleOptions
   readonly #stats: ScheduleStats = { fired: 0, skippedOverlap: 0, caughtUp: 0, missed: 0 }

@@ -1,7 +1,7 @@
 // Public surface of sensor triggers: polling sysfs-style files (thermal, hwmon, IIO, 1-Wire)
 // and simulated sensors, with deadband, backoff, throttled error reports, and known
 // non-readings and out-of-range values dropped and counted.
-export { SensorTrigger, SENSOR_DROPPED_METRIC } from './sensor-trigger.js'
+export { SensorPoller, SENSOR_DROPPED_METRIC } from './sensor-trigger.js'
 export { SENSOR_DEFAULTS, SIM_DEFAULTS, SIM_KINDS } from './options.js'
 export type { SimKind } from './options.js'
 export { parseNumber, parseW1 } from './parse.js'

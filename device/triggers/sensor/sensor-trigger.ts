@@ -21,7 +21,7 @@ export const SENSOR_DROPPED_METRIC = 'lambkin_sensor_readings_dropped_total'
 /** Scaling by 0.001 leaves binary noise (23125 * 0.001 = 23.125000000000004); users should not see it. */
 const round12 = (v: number): number => Number(v.toPrecision(12))
 
-export class SensorTrigger {
+export class SensorPoller {
   readonly sensor: string
   readonly #o: ResolvedSensorOptions
   readonly #read: (now: number) => Promise<Sample> | Sample
@@ -57,8 +57,11 @@ export class SensorTrigger {
     })
   }
 
-  /** Arms the first poll (immediately, through the clock). Starting twice does nothing. */
-  start (): void {
+  /**
+   * Arms the first poll (immediately, through the clock). Starting twice does nothing. Async
+   * like ScheduleRunner.start, so the agent starts every trigger the same way.
+   */
+  async start (): Promise<void> {
     if (this.#running) return
     this.#running = true
     this.#lastFired = undefined

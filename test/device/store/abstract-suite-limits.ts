@@ -1,7 +1,7 @@
 // Abstract suite cases about limits: the byte quota and its drop order, TTL expiry and the
 // sync timer, all with an injected clock.
 import * as assert from 'uvu/assert'
-import { FakeClock } from './fake-clock.js'
+import { FakeClock } from '../../helpers/fake-clock.js'
 import { rec, rejects } from './abstract-suite-helpers.js'
 import type { Case } from './abstract-suite-helpers.js'
 import type { OutboxStore } from '../../../device/store/outbox-store.js'
@@ -120,13 +120,13 @@ export function limitCases (it: Case): void {
     })
     const all = await st.read()
     assert.equal(all.map((r) => r.expiresAt), [11_000, 10_500, undefined, undefined])
-    clock.advance(499)
+    await clock.advance(499)
     assert.is((await st.read()).length, 4, 'not yet')
-    clock.advance(1)
+    await clock.advance(1)
     assert.equal((await st.read()).map((r) => r.data), ['l', 'r', 'forever'])
     const s1 = await st.stats()
     assert.equal([s1.expired, s1.count, s1.byKind.metric.count], [1, 3, 0])
-    clock.advance(5000)
+    await clock.advance(5000)
     assert.equal((await st.read({ kinds: ['result'] })).map((r) => r.data), ['r'], 'a filtered read does not touch other kinds')
     assert.equal((await st.read()).map((r) => r.data), ['r', 'forever'])
     await st.close()
@@ -140,9 +140,9 @@ export function limitCases (it: Case): void {
     let st = await h.open({ clock, syncIntervalMs: 200 })
     await st.commit({ records: [rec('result')] })
     assert.is((await st.stats()).syncedSeq, 0, 'not synced yet')
-    clock.advance(199)
+    await clock.advance(199)
     assert.is((await st.stats()).syncedSeq, 0)
-    clock.advance(1)
+    await clock.advance(1)
     assert.ok(await eventually(async () => (await st.stats()).syncedSeq === 1), 'the timer synced the write')
     await st.commit({ records: [rec('result'), rec('log')] })
     await st.flush()

@@ -4,7 +4,8 @@
 // A stall is faked as the wall clock moving on while no timer fires (FakeClock.jumpTo).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { FakeClock, planDue, CronSchedule, ScheduleTrigger } from '../../../../device/triggers/index.js'
+import { planDue, CronSchedule, ScheduleRunner } from '../../../../device/triggers/index.js'
+import { FakeClock } from '../../../helpers/fake-clock.js'
 import type { LastRunStore, ScheduleEvent, ScheduleSpec } from '../../../../device/triggers/index.js'
 import { FunctionMetrics } from '../../../../device/metrics/index.js'
 import type { LambkinError } from '../../../../src/errors.js'
@@ -18,7 +19,7 @@ class MapStore implements LastRunStore {
   async setLastRun (key: string, time: number): Promise<void> { this.runs.set(key, time) }
 }
 
-interface Rig { clock: FakeClock, store: MapStore, events: ScheduleEvent[], errors: LambkinError[], metrics: FunctionMetrics, trigger: ScheduleTrigger }
+interface Rig { clock: FakeClock, store: MapStore, events: ScheduleEvent[], errors: LambkinError[], metrics: FunctionMetrics, trigger: ScheduleRunner }
 
 function rig (spec: ScheduleSpec, start: string, extra: { store?: MapStore, onEvent?: (e: ScheduleEvent, clock: FakeClock) => Promise<void> | void } = {}): Rig {
   const clock = new FakeClock(T(start))
@@ -26,7 +27,7 @@ function rig (spec: ScheduleSpec, start: string, extra: { store?: MapStore, onEv
   const events: ScheduleEvent[] = []
   const errors: LambkinError[] = []
   const metrics = new FunctionMetrics({ clock })
-  const trigger = new ScheduleTrigger(spec, {
+  const trigger = new ScheduleRunner(spec, {
     clock,
     store,
     key: 'beat#0',

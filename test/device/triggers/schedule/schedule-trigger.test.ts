@@ -6,7 +6,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Level } from 'level'
-import { FakeClock, ScheduleTrigger } from '../../../../device/triggers/index.js'
+import { ScheduleRunner } from '../../../../device/triggers/index.js'
+import { FakeClock } from '../../../helpers/fake-clock.js'
 import type { LastRunStore, ScheduleEvent, ScheduleSpec } from '../../../../device/triggers/index.js'
 import { LambkinError } from '../../../../src/errors.js'
 
@@ -19,12 +20,12 @@ class MapStore implements LastRunStore {
   async setLastRun (key: string, time: number): Promise<void> { this.runs.set(key, time) }
 }
 
-function setup (spec: ScheduleSpec, start: string, extra: { store?: LastRunStore, onEvent?: (e: ScheduleEvent) => Promise<void> | void, clock?: FakeClock } = {}): { clock: FakeClock, store: LastRunStore, events: ScheduleEvent[], errors: LambkinError[], trigger: ScheduleTrigger } {
+function setup (spec: ScheduleSpec, start: string, extra: { store?: LastRunStore, onEvent?: (e: ScheduleEvent) => Promise<void> | void, clock?: FakeClock } = {}): { clock: FakeClock, store: LastRunStore, events: ScheduleEvent[], errors: LambkinError[], trigger: ScheduleRunner } {
   const clock = extra.clock ?? new FakeClock(T(start))
   const store = extra.store ?? new MapStore()
   const events: ScheduleEvent[] = []
   const errors: LambkinError[] = []
-  const trigger = new ScheduleTrigger(spec, {
+  const trigger = new ScheduleRunner(spec, {
     clock,
     store,
     key: 'fn#0',
@@ -215,7 +216,7 @@ test('bad specs and options throw before anything is armed, naming the key', () 
   for (const [spec, opts, code, key] of cases) {
     try {
       // eslint-disable-next-line no-new
-      new ScheduleTrigger(spec, { ...base, ...opts } as never)
+      new ScheduleRunner(spec, { ...base, ...opts } as never)
       assert.unreachable(`accepted ${JSON.stringify(spec)} ${JSON.stringify(opts)}`)
     } catch (err) {
       assert.instance(err, LambkinError)

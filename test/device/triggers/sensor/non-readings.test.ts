@@ -7,7 +7,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { readFile } from 'node:fs/promises'
-import { FakeClock, SensorTrigger, nonReading, sensorKindOf } from '../../../../device/triggers/index.js'
+import { SensorPoller, nonReading, sensorKindOf } from '../../../../device/triggers/index.js'
+import { FakeClock } from '../../../helpers/fake-clock.js'
 import type { SensorEvent, SensorSpec, SensorTriggerOptions } from '../../../../device/triggers/index.js'
 import { FunctionMetrics } from '../../../../device/metrics/index.js'
 import type { LambkinError } from '../../../../src/errors.js'
@@ -29,7 +30,7 @@ const DS18B20 = '28-0316a2794eff/w1_slave'
 const GOOD_23 = w1('72 01 4b 46 7f ff 0e 10 57', 'YES', 23125)
 const POWER_ON = w1('50 05 4b 46 7f ff 0c 10 1c', 'YES', 85000)
 
-interface Rig { clock: FakeClock, events: SensorEvent[], errors: LambkinError[], readsAt: number[], metrics: FunctionMetrics, trigger: SensorTrigger }
+interface Rig { clock: FakeClock, events: SensorEvent[], errors: LambkinError[], readsAt: number[], metrics: FunctionMetrics, trigger: SensorPoller }
 
 function rig (spec: SensorSpec, opts: Partial<SensorTriggerOptions> = {}): Rig {
   const clock = new FakeClock(0)
@@ -37,7 +38,7 @@ function rig (spec: SensorSpec, opts: Partial<SensorTriggerOptions> = {}): Rig {
   const errors: LambkinError[] = []
   const readsAt: number[] = []
   const metrics = new FunctionMetrics({ clock })
-  const trigger = new SensorTrigger(spec, {
+  const trigger = new SensorPoller(spec, {
     clock,
     metrics,
     functionName: 'tank-alarm',

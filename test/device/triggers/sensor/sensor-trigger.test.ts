@@ -6,7 +6,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { readFile } from 'node:fs/promises'
-import { FakeClock, SensorTrigger } from '../../../../device/triggers/index.js'
+import { SensorPoller } from '../../../../device/triggers/index.js'
+import { FakeClock } from '../../../helpers/fake-clock.js'
 import type { SensorEvent, SensorSpec, SensorTriggerOptions } from '../../../../device/triggers/index.js'
 import { LambkinError } from '../../../../src/errors.js'
 
@@ -21,14 +22,14 @@ const write = (rel: string, text: string): string => {
   return file
 }
 
-interface Rig { clock: FakeClock, events: SensorEvent[], errors: LambkinError[], readsAt: number[], trigger: SensorTrigger }
+interface Rig { clock: FakeClock, events: SensorEvent[], errors: LambkinError[], readsAt: number[], trigger: SensorPoller }
 
 function rig (spec: SensorSpec, opts: Partial<SensorTriggerOptions> = {}): Rig {
   const clock = new FakeClock(0)
   const events: SensorEvent[] = []
   const errors: LambkinError[] = []
   const readsAt: number[] = []
-  const trigger = new SensorTrigger(spec, {
+  const trigger = new SensorPoller(spec, {
     clock,
     onEvent: (e) => { events.push(e) },
     onError: (err) => errors.push(err),
@@ -233,7 +234,7 @@ test('bad specs and options throw naming the key; everyMs is clamped', () => {
   for (const [spec, opts, code, key] of cases) {
     try {
       // eslint-disable-next-line no-new
-      new SensorTrigger(spec, { onEvent, ...opts } as never)
+      new SensorPoller(spec, { onEvent, ...opts } as never)
       assert.unreachable(`accepted ${JSON.stringify(spec)}`)
     } catch (err) {
       assert.instance(err, LambkinError)
@@ -241,8 +242,8 @@ test('bad specs and options throw naming the key; everyMs is clamped', () => {
       assert.is((err as LambkinError).info.key, key)
     }
   }
-  assert.is(new SensorTrigger({ sensor: 'x', path: '/sys/x', everyMs: 1 }, { onEvent }).intervalMs(), 10)
-  assert.is(new SensorTrigger({ sensor: 'x', path: '/sys/x' }, { onEvent }).intervalMs(), 1000)
+  assert.is(new SensorPoller({ sensor: 'x', path: '/sys/x', everyMs: 1 }, { onEvent }).intervalMs(), 10)
+  assert.is(new SensorPoller({ sensor: 'x', path: '/sys/x' }, { onEvent }).intervalMs(), 1000)
 })
 
 test.run()
