@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert'
 import mqtt from 'mqtt'
 import { LevelOutboxStore } from '../../device/store/index.js'
 import { fixture, invocations } from '../helpers/agent.js'
-import { aedesBroker, freePort, mosquitto } from '../helpers/brokers.js'
+import { aedesBroker, freePort, startMosquitto } from '../helpers/brokers.js'
 import type { TestBroker } from '../helpers/brokers.js'
 
 const MiB = 1024 * 1024
@@ -99,7 +99,7 @@ test('[ack after commit] MqttLink over aedes, MQTT 3.1.1 publisher: a refused co
 })
 
 test('[ack after commit] MqttLink over Mosquitto, MQTT 5 and MQTT 3.1.1 publishers: a refused commit is not acknowledged; it runs once the store takes it', async () => {
-  const broker = await mosquitto()
+  const broker = await startMosquitto()
   try {
     await brokerKeepsRefusedMessage(broker, 5)
     await brokerKeepsRefusedMessage(broker, 4)

@@ -9,7 +9,7 @@ import mqtt from 'mqtt'
 import type { Agent } from '../../device/index.js'
 import type { InvocationRecord } from '../../device/index.js'
 import { fixture, invocations } from '../helpers/agent.js'
-import { startMosquitto } from '../helpers/mosquitto-broker.js'
+import { startMosquitto } from '../helpers/brokers.js'
 
 const SHOW = 'export default (e) => ({ topic: e.topic, retain: e.retain })'
 

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert'
 import mqtt from 'mqtt'
 import type { Agent } from '../../device/index.js'
 import { fixture, invocations } from '../helpers/agent.js'
-import { startMosquitto } from '../helpers/mosquitto-process.js'
+import { startMosquitto } from '../helpers/brokers.js'
 
 test('[MQTT 5] a QoS 1 message sent while the agent was stopped runs when it starts again', async () => {
   const broker = await startMosquitto()

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { LevelOutboxStore } from '../../device/store/index.js'
-import { freePort } from '../helpers/ports.js'
+import { freePort } from '../helpers/brokers.js'
 import { runLambkin, startLambkin, writeFunctions } from './fixtures/lambkin-process.js'
 import type { LambkinProcess } from './fixtures/lambkin-process.js'
 

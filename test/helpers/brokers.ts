@@ -1,7 +1,8 @@
-// External MQTT brokers for tests: a real aedes on an ephemeral (or given) port in this
-// process, and a real Mosquitto child process on a free port with its config in a temp folder.
+// External MQTT brokers for tests, the one place that starts them: a real aedes on an
+// ephemeral (or given) port in this process, and a real Mosquitto child process on a free
+// port with its config in a temp folder. And free ports.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -41,29 +42,44 @@ async function accepts (port: number): Promise<boolean> {
   })
 }
 
-/** Mosquitto 2 on 127.0.0.1 (MQTT 3.1.1 and 5), in memory; `extra` lines go into its config. */
-export async function mosquitto (port?: number, extra: string[] = []): Promise<TestBroker> {
-  const p = port ?? await freePort()
+/** A Mosquitto child process; `close` and `stop` both end it and remove its folder. */
+export interface Mosquitto extends TestBroker {
+  /** Everything Mosquitto wrote to stderr/stdout so far (its log). */
+  output: () => string
+  stop: () => Promise<void>
+}
+
+/**
+ * Mosquitto 2 (MQTT 3.1.1 and 5) on 127.0.0.1, in memory, with `lines` added to its config
+ * (anonymous clients allowed); `files` are written beside the config first, and `{dir}` in
+ * lines names that folder (for acl_file and the like). On a free port unless `port` is given.
+ */
+export async function startMosquitto (lines: string[] = [], files: Record<string, string> = {}, port?: number): Promise<Mosquitto> {
   const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-mosquitto-'))
+  // Mosquitto started as root reads its files as the mosquitto user.
+  chmodSync(dir, 0o755)
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text, { mode: 0o644 })
+  const p = port ?? await freePort()
   const conf = path.join(dir, 'mosquitto.conf')
-  writeFileSync(conf, [`listener ${p} 127.0.0.1`, 'allow_anonymous true', 'persistence false', ...extra, ''].join('\n'))
-  const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  for (let i = 0; i < 200 && !(await accepts(p)); i++) {
-    if (child.exitCode !== null) throw new Error(`mosquitto exited: ${stderr}`)
+  writeFileSync(conf, [`listener ${p} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_type all', ...lines.map((l) => l.replaceAll('{dir}', dir))].join('\n') + '\n')
+  const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { out += d.toString() })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const deadline = Date.now() + 10_000
+  while (!(await accepts(p))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL')
+      rmSync(dir, { recursive: true, force: true })
+      throw new Error(`mosquitto did not start: ${out}`)
+    }
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
-  return {
-    port: p,
-    url: `mqtt://127.0.0.1:${p}`,
-    close: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve))
-        child.kill('SIGTERM')
-        await exited
-      }
-      rmSync(dir, { recursive: true, force: true })
-    }
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null) child.kill('SIGTERM')
+    await exited
+    rmSync(dir, { recursive: true, force: true })
   }
+  return { port: p, url: `mqtt://127.0.0.1:${p}`, output: () => out, stop, close: stop }
 }

@@ -18,7 +18,7 @@ import { PublishRefusals } from '../../../device/links/publish-refusals.js'
 import { LevelOutboxStore } from '../../../device/store/index.js'
 import { fixture, invocations } from '../../helpers/agent.js'
 import type { Fixture } from '../../helpers/agent.js'
-import { startMosquitto } from '../../helpers/mosquitto-process.js'
+import { startMosquitto } from '../../helpers/brokers.js'
 
 /** Publishes one 5 KB and one small message at QoS 1 for every command. */
 const BIG = {

@@ -10,7 +10,7 @@ import { LevelOutboxStore } from '../../../device/store/index.js'
 import { systemClock } from '../../../device/triggers/index.js'
 import { startCloud } from '../../helpers/cloud.js'
 import type { CloudFixture } from '../../helpers/cloud.js'
-import { freePort } from '../../helpers/ports.js'
+import { freePort } from '../../helpers/brokers.js'
 
 async function until (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs
