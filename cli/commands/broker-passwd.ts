@@ -1,10 +1,11 @@
 // `lambkin broker-passwd <username>`: reads a password from stdin and prints the user entry
 // (scrypt hash, grants) to paste into the device config's `broker.users` or `broker.usersFile`.
-import { parseArgs } from 'node:util'
 import { filterProblem } from '../../device/links/broker/acl.js'
 import { hashPassword } from '../../src/secrets.js'
 import { EXIT_OK, EXIT_USAGE, printError, usageError } from '../io.js'
 import type { CliIo } from '../io.js'
+import { command, runProgram } from '../program.js'
+import type { Run } from '../program.js'
 
 export const BROKER_PASSWD_USAGE = `usage: lambkin broker-passwd <username> [--publish filter]... [--subscribe filter]... [--retain]
 
@@ -60,40 +61,34 @@ async function readHidden (input: NodeJS.ReadStream, io: CliIo, prompt: string):
 
 /** Exit 0 with the entry on stdout; 2 on a usage error (no user name, a bad filter, an empty password). */
 export async function brokerPasswdCommand (argv: string[], io: CliIo, input: NodeJS.ReadableStream = process.stdin): Promise<number> {
-  try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options: {
-        publish: { type: 'string', multiple: true, default: [] },
-        subscribe: { type: 'string', multiple: true, default: [] },
-        retain: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false }
-      },
-      strict: true,
-      allowPositionals: true
+  const run: Run = { code: EXIT_OK }
+  const repeat = (v: string, all: string[] = []): string[] => [...all, v]
+  const program = command('lambkin broker-passwd', io, BROKER_PASSWD_USAGE)
+    .description(BROKER_PASSWD_USAGE.slice(BROKER_PASSWD_USAGE.indexOf('\n\n') + 2).trim())
+    .argument('<username>', 'the MQTT user name')
+    .option('--publish <filter>', 'a topic filter the user may publish to (repeatable)', repeat)
+    .option('--subscribe <filter>', 'a topic filter the user may subscribe within (repeatable)', repeat)
+    .option('--retain', 'the user may publish retained messages')
+    .action(async (username: string, f: { publish?: string[], subscribe?: string[], retain?: boolean }) => {
+      run.code = await makeEntry(username, f.publish ?? [], f.subscribe ?? [], f.retain === true, io, input)
     })
-    if (values.help === true) {
-      io.stdout(BROKER_PASSWD_USAGE)
-      return EXIT_OK
-    }
-    const [username, ...extra] = positionals
-    if (username === undefined || username.length === 0 || extra.length > 0) throw usageError('give exactly one user name', BROKER_PASSWD_USAGE)
-    if (/[\u0000-\u001f\u007f]/.test(username) || username.length > 256) throw usageError('the user name must be 1 to 256 characters without control characters', BROKER_PASSWD_USAGE)
-    for (const f of [...values.publish, ...values.subscribe]) {
+  return await runProgram(program, argv, io, run)
+}
+
+async function makeEntry (username: string, publish: string[], subscribe: string[], retain: boolean, io: CliIo, input: NodeJS.ReadableStream): Promise<number> {
+  try {
+    if (/[\u0000-\u001f\u007f]/.test(username) || username.length === 0 || username.length > 256) throw usageError('the user name must be 1 to 256 characters without control characters', BROKER_PASSWD_USAGE)
+    for (const f of [...publish, ...subscribe]) {
       const problem = filterProblem(f)
       if (problem !== undefined) throw usageError(`topic filter ${JSON.stringify(f)} ${problem}`, BROKER_PASSWD_USAGE)
     }
     const tty = (input as NodeJS.ReadStream).isTTY === true && typeof (input as NodeJS.ReadStream).setRawMode === 'function'
     const password = tty ? await readHidden(input as NodeJS.ReadStream, io, `Password for ${username}: `) : await readPipe(input)
     if (password.length === 0) throw usageError('the password is empty', BROKER_PASSWD_USAGE)
-    const entry = { username, passwordHash: await hashPassword(password), publish: values.publish, subscribe: values.subscribe, retain: values.retain }
+    const entry = { username, passwordHash: await hashPassword(password), publish, subscribe, retain }
     io.stdout(JSON.stringify(entry) + '\n')
     return EXIT_OK
   } catch (err) {
-    if (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
-      io.stderr(`LAMBKIN_USAGE: ${err.message}\n${BROKER_PASSWD_USAGE}`)
-      return EXIT_USAGE
-    }
     return printError(io, err, false)
   }
 }

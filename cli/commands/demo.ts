@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
+import { InvalidArgumentError } from 'commander'
 import mqtt from 'mqtt'
 import { Agent } from '../../device/index.js'
 import type { InvocationRecord } from '../../device/index.js'
@@ -12,6 +12,8 @@ import { loadDeviceConfig } from '../../device/config/index.js'
 import { LevelOutboxStore, RECORD_KINDS } from '../../device/store/index.js'
 import type { StoreStats } from '../../device/store/index.js'
 import { formatMs } from './device.js'
+import { command, runProgram } from '../program.js'
+import type { Run } from '../program.js'
 import { untilSignal } from '../signals.js'
 import { EXIT_OK, EXIT_USAGE, printError } from '../io.js'
 import { parseDecimalNumber } from '../../src/decimal.js'
@@ -111,21 +113,22 @@ function summary (seconds: number, counts: Map<string, { ok: number, failed: num
   return lines.join('\n') + '\n'
 }
 
+/** `lambkin demo`: parses argv with commander; returns the exit code (0 done, 1 failed, 2 bad usage). */
 export async function demoCommand (argv: string[], io: CliIo): Promise<number> {
-  let seconds: number | undefined
-  let dataArg: string | undefined
-  try {
-    const { values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { seconds: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' } } })
-    if (values.help === true) { io.stdout(DEMO_USAGE); return EXIT_OK }
-    if (values.seconds !== undefined) {
-      seconds = parseDecimalNumber(values.seconds)
-      if (seconds === undefined || seconds <= 0 || seconds > MAX_SECONDS) throw new Error(`--seconds must be a number above 0 and at most ${MAX_SECONDS}, got "${values.seconds}"`)
-    }
-    dataArg = values.data
-  } catch (err) {
-    io.stderr(`LAMBKIN_USAGE: ${(err as Error).message}\n${DEMO_USAGE}`)
-    return EXIT_USAGE
-  }
+  const run: Run = { code: EXIT_OK }
+  const program = command('lambkin demo', io, DEMO_USAGE)
+    .description(DEMO_USAGE.slice(DEMO_USAGE.indexOf('\n\n') + 2).trim().replace(/\s*\n\s*/g, ' '))
+    .option('--seconds <N>', `stop after N seconds (above 0, at most ${MAX_SECONDS})`, (raw: string) => {
+      const n = parseDecimalNumber(raw)
+      if (n === undefined || n <= 0 || n > MAX_SECONDS) throw new InvalidArgumentError(`--seconds must be a number above 0 and at most ${MAX_SECONDS}`)
+      return n
+    })
+    .option('--data <dir>', 'keep the outbox in this folder (default: a temporary one, removed at the end)')
+    .action(async (f: { seconds?: number, data?: string }) => { run.code = await runDemo(f.seconds, f.data, io) })
+  return await runProgram(program, argv, io, run)
+}
+
+async function runDemo (seconds: number | undefined, dataArg: string | undefined, io: CliIo): Promise<number> {
   const dataDir = dataArg !== undefined ? path.resolve(dataArg) : mkdtempSync(path.join(tmpdir(), 'lambkin-demo-'))
   const signals = untilSignal(io)
   let agent: Agent | undefined

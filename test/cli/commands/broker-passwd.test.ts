@@ -24,8 +24,8 @@ test('prints an entry whose hash verifies the first line of stdin, with the gran
 
 test('no user name, two names, a bad filter, an empty password or an unknown flag exit 2', async () => {
   for (const [argv, input, words] of [
-    [[], 'pw\n', 'exactly one user name'],
-    [['a', 'b'], 'pw\n', 'exactly one user name'],
+    [[], 'pw\n', "missing required argument 'username'"],
+    [['a', 'b'], 'pw\n', 'too many arguments'],
     [['a', '--publish', 'a/#/b'], 'pw\n', 'not a valid MQTT topic filter'],
     [['a'], '\n', 'password is empty'],
     [['a', '--bogus'], 'pw\n', 'bogus']
@@ -37,7 +37,8 @@ test('no user name, two names, a bad filter, an empty password or an unknown fla
   }
   const help = await run(['--help'], '')
   assert.is(help.code, 0)
-  assert.match(help.out, 'usage: lambkin broker-passwd')
+  assert.match(help.out, 'Usage: lambkin broker-passwd [options] <username>')
+  assert.match(help.out, '--publish <filter>')
 })
 
 test.run()
