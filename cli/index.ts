@@ -48,6 +48,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'broker-passwd': async () => (await import('./commands/broker-passwd.js')).brokerPasswdCommand
 }
 
+/** Every command's name, in the order `lambkin --help` lists them. */
+export const COMMAND_NAMES: readonly string[] = Object.freeze(Object.keys(COMMANDS))
+
 export { needsSandbox } from './needs-sandbox.js'
 
 
