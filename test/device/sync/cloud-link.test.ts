@@ -1,7 +1,8 @@
 // The device's cloud link against a real cloud (aedes, LevelDB, Fastify) and a real outbox.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { CloudLink } from '../../../device/sync/index.js'
@@ -104,6 +105,35 @@ test('[W4] quota drops show up as counted gaps; excluded logs as gaps; status sa
     link = undefined
     await until('offline', async () => (await f.api<{ state: string }>('GET', '/v1/devices/gh-01')).body.state === 'offline')
   } finally {
+    await link?.close()
+    await store.close()
+    await f.cleanup()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('over TLS: the link verifies the cloud against its CA file and uploads; without the CA it refuses to connect', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-tls-'))
+  const cert = path.join(dir, 'cert.pem')
+  const key = path.join(dir, 'key.pem')
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' })
+  const store = await LevelOutboxStore.open({ dir: path.join(dir, 'data') })
+  const f = await startCloud({ tls: { port: 0, certFile: cert, keyFile: key } })
+  const secret = await f.addDevice('gh-01')
+  const url = `mqtts://127.0.0.1:${String(f.cloud.broker.tlsPort)}`
+  const lines: string[] = []
+  const untrusting = await CloudLink.start(linkOptions({ url }, store, secret, { log: (l) => lines.push(l) }))
+  let link: CloudLink | undefined
+  try {
+    await until('a refused handshake', () => lines.some((l) => /certificate/i.test(l)))
+    assert.is.not(untrusting.state, 'online')
+    await untrusting.close()
+    await store.commit({ records: [{ kind: 'result', fn: 'f', time: 1, data: 'over tls' }] })
+    link = await CloudLink.start(linkOptions({ url }, store, secret, { ca: readFileSync(cert) }))
+    await until('acked', async () => (await store.stats()).count === 0)
+    assert.equal((await seqsOf(f)), [1])
+  } finally {
+    await untrusting.close()
     await link?.close()
     await store.close()
     await f.cleanup()
