@@ -151,6 +151,7 @@ export function configError (key: string, what: string, source: Source, cause?: 
 function shown (field: Field, raw: unknown): string {
   if (field.kind === 'string' && field.secret === true) return 'a hidden value'
   if (raw === undefined) return 'nothing'
+  if (field.kind === 'url' && typeof raw === 'string' && raw.includes('@')) return 'a URL with credentials (not shown)'
   let s = JSON.stringify(raw) ?? String(raw)
   // Credentials in a URL are not echoed back into logs.
   s = redactUrls(s)
@@ -173,6 +174,8 @@ export function ruleOf (field: Field): string {
 const TRUE = new Set(['true', '1', 'yes', 'on'])
 const FALSE = new Set(['false', '0', 'no', 'off'])
 const HOST = /^[A-Za-z0-9._:%[\]-]{1,253}$/
+/** RFC 3986 userinfo: unreserved, sub-delims, ':' and %XX escapes (which must be valid). */
+const USERINFO = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*$/
 
 /**
  * Checks one value and returns it in its final form. Files must use the JSON type itself;
@@ -218,13 +221,21 @@ export function parseValue (key: string, field: Field, raw: unknown, source: Sou
     }
     case 'url': {
       if (typeof raw !== 'string') throw bad()
+      // Credentials must be written as RFC 3986 allows (section 3.2.1: unreserved, %XX and
+      // sub-delims); anything else (a space, '#', '/', a bad %-escape) would be parsed as
+      // something else, and echoed back in errors and log lines with the password in it.
+      const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^@]*)@/i.exec(raw)?.[1]
+      if (/\s|\\/.test(raw) || (userinfo !== undefined && !USERINFO.test(userinfo))) {
+        throw configError(key, `must be a URL whose user name and password (if any) are percent-encoded (RFC 3986 section 3.2.1); better, leave them out of the URL and set ${key.replace(/\.url$/, '')}.username and .password`, source)
+      }
       let url: URL
       try {
         url = new URL(raw)
       } catch {
-        throw bad()
+        throw bad('; check its host and port (1 to 65535)')
       }
-      if (!field.protocols.includes(url.protocol) || url.hostname === '') throw bad()
+      if (!field.protocols.includes(url.protocol)) throw bad()
+      if (url.hostname === '') throw configError(key, 'must name a host (and may give a port from 1 to 65535)', source)
       return raw
     }
     case 'json': {

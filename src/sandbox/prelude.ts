@@ -49,6 +49,9 @@ export const PRELUDE_SOURCE = String.raw`(function () {
 
   function fail (code, message, kind) {
     const e = new MkError(message)
+    // code for the function that catches it (as Node's errors carry theirs); lambkinCode is
+    // what the envelope reads, so a function that overwrites code cannot change the outcome.
+    e.code = code
     e.lambkinCode = code
     if (kind !== undefined) e.lambkinKind = kind
     throw e

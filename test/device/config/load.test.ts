@@ -170,10 +170,11 @@ test('secrets are not echoed: a bad password is hidden, URL credentials are mask
   const e1 = await failure(load(ctx, { env: { LAMBKIN_MQTT_URL: 'http://user:hunter2@broker' } }))
   assert.not.match(e1.message, 'hunter2')
   assert.not.match(e1.message, 'user')
-  assert.match(e1.message, '"http://***@broker"')
+  assert.match(e1.message, 'a URL with credentials (not shown)')
   // A password holding "@" or ":" as typed: everything up to the last "@" goes.
   const e3 = await failure(load(ctx, { env: { LAMBKIN_MQTT_URL: 'http://user:p@ss:w@broker/x' } }))
-  assert.match(e3.message, '"http://***@broker/x"')
+  assert.not.match(e3.message, 'p@ss')
+  assert.match(e3.message, 'a URL with credentials (not shown)')
   const file = writeJson(path.join(ctx.dir, 'device.json'), { cloud: { password: 'p'.repeat(2000) } })
   const e2 = await failure(load(ctx, { file }))
   assert.is(e2.info.key, 'cloud.password')

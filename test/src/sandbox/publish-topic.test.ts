@@ -51,13 +51,14 @@ test('each kind of topic no broker accepts is LAMBKIN_TOPIC_INVALID, even with a
 
 test('a topic error is thrown inside the function, which can catch it and go on', async ({ pool }) => {
   const k = await pool.load(makeSpec(`export default (e, ctx) => {
-    try { ctx.publish('a\\u0001b', 'x', { qos: 1 }) } catch (err) { ctx.publish('a/ok', err.message.slice(0, 100)) }
-    return 'went on'
+    try { ctx.publish('a\\u0001b', 'x', { qos: 1 }) } catch (err) { ctx.publish('a/ok', err.message.slice(0, 100)); return err.code }
+    return 'not thrown'
   }`, { publish: ['#'] }))
   const o = await pool.invoke(k, {})
   assert.ok(o.ok, (o as OutcomeFail).error?.message)
   assert.equal((o as OutcomeOk).publishes.map((p) => p.topic), ['a/ok'])
   assert.match((o as OutcomeOk).publishes[0].payload as string, 'control character')
+  assert.is((o as OutcomeOk).result, 'LAMBKIN_TOPIC_INVALID', 'the caught error carries its code in err.code')
 })
 
 test('valid topics at the edges pass: 65,535 bytes, non-ASCII, a surrogate pair, empty levels', async ({ pool }) => {
