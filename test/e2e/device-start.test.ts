@@ -83,7 +83,7 @@ test('credentials inside a broker URL reach neither the ready line nor an error'
     // A password holding "@" (as typed, not percent-encoded) in a refused URL.
     const bad = await runLambkin([...args, '--mqtt', 'ftp://reader:p@ss@example.com'], { timeoutMs: START_TIMEOUT_MS })
     assert.is(bad.code, 1)
-    assert.match(bad.stderr, 'ftp://***@example.com')
+    assert.match(bad.stderr, 'a URL with credentials (not shown)')
     assert.not.match(bad.stderr, 'ss@')
   } finally {
     await agent?.stop('SIGKILL')
