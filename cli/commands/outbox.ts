@@ -3,6 +3,7 @@ import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { parseDecimalInteger } from '../../src/decimal.js'
 import { LevelOutboxStore } from '../../device/store/level-store.js'
 import { jsonSafe, preview } from '../outbox-preview.js'
+import { table } from '../table.js'
 import { command, runProgram } from '../program.js'
 import type { Run } from '../program.js'
 import { RECORD_KINDS, isRecordKind } from '../../device/store/types.js'
@@ -40,7 +41,7 @@ async function show (data: string, json: boolean, limit: number, kinds: RecordKi
     store = await LevelOutboxStore.open({ dir: data, createIfMissing: false })
     const records = await store.read({ limit, kinds })
     const stats = await store.stats()
-    io.stdout(json ? JSON.stringify({ records, stats }, jsonSafe) + '\n' : table(records) + summary(records, stats) + '\n')
+    io.stdout(json ? JSON.stringify({ records, stats }, jsonSafe) + '\n' : recordTable(records) + summary(records, stats) + '\n')
     return 0
   } catch (err) {
     const e = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.STORE_ERROR, (err as Error).message, { cause: err })
@@ -51,12 +52,9 @@ async function show (data: string, json: boolean, limit: number, kinds: RecordKi
   }
 }
 
-function table (records: OutboxRecord[]): string {
-  const head = ['SEQ', 'KIND', 'FN', 'TIME', 'BYTES', 'DATA']
+function recordTable (records: OutboxRecord[]): string {
   const rows = records.map((r) => [String(r.seq), r.kind, r.fn ?? '-', isoTime(r.time), String(r.bytes), preview(r.kind, r.data)])
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)))
-  const line = (cells: string[]): string => cells.map((c, i) => i === cells.length - 1 ? c : c.padEnd(widths[i])).join('  ').trimEnd() + '\n'
-  return rows.length === 0 ? '' : line(head) + rows.map(line).join('')
+  return rows.length === 0 ? '' : table(['SEQ', 'KIND', 'FN', 'TIME', 'BYTES', 'DATA'], rows)
 }
 
 function isoTime (t: number): string {

@@ -8,6 +8,7 @@ import path from 'node:path'
 import { loadDeviceConfig } from '../../../device/config/index.js'
 import { hashPassword } from '../../../src/secrets.js'
 import { LambkinError } from '../../../src/errors.js'
+import { configFailure } from '../../helpers/config.js'
 
 interface Ctx { dir: string, hash: string }
 const test = suite<Ctx>('broker config', {} as Ctx)
@@ -22,29 +23,18 @@ async function load (ctx: Ctx, config: Record<string, unknown>): ReturnType<type
   return await loadDeviceConfig({ file, env: {}, cwd: ctx.dir, hostname: 'pi' })
 }
 
-async function failure (p: Promise<unknown>): Promise<LambkinError> {
-  try {
-    await p
-  } catch (err) {
-    assert.instance(err, LambkinError)
-    assert.is((err as LambkinError).code, 'LAMBKIN_CONFIG_INVALID')
-    return err as LambkinError
-  }
-  assert.unreachable('the config was accepted')
-  throw new Error('unreachable')
-}
 
 test('brokerHost 0.0.0.0 without users is refused naming broker.users; loopback without users is fine', async (ctx) => {
-  const err = await failure(load(ctx, { brokerPort: 1883, brokerHost: '0.0.0.0' }))
+  const err = await configFailure(load(ctx, { brokerPort: 1883, brokerHost: '0.0.0.0' }))
   assert.is(err.info.key, 'broker.users')
   assert.match(err.message, 'broker.allowAnonymous')
-  for (const host of ['192.168.1.20', '::', 'pi.local']) await failure(load(ctx, { brokerPort: 1883, brokerHost: host }))
+  for (const host of ['192.168.1.20', '::', 'pi.local']) await configFailure(load(ctx, { brokerPort: 1883, brokerHost: host }))
   for (const host of ['127.0.0.1', '::1', 'localhost', '127.0.0.2']) await load(ctx, { brokerPort: 1883, brokerHost: host })
   // No broker, no rule.
   await load(ctx, { brokerHost: '0.0.0.0' })
   const open = await load(ctx, { brokerPort: 1883, brokerHost: '0.0.0.0', broker: { allowAnonymous: true } })
   assert.is(open.broker.allowAnonymous, true)
-  const none = await failure(load(ctx, { brokerPort: 1883, broker: { allowAnonymous: false } }))
+  const none = await configFailure(load(ctx, { brokerPort: 1883, broker: { allowAnonymous: false } }))
   assert.is(none.info.key, 'broker.users')
 })
 
@@ -63,11 +53,11 @@ test('users are read with defaults (no grants, no retain); bad entries name the 
     [{ username: '', passwordHash: ctx.hash }, 'username must be']
   ]
   for (const [entry, words] of cases) {
-    const err = await failure(load(ctx, { broker: { users: [entry] } }))
+    const err = await configFailure(load(ctx, { broker: { users: [entry] } }))
     assert.is(err.info.key, 'broker.users')
     assert.match(err.message, words)
   }
-  const twice = await failure(load(ctx, { broker: { users: [{ username: 'a', passwordHash: ctx.hash }, { username: 'a', passwordHash: ctx.hash }] } }))
+  const twice = await configFailure(load(ctx, { broker: { users: [{ username: 'a', passwordHash: ctx.hash }, { username: 'a', passwordHash: ctx.hash }] } }))
   assert.match(twice.message, 'appears twice')
 })
 
@@ -78,13 +68,13 @@ test('broker.usersFile adds its users; a user in both places, a bad file or bad 
   assert.equal(cfg.broker.users.map((u) => u.username), ['sensor', 'panel'])
   fs.writeFileSync(users, JSON.stringify({ users: [{ username: 'panel', passwordHash: ctx.hash }] }))
   assert.equal((await load(ctx, { brokerPort: 1883, brokerHost: '0.0.0.0', broker: { usersFile: users } })).broker.users.map((u) => u.username), ['panel'])
-  const clash = await failure(load(ctx, { broker: { usersFile: users, users: [{ username: 'panel', passwordHash: ctx.hash }] } }))
+  const clash = await configFailure(load(ctx, { broker: { usersFile: users, users: [{ username: 'panel', passwordHash: ctx.hash }] } }))
   assert.is(clash.info.key, 'broker.usersFile')
   fs.writeFileSync(users, '[{"username": "x", "passwordHash": 1}]')
-  assert.match((await failure(load(ctx, { broker: { usersFile: users } }))).message, 'passwordHash must be a string')
+  assert.match((await configFailure(load(ctx, { broker: { usersFile: users } }))).message, 'passwordHash must be a string')
   fs.writeFileSync(users, '{nope')
-  assert.match((await failure(load(ctx, { broker: { usersFile: users } }))).message, 'not valid JSON')
-  assert.is((await failure(load(ctx, { broker: { usersFile: 'missing.json' } }))).info.key, 'broker.usersFile')
+  assert.match((await configFailure(load(ctx, { broker: { usersFile: users } }))).message, 'not valid JSON')
+  assert.is((await configFailure(load(ctx, { broker: { usersFile: 'missing.json' } }))).info.key, 'broker.usersFile')
 })
 
 test.run()

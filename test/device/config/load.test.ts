@@ -8,6 +8,7 @@ import path from 'node:path'
 import { DEVICE_DEFAULTS, loadDeviceConfig } from '../../../device/config/index.js'
 import type { LoadDeviceConfigOptions } from '../../../device/config/index.js'
 import { LambkinError } from '../../../src/errors.js'
+import { configFailure } from '../../helpers/config.js'
 
 interface Ctx { dir: string, cwd: string }
 const test = suite<Ctx>('device config', {} as Ctx)
@@ -29,17 +30,6 @@ function writeJson (file: string, value: unknown): string {
 const load = async (ctx: Ctx, opts: LoadDeviceConfigOptions = {}): ReturnType<typeof loadDeviceConfig> =>
   await loadDeviceConfig({ env: {}, cwd: ctx.cwd, hostname: 'pi-test', ...opts })
 
-async function failure (p: Promise<unknown>): Promise<LambkinError> {
-  try {
-    await p
-  } catch (err) {
-    assert.instance(err, LambkinError)
-    assert.is((err as LambkinError).code, 'LAMBKIN_CONFIG_INVALID')
-    return err as LambkinError
-  }
-  assert.unreachable('the config was accepted')
-  throw new Error('unreachable')
-}
 
 test('with nothing given, every key has its safe default and paths resolve against the cwd', async (ctx) => {
   const cfg = await load(ctx, { hostname: 'Green House_7.local' })
@@ -111,7 +101,7 @@ test('relative paths in a file resolve against its folder; from env and flags ag
 })
 
 test('a bad env value names the key, the rule, the value and the variable', async (ctx) => {
-  const err = await failure(load(ctx, { env: { LAMBKIN_SYNC_INTERVAL_MS: 'abc' } }))
+  const err = await configFailure(load(ctx, { env: { LAMBKIN_SYNC_INTERVAL_MS: 'abc' } }))
   assert.match(err.message, 'config key "outbox.syncIntervalMs" must be an integer between 10 and 60000 in plain decimal digits, got "abc"')
   assert.match(err.message, 'environment variable LAMBKIN_SYNC_INTERVAL_MS')
   assert.is(err.info.key, 'outbox.syncIntervalMs')
@@ -127,7 +117,7 @@ test('a bad env value names the key, the rule, the value and the variable', asyn
     ['LAMBKIN_MQTT_URL', 'http://broker', 'mqtt.url'],
     ['LAMBKIN_MQTT_URL', 'not a url', 'mqtt.url']
   ] as const) {
-    const e = await failure(load(ctx, { env: { [name]: value } }))
+    const e = await configFailure(load(ctx, { env: { [name]: value } }))
     assert.is(e.info.key, key, `${name}=${value}`)
     assert.match(e.message, name)
   }
@@ -135,7 +125,7 @@ test('a bad env value names the key, the rule, the value and the variable', asyn
 
 test('a bad file value names the file; files must use the JSON type itself', async (ctx) => {
   const file = writeJson(path.join(ctx.dir, 'device.json'), { outbox: { syncIntervalMs: '200' } })
-  const err = await failure(load(ctx, { file }))
+  const err = await configFailure(load(ctx, { file }))
   assert.match(err.message, 'config key "outbox.syncIntervalMs" must be an integer between 10 and 60000, got "200"')
   assert.match(err.message, `config file ${file}`)
   assert.is(err.info.source, file)
@@ -153,30 +143,30 @@ test('a bad file value names the file; files must use the JSON type itself', asy
   ]
   for (const [body, key] of cases) {
     writeJson(file, body)
-    const e = await failure(load(ctx, { file }))
+    const e = await configFailure(load(ctx, { file }))
     assert.is(e.info.key, key, JSON.stringify(body))
   }
 })
 
 test('a bad flag names the flag; a bare flag without a value is refused', async (ctx) => {
-  const err = await failure(load(ctx, { flags: { 'metrics-port': '70000' } }))
+  const err = await configFailure(load(ctx, { flags: { 'metrics-port': '70000' } }))
   assert.match(err.message, 'config key "metricsPort" must be an integer between 0 and 65535, got "70000" (from flag --metrics-port)')
-  const bare = await failure(load(ctx, { flags: { id: true } }))
+  const bare = await configFailure(load(ctx, { flags: { id: true } }))
   assert.match(bare.message, '--id')
   assert.is(bare.info.key, 'id')
 })
 
 test('secrets are not echoed: a bad password is hidden, URL credentials are masked', async (ctx) => {
-  const e1 = await failure(load(ctx, { env: { LAMBKIN_MQTT_URL: 'http://user:hunter2@broker' } }))
+  const e1 = await configFailure(load(ctx, { env: { LAMBKIN_MQTT_URL: 'http://user:hunter2@broker' } }))
   assert.not.match(e1.message, 'hunter2')
   assert.not.match(e1.message, 'user')
   assert.match(e1.message, 'a URL with credentials (not shown)')
   // A password holding "@" or ":" as typed: everything up to the last "@" goes.
-  const e3 = await failure(load(ctx, { env: { LAMBKIN_MQTT_URL: 'http://user:p@ss:w@broker/x' } }))
+  const e3 = await configFailure(load(ctx, { env: { LAMBKIN_MQTT_URL: 'http://user:p@ss:w@broker/x' } }))
   assert.not.match(e3.message, 'p@ss')
   assert.match(e3.message, 'a URL with credentials (not shown)')
   const file = writeJson(path.join(ctx.dir, 'device.json'), { cloud: { password: 'p'.repeat(2000) } })
-  const e2 = await failure(load(ctx, { file }))
+  const e2 = await configFailure(load(ctx, { file }))
   assert.is(e2.info.key, 'cloud.password')
   assert.not.match(e2.message, 'ppp')
 })
@@ -206,40 +196,40 @@ test('empty variables and non-config flags are ignored; LAMBKIN_WASM_TRAP_HANDLE
 
 // Issue 8: a misspelled variable used to be ignored, leaving the default silently in force.
 test('an unknown LAMBKIN_* variable is refused like an unknown key, with the nearest name', async (ctx) => {
-  const e = await failure(load(ctx, { env: { LAMBKIN_BROKER_PROT: '1883' } }))
+  const e = await configFailure(load(ctx, { env: { LAMBKIN_BROKER_PROT: '1883' } }))
   assert.match(e.message, 'environment variable LAMBKIN_BROKER_PROT is not a known variable; did you mean "LAMBKIN_BROKER_PORT"? Known variables: LAMBKIN_CONFIG, ')
   assert.is(e.info.key, 'LAMBKIN_BROKER_PROT')
   assert.is(e.info.sourceKind, 'env')
-  assert.match((await failure(load(ctx, { env: { lambkin_id: 'x', LAMBKIN_Id: 'pi' } }))).message, 'did you mean "LAMBKIN_ID"?')
-  const far = await failure(load(ctx, { env: { LAMBKIN_NOT_A_THING: 'x' } }))
+  assert.match((await configFailure(load(ctx, { env: { lambkin_id: 'x', LAMBKIN_Id: 'pi' } }))).message, 'did you mean "LAMBKIN_ID"?')
+  const far = await configFailure(load(ctx, { env: { LAMBKIN_NOT_A_THING: 'x' } }))
   assert.not.match(far.message, 'did you mean')
 })
 
 // Issue 8: Number() read "1e3" as 1000, "0x50" as 80 and "" as 0.
 test('integers from env and flags are plain decimal digits only', async (ctx) => {
   for (const value of ['1e3', '0x50', '8.0', '+5', '1_000', '0b1', '١٢']) {
-    const e = await failure(load(ctx, { env: { LAMBKIN_BROKER_PORT: value } }))
+    const e = await configFailure(load(ctx, { env: { LAMBKIN_BROKER_PORT: value } }))
     assert.is(e.info.key, 'brokerPort', value)
     assert.match(e.message, `must be an integer between 0 and 65535 in plain decimal digits, got "${value}"`)
   }
-  await failure(load(ctx, { flags: { 'metrics-port': '9e3' } }))
-  await failure(load(ctx, { env: { LAMBKIN_OUTBOX_QUOTA_BYTES: '1e9' } }))
+  await configFailure(load(ctx, { flags: { 'metrics-port': '9e3' } }))
+  await configFailure(load(ctx, { env: { LAMBKIN_OUTBOX_QUOTA_BYTES: '1e9' } }))
   assert.is((await load(ctx, { env: { LAMBKIN_BROKER_PORT: '01883' } })).brokerPort, 1883)
 })
 
 test('TLS files must exist, and a client certificate needs its key', async (ctx) => {
-  const missing = await failure(load(ctx, { env: { LAMBKIN_MQTT_URL: 'mqtts://b:8883' }, file: writeJson(path.join(ctx.dir, 'd.json'), { mqtt: { caFile: 'nope.pem' } }) }))
+  const missing = await configFailure(load(ctx, { env: { LAMBKIN_MQTT_URL: 'mqtts://b:8883' }, file: writeJson(path.join(ctx.dir, 'd.json'), { mqtt: { caFile: 'nope.pem' } }) }))
   assert.is(missing.info.key, 'mqtt.caFile')
   assert.match(missing.message, path.join(ctx.dir, 'nope.pem'))
   assert.match(missing.message, 'ENOENT')
   fs.writeFileSync(path.join(ctx.dir, 'cert.pem'), 'x')
-  const half = await failure(load(ctx, { file: writeJson(path.join(ctx.dir, 'd.json'), { cloud: { certFile: 'cert.pem' } }) }))
+  const half = await configFailure(load(ctx, { file: writeJson(path.join(ctx.dir, 'd.json'), { cloud: { certFile: 'cert.pem' } }) }))
   assert.is(half.info.key, 'cloud.certFile')
   assert.match(half.message, '"cloud.keyFile" is not')
 })
 
 test('the metrics server and the embedded broker cannot share a port', async (ctx) => {
-  const err = await failure(load(ctx, { env: { LAMBKIN_BROKER_PORT: '1883' }, flags: { 'metrics-port': '1883' } }))
+  const err = await configFailure(load(ctx, { env: { LAMBKIN_BROKER_PORT: '1883' }, flags: { 'metrics-port': '1883' } }))
   assert.is(err.info.key, 'metricsPort')
   assert.match(err.message, '--metrics-port')
   const both0 = await load(ctx, { env: { LAMBKIN_BROKER_PORT: '0', LAMBKIN_METRICS_PORT: '0' } })
