@@ -23,6 +23,7 @@ The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN,
   lambkin cloud --data <dir> [--host] [--port] [--api-port] [--api-host] [--tls-port --tls-cert --tls-key]
                 [--max-connections n]
   lambkin devices [add <id> [--group g] | revoke <id>]
+  lambkin keys generate [--out dir]   an ed25519 pair for signing bundles
   lambkin status
   lambkin results <device> [fn] [--limit n]
   lambkin logs <device> [fn] [-f]
@@ -45,6 +46,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   results: async () => (await import('./commands/records.js')).resultsCommand,
   logs: async () => (await import('./commands/records.js')).logsCommand,
   metrics: async () => (await import('./commands/metrics.js')).metricsCommand,
+  keys: async () => (await import('./commands/keys.js')).keysCommand,
   'broker-passwd': async () => (await import('./commands/broker-passwd.js')).brokerPasswdCommand
 }
 

@@ -45,7 +45,29 @@ export const ErrorCodes = Object.freeze({
   // A chain of functions triggering each other reached invocation.maxHops [W9].
   RECURSION_LIMIT: 'LAMBKIN_RECURSION_LIMIT',
   // A function's publish its broker will never take (too large, or refused with a reason code).
-  PUBLISH_REFUSED: 'LAMBKIN_PUBLISH_REFUSED'
+  PUBLISH_REFUSED: 'LAMBKIN_PUBLISH_REFUSED',
+  // Bundles, keys and deployments [W5][W6].
+  /** A bundle that is malformed, over BUNDLE_MAX_BYTES, or whose bytes do not hash to the sha256 it was asked for. */
+  BUNDLE_INVALID: 'LAMBKIN_BUNDLE_INVALID',
+  /** A bundle whose ed25519 signature does not verify with the key it names. */
+  SIGNATURE_INVALID: 'LAMBKIN_SIGNATURE_INVALID',
+  /** A bundle signed by a key the cloud or device does not trust (--trust, trustedKeys). */
+  KEY_UNTRUSTED: 'LAMBKIN_KEY_UNTRUSTED',
+  /** A key file that is missing, unreadable, not PEM, or not an ed25519 key. */
+  KEY_INVALID: 'LAMBKIN_KEY_INVALID',
+  /** A desired state whose deployment id is older than (or replays) the one the device runs. */
+  DEPLOYMENT_STALE: 'LAMBKIN_DEPLOYMENT_STALE',
+  /** A new version failed its health gate after the swap and the device rolled back on its own. */
+  HEALTH_CHECK_FAILED: 'LAMBKIN_HEALTH_CHECK_FAILED',
+  /** A deployment step (fetch, report) or a remote invocation did not finish in its time. */
+  DEPLOY_TIMEOUT: 'LAMBKIN_DEPLOY_TIMEOUT',
+  ROLLOUT_NOT_FOUND: 'LAMBKIN_ROLLOUT_NOT_FOUND',
+  /** A rollout stopped because its failures passed --abort-at, or was cancelled or superseded. */
+  ROLLOUT_ABORTED: 'LAMBKIN_ROLLOUT_ABORTED',
+  /** A request that needs the device connected now (remote invoke) found it offline. */
+  DEVICE_OFFLINE: 'LAMBKIN_DEVICE_OFFLINE',
+  /** A remote invocation got no answer within its timeout [W7]. */
+  INVOKE_TIMEOUT: 'LAMBKIN_INVOKE_TIMEOUT'
 } as const)
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

@@ -1,5 +1,6 @@
 // The device <-> cloud wire protocol (docs/wire.md): topics [W1], CBOR frames [W2], and the
-// frames' validation [W3][W4]. Shared by device/sync and cloud-sync; loads no sandbox.
+// frames' validation [W3]-[W7]. Shared by device/sync and cloud-sync; loads no sandbox.
 export * from './topics.js'
 export * from './cbor.js'
 export * from './frames.js'
+export * from './deploy-frames.js'
