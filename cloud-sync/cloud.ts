@@ -98,7 +98,7 @@ export class Cloud {
   async #start (o: Resolved, token: string): Promise<void> {
     const log = o.log ?? (() => {})
     const clock = o.clock ?? systemRolloutClock
-    const now = o.now ?? clock.now
+    const now = o.now ?? ((): number => clock.now())
     // 2. The keys whose bundles this cloud takes: a bad file stops the start, naming it.
     const trustedKeys = readTrustedKeys(o.trustedKeys ?? [])
     // 3. The registry.

@@ -59,6 +59,7 @@ export class SimDevice {
   behaviour: (fn: string, version: string) => Behaviour = () => 'apply'
   fetch = false
   answerInvokes = true
+  invokesSeen = 0
   acted = 0
   readonly running = new Map<string, ReportedFunction>()
   readonly failures: ReportedFailure[] = []
@@ -84,6 +85,7 @@ export class SimDevice {
 
   async #on (topic: string, payload: Buffer): Promise<void> {
     if (topic === downTopic(this.id, 'desired')) await this.#desired(parseDesired(decodeFrame(payload, 1e6)))
+    if (topic === downTopic(this.id, 'invoke')) this.invokesSeen++
     if (topic === downTopic(this.id, 'invoke') && this.answerInvokes) {
       const inv = parseInvoke(decodeFrame(payload, 1e6))
       const version = this.running.get(inv.fn)?.version
