@@ -11,6 +11,7 @@ import { deployEntry } from './desired.js'
 import type { DesiredPublisher } from './desired.js'
 import { abortReason, countDevices, judge, judgeable } from './judge.js'
 import type { Verdict } from './judge.js'
+import { allowedBy, dueAt, released } from './pace.js'
 import { deployRow, deploySettings, resolveTargets, rollbackRow } from './plan.js'
 import { ROLLOUT_DEFAULTS, rolloutView } from './types.js'
 import type { DeployRequest, RollbackRequest, RolloutClock, RolloutView } from './types.js'
@@ -160,10 +161,14 @@ export class RolloutEngine {
    */
   async #run (fn: () => Promise<void>, all = false): Promise<void> {
     const run = this.#lane.then(async () => {
-      await fn()
-      for (const live of this.#open.values()) if (all || live.changed) await this.#step(live)
-      await this.#flush()
-      this.#arm()
+      try {
+        await fn()
+        for (const live of this.#open.values()) if (all || live.changed) await this.#step(live)
+        await this.#flush()
+      } finally {
+        // Also after a failed write: the next tick tries again, so nothing waits for ever.
+        this.#arm()
+      }
     })
     this.#lane = run.catch((err: Error) => { this.#o.log?.(`rollouts: ${err.message}`) })
     await run
@@ -221,16 +226,10 @@ export class RolloutEngine {
     if (r.open && !watching) { r.open = false; live.changed = true }
   }
 
-  /** How many devices the rollout's rate allows by `now` (all when it has none). */
-  #allowed (r: RolloutRow, now: number): number {
-    return r.ratePerMin === undefined ? r.devices.length : Math.floor(((now - r.createdAt) * r.ratePerMin) / 60_000) + 1
-  }
-
   /** Sends the next devices the rate allows: their desired state, all in one registry write. */
   async #release (live: Live, now: number): Promise<void> {
     const r = live.row
-    const released = r.devices.filter((d) => d.deploymentId !== undefined).length
-    const take = r.devices.map((d, i) => [d, i] as const).filter(([d]) => d.state === 'pending').slice(0, Math.max(0, this.#allowed(r, now) - released))
+    const take = r.devices.map((d, i) => [d, i] as const).filter(([d]) => d.state === 'pending').slice(0, Math.max(0, allowedBy(r, now) - released(r)))
     if (take.length === 0) return
     const bundle = r.kind === 'deploy' ? await this.#o.registry.getBundle(r.sha256) : undefined
     const changes: DesiredChange[] = []
@@ -289,14 +288,7 @@ export class RolloutEngine {
     if (this.#closed) return
     const now = this.#now()
     let due = Infinity
-    for (const { row: r } of this.#open.values()) {
-      if (r.counts.sent > 0) due = Math.min(due, now + this.#o.tickMs)
-      if (r.state === 'running' && r.counts.pending > 0 && r.ratePerMin !== undefined) {
-        const released = r.devices.filter((d) => d.deploymentId !== undefined).length
-        due = Math.min(due, r.createdAt + Math.ceil((released * 60_000) / r.ratePerMin))
-      }
-      if (r.state !== 'running' && r.counts.sent + r.counts.offline === 0) due = Math.min(due, (r.finishedAt ?? now) + this.#o.watchMs)
-    }
+    for (const { row } of this.#open.values()) due = Math.min(due, dueAt(row, now, this.#o.tickMs, this.#o.watchMs))
     if (due === Infinity || (this.#timer !== undefined && this.#timerDue <= due)) return
     if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer)
     this.#timerDue = due

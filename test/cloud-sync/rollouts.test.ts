@@ -78,6 +78,10 @@ test('a rollout goes out at ratePerMin: one device at once, the next only when i
     await clock.advance(30_000)
     v = await untilRollout(f, r.id, (x) => x.state === 'done')
     assert.equal(states(v), { 'g-1': 'applied', 'g-2': 'applied', 'g-3': 'applied' })
+    // Once the watch for late rollbacks ends, the engine holds no timer at all.
+    assert.is(clock.pending(), 1)
+    await clock.advance(10 * 60_000)
+    assert.is(clock.pending(), 0)
   } finally {
     await f.cleanup()
   }
