@@ -33,6 +33,9 @@ export class RolloutEngine {
   readonly #o: EngineOptions & { tickMs: number, watchMs: number }
   readonly #open = new Map<string, Live>()
   readonly #listeners = new Map<string, Set<() => void>>()
+  /** Reports waiting for the next judging run (the newest per device), and that run. */
+  readonly #reports = new Map<string, ReportedFrame>()
+  #judging: Promise<void> | undefined
   #lane: Promise<unknown> = Promise.resolve()
   #timer: unknown
   #timerDue = Infinity
@@ -117,15 +120,26 @@ export class RolloutEngine {
     return () => { set.delete(cb); if (set.size === 0) this.#listeners.delete(id) }
   }
 
-  /** A device's report [W5] (already stored by ingest): judges it in every rollout watching it. */
+  /**
+   * A device's report [W5] (already stored by ingest): judged in every rollout watching it.
+   * Reports that arrive while the lane is busy are judged together in the next run, so a
+   * fleet reporting at once costs a few registry writes, not one per device.
+   */
   async onReported (device: string, rep: ReportedFrame): Promise<void> {
-    await this.#run(async () => {
-      for (const live of this.#open.values()) {
-        const i = live.index.get(device)
-        const d = i === undefined ? undefined : live.row.devices[i]
-        if (i !== undefined && d !== undefined && judgeable(d)) this.#verdict(live, i, judge(live.row, d, rep))
+    this.#reports.set(device, rep)
+    this.#judging ??= this.#run(async () => {
+      this.#judging = undefined
+      const batch = [...this.#reports]
+      this.#reports.clear()
+      for (const [id, r] of batch) {
+        for (const live of this.#open.values()) {
+          const i = live.index.get(id)
+          const d = i === undefined ? undefined : live.row.devices[i]
+          if (i !== undefined && d !== undefined && judgeable(d)) this.#verdict(live, i, judge(live.row, d, r))
+        }
       }
     })
+    await this.#judging
   }
 
   /** A device connected: its desired state again, and its timeout starts over where it was offline. */
