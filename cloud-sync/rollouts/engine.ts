@@ -117,7 +117,7 @@ export class RolloutEngine {
     const set = this.#listeners.get(id) ?? new Set()
     set.add(cb)
     this.#listeners.set(id, set)
-    return () => { set.delete(cb); if (set.size === 0) this.#listeners.delete(id) }
+    return () => { set.delete(cb); if (set.size === 0 && this.#listeners.get(id) === set) this.#listeners.delete(id) }
   }
 
   /**
