@@ -10,7 +10,6 @@ import type { DesiredChange, Registry, RolloutDevice, RolloutRow, RolloutState }
 import { deployEntry } from './desired.js'
 import type { DesiredPublisher } from './desired.js'
 import { abortReason, countDevices, judge, judgeable } from './judge.js'
-import type { Verdict } from './judge.js'
 import { allowedBy, dueAt, released } from './pace.js'
 import { deployRow, deploySettings, resolveTargets, rollbackRow } from './plan.js'
 import { ROLLOUT_DEFAULTS, rolloutView } from './types.js'
@@ -50,11 +49,10 @@ export class RolloutEngine {
     const e = new RolloutEngine(o)
     for (const row of await o.registry.openRollouts()) e.#track(row)
     await e.#run(async () => {
-      for (const live of e.#open.values()) {
-        for (const [i, d] of live.row.devices.entries()) {
-          const rep = judgeable(d) ? await o.registry.getReported(d.id) : undefined
-          if (rep !== undefined) e.#verdict(live, i, judge(live.row, d, rep))
-        }
+      const ids = new Set([...e.#open.values()].flatMap((l) => l.row.devices.filter(judgeable).map((d) => d.id)))
+      for (const id of ids) {
+        const rep = await o.registry.getReported(id)
+        if (rep !== undefined) e.#judge(id, rep)
       }
     })
     return e
@@ -131,15 +129,19 @@ export class RolloutEngine {
       this.#judging = undefined
       const batch = [...this.#reports]
       this.#reports.clear()
-      for (const [id, r] of batch) {
-        for (const live of this.#open.values()) {
-          const i = live.index.get(id)
-          const d = i === undefined ? undefined : live.row.devices[i]
-          if (i !== undefined && d !== undefined && judgeable(d)) this.#verdict(live, i, judge(live.row, d, r))
-        }
-      }
+      for (const [id, r] of batch) this.#judge(id, r)
     })
     await this.#judging
+  }
+
+  /** Judges one device's report in every open rollout that holds it. */
+  #judge (device: string, rep: ReportedFrame): void {
+    for (const live of this.#open.values()) {
+      const i = live.index.get(device)
+      const d = i === undefined ? undefined : live.row.devices[i]
+      const v = i !== undefined && d !== undefined && judgeable(d) ? judge(live.row, d, rep) : undefined
+      if (i !== undefined && v !== undefined) this.#set(live, i, v)
+    }
   }
 
   /** A device connected: its desired state again, and its timeout starts over where it was offline. */
@@ -197,10 +199,6 @@ export class RolloutEngine {
     if (restart) d.sentAt = now
     live.dirty.add(i)
     live.changed = true
-  }
-
-  #verdict (live: Live, i: number, v: Verdict | undefined): void {
-    if (v !== undefined) this.#set(live, i, v)
   }
 
   /** Ends a running rollout: devices not sent are skipped with why. */
