@@ -1,0 +1,77 @@
+// bench/relay: the job a board owner would otherwise give Node-RED. One Mosquitto; one load
+// generator (its own process) publishing QoS 1 to bench/in/<k> and counting QoS 1 replies on
+// bench/out; the same threshold function run in turn by a bare MQTT.js relay (the floor),
+// Node-RED 4 and `lambkin device --mqtt` (its publish at QoS 1, then at QoS 0). Each peer gets
+// a fresh broker; its peak RSS (the process and its children, sampled from /proc) is reported.
+// Last line: summary against the targets of issue 13.
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { startMosquitto } from './mosquitto.js'
+import { NODE_RED, bareRelay, lambkin, nodeRed } from './peers.js'
+import type { Peer } from './peers.js'
+
+const LOADGEN = fileURLToPath(new URL('./loadgen.js', import.meta.url))
+
+/** RSS in MiB of `pid` and its descendants, from /proc (0 once it is gone). */
+function treeRssMiB (pid: number): number {
+  try {
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((c) => c !== '').map(Number)
+    return kb / 1024 + children.reduce((n, c) => n + treeRssMiB(c), 0)
+  } catch {
+    return 0
+  }
+}
+
+/** Peak RSS of the process itself over its life (VmHWM), in MiB. */
+function hwmMiB (pid: number): number {
+  try { return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024 } catch { return 0 }
+}
+
+interface Result { perSecond: number, peakRssMiB: number }
+
+async function measure (make: (url: string) => Peer | Promise<Peer>): Promise<Result> {
+  const broker = await startMosquitto()
+  const peer = await make(broker.url)
+  const pid = peer.proc.pid as number
+  let peak = 0
+  const sampler = setInterval(() => { peak = Math.max(peak, treeRssMiB(pid), hwmMiB(pid)) }, 100)
+  try {
+    const gen = spawn(process.execPath, [LOADGEN, broker.url], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    gen.stdout.on('data', (d: Buffer) => { out += d.toString() })
+    const code = await new Promise<number | null>((resolve) => gen.once('exit', resolve))
+    if (code !== 0) throw new Error(`the load generator failed (exit ${code}): ${out}`)
+    peak = Math.max(peak, treeRssMiB(pid), hwmMiB(pid))
+    return { perSecond: (JSON.parse(out.trim().split('\n').pop() as string) as { perSecond: number }).perSecond, peakRssMiB: peak }
+  } finally {
+    clearInterval(sampler)
+    await peer.stop()
+    await broker.stop()
+  }
+}
+
+const f = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+const show = (name: string, r: Result): void => console.log(`relay job, ${name}: ${f(r.perSecond)} msg/s, peak RSS ${f(r.peakRssMiB, 1)} MiB`)
+
+console.log(`relay job: QoS 1 bench/in/<k> -> threshold function -> QoS 1 bench/out, one Mosquitto, ${process.env.BENCH_MESSAGES ?? '40000'} timed messages after ${process.env.BENCH_WARMUP ?? '10000'} warm-up`)
+const relay = await measure(bareRelay)
+show('bare MQTT.js relay (floor)', relay)
+let red: Result | undefined
+if (existsSync(NODE_RED)) {
+  red = await measure(nodeRed)
+  show('Node-RED 4 (mqtt in -> function -> mqtt out)', red)
+} else {
+  console.log('relay job, Node-RED: not installed (scripts/bench-peers.sh installs it), skipped')
+}
+const q1 = await measure((url) => lambkin(url, 1))
+show('lambkin device --mqtt, publish QoS 1 (durable until PUBACK, trigger acked after commit)', q1)
+const q0 = await measure((url) => lambkin(url, 0))
+show('lambkin device --mqtt, publish QoS 0', q0)
+
+const x = (n: number): string => `${f(n, 2)}x`
+const q1VsRed = red === undefined ? NaN : q1.perSecond / red.perSecond
+const rssVsRed = red === undefined ? NaN : q1.peakRssMiB / red.peakRssMiB
+console.log(`ratios: lambkin QoS 1 / Node-RED ${x(q1VsRed)}, lambkin QoS 0 / bare relay ${x(q0.perSecond / relay.perSecond)}, lambkin peak RSS / Node-RED peak RSS ${x(rssVsRed)}`)
+console.log(`relay: lambkin QoS 1 ${x(q1VsRed)} Node-RED (target >= 1.0), QoS 0 ${x(q0.perSecond / relay.perSecond)} bare relay (target >= 0.8), peak RSS ${x(rssVsRed)} Node-RED's (target <= 0.6)`)
