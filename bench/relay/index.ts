@@ -56,22 +56,24 @@ const f = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFract
 const show = (name: string, r: Result): void => console.log(`relay job, ${name}: ${f(r.perSecond)} msg/s, peak RSS ${f(r.peakRssMiB, 1)} MiB`)
 
 console.log(`relay job: QoS 1 bench/in/<k> -> threshold function -> QoS 1 bench/out, one Mosquitto, ${process.env.BENCH_MESSAGES ?? '40000'} timed messages after ${process.env.BENCH_WARMUP ?? '10000'} warm-up`)
-const relay = await measure(bareRelay)
-show('bare MQTT.js relay (floor)', relay)
-let red: Result | undefined
-if (existsSync(NODE_RED)) {
-  red = await measure(nodeRed)
-  show('Node-RED 4 (mqtt in -> function -> mqtt out)', red)
-} else {
-  console.log('relay job, Node-RED: not installed (scripts/bench-peers.sh installs it), skipped')
+// BENCH_ONLY=relay,node-red,qos1,qos0 runs some of them (to profile one, with BENCH_PEER_FLAGS).
+const only = (process.env.BENCH_ONLY ?? 'relay,node-red,qos1,qos0').split(',')
+const none: Result = { perSecond: NaN, peakRssMiB: NaN }
+async function peer (key: string, name: string, make: (url: string) => Peer | Promise<Peer>): Promise<Result> {
+  if (!only.includes(key)) return none
+  const r = await measure(make)
+  show(name, r)
+  return r
 }
-const q1 = await measure((url) => lambkin(url, 1))
-show('lambkin device --mqtt, publish QoS 1 (durable until PUBACK, trigger acked after commit)', q1)
-const q0 = await measure((url) => lambkin(url, 0))
-show('lambkin device --mqtt, publish QoS 0', q0)
+const relay = await peer('relay', 'bare MQTT.js relay (floor)', bareRelay)
+let red = none
+if (existsSync(NODE_RED)) red = await peer('node-red', 'Node-RED 4 (mqtt in -> function -> mqtt out)', nodeRed)
+else console.log('relay job, Node-RED: not installed (scripts/bench-peers.sh installs it), skipped')
+const q1 = await peer('qos1', 'lambkin device --mqtt, publish QoS 1 (durable until PUBACK, trigger acked after commit)', (url) => lambkin(url, 1))
+const q0 = await peer('qos0', 'lambkin device --mqtt, publish QoS 0', (url) => lambkin(url, 0))
 
 const x = (n: number): string => `${f(n, 2)}x`
-const q1VsRed = red === undefined ? NaN : q1.perSecond / red.perSecond
-const rssVsRed = red === undefined ? NaN : q1.peakRssMiB / red.peakRssMiB
+const q1VsRed = q1.perSecond / red.perSecond
+const rssVsRed = q1.peakRssMiB / red.peakRssMiB
 console.log(`ratios: lambkin QoS 1 / Node-RED ${x(q1VsRed)}, lambkin QoS 0 / bare relay ${x(q0.perSecond / relay.perSecond)}, lambkin peak RSS / Node-RED peak RSS ${x(rssVsRed)}`)
 console.log(`relay: lambkin QoS 1 ${x(q1VsRed)} Node-RED (target >= 1.0), QoS 0 ${x(q0.perSecond / relay.perSecond)} bare relay (target >= 0.8), peak RSS ${x(rssVsRed)} Node-RED's (target <= 0.6)`)

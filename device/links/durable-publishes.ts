@@ -1,8 +1,10 @@
 // Functions' QoS 1 publishes on their way to the trigger broker, shared by both trigger links.
 // They are committed to the store with the invocation; from there at most WINDOW of them are
-// handed to the MQTT client at a time, and only while it is connected. The rest stay in the
-// store, not in memory, however long the broker is away: a publish leaves the store once its
-// broker acknowledged it, and the window is refilled from the store in id order.
+// handed to the MQTT client at a time, and only while it is connected. A publish leaves the
+// store once its broker acknowledged it. While connected and keeping up, the few committed
+// behind a full window wait in a bounded queue in memory (they are in the store too), so the
+// window refills without reading back what was just written; past that bound, and whenever the
+// broker is away, they wait in the store only and the window is refilled from it in id order.
 import type { Hop } from './hops.js'
 import type { OutboxStore } from '../store/index.js'
 
@@ -35,6 +37,13 @@ export const PUBLISH_WINDOW = 64
 /** Publishes waiting in the store whose hop [W9] is remembered in memory, at most. */
 const MAX_ORIGINS = 4096
 
+/**
+ * Committed publishes queued in memory behind a full window, at most (count, and payload
+ * bytes: string length for strings). Past either, the queue is let go and the store serves.
+ */
+export const MAX_QUEUED = 1024
+export const MAX_QUEUED_BYTES = 1024 * 1024
+
 export class DurablePublishes {
   readonly #store: OutboxStore
   readonly #window: number
@@ -48,6 +57,12 @@ export class DurablePublishes {
   readonly #held = new Set<number>()
   /** Hop and function of publishes offered while backlogged [W9], so they keep them when read back. */
   readonly #origin = new Map<number, Pick<OutgoingPublish, 'hop' | 'fn'>>()
+  /**
+   * Committed publishes not yet handed over, in id order, while the store holds no others
+   * (never at once with #backlog), and their payload bytes.
+   */
+  #queue: Array<OutgoingPublish & { id: number }> = []
+  #queuedBytes = 0
   /** The store may hold publishes not yet handed over (true at start: a previous run's). */
   #backlog = true
   /** Ids up to here have been handed over since the backlog began (0: read from the start). */
@@ -72,6 +87,9 @@ export class DurablePublishes {
 
   get inflight (): number { return this.#inflight.size }
 
+  /** Publishes queued in memory behind the window (at most MAX_QUEUED). */
+  get queued (): number { return this.#queue.length }
+
   /**
    * A publish just committed with store id `p.id`. It goes out at once if the window has
    * room and nothing older waits in the store; otherwise it waits there (not in memory).
@@ -79,17 +97,37 @@ export class DurablePublishes {
   offer (p: OutgoingPublish & { id: number }): void {
     const sink = this.#sink
     if (this.#closed || sink === undefined) return
-    if (!this.#backlog && this.#pumping === undefined && sink.ready() && this.#inflight.size < this.#window) {
-      this.#send(sink, p)
-      return
+    if (!this.#backlog && this.#pumping === undefined && sink.ready()) {
+      if (this.#queue.length === 0 && this.#inflight.size < this.#window) {
+        this.#send(sink, p)
+        return
+      }
+      const bytes = p.payload.length
+      if (this.#queue.length < MAX_QUEUED && this.#queuedBytes + bytes <= MAX_QUEUED_BYTES) {
+        this.#queue.push(p)
+        this.#queuedBytes += bytes
+        return
+      }
     }
-    if (p.hop !== undefined || p.fn !== undefined) {
-      this.#origin.set(p.id, { hop: p.hop, fn: p.fn })
-      // Bounded: past it the oldest lose their hop (a loop then runs a few hops more) [W9].
-      if (this.#origin.size > MAX_ORIGINS) this.#origin.delete(this.#origin.keys().next().value as number)
-    }
-    this.#backlog = true
+    this.#remember(p)
+    this.#toStore()
     this.kick()
+  }
+
+  /** Keeps a publish's hop while it waits in the store. */
+  #remember (p: OutgoingPublish & { id: number }): void {
+    if (p.hop === undefined && p.fn === undefined) return
+    this.#origin.set(p.id, { hop: p.hop, fn: p.fn })
+    // Bounded: past it the oldest lose their hop (a loop then runs a few hops more) [W9].
+    if (this.#origin.size > MAX_ORIGINS) this.#origin.delete(this.#origin.keys().next().value as number)
+  }
+
+  /** From now on the store serves what waits: the memory queue is let go (all of it is in the store). */
+  #toStore (): void {
+    for (const q of this.#queue) this.#remember(q)
+    this.#queue = []
+    this.#queuedBytes = 0
+    this.#backlog = true
   }
 
   /** A refused publish to send again (publish-refusals.ts): now if there is room, else from the store. */
@@ -101,8 +139,8 @@ export class DurablePublishes {
       this.#send(sink, p)
       return
     }
-    if (p.hop !== undefined || p.fn !== undefined) this.#origin.set(p.id, { hop: p.hop, fn: p.fn })
-    this.#backlog = true
+    this.#remember(p)
+    this.#toStore()
     this.#cursor = 0
     this.kick()
   }
@@ -112,9 +150,15 @@ export class DurablePublishes {
     this.#held.delete(id)
   }
 
-  /** Sends what waits in the store, while the sink is ready and the window has room. */
+  /** Sends what waits in memory or in the store, while the sink is ready and the window has room. */
   kick (): void {
     if (this.#pumping !== undefined) { this.#again = true; return }
+    const sink = this.#sink
+    while (this.#queue.length > 0 && !this.#closed && sink?.ready() === true && this.#inflight.size < this.#window) {
+      const p = this.#queue.shift() as OutgoingPublish & { id: number }
+      this.#queuedBytes -= p.payload.length
+      this.#send(sink, p)
+    }
     if (!this.#backlog || this.#closed || this.#sink?.ready() !== true) return
     this.#pumping = this.#pump().catch(() => {
       // The store failed to read: leave the backlog flagged; the next ack or connect tries again.
@@ -162,7 +206,7 @@ export class DurablePublishes {
       }
       if (err !== undefined) {
         // Never acknowledged (the client was closed): it stays in the store, read again from the start.
-        this.#backlog = true
+        this.#toStore()
         this.#cursor = 0
         return
       }
@@ -181,6 +225,7 @@ export class DurablePublishes {
   /** Stops sending and waits for removals of acknowledged publishes, so the store closes last. */
   async close (): Promise<void> {
     this.#closed = true
+    this.#queue = []
     await this.#pumping
     await Promise.all(this.#removals)
   }

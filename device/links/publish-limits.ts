@@ -65,7 +65,7 @@ export function publishPacketBytes (topic: string, payload: Uint8Array | string,
  * as MQTT 3.1.1's clean=false does, so queued QoS 1 messages still wait for the agent.
  */
 export function protocolOptions (protocolVersion: 4 | 5): Pick<IClientOptions, 'protocolVersion' | 'properties'> {
-  return protocolVersion === 5 ? { protocolVersion: 5, properties: { sessionExpiryInterval: 0xffff_ffff } } : { protocolVersion: 4 }
+  return protocolVersion === 5 ? { protocolVersion: 5, properties: { sessionExpiryInterval: 0xffff_ffff, receiveMaximum: 256 } } : { protocolVersion: 4 }
 }
 
 /**
