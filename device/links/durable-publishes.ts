@@ -53,6 +53,8 @@ export class DurablePublishes {
   /** Ids acknowledged whose removal from the store has not finished. */
   readonly #removing = new Set<number>()
   readonly #removals = new Set<Promise<void>>()
+  /** Ids whose removal finished while the store was being read: the read may still hold them. */
+  #removedDuringRead: Set<number> | undefined
   /** Ids the broker refused, waiting for their retry or dead letter: not read from the store meanwhile. */
   readonly #held = new Set<number>()
   /** Hop and function of publishes offered while backlogged [W9], so they keep them when read back. */
@@ -175,14 +177,22 @@ export class DurablePublishes {
       const room = this.#window - this.#inflight.size
       if (!this.#backlog || this.#closed || !sink.ready() || room <= 0) return
       // Reads only what lies past the cursor: payloads in flight are not loaded a second time.
-      const pending = await this.#store.pendingPublishes({ afterId: this.#cursor, limit: room })
+      const gone = new Set<number>()
+      this.#removedDuringRead = gone
+      let pending
+      try {
+        pending = await this.#store.pendingPublishes({ afterId: this.#cursor, limit: room })
+      } finally {
+        this.#removedDuringRead = undefined
+      }
       let sent = 0
       for (const p of pending) {
         if (!sink.ready()) { this.#again = false; return }
         this.#cursor = p.id
         // Sent directly by offer() before the backlog began, or acknowledged and being removed.
         // Refused and waiting for its retry or dead letter: left alone too.
-        if (this.#inflight.has(p.id) || this.#removing.has(p.id) || this.#held.has(p.id)) continue
+        // Acknowledged and removed while this read ran: the read saw it before its removal.
+        if (this.#inflight.has(p.id) || this.#removing.has(p.id) || this.#held.has(p.id) || gone.has(p.id)) continue
         this.#send(sink, { topic: p.topic, payload: p.payload, qos: 1, retain: p.retain, id: p.id, ...this.#origin.get(p.id) })
         sent++
       }
@@ -217,7 +227,10 @@ export class DurablePublishes {
 
   #acknowledged (id: number): void {
     this.#removing.add(id)
-    const removal = this.#store.removePublish(id).catch(() => {}).finally(() => this.#removing.delete(id))
+    const removal = this.#store.removePublish(id).catch(() => {}).finally(() => {
+      this.#removing.delete(id)
+      this.#removedDuringRead?.add(id)
+    })
     this.#removals.add(removal)
     void removal.finally(() => this.#removals.delete(removal))
   }
