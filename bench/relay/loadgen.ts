@@ -3,7 +3,8 @@
 // Nine inputs in ten are above the threshold and get a reply; at most WINDOW replies are
 // outstanding, so the broker's queue stays bounded whatever the peer's speed. First it probes
 // until the peer answers (subscribed and running), then WARMUP untimed inputs, then MESSAGES
-// timed ones. Prints "live", then one JSON line: { messages, seconds, perSecond } (inputs/s).
+// timed ones. Prints "live", "timing" as the timed part starts, then one JSON line:
+// { messages, seconds, perSecond } (inputs/s).
 import { performance } from 'node:perf_hooks'
 import mqtt from 'mqtt'
 
@@ -50,7 +51,7 @@ await new Promise<void>((resolve, reject) => {
   const stall = setInterval(() => { if (performance.now() - last > STALL_MS) reject(new Error(`no reply for ${STALL_MS / 1000} s after ${replies} replies`)) }, 1000)
   wake = () => {
     last = performance.now()
-    if (t0 === 0 && replies >= expected(WARMUP)) t0 = performance.now()
+    if (t0 === 0 && replies >= expected(WARMUP)) { t0 = performance.now(); process.stdout.write('timing\n') }
     if (replies >= expected(TOTAL)) { clearInterval(stall); resolve(); return }
     while (next < TOTAL && expected(next) - replies < WINDOW) send(next++)
   }
