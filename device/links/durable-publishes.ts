@@ -1,8 +1,10 @@
 // Functions' QoS 1 publishes on their way to the trigger broker, shared by both trigger links.
 // They are committed to the store with the invocation; from there at most WINDOW of them are
-// handed to the MQTT client at a time, and only while it is connected. The rest stay in the
-// store, not in memory, however long the broker is away: a publish leaves the store once its
-// broker acknowledged it, and the window is refilled from the store in id order.
+// handed to the MQTT client at a time, and only while it is connected. A publish leaves the
+// store once its broker acknowledged it. Behind the window they wait in a bounded queue in
+// memory (they are in the store too), so the window refills without reading back what was just
+// written; past that bound, and whenever the broker is away, the rest wait in the store only
+// and the queue is refilled from it a page at a time, in id order.
 import type { Hop } from './hops.js'
 import type { OutboxStore } from '../store/index.js'
 
@@ -27,30 +29,53 @@ export interface PublishSink {
 
 /**
  * QoS 1 publishes handed to the client and not yet acknowledged. MQTT.js keeps these in
- * memory (and sends them again after a reconnect), so this bounds that memory: at most
- * WINDOW x the 128 KiB publish cap.
+ * memory (and sends them again after a reconnect), so this bounds that memory: at most WINDOW
+ * of them and, past the first, MAX_INFLIGHT_BYTES of payload.
  */
-export const PUBLISH_WINDOW = 64
+export const PUBLISH_WINDOW = 256
+export const MAX_INFLIGHT_BYTES = 1024 * 1024
 
 /** Publishes waiting in the store whose hop [W9] is remembered in memory, at most. */
 const MAX_ORIGINS = 4096
+
+/**
+ * Committed publishes queued in memory behind the window, at most (count, and payload bytes:
+ * string length for strings). Past either, the rest wait in the store only.
+ */
+export const MAX_QUEUED = 1024
+export const MAX_QUEUED_BYTES = 1024 * 1024
+
+/** Publishes read from the store at once to refill the queue. */
+const PAGE = 256
+
+type Waiting = OutgoingPublish & { id: number }
 
 export class DurablePublishes {
   readonly #store: OutboxStore
   readonly #window: number
   #sink: PublishSink | undefined
-  /** Ids handed to the sink and not yet acknowledged. */
-  readonly #inflight = new Set<number>()
+  /** Ids handed to the sink and not yet acknowledged, with their payload bytes. */
+  readonly #inflight = new Map<number, number>()
+  #inflightBytes = 0
   /** Ids acknowledged whose removal from the store has not finished. */
   readonly #removing = new Set<number>()
   readonly #removals = new Set<Promise<void>>()
+  /** Ids whose removal finished while the store was being read: the read may still hold them. */
+  #removedDuringRead: Set<number> | undefined
   /** Ids the broker refused, waiting for their retry or dead letter: not read from the store meanwhile. */
   readonly #held = new Set<number>()
   /** Hop and function of publishes offered while backlogged [W9], so they keep them when read back. */
   readonly #origin = new Map<number, Pick<OutgoingPublish, 'hop' | 'fn'>>()
-  /** The store may hold publishes not yet handed over (true at start: a previous run's). */
+  /** Committed publishes not yet handed over, in id order (all are in the store too). */
+  #queue: Waiting[] = []
+  #queuedBytes = 0
+  readonly #queuedIds = new Set<number>()
+  /**
+   * The store may hold publishes neither handed over nor queued, all with ids past #cursor
+   * (true at start: a previous run's). False: everything waiting is in the queue.
+   */
   #backlog = true
-  /** Ids up to here have been handed over since the backlog began (0: read from the start). */
+  /** Ids up to here are handed over, queued, or gone (0: read from the start). */
   #cursor = 0
   #pumping: Promise<void> | undefined
   #again = false
@@ -72,36 +97,37 @@ export class DurablePublishes {
 
   get inflight (): number { return this.#inflight.size }
 
+  /** Publishes queued in memory behind the window (at most MAX_QUEUED). */
+  get queued (): number { return this.#queue.length }
+
   /**
-   * A publish just committed with store id `p.id`. It goes out at once if the window has
-   * room and nothing older waits in the store; otherwise it waits there (not in memory).
+   * A publish just committed with store id `p.id`. It joins the queue (and goes out at once if
+   * the window has room) while the queue has room and nothing older waits in the store only;
+   * otherwise it waits in the store, not in memory.
    */
-  offer (p: OutgoingPublish & { id: number }): void {
-    const sink = this.#sink
-    if (this.#closed || sink === undefined) return
-    if (!this.#backlog && this.#pumping === undefined && sink.ready() && this.#inflight.size < this.#window) {
-      this.#send(sink, p)
+  offer (p: Waiting): void {
+    if (this.#closed || this.#sink === undefined) return
+    if (!this.#backlog && this.#enqueue(p)) {
+      this.#drain()
       return
     }
-    if (p.hop !== undefined || p.fn !== undefined) {
-      this.#origin.set(p.id, { hop: p.hop, fn: p.fn })
-      // Bounded: past it the oldest lose their hop (a loop then runs a few hops more) [W9].
-      if (this.#origin.size > MAX_ORIGINS) this.#origin.delete(this.#origin.keys().next().value as number)
-    }
+    this.#remember(p)
     this.#backlog = true
+    // Committed out of id order behind the cursor: read again from before it (what is handed
+    // over or queued is skipped).
+    if (p.id <= this.#cursor) this.#cursor = p.id - 1
     this.kick()
   }
 
-  /** A refused publish to send again (publish-refusals.ts): now if there is room, else from the store. */
-  retry (p: OutgoingPublish & { id: number }): void {
+  /** A refused publish to send again (publish-refusals.ts): queued if there is room, else from the store. */
+  retry (p: Waiting): void {
     this.#held.delete(p.id)
-    const sink = this.#sink
-    if (this.#closed || sink === undefined) return
-    if (sink.ready() && this.#inflight.size < this.#window) {
-      this.#send(sink, p)
+    if (this.#closed || this.#sink === undefined) return
+    if (this.#queue.length === 0 && this.#enqueue(p)) {
+      this.#drain()
       return
     }
-    if (p.hop !== undefined || p.fn !== undefined) this.#origin.set(p.id, { hop: p.hop, fn: p.fn })
+    this.#remember(p)
     this.#backlog = true
     this.#cursor = 0
     this.kick()
@@ -112,8 +138,9 @@ export class DurablePublishes {
     this.#held.delete(id)
   }
 
-  /** Sends what waits in the store, while the sink is ready and the window has room. */
+  /** Sends what waits in memory, then refills the queue from the store while it holds more. */
   kick (): void {
+    this.#drain()
     if (this.#pumping !== undefined) { this.#again = true; return }
     if (!this.#backlog || this.#closed || this.#sink?.ready() !== true) return
     this.#pumping = this.#pump().catch(() => {
@@ -124,36 +151,80 @@ export class DurablePublishes {
     })
   }
 
-  async #pump (): Promise<void> {
-    for (;;) {
-      this.#again = false
-      const sink = this.#sink as PublishSink
-      const room = this.#window - this.#inflight.size
-      if (!this.#backlog || this.#closed || !sink.ready() || room <= 0) return
-      // Reads only what lies past the cursor: payloads in flight are not loaded a second time.
-      const pending = await this.#store.pendingPublishes({ afterId: this.#cursor, limit: room })
-      let sent = 0
-      for (const p of pending) {
-        if (!sink.ready()) { this.#again = false; return }
-        this.#cursor = p.id
-        // Sent directly by offer() before the backlog began, or acknowledged and being removed.
-        // Refused and waiting for its retry or dead letter: left alone too.
-        if (this.#inflight.has(p.id) || this.#removing.has(p.id) || this.#held.has(p.id)) continue
-        this.#send(sink, { topic: p.topic, payload: p.payload, qos: 1, retain: p.retain, id: p.id, ...this.#origin.get(p.id) })
-        sent++
-      }
-      // Everything the store holds has been handed over: new publishes may go out directly.
-      if (pending.length < room && !this.#again) { this.#backlog = false; return }
-      if (sent === 0 && pending.length === 0 && !this.#again) return
+  /** Queues `p` if the queue has room for it; false if not. */
+  #enqueue (p: Waiting): boolean {
+    const bytes = p.payload.length
+    if (this.#queue.length >= MAX_QUEUED || (this.#queue.length > 0 && this.#queuedBytes + bytes > MAX_QUEUED_BYTES)) return false
+    this.#queue.push(p)
+    this.#queuedIds.add(p.id)
+    this.#queuedBytes += bytes
+    return true
+  }
+
+  /** Hands queued publishes to the sink while it is ready and the window has room. */
+  #drain (): void {
+    const sink = this.#sink
+    if (sink === undefined || this.#closed) return
+    while (this.#queue.length > 0 && sink.ready() && this.#inflight.size < this.#window &&
+      (this.#inflight.size === 0 || this.#inflightBytes + this.#queue[0].payload.length <= MAX_INFLIGHT_BYTES)) {
+      const p = this.#queue.shift() as Waiting
+      this.#queuedIds.delete(p.id)
+      this.#queuedBytes -= p.payload.length
+      this.#send(sink, p)
     }
   }
 
-  #send (sink: PublishSink, p: OutgoingPublish & { id: number }): void {
-    this.#inflight.add(p.id)
+  /** Keeps a publish's hop while it waits in the store. */
+  #remember (p: Waiting): void {
+    if (p.hop === undefined && p.fn === undefined) return
+    this.#origin.set(p.id, { hop: p.hop, fn: p.fn })
+    // Bounded: past it the oldest lose their hop (a loop then runs a few hops more) [W9].
+    if (this.#origin.size > MAX_ORIGINS) this.#origin.delete(this.#origin.keys().next().value as number)
+  }
+
+  async #pump (): Promise<void> {
+    for (;;) {
+      this.#again = false
+      const room = Math.min(PAGE, MAX_QUEUED - this.#queue.length)
+      if (!this.#backlog || this.#closed || this.#sink?.ready() !== true || room <= 0) return
+      const gone = new Set<number>()
+      this.#removedDuringRead = gone
+      let pending
+      try {
+        // Reads only what lies past the cursor: payloads handed over are not loaded again.
+        pending = await this.#store.pendingPublishes({ afterId: this.#cursor, limit: room })
+      } finally {
+        this.#removedDuringRead = undefined
+      }
+      let full = false
+      for (const p of pending) {
+        // Handed over, or acknowledged and being removed (or removed while this read ran), or
+        // refused and waiting for its retry or dead letter, or already queued: left alone.
+        if (this.#inflight.has(p.id) || this.#removing.has(p.id) || gone.has(p.id) || this.#held.has(p.id) || this.#queuedIds.has(p.id)) {
+          this.#cursor = Math.max(this.#cursor, p.id)
+          continue
+        }
+        const origin = this.#origin.get(p.id)
+        if (!this.#enqueue({ topic: p.topic, payload: p.payload, qos: 1, retain: p.retain, id: p.id, ...origin })) { full = true; break }
+        this.#origin.delete(p.id)
+        this.#cursor = Math.max(this.#cursor, p.id)
+      }
+      this.#drain()
+      // Everything the store holds is queued or handed over: new publishes may be queued directly.
+      if (!full && pending.length < room && !this.#again) { this.#backlog = false; return }
+      if (full || (pending.length === 0 && !this.#again)) return
+    }
+  }
+
+  #send (sink: PublishSink, p: Waiting): void {
+    const bytes = p.payload.length
+    this.#inflight.set(p.id, bytes)
+    this.#inflightBytes += bytes
     this.#origin.delete(p.id)
     this.#onInflight(this.#inflight.size)
     sink.send(p, (err, refused) => {
       this.#inflight.delete(p.id)
+      this.#inflightBytes -= bytes
       this.#onInflight(this.#inflight.size)
       if (refused === true) {
         this.#held.add(p.id)
@@ -173,7 +244,10 @@ export class DurablePublishes {
 
   #acknowledged (id: number): void {
     this.#removing.add(id)
-    const removal = this.#store.removePublish(id).catch(() => {}).finally(() => this.#removing.delete(id))
+    const removal = this.#store.removePublish(id).catch(() => {}).finally(() => {
+      this.#removing.delete(id)
+      this.#removedDuringRead?.add(id)
+    })
     this.#removals.add(removal)
     void removal.finally(() => this.#removals.delete(removal))
   }
@@ -181,6 +255,9 @@ export class DurablePublishes {
   /** Stops sending and waits for removals of acknowledged publishes, so the store closes last. */
   async close (): Promise<void> {
     this.#closed = true
+    this.#queue = []
+    this.#queuedIds.clear()
+    this.#queuedBytes = 0
     await this.#pumping
     await Promise.all(this.#removals)
   }

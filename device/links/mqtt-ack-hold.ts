@@ -25,6 +25,9 @@ type SendPacket = (packet: Packet, cb?: () => void, ...rest: unknown[]) => void
 
 interface Held { id: number, durable: boolean, failed: boolean, packet?: Packet }
 
+/** What the gate holds now: QoS 1 messages taken whose PUBACK has not left (at most MAX_HELD, plus the one whose callback waits). */
+export interface AckHold { readonly held: number }
+
 /**
  * Installs the gate on `client` (before it connects: a persistent session may deliver queued
  * messages at once).
@@ -45,7 +48,7 @@ interface Held { id: number, durable: boolean, failed: boolean, packet?: Packet 
  * connection. MQTT.js reconnects with the persistent session and the broker delivers the
  * message again; one message that keeps failing never starves the others.
  */
-export function holdAcks (client: MqttClient, opts: AckHoldOptions): void {
+export function holdAcks (client: MqttClient, opts: AckHoldOptions): AckHold {
   const internals = client as unknown as { _sendPacket: SendPacket, stream?: { destroy: () => void } }
   // Checked before anything runs: an MQTT.js whose internals moved must stop the agent, not
   // silently acknowledge messages before they are durable.
@@ -146,4 +149,5 @@ export function holdAcks (client: MqttClient, opts: AckHoldOptions): void {
     if (held.length < MAX_HELD) callback()
     else waiting = { h, go: () => callback() }
   }
+  return { get held () { return held.length } }
 }

@@ -12,6 +12,7 @@ import { DurablePublishes } from './durable-publishes.js'
 import type { OutgoingPublish } from './durable-publishes.js'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { holdAcks } from './mqtt-ack-hold.js'
+import type { AckHold } from './mqtt-ack-hold.js'
 import type { OnTriggerMessage, SubscribeHooks, TriggerSubscription } from './trigger-message.js'
 import type { TriggerMessage } from './trigger-message.js'
 import type { FunctionMetrics } from '../metrics/index.js'
@@ -68,6 +69,7 @@ export class MqttLink implements TriggerLink {
   #sessionPresent = false
   #subscribing: Promise<void> | undefined
   readonly #publishes: DurablePublishes
+  #gate: AckHold = { held: 0 }
   readonly #opts: LinkOptions
   readonly #limits: BrokerLimits
   readonly #refusals: PublishRefusals
@@ -112,7 +114,7 @@ export class MqttLink implements TriggerLink {
     const link = new MqttLink(mqtt.connect(opts.url, options), store, opts)
     // Before #watch: the CONNACK's limits are known before publishes are sent on connect.
     link.#limits.attach(link.client, opts.log)
-    holdAcks(link.client, { onMessage: async (msg) => { await opts.onMessage(link.#withHop(msg)) }, log: opts.log, closing: () => link.#closing })
+    link.#gate = holdAcks(link.client, { onMessage: async (msg) => { await opts.onMessage(link.#withHop(msg)) }, log: opts.log, closing: () => link.#closing })
     link.#watch()
     return link
   }
@@ -290,6 +292,16 @@ export class MqttLink implements TriggerLink {
   }
 
   get droppedQoS0 (): number { return this.#sentQoS0Dropped }
+
+  /**
+   * What this link has in flight, each bounded so that overload waits at the broker: `held`,
+   * QoS 1 messages taken and not yet acknowledged (MAX_HELD, the Receive Maximum it announces);
+   * `publishing`, QoS 1 publishes handed to the client awaiting their PUBACK (PUBLISH_WINDOW);
+   * `queued`, committed publishes waiting in memory behind them (MAX_QUEUED).
+   */
+  get inFlight (): { held: number, publishing: number, queued: number } {
+    return { held: this.#gate.held, publishing: this.#publishes.inflight, queued: this.#publishes.queued }
+  }
 
   stopAccepting (): void {
     this.#closing = true

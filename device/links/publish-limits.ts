@@ -2,6 +2,7 @@
 // 3.1.1 when the broker refuses 5), the largest packet it accepts (CONNACK's Maximum Packet
 // Size, or mqtt.maxPacketBytes), and which PUBACK reason codes mean a publish is refused.
 import type { IClientOptions, IConnackPacket, MqttClient } from 'mqtt'
+import { MAX_HELD } from './mqtt-ack-hold.js'
 
 /** MQTT's own ceiling: a 268,435,455-byte remaining length (MQTT 5 section 2.1.4) plus header. */
 export const MQTT_MAX_PACKET_BYTES = 268_435_460
@@ -62,10 +63,13 @@ export function publishPacketBytes (topic: string, payload: Uint8Array | string,
 /**
  * Connect options for `mqtt.protocolVersion`. Under MQTT 5 a session ends with its connection
  * unless a Session Expiry Interval is given (MQTT 5 section 3.1.2.11.2); 0xFFFFFFFF keeps it
- * as MQTT 3.1.1's clean=false does, so queued QoS 1 messages still wait for the agent.
+ * as MQTT 3.1.1's clean=false does, so queued QoS 1 messages still wait for the agent. The
+ * Receive Maximum (MQTT 5 section 3.1.2.11.3) is what the ack gate holds (MAX_HELD): a broker
+ * left to its own default (Mosquitto's max_inflight_messages, 20) would keep the agent's
+ * commit pipeline a few messages deep, since each PUBACK waits for its commit.
  */
 export function protocolOptions (protocolVersion: 4 | 5): Pick<IClientOptions, 'protocolVersion' | 'properties'> {
-  return protocolVersion === 5 ? { protocolVersion: 5, properties: { sessionExpiryInterval: 0xffff_ffff } } : { protocolVersion: 4 }
+  return protocolVersion === 5 ? { protocolVersion: 5, properties: { sessionExpiryInterval: 0xffff_ffff, receiveMaximum: MAX_HELD } } : { protocolVersion: 4 }
 }
 
 /**

@@ -5,6 +5,7 @@ import { parsePublishKey, parseRecordKey, publishKey, recordKey, seqKey } from '
 import { selectVictims } from './quota.js'
 import { RECORD_KINDS, emptyByKind } from './types.js'
 import type { Ledger } from './ledger.js'
+import type { PublishKeys } from './publish-keys.js'
 import type { KeyScanner, NewEntry, PublishScanner, StoredEntry, StoredPublish } from './quota.js'
 import type { Sub, Sublevels } from './level-open.js'
 import type { CommitResult, RecordKind } from './types.js'
@@ -115,16 +116,43 @@ export async function planPurge (ctx: PlanContext, keys: string[]): Promise<numb
   return n
 }
 
-export async function planUnpublish (ctx: PlanContext, id: number): Promise<number> {
+/**
+ * Deletes the publishes `ids` (their broker acknowledged them). Keys the store wrote this run
+ * are known (publish-keys.ts) and deleted at once; others (a previous run's, a long backlog's)
+ * are looked up. Ids acknowledged twice, or dropped for quota meanwhile, are skipped. Returns
+ * the ids deleted, which the group's quota pass must not pick again.
+ */
+export async function planUnpublish (ctx: PlanContext, ids: number[], known: PublishKeys): Promise<Set<number>> {
   const { subs, ledger, ops } = ctx
-  // Acked, or dropped for quota meanwhile: nothing to do.
-  const [entry] = await subs.publishes.iterator({ gte: seqKey(id), lt: seqKey(id + 1), limit: 1 }).all()
-  if (entry === undefined) return 0
-  const [key, value] = entry
-  ops.push({ type: 'del', sublevel: subs.publishes, key })
-  ledger.publishes.count--
-  ledger.publishes.bytes -= parsePublishKey(key).bytes ?? value.length
-  return 1
+  const removed = new Set<number>()
+  const unknown: number[] = []
+  for (const id of new Set(ids)) {
+    const k = known.get(id)
+    if (k === undefined) { unknown.push(id); continue }
+    removed.add(id)
+    ops.push({ type: 'del', sublevel: subs.publishes, key: k.key })
+    ledger.publishes.count--
+    ledger.publishes.bytes -= k.bytes
+  }
+  const found = await Promise.all(unknown.map(async (id) => (await subs.publishes.iterator({ gte: seqKey(id), lt: seqKey(id + 1), limit: 1 }).all())[0]))
+  for (const entry of found) {
+    if (entry === undefined) continue
+    const [key, value] = entry
+    const { id, bytes } = parsePublishKey(key)
+    removed.add(id)
+    ops.push({ type: 'del', sublevel: subs.publishes, key })
+    ledger.publishes.count--
+    ledger.publishes.bytes -= bytes ?? value.length
+  }
+  return removed
+}
+
+/** `scan` without the publishes this group already deletes. */
+export function skipping (scan: PublishScanner, removed: Set<number>): PublishScanner {
+  if (removed.size === 0) return scan
+  return async function * (fromId) {
+    for await (const p of scan(fromId)) if (!removed.has(p.id)) yield p
+  }
 }
 
 export function encodeCounters (ctx: PlanContext, key: string): Op {

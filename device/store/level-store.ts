@@ -6,11 +6,12 @@ import type { StoredRecord } from './codec.js'
 import { parsePublishKey, parseRecordKey, seqKey } from './keys.js'
 import { SYS_COUNTERS, SYS_SYNCED, loadLedger, openDb } from './level-open.js'
 import type { Db, Sublevels } from './level-open.js'
-import { encodeCounters, planAck, planCommits, planDelete, planPurge, planUnpublish, scanKeys, scanPublishes } from './level-plan.js'
+import { encodeCounters, planAck, planCommits, planDelete, planPurge, planUnpublish, scanKeys, scanPublishes, skipping } from './level-plan.js'
 import type { EncodedUnit, PlanContext } from './level-plan.js'
 import { resolveStoreOptions } from './options.js'
 import type { StoreOptions } from './options.js'
 import { OutboxStore } from './outbox-store.js'
+import { PublishKeys } from './publish-keys.js'
 import type { KeyScanner, PublishScanner } from './quota.js'
 import { WriteLane } from './write-lane.js'
 import type { Ledger } from './ledger.js'
@@ -41,6 +42,7 @@ export class LevelOutboxStore extends OutboxStore {
   #syncedSeq: number
   #syncTimer: unknown = null
   #shuttingDown = false
+  readonly #publishKeys = new PublishKeys()
 
   private constructor (opts: StoreOptions, db: Db, subs: Sublevels, ledger: Ledger) {
     super()
@@ -173,8 +175,12 @@ export class LevelOutboxStore extends OutboxStore {
     return out
   }
 
+  /**
+   * Joins the next group commit (write-lane.ts) rather than taking a write of its own: under
+   * load every PUBACK removes a publish, and one batch each kept commits waiting behind them.
+   */
   protected async _removePublish (id: number): Promise<void> {
-    await this.#lane.push({ type: 'unpublish', id }, false)
+    await this.#lane.push({ type: 'unpublish', id }, true)
   }
 
   protected async _flush (): Promise<void> {
@@ -218,22 +224,40 @@ export class LevelOutboxStore extends OutboxStore {
         return [0]
       }
       let results: JobResult[]
-      if (first.type === 'commit') results = await planCommits(ctx, jobs.map((j) => (j as { unit: EncodedUnit }).unit))
+      if (first.type === 'commit' || first.type === 'unpublish') results = await this.#planGroup(ctx, jobs)
       else if (first.type === 'ack') results = [await planAck(ctx, first.seq)]
       else if (first.type === 'delete') results = [await planDelete(ctx, first.seqs)]
-      else if (first.type === 'purge') results = [await planPurge(ctx, first.keys)]
-      else results = [await planUnpublish(ctx, first.id)]
+      else results = [await planPurge(ctx, first.keys)]
       // A commit always writes: even if quota dropped all its records, their seqs and the drops count.
-      if (ctx.ops.length === 0 && first.type !== 'commit') return results
+      if (ctx.ops.length === 0 && !jobs.some((j) => j.type === 'commit')) return results
       ctx.ops.push(encodeCounters(ctx, SYS_COUNTERS))
       await this.#db.batch(ctx.ops)
       this.#ledger = ctx.ledger
+      for (const op of ctx.ops) {
+        if (op.sublevel !== this.#subs.publishes) continue
+        const { id } = parsePublishKey(op.key)
+        if (op.type === 'put') this.#publishKeys.written(id, op.key, op.value.length)
+        else this.#publishKeys.deleted(id)
+      }
       this.#dirty = true
       this.#armSyncTimer()
       return results
     } catch (err) {
       throw err instanceof LambkinError ? err : storeError(err, 'writing to the outbox store')
     }
+  }
+
+  /**
+   * A group of commits and removals of acknowledged publishes, in one batch. Removals are
+   * planned first and kept from the quota pass, so a publish is never taken off the books twice.
+   */
+  async #planGroup (ctx: PlanContext, jobs: Job[]): Promise<JobResult[]> {
+    const ids = jobs.flatMap((j) => j.type === 'unpublish' ? [j.id] : [])
+    const removed = ids.length === 0 ? new Set<number>() : await planUnpublish(ctx, ids, this.#publishKeys)
+    const units = jobs.flatMap((j) => j.type === 'commit' ? [j.unit] : [])
+    const committed = units.length === 0 ? [] : await planCommits({ ...ctx, scanPublishes: skipping(ctx.scanPublishes, removed) }, units)
+    let c = 0
+    return jobs.map((j) => j.type === 'commit' ? committed[c++] : removed.has((j as { id: number }).id) ? 1 : 0)
   }
 
   readonly #scan: KeyScanner = (from) => scanKeys(this.#subs.records, from)

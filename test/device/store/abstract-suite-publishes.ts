@@ -55,4 +55,41 @@ export function publishCases (it: Case): void {
     assert.equal((await st.pendingPublishes({ afterId: 9 })).map((p) => p.id), [10])
     assert.is((await st.pendingPublishes()).length, 9)
   })
+
+  it('publishes removed in the same group commit as a quota drop leave the books once', async (h) => {
+    let st = await h.open({ quotaBytes: 4096 })
+    const ids = (await st.commit({ publishes: [pub(1), pub(2), pub(3), pub(4)] })).publishIds
+    await st.commit({ records: [rec('result', 'r'.repeat(400)), rec('result', 'r'.repeat(400))] })
+    // Issued together: the removals and the commit that takes the store over its quota share
+    // one write, and the quota must not pick the publishes being removed a second time.
+    const removals = [st.removePublish(ids[0]), st.removePublish(ids[1])]
+    // Even without the two removed, eight results and two publishes exceed 4096 bytes by a little.
+    const over = st.commit({ records: Array.from({ length: 6 }, () => rec('result', 'r'.repeat(400))) })
+    await Promise.all([...removals, over])
+    const s = await st.stats()
+    const left = await st.pendingPublishes()
+    assert.equal(left.map((p) => p.id), [ids[3]], 'the removed publishes are gone, and the oldest one left was dropped')
+    assert.is(s.pendingPublishes, 1, 'the count matches what is stored')
+    assert.is(s.droppedPublishes, 1, 'only a publish still pending was counted as dropped')
+    assert.ok(s.bytes + s.publishBytes <= 4096)
+    await st.close()
+    st = await h.open({ quotaBytes: 4096 })
+    const again = await st.stats()
+    assert.equal([again.pendingPublishes, again.publishBytes], [s.pendingPublishes, s.publishBytes], 'the books match the data after a reopen')
+  })
+
+  it('a publish written before a restart is removed by its id, once', async (h) => {
+    let st = await h.open()
+    const ids = (await st.commit({ publishes: [pub(1, 10), pub(2, 10), pub(3, 10)] })).publishIds
+    await st.close()
+    st = await h.open()
+    await Promise.all([st.removePublish(ids[1]), st.removePublish(ids[1]), st.commit({ publishes: [pub(4, 10)] })])
+    await st.removePublish(ids[0])
+    const s = await st.stats()
+    assert.equal((await st.pendingPublishes()).map((p) => p.id), [ids[2], ids[2] + 1])
+    assert.is(s.pendingPublishes, 2)
+    await st.close()
+    st = await h.open()
+    assert.is((await st.stats()).publishBytes, s.publishBytes)
+  })
 }

@@ -1,0 +1,101 @@
+// bench/relay: the job a board owner would otherwise give Node-RED. One Mosquitto; one load
+// generator (its own process) publishing QoS 1 to bench/in/<k> and counting QoS 1 replies on
+// bench/out; the same threshold function run in turn by a bare MQTT.js relay (the floor),
+// Node-RED 4 and `lambkin device --mqtt` (its publish at QoS 1, then at QoS 0). Each peer gets
+// a fresh broker; its peak RSS (the process and its children, sampled from /proc) is reported.
+// Last line: summary against the targets of issue 13.
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { startMosquitto } from './mosquitto.js'
+import { NODE_RED, bareRelay, lambkin, nodeRed } from './peers.js'
+import type { Peer } from './peers.js'
+
+const LOADGEN = fileURLToPath(new URL('./loadgen.js', import.meta.url))
+
+/** RSS in MiB of `pid` and its descendants, from /proc (0 once it is gone). */
+function treeRssMiB (pid: number): number {
+  try {
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((c) => c !== '').map(Number)
+    return kb / 1024 + children.reduce((n, c) => n + treeRssMiB(c), 0)
+  } catch {
+    return 0
+  }
+}
+
+/** Peak RSS of the process itself over its life (VmHWM), in MiB. */
+function hwmMiB (pid: number): number {
+  try { return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024 } catch { return 0 }
+}
+
+/** CPU seconds (user + system, all threads) used by `pid` and its descendants so far. */
+function treeCpuSeconds (pid: number): number {
+  try {
+    // Fields 14 and 15 of /proc/<pid>/stat, counted after the command name's closing parenthesis.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((c) => c !== '').map(Number)
+    return (Number(fields[11]) + Number(fields[12])) / TICKS + children.reduce((n, c) => n + treeCpuSeconds(c), 0)
+  } catch {
+    return 0
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on. */
+const TICKS = 100
+
+/** msg/s; peak RSS; the peer's CPU time per 1000 timed messages, which a busy machine disturbs less than msg/s. */
+interface Result { perSecond: number, peakRssMiB: number, cpuMsPer1k: number }
+
+async function measure (make: (url: string) => Peer | Promise<Peer>): Promise<Result> {
+  const broker = await startMosquitto()
+  const peer = await make(broker.url)
+  const pid = peer.proc.pid as number
+  let peak = 0
+  const sampler = setInterval(() => { peak = Math.max(peak, treeRssMiB(pid), hwmMiB(pid)) }, 100)
+  try {
+    const gen = spawn(process.execPath, [LOADGEN, broker.url], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    let cpu0 = 0
+    gen.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (cpu0 === 0 && out.includes('timing\n')) cpu0 = treeCpuSeconds(pid)
+    })
+    const code = await new Promise<number | null>((resolve) => gen.once('exit', resolve))
+    if (code !== 0) throw new Error(`the load generator failed (exit ${code}): ${out}`)
+    const cpu = treeCpuSeconds(pid) - cpu0
+    peak = Math.max(peak, treeRssMiB(pid), hwmMiB(pid))
+    const r = JSON.parse(out.trim().split('\n').pop() as string) as { perSecond: number, messages: number }
+    return { perSecond: r.perSecond, peakRssMiB: peak, cpuMsPer1k: cpu * 1000 / (r.messages / 1000) }
+  } finally {
+    clearInterval(sampler)
+    await peer.stop()
+    await broker.stop()
+  }
+}
+
+const f = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+const show = (name: string, r: Result): void => console.log(`relay job, ${name}: ${f(r.perSecond)} msg/s, peak RSS ${f(r.peakRssMiB, 1)} MiB, CPU ${f(r.cpuMsPer1k)} ms per 1000 messages`)
+
+console.log(`relay job: QoS 1 bench/in/<k> -> threshold function -> QoS 1 bench/out, one Mosquitto, ${process.env.BENCH_MESSAGES ?? '40000'} timed messages after ${process.env.BENCH_WARMUP ?? '10000'} warm-up`)
+// BENCH_ONLY=relay,node-red,qos1,qos0 runs some of them (to profile one, with BENCH_PEER_FLAGS).
+const only = (process.env.BENCH_ONLY ?? 'relay,node-red,qos1,qos0').split(',')
+const none: Result = { perSecond: NaN, peakRssMiB: NaN, cpuMsPer1k: NaN }
+async function peer (key: string, name: string, make: (url: string) => Peer | Promise<Peer>): Promise<Result> {
+  if (!only.includes(key)) return none
+  const r = await measure(make)
+  show(name, r)
+  return r
+}
+const relay = await peer('relay', 'bare MQTT.js relay (floor)', bareRelay)
+let red = none
+if (existsSync(NODE_RED)) red = await peer('node-red', 'Node-RED 4 (mqtt in -> function -> mqtt out)', nodeRed)
+else console.log('relay job, Node-RED: not installed (scripts/bench-peers.sh installs it), skipped')
+const q1 = await peer('qos1', 'lambkin device --mqtt, publish QoS 1 (durable until PUBACK, trigger acked after commit)', (url) => lambkin(url, 1))
+const q0 = await peer('qos0', 'lambkin device --mqtt, publish QoS 0', (url) => lambkin(url, 0))
+
+const x = (n: number): string => Number.isNaN(n) ? 'n/a' : `${f(n, 2)}x`
+const q1VsRed = q1.perSecond / red.perSecond
+const rssVsRed = q1.peakRssMiB / red.peakRssMiB
+console.log(`ratios: lambkin QoS 1 / Node-RED ${x(q1VsRed)}, lambkin QoS 0 / bare relay ${x(q0.perSecond / relay.perSecond)}, lambkin peak RSS / Node-RED peak RSS ${x(rssVsRed)}`)
+console.log(`relay: lambkin QoS 1 ${x(q1VsRed)} Node-RED (target >= 1.0), QoS 0 ${x(q0.perSecond / relay.perSecond)} bare relay (target >= 0.8), peak RSS ${x(rssVsRed)} Node-RED's (target <= 0.6)`)

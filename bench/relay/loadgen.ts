@@ -1,0 +1,63 @@
+// bench/relay's load generator, in a process of its own: `node loadgen.js <url>`. Publishes
+// QoS 1 `{ i, value }` to bench/in/<i % KEYS> and counts the peer's QoS 1 replies on bench/out.
+// Nine inputs in ten are above the threshold and get a reply; at most WINDOW replies are
+// outstanding, so the broker's queue stays bounded whatever the peer's speed. First it probes
+// until the peer answers (subscribed and running), then WARMUP untimed inputs, then MESSAGES
+// timed ones. Prints "live", "timing" as the timed part starts, then one JSON line:
+// { messages, seconds, perSecond } (inputs/s).
+import { performance } from 'node:perf_hooks'
+import mqtt from 'mqtt'
+
+export const THRESHOLD = 25
+const KEYS = 8
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 40_000)
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 10_000)
+const WINDOW = Number(process.env.BENCH_WINDOW ?? 500)
+/** No reply for this long: the peer is stuck; the bench fails rather than wait for ever. */
+const STALL_MS = 60_000
+const TOTAL = WARMUP + MESSAGES
+
+const above = (i: number): boolean => i % 10 !== 0
+/** Replies expected from inputs 0..n-1. */
+const expected = (n: number): number => n - Math.ceil(n / 10)
+
+const client = await mqtt.connectAsync(process.argv[2], { clientId: `bench-loadgen-${process.pid}` })
+await client.subscribeAsync('bench/out', { qos: 1 })
+let replies = 0
+let probed = false
+let wake: () => void = () => {}
+client.on('message', (_topic, payload) => {
+  const i = (JSON.parse(payload.toString()) as { i: number }).i
+  if (i < 0) probed = true
+  else replies++
+  wake()
+})
+const send = (i: number): void => {
+  client.publish(`bench/in/${((i % KEYS) + KEYS) % KEYS}`, JSON.stringify({ i, value: above(i) ? THRESHOLD + 5 : THRESHOLD - 5 }), { qos: 1 })
+}
+
+// Probe until the peer answers: it has subscribed and its function runs.
+for (let p = 1; !probed; p++) {
+  if (p > 240) throw new Error('the peer never answered a probe in 120 s')
+  send(-p)
+  await new Promise<void>((resolve) => { wake = resolve; setTimeout(resolve, 500) })
+}
+process.stdout.write('live\n')
+
+let next = 0
+let t0 = 0
+let last = performance.now()
+await new Promise<void>((resolve, reject) => {
+  const stall = setInterval(() => { if (performance.now() - last > STALL_MS) reject(new Error(`no reply for ${STALL_MS / 1000} s after ${replies} replies`)) }, 1000)
+  wake = () => {
+    last = performance.now()
+    if (t0 === 0 && replies >= expected(WARMUP)) { t0 = performance.now(); process.stdout.write('timing\n') }
+    if (replies >= expected(TOTAL)) { clearInterval(stall); resolve(); return }
+    while (next < TOTAL && expected(next) - replies < WINDOW) send(next++)
+  }
+  wake()
+})
+const seconds = (performance.now() - t0) / 1000
+await client.endAsync()
+process.stdout.write(JSON.stringify({ messages: MESSAGES, seconds, perSecond: MESSAGES / seconds }) + '\n')
+process.exit(0)

@@ -1,0 +1,126 @@
+// DurablePublishes (device/links/durable-publishes.ts) over a real LevelDB store: what it keeps
+// in memory stays bounded whatever the load (WINDOW handed over, at most MAX_QUEUED or
+// MAX_QUEUED_BYTES queued behind them, the rest read back from the store), every committed
+// publish is handed over once and in id order, and each leaves the store only on its PUBACK.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { DurablePublishes, MAX_QUEUED, MAX_QUEUED_BYTES } from '../../../device/links/durable-publishes.js'
+import type { OutgoingPublish } from '../../../device/links/durable-publishes.js'
+import { LevelOutboxStore } from '../../../device/store/index.js'
+
+const WINDOW = 8
+
+/** A sink that is always ready and acknowledges only when told to. */
+function sink (): { sent: number[], ack: (n: number) => void, send: (p: OutgoingPublish, done: (err?: Error) => void) => void, ready: () => boolean } {
+  const sent: number[] = []
+  const pending: Array<() => void> = []
+  return {
+    sent,
+    ready: () => true,
+    send: (p, done) => { sent.push(p.id as number); pending.push(() => done()) },
+    ack: (n) => { for (const done of pending.splice(0, n)) done() }
+  }
+}
+
+const tick = async (): Promise<void> => await new Promise((resolve) => setTimeout(resolve, 5))
+
+async function setup (): Promise<{ dir: string, store: LevelOutboxStore, dp: DurablePublishes, s: ReturnType<typeof sink>, offer: (count: number, bytes: number) => Promise<void> }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambkin-durable-'))
+  const store = await LevelOutboxStore.open({ dir, quotaBytes: 1024 ** 3 })
+  const dp = new DurablePublishes(store, () => {}, WINDOW)
+  const s = sink()
+  dp.attach(s)
+  dp.kick()
+  await tick()
+  const offer = async (count: number, bytes: number): Promise<void> => {
+    // Committed one by one and offered as each commit resolves, as the invoker does.
+    await Promise.all(Array.from({ length: count }, async (_, i) => {
+      const p = { topic: `out/${i}`, payload: 'x'.repeat(bytes), qos: 1 as const, retain: false }
+      const { publishIds } = await store.commit({ publishes: [p] })
+      dp.offer({ ...p, id: publishIds[0] })
+    }))
+  }
+  return { dir, store, dp, s, offer }
+}
+
+async function drain (dp: DurablePublishes, s: ReturnType<typeof sink>, total: number, check: () => void): Promise<void> {
+  for (let rounds = 0; s.sent.length < total || dp.inflight > 0; rounds++) {
+    if (rounds > 10_000) throw new Error(`stuck: sent ${s.sent.length} of ${total}, ${dp.inflight} in flight`)
+    check()
+    s.ack(WINDOW)
+    await tick()
+  }
+}
+
+test('publishes behind a full window wait in a bounded queue, then in the store; each goes out once, in id order', async () => {
+  const { dir, store, dp, s, offer } = await setup()
+  try {
+    const total = 50 * Math.ceil(MAX_QUEUED * 3 / 50)
+    let peakQueued = 0
+    const check = (): void => {
+      assert.ok(dp.inflight <= WINDOW, `${dp.inflight} in flight`)
+      assert.ok(dp.queued <= MAX_QUEUED, `${dp.queued} queued`)
+      peakQueued = Math.max(peakQueued, dp.queued)
+    }
+    await offer(50, 10)
+    check()
+    assert.is(s.sent.length, WINDOW, 'no more than the window is handed over')
+    // Committed faster than acknowledged: the queue fills, then the store takes over.
+    for (let n = 50; n < total; n += 50) {
+      await offer(50, 10)
+      check()
+      s.ack(WINDOW / 2)
+      await tick()
+    }
+    await drain(dp, s, total, check)
+    assert.equal(s.sent, Array.from({ length: total }, (_, i) => i + 1), 'every publish once, in id order')
+    assert.ok(peakQueued > 0, 'the queue was used')
+    await dp.close()
+    assert.is((await store.stats()).pendingPublishes, 0, 'every acknowledged publish left the store')
+  } finally {
+    await store.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('the queue holds at most MAX_QUEUED_BYTES of payload', async () => {
+  const { dir, store, dp, s, offer } = await setup()
+  try {
+    const bytes = 64 * 1024
+    const total = WINDOW + 3 * MAX_QUEUED_BYTES / bytes
+    const check = (): void => { assert.ok(dp.queued * bytes <= MAX_QUEUED_BYTES, `${dp.queued} queued of ${bytes} bytes`) }
+    for (let n = 0; n < total; n += 4) {
+      await offer(4, bytes)
+      check()
+      s.ack(1)
+      await tick()
+    }
+    await drain(dp, s, total, check)
+    assert.equal(s.sent, Array.from({ length: total }, (_, i) => i + 1))
+  } finally {
+    await dp.close()
+    await store.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('a publish leaves the store only once its broker acknowledged it', async () => {
+  const { dir, store, dp, s, offer } = await setup()
+  try {
+    await offer(WINDOW * 2, 10)
+    await tick()
+    assert.is((await store.stats()).pendingPublishes, WINDOW * 2, 'none acknowledged, none removed')
+    s.ack(3)
+    await tick()
+    assert.equal((await store.pendingPublishes()).map((p) => p.id), Array.from({ length: WINDOW * 2 - 3 }, (_, i) => i + 4))
+  } finally {
+    await dp.close()
+    await store.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test.run()
