@@ -23,7 +23,7 @@ const ROOMS: Record<string, string[]> = {
   fastify: ['cloud-sync/api/'],
   commander: ['cli/'],
   'node-cron': ['src/function/triggers.ts', 'device/triggers/schedule/'],
-  'cbor-x': ['src/wire/', 'device/store/', 'cloud-sync/registry/'],
+  'cbor-x': ['src/wire/', 'src/bundle/', 'device/store/', 'cloud-sync/registry/'],
   uvu: []
 }
 
