@@ -8,7 +8,7 @@ import { loadFunctionsDir } from '../src/function/index.js'
 import type { LoadedFunction } from '../src/function/index.js'
 import { readTrustedKeys } from '../src/bundle/index.js'
 import { redactUrls } from '../src/redact.js'
-import { ErrorCodes } from '../src/errors.js'
+import { ErrorCodes, LambkinError } from '../src/errors.js'
 import { SandboxPool, specOf } from '../src/sandbox/index.js'
 import type { DeviceConfig } from './config/index.js'
 import { VERSION } from '../src/version.js'
@@ -240,6 +240,16 @@ export class Agent extends EventEmitter {
     timer.unref()
     this.#undo.push(async () => { clearInterval(timer); await snapshot() })
 
+  }
+
+  /**
+   * Runs one invocation of `fn` now, as `lambkin invoke` and remote invoke do (event.source
+   * "invoke"), through the same invoker as triggers (canary split, retries, outbox commit).
+   * Resolves with its record; rejects only when its results could not be stored.
+   */
+  async invoke (fn: string, event: Record<string, unknown> = {}): Promise<InvocationRecord> {
+    if (this.#invoker === undefined) throw new LambkinError(ErrorCodes.CLOSED, 'the agent is not started')
+    return await this.#invoker.run(fn, { ...event, source: 'invoke', time: Date.now() })
   }
 
   /** Names of the functions running now (local and deployed), sorted. */

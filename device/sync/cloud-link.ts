@@ -128,7 +128,7 @@ export class CloudLink {
   /** Starts connecting in the background and returns at once: the agent never waits for the cloud. */
   static async start (o: CloudLinkOptions): Promise<CloudLink> {
     const saved = await o.store.getMeta(DAY_META) as { day: string, bytes: number } | undefined
-    const budget = new UploadBudget({ bytesPerSec: o.uploadBytesPerSec, dailyBytes: o.dailyUploadBytes, now: o.clock.now, today: saved })
+    const budget = new UploadBudget({ bytesPerSec: o.uploadBytesPerSec, dailyBytes: o.dailyUploadBytes, now: () => o.clock.now(), today: saved })
     const link = new CloudLink(o, budget)
     link.#client.connect()
     return link
