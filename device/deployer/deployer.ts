@@ -9,14 +9,15 @@ import type { TrustedKey } from '../../src/bundle/index.js'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import type { Limits } from '../../src/function/index.js'
 import type { SandboxPool } from '../../src/sandbox/index.js'
-import type { DesiredFrame, DesiredFunction, ReportedFrame } from '../../src/wire/index.js'
-import type { Registered, VersionRoute } from '../aliases.js'
+import type { DesiredFrame, ReportedFrame } from '../../src/wire/index.js'
+import type { VersionRoute } from '../aliases.js'
 import type { FunctionTable } from '../function-table.js'
 import type { Invoker, InvocationRecord } from '../invoker.js'
 import type { FunctionMetrics } from '../metrics/index.js'
 import type { OutboxStore } from '../store/index.js'
 import type { Clock } from '../triggers/index.js'
-import { aliasesOf, readActiveSet, referencedBundles, reportedOf, sameAliases, writeActiveSet } from './active-set.js'
+import { aliasesOf, readActiveSet, referencedBundles, sameAliases, writeActiveSet } from './active-set.js'
+import { buildReported, staleFailures } from './report.js'
 import type { ActiveSet, Aliases, DeployedFunction } from './active-set.js'
 import { BundleFiles } from './bundle-files.js'
 import { crashPoint } from './crash-points.js'
@@ -24,7 +25,7 @@ import { Fetcher } from './fetcher.js'
 import { HealthGate } from './health-gate.js'
 import type { HealthSettings } from './health-gate.js'
 import { DEPLOY_METRICS, registerDeployMetrics } from './metrics.js'
-import { loadStored, prepareVersion } from './prepare.js'
+import { loadAliases, prepareFunction } from './prepare.js'
 import type { PrepareContext } from './prepare.js'
 import { Rollbacks } from './rollback.js'
 
@@ -153,12 +154,7 @@ export class Deployer extends EventEmitter {
 
   /** The `up/reported` frame for now [W5]. */
   reportedFrame (): ReportedFrame {
-    const functions = this.#o.table.names().map((name) => {
-      const dep = this.#set.functions[name]
-      const route = this.#o.table.routeOf(name) as VersionRoute
-      return dep !== undefined && route.live.version === dep.live.version ? reportedOf(name, dep) : { name, version: route.live.version }
-    })
-    return { deploymentId: this.#set.deploymentId, applying: this.#applying, functions, failures: [...this.#set.failures], rollbacks: [...this.#set.rollbacks], time: this.#o.clock.now() }
+    return buildReported(this.#set, this.#o.table, this.#applying, this.#o.clock.now())
   }
 
   /** Sends `up/reported` (retained) when online; emits 'reported' either way. */
@@ -202,17 +198,10 @@ export class Deployer extends EventEmitter {
   }
 
   async #refuseStale (f: DesiredFrame): Promise<void> {
-    const at = this.#o.clock.now()
-    const message = `deployment ${f.deploymentId} is older than deployment ${this.#set.deploymentId}, which this device already acted on; it is refused and the running versions keep running`
-    let added = false
-    for (const fn of f.functions) {
-      if (this.#set.failures.some((x) => x.deploymentId === f.deploymentId && x.name === fn.name && x.code === ErrorCodes.DEPLOYMENT_STALE)) continue
-      this.#set.failures.push({ deploymentId: f.deploymentId, name: fn.name, version: fn.live.version, code: ErrorCodes.DEPLOYMENT_STALE, message, at })
-      this.#refused(f.deploymentId, fn.name, ErrorCodes.DEPLOYMENT_STALE, message)
-      added = true
-    }
-    if (f.functions.length === 0) this.#refused(f.deploymentId, '', ErrorCodes.DEPLOYMENT_STALE, message)
-    if (added) await writeActiveSet(this.#o.store, this.#set)
+    const added = staleFailures(this.#set, f, this.#o.clock.now())
+    for (const x of added) this.#refused(f.deploymentId, x.name, x.code, x.message)
+    if (f.functions.length === 0) this.#refused(f.deploymentId, '', ErrorCodes.DEPLOYMENT_STALE, `deployment ${f.deploymentId} is older than ${this.#set.deploymentId}`)
+    if (added.length > 0) await writeActiveSet(this.#o.store, this.#set)
     this.report()
   }
 
@@ -234,7 +223,7 @@ export class Deployer extends EventEmitter {
       const want = aliasesOf(d)
       if (sameAliases(cur, want)) continue
       try {
-        ready.set(d.name, await this.#prepare(ctx, d))
+        ready.set(d.name, await prepareFunction(ctx, d, (key) => this.#unloadIfUnused(key)))
       } catch (err) {
         const e = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.FUNCTION_ERROR, (err as Error).message)
         next.failures.push({ deploymentId: D, name: d.name, version: d.live.version, code: e.code, message: e.message, at: now })
@@ -269,20 +258,6 @@ export class Deployer extends EventEmitter {
     await this.#files.prune(referencedBundles(next))
   }
 
-  async #prepare (ctx: PrepareContext, d: DesiredFunction): Promise<VersionRoute> {
-    const loaded: Registered[] = []
-    try {
-      const live = await prepareVersion(ctx, d.name, d.live)
-      loaded.push(live)
-      if (d.canary === undefined) return { live }
-      const canary = await prepareVersion(ctx, d.name, d.canary)
-      return { live, canary: { ...canary, weight: d.canary.weight } }
-    } catch (err) {
-      for (const r of loaded) this.#unloadIfUnused(r.key)
-      throw err
-    }
-  }
-
   /**
    * Points the function table at new routes (undefined: the deployed function is gone, a local
    * one returns), then unloads versions nothing routes to once their in-flight calls end.
@@ -306,10 +281,7 @@ export class Deployer extends EventEmitter {
 
   /** Loads a deployed function's live (and canary) versions from their files. */
   async loadAliases (name: string, a: Aliases): Promise<VersionRoute> {
-    const ctx = { files: this.#files, pool: this.#o.pool, caps: this.#o.caps }
-    const live = await loadStored(ctx, name, a.live)
-    if (a.canary === undefined) return { live }
-    return { live, canary: { ...await loadStored(ctx, name, a.canary), weight: a.canary.weight } }
+    return await loadAliases({ files: this.#files, pool: this.#o.pool, caps: this.#o.caps }, name, a)
   }
 
   /** The active set as the rollback code changes it: written, then swapped in. */

@@ -8,9 +8,9 @@ import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import type { Limits } from '../../src/function/index.js'
 import type { SandboxPool } from '../../src/sandbox/index.js'
 import { specOf } from '../../src/sandbox/index.js'
-import type { DesiredVersion } from '../../src/wire/index.js'
-import type { Registered } from '../aliases.js'
-import type { VersionEntry } from './active-set.js'
+import type { DesiredFunction, DesiredVersion } from '../../src/wire/index.js'
+import type { Registered, VersionRoute } from '../aliases.js'
+import type { Aliases, VersionEntry } from './active-set.js'
 import type { BundleFiles } from './bundle-files.js'
 import { crashPoint } from './crash-points.js'
 import type { Fetcher } from './fetcher.js'
@@ -69,4 +69,29 @@ export async function loadStored (ctx: Omit<PrepareContext, 'fetcher' | 'trusted
   if (c.name !== name) throw invalid(`bundle ${e.sha256.slice(0, 12)} holds ${c.name}, not ${name}`)
   const key = await ctx.pool.load(specOf({ manifest: c.manifest, dir: '', version: c.version, files: c.files, layers: c.layers }))
   return { key, manifest: c.manifest, version: c.version }
+}
+
+/**
+ * Prepares a desired function's live (and canary) versions; on failure unloads (through
+ * `unloadIfUnused`) what it loaded and throws prepareVersion's error.
+ */
+export async function prepareFunction (ctx: PrepareContext, d: DesiredFunction, unloadIfUnused: (key: string) => void): Promise<VersionRoute> {
+  const loaded: Registered[] = []
+  try {
+    const live = await prepareVersion(ctx, d.name, d.live)
+    loaded.push(live)
+    if (d.canary === undefined) return { live }
+    const canary = await prepareVersion(ctx, d.name, d.canary)
+    return { live, canary: { ...canary, weight: d.canary.weight } }
+  } catch (err) {
+    for (const r of loaded) unloadIfUnused(r.key)
+    throw err
+  }
+}
+
+/** Loads a deployed function's live (and canary) versions from their files (loadStored). */
+export async function loadAliases (ctx: Omit<PrepareContext, 'fetcher' | 'trusted'>, name: string, a: Aliases): Promise<VersionRoute> {
+  const live = await loadStored(ctx, name, a.live)
+  if (a.canary === undefined) return { live }
+  return { live, canary: { ...await loadStored(ctx, name, a.canary), weight: a.canary.weight } }
 }
