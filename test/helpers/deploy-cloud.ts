@@ -33,6 +33,8 @@ export class DeployCloud {
   readonly bundles = new Map<string, Uint8Array>()
   /** sha256 -> the bytes sent instead (a tampered bundle). */
   readonly altered = new Map<string, Uint8Array>()
+  /** sha256s whose fetches get no answer at all (a cloud that lost them, a link that drops them). */
+  readonly unanswered = new Set<string>()
   readonly reports: ReportedFrame[] = []
   readonly fetches: string[] = []
   #results = new Map<string, (r: InvokeResultFrame) => void>()
@@ -60,6 +62,7 @@ export class DeployCloud {
     if (kind === 'fetch') {
       const { sha256 } = parseFetch(f)
       this.fetches.push(sha256)
+      if (this.unanswered.has(sha256)) return
       const bundle = this.altered.get(sha256) ?? this.bundles.get(sha256)
       const answer = bundle === undefined ? { sha256, error: { code: 'LAMBKIN_BUNDLE_INVALID', message: 'no such bundle' } } : { sha256, bundle }
       void this.client.publishAsync(downTopic(this.deviceId, 'bundle'), encodeFrame(answer), { qos: 1 })
