@@ -17,7 +17,10 @@ export const TRAP_HANDLER_FLAG = '--disable-wasm-trap-handler'
  */
 export const SMALL_RAM_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=1', '--v8-pool-size=1', '--single-threaded-gc', '--optimize-for-size'])
 
-/** glibc's arenas: one per thread by default (up to 8 per core), each keeping freed memory. */
+/**
+ * glibc's arenas: one per thread by default (up to 8 per core), each keeping what it freed.
+ * (LAMBKIN_MEMORY=small is also passed on, so the agent's config takes its small-RAM defaults.)
+ */
 export const SMALL_RAM_ENV: Readonly<Record<string, string>> = Object.freeze({ MALLOC_ARENA_MAX: '2' })
 
 export type MemoryProfile = 'small' | 'node'
@@ -66,6 +69,8 @@ export function planRuntime (input: RuntimeInput): RuntimePlan {
   const flags = wanted.filter((f) => !given.has(flagName(f)))
   const env: Record<string, string> = {}
   if (profile === 'small') for (const [k, v] of Object.entries(SMALL_RAM_ENV)) if (input.env[k] === undefined) env[k] = v
+  // The re-run agent's config loader reads it for its small-RAM defaults (device/config/defaults.ts).
+  if (profile === 'small' && flags.length + Object.keys(env).length > 0) env.LAMBKIN_MEMORY = 'small'
   // An env var alone needs a re-run too: glibc reads MALLOC_ARENA_MAX only at process start.
   return flags.length === 0 && Object.keys(env).length === 0 ? { flags: [], env: {} } : { flags, env }
 }

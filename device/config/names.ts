@@ -31,7 +31,7 @@ export const ENV_VARS: readonly NameMapping[] = Object.freeze([
 /** LAMBKIN_* variables that are not config keys but are read elsewhere (bin.ts), so they are not typos. */
 export const OTHER_ENV_VARS: readonly NameMapping[] = Object.freeze([
   { name: 'LAMBKIN_WASM_TRAP_HANDLER', key: '', help: '"off" re-runs Node with --disable-wasm-trap-handler (the default on ARM), "on" never' },
-  { name: 'LAMBKIN_MEMORY', key: '', help: '"small" re-runs Node with small-RAM V8 and malloc settings (the default on ARM), "node" keeps Node\'s defaults' },
+  { name: 'LAMBKIN_MEMORY', key: '', help: '"small" re-runs Node with small-RAM V8 and malloc settings and defaults invocation.workers to 1 (the default on ARM), "node" keeps Node\'s and lambkin\'s usual defaults' },
   // The operator commands' (lambkin status, devices, ...): an operator's shell may set them
   // beside an agent's, so the agent must not take them for typos.
   { name: 'LAMBKIN_API', key: '', help: 'operator commands: the cloud API URL' },

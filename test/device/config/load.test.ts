@@ -194,6 +194,16 @@ test('empty variables and non-config flags are ignored; LAMBKIN_WASM_TRAP_HANDLE
   assert.is(cfg.brokerPort, 1884, 'the camelCase spelling of a flag works too')
 })
 
+test('LAMBKIN_MEMORY=small (the board profile) defaults to one sandbox thread; the config file still decides', async (ctx) => {
+  assert.is((await load(ctx)).invocation.workers, DEVICE_DEFAULTS.invocation.workers)
+  assert.is((await load(ctx, { env: { LAMBKIN_MEMORY: 'small' } })).invocation.workers, 1)
+  assert.is((await load(ctx, { env: { LAMBKIN_MEMORY: 'node' } })).invocation.workers, DEVICE_DEFAULTS.invocation.workers)
+  const file = writeJson(path.join(ctx.dir, 'device.json'), { invocation: { workers: 3 } })
+  const cfg = await load(ctx, { env: { LAMBKIN_MEMORY: 'small' }, flags: { config: file } })
+  assert.is(cfg.invocation.workers, 3)
+  assert.is(cfg.invocation.maxConcurrent, DEVICE_DEFAULTS.invocation.maxConcurrent)
+})
+
 // Issue 8: a misspelled variable used to be ignored, leaving the default silently in force.
 test('an unknown LAMBKIN_* variable is refused like an unknown key, with the nearest name', async (ctx) => {
   const e = await configFailure(load(ctx, { env: { LAMBKIN_BROKER_PROT: '1883' } }))
