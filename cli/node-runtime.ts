@@ -12,10 +12,10 @@ export const TRAP_HANDLER_FLAG = '--disable-wasm-trap-handler'
  *   host and stays there (14 MiB of the main heap at idle); 1 MiB keeps it small.
  * - `--v8-pool-size=1`, `--single-threaded-gc`: fewer V8 helper threads, each of which would
  *   take a malloc arena of its own.
- * - `--optimize-for-size`: V8's own "favour memory over speed" switch (smaller code and
- *   object layouts).
+ * Not `--optimize-for-size`: it took another 3-10 MiB off, but cut the agent's throughput to
+ * a quarter (bench/cost, COST_NODE_FLAGS).
  */
-export const SMALL_RAM_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=1', '--v8-pool-size=1', '--single-threaded-gc', '--optimize-for-size'])
+export const SMALL_RAM_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=1', '--v8-pool-size=1', '--single-threaded-gc'])
 
 /**
  * glibc's arenas: one per thread by default (up to 8 per core), each keeping what it freed.

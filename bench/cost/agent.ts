@@ -2,12 +2,13 @@
 // with that many functions on its embedded broker (a child process, started as on a board:
 // the flags cli/node-runtime.ts picks for arm64, or Node's defaults with COST_MEMORY=node),
 // then measures from outside:
-//  - start: spawn to the "ready" line; idle RSS 5 s later, split by smaps.ts;
+//  - start: spawn to the "ready" line; idle RSS 5 s later, split by smaps.ts, and the
+//    start-up peak (VmHWM);
 //  - cold call: a QoS 1 message to a function never invoked, until its PUBACK (which the
 //    agent sends after the invocation's results are committed), then a warm one to the same
 //    function; medians over up to 10 functions;
 //  - throughput with k functions receiving: QoS 1 messages spread over k topics, IN_FLIGHT
-//    unacknowledged, PUBACK after commit; peak RSS (VmHWM) after each k.
+//    unacknowledged, PUBACK after commit; peak RSS sampled every 50 ms during each k.
 // Prints one JSON line.
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -35,9 +36,18 @@ for (let i = 0; i < functions; i++) {
 }
 
 // The flags a board gets, given up front so the measured pid is the agent (no re-run wrapper).
-const runtime = planRuntime({ arch: 'arm64', env: { LAMBKIN_MEMORY: process.env.COST_MEMORY ?? 'small' }, execArgv: [] })
+// COST_NODE_FLAGS replaces the profile's V8 flags and COST_WORKERS sets invocation.workers, to
+// price each setting on its own.
+// (LAMBKIN_MEMORY=node then, or bin.js would re-run Node to add the profile's flags back.)
+const override = process.env.COST_NODE_FLAGS
+const runtime = override === undefined
+  ? planRuntime({ arch: 'arm64', env: { LAMBKIN_MEMORY: process.env.COST_MEMORY ?? 'small' }, execArgv: [] })
+  : { flags: ['--disable-wasm-trap-handler', ...override.split(' ').filter((x) => x !== '')], env: { MALLOC_ARENA_MAX: '2', LAMBKIN_MEMORY: 'node' } }
+const workers = process.env.COST_WORKERS ?? (override === undefined ? undefined : '1')
+const config = path.join(root, 'device.json')
+writeFileSync(config, JSON.stringify(workers === undefined ? {} : { invocation: { workers: Number(workers) } }))
 const t0 = performance.now()
-const agent = spawn(process.execPath, [...runtime.flags, BIN, 'device', '--id', 'cost', '--data', path.join(root, 'data'), '--functions', path.join(root, 'functions'), '--broker-port', '0', '--quiet'], {
+const agent = spawn(process.execPath, [...runtime.flags, BIN, 'device', '--config', config, '--id', 'cost', '--data', path.join(root, 'data'), '--functions', path.join(root, 'functions'), '--broker-port', '0', '--quiet'], {
   env: { ...process.env, ...runtime.env },
   stdio: ['ignore', 'pipe', 'inherit']
 })
@@ -54,7 +64,7 @@ const startSeconds = (performance.now() - t0) / 1000
 const pid = agent.pid as number
 
 await new Promise((resolve) => setTimeout(resolve, 5000))
-const idle = rssNow(pid).rss
+const { rss: idle, peak: startPeak } = rssNow(pid)
 const split = rssSplit(pid)
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -78,14 +88,17 @@ async function publish (count: number, k: number): Promise<void> {
   const lane = async (): Promise<void> => { while (next < count) { const i = next++; await client.publishAsync(`load/${i % k}`, payload(i), { qos: 1 }) } }
   await Promise.all(Array.from({ length: IN_FLIGHT }, lane))
 }
-const throughput: Array<{ receiving: number, perSecond: number, peakRssMiB: number, rssAfterMiB: number }> = []
+// Peak under load is sampled (VmHWM would also hold the start-up transient).
+const throughput: Array<{ receiving: number, perSecond: number, peakRssMiB: number }> = []
 for (const k of receiving) {
+  let peak = 0
+  const sampler = setInterval(() => { peak = Math.max(peak, rssNow(pid).rss) }, 50)
   await publish(WARMUP, k)
   const t = performance.now()
   await publish(MESSAGES, k)
   const perSecond = MESSAGES / ((performance.now() - t) / 1000)
-  const mem = rssNow(pid)
-  throughput.push({ receiving: k, perSecond, peakRssMiB: mem.peak, rssAfterMiB: mem.rss })
+  clearInterval(sampler)
+  throughput.push({ receiving: k, perSecond, peakRssMiB: Math.max(peak, rssNow(pid).rss) })
 }
 await client.endAsync()
 
@@ -93,4 +106,4 @@ const exited = new Promise((resolve) => agent.once('exit', resolve))
 agent.kill('SIGTERM')
 await exited
 rmSync(root, { recursive: true, force: true })
-console.log(JSON.stringify({ functions, flags: runtime.flags.join(' '), startSeconds, idleRssMiB: idle, split, coldMs: median(cold), warmMs: median(warm), throughput }))
+console.log(JSON.stringify({ functions, flags: runtime.flags.join(' '), startSeconds, idleRssMiB: idle, startPeakRssMiB: startPeak, split, coldMs: median(cold), warmMs: median(warm), throughput }))

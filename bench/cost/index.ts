@@ -20,7 +20,7 @@ const run = (file: string, args: string[]): Record<string, unknown> => JSON.pars
 const f = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
 const count = (n: number): string => n >= 1e6 ? `${f(n / 1e6, n % 1e6 === 0 ? 0 : 1)}M` : n >= 1e3 ? `${f(n / 1e3)}k` : f(n)
 
-interface AgentRow { functions: number, flags: string, startSeconds: number, idleRssMiB: number, split: Record<string, number>, coldMs: number, warmMs: number, throughput: Array<{ receiving: number, perSecond: number, peakRssMiB: number }> }
+interface AgentRow { functions: number, flags: string, startSeconds: number, idleRssMiB: number, startPeakRssMiB: number, split: Record<string, number>, coldMs: number, warmMs: number, throughput: Array<{ receiving: number, perSecond: number, peakRssMiB: number }> }
 interface OutboxRow { records: number, writePerSecond: number, diskMiB: number, openSeconds: number, drainPerSecond: number }
 
 // The agent the receiving rows run on: the smallest deployed that has enough functions.
@@ -32,7 +32,7 @@ const outboxes = OUTBOX.map((n) => run('./outbox.js', [String(n)]) as unknown as
 const rows: string[][] = []
 for (const n of FUNCTIONS) {
   const a = agents.get(n) as AgentRow
-  rows.push(['functions deployed', f(n), `idle ${f(a.idleRssMiB, 1)} MiB RSS`, `ready in ${f(a.startSeconds, 1)} s; first call ${f(a.coldMs, 1)} ms, warm ${f(a.warmMs, 1)} ms`, ''])
+  rows.push(['functions deployed', f(n), `idle ${f(a.idleRssMiB, 1)} MiB RSS (${f(a.startPeakRssMiB, 0)} at start)`, `ready in ${f(a.startSeconds, 1)} s; first call ${f(a.coldMs, 1)} ms, warm ${f(a.warmMs, 1)} ms`, ''])
 }
 const hostRow = agents.get(host)
 for (const t of hostRow?.throughput ?? []) rows.push([`functions receiving (of ${host})`, f(t.receiving), `peak ${f(t.peakRssMiB, 1)} MiB RSS`, '', `${f(t.perSecond)} msg/s`])
