@@ -5,17 +5,16 @@
 export const TRAP_HANDLER_FLAG = '--disable-wasm-trap-handler'
 
 /**
- * The small-RAM profile (`LAMBKIN_MEMORY=small`, the default on ARM). Measured on the agent with
- * 50 functions (README, "Memory"): together with MALLOC_ARENA_MAX=2 they take ~15 MiB off its
- * idle RSS, for the throughput cost the README gives.
- * - `--max-semi-space-size=1`: V8's young generation grows to 16 MiB per semi-space on a large
- *   host and stays there (14 MiB of the main heap at idle); 1 MiB keeps it small.
- * - `--v8-pool-size=1`, `--single-threaded-gc`: fewer V8 helper threads, each of which would
- *   take a malloc arena of its own.
- * Not `--optimize-for-size`: it took another 3-10 MiB off, but cut the agent's throughput to
- * a quarter (bench/cost, COST_NODE_FLAGS).
+ * The small-RAM profile (`LAMBKIN_MEMORY=small`, the default on ARM), priced with bench/cost
+ * on the agent with 50 functions (README, "Memory"):
+ * - `--max-semi-space-size=2`: V8's young generation otherwise grows to 16 MiB per semi-space
+ *   on a large host and stays there (up to 14 MiB of the idle main heap); 2 took 4-6 MiB off.
+ *   1 took a little more, but promoted so much under load that the peak rose and throughput fell.
+ * - `--v8-pool-size=1`: fewer V8 helper threads, each of which takes a malloc arena.
+ * Not `--optimize-for-size` (3-10 MiB less, a quarter of the throughput) nor
+ * `--single-threaded-gc` (no gain measured, longer pauses).
  */
-export const SMALL_RAM_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=1', '--v8-pool-size=1', '--single-threaded-gc'])
+export const SMALL_RAM_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=2', '--v8-pool-size=1'])
 
 /**
  * glibc's arenas: one per thread by default (up to 8 per core), each keeping what it freed.
