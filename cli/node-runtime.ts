@@ -1,5 +1,6 @@
 // Which Node/V8 flags and allocator settings the `lambkin` executable re-runs Node with, decided
 // before anything heavy is loaded (bin.ts). Pure, so the rules are tested without a board.
+import { memoryProfile } from '../device/config/memory-profile.js'
 
 /** The wasm address-space flag: V8 otherwise reserves ~10 GiB per wasm memory (docs/architecture.md, "Sandbox"). */
 export const TRAP_HANDLER_FLAG = '--disable-wasm-trap-handler'
@@ -16,13 +17,9 @@ export const TRAP_HANDLER_FLAG = '--disable-wasm-trap-handler'
  */
 export const SMALL_RAM_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=2', '--v8-pool-size=1'])
 
-/**
- * glibc's arenas: one per thread by default (up to 8 per core), each keeping what it freed.
- * (LAMBKIN_MEMORY=small is also passed on, so the agent's config takes its small-RAM defaults.)
- */
+/** glibc's arenas: one per thread by default (up to 8 per core), each keeping what it freed. */
 export const SMALL_RAM_ENV: Readonly<Record<string, string>> = Object.freeze({ MALLOC_ARENA_MAX: '2' })
 
-export type MemoryProfile = 'small' | 'node'
 
 export interface RuntimeInput {
   /** process.arch */
@@ -57,9 +54,8 @@ export function planRuntime (input: RuntimeInput): RuntimePlan {
   const board = input.arch === 'arm64' || input.arch === 'arm'
   const trap = input.env.LAMBKIN_WASM_TRAP_HANDLER
   if (trap !== undefined && trap !== '' && trap !== 'on' && trap !== 'off') throw new RuntimeSettingError(`LAMBKIN_WASM_TRAP_HANDLER must be "on" or "off", got ${JSON.stringify(trap)}`)
-  const memory = input.env.LAMBKIN_MEMORY
-  if (memory !== undefined && memory !== '' && memory !== 'small' && memory !== 'node') throw new RuntimeSettingError(`LAMBKIN_MEMORY must be "small" (the default on ARM) or "node" (Node's defaults), got ${JSON.stringify(memory)}`)
-  const profile: MemoryProfile = memory === 'small' || memory === 'node' ? memory : board ? 'small' : 'node'
+  const profile = memoryProfile(input.env, input.arch)
+  if (profile === undefined) throw new RuntimeSettingError(`LAMBKIN_MEMORY must be "small" (the default on ARM) or "node" (Node's defaults), got ${JSON.stringify(input.env.LAMBKIN_MEMORY)}`)
   const wanted = [
     ...((trap === 'off' || ((trap === undefined || trap === '') && board)) ? [TRAP_HANDLER_FLAG] : []),
     ...(profile === 'small' ? SMALL_RAM_FLAGS : [])
@@ -68,8 +64,6 @@ export function planRuntime (input: RuntimeInput): RuntimePlan {
   const flags = wanted.filter((f) => !given.has(flagName(f)))
   const env: Record<string, string> = {}
   if (profile === 'small') for (const [k, v] of Object.entries(SMALL_RAM_ENV)) if (input.env[k] === undefined) env[k] = v
-  // The re-run agent's config loader reads it for its small-RAM defaults (device/config/defaults.ts).
-  if (profile === 'small' && flags.length + Object.keys(env).length > 0) env.LAMBKIN_MEMORY = 'small'
   // An env var alone needs a re-run too: glibc reads MALLOC_ARENA_MAX only at process start.
   return flags.length === 0 && Object.keys(env).length === 0 ? { flags: [], env: {} } : { flags, env }
 }

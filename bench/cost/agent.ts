@@ -42,13 +42,13 @@ for (let i = 0; i < functions; i++) {
 const override = process.env.COST_NODE_FLAGS
 const runtime = override === undefined
   ? planRuntime({ arch: 'arm64', env: { LAMBKIN_MEMORY: process.env.COST_MEMORY ?? 'small' }, execArgv: [] })
-  : { flags: ['--disable-wasm-trap-handler', ...override.split(' ').filter((x) => x !== '')], env: { MALLOC_ARENA_MAX: '2', LAMBKIN_MEMORY: 'node' } }
+  : { flags: ['--disable-wasm-trap-handler', ...override.split(' ').filter((x) => x !== '')], env: { MALLOC_ARENA_MAX: '2' } }
 const workers = process.env.COST_WORKERS ?? (override === undefined ? undefined : '1')
 const config = path.join(root, 'device.json')
 writeFileSync(config, JSON.stringify(workers === undefined ? {} : { invocation: { workers: Number(workers) } }))
 const t0 = performance.now()
 const agent = spawn(process.execPath, [...runtime.flags, BIN, 'device', '--config', config, '--id', 'cost', '--data', path.join(root, 'data'), '--functions', path.join(root, 'functions'), '--broker-port', '0', '--quiet'], {
-  env: { ...process.env, ...runtime.env },
+  env: { ...process.env, ...runtime.env, LAMBKIN_MEMORY: override === undefined ? process.env.COST_MEMORY ?? 'small' : 'node' },
   stdio: ['ignore', 'pipe', 'inherit']
 })
 let stdout = ''

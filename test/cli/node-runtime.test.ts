@@ -9,7 +9,7 @@ test('on a board (arm64, arm) the small-RAM profile and the trap-handler flag ar
   for (const arch of ['arm64', 'arm']) {
     const p = plan(arch)
     assert.equal(p.flags, [TRAP_HANDLER_FLAG, ...SMALL_RAM_FLAGS])
-    assert.equal(p.env, { MALLOC_ARENA_MAX: '2', LAMBKIN_MEMORY: 'small' })
+    assert.equal(p.env, { MALLOC_ARENA_MAX: '2' })
   }
   assert.ok(SMALL_RAM_FLAGS.includes('--max-semi-space-size=2'))
 })
@@ -17,7 +17,7 @@ test('on a board (arm64, arm) the small-RAM profile and the trap-handler flag ar
 test('on x64 nothing is added unless asked: then no re-run', () => {
   assert.equal(plan('x64'), { flags: [], env: {} })
   assert.equal(plan('x64', { LAMBKIN_MEMORY: '' }), { flags: [], env: {} })
-  assert.equal(plan('x64', { LAMBKIN_MEMORY: 'small' }), { flags: [...SMALL_RAM_FLAGS], env: { MALLOC_ARENA_MAX: '2', LAMBKIN_MEMORY: 'small' } })
+  assert.equal(plan('x64', { LAMBKIN_MEMORY: 'small' }), { flags: [...SMALL_RAM_FLAGS], env: { MALLOC_ARENA_MAX: '2' } })
   assert.equal(plan('x64', { LAMBKIN_WASM_TRAP_HANDLER: 'off' }), { flags: [TRAP_HANDLER_FLAG], env: {} })
 })
 
@@ -29,7 +29,7 @@ test('LAMBKIN_MEMORY=node keeps Node\'s defaults on a board; the trap-handler fl
 test('flags the user gave Node and a MALLOC_ARENA_MAX already set win over the profile', () => {
   const p = plan('arm64', { MALLOC_ARENA_MAX: '4', NODE_OPTIONS: '--v8-pool-size=2' }, ['--max-semi-space-size=8', '--disable-wasm-trap-handler'])
   assert.equal(p.flags, SMALL_RAM_FLAGS.filter((f) => !f.startsWith('--max-semi-space-size') && !f.startsWith('--v8-pool-size')))
-  assert.equal(p.env, { LAMBKIN_MEMORY: 'small' })
+  assert.equal(p.env, {})
   // The re-run process itself sees everything in place, so it never re-runs again.
   const first = plan('arm64')
   assert.equal(plan('arm64', first.env, [...first.flags]), { flags: [], env: {} })
