@@ -1,30 +1,37 @@
 #!/usr/bin/env node
-// The `lambkin` executable. On ARM boards (and when LAMBKIN_WASM_TRAP_HANDLER=off) it re-runs
-// Node with --disable-wasm-trap-handler before any sandbox exists: V8 otherwise reserves
+// The `lambkin` executable. For commands that run sandboxes it re-runs Node with the flags
+// cli/node-runtime.ts picks before any sandbox exists: on ARM boards (and when
+// LAMBKIN_WASM_TRAP_HANDLER=off) --disable-wasm-trap-handler, since V8 otherwise reserves
 // ~10 GiB of address space per wasm memory and a 39-bit Pi kernel runs out after a few dozen
-// functions (docs/architecture.md, "Sandbox"). The flag only works at process start, hence the re-exec.
+// functions (docs/architecture.md, "Sandbox"); and on ARM (or LAMBKIN_MEMORY=small) the
+// small-RAM V8 and malloc settings. Both only work at process start, hence the re-exec.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { needsSandbox } from './needs-sandbox.js'
+import { planRuntime, RuntimeSettingError } from './node-runtime.js'
+import type { RuntimePlan } from './node-runtime.js'
 
-const FLAG = '--disable-wasm-trap-handler'
 const args = process.argv.slice(2)
 
-function wantsFlag (): boolean {
-  const setting = process.env.LAMBKIN_WASM_TRAP_HANDLER
-  if (setting === 'on') return false
-  if (setting === 'off') return true
-  return process.arch === 'arm64' || process.arch === 'arm'
+function plan (): RuntimePlan | undefined {
+  if (!needsSandbox(args)) return undefined
+  try {
+    const p = planRuntime({ arch: process.arch, env: process.env, execArgv: process.execArgv })
+    return p.flags.length === 0 && Object.keys(p.env).length === 0 ? undefined : p
+  } catch (err) {
+    if (!(err instanceof RuntimeSettingError)) throw err
+    process.stderr.write(`${err.code}: ${err.message}\n`)
+    process.exit(2)
+  }
 }
 
-// NODE_OPTIONS=--disable-wasm-trap-handler (allowed there) also does: then no second process.
-const given = process.execArgv.includes(FLAG) || (process.env.NODE_OPTIONS ?? '').split(/\s+/).includes(FLAG)
-
-if (needsSandbox(args) && wantsFlag() && !given) {
-  const child = spawn(process.execPath, [FLAG, ...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit' })
+const rerun = plan()
+if (rerun !== undefined) {
+  const flags = rerun.flags
+  const child = spawn(process.execPath, [...flags, ...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit', env: { ...process.env, ...rerun.env } })
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig))
   child.on('error', (err) => {
-    process.stderr.write(`LAMBKIN_INTERNAL: could not re-run Node with ${FLAG} (${err.message}); run \`node ${FLAG} ${fileURLToPath(import.meta.url)} ...\` yourself, or set LAMBKIN_WASM_TRAP_HANDLER=on to skip it\n`)
+    process.stderr.write(`LAMBKIN_INTERNAL: could not re-run Node with ${flags.join(' ')} (${err.message}); run \`node ${flags.join(' ')} ${fileURLToPath(import.meta.url)} ...\` yourself, or set LAMBKIN_WASM_TRAP_HANDLER=on and LAMBKIN_MEMORY=node to skip it\n`)
     process.exitCode = 1
   })
   child.on('exit', (code, signal) => {

@@ -42,3 +42,11 @@ export const DEVICE_DEFAULTS: DeviceDefaults = deepFreeze({
   trustedKeys: [],
   deploy: { healthWindowMs: 30_000, maxErrorRate: 0.5, minInvocations: 3, fetchTimeoutMs: 30_000 }
 })
+
+/**
+ * Defaults that differ under the small-RAM profile (LAMBKIN_MEMORY=small, the default on ARM):
+ * one sandbox thread, which with 50 functions idles ~15 MiB below two (a V8 heap and a malloc
+ * arena fewer; README, "Memory"). CPU-heavy functions then share that thread.
+ */
+export const SMALL_RAM_DEFAULTS = deepFreeze({ invocation: { workers: 1 } })
+

@@ -4,7 +4,8 @@ import { constants } from 'node:fs'
 import { access } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { checkBrokerAccess } from './broker.js'
-import { DEVICE_DEFAULTS, deviceIdFromHostname } from './defaults.js'
+import { DEVICE_DEFAULTS, SMALL_RAM_DEFAULTS, deviceIdFromHostname } from './defaults.js'
+import { memoryProfile } from './memory-profile.js'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { readConfigFile, suggestion } from './file.js'
 import type { Assignment } from './file.js'
@@ -28,6 +29,8 @@ export interface LoadDeviceConfigOptions {
   hostname?: string
   /** `--trust <file.pub>` (repeatable): added to trustedKeys, relative to cwd. */
   trust?: readonly string[]
+  /** process.arch by default: on arm and arm64 the small-RAM profile's defaults apply (memory-profile.ts). */
+  arch?: string
 }
 
 /**
@@ -124,6 +127,9 @@ export async function loadDeviceConfig (opts: LoadDeviceConfigOptions = {}): Pro
   const fromFile = file === undefined ? [] : await readConfigFile(file, cwd)
 
   const cfg = structuredClone(DEVICE_DEFAULTS) as unknown as DeviceConfig
+  // The small-RAM profile (cli/node-runtime.ts; the default on ARM) changes defaults only: the
+  // config file, env and flags still set these keys.
+  if (memoryProfile(opts.env ?? process.env, opts.arch ?? process.arch) === 'small') cfg.invocation = { ...cfg.invocation, ...SMALL_RAM_DEFAULTS.invocation }
   if (opts.hostname !== undefined) cfg.id = deviceIdFromHostname(opts.hostname)
   cfg.dataDir = resolve(cwd, cfg.dataDir)
   cfg.functionsDir = resolve(cwd, cfg.functionsDir)

@@ -116,7 +116,9 @@ export class CloudLink {
       key: o.key,
       rejectUnauthorized: o.rejectUnauthorized ?? true,
       will: { topic: upTopic(o.deviceId, 'status'), payload: encodeFrame({ state: 'offline' }), qos: 1, retain: true },
-      manualConnect: true
+      manualConnect: true,
+      // As the trigger link's (device/links/mqtt-link.ts): no 8 MiB packet-id Buffer cache.
+      writeCache: false
     }
     this.#client = mqtt.connect(o.url, options)
     this.#client.on('connect', () => { void this.#onConnect() })

@@ -26,9 +26,9 @@ function writeJson (file: string, value: unknown): string {
   return file
 }
 
-/** Loads with an empty env unless one is given, so the machine's own LAMBKIN_* never leak in. */
+/** Loads with an empty env and an x64 arch unless given, so the machine's own LAMBKIN_* and ARM profile never leak in. */
 const load = async (ctx: Ctx, opts: LoadDeviceConfigOptions = {}): ReturnType<typeof loadDeviceConfig> =>
-  await loadDeviceConfig({ env: {}, cwd: ctx.cwd, hostname: 'pi-test', ...opts })
+  await loadDeviceConfig({ env: {}, cwd: ctx.cwd, hostname: 'pi-test', arch: 'x64', ...opts })
 
 
 test('with nothing given, every key has its safe default and paths resolve against the cwd', async (ctx) => {
@@ -192,6 +192,17 @@ test('empty variables and non-config flags are ignored; LAMBKIN_WASM_TRAP_HANDLE
   assert.is(cfg.id, 'pi-test')
   assert.is(cfg.metricsPort, undefined)
   assert.is(cfg.brokerPort, 1884, 'the camelCase spelling of a flag works too')
+})
+
+test('the small-RAM profile (LAMBKIN_MEMORY=small, the default on ARM) defaults to one sandbox thread; the config file still decides', async (ctx) => {
+  assert.is((await load(ctx, { arch: 'x64' })).invocation.workers, DEVICE_DEFAULTS.invocation.workers)
+  assert.is((await load(ctx, { arch: 'arm64' })).invocation.workers, 1)
+  assert.is((await load(ctx, { arch: 'arm64', env: { LAMBKIN_MEMORY: 'node' } })).invocation.workers, DEVICE_DEFAULTS.invocation.workers)
+  assert.is((await load(ctx, { arch: 'x64', env: { LAMBKIN_MEMORY: 'small' } })).invocation.workers, 1)
+  const file = writeJson(path.join(ctx.dir, 'device.json'), { invocation: { workers: 3 } })
+  const cfg = await load(ctx, { env: { LAMBKIN_MEMORY: 'small' }, flags: { config: file } })
+  assert.is(cfg.invocation.workers, 3)
+  assert.is(cfg.invocation.maxConcurrent, DEVICE_DEFAULTS.invocation.maxConcurrent)
 })
 
 // Issue 8: a misspelled variable used to be ignored, leaving the default silently in force.

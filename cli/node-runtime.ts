@@ -1,0 +1,69 @@
+// Which Node/V8 flags and allocator settings the `lambkin` executable re-runs Node with, decided
+// before anything heavy is loaded (bin.ts). Pure, so the rules are tested without a board.
+import { memoryProfile } from '../device/config/memory-profile.js'
+
+/** The wasm address-space flag: V8 otherwise reserves ~10 GiB per wasm memory (docs/architecture.md, "Sandbox"). */
+export const TRAP_HANDLER_FLAG = '--disable-wasm-trap-handler'
+
+/**
+ * The small-RAM profile (`LAMBKIN_MEMORY=small`, the default on ARM), priced with bench/cost
+ * on the agent with 50 functions (README, "Memory"):
+ * - `--max-semi-space-size=2`: V8's young generation otherwise grows to 16 MiB per semi-space
+ *   on a large host and stays there (up to 14 MiB of the idle main heap); 2 took 4-6 MiB off.
+ *   1 took a little more, but promoted so much under load that the peak rose and throughput fell.
+ * - `--v8-pool-size=1`: fewer V8 helper threads, each of which takes a malloc arena.
+ * Not `--optimize-for-size` (3-10 MiB less, a quarter of the throughput) nor
+ * `--single-threaded-gc` (no gain measured, longer pauses).
+ */
+export const SMALL_RAM_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=2', '--v8-pool-size=1'])
+
+/** glibc's arenas: one per thread by default (up to 8 per core), each keeping what it freed. */
+export const SMALL_RAM_ENV: Readonly<Record<string, string>> = Object.freeze({ MALLOC_ARENA_MAX: '2' })
+
+
+export interface RuntimeInput {
+  /** process.arch */
+  arch: string
+  /** The environment (LAMBKIN_WASM_TRAP_HANDLER, LAMBKIN_MEMORY, MALLOC_ARENA_MAX, NODE_OPTIONS). */
+  env: Readonly<Record<string, string | undefined>>
+  /** process.execArgv: flags the user already gave Node win over the profile's. */
+  execArgv: readonly string[]
+}
+
+export interface RuntimePlan {
+  /** Flags to add in front of the script when re-running Node; empty: no re-run needed. */
+  flags: string[]
+  /** Environment variables to set in the re-run process. */
+  env: Record<string, string>
+}
+
+/** Thrown for a LAMBKIN_MEMORY or LAMBKIN_WASM_TRAP_HANDLER value that is not one of its choices. */
+export class RuntimeSettingError extends Error {
+  readonly code = 'LAMBKIN_CONFIG_INVALID'
+}
+
+const flagName = (f: string): string => f.split('=')[0].replace(/_/g, '-')
+
+/**
+ * Decides the re-run. `LAMBKIN_MEMORY`: "small" (SMALL_RAM_FLAGS and SMALL_RAM_ENV; the default
+ * on arm and arm64) or "node" (Node's own defaults; the default elsewhere). A flag the user
+ * already passed to Node (in execArgv or NODE_OPTIONS, by name) and a MALLOC_ARENA_MAX already
+ * in the environment are kept as given. Throws RuntimeSettingError for an unknown value.
+ */
+export function planRuntime (input: RuntimeInput): RuntimePlan {
+  const board = input.arch === 'arm64' || input.arch === 'arm'
+  const trap = input.env.LAMBKIN_WASM_TRAP_HANDLER
+  if (trap !== undefined && trap !== '' && trap !== 'on' && trap !== 'off') throw new RuntimeSettingError(`LAMBKIN_WASM_TRAP_HANDLER must be "on" or "off", got ${JSON.stringify(trap)}`)
+  const profile = memoryProfile(input.env, input.arch)
+  if (profile === undefined) throw new RuntimeSettingError(`LAMBKIN_MEMORY must be "small" (the default on ARM) or "node" (Node's defaults), got ${JSON.stringify(input.env.LAMBKIN_MEMORY)}`)
+  const wanted = [
+    ...((trap === 'off' || ((trap === undefined || trap === '') && board)) ? [TRAP_HANDLER_FLAG] : []),
+    ...(profile === 'small' ? SMALL_RAM_FLAGS : [])
+  ]
+  const given = new Set([...input.execArgv, ...(input.env.NODE_OPTIONS ?? '').split(/\s+/)].filter((f) => f.startsWith('--')).map(flagName))
+  const flags = wanted.filter((f) => !given.has(flagName(f)))
+  const env: Record<string, string> = {}
+  if (profile === 'small') for (const [k, v] of Object.entries(SMALL_RAM_ENV)) if (input.env[k] === undefined) env[k] = v
+  // An env var alone needs a re-run too: glibc reads MALLOC_ARENA_MAX only at process start.
+  return flags.length === 0 && Object.keys(env).length === 0 ? { flags: [], env: {} } : { flags, env }
+}
