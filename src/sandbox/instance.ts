@@ -4,7 +4,7 @@
 import { randomFillSync } from 'node:crypto'
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten'
 import { ErrorCodes } from '../errors.js'
-import { MIN_MEMORY_PAGES, WASM_PAGE_BYTES, pollsFor, stackBytesFor } from './budget.js'
+import { WASM_PAGE_BYTES, pollsFor, stackBytesFor } from './budget.js'
 import { PRELUDE_SOURCE } from './prelude.js'
 import type { FunctionSpec } from './types.js'
 import type { WasmInstance } from './wasm-factory.js'
@@ -190,10 +190,12 @@ export class FunctionInstance {
     return this.spec.limits
   }
 
-  /** True once memory has grown to within a page of the cap (a 16 MiB cap starts there). */
+  /**
+   * True once memory has grown to within a page of the cap. Every memory starts below the
+   * smallest cap (QuickJSBinary.initialPages < MIN_MEMORY_PAGES), so reaching it means growth.
+   */
   #atCap (): boolean {
-    const bytes = this.#wasm.memory.buffer.byteLength
-    return bytes > MIN_MEMORY_PAGES * WASM_PAGE_BYTES && bytes >= this.#wasm.maxBytes - WASM_PAGE_BYTES
+    return this.#wasm.memory.buffer.byteLength >= this.#wasm.maxBytes - WASM_PAGE_BYTES
   }
 
   /** Runs the handler to completion. Never throws: faults come back as `failure`. */

@@ -2,11 +2,13 @@
 // batches because one postMessage per call would cost more than QuickJS itself
 // (docs/architecture.md, "Sandbox").
 import type { FunctionSpec, IoCaps } from './types.js'
+import type { QuickJSBinary } from './quickjs-binary.js'
 import type { RawFailure } from './classify.js'
 import type { PackedResults } from './result-batch.js'
 
 export interface WorkerInit {
-  wasmModule: WebAssembly.Module
+  /** The compiled QuickJS build, shared by every thread (see quickjs-binary.ts). */
+  binary: QuickJSBinary
   /** Float64Array view: [0] deadline (epoch ms) of the running call or 0, [1] its item id. */
   watch: SharedArrayBuffer
   spares: number

@@ -8,9 +8,10 @@ import { unpackResults } from './result-batch.js'
 import type { FromWorker, InvokeItem, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
 import type { RawFailure } from './classify.js'
 import type { FunctionSpec, IoCaps } from './types.js'
+import type { QuickJSBinary } from './quickjs-binary.js'
 
 export interface WorkerHostOptions {
-  wasmModule: WebAssembly.Module
+  binary: QuickJSBinary
   spares: number
   caps: IoCaps
   deviceId: string
@@ -52,8 +53,8 @@ export class WorkerHost {
   start (): Promise<void> {
     const watch = new SharedArrayBuffer(16)
     this.#watch = new Float64Array(watch)
-    const { wasmModule, spares, caps, deviceId, defaultPages } = this.#opts
-    const init: WorkerInit = { wasmModule, watch, spares, caps, deviceId, defaultPages }
+    const { binary, spares, caps, deviceId, defaultPages } = this.#opts
+    const init: WorkerInit = { binary, watch, spares, caps, deviceId, defaultPages }
     const worker = this.#worker = new Worker(WORKER_URL, {
       workerData: init,
       resourceLimits: { maxOldGenerationSizeMb: this.#opts.heapMiB, stackSizeMb: 4 }
