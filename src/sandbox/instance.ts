@@ -216,11 +216,16 @@ export class FunctionInstance {
         call.state,
         call.stateVersion < 0 ? undefined : call.stateVersion
       ]
-      promise = ctx.unwrapResult(this.#fast?.call(this.#run as QuickJSHandle, args) ?? slowCall(ctx, this.#run as QuickJSHandle, args))
-      if (ctx.typeof(promise) === 'string') {
+      const called = this.#fast?.callForString(this.#run as QuickJSHandle, args) ?? slowCall(ctx, this.#run as QuickJSHandle, args)
+      let envelope: string | undefined
+      if (typeof called === 'string') envelope = called
+      else {
+        promise = ctx.unwrapResult(called)
+        if (ctx.typeof(promise) === 'string') envelope = ctx.getString(promise)
+      }
+      if (envelope !== undefined) {
         // The handler returned a plain value: no promise machinery was involved. Jobs it
         // queued anyway (an un-awaited promise) run now, inside this call's budgets.
-        const envelope = ctx.getString(promise)
         if (rt.hasPendingJob()) {
           const jobs = rt.executePendingJobs()
           if (jobs.error !== undefined) jobs.error.dispose()
@@ -228,7 +233,7 @@ export class FunctionInstance {
         return this.#done({ envelope })
       }
       for (;;) {
-        const state = ctx.getPromiseState(promise)
+        const state = ctx.getPromiseState(promise as QuickJSHandle)
         if (state.type === 'fulfilled') {
           const envelope = ctx.getString(state.value)
           state.value.dispose()
@@ -247,7 +252,7 @@ export class FunctionInstance {
           jobs.error.dispose()
           throw err
         }
-        if (jobs.value === 0 && ctx.getPromiseState(promise).type === 'pending') {
+        if (jobs.value === 0 && ctx.getPromiseState(promise as QuickJSHandle).type === 'pending') {
           this.poisoned = true
           return this.#done({
             failure: {

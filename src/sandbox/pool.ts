@@ -192,7 +192,7 @@ export class SandboxPool {
       const w = fn.queue.shift() as Waiting
       fn.slotInflight[slot]++
       fn.inflight++
-      void fn.slots[slot].invoke(w.item).then((raw) => {
+      fn.slots[slot].invoke(w.item, (raw) => {
         fn.slotInflight[slot]--
         fn.inflight--
         const outcome = buildOutcome(raw, fn.spec, w.item, INSTRUCTIONS_PER_POLL)

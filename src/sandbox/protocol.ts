@@ -5,6 +5,7 @@ import type { FunctionSpec, IoCaps } from './types.js'
 import type { QuickJSBinary } from './quickjs-binary.js'
 import type { RawFailure } from './classify.js'
 import type { PackedResults } from './result-batch.js'
+import type { PackedInvokes } from './invoke-batch.js'
 
 export interface WorkerInit {
   /** The compiled QuickJS build, shared by every thread (see quickjs-binary.ts). */
@@ -34,7 +35,7 @@ export interface InvokeItem {
 export type ToWorker =
   | { t: 'load', id: number, key: string, spec: FunctionSpec }
   | { t: 'unload', key: string }
-  | { t: 'inv', items: InvokeItem[] }
+  | ({ t: 'inv' } & PackedInvokes)
 
 export interface RawOutcome {
   id: number

@@ -10,6 +10,7 @@ import { memoryPagesFor } from './budget.js'
 import { WasmFactory } from './wasm-factory.js'
 import { WATCH_DEADLINE, WATCH_ITEM } from './protocol.js'
 import { ResultBatch } from './result-batch.js'
+import { invokeAt } from './invoke-batch.js'
 import { checkEnvelope, failureEnvelope } from './output-check.js'
 import type { FromWorker, InvokeItem, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
 import type { FunctionSpec } from './types.js'
@@ -183,8 +184,8 @@ async function pump (): Promise<void> {
         // each message costs both threads a wake-up, ~30 us of CPU in all, which on a busy
         // machine outweighs the overlap (chunks of 16 cost 13.5 us CPU a trivial call, 11.6 us
         // with this).
-        for (const item of op.items) {
-          results.push(await invoke(item))
+        for (let i = 0; i < op.events.length; i++) {
+          results.push(await invoke(invokeAt(op, i)))
           if (performance.now() - flushedAt >= FLUSH_MS) flush()
         }
         if (ops.length === 0 || ops[0].t !== 'inv') flush()
