@@ -60,6 +60,11 @@ export class WasmFactory {
     this.#prepare = prepare
   }
 
+  /** Spare instances ready for this cap now. */
+  spares (pages: number): number {
+    return this.#spares.get(Math.max(MIN_MEMORY_PAGES, pages))?.length ?? 0
+  }
+
   /** A ready instance for this cap: a warm spare when there is one. */
   async take (pages: number): Promise<{ instance: WasmInstance, spare: boolean }> {
     const key = Math.max(MIN_MEMORY_PAGES, pages)
