@@ -3,9 +3,10 @@
 // the same run, each case in a fresh process. Then the CPU-heavy case for every QuickJS build
 // that is installed. The last line is the one-line summary.
 import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname } from 'node:path'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DEFAULT_VARIANT } from '../../src/sandbox/quickjs-binary.js'
 import { PEERS_PACKAGE, hasPeer } from '../peers/require.js'
@@ -14,15 +15,19 @@ const CASES = fileURLToPath(new URL('./cases.js', import.meta.url))
 /** Worker threads of the pool in cases.ts. */
 const POOL_WORKERS = 2
 
+/** A case should take seconds; one that takes this long has hung (a build that cannot run it). */
+const CASE_TIMEOUT_MS = 120_000
+
 function run (kind: string, which: string, nodeFlags: string[] = [], concurrency = 1, variant?: string): Record<string, number> {
   const env = { ...process.env, BENCH_CONCURRENCY: String(concurrency), ...(variant === undefined ? {} : { LAMBKIN_QUICKJS_VARIANT: variant }) }
-  const out = execFileSync(process.execPath, ['--expose-gc', ...nodeFlags, CASES, kind, which], { encoding: 'utf8', maxBuffer: 1 << 20, env })
+  const out = execFileSync(process.execPath, ['--expose-gc', ...nodeFlags, CASES, kind, which], { encoding: 'utf8', maxBuffer: 1 << 20, env, timeout: CASE_TIMEOUT_MS })
   return JSON.parse(out.trim().split('\n').pop() as string) as Record<string, number>
 }
 
 /**
- * The QuickJS builds to compare: those quickjs-emscripten ships beside it, and quickjs-ng's
- * release build when bench/peers has it. BENCH_QUICKJS_VARIANTS (comma-separated package names
+ * The QuickJS builds to compare: the release builds quickjs-emscripten ships beside it (its
+ * debug builds are not candidates: assertions on, and far slower), and quickjs-ng's release
+ * build when bench/peers has it. BENCH_QUICKJS_VARIANTS (comma-separated package names
  * or folders) replaces the list.
  */
 function variants (): Array<{ label: string, variant: string }> {
@@ -31,17 +36,40 @@ function variants (): Array<{ label: string, variant: string }> {
   }
   const beside = createRequire(createRequire(import.meta.url).resolve('quickjs-emscripten'))
   const out: Array<{ label: string, variant: string }> = []
-  for (const name of ['release-sync', 'release-asyncify', 'debug-sync', 'debug-asyncify']) {
+  for (const name of ['release-sync', 'release-asyncify']) {
     try {
       beside.resolve(`@jitl/quickjs-wasmfile-${name}/package.json`)
       out.push({ label: name, variant: `@jitl/quickjs-wasmfile-${name}` })
     } catch { /* not installed */ }
   }
-  try {
-    const ng = dirname(createRequire(PEERS_PACKAGE).resolve('@jitl/quickjs-ng-wasmfile-release-sync/package.json'))
-    if (existsSync(ng)) out.push({ label: 'ng release-sync', variant: ng })
-  } catch { /* not installed */ }
+  const ng = quickjsNg(beside)
+  if (ng !== undefined) out.push({ label: 'ng release-sync', variant: ng })
   return out
+}
+
+/**
+ * quickjs-ng's release build at the version of the quickjs-emscripten installed, from
+ * bench/peers when it is there, else installed on demand into a scratch folder (as the
+ * bench's other peers are: never part of the main install). Undefined when it cannot be had.
+ */
+function quickjsNg (beside: NodeJS.Require): string | undefined {
+  const pkg = '@jitl/quickjs-ng-wasmfile-release-sync'
+  try {
+    return dirname(createRequire(PEERS_PACKAGE).resolve(`${pkg}/package.json`))
+  } catch { /* not in bench/peers */ }
+  const version = (JSON.parse(readFileSync(beside.resolve('quickjs-emscripten/package.json'), 'utf8')) as { version: string }).version
+  const scratch = join(tmpdir(), `lambkin-bench-quickjs-ng-${version}`)
+  const dir = join(scratch, 'node_modules', ...pkg.split('/'))
+  if (!existsSync(join(dir, 'package.json'))) {
+    try {
+      mkdirSync(scratch, { recursive: true })
+      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', scratch, `${pkg}@${version}`], { stdio: 'ignore', timeout: CASE_TIMEOUT_MS })
+    } catch {
+      console.log(`${pkg}@${version} could not be installed into ${scratch}: quickjs-ng is left out`)
+      return undefined
+    }
+  }
+  return dir
 }
 
 const f = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
