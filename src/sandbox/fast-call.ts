@@ -36,7 +36,11 @@ export class FastCall {
   readonly #i: Internals
   readonly #memory: WebAssembly.Memory
   readonly #undefined: number
-  /** Scratch reused by every call: the argument pointers and the values made for them. */
+  /**
+   * Scratch reused by every call: the argument pointers and the values made for them. Not
+   * reentrant: nothing QTS_Call can reach (the interrupt handler, the module loader, the
+   * time-zone helper) calls a FastCall.
+   */
   readonly #ptrs: number[] = []
   readonly #made: number[] = []
   readonly #lengths: number[] = []

@@ -91,8 +91,15 @@ export class WasmFactory {
           // A spare instantiated by a refill that was cut short is prepared first; take()
           // hands out the oldest, prepared ones first.
           const bare = list.find((s) => s.prepared === undefined)
-          if (bare !== undefined) bare.prepared = this.#prepare(bare)
-          else if (list.length < this.#target) list.unshift(await instantiate(this.#binary, pages))
+          if (bare !== undefined) {
+            try {
+              bare.prepared = this.#prepare(bare)
+            } catch (err) {
+              // Not kept: a spare that cannot be prepared would be tried again on every refill.
+              list.splice(list.indexOf(bare), 1)
+              throw err
+            }
+          } else if (list.length < this.#target) list.unshift(await instantiate(this.#binary, pages))
           else break
         }
       }
