@@ -1,10 +1,12 @@
 // One benchmark case per process (so RSS figures are clean): `node cases.js <runtime> <case>`
-// prints one JSON line. Runtimes: lambkin (our pool), ivm (isolated-vm), vm (node:vm).
+// prints one JSON line. Runtimes: lambkin (our pool), quickjs (quickjs-emscripten used directly,
+// the floor), ivm (isolated-vm), vm (node:vm).
 import { requirePeer } from '../peers/require.js'
 import { performance } from 'node:perf_hooks'
 import vm from 'node:vm'
 import { SandboxPool } from '../../src/sandbox/index.js'
 import type { FunctionSpec } from '../../src/sandbox/index.js'
+import { quickjsPeer } from './quickjs-peer.js'
 
 export const TRIVIAL = 'export default (e) => ({ ok: true, n: e.n + 1 })'
 export const CPU = 'export default (e) => { let c = 0; for (let i = 2; i < e.limit; i++) { let p = true; for (let j = 2; j * j <= i; j++) if (i % j === 0) { p = false; break } if (p) c++ } return { primes: c } }'
@@ -32,6 +34,7 @@ async function runtime (kind: string): Promise<{ make: (name: string, src: strin
       close: () => pool.close()
     }
   }
+  if (kind === 'quickjs') return await quickjsPeer()
   if (kind === 'ivm') {
     // any: isolated-vm ships no types we install; it is loaded on demand from bench/peers.
     const ivm = requirePeer('isolated-vm') as any

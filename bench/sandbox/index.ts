@@ -1,41 +1,110 @@
-// bench/sandbox: lambkin's pool against isolated-vm and node:vm, measured in the same run,
-// each case in a fresh process. Prints ratios; the last line is the one-line summary.
+// bench/sandbox: lambkin's pool against QuickJS's own floor (quickjs-emscripten used directly,
+// the targets of issue 13) and, as reference points only, isolated-vm and node:vm; measured in
+// the same run, each case in a fresh process. Then the CPU-heavy case for every QuickJS build
+// that is installed. The last line is the one-line summary.
 import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { hasPeer } from '../peers/require.js'
+import { DEFAULT_VARIANT } from '../../src/sandbox/quickjs-binary.js'
+import { PEERS_PACKAGE, hasPeer } from '../peers/require.js'
 
 const CASES = fileURLToPath(new URL('./cases.js', import.meta.url))
 /** Worker threads of the pool in cases.ts. */
 const POOL_WORKERS = 2
 
-function run (kind: string, which: string, nodeFlags: string[] = [], concurrency = 1): Record<string, number> {
-  const env = { ...process.env, BENCH_CONCURRENCY: String(concurrency) }
-  const out = execFileSync(process.execPath, ['--expose-gc', ...nodeFlags, CASES, kind, which], { encoding: 'utf8', maxBuffer: 1 << 20, env })
+/** A case should take seconds; one that takes this long has hung (a build that cannot run it). */
+const CASE_TIMEOUT_MS = 120_000
+
+function run (kind: string, which: string, nodeFlags: string[] = [], concurrency = 1, variant?: string): Record<string, number> {
+  const env = { ...process.env, BENCH_CONCURRENCY: String(concurrency), ...(variant === undefined ? {} : { LAMBKIN_QUICKJS_VARIANT: variant }) }
+  const out = execFileSync(process.execPath, ['--expose-gc', ...nodeFlags, CASES, kind, which], { encoding: 'utf8', maxBuffer: 1 << 20, env, timeout: CASE_TIMEOUT_MS })
   return JSON.parse(out.trim().split('\n').pop() as string) as Record<string, number>
 }
 
+/**
+ * The QuickJS builds to compare: the release builds quickjs-emscripten ships beside it (its
+ * debug builds are not candidates: assertions on, and far slower), and quickjs-ng's release
+ * build when bench/peers has it. BENCH_QUICKJS_VARIANTS (comma-separated package names
+ * or folders) replaces the list.
+ */
+function variants (): Array<{ label: string, variant: string }> {
+  if (process.env.BENCH_QUICKJS_VARIANTS !== undefined) {
+    return process.env.BENCH_QUICKJS_VARIANTS.split(',').filter((v) => v !== '').map((v) => ({ label: v.split('/').pop() as string, variant: v }))
+  }
+  const beside = createRequire(createRequire(import.meta.url).resolve('quickjs-emscripten'))
+  const out: Array<{ label: string, variant: string }> = []
+  for (const name of ['release-sync', 'release-asyncify']) {
+    try {
+      beside.resolve(`@jitl/quickjs-wasmfile-${name}/package.json`)
+      out.push({ label: name, variant: `@jitl/quickjs-wasmfile-${name}` })
+    } catch { /* not installed */ }
+  }
+  const ng = quickjsNg(beside)
+  if (ng !== undefined) out.push({ label: 'ng release-sync', variant: ng })
+  return out
+}
+
+/**
+ * quickjs-ng's release build at the version of the quickjs-emscripten installed, from
+ * bench/peers when it is there, else installed on demand into a scratch folder (as the
+ * bench's other peers are: never part of the main install). Undefined when it cannot be had.
+ */
+function quickjsNg (beside: NodeJS.Require): string | undefined {
+  const pkg = '@jitl/quickjs-ng-wasmfile-release-sync'
+  try {
+    return dirname(createRequire(PEERS_PACKAGE).resolve(`${pkg}/package.json`))
+  } catch { /* not in bench/peers */ }
+  const version = (JSON.parse(readFileSync(beside.resolve('quickjs-emscripten/package.json'), 'utf8')) as { version: string }).version
+  const scratch = join(tmpdir(), `lambkin-bench-quickjs-ng-${version}`)
+  const dir = join(scratch, 'node_modules', ...pkg.split('/'))
+  if (!existsSync(join(dir, 'package.json'))) {
+    try {
+      mkdirSync(scratch, { recursive: true })
+      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', scratch, `${pkg}@${version}`], { stdio: 'ignore', timeout: CASE_TIMEOUT_MS })
+    } catch {
+      console.log(`${pkg}@${version} could not be installed into ${scratch}: quickjs-ng is left out`)
+      return undefined
+    }
+  }
+  return dir
+}
 
 const f = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
-const peers = hasPeer('isolated-vm') ? ['ivm', 'vm'] : ['vm']
-if (!peers.includes('ivm')) console.log('isolated-vm is not installed in bench/peers (scripts/bench-peers.sh): comparing against node:vm only')
+const refs = hasPeer('isolated-vm') ? ['ivm', 'vm'] : ['vm']
+if (!refs.includes('ivm')) console.log('isolated-vm is not installed in bench/peers (scripts/bench-peers.sh): node:vm is the only reference point')
 
 const rows: Record<string, Record<string, Record<string, number>>> = {}
 for (const which of ['trivial', 'cpu', 'cold', 'idle']) {
   rows[which] = {}
-  for (const kind of ['lambkin', ...peers]) rows[which][kind] = run(kind, which)
+  for (const kind of ['lambkin', 'quickjs', ...refs]) rows[which][kind] = run(kind, which)
 }
-// The pool's best configuration for one hot function: a sandbox on each of its 2 worker threads.
+// A sandbox on each of the pool's 2 worker threads: one hot function at concurrency 2.
 const pooled = run('lambkin', 'trivial', [], POOL_WORKERS)
 const trapOff = { trivial: run('lambkin', 'trivial', ['--disable-wasm-trap-handler']), cpu: run('lambkin', 'cpu', ['--disable-wasm-trap-handler']) }
 
-const ref = peers[0]
+const q = rows.trivial.quickjs
 const cpu = (r: Record<string, number>): string => `${f(r.cpuUsPerCall, 1)} us CPU/call`
-console.log(`throughput, trivial handler, concurrency 1 (one sandbox): lambkin ${f(rows.trivial.lambkin.perSecond)}/s (${cpu(rows.trivial.lambkin)}), ${peers.map((p) => `${p} ${f(rows.trivial[p].perSecond)}/s (${cpu(rows.trivial[p])})`).join(', ')}`)
-console.log(`throughput, trivial handler, concurrency ${POOL_WORKERS} (a sandbox per worker thread, the pool's best case): lambkin ${f(pooled.perSecond)}/s (${cpu(pooled)}); the peers run on the main thread only`)
-console.log(`throughput, cpu-heavy handler (primes < 20000): lambkin ${f(rows.cpu.lambkin.perSecond, 1)}/s, ${peers.map((p) => `${p} ${f(rows.cpu[p].perSecond, 1)}/s`).join(', ')}`)
-console.log(`cold start (load to first result), median: lambkin ${f(rows.cold.lambkin.medianMs, 2)} ms (p90 ${f(rows.cold.lambkin.p90Ms, 2)}), ${peers.map((p) => `${p} ${f(rows.cold[p].medianMs, 2)} ms`).join(', ')}`)
-console.log(`memory per idle sandbox (RSS growth over 200): lambkin ${f(rows.idle.lambkin.perSandboxKiB)} KiB, ${peers.map((p) => `${p} ${f(rows.idle[p].perSandboxKiB)} KiB`).join(', ')}`)
+console.log(`throughput, trivial handler, one sandbox: lambkin ${f(rows.trivial.lambkin.perSecond)}/s (${cpu(rows.trivial.lambkin)}), raw quickjs in-process ${f(q.perSecond)}/s (${cpu(q)}); references: ${refs.map((p) => `${p} ${f(rows.trivial[p].perSecond)}/s (${cpu(rows.trivial[p])})`).join(', ')}`)
+console.log(`throughput, trivial handler, a sandbox per core (concurrency ${POOL_WORKERS} over ${POOL_WORKERS} worker threads): lambkin ${f(pooled.perSecond)}/s (${cpu(pooled)}); raw quickjs and the references run on the main thread only`)
+console.log(`throughput, cpu-heavy handler (primes < 20000): lambkin ${f(rows.cpu.lambkin.perSecond, 1)}/s, raw quickjs ${f(rows.cpu.quickjs.perSecond, 1)}/s; references: ${refs.map((p) => `${p} ${f(rows.cpu[p].perSecond, 1)}/s`).join(', ')}`)
+console.log(`cold start (load to first result): lambkin median ${f(rows.cold.lambkin.medianMs, 2)} ms, p90 ${f(rows.cold.lambkin.p90Ms, 2)} ms; raw quickjs (new instance, runtime, context) ${f(rows.cold.quickjs.medianMs, 2)} ms, p90 ${f(rows.cold.quickjs.p90Ms, 2)}; references: ${refs.map((p) => `${p} ${f(rows.cold[p].medianMs, 2)} ms`).join(', ')}`)
+console.log(`memory per idle sandbox (RSS growth over 200): lambkin ${f(rows.idle.lambkin.perSandboxKiB)} KiB, raw quickjs runtime+context in its own wasm instance ${f(rows.idle.quickjs.perSandboxKiB)} KiB; references: ${refs.map((p) => `${p} ${f(rows.idle[p].perSandboxKiB)} KiB`).join(', ')}`)
 console.log(`--disable-wasm-trap-handler: trivial ${f(trapOff.trivial.perSecond)}/s (${f(trapOff.trivial.perSecond / rows.trivial.lambkin.perSecond, 2)}x of default), cpu ${f(trapOff.cpu.perSecond, 1)}/s (${f(trapOff.cpu.perSecond / rows.cpu.lambkin.perSecond, 2)}x)`)
-const tput = rows.trivial.lambkin.perSecond / rows.trivial[ref].perSecond
-const mem = rows.idle.lambkin.perSandboxKiB / rows.idle[ref].perSandboxKiB
-console.log(`sandbox: trivial ${f(tput, 2)}x ${ref} at concurrency 1 (target >= 0.8), ${f(pooled.perSecond / rows.trivial[ref].perSecond, 2)}x at concurrency ${POOL_WORKERS}, cpu ${f(rows.cpu.lambkin.perSecond / rows.cpu[ref].perSecond, 3)}x ${ref}, cold start ${f(rows.cold.lambkin.medianMs, 2)} ms (target < 2), idle memory ${f(mem, 3)}x ${ref} (target <= 0.1), trap-handler-off speed ${f(trapOff.trivial.perSecond / rows.trivial.lambkin.perSecond, 2)}x`)
+
+// The builds side by side on the CPU-heavy case; the default is the one the tests hold to.
+const builds = variants().map(({ label, variant }) => {
+  try {
+    return `${label}${variant === DEFAULT_VARIANT ? ' (in use)' : ''} lambkin ${f(run('lambkin', 'cpu', [], 1, variant).perSecond, 1)}/s, raw ${f(run('quickjs', 'cpu', [], 1, variant).perSecond, 1)}/s`
+  } catch (err) {
+    return `${label} failed (${(err as Error).message.split('\n')[0]})`
+  }
+})
+console.log(`QuickJS builds, cpu-heavy handler: ${builds.join('; ')}`)
+
+const one = rows.trivial.lambkin.perSecond / q.perSecond
+const perCore = pooled.perSecond / q.perSecond
+const mem = rows.idle.lambkin.perSandboxKiB / rows.idle.quickjs.perSandboxKiB
+console.log(`sandbox vs raw quickjs: trivial ${f(one, 2)}x on one sandbox (target >= 0.8), ${f(perCore, 2)}x with one per core (target >= 1.5), cpu ${f(rows.cpu.lambkin.perSecond / rows.cpu.quickjs.perSecond, 2)}x, idle memory ${f(mem, 2)}x (target <= 1.25), cold start p50 ${f(rows.cold.lambkin.medianMs, 2)} ms p90 ${f(rows.cold.lambkin.p90Ms, 2)} ms (target p90 < 2); ${refs[0]} reference: trivial ${f(rows.trivial.lambkin.perSecond / rows.trivial[refs[0]].perSecond, 2)}x, idle memory ${f(rows.idle.lambkin.perSandboxKiB / rows.idle[refs[0]].perSandboxKiB, 1)}x`)

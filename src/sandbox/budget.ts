@@ -15,7 +15,7 @@ export const INSTRUCTIONS_PER_POLL = 10_000
 export const DEFAULT_MEMORY_KIB = LIMIT_DEFAULTS.memoryKiB
 
 export const WASM_PAGE_BYTES = 65_536
-/** The QuickJS wasm binary declares 256 initial pages: no instance can be smaller. */
+/** The smallest wasm memory cap (16 MiB): the size the QuickJS build was made for. */
 export const MIN_MEMORY_PAGES = 256
 
 /**

@@ -17,12 +17,16 @@ interface Internals {
     QTS_Call: (ctx: number, fn: number, self: number, argc: number, argv: number) => number
     QTS_ResolveException: (ctx: number, value: number) => number
     QTS_FreeValuePointer: (ctx: number, value: number) => void
+    QTS_PromiseState: (ctx: number, value: number) => number
+    QTS_GetString: (ctx: number, value: number) => number
+    QTS_FreeCString: (ctx: number, str: number) => void
   }
   module: {
     _malloc: (n: number) => number
     _free: (p: number) => void
     lengthBytesUTF8: (s: string) => number
     stringToUTF8: (s: string, p: number, max: number) => void
+    UTF8ToString: (p: number) => string
   }
   ctxPtr: number
   handle: (ptr: number) => QuickJSHandle
@@ -32,11 +36,21 @@ export class FastCall {
   readonly #i: Internals
   readonly #memory: WebAssembly.Memory
   readonly #undefined: number
+  /**
+   * Scratch reused by every call: the argument pointers and the values made for them. Not
+   * reentrant: nothing QTS_Call can reach (the interrupt handler, the module loader, the
+   * time-zone helper) calls a FastCall.
+   */
+  readonly #ptrs: number[] = []
+  readonly #made: number[] = []
+  readonly #lengths: number[] = []
+  #view: Int32Array
 
   private constructor (i: Internals, memory: WebAssembly.Memory, undef: number) {
     this.#i = i
     this.#memory = memory
     this.#undefined = undef
+    this.#view = new Int32Array(memory.buffer)
   }
 
   static of (ctx: QuickJSContext, memory: WebAssembly.Memory): FastCall | undefined {
@@ -47,7 +61,8 @@ export class FastCall {
     const mem = c.memory
     const ctxPtr = c.ctx?.value
     if (ffi === undefined || mod === undefined || mem === undefined || typeof ctxPtr !== 'number') return undefined
-    const fns = [ffi.QTS_NewString, ffi.QTS_NewFloat64, ffi.QTS_Call, ffi.QTS_ResolveException, ffi.QTS_FreeValuePointer, mod._malloc, mod._free, mod.lengthBytesUTF8, mod.stringToUTF8, mem.heapValueHandle]
+    const fns = [ffi.QTS_NewString, ffi.QTS_NewFloat64, ffi.QTS_Call, ffi.QTS_ResolveException, ffi.QTS_FreeValuePointer, ffi.QTS_PromiseState, ffi.QTS_GetString, ffi.QTS_FreeCString,
+      mod._malloc, mod._free, mod.lengthBytesUTF8, mod.stringToUTF8, mod.UTF8ToString, mem.heapValueHandle]
     if (!fns.every((f) => typeof f === 'function')) return undefined
     const heapValueHandle = mem.heapValueHandle as (ptr: number) => QuickJSHandle
     return new FastCall({
@@ -64,47 +79,76 @@ export class FastCall {
    * memory left for the arguments (the caller falls back to the public API, which reports it).
    */
   call (fn: QuickJSHandle, args: ReadonlyArray<FastArg | undefined>): CallResult | undefined {
+    const result = this.#call(fn, args)
+    if (result === 0) return undefined
+    return this.#wrap(result, this.#i.ffi.QTS_ResolveException(this.#i.ctxPtr, result))
+  }
+
+  /**
+   * Like call(), for a function that returns a string or a promise (the prelude's run):
+   * a string result is read and freed at once, without a handle, a typeof and a dispose
+   * crossing each (QTS_PromiseState answers below 0 for anything that is not a promise).
+   * Anything else comes back as call() would return it.
+   */
+  callForString (fn: QuickJSHandle, args: ReadonlyArray<FastArg | undefined>): string | CallResult | undefined {
+    const result = this.#call(fn, args)
+    if (result === 0) return undefined
     const { ffi, module: m, ctxPtr } = this.#i
-    let bytes = args.length * 4
-    const lengths: number[] = []
-    for (const a of args) {
-      if (typeof a === 'string') {
-        const n = m.lengthBytesUTF8(a) + 1
-        lengths.push(n)
-        bytes += n
-      }
+    const error = ffi.QTS_ResolveException(ctxPtr, result)
+    if (error !== 0 || ffi.QTS_PromiseState(ctxPtr, result) >= 0) return this.#wrap(result, error)
+    const chars = ffi.QTS_GetString(ctxPtr, result)
+    ffi.QTS_FreeValuePointer(ctxPtr, result)
+    // No memory left for the copy: the same outcome as QuickJS's own allocation failure.
+    if (chars === 0) throw new Error('out of memory')
+    const text = m.UTF8ToString(chars)
+    ffi.QTS_FreeCString(ctxPtr, chars)
+    return text
+  }
+
+  /** Calls fn; the result's pointer, or 0 when the arguments found no memory. */
+  #call (fn: QuickJSHandle, args: ReadonlyArray<FastArg | undefined>): number {
+    const { ffi, module: m, ctxPtr } = this.#i
+    const argc = args.length
+    let bytes = argc * 4
+    const lengths = this.#lengths
+    for (let i = 0; i < argc; i++) {
+      const a = args[i]
+      if (typeof a === 'string') bytes += (lengths[i] = m.lengthBytesUTF8(a) + 1)
     }
     const block = m._malloc(bytes)
-    if (block === 0) return undefined
-    const ptrs: number[] = []
-    const made: number[] = []
-    let at = block + args.length * 4
-    let s = 0
-    for (const a of args) {
-      if (a === undefined) ptrs.push(this.#undefined)
+    if (block === 0) return 0
+    const made = this.#made
+    made.length = 0
+    const ptrs = this.#ptrs
+    let at = block + argc * 4
+    for (let i = 0; i < argc; i++) {
+      const a = args[i]
+      if (a === undefined) ptrs[i] = this.#undefined
       else if (typeof a === 'string') {
-        m.stringToUTF8(a, at, lengths[s])
+        m.stringToUTF8(a, at, lengths[i])
         const p = ffi.QTS_NewString(ctxPtr, at)
-        at += lengths[s++]
+        at += lengths[i]
         made.push(p)
-        ptrs.push(p)
+        ptrs[i] = p
       } else if (typeof a === 'number') {
         const p = ffi.QTS_NewFloat64(ctxPtr, a)
         made.push(p)
-        ptrs.push(p)
-      } else ptrs.push(a.value as unknown as number)
+        ptrs[i] = p
+      } else ptrs[i] = a.value as unknown as number
     }
     // The view is taken only now: creating the values may have grown (and detached) the memory.
-    new Int32Array(this.#memory.buffer, block, args.length).set(ptrs)
-    return this.#invoke(fn, args.length, block, made)
+    let view = this.#view
+    if (view.buffer !== this.#memory.buffer) view = this.#view = new Int32Array(this.#memory.buffer)
+    for (let i = 0; i < argc; i++) view[(block >> 2) + i] = ptrs[i]
+    const result = ffi.QTS_Call(ctxPtr, fn.value as unknown as number, this.#undefined, argc, block)
+    for (let i = 0; i < made.length; i++) ffi.QTS_FreeValuePointer(ctxPtr, made[i])
+    m._free(block)
+    return result
   }
 
-  #invoke (fn: QuickJSHandle, argc: number, block: number, made: number[]): CallResult {
-    const { ffi, module: m, ctxPtr, handle } = this.#i
-    const result = ffi.QTS_Call(ctxPtr, fn.value as unknown as number, this.#undefined, argc, block)
-    for (const p of made) ffi.QTS_FreeValuePointer(ctxPtr, p)
-    m._free(block)
-    const error = ffi.QTS_ResolveException(ctxPtr, result)
+  /** `error`: what QTS_ResolveException answered for `result` (it may be asked only once). */
+  #wrap (result: number, error: number): CallResult {
+    const { ffi, ctxPtr, handle } = this.#i
     if (error !== 0) {
       ffi.QTS_FreeValuePointer(ctxPtr, result)
       return { error: handle(error) }

@@ -4,7 +4,7 @@
 import { randomFillSync } from 'node:crypto'
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten'
 import { ErrorCodes } from '../errors.js'
-import { MIN_MEMORY_PAGES, WASM_PAGE_BYTES, pollsFor, stackBytesFor } from './budget.js'
+import { WASM_PAGE_BYTES, pollsFor, stackBytesFor } from './budget.js'
 import { PRELUDE_SOURCE } from './prelude.js'
 import type { FunctionSpec } from './types.js'
 import type { WasmInstance } from './wasm-factory.js'
@@ -190,10 +190,12 @@ export class FunctionInstance {
     return this.spec.limits
   }
 
-  /** True once memory has grown to within a page of the cap (a 16 MiB cap starts there). */
+  /**
+   * True once memory has grown to within a page of the cap. Every memory starts below the
+   * smallest cap (QuickJSBinary.initialPages < MIN_MEMORY_PAGES), so reaching it means growth.
+   */
   #atCap (): boolean {
-    const bytes = this.#wasm.memory.buffer.byteLength
-    return bytes > MIN_MEMORY_PAGES * WASM_PAGE_BYTES && bytes >= this.#wasm.maxBytes - WASM_PAGE_BYTES
+    return this.#wasm.memory.buffer.byteLength >= this.#wasm.maxBytes - WASM_PAGE_BYTES
   }
 
   /** Runs the handler to completion. Never throws: faults come back as `failure`. */
@@ -214,11 +216,16 @@ export class FunctionInstance {
         call.state,
         call.stateVersion < 0 ? undefined : call.stateVersion
       ]
-      promise = ctx.unwrapResult(this.#fast?.call(this.#run as QuickJSHandle, args) ?? slowCall(ctx, this.#run as QuickJSHandle, args))
-      if (ctx.typeof(promise) === 'string') {
+      const called = this.#fast?.callForString(this.#run as QuickJSHandle, args) ?? slowCall(ctx, this.#run as QuickJSHandle, args)
+      let envelope: string | undefined
+      if (typeof called === 'string') envelope = called
+      else {
+        promise = ctx.unwrapResult(called)
+        if (ctx.typeof(promise) === 'string') envelope = ctx.getString(promise)
+      }
+      if (envelope !== undefined) {
         // The handler returned a plain value: no promise machinery was involved. Jobs it
         // queued anyway (an un-awaited promise) run now, inside this call's budgets.
-        const envelope = ctx.getString(promise)
         if (rt.hasPendingJob()) {
           const jobs = rt.executePendingJobs()
           if (jobs.error !== undefined) jobs.error.dispose()
@@ -226,7 +233,7 @@ export class FunctionInstance {
         return this.#done({ envelope })
       }
       for (;;) {
-        const state = ctx.getPromiseState(promise)
+        const state = ctx.getPromiseState(promise as QuickJSHandle)
         if (state.type === 'fulfilled') {
           const envelope = ctx.getString(state.value)
           state.value.dispose()
@@ -245,7 +252,7 @@ export class FunctionInstance {
           jobs.error.dispose()
           throw err
         }
-        if (jobs.value === 0 && ctx.getPromiseState(promise).type === 'pending') {
+        if (jobs.value === 0 && ctx.getPromiseState(promise as QuickJSHandle).type === 'pending') {
           this.poisoned = true
           return this.#done({
             failure: {

@@ -65,12 +65,12 @@ export class SandboxPool {
 
   static async create (options: Partial<PoolOptions> = {}): Promise<SandboxPool> {
     const opts = resolvePoolOptions(options)
-    const wasmModule = compileQuickJS()
+    const binary = compileQuickJS()
     const hosts: WorkerHost[] = []
     const pool = new SandboxPool(opts, hosts)
     for (let i = 0; i < opts.workers; i++) {
       hosts.push(new WorkerHost({
-        wasmModule,
+        binary,
         spares: opts.spares,
         caps: opts.caps,
         deviceId: opts.deviceId,
@@ -192,7 +192,7 @@ export class SandboxPool {
       const w = fn.queue.shift() as Waiting
       fn.slotInflight[slot]++
       fn.inflight++
-      void fn.slots[slot].invoke(w.item).then((raw) => {
+      fn.slots[slot].invoke(w.item, (raw) => {
         fn.slotInflight[slot]--
         fn.inflight--
         const outcome = buildOutcome(raw, fn.spec, w.item, INSTRUCTIONS_PER_POLL)

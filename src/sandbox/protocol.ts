@@ -2,11 +2,14 @@
 // batches because one postMessage per call would cost more than QuickJS itself
 // (docs/architecture.md, "Sandbox").
 import type { FunctionSpec, IoCaps } from './types.js'
+import type { QuickJSBinary } from './quickjs-binary.js'
 import type { RawFailure } from './classify.js'
 import type { PackedResults } from './result-batch.js'
+import type { PackedInvokes } from './invoke-batch.js'
 
 export interface WorkerInit {
-  wasmModule: WebAssembly.Module
+  /** The compiled QuickJS build, shared by every thread (see quickjs-binary.ts). */
+  binary: QuickJSBinary
   /** Float64Array view: [0] deadline (epoch ms) of the running call or 0, [1] its item id. */
   watch: SharedArrayBuffer
   spares: number
@@ -32,7 +35,7 @@ export interface InvokeItem {
 export type ToWorker =
   | { t: 'load', id: number, key: string, spec: FunctionSpec }
   | { t: 'unload', key: string }
-  | { t: 'inv', items: InvokeItem[] }
+  | ({ t: 'inv' } & PackedInvokes)
 
 export interface RawOutcome {
   id: number

@@ -5,12 +5,14 @@ import { Worker } from 'node:worker_threads'
 import { ErrorCodes } from '../errors.js'
 import { WATCH_DEADLINE, WATCH_ITEM } from './protocol.js'
 import { unpackResults } from './result-batch.js'
+import { packInvokes } from './invoke-batch.js'
 import type { FromWorker, InvokeItem, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
 import type { RawFailure } from './classify.js'
 import type { FunctionSpec, IoCaps } from './types.js'
+import type { QuickJSBinary } from './quickjs-binary.js'
 
 export interface WorkerHostOptions {
-  wasmModule: WebAssembly.Module
+  binary: QuickJSBinary
   spares: number
   caps: IoCaps
   deviceId: string
@@ -26,6 +28,14 @@ export interface WorkerHostOptions {
 interface Pending { item: InvokeItem, resolve: (r: RawOutcome) => void, crashes: number }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url)
+
+/**
+ * Outcomes made while the thread is being rebuilt or closed reach the pool only once that is
+ * done, as they did when invoke() returned a promise: the pool may send new calls from them.
+ */
+function later (done: (r: RawOutcome) => void, r: RawOutcome): void {
+  queueMicrotask(() => done(r))
+}
 
 export class WorkerHost {
   readonly #opts: WorkerHostOptions
@@ -52,8 +62,8 @@ export class WorkerHost {
   start (): Promise<void> {
     const watch = new SharedArrayBuffer(16)
     this.#watch = new Float64Array(watch)
-    const { wasmModule, spares, caps, deviceId, defaultPages } = this.#opts
-    const init: WorkerInit = { wasmModule, watch, spares, caps, deviceId, defaultPages }
+    const { binary, spares, caps, deviceId, defaultPages } = this.#opts
+    const init: WorkerInit = { binary, watch, spares, caps, deviceId, defaultPages }
     const worker = this.#worker = new Worker(WORKER_URL, {
       workerData: init,
       resourceLimits: { maxOldGenerationSizeMb: this.#opts.heapMiB, stackSizeMb: 4 }
@@ -95,11 +105,13 @@ export class WorkerHost {
     if (this.#specs.delete(key)) this.#post({ t: 'unload', key })
   }
 
-  invoke (item: InvokeItem): Promise<RawOutcome> {
-    return new Promise((resolve) => {
-      this.#pending.set(item.id, { item, resolve, crashes: 0 })
-      this.#queue(item)
-    })
+  /**
+   * Sends one call; `done` gets its raw outcome exactly once, on every path (a callback, not
+   * a promise: the pool wraps each call in one already, and this runs for every call).
+   */
+  invoke (item: InvokeItem, done: (r: RawOutcome) => void): void {
+    this.#pending.set(item.id, { item, resolve: done, crashes: 0 })
+    this.#queue(item)
   }
 
   #queue (item: InvokeItem): void {
@@ -116,7 +128,7 @@ export class WorkerHost {
     if (this.#outbox.length === 0) return
     const items = this.#outbox
     this.#outbox = []
-    this.#post({ t: 'inv', items })
+    this.#post({ t: 'inv', ...packInvokes(items) })
   }
 
   #post (msg: ToWorker): void {
@@ -187,7 +199,7 @@ export class WorkerHost {
       const failure: RawFailure = reason === 'watchdog'
         ? { code: ErrorCodes.TIMEOUT, message: `the function did not stop at its timeoutMs of ${culprit.item.timeoutMs} ms and its sandbox thread was ended by the watchdog`, details: { watchdog: true } }
         : { code: ErrorCodes.SANDBOX_CRASHED, message: `the sandbox thread died (${reason}) while this function ran; it was rebuilt` }
-      culprit.resolve({ id: culprit.item.id, failure, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: 0, coldStart: false })
+      later(culprit.resolve, { id: culprit.item.id, failure, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: 0, coldStart: false })
     }
     // Loads in flight die with the thread: every known spec is loaded again, keeping the
     // ids of those a caller still waits for.
@@ -201,7 +213,7 @@ export class WorkerHost {
       p.crashes++
       if (p.crashes > 2) {
         this.#pending.delete(p.item.id)
-        p.resolve({ id: p.item.id, failure: { code: ErrorCodes.SANDBOX_CRASHED, message: 'the sandbox thread kept dying while this call waited; giving up' }, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: 0, coldStart: false })
+        later(p.resolve, { id: p.item.id, failure: { code: ErrorCodes.SANDBOX_CRASHED, message: 'the sandbox thread kept dying while this call waited; giving up' }, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: 0, coldStart: false })
       } else {
         this.#queue(p.item)
       }
@@ -213,7 +225,7 @@ export class WorkerHost {
     this.#closed = true
     this.#disarm()
     for (const p of this.#pending.values()) {
-      p.resolve({ id: p.item.id, failure: { code: ErrorCodes.CLOSED, message: 'the sandbox pool was closed before this call ran' }, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: 0, coldStart: false })
+      later(p.resolve, { id: p.item.id, failure: { code: ErrorCodes.CLOSED, message: 'the sandbox pool was closed before this call ran' }, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: 0, coldStart: false })
     }
     this.#pending.clear()
     for (const load of this.#loads.values()) load.done({ code: ErrorCodes.CLOSED, message: 'the sandbox pool was closed' })

@@ -10,6 +10,7 @@ import { memoryPagesFor } from './budget.js'
 import { WasmFactory } from './wasm-factory.js'
 import { WATCH_DEADLINE, WATCH_ITEM } from './protocol.js'
 import { ResultBatch } from './result-batch.js'
+import { invokeAt } from './invoke-batch.js'
 import { checkEnvelope, failureEnvelope } from './output-check.js'
 import type { FromWorker, InvokeItem, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
 import type { FunctionSpec } from './types.js'
@@ -17,7 +18,7 @@ import type { FunctionSpec } from './types.js'
 const init = workerData as WorkerInit
 const port = parentPort as NonNullable<typeof parentPort>
 const watch = new Float64Array(init.watch)
-const factory = new WasmFactory(init.wasmModule, init.spares, prepare)
+const factory = new WasmFactory(init.binary, init.spares, prepare)
 const specs = new Map<string, { spec: FunctionSpec, staticMeta: string }>()
 const idle = new Map<string, FunctionInstance[]>()
 /**
@@ -183,8 +184,8 @@ async function pump (): Promise<void> {
         // each message costs both threads a wake-up, ~30 us of CPU in all, which on a busy
         // machine outweighs the overlap (chunks of 16 cost 13.5 us CPU a trivial call, 11.6 us
         // with this).
-        for (const item of op.items) {
-          results.push(await invoke(item))
+        for (let i = 0; i < op.events.length; i++) {
+          results.push(await invoke(invokeAt(op, i)))
           if (performance.now() - flushedAt >= FLUSH_MS) flush()
         }
         if (ops.length === 0 || ops[0].t !== 'inv') flush()
@@ -198,7 +199,22 @@ async function pump (): Promise<void> {
     flush()
     pumping = false
   }
-  setImmediate(() => { void factory.refill(() => ops.length === 0) })
+  scheduleRefill()
+}
+
+/**
+ * Spares are made only once the thread has been quiet for SPARE_DELAY_MS: a load is most
+ * often followed at once by its first call, which would otherwise wait behind a spare's
+ * instantiation started in between (the cold start's p90 was that wait).
+ */
+const SPARE_DELAY_MS = 5
+let refillTimer: NodeJS.Timeout | undefined
+function scheduleRefill (): void {
+  if (refillTimer !== undefined) clearTimeout(refillTimer)
+  refillTimer = setTimeout(() => {
+    refillTimer = undefined
+    void factory.refill(() => !pumping && ops.length === 0)
+  }, SPARE_DELAY_MS)
 }
 
 port.on('message', (msg: ToWorker) => {

@@ -1,0 +1,53 @@
+// How sandboxes are made: memories that start small (V8 forces a full GC each time wasm
+// memories add up to 64 MiB more, so 16 MiB each meant a pause every 4th new sandbox), and
+// spares made a step at a time so a load arriving meanwhile waits for one step at most.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { compileQuickJS, WasmFactory } from '../../../src/sandbox/wasm-factory.js'
+import { prepare } from '../../../src/sandbox/instance.js'
+import { MIN_MEMORY_PAGES, WASM_PAGE_BYTES } from '../../../src/sandbox/budget.js'
+import { SandboxPool } from '../../../src/sandbox/index.js'
+import type { OutcomeFail, OutcomeOk } from '../../../src/sandbox/index.js'
+import { makeSpec } from '../../helpers/spec.js'
+
+test('a sandbox\'s wasm memory starts at the build\'s static size, well under the 16 MiB floor of the cap, and still grows to its cap', async () => {
+  const pool = await SandboxPool.create({ workers: 1 })
+  try {
+    const k = await pool.load(makeSpec('export default (e) => e.n + 1'))
+    const small = await pool.invoke(k, { n: 1 }) as OutcomeOk
+    assert.ok(small.ok)
+    assert.ok(small.memoryBytes < 8 * 1024 * 1024, `a trivial sandbox holds ${small.memoryBytes} bytes of wasm memory`)
+    assert.is(small.memoryLimitBytes, 32768 * 1024)
+    const bomb = await pool.load(makeSpec('export default () => { const a = []; while (true) a.push("x".repeat(1024) + a.length) }', { limits: { memoryKiB: 16384, timeoutMs: 10000, instructions: 1e12 } }))
+    const o = await pool.invoke(bomb, {}) as OutcomeFail
+    assert.is(o.error.code, 'LAMBKIN_MEMORY_LIMIT')
+    assert.ok(o.memoryBytes > 15 * 1024 * 1024 && o.memoryBytes <= 16384 * 1024, `high-water ${o.memoryBytes}`)
+  } finally {
+    await pool.close()
+  }
+})
+
+test('the compiled build declares its static size as its memory minimum', () => {
+  const binary = compileQuickJS()
+  assert.ok(binary.initialPages > 1 && binary.initialPages < MIN_MEMORY_PAGES, `${binary.initialPages} pages`)
+  assert.ok(binary.initialPages * WASM_PAGE_BYTES < 8 * 1024 * 1024)
+})
+
+test('spares are made one step per turn of the event loop, and not while the thread has work', async () => {
+  const factory = new WasmFactory(compileQuickJS(), 2, prepare)
+  await factory.prime(MIN_MEMORY_PAGES)
+  assert.is(factory.spares(MIN_MEMORY_PAGES), 2)
+  await factory.take(MIN_MEMORY_PAGES)
+  await factory.take(MIN_MEMORY_PAGES)
+  assert.is(factory.spares(MIN_MEMORY_PAGES), 0)
+  // Work arrives (a message handled in a later turn): the refill stops at its next step.
+  let busy = false
+  setImmediate(() => { busy = true })
+  await factory.refill(() => !busy)
+  assert.ok(factory.spares(MIN_MEMORY_PAGES) < 2, 'the refill went on while the thread had work')
+  busy = false
+  await factory.refill(() => !busy)
+  assert.is(factory.spares(MIN_MEMORY_PAGES), 2)
+})
+
+test.run()
