@@ -2,7 +2,7 @@
 // (store, functions, sandboxes, embedded broker, trigger link, triggers, metrics), each undone
 // in reverse by close(), which first stops taking work and drains what is in flight.
 import { EventEmitter } from 'node:events'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { loadFunctionsDir } from '../src/function/index.js'
 import type { LoadedFunction } from '../src/function/index.js'
@@ -90,7 +90,11 @@ export class Agent extends EventEmitter {
     this.#undo.push(() => store.close())
 
     // 2. Functions: a broken folder is reported and skipped, never fatal.
-    const { functions, errors } = await loadFunctionsDir(c.functionsDir, { layersDir: c.layersDir, caps: c.caps })
+    // A device fed only by deployments needs no folder of its own: with a cloud configured, a
+    // missing folder means "no local functions", not a reason to stop.
+    const { functions, errors } = c.cloud.url !== undefined && !existsSync(c.functionsDir)
+      ? (log(`no functions folder at ${c.functionsDir}: running deployed functions only`), { functions: [], errors: [] })
+      : await loadFunctionsDir(c.functionsDir, { layersDir: c.layersDir, caps: c.caps })
     for (const e of errors) log(`function ${e.dir} not loaded: ${e.error.code}: ${e.error.message}`)
 
     // 3. Sandboxes.

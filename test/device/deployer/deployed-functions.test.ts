@@ -3,7 +3,7 @@
 // arrives ends as LAMBKIN_DEPLOY_TIMEOUT after bounded tries, the running version untouched.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import mqtt from 'mqtt'
@@ -55,8 +55,8 @@ test('[W6] a bundle the cloud never sends fails with LAMBKIN_DEPLOY_TIMEOUT afte
   const clock = new FakeClock(Date.now())
   const f = fixture({})
   const cloud = await DeployCloud.start('test-device')
-  const { mkdirSync } = await import('node:fs')
-  mkdirSync(f.functionsDir, { recursive: true })
+  // No functions folder at all: a device fed only by deployments needs none.
+  assert.not.ok(existsSync(f.functionsDir))
   const agent = await f.start({ cloud: { url: cloud.broker.url, password: 's' }, trustedKeys: [keys.publicFile], deploy: { fetchTimeoutMs: 1000 } }, { clock })
   try {
     const v1 = await makeVersion('calc', 'export default async function () { return 1 }', key, 1)
