@@ -34,7 +34,7 @@ test.before(async () => {
   assert.is(r.code, 0, r.stderr)
 })
 
-test.after(async () => { await w.cleanup() })
+test.after(async () => { await w?.cleanup() })
 
 test('a cancelled rollout stops: unreached devices keep their version, the following deploy exits 1 and says how it ended', async () => {
   const { p, rollout, first } = await slowDeploy(2)

@@ -20,7 +20,7 @@ test.before(async () => {
   await Promise.all(agents.map(async (a) => await a.start()))
 })
 
-test.after(async () => { await w.cleanup() })
+test.after(async () => { await w?.cleanup() })
 
 test('[W5][W6] a deploy to a group of 20 shows every device applying, live, and exits 0', async () => {
   const dir = w.fn('thermo', 'export default (e) => ({ v: 1, got: e.n ?? null })')

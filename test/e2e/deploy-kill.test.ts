@@ -27,7 +27,7 @@ async function version (id: string, fn: string): Promise<number | undefined> {
 test.before(async () => { w = await deployWorld() })
 test.after(async () => {
   for (const p of procs) await p.stop('SIGKILL').catch(() => {})
-  await w.cleanup()
+  await w?.cleanup()
 })
 
 for (const step of STEPS) {

@@ -20,7 +20,7 @@ import type { RolloutView } from '../../cli/rollout-view.js'
 let w: DeployWorld
 let tap: MqttTap
 let other: ReturnType<typeof generateKeys>
-let otherDir: string
+let otherDir: string | undefined
 const agents: Record<string, WorldAgent> = {}
 
 /** The version a device runs, asked through the cloud [W7]. */
@@ -58,9 +58,9 @@ test.before(async () => {
 })
 
 test.after(async () => {
-  await w.cleanup()
-  await tap.close()
-  rmSync(otherDir, { recursive: true, force: true })
+  await w?.cleanup()
+  await tap?.close()
+  if (otherDir !== undefined) rmSync(otherDir, { recursive: true, force: true })
 })
 
 test('the cloud refuses an upload signed by an unknown key, with a bad signature, or whose bytes were altered', async () => {
