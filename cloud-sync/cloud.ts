@@ -1,6 +1,7 @@
 // Cloud.create: the cloud side's composition root (docs/architecture.md, "Cloud side"). Ordered start steps
-// (data folder and operator token, registry, ingest, device broker, operator API), each undone
-// in reverse by close(), which first stops taking device traffic.
+// (data folder and operator token, trusted keys, registry, rollout engine and remote invoke,
+// ingest, device broker, operator API), each undone in reverse by close(), which first stops
+// taking device traffic.
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { ensureDataDir } from '../src/data-dir.js'
 import { join } from 'node:path'
@@ -12,6 +13,10 @@ import type { Api } from './api/server.js'
 import { startCloudBroker } from './broker/cloud-broker.js'
 import type { CloudBroker } from './broker/cloud-broker.js'
 import { Ingest } from './ingest/ingest.js'
+import { RemoteInvoker } from './invoke/remote-invoke.js'
+import { DesiredPublisher, RolloutEngine, systemRolloutClock } from './rollouts/index.js'
+import type { DeviceLink, RolloutClock } from './rollouts/index.js'
+import { readTrustedKeys } from '../src/bundle/index.js'
 import { LevelRegistry } from './registry/index.js'
 import type { Registry } from './registry/index.js'
 
@@ -30,6 +35,15 @@ export interface CloudOptions {
   maxPacketBytes?: number
   log?: (line: string) => void
   now?: () => number
+  /**
+   * Public key files (`lambkin.pub`) whose bundles this cloud takes (`lambkin cloud --trust`);
+   * with none, every upload is refused with LAMBKIN_KEY_UNTRUSTED.
+   */
+  trustedKeys?: string[]
+  /** Clock and timers of the rollout engine and remote invoke (tests pass a FakeClock); `now` defaults to its now. */
+  clock?: RolloutClock
+  /** The rollout engine's tick while devices are sent or paced, and how long a finished rollout watches for rollbacks, ms. */
+  rollouts?: { tickMs?: number, watchMs?: number }
 }
 
 type Resolved = CloudOptions & Required<Pick<CloudOptions, 'host' | 'port' | 'apiPort' | 'apiHost' | 'maxConnections' | 'maxPacketBytes'>>
@@ -57,13 +71,15 @@ export class Cloud {
   broker!: CloudBroker
   api!: Api
   ingest!: Ingest
+  rollouts!: RolloutEngine
+  invoker!: RemoteInvoker
 
   private constructor (dataDir: string, tokenFile: string) {
     this.dataDir = dataDir
     this.tokenFile = tokenFile
   }
 
-  /** Starts everything; on a failed step undoes the ones before it and throws (LAMBKIN_CONFIG_INVALID, LAMBKIN_STORE_ERROR). */
+  /** Starts everything; on a failed step undoes the ones before it and throws (LAMBKIN_CONFIG_INVALID, LAMBKIN_KEY_INVALID, LAMBKIN_STORE_ERROR). */
   static async create (opts: CloudOptions): Promise<Cloud> {
     const o: Resolved = { ...CLOUD_DEFAULTS, ...opts }
     ensureDataDir(o.dataDir, '--data')
@@ -81,19 +97,33 @@ export class Cloud {
 
   async #start (o: Resolved, token: string): Promise<void> {
     const log = o.log ?? (() => {})
-    const now = o.now ?? Date.now
-    // 2. The registry.
+    const clock = o.clock ?? systemRolloutClock
+    const now = o.now ?? ((): number => clock.now())
+    // 2. The keys whose bundles this cloud takes: a bad file stops the start, naming it.
+    const trustedKeys = readTrustedKeys(o.trustedKeys ?? [])
+    // 3. The registry.
     const registry = this.registry = await LevelRegistry.open(o.dataDir)
     this.#undo.push(() => registry.close())
-    // 3. Ingest, which answers devices through the broker started next.
+    // 4. Desired state, the rollout engine (resuming open rollouts) and remote invoke. They reach
+    // devices through the broker started in step 6; until then a publish waits for the connect.
     let broker: CloudBroker | undefined
+    const link: DeviceLink = {
+      publish: async (topic, payload, opts) => { await broker?.publish(topic, payload, opts) },
+      isConnected: (id) => broker?.isConnected(id) ?? false
+    }
+    const desired = new DesiredPublisher(registry, link, now)
+    const rollouts = this.rollouts = await RolloutEngine.start({ registry, desired, isConnected: link.isConnected, clock, ...o.rollouts, log })
+    const invoker = this.invoker = new RemoteInvoker(link, clock)
+    this.#undo.push(async () => { invoker.close(); await rollouts.close() })
+    // 5. Ingest, which answers devices through the broker started next.
     const ingest = this.ingest = new Ingest({
       registry,
       now,
       log,
-      send: async (topic, payload) => { await broker?.publish(topic, payload, { qos: 1, retain: false }) }
+      send: async (topic, payload) => { await broker?.publish(topic, payload, { qos: 1, retain: false }) },
+      deploy: { onReported: async (id, r) => { await rollouts.onReported(id, r) }, onInvokeResult: (id, r) => { invoker.onResult(id, r) } }
     })
-    // 4. The device broker.
+    // 6. The device broker.
     broker = this.broker = await startCloudBroker({
       host: o.host,
       port: o.port,
@@ -102,10 +132,13 @@ export class Cloud {
       maxConnections: o.maxConnections,
       maxPacketBytes: o.maxPacketBytes,
       onUp: async (id, topic, payload) => await ingest.onUp(id, topic, payload),
-      onConnect: (id) => { void registry.touch(id, { lastSeen: now() }).catch(() => {}) }
+      onConnect: (id) => {
+        void registry.touch(id, { lastSeen: now() }).catch(() => {})
+        rollouts.onConnect(id).catch((err: Error) => { log(`device ${id}: desired state not sent on connect: ${err.message}`) })
+      }
     })
     this.#undo.push(() => broker?.close())
-    // 5. The operator API.
+    // 7. The operator API.
     const api = this.api = await startApi({
       host: o.apiHost,
       port: o.apiPort,
@@ -113,8 +146,9 @@ export class Cloud {
       registry,
       now,
       onRevoke: (id) => broker?.disconnect(id),
-      isConnected: (id) => broker?.isConnected(id) ?? false,
-      cloudStats: () => ({ connected: broker?.connected().length ?? 0, refused: broker?.refused, ingest: ingest.counters })
+      isConnected: link.isConnected,
+      cloudStats: () => ({ connected: broker?.connected().length ?? 0, refused: broker?.refused, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
+      deploy: { registry, engine: rollouts, invoker, trustedKeys, now }
     })
     this.#undo.push(() => api.close())
   }

@@ -5,8 +5,10 @@ import { EventEmitter } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { loadFunctionsDir } from '../src/function/index.js'
-import type { LoadedFunction, MqttTrigger, ScheduleTrigger, SensorTrigger } from '../src/function/index.js'
+import type { LoadedFunction } from '../src/function/index.js'
+import { readTrustedKeys } from '../src/bundle/index.js'
 import { redactUrls } from '../src/redact.js'
+import { ErrorCodes, LambkinError } from '../src/errors.js'
 import { SandboxPool, specOf } from '../src/sandbox/index.js'
 import type { DeviceConfig } from './config/index.js'
 import { VERSION } from '../src/version.js'
@@ -22,9 +24,11 @@ import { EmbeddedLink } from './links/embedded-link.js'
 import { MqttTriggers } from './triggers/mqtt/routing.js'
 import type { OnTriggerMessage } from './links/trigger-message.js'
 import { LevelOutboxStore } from './store/index.js'
-import { META_KEYS } from './store/meta-keys.js'
-import { ScheduleRunner, SensorPoller, systemClock } from './triggers/index.js'
+import { systemClock } from './triggers/index.js'
 import type { Clock } from './triggers/index.js'
+import { Deployer } from './deployer/index.js'
+import { FunctionTable } from './function-table.js'
+import { remoteInvoke } from './remote-invoke.js'
 
 /** The trigger link gauge (1 up, 0 down and retrying), served with the other metrics. */
 export const LINK_UP_METRIC = 'trigger_link_up'
@@ -34,14 +38,15 @@ export interface AgentOptions {
   /** Where the agent reports what it does (load errors, sensor trouble, broker state); URL credentials are redacted. */
   log?: (line: string) => void
   clock?: Clock
+  /** Splits invocations between a canary and live ([0, 1) like Math.random, the default); tests pass a seeded one. */
+  random?: () => number
 }
 
-/** A sensor or schedule trigger, as the agent starts and stops them. */
-type Poller = { start: () => Promise<void>, stop: () => Promise<void> | void }
+/** Invocations per function and version (`lambkin_invocations_by_version_total`): results carry the version too. */
+export const INVOCATIONS_BY_VERSION_METRIC = 'invocations_by_version_total'
 
 export class Agent extends EventEmitter {
   readonly config: DeviceConfig
-  functionNames: string[] = []
   brokerPort: number | undefined
   /** The embedded broker's URL for clients on this machine (set with brokerPort). */
   brokerUrl: string | undefined
@@ -53,7 +58,8 @@ export class Agent extends EventEmitter {
   readonly #undo: Array<() => Promise<void> | void> = []
   #invoker: Invoker | undefined
   #link: TriggerLink | undefined
-  #pollers: Poller[] = []
+  #table: FunctionTable | undefined
+  #deployer: Deployer | undefined
   #closing: Promise<void> | undefined
   #log: (line: string) => void = () => {}
 
@@ -69,7 +75,7 @@ export class Agent extends EventEmitter {
     const log = sink === undefined ? agent.#log : (line: string): void => { sink(redactUrls(line)) }
     agent.#log = log
     try {
-      await agent.#start(log, opts.clock ?? systemClock)
+      await agent.#start(log, opts.clock ?? systemClock, opts.random)
     } catch (err) {
       await agent.close()
       throw err
@@ -77,7 +83,7 @@ export class Agent extends EventEmitter {
     return agent
   }
 
-  async #start (log: (line: string) => void, clock: Clock): Promise<void> {
+  async #start (log: (line: string) => void, clock: Clock, random: (() => number) | undefined): Promise<void> {
     const c = this.config
     // 1. The store: everything durable lives here.
     const store = await LevelOutboxStore.open({ dir: c.dataDir, quotaBytes: c.outbox.quotaBytes, syncIntervalMs: c.outbox.syncIntervalMs, ttlMs: c.outbox.ttlMs, clock })
@@ -99,7 +105,6 @@ export class Agent extends EventEmitter {
         log(`function ${fn.manifest.name} not loaded: ${(err as { code?: string }).code ?? ''}: ${(err as Error).message}`)
       }
     }
-    this.functionNames = loaded.map((f) => f.manifest.name)
 
     let link: TriggerLink | undefined
     const invoker = this.#invoker = new Invoker({
@@ -119,9 +124,27 @@ export class Agent extends EventEmitter {
       },
       onInvocation: (rec: InvocationRecord) => this.emit('invocation', rec),
       maxHops: c.invocation.maxHops,
-      log
+      log,
+      random
     })
-    for (const fn of loaded) invoker.register(fn.manifest, `${fn.manifest.name}@${fn.version}`)
+    const mqttTriggers = new MqttTriggers({ invoker, store, clock, log, metrics: this.metrics })
+    const table = this.#table = new FunctionTable({ invoker, mqttTriggers, store, clock, metrics: this.metrics, log })
+    for (const fn of loaded) {
+      const key = `${fn.manifest.name}@${fn.version}`
+      await table.setLocal(fn.manifest.name, { live: { key, manifest: fn.manifest, version: fn.version } })
+    }
+
+    // 3b. Deployed functions: the persisted active set, loaded from the bundle files; one
+    // replaces a local function of the same name (device/deployer).
+    const trusted = readTrustedKeys(c.trustedKeys)
+    if (trusted.size === 0 && c.cloud.url !== undefined) log(`${ErrorCodes.KEY_UNTRUSTED}: no trusted keys (trustedKeys or --trust <file.pub>): every deployed bundle will be refused`)
+    const deployer = this.#deployer = await Deployer.open({ dataDir: c.dataDir, store, pool, invoker, table, metrics: this.metrics, clock, log, caps: c.caps, trusted, settings: { windowMs: c.deploy.healthWindowMs, maxErrorRate: c.deploy.maxErrorRate, minInvocations: c.deploy.minInvocations, fetchTimeoutMs: c.deploy.fetchTimeoutMs } })
+    this.#undo.push(() => deployer.close())
+    this.metrics.register(INVOCATIONS_BY_VERSION_METRIC, { type: 'counter', help: 'Invocations by function, version and outcome (ok or error).', labelNames: ['function', 'version', 'outcome'] })
+    this.on('invocation', (rec: InvocationRecord) => {
+      if (rec.version !== undefined) this.metrics.inc(INVOCATIONS_BY_VERSION_METRIC, { function: rec.fn, version: rec.version, outcome: rec.ok ? 'ok' : 'error' })
+      deployer.onInvocation(rec)
+    })
 
     // 4. The embedded broker, which is also the trigger broker when none is configured.
     let broker: EmbeddedBroker | undefined
@@ -134,37 +157,7 @@ export class Agent extends EventEmitter {
       this.#undo.push(() => broker?.close())
     }
 
-    // 5. Triggers.
-    const mqttTriggers = new MqttTriggers({ invoker, store, clock, log, metrics: this.metrics })
-    const pollers = this.#pollers
-    for (const fn of loaded) {
-      const name = fn.manifest.name
-      fn.manifest.triggers.forEach((t, i) => {
-        if ('mqtt' in t) mqttTriggers.add(name, t as MqttTrigger, i)
-        else if ('sensor' in t) {
-          pollers.push(new SensorPoller(t as SensorTrigger, {
-            clock,
-            metrics: this.metrics,
-            functionName: name,
-            onEvent: async (ev) => { await invoker.run(name, { ...ev }) },
-            onError: (err) => log(`${name}: ${err.code}: ${err.message}`)
-          }))
-        } else {
-          pollers.push(new ScheduleRunner(t as ScheduleTrigger, {
-            clock,
-            key: `${name}#${i}`,
-            metrics: this.metrics,
-            functionName: name,
-            onEvent: async (ev) => { await invoker.run(name, { ...ev }) },
-            onError: (err) => log(`${name}: ${err.code}: ${err.message}`),
-            store: {
-              getLastRun: async (k) => await store.getMeta(META_KEYS.scheduleLastRun(k)) as number | undefined,
-              setLastRun: async (k, time) => { await store.commit({ meta: [{ key: META_KEYS.scheduleLastRun(k), value: time }] }) }
-            }
-          }))
-        }
-      })
-    }
+    // 5. Triggers (the function table starts them; deployments change them later).
     const onMessage: OnTriggerMessage = (msg) => mqttTriggers.onMessage(msg)
     if (c.mqtt.url !== undefined || broker !== undefined) {
       // With only the embedded broker, messages are taken inside it and acknowledged to the
@@ -181,18 +174,14 @@ export class Agent extends EventEmitter {
         ? MqttLink.create({ url: c.mqtt.url, config: c.mqtt, log, onMessage, onState, onInflight, metrics: this.metrics }, store)
         : new EmbeddedLink(broker as EmbeddedBroker, store, onMessage, onInflight)
       this.#undo.push(() => link?.close())
-      await mqttTriggers.restore()
-      await mqttTriggers.subscribe(link)
+      await table.start(link)
       const pending = (await store.stats()).pendingPublishes
       if (pending > 0) log(`${pending} QoS 1 publishes from before the last stop are waiting for the trigger broker; they are sent as it takes them`)
       await link.start()
-    } else if (mqttTriggers.filters().size > 0) {
-      log('functions have mqtt triggers but no trigger broker is configured (mqtt.url or brokerPort): they will not fire')
+    } else {
+      await table.start(undefined)
     }
     this.#undo.push(() => mqttTriggers.close())
-    for (const p of pollers) {
-      await p.start()
-    }
 
     // 6. The cloud link: uploads the outbox (docs/wire.md). Started before the metrics
     // snapshots, so it closes after the last one is written and can still upload it. It connects in the background; a
@@ -213,7 +202,7 @@ export class Agent extends EventEmitter {
         store,
         clock,
         log,
-        status: () => ({ agent: VERSION, functions: loaded.map((f) => ({ name: f.manifest.name, version: f.version })) }),
+        status: () => ({ agent: VERSION, functions: table.names().map((name) => ({ name, version: table.routeOf(name)?.live.version ?? '' })) }),
         heartbeatMs: k.heartbeatMs,
         batchRecords: k.batchRecords,
         window: 2,
@@ -223,8 +212,15 @@ export class Agent extends EventEmitter {
         uploadLogs: k.uploadLogs,
         logExclude: [...k.logExclude],
         reconnectMinMs: k.reconnectMs,
-        reconnectMaxMs: Math.max(k.reconnectMs, k.reconnectMaxMs)
+        reconnectMaxMs: Math.max(k.reconnectMs, k.reconnectMaxMs),
+        down: {
+          desired: (f) => deployer.onDesired(f),
+          bundle: (f) => deployer.onBundle(f),
+          invoke: (f) => { void remoteInvoke({ invoker, clock, log, send: (r) => cloud.sendInvokeResult(r) }, f) },
+          connected: () => deployer.onConnected()
+        }
       })
+      deployer.attach(cloud)
       this.on('invocation', () => cloud.notify())
       this.#undo.push(() => cloud.close())
     }
@@ -246,6 +242,28 @@ export class Agent extends EventEmitter {
 
   }
 
+  /**
+   * Runs one invocation of `fn` now, as `lambkin invoke` and remote invoke do (event.source
+   * "invoke"), through the same invoker as triggers (canary split, retries, outbox commit).
+   * Resolves with its record; rejects only when its results could not be stored.
+   */
+  async invoke (fn: string, event: Record<string, unknown> = {}): Promise<InvocationRecord> {
+    if (this.#invoker === undefined) throw new LambkinError(ErrorCodes.CLOSED, 'the agent is not started')
+    return await this.#invoker.run(fn, { ...event, source: 'invoke', time: Date.now() })
+  }
+
+  /** Names of the functions running now (local and deployed), sorted. */
+  get functionNames (): string[] { return this.#table?.names() ?? [] }
+
+  /**
+   * The deployer (device/deployer): `active` (the persisted active set), `reportedFrame()`,
+   * `idle()`, and events 'applied', 'refused', 'rolled-back', 'reported'.
+   */
+  get deployer (): Deployer | undefined { return this.#deployer }
+
+  /** The function table: which version of each function runs now (`routeOf(name)`). */
+  get functions (): FunctionTable | undefined { return this.#table }
+
   /** The trigger link, once started: an MqttLink (mqtt.url) or an EmbeddedLink. */
   get triggerLink (): TriggerLink | undefined { return this.#link }
 
@@ -254,7 +272,7 @@ export class Agent extends EventEmitter {
     this.#closing ??= (async () => {
       // Stop taking work first: new messages stay unacknowledged at the broker, pollers stop.
       this.#link?.stopAccepting()
-      await Promise.all(this.#pollers.map((p) => p.stop()))
+      await this.#table?.stop()
       const drained = await this.#invoker?.drain(this.config.invocation.drainTimeoutMs)
       if (drained === false) this.#log(`gave up waiting for ${this.#invoker?.inflight ?? 0} invocations after ${this.config.invocation.drainTimeoutMs} ms`)
       for (const undo of this.#undo.splice(0).reverse()) {

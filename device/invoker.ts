@@ -13,6 +13,9 @@ import type { FunctionMetrics } from './metrics/index.js'
 import { DEFAULT_MAX_HOPS, RecursionGuard } from './recursion-guard.js'
 import type { MetaWrite, NewPublish, NewRecord, OutboxStore } from './store/index.js'
 import { deadLetterEvent } from './dead-letter.js'
+import { pickVersion } from './aliases.js'
+import type { Registered, VersionRoute } from './aliases.js'
+import { KeyInflight } from './key-inflight.js'
 
 export interface InvocationRecord {
   fn: string
@@ -23,6 +26,8 @@ export interface InvocationRecord {
   result?: unknown
   durationMs: number
   invocationId: string
+  /** The function version that ran (content version, 16 hex digits); absent when none ran. */
+  version?: string
   /**
    * Tries made in all: the first attempt plus the retries (`retry.attempts` in function.json
    * is the number of retries, as Lambda's MaximumRetryAttempts is); 0 when it never ran.
@@ -47,9 +52,9 @@ export interface InvokerOptions {
   /** invocation.maxHops [W9]; default 16. */
   maxHops?: number
   log?: (line: string) => void
+  /** Picks canary or live per invocation (device/aliases.ts); Math.random by default. */
+  random?: () => number
 }
-
-interface Registered { key: string, manifest: FunctionManifest }
 
 /**
  * What run() does when every slot is busy. 'wait': queue without bound and let the caller's
@@ -85,7 +90,8 @@ function payloadBytes (p: unknown): string {
 
 export class Invoker {
   readonly #o: InvokerOptions
-  readonly #fns = new Map<string, Registered>()
+  readonly #fns = new Map<string, VersionRoute>()
+  readonly #keys = new KeyInflight()
   readonly #recursion: RecursionGuard
   /**
    * Each function's latest ctx.state seen in an outcome, with its version and, once a call
@@ -106,8 +112,33 @@ export class Invoker {
     this.#recursion = new RecursionGuard({ store: opts.store, metrics: opts.metrics, now: opts.now, log: opts.log ?? (() => {}), maxHops: opts.maxHops ?? DEFAULT_MAX_HOPS })
   }
 
+  /** Routes `manifest.name` to the sandbox key alone (a local function, or live with no canary). */
   register (manifest: FunctionManifest, key: string): void {
-    this.#fns.set(manifest.name, { key, manifest })
+    this.#fns.set(manifest.name, { live: { key, manifest, version: key.slice(key.indexOf('@') + 1) } })
+  }
+
+  /**
+   * Routes a function to its `live` version and, optionally, a `canary` that takes `weight`%
+   * of invocations (1-99). Takes effect for invocations that start after the call: those
+   * already running finish on the version they started with (idle() tells when).
+   */
+  route (name: string, route: VersionRoute): void {
+    this.#fns.set(name, route)
+  }
+
+  /** Stops routing a function; later invocations answer LAMBKIN_FUNCTION_NOT_FOUND. */
+  unregister (name: string): void {
+    this.#fns.delete(name)
+  }
+
+  /** The current route of a function, or undefined. */
+  routeOf (name: string): VersionRoute | undefined {
+    return this.#fns.get(name)
+  }
+
+  /** Resolves once no invocation is running on sandbox key `key` (an old version after a swap). */
+  idle (key: string): Promise<void> {
+    return this.#keys.idle(key)
   }
 
   get inflight (): number { return this.#inflight }
@@ -123,7 +154,8 @@ export class Invoker {
    * letter, recursion-guard.ts, whose failed commit rejects the same way).
    */
   async run (fn: string, event: Record<string, unknown>, opts: RunOptions = {}): Promise<InvocationRecord> {
-    const reg = this.#fns.get(fn)
+    const route = this.#fns.get(fn)
+    const reg = route === undefined ? undefined : pickVersion(route, this.#o.random ?? Math.random)
     const source = String(event.source ?? 'invoke')
     if (reg === undefined) {
       return { fn, source, ok: false, code: ErrorCodes.FUNCTION_NOT_FOUND, message: `function ${fn} is not loaded`, durationMs: 0, invocationId: '', attempts: 0 }
@@ -143,10 +175,12 @@ export class Invoker {
       return rec
     }
     this.#inflight++
+    this.#keys.start(reg.key)
     try {
       await this.#acquire()
       return await this.#runHeld(fn, reg, event, source, opts.meta, opts.hop)
     } finally {
+      this.#keys.end(reg.key)
       if (--this.#inflight === 0) for (const done of this.#idle.splice(0)) done()
     }
   }
@@ -160,7 +194,7 @@ export class Invoker {
    * leaves the message unacknowledged and the broker delivers it again.
    */
   async refuse (fn: string, event: Record<string, unknown>, error: OutcomeError): Promise<InvocationRecord> {
-    const reg = this.#fns.get(fn)
+    const reg = this.#fns.get(fn)?.live
     const source = String(event.source ?? 'invoke')
     if (reg === undefined) {
       return { fn, source, ok: false, code: ErrorCodes.FUNCTION_NOT_FOUND, message: `function ${fn} is not loaded`, durationMs: 0, invocationId: '', attempts: 0 }
@@ -270,8 +304,8 @@ export class Invoker {
     ]
     if (sent.length > 0) this.#o.publish(sent)
     const rec: InvocationRecord = o.ok
-      ? { fn, source, ok: true, result: o.result, durationMs: o.durationMs, invocationId: o.invocationId, attempts }
-      : { fn, source, ok: false, code: o.error.code, message: o.error.message, durationMs: o.durationMs, invocationId: o.invocationId, attempts }
+      ? { fn, source, ok: true, result: o.result, durationMs: o.durationMs, invocationId: o.invocationId, version: o.version, attempts }
+      : { fn, source, ok: false, code: o.error.code, message: o.error.message, durationMs: o.durationMs, invocationId: o.invocationId, version: o.version, attempts }
     this.#o.onInvocation(rec)
     return rec
   }

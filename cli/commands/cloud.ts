@@ -8,7 +8,7 @@ import type { CliIo } from '../io.js'
 import { command, intOption, runProgram } from '../program.js'
 import type { Run } from '../program.js'
 
-interface Flags { data: string, host: string, port: number, apiPort: number, apiHost: string, tlsPort?: number, tlsCert?: string, tlsKey?: string, maxConnections: number }
+interface Flags { data: string, host: string, port: number, apiPort: number, apiHost: string, tlsPort?: number, tlsCert?: string, tlsKey?: string, maxConnections: number, trust: string[] }
 
 export async function cloudCommand (argv: string[], io: CliIo): Promise<number> {
   const run: Run = { code: 0 }
@@ -23,6 +23,7 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
     .option('--tls-cert <file>', 'PEM certificate for --tls-port')
     .option('--tls-key <file>', 'PEM private key for --tls-port')
     .option('--max-connections <n>', 'device connections at once', intOption('--max-connections', 1, 10_000_000), CLOUD_DEFAULTS.maxConnections)
+    .option('--trust <file.pub>', 'a public key whose signed bundles this cloud takes (repeatable; from lambkin keys generate); with none, uploads are refused', (file: string, all: string[]) => [...all, file], [] as string[])
     .action(async (f: Flags) => {
       const tlsGiven = [f.tlsPort, f.tlsCert, f.tlsKey].filter((x) => x !== undefined).length
       if (tlsGiven !== 0 && tlsGiven !== 3) throw new LambkinError(ErrorCodes.USAGE, '--tls-port, --tls-cert and --tls-key go together')
@@ -33,6 +34,7 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
         apiPort: f.apiPort,
         apiHost: f.apiHost,
         maxConnections: f.maxConnections,
+        trustedKeys: f.trust,
         log: (line) => io.stderr(`${line}\n`)
       }
       if (f.tlsPort !== undefined && f.tlsCert !== undefined && f.tlsKey !== undefined) opts.tls = { port: f.tlsPort, certFile: f.tlsCert, keyFile: f.tlsKey }
@@ -40,6 +42,7 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
       try {
         const cloud = await Cloud.create(opts)
         io.stdout(cloud.readyLine() + '\n')
+        if (f.trust.length === 0) io.stderr('lambkin cloud: no --trust keys, so bundle uploads (lambkin deploy) are refused; add --trust <lambkin.pub>\n')
         await signals.stopped
         await cloud.close()
         io.stderr('lambkin cloud stopped\n')

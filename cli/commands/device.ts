@@ -12,7 +12,8 @@ import { untilSignal } from '../signals.js'
 import type { CliIo } from '../io.js'
 
 export const DEVICE_USAGE = `usage: lambkin device [--config device.json] [--id id] [--data dir] [--functions dir]
-                      [--mqtt url] [--broker-port n] [--metrics-port n] [--cloud url] [--quiet]
+                      [--mqtt url] [--broker-port n] [--metrics-port n] [--cloud url]
+                      [--trust file.pub]... [--quiet]
 
 Runs the agent until SIGINT or SIGTERM, then drains in-flight invocations and exits 0.
 --quiet prints failed invocations only.
@@ -49,7 +50,7 @@ export function readyLine (config: DeviceConfig, agent: Agent): string {
   return `lambkin device ${config.id} ready: ${parts.join('; ')}`
 }
 
-interface DeviceFlags { config?: string, id?: string, data?: string, functions?: string, mqtt?: string, cloud?: string, brokerPort?: string, metricsPort?: string, quiet?: boolean }
+interface DeviceFlags { config?: string, id?: string, data?: string, functions?: string, mqtt?: string, cloud?: string, brokerPort?: string, metricsPort?: string, trust?: string[], quiet?: boolean }
 
 /** `lambkin device`: parses argv with commander; returns the exit code (0 stopped by a signal, 1 failed, 2 bad usage). */
 export async function deviceCommand (argv: string[], io: CliIo): Promise<number> {
@@ -64,6 +65,7 @@ export async function deviceCommand (argv: string[], io: CliIo): Promise<number>
     .option('--broker-port <n>', 'start an embedded MQTT broker on this port (0: any free port)')
     .option('--metrics-port <n>', 'serve Prometheus metrics on this port (0: any free port)')
     .option('--cloud <url>', 'upload the outbox to this lambkin cloud (with cloud.password / LAMBKIN_CLOUD_PASSWORD)')
+    .option('--trust <file.pub>', 'trust deployed bundles signed with this public key (repeatable; added to trustedKeys)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--quiet', 'print failed invocations only')
     .addHelpText('after', `\n${deviceConfigUsage()}`)
     .action(async (flags: DeviceFlags) => { run.code = await runAgent(flags, io) })
@@ -77,7 +79,7 @@ async function runAgent (flags: DeviceFlags, io: CliIo): Promise<number> {
   const signals = untilSignal(io)
   let agent: Agent | undefined
   try {
-    const config = await loadDeviceConfig({ flags: values, env: process.env })
+    const config = await loadDeviceConfig({ flags: values, env: process.env, trust: flags.trust })
     // Agent lines may quote a broker URL (reconnecting to ..., could not connect to ...).
     const log = (line: string): void => io.stderr(`${redactUrls(line)}\n`)
     agent = await Agent.create(config, { log })

@@ -11,6 +11,9 @@ import { WIRE_RECORD_KINDS } from '../../src/wire/index.js'
 import type { WireRecordKind } from '../../src/wire/index.js'
 import type { Registry } from '../registry/index.js'
 import { deviceView, summarizeMetrics } from './views.js'
+import { bad, intParam } from './params.js'
+import { registerDeployRoutes } from './deploy-routes.js'
+import type { DeployApi } from './deploy-routes.js'
 
 export interface ApiOptions {
   host: string
@@ -25,8 +28,10 @@ export interface ApiOptions {
   onRevoke: (id: string) => void
   /** Whether a device is connected to this cloud right now (its state is then not taken on trust). */
   isConnected: (id: string) => boolean
-  /** Long-poll bound for `wait` on record queries, ms. */
+  /** Long-poll bound for `wait` on record queries and rollouts, ms. */
   maxWaitMs?: number
+  /** Bundles, rollouts and remote invoke (issue 12). */
+  deploy?: DeployApi
 }
 
 export interface Api { port: number, url: string, close: () => Promise<void> }
@@ -36,20 +41,19 @@ const STATUS: Record<string, number> = {
   [ErrorCodes.UNAUTHORIZED]: 401,
   [ErrorCodes.DEVICE_NOT_FOUND]: 404,
   [ErrorCodes.DEVICE_EXISTS]: 409,
-  [ErrorCodes.REQUEST_INVALID]: 400
+  [ErrorCodes.REQUEST_INVALID]: 400,
+  [ErrorCodes.BUNDLE_INVALID]: 400,
+  [ErrorCodes.SIGNATURE_INVALID]: 400,
+  [ErrorCodes.MANIFEST_INVALID]: 400,
+  [ErrorCodes.LIMIT_EXCEEDS_CAP]: 400,
+  [ErrorCodes.KEY_UNTRUSTED]: 403,
+  [ErrorCodes.ROLLOUT_NOT_FOUND]: 404,
+  [ErrorCodes.DEVICE_OFFLINE]: 409,
+  [ErrorCodes.CLOSED]: 503,
+  [ErrorCodes.INVOKE_TIMEOUT]: 504
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
-
-function bad (message: string): LambkinError {
-  return new LambkinError(ErrorCodes.REQUEST_INVALID, message)
-}
-
-function intParam (v: unknown, name: string, min: number, max: number): number | undefined {
-  if (v === undefined || v === '') return undefined
-  if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw bad(`${name} must be an integer from ${min} to ${max}`)
-  return Number(v)
-}
 
 function kindsParam (v: unknown): WireRecordKind[] | undefined {
   if (v === undefined || v === '') return undefined
@@ -128,6 +132,8 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     const records = await o.registry.records(id, { kinds: ['metric'], limit: 10_000 })
     return { device: id, snapshots: records.length, functions: summarizeMetrics(records, fn) }
   })
+
+  if (o.deploy !== undefined) registerDeployRoutes(app, o.deploy, { device, maxWaitMs: o.maxWaitMs ?? 30_000, closing: () => closing })
 
   try {
     await app.listen({ host: o.host, port: o.port })

@@ -100,6 +100,10 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
     const id = deviceOf.get(client)
     if (id === undefined || !mayPublish(id, packet.topic)) { refused['publish-acl']++; callback(new Error('not authorized')); return }
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
+    // A device's retained up/status and up/reported [W3][W5] are for the cloud, which stores
+    // them in the registry; no one may subscribe to up/ (acl.ts), so aedes keeping a copy per
+    // device in memory would only cost the fleet's memory. aedes lets this hook change the packet.
+    packet.retain = false
     o.onUp(id, packet.topic, payload).then(() => callback(null), (err: Error) => callback(err))
   }
   broker.authorizeSubscribe = (client, sub, callback) => {

@@ -10,6 +10,7 @@ import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { wireError } from '../../src/wire/index.js'
 import type { HeartbeatFrame, StatusFrame, WireGap, WireRecordKind } from '../../src/wire/index.js'
 import { addRanges, advance, covers, runsOf } from './coverage.js'
+import { LevelDeployBase } from './level-deploy.js'
 import type { Range } from './coverage.js'
 import type { DeviceRow, IngestResult, NewDevice, RecordQuery, Registry, StoredGap, StoredRecord } from './types.js'
 
@@ -54,7 +55,7 @@ function fromFrame (raw: Uint8Array): ChunkRecord[] {
   return f.records.map((r) => ({ s: r.seq, k: r.kind, f: r.fn, t: r.time, d: r.data }))
 }
 
-export class LevelRegistry implements Registry {
+export class LevelRegistry extends LevelDeployBase implements Registry {
   readonly #db: Db
   readonly #devices: Sub
   /** Records in chunks (one per ingested batch) by (device, last seq). */
@@ -72,6 +73,7 @@ export class LevelRegistry implements Registry {
   readonly #chains = new Map<string, Promise<unknown>>()
 
   private constructor (db: Db) {
+    super(db)
     this.#db = db
     const sub = (name: string): Sub => db.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' })
     this.#devices = sub('d')
@@ -269,6 +271,7 @@ export class LevelRegistry implements Registry {
     await Promise.allSettled([...this.#chains.values()])
     if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer)
     await this.#flushDirty()
+    await this.settleDeploy()
     await this.#db.close()
   }
 

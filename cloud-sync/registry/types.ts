@@ -1,6 +1,7 @@
 // The cloud registry's rows, shaped as tables would be (a PostgreSQL backend follows the same
 // interface): devices, records keyed by (device, seq), declared gaps, per-device high-water.
 import type { HeartbeatFrame, StatusFrame, WireGap, WireRecordKind } from '../../src/wire/index.js'
+import type { DeployRegistry } from './deploy-types.js'
 
 /** One device (table `devices`). Times are ms since the epoch, the cloud's clock. */
 export interface DeviceRow {
@@ -57,8 +58,11 @@ export interface RecordQuery {
   afterSeq?: number
 }
 
-/** The registry contract; `test/cloud-sync/registry/abstract-suite.ts` holds every backend to it. */
-export interface Registry {
+/**
+ * The registry contract, devices and records here and deployments in DeployRegistry;
+ * `test/cloud-sync/registry/abstract-suite.ts` holds every backend to it.
+ */
+export interface Registry extends DeployRegistry {
   /** Throws LAMBKIN_DEVICE_EXISTS when the id is taken (also by a revoked device). */
   addDevice: (d: NewDevice) => Promise<DeviceRow>
   getDevice: (id: string) => Promise<DeviceRow | undefined>

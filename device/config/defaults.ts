@@ -38,5 +38,7 @@ export const DEVICE_DEFAULTS: DeviceDefaults = deepFreeze({
   outbox: { quotaBytes: 64 * MiB, syncIntervalMs: 200, ttlMs: {} },
   invocation: { maxConcurrent: 256, queueDepth: 1000, workers: 2, drainTimeoutMs: 10_000, maxHops: DEFAULT_MAX_HOPS },
   // The function loader's own caps, so a device with no caps config checks what the CLI checks.
-  caps: { ...LIMIT_CAPS }
+  caps: { ...LIMIT_CAPS },
+  trustedKeys: [],
+  deploy: { healthWindowMs: 30_000, maxErrorRate: 0.5, minInvocations: 3, fetchTimeoutMs: 30_000 }
 })

@@ -13,6 +13,7 @@ import { configError, fieldAt, parseValue } from './schema.js'
 import type { Field, Source } from './schema.js'
 import type { BrokerConnectionConfig, DeviceConfig } from './types.js'
 import { deepFreeze } from '../../src/deep-freeze.js'
+import { readTrustedKey } from '../../src/bundle/index.js'
 
 export interface LoadDeviceConfigOptions {
   /** Config file used when neither --config nor LAMBKIN_CONFIG names one. */
@@ -25,6 +26,8 @@ export interface LoadDeviceConfigOptions {
   cwd?: string
   /** The host name the default device id is made from; os.hostname() by default. */
   hostname?: string
+  /** `--trust <file.pub>` (repeatable): added to trustedKeys, relative to cwd. */
+  trust?: readonly string[]
 }
 
 /**
@@ -101,6 +104,17 @@ function checkCloud (cfg: DeviceConfig, sources: Map<string, Source>): void {
   }
 }
 
+/** Every trusted key file must hold an ed25519 public key (src/bundle/keys.ts), named in the error when not. */
+function checkTrustedKeys (cfg: DeviceConfig, sources: Map<string, Source>): void {
+  for (const file of cfg.trustedKeys) {
+    try {
+      readTrustedKey(file)
+    } catch (err) {
+      throw configError('trustedKeys', `names ${file}: ${(err as Error).message}`, sources.get('trustedKeys') ?? { kind: 'default', name: 'defaults' }, err)
+    }
+  }
+}
+
 export async function loadDeviceConfig (opts: LoadDeviceConfigOptions = {}): Promise<DeviceConfig> {
   const cwd = resolve(opts.cwd ?? process.cwd())
   const env = fromEnv(opts.env ?? process.env)
@@ -124,6 +138,13 @@ export async function loadDeviceConfig (opts: LoadDeviceConfigOptions = {}): Pro
   // Derived after all sources, so --id also renames the trigger client.
   if (!sources.has('mqtt.clientId')) cfg.mqtt.clientId = `lambkin-${cfg.id}`
 
+  if (opts.trust !== undefined && opts.trust.length > 0) {
+    const source: Source = { kind: 'flag', name: 'trust' }
+    const added = parseValue('trustedKeys', fieldAt('trustedKeys') as Field, [...opts.trust], source, cwd) as string[]
+    cfg.trustedKeys = [...new Set([...cfg.trustedKeys, ...added])]
+    if (!sources.has('trustedKeys')) sources.set('trustedKeys', source)
+  }
+  checkTrustedKeys(cfg, sources)
   await checkConnection('mqtt', cfg.mqtt, sources)
   await checkConnection('cloud', cfg.cloud, sources)
   checkCloud(cfg, sources)

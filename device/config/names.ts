@@ -30,6 +30,7 @@ export const ENV_VARS: readonly NameMapping[] = Object.freeze([
 
 /** LAMBKIN_* variables that are not config keys but are read elsewhere (bin.ts), so they are not typos. */
 export const OTHER_ENV_VARS: readonly NameMapping[] = Object.freeze([
+  { name: 'LAMBKIN_TEST_CRASH_AT', key: '', help: 'tests only: the agent kills itself (SIGKILL) at this deployment step (device/deployer/crash-points.ts)' },
   { name: 'LAMBKIN_WASM_TRAP_HANDLER', key: '', help: '"off" re-runs Node with --disable-wasm-trap-handler (the default on ARM), "on" never' },
   // The operator commands' (lambkin status, devices, ...): an operator's shell may set them
   // beside an agent's, so the agent must not take them for typos.

@@ -18,6 +18,10 @@ function parseFunctionNames (raw: unknown): string[] {
 
 export type Field =
   | { kind: 'int', min: number, max: number }
+  /** A decimal number (fractions allowed), e.g. a rate from 0 to 1. */
+  | { kind: 'number', min: number, max: number }
+  /** A list of readable files (a JSON array in a file; comma-separated from env or flags). */
+  | { kind: 'paths', rule: string }
   | { kind: 'bool' }
   | { kind: 'string', min: number, max: number, pattern?: RegExp, rule?: string, secret?: boolean }
   | { kind: 'host' }
@@ -111,6 +115,15 @@ export const SCHEMA: Group = group({
     drainTimeoutMs: int(0, 600_000),
     maxHops: int(1, 1000)
   }),
+  // Public keys (lambkin.pub) whose signatures this device accepts on deployed bundles [W6].
+  trustedKeys: { kind: 'paths', rule: 'an array of public key files (lambkin.pub)' },
+  // The deployer (device/deployer): health gate after a swap, and bundle fetches.
+  deploy: group({
+    healthWindowMs: int(0, DAY_MS),
+    maxErrorRate: { kind: 'number', min: 0, max: 1 },
+    minInvocations: int(1, 1_000_000),
+    fetchTimeoutMs: int(100, 600_000)
+  }),
   // Floors: what a sandbox needs to run at all. Ceilings: a wasm32 memory (4 GiB), a day,
   // and the stack the sandbox measured as safe (MAX_SAFE_STACK_KIB in src/sandbox/budget.ts).
   caps: group({
@@ -162,6 +175,8 @@ function shown (field: Field, raw: unknown): string {
 export function ruleOf (field: Field): string {
   switch (field.kind) {
     case 'int': return `an integer between ${field.min} and ${field.max}`
+    case 'number': return `a number between ${field.min} and ${field.max}`
+    case 'paths': return field.rule
     case 'bool': return 'true or false'
     case 'string': return field.rule ?? `a string of ${field.min} to ${field.max} characters`
     case 'host': return 'a host name or IP address'
@@ -195,6 +210,17 @@ export function parseValue (key: string, field: Field, raw: unknown, source: Sou
       }
       if (typeof n !== 'number' || !Number.isInteger(n) || n < field.min || n > field.max) throw bad()
       return n
+    }
+    case 'number': {
+      let n = raw
+      if (fromText && typeof raw === 'string') n = /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : undefined
+      if (typeof n !== 'number' || !Number.isFinite(n) || n < field.min || n > field.max) throw bad()
+      return n
+    }
+    case 'paths': {
+      const list = fromText && typeof raw === 'string' ? raw.split(',').map((p) => p.trim()).filter((p) => p !== '') : raw
+      if (!Array.isArray(list) || list.length > 100 || !list.every((p) => typeof p === 'string' && p.length > 0 && p.length <= 4096 && !p.includes('\0'))) throw bad()
+      return (list as string[]).map((p) => isAbsolute(p) ? resolve(p) : resolve(source.kind === 'file' ? source.baseDir : cwd, p))
     }
     case 'bool': {
       if (typeof raw === 'boolean') return raw

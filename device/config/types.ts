@@ -127,6 +127,18 @@ export interface BrokerConfig {
   maxKeepaliveSec: number
 }
 
+/** The deployer (device/deployer): the health gate after a swap and bundle fetches. */
+export interface DeployConfig {
+  /** How long after a swap the new version's failures are watched, ms; 0 turns the gate off. */
+  healthWindowMs: number
+  /** Largest share (0..1) of the new version's invocations that may fail within the window. */
+  maxErrorRate: number
+  /** Invocations of the new version that must end before the gate can fail. */
+  minInvocations: number
+  /** One try's wait for a bundle the device asked for, ms (3 tries in all). */
+  fetchTimeoutMs: number
+}
+
 export interface DeviceConfig {
   /** Device id (wire rule W1): ^[a-z0-9][a-z0-9_-]{0,62}$ */
   id: string
@@ -149,6 +161,9 @@ export interface DeviceConfig {
   outbox: OutboxConfig
   invocation: InvocationConfig
   caps: DeviceCapsConfig
+  /** Absolute paths of public key files whose signatures deployed bundles may carry; none: every bundle is refused. */
+  trustedKeys: string[]
+  deploy: DeployConfig
 }
 
 type DeepReadonly<T> = { readonly [K in keyof T]: T[K] extends object ? DeepReadonly<T[K]> : T[K] }

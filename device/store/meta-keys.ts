@@ -9,5 +9,7 @@ export const META_KEYS = Object.freeze({
   /** The filters the trigger link subscribed to last (device/triggers/mqtt, retainHandling 1). */
   mqttSubscribed: 'mqtt:subscribed',
   /** Bytes the cloud link uploaded on the current UTC day (device/sync). */
-  uploadDay: 'sync:day'
+  uploadDay: 'sync:day',
+  /** The deployed functions' active set: one write of it is a deployment's swap point (device/deployer). */
+  deployActive: 'deploy:active'
 })

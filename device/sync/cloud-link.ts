@@ -3,6 +3,8 @@
 // [W3]; heartbeats; and uploads of outbox records in CBOR batches, oldest first, where a
 // record leaves the outbox only when the cloud's down/ack covers it [W4]. Reconnects back off
 // with jitter; a cloud that is down never stops the agent, records wait in the outbox.
+// Deployment frames [W5]-[W7] pass through here too (down-frames.ts): the only file that talks
+// MQTT to the cloud.
 import mqtt from 'mqtt'
 import type { IClientOptions, MqttClient } from 'mqtt'
 import { BATCH_LIMITS, decodeFrame, downFilter, downTopic, encodeFrame, parseAck, upTopic } from '../../src/wire/index.js'
@@ -11,6 +13,9 @@ import { META_KEYS } from '../store/meta-keys.js'
 import type { Clock } from '../triggers/index.js'
 import { redactUrls } from '../../src/redact.js'
 import { planBatch } from './upload-plan.js'
+import { DOWN_FRAME_MAX_BYTES, parseDown } from './down-frames.js'
+import type { CloudDownHandlers } from './down-frames.js'
+import type { InvokeResultFrame, ReportedFrame } from '../../src/wire/index.js'
 import { UploadBudget } from './upload-budget.js'
 
 export interface CloudLinkOptions {
@@ -45,17 +50,32 @@ export interface CloudLinkOptions {
   reconnectMinMs: number
   reconnectMaxMs: number
   random?: () => number
+  /**
+   * Receivers of the deployment frames [W5]-[W7], each frame already validated; a frame that
+   * breaks a rule is counted in counters.refused and dropped [W8]. Settable later with handle().
+   */
+  down?: CloudDownHandlers
 }
 
 export type CloudLinkState = 'connecting' | 'online' | 'offline' | 'closed'
 
 /** What the link did since start (metrics and `lambkin status` read it). */
-export interface CloudLinkCounters { batchesSent: number, recordsSent: number, bytesSent: number, acked: number, rejected: number, resent: number, connects: number }
+export interface CloudLinkCounters {
+  batchesSent: number
+  recordsSent: number
+  bytesSent: number
+  acked: number
+  rejected: number
+  resent: number
+  connects: number
+  /** Down frames dropped because they broke a wire rule (malformed, too large, bad field) [W8]. */
+  refused: number
+}
 
 const DAY_META = META_KEYS.uploadDay
 
 export class CloudLink {
-  readonly counters: CloudLinkCounters = { batchesSent: 0, recordsSent: 0, bytesSent: 0, acked: 0, rejected: 0, resent: 0, connects: 0 }
+  readonly counters: CloudLinkCounters = { batchesSent: 0, recordsSent: 0, bytesSent: 0, acked: 0, rejected: 0, resent: 0, connects: 0, refused: 0 }
   readonly #o: CloudLinkOptions
   readonly #client: MqttClient
   readonly #budget: UploadBudget
@@ -76,9 +96,11 @@ export class CloudLink {
   #lastError = ''
   #dailySavedAt = -Infinity
   #dailySaving = false
+  #down: CloudDownHandlers
 
   private constructor (o: CloudLinkOptions, budget: UploadBudget) {
     this.#o = o
+    this.#down = { ...o.down }
     this.#budget = budget
     this.#batchRecords = Math.min(o.batchRecords, BATCH_LIMITS.maxRecords)
     const options: IClientOptions = {
@@ -106,7 +128,7 @@ export class CloudLink {
   /** Starts connecting in the background and returns at once: the agent never waits for the cloud. */
   static async start (o: CloudLinkOptions): Promise<CloudLink> {
     const saved = await o.store.getMeta(DAY_META) as { day: string, bytes: number } | undefined
-    const budget = new UploadBudget({ bytesPerSec: o.uploadBytesPerSec, dailyBytes: o.dailyUploadBytes, now: o.clock.now, today: saved })
+    const budget = new UploadBudget({ bytesPerSec: o.uploadBytesPerSec, dailyBytes: o.dailyUploadBytes, now: () => o.clock.now(), today: saved })
     const link = new CloudLink(o, budget)
     link.#client.connect()
     return link
@@ -114,6 +136,40 @@ export class CloudLink {
 
   get state (): CloudLinkState { return this.#state }
   get sentToday (): number { return this.#budget.sentToday }
+
+  /** True while connected to the cloud broker. */
+  get online (): boolean { return this.#state === 'online' && this.#client.connected }
+
+  /** Sets (or replaces) the receivers of deployment frames [W5]-[W7]; see CloudDownHandlers. */
+  handle (handlers: CloudDownHandlers): void {
+    this.#down = { ...this.#down, ...handlers }
+  }
+
+  /**
+   * Publishes `up/reported`, retained at QoS 1 [W5]. Returns false (and sends nothing) when
+   * offline: the deployer sends it again on the next connect (handlers.connected).
+   */
+  sendReported (frame: ReportedFrame): boolean {
+    return this.#sendUp('reported', frame as unknown as Record<string, unknown>, true)
+  }
+
+  /** Publishes `up/fetch { sha256 }` at QoS 1 [W6]; false when offline. */
+  sendFetch (sha256: string): boolean {
+    return this.#sendUp('fetch', { sha256 }, false)
+  }
+
+  /** Publishes `up/invoke-result` at QoS 0 [W7] (the cloud waits for it only while connected); false when offline. */
+  sendInvokeResult (frame: InvokeResultFrame): boolean {
+    return this.#sendUp('invoke-result', frame as unknown as Record<string, unknown>, false, 0)
+  }
+
+  #sendUp (kind: 'reported' | 'fetch' | 'invoke-result', frame: Record<string, unknown>, retain: boolean, qos: 0 | 1 = 1): boolean {
+    if (!this.online) return false
+    this.#client.publish(upTopic(this.#o.deviceId, kind), encodeFrame(frame), { qos, retain }, (err) => {
+      if (err !== undefined && err !== null) this.#note(`cloud: ${kind} not sent: ${err.message}`)
+    })
+    return true
+  }
 
   /** New records were committed: upload them when the link and the budget allow. */
   notify (): void {
@@ -139,6 +195,7 @@ export class CloudLink {
     }
     this.#armHeartbeat(0)
     void this.#pump()
+    this.#down.connected?.()
   }
 
   #onClose (): void {
@@ -153,7 +210,10 @@ export class CloudLink {
   }
 
   async #onMessage (topic: string, payload: Buffer): Promise<void> {
-    if (topic !== downTopic(this.#o.deviceId, 'ack')) return
+    if (topic !== downTopic(this.#o.deviceId, 'ack')) {
+      this.#onDeployFrame(topic, payload)
+      return
+    }
     let ack
     try {
       ack = parseAck(decodeFrame(payload, 4096))
@@ -179,6 +239,30 @@ export class CloudLink {
     }
     this.#inflight = this.#inflight.filter((b) => b.through > ack.seq)
     void this.#pump()
+  }
+
+  /** Hands a desired / bundle / invoke frame to its handler; a frame breaking a rule is counted and dropped [W8]. */
+  #onDeployFrame (topic: string, payload: Buffer): void {
+    const kind = topic.slice(topic.lastIndexOf('/') + 1)
+    if (topic !== downTopic(this.#o.deviceId, kind as never)) return
+    let parsed
+    try {
+      parsed = parseDown(kind, decodeFrame(payload, DOWN_FRAME_MAX_BYTES))
+    } catch (err) {
+      // An empty retained payload clears the desired state at the broker: nothing to act on.
+      if (payload.length === 0) return
+      this.counters.refused++
+      this.#note(`cloud: refused a ${kind} frame: ${(err as Error).message} [W8]`)
+      return
+    }
+    if (parsed === undefined) return
+    try {
+      if (parsed.kind === 'desired') this.#down.desired?.(parsed.frame)
+      else if (parsed.kind === 'bundle') this.#down.bundle?.(parsed.frame)
+      else this.#down.invoke?.(parsed.frame)
+    } catch (err) {
+      this.#note(`cloud: handling a ${kind} frame failed: ${(err as Error).message}`)
+    }
   }
 
   /** Goes back to sending from `acked + 1` after `delayMs`. */

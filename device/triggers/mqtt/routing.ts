@@ -151,9 +151,25 @@ export class MqttTriggers {
     })
   }
 
-  /** Reloads batch records acknowledged before a restart and schedules their flush. */
-  async restore (): Promise<void> {
-    for (const r of this.#routes) await r.batch?.restore()
+  /**
+   * Reloads batch records acknowledged before a restart (or before `fn` was replaced) and
+   * schedules their flush; all functions' when `fn` is not given.
+   */
+  async restore (fn?: string): Promise<void> {
+    for (const r of this.#routes) if (fn === undefined || r.fn === fn) await r.batch?.restore()
+  }
+
+  /**
+   * Drops `fn`'s routes (its deployed version was replaced or removed). Their batch timers
+   * stop; pending batch records stay in the store for the routes that replace them.
+   */
+  async remove (fn: string): Promise<void> {
+    for (let i = this.#routes.length - 1; i >= 0; i--) {
+      const r = this.#routes[i] as Route
+      if (r.fn !== fn) continue
+      this.#routes.splice(i, 1)
+      await r.batch?.close()
+    }
   }
 
   async onMessage (msg: TriggerMessage): Promise<void> {

@@ -1,9 +1,11 @@
 // The behaviour every cloud registry backend must have (the pattern of aedes-persistence's
-// abstract.js): a backend's test file calls registrySuite(test factory, name, open).
+// abstract.js): a backend's test file calls registrySuite(test factory, name, open). The
+// deployment cases are in ./abstract-suite-deploy.js and run as part of it.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Registry, StoredRecord } from '../../../cloud-sync/registry/index.js'
 import { encodeFrame } from '../../../src/wire/index.js'
+import { deployCases } from './abstract-suite-deploy.js'
 
 /** Opens the backend over the same storage each time it is called, until `destroy`. */
 export interface RegistryFactory { open: () => Promise<Registry>, destroy: () => Promise<void> }
@@ -140,6 +142,8 @@ export function registrySuite (name: string, make: () => RegistryFactory): void 
       await again.close()
     }
   })
+
+  deployCases(it)
 
   s.run()
 }

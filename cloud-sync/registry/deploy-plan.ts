@@ -1,0 +1,70 @@
+// The deployment rows' planner, apart from the I/O (as device/store/level-plan.ts): how a set
+// of desired-state changes becomes new rows and deployment ids, how rollouts split into
+// chunks, and the ids rollouts get. Pure functions; level-deploy.ts writes what they plan.
+import type { DesiredChange, DesiredRow, RolloutDevice, RolloutRow } from './deploy-types.js'
+
+/**
+ * Devices per stored rollout chunk: an engine tick that moves a few devices of a
+ * 10,000-device rollout rewrites the chunks holding them, not the whole list.
+ */
+export const ROLLOUT_CHUNK = 256
+
+/** Zero-padded so keys sort numerically. */
+export const pad = (n: number): string => String(n).padStart(16, '0')
+
+/** `r<n>`, the rollout id the CLI shows, from its sequence number. */
+export const rolloutId = (n: number): string => `r${n}`
+
+/** The sequence number in a rollout id, or undefined for anything that is not one. */
+export function rolloutSeq (id: string): number | undefined {
+  const m = /^r([1-9][0-9]{0,14})$/.exec(id)
+  return m === null ? undefined : Number(m[1])
+}
+
+/**
+ * Applies `changes` to the devices' rows as read (`before`; undefined: no desired state yet).
+ * Each device with at least one change gets the next deployment id after `counter` [W5]; a
+ * changed function's old current entry becomes its `previous`. Returns the new rows (in the
+ * order devices first appear) and the new counter.
+ */
+export function planDesired (before: ReadonlyMap<string, DesiredRow | undefined>, changes: readonly DesiredChange[], counter: number, at: number): { rows: DesiredRow[], counter: number } {
+  const rows = new Map<string, DesiredRow>()
+  let next = counter
+  for (const c of changes) {
+    let row = rows.get(c.device)
+    if (row === undefined) {
+      const old = before.get(c.device)
+      row = { device: c.device, deploymentId: ++next, functions: structuredClone(old?.functions ?? {}), updatedAt: at }
+      rows.set(c.device, row)
+    }
+    const slot = row.functions[c.fn] ?? {}
+    const replaced = slot.current
+    const updated = { ...slot }
+    if (replaced !== undefined) updated.previous = replaced
+    if (c.to === null) delete updated.current
+    else updated.current = structuredClone(c.to)
+    if (updated.current === undefined && updated.previous === undefined) delete row.functions[c.fn]
+    else row.functions[c.fn] = updated
+  }
+  return { rows: [...rows.values()], counter: next }
+}
+
+/** A rollout's stored head: the row without its devices, and how many chunks hold them. */
+export type RolloutHead = Omit<RolloutRow, 'devices'> & { chunks: number }
+
+/** Splits a rollout into its head and device chunks of ROLLOUT_CHUNK. */
+export function splitRollout (r: RolloutRow): { head: RolloutHead, chunks: RolloutDevice[][] } {
+  const { devices, ...rest } = r
+  const chunks: RolloutDevice[][] = []
+  for (let i = 0; i < devices.length; i += ROLLOUT_CHUNK) chunks.push(devices.slice(i, i + ROLLOUT_CHUNK))
+  return { head: { ...rest, chunks: chunks.length }, chunks }
+}
+
+/** The chunk numbers that hold the device indexes in `dirty` (every chunk when undefined). */
+export function dirtyChunks (total: number, dirty: Iterable<number> | undefined): number[] {
+  const n = Math.ceil(total / ROLLOUT_CHUNK)
+  if (dirty === undefined) return Array.from({ length: n }, (_, i) => i)
+  const out = new Set<number>()
+  for (const i of dirty) if (i >= 0 && i < total) out.add(Math.floor(i / ROLLOUT_CHUNK))
+  return [...out].sort((a, b) => a - b)
+}

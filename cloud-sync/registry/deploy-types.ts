@@ -1,0 +1,124 @@
+// The registry's deployment rows (issue 12), shaped as tables would be: bundles by sha256 with
+// a per-function version number, one fleet-wide deployment id counter, each device's desired
+// state (with the entry it replaced, for rollback), its last reported state, and rollouts.
+import type { DesiredFunction, ReportedFrame } from '../../src/wire/index.js'
+
+/** A stored bundle's facts (table `bundles`, key sha256); the bytes are kept beside it. */
+export interface BundleRow {
+  sha256: string
+  name: string
+  /** The content version (16 hex digits, src/bundle/format.ts). */
+  version: string
+  /** This function's version number: 1 for its first bundle, then 2, 3...; a sha256 keeps its number. */
+  number: number
+  /** Bytes. */
+  size: number
+  /** ed25519 signature over the sha256 (src/bundle/sign.ts), 64 bytes. */
+  signature: Uint8Array
+  keyId: string
+  /** Cloud clock, ms since the epoch. */
+  uploadedAt: number
+}
+
+export type NewBundle = Omit<BundleRow, 'number' | 'size'> & { bytes: Uint8Array }
+
+/** One deployed function of one device: what it should run, and what it ran before that. */
+export interface DesiredSlot { current?: DesiredFunction, previous?: DesiredFunction }
+
+/** One device's desired state [W5]; `deploymentId` is the id its last change got. */
+export interface DesiredRow {
+  device: string
+  deploymentId: number
+  functions: Record<string, DesiredSlot>
+  updatedAt: number
+}
+
+/**
+ * One change to a device's desired state: `to` becomes the function's current entry (null
+ * removes it), and the entry it replaces becomes `previous`.
+ */
+export interface DesiredChange { device: string, fn: string, to: DesiredFunction | null }
+
+/** The last `up/reported` a device sent [W5], with when it arrived (cloud clock). */
+export type ReportedRow = ReportedFrame & { receivedAt: number }
+
+export type RolloutKind = 'deploy' | 'rollback'
+export type RolloutState = 'running' | 'done' | 'aborted' | 'cancelled' | 'superseded'
+export type RolloutDeviceState = 'pending' | 'sent' | 'applied' | 'failed' | 'rolled-back' | 'offline' | 'skipped'
+
+/** One target of a rollout. `sentAt` (cloud clock) is when its timeout started; not shown by the API. */
+export interface RolloutDevice {
+  id: string
+  state: RolloutDeviceState
+  /** The version this device is taken to. */
+  version?: string
+  /** The deployment id its desired state got from this rollout. */
+  deploymentId?: number
+  code?: string
+  message?: string
+  /** When it reached its state (cloud clock). */
+  at?: number
+  sentAt?: number
+}
+
+export interface RolloutCounts { total: number, pending: number, sent: number, applied: number, failed: number, rolledBack: number, offline: number, skipped: number }
+
+/**
+ * A rollout as stored and as the API shows it (RolloutView, the issue 12 contract). `revision`
+ * grows with every change, so a client long-polls for the next one. `open` (not shown) is true
+ * while the cloud still watches it: running, or devices offline that may yet converge.
+ */
+export interface RolloutRow {
+  id: string
+  kind: RolloutKind
+  fn: string
+  version: string
+  number: number
+  sha256: string
+  to: string
+  alias: 'live' | 'canary'
+  weight?: number
+  state: RolloutState
+  reason?: string
+  createdAt: number
+  finishedAt?: number
+  revision: number
+  ratePerMin?: number
+  abortAtPercent: number
+  timeoutMs: number
+  counts: RolloutCounts
+  devices: RolloutDevice[]
+  open: boolean
+}
+
+/** The deployment part of the registry contract (see Registry in types.ts). */
+export interface DeployRegistry {
+  /**
+   * Stores a bundle whose signature and contents the caller checked; the same sha256 again
+   * changes nothing and returns the stored row with `created: false`. Numbers per function
+   * are given out one at a time, in call order.
+   */
+  putBundle: (b: NewBundle) => Promise<{ bundle: BundleRow, created: boolean }>
+  getBundle: (sha256: string) => Promise<BundleRow | undefined>
+  bundleBytes: (sha256: string) => Promise<Uint8Array | undefined>
+  /** The last deployment id given out (0 before the first). */
+  lastDeploymentId: () => Promise<number>
+  getDesired: (device: string) => Promise<DesiredRow | undefined>
+  /**
+   * Applies changes to the desired state of one or more devices in one atomic write with the
+   * deployment id counter: each device changed gets the next id (+1 per device, fleet-wide,
+   * [W5]). Calls apply one at a time. Returns the new rows, in the order devices first appear.
+   */
+  setDesired: (changes: DesiredChange[], at: number) => Promise<DesiredRow[]>
+  putReported: (device: string, r: ReportedRow) => Promise<void>
+  getReported: (device: string) => Promise<ReportedRow | undefined>
+  /** Stores a new rollout under the next id (`r1`, `r2`...) and returns it. */
+  createRollout: (r: Omit<RolloutRow, 'id'>) => Promise<RolloutRow>
+  /** Writes a rollout back; `dirty` names the device indexes that changed (all when absent). */
+  putRollout: (r: RolloutRow, dirty?: Iterable<number>) => Promise<void>
+  getRollout: (id: string) => Promise<RolloutRow | undefined>
+  /** Newest first, at most `limit` (default 50). */
+  listRollouts: (q?: { limit?: number }) => Promise<RolloutRow[]>
+  /** Rollouts with `open` set, oldest first: what the engine resumes after a restart. */
+  openRollouts: () => Promise<RolloutRow[]>
+}

@@ -1,0 +1,70 @@
+// Desired state out to devices [W5]: changes go to the registry (one atomic write with their
+// deployment ids), then each changed device's whole desired state is published retained, QoS
+// 1, on its down/desired; and again whenever a device connects, because aedes keeps retained
+// messages in memory only and after a cloud restart the registry is the truth.
+import { downTopic, encodeFrame } from '../../src/wire/index.js'
+import type { DesiredFrame, DesiredFunction, DesiredVersion } from '../../src/wire/index.js'
+import type { BundleRow, DesiredChange, DesiredRow, Registry } from '../registry/index.js'
+
+/** How the cloud reaches devices: the device broker's publish and connection state. */
+export interface DeviceLink {
+  publish: (topic: string, payload: Buffer, opts: { qos: 0 | 1, retain: boolean }) => Promise<void>
+  isConnected: (deviceId: string) => boolean
+}
+
+/** The `down/desired` frame of a row: every function with a current entry, by name. */
+export function desiredFrame (row: DesiredRow): DesiredFrame {
+  const functions = Object.keys(row.functions).sort().map((name) => row.functions[name].current).filter((f): f is DesiredFunction => f !== undefined)
+  return { deploymentId: row.deploymentId, functions, time: row.updatedAt }
+}
+
+/** A bundle as desired state names it [W5]. */
+export function versionOf (b: BundleRow): DesiredVersion {
+  return { version: b.version, number: b.number, sha256: b.sha256, size: b.size, signature: b.signature, keyId: b.keyId }
+}
+
+/**
+ * The entry a deploy of `b` under `alias` gives a function whose current entry is `current`:
+ * live replaces the whole entry (a canary there ends); canary keeps live and adds the canary
+ * with its weight. Undefined when a canary has no live version to split with.
+ */
+export function deployEntry (b: BundleRow, alias: 'live' | 'canary', weight: number | undefined, current: DesiredFunction | undefined): DesiredFunction | undefined {
+  if (alias === 'live') return { name: b.name, live: versionOf(b) }
+  if (current === undefined) return undefined
+  return { name: b.name, live: current.live, canary: { ...versionOf(b), weight: weight ?? 10 } }
+}
+
+export class DesiredPublisher {
+  readonly #registry: Registry
+  readonly #link: DeviceLink
+  readonly #now: () => number
+  /** Publishes that failed (the broker closing); the device still gets the state on its next connect. */
+  failedPublishes = 0
+
+  constructor (registry: Registry, link: DeviceLink, now: () => number) {
+    this.#registry = registry
+    this.#link = link
+    this.#now = now
+  }
+
+  /** Writes the changes (each device changed gets a new deployment id) and publishes each new state. */
+  async apply (changes: DesiredChange[]): Promise<DesiredRow[]> {
+    const rows = await this.#registry.setDesired(changes, this.#now())
+    await Promise.all(rows.map(async (r) => { await this.#publish(r) }))
+    return rows
+  }
+
+  /** Publishes the device's desired state again, if it has one (on connect). */
+  async republish (device: string): Promise<void> {
+    const row = await this.#registry.getDesired(device)
+    if (row !== undefined) await this.#publish(row)
+  }
+
+  async #publish (row: DesiredRow): Promise<void> {
+    try {
+      await this.#link.publish(downTopic(row.device, 'desired'), encodeFrame(desiredFrame(row) as unknown as Record<string, unknown>), { qos: 1, retain: true })
+    } catch {
+      this.failedPublishes++
+    }
+  }
+}

@@ -1,0 +1,315 @@
+// The rollout engine (issue 12): sends desired state to a rollout's targets at its rate, judges
+// each device from its up/reported (judge.ts), times out silent ones, aborts at the failure
+// threshold and puts the moved devices back, and takes cancel and supersede. Every change runs
+// in one lane and is written to the registry before anyone sees it, so a restarted cloud
+// resumes from there. One timer for the whole engine, armed only while something can time
+// out or is waiting for its rate: nothing per device, nothing when idle.
+import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import type { ReportedFrame } from '../../src/wire/index.js'
+import type { DesiredChange, Registry, RolloutDevice, RolloutRow, RolloutState } from '../registry/index.js'
+import { deployEntry } from './desired.js'
+import type { DesiredPublisher } from './desired.js'
+import { abortReason, countDevices, judge, judgeable } from './judge.js'
+import type { Verdict } from './judge.js'
+import { allowedBy, dueAt, released } from './pace.js'
+import { deployRow, deploySettings, resolveTargets, rollbackRow } from './plan.js'
+import { ROLLOUT_DEFAULTS, rolloutView } from './types.js'
+import type { DeployRequest, RollbackRequest, RolloutClock, RolloutView } from './types.js'
+
+export interface EngineOptions {
+  registry: Registry
+  desired: DesiredPublisher
+  isConnected: (deviceId: string) => boolean
+  clock: RolloutClock
+  tickMs?: number
+  watchMs?: number
+  log?: (line: string) => void
+}
+
+/** A rollout the engine watches: its row, where each device sits in it, and what changed. */
+interface Live { row: RolloutRow, index: Map<string, number>, dirty: Set<number>, changed: boolean }
+
+export class RolloutEngine {
+  readonly #o: EngineOptions & { tickMs: number, watchMs: number }
+  readonly #open = new Map<string, Live>()
+  readonly #listeners = new Map<string, Set<() => void>>()
+  /** Reports waiting for the next judging run (the newest per device), and that run. */
+  readonly #reports = new Map<string, ReportedFrame>()
+  #judging: Promise<void> | undefined
+  #lane: Promise<unknown> = Promise.resolve()
+  #timer: unknown
+  #timerDue = Infinity
+  #closed = false
+
+  private constructor (o: EngineOptions) {
+    this.#o = { tickMs: ROLLOUT_DEFAULTS.tickMs, watchMs: ROLLOUT_DEFAULTS.watchMs, ...o }
+  }
+
+  /** Loads the open rollouts from the registry and resumes them, judging reports that came while the cloud was down. */
+  static async start (o: EngineOptions): Promise<RolloutEngine> {
+    const e = new RolloutEngine(o)
+    for (const row of await o.registry.openRollouts()) e.#track(row)
+    await e.#run(async () => {
+      for (const live of e.#open.values()) {
+        for (const [i, d] of live.row.devices.entries()) {
+          const rep = judgeable(d) ? await o.registry.getReported(d.id) : undefined
+          if (rep !== undefined) e.#verdict(live, i, judge(live.row, d, rep))
+        }
+      }
+    })
+    return e
+  }
+
+  /** Starts a deploy rollout; a running rollout of the same function is superseded. Throws LAMBKIN_REQUEST_INVALID, LAMBKIN_DEVICE_NOT_FOUND. */
+  async deploy (req: Partial<DeployRequest>): Promise<RolloutView> {
+    const s = deploySettings(req)
+    const b = typeof req.sha256 === 'string' ? await this.#o.registry.getBundle(req.sha256) : undefined
+    if (b === undefined) throw new LambkinError(ErrorCodes.REQUEST_INVALID, `no bundle with sha256 ${String(req.sha256)} was uploaded; upload it first (POST /v1/bundles)`)
+    const targets = await resolveTargets(this.#o.registry, req.to)
+    return await this.#begin(async () => await deployRow(this.#o.registry, b, req.to as string, targets, s, this.#now()))
+  }
+
+  /** Starts a rollback rollout: each target back to the version before its current one. */
+  async rollback (req: RollbackRequest): Promise<RolloutView> {
+    const targets = await resolveTargets(this.#o.registry, req.to)
+    return await this.#begin(async () => await rollbackRow(this.#o.registry, req, targets, this.#now()))
+  }
+
+  async #begin (make: () => Promise<Omit<RolloutRow, 'id'>>): Promise<RolloutView> {
+    let id = ''
+    await this.#run(async () => {
+      const row = await this.#o.registry.createRollout(await make())
+      id = row.id
+      for (const old of this.#open.values()) {
+        if (old.row.fn !== row.fn) continue
+        if (old.row.state === 'running') this.#finish(old, 'superseded', `superseded by rollout ${row.id}`)
+        old.row.open = false
+        old.changed = true
+      }
+      this.#track(row)
+    })
+    return await this.get(id)
+  }
+
+  /** Cancels a running rollout (devices not yet reached keep their version; moved ones stay moved). Throws LAMBKIN_ROLLOUT_NOT_FOUND. */
+  async cancel (id: string): Promise<RolloutView> {
+    await this.get(id)
+    await this.#run(async () => {
+      const live = this.#open.get(id)
+      if (live?.row.state === 'running') this.#finish(live, 'cancelled', 'cancelled by the operator: devices not yet reached keep their version, devices already moved stay moved (lambkin rollback reverts them)')
+    })
+    return await this.get(id)
+  }
+
+  /** A rollout as the API shows it. Throws LAMBKIN_ROLLOUT_NOT_FOUND. */
+  async get (id: string): Promise<RolloutView> {
+    const row = this.#open.get(id)?.row ?? await this.#o.registry.getRollout(id)
+    if (row === undefined) throw new LambkinError(ErrorCodes.ROLLOUT_NOT_FOUND, `no rollout ${id}; see lambkin rollouts`)
+    return rolloutView(structuredClone(row))
+  }
+
+  async list (limit?: number): Promise<RolloutView[]> {
+    return (await this.#o.registry.listRollouts({ limit })).map(rolloutView)
+  }
+
+  /** Calls `cb` after each change to rollout `id` is stored; returns the unsubscribe. */
+  onChange (id: string, cb: () => void): () => void {
+    const set = this.#listeners.get(id) ?? new Set()
+    set.add(cb)
+    this.#listeners.set(id, set)
+    return () => { set.delete(cb); if (set.size === 0) this.#listeners.delete(id) }
+  }
+
+  /**
+   * A device's report [W5] (already stored by ingest): judged in every rollout watching it.
+   * Reports that arrive while the lane is busy are judged together in the next run, so a
+   * fleet reporting at once costs a few registry writes, not one per device.
+   */
+  async onReported (device: string, rep: ReportedFrame): Promise<void> {
+    this.#reports.set(device, rep)
+    this.#judging ??= this.#run(async () => {
+      this.#judging = undefined
+      const batch = [...this.#reports]
+      this.#reports.clear()
+      for (const [id, r] of batch) {
+        for (const live of this.#open.values()) {
+          const i = live.index.get(id)
+          const d = i === undefined ? undefined : live.row.devices[i]
+          if (i !== undefined && d !== undefined && judgeable(d)) this.#verdict(live, i, judge(live.row, d, r))
+        }
+      }
+    })
+    await this.#judging
+  }
+
+  /** A device connected: its desired state again, and its timeout starts over where it was offline. */
+  async onConnect (device: string): Promise<void> {
+    await this.#run(async () => {
+      await this.#o.desired.republish(device)
+      for (const live of this.#open.values()) {
+        const i = live.index.get(device)
+        if (i !== undefined && live.row.devices[i].state === 'offline') this.#set(live, i, { state: 'sent' }, true)
+      }
+    })
+  }
+
+  async close (): Promise<void> {
+    this.#closed = true
+    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer)
+    this.#timer = undefined
+    await this.#lane
+  }
+
+  #now (): number {
+    return this.#o.clock.now()
+  }
+
+  #track (row: RolloutRow): void {
+    this.#open.set(row.id, { row, index: new Map(row.devices.map((d, i) => [d.id, i])), dirty: new Set(), changed: true })
+  }
+
+  /**
+   * Runs one change in the lane, then steps the rollouts it changed (every open one on a tick,
+   * which is when timeouts and paced devices come due), stores what changed, tells listeners
+   * and re-arms the timer.
+   */
+  async #run (fn: () => Promise<void>, all = false): Promise<void> {
+    const run = this.#lane.then(async () => {
+      try {
+        await fn()
+        for (const live of this.#open.values()) if (all || live.changed) await this.#step(live)
+        await this.#flush()
+      } finally {
+        // Also after a failed write: the next tick tries again, so nothing waits for ever.
+        this.#arm()
+      }
+    })
+    this.#lane = run.catch((err: Error) => { this.#o.log?.(`rollouts: ${err.message}`) })
+    await run
+  }
+
+  #set (live: Live, i: number, v: Partial<RolloutDevice> & Pick<RolloutDevice, 'state'>, restart = false): void {
+    const d = live.row.devices[i]
+    const now = this.#now()
+    delete d.code
+    delete d.message
+    Object.assign(d, v, { at: now })
+    if (restart) d.sentAt = now
+    live.dirty.add(i)
+    live.changed = true
+  }
+
+  #verdict (live: Live, i: number, v: Verdict | undefined): void {
+    if (v !== undefined) this.#set(live, i, v)
+  }
+
+  /** Ends a running rollout: devices not sent are skipped with why. */
+  #finish (live: Live, state: RolloutState, reason: string): void {
+    const r = live.row
+    r.state = state
+    r.reason = reason
+    r.finishedAt = this.#now()
+    live.changed = true
+    for (const [i, d] of r.devices.entries()) {
+      if (d.state === 'pending' || (state === 'superseded' && (d.state === 'sent' || d.state === 'offline'))) {
+        this.#set(live, i, { state: 'skipped', code: ErrorCodes.ROLLOUT_ABORTED, message: d.state === 'pending' ? `not sent: ${reason}` : `no report before it was ${reason}` })
+      }
+    }
+  }
+
+  /** Timeouts, the abort rule, releasing paced devices, done, and whether to keep watching. */
+  async #step (live: Live): Promise<void> {
+    const r = live.row
+    const now = this.#now()
+    for (const [i, d] of r.devices.entries()) {
+      if (d.state !== 'sent' || (d.sentAt ?? 0) + r.timeoutMs > now) continue
+      if (this.#o.isConnected(d.id)) this.#set(live, i, { state: 'failed', code: ErrorCodes.DEPLOY_TIMEOUT, message: `connected but no report on deployment ${String(d.deploymentId)} within ${r.timeoutMs} ms` })
+      else this.#set(live, i, { state: 'offline' })
+    }
+    r.counts = countDevices(r.devices)
+    const reason = r.state === 'running' ? abortReason(r) : undefined
+    if (reason !== undefined) await this.#abort(live, reason)
+    if (r.state === 'running') await this.#release(live, now)
+    r.counts = countDevices(r.devices)
+    if (r.state === 'running' && r.counts.pending === 0 && r.counts.sent === 0) {
+      r.state = 'done'
+      r.finishedAt = now
+      live.changed = true
+    }
+    const watching = r.state === 'running' || ((r.state === 'done' || r.state === 'cancelled') && (r.counts.sent + r.counts.offline > 0 || now < (r.finishedAt ?? now) + this.#o.watchMs))
+    if (r.open && !watching) { r.open = false; live.changed = true }
+  }
+
+  /** Sends the next devices the rate allows: their desired state, all in one registry write. */
+  async #release (live: Live, now: number): Promise<void> {
+    const r = live.row
+    const take = r.devices.map((d, i) => [d, i] as const).filter(([d]) => d.state === 'pending').slice(0, Math.max(0, allowedBy(r, now) - released(r)))
+    if (take.length === 0) return
+    const bundle = r.kind === 'deploy' ? await this.#o.registry.getBundle(r.sha256) : undefined
+    const changes: DesiredChange[] = []
+    for (const [d, i] of take) {
+      const slot = (await this.#o.registry.getDesired(d.id))?.functions[r.fn]
+      const to = r.kind === 'rollback' ? slot?.previous : bundle === undefined ? undefined : deployEntry(bundle, r.alias, r.weight, slot?.current)
+      if (to === undefined) this.#set(live, i, { state: 'skipped', code: ErrorCodes.REQUEST_INVALID, message: r.kind === 'rollback' ? `no previous version of ${r.fn} here any more` : `no live version of ${r.fn} here any more for a canary to split with` })
+      else changes.push({ device: d.id, fn: r.fn, to })
+    }
+    const rows = await this.#o.desired.apply(changes)
+    for (const row of rows) {
+      const i = live.index.get(row.device) as number
+      const version = row.functions[r.fn]?.current?.live.version
+      this.#set(live, i, { state: this.#o.isConnected(row.device) ? 'sent' : 'offline', deploymentId: row.deploymentId, ...(r.kind === 'rollback' && version !== undefined ? { version } : {}) }, true)
+    }
+  }
+
+  /** Stops a running rollout at its threshold: pending devices are not sent; moved ones get their previous entry back (a new deployment id each). */
+  async #abort (live: Live, reason: string): Promise<void> {
+    const r = live.row
+    this.#finish(live, 'aborted', reason)
+    const changes: DesiredChange[] = []
+    const moved: number[] = []
+    for (const [i, d] of r.devices.entries()) {
+      if (d.deploymentId === undefined) continue
+      const slot = (await this.#o.registry.getDesired(d.id))?.functions[r.fn]
+      const ours = r.alias === 'canary' ? slot?.current?.canary?.sha256 : slot?.current?.live.sha256
+      if (ours !== r.sha256) continue
+      changes.push({ device: d.id, fn: r.fn, to: slot?.previous ?? null })
+      if (d.state !== 'failed' && d.state !== 'rolled-back') moved.push(i)
+    }
+    const rows = new Map((await this.#o.desired.apply(changes)).map((row) => [row.device, row]))
+    for (const i of moved) {
+      const row = rows.get(r.devices[i].id)
+      const back = row?.functions[r.fn]?.current?.live.version
+      this.#set(live, i, { state: 'rolled-back', code: ErrorCodes.ROLLOUT_ABORTED, message: `rollout aborted: back to ${back === undefined ? 'no deployed version' : `version ${back}`} (deployment ${String(row?.deploymentId)})` })
+    }
+    r.open = false
+  }
+
+  async #flush (): Promise<void> {
+    for (const [id, live] of [...this.#open]) {
+      if (!live.changed) continue
+      live.row.revision++
+      live.row.counts = countDevices(live.row.devices)
+      await this.#o.registry.putRollout(live.row, live.dirty)
+      live.dirty.clear()
+      live.changed = false
+      if (!live.row.open) this.#open.delete(id)
+      for (const cb of this.#listeners.get(id) ?? []) cb()
+    }
+  }
+
+  /** One timer: at the earliest time a device can time out, a paced device is due, or a watch ends. */
+  #arm (): void {
+    if (this.#closed) return
+    const now = this.#now()
+    let due = Infinity
+    for (const { row } of this.#open.values()) due = Math.min(due, dueAt(row, now, this.#o.tickMs, this.#o.watchMs))
+    if (due === Infinity || (this.#timer !== undefined && this.#timerDue <= due)) return
+    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer)
+    this.#timerDue = due
+    this.#timer = this.#o.clock.setTimeout(() => {
+      this.#timer = undefined
+      this.#timerDue = Infinity
+      return this.#run(async () => {}, true).catch(() => {})
+    }, Math.max(0, due - now))
+  }
+}

@@ -1,0 +1,67 @@
+// The rollout engine's inputs: requests as the operator API takes them (issue 12 contract), the
+// clock it runs on, and its defaults.
+import type { RolloutRow } from '../registry/index.js'
+
+/**
+ * Time and timers for the engine and remote invoke; the shape of device/triggers/clock.ts's
+ * Clock (so test/helpers/fake-clock.ts drives both), kept here because cloud-sync does not
+ * import device/.
+ */
+export interface RolloutClock {
+  now: () => number
+  setTimeout: (fn: () => unknown, ms: number) => unknown
+  clearTimeout: (handle: unknown) => void
+}
+
+/** The system clock with unref'd timers: a pending tick never keeps a stopping cloud alive. */
+export const systemRolloutClock: RolloutClock = Object.freeze({
+  now: () => Date.now(),
+  setTimeout: (fn: () => unknown, ms: number): unknown => {
+    const t = setTimeout(() => { void fn() }, Math.max(0, ms))
+    t.unref()
+    return t
+  },
+  clearTimeout: (handle: unknown): void => { clearTimeout(handle as ReturnType<typeof setTimeout>) }
+})
+
+/** `POST /v1/rollouts`: deploy the bundle `sha256` to a device or `group:<name>`. */
+export interface DeployRequest {
+  sha256: string
+  to: string
+  alias?: 'live' | 'canary'
+  /** Percent of invocations the canary takes, 1-99 (canary only). */
+  weight?: number
+  /** Devices sent per minute; absent: all at once. */
+  ratePerMin?: number
+  /** Stop when failed + rolled-back reach this percent of the targets (100: never). */
+  abortAtPercent?: number
+  /** How long a connected device has to report, ms. */
+  timeoutMs?: number
+}
+
+/** `POST /v1/rollbacks`: each target goes back to the version it ran before its current one. */
+export interface RollbackRequest { fn: string, to: string, timeoutMs?: number }
+
+export const ROLLOUT_DEFAULTS = Object.freeze({
+  timeoutMs: 120_000,
+  abortAtPercent: 100,
+  /** How often the engine checks timeouts and releases paced devices while anything is sent or pending, ms. */
+  tickMs: 1000,
+  /**
+   * How long a finished rollout keeps watching its applied devices, ms: a device's health gate
+   * (deploy.healthWindowMs, 30 s by default) may roll one back after it reported applied.
+   */
+  watchMs: 10 * 60_000,
+  /** The per-device timeout's bounds, ms. */
+  minTimeoutMs: 1000,
+  maxTimeoutMs: 3_600_000
+})
+
+/** What the API shows of a rollout: the stored row without the engine's own fields. */
+export type RolloutView = Omit<RolloutRow, 'open' | 'devices'> & { devices: Array<Omit<RolloutRow['devices'][number], 'sentAt'>> }
+
+/** The API's shape of a rollout (drops `open` and each device's `sentAt`). */
+export function rolloutView (r: RolloutRow): RolloutView {
+  const { open: _open, devices, ...rest } = r
+  return { ...rest, devices: devices.map(({ sentAt: _sentAt, ...d }) => d) }
+}

@@ -1,0 +1,309 @@
+// The deployer (docs/architecture.md, "Deployer"): acts on the retained desired state [W5],
+// one deployment at a time. Each changed function's versions are made ready beside the running
+// ones (prepare.ts), then one write of the active set swaps them all (the swap point: a kill -9
+// before it leaves the old set, after it the new one, and every step before it is idempotent
+// on restart), routes change (in-flight invocations finish on the old version, which is
+// unloaded once idle), and a health window watches the new versions (rollback.ts).
+import { EventEmitter } from 'node:events'
+import type { TrustedKey } from '../../src/bundle/index.js'
+import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import type { Limits } from '../../src/function/index.js'
+import type { SandboxPool } from '../../src/sandbox/index.js'
+import type { DesiredFrame, ReportedFrame } from '../../src/wire/index.js'
+import type { VersionRoute } from '../aliases.js'
+import type { FunctionTable } from '../function-table.js'
+import type { Invoker, InvocationRecord } from '../invoker.js'
+import type { FunctionMetrics } from '../metrics/index.js'
+import type { OutboxStore } from '../store/index.js'
+import type { Clock } from '../triggers/index.js'
+import { aliasesOf, readActiveSet, referencedBundles, sameAliases, writeActiveSet } from './active-set.js'
+import { buildReported, staleFailures } from './report.js'
+import type { ActiveSet, Aliases, DeployedFunction } from './active-set.js'
+import { BundleFiles } from './bundle-files.js'
+import { crashPoint } from './crash-points.js'
+import { Fetcher } from './fetcher.js'
+import { HealthGate } from './health-gate.js'
+import type { HealthSettings } from './health-gate.js'
+import { DEPLOY_METRICS, registerDeployMetrics } from './metrics.js'
+import { loadAliases, prepareFunction } from './prepare.js'
+import type { PrepareContext } from './prepare.js'
+import { Rollbacks } from './rollback.js'
+
+/** deploy.* in the device config. */
+export interface DeploySettings extends HealthSettings {
+  /** One fetch try's wait for down/bundle, ms. */
+  fetchTimeoutMs: number
+}
+
+/** Fetch tries per bundle (the first and two more), each deploy.fetchTimeoutMs long. */
+export const FETCH_ATTEMPTS = 3
+
+/** What the deployer needs of the cloud link; every send returns false when offline. */
+export interface DeployTransport {
+  sendReported: (f: ReportedFrame) => boolean
+  sendFetch: (sha256: string) => boolean
+}
+
+export interface DeployerOptions {
+  dataDir: string
+  store: OutboxStore
+  pool: SandboxPool
+  invoker: Invoker
+  table: FunctionTable
+  metrics: FunctionMetrics
+  clock: Clock
+  log: (line: string) => void
+  caps: Partial<Limits>
+  trusted: ReadonlyMap<string, TrustedKey>
+  settings: DeploySettings
+}
+
+/**
+ * Events: 'applied' ({ deploymentId, functions }), 'refused' ({ deploymentId, name, code,
+ * message }), 'rolled-back' (a ReportedRollback), 'reported' (the ReportedFrame, also when
+ * offline), 'idle' (nothing queued or being applied).
+ */
+export class Deployer extends EventEmitter {
+  readonly #o: DeployerOptions
+  readonly #files: BundleFiles
+  readonly #fetcher: Fetcher
+  readonly #gate: HealthGate
+  readonly #rollbacks: Rollbacks
+  #set: ActiveSet
+  #transport: DeployTransport | undefined
+  #next: DesiredFrame | undefined
+  #lane: Promise<void> = Promise.resolve()
+  #applying = false
+  #closed = false
+
+  private constructor (o: DeployerOptions, set: ActiveSet) {
+    super()
+    this.#o = o
+    this.#set = set
+    this.#files = new BundleFiles(o.dataDir)
+    this.#fetcher = new Fetcher({ clock: o.clock, timeoutMs: o.settings.fetchTimeoutMs, attempts: FETCH_ATTEMPTS })
+    registerDeployMetrics(o.metrics)
+    this.#rollbacks = new Rollbacks({ clock: o.clock, metrics: o.metrics, settings: o.settings, log: o.log, deployer: this })
+    this.#gate = new HealthGate({
+      clock: o.clock,
+      settings: o.settings,
+      onFail: (fn, stats) => { void this.#serial(() => this.#rollbacks.rollBack(fn, stats)) },
+      onPass: (fn) => { void this.#serial(() => this.#windowPassed(fn)) }
+    })
+  }
+
+  /**
+   * Reads the active set and loads every deployed version from its file into the sandboxes and
+   * the function table (replacing local functions of the same name); resumes health windows a
+   * restart interrupted. A version that no longer loads is logged and its function left out.
+   */
+  static async open (o: DeployerOptions): Promise<Deployer> {
+    const d = new Deployer(o, await readActiveSet(o.store))
+    for (const [name, f] of Object.entries(d.#set.functions)) {
+      try {
+        await o.table.setDeployed(name, await d.loadAliases(name, f))
+      } catch (err) {
+        o.log(`deployed function ${name} not loaded: ${(err as LambkinError).code ?? ''}: ${(err as Error).message}`)
+        continue
+      }
+      if (f.window !== undefined) d.#gate.watch(name, f.window.versions, f.window.startedAt)
+    }
+    await d.#files.prune(referencedBundles(d.#set))
+    return d
+  }
+
+  /** A copy of the active set (what is deployed, rollback targets, failures, rollbacks). */
+  get active (): ActiveSet { return structuredClone(this.#set) }
+  /** True while a deployment is being fetched, checked, loaded or swapped. */
+  get applying (): boolean { return this.#applying }
+
+  /** Connects the deployer to the cloud link; reports at once when online. */
+  attach (t: DeployTransport): void {
+    this.#transport = t
+    this.#fetcher.attach(t)
+  }
+
+  /** `down/desired` arrived [W5]: acted on after what is under way, newest first (older queued ones are skipped). */
+  onDesired (f: DesiredFrame): void {
+    this.#next = f
+    void this.#serial(() => this.#take())
+  }
+
+  /** `down/bundle` arrived [W6]. */
+  onBundle = (f: Parameters<Fetcher['onBundle']>[0]): void => { this.#fetcher.onBundle(f) }
+
+  /** The cloud link (re)connected: report, and ask again for bundles still missing. */
+  onConnected (): void {
+    this.report()
+    this.#fetcher.retryNow()
+  }
+
+  /** Counts an ended invocation toward its health window. */
+  onInvocation (rec: InvocationRecord): void {
+    this.#gate.record(rec)
+  }
+
+  /** Resolves once nothing is queued or being applied (tests, e2e). */
+  async idle (): Promise<void> {
+    for (;;) {
+      const lane = this.#lane
+      await lane
+      if (lane === this.#lane) return
+    }
+  }
+
+  /** The `up/reported` frame for now [W5]. */
+  reportedFrame (): ReportedFrame {
+    return buildReported(this.#set, this.#o.table, this.#applying, this.#o.clock.now())
+  }
+
+  /** Sends `up/reported` (retained) when online; emits 'reported' either way. */
+  report (): void {
+    const frame = this.reportedFrame()
+    this.#transport?.sendReported(frame)
+    this.emit('reported', frame)
+  }
+
+  #serial (work: () => Promise<void>): Promise<void> {
+    const run = this.#lane.then(async () => {
+      if (this.#closed) return
+      try {
+        await work()
+      } catch (err) {
+        this.#o.log(`deployer: ${(err as Error).message}`)
+      }
+      if (this.#next === undefined) this.emit('idle')
+    })
+    this.#lane = run
+    return run
+  }
+
+  async #take (): Promise<void> {
+    const f = this.#next
+    this.#next = undefined
+    if (f === undefined) return
+    const acted = this.#set.deploymentId
+    if (f.deploymentId === acted) return
+    if (f.deploymentId < acted) return await this.#refuseStale(f)
+    this.#applying = true
+    this.report()
+    try {
+      await this.#apply(f)
+    } finally {
+      this.#applying = false
+    }
+    crashPoint('swapped')
+    this.report()
+    crashPoint('reported')
+  }
+
+  async #refuseStale (f: DesiredFrame): Promise<void> {
+    const added = staleFailures(this.#set, f, this.#o.clock.now())
+    for (const x of added) this.#refused(f.deploymentId, x.name, x.code, x.message)
+    if (f.functions.length === 0) this.#refused(f.deploymentId, '', ErrorCodes.DEPLOYMENT_STALE, `deployment ${f.deploymentId} is older than ${this.#set.deploymentId}`)
+    if (added.length > 0) await writeActiveSet(this.#o.store, this.#set)
+    this.report()
+  }
+
+  #refused (deploymentId: number, name: string, code: string, message: string): void {
+    this.#o.metrics.inc(DEPLOY_METRICS.refused, { code })
+    this.#o.log(`deployment ${deploymentId}${name === '' ? '' : ` of ${name}`} refused: ${code}: ${message}`)
+    this.emit('refused', { deploymentId, name, code, message })
+  }
+
+  async #apply (f: DesiredFrame): Promise<void> {
+    const D = f.deploymentId
+    const next: ActiveSet = structuredClone(this.#set)
+    next.deploymentId = D
+    const ctx: PrepareContext = { files: this.#files, fetcher: this.#fetcher, pool: this.#o.pool, trusted: this.#o.trusted, caps: this.#o.caps }
+    const ready = new Map<string, VersionRoute | undefined>()
+    const now = this.#o.clock.now()
+    for (const d of f.functions) {
+      const cur = this.#set.functions[d.name]
+      const want = aliasesOf(d)
+      if (sameAliases(cur, want)) continue
+      try {
+        ready.set(d.name, await prepareFunction(ctx, d, (key) => this.#unloadIfUnused(key)))
+      } catch (err) {
+        const e = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.FUNCTION_ERROR, (err as Error).message)
+        next.failures.push({ deploymentId: D, name: d.name, version: d.live.version, code: e.code, message: e.message, at: now })
+        this.#refused(D, d.name, e.code, e.message)
+        continue
+      }
+      const before: Aliases | null = cur === undefined ? null : { live: cur.live, ...(cur.canary === undefined ? {} : { canary: cur.canary }) }
+      const known = new Set([before?.live.version, before?.canary?.version])
+      const fresh = [want.live.version, want.canary?.version].filter((v): v is string => v !== undefined && !known.has(v))
+      const entry: DeployedFunction = { ...want, deploymentId: D, previous: before }
+      if (fresh.length > 0) entry.window = { startedAt: now, versions: fresh }
+      next.functions[d.name] = entry
+    }
+    const listed = new Set(f.functions.map((d) => d.name))
+    for (const name of Object.keys(this.#set.functions)) {
+      if (listed.has(name)) continue
+      delete next.functions[name]
+      ready.set(name, undefined)
+    }
+    await writeActiveSet(this.#o.store, next)
+    crashPoint('committed')
+    this.#set = next
+    await this.swapRoutes(ready)
+    for (const [name, route] of ready) {
+      const e = next.functions[name]
+      if (route === undefined || e === undefined) { this.#gate.stop(name); continue }
+      this.#o.metrics.inc(DEPLOY_METRICS.applied, { function: name })
+      if (e.window !== undefined) this.#gate.watch(name, e.window.versions, e.window.startedAt)
+      else this.#gate.stop(name)
+    }
+    this.emit('applied', { deploymentId: D, functions: [...ready.keys()] })
+    await this.#files.prune(referencedBundles(next))
+  }
+
+  /**
+   * Points the function table at new routes (undefined: the deployed function is gone, a local
+   * one returns), then unloads versions nothing routes to once their in-flight calls end.
+   */
+  async swapRoutes (changes: ReadonlyMap<string, VersionRoute | undefined>): Promise<void> {
+    const oldKeys: string[] = []
+    for (const [name, route] of changes) {
+      const had = this.#o.table.routeOf(name)
+      if (had !== undefined) oldKeys.push(had.live.key, ...(had.canary === undefined ? [] : [had.canary.key]))
+      await this.#o.table.setDeployed(name, route)
+    }
+    for (const key of oldKeys) void this.#o.invoker.idle(key).then(() => this.#unloadIfUnused(key))
+  }
+
+  #unloadIfUnused (key: string): void {
+    const t = this.#o.table
+    const used = t.names().some((n) => { const r = t.routeOf(n); return r?.live.key === key || r?.canary?.key === key }) ||
+      t.names().some((n) => t.localOf(n)?.live.key === key)
+    if (!used && !this.#closed) this.#o.pool.unload(key)
+  }
+
+  /** Loads a deployed function's live (and canary) versions from their files. */
+  async loadAliases (name: string, a: Aliases): Promise<VersionRoute> {
+    return await loadAliases({ files: this.#files, pool: this.#o.pool, caps: this.#o.caps }, name, a)
+  }
+
+  /** The active set as the rollback code changes it: written, then swapped in. */
+  async commitSet (next: ActiveSet): Promise<void> {
+    await writeActiveSet(this.#o.store, next)
+    this.#set = next
+  }
+
+  get set (): ActiveSet { return this.#set }
+
+  async #windowPassed (fn: string): Promise<void> {
+    const e = this.#set.functions[fn]
+    if (e?.window === undefined) return
+    const next = structuredClone(this.#set)
+    delete (next.functions[fn] as DeployedFunction).window
+    await this.commitSet(next)
+    this.#o.log(`${fn} version ${e.live.version} passed its ${this.#o.settings.windowMs} ms health window`)
+  }
+
+  close (): void {
+    this.#closed = true
+    this.#gate.close()
+    this.#fetcher.close()
+  }
+}

@@ -1,0 +1,97 @@
+// Making one bundle version ready to swap in, before anything changes for running functions:
+// the signature checked against the trusted keys (before fetching), the bytes from disk or
+// fetched by sha256 [W6], checked again (hash, size, signer, signature), read with the device's
+// caps, written durably under the data folder, then compiled and initialised in a sandbox.
+import { readBundle, verifyBundle, verifySignature } from '../../src/bundle/index.js'
+import type { TrustedKey } from '../../src/bundle/index.js'
+import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import type { Limits } from '../../src/function/index.js'
+import type { SandboxPool } from '../../src/sandbox/index.js'
+import { specOf } from '../../src/sandbox/index.js'
+import type { DesiredFunction, DesiredVersion } from '../../src/wire/index.js'
+import type { Registered, VersionRoute } from '../aliases.js'
+import type { Aliases, VersionEntry } from './active-set.js'
+import type { BundleFiles } from './bundle-files.js'
+import { crashPoint } from './crash-points.js'
+import type { Fetcher } from './fetcher.js'
+
+export interface PrepareContext {
+  files: BundleFiles
+  fetcher: Fetcher
+  pool: SandboxPool
+  trusted: ReadonlyMap<string, TrustedKey>
+  caps: Partial<Limits>
+}
+
+function invalid (message: string): LambkinError {
+  return new LambkinError(ErrorCodes.BUNDLE_INVALID, message)
+}
+
+/**
+ * Verifies, stores and loads the version `d` of function `name`; returns it loaded.
+ * @throws LambkinError LAMBKIN_KEY_UNTRUSTED, LAMBKIN_SIGNATURE_INVALID, LAMBKIN_BUNDLE_INVALID
+ *   (hash, size, contents not the function and version desired), LAMBKIN_DEPLOY_TIMEOUT (fetch),
+ *   LAMBKIN_MANIFEST_INVALID / LAMBKIN_LIMIT_EXCEEDS_CAP (readBundle with the device's caps),
+ *   or the sandbox's compile / initialisation error.
+ */
+export async function prepareVersion (ctx: PrepareContext, name: string, d: DesiredVersion): Promise<Registered> {
+  const sig = { sha256: d.sha256, signature: d.signature, keyId: d.keyId }
+  // An unknown signer or a bad signature is refused before a byte is fetched.
+  verifySignature(sig, ctx.trusted)
+  let bytes = await ctx.files.read(d.sha256)
+  const stored = bytes !== undefined
+  bytes ??= await ctx.fetcher.fetch(d.sha256)
+  crashPoint('fetched')
+  verifyBundle(bytes, sig, ctx.trusted)
+  if (bytes.byteLength !== d.size) throw invalid(`bundle ${d.sha256.slice(0, 12)} is ${bytes.byteLength} bytes, not the ${d.size} its desired state says`)
+  const c = readBundle(bytes, { sha256: d.sha256, caps: ctx.caps })
+  if (c.name !== name || c.version !== d.version) throw invalid(`bundle ${d.sha256.slice(0, 12)} holds ${c.name} version ${c.version}, not ${name} version ${d.version}`)
+  if (!stored) {
+    await ctx.files.write(d.sha256, bytes)
+    crashPoint('bundle-written')
+  }
+  const key = await ctx.pool.load(specOf({ manifest: c.manifest, dir: '', version: c.version, files: c.files, layers: c.layers }))
+  crashPoint('loaded')
+  return { key, manifest: c.manifest, version: c.version }
+}
+
+/**
+ * Loads a version the active set already names from its file (at start, or a rollback
+ * target): checked against its sha256 and read with the device's caps; no fetch, no
+ * signature (it was verified when it was deployed, and the file is named by its hash).
+ * @throws LambkinError LAMBKIN_BUNDLE_INVALID when the file is gone or damaged; readBundle's
+ *   and the sandbox's errors.
+ */
+export async function loadStored (ctx: Omit<PrepareContext, 'fetcher' | 'trusted'>, name: string, e: VersionEntry): Promise<Registered> {
+  const bytes = await ctx.files.read(e.sha256)
+  if (bytes === undefined) throw invalid(`the bundle file of ${name} version ${e.version} (${e.sha256.slice(0, 12)}) is missing or damaged in ${ctx.files.dir}`)
+  const c = readBundle(bytes, { sha256: e.sha256, caps: ctx.caps })
+  if (c.name !== name) throw invalid(`bundle ${e.sha256.slice(0, 12)} holds ${c.name}, not ${name}`)
+  const key = await ctx.pool.load(specOf({ manifest: c.manifest, dir: '', version: c.version, files: c.files, layers: c.layers }))
+  return { key, manifest: c.manifest, version: c.version }
+}
+
+/**
+ * Prepares a desired function's live (and canary) versions; on failure unloads (through
+ * `unloadIfUnused`) what it loaded and throws prepareVersion's error.
+ */
+export async function prepareFunction (ctx: PrepareContext, d: DesiredFunction, unloadIfUnused: (key: string) => void): Promise<VersionRoute> {
+  const loaded: Registered[] = []
+  try {
+    const live = await prepareVersion(ctx, d.name, d.live)
+    loaded.push(live)
+    if (d.canary === undefined) return { live }
+    const canary = await prepareVersion(ctx, d.name, d.canary)
+    return { live, canary: { ...canary, weight: d.canary.weight } }
+  } catch (err) {
+    for (const r of loaded) unloadIfUnused(r.key)
+    throw err
+  }
+}
+
+/** Loads a deployed function's live (and canary) versions from their files (loadStored). */
+export async function loadAliases (ctx: Omit<PrepareContext, 'fetcher' | 'trusted'>, name: string, a: Aliases): Promise<VersionRoute> {
+  const live = await loadStored(ctx, name, a.live)
+  if (a.canary === undefined) return { live }
+  return { live, canary: { ...await loadStored(ctx, name, a.canary), weight: a.canary.weight } }
+}

@@ -1,0 +1,38 @@
+// What the device says about its deployments [W5]: the `up/reported` frame built from the
+// active set and the function table, and the failures a stale (replayed or older) desired
+// state adds.
+import { ErrorCodes } from '../../src/errors.js'
+import type { DesiredFrame, ReportedFailure, ReportedFrame } from '../../src/wire/index.js'
+import type { FunctionTable } from '../function-table.js'
+import { reportedOf } from './active-set.js'
+import type { ActiveSet } from './active-set.js'
+
+/**
+ * `up/reported` [W5]: every function that runs now (a deployed one with its sha256 and
+ * canary; a local one by version only), the newest deployment acted on, and the history.
+ */
+export function buildReported (set: ActiveSet, table: FunctionTable, applying: boolean, now: number): ReportedFrame {
+  const functions = table.names().map((name) => {
+    const dep = set.functions[name]
+    const version = table.routeOf(name)?.live.version ?? ''
+    return dep !== undefined && version === dep.live.version ? reportedOf(name, dep) : { name, version }
+  })
+  return { deploymentId: set.deploymentId, applying, functions, failures: [...set.failures], rollbacks: [...set.rollbacks], time: now }
+}
+
+/**
+ * Records LAMBKIN_DEPLOYMENT_STALE for each function of a desired state older than the one
+ * acted on (once per deployment id and function: a retained frame comes again on every
+ * connect). Mutates `set.failures`; returns the entries added.
+ */
+export function staleFailures (set: ActiveSet, f: DesiredFrame, at: number): ReportedFailure[] {
+  const message = `deployment ${f.deploymentId} is older than deployment ${set.deploymentId}, which this device already acted on; it is refused and the running versions keep running`
+  const added: ReportedFailure[] = []
+  for (const fn of f.functions) {
+    if (set.failures.some((x) => x.deploymentId === f.deploymentId && x.name === fn.name && x.code === ErrorCodes.DEPLOYMENT_STALE)) continue
+    const entry = { deploymentId: f.deploymentId, name: fn.name, version: fn.live.version, code: ErrorCodes.DEPLOYMENT_STALE, message, at }
+    set.failures.push(entry)
+    added.push(entry)
+  }
+  return added
+}

@@ -1,0 +1,79 @@
+// Rolling a function back when its health gate fails: back to what ran before the deployment
+// that brought the failing version (the active set keeps it, its bundle stays on disk), or to
+// the local function / nothing when none was deployed. Works with no cloud at all: the
+// rollback is one active-set write and a route swap, reported on up/reported when the link
+// is up (again on every connect) [W5]. It stays until a newer desired deployment id.
+import { ErrorCodes } from '../../src/errors.js'
+import type { VersionRoute } from '../aliases.js'
+import type { ActiveSet, Aliases, DeployedFunction } from './active-set.js'
+import { crashPoint } from './crash-points.js'
+import { describeFailure } from './health-gate.js'
+import type { HealthSettings, HealthStats } from './health-gate.js'
+import { DEPLOY_METRICS } from './metrics.js'
+import type { FunctionMetrics } from '../metrics/index.js'
+import type { Clock } from '../triggers/index.js'
+
+/** What rollbacks need of the deployer (deployer.ts). */
+interface DeployerSide {
+  readonly set: ActiveSet
+  commitSet: (next: ActiveSet) => Promise<void>
+  loadAliases: (name: string, a: Aliases) => Promise<VersionRoute>
+  swapRoutes: (changes: ReadonlyMap<string, VersionRoute | undefined>) => Promise<void>
+  report: () => void
+  emit: (event: string, arg: unknown) => boolean
+}
+
+export interface RollbacksOptions {
+  deployer: DeployerSide
+  clock: Clock
+  metrics: FunctionMetrics
+  settings: HealthSettings
+  log: (line: string) => void
+}
+
+export class Rollbacks {
+  readonly #o: RollbacksOptions
+
+  constructor (o: RollbacksOptions) {
+    this.#o = o
+  }
+
+  /** The health gate of `fn` failed: roll it back, record it, report it. */
+  async rollBack (fn: string, stats: HealthStats): Promise<void> {
+    const d = this.#o.deployer
+    const cur = d.set.functions[fn]
+    if (cur === undefined) return
+    const from = cur.window?.versions[0] ?? cur.live.version
+    const prev = cur.previous
+    let route: VersionRoute | undefined
+    if (prev !== null) {
+      try {
+        route = await d.loadAliases(fn, prev)
+      } catch (err) {
+        // The previous bundle is gone or damaged: the failing version is still stopped.
+        this.#o.log(`${fn}: the previous version ${prev.live.version} cannot be loaded (${(err as Error).message}); the function stops until a new deployment`)
+      }
+    }
+    const next: ActiveSet = structuredClone(d.set)
+    if (route === undefined || prev === null) delete next.functions[fn]
+    else next.functions[fn] = { ...prev, deploymentId: cur.deploymentId, previous: null } satisfies DeployedFunction
+    const to = route === undefined ? undefined : prev?.live.version
+    const rollback = {
+      deploymentId: cur.deploymentId,
+      name: fn,
+      from,
+      ...(to === undefined ? {} : { to }),
+      code: ErrorCodes.HEALTH_CHECK_FAILED,
+      message: describeFailure(from, stats, this.#o.settings),
+      at: this.#o.clock.now()
+    }
+    next.rollbacks.push(rollback)
+    await d.commitSet(next)
+    crashPoint('rollback-committed')
+    await d.swapRoutes(new Map([[fn, route]]))
+    this.#o.metrics.inc(DEPLOY_METRICS.rolledBack, { function: fn })
+    this.#o.log(`${fn}: ${ErrorCodes.HEALTH_CHECK_FAILED}: ${rollback.message}${to === undefined ? '' : ` to version ${to}`}`)
+    d.emit('rolled-back', rollback)
+    d.report()
+  }
+}

@@ -1,0 +1,38 @@
+// `lambkin cloud --trust` in process: a key file that is not a public key stops the start with
+// LAMBKIN_KEY_INVALID naming the file (exit 1); the flag is listed in --help.
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { cloudCommand } from '../../../cli/commands/cloud.js'
+
+async function run (argv: string[]): Promise<{ code: number, out: string, err: string }> {
+  let out = ''
+  let err = ''
+  const code = await cloudCommand(argv, { stdout: (s) => { out += s }, stderr: (s) => { err += s } })
+  return { code, out, err }
+}
+
+test('--trust with a file that is not a public key stops the start, naming it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lambkin-cli-cloud-'))
+  try {
+    const bad = join(dir, 'nope.pub')
+    writeFileSync(bad, 'not a key')
+    const r = await run(['--data', join(dir, 'data'), '--port', '0', '--api-port', '0', '--trust', bad])
+    assert.is(r.code, 1)
+    assert.match(r.err, 'LAMBKIN_KEY_INVALID')
+    assert.match(r.err, bad)
+    assert.not.match(r.out, 'ready')
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('--help lists --trust as repeatable', async () => {
+  const r = await run(['--help'])
+  assert.is(r.code, 0)
+  assert.match(r.out, /--trust <file\.pub>.*repeatable/s)
+})
+
+test.run()
