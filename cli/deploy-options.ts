@@ -1,6 +1,7 @@
 // The flags of `lambkin deploy` and `lambkin rollback`, read into the operator API's rollout
-// request (issue 12 contract, POST /v1/rollouts). Pure: no I/O, so every rule is unit-tested.
+// request (issue 12 contract, POST /v1/rollouts: the cloud's DeployRequest). Pure: no I/O, so every rule is unit-tested.
 import { InvalidArgumentError } from 'commander'
+import type { DeployRequest } from '../cloud-sync/index.js'
 import { PRIVATE_KEY_FILE } from '../src/bundle/index.js'
 import { parseDecimalInteger, parseDecimalNumber } from '../src/decimal.js'
 import { ErrorCodes, LambkinError } from '../src/errors.js'
@@ -52,16 +53,6 @@ export interface DeployFlags {
   timeout?: number
 }
 
-/** The body of `POST /v1/rollouts` (issue 12 contract). */
-export interface RolloutRequest {
-  sha256: string
-  to: string
-  alias: 'live' | 'canary'
-  weight?: number
-  ratePerMin?: number
-  abortAtPercent?: number
-  timeoutMs?: number
-}
 
 /**
  * The rollout request for a bundle (without its sha256, which comes once it is packed):
@@ -69,7 +60,7 @@ export interface RolloutRequest {
  * `--alias live` refuses it.
  * @throws LambkinError LAMBKIN_USAGE on a combination that means nothing.
  */
-export function rolloutRequest (f: DeployFlags): Omit<RolloutRequest, 'sha256'> {
+export function rolloutRequest (f: DeployFlags): Omit<DeployRequest, 'sha256'> {
   const alias = f.alias ?? (f.canary === undefined ? 'live' : 'canary')
   if (alias !== 'live' && alias !== 'canary') throw new LambkinError(ErrorCodes.USAGE, `--alias must be live or canary, got "${alias}"`)
   if (alias === 'canary' && f.canary === undefined) throw new LambkinError(ErrorCodes.USAGE, '--alias canary needs --canary <percent>: the share of invocations (1-99) the new version takes')

@@ -101,7 +101,7 @@ export function rolloutOutcome (v: RolloutView): EndEvent {
   }
   const notes = [
     c.offline > 0 ? `${plural(c.offline, 'device')} offline will get it when ${c.offline === 1 ? 'it returns' : 'they return'} (lambkin rollouts shows them)` : '',
-    c.skipped > 0 ? `${plural(c.skipped, 'device')} skipped (no previous version to go back to)` : ''
+    c.skipped > 0 ? `${plural(c.skipped, 'device')} skipped${v.kind === 'rollback' ? ' (no earlier version to go back to)' : ''}` : ''
   ].filter((s) => s !== '')
   return { ...base, ok: true, message: `rollout ${v.id} done: ${countsText(c)}${notes.length === 0 ? '' : `; ${notes.join('; ')}`}` }
 }

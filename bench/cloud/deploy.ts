@@ -13,7 +13,6 @@ import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { Cloud } from '../../cloud-sync/index.js'
-import type { CloudOptions } from '../../cloud-sync/index.js'
 import { operatorToken } from '../../cloud-sync/cloud.js'
 import { generateKeys, packBundle, readSigningKey, signBundle } from '../../src/bundle/index.js'
 import { loadFunctionDir } from '../../src/function/index.js'
@@ -36,8 +35,7 @@ interface View { id: string, state: string, revision: number, counts: { applied:
 const root = mkdtempSync(path.join(tmpdir(), 'lambkin-bench-deploy-'))
 const children: ChildProcess[] = []
 const key = generateKeys(path.join(root, 'keys'))
-// TODO(merge): the cloud branch's name for the trusted keys option.
-const cloud = await Cloud.create({ dataDir: path.join(root, 'cloud'), port: 0, apiPort: 0, trustedKeys: [key.publicFile] } as CloudOptions)
+const cloud = await Cloud.create({ dataDir: path.join(root, 'cloud'), port: 0, apiPort: 0, trustedKeys: [key.publicFile] })
 let meter: MqttMeter | undefined
 try {
   const token = operatorToken(path.join(root, 'cloud')).token

@@ -31,8 +31,10 @@ test('a rollout aborted at its failure threshold leaves unreached devices alone 
     assert.is(view.state, 'aborted')
     assert.ok(view.counts.failed >= 2, JSON.stringify(view.counts))
     assert.ok(view.devices.filter((d) => d.state === 'failed').every((d) => d.code === 'LAMBKIN_LIMIT_EXCEEDS_CAP'), JSON.stringify(view.devices))
-    const unreached = view.devices.filter((d) => d.state === 'pending').map((d) => d.id)
+    // Devices not yet reached are never sent it (skipped); moved ones are taken back.
+    const unreached = view.devices.filter((d) => d.state === 'skipped').map((d) => d.id)
     assert.ok(unreached.length >= 1, `some devices were never sent the new version: ${JSON.stringify(view.devices)}`)
+    assert.ok(view.devices.every((d) => d.state !== 'applied' && d.state !== 'pending' && d.state !== 'sent'), JSON.stringify(view.devices))
     // Every board ends on version 1: unreached ones never moved, moved ones were taken back.
     for (const id of ids) {
       await until(`${id} on version 1`, async () => {
