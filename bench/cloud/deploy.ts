@@ -7,7 +7,7 @@
 import { spawn, execFile } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
@@ -30,7 +30,7 @@ const KINDS = ['down/desired', 'down/bundle', 'up/fetch', 'up/reported']
 const json = process.argv.includes('--json')
 const say = (s: string): void => { if (!json) console.log(s) }
 
-interface View { id: string, state: string, revision: number, counts: { applied: number, total: number } }
+interface View { id: string, state: string, revision: number, createdAt: number, counts: { applied: number, total: number }, devices: Array<{ at?: number }> }
 
 const root = mkdtempSync(path.join(tmpdir(), 'lambkin-bench-deploy-'))
 const children: ChildProcess[] = []
@@ -96,10 +96,12 @@ try {
     if (v.state !== 'done' || v.counts.applied !== DEVICES) throw new Error(`rollout ended ${v.state} with ${v.counts.applied} of ${DEVICES} applied`)
     // Reports already on their way when the rollout closed are counted too.
     await new Promise((resolve) => setTimeout(resolve, 300))
+    const lat = v.devices.map((d) => ((d.at ?? v.createdAt) - v.createdAt) / 1000).sort((a, b) => a - b)
+    const q = (p: number): string => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))].toFixed(2)
     seconds.push(s)
     bytes = bytesPerDevice()
     bundleSize = packed.bytes.length
-    say(`deploy ${run} (version ${run}, bundle ${packed.bytes.length} B) to ${DEVICES} agents: all applied in ${s.toFixed(3)} s; per device ${KINDS.map((k) => `${k} ${bytes[k].toFixed(0)} B`).join(', ')}`)
+    say(`deploy ${run} (version ${run}, bundle ${packed.bytes.length} B) to ${DEVICES} agents: all applied in ${s.toFixed(3)} s (each device applied after p50 ${q(0.5)} s, p90 ${q(0.9)} s, last ${q(1)} s); per device ${KINDS.map((k) => `${k} ${bytes[k].toFixed(0)} B`).join(', ')}`)
   }
 
   // The command, as an operator runs it: Node start, manifest, sandbox compile, pack, sign, upload, follow.
@@ -113,8 +115,11 @@ try {
   const median = [...seconds].sort((a, b) => a - b)[Math.floor(seconds.length / 2)]
   const total = KINDS.reduce((n, k) => n + bytes[k], 0)
   const summary = { devices: DEVICES, seconds: median, commandSeconds: command, bytesPerDevice: total, bundleBytes: bundleSize, ...Object.fromEntries(KINDS.map((k) => [k, bytes[k]])) }
-  if (json) console.log(JSON.stringify(summary))
-  else console.log(`deploy: ${DEVICES} real agents all applied in ${median.toFixed(3)} s (median of ${RUNS}; target < 2 s), lambkin deploy command ${command.toFixed(2)} s end to end; ${total.toFixed(0)} B per device on the wire (bundle ${bundleSize} B)`)
+  // The machine's load says how far the times are from an idle one.
+  const load = `load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`
+  say(load)
+  if (json) console.log(JSON.stringify({ ...summary, loadAverage: loadavg()[0], cores: cpus().length }))
+  else console.log(`deploy: ${DEVICES} real agents all applied in ${median.toFixed(3)} s (median of ${RUNS}; target < 2 s; ${load}), lambkin deploy command ${command.toFixed(2)} s end to end; ${total.toFixed(0)} B per device on the wire (bundle ${bundleSize} B)`)
 } finally {
   for (const c of children) c.kill('SIGTERM')
   await Promise.all(children.map(async (c) => await new Promise((resolve) => { if (c.exitCode !== null) resolve(null); else c.once('exit', resolve) })))
