@@ -22,12 +22,15 @@ export async function watchRollout (api: ApiClient, first: RolloutView, io: CliI
   const printer = new ProgressPrinter(io.stdout, io.stderr, io.isTTY === true && !json, idWidth)
   // The dummy io keeps untilSignal's agent-shaped "draining" message off the screen.
   const signals = untilSignal({ stdout: () => {}, stderr: () => {} })
+  // Ctrl-C also ends the long-poll in flight, so the command exits at once, not when it returns.
+  const stop = new AbortController()
+  void signals.stopped.then(() => stop.abort())
   const { devices: _devices, ...head } = first
   if (json) io.stdout(JSON.stringify({ event: 'rollout', ...head, rollout: first.id }) + '\n')
   else io.stdout(rolloutHeadline(first) + '\n')
   try {
     const r = await followRollout(first, {
-      fetchView: async (since, waitMs) => await api.call<RolloutView>('GET', `/v1/rollouts/${encodeURIComponent(first.id)}?since=${since}&wait=${waitMs}`, undefined, waitMs + 10_000),
+      fetchView: async (since, waitMs) => await api.call<RolloutView>('GET', `/v1/rollouts/${encodeURIComponent(first.id)}?since=${since}&wait=${waitMs}`, undefined, waitMs + 10_000, stop.signal),
       onEvent: (e) => { if (json) io.stdout(JSON.stringify(e) + '\n'); else printer.show(e) },
       stopped: signals.stopped
     })

@@ -35,7 +35,7 @@ export async function remoteInvokeCommand (argv: string[], io: CliIo): Promise<n
       if (json) {
         io.stdout(JSON.stringify(a) + '\n')
       } else if (a.ok) {
-        io.stderr(`[${printable(f.device)} ${printable(a.fn)} version ${a.version ?? '?'}, ${a.durationMs} ms]\n`)
+        io.stderr(`[${printable(f.device)} ${printable(a.fn)} version ${a.version ?? '?'}, ${a.durationMs.toFixed(1)} ms]\n`)
         io.stdout((a.result === undefined ? 'null' : JSON.stringify(a.result, null, 2)) + '\n')
       } else {
         io.stderr(printable(`${a.error?.code ?? 'LAMBKIN_FUNCTION_ERROR'}: ${a.error?.message ?? 'the function failed'}`) + '\n')
