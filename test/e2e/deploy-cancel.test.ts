@@ -79,4 +79,17 @@ test('a new deploy of the same function supersedes the one still running', async
   assert.equal(list.rollouts.slice(0, 3).map((x) => x.state), ['done', 'superseded', 'done'])
 })
 
+test('Ctrl-C stops following at once, not the rollout, and says how to cancel it', async () => {
+  const p = startLambkin(['deploy', w.fn('counter', 'export default () => ({ v: 5 })'), '--to', 'group:canaries', '--rate', '6'], { env: w.env })
+  await p.waitFor('stdout', /^ {2}c-\d {2}applied/m, 60_000)
+  p.child.kill('SIGINT')
+  const exit = await p.stop('SIGINT', 5000)
+  assert.is(exit.code, 130, p.stderr())
+  const m = /stopped following rollout (\S+); it goes on in the cloud\. See it with `lambkin rollouts`, stop it with `lambkin rollout cancel (\S+)`/.exec(p.stderr())
+  assert.ok(m !== null && m[1] === m[2], p.stderr())
+  const id = (m as RegExpExecArray)[1]
+  assert.is((await w.rollout(id)).state, 'running', 'the rollout goes on')
+  assert.is((await w.lambkin(['rollout', 'cancel', id])).code, 0)
+})
+
 test.run()
