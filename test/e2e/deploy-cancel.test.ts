@@ -85,6 +85,7 @@ test('Ctrl-C stops following at once, not the rollout, and says how to cancel it
   p.child.kill('SIGINT')
   // One signal only: a second one quits without the message (signals.ts).
   const exit = await Promise.race([p.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 5000))])
+  if (exit === null) p.child.kill('SIGKILL')
   assert.ok(exit !== null, 'it exits at once, without waiting for the long-poll in flight')
   assert.is(exit.code, 130, p.stderr())
   const m = /stopped following rollout (\S+); it goes on in the cloud\. See it with `lambkin rollouts`, stop it with `lambkin rollout cancel (\S+)`/.exec(p.stderr())
