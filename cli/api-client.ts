@@ -23,16 +23,17 @@ export class ApiClient {
 
   /**
    * Calls the API and returns its JSON. Throws the API's own error code (LAMBKIN_UNAUTHORIZED,
-   * LAMBKIN_DEVICE_NOT_FOUND, …), or LAMBKIN_CLOUD_UNAVAILABLE when nothing answers.
+   * LAMBKIN_DEVICE_NOT_FOUND, …), or LAMBKIN_CLOUD_UNAVAILABLE when nothing answers within
+   * `timeoutMs` or `signal` aborts the call (a followed rollout left with Ctrl-C).
    */
-  async call<T> (method: 'GET' | 'POST', route: string, body?: unknown, timeoutMs = 35_000): Promise<T> {
+  async call<T> (method: 'GET' | 'POST', route: string, body?: unknown, timeoutMs = 35_000, signal?: AbortSignal): Promise<T> {
     let res: Response
     try {
       res = await fetch(`${this.base}${route}`, {
         method,
         headers: { authorization: `Bearer ${this.#token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs)
+        signal: signal === undefined ? AbortSignal.timeout(timeoutMs) : AbortSignal.any([AbortSignal.timeout(timeoutMs), signal])
       })
     } catch (err) {
       throw new LambkinError(ErrorCodes.CLOUD_UNAVAILABLE, `the cloud API at ${this.base} did not answer (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}); is \`lambkin cloud\` running? (--api or LAMBKIN_API)`, { cause: err })

@@ -44,7 +44,7 @@ if (rerun !== undefined) {
   // A reader that goes away (`lambkin results ... | head`) ends the output, not in a stack trace.
   for (const s of [process.stdout, process.stderr]) s.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0) })
   import('./index.js')
-    .then(({ main }) => main(args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }))
+    .then(({ main }) => main(args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), isTTY: process.stdout.isTTY === true }))
     .then((code) => { process.exitCode = code })
     .catch((err: unknown) => {
       process.stderr.write(`LAMBKIN_INTERNAL: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)

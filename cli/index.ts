@@ -1,5 +1,6 @@
 // The `lambkin` command: argument dispatch only; each command lives in its own file.
 import { invokeCommand } from './commands/invoke.js'
+import { isRemoteInvoke } from './needs-sandbox.js'
 import { EXIT_USAGE } from './io.js'
 import type { CliIo } from './io.js'
 
@@ -24,6 +25,15 @@ The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN,
                 [--max-connections n]
   lambkin devices [add <id> [--group g] | revoke <id>]
   lambkin keys generate [--out dir]   an ed25519 pair for signing bundles
+  lambkin deploy <fn-dir> --to <device|group:name> [--alias live|canary] [--canary percent]
+                 [--rate devices/min] [--abort-at failure%] [--timeout s] [--key file]
+                                     sign, upload and roll out a function; live progress
+  lambkin rollouts [--limit n]        the newest rollouts and how far each got
+  lambkin rollout cancel <id>         stop a rollout (devices already moved stay moved)
+  lambkin rollback <fn> --to <device|group:name>
+                                     back to the version each device ran before
+  lambkin invoke --device <id> <fn> [--event JSON|@file] [--timeout ms]
+                                     run a function on a board through the cloud
   lambkin status
   lambkin results <device> [fn] [--limit n]
   lambkin logs <device> [fn] [-f]
@@ -35,7 +45,10 @@ Every command answers --help.
 type Command = (argv: string[], io: CliIo) => Promise<number>
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  invoke: async () => invokeCommand,
+  // `invoke --device` runs on a board through the cloud; without it, here in a sandbox.
+  invoke: async () => async (argv, io) => isRemoteInvoke(argv)
+    ? await (await import('./commands/invoke-remote.js')).remoteInvokeCommand(argv, io)
+    : await invokeCommand(argv, io),
   // Loaded on demand so `lambkin invoke` never opens LevelDB's native module.
   outbox: async () => (await import('./commands/outbox.js')).outboxCommand,
   device: async () => (await import('./commands/device.js')).deviceCommand,
@@ -47,6 +60,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   logs: async () => (await import('./commands/records.js')).logsCommand,
   metrics: async () => (await import('./commands/metrics.js')).metricsCommand,
   keys: async () => (await import('./commands/keys.js')).keysCommand,
+  deploy: async () => (await import('./commands/deploy.js')).deployCommand,
+  rollouts: async () => (await import('./commands/rollouts.js')).rolloutsCommand,
+  rollout: async () => (await import('./commands/rollout.js')).rolloutCommand,
+  rollback: async () => (await import('./commands/rollback.js')).rollbackCommand,
   'broker-passwd': async () => (await import('./commands/broker-passwd.js')).brokerPasswdCommand
 }
 

@@ -5,6 +5,8 @@ import { redactUrls } from '../src/redact.js'
 export interface CliIo {
   stdout: (s: string) => void
   stderr: (s: string) => void
+  /** True when stdout is a terminal: commands may then redraw a progress line in place. */
+  isTTY?: boolean
 }
 
 export const EXIT_OK = 0

@@ -1,10 +1,11 @@
 // bench/cloud: the cloud side against aedes' own QoS 1 throughput of the same bytes (ingest),
-// a device's offline backlog draining (drain), and a fleet of 1,000 devices heartbeating
-// (fleet). Each case in a fresh process; the last line is the summary.
+// a device's offline backlog draining (drain), a fleet of 1,000 devices heartbeating
+// (fleet), and one function deployed to 100 real agents (deploy.ts, also runnable alone). Each case in a fresh process; the last line is the summary.
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 const CASES = fileURLToPath(new URL('./cases.js', import.meta.url))
+const DEPLOY = fileURLToPath(new URL('./deploy.js', import.meta.url))
 const run = (...args: string[]): Record<string, number> => JSON.parse(execFileSync(process.execPath, ['--expose-gc', CASES, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop() as string) as Record<string, number>
 const f = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -23,4 +24,6 @@ const drain = median(drains.map((d) => d.perSecond))
 console.log(`drain, 100,000 records buffered offline, reconnect to last ack, median of 3: ${f(drain)} records/s (${f(median(drains.map((d) => d.seconds)), 2)} s)`)
 const fleet = run('fleet')
 console.log(`fleet, ${f(fleet.devices)} devices connected (${f(fleet.connectedOnCloud)} seen by the cloud) heartbeating every 1 s for 10 s: cloud RSS ${f(fleet.rssBeforeMiB, 1)} -> ${f(fleet.rssAfterMiB, 1)} MiB, ${f(fleet.kiBPerDevice, 1)} KiB per device; ${f(fleet.cpuUsPerHeartbeat, 1)} us CPU per heartbeat (${f(fleet.heartbeats)} heartbeats)`)
-console.log(`cloud: ingest ${f(ingest, 2)}x aedes QoS 1 (target >= 0.5), drain ${f(drain)} records/s (target >= 50,000), ${f(fleet.kiBPerDevice, 1)} KiB and ${f(fleet.cpuUsPerHeartbeat, 1)} us CPU per heartbeating device`)
+const deploy = JSON.parse(execFileSync(process.execPath, [DEPLOY, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop() as string) as Record<string, number>
+console.log(`deploy, one function to ${f(deploy.devices)} real agents (20 per process), upload to all applied, median of 3: ${f(deploy.seconds, 3)} s (target < 2 s); the lambkin deploy command end to end ${f(deploy.commandSeconds, 2)} s; per device on the wire ${f(deploy.bytesPerDevice)} B (down/desired ${f(deploy['down/desired'])}, down/bundle ${f(deploy['down/bundle'])}, up/fetch ${f(deploy['up/fetch'])}, up/reported ${f(deploy['up/reported'])}; bundle ${f(deploy.bundleBytes)} B); load average ${f(deploy.loadAverage, 1)} on ${f(deploy.cores)} cores`)
+console.log(`cloud: ingest ${f(ingest, 2)}x aedes QoS 1 (target >= 0.5), drain ${f(drain)} records/s (target >= 50,000), ${f(fleet.kiBPerDevice, 1)} KiB and ${f(fleet.cpuUsPerHeartbeat, 1)} us CPU per heartbeating device, deploy to ${f(deploy.devices)} agents in ${f(deploy.seconds, 2)} s (target < 2 s) with ${f(deploy.bytesPerDevice)} B per device`)

@@ -1,7 +1,6 @@
 // `lambkin invoke <fn-dir>`: runs one function once in the same sandbox the device uses and
 // prints its result, so what works on a laptop works on the board.
-import { readFileSync } from 'node:fs'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes } from '../../src/errors.js'
 import { loadFunctionDir, LIMIT_CAPS } from '../../src/function/index.js'
 import { SandboxPool, specOf } from '../../src/sandbox/index.js'
 import type { Outcome } from '../../src/sandbox/index.js'
@@ -9,25 +8,13 @@ import { EXIT_FAILURE, EXIT_OK, printError, usageError } from '../io.js'
 import { parseDecimalInteger } from '../../src/decimal.js'
 import type { CliIo } from '../io.js'
 import { command, runProgram } from '../program.js'
+import { jsonArg as parseJsonArg } from '../json-arg.js'
 import type { Run } from '../program.js'
+import { REMOTE_INVOKE_USAGE } from './invoke-remote.js'
 
 export const INVOKE_USAGE = 'usage: lambkin invoke <fn-dir> [--event JSON|@file] [--state JSON|@file] [--timeout ms] [--memory KiB] [--instructions N] [--layers dir] [--json]'
 
-function jsonArg (name: string, raw: string): unknown {
-  let text = raw
-  if (raw.startsWith('@')) {
-    try {
-      text = readFileSync(raw.slice(1), 'utf8')
-    } catch (cause) {
-      throw new LambkinError(ErrorCodes.USAGE, `cannot read --${name} file ${raw.slice(1)}: ${(cause as Error).message}`, { cause })
-    }
-  }
-  try {
-    return JSON.parse(text) as unknown
-  } catch (cause) {
-    throw usageError(`--${name} is not valid JSON: ${(cause as Error).message}`, INVOKE_USAGE)
-  }
-}
+const jsonArg = (name: string, raw: string): unknown => parseJsonArg(name, raw, INVOKE_USAGE)
 
 function intArg (name: string, raw: string | undefined, min: number, max: number): number | undefined {
   if (raw === undefined) return undefined
@@ -85,6 +72,7 @@ export async function invokeCommand (argv: string[], io: CliIo): Promise<number>
     .option('--instructions <n>', 'instruction budget for this call')
     .option('--layers <dir>', 'folder of layers (default: layers/ beside the function folder)')
     .option('--json', 'print one JSON object on stdout instead')
+    .addHelpText('after', `\nOn a board, through the cloud: ${REMOTE_INVOKE_USAGE.replace(/^usage: /, '')}\n`)
     .action(async (dir: string, values: InvokeFlags) => { run.code = await invokeOnce(dir, values, io) })
   return await runProgram(program, argv, io, run, () => argv.includes('--json'))
 }

@@ -1,0 +1,84 @@
+// `lambkin deploy <fn-dir> --to <device|group:name>`: checks a function folder as the device
+// will (manifest, then a compile and init in the same sandbox), packs and signs it [W6],
+// uploads it, starts a rollout, and follows it to the end (issue 12 contract, operator API).
+import { loadFunctionDir } from '../../src/function/index.js'
+import { packBundle, readSigningKey, signBundle } from '../../src/bundle/index.js'
+import type { PackedBundle } from '../../src/bundle/index.js'
+import { SandboxPool, specOf } from '../../src/sandbox/index.js'
+import { ApiClient } from '../api-client.js'
+import type { ApiTarget } from '../api-client.js'
+import { MAX_TIMEOUT_S, numberOption, parseRate, parseTarget, rolloutRequest, signingKeyFile } from '../deploy-options.js'
+import type { CliIo } from '../io.js'
+import { apiOptions, command, runProgram } from '../program.js'
+import type { Run } from '../program.js'
+import type { RolloutView, UploadedBundle } from '../rollout-view.js'
+import { bytes } from '../table.js'
+import { watchRollout } from '../watch-rollout.js'
+
+export const DEPLOY_USAGE = 'usage: lambkin deploy <fn-dir> --to <device|group:name> [--alias live|canary] [--canary percent] [--rate devices/min] [--abort-at failure%] [--timeout s] [--key file] [--layers dir] [--json]'
+
+interface DeployFlags extends ApiTarget {
+  to: string
+  alias?: string
+  canary?: number
+  rate?: number
+  abortAt?: number
+  timeout?: number
+  key?: string
+  layers?: string
+  json?: boolean
+}
+
+/**
+ * Compiles and initialises the function in a one-worker sandbox pool and closes it, so a
+ * version that cannot load on a board never leaves the operator's machine.
+ * @throws LambkinError the sandbox's code (LAMBKIN_FUNCTION_ERROR, LAMBKIN_MEMORY_LIMIT...).
+ */
+async function compileCheck (fn: Awaited<ReturnType<typeof loadFunctionDir>>): Promise<void> {
+  const pool = await SandboxPool.create({ workers: 1, spares: 0, deviceId: 'local' })
+  try {
+    await pool.load({ ...specOf(fn, {}), provisioned: 0 })
+  } finally {
+    await pool.close()
+  }
+}
+
+/** `lambkin deploy`: returns 0 when every online target applied, 1 otherwise, 2 for bad usage, 130 after Ctrl-C. */
+export async function deployCommand (argv: string[], io: CliIo): Promise<number> {
+  const run: Run = { code: 0 }
+  let json = argv.includes('--json')
+  const program = apiOptions(command('lambkin deploy', io, DEPLOY_USAGE)
+    .description('Deploys a function folder to a device or a group: validates and compiles it, packs and signs it, uploads it, starts a rollout and shows each device\'s answer until every target has answered. Ctrl-C stops following; the rollout goes on (lambkin rollout cancel <id> stops it).')
+    .argument('<fn-dir>', 'the function folder (function.json and its code)')
+    .requiredOption('--to <target>', 'a device id, or group:<name> for every device of a group', parseTarget)
+    .option('--alias <alias>', 'live (default) or canary')
+    .option('--canary <percent>', 'deploy as a canary taking this share of invocations (1-99); the rest stay on live', numberOption('--canary', 1, 99, true))
+    .option('--rate <devices/min>', 'send to at most this many devices a minute (default: all at once)', parseRate)
+    .option('--abort-at <percent>', 'stop the rollout once this share of targets failed or rolled back (0-100, default 100: never); devices already moved roll back', numberOption('--abort-at', 0, 100))
+    .option('--timeout <s>', `seconds each device has to answer (1-${MAX_TIMEOUT_S}, default 120)`, numberOption('--timeout', 1, MAX_TIMEOUT_S))
+    .option('--key <file>', 'private key that signs the bundle (default LAMBKIN_KEY, else ./lambkin.key)')
+    .option('--layers <dir>', 'folder of layers (default: layers/ beside the function folder)'))
+    .addHelpText('after', '\nExit status: 0 when every online target applied (offline ones get it when they return), 1 when a target failed or rolled back or the rollout was aborted, cancelled or superseded, 2 for bad usage, 130 after Ctrl-C.\nWith --json, one JSON object per line: bundle, rollout, device (each answer), progress (counts), then end { ok, code, message }.\n')
+    .action(async (dir: string, f: DeployFlags) => {
+      json = f.json === true
+      // Flag combinations are refused before any work.
+      const request = rolloutRequest(f)
+      const api = new ApiClient(f)
+      const key = readSigningKey(signingKeyFile(f.key))
+      const fn = await loadFunctionDir(dir, { layersDir: f.layers })
+      await compileCheck(fn)
+      const packed: PackedBundle = packBundle(fn)
+      const sig = signBundle(packed.sha256, key)
+      const uploaded = await api.call<UploadedBundle>('POST', '/v1/bundles', {
+        bundle: packed.bytes.toString('base64'),
+        sha256: packed.sha256,
+        signature: Buffer.from(sig.signature).toString('base64'),
+        keyId: sig.keyId
+      })
+      if (json) io.stdout(JSON.stringify({ event: 'bundle', ...uploaded, keyId: sig.keyId }) + '\n')
+      else io.stdout(`${uploaded.name} version ${uploaded.number} (${uploaded.version}): bundle sha256 ${uploaded.sha256.slice(0, 12)}, ${bytes(uploaded.size)}, signed by key ${sig.keyId}\n`)
+      const view = await api.call<RolloutView>('POST', '/v1/rollouts', { ...request, sha256: packed.sha256 })
+      run.code = await watchRollout(api, view, io, json)
+    })
+  return await runProgram(program, argv, io, run, () => json)
+}

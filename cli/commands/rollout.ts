@@ -1,0 +1,32 @@
+// `lambkin rollout cancel <id>`: stops a rollout (issue 12 contract, POST /v1/rollouts/:id/cancel).
+// Devices not yet reached keep their version; devices already moved stay moved until
+// `lambkin rollback` takes them back.
+import type { CliIo } from '../io.js'
+import { ApiClient } from '../api-client.js'
+import type { ApiTarget } from '../api-client.js'
+import { apiOptions, command, runProgram } from '../program.js'
+import type { Run } from '../program.js'
+import type { RolloutView } from '../rollout-view.js'
+import { countsText } from '../rollout-events.js'
+
+/** What a cancel did, in words: who keeps which version, and how to revert the moved ones. */
+export function cancelText (v: RolloutView): string {
+  const moved = v.counts.applied
+  const revert = moved === 0 ? '' : `; the ${moved} device${moved === 1 ? '' : 's'} already on version ${v.number} stay on it (\`lambkin rollback ${v.fn} --to ${v.to}\` takes them back)`
+  return `rollout ${v.id} ${v.state}: ${countsText(v.counts)}; devices not yet reached keep their version${revert}\n`
+}
+
+export async function rolloutCommand (argv: string[], io: CliIo): Promise<number> {
+  const run: Run = { code: 0 }
+  let json = argv.includes('--json')
+  const program = command('lambkin rollout', io)
+    .description('Acts on one rollout (see lambkin rollouts for their ids).')
+  apiOptions(program.command('cancel <id>')
+    .description('Cancels a rollout: devices not yet reached keep their version; devices already on the new one stay there (lambkin rollback reverts them).'))
+    .action(async (id: string, f: ApiTarget & { json?: boolean }) => {
+      json = f.json === true
+      const v = await new ApiClient(f).call<RolloutView>('POST', `/v1/rollouts/${encodeURIComponent(id)}/cancel`, {})
+      io.stdout(json ? JSON.stringify(v) + '\n' : cancelText(v))
+    })
+  return await runProgram(program, argv, io, run, () => json)
+}

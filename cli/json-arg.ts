@@ -1,0 +1,25 @@
+// A JSON value given on the command line, inline or as @file (`--event`, `--state`).
+import { readFileSync } from 'node:fs'
+import { ErrorCodes, LambkinError } from '../src/errors.js'
+import { usageError } from './io.js'
+
+/**
+ * Parses `raw` as JSON, or the file it names when it starts with `@`.
+ * @throws LambkinError LAMBKIN_USAGE (with `usage` appended) for text that is not JSON, or for
+ *   a file that cannot be read.
+ */
+export function jsonArg (name: string, raw: string, usage: string): unknown {
+  let text = raw
+  if (raw.startsWith('@')) {
+    try {
+      text = readFileSync(raw.slice(1), 'utf8')
+    } catch (cause) {
+      throw new LambkinError(ErrorCodes.USAGE, `cannot read --${name} file ${raw.slice(1)}: ${(cause as Error).message}`, { cause })
+    }
+  }
+  try {
+    return JSON.parse(text) as unknown
+  } catch (cause) {
+    throw usageError(`--${name} is not valid JSON: ${(cause as Error).message}`, usage)
+  }
+}

@@ -1,0 +1,22 @@
+// What the operator API answers, as the CLI reads it (issue 12 contract). The rollout's shape
+// is the cloud's own type (cloud-sync/rollouts), named here by the parts the CLI uses; the
+// bundle upload's and remote invoke's answers have no exported type there, so they are
+// written out once, here.
+import type { RolloutView } from '../cloud-sync/index.js'
+
+export type { RolloutView }
+
+/** One target device; `code`/`message` say why it failed, rolled back or was skipped. */
+export type RolloutDevice = RolloutView['devices'][number]
+
+/** Where one target device stands in a rollout. */
+export type DeviceRolloutState = RolloutDevice['state']
+
+/** Devices per state; `total` is every target. */
+export type RolloutCounts = RolloutView['counts']
+
+/** `POST /v1/bundles`' answer: `number` is the function's version number (1, 2, 3...). */
+export interface UploadedBundle { sha256: string, name: string, version: string, number: number, size: number }
+
+/** `POST /v1/devices/:id/invoke`'s answer [W7]. */
+export interface InvokeAnswer { id: string, fn: string, ok: boolean, version?: string, result?: unknown, error?: { code: string, message: string }, durationMs: number }

@@ -1,0 +1,56 @@
+// A rollout the command just started, followed to its end on the operator's screen (progress
+// bar and device lines) or as JSON lines, with Ctrl-C leaving it running. The exit code says
+// whether every online target applied.
+import { EXIT_FAILURE, EXIT_OK } from './io.js'
+import type { CliIo } from './io.js'
+import type { ApiClient } from './api-client.js'
+import { followRollout } from './follow-rollout.js'
+import { ProgressPrinter } from './rollout-progress.js'
+import type { RolloutView } from './rollout-view.js'
+import { untilSignal } from './signals.js'
+
+/** Exit code after Ctrl-C stopped the following (128 + SIGINT, as shells report it). */
+export const EXIT_INTERRUPTED = 130
+
+/**
+ * Follows `first` through the API until it ends; prints as it goes (`json`: one event per line
+ * on stdout, starting with a `rollout` event: the view without its devices). Returns 0 when every online target applied, 1 otherwise (the outcome's code on
+ * stderr, or in the `end` event), 130 after Ctrl-C.
+ */
+export async function watchRollout (api: ApiClient, first: RolloutView, io: CliIo, json: boolean): Promise<number> {
+  const idWidth = Math.max(0, ...first.devices.map((d) => d.id.length))
+  const printer = new ProgressPrinter(io.stdout, io.stderr, io.isTTY === true && !json, idWidth)
+  // The dummy io keeps untilSignal's agent-shaped "draining" message off the screen.
+  const signals = untilSignal({ stdout: () => {}, stderr: () => {} })
+  // Ctrl-C also ends the long-poll in flight, so the command exits at once, not when it returns.
+  const stop = new AbortController()
+  void signals.stopped.then(() => stop.abort())
+  const { devices: _devices, ...head } = first
+  if (json) io.stdout(JSON.stringify({ event: 'rollout', ...head, rollout: first.id }) + '\n')
+  else io.stdout(rolloutHeadline(first) + '\n')
+  try {
+    const r = await followRollout(first, {
+      fetchView: async (since, waitMs) => await api.call<RolloutView>('GET', `/v1/rollouts/${encodeURIComponent(first.id)}?since=${since}&wait=${waitMs}`, undefined, waitMs + 10_000, stop.signal),
+      onEvent: (e) => { if (json) io.stdout(JSON.stringify(e) + '\n'); else printer.show(e) },
+      stopped: signals.stopped
+    })
+    if (r.interrupted) {
+      const message = `stopped following rollout ${first.id}; it goes on in the cloud. See it with \`lambkin rollouts\`, stop it with \`lambkin rollout cancel ${first.id}\``
+      if (json) io.stdout(JSON.stringify({ event: 'detached', rollout: first.id, message }) + '\n')
+      else { printer.interrupt(); io.stderr(message + '\n') }
+      return EXIT_INTERRUPTED
+    }
+    return r.end?.ok === true ? EXIT_OK : EXIT_FAILURE
+  } finally {
+    signals.dispose()
+  }
+}
+
+/** A one-line description of a rollout as it starts: what goes where, at what pace. */
+export function rolloutHeadline (v: RolloutView): string {
+  const what = v.kind === 'rollback' ? `rollback of ${v.fn}` : `${v.fn} version ${v.number} (${v.version})`
+  const alias = v.alias === 'canary' ? ` as canary taking ${v.weight ?? '?'}% of invocations` : ''
+  const pace = v.ratePerMin === undefined ? 'all at once' : `${v.ratePerMin} devices/min`
+  const abort = v.abortAtPercent >= 100 ? 'never aborts' : `aborts at ${v.abortAtPercent}% failures`
+  return `rollout ${v.id}: ${what} to ${v.to}${alias}, ${v.counts.total} device${v.counts.total === 1 ? '' : 's'}, ${pace}, ${abort}, ${Math.round(v.timeoutMs / 1000)} s per device`
+}
