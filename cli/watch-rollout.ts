@@ -14,8 +14,9 @@ export const EXIT_INTERRUPTED = 130
 
 /**
  * Follows `first` through the API until it ends; prints as it goes (`json`: one event per line
- * on stdout, starting with a `rollout` event: the view without its devices). Returns 0 when every online target applied, 1 otherwise (the outcome's code on
- * stderr, or in the `end` event), 130 after Ctrl-C.
+ * on stdout, starting with a `rollout` event, the view without its devices, and ending with
+ * `end`, or `detached` after Ctrl-C). Returns 0 when every online target applied, 1 otherwise
+ * (the outcome's code on stderr, or in the `end` event), 130 after Ctrl-C.
  */
 export async function watchRollout (api: ApiClient, first: RolloutView, io: CliIo, json: boolean): Promise<number> {
   const idWidth = Math.max(0, ...first.devices.map((d) => d.id.length))

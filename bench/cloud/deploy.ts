@@ -96,12 +96,14 @@ try {
     if (v.state !== 'done' || v.counts.applied !== DEVICES) throw new Error(`rollout ended ${v.state} with ${v.counts.applied} of ${DEVICES} applied`)
     // Reports already on their way when the rollout closed are counted too.
     await new Promise((resolve) => setTimeout(resolve, 300))
+    // When the last of each frame crossed the wire: where the time went (devices or cloud).
+    const wire = KINDS.map((k) => `${k} ${(((m.lastAt.get(k) ?? t0) - t0) / 1000).toFixed(2)} s`).join(', ')
     const lat = v.devices.map((d) => ((d.at ?? v.createdAt) - v.createdAt) / 1000).sort((a, b) => a - b)
     const q = (p: number): string => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))].toFixed(2)
     seconds.push(s)
     bytes = bytesPerDevice()
     bundleSize = packed.bytes.length
-    say(`deploy ${run} (version ${run}, bundle ${packed.bytes.length} B) to ${DEVICES} agents: all applied in ${s.toFixed(3)} s (each device applied after p50 ${q(0.5)} s, p90 ${q(0.9)} s, last ${q(1)} s); per device ${KINDS.map((k) => `${k} ${bytes[k].toFixed(0)} B`).join(', ')}`)
+    say(`deploy ${run} (version ${run}, bundle ${packed.bytes.length} B) to ${DEVICES} agents: all applied in ${s.toFixed(3)} s (each device applied after p50 ${q(0.5)} s, p90 ${q(0.9)} s, last ${q(1)} s; last frame on the wire: ${wire}); per device ${KINDS.map((k) => `${k} ${bytes[k].toFixed(0)} B`).join(', ')}`)
   }
 
   // The command, as an operator runs it: Node start, manifest, sandbox compile, pack, sign, upload, follow.

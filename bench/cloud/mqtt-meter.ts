@@ -3,11 +3,14 @@
 // 2.2; PUBLISH topic, section 3.3.2) and adds each PUBLISH packet's whole size to its device
 // and topic kind (`down/desired`, `up/reported`...). The relay copies bytes unchanged.
 import net from 'node:net'
+import { performance } from 'node:perf_hooks'
 
 export interface MqttMeter {
   url: string
   /** Bytes per device per kind ("down/desired"), whole PUBLISH packets, since the last reset. */
   bytes: Map<string, Map<string, number>>
+  /** performance.now() of the last PUBLISH of each kind since the last reset. */
+  lastAt: Map<string, number>
   reset: () => void
   close: () => Promise<void>
 }
@@ -45,7 +48,8 @@ export async function startMeter (target: { host: string, port: number }): Promi
   const meter: MqttMeter = {
     url: '',
     bytes: new Map(),
-    reset: () => meter.bytes.clear(),
+    lastAt: new Map(),
+    reset: () => { meter.bytes.clear(); meter.lastAt.clear() },
     close: async () => {
       for (const s of sockets) s.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))
@@ -58,6 +62,7 @@ export async function startMeter (target: { host: string, port: number }): Promi
     const per = meter.bytes.get(k[0]) ?? new Map<string, number>()
     per.set(k[1], (per.get(k[1]) ?? 0) + p.length)
     meter.bytes.set(k[0], per)
+    meter.lastAt.set(k[1], performance.now())
   }
   const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host)
