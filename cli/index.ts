@@ -15,18 +15,18 @@ usage: lambkin <command> [options]
   lambkin invoke <fn-dir> [--event JSON|@file] [--state JSON|@file] [--timeout ms]
                  [--memory KiB] [--instructions N] [--layers dir] [--json]
   lambkin device [--config device.json] [--id] [--data] [--functions] [--mqtt url]
-                 [--broker-port n] [--metrics-port n] [--cloud url] [--quiet]
+                 [--broker-port n] [--metrics-port n] [--cloud url] [--trust file.pub]... [--quiet]
   lambkin outbox --data <dir> [--json] [--limit n] [--kind k]
   lambkin broker-passwd <username> [--publish filter]... [--subscribe filter]... [--retain]
                                      a user entry for the embedded broker (password on stdin)
 
 The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN, --json):
   lambkin cloud --data <dir> [--host] [--port] [--api-port] [--api-host] [--tls-port --tls-cert --tls-key]
-                [--max-connections n]
+                [--max-connections n] [--trust file.pub]...
   lambkin devices [add <id> [--group g] | revoke <id>]
   lambkin keys generate [--out dir]   an ed25519 pair for signing bundles
   lambkin deploy <fn-dir> --to <device|group:name> [--alias live|canary] [--canary percent]
-                 [--rate devices/min] [--abort-at failure%] [--timeout s] [--key file]
+                 [--rate devices/min] [--abort-at failure%] [--timeout s] [--key file] [--layers dir]
                                      sign, upload and roll out a function; live progress
   lambkin rollouts [--limit n]        the newest rollouts and how far each got
   lambkin rollout cancel <id>         stop a rollout (devices already moved stay moved)

@@ -51,7 +51,7 @@ export async function watchRollout (api: ApiClient, first: RolloutView, io: CliI
 export function rolloutHeadline (v: RolloutView): string {
   const what = v.kind === 'rollback' ? `rollback of ${v.fn}` : `${v.fn} version ${v.number} (${v.version})`
   const alias = v.alias === 'canary' ? ` as canary taking ${v.weight ?? '?'}% of invocations` : ''
-  const pace = v.ratePerMin === undefined ? 'all at once' : `${v.ratePerMin} devices/min`
+  const pace = v.ratePerMin === undefined ? 'all at once' : `${v.ratePerMin} device${v.ratePerMin === 1 ? '' : 's'}/min`
   const abort = v.abortAtPercent >= 100 ? 'never aborts' : `aborts at ${v.abortAtPercent}% failures`
   return `rollout ${v.id}: ${what} to ${v.to}${alias}, ${v.counts.total} device${v.counts.total === 1 ? '' : 's'}, ${pace}, ${abort}, ${Math.round(v.timeoutMs / 1000)} s per device`
 }

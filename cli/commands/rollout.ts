@@ -1,6 +1,7 @@
 // `lambkin rollout cancel <id>`: stops a rollout (issue 12 contract, POST /v1/rollouts/:id/cancel).
 // Devices not yet reached keep their version; devices already moved stay moved until
 // `lambkin rollback` takes them back.
+import { usageError } from '../io.js'
 import type { CliIo } from '../io.js'
 import { ApiClient } from '../api-client.js'
 import type { ApiTarget } from '../api-client.js'
@@ -12,7 +13,7 @@ import { countsText } from '../rollout-events.js'
 /** What a cancel did, in words: who keeps which version, and how to revert the moved ones. */
 export function cancelText (v: RolloutView): string {
   const moved = v.counts.applied
-  const revert = moved === 0 ? '' : `; the ${moved} device${moved === 1 ? '' : 's'} already on version ${v.number} stay on it (\`lambkin rollback ${v.fn} --to ${v.to}\` takes them back)`
+  const revert = moved === 0 ? '' : `; the ${moved} device${moved === 1 ? '' : 's'} already on version ${v.number} ${moved === 1 ? 'stays' : 'stay'} on it (\`lambkin rollback ${v.fn} --to ${v.to}\` takes them back)`
   return `rollout ${v.id} ${v.state}: ${countsText(v.counts)}; devices not yet reached keep their version${revert}\n`
 }
 
@@ -21,6 +22,8 @@ export async function rolloutCommand (argv: string[], io: CliIo): Promise<number
   let json = argv.includes('--json')
   const program = command('lambkin rollout', io)
     .description('Acts on one rollout (see lambkin rollouts for their ids).')
+    // Without a subcommand there is nothing to do: bad usage, not help.
+    .action(() => { throw usageError('name what to do with the rollout', 'usage: lambkin rollout cancel <id>') })
   apiOptions(program.command('cancel <id>')
     .description('Cancels a rollout: devices not yet reached keep their version; devices already on the new one stay there (lambkin rollback reverts them).'))
     .action(async (id: string, f: ApiTarget & { json?: boolean }) => {

@@ -19,7 +19,8 @@ export function rolloutRows (rollouts: RolloutView[]): string[][] {
     r.alias === 'canary' ? `canary ${r.weight ?? '?'}%` : r.alias,
     r.state,
     `${r.counts.applied}/${r.counts.total}`,
-    String(r.counts.failed + r.counts.rolledBack),
+    String(r.counts.failed),
+    String(r.counts.rolledBack),
     String(r.counts.offline),
     when(r.createdAt)
   ])
@@ -35,7 +36,7 @@ export async function rolloutsCommand (argv: string[], io: CliIo): Promise<numbe
       json = f.json === true
       const { rollouts } = await new ApiClient(f).call<{ rollouts: RolloutView[] }>('GET', `/v1/rollouts?limit=${f.limit}`)
       if (json) { io.stdout(JSON.stringify({ rollouts }) + '\n'); return }
-      io.stdout(table(['ROLLOUT', 'KIND', 'FUNCTION', 'VERSION', 'TO', 'ALIAS', 'STATE', 'APPLIED', 'FAILED', 'OFFLINE', 'CREATED'], rolloutRows(rollouts)))
+      io.stdout(table(['ROLLOUT', 'KIND', 'FUNCTION', 'VERSION', 'TO', 'ALIAS', 'STATE', 'APPLIED', 'FAILED', 'ROLLED BACK', 'OFFLINE', 'CREATED'], rolloutRows(rollouts)))
       const running = rollouts.filter((r) => r.state === 'running')
       if (running.length > 0) io.stdout(`${running.length} running; stop one with \`lambkin rollout cancel <id>\`\n`)
     })

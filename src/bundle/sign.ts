@@ -46,7 +46,7 @@ export function verifyBundle (bytes: Uint8Array, sig: BundleSignature, trusted: 
 export function verifySignature (sig: BundleSignature, trusted: ReadonlyMap<string, TrustedKey>): void {
   const key = trusted.get(sig.keyId)
   if (key === undefined) {
-    const known = trusted.size === 0 ? 'no keys are trusted here (add one with --trust <file.pub> or trustedKeys)' : `trusted key ids: ${[...trusted.keys()].join(', ')}`
+    const known = trusted.size === 0 ? 'no keys are trusted here (add one with --trust <file.pub> or trustedKeys)' : `trusted key ids: ${[...trusted.keys()].join(', ')}; sign with one of those keys, or add this key's lambkin.pub with --trust`
     throw new LambkinError(ErrorCodes.KEY_UNTRUSTED, `bundle ${sig.sha256.slice(0, 12)} is signed by key ${sig.keyId}, which is not trusted; ${known}`, { details: { keyId: sig.keyId } })
   }
   let ok = false
