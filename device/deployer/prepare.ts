@@ -73,19 +73,32 @@ export async function loadStored (ctx: Omit<PrepareContext, 'fetcher' | 'trusted
 
 /**
  * Prepares a desired function's live (and canary) versions; on failure unloads (through
- * `unloadIfUnused`) what it loaded and throws prepareVersion's error.
+ * `unloadIfUnused`) what it loaded and throws a PrepareError naming the version that failed,
+ * with prepareVersion's error as its `cause`.
  */
 export async function prepareFunction (ctx: PrepareContext, d: DesiredFunction, unloadIfUnused: (key: string) => void): Promise<VersionRoute> {
   const loaded: Registered[] = []
+  let at: DesiredVersion = d.live
   try {
     const live = await prepareVersion(ctx, d.name, d.live)
     loaded.push(live)
     if (d.canary === undefined) return { live }
+    at = d.canary
     const canary = await prepareVersion(ctx, d.name, d.canary)
     return { live, canary: { ...canary, weight: d.canary.weight } }
   } catch (err) {
     for (const r of loaded) unloadIfUnused(r.key)
-    throw err
+    throw new PrepareError(at, err)
+  }
+}
+
+/** prepareFunction's failure: which version of the two failed, and why (`cause`, usually a LambkinError). */
+export class PrepareError extends Error {
+  readonly version: DesiredVersion
+  constructor (version: DesiredVersion, cause: unknown) {
+    super((cause as Error).message, { cause })
+    this.name = 'PrepareError'
+    this.version = version
   }
 }
 

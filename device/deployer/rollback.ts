@@ -8,6 +8,7 @@ import type { VersionRoute } from '../aliases.js'
 import type { ActiveSet, Aliases, DeployedFunction } from './active-set.js'
 import { crashPoint } from './crash-points.js'
 import { describeFailure } from './health-gate.js'
+import { rememberRejected } from './rejected.js'
 import type { HealthSettings, HealthStats } from './health-gate.js'
 import { DEPLOY_METRICS } from './metrics.js'
 import type { FunctionMetrics } from '../metrics/index.js'
@@ -68,6 +69,12 @@ export class Rollbacks {
       at: this.#o.clock.now()
     }
     next.rollbacks.push(rollback)
+    // The versions the window watched are never applied again on this device (rejected.ts).
+    for (const v of [cur.live, cur.canary]) {
+      if (v !== undefined && (cur.window?.versions ?? [cur.live.version]).includes(v.version)) {
+        rememberRejected(next.rejected, fn, { sha256: v.sha256, version: v.version, deploymentId: cur.deploymentId, code: ErrorCodes.HEALTH_CHECK_FAILED, rolledBack: true })
+      }
+    }
     await d.commitSet(next)
     crashPoint('rollback-committed')
     await d.swapRoutes(new Map([[fn, route]]))
