@@ -106,7 +106,8 @@ export class Deployer extends EventEmitter {
       try {
         await o.table.setDeployed(name, await d.loadAliases(name, f))
       } catch (err) {
-        o.log(`deployed function ${name} not loaded: ${(err as LambkinError).code ?? ''}: ${(err as Error).message}`)
+        await d.#notLoaded(name, f, err)
+        changed = true
         continue
       }
       if (f.window === undefined) continue
@@ -120,6 +121,35 @@ export class Deployer extends EventEmitter {
     if (changed) await writeActiveSet(o.store, d.#set)
     await d.#files.prune(referencedBundles(d.#set))
     return d
+  }
+
+  /**
+   * At start, deployed function `name` no longer loads (its file is damaged, or the device's
+   * caps or sandbox changed under it): recorded as a failure of the deployment that brought it
+   * (reported at the next connect), and the function falls back to the version it ran before,
+   * or to its local version / nothing. Mutates the set; the caller writes it.
+   */
+  async #notLoaded (name: string, f: DeployedFunction, err: unknown): Promise<void> {
+    const e = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.FUNCTION_ERROR, (err as Error).message)
+    const now = this.#o.clock.now()
+    let fallback: VersionRoute | undefined
+    if (f.previous !== null) {
+      try {
+        fallback = await this.loadAliases(name, f.previous)
+      } catch (err2) {
+        this.#o.log(`${name}: the previous version ${f.previous.live.version} cannot be loaded either: ${(err2 as Error).message}`)
+      }
+    }
+    const to = fallback === undefined || f.previous === null ? undefined : f.previous.live.version
+    const message = `deployed version ${f.live.version} cannot be loaded at start: ${e.message}; ${to === undefined ? 'the function does not run its deployed version until a new deployment' : `running version ${to} instead`}`
+    this.#set.failures.push({ deploymentId: f.deploymentId, name, version: f.live.version, code: e.code, message, at: now })
+    if (fallback !== undefined && f.previous !== null) {
+      this.#set.functions[name] = { ...f.previous, deploymentId: f.deploymentId, previous: null }
+      await this.#o.table.setDeployed(name, fallback)
+    } else {
+      delete this.#set.functions[name]
+    }
+    this.#refused(f.deploymentId, name, e.code, message)
   }
 
   /** A copy of the active set (what is deployed, rollback targets, failures, rollbacks). */
