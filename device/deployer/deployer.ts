@@ -27,7 +27,7 @@ import type { HealthSettings } from './health-gate.js'
 import { DEPLOY_METRICS, registerDeployMetrics } from './metrics.js'
 import { loadAliases, prepareFunction, PrepareError } from './prepare.js'
 import type { PrepareContext } from './prepare.js'
-import { desiredKey, rejectedFailure, rejectedVersionOf, rememberRejected } from './rejected.js'
+import { desiredKey, recordRejected, rejectedVersionOf, rememberRejected } from './rejected.js'
 import { Rollbacks } from './rollback.js'
 
 /** deploy.* in the device config. */
@@ -106,7 +106,7 @@ export class Deployer extends EventEmitter {
       try {
         await o.table.setDeployed(name, await d.loadAliases(name, f))
       } catch (err) {
-        await d.#notLoaded(name, f, err)
+        await d.#rollbacks.notLoadedAtStart(name, f, err)
         changed = true
         continue
       }
@@ -121,35 +121,6 @@ export class Deployer extends EventEmitter {
     if (changed) await writeActiveSet(o.store, d.#set)
     await d.#files.prune(referencedBundles(d.#set))
     return d
-  }
-
-  /**
-   * At start, deployed function `name` no longer loads (its file is damaged, or the device's
-   * caps or sandbox changed under it): recorded as a failure of the deployment that brought it
-   * (reported at the next connect), and the function falls back to the version it ran before,
-   * or to its local version / nothing. Mutates the set; the caller writes it.
-   */
-  async #notLoaded (name: string, f: DeployedFunction, err: unknown): Promise<void> {
-    const e = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.FUNCTION_ERROR, (err as Error).message)
-    const now = this.#o.clock.now()
-    let fallback: VersionRoute | undefined
-    if (f.previous !== null) {
-      try {
-        fallback = await this.loadAliases(name, f.previous)
-      } catch (err2) {
-        this.#o.log(`${name}: the previous version ${f.previous.live.version} cannot be loaded either: ${(err2 as Error).message}`)
-      }
-    }
-    const to = fallback === undefined || f.previous === null ? undefined : f.previous.live.version
-    const message = `deployed version ${f.live.version} cannot be loaded at start: ${e.message}; ${to === undefined ? 'the function does not run its deployed version until a new deployment' : `running version ${to} instead`}`
-    this.#set.failures.push({ deploymentId: f.deploymentId, name, version: f.live.version, code: e.code, message, at: now })
-    if (fallback !== undefined && f.previous !== null) {
-      this.#set.functions[name] = { ...f.previous, deploymentId: f.deploymentId, previous: null }
-      await this.#o.table.setDeployed(name, fallback)
-    } else {
-      delete this.#set.functions[name]
-    }
-    this.#refused(f.deploymentId, name, e.code, message)
   }
 
   /** A copy of the active set (what is deployed, rollback targets, failures, rollbacks). */
@@ -267,16 +238,8 @@ export class Deployer extends EventEmitter {
       if (sameAliases(cur, want)) continue
       const bad = rejectedVersionOf(this.#set.rejected, d)
       if (bad !== undefined) {
-        // What runs keeps running, and the failure is recorded at D, so an operator's deployment
-        // of these bytes again is judged failed. Desired is the whole set: every deployment of
-        // any other function lists this entry too, so when the entry is not what changed, the
-        // entry recorded at an earlier id moves to D instead of piling up (20 history entries),
-        // and it is neither logged nor counted again.
-        const x = rejectedFailure(D, d.name, bad, now)
-        const changed = this.#set.desired[d.name] !== key
-        if (!changed) next.failures = next.failures.filter((y) => !(y.name === x.name && y.message === x.message))
-        next.failures.push(x)
-        if (changed) this.#refused(D, d.name, x.code, x.message)
+        const x = recordRejected(next, D, d.name, bad, this.#set.desired[d.name] !== key, now)
+        if (x !== undefined) this.#refused(D, d.name, x.code, x.message)
         continue
       }
       try {

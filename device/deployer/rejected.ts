@@ -5,7 +5,7 @@
 // over and over. A new version (a new sha256) is a new try; the same bytes never are.
 import { ErrorCodes } from '../../src/errors.js'
 import type { DesiredFunction, ReportedFailure } from '../../src/wire/index.js'
-import type { Aliases } from './active-set.js'
+import type { ActiveSet, Aliases } from './active-set.js'
 
 /** Rejected versions kept per function, newest last (older ones drop off). */
 export const MAX_REJECTED_PER_FUNCTION = 5
@@ -44,6 +44,21 @@ export function rejectedVersionOf (rejected: Readonly<Record<string, RejectedVer
 /** A stable key for what a desired entry asks for: bundles and canary weight. */
 export function desiredKey (a: Aliases): string {
   return a.canary === undefined ? a.live.sha256 : `${a.live.sha256}+${a.canary.sha256}@${a.canary.weight}`
+}
+
+/**
+ * Desired entry `name` at deployment `D` names rejected version `r`: what runs keeps running
+ * and a failure is recorded at D in `next.failures`, so an operator's deployment of these bytes
+ * again is judged failed [W5]. Desired is the whole set, so every deployment of any other
+ * function lists the entry too: when the entry is not what `changed`, the failure recorded at
+ * an earlier id moves to D instead of piling up in the 20-entry history. Returns the failure
+ * when it is new (the entry changed: log and count it), else undefined.
+ */
+export function recordRejected (next: ActiveSet, D: number, name: string, r: RejectedVersion, changed: boolean, at: number): ReportedFailure | undefined {
+  const x = rejectedFailure(D, name, r, at)
+  if (!changed) next.failures = next.failures.filter((y) => !(y.name === x.name && y.message === x.message))
+  next.failures.push(x)
+  return changed ? x : undefined
 }
 
 /** The failure a desired entry naming a rejected version records [W5]. */
