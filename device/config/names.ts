@@ -36,7 +36,8 @@ export const OTHER_ENV_VARS: readonly NameMapping[] = Object.freeze([
   // The operator commands' (lambkin status, devices, ...): an operator's shell may set them
   // beside an agent's, so the agent must not take them for typos.
   { name: 'LAMBKIN_API', key: '', help: 'operator commands: the cloud API URL' },
-  { name: 'LAMBKIN_TOKEN', key: '', help: 'operator commands: the operator token' }
+  { name: 'LAMBKIN_TOKEN', key: '', help: 'operator commands: the operator token' },
+  { name: 'LAMBKIN_KEY', key: '', help: 'operator commands: the signing key file (lambkin deploy)' }
 ])
 
 /**

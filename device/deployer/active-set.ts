@@ -6,6 +6,7 @@ import { DEPLOY_LIMITS } from '../../src/wire/index.js'
 import type { DesiredFunction, DesiredVersion, ReportedFailure, ReportedFunction, ReportedRollback } from '../../src/wire/index.js'
 import type { OutboxStore } from '../store/index.js'
 import { META_KEYS } from '../store/meta-keys.js'
+import type { RejectedVersion } from './rejected.js'
 
 /** One deployed version as kept: content version, bundle sha256 and the cloud's number. */
 export interface VersionEntry { version: string, sha256: string, number: number }
@@ -30,15 +31,19 @@ export interface ActiveSet {
   /** Newest last, the last DEPLOY_LIMITS.maxHistory kept. */
   failures: ReportedFailure[]
   rollbacks: ReportedRollback[]
+  /** Per function, the versions rolled back from or refused, never applied again (rejected.ts). */
+  rejected: Record<string, RejectedVersion[]>
+  /** Per function, what the last desired state acted on asked for (desiredKey), to tell which entries a new one changed. */
+  desired: Record<string, string>
 }
 
-export const EMPTY_ACTIVE_SET: Readonly<ActiveSet> = Object.freeze({ deploymentId: 0, functions: {}, failures: [], rollbacks: [] })
+export const EMPTY_ACTIVE_SET: Readonly<ActiveSet> = Object.freeze({ deploymentId: 0, functions: {}, failures: [], rollbacks: [], rejected: {}, desired: {} })
 
 /** Reads the active set from the store's meta; an empty one when nothing was ever deployed. */
 export async function readActiveSet (store: OutboxStore): Promise<ActiveSet> {
   const raw = await store.getMeta(META_KEYS.deployActive) as ActiveSet | undefined
   if (raw === undefined || raw === null || typeof raw !== 'object') return structuredClone(EMPTY_ACTIVE_SET) as ActiveSet
-  return { deploymentId: raw.deploymentId ?? 0, functions: raw.functions ?? {}, failures: raw.failures ?? [], rollbacks: raw.rollbacks ?? [] }
+  return { deploymentId: raw.deploymentId ?? 0, functions: raw.functions ?? {}, failures: raw.failures ?? [], rollbacks: raw.rollbacks ?? [], rejected: raw.rejected ?? {}, desired: raw.desired ?? {} }
 }
 
 /** Writes the active set in one store commit: the swap point. Keeps the history within its cap. */

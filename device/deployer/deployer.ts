@@ -25,8 +25,9 @@ import { Fetcher } from './fetcher.js'
 import { HealthGate } from './health-gate.js'
 import type { HealthSettings } from './health-gate.js'
 import { DEPLOY_METRICS, registerDeployMetrics } from './metrics.js'
-import { loadAliases, prepareFunction } from './prepare.js'
+import { loadAliases, prepareFunction, PrepareError } from './prepare.js'
 import type { PrepareContext } from './prepare.js'
+import { desiredKey, recordRejected, rejectedVersionOf, rememberRejected } from './rejected.js'
 import { Rollbacks } from './rollback.js'
 
 /** deploy.* in the device config. */
@@ -94,20 +95,30 @@ export class Deployer extends EventEmitter {
 
   /**
    * Reads the active set and loads every deployed version from its file into the sandboxes and
-   * the function table (replacing local functions of the same name); resumes health windows a
-   * restart interrupted. A version that no longer loads is logged and its function left out.
+   * the function table (replacing local functions of the same name); health windows a restart
+   * interrupted start again in full from now (persisted). A version that no longer loads is logged and its function left out.
    */
   static async open (o: DeployerOptions): Promise<Deployer> {
     const d = new Deployer(o, await readActiveSet(o.store))
+    const now = o.clock.now()
+    let changed = false
     for (const [name, f] of Object.entries(d.#set.functions)) {
       try {
         await o.table.setDeployed(name, await d.loadAliases(name, f))
       } catch (err) {
-        o.log(`deployed function ${name} not loaded: ${(err as LambkinError).code ?? ''}: ${(err as Error).message}`)
+        await d.#rollbacks.notLoadedAtStart(name, f, err)
+        changed = true
         continue
       }
-      if (f.window !== undefined) d.#gate.watch(name, f.window.versions, f.window.startedAt)
+      if (f.window === undefined) continue
+      // The window starts again in full: while the device was down the version saw no events,
+      // so the time that passed says nothing about it (a window that ran out while down would
+      // otherwise pass at once, with zero invocations).
+      f.window.startedAt = now
+      changed = true
+      d.#gate.watch(name, f.window.versions, now)
     }
+    if (changed) await writeActiveSet(o.store, d.#set)
     await d.#files.prune(referencedBundles(d.#set))
     return d
   }
@@ -218,15 +229,27 @@ export class Deployer extends EventEmitter {
     const ctx: PrepareContext = { files: this.#files, fetcher: this.#fetcher, pool: this.#o.pool, trusted: this.#o.trusted, caps: this.#o.caps }
     const ready = new Map<string, VersionRoute | undefined>()
     const now = this.#o.clock.now()
+    next.desired = {}
     for (const d of f.functions) {
       const cur = this.#set.functions[d.name]
       const want = aliasesOf(d)
+      const key = desiredKey(want)
+      next.desired[d.name] = key
       if (sameAliases(cur, want)) continue
+      const bad = rejectedVersionOf(this.#set.rejected, d)
+      if (bad !== undefined) {
+        const x = recordRejected(next, D, d.name, bad, this.#set.desired[d.name] !== key, now)
+        if (x !== undefined) this.#refused(D, d.name, x.code, x.message)
+        continue
+      }
       try {
         ready.set(d.name, await prepareFunction(ctx, d, (key) => this.#unloadIfUnused(key)))
       } catch (err) {
-        const e = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.FUNCTION_ERROR, (err as Error).message)
-        next.failures.push({ deploymentId: D, name: d.name, version: d.live.version, code: e.code, message: e.message, at: now })
+        const failed = err instanceof PrepareError ? err.version : d.live
+        const cause = err instanceof PrepareError ? err.cause : err
+        const e = cause instanceof LambkinError ? cause : new LambkinError(ErrorCodes.FUNCTION_ERROR, (cause as Error).message)
+        next.failures.push({ deploymentId: D, name: d.name, version: failed.version, code: e.code, message: e.message, at: now })
+        rememberRejected(next.rejected, d.name, { sha256: failed.sha256, version: failed.version, deploymentId: D, code: e.code, rolledBack: false })
         this.#refused(D, d.name, e.code, e.message)
         continue
       }

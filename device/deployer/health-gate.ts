@@ -42,8 +42,9 @@ export class HealthGate {
   }
 
   /**
-   * Watches `versions` of `fn` until `startedAt + windowMs` (wall ms): a window resumed after a
-   * restart keeps its end, with fresh counts. Replaces a window already open for `fn`.
+   * Watches `versions` of `fn` until `startedAt + windowMs` (wall ms), with fresh counts.
+   * Replaces a window already open for `fn`. (The deployer passes the restart time for a window
+   * a restart interrupted, so it runs in full again.)
    */
   watch (fn: string, versions: string[], startedAt: number): void {
     this.stop(fn)

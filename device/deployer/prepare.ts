@@ -1,8 +1,8 @@
 // Making one bundle version ready to swap in, before anything changes for running functions:
 // the signature checked against the trusted keys (before fetching), the bytes from disk or
 // fetched by sha256 [W6], checked again (hash, size, signer, signature), read with the device's
-// caps, written durably under the data folder, then compiled and initialised in a sandbox.
-import { readBundle, verifyBundle, verifySignature } from '../../src/bundle/index.js'
+// caps (bundle-caps.ts), written durably under the data folder, then compiled and initialised in a sandbox.
+import { verifyBundle, verifySignature } from '../../src/bundle/index.js'
 import type { TrustedKey } from '../../src/bundle/index.js'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import type { Limits } from '../../src/function/index.js'
@@ -12,6 +12,7 @@ import type { DesiredFunction, DesiredVersion } from '../../src/wire/index.js'
 import type { Registered, VersionRoute } from '../aliases.js'
 import type { Aliases, VersionEntry } from './active-set.js'
 import type { BundleFiles } from './bundle-files.js'
+import { readDeployedBundle } from './bundle-caps.js'
 import { crashPoint } from './crash-points.js'
 import type { Fetcher } from './fetcher.js'
 
@@ -44,7 +45,7 @@ export async function prepareVersion (ctx: PrepareContext, name: string, d: Desi
   crashPoint('fetched')
   verifyBundle(bytes, sig, ctx.trusted)
   if (bytes.byteLength !== d.size) throw invalid(`bundle ${d.sha256.slice(0, 12)} is ${bytes.byteLength} bytes, not the ${d.size} its desired state says`)
-  const c = readBundle(bytes, { sha256: d.sha256, caps: ctx.caps })
+  const c = readDeployedBundle(bytes, d.sha256, ctx.caps)
   if (c.name !== name || c.version !== d.version) throw invalid(`bundle ${d.sha256.slice(0, 12)} holds ${c.name} version ${c.version}, not ${name} version ${d.version}`)
   if (!stored) {
     await ctx.files.write(d.sha256, bytes)
@@ -65,7 +66,7 @@ export async function prepareVersion (ctx: PrepareContext, name: string, d: Desi
 export async function loadStored (ctx: Omit<PrepareContext, 'fetcher' | 'trusted'>, name: string, e: VersionEntry): Promise<Registered> {
   const bytes = await ctx.files.read(e.sha256)
   if (bytes === undefined) throw invalid(`the bundle file of ${name} version ${e.version} (${e.sha256.slice(0, 12)}) is missing or damaged in ${ctx.files.dir}`)
-  const c = readBundle(bytes, { sha256: e.sha256, caps: ctx.caps })
+  const c = readDeployedBundle(bytes, e.sha256, ctx.caps)
   if (c.name !== name) throw invalid(`bundle ${e.sha256.slice(0, 12)} holds ${c.name}, not ${name}`)
   const key = await ctx.pool.load(specOf({ manifest: c.manifest, dir: '', version: c.version, files: c.files, layers: c.layers }))
   return { key, manifest: c.manifest, version: c.version }
@@ -73,19 +74,32 @@ export async function loadStored (ctx: Omit<PrepareContext, 'fetcher' | 'trusted
 
 /**
  * Prepares a desired function's live (and canary) versions; on failure unloads (through
- * `unloadIfUnused`) what it loaded and throws prepareVersion's error.
+ * `unloadIfUnused`) what it loaded and throws a PrepareError naming the version that failed,
+ * with prepareVersion's error as its `cause`.
  */
 export async function prepareFunction (ctx: PrepareContext, d: DesiredFunction, unloadIfUnused: (key: string) => void): Promise<VersionRoute> {
   const loaded: Registered[] = []
+  let at: DesiredVersion = d.live
   try {
     const live = await prepareVersion(ctx, d.name, d.live)
     loaded.push(live)
     if (d.canary === undefined) return { live }
+    at = d.canary
     const canary = await prepareVersion(ctx, d.name, d.canary)
     return { live, canary: { ...canary, weight: d.canary.weight } }
   } catch (err) {
     for (const r of loaded) unloadIfUnused(r.key)
-    throw err
+    throw new PrepareError(at, err)
+  }
+}
+
+/** prepareFunction's failure: which version of the two failed, and why (`cause`, usually a LambkinError). */
+export class PrepareError extends Error {
+  readonly version: DesiredVersion
+  constructor (version: DesiredVersion, cause: unknown) {
+    super((cause as Error).message, { cause })
+    this.name = 'PrepareError'
+    this.version = version
   }
 }
 

@@ -3,11 +3,12 @@
 // the local function / nothing when none was deployed. Works with no cloud at all: the
 // rollback is one active-set write and a route swap, reported on up/reported when the link
 // is up (again on every connect) [W5]. It stays until a newer desired deployment id.
-import { ErrorCodes } from '../../src/errors.js'
+import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import type { VersionRoute } from '../aliases.js'
 import type { ActiveSet, Aliases, DeployedFunction } from './active-set.js'
 import { crashPoint } from './crash-points.js'
 import { describeFailure } from './health-gate.js'
+import { rememberRejected } from './rejected.js'
 import type { HealthSettings, HealthStats } from './health-gate.js'
 import { DEPLOY_METRICS } from './metrics.js'
 import type { FunctionMetrics } from '../metrics/index.js'
@@ -36,6 +37,38 @@ export class Rollbacks {
 
   constructor (o: RollbacksOptions) {
     this.#o = o
+  }
+
+  /**
+   * At start, deployed function `name` (entry `f`) no longer loads (`err`: its file is damaged,
+   * or the device's caps changed under it): recorded as a failure of the deployment that
+   * brought it (reported at the next connect), logged and counted, and the function falls back
+   * to the version it ran before, or to its local version / nothing. Mutates the deployer's
+   * set; the caller writes it.
+   */
+  async notLoadedAtStart (name: string, f: DeployedFunction, err: unknown): Promise<void> {
+    const d = this.#o.deployer
+    const e = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.FUNCTION_ERROR, (err as Error).message)
+    let fallback: VersionRoute | undefined
+    if (f.previous !== null) {
+      try {
+        fallback = await d.loadAliases(name, f.previous)
+      } catch (err2) {
+        this.#o.log(`${name}: the previous version ${f.previous.live.version} cannot be loaded either: ${(err2 as Error).message}`)
+      }
+    }
+    const to = fallback === undefined ? undefined : f.previous?.live.version
+    const message = `deployed version ${f.live.version} cannot be loaded at start: ${e.message}; ${to === undefined ? 'the function does not run its deployed version until a new deployment' : `running version ${to} instead`}`
+    d.set.failures.push({ deploymentId: f.deploymentId, name, version: f.live.version, code: e.code, message, at: this.#o.clock.now() })
+    if (fallback !== undefined && f.previous !== null) {
+      d.set.functions[name] = { ...f.previous, deploymentId: f.deploymentId, previous: null }
+      await d.swapRoutes(new Map([[name, fallback]]))
+    } else {
+      delete d.set.functions[name]
+    }
+    this.#o.metrics.inc(DEPLOY_METRICS.refused, { code: e.code })
+    this.#o.log(`deployed function ${name} not loaded: ${e.code}: ${message}`)
+    d.emit('refused', { deploymentId: f.deploymentId, name, code: e.code, message })
   }
 
   /** The health gate of `fn` failed: roll it back, record it, report it. */
@@ -68,6 +101,12 @@ export class Rollbacks {
       at: this.#o.clock.now()
     }
     next.rollbacks.push(rollback)
+    // The versions the window watched are never applied again on this device (rejected.ts).
+    for (const v of [cur.live, cur.canary]) {
+      if (v !== undefined && (cur.window?.versions ?? [cur.live.version]).includes(v.version)) {
+        rememberRejected(next.rejected, fn, { sha256: v.sha256, version: v.version, deploymentId: cur.deploymentId, code: ErrorCodes.HEALTH_CHECK_FAILED, rolledBack: true })
+      }
+    }
     await d.commitSet(next)
     crashPoint('rollback-committed')
     await d.swapRoutes(new Map([[fn, route]]))

@@ -181,22 +181,42 @@ test('[W5] a version that throws on every event rolls back by itself with the cl
   }
 })
 
-test('a health window interrupted by a restart resumes, and a version that passes it stays', async () => {
+// Trial: a window that ran out while the device was down used to pass at once, with zero
+// invocations, leaving a version that fails every event running with no gate.
+test('a health window interrupted by a restart starts again in full, so a failing version still rolls back; a passing one stays', async () => {
   const clock = new FakeClock(Date.now())
-  const s = await setup({ deploy: { healthWindowMs: 60_000 } }, { clock })
+  const deploy = { healthWindowMs: 60_000, minInvocations: 3, maxErrorRate: 0.5 }
+  const s = await setup({ deploy }, { clock })
   try {
     const v1 = await makeVersion('calc', returns(1), key, 1)
-    s.cloud.serve(v1)
+    const broken = await makeVersion('calc', 'export default async function () { throw new Error("boom") }', key, 2)
+    s.cloud.serve(v1, broken)
     await s.cloud.desire(1, [{ name: 'calc', live: v1.desired }])
     await s.cloud.reported((r) => r.deploymentId === 1 && !r.applying)
     await clock.advance(30_000)
     await s.agent.close()
-    s.agent = await s.f.start({ cloud: { url: s.cloud.broker.url, password: 's' }, trustedKeys: [trustedFiles.publicFile], deploy: { healthWindowMs: 60_000 } }, { clock })
+    s.agent = await s.f.start({ cloud: { url: s.cloud.broker.url, password: 's' }, trustedKeys: [trustedFiles.publicFile], deploy }, { clock })
     assert.ok(s.agent.deployer?.active.functions.calc?.window !== undefined, 'window still open after the restart')
     await clock.advance(30_001)
     await s.agent.deployer?.idle()
-    assert.is(s.agent.deployer?.active.functions.calc?.window, undefined, 'the window ends at its first end, not 60 s after the restart')
+    assert.ok(s.agent.deployer?.active.functions.calc?.window !== undefined, 'the window runs in full from the restart, not to its first end')
+    await clock.advance(30_000)
+    await s.agent.deployer?.idle()
+    assert.is(s.agent.deployer?.active.functions.calc?.window, undefined, 'v1 passed its window')
     assert.is((await s.agent.invoke('calc')).result, 1)
+
+    await s.cloud.desire(2, [{ name: 'calc', live: broken.desired }])
+    await s.cloud.reported((r) => r.deploymentId === 2 && !r.applying)
+    await s.agent.close()
+    await clock.advance(120_000) // the whole window runs out while the device is down
+    s.agent = await s.f.start({ cloud: { url: s.cloud.broker.url, password: 's' }, trustedKeys: [trustedFiles.publicFile], deploy }, { clock })
+    await s.agent.deployer?.idle()
+    assert.ok(s.agent.deployer?.active.functions.calc?.window !== undefined, 'not passed with zero invocations')
+    const rolled = next<{ from: string, to: string, code: string }>(s.agent, 'rolled-back')
+    for (let i = 0; i < 3; i++) assert.is((await s.agent.invoke('calc')).code, 'LAMBKIN_FUNCTION_ERROR')
+    const rb = await rolled
+    assert.equal([rb.code, rb.from, rb.to], ['LAMBKIN_HEALTH_CHECK_FAILED', broken.packed.version, v1.packed.version])
+    assert.equal([(await s.agent.invoke('calc')).result], [1])
   } finally {
     await teardown(s)
   }
