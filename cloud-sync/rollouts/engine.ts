@@ -275,7 +275,7 @@ export class RolloutEngine {
     for (const [d, i] of take) {
       const slot = (await this.#o.registry.getDesired(d.id))?.functions[r.fn]
       const to = r.kind === 'rollback' ? goodBefore(slot) : bundle === undefined ? undefined : deployEntry(bundle, r.alias, r.weight, slot?.current)
-      if (to === undefined) this.#set(live, i, { state: 'skipped', message: r.kind === 'rollback' ? `no earlier version of ${r.fn} that this device applied and kept is known here any more` : `no live version of ${r.fn} here any more for a canary to split with` })
+      if (to === undefined) this.#set(live, i, { state: 'skipped', message: r.kind === 'rollback' ? `no previous version of ${r.fn} that this device applied and kept is known here any more` : `no live version of ${r.fn} here any more for a canary to split with` })
       else changes.push({ device: d.id, fn: r.fn, to })
     }
     const rows = await this.#o.desired.apply(changes)

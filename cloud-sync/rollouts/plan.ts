@@ -89,7 +89,7 @@ export async function rollbackRow (registry: Registry, req: RollbackRequest, tar
     if (slot !== undefined) had++
     const prev = goodBefore(slot)
     if (prev === undefined) {
-      devices.push({ id, state: 'skipped', message: slot === undefined ? `${req.fn} was never deployed here` : `no earlier version of ${req.fn} that this device applied and kept (one it refused or rolled back is never a rollback target)`, at: now })
+      devices.push({ id, state: 'skipped', message: slot === undefined ? `${req.fn} was never deployed here` : `no previous version of ${req.fn} that this device applied and kept (one it refused or rolled back is never a rollback target)`, at: now })
       continue
     }
     first ??= { version: prev.live.version, number: prev.live.number, sha256: prev.live.sha256 }
