@@ -10,6 +10,8 @@ import type { RemoteInvoker } from '../invoke/remote-invoke.js'
 import type { RolloutEngine } from '../rollouts/engine.js'
 import type { DeployRequest, RollbackRequest } from '../rollouts/types.js'
 import type { Registry } from '../registry/index.js'
+import { IO_CAP_DEFAULTS } from '../../src/sandbox/options.js'
+import { resolveTargets } from '../rollouts/plan.js'
 import { bad, base64Param, intParam } from './params.js'
 
 export interface DeployApi {
@@ -24,9 +26,15 @@ export interface DeployApi {
 /** POST /v1/bundles's body limit: a bundle at BUNDLE_MAX_BYTES in base64 (4/3) plus the JSON around it. */
 export const BUNDLE_BODY_LIMIT = Math.ceil(BUNDLE_MAX_BYTES * 4 / 3) + 64 * 1024
 
+/**
+ * POST /v1/devices/:id/invoke's body limit: an event at the functions' event cap
+ * (IO_CAP_DEFAULTS.eventBytes, 256 KiB) plus room for fn, timeoutMs and the JSON around it.
+ */
+export const INVOKE_BODY_LIMIT = IO_CAP_DEFAULTS.eventBytes + 16 * 1024
+
 interface Helpers {
   /** Throws LAMBKIN_DEVICE_NOT_FOUND for an id that is not a registered device. */
-  device: (id: string) => Promise<unknown>
+  device: (id: string) => Promise<{ revokedAt?: number }>
   maxWaitMs: number
   closing: () => boolean
 }
@@ -72,7 +80,16 @@ export function registerDeployRoutes (app: FastifyInstance, o: DeployApi, h: Hel
     return await o.engine.get(id)
   })
 
-  app.post('/v1/rollouts/:id/cancel', async (req) => await o.engine.cancel((req.params as { id: string }).id))
+  // A rollout that already finished is answered as it is, with alreadyFinished: true, so the CLI can say nothing changed.
+  app.post('/v1/rollouts/:id/cancel', async (req) => {
+    const { id } = req.params as { id: string }
+    const before = await o.engine.get(id)
+    const view = await o.engine.cancel(id)
+    return before.state === 'running' ? view : { ...view, alreadyFinished: true }
+  })
+
+  // Checking a target before an upload: the devices a rollout to `to` would reach.
+  app.get('/v1/targets/:to', async (req) => ({ devices: await resolveTargets(o.registry, (req.params as { to: string }).to) }))
 
   app.post('/v1/rollbacks', async (req, reply) => {
     const body = (req.body ?? {}) as Partial<RollbackRequest>
@@ -80,9 +97,9 @@ export function registerDeployRoutes (app: FastifyInstance, o: DeployApi, h: Hel
     return await reply.status(201).send(await o.engine.rollback({ fn: body.fn, to: body.to as string, ...(body.timeoutMs === undefined ? {} : { timeoutMs: body.timeoutMs }) }))
   })
 
-  app.post('/v1/devices/:id/invoke', async (req) => {
+  app.post('/v1/devices/:id/invoke', { bodyLimit: INVOKE_BODY_LIMIT }, async (req) => {
     const { id } = req.params as { id: string }
-    await h.device(id)
+    if ((await h.device(id)).revokedAt !== undefined) throw new LambkinError(ErrorCodes.DEVICE_NOT_FOUND, `no device ${id} (revoked); see lambkin devices`)
     const body = (req.body ?? {}) as { fn?: unknown, event?: unknown, timeoutMs?: unknown }
     if (!isValidId(body.fn)) throw bad('fn must be a function name')
     if (body.timeoutMs !== undefined && !Number.isInteger(body.timeoutMs)) throw bad('timeoutMs must be an integer number of ms')

@@ -48,6 +48,7 @@ const STATUS: Record<string, number> = {
   [ErrorCodes.LIMIT_EXCEEDS_CAP]: 400,
   [ErrorCodes.KEY_UNTRUSTED]: 403,
   [ErrorCodes.ROLLOUT_NOT_FOUND]: 404,
+  [ErrorCodes.FUNCTION_NOT_FOUND]: 404,
   [ErrorCodes.DEVICE_OFFLINE]: 409,
   [ErrorCodes.CLOSED]: 503,
   [ErrorCodes.INVOKE_TIMEOUT]: 504
@@ -62,9 +63,12 @@ function kindsParam (v: unknown): WireRecordKind[] | undefined {
   return list as WireRecordKind[]
 }
 
+/** The API's body limit on every route that sets none, bytes. */
+export const API_BODY_LIMIT = 64 * 1024
+
 export async function startApi (o: ApiOptions): Promise<Api> {
   // forceCloseConnections: a long-poll (logs -f) must not hold a stopping cloud for its 25 s.
-  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 64 * 1024, forceCloseConnections: true })
+  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: API_BODY_LIMIT, forceCloseConnections: true })
   let closing = false
   app.addHook('onClose', async () => { closing = true })
   const want = digest(o.token)
@@ -74,8 +78,13 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     const given = h.startsWith('Bearer ') ? h.slice(7) : ''
     if (!timingSafeEqual(digest(given), want)) throw new LambkinError(ErrorCodes.UNAUTHORIZED, 'missing or wrong operator token: pass --token or set LAMBKIN_TOKEN (the token is in <cloud data>/operator-token)')
   })
-  app.setErrorHandler(async (err: Error, _req, reply) => {
+  app.setErrorHandler(async (err: Error, req, reply) => {
     const code = (err as { code?: string }).code
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      // Fastify's own message names no limit; say which one and what to do.
+      const limit = req.routeOptions.bodyLimit ?? API_BODY_LIMIT
+      return await reply.status(413).send({ error: { code: ErrorCodes.REQUEST_INVALID, message: `request body is too large: ${req.method} ${req.routeOptions.url ?? req.url} takes at most ${limit} bytes (${Math.floor(limit / 1024)} KiB); send a smaller body (a smaller event or bundle)` } })
+    }
     if (typeof code === 'string' && code in STATUS) return await reply.status(STATUS[code]).send({ error: { code, message: err.message } })
     const status = (err as { statusCode?: number }).statusCode ?? 500
     if (status < 500) return await reply.status(status).send({ error: { code: ErrorCodes.REQUEST_INVALID, message: err.message } })

@@ -2,7 +2,8 @@
 // of desired-state changes becomes new rows and deployment ids, how rollouts split into
 // chunks, and the ids rollouts get. Pure functions; level-deploy.ts writes what they plan.
 import type { DesiredFunction } from '../../src/wire/index.js'
-import type { DesiredChange, DesiredRow, RolloutDevice, RolloutRow } from './deploy-types.js'
+import { GOOD_HISTORY } from './deploy-types.js'
+import type { DesiredChange, DesiredRow, DesiredSlot, HistoryNote, RolloutDevice, RolloutRow } from './deploy-types.js'
 
 /**
  * Devices per stored rollout chunk: an engine tick that moves a few devices of a
@@ -51,10 +52,31 @@ export function planDesired (before: ReadonlyMap<string, DesiredRow | undefined>
     if (replaced !== undefined && !sameEntry(replaced, c.to)) updated.previous = replaced
     if (c.to === null) delete updated.current
     else updated.current = structuredClone(c.to)
-    if (updated.current === undefined && updated.previous === undefined) delete row.functions[c.fn]
+    if (updated.current === undefined && updated.previous === undefined && (updated.good ?? []).length === 0) delete row.functions[c.fn]
     else row.functions[c.fn] = updated
   }
   return { rows: [...rows.values()], counter: next }
+}
+
+/** Applies history notes to the rows read (`before`); returns the rows that changed. Rows with no slot for the function are left alone. */
+export function planHistory (before: ReadonlyMap<string, DesiredRow | undefined>, notes: readonly HistoryNote[]): DesiredRow[] {
+  const changed = new Map<string, DesiredRow>()
+  for (const n of notes) {
+    const row = changed.get(n.device) ?? structuredClone(before.get(n.device))
+    const slot = row?.functions[n.fn]
+    if (row === undefined || slot === undefined) continue
+    let good = slot.good ?? []
+    if (n.badVersion !== undefined) good = good.filter((e) => e.live.version !== n.badVersion && e.canary?.version !== n.badVersion)
+    if (n.good !== undefined) good = [...good.filter((e) => !sameEntry(e, n.good)), structuredClone(n.good)].slice(-GOOD_HISTORY)
+    slot.good = good
+    changed.set(n.device, row)
+  }
+  return [...changed.values()]
+}
+
+/** Where rollback and abort take a slot: the newest good entry that differs from its current one, or undefined. */
+export function goodBefore (slot: DesiredSlot | undefined): DesiredFunction | undefined {
+  return [...(slot?.good ?? [])].reverse().find((e) => !sameEntry(e, slot?.current))
 }
 
 /** A rollout's stored head: the row without its devices, and how many chunks hold them. */

@@ -22,8 +22,23 @@ export interface BundleRow {
 
 export type NewBundle = Omit<BundleRow, 'number' | 'size'> & { bytes: Uint8Array }
 
-/** One deployed function of one device: what it should run, and what it ran before that. */
-export interface DesiredSlot { current?: DesiredFunction, previous?: DesiredFunction }
+/**
+ * One deployed function of one device: what it should run, what it ran before that, and
+ * `good`: the last GOOD_HISTORY entries the device was judged applied on and did not later
+ * fail or roll back, oldest first. Rollback and abort go back to the newest of those that
+ * differs from `current` (never to a version the device refused or its health gate undid).
+ */
+export interface DesiredSlot { current?: DesiredFunction, previous?: DesiredFunction, good?: DesiredFunction[] }
+
+/** How many good entries a slot keeps per device and function. */
+export const GOOD_HISTORY = 5
+
+/**
+ * What a rollout learned about one device's function, written without a new deployment id:
+ * `good` (an entry it was judged applied on) goes to the end of the slot's history; every
+ * history entry running `badVersion` (live, or canary) is dropped (it failed or was rolled back).
+ */
+export interface HistoryNote { device: string, fn: string, good?: DesiredFunction, badVersion?: string }
 
 /** One device's desired state [W5]; `deploymentId` is the id its last change got. */
 export interface DesiredRow {
@@ -110,6 +125,8 @@ export interface DeployRegistry {
    * [W5]). Calls apply one at a time. Returns the new rows, in the order devices first appear.
    */
   setDesired: (changes: DesiredChange[], at: number) => Promise<DesiredRow[]>
+  /** Applies history notes (see HistoryNote) in one write; the deployment id counter does not move. */
+  noteHistory: (notes: HistoryNote[]) => Promise<void>
   putReported: (device: string, r: ReportedRow) => Promise<void>
   getReported: (device: string) => Promise<ReportedRow | undefined>
   /** Stores a new rollout under the next id (`r1`, `r2`...) and returns it. */

@@ -6,8 +6,8 @@ import type { Level } from 'level'
 import type { AbstractSublevel } from 'abstract-level'
 import { Encoder } from 'cbor-x'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
-import type { BundleRow, DeployRegistry, DesiredChange, DesiredRow, NewBundle, ReportedRow, RolloutDevice, RolloutRow } from './deploy-types.js'
-import { dirtyChunks, pad, planDesired, rolloutId, rolloutSeq, splitRollout } from './deploy-plan.js'
+import type { BundleRow, DeployRegistry, DesiredChange, DesiredRow, HistoryNote, NewBundle, ReportedRow, RolloutDevice, RolloutRow } from './deploy-types.js'
+import { dirtyChunks, pad, planDesired, planHistory, rolloutId, rolloutSeq, splitRollout } from './deploy-plan.js'
 import type { RolloutHead } from './deploy-plan.js'
 
 type Db = Level<string, Uint8Array>
@@ -106,13 +106,26 @@ export class LevelDeployBase implements DeployRegistry {
     return v === undefined ? undefined : dec<DesiredRow>(v)
   }
 
+  async #desiredRows (ids: string[]): Promise<Map<string, DesiredRow | undefined>> {
+    const before = new Map<string, DesiredRow | undefined>()
+    const got = await this.#desired.getMany(ids)
+    ids.forEach((id, i) => { const v = got[i]; before.set(id, v === undefined ? undefined : dec<DesiredRow>(v)) })
+    return before
+  }
+
+  async noteHistory (notes: HistoryNote[]): Promise<void> {
+    if (notes.length === 0) return
+    await this.#serial(async () => {
+      // In the same lane as setDesired, so a note never overwrites a newer desired row.
+      const rows = planHistory(await this.#desiredRows([...new Set(notes.map((n) => n.device))]), notes)
+      if (rows.length > 0) await this.#db.batch(rows.map((r) => ({ type: 'put', key: r.device, value: enc(r), sublevel: this.#desired })))
+    })
+  }
+
   async setDesired (changes: DesiredChange[], at: number): Promise<DesiredRow[]> {
     if (changes.length === 0) return []
     return await this.#serial(async () => {
-      const ids = [...new Set(changes.map((c) => c.device))]
-      const before = new Map<string, DesiredRow | undefined>()
-      const got = await this.#desired.getMany(ids)
-      ids.forEach((id, i) => { const v = got[i]; before.set(id, v === undefined ? undefined : dec<DesiredRow>(v)) })
+      const before = await this.#desiredRows([...new Set(changes.map((c) => c.device))])
       const plan = planDesired(before, changes, await this.#counter(DEPLOYMENTS), at)
       // The counter and the rows it numbered in one batch: after a crash both or neither hold.
       const ops: Op[] = plan.rows.map((r) => ({ type: 'put', key: r.device, value: enc(r), sublevel: this.#desired }))

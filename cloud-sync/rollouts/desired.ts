@@ -3,7 +3,7 @@
 // 1, on its down/desired; and again whenever a device connects, because aedes keeps retained
 // messages in memory only and after a cloud restart the registry is the truth.
 import { downTopic, encodeFrame } from '../../src/wire/index.js'
-import type { DesiredFrame, DesiredFunction, DesiredVersion } from '../../src/wire/index.js'
+import type { DesiredFrame, DesiredFunction, DesiredVersion, ReportedFrame } from '../../src/wire/index.js'
 import type { BundleRow, DesiredChange, DesiredRow, Registry } from '../registry/index.js'
 
 /** How the cloud reaches devices: the device broker's publish and connection state. */
@@ -21,6 +21,24 @@ export function desiredFrame (row: DesiredRow): DesiredFrame {
 /** A bundle as desired state names it [W5]. */
 export function versionOf (b: BundleRow): DesiredVersion {
   return { version: b.version, number: b.number, sha256: b.sha256, size: b.size, signature: b.signature, keyId: b.keyId }
+}
+
+/**
+ * The desired entry for what a device reports it runs of `fn` now [W5]: each reported sha256
+ * matched to a stored bundle of that function. Null when it runs no deployed version of `fn`
+ * (none, one from its own folder, or a bundle this cloud does not have); a canary that cannot
+ * be matched is left out.
+ */
+export async function runningEntry (registry: Pick<Registry, 'getBundle'>, rep: ReportedFrame, fn: string): Promise<DesiredFunction | null> {
+  const f = rep.functions.find((x) => x.name === fn)
+  const find = async (sha256: string | undefined): Promise<BundleRow | undefined> => {
+    const b = sha256 === undefined ? undefined : await registry.getBundle(sha256)
+    return b?.name === fn ? b : undefined
+  }
+  const live = await find(f?.sha256)
+  if (live === undefined) return null
+  const canary = await find(f?.canary?.sha256)
+  return { name: fn, live: versionOf(live), ...(canary === undefined || f?.canary === undefined ? {} : { canary: { ...versionOf(canary), weight: f.canary.weight } }) }
 }
 
 /**

@@ -6,10 +6,12 @@
 // out or is waiting for its rate: nothing per device, nothing when idle.
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import type { ReportedFrame } from '../../src/wire/index.js'
-import type { DesiredChange, Registry, RolloutDevice, RolloutRow, RolloutState } from '../registry/index.js'
-import { deployEntry } from './desired.js'
+import type { DesiredChange, HistoryNote, Registry, RolloutDevice, RolloutRow, RolloutState } from '../registry/index.js'
+import { goodBefore, sameEntry } from '../registry/deploy-plan.js'
+import { deployEntry, runningEntry } from './desired.js'
 import type { DesiredPublisher } from './desired.js'
-import { abortReason, countDevices, judge, judgeable } from './judge.js'
+import { abortReason, countDevices, judge, judgeable, timedOut } from './judge.js'
+import type { Verdict } from './judge.js'
 import { allowedBy, dueAt, released } from './pace.js'
 import { deployRow, deploySettings, resolveTargets, rollbackRow } from './plan.js'
 import { ROLLOUT_DEFAULTS, rolloutView } from './types.js'
@@ -52,7 +54,7 @@ export class RolloutEngine {
       const ids = new Set([...e.#open.values()].flatMap((l) => l.row.devices.filter(judgeable).map((d) => d.id)))
       for (const id of ids) {
         const rep = await o.registry.getReported(id)
-        if (rep !== undefined) e.#judge(id, rep)
+        if (rep !== undefined) await e.#judge(id, rep)
       }
     })
     return e
@@ -129,19 +131,44 @@ export class RolloutEngine {
       this.#judging = undefined
       const batch = [...this.#reports]
       this.#reports.clear()
-      for (const [id, r] of batch) this.#judge(id, r)
+      for (const [id, r] of batch) await this.#judge(id, r)
     })
     await this.#judging
   }
 
-  /** Judges one device's report in every open rollout that holds it. */
-  #judge (device: string, rep: ReportedFrame): void {
+  /** Judges one device's report in every open rollout that holds it, then learns from each new verdict (#learn). */
+  async #judge (device: string, rep: ReportedFrame): Promise<void> {
     for (const live of this.#open.values()) {
       const i = live.index.get(device)
       const d = i === undefined ? undefined : live.row.devices[i]
       const v = i !== undefined && d !== undefined && judgeable(d) ? judge(live.row, d, rep) : undefined
-      if (i !== undefined && v !== undefined) this.#set(live, i, v)
+      if (i === undefined || d === undefined || v === undefined) continue
+      // A timed-out device stays judgeable; the same verdict again is no change.
+      if (v.state === d.state && v.code === d.code && v.message === d.message) continue
+      this.#set(live, i, v)
+      await this.#learn(live.row, d, v, rep)
     }
+  }
+
+  /**
+   * What a verdict from a report teaches the registry. Applied: what the device runs now goes
+   * to the slot's good history (rollback and abort targets). Failed or rolled-back: that
+   * version leaves the history, and when the device's desired state still names it, the
+   * desired entry becomes what the device runs now (or none) under a new deployment id, so
+   * desired state converges to reality and no later deployment id sends the bad version again.
+   */
+  async #learn (r: RolloutRow, d: RolloutDevice, v: Verdict, rep: ReportedFrame): Promise<void> {
+    const reg = this.#o.registry
+    const running = await runningEntry(reg, rep, r.fn)
+    if (v.state === 'applied') {
+      if (running !== null) await reg.noteHistory([{ device: d.id, fn: r.fn, good: running }])
+      return
+    }
+    if (d.version === undefined) return
+    await reg.noteHistory([{ device: d.id, fn: r.fn, badVersion: d.version }])
+    const current = (await reg.getDesired(d.id))?.functions[r.fn]?.current
+    const names = r.alias === 'canary' ? current?.canary?.version : current?.live.version
+    if (names === d.version && !sameEntry(current, running)) await this.#o.desired.apply([{ device: d.id, fn: r.fn, to: running }])
   }
 
   /** A device connected: its desired state again, and its timeout starts over where it was offline. */
@@ -234,7 +261,7 @@ export class RolloutEngine {
       r.finishedAt = now
       live.changed = true
     }
-    const watching = r.state === 'running' || ((r.state === 'done' || r.state === 'cancelled') && (r.counts.sent + r.counts.offline > 0 || now < (r.finishedAt ?? now) + this.#o.watchMs))
+    const watching = r.state === 'running' || ((r.state === 'done' || r.state === 'cancelled') && (r.counts.sent + r.counts.offline > 0 || r.devices.some(timedOut) || now < (r.finishedAt ?? now) + this.#o.watchMs))
     if (r.open && !watching) { r.open = false; live.changed = true }
   }
 
@@ -247,8 +274,8 @@ export class RolloutEngine {
     const changes: DesiredChange[] = []
     for (const [d, i] of take) {
       const slot = (await this.#o.registry.getDesired(d.id))?.functions[r.fn]
-      const to = r.kind === 'rollback' ? slot?.previous : bundle === undefined ? undefined : deployEntry(bundle, r.alias, r.weight, slot?.current)
-      if (to === undefined) this.#set(live, i, { state: 'skipped', message: r.kind === 'rollback' ? `no previous version of ${r.fn} here any more` : `no live version of ${r.fn} here any more for a canary to split with` })
+      const to = r.kind === 'rollback' ? goodBefore(slot) : bundle === undefined ? undefined : deployEntry(bundle, r.alias, r.weight, slot?.current)
+      if (to === undefined) this.#set(live, i, { state: 'skipped', message: r.kind === 'rollback' ? `no previous version of ${r.fn} that this device applied and kept is known here any more` : `no live version of ${r.fn} here any more for a canary to split with` })
       else changes.push({ device: d.id, fn: r.fn, to })
     }
     const rows = await this.#o.desired.apply(changes)
@@ -259,20 +286,28 @@ export class RolloutEngine {
     }
   }
 
-  /** Stops a running rollout at its threshold: pending devices are not sent; moved ones get their previous entry back (a new deployment id each). */
+  /**
+   * Stops a running rollout at its threshold: pending devices are not sent; moved ones go back
+   * to the newest entry they applied and kept before (goodBefore), or lose the function when
+   * there is none, each under a new deployment id; the aborted version leaves their history.
+   */
   async #abort (live: Live, reason: string): Promise<void> {
     const r = live.row
     this.#finish(live, 'aborted', reason)
     const changes: DesiredChange[] = []
+    const notes: HistoryNote[] = []
     const moved: number[] = []
     for (const [i, d] of r.devices.entries()) {
       if (d.deploymentId === undefined) continue
       const slot = (await this.#o.registry.getDesired(d.id))?.functions[r.fn]
       const ours = r.alias === 'canary' ? slot?.current?.canary?.sha256 : slot?.current?.live.sha256
       if (ours !== r.sha256) continue
-      changes.push({ device: d.id, fn: r.fn, to: slot?.previous ?? null })
+      const keep = slot === undefined ? undefined : { ...slot, good: (slot.good ?? []).filter((e) => e.live.sha256 !== r.sha256 && e.canary?.sha256 !== r.sha256) }
+      changes.push({ device: d.id, fn: r.fn, to: goodBefore(keep) ?? null })
+      notes.push({ device: d.id, fn: r.fn, badVersion: r.version })
       if (d.state !== 'failed' && d.state !== 'rolled-back') moved.push(i)
     }
+    await this.#o.registry.noteHistory(notes)
     const rows = new Map((await this.#o.desired.apply(changes)).map((row) => [row.device, row]))
     for (const i of moved) {
       const row = rows.get(r.devices[i].id)

@@ -1,5 +1,6 @@
 // How the cloud judges a device in a rollout from its `up/reported` [W5], exactly as the issue
 // 12 contract says, and the counts and abort rule that follow. Pure functions.
+import { ErrorCodes } from '../../src/errors.js'
 import type { ReportedFrame } from '../../src/wire/index.js'
 import type { RolloutCounts, RolloutDevice, RolloutRow } from '../registry/index.js'
 
@@ -26,9 +27,17 @@ export function judge (r: Pick<RolloutRow, 'fn' | 'alias'>, d: RolloutDevice, re
   return version !== undefined && version === d.version ? { state: 'applied' } : undefined
 }
 
-/** States a device's verdict may still change from (failed and skipped are final). */
+/** Failed by the cloud's timeout (LAMBKIN_DEPLOY_TIMEOUT, set by the engine), not by the device. */
+export function timedOut (d: RolloutDevice): boolean {
+  return d.state === 'failed' && d.code === ErrorCodes.DEPLOY_TIMEOUT && d.message?.startsWith('connected but no report') === true
+}
+
+/**
+ * States a device's verdict may still change from: skipped and failed are final, except a
+ * cloud timeout, which a later report may still turn into applied, failed or rolled-back.
+ */
 export function judgeable (d: RolloutDevice): boolean {
-  return d.state === 'sent' || d.state === 'offline' || d.state === 'applied'
+  return d.state === 'sent' || d.state === 'offline' || d.state === 'applied' || timedOut(d)
 }
 
 export function countDevices (devices: readonly RolloutDevice[]): RolloutCounts {

@@ -5,6 +5,7 @@
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { isValidId } from '../../src/ids.js'
 import type { BundleRow, Registry, RolloutDevice, RolloutRow } from '../registry/index.js'
+import { goodBefore } from '../registry/deploy-plan.js'
 import { countDevices } from './judge.js'
 import { ROLLOUT_DEFAULTS } from './types.js'
 import type { DeployRequest, RollbackRequest } from './types.js'
@@ -72,21 +73,28 @@ export async function deployRow (registry: Registry, b: BundleRow, to: string, t
 }
 
 /**
- * A new rollback rollout of `req.fn`: each target goes back to its previous entry; one with
- * none is skipped. The row's version, number and sha256 are the first target's.
+ * A new rollback rollout of `req.fn`: each target goes back to the newest entry it was judged
+ * applied on and kept (goodBefore: never one it refused or rolled back) that differs from its
+ * current one; one with none is skipped. The row's version, number and sha256 are the first
+ * target's. @throws LambkinError LAMBKIN_FUNCTION_NOT_FOUND when no target ever had a
+ * deployed version of the function (nothing to roll back anywhere).
  */
 export async function rollbackRow (registry: Registry, req: RollbackRequest, targets: string[], now: number): Promise<Omit<RolloutRow, 'id'>> {
   if (!isValidId(req.fn)) throw bad('fn must be a function name')
   const devices: RolloutDevice[] = []
   let first: { version: string, number: number, sha256: string } | undefined
+  let had = 0
   for (const id of targets) {
-    const prev = (await registry.getDesired(id))?.functions[req.fn]?.previous
+    const slot = (await registry.getDesired(id))?.functions[req.fn]
+    if (slot !== undefined) had++
+    const prev = goodBefore(slot)
     if (prev === undefined) {
-      devices.push({ id, state: 'skipped', message: `no previous version of ${req.fn} was deployed here`, at: now })
+      devices.push({ id, state: 'skipped', message: slot === undefined ? `${req.fn} was never deployed here` : `no previous version of ${req.fn} that this device applied and kept (one it refused or rolled back is never a rollback target)`, at: now })
       continue
     }
     first ??= { version: prev.live.version, number: prev.live.number, sha256: prev.live.sha256 }
     devices.push({ id, state: 'pending', version: prev.live.version })
   }
+  if (had === 0) throw new LambkinError(ErrorCodes.FUNCTION_NOT_FOUND, `no device in ${req.to} has a deployed version of ${req.fn}; see lambkin rollouts`)
   return row({ kind: 'rollback', fn: req.fn, version: first?.version ?? '', number: first?.number ?? 0, sha256: first?.sha256 ?? '', to: req.to, alias: 'live', abortAtPercent: 100, timeoutMs: timeoutOf(req.timeoutMs), createdAt: now, devices })
 }
