@@ -67,6 +67,8 @@ export async function deployCommand (argv: string[], io: CliIo): Promise<number>
       const key = readSigningKey(signingKeyFile(f.key))
       const fn = await loadFunctionDir(dir, { layersDir: f.layers })
       await compileCheck(fn)
+      // An unknown device, a revoked one or an empty group is refused before anything is uploaded.
+      await api.call<{ devices: string[] }>('GET', `/v1/targets/${encodeURIComponent(f.to)}`)
       const packed: PackedBundle = packBundle(fn)
       const sig = signBundle(packed.sha256, key)
       const uploaded = await api.call<UploadedBundle>('POST', '/v1/bundles', {

@@ -11,7 +11,8 @@ import type { RolloutView } from '../rollout-view.js'
 import { countsText } from '../rollout-events.js'
 
 /** What a cancel did, in words: who keeps which version, and how to revert the moved ones. */
-export function cancelText (v: RolloutView): string {
+export function cancelText (v: RolloutView & { alreadyFinished?: boolean }): string {
+  if (v.alreadyFinished === true) return `rollout ${v.id} had already finished (${v.state}): ${countsText(v.counts)}; nothing changed\n`
   const moved = v.counts.applied
   const revert = moved === 0 ? '' : `; the ${moved} device${moved === 1 ? '' : 's'} already on version ${v.number} ${moved === 1 ? 'stays' : 'stay'} on it (\`lambkin rollback ${v.fn} --to ${v.to}\` takes them back)`
   return `rollout ${v.id} ${v.state}: ${countsText(v.counts)}; devices not yet reached keep their version${revert}\n`
@@ -28,7 +29,7 @@ export async function rolloutCommand (argv: string[], io: CliIo): Promise<number
     .description('Cancels a rollout: devices not yet reached keep their version; devices already on the new one stay there (lambkin rollback reverts them).'))
     .action(async (id: string, f: ApiTarget & { json?: boolean }) => {
       json = f.json === true
-      const v = await new ApiClient(f).call<RolloutView>('POST', `/v1/rollouts/${encodeURIComponent(id)}/cancel`, {})
+      const v = await new ApiClient(f).call<RolloutView & { alreadyFinished?: boolean }>('POST', `/v1/rollouts/${encodeURIComponent(id)}/cancel`, {})
       io.stdout(json ? JSON.stringify(v) + '\n' : cancelText(v))
     })
   return await runProgram(program, argv, io, run, () => json)

@@ -98,4 +98,20 @@ test('a device that is not connected answers LAMBKIN_DEVICE_OFFLINE at once; a s
   assert.match(slow.stderr, /^LAMBKIN_INVOKE_TIMEOUT: /)
 })
 
+test('a deploy to an unknown device or an empty group is refused before anything is uploaded; cancelling a finished rollout says it had finished', async () => {
+  const dir = w.fn('never', 'export default () => 1')
+  for (const to of ['ghost', 'group:nothing']) {
+    const r = await w.lambkin(['deploy', dir, '--to', to])
+    assert.is(r.code, 1, r.stdout)
+    assert.match(r.stderr, /^LAMBKIN_DEVICE_NOT_FOUND: /)
+    assert.is(r.stdout, '', 'no bundle line: nothing was uploaded')
+  }
+  const { rollouts } = JSON.parse((await w.lambkin(['rollouts', '--json'])).stdout) as { rollouts: RolloutView[] }
+  assert.not.ok(rollouts.some((x) => x.fn === 'never'))
+  const done = rollouts.find((x) => x.state === 'done') as RolloutView
+  const c = await w.lambkin(['rollout', 'cancel', done.id])
+  assert.is(c.code, 0, c.stderr)
+  assert.match(c.stdout, `rollout ${done.id} had already finished (done)`)
+})
+
 test.run()
