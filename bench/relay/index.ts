@@ -91,8 +91,9 @@ const relay = await peer('relay', 'bare MQTT.js relay (floor)', bareRelay)
 let red = none
 if (existsSync(NODE_RED)) red = await peer('node-red', 'Node-RED 4 (mqtt in -> function -> mqtt out)', nodeRed)
 else console.log('relay job, Node-RED: not installed (scripts/bench-peers.sh installs it), skipped')
-const q1 = await peer('qos1', 'lambkin device --mqtt, publish QoS 1 (durable until PUBACK, trigger acked after commit)', (url) => lambkin(url, 1))
-const q0 = await peer('qos0', 'lambkin device --mqtt, publish QoS 0', (url) => lambkin(url, 0))
+const upload = process.env.BENCH_CLOUD === '0' ? '' : ', uploading its results to a lambkin cloud'
+const q1 = await peer('qos1', `lambkin device --mqtt, publish QoS 1 (durable until PUBACK, trigger acked after commit)${upload}`, async (url) => await lambkin(url, 1))
+const q0 = await peer('qos0', `lambkin device --mqtt, publish QoS 0${upload}`, async (url) => await lambkin(url, 0))
 
 const x = (n: number): string => Number.isNaN(n) ? 'n/a' : `${f(n, 2)}x`
 const q1VsRed = q1.perSecond / red.perSecond

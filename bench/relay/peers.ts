@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePort } from './mosquitto.js'
+import { Cloud } from '../../cloud-sync/index.js'
+import { GENERATED_SECRET_PARAMS, hashPassword } from '../../src/secrets.js'
 
 const THRESHOLD = 25
 
@@ -21,8 +23,8 @@ export interface Peer { proc: ChildProcess, stop: () => Promise<void> }
 /** Extra Node flags for the peer, e.g. BENCH_PEER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const flags = (): string[] => (process.env.BENCH_PEER_FLAGS ?? '').split(' ').filter((f) => f !== '')
 
-function start (args: string[], dir: string | undefined): Peer {
-  const proc = spawn(process.execPath, [...flags(), ...args], { stdio: ['ignore', 'ignore', process.env.BENCH_VERBOSE === '1' ? 'inherit' : 'ignore'] })
+function start (args: string[], dir: string | undefined, env: Record<string, string> = {}, after?: () => Promise<void>): Peer {
+  const proc = spawn(process.execPath, [...flags(), ...args], { stdio: ['ignore', 'ignore', process.env.BENCH_VERBOSE === '1' ? 'inherit' : 'ignore'], env: { ...process.env, ...env } })
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
   return {
     proc,
@@ -31,6 +33,7 @@ function start (args: string[], dir: string | undefined): Peer {
       const killer = setTimeout(() => proc.kill('SIGKILL'), 30_000)
       await exited
       clearTimeout(killer)
+      await after?.()
       if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
     }
   }
@@ -57,12 +60,21 @@ export async function nodeRed (url: string): Promise<Peer> {
   return start([NODE_RED, '--userDir', dir, '--port', String(await freePort()), 'flows.json'], dir)
 }
 
-/** `lambkin device --mqtt <url>` with one function, its publish at `qos`. */
-export function lambkin (url: string, qos: 0 | 1): Peer {
+/**
+ * `lambkin device --mqtt <url>` with one function, its publish at `qos`, uploading its outbox
+ * (a result record per message) to a `lambkin cloud` started here, as a fleet's board would
+ * (issue 13: the figures include the upload). BENCH_CLOUD=0 leaves the cloud out.
+ */
+export async function lambkin (url: string, qos: 0 | 1): Promise<Peer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-bench-agent-'))
   const fn = path.join(dir, 'functions', 'threshold')
   mkdirSync(fn, { recursive: true })
   writeFileSync(path.join(fn, 'function.json'), JSON.stringify({ name: 'threshold', triggers: [{ mqtt: 'bench/in/+', qos: 1 }], permissions: { publish: ['bench/out'] } }))
   writeFileSync(path.join(fn, 'index.js'), `export default (event, ctx) => { if (event.payload.value > ${THRESHOLD}) ctx.publish('bench/out', event.payload, { qos: ${qos} }) }\n`)
-  return start([CLI, 'device', '--id', 'bench', '--data', path.join(dir, 'data'), '--functions', path.join(dir, 'functions'), '--mqtt', url, '--quiet'], dir)
+  const args = [CLI, 'device', '--id', 'bench', '--data', path.join(dir, 'data'), '--functions', path.join(dir, 'functions'), '--mqtt', url, '--quiet']
+  if (process.env.BENCH_CLOUD === '0') return start(args, dir)
+  const secret = 'bench-secret-0123456789abcdefghijklmnop'
+  const cloud = await Cloud.create({ dataDir: path.join(dir, 'cloud'), port: 0, apiPort: 0 })
+  await cloud.registry.addDevice({ id: 'bench', secretHash: await hashPassword(secret, GENERATED_SECRET_PARAMS), createdAt: Date.now() })
+  return start([...args, '--cloud', cloud.broker.url], dir, { LAMBKIN_CLOUD_PASSWORD: secret }, async () => { await cloud.close() })
 }
