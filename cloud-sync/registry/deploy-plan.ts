@@ -1,6 +1,7 @@
 // The deployment rows' planner, apart from the I/O (as device/store/level-plan.ts): how a set
 // of desired-state changes becomes new rows and deployment ids, how rollouts split into
 // chunks, and the ids rollouts get. Pure functions; level-deploy.ts writes what they plan.
+import type { DesiredFunction } from '../../src/wire/index.js'
 import type { DesiredChange, DesiredRow, RolloutDevice, RolloutRow } from './deploy-types.js'
 
 /**
@@ -21,10 +22,16 @@ export function rolloutSeq (id: string): number | undefined {
   return m === null ? undefined : Number(m[1])
 }
 
+/** True when two entries name the same bundles with the same canary weight. */
+export function sameEntry (a: DesiredFunction | undefined | null, b: DesiredFunction | undefined | null): boolean {
+  if (a == null || b == null) return a == null && b == null
+  return a.live.sha256 === b.live.sha256 && a.canary?.sha256 === b.canary?.sha256 && a.canary?.weight === b.canary?.weight
+}
+
 /**
  * Applies `changes` to the devices' rows as read (`before`; undefined: no desired state yet).
  * Each device with at least one change gets the next deployment id after `counter` [W5]; a
- * changed function's old current entry becomes its `previous`. Returns the new rows (in the
+ * changed function's old current entry becomes its `previous` (unless the new entry is the same). Returns the new rows (in the
  * order devices first appear) and the new counter.
  */
 export function planDesired (before: ReadonlyMap<string, DesiredRow | undefined>, changes: readonly DesiredChange[], counter: number, at: number): { rows: DesiredRow[], counter: number } {
@@ -40,7 +47,8 @@ export function planDesired (before: ReadonlyMap<string, DesiredRow | undefined>
     const slot = row.functions[c.fn] ?? {}
     const replaced = slot.current
     const updated = { ...slot }
-    if (replaced !== undefined) updated.previous = replaced
+    // The same entry again (a rollout re-sent after a restart) must not make previous the current one.
+    if (replaced !== undefined && !sameEntry(replaced, c.to)) updated.previous = replaced
     if (c.to === null) delete updated.current
     else updated.current = structuredClone(c.to)
     if (updated.current === undefined && updated.previous === undefined) delete row.functions[c.fn]

@@ -35,7 +35,7 @@ export interface DesiredRow {
 
 /**
  * One change to a device's desired state: `to` becomes the function's current entry (null
- * removes it), and the entry it replaces becomes `previous`.
+ * removes it), and the entry it replaces becomes `previous` (unless `to` names the same bundles).
  */
 export interface DesiredChange { device: string, fn: string, to: DesiredFunction | null }
 

@@ -10,7 +10,6 @@ import type { DesiredChange, Registry, RolloutDevice, RolloutRow, RolloutState }
 import { deployEntry } from './desired.js'
 import type { DesiredPublisher } from './desired.js'
 import { abortReason, countDevices, judge, judgeable } from './judge.js'
-import type { Verdict } from './judge.js'
 import { allowedBy, dueAt, released } from './pace.js'
 import { deployRow, deploySettings, resolveTargets, rollbackRow } from './plan.js'
 import { ROLLOUT_DEFAULTS, rolloutView } from './types.js'
@@ -50,11 +49,10 @@ export class RolloutEngine {
     const e = new RolloutEngine(o)
     for (const row of await o.registry.openRollouts()) e.#track(row)
     await e.#run(async () => {
-      for (const live of e.#open.values()) {
-        for (const [i, d] of live.row.devices.entries()) {
-          const rep = judgeable(d) ? await o.registry.getReported(d.id) : undefined
-          if (rep !== undefined) e.#verdict(live, i, judge(live.row, d, rep))
-        }
+      const ids = new Set([...e.#open.values()].flatMap((l) => l.row.devices.filter(judgeable).map((d) => d.id)))
+      for (const id of ids) {
+        const rep = await o.registry.getReported(id)
+        if (rep !== undefined) e.#judge(id, rep)
       }
     })
     return e
@@ -117,7 +115,7 @@ export class RolloutEngine {
     const set = this.#listeners.get(id) ?? new Set()
     set.add(cb)
     this.#listeners.set(id, set)
-    return () => { set.delete(cb); if (set.size === 0) this.#listeners.delete(id) }
+    return () => { set.delete(cb); if (set.size === 0 && this.#listeners.get(id) === set) this.#listeners.delete(id) }
   }
 
   /**
@@ -131,15 +129,19 @@ export class RolloutEngine {
       this.#judging = undefined
       const batch = [...this.#reports]
       this.#reports.clear()
-      for (const [id, r] of batch) {
-        for (const live of this.#open.values()) {
-          const i = live.index.get(id)
-          const d = i === undefined ? undefined : live.row.devices[i]
-          if (i !== undefined && d !== undefined && judgeable(d)) this.#verdict(live, i, judge(live.row, d, r))
-        }
-      }
+      for (const [id, r] of batch) this.#judge(id, r)
     })
     await this.#judging
+  }
+
+  /** Judges one device's report in every open rollout that holds it. */
+  #judge (device: string, rep: ReportedFrame): void {
+    for (const live of this.#open.values()) {
+      const i = live.index.get(device)
+      const d = i === undefined ? undefined : live.row.devices[i]
+      const v = i !== undefined && d !== undefined && judgeable(d) ? judge(live.row, d, rep) : undefined
+      if (i !== undefined && v !== undefined) this.#set(live, i, v)
+    }
   }
 
   /** A device connected: its desired state again, and its timeout starts over where it was offline. */
@@ -199,10 +201,6 @@ export class RolloutEngine {
     live.changed = true
   }
 
-  #verdict (live: Live, i: number, v: Verdict | undefined): void {
-    if (v !== undefined) this.#set(live, i, v)
-  }
-
   /** Ends a running rollout: devices not sent are skipped with why. */
   #finish (live: Live, state: RolloutState, reason: string): void {
     const r = live.row
@@ -250,7 +248,7 @@ export class RolloutEngine {
     for (const [d, i] of take) {
       const slot = (await this.#o.registry.getDesired(d.id))?.functions[r.fn]
       const to = r.kind === 'rollback' ? slot?.previous : bundle === undefined ? undefined : deployEntry(bundle, r.alias, r.weight, slot?.current)
-      if (to === undefined) this.#set(live, i, { state: 'skipped', code: ErrorCodes.REQUEST_INVALID, message: r.kind === 'rollback' ? `no previous version of ${r.fn} here any more` : `no live version of ${r.fn} here any more for a canary to split with` })
+      if (to === undefined) this.#set(live, i, { state: 'skipped', message: r.kind === 'rollback' ? `no previous version of ${r.fn} here any more` : `no live version of ${r.fn} here any more for a canary to split with` })
       else changes.push({ device: d.id, fn: r.fn, to })
     }
     const rows = await this.#o.desired.apply(changes)

@@ -65,7 +65,7 @@ export async function deployRow (registry: Registry, b: BundleRow, to: string, t
   for (const id of targets) {
     const current = s.alias === 'canary' ? (await registry.getDesired(id))?.functions[b.name]?.current : undefined
     devices.push(s.alias === 'canary' && current === undefined
-      ? { id, state: 'skipped', version: b.version, code: ErrorCodes.REQUEST_INVALID, message: `no live version of ${b.name} was deployed here for a canary to split with; deploy one with alias live first`, at: now }
+      ? { id, state: 'skipped', version: b.version, message: `no live version of ${b.name} was deployed here for a canary to split with; deploy one with alias live first`, at: now }
       : { id, state: 'pending', version: b.version })
   }
   return row({ kind: 'deploy', fn: b.name, version: b.version, number: b.number, sha256: b.sha256, to, ...s, createdAt: now, devices })
@@ -82,7 +82,7 @@ export async function rollbackRow (registry: Registry, req: RollbackRequest, tar
   for (const id of targets) {
     const prev = (await registry.getDesired(id))?.functions[req.fn]?.previous
     if (prev === undefined) {
-      devices.push({ id, state: 'skipped', code: ErrorCodes.REQUEST_INVALID, message: `no previous version of ${req.fn} was deployed here`, at: now })
+      devices.push({ id, state: 'skipped', message: `no previous version of ${req.fn} was deployed here`, at: now })
       continue
     }
     first ??= { version: prev.live.version, number: prev.live.number, sha256: prev.live.sha256 }

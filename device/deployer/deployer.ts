@@ -243,6 +243,9 @@ export class Deployer extends EventEmitter {
       delete next.functions[name]
       ready.set(name, undefined)
     }
+    // A stop in the middle is not a failure of this deployment: nothing is written, and the
+    // retained desired state is acted on again at the next start.
+    if (this.#closed) return
     await writeActiveSet(this.#o.store, next)
     crashPoint('committed')
     this.#set = next
@@ -301,9 +304,11 @@ export class Deployer extends EventEmitter {
     this.#o.log(`${fn} version ${e.live.version} passed its ${this.#o.settings.windowMs} ms health window`)
   }
 
-  close (): void {
+  /** Stops acting: health windows stop (resumed at the next start), fetches end, and the deployment under way ends without writing. */
+  async close (): Promise<void> {
     this.#closed = true
     this.#gate.close()
     this.#fetcher.close()
+    await this.#lane
   }
 }

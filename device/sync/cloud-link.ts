@@ -13,7 +13,7 @@ import { META_KEYS } from '../store/meta-keys.js'
 import type { Clock } from '../triggers/index.js'
 import { redactUrls } from '../../src/redact.js'
 import { planBatch } from './upload-plan.js'
-import { DOWN_FRAME_MAX_BYTES, parseDown } from './down-frames.js'
+import { dispatchDown } from './down-frames.js'
 import type { CloudDownHandlers } from './down-frames.js'
 import type { InvokeResultFrame, ReportedFrame } from '../../src/wire/index.js'
 import { UploadBudget } from './upload-budget.js'
@@ -243,26 +243,10 @@ export class CloudLink {
 
   /** Hands a desired / bundle / invoke frame to its handler; a frame breaking a rule is counted and dropped [W8]. */
   #onDeployFrame (topic: string, payload: Buffer): void {
-    const kind = topic.slice(topic.lastIndexOf('/') + 1)
-    if (topic !== downTopic(this.#o.deviceId, kind as never)) return
-    let parsed
-    try {
-      parsed = parseDown(kind, decodeFrame(payload, DOWN_FRAME_MAX_BYTES))
-    } catch (err) {
-      // An empty retained payload clears the desired state at the broker: nothing to act on.
-      if (payload.length === 0) return
-      this.counters.refused++
-      this.#note(`cloud: refused a ${kind} frame: ${(err as Error).message} [W8]`)
-      return
-    }
-    if (parsed === undefined) return
-    try {
-      if (parsed.kind === 'desired') this.#down.desired?.(parsed.frame)
-      else if (parsed.kind === 'bundle') this.#down.bundle?.(parsed.frame)
-      else this.#down.invoke?.(parsed.frame)
-    } catch (err) {
-      this.#note(`cloud: handling a ${kind} frame failed: ${(err as Error).message}`)
-    }
+    const problem = dispatchDown(topic, payload, this.#o.deviceId, this.#down)
+    if (problem === undefined) return
+    if (problem.refused) this.counters.refused++
+    this.#note(`cloud: ${problem.message}`)
   }
 
   /** Goes back to sending from `acked + 1` after `delayMs`. */

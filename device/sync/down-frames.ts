@@ -1,7 +1,7 @@
 // The deployment frames the cloud sends a device [W5]-[W7] as the cloud link hands them on:
 // the receivers' shape, the decode cap, and the one dispatch from topic kind to validator.
 import { BUNDLE_MAX_BYTES } from '../../src/bundle/index.js'
-import { parseBundleFrame, parseDesired, parseInvoke } from '../../src/wire/index.js'
+import { decodeFrame, downTopic, parseBundleFrame, parseDesired, parseInvoke } from '../../src/wire/index.js'
 import type { BundleFrame, DesiredFrame, InvokeFrame } from '../../src/wire/index.js'
 
 /**
@@ -38,4 +38,30 @@ export function parseDown (kind: string, f: Record<string, unknown>): DownFrame 
     case 'invoke': return { kind, frame: parseInvoke(f) }
     default: return undefined
   }
+}
+
+/**
+ * Decodes, validates and hands one message on the device's down/ tree (other than ack) to its
+ * handler. Returns undefined when handled or not a deployment frame; else what went wrong,
+ * `refused` when the frame broke a wire rule (the caller counts it) [W8]. Never throws.
+ */
+export function dispatchDown (topic: string, payload: Uint8Array, deviceId: string, handlers: CloudDownHandlers): { refused: boolean, message: string } | undefined {
+  const kind = topic.slice(topic.lastIndexOf('/') + 1)
+  if (topic !== downTopic(deviceId, kind as never)) return undefined
+  // An empty retained payload clears the desired state at the broker: nothing to act on.
+  if (payload.byteLength === 0) return undefined
+  let parsed: DownFrame | undefined
+  try {
+    parsed = parseDown(kind, decodeFrame(payload, DOWN_FRAME_MAX_BYTES))
+  } catch (err) {
+    return { refused: true, message: `refused a ${kind} frame: ${(err as Error).message} [W8]` }
+  }
+  try {
+    if (parsed?.kind === 'desired') handlers.desired?.(parsed.frame)
+    else if (parsed?.kind === 'bundle') handlers.bundle?.(parsed.frame)
+    else if (parsed?.kind === 'invoke') handlers.invoke?.(parsed.frame)
+  } catch (err) {
+    return { refused: false, message: `handling a ${kind} frame failed: ${(err as Error).message}` }
+  }
+  return undefined
 }

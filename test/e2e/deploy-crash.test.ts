@@ -72,4 +72,42 @@ for (const step of STEPS) {
   })
 }
 
+test('[W5] SIGKILL right after a rollback was written: restarted, the agent runs the previous version and reports the rollback', async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'lambkin-crash-'))
+  const keys = generateKeys(path.join(root, 'keys'))
+  const key = readSigningKey(keys.privateFile)
+  const dataDir = path.join(root, 'data')
+  const functionsDir = path.join(root, 'functions')
+  mkdirSync(functionsDir)
+  const cloud = await DeployCloud.start('crash-dev')
+  const config = path.join(root, 'device.json')
+  writeFileSync(config, JSON.stringify({ id: 'crash-dev', dataDir, functionsDir, trustedKeys: [keys.publicFile], deploy: { healthWindowMs: 600_000, minInvocations: 2 }, cloud: { url: cloud.broker.url, password: 's', reconnectMs: 100, reconnectMaxMs: 500 } }))
+  const procs: Array<ReturnType<typeof startLambkin>> = []
+  try {
+    const v1 = await makeVersion('calc', 'export default async function () { return 1 }', key, 1)
+    const broken = await makeVersion('calc', 'export default async function () { throw new Error("boom") }', key, 2)
+    cloud.serve(v1, broken)
+    await cloud.desire(1, [{ name: 'calc', live: v1.desired }])
+    const first = startLambkin(['device', '--config', config, '--quiet'], { env: { LAMBKIN_TEST_CRASH_AT: 'rollback-committed' } })
+    procs.push(first)
+    await cloud.reported((r) => r.deploymentId === 1 && !r.applying)
+    await cloud.desire(2, [{ name: 'calc', live: broken.desired }])
+    await cloud.reported((r) => r.deploymentId === 2 && !r.applying)
+    for (let i = 0; i < 2; i++) assert.is((await cloud.invoke(`bad-${i}`, 'calc', {})).error?.code, 'LAMBKIN_FUNCTION_ERROR')
+    const end = await first.exited
+    assert.is(end.signal, 'SIGKILL')
+    cloud.reports.length = 0
+    const again = startLambkin(['device', '--config', config, '--quiet'])
+    procs.push(again)
+    const r = await cloud.reported((x) => x.rollbacks.some((b) => b.deploymentId === 2 && b.code === 'LAMBKIN_HEALTH_CHECK_FAILED'))
+    assert.equal(r.functions.map((f) => f.version), [v1.packed.version])
+    const res = await cloud.invoke('after', 'calc', {})
+    assert.equal([res.ok, res.result], [true, 1])
+  } finally {
+    for (const p of procs) await p.stop('SIGKILL')
+    await cloud.close()
+    rmSync(root, { recursive: true, force: true })
+  }
+})
+
 test.run()

@@ -51,11 +51,14 @@ export function deployCases (it: Case): void {
     assert.is(d1?.functions.g.current?.live.number, 1)
     assert.is(d1?.functions.g.previous, undefined)
     assert.equal([...(d1?.functions.f.current?.live.signature ?? [])], [...sig])
+    // The same entry again (a rollout re-sent after a restart) gets a new id but keeps previous.
+    const same = await reg.setDesired([{ device: 'd1', fn: 'f', to: entry('b', 2) }], 12)
+    assert.equal([same[0].deploymentId, same[0].functions.f.previous?.live.version], [4, 'a'.repeat(16)])
     // Removing a function keeps what it ran as previous; the counter still moves.
     await reg.setDesired([{ device: 'd2', fn: 'f', to: null }], 12)
     const d2 = await reg.getDesired('d2')
-    assert.equal([d2?.deploymentId, d2?.functions.f.current, d2?.functions.f.previous?.live.version], [4, undefined, 'a'.repeat(16)])
-    assert.is(await reg.lastDeploymentId(), 4)
+    assert.equal([d2?.deploymentId, d2?.functions.f.current, d2?.functions.f.previous?.live.version], [5, undefined, 'a'.repeat(16)])
+    assert.is(await reg.lastDeploymentId(), 5)
     assert.equal(await reg.setDesired([], 13), [])
     assert.is(await reg.getDesired('d3'), undefined)
   })

@@ -109,6 +109,29 @@ test('[W5][W6] bad signature, unknown key, tampered bytes and a replayed old dep
   }
 })
 
+test('a version that fails to initialise, or asks for more than the device caps, is refused with its code; the old version keeps running', async () => {
+  const s = await setup({ caps: { timeoutMs: 5000 } })
+  try {
+    const v1 = await makeVersion('calc', returns(1), key, 1)
+    const initFails = await makeVersion('calc', 'throw new Error("no init")\nexport default async function () { return 2 }', key, 2)
+    const greedy = await makeVersion('calc', returns(3), key, 3, { limits: { timeoutMs: 10_000 } })
+    s.cloud.serve(v1, initFails, greedy)
+    await s.cloud.desire(1, [{ name: 'calc', live: v1.desired }])
+    await s.cloud.reported((r) => r.deploymentId === 1 && !r.applying)
+    await s.cloud.desire(2, [{ name: 'calc', live: initFails.desired }])
+    await s.cloud.reported((r) => r.deploymentId === 2 && !r.applying)
+    await s.cloud.desire(3, [{ name: 'calc', live: greedy.desired }])
+    const r = await s.cloud.reported((x) => x.deploymentId === 3 && !x.applying)
+    assert.equal(r.failures.map((f) => f.deploymentId), [2, 3])
+    assert.match(r.failures[0]?.code ?? '', /^LAMBKIN_/)
+    assert.match(r.failures[0]?.message ?? '', 'no init')
+    assert.is(r.failures[1]?.code, 'LAMBKIN_LIMIT_EXCEEDS_CAP')
+    assert.equal([(await s.agent.invoke('calc')).result], [1])
+  } finally {
+    await teardown(s)
+  }
+})
+
 test('an agent with no trusted keys refuses every bundle with LAMBKIN_KEY_UNTRUSTED', async () => {
   const s = await setup({ trustedKeys: [] })
   try {
