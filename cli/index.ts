@@ -31,7 +31,7 @@ The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN,
   lambkin rollouts [--limit n]        the newest rollouts and how far each got
   lambkin rollout cancel <id>         stop a rollout (devices already moved stay moved)
   lambkin rollback <fn> --to <device|group:name>
-                                     back to the version each device ran before
+                                     back to the last version each device kept
   lambkin invoke --device <id> <fn> [--event JSON|@file] [--timeout ms]
                                      run a function on a board through the cloud
   lambkin status
