@@ -13,7 +13,7 @@ export async function rollbackCommand (argv: string[], io: CliIo): Promise<numbe
   const run: Run = { code: 0 }
   let json = argv.includes('--json')
   const program = apiOptions(command('lambkin rollback', io, 'usage: lambkin rollback <fn> --to <device|group:name> [--json]')
-    .description('Returns a function on a device or a group to the version each device ran before its current one, and shows each device\'s answer until all have answered. Devices with no earlier version are skipped. Ctrl-C stops following, not the rollback.')
+    .description('Returns a function on a device or a group to the newest earlier version each device applied and kept, and shows each device\'s answer until all have answered. Devices with none are skipped. Ctrl-C stops following, not the rollback.')
     .argument('<fn>', 'function name')
     .requiredOption('--to <target>', 'a device id, or group:<name> for every device of a group', parseTarget))
     .addHelpText('after', '\nExit status: 0 when every online target went back (or had nothing to go back to), 1 otherwise, 2 for bad usage, 130 after Ctrl-C.\n')
