@@ -14,8 +14,10 @@ import { startCloudBroker } from './broker/cloud-broker.js'
 import type { CloudBroker } from './broker/cloud-broker.js'
 import { Ingest } from './ingest/ingest.js'
 import { RemoteInvoker } from './invoke/remote-invoke.js'
-import { DesiredPublisher, RolloutEngine, systemRolloutClock } from './rollouts/index.js'
-import type { DeviceLink, RolloutClock } from './rollouts/index.js'
+import { DesiredPublisher, RolloutEngine } from './rollouts/index.js'
+import type { DeviceLink } from './rollouts/index.js'
+import { systemClock } from '../src/clock.js'
+import type { Clock } from '../src/clock.js'
 import { readTrustedKeys } from '../src/bundle/index.js'
 import { LevelRegistry } from './registry/index.js'
 import type { Registry } from './registry/index.js'
@@ -41,7 +43,7 @@ export interface CloudOptions {
    */
   trustedKeys?: string[]
   /** Clock and timers of the rollout engine and remote invoke (tests pass a FakeClock); `now` defaults to its now. */
-  clock?: RolloutClock
+  clock?: Clock
   /** The rollout engine's tick while devices are sent or paced, and how long a finished rollout watches for rollbacks, ms. */
   rollouts?: { tickMs?: number, watchMs?: number }
 }
@@ -97,7 +99,7 @@ export class Cloud {
 
   async #start (o: Resolved, token: string): Promise<void> {
     const log = o.log ?? (() => {})
-    const clock = o.clock ?? systemRolloutClock
+    const clock = o.clock ?? systemClock
     const now = o.now ?? ((): number => clock.now())
     // 2. The keys whose bundles this cloud takes: a bad file stops the start, naming it.
     const trustedKeys = readTrustedKeys(o.trustedKeys ?? [])

@@ -7,7 +7,7 @@ import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { downTopic, encodeFrame } from '../../src/wire/index.js'
 import type { InvokeResultFrame } from '../../src/wire/index.js'
 import type { DeviceLink } from '../rollouts/desired.js'
-import type { RolloutClock } from '../rollouts/types.js'
+import type { Clock } from '../../src/clock.js'
 
 export const INVOKE_DEFAULTS = Object.freeze({
   timeoutMs: 10_000,
@@ -23,12 +23,12 @@ interface Waiting { device: string, fn: string, resolve: (r: InvokeResultFrame) 
 
 export class RemoteInvoker {
   readonly #link: DeviceLink
-  readonly #clock: RolloutClock
+  readonly #clock: Clock
   readonly #waiting = new Map<string, Waiting>()
   /** Results nobody waited for (late, after the timeout, or not this device's request). */
   unmatched = 0
 
-  constructor (link: DeviceLink, clock: RolloutClock) {
+  constructor (link: DeviceLink, clock: Clock) {
     this.#link = link
     this.#clock = clock
   }

@@ -15,13 +15,14 @@ import type { Verdict } from './judge.js'
 import { allowedBy, dueAt, released } from './pace.js'
 import { deployRow, deploySettings, resolveTargets, rollbackRow } from './plan.js'
 import { ROLLOUT_DEFAULTS, rolloutView } from './types.js'
-import type { DeployRequest, RollbackRequest, RolloutClock, RolloutView } from './types.js'
+import type { DeployRequest, RollbackRequest, RolloutView } from './types.js'
+import type { Clock } from '../../src/clock.js'
 
 export interface EngineOptions {
   registry: Registry
   desired: DesiredPublisher
   isConnected: (deviceId: string) => boolean
-  clock: RolloutClock
+  clock: Clock
   tickMs?: number
   watchMs?: number
   log?: (line: string) => void

@@ -1,28 +1,6 @@
-// The rollout engine's inputs: requests as the operator API takes them (issue 12 contract), the
-// clock it runs on, and its defaults.
+// The rollout engine's inputs: requests as the operator API takes them (issue 12 contract) and
+// its defaults. Its clock is src/clock.ts's, the one the agent takes too.
 import type { RolloutRow } from '../registry/index.js'
-
-/**
- * Time and timers for the engine and remote invoke; the shape of device/triggers/clock.ts's
- * Clock (so test/helpers/fake-clock.ts drives both), kept here because cloud-sync does not
- * import device/.
- */
-export interface RolloutClock {
-  now: () => number
-  setTimeout: (fn: () => unknown, ms: number) => unknown
-  clearTimeout: (handle: unknown) => void
-}
-
-/** The system clock with unref'd timers: a pending tick never keeps a stopping cloud alive. */
-export const systemRolloutClock: RolloutClock = Object.freeze({
-  now: () => Date.now(),
-  setTimeout: (fn: () => unknown, ms: number): unknown => {
-    const t = setTimeout(() => { void fn() }, Math.max(0, ms))
-    t.unref()
-    return t
-  },
-  clearTimeout: (handle: unknown): void => { clearTimeout(handle as ReturnType<typeof setTimeout>) }
-})
 
 /** `POST /v1/rollouts`: deploy the bundle `sha256` to a device or `group:<name>`. */
 export interface DeployRequest {

@@ -1,27 +1,4 @@
-// The time source the agent's parts take (triggers, store, cloud link): the system clock with
-// unref'd timers. Tests hand them test/helpers/fake-clock.ts instead, so schedules, polling,
-// TTL and backoff run without sleeping.
-
-export interface Clock {
-  /** Milliseconds since the epoch (wall clock). */
-  now: () => number
-  /** Runs fn once after ms; the handle goes to clearTimeout. A returned promise is ignored here. */
-  setTimeout: (fn: () => unknown, ms: number) => unknown
-  clearTimeout: (handle: unknown) => void
-}
-
-/**
- * The real clock. Timers are unref'd so an armed trigger never keeps the process alive:
- * the agent's broker connections and servers decide when it lives.
- */
-export const systemClock: Clock = Object.freeze({
-  now: () => Date.now(),
-  setTimeout: (fn: () => unknown, ms: number): unknown => {
-    const t = setTimeout(() => { void fn() }, Math.max(0, ms))
-    t.unref()
-    return t
-  },
-  clearTimeout: (handle: unknown): void => {
-    clearTimeout(handle as ReturnType<typeof setTimeout>)
-  }
-})
+// The agent's time source: the shared one in src/clock.ts, re-exported where the triggers,
+// store and cloud link have always found it.
+export { systemClock } from '../../src/clock.js'
+export type { Clock } from '../../src/clock.js'

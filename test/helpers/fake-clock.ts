@@ -1,6 +1,6 @@
 // The one FakeClock: a clock tests move by hand, for every part that takes a Clock (triggers,
 // store, cloud link), so nothing in a test sleeps.
-import type { Clock } from '../../device/triggers/clock.js'
+import type { Clock } from '../../src/clock.js'
 
 interface FakeTimer { id: number, due: number, seq: number, fn: () => unknown }
 
