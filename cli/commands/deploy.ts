@@ -8,6 +8,7 @@ import { SandboxPool, specOf } from '../../src/sandbox/index.js'
 import { ApiClient } from '../api-client.js'
 import type { ApiTarget } from '../api-client.js'
 import { MAX_TIMEOUT_S, numberOption, parseRate, parseTarget, rolloutRequest, signingKeyFile } from '../deploy-options.js'
+import type { DeployFlags } from '../deploy-options.js'
 import type { CliIo } from '../io.js'
 import { apiOptions, command, runProgram } from '../program.js'
 import type { Run } from '../program.js'
@@ -17,13 +18,8 @@ import { watchRollout } from '../watch-rollout.js'
 
 export const DEPLOY_USAGE = 'usage: lambkin deploy <fn-dir> --to <device|group:name> [--alias live|canary] [--canary percent] [--rate devices/min] [--abort-at failure%] [--timeout s] [--key file] [--layers dir] [--json]'
 
-interface DeployFlags extends ApiTarget {
-  to: string
-  alias?: string
-  canary?: number
-  rate?: number
-  abortAt?: number
-  timeout?: number
+/** The rollout flags (deploy-options.ts) plus what only the command itself reads. */
+interface DeployCommandFlags extends DeployFlags, ApiTarget {
   key?: string
   layers?: string
   json?: boolean
@@ -59,7 +55,7 @@ export async function deployCommand (argv: string[], io: CliIo): Promise<number>
     .option('--key <file>', 'private key that signs the bundle (default LAMBKIN_KEY, else ./lambkin.key)')
     .option('--layers <dir>', 'folder of layers (default: layers/ beside the function folder)'))
     .addHelpText('after', '\nExit status: 0 when every online target applied (offline ones get it when they return), 1 when a target failed or rolled back or the rollout was aborted, cancelled or superseded, 2 for bad usage, 130 after Ctrl-C.\nWith --json, one JSON object per line: bundle, rollout, device (each answer), progress (counts), then end { ok, code, message }.\n')
-    .action(async (dir: string, f: DeployFlags) => {
+    .action(async (dir: string, f: DeployCommandFlags) => {
       json = f.json === true
       // Flag combinations are refused before any work.
       const request = rolloutRequest(f)
