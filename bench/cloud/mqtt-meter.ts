@@ -4,6 +4,7 @@
 // and topic kind (`down/desired`, `up/reported`...). The relay copies bytes unchanged.
 import net from 'node:net'
 import { performance } from 'node:perf_hooks'
+import { splitPackets } from '../../src/mqtt/split-packets.js'
 
 export interface MqttMeter {
   url: string
@@ -15,23 +16,11 @@ export interface MqttMeter {
   close: () => Promise<void>
 }
 
-/** Complete packets at the front of `buf` and the rest; calls `on` with each. */
-function packets (buf: Buffer, on: (p: Buffer) => void): Buffer {
-  let at = 0
-  for (;;) {
-    let len = 0
-    let mul = 1
-    let i = at + 1
-    let done = false
-    for (; i < buf.length && i < at + 5; i++) {
-      len += (buf[i] & 0x7f) * mul
-      mul *= 128
-      if ((buf[i] & 0x80) === 0) { done = true; i++; break }
-    }
-    if (!done || i + len > buf.length) return buf.subarray(at)
-    on(buf.subarray(at, i + len))
-    at = i + len
-  }
+/** Hands each complete packet at the front of `buf` to `on`; returns the incomplete rest. */
+function counted (buf: Buffer, on: (p: Buffer) => void): Buffer {
+  const { packets, rest } = splitPackets(buf)
+  for (const p of packets) on(p)
+  return rest
 }
 
 /** `lambkin/v1/<device>/<up|down>/<kind>` -> [device, "up/kind"]; other topics are not counted. */
@@ -72,8 +61,8 @@ export async function startMeter (target: { host: string, port: number }): Promi
     upstream.on('error', end).on('close', end)
     let up = Buffer.alloc(0)
     let down = Buffer.alloc(0)
-    client.on('data', (d: Buffer) => { upstream.write(d); up = Buffer.from(packets(Buffer.concat([up, d]), count)) })
-    upstream.on('data', (d: Buffer) => { client.write(d); down = Buffer.from(packets(Buffer.concat([down, d]), count)) })
+    client.on('data', (d: Buffer) => { upstream.write(d); up = Buffer.from(counted(Buffer.concat([up, d]), count)) })
+    upstream.on('data', (d: Buffer) => { client.write(d); down = Buffer.from(counted(Buffer.concat([down, d]), count)) })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
   meter.url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`
