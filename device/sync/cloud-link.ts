@@ -1,12 +1,14 @@
 // The device's cloud link (docs/wire.md): one MQTT connection with client id = device id and a
 // persistent session; a retained `online` status on connect and a retained `offline` will
 // [W3]; heartbeats; and uploads of outbox records in CBOR batches, oldest first, where a
-// record leaves the outbox only when the cloud's down/ack covers it [W4]. Reconnects back off
-// with jitter; a cloud that is down never stops the agent, records wait in the outbox.
+// record leaves the outbox only when the cloud's down/ack for this board's own stream and batch
+// covers it (ack-book.ts) [W4]. Reconnects back off with jitter; a cloud that is down never
+// stops the agent, records wait in the outbox.
 // Deployment frames [W5]-[W7] pass through here too (down-frames.ts): the only file that talks
 // MQTT to the cloud.
 import mqtt from 'mqtt'
 import type { IClientOptions, MqttClient } from 'mqtt'
+import { ErrorCodes } from '../../src/errors.js'
 import { BATCH_LIMITS, decodeFrame, downFilter, downTopic, encodeFrame, parseAck, upTopic } from '../../src/wire/index.js'
 import type { OutboxRecord, OutboxStore } from '../store/index.js'
 import { META_KEYS } from '../store/meta-keys.js'
@@ -17,6 +19,8 @@ import { dispatchDown } from './down-frames.js'
 import type { CloudDownHandlers } from './down-frames.js'
 import type { InvokeResultFrame, ReportedFrame } from '../../src/wire/index.js'
 import { UploadBudget } from './upload-budget.js'
+import { AckBook } from './ack-book.js'
+import { TakeoverWatch } from './takeover-watch.js'
 
 export interface CloudLinkOptions {
   url: string
@@ -70,22 +74,33 @@ export interface CloudLinkCounters {
   connects: number
   /** Down frames dropped because they broke a wire rule (malformed, too large, bad field) [W8]. */
   refused: number
+  /** Batches the cloud refused as a conflict: it holds other bytes under this stream's seqs [W4]. */
+  conflicts: number
+  /** Acks not acted on: another stream's, another board's, or an earlier flight's [W4]. */
+  foreignAcks: number
+  /** Connections the cloud closed soon after they were made (takeover-watch.ts). */
+  takeovers: number
 }
 
 const DAY_META = META_KEYS.uploadDay
+/** The longest wait between uploads while the cloud refuses them as a conflict, ms. */
+export const CONFLICT_MAX_BACKOFF_MS = 600_000
 
 export class CloudLink {
-  readonly counters: CloudLinkCounters = { batchesSent: 0, recordsSent: 0, bytesSent: 0, acked: 0, rejected: 0, resent: 0, connects: 0, refused: 0 }
+  readonly counters: CloudLinkCounters = { batchesSent: 0, recordsSent: 0, bytesSent: 0, acked: 0, rejected: 0, resent: 0, connects: 0, refused: 0, conflicts: 0, foreignAcks: 0, takeovers: 0 }
   readonly #o: CloudLinkOptions
   readonly #client: MqttClient
   readonly #budget: UploadBudget
   #state: CloudLinkState = 'connecting'
-  /** The cloud's high-water as last acknowledged [W4]. */
-  #acked = 0
+  /** Batches in flight and how far the cloud has this board's records [W4]. */
+  readonly #book: AckBook
+  readonly #takeovers = new TakeoverWatch()
   /** The last seq sent (records or gaps) on this connection. */
   #sentThrough = 0
-  /** Batches in flight: the last seq each covers and when it left. */
-  #inflight: Array<{ through: number, at: number }> = []
+  /** No batch leaves before this (a refusal's backoff). */
+  #holdUntil = 0
+  /** Conflicts in a row: the backoff doubles with each, and only the first is logged. */
+  #conflictRun = 0
   #pumping = false
   #again = false
   #timer: unknown
@@ -100,6 +115,7 @@ export class CloudLink {
 
   private constructor (o: CloudLinkOptions, budget: UploadBudget) {
     this.#o = o
+    this.#book = new AckBook(o.store.streamId)
     this.#down = { ...o.down }
     this.#budget = budget
     this.#batchRecords = Math.min(o.batchRecords, BATCH_LIMITS.maxRecords)
@@ -183,10 +199,11 @@ export class CloudLink {
     this.#lastError = ''
     this.#state = 'online'
     this.counters.connects++
+    this.#takeovers.connected(this.#o.clock.now())
     this.#o.log(`cloud: connected to ${redactUrls(this.#o.url)} as ${this.#o.deviceId}`)
-    // Whatever was in flight on the last connection is sent again from the cloud's high-water.
-    this.#sentThrough = this.#acked
-    this.#inflight = []
+    // Whatever was in flight on the last connection is sent again after what the cloud took.
+    this.#book.restart()
+    this.#sentThrough = this.#book.acked
     const c = this.#client
     try {
       await c.subscribeAsync(downFilter(this.#o.deviceId), { qos: 1 })
@@ -202,7 +219,12 @@ export class CloudLink {
 
   #onClose (): void {
     if (this.#state === 'closed') return
-    if (this.#state === 'online') this.#o.log('cloud: disconnected; records wait in the outbox')
+    if (this.#state === 'online') {
+      this.#o.log('cloud: disconnected; records wait in the outbox')
+      const n = this.#takeovers.closed(this.#o.clock.now())
+      this.counters.takeovers = this.#takeovers.count
+      if (n !== undefined) this.#o.log(`cloud: the cloud closed this board's connection ${n} times in a short while, each soon after it connected: another board is probably connecting as ${this.#o.deviceId} (a cloned card?) and each connect takes over the other's session. Give each board its own id: lambkin devices add <new-id>, then a new config`)
+    }
     this.#state = 'offline'
     this.#o.clock.clearTimeout(this.#heartbeat)
     const step = Math.min(this.#o.reconnectMaxMs, this.#o.reconnectMinMs * 2 ** Math.min(this.#attempt++, 20))
@@ -223,24 +245,49 @@ export class CloudLink {
       this.#note(`cloud: ignored a malformed ack: ${(err as Error).message} [W8]`)
       return
     }
-    if (ack.rejected !== undefined) {
-      this.counters.rejected++
-      this.#o.log(`cloud: the cloud refused a batch (${ack.rejected}); sending again from seq ${ack.seq + 1}`)
-      if (ack.rejected === 'too-large') this.#batchRecords = Math.max(1, Math.floor(this.#batchRecords / 2))
-      this.#resend(ack.seq, Math.min(this.#o.reconnectMaxMs, this.#o.reconnectMinMs * 2 ** Math.min(this.counters.rejected, 10)))
+    const verdict = this.#book.judge(ack)
+    if (verdict.kind === 'foreign') {
+      this.counters.foreignAcks++
+      if (verdict.why === 'stream') this.#note(`cloud: ignored an ack for another outbox stream (${ack.stream ?? 'legacy'}); if another board uses the id ${this.#o.deviceId}, give each board its own id [W4]`)
+      if (verdict.why === 'old-cloud') this.#note('cloud: the cloud answers without outbox streams (an older lambkin cloud?); nothing is deleted on its acks, records wait in the outbox until it is upgraded [W4]')
       return
     }
-    if (ack.seq > this.#acked) {
-      this.#acked = ack.seq
-      this.counters.acked = ack.seq
+    if (verdict.kind === 'rejected') {
+      this.#refused(ack.seq, verdict.reason)
+      return
+    }
+    if (this.#conflictRun > 0) this.#o.log('cloud: the cloud takes this board\'s records again; the conflict is over')
+    this.#conflictRun = 0
+    if (verdict.kind === 'advanced') {
+      this.counters.acked = verdict.acked
       try {
-        await this.#o.store.ackThrough(ack.seq)
+        await this.#o.store.ackThrough(verdict.acked)
       } catch (err) {
         this.#note(`cloud: acknowledged records could not be removed from the outbox: ${(err as Error).message}`)
       }
     }
-    this.#inflight = this.#inflight.filter((b) => b.through > ack.seq)
     void this.#pump()
+  }
+
+  /**
+   * A batch of this board's was refused. Nothing is deleted, and sending starts again after
+   * what the cloud took from this board, never from the cloud's high-water, which may hold
+   * another board's records [W4]. A conflict waits longer each time and is logged once.
+   */
+  #refused (cloudSeq: number, reason: string): void {
+    this.counters.rejected++
+    if (reason === 'too-large') this.#batchRecords = Math.max(1, Math.floor(this.#batchRecords / 2))
+    if (reason !== 'conflict') {
+      this.#o.log(`cloud: the cloud refused a batch (${reason}); sending again from seq ${this.#book.acked + 1}`)
+      this.#resend(Math.min(this.#o.reconnectMaxMs, this.#o.reconnectMinMs * 2 ** Math.min(this.counters.rejected, 10)))
+      return
+    }
+    this.counters.conflicts++
+    const wait = Math.min(CONFLICT_MAX_BACKOFF_MS, Math.max(this.#o.reconnectMaxMs, this.#o.reconnectMinMs * 2 ** Math.min(this.#conflictRun, 20)))
+    if (this.#conflictRun++ === 0) {
+      this.#o.log(`cloud: ${ErrorCodes.STREAM_CONFLICT}: the cloud holds other records under this device id and outbox stream ${this.#o.store.streamId ?? 'legacy'} (from seq ${this.#book.acked + 1}, its high-water ${cloudSeq}): another board is using the id ${this.#o.deviceId} (a cloned card?). Nothing is deleted here; records wait in the outbox and uploads are tried again, up to every ${Math.round(CONFLICT_MAX_BACKOFF_MS / 60_000)} min. Give this board its own id: lambkin devices add <new-id> on the cloud, then a new config [W4]`)
+    }
+    this.#resend(wait)
   }
 
   /** Hands a desired / bundle / invoke frame to its handler; a frame breaking a rule is counted and dropped [W8]. */
@@ -251,12 +298,12 @@ export class CloudLink {
     this.#note(`cloud: ${problem.message}`)
   }
 
-  /** Goes back to sending from `acked + 1` after `delayMs`. */
-  #resend (acked: number, delayMs: number): void {
+  /** Goes back to sending after what the cloud took from this board, in `delayMs`. */
+  #resend (delayMs: number): void {
     this.counters.resent++
-    this.#acked = Math.max(this.#acked, acked)
-    this.#sentThrough = this.#acked
-    this.#inflight = []
+    this.#book.restart()
+    this.#sentThrough = this.#book.acked
+    this.#holdUntil = this.#o.clock.now() + delayMs
     this.#arm(delayMs)
   }
 
@@ -278,28 +325,34 @@ export class CloudLink {
 
   async #sendWhatFits (): Promise<void> {
     const now = this.#o.clock.now()
-    const oldest = this.#inflight[0]
+    if (now < this.#holdUntil) { this.#arm(this.#holdUntil - now); return }
+    const oldest = this.#book.inflight[0]
     if (oldest !== undefined && now - oldest.at > this.#o.ackTimeoutMs) {
-      this.#o.log(`cloud: no ack for ${this.#o.ackTimeoutMs} ms; sending again from seq ${this.#acked + 1}`)
-      this.#resend(this.#acked, 0)
+      this.#o.log(`cloud: no ack for ${this.#o.ackTimeoutMs} ms; sending again from seq ${this.#book.acked + 1}`)
+      this.#resend(0)
     }
-    while (this.#state === 'online' && this.#client.connected && this.#inflight.length < this.#o.window) {
+    while (this.#state === 'online' && this.#client.connected && this.#book.inflight.length < this.#o.window) {
       const records = await this.#o.store.read({ afterSeq: this.#sentThrough, limit: this.#batchRecords })
       const plan = planBatch(records, { from: this.#sentThrough + 1, maxRecords: this.#batchRecords, maxBytes: BATCH_LIMITS.maxBytes / 2, exclude: this.#excluded })
       if (plan.through === undefined) { this.#arm(1000); return }
-      const frame = encodeFrame({ records: plan.records, gaps: plan.gaps })
+      // Only what is on the disk leaves: a power cut must not take back seqs the cloud holds,
+      // or the board would hand them out again with other records (a conflict) [W4].
+      if (plan.through > (await this.#o.store.stats()).syncedSeq) await this.#o.store.flush()
+      const stream = this.#o.store.streamId
+      const batchId = this.#book.nextId()
+      const frame = encodeFrame({ ...(stream === undefined ? {} : { stream }), batchId, records: plan.records, gaps: plan.gaps })
       const wait = this.#budget.waitMs(frame.byteLength)
       if (wait > 0) { this.#arm(Math.min(wait, 60_000)); return }
       this.#budget.spend(frame.byteLength)
+      this.#book.sent(batchId, this.#sentThrough + 1, plan.through, now)
       this.#sentThrough = plan.through
-      this.#inflight.push({ through: plan.through, at: now })
       this.counters.batchesSent++
       this.counters.recordsSent += plan.records.length
       this.counters.bytesSent += frame.byteLength
       this.#client.publish(upTopic(this.#o.deviceId, 'batch'), frame, { qos: 1 })
       this.#saveDay(now)
     }
-    if (this.#inflight.length > 0) this.#arm(this.#o.ackTimeoutMs)
+    if (this.#book.inflight.length > 0) this.#arm(this.#o.ackTimeoutMs)
   }
 
   /**
