@@ -33,8 +33,8 @@ export interface IngestCounters {
   recordsStored: number
   duplicates: number
   gaps: number
-  /** [W4] Outbox streams seen for the first time (a device's first, or a new store: re-flashed card, data moved aside). */
-  streams: number
+  /** [W4] New outbox streams of devices that had sent another (a new store: re-flashed card, data moved aside). */
+  newStreams: number
   /** [W4] Batches refused because a seq came with other bytes than stored (LAMBKIN_STREAM_CONFLICT). */
   conflicts: number
   /** Frames refused by reason ('malformed', 'version', 'field', 'not-contiguous', 'too-large', 'unknown-kind', ...). */
@@ -52,7 +52,7 @@ const REPORTED_FRAME_BYTES = 256 * 1024
 const FRAME_BYTES: Record<string, number> = { batch: BATCH_FRAME_BYTES, reported: REPORTED_FRAME_BYTES, 'invoke-result': BATCH_FRAME_BYTES }
 
 export class Ingest {
-  readonly counters: IngestCounters = { batches: 0, recordsStored: 0, duplicates: 0, gaps: 0, streams: 0, conflicts: 0, rejected: {}, deploy: { reports: 0, bundlesSent: 0, bundleBytesSent: 0, fetchesRefused: 0, invokeResults: 0 } }
+  readonly counters: IngestCounters = { batches: 0, recordsStored: 0, duplicates: 0, gaps: 0, newStreams: 0, conflicts: 0, rejected: {}, deploy: { reports: 0, bundlesSent: 0, bundleBytesSent: 0, fetchesRefused: 0, invokeResults: 0 } }
   readonly #o: IngestOptions
   readonly #logged = new Map<string, number>()
 
@@ -92,7 +92,7 @@ export class Ingest {
     this.counters.recordsStored += r.stored
     this.counters.duplicates += r.duplicates
     this.counters.gaps += r.gaps
-    if (r.newStream) this.#newStream(deviceId, r)
+    if (r.newStream) await this.#newStream(deviceId, r)
     const echo = { stream: b.stream, batchId: b.batchId }
     if (r.conflict !== undefined) {
       this.counters.conflicts++
@@ -103,10 +103,16 @@ export class Ingest {
     await this.#ack(deviceId, echo, r.highWater)
   }
 
-  /** [W4] A device's new stream is new data (its seqs start again); counted and logged. */
-  #newStream (deviceId: string, r: IngestResult): void {
-    this.counters.streams++
-    this.#say(deviceId, 'stream', `device ${deviceId}: new outbox stream ${r.stream}: its seqs start again (a new store: a first start, a re-flashed card, a data folder moved aside); stored as new data [W4]`)
+  /**
+   * [W4] A known device's new stream is new data (its seqs start again): counted and logged,
+   * at most once a minute per device (one making streams on end is broken). A device's first
+   * stream is no news.
+   */
+  async #newStream (deviceId: string, r: IngestResult): Promise<void> {
+    const n = (await this.#o.registry.getDevice(deviceId))?.streams ?? 1
+    if (n < 2) return
+    this.counters.newStreams++
+    this.#say(deviceId, 'stream', `device ${deviceId}: new outbox stream ${r.stream} (its stream number ${n}): its seqs start again, from a new store (a re-flashed card, a data folder moved aside, a rebuilt store); stored as new data [W4]`)
   }
 
   async #reported (deviceId: string, r: ReportedFrame): Promise<void> {

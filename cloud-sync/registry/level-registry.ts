@@ -116,9 +116,13 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
     this.#dirty.delete(row.id)
   }
 
+  /** Rows as the cache holds them where it does: facts not yet written (heartbeats, takeovers) included. */
   async listDevices (): Promise<DeviceRow[]> {
     const out: DeviceRow[] = []
-    for await (const v of this.#devices.values()) out.push(dec<DeviceRow>(v))
+    for await (const [id, v] of this.#devices.iterator()) {
+      const cached = this.#rows.get(id)
+      out.push(cached !== undefined ? structuredClone(cached) : dec<DeviceRow>(v))
+    }
     return out
   }
 
