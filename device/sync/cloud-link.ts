@@ -200,7 +200,7 @@ export class CloudLink {
     this.#state = 'online'
     this.counters.connects++
     this.#takeovers.connected(this.#o.clock.now())
-    this.#o.log(`cloud: connected to ${redactUrls(this.#o.url)} as ${this.#o.deviceId}`)
+    if (!this.#takeovers.flapping(this.#o.clock.now())) this.#o.log(`cloud: connected to ${redactUrls(this.#o.url)} as ${this.#o.deviceId}`)
     // Whatever was in flight on the last connection is sent again after what the cloud took.
     this.#book.restart()
     this.#sentThrough = this.#book.acked
@@ -220,8 +220,9 @@ export class CloudLink {
   #onClose (): void {
     if (this.#state === 'closed') return
     if (this.#state === 'online') {
-      this.#o.log('cloud: disconnected; records wait in the outbox')
       const n = this.#takeovers.closed(this.#o.clock.now())
+      // Two boards taking each other's session would log a pair of lines every second.
+      if (n === undefined && !this.#takeovers.flapping(this.#o.clock.now())) this.#o.log('cloud: disconnected; records wait in the outbox')
       this.counters.takeovers = this.#takeovers.count
       if (n !== undefined) this.#o.log(`cloud: the cloud closed this board's connection ${n} times in a short while, each soon after it connected: another board is probably connecting as ${this.#o.deviceId} (a cloned card?) and each connect takes over the other's session. Give each board its own id: lambkin devices add <new-id>, then a new config`)
     }
@@ -285,7 +286,7 @@ export class CloudLink {
     this.counters.conflicts++
     const wait = Math.min(CONFLICT_MAX_BACKOFF_MS, Math.max(this.#o.reconnectMaxMs, this.#o.reconnectMinMs * 2 ** Math.min(this.#conflictRun, 20)))
     if (this.#conflictRun++ === 0) {
-      this.#o.log(`cloud: ${ErrorCodes.STREAM_CONFLICT}: the cloud holds other records under this device id and outbox stream ${this.#o.store.streamId ?? 'legacy'} (from seq ${this.#book.acked + 1}, its high-water ${cloudSeq}): another board is using the id ${this.#o.deviceId} (a cloned card?). Nothing is deleted here; records wait in the outbox and uploads are tried again, up to every ${Math.round(CONFLICT_MAX_BACKOFF_MS / 60_000)} min. Give this board its own id: lambkin devices add <new-id> on the cloud, then a new config [W4]`)
+      this.#o.log(`cloud: ${ErrorCodes.STREAM_CONFLICT}: the cloud holds other records under this device id and outbox stream ${this.#o.store.streamId ?? 'legacy'} (in seqs ${this.#book.acked + 1} to ${this.#sentThrough}; the cloud has up to ${cloudSeq}): another board is using the id ${this.#o.deviceId} (a cloned card?). Nothing is deleted here; records wait in the outbox and uploads are tried again, up to every ${Math.round(CONFLICT_MAX_BACKOFF_MS / 60_000)} min. Give this board its own id: lambkin devices add <new-id> on the cloud, then a new config [W4]`)
     }
     this.#resend(wait)
   }

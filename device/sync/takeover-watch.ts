@@ -29,6 +29,11 @@ export class TakeoverWatch {
     this.#o = { ...TAKEOVER_DEFAULTS, ...o }
   }
 
+  /** True while the window holds the pattern: the link then stops logging every connect and close. */
+  flapping (at: number): boolean {
+    return this.#closes.filter((t) => at - t < this.#o.windowMs).length >= this.#o.closes
+  }
+
   connected (at: number): void {
     this.#connectedAt = at
   }
