@@ -1,26 +1,27 @@
 // The device's cloud link (docs/wire.md): one MQTT connection with client id = device id and a
 // persistent session; a retained `online` status on connect and a retained `offline` will
-// [W3]; heartbeats; and uploads of outbox records in CBOR batches, oldest first, where a
-// record leaves the outbox only when the cloud's down/ack for this board's own stream and batch
-// covers it (ack-book.ts) [W4]. Reconnects back off with jitter; a cloud that is down never
-// stops the agent, records wait in the outbox.
+// [W3]; heartbeats; and uploads of outbox records (uploader.ts), where a record leaves the
+// outbox only when the cloud's down/ack for this board's own stream and batch covers it [W4].
+// Reconnects back off with jitter; a cloud that is down never stops the agent, records wait in
+// the outbox; a session that keeps being taken over is logged (takeover-watch.ts).
 // Deployment frames [W5]-[W7] pass through here too (down-frames.ts): the only file that talks
 // MQTT to the cloud.
 import mqtt from 'mqtt'
 import type { IClientOptions, MqttClient } from 'mqtt'
-import { ErrorCodes } from '../../src/errors.js'
-import { BATCH_LIMITS, decodeFrame, downFilter, downTopic, encodeFrame, parseAck, upTopic } from '../../src/wire/index.js'
-import type { OutboxRecord, OutboxStore } from '../store/index.js'
+import { decodeFrame, downFilter, downTopic, encodeFrame, parseAck, upTopic } from '../../src/wire/index.js'
+import type { OutboxStore } from '../store/index.js'
 import { META_KEYS } from '../store/meta-keys.js'
 import type { Clock } from '../triggers/index.js'
 import { redactUrls } from '../../src/redact.js'
-import { planBatch } from './upload-plan.js'
 import { dispatchDown } from './down-frames.js'
 import type { CloudDownHandlers } from './down-frames.js'
 import type { InvokeResultFrame, ReportedFrame } from '../../src/wire/index.js'
 import { UploadBudget } from './upload-budget.js'
-import { AckBook } from './ack-book.js'
 import { TakeoverWatch } from './takeover-watch.js'
+import { Uploader } from './uploader.js'
+import type { UploadCounters } from './uploader.js'
+
+export { CONFLICT_MAX_BACKOFF_MS } from './uploader.js'
 
 export interface CloudLinkOptions {
   url: string
@@ -64,27 +65,15 @@ export interface CloudLinkOptions {
 export type CloudLinkState = 'connecting' | 'online' | 'offline' | 'closed'
 
 /** What the link did since start (metrics and `lambkin status` read it). */
-export interface CloudLinkCounters {
-  batchesSent: number
-  recordsSent: number
-  bytesSent: number
-  acked: number
-  rejected: number
-  resent: number
+export interface CloudLinkCounters extends UploadCounters {
   connects: number
   /** Down frames dropped because they broke a wire rule (malformed, too large, bad field) [W8]. */
   refused: number
-  /** Batches the cloud refused as a conflict: it holds other bytes under this stream's seqs [W4]. */
-  conflicts: number
-  /** Acks not acted on: another stream's, another board's, or an earlier flight's [W4]. */
-  foreignAcks: number
   /** Connections the cloud closed soon after they were made (takeover-watch.ts). */
   takeovers: number
 }
 
 const DAY_META = META_KEYS.uploadDay
-/** The longest wait between uploads while the cloud refuses them as a conflict, ms. */
-export const CONFLICT_MAX_BACKOFF_MS = 600_000
 
 export class CloudLink {
   readonly counters: CloudLinkCounters = { batchesSent: 0, recordsSent: 0, bytesSent: 0, acked: 0, rejected: 0, resent: 0, connects: 0, refused: 0, conflicts: 0, foreignAcks: 0, takeovers: 0 }
@@ -92,33 +81,18 @@ export class CloudLink {
   readonly #client: MqttClient
   readonly #budget: UploadBudget
   #state: CloudLinkState = 'connecting'
-  /** Batches in flight and how far the cloud has this board's records [W4]. */
-  readonly #book: AckBook
+  readonly #uploader: Uploader
   readonly #takeovers = new TakeoverWatch()
-  /** The last seq sent (records or gaps) on this connection. */
-  #sentThrough = 0
-  /** No batch leaves before this (a refusal's backoff). */
-  #holdUntil = 0
-  /** Conflicts in a row: the backoff doubles with each, and only the first is logged. */
-  #conflictRun = 0
-  #pumping = false
-  #again = false
-  #timer: unknown
   #heartbeat: unknown
   #reconnectTimer: unknown
   #attempt = 0
-  #batchRecords: number
   #lastError = ''
-  #dailySavedAt = -Infinity
-  #dailySaving = false
   #down: CloudDownHandlers
 
   private constructor (o: CloudLinkOptions, budget: UploadBudget) {
     this.#o = o
-    this.#book = new AckBook(o.store.streamId)
     this.#down = { ...o.down }
     this.#budget = budget
-    this.#batchRecords = Math.min(o.batchRecords, BATCH_LIMITS.maxRecords)
     const options: IClientOptions = {
       clientId: o.deviceId,
       username: o.deviceId,
@@ -137,6 +111,14 @@ export class CloudLink {
       writeCache: false
     }
     this.#client = mqtt.connect(o.url, options)
+    this.#uploader = new Uploader({
+      ...o,
+      budget,
+      counters: this.counters,
+      note: (line) => this.#note(line),
+      canSend: () => this.#state === 'online' && this.#client.connected,
+      publish: (frame) => { this.#client.publish(upTopic(o.deviceId, 'batch'), frame, { qos: 1 }) }
+    })
     this.#client.on('connect', () => { void this.#onConnect() })
     this.#client.on('message', (topic, payload) => { void this.#onMessage(topic, payload) })
     this.#client.on('error', (err) => this.#note(`cloud: ${err.message}`))
@@ -191,7 +173,7 @@ export class CloudLink {
 
   /** New records were committed: upload them when the link and the budget allow. */
   notify (): void {
-    void this.#pump()
+    void this.#uploader.pump()
   }
 
   async #onConnect (): Promise<void> {
@@ -201,9 +183,7 @@ export class CloudLink {
     this.counters.connects++
     this.#takeovers.connected(this.#o.clock.now())
     if (!this.#takeovers.flapping(this.#o.clock.now())) this.#o.log(`cloud: connected to ${redactUrls(this.#o.url)} as ${this.#o.deviceId}`)
-    // Whatever was in flight on the last connection is sent again after what the cloud took.
-    this.#book.restart()
-    this.#sentThrough = this.#book.acked
+    this.#uploader.connected()
     const c = this.#client
     try {
       await c.subscribeAsync(downFilter(this.#o.deviceId), { qos: 1 })
@@ -213,7 +193,7 @@ export class CloudLink {
       return
     }
     this.#armHeartbeat(0)
-    void this.#pump()
+    void this.#uploader.pump()
     this.#down.connected?.()
   }
 
@@ -246,49 +226,7 @@ export class CloudLink {
       this.#note(`cloud: ignored a malformed ack: ${(err as Error).message} [W8]`)
       return
     }
-    const verdict = this.#book.judge(ack)
-    if (verdict.kind === 'foreign') {
-      this.counters.foreignAcks++
-      if (verdict.why === 'stream') this.#note(`cloud: ignored an ack for another outbox stream (${ack.stream ?? 'legacy'}); if another board uses the id ${this.#o.deviceId}, give each board its own id [W4]`)
-      if (verdict.why === 'old-cloud') this.#note('cloud: the cloud answers without outbox streams (an older lambkin cloud?); nothing is deleted on its acks, records wait in the outbox until it is upgraded [W4]')
-      return
-    }
-    if (verdict.kind === 'rejected') {
-      this.#refused(ack.seq, verdict.reason)
-      return
-    }
-    if (this.#conflictRun > 0) this.#o.log('cloud: the cloud takes this board\'s records again; the conflict is over')
-    this.#conflictRun = 0
-    if (verdict.kind === 'advanced') {
-      this.counters.acked = verdict.acked
-      try {
-        await this.#o.store.ackThrough(verdict.acked)
-      } catch (err) {
-        this.#note(`cloud: acknowledged records could not be removed from the outbox: ${(err as Error).message}`)
-      }
-    }
-    void this.#pump()
-  }
-
-  /**
-   * A batch of this board's was refused. Nothing is deleted, and sending starts again after
-   * what the cloud took from this board, never from the cloud's high-water, which may hold
-   * another board's records [W4]. A conflict waits longer each time and is logged once.
-   */
-  #refused (cloudSeq: number, reason: string): void {
-    this.counters.rejected++
-    if (reason === 'too-large') this.#batchRecords = Math.max(1, Math.floor(this.#batchRecords / 2))
-    if (reason !== 'conflict') {
-      this.#o.log(`cloud: the cloud refused a batch (${reason}); sending again from seq ${this.#book.acked + 1}`)
-      this.#resend(Math.min(this.#o.reconnectMaxMs, this.#o.reconnectMinMs * 2 ** Math.min(this.counters.rejected, 10)))
-      return
-    }
-    this.counters.conflicts++
-    const wait = Math.min(CONFLICT_MAX_BACKOFF_MS, Math.max(this.#o.reconnectMaxMs, this.#o.reconnectMinMs * 2 ** Math.min(this.#conflictRun, 20)))
-    if (this.#conflictRun++ === 0) {
-      this.#o.log(`cloud: ${ErrorCodes.STREAM_CONFLICT}: the cloud holds other records under this device id and outbox stream ${this.#o.store.streamId ?? 'legacy'} (in seqs ${this.#book.acked + 1} to ${this.#sentThrough}; the cloud has up to ${cloudSeq}): another board is using the id ${this.#o.deviceId} (a cloned card?). Nothing is deleted here; records wait in the outbox and uploads are tried again, up to every ${Math.round(CONFLICT_MAX_BACKOFF_MS / 60_000)} min. Give this board its own id: lambkin devices add <new-id> on the cloud, then a new config [W4]`)
-    }
-    this.#resend(wait)
+    await this.#uploader.onAck(ack)
   }
 
   /** Hands a desired / bundle / invoke frame to its handler; a frame breaking a rule is counted and dropped [W8]. */
@@ -297,84 +235,6 @@ export class CloudLink {
     if (problem === undefined) return
     if (problem.refused) this.counters.refused++
     this.#note(`cloud: ${problem.message}`)
-  }
-
-  /** Goes back to sending after what the cloud took from this board, in `delayMs`. */
-  #resend (delayMs: number): void {
-    this.counters.resent++
-    this.#book.restart()
-    this.#sentThrough = this.#book.acked
-    this.#holdUntil = this.#o.clock.now() + delayMs
-    this.#arm(delayMs)
-  }
-
-  async #pump (): Promise<void> {
-    if (this.#pumping) { this.#again = true; return }
-    this.#pumping = true
-    try {
-      do {
-        this.#again = false
-        await this.#sendWhatFits()
-      } while (this.#again)
-    } catch (err) {
-      this.#note(`cloud: upload paused: ${(err as Error).message}`)
-      this.#arm(this.#o.reconnectMinMs)
-    } finally {
-      this.#pumping = false
-    }
-  }
-
-  async #sendWhatFits (): Promise<void> {
-    const now = this.#o.clock.now()
-    if (now < this.#holdUntil) { this.#arm(this.#holdUntil - now); return }
-    const oldest = this.#book.inflight[0]
-    if (oldest !== undefined && now - oldest.at > this.#o.ackTimeoutMs) {
-      this.#o.log(`cloud: no ack for ${this.#o.ackTimeoutMs} ms; sending again from seq ${this.#book.acked + 1}`)
-      this.#resend(0)
-    }
-    while (this.#state === 'online' && this.#client.connected && this.#book.inflight.length < this.#o.window) {
-      const records = await this.#o.store.read({ afterSeq: this.#sentThrough, limit: this.#batchRecords })
-      const plan = planBatch(records, { from: this.#sentThrough + 1, maxRecords: this.#batchRecords, maxBytes: BATCH_LIMITS.maxBytes / 2, exclude: this.#excluded })
-      if (plan.through === undefined) { this.#arm(1000); return }
-      // Only what is on the disk leaves: a power cut must not take back seqs the cloud holds,
-      // or the board would hand them out again with other records (a conflict) [W4].
-      if (plan.through > (await this.#o.store.stats()).syncedSeq) await this.#o.store.flush()
-      const stream = this.#o.store.streamId
-      const batchId = this.#book.nextId()
-      const frame = encodeFrame({ ...(stream === undefined ? {} : { stream }), batchId, records: plan.records, gaps: plan.gaps })
-      const wait = this.#budget.waitMs(frame.byteLength)
-      if (wait > 0) { this.#arm(Math.min(wait, 60_000)); return }
-      this.#budget.spend(frame.byteLength)
-      this.#book.sent(batchId, this.#sentThrough + 1, plan.through, now)
-      this.#sentThrough = plan.through
-      this.counters.batchesSent++
-      this.counters.recordsSent += plan.records.length
-      this.counters.bytesSent += frame.byteLength
-      this.#client.publish(upTopic(this.#o.deviceId, 'batch'), frame, { qos: 1 })
-      this.#saveDay(now)
-    }
-    if (this.#book.inflight.length > 0) this.#arm(this.#o.ackTimeoutMs)
-  }
-
-  /**
-   * Keeps today's upload count in the store, at most once a second and off the send path, so a
-   * restart does not reset a metered link's daily cap (a crash may forget the last second).
-   */
-  #saveDay (now: number): void {
-    if (this.#dailySaving || now - this.#dailySavedAt < 1000) return
-    this.#dailySaving = true
-    this.#dailySavedAt = now
-    this.#o.store.commit({ meta: [{ key: DAY_META, value: { day: this.#budget.day, bytes: this.#budget.sentToday } }] })
-      .catch((err: Error) => this.#note(`cloud: upload count not stored: ${err.message}`))
-      .finally(() => { this.#dailySaving = false })
-  }
-
-  readonly #excluded = (r: OutboxRecord): boolean =>
-    r.kind === 'log' && (!this.#o.uploadLogs || (r.fn !== undefined && this.#o.logExclude.includes(r.fn)))
-
-  #arm (ms: number): void {
-    this.#o.clock.clearTimeout(this.#timer)
-    this.#timer = this.#o.clock.setTimeout(() => { this.#timer = undefined; void this.#pump() }, ms)
   }
 
   #armHeartbeat (ms: number): void {
@@ -407,7 +267,7 @@ export class CloudLink {
     if (this.#state === 'closed') return
     if (this.#state === 'online' && this.#client.connected) {
       const end = Date.now() + drainMs
-      void this.#pump()
+      void this.#uploader.pump()
       while (Date.now() < end && this.#state === 'online') {
         const left = await this.#o.store.stats().then((s) => s.count, () => 0)
         if (left === 0) break
@@ -416,8 +276,8 @@ export class CloudLink {
     }
     const wasOnline = this.#state === 'online' && this.#client.connected
     this.#state = 'closed'
-    for (const t of [this.#timer, this.#heartbeat, this.#reconnectTimer]) this.#o.clock.clearTimeout(t)
-    await this.#o.store.commit({ meta: [{ key: DAY_META, value: { day: this.#budget.day, bytes: this.#budget.sentToday } }] }).catch(() => {})
+    for (const t of [this.#heartbeat, this.#reconnectTimer]) this.#o.clock.clearTimeout(t)
+    await this.#uploader.close()
     if (wasOnline) {
       const said = this.#client.publishAsync(upTopic(this.#o.deviceId, 'status'), encodeFrame({ state: 'offline', time: this.#o.clock.now() }), { qos: 1, retain: true })
       await Promise.race([said.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000).unref())])
