@@ -1,7 +1,7 @@
 // What the cloud does with each device publish [W2]-[W8]: batches are deduped by (stream, seq)
 // and stored, then acknowledged on down/ack with the stream's high-water mark, echoing the
-// stream and batch id (a seq sent again with other bytes is refused as a conflict); status and heartbeats update the
-// registry; reported state is stored and handed to the rollout engine [W5]; a bundle fetch is
+// stream and batch id (a seq sent again with other bytes is refused as a conflict); status
+// and heartbeats update the registry; reported state is stored and handed to the rollout engine [W5]; a bundle fetch is
 // answered on down/bundle, only for a sha256 in that device's desired state [W6]; an invoke
 // result goes to the request waiting for it [W7]. A frame that breaks a wire rule is counted and dropped; it never throws past here
 // and never touches other data. Only a registry failure rejects, which leaves the device's

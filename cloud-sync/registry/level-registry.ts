@@ -77,7 +77,7 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
       await reg.#migrate()
     } catch (err) {
       await db.close()
-      throw new LambkinError(ErrorCodes.STORE_ERROR, `the cloud registry in ${dir} could not be brought up to this version: ${(err as Error).message}; it is left as it was, start again to retry`, { cause: err })
+      throw new LambkinError(ErrorCodes.STORE_ERROR, `the cloud registry in ${dir} could not be brought up to this version: ${(err as Error).message}; what was moved stays moved, start again to finish (check the disk has room)`, { cause: err })
     }
     return reg
   }
