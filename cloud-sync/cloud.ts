@@ -13,6 +13,7 @@ import type { Api } from './api/server.js'
 import { startCloudBroker } from './broker/cloud-broker.js'
 import type { CloudBroker } from './broker/cloud-broker.js'
 import { Ingest } from './ingest/ingest.js'
+import { Takeovers } from './broker/takeovers.js'
 import { RemoteInvoker } from './invoke/remote-invoke.js'
 import { DesiredPublisher, RolloutEngine } from './rollouts/index.js'
 import type { DeviceLink } from './rollouts/index.js'
@@ -125,7 +126,8 @@ export class Cloud {
       send: async (topic, payload) => { await broker?.publish(topic, payload, { qos: 1, retain: false }) },
       deploy: { onReported: async (id, r) => { await rollouts.onReported(id, r) }, onInvokeResult: (id, r) => { invoker.onResult(id, r) } }
     })
-    // 6. The device broker.
+    // 6. The device broker, counting takeovers of a device's open connection.
+    const takeovers = new Takeovers({ registry, now, log })
     broker = this.broker = await startCloudBroker({
       host: o.host,
       port: o.port,
@@ -134,6 +136,7 @@ export class Cloud {
       maxConnections: o.maxConnections,
       maxPacketBytes: o.maxPacketBytes,
       onUp: async (id, topic, payload) => await ingest.onUp(id, topic, payload),
+      onTakeover: (id) => takeovers.note(id),
       onConnect: (id) => {
         void registry.touch(id, { lastSeen: now() }).catch(() => {})
         rollouts.onConnect(id).catch((err: Error) => { log(`device ${id}: desired state not sent on connect: ${err.message}`) })
@@ -149,7 +152,7 @@ export class Cloud {
       now,
       onRevoke: (id) => broker?.disconnect(id),
       isConnected: link.isConnected,
-      cloudStats: () => ({ connected: broker?.connected().length ?? 0, refused: broker?.refused, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
+      cloudStats: () => ({ connected: broker?.connected().length ?? 0, refused: broker?.refused, takeovers: takeovers.count, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
       deploy: { registry, engine: rollouts, invoker, trustedKeys, now }
     })
     this.#undo.push(() => api.close())

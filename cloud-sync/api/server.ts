@@ -7,8 +7,9 @@ import type { FastifyInstance } from 'fastify'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { isValidId } from '../../src/ids.js'
 import { GENERATED_SECRET_PARAMS, hashPassword, newSecret } from '../../src/secrets.js'
-import { WIRE_RECORD_KINDS } from '../../src/wire/index.js'
+import { WIRE_RECORD_KINDS, isStreamId } from '../../src/wire/index.js'
 import type { WireRecordKind } from '../../src/wire/index.js'
+import { LEGACY_STREAM } from '../registry/index.js'
 import type { Registry } from '../registry/index.js'
 import { deviceView, summarizeMetrics } from './views.js'
 import { bad, intParam } from './params.js'
@@ -123,7 +124,10 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     const q = req.query as Record<string, unknown>
     const fn = q.fn === undefined || q.fn === '' ? undefined : String(q.fn)
     if (fn !== undefined && !isValidId(fn)) throw bad('fn must be a function name')
-    const query = { fn, kinds: kindsParam(q.kind), limit: intParam(q.limit, 'limit', 1, 10_000), afterSeq: intParam(q.after, 'after', 0, Number.MAX_SAFE_INTEGER) }
+    // [W4] `after` is a seq of `stream` (default: the device's current one); later streams follow it.
+    const stream = q.stream === undefined || q.stream === '' ? undefined : String(q.stream)
+    if (stream !== undefined && stream !== LEGACY_STREAM && !isStreamId(stream)) throw bad('stream must be a stream id (hex) or legacy')
+    const query = { fn, kinds: kindsParam(q.kind), limit: intParam(q.limit, 'limit', 1, 10_000), afterSeq: intParam(q.after, 'after', 0, Number.MAX_SAFE_INTEGER), stream }
     const wait = Math.min(intParam(q.wait, 'wait', 0, 60_000) ?? 0, o.maxWaitMs ?? 30_000)
     // Following a log: with `after` and `wait`, answer as soon as something newer is stored.
     const until = Date.now() + wait

@@ -12,6 +12,7 @@ import { resolveStoreOptions } from './options.js'
 import type { StoreOptions } from './options.js'
 import { OutboxStore } from './outbox-store.js'
 import { PublishKeys } from './publish-keys.js'
+import { loadStreamId } from './stream-id.js'
 import type { KeyScanner, PublishScanner } from './quota.js'
 import { WriteLane } from './write-lane.js'
 import type { Ledger } from './ledger.js'
@@ -43,10 +44,12 @@ export class LevelOutboxStore extends OutboxStore {
   #syncTimer: unknown = null
   #shuttingDown = false
   readonly #publishKeys = new PublishKeys()
+  readonly #streamId: string | undefined
 
-  private constructor (opts: StoreOptions, db: Db, subs: Sublevels, ledger: Ledger) {
+  private constructor (opts: StoreOptions, db: Db, subs: Sublevels, ledger: Ledger, streamId: string | undefined) {
     super()
     this.#opts = opts
+    this.#streamId = streamId
     this.#db = db
     this.#subs = subs
     this.#ledger = ledger
@@ -59,11 +62,16 @@ export class LevelOutboxStore extends OutboxStore {
     const opts = resolveStoreOptions(options)
     const { db, subs } = await openDb(opts.dir, opts.createIfMissing)
     try {
-      return new LevelOutboxStore(opts, db, subs, await loadLedger(db, subs))
+      const ledger = await loadLedger(db, subs)
+      return new LevelOutboxStore(opts, db, subs, ledger, await loadStreamId(db, subs, ledger))
     } catch (err) {
       await db.close()
       throw err instanceof LambkinError ? err : storeError(err, `reading the outbox store in ${opts.dir}`)
     }
+  }
+
+  protected _streamId (): string | undefined {
+    return this.#streamId
   }
 
   protected async _commit (unit: CommitUnit): Promise<CommitResult> {

@@ -16,6 +16,12 @@ export abstract class OutboxStore {
   get status (): StoreStatus { return this.#status }
 
   /**
+   * The outbox's stream id [W4], made at random with the store and kept with it; undefined for
+   * the legacy stream of a store made before streams existed. Its batches and acks carry it.
+   */
+  get streamId (): string | undefined { return this._streamId() }
+
+  /**
    * Writes one unit atomically: its records (each gets the next seq), function state
    * (null deletes), durable publishes (each gets the next id) and meta (null deletes).
    * Resolves once the write reached LevelDB (a killed process keeps it; a power cut may lose
@@ -115,6 +121,7 @@ export abstract class OutboxStore {
     return p
   }
 
+  protected abstract _streamId (): string | undefined
   protected abstract _commit (unit: CommitUnit): Promise<CommitResult>
   protected abstract _read (opts: ResolvedRead): Promise<OutboxRecord[]>
   protected abstract _ackThrough (seq: number): Promise<number>

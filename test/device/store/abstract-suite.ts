@@ -1,6 +1,7 @@
 // The behaviour every outbox store backend must have (abstract-level style): run
 // outboxStoreSuite(name, factory) from a backend's test file. Quota and TTL cases live in
 // ./abstract-suite-limits.js, publish cases in ./abstract-suite-publishes.js; both run as part of it.
+import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Harness, rec, rejects } from './abstract-suite-helpers.js'
@@ -47,6 +48,19 @@ export function outboxStoreSuite (name: string, factory: StoreFactory): void {
     const got = await st.read({ limit: 1000 })
     assert.is(got.length, 400)
     assert.equal(got.filter((r) => r.kind === 'result').map((r) => r.data), Array.from({ length: 200 }, (_, i) => i))
+  })
+
+  it('[W4] a store has a random stream id of its own, kept across reopen; a store made new gets another', async (h) => {
+    let st = await h.open()
+    const id = st.streamId
+    assert.match(String(id), /^[0-9a-f]{16}$/)
+    await st.commit({ records: [rec('result')] })
+    await st.close()
+    st = await h.open()
+    assert.is(st.streamId, id, 'the same store, the same stream')
+    const other = await h.open({}, path.join(h.dir, 'moved-aside'))
+    assert.match(String(other.streamId), /^[0-9a-f]{16}$/)
+    assert.is.not(other.streamId, id, 'a new store is a new stream')
   })
 
   it('seqs never repeat after ack and reopen [W4]', async (h) => {
