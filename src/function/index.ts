@@ -17,5 +17,5 @@ export { MAX_CODE_BYTES, MAX_CODE_FILES, MAX_FOLDER_ENTRIES } from './read-code.
 export { parseStrictJson, StrictJsonError, lineColumn } from './strict-json.js'
 export type { StrictJsonLimits, StrictJsonFault } from './strict-json.js'
 export { FolderFileError, readRegular } from './folder-files.js'
-export { jsonErrorPosition } from './json-position.js'
+export { jsonErrorPosition, jsonErrorReason } from './json-position.js'
 export type { JsonErrorPosition } from './json-position.js'
