@@ -10,6 +10,8 @@ export { isValidTopicFilter, isValidTopicName, levelsMatch, reservedTopicProblem
 export { isSharedFilter, splitSharedFilter, matchingFilter } from './shared-subscription.js'
 export type { SharedFilter } from './shared-subscription.js'
 export { loadFunctionDir, versionOf } from './load.js'
+export { checkSyntax } from './syntax-check.js'
+export type { SyntaxProblem } from './syntax-check.js'
 export type { LoadedFunction, LoadOptions } from './load.js'
 export { loadFunctionsDir } from './load-all.js'
 export type { LoadedFunctions } from './load-all.js'

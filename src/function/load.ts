@@ -10,6 +10,7 @@ import { MANIFEST_MAX_BYTES, MANIFEST_MAX_DEPTH, validateManifest } from './mani
 import type { FunctionManifest } from './manifest.js'
 import { MAX_CODE_BYTES, readCode } from './read-code.js'
 import { parseStrictJson, StrictJsonError } from './strict-json.js'
+import { checkSyntax } from './syntax-check.js'
 
 export interface LoadedFunction {
   manifest: FunctionManifest
@@ -37,7 +38,8 @@ export interface LoadOptions {
  *   LAMBKIN_MANIFEST_INVALID for a manifest that is not strict JSON within MANIFEST_MAX_BYTES /
  *   MANIFEST_MAX_DEPTH or breaks the schema, a link out of the folder, a non-regular code
  *   file, code over MAX_CODE_BYTES / MAX_CODE_FILES, a missing handler or layer;
- *   LAMBKIN_LIMIT_EXCEEDS_CAP for limits above `opts.caps`.
+ *   LAMBKIN_LIMIT_EXCEEDS_CAP for limits above `opts.caps`; LAMBKIN_COMPILE_ERROR for a module
+ *   the handler imports that does not parse (file, line, column and a caret).
  */
 export async function loadFunctionDir (dir: string, opts: LoadOptions = {}): Promise<LoadedFunction> {
   const abs = path.resolve(dir)
@@ -50,6 +52,7 @@ export async function loadFunctionDir (dir: string, opts: LoadOptions = {}): Pro
   const layersDir = path.resolve(opts.layersDir ?? path.join(path.dirname(abs), 'layers'))
   const layers: Record<string, string> = {}
   for (const [i, name] of manifest.layers.entries()) layers[name] = await readLayer(layersDir, name, i)
+  checkSyntax(manifest.name, manifest.handler, files, layers)
   return { manifest, dir: abs, version: versionOf(manifest, files, layers), files, layers }
 }
 
