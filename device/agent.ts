@@ -110,6 +110,13 @@ export class Agent extends EventEmitter {
       }
     }
 
+    // Nothing to run and nothing that could bring a function: stop, rather than look healthy.
+    const failed = errors.length + functions.length - loaded.length
+    if (loaded.length === 0 && failed > 0 && c.cloud.url === undefined) {
+      throw new LambkinError(ErrorCodes.NO_FUNCTIONS_LOADED, `none of the ${failed} function${failed === 1 ? '' : 's'} in ${c.functionsDir} loaded (each error is above); fix ${failed === 1 ? 'it' : 'them'} and start again, or give --cloud to run deployed functions`, { details: { functionsDir: c.functionsDir, failed } })
+    }
+    if (loaded.length === 0 && c.cloud.url !== undefined) log(`no local function loaded${failed > 0 ? ` (${failed} failed, see above)` : ''}: waiting for deployments from the cloud`)
+
     let link: TriggerLink | undefined
     const invoker = this.#invoker = new Invoker({
       pool,
@@ -206,7 +213,7 @@ export class Agent extends EventEmitter {
         store,
         clock,
         log,
-        status: () => ({ agent: VERSION, functions: table.names().map((name) => ({ name, version: table.routeOf(name)?.live.version ?? '' })) }),
+        status: () => ({ agent: VERSION, metricsSnapshotMs: c.metricsSnapshotMs, functions: table.names().map((name) => ({ name, version: table.routeOf(name)?.live.version ?? '' })) }),
         heartbeatMs: k.heartbeatMs,
         batchRecords: k.batchRecords,
         window: 2,
