@@ -47,7 +47,7 @@ export function deviceConfigUsage (): string {
     '',
     'Environment (empty means unset; any other LAMBKIN_* variable is refused as a typo;',
     'integers in plain decimal digits):',
-    ...table([...ENV_VARS.map((m): [string, string] => [m.name, mapped(m)]), ...OTHER_ENV_VARS.map((m): [string, string] => [m.name, m.help])]),
+    ...table([...ENV_VARS.map((m): [string, string] => [m.name, mapped(m)]), ...OTHER_ENV_VARS.filter((m) => m.hidden !== true).map((m): [string, string] => [m.name, m.help])]),
     '',
     'Config file keys (JSON, nested by the dots; unknown keys are refused):',
     ...table(keys),
