@@ -19,6 +19,7 @@ import type { InvocationRecord } from './invoker.js'
 import { FunctionMetrics, startMetricsServer } from './metrics/index.js'
 import type { MetricsServer } from './metrics/index.js'
 import { MqttLink } from './links/mqtt-link.js'
+import { requestProps } from './links/request-response.js'
 import type { TriggerLink } from './links/mqtt-link.js'
 import { EmbeddedLink } from './links/embedded-link.js'
 import { MqttTriggers } from './triggers/mqtt/routing.js'
@@ -29,6 +30,7 @@ import type { Clock } from './triggers/index.js'
 import { Deployer } from './deployer/index.js'
 import { FunctionTable } from './function-table.js'
 import { remoteInvoke } from './remote-invoke.js'
+import { checkSomethingLoaded } from './nothing-loaded.js'
 
 /** The trigger link gauge (1 up, 0 down and retrying), served with the other metrics. */
 export const LINK_UP_METRIC = 'trigger_link_up'
@@ -110,12 +112,7 @@ export class Agent extends EventEmitter {
       }
     }
 
-    // Nothing to run and nothing that could bring a function: stop, rather than look healthy.
-    const failed = errors.length + functions.length - loaded.length
-    if (loaded.length === 0 && failed > 0 && c.cloud.url === undefined) {
-      throw new LambkinError(ErrorCodes.NO_FUNCTIONS_LOADED, `none of the ${failed} function${failed === 1 ? '' : 's'} in ${c.functionsDir} loaded (each error is above); fix ${failed === 1 ? 'it' : 'them'} and start again, or give --cloud to run deployed functions`, { details: { functionsDir: c.functionsDir, failed } })
-    }
-    if (loaded.length === 0 && c.cloud.url !== undefined) log(`no local function loaded${failed > 0 ? ` (${failed} failed, see above)` : ''}: waiting for deployments from the cloud`)
+    checkSomethingLoaded({ loaded: loaded.length, failed: errors.length + functions.length - loaded.length, cloud: c.cloud.url !== undefined, functionsDir: c.functionsDir, log })
 
     let link: TriggerLink | undefined
     const invoker = this.#invoker = new Invoker({
@@ -129,7 +126,7 @@ export class Agent extends EventEmitter {
       publish: (pubs) => {
         for (const p of pubs) {
           const payload = typeof p.payload === 'string' ? p.payload : JSON.stringify(p.payload)
-          if (link !== undefined) link.send({ topic: p.topic, payload, qos: p.qos, retain: p.retain, id: p.id, hop: p.hop, fn: p.fn })
+          if (link !== undefined) link.send({ topic: p.topic, payload, qos: p.qos, retain: p.retain, ...requestProps(p), id: p.id, hop: p.hop, fn: p.fn })
           this.emit('publish', { topic: p.topic, payload })
         }
       },

@@ -127,7 +127,16 @@ export function holdAcks (client: MqttClient, opts: AckHoldOptions): AckHold {
     // Its callback never runs; MQTT.js reads nothing more on this connection.
     if (draining && packet.qos === 1) return
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
-    const work = opts.onMessage({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, userProperties: packet.properties?.userProperties })
+    const props = packet.properties
+    const work = opts.onMessage({
+      topic: packet.topic,
+      payload,
+      qos: packet.qos,
+      retain: packet.retain,
+      userProperties: props?.userProperties,
+      ...(props?.responseTopic === undefined ? {} : { responseTopic: props.responseTopic }),
+      ...(props?.correlationData === undefined ? {} : { correlationData: Buffer.from(props.correlationData) })
+    })
     if (packet.qos !== 1 || packet.messageId === undefined) {
       work.then(() => callback(), (err: Error) => callback(err))
       return
