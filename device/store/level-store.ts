@@ -14,6 +14,7 @@ import { OutboxStore } from './outbox-store.js'
 import { PublishKeys } from './publish-keys.js'
 import type { KeyScanner, PublishScanner } from './quota.js'
 import { WriteLane } from './write-lane.js'
+import { Expiry } from './expiry.js'
 import type { Ledger } from './ledger.js'
 import type { ResolvedRead } from './validate.js'
 import { RECORD_KINDS, emptyByKind } from './types.js'
@@ -43,6 +44,8 @@ export class LevelOutboxStore extends OutboxStore {
   #syncTimer: unknown = null
   #shuttingDown = false
   readonly #publishKeys = new PublishKeys()
+  /** TTLs on a clock that does not jump (expiry.ts). */
+  readonly #expiry: Expiry
 
   private constructor (opts: StoreOptions, db: Db, subs: Sublevels, ledger: Ledger) {
     super()
@@ -52,6 +55,7 @@ export class LevelOutboxStore extends OutboxStore {
     this.#ledger = ledger
     // Whatever was on disk at open is as durable as it is going to get.
     this.#syncedSeq = ledger.lastSeq
+    this.#expiry = new Expiry(opts.clock)
     this.#lane = new WriteLane<Job, JobResult>(async (jobs) => await this.#write(jobs))
   }
 
@@ -67,12 +71,11 @@ export class LevelOutboxStore extends OutboxStore {
   }
 
   protected async _commit (unit: CommitUnit): Promise<CommitResult> {
-    const now = this.#opts.clock.now()
     const records = (unit.records ?? []).map((r, i) => {
       const ttl = r.ttlMs ?? this.#opts.ttlMs[r.kind] ?? 0
       const stored: StoredRecord = { t: r.time, d: r.data }
       if (r.fn !== undefined) stored.f = r.fn
-      if (ttl > 0) stored.x = now + ttl
+      if (ttl > 0) Object.assign(stored, this.#expiry.stamp(ttl))
       const value = encodeValue(stored, `records[${i}].data`)
       if (value.length > this.#opts.quotaBytes) {
         throw new LambkinError(ErrorCodes.STORE_FULL, `records[${i}] (${r.kind}) is ${value.length} bytes encoded, more than the whole outbox quota of ${this.#opts.quotaBytes} bytes; nothing of this commit was written. Make the record smaller or raise quotaBytes`, { details: { index: i, bytes: value.length, quotaBytes: this.#opts.quotaBytes } })
@@ -95,7 +98,6 @@ export class LevelOutboxStore extends OutboxStore {
   }
 
   protected async _read ({ afterSeq, limit, kinds }: ResolvedRead): Promise<OutboxRecord[]> {
-    const now = this.#opts.clock.now()
     const out: OutboxRecord[] = []
     const expired: string[] = []
     const it = this.#subs.records.iterator({ gte: seqKey(afterSeq + 1) })
@@ -107,7 +109,7 @@ export class LevelOutboxStore extends OutboxStore {
           const k = parseRecordKey(key)
           if (kinds !== null && !kinds.includes(k.kind)) continue
           const v = decodeValue(value, `record ${k.seq}`) as StoredRecord
-          if (v.x !== undefined && now >= v.x) { expired.push(key); continue }
+          if (this.#expiry.expired(v)) { expired.push(key); continue }
           const rec: OutboxRecord = { seq: k.seq, kind: k.kind, time: v.t, data: v.d, bytes: k.bytes }
           if (v.f !== undefined) rec.fn = v.f
           if (v.x !== undefined) rec.expiresAt = v.x

@@ -1,6 +1,7 @@
 // Defaults and validation of the outbox store's options (one frozen object, clamped ranges).
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { RECORD_KINDS } from './types.js'
+import { systemClock } from '../../src/clock.js'
 import type { RecordKind, StoreClock } from './types.js'
 
 export interface StoreOptions {
@@ -20,7 +21,9 @@ export interface StoreOptions {
 export const SYSTEM_CLOCK: StoreClock = Object.freeze({
   now: () => Date.now(),
   setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
-  clearTimeout: (h: unknown) => { clearTimeout(h as ReturnType<typeof setTimeout>) }
+  clearTimeout: (h: unknown) => { clearTimeout(h as ReturnType<typeof setTimeout>) },
+  monotonic: systemClock.monotonic,
+  bootId: systemClock.bootId
 })
 
 export const STORE_DEFAULTS: Readonly<Omit<StoreOptions, 'dir'>> = Object.freeze({

@@ -107,11 +107,16 @@ export interface StoreStats {
   droppedPublishes: number
 }
 
-/** Time and timers, injected so TTL and the sync interval are tested without sleeping. */
+/**
+ * Time and timers, injected so TTL and the sync interval are tested without sleeping. TTLs
+ * count on `monotonic` within one boot (expiry.ts); a clock without it ages on the wall clock.
+ */
 export interface StoreClock {
   now: () => number
   setTimeout: (fn: () => void, ms: number) => unknown
   clearTimeout: (handle: unknown) => void
+  monotonic?: () => number
+  bootId?: () => string
 }
 
 export function emptyByKind<T> (make: () => T): Record<RecordKind, T> {
