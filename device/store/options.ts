@@ -2,6 +2,7 @@
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { RECORD_KINDS } from './types.js'
 import { systemClock } from '../../src/clock.js'
+import type { FaultEvent } from '../../src/store-fault.js'
 import type { RecordKind, StoreClock } from './types.js'
 
 export interface StoreOptions {
@@ -16,6 +17,8 @@ export interface StoreOptions {
   /** false: opening a dir with no store fails instead of creating one (the CLI viewer). */
   createIfMissing: boolean
   clock: StoreClock
+  /** Told when a failed write trips the store's fault, each failed reopen, and the recovery (src/store-fault.ts). */
+  onFault?: (e: FaultEvent) => void
 }
 
 export const SYSTEM_CLOCK: StoreClock = Object.freeze({
