@@ -29,6 +29,7 @@ import type { Clock } from './triggers/index.js'
 import { Deployer } from './deployer/index.js'
 import { FunctionTable } from './function-table.js'
 import { remoteInvoke } from './remote-invoke.js'
+import { storeFaultReporter } from './store-faults.js'
 
 /** The trigger link gauge (1 up, 0 down and retrying), served with the other metrics. */
 export const LINK_UP_METRIC = 'trigger_link_up'
@@ -86,7 +87,8 @@ export class Agent extends EventEmitter {
   async #start (log: (line: string) => void, clock: Clock, random: (() => number) | undefined): Promise<void> {
     const c = this.config
     // 1. The store: everything durable lives here.
-    const store = await LevelOutboxStore.open({ dir: c.dataDir, quotaBytes: c.outbox.quotaBytes, syncIntervalMs: c.outbox.syncIntervalMs, ttlMs: c.outbox.ttlMs, clock })
+    // A failed write faults it until it reopens itself (src/store-fault.ts); the agent goes on.
+    const store = await LevelOutboxStore.open({ dir: c.dataDir, quotaBytes: c.outbox.quotaBytes, syncIntervalMs: c.outbox.syncIntervalMs, ttlMs: c.outbox.ttlMs, clock, onFault: storeFaultReporter(this.metrics, log) })
     this.#undo.push(() => store.close())
 
     // 2. Functions: a broken folder is reported and skipped, never fatal.
