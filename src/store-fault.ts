@@ -5,6 +5,8 @@
 // trips the fault: from then on every write fails at once with LAMBKIN_STORE_FAULT, until the
 // owner has closed, reopened and verified the database. The owner's `recover` does that;
 // this file retries it with backoff on the injectable clock until it succeeds.
+import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
 import { ErrorCodes, LambkinError } from './errors.js'
 import type { Clock } from './clock.js'
 
@@ -105,6 +107,29 @@ export class StoreFault {
     }
     this.#state = undefined
     this.#o.onEvent?.(note === undefined ? { type: 'recovered', after: { ...s } } : { type: 'recovered', after: { ...s }, note })
+  }
+}
+
+/** Bytes the disk must take before a reopen is tried: LevelDB's reopen writes a table of its log. */
+export const PROBE_BYTES = 1024 * 1024
+
+/**
+ * Whether the disk under `dir` takes PROBE_BYTES again (written, fsynced, removed). Tried
+ * before a reopen, so a database that still has no room is left open for reading rather
+ * than closed and not opened again. Throws the file system's error (ENOSPC, EIO) if not.
+ */
+export function probeDisk (dir: string): void {
+  const file = join(dir, '.lambkin-probe')
+  try {
+    const fd = openSync(file, 'w', 0o600)
+    try {
+      writeSync(fd, Buffer.alloc(PROBE_BYTES))
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+  } finally {
+    rmSync(file, { force: true })
   }
 }
 

@@ -96,7 +96,12 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     return d
   }
 
-  app.get('/v1/health', async () => ({ ok: true }))
+  // 503 while the registry is faulted (src/store-fault.ts), so a load balancer or monitor sees it.
+  app.get('/v1/health', async (_req, reply) => {
+    const fault = o.registry.storeFault?.()
+    if (fault === undefined) return { ok: true }
+    return await reply.status(503).send({ ok: false, error: { code: fault.code, message: `the cloud registry failed a write (${fault.message}) and takes none until it has reopened and checked itself, which it retries alone; uploads are not acknowledged meanwhile`, since: fault.since, attempts: fault.attempts } })
+  })
   app.get('/v1/devices', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, o.now(), o.isConnected(d.id))) }))
   app.post('/v1/devices', async (req, reply) => {
     const body = (req.body ?? {}) as { id?: unknown, group?: unknown }

@@ -11,6 +11,10 @@ import { wireError } from '../../src/wire/index.js'
 import type { HeartbeatFrame, StatusFrame, WireGap, WireRecordKind } from '../../src/wire/index.js'
 import { addRanges, advance, covers, runsOf } from './coverage.js'
 import { LevelDeployBase } from './level-deploy.js'
+import { LevelGuard } from './level-guard.js'
+import { systemClock } from '../../src/clock.js'
+import type { Clock } from '../../src/clock.js'
+import type { FaultEvent, FaultState } from '../../src/store-fault.js'
 import type { Range } from './coverage.js'
 import type { DeviceRow, IngestResult, NewDevice, RecordQuery, Registry, StoredGap, StoredRecord } from './types.js'
 
@@ -71,10 +75,13 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
   #flushTimer: ReturnType<typeof setTimeout> | undefined
   /** Per-device tail of the ingest chain: one device's batches apply one at a time. */
   readonly #chains = new Map<string, Promise<unknown>>()
+  /** Faults the registry at a failed write until it reopened and verified itself (level-guard.ts). */
+  readonly #guard: LevelGuard
 
-  private constructor (db: Db) {
+  private constructor (db: Db, guard: LevelGuard) {
     super(db)
     this.#db = db
+    this.#guard = guard
     const sub = (name: string): Sub => db.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' })
     this.#devices = sub('d')
     this.#chunks = sub('c')
@@ -83,8 +90,11 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
     this.#gaps = sub('g')
   }
 
-  /** Opens (creating) the registry under `<dir>/registry`. Throws LAMBKIN_STORE_ERROR when locked or damaged. */
-  static async open (dir: string): Promise<LevelRegistry> {
+  /**
+   * Opens (creating) the registry under `<dir>/registry`. Throws LAMBKIN_STORE_ERROR when locked
+   * or damaged. `onFault` hears of a failed write faulting it, and of its recovery.
+   */
+  static async open (dir: string, opts: { clock?: Clock, onFault?: (e: FaultEvent) => void } = {}): Promise<LevelRegistry> {
     const location = join(dir, 'registry')
     mkdirSync(location, { recursive: true })
     const db = new Level<string, Uint8Array>(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
@@ -96,7 +106,28 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
         ? `the cloud registry in ${dir} is in use by another process; stop it or choose another --data`
         : `the cloud registry in ${dir} cannot be opened: ${(err as Error).message}`, { cause: err })
     }
-    return new LevelRegistry(db)
+    let registry: LevelRegistry | undefined
+    const guard = new LevelGuard(db, { what: `the cloud registry in ${dir}`, clock: opts.clock ?? systemClock, onEvent: opts.onFault, verify: async () => registry === undefined ? undefined : await registry.#verify() })
+    registry = new LevelRegistry(db, guard)
+    return registry
+  }
+
+  /** Present while the registry is faulted: it takes no write until it has reopened (level-guard.ts). */
+  storeFault (): FaultState | undefined { return this.#guard.state }
+
+  /**
+   * After a reopen: every device row as acknowledged (the cached ones) must be on disk with at
+   * least its high-water; the cache is then read afresh.
+   */
+  async #verify (): Promise<string | undefined> {
+    const short: string[] = []
+    for (const [id, cached] of this.#rows) {
+      const v = await this.#devices.get(id)
+      const disk = v === undefined ? undefined : dec<DeviceRow>(v)
+      if (disk === undefined || disk.highWater < cached.highWater) short.push(`${id} (high-water ${disk?.highWater ?? 'none'}, acknowledged ${cached.highWater})`)
+    }
+    for (const id of this.#rows.keys()) if (!this.#dirty.has(id)) this.#rows.delete(id)
+    return short.length === 0 ? undefined : `after reopening, devices hold less than was acknowledged: ${short.slice(0, 10).join(', ')}`
   }
 
   async addDevice (d: NewDevice): Promise<DeviceRow> {
@@ -268,6 +299,7 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
   }
 
   async close (): Promise<void> {
+    this.#guard.close()
     await Promise.allSettled([...this.#chains.values()])
     if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer)
     await this.#flushDirty()

@@ -2,6 +2,7 @@
 // interface): devices, records keyed by (device, seq), declared gaps, per-device high-water.
 import type { HeartbeatFrame, StatusFrame, WireGap, WireRecordKind } from '../../src/wire/index.js'
 import type { DeployRegistry } from './deploy-types.js'
+import type { FaultState } from '../../src/store-fault.js'
 
 /** One device (table `devices`). Times are ms since the epoch, the cloud's clock. */
 export interface DeviceRow {
@@ -81,5 +82,11 @@ export interface Registry extends DeployRegistry {
   ingest: (device: string, records: Array<Omit<StoredRecord, 'device' | 'receivedAt'>>, gaps: WireGap[], receivedAt: number, raw?: Uint8Array) => Promise<IngestResult>
   records: (device: string, q?: RecordQuery) => Promise<StoredRecord[]>
   gaps: (device: string) => Promise<StoredGap[]>
+  /**
+   * Present while the backend is faulted: a write failed and it takes none until it has
+   * reopened and verified itself, which it retries alone (src/store-fault.ts). Optional: a
+   * backend without the fault (a server database that recovers by itself) leaves it out.
+   */
+  storeFault?: () => FaultState | undefined
   close: () => Promise<void>
 }

@@ -1,11 +1,11 @@
 // The LevelDB backend of the outbox store: one database per data dir, a single writer lane
 // with group commit, and an fsync on a timer (docs/architecture.md, "Durability").
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
-import { StoreFault } from '../../src/store-fault.js'
+import { StoreFault, probeDisk } from '../../src/store-fault.js'
 import { decodeValue, encodeValue } from './codec.js'
 import type { StoredRecord } from './codec.js'
 import { parsePublishKey, parseRecordKey, seqKey } from './keys.js'
-import { SYS_COUNTERS, SYS_SYNCED, loadLedger, openDb } from './level-open.js'
+import { SYS_COUNTERS, SYS_SYNCED, loadLedger, openDb, storePath } from './level-open.js'
 import type { Db, Sublevels } from './level-open.js'
 import { encodeCounters, planAck, planCommits, planDelete, planPurge, planUnpublish, scanKeys, scanPublishes, skipping } from './level-plan.js'
 import type { EncodedUnit, PlanContext } from './level-plan.js'
@@ -221,6 +221,7 @@ export class LevelOutboxStore extends OutboxStore {
   async #recover (): Promise<string | undefined> {
     const run = (async () => {
       await this.#lane.idle()
+      probeDisk(storePath(this.#opts.dir))
       this.#cancelSyncTimer()
       await this.#db.close().catch(() => {})
       const r = await reopenVerified(this.#opts.dir, this.#ledger, this.#opts.clock.now())
