@@ -22,6 +22,7 @@ import { MqttLink } from './links/mqtt-link.js'
 import type { TriggerLink } from './links/mqtt-link.js'
 import { EmbeddedLink } from './links/embedded-link.js'
 import { MqttTriggers } from './triggers/mqtt/routing.js'
+import { ProcessedOnce } from './triggers/mqtt/processed-once.js'
 import type { OnTriggerMessage } from './links/trigger-message.js'
 import { LevelOutboxStore } from './store/index.js'
 import { systemClock } from './triggers/index.js'
@@ -133,7 +134,9 @@ export class Agent extends EventEmitter {
       log,
       random
     })
-    const mqttTriggers = new MqttTriggers({ invoker, store, clock, log, metrics: this.metrics })
+    // Marks of committed QoS 1 messages: one its broker sends again is not run again (DESIGN section 6).
+    const once = await ProcessedOnce.load(store, log)
+    const mqttTriggers = new MqttTriggers({ invoker, store, clock, log, metrics: this.metrics, once })
     const table = this.#table = new FunctionTable({ invoker, mqttTriggers, store, clock, metrics: this.metrics, log })
     for (const fn of loaded) {
       const key = `${fn.manifest.name}@${fn.version}`

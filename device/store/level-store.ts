@@ -170,6 +170,18 @@ export class LevelOutboxStore extends OutboxStore {
     return await this.#getDecoded(this.#subs.meta.get(key), `meta ${key}`)
   }
 
+  protected async _metaEntries (prefix: string): Promise<Array<{ key: string, value: unknown }>> {
+    this.#fault.check()
+    const out: Array<{ key: string, value: unknown }> = []
+    try {
+      // '\uffff' sorts after every character a key holds.
+      for await (const [key, value] of this.#subs.meta.iterator({ gte: prefix, lt: `${prefix}\uffff` })) out.push({ key, value: decodeValue(value, `meta ${key}`) })
+    } catch (err) {
+      throw err instanceof LambkinError ? err : storeError(err, 'reading meta')
+    }
+    return out
+  }
+
   protected async _pendingPublishes (afterId: number, limit: number): Promise<PendingPublish[]> {
     this.#fault.check()
     const out: PendingPublish[] = []
