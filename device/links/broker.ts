@@ -105,7 +105,7 @@ export async function startEmbeddedBroker (host: string, port: number, opts: Emb
     if (connection === undefined) connections.set(client, connection = ++connected)
     // A sensor's QoS 1 publish keeps its packet id when sent again in a session it did not start clean.
     const origin = packet.qos === 1 && packet.messageId !== undefined && client.id !== undefined
-      ? { session: `sensor ${client.id}`, connection, resumed: !client.clean, packetId: packet.messageId, dup: packet.dup === true }
+      ? { session: `sensor ${client.id}`, connection, resumed: !client.clean, persistent: !client.clean, packetId: packet.messageId, dup: packet.dup === true }
       : undefined
     hook({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, userProperties: (packet as { properties?: { userProperties?: Record<string, string | string[]> } }).properties?.userProperties, origin }).then(() => callback(null), (err: Error) => callback(err))
   }

@@ -131,7 +131,7 @@ export class MqttLink implements TriggerLink {
       onMessage: async (msg) => { await opts.onMessage(link.#withHop(msg)) },
       log: opts.log,
       closing: () => link.#closing,
-      origin: (packetId, dup) => ({ session, connection: link.#connection, resumed: link.#resumed, packetId, dup })
+      origin: (packetId, dup) => ({ session, connection: link.#connection, resumed: link.#resumed, persistent: true, packetId, dup })
     })
     link.#watch()
     return link

@@ -34,6 +34,8 @@ export interface MessageOrigin {
   connection: number
   /** Whether that connection carried the session on (Session Present; a sensor that did not start clean). */
   resumed: boolean
+  /** Whether the session outlives the connection (clean session 0): a clean one is never sent again, so nothing is marked. */
+  persistent: boolean
   packetId: number
   /** The DUP flag: the sender says it may have sent this message before. */
   dup: boolean

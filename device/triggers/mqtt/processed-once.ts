@@ -8,7 +8,8 @@
 // connection it came in on. A mark sits in slot `packetId % SLOTS`, so a session keeps only
 // its last SLOTS messages (packet ids are handed out in turn by Mosquitto, aedes and MQTT.js,
 // and wrap at 65535; more than SLOTS PUBACKs lost in one blip are run again, never lost). A
-// session that starts clean (no Session Present, or a sensor's clean start) forgets its marks.
+// session that starts clean (no Session Present, or a sensor's clean start) forgets its marks,
+// and a sensor's clean session marks nothing (its messages are not sent again later).
 //
 // A copy with the same packet id and hash is taken as sent again when:
 // - its DUP flag is set (MQTT 3.1.1 section 3.3.1.1; Mosquitto sets it), or
@@ -55,6 +56,9 @@ export interface Ticket {
   /** The mark to commit with this route's outcome; call settled() with whether the commit succeeded. */
   mark: (route: string) => { meta: () => MetaWrite[], settled: (committed: boolean) => void }
 }
+
+/** A message of a clean session: never sent again in a later connection, so nothing to mark. */
+const UNMARKED: Ticket = Object.freeze({ decide: () => 'run' as const, mark: () => ({ meta: () => [], settled: () => {} }) })
 
 const short = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 16)
 
@@ -106,6 +110,7 @@ export class ProcessedOnce {
     s.seen = ++this.#clock
     const conn = `${this.#run}-${origin.connection}`
     if (s.current !== conn) this.#connected(sid, s, conn, origin.resumed)
+    if (!origin.persistent) return UNMARKED
     const slot = origin.packetId % SLOTS
     const hash = createHash('sha256').update(`${Buffer.byteLength(topic)}:${topic}`).update(payload).digest('hex').slice(0, 16)
     const same = (m: Mark | undefined): m is Mark => m !== undefined && m.i === origin.packetId && m.h === hash

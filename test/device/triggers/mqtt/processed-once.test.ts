@@ -21,7 +21,7 @@ async function withStore (fn: (store: OutboxStore, dir: string) => Promise<void>
   try { await fn(store, dir) } finally { await store.close().catch(() => {}); fs.rmSync(dir, { recursive: true, force: true }) }
 }
 
-const origin = (packetId: number, o: Partial<MessageOrigin> = {}): MessageOrigin => ({ session: 'link', connection: 1, resumed: true, packetId, dup: false, ...o })
+const origin = (packetId: number, o: Partial<MessageOrigin> = {}): MessageOrigin => ({ session: 'link', connection: 1, resumed: true, persistent: true, packetId, dup: false, ...o })
 
 /** Runs the route as routing.ts does: commits the mark with an outcome record, unless told to fail. */
 async function handle (once: ProcessedOnce, store: OutboxStore, o: MessageOrigin, payload: string, fail = false): Promise<Decision> {
@@ -72,6 +72,10 @@ test('a connection that did not resume the session (or a sensor that started cle
     const entries = await store.metaEntries(MARK_PREFIX)
     assert.is(entries.length, 1)
     assert.is((entries[0].value as { k: string }).k.endsWith('-2'), true)
+    // A sensor's clean session: its copies run (it never sends them in a later connection) and nothing is marked.
+    assert.is(await handle(once, store, origin(6, { session: 'sensor s1', resumed: false, persistent: false }), 'y'), 'run')
+    assert.is(await handle(once, store, origin(6, { session: 'sensor s1', resumed: false, persistent: false, dup: true }), 'y'), 'run')
+    assert.is((await store.metaEntries(MARK_PREFIX)).length, 1)
   })
 })
 
