@@ -21,6 +21,7 @@ import type { Clock } from '../src/clock.js'
 import { readTrustedKeys } from '../src/bundle/index.js'
 import { LevelRegistry } from './registry/index.js'
 import type { FaultEvent } from '../src/store-fault.js'
+import { LastSeen } from './last-seen.js'
 import type { Registry } from './registry/index.js'
 
 export interface CloudOptions {
@@ -127,7 +128,9 @@ export class Cloud {
       send: async (topic, payload) => { await broker?.publish(topic, payload, { qos: 1, retain: false }) },
       deploy: { onReported: async (id, r) => { await rollouts.onReported(id, r) }, onInvokeResult: (id, r) => { invoker.onResult(id, r) } }
     })
-    // 6. The device broker.
+    // 6. The device broker, and when each device was last heard from on the monotonic clock.
+    // A bare `now` (tests) is the only time there is: ages follow it.
+    const lastSeen = new LastSeen(o.now === undefined ? clock : { now })
     broker = this.broker = await startCloudBroker({
       host: o.host,
       port: o.port,
@@ -135,8 +138,9 @@ export class Cloud {
       registry,
       maxConnections: o.maxConnections,
       maxPacketBytes: o.maxPacketBytes,
-      onUp: async (id, topic, payload) => await ingest.onUp(id, topic, payload),
+      onUp: async (id, topic, payload) => { lastSeen.heard(id); await ingest.onUp(id, topic, payload) },
       onConnect: (id) => {
+        lastSeen.heard(id)
         void registry.touch(id, { lastSeen: now() }).catch(() => {})
         rollouts.onConnect(id).catch((err: Error) => { log(`device ${id}: desired state not sent on connect: ${err.message}`) })
       }
@@ -152,7 +156,8 @@ export class Cloud {
       onRevoke: (id) => broker?.disconnect(id),
       isConnected: link.isConnected,
       cloudStats: () => ({ storeFault: registry.storeFault() ?? null, connected: broker?.connected().length ?? 0, refused: broker?.refused, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
-      deploy: { registry, engine: rollouts, invoker, trustedKeys, now }
+      deploy: { registry, engine: rollouts, invoker, trustedKeys, now },
+      lastSeen
     })
     this.#undo.push(() => api.close())
   }
