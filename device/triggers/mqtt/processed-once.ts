@@ -156,9 +156,9 @@ export class ProcessedOnce {
   #session (sid: string): Session {
     let s = this.#sessions.get(sid)
     if (s === undefined) {
-      s = { marks: new Map(), current: undefined, previous: undefined, lastConn: undefined, replaying: false, n: 1, seen: 0 }
+      if (this.#sessions.size >= MAX_SESSIONS) this.#evictOldest()
+      s = { marks: new Map(), current: undefined, previous: undefined, lastConn: undefined, replaying: false, n: 1, seen: ++this.#clock }
       this.#sessions.set(sid, s)
-      if (this.#sessions.size > MAX_SESSIONS) this.#evictOldest()
     }
     return s
   }

@@ -9,7 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { LevelOutboxStore } from '../../../../device/store/index.js'
 import type { OutboxStore } from '../../../../device/store/index.js'
-import { MARK_PREFIX, ProcessedOnce, SLOTS, routeKey } from '../../../../device/triggers/mqtt/processed-once.js'
+import { MARK_PREFIX, MAX_SESSIONS, ProcessedOnce, SLOTS, routeKey } from '../../../../device/triggers/mqtt/processed-once.js'
 import type { Decision, Ticket } from '../../../../device/triggers/mqtt/processed-once.js'
 import type { MessageOrigin } from '../../../../device/links/trigger-message.js'
 
@@ -119,6 +119,18 @@ test(`a session keeps at most ${SLOTS} marks per route (packet ids wrap at 65535
     assert.is((await store.metaEntries(MARK_PREFIX)).length, SLOTS)
     assert.is(await handle(once, store, origin(SLOTS + 200, { dup: true }), `m${SLOTS + 200}`), 'skip')
     assert.is(await handle(once, store, origin(100, { dup: true }), 'm100'), 'run', 'its slot holds a newer message')
+  })
+})
+
+test(`at most ${MAX_SESSIONS} sessions keep marks: the one heard from longest ago forgets its own`, async () => {
+  await withStore(async (store) => {
+    const once = await ProcessedOnce.load(store)
+    for (let i = 0; i <= MAX_SESSIONS; i++) await handle(once, store, origin(1, { session: `sensor s${i}` }), 'x')
+    assert.is(once.size, MAX_SESSIONS)
+    assert.is(await handle(once, store, origin(1, { session: `sensor s${MAX_SESSIONS}`, dup: true }), 'x'), 'skip', 'the newest kept its mark')
+    assert.is(await handle(once, store, origin(1, { session: 'sensor s0', dup: true }), 'x'), 'run', 'the oldest forgot')
+    // The eviction's deletes are written in order with the marks.
+    assert.is((await store.metaEntries(MARK_PREFIX)).length, once.size)
   })
 })
 
