@@ -12,6 +12,7 @@ import type { WireRecordKind } from '../../src/wire/index.js'
 import { LEGACY_STREAM } from '../registry/index.js'
 import type { Registry } from '../registry/index.js'
 import { deviceView, summarizeMetrics } from './views.js'
+import type { LastSeen } from '../last-seen.js'
 import { bad, intParam } from './params.js'
 import { registerDeployRoutes } from './deploy-routes.js'
 import type { DeployApi } from './deploy-routes.js'
@@ -33,6 +34,8 @@ export interface ApiOptions {
   maxWaitMs?: number
   /** Bundles, rollouts and remote invoke (issue 12). */
   deploy?: DeployApi
+  /** Device ages on the monotonic clock (last-seen.ts); without it, on `now()`. */
+  lastSeen?: LastSeen
 }
 
 export interface Api { port: number, url: string, close: () => Promise<void> }
@@ -97,8 +100,15 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     return d
   }
 
-  app.get('/v1/health', async () => ({ ok: true }))
-  app.get('/v1/devices', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, o.now(), o.isConnected(d.id))) }))
+  // 503 while the registry is faulted (src/store-fault.ts), so a load balancer or monitor sees it.
+  app.get('/v1/health', async (_req, reply) => {
+    const fault = o.registry.storeFault?.()
+    if (fault === undefined) return { ok: true }
+    return await reply.status(503).send({ ok: false, error: { code: fault.code, message: `the cloud registry failed a write (${fault.message}) and takes none until it has reopened and checked itself, which it retries alone; uploads are not acknowledged meanwhile`, since: fault.since, attempts: fault.attempts } })
+  })
+  // A device's state ages its lastSeen on the clock that does not jump (last-seen.ts).
+  const nowFor = (d: { id: string, lastSeen?: number }): number => o.lastSeen?.nowFor(d.id, d.lastSeen) ?? o.now()
+  app.get('/v1/devices', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, nowFor(d), o.isConnected(d.id))) }))
   app.post('/v1/devices', async (req, reply) => {
     const body = (req.body ?? {}) as { id?: unknown, group?: unknown }
     if (!isValidId(body.id)) throw bad('id must match ^[a-z0-9][a-z0-9_-]{0,62}$')
@@ -116,8 +126,8 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     o.onRevoke(id)
     return { id, revokedAt: (await device(id)).revokedAt ?? at }
   })
-  app.get('/v1/status', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, o.now(), o.isConnected(d.id))), cloud: o.cloudStats() }))
-  app.get('/v1/devices/:id', async (req) => deviceView(await device((req.params as { id: string }).id), o.now(), o.isConnected((req.params as { id: string }).id)))
+  app.get('/v1/status', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, nowFor(d), o.isConnected(d.id))), cloud: o.cloudStats() }))
+  app.get('/v1/devices/:id', async (req) => { const d = await device((req.params as { id: string }).id); return deviceView(d, nowFor(d), o.isConnected(d.id)) })
   app.get('/v1/devices/:id/records', async (req) => {
     const { id } = req.params as { id: string }
     await device(id)

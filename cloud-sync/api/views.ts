@@ -68,6 +68,8 @@ export function deviceView (d: DeviceRow, now: number, connected: boolean): Reco
     functions: d.status?.functions ?? [],
     backlog: d.heartbeat?.backlog ?? null,
     uploadedToday: d.heartbeat?.uploadedToday ?? null,
+    // The device's outbox store failed a write and takes nothing until it reopens (its last heartbeat).
+    storeFault: d.heartbeat?.storeFault ?? null,
     highWater: d.highWater,
     counts: d.counts,
     streams: d.streams ?? 0,

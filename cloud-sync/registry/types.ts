@@ -3,6 +3,7 @@
 // gaps, and a high-water mark per stream [W4].
 import type { HeartbeatFrame, StatusFrame, WireGap, WireRecordKind } from '../../src/wire/index.js'
 import type { DeployRegistry } from './deploy-types.js'
+import type { FaultState } from '../../src/store-fault.js'
 
 /** One device (table `devices`). Times are ms since the epoch, the cloud's clock. */
 export interface DeviceRow {
@@ -158,5 +159,11 @@ export interface Registry extends DeployRegistry {
   gaps: (device: string) => Promise<StoredGap[]>
   /** Counts a connection that took over an open one with the device's id. */
   noteTakeover: (id: string, at: number) => Promise<void>
+  /**
+   * Present while the backend is faulted: a write failed and it takes none until it has
+   * reopened and verified itself, which it retries alone (src/store-fault.ts). Optional: a
+   * backend without the fault (a server database that recovers by itself) leaves it out.
+   */
+  storeFault?: () => FaultState | undefined
   close: () => Promise<void>
 }
