@@ -74,7 +74,7 @@ export class FleetFeed {
 
   /** The whole fleet as of a refresh at most `maxAgeMs` old (refreshing first when older). */
   async view (maxAgeMs = 1000): Promise<FleetView> {
-    if (this.#o.clock.now() - this.#lastRefresh > maxAgeMs || this.#summary === undefined) await this.refresh()
+    if (this.#o.clock.now() - this.#lastRefresh >= maxAgeMs || this.#summary === undefined) await this.refresh()
     const devices: FleetRow[] = []
     for (const e of this.#entries.values()) if (e.row !== undefined) devices.push(e.row)
     return { now: this.#now, summary: this.#summary as FleetSummary, devices, rollouts: this.#rollouts }
