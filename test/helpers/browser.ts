@@ -50,6 +50,21 @@ export async function openBrowser (): Promise<TestBrowser> {
   }
 }
 
+/**
+ * Waits until `expression` (JavaScript run in the page, as a string: the test project has no
+ * DOM types) is truthy, and returns its value. Polled from here, because the page's
+ * Content-Security-Policy forbids the eval that page.waitForFunction would use.
+ */
+export async function waitInPage<T = unknown> (page: Page, expression: string, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const v = await page.evaluate(expression) as T
+    if (v !== undefined && v !== null && v !== false && v !== '' && v !== 0) return v
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting in the page for: ${expression}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
 /** Signs in through the login form with `token`. */
 export async function signIn (page: Page, url: string, token: string): Promise<void> {
   await page.goto(url)
