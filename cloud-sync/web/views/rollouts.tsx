@@ -68,7 +68,7 @@ function Rollout ({ r }: { r: RolloutLine }) {
       <p class="progress">{progressText(r)}</p>
       <p class="rollout-facts">
         {r.alias === 'canary' ? `canary at ${r.weight ?? '?'}% · ` : ''}
-        rate {r.ratePerMin === null ? 'all at once' : `${r.ratePerMin} devices/min`} · abort {r.abortAtPercent >= 100 ? 'never' : `at ${r.abortAtPercent}% failed or rolled back`} · started <span title={when(r.createdAt)}>{ago(r.createdAt, now.value)}</span>
+        rate {r.ratePerMin === null ? 'all at once' : `${r.ratePerMin} device${r.ratePerMin === 1 ? '' : 's'}/min`} · abort {r.abortAtPercent >= 100 ? 'never' : `at ${r.abortAtPercent}% failed or rolled back`} · started <span title={when(r.createdAt)}>{ago(r.createdAt, now.value)}</span>
         {r.reason !== null && <> · {r.reason}</>}
       </p>
       <div class="actions">
