@@ -55,7 +55,7 @@ function Facts ({ r }: { r: FleetRow }) {
 function Functions ({ r }: { r: FleetRow }) {
   if (r.functions.length === 0) return <p>No functions reported.</p>
   return (
-    <table class="plain">
+    <div class="wide"><table class="plain">
       <thead><tr><th scope="col">Function</th><th scope="col">Active</th><th scope="col">Desired</th><th scope="col">Match</th><th scope="col">Action</th></tr></thead>
       <tbody>{r.functions.map((f) => {
         const mismatch = f.desired !== null && f.desired !== f.version
@@ -69,7 +69,7 @@ function Functions ({ r }: { r: FleetRow }) {
           </tr>
         )
       })}</tbody>
-    </table>
+    </table></div>
   )
 }
 
@@ -99,7 +99,7 @@ function History ({ h }: { h: DeploymentsView }) {
     <>
       <p>{h.reported === null ? 'The device has not reported its deployments yet.' : `Acted on deployment ${h.reported.deploymentId}${h.reported.applying ? ', applying one now' : ''}; desired deployment ${h.desiredDeploymentId ?? 'none'}.`}</p>
       {h.history.length === 0 ? <p>No deployments.</p> : (
-        <table class="plain history">
+        <div class="wide"><table class="plain history">
           <thead><tr><th scope="col">When</th><th scope="col">Function</th><th scope="col">Step</th><th scope="col">Version</th><th scope="col">Rollout</th><th scope="col">Why</th></tr></thead>
           <tbody>{h.history.map((e, i) => (
             <tr key={i} class={`step-${e.step}`}>
@@ -107,7 +107,7 @@ function History ({ h }: { h: DeploymentsView }) {
               <td>{e.rollout ?? 'by the device'}</td><td>{e.code === null ? '' : `${e.code}: ${e.message ?? ''}`}</td>
             </tr>
           ))}</tbody>
-        </table>
+        </table></div>
       )}
     </>
   )
@@ -135,7 +135,7 @@ export function DevicePage ({ id }: { id: string }) {
       <section aria-labelledby="results-h">
         <h2 id="results-h">Recent results and dead letters</h2>
         {results.data === null ? <p>{results.error ?? 'Loading…'}</p> : results.data.records.length === 0 ? <p>None yet.</p> : (
-          <table class="plain results">
+          <div class="wide"><table class="plain results">
             <thead><tr><th scope="col">Seq</th><th scope="col">When</th><th scope="col">Function</th><th scope="col">Version</th><th scope="col">Kind</th><th scope="col">Result or error</th></tr></thead>
             <tbody>{results.data.records.map((x) => (
               <tr key={x.seq} class={x.kind === 'dead-letter' ? 'dead' : undefined}>
@@ -143,7 +143,7 @@ export function DevicePage ({ id }: { id: string }) {
                 <td>{x.kind === 'dead-letter' ? '✗ dead letter' : '✓ result'}</td><td><code>{preview(x)}</code></td>
               </tr>
             ))}</tbody>
-          </table>
+          </table></div>
         )}
       </section>
       <LogTail id={id} highWater={r.highWater} />
