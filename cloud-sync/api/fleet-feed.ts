@@ -8,7 +8,8 @@ import type { Clock } from '../../src/clock.js'
 import type { DesiredRow, DeviceRow, Registry, ReportedRow } from '../registry/index.js'
 import type { FleetChange, FleetRow, FleetSummary, FleetView, RolloutLine } from './dashboard-types.js'
 import { fleetRow, fleetSummary, rolloutLine } from './fleet-rows.js'
-import { MetricWindow } from './metric-window.js'
+import { MINUTE_MS, MetricWindow } from './metric-window.js'
+import { deviceState } from './views.js'
 
 export const FEED_DEFAULTS = Object.freeze({
   /** Fastest refresh, ms: a small fleet's change reaches the page within about this. */
@@ -40,6 +41,8 @@ interface Entry {
   window: MetricWindow
   row?: FleetRow
   rowJson?: string
+  /** Its report, desired state or metric window was read again since its row was built. */
+  dirty: boolean
 }
 
 export type FleetListener = (change: FleetChange) => void
@@ -62,6 +65,7 @@ export class FleetFeed {
   #summary: FleetSummary | undefined
   #summaryJson = ''
   #now = 0
+  #minute = 0
   #refreshing: Promise<void> | undefined
   #lastRefresh = -Infinity
   #lastCost = 0
@@ -145,7 +149,7 @@ export class FleetFeed {
       const json = JSON.stringify(d)
       let e = this.#entries.get(d.id)
       if (e === undefined) {
-        e = { json, device: d, window: new MetricWindow() }
+        e = { json, device: d, window: new MetricWindow(), dirty: true }
         this.#entries.set(d.id, e)
         reread.push(e)
       } else if (e.json !== json || touched.has(d.id)) {
@@ -158,15 +162,25 @@ export class FleetFeed {
       const [reported, desired] = await Promise.all([r.getReported(e.device.id), r.getDesired(e.device.id)])
       e.reported = reported
       e.desired = desired
+      e.dirty = true
     })
     const metricReads = [...this.#entries.values()].filter((e) => seen.has(e.device.id) && e.window.stale(e.device.highWater))
-    await eachLimited(metricReads, FEED_DEFAULTS.concurrency, async (e) => { await e.window.read(r, e.device.id, e.device.highWater) })
+    await eachLimited(metricReads, FEED_DEFAULTS.concurrency, async (e) => { await e.window.read(r, e.device.id, e.device.highWater); e.dirty = true })
 
     const change: FleetChange = { now, devices: [], removed: [] }
+    // A row is built again only when something it shows can have changed: its rows were read
+    // again, its state moved with the clock or the connection, or a minute left its window.
+    const minute = Math.floor(now / MINUTE_MS)
+    const minuteTurned = minute !== this.#minute
+    this.#minute = minute
     for (const [id, e] of this.#entries) {
       if (!seen.has(id)) { this.#entries.delete(id); change.removed.push(id); continue }
+      const connected = this.#o.isConnected(id)
+      const moved = e.row === undefined || e.row.connected !== connected || e.row.state !== deviceState(e.device, now, connected)
+      if (!e.dirty && !moved && !(minuteTurned && e.window.minutes.size > 0)) continue
+      e.dirty = false
       e.window.trim(now)
-      const row = fleetRow(e.device, now, this.#o.isConnected(id), e.reported, e.desired, e.window)
+      const row = fleetRow(e.device, now, connected, e.reported, e.desired, e.window)
       const rowJson = JSON.stringify(row)
       if (rowJson === e.rowJson) continue
       e.row = row

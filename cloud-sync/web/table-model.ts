@@ -19,9 +19,10 @@ function matches (r: FleetRow, f: Filter, needle: string): boolean {
   return false
 }
 
-export function filterRows (rows: readonly FleetRow[], f: Filter): FleetRow[] {
+/** The rows `f` keeps, in their order (the same array when it keeps all). */
+export function filterRows (rows: readonly FleetRow[], f: Filter): readonly FleetRow[] {
   const needle = f.search.trim().toLowerCase()
-  if (f.group === '' && f.status === '' && needle === '') return rows.slice()
+  if (f.group === '' && f.status === '' && needle === '') return rows
   const out: FleetRow[] = []
   for (const r of rows) if (matches(r, f, needle)) out.push(r)
   return out
@@ -41,10 +42,10 @@ function compare (key: SortKey): (a: FleetRow, b: FleetRow) => number {
   }
 }
 
-/** Sorts in place by `s`, ties by id so the order never jumps between updates. */
-export function sortRows (rows: FleetRow[], s: Sort): FleetRow[] {
+/** A sorted copy by `s`, ties by id so the order never jumps between updates. */
+export function sortRows (rows: readonly FleetRow[], s: Sort): FleetRow[] {
   const c = compare(s.key)
-  return rows.sort((a, b) => (c(a, b) * s.dir) || str(a.id, b.id))
+  return rows.slice().sort((a, b) => (c(a, b) * s.dir) || str(a.id, b.id))
 }
 
 export function groupsOf (rows: readonly FleetRow[]): string[] {

@@ -14,7 +14,10 @@ import { StateBadge } from './state-badge.js'
 
 export const filter = signal<Filter>({ group: '', status: '', search: '' })
 export const sort = signal<Sort>({ key: 'state', dir: 1 })
-const shown = computed(() => sortRows(filterRows(rows.value, filter.value), sort.value))
+// Sorted when the rows or the order change, filtered (keeping that order) when the filter
+// does: typing in the search box costs one pass over the rows, not a sort.
+const sorted = computed(() => sortRows(rows.value, sort.value))
+const shown = computed(() => filterRows(sorted.value, filter.value))
 const groups = computed(() => groupsOf(rows.value))
 
 /** Row heights in px, as styles.css lays rows out (two lines on a narrow screen). */
