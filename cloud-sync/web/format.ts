@@ -25,8 +25,13 @@ export function bytes (n: number | null | undefined): string {
   return `${(n / 1024 ** 3).toFixed(2)} GiB`
 }
 
+// One formatter each: toLocaleString builds a new one per call, which a table of numbers
+// redrawn on every keystroke of a search feels.
+const WHOLE = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 })
+const ONE_DECIMAL = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 })
+
 export function count (n: number): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: n < 10 ? 1 : 0 })
+  return (n < 10 ? ONE_DECIMAL : WHOLE).format(n)
 }
 
 /** "v3 (a1b2c3d4)" when the cloud numbered it, else the content version's first 8 digits. */

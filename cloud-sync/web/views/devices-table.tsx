@@ -133,7 +133,9 @@ export function DevicesTable () {
         <Header />
         <div role="rowgroup" class="scroller" ref={scroller} tabIndex={-1} style={{ height: `min(${narrow ? 65 : 70}vh, ${Math.max(list.length, 2) * rowPx}px)` }}>
           <div class="rows" style={{ height: `${list.length * rowPx}px` }}>
-            {list.slice(first, last).map((r, k) => <Row key={r.id} r={r} index={first + k} top={(first + k) * rowPx} />)}
+            {/* Keyed by slot, not by device: a new filter or a scroll rewrites the rows' text in
+                place instead of making and removing elements. */}
+            {list.slice(first, last).map((r, k) => <Row key={(first + k) % (last - first + 1)} r={r} index={first + k} top={(first + k) * rowPx} />)}
           </div>
           {list.length === 0 && <p class="empty">{rows.value.length === 0 ? 'No devices yet: add one with lambkin devices add <id>.' : 'No device matches these filters.'}</p>}
         </div>
