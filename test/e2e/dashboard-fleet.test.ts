@@ -68,6 +68,16 @@ if (missing !== undefined) {
     assert.is(await page.evaluate('localStorage.length'), 0)
     assert.is(await page.evaluate('document.cookie'), '')
     await screenshot(page, 'fleet')
+    // Keyboard only: Tab reaches the device's link, Enter opens its page.
+    await page.evaluate('document.activeElement?.blur()')
+    let reached = false
+    for (let i = 0; i < 40 && !reached; i++) {
+      await page.keyboard.press('Tab')
+      reached = await page.evaluate("document.activeElement?.textContent === 'gh-01' && document.activeElement.tagName === 'A'") as boolean
+    }
+    assert.ok(reached, 'Tab reaches the device link')
+    await page.keyboard.press('Enter')
+    await page.getByRole('heading', { name: 'Device gh-01' }).waitFor()
     await page.close()
   })
 
