@@ -1,7 +1,8 @@
 // The fleet dashboard in Debian's Chromium against a real `lambkin cloud` with real agents: a
-// wrong token is refused with the reason; the page lists the devices; a board that stops (its
-// process frozen, so its connection stays open) turns stale, then offline when the broker's
-// keep-alive gives up, without a reload; a token the cloud no longer has ends the session.
+// wrong token is refused with the reason; the page lists the devices and is reachable by
+// keyboard; a board that stops (its process frozen, so its connection stays open) turns stale,
+// then offline when the broker's keep-alive gives up, without a reload; a device that does not
+// run its desired version is marked in words; a token the cloud no longer has ends the session.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { rmSync } from 'node:fs'
@@ -97,6 +98,20 @@ if (missing !== undefined) {
     const words = seen.map((s) => s.replace(/[^a-z ]/g, '').trim())
     assert.ok(words.indexOf('stale') >= 0 && words.indexOf('stale') < words.indexOf('offline'), `states shown: ${JSON.stringify(words)}`)
     assert.match(await page.locator('.figure', { hasText: 'stale' }).innerText(), /heartbeats stopped/)
+    await page.close()
+  })
+
+  test('a device that does not run its desired version stands out, in words, and the filter finds it', async () => {
+    await w.addDevice('gh-09', 'greenhouse')
+    const r = await w.lambkin(['deploy', w.fn('thermo', 'export default () => ({ t: 21 })'), '--to', 'gh-09'])
+    assert.match(r.stdout, /offline/, r.stderr)
+    const page = await browser.page()
+    await signIn(page, `${w.env.LAMBKIN_API}/`, w.env.LAMBKIN_TOKEN)
+    await page.getByRole('link', { name: 'gh-09', exact: true }).waitFor()
+    await page.getByLabel('Status').selectOption('mismatch')
+    await page.getByText(/^Showing 1 of \d+ devices$/).waitFor()
+    const row = page.locator('.rows [role="row"]').first()
+    assert.match(await row.innerText(), /gh-09[\s\S]*⚠ thermo none ≠ desired v1/)
     await page.close()
   })
 

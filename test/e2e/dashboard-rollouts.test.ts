@@ -1,7 +1,7 @@
 // Rollouts on the dashboard, in Chromium, against a real `lambkin cloud` and real agents: a
 // deploy started with the CLI shows on the open page and moves device by device to its end
 // without a reload; a running rollout is cancelled from the page (behind a confirmation), and
-// the cloud and the CLI that was following it agree.
+// the cloud and the CLI that was following it agree; a rollback started from the page runs.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { chromiumMissing, openBrowser, screenshot, signIn, waitInPage } from '../helpers/browser.js'
@@ -85,6 +85,27 @@ if (missing !== undefined) {
     const exit = await deploy.exited
     assert.is(exit.code, 1, 'the deploy that was following says the rollout did not finish')
     await until('the others to keep version 1', async () => (await w.rollout(id)).counts.applied === 1)
+    await page.close()
+  })
+
+  test('a rollback from the page, after a confirmation, takes the moved device back', async () => {
+    const page = await browser.page()
+    await signIn(page, `${w.env.LAMBKIN_API}/#/rollouts`, w.env.LAMBKIN_TOKEN)
+    const cancelled = (await w.api<{ rollouts: Array<{ id: string }> }>('GET', '/v1/rollouts?limit=1')).body.rollouts[0].id
+    const newest = page.locator('.rollout', { hasText: `${cancelled}: deploy greeter` })
+    await newest.getByText('■ cancelled').waitFor()
+    await newest.getByRole('button', { name: 'Roll back greeter on group lab' }).click()
+    const dialog = page.getByRole('dialog')
+    await dialog.getByRole('button', { name: 'Roll back' }).click()
+    const started = await newest.getByRole('status').innerText()
+    const id = /rollback (r\d+) started/.exec(started)?.[1]
+    assert.ok(id !== undefined, started)
+    const card = page.locator('.rollout', { hasText: `${id}: rollback of greeter` })
+    await card.getByText('✓ done').waitFor({ timeout: 30_000 })
+    const view = await w.rollout(id)
+    assert.is(view.kind, 'rollback')
+    assert.is(view.counts.applied, 1, JSON.stringify(view.counts))
+    assert.match(await card.locator('.progress').innerText(), /1 of 3 applied/)
     await page.close()
   })
 }
