@@ -3,7 +3,7 @@
 // the devices and the newest rollouts, re-reads a device's report and desired state when its row
 // or a rollout touching it changed, its metric snapshots when its high-water moved, and hands
 // what changed to the subscribers (the /v1/events streams). It polls only while someone
-// subscribes, at a pace that keeps its own cost near a fifth of one core (docs/dashboard.md).
+// subscribes, at a pace that keeps it busy at most a sixth of the time (docs/dashboard.md).
 import type { Clock } from '../../src/clock.js'
 import type { DesiredRow, DeviceRow, Registry, ReportedRow } from '../registry/index.js'
 import type { FleetChange, FleetRow, FleetSummary, FleetView, RolloutLine } from './dashboard-types.js'
@@ -16,7 +16,7 @@ export const FEED_DEFAULTS = Object.freeze({
   minPollMs: 100,
   /** Slowest refresh, ms. */
   maxPollMs: 5000,
-  /** Refresh period as a multiple of the last refresh's duration (5: at most a fifth of the time busy). */
+  /** Wait between refreshes as a multiple of the last one's duration (5: busy at most a sixth of the time). */
   loadFactor: 5,
   /** Rollouts listed and watched. */
   rollouts: 20,
