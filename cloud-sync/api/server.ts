@@ -16,6 +16,7 @@ import type { LastSeen } from '../last-seen.js'
 import { bad, intParam } from './params.js'
 import { registerDeployRoutes } from './deploy-routes.js'
 import type { DeployApi } from './deploy-routes.js'
+import { isPublicRoute, registerDashboardRoutes } from './dashboard-routes.js'
 
 export interface ApiOptions {
   host: string
@@ -77,7 +78,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
   app.addHook('onClose', async () => { closing = true })
   const want = digest(o.token)
   app.addHook('onRequest', async (req) => {
-    if (req.url === '/v1/health') return
+    if (req.url === '/v1/health' || isPublicRoute(req.url)) return
     const h = req.headers.authorization ?? ''
     const given = h.startsWith('Bearer ') ? h.slice(7) : ''
     if (!timingSafeEqual(digest(given), want)) throw new LambkinError(ErrorCodes.UNAUTHORIZED, 'missing or wrong operator token: pass --token or set LAMBKIN_TOKEN (the token is in <cloud data>/operator-token)')
@@ -156,6 +157,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     return { device: id, snapshots: records.length, functions: summarizeMetrics(records, fn) }
   })
 
+  registerDashboardRoutes(app, { registry: o.registry, token: o.token, now: o.now, isConnected: o.isConnected })
   if (o.deploy !== undefined) registerDeployRoutes(app, o.deploy, { device, maxWaitMs: o.maxWaitMs ?? 30_000, closing: () => closing })
 
   try {
