@@ -164,8 +164,8 @@ export class FleetFeed {
       e.desired = desired
       e.dirty = true
     })
-    const metricReads = [...this.#entries.values()].filter((e) => seen.has(e.device.id) && e.window.stale(e.device.highWater))
-    await eachLimited(metricReads, FEED_DEFAULTS.concurrency, async (e) => { await e.window.read(r, e.device.id, e.device.highWater); e.dirty = true })
+    const metricReads = [...this.#entries.values()].filter((e) => seen.has(e.device.id) && e.window.stale(e.device.highWater, e.device.stream))
+    await eachLimited(metricReads, FEED_DEFAULTS.concurrency, async (e) => { await e.window.read(r, e.device.id, e.device.highWater, e.device.stream); e.dirty = true })
 
     const change: FleetChange = { now, devices: [], removed: [] }
     // A row is built again only when something it shows can have changed: its rows were read

@@ -32,25 +32,32 @@ export function snapshotFigures (r: StoredRecord): MinuteFigures | undefined {
 export class MetricWindow {
   /** Minute index (ms / MINUTE_MS) -> figures. */
   readonly minutes = new Map<number, MinuteFigures>()
-  /** The highest seq read; undefined before the first read. */
+  /** The highest seq read, in the stream `#stream` [W4]; undefined before the first read. */
   #cursor: number | undefined
+  #stream: string | undefined
 
-  /** Whether records may have arrived since the last read (the device's high-water moved past it). */
-  stale (highWater: number): boolean {
-    return this.#cursor === undefined ? highWater > 0 : highWater > this.#cursor
+  /**
+   * Whether records may have arrived since the last read: the device's high-water moved past
+   * the cursor, or it uploads from another outbox stream than the one read last.
+   */
+  stale (highWater: number, stream?: string): boolean {
+    if (this.#cursor === undefined) return highWater > 0
+    return (stream !== undefined && stream !== this.#stream) || highWater > this.#cursor
   }
 
   /**
    * Reads the snapshots stored since the last read. A snapshot stored below the cursor after it
    * moved (a batch arriving out of order) is not counted: this is a view, not the ledger.
    */
-  async read (registry: Registry, device: string, highWater: number): Promise<void> {
+  async read (registry: Registry, device: string, highWater: number, stream?: string): Promise<void> {
     const first = this.#cursor === undefined
     const records = first
       ? (await registry.records(device, { kinds: ['metric'], limit: FIRST_READ })).reverse()
-      : await registry.records(device, { kinds: ['metric'], afterSeq: this.#cursor, limit: READ_LIMIT })
+      : await registry.records(device, { kinds: ['metric'], afterSeq: this.#cursor, stream: this.#stream, limit: READ_LIMIT })
     let cursor = this.#cursor ?? 0
     for (const r of records) {
+      // Records come in (stream first seen, seq) order: a new stream starts its seqs again.
+      if (r.stream !== this.#stream) { this.#stream = r.stream; cursor = 0 }
       cursor = Math.max(cursor, r.seq)
       const f = snapshotFigures(r)
       if (f === undefined) continue
@@ -62,7 +69,9 @@ export class MetricWindow {
     }
     // Every seq up to highWater is stored, so the next read can start there; after a full read
     // there may be more snapshots between the last one read and highWater.
-    this.#cursor = !first && records.length >= READ_LIMIT ? cursor : Math.max(cursor, highWater)
+    const current = stream === undefined || stream === this.#stream
+    if (stream !== undefined && this.#stream === undefined) this.#stream = stream
+    this.#cursor = (!first && records.length >= READ_LIMIT) || !current ? cursor : Math.max(cursor, highWater)
   }
 
   /** Drops minutes older than the window ending at `now`. */

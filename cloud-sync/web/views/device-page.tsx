@@ -2,7 +2,7 @@
 // charts per function over its metric snapshots, recent results and dead letters, a live log
 // tail, and its deployment history. Everything reloads when the live stream says the device's
 // row changed (new records move its high-water mark).
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import type { DeploymentsView, FleetRow, SeriesView } from '../../api/dashboard-types.js'
 import { api, enc } from '../api.js'
 import { ago, bytes, count, version, when } from '../format.js'
@@ -14,16 +14,27 @@ import { StateBadge } from './state-badge.js'
 
 interface Rec { seq: number, kind: string, fn?: string, time: number, data: Record<string, unknown> | null }
 
-/** Loads `path` again whenever `key` changes, at most once a second; keeps the last answer. */
+/**
+ * Loads `path` again whenever `key` changes, at most every 250 ms, and keeps the last answer.
+ * A throttle, not a debounce: a key that changes more often than that (a busy device's row
+ * moves with every refresh) must still reload, or the page would never show a new answer.
+ */
 function useReload<T> (path: string, key: string): { data: T | null, error: string | null } {
   const [state, setState] = useState<{ data: T | null, error: string | null }>({ data: null, error: null })
+  const pending = useRef<{ timer: ReturnType<typeof setTimeout> | undefined, path: string }>({ timer: undefined, path })
   useEffect(() => {
-    let gone = false
-    const t = setTimeout(() => {
-      api<T>(path).then((data) => { if (!gone) setState({ data, error: null }) }, (e: Error) => { if (!gone) setState((s) => ({ data: s.data, error: e.message })) })
+    const p = pending.current
+    const changedPath = p.path !== path
+    p.path = path
+    if (p.timer !== undefined && !changedPath) return
+    if (p.timer !== undefined) clearTimeout(p.timer)
+    p.timer = setTimeout(() => {
+      p.timer = undefined
+      const asked = p.path
+      api<T>(asked).then((data) => { if (p.path === asked) setState({ data, error: null }) }, (e: Error) => { if (p.path === asked) setState((s) => ({ data: s.data, error: e.message })) })
     }, state.data === null ? 0 : 250)
-    return () => { gone = true; clearTimeout(t) }
   }, [path, key])
+  useEffect(() => () => { if (pending.current.timer !== undefined) clearTimeout(pending.current.timer); pending.current.path = '' }, [])
   return state
 }
 

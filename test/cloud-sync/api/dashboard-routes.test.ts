@@ -137,7 +137,7 @@ test('a device\'s metric snapshots become its series and its errors in the last 
     const snap = (seq: number, errors: number): { seq: number, kind: 'metric', time: number, data: unknown } => ({
       seq, kind: 'metric', time: now, data: { v: 1, kind: 'delta', from: now - 60_000 + seq, to: now + seq, bucketsSeconds: [0.01, 0.1], functions: { thermo: { invocations: 10, errors: errors === 0 ? {} : { LAMBKIN_FUNCTION_ERROR: errors }, memoryHighWaterBytes: 5_000_000, durationSeconds: { counts: [10, 0, 0], max: 0.004 } } }, series: [] }
     })
-    await f.cloud.registry.ingest('gh-01', [snap(1, 0), snap(2, 3), { seq: 3, kind: 'log', fn: 'thermo', time: now, data: { lines: [] } }], [], now)
+    await f.cloud.registry.ingest('gh-01', { records: [snap(1, 0), snap(2, 3), { seq: 3, kind: 'log', fn: 'thermo', time: now, data: { lines: [] } }], gaps: [] }, now)
     const s = await f.api<SeriesView>('GET', '/v1/devices/gh-01/series')
     assert.is(s.status, 200)
     assert.equal(s.body.functions.thermo.invocations, [10, 10])

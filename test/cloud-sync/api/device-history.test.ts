@@ -8,7 +8,7 @@ const T = Date.UTC(2026, 11, 6, 12)
 const BOUNDS = [0.001, 0.01, 0.1, 1]
 
 function snapshot (seq: number, to: number, functions: Record<string, unknown>, kind = 'delta'): StoredRecord {
-  return { device: 'gh-01', seq, kind: 'metric', time: to, receivedAt: to + 100, data: { v: 1, kind, from: to - 60_000, to, bucketsSeconds: BOUNDS, functions, series: [] } }
+  return { device: 'gh-01', stream: 'legacy', seq, kind: 'metric', time: to, receivedAt: to + 100, data: { v: 1, kind, from: to - 60_000, to, bucketsSeconds: BOUNDS, functions, series: [] } }
 }
 
 test('one point per snapshot: invocations, error rate, duration percentiles and memory, per function', () => {

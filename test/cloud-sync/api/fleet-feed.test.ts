@@ -48,10 +48,10 @@ test('metric snapshots are read once each, and minutes older than an hour drop o
   try {
     await w.registry.addDevice({ id: 'gh-01', secretHash: 'x', createdAt: T0 })
     const snap = (seq: number, errors: number): { seq: number, kind: 'metric', time: number, data: unknown } => ({ seq, kind: 'metric', time: T0, data: { v: 1, kind: 'delta', from: T0, to: T0, bucketsSeconds: [], functions: { f: { invocations: errors, errors: { LAMBKIN_FUNCTION_ERROR: errors } } }, series: [] } })
-    await w.registry.ingest('gh-01', [snap(1, 2)], [], T0)
+    await w.registry.ingest('gh-01', { records: [snap(1, 2)], gaps: [] }, T0)
     let view = await w.feed.view(0)
     assert.is(view.devices[0].errorsHour, 2)
-    await w.registry.ingest('gh-01', [snap(2, 5)], [], T0 + 1000)
+    await w.registry.ingest('gh-01', { records: [snap(2, 5)], gaps: [] }, T0 + 1000)
     view = await w.feed.view(0)
     assert.is(view.devices[0].errorsHour, 7)
     view = await w.feed.view(0)
