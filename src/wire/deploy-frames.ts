@@ -45,8 +45,12 @@ export interface DesiredFrame { deploymentId: number, functions: DesiredFunction
 /** What the device runs of one function [W5]; `sha256` is absent for a function from its own folder. */
 export interface ReportedFunction { name: string, version: string, sha256?: string, canary?: { version: string, sha256?: string, weight: number } }
 
-/** A deployment the device refused or could not apply. */
-export interface ReportedFailure { deploymentId: number, name: string, version?: string, code: string, message: string, at: number }
+/**
+ * A deployment the device refused or could not apply. `transient`: the failure says nothing
+ * about the version's bytes (a full disk, an I/O error, a fetch that timed out): the device
+ * tries again, and a later report may show the version applied.
+ */
+export interface ReportedFailure { deploymentId: number, name: string, version?: string, code: string, message: string, at: number, transient?: boolean }
 
 /** A version the device stopped running on its own (health gate) or on the cloud's word. */
 export interface ReportedRollback { deploymentId: number, name: string, from: string, to?: string, code: string, message: string, at: number }
@@ -157,7 +161,7 @@ export function parseReported (f: Record<string, unknown>): ReportedFrame {
     })
   const failures = history(f.failures, 'failures', (o, at): ReportedFailure => {
     field(o.version === undefined || isText(o.version, 64), `${at}.version`, 'a version string')
-    return { deploymentId: o.deploymentId as number, name: o.name as string, ...(o.version === undefined ? {} : { version: o.version as string }), code: o.code as string, message: clean(o.message ?? ''), at: o.at as number }
+    return { deploymentId: o.deploymentId as number, name: o.name as string, ...(o.version === undefined ? {} : { version: o.version as string }), code: o.code as string, message: clean(o.message ?? ''), at: o.at as number, ...(o.transient === true ? { transient: true } : {}) }
   })
   const rollbacks = history(f.rollbacks, 'rollbacks', (o, at): ReportedRollback => {
     field(isText(o.from, 64) && (o.to === undefined || o.to === null || isText(o.to, 64)), `${at}`, '{ from, to } version strings')

@@ -51,6 +51,13 @@ export class DeployCloud {
     return c
   }
 
+  #signer: SigningKey | undefined
+
+  /** Signs every desired state from now on with `key` (a key the device trusts) [W5]. */
+  signWith (key: SigningKey): void {
+    this.#signer = key
+  }
+
   serve (...versions: Version[]): void {
     for (const v of versions) this.bundles.set(v.packed.sha256, v.packed.bytes)
   }
