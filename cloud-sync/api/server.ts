@@ -9,7 +9,7 @@ import { isValidId } from '../../src/ids.js'
 import { GENERATED_SECRET_PARAMS, hashPassword, newSecret } from '../../src/secrets.js'
 import { WIRE_RECORD_KINDS } from '../../src/wire/index.js'
 import type { WireRecordKind } from '../../src/wire/index.js'
-import type { Registry } from '../registry/index.js'
+import type { DeviceRow, Registry } from '../registry/index.js'
 import { deviceView, summarizeMetrics } from './views.js'
 import { bad, intParam } from './params.js'
 import { registerDeployRoutes } from './deploy-routes.js'
@@ -97,7 +97,8 @@ export async function startApi (o: ApiOptions): Promise<Api> {
   }
 
   app.get('/v1/health', async () => ({ ok: true }))
-  app.get('/v1/devices', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, o.now(), o.isConnected(d.id))) }))
+  const view = async (d: DeviceRow): Promise<Record<string, unknown>> => deviceView(d, o.now(), o.isConnected(d.id), await o.registry.getReported(d.id))
+  app.get('/v1/devices', async () => ({ devices: await Promise.all((await o.registry.listDevices()).map(view)) }))
   app.post('/v1/devices', async (req, reply) => {
     const body = (req.body ?? {}) as { id?: unknown, group?: unknown }
     if (!isValidId(body.id)) throw bad('id must match ^[a-z0-9][a-z0-9_-]{0,62}$')
@@ -115,8 +116,8 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     o.onRevoke(id)
     return { id, revokedAt: (await device(id)).revokedAt ?? at }
   })
-  app.get('/v1/status', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, o.now(), o.isConnected(d.id))), cloud: o.cloudStats() }))
-  app.get('/v1/devices/:id', async (req) => deviceView(await device((req.params as { id: string }).id), o.now(), o.isConnected((req.params as { id: string }).id)))
+  app.get('/v1/status', async () => ({ devices: await Promise.all((await o.registry.listDevices()).map(view)), cloud: o.cloudStats() }))
+  app.get('/v1/devices/:id', async (req) => await view(await device((req.params as { id: string }).id)))
   app.get('/v1/devices/:id/records', async (req) => {
     const { id } = req.params as { id: string }
     await device(id)

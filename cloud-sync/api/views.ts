@@ -1,6 +1,6 @@
 // What operators see, derived from registry rows: a device's state (online / stale / offline)
 // and per-function metrics summed from the devices' metric snapshots.
-import type { DeviceRow, StoredRecord } from '../registry/index.js'
+import type { DeviceRow, ReportedRow, StoredRecord } from '../registry/index.js'
 
 export type DeviceState = 'online' | 'stale' | 'offline' | 'never-seen' | 'revoked'
 
@@ -25,8 +25,13 @@ export function deviceState (d: DeviceRow, now: number, connected = true): Devic
   return now - d.lastSeen > STALE_AFTER_HEARTBEATS * every ? 'stale' : 'online'
 }
 
-/** The operator's row for one device (no secret hash). */
-export function deviceView (d: DeviceRow, now: number, connected: boolean): Record<string, unknown> {
+/**
+ * The operator's row for one device (no secret hash). `functions` follows whichever came last
+ * of its `up/status` (sent on connect) and its `up/reported` (sent on every deployment change,
+ * rollback and fallback) [W5], so a rollback while connected shows without a reconnect.
+ */
+export function deviceView (d: DeviceRow, now: number, connected: boolean, reported?: ReportedRow): Record<string, unknown> {
+  const fromReport = reported !== undefined && reported.receivedAt >= (d.status?.at ?? -Infinity)
   return {
     id: d.id,
     group: d.group ?? null,
@@ -34,7 +39,8 @@ export function deviceView (d: DeviceRow, now: number, connected: boolean): Reco
     connected,
     lastSeen: d.lastSeen ?? null,
     agent: d.status?.agent ?? null,
-    functions: d.status?.functions ?? [],
+    functions: fromReport ? reported.functions : d.status?.functions ?? [],
+    deploymentId: reported?.deploymentId ?? null,
     backlog: d.heartbeat?.backlog ?? null,
     uploadedToday: d.heartbeat?.uploadedToday ?? null,
     highWater: d.highWater,

@@ -132,7 +132,10 @@ export class RolloutEngine {
       this.#judging = undefined
       const batch = [...this.#reports]
       this.#reports.clear()
-      for (const [id, r] of batch) await this.#judge(id, r)
+      for (const [id, r] of batch) {
+        await this.#judge(id, r)
+        await this.#followClosed(id, r)
+      }
     })
     await this.#judging
   }
@@ -145,9 +148,45 @@ export class RolloutEngine {
       const v = i !== undefined && d !== undefined && judgeable(d) ? judge(live.row, d, rep) : undefined
       if (i === undefined || d === undefined || v === undefined) continue
       // A timed-out device stays judgeable; the same verdict again is no change.
-      if (v.state === d.state && v.code === d.code && v.message === d.message) continue
+      if (v.state === d.state && v.code === d.code && v.message === d.message && v.transient === d.transient) continue
       this.#set(live, i, v)
       await this.#learn(live.row, d, v, rep)
+    }
+  }
+
+  /**
+   * The view follows every report [W5]: for each function whose desired entry a rollout that is
+   * no longer watched in memory set (the slot's `from`), a report that mentions that deployment
+   * (a failure or a rollback at its id and function: a bundle damaged while the board was off, a
+   * transient failure the device tried again) is judged into that rollout's stored view, one
+   * device chunk read and written; a report that mentions nothing costs one registry read.
+   */
+  async #followClosed (device: string, rep: ReportedFrame): Promise<void> {
+    const reg = this.#o.registry
+    const row = await reg.getDesired(device)
+    for (const [fn, slot] of Object.entries(row?.functions ?? {})) {
+      const from = slot.from
+      if (from === undefined || this.#open.has(from.rollout)) continue
+      const mentions = (x: { deploymentId: number, name: string }): boolean => x.deploymentId === from.deploymentId && x.name === fn
+      if (!rep.failures.some(mentions) && !rep.rollbacks.some(mentions)) continue
+      const got = await reg.getRolloutDevice(from.rollout, from.index)
+      if (got === undefined || got.device.id !== device || got.device.deploymentId !== from.deploymentId || !judgeable(got.device)) continue
+      const { rollout, device: d } = got
+      const v = judge(rollout, d, rep)
+      if (v === undefined || (v.state === d.state && v.code === d.code && v.message === d.message && v.transient === d.transient)) continue
+      const before = d.state
+      delete d.code
+      delete d.message
+      delete d.transient
+      Object.assign(d, v, { at: this.#now() })
+      const key = (s: RolloutDevice['state']): keyof RolloutRow['counts'] => s === 'rolled-back' ? 'rolledBack' : s
+      rollout.counts[key(before)]--
+      rollout.counts[key(d.state)]++
+      rollout.revision++
+      await reg.putRolloutDevice(rollout, from.index, d)
+      this.#o.log?.(`rollout ${rollout.id}: device ${device} is now ${d.state}${d.code === undefined ? '' : ` (${d.code})`} after its report`)
+      for (const cb of this.#listeners.get(rollout.id) ?? []) cb()
+      await this.#learn(rollout, d, v, rep)
     }
   }
 
@@ -158,7 +197,10 @@ export class RolloutEngine {
    * desired entry becomes what the device runs now (or none) under a new deployment id, so
    * desired state converges to reality and no later deployment id sends the bad version again.
    */
-  async #learn (r: RolloutRow, d: RolloutDevice, v: Verdict, rep: ReportedFrame): Promise<void> {
+  async #learn (r: Pick<RolloutRow, 'fn' | 'alias'>, d: RolloutDevice, v: Verdict, rep: ReportedFrame): Promise<void> {
+    // A transient failure says nothing about the version: the device tries it again, so its
+    // desired state keeps naming it and its history keeps it.
+    if (v.transient === true) return
     const reg = this.#o.registry
     const running = await runningEntry(reg, rep, r.fn)
     if (v.state === 'applied') {
@@ -223,6 +265,7 @@ export class RolloutEngine {
     const now = this.#now()
     delete d.code
     delete d.message
+    delete d.transient
     Object.assign(d, v, { at: now })
     if (restart) d.sentAt = now
     live.dirty.add(i)
@@ -277,7 +320,7 @@ export class RolloutEngine {
       const slot = (await this.#o.registry.getDesired(d.id))?.functions[r.fn]
       const to = r.kind === 'rollback' ? goodBefore(slot) : bundle === undefined ? undefined : deployEntry(bundle, r.alias, r.weight, slot?.current)
       if (to === undefined) this.#set(live, i, { state: 'skipped', message: r.kind === 'rollback' ? `no previous version of ${r.fn} that this device applied and kept is known here any more` : `no live version of ${r.fn} here any more for a canary to split with` })
-      else changes.push({ device: d.id, fn: r.fn, to })
+      else changes.push({ device: d.id, fn: r.fn, to, rollout: { id: r.id, index: i } })
     }
     const rows = await this.#o.desired.apply(changes)
     for (const row of rows) {
