@@ -21,6 +21,8 @@ import type { Clock } from '../src/clock.js'
 import { readTrustedKeys } from '../src/bundle/index.js'
 import { LevelRegistry } from './registry/index.js'
 import type { Registry } from './registry/index.js'
+import { cloudSigningKey } from './rollouts/signing-key.js'
+import type { CloudSigningKey } from './rollouts/signing-key.js'
 
 export interface CloudOptions {
   dataDir: string
@@ -28,6 +30,11 @@ export interface CloudOptions {
   host?: string
   /** Device broker port (0: any free port). */
   port?: number
+  /**
+   * Whether the device broker listens for plain MQTT on `port` (default true). false: TLS
+   * only (`--no-plain`), so no device and no relay on the path can use an unencrypted link; `tls` is then required.
+   */
+  plain?: boolean
   apiPort?: number
   /** The API's host; defaults to 127.0.0.1 even when `host` opens the broker wider. */
   apiHost?: string
@@ -42,6 +49,11 @@ export interface CloudOptions {
    * with none, every upload is refused with LAMBKIN_KEY_UNTRUSTED.
    */
   trustedKeys?: string[]
+  /**
+   * The private key (PKCS#8 PEM, ed25519) that signs desired states [W5]; default
+   * `<data>/cloud-signing.key`, made on the first start. Cloud instances of one fleet share one.
+   */
+  signingKeyFile?: string
   /** Clock and timers of the rollout engine and remote invoke (tests pass a FakeClock); `now` defaults to its now. */
   clock?: Clock
   /** The rollout engine's tick while devices are sent or paced, and how long a finished rollout watches for rollbacks, ms. */
@@ -75,6 +87,8 @@ export class Cloud {
   ingest!: Ingest
   rollouts!: RolloutEngine
   invoker!: RemoteInvoker
+  /** The key desired states are signed with, and the public file devices trust [W5]. */
+  signing!: CloudSigningKey
 
   private constructor (dataDir: string, tokenFile: string) {
     this.dataDir = dataDir
@@ -103,6 +117,8 @@ export class Cloud {
     const now = o.now ?? ((): number => clock.now())
     // 2. The keys whose bundles this cloud takes: a bad file stops the start, naming it.
     const trustedKeys = readTrustedKeys(o.trustedKeys ?? [])
+    // 2b. The key desired states are signed with (made on the first start), and its public half for devices.
+    const signing = this.signing = cloudSigningKey(o.dataDir, o.signingKeyFile)
     // 3. The registry.
     const registry = this.registry = await LevelRegistry.open(o.dataDir)
     this.#undo.push(() => registry.close())
@@ -113,7 +129,7 @@ export class Cloud {
       publish: async (topic, payload, opts) => { await broker?.publish(topic, payload, opts) },
       isConnected: (id) => broker?.isConnected(id) ?? false
     }
-    const desired = new DesiredPublisher(registry, link, now)
+    const desired = new DesiredPublisher(registry, link, now, signing.key)
     const rollouts = this.rollouts = await RolloutEngine.start({ registry, desired, isConnected: link.isConnected, clock, ...o.rollouts, log })
     const invoker = this.invoker = new RemoteInvoker(link, clock)
     this.#undo.push(async () => { invoker.close(); await rollouts.close() })
@@ -128,7 +144,7 @@ export class Cloud {
     // 6. The device broker.
     broker = this.broker = await startCloudBroker({
       host: o.host,
-      port: o.port,
+      port: o.plain === false ? undefined : o.port,
       tls: o.tls,
       registry,
       maxConnections: o.maxConnections,
@@ -149,7 +165,7 @@ export class Cloud {
       now,
       onRevoke: (id) => broker?.disconnect(id),
       isConnected: link.isConnected,
-      cloudStats: () => ({ connected: broker?.connected().length ?? 0, refused: broker?.refused, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
+      cloudStats: () => ({ connected: broker?.connected().length ?? 0, refused: broker?.refused, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, signingKeyId: signing.key.keyId, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
       deploy: { registry, engine: rollouts, invoker, trustedKeys, now }
     })
     this.#undo.push(() => api.close())
@@ -157,7 +173,7 @@ export class Cloud {
 
   /** The one line `lambkin cloud` prints when up. */
   readyLine (): string {
-    const tls = this.broker.tlsPort === undefined ? '' : `, mqtts port ${this.broker.tlsPort}`
+    const tls = this.broker.tlsPort === undefined || this.broker.port === undefined ? '' : `, mqtts port ${this.broker.tlsPort}`
     return `lambkin cloud ready: broker ${this.broker.url}${tls}; api ${this.api.url}; operator token in ${this.tokenFile}`
   }
 

@@ -17,7 +17,8 @@ import type { Refusal } from './acl.js'
 
 export interface CloudBrokerOptions {
   host: string
-  port: number
+  /** Plain MQTT over TCP; undefined: none (TLS only, `lambkin cloud --no-plain`). */
+  port: number | undefined
   tls?: { port: number, certFile: string, keyFile: string }
   registry: Registry
   /** At most this many device connections at once; more are refused and counted. */
@@ -31,8 +32,10 @@ export interface CloudBrokerOptions {
 }
 
 export interface CloudBroker {
-  port: number
+  /** The plain MQTT port; undefined when the cloud runs TLS only. */
+  port: number | undefined
   tlsPort?: number
+  /** Where devices connect: mqtt://, or mqtts:// when the cloud runs TLS only. */
   url: string
   /** Refusals since start, by reason. */
   readonly refused: Record<Refusal, number>
@@ -60,8 +63,9 @@ async function listen (server: net.Server, host: string, port: number, key: stri
   return (server.address() as net.AddressInfo).port
 }
 
-/** Starts the broker; throws LAMBKIN_CONFIG_INVALID when a port cannot be bound or TLS files are unreadable. */
+/** Starts the broker; throws LAMBKIN_CONFIG_INVALID when a port cannot be bound, TLS files are unreadable, or there is no listener at all. */
 export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBroker> {
+  if (o.port === undefined && o.tls === undefined) throw new LambkinError(ErrorCodes.CONFIG_INVALID, 'the cloud broker has nothing to listen on: without the plain port (--no-plain) it needs --tls-port, --tls-cert and --tls-key', { details: { key: 'plain' } })
   const refused: Record<Refusal, number> = { 'bad-credentials': 0, revoked: 0, 'client-id': 0, 'publish-acl': 0, 'subscribe-acl': 0, 'too-many-connections': 0, 'packet-too-large': 0 }
   const deviceOf = new WeakMap<Client, string>()
   const live = new Map<string, Client>()
@@ -127,12 +131,14 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
   })
 
   const servers: net.Server[] = []
-  let port: number
+  let port: number | undefined
   let tlsPort: number | undefined
   try {
-    const server = net.createServer(handle)
-    servers.push(server)
-    port = await listen(server, o.host, o.port, 'port')
+    if (o.port !== undefined) {
+      const server = net.createServer(handle)
+      servers.push(server)
+      port = await listen(server, o.host, o.port, 'port')
+    }
     if (o.tls !== undefined) {
       let secure: tls.Server
       try {
@@ -153,7 +159,7 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
   return {
     port,
     tlsPort,
-    url: `mqtt://${hostForUrl}:${port}`,
+    url: port === undefined ? `mqtts://${hostForUrl}:${String(tlsPort)}` : `mqtt://${hostForUrl}:${port}`,
     refused,
     connected: () => [...live.keys()],
     isConnected: (deviceId) => live.has(deviceId),

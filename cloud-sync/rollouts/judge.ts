@@ -16,7 +16,9 @@ export type Verdict = Pick<RolloutDevice, 'state' | 'code' | 'message' | 'transi
  * - failed when `failures` has { D, F } and F does not run V: a refusal, a transient failure
  *   (`transient`, still judgeable: the device tries again), or, after applied, a deployed
  *   version that no longer loads at start (its bundle damaged while the board was off), which
- *   the device reports at D when it falls back (a transient or stale entry does not count then).
+ *   the device reports at D when it falls back (a transient or stale entry does not count then);
+ * - failed, still judgeable, when the device's last refused desired state (`refusedDesired`:
+ *   its signature did not verify) claims id D.
  */
 export function judge (r: Pick<RolloutRow, 'fn' | 'alias'>, d: RolloutDevice, rep: ReportedFrame): Verdict | undefined {
   const id = d.deploymentId
@@ -32,6 +34,10 @@ export function judge (r: Pick<RolloutRow, 'fn' | 'alias'>, d: RolloutDevice, re
   const after = d.state === 'applied'
   const failed = [...rep.failures].reverse().find((x) => x.deploymentId === id && x.name === r.fn && (!after || (x.transient !== true && x.code !== ErrorCodes.DEPLOYMENT_STALE)))
   if (failed !== undefined) return { state: 'failed', code: failed.code, message: failed.message, ...(failed.transient === true ? { transient: true } : {}) }
+  // The device refused D's desired state for its signature (altered on the way): it says why,
+  // and an intact copy (the retained one, at the next connect) may still apply it.
+  const refused = rep.refusedDesired
+  if (!after && refused?.deploymentId === id) return { state: 'failed', code: refused.code, message: refused.message, transient: true }
   return undefined
 }
 

@@ -5,11 +5,13 @@
 // on restart), routes change (in-flight invocations finish on the old version, which is
 // unloaded once idle), and a health window watches the new versions (rollback.ts).
 import { EventEmitter } from 'node:events'
+import { verifyDesired } from '../../src/bundle/index.js'
 import type { TrustedKey } from '../../src/bundle/index.js'
 import { ErrorCodes } from '../../src/errors.js'
+import type { LambkinError } from '../../src/errors.js'
 import type { Limits } from '../../src/function/index.js'
 import type { SandboxPool } from '../../src/sandbox/index.js'
-import type { DesiredFrame, ReportedFailure, ReportedFrame } from '../../src/wire/index.js'
+import type { DesiredFrame, RefusedDesired, ReportedFailure, ReportedFrame } from '../../src/wire/index.js'
 import type { VersionRoute } from '../aliases.js'
 import type { FunctionTable } from '../function-table.js'
 import type { Invoker, InvocationRecord } from '../invoker.js'
@@ -50,6 +52,8 @@ export interface DeployTransport {
 }
 
 export interface DeployerOptions {
+  /** This device's id: a desired state is signed for one device [W5]. */
+  deviceId: string
   dataDir: string
   store: OutboxStore
   pool: SandboxPool
@@ -81,6 +85,7 @@ export class Deployer extends EventEmitter {
   #lane: Promise<void> = Promise.resolve()
   #applying = false
   #closed = false
+  #refusedDesired: RefusedDesired | undefined
 
   private constructor (o: DeployerOptions, set: ActiveSet) {
     super()
@@ -140,10 +145,35 @@ export class Deployer extends EventEmitter {
     this.#fetcher.attach(t)
   }
 
-  /** `down/desired` arrived [W5]: acted on after what is under way, newest first (older queued ones are skipped). */
+  /**
+   * `down/desired` arrived [W5]: its signature is checked first (for this device, by a trusted
+   * key); one that fails is refused, counted and logged, and nothing else looks at it. Then it
+   * is acted on after what is under way, newest first (older queued ones are skipped).
+   */
   onDesired (f: DesiredFrame): void {
+    if (!this.#authentic(f)) return
     this.#next = f
     void this.#serial(() => this.#take())
+  }
+
+  #authentic (f: DesiredFrame): boolean {
+    try {
+      verifyDesired(this.#o.deviceId, f, this.#o.trusted)
+      return true
+    } catch (err) {
+      const e = err as LambkinError
+      this.#o.metrics.inc(DEPLOY_METRICS.desiredRefused, { code: e.code })
+      this.emit('refused', { deploymentId: f.deploymentId, name: '', code: e.code, message: e.message })
+      // Reported as the last refusal only, never in the failures history (what a relay forges
+      // must not push real entries out); logged and reported once per code and id, as a relay
+      // may send the same frame again and again.
+      const last = this.#refusedDesired
+      if (last?.code === e.code && last.deploymentId === f.deploymentId) return false
+      this.#o.log(`desired state refused, nothing applied: ${e.code}: ${e.message}`)
+      this.#refusedDesired = { deploymentId: f.deploymentId, code: e.code, message: e.message, at: this.#o.clock.now() }
+      this.report()
+      return false
+    }
   }
 
   /** `down/bundle` arrived [W6]. */
@@ -171,7 +201,7 @@ export class Deployer extends EventEmitter {
 
   /** The `up/reported` frame for now [W5]. */
   reportedFrame (): ReportedFrame {
-    return buildReported(this.#set, this.#o.table, this.#applying, this.#o.clock.now())
+    return buildReported(this.#set, this.#o.table, this.#applying, this.#o.clock.now(), this.#refusedDesired)
   }
 
   /** Sends `up/reported` (retained) when online; emits 'reported' either way. */

@@ -33,8 +33,7 @@ test('a full disk and I/O errors are their own transient codes, also under a sto
 test('[W5] a fetch that times out is reported transient, never rejected, and the device tries again by itself until the version applies', async () => {
   const clock = new FakeClock(Date.now())
   const f = fixture({})
-  const cloud = await DeployCloud.start('test-device')
-  cloud.signWith(key)
+  const cloud = await DeployCloud.start('test-device', 0, key)
   const agent = await f.start({ cloud: { url: cloud.broker.url, password: 's' }, trustedKeys: [keys.publicFile], deploy: { fetchTimeoutMs: 1000, retryMs: 5000 } }, { clock })
   try {
     const v1 = await makeVersion('calc', 'export default async function () { return 1 }', key, 1)
@@ -73,8 +72,7 @@ test('[W5] a fetch that times out is reported transient, never rejected, and the
 test('[W5] a transient failure is tried again after a restart: the retained desired state with the same id is a retry, not a no-op', async () => {
   const clock = new FakeClock(Date.now())
   const f = fixture({})
-  const cloud = await DeployCloud.start('test-device')
-  cloud.signWith(key)
+  const cloud = await DeployCloud.start('test-device', 0, key)
   const config = { cloud: { url: cloud.broker.url, password: 's', reconnectMs: 100, reconnectMaxMs: 200 }, trustedKeys: [keys.publicFile], deploy: { fetchTimeoutMs: 1000, retryMs: 3_600_000 } }
   let agent = await f.start(config, { clock })
   try {
