@@ -13,6 +13,7 @@ import type { DeviceRow, Registry } from '../registry/index.js'
 import { deviceView, summarizeMetrics } from './views.js'
 import { bad, intParam } from './params.js'
 import { registerDeployRoutes } from './deploy-routes.js'
+import { registerRotateRoute } from './rotate-route.js'
 import type { DeployApi } from './deploy-routes.js'
 
 export interface ApiOptions {
@@ -24,7 +25,7 @@ export interface ApiOptions {
   now: () => number
   /** Facts about the running cloud for /v1/status (connections, refusals, ingest counters). */
   cloudStats: () => Record<string, unknown>
-  /** Cuts a revoked device off at once (closes its live connection). */
+  /** Cuts a device off at once (closes its live connection): on revocation and on a rotated secret. */
   onRevoke: (id: string) => void
   /** Whether a device is connected to this cloud right now (its state is then not taken on trust). */
   isConnected: (id: string) => boolean
@@ -116,6 +117,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     o.onRevoke(id)
     return { id, revokedAt: (await device(id)).revokedAt ?? at }
   })
+  registerRotateRoute(app, { registry: o.registry, now: o.now, device, disconnect: o.onRevoke })
   app.get('/v1/status', async () => ({ devices: await Promise.all((await o.registry.listDevices()).map(view)), cloud: o.cloudStats() }))
   app.get('/v1/devices/:id', async (req) => await view(await device((req.params as { id: string }).id)))
   app.get('/v1/devices/:id/records', async (req) => {

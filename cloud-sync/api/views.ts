@@ -46,7 +46,8 @@ export function deviceView (d: DeviceRow, now: number, connected: boolean, repor
     highWater: d.highWater,
     counts: d.counts,
     createdAt: d.createdAt,
-    revokedAt: d.revokedAt ?? null
+    revokedAt: d.revokedAt ?? null,
+    rotatedAt: d.rotatedAt ?? null
   }
 }
 

@@ -68,6 +68,8 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
   if (o.port === undefined && o.tls === undefined) throw new LambkinError(ErrorCodes.CONFIG_INVALID, 'the cloud broker has nothing to listen on: without the plain port (--no-plain) it needs --tls-port, --tls-cert and --tls-key', { details: { key: 'plain' } })
   const refused: Record<Refusal, number> = { 'bad-credentials': 0, revoked: 0, 'client-id': 0, 'publish-acl': 0, 'subscribe-acl': 0, 'too-many-connections': 0, 'packet-too-large': 0 }
   const deviceOf = new WeakMap<Client, string>()
+  /** The stored secret hash each client's password was checked against. */
+  const hashOf = new WeakMap<Client, string>()
   const live = new Map<string, Client>()
   // A device's secret, once verified against a given stored hash, is checked again with a
   // fast digest compare: scrypt costs ~40 ms of CPU, too much for a fleet reconnecting at once.
@@ -94,8 +96,13 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
         ? timingSafeEqual(cached.digest, digest(password))
         : await verifyStored(password, row.secretHash)
       if (!ok) { refused['bad-credentials']++; done(authError('bad device id or secret', 4), null); return }
+      // The secret may have been rotated (or the device revoked) while scrypt ran: the old
+      // secret must not get in after `lambkin devices rotate` answered.
+      const now = await o.registry.getDevice(id)
+      if (now?.secretHash !== row.secretHash || now.revokedAt !== undefined) { refused['bad-credentials']++; done(authError('bad device id or secret', 4), null); return }
       verified.set(id, { hash: row.secretHash, digest: digest(password) })
       deviceOf.set(client, id)
+      hashOf.set(client, row.secretHash)
       done(null, true)
     })().catch((err: Error) => done(authError(`registry unavailable: ${err.message}`, 3), null))
   }
@@ -122,6 +129,11 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
     if (id === undefined) return
     live.set(id, client)
     o.onConnect?.(id)
+    // A rotation or revocation that landed between this client's check and now (disconnect()
+    // found no live client to close): close it here, so an old secret never stays connected.
+    void o.registry.getDevice(id).then((row) => {
+      if (row?.secretHash !== hashOf.get(client) || row?.revokedAt !== undefined) client.close()
+    }, () => {})
   })
   broker.on('clientDisconnect', (client) => {
     const id = deviceOf.get(client)

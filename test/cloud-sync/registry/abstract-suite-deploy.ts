@@ -116,6 +116,24 @@ export function deployCases (it: Case): void {
     }
   })
 
+  it('a rotated secret replaces the hash and keeps the device row and its desired state; a revoked device stays revoked', async (reg, f) => {
+    await reg.addDevice({ id: 'gh-01', group: 'g', secretHash: 'old', createdAt: 1 })
+    await reg.setDesired([{ device: 'gh-01', fn: 'f', to: entry('a') }], 3)
+    const row = await reg.rotateSecret('gh-01', 'new', 4)
+    assert.equal([row?.secretHash, row?.rotatedAt, row?.group, row?.createdAt], ['new', 4, 'g', 1])
+    assert.is(await reg.rotateSecret('nope', 'x', 5), undefined)
+    await reg.close()
+    const again = await f.open()
+    try {
+      assert.equal([(await again.getDevice('gh-01'))?.secretHash, (await again.getDesired('gh-01'))?.functions.f.current?.live.sha256], ['new', sha('a')])
+      await again.revokeDevice('gh-01', 6)
+      const revoked = await again.rotateSecret('gh-01', 'newer', 7)
+      assert.equal([revoked?.secretHash, revoked?.revokedAt], ['new', 6])
+    } finally {
+      await again.close()
+    }
+  })
+
   it('rollouts: ids r1, r2...; listed newest first; a large one reads back whole after changes to some devices', async (reg, f) => {
     const small = await reg.createRollout(rollout(2))
     const big = await reg.createRollout(rollout(600))
