@@ -10,6 +10,7 @@ import type { DesiredChange, HistoryNote, Registry, RolloutDevice, RolloutRow, R
 import { goodBefore, sameEntry } from '../registry/deploy-plan.js'
 import { deployEntry, runningEntry } from './desired.js'
 import type { DesiredPublisher } from './desired.js'
+import { followClosed } from './follow.js'
 import { abortReason, countDevices, judge, judgeable, timedOut } from './judge.js'
 import type { Verdict } from './judge.js'
 import { allowedBy, dueAt, released } from './pace.js'
@@ -154,39 +155,12 @@ export class RolloutEngine {
     }
   }
 
-  /**
-   * The view follows every report [W5]: for each function whose desired entry a rollout that is
-   * no longer watched in memory set (the slot's `from`), a report that mentions that deployment
-   * (a failure or a rollback at its id and function: a bundle damaged while the board was off, a
-   * transient failure the device tried again) is judged into that rollout's stored view, one
-   * device chunk read and written; a report that mentions nothing costs one registry read.
-   */
+  /** A report into the stored views of closed rollouts (follow.ts), then what each new verdict teaches (#learn). */
   async #followClosed (device: string, rep: ReportedFrame): Promise<void> {
-    const reg = this.#o.registry
-    const row = await reg.getDesired(device)
-    for (const [fn, slot] of Object.entries(row?.functions ?? {})) {
-      const from = slot.from
-      if (from === undefined || this.#open.has(from.rollout)) continue
-      const mentions = (x: { deploymentId: number, name: string }): boolean => x.deploymentId === from.deploymentId && x.name === fn
-      if (!rep.failures.some(mentions) && !rep.rollbacks.some(mentions)) continue
-      const got = await reg.getRolloutDevice(from.rollout, from.index)
-      if (got === undefined || got.device.id !== device || got.device.deploymentId !== from.deploymentId || !judgeable(got.device)) continue
-      const { rollout, device: d } = got
-      const v = judge(rollout, d, rep)
-      if (v === undefined || (v.state === d.state && v.code === d.code && v.message === d.message && v.transient === d.transient)) continue
-      const before = d.state
-      delete d.code
-      delete d.message
-      delete d.transient
-      Object.assign(d, v, { at: this.#now() })
-      const key = (s: RolloutDevice['state']): keyof RolloutRow['counts'] => s === 'rolled-back' ? 'rolledBack' : s
-      rollout.counts[key(before)]--
-      rollout.counts[key(d.state)]++
-      rollout.revision++
-      await reg.putRolloutDevice(rollout, from.index, d)
+    for (const { rollout, device: d, verdict } of await followClosed(this.#o.registry, (id) => this.#open.has(id), device, rep, this.#now())) {
       this.#o.log?.(`rollout ${rollout.id}: device ${device} is now ${d.state}${d.code === undefined ? '' : ` (${d.code})`} after its report`)
       for (const cb of this.#listeners.get(rollout.id) ?? []) cb()
-      await this.#learn(rollout, d, v, rep)
+      await this.#learn(rollout, d, verdict, rep)
     }
   }
 

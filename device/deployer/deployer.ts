@@ -5,13 +5,11 @@
 // on restart), routes change (in-flight invocations finish on the old version, which is
 // unloaded once idle), and a health window watches the new versions (rollback.ts).
 import { EventEmitter } from 'node:events'
-import { verifyDesired } from '../../src/bundle/index.js'
 import type { TrustedKey } from '../../src/bundle/index.js'
 import { ErrorCodes } from '../../src/errors.js'
-import type { LambkinError } from '../../src/errors.js'
 import type { Limits } from '../../src/function/index.js'
 import type { SandboxPool } from '../../src/sandbox/index.js'
-import type { DesiredFrame, RefusedDesired, ReportedFailure, ReportedFrame } from '../../src/wire/index.js'
+import type { DesiredFrame, ReportedFailure, ReportedFrame } from '../../src/wire/index.js'
 import type { VersionRoute } from '../aliases.js'
 import type { FunctionTable } from '../function-table.js'
 import type { Invoker, InvocationRecord } from '../invoker.js'
@@ -23,6 +21,7 @@ import { buildReported, staleFailures } from './report.js'
 import type { ActiveSet, Aliases, DeployedFunction } from './active-set.js'
 import { BundleFiles } from './bundle-files.js'
 import { crashPoint } from './crash-points.js'
+import { DesiredCheck } from './desired-check.js'
 import { Fetcher } from './fetcher.js'
 import { HealthGate } from './health-gate.js'
 import type { HealthSettings } from './health-gate.js'
@@ -32,7 +31,7 @@ import type { PrepareContext } from './prepare.js'
 import { desiredKey, recordRejected, rejectedVersionOf, rememberRejected } from './rejected.js'
 import { RetryTimer } from './retry.js'
 import { Rollbacks } from './rollback.js'
-import { deployFailure, isTransient } from './transient.js'
+import { deployFailure, isTransient, recordFailure } from './transient.js'
 
 /** deploy.* in the device config. */
 export interface DeploySettings extends HealthSettings {
@@ -79,13 +78,13 @@ export class Deployer extends EventEmitter {
   readonly #gate: HealthGate
   readonly #rollbacks: Rollbacks
   readonly #retry: RetryTimer
+  readonly #check: DesiredCheck
   #set: ActiveSet
   #transport: DeployTransport | undefined
   #next: DesiredFrame | undefined
   #lane: Promise<void> = Promise.resolve()
   #applying = false
   #closed = false
-  #refusedDesired: RefusedDesired | undefined
 
   private constructor (o: DeployerOptions, set: ActiveSet) {
     super()
@@ -94,6 +93,7 @@ export class Deployer extends EventEmitter {
     this.#files = new BundleFiles(o.dataDir)
     this.#fetcher = new Fetcher({ clock: o.clock, timeoutMs: o.settings.fetchTimeoutMs, attempts: FETCH_ATTEMPTS })
     this.#retry = new RetryTimer(o.clock, o.settings.retryMs)
+    this.#check = new DesiredCheck(o)
     registerDeployMetrics(o.metrics)
     this.#rollbacks = new Rollbacks({ clock: o.clock, metrics: o.metrics, settings: o.settings, log: o.log, deployer: this })
     this.#gate = new HealthGate({
@@ -151,29 +151,15 @@ export class Deployer extends EventEmitter {
    * is acted on after what is under way, newest first (older queued ones are skipped).
    */
   onDesired (f: DesiredFrame): void {
-    if (!this.#authentic(f)) return
+    const refused = this.#check.check(f)
+    if (refused !== undefined) {
+      const { deploymentId, code, message } = refused.refusal
+      this.emit('refused', { deploymentId, name: '', code, message })
+      if (refused.fresh) this.report()
+      return
+    }
     this.#next = f
     void this.#serial(() => this.#take())
-  }
-
-  #authentic (f: DesiredFrame): boolean {
-    try {
-      verifyDesired(this.#o.deviceId, f, this.#o.trusted)
-      return true
-    } catch (err) {
-      const e = err as LambkinError
-      this.#o.metrics.inc(DEPLOY_METRICS.desiredRefused, { code: e.code })
-      this.emit('refused', { deploymentId: f.deploymentId, name: '', code: e.code, message: e.message })
-      // Reported as the last refusal only, never in the failures history (what a relay forges
-      // must not push real entries out); logged and reported once per code and id, as a relay
-      // may send the same frame again and again.
-      const last = this.#refusedDesired
-      if (last?.code === e.code && last.deploymentId === f.deploymentId) return false
-      this.#o.log(`desired state refused, nothing applied: ${e.code}: ${e.message}`)
-      this.#refusedDesired = { deploymentId: f.deploymentId, code: e.code, message: e.message, at: this.#o.clock.now() }
-      this.report()
-      return false
-    }
   }
 
   /** `down/bundle` arrived [W6]. */
@@ -201,7 +187,7 @@ export class Deployer extends EventEmitter {
 
   /** The `up/reported` frame for now [W5]. */
   reportedFrame (): ReportedFrame {
-    return buildReported(this.#set, this.#o.table, this.#applying, this.#o.clock.now(), this.#refusedDesired)
+    return buildReported(this.#set, this.#o.table, this.#applying, this.#o.clock.now(), this.#check.lastRefused)
   }
 
   /** Sends `up/reported` (retained) when online; emits 'reported' either way. */
@@ -251,25 +237,21 @@ export class Deployer extends EventEmitter {
   }
 
   /**
-   * The deployment's active set could not be written (the store's write failed: a full disk, an
-   * I/O error): nothing changed. Every function it would have changed gets a transient failure
-   * in the report (kept in memory; the set on disk is the old one), and it is tried again. Any
-   * other error is not the deployment's to report: it is rethrown and logged.
+   * The deployment's active set could not be written (the store's write failed): nothing
+   * changed; each function it would have changed gets a transient failure in the report (in
+   * memory: the set on disk is the old one), and it is tried again (#planRetry). Any other
+   * error is not the deployment's to report: it is rethrown and logged.
    */
   #notCommitted (f: DesiredFrame, err: unknown): void {
     const e = deployFailure(err)
     if (!isTransient(e.code)) throw err
     const now = this.#o.clock.now()
-    for (const d of f.functions) {
-      if (sameAliases(this.#set.functions[d.name], aliasesOf(d))) continue
-      this.#failed(this.#set, { deploymentId: f.deploymentId, name: d.name, version: d.live.version, code: e.code, message: e.message, at: now, transient: true })
-    }
+    const changed = f.functions.filter((d) => !sameAliases(this.#set.functions[d.name], aliasesOf(d)))
+    for (const d of changed) this.#failed(this.#set, { deploymentId: f.deploymentId, name: d.name, version: d.live.version, code: e.code, message: e.message, at: now, transient: true })
   }
 
-  /** Records a failure in `set`; a transient one replaces the same function's earlier transient one at that id, so retries do not fill the history. */
   #failed (set: ActiveSet, x: ReportedFailure): void {
-    if (x.transient === true) set.failures = set.failures.filter((y) => !(y.transient === true && y.deploymentId === x.deploymentId && y.name === x.name))
-    set.failures.push(x)
+    recordFailure(set, x)
     this.#refused(x.deploymentId, x.name, x.code, x.transient === true ? `${x.message} (transient: tried again)` : x.message)
   }
 

@@ -5,6 +5,8 @@
 // one replaces it. Everything else (a bad signature, a manifest over the caps, code that does
 // not compile) is about the bytes and is permanent.
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import type { ReportedFailure } from '../../src/wire/index.js'
+import type { ActiveSet } from './active-set.js'
 
 /** Codes a deployment step fails with that a later try may not meet. */
 export const TRANSIENT_CODES: ReadonlySet<string> = new Set<string>([
@@ -58,4 +60,10 @@ function errnoClass (err: unknown): typeof ErrorCodes.NO_SPACE | typeof ErrorCod
     if ((typeof code === 'string' && IO_ERRNO.has(code)) || IO_TEXT.test(message)) return ErrorCodes.IO_ERROR
   }
   return undefined
+}
+
+/** Adds a failure to the set's history; a transient one replaces that function's earlier transient one at the same id, so retries do not fill the history. */
+export function recordFailure (set: ActiveSet, x: ReportedFailure): void {
+  if (x.transient === true) set.failures = set.failures.filter((y) => !(y.transient === true && y.deploymentId === x.deploymentId && y.name === x.name))
+  set.failures.push(x)
 }
