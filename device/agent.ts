@@ -147,7 +147,7 @@ export class Agent extends EventEmitter {
     // replaces a local function of the same name (device/deployer).
     const trusted = readTrustedKeys(c.trustedKeys)
     if (trusted.size === 0 && c.cloud.url !== undefined) log(`${ErrorCodes.KEY_UNTRUSTED}: no trusted keys (trustedKeys or --trust <file.pub>): every deployed bundle will be refused`)
-    const deployer = this.#deployer = await Deployer.open({ dataDir: c.dataDir, store, pool, invoker, table, metrics: this.metrics, clock, log, caps: c.caps, trusted, settings: { windowMs: c.deploy.healthWindowMs, maxErrorRate: c.deploy.maxErrorRate, minInvocations: c.deploy.minInvocations, fetchTimeoutMs: c.deploy.fetchTimeoutMs } })
+    const deployer = this.#deployer = await Deployer.open({ deviceId: c.id, dataDir: c.dataDir, store, pool, invoker, table, metrics: this.metrics, clock, log, caps: c.caps, trusted, settings: { windowMs: c.deploy.healthWindowMs, maxErrorRate: c.deploy.maxErrorRate, minInvocations: c.deploy.minInvocations, fetchTimeoutMs: c.deploy.fetchTimeoutMs, retryMs: c.deploy.retryMs } })
     this.#undo.push(() => deployer.close())
     this.metrics.register(INVOCATIONS_BY_VERSION_METRIC, { type: 'counter', help: 'Invocations by function, version and outcome (ok or error).', labelNames: ['function', 'version', 'outcome'] })
     this.on('invocation', (rec: InvocationRecord) => {

@@ -37,7 +37,8 @@ export const OTHER_ENV_VARS: readonly NameMapping[] = Object.freeze([
   // beside an agent's, so the agent must not take them for typos.
   { name: 'LAMBKIN_API', key: '', help: 'operator commands: the cloud API URL' },
   { name: 'LAMBKIN_TOKEN', key: '', help: 'operator commands: the operator token' },
-  { name: 'LAMBKIN_KEY', key: '', help: 'operator commands: the signing key file (lambkin deploy)' }
+  { name: 'LAMBKIN_KEY', key: '', help: 'operator commands: the signing key file (lambkin deploy)' },
+  { name: 'LAMBKIN_SIGNING_KEY', key: '', help: 'lambkin cloud: the private key that signs desired states (--signing-key)' }
 ])
 
 /**

@@ -122,7 +122,8 @@ export const SCHEMA: Group = group({
     healthWindowMs: int(0, DAY_MS),
     maxErrorRate: { kind: 'number', min: 0, max: 1 },
     minInvocations: int(1, 1_000_000),
-    fetchTimeoutMs: int(100, 600_000)
+    fetchTimeoutMs: int(100, 600_000),
+    retryMs: int(100, 3_600_000)
   }),
   // Floors: what a sandbox needs to run at all. Ceilings: a wasm32 memory (4 GiB), a day,
   // and the stack the sandbox measured as safe (MAX_SAFE_STACK_KIB in src/sandbox/budget.ts).
