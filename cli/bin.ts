@@ -7,11 +7,14 @@
 // small-RAM V8 and malloc settings. Both only work at process start, hence the re-exec.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { formatLog, isJournal } from './log.js'
 import { needsSandbox } from './needs-sandbox.js'
 import { planRuntime, RuntimeSettingError } from './node-runtime.js'
 import type { RuntimePlan } from './node-runtime.js'
 
 const args = process.argv.slice(2)
+/** Under systemd with stderr in the journal, lines carry priority prefixes (cli/log.ts). */
+const journal = isJournal(2, process.env)
 
 function plan (): RuntimePlan | undefined {
   if (!needsSandbox(args)) return undefined
@@ -44,10 +47,10 @@ if (rerun !== undefined) {
   // A reader that goes away (`lambkin results ... | head`) ends the output, not in a stack trace.
   for (const s of [process.stdout, process.stderr]) s.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0) })
   import('./index.js')
-    .then(({ main }) => main(args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), isTTY: process.stdout.isTTY === true }))
+    .then(({ main }) => main(args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), isTTY: process.stdout.isTTY === true, journal }))
     .then((code) => { process.exitCode = code })
     .catch((err: unknown) => {
-      process.stderr.write(`LAMBKIN_INTERNAL: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+      process.stderr.write(formatLog(`LAMBKIN_INTERNAL: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, 'err', journal))
       process.exitCode = 1
     })
 }

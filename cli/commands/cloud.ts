@@ -3,6 +3,7 @@
 import { Cloud, CLOUD_DEFAULTS } from '../../cloud-sync/index.js'
 import type { CloudOptions } from '../../cloud-sync/index.js'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { logLine } from '../log.js'
 import { untilSignal } from '../signals.js'
 import type { CliIo } from '../io.js'
 import { command, intOption, runProgram } from '../program.js'
@@ -35,17 +36,17 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
         apiHost: f.apiHost,
         maxConnections: f.maxConnections,
         trustedKeys: f.trust,
-        log: (line) => io.stderr(`${line}\n`)
+        log: (line) => logLine(io, line)
       }
       if (f.tlsPort !== undefined && f.tlsCert !== undefined && f.tlsKey !== undefined) opts.tls = { port: f.tlsPort, certFile: f.tlsCert, keyFile: f.tlsKey }
       const signals = untilSignal(io)
       try {
         const cloud = await Cloud.create(opts)
         io.stdout(cloud.readyLine() + '\n')
-        if (f.trust.length === 0) io.stderr('lambkin cloud: no --trust keys, so bundle uploads (lambkin deploy) are refused; add --trust <lambkin.pub>\n')
+        if (f.trust.length === 0) logLine(io, 'lambkin cloud: no --trust keys, so bundle uploads (lambkin deploy) are refused; add --trust <lambkin.pub>', 'warning')
         await signals.stopped
         await cloud.close()
-        io.stderr('lambkin cloud stopped\n')
+        logLine(io, 'lambkin cloud stopped', 'notice')
       } finally {
         signals.dispose()
       }

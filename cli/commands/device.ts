@@ -8,6 +8,8 @@ import { camelCase, containerMarker, deviceConfigUsage, FLAGS, loadDeviceConfig,
 import type { DeviceConfig } from '../../device/config/index.js'
 import { redactUrls } from '../../src/redact.js'
 import { EXIT_OK, printError } from '../io.js'
+import { logLine } from '../log.js'
+import type { LogFn } from '../../src/log-priority.js'
 import { command, runProgram } from '../program.js'
 import type { Run } from '../program.js'
 import { untilSignal } from '../signals.js'
@@ -110,16 +112,16 @@ async function runAgent (flags: DeviceFlags, io: CliIo): Promise<number> {
   try {
     const config = await loadDeviceConfig({ flags: values, env: process.env, trust: flags.trust, idRequired: containerMarker(process.env) })
     // Agent lines may quote a broker URL (reconnecting to ..., could not connect to ...).
-    const log = (line: string): void => io.stderr(`${redactUrls(line)}\n`)
+    const log: LogFn = (line, priority) => logLine(io, redactUrls(line), priority)
     agent = await Agent.create(config, { log })
     agent.on('invocation', (rec: InvocationRecord) => {
-      if (!quiet || !rec.ok) io.stderr(formatInvocation(rec) + '\n')
+      if (!quiet || !rec.ok) logLine(io, formatInvocation(rec), rec.ok ? 'info' : 'err')
     })
-    if (!quiet) agent.on('publish', (p: { topic: string, payload: string }) => io.stderr(`[publish] ${p.topic} ${p.payload}\n`))
+    if (!quiet) agent.on('publish', (p: { topic: string, payload: string }) => logLine(io, `[publish] ${p.topic} ${p.payload}`, 'info'))
     io.stdout(readyLine(config, agent) + '\n')
     await signals.stopped
     await agent.close()
-    io.stderr(`lambkin device ${config.id} stopped\n`)
+    logLine(io, `lambkin device ${config.id} stopped`, 'notice')
     return EXIT_OK
   } catch (err) {
     await agent?.close().catch(() => {})
