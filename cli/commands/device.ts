@@ -18,9 +18,11 @@ import type { CliIo } from '../io.js'
 export const DEVICE_USAGE = `usage: lambkin device [--config device.json] [--id id] [--data dir] [--functions dir]
                       [--mqtt url] [--broker-port n] [--metrics-port n] [--cloud url]
                       [--<config key as a flag> value]... [--trust file.pub]... [--quiet]
+       lambkin device install-service [the same flags]... [--print]
 
 Runs the agent until SIGINT or SIGTERM, then drains in-flight invocations and exits 0.
---quiet prints failed invocations only.
+--quiet prints failed invocations only. install-service writes a systemd unit that runs it
+at boot (lambkin device install-service --help).
 `
 
 
@@ -55,7 +57,7 @@ export function readyLine (config: DeviceConfig, agent: Agent): string {
 }
 
 /** What commander parses: every config flag (names.ts FLAGS) by its camelCase name, plus these. */
-type DeviceFlags = Record<string, string | boolean | string[] | undefined> & { trust?: string[], quiet?: boolean }
+export type DeviceFlags = Record<string, string | boolean | string[] | undefined> & { trust?: string[], quiet?: boolean }
 
 /** Flags shown in commander's option list; the rest are in the generated usage text's table. */
 const LISTED: Readonly<Record<string, string>> = {
@@ -95,6 +97,7 @@ export function configFlagValues (flags: DeviceFlags): Record<string, string | b
 /** `lambkin device`: parses argv with commander; returns the exit code (0 stopped by a signal, 1 failed, 2 bad usage). */
 export async function deviceCommand (argv: string[], io: CliIo): Promise<number> {
   const run: Run = { code: EXIT_OK }
+  if (argv[0] === 'install-service') return await (await import('./install-service.js')).installServiceCommand(argv.slice(1), io)
   const program = configOptions(command('lambkin device', io, `${DEVICE_USAGE}\n${deviceConfigUsage()}`)
     .description('Runs the agent until SIGINT or SIGTERM, then drains in-flight invocations and exits 0. Flags override LAMBKIN_* variables, which override the config file.'))
     .option('--quiet', 'print failed invocations only')
