@@ -141,6 +141,35 @@ test('the entrypoint under qemu: the agent starts, takes a QoS 1 message from th
   }
 })
 
+test('started without the flags (lambkin device typed on a board), arm64 Node 22 execs itself in place: one process, with the flags and MALLOC_ARENA_MAX', async () => {
+  if (image === undefined) return
+  const root = mkdtempSync(path.join(tmpdir(), 'lambkin-e2e-arm64-'))
+  const data = path.join(root, 'data')
+  const etc = path.join(root, 'etc')
+  mkdirSync(data)
+  mkdirSync(etc)
+  const { uid, gid } = userSpec(image.user)
+  chownSync(data, uid, gid)
+  writeFileSync(path.join(etc, 'broker-users.json'), '[]')
+  const bin = image.entrypoint.find((a) => a.endsWith('bin.js')) as string
+  // No flags, no MALLOC_ARENA_MAX, no broker: only what bin.js must add itself on arm64.
+  const bare: ImageConfig = { ...image, entrypoint: [image.entrypoint[0] as string, bin, 'device'], env: image.env.filter((e) => !/^(MALLOC_ARENA_MAX|LAMBKIN_BROKER_|LAMBKIN_METRICS_)/.test(e)) }
+  const agent = runImage(bare, { data, 'etc/lambkin': etc }, { LAMBKIN_ID: 'arm64-bare' })
+  try {
+    await agent.waitFor(/lambkin device arm64-bare ready/, 240_000)
+    assert.is(readFileSync(`/proc/${agent.pid}/task/${agent.pid}/children`, 'utf8').trim(), '', 'a second process')
+    const argv = readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0')
+    for (const f of planRuntime({ arch: 'arm64', env: {}, execArgv: [] }).flags) assert.ok(argv.includes(f), `${f} in ${argv.join(' ')}`)
+    assert.ok(readFileSync(`/proc/${agent.pid}/environ`, 'utf8').split('\0').includes('MALLOC_ARENA_MAX=2'))
+    agent.kill('SIGTERM')
+    assert.is(await agent.exited, 0, agent.err())
+  } finally {
+    agent.kill('SIGKILL')
+    await agent.exited
+    rmSync(root, { recursive: true, force: true })
+  }
+})
+
 test('without LAMBKIN_ID the entrypoint refuses to take the container\'s host name as the device id (exit 1)', async () => {
   if (image === undefined) return
   const root = mkdtempSync(path.join(tmpdir(), 'lambkin-e2e-arm64-'))
