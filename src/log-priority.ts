@@ -1,5 +1,5 @@
 // The priority of a log line of the agent or the cloud: syslog's severities (RFC 5424), which
-// the systemd journal keeps per line (docs/operations.md, "Logs"). Printing is the CLI's
+// the systemd journal keeps per line (README, "Running as a service"). Printing is the CLI's
 // (cli/log.ts); this file only names them and the rule for lines that carry none.
 
 /** The severities lambkin uses, with their syslog numbers. */
