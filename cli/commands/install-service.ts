@@ -1,10 +1,11 @@
 // `lambkin device install-service`: writes the systemd unit that runs the agent at boot with
 // the options given (the same flags as `lambkin device`), after checking them as the agent
 // would, and says how to start, stop and read the journal (README, "Running as a service").
-import { chmodSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { deviceConfigUsage, envNameOf, fieldAt, FLAGS, loadDeviceConfig } from '../../device/config/index.js'
+import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { memoryProfile } from '../../device/config/memory-profile.js'
 import { planRuntime } from '../node-runtime.js'
 import { EXIT_OK } from '../io.js'
@@ -46,6 +47,26 @@ export async function installServiceCommand (argv: string[], io: CliIo): Promise
     .addHelpText('after', `\n${INSTALL_SERVICE_USAGE}\n${deviceConfigUsage()}`)
     .action(async (flags: Flags) => { run.code = await install(flags, io) })
   return await runProgram(program, argv, io, run)
+}
+
+/** Writes every file beside its place first, then renames them in: all of them or none. */
+function writeAll (files: ReadonlyArray<{ file: string, text: string, mode: number }>): void {
+  const written: string[] = []
+  try {
+    for (const f of files) {
+      mkdirSync(path.dirname(f.file), { recursive: true })
+      const part = `${f.file}.lambkin-part`
+      written.push(part)
+      writeFileSync(part, f.text, { mode: f.mode })
+      chmodSync(part, f.mode)
+    }
+    for (const f of files) renameSync(`${f.file}.lambkin-part`, f.file)
+  } catch (cause) {
+    for (const part of written) rmSync(part, { force: true })
+    const code = (cause as NodeJS.ErrnoException).code ?? String(cause)
+    const where = (cause as NodeJS.ErrnoException).path ?? ''
+    throw new LambkinError(ErrorCodes.INSTALL_FAILED, `could not write ${where.replace(/\.lambkin-part$/, '')} (${code}); nothing was installed. Run it as root, or point --unit-dir, --sysusers-dir and --secrets-file elsewhere`, { cause })
+  }
 }
 
 async function install (flags: Flags, io: CliIo): Promise<number> {
@@ -118,12 +139,8 @@ async function install (flags: Flags, io: CliIo): Promise<number> {
     }
     return EXIT_OK
   }
-  for (const f of files) {
-    mkdirSync(path.dirname(f.file), { recursive: true })
-    writeFileSync(f.file, f.text, { mode: f.mode })
-    chmodSync(f.file, f.mode)
-    io.stdout(`wrote ${f.file}\n`)
-  }
+  writeAll(files)
+  for (const f of files) io.stdout(`wrote ${f.file}\n`)
   io.stdout([
     '',
     'Then, as root:',

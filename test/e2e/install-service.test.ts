@@ -5,7 +5,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { planRuntime } from '../../cli/node-runtime.js'
@@ -136,6 +136,12 @@ test('--print shows the files, secrets masked, and writes nothing; a bad value e
     assert.is(bad.code, 1)
     assert.match(bad.stderr, /^LAMBKIN_CONFIG_INVALID: config key "brokerPort" must be an integer between 0 and 65535.*from flag --broker-port/m)
     assert.equal(readdirSync(s.etc), [])
+    // A file that cannot be written (here: a folder under a plain file) installs nothing.
+    writeFileSync(path.join(s.root, 'plain'), '')
+    const fail = await runLambkin([...s.args.slice(0, -1), path.join(s.root, 'plain', 'device.env'), '--mqtt-password', 'pw'])
+    assert.is(fail.code, 1)
+    assert.match(fail.stderr, /^LAMBKIN_INSTALL_FAILED: could not write .*plain.* nothing was installed/m)
+    assert.equal(readdirSync(s.etc), [], 'the unit was left behind')
     // A port below 1024 may only be bound with the one capability the unit then grants.
     const low = await runLambkin([...s.args, '--print', '--broker-port', '883'])
     assert.match(low.stdout, /^AmbientCapabilities=CAP_NET_BIND_SERVICE$/m)
