@@ -8,6 +8,7 @@ import { loadFunctionsDir } from '../src/function/index.js'
 import type { LoadedFunction } from '../src/function/index.js'
 import { readTrustedKeys } from '../src/bundle/index.js'
 import { redactUrls } from '../src/redact.js'
+import type { LogFn } from '../src/log-priority.js'
 import { ErrorCodes, LambkinError } from '../src/errors.js'
 import { SandboxPool, specOf } from '../src/sandbox/index.js'
 import type { DeviceConfig } from './config/index.js'
@@ -38,7 +39,7 @@ export const PUBLISHES_INFLIGHT_METRIC = 'publishes_inflight'
 
 export interface AgentOptions {
   /** Where the agent reports what it does (load errors, sensor trouble, broker state); URL credentials are redacted. */
-  log?: (line: string) => void
+  log?: LogFn
   clock?: Clock
   /** Splits invocations between a canary and live ([0, 1) like Math.random, the default); tests pass a seeded one. */
   random?: () => number
@@ -63,7 +64,7 @@ export class Agent extends EventEmitter {
   #table: FunctionTable | undefined
   #deployer: Deployer | undefined
   #closing: Promise<void> | undefined
-  #log: (line: string) => void = () => {}
+  #log: LogFn = () => {}
 
   private constructor (config: DeviceConfig) {
     super()
@@ -74,7 +75,7 @@ export class Agent extends EventEmitter {
     const agent = new Agent(config)
     // Lines may quote a broker URL; its credentials never reach a log (issue 8).
     const sink = opts.log
-    const log = sink === undefined ? agent.#log : (line: string): void => { sink(redactUrls(line)) }
+    const log: LogFn = sink === undefined ? agent.#log : (line, priority) => { sink(redactUrls(line), priority) }
     agent.#log = log
     try {
       await agent.#start(log, opts.clock ?? systemClock, opts.random)
@@ -85,7 +86,7 @@ export class Agent extends EventEmitter {
     return agent
   }
 
-  async #start (log: (line: string) => void, clock: Clock, random: (() => number) | undefined): Promise<void> {
+  async #start (log: LogFn, clock: Clock, random: (() => number) | undefined): Promise<void> {
     const c = this.config
     // 1. The store: everything durable lives here.
     // A failed write faults it until it reopens itself (src/store-fault.ts); the agent goes on.
@@ -109,7 +110,7 @@ export class Agent extends EventEmitter {
         await pool.load(specOf(fn))
         loaded.push(fn)
       } catch (err) {
-        log(`function ${fn.manifest.name} not loaded: ${(err as { code?: string }).code ?? ''}: ${(err as Error).message}`)
+        log(`function ${fn.manifest.name} not loaded: ${(err as { code?: string }).code ?? ''}: ${(err as Error).message}`, 'err')
       }
     }
 
@@ -243,7 +244,7 @@ export class Agent extends EventEmitter {
     const snapshot = async (): Promise<void> => {
       const delta = this.metrics.snapshotDelta()
       if (Object.keys(delta.functions ?? {}).length === 0) return
-      await store.commit({ records: [{ kind: 'metric', time: clock.now(), data: delta }] }).catch((err: Error) => log(`metrics snapshot not stored: ${err.message}`))
+      await store.commit({ records: [{ kind: 'metric', time: clock.now(), data: delta }] }).catch((err: Error) => log(`metrics snapshot not stored: ${err.message}`, 'warning'))
     }
     const timer = setInterval(() => { void snapshot() }, c.metricsSnapshotMs)
     timer.unref()
@@ -283,12 +284,12 @@ export class Agent extends EventEmitter {
       this.#link?.stopAccepting()
       await this.#table?.stop()
       const drained = await this.#invoker?.drain(this.config.invocation.drainTimeoutMs)
-      if (drained === false) this.#log(`gave up waiting for ${this.#invoker?.inflight ?? 0} invocations after ${this.config.invocation.drainTimeoutMs} ms`)
+      if (drained === false) this.#log(`gave up waiting for ${this.#invoker?.inflight ?? 0} invocations after ${this.config.invocation.drainTimeoutMs} ms`, 'warning')
       for (const undo of this.#undo.splice(0).reverse()) {
         try {
           await undo()
         } catch (err) {
-          this.#log(`while closing: ${(err as Error).message}`)
+          this.#log(`while closing: ${(err as Error).message}`, 'warning')
         }
       }
     })()

@@ -80,7 +80,9 @@ export const ErrorCodes = Object.freeze({
   /** A request that needs the device connected now (remote invoke) found it offline. */
   DEVICE_OFFLINE: 'LAMBKIN_DEVICE_OFFLINE',
   /** A remote invocation got no answer within its timeout [W7]. */
-  INVOKE_TIMEOUT: 'LAMBKIN_INVOKE_TIMEOUT'
+  INVOKE_TIMEOUT: 'LAMBKIN_INVOKE_TIMEOUT',
+  /** `lambkin device install-service` could not write one of its files; none was installed. */
+  INSTALL_FAILED: 'LAMBKIN_INSTALL_FAILED'
 } as const)
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

@@ -3,6 +3,7 @@
 import { Cloud, CLOUD_DEFAULTS } from '../../cloud-sync/index.js'
 import type { CloudOptions } from '../../cloud-sync/index.js'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { logLine } from '../log.js'
 import { untilSignal } from '../signals.js'
 import type { CliIo } from '../io.js'
 import { command, intOption, runProgram } from '../program.js'
@@ -41,7 +42,7 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
         maxConnections: f.maxConnections,
         trustedKeys: f.trust,
         ...(signingKey === undefined ? {} : { signingKeyFile: signingKey }),
-        log: (line) => io.stderr(`${line}\n`)
+        log: (line) => logLine(io, line)
       }
       if (f.tlsPort !== undefined && f.tlsCert !== undefined && f.tlsKey !== undefined) opts.tls = { port: f.tlsPort, certFile: f.tlsCert, keyFile: f.tlsKey }
       const signals = untilSignal(io)
@@ -49,11 +50,11 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
         const cloud = await Cloud.create(opts)
         io.stdout(cloud.readyLine() + '\n')
         io.stdout(`dashboard: ${cloud.api.url}/ (sign in with the operator token)\n`)
-        io.stderr(`lambkin cloud: desired states are signed with ${cloud.signing.privateFile} (key ${cloud.signing.key.keyId}); devices trust ${cloud.signing.publicFile} beside the deploy key (trustedKeys, --trust)\n`)
-        if (f.trust.length === 0) io.stderr('lambkin cloud: no --trust keys, so bundle uploads (lambkin deploy) are refused; add --trust <lambkin.pub>\n')
+        logLine(io, `lambkin cloud: desired states are signed with ${cloud.signing.privateFile} (key ${cloud.signing.key.keyId}); devices trust ${cloud.signing.publicFile} beside the deploy key (trustedKeys, --trust)`, 'notice')
+        if (f.trust.length === 0) logLine(io, 'lambkin cloud: no --trust keys, so bundle uploads (lambkin deploy) are refused; add --trust <lambkin.pub>', 'warning')
         await signals.stopped
         await cloud.close()
-        io.stderr('lambkin cloud stopped\n')
+        logLine(io, 'lambkin cloud stopped', 'notice')
       } finally {
         signals.dispose()
       }
