@@ -21,7 +21,11 @@ import { systemClock } from '../src/clock.js'
 import type { Clock } from '../src/clock.js'
 import { readTrustedKeys } from '../src/bundle/index.js'
 import { LevelRegistry } from './registry/index.js'
+import type { FaultEvent } from '../src/store-fault.js'
+import { LastSeen } from './last-seen.js'
 import type { Registry } from './registry/index.js'
+import { cloudSigningKey } from './rollouts/signing-key.js'
+import type { CloudSigningKey } from './rollouts/signing-key.js'
 
 export interface CloudOptions {
   dataDir: string
@@ -29,6 +33,11 @@ export interface CloudOptions {
   host?: string
   /** Device broker port (0: any free port). */
   port?: number
+  /**
+   * Whether the device broker listens for plain MQTT on `port` (default true). false: TLS
+   * only (`--no-plain`), so no device and no relay on the path can use an unencrypted link; `tls` is then required.
+   */
+  plain?: boolean
   apiPort?: number
   /** The API's host; defaults to 127.0.0.1 even when `host` opens the broker wider. */
   apiHost?: string
@@ -43,6 +52,11 @@ export interface CloudOptions {
    * with none, every upload is refused with LAMBKIN_KEY_UNTRUSTED.
    */
   trustedKeys?: string[]
+  /**
+   * The private key (PKCS#8 PEM, ed25519) that signs desired states [W5]; default
+   * `<data>/cloud-signing.key`, made on the first start. Cloud instances of one fleet share one.
+   */
+  signingKeyFile?: string
   /** Clock and timers of the rollout engine and remote invoke (tests pass a FakeClock); `now` defaults to its now. */
   clock?: Clock
   /** The rollout engine's tick while devices are sent or paced, and how long a finished rollout watches for rollbacks, ms. */
@@ -76,6 +90,8 @@ export class Cloud {
   ingest!: Ingest
   rollouts!: RolloutEngine
   invoker!: RemoteInvoker
+  /** The key desired states are signed with, and the public file devices trust [W5]. */
+  signing!: CloudSigningKey
 
   private constructor (dataDir: string, tokenFile: string) {
     this.dataDir = dataDir
@@ -104,8 +120,11 @@ export class Cloud {
     const now = o.now ?? ((): number => clock.now())
     // 2. The keys whose bundles this cloud takes: a bad file stops the start, naming it.
     const trustedKeys = readTrustedKeys(o.trustedKeys ?? [])
+    // 2b. The key desired states are signed with (made on the first start), and its public half for devices.
+    const signing = this.signing = cloudSigningKey(o.dataDir, o.signingKeyFile)
     // 3. The registry.
-    const registry = this.registry = await LevelRegistry.open(o.dataDir)
+    // A failed write faults it until it reopens itself; meanwhile uploads are not acked (level-guard.ts).
+    const registry = this.registry = await LevelRegistry.open(o.dataDir, { clock, onFault: registryFaultLog(log) })
     this.#undo.push(() => registry.close())
     // 4. Desired state, the rollout engine (resuming open rollouts) and remote invoke. They reach
     // devices through the broker started in step 6; until then a publish waits for the connect.
@@ -114,7 +133,7 @@ export class Cloud {
       publish: async (topic, payload, opts) => { await broker?.publish(topic, payload, opts) },
       isConnected: (id) => broker?.isConnected(id) ?? false
     }
-    const desired = new DesiredPublisher(registry, link, now)
+    const desired = new DesiredPublisher(registry, link, now, signing.key)
     const rollouts = this.rollouts = await RolloutEngine.start({ registry, desired, isConnected: link.isConnected, clock, ...o.rollouts, log })
     const invoker = this.invoker = new RemoteInvoker(link, clock)
     this.#undo.push(async () => { invoker.close(); await rollouts.close() })
@@ -126,18 +145,22 @@ export class Cloud {
       send: async (topic, payload) => { await broker?.publish(topic, payload, { qos: 1, retain: false }) },
       deploy: { onReported: async (id, r) => { await rollouts.onReported(id, r) }, onInvokeResult: (id, r) => { invoker.onResult(id, r) } }
     })
-    // 6. The device broker, counting takeovers of a device's open connection.
+    // 6. The device broker, counting takeovers of a device's open connection, and when each
+    // device was last heard from on the monotonic clock. A bare `now` (tests) is the only time
+    // there is: ages follow it.
     const takeovers = new Takeovers({ registry, now, log })
+    const lastSeen = new LastSeen(o.now === undefined ? clock : { now })
     broker = this.broker = await startCloudBroker({
       host: o.host,
-      port: o.port,
+      port: o.plain === false ? undefined : o.port,
       tls: o.tls,
       registry,
       maxConnections: o.maxConnections,
       maxPacketBytes: o.maxPacketBytes,
-      onUp: async (id, topic, payload) => await ingest.onUp(id, topic, payload),
+      onUp: async (id, topic, payload) => { lastSeen.heard(id); await ingest.onUp(id, topic, payload) },
       onTakeover: (id) => takeovers.note(id),
       onConnect: (id) => {
+        lastSeen.heard(id)
         void registry.touch(id, { lastSeen: now() }).catch(() => {})
         rollouts.onConnect(id).catch((err: Error) => { log(`device ${id}: desired state not sent on connect: ${err.message}`) })
       }
@@ -152,15 +175,16 @@ export class Cloud {
       now,
       onRevoke: (id) => broker?.disconnect(id),
       isConnected: link.isConnected,
-      cloudStats: () => ({ connected: broker?.connected().length ?? 0, refused: broker?.refused, takeovers: takeovers.count, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
-      deploy: { registry, engine: rollouts, invoker, trustedKeys, now }
+      cloudStats: () => ({ storeFault: registry.storeFault() ?? null, connected: broker?.connected().length ?? 0, refused: broker?.refused, takeovers: takeovers.count, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, signingKeyId: signing.key.keyId, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
+      deploy: { registry, engine: rollouts, invoker, trustedKeys, now },
+      lastSeen
     })
     this.#undo.push(() => api.close())
   }
 
   /** The one line `lambkin cloud` prints when up. */
   readyLine (): string {
-    const tls = this.broker.tlsPort === undefined ? '' : `, mqtts port ${this.broker.tlsPort}`
+    const tls = this.broker.tlsPort === undefined || this.broker.port === undefined ? '' : `, mqtts port ${this.broker.tlsPort}`
     return `lambkin cloud ready: broker ${this.broker.url}${tls}; api ${this.api.url}; operator token in ${this.tokenFile}`
   }
 
@@ -172,5 +196,14 @@ export class Cloud {
       }
     })()
     return this.#closing
+  }
+}
+
+/** The cloud's log lines about its registry's faults (src/store-fault.ts). */
+function registryFaultLog (log: (line: string) => void): (e: FaultEvent) => void {
+  return (e) => {
+    if (e.type === 'tripped') log(`${ErrorCodes.STORE_FAULT}: the cloud registry failed a write (${e.state.message}); uploads are not acknowledged (devices keep their records) until it has been reopened and checked, tried again in a second and then less often. Free space on the data disk`)
+    else if (e.type === 'retry-failed') log(`${ErrorCodes.STORE_FAULT}: reopening the cloud registry failed (${e.state.message}); trying again in ${Math.round(e.nextInMs / 1000)} s`)
+    else log(`the cloud registry is reopened and checked after ${e.after.attempts} tries; uploads are acknowledged again${e.note === undefined ? '' : `. WARNING: ${e.note}`}`)
   }
 }

@@ -8,6 +8,7 @@ import { loadFunctionsDir } from '../src/function/index.js'
 import type { LoadedFunction } from '../src/function/index.js'
 import { readTrustedKeys } from '../src/bundle/index.js'
 import { redactUrls } from '../src/redact.js'
+import type { LogFn } from '../src/log-priority.js'
 import { ErrorCodes, LambkinError } from '../src/errors.js'
 import { SandboxPool, specOf } from '../src/sandbox/index.js'
 import type { DeviceConfig } from './config/index.js'
@@ -23,6 +24,7 @@ import { requestProps } from './links/request-response.js'
 import type { TriggerLink } from './links/mqtt-link.js'
 import { EmbeddedLink } from './links/embedded-link.js'
 import { MqttTriggers } from './triggers/mqtt/routing.js'
+import { ProcessedOnce } from './triggers/mqtt/processed-once.js'
 import type { OnTriggerMessage } from './links/trigger-message.js'
 import { LevelOutboxStore } from './store/index.js'
 import { systemClock } from './triggers/index.js'
@@ -31,6 +33,7 @@ import { Deployer } from './deployer/index.js'
 import { FunctionTable } from './function-table.js'
 import { remoteInvoke } from './remote-invoke.js'
 import { checkSomethingLoaded } from './nothing-loaded.js'
+import { storeFaultReporter } from './store-faults.js'
 
 /** The trigger link gauge (1 up, 0 down and retrying), served with the other metrics. */
 export const LINK_UP_METRIC = 'trigger_link_up'
@@ -38,7 +41,7 @@ export const PUBLISHES_INFLIGHT_METRIC = 'publishes_inflight'
 
 export interface AgentOptions {
   /** Where the agent reports what it does (load errors, sensor trouble, broker state); URL credentials are redacted. */
-  log?: (line: string) => void
+  log?: LogFn
   clock?: Clock
   /** Splits invocations between a canary and live ([0, 1) like Math.random, the default); tests pass a seeded one. */
   random?: () => number
@@ -63,7 +66,7 @@ export class Agent extends EventEmitter {
   #table: FunctionTable | undefined
   #deployer: Deployer | undefined
   #closing: Promise<void> | undefined
-  #log: (line: string) => void = () => {}
+  #log: LogFn = () => {}
 
   private constructor (config: DeviceConfig) {
     super()
@@ -74,7 +77,7 @@ export class Agent extends EventEmitter {
     const agent = new Agent(config)
     // Lines may quote a broker URL; its credentials never reach a log (issue 8).
     const sink = opts.log
-    const log = sink === undefined ? agent.#log : (line: string): void => { sink(redactUrls(line)) }
+    const log: LogFn = sink === undefined ? agent.#log : (line, priority) => { sink(redactUrls(line), priority) }
     agent.#log = log
     try {
       await agent.#start(log, opts.clock ?? systemClock, opts.random)
@@ -85,10 +88,11 @@ export class Agent extends EventEmitter {
     return agent
   }
 
-  async #start (log: (line: string) => void, clock: Clock, random: (() => number) | undefined): Promise<void> {
+  async #start (log: LogFn, clock: Clock, random: (() => number) | undefined): Promise<void> {
     const c = this.config
     // 1. The store: everything durable lives here.
-    const store = await LevelOutboxStore.open({ dir: c.dataDir, quotaBytes: c.outbox.quotaBytes, syncIntervalMs: c.outbox.syncIntervalMs, ttlMs: c.outbox.ttlMs, clock })
+    // A failed write faults it until it reopens itself (src/store-fault.ts); the agent goes on.
+    const store = await LevelOutboxStore.open({ dir: c.dataDir, quotaBytes: c.outbox.quotaBytes, syncIntervalMs: c.outbox.syncIntervalMs, ttlMs: c.outbox.ttlMs, clock, onFault: storeFaultReporter(this.metrics, log) })
     this.#undo.push(() => store.close())
 
     // 2. Functions: a broken folder is reported and skipped, never fatal.
@@ -108,7 +112,7 @@ export class Agent extends EventEmitter {
         await pool.load(specOf(fn))
         loaded.push(fn)
       } catch (err) {
-        log(`function ${fn.manifest.name} not loaded: ${(err as { code?: string }).code ?? ''}: ${(err as Error).message}`)
+        log(`function ${fn.manifest.name} not loaded: ${(err as { code?: string }).code ?? ''}: ${(err as Error).message}`, 'err')
       }
     }
 
@@ -135,7 +139,9 @@ export class Agent extends EventEmitter {
       log,
       random
     })
-    const mqttTriggers = new MqttTriggers({ invoker, store, clock, log, metrics: this.metrics })
+    // Marks of committed QoS 1 messages: one its broker sends again is not run again (DESIGN section 6).
+    const once = await ProcessedOnce.load(store, log)
+    const mqttTriggers = new MqttTriggers({ invoker, store, clock, log, metrics: this.metrics, once })
     const table = this.#table = new FunctionTable({ invoker, mqttTriggers, store, clock, metrics: this.metrics, log })
     for (const fn of loaded) {
       const key = `${fn.manifest.name}@${fn.version}`
@@ -146,7 +152,7 @@ export class Agent extends EventEmitter {
     // replaces a local function of the same name (device/deployer).
     const trusted = readTrustedKeys(c.trustedKeys)
     if (trusted.size === 0 && c.cloud.url !== undefined) log(`${ErrorCodes.KEY_UNTRUSTED}: no trusted keys (trustedKeys or --trust <file.pub>): every deployed bundle will be refused`)
-    const deployer = this.#deployer = await Deployer.open({ dataDir: c.dataDir, store, pool, invoker, table, metrics: this.metrics, clock, log, caps: c.caps, trusted, settings: { windowMs: c.deploy.healthWindowMs, maxErrorRate: c.deploy.maxErrorRate, minInvocations: c.deploy.minInvocations, fetchTimeoutMs: c.deploy.fetchTimeoutMs } })
+    const deployer = this.#deployer = await Deployer.open({ deviceId: c.id, dataDir: c.dataDir, store, pool, invoker, table, metrics: this.metrics, clock, log, caps: c.caps, trusted, settings: { windowMs: c.deploy.healthWindowMs, maxErrorRate: c.deploy.maxErrorRate, minInvocations: c.deploy.minInvocations, fetchTimeoutMs: c.deploy.fetchTimeoutMs, retryMs: c.deploy.retryMs } })
     this.#undo.push(() => deployer.close())
     this.metrics.register(INVOCATIONS_BY_VERSION_METRIC, { type: 'counter', help: 'Invocations by function, version and outcome (ok or error).', labelNames: ['function', 'version', 'outcome'] })
     this.on('invocation', (rec: InvocationRecord) => {
@@ -242,7 +248,7 @@ export class Agent extends EventEmitter {
     const snapshot = async (): Promise<void> => {
       const delta = this.metrics.snapshotDelta()
       if (Object.keys(delta.functions ?? {}).length === 0) return
-      await store.commit({ records: [{ kind: 'metric', time: clock.now(), data: delta }] }).catch((err: Error) => log(`metrics snapshot not stored: ${err.message}`))
+      await store.commit({ records: [{ kind: 'metric', time: clock.now(), data: delta }] }).catch((err: Error) => log(`metrics snapshot not stored: ${err.message}`, 'warning'))
     }
     const timer = setInterval(() => { void snapshot() }, c.metricsSnapshotMs)
     timer.unref()
@@ -282,12 +288,12 @@ export class Agent extends EventEmitter {
       this.#link?.stopAccepting()
       await this.#table?.stop()
       const drained = await this.#invoker?.drain(this.config.invocation.drainTimeoutMs)
-      if (drained === false) this.#log(`gave up waiting for ${this.#invoker?.inflight ?? 0} invocations after ${this.config.invocation.drainTimeoutMs} ms`)
+      if (drained === false) this.#log(`gave up waiting for ${this.#invoker?.inflight ?? 0} invocations after ${this.config.invocation.drainTimeoutMs} ms`, 'warning')
       for (const undo of this.#undo.splice(0).reverse()) {
         try {
           await undo()
         } catch (err) {
-          this.#log(`while closing: ${(err as Error).message}`)
+          this.#log(`while closing: ${(err as Error).message}`, 'warning')
         }
       }
     })()

@@ -8,9 +8,11 @@ import { apiOptions, command, runProgram } from '../program.js'
 import type { Run } from '../program.js'
 import { bytes, table, when } from '../table.js'
 
+interface Fault { since: number, message: string }
+
 interface StatusView {
-  devices: Array<{ id: string, state: string, lastSeen: number | null, agent: string | null, functions: Array<{ name: string }>, backlog: { records: number, bytes: number } | null, uploadedToday: number | null, streams?: number, problems?: string[] }>
-  cloud: Record<string, unknown>
+  devices: Array<{ id: string, state: string, lastSeen: number | null, agent: string | null, functions: Array<{ name: string }>, backlog: { records: number, bytes: number } | null, uploadedToday: number | null, streams?: number, problems?: string[], storeFault?: Fault | null }>
+  cloud: Record<string, unknown> & { storeFault?: Fault | null }
 }
 
 export async function statusCommand (argv: string[], io: CliIo): Promise<number> {
@@ -29,6 +31,12 @@ export async function statusCommand (argv: string[], io: CliIo): Promise<number>
       for (const d of s.devices) for (const p of d.problems ?? []) io.stdout(`${d.id}: ${p}\n`)
       const counts = s.devices.reduce<Record<string, number>>((a, d) => { a[d.state] = (a[d.state] ?? 0) + 1; return a }, {})
       io.stdout(`${s.devices.length} devices: ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ') || 'none'}\n`)
+      // Stores that failed a write take nothing until they reopen (src/store-fault.ts).
+      const cf = s.cloud.storeFault
+      if (cf != null) io.stdout(`cloud registry: LAMBKIN_STORE_FAULT since ${when(cf.since)}: ${cf.message}; uploads are not acknowledged until it recovers (it retries by itself)\n`)
+      for (const d of s.devices) {
+        if (d.storeFault != null) io.stdout(`device ${d.id}: LAMBKIN_STORE_FAULT since ${when(d.storeFault.since)}: ${d.storeFault.message}; its triggers wait unacknowledged until the store recovers\n`)
+      }
     })
   return await runProgram(program, argv, io, run, () => json)
 }

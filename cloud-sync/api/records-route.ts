@@ -32,11 +32,13 @@ export function parseRecordCursor (v: unknown): { stream: string, seq: number } 
 }
 
 /**
- * A function name nothing of the device knows: not among the functions of its last status, and
- * with no records stored. Says which it has, so a typo is seen at once.
+ * A function name nothing of the device knows: not among the functions of its last status or
+ * deployment report, and with no records stored. Says which it has, so a typo is seen at once.
  */
 async function unknownFunction (registry: Registry, d: DeviceRow, fn: string): Promise<LambkinError | undefined> {
-  const names = (d.status?.functions ?? []).map((f) => f.name)
+  // Its last status and its last deployment report [W5] may each name functions the other does not yet.
+  const reported = (await registry.getReported(d.id))?.functions ?? []
+  const names = [...new Set([...(d.status?.functions ?? []), ...reported].map((f) => f.name))]
   if (names.includes(fn) || (await registry.records(d.id, { fn, limit: 1 })).length > 0) return undefined
   const has = names.length === 0 ? 'it has reported no functions yet (it sends them when it connects)' : `its functions: ${[...names].sort().join(', ')}`
   return new LambkinError(ErrorCodes.FUNCTION_NOT_FOUND, `device ${d.id} has no function "${fn}" and no records of one; ${has}`, { details: { device: d.id, fn, functions: names } })

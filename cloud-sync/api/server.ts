@@ -9,12 +9,15 @@ import { isValidId } from '../../src/ids.js'
 import { GENERATED_SECRET_PARAMS, hashPassword, newSecret } from '../../src/secrets.js'
 import { WIRE_RECORD_KINDS } from '../../src/wire/index.js'
 import type { WireRecordKind } from '../../src/wire/index.js'
-import type { Registry } from '../registry/index.js'
+import type { DeviceRow, Registry } from '../registry/index.js'
 import { deviceState, deviceView, summarizeMetrics } from './views.js'
+import type { LastSeen } from '../last-seen.js'
 import { bad } from './params.js'
 import { registerDeployRoutes } from './deploy-routes.js'
 import { registerRecordsRoute } from './records-route.js'
+import { registerRotateRoute } from './rotate-route.js'
 import type { DeployApi } from './deploy-routes.js'
+import { isPublicRoute, registerDashboardRoutes } from './dashboard-routes.js'
 
 export interface ApiOptions {
   host: string
@@ -25,7 +28,7 @@ export interface ApiOptions {
   now: () => number
   /** Facts about the running cloud for /v1/status (connections, refusals, ingest counters). */
   cloudStats: () => Record<string, unknown>
-  /** Cuts a revoked device off at once (closes its live connection). */
+  /** Cuts a device off at once (closes its live connection): on revocation and on a rotated secret. */
   onRevoke: (id: string) => void
   /** Whether a device is connected to this cloud right now (its state is then not taken on trust). */
   isConnected: (id: string) => boolean
@@ -33,6 +36,8 @@ export interface ApiOptions {
   maxWaitMs?: number
   /** Bundles, rollouts and remote invoke (issue 12). */
   deploy?: DeployApi
+  /** Device ages on the monotonic clock (last-seen.ts); without it, on `now()`. */
+  lastSeen?: LastSeen
 }
 
 export interface Api { port: number, url: string, close: () => Promise<void> }
@@ -74,7 +79,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
   app.addHook('onClose', async () => { closing = true })
   const want = digest(o.token)
   app.addHook('onRequest', async (req) => {
-    if (req.url === '/v1/health') return
+    if (req.url === '/v1/health' || isPublicRoute(req.url)) return
     const h = req.headers.authorization ?? ''
     const given = h.startsWith('Bearer ') ? h.slice(7) : ''
     if (!timingSafeEqual(digest(given), want)) throw new LambkinError(ErrorCodes.UNAUTHORIZED, 'missing or wrong operator token: pass --token or set LAMBKIN_TOKEN (the token is in <cloud data>/operator-token)')
@@ -97,8 +102,17 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     return d
   }
 
-  app.get('/v1/health', async () => ({ ok: true }))
-  app.get('/v1/devices', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, o.now(), o.isConnected(d.id))) }))
+  // 503 while the registry is faulted (src/store-fault.ts), so a load balancer or monitor sees it.
+  app.get('/v1/health', async (_req, reply) => {
+    const fault = o.registry.storeFault?.()
+    if (fault === undefined) return { ok: true }
+    return await reply.status(503).send({ ok: false, error: { code: fault.code, message: `the cloud registry failed a write (${fault.message}) and takes none until it has reopened and checked itself, which it retries alone; uploads are not acknowledged meanwhile`, since: fault.since, attempts: fault.attempts } })
+  })
+  // A device's state ages its lastSeen on the clock that does not jump (last-seen.ts); its
+  // functions follow its last status or report, whichever came last.
+  const nowFor = (d: { id: string, lastSeen?: number }): number => o.lastSeen?.nowFor(d.id, d.lastSeen) ?? o.now()
+  const view = async (d: DeviceRow): Promise<Record<string, unknown>> => deviceView(d, nowFor(d), o.isConnected(d.id), await o.registry.getReported(d.id))
+  app.get('/v1/devices', async () => ({ devices: await Promise.all((await o.registry.listDevices()).map(view)) }))
   app.post('/v1/devices', async (req, reply) => {
     const body = (req.body ?? {}) as { id?: unknown, group?: unknown }
     if (!isValidId(body.id)) throw bad('id must match ^[a-z0-9][a-z0-9_-]{0,62}$')
@@ -116,8 +130,9 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     o.onRevoke(id)
     return { id, revokedAt: (await device(id)).revokedAt ?? at }
   })
-  app.get('/v1/status', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, o.now(), o.isConnected(d.id))), cloud: o.cloudStats() }))
-  app.get('/v1/devices/:id', async (req) => deviceView(await device((req.params as { id: string }).id), o.now(), o.isConnected((req.params as { id: string }).id)))
+  registerRotateRoute(app, { registry: o.registry, now: o.now, device, disconnect: o.onRevoke })
+  app.get('/v1/status', async () => ({ devices: await Promise.all((await o.registry.listDevices()).map(view)), cloud: o.cloudStats() }))
+  app.get('/v1/devices/:id', async (req) => await view(await device((req.params as { id: string }).id)))
   registerRecordsRoute(app, { registry: o.registry, device, kinds: kindsParam, maxWaitMs: o.maxWaitMs ?? 30_000, closing: () => closing })
   app.get('/v1/devices/:id/metrics', async (req) => {
     const { id } = req.params as { id: string }
@@ -127,9 +142,10 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     const records = await o.registry.records(id, { kinds: ['metric'], limit: 10_000 })
     // How often the device writes a snapshot (its status says; null before it said), so a view
     // with none yet can say when the first comes.
-    return { device: id, snapshots: records.length, functions: summarizeMetrics(records, fn), metricsSnapshotMs: d.status?.metricsSnapshotMs ?? null, state: deviceState(d, o.now(), o.isConnected(id)) }
+    return { device: id, snapshots: records.length, functions: summarizeMetrics(records, fn), metricsSnapshotMs: d.status?.metricsSnapshotMs ?? null, state: deviceState(d, nowFor(d), o.isConnected(id)) }
   })
 
+  registerDashboardRoutes(app, { registry: o.registry, token: o.token, now: o.now, isConnected: o.isConnected })
   if (o.deploy !== undefined) registerDeployRoutes(app, o.deploy, { device, maxWaitMs: o.maxWaitMs ?? 30_000, closing: () => closing })
 
   try {

@@ -12,10 +12,14 @@ import type { HeartbeatFrame, StatusFrame } from '../../src/wire/index.js'
 import { LevelDeployBase } from './level-deploy.js'
 import { dec, enc, readRecords } from './level-chunks.js'
 import type { BatchOp, Db, Sub } from './level-chunks.js'
+import { LevelGuard } from './level-guard.js'
 import { planIngest } from './level-ingest.js'
 import { KEYS } from './level-keys.js'
 import { migrate } from './level-migrate.js'
 import { StreamBook } from './level-streams.js'
+import { systemClock } from '../../src/clock.js'
+import type { Clock } from '../../src/clock.js'
+import type { FaultEvent, FaultState } from '../../src/store-fault.js'
 import { LEGACY_STREAM, TAKEOVERS_KEPT } from './types.js'
 import type { DeviceRow, IngestBatch, IngestResult, NewDevice, RecordQuery, Registry, StoredGap, StoredRecord, StreamRow } from './types.js'
 
@@ -43,10 +47,13 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
   #flushTimer: ReturnType<typeof setTimeout> | undefined
   /** Per-device tail of the ingest chain: one device's batches apply one at a time. */
   readonly #chains = new Map<string, Promise<unknown>>()
+  /** Faults the registry at a failed write until it reopened and verified itself (level-guard.ts). */
+  readonly #guard: LevelGuard
 
-  private constructor (db: Db) {
+  private constructor (db: Db, guard: LevelGuard) {
     super(db)
     this.#db = db
+    this.#guard = guard
     const sub = (name: string): Sub => db.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' })
     this.#devices = sub('d')
     this.#chunks = sub('c')
@@ -59,8 +66,11 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
     this.#streams = new StreamBook(this.#streamRows, this.#ranges)
   }
 
-  /** Opens (creating) the registry under `<dir>/registry`. Throws LAMBKIN_STORE_ERROR when locked or damaged. */
-  static async open (dir: string): Promise<LevelRegistry> {
+  /**
+   * Opens (creating) the registry under `<dir>/registry`. Throws LAMBKIN_STORE_ERROR when locked
+   * or damaged. `onFault` hears of a failed write faulting it, and of its recovery.
+   */
+  static async open (dir: string, opts: { clock?: Clock, onFault?: (e: FaultEvent) => void } = {}): Promise<LevelRegistry> {
     const location = join(dir, 'registry')
     mkdirSync(location, { recursive: true })
     const db = new Level<string, Uint8Array>(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
@@ -72,10 +82,14 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
         ? `the cloud registry in ${dir} is in use by another process; stop it or choose another --data`
         : `the cloud registry in ${dir} cannot be opened: ${(err as Error).message}`, { cause: err })
     }
-    const reg = new LevelRegistry(db)
+    // The guard wraps the database's writes and the sublevels the registry makes, so it comes first.
+    let reg: LevelRegistry | undefined
+    const guard = new LevelGuard(db, { what: `the cloud registry in ${dir}`, clock: opts.clock ?? systemClock, onEvent: opts.onFault, verify: async () => reg === undefined ? undefined : await reg.#verify() })
+    reg = new LevelRegistry(db, guard)
     try {
       await reg.#migrate()
     } catch (err) {
+      guard.close()
       await db.close()
       throw new LambkinError(ErrorCodes.STORE_ERROR, `the cloud registry in ${dir} could not be brought up to this version: ${(err as Error).message}; what was moved stays moved, start again to finish (check the disk has room)`, { cause: err })
     }
@@ -84,6 +98,27 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
 
   async #migrate (): Promise<void> {
     await migrate(this.#db, { format: this.#format, devices: this.#devices, streams: this.#streamRows, ranges: this.#ranges, chunks: this.#chunks, byFn: this.#byFn, byKind: this.#byKind, gaps: this.#gaps })
+  }
+
+  /** Present while the registry is faulted: it takes no write until it has reopened (level-guard.ts). */
+  storeFault (): FaultState | undefined { return this.#guard.state }
+
+  /**
+   * After a reopen: every device row as acknowledged (the cached ones) must be on disk with at
+   * least its high-water; the caches (device rows, stream rows) are then read afresh.
+   */
+  async #verify (): Promise<string | undefined> {
+    const short: string[] = []
+    for (const [id, cached] of this.#rows) {
+      const v = await this.#devices.get(id)
+      const disk = v === undefined ? undefined : dec<DeviceRow>(v)
+      if (disk === undefined || disk.highWater < cached.highWater) short.push(`${id} (high-water ${disk?.highWater ?? 'none'}, acknowledged ${cached.highWater})`)
+    }
+    for (const id of this.#rows.keys()) {
+      this.#streams.forget(id)
+      if (!this.#dirty.has(id)) this.#rows.delete(id)
+    }
+    return short.length === 0 ? undefined : `after reopening, devices hold less than was acknowledged: ${short.slice(0, 10).join(', ')}`
   }
 
   async addDevice (d: NewDevice): Promise<DeviceRow> {
@@ -133,6 +168,17 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
       row.revokedAt ??= at
       await this.#putRow(row)
       return true
+    })
+  }
+
+  async rotateSecret (id: string, secretHash: string, at: number): Promise<DeviceRow | undefined> {
+    return await this.#serial(id, async () => {
+      const row = await this.getDevice(id)
+      if (row === undefined || row.revokedAt !== undefined) return row
+      row.secretHash = secretHash
+      row.rotatedAt = at
+      await this.#putRow(row)
+      return structuredClone(row)
     })
   }
 
@@ -249,6 +295,7 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
   }
 
   async close (): Promise<void> {
+    this.#guard.close()
     await Promise.allSettled([...this.#chains.values()])
     if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer)
     await this.#flushDirty()

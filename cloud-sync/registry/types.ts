@@ -3,6 +3,7 @@
 // gaps, and a high-water mark per stream [W4].
 import type { HeartbeatFrame, StatusFrame, WireGap, WireRecordKind } from '../../src/wire/index.js'
 import type { DeployRegistry } from './deploy-types.js'
+import type { FaultState } from '../../src/store-fault.js'
 
 /** One device (table `devices`). Times are ms since the epoch, the cloud's clock. */
 export interface DeviceRow {
@@ -13,6 +14,8 @@ export interface DeviceRow {
   createdAt: number
   /** Set when revoked: the device's connects are refused from then on. */
   revokedAt?: number
+  /** When its secret was last replaced (`lambkin devices rotate`); the old one stopped working then. */
+  rotatedAt?: number
   /** Last time anything arrived from the device. */
   lastSeen?: number
   /** The last `up/status` [W3], with when it arrived. */
@@ -144,6 +147,12 @@ export interface Registry extends DeployRegistry {
   listDevices: () => Promise<DeviceRow[]>
   /** Marks the device revoked; false when there is no such device. */
   revokeDevice: (id: string, at: number) => Promise<boolean>
+  /**
+   * Replaces the device's secret hash (and sets rotatedAt), keeping everything else: its id,
+   * records, gaps, high-water and deployments. Returns the row as it is after (a revoked device
+   * is returned unchanged: revocation is final), undefined when there is no such device.
+   */
+  rotateSecret: (id: string, secretHash: string, at: number) => Promise<DeviceRow | undefined>
   /** Records liveness facts; a device that does not exist is ignored. */
   touch: (id: string, facts: { lastSeen: number, status?: StatusFrame, heartbeat?: HeartbeatFrame }) => Promise<void>
   /**
@@ -164,5 +173,11 @@ export interface Registry extends DeployRegistry {
   gaps: (device: string) => Promise<StoredGap[]>
   /** Counts a connection that took over an open one with the device's id. */
   noteTakeover: (id: string, at: number) => Promise<void>
+  /**
+   * Present while the backend is faulted: a write failed and it takes none until it has
+   * reopened and verified itself, which it retries alone (src/store-fault.ts). Optional: a
+   * backend without the fault (a server database that recovers by itself) leaves it out.
+   */
+  storeFault?: () => FaultState | undefined
   close: () => Promise<void>
 }

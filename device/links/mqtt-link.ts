@@ -3,6 +3,7 @@
 // and keeps reconnecting; QoS 1 messages are acknowledged only after their effects are
 // committed (mqtt-ack-hold.ts). Functions' publishes leave through the same client; QoS 1
 // ones wait in the store, not in memory, until connected (durable-publishes.ts).
+import type { LogFn } from '../../src/log-priority.js'
 import { readFileSync } from 'node:fs'
 import mqtt from 'mqtt'
 import type { IClientOptions, IConnackPacket, MqttClient } from 'mqtt'
@@ -27,7 +28,7 @@ export interface LinkOptions {
   config: MqttConfig
   /** Called for every message; its promise settles once the message's effects are durable. */
   onMessage: OnTriggerMessage
-  log: (line: string) => void
+  log: LogFn
   /** Told each time the connection comes up (true) or goes down (false). */
   onState?: (up: boolean) => void
   /** Told how many QoS 1 publishes are handed to the client and not yet acknowledged. */
@@ -76,6 +77,9 @@ export class MqttLink implements TriggerLink {
   readonly #refusals: PublishRefusals
   /** W9's fallback while the link speaks MQTT 3.1.1 (hops.ts). */
   readonly #recent = new RecentPublishes()
+  /** Connections so far, counted at each CONNACK, and whether the last one resumed the session (processed once). */
+  #connection = 0
+  #resumed = false
 
   private constructor (client: MqttClient, store: OutboxStore, opts: LinkOptions) {
     this.client = client
@@ -118,7 +122,19 @@ export class MqttLink implements TriggerLink {
     const link = new MqttLink(mqtt.connect(opts.url, options), store, opts)
     // Before #watch: the CONNACK's limits are known before publishes are sent on connect.
     link.#limits.attach(link.client, opts.log)
-    link.#gate = holdAcks(link.client, { onMessage: async (msg) => { await opts.onMessage(link.#withHop(msg)) }, log: opts.log, closing: () => link.#closing })
+    // Counted on the CONNACK itself: a resumed session's messages may arrive before 'connect'.
+    link.client.on('packetreceive', (p) => {
+      if (p.cmd !== 'connack') return
+      link.#connection++
+      link.#resumed = (p as IConnackPacket).sessionPresent
+    })
+    const session = `mqtt-link ${opts.url} ${c.clientId}`
+    link.#gate = holdAcks(link.client, {
+      onMessage: async (msg) => { await opts.onMessage(link.#withHop(msg)) },
+      log: opts.log,
+      closing: () => link.#closing,
+      origin: (packetId, dup) => ({ session, connection: link.#connection, resumed: link.#resumed, persistent: true, packetId, dup })
+    })
     link.#watch()
     return link
   }
@@ -148,7 +164,7 @@ export class MqttLink implements TriggerLink {
       lastError = undefined
       this.#sessionPresent = connack.sessionPresent
       if (!connack.sessionPresent) this.#subscribed = false
-      this.#opts.log(`trigger broker: connected to ${url}${connack.sessionPresent ? ' (session resumed)' : ''}`)
+      this.#opts.log(`trigger broker: connected to ${url}${connack.sessionPresent ? ' (session resumed)' : ''}`, 'info')
       this.#opts.onState?.(true)
       void this.#subscribeNow().then(() => this.#publishes.kick())
     })
@@ -160,8 +176,8 @@ export class MqttLink implements TriggerLink {
       reported = true
       const why = lastError === undefined ? '' : ` (${lastError})`
       const every = this.#opts.config.reconnectMs
-      if (this.#up) this.#opts.log(`trigger broker: connection to ${url} lost${why}; retrying every ${every} ms, QoS 1 publishes wait in the store`)
-      else this.#opts.log(`trigger broker: ${url} is not reachable${why}; the agent runs without it and retries every ${every} ms`)
+      if (this.#up) this.#opts.log(`trigger broker: connection to ${url} lost${why}; retrying every ${every} ms, QoS 1 publishes wait in the store`, 'warning')
+      else this.#opts.log(`trigger broker: ${url} is not reachable${why}; the agent runs without it and retries every ${every} ms`, 'warning')
       this.#up = false
       this.#opts.onState?.(false)
     })
@@ -232,7 +248,7 @@ export class MqttLink implements TriggerLink {
         await hooks.done?.(granted, error)
       } catch (err) {
         // A hook's store write failed: the next connect tries again.
-        this.#opts.log(`trigger broker: subscribing failed: ${(err as Error).message}`)
+        this.#opts.log(`trigger broker: subscribing failed: ${(err as Error).message}`, 'warning')
       } finally {
         this.#subscribing = undefined
       }

@@ -85,6 +85,11 @@ export abstract class OutboxStore {
     return await this.#call(() => { checkName(key, 'key'); return this._getMeta(key) })
   }
 
+  /** Every meta key starting with `prefix`, in key order, with its value (an owner's whole table). */
+  async metaEntries (prefix: string): Promise<Array<{ key: string, value: unknown }>> {
+    return await this.#call(() => { checkName(prefix, 'prefix'); return this._metaEntries(prefix) })
+  }
+
   /** Forces everything written so far onto the disk (fsync) now. */
   async flush (): Promise<void> {
     return await this.#call(() => this._flush())
@@ -131,6 +136,7 @@ export abstract class OutboxStore {
   protected abstract _pendingPublishes (afterId: number, limit: number): Promise<PendingPublish[]>
   protected abstract _removePublish (id: number): Promise<void>
   protected abstract _getMeta (key: string): Promise<unknown>
+  protected abstract _metaEntries (prefix: string): Promise<Array<{ key: string, value: unknown }>>
   protected abstract _flush (): Promise<void>
   protected abstract _close (): Promise<void>
 }

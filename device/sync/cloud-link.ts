@@ -243,7 +243,9 @@ export class CloudLink {
       if (this.#state !== 'online') return
       try {
         const s = await this.#o.store.stats()
-        this.#client.publish(upTopic(this.#o.deviceId, 'heartbeat'), encodeFrame({ time: this.#o.clock.now(), backlog: { records: s.count, bytes: s.bytes }, uploadedToday: this.#budget.sentToday, lastSeq: s.lastSeq }), { qos: 0 })
+        // A faulted store is shown to the operator (lambkin status) until it has reopened.
+        const storeFault = s.fault === undefined ? {} : { storeFault: { since: s.fault.since, message: s.fault.message } }
+        this.#client.publish(upTopic(this.#o.deviceId, 'heartbeat'), encodeFrame({ time: this.#o.clock.now(), backlog: { records: s.count, bytes: s.bytes }, uploadedToday: this.#budget.sentToday, lastSeq: s.lastSeq, ...storeFault }), { qos: 0 })
       } catch (err) {
         this.#note(`cloud: heartbeat not sent: ${(err as Error).message}`)
       }

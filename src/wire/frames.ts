@@ -65,7 +65,17 @@ export interface StatusFrame {
 }
 
 /** `up/heartbeat`: liveness plus what the operator views show. */
-export interface HeartbeatFrame { time: number, backlog: { records: number, bytes: number }, uploadedToday: number, lastSeq: number }
+export interface HeartbeatFrame {
+  time: number
+  backlog: { records: number, bytes: number }
+  uploadedToday: number
+  lastSeq: number
+  /** Present while the device's outbox store is faulted (a failed write; it takes nothing until reopened). */
+  storeFault?: { since: number, message: string }
+}
+
+/** Longest store fault message a heartbeat carries; longer ones are cut. */
+export const STORE_FAULT_MESSAGE_MAX = 300
 
 /** Caps on one batch; a device packs under them and the cloud refuses above them [W8]. */
 export const BATCH_LIMITS = Object.freeze({ maxRecords: 5000, maxBytes: 1024 * 1024 })
@@ -190,5 +200,9 @@ export function parseHeartbeat (f: Record<string, unknown>): HeartbeatFrame {
   field(b !== null && typeof b === 'object' && isCount(b.records) && isCount(b.bytes), 'backlog', '{ records, bytes }, counts of 0 or more')
   field(isCount(f.uploadedToday), 'uploadedToday', 'a byte count of 0 or more')
   field(isCount(f.lastSeq), 'lastSeq', 'a seq of 0 or more')
-  return { time: f.time as number, backlog: { records: (b as { records: number }).records, bytes: (b as { bytes: number }).bytes }, uploadedToday: f.uploadedToday as number, lastSeq: f.lastSeq as number }
+  const sf = f.storeFault as Record<string, unknown> | undefined
+  field(sf === undefined || (sf !== null && typeof sf === 'object' && isTime(sf.since) && typeof sf.message === 'string'), 'storeFault', '{ since, message }')
+  const out: HeartbeatFrame = { time: f.time as number, backlog: { records: (b as { records: number }).records, bytes: (b as { bytes: number }).bytes }, uploadedToday: f.uploadedToday as number, lastSeq: f.lastSeq as number }
+  if (sf !== undefined) out.storeFault = { since: sf.since as number, message: (sf.message as string).slice(0, STORE_FAULT_MESSAGE_MAX) }
+  return out
 }

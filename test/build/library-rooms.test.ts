@@ -26,6 +26,13 @@ const ROOMS: Record<string, string[]> = {
   'cbor-x': ['src/wire/', 'src/bundle/', 'device/store/', 'cloud-sync/registry/'],
   // Only to find where a module does not parse, at validate time.
   acorn: ['src/function/syntax-check.ts'],
+  // The dashboard's page (bundled by scripts/build-web.mjs, which alone uses esbuild); the
+  // browser driver is for test/ and bench/.
+  preact: ['cloud-sync/web/'],
+  '@preact/signals': ['cloud-sync/web/'],
+  uplot: ['cloud-sync/web/'],
+  esbuild: [],
+  'playwright-core': [],
   uvu: []
 }
 
@@ -35,7 +42,7 @@ function sources (dir: string): string[] {
     const rel = `${dir}/${name}`
     if (name === 'node_modules') continue
     if (statSync(path.join(ROOT, rel)).isDirectory()) out.push(...sources(rel))
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(rel)
+    else if ((name.endsWith('.ts') || name.endsWith('.tsx')) && !name.endsWith('.d.ts')) out.push(rel)
   }
   return out
 }

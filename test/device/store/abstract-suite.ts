@@ -99,6 +99,13 @@ export function outboxStoreSuite (name: string, factory: StoreFactory): void {
     assert.is((await st.read()).length, 1)
   })
 
+  it('metaEntries lists one owner\'s meta keys by prefix, in key order, with their values', async (h) => {
+    const st = await h.open()
+    await st.commit({ meta: [{ key: 'once:b', value: 2 }, { key: 'once:a', value: { x: 1 } }, { key: 'onc', value: 0 }, { key: 'oncf', value: 0 }, { key: 'schedule:f', value: 3 }] })
+    assert.equal(await st.metaEntries('once:'), [{ key: 'once:a', value: { x: 1 } }, { key: 'once:b', value: 2 }])
+    assert.equal(await st.metaEntries('nothing:'), [])
+  })
+
   it('commits issued together keep their order: the last state and meta written win, and every record stays', async (h) => {
     let st = await h.open()
     await st.commit({ state: [{ fn: 'gone', value: { n: 0 } }, { fn: 'back', value: { n: 0 } }] })
