@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events'
 import type { TrustedKey } from '../../src/bundle/index.js'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { dict, own } from '../../src/own.js'
 import type { Limits } from '../../src/function/index.js'
 import type { SandboxPool } from '../../src/sandbox/index.js'
 import type { DesiredFrame, ReportedFrame } from '../../src/wire/index.js'
@@ -229,16 +230,16 @@ export class Deployer extends EventEmitter {
     const ctx: PrepareContext = { files: this.#files, fetcher: this.#fetcher, pool: this.#o.pool, trusted: this.#o.trusted, caps: this.#o.caps }
     const ready = new Map<string, VersionRoute | undefined>()
     const now = this.#o.clock.now()
-    next.desired = {}
+    next.desired = dict()
     for (const d of f.functions) {
-      const cur = this.#set.functions[d.name]
+      const cur = own(this.#set.functions, d.name)
       const want = aliasesOf(d)
       const key = desiredKey(want)
       next.desired[d.name] = key
       if (sameAliases(cur, want)) continue
       const bad = rejectedVersionOf(this.#set.rejected, d)
       if (bad !== undefined) {
-        const x = recordRejected(next, D, d.name, bad, this.#set.desired[d.name] !== key, now)
+        const x = recordRejected(next, D, d.name, bad, own(this.#set.desired, d.name) !== key, now)
         if (x !== undefined) this.#refused(D, d.name, x.code, x.message)
         continue
       }
@@ -274,7 +275,7 @@ export class Deployer extends EventEmitter {
     this.#set = next
     await this.swapRoutes(ready)
     for (const [name, route] of ready) {
-      const e = next.functions[name]
+      const e = own(next.functions, name)
       if (route === undefined || e === undefined) { this.#gate.stop(name); continue }
       this.#o.metrics.inc(DEPLOY_METRICS.applied, { function: name })
       if (e.window !== undefined) this.#gate.watch(name, e.window.versions, e.window.startedAt)
@@ -319,7 +320,7 @@ export class Deployer extends EventEmitter {
   get set (): ActiveSet { return this.#set }
 
   async #windowPassed (fn: string): Promise<void> {
-    const e = this.#set.functions[fn]
+    const e = own(this.#set.functions, fn)
     if (e?.window === undefined) return
     const next = structuredClone(this.#set)
     delete (next.functions[fn] as DeployedFunction).window
