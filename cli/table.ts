@@ -16,9 +16,15 @@ export function table (header: string[], rawRows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n'
 }
 
-/** An ISO time (UTC, seconds) or '-' for never. */
-export function when (ms: number | null | undefined): string {
-  return ms === null || ms === undefined ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
+/**
+ * An ISO time (UTC, seconds) or '-' for never. Times come from devices' clocks: one no Date can
+ * hold (beyond ±8.64e15 ms, or not a number) is shown as sent, marked, never thrown on.
+ */
+export function when (ms: unknown): string {
+  if (ms === null || ms === undefined) return '-'
+  const d = typeof ms === 'number' ? new Date(ms) : undefined
+  if (d === undefined || Number.isNaN(d.getTime())) return `?${String(ms).slice(0, 24)}`
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
 /** A byte count with a binary unit. */

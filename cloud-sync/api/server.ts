@@ -10,7 +10,7 @@ import { GENERATED_SECRET_PARAMS, hashPassword, newSecret } from '../../src/secr
 import { WIRE_RECORD_KINDS } from '../../src/wire/index.js'
 import type { WireRecordKind } from '../../src/wire/index.js'
 import type { Registry } from '../registry/index.js'
-import { deviceView, summarizeMetrics } from './views.js'
+import { deviceView, recordView, summarizeMetrics } from './views.js'
 import { bad, intParam } from './params.js'
 import { registerDeployRoutes } from './deploy-routes.js'
 import type { DeployApi } from './deploy-routes.js'
@@ -129,7 +129,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     const until = Date.now() + wait
     for (;;) {
       const records = await o.registry.records(id, query)
-      if (records.length > 0 || Date.now() >= until || query.afterSeq === undefined || closing) return { records }
+      if (records.length > 0 || Date.now() >= until || query.afterSeq === undefined || closing) return { records: records.map(recordView) }
       await new Promise((resolve) => setTimeout(resolve, Math.min(250, until - Date.now())))
     }
   })
@@ -139,7 +139,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     const q = req.query as Record<string, unknown>
     const fn = q.fn === undefined || q.fn === '' ? undefined : String(q.fn)
     const records = await o.registry.records(id, { kinds: ['metric'], limit: 10_000 })
-    return { device: id, snapshots: records.length, functions: summarizeMetrics(records, fn) }
+    return { device: id, snapshots: records.length, functions: summarizeMetrics(records.map(recordView), fn) }
   })
 
   if (o.deploy !== undefined) registerDeployRoutes(app, o.deploy, { device, maxWaitMs: o.maxWaitMs ?? 30_000, closing: () => closing })

@@ -2,6 +2,7 @@
 // and per-function metrics summed from the devices' metric snapshots.
 import type { DeviceRow, StoredRecord } from '../registry/index.js'
 import { dict } from '../../src/own.js'
+import { readableData } from '../../src/wire/index.js'
 
 export type DeviceState = 'online' | 'stale' | 'offline' | 'never-seen' | 'revoked'
 
@@ -43,6 +44,15 @@ export function deviceView (d: DeviceRow, now: number, connected: boolean): Reco
     createdAt: d.createdAt,
     revokedAt: d.revokedAt ?? null
   }
+}
+
+/**
+ * A stored record as the API answers it [W8]: its data made safe for JSON (record-data.ts), so
+ * a record stored before ingest checked data, or one that reads back damaged, never fails a query.
+ */
+export function recordView (r: StoredRecord): StoredRecord {
+  const data = readableData(r.data)
+  return data === r.data ? r : { ...r, data }
 }
 
 /** One function's figures in a snapshot as a device sent them: every field checked before use. */

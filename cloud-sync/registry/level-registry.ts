@@ -55,6 +55,23 @@ function fromFrame (raw: Uint8Array): ChunkRecord[] {
   return f.records.map((r) => ({ s: r.seq, k: r.kind, f: r.fn, t: r.time, d: r.data }))
 }
 
+/**
+ * A stored chunk's records. One that no longer decodes (a damaged disk) reads as one
+ * placeholder record at the chunk's last seq, of the kind and function the query asks for,
+ * so the query that would have shown those records answers, and says they are unreadable.
+ */
+function readChunk (key: string, v: Uint8Array, q: RecordQuery): { r: number, recs: ChunkRecord[] } {
+  try {
+    const chunk = dec<{ r: number, recs?: ChunkRecord[], raw?: Uint8Array }>(v)
+    return { r: chunk.r, recs: chunk.recs ?? fromFrame(chunk.raw as Uint8Array) }
+  } catch (err) {
+    const seq = Number(key.slice(key.lastIndexOf('!') + 1))
+    const placeholder: ChunkRecord = { s: seq, k: q.kinds?.[0] ?? 'log', t: 0, d: { unreadable: `stored records up to seq ${seq} cannot be decoded: ${(err as Error).message}` } }
+    if (q.fn !== undefined) placeholder.f = q.fn
+    return { r: 0, recs: [placeholder] }
+  }
+}
+
 export class LevelRegistry extends LevelDeployBase implements Registry {
   readonly #db: Db
   readonly #devices: Sub
@@ -247,8 +264,8 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
     for await (const key of chunkKeys(this)) {
       const v = await this.#chunks.get(key)
       if (v === undefined) continue
-      const chunk = dec<{ r: number, recs?: ChunkRecord[], raw?: Uint8Array }>(v)
-      const all = chunk.recs ?? fromFrame(chunk.raw as Uint8Array)
+      const chunk = readChunk(key, v, q)
+      const all = chunk.recs
       const recs = forward ? all : [...all].reverse()
       for (const c of recs) {
         if (c.s <= after || (q.fn !== undefined && c.f !== q.fn) || (kinds !== undefined && !kinds.has(c.k))) continue
