@@ -35,6 +35,8 @@ export interface CloudOptions {
   maxConnections?: number
   /** Largest MQTT packet a device may send, bytes (default: a full batch plus headroom). */
   maxPacketBytes?: number
+  /** A device connection silent for 1.5x this many seconds is closed as half-open (broker/silence.ts; default 60). */
+  keepaliveMaxSec?: number
   log?: (line: string) => void
   now?: () => number
   /**
@@ -133,6 +135,9 @@ export class Cloud {
       registry,
       maxConnections: o.maxConnections,
       maxPacketBytes: o.maxPacketBytes,
+      keepaliveMaxSec: o.keepaliveMaxSec,
+      clock,
+      log,
       onUp: async (id, topic, payload) => await ingest.onUp(id, topic, payload),
       onConnect: (id) => {
         void registry.touch(id, { lastSeen: now() }).catch(() => {})
@@ -149,7 +154,7 @@ export class Cloud {
       now,
       onRevoke: (id) => broker?.disconnect(id),
       isConnected: link.isConnected,
-      cloudStats: () => ({ connected: broker?.connected().length ?? 0, refused: broker?.refused, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
+      cloudStats: () => ({ connected: broker?.connected().length ?? 0, refused: broker?.refused, halfOpenClosed: broker?.silentClosed() ?? 0, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
       deploy: { registry, engine: rollouts, invoker, trustedKeys, now }
     })
     this.#undo.push(() => api.close())
