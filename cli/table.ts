@@ -1,11 +1,12 @@
 // Plain-text tables and times for the operator commands' default (non --json) output.
+import { logText } from '../src/log-text.js'
 
 /**
- * `s` with control characters (C0, DEL, C1) shown as `\\xNN`: text a device or a function wrote
- * must not drive the operator's terminal (an ESC sequence could recolour or rewrite it).
+ * `s` with control characters shown as `\\xNN` (src/log-text.ts): text a device or a function
+ * wrote must not drive the operator's terminal (an ESC sequence could recolour or rewrite it).
  */
 export function printable (s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+  return logText(s)
 }
 
 /** Left-aligned columns separated by two spaces, a header row first; cells made printable. */

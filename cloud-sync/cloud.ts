@@ -21,6 +21,7 @@ import type { Clock } from '../src/clock.js'
 import { readTrustedKeys } from '../src/bundle/index.js'
 import { LevelRegistry } from './registry/index.js'
 import type { Registry } from './registry/index.js'
+import { logText } from '../src/log-text.js'
 
 export interface CloudOptions {
   dataDir: string
@@ -100,7 +101,9 @@ export class Cloud {
   }
 
   async #start (o: Resolved, token: string): Promise<void> {
-    const log = o.log ?? (() => {})
+    // Lines quote what devices sent (ids, topics, reasons): one line each, controls escaped.
+    const sink = o.log
+    const log = sink === undefined ? (): void => {} : (line: string): void => { sink(logText(line)) }
     const clock = o.clock ?? systemClock
     const now = o.now ?? ((): number => clock.now())
     // 2. The keys whose bundles this cloud takes: a bad file stops the start, naming it.

@@ -29,6 +29,7 @@ import type { Clock } from './triggers/index.js'
 import { Deployer } from './deployer/index.js'
 import { FunctionTable } from './function-table.js'
 import { remoteInvoke } from './remote-invoke.js'
+import { logText } from '../src/log-text.js'
 
 /** The trigger link gauge (1 up, 0 down and retrying), served with the other metrics. */
 export const LINK_UP_METRIC = 'trigger_link_up'
@@ -72,7 +73,8 @@ export class Agent extends EventEmitter {
     const agent = new Agent(config)
     // Lines may quote a broker URL; its credentials never reach a log (issue 8).
     const sink = opts.log
-    const log = sink === undefined ? agent.#log : (line: string): void => { sink(redactUrls(line)) }
+    // Lines quote what devices, brokers and functions sent (topics, error messages): one line each, controls escaped.
+    const log = sink === undefined ? agent.#log : (line: string): void => { sink(logText(redactUrls(line))) }
     agent.#log = log
     try {
       await agent.#start(log, opts.clock ?? systemClock, opts.random)

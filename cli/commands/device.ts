@@ -10,6 +10,7 @@ import { command, runProgram } from '../program.js'
 import type { Run } from '../program.js'
 import { untilSignal } from '../signals.js'
 import type { CliIo } from '../io.js'
+import { logText } from '../../src/log-text.js'
 
 export const DEVICE_USAGE = `usage: lambkin device [--config device.json] [--id id] [--data dir] [--functions dir]
                       [--mqtt url] [--broker-port n] [--metrics-port n] [--cloud url]
@@ -84,9 +85,9 @@ async function runAgent (flags: DeviceFlags, io: CliIo): Promise<number> {
     const log = (line: string): void => io.stderr(`${redactUrls(line)}\n`)
     agent = await Agent.create(config, { log })
     agent.on('invocation', (rec: InvocationRecord) => {
-      if (!quiet || !rec.ok) io.stderr(formatInvocation(rec) + '\n')
+      if (!quiet || !rec.ok) io.stderr(logText(formatInvocation(rec)) + '\n')
     })
-    if (!quiet) agent.on('publish', (p: { topic: string, payload: string }) => io.stderr(`[publish] ${p.topic} ${p.payload}\n`))
+    if (!quiet) agent.on('publish', (p: { topic: string, payload: string }) => io.stderr(`${logText(`[publish] ${p.topic} ${p.payload}`)}\n`))
     io.stdout(readyLine(config, agent) + '\n')
     await signals.stopped
     await agent.close()
