@@ -30,6 +30,8 @@ import { Deployer } from './deployer/index.js'
 import { FunctionTable } from './function-table.js'
 import { remoteInvoke } from './remote-invoke.js'
 import { logText } from '../src/log-text.js'
+import { ensureDataDir } from '../src/data-dir.js'
+import { makePrivate, privateLines } from '../src/private-files.js'
 
 /** The trigger link gauge (1 up, 0 down and retrying), served with the other metrics. */
 export const LINK_UP_METRIC = 'trigger_link_up'
@@ -87,7 +89,9 @@ export class Agent extends EventEmitter {
 
   async #start (log: (line: string) => void, clock: Clock, random: (() => number) | undefined): Promise<void> {
     const c = this.config
-    // 1. The store: everything durable lives here.
+    // 1. The store: everything durable lives here, owner-only (src/private-files.ts).
+    ensureDataDir(c.dataDir, 'dataDir')
+    for (const line of privateLines(c.dataDir, makePrivate(c.dataDir))) log(line)
     const store = await LevelOutboxStore.open({ dir: c.dataDir, quotaBytes: c.outbox.quotaBytes, syncIntervalMs: c.outbox.syncIntervalMs, ttlMs: c.outbox.ttlMs, clock })
     this.#undo.push(() => store.close())
 

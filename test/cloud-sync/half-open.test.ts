@@ -17,7 +17,7 @@ const connected = async (f: Awaited<ReturnType<typeof startCloud>>, id: string):
 
 test('[W3] a device silent behind a frozen link is dropped once silent for 1.5x keepaliveMaxSec and refused invokes at once; a talking one stays', async () => {
   const clock = new FakeClock(Date.now())
-  const f = await startCloud({ clock, keepaliveMaxSec: 2 })
+  const f = await startCloud({ silenceClock: clock, keepaliveMaxSec: 2 })
   const relay = await freezeRelay({ port: f.cloud.broker.port })
   const clients: mqtt.MqttClient[] = []
   try {
