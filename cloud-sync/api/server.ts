@@ -110,6 +110,8 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     if (!timingSafeEqual(digest(given), want)) throw new LambkinError(ErrorCodes.UNAUTHORIZED, 'missing or wrong operator token: pass --token or set LAMBKIN_TOKEN (the token is in <cloud data>/operator-token)')
   })
   installErrorAnswers(app, API_BODY_LIMIT)
+  // JSON bodies only: any other content type is a 415 in the error shape (error-answers.ts).
+  app.removeContentTypeParser('text/plain')
   const device = async (id: string): Promise<NonNullable<Awaited<ReturnType<Registry['getDevice']>>>> => {
     const d = isValidId(id) ? await o.registry.getDevice(id) : undefined
     if (d === undefined) throw new LambkinError(ErrorCodes.DEVICE_NOT_FOUND, `no device ${id}; see lambkin devices`)

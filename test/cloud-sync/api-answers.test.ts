@@ -51,6 +51,7 @@ test('Fastify\'s and Node\'s own refusals answer in the API\'s error shape with 
       ['no such route', 404, fetch(`${base}/v1/nope`, { headers: auth })],
       ['no such method', 404, fetch(`${base}/v1/devices`, { method: 'DELETE', headers: auth })],
       ['a path part over maxParamLength', 414, fetch(`${base}/v1/devices/${'a'.repeat(300)}`, { headers: auth })],
+      ['a text body', 415, fetch(`${base}/v1/devices`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'gh-01' })],
       ['a content type with no parser', 415, fetch(`${base}/v1/devices`, { method: 'POST', headers: { ...auth, 'content-type': 'application/xml' }, body: '<id/>' })],
       ['a body over the limit', 413, fetch(`${base}/v1/devices`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ id: 'x'.repeat(70_000) }) })],
       ['a body that is not JSON', 400, fetch(`${base}/v1/devices`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"id":' })],
