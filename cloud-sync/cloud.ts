@@ -15,6 +15,7 @@ import type { Api } from './api/server.js'
 import { startCloudBroker } from './broker/cloud-broker.js'
 import type { CloudBroker } from './broker/cloud-broker.js'
 import { Ingest } from './ingest/ingest.js'
+import { Takeovers } from './broker/takeovers.js'
 import { RemoteInvoker } from './invoke/remote-invoke.js'
 import { DesiredPublisher, RolloutEngine } from './rollouts/index.js'
 import type { DeviceLink } from './rollouts/index.js'
@@ -22,6 +23,8 @@ import { systemClock } from '../src/clock.js'
 import type { Clock } from '../src/clock.js'
 import { readTrustedKeys } from '../src/bundle/index.js'
 import { LevelRegistry } from './registry/index.js'
+import type { FaultEvent } from '../src/store-fault.js'
+import { LastSeen } from './last-seen.js'
 import type { Registry } from './registry/index.js'
 import { logText } from '../src/log-text.js'
 
@@ -122,7 +125,8 @@ export class Cloud {
     // 2. The keys whose bundles this cloud takes: a bad file stops the start, naming it.
     const trustedKeys = readTrustedKeys(o.trustedKeys ?? [])
     // 3. The registry.
-    const registry = this.registry = await LevelRegistry.open(o.dataDir)
+    // A failed write faults it until it reopens itself; meanwhile uploads are not acked (level-guard.ts).
+    const registry = this.registry = await LevelRegistry.open(o.dataDir, { clock, onFault: registryFaultLog(log) })
     this.#undo.push(() => registry.close())
     // 4. Desired state, the rollout engine (resuming open rollouts) and remote invoke. They reach
     // devices through the broker started in step 6; until then a publish waits for the connect.
@@ -143,7 +147,11 @@ export class Cloud {
       send: async (topic, payload) => { await broker?.publish(topic, payload, { qos: 1, retain: false }) },
       deploy: { onReported: async (id, r) => { await rollouts.onReported(id, r) }, onInvokeResult: (id, r) => { invoker.onResult(id, r) } }
     })
-    // 6. The device broker.
+    // 6. The device broker, counting takeovers of a device's open connection, and when each
+    // device was last heard from on the monotonic clock. A bare `now` (tests) is the only time
+    // there is: ages follow it.
+    const takeovers = new Takeovers({ registry, now, log })
+    const lastSeen = new LastSeen(o.now === undefined ? clock : { now })
     broker = this.broker = await startCloudBroker({
       host: o.host,
       port: o.port,
@@ -154,8 +162,10 @@ export class Cloud {
       keepaliveMaxSec: o.keepaliveMaxSec,
       clock: o.silenceClock ?? systemClock,
       log,
-      onUp: async (id, topic, payload) => await ingest.onUp(id, topic, payload),
+      onUp: async (id, topic, payload) => { lastSeen.heard(id); await ingest.onUp(id, topic, payload) },
+      onTakeover: (id) => takeovers.note(id),
       onConnect: (id) => {
+        lastSeen.heard(id)
         void registry.touch(id, { lastSeen: now() }).catch(() => {})
         rollouts.onConnect(id).catch((err: Error) => { log(`device ${id}: desired state not sent on connect: ${err.message}`) })
       }
@@ -174,8 +184,9 @@ export class Cloud {
       now,
       onRevoke: (id) => broker?.disconnect(id),
       isConnected: link.isConnected,
-      cloudStats: () => ({ connected: broker?.connected().length ?? 0, refused: broker?.refused, halfOpenClosed: broker?.silentClosed() ?? 0, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
-      deploy: { registry, engine: rollouts, invoker, trustedKeys, now }
+      cloudStats: () => ({ storeFault: registry.storeFault() ?? null, connected: broker?.connected().length ?? 0, refused: broker?.refused, halfOpenClosed: broker?.silentClosed() ?? 0, takeovers: takeovers.count, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
+      deploy: { registry, engine: rollouts, invoker, trustedKeys, now },
+      lastSeen
     })
     this.#undo.push(() => api.close())
   }
@@ -194,5 +205,14 @@ export class Cloud {
       }
     })()
     return this.#closing
+  }
+}
+
+/** The cloud's log lines about its registry's faults (src/store-fault.ts). */
+function registryFaultLog (log: (line: string) => void): (e: FaultEvent) => void {
+  return (e) => {
+    if (e.type === 'tripped') log(`${ErrorCodes.STORE_FAULT}: the cloud registry failed a write (${e.state.message}); uploads are not acknowledged (devices keep their records) until it has been reopened and checked, tried again in a second and then less often. Free space on the data disk`)
+    else if (e.type === 'retry-failed') log(`${ErrorCodes.STORE_FAULT}: reopening the cloud registry failed (${e.state.message}); trying again in ${Math.round(e.nextInMs / 1000)} s`)
+    else log(`the cloud registry is reopened and checked after ${e.after.attempts} tries; uploads are acknowledged again${e.note === undefined ? '' : `. WARNING: ${e.note}`}`)
   }
 }

@@ -22,6 +22,7 @@ import { MqttLink } from './links/mqtt-link.js'
 import type { TriggerLink } from './links/mqtt-link.js'
 import { EmbeddedLink } from './links/embedded-link.js'
 import { MqttTriggers } from './triggers/mqtt/routing.js'
+import { ProcessedOnce } from './triggers/mqtt/processed-once.js'
 import type { OnTriggerMessage } from './links/trigger-message.js'
 import { LevelOutboxStore } from './store/index.js'
 import { systemClock } from './triggers/index.js'
@@ -29,6 +30,7 @@ import type { Clock } from './triggers/index.js'
 import { Deployer } from './deployer/index.js'
 import { FunctionTable } from './function-table.js'
 import { remoteInvoke } from './remote-invoke.js'
+import { storeFaultReporter } from './store-faults.js'
 import { logText } from '../src/log-text.js'
 import { ensureDataDir } from '../src/data-dir.js'
 import { makePrivate, privateLines } from '../src/private-files.js'
@@ -90,9 +92,10 @@ export class Agent extends EventEmitter {
   async #start (log: (line: string) => void, clock: Clock, random: (() => number) | undefined): Promise<void> {
     const c = this.config
     // 1. The store: everything durable lives here, owner-only (src/private-files.ts).
+    // A failed write faults it until it reopens itself (src/store-fault.ts); the agent goes on.
     ensureDataDir(c.dataDir, 'dataDir')
     for (const line of privateLines(c.dataDir, makePrivate(c.dataDir))) log(line)
-    const store = await LevelOutboxStore.open({ dir: c.dataDir, quotaBytes: c.outbox.quotaBytes, syncIntervalMs: c.outbox.syncIntervalMs, ttlMs: c.outbox.ttlMs, clock })
+    const store = await LevelOutboxStore.open({ dir: c.dataDir, quotaBytes: c.outbox.quotaBytes, syncIntervalMs: c.outbox.syncIntervalMs, ttlMs: c.outbox.ttlMs, clock, onFault: storeFaultReporter(this.metrics, log) })
     this.#undo.push(() => store.close())
 
     // 2. Functions: a broken folder is reported and skipped, never fatal.
@@ -137,7 +140,9 @@ export class Agent extends EventEmitter {
       log,
       random
     })
-    const mqttTriggers = new MqttTriggers({ invoker, store, clock, log, metrics: this.metrics })
+    // Marks of committed QoS 1 messages: one its broker sends again is not run again (DESIGN section 6).
+    const once = await ProcessedOnce.load(store, log)
+    const mqttTriggers = new MqttTriggers({ invoker, store, clock, log, metrics: this.metrics, once })
     const table = this.#table = new FunctionTable({ invoker, mqttTriggers, store, clock, metrics: this.metrics, log })
     for (const fn of loaded) {
       const key = `${fn.manifest.name}@${fn.version}`

@@ -3,6 +3,7 @@
 // start; deployed ones are added, replaced and removed while the agent runs, and a deployed
 // function hides a local one of the same name until it is removed (docs/architecture.md,
 // "Deployer"). Triggers come from the live version's manifest.
+import { ErrorCodes } from '../src/errors.js'
 import type { MqttTrigger, ScheduleTrigger, SensorTrigger } from '../src/function/index.js'
 import type { VersionRoute } from './aliases.js'
 import type { Invoker } from './invoker.js'
@@ -129,7 +130,8 @@ export class FunctionTable {
     const { invoker, clock, metrics, log, store } = this.#o
     const pollers: Poller[] = []
     const onEvent = async (ev: object): Promise<void> => { await invoker.run(name, { ...ev }) }
-    const onError = (err: { code: string, message: string }): void => log(`${name}: ${err.code}: ${err.message}`)
+    // A faulted store is said once by the agent (store-faults.ts); each run it skips is counted.
+    const onError = (err: { code: string, message: string }): void => { if (err.code !== ErrorCodes.STORE_FAULT) log(`${name}: ${err.code}: ${err.message}`) }
     route.live.manifest.triggers.forEach((t, i) => {
       if ('mqtt' in t) this.#o.mqttTriggers.add(name, t as MqttTrigger, i)
       else if ('sensor' in t) pollers.push(new SensorPoller(t as SensorTrigger, { clock, metrics, functionName: name, onEvent, onError }))

@@ -162,7 +162,7 @@ export class Invoker {
     }
     if (this.#recursion.exceeded(opts.hop)) {
       try {
-        return await this.#recursion.stop(fn, event, source, opts.hop as Hop).then((rec) => { this.#o.onInvocation(rec); return rec })
+        return await this.#recursion.stop(fn, event, source, opts.hop as Hop, opts.meta).then((rec) => { this.#o.onInvocation(rec); return rec })
       } catch (err) {
         // Answered as #commit answers a store failure: the message stays unacknowledged.
         throw this.#commitFailed(fn, source, err, { durationMs: 0, invocationId: '', attempts: 0 })
@@ -193,7 +193,7 @@ export class Invoker {
    * store's LambkinError (after onInvocation and lambkin_commit_failures_total), so the trigger
    * leaves the message unacknowledged and the broker delivers it again.
    */
-  async refuse (fn: string, event: Record<string, unknown>, error: OutcomeError): Promise<InvocationRecord> {
+  async refuse (fn: string, event: Record<string, unknown>, error: OutcomeError, opts: Pick<RunOptions, 'meta'> = {}): Promise<InvocationRecord> {
     const reg = this.#fns.get(fn)?.live
     const source = String(event.source ?? 'invoke')
     if (reg === undefined) {
@@ -204,7 +204,7 @@ export class Invoker {
     this.#o.metrics.record(fn, outcome)
     this.#inflight++
     try {
-      return await this.#commit(fn, event, source, undefined, outcome, 0, 1)
+      return await this.#commit(fn, event, source, opts.meta, outcome, 0, 1)
     } finally {
       if (--this.#inflight === 0) for (const done of this.#idle.splice(0)) done()
     }

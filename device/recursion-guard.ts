@@ -7,7 +7,7 @@ import { deadLetterEvent } from './dead-letter.js'
 import type { Hop } from './links/hops.js'
 import type { InvocationRecord } from './invoker.js'
 import type { FunctionMetrics } from './metrics/index.js'
-import type { OutboxStore } from './store/index.js'
+import type { MetaWrite, OutboxStore } from './store/index.js'
 
 /** Lambda's depth: it stops a recursive loop after about 16 invocations. */
 export const DEFAULT_MAX_HOPS = 16
@@ -53,11 +53,12 @@ export class RecursionGuard {
    * Resolves once the dead letter is committed; rejects with the store's error when it fails
    * (nothing counted or logged then).
    */
-  async stop (fn: string, event: Record<string, unknown>, source: string, hop: Hop): Promise<InvocationRecord> {
+  async stop (fn: string, event: Record<string, unknown>, source: string, hop: Hop, meta?: () => MetaWrite[]): Promise<InvocationRecord> {
     const message = `the message reached hop ${hop.hop} of trace ${hop.traceId}, and invocation.maxHops is ${this.#o.maxHops}: ${fn} was not run, to stop a loop of functions triggering each other (raise invocation.maxHops if the chain is meant to be this long)`
     const error = { code: ErrorCodes.RECURSION_LIMIT, message }
     await this.#o.store.commit({
-      records: [{ kind: 'dead-letter', fn, time: this.#o.now(), data: { invocationId: '', traceId: hop.traceId, hop: hop.hop, source, event: deadLetterEvent(event), error, attempts: 0 } }]
+      records: [{ kind: 'dead-letter', fn, time: this.#o.now(), data: { invocationId: '', traceId: hop.traceId, hop: hop.hop, source, event: deadLetterEvent(event), error, attempts: 0 } }],
+      meta: meta?.()
     })
     this.#o.metrics.inc(RECURSION_METRIC, { function: fn })
     if (!this.#logged.has(hop.traceId)) {

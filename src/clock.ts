@@ -2,6 +2,12 @@
 // remote invoke): the system clock with unref'd timers. Tests hand them
 // test/helpers/fake-clock.ts instead, so schedules, polling, TTL, backoff and rollout timeouts
 // run without sleeping. Here in the shared core because device/ and cloud-sync/ both need it.
+//
+// Two clocks in one (docs/architecture.md, "Durability"): `now()` is the wall clock, which NTP
+// may step by years on a board without an RTC; `monotonic()` never jumps, and with `bootId()`
+// it says which boot it counts from. Ages and TTLs are measured on the monotonic one.
+import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 
 export interface Clock {
   /** Milliseconds since the epoch (wall clock). */
@@ -9,11 +15,39 @@ export interface Clock {
   /** Runs fn once after ms; the handle goes to clearTimeout. A returned promise is ignored here. */
   setTimeout: (fn: () => unknown, ms: number) => unknown
   clearTimeout: (handle: unknown) => void
+  /**
+   * Milliseconds on a clock that never jumps: CLOCK_MONOTONIC, counted from the boot and the
+   * same in every process of that boot. Absent on a clock that has none (ageClock() then uses now()).
+   */
+  monotonic?: () => number
+  /** Which boot monotonic() counts from: differs after a reboot, the same for every process of one boot. */
+  bootId?: () => string
+}
+
+/** Where Linux says which boot this is (a random UUID made at each boot). */
+export const BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id'
+
+let bootIdCache: string | undefined
+/**
+ * This boot's id, read once. Without /proc (not Linux), a random id per process: monotonic
+ * times of another process then count as another boot's, which is the safe side.
+ */
+export function systemBootId (): string {
+  if (bootIdCache === undefined) {
+    try {
+      bootIdCache = readFileSync(BOOT_ID_PATH, 'utf8').trim()
+    } catch {
+      bootIdCache = ''
+    }
+    if (bootIdCache === '') bootIdCache = `process-${randomUUID()}`
+  }
+  return bootIdCache
 }
 
 /**
  * The real clock. Timers are unref'd so an armed trigger or a pending rollout tick never
  * keeps the process alive: the broker connections and servers decide when it lives.
+ * process.hrtime is CLOCK_MONOTONIC on Linux: since boot, not stepped by NTP.
  */
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
@@ -24,5 +58,28 @@ export const systemClock: Clock = Object.freeze({
   },
   clearTimeout: (handle: unknown): void => {
     clearTimeout(handle as ReturnType<typeof setTimeout>)
-  }
+  },
+  monotonic: (): number => Number(process.hrtime.bigint() / 1_000_000n),
+  bootId: systemBootId
 })
+
+/** The two parts of a clock that ages are measured with. */
+export interface AgeClock {
+  now: () => number
+  monotonic: () => number
+  bootId: () => string
+}
+
+/**
+ * A clock's age parts. One with no monotonic() (a bare { now } in a test) gets its wall clock
+ * under a boot id of its own, so it behaves exactly as before: ages on the wall clock.
+ */
+export function ageClock (clock: Pick<Clock, 'now' | 'monotonic' | 'bootId'>): AgeClock {
+  const now = (): number => clock.now()
+  if (clock.monotonic === undefined) return { now, monotonic: now, bootId: () => 'wall-clock' }
+  const mono = clock.monotonic.bind(clock)
+  // A monotonic clock whose boot is not known counts only within this process.
+  const own = `unknown-${randomUUID()}`
+  const boot = clock.bootId === undefined ? () => own : clock.bootId.bind(clock)
+  return { now, monotonic: mono, bootId: boot }
+}

@@ -28,7 +28,14 @@ export const ErrorCodes = Object.freeze({
   USAGE: 'LAMBKIN_USAGE',
   STORE_ERROR: 'LAMBKIN_STORE_ERROR',
   STORE_FULL: 'LAMBKIN_STORE_FULL',
+  /**
+   * A store (the agent's outbox, the cloud's registry) failed a write (disk full, I/O error)
+   * and takes nothing more until it has reopened and verified itself, which it retries alone.
+   */
+  STORE_FAULT: 'LAMBKIN_STORE_FAULT',
   WIRE_INVALID: 'LAMBKIN_WIRE_INVALID',
+  /** [W4] One outbox stream's seq came with other bytes than the cloud holds: two boards on one id. */
+  STREAM_CONFLICT: 'LAMBKIN_STREAM_CONFLICT',
   SENSOR_UNAVAILABLE: 'LAMBKIN_SENSOR_UNAVAILABLE',
   SCHEDULE_INVALID: 'LAMBKIN_SCHEDULE_INVALID',
   SCHEDULE_MISSED: 'LAMBKIN_SCHEDULE_MISSED',

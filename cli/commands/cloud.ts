@@ -55,6 +55,7 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
       try {
         const cloud = await Cloud.create(opts)
         io.stdout(cloud.readyLine() + '\n')
+        io.stdout(`dashboard: ${cloud.api.url}/ (sign in with the operator token)\n`)
         if (f.trust.length === 0) io.stderr('lambkin cloud: no --trust keys, so bundle uploads (lambkin deploy) are refused; add --trust <lambkin.pub>\n')
         await signals.stopped
         await cloud.close()

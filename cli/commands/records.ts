@@ -8,7 +8,7 @@ import { apiOptions, command, intOption, runProgram } from '../program.js'
 import type { Run } from '../program.js'
 import { printable, table, when } from '../table.js'
 
-interface Rec { seq: number, kind: string, fn?: string, time: number, data: unknown }
+interface Rec { stream?: string, seq: number, kind: string, fn?: string, time: number, data: unknown }
 
 const query = (o: Record<string, string | number | undefined>): string =>
   Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&')
@@ -69,19 +69,21 @@ export async function logsCommand (argv: string[], io: CliIo): Promise<number> {
       const first = (await api.call<{ records: Rec[] }>('GET', `${route}?${query({ fn, kind: 'log', limit: f.limit })}`)).records.reverse()
       print(first)
       if (f.follow !== true) return
+      // The position is (stream, seq) [W4]: a device's new outbox stream starts its seqs again.
       let after = first.length === 0 ? 0 : first[first.length - 1].seq
-      if (first.length === 0) after = (await api.call<{ highWater: number }>('GET', `/v1/devices/${encodeURIComponent(device)}`)).highWater
+      let stream = first.length === 0 ? undefined : first[first.length - 1].stream
+      if (first.length === 0) ({ highWater: after, stream } = await api.call<{ highWater: number, stream?: string }>('GET', `/v1/devices/${encodeURIComponent(device)}`))
       const signals = untilSignal({ stdout: () => {}, stderr: () => {} })
       let stop = false
       void signals.stopped.then(() => { stop = true })
       try {
         while (!stop) {
           const next = await Promise.race([
-            api.call<{ records: Rec[] }>('GET', `${route}?${query({ fn, kind: 'log', after, limit: 1000, wait: 25_000 })}`),
+            api.call<{ records: Rec[] }>('GET', `${route}?${query({ fn, kind: 'log', after, stream: stream ?? undefined, limit: 1000, wait: 25_000 })}`),
             signals.stopped.then(() => ({ records: [] as Rec[] }))
           ])
           print(next.records)
-          if (next.records.length > 0) after = next.records[next.records.length - 1].seq
+          if (next.records.length > 0) ({ seq: after, stream } = next.records[next.records.length - 1])
         }
       } finally {
         signals.dispose()

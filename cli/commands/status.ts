@@ -1,5 +1,6 @@
 // `lambkin status`: the fleet at a glance: each device's state (online / stale / offline, by
-// the cloud's clock), last seen, agent version, functions, outbox backlog, upload bytes today.
+// the cloud's clock, or conflict), last seen, agent version, functions, outbox backlog, upload
+// bytes today, outbox streams; then each device's problems with what to do.
 import type { CliIo } from '../io.js'
 import { ApiClient } from '../api-client.js'
 import type { ApiTarget } from '../api-client.js'
@@ -7,26 +8,35 @@ import { apiOptions, command, runProgram } from '../program.js'
 import type { Run } from '../program.js'
 import { bytes, table, when } from '../table.js'
 
+interface Fault { since: number, message: string }
+
 interface StatusView {
-  devices: Array<{ id: string, state: string, lastSeen: number | null, agent: string | null, functions: Array<{ name: string }>, backlog: { records: number, bytes: number } | null, uploadedToday: number | null }>
-  cloud: Record<string, unknown>
+  devices: Array<{ id: string, state: string, lastSeen: number | null, agent: string | null, functions: Array<{ name: string }>, backlog: { records: number, bytes: number } | null, uploadedToday: number | null, streams?: number, problems?: string[], storeFault?: Fault | null }>
+  cloud: Record<string, unknown> & { storeFault?: Fault | null }
 }
 
 export async function statusCommand (argv: string[], io: CliIo): Promise<number> {
   const run: Run = { code: 0 }
   let json = false
   const program = apiOptions(command('lambkin status', io)
-    .description('Shows every device: state (online, stale: heartbeats stopped, offline, never-seen, revoked), last seen, agent, functions, outbox backlog and bytes uploaded today.'))
+    .description('Shows every device: state (online, stale: heartbeats stopped, offline, never-seen, revoked, conflict: two boards on one id), last seen, agent, functions, outbox backlog, bytes uploaded today and outbox streams (a new one per re-flashed card or new store); then what to fix, per device.'))
     .action(async (f: ApiTarget & { json?: boolean }) => {
       json = f.json === true
       const s = await new ApiClient(f).call<StatusView>('GET', '/v1/status')
       if (json) { io.stdout(JSON.stringify(s) + '\n'); return }
-      io.stdout(table(['DEVICE', 'STATE', 'LAST SEEN', 'AGENT', 'FUNCTIONS', 'BACKLOG', 'UPLOADED TODAY'], s.devices.map((d) => [
+      io.stdout(table(['DEVICE', 'STATE', 'LAST SEEN', 'AGENT', 'FUNCTIONS', 'BACKLOG', 'UPLOADED TODAY', 'STREAMS'], s.devices.map((d) => [
         d.id, d.state, when(d.lastSeen), d.agent ?? '-', d.functions.length === 0 ? '-' : d.functions.map((x) => x.name).join(','),
-        d.backlog === null ? '-' : `${d.backlog.records} (${bytes(d.backlog.bytes)})`, bytes(d.uploadedToday)
+        d.backlog === null ? '-' : `${d.backlog.records} (${bytes(d.backlog.bytes)})`, bytes(d.uploadedToday), String(d.streams ?? 0)
       ])))
+      for (const d of s.devices) for (const p of d.problems ?? []) io.stdout(`${d.id}: ${p}\n`)
       const counts = s.devices.reduce<Record<string, number>>((a, d) => { a[d.state] = (a[d.state] ?? 0) + 1; return a }, {})
       io.stdout(`${s.devices.length} devices: ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ') || 'none'}\n`)
+      // Stores that failed a write take nothing until they reopen (src/store-fault.ts).
+      const cf = s.cloud.storeFault
+      if (cf != null) io.stdout(`cloud registry: LAMBKIN_STORE_FAULT since ${when(cf.since)}: ${cf.message}; uploads are not acknowledged until it recovers (it retries by itself)\n`)
+      for (const d of s.devices) {
+        if (d.storeFault != null) io.stdout(`device ${d.id}: LAMBKIN_STORE_FAULT since ${when(d.storeFault.since)}: ${d.storeFault.message}; its triggers wait unacknowledged until the store recovers\n`)
+      }
     })
   return await runProgram(program, argv, io, run, () => json)
 }

@@ -8,14 +8,17 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { isValidId } from '../../src/ids.js'
 import { GENERATED_SECRET_PARAMS, hashPassword, newSecret } from '../../src/secrets.js'
-import { WIRE_RECORD_KINDS } from '../../src/wire/index.js'
+import { WIRE_RECORD_KINDS, isStreamId } from '../../src/wire/index.js'
 import type { WireRecordKind } from '../../src/wire/index.js'
+import { LEGACY_STREAM } from '../registry/index.js'
 import type { Registry } from '../registry/index.js'
 import { deviceView, recordView, summarizeMetrics } from './views.js'
+import type { LastSeen } from '../last-seen.js'
 import { bad, intParam } from './params.js'
 import { registerDeployRoutes } from './deploy-routes.js'
 import { clientErrorHandler, frameworkErrors, installErrorAnswers } from './error-answers.js'
 import type { DeployApi } from './deploy-routes.js'
+import { isPublicRoute, registerDashboardRoutes } from './dashboard-routes.js'
 
 export interface ApiOptions {
   host: string
@@ -34,6 +37,8 @@ export interface ApiOptions {
   maxWaitMs?: number
   /** Bundles, rollouts and remote invoke (issue 12). */
   deploy?: DeployApi
+  /** Device ages on the monotonic clock (last-seen.ts); without it, on `now()`. */
+  lastSeen?: LastSeen
   /** The whole request (headers and body) must arrive within this, ms; default API_DEFAULTS. */
   requestTimeoutMs?: number
   /** Serve HTTPS with this PEM certificate and key (`lambkin cloud --api-tls-cert/--api-tls-key`). */
@@ -104,7 +109,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
   app.addHook('onClose', async () => { closing = true })
   const want = digest(o.token)
   app.addHook('onRequest', async (req) => {
-    if (req.url === '/v1/health') return
+    if (req.url === '/v1/health' || isPublicRoute(req.url)) return
     const h = req.headers.authorization ?? ''
     const given = h.startsWith('Bearer ') ? h.slice(7) : ''
     if (!timingSafeEqual(digest(given), want)) throw new LambkinError(ErrorCodes.UNAUTHORIZED, 'missing or wrong operator token: pass --token or set LAMBKIN_TOKEN (the token is in <cloud data>/operator-token)')
@@ -118,8 +123,15 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     return d
   }
 
-  app.get('/v1/health', async () => ({ ok: true }))
-  app.get('/v1/devices', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, o.now(), o.isConnected(d.id))) }))
+  // 503 while the registry is faulted (src/store-fault.ts), so a load balancer or monitor sees it.
+  app.get('/v1/health', async (_req, reply) => {
+    const fault = o.registry.storeFault?.()
+    if (fault === undefined) return { ok: true }
+    return await reply.status(503).send({ ok: false, error: { code: fault.code, message: `the cloud registry failed a write (${fault.message}) and takes none until it has reopened and checked itself, which it retries alone; uploads are not acknowledged meanwhile`, since: fault.since, attempts: fault.attempts } })
+  })
+  // A device's state ages its lastSeen on the clock that does not jump (last-seen.ts).
+  const nowFor = (d: { id: string, lastSeen?: number }): number => o.lastSeen?.nowFor(d.id, d.lastSeen) ?? o.now()
+  app.get('/v1/devices', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, nowFor(d), o.isConnected(d.id))) }))
   app.post('/v1/devices', async (req, reply) => {
     const body = (req.body ?? {}) as { id?: unknown, group?: unknown }
     if (!isValidId(body.id)) throw bad('id must match ^[a-z0-9][a-z0-9_-]{0,62}$')
@@ -137,15 +149,18 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     o.onRevoke(id)
     return { id, revokedAt: (await device(id)).revokedAt ?? at }
   })
-  app.get('/v1/status', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, o.now(), o.isConnected(d.id))), cloud: o.cloudStats() }))
-  app.get('/v1/devices/:id', async (req) => deviceView(await device((req.params as { id: string }).id), o.now(), o.isConnected((req.params as { id: string }).id)))
+  app.get('/v1/status', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, nowFor(d), o.isConnected(d.id))), cloud: o.cloudStats() }))
+  app.get('/v1/devices/:id', async (req) => { const d = await device((req.params as { id: string }).id); return deviceView(d, nowFor(d), o.isConnected(d.id)) })
   app.get('/v1/devices/:id/records', async (req) => {
     const { id } = req.params as { id: string }
     await device(id)
     const q = req.query as Record<string, unknown>
     const fn = q.fn === undefined || q.fn === '' ? undefined : String(q.fn)
     if (fn !== undefined && !isValidId(fn)) throw bad('fn must be a function name')
-    const query = { fn, kinds: kindsParam(q.kind), limit: intParam(q.limit, 'limit', 1, 10_000), afterSeq: intParam(q.after, 'after', 0, Number.MAX_SAFE_INTEGER) }
+    // [W4] `after` is a seq of `stream` (default: the device's current one); later streams follow it.
+    const stream = q.stream === undefined || q.stream === '' ? undefined : String(q.stream)
+    if (stream !== undefined && stream !== LEGACY_STREAM && !isStreamId(stream)) throw bad('stream must be a stream id (hex) or legacy')
+    const query = { fn, kinds: kindsParam(q.kind), limit: intParam(q.limit, 'limit', 1, 10_000), afterSeq: intParam(q.after, 'after', 0, Number.MAX_SAFE_INTEGER), stream }
     const wait = Math.min(intParam(q.wait, 'wait', 0, 60_000) ?? 0, o.maxWaitMs ?? 30_000)
     // Following a log: with `after` and `wait`, answer as soon as something newer is stored.
     const until = Date.now() + wait
@@ -164,6 +179,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     return { device: id, snapshots: records.length, functions: summarizeMetrics(records.map(recordView), fn) }
   })
 
+  registerDashboardRoutes(app, { registry: o.registry, token: o.token, now: o.now, isConnected: o.isConnected })
   if (o.deploy !== undefined) registerDeployRoutes(app, o.deploy, { device, maxWaitMs: o.maxWaitMs ?? 30_000, closing: () => closing })
 
   try {

@@ -1,10 +1,27 @@
-// What operators see, derived from registry rows: a device's state (online / stale / offline)
-// and per-function metrics summed from the devices' metric snapshots.
+// What operators see, derived from registry rows: a device's state (online / stale / offline,
+// or conflict), its problems with what to do, and per-function metrics summed from the
+// devices' metric snapshots.
+import { ErrorCodes } from '../../src/errors.js'
 import type { DeviceRow, StoredRecord } from '../registry/index.js'
 import { dict } from '../../src/own.js'
 import { readableData } from '../../src/wire/index.js'
 
-export type DeviceState = 'online' | 'stale' | 'offline' | 'never-seen' | 'revoked'
+export type DeviceState = 'online' | 'stale' | 'offline' | 'never-seen' | 'revoked' | 'conflict'
+
+/**
+ * [W4] How long after its last refused batch a device shows as `conflict`: longer than the
+ * device's longest wait between tries (device/sync, CONFLICT_MAX_BACKOFF_MS, 10 min), so a
+ * clone still trying stays shown, and one given its own id clears within the hour.
+ */
+export const CONFLICT_SHOWN_MS = 3_600_000
+/** Takeovers within this window, at least TAKEOVERS_SHARED of them, say two clients share an id. */
+export const TAKEOVER_WINDOW_MS = 600_000
+export const TAKEOVERS_SHARED = 3
+
+/** Takeovers of the device's connection within TAKEOVER_WINDOW_MS before `now`. */
+export function recentTakeovers (d: DeviceRow, now: number): number {
+  return (d.takeovers?.recent ?? []).filter((t) => now - t < TAKEOVER_WINDOW_MS).length
+}
 
 /** Heartbeats missed before an online device is shown as stale. */
 export const STALE_AFTER_HEARTBEATS = 3
@@ -19,12 +36,26 @@ export const DEFAULT_HEARTBEAT_MS = 30_000
  */
 export function deviceState (d: DeviceRow, now: number, connected = true): DeviceState {
   if (d.revokedAt !== undefined) return 'revoked'
+  // Two boards on one id hold records the cloud cannot take: that needs the operator first.
+  if (d.conflict !== undefined && now - d.conflict.lastAt < CONFLICT_SHOWN_MS) return 'conflict'
   if (d.lastSeen === undefined) return 'never-seen'
   // A device whose connection is gone is not running here, whatever its last status said (a
   // client that disconnects cleanly sends no will).
   if (d.status?.state === 'offline' || !connected) return 'offline'
   const every = d.status?.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
   return now - d.lastSeen > STALE_AFTER_HEARTBEATS * every ? 'stale' : 'online'
+}
+
+/** What is wrong with a device that the operator must fix, each with what to do. */
+export function deviceProblems (d: DeviceRow, now: number): string[] {
+  const out: string[] = []
+  const c = d.conflict
+  if (c !== undefined && now - c.lastAt < CONFLICT_SHOWN_MS) {
+    out.push(`${ErrorCodes.STREAM_CONFLICT}: ${c.count} batch${c.count === 1 ? '' : 'es'} of outbox stream ${c.stream} refused since ${new Date(c.firstAt).toISOString()}: seq ${c.seq} came with other records than the cloud holds, so two boards are using this id (a cloned card?). Nothing was deleted on either board. Give the clone its own id (lambkin devices add <new-id>) and a new config`)
+  }
+  const n = recentTakeovers(d, now)
+  if (n >= TAKEOVERS_SHARED) out.push(`two clients share this id: ${n} takeovers of its connection in the last ${TAKEOVER_WINDOW_MS / 60_000} min (${d.takeovers?.count ?? n} in all); give each board its own id`)
+  return out
 }
 
 /** The operator's row for one device (no secret hash). */
@@ -39,8 +70,15 @@ export function deviceView (d: DeviceRow, now: number, connected: boolean): Reco
     functions: d.status?.functions ?? [],
     backlog: d.heartbeat?.backlog ?? null,
     uploadedToday: d.heartbeat?.uploadedToday ?? null,
+    // The device's outbox store failed a write and takes nothing until it reopens (its last heartbeat).
+    storeFault: d.heartbeat?.storeFault ?? null,
     highWater: d.highWater,
     counts: d.counts,
+    streams: d.streams ?? 0,
+    stream: d.stream ?? null,
+    conflict: d.conflict ?? null,
+    takeovers: { count: d.takeovers?.count ?? 0, recent: recentTakeovers(d, now), lastAt: d.takeovers?.lastAt ?? null },
+    problems: deviceProblems(d, now),
     createdAt: d.createdAt,
     revokedAt: d.revokedAt ?? null
   }

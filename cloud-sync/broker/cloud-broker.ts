@@ -31,6 +31,8 @@ export interface CloudBrokerOptions {
   onUp: (deviceId: string, topic: string, payload: Buffer) => Promise<void>
   onConnect?: (deviceId: string) => void
   onDisconnect?: (deviceId: string) => void
+  /** A device authenticated while a connection with its id is open: the broker is about to close that one (MQTT-3.1.4-2). */
+  onTakeover?: (deviceId: string) => void
   /** A connection silent for 1.5x this long is closed as half-open (silence.ts); default SILENCE_DEFAULTS. */
   keepaliveMaxSec?: number
   clock?: Clock
@@ -110,6 +112,8 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
       if (!ok) { refused['bad-credentials']++; done(authError('bad device id or secret', 4), null); return }
       verified.set(id, { hash: row.secretHash, digest: digest(password) })
       deviceOf.set(client, id)
+      // aedes has no takeover event: its registerClient closes the open client after this.
+      if (live.has(id)) o.onTakeover?.(id)
       done(null, true)
     })().catch((err: Error) => done(authError(`registry unavailable: ${err.message}`, 3), null))
   }

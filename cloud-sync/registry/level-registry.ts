@@ -1,86 +1,45 @@
 // The registry in LevelDB, for one machine (`lambkin cloud --data`). Keys sort as a SQL
-// index would: records by (device, seq) in per-batch chunks with per-function and per-kind
-// indexes, gaps by (device, from), and the device row with its high-water mark.
+// index would (level-keys.ts): records by (device, stream, seq) in chunks with per-function and
+// per-kind indexes (level-chunks.ts), gaps by (device, stream, from), a row per outbox stream
+// with its high-water and the ranges it covers above it (level-streams.ts), and the device
+// row. Ingest is planned in level-ingest.ts; a registry from before streams is brought up to
+// date at open (level-migrate.ts).
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Level } from 'level'
-import type { AbstractSublevel } from 'abstract-level'
-import { Encoder } from 'cbor-x'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
-import { wireError } from '../../src/wire/index.js'
-import type { HeartbeatFrame, StatusFrame, WireGap, WireRecordKind } from '../../src/wire/index.js'
-import { addRanges, advance, covers, runsOf } from './coverage.js'
+import type { HeartbeatFrame, StatusFrame } from '../../src/wire/index.js'
 import { LevelDeployBase } from './level-deploy.js'
-import type { Range } from './coverage.js'
-import type { DeviceRow, IngestResult, NewDevice, RecordQuery, Registry, StoredGap, StoredRecord } from './types.js'
+import { dec, enc, readRecords } from './level-chunks.js'
+import type { BatchOp, Db, Sub } from './level-chunks.js'
+import { LevelGuard } from './level-guard.js'
+import { planIngest } from './level-ingest.js'
+import { KEYS } from './level-keys.js'
+import { migrate } from './level-migrate.js'
+import { StreamBook } from './level-streams.js'
+import { systemClock } from '../../src/clock.js'
+import type { Clock } from '../../src/clock.js'
+import type { FaultEvent, FaultState } from '../../src/store-fault.js'
+import { LEGACY_STREAM, TAKEOVERS_KEPT } from './types.js'
+import type { DeviceRow, IngestBatch, IngestResult, NewDevice, RecordQuery, Registry, StoredGap, StoredRecord, StreamRow } from './types.js'
 
-type Db = Level<string, Uint8Array>
-type Sub = AbstractSublevel<Db, string | Buffer | Uint8Array, string, Uint8Array>
-
-const cbor = new Encoder({ useRecords: false, mapsAsObjects: true })
-const enc = (v: unknown): Uint8Array => cbor.encode(v)
-const dec = <T>(b: Uint8Array): T => cbor.decode(b) as T
-/** Zero-padded so that keys sort numerically (seqs are safe integers, < 10^16). */
-const pad = (n: number): string => String(n).padStart(16, '0')
-const MAX_LIMIT = 10_000
-/** How far past its high-water a batch may start (see checkPlacement). */
-export const MAX_AHEAD = 1_000_000
-const EMPTY = new Uint8Array(0)
-
-/** A record inside a chunk, with short field names (it is stored once per record). */
-interface ChunkRecord { s: number, k: WireRecordKind, f?: string, t: number, d: unknown }
-type BatchOp = { type: 'put', key: string, value: Uint8Array, sublevel: Sub }
-
-/**
- * Seqs a batch may claim [W4][W8]: nothing more than MAX_AHEAD past the high-water (a device
- * sends oldest first, so only a broken or hostile one jumps that far), and no gap over seqs
- * already stored above it. Throws LAMBKIN_WIRE_INVALID with reason 'too-far-ahead' or
- * 'overlap'; nothing of the batch is stored.
- */
-function checkPlacement (hw: number, above: Range[], records: Array<{ seq: number }>, gaps: WireGap[]): void {
-  const first = Math.min(...records.map((r) => r.seq), ...gaps.map((g) => g.from))
-  if (first > hw + 1 + MAX_AHEAD) throw wireError('too-far-ahead', `batch starts at seq ${first}, more than ${MAX_AHEAD} past the high-water ${hw}`)
-  for (const g of gaps) {
-    const from = Math.max(g.from, hw + 1)
-    if (g.to < from) continue
-    for (const [a, b] of above) {
-      if (a <= g.to && b >= from && !(a <= from && b >= g.to)) throw wireError('overlap', `gap ${from}..${g.to} overlaps seqs ${a}..${b} already stored`)
-    }
-  }
-}
-
-/** The records of a chunk kept as the wire frame that carried them. */
-function fromFrame (raw: Uint8Array): ChunkRecord[] {
-  const f = cbor.decode(raw) as { records: Array<{ seq: number, kind: WireRecordKind, fn?: string, time: number, data: unknown }> }
-  return f.records.map((r) => ({ s: r.seq, k: r.kind, f: r.fn, t: r.time, d: r.data }))
-}
-
-/**
- * A stored chunk's records. One that no longer decodes (a damaged disk) reads as one
- * placeholder record at the chunk's last seq, of the kind and function the query asks for,
- * so the query that would have shown those records answers, and says they are unreadable.
- */
-function readChunk (key: string, v: Uint8Array, q: RecordQuery): { r: number, recs: ChunkRecord[] } {
-  try {
-    const chunk = dec<{ r: number, recs?: ChunkRecord[], raw?: Uint8Array }>(v)
-    return { r: chunk.r, recs: chunk.recs ?? fromFrame(chunk.raw as Uint8Array) }
-  } catch (err) {
-    const seq = Number(key.slice(key.lastIndexOf('!') + 1))
-    const placeholder: ChunkRecord = { s: seq, k: q.kinds?.[0] ?? 'log', t: 0, d: { unreadable: `stored records up to seq ${seq} cannot be decoded: ${(err as Error).message}` } }
-    if (q.fn !== undefined) placeholder.f = q.fn
-    return { r: 0, recs: [placeholder] }
-  }
-}
+export { MAX_AHEAD } from './level-ingest.js'
 
 export class LevelRegistry extends LevelDeployBase implements Registry {
   readonly #db: Db
   readonly #devices: Sub
-  /** Records in chunks (one per ingested batch) by (device, last seq). */
+  /** Records in chunks by (device, stream ordinal, last seq) (level-chunks.ts). */
   readonly #chunks: Sub
-  /** (device, fn, chunk's last seq) and (device, kind, chunk's last seq): which chunks hold what. */
+  /** (device, fn or kind, stream ordinal, chunk's last seq): which chunks hold what. */
   readonly #byFn: Sub
   readonly #byKind: Sub
   readonly #gaps: Sub
+  /** Stream rows (`s`) and their ranges above the high-water (`a`), cached. */
+  readonly #streams: StreamBook
+  readonly #streamRows: Sub
+  readonly #ranges: Sub
+  /** The registry's format (level-migrate.ts). */
+  readonly #format: Sub
   /** Device rows as last written: ingest reads only its device's row, and not from disk. */
   readonly #rows = new Map<string, DeviceRow>()
   /** Devices whose cached row has heartbeat facts not yet written. */
@@ -88,20 +47,30 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
   #flushTimer: ReturnType<typeof setTimeout> | undefined
   /** Per-device tail of the ingest chain: one device's batches apply one at a time. */
   readonly #chains = new Map<string, Promise<unknown>>()
+  /** Faults the registry at a failed write until it reopened and verified itself (level-guard.ts). */
+  readonly #guard: LevelGuard
 
-  private constructor (db: Db) {
+  private constructor (db: Db, guard: LevelGuard) {
     super(db)
     this.#db = db
+    this.#guard = guard
     const sub = (name: string): Sub => db.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' })
     this.#devices = sub('d')
     this.#chunks = sub('c')
     this.#byFn = sub('f')
     this.#byKind = sub('k')
     this.#gaps = sub('g')
+    this.#streamRows = sub('s')
+    this.#ranges = sub('a')
+    this.#format = sub('fm')
+    this.#streams = new StreamBook(this.#streamRows, this.#ranges)
   }
 
-  /** Opens (creating) the registry under `<dir>/registry`. Throws LAMBKIN_STORE_ERROR when locked or damaged. */
-  static async open (dir: string): Promise<LevelRegistry> {
+  /**
+   * Opens (creating) the registry under `<dir>/registry`. Throws LAMBKIN_STORE_ERROR when locked
+   * or damaged. `onFault` hears of a failed write faulting it, and of its recovery.
+   */
+  static async open (dir: string, opts: { clock?: Clock, onFault?: (e: FaultEvent) => void } = {}): Promise<LevelRegistry> {
     const location = join(dir, 'registry')
     mkdirSync(location, { recursive: true })
     const db = new Level<string, Uint8Array>(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
@@ -113,12 +82,48 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
         ? `the cloud registry in ${dir} is in use by another process; stop it or choose another --data`
         : `the cloud registry in ${dir} cannot be opened: ${(err as Error).message}`, { cause: err })
     }
-    return new LevelRegistry(db)
+    // The guard wraps the database's writes and the sublevels the registry makes, so it comes first.
+    let reg: LevelRegistry | undefined
+    const guard = new LevelGuard(db, { what: `the cloud registry in ${dir}`, clock: opts.clock ?? systemClock, onEvent: opts.onFault, verify: async () => reg === undefined ? undefined : await reg.#verify() })
+    reg = new LevelRegistry(db, guard)
+    try {
+      await reg.#migrate()
+    } catch (err) {
+      guard.close()
+      await db.close()
+      throw new LambkinError(ErrorCodes.STORE_ERROR, `the cloud registry in ${dir} could not be brought up to this version: ${(err as Error).message}; what was moved stays moved, start again to finish (check the disk has room)`, { cause: err })
+    }
+    return reg
+  }
+
+  async #migrate (): Promise<void> {
+    await migrate(this.#db, { format: this.#format, devices: this.#devices, streams: this.#streamRows, ranges: this.#ranges, chunks: this.#chunks, byFn: this.#byFn, byKind: this.#byKind, gaps: this.#gaps })
+  }
+
+  /** Present while the registry is faulted: it takes no write until it has reopened (level-guard.ts). */
+  storeFault (): FaultState | undefined { return this.#guard.state }
+
+  /**
+   * After a reopen: every device row as acknowledged (the cached ones) must be on disk with at
+   * least its high-water; the caches (device rows, stream rows) are then read afresh.
+   */
+  async #verify (): Promise<string | undefined> {
+    const short: string[] = []
+    for (const [id, cached] of this.#rows) {
+      const v = await this.#devices.get(id)
+      const disk = v === undefined ? undefined : dec<DeviceRow>(v)
+      if (disk === undefined || disk.highWater < cached.highWater) short.push(`${id} (high-water ${disk?.highWater ?? 'none'}, acknowledged ${cached.highWater})`)
+    }
+    for (const id of this.#rows.keys()) {
+      this.#streams.forget(id)
+      if (!this.#dirty.has(id)) this.#rows.delete(id)
+    }
+    return short.length === 0 ? undefined : `after reopening, devices hold less than was acknowledged: ${short.slice(0, 10).join(', ')}`
   }
 
   async addDevice (d: NewDevice): Promise<DeviceRow> {
     if (await this.getDevice(d.id) !== undefined) throw new LambkinError(ErrorCodes.DEVICE_EXISTS, `device ${d.id} already exists; revoked ids are not reused`)
-    const row: DeviceRow = { id: d.id, group: d.group, secretHash: d.secretHash, createdAt: d.createdAt, highWater: 0, counts: { stored: 0, duplicates: 0, gaps: 0, gapSeqs: 0 } }
+    const row: DeviceRow = { id: d.id, group: d.group, secretHash: d.secretHash, createdAt: d.createdAt, highWater: 0, counts: { stored: 0, duplicates: 0, gaps: 0, gapSeqs: 0 }, streams: 0 }
     if (row.group === undefined) delete row.group
     await this.#putRow(row)
     return structuredClone(row)
@@ -143,11 +148,16 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
   async #putRow (row: DeviceRow, ops: BatchOp[] = []): Promise<void> {
     await this.#db.batch([...ops, { type: 'put', key: row.id, value: enc(row), sublevel: this.#devices }])
     this.#rows.set(row.id, row)
+    this.#dirty.delete(row.id)
   }
 
+  /** Rows as the cache holds them where it does: facts not yet written (heartbeats, takeovers) included. */
   async listDevices (): Promise<DeviceRow[]> {
     const out: DeviceRow[] = []
-    for await (const v of this.#devices.values()) out.push(dec<DeviceRow>(v))
+    for await (const [id, v] of this.#devices.iterator()) {
+      const cached = this.#rows.get(id)
+      out.push(cached !== undefined ? structuredClone(cached) : dec<DeviceRow>(v))
+    }
     return out
   }
 
@@ -166,6 +176,18 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
    * updates the cached row and is written with the other dirty rows at most once a second:
    * a fleet heartbeating costs one LevelDB batch a second, not a write per heartbeat.
    */
+  /** Like a heartbeat, written with the dirty rows: a takeover loop is one write a second at most. */
+  async noteTakeover (id: string, at: number): Promise<void> {
+    await this.#serial(id, async () => {
+      const row = await this.#row(id)
+      if (row === undefined) return
+      const t = row.takeovers ?? { count: 0, lastAt: at, recent: [] }
+      row.takeovers = { count: t.count + 1, lastAt: at, recent: [...t.recent, at].slice(-TAKEOVERS_KEPT) }
+      this.#dirty.add(id)
+      this.#flushTimer ??= setTimeout(() => { void this.#flushDirty() }, 1000).unref()
+    })
+  }
+
   async touch (id: string, facts: { lastSeen: number, status?: StatusFrame, heartbeat?: HeartbeatFrame }): Promise<void> {
     await this.#serial(id, async () => {
       const cached = await this.#row(id)
@@ -189,102 +211,74 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
     if (ops.length > 0) await this.#db.batch(ops).catch(() => { for (const id of ids) this.#dirty.add(id) })
   }
 
-  async ingest (device: string, records: Array<Omit<StoredRecord, 'device' | 'receivedAt'>>, gaps: WireGap[], receivedAt: number, raw?: Uint8Array): Promise<IngestResult> {
-    return await this.#serial(device, async () => await this.#ingest(device, records, gaps, receivedAt, raw))
+  async ingest (device: string, batch: IngestBatch, receivedAt: number): Promise<IngestResult> {
+    return await this.#serial(device, async () => await this.#ingest(device, batch, receivedAt))
   }
 
   /**
-   * One batch's new records go into one chunk value keyed by (device, last seq), with one
-   * index key per function and per kind in it: a few LevelDB writes per batch instead of two
-   * per record, which is what ingest throughput is made of. Dedup and the high-water mark use
-   * the device row's coverage ranges, so ingest reads nothing but that row.
+   * One batch: the stream's new records in one chunk per run of newly covered seqs, with one
+   * index key per function and kind in it, its new gaps, the range keys it changed, the stream
+   * row and the device row, in one LevelDB batch. A refused batch (a conflict) writes only the
+   * conflict's counts.
    */
-  async #ingest (device: string, records: Array<Omit<StoredRecord, 'device' | 'receivedAt'>>, gaps: WireGap[], receivedAt: number, raw: Uint8Array | undefined): Promise<IngestResult> {
+  async #ingest (device: string, batch: IngestBatch, receivedAt: number): Promise<IngestResult> {
     const row = await this.getDevice(device)
     if (row === undefined) throw new LambkinError(ErrorCodes.DEVICE_NOT_FOUND, `device ${device} is not registered`)
-    const hw = row.highWater
-    const above = row.above ?? []
-    checkPlacement(hw, above, records, gaps)
-    const fresh: ChunkRecord[] = []
-    const seen = new Set<number>()
-    for (const r of [...records].sort((a, b) => a.seq - b.seq)) {
-      if (r.seq <= hw || seen.has(r.seq) || covers(above, r.seq)) continue
-      seen.add(r.seq)
-      const c: ChunkRecord = { s: r.seq, k: r.kind, t: r.time, d: r.data }
-      if (r.fn !== undefined) c.f = r.fn
-      fresh.push(c)
-    }
-    const ops: BatchOp[] = []
-    if (fresh.length > 0) {
-      const last = pad(fresh[fresh.length - 1].s)
-      // When every record is new, the frame's own bytes are kept: no encoding on the hot path.
-      const value = raw !== undefined && fresh.length === records.length ? enc({ r: receivedAt, raw }) : enc({ r: receivedAt, recs: fresh })
-      ops.push({ type: 'put', key: `${device}!${last}`, value, sublevel: this.#chunks })
-      for (const fn of new Set(fresh.map((c) => c.f).filter((f): f is string => f !== undefined))) ops.push({ type: 'put', key: `${device}!${fn}!${last}`, value: EMPTY, sublevel: this.#byFn })
-      for (const kind of new Set(fresh.map((c) => c.k))) ops.push({ type: 'put', key: `${device}!${kind}!${last}`, value: EMPTY, sublevel: this.#byKind })
-    }
-    // A gap counts once: the part above the high-water not already covered.
-    const newGaps: StoredGap[] = []
-    for (const g of gaps) {
-      const from = Math.max(g.from, hw + 1)
-      if (g.to < from || covers(above, from) || newGaps.some((n) => n.from === from)) continue
-      const stored: StoredGap = { device, from, to: g.to, reason: g.reason, receivedAt }
-      newGaps.push(stored)
-      ops.push({ type: 'put', key: `${device}!${pad(from)}`, value: enc(stored), sublevel: this.#gaps })
-    }
-    const moved = advance(hw, addRanges(above, [...runsOf(fresh.map((c) => c.s)), ...newGaps.map((g): Range => [g.from, g.to])]))
-    const duplicates = records.length - fresh.length
-    row.highWater = moved.hw
-    row.above = moved.above
+    const id = batch.stream ?? LEGACY_STREAM
+    const known = await this.#streams.get(device, id)
+    const streams = row.streams ?? 0
+    const stream: StreamRow = known ?? { device, id, ord: streams + 1, firstSeen: receivedAt, lastSeen: receivedAt, highWater: 0, counts: { stored: 0, duplicates: 0, gaps: 0, gapSeqs: 0 } }
+    const plan = await planIngest({ chunks: this.#chunks, byFn: this.#byFn, byKind: this.#byKind, gaps: this.#gaps }, this.#streams, stream, batch, receivedAt)
     row.lastSeen = Math.max(row.lastSeen ?? 0, receivedAt)
-    row.counts.stored += fresh.length
-    row.counts.duplicates += duplicates
-    row.counts.gaps += newGaps.length
-    for (const g of newGaps) row.counts.gapSeqs += g.to - g.from + 1
-    await this.#putRow(row, ops)
-    return { stored: fresh.length, duplicates, gaps: newGaps.length, highWater: row.highWater }
+    row.stream = id
+    row.streams = known === undefined ? streams + 1 : streams
+    if (plan.conflict !== undefined) {
+      const c = stream.conflicts
+      stream.conflicts = { count: (c?.count ?? 0) + 1, lastAt: receivedAt, seq: plan.conflict }
+      row.conflict = { count: (row.conflict?.count ?? 0) + 1, firstAt: row.conflict?.firstAt ?? receivedAt, lastAt: receivedAt, stream: id, seq: plan.conflict }
+    } else {
+      row.counts.stored += plan.stored
+      row.counts.duplicates += plan.duplicates
+      row.counts.gaps += plan.newGaps.length
+      for (const g of plan.newGaps) row.counts.gapSeqs += g.to - g.from + 1
+    }
+    row.highWater = stream.highWater
+    try {
+      await this.#putRow(row, [...plan.ops, this.#streams.rowOp(stream)])
+    } catch (err) {
+      this.#streams.forget(device)
+      throw err
+    }
+    this.#streams.written(stream)
+    const result: IngestResult = { stored: plan.stored, duplicates: plan.duplicates, gaps: plan.newGaps.length, highWater: stream.highWater, stream: id, newStream: known === undefined }
+    if (plan.conflict !== undefined) result.conflict = { seq: plan.conflict }
+    return result
+  }
+
+  async streams (device: string): Promise<StreamRow[]> {
+    return await this.#streams.list(device)
   }
 
   async records (device: string, q: RecordQuery = {}): Promise<StoredRecord[]> {
-    const limit = Math.min(Math.max(1, q.limit ?? 100), MAX_LIMIT)
-    const kinds = q.kinds === undefined ? undefined : new Set<string>(q.kinds)
-    const forward = q.afterSeq !== undefined
-    const after = q.afterSeq ?? 0
-    const out: StoredRecord[] = []
-    // Chunks are keyed by their last seq, so "last > after" finds every chunk holding a seq > after.
-    const chunkKeys = async function * (self: LevelRegistry): AsyncGenerator<string> {
-      const one = kinds?.size === 1 ? [...kinds][0] : undefined
-      const [sub, prefix] = q.fn !== undefined ? [self.#byFn, `${device}!${q.fn}!`] : one !== undefined ? [self.#byKind, `${device}!${one}!`] : [undefined, `${device}!`]
-      if (sub === undefined) {
-        for await (const k of self.#chunks.keys({ gt: `${prefix}${pad(after)}`, lt: `${prefix}~`, reverse: !forward })) yield k
-      } else {
-        for await (const k of sub.keys({ gt: `${prefix}${pad(after)}`, lt: `${prefix}~`, reverse: !forward })) yield `${device}!${k.slice(prefix.length)}`
-      }
+    const streams = await this.#streams.list(device)
+    const byOrd = new Map(streams.map((st) => [st.ord, st.id]))
+    let after: { ord: number, seq: number } | undefined
+    if (q.afterSeq !== undefined) {
+      const id = q.stream ?? (await this.#row(device))?.stream
+      // A stream the device never sent is before all of them.
+      after = { ord: streams.find((st) => st.id === id)?.ord ?? 0, seq: q.afterSeq }
     }
-    for await (const key of chunkKeys(this)) {
-      const v = await this.#chunks.get(key)
-      if (v === undefined) continue
-      const chunk = readChunk(key, v, q)
-      const all = chunk.recs
-      const recs = forward ? all : [...all].reverse()
-      for (const c of recs) {
-        if (c.s <= after || (q.fn !== undefined && c.f !== q.fn) || (kinds !== undefined && !kinds.has(c.k))) continue
-        const r: StoredRecord = { device, seq: c.s, kind: c.k, time: c.t, receivedAt: chunk.r, data: c.d }
-        if (c.f !== undefined) r.fn = c.f
-        out.push(r)
-        if (out.length >= limit) return out
-      }
-    }
-    return out
+    return await readRecords({ chunks: this.#chunks, byFn: this.#byFn, byKind: this.#byKind }, device, q, after, (ord) => byOrd.get(ord) ?? LEGACY_STREAM)
   }
 
   async gaps (device: string): Promise<StoredGap[]> {
     const out: StoredGap[] = []
-    for await (const v of this.#gaps.values({ gt: `${device}!`, lt: `${device}!~` })) out.push(dec<StoredGap>(v))
+    for await (const v of this.#gaps.values(KEYS.prefix(device))) out.push(dec<StoredGap>(v))
     return out
   }
 
   async close (): Promise<void> {
+    this.#guard.close()
     await Promise.allSettled([...this.#chains.values()])
     if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer)
     await this.#flushDirty()

@@ -92,13 +92,22 @@ export async function startEmbeddedBroker (host: string, port: number, opts: Emb
     log(`WARNING: the embedded broker on ${host}:${bound} is OPEN: broker.allowAnonymous is true, so anyone who can reach this port can connect without a password, read every topic, publish retained messages and trigger functions. Add broker.users to close it.`)
   }
   let hook: OnTriggerMessage | undefined
+  // Each sensor connection numbered, for processed once: a client object is one connection.
+  const connections = new WeakMap<object, number>()
+  let connected = 0
   broker.authorizePublish = (client, packet, callback) => {
     const denied = access.checkPublish(client, packet)
     if (denied !== undefined) { callback(denied); return }
     if (packet.topic.startsWith('$SYS')) { callback(new Error('$SYS topics are reserved')); return }
     if (client === null || hook === undefined) { callback(null); return }
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
-    hook({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, userProperties: (packet as { properties?: { userProperties?: Record<string, string | string[]> } }).properties?.userProperties }).then(() => callback(null), (err: Error) => callback(err))
+    let connection = connections.get(client)
+    if (connection === undefined) connections.set(client, connection = ++connected)
+    // A sensor's QoS 1 publish keeps its packet id when sent again in a session it did not start clean.
+    const origin = packet.qos === 1 && packet.messageId !== undefined && client.id !== undefined
+      ? { session: `sensor ${client.id}`, connection, resumed: !client.clean, persistent: !client.clean, packetId: packet.messageId, dup: packet.dup === true }
+      : undefined
+    hook({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, userProperties: (packet as { properties?: { userProperties?: Record<string, string | string[]> } }).properties?.userProperties, origin }).then(() => callback(null), (err: Error) => callback(err))
   }
   return {
     port: bound,

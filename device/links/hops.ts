@@ -3,6 +3,7 @@
 // MQTT 3.1.1 fallback, where a message has no properties: the agent remembers its own recent
 // publishes by topic and payload and recognises them when the broker sends them back.
 import { createHash } from 'node:crypto'
+import { systemClock } from '../../src/clock.js'
 
 /** MQTT 5 user property names (MQTT 5 section 3.3.2.3.7) carrying W9's trace id and hop count. */
 export const TRACE_PROPERTY = 'lambkin-trace'
@@ -59,7 +60,8 @@ export interface RecentPublishesOptions {
 export const RECENT_PUBLISHES_DEFAULTS: Readonly<RecentPublishesOptions> = Object.freeze({
   ttlMs: 60_000,
   maxEntries: 4096,
-  now: () => Date.now()
+  // An age: on the clock NTP does not step (src/clock.ts).
+  now: systemClock.monotonic as () => number
 })
 
 /**

@@ -3,7 +3,7 @@
 // dropping. The one place that reaches into MQTT.js's private `_sendPacket` (mqtt 5.x).
 import type { IPublishPacket, MqttClient } from 'mqtt'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
-import type { OnTriggerMessage } from './trigger-message.js'
+import type { MessageOrigin, OnTriggerMessage } from './trigger-message.js'
 
 /** QoS 1 messages taken in before their PUBACK has been released. */
 export const MAX_HELD = 256
@@ -18,6 +18,8 @@ export interface AckHoldOptions {
   log: (line: string) => void
   /** True once the agent stops taking work: messages are then left with the broker. */
   closing: () => boolean
+  /** A QoS 1 message's identity in the session (processed once); the link knows the connection. */
+  origin?: (packetId: number, dup: boolean) => MessageOrigin
 }
 
 type Packet = { cmd: string, messageId?: number }
@@ -127,7 +129,8 @@ export function holdAcks (client: MqttClient, opts: AckHoldOptions): AckHold {
     // Its callback never runs; MQTT.js reads nothing more on this connection.
     if (draining && packet.qos === 1) return
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
-    const work = opts.onMessage({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, userProperties: packet.properties?.userProperties })
+    const origin = packet.qos === 1 && packet.messageId !== undefined ? opts.origin?.(packet.messageId, packet.dup) : undefined
+    const work = opts.onMessage({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, userProperties: packet.properties?.userProperties, origin })
     if (packet.qos !== 1 || packet.messageId === undefined) {
       work.then(() => callback(), (err: Error) => callback(err))
       return

@@ -75,6 +75,9 @@ export class MqttLink implements TriggerLink {
   readonly #refusals: PublishRefusals
   /** W9's fallback while the link speaks MQTT 3.1.1 (hops.ts). */
   readonly #recent = new RecentPublishes()
+  /** Connections so far, counted at each CONNACK, and whether the last one resumed the session (processed once). */
+  #connection = 0
+  #resumed = false
 
   private constructor (client: MqttClient, store: OutboxStore, opts: LinkOptions) {
     this.client = client
@@ -117,7 +120,19 @@ export class MqttLink implements TriggerLink {
     const link = new MqttLink(mqtt.connect(opts.url, options), store, opts)
     // Before #watch: the CONNACK's limits are known before publishes are sent on connect.
     link.#limits.attach(link.client, opts.log)
-    link.#gate = holdAcks(link.client, { onMessage: async (msg) => { await opts.onMessage(link.#withHop(msg)) }, log: opts.log, closing: () => link.#closing })
+    // Counted on the CONNACK itself: a resumed session's messages may arrive before 'connect'.
+    link.client.on('packetreceive', (p) => {
+      if (p.cmd !== 'connack') return
+      link.#connection++
+      link.#resumed = (p as IConnackPacket).sessionPresent
+    })
+    const session = `mqtt-link ${opts.url} ${c.clientId}`
+    link.#gate = holdAcks(link.client, {
+      onMessage: async (msg) => { await opts.onMessage(link.#withHop(msg)) },
+      log: opts.log,
+      closing: () => link.#closing,
+      origin: (packetId, dup) => ({ session, connection: link.#connection, resumed: link.#resumed, persistent: true, packetId, dup })
+    })
     link.#watch()
     return link
   }

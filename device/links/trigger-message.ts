@@ -18,6 +18,27 @@ export interface TriggerMessage {
   qos: 0 | 1 | 2
   retain: boolean
   userProperties?: Record<string, string | string[]>
+  /** Where a QoS 1 message came from within its broker session (processed once). */
+  origin?: MessageOrigin
+}
+
+/**
+ * A QoS 1 message's identity within the broker session it came in (device/triggers/mqtt/
+ * processed-once.ts): a message sent again keeps its packet id within the session
+ * (MQTT 3.1.1 section 4.4, MQTT 5 section 4.4).
+ */
+export interface MessageOrigin {
+  /** The session: the trigger link's own (broker URL and client id), or a sensor's client id on the embedded broker. */
+  session: string
+  /** The connection it came in on, counted by the link from 1 in this process. */
+  connection: number
+  /** Whether that connection carried the session on (Session Present; a sensor that did not start clean). */
+  resumed: boolean
+  /** Whether the session outlives the connection (clean session 0): a clean one is never sent again, so nothing is marked. */
+  persistent: boolean
+  packetId: number
+  /** The DUP flag: the sender says it may have sent this message before. */
+  dup: boolean
 }
 
 /** Called by a trigger link for every message; settles once the message's effects are durable. */

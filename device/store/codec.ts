@@ -29,6 +29,10 @@ export interface StoredRecord {
   d: unknown
   /** fn */
   f?: string
-  /** expiresAt */
+  /** expiresAt, on the wall clock at the commit (what a later boot compares; expiry.ts) */
   x?: number
+  /** expiresAt on the monotonic clock of boot `b` (what this boot compares) */
+  m?: number
+  /** the boot `m` counts in: a short tag of its boot id */
+  b?: string
 }

@@ -13,3 +13,4 @@ export type {
   CommitResult, CommitUnit, KindStats, MetaWrite, NewPublish, NewRecord, OutboxRecord, PendingPublish,
   ReadOptions, RecordKind, StateWrite, StoreClock, StoreStats
 } from './types.js'
+export { newStreamId } from './stream-id.js'

@@ -1,10 +1,11 @@
 // The LevelDB backend of the outbox store: one database per data dir, a single writer lane
 // with group commit, and an fsync on a timer (docs/architecture.md, "Durability").
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { StoreFault, probeDisk } from '../../src/store-fault.js'
 import { decodeValue, encodeValue } from './codec.js'
 import type { StoredRecord } from './codec.js'
 import { parsePublishKey, parseRecordKey, seqKey } from './keys.js'
-import { SYS_COUNTERS, SYS_SYNCED, loadLedger, openDb } from './level-open.js'
+import { SYS_COUNTERS, SYS_SYNCED, loadLedger, openDb, storePath } from './level-open.js'
 import type { Db, Sublevels } from './level-open.js'
 import { encodeCounters, planAck, planCommits, planDelete, planPurge, planUnpublish, scanKeys, scanPublishes, skipping } from './level-plan.js'
 import type { EncodedUnit, PlanContext } from './level-plan.js'
@@ -12,8 +13,11 @@ import { resolveStoreOptions } from './options.js'
 import type { StoreOptions } from './options.js'
 import { OutboxStore } from './outbox-store.js'
 import { PublishKeys } from './publish-keys.js'
+import { loadStreamId } from './stream-id.js'
 import type { KeyScanner, PublishScanner } from './quota.js'
 import { WriteLane } from './write-lane.js'
+import { Expiry } from './expiry.js'
+import { reopenVerified } from './level-recover.js'
 import type { Ledger } from './ledger.js'
 import type { ResolvedRead } from './validate.js'
 import { RECORD_KINDS, emptyByKind } from './types.js'
@@ -33,8 +37,8 @@ export type LevelStoreOptions = Partial<StoreOptions> & { dir: string }
 
 export class LevelOutboxStore extends OutboxStore {
   readonly #opts: StoreOptions
-  readonly #db: Db
-  readonly #subs: Sublevels
+  #db: Db
+  #subs: Sublevels
   #ledger: Ledger
   readonly #lane: WriteLane<Job, JobResult>
   /** Something was written since the last fsync. */
@@ -42,16 +46,25 @@ export class LevelOutboxStore extends OutboxStore {
   #syncedSeq: number
   #syncTimer: unknown = null
   #shuttingDown = false
-  readonly #publishKeys = new PublishKeys()
+  readonly #streamId: string | undefined
+  #publishKeys = new PublishKeys()
+  /** Set by a failed write: nothing more is taken until reopened and verified (src/store-fault.ts). */
+  readonly #fault: StoreFault
+  #recovering: Promise<unknown> | undefined
+  /** TTLs on a clock that does not jump (expiry.ts). */
+  readonly #expiry: Expiry
 
-  private constructor (opts: StoreOptions, db: Db, subs: Sublevels, ledger: Ledger) {
+  private constructor (opts: StoreOptions, db: Db, subs: Sublevels, ledger: Ledger, streamId: string | undefined) {
     super()
     this.#opts = opts
+    this.#streamId = streamId
     this.#db = db
     this.#subs = subs
     this.#ledger = ledger
     // Whatever was on disk at open is as durable as it is going to get.
     this.#syncedSeq = ledger.lastSeq
+    this.#expiry = new Expiry(opts.clock)
+    this.#fault = new StoreFault({ what: `the outbox store in ${opts.dir}`, clock: opts.clock, recover: async () => await this.#recover(), onEvent: opts.onFault })
     this.#lane = new WriteLane<Job, JobResult>(async (jobs) => await this.#write(jobs))
   }
 
@@ -59,20 +72,24 @@ export class LevelOutboxStore extends OutboxStore {
     const opts = resolveStoreOptions(options)
     const { db, subs } = await openDb(opts.dir, opts.createIfMissing)
     try {
-      return new LevelOutboxStore(opts, db, subs, await loadLedger(db, subs))
+      const ledger = await loadLedger(db, subs)
+      return new LevelOutboxStore(opts, db, subs, ledger, await loadStreamId(db, subs, ledger))
     } catch (err) {
       await db.close()
       throw err instanceof LambkinError ? err : storeError(err, `reading the outbox store in ${opts.dir}`)
     }
   }
 
+  protected _streamId (): string | undefined {
+    return this.#streamId
+  }
+
   protected async _commit (unit: CommitUnit): Promise<CommitResult> {
-    const now = this.#opts.clock.now()
     const records = (unit.records ?? []).map((r, i) => {
       const ttl = r.ttlMs ?? this.#opts.ttlMs[r.kind] ?? 0
       const stored: StoredRecord = { t: r.time, d: r.data }
       if (r.fn !== undefined) stored.f = r.fn
-      if (ttl > 0) stored.x = now + ttl
+      if (ttl > 0) Object.assign(stored, this.#expiry.stamp(ttl))
       const value = encodeValue(stored, `records[${i}].data`)
       if (value.length > this.#opts.quotaBytes) {
         throw new LambkinError(ErrorCodes.STORE_FULL, `records[${i}] (${r.kind}) is ${value.length} bytes encoded, more than the whole outbox quota of ${this.#opts.quotaBytes} bytes; nothing of this commit was written. Make the record smaller or raise quotaBytes`, { details: { index: i, bytes: value.length, quotaBytes: this.#opts.quotaBytes } })
@@ -95,7 +112,7 @@ export class LevelOutboxStore extends OutboxStore {
   }
 
   protected async _read ({ afterSeq, limit, kinds }: ResolvedRead): Promise<OutboxRecord[]> {
-    const now = this.#opts.clock.now()
+    this.#fault.check()
     const out: OutboxRecord[] = []
     const expired: string[] = []
     const it = this.#subs.records.iterator({ gte: seqKey(afterSeq + 1) })
@@ -107,7 +124,7 @@ export class LevelOutboxStore extends OutboxStore {
           const k = parseRecordKey(key)
           if (kinds !== null && !kinds.includes(k.kind)) continue
           const v = decodeValue(value, `record ${k.seq}`) as StoredRecord
-          if (v.x !== undefined && now >= v.x) { expired.push(key); continue }
+          if (this.#expiry.expired(v)) { expired.push(key); continue }
           const rec: OutboxRecord = { seq: k.seq, kind: k.kind, time: v.t, data: v.d, bytes: k.bytes }
           if (v.f !== undefined) rec.fn = v.f
           if (v.x !== undefined) rec.expiresAt = v.x
@@ -146,19 +163,35 @@ export class LevelOutboxStore extends OutboxStore {
       syncedSeq: this.#syncedSeq,
       pendingPublishes: l.publishes.count,
       publishBytes: l.publishes.bytes,
-      droppedPublishes: l.droppedPublishes
+      droppedPublishes: l.droppedPublishes,
+      ...(this.#fault.faulted ? { fault: this.#fault.state } : {})
     }
   }
 
   protected async _getState (fn: string): Promise<unknown> {
+    this.#fault.check()
     return await this.#getDecoded(this.#subs.state.get(fn), `state of ${fn}`)
   }
 
   protected async _getMeta (key: string): Promise<unknown> {
+    this.#fault.check()
     return await this.#getDecoded(this.#subs.meta.get(key), `meta ${key}`)
   }
 
+  protected async _metaEntries (prefix: string): Promise<Array<{ key: string, value: unknown }>> {
+    this.#fault.check()
+    const out: Array<{ key: string, value: unknown }> = []
+    try {
+      // '\uffff' sorts after every character a key holds.
+      for await (const [key, value] of this.#subs.meta.iterator({ gte: prefix, lt: `${prefix}\uffff` })) out.push({ key, value: decodeValue(value, `meta ${key}`) })
+    } catch (err) {
+      throw err instanceof LambkinError ? err : storeError(err, 'reading meta')
+    }
+    return out
+  }
+
   protected async _pendingPublishes (afterId: number, limit: number): Promise<PendingPublish[]> {
+    this.#fault.check()
     const out: PendingPublish[] = []
     // Keys are the padded id plus a size suffix, so "after id" starts at the next id's prefix.
     const range = { gte: seqKey(afterId + 1), ...(limit === Infinity ? {} : { limit }) }
@@ -191,12 +224,35 @@ export class LevelOutboxStore extends OutboxStore {
   protected async _close (): Promise<void> {
     this.#shuttingDown = true
     this.#cancelSyncTimer()
+    this.#fault.close()
     try {
+      await this.#recovering
       await this.#lane.idle()
-      if (this.#dirty) await this.#lane.push({ type: 'sync' }, false)
+      if (this.#dirty && !this.#fault.faulted) await this.#lane.push({ type: 'sync' }, false)
     } finally {
       await this.#db.close()
     }
+  }
+
+  /**
+   * src/store-fault.ts's reopen: once no write is in flight, close the database, open it again
+   * and verify it (level-recover.ts), then go on from the books it was verified with.
+   */
+  async #recover (): Promise<string | undefined> {
+    const run = (async () => {
+      await this.#lane.idle()
+      probeDisk(storePath(this.#opts.dir))
+      this.#cancelSyncTimer()
+      await this.#db.close().catch(() => {})
+      const r = await reopenVerified(this.#opts.dir, this.#ledger, this.#opts.clock.now())
+      ;[this.#db, this.#subs, this.#ledger] = [r.db, r.subs, r.ledger]
+      this.#publishKeys = new PublishKeys()
+      this.#dirty = false
+      this.#syncedSeq = r.ledger.lastSeq
+      return r.lost
+    })()
+    this.#recovering = run.catch(() => {})
+    return await run
   }
 
   async #getDecoded (pending: Promise<Uint8Array | undefined>, what: string): Promise<unknown> {
@@ -211,6 +267,7 @@ export class LevelOutboxStore extends OutboxStore {
 
   /** The lane's runner: one group of jobs becomes one db.batch. */
   async #write (jobs: Job[]): Promise<JobResult[]> {
+    this.#fault.check()
     const first = jobs[0]
     const ctx: PlanContext = { subs: this.#subs, ledger: this.#ledger.clone(), ops: [], quotaBytes: this.#opts.quotaBytes, scan: this.#scan, scanPublishes: this.#scanPublishes }
     try {
@@ -243,7 +300,10 @@ export class LevelOutboxStore extends OutboxStore {
       this.#armSyncTimer()
       return results
     } catch (err) {
-      throw err instanceof LambkinError ? err : storeError(err, 'writing to the outbox store')
+      if (err instanceof LambkinError) throw err
+      // LevelDB failed a write or a read for one: its log may end torn (src/store-fault.ts).
+      this.#fault.trip(err)
+      throw storeError(err, 'writing to the outbox store')
     }
   }
 

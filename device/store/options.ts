@@ -1,6 +1,8 @@
 // Defaults and validation of the outbox store's options (one frozen object, clamped ranges).
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { RECORD_KINDS } from './types.js'
+import { systemClock } from '../../src/clock.js'
+import type { FaultEvent } from '../../src/store-fault.js'
 import type { RecordKind, StoreClock } from './types.js'
 
 export interface StoreOptions {
@@ -15,12 +17,16 @@ export interface StoreOptions {
   /** false: opening a dir with no store fails instead of creating one (the CLI viewer). */
   createIfMissing: boolean
   clock: StoreClock
+  /** Told when a failed write trips the store's fault, each failed reopen, and the recovery (src/store-fault.ts). */
+  onFault?: (e: FaultEvent) => void
 }
 
 export const SYSTEM_CLOCK: StoreClock = Object.freeze({
   now: () => Date.now(),
   setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
-  clearTimeout: (h: unknown) => { clearTimeout(h as ReturnType<typeof setTimeout>) }
+  clearTimeout: (h: unknown) => { clearTimeout(h as ReturnType<typeof setTimeout>) },
+  monotonic: systemClock.monotonic,
+  bootId: systemClock.bootId
 })
 
 export const STORE_DEFAULTS: Readonly<Omit<StoreOptions, 'dir'>> = Object.freeze({

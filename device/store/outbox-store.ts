@@ -16,6 +16,12 @@ export abstract class OutboxStore {
   get status (): StoreStatus { return this.#status }
 
   /**
+   * The outbox's stream id [W4], made at random with the store and kept with it; undefined for
+   * the legacy stream of a store made before streams existed. Its batches and acks carry it.
+   */
+  get streamId (): string | undefined { return this._streamId() }
+
+  /**
    * Writes one unit atomically: its records (each gets the next seq), function state
    * (null deletes), durable publishes (each gets the next id) and meta (null deletes).
    * Resolves once the write reached LevelDB (a killed process keeps it; a power cut may lose
@@ -79,6 +85,11 @@ export abstract class OutboxStore {
     return await this.#call(() => { checkName(key, 'key'); return this._getMeta(key) })
   }
 
+  /** Every meta key starting with `prefix`, in key order, with its value (an owner's whole table). */
+  async metaEntries (prefix: string): Promise<Array<{ key: string, value: unknown }>> {
+    return await this.#call(() => { checkName(prefix, 'prefix'); return this._metaEntries(prefix) })
+  }
+
   /** Forces everything written so far onto the disk (fsync) now. */
   async flush (): Promise<void> {
     return await this.#call(() => this._flush())
@@ -115,6 +126,7 @@ export abstract class OutboxStore {
     return p
   }
 
+  protected abstract _streamId (): string | undefined
   protected abstract _commit (unit: CommitUnit): Promise<CommitResult>
   protected abstract _read (opts: ResolvedRead): Promise<OutboxRecord[]>
   protected abstract _ackThrough (seq: number): Promise<number>
@@ -124,6 +136,7 @@ export abstract class OutboxStore {
   protected abstract _pendingPublishes (afterId: number, limit: number): Promise<PendingPublish[]>
   protected abstract _removePublish (id: number): Promise<void>
   protected abstract _getMeta (key: string): Promise<unknown>
+  protected abstract _metaEntries (prefix: string): Promise<Array<{ key: string, value: unknown }>>
   protected abstract _flush (): Promise<void>
   protected abstract _close (): Promise<void>
 }

@@ -1,5 +1,6 @@
 // The outbox store's data shapes: record kinds and their drop priority, commit units,
 // what read/stats/pendingPublishes return. Shared by every backend and the abstract suite.
+import type { FaultState } from '../../src/store-fault.js'
 
 /** What a buffered record is. Order is drop priority: the first is dropped first when full. */
 export const RECORD_KINDS = Object.freeze(['log', 'metric', 'emit', 'result', 'dead-letter'] as const)
@@ -105,13 +106,20 @@ export interface StoreStats {
   publishBytes: number
   /** Pending publishes dropped to stay under the quota, since the store was created. */
   droppedPublishes: number
+  /** Present while the store is faulted: a write failed and it takes nothing until reopened (src/store-fault.ts). */
+  fault?: FaultState
 }
 
-/** Time and timers, injected so TTL and the sync interval are tested without sleeping. */
+/**
+ * Time and timers, injected so TTL and the sync interval are tested without sleeping. TTLs
+ * count on `monotonic` within one boot (expiry.ts); a clock without it ages on the wall clock.
+ */
 export interface StoreClock {
   now: () => number
   setTimeout: (fn: () => void, ms: number) => unknown
   clearTimeout: (handle: unknown) => void
+  monotonic?: () => number
+  bootId?: () => string
 }
 
 export function emptyByKind<T> (make: () => T): Record<RecordKind, T> {

@@ -1,22 +1,27 @@
 // The device's cloud link (docs/wire.md): one MQTT connection with client id = device id and a
 // persistent session; a retained `online` status on connect and a retained `offline` will
-// [W3]; heartbeats; and uploads of outbox records in CBOR batches, oldest first, where a
-// record leaves the outbox only when the cloud's down/ack covers it [W4]. Reconnects back off
-// with jitter; a cloud that is down never stops the agent, records wait in the outbox.
+// [W3]; heartbeats; and uploads of outbox records (uploader.ts), where a record leaves the
+// outbox only when the cloud's down/ack for this board's own stream and batch covers it [W4].
+// Reconnects back off with jitter; a cloud that is down never stops the agent, records wait in
+// the outbox; a session that keeps being taken over is logged (takeover-watch.ts).
 // Deployment frames [W5]-[W7] pass through here too (down-frames.ts): the only file that talks
 // MQTT to the cloud.
 import mqtt from 'mqtt'
 import type { IClientOptions, MqttClient } from 'mqtt'
-import { BATCH_LIMITS, decodeFrame, downFilter, downTopic, encodeFrame, parseAck, upTopic } from '../../src/wire/index.js'
-import type { OutboxRecord, OutboxStore } from '../store/index.js'
+import { decodeFrame, downFilter, downTopic, encodeFrame, parseAck, upTopic } from '../../src/wire/index.js'
+import type { OutboxStore } from '../store/index.js'
 import { META_KEYS } from '../store/meta-keys.js'
 import type { Clock } from '../triggers/index.js'
 import { redactUrls } from '../../src/redact.js'
-import { planBatch } from './upload-plan.js'
 import { dispatchDown } from './down-frames.js'
 import type { CloudDownHandlers } from './down-frames.js'
 import type { InvokeResultFrame, ReportedFrame } from '../../src/wire/index.js'
 import { UploadBudget } from './upload-budget.js'
+import { TakeoverWatch } from './takeover-watch.js'
+import { Uploader } from './uploader.js'
+import type { UploadCounters } from './uploader.js'
+
+export { CONFLICT_MAX_BACKOFF_MS } from './uploader.js'
 
 export interface CloudLinkOptions {
   url: string
@@ -60,49 +65,34 @@ export interface CloudLinkOptions {
 export type CloudLinkState = 'connecting' | 'online' | 'offline' | 'closed'
 
 /** What the link did since start (metrics and `lambkin status` read it). */
-export interface CloudLinkCounters {
-  batchesSent: number
-  recordsSent: number
-  bytesSent: number
-  acked: number
-  rejected: number
-  resent: number
+export interface CloudLinkCounters extends UploadCounters {
   connects: number
   /** Down frames dropped because they broke a wire rule (malformed, too large, bad field) [W8]. */
   refused: number
+  /** Connections the cloud closed soon after they were made (takeover-watch.ts). */
+  takeovers: number
 }
 
 const DAY_META = META_KEYS.uploadDay
 
 export class CloudLink {
-  readonly counters: CloudLinkCounters = { batchesSent: 0, recordsSent: 0, bytesSent: 0, acked: 0, rejected: 0, resent: 0, connects: 0, refused: 0 }
+  readonly counters: CloudLinkCounters = { batchesSent: 0, recordsSent: 0, bytesSent: 0, acked: 0, rejected: 0, resent: 0, connects: 0, refused: 0, conflicts: 0, foreignAcks: 0, takeovers: 0 }
   readonly #o: CloudLinkOptions
   readonly #client: MqttClient
   readonly #budget: UploadBudget
   #state: CloudLinkState = 'connecting'
-  /** The cloud's high-water as last acknowledged [W4]. */
-  #acked = 0
-  /** The last seq sent (records or gaps) on this connection. */
-  #sentThrough = 0
-  /** Batches in flight: the last seq each covers and when it left. */
-  #inflight: Array<{ through: number, at: number }> = []
-  #pumping = false
-  #again = false
-  #timer: unknown
+  readonly #uploader: Uploader
+  readonly #takeovers = new TakeoverWatch()
   #heartbeat: unknown
   #reconnectTimer: unknown
   #attempt = 0
-  #batchRecords: number
   #lastError = ''
-  #dailySavedAt = -Infinity
-  #dailySaving = false
   #down: CloudDownHandlers
 
   private constructor (o: CloudLinkOptions, budget: UploadBudget) {
     this.#o = o
     this.#down = { ...o.down }
     this.#budget = budget
-    this.#batchRecords = Math.min(o.batchRecords, BATCH_LIMITS.maxRecords)
     const options: IClientOptions = {
       clientId: o.deviceId,
       username: o.deviceId,
@@ -121,6 +111,14 @@ export class CloudLink {
       writeCache: false
     }
     this.#client = mqtt.connect(o.url, options)
+    this.#uploader = new Uploader({
+      ...o,
+      budget,
+      counters: this.counters,
+      note: (line) => this.#note(line),
+      canSend: () => this.#state === 'online' && this.#client.connected,
+      publish: (frame) => { this.#client.publish(upTopic(o.deviceId, 'batch'), frame, { qos: 1 }) }
+    })
     this.#client.on('connect', () => { void this.#onConnect() })
     this.#client.on('message', (topic, payload) => { void this.#onMessage(topic, payload) })
     this.#client.on('error', (err) => this.#note(`cloud: ${err.message}`))
@@ -175,7 +173,7 @@ export class CloudLink {
 
   /** New records were committed: upload them when the link and the budget allow. */
   notify (): void {
-    void this.#pump()
+    void this.#uploader.pump()
   }
 
   async #onConnect (): Promise<void> {
@@ -183,10 +181,9 @@ export class CloudLink {
     this.#lastError = ''
     this.#state = 'online'
     this.counters.connects++
-    this.#o.log(`cloud: connected to ${redactUrls(this.#o.url)} as ${this.#o.deviceId}`)
-    // Whatever was in flight on the last connection is sent again from the cloud's high-water.
-    this.#sentThrough = this.#acked
-    this.#inflight = []
+    this.#takeovers.connected(this.#o.clock.now())
+    if (!this.#takeovers.flapping(this.#o.clock.now())) this.#o.log(`cloud: connected to ${redactUrls(this.#o.url)} as ${this.#o.deviceId}`)
+    this.#uploader.connected()
     const c = this.#client
     try {
       await c.subscribeAsync(downFilter(this.#o.deviceId), { qos: 1 })
@@ -196,13 +193,19 @@ export class CloudLink {
       return
     }
     this.#armHeartbeat(0)
-    void this.#pump()
+    void this.#uploader.pump()
     this.#down.connected?.()
   }
 
   #onClose (): void {
     if (this.#state === 'closed') return
-    if (this.#state === 'online') this.#o.log('cloud: disconnected; records wait in the outbox')
+    if (this.#state === 'online') {
+      const n = this.#takeovers.closed(this.#o.clock.now())
+      // Two boards taking each other's session would log a pair of lines every second.
+      if (n === undefined && !this.#takeovers.flapping(this.#o.clock.now())) this.#o.log('cloud: disconnected; records wait in the outbox')
+      this.counters.takeovers = this.#takeovers.count
+      if (n !== undefined) this.#o.log(`cloud: the cloud closed this board's connection ${n} times in a short while, each soon after it connected: another board is probably connecting as ${this.#o.deviceId} (a cloned card?) and each connect takes over the other's session. Give each board its own id: lambkin devices add <new-id>, then a new config`)
+    }
     this.#state = 'offline'
     this.#o.clock.clearTimeout(this.#heartbeat)
     const step = Math.min(this.#o.reconnectMaxMs, this.#o.reconnectMinMs * 2 ** Math.min(this.#attempt++, 20))
@@ -223,24 +226,7 @@ export class CloudLink {
       this.#note(`cloud: ignored a malformed ack: ${(err as Error).message} [W8]`)
       return
     }
-    if (ack.rejected !== undefined) {
-      this.counters.rejected++
-      this.#o.log(`cloud: the cloud refused a batch (${ack.rejected}); sending again from seq ${ack.seq + 1}`)
-      if (ack.rejected === 'too-large') this.#batchRecords = Math.max(1, Math.floor(this.#batchRecords / 2))
-      this.#resend(ack.seq, Math.min(this.#o.reconnectMaxMs, this.#o.reconnectMinMs * 2 ** Math.min(this.counters.rejected, 10)))
-      return
-    }
-    if (ack.seq > this.#acked) {
-      this.#acked = ack.seq
-      this.counters.acked = ack.seq
-      try {
-        await this.#o.store.ackThrough(ack.seq)
-      } catch (err) {
-        this.#note(`cloud: acknowledged records could not be removed from the outbox: ${(err as Error).message}`)
-      }
-    }
-    this.#inflight = this.#inflight.filter((b) => b.through > ack.seq)
-    void this.#pump()
+    await this.#uploader.onAck(ack)
   }
 
   /** Hands a desired / bundle / invoke frame to its handler; a frame breaking a rule is counted and dropped [W8]. */
@@ -251,85 +237,15 @@ export class CloudLink {
     this.#note(`cloud: ${problem.message}`)
   }
 
-  /** Goes back to sending from `acked + 1` after `delayMs`. */
-  #resend (acked: number, delayMs: number): void {
-    this.counters.resent++
-    this.#acked = Math.max(this.#acked, acked)
-    this.#sentThrough = this.#acked
-    this.#inflight = []
-    this.#arm(delayMs)
-  }
-
-  async #pump (): Promise<void> {
-    if (this.#pumping) { this.#again = true; return }
-    this.#pumping = true
-    try {
-      do {
-        this.#again = false
-        await this.#sendWhatFits()
-      } while (this.#again)
-    } catch (err) {
-      this.#note(`cloud: upload paused: ${(err as Error).message}`)
-      this.#arm(this.#o.reconnectMinMs)
-    } finally {
-      this.#pumping = false
-    }
-  }
-
-  async #sendWhatFits (): Promise<void> {
-    const now = this.#o.clock.now()
-    const oldest = this.#inflight[0]
-    if (oldest !== undefined && now - oldest.at > this.#o.ackTimeoutMs) {
-      this.#o.log(`cloud: no ack for ${this.#o.ackTimeoutMs} ms; sending again from seq ${this.#acked + 1}`)
-      this.#resend(this.#acked, 0)
-    }
-    while (this.#state === 'online' && this.#client.connected && this.#inflight.length < this.#o.window) {
-      const records = await this.#o.store.read({ afterSeq: this.#sentThrough, limit: this.#batchRecords })
-      const plan = planBatch(records, { from: this.#sentThrough + 1, maxRecords: this.#batchRecords, maxBytes: BATCH_LIMITS.maxBytes / 2, exclude: this.#excluded })
-      if (plan.through === undefined) { this.#arm(1000); return }
-      const frame = encodeFrame({ records: plan.records, gaps: plan.gaps })
-      const wait = this.#budget.waitMs(frame.byteLength)
-      if (wait > 0) { this.#arm(Math.min(wait, 60_000)); return }
-      this.#budget.spend(frame.byteLength)
-      this.#sentThrough = plan.through
-      this.#inflight.push({ through: plan.through, at: now })
-      this.counters.batchesSent++
-      this.counters.recordsSent += plan.records.length
-      this.counters.bytesSent += frame.byteLength
-      this.#client.publish(upTopic(this.#o.deviceId, 'batch'), frame, { qos: 1 })
-      this.#saveDay(now)
-    }
-    if (this.#inflight.length > 0) this.#arm(this.#o.ackTimeoutMs)
-  }
-
-  /**
-   * Keeps today's upload count in the store, at most once a second and off the send path, so a
-   * restart does not reset a metered link's daily cap (a crash may forget the last second).
-   */
-  #saveDay (now: number): void {
-    if (this.#dailySaving || now - this.#dailySavedAt < 1000) return
-    this.#dailySaving = true
-    this.#dailySavedAt = now
-    this.#o.store.commit({ meta: [{ key: DAY_META, value: { day: this.#budget.day, bytes: this.#budget.sentToday } }] })
-      .catch((err: Error) => this.#note(`cloud: upload count not stored: ${err.message}`))
-      .finally(() => { this.#dailySaving = false })
-  }
-
-  readonly #excluded = (r: OutboxRecord): boolean =>
-    r.kind === 'log' && (!this.#o.uploadLogs || (r.fn !== undefined && this.#o.logExclude.includes(r.fn)))
-
-  #arm (ms: number): void {
-    this.#o.clock.clearTimeout(this.#timer)
-    this.#timer = this.#o.clock.setTimeout(() => { this.#timer = undefined; void this.#pump() }, ms)
-  }
-
   #armHeartbeat (ms: number): void {
     this.#o.clock.clearTimeout(this.#heartbeat)
     this.#heartbeat = this.#o.clock.setTimeout(async () => {
       if (this.#state !== 'online') return
       try {
         const s = await this.#o.store.stats()
-        this.#client.publish(upTopic(this.#o.deviceId, 'heartbeat'), encodeFrame({ time: this.#o.clock.now(), backlog: { records: s.count, bytes: s.bytes }, uploadedToday: this.#budget.sentToday, lastSeq: s.lastSeq }), { qos: 0 })
+        // A faulted store is shown to the operator (lambkin status) until it has reopened.
+        const storeFault = s.fault === undefined ? {} : { storeFault: { since: s.fault.since, message: s.fault.message } }
+        this.#client.publish(upTopic(this.#o.deviceId, 'heartbeat'), encodeFrame({ time: this.#o.clock.now(), backlog: { records: s.count, bytes: s.bytes }, uploadedToday: this.#budget.sentToday, lastSeq: s.lastSeq, ...storeFault }), { qos: 0 })
       } catch (err) {
         this.#note(`cloud: heartbeat not sent: ${(err as Error).message}`)
       }
@@ -353,7 +269,7 @@ export class CloudLink {
     if (this.#state === 'closed') return
     if (this.#state === 'online' && this.#client.connected) {
       const end = Date.now() + drainMs
-      void this.#pump()
+      void this.#uploader.pump()
       while (Date.now() < end && this.#state === 'online') {
         const left = await this.#o.store.stats().then((s) => s.count, () => 0)
         if (left === 0) break
@@ -362,8 +278,8 @@ export class CloudLink {
     }
     const wasOnline = this.#state === 'online' && this.#client.connected
     this.#state = 'closed'
-    for (const t of [this.#timer, this.#heartbeat, this.#reconnectTimer]) this.#o.clock.clearTimeout(t)
-    await this.#o.store.commit({ meta: [{ key: DAY_META, value: { day: this.#budget.day, bytes: this.#budget.sentToday } }] }).catch(() => {})
+    for (const t of [this.#heartbeat, this.#reconnectTimer]) this.#o.clock.clearTimeout(t)
+    await this.#uploader.close()
     if (wasOnline) {
       const said = this.#client.publishAsync(upTopic(this.#o.deviceId, 'status'), encodeFrame({ state: 'offline', time: this.#o.clock.now() }), { qos: 1, retain: true })
       await Promise.race([said.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000).unref())])

@@ -21,8 +21,22 @@ export interface WireGap { from: number, to: number, reason: GapReason }
 export const GAP_REASONS = Object.freeze(['dropped', 'excluded', 'lost'] as const)
 export type GapReason = (typeof GAP_REASONS)[number]
 
+/**
+ * An outbox stream id [W4]: made at random with the device's store (16 hex digits today), so a
+ * new store's seqs are never taken for an old store's. A batch without one is of the legacy
+ * stream, what stores made before streams existed send.
+ */
+export const STREAM_ID_PATTERN = /^[0-9a-f]{8,64}$/
+export function isStreamId (s: unknown): s is string {
+  return typeof s === 'string' && STREAM_ID_PATTERN.test(s)
+}
+
 /** `up/batch` [W4]: records and declared gaps covering `first..last` without holes. */
 export interface BatchFrame {
+  /** The outbox stream the seqs belong to; undefined: the legacy stream. */
+  stream?: string
+  /** Picked by the device for this batch and echoed in its ack, so a board acts only on its own acks. */
+  batchId?: number
   records: WireRecord[]
   gaps: WireGap[]
   first: number
@@ -33,9 +47,11 @@ export interface BatchFrame {
 
 /**
  * `down/ack` [W4]: the highest sequence number the cloud has stored contiguously for this
- * device; `rejected` names the wire rule a refused batch broke (its reason), if one was.
+ * device's `stream` (absent: the legacy stream), the `batchId` of the batch it answers, and
+ * `rejected`: the wire rule a refused batch broke (its reason), or `conflict` when the cloud
+ * holds other bytes under one of its seqs.
  */
-export interface AckFrame { seq: number, rejected?: string }
+export interface AckFrame { seq: number, stream?: string, batchId?: number, rejected?: string }
 
 /** `up/status` [W3], retained; the last will carries `offline`. */
 export interface StatusFrame {
@@ -48,7 +64,17 @@ export interface StatusFrame {
 }
 
 /** `up/heartbeat`: liveness plus what the operator views show. */
-export interface HeartbeatFrame { time: number, backlog: { records: number, bytes: number }, uploadedToday: number, lastSeq: number }
+export interface HeartbeatFrame {
+  time: number
+  backlog: { records: number, bytes: number }
+  uploadedToday: number
+  lastSeq: number
+  /** Present while the device's outbox store is faulted (a failed write; it takes nothing until reopened). */
+  storeFault?: { since: number, message: string }
+}
+
+/** Longest store fault message a heartbeat carries; longer ones are cut. */
+export const STORE_FAULT_MESSAGE_MAX = 300
 
 /** Caps on one batch; a device packs under them and the cloud refuses above them [W8]. */
 export const BATCH_LIMITS = Object.freeze({ maxRecords: 5000, maxBytes: 1024 * 1024 })
@@ -99,21 +125,54 @@ export function parseBatch (f: Record<string, unknown>): BatchFrame {
     field((GAP_REASONS as readonly unknown[]).includes(o.reason), `gaps[${i}].reason`, GAP_REASONS.join(', '))
     return { from: o.from as number, to: o.to as number, reason: o.reason as WireGap['reason'] }
   })
+  const head = streamFields(f)
   // The common case, records already in order with no gaps, needs no sort.
-  if (ordered && gaps.length === 0) return { records, gaps, first: records[0].seq, last: records[records.length - 1].seq, sorted: true }
+  if (ordered && gaps.length === 0) return { ...head, records, gaps, first: records[0].seq, last: records[records.length - 1].seq, sorted: true }
   // Coverage: sort the spans and require each to start right after the previous one.
   const spans = [...records.map((r) => [r.seq, r.seq]), ...gaps.map((g) => [g.from, g.to])].sort((a, b) => a[0] - b[0])
   for (let i = 1; i < spans.length; i++) {
     if (spans[i][0] !== spans[i - 1][1] + 1) throw wireError('not-contiguous', `batch sequence numbers are not contiguous at ${spans[i - 1][1]} -> ${spans[i][0]} (declare skipped ones as gaps)`)
   }
   if (!ordered) records.sort((a, b) => a.seq - b.seq)
-  return { records, gaps, first: spans[0][0], last: spans[spans.length - 1][1], sorted: ordered }
+  checkGapBound(records, gaps)
+  return { ...head, records, gaps, first: spans[0][0], last: spans[spans.length - 1][1], sorted: ordered }
+}
+
+/** A batch's `stream` and `batchId`, each optional [W4]. */
+function streamFields (f: Record<string, unknown>): { stream?: string, batchId?: number } {
+  field(f.stream === undefined || isStreamId(f.stream), 'stream', 'a stream id (8 to 64 hex digits)')
+  field(f.batchId === undefined || isCount(f.batchId), 'batchId', 'an integer of 0 or more')
+  const out: { stream?: string, batchId?: number } = {}
+  if (f.stream !== undefined) out.stream = f.stream as string
+  if (f.batchId !== undefined) out.batchId = f.batchId as number
+  return out
+}
+
+/**
+ * [W4] A gap names only seqs the device has handed out: a `dropped` or `lost` gap is followed
+ * in its batch by a record or an `excluded` gap (a device learns of a hole from the seq after
+ * it), and an `excluded` gap, records the device holds and does not upload, covers at most
+ * BATCH_LIMITS.maxRecords seqs. So no batch declares seqs beyond what it covers, up to 2^53-1.
+ * Throws LAMBKIN_WIRE_INVALID 'gap-unbounded'.
+ */
+function checkGapBound (records: WireRecord[], gaps: WireGap[]): void {
+  let anchor = records.length === 0 ? 0 : records[records.length - 1].seq
+  for (const g of gaps) {
+    if (g.reason !== 'excluded') continue
+    if (g.to - g.from + 1 > BATCH_LIMITS.maxRecords) throw wireError('gap-unbounded', `an excluded gap covers ${g.to - g.from + 1} seqs (${g.from}..${g.to}), more than the ${BATCH_LIMITS.maxRecords} records a batch may hold`)
+    anchor = Math.max(anchor, g.to)
+  }
+  for (const g of gaps) {
+    if (g.reason !== 'excluded' && g.to >= anchor) throw wireError('gap-unbounded', `gap ${g.from}..${g.to} (${g.reason}) reaches past the batch's last record; a gap must be followed by a record or an excluded gap`)
+  }
 }
 
 /** Checks a `down/ack` frame [W4]. */
 export function parseAck (f: Record<string, unknown>): AckFrame {
   field(Number.isSafeInteger(f.seq) && (f.seq as number) >= 0, 'seq', 'a non-negative integer')
-  return typeof f.rejected === 'string' ? { seq: f.seq as number, rejected: f.rejected } : { seq: f.seq as number }
+  const ack: AckFrame = { seq: f.seq as number, ...streamFields(f) }
+  if (typeof f.rejected === 'string') ack.rejected = f.rejected
+  return ack
 }
 
 /** Checks an `up/status` frame [W3]. */
@@ -141,5 +200,9 @@ export function parseHeartbeat (f: Record<string, unknown>): HeartbeatFrame {
   field(b !== null && typeof b === 'object' && isCount(b.records) && isCount(b.bytes), 'backlog', '{ records, bytes }, counts of 0 or more')
   field(isCount(f.uploadedToday), 'uploadedToday', 'a byte count of 0 or more')
   field(isCount(f.lastSeq), 'lastSeq', 'a seq of 0 or more')
-  return { time: f.time as number, backlog: { records: (b as { records: number }).records, bytes: (b as { bytes: number }).bytes }, uploadedToday: f.uploadedToday as number, lastSeq: f.lastSeq as number }
+  const sf = f.storeFault as Record<string, unknown> | undefined
+  field(sf === undefined || (sf !== null && typeof sf === 'object' && isTime(sf.since) && typeof sf.message === 'string'), 'storeFault', '{ since, message }')
+  const out: HeartbeatFrame = { time: f.time as number, backlog: { records: (b as { records: number }).records, bytes: (b as { bytes: number }).bytes }, uploadedToday: f.uploadedToday as number, lastSeq: f.lastSeq as number }
+  if (sf !== undefined) out.storeFault = { since: sf.since as number, message: (sf.message as string).slice(0, STORE_FAULT_MESSAGE_MAX) }
+  return out
 }

@@ -119,9 +119,9 @@ test('[W8] records stored before ingest checked data, or damaged on disk, read b
     const plain = new Encoder({ useRecords: false, mapsAsObjects: true })
     const frame = plain.decode(raw) as Record<string, unknown>
     const b = { ...parseBatchUnchecked(frame) }
-    await f.cloud.registry.ingest('old', b.records, [], Date.now(), raw)
+    await f.cloud.registry.ingest('old', { records: b.records, gaps: [], raw }, Date.now())
     // A chunk whose bytes no longer decode (a damaged disk), stored as the frame ingest kept.
-    await f.cloud.registry.ingest('old', [{ seq: 5, kind: 'result', time: Date.now(), data: null }], [], Date.now(), Buffer.from([0xbf, 0x61]))
+    await f.cloud.registry.ingest('old', { records: [{ seq: 5, kind: 'result', time: Date.now(), data: null }], gaps: [], raw: Buffer.from([0xbf, 0x61]) }, Date.now())
     const recs = await readEverything(f, 'old')
     const by = new Map(recs.map((r) => [r.seq, r.data]))
     assert.match(String((by.get(1) as { unreadable?: string }).unreadable), /^data-integer: /)

@@ -28,9 +28,15 @@ test('SIGKILL while QoS 1 publishes are in flight loses none: after a restart ev
   })
   const broker = await startBroker()
   const agentId = `lambkin-${DEVICE_ID}`
+  // The broker starts holding back the agent's PUBACKs once it has taken KILL_AFTER of its
+  // publishes, counted here rather than at the subscriber (which lags behind under load, so the
+  // agent could have sent everything before a hold decided by arrivals began).
   let holding = false
+  let released = false
+  let taken = 0
   let held = 0
   broker.broker.authorizePublish = (client, packet, callback) => {
+    if (client?.id === agentId && !holding && !released && ++taken >= KILL_AFTER) holding = true
     if (holding && client?.id === agentId) { held++; return }
     callback(null)
   }
@@ -56,11 +62,14 @@ test('SIGKILL while QoS 1 publishes are in flight loses none: after a restart ev
     const pub = publisher
     // Unpaced: the agent works with its window of publishes full and more queued behind it.
     const sending = Promise.all(Array.from({ length: N }, async (_, i) => await pub.publishAsync(`in/${i % 3}`, JSON.stringify({ id: i }), { qos: 1 })))
-    await until(KILL_AFTER, `${KILL_AFTER} publishes`)
-    holding = true
-    while (held < 50) await new Promise((resolve) => setTimeout(resolve, 10))
+    const deadline = Date.now() + 90_000
+    while (held < 50) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for 50 held publishes (have ${held}, taken ${taken})`)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
     const killed = await agent.stop('SIGKILL')
     holding = false
+    released = true
     assert.is(killed.signal, 'SIGKILL')
     assert.ok(arrived.size < N, 'the kill should land mid-stream')
     await sending

@@ -10,7 +10,9 @@ function isThenable (v: unknown): v is PromiseLike<unknown> {
 
 /**
  * A clock that moves only when told. Like Node's, its timers run on monotonic time, so
- * `jumpTo` (a wall-clock jump) moves now() without making timers due.
+ * `jumpTo` (a wall-clock jump) moves now() without making timers due, nor monotonic().
+ * `bootId` names the boot its monotonic() counts from (give two clocks different ones to
+ * stand for a reboot).
  *
  * `await advance(ms)` runs due timers in due order (ties in the order they were set),
  * including timers set while advancing. A callback that returns a promise (the triggers
@@ -24,13 +26,26 @@ export class FakeClock implements Clock {
   #timers: FakeTimer[] = []
   #nextId = 1
   #seq = 0
+  readonly #boot: string
+  readonly #monoStart: number
 
-  constructor (start = 0) {
+  constructor (start = 0, opts: { bootId?: string, monotonic?: number } = {}) {
     this.#offset = start
+    this.#boot = opts.bootId ?? 'fake-boot'
+    this.#monoStart = opts.monotonic ?? 0
   }
 
   now (): number {
     return this.#mono + this.#offset
+  }
+
+  /** Time since this fake boot, untouched by jumpTo. */
+  monotonic (): number {
+    return this.#monoStart + this.#mono
+  }
+
+  bootId (): string {
+    return this.#boot
   }
 
   setTimeout (fn: () => unknown, ms: number): unknown {

@@ -43,12 +43,15 @@ export class RecordBatch {
     this.#o = opts
   }
 
-  /** Adds a record whose JSON is `bytes` long; resolves once it is durable in the store's meta. */
-  async append (rec: BatchRecord, bytes: number, hop?: Hop): Promise<void> {
+  /**
+   * Adds a record whose JSON is `bytes` long; resolves once it is durable in the store's meta,
+   * with `extra` meta written in the same commit (the message's processed-once mark).
+   */
+  async append (rec: BatchRecord, bytes: number, hop?: Hop, extra?: () => MetaWrite[]): Promise<void> {
     this.#push(rec, bytes)
     this.#hop = deeper(this.#hop, hop)
     try {
-      await this.#o.store.commit({ meta: [{ key: this.#o.key, value: [...this.#inflight, ...this.#pending] }] })
+      await this.#o.store.commit({ meta: [{ key: this.#o.key, value: [...this.#inflight, ...this.#pending] }, ...(extra?.() ?? [])] })
     } catch (err) {
       // Not durable, so not acknowledged: the broker sends it again, and it must not be here twice.
       const i = this.#pending.indexOf(rec)

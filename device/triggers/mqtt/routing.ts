@@ -19,6 +19,9 @@ import type { DecodedPayload, PayloadRefusal, SubscribeHooks, TriggerMessage, Tr
 import { RecordBatch } from './batch.js'
 import type { BatchRecord } from './batch.js'
 import { readHop } from '../../links/hops.js'
+import type { MetaWrite } from '../../store/index.js'
+import { routeKey } from './processed-once.js'
+import type { ProcessedOnce, Ticket } from './processed-once.js'
 
 /** What the router asks of a trigger link: subscriptions, and whether the broker kept its session. */
 export interface SubscribingLink {
@@ -42,6 +45,8 @@ interface Route {
   /** False when the trigger's retainHandling says retained messages are not wanted now. */
   acceptRetained: boolean
   batch?: RecordBatch
+  /** Names the route in processed-once marks. */
+  onceKey: string
 }
 
 export interface MqttTriggersOptions {
@@ -53,6 +58,8 @@ export interface MqttTriggersOptions {
   eventBytes?: number
   /** Where the router's own counters go (Prometheus names without the `lambkin_` prefix). */
   metrics?: Pick<FunctionMetrics, 'register' | 'inc'>
+  /** Marks of committed QoS 1 messages, so one sent again is not run again (processed-once.ts). */
+  once?: ProcessedOnce
 }
 
 /** Store meta key: the filters the agent subscribed last time, for retainHandling 1 on MQTT 3.1.1. */
@@ -61,6 +68,7 @@ const SUBSCRIBED_KEY = META_KEYS.mqttSubscribed
 const ENVELOPE_BYTES = 256
 const UNMATCHED = 'mqtt_messages_unmatched_total'
 const RETAINED_SKIPPED = 'mqtt_retained_skipped_total'
+const REDELIVERED = 'mqtt_redeliveries_skipped_total'
 
 export class MqttTriggers {
   readonly #o: MqttTriggersOptions
@@ -69,12 +77,14 @@ export class MqttTriggers {
   #unmatched = 0
   #countUnmatched = true
   #retainedSkipped = 0
+  #redelivered = 0
 
   constructor (opts: MqttTriggersOptions) {
     this.#o = opts
     this.#eventBytes = opts.eventBytes ?? IO_CAP_DEFAULTS.eventBytes
     opts.metrics?.register(UNMATCHED, { type: 'counter', help: 'Trigger messages that matched no function\'s trigger (acknowledged and dropped).' })
     opts.metrics?.register(RETAINED_SKIPPED, { type: 'counter', help: 'Retained trigger messages not delivered because the trigger\'s retainHandling did not want them.' })
+    opts.metrics?.register(REDELIVERED, { type: 'counter', help: 'QoS 1 trigger messages sent again (a PUBACK lost) whose outcome was already committed: acknowledged without running again.' })
   }
 
   add (fn: string, trigger: MqttTrigger, index: number): void {
@@ -85,7 +95,8 @@ export class MqttTriggers {
       format: trigger.payload ?? TRIGGER_DEFAULTS.mqtt.payload,
       retainHandling,
       levels: matchingFilter(trigger.mqtt).split('/'),
-      acceptRetained: retainHandling !== 2
+      acceptRetained: retainHandling !== 2,
+      onceKey: routeKey(fn, index, trigger.mqtt)
     }
     if (trigger.batch !== undefined) {
       route.batch = new RecordBatch({
@@ -123,6 +134,8 @@ export class MqttTriggers {
   get unmatched (): number { return this.#unmatched }
   /** Retained messages dropped because their trigger's retainHandling did not want them. */
   get retainedSkipped (): number { return this.#retainedSkipped }
+  /** Route runs not made because the message was sent again after its outcome was committed. */
+  get redelivered (): number { return this.#redelivered }
 
   /**
    * Hands every filter to the link, which subscribes on each connect that needs it.
@@ -181,6 +194,7 @@ export class MqttTriggers {
     const decoded = new Map<string, DecodedPayload | PayloadRefusal>()
     // A topic that is no valid name (wildcards, empty) matches no filter.
     const levels = isValidTopicName(topic) ? topic.split('/') : undefined
+    const ticket = qos === 1 && msg.origin !== undefined ? this.#o.once?.take(msg.origin, topic, msg.payload) : undefined
     let matched = false
     for (const r of this.#routes) {
       if (levels === undefined || !levelsMatch(r.levels, levels)) continue
@@ -193,20 +207,13 @@ export class MqttTriggers {
       const format = r.format
       let d = decoded.get(format)
       if (d === undefined) decoded.set(format, d = this.#decode(msg, format))
-      if (isRefusal(d)) {
-        work.push(this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), d))
-      } else if (r.batch !== undefined) {
-        const rec: BatchRecord = { topic, ...d, qos, retain, time }
-        const bytes = Buffer.byteLength(JSON.stringify(rec))
-        if (bytes > this.#eventBytes - ENVELOPE_BYTES) work.push(this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), overCap(bytes, this.#eventBytes)))
-        else work.push(r.batch.append(rec, bytes, hop))
-      } else {
-        const event = { source: 'mqtt', time, topic, ...d, qos, retain }
-        const bytes = eventBytes(event, msg, this.#eventBytes)
-        if (bytes > this.#eventBytes) work.push(this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), overCap(bytes, this.#eventBytes)))
-        // QoS 0 may be dropped under overload (counted); QoS 1 waits, holding its ack back.
-        else work.push(this.#o.invoker.run(r.fn, event, { overload: qos === 0 ? 'throttle' : 'wait', hop }))
-      }
+      const decodedPayload = d
+      const route = (meta?: () => MetaWrite[]): Promise<unknown> => this.#route(r, msg, decodedPayload, time, hop, meta)
+      if (ticket === undefined) { work.push(route()); continue }
+      const decision = ticket.decide(r.onceKey)
+      if (decision === 'skip') this.#skipRedelivery(r, topic)
+      else if (decision === 'run') work.push(marked(ticket, r.onceKey, route))
+      else work.push(decision.then((x) => x === 'skip' ? this.#skipRedelivery(r, topic) : marked(ticket, r.onceKey, route)))
     }
     if (!matched && this.#countUnmatched) this.#noRoute(topic)
     // QoS 0 carries no acknowledgement to hold back: let the next message in at once. Its
@@ -216,6 +223,31 @@ export class MqttTriggers {
       return
     }
     await Promise.all(work)
+  }
+
+  /** One route's part of a message: a dead letter, a batch record or an invocation, with `meta` in its commit. */
+  #route (r: Route, msg: TriggerMessage, d: DecodedPayload | PayloadRefusal, time: number, hop: ReturnType<typeof readHop>, meta: (() => MetaWrite[]) | undefined): Promise<unknown> {
+    const { topic, qos, retain } = msg
+    if (isRefusal(d)) return this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), d, { meta })
+    if (r.batch !== undefined) {
+      const rec: BatchRecord = { topic, ...d, qos, retain, time }
+      const bytes = Buffer.byteLength(JSON.stringify(rec))
+      if (bytes > this.#eventBytes - ENVELOPE_BYTES) return this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), overCap(bytes, this.#eventBytes), { meta })
+      return r.batch.append(rec, bytes, hop, meta)
+    }
+    const event = { source: 'mqtt', time, topic, ...d, qos, retain }
+    const bytes = eventBytes(event, msg, this.#eventBytes)
+    if (bytes > this.#eventBytes) return this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), overCap(bytes, this.#eventBytes), { meta })
+    // QoS 0 may be dropped under overload (counted); QoS 1 waits, holding its ack back.
+    return this.#o.invoker.run(r.fn, event, { overload: qos === 0 ? 'throttle' : 'wait', hop, meta })
+  }
+
+  #skipRedelivery (r: Route, topic: string): void {
+    this.#o.metrics?.inc(REDELIVERED)
+    // Logged the first time and then every 1,000th.
+    if (this.#redelivered++ % 1000 === 0) {
+      this.#o.log(`message on ${topic} came again (its PUBACK was lost) and ${r.fn}'s outcome of it is already stored: acknowledged without running it again (${this.#redelivered} so far)`)
+    }
   }
 
   #decode (msg: TriggerMessage, format: MqttPayloadFormat): DecodedPayload | PayloadRefusal {
@@ -235,6 +267,19 @@ export class MqttTriggers {
   /** Stops batch timers; pending batch records stay in the store for the next start. */
   async close (): Promise<void> {
     for (const r of this.#routes) await r.batch?.close()
+  }
+}
+
+/** Runs a route with the message's processed-once mark in its commit, and tells the mark how the commit went. */
+async function marked (ticket: Ticket, key: string, route: (meta: () => MetaWrite[]) => Promise<unknown>): Promise<unknown> {
+  const m = ticket.mark(key)
+  try {
+    const out = await route(m.meta)
+    m.settled(true)
+    return out
+  } catch (err) {
+    m.settled(false)
+    throw err
   }
 }
 

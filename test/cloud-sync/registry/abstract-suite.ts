@@ -3,16 +3,20 @@
 // deployment cases are in ./abstract-suite-deploy.js and run as part of it.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { Registry, StoredRecord } from '../../../cloud-sync/registry/index.js'
+import type { IngestBatch, IngestResult, Registry, StoredRecord } from '../../../cloud-sync/registry/index.js'
+import type { WireGap } from '../../../src/wire/index.js'
 import { encodeFrame } from '../../../src/wire/index.js'
 import { deployCases } from './abstract-suite-deploy.js'
 
 /** Opens the backend over the same storage each time it is called, until `destroy`. */
 export interface RegistryFactory { open: () => Promise<Registry>, destroy: () => Promise<void> }
 
-type Rec = Omit<StoredRecord, 'device' | 'receivedAt'>
+type Rec = Omit<StoredRecord, 'device' | 'receivedAt' | 'stream'>
 const rec = (seq: number, fn = 'f', kind: Rec['kind'] = 'result'): Rec => ({ seq, kind, fn, time: 1_700_000_000_000 + seq, data: { n: seq } })
 const range = (a: number, b: number, fn?: string): Rec[] => Array.from({ length: b - a + 1 }, (_, i) => rec(a + i, fn))
+/** One batch of `records` and `gaps` (of the legacy stream unless `extra.stream` says). */
+const ingest = async (reg: Registry, device: string, records: Rec[], gaps: WireGap[], at: number, extra: Omit<IngestBatch, 'records' | 'gaps'> = {}): Promise<IngestResult> =>
+  await reg.ingest(device, { records, gaps, ...extra }, at)
 
 export function registrySuite (name: string, make: () => RegistryFactory): void {
   const s = suite(`cloud registry [${name}]`)
@@ -39,8 +43,8 @@ export function registrySuite (name: string, make: () => RegistryFactory): void 
 
   it('[W4] in-order batches advance the high-water; a re-sent batch is counted as duplicates', async (reg) => {
     await add(reg)
-    assert.equal(await reg.ingest('gh-01', range(1, 3), [], 100), { stored: 3, duplicates: 0, gaps: 0, highWater: 3 })
-    assert.equal(await reg.ingest('gh-01', range(1, 5), [], 101), { stored: 2, duplicates: 3, gaps: 0, highWater: 5 })
+    assert.equal(await ingest(reg, 'gh-01', range(1, 3), [], 100), { stored: 3, duplicates: 0, gaps: 0, highWater: 3, stream: 'legacy', newStream: true })
+    assert.equal(await ingest(reg, 'gh-01', range(1, 5), [], 101), { stored: 2, duplicates: 3, gaps: 0, highWater: 5, stream: 'legacy', newStream: false })
     const d = await reg.getDevice('gh-01')
     assert.equal(d?.counts, { stored: 5, duplicates: 3, gaps: 0, gapSeqs: 0 })
     assert.is(d?.lastSeen, 101)
@@ -48,29 +52,29 @@ export function registrySuite (name: string, make: () => RegistryFactory): void 
 
   it('[W4] out-of-order batches are kept and the high-water waits for the hole, then jumps', async (reg) => {
     await add(reg)
-    assert.is((await reg.ingest('gh-01', range(4, 6), [], 1)).highWater, 0)
-    assert.is((await reg.ingest('gh-01', range(4, 6), [], 2)).duplicates, 3)
-    assert.is((await reg.ingest('gh-01', range(1, 3), [], 3)).highWater, 6)
+    assert.is((await ingest(reg, 'gh-01', range(4, 6), [], 1)).highWater, 0)
+    assert.is((await ingest(reg, 'gh-01', range(4, 6), [], 2)).duplicates, 3)
+    assert.is((await ingest(reg, 'gh-01', range(1, 3), [], 3)).highWater, 6)
     assert.is((await reg.records('gh-01', { limit: 100 })).length, 6)
   })
 
   it('[W4] a declared gap is stored once, counted, and never waited for', async (reg) => {
     await add(reg)
-    const r = await reg.ingest('gh-01', [...range(1, 2), ...range(6, 7)], [{ from: 3, to: 5, reason: 'dropped' }], 1)
-    assert.equal(r, { stored: 4, duplicates: 0, gaps: 1, highWater: 7 })
-    assert.is((await reg.ingest('gh-01', range(6, 7), [{ from: 3, to: 5, reason: 'dropped' }], 2)).gaps, 0)
+    const r = await ingest(reg, 'gh-01', [...range(1, 2), ...range(6, 7)], [{ from: 3, to: 5, reason: 'dropped' }], 1)
+    assert.equal(r, { stored: 4, duplicates: 0, gaps: 1, highWater: 7, stream: 'legacy', newStream: true })
+    assert.is((await ingest(reg, 'gh-01', range(6, 7), [{ from: 3, to: 5, reason: 'dropped' }], 2)).gaps, 0)
     assert.equal((await reg.gaps('gh-01')).map((g) => [g.from, g.to, g.reason]), [[3, 5, 'dropped']])
     assert.equal((await reg.getDevice('gh-01'))?.counts, { stored: 4, duplicates: 2, gaps: 1, gapSeqs: 3 })
     // A gap that arrives before the records below it is kept and joined later.
-    assert.is((await reg.ingest('gh-01', range(10, 10), [{ from: 9, to: 9, reason: 'excluded' }], 3)).highWater, 7)
-    assert.is((await reg.ingest('gh-01', range(8, 8), [], 4)).highWater, 10)
+    assert.is((await ingest(reg, 'gh-01', range(10, 10), [{ from: 9, to: 9, reason: 'excluded' }], 3)).highWater, 7)
+    assert.is((await ingest(reg, 'gh-01', range(8, 8), [], 4)).highWater, 10)
   })
 
   it('a batch handed over with its wire bytes reads back the same as one without', async (reg) => {
     await add(reg)
     const recs = [rec(1, 'a'), rec(2, 'b', 'log'), rec(3, 'a')]
-    await reg.ingest('gh-01', recs, [], 7, encodeFrame({ records: recs }))
-    await reg.ingest('gh-01', [rec(4, 'a')], [], 8)
+    await ingest(reg, 'gh-01', recs, [], 7, { raw: encodeFrame({ records: recs }) })
+    await ingest(reg, 'gh-01', [rec(4, 'a')], [], 8)
     assert.equal((await reg.records('gh-01', { afterSeq: 0 })).map((r) => [r.seq, r.kind, r.fn, r.receivedAt, r.data]), [[1, 'result', 'a', 7, { n: 1 }], [2, 'log', 'b', 7, { n: 2 }], [3, 'result', 'a', 7, { n: 3 }], [4, 'result', 'a', 8, { n: 4 }]])
     assert.equal((await reg.records('gh-01', { fn: 'a', limit: 2 })).map((r) => r.seq), [4, 3])
     assert.equal((await reg.records('gh-01', { kinds: ['log'] })).map((r) => r.seq), [2])
@@ -78,21 +82,21 @@ export function registrySuite (name: string, make: () => RegistryFactory): void 
 
   it('[W8] a batch far past the high-water, or a gap over stored seqs, is refused and stores nothing', async (reg) => {
     await add(reg)
-    await reg.ingest('gh-01', range(1, 3), [], 1)
+    await ingest(reg, 'gh-01', range(1, 3), [], 1)
     const reason = async (p: Promise<unknown>): Promise<string> => {
       try { await p } catch (err) { return `${(err as { code: string }).code} ${String((err as { info: { reason: string } }).info.reason)}` }
       return 'stored'
     }
-    assert.is(await reason(reg.ingest('gh-01', range(3_000_000, 3_000_001), [], 2)), 'LAMBKIN_WIRE_INVALID too-far-ahead')
-    assert.is(await reason(reg.ingest('gh-01', range(10, 11), [], 3)), 'stored')
-    assert.is(await reason(reg.ingest('gh-01', [], [{ from: 4, to: 100, reason: 'dropped' }], 4)), 'LAMBKIN_WIRE_INVALID overlap')
-    assert.is(await reason(reg.ingest('gh-01', [], [{ from: 4, to: 9, reason: 'dropped' }], 5)), 'stored')
+    assert.is(await reason(ingest(reg, 'gh-01', range(3_000_000, 3_000_001), [], 2)), 'LAMBKIN_WIRE_INVALID too-far-ahead')
+    assert.is(await reason(ingest(reg, 'gh-01', range(10, 11), [], 3)), 'stored')
+    assert.is(await reason(ingest(reg, 'gh-01', [], [{ from: 4, to: 100, reason: 'dropped' }], 4)), 'LAMBKIN_WIRE_INVALID overlap')
+    assert.is(await reason(ingest(reg, 'gh-01', [], [{ from: 4, to: 9, reason: 'dropped' }], 5)), 'stored')
     const d = await reg.getDevice('gh-01')
     assert.equal([d?.highWater, d?.counts.gapSeqs, d?.counts.stored], [11, 6, 5])
   })
 
   it('ingest for an unknown device is LAMBKIN_DEVICE_NOT_FOUND and stores nothing', async (reg) => {
-    try { await reg.ingest('ghost', range(1, 2), [], 1); assert.unreachable() } catch (err) { assert.is((err as { code: string }).code, 'LAMBKIN_DEVICE_NOT_FOUND') }
+    try { await ingest(reg, 'ghost', range(1, 2), [], 1); assert.unreachable() } catch (err) { assert.is((err as { code: string }).code, 'LAMBKIN_DEVICE_NOT_FOUND') }
     assert.equal(await reg.records('ghost'), [])
   })
 
@@ -100,8 +104,8 @@ export function registrySuite (name: string, make: () => RegistryFactory): void 
     await add(reg)
     await add(reg, 'gh-02')
     const all = await Promise.all([
-      ...Array.from({ length: 20 }, (_, i) => reg.ingest('gh-01', range(i * 10 + 1, i * 10 + 10), [], i)),
-      ...Array.from({ length: 20 }, (_, i) => reg.ingest('gh-02', range(1, i + 1), [], i))
+      ...Array.from({ length: 20 }, (_, i) => ingest(reg, 'gh-01', range(i * 10 + 1, i * 10 + 10), [], i)),
+      ...Array.from({ length: 20 }, (_, i) => ingest(reg, 'gh-02', range(1, i + 1), [], i))
     ])
     assert.is(all[19].highWater, 200)
     assert.is((await reg.getDevice('gh-01'))?.counts.stored, 200)
@@ -111,13 +115,13 @@ export function registrySuite (name: string, make: () => RegistryFactory): void 
 
   it('records: newest first with a limit, by function, by kind, and forward after a seq', async (reg) => {
     await add(reg)
-    await reg.ingest('gh-01', [rec(1, 'a'), rec(2, 'b'), rec(3, 'a', 'log'), rec(4, 'a'), rec(5, 'b', 'dead-letter')], [], 1)
+    await ingest(reg, 'gh-01', [rec(1, 'a'), rec(2, 'b'), rec(3, 'a', 'log'), rec(4, 'a'), rec(5, 'b', 'dead-letter')], [], 1)
     assert.equal((await reg.records('gh-01', { limit: 2 })).map((r) => r.seq), [5, 4])
     assert.equal((await reg.records('gh-01', { fn: 'a' })).map((r) => r.seq), [4, 3, 1])
     assert.equal((await reg.records('gh-01', { fn: 'a', kinds: ['result'] })).map((r) => r.seq), [4, 1])
     assert.equal((await reg.records('gh-01', { afterSeq: 2, limit: 2 })).map((r) => r.seq), [3, 4])
     const one = (await reg.records('gh-01', { limit: 1 }))[0]
-    assert.equal({ ...one }, { device: 'gh-01', seq: 5, kind: 'dead-letter', fn: 'b', time: 1_700_000_000_005, receivedAt: 1, data: { n: 5 } })
+    assert.equal({ ...one }, { device: 'gh-01', stream: 'legacy', seq: 5, kind: 'dead-letter', fn: 'b', time: 1_700_000_000_005, receivedAt: 1, data: { n: 5 } })
     assert.equal(await reg.records('gh-02'), [])
   })
 
@@ -126,7 +130,7 @@ export function registrySuite (name: string, make: () => RegistryFactory): void 
     await reg.touch('gh-01', { lastSeen: 50, status: { state: 'online', agent: '0.1.0', functions: [{ name: 'f', version: '1' }] } })
     await reg.touch('gh-01', { lastSeen: 60, heartbeat: { time: 59, backlog: { records: 3, bytes: 30 }, uploadedToday: 99, lastSeq: 12 } })
     await reg.touch('ghost', { lastSeen: 60 })
-    await reg.ingest('gh-01', range(1, 3), [{ from: 4, to: 4, reason: 'excluded' }], 61)
+    await ingest(reg, 'gh-01', range(1, 3), [{ from: 4, to: 4, reason: 'excluded' }], 61)
     await reg.close()
     const again = await f.open()
     try {
@@ -138,6 +142,84 @@ export function registrySuite (name: string, make: () => RegistryFactory): void 
       assert.is(d?.highWater, 4)
       assert.is((await again.records('gh-01')).length, 3)
       assert.is(await again.getDevice('ghost'), undefined)
+    } finally {
+      await again.close()
+    }
+  })
+
+  const A = 'a1a1a1a1a1a1a1a1'
+  const B = 'b2b2b2b2b2b2b2b2'
+  const seqs = (rs: StoredRecord[]): Array<[string, number]> => rs.map((r) => [r.stream, r.seq])
+
+  it('[W4] a new stream from a known device is new data: its seqs start again and are stored beside the old', async (reg) => {
+    await add(reg)
+    await ingest(reg, 'gh-01', range(1, 3), [], 10)
+    const r = await ingest(reg, 'gh-01', range(1, 2), [], 11, { stream: A })
+    assert.equal(r, { stored: 2, duplicates: 0, gaps: 0, highWater: 2, stream: A, newStream: true })
+    assert.is((await ingest(reg, 'gh-01', range(1, 3), [], 12, { stream: A })).newStream, false)
+    const d = await reg.getDevice('gh-01')
+    assert.equal([d?.streams, d?.stream, d?.highWater, d?.counts.stored, d?.counts.duplicates], [2, A, 3, 6, 2])
+    assert.equal((await reg.streams('gh-01')).map((st) => [st.id, st.ord, st.highWater, st.counts.stored]), [['legacy', 1, 3, 3], [A, 2, 3, 3]])
+    // Records in (stream first seen, seq) order: newest first, or oldest first after a position.
+    assert.equal(seqs(await reg.records('gh-01', { limit: 4 })), [[A, 3], [A, 2], [A, 1], ['legacy', 3]])
+    assert.equal(seqs(await reg.records('gh-01', { afterSeq: 2, stream: 'legacy' })), [['legacy', 3], [A, 1], [A, 2], [A, 3]])
+    assert.equal(seqs(await reg.records('gh-01', { afterSeq: 1 })), [[A, 2], [A, 3]], 'without a stream: the current one')
+    assert.equal(seqs(await reg.records('gh-01', { afterSeq: 0, stream: A, fn: 'f' })), [[A, 1], [A, 2], [A, 3]])
+    await ingest(reg, 'gh-01', [], [{ from: 1, to: 2, reason: 'excluded' }], 13, { stream: B })
+    assert.equal((await reg.gaps('gh-01')).map((g) => [g.stream, g.from, g.to]), [[B, 1, 2]])
+    assert.equal((await reg.streams('gh-01')).map((st) => st.id), ['legacy', A, B])
+  })
+
+  it('[W4] the same seq with other bytes is a conflict: refused whole, nothing stored, counted on the stream and the device', async (reg) => {
+    await add(reg)
+    await ingest(reg, 'gh-01', range(1, 5), [], 1, { stream: A })
+    assert.equal(await ingest(reg, 'gh-01', range(1, 5), [], 2, { stream: A }), { stored: 0, duplicates: 5, gaps: 0, highWater: 5, stream: A, newStream: false })
+    const other = [...range(4, 4), { ...rec(5), data: { n: 'another board' } }, ...range(6, 8)]
+    assert.equal(await ingest(reg, 'gh-01', other, [], 3, { stream: A }), { stored: 0, duplicates: 0, gaps: 0, highWater: 5, stream: A, newStream: false, conflict: { seq: 5 } })
+    assert.equal((await reg.records('gh-01', { limit: 100 })).map((r) => r.seq), [5, 4, 3, 2, 1], 'nothing of the refused batch is stored')
+    assert.equal((await reg.records('gh-01', { limit: 1 }))[0].data, { n: 5 }, 'the first board\'s record is kept')
+    // Other fields count too: the time, the kind, the function.
+    assert.equal((await ingest(reg, 'gh-01', [{ ...rec(2), time: 1 }], [], 4, { stream: A })).conflict, { seq: 2 })
+    assert.equal((await ingest(reg, 'gh-01', [{ ...rec(3), kind: 'emit' }], [], 5, { stream: A })).conflict, { seq: 3 })
+    assert.equal((await ingest(reg, 'gh-01', [{ ...rec(3), fn: 'g' }], [], 6, { stream: A })).conflict, { seq: 3 })
+    const d = await reg.getDevice('gh-01')
+    assert.equal(d?.conflict, { count: 4, firstAt: 3, lastAt: 6, stream: A, seq: 3 })
+    assert.equal(d?.counts, { stored: 5, duplicates: 5, gaps: 0, gapSeqs: 0 })
+    assert.equal((await reg.streams('gh-01'))[0].conflicts, { count: 4, lastAt: 6, seq: 3 })
+    // The same seqs in another stream are new data, never a conflict.
+    assert.is((await ingest(reg, 'gh-01', other, [], 7, { stream: B })).stored, 5)
+    assert.is((await ingest(reg, 'gh-01', range(6, 7), [], 8, { stream: A })).stored, 2)
+  })
+
+  it('[W4] duplicates are compared across the chunks they lie in, also after out-of-order arrival', async (reg) => {
+    await add(reg)
+    await ingest(reg, 'gh-01', range(3, 9), [], 1, { stream: A })
+    assert.is((await ingest(reg, 'gh-01', range(1, 10), [], 2, { stream: A })).stored, 3)
+    assert.is((await ingest(reg, 'gh-01', range(1, 12), [], 3, { stream: A })).duplicates, 10)
+    for (const seq of [1, 2, 5, 9, 10, 12]) {
+      const batch = range(1, 12).map((r) => r.seq === seq ? { ...r, data: { n: -seq } } : r)
+      assert.equal((await ingest(reg, 'gh-01', batch, [], 4, { stream: A })).conflict, { seq }, `seq ${seq}`)
+    }
+    assert.equal((await reg.records('gh-01', { afterSeq: 0 })).map((r) => r.data), range(1, 12).map((r) => r.data))
+  })
+
+  it('[W4] a record under a seq its stream declared dropped is a conflict; under an excluded one, a duplicate', async (reg) => {
+    await add(reg)
+    await ingest(reg, 'gh-01', range(3, 3), [{ from: 1, to: 2, reason: 'dropped' }], 1, { stream: A })
+    await ingest(reg, 'gh-01', range(6, 6), [{ from: 4, to: 5, reason: 'excluded' }], 2, { stream: A })
+    assert.equal((await ingest(reg, 'gh-01', range(2, 3), [], 3, { stream: A })).conflict, { seq: 2 })
+    assert.equal(await ingest(reg, 'gh-01', range(5, 7), [], 4, { stream: A }), { stored: 1, duplicates: 2, gaps: 0, highWater: 7, stream: A, newStream: false })
+  })
+
+  it('takeovers are counted with the last few times, and kept', async (reg, f) => {
+    await add(reg)
+    for (let t = 1; t <= 12; t++) await reg.noteTakeover('gh-01', t * 100)
+    await reg.noteTakeover('ghost', 5)
+    await reg.close()
+    const again = await f.open()
+    try {
+      const t = (await again.getDevice('gh-01'))?.takeovers
+      assert.equal([t?.count, t?.lastAt, t?.recent.length, t?.recent[0]], [12, 1200, 10, 300])
     } finally {
       await again.close()
     }

@@ -3,6 +3,7 @@
 import * as assert from 'uvu/assert'
 import { FakeClock } from '../../helpers/fake-clock.js'
 import { rec, rejects } from './abstract-suite-helpers.js'
+import { planBatch } from '../../../device/sync/upload-plan.js'
 import type { Case } from './abstract-suite-helpers.js'
 import type { OutboxStore } from '../../../device/store/outbox-store.js'
 import type { RecordKind } from '../../../device/store/types.js'
@@ -133,6 +134,24 @@ export function limitCases (it: Case): void {
     st = await h.open({ clock })
     const s2 = await st.stats()
     assert.equal([s2.expired, s2.count], [2, 2], 'expiry is counted and survives a restart')
+  })
+
+  it('a wall clock stepped 5 years forward (NTP on a board without RTC) expires nothing: TTLs count on the monotonic clock', async (h) => {
+    // Booted at 1970 + 1 day, as a board without RTC does before NTP.
+    const clock = new FakeClock(86_400_000)
+    const st = await h.open({ clock, ttlMs: { log: 3_600_000 } })
+    await st.commit({ records: [rec('log', 'a'), rec('log', 'b'), rec('result', 'r'), rec('metric', 'm', { ttlMs: 7_200_000 })] })
+    clock.jumpTo(clock.now() + 5 * 365 * 86_400_000)
+    const after = await st.read()
+    assert.equal(after.map((r) => r.data), ['a', 'b', 'r', 'm'], 'nothing expired at the step')
+    const plan = planBatch(after, { from: 1, maxRecords: 100, maxBytes: 1e6, exclude: () => false })
+    assert.equal(plan.gaps, [], 'and nothing is declared as a gap')
+    assert.is((await st.stats()).expired, 0)
+    await clock.advance(3_600_000)
+    assert.equal((await st.read()).map((r) => r.data), ['r', 'm'], 'an hour later the logs expire, counted from the commit')
+    await clock.advance(3_600_000)
+    assert.equal((await st.read()).map((r) => r.data), ['r'])
+    assert.is((await st.stats()).expired, 3)
   })
 
   it('writes are fsynced on the sync timer, by flush() and by close()', async (h) => {

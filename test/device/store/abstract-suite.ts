@@ -1,6 +1,7 @@
 // The behaviour every outbox store backend must have (abstract-level style): run
 // outboxStoreSuite(name, factory) from a backend's test file. Quota and TTL cases live in
 // ./abstract-suite-limits.js, publish cases in ./abstract-suite-publishes.js; both run as part of it.
+import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Harness, rec, rejects } from './abstract-suite-helpers.js'
@@ -49,6 +50,19 @@ export function outboxStoreSuite (name: string, factory: StoreFactory): void {
     assert.equal(got.filter((r) => r.kind === 'result').map((r) => r.data), Array.from({ length: 200 }, (_, i) => i))
   })
 
+  it('[W4] a store has a random stream id of its own, kept across reopen; a store made new gets another', async (h) => {
+    let st = await h.open()
+    const id = st.streamId
+    assert.match(String(id), /^[0-9a-f]{16}$/)
+    await st.commit({ records: [rec('result')] })
+    await st.close()
+    st = await h.open()
+    assert.is(st.streamId, id, 'the same store, the same stream')
+    const other = await h.open({}, path.join(h.dir, 'moved-aside'))
+    assert.match(String(other.streamId), /^[0-9a-f]{16}$/)
+    assert.is.not(other.streamId, id, 'a new store is a new stream')
+  })
+
   it('seqs never repeat after ack and reopen [W4]', async (h) => {
     let st = await h.open()
     await st.commit({ records: [rec('result'), rec('result'), rec('log')] })
@@ -83,6 +97,13 @@ export function outboxStoreSuite (name: string, factory: StoreFactory): void {
     assert.is(await st.getState('never'), undefined)
     assert.is(await st.getMeta('schedule:f'), undefined)
     assert.is((await st.read()).length, 1)
+  })
+
+  it('metaEntries lists one owner\'s meta keys by prefix, in key order, with their values', async (h) => {
+    const st = await h.open()
+    await st.commit({ meta: [{ key: 'once:b', value: 2 }, { key: 'once:a', value: { x: 1 } }, { key: 'onc', value: 0 }, { key: 'oncf', value: 0 }, { key: 'schedule:f', value: 3 }] })
+    assert.equal(await st.metaEntries('once:'), [{ key: 'once:a', value: { x: 1 } }, { key: 'once:b', value: 2 }])
+    assert.equal(await st.metaEntries('nothing:'), [])
   })
 
   it('commits issued together keep their order: the last state and meta written win, and every record stays', async (h) => {

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { Level } from 'level'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { outboxStoreSuite } from './abstract-suite.js'
@@ -123,6 +124,31 @@ test('every commit that resolved survives a kill -9 of the writing process, and 
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     rm(dir)
   }
+})
+
+test('[W4] a store from before streams that handed out seqs keeps them as the legacy stream; an unused one gets a stream id', async () => {
+  const dir = tmp()
+  const unused = tmp()
+  try {
+    for (const [d, records] of [[dir, 2], [unused, 0]] as const) {
+      const st = await LevelOutboxStore.open({ dir: d })
+      for (let i = 0; i < records; i++) await st.commit({ records: [{ kind: 'result', time: 1, data: i }] })
+      await st.close()
+      // What an older agent left: no stream key among the store's own.
+      const db = new Level<string, Uint8Array>(storePath(d), { keyEncoding: 'utf8', valueEncoding: 'view' })
+      await db.sublevel<string, Uint8Array>('y', { keyEncoding: 'utf8', valueEncoding: 'view' }).del('stream')
+      await db.close()
+    }
+    for (let open = 0; open < 2; open++) {
+      const st = await LevelOutboxStore.open({ dir })
+      assert.is(st.streamId, undefined)
+      assert.equal((await st.commit({ records: [{ kind: 'result', time: 1, data: 'next' }] })).seqs, [3 + open], 'its seqs go on')
+      await st.close()
+    }
+    const fresh = await LevelOutboxStore.open({ dir: unused })
+    assert.match(String(fresh.streamId), /^[0-9a-f]{16}$/)
+    await fresh.close()
+  } finally { rm(dir); rm(unused) }
 })
 
 test.run()

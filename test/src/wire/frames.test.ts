@@ -25,11 +25,34 @@ test('[W2][W8] malformed CBOR, a non-map, a wrong v and an oversized frame are r
 })
 
 test('[W4] a batch of contiguous records with a declared gap parses and is sorted', () => {
-  const b = parseBatch({ records: [rec(5), rec(3), rec(4)], gaps: [{ from: 6, to: 9, reason: 'dropped' }] })
-  assert.equal(b.records.map((r) => r.seq), [3, 4, 5])
+  const b = parseBatch({ records: [rec(5), rec(3), rec(9)], gaps: [{ from: 6, to: 8, reason: 'dropped' }, { from: 4, to: 4, reason: 'excluded' }] })
+  assert.equal(b.records.map((r) => r.seq), [3, 5, 9])
   assert.is(b.first, 3)
   assert.is(b.last, 9)
   assert.equal(parseBatch({ records: [], gaps: [{ from: 1, to: 2, reason: 'excluded' }] }).last, 2)
+  assert.equal(parseBatch({ records: [], gaps: [{ from: 1, to: 900, reason: 'dropped' }, { from: 901, to: 901, reason: 'excluded' }] }).last, 901)
+})
+
+test('[W4] a batch names its stream and batch id, both optional (older agents send neither); an ack echoes them', () => {
+  const b = parseBatch({ stream: '0123456789abcdef', batchId: 2 ** 40, records: [rec(1)] })
+  assert.equal([b.stream, b.batchId], ['0123456789abcdef', 2 ** 40])
+  const old = parseBatch({ records: [rec(1)] })
+  assert.equal([old.stream, old.batchId, 'stream' in old], [undefined, undefined, false])
+  assert.is(reasonOf(() => parseBatch({ stream: 'legacy', records: [rec(1)] })), 'field')
+  assert.is(reasonOf(() => parseBatch({ stream: 'ABCDEF0123456789', records: [rec(1)] })), 'field')
+  assert.is(reasonOf(() => parseBatch({ batchId: -1, records: [rec(1)] })), 'field')
+  assert.equal(parseAck({ seq: 3, stream: '0123456789abcdef', batchId: 7, rejected: 'conflict' }), { seq: 3, stream: '0123456789abcdef', batchId: 7, rejected: 'conflict' })
+  assert.is(reasonOf(() => parseAck({ seq: 3, stream: 5 })), 'field')
+})
+
+test('[W4] a gap may not reach past what its batch covers: beyond the last record, or up to 2^53-1', () => {
+  const top = Number.MAX_SAFE_INTEGER
+  assert.is(reasonOf(() => parseBatch({ records: [rec(5)], gaps: [{ from: 6, to: 9, reason: 'dropped' }] })), 'gap-unbounded')
+  assert.is(reasonOf(() => parseBatch({ records: [rec(5)], gaps: [{ from: 6, to: top, reason: 'dropped' }] })), 'gap-unbounded')
+  assert.is(reasonOf(() => parseBatch({ records: [], gaps: [{ from: 1, to: top, reason: 'lost' }] })), 'gap-unbounded')
+  assert.is(reasonOf(() => parseBatch({ records: [], gaps: [{ from: 1, to: top, reason: 'excluded' }] })), 'gap-unbounded')
+  assert.is(reasonOf(() => parseBatch({ records: [], gaps: [{ from: 1, to: BATCH_LIMITS.maxRecords + 1, reason: 'excluded' }] })), 'gap-unbounded')
+  assert.is(parseBatch({ records: [], gaps: [{ from: 1, to: BATCH_LIMITS.maxRecords, reason: 'excluded' }] }).last, BATCH_LIMITS.maxRecords)
 })
 
 test('[W4] holes, overlaps, duplicates and bad fields are refused', () => {

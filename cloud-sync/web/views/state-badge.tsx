@@ -1,0 +1,13 @@
+// A device's state in words with a symbol of its own shape, so it reads without colour.
+import { STATE_WORDS } from '../format.js'
+
+const SYMBOL: Record<string, string> = { online: '●', stale: '◐', offline: '○', 'never-seen': '–', revoked: '⊘' }
+
+export function StateBadge ({ state, conflict }: { state: string, conflict?: string | null }) {
+  return (
+    <span class="badges">
+      <span class={`state state-${state}`}><span aria-hidden="true">{SYMBOL[state] ?? '?'}</span> {STATE_WORDS[state] ?? state}</span>
+      {conflict !== undefined && conflict !== null && <span class="state state-conflict" title={conflict}><span aria-hidden="true">⚠</span> in conflict</span>}
+    </span>
+  )
+}

@@ -1,0 +1,192 @@
+// Processed once (DESIGN section 6; docs/architecture.md, "Durability"): a QoS 1 message the
+// broker or sensor sends again because its PUBACK was lost, whose outcome is already committed,
+// is acknowledged without running its function again.
+//
+// Each run's commit carries a mark (a meta key, so it lands in the same LevelDB batch as the
+// outcome): the message's packet id and a hash of its topic and payload, under its session
+// (the trigger link's own, or a sensor's on the embedded broker), the trigger route, and the
+// connection it came in on. A mark sits in slot `packetId % SLOTS`, so a session keeps only
+// its last SLOTS messages (packet ids are handed out in turn by Mosquitto, aedes and MQTT.js,
+// and wrap at 65535; more than SLOTS PUBACKs lost in one blip are run again, never lost). A
+// session that starts clean (no Session Present, or a sensor's clean start) forgets its marks,
+// and a sensor's clean session marks nothing (its messages are not sent again later).
+//
+// A copy with the same packet id and hash is taken as sent again when:
+// - its DUP flag is set (MQTT 3.1.1 section 3.3.1.1; Mosquitto sets it), or
+// - it is among the first messages of a connection that resumed the session, before any
+//   message without a mark, and its mark is from the connection before (aedes and MQTT.js send
+//   again without DUP, first thing after they reconnect, MQTT 3.1.1 section 4.4);
+// - or the first copy's commit is still under way (its PUBACK has not left, so the id is not free).
+// Otherwise it is a new message that happens to reuse an id, and runs.
+import { createHash, randomUUID } from 'node:crypto'
+import type { MetaWrite, OutboxStore } from '../../store/index.js'
+import type { MessageOrigin } from '../../links/trigger-message.js'
+
+/** Marks kept per session and route: the last SLOTS packet ids. */
+export const SLOTS = 1024
+/** Sessions remembered; past it the one seen longest ago forgets its marks. */
+export const MAX_SESSIONS = 256
+/** Meta keys of marks: `once:<session>:<slot>:<route>` (device/store/meta-keys.ts owns the others). */
+export const MARK_PREFIX = 'once:'
+
+/** What a mark stores. */
+interface StoredMark { i: number, h: string, k: string, n: number }
+interface Mark extends StoredMark { pending?: Promise<boolean> }
+
+interface Session {
+  /** slot -> route -> mark */
+  marks: Map<number, Map<string, Mark>>
+  /** The connection messages come in on now, and the one the newest mark before it came in on. */
+  current: string | undefined
+  previous: string | undefined
+  /** The connection of the newest mark taken (its commit may still be under way). */
+  lastConn: string | undefined
+  /** Still among the first messages of a resumed connection, all sent again so far. */
+  replaying: boolean
+  n: number
+  seen: number
+}
+
+export type Decision = 'run' | 'skip'
+
+/** One message's identity; asked once per matching route. */
+export interface Ticket {
+  /** Whether this route's outcome of the message is committed already (a promise while its first copy commits). */
+  decide: (route: string) => Decision | Promise<Decision>
+  /** The mark to commit with this route's outcome; call settled() with whether the commit succeeded. */
+  mark: (route: string) => { meta: () => MetaWrite[], settled: (committed: boolean) => void }
+}
+
+/** A message of a clean session: never sent again in a later connection, so nothing to mark. */
+const UNMARKED: Ticket = Object.freeze({ decide: () => 'run' as const, mark: () => ({ meta: () => [], settled: () => {} }) })
+
+const short = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 16)
+
+/** A trigger route's name in marks: its function, its place in the manifest and its filter. */
+export function routeKey (fn: string, index: number, filter: string): string {
+  return short(`${fn}\u0000${index}\u0000${filter}`)
+}
+
+export class ProcessedOnce {
+  readonly #store: OutboxStore
+  readonly #sessions = new Map<string, Session>()
+  /** Connection keys are unique across restarts: this run's id, then the link's number. */
+  readonly #run = randomUUID().slice(0, 8)
+  #clock = 0
+  readonly #log: (line: string) => void
+
+  private constructor (store: OutboxStore, log: (line: string) => void) {
+    this.#store = store
+    this.#log = log
+  }
+
+  /** Loads the marks committed before this start. */
+  static async load (store: OutboxStore, log: (line: string) => void = () => {}): Promise<ProcessedOnce> {
+    const once = new ProcessedOnce(store, log)
+    for (const { key, value } of await store.metaEntries(MARK_PREFIX)) {
+      const [, session, slot, route] = key.split(':')
+      const v = value as StoredMark
+      if (route === undefined || typeof v !== 'object' || v === null || typeof v.h !== 'string') continue
+      const s = once.#session(session)
+      let bySlot = s.marks.get(Number(slot))
+      if (bySlot === undefined) s.marks.set(Number(slot), bySlot = new Map())
+      bySlot.set(route, { i: v.i, h: v.h, k: v.k, n: v.n })
+      if (v.n >= s.n) { s.n = v.n + 1; s.lastConn = v.k }
+    }
+    return once
+  }
+
+  /** How many marks are held (all sessions). */
+  get size (): number {
+    let n = 0
+    for (const s of this.#sessions.values()) for (const m of s.marks.values()) n += m.size
+    return n
+  }
+
+  /** Takes a QoS 1 message in: notes a new connection of its session, and returns its ticket. */
+  take (origin: MessageOrigin, topic: string, payload: Uint8Array): Ticket {
+    const sid = short(origin.session)
+    const s = this.#session(sid)
+    s.seen = ++this.#clock
+    const conn = `${this.#run}-${origin.connection}`
+    if (s.current !== conn) this.#connected(sid, s, conn, origin.resumed)
+    if (!origin.persistent) return UNMARKED
+    const slot = origin.packetId % SLOTS
+    const hash = createHash('sha256').update(`${Buffer.byteLength(topic)}:${topic}`).update(payload).digest('hex').slice(0, 16)
+    const same = (m: Mark | undefined): m is Mark => m !== undefined && m.i === origin.packetId && m.h === hash
+    const bySlot = (): Map<string, Mark> => {
+      let b = s.marks.get(slot)
+      if (b === undefined) s.marks.set(slot, b = new Map())
+      return b
+    }
+    // The first message of a resumed connection that no mark of the connection before knows
+    // is a new one: from there on only DUP says "sent again".
+    if (s.replaying && ![...(s.marks.get(slot)?.values() ?? [])].some((m) => same(m) && (m.k === s.previous || m.pending !== undefined))) s.replaying = false
+    const replay = s.replaying
+    return {
+      decide: (route) => {
+        const m = s.marks.get(slot)?.get(route)
+        if (!same(m)) return 'run'
+        if (m.pending !== undefined) return m.pending.then((ok) => ok ? 'skip' : 'run')
+        return origin.dup || (replay && m.k === s.previous) ? 'skip' : 'run'
+      },
+      mark: (route) => {
+        const before = s.marks.get(slot)?.get(route)
+        let done: (ok: boolean) => void = () => {}
+        const mark: Mark = { i: origin.packetId, h: hash, k: conn, n: s.n++, pending: new Promise<boolean>((resolve) => { done = resolve }) }
+        bySlot().set(route, mark)
+        s.lastConn = conn
+        let written = false
+        return {
+          meta: () => { written = true; return [{ key: `${MARK_PREFIX}${sid}:${slot}:${route}`, value: { i: mark.i, h: mark.h, k: mark.k, n: mark.n } }] },
+          settled: (committed) => {
+            const ok = committed && written
+            delete mark.pending
+            if (!ok && bySlot().get(route) === mark) {
+              if (before === undefined) bySlot().delete(route)
+              else bySlot().set(route, before)
+            }
+            done(ok)
+          }
+        }
+      }
+    }
+  }
+
+  #session (sid: string): Session {
+    let s = this.#sessions.get(sid)
+    if (s === undefined) {
+      if (this.#sessions.size >= MAX_SESSIONS) this.#evictOldest()
+      s = { marks: new Map(), current: undefined, previous: undefined, lastConn: undefined, replaying: false, n: 1, seen: ++this.#clock }
+      this.#sessions.set(sid, s)
+    }
+    return s
+  }
+
+  /** A new connection of a session: a clean start forgets its marks; a resumed one may replay. */
+  #connected (sid: string, s: Session, conn: string, resumed: boolean): void {
+    s.current = conn
+    s.previous = s.lastConn
+    s.replaying = resumed && s.previous !== undefined
+    if (!resumed) this.#forget(sid, s)
+  }
+
+  #forget (sid: string, s: Session): void {
+    const meta: MetaWrite[] = []
+    for (const [slot, byRoute] of s.marks) {
+      for (const [route, m] of byRoute) if (m.pending === undefined) meta.push({ key: `${MARK_PREFIX}${sid}:${slot}:${route}`, value: null })
+    }
+    for (const byRoute of s.marks.values()) for (const [route, m] of byRoute) if (m.pending === undefined) byRoute.delete(route)
+    if (meta.length === 0) return
+    // Pushed before any commit of the new session's messages, so the store writes it first.
+    this.#store.commit({ meta }).catch((err: Error) => this.#log(`processed-once marks of a session that started clean not removed: ${err.message}`))
+  }
+
+  #evictOldest (): void {
+    let oldest: [string, Session] | undefined
+    for (const e of this.#sessions) if (oldest === undefined || e[1].seen < oldest[1].seen) oldest = e
+    if (oldest === undefined) return
+    this.#forget(oldest[0], oldest[1])
+    this.#sessions.delete(oldest[0])
+  }
+}

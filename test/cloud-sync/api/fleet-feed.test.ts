@@ -1,0 +1,67 @@
+// The dashboard's fleet feed over a real LevelDB registry, on a FakeClock: it polls only while
+// subscribed, turns a silent device stale by the clock alone, and reads metric snapshots once.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { FleetFeed } from '../../../cloud-sync/api/fleet-feed.js'
+import type { FleetChange } from '../../../cloud-sync/api/dashboard-types.js'
+import { LevelRegistry } from '../../../cloud-sync/registry/index.js'
+import { FakeClock } from '../../helpers/fake-clock.js'
+
+const T0 = Date.UTC(2026, 11, 6, 12)
+
+async function world (): Promise<{ registry: LevelRegistry, clock: FakeClock, feed: FleetFeed, changes: FleetChange[], close: () => Promise<void> }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-feed-'))
+  const registry = await LevelRegistry.open(dir)
+  const clock = new FakeClock(T0)
+  const feed = new FleetFeed({ registry, isConnected: () => true, clock, minPollMs: 100, maxPollMs: 100 })
+  const changes: FleetChange[] = []
+  return { registry, clock, feed, changes, close: async () => { feed.close(); await registry.close(); rmSync(dir, { recursive: true, force: true }) } }
+}
+
+test('[W3] a device whose heartbeats stop turns stale by the clock alone, and the change is sent once', async () => {
+  const w = await world()
+  try {
+    await w.registry.addDevice({ id: 'gh-01', secretHash: 'x', createdAt: T0 })
+    await w.registry.touch('gh-01', { lastSeen: T0, status: { state: 'online', agent: '1', functions: [], heartbeatMs: 1000 } })
+    const off = w.feed.subscribe((c) => w.changes.push(c))
+    await w.clock.advance(150)
+    const states = (): string[] => w.changes.flatMap((c) => c.devices.map((d) => d.state))
+    assert.equal(states(), ['online'])
+    await w.clock.advance(2000)
+    assert.equal(states(), ['online'])
+    await w.clock.advance(1500)
+    assert.equal(states(), ['online', 'stale'])
+    assert.is(w.changes.at(-1)?.summary?.devices.stale, 1)
+    off()
+    // Nobody listens: nothing polls.
+    assert.is(w.clock.pending(), 0)
+  } finally {
+    await w.close()
+  }
+})
+
+test('metric snapshots are read once each, and minutes older than an hour drop out of the errors', async () => {
+  const w = await world()
+  try {
+    await w.registry.addDevice({ id: 'gh-01', secretHash: 'x', createdAt: T0 })
+    const snap = (seq: number, errors: number): { seq: number, kind: 'metric', time: number, data: unknown } => ({ seq, kind: 'metric', time: T0, data: { v: 1, kind: 'delta', from: T0, to: T0, bucketsSeconds: [], functions: { f: { invocations: errors, errors: { LAMBKIN_FUNCTION_ERROR: errors } } }, series: [] } })
+    await w.registry.ingest('gh-01', { records: [snap(1, 2)], gaps: [] }, T0)
+    let view = await w.feed.view(0)
+    assert.is(view.devices[0].errorsHour, 2)
+    await w.registry.ingest('gh-01', { records: [snap(2, 5)], gaps: [] }, T0 + 1000)
+    view = await w.feed.view(0)
+    assert.is(view.devices[0].errorsHour, 7)
+    view = await w.feed.view(0)
+    assert.is(view.devices[0].errorsHour, 7)
+    w.clock.jumpTo(T0 + 61 * 60_000)
+    view = await w.feed.view(0)
+    assert.is(view.devices[0].errorsHour, 0)
+  } finally {
+    await w.close()
+  }
+})
+
+test.run()

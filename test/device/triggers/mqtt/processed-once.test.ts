@@ -1,0 +1,137 @@
+// processed-once.ts with a real LevelDB store: which copies of a QoS 1 message are taken as
+// sent again (DUP, the replay at the start of a resumed connection, a first copy still
+// committing), which are new messages reusing an id, and that marks are bounded, survive a
+// restart and go with a clean start.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { LevelOutboxStore } from '../../../../device/store/index.js'
+import type { OutboxStore } from '../../../../device/store/index.js'
+import { MARK_PREFIX, MAX_SESSIONS, ProcessedOnce, SLOTS, routeKey } from '../../../../device/triggers/mqtt/processed-once.js'
+import type { Decision, Ticket } from '../../../../device/triggers/mqtt/processed-once.js'
+import type { MessageOrigin } from '../../../../device/links/trigger-message.js'
+
+const R = routeKey('fn', 0, 'a/+')
+
+async function withStore (fn: (store: OutboxStore, dir: string) => Promise<void>): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambkin-once-'))
+  const store = await LevelOutboxStore.open({ dir })
+  try { await fn(store, dir) } finally { await store.close().catch(() => {}); fs.rmSync(dir, { recursive: true, force: true }) }
+}
+
+const origin = (packetId: number, o: Partial<MessageOrigin> = {}): MessageOrigin => ({ session: 'link', connection: 1, resumed: true, persistent: true, packetId, dup: false, ...o })
+
+/** Runs the route as routing.ts does: commits the mark with an outcome record, unless told to fail. */
+async function handle (once: ProcessedOnce, store: OutboxStore, o: MessageOrigin, payload: string, fail = false): Promise<Decision> {
+  const t: Ticket = once.take(o, 'a/1', Buffer.from(payload))
+  const d = await t.decide(R)
+  if (d === 'skip') return d
+  const m = t.mark(R)
+  try {
+    if (fail) throw new Error('commit failed')
+    await store.commit({ records: [{ kind: 'result', time: 1, data: payload }], meta: m.meta() })
+    m.settled(true)
+  } catch {
+    m.settled(false)
+  }
+  return d
+}
+
+test('a copy with DUP set of a committed message is skipped; without DUP on the same connection it is a new message', async () => {
+  await withStore(async (store) => {
+    const once = await ProcessedOnce.load(store)
+    assert.is(await handle(once, store, origin(7), 'x'), 'run')
+    assert.is(await handle(once, store, origin(7, { dup: true }), 'x'), 'skip')
+    assert.is(await handle(once, store, origin(7), 'x'), 'run', 'the id was acknowledged and used again')
+    assert.is(await handle(once, store, origin(7, { dup: true }), 'other bytes'), 'run', 'same id, other message')
+  })
+})
+
+test('a resumed connection replays what the connection before took (no DUP, as aedes and MQTT.js send) until a new message comes', async () => {
+  await withStore(async (store) => {
+    const once = await ProcessedOnce.load(store)
+    for (let id = 1; id <= 3; id++) assert.is(await handle(once, store, origin(id), `m${id}`), 'run')
+    const c2 = { connection: 2 }
+    assert.is(await handle(once, store, origin(2, c2), 'm2'), 'skip')
+    assert.is(await handle(once, store, origin(3, c2), 'm3'), 'skip')
+    assert.is(await handle(once, store, origin(4, c2), 'm4'), 'run', 'a new message')
+    assert.is(await handle(once, store, origin(1, c2), 'm1'), 'run', 'after a new message the replay is over: only DUP says "again"')
+    assert.is(await handle(once, store, origin(1, { connection: 2, dup: true }), 'm1'), 'skip')
+  })
+})
+
+test('a connection that did not resume the session (or a sensor that started clean) forgets its marks, also on disk', async () => {
+  await withStore(async (store) => {
+    const once = await ProcessedOnce.load(store)
+    await handle(once, store, origin(5), 'x')
+    assert.is((await store.metaEntries(MARK_PREFIX)).length, 1)
+    assert.is(await handle(once, store, origin(5, { connection: 2, resumed: false, dup: true }), 'x'), 'run')
+    // The forgetting commit went before this message's mark.
+    const entries = await store.metaEntries(MARK_PREFIX)
+    assert.is(entries.length, 1)
+    assert.is((entries[0].value as { k: string }).k.endsWith('-2'), true)
+    // A sensor's clean session: its copies run (it never sends them in a later connection) and nothing is marked.
+    assert.is(await handle(once, store, origin(6, { session: 'sensor s1', resumed: false, persistent: false }), 'y'), 'run')
+    assert.is(await handle(once, store, origin(6, { session: 'sensor s1', resumed: false, persistent: false, dup: true }), 'y'), 'run')
+    assert.is((await store.metaEntries(MARK_PREFIX)).length, 1)
+  })
+})
+
+test('marks survive a restart: the broker sending again after the agent restarted finds the outcome stored', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambkin-once-'))
+  try {
+    let store = await LevelOutboxStore.open({ dir })
+    const first = await ProcessedOnce.load(store)
+    await handle(first, store, origin(9), 'kept')
+    await store.close()
+    store = await LevelOutboxStore.open({ dir })
+    const again = await ProcessedOnce.load(store)
+    assert.is(await handle(again, store, origin(9, { connection: 1 }), 'kept'), 'skip', 'the first connection of a new run replays the last run\'s')
+    await store.close()
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('a copy that arrives while the first copy commits waits for it; a failed commit leaves no mark', async () => {
+  await withStore(async (store) => {
+    const once = await ProcessedOnce.load(store)
+    const t1 = once.take(origin(3), 'a/1', Buffer.from('p'))
+    assert.is(await t1.decide(R), 'run')
+    const m1 = t1.mark(R)
+    const copy = once.take(origin(3, { connection: 2 }), 'a/1', Buffer.from('p')).decide(R)
+    assert.instance(copy, Promise, 'the first copy is still committing')
+    m1.settled(false)
+    assert.is(await copy, 'run', 'its commit failed: the copy runs')
+    assert.is(await handle(once, store, origin(3, { connection: 3, dup: true }), 'p', true), 'run')
+    assert.is(await handle(once, store, origin(3, { connection: 4, dup: true }), 'p'), 'run', 'nothing was marked by the failed commits')
+    assert.is(await handle(once, store, origin(3, { connection: 5, dup: true }), 'p'), 'skip')
+  })
+})
+
+test(`a session keeps at most ${SLOTS} marks per route (packet ids wrap at 65535)`, async () => {
+  await withStore(async (store) => {
+    const once = await ProcessedOnce.load(store)
+    for (let id = 1; id <= SLOTS + 200; id++) await handle(once, store, origin(id), `m${id}`)
+    assert.is(once.size, SLOTS)
+    assert.is((await store.metaEntries(MARK_PREFIX)).length, SLOTS)
+    assert.is(await handle(once, store, origin(SLOTS + 200, { dup: true }), `m${SLOTS + 200}`), 'skip')
+    assert.is(await handle(once, store, origin(100, { dup: true }), 'm100'), 'run', 'its slot holds a newer message')
+  })
+})
+
+test(`at most ${MAX_SESSIONS} sessions keep marks: the one heard from longest ago forgets its own`, async () => {
+  await withStore(async (store) => {
+    const once = await ProcessedOnce.load(store)
+    for (let i = 0; i <= MAX_SESSIONS; i++) await handle(once, store, origin(1, { session: `sensor s${i}` }), 'x')
+    assert.is(once.size, MAX_SESSIONS)
+    assert.is(await handle(once, store, origin(1, { session: `sensor s${MAX_SESSIONS}`, dup: true }), 'x'), 'skip', 'the newest kept its mark')
+    assert.is(await handle(once, store, origin(1, { session: 'sensor s0', dup: true }), 'x'), 'run', 'the oldest forgot')
+    // The eviction's deletes are written in order with the marks.
+    assert.is((await store.metaEntries(MARK_PREFIX)).length, once.size)
+  })
+})
+
+test.run()
