@@ -122,4 +122,28 @@ test('a metric snapshot naming functions and error codes after Object.prototype 
   }
 })
 
+test('the names Object.prototype holds that break the id rule are refused with a code as device, group and function names, never answered from a prototype', async () => {
+  for (const n of ['__proto__', 'toString', 'hasOwnProperty']) {
+    const add = await w.api<{ error: { code: string } }>('POST', '/v1/devices', { id: n })
+    assert.is(add.status, 400, n)
+    assert.is(add.body.error.code, 'LAMBKIN_REQUEST_INVALID')
+    const group = await w.api<{ error: { code: string } }>('POST', '/v1/devices', { id: 'ok-name', group: n })
+    assert.is(group.body.error.code, 'LAMBKIN_REQUEST_INVALID', n)
+    for (const route of [`/v1/devices/${n}`, `/v1/devices/${n}/records`, `/v1/devices/${n}/metrics`, `/v1/devices/${n}/series`, `/v1/devices/${n}/deployments`]) {
+      const r = await w.api<{ error: { code: string } }>('GET', route)
+      assert.is(r.status, 404, route)
+      assert.is(r.body.error.code, 'LAMBKIN_DEVICE_NOT_FOUND', route)
+    }
+    const targets = await w.api<{ error: { code: string } }>('GET', `/v1/targets/group:${n}`)
+    assert.is(targets.body.error.code, 'LAMBKIN_REQUEST_INVALID', n)
+    const dir = w.fn('named', 'export default () => 1', { name: n })
+    const local = await w.lambkin(['invoke', dir])
+    assert.is(local.code, 1, n)
+    assert.match(local.stderr, /^LAMBKIN_MANIFEST_INVALID: function\.json "name" must match/)
+  }
+  const fn = await w.api<{ error: { code: string } }>('POST', '/v1/devices/constructor/invoke', { fn: 'toString', event: {} })
+  assert.is(fn.status, 400)
+  assert.is(fn.body.error.code, 'LAMBKIN_REQUEST_INVALID')
+})
+
 test.run()
