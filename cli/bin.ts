@@ -1,17 +1,27 @@
 #!/usr/bin/env node
-// The `lambkin` executable. For commands that run sandboxes it re-runs Node with the flags
-// cli/node-runtime.ts picks before any sandbox exists: on ARM boards (and when
+// The `lambkin` executable. Commands that run sandboxes need Node flags that only work at
+// process start (cli/node-runtime.ts picks them): on ARM boards (and when
 // LAMBKIN_WASM_TRAP_HANDLER=off) --disable-wasm-trap-handler, since V8 otherwise reserves
 // ~10 GiB of address space per wasm memory and a 39-bit Pi kernel runs out after a few dozen
 // functions (docs/architecture.md, "Sandbox"); and on ARM (or LAMBKIN_MEMORY=small) the
-// small-RAM V8 and malloc settings. Both only work at process start, hence the re-exec.
+// small-RAM V8 and malloc settings. Where they are missing, in order of preference:
+//  1. none: the systemd unit and the arm64 image start Node with them (README, "Running as
+//     a service"), so this process runs the command itself;
+//  2. process.execve (Node 22.15+, 23.11+): this process becomes the Node that has them,
+//     same pid, nothing left behind;
+//  3. a child Node with them, this process waiting as a bare Node (~43 MiB RSS, most of it
+//     the binary's pages it shares with the child) to pass signals and the exit status on.
+//     Exiting instead would leave a shell or a service manager with the wrong pid and status.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { formatLog, isJournal } from './log.js'
 import { needsSandbox } from './needs-sandbox.js'
 import { planRuntime, RuntimeSettingError } from './node-runtime.js'
 import type { RuntimePlan } from './node-runtime.js'
 
 const args = process.argv.slice(2)
+/** Under systemd with stderr in the journal, lines carry priority prefixes (cli/log.ts). */
+const journal = isJournal(2, process.env)
 
 function plan (): RuntimePlan | undefined {
   if (!needsSandbox(args)) return undefined
@@ -25,9 +35,22 @@ function plan (): RuntimePlan | undefined {
   }
 }
 
+/** Replaces this process with `argv` (Node's process.execve, where it exists); returns only if it could not. */
+function execInPlace (argv: string[], env: NodeJS.ProcessEnv): void {
+  // In @types/node from 22.15; typed here so the Node 20 build compiles.
+  const execve = (process as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve
+  if (typeof execve !== 'function') return
+  try {
+    execve(process.execPath, [process.execPath, ...argv], env)
+  } catch {
+    // Refused (a worker thread, a platform without execve): the child below does it.
+  }
+}
+
 const rerun = plan()
 if (rerun !== undefined) {
   const flags = rerun.flags
+  execInPlace([...flags, ...process.execArgv, fileURLToPath(import.meta.url), ...args], { ...process.env, ...rerun.env })
   const child = spawn(process.execPath, [...flags, ...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit', env: { ...process.env, ...rerun.env } })
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig))
   child.on('error', (err) => {
@@ -44,10 +67,10 @@ if (rerun !== undefined) {
   // A reader that goes away (`lambkin results ... | head`) ends the output, not in a stack trace.
   for (const s of [process.stdout, process.stderr]) s.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0) })
   import('./index.js')
-    .then(({ main }) => main(args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), isTTY: process.stdout.isTTY === true }))
+    .then(({ main }) => main(args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), isTTY: process.stdout.isTTY === true, journal }))
     .then((code) => { process.exitCode = code })
     .catch((err: unknown) => {
-      process.stderr.write(`LAMBKIN_INTERNAL: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+      process.stderr.write(formatLog(`LAMBKIN_INTERNAL: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, 'err', journal))
       process.exitCode = 1
     })
 }

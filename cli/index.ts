@@ -16,6 +16,9 @@ usage: lambkin <command> [options]
                  [--memory KiB] [--instructions N] [--layers dir] [--json]
   lambkin device [--config device.json] [--id] [--data] [--functions] [--mqtt url]
                  [--broker-port n] [--metrics-port n] [--cloud url] [--trust file.pub]... [--quiet]
+                 [--<any config key> value]...
+  lambkin device install-service [the flags of lambkin device]... [--print]
+                                     a systemd unit running the agent at boot
   lambkin outbox --data <dir> [--json] [--limit n] [--kind k]
   lambkin broker-passwd <username> [--publish filter]... [--subscribe filter]... [--retain]
                                      a user entry for the embedded broker (password on stdin)

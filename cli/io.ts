@@ -1,12 +1,15 @@
 // How CLI commands write: injected so tests can run commands in-process and read the output.
 import { LambkinError } from '../src/errors.js'
 import { redactUrls } from '../src/redact.js'
+import { logLine } from './log.js'
 
 export interface CliIo {
   stdout: (s: string) => void
   stderr: (s: string) => void
   /** True when stdout is a terminal: commands may then redraw a progress line in place. */
   isTTY?: boolean
+  /** True when stderr is the systemd journal: log lines carry priority prefixes (cli/log.ts). */
+  journal?: boolean
 }
 
 export const EXIT_OK = 0
@@ -20,7 +23,7 @@ export function printError (io: CliIo, err: unknown, json: boolean): number {
     : new LambkinError('LAMBKIN_SANDBOX_CRASHED', err instanceof Error ? err.message : String(err), { cause: err })
   // A message may quote a URL the user gave, with its credentials.
   if (json) io.stdout(redactUrls(JSON.stringify({ ok: false, error: e.toJSON() })) + '\n')
-  else io.stderr(`${e.code}: ${redactUrls(e.message)}\n`)
+  else logLine(io, `${e.code}: ${redactUrls(e.message)}`, 'err')
   return e.code === 'LAMBKIN_USAGE' ? EXIT_USAGE : EXIT_FAILURE
 }
 

@@ -5,6 +5,8 @@
 export function needsSandbox (argv: string[]): boolean {
   // `invoke --device` runs on the board, not here; `deploy` compiles the function first.
   if (argv[0] === 'invoke' && isRemoteInvoke(argv.slice(1))) return false
+  // `device install-service` only writes a unit.
+  if (argv[0] === 'device' && argv[1] === 'install-service') return false
   return ['invoke', 'device', 'demo', 'deploy'].includes(argv[0] ?? '')
 }
 

@@ -1,5 +1,6 @@
 // Waiting for SIGINT/SIGTERM in the foreground commands (device, demo, cloud, logs -f).
 import type { CliIo } from './io.js'
+import { logLine } from './log.js'
 
 /**
  * Resolves with the first SIGINT/SIGTERM, and keeps the process alive until then (or until
@@ -12,10 +13,10 @@ export function untilSignal (io: CliIo): { stopped: Promise<string>, dispose: ()
   const stopped = new Promise<string>((r) => { resolve = r })
   const on = (sig: NodeJS.Signals): void => {
     if (++count === 1) {
-      io.stderr(`${sig}: stopping, draining in-flight invocations (again to quit at once)\n`)
+      logLine(io, `${sig}: stopping, draining in-flight invocations (again to quit at once)`, 'notice')
       resolve(sig)
     } else {
-      io.stderr(`${sig}: quitting without draining\n`)
+      logLine(io, `${sig}: quitting without draining`, 'warning')
       process.exit(130)
     }
   }

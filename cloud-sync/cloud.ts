@@ -27,6 +27,8 @@ import type { FaultEvent } from '../src/store-fault.js'
 import { LastSeen } from './last-seen.js'
 import type { Registry } from './registry/index.js'
 import { logText } from '../src/log-text.js'
+import { cloudSigningKey } from './rollouts/signing-key.js'
+import type { CloudSigningKey } from './rollouts/signing-key.js'
 
 export interface CloudOptions {
   dataDir: string
@@ -34,6 +36,11 @@ export interface CloudOptions {
   host?: string
   /** Device broker port (0: any free port). */
   port?: number
+  /**
+   * Whether the device broker listens for plain MQTT on `port` (default true). false: TLS
+   * only (`--no-plain`), so no device and no relay on the path can use an unencrypted link; `tls` is then required.
+   */
+  plain?: boolean
   apiPort?: number
   /** The API's host; defaults to 127.0.0.1 even when `host` opens the broker wider (any other is warned about, api/exposure.ts). */
   apiHost?: string
@@ -59,6 +66,11 @@ export interface CloudOptions {
    * with none, every upload is refused with LAMBKIN_KEY_UNTRUSTED.
    */
   trustedKeys?: string[]
+  /**
+   * The private key (PKCS#8 PEM, ed25519) that signs desired states [W5]; default
+   * `<data>/cloud-signing.key`, made on the first start. Cloud instances of one fleet share one.
+   */
+  signingKeyFile?: string
   /** Clock and timers of the rollout engine and remote invoke (tests pass a FakeClock); `now` defaults to its now. */
   clock?: Clock
   /** The rollout engine's tick while devices are sent or paced, and how long a finished rollout watches for rollbacks, ms. */
@@ -92,6 +104,8 @@ export class Cloud {
   ingest!: Ingest
   rollouts!: RolloutEngine
   invoker!: RemoteInvoker
+  /** The key desired states are signed with, and the public file devices trust [W5]. */
+  signing!: CloudSigningKey
 
   private constructor (dataDir: string, tokenFile: string) {
     this.dataDir = dataDir
@@ -124,6 +138,8 @@ export class Cloud {
     for (const line of privateLines(this.dataDir, makePrivate(this.dataDir))) log(line)
     // 2. The keys whose bundles this cloud takes: a bad file stops the start, naming it.
     const trustedKeys = readTrustedKeys(o.trustedKeys ?? [])
+    // 2b. The key desired states are signed with (made on the first start), and its public half for devices.
+    const signing = this.signing = cloudSigningKey(o.dataDir, o.signingKeyFile)
     // 3. The registry.
     // A failed write faults it until it reopens itself; meanwhile uploads are not acked (level-guard.ts).
     const registry = this.registry = await LevelRegistry.open(o.dataDir, { clock, onFault: registryFaultLog(log) })
@@ -135,7 +151,7 @@ export class Cloud {
       publish: async (topic, payload, opts) => { await broker?.publish(topic, payload, opts) },
       isConnected: (id) => broker?.isConnected(id) ?? false
     }
-    const desired = new DesiredPublisher(registry, link, now)
+    const desired = new DesiredPublisher(registry, link, now, signing.key)
     const rollouts = this.rollouts = await RolloutEngine.start({ registry, desired, isConnected: link.isConnected, clock, ...o.rollouts, log })
     const invoker = this.invoker = new RemoteInvoker(link, clock)
     this.#undo.push(async () => { invoker.close(); await rollouts.close() })
@@ -154,7 +170,7 @@ export class Cloud {
     const lastSeen = new LastSeen(o.now === undefined ? clock : { now })
     broker = this.broker = await startCloudBroker({
       host: o.host,
-      port: o.port,
+      port: o.plain === false ? undefined : o.port,
       tls: o.tls,
       registry,
       maxConnections: o.maxConnections,
@@ -184,7 +200,7 @@ export class Cloud {
       now,
       onRevoke: (id) => broker?.disconnect(id),
       isConnected: link.isConnected,
-      cloudStats: () => ({ storeFault: registry.storeFault() ?? null, connected: broker?.connected().length ?? 0, refused: broker?.refused, halfOpenClosed: broker?.silentClosed() ?? 0, takeovers: takeovers.count, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
+      cloudStats: () => ({ storeFault: registry.storeFault() ?? null, connected: broker?.connected().length ?? 0, refused: broker?.refused, halfOpenClosed: broker?.silentClosed() ?? 0, takeovers: takeovers.count, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, signingKeyId: signing.key.keyId, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
       deploy: { registry, engine: rollouts, invoker, trustedKeys, now },
       lastSeen
     })
@@ -193,7 +209,7 @@ export class Cloud {
 
   /** The one line `lambkin cloud` prints when up. */
   readyLine (): string {
-    const tls = this.broker.tlsPort === undefined ? '' : `, mqtts port ${this.broker.tlsPort}`
+    const tls = this.broker.tlsPort === undefined || this.broker.port === undefined ? '' : `, mqtts port ${this.broker.tlsPort}`
     return `lambkin cloud ready: broker ${this.broker.url}${tls}; api ${this.api.url}; operator token in ${this.tokenFile}`
   }
 

@@ -8,6 +8,7 @@ import { loadFunctionsDir } from '../src/function/index.js'
 import type { LoadedFunction } from '../src/function/index.js'
 import { readTrustedKeys } from '../src/bundle/index.js'
 import { redactUrls } from '../src/redact.js'
+import type { LogFn } from '../src/log-priority.js'
 import { ErrorCodes, LambkinError } from '../src/errors.js'
 import { SandboxPool, specOf } from '../src/sandbox/index.js'
 import type { DeviceConfig } from './config/index.js'
@@ -41,7 +42,7 @@ export const PUBLISHES_INFLIGHT_METRIC = 'publishes_inflight'
 
 export interface AgentOptions {
   /** Where the agent reports what it does (load errors, sensor trouble, broker state); URL credentials are redacted. */
-  log?: (line: string) => void
+  log?: LogFn
   clock?: Clock
   /** Splits invocations between a canary and live ([0, 1) like Math.random, the default); tests pass a seeded one. */
   random?: () => number
@@ -66,7 +67,7 @@ export class Agent extends EventEmitter {
   #table: FunctionTable | undefined
   #deployer: Deployer | undefined
   #closing: Promise<void> | undefined
-  #log: (line: string) => void = () => {}
+  #log: LogFn = () => {}
 
   private constructor (config: DeviceConfig) {
     super()
@@ -78,7 +79,7 @@ export class Agent extends EventEmitter {
     // Lines may quote a broker URL; its credentials never reach a log (issue 8).
     const sink = opts.log
     // Lines quote what devices, brokers and functions sent (topics, error messages): one line each, controls escaped.
-    const log = sink === undefined ? agent.#log : (line: string): void => { sink(logText(redactUrls(line))) }
+    const log: LogFn = sink === undefined ? agent.#log : (line, priority) => { sink(logText(redactUrls(line)), priority) }
     agent.#log = log
     try {
       await agent.#start(log, opts.clock ?? systemClock, opts.random)
@@ -89,7 +90,7 @@ export class Agent extends EventEmitter {
     return agent
   }
 
-  async #start (log: (line: string) => void, clock: Clock, random: (() => number) | undefined): Promise<void> {
+  async #start (log: LogFn, clock: Clock, random: (() => number) | undefined): Promise<void> {
     const c = this.config
     // 1. The store: everything durable lives here, owner-only (src/private-files.ts).
     // A failed write faults it until it reopens itself (src/store-fault.ts); the agent goes on.
@@ -115,7 +116,7 @@ export class Agent extends EventEmitter {
         await pool.load(specOf(fn))
         loaded.push(fn)
       } catch (err) {
-        log(`function ${fn.manifest.name} not loaded: ${(err as { code?: string }).code ?? ''}: ${(err as Error).message}`)
+        log(`function ${fn.manifest.name} not loaded: ${(err as { code?: string }).code ?? ''}: ${(err as Error).message}`, 'err')
       }
     }
 
@@ -153,7 +154,7 @@ export class Agent extends EventEmitter {
     // replaces a local function of the same name (device/deployer).
     const trusted = readTrustedKeys(c.trustedKeys)
     if (trusted.size === 0 && c.cloud.url !== undefined) log(`${ErrorCodes.KEY_UNTRUSTED}: no trusted keys (trustedKeys or --trust <file.pub>): every deployed bundle will be refused`)
-    const deployer = this.#deployer = await Deployer.open({ dataDir: c.dataDir, store, pool, invoker, table, metrics: this.metrics, clock, log, caps: c.caps, trusted, settings: { windowMs: c.deploy.healthWindowMs, maxErrorRate: c.deploy.maxErrorRate, minInvocations: c.deploy.minInvocations, fetchTimeoutMs: c.deploy.fetchTimeoutMs } })
+    const deployer = this.#deployer = await Deployer.open({ deviceId: c.id, dataDir: c.dataDir, store, pool, invoker, table, metrics: this.metrics, clock, log, caps: c.caps, trusted, settings: { windowMs: c.deploy.healthWindowMs, maxErrorRate: c.deploy.maxErrorRate, minInvocations: c.deploy.minInvocations, fetchTimeoutMs: c.deploy.fetchTimeoutMs, retryMs: c.deploy.retryMs } })
     this.#undo.push(() => deployer.close())
     this.metrics.register(INVOCATIONS_BY_VERSION_METRIC, { type: 'counter', help: 'Invocations by function, version and outcome (ok or error).', labelNames: ['function', 'version', 'outcome'] })
     this.on('invocation', (rec: InvocationRecord) => {
@@ -249,7 +250,7 @@ export class Agent extends EventEmitter {
     const snapshot = async (): Promise<void> => {
       const delta = this.metrics.snapshotDelta()
       if (Object.keys(delta.functions ?? {}).length === 0) return
-      await store.commit({ records: [{ kind: 'metric', time: clock.now(), data: delta }] }).catch((err: Error) => log(`metrics snapshot not stored: ${err.message}`))
+      await store.commit({ records: [{ kind: 'metric', time: clock.now(), data: delta }] }).catch((err: Error) => log(`metrics snapshot not stored: ${err.message}`, 'warning'))
     }
     const timer = setInterval(() => { void snapshot() }, c.metricsSnapshotMs)
     timer.unref()
@@ -289,12 +290,12 @@ export class Agent extends EventEmitter {
       this.#link?.stopAccepting()
       await this.#table?.stop()
       const drained = await this.#invoker?.drain(this.config.invocation.drainTimeoutMs)
-      if (drained === false) this.#log(`gave up waiting for ${this.#invoker?.inflight ?? 0} invocations after ${this.config.invocation.drainTimeoutMs} ms`)
+      if (drained === false) this.#log(`gave up waiting for ${this.#invoker?.inflight ?? 0} invocations after ${this.config.invocation.drainTimeoutMs} ms`, 'warning')
       for (const undo of this.#undo.splice(0).reverse()) {
         try {
           await undo()
         } catch (err) {
-          this.#log(`while closing: ${(err as Error).message}`)
+          this.#log(`while closing: ${(err as Error).message}`, 'warning')
         }
       }
     })()

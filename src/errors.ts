@@ -70,13 +70,21 @@ export const ErrorCodes = Object.freeze({
   HEALTH_CHECK_FAILED: 'LAMBKIN_HEALTH_CHECK_FAILED',
   /** A deployment step (fetch, report) or a remote invocation did not finish in its time. */
   DEPLOY_TIMEOUT: 'LAMBKIN_DEPLOY_TIMEOUT',
+  /** A write failed because the device's data partition is full (ENOSPC, EDQUOT): transient, tried again. */
+  NO_SPACE: 'LAMBKIN_NO_SPACE',
+  /** A read or write failed with an I/O error (EIO, a read-only remount, no file descriptors left): transient, tried again. */
+  IO_ERROR: 'LAMBKIN_IO_ERROR',
+  /** A desired state with no signature of a trusted cloud key [W5]: refused, never applied. */
+  DESIRED_UNSIGNED: 'LAMBKIN_DESIRED_UNSIGNED',
   ROLLOUT_NOT_FOUND: 'LAMBKIN_ROLLOUT_NOT_FOUND',
   /** A rollout stopped because its failures passed --abort-at, or was cancelled or superseded. */
   ROLLOUT_ABORTED: 'LAMBKIN_ROLLOUT_ABORTED',
   /** A request that needs the device connected now (remote invoke) found it offline. */
   DEVICE_OFFLINE: 'LAMBKIN_DEVICE_OFFLINE',
   /** A remote invocation got no answer within its timeout [W7]. */
-  INVOKE_TIMEOUT: 'LAMBKIN_INVOKE_TIMEOUT'
+  INVOKE_TIMEOUT: 'LAMBKIN_INVOKE_TIMEOUT',
+  /** `lambkin device install-service` could not write one of its files; none was installed. */
+  INSTALL_FAILED: 'LAMBKIN_INSTALL_FAILED'
 } as const)
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

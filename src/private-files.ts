@@ -78,5 +78,5 @@ export function secretFileWarning (file: string, what: string): string | undefin
     return undefined
   }
   if ((mode & 0o077) === 0) return undefined
-  return `WARNING: ${what} ${file} can be read by other users (mode ${(mode & 0o777).toString(8).padStart(4, '0')}): anyone who can read it can ${what.includes('sign') ? 'sign bundles your devices run' : 'impersonate this server'}; chmod 600 ${file}`
+  return `WARNING: ${what} ${file} can be read by other users (mode ${(mode & 0o777).toString(8).padStart(4, '0')}): anyone who can read it can ${what.includes('desired') ? 'tell your devices what to run' : what.includes('sign') ? 'sign bundles your devices run' : 'impersonate this server'}; chmod 600 ${file}`
 }

@@ -45,14 +45,14 @@ try {
     if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${JSON.stringify(out)}`)
     return out
   }
-  const m = meter = await startMeter({ host: '127.0.0.1', port: cloud.broker.port })
+  const m = meter = await startMeter({ host: '127.0.0.1', port: cloud.broker.port ?? 0 })
   const hash = await hashPassword(SECRET, GENERATED_SECRET_PARAMS)
   const ids = Array.from({ length: DEVICES }, (_, i) => `bench-${String(i).padStart(3, '0')}`)
   for (const id of ids) await cloud.registry.addDevice({ id, group: 'bench', secretHash: hash, createdAt: Date.now() })
 
   await Promise.all(Array.from({ length: DEVICES / PER_PROCESS }, async (_, p) => {
     const devices = ids.slice(p * PER_PROCESS, (p + 1) * PER_PROCESS).map((id) => ({ id, secret: SECRET }))
-    const child = spawn(process.execPath, ['--disable-wasm-trap-handler', AGENTS, JSON.stringify({ cloudUrl: m.url, trustedKey: key.publicFile, root: path.join(root, 'agents'), devices })], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, ['--disable-wasm-trap-handler', AGENTS, JSON.stringify({ cloudUrl: m.url, trustedKeys: [key.publicFile, cloud.signing.publicFile], root: path.join(root, 'agents'), devices })], { stdio: ['ignore', 'pipe', 'inherit'] })
     children.push(child)
     await new Promise<void>((resolve, reject) => {
       child.stdout?.on('data', (d: Buffer) => { if (d.toString().includes('"started"')) resolve() })

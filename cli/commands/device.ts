@@ -2,10 +2,14 @@
 // invocation and publish on stderr, and a ready line on stdout that scripts can wait for.
 import { Agent } from '../../device/index.js'
 import type { InvocationRecord } from '../../device/index.js'
-import { deviceConfigUsage, loadDeviceConfig } from '../../device/config/index.js'
+import { Option } from 'commander'
+import type { Command } from 'commander'
+import { camelCase, containerMarker, deviceConfigUsage, FLAGS, loadDeviceConfig, placeholder } from '../../device/config/index.js'
 import type { DeviceConfig } from '../../device/config/index.js'
 import { redactUrls } from '../../src/redact.js'
 import { EXIT_OK, printError } from '../io.js'
+import { logLine } from '../log.js'
+import type { LogFn } from '../../src/log-priority.js'
 import { command, runProgram } from '../program.js'
 import type { Run } from '../program.js'
 import { untilSignal } from '../signals.js'
@@ -14,10 +18,12 @@ import { logText } from '../../src/log-text.js'
 
 export const DEVICE_USAGE = `usage: lambkin device [--config device.json] [--id id] [--data dir] [--functions dir]
                       [--mqtt url] [--broker-port n] [--metrics-port n] [--cloud url]
-                      [--trust file.pub]... [--quiet]
+                      [--<config key as a flag> value]... [--trust file.pub]... [--quiet]
+       lambkin device install-service [the same flags]... [--print]
 
 Runs the agent until SIGINT or SIGTERM, then drains in-flight invocations and exits 0.
---quiet prints failed invocations only.
+--quiet prints failed invocations only. install-service writes a systemd unit that runs it
+at boot (lambkin device install-service --help).
 `
 
 
@@ -51,22 +57,50 @@ export function readyLine (config: DeviceConfig, agent: Agent): string {
   return `lambkin device ${config.id} ready: ${parts.join('; ')}`
 }
 
-interface DeviceFlags { config?: string, id?: string, data?: string, functions?: string, mqtt?: string, cloud?: string, brokerPort?: string, metricsPort?: string, trust?: string[], quiet?: boolean }
+/** What commander parses: every config flag (names.ts FLAGS) by its camelCase name, plus these. */
+export type DeviceFlags = Record<string, string | boolean | string[] | undefined> & { trust?: string[], quiet?: boolean }
+
+/** Flags shown in commander's option list; the rest are in the generated usage text's table. */
+const LISTED: Readonly<Record<string, string>> = {
+  config: 'JSON config file',
+  id: 'device id',
+  data: 'data folder (LevelDB outbox and state)',
+  functions: 'folder of function folders',
+  mqtt: 'the trigger broker',
+  'broker-port': 'start an embedded MQTT broker on this port (0: any free port)',
+  'metrics-port': 'serve Prometheus metrics on this port (0: any free port)',
+  cloud: 'upload the outbox to this lambkin cloud (with cloud.password / LAMBKIN_CLOUD_PASSWORD)'
+}
+
+/**
+ * Adds every config flag (one per schema key, names.ts) to a command: `lambkin device` and
+ * `lambkin device install-service` take the same ones. Booleans may be given bare.
+ */
+export function configOptions (c: Command): Command {
+  for (const f of FLAGS) {
+    const opt = new Option(`--${f.name} ${placeholder(f.key)}`, LISTED[f.name] ?? f.help)
+    c.addOption(LISTED[f.name] === undefined ? opt.hideHelp() : opt)
+  }
+  return c
+    .option('--trust <file.pub>', 'trust deployed bundles signed with this public key (repeatable; added to trustedKeys)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+}
+
+/** The config flags given, by flag name, as loadDeviceConfig takes them. */
+export function configFlagValues (flags: DeviceFlags): Record<string, string | boolean | undefined> {
+  const values: Record<string, string | boolean | undefined> = {}
+  for (const f of FLAGS) {
+    const v = flags[camelCase(f.name)]
+    if (typeof v === 'string' || typeof v === 'boolean') values[f.name] = v
+  }
+  return values
+}
 
 /** `lambkin device`: parses argv with commander; returns the exit code (0 stopped by a signal, 1 failed, 2 bad usage). */
 export async function deviceCommand (argv: string[], io: CliIo): Promise<number> {
   const run: Run = { code: EXIT_OK }
-  const program = command('lambkin device', io, `${DEVICE_USAGE}\n${deviceConfigUsage()}`)
-    .description('Runs the agent until SIGINT or SIGTERM, then drains in-flight invocations and exits 0. Flags override LAMBKIN_* variables, which override the config file.')
-    .option('--config <file>', 'JSON config file')
-    .option('--id <id>', 'device id')
-    .option('--data <dir>', 'data folder (LevelDB outbox and state)')
-    .option('--functions <dir>', 'folder of function folders')
-    .option('--mqtt <url>', 'the trigger broker')
-    .option('--broker-port <n>', 'start an embedded MQTT broker on this port (0: any free port)')
-    .option('--metrics-port <n>', 'serve Prometheus metrics on this port (0: any free port)')
-    .option('--cloud <url>', 'upload the outbox to this lambkin cloud (with cloud.password / LAMBKIN_CLOUD_PASSWORD)')
-    .option('--trust <file.pub>', 'trust deployed bundles signed with this public key (repeatable; added to trustedKeys)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  if (argv[0] === 'install-service') return await (await import('./install-service.js')).installServiceCommand(argv.slice(1), io)
+  const program = configOptions(command('lambkin device', io, `${DEVICE_USAGE}\n${deviceConfigUsage()}`)
+    .description('Runs the agent until SIGINT or SIGTERM, then drains in-flight invocations and exits 0. Flags override LAMBKIN_* variables, which override the config file.'))
     .option('--quiet', 'print failed invocations only')
     .addHelpText('after', `\n${deviceConfigUsage()}`)
     .action(async (flags: DeviceFlags) => { run.code = await runAgent(flags, io) })
@@ -75,25 +109,25 @@ export async function deviceCommand (argv: string[], io: CliIo): Promise<number>
 
 async function runAgent (flags: DeviceFlags, io: CliIo): Promise<number> {
   const quiet = flags.quiet === true
-  const values: Record<string, string | undefined> = { config: flags.config, id: flags.id, data: flags.data, functions: flags.functions, mqtt: flags.mqtt, cloud: flags.cloud, 'broker-port': flags.brokerPort, 'metrics-port': flags.metricsPort }
+  const values = configFlagValues(flags)
   // Everything the agent writes from here (LevelDB's files, bundles) is owner-only (src/private-files.ts).
   process.umask(0o077)
   // Signals are caught before start-up, so a Ctrl-C while functions load still closes cleanly.
   const signals = untilSignal(io)
   let agent: Agent | undefined
   try {
-    const config = await loadDeviceConfig({ flags: values, env: process.env, trust: flags.trust })
+    const config = await loadDeviceConfig({ flags: values, env: process.env, trust: flags.trust, idRequired: containerMarker(process.env) })
     // Agent lines may quote a broker URL (reconnecting to ..., could not connect to ...).
-    const log = (line: string): void => io.stderr(`${redactUrls(line)}\n`)
+    const log: LogFn = (line, priority) => logLine(io, redactUrls(line), priority)
     agent = await Agent.create(config, { log })
     agent.on('invocation', (rec: InvocationRecord) => {
-      if (!quiet || !rec.ok) io.stderr(logText(formatInvocation(rec)) + '\n')
+      if (!quiet || !rec.ok) logLine(io, logText(formatInvocation(rec)), rec.ok ? 'info' : 'err')
     })
-    if (!quiet) agent.on('publish', (p: { topic: string, payload: string }) => io.stderr(`${logText(`[publish] ${p.topic} ${p.payload}`)}\n`))
+    if (!quiet) agent.on('publish', (p: { topic: string, payload: string }) => logLine(io, logText(`[publish] ${p.topic} ${p.payload}`), 'info'))
     io.stdout(readyLine(config, agent) + '\n')
     await signals.stopped
     await agent.close()
-    io.stderr(`lambkin device ${config.id} stopped\n`)
+    logLine(io, `lambkin device ${config.id} stopped`, 'notice')
     return EXIT_OK
   } catch (err) {
     await agent?.close().catch(() => {})

@@ -1,5 +1,7 @@
 // `lambkin devices`: the fleet's devices through the operator API: list, add (prints the
-// device's secret once; the cloud keeps only its scrypt hash), revoke (cuts it off at once).
+// device's secret once; the cloud keeps only its scrypt hash), rotate (a new secret; the old one
+// is cut off at once, the device keeps its id, records and deployments), revoke (cuts it off
+// for good).
 import type { CliIo } from '../io.js'
 import { ApiClient } from '../api-client.js'
 import type { ApiTarget } from '../api-client.js'
@@ -13,8 +15,8 @@ export async function devicesCommand (argv: string[], io: CliIo): Promise<number
   const run: Run = { code: 0 }
   let json = false
   const program = command('lambkin devices', io)
-    .description('Lists the devices the cloud knows (or adds and revokes them).')
-    // Options after `add` or `revoke` belong to that subcommand.
+    .description('Lists the devices the cloud knows (or adds, rotates the secret of, and revokes them).')
+    // Options after `add`, `rotate` or `revoke` belong to that subcommand.
     .enablePositionalOptions()
   apiOptions(program).action(async (f: ApiTarget & { json?: boolean }) => {
       json = f.json === true
@@ -30,6 +32,14 @@ export async function devicesCommand (argv: string[], io: CliIo): Promise<number
       const d = await new ApiClient(f).call<{ id: string, group: string | null, secret: string }>('POST', '/v1/devices', { id, group: f.group })
       if (json) io.stdout(JSON.stringify(d) + '\n')
       else io.stdout(`device ${d.id} added${d.group === null ? '' : ` to group ${d.group}`}\nsecret: ${d.secret}\n(shown once: the cloud keeps only its hash)\n`)
+    })
+  apiOptions(program.command('rotate <id>')
+    .description('Gives a device a new secret, printed once, and cuts the old one off at once: a connection using it is closed and its reconnects refused. The device keeps its id, records, history and deployments; configure the new secret on the board (cloud.password / LAMBKIN_CLOUD_PASSWORD).'))
+    .action(async (id: string, f: ApiTarget & { json?: boolean }) => {
+      json = f.json === true
+      const r = await new ApiClient(f).call<{ id: string, secret: string, rotatedAt: number }>('POST', `/v1/devices/${encodeURIComponent(id)}/rotate`)
+      if (json) io.stdout(JSON.stringify(r) + '\n')
+      else io.stdout(`device ${r.id}: new secret (the old one no longer works, and its connection was closed)\nsecret: ${r.secret}\n(shown once: the cloud keeps only its hash; set it as the board's cloud.password)\n`)
     })
   apiOptions(program.command('revoke <id>')
     .description('Cuts a device off at once: its live connection is closed and its next connect refused.'))

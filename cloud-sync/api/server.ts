@@ -11,11 +11,12 @@ import { GENERATED_SECRET_PARAMS, hashPassword, newSecret } from '../../src/secr
 import { WIRE_RECORD_KINDS, isStreamId } from '../../src/wire/index.js'
 import type { WireRecordKind } from '../../src/wire/index.js'
 import { LEGACY_STREAM } from '../registry/index.js'
-import type { Registry } from '../registry/index.js'
+import type { DeviceRow, Registry } from '../registry/index.js'
 import { deviceView, recordView, summarizeMetrics } from './views.js'
 import type { LastSeen } from '../last-seen.js'
 import { bad, intParam } from './params.js'
 import { registerDeployRoutes } from './deploy-routes.js'
+import { registerRotateRoute } from './rotate-route.js'
 import { clientErrorHandler, frameworkErrors, installErrorAnswers } from './error-answers.js'
 import type { DeployApi } from './deploy-routes.js'
 import { isPublicRoute, registerDashboardRoutes } from './dashboard-routes.js'
@@ -29,7 +30,7 @@ export interface ApiOptions {
   now: () => number
   /** Facts about the running cloud for /v1/status (connections, refusals, ingest counters). */
   cloudStats: () => Record<string, unknown>
-  /** Cuts a revoked device off at once (closes its live connection). */
+  /** Cuts a device off at once (closes its live connection): on revocation and on a rotated secret. */
   onRevoke: (id: string) => void
   /** Whether a device is connected to this cloud right now (its state is then not taken on trust). */
   isConnected: (id: string) => boolean
@@ -129,9 +130,11 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     if (fault === undefined) return { ok: true }
     return await reply.status(503).send({ ok: false, error: { code: fault.code, message: `the cloud registry failed a write (${fault.message}) and takes none until it has reopened and checked itself, which it retries alone; uploads are not acknowledged meanwhile`, since: fault.since, attempts: fault.attempts } })
   })
-  // A device's state ages its lastSeen on the clock that does not jump (last-seen.ts).
+  // A device's state ages its lastSeen on the clock that does not jump (last-seen.ts); its
+  // functions follow its last status or report, whichever came last.
   const nowFor = (d: { id: string, lastSeen?: number }): number => o.lastSeen?.nowFor(d.id, d.lastSeen) ?? o.now()
-  app.get('/v1/devices', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, nowFor(d), o.isConnected(d.id))) }))
+  const view = async (d: DeviceRow): Promise<Record<string, unknown>> => deviceView(d, nowFor(d), o.isConnected(d.id), await o.registry.getReported(d.id))
+  app.get('/v1/devices', async () => ({ devices: await Promise.all((await o.registry.listDevices()).map(view)) }))
   app.post('/v1/devices', async (req, reply) => {
     const body = (req.body ?? {}) as { id?: unknown, group?: unknown }
     if (!isValidId(body.id)) throw bad('id must match ^[a-z0-9][a-z0-9_-]{0,62}$')
@@ -149,8 +152,9 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     o.onRevoke(id)
     return { id, revokedAt: (await device(id)).revokedAt ?? at }
   })
-  app.get('/v1/status', async () => ({ devices: (await o.registry.listDevices()).map((d) => deviceView(d, nowFor(d), o.isConnected(d.id))), cloud: o.cloudStats() }))
-  app.get('/v1/devices/:id', async (req) => { const d = await device((req.params as { id: string }).id); return deviceView(d, nowFor(d), o.isConnected(d.id)) })
+  registerRotateRoute(app, { registry: o.registry, now: o.now, device, disconnect: o.onRevoke })
+  app.get('/v1/status', async () => ({ devices: await Promise.all((await o.registry.listDevices()).map(view)), cloud: o.cloudStats() }))
+  app.get('/v1/devices/:id', async (req) => await view(await device((req.params as { id: string }).id)))
   app.get('/v1/devices/:id/records', async (req) => {
     const { id } = req.params as { id: string }
     await device(id)

@@ -2,7 +2,7 @@
 // or conflict), its problems with what to do, and per-function metrics summed from the
 // devices' metric snapshots.
 import { ErrorCodes } from '../../src/errors.js'
-import type { DeviceRow, StoredRecord } from '../registry/index.js'
+import type { DeviceRow, ReportedRow, StoredRecord } from '../registry/index.js'
 import { dict } from '../../src/own.js'
 import { readableData } from '../../src/wire/index.js'
 
@@ -58,8 +58,13 @@ export function deviceProblems (d: DeviceRow, now: number): string[] {
   return out
 }
 
-/** The operator's row for one device (no secret hash). */
-export function deviceView (d: DeviceRow, now: number, connected: boolean): Record<string, unknown> {
+/**
+ * The operator's row for one device (no secret hash). `functions` follows whichever came last
+ * of its `up/status` (sent on connect) and its `up/reported` (sent on every deployment change,
+ * rollback and fallback) [W5], so a rollback while connected shows without a reconnect.
+ */
+export function deviceView (d: DeviceRow, now: number, connected: boolean, reported?: ReportedRow): Record<string, unknown> {
+  const fromReport = reported !== undefined && reported.receivedAt >= (d.status?.at ?? -Infinity)
   return {
     id: d.id,
     group: d.group ?? null,
@@ -67,7 +72,8 @@ export function deviceView (d: DeviceRow, now: number, connected: boolean): Reco
     connected,
     lastSeen: d.lastSeen ?? null,
     agent: d.status?.agent ?? null,
-    functions: d.status?.functions ?? [],
+    functions: fromReport ? reported.functions : d.status?.functions ?? [],
+    deploymentId: reported?.deploymentId ?? null,
     backlog: d.heartbeat?.backlog ?? null,
     uploadedToday: d.heartbeat?.uploadedToday ?? null,
     // The device's outbox store failed a write and takes nothing until it reopens (its last heartbeat).
@@ -80,7 +86,8 @@ export function deviceView (d: DeviceRow, now: number, connected: boolean): Reco
     takeovers: { count: d.takeovers?.count ?? 0, recent: recentTakeovers(d, now), lastAt: d.takeovers?.lastAt ?? null },
     problems: deviceProblems(d, now),
     createdAt: d.createdAt,
-    revokedAt: d.revokedAt ?? null
+    revokedAt: d.revokedAt ?? null,
+    rotatedAt: d.rotatedAt ?? null
   }
 }
 

@@ -20,7 +20,8 @@ import type { Refusal } from './acl.js'
 
 export interface CloudBrokerOptions {
   host: string
-  port: number
+  /** Plain MQTT over TCP; undefined: none (TLS only, `lambkin cloud --no-plain`). */
+  port: number | undefined
   tls?: { port: number, certFile: string, keyFile: string }
   registry: Registry
   /** At most this many device connections at once; more are refused and counted. */
@@ -40,8 +41,10 @@ export interface CloudBrokerOptions {
 }
 
 export interface CloudBroker {
-  port: number
+  /** The plain MQTT port; undefined when the cloud runs TLS only. */
+  port: number | undefined
   tlsPort?: number
+  /** Where devices connect: mqtt://, or mqtts:// when the cloud runs TLS only. */
   url: string
   /** Refusals since start, by reason. */
   readonly refused: Record<Refusal, number>
@@ -71,10 +74,13 @@ async function listen (server: net.Server, host: string, port: number, key: stri
   return (server.address() as net.AddressInfo).port
 }
 
-/** Starts the broker; throws LAMBKIN_CONFIG_INVALID when a port cannot be bound or TLS files are unreadable. */
+/** Starts the broker; throws LAMBKIN_CONFIG_INVALID when a port cannot be bound, TLS files are unreadable, or there is no listener at all. */
 export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBroker> {
+  if (o.port === undefined && o.tls === undefined) throw new LambkinError(ErrorCodes.CONFIG_INVALID, 'the cloud broker has nothing to listen on: without the plain port (--no-plain) it needs --tls-port, --tls-cert and --tls-key', { details: { key: 'plain' } })
   const refused: Record<Refusal, number> = { 'bad-credentials': 0, revoked: 0, 'client-id': 0, 'publish-acl': 0, 'subscribe-acl': 0, 'too-many-connections': 0, 'packet-too-large': 0 }
   const deviceOf = new WeakMap<Client, string>()
+  /** The stored secret hash each client's password was checked against. */
+  const hashOf = new WeakMap<Client, string>()
   const live = new Map<string, Client>()
   // A device's secret, once verified against a given stored hash, is checked again with a
   // fast digest compare: scrypt costs ~40 ms of CPU, too much for a fleet reconnecting at once.
@@ -110,10 +116,15 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
         ? timingSafeEqual(cached.digest, digest(password))
         : await verifyStored(password, row.secretHash)
       if (!ok) { refused['bad-credentials']++; done(authError('bad device id or secret', 4), null); return }
+      // The secret may have been rotated (or the device revoked) while scrypt ran: the old
+      // secret must not get in after `lambkin devices rotate` answered.
+      const now = await o.registry.getDevice(id)
+      if (now?.secretHash !== row.secretHash || now.revokedAt !== undefined) { refused['bad-credentials']++; done(authError('bad device id or secret', 4), null); return }
       verified.set(id, { hash: row.secretHash, digest: digest(password) })
       deviceOf.set(client, id)
       // aedes has no takeover event: its registerClient closes the open client after this.
       if (live.has(id)) o.onTakeover?.(id)
+      hashOf.set(client, row.secretHash)
       done(null, true)
     })().catch((err: Error) => done(authError(`registry unavailable: ${err.message}`, 3), null))
   }
@@ -140,6 +151,11 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
     if (id === undefined) return
     live.set(id, client)
     o.onConnect?.(id)
+    // A rotation or revocation that landed between this client's check and now (disconnect()
+    // found no live client to close): close it here, so an old secret never stays connected.
+    void o.registry.getDevice(id).then((row) => {
+      if (row?.secretHash !== hashOf.get(client) || row?.revokedAt !== undefined) client.close()
+    }, () => {})
   })
   broker.on('clientDisconnect', (client) => {
     const id = deviceOf.get(client)
@@ -149,12 +165,14 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
   })
 
   const servers: net.Server[] = []
-  let port: number
+  let port: number | undefined
   let tlsPort: number | undefined
   try {
-    const server = net.createServer(handle)
-    servers.push(server)
-    port = await listen(server, o.host, o.port, 'port')
+    if (o.port !== undefined) {
+      const server = net.createServer(handle)
+      servers.push(server)
+      port = await listen(server, o.host, o.port, 'port')
+    }
     if (o.tls !== undefined) {
       let secure: tls.Server
       try {
@@ -175,7 +193,7 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
   return {
     port,
     tlsPort,
-    url: `mqtt://${hostForUrl}:${port}`,
+    url: port === undefined ? `mqtts://${hostForUrl}:${String(tlsPort)}` : `mqtt://${hostForUrl}:${port}`,
     refused,
     silentClosed: () => silence.closed,
     connected: () => [...live.keys()],

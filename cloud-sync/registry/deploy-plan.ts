@@ -53,6 +53,8 @@ export function planDesired (before: ReadonlyMap<string, DesiredRow | undefined>
     if (replaced !== undefined && !sameEntry(replaced, c.to)) updated.previous = replaced
     if (c.to === null) delete updated.current
     else updated.current = structuredClone(c.to)
+    if (c.rollout === undefined) delete updated.from
+    else updated.from = { rollout: c.rollout.id, index: c.rollout.index, deploymentId: row.deploymentId }
     if (updated.current === undefined && updated.previous === undefined && (updated.good ?? []).length === 0) delete row.functions[c.fn]
     else row.functions[c.fn] = updated
   }

@@ -28,7 +28,15 @@ export type NewBundle = Omit<BundleRow, 'number' | 'size'> & { bytes: Uint8Array
  * fail or roll back, oldest first. Rollback and abort go back to the newest of those that
  * differs from `current` (never to a version the device refused or its health gate undid).
  */
-export interface DesiredSlot { current?: DesiredFunction, previous?: DesiredFunction, good?: DesiredFunction[] }
+export interface DesiredSlot { current?: DesiredFunction, previous?: DesiredFunction, good?: DesiredFunction[], from?: SlotSource }
+
+/**
+ * The rollout whose change set a slot's current entry: its id, the device's index in it and the
+ * deployment id the change got. The engine follows the device's later reports into that
+ * rollout's view after it closed [W5] (a bundle damaged while the board was off, a retry that
+ * applied after a transient failure).
+ */
+export interface SlotSource { rollout: string, index: number, deploymentId: number }
 
 /** How many good entries a slot keeps per device and function. */
 export const GOOD_HISTORY = 5
@@ -51,8 +59,10 @@ export interface DesiredRow {
 /**
  * One change to a device's desired state: `to` becomes the function's current entry (null
  * removes it), and the entry it replaces becomes `previous` (unless `to` names the same bundles).
+ * `rollout`: the rollout making it and the device's index there (the slot's `from`); none
+ * (the cloud converging desired state to a report) clears `from`.
  */
-export interface DesiredChange { device: string, fn: string, to: DesiredFunction | null }
+export interface DesiredChange { device: string, fn: string, to: DesiredFunction | null, rollout?: { id: string, index: number } }
 
 /** The last `up/reported` a device sent [W5], with when it arrived (cloud clock). */
 export type ReportedRow = ReportedFrame & { receivedAt: number }
@@ -71,6 +81,8 @@ export interface RolloutDevice {
   deploymentId?: number
   code?: string
   message?: string
+  /** A failure the device reported as transient (a full disk, an I/O error, a fetch timeout): it tries again, so the verdict may still change. */
+  transient?: boolean
   /** When it reached its state (cloud clock). */
   at?: number
   sentAt?: number
@@ -83,6 +95,9 @@ export interface RolloutCounts { total: number, pending: number, sent: number, a
  * grows with every change, so a client long-polls for the next one. `open` (not shown) is true
  * while the cloud still watches it: running, or devices offline that may yet converge.
  */
+/** A rollout without its device list. */
+export type RolloutHeadRow = Omit<RolloutRow, 'devices'>
+
 export interface RolloutRow {
   id: string
   kind: RolloutKind
@@ -134,6 +149,10 @@ export interface DeployRegistry {
   /** Writes a rollout back; `dirty` names the device indexes that changed (all when absent). */
   putRollout: (r: RolloutRow, dirty?: Iterable<number>) => Promise<void>
   getRollout: (id: string) => Promise<RolloutRow | undefined>
+  /** One device of a stored rollout and the rollout's head (no device list), reading only the chunk that holds it. */
+  getRolloutDevice: (id: string, index: number) => Promise<{ rollout: RolloutHeadRow, device: RolloutDevice } | undefined>
+  /** Writes one device of a stored rollout back with the head (its counts and revision), in one atomic write. */
+  putRolloutDevice: (rollout: RolloutHeadRow, index: number, device: RolloutDevice) => Promise<void>
   /** Newest first, at most `limit` (default 50). */
   listRollouts: (q?: { limit?: number }) => Promise<RolloutRow[]>
   /** Rollouts with `open` set, oldest first: what the engine resumes after a restart. */

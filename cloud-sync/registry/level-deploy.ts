@@ -6,8 +6,8 @@ import type { Level } from 'level'
 import type { AbstractSublevel } from 'abstract-level'
 import { Encoder } from 'cbor-x'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
-import type { BundleRow, DeployRegistry, DesiredChange, DesiredRow, HistoryNote, NewBundle, ReportedRow, RolloutDevice, RolloutRow } from './deploy-types.js'
-import { dirtyChunks, pad, planDesired, planHistory, rolloutId, rolloutSeq, splitRollout } from './deploy-plan.js'
+import type { BundleRow, DeployRegistry, DesiredChange, DesiredRow, HistoryNote, NewBundle, ReportedRow, RolloutDevice, RolloutHeadRow, RolloutRow } from './deploy-types.js'
+import { ROLLOUT_CHUNK, dirtyChunks, pad, planDesired, planHistory, rolloutId, rolloutSeq, splitRollout } from './deploy-plan.js'
 import type { RolloutHead } from './deploy-plan.js'
 
 type Db = Level<string, Uint8Array>
@@ -171,6 +171,34 @@ export class LevelDeployBase implements DeployRegistry {
   async getRollout (id: string): Promise<RolloutRow | undefined> {
     const seq = rolloutSeq(id)
     return seq === undefined ? undefined : await this.#readRollout(seq)
+  }
+
+  async getRolloutDevice (id: string, index: number): Promise<{ rollout: RolloutHeadRow, device: RolloutDevice } | undefined> {
+    const seq = rolloutSeq(id)
+    if (seq === undefined || !Number.isSafeInteger(index) || index < 0) return undefined
+    const [h, c] = await Promise.all([this.#heads.get(pad(seq)), this.#chunks.get(`${pad(seq)}!${pad(Math.floor(index / ROLLOUT_CHUNK))}`)])
+    if (h === undefined || c === undefined) return undefined
+    const { chunks: _chunks, ...rollout } = dec<RolloutHead>(h)
+    const device = dec<RolloutDevice[]>(c)[index % ROLLOUT_CHUNK]
+    return device === undefined ? undefined : { rollout, device }
+  }
+
+  async putRolloutDevice (rollout: RolloutHeadRow, index: number, device: RolloutDevice): Promise<void> {
+    const seq = rolloutSeq(rollout.id)
+    if (seq === undefined) throw new TypeError(`not a rollout id: ${rollout.id}`)
+    const chunkKey = `${pad(seq)}!${pad(Math.floor(index / ROLLOUT_CHUNK))}`
+    await this.#serial(async () => {
+      // Read in the lane, so a putRollout of the same rollout is never undone by a stale chunk.
+      const [h, c] = await Promise.all([this.#heads.get(pad(seq)), this.#chunks.get(chunkKey)])
+      if (h === undefined || c === undefined) throw new LambkinError(ErrorCodes.STORE_ERROR, `rollout ${rollout.id} has no device ${index}`)
+      const chunk = dec<RolloutDevice[]>(c)
+      chunk[index % ROLLOUT_CHUNK] = device
+      const head: RolloutHead = { ...rollout, chunks: dec<RolloutHead>(h).chunks }
+      await this.#db.batch([
+        { type: 'put', key: pad(seq), value: enc(head), sublevel: this.#heads },
+        { type: 'put', key: chunkKey, value: enc(chunk), sublevel: this.#chunks }
+      ])
+    })
   }
 
   async #readRollout (seq: number): Promise<RolloutRow | undefined> {

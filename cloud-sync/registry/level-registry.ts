@@ -171,6 +171,17 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
     })
   }
 
+  async rotateSecret (id: string, secretHash: string, at: number): Promise<DeviceRow | undefined> {
+    return await this.#serial(id, async () => {
+      const row = await this.getDevice(id)
+      if (row === undefined || row.revokedAt !== undefined) return row
+      row.secretHash = secretHash
+      row.rotatedAt = at
+      await this.#putRow(row)
+      return structuredClone(row)
+    })
+  }
+
   /**
    * A status is written at once (online/offline must survive a restart); a heartbeat only
    * updates the cached row and is written with the other dirty rows at most once a second:

@@ -14,6 +14,8 @@ export interface DeviceRow {
   createdAt: number
   /** Set when revoked: the device's connects are refused from then on. */
   revokedAt?: number
+  /** When its secret was last replaced (`lambkin devices rotate`); the old one stopped working then. */
+  rotatedAt?: number
   /** Last time anything arrived from the device. */
   lastSeen?: number
   /** The last `up/status` [W3], with when it arrived. */
@@ -139,6 +141,12 @@ export interface Registry extends DeployRegistry {
   listDevices: () => Promise<DeviceRow[]>
   /** Marks the device revoked; false when there is no such device. */
   revokeDevice: (id: string, at: number) => Promise<boolean>
+  /**
+   * Replaces the device's secret hash (and sets rotatedAt), keeping everything else: its id,
+   * records, gaps, high-water and deployments. Returns the row as it is after (a revoked device
+   * is returned unchanged: revocation is final), undefined when there is no such device.
+   */
+  rotateSecret: (id: string, secretHash: string, at: number) => Promise<DeviceRow | undefined>
   /** Records liveness facts; a device that does not exist is ignored. */
   touch: (id: string, facts: { lastSeen: number, status?: StatusFrame, heartbeat?: HeartbeatFrame }) => Promise<void>
   /**

@@ -1,7 +1,10 @@
 // Desired state out to devices [W5]: changes go to the registry (one atomic write with their
-// deployment ids), then each changed device's whole desired state is published retained, QoS
+// deployment ids), then each changed device's whole desired state is signed for that device
+// (src/bundle/desired-sign.ts, the cloud's key: signing-key.ts) and published retained, QoS
 // 1, on its down/desired; and again whenever a device connects, because aedes keeps retained
 // messages in memory only and after a cloud restart the registry is the truth.
+import { signDesired } from '../../src/bundle/index.js'
+import type { SigningKey } from '../../src/bundle/index.js'
 import { downTopic, encodeFrame } from '../../src/wire/index.js'
 import type { DesiredFrame, DesiredFunction, DesiredVersion, ReportedFrame } from '../../src/wire/index.js'
 import type { BundleRow, DesiredChange, DesiredRow, Registry } from '../registry/index.js'
@@ -56,13 +59,22 @@ export class DesiredPublisher {
   readonly #registry: Registry
   readonly #link: DeviceLink
   readonly #now: () => number
+  readonly #signer: SigningKey
   /** Publishes that failed (the broker closing); the device still gets the state on its next connect. */
   failedPublishes = 0
 
-  constructor (registry: Registry, link: DeviceLink, now: () => number) {
+  constructor (registry: Registry, link: DeviceLink, now: () => number, signer: SigningKey) {
     this.#registry = registry
     this.#link = link
     this.#now = now
+    this.#signer = signer
+  }
+
+  /** The frame a device gets: its desired state, signed for it [W5]. */
+  signedFrame (row: DesiredRow): DesiredFrame {
+    const frame = desiredFrame(row)
+    frame.auth = signDesired(row.device, frame, this.#signer)
+    return frame
   }
 
   /** Writes the changes (each device changed gets a new deployment id) and publishes each new state. */
@@ -80,7 +92,7 @@ export class DesiredPublisher {
 
   async #publish (row: DesiredRow): Promise<void> {
     try {
-      await this.#link.publish(downTopic(row.device, 'desired'), encodeFrame(desiredFrame(row) as unknown as Record<string, unknown>), { qos: 1, retain: true })
+      await this.#link.publish(downTopic(row.device, 'desired'), encodeFrame(this.signedFrame(row) as unknown as Record<string, unknown>), { qos: 1, retain: true })
     } catch {
       this.failedPublishes++
     }

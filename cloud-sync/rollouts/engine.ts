@@ -10,6 +10,7 @@ import type { DesiredChange, HistoryNote, Registry, RolloutDevice, RolloutRow, R
 import { goodBefore, sameEntry } from '../registry/deploy-plan.js'
 import { deployEntry, runningEntry } from './desired.js'
 import type { DesiredPublisher } from './desired.js'
+import { followClosed } from './follow.js'
 import { abortReason, countDevices, judge, judgeable, timedOut } from './judge.js'
 import type { Verdict } from './judge.js'
 import { allowedBy, dueAt, released } from './pace.js'
@@ -133,7 +134,10 @@ export class RolloutEngine {
       this.#judging = undefined
       const batch = [...this.#reports]
       this.#reports.clear()
-      for (const [id, r] of batch) await this.#judge(id, r)
+      for (const [id, r] of batch) {
+        await this.#judge(id, r)
+        await this.#followClosed(id, r)
+      }
     })
     await this.#judging
   }
@@ -146,9 +150,18 @@ export class RolloutEngine {
       const v = i !== undefined && d !== undefined && judgeable(d) ? judge(live.row, d, rep) : undefined
       if (i === undefined || d === undefined || v === undefined) continue
       // A timed-out device stays judgeable; the same verdict again is no change.
-      if (v.state === d.state && v.code === d.code && v.message === d.message) continue
+      if (v.state === d.state && v.code === d.code && v.message === d.message && v.transient === d.transient) continue
       this.#set(live, i, v)
       await this.#learn(live.row, d, v, rep)
+    }
+  }
+
+  /** A report into the stored views of closed rollouts (follow.ts), then what each new verdict teaches (#learn). */
+  async #followClosed (device: string, rep: ReportedFrame): Promise<void> {
+    for (const { rollout, device: d, verdict } of await followClosed(this.#o.registry, (id) => this.#open.has(id), device, rep, this.#now())) {
+      this.#o.log?.(`rollout ${rollout.id}: device ${device} is now ${d.state}${d.code === undefined ? '' : ` (${d.code})`} after its report`)
+      for (const cb of this.#listeners.get(rollout.id) ?? []) cb()
+      await this.#learn(rollout, d, verdict, rep)
     }
   }
 
@@ -159,7 +172,10 @@ export class RolloutEngine {
    * desired entry becomes what the device runs now (or none) under a new deployment id, so
    * desired state converges to reality and no later deployment id sends the bad version again.
    */
-  async #learn (r: RolloutRow, d: RolloutDevice, v: Verdict, rep: ReportedFrame): Promise<void> {
+  async #learn (r: Pick<RolloutRow, 'fn' | 'alias'>, d: RolloutDevice, v: Verdict, rep: ReportedFrame): Promise<void> {
+    // A transient failure says nothing about the version: the device tries it again, so its
+    // desired state keeps naming it and its history keeps it.
+    if (v.transient === true) return
     const reg = this.#o.registry
     const running = await runningEntry(reg, rep, r.fn)
     if (v.state === 'applied') {
@@ -224,6 +240,7 @@ export class RolloutEngine {
     const now = this.#now()
     delete d.code
     delete d.message
+    delete d.transient
     Object.assign(d, v, { at: now })
     if (restart) d.sentAt = now
     live.dirty.add(i)
@@ -278,7 +295,7 @@ export class RolloutEngine {
       const slot = own((await this.#o.registry.getDesired(d.id))?.functions, r.fn)
       const to = r.kind === 'rollback' ? goodBefore(slot) : bundle === undefined ? undefined : deployEntry(bundle, r.alias, r.weight, slot?.current)
       if (to === undefined) this.#set(live, i, { state: 'skipped', message: r.kind === 'rollback' ? `no previous version of ${r.fn} that this device applied and kept is known here any more` : `no live version of ${r.fn} here any more for a canary to split with` })
-      else changes.push({ device: d.id, fn: r.fn, to })
+      else changes.push({ device: d.id, fn: r.fn, to, rollout: { id: r.id, index: i } })
     }
     const rows = await this.#o.desired.apply(changes)
     for (const row of rows) {

@@ -1,30 +1,44 @@
-// How the cloud judges a device in a rollout from its `up/reported` [W5], exactly as the issue
-// 12 contract says, and the counts and abort rule that follow. Pure functions.
+// How the cloud judges a device in a rollout from its `up/reported` [W5] (the rollout view
+// follows every report, also after "applied"), and the counts and abort rule that follow. Pure functions.
 import { ErrorCodes } from '../../src/errors.js'
 import type { ReportedFrame } from '../../src/wire/index.js'
 import type { RolloutCounts, RolloutDevice, RolloutRow } from '../registry/index.js'
 
 /** A device's new state from a report, or undefined when the report says nothing new about it. */
-export type Verdict = Pick<RolloutDevice, 'state' | 'code' | 'message'>
+export type Verdict = Pick<RolloutDevice, 'state' | 'code' | 'message' | 'transient'>
 
 /**
- * For a device whose desired state got id D from this rollout (function F, target version V):
- * failed when `failures` has { deploymentId: D, name: F }; rolled-back when `rollbacks` has
- * { D, F } (which may come after applied); applied when the report's deploymentId >= D and F
- * runs V (live, or the canary for a canary rollout) and neither of the above.
+ * For a device whose desired state got id D from this rollout (function F, target version V)
+ * [W5], judged on every report, also after applied:
+ * - rolled-back when `rollbacks` has { D, F };
+ * - applied when the report's deploymentId >= D and F runs V (live, or the canary for a canary
+ *   rollout), even with a transient failure at { D, F } before it (the device tried again);
+ * - failed when `failures` has { D, F } and F does not run V: a refusal, a transient failure
+ *   (`transient`, still judgeable: the device tries again), or, after applied, a deployed
+ *   version that no longer loads at start (its bundle damaged while the board was off), which
+ *   the device reports at D when it falls back (a transient or stale entry does not count then);
+ * - failed, still judgeable, when the device's last refused desired state (`refusedDesired`:
+ *   its signature did not verify) claims id D.
  */
 export function judge (r: Pick<RolloutRow, 'fn' | 'alias'>, d: RolloutDevice, rep: ReportedFrame): Verdict | undefined {
   const id = d.deploymentId
   if (id === undefined) return undefined
   const rb = rep.rollbacks.find((x) => x.deploymentId === id && x.name === r.fn)
   if (rb !== undefined) return { state: 'rolled-back', code: rb.code, message: rb.message }
-  if (d.state === 'applied') return undefined
-  const failed = rep.failures.find((x) => x.deploymentId === id && x.name === r.fn)
-  if (failed !== undefined) return { state: 'failed', code: failed.code, message: failed.message }
-  if (rep.deploymentId < id) return undefined
-  const runs = rep.functions.find((f) => f.name === r.fn)
-  const version = r.alias === 'canary' ? runs?.canary?.version : runs?.version
-  return version !== undefined && version === d.version ? { state: 'applied' } : undefined
+  const f = rep.functions.find((x) => x.name === r.fn)
+  const running = r.alias === 'canary' ? f?.canary?.version : f?.version
+  if (rep.deploymentId >= id && running !== undefined && running === d.version) return { state: 'applied' }
+  // After applied, only a permanent failure at { D, F } says the applied version broke: a
+  // transient one came before the retry that applied it, and a stale one is a replay of D
+  // refused later (neither says anything about what runs). Otherwise the newest entry holds.
+  const after = d.state === 'applied'
+  const failed = [...rep.failures].reverse().find((x) => x.deploymentId === id && x.name === r.fn && (!after || (x.transient !== true && x.code !== ErrorCodes.DEPLOYMENT_STALE)))
+  if (failed !== undefined) return { state: 'failed', code: failed.code, message: failed.message, ...(failed.transient === true ? { transient: true } : {}) }
+  // The device refused D's desired state for its signature (altered on the way): it says why,
+  // and an intact copy (the retained one, at the next connect) may still apply it.
+  const refused = rep.refusedDesired
+  if (!after && refused?.deploymentId === id) return { state: 'failed', code: refused.code, message: refused.message, transient: true }
+  return undefined
 }
 
 /** Failed by the cloud's timeout (LAMBKIN_DEPLOY_TIMEOUT, set by the engine), not by the device. */
@@ -34,10 +48,11 @@ export function timedOut (d: RolloutDevice): boolean {
 
 /**
  * States a device's verdict may still change from: skipped and failed are final, except a
- * cloud timeout, which a later report may still turn into applied, failed or rolled-back.
+ * cloud timeout and a transient failure (the device tries again), which a later report may
+ * still turn into applied, failed or rolled-back.
  */
 export function judgeable (d: RolloutDevice): boolean {
-  return d.state === 'sent' || d.state === 'offline' || d.state === 'applied' || timedOut(d)
+  return d.state === 'sent' || d.state === 'offline' || d.state === 'applied' || timedOut(d) || (d.state === 'failed' && d.transient === true)
 }
 
 export function countDevices (devices: readonly RolloutDevice[]): RolloutCounts {

@@ -40,7 +40,7 @@ export const DEVICE_DEFAULTS: DeviceDefaults = deepFreeze({
   // The function loader's own caps, so a device with no caps config checks what the CLI checks.
   caps: { ...LIMIT_CAPS },
   trustedKeys: [],
-  deploy: { healthWindowMs: 30_000, maxErrorRate: 0.5, minInvocations: 3, fetchTimeoutMs: 30_000 }
+  deploy: { healthWindowMs: 30_000, maxErrorRate: 0.5, minInvocations: 3, fetchTimeoutMs: 30_000, retryMs: 30_000 }
 })
 
 /**

@@ -31,6 +31,11 @@ export interface LoadDeviceConfigOptions {
   trust?: readonly string[]
   /** process.arch by default: on arm and arm64 the small-RAM profile's defaults apply (memory-profile.ts). */
   arch?: string
+  /**
+   * Set: the id must come from the file, env or a flag, not from the host name; the text says
+   * why (container.ts: in a container the host name is the container's id).
+   */
+  idRequired?: string
 }
 
 /**
@@ -62,6 +67,11 @@ function fromFlags (flags: Record<string, string | boolean | undefined>): Assign
     const raw = Object.hasOwn(flags, name) ? flags[name] : flags[camelCase(name)]
     if (raw === undefined) continue
     const source: Source = { kind: 'flag', name }
+    // A bare boolean flag (`--broker-allow-anonymous`) means true.
+    if (raw === true && key !== CONFIG_FILE_KEY && fieldAt(key)?.kind === 'bool') {
+      out.push({ key, raw: 'true', source })
+      continue
+    }
     if (typeof raw !== 'string') throw configError(key === CONFIG_FILE_KEY ? 'config' : key, 'needs a value after the flag', source)
     out.push({ key, raw, source })
   }
@@ -140,6 +150,9 @@ export async function loadDeviceConfig (opts: LoadDeviceConfigOptions = {}): Pro
     const field = fieldAt(a.key) as Field
     setAt(cfg as unknown as Mutable, a.key, parseValue(a.key, field, a.raw, a.source, cwd))
     sources.set(a.key, a.source)
+  }
+  if (opts.idRequired !== undefined && !sources.has('id')) {
+    throw configError('id', `is not set, and the host name cannot stand in for it: ${opts.idRequired}, so the host name is the container's id, which changes with every run. Set LAMBKIN_ID or --id to the id this device has in the cloud (lambkin devices add)`, { kind: 'default', name: 'defaults' })
   }
   // Derived after all sources, so --id also renames the trigger client.
   if (!sources.has('mqtt.clientId')) cfg.mqtt.clientId = `lambkin-${cfg.id}`

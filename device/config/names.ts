@@ -1,5 +1,8 @@
-// Which environment variables and command-line flags set which config keys. The usage text
-// is generated from these tables, so the documented list is the list that works.
+// Which environment variables and command-line flags set which config keys: every key has one
+// of each, so a unit file or an image needs no config file. The usage text is generated from
+// these tables, so the documented list is the list that works.
+import { fieldAt, ruleOf, SCHEMA } from './schema.js'
+import type { Field, Group } from './schema.js'
 
 export interface NameMapping {
   /** Env var name, or flag name without the leading "--". */
@@ -11,21 +14,48 @@ export interface NameMapping {
 
 export const CONFIG_FILE_KEY = 'file'
 
+/**
+ * Short names kept for the most used keys, as documented from the start; every other key gets
+ * the name its path spells (keyWords): `--broker-users-file`, `LAMBKIN_BROKER_USERS_FILE`.
+ */
+const SHORT: Readonly<Record<string, { env?: string, flag?: string, help: string }>> = Object.freeze({
+  id: { help: 'device id' },
+  dataDir: { env: 'LAMBKIN_DATA', flag: 'data', help: 'data folder (LevelDB outbox and state)' },
+  functionsDir: { env: 'LAMBKIN_FUNCTIONS', flag: 'functions', help: 'folder of function folders' },
+  'mqtt.url': { flag: 'mqtt', help: 'trigger broker URL' },
+  'mqtt.username': { help: 'trigger broker user name' },
+  'mqtt.password': { help: 'trigger broker password' },
+  'cloud.url': { flag: 'cloud', help: 'the cloud broker (mqtts:// for a cloud over the internet)' },
+  'cloud.password': { help: 'cloud broker password (the device secret)' },
+  brokerPort: { help: 'start an embedded MQTT broker on this port (0: any free port)' },
+  brokerHost: { help: 'the address the embedded broker listens on (0.0.0.0: the LAN; then it needs users)' },
+  'broker.usersFile': { help: 'JSON file of the embedded broker\'s users (lambkin broker-passwd)' },
+  metricsPort: { help: 'serve Prometheus metrics on this port (0: any free port)' },
+  'outbox.syncIntervalMs': { env: 'LAMBKIN_SYNC_INTERVAL_MS', help: 'outbox group-commit interval' },
+  'outbox.quotaBytes': { help: 'outbox size cap' }
+})
+
+/** A dotted key's words: `outbox.ttlMs.dead-letter` -> outbox, ttl, ms, dead, letter; `caps.memoryKiB` -> caps, memory, kib. */
+export function keyWords (key: string): string[] {
+  return key.split(/[.-]/).flatMap((part) => part.replace(/KiB/g, 'Kib').replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(' '))
+}
+
+/** The variable a key is set by: LAMBKIN_ and its words in upper case. */
+export const envNameOf = (key: string): string => SHORT[key]?.env ?? `LAMBKIN_${keyWords(key).join('_').toUpperCase()}`
+/** The flag (without "--") a key is set by: its words joined by "-". */
+export const flagNameOf = (key: string): string => SHORT[key]?.flag ?? keyWords(key).join('-')
+
+/** Every leaf key of the schema, dotted, in schema order. */
+export function schemaKeys (g: Group = SCHEMA, prefix = ''): string[] {
+  return Object.entries(g.fields).flatMap(([name, f]) => f.kind === 'group' ? schemaKeys(f, `${prefix}${name}.`) : [prefix + name])
+}
+
+const helpOf = (key: string): string => SHORT[key]?.help ?? ruleOf(fieldAt(key) as Field)
+
 /** Read in this order; a LAMBKIN_* variable listed neither here nor in OTHER_ENV_VARS is refused as a likely typo. */
 export const ENV_VARS: readonly NameMapping[] = Object.freeze([
   { name: 'LAMBKIN_CONFIG', key: CONFIG_FILE_KEY, help: 'config file (JSON), when --config is not given' },
-  { name: 'LAMBKIN_ID', key: 'id', help: 'device id' },
-  { name: 'LAMBKIN_DATA', key: 'dataDir', help: 'data folder (LevelDB outbox and state)' },
-  { name: 'LAMBKIN_FUNCTIONS', key: 'functionsDir', help: 'folder of function folders' },
-  { name: 'LAMBKIN_MQTT_URL', key: 'mqtt.url', help: 'trigger broker URL' },
-  { name: 'LAMBKIN_MQTT_USERNAME', key: 'mqtt.username', help: 'trigger broker user name' },
-  { name: 'LAMBKIN_MQTT_PASSWORD', key: 'mqtt.password', help: 'trigger broker password' },
-  { name: 'LAMBKIN_CLOUD_URL', key: 'cloud.url', help: 'the cloud broker (mqtts:// for a cloud over the internet)' },
-  { name: 'LAMBKIN_CLOUD_PASSWORD', key: 'cloud.password', help: 'cloud broker password (the device secret)' },
-  { name: 'LAMBKIN_BROKER_PORT', key: 'brokerPort', help: 'start an embedded MQTT broker on this port' },
-  { name: 'LAMBKIN_METRICS_PORT', key: 'metricsPort', help: 'serve Prometheus metrics on this port' },
-  { name: 'LAMBKIN_SYNC_INTERVAL_MS', key: 'outbox.syncIntervalMs', help: 'outbox group-commit interval' },
-  { name: 'LAMBKIN_OUTBOX_QUOTA_BYTES', key: 'outbox.quotaBytes', help: 'outbox size cap' }
+  ...schemaKeys().map((key) => ({ name: envNameOf(key), key, help: helpOf(key) }))
 ])
 
 /** LAMBKIN_* variables that are not config keys but are read elsewhere (bin.ts), so they are not typos. */
@@ -37,7 +67,8 @@ export const OTHER_ENV_VARS: readonly NameMapping[] = Object.freeze([
   // beside an agent's, so the agent must not take them for typos.
   { name: 'LAMBKIN_API', key: '', help: 'operator commands: the cloud API URL' },
   { name: 'LAMBKIN_TOKEN', key: '', help: 'operator commands: the operator token' },
-  { name: 'LAMBKIN_KEY', key: '', help: 'operator commands: the signing key file (lambkin deploy)' }
+  { name: 'LAMBKIN_KEY', key: '', help: 'operator commands: the signing key file (lambkin deploy)' },
+  { name: 'LAMBKIN_SIGNING_KEY', key: '', help: 'lambkin cloud: the private key that signs desired states (--signing-key)' }
 ])
 
 /**
@@ -46,13 +77,7 @@ export const OTHER_ENV_VARS: readonly NameMapping[] = Object.freeze([
  */
 export const FLAGS: readonly NameMapping[] = Object.freeze([
   { name: 'config', key: CONFIG_FILE_KEY, help: 'config file (JSON)' },
-  { name: 'id', key: 'id', help: 'device id' },
-  { name: 'data', key: 'dataDir', help: 'data folder' },
-  { name: 'functions', key: 'functionsDir', help: 'folder of function folders' },
-  { name: 'mqtt', key: 'mqtt.url', help: 'trigger broker URL' },
-  { name: 'cloud', key: 'cloud.url', help: 'the cloud broker URL: uploads the outbox (lambkin cloud)' },
-  { name: 'broker-port', key: 'brokerPort', help: 'embedded MQTT broker port, 0 for any free port' },
-  { name: 'metrics-port', key: 'metricsPort', help: 'Prometheus metrics port, 0 for any free port' }
+  ...schemaKeys().map((key) => ({ name: flagNameOf(key), key, help: helpOf(key) }))
 ])
 
 export function camelCase (flag: string): string {

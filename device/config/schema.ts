@@ -28,7 +28,7 @@ export type Field =
   /** `file`: must name a readable file when the config is loaded (TLS material). */
   | { kind: 'path', file?: boolean }
   | { kind: 'url', protocols: readonly string[] }
-  /** A JSON value checked by `parse`, which throws an Error saying what is wrong (files only). */
+  /** A JSON value checked by `parse`, which throws an Error saying what is wrong (JSON text from env and flags). */
   | { kind: 'json', rule: string, parse: (raw: unknown) => unknown }
 export interface Group { kind: 'group', fields: Readonly<Record<string, Field | Group>> }
 
@@ -122,7 +122,8 @@ export const SCHEMA: Group = group({
     healthWindowMs: int(0, DAY_MS),
     maxErrorRate: { kind: 'number', min: 0, max: 1 },
     minInvocations: int(1, 1_000_000),
-    fetchTimeoutMs: int(100, 600_000)
+    fetchTimeoutMs: int(100, 600_000),
+    retryMs: int(100, 3_600_000)
   }),
   // Floors: what a sandbox needs to run at all. Ceilings: a wasm32 memory (4 GiB), a day,
   // and the stack the sandbox measured as safe (MAX_SAFE_STACK_KIB in src/sandbox/budget.ts).
@@ -265,9 +266,18 @@ export function parseValue (key: string, field: Field, raw: unknown, source: Sou
       return raw
     }
     case 'json': {
-      if (fromText) throw configError(key, 'can only be set in a config file', source)
+      // From the environment or a flag the value is JSON text (a unit file or an image sets
+      // every key that way).
+      let value = raw
+      if (fromText) {
+        try {
+          value = JSON.parse(raw as string)
+        } catch (err) {
+          throw configError(key, `must be ${field.rule}, written as JSON text: ${(err as Error).message}`, source)
+        }
+      }
       try {
-        return field.parse(raw)
+        return field.parse(value)
       } catch (err) {
         throw configError(key, `must be ${field.rule}: ${(err as Error).message}`, source)
       }

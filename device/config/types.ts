@@ -137,6 +137,8 @@ export interface DeployConfig {
   minInvocations: number
   /** One try's wait for a bundle the device asked for, ms (3 tries in all). */
   fetchTimeoutMs: number
+  /** First wait before a deployment that failed transiently (full disk, I/O error, fetch timeout) is tried again, ms; doubles per try up to 32 times. */
+  retryMs: number
 }
 
 export interface DeviceConfig {

@@ -1,10 +1,10 @@
 // The usage text for `lambkin device`, generated from the flag and env tables, the schema and
 // the defaults, so what it documents is what the loader accepts.
 import { DEVICE_DEFAULTS } from './defaults.js'
-import { ENV_VARS, FLAGS, OTHER_ENV_VARS } from './names.js'
+import { ENV_VARS, FLAGS, OTHER_ENV_VARS, schemaKeys } from './names.js'
 import type { NameMapping } from './names.js'
-import { fieldAt, ruleOf, SCHEMA } from './schema.js'
-import type { Field, Group } from './schema.js'
+import { fieldAt, ruleOf } from './schema.js'
+import type { Field } from './schema.js'
 
 function defaultOf (key: string): string {
   if (key === 'mqtt.clientId') return 'lambkin-<id>'
@@ -14,10 +14,11 @@ function defaultOf (key: string): string {
   return node === undefined || typeof node === 'object' ? '' : String(node)
 }
 
-function placeholder (m: NameMapping): string {
-  if (m.key === 'file') return '<file>'
-  const f = fieldAt(m.key) as Field
-  return f.kind === 'int' ? '<n>' : f.kind === 'path' ? '<dir>' : f.kind === 'url' ? '<url>' : '<value>'
+/** How a flag's value is shown: `--data <dir>`, `--broker-port <n>`, `--broker-allow-anonymous [bool]`. */
+export function placeholder (key: string): string {
+  if (key === 'file') return '<file>'
+  const f = fieldAt(key) as Field
+  return f.kind === 'int' || f.kind === 'number' ? '<n>' : f.kind === 'path' ? (f.file === true ? '<file>' : '<dir>') : f.kind === 'paths' ? '<files>' : f.kind === 'url' ? '<url>' : f.kind === 'bool' ? '[bool]' : f.kind === 'json' ? '<json>' : '<value>'
 }
 
 function table (list: Array<[string, string]>): string[] {
@@ -25,34 +26,34 @@ function table (list: Array<[string, string]>): string[] {
   return list.map(([a, b]) => `  ${a.padEnd(width)}${b}`)
 }
 
-function leaves (g: Group, prefix: string, out: Array<[string, Field]>): Array<[string, Field]> {
-  for (const [name, f] of Object.entries(g.fields)) {
-    if (f.kind === 'group') leaves(f, `${prefix}${name}.`, out)
-    else out.push([prefix + name, f])
-  }
-  return out
-}
-
 export function deviceConfigUsage (): string {
-  const mapped = (m: NameMapping): string => m.key === 'file' ? m.help : `${m.help} (${m.key})`
-  const keys = leaves(SCHEMA, '', []).map(([key, f]): [string, string] => {
+  const flagOf = new Map(FLAGS.map((m) => [m.key, m]))
+  const envOf = new Map(ENV_VARS.map((m) => [m.key, m]))
+  const keys = schemaKeys().flatMap((key) => {
+    const flag = flagOf.get(key) as NameMapping
+    const env = envOf.get(key) as NameMapping
     const d = defaultOf(key)
-    return [key, `${ruleOf(f)}${d === '' ? '' : `; default ${d}`}`]
+    const rule = ruleOf(fieldAt(key) as Field)
+    const help = flag.help === rule ? '' : `${flag.help}: `
+    return [`  ${key}  --${flag.name} ${placeholder(key)}  ${env.name}`, `      ${help}${rule}${d === '' ? '' : `; default ${d}`}`]
   })
   return [
     'Configuration: defaults < config file < environment variables < flags.',
     '',
-    'Flags:',
-    ...table(FLAGS.map((m) => [`--${m.name} ${placeholder(m)}`, mapped(m)])),
+    '  --config <file>, LAMBKIN_CONFIG: the config file (JSON)',
     '',
-    'Environment (empty means unset; any other LAMBKIN_* variable is refused as a typo;',
-    'integers in plain decimal digits):',
-    ...table([...ENV_VARS.map((m): [string, string] => [m.name, mapped(m)]), ...OTHER_ENV_VARS.map((m): [string, string] => [m.name, m.help])]),
+    'Every key is set in the config file (JSON, nested by the dots), by its flag or by its',
+    'variable. Empty variables count as unset (any other LAMBKIN_* variable is refused as a',
+    'typo); integers are plain decimal digits; a bare boolean flag means true; <json> values',
+    'are JSON text; lists of files are comma-separated.',
     '',
-    'Config file keys (JSON, nested by the dots; unknown keys are refused):',
-    ...table(keys),
+    ...keys,
+    '',
+    'Other variables:',
+    ...table(OTHER_ENV_VARS.map((m): [string, string] => [m.name, m.help])),
     '',
     'Relative paths in a config file resolve against the file\'s folder; from flags, the',
-    'environment and the defaults, against the working directory.'
+    'environment and the defaults, against the working directory. Flags are visible to other',
+    'users in the process list: give passwords by variable or in the config file.'
   ].join('\n') + '\n'
 }

@@ -36,6 +36,12 @@ export interface ActiveSet {
   rejected: Record<string, RejectedVersion[]>
   /** Per function, what the last desired state acted on asked for (desiredKey), to tell which entries a new one changed. */
   desired: Record<string, string>
+  /**
+   * The deployment id whose functions failed transiently (transient.ts) and are tried again:
+   * the same id arriving again (the retained desired state at the next connect) is then a
+   * retry, not a no-op, so a retry survives a restart.
+   */
+  retry?: number
 }
 
 export const EMPTY_ACTIVE_SET: Readonly<ActiveSet> = Object.freeze({ deploymentId: 0, functions: {}, failures: [], rollbacks: [], rejected: {}, desired: {} })
@@ -45,7 +51,9 @@ export async function readActiveSet (store: OutboxStore): Promise<ActiveSet> {
   const raw = await store.getMeta(META_KEYS.deployActive) as ActiveSet | undefined
   if (raw === undefined || raw === null || typeof raw !== 'object') return structuredClone(EMPTY_ACTIVE_SET) as ActiveSet
   // Keyed by function names: null-prototype, and read with own() (src/own.ts) after any clone.
-  return { deploymentId: raw.deploymentId ?? 0, functions: toDict(raw.functions), failures: raw.failures ?? [], rollbacks: raw.rollbacks ?? [], rejected: toDict(raw.rejected), desired: toDict(raw.desired) }
+  const set: ActiveSet = { deploymentId: raw.deploymentId ?? 0, functions: toDict(raw.functions), failures: raw.failures ?? [], rollbacks: raw.rollbacks ?? [], rejected: toDict(raw.rejected), desired: toDict(raw.desired) }
+  if (Number.isSafeInteger(raw.retry)) set.retry = raw.retry
+  return set
 }
 
 /** Writes the active set in one store commit: the swap point. Keeps the history within its cap. */

@@ -35,14 +35,20 @@ export class BundleFiles {
   async write (sha256: string, bytes: Uint8Array): Promise<void> {
     await mkdir(this.dir, { recursive: true })
     const tmp = join(this.dir, `.${sha256}.${randomUUID()}.tmp`)
-    const fh = await open(tmp, 'w', 0o644)
     try {
-      await fh.writeFile(bytes)
-      await fh.sync()
-    } finally {
-      await fh.close()
+      const fh = await open(tmp, 'w', 0o644)
+      try {
+        await fh.writeFile(bytes)
+        await fh.sync()
+      } finally {
+        await fh.close()
+      }
+      await rename(tmp, this.#path(sha256))
+    } catch (err) {
+      // A full disk leaves a partial temp file: remove it at once, so the space it took is free for the retry.
+      await rm(tmp, { force: true }).catch(() => {})
+      throw err
     }
-    await rename(tmp, this.#path(sha256))
     await syncDir(this.dir)
   }
 

@@ -6,11 +6,11 @@
 // unloaded once idle), and a health window watches the new versions (rollback.ts).
 import { EventEmitter } from 'node:events'
 import type { TrustedKey } from '../../src/bundle/index.js'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes } from '../../src/errors.js'
 import { dict, own } from '../../src/own.js'
 import type { Limits } from '../../src/function/index.js'
 import type { SandboxPool } from '../../src/sandbox/index.js'
-import type { DesiredFrame, ReportedFrame } from '../../src/wire/index.js'
+import type { DesiredFrame, ReportedFailure, ReportedFrame } from '../../src/wire/index.js'
 import type { VersionRoute } from '../aliases.js'
 import type { FunctionTable } from '../function-table.js'
 import type { Invoker, InvocationRecord } from '../invoker.js'
@@ -22,6 +22,7 @@ import { buildReported, staleFailures } from './report.js'
 import type { ActiveSet, Aliases, DeployedFunction } from './active-set.js'
 import { BundleFiles } from './bundle-files.js'
 import { crashPoint } from './crash-points.js'
+import { DesiredCheck } from './desired-check.js'
 import { Fetcher } from './fetcher.js'
 import { HealthGate } from './health-gate.js'
 import type { HealthSettings } from './health-gate.js'
@@ -29,12 +30,16 @@ import { DEPLOY_METRICS, registerDeployMetrics } from './metrics.js'
 import { loadAliases, prepareFunction, PrepareError } from './prepare.js'
 import type { PrepareContext } from './prepare.js'
 import { desiredKey, recordRejected, rejectedVersionOf, rememberRejected } from './rejected.js'
+import { RetryTimer } from './retry.js'
 import { Rollbacks } from './rollback.js'
+import { deployFailure, isTransient, recordFailure } from './transient.js'
 
 /** deploy.* in the device config. */
 export interface DeploySettings extends HealthSettings {
   /** One fetch try's wait for down/bundle, ms. */
   fetchTimeoutMs: number
+  /** The first wait before a transiently failed deployment is tried again, ms (doubles per try; retry.ts). */
+  retryMs: number
 }
 
 /** Fetch tries per bundle (the first and two more), each deploy.fetchTimeoutMs long. */
@@ -47,6 +52,8 @@ export interface DeployTransport {
 }
 
 export interface DeployerOptions {
+  /** This device's id: a desired state is signed for one device [W5]. */
+  deviceId: string
   dataDir: string
   store: OutboxStore
   pool: SandboxPool
@@ -71,6 +78,8 @@ export class Deployer extends EventEmitter {
   readonly #fetcher: Fetcher
   readonly #gate: HealthGate
   readonly #rollbacks: Rollbacks
+  readonly #retry: RetryTimer
+  readonly #check: DesiredCheck
   #set: ActiveSet
   #transport: DeployTransport | undefined
   #next: DesiredFrame | undefined
@@ -84,6 +93,8 @@ export class Deployer extends EventEmitter {
     this.#set = set
     this.#files = new BundleFiles(o.dataDir)
     this.#fetcher = new Fetcher({ clock: o.clock, timeoutMs: o.settings.fetchTimeoutMs, attempts: FETCH_ATTEMPTS })
+    this.#retry = new RetryTimer(o.clock, o.settings.retryMs)
+    this.#check = new DesiredCheck(o)
     registerDeployMetrics(o.metrics)
     this.#rollbacks = new Rollbacks({ clock: o.clock, metrics: o.metrics, settings: o.settings, log: o.log, deployer: this })
     this.#gate = new HealthGate({
@@ -135,8 +146,19 @@ export class Deployer extends EventEmitter {
     this.#fetcher.attach(t)
   }
 
-  /** `down/desired` arrived [W5]: acted on after what is under way, newest first (older queued ones are skipped). */
+  /**
+   * `down/desired` arrived [W5]: its signature is checked first (for this device, by a trusted
+   * key); one that fails is refused, counted and logged, and nothing else looks at it. Then it
+   * is acted on after what is under way, newest first (older queued ones are skipped).
+   */
   onDesired (f: DesiredFrame): void {
+    const refused = this.#check.check(f)
+    if (refused !== undefined) {
+      const { deploymentId, code, message } = refused.refusal
+      this.emit('refused', { deploymentId, name: '', code, message })
+      if (refused.fresh) this.report()
+      return
+    }
     this.#next = f
     void this.#serial(() => this.#take())
   }
@@ -166,7 +188,7 @@ export class Deployer extends EventEmitter {
 
   /** The `up/reported` frame for now [W5]. */
   reportedFrame (): ReportedFrame {
-    return buildReported(this.#set, this.#o.table, this.#applying, this.#o.clock.now())
+    return buildReported(this.#set, this.#o.table, this.#applying, this.#o.clock.now(), this.#check.lastRefused)
   }
 
   /** Sends `up/reported` (retained) when online; emits 'reported' either way. */
@@ -195,18 +217,58 @@ export class Deployer extends EventEmitter {
     this.#next = undefined
     if (f === undefined) return
     const acted = this.#set.deploymentId
-    if (f.deploymentId === acted) return
+    // The same id again is a no-op, unless it is the one whose transient failures are tried again.
+    if (f.deploymentId === acted && this.#set.retry !== acted) return
     if (f.deploymentId < acted) return await this.#refuseStale(f)
     this.#applying = true
     this.report()
+    let failed: unknown
     try {
       await this.#apply(f)
+    } catch (err) {
+      failed = err
     } finally {
       this.#applying = false
     }
+    if (failed !== undefined) this.#notCommitted(f, failed)
     crashPoint('swapped')
     this.report()
     crashPoint('reported')
+    this.#planRetry(f, failed !== undefined)
+  }
+
+  /**
+   * The deployment's active set could not be written (the store's write failed): nothing
+   * changed; each function it would have changed gets a transient failure in the report (in
+   * memory: the set on disk is the old one), and it is tried again (#planRetry). Any other
+   * error is not the deployment's to report: it is rethrown and logged.
+   */
+  #notCommitted (f: DesiredFrame, err: unknown): void {
+    const e = deployFailure(err)
+    if (!isTransient(e.code)) throw err
+    const now = this.#o.clock.now()
+    const changed = f.functions.filter((d) => !sameAliases(own(this.#set.functions, d.name), aliasesOf(d)))
+    for (const d of changed) this.#failed(this.#set, { deploymentId: f.deploymentId, name: d.name, version: d.live.version, code: e.code, message: e.message, at: now, transient: true })
+  }
+
+  #failed (set: ActiveSet, x: ReportedFailure): void {
+    recordFailure(set, x)
+    this.#refused(x.deploymentId, x.name, x.code, x.transient === true ? `${x.message} (transient: tried again)` : x.message)
+  }
+
+  /**
+   * After acting on `f`: when some of it failed transiently (or its set could not be written),
+   * arms the retry timer; otherwise the backoff starts over. A retry re-queues `f` unless a
+   * newer desired state is already waiting.
+   */
+  #planRetry (f: DesiredFrame, notCommitted: boolean): void {
+    if (!notCommitted && this.#set.retry !== f.deploymentId) { this.#retry.reset(); return }
+    if (this.#closed) return
+    const ms = this.#retry.schedule(f.deploymentId, () => {
+      if (this.#closed || this.#next !== undefined || this.#set.deploymentId > f.deploymentId) return
+      this.onDesired(f)
+    })
+    this.#o.log(`deployment ${f.deploymentId}: transient failure, try ${this.#retry.attempt + 1} in ${ms} ms`)
   }
 
   async #refuseStale (f: DesiredFrame): Promise<void> {
@@ -230,6 +292,7 @@ export class Deployer extends EventEmitter {
     const ctx: PrepareContext = { files: this.#files, fetcher: this.#fetcher, pool: this.#o.pool, trusted: this.#o.trusted, caps: this.#o.caps }
     const ready = new Map<string, VersionRoute | undefined>()
     const now = this.#o.clock.now()
+    let transient = false
     next.desired = dict()
     for (const d of f.functions) {
       const cur = own(this.#set.functions, d.name)
@@ -247,11 +310,13 @@ export class Deployer extends EventEmitter {
         ready.set(d.name, await prepareFunction(ctx, d, (key) => this.#unloadIfUnused(key)))
       } catch (err) {
         const failed = err instanceof PrepareError ? err.version : d.live
-        const cause = err instanceof PrepareError ? err.cause : err
-        const e = cause instanceof LambkinError ? cause : new LambkinError(ErrorCodes.FUNCTION_ERROR, (cause as Error).message)
-        next.failures.push({ deploymentId: D, name: d.name, version: failed.version, code: e.code, message: e.message, at: now })
+        const e = deployFailure(err instanceof PrepareError ? err.cause : err)
+        // A transient failure (a full disk, an I/O error, a fetch timeout) says nothing about the
+        // bytes: not remembered as rejected, and the deployment is tried again (#planRetry).
+        const isT = isTransient(e.code)
+        transient ||= isT
+        this.#failed(next, { deploymentId: D, name: d.name, version: failed.version, code: e.code, message: e.message, at: now, ...(isT ? { transient: true } : {}) })
         rememberRejected(next.rejected, d.name, { sha256: failed.sha256, version: failed.version, deploymentId: D, code: e.code, rolledBack: false })
-        this.#refused(D, d.name, e.code, e.message)
         continue
       }
       const before: Aliases | null = cur === undefined ? null : { live: cur.live, ...(cur.canary === undefined ? {} : { canary: cur.canary }) }
@@ -270,7 +335,15 @@ export class Deployer extends EventEmitter {
     // A stop in the middle is not a failure of this deployment: nothing is written, and the
     // retained desired state is acted on again at the next start.
     if (this.#closed) return
-    await writeActiveSet(this.#o.store, next)
+    if (transient) next.retry = D
+    else delete next.retry
+    try {
+      await writeActiveSet(this.#o.store, next)
+    } catch (err) {
+      // Nothing was swapped: what this deployment loaded is unloaded, and the error is the caller's.
+      for (const r of ready.values()) for (const key of [r?.live.key, r?.canary?.key]) if (key !== undefined) this.#unloadIfUnused(key)
+      throw err
+    }
     crashPoint('committed')
     this.#set = next
     await this.swapRoutes(ready)
@@ -331,6 +404,7 @@ export class Deployer extends EventEmitter {
   /** Stops acting: health windows stop (resumed at the next start), fetches end, and the deployment under way ends without writing. */
   async close (): Promise<void> {
     this.#closed = true
+    this.#retry.cancel()
     this.#gate.close()
     this.#fetcher.close()
     await this.#lane

@@ -7,6 +7,7 @@ import { ErrorCodes } from '../../src/errors.js'
 import type { DesiredFunction, ReportedFailure } from '../../src/wire/index.js'
 import { own } from '../../src/own.js'
 import type { ActiveSet, Aliases } from './active-set.js'
+import { isTransient } from './transient.js'
 
 /** Rejected versions kept per function, newest last (older ones drop off). */
 export const MAX_REJECTED_PER_FUNCTION = 5
@@ -23,14 +24,17 @@ export interface RejectedVersion {
 }
 
 /**
- * Failures that say nothing about the bytes: a fetch that timed out (the cloud or the link
- * was down) and a stale deployment id. The same version is tried again at a newer id.
+ * Failures that say nothing about the bytes: the transient ones (transient.ts: a full disk,
+ * an I/O error, a fetch that timed out) and a stale deployment id. The same version is tried
+ * again, and applies once the fault is gone.
  */
-const NOT_THE_BYTES = new Set<string>([ErrorCodes.DEPLOY_TIMEOUT, ErrorCodes.DEPLOYMENT_STALE])
+function notTheBytes (code: string): boolean {
+  return isTransient(code) || code === ErrorCodes.DEPLOYMENT_STALE
+}
 
 /** Remembers `v` as rejected for `name` (mutates `rejected`); a failure that is not the bytes' is not remembered. */
 export function rememberRejected (rejected: Record<string, RejectedVersion[]>, name: string, v: RejectedVersion): void {
-  if (!v.rolledBack && NOT_THE_BYTES.has(v.code)) return
+  if (!v.rolledBack && notTheBytes(v.code)) return
   const list = (own(rejected, name) ?? []).filter((x) => x.sha256 !== v.sha256)
   list.push(v)
   rejected[name] = list.slice(-MAX_REJECTED_PER_FUNCTION)

@@ -2,7 +2,7 @@
 // active set and the function table, and the failures a stale (replayed or older) desired
 // state adds.
 import { ErrorCodes } from '../../src/errors.js'
-import type { DesiredFrame, ReportedFailure, ReportedFrame } from '../../src/wire/index.js'
+import type { DesiredFrame, RefusedDesired, ReportedFailure, ReportedFrame } from '../../src/wire/index.js'
 import type { FunctionTable } from '../function-table.js'
 import { reportedOf } from './active-set.js'
 import { own } from '../../src/own.js'
@@ -12,13 +12,13 @@ import type { ActiveSet } from './active-set.js'
  * `up/reported` [W5]: every function that runs now (a deployed one with its sha256 and
  * canary; a local one by version only), the newest deployment acted on, and the history.
  */
-export function buildReported (set: ActiveSet, table: FunctionTable, applying: boolean, now: number): ReportedFrame {
+export function buildReported (set: ActiveSet, table: FunctionTable, applying: boolean, now: number, refusedDesired?: RefusedDesired): ReportedFrame {
   const functions = table.names().map((name) => {
     const dep = own(set.functions, name)
     const version = table.routeOf(name)?.live.version ?? ''
     return dep !== undefined && version === dep.live.version ? reportedOf(name, dep) : { name, version }
   })
-  return { deploymentId: set.deploymentId, applying, functions, failures: [...set.failures], rollbacks: [...set.rollbacks], time: now }
+  return { deploymentId: set.deploymentId, applying, functions, failures: [...set.failures], rollbacks: [...set.rollbacks], time: now, ...(refusedDesired === undefined ? {} : { refusedDesired }) }
 }
 
 /**

@@ -3,6 +3,7 @@
 // and keeps reconnecting; QoS 1 messages are acknowledged only after their effects are
 // committed (mqtt-ack-hold.ts). Functions' publishes leave through the same client; QoS 1
 // ones wait in the store, not in memory, until connected (durable-publishes.ts).
+import type { LogFn } from '../../src/log-priority.js'
 import { readFileSync } from 'node:fs'
 import mqtt from 'mqtt'
 import type { IClientOptions, IConnackPacket, MqttClient } from 'mqtt'
@@ -26,7 +27,7 @@ export interface LinkOptions {
   config: MqttConfig
   /** Called for every message; its promise settles once the message's effects are durable. */
   onMessage: OnTriggerMessage
-  log: (line: string) => void
+  log: LogFn
   /** Told each time the connection comes up (true) or goes down (false). */
   onState?: (up: boolean) => void
   /** Told how many QoS 1 publishes are handed to the client and not yet acknowledged. */
@@ -162,7 +163,7 @@ export class MqttLink implements TriggerLink {
       lastError = undefined
       this.#sessionPresent = connack.sessionPresent
       if (!connack.sessionPresent) this.#subscribed = false
-      this.#opts.log(`trigger broker: connected to ${url}${connack.sessionPresent ? ' (session resumed)' : ''}`)
+      this.#opts.log(`trigger broker: connected to ${url}${connack.sessionPresent ? ' (session resumed)' : ''}`, 'info')
       this.#opts.onState?.(true)
       void this.#subscribeNow().then(() => this.#publishes.kick())
     })
@@ -174,8 +175,8 @@ export class MqttLink implements TriggerLink {
       reported = true
       const why = lastError === undefined ? '' : ` (${lastError})`
       const every = this.#opts.config.reconnectMs
-      if (this.#up) this.#opts.log(`trigger broker: connection to ${url} lost${why}; retrying every ${every} ms, QoS 1 publishes wait in the store`)
-      else this.#opts.log(`trigger broker: ${url} is not reachable${why}; the agent runs without it and retries every ${every} ms`)
+      if (this.#up) this.#opts.log(`trigger broker: connection to ${url} lost${why}; retrying every ${every} ms, QoS 1 publishes wait in the store`, 'warning')
+      else this.#opts.log(`trigger broker: ${url} is not reachable${why}; the agent runs without it and retries every ${every} ms`, 'warning')
       this.#up = false
       this.#opts.onState?.(false)
     })
@@ -246,7 +247,7 @@ export class MqttLink implements TriggerLink {
         await hooks.done?.(granted, error)
       } catch (err) {
         // A hook's store write failed: the next connect tries again.
-        this.#opts.log(`trigger broker: subscribing failed: ${(err as Error).message}`)
+        this.#opts.log(`trigger broker: subscribing failed: ${(err as Error).message}`, 'warning')
       } finally {
         this.#subscribing = undefined
       }

@@ -16,8 +16,19 @@ export const PUBLIC_KEY_FILE = 'lambkin.pub'
 /** A private key ready to sign, with the id of its public half. */
 export interface SigningKey { keyId: string, privateKey: KeyObject }
 
-/** A public key a device or the cloud trusts, with its id and the file it came from. */
-export interface TrustedKey { keyId: string, publicKey: KeyObject, file?: string }
+/**
+ * A public key file's first line that limits the key to signing desired state [W5]: the cloud
+ * writes its own key (`<data>/cloud-signing.pub`) with it, so a device that trusts the cloud
+ * for desired state never takes a bundle the cloud signed: bundles stay the deploy key's.
+ */
+export const DESIRED_STATE_USE = 'desired-state'
+const USE_LINE = /^lambkin-key-use: ([a-z-]+)\r?\n/
+
+/**
+ * A public key a device or the cloud trusts, with its id and the file it came from. `use`:
+ * `desired-state` for a key that signs desired state only; absent, it signs bundles and desired state.
+ */
+export interface TrustedKey { keyId: string, publicKey: KeyObject, file?: string, use?: typeof DESIRED_STATE_USE }
 
 /** The id of an ed25519 public key (see KEY_ID_PATTERN). */
 export function keyIdOf (publicKey: KeyObject): string {
@@ -80,7 +91,10 @@ export function readSigningKey (file: string): SigningKey {
  * @throws LambkinError LAMBKIN_KEY_INVALID when unreadable, not an SPKI PEM, or not ed25519.
  */
 export function readTrustedKey (file: string): TrustedKey {
-  const pem = readPem(file, 'a public key')
+  const text = readPem(file, 'a public key')
+  const use = USE_LINE.exec(text)
+  if (use !== null && use[1] !== DESIRED_STATE_USE) throw keyError(file, `says lambkin-key-use: ${use[1]}; the only use a key file may name is ${DESIRED_STATE_USE}`)
+  const pem = use === null ? text : text.slice(use[0].length)
   if (pem.includes('PRIVATE KEY')) throw keyError(file, 'is a private key; trust the public half (lambkin.pub), and keep the private key with whoever deploys')
   let publicKey: KeyObject
   try {
@@ -89,7 +103,12 @@ export function readTrustedKey (file: string): TrustedKey {
     throw keyError(file, 'is not a PEM public key (trust the lambkin.pub `lambkin keys generate` wrote)', cause)
   }
   if (publicKey.asymmetricKeyType !== 'ed25519') throw keyError(file, `holds a ${publicKey.asymmetricKeyType ?? 'unknown'} key; lambkin verifies ed25519 only`)
-  return { keyId: keyIdOf(publicKey), publicKey, file }
+  return { keyId: keyIdOf(publicKey), publicKey, file, ...(use === null ? {} : { use: DESIRED_STATE_USE }) }
+}
+
+/** The text of a public key file limited to signing desired state (see DESIRED_STATE_USE). */
+export function desiredStateKeyText (publicKey: KeyObject): string {
+  return `lambkin-key-use: ${DESIRED_STATE_USE}\n${publicKey.export({ type: 'spki', format: 'pem' }) as string}`
 }
 
 /** Reads every file as a trusted key, keyed by key id. @throws LambkinError LAMBKIN_KEY_INVALID for the first bad file. */

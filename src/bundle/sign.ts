@@ -4,6 +4,7 @@
 import { sign, verify } from 'node:crypto'
 import { ErrorCodes, LambkinError } from '../errors.js'
 import { SHA256_PATTERN, sha256Hex, BUNDLE_MAX_BYTES } from './format.js'
+import { DESIRED_STATE_USE } from './keys.js'
 import type { SigningKey, TrustedKey } from './keys.js'
 
 /** Bytes an ed25519 signature has (RFC 8032 section 5.1.6). */
@@ -48,6 +49,9 @@ export function verifySignature (sig: BundleSignature, trusted: ReadonlyMap<stri
   if (key === undefined) {
     const known = trusted.size === 0 ? 'no keys are trusted here (add one with --trust <file.pub> or trustedKeys)' : `trusted key ids: ${[...trusted.keys()].join(', ')}; sign with one of those keys, or add this key's lambkin.pub with --trust`
     throw new LambkinError(ErrorCodes.KEY_UNTRUSTED, `bundle ${sig.sha256.slice(0, 12)} is signed by key ${sig.keyId}, which is not trusted; ${known}`, { details: { keyId: sig.keyId } })
+  }
+  if (key.use === DESIRED_STATE_USE) {
+    throw new LambkinError(ErrorCodes.KEY_UNTRUSTED, `bundle ${sig.sha256.slice(0, 12)} is signed by key ${sig.keyId}, which is trusted for desired state only (a cloud's key): bundles must be signed with a deploy key (lambkin keys generate)`, { details: { keyId: sig.keyId } })
   }
   let ok = false
   try {

@@ -41,13 +41,28 @@ export interface DesiredFunction { name: string, live: DesiredVersion, canary?: 
  * device refuses one lower than the one it runs (LAMBKIN_DEPLOYMENT_STALE). Functions from the
  * device's own folder are not listed and not touched.
  */
-export interface DesiredFrame { deploymentId: number, functions: DesiredFunction[], time?: number }
+export interface DesiredFrame {
+  deploymentId: number
+  functions: DesiredFunction[]
+  time?: number
+  /**
+   * The cloud's ed25519 signature over the canonical text of this device's state
+   * (src/bundle/desired-sign.ts) and the id of the key that made it [W5]. A device refuses a
+   * desired state without one, or whose signature does not verify (LAMBKIN_DESIRED_UNSIGNED,
+   * LAMBKIN_SIGNATURE_INVALID, LAMBKIN_KEY_UNTRUSTED).
+   */
+  auth?: { keyId: string, signature: Uint8Array }
+}
 
 /** What the device runs of one function [W5]; `sha256` is absent for a function from its own folder. */
 export interface ReportedFunction { name: string, version: string, sha256?: string, canary?: { version: string, sha256?: string, weight: number } }
 
-/** A deployment the device refused or could not apply. */
-export interface ReportedFailure { deploymentId: number, name: string, version?: string, code: string, message: string, at: number }
+/**
+ * A deployment the device refused or could not apply. `transient`: the failure says nothing
+ * about the version's bytes (a full disk, an I/O error, a fetch that timed out): the device
+ * tries again, and a later report may show the version applied.
+ */
+export interface ReportedFailure { deploymentId: number, name: string, version?: string, code: string, message: string, at: number, transient?: boolean }
 
 /** A version the device stopped running on its own (health gate) or on the cloud's word. */
 export interface ReportedRollback { deploymentId: number, name: string, from: string, to?: string, code: string, message: string, at: number }
@@ -64,7 +79,16 @@ export interface ReportedFrame {
   failures: ReportedFailure[]
   rollbacks: ReportedRollback[]
   time: number
+  /**
+   * The last desired state the device refused before looking at it (unsigned, an untrusted
+   * key, a signature that does not verify), so the cloud's view of that deployment says why.
+   * Only the last one: what a relay forges must not fill the history [W5].
+   */
+  refusedDesired?: RefusedDesired
 }
+
+/** A desired state refused for its signature [W5]: its (claimed) deployment id, the code and why. */
+export interface RefusedDesired { deploymentId: number, code: string, message: string, at: number }
 
 /** `up/fetch` [W6]: the device asks for a bundle by sha256. */
 export interface FetchFrame { sha256: string }
@@ -125,7 +149,13 @@ export function parseDesired (f: Record<string, unknown>): DesiredFrame {
     return { name: o.name as string, live, canary: { ...canary, weight: weight as number } }
   })
   field(f.time === undefined || isTime(f.time), 'time', 'a number')
-  return { deploymentId: f.deploymentId as number, functions, time: f.time as number | undefined }
+  const out: DesiredFrame = { deploymentId: f.deploymentId as number, functions, time: f.time as number | undefined }
+  if (f.auth !== undefined && f.auth !== null) {
+    const a = f.auth as Record<string, unknown>
+    field(isMap(a) && typeof a.keyId === 'string' && KEY_ID.test(a.keyId) && a.signature instanceof Uint8Array && a.signature.byteLength === 64, 'auth', '{ keyId: 16 hex digits, signature: 64 bytes }')
+    out.auth = { keyId: a.keyId as string, signature: a.signature as Uint8Array }
+  }
+  return out
 }
 
 /** Checks an `up/reported` frame [W5]. */
@@ -158,13 +188,19 @@ export function parseReported (f: Record<string, unknown>): ReportedFrame {
     })
   const failures = history(f.failures, 'failures', (o, at): ReportedFailure => {
     field(o.version === undefined || isText(o.version, 64), `${at}.version`, 'a version string')
-    return { deploymentId: o.deploymentId as number, name: o.name as string, ...(o.version === undefined ? {} : { version: o.version as string }), code: o.code as string, message: clean(o.message ?? ''), at: o.at as number }
+    return { deploymentId: o.deploymentId as number, name: o.name as string, ...(o.version === undefined ? {} : { version: o.version as string }), code: o.code as string, message: clean(o.message ?? ''), at: o.at as number, ...(o.transient === true ? { transient: true } : {}) }
   })
   const rollbacks = history(f.rollbacks, 'rollbacks', (o, at): ReportedRollback => {
     field(isText(o.from, 64) && (o.to === undefined || o.to === null || isText(o.to, 64)), `${at}`, '{ from, to } version strings')
     return { deploymentId: o.deploymentId as number, name: o.name as string, from: o.from as string, ...(typeof o.to === 'string' ? { to: o.to } : {}), code: o.code as string, message: clean(o.message ?? ''), at: o.at as number }
   })
-  return { deploymentId: f.deploymentId as number, applying: f.applying as boolean, functions, failures, rollbacks, time: f.time as number }
+  const out: ReportedFrame = { deploymentId: f.deploymentId as number, applying: f.applying as boolean, functions, failures, rollbacks, time: f.time as number }
+  if (f.refusedDesired !== undefined && f.refusedDesired !== null) {
+    const o = f.refusedDesired as Record<string, unknown>
+    field(isMap(o) && isCount(o.deploymentId) && isText(o.code, 64) && isTime(o.at), 'refusedDesired', '{ deploymentId, code, message, at }')
+    out.refusedDesired = { deploymentId: o.deploymentId as number, code: o.code as string, message: clean(o.message ?? ''), at: o.at as number }
+  }
+  return out
 }
 
 /** Checks an `up/fetch` frame [W6]. */

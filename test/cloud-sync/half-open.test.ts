@@ -18,7 +18,7 @@ const connected = async (f: Awaited<ReturnType<typeof startCloud>>, id: string):
 test('[W3] a device silent behind a frozen link is dropped once silent for 1.5x keepaliveMaxSec and refused invokes at once; a talking one stays', async () => {
   const clock = new FakeClock(Date.now())
   const f = await startCloud({ silenceClock: clock, keepaliveMaxSec: 2 })
-  const relay = await freezeRelay({ port: f.cloud.broker.port })
+  const relay = await freezeRelay({ port: f.cloud.broker.port as number })
   const clients: mqtt.MqttClient[] = []
   try {
     const secrets = { silent: await f.addDevice('silent'), talker: await f.addDevice('talker'), slow: await f.addDevice('slow') }

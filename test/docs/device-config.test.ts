@@ -33,12 +33,17 @@ test('every config key is named in the README\'s `lambkin device` section', () =
   assert.equal(missing, [], `config keys the README does not name: ${missing.join(', ')}`)
 })
 
-test('every LAMBKIN_* variable and every flag is named there too', () => {
+/** The README's rule for the names of keys it does not list: the words of the key's path. */
+const RULE = '`outbox.ttlMs.dead-letter` is set by `--outbox-ttl-ms-dead-letter` and `LAMBKIN_OUTBOX_TTL_MS_DEAD_LETTER`'
+const words = (key: string): string[] => key.split(/[.-]/).flatMap((p) => p.replace(/KiB/g, 'Kib').replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(' '))
+
+test('every LAMBKIN_* variable and every flag is named there, or follows the rule it states', () => {
+  assert.ok(SECTION.includes(RULE), `the section does not state the naming rule: ${RULE}`)
   const missing = [
-    ...ENV_VARS.map((e) => e.name).filter((n) => !SECTION.includes(`\`${n}\``)),
-    ...FLAGS.map((f) => `--${f.name}`).filter((n) => !SECTION.includes(`\`${n}`))
+    ...ENV_VARS.filter((e) => !SECTION.includes(`\`${e.name}\``) && e.name !== `LAMBKIN_${words(e.key).join('_').toUpperCase()}`).map((e) => e.name),
+    ...FLAGS.filter((f) => !SECTION.includes(`\`--${f.name}`) && f.name !== words(f.key).join('-')).map((f) => `--${f.name}`)
   ]
-  assert.equal(missing, [], `not in the README: ${missing.join(', ')}`)
+  assert.equal(missing, [], `neither in the README nor named by its rule: ${missing.join(', ')}`)
 })
 
 test.run()

@@ -24,7 +24,7 @@ for (const step of STEPS) {
     const dataDir = path.join(root, 'data')
     const functionsDir = path.join(root, 'functions')
     mkdirSync(functionsDir)
-    const cloud = await DeployCloud.start('crash-dev')
+    const cloud = await DeployCloud.start('crash-dev', 0, key)
     const config = path.join(root, 'device.json')
     writeFileSync(config, JSON.stringify({ id: 'crash-dev', dataDir, functionsDir, trustedKeys: [keys.publicFile], cloud: { url: cloud.broker.url, password: 's', reconnectMs: 100, reconnectMaxMs: 500 } }))
     const procs: Array<ReturnType<typeof startLambkin>> = []
@@ -79,7 +79,7 @@ test('[W5] SIGKILL right after a rollback was written: restarted, the agent runs
   const dataDir = path.join(root, 'data')
   const functionsDir = path.join(root, 'functions')
   mkdirSync(functionsDir)
-  const cloud = await DeployCloud.start('crash-dev')
+  const cloud = await DeployCloud.start('crash-dev', 0, key)
   const config = path.join(root, 'device.json')
   writeFileSync(config, JSON.stringify({ id: 'crash-dev', dataDir, functionsDir, trustedKeys: [keys.publicFile], deploy: { healthWindowMs: 600_000, minInvocations: 2 }, cloud: { url: cloud.broker.url, password: 's', reconnectMs: 100, reconnectMaxMs: 500 } }))
   const procs: Array<ReturnType<typeof startLambkin>> = []

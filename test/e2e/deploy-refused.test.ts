@@ -85,7 +85,7 @@ test('the cloud refuses an upload signed by an unknown key, with a bad signature
   assert.is(await runs('sig'), 1, 'nothing reached the board')
 })
 
-test('[W6] a desired state whose signature was altered on the way is refused by the board, which keeps its version', async () => {
+test('[W5][W6] a desired state whose bundle signature was altered on the way is refused by the board (its own signature covers it), which says why and keeps its version', async () => {
   const dir = w.fn('greeter', 'export default () => ({ v: 2, marker: "TAMPER-ME-2" })')
   const { sha256 } = packBundle(await loadFunctionDir(dir))
   const sig = Buffer.from(signBundle(sha256, readSigningKey(w.key.privateFile)).signature)

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import mqtt from 'mqtt'
 import type { MqttClient } from 'mqtt'
-import { packBundle, signBundle } from '../../src/bundle/index.js'
+import { packBundle, signBundle, signDesired } from '../../src/bundle/index.js'
 import type { PackedBundle, SigningKey } from '../../src/bundle/index.js'
 import { loadFunctionDir } from '../../src/function/index.js'
 import { decodeFrame, downTopic, encodeFrame, parseFetch, parseInvokeResult, parseReported } from '../../src/wire/index.js'
@@ -42,14 +42,18 @@ export class DeployCloud {
 
   private constructor (readonly broker: TestBroker, readonly client: MqttClient, readonly deviceId: string) {}
 
-  static async start (deviceId: string, port = 0): Promise<DeployCloud> {
+  /** `signer`: the key desired states are signed with (a key the device trusts) [W5]; none: unsigned. */
+  static async start (deviceId: string, port = 0, signer?: SigningKey): Promise<DeployCloud> {
     const broker = await aedesBroker(port)
     const client = await mqtt.connectAsync(broker.url, { clientId: `cloud-${deviceId}`, reconnectPeriod: 200 })
     const c = new DeployCloud(broker, client, deviceId)
+    c.#signer = signer
     client.on('message', (topic, payload) => c.#onMessage(topic, payload))
     await client.subscribeAsync(`lambkin/v1/${deviceId}/up/#`, { qos: 1 })
     return c
   }
+
+  #signer: SigningKey | undefined
 
   serve (...versions: Version[]): void {
     for (const v of versions) this.bundles.set(v.packed.sha256, v.packed.bytes)
@@ -75,9 +79,11 @@ export class DeployCloud {
     for (const l of this.#listeners) l()
   }
 
-  /** Publishes `down/desired` retained at QoS 1 [W5]. */
+  /** Publishes `down/desired` retained at QoS 1 [W5], signed for the device with the `signer` of start (unsigned without one). */
   async desire (deploymentId: number, functions: DesiredFunction[]): Promise<void> {
-    await this.client.publishAsync(downTopic(this.deviceId, 'desired'), encodeFrame({ deploymentId, functions, time: Date.now() }), { qos: 1, retain: true })
+    const frame = { deploymentId, functions, time: Date.now() }
+    const auth = this.#signer === undefined ? {} : { auth: signDesired(this.deviceId, frame, this.#signer) }
+    await this.client.publishAsync(downTopic(this.deviceId, 'desired'), encodeFrame({ ...frame, ...auth }), { qos: 1, retain: true })
   }
 
   /** Resolves with the first report (seen so far or later) that `check` accepts. */

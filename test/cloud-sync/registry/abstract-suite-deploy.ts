@@ -86,6 +86,54 @@ export function deployCases (it: Case): void {
     assert.is(await reg.getReported('d2'), undefined)
   })
 
+  it('[W5] a change from a rollout records it as the slot\'s source; a change without one clears it', async (reg) => {
+    const [row] = await reg.setDesired([{ device: 'd1', fn: 'f', to: entry('a'), rollout: { id: 'r4', index: 2 } }], 10)
+    assert.equal(row.functions.f.from, { rollout: 'r4', index: 2, deploymentId: row.deploymentId })
+    await reg.setDesired([{ device: 'd1', fn: 'g', to: { ...entry('c'), name: 'g' } }], 11)
+    assert.equal((await reg.getDesired('d1'))?.functions.f.from, { rollout: 'r4', index: 2, deploymentId: row.deploymentId }, 'another function\'s change leaves it')
+    await reg.setDesired([{ device: 'd1', fn: 'f', to: entry('b') }], 12)
+    assert.is((await reg.getDesired('d1'))?.functions.f.from, undefined)
+  })
+
+  it('rollouts: one device is read and written back with the head, without the other chunks', async (reg, f) => {
+    const big = await reg.createRollout(rollout(600))
+    const got = await reg.getRolloutDevice(big.id, 513)
+    assert.equal([got?.device.id, got?.device.state, got?.rollout.id, (got?.rollout as { devices?: unknown } | undefined)?.devices], ['d-513', 'pending', big.id, undefined])
+    assert.is(await reg.getRolloutDevice(big.id, 600), undefined)
+    assert.is(await reg.getRolloutDevice('r99', 0), undefined)
+    const head = got?.rollout as NonNullable<typeof got>['rollout']
+    head.counts.pending--
+    head.counts.failed++
+    head.revision = 5
+    await reg.putRolloutDevice(head, 513, { id: 'd-513', state: 'failed', code: 'LAMBKIN_BUNDLE_INVALID', at: 3 })
+    await reg.close()
+    const again = await f.open()
+    try {
+      const back = await again.getRollout(big.id)
+      assert.equal([back?.devices.length, back?.revision, back?.counts.failed, back?.devices[513].code, back?.devices[512].state, back?.devices[0].state], [600, 5, 1, 'LAMBKIN_BUNDLE_INVALID', 'pending', 'pending'])
+    } finally {
+      await again.close()
+    }
+  })
+
+  it('a rotated secret replaces the hash and keeps the device row and its desired state; a revoked device stays revoked', async (reg, f) => {
+    await reg.addDevice({ id: 'gh-01', group: 'g', secretHash: 'old', createdAt: 1 })
+    await reg.setDesired([{ device: 'gh-01', fn: 'f', to: entry('a') }], 3)
+    const row = await reg.rotateSecret('gh-01', 'new', 4)
+    assert.equal([row?.secretHash, row?.rotatedAt, row?.group, row?.createdAt], ['new', 4, 'g', 1])
+    assert.is(await reg.rotateSecret('nope', 'x', 5), undefined)
+    await reg.close()
+    const again = await f.open()
+    try {
+      assert.equal([(await again.getDevice('gh-01'))?.secretHash, (await again.getDesired('gh-01'))?.functions.f.current?.live.sha256], ['new', sha('a')])
+      await again.revokeDevice('gh-01', 6)
+      const revoked = await again.rotateSecret('gh-01', 'newer', 7)
+      assert.equal([revoked?.secretHash, revoked?.revokedAt], ['new', 6])
+    } finally {
+      await again.close()
+    }
+  })
+
   it('rollouts: ids r1, r2...; listed newest first; a large one reads back whole after changes to some devices', async (reg, f) => {
     const small = await reg.createRollout(rollout(2))
     const big = await reg.createRollout(rollout(600))

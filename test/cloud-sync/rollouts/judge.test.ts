@@ -2,7 +2,7 @@
 // table, case by case.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { abortReason, countDevices, judge } from '../../../cloud-sync/rollouts/judge.js'
+import { abortReason, countDevices, judge, judgeable } from '../../../cloud-sync/rollouts/judge.js'
 import type { RolloutDevice } from '../../../cloud-sync/registry/index.js'
 import type { ReportedFrame } from '../../../src/wire/index.js'
 
@@ -35,7 +35,30 @@ test('[W5] failed and rolled-back come from entries with this deployment id and 
   assert.is(judge(live, sent, rep({ deploymentId: 7, functions: [], failures: [{ ...failure, name: 'g' }] })), undefined)
   const rb = { deploymentId: 7, name: 'f', from: V, to: OLD, code: 'LAMBKIN_HEALTH_CHECK_FAILED', message: 'errors', at: 2 }
   assert.equal(judge(live, { ...sent, state: 'applied' }, rep({ functions: [{ name: 'f', version: OLD }], rollbacks: [rb] })), { state: 'rolled-back', code: 'LAMBKIN_HEALTH_CHECK_FAILED', message: 'errors' })
-  assert.is(judge(live, { ...sent, state: 'applied' }, rep({})), undefined, 'applied stays applied without a rollback')
+  assert.equal(judge(live, { ...sent, state: 'applied' }, rep({})), { state: 'applied' }, 'applied stays applied without a rollback')
+})
+
+test('[W5] a transient failure stays judgeable and turns applied when the retry runs V; the newest entry holds', () => {
+  const transient = { deploymentId: 7, name: 'f', code: 'LAMBKIN_NO_SPACE', message: 'disk full', at: 1, transient: true }
+  const v = judge(live, sent, rep({ functions: [{ name: 'f', version: OLD }], failures: [transient] }))
+  assert.equal(v, { state: 'failed', code: 'LAMBKIN_NO_SPACE', message: 'disk full', transient: true })
+  const failed = { ...sent, ...v } as RolloutDevice
+  assert.ok(judgeable(failed), 'the device tries again')
+  assert.equal(judge(live, failed, rep({ failures: [transient] })), { state: 'applied' })
+  assert.not.ok(judgeable({ ...sent, state: 'failed', code: 'LAMBKIN_COMPILE_ERROR' }), 'a permanent failure is final')
+  const permanent = { ...transient, code: 'LAMBKIN_COMPILE_ERROR', message: 'syntax', transient: undefined }
+  assert.equal(judge(live, failed, rep({ functions: [{ name: 'f', version: OLD }], failures: [transient, permanent] }))?.code, 'LAMBKIN_COMPILE_ERROR')
+})
+
+test('[W5] applied follows later reports: a version that no longer loads at start (reported at D, running another) is failed; transient and stale entries do not undo applied', () => {
+  const applied: RolloutDevice = { ...sent, state: 'applied' }
+  const damaged = { deploymentId: 7, name: 'f', version: V, code: 'LAMBKIN_BUNDLE_INVALID', message: 'the bundle file is damaged; running OLD instead', at: 9 }
+  assert.equal(judge(live, applied, rep({ deploymentId: 9, functions: [{ name: 'f', version: OLD }], failures: [damaged] })), { state: 'failed', code: 'LAMBKIN_BUNDLE_INVALID', message: damaged.message })
+  const moved = rep({ deploymentId: 9, functions: [{ name: 'f', version: OLD }] })
+  assert.is(judge(live, applied, moved), undefined, 'moved on by a later deployment: the view keeps applied')
+  assert.is(judge(live, applied, { ...moved, failures: [{ ...damaged, code: 'LAMBKIN_NO_SPACE', transient: true }] }), undefined)
+  assert.is(judge(live, applied, { ...moved, failures: [{ ...damaged, code: 'LAMBKIN_DEPLOYMENT_STALE' }] }), undefined)
+  assert.equal(judge(live, applied, rep({ failures: [damaged] })), { state: 'applied' }, 'it still runs V: applied')
 })
 
 test('counts and the abort threshold: 100 never aborts; at least one failure is needed', () => {

@@ -16,10 +16,10 @@ test.after.each((ctx) => { fs.rmSync(ctx.dir, { recursive: true, force: true }) 
 
 const write = (file: string, value: unknown): string => { fs.writeFileSync(file, JSON.stringify(value)); return file }
 
-test('defaults: no trusted keys, a 30 s health window at error rate 0.5 after 3 invocations, 30 s fetches', async (ctx) => {
+test('defaults: no trusted keys, a 30 s health window at error rate 0.5 after 3 invocations, 30 s fetches, a 30 s first retry after a transient failure', async (ctx) => {
   const cfg = await loadDeviceConfig({ env: {}, cwd: ctx.dir })
   assert.equal(cfg.trustedKeys, [])
-  assert.equal(cfg.deploy, { healthWindowMs: 30_000, maxErrorRate: 0.5, minInvocations: 3, fetchTimeoutMs: 30_000 })
+  assert.equal(cfg.deploy, { healthWindowMs: 30_000, maxErrorRate: 0.5, minInvocations: 3, fetchTimeoutMs: 30_000, retryMs: 30_000 })
 })
 
 test('trustedKeys resolve against the config file\'s folder, and --trust adds keys relative to the cwd', async (ctx) => {

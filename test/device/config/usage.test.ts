@@ -1,4 +1,4 @@
-// The usage text lists every flag and env var, and each one listed really sets its key.
+// The usage text lists every flag and env var with its key, clamp and default.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import fs from 'node:fs'
@@ -46,25 +46,6 @@ test('usage names every flag and env var, with the config keys and their clamps'
   assert.ok(text.endsWith('\n'))
 })
 
-/** Keys that are refused alone: a cloud URL needs the device's secret beside it. */
-const COMPANION: Record<string, Record<string, string>> = { 'cloud.url': { LAMBKIN_CLOUD_PASSWORD: 'secret' } }
-
-test('each documented env var sets the key it names', async ({ dir }) => {
-  for (const e of ENV_VARS) {
-    if (e.key === 'file') continue
-    assert.ok(e.key in SAMPLE, `no sample for ${e.key}`)
-    const cfg = await loadDeviceConfig({ env: { ...COMPANION[e.key], [e.name]: SAMPLE[e.key] }, cwd: dir })
-    assert.equal(get(cfg, e.key), expected(dir, e.key), e.name)
-  }
-})
-
-test('each documented flag sets the key it names', async ({ dir }) => {
-  for (const f of FLAGS) {
-    if (f.key === 'file') continue
-    assert.ok(f.key in SAMPLE, `no sample for ${f.key}`)
-    const cfg = await loadDeviceConfig({ flags: { [f.name]: SAMPLE[f.key] }, env: { ...COMPANION[f.key] }, cwd: dir })
-    assert.equal(get(cfg, f.key), expected(dir, f.key), `--${f.name}`)
-  }
-})
+// That each flag and variable sets its key is checked for every key in every-key.test.ts.
 
 test.run()

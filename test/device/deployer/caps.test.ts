@@ -20,7 +20,7 @@ test('lowered caps.memoryKiB: a deployed function without limits runs at the cap
   mkdirSync(path.join(f.functionsDir, 'local'), { recursive: true })
   writeFileSync(path.join(f.functionsDir, 'local', 'function.json'), JSON.stringify({ name: 'local' }))
   writeFileSync(path.join(f.functionsDir, 'local', 'index.js'), returns(0))
-  const cloud = await DeployCloud.start('test-device')
+  const cloud = await DeployCloud.start('test-device', 0, key)
   const base = { cloud: { url: cloud.broker.url, password: 's', reconnectMs: 100, reconnectMaxMs: 200 }, trustedKeys: [trustedFiles.publicFile] }
   let agent = await f.start(base)
   try {

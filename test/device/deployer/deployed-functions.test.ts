@@ -19,7 +19,7 @@ const key = readSigningKey(keys.privateFile)
 
 test('a deployed function replaces the local one of its name, with the triggers of its own manifest, and the local one returns when it is removed', async () => {
   const f = fixture({ calc: { manifest: { triggers: [{ mqtt: 'in/a', qos: 1 }] }, code: 'export default async function () { return "local" }' } })
-  const cloud = await DeployCloud.start('test-device')
+  const cloud = await DeployCloud.start('test-device', 0, key)
   const agent = await f.start({ brokerPort: 0, cloud: { url: cloud.broker.url, password: 's' }, trustedKeys: [keys.publicFile] })
   const c = await mqtt.connectAsync(agent.brokerUrl as string)
   try {
@@ -54,7 +54,7 @@ test('a deployed function replaces the local one of its name, with the triggers 
 test('[W6] a bundle the cloud never sends fails with LAMBKIN_DEPLOY_TIMEOUT after bounded requests; the running version keeps running', async () => {
   const clock = new FakeClock(Date.now())
   const f = fixture({})
-  const cloud = await DeployCloud.start('test-device')
+  const cloud = await DeployCloud.start('test-device', 0, key)
   // No functions folder at all: a device fed only by deployments needs none.
   assert.not.ok(existsSync(f.functionsDir))
   const agent = await f.start({ cloud: { url: cloud.broker.url, password: 's' }, trustedKeys: [keys.publicFile], deploy: { fetchTimeoutMs: 1000 } }, { clock })

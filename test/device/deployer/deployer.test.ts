@@ -26,7 +26,7 @@ const returns = (n: number): string => `export default async function () { retur
 async function setup (extra: Record<string, unknown> = {}, opts: Parameters<Fixture['start']>[1] = {}): Promise<{ f: Fixture, cloud: DeployCloud, agent: Agent }> {
   const f = fixture({})
   mkdirSync(f.functionsDir, { recursive: true })
-  const cloud = await DeployCloud.start('test-device')
+  const cloud = await DeployCloud.start('test-device', 0, key)
   const agent = await f.start({ cloud: { url: cloud.broker.url, password: 's', reconnectMs: 100, reconnectMaxMs: 200 }, trustedKeys: [trustedFiles.publicFile], ...extra }, opts)
   return { f, cloud, agent }
 }
@@ -132,15 +132,19 @@ test('a version that fails to initialise, or asks for more than the device caps,
   }
 })
 
-test('an agent with no trusted keys refuses every bundle with LAMBKIN_KEY_UNTRUSTED', async () => {
+test('[W5] an agent with no trusted keys refuses every desired state (and so every bundle) with LAMBKIN_KEY_UNTRUSTED, counted', async () => {
   const s = await setup({ trustedKeys: [] })
   try {
     const v1 = await makeVersion('calc', returns(1), key, 1)
     s.cloud.serve(v1)
+    const refused = next<{ code: string, deploymentId: number }>(s.agent, 'refused')
     await s.cloud.desire(1, [{ name: 'calc', live: v1.desired }])
-    const r = await s.cloud.reported((x) => x.deploymentId === 1 && !x.applying)
-    assert.equal(r.failures.map((f) => f.code), ['LAMBKIN_KEY_UNTRUSTED'])
-    assert.equal(r.functions, [])
+    const r = await refused
+    assert.equal([r.deploymentId, r.code], [1, 'LAMBKIN_KEY_UNTRUSTED'])
+    assert.match(s.agent.metrics.toPrometheus(), 'lambkin_desired_refused_total{code="LAMBKIN_KEY_UNTRUSTED"} 1')
+    assert.equal(s.cloud.fetches, [], 'nothing was fetched')
+    assert.equal(s.agent.deployer?.reportedFrame().deploymentId, 0)
+    assert.equal(s.agent.functionNames, [])
   } finally {
     await teardown(s)
   }
@@ -170,7 +174,7 @@ test('[W5] a version that throws on every event rolls back by itself with the cl
     assert.equal([rec.ok, rec.result, rec.version], [true, 1, v1.packed.version])
     assert.match(s.agent.metrics.toPrometheus(), 'lambkin_deployments_rolled_back_total{function="calc"} 1')
     // The cloud returns: the device reconnects (its backoff runs on the fake clock) and reports.
-    s.cloud = await DeployCloud.start('test-device', port)
+    s.cloud = await DeployCloud.start('test-device', port, key)
     const back = s.cloud.reported((r) => r.rollbacks.some((x) => x.deploymentId === 2 && x.name === 'calc' && x.code === 'LAMBKIN_HEALTH_CHECK_FAILED'))
     for (let i = 0; i < 50 && s.cloud.reports.length === 0; i++) { await clock.advance(500); await new Promise((resolve) => setTimeout(resolve, 50)) }
     const r = await back

@@ -23,7 +23,7 @@ const deploy = { healthWindowMs: 60_000, minInvocations: 3, maxErrorRate: 0.5 }
 async function setup (clock: FakeClock): Promise<{ f: Fixture, cloud: DeployCloud, agent: Agent }> {
   const f = fixture({})
   mkdirSync(f.functionsDir, { recursive: true })
-  const cloud = await DeployCloud.start('test-device')
+  const cloud = await DeployCloud.start('test-device', 0, key)
   const agent = await f.start({ cloud: { url: cloud.broker.url, password: 's', reconnectMs: 100, reconnectMaxMs: 200 }, trustedKeys: [trustedFiles.publicFile], deploy }, { clock })
   return { f, cloud, agent }
 }

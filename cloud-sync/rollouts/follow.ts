@@ -1,0 +1,43 @@
+// The rollout view follows every report [W5], also for a rollout the engine no longer watches
+// in memory (finished, its watch over): each desired slot remembers the rollout and device
+// index that set it (`from`, registry/deploy-types.ts), so a report that mentions that
+// deployment (a failure or rollback at its id and function: a bundle damaged while the board was
+// off, a transient failure the board tried again) is judged into the rollout's stored view,
+// reading and writing only the chunk that holds the device. A report that mentions nothing
+// costs one registry read.
+import type { ReportedFrame } from '../../src/wire/index.js'
+import type { Registry, RolloutCounts, RolloutDevice, RolloutHeadRow } from '../registry/index.js'
+import { judge, judgeable } from './judge.js'
+import type { Verdict } from './judge.js'
+
+/** A verdict that changed a stored rollout's device. */
+export interface Followed { rollout: RolloutHeadRow, device: RolloutDevice, verdict: Verdict }
+
+const countKey = (s: RolloutDevice['state']): keyof RolloutCounts => s === 'rolled-back' ? 'rolledBack' : s
+
+/** Judges `rep` of `device` into the stored views of the rollouts (not `open`) that set its functions; returns what changed, written. */
+export async function followClosed (registry: Registry, open: (rolloutId: string) => boolean, device: string, rep: ReportedFrame, now: number): Promise<Followed[]> {
+  const out: Followed[] = []
+  const row = await registry.getDesired(device)
+  for (const [fn, slot] of Object.entries(row?.functions ?? {})) {
+    const from = slot.from
+    if (from === undefined || open(from.rollout)) continue
+    const mentions = (x: { deploymentId: number, name: string }): boolean => x.deploymentId === from.deploymentId && x.name === fn
+    if (!rep.failures.some(mentions) && !rep.rollbacks.some(mentions)) continue
+    const got = await registry.getRolloutDevice(from.rollout, from.index)
+    if (got === undefined || got.device.id !== device || got.device.deploymentId !== from.deploymentId || !judgeable(got.device)) continue
+    const { rollout, device: d } = got
+    const v = judge(rollout, d, rep)
+    if (v === undefined || (v.state === d.state && v.code === d.code && v.message === d.message && v.transient === d.transient)) continue
+    rollout.counts[countKey(d.state)]--
+    delete d.code
+    delete d.message
+    delete d.transient
+    Object.assign(d, v, { at: now })
+    rollout.counts[countKey(d.state)]++
+    rollout.revision++
+    await registry.putRolloutDevice(rollout, from.index, d)
+    out.push({ rollout, device: d, verdict: v })
+  }
+  return out
+}
