@@ -52,8 +52,6 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
       }
       if (f.tlsPort !== undefined && f.tlsCert !== undefined && f.tlsKey !== undefined) opts.tls = { port: f.tlsPort, certFile: f.tlsCert, keyFile: f.tlsKey }
       if (f.apiTlsCert !== undefined && f.apiTlsKey !== undefined) opts.apiTls = { certFile: f.apiTlsCert, keyFile: f.apiTlsKey }
-      // Everything the cloud writes from here (LevelDB's files included) is owner-only (src/private-files.ts).
-      process.umask(0o077)
       for (const [file, what] of [[f.tlsKey, 'the TLS key'], [f.apiTlsKey, 'the API\'s TLS key'], [signingKey, 'the desired-state signing key']] as const) {
         const w = file === undefined ? undefined : secretFileWarning(file, what)
         if (w !== undefined) logLine(io, w, 'warning')

@@ -110,8 +110,6 @@ export async function deviceCommand (argv: string[], io: CliIo): Promise<number>
 async function runAgent (flags: DeviceFlags, io: CliIo): Promise<number> {
   const quiet = flags.quiet === true
   const values = configFlagValues(flags)
-  // Everything the agent writes from here (LevelDB's files, bundles) is owner-only (src/private-files.ts).
-  process.umask(0o077)
   // Signals are caught before start-up, so a Ctrl-C while functions load still closes cleanly.
   const signals = untilSignal(io)
   let agent: Agent | undefined

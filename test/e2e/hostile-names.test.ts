@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import mqtt from 'mqtt'
 import { encodeFrame, upTopic } from '../../src/wire/index.js'
-import { deployWorld, until } from './fixtures/deploy-world.js'
+import { cloudKeyFile, deployWorld, until } from './fixtures/deploy-world.js'
 import type { DeployWorld } from './fixtures/deploy-world.js'
 import { startLambkin } from './fixtures/lambkin-process.js'
 import type { LambkinProcess } from './fixtures/lambkin-process.js'
@@ -50,7 +50,7 @@ test('a device, group, function and layer named constructor, with env keys named
     id: 'constructor',
     dataDir: path.join(dir, 'data'),
     functionsDir,
-    trustedKeys: [w.key.publicFile],
+    trustedKeys: [w.key.publicFile, cloudKeyFile(w.root)],
     metricsSnapshotMs: 1000,
     invocation: { workers: 1 },
     deploy: { healthWindowMs: 0 },
