@@ -5,6 +5,9 @@ import type { ErrorCode } from '../src/errors.js'
 
 export const DEFAULT_API = 'http://127.0.0.1:8080'
 
+/** Node's codes for a server certificate that does not chain to a trusted CA or does not name the host. */
+const TLS_TRUST = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID'])
+
 export interface ApiTarget { api?: string, token?: string }
 
 /**
@@ -53,7 +56,11 @@ export class ApiClient {
         signal: signal === undefined ? AbortSignal.timeout(timeoutMs) : AbortSignal.any([AbortSignal.timeout(timeoutMs), signal])
       })
     } catch (err) {
-      throw new LambkinError(ErrorCodes.CLOUD_UNAVAILABLE, `the cloud API at ${this.base} did not answer (${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}); is \`lambkin cloud\` running? (--api or LAMBKIN_API)`, { cause: err })
+      const why = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
+      if (TLS_TRUST.has(why)) {
+        throw new LambkinError(ErrorCodes.CLOUD_UNAVAILABLE, `the cloud API at ${this.base} answered with a certificate this machine does not trust (${why}); give its CA as NODE_EXTRA_CA_CERTS=<ca.pem> (read when lambkin starts)`, { cause: err })
+      }
+      throw new LambkinError(ErrorCodes.CLOUD_UNAVAILABLE, `the cloud API at ${this.base} did not answer (${why}); is \`lambkin cloud\` running? (--api or LAMBKIN_API)`, { cause: err })
     }
     const text = await res.text()
     let json: unknown

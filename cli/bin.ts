@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { formatLog, isJournal } from './log.js'
 import { needsSandbox } from './needs-sandbox.js'
+import { privateUmask } from './private-umask.js'
 import { planRuntime, RuntimeSettingError } from './node-runtime.js'
 import type { RuntimePlan } from './node-runtime.js'
 
@@ -66,6 +67,7 @@ if (rerun !== undefined) {
   // the CLI, sandbox and function modules it stays a bare Node (RSS 43 MiB instead of ~50).
   // A reader that goes away (`lambkin results ... | head`) ends the output, not in a stack trace.
   for (const s of [process.stdout, process.stderr]) s.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0) })
+  privateUmask(args)
   import('./index.js')
     .then(({ main }) => main(args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), isTTY: process.stdout.isTTY === true, journal }))
     .then((code) => { process.exitCode = code })

@@ -1,11 +1,12 @@
 // Plain-text tables and times for the operator commands' default (non --json) output.
+import { logText } from '../src/log-text.js'
 
 /**
- * `s` with control characters (C0, DEL, C1) shown as `\\xNN`: text a device or a function wrote
- * must not drive the operator's terminal (an ESC sequence could recolour or rewrite it).
+ * `s` with control characters shown as `\\xNN` (src/log-text.ts): text a device or a function
+ * wrote must not drive the operator's terminal (an ESC sequence could recolour or rewrite it).
  */
 export function printable (s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+  return logText(s)
 }
 
 /** Left-aligned columns separated by two spaces, a header row first; cells made printable. */
@@ -16,9 +17,15 @@ export function table (header: string[], rawRows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n'
 }
 
-/** An ISO time (UTC, seconds) or '-' for never. */
-export function when (ms: number | null | undefined): string {
-  return ms === null || ms === undefined ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
+/**
+ * An ISO time (UTC, seconds) or '-' for never. Times come from devices' clocks: one no Date can
+ * hold (beyond ±8.64e15 ms, or not a number) is shown as sent, marked, never thrown on.
+ */
+export function when (ms: unknown): string {
+  if (ms === null || ms === undefined) return '-'
+  const d = typeof ms === 'number' ? new Date(ms) : undefined
+  if (d === undefined || Number.isNaN(d.getTime())) return `?${String(ms).slice(0, 24)}`
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
 /** A byte count with a binary unit. */

@@ -4,11 +4,13 @@
 // taking device traffic.
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { ensureDataDir } from '../src/data-dir.js'
+import { makePrivate, privateLines } from '../src/private-files.js'
 import { join } from 'node:path'
 import { ErrorCodes, LambkinError } from '../src/errors.js'
 import { newSecret } from '../src/secrets.js'
 import { BATCH_LIMITS } from '../src/wire/index.js'
 import { startApi } from './api/server.js'
+import { apiExposureWarning } from './api/exposure.js'
 import type { Api } from './api/server.js'
 import { startCloudBroker } from './broker/cloud-broker.js'
 import type { CloudBroker } from './broker/cloud-broker.js'
@@ -24,6 +26,7 @@ import { LevelRegistry } from './registry/index.js'
 import type { FaultEvent } from '../src/store-fault.js'
 import { LastSeen } from './last-seen.js'
 import type { Registry } from './registry/index.js'
+import { logText } from '../src/log-text.js'
 import { cloudSigningKey } from './rollouts/signing-key.js'
 import type { CloudSigningKey } from './rollouts/signing-key.js'
 
@@ -39,12 +42,23 @@ export interface CloudOptions {
    */
   plain?: boolean
   apiPort?: number
-  /** The API's host; defaults to 127.0.0.1 even when `host` opens the broker wider. */
+  /** The API's host; defaults to 127.0.0.1 even when `host` opens the broker wider (any other is warned about, api/exposure.ts). */
   apiHost?: string
+  /** Serve the operator API over HTTPS with this PEM certificate and key. */
+  apiTls?: { certFile: string, keyFile: string }
+  /** A request to the API must arrive whole within this, ms (default API_DEFAULTS.requestTimeoutMs, 30 s). */
+  apiRequestTimeoutMs?: number
   tls?: { port: number, certFile: string, keyFile: string }
   maxConnections?: number
   /** Largest MQTT packet a device may send, bytes (default: a full batch plus headroom). */
   maxPacketBytes?: number
+  /** A device connection silent for 1.5x this many seconds is closed as half-open (broker/silence.ts; default 60). */
+  keepaliveMaxSec?: number
+  /**
+   * The clock that silence is measured on: the system clock unless a test passes one. Not
+   * `clock`: tests that move it by minutes keep their real connections, which would be pinging.
+   */
+  silenceClock?: Clock
   log?: (line: string) => void
   now?: () => number
   /**
@@ -115,9 +129,13 @@ export class Cloud {
   }
 
   async #start (o: Resolved, token: string): Promise<void> {
-    const log = o.log ?? (() => {})
+    // Lines quote what devices sent (ids, topics, reasons): one line each, controls escaped.
+    const sink = o.log
+    const log = sink === undefined ? (): void => {} : (line: string): void => { sink(logText(line)) }
     const clock = o.clock ?? systemClock
     const now = o.now ?? ((): number => clock.now())
+    // 1b. The data folder is owner-only, also when an older version made it (src/private-files.ts).
+    for (const line of privateLines(this.dataDir, makePrivate(this.dataDir))) log(line)
     // 2. The keys whose bundles this cloud takes: a bad file stops the start, naming it.
     const trustedKeys = readTrustedKeys(o.trustedKeys ?? [])
     // 2b. The key desired states are signed with (made on the first start), and its public half for devices.
@@ -157,6 +175,9 @@ export class Cloud {
       registry,
       maxConnections: o.maxConnections,
       maxPacketBytes: o.maxPacketBytes,
+      keepaliveMaxSec: o.keepaliveMaxSec,
+      clock: o.silenceClock ?? systemClock,
+      log,
       onUp: async (id, topic, payload) => { lastSeen.heard(id); await ingest.onUp(id, topic, payload) },
       onTakeover: (id) => takeovers.note(id),
       onConnect: (id) => {
@@ -167,15 +188,19 @@ export class Cloud {
     })
     this.#undo.push(() => broker?.close())
     // 7. The operator API.
+    const exposed = apiExposureWarning(o.apiHost, o.apiTls !== undefined)
+    if (exposed !== undefined) log(exposed)
     const api = this.api = await startApi({
       host: o.apiHost,
       port: o.apiPort,
+      tls: o.apiTls,
+      requestTimeoutMs: o.apiRequestTimeoutMs,
       token,
       registry,
       now,
       onRevoke: (id) => broker?.disconnect(id),
       isConnected: link.isConnected,
-      cloudStats: () => ({ storeFault: registry.storeFault() ?? null, connected: broker?.connected().length ?? 0, refused: broker?.refused, takeovers: takeovers.count, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, signingKeyId: signing.key.keyId, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
+      cloudStats: () => ({ storeFault: registry.storeFault() ?? null, connected: broker?.connected().length ?? 0, refused: broker?.refused, halfOpenClosed: broker?.silentClosed() ?? 0, takeovers: takeovers.count, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, signingKeyId: signing.key.keyId, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
       deploy: { registry, engine: rollouts, invoker, trustedKeys, now },
       lastSeen
     })

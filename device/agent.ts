@@ -34,6 +34,9 @@ import { FunctionTable } from './function-table.js'
 import { remoteInvoke } from './remote-invoke.js'
 import { checkSomethingLoaded } from './nothing-loaded.js'
 import { storeFaultReporter } from './store-faults.js'
+import { logText } from '../src/log-text.js'
+import { ensureDataDir } from '../src/data-dir.js'
+import { makePrivate, privateLines } from '../src/private-files.js'
 
 /** The trigger link gauge (1 up, 0 down and retrying), served with the other metrics. */
 export const LINK_UP_METRIC = 'trigger_link_up'
@@ -77,7 +80,8 @@ export class Agent extends EventEmitter {
     const agent = new Agent(config)
     // Lines may quote a broker URL; its credentials never reach a log (issue 8).
     const sink = opts.log
-    const log: LogFn = sink === undefined ? agent.#log : (line, priority) => { sink(redactUrls(line), priority) }
+    // Lines quote what devices, brokers and functions sent (topics, error messages): one line each, controls escaped.
+    const log: LogFn = sink === undefined ? agent.#log : (line, priority) => { sink(logText(redactUrls(line)), priority) }
     agent.#log = log
     try {
       await agent.#start(log, opts.clock ?? systemClock, opts.random)
@@ -90,8 +94,10 @@ export class Agent extends EventEmitter {
 
   async #start (log: LogFn, clock: Clock, random: (() => number) | undefined): Promise<void> {
     const c = this.config
-    // 1. The store: everything durable lives here.
+    // 1. The store: everything durable lives here, owner-only (src/private-files.ts).
     // A failed write faults it until it reopens itself (src/store-fault.ts); the agent goes on.
+    ensureDataDir(c.dataDir, 'dataDir')
+    for (const line of privateLines(c.dataDir, makePrivate(c.dataDir))) log(line)
     const store = await LevelOutboxStore.open({ dir: c.dataDir, quotaBytes: c.outbox.quotaBytes, syncIntervalMs: c.outbox.syncIntervalMs, ttlMs: c.outbox.ttlMs, clock, onFault: storeFaultReporter(this.metrics, log) })
     this.#undo.push(() => store.close())
 

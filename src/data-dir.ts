@@ -3,6 +3,7 @@
 import { mkdirSync, statSync, statfsSync } from 'node:fs'
 import path from 'node:path'
 import { ErrorCodes, LambkinError } from './errors.js'
+import { PRIVATE_DIR_MODE } from './private-files.js'
 
 /** statfs magic numbers (linux/magic.h) of file systems that cannot hold data. */
 const VIRTUAL_FS: Readonly<Record<number, string>> = Object.freeze({ 0x9fa0: 'proc', 0x62656572: 'sysfs', 0x1cd1: 'devpts', 0x64626720: 'debugfs', 0x27e0eb: 'cgroup', 0x63677270: 'cgroup2' })
@@ -36,7 +37,8 @@ export function ensureDataDir (dir: string, key: string): string {
     if (err instanceof LambkinError) throw err
   }
   try {
-    mkdirSync(abs, { recursive: true })
+    // Owner-only from the start (src/private-files.ts); folders it makes above abs too.
+    mkdirSync(abs, { recursive: true, mode: PRIVATE_DIR_MODE })
   } catch (err) {
     throw bad(`cannot be created (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); choose a folder you can write to`, err)
   }

@@ -49,6 +49,8 @@ export const ErrorCodes = Object.freeze({
   UNAUTHORIZED: 'LAMBKIN_UNAUTHORIZED',
   CLOUD_UNAVAILABLE: 'LAMBKIN_CLOUD_UNAVAILABLE',
   REQUEST_INVALID: 'LAMBKIN_REQUEST_INVALID',
+  /** The operator API has no such route (a CLI newer than its cloud, or a typo in a URL). */
+  ROUTE_NOT_FOUND: 'LAMBKIN_ROUTE_NOT_FOUND',
   // The trigger broker's SUBACK refused a trigger's filter (MQTT 5 section 3.9.3).
   SUBSCRIBE_REFUSED: 'LAMBKIN_SUBSCRIBE_REFUSED',
   // A chain of functions triggering each other reached invocation.maxHops [W9].

@@ -1,15 +1,16 @@
 // `lambkin cloud`: the embedded cloud for one machine (aedes for devices, a LevelDB registry,
 // the operator API) in the foreground until SIGINT/SIGTERM, then closed in reverse order.
-import { Cloud, CLOUD_DEFAULTS } from '../../cloud-sync/index.js'
+import { Cloud, CLOUD_DEFAULTS, SILENCE_DEFAULTS } from '../../cloud-sync/index.js'
 import type { CloudOptions } from '../../cloud-sync/index.js'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { logLine } from '../log.js'
 import { untilSignal } from '../signals.js'
+import { secretFileWarning } from '../../src/private-files.js'
 import type { CliIo } from '../io.js'
 import { command, intOption, runProgram } from '../program.js'
 import type { Run } from '../program.js'
 
-interface Flags { data: string, host: string, port: number, plain: boolean, apiPort: number, apiHost: string, tlsPort?: number, tlsCert?: string, tlsKey?: string, maxConnections: number, trust: string[], signingKey?: string }
+interface Flags { data: string, host: string, port: number, plain: boolean, apiPort: number, apiHost: string, apiTlsCert?: string, apiTlsKey?: string, tlsPort?: number, tlsCert?: string, tlsKey?: string, maxConnections: number, keepaliveMax: number, trust: string[], signingKey?: string }
 
 export async function cloudCommand (argv: string[], io: CliIo): Promise<number> {
   const run: Run = { code: 0 }
@@ -19,17 +20,21 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
     .option('--host <addr>', 'where the device broker listens (0.0.0.0 for boards on the network)', CLOUD_DEFAULTS.host)
     .option('--port <n>', 'device broker port, MQTT over TCP (0: any free port)', intOption('--port', 0, 65535), CLOUD_DEFAULTS.port)
     .option('--api-port <n>', 'operator API port (0: any free port)', intOption('--api-port', 0, 65535), CLOUD_DEFAULTS.apiPort)
-    .option('--api-host <addr>', 'where the operator API listens', CLOUD_DEFAULTS.apiHost)
+    .option('--api-host <addr>', 'where the operator API listens (beyond loopback: a warning at start; use --api-tls-cert)', CLOUD_DEFAULTS.apiHost)
+    .option('--api-tls-cert <file>', 'serve the operator API over HTTPS with this PEM certificate (with --api-tls-key; operators pass --api https://..., and NODE_EXTRA_CA_CERTS=<ca.pem> for a private CA)')
+    .option('--api-tls-key <file>', 'PEM private key for --api-tls-cert')
     .option('--no-plain', 'no plain MQTT port at all: devices connect over TLS only (needs --tls-port, --tls-cert, --tls-key)')
     .option('--tls-port <n>', 'also listen for MQTT over TLS on this port (needs --tls-cert and --tls-key)', intOption('--tls-port', 0, 65535))
     .option('--tls-cert <file>', 'PEM certificate for --tls-port')
     .option('--tls-key <file>', 'PEM private key for --tls-port')
     .option('--max-connections <n>', 'device connections at once', intOption('--max-connections', 1, 10_000_000), CLOUD_DEFAULTS.maxConnections)
+    .option('--keepalive-max <s>', 'a device connection silent for 1.5x this many seconds is closed as half-open (devices\' cloud.keepaliveSec and heartbeatMs must stay below it)', intOption('--keepalive-max', 1, 65_535), SILENCE_DEFAULTS.keepaliveMaxSec)
     .option('--trust <file.pub>', 'a public key whose signed bundles this cloud takes (repeatable; from lambkin keys generate); with none, uploads are refused', (file: string, all: string[]) => [...all, file], [] as string[])
     .option('--signing-key <file>', 'the private key that signs desired states (default LAMBKIN_SIGNING_KEY, else <data>/cloud-signing.key, made on the first start); cloud instances of one fleet share one. Devices trust <data>/cloud-signing.pub')
     .action(async (f: Flags) => {
       const tlsGiven = [f.tlsPort, f.tlsCert, f.tlsKey].filter((x) => x !== undefined).length
       if (tlsGiven !== 0 && tlsGiven !== 3) throw new LambkinError(ErrorCodes.USAGE, '--tls-port, --tls-cert and --tls-key go together')
+      if ((f.apiTlsCert === undefined) !== (f.apiTlsKey === undefined)) throw new LambkinError(ErrorCodes.USAGE, '--api-tls-cert and --api-tls-key go together')
       if (!f.plain && tlsGiven === 0) throw new LambkinError(ErrorCodes.USAGE, '--no-plain turns the plain MQTT port off, so it needs --tls-port, --tls-cert and --tls-key: devices would have nothing to connect to')
       const signingKey = f.signingKey ?? (process.env.LAMBKIN_SIGNING_KEY === '' ? undefined : process.env.LAMBKIN_SIGNING_KEY)
       const opts: CloudOptions = {
@@ -40,11 +45,17 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
         apiPort: f.apiPort,
         apiHost: f.apiHost,
         maxConnections: f.maxConnections,
+        keepaliveMaxSec: f.keepaliveMax,
         trustedKeys: f.trust,
         ...(signingKey === undefined ? {} : { signingKeyFile: signingKey }),
         log: (line) => logLine(io, line)
       }
       if (f.tlsPort !== undefined && f.tlsCert !== undefined && f.tlsKey !== undefined) opts.tls = { port: f.tlsPort, certFile: f.tlsCert, keyFile: f.tlsKey }
+      if (f.apiTlsCert !== undefined && f.apiTlsKey !== undefined) opts.apiTls = { certFile: f.apiTlsCert, keyFile: f.apiTlsKey }
+      for (const [file, what] of [[f.tlsKey, 'the TLS key'], [f.apiTlsKey, 'the API\'s TLS key'], [signingKey, 'the desired-state signing key']] as const) {
+        const w = file === undefined ? undefined : secretFileWarning(file, what)
+        if (w !== undefined) logLine(io, w, 'warning')
+      }
       const signals = untilSignal(io)
       try {
         const cloud = await Cloud.create(opts)

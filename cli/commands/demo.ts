@@ -18,6 +18,7 @@ import { untilSignal } from '../signals.js'
 import { EXIT_OK, EXIT_USAGE, printError } from '../io.js'
 import { parseDecimalNumber } from '../../src/decimal.js'
 import type { CliIo } from '../io.js'
+import { logText } from '../../src/log-text.js'
 
 export const DEMO_USAGE = `usage: lambkin demo [--seconds N] [--data dir]
 
@@ -140,7 +141,7 @@ async function runDemo (seconds: number | undefined, dataArg: string | undefined
     const counts = new Map<string, { ok: number, failed: number }>()
     let alarms = 0
     let published = 0
-    const say = (line: string): void => io.stdout(`${clockTime()}  ${line}\n`)
+    const say = (line: string): void => io.stdout(`${clockTime()}  ${logText(line)}\n`)
     agent = await Agent.create(config, { log: (line) => io.stderr(`${clockTime()}  agent: ${line}\n`) })
     for (const name of agent.functionNames) counts.set(name, { ok: 0, failed: 0 })
     agent.on('invocation', (rec: InvocationRecord) => {

@@ -15,6 +15,7 @@ import type { Run } from '../program.js'
 import type { RolloutView, UploadedBundle } from '../rollout-view.js'
 import { bytes } from '../table.js'
 import { watchRollout } from '../watch-rollout.js'
+import { secretFileWarning } from '../../src/private-files.js'
 
 export const DEPLOY_USAGE = 'usage: lambkin deploy <fn-dir> --to <device|group:name> [--alias live|canary] [--canary percent] [--rate devices/min] [--abort-at failure%] [--timeout s] [--key file] [--layers dir] [--json]'
 
@@ -60,7 +61,10 @@ export async function deployCommand (argv: string[], io: CliIo): Promise<number>
       // Flag combinations are refused before any work.
       const request = rolloutRequest(f)
       const api = new ApiClient(f)
-      const key = readSigningKey(signingKeyFile(f.key))
+      const keyFile = signingKeyFile(f.key)
+      const key = readSigningKey(keyFile)
+      const exposed = secretFileWarning(keyFile, 'the signing key')
+      if (exposed !== undefined) io.stderr(`${exposed}\n`)
       const fn = await loadFunctionDir(dir, { layersDir: f.layers })
       await compileCheck(fn)
       // An unknown device, a revoked one or an empty group is refused before anything is uploaded.

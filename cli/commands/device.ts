@@ -14,6 +14,7 @@ import { command, runProgram } from '../program.js'
 import type { Run } from '../program.js'
 import { untilSignal } from '../signals.js'
 import type { CliIo } from '../io.js'
+import { logText } from '../../src/log-text.js'
 
 export const DEVICE_USAGE = `usage: lambkin device [--config device.json] [--id id] [--data dir] [--functions dir]
                       [--mqtt url] [--broker-port n] [--metrics-port n] [--cloud url]
@@ -119,9 +120,9 @@ async function runAgent (flags: DeviceFlags, io: CliIo): Promise<number> {
     const log: LogFn = (line, priority) => logLine(io, redactUrls(line), priority)
     agent = await Agent.create(config, { log })
     agent.on('invocation', (rec: InvocationRecord) => {
-      if (!quiet || !rec.ok) logLine(io, formatInvocation(rec), rec.ok ? 'info' : 'err')
+      if (!quiet || !rec.ok) logLine(io, logText(formatInvocation(rec)), rec.ok ? 'info' : 'err')
     })
-    if (!quiet) agent.on('publish', (p: { topic: string, payload: string }) => logLine(io, `[publish] ${p.topic} ${p.payload}`, 'info'))
+    if (!quiet) agent.on('publish', (p: { topic: string, payload: string }) => logLine(io, logText(`[publish] ${p.topic} ${p.payload}`), 'info'))
     io.stdout(readyLine(config, agent) + '\n')
     await signals.stopped
     await agent.close()

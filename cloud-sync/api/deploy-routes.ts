@@ -13,6 +13,7 @@ import type { Registry } from '../registry/index.js'
 import { IO_CAP_DEFAULTS } from '../../src/sandbox/options.js'
 import { resolveTargets } from '../rollouts/plan.js'
 import { bad, base64Param, intParam } from './params.js'
+import { dataProblem } from '../../src/wire/index.js'
 
 export interface DeployApi {
   registry: Registry
@@ -103,6 +104,9 @@ export function registerDeployRoutes (app: FastifyInstance, o: DeployApi, h: Hel
     const body = (req.body ?? {}) as { fn?: unknown, event?: unknown, timeoutMs?: unknown }
     if (!isValidId(body.fn)) throw bad('fn must be a function name')
     if (body.timeoutMs !== undefined && !Number.isInteger(body.timeoutMs)) throw bad('timeoutMs must be an integer number of ms')
+    // The event reaches the function as a device's record data would (record-data.ts).
+    const problem = dataProblem(body.event)
+    if (problem !== undefined) throw bad(`event ${problem.message}`)
     return await o.invoker.invoke(id, body.fn, body.event ?? {}, body.timeoutMs as number | undefined)
   })
 }

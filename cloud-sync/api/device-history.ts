@@ -5,6 +5,7 @@
 import type { DesiredRow, Registry, ReportedRow, RolloutRow, StoredRecord } from '../registry/index.js'
 import type { DeploymentEvent, DeploymentsView, FunctionSeries, SeriesView } from './dashboard-types.js'
 import { quantileMs } from './views.js'
+import { own } from '../../src/own.js'
 
 /** Snapshots a series answer covers by default (six hours at one a minute), and at most. */
 export const SERIES_DEFAULT = 360
@@ -53,7 +54,7 @@ export function seriesOf (device: string, records: StoredRecord[]): SeriesView {
 }
 
 function numberIn (desired: DesiredRow | undefined, fn: string, version: string | undefined): number | null {
-  const slot = desired?.functions[fn]
+  const slot = own(desired?.functions, fn)
   if (slot === undefined || version === undefined) return null
   for (const e of [slot.current, slot.previous, ...(slot.good ?? [])]) {
     if (e?.live.version === version) return e.live.number

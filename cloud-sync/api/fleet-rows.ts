@@ -6,6 +6,7 @@ import type { FleetFunction, FleetRow, FleetSummary, RolloutLine } from './dashb
 import { MINUTE_MS, WINDOW_MINUTES } from './metric-window.js'
 import type { MetricWindow } from './metric-window.js'
 import { deviceView } from './views.js'
+import { own } from '../../src/own.js'
 
 /** Minutes the summary's per-minute figures average over. */
 export const RATE_WINDOW_MINUTES = 5
@@ -33,7 +34,7 @@ export function conflictOf (view: Record<string, unknown>): string | null {
 
 /** The number the cloud gave `version` of `fn` on this device, when its desired state remembers it. */
 function numberOf (desired: DesiredRow | undefined, fn: string, version: string): number | null {
-  const slot = desired?.functions[fn]
+  const slot = own(desired?.functions, fn)
   if (slot === undefined) return null
   for (const e of [slot.current, slot.previous, ...(slot.good ?? [])]) {
     if (e?.live.version === version) return e.live.number

@@ -8,6 +8,7 @@ import { isStreamId } from '../../src/wire/index.js'
 import { LEGACY_STREAM } from '../registry/index.js'
 import type { DeviceRow, RecordQuery, Registry, StoredRecord } from '../registry/index.js'
 import { bad, intParam } from './params.js'
+import { recordView } from './views.js'
 
 export interface RecordsRouteOptions {
   registry: Registry
@@ -70,7 +71,7 @@ export function registerRecordsRoute (app: FastifyInstance, o: RecordsRouteOptio
         }
         // Newest first, a full page: there may be more before its last record.
         const next = query.afterSeq === undefined && records.length === limit ? recordCursor(records[records.length - 1]) : null
-        return { records, next }
+        return { records: records.map(recordView), next }
       }
       await new Promise((resolve) => setTimeout(resolve, Math.min(250, until - Date.now())))
     }

@@ -2,20 +2,22 @@
 // /v1/health behind the operator token. The CLI's operator commands use it; nothing reaches
 // the registry any other way (docs/architecture.md, "Cloud side").
 import { timingSafeEqual, createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import Fastify from 'fastify'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { isValidId } from '../../src/ids.js'
 import { GENERATED_SECRET_PARAMS, hashPassword, newSecret } from '../../src/secrets.js'
 import { WIRE_RECORD_KINDS } from '../../src/wire/index.js'
 import type { WireRecordKind } from '../../src/wire/index.js'
 import type { DeviceRow, Registry } from '../registry/index.js'
-import { deviceState, deviceView, summarizeMetrics } from './views.js'
+import { deviceState, deviceView, recordView, summarizeMetrics } from './views.js'
 import type { LastSeen } from '../last-seen.js'
 import { bad } from './params.js'
 import { registerDeployRoutes } from './deploy-routes.js'
 import { registerRecordsRoute } from './records-route.js'
 import { registerRotateRoute } from './rotate-route.js'
+import { clientErrorHandler, frameworkErrors, installErrorAnswers } from './error-answers.js'
 import type { DeployApi } from './deploy-routes.js'
 import { isPublicRoute, registerDashboardRoutes } from './dashboard-routes.js'
 
@@ -38,27 +40,13 @@ export interface ApiOptions {
   deploy?: DeployApi
   /** Device ages on the monotonic clock (last-seen.ts); without it, on `now()`. */
   lastSeen?: LastSeen
+  /** The whole request (headers and body) must arrive within this, ms; default API_DEFAULTS. */
+  requestTimeoutMs?: number
+  /** Serve HTTPS with this PEM certificate and key (`lambkin cloud --api-tls-cert/--api-tls-key`). */
+  tls?: { certFile: string, keyFile: string }
 }
 
 export interface Api { port: number, url: string, close: () => Promise<void> }
-
-/** HTTP status for each error code the API answers with. */
-const STATUS: Record<string, number> = {
-  [ErrorCodes.UNAUTHORIZED]: 401,
-  [ErrorCodes.DEVICE_NOT_FOUND]: 404,
-  [ErrorCodes.DEVICE_EXISTS]: 409,
-  [ErrorCodes.REQUEST_INVALID]: 400,
-  [ErrorCodes.BUNDLE_INVALID]: 400,
-  [ErrorCodes.SIGNATURE_INVALID]: 400,
-  [ErrorCodes.MANIFEST_INVALID]: 400,
-  [ErrorCodes.LIMIT_EXCEEDS_CAP]: 400,
-  [ErrorCodes.KEY_UNTRUSTED]: 403,
-  [ErrorCodes.ROLLOUT_NOT_FOUND]: 404,
-  [ErrorCodes.FUNCTION_NOT_FOUND]: 404,
-  [ErrorCodes.DEVICE_OFFLINE]: 409,
-  [ErrorCodes.CLOSED]: 503,
-  [ErrorCodes.INVOKE_TIMEOUT]: 504
-}
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
 
@@ -72,9 +60,52 @@ function kindsParam (v: unknown): WireRecordKind[] | undefined {
 /** The API's body limit on every route that sets none, bytes. */
 export const API_BODY_LIMIT = 64 * 1024
 
+export const API_DEFAULTS = Object.freeze({
+  /**
+   * A request whose headers and body have not all arrived after this is answered 408 and
+   * closed (Fastify's default, 0, kept a slow body open for ever). A 1.4 MB bundle upload
+   * needs 47 KB/s for it. Long-polls are not cut: this bounds receiving, not answering.
+   */
+  requestTimeoutMs: 30_000,
+  /** Headers alone must arrive within this, ms (Node's headersTimeout). */
+  headersTimeoutMs: 10_000
+})
+
+/** The HTTPS options for `tls`; throws LAMBKIN_CONFIG_INVALID naming the flag when a file cannot be read. */
+function httpsOptions (tls: { certFile: string, keyFile: string }): { cert: Buffer, key: Buffer } {
+  const read = (file: string, key: string): Buffer => {
+    try {
+      return readFileSync(file)
+    } catch (err) {
+      throw new LambkinError(ErrorCodes.CONFIG_INVALID, `--${key} ${file} cannot be read (${(err as { code?: string }).code ?? (err as Error).message}); give a PEM file`, { cause: err, details: { key } })
+    }
+  }
+  return { cert: read(tls.certFile, 'api-tls-cert'), key: read(tls.keyFile, 'api-tls-key') }
+}
+
 export async function startApi (o: ApiOptions): Promise<Api> {
-  // forceCloseConnections: a long-poll (logs -f) must not hold a stopping cloud for its 25 s.
-  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: API_BODY_LIMIT, forceCloseConnections: true })
+  const requestTimeoutMs = o.requestTimeoutMs ?? API_DEFAULTS.requestTimeoutMs
+  // Node checks requestTimeout on connectionsCheckingInterval (30 s by default): a slow body is
+  // cut within a second of its time instead.
+  const server = { connectionsCheckingInterval: Math.min(1000, requestTimeoutMs), headersTimeout: Math.min(API_DEFAULTS.headersTimeoutMs, requestTimeoutMs) }
+  let app: FastifyInstance
+  try {
+    // forceCloseConnections: a long-poll (logs -f) must not hold a stopping cloud for its 25 s.
+    // Fastify's generic types differ for https; the instance is used the same way.
+    app = Fastify({
+      logger: false,
+      bodyLimit: API_BODY_LIMIT,
+      forceCloseConnections: true,
+      requestTimeout: requestTimeoutMs,
+      http: server,
+      ...(o.tls === undefined ? {} : { https: { ...server, ...httpsOptions(o.tls) } }),
+      frameworkErrors,
+      clientErrorHandler: clientErrorHandler(requestTimeoutMs)
+    } as FastifyServerOptions) as unknown as FastifyInstance
+  } catch (err) {
+    if (err instanceof LambkinError) throw err
+    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the API's TLS certificate or key cannot be used: ${(err as Error).message}; check --api-tls-cert and --api-tls-key (PEM files)`, { cause: err, details: { key: 'api-tls-cert' } })
+  }
   let closing = false
   app.addHook('onClose', async () => { closing = true })
   const want = digest(o.token)
@@ -84,18 +115,9 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     const given = h.startsWith('Bearer ') ? h.slice(7) : ''
     if (!timingSafeEqual(digest(given), want)) throw new LambkinError(ErrorCodes.UNAUTHORIZED, 'missing or wrong operator token: pass --token or set LAMBKIN_TOKEN (the token is in <cloud data>/operator-token)')
   })
-  app.setErrorHandler(async (err: Error, req, reply) => {
-    const code = (err as { code?: string }).code
-    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      // Fastify's own message names no limit; say which one and what to do.
-      const limit = req.routeOptions.bodyLimit ?? API_BODY_LIMIT
-      return await reply.status(413).send({ error: { code: ErrorCodes.REQUEST_INVALID, message: `request body is too large: ${req.method} ${req.routeOptions.url ?? req.url} takes at most ${limit} bytes (${Math.floor(limit / 1024)} KiB); send a smaller body (a smaller event or bundle)` } })
-    }
-    if (typeof code === 'string' && code in STATUS) return await reply.status(STATUS[code]).send({ error: { code, message: err.message } })
-    const status = (err as { statusCode?: number }).statusCode ?? 500
-    if (status < 500) return await reply.status(status).send({ error: { code: ErrorCodes.REQUEST_INVALID, message: err.message } })
-    return await reply.status(500).send({ error: { code: ErrorCodes.STORE_ERROR, message: err.message } })
-  })
+  installErrorAnswers(app, API_BODY_LIMIT)
+  // JSON bodies only: any other content type is a 415 in the error shape (error-answers.ts).
+  app.removeContentTypeParser('text/plain')
   const device = async (id: string): Promise<NonNullable<Awaited<ReturnType<Registry['getDevice']>>>> => {
     const d = isValidId(id) ? await o.registry.getDevice(id) : undefined
     if (d === undefined) throw new LambkinError(ErrorCodes.DEVICE_NOT_FOUND, `no device ${id}; see lambkin devices`)
@@ -142,7 +164,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     const records = await o.registry.records(id, { kinds: ['metric'], limit: 10_000 })
     // How often the device writes a snapshot (its status says; null before it said), so a view
     // with none yet can say when the first comes.
-    return { device: id, snapshots: records.length, functions: summarizeMetrics(records, fn), metricsSnapshotMs: d.status?.metricsSnapshotMs ?? null, state: deviceState(d, nowFor(d), o.isConnected(id)) }
+    return { device: id, snapshots: records.length, functions: summarizeMetrics(records.map(recordView), fn), metricsSnapshotMs: d.status?.metricsSnapshotMs ?? null, state: deviceState(d, nowFor(d), o.isConnected(id)) }
   })
 
   registerDashboardRoutes(app, { registry: o.registry, token: o.token, now: o.now, isConnected: o.isConnected })
@@ -155,5 +177,5 @@ export async function startApi (o: ApiOptions): Promise<Api> {
   }
   const addr = app.server.address() as { port: number }
   const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host
-  return { port: addr.port, url: `http://${hostForUrl}:${addr.port}`, close: async () => { await app.close() } }
+  return { port: addr.port, url: `${o.tls === undefined ? 'http' : 'https'}://${hostForUrl}:${addr.port}`, close: async () => { await app.close() } }
 }

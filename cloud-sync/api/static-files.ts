@@ -6,6 +6,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { ErrorCodes } from '../../src/errors.js'
+import { errorBody } from './error-answers.js'
 
 /** Where the build writes the page, beside this file's compiled folder. */
 export const WEB_DIR = fileURLToPath(new URL('../web/', import.meta.url))
@@ -63,7 +65,8 @@ export function registerStaticRoutes (app: FastifyInstance, site: Site): void {
   app.get('/index.html', index)
   app.get('/assets/:name', async (req, reply) => {
     const f = site.assets.get((req.params as { name: string }).name)
-    if (f === undefined) return await reply.status(404).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send('no such file\n')
+    // The API's one error shape (error-answers.ts), also for a file the page does not have.
+    if (f === undefined) return await reply.status(404).header('cache-control', 'no-store').send(errorBody(ErrorCodes.ROUTE_NOT_FOUND, `the dashboard has no file ${String((req.params as { name: string }).name).slice(0, 100)}; reload the page (the cloud may have been updated)`))
     return await send(req, reply, f, 'public, max-age=31536000, immutable')
   })
 }

@@ -3,6 +3,8 @@
 // devices' metric snapshots.
 import { ErrorCodes } from '../../src/errors.js'
 import type { DeviceRow, ReportedRow, StoredRecord } from '../registry/index.js'
+import { dict } from '../../src/own.js'
+import { readableData } from '../../src/wire/index.js'
 
 export type DeviceState = 'online' | 'stale' | 'offline' | 'never-seen' | 'revoked' | 'conflict'
 
@@ -89,14 +91,24 @@ export function deviceView (d: DeviceRow, now: number, connected: boolean, repor
   }
 }
 
+/**
+ * A stored record as the API answers it [W8]: its data made safe for JSON (record-data.ts), so
+ * a record stored before ingest checked data, or one that reads back damaged, never fails a query.
+ */
+export function recordView (r: StoredRecord): StoredRecord {
+  const data = readableData(r.data)
+  return data === r.data ? r : { ...r, data }
+}
+
+/** One function's figures in a snapshot as a device sent them: every field checked before use. */
 interface Figures {
-  invocations?: number
-  errors?: Record<string, number>
-  throttles?: number
-  timeouts?: number
-  coldStarts?: number
-  gbSeconds?: number
-  durationSeconds?: { count?: number, sum?: number, max?: number, counts?: number[] }
+  invocations?: unknown
+  errors?: unknown
+  throttles?: unknown
+  timeouts?: unknown
+  coldStarts?: unknown
+  gbSeconds?: unknown
+  durationSeconds?: unknown
 }
 
 export interface FunctionSummary {
@@ -115,40 +127,50 @@ export interface FunctionSummary {
  * histogram_quantile does: linear within the bucket that holds the rank.
  */
 export function summarizeMetrics (records: StoredRecord[], fn?: string): Record<string, FunctionSummary> {
-  const out: Record<string, { s: FunctionSummary, bounds: number[], counts: number[], sum: number, count: number }> = {}
+  // Function names and error codes come from the device: Maps, and null-prototype objects out.
+  const out = new Map<string, { s: FunctionSummary, errors: Map<string, number>, bounds: number[], counts: number[], sum: number, count: number }>()
   for (const r of records) {
-    const snap = r.data as { kind?: string, bucketsSeconds?: number[], functions?: Record<string, Figures> } | null
-    if (snap === null || typeof snap !== 'object' || snap.kind !== 'delta' || snap.functions === undefined) continue
-    for (const [name, f] of Object.entries(snap.functions)) {
-      if (fn !== undefined && name !== fn) continue
-      const bounds = Array.isArray(snap.bucketsSeconds) ? snap.bucketsSeconds : []
-      const acc = out[name] ??= { s: { invocations: 0, errors: {}, throttles: 0, timeouts: 0, coldStarts: 0, gbSeconds: 0, durationMs: { p50: null, p90: null, p99: null, max: 0, mean: null } }, bounds, counts: new Array<number>(bounds.length + 1).fill(0), sum: 0, count: 0 }
+    const snap = r.data as { kind?: string, bucketsSeconds?: unknown, functions?: unknown } | null
+    if (snap === null || typeof snap !== 'object' || snap.kind !== 'delta' || !isMap(snap.functions)) continue
+    for (const [name, fig] of Object.entries(snap.functions)) {
+      if ((fn !== undefined && name !== fn) || !isMap(fig)) continue
+      const f = fig as Figures
+      const bounds = Array.isArray(snap.bucketsSeconds) ? snap.bucketsSeconds.map(num) : []
+      let acc = out.get(name)
+      if (acc === undefined) {
+        acc = { s: { invocations: 0, errors: dict(), throttles: 0, timeouts: 0, coldStarts: 0, gbSeconds: 0, durationMs: { p50: null, p90: null, p99: null, max: 0, mean: null } }, errors: new Map(), bounds, counts: new Array<number>(bounds.length + 1).fill(0), sum: 0, count: 0 }
+        out.set(name, acc)
+      }
       acc.s.invocations += num(f.invocations)
       acc.s.throttles += num(f.throttles)
       acc.s.timeouts += num(f.timeouts)
       acc.s.coldStarts += num(f.coldStarts)
       acc.s.gbSeconds += num(f.gbSeconds)
-      for (const [code, n] of Object.entries(f.errors ?? {})) acc.s.errors[code] = (acc.s.errors[code] ?? 0) + num(n)
+      if (isMap(f.errors)) for (const [code, n] of Object.entries(f.errors)) acc.errors.set(code, (acc.errors.get(code) ?? 0) + num(n))
       const h = f.durationSeconds
-      if (h !== undefined && sameBounds(acc.bounds, bounds)) {
-        (h.counts ?? []).forEach((n, i) => { if (i < acc.counts.length) acc.counts[i] += num(n) })
+      if (isMap(h) && sameBounds(acc.bounds, bounds)) {
+        const counts = Array.isArray(h.counts) ? h.counts : []
+        for (let i = 0; i < Math.min(counts.length, acc.counts.length); i++) acc.counts[i] += num(counts[i])
         acc.sum += num(h.sum)
         acc.count += num(h.count)
         acc.s.durationMs.max = Math.max(acc.s.durationMs.max, num(h.max) * 1000)
       }
     }
   }
-  const result: Record<string, FunctionSummary> = {}
-  for (const [name, acc] of Object.entries(out)) {
+  const result = dict<FunctionSummary>()
+  for (const [name, acc] of [...out].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
     const d = acc.s.durationMs
     d.mean = acc.count > 0 ? (acc.sum / acc.count) * 1000 : null
     d.p50 = quantileMs(0.5, acc.bounds, acc.counts, d.max)
     d.p90 = quantileMs(0.9, acc.bounds, acc.counts, d.max)
     d.p99 = quantileMs(0.99, acc.bounds, acc.counts, d.max)
+    for (const [code, n] of acc.errors) acc.s.errors[code] = n
     result[name] = acc.s
   }
   return result
 }
+
+const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
 
 function num (n: unknown): number {
   return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : 0

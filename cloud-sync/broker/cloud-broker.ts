@@ -13,6 +13,9 @@ import { verifyStored } from '../../src/secrets.js'
 import type { Registry } from '../registry/index.js'
 import { checkParserShape, limitPacketSize } from '../../src/mqtt/packet-limit.js'
 import { mayPublish, maySubscribe } from './acl.js'
+import { SILENCE_DEFAULTS, SilenceWatch } from './silence.js'
+import { systemClock } from '../../src/clock.js'
+import type { Clock } from '../../src/clock.js'
 import type { Refusal } from './acl.js'
 
 export interface CloudBrokerOptions {
@@ -31,6 +34,10 @@ export interface CloudBrokerOptions {
   onDisconnect?: (deviceId: string) => void
   /** A device authenticated while a connection with its id is open: the broker is about to close that one (MQTT-3.1.4-2). */
   onTakeover?: (deviceId: string) => void
+  /** A connection silent for 1.5x this long is closed as half-open (silence.ts); default SILENCE_DEFAULTS. */
+  keepaliveMaxSec?: number
+  clock?: Clock
+  log?: (line: string) => void
 }
 
 export interface CloudBroker {
@@ -41,6 +48,8 @@ export interface CloudBroker {
   url: string
   /** Refusals since start, by reason. */
   readonly refused: Record<Refusal, number>
+  /** Connections closed since start because nothing arrived on them (half-open, silence.ts). */
+  readonly silentClosed: () => number
   connected: () => string[]
   isConnected: (deviceId: string) => boolean
   /** Publishes from the cloud to devices (down/ topics), retained when asked [W5]. */
@@ -82,7 +91,16 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
   checkParserShape(broker, 'maxPacketBytes')
   // A device's packet is refused from its fixed header: one device sending 200 MB must not
   // make the cloud buffer it (aedes has no cap of its own).
+  const silence = new SilenceWatch({
+    keepaliveMaxSec: o.keepaliveMaxSec ?? SILENCE_DEFAULTS.keepaliveMaxSec,
+    clock: o.clock ?? systemClock,
+    onSilent: (socket, ms) => {
+      const id = [...live].find(([, c]) => (c as unknown as { conn?: unknown }).conn === socket)?.[0]
+      o.log?.(`device ${id ?? '(not yet connected)'}: nothing arrived for ${Math.round(ms / 1000)} s; its connection is closed as half-open`)
+    }
+  })
   const handle = (stream: net.Socket): void => {
+    silence.watch(stream)
     limitPacketSize(broker.handle(stream), o.maxPacketBytes, () => { refused['packet-too-large']++ })
   }
   broker.authenticate = (client, username, password, done) => {
@@ -177,6 +195,7 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
     tlsPort,
     url: port === undefined ? `mqtts://${hostForUrl}:${String(tlsPort)}` : `mqtt://${hostForUrl}:${port}`,
     refused,
+    silentClosed: () => silence.closed,
     connected: () => [...live.keys()],
     isConnected: (deviceId) => live.has(deviceId),
     publish: async (topic, payload, opts) => {
@@ -189,6 +208,7 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
     close: async () => {
       // Stop listening first; a server's close callback waits for its connections, which
       // closing aedes ends.
+      silence.close()
       const stopped = servers.map(async (s) => await new Promise<void>((resolve) => s.close(() => resolve())))
       await new Promise<void>((resolve) => broker.close(() => resolve()))
       await Promise.all(stopped)

@@ -4,7 +4,7 @@
 // timeout plus a margin; a device that is not connected is refused at once.
 import { randomUUID } from 'node:crypto'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
-import { downTopic, encodeFrame } from '../../src/wire/index.js'
+import { DATA_MAX_DEPTH, downTopic, encodeFrame } from '../../src/wire/index.js'
 import type { InvokeResultFrame } from '../../src/wire/index.js'
 import type { DeviceLink } from '../rollouts/desired.js'
 import type { Clock } from '../../src/clock.js'
@@ -44,6 +44,13 @@ export class RemoteInvoker {
     if (!this.#link.isConnected(device)) throw new LambkinError(ErrorCodes.DEVICE_OFFLINE, `device ${device} is not connected to the cloud; remote invoke needs it online (lambkin status)`)
     if (this.#waiting.size >= INVOKE_DEFAULTS.maxPending) throw new LambkinError(ErrorCodes.REQUEST_INVALID, `${this.#waiting.size} remote invocations are already waiting; try again shortly`)
     const id = randomUUID()
+    // Encoded before anything waits: an event CBOR cannot carry is the caller's to fix, not an offline device.
+    let frame: Buffer
+    try {
+      frame = encodeFrame({ id, fn, event, timeoutMs })
+    } catch (err) {
+      throw new LambkinError(ErrorCodes.REQUEST_INVALID, `the event cannot be sent to a device (${(err as Error).message}); send plain JSON nested at most ${DATA_MAX_DEPTH} levels`, { cause: err })
+    }
     const answer = new Promise<InvokeResultFrame>((resolve, reject) => {
       const timer = this.#clock.setTimeout(() => {
         this.#waiting.delete(id)
@@ -52,7 +59,7 @@ export class RemoteInvoker {
       this.#waiting.set(id, { device, fn, resolve, reject, timer })
     })
     try {
-      await this.#link.publish(downTopic(device, 'invoke'), encodeFrame({ id, fn, event, timeoutMs }), { qos: 0, retain: false })
+      await this.#link.publish(downTopic(device, 'invoke'), frame, { qos: 0, retain: false })
     } catch (err) {
       this.#settle(id)?.reject(new LambkinError(ErrorCodes.DEVICE_OFFLINE, `the invocation could not be sent to ${device}: ${(err as Error).message}`, { cause: err }))
     }

@@ -4,6 +4,7 @@
 import type { DesiredFunction } from '../../src/wire/index.js'
 import { GOOD_HISTORY } from './deploy-types.js'
 import type { DesiredChange, DesiredRow, DesiredSlot, HistoryNote, RolloutDevice, RolloutRow } from './deploy-types.js'
+import { own } from '../../src/own.js'
 
 /**
  * Devices per stored rollout chunk: an engine tick that moves a few devices of a
@@ -45,7 +46,7 @@ export function planDesired (before: ReadonlyMap<string, DesiredRow | undefined>
       row = { device: c.device, deploymentId: ++next, functions: structuredClone(old?.functions ?? {}), updatedAt: at }
       rows.set(c.device, row)
     }
-    const slot = row.functions[c.fn] ?? {}
+    const slot = own(row.functions, c.fn) ?? {}
     const replaced = slot.current
     const updated = { ...slot }
     // The same entry again (a rollout re-sent after a restart) must not make previous the current one.
@@ -65,7 +66,7 @@ export function planHistory (before: ReadonlyMap<string, DesiredRow | undefined>
   const changed = new Map<string, DesiredRow>()
   for (const n of notes) {
     const row = changed.get(n.device) ?? structuredClone(before.get(n.device))
-    const slot = row?.functions[n.fn]
+    const slot = row === undefined ? undefined : own(row.functions, n.fn)
     if (row === undefined || slot === undefined) continue
     let good = slot.good ?? []
     if (n.badVersion !== undefined) good = good.filter((e) => e.live.version !== n.badVersion && e.canary?.version !== n.badVersion)

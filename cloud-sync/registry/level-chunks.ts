@@ -38,6 +38,21 @@ function recordsOf (v: Uint8Array): { r: number, recs: ChunkRecord[] } {
 }
 
 /**
+ * A chunk's records as a query reads them [W8]: one that no longer decodes (a damaged disk)
+ * reads as one placeholder record at its last seq, of the kind and function the query asks
+ * for, so the query answers, and says those records are unreadable, instead of failing.
+ */
+function readableOf (v: Uint8Array, last: number, q: RecordQuery): { r: number, recs: ChunkRecord[] } {
+  try {
+    return recordsOf(v)
+  } catch (err) {
+    const placeholder: ChunkRecord = { s: last, k: q.kinds?.[0] ?? 'log', t: 0, d: { unreadable: `stored records up to seq ${last} cannot be decoded: ${(err as Error).message}` } }
+    if (q.fn !== undefined) placeholder.f = q.fn
+    return { r: 0, recs: [placeholder] }
+  }
+}
+
+/**
  * The writes for one run's records: the chunk (the frame's own bytes when given: no encoding
  * on the hot path) and one index key per function and per kind in it.
  */
@@ -102,7 +117,7 @@ export async function readRecords (subs: ChunkSubs, device: string, q: RecordQue
       const { ord, seq } = keyTail(key)
       const v = await subs.chunks.get(KEYS.chunk(device, ord, seq))
       if (v === undefined) continue
-      const chunk = recordsOf(v)
+      const chunk = readableOf(v, seq, q)
       const recs = forward ? chunk.recs : [...chunk.recs].reverse()
       for (const c of recs) {
         if ((after !== undefined && ord === after.ord && c.s <= after.seq) || (before !== undefined && ord === before.ord && c.s >= before.seq) || (q.fn !== undefined && c.f !== q.fn) || (kinds !== undefined && !kinds.has(c.k))) continue

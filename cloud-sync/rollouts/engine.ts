@@ -18,6 +18,7 @@ import { deployRow, deploySettings, resolveTargets, rollbackRow } from './plan.j
 import { ROLLOUT_DEFAULTS, rolloutView } from './types.js'
 import type { DeployRequest, RollbackRequest, RolloutView } from './types.js'
 import type { Clock } from '../../src/clock.js'
+import { own } from '../../src/own.js'
 
 export interface EngineOptions {
   registry: Registry
@@ -183,7 +184,7 @@ export class RolloutEngine {
     }
     if (d.version === undefined) return
     await reg.noteHistory([{ device: d.id, fn: r.fn, badVersion: d.version }])
-    const current = (await reg.getDesired(d.id))?.functions[r.fn]?.current
+    const current = own((await reg.getDesired(d.id))?.functions, r.fn)?.current
     const names = r.alias === 'canary' ? current?.canary?.version : current?.live.version
     if (names === d.version && !sameEntry(current, running)) await this.#o.desired.apply([{ device: d.id, fn: r.fn, to: running }])
   }
@@ -291,7 +292,7 @@ export class RolloutEngine {
     const bundle = r.kind === 'deploy' ? await this.#o.registry.getBundle(r.sha256) : undefined
     const changes: DesiredChange[] = []
     for (const [d, i] of take) {
-      const slot = (await this.#o.registry.getDesired(d.id))?.functions[r.fn]
+      const slot = own((await this.#o.registry.getDesired(d.id))?.functions, r.fn)
       const to = r.kind === 'rollback' ? goodBefore(slot) : bundle === undefined ? undefined : deployEntry(bundle, r.alias, r.weight, slot?.current)
       if (to === undefined) this.#set(live, i, { state: 'skipped', message: r.kind === 'rollback' ? `no previous version of ${r.fn} that this device applied and kept is known here any more` : `no live version of ${r.fn} here any more for a canary to split with` })
       else changes.push({ device: d.id, fn: r.fn, to, rollout: { id: r.id, index: i } })
@@ -299,7 +300,7 @@ export class RolloutEngine {
     const rows = await this.#o.desired.apply(changes)
     for (const row of rows) {
       const i = live.index.get(row.device) as number
-      const version = row.functions[r.fn]?.current?.live.version
+      const version = own(row.functions, r.fn)?.current?.live.version
       this.#set(live, i, { state: this.#o.isConnected(row.device) ? 'sent' : 'offline', deploymentId: row.deploymentId, ...(r.kind === 'rollback' && version !== undefined ? { version } : {}) }, true)
     }
   }
@@ -317,7 +318,7 @@ export class RolloutEngine {
     const moved: number[] = []
     for (const [i, d] of r.devices.entries()) {
       if (d.deploymentId === undefined) continue
-      const slot = (await this.#o.registry.getDesired(d.id))?.functions[r.fn]
+      const slot = own((await this.#o.registry.getDesired(d.id))?.functions, r.fn)
       const ours = r.alias === 'canary' ? slot?.current?.canary?.sha256 : slot?.current?.live.sha256
       if (ours !== r.sha256) continue
       const keep = slot === undefined ? undefined : { ...slot, good: (slot.good ?? []).filter((e) => e.live.sha256 !== r.sha256 && e.canary?.sha256 !== r.sha256) }
@@ -329,7 +330,7 @@ export class RolloutEngine {
     const rows = new Map((await this.#o.desired.apply(changes)).map((row) => [row.device, row]))
     for (const i of moved) {
       const row = rows.get(r.devices[i].id)
-      const back = row?.functions[r.fn]?.current?.live.version
+      const back = own(row?.functions, r.fn)?.current?.live.version
       this.#set(live, i, { state: 'rolled-back', code: ErrorCodes.ROLLOUT_ABORTED, message: `rollout aborted: back to ${back === undefined ? 'no deployed version' : `version ${back}`} (deployment ${String(row?.deploymentId)})` })
     }
     r.open = false

@@ -9,6 +9,7 @@ import { goodBefore } from '../registry/deploy-plan.js'
 import { countDevices } from './judge.js'
 import { ROLLOUT_DEFAULTS } from './types.js'
 import type { DeployRequest, RollbackRequest } from './types.js'
+import { own } from '../../src/own.js'
 
 const bad = (message: string): LambkinError => new LambkinError(ErrorCodes.REQUEST_INVALID, message)
 
@@ -64,7 +65,7 @@ function row (base: Omit<RolloutRow, 'id' | 'counts' | 'state' | 'revision' | 'o
 export async function deployRow (registry: Registry, b: BundleRow, to: string, targets: string[], s: RolloutSettings, now: number): Promise<Omit<RolloutRow, 'id'>> {
   const devices: RolloutDevice[] = []
   for (const id of targets) {
-    const current = s.alias === 'canary' ? (await registry.getDesired(id))?.functions[b.name]?.current : undefined
+    const current = s.alias === 'canary' ? own((await registry.getDesired(id))?.functions, b.name)?.current : undefined
     devices.push(s.alias === 'canary' && current === undefined
       ? { id, state: 'skipped', version: b.version, message: `no live version of ${b.name} was deployed here for a canary to split with; deploy one with alias live first`, at: now }
       : { id, state: 'pending', version: b.version })
@@ -85,7 +86,7 @@ export async function rollbackRow (registry: Registry, req: RollbackRequest, tar
   let first: { version: string, number: number, sha256: string } | undefined
   let had = 0
   for (const id of targets) {
-    const slot = (await registry.getDesired(id))?.functions[req.fn]
+    const slot = own((await registry.getDesired(id))?.functions, req.fn)
     if (slot !== undefined) had++
     const prev = goodBefore(slot)
     if (prev === undefined) {

@@ -3,6 +3,7 @@
 // lives in the store's meta under one key, so writing it is a single LevelDB batch: the
 // swap point of a deployment, atomic across a kill -9 (docs/architecture.md, "Deployer").
 import { DEPLOY_LIMITS } from '../../src/wire/index.js'
+import { toDict } from '../../src/own.js'
 import type { DesiredFunction, DesiredVersion, ReportedFailure, ReportedFunction, ReportedRollback } from '../../src/wire/index.js'
 import type { OutboxStore } from '../store/index.js'
 import { META_KEYS } from '../store/meta-keys.js'
@@ -49,7 +50,8 @@ export const EMPTY_ACTIVE_SET: Readonly<ActiveSet> = Object.freeze({ deploymentI
 export async function readActiveSet (store: OutboxStore): Promise<ActiveSet> {
   const raw = await store.getMeta(META_KEYS.deployActive) as ActiveSet | undefined
   if (raw === undefined || raw === null || typeof raw !== 'object') return structuredClone(EMPTY_ACTIVE_SET) as ActiveSet
-  const set: ActiveSet = { deploymentId: raw.deploymentId ?? 0, functions: raw.functions ?? {}, failures: raw.failures ?? [], rollbacks: raw.rollbacks ?? [], rejected: raw.rejected ?? {}, desired: raw.desired ?? {} }
+  // Keyed by function names: null-prototype, and read with own() (src/own.ts) after any clone.
+  const set: ActiveSet = { deploymentId: raw.deploymentId ?? 0, functions: toDict(raw.functions), failures: raw.failures ?? [], rollbacks: raw.rollbacks ?? [], rejected: toDict(raw.rejected), desired: toDict(raw.desired) }
   if (Number.isSafeInteger(raw.retry)) set.retry = raw.retry
   return set
 }

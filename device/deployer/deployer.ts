@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events'
 import type { TrustedKey } from '../../src/bundle/index.js'
 import { ErrorCodes } from '../../src/errors.js'
+import { dict, own } from '../../src/own.js'
 import type { Limits } from '../../src/function/index.js'
 import type { SandboxPool } from '../../src/sandbox/index.js'
 import type { DesiredFrame, ReportedFailure, ReportedFrame } from '../../src/wire/index.js'
@@ -246,7 +247,7 @@ export class Deployer extends EventEmitter {
     const e = deployFailure(err)
     if (!isTransient(e.code)) throw err
     const now = this.#o.clock.now()
-    const changed = f.functions.filter((d) => !sameAliases(this.#set.functions[d.name], aliasesOf(d)))
+    const changed = f.functions.filter((d) => !sameAliases(own(this.#set.functions, d.name), aliasesOf(d)))
     for (const d of changed) this.#failed(this.#set, { deploymentId: f.deploymentId, name: d.name, version: d.live.version, code: e.code, message: e.message, at: now, transient: true })
   }
 
@@ -292,16 +293,16 @@ export class Deployer extends EventEmitter {
     const ready = new Map<string, VersionRoute | undefined>()
     const now = this.#o.clock.now()
     let transient = false
-    next.desired = {}
+    next.desired = dict()
     for (const d of f.functions) {
-      const cur = this.#set.functions[d.name]
+      const cur = own(this.#set.functions, d.name)
       const want = aliasesOf(d)
       const key = desiredKey(want)
       next.desired[d.name] = key
       if (sameAliases(cur, want)) continue
       const bad = rejectedVersionOf(this.#set.rejected, d)
       if (bad !== undefined) {
-        const x = recordRejected(next, D, d.name, bad, this.#set.desired[d.name] !== key, now)
+        const x = recordRejected(next, D, d.name, bad, own(this.#set.desired, d.name) !== key, now)
         if (x !== undefined) this.#refused(D, d.name, x.code, x.message)
         continue
       }
@@ -347,7 +348,7 @@ export class Deployer extends EventEmitter {
     this.#set = next
     await this.swapRoutes(ready)
     for (const [name, route] of ready) {
-      const e = next.functions[name]
+      const e = own(next.functions, name)
       if (route === undefined || e === undefined) { this.#gate.stop(name); continue }
       this.#o.metrics.inc(DEPLOY_METRICS.applied, { function: name })
       if (e.window !== undefined) this.#gate.watch(name, e.window.versions, e.window.startedAt)
@@ -392,7 +393,7 @@ export class Deployer extends EventEmitter {
   get set (): ActiveSet { return this.#set }
 
   async #windowPassed (fn: string): Promise<void> {
-    const e = this.#set.functions[fn]
+    const e = own(this.#set.functions, fn)
     if (e?.window === undefined) return
     const next = structuredClone(this.#set)
     delete (next.functions[fn] as DeployedFunction).window

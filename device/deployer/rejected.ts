@@ -5,6 +5,7 @@
 // over and over. A new version (a new sha256) is a new try; the same bytes never are.
 import { ErrorCodes } from '../../src/errors.js'
 import type { DesiredFunction, ReportedFailure } from '../../src/wire/index.js'
+import { own } from '../../src/own.js'
 import type { ActiveSet, Aliases } from './active-set.js'
 import { isTransient } from './transient.js'
 
@@ -34,14 +35,14 @@ function notTheBytes (code: string): boolean {
 /** Remembers `v` as rejected for `name` (mutates `rejected`); a failure that is not the bytes' is not remembered. */
 export function rememberRejected (rejected: Record<string, RejectedVersion[]>, name: string, v: RejectedVersion): void {
   if (!v.rolledBack && notTheBytes(v.code)) return
-  const list = (rejected[name] ?? []).filter((x) => x.sha256 !== v.sha256)
+  const list = (own(rejected, name) ?? []).filter((x) => x.sha256 !== v.sha256)
   list.push(v)
   rejected[name] = list.slice(-MAX_REJECTED_PER_FUNCTION)
 }
 
 /** The first version of `d` (live, then canary) this device rejected before, if any. */
 export function rejectedVersionOf (rejected: Readonly<Record<string, RejectedVersion[]>>, d: DesiredFunction): RejectedVersion | undefined {
-  const list = rejected[d.name] ?? []
+  const list = own(rejected, d.name) ?? []
   return [d.live.sha256, d.canary?.sha256].map((sha) => list.find((x) => x.sha256 === sha)).find((x) => x !== undefined)
 }
 

@@ -5,6 +5,7 @@ import { ErrorCodes } from '../../src/errors.js'
 import type { DesiredFrame, RefusedDesired, ReportedFailure, ReportedFrame } from '../../src/wire/index.js'
 import type { FunctionTable } from '../function-table.js'
 import { reportedOf } from './active-set.js'
+import { own } from '../../src/own.js'
 import type { ActiveSet } from './active-set.js'
 
 /**
@@ -13,7 +14,7 @@ import type { ActiveSet } from './active-set.js'
  */
 export function buildReported (set: ActiveSet, table: FunctionTable, applying: boolean, now: number, refusedDesired?: RefusedDesired): ReportedFrame {
   const functions = table.names().map((name) => {
-    const dep = set.functions[name]
+    const dep = own(set.functions, name)
     const version = table.routeOf(name)?.live.version ?? ''
     return dep !== undefined && version === dep.live.version ? reportedOf(name, dep) : { name, version }
   })

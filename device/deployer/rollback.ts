@@ -4,6 +4,7 @@
 // rollback is one active-set write and a route swap, reported on up/reported when the link
 // is up (again on every connect) [W5]. It stays until a newer desired deployment id.
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { own } from '../../src/own.js'
 import type { VersionRoute } from '../aliases.js'
 import type { ActiveSet, Aliases, DeployedFunction } from './active-set.js'
 import { crashPoint } from './crash-points.js'
@@ -74,7 +75,7 @@ export class Rollbacks {
   /** The health gate of `fn` failed: roll it back, record it, report it. */
   async rollBack (fn: string, stats: HealthStats): Promise<void> {
     const d = this.#o.deployer
-    const cur = d.set.functions[fn]
+    const cur = own(d.set.functions, fn)
     if (cur === undefined) return
     const from = cur.window?.versions[0] ?? cur.live.version
     const prev = cur.previous

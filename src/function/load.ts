@@ -11,6 +11,7 @@ import type { FunctionManifest } from './manifest.js'
 import { MAX_CODE_BYTES, readCode } from './read-code.js'
 import { parseStrictJson, StrictJsonError } from './strict-json.js'
 import { checkSyntax } from './syntax-check.js'
+import { own } from '../own.js'
 
 export interface LoadedFunction {
   manifest: FunctionManifest
@@ -45,13 +46,15 @@ export async function loadFunctionDir (dir: string, opts: LoadOptions = {}): Pro
   const abs = path.resolve(dir)
   const manifest = validateManifest(await readManifest(abs), { caps: opts.caps })
   const files = await readCode(abs)
-  if (files[manifest.handler] === undefined) {
+  if (own(files, manifest.handler) === undefined) {
     const reason = `names ${manifest.handler}, which is not in ${abs}`
     throw new LambkinError(ErrorCodes.MANIFEST_INVALID, `function.json "handler" ${reason}; create it or point "handler" at your entry file`, { details: { key: 'handler', reason } })
   }
   const layersDir = path.resolve(opts.layersDir ?? path.join(path.dirname(abs), 'layers'))
-  const layers: Record<string, string> = {}
-  for (const [i, name] of manifest.layers.entries()) layers[name] = await readLayer(layersDir, name, i)
+  // Read in order (the first bad layer is the one reported); fromEntries defines each name as an own key.
+  const read: Array<[string, string]> = []
+  for (const [i, name] of manifest.layers.entries()) read.push([name, await readLayer(layersDir, name, i)])
+  const layers: Record<string, string> = Object.fromEntries(read)
   checkSyntax(manifest.name, manifest.handler, files, layers)
   return { manifest, dir: abs, version: versionOf(manifest, files, layers), files, layers }
 }

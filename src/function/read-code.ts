@@ -7,6 +7,7 @@ import { readdir, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { ErrorCodes, LambkinError } from '../errors.js'
 import { FolderFileError, readRegular, realInside } from './folder-files.js'
+import { dict } from '../own.js'
 
 /** The most code one function folder may hold (function.json and layers not counted). */
 export const MAX_CODE_BYTES = 4 * 1024 * 1024
@@ -27,7 +28,7 @@ interface Walk { root: string, realRoot: string, files: Record<string, string>, 
  *   MAX_CODE_BYTES, MAX_CODE_FILES or MAX_FOLDER_ENTRIES. Messages name paths, never contents.
  */
 export async function readCode (root: string): Promise<Record<string, string>> {
-  const walk: Walk = { root, realRoot: await realpath(root), files: {}, bytes: 0, entries: 0, seenDirs: new Set() }
+  const walk: Walk = { root, realRoot: await realpath(root), files: dict(), bytes: 0, entries: 0, seenDirs: new Set() }
   await readDir(walk, '', walk.realRoot)
   // Sorted keys, so two loads of the same folder look the same to anyone iterating them.
   return Object.fromEntries(Object.entries(walk.files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))

@@ -5,6 +5,7 @@
 // field [W2]; unknown fields are ignored.
 import { isValidId } from '../ids.js'
 import { wireError } from './cbor.js'
+import { readableData } from './record-data.js'
 
 const SHA256 = /^[0-9a-f]{64}$/
 const KEY_ID = /^[0-9a-f]{16}$/
@@ -235,7 +236,9 @@ export function parseInvokeResult (f: Record<string, unknown>): InvokeResultFram
   field(f.version === undefined || isText(f.version, 64), 'version', 'a version string')
   const out: InvokeResultFrame = { id: f.id as string, fn: f.fn as string, ok: f.ok as boolean, durationMs: f.durationMs as number }
   if (f.version !== undefined) out.version = f.version as string
-  if (f.ok === true) out.result = f.result ?? null
+  // The API answers the caller with the result: data JSON cannot show becomes a placeholder
+  // saying why (record-data.ts), so the caller gets an answer rather than a timeout.
+  if (f.ok === true) out.result = readableData(f.result ?? null)
   else {
     const e = f.error as Record<string, unknown> | undefined
     field(isMap(e) && isText(e.code, 64), 'error', '{ code, message }')

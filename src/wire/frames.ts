@@ -3,6 +3,7 @@
 // fields are ignored [W2].
 import { isValidId } from '../ids.js'
 import { wireError } from './cbor.js'
+import { dataProblem } from './record-data.js'
 
 /** Record kinds a batch may carry (the device outbox's kinds). */
 export const WIRE_RECORD_KINDS = Object.freeze(['result', 'emit', 'log', 'metric', 'dead-letter'] as const)
@@ -114,6 +115,9 @@ export function parseBatch (f: Record<string, unknown>): BatchFrame {
     if (!(WIRE_RECORD_KINDS as readonly unknown[]).includes(r.kind)) field(false, `records[${i}].kind`, `one of ${WIRE_RECORD_KINDS.join(', ')}`)
     if (!isTime(r.time)) field(false, `records[${i}].time`, 'a number (ms since the epoch)')
     if (r.fn !== undefined && !isValidId(r.fn)) field(false, `records[${i}].fn`, 'a function name')
+    // What a JSON API can answer with (record-data.ts): refused here, so no later query fails.
+    const p = dataProblem(r.data)
+    if (p !== undefined) throw wireError(`data-${p.reason}`, `records[${i}].data ${p.message}`)
     if (i > 0 && (r.seq as number) !== records[i - 1].seq + 1) ordered = false
   }
   const gaps: WireGap[] = rawGaps.map((g, i) => {

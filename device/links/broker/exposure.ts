@@ -1,20 +1,8 @@
 // Whether the embedded broker is reachable from other machines, and the rule that follows: an
 // address beyond loopback needs users, unless the config asks for an open broker on purpose.
-import net from 'node:net'
+import { isLoopbackHost } from '../../../src/loopback.js'
 
-/** Is `host` reachable only from this machine (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104, localhost)? */
-export function isLoopbackHost (host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase()
-  if (h === 'localhost' || h.endsWith('.localhost')) return true
-  if (net.isIPv4(h)) return h.startsWith('127.')
-  if (net.isIPv6(h)) {
-    const list = new net.BlockList()
-    list.addAddress('::1', 'ipv6')
-    list.addSubnet('::ffff:127.0.0.0', 104, 'ipv6')
-    return list.check(h, 'ipv6')
-  }
-  return false
-}
+export { isLoopbackHost }
 
 /** Whether clients without a user name may connect: `allowAnonymous` if set, else only when there are no users. */
 export function anonymousAllowed (users: number, allowAnonymous: boolean | undefined): boolean {
