@@ -107,7 +107,8 @@ export class Agent extends EventEmitter {
     const { functions, errors } = c.cloud.url !== undefined && !existsSync(c.functionsDir)
       ? (log(`no functions folder at ${c.functionsDir}: running deployed functions only`), { functions: [], errors: [] })
       : await loadFunctionsDir(c.functionsDir, { layersDir: c.layersDir, caps: c.caps })
-    for (const e of errors) log(`function ${e.dir} not loaded: ${e.error.code}: ${e.error.message}`)
+    // A syntax error's message carries its source line and a caret: each is a line of its own.
+    for (const e of errors) for (const line of `function ${e.dir} not loaded: ${e.error.code}: ${e.error.message}`.split('\n')) log(line)
 
     // 3. Sandboxes.
     const pool = await SandboxPool.create({ workers: c.invocation.workers, queueDepth: c.invocation.queueDepth, deviceId: c.id })

@@ -63,7 +63,8 @@ test('an agent without a cloud whose every function failed to load exits 1 with 
     assert.is(r.code, 1, r.stderr)
     assert.not.match(r.stdout, 'ready')
     assert.match(r.stderr, /function \S+fns\/a not loaded: LAMBKIN_MANIFEST_INVALID: .*trailing comma before '}'/)
-    assert.match(r.stderr, /function \S+fns\/b not loaded: LAMBKIN_COMPILE_ERROR: function b does not parse: index\.js:2:1/)
+    // Its source line and caret follow as lines of their own (a log line holds no newline).
+    assert.match(r.stderr, /function \S+fns\/b not loaded: LAMBKIN_COMPILE_ERROR: function b does not parse: index\.js:2:1: Unexpected token\n {4}\n {4}\^\n/)
     assert.match(r.stderr, /^LAMBKIN_NO_FUNCTIONS_LOADED: none of the 2 functions in \S+fns loaded \(each error is above\); fix them and start again, or give --cloud/m)
   } finally {
     t.cleanup()
