@@ -36,8 +36,8 @@ export interface ApiOptions {
   maxWaitMs?: number
   /** Bundles, rollouts and remote invoke (issue 12). */
   deploy?: DeployApi
-  /** Device ages on the monotonic clock (last-seen.ts); without it, on `now()`. */
-  lastSeen?: LastSeen
+  /** Device ages on the monotonic clock (last-seen.ts) or the database's (registry/pg/seen.ts); without it, on `now()`. */
+  lastSeen?: Pick<LastSeen, 'nowFor'>
 }
 
 export interface Api { port: number, url: string, close: () => Promise<void> }
@@ -57,6 +57,7 @@ const STATUS: Record<string, number> = {
   [ErrorCodes.FUNCTION_NOT_FOUND]: 404,
   [ErrorCodes.DEVICE_OFFLINE]: 409,
   [ErrorCodes.CLOSED]: 503,
+  [ErrorCodes.DB_UNAVAILABLE]: 503,
   [ErrorCodes.INVOKE_TIMEOUT]: 504
 }
 
@@ -102,11 +103,15 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     return d
   }
 
-  // 503 while the registry is faulted (src/store-fault.ts), so a load balancer or monitor sees it.
+  // 503 while the registry is faulted (src/store-fault.ts) or its database is out of reach
+  // (registry/pg/availability.ts), so a load balancer or monitor sees it.
   app.get('/v1/health', async (_req, reply) => {
     const fault = o.registry.storeFault?.()
     if (fault === undefined) return { ok: true }
-    return await reply.status(503).send({ ok: false, error: { code: fault.code, message: `the cloud registry failed a write (${fault.message}) and takes none until it has reopened and checked itself, which it retries alone; uploads are not acknowledged meanwhile`, since: fault.since, attempts: fault.attempts } })
+    const message = fault.code === ErrorCodes.DB_UNAVAILABLE
+      ? `the cloud's PostgreSQL database cannot be reached (${fault.message}); uploads are not acknowledged meanwhile (devices keep their records), and everything resumes by itself when it answers`
+      : `the cloud registry failed a write (${fault.message}) and takes none until it has reopened and checked itself, which it retries alone; uploads are not acknowledged meanwhile`
+    return await reply.status(503).send({ ok: false, error: { code: fault.code, message, since: fault.since, attempts: fault.attempts } })
   })
   // A device's state ages its lastSeen on the clock that does not jump (last-seen.ts); its
   // functions follow its last status or report, whichever came last.

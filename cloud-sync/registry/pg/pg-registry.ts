@@ -13,6 +13,7 @@ import type { HeartbeatFrame, StatusFrame } from '../../../src/wire/index.js'
 import { TAKEOVERS_KEPT } from '../types.js'
 import type { DeviceRow, IngestBatch, IngestResult, NewDevice, RecordQuery, Registry, StoredGap, StoredRecord, StreamRow, TakeoverFacts } from '../types.js'
 import { Availability } from './availability.js'
+import { MAX_RETENTION_DAYS, PG_DEFAULTS } from './defaults.js'
 import { PgDb } from './db.js'
 import { ingestTx } from './ingest-tx.js'
 import { migrate } from './migrate.js'
@@ -35,10 +36,6 @@ export interface PgRegistryOptions {
   log?: (line: string) => void
 }
 
-export const PG_DEFAULTS = Object.freeze({ retentionDays: 30, poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 15_000 })
-
-/** The largest retention taken, days (100 years). */
-export const MAX_RETENTION_DAYS = 36_500
 
 export class PgRegistry extends PgDeployBase implements Registry {
   readonly #health: Availability
@@ -62,15 +59,18 @@ export class PgRegistry extends PgDeployBase implements Registry {
    * for a bad option.
    */
   static async open (opts: PgRegistryOptions): Promise<PgRegistry> {
-    const o = { ...PG_DEFAULTS, ...opts }
-    if (!Number.isSafeInteger(o.retentionDays) || o.retentionDays < 0 || o.retentionDays > MAX_RETENTION_DAYS) throw new LambkinError(ErrorCodes.CONFIG_INVALID, `retentionDays must be a whole number of days from 0 (keep for ever) to ${MAX_RETENTION_DAYS}; got ${String(o.retentionDays)}`)
+    // An option given as undefined takes its default.
+    const o = { ...opts }
+    for (const [k, v] of Object.entries(PG_DEFAULTS) as Array<[keyof typeof PG_DEFAULTS, number]>) o[k] ??= v
+    const retentionDays = o.retentionDays as number
+    if (!Number.isSafeInteger(retentionDays) || retentionDays < 0 || retentionDays > MAX_RETENTION_DAYS) throw new LambkinError(ErrorCodes.CONFIG_INVALID, `retentionDays must be a whole number of days from 0 (keep for ever) to ${MAX_RETENTION_DAYS}; got ${String(retentionDays)}`)
     if (!/^postgres(ql)?:\/\//.test(o.url)) throw new LambkinError(ErrorCodes.CONFIG_INVALID, 'the database URL must start with postgres:// (postgres://user:password@host:5432/database)')
     const clock = o.clock ?? systemClock
     const log = o.log ?? (() => {})
     let db: PgDb | undefined
     const health = new Availability({ clock, log, probe: async () => { await db?.pool.query('SELECT 1') } })
-    db = new PgDb({ url: o.url, poolSize: o.poolSize, connectTimeoutMs: o.connectTimeoutMs, statementTimeoutMs: o.statementTimeoutMs }, health)
-    const partitions = new Partitions(db, { clock, retentionDays: o.retentionDays, log })
+    db = new PgDb({ url: o.url, poolSize: o.poolSize as number, connectTimeoutMs: o.connectTimeoutMs as number, statementTimeoutMs: o.statementTimeoutMs as number }, health)
+    const partitions = new Partitions(db, { clock, retentionDays, log })
     try {
       const c = await db.pool.connect().catch((err: unknown) => { throw (db as PgDb).error(err, 'connecting') })
       try {
