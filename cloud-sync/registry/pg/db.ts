@@ -100,14 +100,27 @@ export class PgDb {
     }
   }
 
-  /** Runs `fn` in one transaction (READ COMMITTED): committed when it resolves, rolled back when it throws. */
-  async tx<T>(what: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-    let client: PoolClient
+  /**
+   * A connection of the pool for several statements; `release` hands it back (closing it when it
+   * failed). While it is out, a server that goes away (57P01 on a restart) is an error event on
+   * it with no query to take it: heard here, and the next statement fails instead.
+   */
+  async client (what: string): Promise<{ c: PoolClient, release: (err?: Error) => void }> {
+    let c: PoolClient
     try {
-      client = await this.pool.connect()
+      c = await this.pool.connect()
     } catch (err) {
       throw this.error(err, what)
     }
+    let lost: Error | undefined
+    const onError = (err: Error): void => { lost = err }
+    c.on('error', onError)
+    return { c, release: (err) => { c.off('error', onError); c.release(err ?? lost) } }
+  }
+
+  /** Runs `fn` in one transaction (READ COMMITTED): committed when it resolves, rolled back when it throws. */
+  async tx<T>(what: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    const { c: client, release } = await this.client(what)
     let broken: Error | undefined
     try {
       await client.query('BEGIN')
@@ -123,7 +136,7 @@ export class PgDb {
       throw this.error(err, what)
     } finally {
       // A connection that failed is closed rather than handed to the next caller.
-      client.release(broken)
+      release(broken)
     }
   }
 

@@ -72,11 +72,11 @@ export class PgRegistry extends PgDeployBase implements Registry {
     db = new PgDb({ url: o.url, poolSize: o.poolSize as number, connectTimeoutMs: o.connectTimeoutMs as number, statementTimeoutMs: o.statementTimeoutMs as number }, health)
     const partitions = new Partitions(db, { clock, retentionDays, log })
     try {
-      const c = await db.pool.connect().catch((err: unknown) => { throw (db as PgDb).error(err, 'connecting') })
+      const { c, release } = await db.client('connecting')
       try {
         await migrate(c, (line) => { if (!line.startsWith('the database is up to date')) log(line) })
       } finally {
-        c.release()
+        release()
       }
       await partitions.start()
     } catch (err) {
