@@ -19,7 +19,23 @@ import { decodeData, encodeData } from './record-data.js'
 import { STREAM_COLUMNS, dec, enc, streamRow } from './rows.js'
 import type { StreamSql } from './rows.js'
 
-interface Fresh { seq: number, kind: string, fn: string | null, time: number, data: Uint8Array }
+/**
+ * The new records' data as one byte string with each record's place in it (1-based, for SQL's
+ * substring): the frame itself when its records are exactly these (the bytes the device sent,
+ * sent to the server once, as binary), else the data encoded here.
+ */
+function dataOf (batch: IngestBatch, fresh: ChunkRecord[]): { blob: Buffer, at: number[], len: number[] } {
+  const spans = batch.raw !== undefined && fresh.length === batch.records.length ? recordDataSpans(batch.raw) : undefined
+  if (batch.raw !== undefined && spans?.length === fresh.length) {
+    const raw = batch.raw
+    return { blob: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), at: spans.map((x) => x.byteOffset - raw.byteOffset + 1), len: spans.map((x) => x.byteLength) }
+  }
+  const parts = fresh.map((r) => encodeData(r.d))
+  const at: number[] = []
+  let pos = 1
+  for (const p of parts) { at.push(pos); pos += p.byteLength }
+  return { blob: Buffer.concat(parts), at, len: parts.map((p) => p.byteLength) }
+}
 
 /** The seq window a batch touches, widened by one each side (ranges that touch it join it). */
 function windowOf (batch: IngestBatch): [number, number] | undefined {
@@ -30,13 +46,21 @@ function windowOf (batch: IngestBatch): [number, number] | undefined {
   return lo <= hi ? [lo - 1, hi + 1] : undefined
 }
 
-/** The ranges above the mark that the batch can touch, and the lowest one (the next the mark may reach). */
-async function loadRanges (c: PoolClient, device: string, ord: number, win: [number, number]): Promise<Range[]> {
-  const rows = await c.query<{ from_seq: number, to_seq: number }>(
-    `SELECT from_seq, to_seq FROM stream_ranges WHERE device = $1 AND ord = $2
-       AND ((to_seq >= $3 AND from_seq <= $4) OR from_seq = (SELECT min(from_seq) FROM stream_ranges WHERE device = $1 AND ord = $2))
-     ORDER BY from_seq`, [device, ord, win[0], win[1]])
-  return rows.rows.map((r) => [r.from_seq, r.to_seq])
+/**
+ * The stream's row with the ranges above its mark that the batch can touch, and the lowest one
+ * (the next the mark may reach), in one statement. Read after the device row's lock was taken,
+ * so it sees what the transaction before committed (a join in the locking statement would not).
+ */
+async function readStream (c: PoolClient, device: string, id: string, win: [number, number] | undefined): Promise<{ row: StreamSql, ranges: Range[] } | undefined> {
+  const ranges = (col: string): string => `ARRAY(SELECT r.${col} FROM stream_ranges r WHERE r.device = s.device AND r.ord = s.ord
+      AND ((r.to_seq >= $3 AND r.from_seq <= $4) OR r.from_seq = (SELECT min(m.from_seq) FROM stream_ranges m WHERE m.device = s.device AND m.ord = s.ord))
+      ORDER BY r.from_seq)`
+  const w = win ?? [0, -1]
+  const r = (await c.query<StreamSql & { rfrom: string[], rto: string[] }>(
+    `SELECT ${STREAM_COLUMNS.split(', ').map((x) => `s.${x}`).join(', ')}, ${ranges('from_seq')} AS rfrom, ${ranges('to_seq')} AS rto
+     FROM streams s WHERE s.device = $1 AND s.id = $2`, [device, id, w[0], w[1]])).rows[0]
+  if (r === undefined) return undefined
+  return { row: r, ranges: r.rfrom.map((f, i): Range => [Number(f), Number(r.rto[i])]) }
 }
 
 /**
@@ -65,12 +89,16 @@ async function firstConflict (c: PoolClient, device: string, ord: number, dups: 
   return undefined
 }
 
-async function putStream (c: PoolClient, s: StreamRow): Promise<void> {
+/** Writes the stream row and the device row's facts (`set`: extra assignments from $14 on) in one statement. */
+async function putRows (c: PoolClient, s: StreamRow, device: { id: string, receivedAt: number, streams: number }, set: string, params: unknown[]): Promise<void> {
   await c.query(
-    `INSERT INTO streams (${STREAM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-     ON CONFLICT (device, id) DO UPDATE SET last_seen = EXCLUDED.last_seen, high_water = EXCLUDED.high_water, stored = EXCLUDED.stored,
-       duplicates = EXCLUDED.duplicates, gaps = EXCLUDED.gaps, gap_seqs = EXCLUDED.gap_seqs, conflicts = EXCLUDED.conflicts`,
-    [s.device, s.id, s.ord, s.firstSeen, s.lastSeen, s.highWater, s.counts.stored, s.counts.duplicates, s.counts.gaps, s.counts.gapSeqs, s.conflicts === undefined ? null : enc(s.conflicts)])
+    `WITH st AS (
+       INSERT INTO streams (${STREAM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (device, id) DO UPDATE SET last_seen = EXCLUDED.last_seen, high_water = EXCLUDED.high_water, stored = EXCLUDED.stored,
+         duplicates = EXCLUDED.duplicates, gaps = EXCLUDED.gaps, gap_seqs = EXCLUDED.gap_seqs, conflicts = EXCLUDED.conflicts)
+     UPDATE devices SET last_seen = GREATEST(coalesce(last_seen, $12), $12), heard_at = clock_timestamp(), stream = $2, streams = $13, high_water = $6${set}
+     WHERE id = $1`,
+    [s.device, s.id, s.ord, s.firstSeen, s.lastSeen, s.highWater, s.counts.stored, s.counts.duplicates, s.counts.gaps, s.counts.gapSeqs, s.conflicts === undefined ? null : enc(s.conflicts), device.receivedAt, device.streams, ...params])
 }
 
 /** Ingests one batch inside the open transaction of `c`; `day` is receivedAt's partition, made already. */
@@ -78,13 +106,14 @@ export async function ingestTx (c: PoolClient, device: string, batch: IngestBatc
   const dev = (await c.query<{ streams: number, conflict: Buffer | null }>('SELECT streams, conflict FROM devices WHERE id = $1 FOR UPDATE', [device])).rows[0]
   if (dev === undefined) throw new LambkinError(ErrorCodes.DEVICE_NOT_FOUND, `device ${device} is not registered`)
   const id = batch.stream ?? LEGACY_STREAM
-  const known = (await c.query<StreamSql>(`SELECT ${STREAM_COLUMNS} FROM streams WHERE device = $1 AND id = $2`, [device, id])).rows[0]
+  const win = windowOf(batch)
+  const read = await readStream(c, device, id, win)
+  const known = read?.row
   const streams = known === undefined ? dev.streams + 1 : dev.streams
   const stream: StreamRow = known !== undefined ? streamRow(known) : { device, id, ord: streams, firstSeen: receivedAt, lastSeen: receivedAt, highWater: 0, counts: { stored: 0, duplicates: 0, gaps: 0, gapSeqs: 0 } }
   const { ord } = stream
   const hw = stream.highWater
-  const win = windowOf(batch)
-  const loaded = known !== undefined && win !== undefined ? await loadRanges(c, device, ord, win) : []
+  const loaded = read?.ranges ?? []
   const above = new Coverage(loaded)
   checkPlacement(hw, above, batch.records, batch.gaps)
 
@@ -100,17 +129,13 @@ export async function ingestTx (c: PoolClient, device: string, batch: IngestBatc
     else fresh.push(ch)
   }
   const conflict = dups.length > 0 ? await firstConflict(c, device, ord, dups) : undefined
-  const touch = async (set: string, params: unknown[]): Promise<void> => {
-    await c.query(`UPDATE devices SET last_seen = GREATEST(coalesce(last_seen, $2), $2), heard_at = clock_timestamp(), stream = $3, streams = $4, high_water = $5${set} WHERE id = $1`,
-      [device, receivedAt, id, streams, stream.highWater, ...params])
-  }
+  const facts = { id: device, receivedAt, streams }
   if (conflict !== undefined) {
     const was = stream.conflicts
     stream.conflicts = { count: (was?.count ?? 0) + 1, lastAt: receivedAt, seq: conflict }
     const prev = dev.conflict === null ? undefined : dec<ConflictFacts>(dev.conflict)
-    const facts: ConflictFacts = { count: (prev?.count ?? 0) + 1, firstAt: prev?.firstAt ?? receivedAt, lastAt: receivedAt, stream: id, seq: conflict }
-    await putStream(c, stream)
-    await touch(', conflict = $6', [enc(facts)])
+    const held: ConflictFacts = { count: (prev?.count ?? 0) + 1, firstAt: prev?.firstAt ?? receivedAt, lastAt: receivedAt, stream: id, seq: conflict }
+    await putRows(c, stream, facts, ', conflict = $14', [enc(held)])
     return { stored: 0, duplicates: 0, gaps: 0, highWater: stream.highWater, stream: id, newStream: known === undefined, conflict: { seq: conflict } }
   }
 
@@ -126,14 +151,13 @@ export async function ingestTx (c: PoolClient, device: string, batch: IngestBatc
 
   let inserted = 0
   if (fresh.length > 0) {
-    // The bytes the device sent, when the frame is at hand and its records are exactly these.
-    const spans = batch.raw !== undefined && fresh.length === batch.records.length ? recordDataSpans(batch.raw) : undefined
-    const rows: Fresh[] = fresh.map((r, i) => ({ seq: r.s, kind: r.k, fn: r.f ?? null, time: r.t, data: spans?.length === fresh.length ? spans[i] : encodeData(r.d) }))
+    const { blob, at, len } = dataOf(batch, fresh)
     const res = await c.query(
       `INSERT INTO records (device, ord, seq, day, received_at, kind, fn, time, data)
-       SELECT $1, $2, u.seq, $3, $4, u.kind, u.fn, u.time, u.data FROM unnest($5::bigint[], $6::text[], $7::text[], $8::float8[], $9::bytea[]) AS u(seq, kind, fn, time, data)
+       SELECT $1, $2, u.seq, $3, $4, u.kind, u.fn, u.time, substring($9::bytea FROM u.at FOR u.len)
+       FROM unnest($5::bigint[], $6::text[], $7::text[], $8::float8[], $10::int[], $11::int[]) AS u(seq, kind, fn, time, at, len)
        ON CONFLICT DO NOTHING`,
-      [device, ord, day, receivedAt, rows.map((r) => r.seq), rows.map((r) => r.kind), rows.map((r) => r.fn), rows.map((r) => r.time), rows.map((r) => r.data)])
+      [device, ord, day, receivedAt, fresh.map((r) => r.s), fresh.map((r) => r.k), fresh.map((r) => r.f ?? null), fresh.map((r) => r.t), blob, at, len])
     inserted = res.rowCount ?? 0
   }
   if (newGaps.length > 0) {
@@ -160,7 +184,6 @@ export async function ingestTx (c: PoolClient, device: string, batch: IngestBatc
   stream.counts.duplicates += duplicates
   stream.counts.gaps += newGaps.length
   stream.counts.gapSeqs += gapSeqs
-  await putStream(c, stream)
-  await touch(', stored = stored + $6, duplicates = duplicates + $7, gaps = gaps + $8, gap_seqs = gap_seqs + $9', [inserted, duplicates, newGaps.length, gapSeqs])
+  await putRows(c, stream, facts, ', stored = stored + $14, duplicates = duplicates + $15, gaps = gaps + $16, gap_seqs = gap_seqs + $17', [inserted, duplicates, newGaps.length, gapSeqs])
   return { stored: inserted, duplicates, gaps: newGaps.length, highWater: stream.highWater, stream: id, newStream: known === undefined }
 }
