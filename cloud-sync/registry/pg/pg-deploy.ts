@@ -19,7 +19,12 @@ const BUNDLE_COLUMNS = 'sha256, name, version, number, size, signature, key_id, 
 class StoredMeanwhile extends Error {}
 
 export class PgDeployBase implements DeployRegistry {
-  protected readonly db: PgDb
+  /**
+   * The pool every call goes through: what coordination built on this database (advisory locks
+   * from locks.ts, LISTEN/NOTIFY on a connection of its own) should use too, so its errors are
+   * named and its outages seen the same way.
+   */
+  readonly db: PgDb
 
   protected constructor (db: PgDb) {
     this.db = db
