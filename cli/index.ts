@@ -26,6 +26,8 @@ usage: lambkin <command> [options]
 The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN, --json):
   lambkin cloud --data <dir> [--host] [--port] [--api-port] [--api-host] [--tls-port --tls-cert --tls-key]
                 [--api-tls-cert --api-tls-key] [--max-connections n] [--keepalive-max s] [--trust file.pub]...
+                [--db postgres://... [--retention-days n]]
+  lambkin cloud migrate --db <url>    create or update the registry's tables in PostgreSQL
   lambkin devices [add <id> [--group g] | revoke <id>]
   lambkin keys generate [--out dir]   an ed25519 pair for signing bundles
   lambkin deploy <fn-dir> --to <device|group:name> [--alias live|canary] [--canary percent]

@@ -1,5 +1,5 @@
 // Cloud.create: the cloud side's composition root (docs/architecture.md, "Cloud side"). Ordered start steps
-// (data folder and operator token, trusted keys, registry, rollout engine and remote invoke,
+// (data folder and operator token, trusted keys, registry (LevelDB, or PostgreSQL with `db`), rollout engine and remote invoke,
 // ingest, device broker, operator API), each undone in reverse by close(), which first stops
 // taking device traffic.
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -75,7 +75,15 @@ export interface CloudOptions {
   clock?: Clock
   /** The rollout engine's tick while devices are sent or paced, and how long a finished rollout watches for rollbacks, ms. */
   rollouts?: { tickMs?: number, watchMs?: number }
+  /**
+   * The registry in PostgreSQL instead of LevelDB under `dataDir` (`--db`, docs/postgres.md):
+   * the URL, and how many days records are kept (0: for ever).
+   */
+  db?: { url: string, retentionDays?: number }
 }
+
+/** Where device ages come from: this process's monotonic clock (last-seen.ts), or the database's (pg/seen.ts). */
+type Seen = Pick<LastSeen, 'heard' | 'nowFor'>
 
 type Resolved = CloudOptions & Required<Pick<CloudOptions, 'host' | 'port' | 'apiPort' | 'apiHost' | 'maxConnections' | 'maxPacketBytes'>>
 
@@ -140,9 +148,20 @@ export class Cloud {
     const trustedKeys = readTrustedKeys(o.trustedKeys ?? [])
     // 2b. The key desired states are signed with (made on the first start), and its public half for devices.
     const signing = this.signing = cloudSigningKey(o.dataDir, o.signingKeyFile)
-    // 3. The registry.
-    // A failed write faults it until it reopens itself; meanwhile uploads are not acked (level-guard.ts).
-    const registry = this.registry = await LevelRegistry.open(o.dataDir, { clock, onFault: registryFaultLog(log) })
+    // 3. The registry: LevelDB, where a failed write faults it until it reopens itself (level-guard.ts),
+    // or PostgreSQL (--db), where a database out of reach fails calls until it answers (pg/db.ts).
+    // Either way uploads are not acked meanwhile. PostgreSQL ages devices on its own clock (pg/seen.ts).
+    let seen: Seen | undefined
+    let registry: Registry
+    if (o.db === undefined) {
+      registry = await LevelRegistry.open(o.dataDir, { clock, onFault: registryFaultLog(log) })
+    } else {
+      const { PgRegistry } = await import('./registry/pg/index.js')
+      const pg = await PgRegistry.open({ url: o.db.url, retentionDays: o.db.retentionDays, clock, log })
+      registry = pg
+      seen = pg.seen
+    }
+    this.registry = registry
     this.#undo.push(() => registry.close())
     // 4. Desired state, the rollout engine (resuming open rollouts) and remote invoke. They reach
     // devices through the broker started in step 6; until then a publish waits for the connect.
@@ -167,7 +186,7 @@ export class Cloud {
     // device was last heard from on the monotonic clock. A bare `now` (tests) is the only time
     // there is: ages follow it.
     const takeovers = new Takeovers({ registry, now, log })
-    const lastSeen = new LastSeen(o.now === undefined ? clock : { now })
+    const lastSeen = seen ?? new LastSeen(o.now === undefined ? clock : { now })
     broker = this.broker = await startCloudBroker({
       host: o.host,
       port: o.plain === false ? undefined : o.port,
@@ -200,7 +219,7 @@ export class Cloud {
       now,
       onRevoke: (id) => broker?.disconnect(id),
       isConnected: link.isConnected,
-      cloudStats: () => ({ storeFault: registry.storeFault() ?? null, connected: broker?.connected().length ?? 0, refused: broker?.refused, halfOpenClosed: broker?.silentClosed() ?? 0, takeovers: takeovers.count, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, signingKeyId: signing.key.keyId, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
+      cloudStats: () => ({ storeFault: registry.storeFault?.() ?? null, connected: broker?.connected().length ?? 0, refused: broker?.refused, halfOpenClosed: broker?.silentClosed() ?? 0, takeovers: takeovers.count, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, signingKeyId: signing.key.keyId, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
       deploy: { registry, engine: rollouts, invoker, trustedKeys, now },
       lastSeen
     })

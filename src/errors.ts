@@ -35,6 +35,11 @@ export const ErrorCodes = Object.freeze({
    * and takes nothing more until it has reopened and verified itself, which it retries alone.
    */
   STORE_FAULT: 'LAMBKIN_STORE_FAULT',
+  /**
+   * The cloud's PostgreSQL database cannot be reached (down, restarting, out of connections,
+   * too slow): nothing is acknowledged meanwhile and everything resumes when it answers.
+   */
+  DB_UNAVAILABLE: 'LAMBKIN_DB_UNAVAILABLE',
   WIRE_INVALID: 'LAMBKIN_WIRE_INVALID',
   /** [W4] One outbox stream's seq came with other bytes than the cloud holds: two boards on one id. */
   STREAM_CONFLICT: 'LAMBKIN_STREAM_CONFLICT',

@@ -17,7 +17,8 @@ export const RECOVER_MAX_MS = 60_000
 
 /** What status, metrics and health show of a fault. */
 export interface FaultState {
-  code: typeof ErrorCodes.STORE_FAULT
+  /** STORE_FAULT: a failed write (this file); DB_UNAVAILABLE: the cloud's database cannot be reached (cloud-sync/registry/pg/availability.ts). */
+  code: typeof ErrorCodes.STORE_FAULT | typeof ErrorCodes.DB_UNAVAILABLE
   /** Why: the failed write's message (or the last failed reopen's). */
   message: string
   /** When the fault tripped (wall clock, ms). */

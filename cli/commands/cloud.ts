@@ -1,7 +1,9 @@
 // `lambkin cloud`: the embedded cloud for one machine (aedes for devices, a LevelDB registry,
-// the operator API) in the foreground until SIGINT/SIGTERM, then closed in reverse order.
+// or a PostgreSQL one with --db, the operator API) in the foreground until SIGINT/SIGTERM, then
+// closed in reverse order. `lambkin cloud migrate` is in cloud-migrate.ts.
 import { Cloud, CLOUD_DEFAULTS, SILENCE_DEFAULTS } from '../../cloud-sync/index.js'
 import type { CloudOptions } from '../../cloud-sync/index.js'
+import { MAX_RETENTION_DAYS, PG_DEFAULTS } from '../../cloud-sync/registry/pg/defaults.js'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { logLine } from '../log.js'
 import { untilSignal } from '../signals.js'
@@ -10,13 +12,28 @@ import type { CliIo } from '../io.js'
 import { command, intOption, runProgram } from '../program.js'
 import type { Run } from '../program.js'
 
-interface Flags { data: string, host: string, port: number, plain: boolean, apiPort: number, apiHost: string, apiTlsCert?: string, apiTlsKey?: string, tlsPort?: number, tlsCert?: string, tlsKey?: string, maxConnections: number, keepaliveMax: number, trust: string[], signingKey?: string }
+interface Flags { data: string, host: string, port: number, plain: boolean, apiPort: number, apiHost: string, apiTlsCert?: string, apiTlsKey?: string, tlsPort?: number, tlsCert?: string, tlsKey?: string, maxConnections: number, keepaliveMax: number, trust: string[], signingKey?: string, db?: string, retentionDays?: number }
+
+/** LAMBKIN_DB_URL and LAMBKIN_RETENTION_DAYS, where a flag did not say (cloud-migrate.ts reads the first too). */
+export function dbFromEnv (db: string | undefined): string | undefined {
+  return db ?? (process.env.LAMBKIN_DB_URL === '' ? undefined : process.env.LAMBKIN_DB_URL)
+}
+
+function retentionFromEnv (days: number | undefined): number | undefined {
+  const env = process.env.LAMBKIN_RETENTION_DAYS
+  if (days !== undefined || env === undefined || env === '') return days
+  if (!/^\d+$/.test(env) || Number(env) > MAX_RETENTION_DAYS) throw new LambkinError(ErrorCodes.CONFIG_INVALID, `LAMBKIN_RETENTION_DAYS must be an integer from 0 to ${MAX_RETENTION_DAYS}; got ${JSON.stringify(env)}`)
+  return Number(env)
+}
 
 export async function cloudCommand (argv: string[], io: CliIo): Promise<number> {
+  if (argv[0] === 'migrate') return await (await import('./cloud-migrate.js')).cloudMigrateCommand(argv.slice(1), io)
   const run: Run = { code: 0 }
   const program = command('lambkin cloud', io)
-    .description('Runs the cloud side for one machine: an MQTT broker for devices (TCP, and TLS with --tls-port), a registry in LevelDB under --data, and the operator API. Prints one ready line; SIGINT/SIGTERM close it.')
-    .requiredOption('--data <dir>', 'registry, operator token and everything kept across restarts')
+    .description('Runs the cloud side: an MQTT broker for devices (TCP, and TLS with --tls-port), a registry (LevelDB under --data, or PostgreSQL with --db), and the operator API. Prints one ready line; SIGINT/SIGTERM close it. lambkin cloud migrate --help: the PostgreSQL schema.')
+    .requiredOption('--data <dir>', 'registry (without --db), operator token, signing key and everything kept across restarts')
+    .option('--db <url>', 'keep the registry in PostgreSQL (postgres://user:password@host:5432/database; default LAMBKIN_DB_URL) instead of LevelDB under --data; its schema is migrated at start (docs/postgres.md)')
+    .option('--retention-days <n>', `with --db: days records are kept, whole days dropped after; 0 keeps them for ever (default LAMBKIN_RETENTION_DAYS, else ${PG_DEFAULTS.retentionDays})`, intOption('--retention-days', 0, MAX_RETENTION_DAYS))
     .option('--host <addr>', 'where the device broker listens (0.0.0.0 for boards on the network)', CLOUD_DEFAULTS.host)
     .option('--port <n>', 'device broker port, MQTT over TCP (0: any free port)', intOption('--port', 0, 65535), CLOUD_DEFAULTS.port)
     .option('--api-port <n>', 'operator API port (0: any free port)', intOption('--api-port', 0, 65535), CLOUD_DEFAULTS.apiPort)
@@ -37,6 +54,8 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
       if ((f.apiTlsCert === undefined) !== (f.apiTlsKey === undefined)) throw new LambkinError(ErrorCodes.USAGE, '--api-tls-cert and --api-tls-key go together')
       if (!f.plain && tlsGiven === 0) throw new LambkinError(ErrorCodes.USAGE, '--no-plain turns the plain MQTT port off, so it needs --tls-port, --tls-cert and --tls-key: devices would have nothing to connect to')
       const signingKey = f.signingKey ?? (process.env.LAMBKIN_SIGNING_KEY === '' ? undefined : process.env.LAMBKIN_SIGNING_KEY)
+      const db = dbFromEnv(f.db)
+      if (db === undefined && f.retentionDays !== undefined) throw new LambkinError(ErrorCodes.USAGE, '--retention-days applies to the PostgreSQL registry: give --db too (the LevelDB registry keeps records until the device row goes)')
       const opts: CloudOptions = {
         dataDir: f.data,
         host: f.host,
@@ -48,6 +67,7 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
         keepaliveMaxSec: f.keepaliveMax,
         trustedKeys: f.trust,
         ...(signingKey === undefined ? {} : { signingKeyFile: signingKey }),
+        ...(db === undefined ? {} : { db: { url: db, retentionDays: retentionFromEnv(f.retentionDays) } }),
         log: (line) => logLine(io, line)
       }
       if (f.tlsPort !== undefined && f.tlsCert !== undefined && f.tlsKey !== undefined) opts.tls = { port: f.tlsPort, certFile: f.tlsCert, keyFile: f.tlsKey }

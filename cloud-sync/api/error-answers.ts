@@ -25,6 +25,7 @@ export const STATUS: Readonly<Record<string, number>> = Object.freeze({
   [ErrorCodes.FUNCTION_NOT_FOUND]: 404,
   [ErrorCodes.DEVICE_OFFLINE]: 409,
   [ErrorCodes.CLOSED]: 503,
+  [ErrorCodes.DB_UNAVAILABLE]: 503,
   [ErrorCodes.INVOKE_TIMEOUT]: 504
 })
 

@@ -38,8 +38,8 @@ export interface ApiOptions {
   maxWaitMs?: number
   /** Bundles, rollouts and remote invoke (issue 12). */
   deploy?: DeployApi
-  /** Device ages on the monotonic clock (last-seen.ts); without it, on `now()`. */
-  lastSeen?: LastSeen
+  /** Device ages on the monotonic clock (last-seen.ts) or the database's (registry/pg/seen.ts); without it, on `now()`. */
+  lastSeen?: Pick<LastSeen, 'nowFor'>
   /** The whole request (headers and body) must arrive within this, ms; default API_DEFAULTS. */
   requestTimeoutMs?: number
   /** Serve HTTPS with this PEM certificate and key (`lambkin cloud --api-tls-cert/--api-tls-key`). */
@@ -124,11 +124,15 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     return d
   }
 
-  // 503 while the registry is faulted (src/store-fault.ts), so a load balancer or monitor sees it.
+  // 503 while the registry is faulted (src/store-fault.ts) or its database is out of reach
+  // (registry/pg/availability.ts), so a load balancer or monitor sees it.
   app.get('/v1/health', async (_req, reply) => {
     const fault = o.registry.storeFault?.()
     if (fault === undefined) return { ok: true }
-    return await reply.status(503).send({ ok: false, error: { code: fault.code, message: `the cloud registry failed a write (${fault.message}) and takes none until it has reopened and checked itself, which it retries alone; uploads are not acknowledged meanwhile`, since: fault.since, attempts: fault.attempts } })
+    const message = fault.code === ErrorCodes.DB_UNAVAILABLE
+      ? `the cloud's PostgreSQL database cannot be reached (${fault.message}); uploads are not acknowledged meanwhile (devices keep their records), and everything resumes by itself when it answers`
+      : `the cloud registry failed a write (${fault.message}) and takes none until it has reopened and checked itself, which it retries alone; uploads are not acknowledged meanwhile`
+    return await reply.status(503).send({ ok: false, error: { code: fault.code, message, since: fault.since, attempts: fault.attempts } })
   })
   // A device's state ages its lastSeen on the clock that does not jump (last-seen.ts); its
   // functions follow its last status or report, whichever came last.

@@ -33,7 +33,7 @@ export interface IngestPlan {
  * already stored above it. Throws LAMBKIN_WIRE_INVALID with reason 'too-far-ahead' or
  * 'overlap'; nothing of the batch is stored.
  */
-function checkPlacement (hw: number, above: Coverage, records: Array<{ seq: number }>, gaps: WireGap[]): void {
+export function checkPlacement (hw: number, above: Coverage, records: Array<{ seq: number }>, gaps: WireGap[]): void {
   let first = Infinity
   for (const r of records) first = Math.min(first, r.seq)
   for (const g of gaps) first = Math.min(first, g.from)

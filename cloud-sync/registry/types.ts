@@ -175,8 +175,9 @@ export interface Registry extends DeployRegistry {
   noteTakeover: (id: string, at: number) => Promise<void>
   /**
    * Present while the backend is faulted: a write failed and it takes none until it has
-   * reopened and verified itself, which it retries alone (src/store-fault.ts). Optional: a
-   * backend without the fault (a server database that recovers by itself) leaves it out.
+   * reopened and verified itself, which it retries alone (src/store-fault.ts), or, for the
+   * PostgreSQL backend, its database cannot be reached (LAMBKIN_DB_UNAVAILABLE) and it asks
+   * again alone (pg/availability.ts). Optional: a backend with neither leaves it out.
    */
   storeFault?: () => FaultState | undefined
   close: () => Promise<void>

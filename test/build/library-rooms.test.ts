@@ -21,6 +21,10 @@ const ROOMS: Record<string, string[]> = {
   'quickjs-emscripten': ['src/sandbox/'],
   'quickjs-emscripten-core': ['src/sandbox/'],
   fastify: ['cloud-sync/api/'],
+  // node-postgres: the PostgreSQL registry only (loaded only when the cloud runs with --db).
+  pg: ['cloud-sync/registry/pg/'],
+  'pg-pool': ['cloud-sync/registry/pg/'],
+  'pg-protocol': ['cloud-sync/registry/pg/'],
   commander: ['cli/'],
   'node-cron': ['src/function/triggers.ts', 'device/triggers/schedule/'],
   'cbor-x': ['src/wire/', 'src/bundle/', 'device/store/', 'cloud-sync/registry/'],

@@ -1,6 +1,8 @@
 // The behaviour every cloud registry backend must have (the pattern of aedes-persistence's
-// abstract.js): a backend's test file calls registrySuite(test factory, name, open). The
-// deployment cases are in ./abstract-suite-deploy.js and run as part of it.
+// abstract.js): a backend's test file calls registrySuite(name, factory, options). The
+// deployment cases are in ./abstract-suite-deploy.js and run as part of it. Cases only some
+// backends can have are gated by `supports` flags (as abstract-level's suite does), and a
+// backend that cannot run here (a server not installed) skips with its reason printed.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { IngestBatch, IngestResult, Registry, StoredRecord } from '../../../cloud-sync/registry/index.js'
@@ -18,8 +20,31 @@ const range = (a: number, b: number, fn?: string): Rec[] => Array.from({ length:
 const ingest = async (reg: Registry, device: string, records: Rec[], gaps: WireGap[], at: number, extra: Omit<IngestBatch, 'records' | 'gaps'> = {}): Promise<IngestResult> =>
   await reg.ingest(device, { records, gaps, ...extra }, at)
 
-export function registrySuite (name: string, make: () => RegistryFactory): void {
+/** What a backend can do beyond the contract every backend has. */
+export interface RegistrySupports {
+  /** Several registry instances open on one storage at once (several cloud instances on one database). */
+  sharedStorage?: boolean
+}
+
+export interface RegistrySuiteOptions {
+  supports?: RegistrySupports
+  /** Why the backend cannot run here (a missing server binary): printed, and no case runs. */
+  skip?: string
+  /** Run before the first case and after the last (a server the factory's storage lives on). */
+  before?: () => Promise<void>
+  after?: () => Promise<void>
+}
+
+export function registrySuite (name: string, make: () => RegistryFactory, opts: RegistrySuiteOptions = {}): void {
   const s = suite(`cloud registry [${name}]`)
+  if (opts.skip !== undefined) {
+    s(`skipped: ${opts.skip}`, () => { console.log(`cloud registry [${name}] skipped: ${opts.skip}`) })
+    s.run()
+    return
+  }
+  if (opts.before !== undefined) s.before(opts.before)
+  if (opts.after !== undefined) s.after(opts.after)
+  const supports = opts.supports ?? {}
   const it = (title: string, fn: (reg: Registry, f: RegistryFactory) => Promise<void>): void => {
     s(title, async () => {
       const f = make()
@@ -253,6 +278,35 @@ export function registrySuite (name: string, make: () => RegistryFactory): void 
       await again.close()
     }
   })
+
+  if (supports.sharedStorage === true) {
+    it('[W4] two instances on one storage given the same batches at once store each record once, and agree on the cursor', async (reg, f) => {
+      await add(reg)
+      const other = await f.open()
+      try {
+        const batches = Array.from({ length: 20 }, (_, i) => range(i * 25 + 1, i * 25 + 25))
+        // As two cloud instances would after a redelivery: one takes the batches in order, the other in reverse.
+        const run = async (r: Registry, list: Rec[][]): Promise<IngestResult[]> => {
+          const out: IngestResult[] = []
+          for (const b of list) out.push(await ingest(r, 'gh-01', b, [], 5, { stream: A }))
+          return out
+        }
+        const [x, y] = await Promise.all([run(reg, batches), run(other, [...batches].reverse())])
+        const all = [...x, ...y]
+        assert.is(all.reduce((n, r) => n + r.stored, 0), 500, 'each record stored once')
+        assert.is(all.reduce((n, r) => n + r.duplicates, 0), 500, 'and once counted as a duplicate')
+        assert.is(Math.max(...all.map((r) => r.highWater)), 500)
+        assert.equal((await reg.records('gh-01', { afterSeq: 0, stream: A, limit: 1000 })).map((r) => r.seq), range(1, 500).map((r) => r.seq))
+        for (const r of [reg, other]) {
+          const d = await r.getDevice('gh-01')
+          assert.equal([d?.highWater, d?.counts.stored, d?.counts.duplicates], [500, 500, 500])
+        }
+        assert.is((await other.ingest('gh-01', { stream: A, records: range(501, 502), gaps: [] }, 6)).highWater, 502)
+      } finally {
+        await other.close()
+      }
+    })
+  }
 
   deployCases(it)
 
