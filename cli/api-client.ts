@@ -10,13 +10,30 @@ const TLS_TRUST = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_C
 
 export interface ApiTarget { api?: string, token?: string }
 
+/**
+ * The operator API's base URL from --api, else LAMBKIN_API, else the default. A bare
+ * `host:port` (or `host`) means http:// there, as `lambkin cloud --api-host/--api-port` serve it.
+ * @throws LambkinError LAMBKIN_USAGE naming the flag or variable for anything else.
+ */
+export function apiBase (flag: string | undefined, envValue: string | undefined): string {
+  const from = flag !== undefined ? '--api' : envValue !== undefined && envValue !== '' ? 'LAMBKIN_API' : undefined
+  const given = (from === '--api' ? flag : from === 'LAMBKIN_API' ? envValue : DEFAULT_API) as string
+  const raw = /^[a-z][a-z0-9+.-]*:\/\//i.test(given) ? given : `http://${given}`
+  let url: URL | undefined
+  try { url = new URL(raw) } catch { url = undefined }
+  const fix = 'give the address lambkin cloud prints as "api", e.g. http://127.0.0.1:8080 (or 127.0.0.1:8080)'
+  if (url === undefined || url.hostname === '') throw new LambkinError(ErrorCodes.USAGE, `${from ?? 'the default API'} "${given}" is not an address: ${fix}`)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new LambkinError(ErrorCodes.USAGE, `${from ?? 'the default API'} "${given}" is a ${url.protocol.replace(/:$/, '')}:// address; the operator API speaks http or https: ${fix}`)
+  return raw.replace(/\/+$/, '')
+}
+
 export class ApiClient {
   readonly base: string
   readonly #token: string
 
   /** Throws LAMBKIN_USAGE when no token is given by flag or environment. */
   constructor (t: ApiTarget, env: NodeJS.ProcessEnv = process.env) {
-    this.base = (t.api ?? env.LAMBKIN_API ?? DEFAULT_API).replace(/\/+$/, '')
+    this.base = apiBase(t.api, env.LAMBKIN_API)
     const token = t.token ?? env.LAMBKIN_TOKEN
     if (token === undefined || token === '') {
       throw new LambkinError(ErrorCodes.USAGE, 'no operator token: pass --token or set LAMBKIN_TOKEN (lambkin cloud writes it to <data>/operator-token)')

@@ -40,8 +40,8 @@ The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN,
   lambkin invoke --device <id> <fn> [--event JSON|@file] [--timeout ms]
                                      run a function on a board through the cloud
   lambkin status
-  lambkin results <device> [fn] [--limit n]
-  lambkin logs <device> [fn] [-f]
+  lambkin results <device> [fn] [--limit n] [--before cursor] [--all]
+  lambkin logs <device> [fn] [--limit n] [--before cursor] [--all] [-f]
   lambkin metrics <device> [fn]
 
 Every command answers --help.

@@ -1,8 +1,10 @@
 // Runs a commander command tree with lambkin's conventions (docs/architecture.md, "Command line"): output
 // through the injected CliIo, `--help` on every command (exit 0), bad usage as
 // `LAMBKIN_USAGE: …` plus that command's usage on stderr (exit 2), and failures as
-// `CODE: message` (exit 1).
+// `CODE: message` (exit 1). With --json, bad usage and failures are one JSON object on stdout,
+// `{ "ok": false, "error": { code, message } }`, as every command prints errors with --json.
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
+import { ErrorCodes, LambkinError } from '../src/errors.js'
 import { EXIT_OK, EXIT_USAGE, printError } from './io.js'
 import type { CliIo } from './io.js'
 
@@ -30,16 +32,25 @@ export function command (name: string, io: CliIo, usage?: string): Command {
  * Returns the exit code: the action's, 0 for --help, 2 for bad usage, 1 for a thrown error.
  */
 export async function runProgram (program: Command, argv: string[], io: CliIo, run: Run, json = (): boolean => false): Promise<number> {
+  // Asked for JSON, a script gets JSON for bad usage too: commander's text and help are held back.
+  const wantsJson = argv.includes('--json')
+  if (wantsJson) quietUsage(program)
   try {
     await program.parseAsync(argv, { from: 'user' })
     return run.code
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return EXIT_OK
+      if (wantsJson) printError(io, new LambkinError(ErrorCodes.USAGE, err.message.replace(/^error: /, '')), true)
       return EXIT_USAGE
     }
-    return printError(io, err, json())
+    return printError(io, err, json() || wantsJson)
   }
+}
+
+function quietUsage (c: Command): void {
+  c.configureOutput({ outputError: () => {} }).showHelpAfterError(false)
+  for (const sub of c.commands) quietUsage(sub)
 }
 
 /** Parses a decimal integer option in [min, max]; commander calls it with the raw text. */

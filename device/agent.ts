@@ -20,6 +20,7 @@ import type { InvocationRecord } from './invoker.js'
 import { FunctionMetrics, startMetricsServer } from './metrics/index.js'
 import type { MetricsServer } from './metrics/index.js'
 import { MqttLink } from './links/mqtt-link.js'
+import { requestProps } from './links/request-response.js'
 import type { TriggerLink } from './links/mqtt-link.js'
 import { EmbeddedLink } from './links/embedded-link.js'
 import { MqttTriggers } from './triggers/mqtt/routing.js'
@@ -31,6 +32,7 @@ import type { Clock } from './triggers/index.js'
 import { Deployer } from './deployer/index.js'
 import { FunctionTable } from './function-table.js'
 import { remoteInvoke } from './remote-invoke.js'
+import { checkSomethingLoaded } from './nothing-loaded.js'
 import { storeFaultReporter } from './store-faults.js'
 import { logText } from '../src/log-text.js'
 import { ensureDataDir } from '../src/data-dir.js'
@@ -105,7 +107,8 @@ export class Agent extends EventEmitter {
     const { functions, errors } = c.cloud.url !== undefined && !existsSync(c.functionsDir)
       ? (log(`no functions folder at ${c.functionsDir}: running deployed functions only`), { functions: [], errors: [] })
       : await loadFunctionsDir(c.functionsDir, { layersDir: c.layersDir, caps: c.caps })
-    for (const e of errors) log(`function ${e.dir} not loaded: ${e.error.code}: ${e.error.message}`)
+    // A syntax error's message carries its source line and a caret: each is a line of its own.
+    for (const e of errors) for (const line of `function ${e.dir} not loaded: ${e.error.code}: ${e.error.message}`.split('\n')) log(line)
 
     // 3. Sandboxes.
     const pool = await SandboxPool.create({ workers: c.invocation.workers, queueDepth: c.invocation.queueDepth, deviceId: c.id })
@@ -120,6 +123,8 @@ export class Agent extends EventEmitter {
       }
     }
 
+    checkSomethingLoaded({ loaded: loaded.length, failed: errors.length + functions.length - loaded.length, cloud: c.cloud.url !== undefined, functionsDir: c.functionsDir, log })
+
     let link: TriggerLink | undefined
     const invoker = this.#invoker = new Invoker({
       pool,
@@ -132,7 +137,7 @@ export class Agent extends EventEmitter {
       publish: (pubs) => {
         for (const p of pubs) {
           const payload = typeof p.payload === 'string' ? p.payload : JSON.stringify(p.payload)
-          if (link !== undefined) link.send({ topic: p.topic, payload, qos: p.qos, retain: p.retain, id: p.id, hop: p.hop, fn: p.fn })
+          if (link !== undefined) link.send({ topic: p.topic, payload, qos: p.qos, retain: p.retain, ...requestProps(p), id: p.id, hop: p.hop, fn: p.fn })
           this.emit('publish', { topic: p.topic, payload })
         }
       },
@@ -218,7 +223,7 @@ export class Agent extends EventEmitter {
         store,
         clock,
         log,
-        status: () => ({ agent: VERSION, functions: table.names().map((name) => ({ name, version: table.routeOf(name)?.live.version ?? '' })) }),
+        status: () => ({ agent: VERSION, metricsSnapshotMs: c.metricsSnapshotMs, functions: table.names().map((name) => ({ name, version: table.routeOf(name)?.live.version ?? '' })) }),
         heartbeatMs: k.heartbeatMs,
         batchRecords: k.batchRecords,
         window: 2,

@@ -9,6 +9,7 @@ import { ErrorCodes, LambkinError } from '../src/errors.js'
 import type { FunctionManifest } from '../src/function/index.js'
 import type { Outcome, OutcomeError, PublishRequest, SandboxPool } from '../src/sandbox/index.js'
 import type { Hop } from './links/hops.js'
+import { requestProps } from './links/request-response.js'
 import type { FunctionMetrics } from './metrics/index.js'
 import { DEFAULT_MAX_HOPS, RecursionGuard } from './recursion-guard.js'
 import type { MetaWrite, NewPublish, NewRecord, OutboxStore } from './store/index.js'
@@ -278,7 +279,7 @@ export class Invoker {
       for (const e of o.emits) records.push({ kind: 'emit', fn, time, data: e })
       if (o.stateChanged) unit.state = [{ fn, value: o.state }]
       for (const p of o.publishes) {
-        if (p.qos === 1) durable.push({ topic: p.topic, payload: payloadBytes(p.payload), qos: 1, retain: p.retain })
+        if (p.qos === 1) durable.push({ topic: p.topic, payload: payloadBytes(p.payload), qos: 1, retain: p.retain, ...requestProps(p) })
         else quick.push(p)
       }
     } else {
@@ -300,7 +301,7 @@ export class Invoker {
     const hop: Hop = { traceId: o.traceId, hop: nextHop }
     const sent: Array<PublishRequest & { id?: number, hop?: Hop, fn?: string }> = [
       ...quick.map((p) => ({ ...p, hop, fn })),
-      ...durable.map((p, i) => ({ topic: p.topic, payload: p.payload, qos: 1 as const, retain: p.retain, id: committed.publishIds[i], hop, fn }))
+      ...durable.map((p, i) => ({ topic: p.topic, payload: p.payload, qos: 1 as const, retain: p.retain, ...requestProps(p), id: committed.publishIds[i], hop, fn }))
     ]
     if (sent.length > 0) this.#o.publish(sent)
     const rec: InvocationRecord = o.ok

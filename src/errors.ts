@@ -23,6 +23,8 @@ export const ErrorCodes = Object.freeze({
   // Functions, bundles, config and wire.
   MANIFEST_INVALID: 'LAMBKIN_MANIFEST_INVALID',
   FUNCTION_NOT_FOUND: 'LAMBKIN_FUNCTION_NOT_FOUND',
+  /** Every function in the agent's folder failed to load and no cloud can deploy one: nothing would run. */
+  NO_FUNCTIONS_LOADED: 'LAMBKIN_NO_FUNCTIONS_LOADED',
   LIMIT_EXCEEDS_CAP: 'LAMBKIN_LIMIT_EXCEEDS_CAP',
   CONFIG_INVALID: 'LAMBKIN_CONFIG_INVALID',
   USAGE: 'LAMBKIN_USAGE',

@@ -49,7 +49,8 @@ function hostForUrl (host: string): string {
 
 /** The one line printed when the agent is up; URL credentials are redacted. */
 export function readyLine (config: DeviceConfig, agent: Agent): string {
-  const parts = [`functions ${agent.functionNames.length === 0 ? '(none)' : agent.functionNames.join(',')}`]
+  const none = config.cloud.url === undefined ? '(none)' : '(none yet: waiting for deployments from the cloud)'
+  const parts = [`functions ${agent.functionNames.length === 0 ? none : agent.functionNames.join(',')}`]
   if (agent.brokerUrl !== undefined) parts.push(`broker ${agent.brokerUrl}`)
   if (config.mqtt.url !== undefined) parts.push(`triggers ${redactUrls(config.mqtt.url)}`)
   if (config.cloud.url !== undefined) parts.push(`cloud ${redactUrls(config.cloud.url)}`)

@@ -52,7 +52,10 @@ export function invokeJson (o: Outcome): Record<string, unknown> {
 function render (io: CliIo, o: Outcome): void {
   for (const l of o.logs) io.stderr(`[${l.level}] ${l.msg}\n`)
   if (!o.ok) return
-  for (const p of o.publishes) io.stderr(`[publish qos${p.qos}${p.retain ? ' retain' : ''}] ${p.topic} ${typeof p.payload === 'string' ? p.payload : JSON.stringify(p.payload)}\n`)
+  for (const p of o.publishes) {
+    const props = `${p.correlationData === undefined ? '' : ` correlation ${p.correlationData}`}${p.responseTopic === undefined ? '' : ` response-topic ${p.responseTopic}`}`
+    io.stderr(`[publish qos${p.qos}${p.retain ? ' retain' : ''}${props}] ${p.topic} ${typeof p.payload === 'string' ? p.payload : JSON.stringify(p.payload)}\n`)
+  }
   for (const e of o.emits) io.stderr(`[emit] ${JSON.stringify(e)}\n`)
   if (o.stateChanged) io.stderr(`[state] ${JSON.stringify(o.state)}\n`)
 }

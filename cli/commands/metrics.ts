@@ -11,6 +11,21 @@ interface Summary { invocations: number, errors: Record<string, number>, throttl
 
 const ms = (n: number | null): string => n === null ? '-' : n < 10 ? n.toFixed(2) : n.toFixed(0)
 
+interface MetricsAnswer { snapshots: number, functions: Record<string, Summary>, metricsSnapshotMs?: number | null, state?: string }
+
+/** The device's default metricsSnapshotMs (device/config/defaults.ts), for a device that has not said its own. */
+const DEFAULT_SNAPSHOT_MS = 60_000
+
+const every = (msec: number): string => msec % 60_000 === 0 ? `${msec / 60_000} min` : `${msec / 1000} s`
+
+/** Why the table is empty, and when the first figures come: a device writes them every metricsSnapshotMs. */
+function noSnapshotsYet (device: string, r: MetricsAnswer): string {
+  const period = r.metricsSnapshotMs ?? DEFAULT_SNAPSHOT_MS
+  const said = r.metricsSnapshotMs === null || r.metricsSnapshotMs === undefined ? ` (the default; ${device} has not said its own)` : ''
+  const online = r.state === 'online' ? '' : ` ${device} is ${r.state ?? 'not online'} now, so none arrive until it connects.`
+  return `no metric snapshots from ${device} yet: a device writes one every ${every(period)}${said} (metricsSnapshotMs) once its functions have run, and one when it stops cleanly, so the first comes within ${every(period)} of its first invocation.${online}\n`
+}
+
 export async function metricsCommand (argv: string[], io: CliIo): Promise<number> {
   const run: Run = { code: 0 }
   let json = false
@@ -20,8 +35,9 @@ export async function metricsCommand (argv: string[], io: CliIo): Promise<number
     .argument('[fn]', 'only this function'))
     .action(async (device: string, fn: string | undefined, f: ApiTarget & { json?: boolean }) => {
       json = f.json === true
-      const r = await new ApiClient(f).call<{ snapshots: number, functions: Record<string, Summary> }>('GET', `/v1/devices/${encodeURIComponent(device)}/metrics${fn === undefined ? '' : `?fn=${encodeURIComponent(fn)}`}`)
+      const r = await new ApiClient(f).call<MetricsAnswer>('GET', `/v1/devices/${encodeURIComponent(device)}/metrics${fn === undefined ? '' : `?fn=${encodeURIComponent(fn)}`}`)
       if (json) { io.stdout(JSON.stringify(r) + '\n'); return }
+      if (r.snapshots === 0) { io.stdout(noSnapshotsYet(device, r)); return }
       io.stdout(table(['FUNCTION', 'INVOCATIONS', 'ERRORS', 'THROTTLES', 'P50 MS', 'P90 MS', 'P99 MS', 'GB-S'], Object.entries(r.functions).map(([name, s]) => [
         name, String(s.invocations),
         Object.keys(s.errors).length === 0 ? '0' : Object.entries(s.errors).map(([c, n]) => `${c.replace(/^LAMBKIN_/, '')}:${n}`).join(','),

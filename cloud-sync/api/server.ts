@@ -8,14 +8,14 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { isValidId } from '../../src/ids.js'
 import { GENERATED_SECRET_PARAMS, hashPassword, newSecret } from '../../src/secrets.js'
-import { WIRE_RECORD_KINDS, isStreamId } from '../../src/wire/index.js'
+import { WIRE_RECORD_KINDS } from '../../src/wire/index.js'
 import type { WireRecordKind } from '../../src/wire/index.js'
-import { LEGACY_STREAM } from '../registry/index.js'
 import type { DeviceRow, Registry } from '../registry/index.js'
-import { deviceView, recordView, summarizeMetrics } from './views.js'
+import { deviceState, deviceView, recordView, summarizeMetrics } from './views.js'
 import type { LastSeen } from '../last-seen.js'
-import { bad, intParam } from './params.js'
+import { bad } from './params.js'
 import { registerDeployRoutes } from './deploy-routes.js'
+import { registerRecordsRoute } from './records-route.js'
 import { registerRotateRoute } from './rotate-route.js'
 import { clientErrorHandler, frameworkErrors, installErrorAnswers } from './error-answers.js'
 import type { DeployApi } from './deploy-routes.js'
@@ -159,32 +159,16 @@ export async function startApi (o: ApiOptions): Promise<Api> {
   registerRotateRoute(app, { registry: o.registry, now: o.now, device, disconnect: o.onRevoke })
   app.get('/v1/status', async () => ({ devices: await Promise.all((await o.registry.listDevices()).map(view)), cloud: o.cloudStats() }))
   app.get('/v1/devices/:id', async (req) => await view(await device((req.params as { id: string }).id)))
-  app.get('/v1/devices/:id/records', async (req) => {
-    const { id } = req.params as { id: string }
-    await device(id)
-    const q = req.query as Record<string, unknown>
-    const fn = q.fn === undefined || q.fn === '' ? undefined : String(q.fn)
-    if (fn !== undefined && !isValidId(fn)) throw bad('fn must be a function name')
-    // [W4] `after` is a seq of `stream` (default: the device's current one); later streams follow it.
-    const stream = q.stream === undefined || q.stream === '' ? undefined : String(q.stream)
-    if (stream !== undefined && stream !== LEGACY_STREAM && !isStreamId(stream)) throw bad('stream must be a stream id (hex) or legacy')
-    const query = { fn, kinds: kindsParam(q.kind), limit: intParam(q.limit, 'limit', 1, 10_000), afterSeq: intParam(q.after, 'after', 0, Number.MAX_SAFE_INTEGER), stream }
-    const wait = Math.min(intParam(q.wait, 'wait', 0, 60_000) ?? 0, o.maxWaitMs ?? 30_000)
-    // Following a log: with `after` and `wait`, answer as soon as something newer is stored.
-    const until = Date.now() + wait
-    for (;;) {
-      const records = await o.registry.records(id, query)
-      if (records.length > 0 || Date.now() >= until || query.afterSeq === undefined || closing) return { records: records.map(recordView) }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(250, until - Date.now())))
-    }
-  })
+  registerRecordsRoute(app, { registry: o.registry, device, kinds: kindsParam, maxWaitMs: o.maxWaitMs ?? 30_000, closing: () => closing })
   app.get('/v1/devices/:id/metrics', async (req) => {
     const { id } = req.params as { id: string }
-    await device(id)
+    const d = await device(id)
     const q = req.query as Record<string, unknown>
     const fn = q.fn === undefined || q.fn === '' ? undefined : String(q.fn)
     const records = await o.registry.records(id, { kinds: ['metric'], limit: 10_000 })
-    return { device: id, snapshots: records.length, functions: summarizeMetrics(records.map(recordView), fn) }
+    // How often the device writes a snapshot (its status says; null before it said), so a view
+    // with none yet can say when the first comes.
+    return { device: id, snapshots: records.length, functions: summarizeMetrics(records.map(recordView), fn), metricsSnapshotMs: d.status?.metricsSnapshotMs ?? null, state: deviceState(d, nowFor(d), o.isConnected(id)) }
   })
 
   registerDashboardRoutes(app, { registry: o.registry, token: o.token, now: o.now, isConnected: o.isConnected })

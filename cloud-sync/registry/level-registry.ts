@@ -279,7 +279,13 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
       // A stream the device never sent is before all of them.
       after = { ord: streams.find((st) => st.id === id)?.ord ?? 0, seq: q.afterSeq }
     }
-    return await readRecords({ chunks: this.#chunks, byFn: this.#byFn, byKind: this.#byKind }, device, q, after, (ord) => byOrd.get(ord) ?? LEGACY_STREAM)
+    let before: { ord: number, seq: number } | undefined
+    if (q.before !== undefined && q.afterSeq === undefined) {
+      const ord = streams.find((st) => st.id === q.before?.stream)?.ord
+      if (ord === undefined) return []
+      before = { ord, seq: q.before.seq }
+    }
+    return await readRecords({ chunks: this.#chunks, byFn: this.#byFn, byKind: this.#byKind }, device, q, after, (ord) => byOrd.get(ord) ?? LEGACY_STREAM, before)
   }
 
   async gaps (device: string): Promise<StoredGap[]> {

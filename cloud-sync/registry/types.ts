@@ -128,6 +128,12 @@ export interface RecordQuery {
    */
   afterSeq?: number
   stream?: string
+  /**
+   * Only records before this position, newest first (paging back from the last record of a
+   * page): the earlier part of that stream and every stream first seen before it. A stream the
+   * device never sent gives nothing. Not together with `afterSeq`.
+   */
+  before?: { stream: string, seq: number }
 }
 
 /**

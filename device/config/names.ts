@@ -10,6 +10,8 @@ export interface NameMapping {
   /** Dotted config key it sets; 'file' for the config file path itself. */
   key: string
   help: string
+  /** Accepted but left out of --help: a test hook a user must not come across (it kills the agent). */
+  hidden?: boolean
 }
 
 export const CONFIG_FILE_KEY = 'file'
@@ -60,7 +62,7 @@ export const ENV_VARS: readonly NameMapping[] = Object.freeze([
 
 /** LAMBKIN_* variables that are not config keys but are read elsewhere (bin.ts), so they are not typos. */
 export const OTHER_ENV_VARS: readonly NameMapping[] = Object.freeze([
-  { name: 'LAMBKIN_TEST_CRASH_AT', key: '', help: 'tests only: the agent kills itself (SIGKILL) at this deployment step (device/deployer/crash-points.ts)' },
+  { name: 'LAMBKIN_TEST_CRASH_AT', key: '', help: 'tests only: the agent kills itself (SIGKILL) at this deployment step (device/deployer/crash-points.ts)', hidden: true },
   { name: 'LAMBKIN_WASM_TRAP_HANDLER', key: '', help: '"off" re-runs Node with --disable-wasm-trap-handler (the default on ARM), "on" never' },
   { name: 'LAMBKIN_MEMORY', key: '', help: '"small" re-runs Node with small-RAM V8 and malloc settings and defaults invocation.workers to 1 (the default on ARM), "node" keeps Node\'s and lambkin\'s usual defaults' },
   // The operator commands' (lambkin status, devices, ...): an operator's shell may set them

@@ -50,7 +50,7 @@ export function deviceConfigUsage (): string {
     ...keys,
     '',
     'Other variables:',
-    ...table(OTHER_ENV_VARS.map((m): [string, string] => [m.name, m.help])),
+    ...table(OTHER_ENV_VARS.filter((m) => m.hidden !== true).map((m): [string, string] => [m.name, m.help])),
     '',
     'Relative paths in a config file resolve against the file\'s folder; from flags, the',
     'environment and the defaults, against the working directory. Flags are visible to other',

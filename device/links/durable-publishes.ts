@@ -6,6 +6,7 @@
 // written; past that bound, and whenever the broker is away, the rest wait in the store only
 // and the queue is refilled from it a page at a time, in id order.
 import type { Hop } from './hops.js'
+import { requestProps } from './request-response.js'
 import type { OutboxStore } from '../store/index.js'
 
 /**
@@ -13,7 +14,7 @@ import type { OutboxStore } from '../store/index.js'
  * its place in a chain of functions [W9], `fn` the function that made it. Publishes re-sent
  * after a restart have neither `hop` nor `fn`.
  */
-export interface OutgoingPublish { topic: string, payload: string | Uint8Array, qos: 0 | 1, retain: boolean, id?: number, hop?: Hop, fn?: string }
+export interface OutgoingPublish { topic: string, payload: string | Uint8Array, qos: 0 | 1, retain: boolean, id?: number, hop?: Hop, fn?: string, correlationData?: string, responseTopic?: string }
 
 /** Where the publishes go: an MQTT client, or the embedded broker. */
 export interface PublishSink {
@@ -205,7 +206,7 @@ export class DurablePublishes {
           continue
         }
         const origin = this.#origin.get(p.id)
-        if (!this.#enqueue({ topic: p.topic, payload: p.payload, qos: 1, retain: p.retain, id: p.id, ...origin })) { full = true; break }
+        if (!this.#enqueue({ topic: p.topic, payload: p.payload, qos: 1, retain: p.retain, ...requestProps(p), id: p.id, ...origin })) { full = true; break }
         this.#origin.delete(p.id)
         this.#cursor = Math.max(this.#cursor, p.id)
       }

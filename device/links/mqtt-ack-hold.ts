@@ -130,7 +130,17 @@ export function holdAcks (client: MqttClient, opts: AckHoldOptions): AckHold {
     if (draining && packet.qos === 1) return
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
     const origin = packet.qos === 1 && packet.messageId !== undefined ? opts.origin?.(packet.messageId, packet.dup) : undefined
-    const work = opts.onMessage({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, userProperties: packet.properties?.userProperties, origin })
+    const props = packet.properties
+    const work = opts.onMessage({
+      topic: packet.topic,
+      payload,
+      qos: packet.qos,
+      retain: packet.retain,
+      userProperties: props?.userProperties,
+      origin,
+      ...(props?.responseTopic === undefined ? {} : { responseTopic: props.responseTopic }),
+      ...(props?.correlationData === undefined ? {} : { correlationData: Buffer.from(props.correlationData) })
+    })
     if (packet.qos !== 1 || packet.messageId === undefined) {
       work.then(() => callback(), (err: Error) => callback(err))
       return

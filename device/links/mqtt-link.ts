@@ -18,6 +18,7 @@ import type { OnTriggerMessage, SubscribeHooks, TriggerSubscription } from './tr
 import type { TriggerMessage } from './trigger-message.js'
 import type { FunctionMetrics } from '../metrics/index.js'
 import { hopProperties, RecentPublishes } from './hops.js'
+import { publishProperties } from './request-response.js'
 import { BrokerLimits, PACKET_TOO_LARGE, protocolOptions, publishPacketBytes, refusalOf } from './publish-limits.js'
 import type { Refusal } from './publish-limits.js'
 import { PublishRefusals } from './publish-refusals.js'
@@ -282,14 +283,15 @@ export class MqttLink implements TriggerLink {
   #transmit (p: OutgoingPublish, done: (err?: Error, refused?: boolean) => void): void {
     const v5 = this.client.options.protocolVersion === 5
     const userProperties = p.hop === undefined ? undefined : hopProperties(p.hop)
-    const size = publishPacketBytes(p.topic, p.payload, p.qos, v5 ? 5 : 4, v5 ? userProperties : undefined)
+    const request = v5 ? publishProperties(p) : {}
+    const size = publishPacketBytes(p.topic, p.payload, p.qos, v5 ? 5 : 4, v5 ? userProperties : undefined, request)
     if (size > this.#limits.maxPacketBytes) {
       done(undefined, true)
       this.#refuse(p, { reasonCode: PACKET_TOO_LARGE, permanent: true, message: `its ${size}-byte packet is larger than the trigger broker's maximum packet size of ${this.#limits.maxPacketBytes} bytes` })
       return
     }
     if (!v5 && p.hop !== undefined) this.#recent.remember(p.topic, p.payload, p.hop)
-    const props = v5 && userProperties !== undefined ? { properties: { userProperties } } : {}
+    const props = v5 && (userProperties !== undefined || Object.keys(request).length > 0) ? { properties: { ...(userProperties === undefined ? {} : { userProperties }), ...request } } : {}
     this.client.publish(p.topic, typeof p.payload === 'string' ? p.payload : Buffer.from(p.payload), { qos: p.qos, retain: p.retain, ...props }, (err) => {
       if (err == null) { done(); return }
       const refusal = refusalOf(err)

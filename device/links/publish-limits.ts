@@ -48,13 +48,16 @@ function varIntBytes (n: number): number {
 /**
  * Size in bytes of the PUBLISH packet that would carry this message (MQTT 5 section 3.3 and
  * 3.1.1 section 3.3): fixed header, topic, packet identifier for QoS > 0, under MQTT 5 the
- * properties (user properties only: section 3.3.2.3.7), and the payload.
+ * properties (user properties, section 3.3.2.3.7; response topic and correlation data, 3.3.2.3.5
+ * and 3.3.2.3.6), and the payload.
  */
-export function publishPacketBytes (topic: string, payload: Uint8Array | string, qos: number, protocolVersion: number, userProperties?: Record<string, string>): number {
+export function publishPacketBytes (topic: string, payload: Uint8Array | string, qos: number, protocolVersion: number, userProperties?: Record<string, string>, request: { responseTopic?: string, correlationData?: Uint8Array } = {}): number {
   let rest = 2 + Buffer.byteLength(topic) + (qos > 0 ? 2 : 0) + (typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength)
   if (protocolVersion === 5) {
     let props = 0
     for (const [k, v] of Object.entries(userProperties ?? {})) props += 1 + 2 + Buffer.byteLength(k) + 2 + Buffer.byteLength(v)
+    if (request.responseTopic !== undefined) props += 1 + 2 + Buffer.byteLength(request.responseTopic)
+    if (request.correlationData !== undefined) props += 1 + 2 + request.correlationData.byteLength
     rest += varIntBytes(props) + props
   }
   return 1 + varIntBytes(rest) + rest

@@ -18,6 +18,9 @@ export interface TriggerMessage {
   qos: 0 | 1 | 2
   retain: boolean
   userProperties?: Record<string, string | string[]>
+  /** MQTT 5 Response Topic and Correlation Data (section 4.10), when the message has them. */
+  responseTopic?: string
+  correlationData?: Buffer
   /** Where a QoS 1 message came from within its broker session (processed once). */
   origin?: MessageOrigin
 }

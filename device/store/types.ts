@@ -49,6 +49,9 @@ export interface NewPublish {
   payload: Uint8Array | string
   qos: 0 | 1 | 2
   retain: boolean
+  /** MQTT 5 request/response properties (device/links/request-response.ts), kept with the publish. */
+  correlationData?: string
+  responseTopic?: string
 }
 
 export interface PendingPublish extends NewPublish {

@@ -43,6 +43,8 @@ export function checkUnit (unit: unknown): asserts unit is CommitUnit {
     if (typeof p.payload !== 'string' && !(p.payload instanceof Uint8Array)) throw bad(`${f}.payload`, 'must be a string or a Uint8Array')
     if (p.qos !== 0 && p.qos !== 1 && p.qos !== 2) throw bad(`${f}.qos`, 'must be 0, 1 or 2')
     if (typeof p.retain !== 'boolean') throw bad(`${f}.retain`, 'must be true or false')
+    if (p.correlationData !== undefined && typeof p.correlationData !== 'string') throw bad(`${f}.correlationData`, 'must be base64 text')
+    if (p.responseTopic !== undefined && (!nonEmpty(p.responseTopic) || /[+#\0]/.test(p.responseTopic))) throw bad(`${f}.responseTopic`, 'must be a non-empty topic without wildcards')
   })
   arrayField(unit, 'meta').forEach((m, i) => {
     if (!isObject(m) || !nonEmpty(m.key)) throw bad(`meta[${i}].key`, 'must be a non-empty string')

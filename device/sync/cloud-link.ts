@@ -38,7 +38,7 @@ export interface CloudLinkOptions {
   clock: Clock
   log: (line: string) => void
   /** What the retained `online` status says [W3]. */
-  status: () => { agent: string, functions: Array<{ name: string, version: string }> }
+  status: () => { agent: string, functions: Array<{ name: string, version: string }>, metricsSnapshotMs?: number }
   heartbeatMs: number
   /** Records per batch (capped by BATCH_LIMITS.maxRecords). */
   batchRecords: number

@@ -10,6 +10,7 @@ import { MANIFEST_MAX_BYTES, MANIFEST_MAX_DEPTH, validateManifest } from './mani
 import type { FunctionManifest } from './manifest.js'
 import { MAX_CODE_BYTES, readCode } from './read-code.js'
 import { parseStrictJson, StrictJsonError } from './strict-json.js'
+import { checkSyntax } from './syntax-check.js'
 import { own } from '../own.js'
 
 export interface LoadedFunction {
@@ -38,7 +39,8 @@ export interface LoadOptions {
  *   LAMBKIN_MANIFEST_INVALID for a manifest that is not strict JSON within MANIFEST_MAX_BYTES /
  *   MANIFEST_MAX_DEPTH or breaks the schema, a link out of the folder, a non-regular code
  *   file, code over MAX_CODE_BYTES / MAX_CODE_FILES, a missing handler or layer;
- *   LAMBKIN_LIMIT_EXCEEDS_CAP for limits above `opts.caps`.
+ *   LAMBKIN_LIMIT_EXCEEDS_CAP for limits above `opts.caps`; LAMBKIN_COMPILE_ERROR for a module
+ *   the handler imports that does not parse (file, line, column and a caret).
  */
 export async function loadFunctionDir (dir: string, opts: LoadOptions = {}): Promise<LoadedFunction> {
   const abs = path.resolve(dir)
@@ -53,6 +55,7 @@ export async function loadFunctionDir (dir: string, opts: LoadOptions = {}): Pro
   const read: Array<[string, string]> = []
   for (const [i, name] of manifest.layers.entries()) read.push([name, await readLayer(layersDir, name, i)])
   const layers: Record<string, string> = Object.fromEntries(read)
+  checkSyntax(manifest.name, manifest.handler, files, layers)
   return { manifest, dir: abs, version: versionOf(manifest, files, layers), files, layers }
 }
 

@@ -2,7 +2,7 @@
 // device config): RFC 8259 JSON, plus limits JSON.parse does not have. No library in the
 // install refuses duplicate keys, so this is a small recursive parser bounded by maxDepth.
 
-import { jsonErrorPosition } from './json-position.js'
+import { jsonErrorReason } from './json-position.js'
 
 export interface StrictJsonLimits {
   /** Largest accepted input, in bytes (as stored on disk). */
@@ -191,8 +191,10 @@ class Parser {
 
   /** The json-position scanner is the one authority on where a syntax error is. */
   #syntax (): never {
-    const at = jsonErrorPosition(this.#text) ?? { position: this.#i, ...lineColumn(this.#text, this.#i) }
-    throw new StrictJsonError('syntax', `is not valid JSON at line ${at.line}, column ${at.column} (position ${at.position})`, at)
+    const found = jsonErrorReason(this.#text)
+    const at = found ?? { position: this.#i, ...lineColumn(this.#text, this.#i) }
+    const why = found === undefined ? '' : `: ${found.reason}`
+    throw new StrictJsonError('syntax', `is not valid JSON at line ${at.line}, column ${at.column} (position ${at.position})${why}`, { position: at.position, line: at.line, column: at.column })
   }
 
   #fail (fault: StrictJsonFault, what: string, position: number, key?: string): never {

@@ -13,7 +13,7 @@ interface Envelope {
   r?: unknown
   s?: unknown
   sv?: number
-  pubs?: Array<[string, unknown, 0 | 1, boolean]>
+  pubs?: Array<[string, unknown, 0 | 1, boolean, { c?: string, rt?: string }?]>
   emits?: unknown[]
   err?: { code?: string, kind?: string, name: string, message: string, stack?: string }
 }
@@ -53,11 +53,14 @@ export function buildOutcome (raw: RawOutcome, spec: FunctionSpec, call: CallInf
   // The worker checked every publish (output-check.ts); the grant is checked once more here,
   // where the outcome is made, so no other path can hand on a publish that was not allowed.
   const publishes: PublishRequest[] = []
-  for (const [topic, payload, qos, retain] of env.pubs ?? []) {
+  for (const [topic, payload, qos, retain, props] of env.pubs ?? []) {
     if (reservedTopicProblem(topic) !== undefined || !spec.publish.some((filter) => topicMatches(filter, topic))) {
       return fail({ code: ErrorCodes.PERMISSION_DENIED, message: `publishing to "${topic}" is not allowed by permissions.publish` })
     }
-    publishes.push({ topic, payload, qos, retain })
+    const p: PublishRequest = { topic, payload, qos, retain }
+    if (props?.c !== undefined) p.correlationData = props.c
+    if (props?.rt !== undefined) p.responseTopic = props.rt
+    publishes.push(p)
   }
   const out = base as OutcomeOk
   out.ok = true

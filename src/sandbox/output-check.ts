@@ -4,7 +4,7 @@
 // code ran is trusted: counts, UTF-8 sizes, topics and permissions are all checked again here.
 import { ErrorCodes } from '../errors.js'
 import { reservedTopicProblem, topicMatches, topicNameProblem } from '../function/index.js'
-import { ERROR_TEXT_CHARS } from './prelude.js'
+import { ERROR_TEXT_CHARS, MAX_CORRELATION_BASE64 } from './prelude.js'
 import type { IoCaps } from './types.js'
 
 const LEVELS = new Set(['debug', 'info', 'warn', 'error'])
@@ -19,7 +19,8 @@ const MAX_TOPIC_BYTES = 65535
  * as it is can grow sixfold when escaped (`\u0001`), and a topic twofold (`\"`).
  */
 export function maxEnvelopeChars (caps: IoCaps): number {
-  const perPublish = 6 * caps.publishBytes + 2 * MAX_TOPIC_BYTES + 32
+  // A topic, and a response topic and correlation data when given (MQTT 5 request/response).
+  const perPublish = 6 * caps.publishBytes + 4 * MAX_TOPIC_BYTES + MAX_CORRELATION_BASE64 + 48
   return 1024 + caps.resultBytes + caps.stateBytes + 8 * caps.logBytes + caps.emitBytes + caps.maxEmits +
     caps.maxPublishes * perPublish + 12 * ERROR_TEXT_CHARS
 }
@@ -117,7 +118,11 @@ function checkPublishes (pubs: unknown, caps: IoCaps, publish: readonly string[]
   if (!Array.isArray(pubs)) return malformed('publishes are not a list')
   if (pubs.length > caps.maxPublishes) return tooMany('maxPublishes', 'publishes', pubs.length, caps.maxPublishes)
   for (const p of pubs as unknown[]) {
-    if (!Array.isArray(p) || p.length !== 4 || (p[2] !== 0 && p[2] !== 1) || typeof p[3] !== 'boolean') return malformed('a publish')
+    if (!Array.isArray(p) || (p.length !== 4 && p.length !== 5) || (p[2] !== 0 && p[2] !== 1) || typeof p[3] !== 'boolean') return malformed('a publish')
+    if (p.length === 5) {
+      const props = requestPropsProblem(p[4])
+      if (props !== undefined) return props
+    }
     const topic = p[0]
     const bad = topicNameProblem(topic)
     if (bad !== undefined) return { code: ErrorCodes.TOPIC_INVALID, message: `ctx.publish: the topic ${JSON.stringify(String(topic).slice(0, 200))} ${bad}` }
@@ -128,6 +133,23 @@ function checkPublishes (pubs: unknown, caps: IoCaps, publish: readonly string[]
     }
     const n = typeof p[1] === 'string' ? utf8(p[1]) : jsonBytes(p[1])
     if (n > caps.publishBytes) return over('publishBytes', `a publish payload to "${topic as string}"`, n, caps.publishBytes)
+  }
+  return undefined
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+/** A publish's MQTT 5 request/response properties: { c: correlation data (base64), rt: response topic }. */
+function requestPropsProblem (v: unknown): OutputFailure | undefined {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return malformed('a publish\'s properties')
+  const { c, rt, ...rest } = v as Record<string, unknown>
+  if (Object.keys(rest).length > 0 || (c === undefined && rt === undefined)) return malformed('a publish\'s properties')
+  if (c !== undefined && (typeof c !== 'string' || c.length > MAX_CORRELATION_BASE64 || !BASE64.test(c))) {
+    return { code: ErrorCodes.FUNCTION_ERROR, message: 'ctx.publish: correlationData must be base64 of at most 65535 bytes' }
+  }
+  if (rt !== undefined) {
+    const bad = topicNameProblem(rt)
+    if (bad !== undefined) return { code: ErrorCodes.TOPIC_INVALID, message: `ctx.publish: the responseTopic ${JSON.stringify(String(rt).slice(0, 200))} ${bad}` }
   }
   return undefined
 }

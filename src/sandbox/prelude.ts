@@ -13,12 +13,15 @@
 // parsed only when the handler reads it.
 //
 // Envelope: {"ok":true,"sv":<new state's version>,"s":<its JSON>,"r":<result JSON>,"logs":[[level,time,msg]],
-// "pubs":[[topic,payload,qos,retain]],"emits":[...]} (absent keys: nothing of that kind), or
+// "pubs":[[topic,payload,qos,retain(,{"c":correlationData,"rt":responseTopic})]],"emits":[...]} (absent keys: nothing of that kind), or
 // {"ok":false,"err":{code?,kind?,name,message,stack?},"logs":[...]}.
 import { INTRINSICS_SOURCE } from './prelude-intrinsics.js'
 
 /** Characters of an error's message and of its stack kept in an envelope. */
 export const ERROR_TEXT_CHARS = 8192
+
+/** The longest correlation data a publish may carry (MQTT 5 section 3.3.2.3.6: binary data, 65535 bytes), as base64. */
+export const MAX_CORRELATION_BASE64 = 4 * Math.ceil(65535 / 3)
 
 export const PRELUDE_SOURCE = String.raw`(function () {
   'use strict'
@@ -121,9 +124,36 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     if (typeof body !== 'string') fail('LAMBKIN_FUNCTION_ERROR', 'ctx.publish needs a string or a JSON-serialisable payload, got ' + typeof payload)
     if (overBytes(body, caps.publishBytes)) fail('LAMBKIN_OUTPUT_LIMIT', 'a publish payload exceeds ' + caps.publishBytes + ' bytes (counted as UTF-8, as sent)', 'publishBytes')
     const o = opts == null ? {} : opts
-    const entry = '[' + stringify(topic) + ',' + (isText ? stringify(body) : body) + ',' + (o.qos === 0 ? 0 : 1) + ',' + (o.retain === true) + ']'
+    const entry = '[' + stringify(topic) + ',' + (isText ? stringify(body) : body) + ',' + (o.qos === 0 ? 0 : 1) + ',' + (o.retain === true) + requestProps(o) + ']'
     c[PUBS] = c[PUBS] === null ? entry : c[PUBS] + ',' + entry
     c[N_PUBS]++
+  }
+  // MQTT 5 request/response (section 4.10): the reply's correlation data (base64, as events
+  // carry it) and a response topic for a request. Checked again in the worker.
+  function requestProps (o) {
+    const cd = o.correlationData
+    const rt = o.responseTopic
+    if (cd === undefined && rt === undefined) return ''
+    let out = ',{'
+    if (cd !== undefined) {
+      if (typeof cd !== 'string' || !isBase64(cd) || cd.length > ${MAX_CORRELATION_BASE64}) fail('LAMBKIN_FUNCTION_ERROR', 'ctx.publish: correlationData must be base64 of at most 65535 bytes (pass on event.correlationData as it came)')
+      out += '"c":' + stringify(cd)
+    }
+    if (rt !== undefined) {
+      const bad = topicProblem(rt, false, codeAt)
+      if (bad !== undefined) fail('LAMBKIN_TOPIC_INVALID', 'ctx.publish: the responseTopic ' + show(rt) + ' ' + bad)
+      out += (cd !== undefined ? ',' : '') + '"rt":' + stringify(rt)
+    }
+    return out + '}'
+  }
+  function isBase64 (v) {
+    if (v.length % 4 !== 0) return false
+    for (let i = 0; i < v.length; i++) {
+      const ch = v[i]
+      const ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch === '+' || ch === '/' || (ch === '=' && i >= v.length - 2 && (i === v.length - 1 || v[v.length - 1] === '='))
+      if (!ok) return false
+    }
+    return true
   }
   function emit (record) {
     const c = live()

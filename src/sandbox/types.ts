@@ -55,7 +55,11 @@ export interface InvokeOptions {
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 export interface LogEntry { level: LogLevel, time: number, msg: string }
-export interface PublishRequest { topic: string, payload: unknown, qos: 0 | 1, retain: boolean }
+/**
+ * One ctx.publish. `correlationData` (base64) and `responseTopic` are MQTT 5 request/response
+ * properties (section 4.10), present only when the function gave them.
+ */
+export interface PublishRequest { topic: string, payload: unknown, qos: 0 | 1, retain: boolean, correlationData?: string, responseTopic?: string }
 
 export interface OutcomeError {
   code: string

@@ -61,6 +61,8 @@ export interface StatusFrame {
   time?: number
   /** How often the device sends heartbeats, ms; the cloud calls it stale after 3 missed. */
   heartbeatMs?: number
+  /** How often the device writes a metric snapshot, ms, so a view with none yet can say when. */
+  metricsSnapshotMs?: number
 }
 
 /** `up/heartbeat`: liveness plus what the operator views show. */
@@ -181,6 +183,7 @@ export function parseStatus (f: Record<string, unknown>): StatusFrame {
   field(f.agent === undefined || typeof f.agent === 'string', 'agent', 'a string')
   field(f.time === undefined || isTime(f.time), 'time', 'a number')
   field(f.heartbeatMs === undefined || (Number.isSafeInteger(f.heartbeatMs) && (f.heartbeatMs as number) > 0), 'heartbeatMs', 'a positive integer')
+  field(f.metricsSnapshotMs === undefined || (Number.isSafeInteger(f.metricsSnapshotMs) && (f.metricsSnapshotMs as number) > 0), 'metricsSnapshotMs', 'a positive integer')
   const functions = f.functions === undefined ? undefined : f.functions
   field(functions === undefined || (Array.isArray(functions) && functions.length <= 1000 && functions.every((x) => x !== null && typeof x === 'object' && isValidId((x as { name?: unknown }).name) && isPrintable((x as { version?: unknown }).version ?? '', 64))), 'functions', 'an array of at most 1000 { name (a function name), version }')
   field(f.agent === undefined || isPrintable(f.agent, 64), 'agent', 'a version string of printable characters')
@@ -189,6 +192,7 @@ export function parseStatus (f: Record<string, unknown>): StatusFrame {
     agent: f.agent as string | undefined,
     time: f.time as number | undefined,
     heartbeatMs: f.heartbeatMs as number | undefined,
+    ...(f.metricsSnapshotMs === undefined ? {} : { metricsSnapshotMs: f.metricsSnapshotMs as number }),
     functions: (functions as Array<{ name: string, version?: unknown }> | undefined)?.map((x) => ({ name: x.name, version: String(x.version ?? '') }))
   }
 }

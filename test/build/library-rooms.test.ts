@@ -28,6 +28,8 @@ const ROOMS: Record<string, string[]> = {
   commander: ['cli/'],
   'node-cron': ['src/function/triggers.ts', 'device/triggers/schedule/'],
   'cbor-x': ['src/wire/', 'src/bundle/', 'device/store/', 'cloud-sync/registry/'],
+  // Only to find where a module does not parse, at validate time.
+  acorn: ['src/function/syntax-check.ts'],
   // The dashboard's page (bundled by scripts/build-web.mjs, which alone uses esbuild); the
   // browser driver is for test/ and bench/.
   preact: ['cloud-sync/web/'],

@@ -1,5 +1,5 @@
 // Record queries on the PostgreSQL registry (RecordQuery in types.ts): in (stream first seen,
-// seq) order, newest first, or oldest first after a position; by function and kinds through the
+// seq) order, newest first (before a position when paging back), or oldest first after a position; by function and kinds through the
 // per-partition indexes. Data is decoded on read, safely (record-data.ts).
 import { LEGACY_STREAM } from '../types.js'
 import type { RecordQuery, StoredRecord } from '../types.js'
@@ -26,6 +26,13 @@ export async function readRecords (db: PgDb, device: string, q: RecordQuery): Pr
     const ord = streams.find((s) => s.id === id)?.ord ?? 0
     params.push(ord, q.afterSeq)
     where.push(`(ord, seq) > ($${params.length - 1}::int, $${params.length}::bigint)`)
+  }
+  if (!forward && q.before !== undefined) {
+    // Paging back: a stream the device never sent has nothing before it.
+    const ord = streams.find((s) => s.id === q.before?.stream)?.ord
+    if (ord === undefined) return []
+    params.push(ord, q.before.seq)
+    where.push(`(ord, seq) < ($${params.length - 1}::int, $${params.length}::bigint)`)
   }
   params.push(limit)
   const dir = forward ? 'ASC' : 'DESC'

@@ -19,6 +19,7 @@ import type { DecodedPayload, PayloadRefusal, SubscribeHooks, TriggerMessage, Tr
 import { RecordBatch } from './batch.js'
 import type { BatchRecord } from './batch.js'
 import { readHop } from '../../links/hops.js'
+import { requestFields } from '../../links/request-response.js'
 import type { MetaWrite } from '../../store/index.js'
 import { routeKey } from './processed-once.js'
 import type { ProcessedOnce, Ticket } from './processed-once.js'
@@ -230,12 +231,12 @@ export class MqttTriggers {
     const { topic, qos, retain } = msg
     if (isRefusal(d)) return this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), d, { meta })
     if (r.batch !== undefined) {
-      const rec: BatchRecord = { topic, ...d, qos, retain, time }
+      const rec: BatchRecord = { topic, ...d, qos, retain, time, ...requestFields(msg) }
       const bytes = Buffer.byteLength(JSON.stringify(rec))
       if (bytes > this.#eventBytes - ENVELOPE_BYTES) return this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), overCap(bytes, this.#eventBytes), { meta })
       return r.batch.append(rec, bytes, hop, meta)
     }
-    const event = { source: 'mqtt', time, topic, ...d, qos, retain }
+    const event = { source: 'mqtt', time, topic, ...d, qos, retain, ...requestFields(msg) }
     const bytes = eventBytes(event, msg, this.#eventBytes)
     if (bytes > this.#eventBytes) return this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), overCap(bytes, this.#eventBytes), { meta })
     // QoS 0 may be dropped under overload (counted); QoS 1 waits, holding its ack back.
@@ -293,7 +294,7 @@ function overCap (bytes: number, cap: number, what = 'event'): PayloadRefusal {
  */
 function eventBytes (event: Record<string, unknown>, msg: TriggerMessage, cap: number): number {
   // Re-stringified JSON grows at most ~5x too (`1e20` becomes 21 digits).
-  const bound = ENVELOPE_BYTES + 6 * (Buffer.byteLength(msg.topic) + msg.payload.length)
+  const bound = ENVELOPE_BYTES + 6 * (Buffer.byteLength(msg.topic) + msg.payload.length + Buffer.byteLength(msg.responseTopic ?? '') + 2 * (msg.correlationData?.length ?? 0))
   return bound <= cap ? bound : Buffer.byteLength(JSON.stringify(event))
 }
 

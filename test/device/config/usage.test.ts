@@ -48,4 +48,11 @@ test('usage names every flag and env var, with the config keys and their clamps'
 
 // That each flag and variable sets its key is checked for every key in every-key.test.ts.
 
+test('the test-only crash hook is not offered in the usage, yet is no typo to the loader', async ({ dir }) => {
+  assert.not.match(deviceConfigUsage(), 'LAMBKIN_TEST_CRASH_AT')
+  assert.not.match(deviceConfigUsage(), 'kills itself')
+  const cfg = await loadDeviceConfig({ env: { LAMBKIN_TEST_CRASH_AT: 'fetched', LAMBKIN_DATA: path.join(dir, 'd') } })
+  assert.is(cfg.dataDir, path.join(dir, 'd'))
+})
+
 test.run()

@@ -92,4 +92,16 @@ export function publishCases (it: Case): void {
     st = await h.open()
     assert.is((await st.stats()).publishBytes, s.publishBytes)
   })
+
+  it('a reply keeps its MQTT 5 correlation data and response topic through a reopen; publishes without them have none', async (h) => {
+    let st = await h.open()
+    await st.commit({ publishes: [{ ...pub(1, 10), correlationData: 'AQID/w==', responseTopic: 'replies/a' }, pub(2, 10)] })
+    await st.close()
+    st = await h.open()
+    const [reply, plain] = await st.pendingPublishes()
+    assert.equal([reply.correlationData, reply.responseTopic], ['AQID/w==', 'replies/a'])
+    assert.ok(!('correlationData' in plain) && !('responseTopic' in plain))
+    const e = await rejects(st.commit({ publishes: [{ ...pub(3, 10), responseTopic: 'replies/#' }] }), 'LAMBKIN_STORE_ERROR', 'a wildcard response topic')
+    assert.match(e.message, 'publishes[0].responseTopic')
+  })
 }

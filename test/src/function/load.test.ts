@@ -87,6 +87,10 @@ test('bad JSON is LAMBKIN_MANIFEST_INVALID with line and column', async () => {
     assert.is(e.info.position, 30)
     t.write('a/function.json', '{ "name": ')
     assert.match((await rejectedWith(loadFunctionDir(t.at('a')), undefined, 'LAMBKIN_MANIFEST_INVALID')).message, 'line 1, column 11')
+    // The reason, not only the place.
+    t.write('a/function.json', '{\n  "name": "a",\n  "env": { "THRESHOLD": "70" },\n}')
+    const comma = await rejectedWith(loadFunctionDir(t.at('a')), undefined, 'LAMBKIN_MANIFEST_INVALID')
+    assert.match(comma.message, /is not valid JSON at line 4, column 1 \(position \d+\): trailing comma before '}'$/)
   } finally {
     t.remove()
   }

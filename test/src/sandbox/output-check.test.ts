@@ -199,6 +199,39 @@ test('[host] checkEnvelope refuses bad topics, reserved trees, missing grants an
   assert.is(checkEnvelope('{"ok":true,"r":{"echo":7}}', caps, []), undefined)
 })
 
+test('[host] a publish\'s MQTT 5 request/response properties are checked too: base64 correlation data, a valid response topic', () => {
+  const withProps = (props: unknown): string => env({ pubs: [['out/x', 1, 1, false, props]] })
+  assert.is(checkEnvelope(withProps({ c: 'AQID/w==', rt: 'replies/a' }), caps, ['out/#']), undefined)
+  assert.is(checkEnvelope(withProps({ c: 'AQID' }), caps, ['out/#']), undefined)
+  const refused: Array<[unknown, string]> = [
+    [{ c: 'not base64!' }, 'LAMBKIN_FUNCTION_ERROR'],
+    [{ c: 'A'.repeat(87384) }, 'LAMBKIN_FUNCTION_ERROR'],
+    [{ c: 5 }, 'LAMBKIN_FUNCTION_ERROR'],
+    [{ rt: 'replies/#' }, 'LAMBKIN_TOPIC_INVALID'],
+    [{ rt: '' }, 'LAMBKIN_TOPIC_INVALID'],
+    [{ x: 1 }, 'LAMBKIN_FUNCTION_ERROR'],
+    [{}, 'LAMBKIN_FUNCTION_ERROR'],
+    [[1], 'LAMBKIN_FUNCTION_ERROR']
+  ]
+  for (const [props, code] of refused) assert.is(checkEnvelope(withProps(props), caps, ['out/#'])?.code, code, JSON.stringify(props).slice(0, 40))
+})
+
+test('ctx.publish takes correlationData and responseTopic; a bad one throws a catchable error with its code', async ({ pool }) => {
+  const key = await pool.load(makeSpec(`export default (e, ctx) => {
+    const codes = []
+    for (const opts of [{ correlationData: '%%' }, { correlationData: 7 }, { responseTopic: 'a/+' }]) {
+      try { ctx.publish('out/x', 1, opts) } catch (err) { codes.push(err.code) }
+    }
+    ctx.publish('out/x', 'ok', { qos: 1, correlationData: 'AQID', responseTopic: 'replies/me' })
+    return codes
+  }`, { publish: ['out/#'] }))
+  const o = await pool.invoke(key, {})
+  if (!o.ok) assert.unreachable(o.error.message)
+  const ok = o as OutcomeOk
+  assert.equal(ok.result, ['LAMBKIN_FUNCTION_ERROR', 'LAMBKIN_FUNCTION_ERROR', 'LAMBKIN_TOPIC_INVALID'])
+  assert.equal(ok.publishes, [{ topic: 'out/x', payload: 'ok', qos: 1, retain: false, correlationData: 'AQID', responseTopic: 'replies/me' }])
+})
+
 test('[host] an envelope longer than any output within the caps is refused before it is parsed', () => {
   const most = maxEnvelopeChars(caps)
   // Not JSON at all: had it been parsed, the answer would say "malformed".
