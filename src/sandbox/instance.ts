@@ -77,6 +77,8 @@ export class FunctionInstance {
   poisoned = false
   /** The version of the state this instance last produced (it hands that to its next call). */
   heldVersion = -1
+  /** The run() arguments, reused by every call (invoke() is not reentrant). */
+  readonly #args: Array<FastArg | undefined> = [undefined, undefined, undefined, undefined, undefined, undefined, undefined]
 
   private constructor (spec: FunctionSpec, wasm: WasmInstance) {
     this.spec = spec
@@ -107,7 +109,7 @@ export class FunctionInstance {
       rt.setMaxStackSize(stackBytesFor(spec.limits.stackKiB))
       rt.setInterruptHandler(() => this.#interrupt(now))
       rt.setModuleLoader((name) => this.#load(name), (base, name) => this.#normalize(base, name))
-      this.#arm(now, spec.limits.timeoutMs, spec.limits.instructions)
+      this.#arm(now() + spec.limits.timeoutMs, spec.limits.timeoutMs, spec.limits.instructions)
       const arg = ctx.newString(staticJson)
       ctx.unwrapResult(ctx.callFunction(init, ctx.undefined, arg)).dispose()
       arg.dispose()
@@ -177,12 +179,12 @@ export class FunctionInstance {
     return false
   }
 
-  #arm (now: () => number, timeoutMs: number, instructions: number): void {
+  #arm (deadline: number, timeoutMs: number, instructions: number): void {
     this.#timeoutMs = timeoutMs
     this.#instructions = instructions
     this.#polls = 0
     this.#maxPolls = pollsFor(instructions)
-    this.#deadline = now() + timeoutMs
+    this.#deadline = deadline
     this.#reason = undefined
   }
 
@@ -198,24 +200,27 @@ export class FunctionInstance {
     return this.#wasm.memory.buffer.byteLength >= this.#wasm.maxBytes - WASM_PAGE_BYTES
   }
 
-  /** Runs the handler to completion. Never throws: faults come back as `failure`. */
-  invoke (call: { event: string, invocationId: string, traceId: string, state: string | undefined, stateVersion: number }, now: () => number, timeoutMs: number, instructions: number): RawResult {
+  /**
+   * Runs the handler to completion, stopping it at `deadline` (epoch ms) or past `instructions`.
+   * `traceId` is undefined when it equals the invocation id. Never throws: faults come back as
+   * `failure`.
+   */
+  invoke (event: string, invocationId: string, traceId: string | undefined, state: string | undefined, stateVersion: number, deadline: number, timeoutMs: number, instructions: number): RawResult {
     const ctx = this.#ctx as QuickJSContext
     const rt = this.#rt as QuickJSRuntime
-    this.#arm(now, timeoutMs, instructions)
+    this.#arm(deadline, timeoutMs, instructions)
     let promise: QuickJSHandle | undefined
     try {
       // Each value handed in costs a crossing, so the common defaults travel as undefined:
       // a trace id equal to the invocation id, and no state version.
-      const args = [
-        this.#handler as QuickJSHandle,
-        call.event,
-        call.invocationId,
-        call.traceId === call.invocationId ? undefined : call.traceId,
-        this.#deadline,
-        call.state,
-        call.stateVersion < 0 ? undefined : call.stateVersion
-      ]
+      const args = this.#args
+      args[0] = this.#handler as QuickJSHandle
+      args[1] = event
+      args[2] = invocationId
+      args[3] = traceId === invocationId ? undefined : traceId
+      args[4] = deadline
+      args[5] = state
+      args[6] = stateVersion < 0 ? undefined : stateVersion
       const called = this.#fast?.callForString(this.#run as QuickJSHandle, args) ?? slowCall(ctx, this.#run as QuickJSHandle, args)
       let envelope: string | undefined
       if (typeof called === 'string') envelope = called
@@ -268,6 +273,8 @@ export class FunctionInstance {
       if (failure.poison !== false) this.poisoned = true
       return this.#done({ failure })
     } finally {
+      // Not held past the call: an event can be large.
+      this.#args[1] = this.#args[5] = undefined
       if (promise !== undefined && promise.alive && !this.poisoned) promise.dispose()
     }
   }

@@ -1,11 +1,12 @@
-// Packs a run of InvokeItems into one message and unpacks it, as result-batch.ts does for the
-// answers: numbers in one Float64Array and each string field in its own array, because
-// structured clone writes every property name of every object it copies. A trace id equal to
-// the invocation id (the default) travels as undefined.
+// Packs a run of InvokeItems into one message, as result-batch.ts does for the answers:
+// numbers in one Float64Array and each string field in its own array, because structured
+// clone writes every property name of every object it copies. The worker reads the columns in
+// place. A trace id equal to the invocation id (the default) travels as undefined.
 import type { InvokeItem } from './protocol.js'
 
-/** Numbers per item: id, stateVersion, timeoutMs, instructions. */
-const STRIDE = 4
+/** Numbers per item in `nums`, in this order: id, stateVersion, timeoutMs, instructions. */
+export const INVOKE_STRIDE = 4
+const STRIDE = INVOKE_STRIDE
 
 export interface PackedInvokes {
   nums: Float64Array
@@ -38,22 +39,4 @@ export function packInvokes (items: readonly InvokeItem[]): PackedInvokes {
     states[i] = it.state
   }
   return { nums, keys, events, invocationIds, traceIds, states }
-}
-
-/** The i-th item of a packed batch (0 <= i < events.length). */
-export function invokeAt (p: PackedInvokes, i: number): InvokeItem {
-  const o = i * STRIDE
-  const n = p.nums
-  const invocationId = p.invocationIds[i]
-  return {
-    id: n[o],
-    key: p.keys[i],
-    event: p.events[i],
-    invocationId,
-    traceId: p.traceIds[i] ?? invocationId,
-    state: p.states[i],
-    stateVersion: n[o + 1],
-    timeoutMs: n[o + 2],
-    instructions: n[o + 3]
-  }
 }

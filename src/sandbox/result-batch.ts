@@ -1,6 +1,7 @@
 // Packs a run of RawOutcomes into one message and unpacks it: numbers in one Float64Array and
 // envelopes in a string array, because structured-cloning an object per call cost the worker
-// about as much as the postMessage itself (0.5 us a result, against 0.27 us packed).
+// about as much as the postMessage itself (0.5 us a result, against 0.27 us packed). The
+// worker writes each result straight into the columns, with no object per call.
 import type { RawFailure } from './classify.js'
 import type { RawOutcome } from './protocol.js'
 
@@ -15,32 +16,25 @@ export interface PackedResults {
 }
 
 export class ResultBatch {
-  #items: RawOutcome[] = []
+  #nums: number[] = []
+  #envelopes: Array<string | undefined> = []
+  #failures: Array<[number, RawFailure]> = []
 
-  get length (): number { return this.#items.length }
+  get length (): number { return this.#envelopes.length }
 
-  push (r: RawOutcome): void { this.#items.push(r) }
+  add (id: number, envelope: string | undefined, failure: RawFailure | undefined, polls: number, memoryBytes: number, memoryLimitBytes: number, durationMs: number, coldStart: boolean): void {
+    if (failure !== undefined) this.#failures.push([this.#envelopes.length, failure])
+    this.#envelopes.push(envelope)
+    this.#nums.push(id, polls, memoryBytes, memoryLimitBytes, durationMs, coldStart ? 1 : 0)
+  }
 
   /** The packed batch, leaving this one empty. */
   take (): PackedResults {
-    const items = this.#items
-    this.#items = []
-    const nums = new Float64Array(items.length * STRIDE)
-    const envelopes = new Array<string | undefined>(items.length)
-    const failures: Array<[number, RawFailure]> = []
-    for (let i = 0; i < items.length; i++) {
-      const r = items[i]
-      const o = i * STRIDE
-      nums[o] = r.id
-      nums[o + 1] = r.polls
-      nums[o + 2] = r.memoryBytes
-      nums[o + 3] = r.memoryLimitBytes
-      nums[o + 4] = r.durationMs
-      nums[o + 5] = r.coldStart ? 1 : 0
-      envelopes[i] = r.envelope
-      if (r.failure !== undefined) failures.push([i, r.failure])
-    }
-    return { nums, envelopes, failures }
+    const out = { nums: Float64Array.from(this.#nums), envelopes: this.#envelopes, failures: this.#failures }
+    this.#nums = []
+    this.#envelopes = []
+    this.#failures = []
+    return out
   }
 }
 

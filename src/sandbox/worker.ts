@@ -10,9 +10,10 @@ import { memoryPagesFor } from './budget.js'
 import { WasmFactory } from './wasm-factory.js'
 import { WATCH_DEADLINE, WATCH_ITEM } from './protocol.js'
 import { ResultBatch } from './result-batch.js'
-import { invokeAt } from './invoke-batch.js'
 import { checkEnvelope, failureEnvelope } from './output-check.js'
-import type { FromWorker, InvokeItem, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
+import type { FromWorker, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
+import { INVOKE_STRIDE } from './invoke-batch.js'
+import type { PackedInvokes } from './invoke-batch.js'
 import type { FunctionSpec } from './types.js'
 
 const init = workerData as WorkerInit
@@ -103,78 +104,101 @@ function unload (key: string): void {
   idle.delete(key)
 }
 
-async function invoke (item: InvokeItem): Promise<RawOutcome> {
-  const entry = specs.get(item.key)
+const results = new ResultBatch()
+const STRIDE = INVOKE_STRIDE
+
+function notLoaded (id: number, key: string): void {
+  results.add(id, undefined, { code: 'LAMBKIN_FUNCTION_NOT_FOUND', message: `function ${key} is not loaded in this sandbox` }, 0, 0, 0, 0, false)
+}
+
+/**
+ * Runs call `i` of a batch on a warm instance and adds its result; false, with nothing done,
+ * when the function has no warm instance (see invokeCold). Synchronous, so the common call
+ * costs no promise and no turn of the microtask queue.
+ */
+function invokeWarm (op: PackedInvokes, i: number, t0: number): boolean {
+  const key = op.keys[i]
+  const entry = specs.get(key)
   if (entry === undefined) {
-    return { id: item.id, failure: { code: 'LAMBKIN_FUNCTION_NOT_FOUND', message: `function ${item.key} is not loaded in this sandbox` }, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: 0, coldStart: false }
+    notLoaded(op.nums[i * STRIDE], key)
+    return true
   }
-  const warm = idle.get(item.key) as FunctionInstance[]
-  let instance = warm.pop()
-  let coldStart = false
+  const instance = (idle.get(key) as FunctionInstance[]).pop()
+  if (instance === undefined) return false
+  invokeOn(instance, entry, op, i, t0, false)
+  return true
+}
+
+/** A call whose function has no warm instance: one is built first (a cold start). */
+async function invokeCold (op: PackedInvokes, i: number): Promise<void> {
+  const key = op.keys[i]
+  const id = op.nums[i * STRIDE]
   const t0 = performance.now()
-  if (instance === undefined) {
-    coldStart = true
-    const built = await build(entry.spec, entry.staticMeta, item.id)
-    if (built.failure !== undefined || built.instance === undefined) {
-      watch[WATCH_DEADLINE] = 0
-      return { id: item.id, failure: built.failure ?? { code: ErrorCodes.SANDBOX_CRASHED, message: 'no instance was built' }, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: performance.now() - t0, coldStart }
-    }
-    instance = built.instance
+  const entry = specs.get(key)
+  if (entry === undefined) return notLoaded(id, key)
+  const built = await build(entry.spec, entry.staticMeta, id)
+  if (built.failure !== undefined || built.instance === undefined) {
+    watch[WATCH_DEADLINE] = 0
+    const f = built.failure ?? { code: ErrorCodes.SANDBOX_CRASHED, message: 'no instance was built' }
+    results.add(id, undefined, f, 0, 0, 0, performance.now() - t0, true)
+    return
   }
-  watch[WATCH_ITEM] = item.id
-  watch[WATCH_DEADLINE] = now() + item.timeoutMs
+  invokeOn(built.instance, entry, op, i, t0, true)
+}
+
+function invokeOn (instance: FunctionInstance, entry: { spec: FunctionSpec }, op: PackedInvokes, i: number, t0: number, coldStart: boolean): void {
+  const o = i * STRIDE
+  const id = op.nums[o]
+  const timeoutMs = op.nums[o + 2]
+  const key = op.keys[i]
+  const deadline = now() + timeoutMs
+  watch[WATCH_ITEM] = id
+  watch[WATCH_DEADLINE] = deadline
   // The newest state this thread has seen for the function beats an older copy from the host
   // (a call queued behind one whose instance was discarded must not go back in time). An
   // instance holding that version itself needs nothing: it prefers its own over an older one.
-  const held = latestState.get(item.key)
-  let call = item
-  if (held !== undefined && item.stateVersion >= 0 && held.version > item.stateVersion && held.version > instance.heldVersion) {
+  const held = latestState.get(key)
+  let state = op.states[i]
+  let stateVersion = op.nums[o + 1]
+  if (held !== undefined && stateVersion >= 0 && held.version > stateVersion && held.version > instance.heldVersion) {
     held.json ??= stateJsonOf(held.envelope)
-    call = { ...item, state: held.json, stateVersion: held.version }
+    state = held.json
+    stateVersion = held.version
   }
-  const raw = instance.invoke(call, now, item.timeoutMs, item.instructions)
+  const invocationId = op.invocationIds[i]
+  const raw = instance.invoke(op.events[i], invocationId, op.traceIds[i], state, stateVersion, deadline, timeoutMs, op.nums[o + 3])
   // What the sandbox returned is checked before anything of it is kept or sent on; an instance
   // whose output failed is discarded, since the state it holds may be the one refused.
-  if (raw.envelope !== undefined) {
-    const bad = checkEnvelope(raw.envelope, init.caps, entry.spec.publish)
+  let envelope = raw.envelope
+  if (envelope !== undefined) {
+    const bad = checkEnvelope(envelope, init.caps, entry.spec.publish)
     if (bad !== undefined) {
-      raw.envelope = failureEnvelope(bad)
+      envelope = failureEnvelope(bad)
       instance.poisoned = true
     }
   }
-  const produced = stateVersionOf(raw.envelope)
+  const produced = stateVersionOf(envelope)
   if (produced >= 0) {
     instance.heldVersion = produced
     if (produced > (held?.version ?? -1)) {
-      const envelope = raw.envelope as string
+      const env = envelope as string
       // A big envelope (a large result beside the state) is not kept whole: the state is cut out now.
-      latestState.set(item.key, envelope.length <= KEEP_ENVELOPE_CHARS
-        ? { envelope, version: produced }
-        : { envelope: '', version: produced, json: stateJsonOf(envelope) })
+      latestState.set(key, env.length <= KEEP_ENVELOPE_CHARS
+        ? { envelope: env, version: produced }
+        : { envelope: '', version: produced, json: stateJsonOf(env) })
     }
   }
   watch[WATCH_DEADLINE] = 0
-  const out: RawOutcome = {
-    id: item.id,
-    envelope: raw.envelope,
-    failure: raw.failure,
-    polls: raw.polls,
-    memoryBytes: raw.memoryBytes,
-    memoryLimitBytes: instance.maxBytes,
-    durationMs: performance.now() - t0,
-    coldStart
-  }
-  if (instance.poisoned || !specs.has(item.key)) instance.dispose()
-  else warm.push(instance)
-  return out
+  results.add(id, envelope, raw.failure, raw.polls, raw.memoryBytes, instance.maxBytes, performance.now() - t0, coldStart)
+  if (instance.poisoned || !specs.has(key)) instance.dispose()
+  else (idle.get(key) as FunctionInstance[]).push(instance)
 }
 
 async function pump (): Promise<void> {
   if (pumping) return
   pumping = true
-  const results = new ResultBatch()
   let flushedAt = performance.now()
-  const flush = (): void => { flushedAt = performance.now(); if (results.length > 0) post({ t: 'res', ...results.take() }) }
+  const flush = (at: number): void => { flushedAt = at; if (results.length > 0) post({ t: 'res', ...results.take() }) }
   try {
     while (ops.length > 0) {
       const op = ops.shift() as ToWorker
@@ -184,11 +208,13 @@ async function pump (): Promise<void> {
         // each message costs both threads a wake-up, ~30 us of CPU in all, which on a busy
         // machine outweighs the overlap (chunks of 16 cost 13.5 us CPU a trivial call, 11.6 us
         // with this).
+        let t = performance.now()
         for (let i = 0; i < op.events.length; i++) {
-          results.push(await invoke(invokeAt(op, i)))
-          if (performance.now() - flushedAt >= FLUSH_MS) flush()
+          if (!invokeWarm(op, i, t)) await invokeCold(op, i)
+          t = performance.now()
+          if (t - flushedAt >= FLUSH_MS) flush(t)
         }
-        if (ops.length === 0 || ops[0].t !== 'inv') flush()
+        if (ops.length === 0 || ops[0].t !== 'inv') flush(t)
       } else if (op.t === 'load') {
         await load(op.id, op.key, op.spec)
       } else {
@@ -196,7 +222,7 @@ async function pump (): Promise<void> {
       }
     }
   } finally {
-    flush()
+    flush(performance.now())
     pumping = false
   }
   scheduleRefill()
