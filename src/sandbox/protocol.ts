@@ -32,6 +32,11 @@ export interface InvokeItem {
   instructions: number
 }
 
+/** A call as a worker host holds it until its outcome: the item, and how often its thread died under it. */
+export interface HostCall extends InvokeItem {
+  crashes: number
+}
+
 export type ToWorker =
   | { t: 'load', id: number, key: string, spec: FunctionSpec }
   | { t: 'unload', key: string }

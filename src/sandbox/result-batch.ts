@@ -40,10 +40,10 @@ export class ResultBatch {
 
 /** Calls `each` with every RawOutcome of a packed batch, in order. */
 export function unpackResults (p: PackedResults, each: (r: RawOutcome) => void): void {
-  const failed = new Map(p.failures)
+  const failed = p.failures.length === 0 ? undefined : new Map(p.failures)
   for (let i = 0; i < p.envelopes.length; i++) {
     const o = i * STRIDE
     const n = p.nums
-    each({ id: n[o], envelope: p.envelopes[i], failure: failed.get(i), polls: n[o + 1], memoryBytes: n[o + 2], memoryLimitBytes: n[o + 3], durationMs: n[o + 4], coldStart: n[o + 5] === 1 })
+    each({ id: n[o], envelope: p.envelopes[i], failure: failed?.get(i), polls: n[o + 1], memoryBytes: n[o + 2], memoryLimitBytes: n[o + 3], durationMs: n[o + 4], coldStart: n[o + 5] === 1 })
   }
 }
