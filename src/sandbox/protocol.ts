@@ -38,8 +38,9 @@ export interface HostCall extends InvokeItem {
 }
 
 export type ToWorker =
-  | { t: 'load', id: number, key: string, spec: FunctionSpec }
-  | { t: 'unload', key: string }
+  /** `fn`: the number the host gave this function version; calls name their function by it. */
+  | { t: 'load', id: number, fn: number, spec: FunctionSpec }
+  | { t: 'unload', fn: number }
   | ({ t: 'inv' } & PackedInvokes)
 
 export interface RawOutcome {

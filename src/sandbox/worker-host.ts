@@ -40,6 +40,9 @@ function failed (id: number, failure: RawFailure): RawOutcome {
 export class WorkerHost<C extends HostCall = HostCall> {
   readonly #opts: WorkerHostOptions<C>
   readonly #specs = new Map<string, FunctionSpec>()
+  /** The number each loaded function key has in the worker (calls carry it instead of the key). */
+  readonly #fnIds = new Map<string, number>()
+  #nextFn = 1
   readonly #pending = new Map<number, C>()
   readonly #loads = new Map<number, { key: string, done: (f: RawFailure | undefined) => void }>()
   #worker!: Worker
@@ -87,22 +90,27 @@ export class WorkerHost<C extends HostCall = HostCall> {
 
   load (key: string, spec: FunctionSpec): Promise<RawFailure | undefined> {
     this.#specs.set(key, spec)
+    const fn = this.#fnIds.get(key) ?? this.#nextFn++
+    this.#fnIds.set(key, fn)
     const id = this.#nextLoad++
     return new Promise((resolve) => {
       this.#loads.set(id, {
         key,
         done: (failure) => {
-          if (failure !== undefined) this.#specs.delete(key)
+          if (failure !== undefined && this.#specs.delete(key)) this.#fnIds.delete(key)
           resolve(failure)
         }
       })
-      this.#post({ t: 'load', id, key, spec })
+      this.#post({ t: 'load', id, fn, spec })
       this.#arm()
     })
   }
 
   unload (key: string): void {
-    if (this.#specs.delete(key)) this.#post({ t: 'unload', key })
+    const fn = this.#fnIds.get(key)
+    this.#specs.delete(key)
+    this.#fnIds.delete(key)
+    if (fn !== undefined) this.#post({ t: 'unload', fn })
   }
 
   /** Sends one call; its outcome goes to `onResult`. */
@@ -133,7 +141,7 @@ export class WorkerHost<C extends HostCall = HostCall> {
     if (this.#outbox.length === 0) return
     const items = this.#outbox
     this.#outbox = []
-    this.#post({ t: 'inv', ...packInvokes(items) })
+    this.#post({ t: 'inv', ...packInvokes(items, this.#fnIds) })
   }
 
   #post (msg: ToWorker): void {
@@ -211,7 +219,7 @@ export class WorkerHost<C extends HostCall = HostCall> {
     void this.start()
     const waiting = new Map([...this.#loads].map(([id, l]) => [l.key, id]))
     for (const [key, spec] of this.#specs) {
-      this.#post({ t: 'load', id: waiting.get(key) ?? this.#nextLoad++, key, spec })
+      this.#post({ t: 'load', id: waiting.get(key) ?? this.#nextLoad++, fn: this.#fnIds.get(key) as number, spec })
     }
     // Calls that had not started are innocent: send them again, but not forever.
     // Every call still pending is queued again here, so the outbox is rebuilt from them.

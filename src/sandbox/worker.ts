@@ -12,7 +12,7 @@ import { WATCH_DEADLINE, WATCH_ITEM } from './protocol.js'
 import { ResultBatch } from './result-batch.js'
 import { checkEnvelope, failureEnvelope } from './output-check.js'
 import type { FromWorker, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
-import { INVOKE_STRIDE } from './invoke-batch.js'
+import { INVOKE_NUMS } from './invoke-batch.js'
 import type { PackedInvokes } from './invoke-batch.js'
 import type { FunctionSpec } from './types.js'
 
@@ -20,14 +20,20 @@ const init = workerData as WorkerInit
 const port = parentPort as NonNullable<typeof parentPort>
 const watch = new Float64Array(init.watch)
 const factory = new WasmFactory(init.binary, init.spares, prepare)
-const specs = new Map<string, { spec: FunctionSpec, staticMeta: string }>()
-const idle = new Map<string, FunctionInstance[]>()
-/**
- * Per function, the envelope that carried the newest state this thread has seen. The state's
- * JSON is cut out of it only when an instance that lacks it must be handed it (after a
- * rebuild, or with several instances), not on every call.
- */
-const latestState = new Map<string, { envelope: string, version: number, json?: string }>()
+
+/** A function version loaded in this thread, under the number its host gave it. */
+interface Loaded {
+  spec: FunctionSpec
+  staticMeta: string
+  idle: FunctionInstance[]
+  /**
+   * The envelope that carried the newest state this thread has seen. The state's JSON is cut
+   * out of it only when an instance that lacks it must be handed it (after a rebuild, or with
+   * several instances), not on every call.
+   */
+  latest?: { envelope: string, version: number, json?: string }
+}
+const fns = new Map<number, Loaded>()
 const STATE_LEAD = '{"ok":true,"sv":'
 const KEEP_ENVELOPE_CHARS = 16 * 1024
 
@@ -75,40 +81,37 @@ async function build (spec: FunctionSpec, staticMeta: string, watchId: number): 
   return FunctionInstance.create(spec, wasm, now, staticMeta)
 }
 
-async function load (id: number, key: string, spec: FunctionSpec): Promise<void> {
+async function load (id: number, fnId: number, spec: FunctionSpec): Promise<void> {
   const staticMeta = staticMetaOf(spec)
-  specs.set(key, { spec, staticMeta })
-  const warm = idle.get(key) ?? []
-  idle.set(key, warm)
+  const before = fns.get(fnId)
+  const fn: Loaded = { spec, staticMeta, idle: before?.idle ?? [], latest: before?.latest }
+  fns.set(fnId, fn)
   const want = Math.max(1, spec.provisioned)
-  while (warm.length < want) {
+  while (fn.idle.length < want) {
     const { instance, failure } = await build(spec, staticMeta, -id)
     watch[WATCH_DEADLINE] = 0
     if (failure !== undefined || instance === undefined) {
-      specs.delete(key)
-      for (const w of warm) w.dispose()
-      idle.delete(key)
+      unload(fnId)
       const f = failure ?? { code: ErrorCodes.SANDBOX_CRASHED, message: 'no instance was built' }
       post({ t: 'loaded', id, failure: { code: f.code, message: f.message, stack: f.stack } })
       return
     }
-    warm.push(instance)
+    fn.idle.push(instance)
   }
   post({ t: 'loaded', id })
 }
 
-function unload (key: string): void {
-  specs.delete(key)
-  latestState.delete(key)
-  for (const inst of idle.get(key) ?? []) inst.dispose()
-  idle.delete(key)
+function unload (fnId: number): void {
+  const fn = fns.get(fnId)
+  fns.delete(fnId)
+  for (const inst of fn?.idle ?? []) inst.dispose()
 }
 
 const results = new ResultBatch()
-const STRIDE = INVOKE_STRIDE
+const { STRIDE, FN, STATE_VERSION, TIMEOUT_MS, INSTRUCTIONS } = INVOKE_NUMS
 
-function notLoaded (id: number, key: string): void {
-  results.add(id, undefined, { code: 'LAMBKIN_FUNCTION_NOT_FOUND', message: `function ${key} is not loaded in this sandbox` }, 0, 0, 0, 0, false)
+function notLoaded (id: number): void {
+  results.add(id, undefined, { code: ErrorCodes.FUNCTION_NOT_FOUND, message: 'the function was unloaded from its sandbox before this call ran' }, 0, 0, 0, 0, false)
 }
 
 /**
@@ -117,61 +120,59 @@ function notLoaded (id: number, key: string): void {
  * costs no promise and no turn of the microtask queue.
  */
 function invokeWarm (op: PackedInvokes, i: number, t0: number): boolean {
-  const key = op.keys[i]
-  const entry = specs.get(key)
-  if (entry === undefined) {
-    notLoaded(op.nums[i * STRIDE], key)
+  const o = i * STRIDE
+  const fn = fns.get(op.nums[o + FN])
+  if (fn === undefined) {
+    notLoaded(op.nums[o])
     return true
   }
-  const instance = (idle.get(key) as FunctionInstance[]).pop()
+  const instance = fn.idle.pop()
   if (instance === undefined) return false
-  invokeOn(instance, entry, op, i, t0, false)
+  invokeOn(instance, fn, op, i, t0, false)
   return true
 }
 
 /** A call whose function has no warm instance: one is built first (a cold start). */
 async function invokeCold (op: PackedInvokes, i: number): Promise<void> {
-  const key = op.keys[i]
-  const id = op.nums[i * STRIDE]
+  const o = i * STRIDE
+  const id = op.nums[o]
   const t0 = performance.now()
-  const entry = specs.get(key)
-  if (entry === undefined) return notLoaded(id, key)
-  const built = await build(entry.spec, entry.staticMeta, id)
+  const fn = fns.get(op.nums[o + FN])
+  if (fn === undefined) return notLoaded(id)
+  const built = await build(fn.spec, fn.staticMeta, id)
   if (built.failure !== undefined || built.instance === undefined) {
     watch[WATCH_DEADLINE] = 0
     const f = built.failure ?? { code: ErrorCodes.SANDBOX_CRASHED, message: 'no instance was built' }
     results.add(id, undefined, f, 0, 0, 0, performance.now() - t0, true)
     return
   }
-  invokeOn(built.instance, entry, op, i, t0, true)
+  invokeOn(built.instance, fn, op, i, t0, true)
 }
 
-function invokeOn (instance: FunctionInstance, entry: { spec: FunctionSpec }, op: PackedInvokes, i: number, t0: number, coldStart: boolean): void {
+function invokeOn (instance: FunctionInstance, fn: Loaded, op: PackedInvokes, i: number, t0: number, coldStart: boolean): void {
   const o = i * STRIDE
   const id = op.nums[o]
-  const timeoutMs = op.nums[o + 2]
-  const key = op.keys[i]
+  const timeoutMs = op.nums[o + TIMEOUT_MS]
   const deadline = now() + timeoutMs
   watch[WATCH_ITEM] = id
   watch[WATCH_DEADLINE] = deadline
   // The newest state this thread has seen for the function beats an older copy from the host
   // (a call queued behind one whose instance was discarded must not go back in time). An
   // instance holding that version itself needs nothing: it prefers its own over an older one.
-  const held = latestState.get(key)
+  const held = fn.latest
   let state = op.states[i]
-  let stateVersion = op.nums[o + 1]
+  let stateVersion = op.nums[o + STATE_VERSION]
   if (held !== undefined && stateVersion >= 0 && held.version > stateVersion && held.version > instance.heldVersion) {
     held.json ??= stateJsonOf(held.envelope)
     state = held.json
     stateVersion = held.version
   }
-  const invocationId = op.invocationIds[i]
-  const raw = instance.invoke(op.events[i], invocationId, op.traceIds[i], state, stateVersion, deadline, timeoutMs, op.nums[o + 3])
+  const raw = instance.invoke(op.events[i], op.invocationIds[i], op.traceIds[i], state, stateVersion, deadline, timeoutMs, op.nums[o + INSTRUCTIONS])
   // What the sandbox returned is checked before anything of it is kept or sent on; an instance
   // whose output failed is discarded, since the state it holds may be the one refused.
   let envelope = raw.envelope
   if (envelope !== undefined) {
-    const bad = checkEnvelope(envelope, init.caps, entry.spec.publish)
+    const bad = checkEnvelope(envelope, init.caps, fn.spec.publish)
     if (bad !== undefined) {
       envelope = failureEnvelope(bad)
       instance.poisoned = true
@@ -183,15 +184,15 @@ function invokeOn (instance: FunctionInstance, entry: { spec: FunctionSpec }, op
     if (produced > (held?.version ?? -1)) {
       const env = envelope as string
       // A big envelope (a large result beside the state) is not kept whole: the state is cut out now.
-      latestState.set(key, env.length <= KEEP_ENVELOPE_CHARS
+      fn.latest = env.length <= KEEP_ENVELOPE_CHARS
         ? { envelope: env, version: produced }
-        : { envelope: '', version: produced, json: stateJsonOf(env) })
+        : { envelope: '', version: produced, json: stateJsonOf(env) }
     }
   }
   watch[WATCH_DEADLINE] = 0
   results.add(id, envelope, raw.failure, raw.polls, raw.memoryBytes, instance.maxBytes, performance.now() - t0, coldStart)
-  if (instance.poisoned || !specs.has(key)) instance.dispose()
-  else (idle.get(key) as FunctionInstance[]).push(instance)
+  if (instance.poisoned || fns.get(op.nums[o + FN]) !== fn) instance.dispose()
+  else fn.idle.push(instance)
 }
 
 async function pump (): Promise<void> {
@@ -216,9 +217,9 @@ async function pump (): Promise<void> {
         }
         if (ops.length === 0 || ops[0].t !== 'inv') flush(t)
       } else if (op.t === 'load') {
-        await load(op.id, op.key, op.spec)
+        await load(op.id, op.fn, op.spec)
       } else {
-        unload(op.key)
+        unload(op.fn)
       }
     }
   } finally {
