@@ -4,6 +4,7 @@
 import { ErrorCodes } from '../errors.js'
 import { reservedTopicProblem, topicMatches } from '../function/index.js'
 import { classifyEnvelopeError } from './classify.js'
+import { PLAIN_LEAD } from './output-check.js'
 import type { RawOutcome } from './protocol.js'
 import type { FunctionSpec, LogEntry, LogLevel, Outcome, OutcomeError, PublishRequest } from './types.js'
 
@@ -25,10 +26,20 @@ export function buildOutcome (raw: RawOutcome, spec: FunctionSpec, call: CallInf
     const f = raw.failure ?? { code: ErrorCodes.SANDBOX_CRASHED, message: 'the sandbox returned nothing' }
     return failed(raw, spec, call, instructionsPerPoll, [], { code: f.code, message: f.message, stack: f.stack, details: f.details })
   }
+  let envelope = raw.envelope
+  if (raw.plain === true) {
+    // Nothing but a result, as far as the worker could tell (output-check.ts plainResult).
+    if (envelope === '') return ok(raw, spec, call, instructionsPerPoll, [], undefined, [], [], undefined, false, undefined)
+    try {
+      return ok(raw, spec, call, instructionsPerPoll, [], JSON.parse(envelope), [], [], undefined, false, undefined)
+    } catch {
+      envelope = PLAIN_LEAD + envelope + '}'
+    }
+  }
   let env: Envelope
   let logs: LogEntry[] = []
   try {
-    env = JSON.parse(raw.envelope) as Envelope
+    env = JSON.parse(envelope) as Envelope
     if (env.logs !== undefined) logs = env.logs.map(([level, time, msg]) => ({ level, time, msg }))
   } catch (cause) {
     return failed(raw, spec, call, instructionsPerPoll, logs, { code: ErrorCodes.SANDBOX_CRASHED, message: `the sandbox returned a malformed envelope: ${String(cause)}` })
@@ -49,7 +60,12 @@ export function buildOutcome (raw: RawOutcome, spec: FunctionSpec, call: CallInf
       publishes.push({ topic, payload, qos, retain })
     }
   }
-  // One literal with every field, in the order of OutcomeOk (V8 builds it at once).
+  return ok(raw, spec, call, instructionsPerPoll, logs, env.r, publishes, env.emits ?? [], env.s, 's' in env, env.sv)
+}
+
+// One literal with every field, in the order of OutcomeOk (V8 builds it at once).
+function ok (raw: RawOutcome, spec: FunctionSpec, call: CallInfo, instructionsPerPoll: number, logs: LogEntry[], result: unknown,
+  publishes: PublishRequest[], emits: unknown[], state: unknown, stateChanged: boolean, stateVersion: number | undefined): Outcome {
   return {
     invocationId: call.invocationId,
     traceId: call.traceId,
@@ -62,12 +78,12 @@ export function buildOutcome (raw: RawOutcome, spec: FunctionSpec, call: CallInf
     coldStart: raw.coldStart,
     logs,
     ok: true,
-    result: env.r,
+    result,
     publishes,
-    emits: env.emits ?? [],
-    state: env.s,
-    stateChanged: 's' in env,
-    stateVersion: env.sv
+    emits,
+    state,
+    stateChanged,
+    stateVersion
   }
 }
 

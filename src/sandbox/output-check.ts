@@ -40,6 +40,24 @@ function fastChars (caps: IoCaps): number {
  */
 const KEPT_OR_ESCAPED = /\\|"(?:s|sv|pubs|emits)"/
 
+export const PLAIN_LEAD = '{"ok":true,"r":'
+/** Any key besides "ok" and "r" (an escape could spell one, so a backslash counts too). */
+const OTHER_KEY = /\\|"(?:s|sv|pubs|emits|logs|err)"/
+
+/**
+ * For an envelope that looks like nothing but a result (`{"ok":true,"r":X}` or
+ * `{"ok":true}`) and is short enough that checkEnvelope() would pass it without parsing, the
+ * result's JSON X ('' for none), so the main thread parses only X; otherwise undefined (then
+ * checkEnvelope() decides). X is cut out unparsed: if it is valid JSON the envelope was
+ * exactly that one key; if not, the reader puts the envelope back together
+ * (PLAIN_LEAD + X + '}') and reads it whole.
+ */
+export function plainResult (envelope: string, caps: IoCaps): string | undefined {
+  if (envelope === '{"ok":true}') return ''
+  if (envelope.length > fastChars(caps) || !envelope.startsWith(PLAIN_LEAD) || !envelope.endsWith('}') || OTHER_KEY.test(envelope)) return undefined
+  return envelope.slice(PLAIN_LEAD.length, -1)
+}
+
 export interface OutputFailure {
   code: string
   /** The cap that was passed (details.limit), when one was. */

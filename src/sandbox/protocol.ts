@@ -45,7 +45,9 @@ export type ToWorker =
 
 export interface RawOutcome {
   id: number
+  /** The prelude's envelope, checked; or, when `plain`, only its result's JSON ('' for none). */
   envelope?: string
+  plain?: boolean
   failure?: RawFailure
   polls: number
   memoryBytes: number

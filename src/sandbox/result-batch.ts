@@ -5,8 +5,10 @@
 import type { RawFailure } from './classify.js'
 import type { RawOutcome } from './protocol.js'
 
-/** Numbers per result: id, polls, memoryBytes, memoryLimitBytes, durationMs, coldStart. */
+/** Numbers per result: id, polls, memoryBytes, memoryLimitBytes, durationMs, flags. */
 const STRIDE = 6
+const COLD_START = 1
+const PLAIN = 2
 
 export interface PackedResults {
   nums: Float64Array
@@ -22,10 +24,11 @@ export class ResultBatch {
 
   get length (): number { return this.#envelopes.length }
 
-  add (id: number, envelope: string | undefined, failure: RawFailure | undefined, polls: number, memoryBytes: number, memoryLimitBytes: number, durationMs: number, coldStart: boolean): void {
+  /** `plain`: `envelope` is only the result's JSON (see output-check.ts plainResult). */
+  add (id: number, envelope: string | undefined, plain: boolean, failure: RawFailure | undefined, polls: number, memoryBytes: number, memoryLimitBytes: number, durationMs: number, coldStart: boolean): void {
     if (failure !== undefined) this.#failures.push([this.#envelopes.length, failure])
     this.#envelopes.push(envelope)
-    this.#nums.push(id, polls, memoryBytes, memoryLimitBytes, durationMs, coldStart ? 1 : 0)
+    this.#nums.push(id, polls, memoryBytes, memoryLimitBytes, durationMs, (coldStart ? COLD_START : 0) | (plain ? PLAIN : 0))
   }
 
   /** The packed batch, leaving this one empty. */
@@ -44,6 +47,7 @@ export function unpackResults (p: PackedResults, each: (r: RawOutcome) => void):
   for (let i = 0; i < p.envelopes.length; i++) {
     const o = i * STRIDE
     const n = p.nums
-    each({ id: n[o], envelope: p.envelopes[i], failure: failed?.get(i), polls: n[o + 1], memoryBytes: n[o + 2], memoryLimitBytes: n[o + 3], durationMs: n[o + 4], coldStart: n[o + 5] === 1 })
+    const flags = n[o + 5]
+    each({ id: n[o], envelope: p.envelopes[i], plain: (flags & PLAIN) !== 0, failure: failed?.get(i), polls: n[o + 1], memoryBytes: n[o + 2], memoryLimitBytes: n[o + 3], durationMs: n[o + 4], coldStart: (flags & COLD_START) !== 0 })
   }
 }

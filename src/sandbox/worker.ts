@@ -10,7 +10,7 @@ import { memoryPagesFor } from './budget.js'
 import { WasmFactory } from './wasm-factory.js'
 import { WATCH_DEADLINE, WATCH_ITEM } from './protocol.js'
 import { ResultBatch } from './result-batch.js'
-import { checkEnvelope, failureEnvelope } from './output-check.js'
+import { checkEnvelope, failureEnvelope, plainResult } from './output-check.js'
 import type { FromWorker, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
 import { INVOKE_NUMS } from './invoke-batch.js'
 import type { PackedInvokes } from './invoke-batch.js'
@@ -111,7 +111,7 @@ const results = new ResultBatch()
 const { STRIDE, FN, STATE_VERSION, TIMEOUT_MS, INSTRUCTIONS } = INVOKE_NUMS
 
 function notLoaded (id: number): void {
-  results.add(id, undefined, { code: ErrorCodes.FUNCTION_NOT_FOUND, message: 'the function was unloaded from its sandbox before this call ran' }, 0, 0, 0, 0, false)
+  results.add(id, undefined, false, { code: ErrorCodes.FUNCTION_NOT_FOUND, message: 'the function was unloaded from its sandbox before this call ran' }, 0, 0, 0, 0, false)
 }
 
 /**
@@ -143,7 +143,7 @@ async function invokeCold (op: PackedInvokes, i: number): Promise<void> {
   if (built.failure !== undefined || built.instance === undefined) {
     watch[WATCH_DEADLINE] = 0
     const f = built.failure ?? { code: ErrorCodes.SANDBOX_CRASHED, message: 'no instance was built' }
-    results.add(id, undefined, f, 0, 0, 0, performance.now() - t0, true)
+    results.add(id, undefined, false, f, 0, 0, 0, performance.now() - t0, true)
     return
   }
   invokeOn(built.instance, fn, op, i, t0, true)
@@ -171,14 +171,15 @@ function invokeOn (instance: FunctionInstance, fn: Loaded, op: PackedInvokes, i:
   // What the sandbox returned is checked before anything of it is kept or sent on; an instance
   // whose output failed is discarded, since the state it holds may be the one refused.
   let envelope = raw.envelope
-  if (envelope !== undefined) {
+  const plain = envelope === undefined ? undefined : plainResult(envelope, init.caps)
+  if (envelope !== undefined && plain === undefined) {
     const bad = checkEnvelope(envelope, init.caps, fn.spec.publish)
     if (bad !== undefined) {
       envelope = failureEnvelope(bad)
       instance.poisoned = true
     }
   }
-  const produced = stateVersionOf(envelope)
+  const produced = plain === undefined ? stateVersionOf(envelope) : -1
   if (produced >= 0) {
     instance.heldVersion = produced
     if (produced > (held?.version ?? -1)) {
@@ -190,7 +191,7 @@ function invokeOn (instance: FunctionInstance, fn: Loaded, op: PackedInvokes, i:
     }
   }
   watch[WATCH_DEADLINE] = 0
-  results.add(id, envelope, raw.failure, raw.polls, raw.memoryBytes, instance.maxBytes, performance.now() - t0, coldStart)
+  results.add(id, plain ?? envelope, plain !== undefined, raw.failure, raw.polls, raw.memoryBytes, instance.maxBytes, performance.now() - t0, coldStart)
   if (instance.poisoned || fns.get(op.nums[o + FN]) !== fn) instance.dispose()
   else fn.idle.push(instance)
 }
