@@ -120,6 +120,18 @@ console.log(`throughput, trivial handler, medians of ${ROUNDS} rounds (range): r
 console.log(`  lambkin, one sandbox: ${trivialLine('lambkin')}; ${f(median(one), 2)}x raw (${range(one)})`)
 console.log(`  lambkin, a sandbox per core (concurrency ${POOL_WORKERS} over ${POOL_WORKERS} worker threads): ${trivialLine('pooled')}; ${f(median(perCore), 2)}x raw (${range(perCore)})`)
 console.log(`  floor of the thread hop (an echo worker, batched as the pool batches; no sandbox): ${trivialLine('hop')}`)
+if (rounds[0].lambkin.mainUsPerCall !== undefined) {
+  // What the CPU per call allows when each thread has a core to itself (raw QuickJS is one
+  // thread, so it is bound by its own CPU per call): on a shared machine the measured rates
+  // also depend on how many cores the process was given, which this does not.
+  const bound = (r: Record<string, Record<string, number>>, kind: string, threads: number): number => {
+    const { mainUsPerCall: main, otherUsPerCall: others } = r[kind]
+    return r.quickjs.cpuUsPerCall / Math.max(main, others / threads, (main + others) / POOL_WORKERS)
+  }
+  const b1 = rounds.map((r) => bound(r, 'lambkin', 1))
+  const b2 = rounds.map((r) => bound(r, 'pooled', POOL_WORKERS))
+  console.log(`  bound by CPU per call alone, with a core per busy thread on ${POOL_WORKERS} cores: one sandbox ${f(median(b1), 2)}x raw (${range(b1)}), one per core ${f(median(b2), 2)}x (${range(b2)})`)
+}
 console.log(`throughput, cpu-heavy handler (primes < 20000): lambkin ${f(rows.cpu.lambkin.perSecond, 1)}/s, raw quickjs ${f(rows.cpu.quickjs.perSecond, 1)}/s; references: ${refs.map((p) => `${p} ${f(rows.cpu[p].perSecond, 1)}/s`).join(', ')}`)
 console.log(`cold start (load to first result): lambkin median ${f(rows.cold.lambkin.medianMs, 2)} ms, p90 ${f(rows.cold.lambkin.p90Ms, 2)} ms; raw quickjs (new instance, runtime, context) ${f(rows.cold.quickjs.medianMs, 2)} ms, p90 ${f(rows.cold.quickjs.p90Ms, 2)}; references: ${refs.map((p) => `${p} ${f(rows.cold[p].medianMs, 2)} ms`).join(', ')}`)
 console.log(`memory per idle sandbox (RSS growth over 200): lambkin ${f(rows.idle.lambkin.perSandboxKiB)} KiB, raw quickjs runtime+context in its own wasm instance ${f(rows.idle.quickjs.perSandboxKiB)} KiB; references: ${refs.map((p) => `${p} ${f(rows.idle[p].perSandboxKiB)} KiB`).join(', ')}`)

@@ -41,13 +41,26 @@ export class ResultBatch {
   }
 }
 
-/** Calls `each` with every RawOutcome of a packed batch, in order. */
+/**
+ * Calls `each` with every RawOutcome of a packed batch, in order. The object handed over is
+ * the same one each time, refilled: `each` reads it and must not keep it.
+ */
 export function unpackResults (p: PackedResults, each: (r: RawOutcome) => void): void {
   const failed = p.failures.length === 0 ? undefined : new Map(p.failures)
+  const r: RawOutcome = { id: 0, envelope: undefined, plain: false, failure: undefined, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: 0, coldStart: false }
+  const n = p.nums
   for (let i = 0; i < p.envelopes.length; i++) {
     const o = i * STRIDE
-    const n = p.nums
     const flags = n[o + 5]
-    each({ id: n[o], envelope: p.envelopes[i], plain: (flags & PLAIN) !== 0, failure: failed?.get(i), polls: n[o + 1], memoryBytes: n[o + 2], memoryLimitBytes: n[o + 3], durationMs: n[o + 4], coldStart: (flags & COLD_START) !== 0 })
+    r.id = n[o]
+    r.envelope = p.envelopes[i]
+    r.plain = (flags & PLAIN) !== 0
+    r.failure = failed?.get(i)
+    r.polls = n[o + 1]
+    r.memoryBytes = n[o + 2]
+    r.memoryLimitBytes = n[o + 3]
+    r.durationMs = n[o + 4]
+    r.coldStart = (flags & COLD_START) !== 0
+    each(r)
   }
 }

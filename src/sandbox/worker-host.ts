@@ -25,7 +25,8 @@ export interface WorkerHostOptions<C extends HostCall> {
   onRebuild: (reason: string, culprit: C | undefined) => void
   /**
    * Gets each call's raw outcome exactly once, on every path (one function for all calls,
-   * not a promise or a closure per call: this runs for every call).
+   * not a promise or a closure per call: this runs for every call). `r` may be reused for the
+   * next call once this returns: read it, do not keep it.
    */
   onResult: (call: C, r: RawOutcome) => void
 }
