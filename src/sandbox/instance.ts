@@ -77,8 +77,6 @@ export class FunctionInstance {
   poisoned = false
   /** The version of the state this instance last produced (it hands that to its next call). */
   heldVersion = -1
-  /** The run() arguments, reused by every call (invoke() is not reentrant). */
-  readonly #args: Array<FastArg | undefined> = [undefined, undefined, undefined, undefined, undefined, undefined, undefined]
 
   private constructor (spec: FunctionSpec, wasm: WasmInstance) {
     this.spec = spec
@@ -200,11 +198,7 @@ export class FunctionInstance {
     return this.#wasm.memory.buffer.byteLength >= this.#wasm.maxBytes - WASM_PAGE_BYTES
   }
 
-  /**
-   * Runs the handler to completion, stopping it at `deadline` (epoch ms) or past `instructions`.
-   * `traceId` is undefined when it equals the invocation id. Never throws: faults come back as
-   * `failure`.
-   */
+  /** Runs the handler to completion by `deadline` (epoch ms). Never throws: faults come back as `failure`. */
   invoke (event: string, invocationId: string, traceId: string | undefined, state: string | undefined, stateVersion: number, deadline: number, timeoutMs: number, instructions: number): RawResult {
     const ctx = this.#ctx as QuickJSContext
     const rt = this.#rt as QuickJSRuntime
@@ -213,14 +207,8 @@ export class FunctionInstance {
     try {
       // Each value handed in costs a crossing, so the common defaults travel as undefined:
       // a trace id equal to the invocation id, and no state version.
-      const args = this.#args
-      args[0] = this.#handler as QuickJSHandle
-      args[1] = event
-      args[2] = invocationId
-      args[3] = traceId === invocationId ? undefined : traceId
-      args[4] = deadline
-      args[5] = state
-      args[6] = stateVersion < 0 ? undefined : stateVersion
+      const args = [this.#handler as QuickJSHandle, event, invocationId, traceId === invocationId ? undefined : traceId,
+        deadline, state, stateVersion < 0 ? undefined : stateVersion]
       const called = this.#fast?.callForString(this.#run as QuickJSHandle, args) ?? slowCall(ctx, this.#run as QuickJSHandle, args)
       let envelope: string | undefined
       if (typeof called === 'string') envelope = called
@@ -273,8 +261,6 @@ export class FunctionInstance {
       if (failure.poison !== false) this.poisoned = true
       return this.#done({ failure })
     } finally {
-      // Not held past the call: an event can be large.
-      this.#args[1] = this.#args[5] = undefined
       if (promise !== undefined && promise.alive && !this.poisoned) promise.dispose()
     }
   }
