@@ -1,12 +1,15 @@
 // One benchmark case per process (so RSS figures are clean): `node cases.js <runtime> <case>`
 // prints one JSON line. Runtimes: lambkin (our pool), quickjs (quickjs-emscripten used directly,
-// the floor), ivm (isolated-vm), vm (node:vm).
+// the floor), hop (an echo worker: the floor of the thread hop alone), ivm (isolated-vm),
+// vm (node:vm).
+import { readFileSync, readdirSync } from 'node:fs'
 import { requirePeer } from '../peers/require.js'
 import { performance } from 'node:perf_hooks'
 import vm from 'node:vm'
 import { SandboxPool } from '../../src/sandbox/index.js'
 import type { FunctionSpec } from '../../src/sandbox/index.js'
 import { quickjsPeer } from './quickjs-peer.js'
+import { hopPeer } from './hop-peer.js'
 
 export const TRIVIAL = 'export default (e) => ({ ok: true, n: e.n + 1 })'
 export const CPU = 'export default (e) => { let c = 0; for (let i = 2; i < e.limit; i++) { let p = true; for (let j = 2; j * j <= i; j++) if (i % j === 0) { p = false; break } if (p) c++ } return { primes: c } }'
@@ -35,6 +38,7 @@ async function runtime (kind: string): Promise<{ make: (name: string, src: strin
     }
   }
   if (kind === 'quickjs') return await quickjsPeer()
+  if (kind === 'hop') return await hopPeer()
   if (kind === 'ivm') {
     // any: isolated-vm ships no types we install; it is loaded on demand from bench/peers.
     const ivm = requirePeer('isolated-vm') as any
@@ -64,13 +68,30 @@ async function runtime (kind: string): Promise<{ make: (name: string, src: strin
 }
 
 /**
+ * CPU time so far of each thread of this process, in microseconds, by thread id (Linux:
+ * /proc/self/task/<tid>/schedstat, nanoseconds on the CPU); empty where there is no /proc.
+ */
+function threadCpu (): Map<string, number> {
+  const out = new Map<string, number>()
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      try { out.set(tid, Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1000) } catch { /* the thread ended */ }
+    }
+  } catch { /* no /proc */ }
+  return out
+}
+
+/**
  * Calls per second with `inFlight` calls kept outstanding (each completion starts the next),
  * and the process's CPU time per call over all its threads: on a shared, noisy machine the
- * second figure moves much less than the first.
+ * second figure moves much less than the first. Where /proc tells threads apart, the CPU time
+ * per call is also split between the main thread and all the others (sandbox workers, V8's
+ * helpers).
  */
-async function throughput (call: Call, event: (i: number) => unknown, seconds: number, inFlight: number): Promise<{ perSecond: number, cpuUsPerCall: number }> {
+async function throughput (call: Call, event: (i: number) => unknown, seconds: number, inFlight: number): Promise<Record<string, number>> {
   const t0 = performance.now()
   const cpu0 = process.cpuUsage()
+  const threads0 = threadCpu()
   const end = t0 + seconds * 1000
   let n = 0
   const lane = async (): Promise<void> => {
@@ -78,7 +99,16 @@ async function throughput (call: Call, event: (i: number) => unknown, seconds: n
   }
   await Promise.all(Array.from({ length: inFlight }, lane))
   const cpu = process.cpuUsage(cpu0)
-  return { perSecond: n / ((performance.now() - t0) / 1000), cpuUsPerCall: (cpu.user + cpu.system) / n }
+  const threads1 = threadCpu()
+  const out: Record<string, number> = { perSecond: n / ((performance.now() - t0) / 1000), cpuUsPerCall: (cpu.user + cpu.system) / n }
+  const main = String(process.pid)
+  if (threads1.has(main)) {
+    let others = 0
+    for (const [tid, us] of threads1) if (tid !== main) others += us - (threads0.get(tid) ?? 0)
+    out.mainUsPerCall = (threads1.get(main) as number - (threads0.get(main) as number)) / n
+    out.otherUsPerCall = others / n
+  }
+  return out
 }
 
 async function main (): Promise<void> {

@@ -1,6 +1,7 @@
-// bench/sandbox: lambkin's pool against QuickJS's own floor (quickjs-emscripten used directly,
-// the targets of issue 13) and, as reference points only, isolated-vm and node:vm; measured in
-// the same run, each case in a fresh process. Then the CPU-heavy case for every QuickJS build
+// bench/sandbox: lambkin's pool against QuickJS's own floor (quickjs-emscripten used directly)
+// and, as reference points only, isolated-vm and node:vm; measured in the same run, each case
+// in a fresh process. The trivial call runs in rounds beside raw QuickJS and beside an echo
+// worker (the floor of the thread hop alone). Then the CPU-heavy case for every QuickJS build
 // that is installed. The last line is the one-line summary.
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
@@ -76,23 +77,65 @@ const f = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFract
 const refs = hasPeer('isolated-vm') ? ['ivm', 'vm'] : ['vm']
 if (!refs.includes('ivm')) console.log('isolated-vm is not installed in bench/peers (scripts/bench-peers.sh): node:vm is the only reference point')
 
+/** Rounds of the trivial-call runs; each round measures raw QuickJS next to lambkin. */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3))
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const range = (xs: number[], d = 2): string => `${f(Math.min(...xs), d)}-${f(Math.max(...xs), d)}`
+
 const rows: Record<string, Record<string, Record<string, number>>> = {}
-for (const which of ['trivial', 'cpu', 'cold', 'idle']) {
+for (const which of ['cpu', 'cold', 'idle']) {
   rows[which] = {}
   for (const kind of ['lambkin', 'quickjs', ...refs]) rows[which][kind] = run(kind, which)
 }
-// A sandbox on each of the pool's 2 worker threads: one hot function at concurrency 2.
-const pooled = run('lambkin', 'trivial', [], POOL_WORKERS)
+// The trivial call is what a shared machine disturbs most: each round runs raw QuickJS, the
+// pool with one sandbox, the pool with a sandbox on each of its 2 worker threads (one hot
+// function at concurrency 2) and the echo worker back to back, and each ratio is taken
+// within its round. Medians and ranges over the rounds are printed.
+const rounds: Array<Record<string, Record<string, number>>> = []
+for (let r = 0; r < ROUNDS; r++) {
+  rounds.push({
+    quickjs: run('quickjs', 'trivial'),
+    lambkin: run('lambkin', 'trivial'),
+    pooled: run('lambkin', 'trivial', [], POOL_WORKERS),
+    hop: run('hop', 'trivial')
+  })
+}
+const trivialRefs = Object.fromEntries(refs.map((p) => [p, run(p, 'trivial')]))
 const trapOff = { trivial: run('lambkin', 'trivial', ['--disable-wasm-trap-handler']), cpu: run('lambkin', 'cpu', ['--disable-wasm-trap-handler']) }
 
-const q = rows.trivial.quickjs
-const cpu = (r: Record<string, number>): string => `${f(r.cpuUsPerCall, 1)} us CPU/call`
-console.log(`throughput, trivial handler, one sandbox: lambkin ${f(rows.trivial.lambkin.perSecond)}/s (${cpu(rows.trivial.lambkin)}), raw quickjs in-process ${f(q.perSecond)}/s (${cpu(q)}); references: ${refs.map((p) => `${p} ${f(rows.trivial[p].perSecond)}/s (${cpu(rows.trivial[p])})`).join(', ')}`)
-console.log(`throughput, trivial handler, a sandbox per core (concurrency ${POOL_WORKERS} over ${POOL_WORKERS} worker threads): lambkin ${f(pooled.perSecond)}/s (${cpu(pooled)}); raw quickjs and the references run on the main thread only`)
+const col = (kind: string, key: string): number[] => rounds.map((r) => r[kind][key])
+const med = (kind: string, key: string): number => median(col(kind, key))
+const ratios = (kind: string): number[] => rounds.map((r) => r[kind].perSecond / r.quickjs.perSecond)
+/** "N/s (range), X us CPU/call: main M, other threads O" for one runtime over the rounds. */
+const trivialLine = (kind: string): string => {
+  const split = rounds[0][kind].mainUsPerCall === undefined ? '' : `: main thread ${f(med(kind, 'mainUsPerCall'), 1)}, other threads ${f(med(kind, 'otherUsPerCall'), 1)}`
+  return `${f(med(kind, 'perSecond'))}/s (${range(col(kind, 'perSecond'), 0)}), ${f(med(kind, 'cpuUsPerCall'), 1)} us CPU/call${split}`
+}
+const one = ratios('lambkin')
+const perCore = ratios('pooled')
+const cpuRatio = (r: Record<string, number>): number => r.cpuUsPerCall
+
+console.log(`throughput, trivial handler, medians of ${ROUNDS} rounds (range): raw quickjs in-process ${trivialLine('quickjs')}; references: ${refs.map((p) => `${p} ${f(trivialRefs[p].perSecond)}/s (${f(cpuRatio(trivialRefs[p]), 1)} us CPU/call)`).join(', ')}`)
+console.log(`  lambkin, one sandbox: ${trivialLine('lambkin')}; ${f(median(one), 2)}x raw (${range(one)})`)
+console.log(`  lambkin, a sandbox per core (concurrency ${POOL_WORKERS} over ${POOL_WORKERS} worker threads): ${trivialLine('pooled')}; ${f(median(perCore), 2)}x raw (${range(perCore)})`)
+console.log(`  floor of the thread hop (an echo worker, batched as the pool batches; no sandbox): ${trivialLine('hop')}`)
+if (rounds[0].lambkin.mainUsPerCall !== undefined) {
+  // What the CPU per call allows when each thread has a core to itself (raw QuickJS is one
+  // thread, so it is bound by its own CPU per call): on a shared machine the measured rates
+  // also depend on how many cores the process was given, which this does not.
+  const bound = (r: Record<string, Record<string, number>>, kind: string, threads: number): number => {
+    const { mainUsPerCall: main, otherUsPerCall: others } = r[kind]
+    return r.quickjs.cpuUsPerCall / Math.max(main, others / threads, (main + others) / POOL_WORKERS)
+  }
+  const b1 = rounds.map((r) => bound(r, 'lambkin', 1))
+  const b2 = rounds.map((r) => bound(r, 'pooled', POOL_WORKERS))
+  console.log(`  bound by CPU per call alone, with a core per busy thread on ${POOL_WORKERS} cores: one sandbox ${f(median(b1), 2)}x raw (${range(b1)}), one per core ${f(median(b2), 2)}x (${range(b2)})`)
+}
 console.log(`throughput, cpu-heavy handler (primes < 20000): lambkin ${f(rows.cpu.lambkin.perSecond, 1)}/s, raw quickjs ${f(rows.cpu.quickjs.perSecond, 1)}/s; references: ${refs.map((p) => `${p} ${f(rows.cpu[p].perSecond, 1)}/s`).join(', ')}`)
 console.log(`cold start (load to first result): lambkin median ${f(rows.cold.lambkin.medianMs, 2)} ms, p90 ${f(rows.cold.lambkin.p90Ms, 2)} ms; raw quickjs (new instance, runtime, context) ${f(rows.cold.quickjs.medianMs, 2)} ms, p90 ${f(rows.cold.quickjs.p90Ms, 2)}; references: ${refs.map((p) => `${p} ${f(rows.cold[p].medianMs, 2)} ms`).join(', ')}`)
 console.log(`memory per idle sandbox (RSS growth over 200): lambkin ${f(rows.idle.lambkin.perSandboxKiB)} KiB, raw quickjs runtime+context in its own wasm instance ${f(rows.idle.quickjs.perSandboxKiB)} KiB; references: ${refs.map((p) => `${p} ${f(rows.idle[p].perSandboxKiB)} KiB`).join(', ')}`)
-console.log(`--disable-wasm-trap-handler: trivial ${f(trapOff.trivial.perSecond)}/s (${f(trapOff.trivial.perSecond / rows.trivial.lambkin.perSecond, 2)}x of default), cpu ${f(trapOff.cpu.perSecond, 1)}/s (${f(trapOff.cpu.perSecond / rows.cpu.lambkin.perSecond, 2)}x)`)
+console.log(`--disable-wasm-trap-handler: trivial ${f(trapOff.trivial.perSecond)}/s (${f(trapOff.trivial.perSecond / rounds[rounds.length - 1].lambkin.perSecond, 2)}x of default, last round), cpu ${f(trapOff.cpu.perSecond, 1)}/s (${f(trapOff.cpu.perSecond / rows.cpu.lambkin.perSecond, 2)}x)`)
 
 // The builds side by side on the CPU-heavy case; the default is the one the tests hold to.
 const builds = variants().map(({ label, variant }) => {
@@ -104,7 +147,5 @@ const builds = variants().map(({ label, variant }) => {
 })
 console.log(`QuickJS builds, cpu-heavy handler: ${builds.join('; ')}`)
 
-const one = rows.trivial.lambkin.perSecond / q.perSecond
-const perCore = pooled.perSecond / q.perSecond
 const mem = rows.idle.lambkin.perSandboxKiB / rows.idle.quickjs.perSandboxKiB
-console.log(`sandbox vs raw quickjs: trivial ${f(one, 2)}x on one sandbox (target >= 0.8), ${f(perCore, 2)}x with one per core (target >= 1.5), cpu ${f(rows.cpu.lambkin.perSecond / rows.cpu.quickjs.perSecond, 2)}x, idle memory ${f(mem, 2)}x (target <= 1.25), cold start p50 ${f(rows.cold.lambkin.medianMs, 2)} ms p90 ${f(rows.cold.lambkin.p90Ms, 2)} ms (target p90 < 2); ${refs[0]} reference: trivial ${f(rows.trivial.lambkin.perSecond / rows.trivial[refs[0]].perSecond, 2)}x, idle memory ${f(rows.idle.lambkin.perSandboxKiB / rows.idle[refs[0]].perSandboxKiB, 1)}x`)
+console.log(`sandbox vs raw quickjs: trivial ${f(median(one), 2)}x on one sandbox (target >= 0.8; ${ROUNDS} rounds ${range(one)}), ${f(median(perCore), 2)}x with one per core (target >= 1.5; ${range(perCore)}), cpu ${f(rows.cpu.lambkin.perSecond / rows.cpu.quickjs.perSecond, 2)}x, idle memory ${f(mem, 2)}x (target <= 1.25), cold start p50 ${f(rows.cold.lambkin.medianMs, 2)} ms p90 ${f(rows.cold.lambkin.p90Ms, 2)} ms (target p90 < 2); ${refs[0]} reference: trivial ${f(trivialRefs[refs[0]].perSecond === 0 ? 0 : med('lambkin', 'perSecond') / trivialRefs[refs[0]].perSecond, 2)}x, idle memory ${f(rows.idle.lambkin.perSandboxKiB / rows.idle[refs[0]].perSandboxKiB, 1)}x`)

@@ -107,7 +107,7 @@ export class FunctionInstance {
       rt.setMaxStackSize(stackBytesFor(spec.limits.stackKiB))
       rt.setInterruptHandler(() => this.#interrupt(now))
       rt.setModuleLoader((name) => this.#load(name), (base, name) => this.#normalize(base, name))
-      this.#arm(now, spec.limits.timeoutMs, spec.limits.instructions)
+      this.#arm(now() + spec.limits.timeoutMs, spec.limits.timeoutMs, spec.limits.instructions)
       const arg = ctx.newString(staticJson)
       ctx.unwrapResult(ctx.callFunction(init, ctx.undefined, arg)).dispose()
       arg.dispose()
@@ -177,12 +177,12 @@ export class FunctionInstance {
     return false
   }
 
-  #arm (now: () => number, timeoutMs: number, instructions: number): void {
+  #arm (deadline: number, timeoutMs: number, instructions: number): void {
     this.#timeoutMs = timeoutMs
     this.#instructions = instructions
     this.#polls = 0
     this.#maxPolls = pollsFor(instructions)
-    this.#deadline = now() + timeoutMs
+    this.#deadline = deadline
     this.#reason = undefined
   }
 
@@ -198,24 +198,17 @@ export class FunctionInstance {
     return this.#wasm.memory.buffer.byteLength >= this.#wasm.maxBytes - WASM_PAGE_BYTES
   }
 
-  /** Runs the handler to completion. Never throws: faults come back as `failure`. */
-  invoke (call: { event: string, invocationId: string, traceId: string, state: string | undefined, stateVersion: number }, now: () => number, timeoutMs: number, instructions: number): RawResult {
+  /** Runs the handler to completion by `deadline` (epoch ms). Never throws: faults come back as `failure`. */
+  invoke (event: string, invocationId: string, traceId: string | undefined, state: string | undefined, stateVersion: number, deadline: number, timeoutMs: number, instructions: number): RawResult {
     const ctx = this.#ctx as QuickJSContext
     const rt = this.#rt as QuickJSRuntime
-    this.#arm(now, timeoutMs, instructions)
+    this.#arm(deadline, timeoutMs, instructions)
     let promise: QuickJSHandle | undefined
     try {
       // Each value handed in costs a crossing, so the common defaults travel as undefined:
       // a trace id equal to the invocation id, and no state version.
-      const args = [
-        this.#handler as QuickJSHandle,
-        call.event,
-        call.invocationId,
-        call.traceId === call.invocationId ? undefined : call.traceId,
-        this.#deadline,
-        call.state,
-        call.stateVersion < 0 ? undefined : call.stateVersion
-      ]
+      const args = [this.#handler as QuickJSHandle, event, invocationId, traceId === invocationId ? undefined : traceId,
+        deadline, state, stateVersion < 0 ? undefined : stateVersion]
       const called = this.#fast?.callForString(this.#run as QuickJSHandle, args) ?? slowCall(ctx, this.#run as QuickJSHandle, args)
       let envelope: string | undefined
       if (typeof called === 'string') envelope = called

@@ -1,25 +1,26 @@
-// Packs a run of InvokeItems into one message and unpacks it, as result-batch.ts does for the
-// answers: numbers in one Float64Array and each string field in its own array, because
-// structured clone writes every property name of every object it copies. A trace id equal to
-// the invocation id (the default) travels as undefined.
+// Packs a run of InvokeItems into one message, as result-batch.ts does for the answers:
+// numbers in one Float64Array and each string field in its own array, because structured
+// clone writes every property name of every object it copies. The worker reads the columns in
+// place. A trace id equal to the invocation id (the default) travels as undefined.
 import type { InvokeItem } from './protocol.js'
 
-/** Numbers per item: id, stateVersion, timeoutMs, instructions. */
-const STRIDE = 4
+/** Where each item's numbers sit in `nums`: STRIDE per item, then the offset of each. */
+export const INVOKE_NUMS = Object.freeze({ STRIDE: 5, ID: 0, FN: 1, STATE_VERSION: 2, TIMEOUT_MS: 3, INSTRUCTIONS: 4 })
+const { STRIDE, ID, FN, STATE_VERSION, TIMEOUT_MS, INSTRUCTIONS } = INVOKE_NUMS
 
 export interface PackedInvokes {
+  /** Per item (see INVOKE_NUMS): call id, function number (as in the load message), state version, timeoutMs, instructions. */
   nums: Float64Array
-  keys: string[]
   events: string[]
   invocationIds: string[]
   traceIds: Array<string | undefined>
   states: Array<string | undefined>
 }
 
-export function packInvokes (items: readonly InvokeItem[]): PackedInvokes {
+/** `fnIds`: the number each function key was loaded under in the worker (-1: not loaded). */
+export function packInvokes (items: readonly InvokeItem[], fnIds: ReadonlyMap<string, number>): PackedInvokes {
   const n = items.length
   const nums = new Float64Array(n * STRIDE)
-  const keys = new Array<string>(n)
   const events = new Array<string>(n)
   const invocationIds = new Array<string>(n)
   const traceIds = new Array<string | undefined>(n)
@@ -27,33 +28,15 @@ export function packInvokes (items: readonly InvokeItem[]): PackedInvokes {
   for (let i = 0; i < n; i++) {
     const it = items[i]
     const o = i * STRIDE
-    nums[o] = it.id
-    nums[o + 1] = it.stateVersion
-    nums[o + 2] = it.timeoutMs
-    nums[o + 3] = it.instructions
-    keys[i] = it.key
+    nums[o + ID] = it.id
+    nums[o + FN] = fnIds.get(it.key) ?? -1
+    nums[o + STATE_VERSION] = it.stateVersion
+    nums[o + TIMEOUT_MS] = it.timeoutMs
+    nums[o + INSTRUCTIONS] = it.instructions
     events[i] = it.event
     invocationIds[i] = it.invocationId
     traceIds[i] = it.traceId === it.invocationId ? undefined : it.traceId
     states[i] = it.state
   }
-  return { nums, keys, events, invocationIds, traceIds, states }
-}
-
-/** The i-th item of a packed batch (0 <= i < events.length). */
-export function invokeAt (p: PackedInvokes, i: number): InvokeItem {
-  const o = i * STRIDE
-  const n = p.nums
-  const invocationId = p.invocationIds[i]
-  return {
-    id: n[o],
-    key: p.keys[i],
-    event: p.events[i],
-    invocationId,
-    traceId: p.traceIds[i] ?? invocationId,
-    state: p.states[i],
-    stateVersion: n[o + 1],
-    timeoutMs: n[o + 2],
-    instructions: n[o + 3]
-  }
+  return { nums, events, invocationIds, traceIds, states }
 }

@@ -4,8 +4,9 @@
 import { ErrorCodes } from '../errors.js'
 import { reservedTopicProblem, topicMatches } from '../function/index.js'
 import { classifyEnvelopeError } from './classify.js'
+import { PLAIN_LEAD } from './output-check.js'
 import type { RawOutcome } from './protocol.js'
-import type { FunctionSpec, LogEntry, LogLevel, Outcome, OutcomeError, OutcomeOk, PublishRequest } from './types.js'
+import type { FunctionSpec, LogEntry, LogLevel, Outcome, OutcomeError, PublishRequest } from './types.js'
 
 interface Envelope {
   ok: boolean
@@ -21,7 +22,54 @@ interface Envelope {
 export interface CallInfo { invocationId: string, traceId: string, timeoutMs: number, instructions: number }
 
 export function buildOutcome (raw: RawOutcome, spec: FunctionSpec, call: CallInfo, instructionsPerPoll: number): Outcome {
-  const base = {
+  if (raw.envelope === undefined) {
+    const f = raw.failure ?? { code: ErrorCodes.SANDBOX_CRASHED, message: 'the sandbox returned nothing' }
+    return failed(raw, spec, call, instructionsPerPoll, [], { code: f.code, message: f.message, stack: f.stack, details: f.details })
+  }
+  let envelope = raw.envelope
+  if (raw.plain === true) {
+    // Nothing but a result, as far as the worker could tell (output-check.ts plainResult).
+    if (envelope === '') return ok(raw, spec, call, instructionsPerPoll, [], undefined, [], [], undefined, false, undefined)
+    try {
+      return ok(raw, spec, call, instructionsPerPoll, [], JSON.parse(envelope), [], [], undefined, false, undefined)
+    } catch {
+      envelope = PLAIN_LEAD + envelope + '}'
+    }
+  }
+  let env: Envelope
+  let logs: LogEntry[] = []
+  try {
+    env = JSON.parse(envelope) as Envelope
+    if (env.logs !== undefined) logs = env.logs.map(([level, time, msg]) => ({ level, time, msg }))
+  } catch (cause) {
+    return failed(raw, spec, call, instructionsPerPoll, logs, { code: ErrorCodes.SANDBOX_CRASHED, message: `the sandbox returned a malformed envelope: ${String(cause)}` })
+  }
+  if (!env.ok || env.err !== undefined) {
+    const e = env.err ?? { name: 'Error', message: 'unknown failure' }
+    const f = classifyEnvelopeError(e, { ...spec.limits, timeoutMs: call.timeoutMs, instructions: call.instructions })
+    return failed(raw, spec, call, instructionsPerPoll, logs, { code: f.code, message: f.message, stack: f.stack, details: f.details })
+  }
+  // The worker checked every publish (output-check.ts); the grant is checked once more here,
+  // where the outcome is made, so no other path can hand on a publish that was not allowed.
+  const publishes: PublishRequest[] = []
+  if (env.pubs !== undefined) {
+    for (const [topic, payload, qos, retain, props] of env.pubs) {
+      if (reservedTopicProblem(topic) !== undefined || !spec.publish.some((filter) => topicMatches(filter, topic))) {
+        return failed(raw, spec, call, instructionsPerPoll, logs, { code: ErrorCodes.PERMISSION_DENIED, message: `publishing to "${topic}" is not allowed by permissions.publish` })
+      }
+      const p: PublishRequest = { topic, payload, qos, retain }
+      if (props?.c !== undefined) p.correlationData = props.c
+      if (props?.rt !== undefined) p.responseTopic = props.rt
+      publishes.push(p)
+    }
+  }
+  return ok(raw, spec, call, instructionsPerPoll, logs, env.r, publishes, env.emits ?? [], env.s, 's' in env, env.sv)
+}
+
+// One literal with every field, in the order of OutcomeOk (V8 builds it at once).
+function ok (raw: RawOutcome, spec: FunctionSpec, call: CallInfo, instructionsPerPoll: number, logs: LogEntry[], result: unknown,
+  publishes: PublishRequest[], emits: unknown[], state: unknown, stateChanged: boolean, stateVersion: number | undefined): Outcome {
+  return {
     invocationId: call.invocationId,
     traceId: call.traceId,
     functionName: spec.name,
@@ -31,46 +79,32 @@ export function buildOutcome (raw: RawOutcome, spec: FunctionSpec, call: CallInf
     memoryBytes: raw.memoryBytes,
     memoryLimitBytes: raw.memoryLimitBytes,
     coldStart: raw.coldStart,
-    logs: [] as LogEntry[]
+    logs,
+    ok: true,
+    result,
+    publishes,
+    emits,
+    state,
+    stateChanged,
+    stateVersion
   }
-  const fail = (error: OutcomeError): Outcome => ({ ...base, ok: false, error })
-  if (raw.envelope === undefined) {
-    const f = raw.failure ?? { code: ErrorCodes.SANDBOX_CRASHED, message: 'the sandbox returned nothing' }
-    return fail({ code: f.code, message: f.message, stack: f.stack, details: f.details })
+}
+
+function failed (raw: RawOutcome, spec: FunctionSpec, call: CallInfo, instructionsPerPoll: number, logs: LogEntry[], error: OutcomeError): Outcome {
+  return {
+    invocationId: call.invocationId,
+    traceId: call.traceId,
+    functionName: spec.name,
+    version: spec.version,
+    durationMs: raw.durationMs,
+    instructions: raw.polls * instructionsPerPoll,
+    memoryBytes: raw.memoryBytes,
+    memoryLimitBytes: raw.memoryLimitBytes,
+    coldStart: raw.coldStart,
+    logs,
+    ok: false,
+    error
   }
-  let env: Envelope
-  try {
-    env = JSON.parse(raw.envelope) as Envelope
-    if (env.logs !== undefined) base.logs = env.logs.map(([level, time, msg]) => ({ level, time, msg }))
-  } catch (cause) {
-    return fail({ code: ErrorCodes.SANDBOX_CRASHED, message: `the sandbox returned a malformed envelope: ${String(cause)}` })
-  }
-  if (!env.ok || env.err !== undefined) {
-    const e = env.err ?? { name: 'Error', message: 'unknown failure' }
-    const f = classifyEnvelopeError(e, { ...spec.limits, timeoutMs: call.timeoutMs, instructions: call.instructions })
-    return fail({ code: f.code, message: f.message, stack: f.stack, details: f.details })
-  }
-  // The worker checked every publish (output-check.ts); the grant is checked once more here,
-  // where the outcome is made, so no other path can hand on a publish that was not allowed.
-  const publishes: PublishRequest[] = []
-  for (const [topic, payload, qos, retain, props] of env.pubs ?? []) {
-    if (reservedTopicProblem(topic) !== undefined || !spec.publish.some((filter) => topicMatches(filter, topic))) {
-      return fail({ code: ErrorCodes.PERMISSION_DENIED, message: `publishing to "${topic}" is not allowed by permissions.publish` })
-    }
-    const p: PublishRequest = { topic, payload, qos, retain }
-    if (props?.c !== undefined) p.correlationData = props.c
-    if (props?.rt !== undefined) p.responseTopic = props.rt
-    publishes.push(p)
-  }
-  const out = base as OutcomeOk
-  out.ok = true
-  out.result = env.r
-  out.publishes = publishes
-  out.emits = env.emits ?? []
-  out.state = env.s
-  out.stateChanged = 's' in env
-  out.stateVersion = env.sv
-  return out
 }
 
 /** An outcome for a call that never reached a sandbox (throttled, quarantined, too big). */

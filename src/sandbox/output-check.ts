@@ -35,6 +35,30 @@ function fastChars (caps: IoCaps): number {
   return Math.floor(Math.min(caps.resultBytes, caps.stateBytes, caps.logBytes) / 6)
 }
 
+/**
+ * A backslash, or a key whose value is checked whole (state, publishes, emits). One regular
+ * expression scan costs a quarter of five includes() (76 against 330 ns on a trivial envelope).
+ */
+const KEPT_OR_ESCAPED = /\\|"(?:s|sv|pubs|emits)"/
+
+export const PLAIN_LEAD = '{"ok":true,"r":'
+/** Any key besides "ok" and "r" (an escape could spell one, so a backslash counts too). */
+const OTHER_KEY = /\\|"(?:s|sv|pubs|emits|logs|err)"/
+
+/**
+ * For an envelope that looks like nothing but a result (`{"ok":true,"r":X}` or
+ * `{"ok":true}`) and is short enough that checkEnvelope() would pass it without parsing, the
+ * result's JSON X ('' for none), so the main thread parses only X; otherwise undefined (then
+ * checkEnvelope() decides). X is cut out unparsed: if it is valid JSON the envelope was
+ * exactly that one key; if not, the reader puts the envelope back together
+ * (PLAIN_LEAD + X + '}') and reads it whole.
+ */
+export function plainResult (envelope: string, caps: IoCaps): string | undefined {
+  if (envelope === '{"ok":true}') return ''
+  if (envelope.length > fastChars(caps) || !envelope.startsWith(PLAIN_LEAD) || !envelope.endsWith('}') || OTHER_KEY.test(envelope)) return undefined
+  return envelope.slice(PLAIN_LEAD.length, -1)
+}
+
 export interface OutputFailure {
   code: string
   /** The cap that was passed (details.limit), when one was. */
@@ -70,8 +94,7 @@ export function checkEnvelope (envelope: string, caps: IoCaps, publish: readonly
     return { code: ErrorCodes.OUTPUT_LIMIT, limit: 'envelope', message: `the function's output is ${envelope.length} characters, more than any output within the caps can take (${most})` }
   }
   // Without a backslash no key can be spelt in escapes, so a key not found here is absent.
-  if (envelope.length <= fastChars(caps) && !envelope.includes('\\') && !envelope.includes('"s"') &&
-    !envelope.includes('"sv"') && !envelope.includes('"pubs"') && !envelope.includes('"emits"')) return undefined
+  if (envelope.length <= fastChars(caps) && !KEPT_OR_ESCAPED.test(envelope)) return undefined
   let env: unknown
   try {
     env = JSON.parse(envelope)

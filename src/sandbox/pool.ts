@@ -7,20 +7,18 @@ import { DEFAULT_MEMORY_KIB, INSTRUCTIONS_PER_POLL, memoryPagesFor } from './bud
 import { resolvePoolOptions } from './options.js'
 import type { PoolOptions } from './options.js'
 import { buildOutcome, rejectedOutcome } from './outcome.js'
-import type { InvokeItem } from './protocol.js'
+import type { HostCall, RawOutcome } from './protocol.js'
 import { Quarantine, isFault } from './quarantine.js'
 import { compileQuickJS } from './wasm-factory.js'
 import { WorkerHost } from './worker-host.js'
 import type { FunctionSpec, InvokeOptions, Outcome } from './types.js'
 
-interface Waiting { item: InvokeItem, resolve: (o: Outcome) => void }
-
 interface Loaded {
   key: string
   spec: FunctionSpec
-  slots: WorkerHost[]
+  slots: Array<WorkerHost<PendingCall>>
   slotInflight: number[]
-  queue: Waiting[]
+  queue: PendingCall[]
   inflight: number
   /**
    * Calls sent ahead into a slot's worker at most, growing by one per good outcome up to
@@ -32,8 +30,34 @@ interface Loaded {
   stats: { invocations: number, coldStarts: number, throttles: number, rebuilds: number }
 }
 
+/** The last 3 hex digits of an invocation id, by value. */
+const ID_LOW: readonly string[] = Array.from({ length: 4096 }, (_, i) => i.toString(16).padStart(3, '0'))
+
 /** The send-ahead window of a function that has not shown yet that its calls end. */
 const FIRST_WINDOW = 4
+
+/**
+ * One accepted call from invoke() to its outcome: what its worker is sent, and where the
+ * outcome goes. One object per call, from the pool's queue to the worker host's table.
+ */
+class PendingCall implements HostCall {
+  crashes = 0
+  /** Index of the slot (fn.slots) it was sent to. */
+  slot = -1
+  constructor (
+    readonly id: number,
+    readonly key: string,
+    readonly event: string,
+    readonly invocationId: string,
+    readonly traceId: string,
+    readonly state: string | undefined,
+    readonly stateVersion: number,
+    readonly timeoutMs: number,
+    readonly instructions: number,
+    readonly fn: Loaded,
+    readonly resolve: (o: Outcome) => void
+  ) {}
+}
 
 function quarantinedOutcome (fn: Loaded, call: { invocationId: string, traceId: string }, leftMs: number): Outcome {
   return rejectedOutcome(fn.spec, call, { code: ErrorCodes.QUARANTINED, message: `function ${fn.spec.name} keeps faulting and is paused for another ${leftMs} ms`, details: { retryAfterMs: leftMs } })
@@ -45,20 +69,22 @@ export function functionKey (spec: { name: string, version: string }): string {
 
 export class SandboxPool {
   readonly #opts: PoolOptions
-  readonly #hosts: WorkerHost[]
+  readonly #hosts: Array<WorkerHost<PendingCall>>
   readonly #fns = new Map<string, Loaded>()
   #nextId = 1
   // Invocation ids: a random UUID drawn once per pool with its last 12 hex digits replaced by
   // a call counter. Unique across restarts (74 random bits per pool) and UUID-shaped, at a
-  // string concatenation per call instead of a randomUUID() each.
+  // string concatenation per call instead of a randomUUID() each: the first 9 counter digits
+  // change every 4096 calls, the last 3 come from a table.
   readonly #idPrefix = randomUUID().slice(0, 24)
+  #idHigh = ''
   #idCounter = 0
   #nextHost = 0
   #pendingTotal = 0
   #drained: Array<() => void> = []
   #closed = false
 
-  private constructor (opts: PoolOptions, hosts: WorkerHost[]) {
+  private constructor (opts: PoolOptions, hosts: Array<WorkerHost<PendingCall>>) {
     this.#opts = opts
     this.#hosts = hosts
   }
@@ -66,10 +92,10 @@ export class SandboxPool {
   static async create (options: Partial<PoolOptions> = {}): Promise<SandboxPool> {
     const opts = resolvePoolOptions(options)
     const binary = compileQuickJS()
-    const hosts: WorkerHost[] = []
+    const hosts: Array<WorkerHost<PendingCall>> = []
     const pool = new SandboxPool(opts, hosts)
     for (let i = 0; i < opts.workers; i++) {
-      hosts.push(new WorkerHost({
+      hosts.push(new WorkerHost<PendingCall>({
         binary,
         spares: opts.spares,
         caps: opts.caps,
@@ -78,7 +104,8 @@ export class SandboxPool {
         graceMs: opts.graceMs,
         watchdogIntervalMs: opts.watchdogIntervalMs,
         heapMiB: opts.workerHeapMiB,
-        onRebuild: (_reason, culprit) => pool.#onRebuild(culprit)
+        onRebuild: (_reason, culprit) => pool.#onRebuild(culprit),
+        onResult: (call, raw) => pool.#onResult(call, raw)
       }))
     }
     await Promise.all(hosts.map((h) => h.start()))
@@ -93,7 +120,7 @@ export class SandboxPool {
     const key = functionKey(spec)
     if (this.#fns.has(key)) return key
     const n = Math.max(1, spec.limits.concurrency)
-    const slots: WorkerHost[] = []
+    const slots: Array<WorkerHost<PendingCall>> = []
     for (let i = 0; i < n; i++) slots.push(this.#hosts[(this.#nextHost + i) % this.#hosts.length])
     this.#nextHost = (this.#nextHost + 1) % this.#hosts.length
     const distinct = [...new Set(slots)]
@@ -127,21 +154,20 @@ export class SandboxPool {
   has (key: string): boolean { return this.#fns.has(key) }
 
   /** Runs one invocation. Resolves with an Outcome on every path; never rejects. */
-  invoke (key: string, event: unknown, opts: InvokeOptions = {}): Promise<Outcome> {
-    const invocationId = opts.invocationId ?? this.#idPrefix + (this.#idCounter++).toString(16).padStart(12, '0')
-    const call = { invocationId, traceId: opts.traceId ?? invocationId }
+  invoke (key: string, event: unknown, opts?: InvokeOptions): Promise<Outcome> {
+    const invocationId = opts?.invocationId ?? this.#newId()
+    const traceId = opts?.traceId ?? invocationId
     const fn = this.#fns.get(key)
     if (fn === undefined || this.#closed) {
       const [name, version] = key.split('@')
       const code = this.#closed ? ErrorCodes.CLOSED : ErrorCodes.FUNCTION_NOT_FOUND
-      return Promise.resolve(rejectedOutcome({ name, version: version ?? '' }, call, { code, message: this.#closed ? 'the sandbox pool is closed' : `function ${key} is not loaded` }))
+      return Promise.resolve(rejectedOutcome({ name, version: version ?? '' }, { invocationId, traceId }, { code, message: this.#closed ? 'the sandbox pool is closed' : `function ${key} is not loaded` }))
     }
-    const now = this.#opts.now()
-    const left = fn.quarantine.remaining(now)
-    if (left > 0) return Promise.resolve(quarantinedOutcome(fn, call, left))
+    const left = fn.quarantine.remaining(this.#opts.now)
+    if (left > 0) return Promise.resolve(quarantinedOutcome(fn, { invocationId, traceId }, left))
     if (fn.queue.length + fn.inflight >= this.#opts.queueDepth) {
       fn.stats.throttles++
-      return Promise.resolve(rejectedOutcome(fn.spec, call, { code: ErrorCodes.THROTTLED, message: `function ${fn.spec.name} already has ${this.#opts.queueDepth} calls waiting or running; try again later or raise its concurrency`, details: { queueDepth: this.#opts.queueDepth } }))
+      return Promise.resolve(rejectedOutcome(fn.spec, { invocationId, traceId }, { code: ErrorCodes.THROTTLED, message: `function ${fn.spec.name} already has ${this.#opts.queueDepth} calls waiting or running; try again later or raise its concurrency`, details: { queueDepth: this.#opts.queueDepth } }))
     }
     let eventJson: string
     try {
@@ -150,36 +176,35 @@ export class SandboxPool {
       // Nested deeper than V8's stack allows, circular, or holding a BigInt: no sandbox could
       // be given it, whichever trigger built it.
       const why = err instanceof RangeError ? 'is nested too deeply to serialize' : `cannot be serialized as JSON (${(err as Error).message})`
-      return Promise.resolve(rejectedOutcome(fn.spec, call, { code: ErrorCodes.INPUT_LIMIT, message: `the event ${why}`, details: { limit: 'eventDepth' } }))
+      return Promise.resolve(rejectedOutcome(fn.spec, { invocationId, traceId }, { code: ErrorCodes.INPUT_LIMIT, message: `the event ${why}`, details: { limit: 'eventDepth' } }))
     }
     // UTF-8 takes at most 3 bytes per UTF-16 unit, so most events need no byte count.
     if (eventJson.length * 3 > this.#opts.caps.eventBytes && Buffer.byteLength(eventJson) > this.#opts.caps.eventBytes) {
-      return Promise.resolve(rejectedOutcome(fn.spec, call, { code: ErrorCodes.INPUT_LIMIT, message: `the event is ${Buffer.byteLength(eventJson)} bytes, over the ${this.#opts.caps.eventBytes} byte cap`, details: { limit: 'eventBytes' } }))
+      return Promise.resolve(rejectedOutcome(fn.spec, { invocationId, traceId }, { code: ErrorCodes.INPUT_LIMIT, message: `the event is ${Buffer.byteLength(eventJson)} bytes, over the ${this.#opts.caps.eventBytes} byte cap`, details: { limit: 'eventBytes' } }))
     }
-    const item: InvokeItem = {
-      id: this.#nextId++,
-      key,
-      event: eventJson,
-      invocationId,
-      traceId: call.traceId,
-      state: opts.stateJson ?? (opts.state === undefined ? undefined : JSON.stringify(opts.state)),
-      stateVersion: opts.stateVersion ?? -1,
-      timeoutMs: opts.timeoutMs ?? fn.spec.limits.timeoutMs,
-      instructions: opts.instructions ?? fn.spec.limits.instructions
-    }
+    const state = opts?.stateJson ?? (opts?.state === undefined ? undefined : JSON.stringify(opts.state))
+    const { limits } = fn.spec
     this.#pendingTotal++
     return new Promise((resolve) => {
-      fn.queue.push({ item, resolve })
+      fn.queue.push(new PendingCall(this.#nextId++, key, eventJson, invocationId, traceId, state, opts?.stateVersion ?? -1,
+        opts?.timeoutMs ?? limits.timeoutMs, opts?.instructions ?? limits.instructions, fn, resolve))
       this.#dispatch(fn)
     })
   }
 
+  #newId (): string {
+    const n = this.#idCounter++
+    const low = n % ID_LOW.length
+    if (low === 0 || this.#idHigh === '') this.#idHigh = this.#idPrefix + Math.floor(n / ID_LOW.length).toString(16).padStart(9, '0')
+    return this.#idHigh + ID_LOW[low]
+  }
+
   #dispatch (fn: Loaded): void {
-    const left = fn.queue.length > 0 ? fn.quarantine.remaining(this.#opts.now()) : 0
+    const left = fn.queue.length > 0 ? fn.quarantine.remaining(this.#opts.now) : 0
     if (left > 0) {
       // Quarantined while these waited: they are turned away now rather than run one by one.
-      for (const w of fn.queue.splice(0)) {
-        w.resolve(quarantinedOutcome(fn, w.item, left))
+      for (const call of fn.queue.splice(0)) {
+        call.resolve(quarantinedOutcome(fn, call, left))
         this.#settled()
       }
       return
@@ -189,22 +214,28 @@ export class SandboxPool {
       let slot = 0
       for (let i = 1; i < fn.slots.length; i++) if (fn.slotInflight[i] < fn.slotInflight[slot]) slot = i
       if (fn.slotInflight[slot] >= limit) return
-      const w = fn.queue.shift() as Waiting
+      const call = fn.queue.shift() as PendingCall
+      call.slot = slot
       fn.slotInflight[slot]++
       fn.inflight++
-      fn.slots[slot].invoke(w.item, (raw) => {
-        fn.slotInflight[slot]--
-        fn.inflight--
-        const outcome = buildOutcome(raw, fn.spec, w.item, INSTRUCTIONS_PER_POLL)
-        fn.stats.invocations++
-        if (outcome.coldStart) fn.stats.coldStarts++
-        fn.quarantine.record(outcome.ok ? undefined : outcome.error.code, this.#opts.now())
-        fn.window = !outcome.ok && isFault(outcome.error.code) ? 1 : Math.min(this.#opts.inflightPerSlot, fn.window + 1)
-        w.resolve(outcome)
-        this.#settled()
-        this.#dispatch(fn)
-      })
+      fn.slots[slot].invoke(call)
     }
+  }
+
+  /** A call's raw outcome from its worker host, exactly once per call. */
+  #onResult (call: PendingCall, raw: RawOutcome): void {
+    const fn = call.fn
+    fn.slotInflight[call.slot]--
+    fn.inflight--
+    const outcome = buildOutcome(raw, fn.spec, call, INSTRUCTIONS_PER_POLL)
+    fn.stats.invocations++
+    if (outcome.coldStart) fn.stats.coldStarts++
+    const code = outcome.ok ? undefined : outcome.error.code
+    fn.quarantine.record(code, this.#opts.now)
+    fn.window = code !== undefined && isFault(code) ? 1 : Math.min(this.#opts.inflightPerSlot, fn.window + 1)
+    call.resolve(outcome)
+    this.#settled()
+    this.#dispatch(fn)
   }
 
   /** One accepted call has its outcome; drain() waiters go once none is left. */
@@ -212,7 +243,7 @@ export class SandboxPool {
     if (--this.#pendingTotal === 0) for (const done of this.#drained.splice(0)) done()
   }
 
-  #onRebuild (culprit: InvokeItem | undefined): void {
+  #onRebuild (culprit: PendingCall | undefined): void {
     if (culprit === undefined) return
     const fn = this.#fns.get(culprit.key)
     if (fn !== undefined) fn.stats.rebuilds++
@@ -221,7 +252,7 @@ export class SandboxPool {
   stats (key: string): (Loaded['stats'] & { queued: number, inflight: number, quarantinedMs: number }) | undefined {
     const fn = this.#fns.get(key)
     if (fn === undefined) return undefined
-    return { ...fn.stats, queued: fn.queue.length, inflight: fn.inflight, quarantinedMs: fn.quarantine.remaining(this.#opts.now()) }
+    return { ...fn.stats, queued: fn.queue.length, inflight: fn.inflight, quarantinedMs: fn.quarantine.remaining(this.#opts.now) }
   }
 
   /** Thread rebuilds so far, all causes. */
@@ -239,8 +270,8 @@ export class SandboxPool {
     if (this.#closed) return
     this.#closed = true
     for (const fn of this.#fns.values()) {
-      for (const w of fn.queue.splice(0)) {
-        w.resolve(rejectedOutcome(fn.spec, w.item, { code: ErrorCodes.CLOSED, message: 'the sandbox pool was closed before this call ran' }))
+      for (const call of fn.queue.splice(0)) {
+        call.resolve(rejectedOutcome(fn.spec, call, { code: ErrorCodes.CLOSED, message: 'the sandbox pool was closed before this call ran' }))
         this.#pendingTotal--
       }
     }

@@ -29,22 +29,29 @@ export const PRELUDE_SOURCE = String.raw`(function () {
   const ERR_CHARS = ${ERROR_TEXT_CHARS}
   let caps = null
   // One invocation's working set is an array, not an object: QuickJS builds a 12-slot array
-  // about ten times faster than a 12-property object, and this happens on every call. Its
-  // slots all exist from the literal on, so writing them never reaches a prototype setter.
-  const DEADLINE = 0
-  const STATE_IN = 1
-  const VERSION = 2
-  const STATE = 3
-  const STATE_READ = 4
-  const LOGS = 5
-  const PUBS = 6
-  const EMITS = 7
-  const LOG_BYTES = 8
-  const EMIT_BYTES = 9
-  const N_PUBS = 10
-  const N_EMITS = 11
+  // about ten times faster than an object of as many properties. Its slots all exist from the literal
+  // on, so writing them never reaches a prototype setter. It is made only once the handler
+  // logs, publishes, emits or touches ctx.state (live()): most calls need none.
+  const STATE_IN = 0
+  const VERSION = 1
+  const STATE = 2
+  const STATE_READ = 3
+  const LOGS = 4
+  const PUBS = 5
+  const EMITS = 6
+  const LOG_BYTES = 7
+  const EMIT_BYTES = 8
+  const N_PUBS = 9
+  const N_EMITS = 10
   let perms = []
+  // Whether a call is running, its inputs, and its working set once it has one.
+  let active = false
+  let inDeadline = 0
+  let inState
+  let inVersion = -1
   let cur = null
+  // What the finishing steps read for a call that never needed a working set; never written.
+  const UNTOUCHED = [undefined, -1, undefined, false, null, null, null, 0, 0, 0, 0]
   // The state this instance last produced, and its version: a warm instance hands it to its
   // next call itself, so calls can be queued back to back without the host in between.
   let heldState
@@ -59,8 +66,12 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     if (kind !== undefined) e.lambkinKind = kind
     throw e
   }
+  function running () {
+    if (!active) fail('LAMBKIN_FUNCTION_ERROR', 'ctx was used after its invocation ended')
+  }
   function live () {
-    if (cur === null) fail('LAMBKIN_FUNCTION_ERROR', 'ctx was used after its invocation ended')
+    running()
+    if (cur === null) cur = [inState, inVersion, undefined, false, null, null, null, 0, 0, 0, 0]
     return cur
   }
   function fmt (args) {
@@ -76,8 +87,8 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     return s
   }
   function log (level, args) {
-    const c = cur
-    if (c === null) return
+    if (!active) return
+    const c = live()
     const msg = fmt(args)
     c[LOG_BYTES] += bytesOf(msg) + 24
     if (c[LOG_BYTES] > caps.logBytes) fail('LAMBKIN_OUTPUT_LIMIT', 'logs of this invocation exceed ' + caps.logBytes + ' bytes', 'logBytes')
@@ -167,7 +178,7 @@ export const PRELUDE_SOURCE = String.raw`(function () {
   }
   // QuickJS has no Intl: local time in a named zone is computed by the host (time-zone.ts).
   function parts (zone, epochMs) {
-    live()
+    running()
     if (typeof zone !== 'string') fail('LAMBKIN_FUNCTION_ERROR', 'ctx.time.parts needs an IANA time zone name such as "Europe/Berlin", got ' + show(zone))
     const t = epochMs === undefined ? now() : epochMs
     if (typeof t !== 'number' || !(t >= -8.64e15 && t <= 8.64e15)) fail('LAMBKIN_FUNCTION_ERROR', 'ctx.time.parts needs epochMs as milliseconds since 1970-01-01 UTC, got ' + show(t))
@@ -178,9 +189,9 @@ export const PRELUDE_SOURCE = String.raw`(function () {
   const logAt = (level) => function () { log(level, arguments) }
   G.console = freeze({ log: logAt('info'), info: logAt('info'), warn: logAt('warn'), error: logAt('error'), debug: logAt('debug') })
 
-  // Everything per-call lives in cur; the ctx object itself is two ids over a frozen base.
+  // Everything per-call lives in cur; the ctx object itself is two ids over the frozen base.
   const base = {
-    remainingMs () { const r = live()[DEADLINE] - now(); return r > 0 ? r : 0 },
+    remainingMs () { running(); const r = inDeadline - now(); return r > 0 ? r : 0 },
     log: logAt('info'),
     publish,
     emit,
@@ -224,7 +235,7 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     return '{"ok":false' + logsOf(c) + ',"err":' + errJson('LAMBKIN_OUTPUT_LIMIT', kind, 'Error', what + ' is over the ' + cap + ' byte cap (' + kind + ', counted as UTF-8)') + '}'
   }
   function finishOk (c, value) {
-    cur = null
+    active = false
     let env = '{"ok":true'
     let r
     if (value !== undefined) {
@@ -249,7 +260,7 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     return env + '}'
   }
   function finishErr (c, e) {
-    cur = null
+    active = false
     return '{"ok":false' + logsOf(c) + ',"err":' + errorOf(e) + '}'
   }
 
@@ -266,38 +277,50 @@ export const PRELUDE_SOURCE = String.raw`(function () {
 
   // traceId and hostVersion arrive as undefined for their defaults (see instance.ts invoke()).
   function run (handler, eventJson, invocationId, traceIdIn, deadline, hostState, hostVersionIn) {
-    const traceId = traceIdIn === undefined ? invocationId : traceIdIn
-    const hostVersion = hostVersionIn === undefined ? -1 : hostVersionIn
-    // The newer of the host's copy and this instance's own wins.
-    const own = hostVersion >= 0 && heldVersion >= hostVersion
-    const c = [deadline, own ? heldState : hostState, own ? heldVersion : hostVersion, undefined, false, null, null, null, 0, 0, 0, 0]
-    const ctx = freeze({ __proto__: base, invocationId, traceId })
-    cur = c
-    let r
-    try {
-      r = handler(parse(eventJson), ctx)
-      if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof r.then === 'function') return finishAsync(c, r)
-    } catch (e) {
-      return finishErr(c, e)
+    inDeadline = deadline
+    inState = hostState
+    inVersion = -1
+    if (hostVersionIn !== undefined) {
+      // The newer of the host's copy and this instance's own wins.
+      inVersion = hostVersionIn
+      if (heldVersion >= hostVersionIn) { inState = heldState; inVersion = heldVersion }
     }
-    return settle(c, r)
+    // Not frozen: freezing an object in QuickJS copies its shape, which cost more than the
+    // rest of this function. The ids are this call's own copy; what ctx shares is frozen.
+    const ctx = { __proto__: base, invocationId, traceId: traceIdIn === undefined ? invocationId : traceIdIn }
+    cur = null
+    active = true
+    try {
+      const r = handler(parse(eventJson), ctx)
+      if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof r.then === 'function') return finishAsync(r)
+      // The common case, a result and nothing else, in as few interpreted steps as it takes.
+      if (cur === null) {
+        active = false
+        const s = r === undefined ? undefined : stringify(r)
+        if (typeof s !== 'string') return '{"ok":true}'
+        if (s.length * 3 > caps.resultBytes && overBytes(s, caps.resultBytes)) return limitFail(UNTOUCHED, 'resultBytes', 'the result', caps.resultBytes)
+        return '{"ok":true,"r":' + s + '}'
+      }
+      return finishOk(cur, r)
+    } catch (e) {
+      return finishErr(cur ?? UNTOUCHED, e)
+    }
   }
   // await, unlike Promise.prototype.then, looks up neither "then" on Promise.prototype nor a
   // species constructor, and the promise an async function returns is always the engine's own.
-  async function finishAsync (c, p) {
+  // An instance runs one call at a time (the host drains its jobs before the next), so the
+  // working set read after the await is this call's.
+  async function finishAsync (p) {
     let v
     try {
       v = await p
     } catch (e) {
-      return finishErr(c, e)
+      return finishErr(cur ?? UNTOUCHED, e)
     }
-    return settle(c, v)
-  }
-  function settle (c, v) {
     try {
-      return finishOk(c, v)
+      return finishOk(cur ?? UNTOUCHED, v)
     } catch (e) {
-      return finishErr(c, e)
+      return finishErr(cur ?? UNTOUCHED, e)
     }
   }
   defineProperty(G, '__lambkin_init', { value: init, configurable: true })

@@ -32,14 +32,22 @@ export interface InvokeItem {
   instructions: number
 }
 
+/** A call as a worker host holds it until its outcome: the item, and how often its thread died under it. */
+export interface HostCall extends InvokeItem {
+  crashes: number
+}
+
 export type ToWorker =
-  | { t: 'load', id: number, key: string, spec: FunctionSpec }
-  | { t: 'unload', key: string }
+  /** `fn`: the number the host gave this function version; calls name their function by it. */
+  | { t: 'load', id: number, fn: number, spec: FunctionSpec }
+  | { t: 'unload', fn: number }
   | ({ t: 'inv' } & PackedInvokes)
 
 export interface RawOutcome {
   id: number
+  /** The prelude's envelope, checked; or, when `plain`, only its result's JSON ('' for none). */
   envelope?: string
+  plain?: boolean
   failure?: RawFailure
   polls: number
   memoryBytes: number

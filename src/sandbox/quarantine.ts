@@ -29,12 +29,20 @@ export class Quarantine {
     this.#maxMs = maxMs
   }
 
-  /** Milliseconds left in quarantine at `now`, or 0. */
-  remaining (now: number): number {
-    return Math.max(0, this.#until - now)
+  /**
+   * Milliseconds left in quarantine, or 0. The clock is read only while a quarantine may
+   * still run: this is asked on every call.
+   */
+  remaining (clock: () => number): number {
+    if (this.#until === 0) return 0
+    const left = this.#until - clock()
+    if (left > 0) return left
+    this.#until = 0
+    return 0
   }
 
-  record (code: string | undefined, now: number): void {
+  /** Counts an outcome: undefined for a success, else its error code. */
+  record (code: string | undefined, clock: () => number): void {
     if (code === undefined || !isFault(code)) {
       if (code === undefined) this.#consecutive = 0
       return
@@ -42,7 +50,7 @@ export class Quarantine {
     this.#consecutive++
     if (this.#consecutive >= this.#after) {
       const n = this.#consecutive - this.#after
-      this.#until = now + Math.min(this.#maxMs, this.#baseMs * 2 ** Math.min(n, 30))
+      this.#until = clock() + Math.min(this.#maxMs, this.#baseMs * 2 ** Math.min(n, 30))
       this.entered++
     }
   }

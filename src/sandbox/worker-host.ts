@@ -6,12 +6,12 @@ import { ErrorCodes } from '../errors.js'
 import { WATCH_DEADLINE, WATCH_ITEM } from './protocol.js'
 import { unpackResults } from './result-batch.js'
 import { packInvokes } from './invoke-batch.js'
-import type { FromWorker, InvokeItem, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
+import type { FromWorker, HostCall, InvokeItem, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
 import type { RawFailure } from './classify.js'
 import type { FunctionSpec, IoCaps } from './types.js'
 import type { QuickJSBinary } from './quickjs-binary.js'
 
-export interface WorkerHostOptions {
+export interface WorkerHostOptions<C extends HostCall> {
   binary: QuickJSBinary
   spares: number
   caps: IoCaps
@@ -21,30 +21,34 @@ export interface WorkerHostOptions {
   watchdogIntervalMs: number
   /** V8 heap cap of the worker itself (not of the wasm memories). */
   heapMiB: number
-  /** Called once per rebuild with the reason and the culprit item, if one was running. */
-  onRebuild: (reason: string, culprit: InvokeItem | undefined) => void
+  /** Called once per rebuild with the reason and the culprit call, if one was running. */
+  onRebuild: (reason: string, culprit: C | undefined) => void
+  /**
+   * Gets each call's raw outcome exactly once, on every path (one function for all calls,
+   * not a promise or a closure per call: this runs for every call). `r` may be reused for the
+   * next call once this returns: read it, do not keep it.
+   */
+  onResult: (call: C, r: RawOutcome) => void
 }
-
-interface Pending { item: InvokeItem, resolve: (r: RawOutcome) => void, crashes: number }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url)
 
-/**
- * Outcomes made while the thread is being rebuilt or closed reach the pool only once that is
- * done, as they did when invoke() returned a promise: the pool may send new calls from them.
- */
-function later (done: (r: RawOutcome) => void, r: RawOutcome): void {
-  queueMicrotask(() => done(r))
+/** A raw outcome for a call that never got one from its thread. */
+function failed (id: number, failure: RawFailure): RawOutcome {
+  return { id, failure, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: 0, coldStart: false }
 }
 
-export class WorkerHost {
-  readonly #opts: WorkerHostOptions
+export class WorkerHost<C extends HostCall = HostCall> {
+  readonly #opts: WorkerHostOptions<C>
   readonly #specs = new Map<string, FunctionSpec>()
-  readonly #pending = new Map<number, Pending>()
+  /** The number each loaded function key has in the worker (calls carry it instead of the key). */
+  readonly #fnIds = new Map<string, number>()
+  #nextFn = 1
+  readonly #pending = new Map<number, C>()
   readonly #loads = new Map<number, { key: string, done: (f: RawFailure | undefined) => void }>()
   #worker!: Worker
   #watch!: Float64Array
-  #outbox: InvokeItem[] = []
+  #outbox: C[] = []
   #flushQueued = false
   #timer: NodeJS.Timeout | undefined
   #closed = false
@@ -53,7 +57,7 @@ export class WorkerHost {
   #ready!: Promise<void>
   rebuilds = 0
 
-  constructor (opts: WorkerHostOptions) {
+  constructor (opts: WorkerHostOptions<C>) {
     this.#opts = opts
   }
 
@@ -87,35 +91,45 @@ export class WorkerHost {
 
   load (key: string, spec: FunctionSpec): Promise<RawFailure | undefined> {
     this.#specs.set(key, spec)
+    const fn = this.#fnIds.get(key) ?? this.#nextFn++
+    this.#fnIds.set(key, fn)
     const id = this.#nextLoad++
     return new Promise((resolve) => {
       this.#loads.set(id, {
         key,
         done: (failure) => {
-          if (failure !== undefined) this.#specs.delete(key)
+          if (failure !== undefined && this.#specs.delete(key)) this.#fnIds.delete(key)
           resolve(failure)
         }
       })
-      this.#post({ t: 'load', id, key, spec })
+      this.#post({ t: 'load', id, fn, spec })
       this.#arm()
     })
   }
 
   unload (key: string): void {
-    if (this.#specs.delete(key)) this.#post({ t: 'unload', key })
+    const fn = this.#fnIds.get(key)
+    this.#specs.delete(key)
+    this.#fnIds.delete(key)
+    if (fn !== undefined) this.#post({ t: 'unload', fn })
+  }
+
+  /** Sends one call; its outcome goes to `onResult`. */
+  invoke (call: C): void {
+    this.#pending.set(call.id, call)
+    this.#queue(call)
   }
 
   /**
-   * Sends one call; `done` gets its raw outcome exactly once, on every path (a callback, not
-   * a promise: the pool wraps each call in one already, and this runs for every call).
+   * Outcomes made while the thread is being rebuilt or closed reach the pool only once that
+   * is done: the pool may send new calls from them.
    */
-  invoke (item: InvokeItem, done: (r: RawOutcome) => void): void {
-    this.#pending.set(item.id, { item, resolve: done, crashes: 0 })
-    this.#queue(item)
+  #later (call: C, r: RawOutcome): void {
+    queueMicrotask(() => this.#opts.onResult(call, r))
   }
 
-  #queue (item: InvokeItem): void {
-    this.#outbox.push(item)
+  #queue (call: C): void {
+    this.#outbox.push(call)
     if (!this.#flushQueued) {
       this.#flushQueued = true
       setImmediate(() => this.#flush())
@@ -128,7 +142,7 @@ export class WorkerHost {
     if (this.#outbox.length === 0) return
     const items = this.#outbox
     this.#outbox = []
-    this.#post({ t: 'inv', ...packInvokes(items) })
+    this.#post({ t: 'inv', ...packInvokes(items, this.#fnIds) })
   }
 
   #post (msg: ToWorker): void {
@@ -138,10 +152,10 @@ export class WorkerHost {
   #onMessage (m: FromWorker): void {
     if (m.t === 'res') {
       unpackResults(m, (r) => {
-        const p = this.#pending.get(r.id)
-        if (p === undefined) return
+        const call = this.#pending.get(r.id)
+        if (call === undefined) return
         this.#pending.delete(r.id)
-        p.resolve(r)
+        this.#opts.onResult(call, r)
       })
     } else if (m.t === 'loaded') {
       const load = this.#loads.get(m.id)
@@ -193,39 +207,40 @@ export class WorkerHost {
     }
     const culprit = running === undefined ? undefined : this.#pending.get(running)
     this.rebuilds++
-    this.#opts.onRebuild(reason, culprit?.item)
+    this.#opts.onRebuild(reason, culprit)
     if (culprit !== undefined) {
-      this.#pending.delete(culprit.item.id)
+      this.#pending.delete(culprit.id)
       const failure: RawFailure = reason === 'watchdog'
-        ? { code: ErrorCodes.TIMEOUT, message: `the function did not stop at its timeoutMs of ${culprit.item.timeoutMs} ms and its sandbox thread was ended by the watchdog`, details: { watchdog: true } }
+        ? { code: ErrorCodes.TIMEOUT, message: `the function did not stop at its timeoutMs of ${culprit.timeoutMs} ms and its sandbox thread was ended by the watchdog`, details: { watchdog: true } }
         : { code: ErrorCodes.SANDBOX_CRASHED, message: `the sandbox thread died (${reason}) while this function ran; it was rebuilt` }
-      later(culprit.resolve, { id: culprit.item.id, failure, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: 0, coldStart: false })
+      this.#later(culprit, failed(culprit.id, failure))
     }
     // Loads in flight die with the thread: every known spec is loaded again, keeping the
     // ids of those a caller still waits for.
     void this.start()
     const waiting = new Map([...this.#loads].map(([id, l]) => [l.key, id]))
     for (const [key, spec] of this.#specs) {
-      this.#post({ t: 'load', id: waiting.get(key) ?? this.#nextLoad++, key, spec })
+      this.#post({ t: 'load', id: waiting.get(key) ?? this.#nextLoad++, fn: this.#fnIds.get(key) as number, spec })
     }
     // Calls that had not started are innocent: send them again, but not forever.
-    for (const p of [...this.#pending.values()]) {
-      p.crashes++
-      if (p.crashes > 2) {
-        this.#pending.delete(p.item.id)
-        later(p.resolve, { id: p.item.id, failure: { code: ErrorCodes.SANDBOX_CRASHED, message: 'the sandbox thread kept dying while this call waited; giving up' }, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: 0, coldStart: false })
+    // Every call still pending is queued again here, so the outbox is rebuilt from them.
+    this.#outbox = []
+    for (const call of [...this.#pending.values()]) {
+      call.crashes++
+      if (call.crashes > 2) {
+        this.#pending.delete(call.id)
+        this.#later(call, failed(call.id, { code: ErrorCodes.SANDBOX_CRASHED, message: 'the sandbox thread kept dying while this call waited; giving up' }))
       } else {
-        this.#queue(p.item)
+        this.#queue(call)
       }
     }
-    this.#outbox = this.#outbox.filter((it) => this.#pending.has(it.id))
   }
 
   async close (): Promise<void> {
     this.#closed = true
     this.#disarm()
-    for (const p of this.#pending.values()) {
-      later(p.resolve, { id: p.item.id, failure: { code: ErrorCodes.CLOSED, message: 'the sandbox pool was closed before this call ran' }, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: 0, coldStart: false })
+    for (const call of this.#pending.values()) {
+      this.#later(call, failed(call.id, { code: ErrorCodes.CLOSED, message: 'the sandbox pool was closed before this call ran' }))
     }
     this.#pending.clear()
     for (const load of this.#loads.values()) load.done({ code: ErrorCodes.CLOSED, message: 'the sandbox pool was closed' })

@@ -10,23 +10,30 @@ import { memoryPagesFor } from './budget.js'
 import { WasmFactory } from './wasm-factory.js'
 import { WATCH_DEADLINE, WATCH_ITEM } from './protocol.js'
 import { ResultBatch } from './result-batch.js'
-import { invokeAt } from './invoke-batch.js'
-import { checkEnvelope, failureEnvelope } from './output-check.js'
-import type { FromWorker, InvokeItem, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
+import { checkEnvelope, failureEnvelope, plainResult } from './output-check.js'
+import type { FromWorker, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
+import { INVOKE_NUMS } from './invoke-batch.js'
+import type { PackedInvokes } from './invoke-batch.js'
 import type { FunctionSpec } from './types.js'
 
 const init = workerData as WorkerInit
 const port = parentPort as NonNullable<typeof parentPort>
 const watch = new Float64Array(init.watch)
 const factory = new WasmFactory(init.binary, init.spares, prepare)
-const specs = new Map<string, { spec: FunctionSpec, staticMeta: string }>()
-const idle = new Map<string, FunctionInstance[]>()
-/**
- * Per function, the envelope that carried the newest state this thread has seen. The state's
- * JSON is cut out of it only when an instance that lacks it must be handed it (after a
- * rebuild, or with several instances), not on every call.
- */
-const latestState = new Map<string, { envelope: string, version: number, json?: string }>()
+
+/** A function version loaded in this thread, under the number its host gave it. */
+interface Loaded {
+  spec: FunctionSpec
+  staticMeta: string
+  idle: FunctionInstance[]
+  /**
+   * The envelope that carried the newest state this thread has seen. The state's JSON is cut
+   * out of it only when an instance that lacks it must be handed it (after a rebuild, or with
+   * several instances), not on every call.
+   */
+  latest?: { envelope: string, version: number, json?: string }
+}
+const fns = new Map<number, Loaded>()
 const STATE_LEAD = '{"ok":true,"sv":'
 const KEEP_ENVELOPE_CHARS = 16 * 1024
 
@@ -74,107 +81,126 @@ async function build (spec: FunctionSpec, staticMeta: string, watchId: number): 
   return FunctionInstance.create(spec, wasm, now, staticMeta)
 }
 
-async function load (id: number, key: string, spec: FunctionSpec): Promise<void> {
+async function load (id: number, fnId: number, spec: FunctionSpec): Promise<void> {
   const staticMeta = staticMetaOf(spec)
-  specs.set(key, { spec, staticMeta })
-  const warm = idle.get(key) ?? []
-  idle.set(key, warm)
+  const before = fns.get(fnId)
+  const fn: Loaded = { spec, staticMeta, idle: before?.idle ?? [], latest: before?.latest }
+  fns.set(fnId, fn)
   const want = Math.max(1, spec.provisioned)
-  while (warm.length < want) {
+  while (fn.idle.length < want) {
     const { instance, failure } = await build(spec, staticMeta, -id)
     watch[WATCH_DEADLINE] = 0
     if (failure !== undefined || instance === undefined) {
-      specs.delete(key)
-      for (const w of warm) w.dispose()
-      idle.delete(key)
+      unload(fnId)
       const f = failure ?? { code: ErrorCodes.SANDBOX_CRASHED, message: 'no instance was built' }
       post({ t: 'loaded', id, failure: { code: f.code, message: f.message, stack: f.stack } })
       return
     }
-    warm.push(instance)
+    fn.idle.push(instance)
   }
   post({ t: 'loaded', id })
 }
 
-function unload (key: string): void {
-  specs.delete(key)
-  latestState.delete(key)
-  for (const inst of idle.get(key) ?? []) inst.dispose()
-  idle.delete(key)
+function unload (fnId: number): void {
+  const fn = fns.get(fnId)
+  fns.delete(fnId)
+  for (const inst of fn?.idle ?? []) inst.dispose()
 }
 
-async function invoke (item: InvokeItem): Promise<RawOutcome> {
-  const entry = specs.get(item.key)
-  if (entry === undefined) {
-    return { id: item.id, failure: { code: 'LAMBKIN_FUNCTION_NOT_FOUND', message: `function ${item.key} is not loaded in this sandbox` }, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: 0, coldStart: false }
+const results = new ResultBatch()
+const { STRIDE, FN, STATE_VERSION, TIMEOUT_MS, INSTRUCTIONS } = INVOKE_NUMS
+
+function notLoaded (id: number): void {
+  results.add(id, undefined, false, { code: ErrorCodes.FUNCTION_NOT_FOUND, message: 'the function was unloaded from its sandbox before this call ran' }, 0, 0, 0, 0, false)
+}
+
+/**
+ * Runs call `i` of a batch on a warm instance and adds its result; false, with nothing done,
+ * when the function has no warm instance (see invokeCold). Synchronous, so the common call
+ * costs no promise and no turn of the microtask queue.
+ */
+function invokeWarm (op: PackedInvokes, i: number, t0: number): boolean {
+  const o = i * STRIDE
+  const fn = fns.get(op.nums[o + FN])
+  if (fn === undefined) {
+    notLoaded(op.nums[o])
+    return true
   }
-  const warm = idle.get(item.key) as FunctionInstance[]
-  let instance = warm.pop()
-  let coldStart = false
+  const instance = fn.idle.pop()
+  if (instance === undefined) return false
+  invokeOn(instance, fn, op, i, t0, false)
+  return true
+}
+
+/** A call whose function has no warm instance: one is built first (a cold start). */
+async function invokeCold (op: PackedInvokes, i: number): Promise<void> {
+  const o = i * STRIDE
+  const id = op.nums[o]
   const t0 = performance.now()
-  if (instance === undefined) {
-    coldStart = true
-    const built = await build(entry.spec, entry.staticMeta, item.id)
-    if (built.failure !== undefined || built.instance === undefined) {
-      watch[WATCH_DEADLINE] = 0
-      return { id: item.id, failure: built.failure ?? { code: ErrorCodes.SANDBOX_CRASHED, message: 'no instance was built' }, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: performance.now() - t0, coldStart }
-    }
-    instance = built.instance
+  const fn = fns.get(op.nums[o + FN])
+  if (fn === undefined) return notLoaded(id)
+  const built = await build(fn.spec, fn.staticMeta, id)
+  if (built.failure !== undefined || built.instance === undefined) {
+    watch[WATCH_DEADLINE] = 0
+    const f = built.failure ?? { code: ErrorCodes.SANDBOX_CRASHED, message: 'no instance was built' }
+    results.add(id, undefined, false, f, 0, 0, 0, performance.now() - t0, true)
+    return
   }
-  watch[WATCH_ITEM] = item.id
-  watch[WATCH_DEADLINE] = now() + item.timeoutMs
+  invokeOn(built.instance, fn, op, i, t0, true)
+}
+
+function invokeOn (instance: FunctionInstance, fn: Loaded, op: PackedInvokes, i: number, t0: number, coldStart: boolean): void {
+  const o = i * STRIDE
+  const id = op.nums[o]
+  const timeoutMs = op.nums[o + TIMEOUT_MS]
+  const deadline = now() + timeoutMs
+  watch[WATCH_ITEM] = id
+  watch[WATCH_DEADLINE] = deadline
   // The newest state this thread has seen for the function beats an older copy from the host
   // (a call queued behind one whose instance was discarded must not go back in time). An
   // instance holding that version itself needs nothing: it prefers its own over an older one.
-  const held = latestState.get(item.key)
-  let call = item
-  if (held !== undefined && item.stateVersion >= 0 && held.version > item.stateVersion && held.version > instance.heldVersion) {
+  const held = fn.latest
+  let state = op.states[i]
+  let stateVersion = op.nums[o + STATE_VERSION]
+  if (held !== undefined && stateVersion >= 0 && held.version > stateVersion && held.version > instance.heldVersion) {
     held.json ??= stateJsonOf(held.envelope)
-    call = { ...item, state: held.json, stateVersion: held.version }
+    state = held.json
+    stateVersion = held.version
   }
-  const raw = instance.invoke(call, now, item.timeoutMs, item.instructions)
+  const raw = instance.invoke(op.events[i], op.invocationIds[i], op.traceIds[i], state, stateVersion, deadline, timeoutMs, op.nums[o + INSTRUCTIONS])
   // What the sandbox returned is checked before anything of it is kept or sent on; an instance
   // whose output failed is discarded, since the state it holds may be the one refused.
-  if (raw.envelope !== undefined) {
-    const bad = checkEnvelope(raw.envelope, init.caps, entry.spec.publish)
+  let envelope = raw.envelope
+  const plain = envelope === undefined ? undefined : plainResult(envelope, init.caps)
+  if (envelope !== undefined && plain === undefined) {
+    const bad = checkEnvelope(envelope, init.caps, fn.spec.publish)
     if (bad !== undefined) {
-      raw.envelope = failureEnvelope(bad)
+      envelope = failureEnvelope(bad)
       instance.poisoned = true
     }
   }
-  const produced = stateVersionOf(raw.envelope)
+  const produced = plain === undefined ? stateVersionOf(envelope) : -1
   if (produced >= 0) {
     instance.heldVersion = produced
     if (produced > (held?.version ?? -1)) {
-      const envelope = raw.envelope as string
+      const env = envelope as string
       // A big envelope (a large result beside the state) is not kept whole: the state is cut out now.
-      latestState.set(item.key, envelope.length <= KEEP_ENVELOPE_CHARS
-        ? { envelope, version: produced }
-        : { envelope: '', version: produced, json: stateJsonOf(envelope) })
+      fn.latest = env.length <= KEEP_ENVELOPE_CHARS
+        ? { envelope: env, version: produced }
+        : { envelope: '', version: produced, json: stateJsonOf(env) }
     }
   }
   watch[WATCH_DEADLINE] = 0
-  const out: RawOutcome = {
-    id: item.id,
-    envelope: raw.envelope,
-    failure: raw.failure,
-    polls: raw.polls,
-    memoryBytes: raw.memoryBytes,
-    memoryLimitBytes: instance.maxBytes,
-    durationMs: performance.now() - t0,
-    coldStart
-  }
-  if (instance.poisoned || !specs.has(item.key)) instance.dispose()
-  else warm.push(instance)
-  return out
+  results.add(id, plain ?? envelope, plain !== undefined, raw.failure, raw.polls, raw.memoryBytes, instance.maxBytes, performance.now() - t0, coldStart)
+  if (instance.poisoned || fns.get(op.nums[o + FN]) !== fn) instance.dispose()
+  else fn.idle.push(instance)
 }
 
 async function pump (): Promise<void> {
   if (pumping) return
   pumping = true
-  const results = new ResultBatch()
   let flushedAt = performance.now()
-  const flush = (): void => { flushedAt = performance.now(); if (results.length > 0) post({ t: 'res', ...results.take() }) }
+  const flush = (at: number): void => { flushedAt = at; if (results.length > 0) post({ t: 'res', ...results.take() }) }
   try {
     while (ops.length > 0) {
       const op = ops.shift() as ToWorker
@@ -184,19 +210,21 @@ async function pump (): Promise<void> {
         // each message costs both threads a wake-up, ~30 us of CPU in all, which on a busy
         // machine outweighs the overlap (chunks of 16 cost 13.5 us CPU a trivial call, 11.6 us
         // with this).
+        let t = performance.now()
         for (let i = 0; i < op.events.length; i++) {
-          results.push(await invoke(invokeAt(op, i)))
-          if (performance.now() - flushedAt >= FLUSH_MS) flush()
+          if (!invokeWarm(op, i, t)) await invokeCold(op, i)
+          t = performance.now()
+          if (t - flushedAt >= FLUSH_MS) flush(t)
         }
-        if (ops.length === 0 || ops[0].t !== 'inv') flush()
+        if (ops.length === 0 || ops[0].t !== 'inv') flush(t)
       } else if (op.t === 'load') {
-        await load(op.id, op.key, op.spec)
+        await load(op.id, op.fn, op.spec)
       } else {
-        unload(op.key)
+        unload(op.fn)
       }
     }
   } finally {
-    flush()
+    flush(performance.now())
     pumping = false
   }
   scheduleRefill()

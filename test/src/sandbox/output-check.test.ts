@@ -5,7 +5,8 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { SandboxPool, IO_CAP_DEFAULTS } from '../../../src/sandbox/index.js'
 import type { Outcome, OutcomeFail, OutcomeOk } from '../../../src/sandbox/index.js'
-import { checkEnvelope, maxEnvelopeChars } from '../../../src/sandbox/output-check.js'
+import { checkEnvelope, maxEnvelopeChars, plainResult } from '../../../src/sandbox/output-check.js'
+import { buildOutcome } from '../../../src/sandbox/outcome.js'
 import { makeSpec } from '../../helpers/spec.js'
 
 const test = suite<{ pool: SandboxPool }>('output caps held by the host', { pool: undefined as never })
@@ -238,6 +239,28 @@ test('[host] an envelope longer than any output within the caps is refused befor
   const f = checkEnvelope('x'.repeat(most + 1), caps, [])
   assert.is(f?.code, 'LAMBKIN_OUTPUT_LIMIT')
   assert.is(f?.limit, 'envelope')
+})
+
+test('[host] a result-only envelope is sent as its result alone, and the outcome is the same as from the whole envelope', () => {
+  const spec = makeSpec('export default () => 1', { publish: ['out/#'] })
+  const call = { invocationId: 'i-1', traceId: 't-1', timeoutMs: 1000, instructions: 1e6 }
+  const read = (envelope: string, plain: boolean): Outcome =>
+    buildOutcome({ id: 1, envelope, plain, polls: 2, memoryBytes: 3, memoryLimitBytes: 4, durationMs: 5, coldStart: false }, spec, call, 10_000)
+  const plainOnes = ['{"ok":true}', '{"ok":true,"r":7}', '{"ok":true,"r":{"echo":[1,"x",null]}}', '{"ok":true,"r":"text"}']
+  // Look-alikes: other keys after the result, a second "ok", escapes, a state, an error.
+  const others = ['{"ok":true,"r":1,"logs":[["info",1,"m"]]}', '{"ok":true,"r":1,"pubs":[["out/a",1,1,false]]}',
+    '{"ok":true,"r":1,"emits":[2]}', '{"ok":true,"sv":1,"s":{"n":1},"r":1}', '{"ok":true,"r":1,"ok":false}',
+    '{"ok":true,"r":1,"err":{"name":"Error","message":"m"}}', '{"ok":true,"r":"\\u0041"}', '{"ok":true,"r":{"a":1},"ok":true}']
+  for (const e of [...plainOnes, ...others]) {
+    assert.is(checkEnvelope(e, caps, ['out/#']), undefined, e)
+    const cut = plainResult(e, caps)
+    if (plainOnes.includes(e)) assert.type(cut, 'string', e)
+    assert.equal(cut === undefined ? read(e, false) : read(cut, true), read(e, false), e)
+  }
+  assert.is(plainResult('{"ok":true,"r":1,"logs":[]}', caps), undefined)
+  assert.is(plainResult('{"ok":true,"r":{"a":1}}', caps), '{"a":1}')
+  // Longer than checkEnvelope passes unparsed: left to it.
+  assert.is(plainResult(`{"ok":true,"r":"${'a'.repeat(caps.stateBytes)}"}`, caps), undefined)
 })
 
 test.run()
