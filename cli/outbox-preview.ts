@@ -43,7 +43,7 @@ function fit (s: string, width: number, keep = ''): string {
 }
 
 /**
- * The shapes the invoker writes (device/invoker.ts) are shown by their point; anything else
+ * The shapes the invoker writes (device/invoke/invoker.ts) are shown by their point; anything else
  * (records written by other code, or older shapes) falls back to its JSON.
  */
 function text (kind: OutboxRecord['kind'], data: unknown): { main: string, keep?: string } {

@@ -14,9 +14,9 @@ import { SandboxPool, specOf } from '../src/sandbox/index.js'
 import type { DeviceConfig } from './config/index.js'
 import { VERSION } from '../src/version.js'
 import type { CloudLink } from './sync/index.js'
-import type { EmbeddedBroker } from './links/broker.js'
-import { Invoker } from './invoker.js'
-import type { InvocationRecord } from './invoker.js'
+import type { EmbeddedBroker } from './links/broker/index.js'
+import { Invoker } from './invoke/invoker.js'
+import type { InvocationRecord } from './invoke/invoker.js'
 import { FunctionMetrics, startMetricsServer } from './metrics/index.js'
 import type { MetricsServer } from './metrics/index.js'
 import { MqttLink } from './links/mqtt-link.js'
@@ -30,8 +30,8 @@ import { LevelOutboxStore } from './store/index.js'
 import { systemClock } from './triggers/index.js'
 import type { Clock } from './triggers/index.js'
 import { Deployer } from './deployer/index.js'
-import { FunctionTable } from './function-table.js'
-import { remoteInvoke } from './remote-invoke.js'
+import { FunctionTable } from './invoke/function-table.js'
+import { remoteInvoke } from './invoke/remote-invoke.js'
 import { checkSomethingLoaded } from './nothing-loaded.js'
 import { storeFaultReporter } from './store-faults.js'
 import { logText } from '../src/log-text.js'
@@ -171,7 +171,7 @@ export class Agent extends EventEmitter {
     let broker: EmbeddedBroker | undefined
     if (c.brokerPort !== undefined) {
       // Imported only when asked for: aedes adds ~12 MiB of RSS to an agent that never uses it.
-      const { startEmbeddedBroker } = await import('./links/broker.js')
+      const { startEmbeddedBroker } = await import('./links/broker/index.js')
       broker = await startEmbeddedBroker(c.brokerHost, c.brokerPort, { settings: c.broker, metrics: this.metrics, log })
       this.brokerPort = broker.port
       this.brokerUrl = broker.url

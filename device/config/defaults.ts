@@ -5,7 +5,7 @@ import type { DeviceDefaults } from './types.js'
 import { deepFreeze } from '../../src/deep-freeze.js'
 import { ID_PATTERN } from '../../src/ids.js'
 import { MQTT_MAX_PACKET_BYTES } from '../links/publish-limits.js'
-import { DEFAULT_MAX_HOPS } from '../recursion-guard.js'
+import { DEFAULT_MAX_HOPS } from '../invoke/recursion-guard.js'
 
 /** Wire rule W1: device ids are safe in topics, file names and Prometheus labels. */
 export const DEVICE_ID_PATTERN = ID_PATTERN

@@ -5,7 +5,7 @@
 // own: it threw, ran out of time, instructions, memory or stack, crashed its sandbox, or was
 // quarantined for that; an agent-wide throttle or shutdown is not the version's fault.
 import { ErrorCodes } from '../../src/errors.js'
-import type { InvocationRecord } from '../invoker.js'
+import type { InvocationRecord } from '../invoke/invoker.js'
 import type { Clock } from '../triggers/index.js'
 
 export interface HealthSettings {

@@ -3,7 +3,7 @@
 // state adds.
 import { ErrorCodes } from '../../src/errors.js'
 import type { DesiredFrame, RefusedDesired, ReportedFailure, ReportedFrame } from '../../src/wire/index.js'
-import type { FunctionTable } from '../function-table.js'
+import type { FunctionTable } from '../invoke/function-table.js'
 import { reportedOf } from './active-set.js'
 import { own } from '../../src/own.js'
 import type { ActiveSet } from './active-set.js'

@@ -5,7 +5,7 @@
 // is up (again on every connect) [W5]. It stays until a newer desired deployment id.
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { own } from '../../src/own.js'
-import type { VersionRoute } from '../aliases.js'
+import type { VersionRoute } from '../invoke/aliases.js'
 import type { ActiveSet, Aliases, DeployedFunction } from './active-set.js'
 import { crashPoint } from './crash-points.js'
 import { describeFailure } from './health-gate.js'

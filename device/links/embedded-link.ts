@@ -4,7 +4,7 @@
 // sensor, which sends it again when it reconnects. A commit that fails gets no PUBACK: aedes
 // closes that sensor's connection (MQTT 3.1.1 has no negative acknowledgement) and the
 // sensor sends the message again after it reconnects.
-import type { EmbeddedBroker } from './broker.js'
+import type { EmbeddedBroker } from './broker/index.js'
 import type { TriggerLink } from './mqtt-link.js'
 import type { OutboxStore } from '../store/index.js'
 import { DurablePublishes } from './durable-publishes.js'

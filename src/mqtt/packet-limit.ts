@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream'
 import { ErrorCodes, LambkinError } from '../errors.js'
 
 /** The parts of an aedes broker and client this file touches (typed here, not imported, so the
- * core does not depend on aedes; device/links/broker.ts and cloud-sync/broker pass theirs). */
+ * core does not depend on aedes; device/links/broker/index.ts and cloud-sync/broker pass theirs). */
 export interface BrokerLike { handle: (stream: PassThrough) => unknown }
 export interface ClientLike { conn: { destroy: () => void } }
 

@@ -10,7 +10,7 @@ import { isValidTopicName, levelsMatch, matchingFilter, TRIGGER_DEFAULTS } from 
 import type { MqttPayloadFormat, MqttTrigger, RetainHandling } from '../../../src/function/index.js'
 import { IO_CAP_DEFAULTS } from '../../../src/sandbox/index.js'
 import type { Clock } from '../index.js'
-import type { Invoker } from '../../invoker.js'
+import type { Invoker } from '../../invoke/invoker.js'
 import type { FunctionMetrics } from '../../metrics/index.js'
 import type { OutboxStore } from '../../store/index.js'
 import { META_KEYS } from '../../store/meta-keys.js'

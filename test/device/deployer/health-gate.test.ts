@@ -4,7 +4,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { HealthGate } from '../../../device/deployer/health-gate.js'
 import type { HealthStats } from '../../../device/deployer/health-gate.js'
-import type { InvocationRecord } from '../../../device/invoker.js'
+import type { InvocationRecord } from '../../../device/invoke/invoker.js'
 import { FakeClock } from '../../helpers/fake-clock.js'
 
 const rec = (version: string, ok: boolean, code?: string): InvocationRecord => ({ fn: 'f', source: 'mqtt', ok, code, version, durationMs: 1, invocationId: 'i', attempts: 1 })

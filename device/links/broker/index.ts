@@ -3,15 +3,15 @@
 // do is in broker/access.ts; the per-packet size cap in src/mqtt/packet-limit.ts.
 import net from 'node:net'
 import { Aedes } from 'aedes'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
-import { BrokerAccess } from './broker/access.js'
-import type { BrokerUser } from './broker/access.js'
-import { anonymousAllowed, exposureProblem, isLoopbackHost } from './broker/exposure.js'
-import { checkParserShape, limitPacketSize } from '../../src/mqtt/packet-limit.js'
-import { Refusals } from './broker/refusals.js'
-import { DEVICE_DEFAULTS } from '../config/defaults.js'
-import type { FunctionMetrics } from '../metrics/index.js'
-import type { OnTriggerMessage } from './trigger-message.js'
+import { ErrorCodes, LambkinError } from '../../../src/errors.js'
+import { BrokerAccess } from './access.js'
+import type { BrokerUser } from './access.js'
+import { anonymousAllowed, exposureProblem, isLoopbackHost } from './exposure.js'
+import { checkParserShape, limitPacketSize } from '../../../src/mqtt/packet-limit.js'
+import { Refusals } from './refusals.js'
+import { DEVICE_DEFAULTS } from '../../config/defaults.js'
+import type { FunctionMetrics } from '../../metrics/index.js'
+import type { OnTriggerMessage } from '../trigger-message.js'
 
 export interface EmbeddedBroker {
   port: number

@@ -1,7 +1,7 @@
 // Versions and aliases on the device: a function's `live` version and an optional `canary`
 // that takes a share of invocations by weight (docs/architecture.md, "Deployer"; Lambda's
 // weighted alias routing). Versions are immutable sandbox keys (`name@version`).
-import type { FunctionManifest } from '../src/function/index.js'
+import type { FunctionManifest } from '../../src/function/index.js'
 
 /** One loaded version: its sandbox key (`name@version`), manifest and content version. */
 export interface Registered { key: string, manifest: FunctionManifest, version: string }

@@ -2,10 +2,10 @@
 // invoker as any invocation (event.source "invoke", results in the outbox as usual) and is
 // answered on `up/invoke-result` with the same id. An invocation still running at timeoutMs
 // is answered LAMBKIN_INVOKE_TIMEOUT (it keeps running and its result is still recorded).
-import { ErrorCodes } from '../src/errors.js'
-import type { InvokeFrame, InvokeResultFrame } from '../src/wire/index.js'
+import { ErrorCodes } from '../../src/errors.js'
+import type { InvokeFrame, InvokeResultFrame } from '../../src/wire/index.js'
 import type { Invoker } from './invoker.js'
-import type { Clock } from './triggers/index.js'
+import type { Clock } from '../triggers/index.js'
 
 export interface RemoteInvokeOptions {
   invoker: Invoker

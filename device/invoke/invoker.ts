@@ -5,14 +5,14 @@
 // publishes. The promise resolves only after that commit and rejects when it failed, which is
 // what lets an MQTT trigger acknowledge its message only once it is durable (docs/architecture.md, "From socket to PUBACK").
 import { randomUUID } from 'node:crypto'
-import { ErrorCodes, LambkinError } from '../src/errors.js'
-import type { FunctionManifest } from '../src/function/index.js'
-import type { Outcome, OutcomeError, PublishRequest, SandboxPool } from '../src/sandbox/index.js'
-import type { Hop } from './links/hops.js'
-import { requestProps } from './links/request-response.js'
-import type { FunctionMetrics } from './metrics/index.js'
+import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import type { FunctionManifest } from '../../src/function/index.js'
+import type { Outcome, OutcomeError, PublishRequest, SandboxPool } from '../../src/sandbox/index.js'
+import type { Hop } from '../links/hops.js'
+import { requestProps } from '../links/request-response.js'
+import type { FunctionMetrics } from '../metrics/index.js'
 import { DEFAULT_MAX_HOPS, RecursionGuard } from './recursion-guard.js'
-import type { MetaWrite, NewPublish, NewRecord, OutboxStore } from './store/index.js'
+import type { MetaWrite, NewPublish, NewRecord, OutboxStore } from '../store/index.js'
 import { deadLetterEvent } from './dead-letter.js'
 import { pickVersion } from './aliases.js'
 import type { Registered, VersionRoute } from './aliases.js'
@@ -53,7 +53,7 @@ export interface InvokerOptions {
   /** invocation.maxHops [W9]; default 16. */
   maxHops?: number
   log?: (line: string) => void
-  /** Picks canary or live per invocation (device/aliases.ts); Math.random by default. */
+  /** Picks canary or live per invocation (device/invoke/aliases.ts); Math.random by default. */
   random?: () => number
 }
 

@@ -3,16 +3,16 @@
 // start; deployed ones are added, replaced and removed while the agent runs, and a deployed
 // function hides a local one of the same name until it is removed (docs/architecture.md,
 // "Deployer"). Triggers come from the live version's manifest.
-import { ErrorCodes } from '../src/errors.js'
-import type { MqttTrigger, ScheduleTrigger, SensorTrigger } from '../src/function/index.js'
+import { ErrorCodes } from '../../src/errors.js'
+import type { MqttTrigger, ScheduleTrigger, SensorTrigger } from '../../src/function/index.js'
 import type { VersionRoute } from './aliases.js'
 import type { Invoker } from './invoker.js'
-import type { FunctionMetrics } from './metrics/index.js'
-import type { OutboxStore } from './store/index.js'
-import { META_KEYS } from './store/meta-keys.js'
-import { ScheduleRunner, SensorPoller } from './triggers/index.js'
-import type { Clock } from './triggers/index.js'
-import type { MqttTriggers, SubscribingLink } from './triggers/mqtt/routing.js'
+import type { FunctionMetrics } from '../metrics/index.js'
+import type { OutboxStore } from '../store/index.js'
+import { META_KEYS } from '../store/meta-keys.js'
+import { ScheduleRunner, SensorPoller } from '../triggers/index.js'
+import type { Clock } from '../triggers/index.js'
+import type { MqttTriggers, SubscribingLink } from '../triggers/mqtt/routing.js'
 
 /** A sensor or schedule trigger, as the table starts and stops them. */
 export type Poller = { start: () => Promise<void>, stop: () => Promise<void> | void }

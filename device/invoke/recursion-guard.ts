@@ -2,12 +2,12 @@
 // each other (hop >= invocation.maxHops) runs nothing. It becomes a dead letter with
 // LAMBKIN_RECURSION_LIMIT, is counted, and is logged once per trace, as AWS Lambda's
 // recursive loop detection stops a loop after about 16 invocations and reports it once.
-import { ErrorCodes } from '../src/errors.js'
+import { ErrorCodes } from '../../src/errors.js'
 import { deadLetterEvent } from './dead-letter.js'
-import type { Hop } from './links/hops.js'
+import type { Hop } from '../links/hops.js'
 import type { InvocationRecord } from './invoker.js'
-import type { FunctionMetrics } from './metrics/index.js'
-import type { MetaWrite, OutboxStore } from './store/index.js'
+import type { FunctionMetrics } from '../metrics/index.js'
+import type { MetaWrite, OutboxStore } from '../store/index.js'
 
 /** Lambda's depth: it stops a recursive loop after about 16 invocations. */
 export const DEFAULT_MAX_HOPS = 16

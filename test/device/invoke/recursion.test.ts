@@ -7,10 +7,10 @@ import * as assert from 'uvu/assert'
 import net from 'node:net'
 import { Aedes } from 'aedes'
 import mqtt from 'mqtt'
-import type { Agent, InvocationRecord } from '../../device/index.js'
-import { fixture, invocations } from '../helpers/agent.js'
-import type { Fixture } from '../helpers/agent.js'
-import { startMosquitto } from '../helpers/brokers.js'
+import type { Agent, InvocationRecord } from '../../../device/index.js'
+import { fixture, invocations } from '../../helpers/agent.js'
+import type { Fixture } from '../../helpers/agent.js'
+import { startMosquitto } from '../../helpers/brokers.js'
 
 const LOOP = {
   manifest: { triggers: [{ mqtt: 'loop/#', qos: 1 }], permissions: { publish: ['loop/#'] } },
