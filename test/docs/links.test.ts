@@ -88,6 +88,22 @@ test('every relative link in README.md and docs/*.md resolves, anchors included'
   assert.equal(broken, [], broken.join('\n'))
 })
 
+/** The repository's top folders: a backquoted file path (with an extension) starting with one names a file of ours. */
+const TOP = ['src', 'device', 'cloud-sync', 'cli', 'test', 'bench', 'scripts', 'examples', 'deploy', 'docs']
+
+test('every repository path README.md and docs/*.md name in backquotes exists (a moved file is renamed there too)', () => {
+  const missing: string[] = []
+  for (const file of PAGES) {
+    // Folders and topics (`bench/out`) are not checked, nor patterns (`NNNN_name.sql`).
+    for (const m of readFileSync(path.join(ROOT, file), 'utf8').matchAll(/`((?:[\w.-]+\/)+[\w-]+\.[a-z]+)`/g)) {
+      const p = m[1] as string
+      if (!TOP.includes(p.split('/')[0] as string) || /NNNN/.test(p)) continue
+      if (!existsSync(path.join(ROOT, p))) missing.push(`${file} names ${p}`)
+    }
+  }
+  assert.equal(missing, [], missing.join('\n'))
+})
+
 test(`README.md stays at most ${README_MAX_LINES} lines (the reference lives in docs/)`, () => {
   const lines = readFileSync(path.join(ROOT, 'README.md'), 'utf8').split('\n').length
   assert.ok(lines <= README_MAX_LINES, `README.md has ${lines} lines; move reference text under docs/`)
