@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises'
 import { filterProblem } from '../links/broker/acl.js'
 import { exposureProblem } from '../links/broker/exposure.js'
 import { parsePasswordHash } from '../../src/secrets.js'
-import { configError } from './schema.js'
-import type { Source } from './schema.js'
+import { configError } from './source.js'
+import type { Source } from './source.js'
 import type { BrokerUserConfig, DeviceConfig } from './types.js'
 
 const ENTRY_KEYS = ['username', 'passwordHash', 'publish', 'subscribe', 'retain']

@@ -13,7 +13,7 @@ import { rememberRejected } from './rejected.js'
 import type { HealthSettings, HealthStats } from './health-gate.js'
 import { DEPLOY_METRICS } from './metrics.js'
 import type { FunctionMetrics } from '../metrics/index.js'
-import type { Clock } from '../triggers/index.js'
+import type { Clock } from '../../src/clock.js'
 
 /** What rollbacks need of the deployer (deployer.ts). */
 interface DeployerSide {

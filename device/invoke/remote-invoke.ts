@@ -5,7 +5,7 @@
 import { ErrorCodes } from '../../src/errors.js'
 import type { InvokeFrame, InvokeResultFrame } from '../../src/wire/index.js'
 import type { Invoker } from './invoker.js'
-import type { Clock } from '../triggers/index.js'
+import type { Clock } from '../../src/clock.js'
 
 export interface RemoteInvokeOptions {
   invoker: Invoker

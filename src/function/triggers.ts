@@ -5,6 +5,7 @@ import cron from 'node-cron'
 import { bad, int, isObject, num, object, show, str } from './check.js'
 import { isValidTopicFilter } from './topic-filter.js'
 import { ID_PATTERN } from '../ids.js'
+import { isKnownZone } from '../wall-time.js'
 import { splitSharedFilter } from './shared-subscription.js'
 
 /**
@@ -160,7 +161,7 @@ function schedule (v: Record<string, unknown>, key: string): ScheduleTrigger {
   const expr = str(t.schedule, `${key}.schedule`)
   if (!validCron(expr)) bad(`${key}.schedule`, `is not a valid cron expression: ${show(expr)} (5 fields "min hour day month weekday", or 6 with seconds first)`)
   const timezone = t.timezone === undefined ? TRIGGER_DEFAULTS.schedule.timezone : str(t.timezone, `${key}.timezone`)
-  if (!validTimezone(timezone)) bad(`${key}.timezone`, `is not a known IANA time zone: ${show(timezone)} (e.g. "UTC", "Europe/Berlin")`)
+  if (!isKnownZone(timezone)) bad(`${key}.timezone`, `is not a known IANA time zone: ${show(timezone)} (e.g. "UTC", "Europe/Berlin")`)
   return { schedule: expr, timezone, catchUp: int(t.catchUp, `${key}.catchUp`, 0, 1000, TRIGGER_DEFAULTS.schedule.catchUp) }
 }
 
@@ -172,11 +173,3 @@ function validCron (expr: string): boolean {
   }
 }
 
-function validTimezone (tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz }).format(0)
-    return true
-  } catch {
-    return false
-  }
-}

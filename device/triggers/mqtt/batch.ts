@@ -2,7 +2,7 @@
 // acknowledged, handed to the function by count (`batch.size`), by time (`batch.windowMs`) and
 // by bytes (a batch's event stays under the sandbox's event cap, so a batch of records that
 // each fit never becomes an event that cannot run).
-import type { Clock } from '../index.js'
+import type { Clock } from '../../../src/clock.js'
 import type { MetaWrite, OutboxStore } from '../../store/index.js'
 import { deeper } from '../../links/hops.js'
 import type { Hop } from '../../links/hops.js'
