@@ -9,7 +9,7 @@ import type { LoadedFunction } from '../src/function/index.js'
 import { readTrustedKeys } from '../src/bundle/index.js'
 import { redactUrls } from '../src/redact.js'
 import type { LogFn } from '../src/log-priority.js'
-import { ErrorCodes, LambkinError } from '../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../src/errors.js'
 import { SandboxPool, specOf } from '../src/sandbox/index.js'
 import type { DeviceConfig } from './config/index.js'
 import { VERSION } from '../src/version.js'
@@ -118,7 +118,7 @@ export class Agent extends EventEmitter {
         await pool.load(specOf(fn))
         loaded.push(fn)
       } catch (err) {
-        log(`function ${fn.manifest.name} not loaded: ${(err as { code?: string }).code ?? ''}: ${(err as Error).message}`, 'err')
+        log(`function ${fn.manifest.name} not loaded: ${(err as { code?: string }).code ?? ''}: ${errorMessage(err)}`, 'err')
       }
     }
 
@@ -299,7 +299,7 @@ export class Agent extends EventEmitter {
         try {
           await undo()
         } catch (err) {
-          this.#log(`while closing: ${(err as Error).message}`, 'warning')
+          this.#log(`while closing: ${errorMessage(err)}`, 'warning')
         }
       }
     })()

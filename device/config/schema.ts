@@ -11,6 +11,7 @@ import { MAX_TTL_MS, QUOTA_RANGE, SYNC_RANGE } from '../store/options.js'
 import { isValidId } from '../../src/ids.js'
 import { configError } from './source.js'
 import type { Source } from './source.js'
+import { errorMessage } from '../../src/errors.js'
 
 /** `cloud.logExclude`: function names whose log records are not uploaded. */
 function parseFunctionNames (raw: unknown): string[] {
@@ -253,13 +254,13 @@ export function parseValue (key: string, field: Field, raw: unknown, source: Sou
         try {
           value = JSON.parse(raw as string)
         } catch (err) {
-          throw configError(key, `must be ${field.rule}, written as JSON text: ${(err as Error).message}`, source)
+          throw configError(key, `must be ${field.rule}, written as JSON text: ${errorMessage(err)}`, source)
         }
       }
       try {
         return field.parse(value)
       } catch (err) {
-        throw configError(key, `must be ${field.rule}: ${(err as Error).message}`, source)
+        throw configError(key, `must be ${field.rule}: ${errorMessage(err)}`, source)
       }
     }
   }

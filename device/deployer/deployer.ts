@@ -6,7 +6,7 @@
 // unloaded once idle), and a health window watches the new versions (rollback.ts).
 import { EventEmitter } from 'node:events'
 import type { TrustedKey } from '../../src/bundle/index.js'
-import { ErrorCodes } from '../../src/errors.js'
+import { ErrorCodes, errorMessage } from '../../src/errors.js'
 import { dict, own } from '../../src/own.js'
 import type { Limits } from '../../src/function/index.js'
 import type { SandboxPool } from '../../src/sandbox/index.js'
@@ -204,7 +204,7 @@ export class Deployer extends EventEmitter {
       try {
         await work()
       } catch (err) {
-        this.#o.log(`deployer: ${(err as Error).message}`)
+        this.#o.log(`deployer: ${errorMessage(err)}`)
       }
       if (this.#next === undefined) this.emit('idle')
     })

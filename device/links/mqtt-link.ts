@@ -11,7 +11,7 @@ import type { MqttConfig } from '../config/index.js'
 import type { OutboxStore } from '../store/index.js'
 import { DurablePublishes } from './durable-publishes.js'
 import type { OutgoingPublish } from './durable-publishes.js'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { holdAcks } from './mqtt-ack-hold.js'
 import type { AckHold } from './mqtt-ack-hold.js'
 import type { OnTriggerMessage, SubscribeHooks, TriggerLink, TriggerMessage, TriggerSubscription } from './trigger-link.js'
@@ -228,7 +228,7 @@ export class MqttLink implements TriggerLink {
         await hooks.done?.(granted, error)
       } catch (err) {
         // A hook's store write failed: the next connect tries again.
-        this.#opts.log(`trigger broker: subscribing failed: ${(err as Error).message}`, 'warning')
+        this.#opts.log(`trigger broker: subscribing failed: ${errorMessage(err)}`, 'warning')
       } finally {
         this.#subscribing = undefined
       }

@@ -7,6 +7,7 @@ import { isValidTopicFilter } from './topic-filter.js'
 import { ID_PATTERN } from '../ids.js'
 import { isKnownZone } from '../wall-time.js'
 import { splitSharedFilter } from './shared-subscription.js'
+import { errorMessage } from '../errors.js'
 
 /**
  * How a message's bytes become the event: `auto` JSON if they parse, else UTF-8 text, else
@@ -99,7 +100,7 @@ function checkShared (filter: string, key: string): void {
   try {
     shared = splitSharedFilter(filter)
   } catch (err) {
-    bad(key, `is not a valid shared subscription: ${(err as Error).message} (use "$share/<name>/<filter>")`)
+    bad(key, `is not a valid shared subscription: ${errorMessage(err)} (use "$share/<name>/<filter>")`)
   }
   if (shared !== undefined && !isValidTopicFilter(shared.filter)) bad(key, `is not a valid shared subscription: ${show(shared.filter)} is not a valid topic filter`)
 }

@@ -1,7 +1,7 @@
 // How an MQTT trigger's payload bytes become the event's `payload` (or `payloadBase64`), or
 // are refused with a code when they cannot (the trigger's `payload` format).
 import { isUtf8 } from 'node:buffer'
-import { ErrorCodes } from '../../../src/errors.js'
+import { ErrorCodes, errorMessage } from '../../../src/errors.js'
 import type { MqttPayloadFormat } from '../../../src/function/index.js'
 
 /**
@@ -45,7 +45,7 @@ export function decodePayload (payload: Buffer, format: MqttPayloadFormat = 'aut
     value = JSON.parse(text)
   } catch (err) {
     if (format === 'auto') return { payload: text }
-    return invalid(`the payload is not JSON (${(err as Error).message}), but the trigger asks for json; use "payload": "auto" or "text" to receive it as text`, format)
+    return invalid(`the payload is not JSON (${errorMessage(err)}), but the trigger asks for json; use "payload": "auto" or "text" to receive it as text`, format)
   }
   // Nesting needs one byte per level, so a short payload cannot be too deep.
   if (payload.length > MAX_PAYLOAD_DEPTH && jsonDepth(payload) > MAX_PAYLOAD_DEPTH) {
