@@ -5,7 +5,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Level } from 'level'
 import type { AbstractSublevel } from 'abstract-level'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { decodeValue, encodeValue } from './codec.js'
 import { parsePublishKey, parseRecordKey } from './keys.js'
 import { Ledger } from './ledger.js'
@@ -61,7 +61,7 @@ function openError (err: unknown, dir: string): LambkinError {
   if (cause?.code === 'LEVEL_LOCKED') {
     return new LambkinError(ErrorCodes.STORE_ERROR, `the outbox store in ${dir} is locked by another process (probably a running lambkin agent); stop that agent first, or read its outbox through it`, { cause: err, details: { dir, reason: 'locked' } })
   }
-  const why = cause instanceof Error ? cause.message : (err as Error).message
+  const why = cause instanceof Error ? cause.message : errorMessage(err)
   return new LambkinError(ErrorCodes.STORE_ERROR, `cannot open the outbox store in ${dir}: ${why}; check that the directory is writable and not damaged`, { cause: err, details: { dir } })
 }
 
