@@ -23,7 +23,6 @@ async function load (ctx: Ctx, config: Record<string, unknown>): ReturnType<type
   return await loadDeviceConfig({ file, env: {}, cwd: ctx.dir, hostname: 'pi' })
 }
 
-
 test('brokerHost 0.0.0.0 without users is refused naming broker.users; loopback without users is fine', async (ctx) => {
   const err = await configFailure(load(ctx, { brokerPort: 1883, brokerHost: '0.0.0.0' }))
   assert.is(err.details.key, 'broker.users')

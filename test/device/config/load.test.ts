@@ -30,7 +30,6 @@ function writeJson (file: string, value: unknown): string {
 const load = async (ctx: Ctx, opts: LoadDeviceConfigOptions = {}): ReturnType<typeof loadDeviceConfig> =>
   await loadDeviceConfig({ env: {}, cwd: ctx.cwd, hostname: 'pi-test', arch: 'x64', ...opts })
 
-
 test('with nothing given, every key has its safe default and paths resolve against the cwd', async (ctx) => {
   const cfg = await load(ctx, { hostname: 'Green House_7.local' })
   assert.is(cfg.id, 'green-house_7')
