@@ -1,23 +1,36 @@
 // The behaviour every outbox store backend must have (abstract-level style): run
 // outboxStoreSuite(name, factory) from a backend's test file. Quota and TTL cases live in
-// ./abstract-suite-limits.js, publish cases in ./abstract-suite-publishes.js; both run as part of it.
+// ./abstract-suite-limits.js, publish cases in ./abstract-suite-publishes.js, opening in
+// ./abstract-suite-open.js, crashes and full disks in ./abstract-suite-durability.js; all run as part of it.
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { Harness, rec, rejects } from './abstract-suite-helpers.js'
-import type { Case, StoreFactory } from './abstract-suite-helpers.js'
+import { Harness, NEEDS, rec, rejects } from './abstract-suite-helpers.js'
+import type { Case, StoreFactory, StoreSupports } from './abstract-suite-helpers.js'
+import { durabilityCases } from './abstract-suite-durability.js'
 import { limitCases } from './abstract-suite-limits.js'
+import { openCases } from './abstract-suite-open.js'
 import { publishCases } from './abstract-suite-publishes.js'
 import type { RecordKind } from '../../../device/store/types.js'
 
 export { Harness, rec, rejects }
-export type { Case, StoreFactory }
+export type { Case, StoreFactory, StoreSupports }
 
-export function outboxStoreSuite (name: string, factory: StoreFactory): void {
+/**
+ * Runs every case against the backend `factory` opens. `supports` names what the backend can
+ * do beyond the contract; a case needing more is skipped and its reason printed.
+ */
+export function outboxStoreSuite (name: string, factory: StoreFactory, opts: { supports?: StoreSupports } = {}): void {
   const s = suite(`outbox store [${name}]`)
-  const it: Case = (title, fn) => {
+  const supports = opts.supports ?? {}
+  const it: Case = (title, fn, needs) => {
+    if (needs !== undefined && (supports[needs] === undefined || supports[needs] === false)) {
+      console.log(`outbox store [${name}] skipped "${title}": ${NEEDS[needs]}`)
+      s.skip(title, async () => {})
+      return
+    }
     s(title, async () => {
-      const h = new Harness(factory)
+      const h = new Harness(factory, supports)
       try { await fn(h) } finally { await h.done() }
     })
   }
@@ -238,5 +251,7 @@ export function outboxStoreSuite (name: string, factory: StoreFactory): void {
 
   limitCases(it)
   publishCases(it)
+  openCases(it)
+  durabilityCases(it)
   s.run()
 }
