@@ -41,8 +41,8 @@ export interface LinkWorld {
 
 /** The cases, by id; a runner's `differs` names ids with the reason the implementation differs. */
 export type CaseId =
-  | 'subscribe-before-start' | 'subscribe-after-start' | 'session-present' | 'ack-after-settle'
-  | 'rejected-redelivered' | 'blip-redelivery' | 'publish-after-reconnect' | 'publishes-from-before' | 'stop-accepting'
+  | 'subscribe-before-start' | 'subscribe-after-start' | 'session-present' | 'ack-after-settle' | 'ack-one-connection' | 'puback-order'
+  | 'rejected-redelivered' | 'blip-redelivery' | 'publish-after-reconnect' | 'publish-puback-lost' | 'publishes-from-before' | 'stop-accepting'
 
 const SUBS = new Map<string, TriggerSubscription>([['cases/#', { qos: 1, retainHandling: 0 }]])
 
@@ -226,7 +226,9 @@ export function triggerLinkCases (name: string, makeWorld: () => Promise<LinkWor
     h.world.relay.cut()
     await until(() => h.world.relay.connections > connections, 'the link reconnected')
     void sensor.publishAsync('cases/after-blip', 'x', { qos: 1 })
-    await until(() => box.got.length === 2, 'a message after the blip arrived: the kept session still has the subscription')
+    // At least once: aedes 1.2 sometimes delivers a message published while a persistent client
+    // reconnects twice, under two packet ids (seen with a bare MQTT.js client too).
+    await until(() => box.got.some((m) => m.topic === 'cases/after-blip'), 'a message after the blip arrived: the kept session still has the subscription')
     assert.is(second.sessionPresent, true)
     assert.equal(calls, ['prepare true', 'done cases/# ok'], 'a connect with the session kept subscribes nothing again')
   })
@@ -253,6 +255,44 @@ export function triggerLinkCases (name: string, makeWorld: () => Promise<LinkWor
     await until(() => h.acked('cases/a').length === 1 && h.acked('cases/b').length === 1, 'both were acknowledged')
     await h.flushed(link)
     assert.equal([h.acked('cases/a').length, h.acked('cases/b').length], [1, 1], 'once each')
+  })
+
+  it('ack-one-connection', '[ack after commit] two QoS 1 messages on one connection, the later settling first: neither is acknowledged before its own promise settles', async (h) => {
+    const hold = deferred()
+    const box = inbox(async (msg) => { if (msg.topic === 'cases/first') await hold.promise })
+    const link = h.link(box.onMessage)
+    await link.subscribe(SUBS)
+    await link.start()
+    const sensor = await h.sensor()
+    void sensor.publishAsync('cases/first', '1', { qos: 1 })
+    void sensor.publishAsync('cases/second', '2', { qos: 1 })
+    await until(() => box.got.length >= 1, 'the first message reached onMessage')
+    assert.is(box.got[0].topic, 'cases/first')
+    // The second reaches onMessage now, or (a link taking one message per connection at a time) once the first settled.
+    await h.flushed(link)
+    assert.is(h.acked('cases/first').length, 0, 'the first is not acknowledged while its promise is pending')
+    hold.resolve()
+    await until(() => h.acked('cases/first').length === 1 && h.acked('cases/second').length === 1, 'both were acknowledged')
+    await h.flushed(link)
+    assert.equal([h.acked('cases/first').length, h.acked('cases/second').length], [1, 1], 'once each')
+  })
+
+  it('puback-order', 'PUBACKs leave in the order the messages came, also when a later message settles first (MQTT 3.1.1 and 5 section 4.6)', async (h) => {
+    const hold = deferred()
+    const box = inbox(async (msg) => { if (msg.topic === 'cases/first') await hold.promise })
+    const link = h.link(box.onMessage)
+    await link.subscribe(SUBS)
+    await link.start()
+    const sensor = await h.sensor()
+    void sensor.publishAsync('cases/first', '1', { qos: 1 })
+    void sensor.publishAsync('cases/second', '2', { qos: 1 })
+    await until(() => box.got.length === 2, 'both messages reached onMessage')
+    await h.flushed(link)
+    assert.is(h.acked('cases/second').length, 0, 'the second waits for the first')
+    hold.resolve()
+    await until(() => h.acked('cases/first').length === 1 && h.acked('cases/second').length === 1, 'both were acknowledged')
+    const [first, second] = [h.acked('cases/first')[0], h.acked('cases/second')[0]]
+    assert.ok(h.packets.indexOf(first) < h.packets.indexOf(second), 'the first PUBACK left first')
   })
 
   it('rejected-redelivered', '[ack after commit] a message whose onMessage rejects is not acknowledged; it comes again and is acknowledged once onMessage resolves', async (h) => {
@@ -312,6 +352,28 @@ export function triggerLinkCases (name: string, makeWorld: () => Promise<LinkWor
     await until(async () => (await h.store.pendingPublishes()).length === 0, 'the publish left the store')
     await until(() => seen.length > 0, 'the observer got it')
     assert.equal(seen, [{ topic: 'out/late', payload: 'while down' }])
+  })
+
+  it('publish-puback-lost', 'a QoS 1 publish whose PUBACK a blip lost stays in the store, is sent again on the next connection, and leaves the store', async (h) => {
+    const link = h.link(inbox().onMessage)
+    await link.start()
+    const seen = await h.observer()
+    // The broker's PUBACKs to the link do not come through: the link goes bad after sending.
+    h.world.relay.filter = (p) => { h.packets.push(p); if (p.type === PUBACK && p.dir === 'down') return false }
+    const { publishIds: [id] } = await h.store.commit({ publishes: [{ topic: 'out/lost', payload: 'once more', qos: 1, retain: false }] })
+    link.send({ topic: 'out/lost', payload: 'once more', qos: 1, retain: false, id })
+    await until(() => seen.length > 0, 'the broker took the publish')
+    await until(() => h.packets.some((p) => p.type === PUBACK && p.dir === 'down'), 'its PUBACK was sent (and dropped)')
+    assert.equal((await h.store.pendingPublishes()).map((p) => p.id), [id], 'unacknowledged, it stays in the store')
+    const connections = h.world.relay.connections
+    h.world.relay.filter = (p) => { h.packets.push(p) }
+    h.world.relay.cut()
+    await until(() => h.world.relay.connections > connections, 'the link reconnected')
+    await until(async () => (await h.store.pendingPublishes()).length === 0, 'the publish left the store')
+    const [first, ...again] = h.packets.filter((p) => p.type === PUBLISH && p.dir === 'up' && p.topic === 'out/lost')
+    assert.is(again.length, 1, 'sent once more')
+    assert.ok(again[0].conn > first.conn, 'on the new connection')
+    assert.is(again[0].packetId, first.packetId, 'as the same packet')
   })
 
   it('publishes-from-before', 'QoS 1 publishes committed before start (left from a previous run) are sent by start, in id order, and leave the store', async (h) => {

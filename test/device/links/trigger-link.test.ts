@@ -45,5 +45,7 @@ triggerLinkCases('EmbeddedLink', async () => {
   }
 }, {
   'session-present': 'the embedded link has no session of its own: it takes publishes in aedes\' hook, so sessionPresent is always false, and a message published while the agent is down stays with its sensor',
-  'publish-after-reconnect': 'the embedded link is in process, with no connection to lose: a publish handed to it is delivered at once'
+  'publish-after-reconnect': 'the embedded link is in process, with no connection to lose: a publish handed to it is delivered at once',
+  'publish-puback-lost': 'the embedded link is in process: its publishes cross no connection, so there is no PUBACK to lose',
+  'puback-order': 'the PUBACK order rule binds the receiving client (MQTT 3.1.1 section 4.6), and here the server, aedes, acknowledges the sensor: each publish as soon as its own hook settled'
 })
