@@ -374,6 +374,7 @@ export function triggerLinkCases (name: string, makeWorld: () => Promise<LinkWor
     assert.is(again.length, 1, 'sent once more')
     assert.ok(again[0].conn > first.conn, 'on the new connection')
     assert.is(again[0].packetId, first.packetId, 'as the same packet')
+    assert.is(again[0].dup, true, 'marked as sent before (MQTT 3.1.1 and 5 section 3.3.1.1)')
   })
 
   it('publishes-from-before', 'QoS 1 publishes committed before start (left from a previous run) are sent by start, in id order, and leave the store', async (h) => {
