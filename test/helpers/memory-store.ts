@@ -51,9 +51,17 @@ export class MemoryDisk {
 
   create (dir: string): Volume {
     const v: Volume = {
-      records: new Map(), state: new Map(), publishes: new Map(), meta: new Map(),
-      lastSeq: 0, lastPublishId: 0, dropped: emptyByKind(() => 0), expired: 0, droppedPublishes: 0,
-      streamId: newStreamId(), locked: false
+      records: new Map(),
+      state: new Map(),
+      publishes: new Map(),
+      meta: new Map(),
+      lastSeq: 0,
+      lastPublishId: 0,
+      dropped: emptyByKind(() => 0),
+      expired: 0,
+      droppedPublishes: 0,
+      streamId: newStreamId(),
+      locked: false
     }
     this.#volumes.set(dir, v)
     return v
@@ -217,7 +225,8 @@ export class MemoryOutboxStore extends OutboxStore {
       if (id <= afterId) continue
       const p = decodeValue(b, `publish ${id}`) as { t: string, p: Uint8Array | string, q: 0 | 1 | 2, r: boolean, c?: string, rt?: string }
       const payload = typeof p.p === 'string' ? p.p : new Uint8Array(p.p.buffer, p.p.byteOffset, p.p.byteLength)
-      out.push({ id, topic: p.t, payload, qos: p.q, retain: p.r, ...(p.c === undefined ? {} : { correlationData: p.c }), ...(p.rt === undefined ? {} : { responseTopic: p.rt }) })
+      const request = { ...(p.c === undefined ? {} : { correlationData: p.c }), ...(p.rt === undefined ? {} : { responseTopic: p.rt }) }
+      out.push({ id, topic: p.t, payload, qos: p.q, retain: p.r, ...request })
     }
     return out
   }

@@ -1,4 +1,4 @@
-// The TriggerLink contract (device/links/mqtt-link.ts) as one set of cases every implementation
+// The TriggerLink contract (device/links/trigger-link.ts) as one set of cases every implementation
 // runs (like hono's router `common.case.test.ts`): trigger-link.test.ts runs them on MqttLink over
 // aedes, MqttLink over Mosquitto and EmbeddedLink. Where an implementation legitimately
 // differs, its runner names the case in `differs` with the reason, which is printed, and uvu
@@ -19,8 +19,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { LevelOutboxStore } from '../../../device/store/index.js'
 import type { OutboxStore } from '../../../device/store/index.js'
-import type { TriggerLink } from '../../../device/links/mqtt-link.js'
-import type { OnTriggerMessage, SubscribeHooks, TriggerMessage, TriggerSubscription } from '../../../device/links/trigger-message.js'
+import type { OnTriggerMessage, SubscribeHooks, TriggerLink, TriggerMessage, TriggerSubscription } from '../../../device/links/trigger-link.js'
 import { PUBACK, PUBLISH } from '../../helpers/tcp-relay.js'
 import type { Direction, RelayedPacket, TcpRelay } from '../../helpers/tcp-relay.js'
 
@@ -49,7 +48,7 @@ const SUBS = new Map<string, TriggerSubscription>([['cases/#', { qos: 1, retainH
 interface Deferred { promise: Promise<void>, resolve: () => void }
 function deferred (): Deferred {
   let resolve: () => void = () => {}
-  const promise = new Promise<void>((r) => { resolve = r })
+  const promise = new Promise<void>((_resolve) => { resolve = _resolve })
   return { promise, resolve }
 }
 
@@ -136,7 +135,8 @@ class Harness {
   async flushed (link: TriggerLink, connections = 1): Promise<void> {
     const topic = `probe/${++this.#sentinels}`
     link.send({ topic, payload: 'sentinel', qos: 0, retain: false })
-    const crossed = (): number => new Set(this.packets.filter((p) => p.type === PUBLISH && p.dir === this.world.ackDir && p.topic === topic).map((p) => p.conn)).size
+    const sentinels = (): RelayedPacket[] => this.packets.filter((p) => p.type === PUBLISH && p.dir === this.world.ackDir && p.topic === topic)
+    const crossed = (): number => new Set(sentinels().map((p) => p.conn)).size
     await until(() => crossed() >= connections, `the sentinel ${topic} crossed the relay`)
   }
 

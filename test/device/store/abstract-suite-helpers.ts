@@ -66,11 +66,4 @@ export const NEEDS: Readonly<Record<Feature, string>> = Object.freeze({
 })
 
 /** Adds a case; `needs` names the feature without which it is skipped (with NEEDS' reason). */
-/** An error's machine facts (LambkinError's `info`, or `details` where it is named so). */
-export function infoOf (e: unknown): Record<string, unknown> | undefined {
-  const x = e as { info?: Record<string, unknown>, details?: unknown }
-  return x.info ?? (typeof x.details === 'object' && x.details !== null ? x.details as Record<string, unknown> : undefined)
-}
-
 export type Case = (name: string, fn: (h: Harness) => Promise<void>, needs?: Feature) => void
-

@@ -1,7 +1,7 @@
 // Abstract suite cases about opening a store: its options checked with errors naming the key,
 // one opener per data dir at a time, and a dir without a store refused when asked not to create one.
 import * as assert from 'uvu/assert'
-import { infoOf, rec, rejects } from './abstract-suite-helpers.js'
+import { rec, rejects } from './abstract-suite-helpers.js'
 import type { Case } from './abstract-suite-helpers.js'
 import type { StoreOptions } from '../../../device/store/options.js'
 
@@ -14,7 +14,7 @@ export function openCases (it: Case): void {
     ]
     for (const [opts, key] of cases) {
       const e = await rejects(h.open(opts, opts.dir ?? h.dir), 'LAMBKIN_CONFIG_INVALID', key)
-      assert.is(infoOf(e)?.key, key)
+      assert.is((e as { details?: Record<string, unknown> }).details?.key, key)
       assert.ok(e.message.includes(key), e.message)
     }
   })
@@ -23,7 +23,7 @@ export function openCases (it: Case): void {
     const st = await h.open()
     await st.commit({ records: [rec('result', 'first')] })
     const e = await rejects(h.open(), 'LAMBKIN_STORE_ERROR', 'a second opener')
-    assert.is(infoOf(e)?.reason, 'locked')
+    assert.is((e as { details?: Record<string, unknown> }).details?.reason, 'locked')
     assert.equal((await st.commit({ records: [rec('result', 'still fine')] })).seqs, [2], 'the first opener goes on')
     await st.close()
     const again = await h.open()
