@@ -112,6 +112,21 @@ export function outboxStoreSuite (name: string, factory: StoreFactory, opts: { s
     assert.is((await st.read()).length, 1)
   })
 
+  it('names a user chose (constructor, __proto__, toString) are state and meta keys like any other, kept across reopen', async (h) => {
+    const names = ['constructor', '__proto__', 'toString', 'hasOwnProperty']
+    let st = await h.open()
+    assert.is(await st.getState('constructor'), undefined, 'nothing stored yet, not a built-in')
+    assert.is(await st.getMeta('__proto__'), undefined)
+    await st.commit({ state: names.map((fn, i) => ({ fn, value: { i } })), meta: names.map((n, i) => ({ key: `once:${n}`, value: i })), records: [rec('result', 1, { fn: '__proto__' })] })
+    await st.close()
+    st = await h.open()
+    for (const [i, n] of names.entries()) assert.equal(await st.getState(n), { i }, n)
+    assert.equal(await st.metaEntries('once:'), names.map((n, i) => ({ key: `once:${n}`, value: i })).sort((a, b) => a.key < b.key ? -1 : 1))
+    assert.is((await st.read())[0].fn, '__proto__')
+    await st.commit({ state: [{ fn: '__proto__', value: null }] })
+    assert.is(await st.getState('__proto__'), undefined, 'and deleted like any other')
+  })
+
   it('metaEntries lists one owner\'s meta keys by prefix, in key order, with their values', async (h) => {
     const st = await h.open()
     await st.commit({ meta: [{ key: 'once:b', value: 2 }, { key: 'once:a', value: { x: 1 } }, { key: 'onc', value: 0 }, { key: 'oncf', value: 0 }, { key: 'schedule:f', value: 3 }] })
