@@ -11,6 +11,7 @@ import path from 'node:path'
 import pg from 'pg'
 import type { Test } from 'uvu'
 import { freePort } from './brokers.js'
+import { underCi } from './ci.js'
 
 export interface PgServer {
   port: number
@@ -41,11 +42,6 @@ export function postgresBin (): { bin: string } | { skip: string } {
     }
   }
   return { skip: `PostgreSQL is not installed (no ${root}/<version>/bin/initdb; apt-get install postgresql)` }
-}
-
-/** True under CI (`CI` set and not empty, as .ci/run sets it): a missing server fails there instead of skipping. */
-export function underCi (): boolean {
-  return process.env.CI !== undefined && process.env.CI !== ''
 }
 
 /**

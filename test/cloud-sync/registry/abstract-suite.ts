@@ -9,7 +9,7 @@ import type { IngestBatch, IngestResult, Registry, StoredRecord } from '../../..
 import type { WireGap } from '../../../src/wire/index.js'
 import { encodeFrame } from '../../../src/wire/index.js'
 import { deployCases } from './abstract-suite-deploy.js'
-import { underCi } from '../../helpers/postgres.js'
+import { underCi } from '../../helpers/ci.js'
 
 /** Opens the backend over the same storage each time it is called, until `destroy`. */
 export interface RegistryFactory { open: () => Promise<Registry>, destroy: () => Promise<void> }
@@ -36,7 +36,7 @@ export interface RegistrySuiteOptions {
   supports?: RegistrySupports
   /**
    * Why the backend cannot run here (a missing server binary): printed, and every case is
-   * skipped; under CI (test/helpers/postgres.ts, underCi) every case fails with it instead.
+   * skipped; under CI (test/helpers/ci.ts) every case fails with it instead.
    */
   skip?: string
   /** Run before the first case and after the last (a server the factory's storage lives on). */
