@@ -139,7 +139,7 @@ try {
   for (let round = 0; round < 3; round++) {
     for (const [q, s] of CASES) times.push((await bp.evaluate(filterOnce(q, s)) as { ms: number }).ms)
   }
-  const bare = (await bp.evaluate(bareFilter('pump')) as { ms: number, n: number })
+  const bare = await bp.evaluate(bareFilter('pump')) as { ms: number, n: number }
   await bctx.close()
   const filterMedian = median(times)
   const filterMax = Math.max(...times)
