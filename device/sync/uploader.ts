@@ -177,7 +177,9 @@ export class Uploader {
     const c = this.#o.counters
     while (this.#o.canSend() && this.#book.inflight.length < this.#o.window) {
       const records = await this.#o.store.read({ afterSeq: this.#sentThrough, limit: this.#batchRecords })
-      const planOf = (maxRecords: number): ReturnType<typeof planBatch> => planBatch(records, { from: this.#sentThrough + 1, maxRecords, maxBytes: BATCH_LIMITS.maxBytes / 2, exclude: this.#excluded })
+      const from = this.#sentThrough + 1
+      const planOf = (maxRecords: number): ReturnType<typeof planBatch> =>
+        planBatch(records, { from, maxRecords, maxBytes: BATCH_LIMITS.maxBytes / 2, exclude: this.#excluded })
       let plan = planOf(this.#batchRecords)
       let through = plan.through
       if (through === undefined) { this.#arm(1000); return }
@@ -186,13 +188,14 @@ export class Uploader {
       if (through > (await this.#o.store.stats()).syncedSeq) await this.#o.store.flush()
       const stream = this.#o.store.streamId
       const batchId = this.#book.nextId()
-      const frameOf = (p: typeof plan): ReturnType<typeof encodeFrame> => encodeFrame({ ...(stream === undefined ? {} : { stream }), batchId, records: p.records, gaps: p.gaps })
+      const frameOf = (p: typeof plan): ReturnType<typeof encodeFrame> =>
+        encodeFrame({ ...(stream === undefined ? {} : { stream }), batchId, records: p.records, gaps: p.gaps })
       let frame = frameOf(plan)
       // Cut to what today's cap still takes: a backlog larger than a whole day's cap would
       // otherwise wait for a day that takes all of it, which never comes.
       const room = this.#o.budget.dailyRoom()
-      for (let max = plan.records.length; room > 0 && frame.byteLength > room && max > 1;) {
-        max = Math.floor(max / 2)
+      const over = (bytes: number): boolean => room > 0 && bytes > room
+      for (let max = Math.floor(plan.records.length / 2); max >= 1 && over(frame.byteLength); max = Math.floor(max / 2)) {
         plan = planOf(max)
         frame = frameOf(plan)
         // A plan of fewer records from the same seq covers at least its first one.

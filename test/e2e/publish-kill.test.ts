@@ -71,8 +71,8 @@ test('SIGKILL while QoS 1 publishes are in flight loses none: after a restart ev
     const sending = Promise.all(Array.from({ length: N }, async (_, i) => await pub.publishAsync(`in/${i % 3}`, JSON.stringify({ id: i }), { qos: 1 })))
     const deadline = Date.now() + 90_000
     // Held in aedes, and a window's worth in flight behind them as the agent sees it.
-    let sent = 0
-    while (held < 1 || (sent = await inflight()) < 50) {
+    const heldOne = (): boolean => held >= 1
+    for (let sent = 0; !heldOne() || (sent = await inflight()) < 50;) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for a held publish and 50 in flight (held ${held}, in flight ${sent}, taken ${taken})`)
       await new Promise((resolve) => setTimeout(resolve, 10))
     }

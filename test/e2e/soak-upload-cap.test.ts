@@ -24,7 +24,8 @@ test('a daily upload cap is reached before midnight UTC and reset at it; a backl
   })
   let agent: Agent | undefined
   try {
-    agent = await f.start({ id: DEVICE_ID, metricsSnapshotMs: 3_600_000, cloud: { url: s.env.BROKER, password: s.secret, dailyUploadBytes: CAP, heartbeatMs: 5000, reconnectMs: 100, reconnectMaxMs: 500 } }, { clock })
+    const cloud = { url: s.env.BROKER, password: s.secret, dailyUploadBytes: CAP, heartbeatMs: 5000, reconnectMs: 100, reconnectMaxMs: 500 }
+    agent = await f.start({ id: DEVICE_ID, metricsSnapshotMs: 3_600_000, cloud }, { clock })
     const link = agent.cloudLink as CloudLink
     let made = 0
     agent.on('invocation', () => { made++ })

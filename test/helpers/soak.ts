@@ -164,7 +164,18 @@ export class Outputs {
   }
 }
 
-export interface SoakFigures { messages: number, agentKills: number, cloudKills: number, brokerOutages: number, p99DurationMs: number, p99LatencyMs: number, rssHighWaterBytes: number, rssFirstThirdBytes: number, rssLastThirdBytes: number }
+/** What a soak prints: counts, the healthy functions' p99 (in the sandbox, and publish to commit), RSS in bytes. */
+export interface SoakFigures {
+  messages: number
+  agentKills: number
+  cloudKills: number
+  brokerOutages: number
+  p99DurationMs: number
+  p99LatencyMs: number
+  rssHighWaterBytes: number
+  rssFirstThirdBytes: number
+  rssLastThirdBytes: number
+}
 
 /** The world: a trigger broker, a cloud and an agent, each stopped and started at will. */
 export class Soak {

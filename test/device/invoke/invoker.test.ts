@@ -63,7 +63,18 @@ class ReadsInAnyOrder {
   }
 }
 
-async function setup (maxConcurrent: number, queueDepth = 100, quotaBytes?: number, reads?: ReadsInAnyOrder): Promise<{ invoker: Invoker, store: LevelOutboxStore, gate: Gate, pool: SandboxPool, key: string, records: InvocationRecord[], metrics: FunctionMetrics, cleanup: () => Promise<void> }> {
+interface Setup {
+  invoker: Invoker
+  store: LevelOutboxStore
+  gate: Gate
+  pool: SandboxPool
+  key: string
+  records: InvocationRecord[]
+  metrics: FunctionMetrics
+  cleanup: () => Promise<void>
+}
+
+async function setup (maxConcurrent: number, queueDepth = 100, quotaBytes?: number, reads?: ReadsInAnyOrder): Promise<Setup> {
   const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-invoker-'))
   const store = await LevelOutboxStore.open(quotaBytes === undefined ? { dir } : { dir, quotaBytes })
   const gate = new Gate()
