@@ -388,7 +388,7 @@ export class Soak {
 /** One line of figures, for the test's output and the bench's summary. */
 export function figuresLine (name: string, f: SoakFigures): string {
   const mib = (b: number): string => (b / 1024 / 1024).toFixed(1)
-  return `${name}: ${f.messages} messages, ${f.agentKills} agent kills, ${f.cloudKills} cloud kills, ${f.brokerOutages} broker outages; healthy p99 ${f.p99DurationMs} ms in the sandbox, ${Number.isNaN(f.p99LatencyMs) ? '-' : f.p99LatencyMs} ms publish to commit; agent RSS high-water ${mib(f.rssHighWaterBytes)} MiB (longest life: first third ${mib(f.rssFirstThirdBytes)}, last third ${mib(f.rssLastThirdBytes)})`
+  return `${name}: ${f.messages} messages, ${f.agentKills} agent kills, ${f.cloudKills} cloud kills, ${f.brokerOutages} broker outages; healthy p99 ${f.p99DurationMs.toFixed(1)} ms in the sandbox, ${Number.isNaN(f.p99LatencyMs) ? '-' : f.p99LatencyMs} ms publish to commit; agent RSS high-water ${mib(f.rssHighWaterBytes)} MiB (longest life: first third ${mib(f.rssFirstThirdBytes)}, last third ${mib(f.rssLastThirdBytes)})`
 }
 
 /**
