@@ -56,7 +56,7 @@ try {
     mkdirSync(path.join(dir, 'functions', 'ticker'), { recursive: true })
     if (id === 'lab-1') {
       writeFileSync(path.join(dir, 'functions', 'ticker', 'function.json'), JSON.stringify({ name: 'ticker', triggers: [{ schedule: '* * * * * *' }] }))
-      writeFileSync(path.join(dir, 'functions', 'ticker', 'index.js'), 'let n = 0\nexport default (e, ctx) => { n++; ctx.log(`tick ${n}`); return { n } }\n')
+      writeFileSync(path.join(dir, 'functions', 'ticker', 'index.js'), 'let n = 0\nexport default (e, ctx) => { n++; ctx.log("tick " + n); return { n } }\n')
     }
     const file = path.join(dir, 'device.json')
     writeFileSync(file, JSON.stringify({ id, dataDir: path.join(dir, 'data'), functionsDir: path.join(dir, 'functions'), invocation: { workers: 1 }, cloud: { url: small.broker.url, password: secret, heartbeatMs: 5000 } }))

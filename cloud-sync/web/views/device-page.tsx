@@ -66,7 +66,8 @@ function Facts ({ r }: { r: FleetRow }) {
 function Functions ({ r }: { r: FleetRow }) {
   if (r.functions.length === 0) return <p>No functions reported.</p>
   return (
-    <div class='wide'><table class='plain'>
+    <div class='wide'>
+      <table class='plain'>
       <thead><tr><th scope='col'>Function</th><th scope='col'>Active</th><th scope='col'>Desired</th><th scope='col'>Match</th><th scope='col'>Action</th></tr></thead>
       <tbody>{r.functions.map((f) => {
         const mismatch = f.desired !== null && f.desired !== f.version
@@ -81,7 +82,7 @@ function Functions ({ r }: { r: FleetRow }) {
         )
       })}
       </tbody>
-    </table>
+      </table>
     </div>
   )
 }

@@ -68,7 +68,7 @@ function Header () {
   return (
     <div role='row' class='row head' aria-rowindex={1}>
       {COLUMNS.map((c) => (
-        <span role='columnheader' class={`c-${c.key ?? 'fns'}`} aria-sort={c.key !== null && s.key === c.key ? (s.dir === 1 ? 'ascending' : 'descending') : undefined}>
+        <span key={c.label} role='columnheader' class={`c-${c.key ?? 'fns'}`} aria-sort={c.key !== null && s.key === c.key ? (s.dir === 1 ? 'ascending' : 'descending') : undefined}>
           {c.key === null ? c.label : <button type='button' onClick={() => toggle(c.key as SortKey)}>{c.label}{s.key === c.key ? (s.dir === 1 ? ' ▲' : ' ▼') : ''}</button>}
         </span>
       ))}
@@ -84,7 +84,7 @@ function Filters () {
       <label>Search <input type='search' value={f.search} placeholder='device, group, function, agent' onInput={(e) => set({ search: (e.target as HTMLInputElement).value })} /></label>
       <label>Group <select value={f.group} onChange={(e) => set({ group: (e.target as HTMLSelectElement).value })}>
         <option value=''>all groups</option>
-        {groups.value.map((g) => <option value={g}>{g}</option>)}
+        {groups.value.map((g) => <option key={g} value={g}>{g}</option>)}
                    </select>
       </label>
       <label>Status <select value={f.status} onChange={(e) => set({ status: (e.target as HTMLSelectElement).value })}>

@@ -46,13 +46,14 @@ function Devices ({ r }: { r: RolloutLine }) {
   if (error !== null) return <p class='error'>{error}</p>
   if (view === null) return <p>Loading…</p>
   return (
-    <div class='wide'><table class='plain'>
+    <div class='wide'>
+      <table class='plain'>
       <thead><tr><th scope='col'>Device</th><th scope='col'>State</th><th scope='col'>When</th><th scope='col'>Why</th></tr></thead>
       <tbody>{view.devices.slice(0, 500).map((d) => (
         <tr key={d.id}><td><a href={deviceHref(d.id)}>{d.id}</a></td><td>{d.state}</td><td title={when(d.at ?? null)}>{d.at === undefined ? '-' : ago(d.at, now.value)}</td><td>{d.code === undefined ? '' : `${d.code}: ${d.message ?? ''}`}</td></tr>
       ))}
       </tbody>
-    </table>
+      </table>
     </div>
   )
 }

@@ -7,7 +7,6 @@ import os from 'node:os'
 import path from 'node:path'
 import { loadDeviceConfig } from '../../../device/config/index.js'
 import { hashPassword } from '../../../src/secrets.js'
-import { LambkinError } from '../../../src/errors.js'
 import { configFailure } from '../../helpers/config.js'
 
 interface Ctx { dir: string, hash: string }

@@ -7,7 +7,6 @@ import os from 'node:os'
 import path from 'node:path'
 import { DEVICE_DEFAULTS, loadDeviceConfig } from '../../../device/config/index.js'
 import type { LoadDeviceConfigOptions } from '../../../device/config/index.js'
-import { LambkinError } from '../../../src/errors.js'
 import { configFailure } from '../../helpers/config.js'
 
 interface Ctx { dir: string, cwd: string }
@@ -74,7 +73,7 @@ test('precedence: defaults < config file < LAMBKIN_* env < flags', async (ctx) =
 test('the config file comes from --config, else LAMBKIN_CONFIG, else the file option', async (ctx) => {
   const a = writeJson(path.join(ctx.dir, 'a.json'), { id: 'a' })
   const b = writeJson(path.join(ctx.dir, 'b.json'), { id: 'b' })
-  const c = writeJson(path.join(ctx.cwd, 'c.json'), { id: 'c' })
+  writeJson(path.join(ctx.cwd, 'c.json'), { id: 'c' })
   assert.is((await load(ctx, { file: a })).id, 'a')
   assert.is((await load(ctx, { file: a, env: { LAMBKIN_CONFIG: b } })).id, 'b')
   assert.is((await load(ctx, { file: a, env: { LAMBKIN_CONFIG: b }, flags: { config: 'c.json' } })).id, 'c', '--config is relative to the cwd')
