@@ -335,7 +335,8 @@ export class Deployer extends EventEmitter {
         const x: ReportedFailure = { deploymentId: D, name: d.name, version: failed.version, code: e.code, message: e.message, at: now, ...rolloutOf(d) }
         if (isT) x.transient = true
         this.#failed(next, x)
-        rememberRejected(next.rejected, d.name, { sha256: failed.sha256, version: failed.version, deploymentId: D, code: e.code, rolledBack: false })
+        const rejected = { sha256: failed.sha256, version: failed.version, deploymentId: D, code: e.code, rolledBack: false }
+        rememberRejected(next.rejected, d.name, { ...rejected, ...rolloutOf(d) })
         continue
       }
       const before: Aliases | null = cur === undefined ? null : { live: cur.live, ...(cur.canary === undefined ? {} : { canary: cur.canary }) }

@@ -108,7 +108,8 @@ export class Rollbacks {
     // The versions the window watched are never applied again on this device (rejected.ts).
     for (const v of [cur.live, cur.canary]) {
       if (v !== undefined && (cur.window?.versions ?? [cur.live.version]).includes(v.version)) {
-        rememberRejected(next.rejected, fn, { sha256: v.sha256, version: v.version, deploymentId: cur.deploymentId, code: ErrorCodes.HEALTH_CHECK_FAILED, rolledBack: true })
+        const r = { sha256: v.sha256, version: v.version, deploymentId: cur.deploymentId, code: ErrorCodes.HEALTH_CHECK_FAILED, rolledBack: true }
+        rememberRejected(next.rejected, fn, { ...r, ...(cur.rollout === undefined ? {} : { rollout: cur.rollout }) })
       }
     }
     await d.commitSet(next)
