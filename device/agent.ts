@@ -35,6 +35,9 @@ import { remoteInvoke } from './invoke/remote-invoke.js'
 import { checkSomethingLoaded } from './nothing-loaded.js'
 import { storeFaultReporter } from './store-faults.js'
 import { logText } from '../src/log-text.js'
+import { functionLogPrinter } from './function-log-lines.js'
+import { endpointToken, removeEndpoint, writeEndpoint } from './metrics/agent-endpoint.js'
+import { isLoopbackHost } from '../src/loopback.js'
 import { ensureDataDir } from '../src/data-dir.js'
 import { makePrivate, privateLines } from '../src/private-files.js'
 
@@ -162,6 +165,9 @@ export class Agent extends EventEmitter {
     const deployer = this.#deployer = await Deployer.open({ deviceId: c.id, dataDir: c.dataDir, store, pool, invoker, table, metrics: this.metrics, clock, log, caps: c.caps, trusted, settings: { windowMs: c.deploy.healthWindowMs, maxErrorRate: c.deploy.maxErrorRate, minInvocations: c.deploy.minInvocations, fetchTimeoutMs: c.deploy.fetchTimeoutMs, retryMs: c.deploy.retryMs } })
     this.#undo.push(() => deployer.close())
     this.metrics.register(INVOCATIONS_BY_VERSION_METRIC, { type: 'counter', help: 'Invocations by function, version and outcome (ok or error).', labelNames: ['function', 'version', 'outcome'] })
+    // Function log lines on the console, before the invocation's own line (listeners run in order).
+    const printLogs = functionLogPrinter(c.functionLogs, log)
+    if (printLogs !== undefined) this.on('invocation', (rec: InvocationRecord) => printLogs(rec.fn, rec.logs))
     this.on('invocation', (rec: InvocationRecord) => {
       if (rec.version !== undefined) this.metrics.inc(INVOCATIONS_BY_VERSION_METRIC, { function: rec.fn, version: rec.version, outcome: rec.ok ? 'ok' : 'error' })
       deployer.onInvocation(rec)
@@ -246,11 +252,21 @@ export class Agent extends EventEmitter {
       this.#undo.push(() => cloud.close())
     }
 
-    // 7. Metrics: Prometheus on a port, deltas into the outbox.
+    // 7. Metrics: Prometheus on a port, deltas into the outbox. The store's lock is ours, so an
+    // endpoint file left by an agent killed earlier names no one: it goes.
+    removeEndpoint(c.dataDir)
     if (c.metricsPort !== undefined) {
-      const server: MetricsServer = await startMetricsServer({ port: c.metricsPort, host: c.metricsHost, metrics: this.metrics })
+      const token = endpointToken()
+      const server: MetricsServer = await startMetricsServer({ port: c.metricsPort, host: c.metricsHost, metrics: this.metrics, outbox: { store, token } })
       this.metricsPort = server.port
       this.#undo.push(() => server.close())
+      // `lambkin outbox --data` finds the running agent here (agent-endpoint.ts), on loopback,
+      // the only address the outbox route answers (a wildcard listener has it too).
+      const host = isLoopbackHost(c.metricsHost) ? c.metricsHost : c.metricsHost === '0.0.0.0' ? '127.0.0.1' : c.metricsHost === '::' ? '::1' : undefined
+      if (host !== undefined) {
+        writeEndpoint(c.dataDir, { url: `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`, token, pid: process.pid })
+        this.#undo.push(() => removeEndpoint(c.dataDir))
+      }
     }
     const snapshot = async (): Promise<void> => {
       const delta = this.metrics.snapshotDelta()
