@@ -36,6 +36,7 @@ import { checkSomethingLoaded } from './nothing-loaded.js'
 import { storeFaultReporter } from './store-faults.js'
 import { logText } from '../src/log-text.js'
 import { functionLogPrinter } from './function-log-lines.js'
+import { LocalReload, watchFolder } from './watch/index.js'
 import { endpointToken, removeEndpoint, writeEndpoint } from './metrics/agent-endpoint.js'
 import { isLoopbackHost } from '../src/loopback.js'
 import { ensureDataDir } from '../src/data-dir.js'
@@ -209,6 +210,17 @@ export class Agent extends EventEmitter {
       await table.start(undefined)
     }
     this.#undo.push(() => mqttTriggers.close())
+
+    // 5b. The local folder reloads by itself on change (device/watch/): validated, loaded
+    // beside the running version, swapped, and watched by the deploy health gate.
+    if (c.watch.functions && existsSync(c.functionsDir)) {
+      const failed = new Map(errors.map((e) => [e.dir, `function ${e.dir} not loaded: ${e.error.code}: ${e.error.message}`]))
+      const settings = { windowMs: c.deploy.healthWindowMs, maxErrorRate: c.deploy.maxErrorRate, minInvocations: c.deploy.minInvocations }
+      const reload = new LocalReload({ functionsDir: c.functionsDir, layersDir: c.layersDir, caps: c.caps, pool, table, invoker, clock, settings, log }, { loaded, failed })
+      this.on('invocation', (rec: InvocationRecord) => reload.onInvocation(rec))
+      const watcher = watchFolder({ dir: c.functionsDir, debounceMs: c.watch.debounceMs, clock, log, onSettled: () => reload.reload() })
+      this.#undo.push(async () => { watcher.close(); await reload.close() })
+    }
 
     // 6. The cloud link: uploads the outbox (docs/wire.md). Started before the metrics
     // snapshots, so it closes after the last one is written and can still upload it. It connects in the background; a
