@@ -2,7 +2,7 @@
 // is read through the agent's local HTTP port instead (device/metrics/outbox-route.ts), found
 // and authorised by `<dataDir>/agent-http.json` (device/metrics/agent-endpoint.ts). When no
 // agent answers there, the error says what to do.
-import { ErrorCodes, LambkinError } from '../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../src/errors.js'
 import { readEndpoint, ENDPOINT_FILE } from '../device/metrics/agent-endpoint.js'
 import type { OutboxRecord, RecordKind, StoreStats } from '../device/store/types.js'
 
@@ -30,7 +30,7 @@ export async function readThroughAgent (dir: string, limit: number, kinds: Recor
   try {
     res = await fetch(`${e.url}/outbox?${q.toString()}`, { headers: { authorization: `Bearer ${e.token}` }, signal: AbortSignal.timeout(ANSWER_MS) })
   } catch (err) {
-    const c = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
+    const c = (err as { cause?: { code?: string } }).cause?.code ?? errorMessage(err)
     refuse(dir, `and its local HTTP port ${e.url} (from ${ENDPOINT_FILE}, agent pid ${e.pid}) did not answer (${c}): is that agent still starting, or was it killed while another process holds the store? Run lambkin outbox again once it prints its ready line, or stop the process holding the store`, err)
   }
   const body = await res.text()

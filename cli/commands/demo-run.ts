@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Interface } from 'node:readline'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { logText } from '../../src/log-text.js'
 import { readThroughAgent } from '../agent-outbox.js'
 import { EXIT_FAILURE, EXIT_OK, printError } from '../io.js'
@@ -137,7 +137,7 @@ export async function runDemo (o: DemoOptions, io: CliIo): Promise<number> {
           }, 1000)
         }
       } catch (err) {
-        say('demo', `the cloud: ${(err as Error).message}`)
+        say('demo', `the cloud: ${errorMessage(err)}`)
       } finally {
         cloudBusy = false
       }

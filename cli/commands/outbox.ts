@@ -1,6 +1,6 @@
 // `lambkin outbox --data <dir>`: shows what an agent has buffered, as a table or JSON: from the
 // store when the agent is stopped, through the agent's local HTTP port while it runs (agent-outbox.ts).
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { parseDecimalInteger } from '../../src/decimal.js'
 import { LevelOutboxStore } from '../../device/store/level-store.js'
 import { jsonSafe, preview } from '../outbox-preview.js'
@@ -47,7 +47,7 @@ async function show (data: string, json: boolean, limit: number, kinds: RecordKi
       store = await LevelOutboxStore.open({ dir: data, createIfMissing: false })
       dump = { records: await store.read({ limit, kinds }), stats: await store.stats() }
     } catch (err) {
-      if (!(err instanceof LambkinError) || err.info.reason !== 'locked') throw err
+      if (!(err instanceof LambkinError) || err.details.reason !== 'locked') throw err
       dump = await readThroughAgent(data, limit, kinds)
       via = ' (read through the running agent)'
     }
@@ -55,7 +55,7 @@ async function show (data: string, json: boolean, limit: number, kinds: RecordKi
     io.stdout(json ? JSON.stringify({ records, stats }, jsonSafe) + '\n' : recordTable(records) + summary(records, stats) + via + '\n')
     return 0
   } catch (err) {
-    const e = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.STORE_ERROR, (err as Error).message, { cause: err })
+    const e = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.STORE_ERROR, errorMessage(err), { cause: err })
     io.stderr(`${e.code}: ${e.message}\n`)
     return 1
   } finally {

@@ -3,9 +3,10 @@
 // events (write, rename, chmod) and a `cp -r` many. What changed is not passed on: the reload
 // reads the folder again and compares content versions, which is exact where events are not
 // (inotify coalesces, renames arrive as two events, and editors differ).
+import { errorMessage } from '../../src/errors.js'
 import { watch } from 'node:fs'
 import type { FSWatcher } from 'node:fs'
-import type { Clock } from '../triggers/index.js'
+import type { Clock } from '../../src/clock.js'
 
 export interface FolderWatchOptions {
   dir: string
@@ -56,7 +57,7 @@ export function watchFolder (o: FolderWatchOptions): FolderWatch {
       stop()
     })
   } catch (err) {
-    o.log(`cannot watch ${o.dir} for changes (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): edits take effect at the next start`)
+    o.log(`cannot watch ${o.dir} for changes (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}): edits take effect at the next start`)
   }
   return { close: stop }
 }

@@ -8,7 +8,7 @@
 // manifest) leaves the running version alone and is printed once.
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { ErrorCodes } from '../../src/errors.js'
+import { ErrorCodes, errorMessage } from '../../src/errors.js'
 import { loadFunctionsDir } from '../../src/function/index.js'
 import type { Limits, LoadedFunction } from '../../src/function/index.js'
 import { specOf } from '../../src/sandbox/index.js'
@@ -18,7 +18,7 @@ import type { HealthSettings, HealthStats } from '../deployer/health-gate.js'
 import type { VersionRoute } from '../invoke/aliases.js'
 import type { FunctionTable } from '../invoke/function-table.js'
 import type { Invoker, InvocationRecord } from '../invoke/invoker.js'
-import type { Clock } from '../triggers/index.js'
+import type { Clock } from '../../src/clock.js'
 
 export interface LocalReloadOptions {
   functionsDir: string
@@ -90,7 +90,7 @@ export class LocalReload {
       try {
         await work()
       } catch (err) {
-        this.#o.log(`reloading ${this.#o.functionsDir}: ${(err as { code?: string }).code ?? ErrorCodes.FUNCTION_ERROR}: ${(err as Error).message}`)
+        this.#o.log(`reloading ${this.#o.functionsDir}: ${(err as { code?: string }).code ?? ErrorCodes.FUNCTION_ERROR}: ${errorMessage(err)}`)
       }
     })
     this.#lane = run
