@@ -36,7 +36,7 @@ import { storeFaultReporter } from './store-faults.js'
 import { logText } from '../src/log-text.js'
 import { functionLogPrinter } from './function-log-lines.js'
 import { LocalReload, watchFolder } from './watch/index.js'
-import { endpointToken, removeEndpoint, writeEndpoint } from './metrics/agent-endpoint.js'
+import { ENDPOINT_FILE, endpointToken, removeEndpoint, writeEndpoint } from './metrics/agent-endpoint.js'
 import { isLoopbackHost } from '../src/loopback.js'
 import { ensureDataDir } from '../src/data-dir.js'
 import { makePrivate, privateLines } from '../src/private-files.js'
@@ -265,7 +265,7 @@ export class Agent extends EventEmitter {
 
     // 7. Metrics: Prometheus on a port, deltas into the outbox. The store's lock is ours, so an
     // endpoint file left by an agent killed earlier names no one: it goes.
-    removeEndpoint(c.dataDir)
+    try { removeEndpoint(c.dataDir) } catch {}
     if (c.metricsPort !== undefined) {
       const token = endpointToken()
       const server: MetricsServer = await startMetricsServer({ port: c.metricsPort, host: c.metricsHost, metrics: this.metrics, outbox: { store, token } })
@@ -275,8 +275,13 @@ export class Agent extends EventEmitter {
       // the only address the outbox route answers (a wildcard listener has it too).
       const host = isLoopbackHost(c.metricsHost) ? c.metricsHost : c.metricsHost === '0.0.0.0' ? '127.0.0.1' : c.metricsHost === '::' ? '::1' : undefined
       if (host !== undefined) {
-        writeEndpoint(c.dataDir, { url: `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`, token, pid: process.pid })
-        this.#undo.push(() => removeEndpoint(c.dataDir))
+        try {
+          writeEndpoint(c.dataDir, { url: `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`, token, pid: process.pid })
+          this.#undo.push(() => removeEndpoint(c.dataDir))
+        } catch (err) {
+          // A full card must not stop the agent over a convenience: lambkin outbox then says it cannot reach it.
+          log(`lambkin outbox cannot read this agent's outbox while it runs: writing ${ENDPOINT_FILE} failed (${errorMessage(err)})`, 'warning')
+        }
       }
     }
     const snapshot = async (): Promise<void> => {
