@@ -9,6 +9,7 @@ import type { VersionRoute } from '../invoke/aliases.js'
 import type { ActiveSet, Aliases, DeployedFunction } from './active-set.js'
 import { crashPoint } from './crash-points.js'
 import { describeFailure } from './health-gate.js'
+import { deploymentName } from './naming.js'
 import { rememberRejected } from './rejected.js'
 import type { HealthSettings, HealthStats } from './health-gate.js'
 import { DEPLOY_METRICS } from './metrics.js'
@@ -60,7 +61,7 @@ export class Rollbacks {
     }
     const to = fallback === undefined ? undefined : f.previous?.live.version
     const message = `deployed version ${f.live.version} cannot be loaded at start: ${e.message}; ${to === undefined ? 'the function does not run its deployed version until a new deployment' : `running version ${to} instead`}`
-    d.set.failures.push({ deploymentId: f.deploymentId, name, version: f.live.version, code: e.code, message, at: this.#o.clock.now() })
+    d.set.failures.push({ deploymentId: f.deploymentId, name, version: f.live.version, code: e.code, message, at: this.#o.clock.now(), ...(f.rollout === undefined ? {} : { rollout: f.rollout }) })
     if (fallback !== undefined && f.previous !== null) {
       d.set.functions[name] = { ...f.previous, deploymentId: f.deploymentId, previous: null }
       await d.swapRoutes(new Map([[name, fallback]]))
@@ -68,7 +69,7 @@ export class Rollbacks {
       delete d.set.functions[name]
     }
     this.#o.metrics.inc(DEPLOY_METRICS.refused, { code: e.code })
-    this.#o.log(`deployed function ${name} not loaded: ${e.code}: ${message}`)
+    this.#o.log(`${name}: ${deploymentName(f.deploymentId, f.rollout)}: deployed version not loaded: ${e.code}: ${message}`)
     d.emit('refused', { deploymentId: f.deploymentId, name, code: e.code, message })
   }
 
@@ -97,6 +98,7 @@ export class Rollbacks {
       name: fn,
       from,
       ...(to === undefined ? {} : { to }),
+      ...(cur.rollout === undefined ? {} : { rollout: cur.rollout }),
       code: ErrorCodes.HEALTH_CHECK_FAILED,
       message: describeFailure(from, stats, this.#o.settings),
       at: this.#o.clock.now()
@@ -112,7 +114,7 @@ export class Rollbacks {
     crashPoint('rollback-committed')
     await d.swapRoutes(new Map([[fn, route]]))
     this.#o.metrics.inc(DEPLOY_METRICS.rolledBack, { function: fn })
-    this.#o.log(`${fn}: ${ErrorCodes.HEALTH_CHECK_FAILED}: ${rollback.message}${to === undefined ? '' : ` to version ${to}`}`)
+    this.#o.log(`${fn}: ${deploymentName(cur.deploymentId, cur.rollout)}: ${ErrorCodes.HEALTH_CHECK_FAILED}: ${rollback.message}${to === undefined ? ' (nothing to go back to: the function stops until a new deployment)' : ` to version ${to}`}`)
     d.emit('rolled-back', rollback)
     d.report()
   }
