@@ -30,12 +30,9 @@ export interface DemoOptions {
 
 /** How long a start-up step may take before the demo gives up (a slow board builds its first sandboxes). */
 const START_MS = 120_000
-/**
- * Examples deployed at once: each `lambkin deploy` is a Node process that loads its function
- * in a fresh sandbox to check it, and a busy machine can push that past a 200 ms timeoutMs.
- */
-const DEPLOYS_AT_ONCE = 1
-/** Tries per example: a load that timed out on a busy machine is worth another go. */
+/** Examples deployed at once: each `lambkin deploy` is a Node process that loads its function to check it. */
+const DEPLOYS_AT_ONCE = 2
+/** Tries per example: a busy machine may fail one for want of time, worth another go. */
 const DEPLOY_TRIES = 3
 /** How often the backlog is shown while the cloud is away, ms. */
 const BACKLOG_EVERY_MS = 3000
@@ -109,7 +106,7 @@ export async function runDemo (o: DemoOptions, io: CliIo): Promise<number> {
     say('demo', '[4/5] simulated sensors: sensors/<room>/temperature, humidity and co2 every 500 ms over MQTT, and a thermal zone file')
     feed = await step(startFeed(brokers, world.thermalFile, () => {}))
 
-    say('demo', `[5/5] signing and deploying ${DEPLOYED_EXAMPLES.length} examples to group:${DEMO_GROUP}: lambkin deploy, ${DEPLOYS_AT_ONCE === 1 ? 'one' : DEPLOYS_AT_ONCE} at a time`)
+    say('demo', `[5/5] signing and deploying ${DEPLOYED_EXAMPLES.length} examples to group:${DEMO_GROUP}: lambkin deploy, ${DEPLOYS_AT_ONCE} at a time`)
     const failed = await step(deployAll(world, env, say, deploys))
     say('demo', failed.length === 0
       ? `deployed ${DEPLOYED_EXAMPLES.length} examples to both boards`

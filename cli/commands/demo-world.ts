@@ -21,7 +21,7 @@ export const DEPLOYED_EXAMPLES = Object.freeze(['threshold-alarm', 'room-average
  * The boards' deploy settings: a health window short enough to watch a bad version go back
  * within seconds (a reading every 500 ms gives the gate its 3 invocations at once).
  */
-export const DEMO_DEPLOY = Object.freeze({ healthWindowMs: 5000, minInvocations: 3, maxErrorRate: 0.5 })
+export const DEMO_DEPLOY = Object.freeze({ healthWindowMs: 3000, minInvocations: 3, maxErrorRate: 0.5 })
 
 export interface DemoBoard { id: BoardId, dir: string, dataDir: string, functionsDir: string, configFile: string }
 

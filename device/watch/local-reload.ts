@@ -63,7 +63,7 @@ export class LocalReload {
       clock: o.clock,
       settings: o.settings,
       onFail: (fn, stats) => { void this.#serial(() => this.#rollBack(fn, stats)) },
-      onPass: (fn) => { void this.#serial(async () => { this.#passed(fn) }) }
+      onPass: (fn, stats) => { void this.#serial(async () => { this.#passed(fn, stats) }) }
     })
   }
 
@@ -156,8 +156,9 @@ export class LocalReload {
     this.#current.set(name, fn)
     const hidden = o.table.routeOf(name)?.live.key !== route.live.key
     const gated = !hidden && o.settings.windowMs > 0
-    o.log(`${name}: reloaded from ${fn.dir}: version ${cur?.version ?? '(new)'} -> ${fn.version}` +
-      (hidden ? '; a deployed version of it runs, this one takes over when that deployment is removed' : gated ? `; watching its health for ${o.settings.windowMs} ms` : ''))
+    // One line per swap, verdict and rollback, in the deployer's shape (`<fn>: <what>: ...`).
+    o.log(`${name}: local edit in ${fn.dir}: version ${fn.version} ${hidden ? 'loaded' : 'swapped in'} (${cur === undefined ? 'a new function' : `was ${cur.version}`})` +
+      (hidden ? '; a deployed version of it runs, this one takes over when that deployment is removed' : gated ? `; health window ${o.settings.windowMs} ms` : ''))
     // The version before stays loaded while the window runs: a rollback swaps straight back.
     const older = this.#previous.get(name)
     if (gated) {
@@ -181,12 +182,12 @@ export class LocalReload {
     this.#o.log(`${name}: its folder ${cur.dir} is gone: removed`)
   }
 
-  #passed (name: string): void {
+  #passed (name: string, stats: HealthStats): void {
     const prev = this.#previous.get(name)
     this.#previous.delete(name)
     if (prev !== undefined) this.#release(prev)
     const cur = this.#current.get(name)
-    if (cur !== undefined) this.#o.log(`${name} version ${cur.version} passed its ${this.#o.settings.windowMs} ms health window`)
+    if (cur !== undefined) this.#o.log(`${name}: local edit in ${cur.dir}: version ${cur.version} healthy: passed its ${this.#o.settings.windowMs} ms health window (${stats.invocations} invocations, ${stats.errors} errors)`)
   }
 
   /** The reloaded version of `name` failed its gate: back to the version it replaced (or none). */
@@ -209,7 +210,7 @@ export class LocalReload {
       this.#current.delete(name)
     }
     this.#release(bad)
-    o.log(`${name}: ${ErrorCodes.HEALTH_CHECK_FAILED}: ${describeFailure(bad.version, stats, o.settings)}` +
+    o.log(`${name}: local edit in ${bad.dir}: ${ErrorCodes.HEALTH_CHECK_FAILED}: ${describeFailure(bad.version, stats, o.settings)}` +
       `${prev === undefined ? '; nothing runs for it' : ` to version ${prev.version}`}; edit its files to try again`)
   }
 

@@ -71,9 +71,12 @@ test('npm start: cloud, two boards, examples deployed live, a guide that works, 
     const brokenDir = (/lambkin deploy (\S+\/try\/threshold-alarm) --to group:demo/.exec(guide) as RegExpMatchArray)[1]
     const keyFile = (/LAMBKIN_KEY=(\S+)/.exec(guide) as RegExpMatchArray)[1]
     let mark = p.stdout().length
-    await runLambkin(['deploy', brokenDir, '--to', 'group:demo'], { env: { ...env, LAMBKIN_KEY: keyFile } })
-    await waitSince(p, mark, /greenhouse\s+threshold-alarm: LAMBKIN_HEALTH_CHECK_FAILED: version \w+ failed its health check/)
-    await waitSince(p, mark, /office\s+threshold-alarm: LAMBKIN_HEALTH_CHECK_FAILED/)
+    const broken = await runLambkin(['deploy', brokenDir, '--to', 'group:demo'], { env: { ...env, LAMBKIN_KEY: keyFile } })
+    // The deploy ends on the boards' verdict: rolled back, so it fails.
+    assert.is(broken.code, 1, broken.stdout + broken.stderr)
+    assert.match(broken.stdout + broken.stderr, /LAMBKIN_HEALTH_CHECK_FAILED/)
+    await waitSince(p, mark, /greenhouse\s+threshold-alarm: rollout r\d+: LAMBKIN_HEALTH_CHECK_FAILED: version \w+ failed its health check/)
+    await waitSince(p, mark, /office\s+threshold-alarm: rollout r\d+: LAMBKIN_HEALTH_CHECK_FAILED/)
 
     // Edit an example and deploy it: the new version runs on both boards.
     const exampleDir = (/lambkin deploy (\S+\/examples\/threshold-alarm) --to/.exec(guide) as RegExpMatchArray)[1]

@@ -4,7 +4,7 @@
 // the health gate; a new folder starts, a removed one stops; --watch-functions false turns it off.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { startLambkin, writeFunctions } from './fixtures/lambkin-process.js'
@@ -31,8 +31,8 @@ test('edit -> new behaviour without a restart; a syntax error keeps the old vers
     let at = await after(p, 0, /\[tick\] info: one\n/)
 
     writeFileSync(index, says('two'))
-    at = await after(p, at, /tick: reloaded from \S+: version (\w+) -> (\w+); watching its health for 60000 ms\n/)
-    const good = /version \w+ -> (\w+)/.exec(p.stderr().slice(0, at).split('\n').reverse().find((l) => l.includes('reloaded')) ?? '')?.[1] as string
+    at = await after(p, at, /tick: local edit in \S+: version (\w+) swapped in \(was (\w+)\); health window 60000 ms\n/)
+    const good = /version (\w+) swapped in/.exec(p.stderr().slice(0, at).split('\n').reverse().find((l) => l.includes('swapped in')) ?? '')?.[1] as string
     at = await after(p, at, /\[tick\] info: two\n/)
     assert.ok(p.child.exitCode === null, 'the same process, never restarted')
 
@@ -44,21 +44,30 @@ test('edit -> new behaviour without a restart; a syntax error keeps the old vers
 
     // A version that throws on every event: the health gate (deploy.*) takes the agent back.
     writeFileSync(index, 'export default () => { throw new Error("four is broken") }\n')
-    at = await after(p, at, /tick: reloaded from \S+: version \w+ -> \w+; watching/)
+    at = await after(p, at, /tick: local edit in \S+: version \w+ swapped in \(was \w+\); health window/)
     at = await after(p, at, /\[tick\] LAMBKIN_FUNCTION_ERROR: Error: four is broken/)
-    at = await after(p, at, new RegExp(`tick: LAMBKIN_HEALTH_CHECK_FAILED: version \\w+ failed its health check: \\d+ of \\d+ invocations failed .* to version ${good}; edit its files to try again`))
+    at = await after(p, at, new RegExp(`tick: local edit in \\S+: LAMBKIN_HEALTH_CHECK_FAILED: version \\w+ failed its health check: \\d+ of \\d+ invocations failed .* to version ${good}; edit its files to try again`))
     at = await after(p, at, /\[tick\] info: two\n/)
     at = await after(p, at, /\[tick\] info: two\n/)
     assert.not.match(p.stderr().slice(at), /four is broken/)
 
     // A new folder starts; a removed one stops.
     writeFunctions(fns, { extra: { manifest: EVERY_SECOND, code: says('extra') } })
-    at = await after(p, at, /extra: reloaded from \S+: version \(new\) -> \w+/)
+    at = await after(p, at, /extra: local edit in \S+: version \w+ swapped in \(a new function\)/)
     at = await after(p, at, /\[extra\] info: extra\n/)
     rmSync(path.join(fns, 'extra'), { recursive: true })
     at = await after(p, at, /extra: its folder \S+ is gone: removed\n/)
-    await after(p, at, /(\[tick\] info: two\n[^]*){3}/)
+    at = await after(p, at, /(\[tick\] info: two\n[^]*){3}/)
     assert.not.match(p.stderr().slice(at), /\[extra\]/)
+
+    // An editor saving by rename: function.json missing for a while is not a removal.
+    const manifest = path.join(fns, 'tick', 'function.json')
+    renameSync(manifest, `${manifest}.swp`)
+    at = await after(p, at, new RegExp(`tick: \\S+function\\.json is missing; version ${good} keeps running`))
+    at = await after(p, at, /\[tick\] info: two\n/)
+    renameSync(`${manifest}.swp`, manifest)
+    await after(p, at, /(\[tick\] info: two\n[^]*){2}/)
+    assert.not.match(p.stderr(), /tick: its folder .* is gone/)
   } finally {
     assert.is((await p?.stop('SIGINT'))?.code, 0)
     rmSync(root, { recursive: true, force: true })
@@ -74,7 +83,7 @@ test('--watch-functions false: an edit waits for the next start', async () => {
     let at = await after(p, 0, /\[tick\] info: one\n/)
     writeFileSync(path.join(fns, 'tick', 'index.js'), says('two'))
     at = await after(p, at, /(\[tick\] info: one\n[^]*){3}/)
-    assert.not.match(p.stderr(), /reloaded|info: two/)
+    assert.not.match(p.stderr(), /local edit|info: two/)
   } finally {
     assert.is((await p?.stop('SIGINT'))?.code, 0)
     rmSync(root, { recursive: true, force: true })
