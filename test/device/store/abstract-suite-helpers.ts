@@ -43,4 +43,3 @@ export async function rejects (p: Promise<unknown>, code: string, msg: string): 
 }
 
 export type Case = (name: string, fn: (h: Harness) => Promise<void>) => void
-

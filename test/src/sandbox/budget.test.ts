@@ -74,7 +74,7 @@ test('caps on logs, publishes and state each end with LAMBKIN_OUTPUT_LIMIT namin
     ["export default (e, ctx) => { for (let i = 0; i < 101; i++) ctx.publish('a/b', i) }", 'maxPublishes'],
     ["export default (e, ctx) => { ctx.publish('a/b', 'x'.repeat(200000)) }", 'publishBytes'],
     ["export default (e, ctx) => { ctx.state.big = 'x'.repeat(100000) }", 'stateBytes'],
-    ["export default (e, ctx) => { for (let i = 0; i < 101; i++) ctx.emit(i) }", 'maxEmits']
+    ['export default (e, ctx) => { for (let i = 0; i < 101; i++) ctx.emit(i) }', 'maxEmits']
   ]
   for (const [src, limit] of cases) {
     const k = await pool.load(makeSpec(src, { publish: ['#'] }))
