@@ -157,7 +157,9 @@ export async function runDemo (o: DemoOptions, io: CliIo): Promise<number> {
       localFunctions: world.boards[0].functionsDir,
       cloudToggle: inputOpen
     }))
-    await (o.seconds === undefined ? signals.stopped : Promise.race([signals.stopped, new Promise<void>((resolve) => { deadline = setTimeout(resolve, (o.seconds as number) * 1000) })]))
+    const seconds = o.seconds
+    const timeUp = seconds === undefined ? undefined : new Promise<void>((resolve) => { deadline = setTimeout(resolve, seconds * 1000) })
+    await (timeUp === undefined ? signals.stopped : Promise.race([signals.stopped, timeUp]))
     return await stopAll(EXIT_OK)
   } catch (err) {
     if (err instanceof Stopped) return await stopAll(EXIT_OK)

@@ -218,7 +218,8 @@ export class LocalReload {
   #release (fn: LoadedFunction): void {
     const key = routeOf(fn).live.key
     void this.#o.invoker.idle(key).then(() => {
-      if (!this.#closed && !this.#o.table.uses(key) && ![...this.#previous.values()].some((p) => p?.version === fn.version && p.manifest.name === fn.manifest.name)) this.#o.pool.unload(key)
+      const kept = [...this.#previous.values()].some((p) => p?.version === fn.version && p.manifest.name === fn.manifest.name)
+      if (!this.#closed && !kept && !this.#o.table.uses(key)) this.#o.pool.unload(key)
     })
   }
 }

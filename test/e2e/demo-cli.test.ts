@@ -34,7 +34,7 @@ function alive (pid: number): boolean {
 const since = (p: LambkinProcess, mark: number): string => p.stdout().slice(mark)
 
 async function waitSince (p: LambkinProcess, mark: number, re: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
-  const m = await p.waitFor('stdout', new RegExp(`^[^]{${mark}}[^]*?(?:${re.source})`, re.flags), timeoutMs)
+  await p.waitFor('stdout', new RegExp(`^[^]{${mark}}[^]*?(?:${re.source})`, re.flags), timeoutMs)
   return since(p, mark).match(re) as RegExpMatchArray
 }
 

@@ -86,7 +86,8 @@ test('lambkin outbox reads a running agent\'s outbox through its local HTTP port
     assert.is(statSync(path.join(w.data, 'agent-http.json')).mode & 0o077, 0)
     const json = await runLambkin(['outbox', '--data', w.data, '--json', '--kind', 'log'])
     assert.is(json.code, 0, json.stderr)
-    const dump = JSON.parse(json.stdout) as { records: Array<{ kind: string, fn: string, data: { lines: Array<{ level: string, msg: string }> } }>, stats: { count: number } }
+    type LogRecord = { kind: string, fn: string, data: { lines: Array<{ level: string, msg: string }> } }
+    const dump = JSON.parse(json.stdout) as { records: LogRecord[], stats: { count: number } }
     assert.ok(dump.records.length >= 1)
     assert.ok(dump.records.every((r) => r.kind === 'log' && r.fn === 'chatty'))
     assert.equal(dump.records[0].data.lines.map((l) => l.level), ['info', 'warn', 'debug'])

@@ -80,9 +80,9 @@ test('--watch-functions false: an edit waits for the next start', async () => {
   let p: LambkinProcess | undefined
   try {
     p = startLambkin(['device', '--id', 'watcher', '--functions', fns, '--data', path.join(root, 'data'), '--watch-functions', 'false'], { env: { LAMBKIN_WATCH_DEBOUNCE_MS: '10' } })
-    let at = await after(p, 0, /\[tick\] info: one\n/)
+    const at = await after(p, 0, /\[tick\] info: one\n/)
     writeFileSync(path.join(fns, 'tick', 'index.js'), says('two'))
-    at = await after(p, at, /(\[tick\] info: one\n[^]*){3}/)
+    await after(p, at, /(\[tick\] info: one\n[^]*){3}/)
     assert.not.match(p.stderr(), /local edit|info: two/)
   } finally {
     assert.is((await p?.stop('SIGINT'))?.code, 0)
