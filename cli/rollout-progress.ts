@@ -43,8 +43,7 @@ export function deviceLine (e: DeviceEvent, idWidth = 0): string {
   if (e.state === 'applied') {
     detail = e.version === undefined ? '' : `version ${e.version}`
     if (e.health === 'watching') detail += `${detail === '' ? '' : ', '}health window: ${Math.ceil((e.watchLeftMs ?? 0) / 1000)} s left`
-  }
-  else if (e.state === 'offline') detail = 'waiting: it gets the new desired state when it reconnects'
+  } else if (e.state === 'offline') detail = 'waiting: it gets the new desired state when it reconnects'
   else detail = why
   return printable(`  ${e.device.padEnd(idWidth)}  ${label.padEnd(11)}  ${detail}`).trimEnd()
 }

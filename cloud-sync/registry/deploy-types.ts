@@ -50,7 +50,13 @@ export const GOOD_HISTORY = 5
  * it leaves the history, so the next rollback goes one further back, never forward (appended
  * when the history does not hold it).
  */
-export interface HistoryNote { device: string, fn: string, good?: DesiredFunction, badVersion?: string, backTo?: DesiredFunction }
+export interface HistoryNote {
+  device: string
+  fn: string
+  good?: DesiredFunction
+  badVersion?: string
+  backTo?: DesiredFunction
+}
 
 /** One device's desired state [W5]; `deploymentId` is the id its last change got. */
 export interface DesiredRow {

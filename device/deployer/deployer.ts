@@ -261,7 +261,11 @@ export class Deployer extends EventEmitter {
     if (!isTransient(e.code)) throw err
     const now = this.#o.clock.now()
     const changed = f.functions.filter((d) => !sameAliases(own(this.#set.functions, d.name), aliasesOf(d)))
-    for (const d of changed) this.#failed(this.#set, { deploymentId: f.deploymentId, name: d.name, version: d.live.version, code: e.code, message: e.message, at: now, transient: true, ...rolloutOf(d) })
+    for (const d of changed) {
+      const x: ReportedFailure = { deploymentId: f.deploymentId, name: d.name, version: d.live.version, code: e.code, message: e.message, at: now }
+      x.transient = true
+      this.#failed(this.#set, { ...x, ...rolloutOf(d) })
+    }
   }
 
   #failed (set: ActiveSet, x: ReportedFailure): void {
@@ -328,8 +332,11 @@ export class Deployer extends EventEmitter {
         // bytes: not remembered as rejected, and the deployment is tried again (#planRetry).
         const isT = isTransient(e.code)
         transient ||= isT
-        this.#failed(next, { deploymentId: D, name: d.name, version: failed.version, code: e.code, message: e.message, at: now, ...(isT ? { transient: true } : {}), ...rolloutOf(d) })
-        rememberRejected(next.rejected, d.name, { sha256: failed.sha256, version: failed.version, deploymentId: D, code: e.code, rolledBack: false })
+        const x: ReportedFailure = { deploymentId: D, name: d.name, version: failed.version, code: e.code, message: e.message, at: now, ...rolloutOf(d) }
+        if (isT) x.transient = true
+        this.#failed(next, x)
+        const rejected = { sha256: failed.sha256, version: failed.version, deploymentId: D, code: e.code, rolledBack: false }
+        rememberRejected(next.rejected, d.name, { ...rejected, ...rolloutOf(d) })
         continue
       }
       const before: Aliases | null = cur === undefined ? null : { live: cur.live, ...(cur.canary === undefined ? {} : { canary: cur.canary }) }

@@ -11,7 +11,8 @@ export function deploymentName (deploymentId: number, rollout?: string): string 
 
 /** A whole desired state's name: the rollouts its functions name (`rollout r3`, `rollouts r3, r4`), else its deployment id. */
 export function frameName (f: Pick<DesiredFrame, 'deploymentId' | 'functions'>, names?: ReadonlySet<string>): string {
-  const ids = [...new Set(f.functions.filter((x) => names === undefined || names.has(x.name)).map((x) => x.rollout).filter((r): r is string => r !== undefined))]
+  const named = f.functions.filter((x) => names === undefined || names.has(x.name))
+  const ids = [...new Set(named.map((x) => x.rollout).filter((r): r is string => r !== undefined))]
   if (ids.length === 0) return deploymentName(f.deploymentId)
   return ids.length === 1 ? `rollout ${ids[0]}` : `rollouts ${ids.join(', ')}`
 }

@@ -13,7 +13,9 @@ import type { ActiveSet } from './active-set.js'
  * canary, and the ms left in its health window of `windowMs` while one is open; a local one
  * by version only), the newest deployment acted on, and the history.
  */
-export function buildReported (set: ActiveSet, table: FunctionTable, applying: boolean, now: number, windowMs: number, refusedDesired?: RefusedDesired): ReportedFrame {
+export function buildReported (
+  set: ActiveSet, table: FunctionTable, applying: boolean, now: number, windowMs: number, refusedDesired?: RefusedDesired
+): ReportedFrame {
   const functions = table.names().map((name) => {
     const dep = own(set.functions, name)
     const version = table.routeOf(name)?.live.version ?? ''
@@ -36,7 +38,8 @@ export function staleFailures (set: ActiveSet, f: DesiredFrame, at: number): Rep
   const added: ReportedFailure[] = []
   for (const fn of f.functions) {
     if (set.failures.some((x) => x.deploymentId === f.deploymentId && x.name === fn.name && x.code === ErrorCodes.DEPLOYMENT_STALE)) continue
-    const entry: ReportedFailure = { deploymentId: f.deploymentId, name: fn.name, version: fn.live.version, code: ErrorCodes.DEPLOYMENT_STALE, message, at, ...(fn.rollout === undefined ? {} : { rollout: fn.rollout }) }
+    const entry: ReportedFailure = { deploymentId: f.deploymentId, name: fn.name, version: fn.live.version, code: ErrorCodes.DEPLOYMENT_STALE, message, at }
+    if (fn.rollout !== undefined) entry.rollout = fn.rollout
     set.failures.push(entry)
     added.push(entry)
   }

@@ -61,7 +61,8 @@ export class Rollbacks {
     }
     const to = fallback === undefined ? undefined : f.previous?.live.version
     const message = `deployed version ${f.live.version} cannot be loaded at start: ${e.message}; ${to === undefined ? 'the function does not run its deployed version until a new deployment' : `running version ${to} instead`}`
-    d.set.failures.push({ deploymentId: f.deploymentId, name, version: f.live.version, code: e.code, message, at: this.#o.clock.now(), ...(f.rollout === undefined ? {} : { rollout: f.rollout }) })
+    const rollout = f.rollout === undefined ? {} : { rollout: f.rollout }
+    d.set.failures.push({ deploymentId: f.deploymentId, name, version: f.live.version, code: e.code, message, at: this.#o.clock.now(), ...rollout })
     if (fallback !== undefined && f.previous !== null) {
       d.set.functions[name] = { ...f.previous, deploymentId: f.deploymentId, previous: null }
       await d.swapRoutes(new Map([[name, fallback]]))
@@ -107,14 +108,16 @@ export class Rollbacks {
     // The versions the window watched are never applied again on this device (rejected.ts).
     for (const v of [cur.live, cur.canary]) {
       if (v !== undefined && (cur.window?.versions ?? [cur.live.version]).includes(v.version)) {
-        rememberRejected(next.rejected, fn, { sha256: v.sha256, version: v.version, deploymentId: cur.deploymentId, code: ErrorCodes.HEALTH_CHECK_FAILED, rolledBack: true })
+        const r = { sha256: v.sha256, version: v.version, deploymentId: cur.deploymentId, code: ErrorCodes.HEALTH_CHECK_FAILED, rolledBack: true }
+        rememberRejected(next.rejected, fn, { ...r, ...(cur.rollout === undefined ? {} : { rollout: cur.rollout }) })
       }
     }
     await d.commitSet(next)
     crashPoint('rollback-committed')
     await d.swapRoutes(new Map([[fn, route]]))
     this.#o.metrics.inc(DEPLOY_METRICS.rolledBack, { function: fn })
-    this.#o.log(`${fn}: ${deploymentName(cur.deploymentId, cur.rollout)}: ${ErrorCodes.HEALTH_CHECK_FAILED}: ${rollback.message}${to === undefined ? ' (nothing to go back to: the function stops until a new deployment)' : ` to version ${to}`}`)
+    const back = to === undefined ? ' (nothing to go back to: the function stops until a new deployment)' : ` to version ${to}`
+    this.#o.log(`${fn}: ${deploymentName(cur.deploymentId, cur.rollout)}: ${ErrorCodes.HEALTH_CHECK_FAILED}: ${rollback.message}${back}`)
     d.emit('rolled-back', rollback)
     d.report()
   }

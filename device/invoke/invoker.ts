@@ -175,7 +175,9 @@ export class Invoker {
     }
     if (this.#recursion.exceeded(opts.hop)) {
       try {
-        return await this.#recursion.stop(fn, event, source, opts.hop as Hop, opts.meta, versionOfKey(reg.key)).then((rec) => { this.#o.onInvocation(rec); return rec })
+        const rec = await this.#recursion.stop(fn, event, source, opts.hop as Hop, opts.meta, versionOfKey(reg.key))
+        this.#o.onInvocation(rec)
+        return rec
       } catch (err) {
         // Answered as #commit answers a store failure: the message stays unacknowledged.
         throw this.#commitFailed(fn, source, err, { durationMs: 0, invocationId: '', attempts: 0 })

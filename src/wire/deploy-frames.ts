@@ -70,14 +70,29 @@ export interface DesiredFrame {
  * still open, this many ms left (a duration, so the two clocks need not agree); absent once the
  * window passed, and on a device that keeps none (the verdict is then "applied" alone).
  */
-export interface ReportedFunction { name: string, version: string, sha256?: string, canary?: { version: string, sha256?: string, weight: number }, watching?: number }
+export interface ReportedFunction {
+  name: string
+  version: string
+  sha256?: string
+  canary?: { version: string, sha256?: string, weight: number }
+  watching?: number
+}
 
 /**
  * A deployment the device refused or could not apply. `transient`: the failure says nothing
  * about the version's bytes (a full disk, an I/O error, a fetch that timed out): the device
  * tries again, and a later report may show the version applied.
  */
-export interface ReportedFailure { deploymentId: number, name: string, version?: string, code: string, message: string, at: number, transient?: boolean, rollout?: string }
+export interface ReportedFailure {
+  deploymentId: number
+  name: string
+  version?: string
+  code: string
+  message: string
+  at: number
+  transient?: boolean
+  rollout?: string
+}
 
 /** A version the device stopped running on its own (health gate) or on the cloud's word; `rollout` as in DesiredFunction. */
 export interface ReportedRollback { deploymentId: number, name: string, from: string, to?: string, code: string, message: string, at: number, rollout?: string }
