@@ -46,6 +46,8 @@ async function accepts (port: number): Promise<boolean> {
 export interface Mosquitto extends TestBroker {
   /** The folder holding its config and the files given. */
   dir: string
+  /** The running process's id. */
+  readonly pid: number
   /** Everything Mosquitto wrote to stderr/stdout so far (its log). */
   output: () => string
   stop: () => Promise<void>
@@ -114,5 +116,5 @@ export async function startMosquitto (lines: string[] = [], files: Record<string
     const deadline = Date.now() + 5000
     while (out.split('Reloading config').length === before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
   }
-  return { port: p, url: `mqtt://127.0.0.1:${p}`, dir, output: () => out, stop, close: stop, kill, start, addUsers }
+  return { port: p, url: `mqtt://127.0.0.1:${p}`, dir, get pid () { return child.pid as number }, output: () => out, stop, close: stop, kill, start, addUsers }
 }

@@ -27,13 +27,15 @@ export const EXTERNAL_BROKER_DEFAULTS = Object.freeze({
   connectTimeoutMs: 10_000,
   keepaliveSec: 30,
   /**
-   * How long the broker keeps this instance's session (and the uploads it took but had not
-   * acknowledged) after it went away, s. Mosquitto sends a shared subscription's new messages
-   * only to connected members, so nothing new waits for a dead instance; what it held waits
-   * until it returns or this passes, and then only the devices' own resend (their ack timeout)
-   * brings it. Either way nothing acknowledged to a device is lost.
+   * How long the broker keeps this instance's session after it went away, s. While it is kept,
+   * the uploads this instance took but had not acknowledged wait in it for its return (a
+   * restart sends them again), and Mosquitto (2.0) goes on giving the session its share of new
+   * uploads too. So an instance stopped cleanly leaves the shared subscription first (close()),
+   * and one killed for good holds its share only this long; then they are gone and the devices'
+   * own resend (their ack timeout, 30 s by default) brings them to the others. Nothing
+   * acknowledged to a device is lost either way; the cost is delay.
    */
-  sessionExpirySec: 3600,
+  sessionExpirySec: 60,
   /** Uploads in flight to this instance at once (MQTT 5 Receive Maximum): the gate's hold limit. */
   receiveMaximum: 256,
   /** A database outage is retried by reconnecting after at most this, ms (src/mqtt/ack-hold.ts). */
@@ -191,6 +193,8 @@ export async function connectExternalBroker (opts: ExternalBrokerOptions): Promi
       // What is held settles first, so its PUBACKs leave; anything still open is sent again
       // to this session when it returns.
       for (let i = 0; i < 50 && gate.held > 0 && client.connected; i++) await new Promise((resolve) => setTimeout(resolve, 100))
+      // Out of the group before going: an offline member's session keeps getting its share (sessionExpirySec).
+      if (client.connected) await Promise.race([client.unsubscribeAsync(upFilter(SHARE_GROUP)).catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000))])
       await client.endAsync(!client.connected).catch(() => {})
     }
   }
