@@ -18,7 +18,7 @@ import { parseBrokerUrl } from './broker-url.js'
 import { Presence } from './presence.js'
 import type { PresenceOptions } from './presence.js'
 
-/** The shared subscription group every instance joins (DESIGN.md section 5). */
+/** The shared subscription group every instance joins (docs/scale-out.md). */
 export const SHARE_GROUP = 'lambkin-cloud'
 
 export const EXTERNAL_BROKER_DEFAULTS = Object.freeze({
