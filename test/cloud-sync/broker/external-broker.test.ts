@@ -4,10 +4,11 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import mqtt from 'mqtt'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { connectExternalBroker, instanceClientId, parseBrokerUrl, Presence } from '../../../cloud-sync/broker/external/index.js'
+import { Cloud } from '../../../cloud-sync/index.js'
 import { encodeFrame, upTopic } from '../../../src/wire/index.js'
 import { mosquittoMissing, startMosquitto } from '../../helpers/brokers.js'
 
@@ -25,6 +26,18 @@ test('the broker URL: mqtt(s) only, credentials kept apart and never shown', () 
   for (const bad of ['http://x:1', 'not a url', 'mqtt://h:1/path']) {
     try { parseBrokerUrl(bad); assert.unreachable(bad) } catch (err) { assert.is((err as { code?: string }).code, 'LAMBKIN_CONFIG_INVALID', bad) }
   }
+})
+
+test('Cloud.create refuses an external broker without the PostgreSQL registry, before making anything', async () => {
+  const dir = path.join(tmpdir(), `lambkin-never-made-${process.pid}`)
+  try {
+    await Cloud.create({ dataDir: dir, broker: { url: 'mqtt://127.0.0.1:1' } })
+    assert.unreachable('started')
+  } catch (err) {
+    assert.is((err as { code?: string }).code, 'LAMBKIN_CONFIG_INVALID')
+    assert.match((err as Error).message, /needs the PostgreSQL registry \(--db postgres:\/\/…\)/)
+  }
+  assert.not.ok(existsSync(dir))
 })
 
 test('the instance id is made once and kept in the data folder', () => {
