@@ -98,6 +98,35 @@ test('an upload whose commit failed is not acknowledged: the broker sends it aga
   }
 })
 
+test('an upload of a device the registry does not know is acknowledged, dropped and counted, not sent again for ever [W8]', async () => {
+  if (skip !== undefined) { console.log(`skipped: ${skip}`); return }
+  const broker = await startMosquitto()
+  const lines: string[] = []
+  let calls = 0
+  const channel = await connectExternalBroker({
+    url: broker.url,
+    clientId: 'lambkin-cloud-test00000003',
+    presence: noRegistry,
+    log: (l) => lines.push(l),
+    onUp: async () => { calls++; throw Object.assign(new Error('device stranger is not registered'), { code: 'LAMBKIN_DEVICE_NOT_FOUND' }) }
+  })
+  const device = await mqtt.connectAsync(broker.url, { clientId: 'stranger', reconnectPeriod: 0 })
+  try {
+    await until(() => channel.stats().up === true)
+    await device.publishAsync(upTopic('stranger', 'batch'), Buffer.from([1]), { qos: 1 })
+    await until(() => calls >= 1)
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    assert.is(calls, 1, 'not sent again')
+    assert.is(channel.stats().unknownDevices, 1)
+    assert.is(channel.stats().notAcknowledged, 0)
+    assert.ok(lines.some((l) => /device stranger: the broker let it publish but it is not registered here/.test(l)), lines.join('\n'))
+  } finally {
+    device.end(true)
+    await channel.close()
+    await broker.close()
+  }
+})
+
 test('a topic outside the wire tree is dropped and counted, never handed on [W8]', async () => {
   if (skip !== undefined) { console.log(`skipped: ${skip}`); return }
   const broker = await startMosquitto()
