@@ -15,7 +15,7 @@ export const USAGE = `lambkin: functions in QuickJS sandboxes on small boards
 usage: lambkin <command> [options]
 
   lambkin demo [--seconds N] [--data dir]
-                                     embedded broker + agent + examples + simulated sensors
+                                     a cloud and two boards, the examples deployed, simulated sensors
   lambkin invoke <fn-dir> [--event JSON|@file] [--state JSON|@file] [--timeout ms]
                  [--memory KiB] [--instructions N] [--layers dir] [--json]
   lambkin device [--config device.json] [--id] [--data] [--functions] [--mqtt url]
@@ -31,6 +31,7 @@ The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN,
   lambkin cloud --data <dir> [--host] [--port] [--api-port] [--api-host] [--tls-port --tls-cert --tls-key]
                 [--no-plain] [--api-tls-cert --api-tls-key] [--max-connections n] [--keepalive-max s]
                 [--trust file.pub]... [--signing-key file] [--db postgres://... [--retention-days n]]
+                [--broker mqtt(s)://user:pass@host:port [--broker-ca f]]
   lambkin cloud migrate --db <url>    create or update the registry's tables in PostgreSQL
   lambkin devices                     the devices the cloud knows
   lambkin devices add <id> [--group g] register a device; prints its secret once
@@ -39,10 +40,10 @@ The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN,
   lambkin keys generate [--out dir]   an ed25519 pair for signing bundles
   lambkin deploy <fn-dir> --to <device|group:name> [--alias live|canary] [--canary percent]
                  [--rate devices/min] [--abort-at failure%] [--timeout s] [--key file] [--layers dir]
-                                     sign, upload and roll out a function; live progress
+                 [--no-wait]         sign, upload and roll out a function; live progress to the health verdict
   lambkin rollouts [--limit n]        the newest rollouts and how far each got
   lambkin rollout cancel <id>         stop a rollout (devices already moved stay moved)
-  lambkin rollback <fn> --to <device|group:name>
+  lambkin rollback <fn> --to <device|group:name> [--no-wait]
                                      back to the last version each device kept
   lambkin invoke --device <id> <fn> [--event JSON|@file] [--timeout ms]
                                      run a function on a board through the cloud
