@@ -13,6 +13,8 @@ import { startApi } from './api/server.js'
 import { apiExposureWarning } from './api/exposure.js'
 import type { Api } from './api/server.js'
 import { startCloudBroker } from './broker/cloud-broker.js'
+import { allCredentials, DynsecCredentials, embeddedCredentials } from './broker/credentials.js'
+import type { CredentialSink } from './broker/credentials.js'
 import type { CloudBroker } from './broker/cloud-broker.js'
 import { Ingest } from './ingest/ingest.js'
 import { Takeovers } from './broker/takeovers.js'
@@ -27,6 +29,7 @@ import type { FaultEvent } from '../src/store-fault.js'
 import { LastSeen } from './last-seen.js'
 import type { Registry } from './registry/index.js'
 import { logText } from '../src/log-text.js'
+import { redactUrls } from '../src/redact.js'
 import { cloudSigningKey } from './rollouts/signing-key.js'
 import type { CloudSigningKey } from './rollouts/signing-key.js'
 
@@ -80,6 +83,12 @@ export interface CloudOptions {
    * the URL, and how many days records are kept (0: for ever).
    */
   db?: { url: string, retentionDays?: number }
+  /**
+   * An external Mosquitto with the dynamic-security plugin whose device clients, roles and ACLs
+   * `lambkin devices add | rotate | revoke` manage (`--broker-admin`, docs/brokers.md): the URL
+   * of a client with the admin role, and the plugin's answer timeouts (broker/dynsec.ts).
+   */
+  brokerAdmin?: { url: string, timeoutMs?: number, connectTimeoutMs?: number }
 }
 
 /** Where device ages come from: this process's monotonic clock (last-seen.ts), or the database's (pg/seen.ts). */
@@ -206,6 +215,17 @@ export class Cloud {
       }
     })
     this.#undo.push(() => broker?.close())
+    // 6b. Device credentials follow the registry: the embedded broker reads them there and only
+    // cuts connections; an external Mosquitto (--broker-admin) keeps its own (broker/credentials.ts).
+    let credentials: CredentialSink = embeddedCredentials((id) => broker?.disconnect(id))
+    if (o.brokerAdmin !== undefined) {
+      // Loaded only here: the embedded cloud never loads MQTT.js.
+      const { DynsecClient } = await import('./broker/dynsec.js')
+      const admin = await DynsecClient.connect({ ...o.brokerAdmin, log })
+      this.#undo.push(() => admin.close())
+      credentials = allCredentials(new DynsecCredentials(admin), credentials)
+      log(`lambkin cloud: device credentials are managed on the broker's dynamic security too (${redactUrls(o.brokerAdmin.url)})`)
+    }
     // 7. The operator API.
     const exposed = apiExposureWarning(o.apiHost, o.apiTls !== undefined)
     if (exposed !== undefined) log(exposed)
@@ -217,7 +237,7 @@ export class Cloud {
       token,
       registry,
       now,
-      onRevoke: (id) => broker?.disconnect(id),
+      credentials,
       isConnected: link.isConnected,
       cloudStats: () => ({ storeFault: registry.storeFault?.() ?? null, connected: broker?.connected().length ?? 0, refused: broker?.refused, halfOpenClosed: broker?.silentClosed() ?? 0, takeovers: takeovers.count, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, signingKeyId: signing.key.keyId, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
       deploy: { registry, engine: rollouts, invoker, trustedKeys, now },
