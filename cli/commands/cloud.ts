@@ -8,15 +8,27 @@ import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { logLine } from '../log.js'
 import { untilSignal } from '../signals.js'
 import { secretFileWarning } from '../../src/private-files.js'
+import { redactUrls } from '../../src/redact.js'
 import type { CliIo } from '../io.js'
 import { command, intOption, runProgram } from '../program.js'
 import type { Run } from '../program.js'
 
-interface Flags { data: string, host: string, port: number, plain: boolean, apiPort: number, apiHost: string, apiTlsCert?: string, apiTlsKey?: string, tlsPort?: number, tlsCert?: string, tlsKey?: string, maxConnections: number, keepaliveMax: number, trust: string[], signingKey?: string, db?: string, retentionDays?: number }
+interface Flags { data: string, host: string, port: number, plain: boolean, apiPort: number, apiHost: string, apiTlsCert?: string, apiTlsKey?: string, tlsPort?: number, tlsCert?: string, tlsKey?: string, maxConnections: number, keepaliveMax: number, trust: string[], signingKey?: string, db?: string, retentionDays?: number, brokerAdmin?: string }
 
 /** LAMBKIN_DB_URL and LAMBKIN_RETENTION_DAYS, where a flag did not say (cloud-migrate.ts reads the first too). */
 export function dbFromEnv (db: string | undefined): string | undefined {
   return db ?? (process.env.LAMBKIN_DB_URL === '' ? undefined : process.env.LAMBKIN_DB_URL)
+}
+
+/** --broker-admin, else LAMBKIN_BROKER_ADMIN; throws LAMBKIN_USAGE for a URL that is not mqtt(s)://. */
+export function brokerAdminUrl (flag: string | undefined): string | undefined {
+  const url = flag ?? (process.env.LAMBKIN_BROKER_ADMIN === '' ? undefined : process.env.LAMBKIN_BROKER_ADMIN)
+  if (url === undefined) return undefined
+  let parsed: URL | undefined
+  try { parsed = new URL(url) } catch { parsed = undefined }
+  if (parsed === undefined || !['mqtt:', 'mqtts:'].includes(parsed.protocol) || parsed.hostname === '') throw new LambkinError(ErrorCodes.USAGE, `--broker-admin (or LAMBKIN_BROKER_ADMIN) must be mqtt://user:password@host:port or mqtts://…; got ${redactUrls(url)}`)
+  if (parsed.username === '') throw new LambkinError(ErrorCodes.USAGE, `--broker-admin ${redactUrls(url)} names no user: give the admin client's user name and password (mqtt://lambkin.cloud:<password>@host:port)`)
+  return url
 }
 
 function retentionFromEnv (days: number | undefined): number | undefined {
@@ -47,6 +59,7 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
     .option('--max-connections <n>', 'device connections at once', intOption('--max-connections', 1, 10_000_000), CLOUD_DEFAULTS.maxConnections)
     .option('--keepalive-max <s>', 'a device connection silent for 1.5x this many seconds is closed as half-open (devices\' cloud.keepaliveSec and heartbeatMs must stay below it)', intOption('--keepalive-max', 1, 65_535), SILENCE_DEFAULTS.keepaliveMaxSec)
     .option('--trust <file.pub>', 'a public key whose signed bundles this cloud takes (repeatable; from lambkin keys generate); with none, uploads are refused', (file: string, all: string[]) => [...all, file], [] as string[])
+    .option('--broker-admin <url>', 'manage device credentials on an external Mosquitto 2 with the dynamic-security plugin too: mqtt(s)://user:password@host:port of a client with its admin role (lambkin broker dynsec-init makes one; default LAMBKIN_BROKER_ADMIN). devices add, rotate and revoke then create, re-key and delete the device\'s broker client and role (docs/brokers.md)')
     .option('--signing-key <file>', 'the private key that signs desired states (default LAMBKIN_SIGNING_KEY, else <data>/cloud-signing.key, made on the first start); cloud instances of one fleet share one. Devices trust <data>/cloud-signing.pub')
     .action(async (f: Flags) => {
       const tlsGiven = [f.tlsPort, f.tlsCert, f.tlsKey].filter((x) => x !== undefined).length
@@ -55,6 +68,7 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
       if (!f.plain && tlsGiven === 0) throw new LambkinError(ErrorCodes.USAGE, '--no-plain turns the plain MQTT port off, so it needs --tls-port, --tls-cert and --tls-key: devices would have nothing to connect to')
       const signingKey = f.signingKey ?? (process.env.LAMBKIN_SIGNING_KEY === '' ? undefined : process.env.LAMBKIN_SIGNING_KEY)
       const db = dbFromEnv(f.db)
+      const brokerAdmin = brokerAdminUrl(f.brokerAdmin)
       if (db === undefined && f.retentionDays !== undefined) throw new LambkinError(ErrorCodes.USAGE, '--retention-days applies to the PostgreSQL registry: give --db too (the LevelDB registry keeps records until the device row goes)')
       const opts: CloudOptions = {
         dataDir: f.data,
@@ -68,6 +82,7 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
         trustedKeys: f.trust,
         ...(signingKey === undefined ? {} : { signingKeyFile: signingKey }),
         ...(db === undefined ? {} : { db: { url: db, retentionDays: retentionFromEnv(f.retentionDays) } }),
+        ...(brokerAdmin === undefined ? {} : { brokerAdmin: { url: brokerAdmin } }),
         log: (line) => logLine(io, line)
       }
       if (f.tlsPort !== undefined && f.tlsCert !== undefined && f.tlsKey !== undefined) opts.tls = { port: f.tlsPort, certFile: f.tlsCert, keyFile: f.tlsKey }

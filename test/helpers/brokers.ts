@@ -64,22 +64,26 @@ export async function startMosquitto (lines: string[] = [], files: Record<string
   // Mosquitto started as root reads its files as the mosquitto user, and writes there
   // (the dynamic-security plugin rewrites its file through a .new file beside it).
   chmodSync(dir, 0o755)
-  const owner = process.getuid?.() === 0 ? mosquittoUser() : undefined
-  for (const [name, text] of Object.entries(files)) {
-    writeFileSync(path.join(dir, name), text, { mode: 0o644 })
-    if (owner !== undefined) chownSync(path.join(dir, name), owner.uid, owner.gid)
-  }
-  if (owner !== undefined) chownSync(dir, owner.uid, owner.gid)
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text, { mode: 0o644 })
+  forMosquitto(dir, Object.keys(files))
   const p = port ?? await freePort()
   const conf = path.join(dir, 'mosquitto.conf')
   writeFileSync(conf, [`listener ${p} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_type all', ...lines.map((l) => l.replaceAll('{dir}', dir))].join('\n') + '\n')
+  return await runMosquitto(conf, p, dir)
+}
+
+/**
+ * Runs Mosquitto on the config file `conf` whose listener is `port` on 127.0.0.1, and waits
+ * until it accepts connections; `stop` ends it and removes `dir` (its folder).
+ */
+export async function runMosquitto (conf: string, port: number, dir: string): Promise<Mosquitto> {
   const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
   child.stderr.on('data', (d: Buffer) => { out += d.toString() })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const deadline = Date.now() + 10_000
-  while (!(await accepts(p))) {
+  while (!(await accepts(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL')
       rmSync(dir, { recursive: true, force: true })
@@ -92,7 +96,14 @@ export async function startMosquitto (lines: string[] = [], files: Record<string
     await exited
     rmSync(dir, { recursive: true, force: true })
   }
-  return { port: p, url: `mqtt://127.0.0.1:${p}`, output: () => out, dir, stop, close: stop }
+  return { port, url: `mqtt://127.0.0.1:${port}`, output: () => out, dir, stop, close: stop }
+}
+
+/** Gives `dir` and the files in it to the user Mosquitto drops to when we are root (it writes there). */
+export function forMosquitto (dir: string, files: string[] = []): void {
+  const owner = process.getuid?.() === 0 ? mosquittoUser() : undefined
+  if (owner === undefined) return
+  for (const f of [dir, ...files.map((name) => path.join(dir, name))]) chownSync(f, owner.uid, owner.gid)
 }
 
 /** The uid and gid of the `mosquitto` user Mosquitto drops to when started as root, if there is one. */

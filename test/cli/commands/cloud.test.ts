@@ -35,4 +35,24 @@ test('--help lists --trust as repeatable', async () => {
   assert.match(r.out, /--trust <file\.pub>.*repeatable/s)
 })
 
+test('--broker-admin that is not an mqtt(s):// URL with a user is bad usage (exit 2), its password not echoed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lambkin-cli-cloud-'))
+  try {
+    for (const url of ['http://u:secret-pw@host:1883', 'mqtt://host:1883', 'not a url']) {
+      const r = await run(['--data', join(dir, 'data'), '--port', '0', '--api-port', '0', '--broker-admin', url])
+      assert.is(r.code, 2, url)
+      assert.match(r.err, 'LAMBKIN_USAGE')
+      assert.match(r.err, '--broker-admin')
+      assert.not.match(r.err, 'secret-pw')
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('--help lists --broker-admin and the dynamic-security plugin', async () => {
+  const r = await run(['--help'])
+  assert.match(r.out, /--broker-admin <url>.*dynamic-security/s)
+})
+
 test.run()

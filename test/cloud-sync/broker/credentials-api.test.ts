@@ -1,0 +1,78 @@
+// The operator API with `brokerAdmin` (`lambkin cloud --broker-admin`, docs/brokers.md): devices
+// add, rotate and revoke reach a real Mosquitto with dynamic security, and a broker that does
+// not answer is an error with a code and the device's state, never a silent success.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import mqtt from 'mqtt'
+import type { MqttClient } from 'mqtt'
+import { startCloud } from '../../helpers/cloud.js'
+import { dynsecSkip, startDynsecMosquitto } from '../../helpers/brokers.js'
+import type { DynsecMosquitto } from '../../helpers/brokers.js'
+
+const skip = dynsecSkip()
+if (skip !== undefined) console.log(`credentials through the API: skipped: ${skip}`)
+const it = skip === undefined ? test : test.skip
+
+async function onBroker (broker: DynsecMosquitto, id: string, secret: string): Promise<MqttClient | number> {
+  return await mqtt.connectAsync(broker.url, { clientId: id, username: id, password: secret, protocolVersion: 5, reconnectPeriod: 0 }).catch((err: { code?: number }) => err.code ?? -1)
+}
+
+it('devices add, rotate and revoke through the API manage the device on Mosquitto; the live connection is cut on rotate and revoke', async () => {
+  const broker = await startDynsecMosquitto()
+  const f = await startCloud({ brokerAdmin: { url: broker.adminUrl } })
+  try {
+    const secret = await f.addDevice('pump-7')
+    const first = await onBroker(broker, 'pump-7', secret)
+    assert.ok(typeof first !== 'number', 'the secret the API printed works on the broker')
+    await first.publishAsync('lambkin/v1/pump-7/up/heartbeat', 'x', { qos: 1 })
+    const cut = new Promise<void>((resolve) => first.once('close', () => resolve()))
+    const rotated = await f.api<{ secret: string }>('POST', '/v1/devices/pump-7/rotate')
+    assert.is(rotated.status, 200)
+    await cut
+    assert.is(await onBroker(broker, 'pump-7', secret), 135, 'the old secret is refused')
+    const second = await onBroker(broker, 'pump-7', rotated.body.secret)
+    assert.ok(typeof second !== 'number', 'the new secret works')
+    const cutAgain = new Promise<void>((resolve) => second.once('close', () => resolve()))
+    const revoked = await f.api('POST', '/v1/devices/pump-7/revoke')
+    assert.is(revoked.status, 200)
+    await cutAgain
+    assert.is(await onBroker(broker, 'pump-7', rotated.body.secret), 135, 'a revoked device cannot reconnect')
+  } finally {
+    await f.cleanup()
+    await broker.close()
+  }
+})
+
+it('the broker gone: add answers 502 LAMBKIN_BROKER_ADMIN_FAILED saying the device is registered and how to finish; revoke says it may still connect', async () => {
+  const broker = await startDynsecMosquitto()
+  const f = await startCloud({ brokerAdmin: { url: broker.adminUrl } })
+  try {
+    await f.addDevice('kept')
+    await broker.stop()
+    const added = await f.api<{ error: { code: string, message: string } }>('POST', '/v1/devices', { id: 'late' })
+    assert.is(added.status, 502)
+    assert.is(added.body.error.code, 'LAMBKIN_BROKER_ADMIN_FAILED')
+    assert.match(added.body.error.message, 'device late is registered')
+    assert.match(added.body.error.message, 'lambkin devices rotate late')
+    assert.is((await f.api('GET', '/v1/devices/late')).status, 200)
+    const revoked = await f.api<{ error: { code: string, message: string } }>('POST', '/v1/devices/kept/revoke')
+    assert.is(revoked.status, 502)
+    assert.match(revoked.body.error.message, 'may still connect')
+  } finally {
+    await f.cleanup()
+  }
+})
+
+it('a cloud whose --broker-admin password is wrong does not start: LAMBKIN_BROKER_ADMIN_FAILED', async () => {
+  const broker = await startDynsecMosquitto()
+  try {
+    const url = new URL(broker.adminUrl)
+    url.password = 'not-it'
+    const err = await startCloud({ brokerAdmin: { url: url.toString() } }).then(async (f) => { await f.cleanup(); return undefined }, (e: { code?: string }) => e)
+    assert.is(err?.code, 'LAMBKIN_BROKER_ADMIN_FAILED')
+  } finally {
+    await broker.close()
+  }
+})
+
+test.run()
