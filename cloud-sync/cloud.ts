@@ -13,12 +13,12 @@ import { startApi } from './api/server.js'
 import { apiExposureWarning } from './api/exposure.js'
 import type { Api } from './api/server.js'
 import { startCloudBroker } from './broker/cloud-broker.js'
-import { allCredentials, DynsecCredentials, embeddedCredentials } from './broker/credentials.js'
-import type { CredentialSink } from './broker/credentials.js'
 import type { CloudBroker } from './broker/cloud-broker.js'
 import { Ingest } from './ingest/ingest.js'
 import { Takeovers } from './broker/takeovers.js'
 import { RemoteInvoker } from './invoke/remote-invoke.js'
+import { allCredentials, DynsecCredentials, embeddedCredentials } from './broker/credentials.js'
+import type { CredentialSink } from './broker/credentials.js'
 import { DesiredPublisher, RolloutEngine } from './rollouts/index.js'
 import type { DeviceLink } from './rollouts/index.js'
 import { systemClock } from '../src/clock.js'
@@ -74,6 +74,12 @@ export interface CloudOptions {
    * `<data>/cloud-signing.key`, made on the first start. Cloud instances of one fleet share one.
    */
   signingKeyFile?: string
+  /**
+   * An external Mosquitto with the dynamic-security plugin whose device clients, roles and ACLs
+   * `lambkin devices add | rotate | revoke` manage (`--broker-admin`, docs/brokers.md): the URL
+   * of a client with the admin role, and the plugin's answer timeouts (broker/dynsec.ts).
+   */
+  brokerAdmin?: { url: string, timeoutMs?: number, connectTimeoutMs?: number }
   /** Clock and timers of the rollout engine and remote invoke (tests pass a FakeClock); `now` defaults to its now. */
   clock?: Clock
   /** The rollout engine's tick while devices are sent or paced, and how long a finished rollout watches for rollbacks, ms. */
@@ -83,12 +89,6 @@ export interface CloudOptions {
    * the URL, and how many days records are kept (0: for ever).
    */
   db?: { url: string, retentionDays?: number }
-  /**
-   * An external Mosquitto with the dynamic-security plugin whose device clients, roles and ACLs
-   * `lambkin devices add | rotate | revoke` manage (`--broker-admin`, docs/brokers.md): the URL
-   * of a client with the admin role, and the plugin's answer timeouts (broker/dynsec.ts).
-   */
-  brokerAdmin?: { url: string, timeoutMs?: number, connectTimeoutMs?: number }
 }
 
 /** Where device ages come from: this process's monotonic clock (last-seen.ts), or the database's (pg/seen.ts). */
@@ -215,7 +215,10 @@ export class Cloud {
       }
     })
     this.#undo.push(() => broker?.close())
-    // 6b. Device credentials follow the registry: the embedded broker reads them there and only
+    // 7. The operator API.
+    const exposed = apiExposureWarning(o.apiHost, o.apiTls !== undefined)
+    if (exposed !== undefined) log(exposed)
+    // Device credentials follow the registry: the embedded broker reads them there and only
     // cuts connections; an external Mosquitto (--broker-admin) keeps its own (broker/credentials.ts).
     let credentials: CredentialSink = embeddedCredentials((id) => broker?.disconnect(id))
     if (o.brokerAdmin !== undefined) {
@@ -226,9 +229,6 @@ export class Cloud {
       credentials = allCredentials(new DynsecCredentials(admin), credentials)
       log(`lambkin cloud: device credentials are managed on the broker's dynamic security too (${redactUrls(o.brokerAdmin.url)})`)
     }
-    // 7. The operator API.
-    const exposed = apiExposureWarning(o.apiHost, o.apiTls !== undefined)
-    if (exposed !== undefined) log(exposed)
     const api = this.api = await startApi({
       host: o.apiHost,
       port: o.apiPort,

@@ -13,7 +13,7 @@ import type { CliIo } from '../io.js'
 import { command, intOption, runProgram } from '../program.js'
 import type { Run } from '../program.js'
 
-interface Flags { data: string, host: string, port: number, plain: boolean, apiPort: number, apiHost: string, apiTlsCert?: string, apiTlsKey?: string, tlsPort?: number, tlsCert?: string, tlsKey?: string, maxConnections: number, keepaliveMax: number, trust: string[], signingKey?: string, db?: string, retentionDays?: number, brokerAdmin?: string }
+interface Flags { data: string, host: string, port: number, plain: boolean, apiPort: number, apiHost: string, apiTlsCert?: string, apiTlsKey?: string, tlsPort?: number, tlsCert?: string, tlsKey?: string, maxConnections: number, keepaliveMax: number, trust: string[], signingKey?: string, db?: string, retentionDays?: number }
 
 /** LAMBKIN_DB_URL and LAMBKIN_RETENTION_DAYS, where a flag did not say (cloud-migrate.ts reads the first too). */
 export function dbFromEnv (db: string | undefined): string | undefined {
@@ -61,15 +61,15 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
     .option('--trust <file.pub>', 'a public key whose signed bundles this cloud takes (repeatable; from lambkin keys generate); with none, uploads are refused', (file: string, all: string[]) => [...all, file], [] as string[])
     .option('--broker-admin <url>', 'manage device credentials on an external Mosquitto 2 with the dynamic-security plugin too: mqtt(s)://user:password@host:port of a client with its admin role (lambkin broker dynsec-init makes one; default LAMBKIN_BROKER_ADMIN). devices add, rotate and revoke then create, re-key and delete the device\'s broker client and role (docs/brokers.md)')
     .option('--signing-key <file>', 'the private key that signs desired states (default LAMBKIN_SIGNING_KEY, else <data>/cloud-signing.key, made on the first start); cloud instances of one fleet share one. Devices trust <data>/cloud-signing.pub')
-    .action(async (f: Flags) => {
+    .action(async (f: Flags & { brokerAdmin?: string }) => {
       const tlsGiven = [f.tlsPort, f.tlsCert, f.tlsKey].filter((x) => x !== undefined).length
       if (tlsGiven !== 0 && tlsGiven !== 3) throw new LambkinError(ErrorCodes.USAGE, '--tls-port, --tls-cert and --tls-key go together')
       if ((f.apiTlsCert === undefined) !== (f.apiTlsKey === undefined)) throw new LambkinError(ErrorCodes.USAGE, '--api-tls-cert and --api-tls-key go together')
       if (!f.plain && tlsGiven === 0) throw new LambkinError(ErrorCodes.USAGE, '--no-plain turns the plain MQTT port off, so it needs --tls-port, --tls-cert and --tls-key: devices would have nothing to connect to')
       const signingKey = f.signingKey ?? (process.env.LAMBKIN_SIGNING_KEY === '' ? undefined : process.env.LAMBKIN_SIGNING_KEY)
       const db = dbFromEnv(f.db)
-      const brokerAdmin = brokerAdminUrl(f.brokerAdmin)
       if (db === undefined && f.retentionDays !== undefined) throw new LambkinError(ErrorCodes.USAGE, '--retention-days applies to the PostgreSQL registry: give --db too (the LevelDB registry keeps records until the device row goes)')
+      const brokerAdmin = brokerAdminUrl(f.brokerAdmin)
       const opts: CloudOptions = {
         dataDir: f.data,
         host: f.host,
@@ -80,9 +80,9 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
         maxConnections: f.maxConnections,
         keepaliveMaxSec: f.keepaliveMax,
         trustedKeys: f.trust,
+        ...(brokerAdmin === undefined ? {} : { brokerAdmin: { url: brokerAdmin } }),
         ...(signingKey === undefined ? {} : { signingKeyFile: signingKey }),
         ...(db === undefined ? {} : { db: { url: db, retentionDays: retentionFromEnv(f.retentionDays) } }),
-        ...(brokerAdmin === undefined ? {} : { brokerAdmin: { url: brokerAdmin } }),
         log: (line) => logLine(io, line)
       }
       if (f.tlsPort !== undefined && f.tlsCert !== undefined && f.tlsKey !== undefined) opts.tls = { port: f.tlsPort, certFile: f.tlsCert, keyFile: f.tlsKey }

@@ -69,7 +69,6 @@ export function mosquittoConf (o: ConfOptions): string {
   return [
     '# lambkin: Mosquitto 2 with dynamic security (lambkin broker dynsec-init; docs/brokers.md).',
     '# Device clients are added, re-keyed and deleted by `lambkin cloud --broker-admin`.',
-    'per_listener_settings false',
     '# A user name the plugin does not know is refused (and with it a revoked device).',
     'allow_anonymous false',
     ...(o.listener === undefined ? [] : [`listener ${o.listener.port} ${o.listener.host}`]),

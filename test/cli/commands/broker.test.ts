@@ -9,7 +9,8 @@ import * as assert from 'uvu/assert'
 import mqtt from 'mqtt'
 import { brokerCommand } from '../../../cli/commands/broker.js'
 import { DynsecClient } from '../../../cloud-sync/broker/dynsec.js'
-import { DYNSEC_PLUGIN, dynsecSkip, forMosquitto, freePort, runMosquitto } from '../../helpers/brokers.js'
+import { startMosquitto } from '../../helpers/brokers.js'
+import { confLines, DYNSEC_PLUGIN, dynsecSkip, forMosquitto } from '../../helpers/dynsec.js'
 
 async function run (argv: string[]): Promise<{ code: number, out: string, err: string }> {
   let out = ''
@@ -21,21 +22,24 @@ async function run (argv: string[]): Promise<{ code: number, out: string, err: s
 const skip = dynsecSkip()
 if (skip !== undefined) console.log(`broker dynsec-init: the Mosquitto case is skipped: ${skip}`)
 
-;(skip === undefined ? test : test.skip)('dynsec-init: Mosquitto starts on its files; the printed URL drives the plugin; anonymous clients are refused', async () => {
+;(skip === undefined ? test : test.skip)('dynsec-init: Mosquitto starts on its files; its user and password drive the plugin; anonymous clients are refused', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-dynsec-init-'))
   chmodSync(dir, 0o755)
   const out = path.join(dir, 'site')
-  const port = await freePort()
-  const r = await run(['dynsec-init', '--out', out, '--port', String(port), '--plugin', DYNSEC_PLUGIN, '--json'])
+  const r = await run(['dynsec-init', '--out', out, '--port', '18830', '--plugin', DYNSEC_PLUGIN, '--json'])
   assert.is(r.code, 0, r.err)
-  const made = JSON.parse(r.out) as { dynsecFile: string, confFile: string, url: string, username: string }
+  const made = JSON.parse(r.out) as { dynsecFile: string, confFile: string, url: string, username: string, password: string }
   assert.is(made.username, 'lambkin.cloud')
+  assert.is(new URL(made.url).port, '18830')
   assert.is(statSync(made.dynsecFile).mode & 0o777, 0o600)
-  assert.match(readFileSync(made.confFile, 'utf8'), `plugin_opt_config_file ${made.dynsecFile}`)
+  const lines = confLines(readFileSync(made.confFile, 'utf8'))
+  assert.ok(lines.includes(`plugin_opt_config_file ${made.dynsecFile}`))
+  assert.ok(lines.includes('listener 18830 127.0.0.1'))
   forMosquitto(out, ['dynamic-security.json', 'lambkin.conf'])
-  const broker = await runMosquitto(made.confFile, port, dir)
+  // The test's broker has a listener of its own on a free port; the rest is the generated config.
+  const broker = await startMosquitto(lines.filter((l) => !l.startsWith('listener ')))
   try {
-    const admin = await DynsecClient.connect({ url: made.url })
+    const admin = await DynsecClient.connect({ url: `mqtt://${made.username}:${made.password}@127.0.0.1:${broker.port}` })
     const [list] = await admin.runAll([{ command: 'listClients' }])
     assert.equal((list.data as { clients: string[] }).clients, ['lambkin.cloud'])
     await admin.close()
@@ -43,6 +47,7 @@ if (skip !== undefined) console.log(`broker dynsec-init: the Mosquitto case is s
     assert.is(anonymous, 135)
   } finally {
     await broker.close()
+    rmSync(dir, { recursive: true, force: true })
   }
 })
 

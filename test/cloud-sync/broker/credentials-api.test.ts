@@ -6,8 +6,8 @@ import * as assert from 'uvu/assert'
 import mqtt from 'mqtt'
 import type { MqttClient } from 'mqtt'
 import { startCloud } from '../../helpers/cloud.js'
-import { dynsecSkip, startDynsecMosquitto } from '../../helpers/brokers.js'
-import type { DynsecMosquitto } from '../../helpers/brokers.js'
+import { dynsecSkip, startDynsecMosquitto } from '../../helpers/dynsec.js'
+import type { DynsecMosquitto } from '../../helpers/dynsec.js'
 
 const skip = dynsecSkip()
 if (skip !== undefined) console.log(`credentials through the API: skipped: ${skip}`)

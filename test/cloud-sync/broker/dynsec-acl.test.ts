@@ -9,8 +9,8 @@ import type { MqttClient } from 'mqtt'
 import { DynsecClient } from '../../../cloud-sync/broker/dynsec.js'
 import { DynsecCredentials } from '../../../cloud-sync/broker/credentials.js'
 import { newSecret } from '../../../src/secrets.js'
-import { dynsecSkip, startDynsecMosquitto } from '../../helpers/brokers.js'
-import type { DynsecMosquitto } from '../../helpers/brokers.js'
+import { dynsecSkip, startDynsecMosquitto } from '../../helpers/dynsec.js'
+import type { DynsecMosquitto } from '../../helpers/dynsec.js'
 
 const skip = dynsecSkip()
 if (skip !== undefined) console.log(`dynsec-acl: skipped: ${skip}`)
@@ -198,7 +198,7 @@ it('a broker client lambkin did not make is never taken over: add refuses with L
 
 it('the plugin keeps what lambkin made in its file, so a broker restart keeps the devices', async () => {
   await sink.added('kept', newSecret())
-  const file = JSON.parse(readFileSync(broker.dynsecFile(), 'utf8')) as { clients: Array<{ username: string, clientid?: string, roles?: Array<{ rolename: string }> }>, roles: Array<{ rolename: string }> }
+  const file = JSON.parse(readFileSync(broker.dynsecFile, 'utf8')) as { clients: Array<{ username: string, clientid?: string, roles?: Array<{ rolename: string }> }>, roles: Array<{ rolename: string }> }
   const kept = file.clients.find((c) => c.username === 'kept')
   assert.equal(kept?.clientid, 'kept')
   assert.equal(kept?.roles?.map((r) => r.rolename), ['lambkin.device.kept'])

@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert'
 import { DynsecClient } from '../../../cloud-sync/broker/dynsec.js'
 import { DynsecCredentials } from '../../../cloud-sync/broker/credentials.js'
 import { newSecret } from '../../../src/secrets.js'
-import { dynsecSkip, freePort, startDynsecMosquitto, startMosquitto } from '../../helpers/brokers.js'
+import { freePort, startMosquitto } from '../../helpers/brokers.js'
+import { dynsecSkip, startDynsecMosquitto } from '../../helpers/dynsec.js'
 
 const skip = dynsecSkip()
 if (skip !== undefined) console.log(`dynsec client: skipped: ${skip}`)
