@@ -44,6 +44,8 @@ export interface DynsecMosquitto extends Mosquitto {
   adminUrl: string
   /** The plugin's file (it rewrites it on every change). */
   dynsecFile: string
+  /** Stops Mosquitto and starts it again on the same port and plugin file (what it saved survives). */
+  restart: () => Promise<void>
 }
 
 /** Mosquitto with the plugin and a new site's file (the lambkin.cloud client); close removes both folders. */
@@ -53,13 +55,16 @@ export async function startDynsecMosquitto (): Promise<DynsecMosquitto> {
   const password = randomBytes(18).toString('base64url')
   writeFileSync(file, JSON.stringify(dynsecFile(password), null, 2), { mode: 0o600 })
   forMosquitto(dir, ['dynamic-security.json'])
+  const lines = confLines(mosquittoConf({ dynsecFile: file, plugin: DYNSEC_PLUGIN }))
   let m: Mosquitto
   try {
-    m = await startMosquitto(confLines(mosquittoConf({ dynsecFile: file, plugin: DYNSEC_PLUGIN })))
+    m = await startMosquitto(lines)
   } catch (err) {
     rmSync(dir, { recursive: true, force: true })
     throw err
   }
+  const port = m.port
   const stop = async (): Promise<void> => { await m.stop(); rmSync(dir, { recursive: true, force: true }) }
-  return { ...m, stop, close: stop, adminUrl: `mqtt://${DYNSEC_NAMES.cloudClient}:${password}@127.0.0.1:${m.port}`, dynsecFile: file }
+  const restart = async (): Promise<void> => { await m.stop(); m = await startMosquitto(lines, {}, port) }
+  return { port, url: m.url, output: () => m.output(), stop, close: stop, restart, adminUrl: `mqtt://${DYNSEC_NAMES.cloudClient}:${password}@127.0.0.1:${port}`, dynsecFile: file }
 }
