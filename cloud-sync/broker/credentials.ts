@@ -28,6 +28,9 @@ export function embeddedCredentials (disconnect: (id: string) => void): Credenti
   }
 }
 
+/** Whose a broker client is (DynsecCredentials.#owner). */
+type Owner = 'absent' | 'foreign' | { hasRole: boolean }
+
 /** Several sinks as one, each told in turn (the first failure stops the rest and is thrown). */
 export function allCredentials (...sinks: CredentialSink[]): CredentialSink {
   return {
@@ -56,25 +59,49 @@ export class DynsecCredentials implements CredentialSink {
   async added (id: string, secret: string): Promise<void> {
     const rolename = await this.#ensureRole(id)
     const [client] = await this.#client.run([{ command: 'createClient', username: id, password: secret, clientid: id, textname: DEVICE_TEXT, roles: [{ rolename }] }])
-    // A client of that name lambkin did not make (or one from an add whose answer was lost):
-    // never take it over, its roles may be anything.
-    if (client.error === 'Client already exists') throw new LambkinError(ErrorCodes.BROKER_ADMIN_FAILED, `the broker already has a client named ${id}; lambkin does not take over a broker client it cannot tell it made. If it is this device's, lambkin devices rotate ${id} gives it a new secret; if not, remove or rename it on the broker first`, { details: { command: 'createClient', reason: client.error } })
-    if (client.error !== undefined) throw refused(client.command, client.error)
+    // One lambkin made before (an add whose answer was lost) is this device's: give it this secret.
+    if (client.error === 'Client already exists') await this.#rekey(id, secret, await this.#owner(id))
+    else if (client.error !== undefined) throw refused(client.command, client.error)
   }
 
   async rotated (id: string, secret: string): Promise<void> {
     // The role as this version writes it (a rotation also repairs one changed on the broker).
     await this.#ensureRole(id)
-    // The plugin closes connections made with the old password as it sets the new one.
-    const [set] = await this.#client.run([{ command: 'setClientPassword', username: id, password: secret }])
+    const owner = await this.#owner(id)
     // Registered while the cloud ran another sink, or an add that did not reach the broker: make it now.
-    if (set.error === 'Client not found') await this.added(id, secret)
-    else if (set.error !== undefined) throw refused(set.command, set.error)
+    if (owner === 'absent') await this.added(id, secret)
+    else await this.#rekey(id, secret, owner)
   }
 
   async revoked (id: string): Promise<void> {
     // Already gone is revoked too: the same command again must succeed.
     await this.#client.runAll([{ command: 'deleteClient', username: checkDeviceId(id) }, { command: 'deleteRole', rolename: deviceRoleName(id) }], ['Client not found', 'Role not found'])
+  }
+
+  /**
+   * Whose the broker client named `id` is: lambkin's (the textname and client id it gives its
+   * device clients, with whether it still holds its role), someone else's, or absent.
+   */
+  async #owner (id: string): Promise<Owner> {
+    const [got] = await this.#client.run([{ command: 'getClient', username: id }])
+    if (got.error === 'Client not found') return 'absent'
+    if (got.error !== undefined) throw refused(got.command, got.error)
+    const c = (got.data as { client?: { textname?: unknown, clientid?: unknown, roles?: Array<{ rolename?: unknown }> } } | undefined)?.client
+    if (c?.textname !== DEVICE_TEXT || c.clientid !== id) return 'foreign'
+    return { hasRole: (c.roles ?? []).some((r) => r.rolename === deviceRoleName(id)) }
+  }
+
+  /**
+   * Gives lambkin's client `id` the new secret (the plugin closes connections made with the old
+   * one as it sets it) and its role back if it lost it. A client lambkin did not make is never
+   * taken over: its roles could be anything, up to the broker's admin.
+   */
+  async #rekey (id: string, secret: string, owner: Owner): Promise<void> {
+    if (owner === 'absent' || owner === 'foreign') throw new LambkinError(ErrorCodes.BROKER_ADMIN_FAILED, `the broker has ${owner === 'absent' ? 'no' : 'a'} client named ${id}${owner === 'foreign' ? ' that lambkin did not make (its textname or client id is not lambkin\'s), and lambkin does not take over a broker client: its roles could be anything. Remove or rename it on the broker, then run lambkin devices rotate ' + id : ''}`, { details: { reason: owner } })
+    await this.#client.runAll([
+      { command: 'setClientPassword', username: id, password: secret },
+      ...(owner.hasRole ? [] : [{ command: 'addClientRole', username: id, rolename: deviceRoleName(id) }])
+    ])
   }
 
   /** Creates the device's role, or sets its ACLs to ours when it exists (left by an add whose client was never made); returns its name. */

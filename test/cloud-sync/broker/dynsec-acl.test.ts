@@ -188,12 +188,33 @@ it('hostile names: "constructor" is an ordinary device id; "__proto__", "lambkin
   assert.is(await tryConnect('lambkin.cloud', new URL(broker.adminUrl).password, 'any-id'), 'connected')
 })
 
-it('a broker client lambkin did not make is never taken over: add refuses with LAMBKIN_BROKER_ADMIN_FAILED and its password keeps working', async () => {
-  await admin.runAll([{ command: 'createClient', username: 'site-user', password: 'their-password' }])
-  const err = await sink.added('site-user', newSecret()).then(() => undefined, (e: { code?: string, message: string }) => e)
-  assert.is(err?.code, 'LAMBKIN_BROKER_ADMIN_FAILED')
-  assert.match(err?.message ?? '', 'already has a client named site-user')
+it('a broker client lambkin did not make is never taken over: add and rotate refuse with LAMBKIN_BROKER_ADMIN_FAILED and its password keeps working', async () => {
+  await admin.runAll([{ command: 'createClient', username: 'site-user', password: 'their-password', roles: [{ rolename: 'lambkin.admin' }] }])
+  for (const call of [async () => await sink.added('site-user', newSecret()), async () => await sink.rotated('site-user', newSecret())]) {
+    const err = await call().then(() => undefined, (e: { code?: string, message: string }) => e)
+    assert.is(err?.code, 'LAMBKIN_BROKER_ADMIN_FAILED')
+    assert.match(err?.message ?? '', 'client named site-user that lambkin did not make')
+  }
   assert.is(await tryConnect('site-user', 'their-password', 'whatever'), 'connected')
+})
+
+it('an add sent again (its answer was lost) re-keys lambkin\'s own client: the newer secret works, the older does not', async () => {
+  const older = newSecret()
+  const newer = newSecret()
+  await sink.added('twice', older)
+  await sink.added('twice', newer)
+  assert.is(await tryConnect('twice', newer), 'connected')
+  assert.is(await tryConnect('twice', older), 135)
+})
+
+it('rotate gives a device back its role when it was taken away on the broker', async () => {
+  const s = newSecret()
+  await sink.added('stripped', s)
+  await admin.runAll([{ command: 'removeClientRole', username: 'stripped', rolename: 'lambkin.device.stripped' }])
+  const fresh = newSecret()
+  await sink.rotated('stripped', fresh)
+  const dev = await device('stripped', fresh)
+  await dev.publishAsync('lambkin/v1/stripped/up/heartbeat', 'x', { qos: 1 })
 })
 
 it('the plugin keeps what lambkin made in its file, so a broker restart keeps the devices', async () => {
