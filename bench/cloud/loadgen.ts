@@ -12,7 +12,7 @@ import mqtt from 'mqtt'
 import type { MqttClient } from 'mqtt'
 import { CloudLink } from '../../device/sync/index.js'
 import { LevelOutboxStore } from '../../device/store/index.js'
-import { systemClock } from '../../device/triggers/index.js'
+import { systemClock } from '../../src/clock.js'
 import { decodeFrame, downTopic, encodeFrame, parseAck, upTopic } from '../../src/wire/index.js'
 
 const [mode, ...args] = process.argv.slice(2)

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { CloudLink } from '../../device/sync/index.js'
 import { LevelOutboxStore } from '../../device/store/index.js'
 import type { NewRecord } from '../../device/store/index.js'
-import { systemClock } from '../../device/triggers/index.js'
+import { systemClock } from '../../src/clock.js'
 import { GENERATED_SECRET_PARAMS, hashPassword } from '../../src/secrets.js'
 
 const SECRET = 'bench-secret-0123456789abcdefghijklmnopqrstuv'

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { defaultPluginPath, dynsecFile, mosquittoConf } from '../../cloud-sync/broker/dynsec-init.js'
 import { CLOUD_SHARE_GROUP, DYNSEC_NAMES } from '../../cloud-sync/broker/dynsec-roles.js'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { newSecret } from '../../src/secrets.js'
 import { usageError } from '../io.js'
 import type { CliIo } from '../io.js'
@@ -43,7 +43,7 @@ export async function brokerCommand (argv: string[], io: CliIo): Promise<number>
         writeFileSync(jsonFile, JSON.stringify(dynsecFile(password, f.share), null, 2) + '\n', { mode: 0o600, flag: 'wx' })
         writeFileSync(confFile, mosquittoConf({ dynsecFile: jsonFile, plugin: f.plugin ?? defaultPluginPath(), listener: { host: f.host, port: f.port } }), { mode: 0o644 })
       } catch (err) {
-        throw new LambkinError(ErrorCodes.CONFIG_INVALID, `cannot write into ${dir} (${(err as { code?: string }).code ?? (err as Error).message}); choose another --out`, { cause: err, details: { key: 'out' } })
+        throw new LambkinError(ErrorCodes.CONFIG_INVALID, `cannot write into ${dir} (${(err as { code?: string }).code ?? errorMessage(err)}); choose another --out`, { cause: err, details: { key: 'out' } })
       }
       const host = f.host === '0.0.0.0' || f.host === '::' ? '<this host>' : f.host.includes(':') ? `[${f.host}]` : f.host
       const url = `mqtt://${DYNSEC_NAMES.cloudClient}:${password}@${host}:${f.port}`

@@ -5,7 +5,7 @@ import { timingSafeEqual, createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import Fastify from 'fastify'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { isValidId } from '../../src/ids.js'
 import { GENERATED_SECRET_PARAMS, hashPassword, newSecret } from '../../src/secrets.js'
 import { WIRE_RECORD_KINDS } from '../../src/wire/index.js'
@@ -79,7 +79,7 @@ function httpsOptions (tls: { certFile: string, keyFile: string }): { cert: Buff
     try {
       return readFileSync(file)
     } catch (err) {
-      throw new LambkinError(ErrorCodes.CONFIG_INVALID, `--${key} ${file} cannot be read (${(err as { code?: string }).code ?? (err as Error).message}); give a PEM file`, { cause: err, details: { key } })
+      throw new LambkinError(ErrorCodes.CONFIG_INVALID, `--${key} ${file} cannot be read (${(err as { code?: string }).code ?? errorMessage(err)}); give a PEM file`, { cause: err, details: { key } })
     }
   }
   return { cert: read(tls.certFile, 'api-tls-cert'), key: read(tls.keyFile, 'api-tls-key') }
@@ -106,7 +106,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     } as FastifyServerOptions) as unknown as FastifyInstance
   } catch (err) {
     if (err instanceof LambkinError) throw err
-    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the API's TLS certificate or key cannot be used: ${(err as Error).message}; check --api-tls-cert and --api-tls-key (PEM files)`, { cause: err, details: { key: 'api-tls-cert' } })
+    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the API's TLS certificate or key cannot be used: ${errorMessage(err)}; check --api-tls-cert and --api-tls-key (PEM files)`, { cause: err, details: { key: 'api-tls-cert' } })
   }
   let closing = false
   app.addHook('onClose', async () => { closing = true })
@@ -149,8 +149,8 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     const group = typeof body.group === 'string' ? body.group : undefined
     const id = body.id
     await o.registry.addDevice({ id, group, secretHash: await hashPassword(secret, GENERATED_SECRET_PARAMS), createdAt: o.now() })
-    await o.credentials.added(id, secret).catch((err: Error) => {
-      throw brokerLag(err, `device ${id} is registered, but the broker did not take its credentials (${err.message}), so it cannot connect yet; lambkin devices rotate ${id} gives it a secret the broker has, once the broker answers`)
+    await o.credentials.added(id, secret).catch((err: unknown) => {
+      throw brokerLag(err, `device ${id} is registered, but the broker did not take its credentials (${errorMessage(err)}), so it cannot connect yet; lambkin devices rotate ${id} gives it a secret the broker has, once the broker answers`)
     })
     return await reply.status(201).send({ id, group: group ?? null, secret })
   })
@@ -159,8 +159,8 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     await device(id)
     const at = o.now()
     await o.registry.revokeDevice(id, at)
-    await o.credentials.revoked(id).catch((err: Error) => {
-      throw brokerLag(err, `device ${id} is revoked in the registry, but the broker did not confirm (${err.message}), so it may still connect there; run lambkin devices revoke ${id} again once the broker answers`)
+    await o.credentials.revoked(id).catch((err: unknown) => {
+      throw brokerLag(err, `device ${id} is revoked in the registry, but the broker did not confirm (${errorMessage(err)}), so it may still connect there; run lambkin devices revoke ${id} again once the broker answers`)
     })
     return { id, revokedAt: (await device(id)).revokedAt ?? at }
   })
@@ -185,7 +185,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
   try {
     await app.listen({ host: o.host, port: o.port })
   } catch (err) {
-    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the operator API cannot listen on ${o.host}:${o.port} (${(err as { code?: string }).code ?? (err as Error).message}); choose another --api-port`, { cause: err, details: { key: 'api-port' } })
+    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the operator API cannot listen on ${o.host}:${o.port} (${(err as { code?: string }).code ?? errorMessage(err)}); choose another --api-port`, { cause: err, details: { key: 'api-port' } })
   }
   const addr = app.server.address() as { port: number }
   const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host

@@ -119,9 +119,9 @@ export class DynsecCredentials implements CredentialSink {
  * A sink's failure as the operator sees it: `message` says what the registry holds now and
  * what to run; the sink's code (LAMBKIN_BROKER_ADMIN_FAILED, or LAMBKIN_REQUEST_INVALID) and facts are kept.
  */
-export function brokerLag (err: Error, message: string): LambkinError {
+export function brokerLag (err: unknown, message: string): LambkinError {
   const code = err instanceof LambkinError ? err.code : ErrorCodes.BROKER_ADMIN_FAILED
-  return new LambkinError(code, message, { cause: err, details: err instanceof LambkinError ? err.info : {} })
+  return new LambkinError(code, message, { cause: err, details: err instanceof LambkinError ? err.details : {} })
 }
 
 function refused (command: string, reason: string): LambkinError {

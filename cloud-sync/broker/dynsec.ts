@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import mqtt from 'mqtt'
 import type { IClientOptions, MqttClient } from 'mqtt'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { redactUrls } from '../../src/redact.js'
 
 export const DYNSEC_TOPIC = '$CONTROL/dynamic-security/v1'
@@ -95,14 +95,14 @@ export class DynsecClient {
         client.on('error', onError)
       })
       // MQTT.js rejects a SUBACK failure code (not authorized) as an error.
-      const code = await client.subscribeAsync(DYNSEC_RESPONSE_TOPIC, { qos: 0 }).then((g) => g[0]?.qos ?? 0x80, (err: Error) => err.message)
+      const code = await client.subscribeAsync(DYNSEC_RESPONSE_TOPIC, { qos: 0 }).then((g) => g[0]?.qos ?? 0x80, (err: unknown) => errorMessage(err))
       if (typeof code !== 'number' || code >= 0x80) throw failed(`the broker at ${where} refused the subscription to ${DYNSEC_RESPONSE_TOPIC} (${code}): give this user a role that may subscribe to and receive $CONTROL/dynamic-security/# (lambkin broker dynsec-init makes one)`)
       await self.run([{ command: 'getDefaultACLAccess' }]).catch((err: LambkinError) => {
         throw failed(`the dynamic-security plugin at ${where} did not answer (${err.message}): is it loaded (plugin …/mosquitto_dynamic_security.so and plugin_opt_config_file in mosquitto.conf), and may this user publish to ${DYNSEC_TOPIC}?`, err)
       })
     } catch (err) {
       await self.close()
-      throw err instanceof LambkinError ? err : failed(`the broker at ${where} cannot be used for device credentials: ${(err as Error).message}`, err)
+      throw err instanceof LambkinError ? err : failed(`the broker at ${where} cannot be used for device credentials: ${errorMessage(err)}`, err)
     }
     client.on('connect', () => o.log?.(`broker admin: connected to ${where}`))
     client.on('offline', () => o.log?.(`${ErrorCodes.BROKER_ADMIN_FAILED}: lost the admin connection to ${where} (${self.#lastError}); reconnecting. lambkin devices add, rotate and revoke fail until it is back`))

@@ -3,8 +3,10 @@
 import { dirname, resolve } from 'node:path'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { FolderFileError, parseStrictJson, readRegular, StrictJsonError } from '../../src/function/index.js'
-import { configError, SCHEMA } from './schema.js'
-import type { Group, Source } from './schema.js'
+import { SCHEMA } from './schema.js'
+import type { Group } from './schema.js'
+import { configError } from './source.js'
+import type { Source } from './source.js'
 import { nearest } from '../../src/did-you-mean.js'
 
 export interface Assignment { key: string, raw: unknown, source: Source }

@@ -3,7 +3,7 @@
 // dropping. The one place that reaches into MQTT.js's private `_sendPacket` (mqtt 5.x).
 import type { IPublishPacket, MqttClient } from 'mqtt'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
-import type { MessageOrigin, OnTriggerMessage } from './trigger-message.js'
+import type { MessageOrigin, OnTriggerMessage } from './trigger-link.js'
 
 /** QoS 1 messages taken in before their PUBACK has been released. */
 export const MAX_HELD = 256

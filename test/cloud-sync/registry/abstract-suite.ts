@@ -109,7 +109,7 @@ export function registrySuite (name: string, make: () => RegistryFactory, opts: 
     await add(reg)
     await ingest(reg, 'gh-01', range(1, 3), [], 1)
     const reason = async (p: Promise<unknown>): Promise<string> => {
-      try { await p } catch (err) { return `${(err as { code: string }).code} ${String((err as { info: { reason: string } }).info.reason)}` }
+      try { await p } catch (err) { return `${(err as { code: string }).code} ${String((err as { details: { reason: string } }).details.reason)}` }
       return 'stored'
     }
     assert.is(await reason(ingest(reg, 'gh-01', range(3_000_000, 3_000_001), [], 2)), 'LAMBKIN_WIRE_INVALID too-far-ahead')

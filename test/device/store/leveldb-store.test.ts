@@ -17,8 +17,8 @@ const test = suite('LevelOutboxStore')
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'lambkin-'))
 const rm = (dir: string): void => { fs.rmSync(dir, { recursive: true, force: true }) }
 
-async function codeOf (p: Promise<unknown>): Promise<{ code?: string, message: string, info?: Record<string, unknown> }> {
-  try { await p } catch (err) { return err as { code?: string, message: string, info?: Record<string, unknown> } }
+async function codeOf (p: Promise<unknown>): Promise<{ code?: string, message: string, details?: Record<string, unknown> }> {
+  try { await p } catch (err) { return err as { code?: string, message: string, details?: Record<string, unknown> } }
   return assert.unreachable('expected a rejection') as never
 }
 
@@ -33,7 +33,7 @@ test('bad options are refused with CONFIG_INVALID naming the key', async () => {
     for (const [opts, key] of cases) {
       const e = await codeOf(LevelOutboxStore.open({ dir, ...opts }))
       assert.is(e.code, 'LAMBKIN_CONFIG_INVALID', key)
-      assert.is(e.info?.key, key)
+      assert.is(e.details?.key, key)
       assert.ok(e.message.includes(key), e.message)
     }
   } finally { rm(dir) }
@@ -47,7 +47,7 @@ test('the database lives in <dir>/store, and a second opener is told the dir is 
     const e = await codeOf(LevelOutboxStore.open({ dir }))
     assert.is(e.code, 'LAMBKIN_STORE_ERROR')
     assert.match(e.message, /locked by another process/)
-    assert.is(e.info?.reason, 'locked')
+    assert.is(e.details?.reason, 'locked')
     await st.commit({ records: [{ kind: 'log', time: 1, data: 'still fine' }] })
   } finally {
     await st.close()
