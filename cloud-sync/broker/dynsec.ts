@@ -46,7 +46,8 @@ interface Pending { resolve: (a: DynsecAnswer) => void, reject: (e: Error) => vo
 
 export class DynsecClient {
   readonly #client: MqttClient
-  readonly #o: Required<Pick<DynsecClientOptions, 'timeoutMs'>> & DynsecClientOptions
+  /** How long a command's answer may take, ms. */
+  readonly #timeoutMs: number
   readonly #prefix = randomBytes(6).toString('hex')
   /** Commands sent and not yet answered, by correlationData. */
   readonly #pending = new Map<string, Pending>()
@@ -54,9 +55,9 @@ export class DynsecClient {
   #lastError = 'not connected yet'
   #closed = false
 
-  private constructor (client: MqttClient, o: DynsecClientOptions) {
+  private constructor (client: MqttClient, timeoutMs: number) {
     this.#client = client
-    this.#o = { ...DYNSEC_DEFAULTS, ...o }
+    this.#timeoutMs = timeoutMs
     client.on('message', (topic, payload) => { if (topic === DYNSEC_RESPONSE_TOPIC) this.#answer(payload) })
     client.on('error', (err) => { this.#lastError = err.message })
     client.on('close', () => {
@@ -70,18 +71,22 @@ export class DynsecClient {
    * Throws LAMBKIN_BROKER_ADMIN_FAILED when the broker refuses the credentials, cannot be
    * reached within connectTimeoutMs, refuses the subscription, or nothing answers the probe.
    */
-  static async connect (o: DynsecClientOptions): Promise<DynsecClient> {
+  static async connect (opts: DynsecClientOptions): Promise<DynsecClient> {
+    const o = { ...DYNSEC_DEFAULTS, ...opts }
+    for (const key of ['timeoutMs', 'connectTimeoutMs', 'reconnectMs'] as const) {
+      if (!Number.isInteger(o[key]) || o[key] < 1 || o[key] > 600_000) throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the broker admin's ${key} must be an integer from 1 to 600000 ms; got ${String(o[key])}`, { details: { key } })
+    }
     const where = redactUrls(o.url)
-    const connectTimeoutMs = o.connectTimeoutMs ?? DYNSEC_DEFAULTS.connectTimeoutMs
+    const connectTimeoutMs = o.connectTimeoutMs
     const client = mqtt.connect(o.url, {
       protocolVersion: 5,
       clientId: `lambkin-admin-${randomBytes(6).toString('hex')}`,
       clean: true,
-      reconnectPeriod: o.reconnectMs ?? DYNSEC_DEFAULTS.reconnectMs,
+      reconnectPeriod: o.reconnectMs,
       connectTimeout: connectTimeoutMs,
       ...o.mqtt
     })
-    const self = new DynsecClient(client, o)
+    const self = new DynsecClient(client, o.timeoutMs)
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(failed(`the broker at ${where} did not accept a connection within ${connectTimeoutMs} ms (${self.#lastError}); is it running, and is --broker-admin right?`)), connectTimeoutMs)
@@ -122,7 +127,7 @@ export class DynsecClient {
     if (!this.#client.connected) throw failed(`not connected to the broker (${this.#lastError}); try again when it is back`)
     const ids = commands.map(() => `${this.#prefix}-${++this.#next}`)
     const answers = ids.map(async (id) => await new Promise<DynsecAnswer>((resolve, reject) => { this.#pending.set(id, { resolve, reject }) }))
-    const timer = setTimeout(() => this.#fail(ids, `the broker did not answer ${commands.map((c) => c.command).join(', ')} within ${this.#o.timeoutMs} ms; the command may or may not have been applied`), this.#o.timeoutMs)
+    const timer = setTimeout(() => this.#fail(ids, `the broker did not answer ${commands.map((c) => c.command).join(', ')} within ${this.#timeoutMs} ms; the command may or may not have been applied`), this.#timeoutMs)
     try {
       const payload = JSON.stringify({ commands: commands.map((c, i) => ({ ...c, correlationData: ids[i] })) })
       this.#client.publish(DYNSEC_TOPIC, payload, { qos: 1 }, (err) => {

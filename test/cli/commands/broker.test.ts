@@ -1,7 +1,7 @@
 // `lambkin broker dynsec-init` in process: the files it writes start a real Mosquitto with the
 // dynamic-security plugin, whose cloud client (the printed URL) drives the plugin, while
 // anonymous clients are refused; it never overwrites a site's file.
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { test } from 'uvu'
@@ -60,6 +60,18 @@ test('dynsec-init refuses to overwrite a dynamic-security.json (LAMBKIN_CONFIG_I
     assert.is(again.code, 1)
     assert.match(again.err, 'LAMBKIN_CONFIG_INVALID')
     assert.is(readFileSync(path.join(dir, 'dynamic-security.json'), 'utf8'), before)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('dynsec-init after a power cut mid-write: a half-written .tmp left behind is replaced, and no .tmp stays', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-dynsec-init-'))
+  try {
+    writeFileSync(path.join(dir, 'dynamic-security.json.tmp'), '{"clients":[')
+    assert.is((await run(['dynsec-init', '--out', dir])).code, 0)
+    assert.equal(readdirSync(dir).sort(), ['dynamic-security.json', 'lambkin.conf'])
+    assert.ok(Array.isArray((JSON.parse(readFileSync(path.join(dir, 'dynamic-security.json'), 'utf8')) as { clients: unknown }).clients))
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

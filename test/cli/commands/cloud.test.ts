@@ -50,6 +50,20 @@ test('--broker-admin that is not an mqtt(s):// URL with a user is bad usage (exi
   }
 })
 
+test('LAMBKIN_BROKER_ADMIN is read like --broker-admin: a bad one is bad usage naming it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lambkin-cli-cloud-'))
+  process.env.LAMBKIN_BROKER_ADMIN = 'http://u:env-secret@host:1883'
+  try {
+    const r = await run(['--data', join(dir, 'data'), '--port', '0', '--api-port', '0'])
+    assert.is(r.code, 2)
+    assert.match(r.err, 'LAMBKIN_BROKER_ADMIN')
+    assert.not.match(r.err, 'env-secret')
+  } finally {
+    delete process.env.LAMBKIN_BROKER_ADMIN
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
 test('--help lists --broker-admin and the dynamic-security plugin', async () => {
   const r = await run(['--help'])
   assert.match(r.out, /--broker-admin <url>.*dynamic-security/s)
