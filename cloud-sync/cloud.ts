@@ -6,7 +6,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { ensureDataDir } from '../src/data-dir.js'
 import { makePrivate, privateLines } from '../src/private-files.js'
 import { join } from 'node:path'
-import { ErrorCodes, LambkinError } from '../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../src/errors.js'
 import { newSecret } from '../src/secrets.js'
 import { BATCH_LIMITS } from '../src/wire/index.js'
 import { startApi } from './api/server.js'
@@ -77,9 +77,10 @@ export interface CloudOptions {
   /**
    * An external Mosquitto with the dynamic-security plugin whose device clients, roles and ACLs
    * `lambkin devices add | rotate | revoke` manage (`--broker-admin`, docs/brokers.md): the URL
-   * of a client with the admin role, and the plugin's answer timeouts (broker/dynsec.ts).
+   * of a client with the admin role, a PEM CA file for an mqtts:// broker with a private CA, and
+   * the plugin's answer timeouts (broker/dynsec.ts).
    */
-  brokerAdmin?: { url: string, timeoutMs?: number, connectTimeoutMs?: number }
+  brokerAdmin?: { url: string, caFile?: string, timeoutMs?: number, connectTimeoutMs?: number }
   /** Clock and timers of the rollout engine and remote invoke (tests pass a FakeClock); `now` defaults to its now. */
   clock?: Clock
   /** The rollout engine's tick while devices are sent or paced, and how long a finished rollout watches for rollbacks, ms. */
@@ -224,7 +225,8 @@ export class Cloud {
     if (o.brokerAdmin !== undefined) {
       // Loaded only here: the embedded cloud never loads MQTT.js.
       const { DynsecClient } = await import('./broker/dynsec.js')
-      const admin = await DynsecClient.connect({ ...o.brokerAdmin, log })
+      const { caFile, ...adminOptions } = o.brokerAdmin
+      const admin = await DynsecClient.connect({ ...adminOptions, log, ...(caFile === undefined ? {} : { mqtt: { ca: readCaFile(caFile) } }) })
       this.#undo.push(() => admin.close())
       credentials = allCredentials(new DynsecCredentials(admin), credentials)
       log(`lambkin cloud: device credentials are managed on the broker's dynamic security too (${redactUrls(o.brokerAdmin.url)})`)
@@ -260,6 +262,15 @@ export class Cloud {
       }
     })()
     return this.#closing
+  }
+}
+
+/** A PEM CA file for the broker admin connection; throws LAMBKIN_CONFIG_INVALID naming it when it cannot be read. */
+function readCaFile (file: string): Buffer {
+  try {
+    return readFileSync(file)
+  } catch (err) {
+    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the broker's CA file ${file} cannot be read (${(err as { code?: string }).code ?? errorMessage(err)}); give a PEM file`, { cause: err, details: { key: 'broker-ca' } })
   }
 }
 

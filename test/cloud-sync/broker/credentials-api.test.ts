@@ -105,4 +105,10 @@ it('a cloud whose --broker-admin password is wrong does not start: LAMBKIN_BROKE
   }
 })
 
+test('an unreadable CA file for the admin connection stops the start with LAMBKIN_CONFIG_INVALID naming it', async () => {
+  const err = await startCloud({ brokerAdmin: { url: 'mqtts://lambkin.cloud:x@127.0.0.1:8883', caFile: '/nonexistent/ca.pem' } }).then(async (f) => { await f.cleanup(); return undefined }, (e: { code?: string, message: string }) => e)
+  assert.is(err?.code, 'LAMBKIN_CONFIG_INVALID')
+  assert.match(err?.message ?? '', '/nonexistent/ca.pem')
+})
+
 test.run()
