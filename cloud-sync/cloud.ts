@@ -6,7 +6,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { ensureDataDir } from '../src/data-dir.js'
 import { makePrivate, privateLines } from '../src/private-files.js'
 import { join } from 'node:path'
-import { ErrorCodes, errorMessage, LambkinError } from '../src/errors.js'
+import { ErrorCodes, LambkinError } from '../src/errors.js'
 import { newSecret } from '../src/secrets.js'
 import { BATCH_LIMITS } from '../src/wire/index.js'
 import { startApi } from './api/server.js'
@@ -225,8 +225,7 @@ export class Cloud {
     if (o.brokerAdmin !== undefined) {
       // Loaded only here: the embedded cloud never loads MQTT.js.
       const { DynsecClient } = await import('./broker/dynsec.js')
-      const { caFile, ...adminOptions } = o.brokerAdmin
-      const admin = await DynsecClient.connect({ ...adminOptions, log, ...(caFile === undefined ? {} : { mqtt: { ca: readCaFile(caFile) } }) })
+      const admin = await DynsecClient.connect({ ...o.brokerAdmin, log })
       this.#undo.push(() => admin.close())
       credentials = allCredentials(new DynsecCredentials(admin), credentials)
       log(`lambkin cloud: device credentials are managed on the broker's dynamic security too (${redactUrls(o.brokerAdmin.url)})`)
@@ -262,15 +261,6 @@ export class Cloud {
       }
     })()
     return this.#closing
-  }
-}
-
-/** A PEM CA file for the broker admin connection; throws LAMBKIN_CONFIG_INVALID naming it when it cannot be read. */
-function readCaFile (file: string): Buffer {
-  try {
-    return readFileSync(file)
-  } catch (err) {
-    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the broker's CA file ${file} cannot be read (${(err as { code?: string }).code ?? errorMessage(err)}); give a PEM file`, { cause: err, details: { key: 'broker-ca' } })
   }
 }
 
