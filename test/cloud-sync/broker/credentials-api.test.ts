@@ -5,6 +5,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import mqtt from 'mqtt'
 import type { MqttClient } from 'mqtt'
+import { devicesCommand } from '../../../cli/commands/devices.js'
 import { startCloud } from '../../helpers/cloud.js'
 import { dynsecSkip, startDynsecMosquitto } from '../../helpers/dynsec.js'
 import type { DynsecMosquitto } from '../../helpers/dynsec.js'
@@ -55,6 +56,11 @@ it('the broker gone: add answers 502 LAMBKIN_BROKER_ADMIN_FAILED saying the devi
     assert.match(added.body.error.message, 'device late is registered')
     assert.match(added.body.error.message, 'lambkin devices rotate late')
     assert.is((await f.api('GET', '/v1/devices/late')).status, 200)
+    // The operator's command line shows the code and what to run.
+    let err = ''
+    const code = await devicesCommand(['add', 'cli-late', '--api', f.cloud.api.url, '--token', f.token], { stdout: () => {}, stderr: (t) => { err += t } })
+    assert.is(code, 1)
+    assert.match(err, /LAMBKIN_BROKER_ADMIN_FAILED: device cli-late is registered.*lambkin devices rotate cli-late/)
     const revoked = await f.api<{ error: { code: string, message: string } }>('POST', '/v1/devices/kept/revoke')
     assert.is(revoked.status, 502)
     assert.match(revoked.body.error.message, 'may still connect')
