@@ -9,6 +9,8 @@ import type { MqttClient } from 'mqtt'
 import { DynsecClient } from '../../../cloud-sync/broker/dynsec.js'
 import { DynsecCredentials } from '../../../cloud-sync/broker/credentials.js'
 import { newSecret } from '../../../src/secrets.js'
+import { upFilter } from '../../../src/wire/index.js'
+import { CLOUD_SHARE_GROUP } from '../../../cloud-sync/broker/dynsec-roles.js'
 import { dynsecSkip, startDynsecMosquitto } from '../../helpers/dynsec.js'
 import type { DynsecMosquitto } from '../../helpers/dynsec.js'
 
@@ -62,7 +64,8 @@ async function cloudConsumer (): Promise<{ client: MqttClient, got: Array<{ topi
     got.push({ topic, text: payload.toString() })
     for (const w of waiters.filter((x) => x.topic === topic)) w.resolve()
   })
-  const [g] = await client.subscribeAsync('$share/lambkin-cloud/lambkin/v1/+/up/#', { qos: 1 })
+  // The filter cloud instances take uploads from (src/wire/topics.ts), as the cloud role allows.
+  const [g] = await client.subscribeAsync(upFilter(CLOUD_SHARE_GROUP), { qos: 1 })
   assert.is(g.qos, 1, 'the cloud role may take the shared subscription')
   return { client, got, next: async (topic) => await new Promise<void>((resolve) => waiters.push({ topic, resolve })) }
 }
