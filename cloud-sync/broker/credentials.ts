@@ -65,12 +65,12 @@ export class DynsecCredentials implements CredentialSink {
   }
 
   async rotated (id: string, secret: string): Promise<void> {
-    // The role as this version writes it (a rotation also repairs one changed on the broker).
-    await this.#ensureRole(id)
-    const owner = await this.#owner(id)
+    const owner = await this.#owner(checkDeviceId(id))
     // Registered while the cloud ran another sink, or an add that did not reach the broker: make it now.
-    if (owner === 'absent') await this.added(id, secret)
-    else await this.#rekey(id, secret, owner)
+    if (owner === 'absent') { await this.added(id, secret); return }
+    // The role as this version writes it (a rotation also repairs one changed on the broker).
+    if (owner !== 'foreign') await this.#ensureRole(id)
+    await this.#rekey(id, secret, owner)
   }
 
   async revoked (id: string): Promise<void> {
