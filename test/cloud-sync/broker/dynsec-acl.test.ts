@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import mqtt from 'mqtt'
 import type { MqttClient } from 'mqtt'
 import { DynsecClient } from '../../../cloud-sync/broker/dynsec.js'
+import { fixture } from '../../helpers/agent.js'
 import { DynsecCredentials } from '../../../cloud-sync/broker/credentials.js'
 import { newSecret } from '../../../src/secrets.js'
 import { upFilter } from '../../../src/wire/index.js'
@@ -88,6 +89,8 @@ it('[W1] a device publishes only under its own up/ tree: as another device, or o
   await dev.publishAsync('lambkin/v1/probe-a/up/batch', 'mine', { qos: 1 })
   await own
   assert.equal(cloud.got, [{ topic: 'lambkin/v1/probe-a/up/batch', text: 'mine' }])
+  // One member of the share group at a time: a second would take half the messages.
+  await cloud.client.endAsync()
 })
 
 it('[W1] a device cannot subscribe to another device\'s downlink, to a wildcard over devices, or to #', async () => {
@@ -239,6 +242,29 @@ it('20 adds at once through two admin clients (two cloud instances) each get the
     assert.equal(results, secrets.map(() => 'connected'))
   } finally {
     await second.close()
+  }
+})
+
+it('[W1][W3] a real agent fits its role: its retained status (with its will), report and heartbeats pass and nothing it does is denied; after revoke its secret no longer gets in', async () => {
+  const s = newSecret()
+  await sink.added('board-1', s)
+  const cloud = await cloudConsumer()
+  const f = fixture({})
+  const online = cloud.next('lambkin/v1/board-1/up/status')
+  const beat = cloud.next('lambkin/v1/board-1/up/heartbeat')
+  const agent = await f.start({ id: 'board-1', cloud: { url: broker.url, password: s, heartbeatMs: 1000, reconnectMs: 100, reconnectMaxMs: 200 } })
+  try {
+    await online
+    await beat
+    await sink.revoked('board-1')
+    assert.not.match(broker.output(), /Denied PUBLISH from board-1/)
+    // Mosquitto logs a subscription it took as `<client> <qos> <filter>` (a refused one is not logged).
+    assert.match(broker.output(), 'board-1 1 lambkin/v1/board-1/down/#')
+    assert.is(await tryConnect('board-1', s), 135, 'its secret no longer gets in')
+  } finally {
+    await cloud.client.endAsync()
+    await agent.close()
+    f.cleanup()
   }
 })
 
