@@ -259,7 +259,6 @@ export class Agent extends EventEmitter {
     const timer = setInterval(() => { void snapshot() }, c.metricsSnapshotMs)
     timer.unref()
     this.#undo.push(async () => { clearInterval(timer); await snapshot() })
-
   }
 
   /**
