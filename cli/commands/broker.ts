@@ -64,7 +64,8 @@ export async function brokerCommand (argv: string[], io: CliIo): Promise<number>
       try {
         mkdirSync(dir, { recursive: true })
         writeNew(jsonFile, JSON.stringify(dynsecFile(password, f.share), null, 2) + '\n', 0o600)
-        writeNew(confFile, mosquittoConf({ dynsecFile: jsonFile, plugin: f.plugin ?? defaultPluginPath(), listener: { host: f.host, port: f.port } }), 0o644, true)
+        const conf = mosquittoConf({ dynsecFile: jsonFile, plugin: f.plugin ?? defaultPluginPath(), listener: { host: f.host, port: f.port } })
+        writeNew(confFile, conf, 0o644, true)
       } catch (err) {
         throw new LambkinError(ErrorCodes.CONFIG_INVALID, `cannot write into ${dir} (${(err as { code?: string }).code ?? errorMessage(err)}); choose another --out`, { cause: err, details: { key: 'out' } })
       }

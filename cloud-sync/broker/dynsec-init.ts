@@ -14,7 +14,15 @@ import type { DynsecAcl } from './dynsec-roles.js'
  */
 export const DYNSEC_PASSWORD = Object.freeze({ saltBytes: 12, hashBytes: 64, iterations: 101, digest: 'sha512' })
 
-export interface DynsecClientEntry { username: string, textname?: string, password: string, salt: string, iterations: number, roles: Array<{ rolename: string }> }
+export interface DynsecClientEntry {
+  username: string
+  textname?: string
+  /** PBKDF2 hash and salt, base64 (DYNSEC_PASSWORD). */
+  password: string
+  salt: string
+  iterations: number
+  roles: Array<{ rolename: string }>
+}
 
 /** A client entry of the plugin's file with `password` hashed as the plugin checks it. */
 export function dynsecClientEntry (username: string, password: string, roles: string[], textname?: string): DynsecClientEntry {

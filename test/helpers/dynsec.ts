@@ -8,6 +8,7 @@ import path from 'node:path'
 import { dynsecFile, mosquittoConf } from '../../cloud-sync/broker/dynsec-init.js'
 import { DYNSEC_NAMES } from '../../cloud-sync/broker/dynsec-roles.js'
 import { startMosquitto } from './brokers.js'
+import { underCi } from './ci.js'
 import type { Mosquitto } from './brokers.js'
 
 export const MOSQUITTO_BIN = '/usr/sbin/mosquitto'
@@ -15,13 +16,13 @@ export const DYNSEC_PLUGIN = '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_securi
 
 /**
  * Why Mosquitto with dynamic security cannot run here (the binary or the plugin is missing), or
- * undefined when it can. Under CI=1 a missing one throws: CI installs both and never skips.
+ * undefined when it can. Under CI a missing one throws: CI installs both and never skips.
  */
 export function dynsecSkip (): string | undefined {
   const missing = [MOSQUITTO_BIN, DYNSEC_PLUGIN].filter((f) => !existsSync(f))
   if (missing.length === 0) return undefined
   const reason = `Mosquitto with dynamic security is not installed (no ${missing.join(', ')}; apt-get install mosquitto)`
-  if (process.env.CI === '1') throw new Error(`${reason}, and CI must not skip`)
+  if (underCi()) throw new Error(`${reason}, and CI must not skip`)
   return reason
 }
 

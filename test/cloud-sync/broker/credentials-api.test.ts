@@ -15,7 +15,8 @@ if (skip !== undefined) console.log(`credentials through the API: skipped: ${ski
 const it = skip === undefined ? test : test.skip
 
 async function onBroker (broker: DynsecMosquitto, id: string, secret: string): Promise<MqttClient | number> {
-  return await mqtt.connectAsync(broker.url, { clientId: id, username: id, password: secret, protocolVersion: 5, reconnectPeriod: 0 }).catch((err: { code?: number }) => err.code ?? -1)
+  const options = { clientId: id, username: id, password: secret, protocolVersion: 5 as const, reconnectPeriod: 0 }
+  return await mqtt.connectAsync(broker.url, options).catch((err: { code?: number }) => err.code ?? -1)
 }
 
 it('devices add, rotate and revoke through the API manage the device on Mosquitto; the live connection is cut on rotate and revoke', async () => {
@@ -104,7 +105,8 @@ it('a cloud whose --broker-admin password is wrong does not start: LAMBKIN_BROKE
   try {
     const url = new URL(broker.adminUrl)
     url.password = 'not-it'
-    const err = await startCloud({ brokerAdmin: { url: url.toString() } }).then(async (f) => { await f.cleanup(); return undefined }, (e: { code?: string }) => e)
+    const err = await startCloud({ brokerAdmin: { url: url.toString() } })
+      .then(async (f) => { await f.cleanup(); return undefined }, (e: { code?: string }) => e)
     assert.is(err?.code, 'LAMBKIN_BROKER_ADMIN_FAILED')
   } finally {
     await broker.close()
