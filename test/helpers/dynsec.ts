@@ -9,7 +9,7 @@ import { dynsecFile, mosquittoConf } from '../../cloud-sync/broker/dynsec-init.j
 import { DYNSEC_NAMES } from '../../cloud-sync/broker/dynsec-roles.js'
 import { startMosquitto } from './brokers.js'
 import { underCi } from './ci.js'
-import type { Mosquitto } from './brokers.js'
+import type { Mosquitto, TestBroker } from './brokers.js'
 
 export const MOSQUITTO_BIN = '/usr/sbin/mosquitto'
 export const DYNSEC_PLUGIN = '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so'
@@ -40,7 +40,11 @@ export function confLines (text: string): string[] {
   return text.split('\n').filter((l) => l !== '' && !l.startsWith('#'))
 }
 
-export interface DynsecMosquitto extends Mosquitto {
+export interface DynsecMosquitto extends TestBroker {
+  /** Everything Mosquitto wrote so far (its log). */
+  output: () => string
+  /** Ends Mosquitto and removes its folders. */
+  stop: () => Promise<void>
   /** `mqtt://lambkin.cloud:<password>@127.0.0.1:<port>`: the client dynsec-init makes, with the cloud and admin roles. */
   adminUrl: string
   /** The plugin's file (it rewrites it on every change). */

@@ -50,6 +50,17 @@ test('--broker-admin that is not an mqtt(s):// URL with a user is bad usage (exi
   }
 })
 
+test('--broker-admin without a URL reuses --broker\'s, and without --broker it is bad usage saying so', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lambkin-cli-cloud-'))
+  try {
+    const r = await run(['--data', join(dir, 'data'), '--port', '0', '--api-port', '0', '--broker-admin'])
+    assert.is(r.code, 2)
+    assert.match(r.err, 'reuses the --broker one')
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
 test('LAMBKIN_BROKER_ADMIN is read like --broker-admin: a bad one is bad usage naming it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lambkin-cli-cloud-'))
   process.env.LAMBKIN_BROKER_ADMIN = 'http://u:env-secret@host:1883'
@@ -66,7 +77,7 @@ test('LAMBKIN_BROKER_ADMIN is read like --broker-admin: a bad one is bad usage n
 
 test('--help lists --broker-admin and the dynamic-security plugin', async () => {
   const r = await run(['--help'])
-  assert.match(r.out, /--broker-admin <url>.*dynamic-security/s)
+  assert.match(r.out, /--broker-admin \[url\].*dynamic-security/s)
 })
 
 test.run()
