@@ -15,7 +15,7 @@ const ROOMS: Record<string, string[]> = {
   // external broker (docs/scale-out.md) and its admin client of that broker's dynamic security
   // (docs/brokers.md); the demo's simulated sensors are MQTT clients of the agent, as a user's
   // sensors would be.
-  mqtt: ['device/links/', 'device/sync/', 'cloud-sync/broker/external/', 'cloud-sync/broker/dynsec.ts', 'cli/commands/demo.ts'],
+  mqtt: ['device/links/', 'device/sync/', 'cloud-sync/broker/external/', 'cloud-sync/broker/dynsec.ts', 'cli/commands/demo-feed.ts'],
   aedes: ['device/links/broker/', 'cloud-sync/broker/'],
   level: ['device/store/', 'cloud-sync/registry/'],
   'abstract-level': ['device/store/', 'cloud-sync/registry/'],
