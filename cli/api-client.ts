@@ -1,6 +1,6 @@
 // The operator commands' way to the cloud: the operator API over HTTP, found with
 // --api / LAMBKIN_API and authenticated with --token / LAMBKIN_TOKEN (docs/architecture.md, "Command line").
-import { ErrorCodes, LambkinError } from '../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../src/errors.js'
 import type { ErrorCode } from '../src/errors.js'
 
 export const DEFAULT_API = 'http://127.0.0.1:8080'
@@ -56,7 +56,7 @@ export class ApiClient {
         signal: signal === undefined ? AbortSignal.timeout(timeoutMs) : AbortSignal.any([AbortSignal.timeout(timeoutMs), signal])
       })
     } catch (err) {
-      const why = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
+      const why = (err as { cause?: { code?: string } }).cause?.code ?? errorMessage(err)
       if (TLS_TRUST.has(why)) {
         throw new LambkinError(ErrorCodes.CLOUD_UNAVAILABLE, `the cloud API at ${this.base} answered with a certificate this machine does not trust (${why}); give its CA as NODE_EXTRA_CA_CERTS=<ca.pem> (read when lambkin starts)`, { cause: err })
       }

@@ -1,6 +1,6 @@
 // A JSON value given on the command line, inline or as @file (`--event`, `--state`).
 import { readFileSync } from 'node:fs'
-import { ErrorCodes, LambkinError } from '../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../src/errors.js'
 import { usageError } from './io.js'
 
 /**
@@ -14,12 +14,12 @@ export function jsonArg (name: string, raw: string, usage: string): unknown {
     try {
       text = readFileSync(raw.slice(1), 'utf8')
     } catch (cause) {
-      throw new LambkinError(ErrorCodes.USAGE, `cannot read --${name} file ${raw.slice(1)}: ${(cause as Error).message}`, { cause })
+      throw new LambkinError(ErrorCodes.USAGE, `cannot read --${name} file ${raw.slice(1)}: ${errorMessage(cause)}`, { cause })
     }
   }
   try {
     return JSON.parse(text) as unknown
   } catch (cause) {
-    throw usageError(`--${name} is not valid JSON: ${(cause as Error).message}`, usage)
+    throw usageError(`--${name} is not valid JSON: ${errorMessage(cause)}`, usage)
   }
 }

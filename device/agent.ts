@@ -9,7 +9,7 @@ import type { LoadedFunction } from '../src/function/index.js'
 import { readTrustedKeys } from '../src/bundle/index.js'
 import { redactUrls } from '../src/redact.js'
 import type { LogFn } from '../src/log-priority.js'
-import { ErrorCodes, LambkinError } from '../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../src/errors.js'
 import { SandboxPool, specOf } from '../src/sandbox/index.js'
 import type { DeviceConfig } from './config/index.js'
 import { VERSION } from '../src/version.js'
@@ -21,14 +21,13 @@ import { FunctionMetrics, startMetricsServer } from './metrics/index.js'
 import type { MetricsServer } from './metrics/index.js'
 import { MqttLink } from './links/mqtt-link.js'
 import { requestProps } from './links/request-response.js'
-import type { TriggerLink } from './links/mqtt-link.js'
 import { EmbeddedLink } from './links/embedded-link.js'
 import { MqttTriggers } from './triggers/mqtt/routing.js'
 import { ProcessedOnce } from './triggers/mqtt/processed-once.js'
-import type { OnTriggerMessage } from './links/trigger-message.js'
+import type { OnTriggerMessage, TriggerLink } from './links/trigger-link.js'
 import { LevelOutboxStore } from './store/index.js'
-import { systemClock } from './triggers/index.js'
-import type { Clock } from './triggers/index.js'
+import { systemClock } from '../src/clock.js'
+import type { Clock } from '../src/clock.js'
 import { Deployer } from './deployer/index.js'
 import { FunctionTable } from './invoke/function-table.js'
 import { remoteInvoke } from './invoke/remote-invoke.js'
@@ -119,7 +118,7 @@ export class Agent extends EventEmitter {
         await pool.load(specOf(fn))
         loaded.push(fn)
       } catch (err) {
-        log(`function ${fn.manifest.name} not loaded: ${(err as { code?: string }).code ?? ''}: ${(err as Error).message}`, 'err')
+        log(`function ${fn.manifest.name} not loaded: ${(err as { code?: string }).code ?? ''}: ${errorMessage(err)}`, 'err')
       }
     }
 
@@ -260,7 +259,6 @@ export class Agent extends EventEmitter {
     const timer = setInterval(() => { void snapshot() }, c.metricsSnapshotMs)
     timer.unref()
     this.#undo.push(async () => { clearInterval(timer); await snapshot() })
-
   }
 
   /**
@@ -300,7 +298,7 @@ export class Agent extends EventEmitter {
         try {
           await undo()
         } catch (err) {
-          this.#log(`while closing: ${(err as Error).message}`, 'warning')
+          this.#log(`while closing: ${errorMessage(err)}`, 'warning')
         }
       }
     })()

@@ -2,7 +2,7 @@
 // wrong, and never on a kernel's virtual file system.
 import { mkdirSync, statSync, statfsSync } from 'node:fs'
 import path from 'node:path'
-import { ErrorCodes, LambkinError } from './errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from './errors.js'
 import { PRIVATE_DIR_MODE } from './private-files.js'
 
 /** statfs magic numbers (linux/magic.h) of file systems that cannot hold data. */
@@ -40,7 +40,7 @@ export function ensureDataDir (dir: string, key: string): string {
     // Owner-only from the start (src/private-files.ts); folders it makes above abs too.
     mkdirSync(abs, { recursive: true, mode: PRIVATE_DIR_MODE })
   } catch (err) {
-    throw bad(`cannot be created (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); choose a folder you can write to`, err)
+    throw bad(`cannot be created (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}); choose a folder you can write to`, err)
   }
   return abs
 }

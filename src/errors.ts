@@ -104,33 +104,67 @@ export interface LambkinErrorOptions {
 
 export class LambkinError extends Error {
   readonly code: ErrorCode
-  /**
-   * Facts for machines (the key, the limit). Not called `details`: uvu formats a failing
-   * test's error by calling `err.details.split()`, and an object there hides the failure.
-   */
-  readonly info: Record<string, unknown>
+  /** Facts for machines (the key, the limit); `{}` when there are none. See printableDetails for its one hidden method. */
+  readonly details: Record<string, unknown>
 
   constructor (code: ErrorCode, message: string, opts: LambkinErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
     this.name = 'LambkinError'
     this.code = code
-    this.info = opts.details ?? {}
+    this.details = printableDetails(opts.details ?? {})
   }
 
   toJSON (): { code: ErrorCode, message: string, details: Record<string, unknown> } {
-    return { code: this.code, message: this.message, details: this.info }
+    return { code: this.code, message: this.message, details: this.details }
   }
 }
 
-/** True for any value carrying one of our codes, also across a worker boundary. */
+/**
+ * A copy of `details` with a non-enumerable `split` giving its JSON text's lines. uvu 0.5's
+ * reporter prints a failing test's `err.details` with `details.split('\n')`; on a plain object
+ * that throws inside the reporter, the failure is lost and the run exits 0
+ * (test/src/errors.test.ts runs it). Non-enumerable, so JSON, Object.keys, spreading and deep
+ * equality never see it; a `split` key of the caller's own is kept as it is.
+ */
+function printableDetails (details: Record<string, unknown>): Record<string, unknown> {
+  const copy = { ...details }
+  if (!Object.hasOwn(copy, 'split')) {
+    Object.defineProperty(copy, 'split', {
+      enumerable: false,
+      value: (sep: string): string[] => {
+        try {
+          return (JSON.stringify(copy, (_k, v: unknown) => typeof v === 'bigint' ? String(v) : v, 2) ?? '{}').split(sep)
+        } catch {
+          return ['(details that are not JSON)']
+        }
+      }
+    })
+  }
+  return copy
+}
+
+const CODES: ReadonlySet<string> = new Set(Object.values(ErrorCodes))
+
+/**
+ * True for any object carrying one of our codes and a message: a LambkinError, or one that
+ * crossed a worker boundary or the wire (structured clone and JSON keep the fields, not the class).
+ */
 export function isLambkinError (err: unknown): err is LambkinError {
-  return err instanceof LambkinError
+  if (typeof err !== 'object' || err === null) return false
+  const { code, message } = err as { code?: unknown, message?: unknown }
+  return typeof code === 'string' && CODES.has(code) && typeof message === 'string'
+}
+
+/** The message of whatever was thrown: an Error's `message`, else the value as text. */
+export function errorMessage (err: unknown): string {
+  if (err instanceof Error) return err.message
+  if (typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string') return (err as { message: string }).message
+  return String(err)
 }
 
 /** Rebuilds a LambkinError from its JSON form (worker messages, wire records). */
 export function fromJSON (obj: { code: string, message: string, details?: Record<string, unknown>, stack?: string }): LambkinError {
-  const known = Object.values(ErrorCodes) as string[]
-  const code = (known.includes(obj.code) ? obj.code : ErrorCodes.SANDBOX_CRASHED) as ErrorCode
+  const code = (CODES.has(obj.code) ? obj.code : ErrorCodes.SANDBOX_CRASHED) as ErrorCode
   const err = new LambkinError(code, obj.message, { details: obj.details })
   if (obj.stack !== undefined) err.stack = obj.stack
   return err

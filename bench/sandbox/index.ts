@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DEFAULT_VARIANT } from '../../src/sandbox/quickjs-binary.js'
 import { PEERS_PACKAGE, hasPeer } from '../peers/require.js'
+import { errorMessage } from '../../src/errors.js'
 
 const CASES = fileURLToPath(new URL('./cases.js', import.meta.url))
 /** Worker threads of the pool in cases.ts. */
@@ -142,7 +143,7 @@ const builds = variants().map(({ label, variant }) => {
   try {
     return `${label}${variant === DEFAULT_VARIANT ? ' (in use)' : ''} lambkin ${f(run('lambkin', 'cpu', [], 1, variant).perSecond, 1)}/s, raw ${f(run('quickjs', 'cpu', [], 1, variant).perSecond, 1)}/s`
   } catch (err) {
-    return `${label} failed (${(err as Error).message.split('\n')[0]})`
+    return `${label} failed (${errorMessage(err).split('\n')[0]})`
   }
 })
 console.log(`QuickJS builds, cpu-heavy handler: ${builds.join('; ')}`)

@@ -15,10 +15,11 @@ import { formatMs } from './device.js'
 import { command, runProgram } from '../program.js'
 import type { Run } from '../program.js'
 import { untilSignal } from '../signals.js'
-import { EXIT_OK, EXIT_USAGE, printError } from '../io.js'
+import { EXIT_OK, printError } from '../io.js'
 import { parseDecimalNumber } from '../../src/decimal.js'
 import type { CliIo } from '../io.js'
 import { logText } from '../../src/log-text.js'
+import { errorMessage } from '../../src/errors.js'
 
 export const DEMO_USAGE = `usage: lambkin demo [--seconds N] [--data dir]
 
@@ -215,7 +216,7 @@ async function readStats (dir: string, io: CliIo): Promise<StoreStats | undefine
     store = await LevelOutboxStore.open({ dir, createIfMissing: false })
     return await store.stats()
   } catch (err) {
-    io.stderr(`outbox stats unavailable: ${(err as Error).message}\n`)
+    io.stderr(`outbox stats unavailable: ${errorMessage(err)}\n`)
     return undefined
   } finally {
     await store?.close().catch(() => {})

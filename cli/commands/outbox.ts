@@ -1,5 +1,5 @@
 // `lambkin outbox --data <dir>`: shows what a (stopped) agent has buffered, as a table or JSON.
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { parseDecimalInteger } from '../../src/decimal.js'
 import { LevelOutboxStore } from '../../device/store/level-store.js'
 import { jsonSafe, preview } from '../outbox-preview.js'
@@ -44,7 +44,7 @@ async function show (data: string, json: boolean, limit: number, kinds: RecordKi
     io.stdout(json ? JSON.stringify({ records, stats }, jsonSafe) + '\n' : recordTable(records) + summary(records, stats) + '\n')
     return 0
   } catch (err) {
-    const e = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.STORE_ERROR, (err as Error).message, { cause: err })
+    const e = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.STORE_ERROR, errorMessage(err), { cause: err })
     io.stderr(`${e.code}: ${e.message}\n`)
     return 1
   } finally {

@@ -5,7 +5,7 @@ import { timingSafeEqual, createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import Fastify from 'fastify'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { isValidId } from '../../src/ids.js'
 import { GENERATED_SECRET_PARAMS, hashPassword, newSecret } from '../../src/secrets.js'
 import { WIRE_RECORD_KINDS } from '../../src/wire/index.js'
@@ -77,7 +77,7 @@ function httpsOptions (tls: { certFile: string, keyFile: string }): { cert: Buff
     try {
       return readFileSync(file)
     } catch (err) {
-      throw new LambkinError(ErrorCodes.CONFIG_INVALID, `--${key} ${file} cannot be read (${(err as { code?: string }).code ?? (err as Error).message}); give a PEM file`, { cause: err, details: { key } })
+      throw new LambkinError(ErrorCodes.CONFIG_INVALID, `--${key} ${file} cannot be read (${(err as { code?: string }).code ?? errorMessage(err)}); give a PEM file`, { cause: err, details: { key } })
     }
   }
   return { cert: read(tls.certFile, 'api-tls-cert'), key: read(tls.keyFile, 'api-tls-key') }
@@ -104,7 +104,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     } as FastifyServerOptions) as unknown as FastifyInstance
   } catch (err) {
     if (err instanceof LambkinError) throw err
-    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the API's TLS certificate or key cannot be used: ${(err as Error).message}; check --api-tls-cert and --api-tls-key (PEM files)`, { cause: err, details: { key: 'api-tls-cert' } })
+    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the API's TLS certificate or key cannot be used: ${errorMessage(err)}; check --api-tls-cert and --api-tls-key (PEM files)`, { cause: err, details: { key: 'api-tls-cert' } })
   }
   let closing = false
   app.addHook('onClose', async () => { closing = true })
@@ -177,7 +177,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
   try {
     await app.listen({ host: o.host, port: o.port })
   } catch (err) {
-    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the operator API cannot listen on ${o.host}:${o.port} (${(err as { code?: string }).code ?? (err as Error).message}); choose another --api-port`, { cause: err, details: { key: 'api-port' } })
+    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the operator API cannot listen on ${o.host}:${o.port} (${(err as { code?: string }).code ?? errorMessage(err)}); choose another --api-port`, { cause: err, details: { key: 'api-port' } })
   }
   const addr = app.server.address() as { port: number }
   const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host

@@ -7,7 +7,7 @@ import net from 'node:net'
 import tls from 'node:tls'
 import { Aedes } from 'aedes'
 import type { Client } from 'aedes'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { isValidId } from '../../src/ids.js'
 import { verifyStored } from '../../src/secrets.js'
 import type { Registry } from '../registry/index.js'
@@ -168,7 +168,7 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
       try {
         secure = tls.createServer({ cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) }, handle)
       } catch (err) {
-        throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the TLS certificate or key cannot be used: ${(err as Error).message}; check --tls-cert and --tls-key (PEM files)`, { cause: err, details: { key: 'tls' } })
+        throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the TLS certificate or key cannot be used: ${errorMessage(err)}; check --tls-cert and --tls-key (PEM files)`, { cause: err, details: { key: 'tls' } })
       }
       servers.push(secure)
       tlsPort = await listen(secure, o.host, o.tls.port, 'tls-port')

@@ -6,7 +6,7 @@
 // result goes to the request waiting for it [W7]. A frame that breaks a wire rule is counted and dropped; it never throws past here
 // and never touches other data. Only a registry failure rejects, which leaves the device's
 // publish unacknowledged so it is sent again.
-import { ErrorCodes } from '../../src/errors.js'
+import { ErrorCodes, errorMessage } from '../../src/errors.js'
 import { BATCH_LIMITS, decodeFrame, downTopic, encodeFrame, isStreamId, parseBatch, parseDeviceTopic, parseFetch, parseHeartbeat, parseInvokeResult, parseReported, parseStatus } from '../../src/wire/index.js'
 import type { FetchFrame, InvokeResultFrame, ReportedFrame } from '../../src/wire/index.js'
 import { LEGACY_STREAM } from '../registry/index.js'
@@ -78,10 +78,10 @@ export class Ingest {
       }
     } catch (err) {
       if ((err as { code?: string }).code !== ErrorCodes.WIRE_INVALID) throw err
-      this.#reject(deviceId, String((err as { info?: { reason?: string } }).info?.reason ?? 'invalid'), `${topic}: ${(err as Error).message}`)
+      this.#reject(deviceId, String((err as { details?: { reason?: string } }).details?.reason ?? 'invalid'), `${topic}: ${errorMessage(err)}`)
       // A refused batch is still answered, so the device learns where the cloud stands; the
       // stream and batch id are echoed when the frame had readable ones.
-      if (t.kind === 'batch') await this.#ack(deviceId, echoOf(frame), undefined, String((err as { info?: { reason?: string } }).info?.reason))
+      if (t.kind === 'batch') await this.#ack(deviceId, echoOf(frame), undefined, String((err as { details?: { reason?: string } }).details?.reason))
     }
   }
 

@@ -3,7 +3,7 @@
 // device's up/invoke-result with the same id answers it. Each request waits at most its
 // timeout plus a margin; a device that is not connected is refused at once.
 import { randomUUID } from 'node:crypto'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { DATA_MAX_DEPTH, downTopic, encodeFrame } from '../../src/wire/index.js'
 import type { InvokeResultFrame } from '../../src/wire/index.js'
 import type { DeviceLink } from '../rollouts/desired.js'
@@ -49,7 +49,7 @@ export class RemoteInvoker {
     try {
       frame = encodeFrame({ id, fn, event, timeoutMs })
     } catch (err) {
-      throw new LambkinError(ErrorCodes.REQUEST_INVALID, `the event cannot be sent to a device (${(err as Error).message}); send plain JSON nested at most ${DATA_MAX_DEPTH} levels`, { cause: err })
+      throw new LambkinError(ErrorCodes.REQUEST_INVALID, `the event cannot be sent to a device (${errorMessage(err)}); send plain JSON nested at most ${DATA_MAX_DEPTH} levels`, { cause: err })
     }
     const answer = new Promise<InvokeResultFrame>((resolve, reject) => {
       const timer = this.#clock.setTimeout(() => {
@@ -61,7 +61,7 @@ export class RemoteInvoker {
     try {
       await this.#link.publish(downTopic(device, 'invoke'), frame, { qos: 0, retain: false })
     } catch (err) {
-      this.#settle(id)?.reject(new LambkinError(ErrorCodes.DEVICE_OFFLINE, `the invocation could not be sent to ${device}: ${(err as Error).message}`, { cause: err }))
+      this.#settle(id)?.reject(new LambkinError(ErrorCodes.DEVICE_OFFLINE, `the invocation could not be sent to ${device}: ${errorMessage(err)}`, { cause: err }))
     }
     return await answer
   }

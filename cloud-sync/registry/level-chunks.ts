@@ -8,6 +8,7 @@ import { Encoder } from 'cbor-x'
 import type { WireRecordKind } from '../../src/wire/index.js'
 import { KEYS, keyTail, ordKey } from './level-keys.js'
 import type { RecordQuery, StoredRecord } from './types.js'
+import { errorMessage } from '../../src/errors.js'
 
 export type Db = Level<string, Uint8Array>
 export type Sub = AbstractSublevel<Db, string | Buffer | Uint8Array, string, Uint8Array>
@@ -46,7 +47,7 @@ function readableOf (v: Uint8Array, last: number, q: RecordQuery): { r: number, 
   try {
     return recordsOf(v)
   } catch (err) {
-    const placeholder: ChunkRecord = { s: last, k: q.kinds?.[0] ?? 'log', t: 0, d: { unreadable: `stored records up to seq ${last} cannot be decoded: ${(err as Error).message}` } }
+    const placeholder: ChunkRecord = { s: last, k: q.kinds?.[0] ?? 'log', t: 0, d: { unreadable: `stored records up to seq ${last} cannot be decoded: ${errorMessage(err)}` } }
     if (q.fn !== undefined) placeholder.f = q.fn
     return { r: 0, recs: [placeholder] }
   }

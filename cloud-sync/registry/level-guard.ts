@@ -5,7 +5,7 @@
 // recovery closes the database, opens it again with its sublevels, lets the registry check
 // what it holds, and proves the disk takes a synced write before anything is taken again.
 // Ingest then refuses uploads (no down/ack: devices keep their records) until it recovers.
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { StoreFault, probeDisk } from '../../src/store-fault.js'
 import type { FaultEvent, FaultState } from '../../src/store-fault.js'
 import type { Clock } from '../../src/clock.js'
@@ -74,7 +74,7 @@ export class LevelGuard {
     } catch (err) {
       if (err instanceof LambkinError) throw err
       this.#fault.trip(err)
-      throw new LambkinError(ErrorCodes.STORE_ERROR, `writing to ${this.#opts.what} failed: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`, { cause: err })
+      throw new LambkinError(ErrorCodes.STORE_ERROR, `writing to ${this.#opts.what} failed: ${(err as { cause?: Error }).cause?.message ?? errorMessage(err)}`, { cause: err })
     } finally {
       this.#inflight.delete(p)
     }

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Level } from 'level'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import type { HeartbeatFrame, StatusFrame } from '../../src/wire/index.js'
 import { LevelDeployBase } from './level-deploy.js'
 import { dec, enc, readRecords } from './level-chunks.js'
@@ -80,7 +80,7 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
       const locked = String((err as { cause?: { code?: string } }).cause?.code ?? '').includes('LOCKED')
       throw new LambkinError(ErrorCodes.STORE_ERROR, locked
         ? `the cloud registry in ${dir} is in use by another process; stop it or choose another --data`
-        : `the cloud registry in ${dir} cannot be opened: ${(err as Error).message}`, { cause: err })
+        : `the cloud registry in ${dir} cannot be opened: ${errorMessage(err)}`, { cause: err })
     }
     // The guard wraps the database's writes and the sublevels the registry makes, so it comes first.
     let reg: LevelRegistry | undefined
@@ -91,7 +91,7 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
     } catch (err) {
       guard.close()
       await db.close()
-      throw new LambkinError(ErrorCodes.STORE_ERROR, `the cloud registry in ${dir} could not be brought up to this version: ${(err as Error).message}; what was moved stays moved, start again to finish (check the disk has room)`, { cause: err })
+      throw new LambkinError(ErrorCodes.STORE_ERROR, `the cloud registry in ${dir} could not be brought up to this version: ${errorMessage(err)}; what was moved stays moved, start again to finish (check the disk has room)`, { cause: err })
     }
     return reg
   }

@@ -4,9 +4,10 @@ import { readFile } from 'node:fs/promises'
 import { filterProblem } from '../links/broker/acl.js'
 import { exposureProblem } from '../links/broker/exposure.js'
 import { parsePasswordHash } from '../../src/secrets.js'
-import { configError } from './schema.js'
-import type { Source } from './schema.js'
+import { configError } from './source.js'
+import type { Source } from './source.js'
 import type { BrokerUserConfig, DeviceConfig } from './types.js'
+import { errorMessage } from '../../src/errors.js'
 
 const ENTRY_KEYS = ['username', 'passwordHash', 'publish', 'subscribe', 'retain']
 /** MQTT 3.1.1 section 1.5.3: UTF-8 without NUL; control characters refused too, as they only confuse logs. */
@@ -51,7 +52,7 @@ export function parseBrokerUsers (raw: unknown): BrokerUserConfig[] {
     try {
       parsePasswordHash(passwordHash)
     } catch (err) {
-      throw new Error(`${who}: passwordHash ${(err as Error).message}`)
+      throw new Error(`${who}: passwordHash ${errorMessage(err)}`)
     }
     if (retain !== undefined && typeof retain !== 'boolean') throw new Error(`${who}: retain must be true or false`)
     return {
@@ -82,12 +83,12 @@ async function readUsersFile (path: string, source: Source): Promise<BrokerUserC
   try {
     parsed = JSON.parse(text)
   } catch (cause) {
-    throw configError('broker.usersFile', `names ${path}, which is not valid JSON: ${(cause as Error).message}`, source, cause)
+    throw configError('broker.usersFile', `names ${path}, which is not valid JSON: ${errorMessage(cause)}`, source, cause)
   }
   try {
     return parseBrokerUsers(isPlainObject(parsed) && Object.keys(parsed).join() === 'users' ? parsed.users : parsed)
   } catch (err) {
-    throw configError('broker.usersFile', `names ${path}, whose users are invalid: ${(err as Error).message}`, source)
+    throw configError('broker.usersFile', `names ${path}, whose users are invalid: ${errorMessage(err)}`, source)
   }
 }
 

@@ -3,8 +3,10 @@
 import { dirname, resolve } from 'node:path'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { FolderFileError, parseStrictJson, readRegular, StrictJsonError } from '../../src/function/index.js'
-import { configError, SCHEMA } from './schema.js'
-import type { Group, Source } from './schema.js'
+import { SCHEMA } from './schema.js'
+import type { Group } from './schema.js'
+import { configError } from './source.js'
+import type { Source } from './source.js'
 import { nearest } from '../../src/did-you-mean.js'
 
 export interface Assignment { key: string, raw: unknown, source: Source }
@@ -13,7 +15,6 @@ export interface Assignment { key: string, raw: unknown, source: Source }
 export const CONFIG_MAX_BYTES = 1024 * 1024
 /** Nesting deeper than this is refused before any key is looked at (the schema nests 3 deep). */
 export const CONFIG_MAX_DEPTH = 16
-
 
 /** `; did you mean "x"?` for the nearest known name (case, or up to 2 edits), else `.`. */
 export function suggestion (key: string, known: readonly string[]): string {

@@ -6,12 +6,14 @@ import { resolve } from 'node:path'
 import { checkBrokerAccess } from './broker.js'
 import { DEVICE_DEFAULTS, SMALL_RAM_DEFAULTS, deviceIdFromHostname } from './defaults.js'
 import { memoryProfile } from './memory-profile.js'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { readConfigFile, suggestion } from './file.js'
 import type { Assignment } from './file.js'
 import { camelCase, CONFIG_FILE_KEY, ENV_VARS, FLAGS, OTHER_ENV_VARS } from './names.js'
-import { configError, fieldAt, parseValue } from './schema.js'
-import type { Field, Source } from './schema.js'
+import { fieldAt, parseValue } from './schema.js'
+import type { Field } from './schema.js'
+import { configError } from './source.js'
+import type { Source } from './source.js'
 import type { BrokerConnectionConfig, DeviceConfig } from './types.js'
 import { deepFreeze } from '../../src/deep-freeze.js'
 import { readTrustedKey } from '../../src/bundle/index.js'
@@ -87,7 +89,6 @@ function setAt (obj: Mutable, key: string, value: unknown): void {
   node[parts[parts.length - 1] as string] = value
 }
 
-
 async function checkConnection (prefix: 'mqtt' | 'cloud', c: BrokerConnectionConfig, sources: Map<string, Source>): Promise<void> {
   if ((c.certFile === undefined) !== (c.keyFile === undefined)) {
     const set = c.certFile !== undefined ? 'certFile' : 'keyFile'
@@ -123,7 +124,7 @@ function checkTrustedKeys (cfg: DeviceConfig, sources: Map<string, Source>): voi
     try {
       readTrustedKey(file)
     } catch (err) {
-      throw configError('trustedKeys', `names ${file}: ${(err as Error).message}`, sources.get('trustedKeys') ?? { kind: 'default', name: 'defaults' }, err)
+      throw configError('trustedKeys', `names ${file}: ${errorMessage(err)}`, sources.get('trustedKeys') ?? { kind: 'default', name: 'defaults' }, err)
     }
   }
 }

@@ -2,13 +2,16 @@
 // (JSON types) or from the environment and flags (strings), with errors naming key and source.
 import { isAbsolute, resolve } from 'node:path'
 import { parseDecimalInteger } from '../../src/decimal.js'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import type { LambkinError } from '../../src/errors.js'
 import { redactUrls } from '../../src/redact.js'
 import { LIMIT_MINIMUMS } from '../../src/function/index.js'
 import { parseBrokerUsers } from './broker.js'
 import { DEVICE_ID_PATTERN } from './defaults.js'
 import { MAX_TTL_MS, QUOTA_RANGE, SYNC_RANGE } from '../store/options.js'
 import { isValidId } from '../../src/ids.js'
+import { configError } from './source.js'
+import type { Source } from './source.js'
+import { errorMessage } from '../../src/errors.js'
 
 /** `cloud.logExclude`: function names whose log records are not uploaded. */
 function parseFunctionNames (raw: unknown): string[] {
@@ -31,12 +34,6 @@ export type Field =
   /** A JSON value checked by `parse`, which throws an Error saying what is wrong (JSON text from env and flags). */
   | { kind: 'json', rule: string, parse: (raw: unknown) => unknown }
 export interface Group { kind: 'group', fields: Readonly<Record<string, Field | Group>> }
-
-export type Source =
-  | { kind: 'file', name: string, baseDir: string }
-  | { kind: 'env', name: string }
-  | { kind: 'flag', name: string }
-  | { kind: 'default', name: 'defaults' }
 
 const int = (min: number, max: number): Field => ({ kind: 'int', min, max })
 const group = (fields: Record<string, Field | Group>): Group => ({ kind: 'group', fields })
@@ -144,22 +141,6 @@ export function fieldAt (key: string): Field | Group | undefined {
     node = node.fields[part] as Field | Group
   }
   return node
-}
-
-export function describeSource (s: Source): string {
-  switch (s.kind) {
-    case 'file': return `in config file ${s.name}`
-    case 'env': return `from environment variable ${s.name}`
-    case 'flag': return `from flag --${s.name}`
-    default: return 'from the defaults'
-  }
-}
-
-export function configError (key: string, what: string, source: Source, cause?: unknown): LambkinError {
-  return new LambkinError(ErrorCodes.CONFIG_INVALID, `config key "${key}" ${what} (${describeSource(source)})`, {
-    cause,
-    details: { key, source: source.name, sourceKind: source.kind }
-  })
 }
 
 function shown (field: Field, raw: unknown): string {
@@ -273,13 +254,13 @@ export function parseValue (key: string, field: Field, raw: unknown, source: Sou
         try {
           value = JSON.parse(raw as string)
         } catch (err) {
-          throw configError(key, `must be ${field.rule}, written as JSON text: ${(err as Error).message}`, source)
+          throw configError(key, `must be ${field.rule}, written as JSON text: ${errorMessage(err)}`, source)
         }
       }
       try {
         return field.parse(value)
       } catch (err) {
-        throw configError(key, `must be ${field.rule}: ${(err as Error).message}`, source)
+        throw configError(key, `must be ${field.rule}: ${errorMessage(err)}`, source)
       }
     }
   }

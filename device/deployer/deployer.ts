@@ -6,7 +6,7 @@
 // unloaded once idle), and a health window watches the new versions (rollback.ts).
 import { EventEmitter } from 'node:events'
 import type { TrustedKey } from '../../src/bundle/index.js'
-import { ErrorCodes } from '../../src/errors.js'
+import { ErrorCodes, errorMessage } from '../../src/errors.js'
 import { dict, own } from '../../src/own.js'
 import type { Limits } from '../../src/function/index.js'
 import type { SandboxPool } from '../../src/sandbox/index.js'
@@ -16,7 +16,7 @@ import type { FunctionTable } from '../invoke/function-table.js'
 import type { Invoker, InvocationRecord } from '../invoke/invoker.js'
 import type { FunctionMetrics } from '../metrics/index.js'
 import type { OutboxStore } from '../store/index.js'
-import type { Clock } from '../triggers/index.js'
+import type { Clock } from '../../src/clock.js'
 import { aliasesOf, readActiveSet, referencedBundles, sameAliases, writeActiveSet } from './active-set.js'
 import { buildReported, staleFailures } from './report.js'
 import type { ActiveSet, Aliases, DeployedFunction } from './active-set.js'
@@ -204,7 +204,7 @@ export class Deployer extends EventEmitter {
       try {
         await work()
       } catch (err) {
-        this.#o.log(`deployer: ${(err as Error).message}`)
+        this.#o.log(`deployer: ${errorMessage(err)}`)
       }
       if (this.#next === undefined) this.emit('idle')
     })

@@ -9,7 +9,7 @@ import type { TrustedKey } from '../../src/bundle/index.js'
 import type { LambkinError } from '../../src/errors.js'
 import type { DesiredFrame, RefusedDesired } from '../../src/wire/index.js'
 import type { FunctionMetrics } from '../metrics/index.js'
-import type { Clock } from '../triggers/index.js'
+import type { Clock } from '../../src/clock.js'
 import { DEPLOY_METRICS } from './metrics.js'
 
 export interface DesiredCheckOptions {

@@ -3,7 +3,7 @@
 // the fetch fails with LAMBKIN_DEPLOY_TIMEOUT, so a deployment never waits for ever.
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import type { BundleFrame } from '../../src/wire/index.js'
-import type { Clock } from '../triggers/index.js'
+import type { Clock } from '../../src/clock.js'
 
 /** What the fetcher needs of the cloud link (device/sync/cloud-link.ts). */
 export interface FetchTransport {

@@ -6,7 +6,7 @@
 // quarantined for that; an agent-wide throttle or shutdown is not the version's fault.
 import { ErrorCodes } from '../../src/errors.js'
 import type { InvocationRecord } from '../invoke/invoker.js'
-import type { Clock } from '../triggers/index.js'
+import type { Clock } from '../../src/clock.js'
 
 export interface HealthSettings {
   /** The window after a swap, ms. */

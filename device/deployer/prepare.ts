@@ -4,7 +4,7 @@
 // caps (bundle-caps.ts), written durably under the data folder, then compiled and initialised in a sandbox.
 import { verifyBundle, verifySignature } from '../../src/bundle/index.js'
 import type { TrustedKey } from '../../src/bundle/index.js'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import type { Limits } from '../../src/function/index.js'
 import type { SandboxPool } from '../../src/sandbox/index.js'
 import { specOf } from '../../src/sandbox/index.js'
@@ -97,7 +97,7 @@ export async function prepareFunction (ctx: PrepareContext, d: DesiredFunction, 
 export class PrepareError extends Error {
   readonly version: DesiredVersion
   constructor (version: DesiredVersion, cause: unknown) {
-    super((cause as Error).message, { cause })
+    super(errorMessage(cause), { cause })
     this.name = 'PrepareError'
     this.version = version
   }

@@ -1,7 +1,7 @@
 // The one timer that tries a transiently failed deployment again (transient.ts) on the
 // injectable clock: deploy.retryMs after the first failure, doubling per try up to
 // RETRY_MAX_FACTOR times. A newer deployment id starts the backoff over; nothing per function.
-import type { Clock } from '../triggers/index.js'
+import type { Clock } from '../../src/clock.js'
 import { retryDelayMs } from './transient.js'
 
 export class RetryTimer {

@@ -3,7 +3,7 @@
 // the local function / nothing when none was deployed. Works with no cloud at all: the
 // rollback is one active-set write and a route swap, reported on up/reported when the link
 // is up (again on every connect) [W5]. It stays until a newer desired deployment id.
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { own } from '../../src/own.js'
 import type { VersionRoute } from '../invoke/aliases.js'
 import type { ActiveSet, Aliases, DeployedFunction } from './active-set.js'
@@ -13,7 +13,7 @@ import { rememberRejected } from './rejected.js'
 import type { HealthSettings, HealthStats } from './health-gate.js'
 import { DEPLOY_METRICS } from './metrics.js'
 import type { FunctionMetrics } from '../metrics/index.js'
-import type { Clock } from '../triggers/index.js'
+import type { Clock } from '../../src/clock.js'
 
 /** What rollbacks need of the deployer (deployer.ts). */
 interface DeployerSide {
@@ -49,13 +49,13 @@ export class Rollbacks {
    */
   async notLoadedAtStart (name: string, f: DeployedFunction, err: unknown): Promise<void> {
     const d = this.#o.deployer
-    const e = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.FUNCTION_ERROR, (err as Error).message)
+    const e = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.FUNCTION_ERROR, errorMessage(err))
     let fallback: VersionRoute | undefined
     if (f.previous !== null) {
       try {
         fallback = await d.loadAliases(name, f.previous)
       } catch (err2) {
-        this.#o.log(`${name}: the previous version ${f.previous.live.version} cannot be loaded either: ${(err2 as Error).message}`)
+        this.#o.log(`${name}: the previous version ${f.previous.live.version} cannot be loaded either: ${errorMessage(err2)}`)
       }
     }
     const to = fallback === undefined ? undefined : f.previous?.live.version
@@ -85,7 +85,7 @@ export class Rollbacks {
         route = await d.loadAliases(fn, prev)
       } catch (err) {
         // The previous bundle is gone or damaged: the failing version is still stopped.
-        this.#o.log(`${fn}: the previous version ${prev.live.version} cannot be loaded (${(err as Error).message}); the function stops until a new deployment`)
+        this.#o.log(`${fn}: the previous version ${prev.live.version} cannot be loaded (${errorMessage(err)}); the function stops until a new deployment`)
       }
     }
     const next: ActiveSet = structuredClone(d.set)

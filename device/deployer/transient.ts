@@ -4,7 +4,7 @@
 // deployer tries the deployment again with backoff (deployer.ts) until it applies or a newer
 // one replaces it. Everything else (a bad signature, a manifest over the caps, code that does
 // not compile) is about the bytes and is permanent.
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import type { ReportedFailure } from '../../src/wire/index.js'
 import type { ActiveSet } from './active-set.js'
 
@@ -46,7 +46,7 @@ export function deployFailure (err: unknown): LambkinError {
   const found = errnoClass(err)
   if (found !== undefined) {
     const what = found === ErrorCodes.NO_SPACE ? 'the data partition is full' : 'an I/O error'
-    return new LambkinError(found, `${what} (${(err as Error).message}); the device tries again, and the version is not held against its bytes`, { cause: err })
+    return new LambkinError(found, `${what} (${errorMessage(err)}); the device tries again, and the version is not held against its bytes`, { cause: err })
   }
   if (err instanceof LambkinError) return err
   return new LambkinError(ErrorCodes.FUNCTION_ERROR, (err as Error)?.message ?? String(err), { cause: err })

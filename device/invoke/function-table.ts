@@ -11,7 +11,7 @@ import type { FunctionMetrics } from '../metrics/index.js'
 import type { OutboxStore } from '../store/index.js'
 import { META_KEYS } from '../store/meta-keys.js'
 import { ScheduleRunner, SensorPoller } from '../triggers/index.js'
-import type { Clock } from '../triggers/index.js'
+import type { Clock } from '../../src/clock.js'
 import type { MqttTriggers, SubscribingLink } from '../triggers/mqtt/routing.js'
 
 /** A sensor or schedule trigger, as the table starts and stops them. */

@@ -5,7 +5,7 @@
 // publishes. The promise resolves only after that commit and rejects when it failed, which is
 // what lets an MQTT trigger acknowledge its message only once it is durable (docs/architecture.md, "From socket to PUBACK").
 import { randomUUID } from 'node:crypto'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import type { FunctionManifest } from '../../src/function/index.js'
 import type { Outcome, OutcomeError, PublishRequest, SandboxPool } from '../../src/sandbox/index.js'
 import type { Hop } from '../links/hops.js'
@@ -313,7 +313,7 @@ export class Invoker {
 
   /** Counts and reports a failed commit; returns the error run() rejects with. */
   #commitFailed (fn: string, source: string, err: unknown, rec: Pick<InvocationRecord, 'durationMs' | 'invocationId' | 'attempts'>): LambkinError {
-    const failure = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.STORE_ERROR, `writing to the outbox store failed: ${(err as Error).message}`, { cause: err })
+    const failure = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.STORE_ERROR, `writing to the outbox store failed: ${errorMessage(err)}`, { cause: err })
     this.#o.metrics.inc(COMMIT_FAILURES_METRIC, { code: failure.code })
     this.#o.onInvocation({ fn, source, ok: false, code: failure.code, message: `results could not be stored (an MQTT trigger stays unacknowledged and is delivered again): ${failure.message}`, ...rec })
     return failure

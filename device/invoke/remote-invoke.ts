@@ -2,10 +2,10 @@
 // invoker as any invocation (event.source "invoke", results in the outbox as usual) and is
 // answered on `up/invoke-result` with the same id. An invocation still running at timeoutMs
 // is answered LAMBKIN_INVOKE_TIMEOUT (it keeps running and its result is still recorded).
-import { ErrorCodes } from '../../src/errors.js'
+import { ErrorCodes, errorMessage } from '../../src/errors.js'
 import type { InvokeFrame, InvokeResultFrame } from '../../src/wire/index.js'
 import type { Invoker } from './invoker.js'
-import type { Clock } from '../triggers/index.js'
+import type { Clock } from '../../src/clock.js'
 
 export interface RemoteInvokeOptions {
   invoker: Invoker
@@ -34,7 +34,7 @@ export async function remoteInvoke (o: RemoteInvokeOptions, f: InvokeFrame): Pro
     }
   } catch (err) {
     // The invocation ran but its results could not be stored (the store's code).
-    answer = { id: f.id, fn: f.fn, ok: false, error: { code: (err as { code?: string }).code ?? ErrorCodes.STORE_ERROR, message: (err as Error).message }, durationMs: o.clock.now() - start }
+    answer = { id: f.id, fn: f.fn, ok: false, error: { code: (err as { code?: string }).code ?? ErrorCodes.STORE_ERROR, message: errorMessage(err) }, durationMs: o.clock.now() - start }
   } finally {
     o.clock.clearTimeout(timer)
   }

@@ -5,11 +5,10 @@
 // closes that sensor's connection (MQTT 3.1.1 has no negative acknowledgement) and the
 // sensor sends the message again after it reconnects.
 import type { EmbeddedBroker } from './broker/index.js'
-import type { TriggerLink } from './mqtt-link.js'
 import type { OutboxStore } from '../store/index.js'
 import { DurablePublishes } from './durable-publishes.js'
 import type { OutgoingPublish } from './durable-publishes.js'
-import type { OnTriggerMessage, SubscribeHooks, TriggerSubscription } from './trigger-message.js'
+import type { OnTriggerMessage, SubscribeHooks, TriggerLink, TriggerSubscription } from './trigger-link.js'
 import { hopProperties } from './hops.js'
 
 export class EmbeddedLink implements TriggerLink {

@@ -4,7 +4,7 @@
 import type { MqttClient } from 'mqtt'
 import { holdAcks as holdPacketAcks } from '../../src/mqtt/ack-hold.js'
 import type { AckHold, GateClient } from '../../src/mqtt/ack-hold.js'
-import type { MessageOrigin, OnTriggerMessage } from './trigger-message.js'
+import type { MessageOrigin, OnTriggerMessage } from './trigger-link.js'
 
 export { MAX_HELD } from '../../src/mqtt/ack-hold.js'
 export type { AckHold } from '../../src/mqtt/ack-hold.js'

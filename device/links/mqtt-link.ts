@@ -11,17 +11,17 @@ import type { MqttConfig } from '../config/index.js'
 import type { OutboxStore } from '../store/index.js'
 import { DurablePublishes } from './durable-publishes.js'
 import type { OutgoingPublish } from './durable-publishes.js'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { holdAcks } from './mqtt-ack-hold.js'
 import type { AckHold } from './mqtt-ack-hold.js'
-import type { OnTriggerMessage, SubscribeHooks, TriggerSubscription } from './trigger-message.js'
-import type { TriggerMessage } from './trigger-message.js'
+import type { OnTriggerMessage, SubscribeHooks, TriggerLink, TriggerMessage, TriggerSubscription } from './trigger-link.js'
 import type { FunctionMetrics } from '../metrics/index.js'
 import { hopProperties, RecentPublishes } from './hops.js'
 import { publishProperties } from './request-response.js'
 import { BrokerLimits, PACKET_TOO_LARGE, protocolOptions, publishPacketBytes, refusalOf } from './publish-limits.js'
 import type { Refusal } from './publish-limits.js'
 import { PublishRefusals } from './publish-refusals.js'
+import { ResendStore } from './resend-store.js'
 
 export interface LinkOptions {
   url: string
@@ -39,25 +39,6 @@ export interface LinkOptions {
 
 /** How long start() waits for the first connection attempt before the agent goes on without it. */
 export const FIRST_ATTEMPT_MS = 10_000
-
-/** How the agent meets its trigger broker: over MQTT, or in-process (embedded-link.ts). */
-export interface TriggerLink {
-  /**
-   * Records the subscriptions; subscribes now if connected, else on connect (and again on each
-   * connect whose broker kept no session). `hooks` hear of each round of SUBSCRIBEs.
-   */
-  subscribe: (subs: Map<string, TriggerSubscription>, hooks?: SubscribeHooks) => Promise<void>
-  /** True when the broker resumed the agent's session (CONNACK Session Present), so its subscriptions already exist. */
-  readonly sessionPresent: boolean
-  /** True when the link sees every publish, not only subscribed ones (the embedded broker). */
-  readonly seesAllTopics?: boolean
-  /** Hands over a committed publish (a QoS 1 one carries its store id). */
-  send: (p: OutgoingPublish) => void
-  /** Connects (or begins trying to) and starts sending publishes left from a previous run. */
-  start: () => Promise<void>
-  stopAccepting: () => void
-  close: () => Promise<void>
-}
 
 export class MqttLink implements TriggerLink {
   readonly client: MqttClient
@@ -107,6 +88,8 @@ export class MqttLink implements TriggerLink {
       resubscribe: false,
       // A QoS 0 publish while away is dropped and counted, never queued in memory.
       queueQoSZero: false,
+      // QoS 1 publishes sent again after a reconnect carry DUP=1.
+      outgoingStore: new ResendStore(),
       username: c.username,
       password: c.password,
       rejectUnauthorized: c.rejectUnauthorized,
@@ -248,7 +231,7 @@ export class MqttLink implements TriggerLink {
         await hooks.done?.(granted, error)
       } catch (err) {
         // A hook's store write failed: the next connect tries again.
-        this.#opts.log(`trigger broker: subscribing failed: ${(err as Error).message}`, 'warning')
+        this.#opts.log(`trigger broker: subscribing failed: ${errorMessage(err)}`, 'warning')
       } finally {
         this.#subscribing = undefined
       }

@@ -4,7 +4,7 @@
 // responseTopic }) puts them on the reply. They travel with a durable publish through the
 // outbox, so a reply re-sent after a restart still carries them. MQTT 3.1.1 has no properties:
 // there a message brings none and a publish goes without them.
-import type { TriggerMessage } from './trigger-message.js'
+import type { TriggerMessage } from './trigger-link.js'
 
 /** The request/response properties of a publish, as the sandbox hands them over. */
 export interface RequestProps { correlationData?: string, responseTopic?: string }

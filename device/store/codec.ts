@@ -1,6 +1,6 @@
 // How stored values are encoded: cbor-x with plain maps (no record extension), as bytes.
 import { Encoder } from 'cbor-x'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 
 // useRecords off: records would tie the bytes to this encoder's in-memory structure table.
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true })
@@ -9,7 +9,7 @@ export function encodeValue (value: unknown, what: string): Uint8Array {
   try {
     return cbor.encode(value)
   } catch (err) {
-    throw new LambkinError(ErrorCodes.STORE_ERROR, `${what} cannot be stored: ${(err as Error).message}; use plain objects, arrays, strings, numbers, booleans, null and bytes`, { cause: err, details: { what } })
+    throw new LambkinError(ErrorCodes.STORE_ERROR, `${what} cannot be stored: ${errorMessage(err)}; use plain objects, arrays, strings, numbers, booleans, null and bytes`, { cause: err, details: { what } })
   }
 }
 
@@ -17,7 +17,7 @@ export function decodeValue (bytes: Uint8Array, what: string): unknown {
   try {
     return cbor.decode(bytes)
   } catch (err) {
-    throw new LambkinError(ErrorCodes.STORE_ERROR, `${what} in the store cannot be decoded: ${(err as Error).message}; the data dir may be damaged`, { cause: err, details: { what } })
+    throw new LambkinError(ErrorCodes.STORE_ERROR, `${what} in the store cannot be decoded: ${errorMessage(err)}; the data dir may be damaged`, { cause: err, details: { what } })
   }
 }
 

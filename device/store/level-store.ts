@@ -1,6 +1,6 @@
 // The LevelDB backend of the outbox store: one database per data dir, a single writer lane
 // with group commit, and an fsync on a timer (docs/architecture.md, "Durability").
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { StoreFault, probeDisk } from '../../src/store-fault.js'
 import { decodeValue, encodeValue } from './codec.js'
 import type { StoredRecord } from './codec.js'
@@ -344,5 +344,5 @@ export class LevelOutboxStore extends OutboxStore {
 
 function storeError (err: unknown, doing: string): LambkinError {
   const code = (err as { code?: string }).code
-  return new LambkinError(ErrorCodes.STORE_ERROR, `${doing} failed: ${(err as Error).message ?? String(err)}${code === 'LEVEL_CORRUPTION' ? '; the LevelDB files are damaged, move the data dir aside and restart' : ''}`, { cause: err, details: { levelCode: code } })
+  return new LambkinError(ErrorCodes.STORE_ERROR, `${doing} failed: ${errorMessage(err) ?? String(err)}${code === 'LEVEL_CORRUPTION' ? '; the LevelDB files are damaged, move the data dir aside and restart' : ''}`, { cause: err, details: { levelCode: code } })
 }

@@ -11,7 +11,7 @@ import type { IClientOptions, MqttClient } from 'mqtt'
 import { decodeFrame, downFilter, downTopic, encodeFrame, parseAck, upTopic } from '../../src/wire/index.js'
 import type { OutboxStore } from '../store/index.js'
 import { META_KEYS } from '../store/meta-keys.js'
-import type { Clock } from '../triggers/index.js'
+import type { Clock } from '../../src/clock.js'
 import { redactUrls } from '../../src/redact.js'
 import { dispatchDown } from './down-frames.js'
 import type { CloudDownHandlers } from './down-frames.js'
@@ -20,6 +20,7 @@ import { UploadBudget } from './upload-budget.js'
 import { TakeoverWatch } from './takeover-watch.js'
 import { Uploader } from './uploader.js'
 import type { UploadCounters } from './uploader.js'
+import { errorMessage } from '../../src/errors.js'
 
 export { CONFLICT_MAX_BACKOFF_MS } from './uploader.js'
 
@@ -189,7 +190,7 @@ export class CloudLink {
       await c.subscribeAsync(downFilter(this.#o.deviceId), { qos: 1 })
       await c.publishAsync(upTopic(this.#o.deviceId, 'status'), encodeFrame({ state: 'online', time: this.#o.clock.now(), heartbeatMs: this.#o.heartbeatMs, ...this.#o.status() }), { qos: 1, retain: true })
     } catch (err) {
-      this.#note(`cloud: ${(err as Error).message}`)
+      this.#note(`cloud: ${errorMessage(err)}`)
       return
     }
     this.#armHeartbeat(0)
@@ -223,7 +224,7 @@ export class CloudLink {
     try {
       ack = parseAck(decodeFrame(payload, 4096))
     } catch (err) {
-      this.#note(`cloud: ignored a malformed ack: ${(err as Error).message} [W8]`)
+      this.#note(`cloud: ignored a malformed ack: ${errorMessage(err)} [W8]`)
       return
     }
     await this.#uploader.onAck(ack)
@@ -247,7 +248,7 @@ export class CloudLink {
         const storeFault = s.fault === undefined ? {} : { storeFault: { since: s.fault.since, message: s.fault.message } }
         this.#client.publish(upTopic(this.#o.deviceId, 'heartbeat'), encodeFrame({ time: this.#o.clock.now(), backlog: { records: s.count, bytes: s.bytes }, uploadedToday: this.#budget.sentToday, lastSeq: s.lastSeq, ...storeFault }), { qos: 0 })
       } catch (err) {
-        this.#note(`cloud: heartbeat not sent: ${(err as Error).message}`)
+        this.#note(`cloud: heartbeat not sent: ${errorMessage(err)}`)
       }
       this.#armHeartbeat(this.#o.heartbeatMs)
     }, ms)

@@ -3,6 +3,7 @@
 import { BUNDLE_MAX_BYTES } from '../../src/bundle/index.js'
 import { decodeFrame, downTopic, parseBundleFrame, parseDesired, parseInvoke } from '../../src/wire/index.js'
 import type { BundleFrame, DesiredFrame, InvokeFrame } from '../../src/wire/index.js'
+import { errorMessage } from '../../src/errors.js'
 
 /**
  * The largest down frame decoded, bytes: a bundle (BUNDLE_MAX_BYTES) and its envelope. A
@@ -54,14 +55,14 @@ export function dispatchDown (topic: string, payload: Uint8Array, deviceId: stri
   try {
     parsed = parseDown(kind, decodeFrame(payload, DOWN_FRAME_MAX_BYTES))
   } catch (err) {
-    return { refused: true, message: `refused a ${kind} frame: ${(err as Error).message} [W8]` }
+    return { refused: true, message: `refused a ${kind} frame: ${errorMessage(err)} [W8]` }
   }
   try {
     if (parsed?.kind === 'desired') handlers.desired?.(parsed.frame)
     else if (parsed?.kind === 'bundle') handlers.bundle?.(parsed.frame)
     else if (parsed?.kind === 'invoke') handlers.invoke?.(parsed.frame)
   } catch (err) {
-    return { refused: false, message: `handling a ${kind} frame failed: ${(err as Error).message}` }
+    return { refused: false, message: `handling a ${kind} frame failed: ${errorMessage(err)}` }
   }
   return undefined
 }

@@ -3,12 +3,12 @@
 // this board's own stream and in-flight batches (ack-book.ts). A refused batch is sent again
 // after what the cloud took from this board; a conflict waits longer each time and is logged
 // once with the fix. cloud-link.ts owns the connection and hands frames both ways.
-import { ErrorCodes } from '../../src/errors.js'
+import { ErrorCodes, errorMessage } from '../../src/errors.js'
 import { BATCH_LIMITS, encodeFrame } from '../../src/wire/index.js'
 import type { AckFrame } from '../../src/wire/index.js'
 import type { OutboxRecord, OutboxStore } from '../store/index.js'
 import { META_KEYS } from '../store/meta-keys.js'
-import type { Clock } from '../triggers/index.js'
+import type { Clock } from '../../src/clock.js'
 import { AckBook } from './ack-book.js'
 import { planBatch } from './upload-plan.js'
 import type { UploadBudget } from './upload-budget.js'
@@ -95,7 +95,7 @@ export class Uploader {
         await this.#sendWhatFits()
       } while (this.#again)
     } catch (err) {
-      this.#o.note(`cloud: upload paused: ${(err as Error).message}`)
+      this.#o.note(`cloud: upload paused: ${errorMessage(err)}`)
       this.#arm(this.#o.reconnectMinMs)
     } finally {
       this.#pumping = false
@@ -122,7 +122,7 @@ export class Uploader {
       try {
         await this.#o.store.ackThrough(verdict.acked)
       } catch (err) {
-        this.#o.note(`cloud: acknowledged records could not be removed from the outbox: ${(err as Error).message}`)
+        this.#o.note(`cloud: acknowledged records could not be removed from the outbox: ${errorMessage(err)}`)
       }
     }
     void this.pump()

@@ -1,7 +1,5 @@
-// Public surface of the sensor and schedule triggers and the clock they run on. MQTT triggers
+// Public surface of the sensor and schedule triggers (their clock is src/clock.ts). MQTT triggers
 // live beside them (device/triggers/mqtt*) with their own surface.
-export { systemClock } from './clock.js'
-export type { Clock } from './clock.js'
 export type { TriggerCounters } from './counters.js'
 export * from './sensor/index.js'
 export * from './schedule/index.js'

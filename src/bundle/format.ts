@@ -5,7 +5,7 @@
 // reader's own caps: a bundle is input from the network, however it was signed.
 import { createHash } from 'node:crypto'
 import { Encoder } from 'cbor-x'
-import { ErrorCodes, LambkinError } from '../errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../errors.js'
 import { isValidId } from '../ids.js'
 import { validateManifest, versionOf } from '../function/index.js'
 import type { FunctionManifest, LoadedFunction, Limits } from '../function/index.js'
@@ -90,7 +90,7 @@ export function readBundle (bytes: Uint8Array, opts: { sha256?: string, caps?: P
   try {
     raw = cbor.decode(bytes)
   } catch (err) {
-    throw invalid('malformed', `bundle is not valid CBOR: ${(err as Error).message}`)
+    throw invalid('malformed', `bundle is not valid CBOR: ${errorMessage(err)}`)
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Uint8Array) throw invalid('malformed', 'bundle is not a CBOR map')
   const b = raw as Record<string, unknown>

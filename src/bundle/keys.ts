@@ -4,7 +4,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } fr
 import type { KeyObject } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { ErrorCodes, LambkinError } from '../errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../errors.js'
 
 /** A key id: the first 16 hex digits of sha256 over the public key's SPKI DER bytes. */
 export const KEY_ID_PATTERN = /^[0-9a-f]{16}$/
@@ -43,7 +43,7 @@ function readPem (file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8')
   } catch (cause) {
-    throw keyError(file, `cannot be read as ${what} (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}); make a key pair with \`lambkin keys generate\``, cause)
+    throw keyError(file, `cannot be read as ${what} (${(cause as NodeJS.ErrnoException).code ?? errorMessage(cause)}); make a key pair with \`lambkin keys generate\``, cause)
   }
 }
 
@@ -64,7 +64,7 @@ export function generateKeys (dir: string): { keyId: string, privateFile: string
     chmodSync(privateFile, 0o600)
     writeFileSync(publicFile, publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 })
   } catch (cause) {
-    throw keyError(abs, `could not be written (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message})`, cause)
+    throw keyError(abs, `could not be written (${(cause as NodeJS.ErrnoException).code ?? errorMessage(cause)})`, cause)
   }
   return { keyId: keyIdOf(publicKey), privateFile, publicFile }
 }

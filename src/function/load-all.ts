@@ -2,7 +2,7 @@
 // reported and skipped, never a reason to stop loading the others.
 import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { ErrorCodes, LambkinError } from '../errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../errors.js'
 import { loadFunctionDir } from './load.js'
 import type { LoadedFunction, LoadOptions } from './load.js'
 import { RESERVED_NAMES } from './manifest.js'
@@ -20,7 +20,7 @@ export async function loadFunctionsDir (dir: string, opts: LoadOptions = {}): Pr
   try {
     entries = await readdir(abs, { withFileTypes: true })
   } catch (cause) {
-    throw new LambkinError(ErrorCodes.FUNCTION_NOT_FOUND, `cannot list the functions folder ${abs}: ${(cause as Error).message}`, { cause, details: { dir: abs } })
+    throw new LambkinError(ErrorCodes.FUNCTION_NOT_FOUND, `cannot list the functions folder ${abs}: ${errorMessage(cause)}`, { cause, details: { dir: abs } })
   }
   const subs = entries
     .filter((e) => (e.isDirectory() || e.isSymbolicLink()) && !e.name.startsWith('.') && !RESERVED_NAMES.includes(e.name))
@@ -54,6 +54,6 @@ async function loadOne (sub: string, opts: LoadOptions): Promise<LoadedFunction 
     return await loadFunctionDir(sub, opts)
   } catch (err) {
     if (err instanceof LambkinError) return err
-    return new LambkinError(ErrorCodes.MANIFEST_INVALID, `could not load the function in ${sub}: ${(err as Error).message}`, { cause: err, details: { dir: sub } })
+    return new LambkinError(ErrorCodes.MANIFEST_INVALID, `could not load the function in ${sub}: ${errorMessage(err)}`, { cause: err, details: { dir: sub } })
   }
 }

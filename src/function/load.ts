@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto'
 import { realpath } from 'node:fs/promises'
 import path from 'node:path'
-import { ErrorCodes, LambkinError } from '../errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../errors.js'
 import { FolderFileError, isInside, readInside } from './folder-files.js'
 import type { Limits } from './limits.js'
 import { MANIFEST_MAX_BYTES, MANIFEST_MAX_DEPTH, validateManifest } from './manifest.js'
@@ -80,7 +80,7 @@ async function readManifest (abs: string): Promise<unknown> {
       throw new LambkinError(ErrorCodes.MANIFEST_INVALID, `${cause.message}`, { details: { key: '(root)', reason: cause.message, dir: abs } })
     }
     const code = (cause as NodeJS.ErrnoException).code
-    const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'not found' : `cannot be read (${code ?? (cause as Error).message})`
+    const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'not found' : `cannot be read (${code ?? errorMessage(cause)})`
     throw new LambkinError(ErrorCodes.FUNCTION_NOT_FOUND, `no function at ${abs}: ${file} ${why}. A function is a folder with function.json and its handler`, { cause, details: { dir: abs } })
   }
   try {
@@ -121,7 +121,7 @@ async function readLayer (layersDir: string, name: string, i: number): Promise<s
       if (err instanceof FolderFileError) return fail(`names layer "${name}", but ${err.message}`)
       // A missing file means "try the next place"; anything else (permissions) is worth saying.
       const code = (err as NodeJS.ErrnoException).code
-      if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EISDIR') fail(`names layer "${name}", but ${file} could not be read (${code ?? (err as Error).message})`, err)
+      if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EISDIR') fail(`names layer "${name}", but ${file} could not be read (${code ?? errorMessage(err)})`, err)
     }
   }
   return fail(`names layer "${name}", but neither ${candidates[0].file} nor ${candidates[1].file} exists`)

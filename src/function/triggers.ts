@@ -5,7 +5,9 @@ import cron from 'node-cron'
 import { bad, int, isObject, num, object, show, str } from './check.js'
 import { isValidTopicFilter } from './topic-filter.js'
 import { ID_PATTERN } from '../ids.js'
+import { isKnownZone } from '../wall-time.js'
 import { splitSharedFilter } from './shared-subscription.js'
+import { errorMessage } from '../errors.js'
 
 /**
  * How a message's bytes become the event: `auto` JSON if they parse, else UTF-8 text, else
@@ -98,7 +100,7 @@ function checkShared (filter: string, key: string): void {
   try {
     shared = splitSharedFilter(filter)
   } catch (err) {
-    bad(key, `is not a valid shared subscription: ${(err as Error).message} (use "$share/<name>/<filter>")`)
+    bad(key, `is not a valid shared subscription: ${errorMessage(err)} (use "$share/<name>/<filter>")`)
   }
   if (shared !== undefined && !isValidTopicFilter(shared.filter)) bad(key, `is not a valid shared subscription: ${show(shared.filter)} is not a valid topic filter`)
 }
@@ -160,22 +162,13 @@ function schedule (v: Record<string, unknown>, key: string): ScheduleTrigger {
   const expr = str(t.schedule, `${key}.schedule`)
   if (!validCron(expr)) bad(`${key}.schedule`, `is not a valid cron expression: ${show(expr)} (5 fields "min hour day month weekday", or 6 with seconds first)`)
   const timezone = t.timezone === undefined ? TRIGGER_DEFAULTS.schedule.timezone : str(t.timezone, `${key}.timezone`)
-  if (!validTimezone(timezone)) bad(`${key}.timezone`, `is not a known IANA time zone: ${show(timezone)} (e.g. "UTC", "Europe/Berlin")`)
+  if (!isKnownZone(timezone)) bad(`${key}.timezone`, `is not a known IANA time zone: ${show(timezone)} (e.g. "UTC", "Europe/Berlin")`)
   return { schedule: expr, timezone, catchUp: int(t.catchUp, `${key}.catchUp`, 0, 1000, TRIGGER_DEFAULTS.schedule.catchUp) }
 }
 
 function validCron (expr: string): boolean {
   try {
     return cron.validate(expr)
-  } catch {
-    return false
-  }
-}
-
-function validTimezone (tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz }).format(0)
-    return true
   } catch {
     return false
   }

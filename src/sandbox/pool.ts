@@ -2,7 +2,7 @@
 // them, with a per-function concurrency (parallel sandboxes), a bounded queue that answers
 // LAMBKIN_THROTTLED when full, and quarantine of functions that keep faulting.
 import { randomUUID } from 'node:crypto'
-import { ErrorCodes, LambkinError } from '../errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../errors.js'
 import { DEFAULT_MEMORY_KIB, INSTRUCTIONS_PER_POLL, memoryPagesFor } from './budget.js'
 import { resolvePoolOptions } from './options.js'
 import type { PoolOptions } from './options.js'
@@ -175,7 +175,7 @@ export class SandboxPool {
     } catch (err) {
       // Nested deeper than V8's stack allows, circular, or holding a BigInt: no sandbox could
       // be given it, whichever trigger built it.
-      const why = err instanceof RangeError ? 'is nested too deeply to serialize' : `cannot be serialized as JSON (${(err as Error).message})`
+      const why = err instanceof RangeError ? 'is nested too deeply to serialize' : `cannot be serialized as JSON (${errorMessage(err)})`
       return Promise.resolve(rejectedOutcome(fn.spec, { invocationId, traceId }, { code: ErrorCodes.INPUT_LIMIT, message: `the event ${why}`, details: { limit: 'eventDepth' } }))
     }
     // UTF-8 takes at most 3 bytes per UTF-16 unit, so most events need no byte count.

@@ -4,7 +4,7 @@
 // whole thread when work never reaches the interrupt handler.
 import { parentPort, workerData } from 'node:worker_threads'
 import { performance } from 'node:perf_hooks'
-import { ErrorCodes } from '../errors.js'
+import { ErrorCodes, errorMessage } from '../errors.js'
 import { FunctionInstance, prepare } from './instance.js'
 import { memoryPagesFor } from './budget.js'
 import { WasmFactory } from './wasm-factory.js'
@@ -76,7 +76,7 @@ async function build (spec: FunctionSpec, staticMeta: string, watchId: number): 
   } catch (err) {
     // V8 reserves ~10 GiB of address space per wasm memory unless the trap handler is off;
     // on a 39-bit ARM kernel that runs out after a few dozen functions (docs/architecture.md, "Sandbox").
-    return { failure: { code: ErrorCodes.SANDBOX_CRASHED, message: `could not create a wasm memory for ${spec.name} (${(err as Error).message}): the process is out of address space; run Node with --disable-wasm-trap-handler (lambkin does on ARM; elsewhere set LAMBKIN_WASM_TRAP_HANDLER=off)` } }
+    return { failure: { code: ErrorCodes.SANDBOX_CRASHED, message: `could not create a wasm memory for ${spec.name} (${errorMessage(err)}): the process is out of address space; run Node with --disable-wasm-trap-handler (lambkin does on ARM; elsewhere set LAMBKIN_WASM_TRAP_HANDLER=off)` } }
   }
   return FunctionInstance.create(spec, wasm, now, staticMeta)
 }

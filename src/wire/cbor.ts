@@ -1,7 +1,7 @@
 // CBOR as the wire speaks it [W2]: cbor-x with plain maps and no record extension, so any
 // CBOR decoder can read what lambkin sends, and what it reads never throws past the caller.
 import { Encoder } from 'cbor-x'
-import { ErrorCodes, LambkinError } from '../errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../errors.js'
 
 // useRecords off: the record extension would tie bytes to this encoder's structure table.
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true })
@@ -25,7 +25,7 @@ export function decodeFrame (bytes: Uint8Array, maxBytes: number): Record<string
   try {
     value = cbor.decode(bytes)
   } catch (err) {
-    throw wireError('malformed', `frame is not valid CBOR: ${(err as Error).message}`)
+    throw wireError('malformed', `frame is not valid CBOR: ${errorMessage(err)}`)
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) {
     throw wireError('not-a-map', 'frame is not a CBOR map')

@@ -11,6 +11,7 @@
 // becomes its text, any other key is 'malformed', and a "__proto__" key arrives as "__proto_").
 // A 64-bit integer within the safe range (2^53) is taken and answered as a plain number.
 import { wireError } from './cbor.js'
+import { errorMessage } from '../errors.js'
 
 /**
  * Deepest nesting taken, counting the data itself as 1. cbor-x's decoder gives up near 2,200
@@ -100,7 +101,7 @@ export function readableData (value: unknown): unknown {
   try {
     w = walk(value, DATA_MAX_DEPTH)
   } catch (err) {
-    return { unreadable: `data-invalid: ${(err as Error).message}` } satisfies UnreadableData
+    return { unreadable: `data-invalid: ${errorMessage(err)}` } satisfies UnreadableData
   }
   if (w.problem !== undefined) return { unreadable: `data-${w.problem.reason}: the stored data ${w.problem.message}` } satisfies UnreadableData
   return w.bigints ? numbersFor(value) : value

@@ -5,7 +5,7 @@
 // availability tracker, so callers fail fast with a stable code instead of hanging.
 import pg from 'pg'
 import type { PoolClient, QueryResultRow } from 'pg'
-import { ErrorCodes, LambkinError, isLambkinError } from '../../../src/errors.js'
+import { ErrorCodes, errorMessage, isLambkinError, LambkinError } from '../../../src/errors.js'
 import type { Availability } from './availability.js'
 
 /** The schema every table lives in, so one database may hold other things too. */
@@ -85,9 +85,9 @@ export class PgDb {
     if (isLambkinError(err)) return err
     if (isUnavailable(err)) {
       this.#health.down(err)
-      return new LambkinError(ErrorCodes.DB_UNAVAILABLE, `the cloud's PostgreSQL database (${this.#where}) cannot be reached while ${what}: ${(err as Error).message}; uploads are not acknowledged (devices keep their records) until it answers again, which is checked by itself`, { cause: err })
+      return new LambkinError(ErrorCodes.DB_UNAVAILABLE, `the cloud's PostgreSQL database (${this.#where}) cannot be reached while ${what}: ${errorMessage(err)}; uploads are not acknowledged (devices keep their records) until it answers again, which is checked by itself`, { cause: err })
     }
-    return new LambkinError(ErrorCodes.STORE_ERROR, `the cloud's PostgreSQL database refused ${what}: ${(err as Error).message}`, { cause: err })
+    return new LambkinError(ErrorCodes.STORE_ERROR, `the cloud's PostgreSQL database refused ${what}: ${errorMessage(err)}`, { cause: err })
   }
 
   async query<R extends QueryResultRow = QueryResultRow>(what: string, sql: string, params: unknown[] = []): Promise<R[]> {

@@ -9,7 +9,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import type { ClientBase } from 'pg'
-import { ErrorCodes, LambkinError, isLambkinError } from '../../../src/errors.js'
+import { ErrorCodes, errorMessage, isLambkinError, LambkinError } from '../../../src/errors.js'
 import { SCHEMA, isUnavailable, safeUrl } from './db.js'
 import { LOCKS } from './locks.js'
 
@@ -71,7 +71,7 @@ export async function migrate (c: ClientBase, progress: (line: string) => void =
         await c.query('COMMIT')
       } catch (err) {
         await c.query('ROLLBACK').catch(() => {})
-        throw new LambkinError(ErrorCodes.STORE_ERROR, `migration ${m.name} failed and was rolled back: ${(err as Error).message}`, { cause: err })
+        throw new LambkinError(ErrorCodes.STORE_ERROR, `migration ${m.name} failed and was rolled back: ${errorMessage(err)}`, { cause: err })
       }
       applied.push(m.name)
       progress(`migration ${m.name}: applied in ${Date.now() - started} ms`)
@@ -97,8 +97,8 @@ export async function migrateDatabase (url: string, opts: { progress?: (line: st
     return await migrate(c, opts.progress)
   } catch (err) {
     if (isLambkinError(err)) throw err
-    if (isUnavailable(err)) throw new LambkinError(ErrorCodes.DB_UNAVAILABLE, `cannot reach the PostgreSQL database at ${safeUrl(url)}: ${(err as Error).message}; check --db (or LAMBKIN_DB_URL) and that the server runs`, { cause: err })
-    throw new LambkinError(ErrorCodes.STORE_ERROR, `the PostgreSQL database at ${safeUrl(url)} refused the migration: ${(err as Error).message}`, { cause: err })
+    if (isUnavailable(err)) throw new LambkinError(ErrorCodes.DB_UNAVAILABLE, `cannot reach the PostgreSQL database at ${safeUrl(url)}: ${errorMessage(err)}; check --db (or LAMBKIN_DB_URL) and that the server runs`, { cause: err })
+    throw new LambkinError(ErrorCodes.STORE_ERROR, `the PostgreSQL database at ${safeUrl(url)} refused the migration: ${errorMessage(err)}`, { cause: err })
   } finally {
     await c.end().catch(() => {})
   }

@@ -7,6 +7,7 @@
 import type { Clock } from '../../../src/clock.js'
 import type { PgDb } from './db.js'
 import { LOCKS } from './locks.js'
+import { errorMessage } from '../../../src/errors.js'
 
 export const DAY_MS = 86_400_000
 /** How often partitions are made ahead and old ones dropped, ms. */
@@ -110,7 +111,7 @@ export class Partitions {
       try {
         await this.maintain()
       } catch (err) {
-        this.#o.log(`records partitions not maintained this hour: ${(err as Error).message}`)
+        this.#o.log(`records partitions not maintained this hour: ${errorMessage(err)}`)
       }
       this.#arm()
     }, MAINTAIN_EVERY_MS)

@@ -3,6 +3,7 @@
 // Decoded on read inside a try: stored bytes that no longer decode answer as a placeholder
 // `{ unreadable }`, so no stored record can make a query fail [W8].
 import { Encoder } from 'cbor-x'
+import { errorMessage } from '../../../src/errors.js'
 
 /** The wire's own encoding (src/wire/cbor.ts): plain maps, no record extension [W2]. */
 export const cbor = new Encoder({ useRecords: false, mapsAsObjects: true })
@@ -15,6 +16,6 @@ export function decodeData (bytes: Uint8Array): unknown {
   try {
     return cbor.decode(bytes)
   } catch (err) {
-    return { unreadable: `stored data of ${bytes.byteLength} bytes cannot be decoded: ${(err as Error).message}` }
+    return { unreadable: `stored data of ${bytes.byteLength} bytes cannot be decoded: ${errorMessage(err)}` }
   }
 }

@@ -11,7 +11,7 @@ import { checkParserShape, limitPacketSize } from '../../../src/mqtt/packet-limi
 import { Refusals } from './refusals.js'
 import { DEVICE_DEFAULTS } from '../../config/defaults.js'
 import type { FunctionMetrics } from '../../metrics/index.js'
-import type { OnTriggerMessage } from '../trigger-message.js'
+import type { OnTriggerMessage } from '../trigger-link.js'
 
 export interface EmbeddedBroker {
   port: number

@@ -2,10 +2,11 @@
 // acknowledged, handed to the function by count (`batch.size`), by time (`batch.windowMs`) and
 // by bytes (a batch's event stays under the sandbox's event cap, so a batch of records that
 // each fit never becomes an event that cannot run).
-import type { Clock } from '../index.js'
+import type { Clock } from '../../../src/clock.js'
 import type { MetaWrite, OutboxStore } from '../../store/index.js'
 import { deeper } from '../../links/hops.js'
 import type { Hop } from '../../links/hops.js'
+import { errorMessage } from '../../../src/errors.js'
 
 /** One message in a batch's `records`: the payload part is `payload` or `payloadBase64`, as for a single event. */
 export interface BatchRecord { topic: string, payload?: unknown, payloadBase64?: string, qos: number, retain?: boolean, time: number, responseTopic?: string, correlationData?: string }
@@ -133,7 +134,7 @@ export class RecordBatch {
         this.#hop = deeper(this.#hop, hop)
         for (const rec of records) this.#pendingBytes += (this.#sizes.get(rec) ?? 0) + 1
         failed = true
-        this.#o.log(`batch for ${this.#o.fn} not stored, retrying in ${this.#o.windowMs} ms: ${(err as Error).message}`)
+        this.#o.log(`batch for ${this.#o.fn} not stored, retrying in ${this.#o.windowMs} ms: ${errorMessage(err)}`)
       }
       this.#inflight = []
     })()

@@ -20,7 +20,7 @@
 // Otherwise it is a new message that happens to reuse an id, and runs.
 import { createHash, randomUUID } from 'node:crypto'
 import type { MetaWrite, OutboxStore } from '../../store/index.js'
-import type { MessageOrigin } from '../../links/trigger-message.js'
+import type { MessageOrigin } from '../../links/trigger-link.js'
 
 /** Marks kept per session and route: the last SLOTS packet ids. */
 export const SLOTS = 1024

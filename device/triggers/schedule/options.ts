@@ -1,8 +1,8 @@
 // Defaults and checks for schedule triggers: a bad spec or option throws a LambkinError
 // naming the key, before anything is armed.
 import { ErrorCodes, LambkinError } from '../../../src/errors.js'
-import { systemClock } from '../clock.js'
-import type { Clock } from '../clock.js'
+import { systemClock } from '../../../src/clock.js'
+import type { Clock } from '../../../src/clock.js'
 import { isCounters } from '../counters.js'
 import type { TriggerCounters } from '../counters.js'
 import type { LastRunStore, ScheduleSpec, ScheduleTriggerOptions } from './types.js'

@@ -1,6 +1,6 @@
 // The shapes a schedule trigger takes and hands out (docs/architecture.md, "Triggers").
 import type { LambkinError } from '../../../src/errors.js'
-import type { Clock } from '../clock.js'
+import type { Clock } from '../../../src/clock.js'
 import type { TriggerCounters } from '../counters.js'
 
 // A manifest's schedule trigger: { "schedule": "*/10 * * * * *", "timezone": "UTC", "catchUp": 3 }.

@@ -1,7 +1,8 @@
-// A time zone as offsets read from Intl.DateTimeFormat: the offset at an instant, the instants
+// A time zone as offsets read from Intl (src/wall-time.ts): the offset at an instant, the instants
 // a wall time maps to (none in a spring-forward gap, two in a fall-back overlap), and where an
 // offset change happens.
 import { ErrorCodes, LambkinError } from '../../../src/errors.js'
+import { wallAsUtc, wallParts, zoneFormatter } from '../../../src/wall-time.js'
 
 const DAY_MS = 86_400_000
 
@@ -23,31 +24,15 @@ const zones = new Map<string, Zone>()
 export function zoneOf (name: string): Zone {
   const cached = zones.get(name)
   if (cached !== undefined) return cached
-  let fmt: Intl.DateTimeFormat
-  try {
-    fmt = new Intl.DateTimeFormat('en-US', {
-      timeZone: name,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric'
-    })
-  } catch (err) {
-    throw new LambkinError(ErrorCodes.SCHEDULE_INVALID, `time zone ${JSON.stringify(name)} is not a known IANA zone: use a name like "UTC" or "Europe/Berlin"`, { cause: err, details: { key: 'timezone', timezone: name } })
+  const fmt = zoneFormatter(name)
+  if (fmt === undefined) {
+    throw new LambkinError(ErrorCodes.SCHEDULE_INVALID, `time zone ${JSON.stringify(name)} is not a known IANA zone: use a name like "UTC" or "Europe/Berlin"`, { details: { key: 'timezone', timezone: name } })
   }
   const fixedUtc = ['UTC', 'ETC/UTC', 'GMT', 'ETC/GMT', 'ETC/UCT', 'UCT', 'ZULU', 'ETC/ZULU'].includes(name.toUpperCase())
   const offset = (t: number): number => {
     if (fixedUtc) return 0
     const at = Math.floor(t / 1000) * 1000
-    const p: Record<string, number> = {}
-    for (const part of fmt.formatToParts(at)) if (part.type !== 'literal') p[part.type] = Number(part.value)
-    const wall = new Date(0)
-    wall.setUTCFullYear(p.year, p.month - 1, p.day)
-    wall.setUTCHours(p.hour % 24, p.minute, p.second, 0)
-    return wall.getTime() - at
+    return wallAsUtc(wallParts(fmt, at)) - at
   }
   const zone: Zone = Object.freeze({ name, fixedUtc, offset })
   zones.set(name, zone)

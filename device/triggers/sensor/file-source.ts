@@ -4,7 +4,7 @@
 // are (the manifest's own `scale` still applies to both). Errors become
 // LAMBKIN_SENSOR_UNAVAILABLE naming the sensor, the file and what to check.
 import { basename, dirname, join } from 'node:path'
-import { ErrorCodes, LambkinError } from '../../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../../src/errors.js'
 import { parseNumber, parseW1, UnreadableSample } from './parse.js'
 import type { ReadFile } from './types.js'
 
@@ -81,7 +81,7 @@ async function readOptional (o: FileSourceOptions, files: string[]): Promise<num
     try {
       return parseNumber(text)
     } catch (err) {
-      throw sensorError(o.sensor, o.path, 'unparseable', `${file}: ${(err as Error).message}`, err)
+      throw sensorError(o.sensor, o.path, 'unparseable', `${file}: ${errorMessage(err)}`, err)
     }
   }
   return undefined
@@ -106,7 +106,7 @@ export async function readFileSample (o: FileSourceOptions): Promise<Sample> {
     raw = o.format === 'w1' ? parseW1(text) : parseNumber(text)
   } catch (err) {
     const reason = err instanceof UnreadableSample ? err.reason : 'unparseable'
-    throw sensorError(o.sensor, o.path, reason, `${(err as Error).message}; the sample was skipped`, err)
+    throw sensorError(o.sensor, o.path, reason, `${errorMessage(err)}; the sample was skipped`, err)
   }
   const iio = iioChannel(basename(o.path))
   // An _input value is already processed by the driver (sysfs-bus-iio: "units after

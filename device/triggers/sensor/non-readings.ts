@@ -34,7 +34,7 @@ const W1_RANGES: Record<string, [number, number]> = {
 }
 
 /**
- * Details reasons (`err.info.reason`) that mean the sensor answered with something that is
+ * Details reasons (`err.details.reason`) that mean the sensor answered with something that is
  * not a reading: dropped, retried on the next poll without backoff, reported once per streak.
  * Transient errnos count here: a thermal zone or IIO driver answers EAGAIN/EBUSY/ENODATA while
  * its device is busy or has no sample yet.
@@ -52,7 +52,7 @@ export function sensorKindOf (path: string, format: 'number' | 'w1'): SensorKind
 }
 
 export interface NonReading {
-  /** The specific rule (a `NOT_A_READING` member), for the log and `err.info.reason`. */
+  /** The specific rule (a `NOT_A_READING` member), for the log and `err.details.reason`. */
   reason: string
   message: string
 }

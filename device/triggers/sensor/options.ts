@@ -2,8 +2,8 @@
 // the key; numbers outside sane ranges are clamped.
 import { readFile as fsReadFile } from 'node:fs/promises'
 import { ErrorCodes, LambkinError } from '../../../src/errors.js'
-import { systemClock } from '../clock.js'
-import type { Clock } from '../clock.js'
+import { systemClock } from '../../../src/clock.js'
+import type { Clock } from '../../../src/clock.js'
 import { isCounters } from '../counters.js'
 import type { TriggerCounters } from '../counters.js'
 import { sensorKindOf } from './non-readings.js'

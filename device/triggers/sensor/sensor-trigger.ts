@@ -105,7 +105,7 @@ export class SensorPoller {
       sample = await this.#read(started)
     } catch (err) {
       if (gen === this.#gen) {
-        const reason = (err as LambkinError | undefined)?.info?.reason
+        const reason = (err as LambkinError | undefined)?.details?.reason
         if (err instanceof LambkinError && typeof reason === 'string' && NOT_A_READING.has(reason)) this.#drop('not_a_reading', err)
         else this.#failed(err, started)
       }
@@ -171,12 +171,12 @@ export class SensorPoller {
     this.#stats.dropped++
     this.#stats.consecutiveErrors = 0
     this.#count({ function: functionName, sensor, reason })
-    const why = String(err.info.reason)
+    const why = String(err.details.reason)
     if (this.#dropStreak === why) return
     this.#dropStreak = why
     report(this.#o.onError, new LambkinError(ErrorCodes.SENSOR_UNAVAILABLE, `${err.message}; the reading was dropped (${reason}) and the sensor is read again in ${Math.round(this.#o.everyMs / 100) / 10} s. Further drops for this reason are counted, not logged, until a reading is accepted.`, {
       cause: err.cause,
-      details: { ...err.info, drop: reason, ...(raw === undefined ? {} : { raw }) }
+      details: { ...err.details, drop: reason, ...(raw === undefined ? {} : { raw }) }
     }))
   }
 
@@ -200,7 +200,7 @@ export class SensorPoller {
     const retry = ` Retrying every ${Math.round(this.intervalMs() / 1000 * 10) / 10} s.`
     report(this.#o.onError, new LambkinError(ErrorCodes.SENSOR_UNAVAILABLE, `${base.message}${more}.${retry}`, {
       cause: base.cause ?? base,
-      details: { ...base.info, consecutiveErrors: this.#stats.consecutiveErrors, suppressed: this.#suppressed }
+      details: { ...base.details, consecutiveErrors: this.#stats.consecutiveErrors, suppressed: this.#suppressed }
     }))
     this.#lastReportAt = now
     this.#suppressed = 0

@@ -7,7 +7,6 @@ import os from 'node:os'
 import path from 'node:path'
 import { loadDeviceConfig } from '../../../device/config/index.js'
 import { hashPassword } from '../../../src/secrets.js'
-import { LambkinError } from '../../../src/errors.js'
 import { configFailure } from '../../helpers/config.js'
 
 interface Ctx { dir: string, hash: string }
@@ -23,10 +22,9 @@ async function load (ctx: Ctx, config: Record<string, unknown>): ReturnType<type
   return await loadDeviceConfig({ file, env: {}, cwd: ctx.dir, hostname: 'pi' })
 }
 
-
 test('brokerHost 0.0.0.0 without users is refused naming broker.users; loopback without users is fine', async (ctx) => {
   const err = await configFailure(load(ctx, { brokerPort: 1883, brokerHost: '0.0.0.0' }))
-  assert.is(err.info.key, 'broker.users')
+  assert.is(err.details.key, 'broker.users')
   assert.match(err.message, 'broker.allowAnonymous')
   for (const host of ['192.168.1.20', '::', 'pi.local']) await configFailure(load(ctx, { brokerPort: 1883, brokerHost: host }))
   for (const host of ['127.0.0.1', '::1', 'localhost', '127.0.0.2']) await load(ctx, { brokerPort: 1883, brokerHost: host })
@@ -35,7 +33,7 @@ test('brokerHost 0.0.0.0 without users is refused naming broker.users; loopback 
   const open = await load(ctx, { brokerPort: 1883, brokerHost: '0.0.0.0', broker: { allowAnonymous: true } })
   assert.is(open.broker.allowAnonymous, true)
   const none = await configFailure(load(ctx, { brokerPort: 1883, broker: { allowAnonymous: false } }))
-  assert.is(none.info.key, 'broker.users')
+  assert.is(none.details.key, 'broker.users')
 })
 
 test('users are read with defaults (no grants, no retain); bad entries name the entry and field', async (ctx) => {
@@ -54,7 +52,7 @@ test('users are read with defaults (no grants, no retain); bad entries name the 
   ]
   for (const [entry, words] of cases) {
     const err = await configFailure(load(ctx, { broker: { users: [entry] } }))
-    assert.is(err.info.key, 'broker.users')
+    assert.is(err.details.key, 'broker.users')
     assert.match(err.message, words)
   }
   const twice = await configFailure(load(ctx, { broker: { users: [{ username: 'a', passwordHash: ctx.hash }, { username: 'a', passwordHash: ctx.hash }] } }))
@@ -69,12 +67,12 @@ test('broker.usersFile adds its users; a user in both places, a bad file or bad 
   fs.writeFileSync(users, JSON.stringify({ users: [{ username: 'panel', passwordHash: ctx.hash }] }))
   assert.equal((await load(ctx, { brokerPort: 1883, brokerHost: '0.0.0.0', broker: { usersFile: users } })).broker.users.map((u) => u.username), ['panel'])
   const clash = await configFailure(load(ctx, { broker: { usersFile: users, users: [{ username: 'panel', passwordHash: ctx.hash }] } }))
-  assert.is(clash.info.key, 'broker.usersFile')
+  assert.is(clash.details.key, 'broker.usersFile')
   fs.writeFileSync(users, '[{"username": "x", "passwordHash": 1}]')
   assert.match((await configFailure(load(ctx, { broker: { usersFile: users } }))).message, 'passwordHash must be a string')
   fs.writeFileSync(users, '{nope')
   assert.match((await configFailure(load(ctx, { broker: { usersFile: users } }))).message, 'not valid JSON')
-  assert.is((await configFailure(load(ctx, { broker: { usersFile: 'missing.json' } }))).info.key, 'broker.usersFile')
+  assert.is((await configFailure(load(ctx, { broker: { usersFile: 'missing.json' } }))).details.key, 'broker.usersFile')
 })
 
 test.run()

@@ -7,7 +7,6 @@ import os from 'node:os'
 import path from 'node:path'
 import { DEVICE_DEFAULTS, loadDeviceConfig } from '../../../device/config/index.js'
 import type { LoadDeviceConfigOptions } from '../../../device/config/index.js'
-import { LambkinError } from '../../../src/errors.js'
 import { configFailure } from '../../helpers/config.js'
 
 interface Ctx { dir: string, cwd: string }
@@ -29,7 +28,6 @@ function writeJson (file: string, value: unknown): string {
 /** Loads with an empty env and an x64 arch unless given, so the machine's own LAMBKIN_* and ARM profile never leak in. */
 const load = async (ctx: Ctx, opts: LoadDeviceConfigOptions = {}): ReturnType<typeof loadDeviceConfig> =>
   await loadDeviceConfig({ env: {}, cwd: ctx.cwd, hostname: 'pi-test', arch: 'x64', ...opts })
-
 
 test('with nothing given, every key has its safe default and paths resolve against the cwd', async (ctx) => {
   const cfg = await load(ctx, { hostname: 'Green House_7.local' })
@@ -75,7 +73,7 @@ test('precedence: defaults < config file < LAMBKIN_* env < flags', async (ctx) =
 test('the config file comes from --config, else LAMBKIN_CONFIG, else the file option', async (ctx) => {
   const a = writeJson(path.join(ctx.dir, 'a.json'), { id: 'a' })
   const b = writeJson(path.join(ctx.dir, 'b.json'), { id: 'b' })
-  const c = writeJson(path.join(ctx.cwd, 'c.json'), { id: 'c' })
+  writeJson(path.join(ctx.cwd, 'c.json'), { id: 'c' })
   assert.is((await load(ctx, { file: a })).id, 'a')
   assert.is((await load(ctx, { file: a, env: { LAMBKIN_CONFIG: b } })).id, 'b')
   assert.is((await load(ctx, { file: a, env: { LAMBKIN_CONFIG: b }, flags: { config: 'c.json' } })).id, 'c', '--config is relative to the cwd')
@@ -104,8 +102,8 @@ test('a bad env value names the key, the rule, the value and the variable', asyn
   const err = await configFailure(load(ctx, { env: { LAMBKIN_SYNC_INTERVAL_MS: 'abc' } }))
   assert.match(err.message, 'config key "outbox.syncIntervalMs" must be an integer between 10 and 60000 in plain decimal digits, got "abc"')
   assert.match(err.message, 'environment variable LAMBKIN_SYNC_INTERVAL_MS')
-  assert.is(err.info.key, 'outbox.syncIntervalMs')
-  assert.is(err.info.source, 'LAMBKIN_SYNC_INTERVAL_MS')
+  assert.is(err.details.key, 'outbox.syncIntervalMs')
+  assert.is(err.details.source, 'LAMBKIN_SYNC_INTERVAL_MS')
   for (const [name, value, key] of [
     ['LAMBKIN_SYNC_INTERVAL_MS', '5', 'outbox.syncIntervalMs'],
     ['LAMBKIN_SYNC_INTERVAL_MS', '20.5', 'outbox.syncIntervalMs'],
@@ -118,7 +116,7 @@ test('a bad env value names the key, the rule, the value and the variable', asyn
     ['LAMBKIN_MQTT_URL', 'not a url', 'mqtt.url']
   ] as const) {
     const e = await configFailure(load(ctx, { env: { [name]: value } }))
-    assert.is(e.info.key, key, `${name}=${value}`)
+    assert.is(e.details.key, key, `${name}=${value}`)
     assert.match(e.message, name)
   }
 })
@@ -128,7 +126,7 @@ test('a bad file value names the file; files must use the JSON type itself', asy
   const err = await configFailure(load(ctx, { file }))
   assert.match(err.message, 'config key "outbox.syncIntervalMs" must be an integer between 10 and 60000, got "200"')
   assert.match(err.message, `config file ${file}`)
-  assert.is(err.info.source, file)
+  assert.is(err.details.source, file)
   const cases: Array<[unknown, string]> = [
     [{ mqtt: { rejectUnauthorized: 'false' } }, 'mqtt.rejectUnauthorized'],
     [{ caps: { memoryKiB: 1024 } }, 'caps.memoryKiB'],
@@ -144,7 +142,7 @@ test('a bad file value names the file; files must use the JSON type itself', asy
   for (const [body, key] of cases) {
     writeJson(file, body)
     const e = await configFailure(load(ctx, { file }))
-    assert.is(e.info.key, key, JSON.stringify(body))
+    assert.is(e.details.key, key, JSON.stringify(body))
   }
 })
 
@@ -153,7 +151,7 @@ test('a bad flag names the flag; a bare flag without a value is refused', async 
   assert.match(err.message, 'config key "metricsPort" must be an integer between 0 and 65535, got "70000" (from flag --metrics-port)')
   const bare = await configFailure(load(ctx, { flags: { id: true } }))
   assert.match(bare.message, '--id')
-  assert.is(bare.info.key, 'id')
+  assert.is(bare.details.key, 'id')
 })
 
 test('secrets are not echoed: a bad password is hidden, URL credentials are masked', async (ctx) => {
@@ -167,7 +165,7 @@ test('secrets are not echoed: a bad password is hidden, URL credentials are mask
   assert.match(e3.message, 'a URL with credentials (not shown)')
   const file = writeJson(path.join(ctx.dir, 'device.json'), { cloud: { password: 'p'.repeat(2000) } })
   const e2 = await configFailure(load(ctx, { file }))
-  assert.is(e2.info.key, 'cloud.password')
+  assert.is(e2.details.key, 'cloud.password')
   assert.not.match(e2.message, 'ppp')
 })
 
@@ -216,8 +214,8 @@ test('the operator commands\' variables (LAMBKIN_API, LAMBKIN_TOKEN, LAMBKIN_KEY
 test('an unknown LAMBKIN_* variable is refused like an unknown key, with the nearest name', async (ctx) => {
   const e = await configFailure(load(ctx, { env: { LAMBKIN_BROKER_PROT: '1883' } }))
   assert.match(e.message, 'environment variable LAMBKIN_BROKER_PROT is not a known variable; did you mean "LAMBKIN_BROKER_PORT"? Known variables: LAMBKIN_CONFIG, ')
-  assert.is(e.info.key, 'LAMBKIN_BROKER_PROT')
-  assert.is(e.info.sourceKind, 'env')
+  assert.is(e.details.key, 'LAMBKIN_BROKER_PROT')
+  assert.is(e.details.sourceKind, 'env')
   assert.match((await configFailure(load(ctx, { env: { lambkin_id: 'x', LAMBKIN_Id: 'pi' } }))).message, 'did you mean "LAMBKIN_ID"?')
   const far = await configFailure(load(ctx, { env: { LAMBKIN_NOT_A_THING: 'x' } }))
   assert.not.match(far.message, 'did you mean')
@@ -227,7 +225,7 @@ test('an unknown LAMBKIN_* variable is refused like an unknown key, with the nea
 test('integers from env and flags are plain decimal digits only', async (ctx) => {
   for (const value of ['1e3', '0x50', '8.0', '+5', '1_000', '0b1', '١٢']) {
     const e = await configFailure(load(ctx, { env: { LAMBKIN_BROKER_PORT: value } }))
-    assert.is(e.info.key, 'brokerPort', value)
+    assert.is(e.details.key, 'brokerPort', value)
     assert.match(e.message, `must be an integer between 0 and 65535 in plain decimal digits, got "${value}"`)
   }
   await configFailure(load(ctx, { flags: { 'metrics-port': '9e3' } }))
@@ -237,18 +235,18 @@ test('integers from env and flags are plain decimal digits only', async (ctx) =>
 
 test('TLS files must exist, and a client certificate needs its key', async (ctx) => {
   const missing = await configFailure(load(ctx, { env: { LAMBKIN_MQTT_URL: 'mqtts://b:8883' }, file: writeJson(path.join(ctx.dir, 'd.json'), { mqtt: { caFile: 'nope.pem' } }) }))
-  assert.is(missing.info.key, 'mqtt.caFile')
+  assert.is(missing.details.key, 'mqtt.caFile')
   assert.match(missing.message, path.join(ctx.dir, 'nope.pem'))
   assert.match(missing.message, 'ENOENT')
   fs.writeFileSync(path.join(ctx.dir, 'cert.pem'), 'x')
   const half = await configFailure(load(ctx, { file: writeJson(path.join(ctx.dir, 'd.json'), { cloud: { certFile: 'cert.pem' } }) }))
-  assert.is(half.info.key, 'cloud.certFile')
+  assert.is(half.details.key, 'cloud.certFile')
   assert.match(half.message, '"cloud.keyFile" is not')
 })
 
 test('the metrics server and the embedded broker cannot share a port', async (ctx) => {
   const err = await configFailure(load(ctx, { env: { LAMBKIN_BROKER_PORT: '1883' }, flags: { 'metrics-port': '1883' } }))
-  assert.is(err.info.key, 'metricsPort')
+  assert.is(err.details.key, 'metricsPort')
   assert.match(err.message, '--metrics-port')
   const both0 = await load(ctx, { env: { LAMBKIN_BROKER_PORT: '0', LAMBKIN_METRICS_PORT: '0' } })
   assert.is(both0.metricsPort, 0, 'two ephemeral ports never clash')

@@ -10,7 +10,7 @@ import { startEmbeddedBroker } from '../../../device/links/broker/index.js'
 import type { BrokerSettings, EmbeddedBroker } from '../../../device/links/broker/index.js'
 import { hashPassword } from '../../../src/secrets.js'
 import { FunctionMetrics } from '../../../device/metrics/index.js'
-import type { TriggerMessage } from '../../../device/links/trigger-message.js'
+import type { TriggerMessage } from '../../../device/links/trigger-link.js'
 
 // Cheap scrypt parameters keep the tests quick; the format and the check are the same.
 const FAST = { N: 1024, r: 8, p: 1 }

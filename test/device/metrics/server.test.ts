@@ -69,7 +69,7 @@ test('a port in use and a bad port are config errors naming the key; close is id
   } catch (err) {
     assert.instance(err, LambkinError)
     assert.is((err as LambkinError).code, 'LAMBKIN_CONFIG_INVALID')
-    assert.is((err as LambkinError).info.key, 'metricsPort')
+    assert.is((err as LambkinError).details.key, 'metricsPort')
     assert.match((err as LambkinError).message, String(server.port))
   }
   for (const port of [-1, 70000, 1.5]) {
@@ -78,7 +78,7 @@ test('a port in use and a bad port are config errors naming the key; close is id
       assert.unreachable(`port ${port} accepted`)
     } catch (err) {
       assert.is((err as LambkinError).code, 'LAMBKIN_CONFIG_INVALID')
-      assert.is((err as LambkinError).info.key, 'port')
+      assert.is((err as LambkinError).details.key, 'port')
     }
   }
   const s = await startMetricsServer({ port: 0, host: undefined, metrics })

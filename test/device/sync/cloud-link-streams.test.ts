@@ -10,7 +10,7 @@ import path from 'node:path'
 import { CloudLink } from '../../../device/sync/index.js'
 import type { CloudLinkOptions } from '../../../device/sync/index.js'
 import { LevelOutboxStore } from '../../../device/store/index.js'
-import { systemClock } from '../../../device/triggers/index.js'
+import { systemClock } from '../../../src/clock.js'
 import { startCloud } from '../../helpers/cloud.js'
 import type { CloudFixture } from '../../helpers/cloud.js'
 

@@ -33,9 +33,9 @@ function checkRefusal (caught: unknown, key: string | undefined, code: string): 
   const e = caught as LambkinError
   assert.is(e.code, code, e.message)
   if (key !== undefined) {
-    assert.is(e.info.key, key, e.message)
+    assert.is(e.details.key, key, e.message)
     assert.ok(e.message.includes(`"${key}"`), `message should name "${key}": ${e.message}`)
-    assert.type(e.info.reason, 'string')
+    assert.type(e.details.reason, 'string')
   }
   return e
 }

@@ -46,8 +46,8 @@ test('above the default cap: LAMBKIN_LIMIT_EXCEEDS_CAP naming key, value and cap
     const value = LIMIT_CAPS[k] + 1
     const e = refusedBy(() => withLimits({ [k]: value }), `limits.${k}`, 'LAMBKIN_LIMIT_EXCEEDS_CAP')
     assert.ok(e.message.includes(String(value)) && e.message.includes(String(LIMIT_CAPS[k])), e.message)
-    assert.is(e.info.value, value)
-    assert.is(e.info.cap, LIMIT_CAPS[k])
+    assert.is(e.details.value, value)
+    assert.is(e.details.cap, LIMIT_CAPS[k])
   }
 })
 

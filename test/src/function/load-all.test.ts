@@ -36,7 +36,7 @@ test('one broken function does not stop the others', async () => {
   try {
     const { functions, errors } = await loadFunctionsDir(t.root, { caps: { concurrency: 4 } })
     assert.equal(functions.map((f) => f.manifest.name), ['good'])
-    assert.equal(errors.map((e) => [path.basename(e.dir), e.error.code, e.error.info.key]), [
+    assert.equal(errors.map((e) => [path.basename(e.dir), e.error.code, e.error.details.key]), [
       ['badjson', 'LAMBKIN_MANIFEST_INVALID', '(root)'],
       ['caps', 'LAMBKIN_LIMIT_EXCEEDS_CAP', 'limits.concurrency'],
       ['nohandler', 'LAMBKIN_MANIFEST_INVALID', 'handler'],
@@ -56,7 +56,7 @@ test('two folders with one name: the second in folder order is the error, naming
     assert.equal(functions.map((f) => [f.manifest.name, path.basename(f.dir)]), [['same', 'a-first'], ['other', 'c']])
     assert.is(errors.length, 1)
     assert.is(errors[0].dir, t.at('b-second'))
-    assert.is(errors[0].error.info.key, 'name')
+    assert.is(errors[0].error.details.key, 'name')
     assert.match(errors[0].error.message, t.at('a-first'))
   } finally {
     t.remove()

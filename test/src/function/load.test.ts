@@ -81,10 +81,10 @@ test('bad JSON is LAMBKIN_MANIFEST_INVALID with line and column', async () => {
   try {
     const e = await rejectedWith(loadFunctionDir(t.at('a')), undefined, 'LAMBKIN_MANIFEST_INVALID')
     assert.match(e.message, `${t.at('a/function.json')} is not valid JSON at line 3, column 14`)
-    assert.is(e.info.key, '(root)')
-    assert.is(e.info.line, 3)
-    assert.is(e.info.column, 14)
-    assert.is(e.info.position, 30)
+    assert.is(e.details.key, '(root)')
+    assert.is(e.details.line, 3)
+    assert.is(e.details.column, 14)
+    assert.is(e.details.position, 30)
     t.write('a/function.json', '{ "name": ')
     assert.match((await rejectedWith(loadFunctionDir(t.at('a')), undefined, 'LAMBKIN_MANIFEST_INVALID')).message, 'line 1, column 11')
     // The reason, not only the place.
@@ -167,7 +167,6 @@ test('version does not depend on where the folder is', async () => {
   }
 })
 
-
 // Issue 8, "Function folders stay closed": the manifest and layers are read only from inside
 // their folders, with limits, and a duplicated key is refused instead of the last one winning.
 test('a function.json with a key twice is refused: the wider grant no longer wins', async () => {
@@ -175,7 +174,7 @@ test('a function.json with a key twice is refused: the wider grant no longer win
   try {
     const e = await rejectedWith(loadFunctionDir(t.at('a')), 'permissions', 'LAMBKIN_MANIFEST_INVALID')
     assert.match(e.message, 'twice')
-    assert.is(e.info.line, 1)
+    assert.is(e.details.line, 1)
   } finally {
     t.remove()
   }

@@ -134,7 +134,7 @@ test('the reason is in details, for machines', () => {
     validateManifest({ name: 'x', triggers: [{ mqtt: 'a' }, { sensor: 's', path: '/x', everyMs: 5 }] })
     assert.unreachable()
   } catch (err) {
-    const info = (err as { info: Record<string, unknown> }).info
+    const info = (err as { details: Record<string, unknown> }).details
     assert.is(info.key, 'triggers[1].everyMs')
     assert.match(String(info.reason), 'between 10 and 86400000')
   }

@@ -48,7 +48,7 @@ test('a link to /proc/self/environ is refused, and the error holds no part of th
     symlinkSync('/proc/self/environ', t.at('fn/e.js'))
     const e = await rejectedWith(readCode(t.at('fn')), 'handler', 'LAMBKIN_MANIFEST_INVALID')
     assert.match(e.message, 'e.js leads outside')
-    assert.is(e.info.file, 'e.js')
+    assert.is(e.details.file, 'e.js')
     for (const value of Object.values(process.env)) {
       if (value !== undefined && value.length >= 8) assert.not.ok(JSON.stringify(e).includes(value), 'the error quotes an environment value')
     }

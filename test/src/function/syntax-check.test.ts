@@ -21,12 +21,12 @@ function refused (handler: string, files: Record<string, string>, layers: Record
 test('a missing comma in the handler: file:line:column, the line and a caret under the column', () => {
   const e = refused('index.js', { 'index.js': 'export default async function (event, ctx) {\n  const x = {\n    a: 1\n    b: 2\n  }\n  return x\n}\n' })
   assert.is(e.message, 'function f does not parse: index.js:4:5: Unexpected token\n        b: 2\n        ^')
-  assert.equal(e.info, { file: 'index.js', line: 4, column: 5, reason: 'Unexpected token' })
+  assert.equal(e.details, { file: 'index.js', line: 4, column: 5, reason: 'Unexpected token' })
 })
 
 test('an error in a module the handler imports, or in a layer, names that file', () => {
   const lib = refused('index.js', { 'index.js': 'import { h } from "./lib/h.js"\nexport default () => h()\n', 'lib/h.js': 'export function h () {\n  return 1 +\n}\n' })
-  assert.match(lib.message, /^function f does not parse: lib\/h\.js:3:1: Unexpected token\n    }\n    \^$/)
+  assert.match(lib.message, /^function f does not parse: lib\/h\.js:3:1: Unexpected token\n {4}}\n {4}\^$/)
   const layer = refused('index.js', { 'index.js': 'import { mean } from "stats"\nexport default () => mean([1])\n' }, { stats: 'export const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length)\n' })
   assert.match(layer.message, /^function f does not parse: layers\/stats:1:70: Unexpected token/)
   // A sub-folder module importing its sibling resolves from its own folder, as the sandbox does.
@@ -55,7 +55,7 @@ test('a long minified line is cut around the column, so the caret still points a
   const code = `export default () => [${'1,'.repeat(500)} 2 3]`
   const e = refused('index.js', { 'index.js': code })
   const [, shown, caret] = e.message.split('\n')
-  const column = (e.info as { column: number }).column
+  const column = (e.details as { column: number }).column
   assert.is(code[column - 1], '3')
   assert.ok(shown.length <= 124, `the source line is cut (${shown.length})`)
   assert.is(shown[caret.length - 1], '3', 'the caret stands under the bad token')

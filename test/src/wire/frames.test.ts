@@ -5,7 +5,7 @@ import { decodeFrame, encodeFrame, parseAck, parseBatch, parseHeartbeat, parseSt
 
 const plain = new Encoder({ useRecords: false, mapsAsObjects: true })
 const reasonOf = (fn: () => unknown): string => {
-  try { fn() } catch (err) { assert.is((err as { code: string }).code, 'LAMBKIN_WIRE_INVALID'); return String((err as { info: { reason: string } }).info.reason) }
+  try { fn() } catch (err) { assert.is((err as { code: string }).code, 'LAMBKIN_WIRE_INVALID'); return String((err as { details: { reason: string } }).details.reason) }
   throw new Error('did not throw')
 }
 const rec = (seq: number): Record<string, unknown> => ({ seq, kind: 'result', fn: 'f', time: 1, data: { r: seq } })

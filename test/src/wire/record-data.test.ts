@@ -51,7 +51,7 @@ test('[W2] parseBatch refuses a record whose data JSON cannot show, naming the r
     assert.unreachable()
   } catch (err) {
     assert.is((err as { code?: string }).code, 'LAMBKIN_WIRE_INVALID')
-    assert.is((err as { info: { reason: string } }).info.reason, 'data-integer')
+    assert.is((err as { details: { reason: string } }).details.reason, 'data-integer')
     assert.match((err as Error).message, /^records\[1\]\.data holds the integer 18446744073709551616/)
   }
 })

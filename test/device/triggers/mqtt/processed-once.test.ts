@@ -11,7 +11,7 @@ import { LevelOutboxStore } from '../../../../device/store/index.js'
 import type { OutboxStore } from '../../../../device/store/index.js'
 import { MARK_PREFIX, MAX_SESSIONS, ProcessedOnce, SLOTS, routeKey } from '../../../../device/triggers/mqtt/processed-once.js'
 import type { Decision, Ticket } from '../../../../device/triggers/mqtt/processed-once.js'
-import type { MessageOrigin } from '../../../../device/links/trigger-message.js'
+import type { MessageOrigin } from '../../../../device/links/trigger-link.js'
 
 const R = routeKey('fn', 0, 'a/+')
 

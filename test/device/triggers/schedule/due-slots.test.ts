@@ -78,7 +78,7 @@ test('[stall] a process stopped for 35 s makes up catchUp runs late, oldest firs
   assert.equal(r.events.slice(1).map((e) => hms(e.time)), ['10:00:55', '10:00:55'])
   assert.equal(r.trigger.stats(), { fired: 3, skippedOverlap: 0, caughtUp: 2, missed: 2 })
   assert.is(missedMetric(r, 'late'), 2)
-  assert.equal(r.errors.map((e) => [e.code, e.info.missed, e.info.caughtUp]), [['LAMBKIN_SCHEDULE_MISSED', 2, 2]])
+  assert.equal(r.errors.map((e) => [e.code, e.details.missed, e.details.caughtUp]), [['LAMBKIN_SCHEDULE_MISSED', 2, 2]])
   assert.ok(r.errors[0].message.includes('10:00:20') && r.errors[0].message.includes('10:00:50'), r.errors[0].message)
   assert.is(await r.store.getLastRun('beat#0'), T('2024-05-01T10:00:50Z'))
   await r.clock.advance(5000)

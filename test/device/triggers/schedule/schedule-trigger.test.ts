@@ -176,7 +176,7 @@ test('a wall clock that jumps forward (NTP on a board without RTC) misses runs a
   clock.jumpTo(T('2024-05-01T10:06:10Z'))
   await clock.advance(30_000)
   assert.is(events.length, 0, 'catchUp 0: the six missed runs (10:01 to 10:06) are not made up')
-  assert.equal(errors.map((e) => [e.code, e.info.missed]), [['LAMBKIN_SCHEDULE_MISSED', 6]])
+  assert.equal(errors.map((e) => [e.code, e.details.missed]), [['LAMBKIN_SCHEDULE_MISSED', 6]])
   assert.equal(trigger.stats(), { fired: 0, skippedOverlap: 0, caughtUp: 0, missed: 6 })
   await clock.advance(20_000)
   assert.equal(events.map((e) => [iso(e.scheduledTime), e.late]), [['2024-05-01T10:07:00Z', false]])
@@ -221,7 +221,7 @@ test('bad specs and options throw before anything is armed, naming the key', () 
     } catch (err) {
       assert.instance(err, LambkinError)
       assert.is((err as LambkinError).code, code)
-      assert.is((err as LambkinError).info.key, key)
+      assert.is((err as LambkinError).details.key, key)
     }
   }
   assert.is(clock.pending(), 0)

@@ -46,7 +46,7 @@ test('an unknown zone is LAMBKIN_SCHEDULE_INVALID naming it', () => {
   } catch (err) {
     assert.instance(err, LambkinError)
     assert.is((err as LambkinError).code, 'LAMBKIN_SCHEDULE_INVALID')
-    assert.is((err as LambkinError).info.timezone, 'Mars/Olympus_Mons')
+    assert.is((err as LambkinError).details.timezone, 'Mars/Olympus_Mons')
   }
 })
 

@@ -84,14 +84,14 @@ test('1-Wire files parse as w1; CRC NO fails the sample with reason crc', async 
   put('28-0316a2794eff/w1_slave', '72 01 4b 46 7f ff 0e 10 57 : crc=12 NO\n72 01 4b 46 7f ff 0e 10 57 t=23125\n')
   const err = await failure(readFileSample({ sensor: 'tank', path: file, format: 'w1', readFile: read }))
   assert.is(err.code, 'LAMBKIN_SENSOR_UNAVAILABLE')
-  assert.equal(err.info, { sensor: 'tank', path: file, reason: 'crc' })
+  assert.equal(err.details, { sensor: 'tank', path: file, reason: 'crc' })
 })
 
 test('a missing file is LAMBKIN_SENSOR_UNAVAILABLE naming sensor, path and what to check', async () => {
   const file = path.join(dir, 'thermal_zone9/temp')
   const err = await failure(readFileSample({ sensor: 'cpu', path: file, format: 'number', readFile: read }))
   assert.is(err.code, 'LAMBKIN_SENSOR_UNAVAILABLE')
-  assert.equal(err.info, { sensor: 'cpu', path: file, reason: 'missing', errno: 'ENOENT' })
+  assert.equal(err.details, { sensor: 'cpu', path: file, reason: 'missing', errno: 'ENOENT' })
   assert.ok(err.message.includes('"cpu"') && err.message.includes(file) && err.message.includes('driver'), err.message)
 })
 
@@ -103,17 +103,17 @@ test('permission denied and a folder path say what to do', async () => {
     return await read(p)
   }
   const err = await failure(readFileSample({ sensor: 'board', path: file, format: 'number', readFile: denied }))
-  assert.is(err.info.reason, 'permission')
+  assert.is(err.details.reason, 'permission')
   assert.ok(err.message.includes('permission denied'), err.message)
   const folder = await failure(readFileSample({ sensor: 'board', path: path.dirname(file), format: 'number', readFile: read }))
-  assert.is(folder.info.errno, 'EISDIR')
+  assert.is(folder.details.errno, 'EISDIR')
   assert.ok(folder.message.includes('folder'), folder.message)
 })
 
 test('garbage in the file fails the sample as unparseable', async () => {
   const file = put('thermal_zone0/temp', 'unavailable\n')
   const err = await failure(readFileSample({ sensor: 'cpu', path: file, format: 'number', readFile: read }))
-  assert.is(err.info.reason, 'unparseable')
+  assert.is(err.details.reason, 'unparseable')
   assert.ok(err.message.includes('"unavailable"'), err.message)
 })
 

@@ -100,7 +100,7 @@ test('IIO and 1-Wire through the trigger: sibling scale, then the manifest scale
   write('28-0316a2794eff/w1_slave', '73 01 4b 46 7f ff 0d 10 41 : crc=41 YES\n73 01 4b 46 7f ff 0d 10 41 t=23187\n')
   await t.clock.advance(2000)
   assert.equal(t.events.map((e) => e.value), [23.125, 23.187])
-  assert.equal(t.errors.map((e) => e.info.reason), ['crc'])
+  assert.equal(t.errors.map((e) => e.details.reason), ['crc'])
   await t.trigger.stop()
 })
 
@@ -111,12 +111,12 @@ test('a missing sensor is reported once, retried with backoff up to a minute, re
   await r.clock.advance(0)
   assert.is(r.errors.length, 1)
   assert.is(r.errors[0].code, 'LAMBKIN_SENSOR_UNAVAILABLE')
-  assert.equal({ sensor: r.errors[0].info.sensor, path: r.errors[0].info.path, reason: r.errors[0].info.reason }, { sensor: 'cpu-temp', path: file, reason: 'missing' })
+  assert.equal({ sensor: r.errors[0].details.sensor, path: r.errors[0].details.path, reason: r.errors[0].details.reason }, { sensor: 'cpu-temp', path: file, reason: 'missing' })
   await r.clock.advance(182_000)
   // Reads at 0, then 2 s, 4 s, 8 s, 16 s, 32 s apart, then every 60 s.
   assert.equal(r.readsAt, [0, 2000, 6000, 14_000, 30_000, 62_000, 122_000, 182_000])
-  assert.equal(r.errors.map((e) => e.info.consecutiveErrors), [1, 6, 7, 8], r.errors.map((e) => e.message).join('\n'))
-  assert.is(r.errors[1].info.suppressed, 4)
+  assert.equal(r.errors.map((e) => e.details.consecutiveErrors), [1, 6, 7, 8], r.errors.map((e) => e.message).join('\n'))
+  assert.is(r.errors[1].details.suppressed, 4)
   assert.ok(r.errors[1].message.includes('4 more failed reads'), r.errors[1].message)
   assert.equal(r.trigger.stats(), { reads: 0, fired: 0, errors: 8, consecutiveErrors: 8, dropped: 0 })
   assert.is(r.events.length, 0)
@@ -239,7 +239,7 @@ test('bad specs and options throw naming the key; everyMs is clamped', () => {
     } catch (err) {
       assert.instance(err, LambkinError)
       assert.is((err as LambkinError).code, code)
-      assert.is((err as LambkinError).info.key, key)
+      assert.is((err as LambkinError).details.key, key)
     }
   }
   assert.is(new SensorPoller({ sensor: 'x', path: '/sys/x', everyMs: 1 }, { onEvent }).intervalMs(), 10)

@@ -2,7 +2,7 @@
 // format, and which bytes are refused with which code.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { decodePayload, MAX_PAYLOAD_DEPTH } from '../../../device/links/trigger-message.js'
+import { decodePayload, MAX_PAYLOAD_DEPTH } from '../../../../device/triggers/mqtt/payload.js'
 
 const BINARY = Buffer.from([0x00, 0xff, 0x80, 0x01, 0xc3])
 const nested = (depth: number): Buffer => Buffer.from('['.repeat(depth) + ']'.repeat(depth))

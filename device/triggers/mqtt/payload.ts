@@ -1,67 +1,8 @@
-// What a trigger link hands the agent for each message it takes, whichever broker it came
-// from, and how a payload's bytes become the event's `payload` (or `payloadBase64`), or are
-// refused with a code when they cannot.
+// How an MQTT trigger's payload bytes become the event's `payload` (or `payloadBase64`), or
+// are refused with a code when they cannot (the trigger's `payload` format).
 import { isUtf8 } from 'node:buffer'
-import { ErrorCodes } from '../../src/errors.js'
-import type { MqttPayloadFormat, RetainHandling } from '../../src/function/index.js'
-
-/**
- * One MQTT message as a trigger link received it (MQTT 5 section 3.3; 3.1.1 has no properties).
- * `payload` is the exact bytes; `retain` is set when the broker sent a message from its retained
- * store because the agent subscribed (MQTT 3.1.1 section 3.3.1.3, MQTT 5 section 3.3.1.3 with
- * Retain As Published off), never for a message published while subscribed;
- * `userProperties` are MQTT 5 user properties, if any.
- */
-export interface TriggerMessage {
-  topic: string
-  payload: Buffer
-  qos: 0 | 1 | 2
-  retain: boolean
-  userProperties?: Record<string, string | string[]>
-  /** MQTT 5 Response Topic and Correlation Data (section 4.10), when the message has them. */
-  responseTopic?: string
-  correlationData?: Buffer
-  /** Where a QoS 1 message came from within its broker session (processed once). */
-  origin?: MessageOrigin
-}
-
-/**
- * A QoS 1 message's identity within the broker session it came in (device/triggers/mqtt/
- * processed-once.ts): a message sent again keeps its packet id within the session
- * (MQTT 3.1.1 section 4.4, MQTT 5 section 4.4).
- */
-export interface MessageOrigin {
-  /** The session: the trigger link's own (broker URL and client id), or a sensor's client id on the embedded broker. */
-  session: string
-  /** The connection it came in on, counted by the link from 1 in this process. */
-  connection: number
-  /** Whether that connection carried the session on (Session Present; a sensor that did not start clean). */
-  resumed: boolean
-  /** Whether the session outlives the connection (clean session 0): a clean one is never sent again, so nothing is marked. */
-  persistent: boolean
-  packetId: number
-  /** The DUP flag: the sender says it may have sent this message before. */
-  dup: boolean
-}
-
-/** Called by a trigger link for every message; settles once the message's effects are durable. */
-export type OnTriggerMessage = (msg: TriggerMessage) => Promise<void>
-
-/** What a trigger link is asked to subscribe per filter: QoS and MQTT 5 Retain Handling (section 3.8.3.1). */
-export interface TriggerSubscription { qos: 0 | 1, retainHandling: RetainHandling }
-
-/**
- * What the router hears from a trigger link around each round of SUBSCRIBEs (at connect when
- * the broker kept no session, or when the filters change): `prepare` before the first SUBSCRIBE,
- * with the CONNACK's Session Present, so retained messages the round brings meet the right
- * rules; `done` after the SUBACKs, with the filters granted and, if some were refused, a
- * LAMBKIN_SUBSCRIBE_REFUSED error naming them. A rejection from either is logged and the
- * round is made again on the next connect.
- */
-export interface SubscribeHooks {
-  prepare?: (sessionPresent: boolean) => Promise<void>
-  done?: (granted: string[], refused: (Error & { code: string }) | undefined) => Promise<void>
-}
+import { ErrorCodes, errorMessage } from '../../../src/errors.js'
+import type { MqttPayloadFormat } from '../../../src/function/index.js'
 
 /**
  * Deepest JSON nesting (arrays and objects) a payload may have. The event crosses V8's
@@ -104,7 +45,7 @@ export function decodePayload (payload: Buffer, format: MqttPayloadFormat = 'aut
     value = JSON.parse(text)
   } catch (err) {
     if (format === 'auto') return { payload: text }
-    return invalid(`the payload is not JSON (${(err as Error).message}), but the trigger asks for json; use "payload": "auto" or "text" to receive it as text`, format)
+    return invalid(`the payload is not JSON (${errorMessage(err)}), but the trigger asks for json; use "payload": "auto" or "text" to receive it as text`, format)
   }
   // Nesting needs one byte per level, so a short payload cannot be too deep.
   if (payload.length > MAX_PAYLOAD_DEPTH && jsonDepth(payload) > MAX_PAYLOAD_DEPTH) {

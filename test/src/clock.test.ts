@@ -2,8 +2,8 @@
 // test leans on, and the system clock's unref'd timers.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { systemClock } from '../../../device/triggers/index.js'
-import { FakeClock } from '../../helpers/fake-clock.js'
+import { systemClock } from '../../src/clock.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 
 test('FakeClock runs due timers in time order, ties in the order they were set', async () => {
   const clock = new FakeClock(1000)
