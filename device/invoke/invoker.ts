@@ -84,6 +84,9 @@ export const COMMIT_FAILURES_METRIC = 'commit_failures_total'
  */
 const MAX_COMMITTING = 4096
 
+/** The version in a sandbox key (`name@version`): what results and dead letters record. */
+const versionOfKey = (key: string): string => key.slice(key.indexOf('@') + 1)
+
 /** Encodes a function's publish payload as MQTT bytes: strings as they are, else JSON. */
 function payloadBytes (p: unknown): string {
   return typeof p === 'string' ? p : JSON.stringify(p)
@@ -101,6 +104,13 @@ export class Invoker {
   readonly #state = new Map<string, { value: unknown, version: number, json?: string }>()
   /** Functions whose state must be reloaded after a failed commit, with the version to use. */
   readonly #reload = new Map<string, number>()
+  /**
+   * The one read of a function's state under way. Calls that find no state all wait on it, so
+   * they go on in the order they came: a read each would let LevelDB answer them in any order,
+   * and a function with concurrency 1 would run a burst of messages out of order (at start,
+   * when a broker hands over what waited for the agent).
+   */
+  readonly #stateLoads = new Map<string, Promise<void>>()
   readonly #waiting: Array<() => void> = []
   #running = 0
   #committing = 0
@@ -163,7 +173,9 @@ export class Invoker {
     }
     if (this.#recursion.exceeded(opts.hop)) {
       try {
-        return await this.#recursion.stop(fn, event, source, opts.hop as Hop, opts.meta).then((rec) => { this.#o.onInvocation(rec); return rec })
+        const rec = await this.#recursion.stop(fn, event, source, opts.hop as Hop, opts.meta, versionOfKey(reg.key))
+        this.#o.onInvocation(rec)
+        return rec
       } catch (err) {
         // Answered as #commit answers a store failure: the message stays unacknowledged.
         throw this.#commitFailed(fn, source, err, { durationMs: 0, invocationId: '', attempts: 0 })
@@ -201,7 +213,7 @@ export class Invoker {
       return { fn, source, ok: false, code: ErrorCodes.FUNCTION_NOT_FOUND, message: `function ${fn} is not loaded`, durationMs: 0, invocationId: '', attempts: 0 }
     }
     const id = `refused-${randomUUID()}`
-    const outcome: Outcome = { ok: false, error, invocationId: id, traceId: id, functionName: fn, version: reg.key.slice(reg.key.indexOf('@') + 1), durationMs: 0, instructions: 0, memoryBytes: 0, memoryLimitBytes: 0, coldStart: false, logs: [] }
+    const outcome: Outcome = { ok: false, error, invocationId: id, traceId: id, functionName: fn, version: versionOfKey(reg.key), durationMs: 0, instructions: 0, memoryBytes: 0, memoryLimitBytes: 0, coldStart: false, logs: [] }
     this.#o.metrics.record(fn, outcome)
     this.#inflight++
     try {
@@ -212,16 +224,9 @@ export class Invoker {
   }
 
   async #runHeld (fn: string, reg: Registered, event: Record<string, unknown>, source: string, meta: (() => MetaWrite[]) | undefined, hop: Hop | undefined): Promise<InvocationRecord> {
-    const { store } = this.#o
     let done: { outcome: Outcome, tries: number }
     try {
-      if (!this.#state.has(fn)) {
-        // After a failed commit the reloaded copy gets a version above any the sandbox holds,
-        // so it is taken over the state the failed invocation produced, which was never stored.
-        const version = this.#reload.get(fn) ?? 0
-        this.#state.set(fn, { value: await store.getState(fn) ?? {}, version })
-        this.#reload.delete(fn)
-      }
+      if (!this.#state.has(fn)) await this.#loadState(fn)
       done = await this.#attempts(fn, reg, event, hop)
     } catch (err) {
       this.#release()
@@ -239,6 +244,27 @@ export class Invoker {
       this.#committing--
       this.#admit()
     }
+  }
+
+  /** Reads `fn`'s stored state into #state, once for all the calls waiting for it. */
+  #loadState (fn: string): Promise<void> {
+    let load = this.#stateLoads.get(fn)
+    if (load === undefined) {
+      load = (async () => {
+        try {
+          // After a failed commit the reloaded copy gets a version above any the sandbox holds,
+          // so it is taken over the state the failed invocation produced, which was never stored.
+          const version = this.#reload.get(fn) ?? 0
+          const value = await this.#o.store.getState(fn) ?? {}
+          if (!this.#state.has(fn)) this.#state.set(fn, { value, version })
+          this.#reload.delete(fn)
+        } finally {
+          this.#stateLoads.delete(fn)
+        }
+      })()
+      this.#stateLoads.set(fn, load)
+    }
+    return load
   }
 
   async #attempts (fn: string, reg: Registered, event: Record<string, unknown>, hop: Hop | undefined): Promise<{ outcome: Outcome, tries: number }> {

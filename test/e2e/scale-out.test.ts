@@ -9,6 +9,12 @@ import { postgresBin, startPostgres } from '../helpers/postgres.js'
 import type { PgServer } from '../helpers/postgres.js'
 import { until } from './fixtures/deploy-world.js'
 import { runLambkin } from './fixtures/lambkin-process.js'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { Agent } from '../../device/index.js'
+import { loadDeviceConfig } from '../../device/config/index.js'
+import { generateKeys } from '../../src/bundle/index.js'
+import { AGENT_CONFIG, jsonLines } from './fixtures/deploy-world.js'
 import { CLOUD_USER, scaleOutWorld, storedPerDevice } from './fixtures/scale-out-world.js'
 
 const test = suite('cloud on an external broker')
@@ -79,6 +85,38 @@ realTest('one instance on Mosquitto and PostgreSQL: started before the broker, i
     assert.equal(devices.devices.map((d) => d.state), ['online', 'online', 'online'], 'presence from status and heartbeats')
     assert.is(await w.leftInOutboxes(), 0, 'every record acknowledged: none left on the devices')
   } finally {
+    await w.cleanup()
+  }
+})
+
+realTest('through the external broker: a deploy is applied (signed desired state, bundle fetched) and a remote invoke answers, on the same code paths as the embedded broker', async () => {
+  const w = await scaleOutWorld(server)
+  let agent: Agent | undefined
+  try {
+    const key = generateKeys(path.join(w.root, 'keys'))
+    const a = await w.startCloud('a', ['--trust', key.publicFile])
+    const secrets = await w.addDevices(['dep-1'])
+    const dir = path.join(w.root, 'dev')
+    mkdirSync(path.join(dir, 'functions'), { recursive: true })
+    const file = path.join(dir, 'device.json')
+    writeFileSync(file, JSON.stringify({ id: 'dep-1', dataDir: path.join(dir, 'data'), functionsDir: path.join(dir, 'functions'), trustedKeys: [key.publicFile, path.join(a.dataDir, 'cloud-signing.pub')], ...AGENT_CONFIG, cloud: { url: `mqtt://127.0.0.1:${w.mosquitto.port}`, password: secrets.get('dep-1'), heartbeatMs: 1000, reconnectMs: 100, reconnectMaxMs: 500 } }))
+    agent = await Agent.create(await loadDeviceConfig({ file, env: {} }))
+    const fn = path.join(w.root, 'fns', 'double')
+    mkdirSync(fn, { recursive: true })
+    writeFileSync(path.join(fn, 'function.json'), JSON.stringify({ name: 'double' }))
+    writeFileSync(path.join(fn, 'index.js'), 'export default (e) => ({ twice: (e.n ?? 0) * 2 })')
+    const env = { LAMBKIN_API: a.api, LAMBKIN_TOKEN: w.token(), LAMBKIN_KEY: key.privateFile }
+    await until('the device online', async () => /dep-1\s+online/.test((await runLambkin(['status'], { env })).stdout), 30_000)
+    const r = await runLambkin(['deploy', fn, '--to', 'dep-1', '--json'], { env, timeoutMs: 120_000 })
+    assert.is(r.code, 0, r.stderr + r.stdout)
+    const end = jsonLines(r.stdout).pop()
+    assert.equal([end?.event, end?.ok, end?.state], ['end', true, 'done'])
+    assert.ok(agent.functionNames.includes('double'), 'the agent runs the deployed function')
+    const inv = await runLambkin(['invoke', '--device', 'dep-1', 'double', '--event', '{"n":21}', '--json'], { env })
+    assert.is(inv.code, 0, inv.stderr + inv.stdout)
+    assert.match(inv.stdout, /"twice":\s*42/)
+  } finally {
+    await agent?.close()
     await w.cleanup()
   }
 })

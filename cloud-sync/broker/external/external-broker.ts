@@ -18,7 +18,7 @@ import { parseBrokerUrl } from './broker-url.js'
 import { Presence } from './presence.js'
 import type { PresenceOptions } from './presence.js'
 
-/** The shared subscription group every instance joins (DESIGN.md section 5). */
+/** The shared subscription group every instance joins (docs/scale-out.md). */
 export const SHARE_GROUP = 'lambkin-cloud'
 
 export const EXTERNAL_BROKER_DEFAULTS = Object.freeze({
@@ -103,7 +103,8 @@ export async function connectExternalBroker (opts: ExternalBrokerOptions): Promi
   let downSince: number | undefined = Date.now()
   let everUp = false
   let lastError = ''
-  const counters = { uploads: 0, refusedTopics: 0 }
+  const counters = { uploads: 0, refusedTopics: 0, unknownDevices: 0 }
+  const unknownLogged = new Map<string, number>()
 
   const gate = holdAcks(client as unknown as GateClient, {
     log: o.log,
@@ -118,7 +119,20 @@ export async function connectExternalBroker (opts: ExternalBrokerOptions): Promi
       if (t === undefined || t.direction !== 'up') { counters.refusedTopics++; return }
       counters.uploads++
       const said = presence.note(packet.topic, payload)
-      await o.onUp(t.deviceId, packet.topic, payload)
+      try {
+        await o.onUp(t.deviceId, packet.topic, payload)
+      } catch (err) {
+        // A device the broker lets in but the registry does not know can never be stored: it
+        // is acknowledged and counted, or its uploads would come back for ever. Anything else
+        // (the database out of reach) is left unacknowledged, to come again.
+        if ((err as { code?: string }).code !== ErrorCodes.DEVICE_NOT_FOUND) throw err
+        counters.unknownDevices++
+        if ((unknownLogged.get(t.deviceId) ?? -Infinity) + 60_000 < Date.now()) {
+          unknownLogged.set(t.deviceId, Date.now())
+          o.log(`device ${t.deviceId}: the broker let it publish but it is not registered here (lambkin devices add ${t.deviceId}); its upload is dropped [W8]`)
+        }
+        return
+      }
       if (said === 'online') o.onConnect?.(t.deviceId)
       else if (said === 'offline') o.onDisconnect?.(t.deviceId)
     }
@@ -186,7 +200,7 @@ export async function connectExternalBroker (opts: ExternalBrokerOptions): Promi
       client.publish(topic, payload, { qos: p.qos, retain: p.retain }, (err) => { if (err != null) publishFailures++ })
     },
     disconnect: () => { /* the broker holds device connections: revocation there (docs/scale-out.md) */ },
-    stats: () => ({ mode: 'external', url: target.shown, clientId: o.clientId, up: client.connected, downSince: downSince ?? null, reconnects, held: gate.held, notAcknowledged: gate.failed, uploads: counters.uploads, refusedTopics: counters.refusedTopics, published, publishFailures, connected: presence.connected().length }),
+    stats: () => ({ mode: 'external', url: target.shown, clientId: o.clientId, up: client.connected, downSince: downSince ?? null, reconnects, held: gate.held, notAcknowledged: gate.failed, uploads: counters.uploads, refusedTopics: counters.refusedTopics, unknownDevices: counters.unknownDevices, published, publishFailures, connected: presence.connected().length }),
     close: async () => {
       closing = true
       presence.close()

@@ -4,10 +4,11 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import mqtt from 'mqtt'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { connectExternalBroker, instanceClientId, parseBrokerUrl, Presence } from '../../../cloud-sync/broker/external/index.js'
+import { Cloud } from '../../../cloud-sync/index.js'
 import { encodeFrame, upTopic } from '../../../src/wire/index.js'
 import { mosquittoMissing, startMosquitto } from '../../helpers/brokers.js'
 
@@ -25,6 +26,18 @@ test('the broker URL: mqtt(s) only, credentials kept apart and never shown', () 
   for (const bad of ['http://x:1', 'not a url', 'mqtt://h:1/path']) {
     try { parseBrokerUrl(bad); assert.unreachable(bad) } catch (err) { assert.is((err as { code?: string }).code, 'LAMBKIN_CONFIG_INVALID', bad) }
   }
+})
+
+test('Cloud.create refuses an external broker without the PostgreSQL registry, before making anything', async () => {
+  const dir = path.join(tmpdir(), `lambkin-never-made-${process.pid}`)
+  try {
+    await Cloud.create({ dataDir: dir, broker: { url: 'mqtt://127.0.0.1:1' } })
+    assert.unreachable('started')
+  } catch (err) {
+    assert.is((err as { code?: string }).code, 'LAMBKIN_CONFIG_INVALID')
+    assert.match((err as Error).message, /needs the PostgreSQL registry \(--db postgres:\/\/…\)/)
+  }
+  assert.not.ok(existsSync(dir))
 })
 
 test('the instance id is made once and kept in the data folder', () => {
@@ -78,6 +91,35 @@ test('an upload whose commit failed is not acknowledged: the broker sends it aga
     assert.equal(seen.map((s) => s.n), [7, 7, 8])
     assert.is(channel.stats().held, 0)
     assert.ok(channel.isConnected('dev-1'))
+  } finally {
+    device.end(true)
+    await channel.close()
+    await broker.close()
+  }
+})
+
+test('an upload of a device the registry does not know is acknowledged, dropped and counted, not sent again for ever [W8]', async () => {
+  if (skip !== undefined) { console.log(`skipped: ${skip}`); return }
+  const broker = await startMosquitto()
+  const lines: string[] = []
+  let calls = 0
+  const channel = await connectExternalBroker({
+    url: broker.url,
+    clientId: 'lambkin-cloud-test00000003',
+    presence: noRegistry,
+    log: (l) => lines.push(l),
+    onUp: async () => { calls++; throw Object.assign(new Error('device stranger is not registered'), { code: 'LAMBKIN_DEVICE_NOT_FOUND' }) }
+  })
+  const device = await mqtt.connectAsync(broker.url, { clientId: 'stranger', reconnectPeriod: 0 })
+  try {
+    await until(() => channel.stats().up === true)
+    await device.publishAsync(upTopic('stranger', 'batch'), Buffer.from([1]), { qos: 1 })
+    await until(() => calls >= 1)
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    assert.is(calls, 1, 'not sent again')
+    assert.is(channel.stats().unknownDevices, 1)
+    assert.is(channel.stats().notAcknowledged, 0)
+    assert.ok(lines.some((l) => /device stranger: the broker let it publish but it is not registered here/.test(l)), lines.join('\n'))
   } finally {
     device.end(true)
     await channel.close()
