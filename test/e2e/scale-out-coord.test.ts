@@ -146,6 +146,27 @@ realTest('a deploy started through A is followed through B; A, driving it, is SI
     const cli = await runLambkin(['rollouts'], { env: f.env(f.b.api), timeoutMs: 30_000 })
     assert.ok(cli.stdout.includes(id), cli.stdout + cli.stderr)
     await deploy.stop('SIGKILL').catch(() => {})
+    // Remote invoke through each instance: the answer reaches whichever instance the broker
+    // gives it to, and the bus brings it to the one holding the request.
+    const back = f.w.instances.get('a') as CloudInstance
+    for (let i = 0; i < 8; i++) {
+      const base = i % 2 === 0 ? f.b.api : back.api
+      const res = await fetch(`${base}/v1/devices/${ids[i % ids.length]}/invoke`, { method: 'POST', headers: { authorization: `Bearer ${f.w.token()}`, 'content-type': 'application/json' }, body: JSON.stringify({ fn: 'meter', event: {}, timeoutMs: 5000 }) })
+      const body = await res.json() as { ok?: boolean, result?: unknown }
+      assert.is(res.status, 200, JSON.stringify(body))
+      assert.equal(body.result, { v: 1 }, JSON.stringify(body))
+    }
+    // A, back, does not drive: a deploy through it is stored and adopted by B, and a cancel
+    // through it is carried out by B.
+    const slow = startLambkin(['deploy', fnDir(f, 2), '--to', 'group:fleet', '--rate', '1', '--json'], { env: f.env(back.api) })
+    const [, id2] = await slow.waitFor('stdout', /"event":"rollout".*?"rollout":"([^"]+)"/, 60_000)
+    await until('B sends the first device', async () => released(await api<RolloutView>(f, back.api, `/v1/rollouts/${id2}`) as never) === 1, 30_000)
+    const res = await fetch(`${back.api}/v1/rollouts/${id2}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${f.w.token()}` } })
+    const cancelled = await res.json() as RolloutView
+    assert.is(res.status, 200, JSON.stringify(cancelled))
+    assert.is(cancelled.state, 'cancelled', JSON.stringify(cancelled))
+    assert.is((await api<RolloutView>(f, f.b.api, `/v1/rollouts/${id2}`)).state, 'cancelled')
+    await slow.stop('SIGKILL').catch(() => {})
   } finally {
     await close(f)
   }
