@@ -45,7 +45,18 @@ const realTest = (title: string, fn: () => Promise<void>): void => {
   })
 }
 
-interface Fleet { w: ScaleOutWorld, a: CloudInstance, b: CloudInstance, env: (api: string) => Record<string, string>, agents: Agent[], root: string, trust: string, startAgents: () => Promise<void> }
+interface Fleet {
+  w: ScaleOutWorld
+  a: CloudInstance
+  b: CloudInstance
+  /** LAMBKIN_API (the instance given), LAMBKIN_TOKEN, LAMBKIN_KEY for the CLI. */
+  env: (api: string) => Record<string, string>
+  agents: Agent[]
+  root: string
+  /** The deploy key's public file both instances trust. */
+  trust: string
+  startAgents: () => Promise<void>
+}
 
 interface FleetOptions {
   /** The URL agents connect to, given the broker's port (default: the broker). */
@@ -72,14 +83,18 @@ async function fleet (ids: string[], o: FleetOptions = {}): Promise<Fleet> {
   await w.mosquitto.addUsers(secrets)
   const port = Number(new URL(w.brokerUrl).port)
   const agents: Agent[] = []
-  const startAgents = async (): Promise<void> => { for (const id of ids) {
-    const dir = path.join(w.root, 'devices', id)
-    mkdirSync(path.join(dir, 'functions'), { recursive: true })
-    const file = path.join(dir, 'device.json')
-    writeFileSync(file, JSON.stringify({ id, dataDir: path.join(dir, 'data'), functionsDir: path.join(dir, 'functions'), trustedKeys: [keys.publicFile, path.join(a.dataDir, 'cloud-signing.pub')], ...AGENT_CONFIG, cloud: { url: await o.agentUrl?.(port) ?? `mqtt://127.0.0.1:${port}`, password: secrets[id], heartbeatMs: 1000, reconnectMs: 100, reconnectMaxMs: 500, ...o.cloud } }))
-    await o.before?.(path.join(dir, 'data'))
-    agents.push(await Agent.create(await loadDeviceConfig({ file, env: {} })))
-  } }
+  const startAgents = async (): Promise<void> => {
+    for (const id of ids) {
+      const dir = path.join(w.root, 'devices', id)
+      mkdirSync(path.join(dir, 'functions'), { recursive: true })
+      const file = path.join(dir, 'device.json')
+      const cloud = { url: await o.agentUrl?.(port) ?? `mqtt://127.0.0.1:${port}`, password: secrets[id], heartbeatMs: 1000, reconnectMs: 100, reconnectMaxMs: 500, ...o.cloud }
+      const trustedKeys = [keys.publicFile, path.join(a.dataDir, 'cloud-signing.pub')]
+      writeFileSync(file, JSON.stringify({ id, dataDir: path.join(dir, 'data'), functionsDir: path.join(dir, 'functions'), trustedKeys, ...AGENT_CONFIG, cloud }))
+      await o.before?.(path.join(dir, 'data'))
+      agents.push(await Agent.create(await loadDeviceConfig({ file, env: {} })))
+    }
+  }
   return { w, a, b, env, agents, root: w.root, trust: keys.publicFile, startAgents }
 }
 
