@@ -34,6 +34,10 @@ import { remoteInvoke } from './invoke/remote-invoke.js'
 import { checkSomethingLoaded } from './nothing-loaded.js'
 import { storeFaultReporter } from './store-faults.js'
 import { logText } from '../src/log-text.js'
+import { functionLogPrinter } from './function-log-lines.js'
+import { LocalReload, watchFolder } from './watch/index.js'
+import { ENDPOINT_FILE, endpointToken, removeEndpoint, writeEndpoint } from './metrics/agent-endpoint.js'
+import { isLoopbackHost } from '../src/loopback.js'
 import { ensureDataDir } from '../src/data-dir.js'
 import { makePrivate, privateLines } from '../src/private-files.js'
 
@@ -161,6 +165,9 @@ export class Agent extends EventEmitter {
     const deployer = this.#deployer = await Deployer.open({ deviceId: c.id, dataDir: c.dataDir, store, pool, invoker, table, metrics: this.metrics, clock, log, caps: c.caps, trusted, settings: { windowMs: c.deploy.healthWindowMs, maxErrorRate: c.deploy.maxErrorRate, minInvocations: c.deploy.minInvocations, fetchTimeoutMs: c.deploy.fetchTimeoutMs, retryMs: c.deploy.retryMs } })
     this.#undo.push(() => deployer.close())
     this.metrics.register(INVOCATIONS_BY_VERSION_METRIC, { type: 'counter', help: 'Invocations by function, version and outcome (ok or error).', labelNames: ['function', 'version', 'outcome'] })
+    // Function log lines on the console, before the invocation's own line (listeners run in order).
+    const printLogs = functionLogPrinter(c.functionLogs, log)
+    if (printLogs !== undefined) this.on('invocation', (rec: InvocationRecord) => printLogs(rec.fn, rec.logs))
     this.on('invocation', (rec: InvocationRecord) => {
       if (rec.version !== undefined) this.metrics.inc(INVOCATIONS_BY_VERSION_METRIC, { function: rec.fn, version: rec.version, outcome: rec.ok ? 'ok' : 'error' })
       deployer.onInvocation(rec)
@@ -202,6 +209,17 @@ export class Agent extends EventEmitter {
       await table.start(undefined)
     }
     this.#undo.push(() => mqttTriggers.close())
+
+    // 5b. The local folder reloads by itself on change (device/watch/): validated, loaded
+    // beside the running version, swapped, and watched by the deploy health gate.
+    if (c.watch.functions && existsSync(c.functionsDir)) {
+      const failed = new Map(errors.map((e) => [e.dir, `function ${e.dir} not loaded: ${e.error.code}: ${e.error.message}`]))
+      const settings = { windowMs: c.deploy.healthWindowMs, maxErrorRate: c.deploy.maxErrorRate, minInvocations: c.deploy.minInvocations }
+      const reload = new LocalReload({ functionsDir: c.functionsDir, layersDir: c.layersDir, caps: c.caps, pool, table, invoker, clock, settings, log }, { loaded, failed })
+      this.on('invocation', (rec: InvocationRecord) => reload.onInvocation(rec))
+      const watcher = watchFolder({ dir: c.functionsDir, debounceMs: c.watch.debounceMs, clock, log, onSettled: () => reload.reload() })
+      this.#undo.push(async () => { watcher.close(); await reload.close() })
+    }
 
     // 6. The cloud link: uploads the outbox (docs/wire.md). Started before the metrics
     // snapshots, so it closes after the last one is written and can still upload it. It connects in the background; a
@@ -245,11 +263,26 @@ export class Agent extends EventEmitter {
       this.#undo.push(() => cloud.close())
     }
 
-    // 7. Metrics: Prometheus on a port, deltas into the outbox.
+    // 7. Metrics: Prometheus on a port, deltas into the outbox. The store's lock is ours, so an
+    // endpoint file left by an agent killed earlier names no one: it goes.
+    try { removeEndpoint(c.dataDir) } catch {}
     if (c.metricsPort !== undefined) {
-      const server: MetricsServer = await startMetricsServer({ port: c.metricsPort, host: c.metricsHost, metrics: this.metrics })
+      const token = endpointToken()
+      const server: MetricsServer = await startMetricsServer({ port: c.metricsPort, host: c.metricsHost, metrics: this.metrics, outbox: { store, token } })
       this.metricsPort = server.port
       this.#undo.push(() => server.close())
+      // `lambkin outbox --data` finds the running agent here (agent-endpoint.ts), on loopback,
+      // the only address the outbox route answers (a wildcard listener has it too).
+      const host = isLoopbackHost(c.metricsHost) ? c.metricsHost : c.metricsHost === '0.0.0.0' ? '127.0.0.1' : c.metricsHost === '::' ? '::1' : undefined
+      if (host !== undefined) {
+        try {
+          writeEndpoint(c.dataDir, { url: `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`, token, pid: process.pid })
+          this.#undo.push(() => removeEndpoint(c.dataDir))
+        } catch (err) {
+          // A full card must not stop the agent over a convenience: lambkin outbox then says it cannot reach it.
+          log(`lambkin outbox cannot read this agent's outbox while it runs: writing ${ENDPOINT_FILE} failed (${errorMessage(err)})`, 'warning')
+        }
+      }
     }
     const snapshot = async (): Promise<void> => {
       const delta = this.metrics.snapshotDelta()

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import type { FunctionManifest } from '../../src/function/index.js'
-import type { Outcome, OutcomeError, PublishRequest, SandboxPool } from '../../src/sandbox/index.js'
+import type { LogEntry, Outcome, OutcomeError, PublishRequest, SandboxPool } from '../../src/sandbox/index.js'
 import type { Hop } from '../links/hops.js'
 import { requestProps } from '../links/request-response.js'
 import type { FunctionMetrics } from '../metrics/index.js'
@@ -34,6 +34,8 @@ export interface InvocationRecord {
    * is the number of retries, as Lambda's MaximumRetryAttempts is); 0 when it never ran.
    */
   attempts: number
+  /** What the function logged (`ctx.log`, `console.*`) in its last attempt; absent when nothing. */
+  logs?: LogEntry[]
 }
 
 export interface InvokerOptions {
@@ -83,6 +85,9 @@ export const COMMIT_FAILURES_METRIC = 'commit_failures_total'
  * store catches up (a stalled disk then throttles triggers instead of filling memory).
  */
 const MAX_COMMITTING = 4096
+
+/** The version in a sandbox key (`name@version`): what results and dead letters record. */
+const versionOfKey = (key: string): string => key.slice(key.indexOf('@') + 1)
 
 /** Encodes a function's publish payload as MQTT bytes: strings as they are, else JSON. */
 function payloadBytes (p: unknown): string {
@@ -170,7 +175,9 @@ export class Invoker {
     }
     if (this.#recursion.exceeded(opts.hop)) {
       try {
-        return await this.#recursion.stop(fn, event, source, opts.hop as Hop, opts.meta).then((rec) => { this.#o.onInvocation(rec); return rec })
+        const rec = await this.#recursion.stop(fn, event, source, opts.hop as Hop, opts.meta, versionOfKey(reg.key))
+        this.#o.onInvocation(rec)
+        return rec
       } catch (err) {
         // Answered as #commit answers a store failure: the message stays unacknowledged.
         throw this.#commitFailed(fn, source, err, { durationMs: 0, invocationId: '', attempts: 0 })
@@ -208,7 +215,7 @@ export class Invoker {
       return { fn, source, ok: false, code: ErrorCodes.FUNCTION_NOT_FOUND, message: `function ${fn} is not loaded`, durationMs: 0, invocationId: '', attempts: 0 }
     }
     const id = `refused-${randomUUID()}`
-    const outcome: Outcome = { ok: false, error, invocationId: id, traceId: id, functionName: fn, version: reg.key.slice(reg.key.indexOf('@') + 1), durationMs: 0, instructions: 0, memoryBytes: 0, memoryLimitBytes: 0, coldStart: false, logs: [] }
+    const outcome: Outcome = { ok: false, error, invocationId: id, traceId: id, functionName: fn, version: versionOfKey(reg.key), durationMs: 0, instructions: 0, memoryBytes: 0, memoryLimitBytes: 0, coldStart: false, logs: [] }
     this.#o.metrics.record(fn, outcome)
     this.#inflight++
     try {
@@ -328,6 +335,7 @@ export class Invoker {
     const rec: InvocationRecord = o.ok
       ? { fn, source, ok: true, result: o.result, durationMs: o.durationMs, invocationId: o.invocationId, version: o.version, attempts }
       : { fn, source, ok: false, code: o.error.code, message: o.error.message, durationMs: o.durationMs, invocationId: o.invocationId, version: o.version, attempts }
+    if (o.logs.length > 0) rec.logs = o.logs
     this.#o.onInvocation(rec)
     return rec
   }
