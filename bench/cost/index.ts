@@ -21,7 +21,17 @@ const f = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFract
 const count = (n: number): string => n >= 1e6 ? `${f(n / 1e6, n % 1e6 === 0 ? 0 : 1)}M` : n >= 1e3 ? `${f(n / 1e3)}k` : f(n)
 
 interface ThroughputRow { receiving: number, perSecond: number, peakRssMiB: number, peakSplit?: Record<string, number> }
-interface AgentRow { functions: number, flags: string, startSeconds: number, idleRssMiB: number, startPeakRssMiB: number, split: Record<string, number>, coldMs: number, warmMs: number, throughput: ThroughputRow[] }
+interface AgentRow {
+  functions: number
+  flags: string
+  startSeconds: number
+  idleRssMiB: number
+  startPeakRssMiB: number
+  split: Record<string, number>
+  coldMs: number
+  warmMs: number
+  throughput: ThroughputRow[]
+}
 interface OutboxRow { records: number, writePerSecond: number, diskMiB: number, openSeconds: number, drainPerSecond: number }
 
 // The agent the receiving rows run on: the smallest deployed that has enough functions.
