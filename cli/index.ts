@@ -26,9 +26,11 @@ usage: lambkin <command> [options]
 The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN, --json):
   lambkin cloud --data <dir> [--host] [--port] [--api-port] [--api-host] [--tls-port --tls-cert --tls-key]
                 [--api-tls-cert --api-tls-key] [--max-connections n] [--keepalive-max s] [--trust file.pub]...
-                [--db postgres://... [--retention-days n]]
+                [--db postgres://... [--retention-days n]] [--broker-admin mqtt://user:password@host:port]
   lambkin cloud migrate --db <url>    create or update the registry's tables in PostgreSQL
-  lambkin devices [add <id> [--group g] | revoke <id>]
+  lambkin broker dynsec-init --out <dir> [--host addr] [--port n]
+                                     Mosquitto 2 dynamic-security file and config for a new site
+  lambkin devices [add <id> [--group g] | rotate <id> | revoke <id>]
   lambkin keys generate [--out dir]   an ed25519 pair for signing bundles
   lambkin deploy <fn-dir> --to <device|group:name> [--alias live|canary] [--canary percent]
                  [--rate devices/min] [--abort-at failure%] [--timeout s] [--key file] [--layers dir]
@@ -69,7 +71,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   rollouts: async () => (await import('./commands/rollouts.js')).rolloutsCommand,
   rollout: async () => (await import('./commands/rollout.js')).rolloutCommand,
   rollback: async () => (await import('./commands/rollback.js')).rollbackCommand,
-  'broker-passwd': async () => (await import('./commands/broker-passwd.js')).brokerPasswdCommand
+  'broker-passwd': async () => (await import('./commands/broker-passwd.js')).brokerPasswdCommand,
+  broker: async () => (await import('./commands/broker.js')).brokerCommand
 }
 
 /** Every command's name, in the order `lambkin --help` lists them. */

@@ -1,6 +1,7 @@
 // Cloud.create: the cloud side's composition root (docs/architecture.md, "Cloud side"). Ordered start steps
 // (data folder and operator token, trusted keys, registry (LevelDB, or PostgreSQL with `db`), rollout engine and remote invoke,
-// ingest, device broker, operator API), each undone in reverse by close(), which first stops
+// ingest, device channel (the embedded broker, or a client of an external one with `broker`:
+// docs/scale-out.md), operator API), each undone in reverse by close(), which first stops
 // taking device traffic.
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { ensureDataDir } from '../src/data-dir.js'
@@ -14,9 +15,12 @@ import { apiExposureWarning } from './api/exposure.js'
 import type { Api } from './api/server.js'
 import { startCloudBroker } from './broker/cloud-broker.js'
 import type { CloudBroker } from './broker/cloud-broker.js'
+import type { DeviceChannel, DeviceTraffic } from './broker/device-channel.js'
 import { Ingest } from './ingest/ingest.js'
 import { Takeovers } from './broker/takeovers.js'
 import { RemoteInvoker } from './invoke/remote-invoke.js'
+import { allCredentials, DynsecCredentials, embeddedCredentials } from './broker/credentials.js'
+import type { CredentialSink } from './broker/credentials.js'
 import { DesiredPublisher, RolloutEngine } from './rollouts/index.js'
 import type { DeviceLink } from './rollouts/index.js'
 import { systemClock } from '../src/clock.js'
@@ -27,6 +31,7 @@ import type { FaultEvent } from '../src/store-fault.js'
 import { LastSeen } from './last-seen.js'
 import type { Registry } from './registry/index.js'
 import { logText } from '../src/log-text.js'
+import { redactUrls } from '../src/redact.js'
 import { cloudSigningKey } from './rollouts/signing-key.js'
 import type { CloudSigningKey } from './rollouts/signing-key.js'
 
@@ -71,6 +76,13 @@ export interface CloudOptions {
    * `<data>/cloud-signing.key`, made on the first start. Cloud instances of one fleet share one.
    */
   signingKeyFile?: string
+  /**
+   * An external Mosquitto with the dynamic-security plugin whose device clients, roles and ACLs
+   * `lambkin devices add | rotate | revoke` manage (`--broker-admin`, docs/brokers.md): the URL
+   * of a client with the admin role, a PEM CA file for an mqtts:// broker with a private CA, and
+   * the plugin's answer timeouts (broker/dynsec.ts).
+   */
+  brokerAdmin?: { url: string, caFile?: string, timeoutMs?: number, connectTimeoutMs?: number }
   /** Clock and timers of the rollout engine and remote invoke (tests pass a FakeClock); `now` defaults to its now. */
   clock?: Clock
   /** The rollout engine's tick while devices are sent or paced, and how long a finished rollout watches for rollbacks, ms. */
@@ -80,6 +92,13 @@ export interface CloudOptions {
    * the URL, and how many days records are kept (0: for ever).
    */
   db?: { url: string, retentionDays?: number }
+  /**
+   * No broker of its own: join the broker the fleet runs as a plain MQTT 5 client (`--broker`,
+   * docs/scale-out.md), taking uploads from a shared subscription. Needs `db` (postgres://):
+   * instances side by side share one registry. host, port, tls, plain, maxConnections,
+   * maxPacketBytes and keepaliveMaxSec are the embedded broker's and do not apply.
+   */
+  broker?: { url: string, caFile?: string }
 }
 
 /** Where device ages come from: this process's monotonic clock (last-seen.ts), or the database's (pg/seen.ts). */
@@ -107,7 +126,8 @@ export class Cloud {
   readonly #undo: Array<() => Promise<void> | void> = []
   #closing: Promise<void> | undefined
   registry!: Registry
-  broker!: CloudBroker
+  /** The way to devices: the embedded broker, or the client of an external one. */
+  channel!: DeviceChannel
   api!: Api
   ingest!: Ingest
   rollouts!: RolloutEngine
@@ -120,9 +140,16 @@ export class Cloud {
     this.tokenFile = tokenFile
   }
 
+  /** The embedded broker; throws LAMBKIN_CONFIG_INVALID when this cloud runs on an external one (see `channel`). */
+  get broker (): CloudBroker {
+    if (this.channel?.mode !== 'embedded') throw new LambkinError(ErrorCodes.CONFIG_INVALID, 'this cloud has no broker of its own: it is a client of an external one (--broker); use cloud.channel')
+    return this.channel as CloudBroker
+  }
+
   /** Starts everything; on a failed step undoes the ones before it and throws (LAMBKIN_CONFIG_INVALID, LAMBKIN_KEY_INVALID, LAMBKIN_STORE_ERROR). */
   static async create (opts: CloudOptions): Promise<Cloud> {
     const o: Resolved = { ...CLOUD_DEFAULTS, ...opts }
+    if (o.broker !== undefined && !/^postgres(ql)?:\/\//.test(o.db?.url ?? '')) throw new LambkinError(ErrorCodes.CONFIG_INVALID, 'an external broker (--broker) needs the PostgreSQL registry (--db postgres://…): instances side by side share one registry, and the LevelDB one belongs to one process', { details: { key: 'broker' } })
     ensureDataDir(o.dataDir, '--data')
     // 1. The operator token: made once, kept with the data.
     const { token, file } = operatorToken(o.dataDir)
@@ -164,8 +191,8 @@ export class Cloud {
     this.registry = registry
     this.#undo.push(() => registry.close())
     // 4. Desired state, the rollout engine (resuming open rollouts) and remote invoke. They reach
-    // devices through the broker started in step 6; until then a publish waits for the connect.
-    let broker: CloudBroker | undefined
+    // devices through the channel started in step 6; until then a publish waits for the connect.
+    let broker: DeviceChannel | undefined
     const link: DeviceLink = {
       publish: async (topic, payload, opts) => { await broker?.publish(topic, payload, opts) },
       isConnected: (id) => broker?.isConnected(id) ?? false
@@ -174,7 +201,7 @@ export class Cloud {
     const rollouts = this.rollouts = await RolloutEngine.start({ registry, desired, isConnected: link.isConnected, clock, ...o.rollouts, log })
     const invoker = this.invoker = new RemoteInvoker(link, clock)
     this.#undo.push(async () => { invoker.close(); await rollouts.close() })
-    // 5. Ingest, which answers devices through the broker started next.
+    // 5. Ingest, which answers devices through the channel started next.
     const ingest = this.ingest = new Ingest({
       registry,
       now,
@@ -182,21 +209,12 @@ export class Cloud {
       send: async (topic, payload) => { await broker?.publish(topic, payload, { qos: 1, retain: false }) },
       deploy: { onReported: async (id, r) => { await rollouts.onReported(id, r) }, onInvokeResult: (id, r) => { invoker.onResult(id, r) } }
     })
-    // 6. The device broker, counting takeovers of a device's open connection, and when each
-    // device was last heard from on the monotonic clock. A bare `now` (tests) is the only time
-    // there is: ages follow it.
+    // 6. The device channel: the embedded broker, or a client of the fleet's own (external);
+    // takeovers of a device's open connection are counted, and when each device was last heard
+    // from on the monotonic clock. A bare `now` (tests) is the only time there is: ages follow it.
     const takeovers = new Takeovers({ registry, now, log })
     const lastSeen = seen ?? new LastSeen(o.now === undefined ? clock : { now })
-    broker = this.broker = await startCloudBroker({
-      host: o.host,
-      port: o.plain === false ? undefined : o.port,
-      tls: o.tls,
-      registry,
-      maxConnections: o.maxConnections,
-      maxPacketBytes: o.maxPacketBytes,
-      keepaliveMaxSec: o.keepaliveMaxSec,
-      clock: o.silenceClock ?? systemClock,
-      log,
+    const traffic: DeviceTraffic = {
       onUp: async (id, topic, payload) => { lastSeen.heard(id); await ingest.onUp(id, topic, payload) },
       onTakeover: (id) => takeovers.note(id),
       onConnect: (id) => {
@@ -204,11 +222,36 @@ export class Cloud {
         void registry.touch(id, { lastSeen: now() }).catch(() => {})
         rollouts.onConnect(id).catch((err: Error) => { log(`device ${id}: desired state not sent on connect: ${err.message}`) })
       }
-    })
+    }
+    broker = this.channel = o.broker === undefined
+      ? await startCloudBroker({
+        ...traffic,
+        host: o.host,
+        port: o.plain === false ? undefined : o.port,
+        tls: o.tls,
+        registry,
+        maxConnections: o.maxConnections,
+        maxPacketBytes: o.maxPacketBytes,
+        keepaliveMaxSec: o.keepaliveMaxSec,
+        clock: o.silenceClock ?? systemClock,
+        log
+      })
+      : await (await import('./broker/external/index.js')).startExternalChannel({ ...traffic, ...o.broker, dataDir: o.dataDir, registry, lastSeen, log })
     this.#undo.push(() => broker?.close())
     // 7. The operator API.
     const exposed = apiExposureWarning(o.apiHost, o.apiTls !== undefined)
     if (exposed !== undefined) log(exposed)
+    // Device credentials follow the registry: the embedded broker reads them there and only
+    // cuts connections; an external Mosquitto (--broker-admin) keeps its own (broker/credentials.ts).
+    let credentials: CredentialSink = embeddedCredentials((id) => broker?.disconnect(id))
+    if (o.brokerAdmin !== undefined) {
+      // Loaded only here: the embedded cloud never loads MQTT.js.
+      const { DynsecClient } = await import('./broker/dynsec.js')
+      const admin = await DynsecClient.connect({ ...o.brokerAdmin, log })
+      this.#undo.push(() => admin.close())
+      credentials = allCredentials(new DynsecCredentials(admin), credentials)
+      log(`lambkin cloud: device credentials are managed on the broker's dynamic security too (${redactUrls(o.brokerAdmin.url)})`)
+    }
     const api = this.api = await startApi({
       host: o.apiHost,
       port: o.apiPort,
@@ -217,9 +260,9 @@ export class Cloud {
       token,
       registry,
       now,
-      onRevoke: (id) => broker?.disconnect(id),
+      credentials,
       isConnected: link.isConnected,
-      cloudStats: () => ({ storeFault: registry.storeFault?.() ?? null, connected: broker?.connected().length ?? 0, refused: broker?.refused, halfOpenClosed: broker?.silentClosed() ?? 0, takeovers: takeovers.count, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, signingKeyId: signing.key.keyId, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
+      cloudStats: () => ({ storeFault: registry.storeFault?.() ?? null, connected: broker?.connected().length ?? 0, broker: broker?.stats(), ...embeddedStats(broker), takeovers: takeovers.count, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, signingKeyId: signing.key.keyId, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
       deploy: { registry, engine: rollouts, invoker, trustedKeys, now },
       lastSeen
     })
@@ -228,6 +271,7 @@ export class Cloud {
 
   /** The one line `lambkin cloud` prints when up. */
   readyLine (): string {
+    if (this.channel.mode === 'external') return `lambkin cloud ready: external broker ${this.channel.url}; api ${this.api.url}; operator token in ${this.tokenFile}`
     const tls = this.broker.tlsPort === undefined || this.broker.port === undefined ? '' : `, mqtts port ${this.broker.tlsPort}`
     return `lambkin cloud ready: broker ${this.broker.url}${tls}; api ${this.api.url}; operator token in ${this.tokenFile}`
   }
@@ -241,6 +285,13 @@ export class Cloud {
     })()
     return this.#closing
   }
+}
+
+/** The embedded broker's refusal and half-open counters for /v1/status (an external broker keeps its own). */
+function embeddedStats (channel: DeviceChannel | undefined): Record<string, unknown> {
+  if (channel?.mode !== 'embedded') return {}
+  const b = channel as CloudBroker
+  return { refused: b.refused, halfOpenClosed: b.silentClosed() }
 }
 
 /** The cloud's log lines about its registry's faults (src/store-fault.ts). */
