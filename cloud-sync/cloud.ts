@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { ErrorCodes, LambkinError } from '../src/errors.js'
 import { newSecret } from '../src/secrets.js'
 import { BATCH_LIMITS } from '../src/wire/index.js'
+import type { InvokeResultFrame } from '../src/wire/index.js'
 import { startApi } from './api/server.js'
 import { apiExposureWarning } from './api/exposure.js'
 import type { Api } from './api/server.js'
@@ -33,6 +34,8 @@ import type { Registry } from './registry/index.js'
 import { logText } from '../src/log-text.js'
 import { redactUrls } from '../src/redact.js'
 import { cloudSigningKey } from './rollouts/signing-key.js'
+import type { PgCoordinator } from './coord/pg-coordinator.js'
+import type { Rollouts } from './rollouts/engine.js'
 import type { CloudSigningKey } from './rollouts/signing-key.js'
 
 export interface CloudOptions {
@@ -130,7 +133,10 @@ export class Cloud {
   channel!: DeviceChannel
   api!: Api
   ingest!: Ingest
-  rollouts!: RolloutEngine
+  /** The rollout engine; with PostgreSQL, the instance-shared one (coord/shared-rollouts.ts). */
+  rollouts!: Rollouts
+  /** With PostgreSQL: the bus between instances and the rollouts' lock (coord/pg-coordinator.ts). */
+  coordinator: PgCoordinator | undefined
   invoker!: RemoteInvoker
   /** The key desired states are signed with, and the public file devices trust [W5]. */
   signing!: CloudSigningKey
@@ -198,16 +204,38 @@ export class Cloud {
       isConnected: (id) => broker?.isConnected(id) ?? false
     }
     const desired = new DesiredPublisher(registry, link, now, signing.key)
-    const rollouts = this.rollouts = await RolloutEngine.start({ registry, desired, isConnected: link.isConnected, clock, ...o.rollouts, log })
+    // With PostgreSQL, several instances may share the registry: one drives the rollouts (the one
+    // holding their lock) and the bus carries what the others must hear (docs/scale-out.md).
+    const engineOptions = { registry, desired, isConnected: link.isConnected, clock, ...o.rollouts, log }
+    let coord: PgCoordinator | undefined
+    if (o.db !== undefined) {
+      const { PgCoordinator } = await import('./coord/pg-coordinator.js')
+      coord = this.coordinator = await PgCoordinator.start({ url: o.db.url, log })
+      this.#undo.push(() => coord?.close())
+    }
+    const rollouts = this.rollouts = coord === undefined
+      ? await RolloutEngine.start(engineOptions)
+      : await (await import('./coord/shared-rollouts.js')).SharedRollouts.start(engineOptions, coord)
     const invoker = this.invoker = new RemoteInvoker(link, clock)
-    this.#undo.push(async () => { invoker.close(); await rollouts.close() })
+    // A remote-invoke answer that reached this instance for a request waiting on another.
+    const offInvoke = coord?.subscribe('invoke', (p) => {
+      try {
+        const { device, result } = JSON.parse(p) as { device: string, result: InvokeResultFrame }
+        invoker.take(device, result)
+      } catch { /* not ours to fix */ }
+    })
+    const onInvokeResult = (id: string, r: InvokeResultFrame): void => {
+      if (invoker.take(id, r)) return
+      if (coord === undefined || !coord.publish('invoke', JSON.stringify({ device: id, result: r }))) invoker.unmatched++
+    }
+    this.#undo.push(async () => { offInvoke?.(); invoker.close(); await rollouts.close() })
     // 5. Ingest, which answers devices through the channel started next.
     const ingest = this.ingest = new Ingest({
       registry,
       now,
       log,
       send: async (topic, payload) => { await broker?.publish(topic, payload, { qos: 1, retain: false }) },
-      deploy: { onReported: async (id, r) => { await rollouts.onReported(id, r) }, onInvokeResult: (id, r) => { invoker.onResult(id, r) } }
+      deploy: { onReported: async (id, r) => { await rollouts.onReported(id, r) }, onInvokeResult }
     })
     // 6. The device channel: the embedded broker, or a client of the fleet's own (external);
     // takeovers of a device's open connection are counted, and when each device was last heard

@@ -12,6 +12,7 @@ import { isValidId } from '../../src/ids.js'
 import { verifyStored } from '../../src/secrets.js'
 import type { Registry } from '../registry/index.js'
 import { checkParserShape, limitPacketSize } from '../../src/mqtt/packet-limit.js'
+import { disableNumberCache } from '../../src/mqtt/packet-cache.js'
 import { mayPublish, maySubscribe } from './acl.js'
 import { SILENCE_DEFAULTS, SilenceWatch } from './silence.js'
 import { systemClock } from '../../src/clock.js'
@@ -77,6 +78,7 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
   const verified = new Map<string, { hash: string, digest: Buffer }>()
   const digest = (s: Buffer): Buffer => createHash('sha256').update(s).digest()
 
+  disableNumberCache()
   const broker = await Aedes.createBroker({ connectTimeout: 10_000 })
   checkParserShape(broker, 'maxPacketBytes')
   // A device's packet is refused from its fixed header: one device sending 200 MB must not
