@@ -6,12 +6,16 @@ import type { CliIo } from './io.js'
 
 export type { CliIo } from './io.js'
 
+/**
+ * What `lambkin --help` prints: every command and subcommand, one synopsis each.
+ * docs/cli.md quotes it word for word (test/docs/cli.test.ts checks both).
+ */
 export const USAGE = `lambkin: functions in QuickJS sandboxes on small boards
 
 usage: lambkin <command> [options]
 
   lambkin demo [--seconds N] [--data dir]
-                                     embedded broker + agent + examples + simulated sensors
+                                     a cloud and two boards, the examples deployed, simulated sensors
   lambkin invoke <fn-dir> [--event JSON|@file] [--state JSON|@file] [--timeout ms]
                  [--memory KiB] [--instructions N] [--layers dir] [--json]
   lambkin device [--config device.json] [--id] [--data] [--functions] [--mqtt url]
@@ -25,23 +29,27 @@ usage: lambkin <command> [options]
 
 The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN, --json):
   lambkin cloud --data <dir> [--host] [--port] [--api-port] [--api-host] [--tls-port --tls-cert --tls-key]
-                [--api-tls-cert --api-tls-key] [--max-connections n] [--keepalive-max s] [--trust file.pub]...
-                [--db postgres://... [--retention-days n]] [--broker-admin mqtt://user:password@host:port]
+                [--no-plain] [--api-tls-cert --api-tls-key] [--max-connections n] [--keepalive-max s]
+                [--trust file.pub]... [--signing-key file] [--db postgres://... [--retention-days n]]
+                [--broker mqtt(s)://user:pass@host:port [--broker-ca f]] [--broker-admin [url]]
   lambkin cloud migrate --db <url>    create or update the registry's tables in PostgreSQL
-  lambkin broker dynsec-init --out <dir> [--host addr] [--port n]
+  lambkin broker dynsec-init --out <dir> [--host addr] [--port n] [--plugin file]
                                      Mosquitto 2 dynamic-security file and config for a new site
-  lambkin devices [add <id> [--group g] | rotate <id> | revoke <id>]
+  lambkin devices                     the devices the cloud knows
+  lambkin devices add <id> [--group g] register a device; prints its secret once
+  lambkin devices rotate <id>         a new secret, printed once; the old one is cut off
+  lambkin devices revoke <id>         cut a device off: its connection closed, its connects refused
   lambkin keys generate [--out dir]   an ed25519 pair for signing bundles
   lambkin deploy <fn-dir> --to <device|group:name> [--alias live|canary] [--canary percent]
                  [--rate devices/min] [--abort-at failure%] [--timeout s] [--key file] [--layers dir]
-                                     sign, upload and roll out a function; live progress
+                 [--no-wait]         sign, upload and roll out a function; live progress to the health verdict
   lambkin rollouts [--limit n]        the newest rollouts and how far each got
   lambkin rollout cancel <id>         stop a rollout (devices already moved stay moved)
-  lambkin rollback <fn> --to <device|group:name>
+  lambkin rollback <fn> --to <device|group:name> [--no-wait]
                                      back to the last version each device kept
   lambkin invoke --device <id> <fn> [--event JSON|@file] [--timeout ms]
                                      run a function on a board through the cloud
-  lambkin status
+  lambkin status                      every device: state, versions, backlog, what to fix
   lambkin results <device> [fn] [--limit n] [--before cursor] [--all]
   lambkin logs <device> [fn] [--limit n] [--before cursor] [--all] [-f]
   lambkin metrics <device> [fn]

@@ -1,6 +1,6 @@
 // What the demo prints once everything runs: where to look and what to try, each line a command
 // that works as printed in another terminal (the operator commands find the cloud through the
-// exported variables; README, "lambkin demo").
+// exported variables; docs/cli.md, "lambkin demo").
 import path from 'node:path'
 
 export interface GuideFacts {

@@ -1,4 +1,4 @@
-// The demo's steps, each the real command a user would run (README, "lambkin demo"): stage the
+// The demo's steps, each the real command a user would run (docs/cli.md, "lambkin demo"): stage the
 // folder (demo-world.ts), start `lambkin cloud`, register the boards through the operator API,
 // start each board as `lambkin device`, feed the sensors (demo-feed.ts), deploy the examples
 // with `lambkin deploy` (their progress shown live), print what to try (demo-guide.ts), then

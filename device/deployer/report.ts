@@ -21,7 +21,7 @@ export function buildReported (
     const version = table.routeOf(name)?.live.version ?? ''
     if (dep === undefined || version !== dep.live.version) return { name, version }
     const f = reportedOf(name, dep)
-    // The window's verdict is what `lambkin deploy` waits for (README, "Deploying").
+    // The window's verdict is what `lambkin deploy` waits for (docs/cli.md, "Deploying").
     if (dep.window !== undefined) f.watching = Math.max(0, Math.round(dep.window.startedAt + windowMs - now))
     return f
   })

@@ -1,5 +1,5 @@
 // How long the cloud link waits before its next connect attempt (docs/wire.md, the cloud
-// link; README, "cloud.reconnectMaxMs"). The step starts at cloud.reconnectMs (1 s by default)
+// link; docs/device.md, "The cloud link"). The step starts at cloud.reconnectMs (1 s by default)
 // and doubles per failed attempt up to cloud.reconnectMaxMs (15 s by default, RECONNECT_MAX_MS);
 // each wait is a uniformly random share of its step ("full jitter", as in AWS's "Exponential
 // Backoff And Jitter"). Why these numbers: a board is back within one step of the cloud's

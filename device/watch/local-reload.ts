@@ -1,5 +1,5 @@
-// Reloading the local functions folder while the agent runs (README, "Editing a running agent's
-// functions"): the folder is read again and validated as at start; each function whose content
+// Reloading the local functions folder while the agent runs (docs/device.md, "Editing a running
+// agent's functions"): the folder is read again and validated as at start; each function whose content
 // version changed is compiled and initialised beside the running version (SandboxPool.load),
 // then swapped in the function table as a deployment is (in-flight calls end on the old
 // version), and watched by the deployer's health gate (deploy.* settings). A version that fails
