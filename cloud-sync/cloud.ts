@@ -1,12 +1,14 @@
-// Cloud.create: the cloud side's composition root (docs/architecture.md, "Cloud side"). Ordered start steps
-// (data folder and operator token, trusted keys, registry (LevelDB, or PostgreSQL with `db`), rollout engine and remote invoke,
-// ingest, device broker, operator API), each undone in reverse by close(), which first stops
-// taking device traffic.
+// Cloud.create: the cloud side's composition root (docs/architecture.md, "Cloud side"). Named
+// start steps (#start lists them: keys, registry (LevelDB, or PostgreSQL with `db`), rollout
+// engine and remote invoke, ingest, device broker, operator API), each returning its undo to a
+// Scope (src/scope.ts) that close() runs in reverse: the API and the device broker go first.
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { ensureDataDir } from '../src/data-dir.js'
 import { makePrivate, privateLines } from '../src/private-files.js'
 import { join } from 'node:path'
-import { ErrorCodes, LambkinError } from '../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../src/errors.js'
+import { Scope } from '../src/scope.js'
+import type { Undo } from '../src/scope.js'
 import { newSecret } from '../src/secrets.js'
 import { BATCH_LIMITS } from '../src/wire/index.js'
 import { startApi } from './api/server.js'
@@ -104,7 +106,9 @@ export function operatorToken (dataDir: string): { token: string, file: string }
 export class Cloud {
   readonly dataDir: string
   readonly tokenFile: string
-  readonly #undo: Array<() => Promise<void> | void> = []
+  /** What the start steps started, undone in reverse by close() (src/scope.ts). */
+  readonly #scope: Scope
+  readonly #log: (line: string) => void
   #closing: Promise<void> | undefined
   registry!: Registry
   broker!: CloudBroker
@@ -114,10 +118,26 @@ export class Cloud {
   invoker!: RemoteInvoker
   /** The key desired states are signed with, and the public file devices trust [W5]. */
   signing!: CloudSigningKey
+  /** Where device ages come from: PostgreSQL's clock with `db` (#openRegistry), else this process's (#startBroker). */
+  #seen: Seen | undefined
+  /** Trusted bundle keys (#readKeys), for the API's deploy routes. */
+  #trustedKeys: ReturnType<typeof readTrustedKeys> = new Map()
+  #desired: DesiredPublisher | undefined
+  #takeovers: Takeovers | undefined
+  #lastSeen: Seen | undefined
+  /** The device broker once #startBroker has it; until then a publish to a device waits for none. */
+  #deviceBroker: CloudBroker | undefined
+  /** How the rollout engine, remote invoke and ingest reach devices: through the device broker started after them. */
+  readonly #devices: DeviceLink = {
+    publish: async (topic, payload, opts) => { await this.#deviceBroker?.publish(topic, payload, opts) },
+    isConnected: (id) => this.#deviceBroker?.isConnected(id) ?? false
+  }
 
-  private constructor (dataDir: string, tokenFile: string) {
+  private constructor (dataDir: string, tokenFile: string, log: (line: string) => void) {
     this.dataDir = dataDir
     this.tokenFile = tokenFile
+    this.#log = log
+    this.#scope = new Scope(log)
   }
 
   /** Starts everything; on a failed step undoes the ones before it and throws (LAMBKIN_CONFIG_INVALID, LAMBKIN_KEY_INVALID, LAMBKIN_STORE_ERROR). */
@@ -126,7 +146,10 @@ export class Cloud {
     ensureDataDir(o.dataDir, '--data')
     // 1. The operator token: made once, kept with the data.
     const { token, file } = operatorToken(o.dataDir)
-    const cloud = new Cloud(o.dataDir, file)
+    // Lines quote what devices sent (ids, topics, reasons): one line each, controls escaped.
+    const sink = o.log
+    const log = sink === undefined ? (): void => {} : (line: string): void => { sink(logText(line)) }
+    const cloud = new Cloud(o.dataDir, file, log)
     try {
       await cloud.#start(o, token)
     } catch (err) {
@@ -136,58 +159,87 @@ export class Cloud {
     return cloud
   }
 
+  /** The start steps, in order; close() undoes them in reverse (each step's comment says what it owns). */
   async #start (o: Resolved, token: string): Promise<void> {
-    // Lines quote what devices sent (ids, topics, reasons): one line each, controls escaped.
-    const sink = o.log
-    const log = sink === undefined ? (): void => {} : (line: string): void => { sink(logText(line)) }
     const clock = o.clock ?? systemClock
     const now = o.now ?? ((): number => clock.now())
-    // 1b. The data folder is owner-only, also when an older version made it (src/private-files.ts).
-    for (const line of privateLines(this.dataDir, makePrivate(this.dataDir))) log(line)
-    // 2. The keys whose bundles this cloud takes: a bad file stops the start, naming it.
-    const trustedKeys = readTrustedKeys(o.trustedKeys ?? [])
-    // 2b. The key desired states are signed with (made on the first start), and its public half for devices.
-    const signing = this.signing = cloudSigningKey(o.dataDir, o.signingKeyFile)
-    // 3. The registry: LevelDB, where a failed write faults it until it reopens itself (level-guard.ts),
-    // or PostgreSQL (--db), where a database out of reach fails calls until it answers (pg/db.ts).
-    // Either way uploads are not acked meanwhile. PostgreSQL ages devices on its own clock (pg/seen.ts).
-    let seen: Seen | undefined
+    const s = this.#scope
+    await s.step('keys', () => this.#readKeys(o))
+    await s.step('registry', () => this.#openRegistry(o, clock))
+    await s.step('rollouts', () => this.#startRollouts(o, clock, now))
+    await s.step('ingest', () => this.#startIngest(now))
+    await s.step('device broker', () => this.#startBroker(o, clock, now))
+    await s.step('api', () => this.#startApi(o, token, now))
+  }
+
+  /**
+   * 2. The data folder owner-only, also when an older version made it (src/private-files.ts);
+   * the keys whose bundles this cloud takes (a bad file stops the start, naming it); the key
+   * desired states are signed with (made on the first start), and its public half for devices.
+   */
+  #readKeys (o: Resolved): undefined {
+    for (const line of privateLines(this.dataDir, makePrivate(this.dataDir))) this.#log(line)
+    this.#trustedKeys = readTrustedKeys(o.trustedKeys ?? [])
+    this.signing = cloudSigningKey(o.dataDir, o.signingKeyFile)
+    return undefined
+  }
+
+  /**
+   * 3. The registry: LevelDB, where a failed write faults it until it reopens itself
+   * (level-guard.ts), or PostgreSQL (--db), where a database out of reach fails calls until it
+   * answers (pg/db.ts). Either way uploads are not acked meanwhile. PostgreSQL ages devices on
+   * its own clock (pg/seen.ts).
+   */
+  async #openRegistry (o: Resolved, clock: Clock): Promise<Undo> {
     let registry: Registry
     if (o.db === undefined) {
-      registry = await LevelRegistry.open(o.dataDir, { clock, onFault: registryFaultLog(log) })
+      registry = await LevelRegistry.open(o.dataDir, { clock, onFault: registryFaultLog(this.#log) })
     } else {
       const { PgRegistry } = await import('./registry/pg/index.js')
-      const pg = await PgRegistry.open({ url: o.db.url, retentionDays: o.db.retentionDays, clock, log })
+      const pg = await PgRegistry.open({ url: o.db.url, retentionDays: o.db.retentionDays, clock, log: this.#log })
       registry = pg
-      seen = pg.seen
+      this.#seen = pg.seen
     }
     this.registry = registry
-    this.#undo.push(() => registry.close())
-    // 4. Desired state, the rollout engine (resuming open rollouts) and remote invoke. They reach
-    // devices through the broker started in step 6; until then a publish waits for the connect.
-    let broker: CloudBroker | undefined
-    const link: DeviceLink = {
-      publish: async (topic, payload, opts) => { await broker?.publish(topic, payload, opts) },
-      isConnected: (id) => broker?.isConnected(id) ?? false
-    }
-    const desired = new DesiredPublisher(registry, link, now, signing.key)
-    const rollouts = this.rollouts = await RolloutEngine.start({ registry, desired, isConnected: link.isConnected, clock, ...o.rollouts, log })
-    const invoker = this.invoker = new RemoteInvoker(link, clock)
-    this.#undo.push(async () => { invoker.close(); await rollouts.close() })
-    // 5. Ingest, which answers devices through the broker started next.
-    const ingest = this.ingest = new Ingest({
-      registry,
+    return () => registry.close()
+  }
+
+  /**
+   * 4. Desired state, the rollout engine (resuming open rollouts) and remote invoke. They reach
+   * devices through the broker started in #startBroker; until then a publish waits for the connect.
+   */
+  async #startRollouts (o: Resolved, clock: Clock, now: () => number): Promise<Undo> {
+    const desired = this.#desired = new DesiredPublisher(this.registry, this.#devices, now, this.signing.key)
+    const rollouts = this.rollouts = await RolloutEngine.start({ registry: this.registry, desired, isConnected: this.#devices.isConnected, clock, ...o.rollouts, log: this.#log })
+    const invoker = this.invoker = new RemoteInvoker(this.#devices, clock)
+    return async () => { invoker.close(); await rollouts.close() }
+  }
+
+  /** 5. Ingest: stores what devices upload and answers them through the broker started next. */
+  #startIngest (now: () => number): undefined {
+    const rollouts = this.rollouts
+    const invoker = this.invoker
+    this.ingest = new Ingest({
+      registry: this.registry,
       now,
-      log,
-      send: async (topic, payload) => { await broker?.publish(topic, payload, { qos: 1, retain: false }) },
+      log: this.#log,
+      send: async (topic, payload) => { await this.#devices.publish(topic, payload, { qos: 1, retain: false }) },
       deploy: { onReported: async (id, r) => { await rollouts.onReported(id, r) }, onInvokeResult: (id, r) => { invoker.onResult(id, r) } }
     })
-    // 6. The device broker, counting takeovers of a device's open connection, and when each
-    // device was last heard from on the monotonic clock. A bare `now` (tests) is the only time
-    // there is: ages follow it.
-    const takeovers = new Takeovers({ registry, now, log })
-    const lastSeen = seen ?? new LastSeen(o.now === undefined ? clock : { now })
-    broker = this.broker = await startCloudBroker({
+    return undefined
+  }
+
+  /**
+   * 6. The device broker, counting takeovers of a device's open connection, and when each
+   * device was last heard from on the monotonic clock. A bare `now` (tests) is the only time
+   * there is: ages follow it.
+   */
+  async #startBroker (o: Resolved, clock: Clock, now: () => number): Promise<Undo> {
+    const { registry, ingest, rollouts } = this
+    const log = this.#log
+    const takeovers = this.#takeovers = new Takeovers({ registry, now, log })
+    const lastSeen = this.#lastSeen = this.#seen ?? new LastSeen(o.now === undefined ? clock : { now })
+    const broker = this.broker = this.#deviceBroker = await startCloudBroker({
       host: o.host,
       port: o.plain === false ? undefined : o.port,
       tls: o.tls,
@@ -202,13 +254,20 @@ export class Cloud {
       onConnect: (id) => {
         lastSeen.heard(id)
         void registry.touch(id, { lastSeen: now() }).catch(() => {})
-        rollouts.onConnect(id).catch((err: Error) => { log(`device ${id}: desired state not sent on connect: ${err.message}`) })
+        rollouts.onConnect(id).catch((err: unknown) => { log(`device ${id}: desired state not sent on connect: ${errorMessage(err)}`) })
       }
     })
-    this.#undo.push(() => broker?.close())
-    // 7. The operator API.
+    return () => broker.close()
+  }
+
+  /** 7. The operator API (Fastify, api/server.ts); a host wider than loopback without TLS is warned about. */
+  async #startApi (o: Resolved, token: string, now: () => number): Promise<Undo> {
+    const { registry, broker, ingest, rollouts, invoker, signing } = this
+    const takeovers = this.#takeovers as Takeovers
+    const desired = this.#desired as DesiredPublisher
+    const trustedKeys = this.#trustedKeys
     const exposed = apiExposureWarning(o.apiHost, o.apiTls !== undefined)
-    if (exposed !== undefined) log(exposed)
+    if (exposed !== undefined) this.#log(exposed)
     const api = this.api = await startApi({
       host: o.apiHost,
       port: o.apiPort,
@@ -217,13 +276,13 @@ export class Cloud {
       token,
       registry,
       now,
-      onRevoke: (id) => broker?.disconnect(id),
-      isConnected: link.isConnected,
-      cloudStats: () => ({ storeFault: registry.storeFault?.() ?? null, connected: broker?.connected().length ?? 0, refused: broker?.refused, halfOpenClosed: broker?.silentClosed() ?? 0, takeovers: takeovers.count, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, signingKeyId: signing.key.keyId, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
+      onRevoke: (id) => broker.disconnect(id),
+      isConnected: this.#devices.isConnected,
+      cloudStats: () => ({ storeFault: registry.storeFault?.() ?? null, connected: broker.connected().length, refused: broker.refused, halfOpenClosed: broker.silentClosed(), takeovers: takeovers.count, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, signingKeyId: signing.key.keyId, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
       deploy: { registry, engine: rollouts, invoker, trustedKeys, now },
-      lastSeen
+      lastSeen: this.#lastSeen as Seen
     })
-    this.#undo.push(() => api.close())
+    return () => api.close()
   }
 
   /** The one line `lambkin cloud` prints when up. */
@@ -235,9 +294,7 @@ export class Cloud {
   /** Stops taking device traffic and requests, then closes in reverse start order. */
   close (): Promise<void> {
     this.#closing ??= (async () => {
-      for (const undo of this.#undo.splice(0).reverse()) {
-        try { await undo() } catch { /* closing continues: each step releases its own resources */ }
-      }
+      await this.#scope.close()
     })()
     return this.#closing
   }
