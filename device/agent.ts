@@ -15,6 +15,7 @@ import { SandboxPool, specOf } from '../src/sandbox/index.js'
 import type { DeviceConfig } from './config/index.js'
 import { VERSION } from '../src/version.js'
 import type { CloudLink } from './sync/index.js'
+import { UPLOAD_WINDOW } from './sync/uploader.js'
 import type { EmbeddedBroker } from './links/broker/index.js'
 import { Invoker } from './invoke/invoker.js'
 import type { InvocationObserver, InvocationRecord, InvokerOptions } from './invoke/invoker.js'
@@ -301,7 +302,7 @@ export class Agent extends EventEmitter {
       status: () => ({ agent: VERSION, metricsSnapshotMs: c.metricsSnapshotMs, functions: table.names().map((name) => ({ name, version: table.routeOf(name)?.live.version ?? '' })) }),
       heartbeatMs: k.heartbeatMs,
       batchRecords: k.batchRecords,
-      window: 2,
+      window: UPLOAD_WINDOW,
       ackTimeoutMs: k.ackTimeoutMs,
       uploadBytesPerSec: k.uploadBytesPerSec,
       dailyUploadBytes: k.dailyUploadBytes,
