@@ -12,7 +12,24 @@ export interface PersistedCounters {
   expired: number
   /** QoS 1 publishes dropped to stay under the quota (they never reached their broker). */
   droppedPublishes: number
+  /**
+   * The rest of the books as of this batch, so an open need not rebuild them from every key
+   * (level-open.ts loadLedger). Written in the same atomic batch as the keys it counts; absent
+   * in stores written before it existed.
+   */
+  books?: LedgerBooks
 }
+
+/** Per-kind totals, pending publishes and scan cursors: what a keys scan would rebuild. */
+export interface LedgerBooks {
+  tally: Record<RecordKind, KindStats>
+  cursor: Record<RecordKind, number>
+  publishes: KindStats
+  publishCursor: number
+}
+
+const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0
+const isStats = (v: unknown): v is KindStats => v !== null && typeof v === 'object' && isCount((v as KindStats).count) && isCount((v as KindStats).bytes)
 
 export class Ledger {
   tally: Record<RecordKind, KindStats> = emptyByKind(() => ({ count: 0, bytes: 0 }))
@@ -72,7 +89,35 @@ export class Ledger {
   }
 
   counters (): PersistedCounters {
-    return { lastSeq: this.lastSeq, lastPublishId: this.lastPublishId, dropped: { ...this.dropped }, expired: this.expired, droppedPublishes: this.droppedPublishes }
+    return {
+      lastSeq: this.lastSeq,
+      lastPublishId: this.lastPublishId,
+      dropped: { ...this.dropped },
+      expired: this.expired,
+      droppedPublishes: this.droppedPublishes,
+      books: { tally: this.tally, cursor: this.cursor, publishes: this.publishes, publishCursor: this.publishCursor }
+    }
+  }
+
+  /**
+   * Takes the books persisted with the counters; false (nothing taken) when they are absent or
+   * not well formed, and the caller rebuilds them from the keys.
+   */
+  restoreBooks (b: unknown): boolean {
+    if (b === null || typeof b !== 'object') return false
+    const books = b as Partial<LedgerBooks>
+    if (!isStats(books.publishes) || !isCount(books.publishCursor) || books.tally === undefined || books.cursor === undefined) return false
+    for (const k of RECORD_KINDS) {
+      if (!isStats(books.tally[k]) || !isCount(books.cursor[k])) return false
+    }
+    this.tally = emptyByKind(() => ({ count: 0, bytes: 0 }))
+    for (const k of RECORD_KINDS) {
+      this.tally[k] = { count: books.tally[k].count, bytes: books.tally[k].bytes }
+      this.cursor[k] = books.cursor[k]
+    }
+    this.publishes = { count: books.publishes.count, bytes: books.publishes.bytes }
+    this.publishCursor = books.publishCursor
+    return true
   }
 
   /** Takes persisted counters, tolerating missing fields from an older or empty store. */

@@ -65,8 +65,15 @@ function openError (err: unknown, dir: string): LambkinError {
   return new LambkinError(ErrorCodes.STORE_ERROR, `cannot open the outbox store in ${dir}: ${why}; check that the directory is writable and not damaged`, { cause: err, details: { dir } })
 }
 
-/** Reads the counters and rebuilds per-kind totals and the publish count from keys alone. */
-export async function loadLedger (db: Db, subs: Sublevels): Promise<Ledger> {
+/**
+ * Reads the counters and the books kept with them. The books are written in the same atomic
+ * batch as the keys they count, so after a clean or an unclean stop they agree with the keys;
+ * their bounds are checked against the first and last keys (two seeks), and the books are
+ * rebuilt from a keys-only scan when they are absent (an older store), out of bounds, or
+ * `rebuild` is set (reopening after a failed write, level-recover.ts). Open time so stays
+ * flat in the outbox's size (docs: bench/cost outbox-open).
+ */
+export async function loadLedger (db: Db, subs: Sublevels, rebuild = false): Promise<Ledger> {
   const format = await subs.sys.get(SYS_FORMAT)
   if (format === undefined) {
     await db.batch([{ type: 'put', sublevel: subs.sys, key: SYS_FORMAT, value: encodeValue(FORMAT, 'format') }])
@@ -74,8 +81,37 @@ export async function loadLedger (db: Db, subs: Sublevels): Promise<Ledger> {
     throw new LambkinError(ErrorCodes.STORE_ERROR, 'the outbox store was written by a different lambkin version (unknown format); upgrade lambkin or move the data dir aside', { details: { format: decodeValue(format, 'the store format') } })
   }
   const ledger = new Ledger()
-  const counters = await subs.sys.get(SYS_COUNTERS)
-  if (counters !== undefined) ledger.restore(decodeValue(counters, 'the store counters') as Partial<PersistedCounters>)
+  const raw = await subs.sys.get(SYS_COUNTERS)
+  const counters = raw === undefined ? undefined : decodeValue(raw, 'the store counters') as Partial<PersistedCounters>
+  ledger.restore(counters)
+  if (!rebuild && ledger.restoreBooks(counters?.books) && await booksFitKeys(subs, ledger)) return ledger
+  const fresh = new Ledger()
+  fresh.restore(counters)
+  await scanBooks(subs, fresh)
+  return fresh
+}
+
+/** Whether the first and last record and publish keys lie where the books say they may. */
+async function booksFitKeys (subs: Sublevels, ledger: Ledger): Promise<boolean> {
+  const [first] = await subs.records.keys({ limit: 1 }).all()
+  const [last] = await subs.records.keys({ limit: 1, reverse: true }).all()
+  if ((first === undefined) !== (ledger.totalCount() === 0)) return false
+  if (first !== undefined && last !== undefined) {
+    const f = parseRecordKey(first)
+    const l = parseRecordKey(last)
+    if (f.seq < ledger.cursor[f.kind] || l.seq > ledger.lastSeq || ledger.tally[f.kind].count === 0 || ledger.tally[l.kind].count === 0) return false
+  }
+  const [firstP] = await subs.publishes.keys({ limit: 1 }).all()
+  const [lastP] = await subs.publishes.keys({ limit: 1, reverse: true }).all()
+  if ((firstP === undefined) !== (ledger.publishes.count === 0)) return false
+  if (firstP !== undefined && lastP !== undefined) {
+    if (parsePublishKey(firstP).id < ledger.publishCursor || parsePublishKey(lastP).id > ledger.lastPublishId) return false
+  }
+  return true
+}
+
+/** Rebuilds per-kind totals, cursors and the publish count from keys alone. */
+async function scanBooks (subs: Sublevels, ledger: Ledger): Promise<void> {
   const first: Partial<Record<string, number>> = {}
   for await (const key of subs.records.keys()) {
     const k = parseRecordKey(key)
@@ -95,5 +131,4 @@ export async function loadLedger (db: Db, subs: Sublevels): Promise<Ledger> {
     if (k.id > ledger.lastPublishId) ledger.lastPublishId = k.id
   }
   ledger.publishCursor = firstPublish ?? ledger.lastPublishId + 1
-  return ledger
 }

@@ -73,7 +73,11 @@ export async function planCommits (ctx: PlanContext, units: EncodedUnit[]): Prom
 export async function planAck (ctx: PlanContext, seq: number): Promise<number> {
   const { subs, ledger, ops } = ctx
   let n = 0
-  for await (const key of subs.records.keys({ lt: seqKey(seq + 1) })) {
+  // From the lowest seq that may still be stored, not from the start: below it lie only the
+  // tombstones of earlier acks, which LevelDB would walk again on every ack until compaction.
+  let from = Infinity
+  for (const k of RECORD_KINDS) from = Math.min(from, ledger.cursor[k])
+  for (const key of await subs.records.keys({ gte: seqKey(from), lt: seqKey(seq + 1) }).all()) {
     const k = parseRecordKey(key)
     ops.push({ type: 'del', sublevel: subs.records, key })
     ledger.remove(k.kind, k.bytes)

@@ -23,7 +23,7 @@ export interface Reopened {
 export async function reopenVerified (dir: string, acked: Ledger, now: number): Promise<Reopened> {
   const { db, subs } = await openDb(dir, false)
   try {
-    const ledger = await loadLedger(db, subs)
+    const ledger = await loadLedger(db, subs, true)
     let lost: string | undefined
     if (ledger.lastSeq < acked.lastSeq || ledger.lastPublishId < acked.lastPublishId) {
       lost = `after reopening, the outbox ends at seq ${ledger.lastSeq} and publish ${ledger.lastPublishId}, but seq ${acked.lastSeq} and publish ${acked.lastPublishId} had been written; the numbers go on from the higher ones`
