@@ -5,8 +5,8 @@
 // ~10 GiB of address space per wasm memory and a 39-bit Pi kernel runs out after a few dozen
 // functions (docs/architecture.md, "Sandbox"); and on ARM (or LAMBKIN_MEMORY=small) the
 // small-RAM V8 and malloc settings. Where they are missing, in order of preference:
-//  1. none: the systemd unit and the arm64 image start Node with them (README, "Running as
-//     a service"), so this process runs the command itself;
+//  1. none: the systemd unit and the arm64 image start Node with them (docs/boards.md,
+//     "Running as a service"), so this process runs the command itself;
 //  2. process.execve (Node 22.15+, 23.11+): this process becomes the Node that has them,
 //     same pid, nothing left behind;
 //  3. a child Node with them, this process waiting as a bare Node (~43 MiB RSS, most of it

@@ -6,6 +6,10 @@ import type { CliIo } from './io.js'
 
 export type { CliIo } from './io.js'
 
+/**
+ * What `lambkin --help` prints: every command and subcommand, one synopsis each.
+ * docs/cli.md quotes it word for word (test/docs/cli.test.ts checks both).
+ */
 export const USAGE = `lambkin: functions in QuickJS sandboxes on small boards
 
 usage: lambkin <command> [options]
@@ -25,10 +29,13 @@ usage: lambkin <command> [options]
 
 The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN, --json):
   lambkin cloud --data <dir> [--host] [--port] [--api-port] [--api-host] [--tls-port --tls-cert --tls-key]
-                [--api-tls-cert --api-tls-key] [--max-connections n] [--keepalive-max s] [--trust file.pub]...
-                [--db postgres://... [--retention-days n]]
+                [--no-plain] [--api-tls-cert --api-tls-key] [--max-connections n] [--keepalive-max s]
+                [--trust file.pub]... [--signing-key file] [--db postgres://... [--retention-days n]]
   lambkin cloud migrate --db <url>    create or update the registry's tables in PostgreSQL
-  lambkin devices [add <id> [--group g] | revoke <id>]
+  lambkin devices                     the devices the cloud knows
+  lambkin devices add <id> [--group g] register a device; prints its secret once
+  lambkin devices rotate <id>         a new secret, printed once; the old one is cut off
+  lambkin devices revoke <id>         cut a device off: its connection closed, its connects refused
   lambkin keys generate [--out dir]   an ed25519 pair for signing bundles
   lambkin deploy <fn-dir> --to <device|group:name> [--alias live|canary] [--canary percent]
                  [--rate devices/min] [--abort-at failure%] [--timeout s] [--key file] [--layers dir]
@@ -39,7 +46,7 @@ The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN,
                                      back to the last version each device kept
   lambkin invoke --device <id> <fn> [--event JSON|@file] [--timeout ms]
                                      run a function on a board through the cloud
-  lambkin status
+  lambkin status                      every device: state, versions, backlog, what to fix
   lambkin results <device> [fn] [--limit n] [--before cursor] [--all]
   lambkin logs <device> [fn] [--limit n] [--before cursor] [--all] [-f]
   lambkin metrics <device> [fn]

@@ -7,7 +7,7 @@ export const TRAP_HANDLER_FLAG = '--disable-wasm-trap-handler'
 
 /**
  * The small-RAM profile (`LAMBKIN_MEMORY=small`, the default on ARM), priced with bench/cost
- * on the agent with 50 functions (README, "Memory"):
+ * on the agent with 50 functions (docs/performance.md, "Memory"):
  * - `--max-semi-space-size=2`: V8's young generation otherwise grows to 16 MiB per semi-space
  *   on a large host and stays there (up to 14 MiB of the idle main heap); 2 took 4-6 MiB off.
  *   1 took a little more, but promoted so much under load that the peak rose and throughput fell.

@@ -1,4 +1,4 @@
-// The systemd unit that runs `lambkin device` at boot (README, "Running as a service"): what
+// The systemd unit that runs `lambkin device` at boot (docs/boards.md, "Running as a service"): what
 // `lambkin device install-service` writes and deploy/systemd/lambkin-device.service ships.
 // Pure text, so the tests check it without systemd; systemd.service(5) and systemd.exec(5)
 // are the references for every line.

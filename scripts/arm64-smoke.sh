@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Smoke test of lambkin on arm64 Node under qemu user-mode emulation, on an x86_64 Debian host.
-# Slow (minutes) and needs root for apt: not part of npm test or .ci/run. See README.
+# Slow (minutes) and needs root for apt: not part of npm test or .ci/run. See docs/boards.md, "Smoke test under emulation".
 #
 # Usage: sudo scripts/arm64-smoke.sh [--binfmt] [--no-build]
 #   --binfmt    register a temporary binfmt_misc entry for aarch64 so the arm64 node can

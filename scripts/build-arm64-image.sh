@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the arm64 agent image (Dockerfile.arm64) on an x86_64 Debian host with no registry
-# access, and exports its root file system for test/e2e/arm64-image.test.ts (README, "ARM
-# boards: the image"). Needs root, podman, qemu-user-static and debootstrap (.ci/run installs
+# access, and exports its root file system for test/e2e/arm64-image.test.ts (docs/boards.md,
+# "The arm64 image"). Needs root, podman, qemu-user-static and debootstrap (.ci/run installs
 # them). Cached by content: a second run with the same inputs takes seconds.
 #
 # Usage: sudo scripts/build-arm64-image.sh [--force] [--save file.tar]

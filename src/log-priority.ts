@@ -1,5 +1,5 @@
 // The priority of a log line of the agent or the cloud: syslog's severities (RFC 5424), which
-// the systemd journal keeps per line (README, "Running as a service"). Printing is the CLI's
+// the systemd journal keeps per line (docs/boards.md, "Running as a service"). Printing is the CLI's
 // (cli/log.ts); this file only names them and the rule for lines that carry none.
 
 /** The severities lambkin uses, with their syslog numbers. */
@@ -14,7 +14,7 @@ const CODE = /(?:^|[\s[(])LAMBKIN_[A-Z_]+: /
 
 /**
  * The priority of a line logged without one: a line carrying an error code is an error (the
- * codes are the public interface: README, "Error codes"), one that starts with WARNING a
+ * codes are the public interface: docs/errors.md), one that starts with WARNING a
  * warning, anything else a notice.
  */
 export function priorityOf (line: string): Priority {

@@ -3,7 +3,7 @@
 //  - `lambkin device` typed as is: bin.js adds the flags by re-running Node, as a child with
 //    this process waiting (Node < 22.15), or in place with process.execve (newer Node);
 //  - Node started with the flags and MALLOC_ARENA_MAX up front, as the systemd unit and the
-//    arm64 image do (README, "Running as a service"): one process.
+//    arm64 image do (docs/boards.md, "Running as a service"): one process.
 // Each with BOARD_FUNCTIONS functions (default 50) on its embedded broker, QoS 1 messages over
 // 8 of them (BOARD_MESSAGES, default 20000, 500 in flight, PUBACK after commit). RSS counts a
 // page shared by two processes twice; PSS splits it (also with other Node processes on the

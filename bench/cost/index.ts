@@ -1,10 +1,10 @@
-// bench/cost: how the agent's cost grows, in one table (README, "How cost grows"): memory and
+// bench/cost: how the agent's cost grows, in one table (docs/performance.md, "How cost grows"): memory and
 // start with more functions deployed, throughput with more of them receiving, the outbox with
 // more records held. Each group in processes of its own (agent.js, outbox.js). Sizes:
 //   COST_FUNCTIONS  functions deployed, one agent each          (default 10,50,200)
 //   COST_RECEIVING  functions receiving, on the 50-function agent (default 1,8,50)
 //   COST_OUTBOX     records held in the outbox                   (default 100000,1000000;
-//                   the README's table adds 10000000, ~2.5 GB of disk and 10-20 minutes)
+//                   docs/performance.md's table adds 10000000, ~2.5 GB of disk and 10-20 minutes)
 //   COST_MEMORY     small (the board default, cli/node-runtime.ts) or node (Node's defaults)
 //   COST_MESSAGES, COST_WARMUP  messages timed per throughput row, after untimed ones
 // Last line: summary.

@@ -1,4 +1,4 @@
-// Splits a process's RSS by what holds it, from /proc/<pid>/smaps (Linux): the README's
+// Splits a process's RSS by what holds it, from /proc/<pid>/smaps (Linux): docs/performance.md's
 // "Memory" table. Heuristics, stated so they can be checked against `v8.getHeapStatistics()`:
 //  binary  file-backed mappings (node itself, shared libraries, native addons): clean pages
 //          the kernel can drop, but counted in RSS;

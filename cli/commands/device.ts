@@ -101,7 +101,7 @@ export async function deviceCommand (argv: string[], io: CliIo): Promise<number>
   const run: Run = { code: EXIT_OK }
   if (argv[0] === 'install-service') return await (await import('./install-service.js')).installServiceCommand(argv.slice(1), io)
   const program = configOptions(command('lambkin device', io, `${DEVICE_USAGE}\n${deviceConfigUsage()}`)
-    .description('Runs the agent until SIGINT or SIGTERM, then drains in-flight invocations and exits 0. Flags override LAMBKIN_* variables, which override the config file.'))
+    .description('Runs the agent until SIGINT or SIGTERM, then drains in-flight invocations and exits 0. Flags override LAMBKIN_* variables, which override the config file. To run it at boot: lambkin device install-service --help.'))
     .option('--quiet', 'print failed invocations only')
     .addHelpText('after', `\n${deviceConfigUsage()}`)
     .action(async (flags: DeviceFlags) => { run.code = await runAgent(flags, io) })

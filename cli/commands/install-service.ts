@@ -1,6 +1,6 @@
 // `lambkin device install-service`: writes the systemd unit that runs the agent at boot with
 // the options given (the same flags as `lambkin device`), after checking them as the agent
-// would, and says how to start, stop and read the journal (README, "Running as a service").
+// would, and says how to start, stop and read the journal (docs/boards.md, "Running as a service").
 import { chmodSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -24,7 +24,7 @@ function intArg (name: string, raw: string | undefined, min: number, max: number
 }
 
 /**
- * What `invoke --json` prints for a call that ran: the README's documented shape, built here
+ * What `invoke --json` prints for a call that ran: the shape docs/cli.md documents, built here
  * field by field so that a change inside the sandbox's Outcome does not change the CLI's output.
  * `result` is null when the handler returned undefined (JSON has no undefined); `state` is
  * present only when the handler changed ctx.state. A call that never ran (bad usage, a bad

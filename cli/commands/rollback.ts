@@ -1,5 +1,5 @@
 // `lambkin rollback <fn> --to <device|group:name>`: each target goes back to the version it
-// ran before its current one (docs/deploy.md, POST /v1/rollbacks), followed like a deploy.
+// ran before its current one (docs/cloud.md, "The operator API": POST /v1/rollbacks), followed like a deploy.
 import type { CliIo } from '../io.js'
 import { ApiClient } from '../api-client.js'
 import type { ApiTarget } from '../api-client.js'

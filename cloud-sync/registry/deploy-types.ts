@@ -91,7 +91,7 @@ export interface RolloutDevice {
 export interface RolloutCounts { total: number, pending: number, sent: number, applied: number, failed: number, rolledBack: number, offline: number, skipped: number }
 
 /**
- * A rollout as stored and as the API shows it (RolloutView; docs/deploy.md, "API routes"). `revision`
+ * A rollout as stored and as the API shows it (RolloutView; docs/cloud.md, "The operator API"). `revision`
  * grows with every change, so a client long-polls for the next one. `open` (not shown) is true
  * while the cloud still watches it: running, or devices offline that may yet converge.
  */

@@ -1,5 +1,5 @@
 // Whether the agent runs in a container, where the host name is the container's id: a new one
-// with every `docker run`, so it cannot be the device's default id (README, "lambkin device").
+// with every `docker run`, so it cannot be the device's default id (docs/device.md).
 import { existsSync } from 'node:fs'
 
 /** Files container engines create in the container: Docker's and Podman's. */

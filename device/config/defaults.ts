@@ -46,7 +46,7 @@ export const DEVICE_DEFAULTS: DeviceDefaults = deepFreeze({
 /**
  * Defaults that differ under the small-RAM profile (LAMBKIN_MEMORY=small, the default on ARM):
  * one sandbox thread, which with 50 functions idles ~15 MiB below two (a V8 heap and a malloc
- * arena fewer; README, "Memory"). CPU-heavy functions then share that thread.
+ * arena fewer; docs/performance.md, "The small-RAM profile"). CPU-heavy functions then share that thread.
  */
 export const SMALL_RAM_DEFAULTS = deepFreeze({ invocation: { workers: 1 } })
 

@@ -112,7 +112,7 @@ export class BrokerLimits {
       client.options.protocolVersion = 4
       this.#fallingBack = true
       delete client.options.properties
-      log('trigger broker does not speak MQTT 5; reconnecting with MQTT 3.1.1 (no CONNACK packet size limit, loop detection by remembered publishes: see README, wire rule W9)')
+      log('trigger broker does not speak MQTT 5; reconnecting with MQTT 3.1.1 (no CONNACK packet size limit, loop detection by remembered publishes: see docs/functions.md, "Loops between functions")')
       // MQTT.js stops reconnecting after a refused CONNACK (its own 'close' handler, which
       // runs first, sets no timer), so the fallback connects once the refused socket closed.
       // The only reconnect started here: the link's own (mqtt-ack-hold.ts's drain) needs a live

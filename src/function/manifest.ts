@@ -1,4 +1,4 @@
-// function.json: the schema the README documents (docs/architecture.md, "Functions").
+// function.json: the schema docs/functions.md documents (docs/architecture.md, "Functions").
 // validateManifest() refuses anything unknown or out of range naming the key path, and
 // returns a complete, deeply frozen manifest.
 import { array, bad, int, isObject, object, show, str } from './check.js'

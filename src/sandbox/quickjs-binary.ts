@@ -12,7 +12,7 @@ import type { QuickJSAsyncVariant, QuickJSSyncVariant } from 'quickjs-emscripten
 import { readMemoryLayout, withMemoryMinimum } from './wasm-layout.js'
 
 /**
- * The build kept (see README "Limits and how they are enforced"): bellard/quickjs, emscripten
+ * The build kept (see docs/functions.md, "Limits and how they are enforced"): bellard/quickjs, emscripten
  * release, no asyncify. quickjs-ng's release-sync was measured as well (bench/sandbox).
  */
 export const DEFAULT_VARIANT = '@jitl/quickjs-wasmfile-release-sync'

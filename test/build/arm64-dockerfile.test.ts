@@ -1,5 +1,5 @@
 // Dockerfile.arm64 starts Node the way cli/node-runtime.ts plans it for arm64, so the image runs
-// the agent in one process (README, "Memory"), and needs no config file; checked on the text,
+// the agent in one process (docs/performance.md, "One Node process"), and needs no config file; checked on the text,
 // without building the image (test/e2e/arm64-image.test.ts runs the built one).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'

@@ -1,4 +1,4 @@
-// The README's `lambkin device` section names every config key, environment variable and flag
+// docs/device.md, the agent's reference, names every config key, environment variable and flag
 // the agent takes, so no setting works without being documented.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -8,9 +8,7 @@ import { ENV_VARS, FLAGS } from '../../device/config/index.js'
 import { SCHEMA } from '../../device/config/schema.js'
 import type { Field, Group } from '../../device/config/schema.js'
 
-const README = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8')
-const start = README.indexOf('\n## `lambkin device`')
-const SECTION = README.slice(start, README.indexOf('\n## ', start + 1))
+const SECTION = readFileSync(fileURLToPath(new URL('../../../docs/device.md', import.meta.url)), 'utf8')
 
 /** Every leaf key of the config schema, dotted. */
 function keys (g: Group, prefix = ''): string[] {
@@ -27,23 +25,23 @@ function named (key: string): boolean {
   return forms.some((f) => SECTION.includes(`\`${f}\``))
 }
 
-test('every config key is named in the README\'s `lambkin device` section', () => {
-  assert.ok(start >= 0, 'no `lambkin device` section')
+test('every config key is named in docs/device.md', () => {
+  assert.ok(SECTION.includes('\n## `lambkin device`\n'), 'docs/device.md has no `lambkin device` section')
   const missing = keys(SCHEMA).filter((k) => !named(k))
-  assert.equal(missing, [], `config keys the README does not name: ${missing.join(', ')}`)
+  assert.equal(missing, [], `config keys docs/device.md does not name: ${missing.join(', ')}`)
 })
 
-/** The README's rule for the names of keys it does not list: the words of the key's path. */
+/** docs/device.md's rule for the names of keys it does not list: the words of the key's path. */
 const RULE = '`outbox.ttlMs.dead-letter` is set by `--outbox-ttl-ms-dead-letter` and `LAMBKIN_OUTBOX_TTL_MS_DEAD_LETTER`'
 const words = (key: string): string[] => key.split(/[.-]/).flatMap((p) => p.replace(/KiB/g, 'Kib').replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(' '))
 
 test('every LAMBKIN_* variable and every flag is named there, or follows the rule it states', () => {
-  assert.ok(SECTION.includes(RULE), `the section does not state the naming rule: ${RULE}`)
+  assert.ok(SECTION.includes(RULE), `docs/device.md does not state the naming rule: ${RULE}`)
   const missing = [
     ...ENV_VARS.filter((e) => !SECTION.includes(`\`${e.name}\``) && e.name !== `LAMBKIN_${words(e.key).join('_').toUpperCase()}`).map((e) => e.name),
     ...FLAGS.filter((f) => !SECTION.includes(`\`--${f.name}`) && f.name !== words(f.key).join('-')).map((f) => `--${f.name}`)
   ]
-  assert.equal(missing, [], `neither in the README nor named by its rule: ${missing.join(', ')}`)
+  assert.equal(missing, [], `neither in docs/device.md nor named by its rule: ${missing.join(', ')}`)
 })
 
 test.run()

@@ -1,4 +1,4 @@
-// `lambkin invoke --json` prints what the README documents: each example the README gives is
+// `lambkin invoke --json` prints what docs/cli.md documents: each example it gives is
 // run as written, and the output has the documented keys, value types, answer and exit code.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -10,12 +10,13 @@ import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const BIN = path.join(ROOT, 'dist', 'cli', 'bin.js')
-const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+const CLI_DOC = readFileSync(path.join(ROOT, 'docs/cli.md'), 'utf8')
 
-/** The README's `invoke ... --json` examples: the command and the JSON block after it. */
+/** docs/cli.md's `invoke ... --json` examples: the command and the JSON block after it. */
 function examples (): Array<{ args: string[], doc: Record<string, unknown> }> {
-  const start = README.indexOf('\n## `lambkin invoke`')
-  const section = README.slice(start, README.indexOf('\n## ', start + 1))
+  const start = CLI_DOC.indexOf('\n## `lambkin invoke`')
+  assert.ok(start >= 0, 'docs/cli.md has no `lambkin invoke` section')
+  const section = CLI_DOC.slice(start, CLI_DOC.indexOf('\n## ', start + 1))
   return [...section.matchAll(/`invoke ([^`]+ --json)`:\s*```json\n([\s\S]*?)\n```/g)].map((m) => ({
     // Shell words: single-quoted strings or runs of non-blanks.
     args: ['invoke', ...((m[1] as string).match(/'[^']*'|\S+/g) ?? []).map((w) => w.replace(/^'(.*)'$/, '$1'))],
@@ -32,7 +33,7 @@ function shape (v: unknown): unknown {
   return v === null ? 'null' : typeof v
 }
 
-test('the README documents a success, a failure and a call that never ran', () => {
+test('docs/cli.md documents a success, a failure and a call that never ran', () => {
   const oks = examples().map((e) => e.doc.ok)
   assert.equal(oks, [true, false, false])
 })
@@ -50,7 +51,7 @@ test('each documented --json example prints the documented shape', () => {
   }
 })
 
-test('a handler that returns nothing gives "result": null, as the README says', () => {
+test('a handler that returns nothing gives "result": null, as docs/cli.md says', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-json-'))
   try {
     writeFileSync(path.join(dir, 'function.json'), '{"name":"quiet"}')

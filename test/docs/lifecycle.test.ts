@@ -10,7 +10,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
-const DOC = readFileSync(path.join(ROOT, 'docs', 'lifecycle.md'), 'utf8')
+const DOC = readFileSync(path.join(ROOT, 'docs/lifecycle.md'), 'utf8')
 
 const FILE = /^[\w.-]+(?:\/[\w.-]+)+\.ts$/
 /** `fn()`, `Class.method()`, `Class#private()`, `Class.property`, `CONSTANT`, `CONSTANT.key`, `ClassName`. */

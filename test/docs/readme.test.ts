@@ -1,5 +1,6 @@
-// The README says what the code does: its error table lists exactly the codes in
-// src/errors.ts, and the files it (and docs/) links to exist.
+// The docs say what the code does: docs/errors.md lists exactly the codes in src/errors.ts,
+// and every markdown file the code, the README and docs/ name exists. (Links and anchors:
+// links.test.ts.)
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
@@ -9,15 +10,7 @@ import { ErrorCodes } from '../../src/errors.js'
 
 /** The repository root, from dist/test/docs/. */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8')
-
-/** The text of a `## title` section, up to the next `## ` heading. */
-function section (markdown: string, title: string): string {
-  const start = markdown.indexOf(`\n## ${title}\n`)
-  assert.ok(start >= 0, `the README has no "## ${title}" section`)
-  const end = markdown.indexOf('\n## ', start + 1)
-  return markdown.slice(start, end < 0 ? undefined : end)
-}
+const ERRORS_DOC = readFileSync(path.join(ROOT, 'docs/errors.md'), 'utf8')
 
 /** The first cell of each table row, without its backquotes. */
 function firstCells (text: string): string[] {
@@ -26,32 +19,15 @@ function firstCells (text: string): string[] {
     .map((l) => (l.split('|')[1] ?? '').trim().replace(/`/g, ''))
 }
 
-test('the error codes table lists every code in src/errors.ts, and only those', () => {
-  const listed = firstCells(section(README, 'Error codes')).filter((c) => c.startsWith('LAMBKIN_'))
+test('docs/errors.md lists every code in src/errors.ts, and only those', () => {
+  const listed = firstCells(ERRORS_DOC).filter((c) => c.startsWith('LAMBKIN_'))
   const codes: string[] = Object.values(ErrorCodes)
   const missing = codes.filter((c) => !listed.includes(c))
   const unknown = listed.filter((c) => !codes.includes(c))
-  assert.equal(missing, [], `codes with no row in the README's "Error codes" table: ${missing.join(', ')}`)
+  assert.equal(missing, [], `codes with no row in docs/errors.md: ${missing.join(', ')}`)
   assert.equal(unknown, [], `rows for codes that src/errors.ts does not have: ${unknown.join(', ')}`)
   const twice = listed.filter((c, i) => listed.indexOf(c) !== i)
   assert.equal(twice, [], `codes listed twice: ${twice.join(', ')}`)
-})
-
-/** Relative link targets in a markdown text, without their #fragments. */
-function relativeLinks (markdown: string): string[] {
-  return [...markdown.matchAll(/\]\(([^)\s]+)\)/g)]
-    .map((m) => (m[1] as string).split('#')[0] as string)
-    .filter((t) => t !== '' && !/^[a-z]+:/i.test(t))
-}
-
-test('every file the README and docs/ link to exists', () => {
-  const docs = readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => path.join('docs', f))
-  for (const file of ['README.md', ...docs]) {
-    const text = readFileSync(path.join(ROOT, file), 'utf8')
-    for (const target of relativeLinks(text)) {
-      assert.ok(existsSync(path.join(ROOT, path.dirname(file), target)), `${file} links to ${target}, which does not exist`)
-    }
-  }
 })
 
 /** Every .ts file under dir, skipping installed and generated folders. */
@@ -71,8 +47,9 @@ test('every markdown file the code cites exists (docs/architecture.md, not a DES
   const broken: string[] = []
   for (const file of dirs.flatMap(sources)) {
     for (const m of readFileSync(file, 'utf8').matchAll(/(?<![\w/.-])((?:docs\/)?[\w-]+\.md)\b/g)) {
-      // This file names the missing one on purpose, in the test's title.
-      if (file.endsWith(path.join('test', 'docs', 'readme.test.ts'))) continue
+      // This file names the missing one on purpose, in the test's title; links.test.ts's
+      // fixtures are pages that exist only in the test.
+      if (file.endsWith(path.join('test', 'docs', 'readme.test.ts')) || file.endsWith(path.join('test', 'docs', 'links.test.ts'))) continue
       if (!existsSync(path.join(ROOT, m[1] as string))) broken.push(`${path.relative(ROOT, file)} cites ${m[1] as string}`)
     }
   }

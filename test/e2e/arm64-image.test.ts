@@ -121,7 +121,7 @@ test('the entrypoint under qemu: the agent starts, takes a QoS 1 message from th
     client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { username: 'host', password: 'host-secret', reconnectPeriod: 0, connectTimeout: 30_000 })
     await client.subscribeAsync('out/#', { qos: 1 })
     const published = new Promise<{ topic: string, payload: unknown }>((resolve) => client?.on('message', (topic, p) => resolve({ topic, payload: JSON.parse(p.toString()) as unknown })))
-    // The PUBACK comes after the result is committed (README, "Durability").
+    // The PUBACK comes after the result is committed (docs/durability.md, "Ack after commit, on every path").
     await client.publishAsync('in/t1', JSON.stringify({ n: 21 }), { qos: 1 })
     const got = await Promise.race([published, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 60_000))])
     assert.equal(got, { topic: 'out/t1', payload: { got: { n: 21 }, arch: 'arm64' } })

@@ -1,7 +1,7 @@
 // Names that are also Object.prototype's own (`constructor`, `__proto__`, `toString`,
 // `hasOwnProperty`) as a device, group, function, layer, env key and metric name, through a
 // real `lambkin cloud`, a real `lambkin device` and the operator commands. Every map keyed by
-// such a name is a Map or a null-prototype object (README, "What the cloud refuses, and why").
+// such a name is a Map or a null-prototype object (docs/cloud.md, "What the cloud refuses, and why").
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdirSync, writeFileSync } from 'node:fs'

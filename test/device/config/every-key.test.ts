@@ -1,5 +1,5 @@
 // Every config key can be set by a flag and by a LAMBKIN_* variable, so a systemd unit or a
-// container image needs no config file (README, "lambkin device"). Walks the schema: a key
+// container image needs no config file (docs/device.md). Walks the schema: a key
 // added later is covered without touching this file.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'

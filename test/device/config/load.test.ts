@@ -205,7 +205,7 @@ test('the small-RAM profile (LAMBKIN_MEMORY=small, the default on ARM) defaults 
   assert.is(cfg.invocation.maxConcurrent, DEVICE_DEFAULTS.invocation.maxConcurrent)
 })
 
-// Trial 3: the README's deploy section exports LAMBKIN_KEY (the operator's signing key) in the
+// Trial 3: the deploy walk-through (docs/deploy.md) exports LAMBKIN_KEY (the operator's signing key) in the
 // same shell that starts the agent; the agent refused to start, taking it for a typo.
 test('the operator commands\' variables (LAMBKIN_API, LAMBKIN_TOKEN, LAMBKIN_KEY) are not refused', async (ctx) => {
   const cfg = await load(ctx, { env: { LAMBKIN_API: 'http://127.0.0.1:8080', LAMBKIN_TOKEN: 't', LAMBKIN_KEY: './keys/lambkin.key' } })

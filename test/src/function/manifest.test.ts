@@ -22,7 +22,7 @@ test('a minimal manifest gets every default and is deeply frozen', () => {
   assert.throws(() => { (m.limits as { memoryKiB: number }).memoryKiB = 1 })
 })
 
-test('the README\'s function.json example validates as written', () => {
+test('the function.json example in docs/functions.md validates as written', () => {
   const raw = {
     name: 'threshold-alarm',
     handler: 'index.js',
