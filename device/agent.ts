@@ -3,7 +3,7 @@
 // cloud link, metrics), each returning its undo to a Scope (src/scope.ts); close() first stops
 // taking work and drains what is in flight, then closes the scope.
 import { EventEmitter } from 'node:events'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { loadFunctionsDir } from '../src/function/index.js'
 import type { LoadedFunction } from '../src/function/index.js'
@@ -15,7 +15,6 @@ import { SandboxPool, specOf } from '../src/sandbox/index.js'
 import type { DeviceConfig } from './config/index.js'
 import { VERSION } from '../src/version.js'
 import type { CloudLink } from './sync/index.js'
-import { UPLOAD_WINDOW } from './sync/uploader.js'
 import type { EmbeddedBroker } from './links/broker/index.js'
 import { Invoker } from './invoke/invoker.js'
 import type { InvocationObserver, InvocationRecord, InvokerOptions } from './invoke/invoker.js'
@@ -279,37 +278,18 @@ export class Agent extends EventEmitter {
   async #startCloudLink (): Promise<Undo | undefined> {
     const c = this.config
     if (c.cloud.url === undefined) return undefined
-    const { CloudLink } = await import('./sync/index.js')
-    const k = c.cloud
+    const { CloudLink, cloudLinkSettings } = await import('./sync/index.js')
     const table = this.#table as FunctionTable
     const deployer = this.#deployer as Deployer
     const invoker = this.#invoker as Invoker
     const clock = this.#clock
     const log = this.#log
-    const read = (f: string | undefined): Buffer | undefined => f === undefined ? undefined : readFileSync(f)
     const cloud = this.cloudLink = await CloudLink.start({
-      url: k.url as string,
-      deviceId: c.id,
-      secret: k.password ?? '',
-      ca: read(k.caFile),
-      cert: read(k.certFile),
-      key: read(k.keyFile),
-      rejectUnauthorized: k.rejectUnauthorized,
-      keepaliveSec: k.keepaliveSec,
+      ...cloudLinkSettings(c, c.cloud.url),
       store: this.#store as LevelOutboxStore,
       clock,
       log,
       status: () => ({ agent: VERSION, metricsSnapshotMs: c.metricsSnapshotMs, functions: table.names().map((name) => ({ name, version: table.routeOf(name)?.live.version ?? '' })) }),
-      heartbeatMs: k.heartbeatMs,
-      batchRecords: k.batchRecords,
-      window: UPLOAD_WINDOW,
-      ackTimeoutMs: k.ackTimeoutMs,
-      uploadBytesPerSec: k.uploadBytesPerSec,
-      dailyUploadBytes: k.dailyUploadBytes,
-      uploadLogs: k.uploadLogs,
-      logExclude: [...k.logExclude],
-      reconnectMinMs: k.reconnectMs,
-      reconnectMaxMs: Math.max(k.reconnectMs, k.reconnectMaxMs),
       down: {
         desired: (f) => deployer.onDesired(f),
         bundle: (f) => deployer.onBundle(f),

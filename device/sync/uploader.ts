@@ -54,7 +54,7 @@ export interface UploaderOptions {
 
 const DAY_META = META_KEYS.uploadDay
 
-/** Batches the cloud link keeps sent and not yet acknowledged at once (its window; Agent#startCloudLink passes it). */
+/** Batches the cloud link keeps sent and not yet acknowledged at once (its window; link-settings.ts passes it). */
 export const UPLOAD_WINDOW = 2
 
 export class Uploader {
