@@ -53,7 +53,6 @@ export interface DeployFlags {
   timeout?: number
 }
 
-
 /**
  * The rollout request for a bundle (without its sha256, which comes once it is packed):
  * `--canary <percent>` means alias `canary` with that weight; `--alias canary` needs it, and

@@ -84,7 +84,6 @@ export const COMMAND_NAMES: readonly string[] = Object.freeze(Object.keys(COMMAN
 
 export { needsSandbox } from './needs-sandbox.js'
 
-
 export async function main (argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {

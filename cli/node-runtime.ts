@@ -20,7 +20,6 @@ export const SMALL_RAM_FLAGS: readonly string[] = Object.freeze(['--max-semi-spa
 /** glibc's arenas: one per thread by default (up to 8 per core), each keeping what it freed. */
 export const SMALL_RAM_ENV: Readonly<Record<string, string>> = Object.freeze({ MALLOC_ARENA_MAX: '2' })
 
-
 export interface RuntimeInput {
   /** process.arch */
   arch: string

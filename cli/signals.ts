@@ -10,7 +10,7 @@ import { logLine } from './log.js'
 export function untilSignal (io: CliIo): { stopped: Promise<string>, dispose: () => void } {
   let count = 0
   let resolve: (sig: string) => void = () => {}
-  const stopped = new Promise<string>((r) => { resolve = r })
+  const stopped = new Promise<string>((_resolve) => { resolve = _resolve })
   const on = (sig: NodeJS.Signals): void => {
     if (++count === 1) {
       logLine(io, `${sig}: stopping, draining in-flight invocations (again to quit at once)`, 'notice')

@@ -16,7 +16,6 @@ const started = Date.now()
 const seconds = () => `${((Date.now() - started) / 1000).toFixed(1)} s`
 // The status lines of --verbose: "5:01:33 AM - Building project '/x/src/tsconfig.json'...".
 const STATUS = /^(?:\[[^\]]*\]|\d{1,2}:\d{2}:\d{2}(?:\s?[AP]M)?) - (.*)$/
-// eslint-disable-next-line no-control-regex
 const plain = (s) => s.replace(/\x1b\[[0-9;]*m/g, '')
 const nameOf = (file) => {
   const dir = path.dirname(path.relative(process.cwd(), path.resolve(file)))

@@ -37,7 +37,7 @@ async function ingest (): Promise<void> {
     const id = `bench-${i}`
     if (kind === 'cloud') await c.subscribeAsync(downTopic(id, 'ack'), { qos: 1 })
     let acked = 0
-    let waiters: Array<() => void> = []
+    const waiters: Array<() => void> = []
     c.on('message', (_t, payload) => { acked = parseAck(decodeFrame(payload, 1024)).seq; for (const w of waiters.splice(0)) w() })
     const frames = Array.from({ length: batches }, (_, b) => encodeFrame({ records: Array.from({ length: perBatch }, (_, k) => record(b * perBatch + k + 1)) }))
     let inflight = 0
@@ -80,9 +80,23 @@ async function drain (): Promise<void> {
   await store.flush()
   const t0 = performance.now()
   const link = await CloudLink.start({
-    url: `mqtt://127.0.0.1:${portS}`, deviceId: 'bench-drain', secret, store, clock: systemClock, log: () => {},
-    status: () => ({ agent: 'bench', functions: [] }), heartbeatMs: 60_000, batchRecords: Number(process.env.BENCH_BATCH ?? 1000), window: Number(process.env.BENCH_WINDOW ?? 2), ackTimeoutMs: 30_000,
-    uploadBytesPerSec: 0, dailyUploadBytes: 0, uploadLogs: true, logExclude: [], reconnectMinMs: 100, reconnectMaxMs: 1000
+    url: `mqtt://127.0.0.1:${portS}`,
+    deviceId: 'bench-drain',
+    secret,
+    store,
+    clock: systemClock,
+    log: () => {},
+    status: () => ({ agent: 'bench', functions: [] }),
+    heartbeatMs: 60_000,
+    batchRecords: Number(process.env.BENCH_BATCH ?? 1000),
+    window: Number(process.env.BENCH_WINDOW ?? 2),
+    ackTimeoutMs: 30_000,
+    uploadBytesPerSec: 0,
+    dailyUploadBytes: 0,
+    uploadLogs: true,
+    logExclude: [],
+    reconnectMinMs: 100,
+    reconnectMaxMs: 1000
   })
   let connectedAt = 0
   while ((await store.stats()).count > 0) {

@@ -73,9 +73,23 @@ async function main (total: number): Promise<Record<string, number>> {
     const { port } = JSON.parse(out.split('\n')[0]) as { port: number }
     const started = performance.now()
     const link = await CloudLink.start({
-      url: `mqtt://127.0.0.1:${port}`, deviceId: DEVICE, secret: SECRET, store, clock: systemClock, log: () => {},
-      status: () => ({ agent: 'bench', functions: [] }), heartbeatMs: 60_000, batchRecords: 1000, window: 2, ackTimeoutMs: 30_000,
-      uploadBytesPerSec: 0, dailyUploadBytes: 0, uploadLogs: true, logExclude: [], reconnectMinMs: 100, reconnectMaxMs: 1000
+      url: `mqtt://127.0.0.1:${port}`,
+      deviceId: DEVICE,
+      secret: SECRET,
+      store,
+      clock: systemClock,
+      log: () => {},
+      status: () => ({ agent: 'bench', functions: [] }),
+      heartbeatMs: 60_000,
+      batchRecords: 1000,
+      window: 2,
+      ackTimeoutMs: 30_000,
+      uploadBytesPerSec: 0,
+      dailyUploadBytes: 0,
+      uploadLogs: true,
+      logExclude: [],
+      reconnectMinMs: 100,
+      reconnectMaxMs: 1000
     })
     let connectedAt = 0
     while ((await store.stats()).count > 0) {

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads'
 
 type Call = (e: unknown) => Promise<unknown>
 
-const ECHO = `require('node:worker_threads').parentPort.on('message', (batch) => require('node:worker_threads').parentPort.postMessage(batch))`
+const ECHO = 'require(\'node:worker_threads\').parentPort.on(\'message\', (batch) => require(\'node:worker_threads\').parentPort.postMessage(batch))'
 
 export async function hopPeer (): Promise<{ make: (name: string, src: string) => Promise<Call>, close: () => Promise<void> }> {
   const worker = new Worker(ECHO, { eval: true })

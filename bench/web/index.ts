@@ -56,7 +56,7 @@ try {
     mkdirSync(path.join(dir, 'functions', 'ticker'), { recursive: true })
     if (id === 'lab-1') {
       writeFileSync(path.join(dir, 'functions', 'ticker', 'function.json'), JSON.stringify({ name: 'ticker', triggers: [{ schedule: '* * * * * *' }] }))
-      writeFileSync(path.join(dir, 'functions', 'ticker', 'index.js'), 'let n = 0\nexport default (e, ctx) => { n++; ctx.log(`tick ${n}`); return { n } }\n')
+      writeFileSync(path.join(dir, 'functions', 'ticker', 'index.js'), 'let n = 0\nexport default (e, ctx) => { n++; ctx.log("tick " + n); return { n } }\n')
     }
     const file = path.join(dir, 'device.json')
     writeFileSync(file, JSON.stringify({ id, dataDir: path.join(dir, 'data'), functionsDir: path.join(dir, 'functions'), invocation: { workers: 1 }, cloud: { url: small.broker.url, password: secret, heartbeatMs: 5000 } }))
@@ -139,7 +139,7 @@ try {
   for (let round = 0; round < 3; round++) {
     for (const [q, s] of CASES) times.push((await bp.evaluate(filterOnce(q, s)) as { ms: number }).ms)
   }
-  const bare = (await bp.evaluate(bareFilter('pump')) as { ms: number, n: number })
+  const bare = await bp.evaluate(bareFilter('pump')) as { ms: number, n: number }
   await bctx.close()
   const filterMedian = median(times)
   const filterMax = Math.max(...times)

@@ -2,7 +2,7 @@
 // (scrypt hash, grants) to paste into the device config's `broker.users` or `broker.usersFile`.
 import { filterProblem } from '../../device/links/broker/acl.js'
 import { hashPassword } from '../../src/secrets.js'
-import { EXIT_OK, EXIT_USAGE, printError, usageError } from '../io.js'
+import { EXIT_OK, printError, usageError } from '../io.js'
 import type { CliIo } from '../io.js'
 import { command, runProgram } from '../program.js'
 import type { Run } from '../program.js'

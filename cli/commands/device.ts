@@ -26,7 +26,6 @@ Runs the agent until SIGINT or SIGTERM, then drains in-flight invocations and ex
 at boot (lambkin device install-service --help).
 `
 
-
 export function formatMs (ms: number): string {
   return ms < 10 ? `${ms.toFixed(1)}ms` : `${Math.round(ms)}ms`
 }

@@ -19,11 +19,11 @@ export async function devicesCommand (argv: string[], io: CliIo): Promise<number
     // Options after `add`, `rotate` or `revoke` belong to that subcommand.
     .enablePositionalOptions()
   apiOptions(program).action(async (f: ApiTarget & { json?: boolean }) => {
-      json = f.json === true
-      const { devices } = await new ApiClient(f).call<{ devices: DeviceView[] }>('GET', '/v1/devices')
-      if (json) { io.stdout(JSON.stringify({ devices }) + '\n'); return }
-      io.stdout(table(['DEVICE', 'GROUP', 'STATE', 'LAST SEEN', 'AGENT', 'HIGH-WATER'], devices.map((d) => [d.id, d.group ?? '-', d.state, when(d.lastSeen), d.agent ?? '-', String(d.highWater)])))
-    })
+    json = f.json === true
+    const { devices } = await new ApiClient(f).call<{ devices: DeviceView[] }>('GET', '/v1/devices')
+    if (json) { io.stdout(JSON.stringify({ devices }) + '\n'); return }
+    io.stdout(table(['DEVICE', 'GROUP', 'STATE', 'LAST SEEN', 'AGENT', 'HIGH-WATER'], devices.map((d) => [d.id, d.group ?? '-', d.state, when(d.lastSeen), d.agent ?? '-', String(d.highWater)])))
+  })
   apiOptions(program.command('add <id>')
     .description('Registers a device and prints its secret once (configure it as the device\'s cloud.password / LAMBKIN_CLOUD_PASSWORD).')
     .option('--group <group>', 'the device group, for deployments to group:<name>'))

@@ -20,7 +20,6 @@ export function deviceIdFromHostname (name: string): string {
   return id.length > 0 ? id : 'lambkin'
 }
 
-
 const MiB = 1024 * 1024
 
 export const DEVICE_DEFAULTS: DeviceDefaults = deepFreeze({
@@ -49,4 +48,3 @@ export const DEVICE_DEFAULTS: DeviceDefaults = deepFreeze({
  * arena fewer; docs/performance.md, "The small-RAM profile"). CPU-heavy functions then share that thread.
  */
 export const SMALL_RAM_DEFAULTS = deepFreeze({ invocation: { workers: 1 } })
-

@@ -16,7 +16,6 @@ export const CONFIG_MAX_BYTES = 1024 * 1024
 /** Nesting deeper than this is refused before any key is looked at (the schema nests 3 deep). */
 export const CONFIG_MAX_DEPTH = 16
 
-
 /** `; did you mean "x"?` for the nearest known name (case, or up to 2 edits), else `.`. */
 export function suggestion (key: string, known: readonly string[]): string {
   const near = nearest(key, known)

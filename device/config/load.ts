@@ -89,7 +89,6 @@ function setAt (obj: Mutable, key: string, value: unknown): void {
   node[parts[parts.length - 1] as string] = value
 }
 
-
 async function checkConnection (prefix: 'mqtt' | 'cloud', c: BrokerConnectionConfig, sources: Map<string, Source>): Promise<void> {
   if ((c.certFile === undefined) !== (c.keyFile === undefined)) {
     const set = c.certFile !== undefined ? 'certFile' : 'keyFile'

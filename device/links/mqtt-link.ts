@@ -21,6 +21,7 @@ import { publishProperties } from './request-response.js'
 import { BrokerLimits, PACKET_TOO_LARGE, protocolOptions, publishPacketBytes, refusalOf } from './publish-limits.js'
 import type { Refusal } from './publish-limits.js'
 import { PublishRefusals } from './publish-refusals.js'
+import { ResendStore } from './resend-store.js'
 
 export interface LinkOptions {
   url: string
@@ -87,6 +88,8 @@ export class MqttLink implements TriggerLink {
       resubscribe: false,
       // A QoS 0 publish while away is dropped and counted, never queued in memory.
       queueQoSZero: false,
+      // QoS 1 publishes sent again after a reconnect carry DUP=1.
+      outgoingStore: new ResendStore(),
       username: c.username,
       password: c.password,
       rejectUnauthorized: c.rejectUnauthorized,

@@ -119,7 +119,8 @@ export class BrokerLimits {
       // connection, which a refused CONNACK never made, so the two cannot overlap.
       client.once('close', () => {
         this.#fallingBack = false
-        client.reconnect()
+        // With no stores given, reconnect() puts fresh default ones in place of the link's (resend-store.ts).
+        client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore })
       })
     })
   }

@@ -58,4 +58,3 @@ export function array (v: unknown, key: string, what: string): unknown[] {
 }
 
 /** The allowed key closest to a typo (edit distance <= 2), if any. */
-

@@ -127,4 +127,3 @@ function provisioned (v: unknown, concurrency: number): number {
   }
   return int(v, 'provisioned', 0, concurrency, MANIFEST_DEFAULTS.provisioned)
 }
-

@@ -173,4 +173,3 @@ function validCron (expr: string): boolean {
     return false
   }
 }
-

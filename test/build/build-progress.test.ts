@@ -36,7 +36,7 @@ test('a first build says what it does and names each project as it compiles; a s
     const first = build(dir)
     assert.is(first.code, 0, first.out + first.err)
     assert.match(first.err, /^building lambkin with tsc -b: a first build takes about 30 s/)
-    assert.match(first.err, /\n  compiling core \(1\/2\), [\d.]+ s so far\n  compiling app \(2\/2\), [\d.]+ s so far\nlambkin built in [\d.]+ s\n$/)
+    assert.match(first.err, /\n {2}compiling core \(1\/2\), [\d.]+ s so far\n {2}compiling app \(2\/2\), [\d.]+ s so far\nlambkin built in [\d.]+ s\n$/)
     const again = build(dir)
     assert.is(again.code, 0)
     assert.match(again.err, /lambkin is built: nothing changed\n$/)

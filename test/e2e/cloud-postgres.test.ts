@@ -12,7 +12,7 @@ import path from 'node:path'
 import pg from 'pg'
 import { LevelOutboxStore } from '../../device/store/index.js'
 import { freePort } from '../helpers/brokers.js'
-import { postgresBin, startPostgres } from '../helpers/postgres.js'
+import { pgCases, postgresBin, startPostgres } from '../helpers/postgres.js'
 import type { PgServer } from '../helpers/postgres.js'
 import { deployWorld, jsonLines, until } from './fixtures/deploy-world.js'
 import { runLambkin, startLambkin } from './fixtures/lambkin-process.js'
@@ -30,12 +30,7 @@ test.before(async () => {
 })
 test.after(async () => { await server?.close() })
 
-const pgTest = (title: string, fn: () => Promise<void>): void => {
-  test(title, async () => {
-    if ('skip' in found) { console.log(`skipped: ${found.skip}`); return }
-    await fn()
-  })
-}
+const pgTest = pgCases(test, 'cloud on PostgreSQL', found)
 
 const count = async (url: string, text: string): Promise<number> => {
   const c = new pg.Client({ connectionString: url })

@@ -29,7 +29,7 @@ if (missing !== undefined) {
   test('[W5] charts and live logs of a function, then a broken version rolled back by the board shows on its page', async () => {
     // A metric snapshot every second, and the health gate's verdict after 3 invocations.
     await w.agent('dev-1', await w.addDevice('dev-1', 'lab'), { metricsSnapshotMs: 1000 }).start()
-    const good = await w.lambkin(['deploy', w.fn('ticker', 'let n = 0\nexport default (e, ctx) => { n++; ctx.log(`tick ${n}`); return { n } }', EVERY_SECOND), '--to', 'dev-1'])
+    const good = await w.lambkin(['deploy', w.fn('ticker', 'let n = 0\nexport default (e, ctx) => { n++; ctx.log("tick " + n); return { n } }', EVERY_SECOND), '--to', 'dev-1'])
     assert.is(good.code, 0, good.stderr)
 
     const page = await browser.page()

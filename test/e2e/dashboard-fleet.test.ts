@@ -89,7 +89,7 @@ if (missing !== undefined) {
     const page = await browser.page()
     await signIn(page, `${w.env.LAMBKIN_API}/`, w.env.LAMBKIN_TOKEN)
     await page.getByRole('link', { name: 'gh-02', exact: true }).waitFor()
-    await waitInPage(page, `[...document.querySelectorAll('[role="row"]')].some((r) => r.textContent.includes('gh-02') && r.textContent.includes('online'))`, 60_000)
+    await waitInPage(page, '[...document.querySelectorAll(\'[role="row"]\')].some((r) => r.textContent.includes(\'gh-02\') && r.textContent.includes(\'online\'))', 60_000)
     // Record every state the row shows from now on, as the operator would see it.
     await page.evaluate(RECORD_STATES)
     board.child.kill('SIGSTOP')

@@ -133,7 +133,7 @@ test('[W5] an old desired state replayed to the board is refused as LAMBKIN_DEPL
   const topic = Buffer.from(old.topic)
   const body = Buffer.concat([Buffer.from([topic.length >> 8, topic.length & 0xff]), topic, old.payload])
   const len: number[] = []
-  for (let n = body.length; ; ) { const b = n % 128; n = Math.floor(n / 128); len.push(n > 0 ? b | 0x80 : b); if (n === 0) break }
+  for (let n = body.length; ;) { const b = n % 128; n = Math.floor(n / 128); len.push(n > 0 ? b | 0x80 : b); if (n === 0) break }
   assert.ok(tap.inject('replay', Buffer.concat([Buffer.from([0x30, ...len]), body])))
   await until('the refusal to be reported', () => reports('replay').some((f) => f.failures.some((x) => x.code === 'LAMBKIN_DEPLOYMENT_STALE')))
   assert.is(await runs('replay'), 5)

@@ -3,13 +3,15 @@
 // `postgres` user when we are root (PostgreSQL refuses to run as root), in a temp folder that
 // user owns, on a free TCP port on 127.0.0.1 with its unix socket in that folder. One server per
 // test file; `createDatabase` gives each test a fresh, empty database. Where the binaries are
-// missing it installs nothing and returns the reason to skip with.
+// missing it installs nothing and returns the reason to skip with (a failure under CI: pgCases).
 import { execFileSync, spawnSync } from 'node:child_process'
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
+import type { Test } from 'uvu'
 import { freePort } from './brokers.js'
+import { underCi } from './ci.js'
 
 export interface PgServer {
   port: number
@@ -40,6 +42,19 @@ export function postgresBin (): { bin: string } | { skip: string } {
     }
   }
   return { skip: `PostgreSQL is not installed (no ${root}/<version>/bin/initdb; apt-get install postgresql)` }
+}
+
+/**
+ * A case adder for tests that need PostgreSQL: with the binaries found, `add(title, fn)` adds
+ * the case to `s`; without them it is skipped (counted by uvu) with `found`'s reason printed
+ * once, except under CI, where each case fails with that reason.
+ */
+export function pgCases (s: Test, label: string, found: { bin: string } | { skip: string }): (title: string, fn: () => Promise<void>) => void {
+  if (!('skip' in found)) return (title, fn) => { s(title, fn) }
+  const why = found.skip
+  if (underCi()) return (title) => { s(title, () => { throw new Error(`${label} cannot run under CI: ${why}`) }) }
+  console.log(`${label} skipped: ${why}`)
+  return (title) => { s.skip(title, () => {}) }
 }
 
 /** Runs a PostgreSQL program as the postgres user when we are root, else as ourselves. */

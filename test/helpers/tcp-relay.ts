@@ -55,6 +55,8 @@ export interface TcpRelay {
   filter: ((p: RelayedPacket) => boolean | void) | undefined
   /** Closes every relayed connection now (both ends), as a link blip does. */
   cut: () => void
+  /** While true, a new connection is closed as soon as it is accepted: the broker is out of reach. */
+  refuse: boolean
   /** Connections relayed so far. */
   readonly connections: number
   close: () => Promise<void>
@@ -67,6 +69,7 @@ export async function startRelay (target: { host?: string, port: number }): Prom
     port: 0,
     url: '',
     filter: undefined,
+    refuse: false,
     cut: () => {
       for (const [a, b] of pairs) { a.destroy(); b.destroy() }
       pairs.clear()
@@ -89,6 +92,7 @@ export async function startRelay (target: { host?: string, port: number }): Prom
     })
   }
   const server = net.createServer((client) => {
+    if (relay.refuse) { client.destroy(); return }
     const conn = ++connections
     const upstream = net.connect(target.port, target.host ?? '127.0.0.1')
     const pair: [net.Socket, net.Socket] = [client, upstream]

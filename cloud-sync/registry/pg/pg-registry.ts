@@ -36,7 +36,6 @@ export interface PgRegistryOptions {
   log?: (line: string) => void
 }
 
-
 export class PgRegistry extends PgDeployBase implements Registry {
   readonly #health: Availability
   readonly #partitions: Partitions

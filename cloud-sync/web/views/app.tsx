@@ -19,21 +19,24 @@ function Shell () {
   const s = summary.value
   return (
     <>
-      <a class="skip" href="#main">Skip to content</a>
-      <header class="top">
-        <h1><a href="#/">lambkin fleet</a></h1>
-        <nav aria-label="views">
-          <a href="#/" aria-current={r.view === 'fleet' ? 'page' : undefined}>Devices</a>
-          <a href="#/rollouts" aria-current={r.view === 'rollouts' ? 'page' : undefined}>Rollouts{s !== null && s.rolloutsRunning > 0 ? ` (${s.rolloutsRunning} running)` : ''}</a>
+      <a class='skip' href='#main'>Skip to content</a>
+      <header class='top'>
+        <h1><a href='#/'>lambkin fleet</a></h1>
+        <nav aria-label='views'>
+          <a href='#/' aria-current={r.view === 'fleet' ? 'page' : undefined}>Devices</a>
+          <a href='#/rollouts' aria-current={r.view === 'rollouts' ? 'page' : undefined}>Rollouts{s !== null && s.rolloutsRunning > 0 ? ` (${s.rolloutsRunning} running)` : ''}</a>
         </nav>
-        <span class={`live live-${liveState.value}`} role="status" title={liveProblem.value ?? ''}>{LIVE_WORDS[liveState.value]}</span>
-        <button type="button" onClick={() => { resetFleet(); signOut(null) }}>Sign out</button>
+        <span class={`live live-${liveState.value}`} role='status' title={liveProblem.value ?? ''}>{LIVE_WORDS[liveState.value]}</span>
+        <button type='button' onClick={() => { resetFleet(); signOut(null) }}>Sign out</button>
       </header>
-      <main id="main" tabIndex={-1}>
-        {!loaded.value ? <p>Loading the fleet…{liveProblem.value !== null && ` (${liveProblem.value})`}</p>
-          : r.view === 'device' ? <DevicePage key={r.id} id={r.id} />
-          : r.view === 'rollouts' ? <Rollouts />
-          : <>{s !== null && <Summary s={s} />}<DevicesTable /></>}
+      <main id='main' tabIndex={-1}>
+        {!loaded.value
+          ? <p>Loading the fleet…{liveProblem.value !== null && ` (${liveProblem.value})`}</p>
+          : r.view === 'device'
+            ? <DevicePage key={r.id} id={r.id} />
+            : r.view === 'rollouts'
+              ? <Rollouts />
+              : <>{s !== null && <Summary s={s} />}<DevicesTable /></>}
       </main>
     </>
   )

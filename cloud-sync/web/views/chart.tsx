@@ -52,12 +52,12 @@ export function Chart ({ title, t, lines, unit, height = 150 }: ChartProps) {
   useEffect(() => { plot.current?.setData(data) })
 
   return (
-    <figure class="chart">
+    <figure class='chart'>
       <figcaption>
-        <span class="chart-title">{title}</span>
-        <span class="chart-latest">latest: {lines.map((l) => `${l.label} ${latest(l.values)} ${unit}`).join(', ')}</span>
+        <span class='chart-title'>{title}</span>
+        <span class='chart-latest'>latest: {lines.map((l) => `${l.label} ${latest(l.values)} ${unit}`).join(', ')}</span>
       </figcaption>
-      <div ref={box} class="chart-canvas" role="img" aria-label={`${title}: ${t.length} points; latest ${lines.map((l) => `${l.label} ${latest(l.values)} ${unit}`).join(', ')}`} />
+      <div ref={box} class='chart-canvas' role='img' aria-label={`${title}: ${t.length} points; latest ${lines.map((l) => `${l.label} ${latest(l.values)} ${unit}`).join(', ')}`} />
     </figure>
   )
 }

@@ -34,16 +34,16 @@ export function ConfirmButton ({ label, title, children, confirmLabel, onConfirm
     }
   }
   return (
-    <span class="confirm">
-      <button type="button" class={danger === true ? 'danger' : undefined} disabled={disabled} onClick={open}>{label}</button>
-      {result !== null && <span class="confirm-result" role="status">{result}</span>}
+    <span class='confirm'>
+      <button type='button' class={danger === true ? 'danger' : undefined} disabled={disabled} onClick={open}>{label}</button>
+      {result !== null && <span class='confirm-result' role='status'>{result}</span>}
       <dialog ref={dialog} aria-label={title}>
         <h3>{title}</h3>
-        <div class="dialog-body">{children}</div>
-        {error !== null && <p class="error" role="alert">{error}</p>}
-        <div class="dialog-buttons">
-          <button type="button" autofocus onClick={() => dialog.current?.close()}>Keep things as they are</button>
-          <button type="button" class={danger === true ? 'danger' : undefined} disabled={busy} onClick={() => { void confirm() }}>{busy ? 'Working…' : confirmLabel}</button>
+        <div class='dialog-body'>{children}</div>
+        {error !== null && <p class='error' role='alert'>{error}</p>}
+        <div class='dialog-buttons'>
+          <button type='button' autofocus onClick={() => dialog.current?.close()}>Keep things as they are</button>
+          <button type='button' class={danger === true ? 'danger' : undefined} disabled={busy} onClick={() => { void confirm() }}>{busy ? 'Working…' : confirmLabel}</button>
         </div>
       </dialog>
     </span>

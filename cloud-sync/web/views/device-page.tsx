@@ -50,7 +50,7 @@ function preview (r: Rec): string {
 
 function Facts ({ r }: { r: FleetRow }) {
   return (
-    <dl class="facts">
+    <dl class='facts'>
       <div><dt>Status</dt><dd><StateBadge state={r.state} conflict={r.conflict} />{r.lastSeen !== null && <>, last seen <span title={when(r.lastSeen)}>{ago(r.lastSeen, now.value)}</span></>}</dd></div>
       {r.conflict !== null && <div><dt>Conflict</dt><dd>{r.conflict}</dd></div>}
       <div><dt>Group</dt><dd>{r.group ?? '-'}</dd></div>
@@ -66,21 +66,24 @@ function Facts ({ r }: { r: FleetRow }) {
 function Functions ({ r }: { r: FleetRow }) {
   if (r.functions.length === 0) return <p>No functions reported.</p>
   return (
-    <div class="wide"><table class="plain">
-      <thead><tr><th scope="col">Function</th><th scope="col">Active</th><th scope="col">Desired</th><th scope="col">Match</th><th scope="col">Action</th></tr></thead>
+    <div class='wide'>
+      <table class='plain'>
+      <thead><tr><th scope='col'>Function</th><th scope='col'>Active</th><th scope='col'>Desired</th><th scope='col'>Match</th><th scope='col'>Action</th></tr></thead>
       <tbody>{r.functions.map((f) => {
         const mismatch = f.desired !== null && f.desired !== f.version
         return (
           <tr key={f.name} class={mismatch ? 'row-mismatch' : undefined}>
-            <th scope="row">{f.name}</th>
+            <th scope='row'>{f.name}</th>
             <td>{version(f.version, f.number)}{f.canary !== null && ` + canary ${f.canary.version.slice(0, 8)} at ${f.canary.weight}%`}</td>
             <td>{f.desired === null ? 'from the device’s folder' : version(f.desired, f.desiredNumber)}</td>
             <td>{mismatch ? <strong>⚠ mismatch</strong> : 'yes'}</td>
             <td>{f.desired !== null && <RollbackButton fn={f.name} to={r.id} />}</td>
           </tr>
         )
-      })}</tbody>
-    </table></div>
+      })}
+      </tbody>
+      </table>
+    </div>
   )
 }
 
@@ -91,17 +94,18 @@ function Charts ({ s }: { s: SeriesView }) {
     <>{names.map((name) => {
       const f = s.functions[name]
       return (
-        <section class="fn-charts" aria-label={`${name} charts`} key={name}>
+        <section class='fn-charts' aria-label={`${name} charts`} key={name}>
           <h3>{name}</h3>
-          <div class="chart-grid">
-            <Chart title="Invocations per snapshot" t={f.t} lines={[{ label: 'invocations', values: f.invocations }]} unit="calls" />
-            <Chart title="Error rate" t={f.t} lines={[{ label: 'errors', values: f.errorRate }]} unit="%" />
-            <Chart title="Duration" t={f.t} lines={[{ label: 'p50', values: f.p50 }, { label: 'p95', values: f.p95 }, { label: 'p99', values: f.p99 }]} unit="ms" />
-            <Chart title="Memory high-water" t={f.t} lines={[{ label: 'memory', values: f.memoryBytes.map((b) => b === null ? null : Math.round(b / 1024)) }]} unit="KiB" />
+          <div class='chart-grid'>
+            <Chart title='Invocations per snapshot' t={f.t} lines={[{ label: 'invocations', values: f.invocations }]} unit='calls' />
+            <Chart title='Error rate' t={f.t} lines={[{ label: 'errors', values: f.errorRate }]} unit='%' />
+            <Chart title='Duration' t={f.t} lines={[{ label: 'p50', values: f.p50 }, { label: 'p95', values: f.p95 }, { label: 'p99', values: f.p99 }]} unit='ms' />
+            <Chart title='Memory high-water' t={f.t} lines={[{ label: 'memory', values: f.memoryBytes.map((b) => b === null ? null : Math.round(b / 1024)) }]} unit='KiB' />
           </div>
         </section>
       )
-    })}</>
+    })}
+    </>
   )
 }
 
@@ -109,17 +113,21 @@ function History ({ h }: { h: DeploymentsView }) {
   return (
     <>
       <p>{h.reported === null ? 'The device has not reported its deployments yet.' : `Acted on deployment ${h.reported.deploymentId}${h.reported.applying ? ', applying one now' : ''}; desired deployment ${h.desiredDeploymentId ?? 'none'}.`}</p>
-      {h.history.length === 0 ? <p>No deployments.</p> : (
-        <div class="wide"><table class="plain history">
-          <thead><tr><th scope="col">When</th><th scope="col">Function</th><th scope="col">Step</th><th scope="col">Version</th><th scope="col">Rollout</th><th scope="col">Why</th></tr></thead>
-          <tbody>{h.history.map((e, i) => (
-            <tr key={i} class={`step-${e.step}`}>
-              <td title={when(e.at)}>{ago(e.at, now.value)}</td><td>{e.fn}</td><td>{e.step.replace('-', ' ')}</td><td>{version(e.version, e.number)}</td>
-              <td>{e.rollout ?? 'by the device'}</td><td>{e.code === null ? '' : `${e.code}: ${e.message ?? ''}`}</td>
-            </tr>
-          ))}</tbody>
-        </table></div>
-      )}
+      {h.history.length === 0
+        ? <p>No deployments.</p>
+        : (
+          <div class='wide'><table class='plain history'>
+            <thead><tr><th scope='col'>When</th><th scope='col'>Function</th><th scope='col'>Step</th><th scope='col'>Version</th><th scope='col'>Rollout</th><th scope='col'>Why</th></tr></thead>
+            <tbody>{h.history.map((e, i) => (
+              <tr key={i} class={`step-${e.step}`}>
+                <td title={when(e.at)}>{ago(e.at, now.value)}</td><td>{e.fn}</td><td>{e.step.replace('-', ' ')}</td><td>{version(e.version, e.number)}</td>
+                <td>{e.rollout ?? 'by the device'}</td><td>{e.code === null ? '' : `${e.code}: ${e.message ?? ''}`}</td>
+              </tr>
+            ))}
+            </tbody>
+                            </table>
+          </div>
+          )}
     </>
   )
 }
@@ -133,29 +141,35 @@ export function DevicePage ({ id }: { id: string }) {
   const results = useReload<{ records: Rec[] }>(`v1/devices/${enc(id)}/records?kind=result,dead-letter&limit=30`, hw)
   const deployments = useReload<DeploymentsView>(`v1/devices/${enc(id)}/deployments`, rowKey)
   if (r === undefined) {
-    return <section><h2>Device {id}</h2><p role="alert">{series.error ?? 'Loading…'}</p><p><a href="#/">Back to the fleet</a></p></section>
+    return <section><h2>Device {id}</h2><p role='alert'>{series.error ?? 'Loading…'}</p><p><a href='#/'>Back to the fleet</a></p></section>
   }
   return (
-    <article aria-labelledby="device-h" class="device">
-      <p><a href="#/">← Fleet</a></p>
-      <h2 id="device-h">Device {id}</h2>
+    <article aria-labelledby='device-h' class='device'>
+      <p><a href='#/'>← Fleet</a></p>
+      <h2 id='device-h'>Device {id}</h2>
       <Facts r={r} />
-      <section aria-labelledby="fns-h"><h2 id="fns-h">Functions</h2><Functions r={r} /></section>
-      <section aria-labelledby="charts-h"><h2 id="charts-h">Metrics</h2>{series.data === null ? <p>{series.error ?? 'Loading…'}</p> : <Charts s={series.data} />}</section>
-      <section aria-labelledby="deploy-h"><h2 id="deploy-h">Deployment history</h2>{deployments.data === null ? <p>{deployments.error ?? 'Loading…'}</p> : <History h={deployments.data} />}</section>
-      <section aria-labelledby="results-h">
-        <h2 id="results-h">Recent results and dead letters</h2>
-        {results.data === null ? <p>{results.error ?? 'Loading…'}</p> : results.data.records.length === 0 ? <p>None yet.</p> : (
-          <div class="wide"><table class="plain results">
-            <thead><tr><th scope="col">Seq</th><th scope="col">When</th><th scope="col">Function</th><th scope="col">Version</th><th scope="col">Kind</th><th scope="col">Result or error</th></tr></thead>
-            <tbody>{results.data.records.map((x) => (
-              <tr key={x.seq} class={x.kind === 'dead-letter' ? 'dead' : undefined}>
-                <td>{x.seq}</td><td title={when(x.time)}>{ago(x.time, now.value)}</td><td>{x.fn ?? '-'}</td><td>{typeof x.data?.version === 'string' ? x.data.version.slice(0, 8) : '-'}</td>
-                <td>{x.kind === 'dead-letter' ? '✗ dead letter' : '✓ result'}</td><td><code>{preview(x)}</code></td>
-              </tr>
-            ))}</tbody>
-          </table></div>
-        )}
+      <section aria-labelledby='fns-h'><h2 id='fns-h'>Functions</h2><Functions r={r} /></section>
+      <section aria-labelledby='charts-h'><h2 id='charts-h'>Metrics</h2>{series.data === null ? <p>{series.error ?? 'Loading…'}</p> : <Charts s={series.data} />}</section>
+      <section aria-labelledby='deploy-h'><h2 id='deploy-h'>Deployment history</h2>{deployments.data === null ? <p>{deployments.error ?? 'Loading…'}</p> : <History h={deployments.data} />}</section>
+      <section aria-labelledby='results-h'>
+        <h2 id='results-h'>Recent results and dead letters</h2>
+        {results.data === null
+          ? <p>{results.error ?? 'Loading…'}</p>
+          : results.data.records.length === 0
+            ? <p>None yet.</p>
+            : (
+              <div class='wide'><table class='plain results'>
+                <thead><tr><th scope='col'>Seq</th><th scope='col'>When</th><th scope='col'>Function</th><th scope='col'>Version</th><th scope='col'>Kind</th><th scope='col'>Result or error</th></tr></thead>
+                <tbody>{results.data.records.map((x) => (
+                  <tr key={x.seq} class={x.kind === 'dead-letter' ? 'dead' : undefined}>
+                    <td>{x.seq}</td><td title={when(x.time)}>{ago(x.time, now.value)}</td><td>{x.fn ?? '-'}</td><td>{typeof x.data?.version === 'string' ? x.data.version.slice(0, 8) : '-'}</td>
+                    <td>{x.kind === 'dead-letter' ? '✗ dead letter' : '✓ result'}</td><td><code>{preview(x)}</code></td>
+                  </tr>
+                ))}
+                </tbody>
+                                </table>
+              </div>
+              )}
       </section>
       <LogTail id={id} highWater={r.highWater} />
     </article>

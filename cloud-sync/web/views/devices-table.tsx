@@ -41,7 +41,7 @@ function FunctionChip ({ f }: { f: FleetFunction }) {
   const active = version(f.version, f.number)
   return (
     <span class={mismatch ? 'fn fn-mismatch' : 'fn'} title={mismatch ? `${f.name}: runs ${active}, desired ${version(f.desired, f.desiredNumber)}` : `${f.name} ${f.version ?? ''}`}>
-      {mismatch && <span aria-hidden="true">⚠ </span>}{f.name} {active}{mismatch && <> ≠ desired {version(f.desired, f.desiredNumber)}</>}
+      {mismatch && <span aria-hidden='true'>⚠ </span>}{f.name} {active}{mismatch && <> ≠ desired {version(f.desired, f.desiredNumber)}</>}
       {f.canary !== null && <> + canary {f.canary.version.slice(0, 8)} {f.canary.weight}%</>}
     </span>
   )
@@ -50,14 +50,14 @@ function FunctionChip ({ f }: { f: FleetFunction }) {
 function Row ({ r, index, top }: { r: FleetRow, index: number, top: number }) {
   const fns = r.functions.slice(0, 3)
   return (
-    <div role="row" class={`row${r.mismatch ? ' row-mismatch' : ''}`} aria-rowindex={index + 2} style={{ transform: `translateY(${top}px)` }}>
-      <span role="cell" class="c-id"><a href={deviceHref(r.id)}>{r.id}</a></span>
-      <span role="cell" class="c-group">{r.group ?? '-'}</span>
-      <span role="cell" class="c-state"><StateBadge state={r.state} conflict={r.conflict} />{r.lastSeen !== null && <> <span class="seen" title={when(r.lastSeen)}>{ago(r.lastSeen, now.value)}</span></>}</span>
-      <span role="cell" class="c-agent">{r.agent ?? '-'}</span>
-      <span role="cell" class="c-fns">{fns.length === 0 ? '-' : fns.map((f) => <FunctionChip key={f.name} f={f} />)}{r.functions.length > 3 && <span class="fn-more">+{r.functions.length - 3} more</span>}</span>
-      <span role="cell" class="c-backlog">{r.backlog === null ? '-' : `${count(r.backlog.records)} (${bytes(r.backlog.bytes)})`}</span>
-      <span role="cell" class="c-errors">{count(r.errorsHour)}</span>
+    <div role='row' class={`row${r.mismatch ? ' row-mismatch' : ''}`} aria-rowindex={index + 2} style={{ transform: `translateY(${top}px)` }}>
+      <span role='cell' class='c-id'><a href={deviceHref(r.id)}>{r.id}</a></span>
+      <span role='cell' class='c-group'>{r.group ?? '-'}</span>
+      <span role='cell' class='c-state'><StateBadge state={r.state} conflict={r.conflict} />{r.lastSeen !== null && <> <span class='seen' title={when(r.lastSeen)}>{ago(r.lastSeen, now.value)}</span></>}</span>
+      <span role='cell' class='c-agent'>{r.agent ?? '-'}</span>
+      <span role='cell' class='c-fns'>{fns.length === 0 ? '-' : fns.map((f) => <FunctionChip key={f.name} f={f} />)}{r.functions.length > 3 && <span class='fn-more'>+{r.functions.length - 3} more</span>}</span>
+      <span role='cell' class='c-backlog'>{r.backlog === null ? '-' : `${count(r.backlog.records)} (${bytes(r.backlog.bytes)})`}</span>
+      <span role='cell' class='c-errors'>{count(r.errorsHour)}</span>
     </div>
   )
 }
@@ -66,10 +66,10 @@ function Header () {
   const s = sort.value
   const toggle = (key: SortKey): void => { sort.value = { key, dir: s.key === key ? (s.dir === 1 ? -1 : 1) : 1 } }
   return (
-    <div role="row" class="row head" aria-rowindex={1}>
+    <div role='row' class='row head' aria-rowindex={1}>
       {COLUMNS.map((c) => (
-        <span role="columnheader" class={`c-${c.key ?? 'fns'}`} aria-sort={c.key !== null && s.key === c.key ? (s.dir === 1 ? 'ascending' : 'descending') : undefined}>
-          {c.key === null ? c.label : <button type="button" onClick={() => toggle(c.key as SortKey)}>{c.label}{s.key === c.key ? (s.dir === 1 ? ' ▲' : ' ▼') : ''}</button>}
+        <span key={c.label} role='columnheader' class={`c-${c.key ?? 'fns'}`} aria-sort={c.key !== null && s.key === c.key ? (s.dir === 1 ? 'ascending' : 'descending') : undefined}>
+          {c.key === null ? c.label : <button type='button' onClick={() => toggle(c.key as SortKey)}>{c.label}{s.key === c.key ? (s.dir === 1 ? ' ▲' : ' ▼') : ''}</button>}
         </span>
       ))}
     </div>
@@ -80,22 +80,24 @@ function Filters () {
   const f = filter.value
   const set = (patch: Partial<Filter>): void => { filter.value = { ...filter.value, ...patch } }
   return (
-    <div class="filters">
-      <label>Search <input type="search" value={f.search} placeholder="device, group, function, agent" onInput={(e) => set({ search: (e.target as HTMLInputElement).value })} /></label>
+    <div class='filters'>
+      <label>Search <input type='search' value={f.search} placeholder='device, group, function, agent' onInput={(e) => set({ search: (e.target as HTMLInputElement).value })} /></label>
       <label>Group <select value={f.group} onChange={(e) => set({ group: (e.target as HTMLSelectElement).value })}>
-        <option value="">all groups</option>
-        {groups.value.map((g) => <option value={g}>{g}</option>)}
-      </select></label>
+        <option value=''>all groups</option>
+        {groups.value.map((g) => <option key={g} value={g}>{g}</option>)}
+                   </select>
+      </label>
       <label>Status <select value={f.status} onChange={(e) => set({ status: (e.target as HTMLSelectElement).value })}>
-        <option value="">any status</option>
-        <option value="online">online</option>
-        <option value="stale">stale</option>
-        <option value="offline">offline</option>
-        <option value="never-seen">never seen</option>
-        <option value="revoked">revoked</option>
-        <option value="conflict">in conflict</option>
-        <option value="mismatch">version mismatch</option>
-      </select></label>
+        <option value=''>any status</option>
+        <option value='online'>online</option>
+        <option value='stale'>stale</option>
+        <option value='offline'>offline</option>
+        <option value='never-seen'>never seen</option>
+        <option value='revoked'>revoked</option>
+        <option value='conflict'>in conflict</option>
+        <option value='mismatch'>version mismatch</option>
+                    </select>
+      </label>
     </div>
   )
 }
@@ -125,19 +127,19 @@ export function DevicesTable () {
   const first = Math.max(0, Math.floor(view.top / rowPx) - OVERSCAN)
   const last = Math.min(list.length, Math.ceil((view.top + view.height) / rowPx) + OVERSCAN)
   return (
-    <section aria-labelledby="devices-h" class="devices">
-      <h2 id="devices-h">Devices</h2>
+    <section aria-labelledby='devices-h' class='devices'>
+      <h2 id='devices-h'>Devices</h2>
       <Filters />
-      <p class="count" aria-live="polite">Showing {count(list.length)} of {count(rows.value.length)} devices</p>
-      <div role="table" aria-labelledby="devices-h" aria-rowcount={list.length + 1} class="table">
+      <p class='count' aria-live='polite'>Showing {count(list.length)} of {count(rows.value.length)} devices</p>
+      <div role='table' aria-labelledby='devices-h' aria-rowcount={list.length + 1} class='table'>
         <Header />
-        <div role="rowgroup" class="scroller" ref={scroller} tabIndex={-1} style={{ height: `min(${narrow ? 65 : 70}vh, ${Math.max(list.length, 2) * rowPx}px)` }}>
-          <div class="rows" style={{ height: `${list.length * rowPx}px` }}>
+        <div role='rowgroup' class='scroller' ref={scroller} tabIndex={-1} style={{ height: `min(${narrow ? 65 : 70}vh, ${Math.max(list.length, 2) * rowPx}px)` }}>
+          <div class='rows' style={{ height: `${list.length * rowPx}px` }}>
             {/* Keyed by slot, not by device: a new filter or a scroll rewrites the rows' text in
                 place instead of making and removing elements. */}
             {list.slice(first, last).map((r, k) => <Row key={(first + k) % (last - first + 1)} r={r} index={first + k} top={(first + k) * rowPx} />)}
           </div>
-          {list.length === 0 && <p class="empty">{rows.value.length === 0 ? 'No devices yet: add one with lambkin devices add <id>.' : 'No device matches these filters.'}</p>}
+          {list.length === 0 && <p class='empty'>{rows.value.length === 0 ? 'No devices yet: add one with lambkin devices add <id>.' : 'No device matches these filters.'}</p>}
         </div>
       </div>
     </section>

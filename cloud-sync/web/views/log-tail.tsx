@@ -55,14 +55,14 @@ export function LogTail ({ id, highWater }: { id: string, highWater: number }) {
   }, [lines, paused])
 
   return (
-    <section aria-labelledby="logs-h" class="logs">
-      <div class="logs-head">
-        <h2 id="logs-h">Logs (live)</h2>
-        <button type="button" aria-pressed={paused} onClick={() => setPaused(!paused)}>{paused ? 'Resume scrolling' : 'Pause scrolling'}</button>
+    <section aria-labelledby='logs-h' class='logs'>
+      <div class='logs-head'>
+        <h2 id='logs-h'>Logs (live)</h2>
+        <button type='button' aria-pressed={paused} onClick={() => setPaused(!paused)}>{paused ? 'Resume scrolling' : 'Pause scrolling'}</button>
       </div>
-      {error !== null && <p class="error">{error}</p>}
-      <ol class="log-lines" ref={box} tabIndex={0} aria-label={`log lines of ${id}, newest last`}>
-        {lines.length === 0 ? <li class="empty">No log lines yet (ctx.log in a function writes them).</li> : lines.map((l) => <li key={l.key} class={`log-${l.level}`}>{l.text}</li>)}
+      {error !== null && <p class='error'>{error}</p>}
+      <ol class='log-lines' ref={box} tabIndex={0} aria-label={`log lines of ${id}, newest last`}>
+        {lines.length === 0 ? <li class='empty'>No log lines yet (ctx.log in a function writes them).</li> : lines.map((l) => <li key={l.key} class={`log-${l.level}`}>{l.text}</li>)}
       </ol>
     </section>
   )

@@ -29,14 +29,14 @@ export function Login () {
   }
   const reason = error ?? signedOutReason.value
   return (
-    <main class="login">
+    <main class='login'>
       <h1>lambkin fleet</h1>
       <form onSubmit={(e) => { void submit(e) }}>
-        <label for="token">Operator token</label>
-        <input id="token" name="token" type="password" autocomplete="off" spellcheck={false} value={value} onInput={(e) => setValue((e.target as HTMLInputElement).value)} aria-describedby="token-help" aria-invalid={reason !== null} />
-        <p id="token-help" class="help">It is in <code>&lt;cloud data&gt;/operator-token</code> (<code>lambkin cloud</code> prints where). It is kept in this tab only and sent to this cloud as a bearer header.</p>
-        {reason !== null && <p class="error" role="alert">{reason}</p>}
-        <button type="submit" disabled={busy}>{busy ? 'Checking…' : 'Sign in'}</button>
+        <label for='token'>Operator token</label>
+        <input id='token' name='token' type='password' autocomplete='off' spellcheck={false} value={value} onInput={(e) => setValue((e.target as HTMLInputElement).value)} aria-describedby='token-help' aria-invalid={reason !== null} />
+        <p id='token-help' class='help'>It is in <code>&lt;cloud data&gt;/operator-token</code> (<code>lambkin cloud</code> prints where). It is kept in this tab only and sent to this cloud as a bearer header.</p>
+        {reason !== null && <p class='error' role='alert'>{reason}</p>}
+        <button type='submit' disabled={busy}>{busy ? 'Checking…' : 'Sign in'}</button>
       </form>
     </main>
   )

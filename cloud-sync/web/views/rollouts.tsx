@@ -30,11 +30,11 @@ function Bar ({ r }: { r: RolloutLine }) {
   const c = r.counts
   const pct = (n: number): string => `${c.total === 0 ? 0 : (n / c.total) * 100}%`
   return (
-    <div class="bar" role="img" aria-label={progressText(r)}>
-      <span class="seg seg-applied" style={{ width: pct(c.applied) }} />
-      <span class="seg seg-failed" style={{ width: pct(c.failed) }} />
-      <span class="seg seg-rolled" style={{ width: pct(c.rolledBack) }} />
-      <span class="seg seg-offline" style={{ width: pct(c.offline) }} />
+    <div class='bar' role='img' aria-label={progressText(r)}>
+      <span class='seg seg-applied' style={{ width: pct(c.applied) }} />
+      <span class='seg seg-failed' style={{ width: pct(c.failed) }} />
+      <span class='seg seg-rolled' style={{ width: pct(c.rolledBack) }} />
+      <span class='seg seg-offline' style={{ width: pct(c.offline) }} />
     </div>
   )
 }
@@ -43,15 +43,18 @@ function Devices ({ r }: { r: RolloutLine }) {
   const [view, setView] = useState<RolloutView | null>(null)
   const [error, setError] = useState<string | null>(null)
   useEffect(() => { api<RolloutView>(`v1/rollouts/${enc(r.id)}`).then(setView, (e: Error) => setError(e.message)) }, [r.id, r.revision])
-  if (error !== null) return <p class="error">{error}</p>
+  if (error !== null) return <p class='error'>{error}</p>
   if (view === null) return <p>Loading…</p>
   return (
-    <div class="wide"><table class="plain">
-      <thead><tr><th scope="col">Device</th><th scope="col">State</th><th scope="col">When</th><th scope="col">Why</th></tr></thead>
+    <div class='wide'>
+      <table class='plain'>
+      <thead><tr><th scope='col'>Device</th><th scope='col'>State</th><th scope='col'>When</th><th scope='col'>Why</th></tr></thead>
       <tbody>{view.devices.slice(0, 500).map((d) => (
         <tr key={d.id}><td><a href={deviceHref(d.id)}>{d.id}</a></td><td>{d.state}</td><td title={when(d.at ?? null)}>{d.at === undefined ? '-' : ago(d.at, now.value)}</td><td>{d.code === undefined ? '' : `${d.code}: ${d.message ?? ''}`}</td></tr>
-      ))}</tbody>
-    </table></div>
+      ))}
+      </tbody>
+      </table>
+    </div>
   )
 }
 
@@ -60,26 +63,28 @@ function Rollout ({ r }: { r: RolloutLine }) {
   const target = r.to.startsWith('group:') ? `group ${r.to.slice(6)}` : `device ${r.to}`
   return (
     <li class={`rollout rollout-${r.state}`} aria-labelledby={`ro-${r.id}`}>
-      <div class="rollout-head">
+      <div class='rollout-head'>
         <h3 id={`ro-${r.id}`}>{r.id}: {r.kind === 'rollback' ? 'rollback of' : 'deploy'} {r.fn} v{r.number} to {target}</h3>
-        <span class="rollout-state">{STATE_WORDS[r.state] ?? r.state}</span>
+        <span class='rollout-state'>{STATE_WORDS[r.state] ?? r.state}</span>
       </div>
       <Bar r={r} />
-      <p class="progress">{progressText(r)}</p>
-      <p class="rollout-facts">
+      <p class='progress'>{progressText(r)}</p>
+      <p class='rollout-facts'>
         {r.alias === 'canary' ? `canary at ${r.weight ?? '?'}% · ` : ''}
         rate {r.ratePerMin === null ? 'all at once' : `${r.ratePerMin} device${r.ratePerMin === 1 ? '' : 's'}/min`} · abort {r.abortAtPercent >= 100 ? 'never' : `at ${r.abortAtPercent}% failed or rolled back`} · started <span title={when(r.createdAt)}>{ago(r.createdAt, now.value)}</span>
         {r.reason !== null && <> · {r.reason}</>}
       </p>
-      <div class="actions">
+      <div class='actions'>
         {r.state === 'running' && (
-          <ConfirmButton label={`Cancel ${r.id}`} title={`Cancel rollout ${r.id}?`} confirmLabel={`Cancel ${r.id}`} danger
-            onConfirm={async () => { const v = await api<RolloutView>(`v1/rollouts/${enc(r.id)}/cancel`, { method: 'POST', body: {} }); return v.alreadyFinished === true ? `${r.id} had already finished (${v.state})` : `${r.id} ${v.state}` }}>
+          <ConfirmButton
+            label={`Cancel ${r.id}`} title={`Cancel rollout ${r.id}?`} confirmLabel={`Cancel ${r.id}`} danger
+            onConfirm={async () => { const v = await api<RolloutView>(`v1/rollouts/${enc(r.id)}/cancel`, { method: 'POST', body: {} }); return v.alreadyFinished === true ? `${r.id} had already finished (${v.state})` : `${r.id} ${v.state}` }}
+          >
             <p>Devices not yet reached keep their version. The {r.counts.applied} already on v{r.number} stay on it; roll them back separately.</p>
           </ConfirmButton>
         )}
         {r.kind === 'deploy' && <RollbackButton fn={r.fn} to={r.to} />}
-        <button type="button" aria-expanded={open} onClick={() => setOpen(!open)}>{open ? 'Hide devices' : 'Show devices'}</button>
+        <button type='button' aria-expanded={open} onClick={() => setOpen(!open)}>{open ? 'Hide devices' : 'Show devices'}</button>
       </div>
       {open && <Devices r={r} />}
     </li>
@@ -89,8 +94,10 @@ function Rollout ({ r }: { r: RolloutLine }) {
 export function RollbackButton ({ fn, to }: { fn: string, to: string }) {
   const target = to.startsWith('group:') ? `group ${to.slice(6)}` : `device ${to}`
   return (
-    <ConfirmButton label={`Roll back ${fn} on ${target}`} title={`Roll back ${fn} on ${target}?`} confirmLabel="Roll back" danger
-      onConfirm={async () => { const v = await api<RolloutView>('v1/rollbacks', { method: 'POST', body: { fn, to } }); return `rollback ${v.id} started` }}>
+    <ConfirmButton
+      label={`Roll back ${fn} on ${target}`} title={`Roll back ${fn} on ${target}?`} confirmLabel='Roll back' danger
+      onConfirm={async () => { const v = await api<RolloutView>('v1/rollbacks', { method: 'POST', body: { fn, to } }); return `rollback ${v.id} started` }}
+    >
       <p>Each device goes back to the newest earlier version of {fn} it applied and kept. Devices with none are skipped.</p>
     </ConfirmButton>
   )
@@ -101,10 +108,10 @@ function RollbackForm () {
   const [to, setTo] = useState('')
   const ok = /^[a-z0-9][a-z0-9_-]{0,62}$/.test(fn) && /^(group:)?[a-z0-9][a-z0-9_-]{0,62}$/.test(to)
   return (
-    <form class="rollback-form" onSubmit={(e) => e.preventDefault()}>
+    <form class='rollback-form' onSubmit={(e) => e.preventDefault()}>
       <label>Function <input value={fn} onInput={(e) => setFn((e.target as HTMLInputElement).value.trim())} /></label>
       <label>Device or group:name <input value={to} onInput={(e) => setTo((e.target as HTMLInputElement).value.trim())} /></label>
-      {ok ? <RollbackButton fn={fn} to={to} /> : <button type="button" disabled>Roll back</button>}
+      {ok ? <RollbackButton fn={fn} to={to} /> : <button type='button' disabled>Roll back</button>}
     </form>
   )
 }
@@ -112,9 +119,9 @@ function RollbackForm () {
 export function Rollouts () {
   const list = rollouts.value
   return (
-    <section aria-labelledby="rollouts-h" class="rollouts">
-      <h2 id="rollouts-h">Rollouts</h2>
-      {list.length === 0 ? <p>No rollouts yet: start one with lambkin deploy &lt;fn-dir&gt; --to &lt;device|group:name&gt;.</p> : <ol class="rollout-list">{list.map((r) => <Rollout key={r.id} r={r} />)}</ol>}
+    <section aria-labelledby='rollouts-h' class='rollouts'>
+      <h2 id='rollouts-h'>Rollouts</h2>
+      {list.length === 0 ? <p>No rollouts yet: start one with lambkin deploy &lt;fn-dir&gt; --to &lt;device|group:name&gt;.</p> : <ol class='rollout-list'>{list.map((r) => <Rollout key={r.id} r={r} />)}</ol>}
       <h3>Roll back a function</h3>
       <RollbackForm />
     </section>

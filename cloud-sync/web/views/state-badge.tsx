@@ -5,9 +5,9 @@ const SYMBOL: Record<string, string> = { online: '●', stale: '◐', offline: '
 
 export function StateBadge ({ state, conflict }: { state: string, conflict?: string | null }) {
   return (
-    <span class="badges">
-      <span class={`state state-${state}`}><span aria-hidden="true">{SYMBOL[state] ?? '?'}</span> {STATE_WORDS[state] ?? state}</span>
-      {conflict !== undefined && conflict !== null && <span class="state state-conflict" title={conflict}><span aria-hidden="true">⚠</span> in conflict</span>}
+    <span class='badges'>
+      <span class={`state state-${state}`}><span aria-hidden='true'>{SYMBOL[state] ?? '?'}</span> {STATE_WORDS[state] ?? state}</span>
+      {conflict !== undefined && conflict !== null && <span class='state state-conflict' title={conflict}><span aria-hidden='true'>⚠</span> in conflict</span>}
     </span>
   )
 }

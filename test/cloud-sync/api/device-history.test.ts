@@ -36,9 +36,13 @@ function rollout (over: Partial<RolloutRow>): RolloutRow {
 
 test('history: rollout steps, with the device\'s own rollback in place of the rollout\'s echo of it, newest first', () => {
   const reported: ReportedRow = {
-    deploymentId: 5, applying: false, functions: [{ name: 'thermo', version: 'b'.repeat(16) }], failures: [],
+    deploymentId: 5,
+    applying: false,
+    functions: [{ name: 'thermo', version: 'b'.repeat(16) }],
+    failures: [],
     rollbacks: [{ deploymentId: 5, name: 'thermo', from: 'd'.repeat(16), to: 'b'.repeat(16), code: 'LAMBKIN_HEALTH_CHECK_FAILED', message: '3 of 3 invocations failed', at: T + 9000 }],
-    time: T + 9000, receivedAt: T + 9100
+    time: T + 9000,
+    receivedAt: T + 9100
   }
   const r2 = rollout({ id: 'r2', version: 'd'.repeat(16), number: 3, createdAt: T + 5000, devices: [{ id: 'gh-01', state: 'rolled-back', version: 'd'.repeat(16), deploymentId: 5, at: T + 9100, code: 'LAMBKIN_HEALTH_CHECK_FAILED', message: 'rolled back' }, { id: 'other', state: 'applied', deploymentId: 6 }] })
   const h = historyOf('gh-01', [r2, rollout({})], reported, undefined)

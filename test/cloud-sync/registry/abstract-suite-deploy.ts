@@ -13,7 +13,19 @@ const bundle = (c: string, name = 'f', version = c.repeat(16)): Parameters<Regis
   ({ sha256: sha(c), name, version, signature: sig, keyId: 'ab'.repeat(8), uploadedAt: 5, bytes: new Uint8Array([1, 2, 3]) })
 const entry = (c: string, number = 1): DesiredFunction => ({ name: 'f', live: { version: c.repeat(16), number, sha256: sha(c), size: 3, signature: sig, keyId: 'ab'.repeat(8) } })
 const rollout = (devices: number): Omit<RolloutRow, 'id'> => ({
-  kind: 'deploy', fn: 'f', version: 'a'.repeat(16), number: 1, sha256: sha('a'), to: 'group:g', alias: 'live', state: 'running', createdAt: 1, revision: 1, abortAtPercent: 100, timeoutMs: 1000, open: true,
+  kind: 'deploy',
+  fn: 'f',
+  version: 'a'.repeat(16),
+  number: 1,
+  sha256: sha('a'),
+  to: 'group:g',
+  alias: 'live',
+  state: 'running',
+  createdAt: 1,
+  revision: 1,
+  abortAtPercent: 100,
+  timeoutMs: 1000,
+  open: true,
   counts: { total: devices, pending: devices, sent: 0, applied: 0, failed: 0, rolledBack: 0, offline: 0, skipped: 0 },
   devices: Array.from({ length: devices }, (_, i) => ({ id: `d-${i}`, state: 'pending' as const }))
 })

@@ -6,7 +6,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { PgRegistry } from '../../../cloud-sync/registry/pg/index.js'
 import type { Registry } from '../../../cloud-sync/registry/index.js'
-import { postgresBin, startPostgres } from '../../helpers/postgres.js'
+import { pgCases, postgresBin, startPostgres } from '../../helpers/postgres.js'
 import type { PgServer } from '../../helpers/postgres.js'
 
 const test = suite('PgRegistry faults')
@@ -21,12 +21,7 @@ test.before(async () => {
 })
 test.after(async () => { await server?.close() })
 
-const pgTest = (title: string, fn: () => Promise<void>): void => {
-  test(title, async () => {
-    if ('skip' in found) { console.log(`skipped: ${found.skip}`); return }
-    await fn()
-  })
-}
+const pgTest = pgCases(test, 'PgRegistry faults', found)
 
 const codeOf = async (p: Promise<unknown>): Promise<string> => {
   try { await p } catch (err) { return String((err as { code?: string }).code) }

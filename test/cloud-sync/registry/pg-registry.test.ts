@@ -14,7 +14,10 @@ registrySuite('postgres', () => {
   let url: string | undefined
   return {
     // Retention off: the suite's records arrive at times near 1970.
-    open: async () => await PgRegistry.open({ url: url ??= await (server as PgServer).createDatabase(), retentionDays: 0 }),
+    open: async () => {
+      url ??= await (server as PgServer).createDatabase()
+      return await PgRegistry.open({ url, retentionDays: 0 })
+    },
     destroy: async () => {}
   }
 }, {

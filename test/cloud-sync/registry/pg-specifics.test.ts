@@ -12,7 +12,7 @@ import { MAINTAIN_EVERY_MS } from '../../../cloud-sync/registry/pg/partitions.js
 import { deviceState } from '../../../cloud-sync/api/views.js'
 import { LastSeen } from '../../../cloud-sync/last-seen.js'
 import { FakeClock } from '../../helpers/fake-clock.js'
-import { postgresBin, startPostgres } from '../../helpers/postgres.js'
+import { pgCases, postgresBin, startPostgres } from '../../helpers/postgres.js'
 import type { PgServer } from '../../helpers/postgres.js'
 
 const test = suite('PgRegistry')
@@ -34,12 +34,7 @@ test.before(async () => {
 })
 test.after(async () => { await server?.close() })
 
-const pgTest = (title: string, fn: () => Promise<void>): void => {
-  test(title, async () => {
-    if ('skip' in found) { console.log(`skipped: ${found.skip}`); return }
-    await fn()
-  })
-}
+const pgTest = pgCases(test, 'PgRegistry', found)
 
 pgTest('the migrations the build copied are the ones in the repository', async () => {
   const src = fileURLToPath(new URL('../../../../cloud-sync/registry/pg/migrations/', import.meta.url))

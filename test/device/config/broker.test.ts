@@ -7,7 +7,6 @@ import os from 'node:os'
 import path from 'node:path'
 import { loadDeviceConfig } from '../../../device/config/index.js'
 import { hashPassword } from '../../../src/secrets.js'
-import { LambkinError } from '../../../src/errors.js'
 import { configFailure } from '../../helpers/config.js'
 
 interface Ctx { dir: string, hash: string }
@@ -22,7 +21,6 @@ async function load (ctx: Ctx, config: Record<string, unknown>): ReturnType<type
   fs.writeFileSync(file, JSON.stringify(config))
   return await loadDeviceConfig({ file, env: {}, cwd: ctx.dir, hostname: 'pi' })
 }
-
 
 test('brokerHost 0.0.0.0 without users is refused naming broker.users; loopback without users is fine', async (ctx) => {
   const err = await configFailure(load(ctx, { brokerPort: 1883, brokerHost: '0.0.0.0' }))

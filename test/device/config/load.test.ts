@@ -7,7 +7,6 @@ import os from 'node:os'
 import path from 'node:path'
 import { DEVICE_DEFAULTS, loadDeviceConfig } from '../../../device/config/index.js'
 import type { LoadDeviceConfigOptions } from '../../../device/config/index.js'
-import { LambkinError } from '../../../src/errors.js'
 import { configFailure } from '../../helpers/config.js'
 
 interface Ctx { dir: string, cwd: string }
@@ -29,7 +28,6 @@ function writeJson (file: string, value: unknown): string {
 /** Loads with an empty env and an x64 arch unless given, so the machine's own LAMBKIN_* and ARM profile never leak in. */
 const load = async (ctx: Ctx, opts: LoadDeviceConfigOptions = {}): ReturnType<typeof loadDeviceConfig> =>
   await loadDeviceConfig({ env: {}, cwd: ctx.cwd, hostname: 'pi-test', arch: 'x64', ...opts })
-
 
 test('with nothing given, every key has its safe default and paths resolve against the cwd', async (ctx) => {
   const cfg = await load(ctx, { hostname: 'Green House_7.local' })
@@ -75,7 +73,7 @@ test('precedence: defaults < config file < LAMBKIN_* env < flags', async (ctx) =
 test('the config file comes from --config, else LAMBKIN_CONFIG, else the file option', async (ctx) => {
   const a = writeJson(path.join(ctx.dir, 'a.json'), { id: 'a' })
   const b = writeJson(path.join(ctx.dir, 'b.json'), { id: 'b' })
-  const c = writeJson(path.join(ctx.cwd, 'c.json'), { id: 'c' })
+  writeJson(path.join(ctx.cwd, 'c.json'), { id: 'c' })
   assert.is((await load(ctx, { file: a })).id, 'a')
   assert.is((await load(ctx, { file: a, env: { LAMBKIN_CONFIG: b } })).id, 'b')
   assert.is((await load(ctx, { file: a, env: { LAMBKIN_CONFIG: b }, flags: { config: 'c.json' } })).id, 'c', '--config is relative to the cwd')

@@ -5,37 +5,10 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { deviceConfigUsage, ENV_VARS, FLAGS, loadDeviceConfig } from '../../../device/config/index.js'
-import type { DeviceConfig } from '../../../device/config/index.js'
 
 const test = suite<{ dir: string }>('device config usage', { dir: '' })
 test.before.each((ctx) => { ctx.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambkin-')) })
 test.after.each((ctx) => { fs.rmSync(ctx.dir, { recursive: true, force: true }) })
-
-const SAMPLE: Record<string, string> = {
-  id: 'sample-id',
-  dataDir: 'sample-data',
-  functionsDir: 'sample-fns',
-  'mqtt.url': 'mqtt://sample:1883',
-  'mqtt.username': 'sample-user',
-  'mqtt.password': 'sample-pass',
-  'cloud.url': 'wss://cloud.example:443/mqtt',
-  'cloud.username': 'sample-user',
-  'cloud.password': 'sample-pass',
-  brokerPort: '1999',
-  metricsPort: '9999',
-  'outbox.syncIntervalMs': '123',
-  'outbox.quotaBytes': '2097152'
-}
-
-function get (cfg: DeviceConfig, key: string): unknown {
-  return key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], cfg)
-}
-
-function expected (dir: string, key: string): unknown {
-  const raw = SAMPLE[key] as string
-  if (key.endsWith('Dir')) return path.join(dir, raw)
-  return /^\d+$/.test(raw) ? Number(raw) : raw
-}
 
 test('usage names every flag and env var, with the config keys and their clamps', () => {
   const text = deviceConfigUsage()

@@ -15,7 +15,7 @@ export type StoreFactory = (opts: Partial<StoreOptions> & { dir: string }) => Pr
 export class Harness {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambkin-'))
   readonly #open: OutboxStore[] = []
-  constructor (readonly factory: StoreFactory) {}
+  constructor (readonly factory: StoreFactory, readonly supports: StoreSupports = {}) {}
 
   async open (opts: Partial<StoreOptions> = {}, dir = this.dir): Promise<OutboxStore> {
     const s = await this.factory({ ...opts, dir })
@@ -42,5 +42,28 @@ export async function rejects (p: Promise<unknown>, code: string, msg: string): 
   return undefined as never
 }
 
-export type Case = (name: string, fn: (h: Harness) => Promise<void>) => void
+/**
+ * What a backend can do beyond the contract every backend has (as abstract-level's suite asks
+ * `db.supports`). A case that needs a feature the backend lacks is skipped, counted as skipped
+ * by uvu, and its reason printed: NEEDS says why.
+ */
+export interface StoreSupports {
+  /**
+   * Commits that resolved survive a kill -9 of the process that wrote them (the data is on a
+   * disk). A child process opens the store with `open` exported as `exportName` by `module`.
+   */
+  persistence?: { module: string, exportName: string }
+  /** The store lives on a real file system a test can fill, and trips src/store-fault.ts's fault on a failed write. */
+  faultInjection?: boolean
+}
 
+export type Feature = keyof StoreSupports
+
+/** Why a case is skipped on a backend without the feature it needs. */
+export const NEEDS: Readonly<Record<Feature, string>> = Object.freeze({
+  persistence: 'needs data that outlives the process (supports.persistence); this backend keeps it in the process only',
+  faultInjection: 'needs a file system a test can fill (supports.faultInjection); this backend has none'
+})
+
+/** Adds a case; `needs` names the feature without which it is skipped (with NEEDS' reason). */
+export type Case = (name: string, fn: (h: Harness) => Promise<void>, needs?: Feature) => void

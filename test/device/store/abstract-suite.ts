@@ -1,23 +1,36 @@
 // The behaviour every outbox store backend must have (abstract-level style): run
 // outboxStoreSuite(name, factory) from a backend's test file. Quota and TTL cases live in
-// ./abstract-suite-limits.js, publish cases in ./abstract-suite-publishes.js; both run as part of it.
+// ./abstract-suite-limits.js, publish cases in ./abstract-suite-publishes.js, opening in
+// ./abstract-suite-open.js, crashes and full disks in ./abstract-suite-durability.js; all run as part of it.
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { Harness, rec, rejects } from './abstract-suite-helpers.js'
-import type { Case, StoreFactory } from './abstract-suite-helpers.js'
+import { Harness, NEEDS, rec, rejects } from './abstract-suite-helpers.js'
+import type { Case, StoreFactory, StoreSupports } from './abstract-suite-helpers.js'
+import { durabilityCases } from './abstract-suite-durability.js'
 import { limitCases } from './abstract-suite-limits.js'
+import { openCases } from './abstract-suite-open.js'
 import { publishCases } from './abstract-suite-publishes.js'
 import type { RecordKind } from '../../../device/store/types.js'
 
 export { Harness, rec, rejects }
-export type { Case, StoreFactory }
+export type { Case, StoreFactory, StoreSupports }
 
-export function outboxStoreSuite (name: string, factory: StoreFactory): void {
+/**
+ * Runs every case against the backend `factory` opens. `supports` names what the backend can
+ * do beyond the contract; a case needing more is skipped and its reason printed.
+ */
+export function outboxStoreSuite (name: string, factory: StoreFactory, opts: { supports?: StoreSupports } = {}): void {
   const s = suite(`outbox store [${name}]`)
-  const it: Case = (title, fn) => {
+  const supports = opts.supports ?? {}
+  const it: Case = (title, fn, needs) => {
+    if (needs !== undefined && (supports[needs] === undefined || supports[needs] === false)) {
+      console.log(`outbox store [${name}] skipped "${title}": ${NEEDS[needs]}`)
+      s.skip(title, async () => {})
+      return
+    }
     s(title, async () => {
-      const h = new Harness(factory)
+      const h = new Harness(factory, supports)
       try { await fn(h) } finally { await h.done() }
     })
   }
@@ -97,6 +110,21 @@ export function outboxStoreSuite (name: string, factory: StoreFactory): void {
     assert.is(await st.getState('never'), undefined)
     assert.is(await st.getMeta('schedule:f'), undefined)
     assert.is((await st.read()).length, 1)
+  })
+
+  it('names a user chose (constructor, __proto__, toString) are state and meta keys like any other, kept across reopen', async (h) => {
+    const names = ['constructor', '__proto__', 'toString', 'hasOwnProperty']
+    let st = await h.open()
+    assert.is(await st.getState('constructor'), undefined, 'nothing stored yet, not a built-in')
+    assert.is(await st.getMeta('__proto__'), undefined)
+    await st.commit({ state: names.map((fn, i) => ({ fn, value: { i } })), meta: names.map((n, i) => ({ key: `once:${n}`, value: i })), records: [rec('result', 1, { fn: '__proto__' })] })
+    await st.close()
+    st = await h.open()
+    for (const [i, n] of names.entries()) assert.equal(await st.getState(n), { i }, n)
+    assert.equal(await st.metaEntries('once:'), names.map((n, i) => ({ key: `once:${n}`, value: i })).sort((a, b) => a.key < b.key ? -1 : 1))
+    assert.is((await st.read())[0].fn, '__proto__')
+    await st.commit({ state: [{ fn: '__proto__', value: null }] })
+    assert.is(await st.getState('__proto__'), undefined, 'and deleted like any other')
   })
 
   it('metaEntries lists one owner\'s meta keys by prefix, in key order, with their values', async (h) => {
@@ -238,5 +266,7 @@ export function outboxStoreSuite (name: string, factory: StoreFactory): void {
 
   limitCases(it)
   publishCases(it)
+  openCases(it)
+  durabilityCases(it)
   s.run()
 }

@@ -52,7 +52,7 @@ test('[W4] 10,000 records made while the cloud is down arrive exactly once and i
   const store = await LevelOutboxStore.open({ dir })
   const port = await freePort()
   // The cloud is set up first (for the secret), then stopped: the device starts while it is down.
-  let f = await startCloud({ port })
+  const f = await startCloud({ port })
   const secret = await f.addDevice('gh-01')
   await f.cloud.close()
   const link = await CloudLink.start(linkOptions({ url: `mqtt://127.0.0.1:${port}` }, store, secret))

@@ -167,7 +167,6 @@ test('version does not depend on where the folder is', async () => {
   }
 })
 
-
 // docs/functions.md, "A function's folder is closed": the manifest and layers are read only from inside
 // their folders, with limits, and a duplicated key is refused instead of the last one winning.
 test('a function.json with a key twice is refused: the wider grant no longer wins', async () => {

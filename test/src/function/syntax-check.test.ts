@@ -26,7 +26,7 @@ test('a missing comma in the handler: file:line:column, the line and a caret und
 
 test('an error in a module the handler imports, or in a layer, names that file', () => {
   const lib = refused('index.js', { 'index.js': 'import { h } from "./lib/h.js"\nexport default () => h()\n', 'lib/h.js': 'export function h () {\n  return 1 +\n}\n' })
-  assert.match(lib.message, /^function f does not parse: lib\/h\.js:3:1: Unexpected token\n    }\n    \^$/)
+  assert.match(lib.message, /^function f does not parse: lib\/h\.js:3:1: Unexpected token\n {4}}\n {4}\^$/)
   const layer = refused('index.js', { 'index.js': 'import { mean } from "stats"\nexport default () => mean([1])\n' }, { stats: 'export const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length)\n' })
   assert.match(layer.message, /^function f does not parse: layers\/stats:1:70: Unexpected token/)
   // A sub-folder module importing its sibling resolves from its own folder, as the sandbox does.

@@ -13,10 +13,11 @@ test.after(async (ctx) => { await ctx.pool.close() })
 const LOOP = 'export default (e) => { let s = 0; for (let i = 0; i < e.n; i++) s += i; return s }'
 
 test('a plain loop costs about 2 instructions per iteration, counted in polls of 10,000', async ({ pool }) => {
-  const k = await pool.load(makeSpec(LOOP, { limits: { instructions: 1e9 } }))
+  // A wide time budget: this counts instructions, and a loaded machine must not turn it into a timeout.
+  const k = await pool.load(makeSpec(LOOP, { limits: { instructions: 1e9, timeoutMs: 60_000 } }))
   const small = await pool.invoke(k, { n: 1_000_000 }) as OutcomeOk
   const big = await pool.invoke(k, { n: 4_000_000 }) as OutcomeOk
-  assert.ok(small.ok && big.ok)
+  assert.ok(small.ok && big.ok, `both calls finish: ${JSON.stringify([small.ok ? 'ok' : (small as unknown as OutcomeFail).error.code, big.ok ? 'ok' : (big as unknown as OutcomeFail).error.code])}`)
   assert.is(small.instructions % INSTRUCTIONS_PER_POLL, 0)
   assert.ok(small.instructions >= 1_000_000 && small.instructions <= 4_000_000, `1e6 iterations counted ${small.instructions}`)
   const ratio = big.instructions / small.instructions
@@ -73,7 +74,7 @@ test('caps on logs, publishes and state each end with LAMBKIN_OUTPUT_LIMIT namin
     ["export default (e, ctx) => { for (let i = 0; i < 101; i++) ctx.publish('a/b', i) }", 'maxPublishes'],
     ["export default (e, ctx) => { ctx.publish('a/b', 'x'.repeat(200000)) }", 'publishBytes'],
     ["export default (e, ctx) => { ctx.state.big = 'x'.repeat(100000) }", 'stateBytes'],
-    ["export default (e, ctx) => { for (let i = 0; i < 101; i++) ctx.emit(i) }", 'maxEmits']
+    ['export default (e, ctx) => { for (let i = 0; i < 101; i++) ctx.emit(i) }', 'maxEmits']
   ]
   for (const [src, limit] of cases) {
     const k = await pool.load(makeSpec(src, { publish: ['#'] }))

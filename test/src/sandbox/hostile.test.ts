@@ -91,9 +91,16 @@ test('no ambient authority: require, process, fetch, timers and host objects are
   const o = await pool.invoke(k, {})
   assert.ok(o.ok)
   assert.equal((o as { result: unknown }).result, {
-    require: 'undefined', process: 'undefined', fetch: 'undefined', setTimeout: 'undefined',
-    Buffer: 'undefined', WebAssembly: 'undefined', std: 'undefined', os: 'undefined',
-    viaFunction: 'undefined', viaConstructor: 'threw'
+    require: 'undefined',
+    process: 'undefined',
+    fetch: 'undefined',
+    setTimeout: 'undefined',
+    Buffer: 'undefined',
+    WebAssembly: 'undefined',
+    std: 'undefined',
+    os: 'undefined',
+    viaFunction: 'undefined',
+    viaConstructor: 'threw'
   })
   await expectCode(pool, healthy, 'LAMBKIN_FUNCTION_ERROR', "export default () => require('fs')")
   await expectCode(pool, healthy, 'LAMBKIN_FUNCTION_ERROR', "import fs from 'node:fs'\nexport default () => fs", {})
@@ -126,7 +133,7 @@ test('prototype pollution of ctx and globals stays inside the sandbox', async ({
 
 test('a module whose top-level code never ends fails to load and the pool lives', async ({ pool, healthy }) => {
   try {
-    await pool.load(makeSpec("while (true) {}\nexport default () => 1", { limits: { timeoutMs: 200, instructions: 1e12 } }))
+    await pool.load(makeSpec('while (true) {}\nexport default () => 1', { limits: { timeoutMs: 200, instructions: 1e12 } }))
     assert.unreachable('loaded')
   } catch (err) {
     assert.is((err as { code: string }).code, 'LAMBKIN_TIMEOUT')

@@ -126,9 +126,9 @@ test('caps count UTF-8 bytes: a 131,072-character euro string is 393,216 bytes',
   const cases: Array<[string, string]> = [
     [`ctx.publish('out/x', ${euro})`, 'publishBytes'],
     [`ctx.publish('out/x', { v: ${euro} })`, 'publishBytes'],
-    [`ctx.state.v = '\u20ac'.repeat(25000)`, 'stateBytes'],
-    [`ctx.emit('\u20ac'.repeat(90000))`, 'emitBytes'],
-    [`ctx.log('\u20ac'.repeat(25000))`, 'logBytes']
+    ['ctx.state.v = \'\u20ac\'.repeat(25000)', 'stateBytes'],
+    ['ctx.emit(\'\u20ac\'.repeat(90000))', 'emitBytes'],
+    ['ctx.log(\'\u20ac\'.repeat(25000))', 'logBytes']
   ]
   for (const [body, limit] of cases) {
     const k = await pool.load(makeSpec(`export default (e, ctx) => { ${body} }`, { publish: ['out/#'] }))

@@ -60,10 +60,10 @@ test('logs, console, emits and permitted publishes come back', async ({ pool }) 
 })
 
 test('publishing outside permissions is LAMBKIN_PERMISSION_DENIED', async ({ pool }) => {
-  const k = await pool.load(makeSpec(`export default function (e, ctx) { ctx.publish('secrets/x', 1) }`, { publish: ['alarms/#'] }))
+  const k = await pool.load(makeSpec('export default function (e, ctx) { ctx.publish(\'secrets/x\', 1) }', { publish: ['alarms/#'] }))
   const o = failed(await pool.invoke(k, {}), 'LAMBKIN_PERMISSION_DENIED')
   assert.match(o.error.message, 'secrets/x')
-  const none = await pool.load(makeSpec(`export default function (e, ctx) { ctx.publish('alarms/x', 1) }`))
+  const none = await pool.load(makeSpec('export default function (e, ctx) { ctx.publish(\'alarms/x\', 1) }'))
   failed(await pool.invoke(none, {}), 'LAMBKIN_PERMISSION_DENIED')
 })
 
