@@ -210,7 +210,9 @@ export class Cloud {
    */
   async #startRollouts (o: Resolved, clock: Clock, now: () => number): Promise<Undo> {
     const desired = this.#desired = new DesiredPublisher(this.registry, this.#devices, now, this.signing.key)
-    const rollouts = this.rollouts = await RolloutEngine.start({ registry: this.registry, desired, isConnected: this.#devices.isConnected, clock, ...o.rollouts, log: this.#log })
+    const rollouts = this.rollouts = await RolloutEngine.start({
+      registry: this.registry, desired, isConnected: this.#devices.isConnected, clock, ...o.rollouts, log: this.#log
+    })
     const invoker = this.invoker = new RemoteInvoker(this.#devices, clock)
     return async () => { invoker.close(); await rollouts.close() }
   }
@@ -278,7 +280,20 @@ export class Cloud {
       now,
       onRevoke: (id) => broker.disconnect(id),
       isConnected: this.#devices.isConnected,
-      cloudStats: () => ({ storeFault: registry.storeFault?.() ?? null, connected: broker.connected().length, refused: broker.refused, halfOpenClosed: broker.silentClosed(), takeovers: takeovers.count, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, signingKeyId: signing.key.keyId, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
+      cloudStats: () => ({
+        storeFault: registry.storeFault?.() ?? null,
+        connected: broker.connected().length,
+        refused: broker.refused,
+        halfOpenClosed: broker.silentClosed(),
+        takeovers: takeovers.count,
+        ingest: ingest.counters,
+        deploy: {
+          trustedKeys: trustedKeys.size,
+          signingKeyId: signing.key.keyId,
+          desiredPublishFailures: desired.failedPublishes,
+          invokeResultsUnmatched: invoker.unmatched
+        }
+      }),
       deploy: { registry, engine: rollouts, invoker, trustedKeys, now },
       lastSeen: this.#lastSeen as Seen
     })

@@ -130,7 +130,14 @@ export class Agent extends EventEmitter {
     const c = this.config
     ensureDataDir(c.dataDir, 'dataDir')
     for (const line of privateLines(c.dataDir, makePrivate(c.dataDir))) this.#log(line)
-    const store = this.#store = await LevelOutboxStore.open({ dir: c.dataDir, quotaBytes: c.outbox.quotaBytes, syncIntervalMs: c.outbox.syncIntervalMs, ttlMs: c.outbox.ttlMs, clock: this.#clock, onFault: storeFaultReporter(this.metrics, this.#log) })
+    const store = this.#store = await LevelOutboxStore.open({
+      dir: c.dataDir,
+      quotaBytes: c.outbox.quotaBytes,
+      syncIntervalMs: c.outbox.syncIntervalMs,
+      ttlMs: c.outbox.ttlMs,
+      clock: this.#clock,
+      onFault: storeFaultReporter(this.metrics, this.#log)
+    })
     return () => store.close()
   }
 
@@ -156,7 +163,8 @@ export class Agent extends EventEmitter {
         log(`function ${fn.manifest.name} not loaded: ${(err as { code?: string }).code ?? ''}: ${errorMessage(err)}`, 'err')
       }
     }
-    checkSomethingLoaded({ loaded: this.#loaded.length, failed: errors.length + functions.length - this.#loaded.length, cloud: c.cloud.url !== undefined, functionsDir: c.functionsDir, log })
+    const failed = errors.length + functions.length - this.#loaded.length
+    checkSomethingLoaded({ loaded: this.#loaded.length, failed, cloud: c.cloud.url !== undefined, functionsDir: c.functionsDir, log })
     return () => pool.close()
   }
 
@@ -212,7 +220,23 @@ export class Agent extends EventEmitter {
     const c = this.config
     const trusted = readTrustedKeys(c.trustedKeys)
     if (trusted.size === 0 && c.cloud.url !== undefined) this.#log(`${ErrorCodes.KEY_UNTRUSTED}: no trusted keys (trustedKeys or --trust <file.pub>): every deployed bundle will be refused`)
-    const deployer = this.#deployer = await Deployer.open({ deviceId: c.id, dataDir: c.dataDir, store: this.#store as LevelOutboxStore, pool: this.#pool as SandboxPool, invoker: this.#invoker as Invoker, table: this.#table as FunctionTable, metrics: this.metrics, clock: this.#clock, log: this.#log, caps: c.caps, trusted, settings: { windowMs: c.deploy.healthWindowMs, maxErrorRate: c.deploy.maxErrorRate, minInvocations: c.deploy.minInvocations, fetchTimeoutMs: c.deploy.fetchTimeoutMs, retryMs: c.deploy.retryMs } })
+    const d = c.deploy
+    const deployer = this.#deployer = await Deployer.open({
+      deviceId: c.id,
+      dataDir: c.dataDir,
+      store: this.#store as LevelOutboxStore,
+      pool: this.#pool as SandboxPool,
+      invoker: this.#invoker as Invoker,
+      table: this.#table as FunctionTable,
+      metrics: this.metrics,
+      clock: this.#clock,
+      log: this.#log,
+      caps: c.caps,
+      trusted,
+      settings: {
+        windowMs: d.healthWindowMs, maxErrorRate: d.maxErrorRate, minInvocations: d.minInvocations, fetchTimeoutMs: d.fetchTimeoutMs, retryMs: d.retryMs
+      }
+    })
     this.metrics.register(INVOCATIONS_BY_VERSION_METRIC, { type: 'counter', help: 'Invocations by function, version and outcome (ok or error).', labelNames: ['function', 'version', 'outcome'] })
     this.#observers.push((rec) => {
       if (rec.version !== undefined) this.metrics.inc(INVOCATIONS_BY_VERSION_METRIC, { function: rec.fn, version: rec.version, outcome: rec.ok ? 'ok' : 'error' })

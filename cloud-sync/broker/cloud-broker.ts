@@ -139,7 +139,9 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
 }
 
 /** The surface Cloud uses: URLs, counters, publish, disconnect, close. */
-function deviceBroker (o: CloudBrokerOptions, broker: Aedes, devices: Devices, silence: SilenceWatch, ports: { port: number | undefined, tlsPort: number | undefined }, scope: Scope): CloudBroker {
+type Ports = { port: number | undefined, tlsPort: number | undefined }
+
+function deviceBroker (o: CloudBrokerOptions, broker: Aedes, devices: Devices, silence: SilenceWatch, ports: Ports, scope: Scope): CloudBroker {
   const { port, tlsPort } = ports
   const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host
   return {
@@ -257,7 +259,7 @@ function trackDevices (broker: Aedes, o: CloudBrokerOptions, devices: Devices): 
 }
 
 /** Listens on the plain port and the TLS port, as configured; each server's undo stops it listening. */
-async function listenAll (o: CloudBrokerOptions, handle: (stream: net.Socket) => void, scope: Scope, stopped: Array<Promise<void>>): Promise<{ port: number | undefined, tlsPort: number | undefined }> {
+async function listenAll (o: CloudBrokerOptions, handle: (stream: net.Socket) => void, scope: Scope, stopped: Array<Promise<void>>): Promise<Ports> {
   const stopOnClose = (server: net.Server): void => {
     scope.defer('listener', () => {
       if (server.listening) stopped.push(new Promise<void>((resolve) => server.close(() => resolve())))
