@@ -109,6 +109,13 @@ export class Invoker {
   readonly #state = new Map<string, { value: unknown, version: number, json?: string }>()
   /** Functions whose state must be reloaded after a failed commit, with the version to use. */
   readonly #reload = new Map<string, number>()
+  /**
+   * The one read of a function's state under way. Calls that find no state all wait on it, so
+   * they go on in the order they came: a read each would let LevelDB answer them in any order,
+   * and a function with concurrency 1 would run a burst of messages out of order (at start,
+   * when a broker hands over what waited for the agent).
+   */
+  readonly #stateLoads = new Map<string, Promise<void>>()
   readonly #waiting: Array<() => void> = []
   #running = 0
   #committing = 0
@@ -220,16 +227,9 @@ export class Invoker {
   }
 
   async #runHeld (fn: string, reg: Registered, event: Record<string, unknown>, source: string, meta: (() => MetaWrite[]) | undefined, hop: Hop | undefined): Promise<InvocationRecord> {
-    const { store } = this.#o
     let done: { outcome: Outcome, tries: number }
     try {
-      if (!this.#state.has(fn)) {
-        // After a failed commit the reloaded copy gets a version above any the sandbox holds,
-        // so it is taken over the state the failed invocation produced, which was never stored.
-        const version = this.#reload.get(fn) ?? 0
-        this.#state.set(fn, { value: await store.getState(fn) ?? {}, version })
-        this.#reload.delete(fn)
-      }
+      if (!this.#state.has(fn)) await this.#loadState(fn)
       done = await this.#attempts(fn, reg, event, hop)
     } catch (err) {
       this.#release()
@@ -247,6 +247,27 @@ export class Invoker {
       this.#committing--
       this.#admit()
     }
+  }
+
+  /** Reads `fn`'s stored state into #state, once for all the calls waiting for it. */
+  #loadState (fn: string): Promise<void> {
+    let load = this.#stateLoads.get(fn)
+    if (load === undefined) {
+      load = (async () => {
+        try {
+          // After a failed commit the reloaded copy gets a version above any the sandbox holds,
+          // so it is taken over the state the failed invocation produced, which was never stored.
+          const version = this.#reload.get(fn) ?? 0
+          const value = await this.#o.store.getState(fn) ?? {}
+          if (!this.#state.has(fn)) this.#state.set(fn, { value, version })
+          this.#reload.delete(fn)
+        } finally {
+          this.#stateLoads.delete(fn)
+        }
+      })()
+      this.#stateLoads.set(fn, load)
+    }
+    return load
   }
 
   async #attempts (fn: string, reg: Registered, event: Record<string, unknown>, hop: Hop | undefined): Promise<{ outcome: Outcome, tries: number }> {

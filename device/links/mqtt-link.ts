@@ -13,6 +13,7 @@ import { DurablePublishes } from './durable-publishes.js'
 import type { OutgoingPublish } from './durable-publishes.js'
 import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { holdAcks } from './mqtt-ack-hold.js'
+import { endWithin } from './mqtt-end.js'
 import type { AckHold } from './mqtt-ack-hold.js'
 import type { OnTriggerMessage, SubscribeHooks, TriggerLink, TriggerMessage, TriggerSubscription } from './trigger-link.js'
 import type { FunctionMetrics } from '../metrics/index.js'
@@ -317,9 +318,7 @@ export class MqttLink implements TriggerLink {
     // gone that never happens. They are in the store and go again on the next start, so wait
     // a little while connected, then let go.
     if (this.client.connected) {
-      const graceful = this.client.endAsync(false)
-      const bounded = await Promise.race([graceful.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2000).unref())])
-      if (!bounded) await this.client.endAsync(true)
+      await endWithin(this.client, 2000)
     } else {
       await this.client.endAsync(true)
     }

@@ -20,6 +20,7 @@ import { UploadBudget } from './upload-budget.js'
 import { TakeoverWatch } from './takeover-watch.js'
 import { Uploader } from './uploader.js'
 import type { UploadCounters } from './uploader.js'
+import { endWithin } from '../links/mqtt-end.js'
 import { errorMessage } from '../../src/errors.js'
 
 export { CONFLICT_MAX_BACKOFF_MS } from './uploader.js'
@@ -284,9 +285,7 @@ export class CloudLink {
     if (wasOnline) {
       const said = this.#client.publishAsync(upTopic(this.#o.deviceId, 'status'), encodeFrame({ state: 'offline', time: this.#o.clock.now() }), { qos: 1, retain: true })
       await Promise.race([said.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000).unref())])
-      const ended = this.#client.endAsync(false)
-      const ok = await Promise.race([ended.then(() => true, () => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2000).unref())])
-      if (!ok) await this.#client.endAsync(true)
+      await endWithin(this.#client, 2000)
     } else {
       await this.#client.endAsync(true)
     }

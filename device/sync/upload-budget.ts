@@ -36,14 +36,25 @@ export class UploadBudget {
   get day (): string { this.#rollDay(); return this.#day }
 
   /**
-   * Ms to wait before `bytes` may go: 0 when it may go now, Infinity while today's cap is
-   * spent (until the next UTC day). A batch larger than one second's worth waits for a full
-   * bucket and then goes, so a large batch is slowed, never stuck.
+   * Bytes today's cap still takes (Infinity without a cap). The uploader cuts a batch to this,
+   * so a backlog larger than a whole day's cap goes a day's worth at a time.
+   */
+  dailyRoom (): number {
+    this.#rollDay()
+    return this.#o.dailyBytes > 0 ? Math.max(0, this.#o.dailyBytes - this.#sentToday) : Infinity
+  }
+
+  /**
+   * Ms to wait before `bytes` may go: 0 when it may go now, else the time until the next UTC
+   * day while today's cap cannot take them. A batch larger than one second's worth waits for a
+   * full bucket and then goes, so a large batch is slowed, never stuck; likewise one larger
+   * than a whole day's cap (a single record) goes first thing in a day, alone, rather than
+   * holding everything behind it for ever.
    */
   waitMs (bytes: number): number {
     this.#rollDay()
     const now = this.#o.now()
-    if (this.#o.dailyBytes > 0 && this.#sentToday + bytes > this.#o.dailyBytes) {
+    if (this.#o.dailyBytes > 0 && this.#sentToday + bytes > this.#o.dailyBytes && this.#sentToday > 0) {
       return Date.parse(`${this.#day}T00:00:00Z`) + 86_400_000 - now
     }
     if (this.#o.bytesPerSec <= 0) return 0

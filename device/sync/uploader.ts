@@ -180,19 +180,35 @@ export class Uploader {
     const c = this.#o.counters
     while (this.#o.canSend() && this.#book.inflight.length < this.#o.window) {
       const records = await this.#o.store.read({ afterSeq: this.#sentThrough, limit: this.#batchRecords })
-      const plan = planBatch(records, { from: this.#sentThrough + 1, maxRecords: this.#batchRecords, maxBytes: BATCH_LIMITS.maxBytes / 2, exclude: this.#excluded })
-      if (plan.through === undefined) { this.#arm(1000); return }
+      const from = this.#sentThrough + 1
+      const planOf = (maxRecords: number): ReturnType<typeof planBatch> =>
+        planBatch(records, { from, maxRecords, maxBytes: BATCH_LIMITS.maxBytes / 2, exclude: this.#excluded })
+      let plan = planOf(this.#batchRecords)
+      let through = plan.through
+      if (through === undefined) { this.#arm(1000); return }
       // Only what is on the disk leaves: a power cut must not take back seqs the cloud holds,
       // or the board would hand them out again with other records (a conflict) [W4].
-      if (plan.through > (await this.#o.store.stats()).syncedSeq) await this.#o.store.flush()
+      if (through > (await this.#o.store.stats()).syncedSeq) await this.#o.store.flush()
       const stream = this.#o.store.streamId
       const batchId = this.#book.nextId()
-      const frame = encodeFrame({ ...(stream === undefined ? {} : { stream }), batchId, records: plan.records, gaps: plan.gaps })
+      const frameOf = (p: typeof plan): ReturnType<typeof encodeFrame> =>
+        encodeFrame({ ...(stream === undefined ? {} : { stream }), batchId, records: p.records, gaps: p.gaps })
+      let frame = frameOf(plan)
+      // Cut to what today's cap still takes: a backlog larger than a whole day's cap would
+      // otherwise wait for a day that takes all of it, which never comes.
+      const room = this.#o.budget.dailyRoom()
+      const over = (bytes: number): boolean => room > 0 && bytes > room
+      for (let max = Math.floor(plan.records.length / 2); max >= 1 && over(frame.byteLength); max = Math.floor(max / 2)) {
+        plan = planOf(max)
+        frame = frameOf(plan)
+        // A plan of fewer records from the same seq covers at least its first one.
+        through = plan.through ?? through
+      }
       const wait = this.#o.budget.waitMs(frame.byteLength)
       if (wait > 0) { this.#arm(Math.min(wait, 60_000)); return }
       this.#o.budget.spend(frame.byteLength)
-      this.#book.sent(batchId, this.#sentThrough + 1, plan.through, now)
-      this.#sentThrough = plan.through
+      this.#book.sent(batchId, this.#sentThrough + 1, through, now)
+      this.#sentThrough = through
       c.batchesSent++
       c.recordsSent += plan.records.length
       c.bytesSent += frame.byteLength

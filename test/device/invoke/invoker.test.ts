@@ -41,7 +41,40 @@ class Gate {
   }
 }
 
-async function setup (maxConcurrent: number, queueDepth = 100, quotaBytes?: number): Promise<{ invoker: Invoker, store: LevelOutboxStore, gate: Gate, pool: SandboxPool, key: string, records: InvocationRecord[], metrics: FunctionMetrics, cleanup: () => Promise<void> }> {
+/** Holds the store's state reads and answers them last first, as LevelDB's threads may. */
+class ReadsInAnyOrder {
+  held: Array<() => void> = []
+
+  wrap (store: OutboxStore): OutboxStore {
+    return new Proxy(store, {
+      get: (target, prop) => {
+        const v: unknown = Reflect.get(target, prop, target)
+        if (prop !== 'getState') return typeof v === 'function' ? v.bind(target) : v
+        return async (fn: string): Promise<unknown> => {
+          await new Promise<void>((resolve) => this.held.push(resolve))
+          return await target.getState(fn)
+        }
+      }
+    })
+  }
+
+  releaseLastFirst (): void {
+    for (const r of this.held.splice(0).reverse()) r()
+  }
+}
+
+interface Setup {
+  invoker: Invoker
+  store: LevelOutboxStore
+  gate: Gate
+  pool: SandboxPool
+  key: string
+  records: InvocationRecord[]
+  metrics: FunctionMetrics
+  cleanup: () => Promise<void>
+}
+
+async function setup (maxConcurrent: number, queueDepth = 100, quotaBytes?: number, reads?: ReadsInAnyOrder): Promise<Setup> {
   const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-invoker-'))
   const store = await LevelOutboxStore.open(quotaBytes === undefined ? { dir } : { dir, quotaBytes })
   const gate = new Gate()
@@ -52,7 +85,7 @@ async function setup (maxConcurrent: number, queueDepth = 100, quotaBytes?: numb
   const metrics = new FunctionMetrics()
   const invoker = new Invoker({
     pool,
-    store: gate.wrap(store),
+    store: reads === undefined ? gate.wrap(store) : reads.wrap(gate.wrap(store)),
     metrics,
     maxConcurrent,
     queueDepth,
@@ -138,6 +171,25 @@ test('[ack after commit] a commit the store refuses rejects run() with the store
     // The next call still works, and the state it saw was the stored one.
     const ok = await s.invoker.run('count', { source: 'test', i: 2 })
     assert.equal(ok.result, { n: 1, i: 2 })
+  } finally {
+    await s.cleanup()
+  }
+})
+
+test('a burst that comes before the function\'s state is read runs in the order it came (concurrency 1)', async () => {
+  const reads = new ReadsInAnyOrder()
+  const s = await setup(100, 100, undefined, reads)
+  try {
+    s.gate.open()
+    const runs = Array.from({ length: 10 }, (_, i) => s.invoker.run('count', { source: 'test', i }))
+    await until(() => reads.held.length > 0)
+    // Every call that reads the state for itself has reached its read by the next turn.
+    await new Promise((resolve) => setImmediate(resolve))
+    reads.releaseLastFirst()
+    const done = await Promise.all(runs)
+    assert.equal(done.map((r) => r.result), Array.from({ length: 10 }, (_, i) => ({ n: i + 1, i })), 'each call saw the state of the one before it')
+    const stored = await s.store.read({ kinds: ['result'] })
+    assert.equal(stored.map((r) => (r.data as { result: { i: number } }).result.i), Array.from({ length: 10 }, (_, i) => i), 'committed in the order they came')
   } finally {
     await s.cleanup()
   }

@@ -49,4 +49,20 @@ test('the upload budget: a token bucket per second and a cap per UTC day, kept a
   assert.is(new UploadBudget({ bytesPerSec: 0, dailyBytes: 0, now: () => now }).waitMs(1e9), 0)
 })
 
+test('the daily cap: dailyRoom() says what today still takes; one batch over a whole day\'s cap goes first thing in a day, never stuck', () => {
+  let now = Date.parse('2026-11-30T12:00:00Z')
+  const b = new UploadBudget({ bytesPerSec: 0, dailyBytes: 1000, now: () => now })
+  assert.is(b.dailyRoom(), 1000)
+  assert.is(b.waitMs(1500), 0, 'nothing sent today: a batch larger than the cap goes, alone')
+  b.spend(1500)
+  assert.is(b.dailyRoom(), 0)
+  assert.is(b.waitMs(10), Date.parse('2026-12-01T00:00:00Z') - now, 'and then nothing more today')
+  now = Date.parse('2026-12-01T00:00:00Z')
+  assert.is(b.dailyRoom(), 1000)
+  b.spend(400)
+  assert.is(b.dailyRoom(), 600)
+  assert.ok(b.waitMs(700) > 0, 'a batch over what is left waits, since something went today')
+  assert.is(new UploadBudget({ bytesPerSec: 0, dailyBytes: 0, now: () => now }).dailyRoom(), Infinity)
+})
+
 test.run()
