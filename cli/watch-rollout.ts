@@ -1,7 +1,6 @@
 // A rollout the command just started, followed to its end on the operator's screen (progress
 // bar and device lines) or as JSON lines, with Ctrl-C leaving it running. The exit code says
 // whether every online target applied.
-import { EXIT_FAILURE, EXIT_OK } from './io.js'
 import type { CliIo } from './io.js'
 import type { ApiClient } from './api-client.js'
 import { followRollout } from './follow-rollout.js'
@@ -15,10 +14,11 @@ export const EXIT_INTERRUPTED = 130
 /**
  * Follows `first` through the API until it ends; prints as it goes (`json`: one event per line
  * on stdout, starting with a `rollout` event, the view without its devices, and ending with
- * `end`, or `detached` after Ctrl-C). Returns 0 when every online target applied, 1 otherwise
- * (the outcome's code on stderr, or in the `end` event), 130 after Ctrl-C.
+ * `end`, or `detached` after Ctrl-C). `verdict`: wait for every online target's health verdict
+ * (follow-rollout.ts). Returns the end event's exit code (rollout-events.ts, EXIT_CODES; the
+ * outcome's code on stderr, or in the `end` event), 130 after Ctrl-C.
  */
-export async function watchRollout (api: ApiClient, first: RolloutView, io: CliIo, json: boolean): Promise<number> {
+export async function watchRollout (api: ApiClient, first: RolloutView, io: CliIo, json: boolean, verdict = false): Promise<number> {
   const idWidth = Math.max(0, ...first.devices.map((d) => d.id.length))
   const printer = new ProgressPrinter(io.stdout, io.stderr, io.isTTY === true && !json, idWidth)
   // The dummy io keeps untilSignal's agent-shaped "draining" message off the screen.
@@ -33,7 +33,8 @@ export async function watchRollout (api: ApiClient, first: RolloutView, io: CliI
     const r = await followRollout(first, {
       fetchView: async (since, waitMs) => await api.call<RolloutView>('GET', `/v1/rollouts/${encodeURIComponent(first.id)}?since=${since}&wait=${waitMs}`, undefined, waitMs + 10_000, stop.signal),
       onEvent: (e) => { if (json) io.stdout(JSON.stringify(e) + '\n'); else printer.show(e) },
-      stopped: signals.stopped
+      stopped: signals.stopped,
+      verdict
     })
     if (r.interrupted) {
       const message = `stopped following rollout ${first.id}; it goes on in the cloud. See it with \`lambkin rollouts\`, stop it with \`lambkin rollout cancel ${first.id}\``
@@ -41,7 +42,7 @@ export async function watchRollout (api: ApiClient, first: RolloutView, io: CliI
       else { printer.interrupt(); io.stderr(message + '\n') }
       return EXIT_INTERRUPTED
     }
-    return r.end?.ok === true ? EXIT_OK : EXIT_FAILURE
+    return r.end?.exitCode ?? 1
   } finally {
     signals.dispose()
   }

@@ -17,10 +17,12 @@ import { bytes } from '../table.js'
 import { watchRollout } from '../watch-rollout.js'
 import { secretFileWarning } from '../../src/private-files.js'
 
-export const DEPLOY_USAGE = 'usage: lambkin deploy <fn-dir> --to <device|group:name> [--alias live|canary] [--canary percent] [--rate devices/min] [--abort-at failure%] [--timeout s] [--key file] [--layers dir] [--json]'
+export const DEPLOY_USAGE = 'usage: lambkin deploy <fn-dir> --to <device|group:name> [--alias live|canary] [--canary percent] [--rate devices/min] [--abort-at failure%] [--timeout s] [--no-wait] [--key file] [--layers dir] [--json]'
 
 /** The rollout flags (deploy-options.ts) plus what only the command itself reads. */
 interface DeployCommandFlags extends DeployFlags, ApiTarget {
+  /** False with --no-wait: follow to "applied" only. */
+  wait?: boolean
   key?: string
   layers?: string
   json?: boolean
@@ -40,22 +42,23 @@ async function compileCheck (fn: Awaited<ReturnType<typeof loadFunctionDir>>): P
   }
 }
 
-/** `lambkin deploy`: returns 0 when every online target applied, 1 otherwise, 2 for bad usage, 130 after Ctrl-C. */
+/** `lambkin deploy`: the exit codes of its help (rollout-events.ts, EXIT_CODES), 2 for bad usage, 130 after Ctrl-C. */
 export async function deployCommand (argv: string[], io: CliIo): Promise<number> {
   const run: Run = { code: 0 }
   let json = argv.includes('--json')
   const program = apiOptions(command('lambkin deploy', io, DEPLOY_USAGE)
-    .description('Deploys a function folder to a device or a group: validates and compiles it, packs and signs it, uploads it, starts a rollout and shows each device\'s answer until every target has answered. Ctrl-C stops following; the rollout goes on (lambkin rollout cancel <id> stops it).')
+    .description('Deploys a function folder to a device or a group: validates and compiles it, packs and signs it, uploads it, starts a rollout and shows each device\'s answer until every online target has passed its health window (the board watches a new version\'s errors for deploy.healthWindowMs after the swap) or rolled back. Offline targets are waited for up to --timeout, then named. Ctrl-C stops following; the rollout goes on (lambkin rollout cancel <id> stops it).')
     .argument('<fn-dir>', 'the function folder (function.json and its code)')
     .requiredOption('--to <target>', 'a device id, or group:<name> for every device of a group', parseTarget)
     .option('--alias <alias>', 'live (default) or canary')
     .option('--canary <percent>', 'deploy as a canary taking this share of invocations (1-99); the rest stay on live', numberOption('--canary', 1, 99, true))
     .option('--rate <devices/min>', 'send to at most this many devices a minute (default: all at once)', parseRate)
     .option('--abort-at <percent>', 'stop the rollout once this share of targets failed or rolled back (0-100, default 100: never); devices already moved roll back', numberOption('--abort-at', 0, 100))
-    .option('--timeout <s>', `seconds each device has to answer (1-${MAX_TIMEOUT_S}, default 120)`, numberOption('--timeout', 1, MAX_TIMEOUT_S))
+    .option('--timeout <s>', `seconds each device has to answer; an offline target is waited for as long (1-${MAX_TIMEOUT_S}, default 120)`, numberOption('--timeout', 1, MAX_TIMEOUT_S))
+    .option('--no-wait', 'return once every online target applied, without waiting for the health verdict or for offline targets')
     .option('--key <file>', 'private key that signs the bundle (default LAMBKIN_KEY, else ./lambkin.key)')
     .option('--layers <dir>', 'folder of layers (default: layers/ beside the function folder)'))
-    .addHelpText('after', '\nExit status: 0 when every online target applied (offline ones get it when they return), 1 when a target failed or rolled back or the rollout was aborted, cancelled or superseded, 2 for bad usage, 130 after Ctrl-C.\nWith --json, one JSON object per line: bundle, rollout, device (each answer), progress (counts), then end { ok, code, message }.\n')
+    .addHelpText('after', '\nExit status: 0 when every target passed its health window (with --no-wait: every online target applied), 1 when a target failed, rolled back or gave no verdict in time, or the rollout was aborted, cancelled or superseded (LAMBKIN_* code on stderr), 2 for bad usage, 3 when every online target is healthy but some stayed offline past --timeout (LAMBKIN_DEVICE_OFFLINE: they get the version when they return), 130 after Ctrl-C.\nWith --json, one JSON object per line: bundle, rollout, device (each answer; an applied one with health watching, then passed), progress (counts), then end { ok, exitCode, code, message, counts, devices } as the summary.\n')
     .action(async (dir: string, f: DeployCommandFlags) => {
       json = f.json === true
       // Flag combinations are refused before any work.
@@ -80,7 +83,7 @@ export async function deployCommand (argv: string[], io: CliIo): Promise<number>
       if (json) io.stdout(JSON.stringify({ event: 'bundle', ...uploaded, keyId: sig.keyId }) + '\n')
       else io.stdout(`${uploaded.name} version ${uploaded.number} (${uploaded.version}): bundle sha256 ${uploaded.sha256.slice(0, 12)}, ${bytes(uploaded.size)}, signed by key ${sig.keyId}\n`)
       const view = await api.call<RolloutView>('POST', '/v1/rollouts', { ...request, sha256: packed.sha256 })
-      run.code = await watchRollout(api, view, io, json)
+      run.code = await watchRollout(api, view, io, json, f.wait !== false)
     })
   return await runProgram(program, argv, io, run, () => json)
 }

@@ -59,6 +59,15 @@ async function streamAll (api: ApiClient, device: string, q: Record<string, stri
   }
 }
 
+/**
+ * The version that produced a result or dead letter (`data.version`, the content version the
+ * invoker records); '-' for a record without one (a refused publish, a record from an older agent).
+ */
+function versionOf (r: Rec): string {
+  const v = (r.data as { version?: unknown } | null)?.version
+  return typeof v === 'string' && v !== '' ? printable(v) : '-'
+}
+
 const more = (cmd: string, device: string, fn: string | undefined, next: string): string =>
   `more: lambkin ${cmd} ${device}${fn === undefined ? '' : ` ${fn}`} --before ${next}\n`
 
@@ -67,7 +76,7 @@ export async function resultsCommand (argv: string[], io: CliIo): Promise<number
   let json = argv.includes('--json')
   const usage = 'usage: lambkin results <device> [fn] [--limit n] [--before cursor] [--all] [--json]'
   const program = apiOptions(pagingOptions(command('lambkin results', io, usage)
-    .description('Lists a device\'s newest results and dead letters, newest first, a page at a time.')
+    .description('Lists a device\'s newest results and dead letters, newest first, a page at a time, each with the function version that produced it.')
     .argument('<device>', 'device id')
     .argument('[fn]', 'only this function'), 'results', 20))
     .action(async (device: string, fn: string | undefined, f: PageFlags) => {
@@ -78,7 +87,7 @@ export async function resultsCommand (argv: string[], io: CliIo): Promise<number
       if (f.all === true) { await streamAll(api, device, q, f.before, io); return }
       const { records, next } = await api.call<Page>('GET', `${recordsRoute(device)}?${query({ ...q, limit: f.limit ?? 20, before: f.before })}`)
       if (json) { io.stdout(JSON.stringify({ records, next: next ?? null }) + '\n'); return }
-      io.stdout(table(['SEQ', 'TIME', 'FUNCTION', 'KIND', 'RESULT'], records.map((r) => [String(r.seq), when(r.time), r.fn ?? '-', r.kind, preview(r)])))
+      io.stdout(table(['SEQ', 'TIME', 'FUNCTION', 'VERSION', 'KIND', 'RESULT'], records.map((r) => [String(r.seq), when(r.time), r.fn ?? '-', versionOf(r), r.kind, preview(r)])))
       if (typeof next === 'string') io.stderr(more('results', device, fn, next))
     })
   return await runProgram(program, argv, io, run, () => json)

@@ -71,15 +71,26 @@ export function planHistory (before: ReadonlyMap<string, DesiredRow | undefined>
     let good = slot.good ?? []
     if (n.badVersion !== undefined) good = good.filter((e) => e.live.version !== n.badVersion && e.canary?.version !== n.badVersion)
     if (n.good !== undefined) good = [...good.filter((e) => !sameEntry(e, n.good)), structuredClone(n.good)].slice(-GOOD_HISTORY)
+    if (n.backTo !== undefined) {
+      const at = good.findIndex((e) => sameEntry(e, n.backTo))
+      good = at < 0 ? [...good, structuredClone(n.backTo)].slice(-GOOD_HISTORY) : good.slice(0, at + 1)
+    }
     slot.good = good
     changed.set(n.device, row)
   }
   return [...changed.values()]
 }
 
-/** Where rollback and abort take a slot: the newest good entry that differs from its current one, or undefined. */
+/**
+ * Where rollback and abort take a slot: the newest good entry before its current one in the
+ * history (the whole history when the current entry is not in it: never judged applied, or
+ * dropped as bad), that differs from it; undefined when there is none. Walking back one step
+ * per rollback: a rollback applied cuts the history after its target (HistoryNote.backTo).
+ */
 export function goodBefore (slot: DesiredSlot | undefined): DesiredFunction | undefined {
-  return [...(slot?.good ?? [])].reverse().find((e) => !sameEntry(e, slot?.current))
+  const good = slot?.good ?? []
+  const at = good.findIndex((e) => sameEntry(e, slot?.current))
+  return (at < 0 ? good : good.slice(0, at)).reverse().find((e) => !sameEntry(e, slot?.current))
 }
 
 /** A rollout's stored head: the row without its devices, and how many chunks hold them. */

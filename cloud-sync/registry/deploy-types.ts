@@ -25,8 +25,9 @@ export type NewBundle = Omit<BundleRow, 'number' | 'size'> & { bytes: Uint8Array
 /**
  * One deployed function of one device: what it should run, what it ran before that, and
  * `good`: the last GOOD_HISTORY entries the device was judged applied on and did not later
- * fail or roll back, oldest first. Rollback and abort go back to the newest of those that
- * differs from `current` (never to a version the device refused or its health gate undid).
+ * fail or roll back, oldest first. Rollback and abort go back to the newest of those older than
+ * `current` (deploy-plan.ts, goodBefore: never to a version the device refused or its health
+ * gate undid, and never forward).
  */
 export interface DesiredSlot { current?: DesiredFunction, previous?: DesiredFunction, good?: DesiredFunction[], from?: SlotSource }
 
@@ -44,9 +45,18 @@ export const GOOD_HISTORY = 5
 /**
  * What a rollout learned about one device's function, written without a new deployment id:
  * `good` (an entry it was judged applied on) goes to the end of the slot's history; every
- * history entry running `badVersion` (live, or canary) is dropped (it failed or was rolled back).
+ * history entry running `badVersion` (live, or canary) is dropped (it failed or was rolled back);
+ * `backTo` (an entry a rollback was judged applied on) stays where it is and every entry after
+ * it leaves the history, so the next rollback goes one further back, never forward (appended
+ * when the history does not hold it).
  */
-export interface HistoryNote { device: string, fn: string, good?: DesiredFunction, badVersion?: string }
+export interface HistoryNote {
+  device: string
+  fn: string
+  good?: DesiredFunction
+  badVersion?: string
+  backTo?: DesiredFunction
+}
 
 /** One device's desired state [W5]; `deploymentId` is the id its last change got. */
 export interface DesiredRow {
@@ -86,6 +96,14 @@ export interface RolloutDevice {
   /** When it reached its state (cloud clock). */
   at?: number
   sentAt?: number
+  /**
+   * For an applied device, its health gate's verdict so far [W5]: `watching` while the window
+   * the device keeps after a swap is open (`watchLeftMs` left when it reported), `passed` once
+   * it closed without a rollback (or the device keeps none). A rollback turns the device
+   * rolled-back instead. `lambkin deploy` waits for this.
+   */
+  health?: 'watching' | 'passed'
+  watchLeftMs?: number
 }
 
 export interface RolloutCounts { total: number, pending: number, sent: number, applied: number, failed: number, rolledBack: number, offline: number, skipped: number }

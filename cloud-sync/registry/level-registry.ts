@@ -4,6 +4,7 @@
 // with its high-water and the ranges it covers above it (level-streams.ts), and the device
 // row. Ingest is planned in level-ingest.ts; a registry from before streams is brought up to
 // date at open (level-migrate.ts).
+import { mergeStatus } from './status-merge.js'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Level } from 'level'
@@ -205,7 +206,7 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
       if (cached === undefined) return
       const row = facts.status !== undefined ? structuredClone(cached) : cached
       row.lastSeen = Math.max(row.lastSeen ?? 0, facts.lastSeen)
-      if (facts.status !== undefined) row.status = { ...facts.status, at: facts.lastSeen }
+      if (facts.status !== undefined) row.status = mergeStatus(cached.status, facts.status, facts.lastSeen)
       if (facts.heartbeat !== undefined) row.heartbeat = { ...facts.heartbeat, at: facts.lastSeen }
       if (facts.status !== undefined) { await this.#putRow(row); return }
       this.#dirty.add(id)

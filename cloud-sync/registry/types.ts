@@ -18,7 +18,7 @@ export interface DeviceRow {
   rotatedAt?: number
   /** Last time anything arrived from the device. */
   lastSeen?: number
-  /** The last `up/status` [W3], with when it arrived. */
+  /** The last `up/status` [W3], with when it arrived; an offline one with the last known agent and functions (status-merge.ts). */
   status?: StatusFrame & { at: number }
   /** The last heartbeat, with when it arrived. */
   heartbeat?: HeartbeatFrame & { at: number }
@@ -153,7 +153,11 @@ export interface Registry extends DeployRegistry {
    * is returned unchanged: revocation is final), undefined when there is no such device.
    */
   rotateSecret: (id: string, secretHash: string, at: number) => Promise<DeviceRow | undefined>
-  /** Records liveness facts; a device that does not exist is ignored. */
+  /**
+   * Records liveness facts; a device that does not exist is ignored. An `offline` status keeps
+   * the agent, functions and intervals the device last gave (status-merge.ts), and the last
+   * heartbeat (its backlog) stays until the next one.
+   */
   touch: (id: string, facts: { lastSeen: number, status?: StatusFrame, heartbeat?: HeartbeatFrame }) => Promise<void>
   /**
    * Stores the records and gaps of one batch that are new for the device's stream (dedup by

@@ -15,9 +15,19 @@ export interface DeviceLink {
   isConnected: (deviceId: string) => boolean
 }
 
-/** The `down/desired` frame of a row: every function with a current entry, by name. */
+/**
+ * The `down/desired` frame of a row: every function with a current entry, by name, labelled
+ * with the rollout that set it (the slot's `from`), so the device's log lines and reports name
+ * the rollout the operator sees.
+ */
 export function desiredFrame (row: DesiredRow): DesiredFrame {
-  const functions = Object.keys(row.functions).sort().map((name) => row.functions[name].current).filter((f): f is DesiredFunction => f !== undefined)
+  const functions: DesiredFunction[] = []
+  for (const name of Object.keys(row.functions).sort()) {
+    const slot = row.functions[name]
+    if (slot.current === undefined) continue
+    const { rollout: _stored, ...entry } = slot.current
+    functions.push(slot.from === undefined ? entry : { ...entry, rollout: slot.from.rollout })
+  }
   return { deploymentId: row.deploymentId, functions, time: row.updatedAt }
 }
 

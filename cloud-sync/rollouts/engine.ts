@@ -11,7 +11,7 @@ import { goodBefore, sameEntry } from '../registry/deploy-plan.js'
 import { deployEntry, runningEntry } from './desired.js'
 import type { DesiredPublisher } from './desired.js'
 import { followClosed } from './follow.js'
-import { abortReason, countDevices, judge, judgeable, timedOut } from './judge.js'
+import { abortReason, countDevices, judge, judgeable, sameVerdict, timedOut, VERDICT_FIELDS } from './judge.js'
 import type { Verdict } from './judge.js'
 import { allowedBy, dueAt, released } from './pace.js'
 import { deployRow, deploySettings, resolveTargets, rollbackRow } from './plan.js'
@@ -150,9 +150,11 @@ export class RolloutEngine {
       const v = i !== undefined && d !== undefined && judgeable(d) ? judge(live.row, d, rep) : undefined
       if (i === undefined || d === undefined || v === undefined) continue
       // A timed-out device stays judgeable; the same verdict again is no change.
-      if (v.state === d.state && v.code === d.code && v.message === d.message && v.transient === d.transient) continue
+      if (sameVerdict(d, v)) continue
+      const was = d.state
       this.#set(live, i, v)
-      await this.#learn(live.row, d, v, rep)
+      // Applied and then healthy is one answer for what the device runs: learnt once.
+      if (was !== 'applied' || v.state !== 'applied') await this.#learn(live.row, d, v, rep)
     }
   }
 
@@ -167,19 +169,21 @@ export class RolloutEngine {
 
   /**
    * What a verdict from a report teaches the registry. Applied: what the device runs now goes
-   * to the slot's good history (rollback and abort targets). Failed or rolled-back: that
+   * to the slot's good history (rollback and abort targets), or, for a rollback, the history
+   * after it is cut (the versions rolled back from are not gone back to). Failed or rolled-back: that
    * version leaves the history, and when the device's desired state still names it, the
    * desired entry becomes what the device runs now (or none) under a new deployment id, so
    * desired state converges to reality and no later deployment id sends the bad version again.
    */
-  async #learn (r: Pick<RolloutRow, 'fn' | 'alias'>, d: RolloutDevice, v: Verdict, rep: ReportedFrame): Promise<void> {
+  async #learn (r: Pick<RolloutRow, 'fn' | 'alias' | 'kind'>, d: RolloutDevice, v: Verdict, rep: ReportedFrame): Promise<void> {
     // A transient failure says nothing about the version: the device tries it again, so its
     // desired state keeps naming it and its history keeps it.
     if (v.transient === true) return
     const reg = this.#o.registry
     const running = await runningEntry(reg, rep, r.fn)
     if (v.state === 'applied') {
-      if (running !== null) await reg.noteHistory([{ device: d.id, fn: r.fn, good: running }])
+      // A rollback that applied is a step back in the history, not a new newest entry.
+      if (running !== null) await reg.noteHistory([{ device: d.id, fn: r.fn, ...(r.kind === 'rollback' ? { backTo: running } : { good: running }) }])
       return
     }
     if (d.version === undefined) return
@@ -238,9 +242,7 @@ export class RolloutEngine {
   #set (live: Live, i: number, v: Partial<RolloutDevice> & Pick<RolloutDevice, 'state'>, restart = false): void {
     const d = live.row.devices[i]
     const now = this.#now()
-    delete d.code
-    delete d.message
-    delete d.transient
+    for (const k of VERDICT_FIELDS) delete d[k]
     Object.assign(d, v, { at: now })
     if (restart) d.sentAt = now
     live.dirty.add(i)

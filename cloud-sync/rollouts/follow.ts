@@ -7,7 +7,7 @@
 // costs one registry read.
 import type { ReportedFrame } from '../../src/wire/index.js'
 import type { Registry, RolloutCounts, RolloutDevice, RolloutHeadRow } from '../registry/index.js'
-import { judge, judgeable } from './judge.js'
+import { judge, judgeable, sameVerdict, VERDICT_FIELDS } from './judge.js'
 import type { Verdict } from './judge.js'
 
 /** A verdict that changed a stored rollout's device. */
@@ -28,11 +28,9 @@ export async function followClosed (registry: Registry, open: (rolloutId: string
     if (got === undefined || got.device.id !== device || got.device.deploymentId !== from.deploymentId || !judgeable(got.device)) continue
     const { rollout, device: d } = got
     const v = judge(rollout, d, rep)
-    if (v === undefined || (v.state === d.state && v.code === d.code && v.message === d.message && v.transient === d.transient)) continue
+    if (v === undefined || sameVerdict(d, v)) continue
     rollout.counts[countKey(d.state)]--
-    delete d.code
-    delete d.message
-    delete d.transient
+    for (const k of VERDICT_FIELDS) delete d[k]
     Object.assign(d, v, { at: now })
     rollout.counts[countKey(d.state)]++
     rollout.revision++

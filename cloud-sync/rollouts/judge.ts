@@ -5,7 +5,15 @@ import type { ReportedFrame } from '../../src/wire/index.js'
 import type { RolloutCounts, RolloutDevice, RolloutRow } from '../registry/index.js'
 
 /** A device's new state from a report, or undefined when the report says nothing new about it. */
-export type Verdict = Pick<RolloutDevice, 'state' | 'code' | 'message' | 'transient'>
+export type Verdict = Pick<RolloutDevice, 'state' | 'code' | 'message' | 'transient' | 'health' | 'watchLeftMs'>
+
+/** True when `v` would change nothing on `d` (the same verdict again; a window's time left alone is no change). */
+export function sameVerdict (d: RolloutDevice, v: Verdict): boolean {
+  return v.state === d.state && v.code === d.code && v.message === d.message && v.transient === d.transient && v.health === d.health
+}
+
+/** The fields a verdict sets, cleared before a new one is written over a device. */
+export const VERDICT_FIELDS = ['code', 'message', 'transient', 'health', 'watchLeftMs'] as const
 
 /**
  * For a device whose desired state got id D from this rollout (function F, target version V)
@@ -13,6 +21,7 @@ export type Verdict = Pick<RolloutDevice, 'state' | 'code' | 'message' | 'transi
  * - rolled-back when `rollbacks` has { D, F };
  * - applied when the report's deploymentId >= D and F runs V (live, or the canary for a canary
  *   rollout), even with a transient failure at { D, F } before it (the device tried again);
+ *   `health` watching while the report says F's health window is open, else passed;
  * - failed when `failures` has { D, F } and F does not run V: a refusal, a transient failure
  *   (`transient`, still judgeable: the device tries again), or, after applied, a deployed
  *   version that no longer loads at start (its bundle damaged while the board was off), which
@@ -27,7 +36,9 @@ export function judge (r: Pick<RolloutRow, 'fn' | 'alias'>, d: RolloutDevice, re
   if (rb !== undefined) return { state: 'rolled-back', code: rb.code, message: rb.message }
   const f = rep.functions.find((x) => x.name === r.fn)
   const running = r.alias === 'canary' ? f?.canary?.version : f?.version
-  if (rep.deploymentId >= id && running !== undefined && running === d.version) return { state: 'applied' }
+  if (rep.deploymentId >= id && running !== undefined && running === d.version) {
+    return f?.watching === undefined ? { state: 'applied', health: 'passed' } : { state: 'applied', health: 'watching', watchLeftMs: f.watching }
+  }
   // After applied, only a permanent failure at { D, F } says the applied version broke: a
   // transient one came before the retry that applied it, and a stale one is a replay of D
   // refused later (neither says anything about what runs). Otherwise the newest entry holds.

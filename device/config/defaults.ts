@@ -6,6 +6,7 @@ import { deepFreeze } from '../../src/deep-freeze.js'
 import { ID_PATTERN } from '../../src/ids.js'
 import { MQTT_MAX_PACKET_BYTES } from '../links/publish-limits.js'
 import { DEFAULT_MAX_HOPS } from '../invoke/recursion-guard.js'
+import { RECONNECT_MAX_MS } from '../sync/backoff.js'
 
 /** Wire rule W1: device ids are safe in topics, file names and Prometheus labels. */
 export const DEVICE_ID_PATTERN = ID_PATTERN
@@ -28,7 +29,7 @@ export const DEVICE_DEFAULTS: DeviceDefaults = deepFreeze({
   dataDir: './.lambkin/data',
   functionsDir: './functions',
   mqtt: { rejectUnauthorized: true, keepaliveSec: 30, reconnectMs: 1000, protocolVersion: 5, maxPacketBytes: MQTT_MAX_PACKET_BYTES },
-  cloud: { rejectUnauthorized: true, keepaliveSec: 30, reconnectMs: 1000, reconnectMaxMs: 60_000, heartbeatMs: 30_000, uploadBytesPerSec: 0, dailyUploadBytes: 0, uploadLogs: true, logExclude: [], batchRecords: 1000, ackTimeoutMs: 30_000 },
+  cloud: { rejectUnauthorized: true, keepaliveSec: 30, reconnectMs: 1000, reconnectMaxMs: RECONNECT_MAX_MS, heartbeatMs: 30_000, uploadBytesPerSec: 0, dailyUploadBytes: 0, uploadLogs: true, logExclude: [], batchRecords: 1000, ackTimeoutMs: 30_000 },
   brokerHost: '127.0.0.1',
   // maxPacketBytes: the sandbox's 256 KiB event cap plus room for a topic of up to 64 KiB.
   broker: { users: [], maxPacketBytes: 320 * 1024, maxConnections: 64, connectTimeoutMs: 10_000, maxKeepaliveSec: 3600 },

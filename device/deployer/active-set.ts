@@ -23,6 +23,8 @@ export interface DeployedFunction extends Aliases {
   previous: Aliases | null
   /** A health window under way: its start (wall ms) and the versions it watches. */
   window?: { startedAt: number, versions: string[] }
+  /** The cloud's rollout that set these aliases (its label in desired state), for log lines and reports; absent in sets written before it was kept. */
+  rollout?: string
 }
 
 export interface ActiveSet {

@@ -25,7 +25,7 @@ import { crashPoint } from './crash-points.js'
 import { DesiredCheck } from './desired-check.js'
 import { Fetcher } from './fetcher.js'
 import { HealthGate } from './health-gate.js'
-import type { HealthSettings } from './health-gate.js'
+import type { HealthSettings, HealthStats } from './health-gate.js'
 import { DEPLOY_METRICS, registerDeployMetrics } from './metrics.js'
 import { loadAliases, prepareFunction, PrepareError } from './prepare.js'
 import type { PrepareContext } from './prepare.js'
@@ -33,6 +33,7 @@ import { desiredKey, recordRejected, rejectedVersionOf, rememberRejected } from 
 import { RetryTimer } from './retry.js'
 import { Rollbacks } from './rollback.js'
 import { deployFailure, isTransient, recordFailure } from './transient.js'
+import { deploymentName, frameName } from './naming.js'
 
 /** deploy.* in the device config. */
 export interface DeploySettings extends HealthSettings {
@@ -40,6 +41,18 @@ export interface DeploySettings extends HealthSettings {
   fetchTimeoutMs: number
   /** The first wait before a transiently failed deployment is tried again, ms (doubles per try; retry.ts). */
   retryMs: number
+}
+
+/** The rollout label a desired function carries, as an optional field. */
+const rolloutOf = (d: { rollout?: string }): { rollout?: string } => d.rollout === undefined ? {} : { rollout: d.rollout }
+
+/** The console line of a swap: `ticker: rollout r3: version 1a2b... swapped in (was 9f8e...); health window 30000 ms`. */
+export function swapLine (name: string, e: DeployedFunction, windowMs: number): string {
+  const now = e.canary === undefined ? `version ${e.live.version}` : `version ${e.live.version} with canary ${e.canary.version} at ${e.canary.weight}%`
+  const p = e.previous
+  const was = p === null ? ' (first deployed version)' : ` (was ${p.live.version}${p.canary === undefined ? '' : ` with canary ${p.canary.version}`})`
+  const window = e.window === undefined ? '' : `; health window ${windowMs} ms`
+  return `${name}: ${deploymentName(e.deploymentId, e.rollout)}: ${now} swapped in${was}${window}`
 }
 
 /** Fetch tries per bundle (the first and two more), each deploy.fetchTimeoutMs long. */
@@ -101,7 +114,7 @@ export class Deployer extends EventEmitter {
       clock: o.clock,
       settings: o.settings,
       onFail: (fn, stats) => { void this.#serial(() => this.#rollbacks.rollBack(fn, stats)) },
-      onPass: (fn) => { void this.#serial(() => this.#windowPassed(fn)) }
+      onPass: (fn, stats) => { void this.#serial(() => this.#windowPassed(fn, stats)) }
     })
   }
 
@@ -188,7 +201,7 @@ export class Deployer extends EventEmitter {
 
   /** The `up/reported` frame for now [W5]. */
   reportedFrame (): ReportedFrame {
-    return buildReported(this.#set, this.#o.table, this.#applying, this.#o.clock.now(), this.#check.lastRefused)
+    return buildReported(this.#set, this.#o.table, this.#applying, this.#o.clock.now(), this.#o.settings.windowMs, this.#check.lastRefused)
   }
 
   /** Sends `up/reported` (retained) when online; emits 'reported' either way. */
@@ -248,12 +261,16 @@ export class Deployer extends EventEmitter {
     if (!isTransient(e.code)) throw err
     const now = this.#o.clock.now()
     const changed = f.functions.filter((d) => !sameAliases(own(this.#set.functions, d.name), aliasesOf(d)))
-    for (const d of changed) this.#failed(this.#set, { deploymentId: f.deploymentId, name: d.name, version: d.live.version, code: e.code, message: e.message, at: now, transient: true })
+    for (const d of changed) {
+      const x: ReportedFailure = { deploymentId: f.deploymentId, name: d.name, version: d.live.version, code: e.code, message: e.message, at: now }
+      x.transient = true
+      this.#failed(this.#set, { ...x, ...rolloutOf(d) })
+    }
   }
 
   #failed (set: ActiveSet, x: ReportedFailure): void {
     recordFailure(set, x)
-    this.#refused(x.deploymentId, x.name, x.code, x.transient === true ? `${x.message} (transient: tried again)` : x.message)
+    this.#refused(x.deploymentId, x.name, x.code, x.transient === true ? `${x.message} (transient: tried again)` : x.message, x.rollout)
   }
 
   /**
@@ -268,21 +285,21 @@ export class Deployer extends EventEmitter {
       if (this.#closed || this.#next !== undefined || this.#set.deploymentId > f.deploymentId) return
       this.onDesired(f)
     })
-    this.#o.log(`deployment ${f.deploymentId}: transient failure, try ${this.#retry.attempt + 1} in ${ms} ms`)
+    this.#o.log(`${frameName(f)}: transient failure, try ${this.#retry.attempt + 1} in ${ms} ms`)
   }
 
   async #refuseStale (f: DesiredFrame): Promise<void> {
     const added = staleFailures(this.#set, f, this.#o.clock.now())
-    for (const x of added) this.#refused(f.deploymentId, x.name, x.code, x.message)
+    for (const x of added) this.#refused(f.deploymentId, x.name, x.code, x.message, x.rollout)
     if (f.functions.length === 0) this.#refused(f.deploymentId, '', ErrorCodes.DEPLOYMENT_STALE, `deployment ${f.deploymentId} is older than ${this.#set.deploymentId}`)
     if (added.length > 0) await writeActiveSet(this.#o.store, this.#set)
     this.report()
   }
 
-  #refused (deploymentId: number, name: string, code: string, message: string): void {
+  #refused (deploymentId: number, name: string, code: string, message: string, rollout?: string): void {
     this.#o.metrics.inc(DEPLOY_METRICS.refused, { code })
-    this.#o.log(`deployment ${deploymentId}${name === '' ? '' : ` of ${name}`} refused: ${code}: ${message}`)
-    this.emit('refused', { deploymentId, name, code, message })
+    this.#o.log(`${name === '' ? '' : `${name}: `}${deploymentName(deploymentId, rollout)} refused: ${code}: ${message}`)
+    this.emit('refused', { deploymentId, name, code, message, ...(rollout === undefined ? {} : { rollout }) })
   }
 
   async #apply (f: DesiredFrame): Promise<void> {
@@ -303,7 +320,7 @@ export class Deployer extends EventEmitter {
       const bad = rejectedVersionOf(this.#set.rejected, d)
       if (bad !== undefined) {
         const x = recordRejected(next, D, d.name, bad, own(this.#set.desired, d.name) !== key, now)
-        if (x !== undefined) this.#refused(D, d.name, x.code, x.message)
+        if (x !== undefined) this.#refused(D, d.name, x.code, x.message, d.rollout)
         continue
       }
       try {
@@ -315,14 +332,17 @@ export class Deployer extends EventEmitter {
         // bytes: not remembered as rejected, and the deployment is tried again (#planRetry).
         const isT = isTransient(e.code)
         transient ||= isT
-        this.#failed(next, { deploymentId: D, name: d.name, version: failed.version, code: e.code, message: e.message, at: now, ...(isT ? { transient: true } : {}) })
-        rememberRejected(next.rejected, d.name, { sha256: failed.sha256, version: failed.version, deploymentId: D, code: e.code, rolledBack: false })
+        const x: ReportedFailure = { deploymentId: D, name: d.name, version: failed.version, code: e.code, message: e.message, at: now, ...rolloutOf(d) }
+        if (isT) x.transient = true
+        this.#failed(next, x)
+        const rejected = { sha256: failed.sha256, version: failed.version, deploymentId: D, code: e.code, rolledBack: false }
+        rememberRejected(next.rejected, d.name, { ...rejected, ...rolloutOf(d) })
         continue
       }
       const before: Aliases | null = cur === undefined ? null : { live: cur.live, ...(cur.canary === undefined ? {} : { canary: cur.canary }) }
       const known = new Set([before?.live.version, before?.canary?.version])
       const fresh = [want.live.version, want.canary?.version].filter((v): v is string => v !== undefined && !known.has(v))
-      const entry: DeployedFunction = { ...want, deploymentId: D, previous: before }
+      const entry: DeployedFunction = { ...want, deploymentId: D, previous: before, ...rolloutOf(d) }
       if (fresh.length > 0) entry.window = { startedAt: now, versions: fresh }
       next.functions[d.name] = entry
     }
@@ -351,6 +371,7 @@ export class Deployer extends EventEmitter {
       const e = own(next.functions, name)
       if (route === undefined || e === undefined) { this.#gate.stop(name); continue }
       this.#o.metrics.inc(DEPLOY_METRICS.applied, { function: name })
+      this.#o.log(swapLine(name, e, this.#o.settings.windowMs))
       if (e.window !== undefined) this.#gate.watch(name, e.window.versions, e.window.startedAt)
       else this.#gate.stop(name)
     }
@@ -392,13 +413,15 @@ export class Deployer extends EventEmitter {
 
   get set (): ActiveSet { return this.#set }
 
-  async #windowPassed (fn: string): Promise<void> {
+  async #windowPassed (fn: string, stats: HealthStats): Promise<void> {
     const e = own(this.#set.functions, fn)
     if (e?.window === undefined) return
     const next = structuredClone(this.#set)
     delete (next.functions[fn] as DeployedFunction).window
     await this.commitSet(next)
-    this.#o.log(`${fn} version ${e.live.version} passed its ${this.#o.settings.windowMs} ms health window`)
+    this.#o.log(`${fn}: ${deploymentName(e.deploymentId, e.rollout)}: version ${e.window.versions.join(', ')} healthy: passed its ${this.#o.settings.windowMs} ms health window (${stats.invocations} invocations, ${stats.errors} errors)`)
+    // The cloud's rollout view turns healthy on this report (what `lambkin deploy` waits for).
+    this.report()
   }
 
   /** Stops acting: health windows stop (resumed at the next start), fetches end, and the deployment under way ends without writing. */

@@ -24,7 +24,7 @@ export interface HealthGateOptions {
   clock: Clock
   settings: HealthSettings
   onFail: (fn: string, stats: HealthStats) => void
-  onPass: (fn: string) => void
+  onPass: (fn: string, stats: HealthStats) => void
 }
 
 /** Outcomes that say nothing about the version itself. */
@@ -54,7 +54,7 @@ export class HealthGate {
     w.timer = this.#o.clock.setTimeout(() => {
       if (this.#windows.get(fn) !== w) return
       this.#windows.delete(fn)
-      this.#o.onPass(fn)
+      this.#o.onPass(fn, w.stats)
     }, Math.max(0, left))
   }
 

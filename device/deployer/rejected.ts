@@ -8,6 +8,7 @@ import type { DesiredFunction, ReportedFailure } from '../../src/wire/index.js'
 import { own } from '../../src/own.js'
 import type { ActiveSet, Aliases } from './active-set.js'
 import { isTransient } from './transient.js'
+import { deploymentName } from './naming.js'
 
 /** Rejected versions kept per function, newest last (older ones drop off). */
 export const MAX_REJECTED_PER_FUNCTION = 5
@@ -21,6 +22,8 @@ export interface RejectedVersion {
   /** LAMBKIN_HEALTH_CHECK_FAILED for a rollback; the refusal's code otherwise. */
   code: string
   rolledBack: boolean
+  /** The rollout that brought it (desired state's label), when known. */
+  rollout?: string
 }
 
 /**
@@ -74,7 +77,7 @@ export function rejectedFailure (deploymentId: number, name: string, r: Rejected
     name,
     version: r.version,
     code: r.rolledBack ? ErrorCodes.HEALTH_CHECK_FAILED : r.code,
-    message: `version ${r.version} ${what} at deployment ${r.deploymentId}; deploy a new version`,
+    message: `version ${r.version} ${what} at ${deploymentName(r.deploymentId, r.rollout)}; deploy a new version`,
     at
   }
 }

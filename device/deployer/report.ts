@@ -10,13 +10,20 @@ import type { ActiveSet } from './active-set.js'
 
 /**
  * `up/reported` [W5]: every function that runs now (a deployed one with its sha256 and
- * canary; a local one by version only), the newest deployment acted on, and the history.
+ * canary, and the ms left in its health window of `windowMs` while one is open; a local one
+ * by version only), the newest deployment acted on, and the history.
  */
-export function buildReported (set: ActiveSet, table: FunctionTable, applying: boolean, now: number, refusedDesired?: RefusedDesired): ReportedFrame {
+export function buildReported (
+  set: ActiveSet, table: FunctionTable, applying: boolean, now: number, windowMs: number, refusedDesired?: RefusedDesired
+): ReportedFrame {
   const functions = table.names().map((name) => {
     const dep = own(set.functions, name)
     const version = table.routeOf(name)?.live.version ?? ''
-    return dep !== undefined && version === dep.live.version ? reportedOf(name, dep) : { name, version }
+    if (dep === undefined || version !== dep.live.version) return { name, version }
+    const f = reportedOf(name, dep)
+    // The window's verdict is what `lambkin deploy` waits for (README, "Deploying").
+    if (dep.window !== undefined) f.watching = Math.max(0, Math.round(dep.window.startedAt + windowMs - now))
+    return f
   })
   return { deploymentId: set.deploymentId, applying, functions, failures: [...set.failures], rollbacks: [...set.rollbacks], time: now, ...(refusedDesired === undefined ? {} : { refusedDesired }) }
 }
@@ -31,7 +38,8 @@ export function staleFailures (set: ActiveSet, f: DesiredFrame, at: number): Rep
   const added: ReportedFailure[] = []
   for (const fn of f.functions) {
     if (set.failures.some((x) => x.deploymentId === f.deploymentId && x.name === fn.name && x.code === ErrorCodes.DEPLOYMENT_STALE)) continue
-    const entry = { deploymentId: f.deploymentId, name: fn.name, version: fn.live.version, code: ErrorCodes.DEPLOYMENT_STALE, message, at }
+    const entry: ReportedFailure = { deploymentId: f.deploymentId, name: fn.name, version: fn.live.version, code: ErrorCodes.DEPLOYMENT_STALE, message, at }
+    if (fn.rollout !== undefined) entry.rollout = fn.rollout
     set.failures.push(entry)
     added.push(entry)
   }

@@ -9,6 +9,7 @@ import type { VersionRoute } from '../invoke/aliases.js'
 import type { ActiveSet, Aliases, DeployedFunction } from './active-set.js'
 import { crashPoint } from './crash-points.js'
 import { describeFailure } from './health-gate.js'
+import { deploymentName } from './naming.js'
 import { rememberRejected } from './rejected.js'
 import type { HealthSettings, HealthStats } from './health-gate.js'
 import { DEPLOY_METRICS } from './metrics.js'
@@ -60,7 +61,8 @@ export class Rollbacks {
     }
     const to = fallback === undefined ? undefined : f.previous?.live.version
     const message = `deployed version ${f.live.version} cannot be loaded at start: ${e.message}; ${to === undefined ? 'the function does not run its deployed version until a new deployment' : `running version ${to} instead`}`
-    d.set.failures.push({ deploymentId: f.deploymentId, name, version: f.live.version, code: e.code, message, at: this.#o.clock.now() })
+    const rollout = f.rollout === undefined ? {} : { rollout: f.rollout }
+    d.set.failures.push({ deploymentId: f.deploymentId, name, version: f.live.version, code: e.code, message, at: this.#o.clock.now(), ...rollout })
     if (fallback !== undefined && f.previous !== null) {
       d.set.functions[name] = { ...f.previous, deploymentId: f.deploymentId, previous: null }
       await d.swapRoutes(new Map([[name, fallback]]))
@@ -68,7 +70,7 @@ export class Rollbacks {
       delete d.set.functions[name]
     }
     this.#o.metrics.inc(DEPLOY_METRICS.refused, { code: e.code })
-    this.#o.log(`deployed function ${name} not loaded: ${e.code}: ${message}`)
+    this.#o.log(`${name}: ${deploymentName(f.deploymentId, f.rollout)}: deployed version not loaded: ${e.code}: ${message}`)
     d.emit('refused', { deploymentId: f.deploymentId, name, code: e.code, message })
   }
 
@@ -97,6 +99,7 @@ export class Rollbacks {
       name: fn,
       from,
       ...(to === undefined ? {} : { to }),
+      ...(cur.rollout === undefined ? {} : { rollout: cur.rollout }),
       code: ErrorCodes.HEALTH_CHECK_FAILED,
       message: describeFailure(from, stats, this.#o.settings),
       at: this.#o.clock.now()
@@ -105,14 +108,16 @@ export class Rollbacks {
     // The versions the window watched are never applied again on this device (rejected.ts).
     for (const v of [cur.live, cur.canary]) {
       if (v !== undefined && (cur.window?.versions ?? [cur.live.version]).includes(v.version)) {
-        rememberRejected(next.rejected, fn, { sha256: v.sha256, version: v.version, deploymentId: cur.deploymentId, code: ErrorCodes.HEALTH_CHECK_FAILED, rolledBack: true })
+        const r = { sha256: v.sha256, version: v.version, deploymentId: cur.deploymentId, code: ErrorCodes.HEALTH_CHECK_FAILED, rolledBack: true }
+        rememberRejected(next.rejected, fn, { ...r, ...(cur.rollout === undefined ? {} : { rollout: cur.rollout }) })
       }
     }
     await d.commitSet(next)
     crashPoint('rollback-committed')
     await d.swapRoutes(new Map([[fn, route]]))
     this.#o.metrics.inc(DEPLOY_METRICS.rolledBack, { function: fn })
-    this.#o.log(`${fn}: ${ErrorCodes.HEALTH_CHECK_FAILED}: ${rollback.message}${to === undefined ? '' : ` to version ${to}`}`)
+    const back = to === undefined ? ' (nothing to go back to: the function stops until a new deployment)' : ` to version ${to}`
+    this.#o.log(`${fn}: ${deploymentName(cur.deploymentId, cur.rollout)}: ${ErrorCodes.HEALTH_CHECK_FAILED}: ${rollback.message}${back}`)
     d.emit('rolled-back', rollback)
     d.report()
   }

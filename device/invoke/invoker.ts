@@ -92,6 +92,9 @@ export const COMMIT_FAILURES_METRIC = 'commit_failures_total'
  */
 const MAX_COMMITTING = 4096
 
+/** The version in a sandbox key (`name@version`): what results and dead letters record. */
+const versionOfKey = (key: string): string => key.slice(key.indexOf('@') + 1)
+
 /** Encodes a function's publish payload as MQTT bytes: strings as they are, else JSON. */
 function payloadBytes (p: unknown): string {
   return typeof p === 'string' ? p : JSON.stringify(p)
@@ -178,7 +181,9 @@ export class Invoker {
     }
     if (this.#recursion.exceeded(opts.hop)) {
       try {
-        return await this.#recursion.stop(fn, event, source, opts.hop as Hop, opts.meta).then((rec) => { this.#observe(rec); return rec })
+        const rec = await this.#recursion.stop(fn, event, source, opts.hop as Hop, opts.meta, versionOfKey(reg.key))
+        this.#observe(rec)
+        return rec
       } catch (err) {
         // Answered as #commit answers a store failure: the message stays unacknowledged.
         throw this.#commitFailed(fn, source, err, { durationMs: 0, invocationId: '', attempts: 0 })
@@ -216,7 +221,7 @@ export class Invoker {
       return { fn, source, ok: false, code: ErrorCodes.FUNCTION_NOT_FOUND, message: `function ${fn} is not loaded`, durationMs: 0, invocationId: '', attempts: 0 }
     }
     const id = `refused-${randomUUID()}`
-    const outcome: Outcome = { ok: false, error, invocationId: id, traceId: id, functionName: fn, version: reg.key.slice(reg.key.indexOf('@') + 1), durationMs: 0, instructions: 0, memoryBytes: 0, memoryLimitBytes: 0, coldStart: false, logs: [] }
+    const outcome: Outcome = { ok: false, error, invocationId: id, traceId: id, functionName: fn, version: versionOfKey(reg.key), durationMs: 0, instructions: 0, memoryBytes: 0, memoryLimitBytes: 0, coldStart: false, logs: [] }
     this.#o.metrics.record(fn, outcome)
     this.#inflight++
     try {

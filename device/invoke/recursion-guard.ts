@@ -49,15 +49,16 @@ export class RecursionGuard {
 
   /**
    * Records the stopped message as a dead letter (kind `dead-letter`, error code
-   * LAMBKIN_RECURSION_LIMIT, with the trace and hop), counts it and logs it once per trace.
+   * LAMBKIN_RECURSION_LIMIT, with the trace and hop, and the `version` of `fn` the message
+   * would have run), counts it and logs it once per trace.
    * Resolves once the dead letter is committed; rejects with the store's error when it fails
    * (nothing counted or logged then).
    */
-  async stop (fn: string, event: Record<string, unknown>, source: string, hop: Hop, meta?: () => MetaWrite[]): Promise<InvocationRecord> {
+  async stop (fn: string, event: Record<string, unknown>, source: string, hop: Hop, meta?: () => MetaWrite[], version?: string): Promise<InvocationRecord> {
     const message = `the message reached hop ${hop.hop} of trace ${hop.traceId}, and invocation.maxHops is ${this.#o.maxHops}: ${fn} was not run, to stop a loop of functions triggering each other (raise invocation.maxHops if the chain is meant to be this long)`
     const error = { code: ErrorCodes.RECURSION_LIMIT, message }
     await this.#o.store.commit({
-      records: [{ kind: 'dead-letter', fn, time: this.#o.now(), data: { invocationId: '', traceId: hop.traceId, hop: hop.hop, source, event: deadLetterEvent(event), error, attempts: 0 } }],
+      records: [{ kind: 'dead-letter', fn, time: this.#o.now(), data: { invocationId: '', traceId: hop.traceId, ...(version === undefined ? {} : { version }), hop: hop.hop, source, event: deadLetterEvent(event), error, attempts: 0 } }],
       meta: meta?.()
     })
     this.#o.metrics.inc(RECURSION_METRIC, { function: fn })

@@ -17,6 +17,7 @@ import { dispatchDown } from './down-frames.js'
 import type { CloudDownHandlers } from './down-frames.js'
 import type { InvokeResultFrame, ReportedFrame } from '../../src/wire/index.js'
 import { UploadBudget } from './upload-budget.js'
+import { reconnectDelay } from './backoff.js'
 import { TakeoverWatch } from './takeover-watch.js'
 import { Uploader } from './uploader.js'
 import type { UploadCounters } from './uploader.js'
@@ -53,7 +54,7 @@ export interface CloudLinkOptions {
   /** Log records are not uploaded when false, or for the functions listed in logExclude. */
   uploadLogs: boolean
   logExclude: string[]
-  /** Reconnect backoff bounds, ms; each wait is jittered to 50-100% of its step. */
+  /** Reconnect backoff bounds, ms; each wait is a random share of its step (backoff.ts). */
   reconnectMinMs: number
   reconnectMaxMs: number
   random?: () => number
@@ -77,6 +78,12 @@ export interface CloudLinkCounters extends UploadCounters {
 
 const DAY_META = META_KEYS.uploadDay
 
+/**
+ * The shortest gap between heartbeats brought forward by acks, ms: while a backlog drains, the
+ * cloud's view of it (`lambkin status`) is at most this old, at one small frame a second.
+ */
+export const BACKLOG_BEAT_MS = 1000
+
 export class CloudLink {
   readonly counters: CloudLinkCounters = { batchesSent: 0, recordsSent: 0, bytesSent: 0, acked: 0, rejected: 0, resent: 0, connects: 0, refused: 0, conflicts: 0, foreignAcks: 0, takeovers: 0 }
   readonly #o: CloudLinkOptions
@@ -87,6 +94,9 @@ export class CloudLink {
   readonly #takeovers = new TakeoverWatch()
   #heartbeat: unknown
   #reconnectTimer: unknown
+  /** When the last heartbeat went, and when the next is due (clock ms). */
+  #lastBeatAt = -Infinity
+  #nextBeatAt = Infinity
   #attempt = 0
   #lastError = ''
   #down: CloudDownHandlers
@@ -210,8 +220,7 @@ export class CloudLink {
     }
     this.#state = 'offline'
     this.#o.clock.clearTimeout(this.#heartbeat)
-    const step = Math.min(this.#o.reconnectMaxMs, this.#o.reconnectMinMs * 2 ** Math.min(this.#attempt++, 20))
-    const wait = step * (0.5 + 0.5 * (this.#o.random ?? Math.random)())
+    const wait = reconnectDelay(this.#attempt++, this.#o.reconnectMinMs, this.#o.reconnectMaxMs, this.#o.random ?? Math.random)
     this.#o.clock.clearTimeout(this.#reconnectTimer)
     this.#reconnectTimer = this.#o.clock.setTimeout(() => { if (this.#state !== 'closed') { this.#state = 'connecting'; this.#client.reconnect() } }, wait)
   }
@@ -229,6 +238,8 @@ export class CloudLink {
       return
     }
     await this.#uploader.onAck(ack)
+    // The backlog moved: the operator's view follows it within a second, not at the next heartbeat.
+    this.#beatSoon()
   }
 
   /** Hands a desired / bundle / invoke frame to its handler; a frame breaking a rule is counted and dropped [W8]. */
@@ -241,18 +252,37 @@ export class CloudLink {
 
   #armHeartbeat (ms: number): void {
     this.#o.clock.clearTimeout(this.#heartbeat)
+    this.#nextBeatAt = this.#o.clock.now() + ms
     this.#heartbeat = this.#o.clock.setTimeout(async () => {
       if (this.#state !== 'online') return
-      try {
-        const s = await this.#o.store.stats()
-        // A faulted store is shown to the operator (lambkin status) until it has reopened.
-        const storeFault = s.fault === undefined ? {} : { storeFault: { since: s.fault.since, message: s.fault.message } }
-        this.#client.publish(upTopic(this.#o.deviceId, 'heartbeat'), encodeFrame({ time: this.#o.clock.now(), backlog: { records: s.count, bytes: s.bytes }, uploadedToday: this.#budget.sentToday, lastSeq: s.lastSeq, ...storeFault }), { qos: 0 })
-      } catch (err) {
-        this.#note(`cloud: heartbeat not sent: ${errorMessage(err)}`)
-      }
+      this.#lastBeatAt = this.#o.clock.now()
+      this.#nextBeatAt = Infinity
+      await this.#sendHeartbeat()
       this.#armHeartbeat(this.#o.heartbeatMs)
     }, ms)
+  }
+
+  /**
+   * `up/heartbeat` with the outbox's backlog now (sent on connect, every heartbeatMs, soon after
+   * acks move the backlog, and before a clean stop's offline status).
+   */
+  async #sendHeartbeat (): Promise<void> {
+    try {
+      const s = await this.#o.store.stats()
+      // A faulted store is shown to the operator (lambkin status) until it has reopened.
+      const storeFault = s.fault === undefined ? {} : { storeFault: { since: s.fault.since, message: s.fault.message } }
+      this.#client.publish(upTopic(this.#o.deviceId, 'heartbeat'), encodeFrame({ time: this.#o.clock.now(), backlog: { records: s.count, bytes: s.bytes }, uploadedToday: this.#budget.sentToday, lastSeq: s.lastSeq, ...storeFault }), { qos: 0 })
+    } catch (err) {
+      this.#note(`cloud: heartbeat not sent: ${errorMessage(err)}`)
+    }
+  }
+
+  /** Brings the next heartbeat forward to at most BACKLOG_BEAT_MS after the last one. */
+  #beatSoon (): void {
+    if (this.#state !== 'online') return
+    const now = this.#o.clock.now()
+    const at = Math.max(now, this.#lastBeatAt + BACKLOG_BEAT_MS)
+    if (at < this.#nextBeatAt) this.#armHeartbeat(at - now)
   }
 
   /** Logs a line once per distinct message, so a cloud that stays down does not flood the log. */
@@ -283,6 +313,8 @@ export class CloudLink {
     for (const t of [this.#heartbeat, this.#reconnectTimer]) this.#o.clock.clearTimeout(t)
     await this.#uploader.close()
     if (wasOnline) {
+      // The backlog the operator sees while this board is away is the one it left with.
+      await this.#sendHeartbeat()
       const said = this.#client.publishAsync(upTopic(this.#o.deviceId, 'status'), encodeFrame({ state: 'offline', time: this.#o.clock.now() }), { qos: 1, retain: true })
       await Promise.race([said.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000).unref())])
       await endWithin(this.#client, 2000)

@@ -21,8 +21,9 @@ const versionText = (v: DesiredVersion): string => `${v.version} ${v.number} ${v
  * `lambkin desired v1`, `device <id>`, `deployment <id>`, then one line per function sorted by
  * name, `function <name> live <version> <number> <sha256> <size> <keyId> <signature hex>`
  * followed, for a canary, by ` canary <the same six fields> <weight>`; joined with "\n". Every
- * field is an id, a decimal integer or hex, so the text is unambiguous. `time` is not covered:
- * nothing acts on it.
+ * field is an id, a decimal integer or hex, so the text is unambiguous. `time` and each
+ * function's `rollout` label are not covered: nothing acts on them (the device only prints and
+ * echoes the label), and a device of an older lambkin verifies the same text.
  */
 export function desiredMessage (deviceId: string, f: Pick<DesiredFrame, 'deploymentId' | 'functions'>): Buffer {
   const lines = ['lambkin desired v1', `device ${deviceId}`, `deployment ${f.deploymentId}`]

@@ -9,6 +9,13 @@ import { readableData } from './record-data.js'
 
 const SHA256 = /^[0-9a-f]{64}$/
 const KEY_ID = /^[0-9a-f]{16}$/
+/** A rollout id as a label: the cloud's are `r<n>`; any short printable id is taken. */
+const ROLLOUT = /^[\x21-\x7e]{1,64}$/
+const rolloutOf = (v: unknown, name: string): { rollout?: string } => {
+  if (v === undefined || v === null) return {}
+  field(typeof v === 'string' && ROLLOUT.test(v), name, 'a rollout id of 1 to 64 printable characters')
+  return { rollout: v as string }
+}
 const VERSION = /^[0-9a-f]{16}$/
 /** Entries one desired or reported state may list; failures and rollbacks kept per report. */
 export const DEPLOY_LIMITS = Object.freeze({ maxFunctions: 1000, maxHistory: 20, maxMessageChars: 500, maxRequestId: 64 })
@@ -31,9 +38,12 @@ export interface DesiredVersion {
 
 /**
  * One function in desired state: the `live` alias and, optionally, a `canary` alias with the
- * percentage of invocations it takes (1-99); the rest go to `live`.
+ * percentage of invocations it takes (1-99); the rest go to `live`. `rollout`: the id of the
+ * cloud's rollout that set this entry (`r3`), so the device names it as the operator sees it in
+ * its log lines and reports; a label only, which the device never acts on (so the signature of
+ * the desired state does not cover it, and a device that ignores it loses nothing).
  */
-export interface DesiredFunction { name: string, live: DesiredVersion, canary?: DesiredVersion & { weight: number } }
+export interface DesiredFunction { name: string, live: DesiredVersion, canary?: DesiredVersion & { weight: number }, rollout?: string }
 
 /**
  * `down/desired` [W5], retained: the whole set of deployed functions the device should run.
@@ -54,18 +64,38 @@ export interface DesiredFrame {
   auth?: { keyId: string, signature: Uint8Array }
 }
 
-/** What the device runs of one function [W5]; `sha256` is absent for a function from its own folder. */
-export interface ReportedFunction { name: string, version: string, sha256?: string, canary?: { version: string, sha256?: string, weight: number } }
+/**
+ * What the device runs of one function [W5]; `sha256` is absent for a function from its own
+ * folder. `watching`: the health window of the version(s) the last deployment of it brought is
+ * still open, this many ms left (a duration, so the two clocks need not agree); absent once the
+ * window passed, and on a device that keeps none (the verdict is then "applied" alone).
+ */
+export interface ReportedFunction {
+  name: string
+  version: string
+  sha256?: string
+  canary?: { version: string, sha256?: string, weight: number }
+  watching?: number
+}
 
 /**
  * A deployment the device refused or could not apply. `transient`: the failure says nothing
  * about the version's bytes (a full disk, an I/O error, a fetch that timed out): the device
  * tries again, and a later report may show the version applied.
  */
-export interface ReportedFailure { deploymentId: number, name: string, version?: string, code: string, message: string, at: number, transient?: boolean }
+export interface ReportedFailure {
+  deploymentId: number
+  name: string
+  version?: string
+  code: string
+  message: string
+  at: number
+  transient?: boolean
+  rollout?: string
+}
 
-/** A version the device stopped running on its own (health gate) or on the cloud's word. */
-export interface ReportedRollback { deploymentId: number, name: string, from: string, to?: string, code: string, message: string, at: number }
+/** A version the device stopped running on its own (health gate) or on the cloud's word; `rollout` as in DesiredFunction. */
+export interface ReportedRollback { deploymentId: number, name: string, from: string, to?: string, code: string, message: string, at: number, rollout?: string }
 
 /**
  * `up/reported` [W5], retained: `deploymentId` is the newest desired state the device has
@@ -142,11 +172,12 @@ export function parseDesired (f: Record<string, unknown>): DesiredFrame {
     field(isValidId(o.name) && !seen.has(o.name), `functions[${i}].name`, 'a function name listed once')
     seen.add(o.name as string)
     const live = desiredVersion(o.live, `functions[${i}].live`)
-    if (o.canary === undefined || o.canary === null) return { name: o.name as string, live }
+    const rollout = rolloutOf(o.rollout, `functions[${i}].rollout`)
+    if (o.canary === undefined || o.canary === null) return { name: o.name as string, live, ...rollout }
     const canary = desiredVersion(o.canary, `functions[${i}].canary`)
     const weight = (o.canary as Record<string, unknown>).weight
     field(Number.isInteger(weight) && (weight as number) >= 1 && (weight as number) <= 99, `functions[${i}].canary.weight`, 'a percentage from 1 to 99')
-    return { name: o.name as string, live, canary: { ...canary, weight: weight as number } }
+    return { name: o.name as string, live, canary: { ...canary, weight: weight as number }, ...rollout }
   })
   field(f.time === undefined || isTime(f.time), 'time', 'a number')
   const out: DesiredFrame = { deploymentId: f.deploymentId as number, functions, time: f.time as number | undefined }
@@ -171,6 +202,8 @@ export function parseReported (f: Record<string, unknown>): ReportedFrame {
     field(o.sha256 === undefined || (typeof o.sha256 === 'string' && SHA256.test(o.sha256)), `functions[${i}].sha256`, '64 hex digits')
     const out: ReportedFunction = { name: o.name as string, version: o.version as string }
     if (o.sha256 !== undefined) out.sha256 = o.sha256 as string
+    field(o.watching === undefined || o.watching === null || isCount(o.watching), `functions[${i}].watching`, 'a number of ms')
+    if (isCount(o.watching)) out.watching = o.watching
     if (o.canary !== undefined && o.canary !== null) {
       const c = o.canary as Record<string, unknown>
       field(isMap(c) && isText(c.version, 64) && Number.isInteger(c.weight) && (c.weight as number) >= 1 && (c.weight as number) <= 99, `functions[${i}].canary`, '{ version, weight 1-99 }')
@@ -188,11 +221,11 @@ export function parseReported (f: Record<string, unknown>): ReportedFrame {
     })
   const failures = history(f.failures, 'failures', (o, at): ReportedFailure => {
     field(o.version === undefined || isText(o.version, 64), `${at}.version`, 'a version string')
-    return { deploymentId: o.deploymentId as number, name: o.name as string, ...(o.version === undefined ? {} : { version: o.version as string }), code: o.code as string, message: clean(o.message ?? ''), at: o.at as number, ...(o.transient === true ? { transient: true } : {}) }
+    return { deploymentId: o.deploymentId as number, name: o.name as string, ...(o.version === undefined ? {} : { version: o.version as string }), code: o.code as string, message: clean(o.message ?? ''), at: o.at as number, ...(o.transient === true ? { transient: true } : {}), ...rolloutOf(o.rollout, `${at}.rollout`) }
   })
   const rollbacks = history(f.rollbacks, 'rollbacks', (o, at): ReportedRollback => {
     field(isText(o.from, 64) && (o.to === undefined || o.to === null || isText(o.to, 64)), `${at}`, '{ from, to } version strings')
-    return { deploymentId: o.deploymentId as number, name: o.name as string, from: o.from as string, ...(typeof o.to === 'string' ? { to: o.to } : {}), code: o.code as string, message: clean(o.message ?? ''), at: o.at as number }
+    return { deploymentId: o.deploymentId as number, name: o.name as string, from: o.from as string, ...(typeof o.to === 'string' ? { to: o.to } : {}), code: o.code as string, message: clean(o.message ?? ''), at: o.at as number, ...rolloutOf(o.rollout, `${at}.rollout`) }
   })
   const out: ReportedFrame = { deploymentId: f.deploymentId as number, applying: f.applying as boolean, functions, failures, rollbacks, time: f.time as number }
   if (f.refusedDesired !== undefined && f.refusedDesired !== null) {

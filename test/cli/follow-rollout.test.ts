@@ -64,6 +64,46 @@ test('a rollout the cloud keeps showing running is given up at the deadline with
   assert.is(r.end?.code, ErrorCodes.DEPLOY_TIMEOUT)
 })
 
+test('waiting for the verdict follows a done rollout while a device watches its health window, and ends ok once it passed', async () => {
+  const c = clock()
+  const watching = rolloutView({ a: { state: 'applied', health: 'watching', watchLeftMs: 30_000, deploymentId: 4 } }, { state: 'done', revision: 2 })
+  const passed = rolloutView({ a: { state: 'applied', health: 'passed', deploymentId: 4 } }, { state: 'done', revision: 3 })
+  const views = [watching, passed]
+  const events: RolloutEvent[] = []
+  const r = await followRollout(rolloutView({ a: 'sent' }), { fetchView: async () => views.shift() as RolloutView, onEvent: (e) => events.push(e), now: c.now, verdict: true })
+  assert.equal([r.end?.ok, r.end?.exitCode], [true, 0])
+  assert.equal(events.filter((e) => e.event === 'device').map((e) => e.event === 'device' ? e.health : ''), ['watching', 'passed'])
+  assert.match(r.end?.message ?? '', /done: 1 healthy/)
+  // Without the verdict the same rollout ends at the first done view.
+  const plain = [watching, passed]
+  const r2 = await followRollout(rolloutView({ a: 'sent' }), { fetchView: async () => plain.shift() as RolloutView, onEvent: () => {}, now: c.now })
+  assert.equal([r2.end?.ok, plain.length], [true, 1])
+})
+
+test('waiting for the verdict: a device that never reports its window passing is given up (LAMBKIN_DEPLOY_TIMEOUT), the deadline moved once', async () => {
+  const c = clock()
+  const watching = rolloutView({ a: { state: 'applied', health: 'watching', watchLeftMs: 30_000, deploymentId: 4 } }, { state: 'done', timeoutMs: 10_000 })
+  let polls = 0
+  const r = await followRollout(watching, { fetchView: async (_s, waitMs) => { polls++; c.advance(waitMs); return watching }, onEvent: () => {}, now: c.now, verdict: true })
+  assert.ok(polls < 20, `${polls} polls`)
+  assert.equal([r.end?.exitCode, r.end?.code], [1, ErrorCodes.DEPLOY_TIMEOUT])
+  assert.match(r.end?.message ?? '', /no health verdict yet from a/)
+})
+
+test('waiting for the verdict: offline targets are waited for up to the per-device timeout, then named with exit 3', async () => {
+  const c = clock()
+  const first = rolloutView({ a: { state: 'applied', health: 'passed' }, b: 'offline' }, { state: 'done', timeoutMs: 10_000 })
+  const start = c.now()
+  const r = await followRollout(first, { fetchView: async (_s, waitMs) => { c.advance(waitMs); return first }, onEvent: () => {}, now: c.now, verdict: true })
+  assert.ok(c.now() - start >= 10_000 && c.now() - start < 10_000 + FOLLOW_MARGIN_MS, `${c.now() - start} ms`)
+  assert.equal([r.end?.ok, r.end?.exitCode, r.end?.code], [false, 3, ErrorCodes.DEVICE_OFFLINE])
+  assert.match(r.end?.message ?? '', /1 healthy, 1 offline; still offline when the wait ended: b/)
+  // One that comes back in time is followed to its verdict.
+  const back = [rolloutView({ a: { state: 'applied', health: 'passed' }, b: 'sent' }, { state: 'done', revision: 2 }), rolloutView({ a: { state: 'applied', health: 'passed' }, b: { state: 'applied', health: 'passed' } }, { state: 'done', revision: 3 })]
+  const r2 = await followRollout(first, { fetchView: async () => back.shift() as RolloutView, onEvent: () => {}, now: c.now, verdict: true })
+  assert.equal([r2.end?.exitCode, r2.end?.message], [0, 'rollout r-1 done: 2 healthy'])
+})
+
 test('Ctrl-C stops following at once, without an outcome', async () => {
   let stop = (): void => {}
   const stopped = new Promise<void>((resolve) => { stop = resolve })

@@ -57,6 +57,15 @@ test('aborted, cancelled and superseded rollouts are LAMBKIN_ROLLOUT_ABORTED wit
   }
 })
 
+test('the end event carries the exit code and every target as the JSON summary; a health window still open is news', () => {
+  const o = rolloutOutcome(rolloutView({ a: { state: 'applied', health: 'passed', version: 'v' }, b: { state: 'rolled-back', code: 'LAMBKIN_HEALTH_CHECK_FAILED', message: 'm' } }, { state: 'done' }), { verdict: true })
+  assert.equal([o.exitCode, o.code], [1, 'LAMBKIN_HEALTH_CHECK_FAILED'])
+  assert.equal(o.devices, [{ id: 'a', state: 'applied', version: 'v', health: 'passed' }, { id: 'b', state: 'rolled-back', code: 'LAMBKIN_HEALTH_CHECK_FAILED', message: 'm' }])
+  const a = rolloutView({ a: { state: 'applied', health: 'watching', watchLeftMs: 1000 } })
+  const b = rolloutView({ a: { state: 'applied', health: 'passed' } })
+  assert.equal(diffRollout(a, b).map((e) => e.event === 'device' ? e.health : e.event), ['passed'])
+})
+
 test('counts in words leave out zeros', () => {
   assert.is(countsText(rolloutView({ a: 'applied', b: 'sent', c: 'pending' }).counts), '1 applied, 2 waiting')
   assert.is(countsText(rolloutView({}).counts), 'none answered')

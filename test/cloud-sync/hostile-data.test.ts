@@ -96,7 +96,8 @@ test('[W2] what JSON can show is taken: a small integer in 8 bytes, undefined, N
     assert.is(by.get(4)?.time, 1e16)
     let out = ''
     await resultsCommand(['odd', '--api', f.cloud.api.url, '--token', f.token], { stdout: (s) => { out += s }, stderr: () => {} })
-    assert.match(out, /^4\s+\?10000000000000000\s+-\s+result\s+"from a clock far ahead"/m)
+    // SEQ, TIME, FUNCTION, VERSION (none recorded here), KIND, RESULT.
+    assert.match(out, /^4\s+\?10000000000000000\s+-\s+-\s+result\s+"from a clock far ahead"/m)
     out = ''
     await logsCommand(['odd', '--api', f.cloud.api.url, '--token', f.token], { stdout: (s) => { out += s }, stderr: () => {} })
     assert.match(out, /^\?-100000000000000000 \[f\] info a line$/m)

@@ -103,7 +103,8 @@ if (missing !== undefined) {
 
   test('a device that does not run its desired version stands out, in words, and the filter finds it', async () => {
     await w.addDevice('gh-09', 'greenhouse')
-    const r = await w.lambkin(['deploy', w.fn('thermo', 'export default () => ({ t: 21 })'), '--to', 'gh-09'])
+    // --no-wait: the device never connects, so waiting for it would only take --timeout.
+    const r = await w.lambkin(['deploy', w.fn('thermo', 'export default () => ({ t: 21 })'), '--to', 'gh-09', '--no-wait'])
     assert.match(r.stdout, /offline/, r.stderr)
     const page = await browser.page()
     await signIn(page, `${w.env.LAMBKIN_API}/`, w.env.LAMBKIN_TOKEN)

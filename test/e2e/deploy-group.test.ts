@@ -34,7 +34,10 @@ test('[W5][W6] a deploy to a group of 20 shows every device applying, live, and 
   assert.is(events[1].event, 'rollout')
   assert.is((events[1].counts as RolloutView['counts']).total, N)
   const devices = events.filter((e) => e.event === 'device')
-  assert.equal(devices.map((e) => e.device).sort(), agents.map((a) => a.id), 'each device answered once')
+  // Each device answers twice: applied in its health window, then healthy once the window passed.
+  assert.equal(devices.filter((e) => e.health === 'watching').map((e) => e.device).sort(), agents.map((a) => a.id), 'each device applied once')
+  assert.equal(devices.filter((e) => e.health === 'passed').map((e) => e.device).sort(), agents.map((a) => a.id), 'each device passed once')
+  assert.is(devices.length, 2 * N)
   assert.ok(devices.every((e) => e.state === 'applied' && e.version === events[0].version), JSON.stringify(devices[0]))
   // Live: progress came in more than one step, and the applied count only grew.
   const applied = events.filter((e) => e.event === 'progress').map((e) => (e.counts as RolloutView['counts']).applied)
@@ -76,8 +79,9 @@ test('a second version goes out in human form: one line per device, then the sum
   assert.is(r.code, 0, r.stderr + r.stdout)
   assert.match(r.stdout, /^thermo version 2 \([0-9a-f]{16}\): bundle sha256 [0-9a-f]{12}, /)
   assert.match(r.stdout, /rollout \S+: thermo version 2 \([0-9a-f]{16}\) to group:greenhouse, 20 devices, all at once, never aborts/)
-  assert.is((r.stdout.match(/^ {2}gh-\d\d {2}applied {6}version [0-9a-f]{16}$/gm) ?? []).length, N, r.stdout)
-  assert.match(r.stdout, /rollout \S+ done: 20 applied\n$/)
+  assert.is((r.stdout.match(/^ {2}gh-\d\d {2}applied {6}version [0-9a-f]{16}, health window: \d+ s left$/gm) ?? []).length, N, r.stdout)
+  assert.is((r.stdout.match(/^ {2}gh-\d\d {2}healthy {6}version [0-9a-f]{16}$/gm) ?? []).length, N, r.stdout)
+  assert.match(r.stdout, /rollout \S+ done: 20 healthy\n$/)
   assert.not.match(r.stdout, '\x1b[', 'no terminal codes when stdout is not a terminal')
   await until('the new version to answer', async () => {
     const i = await w.lambkin(['invoke', '--device', 'gh-19', 'thermo', '--json'])

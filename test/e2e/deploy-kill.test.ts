@@ -69,7 +69,8 @@ test('killed while committing a health-gate rollback it comes back on the versio
   await p.stop('SIGTERM')
   p = device(a.configFile, 'rollback-committed')
   await p.waitFor('stdout', /ready/)
-  const bad = await w.lambkin(['deploy', w.fn(id, 'export default (e) => { if (e.source === "schedule") throw new Error("bad"); return { v: 2 } }', every), '--to', id])
+  // --no-wait: the board kills itself before it can report the verdict, so the command returns at applied.
+  const bad = await w.lambkin(['deploy', w.fn(id, 'export default (e) => { if (e.source === "schedule") throw new Error("bad"); return { v: 2 } }', every), '--to', id, '--no-wait'])
   assert.is(bad.code, 0, bad.stderr)
   const died = await p.exited
   assert.is(died.signal, 'SIGKILL')

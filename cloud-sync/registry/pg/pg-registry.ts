@@ -5,6 +5,8 @@
 // partitions (partitions.ts); ingest is one transaction per batch (ingest-tx.ts); a database
 // that cannot be reached fails calls at once with LAMBKIN_DB_UNAVAILABLE (db.ts) and shows as
 // the registry's fault until it answers again (availability.ts).
+import { mergeStatus } from '../status-merge.js'
+import type { StoredStatus } from '../status-merge.js'
 import { ErrorCodes, LambkinError } from '../../../src/errors.js'
 import { systemClock } from '../../../src/clock.js'
 import type { Clock } from '../../../src/clock.js'
@@ -125,11 +127,24 @@ export class PgRegistry extends PgDeployBase implements Registry {
 
   /** One write per status or heartbeat; heard_at takes the database's clock, which every instance ages from. */
   async touch (id: string, facts: { lastSeen: number, status?: StatusFrame, heartbeat?: HeartbeatFrame }): Promise<void> {
-    const status = facts.status === undefined ? null : enc({ ...facts.status, at: facts.lastSeen })
     const heartbeat = facts.heartbeat === undefined ? null : enc({ ...facts.heartbeat, at: facts.lastSeen })
+    const next = facts.status
+    const update = `UPDATE devices SET last_seen = GREATEST(coalesce(last_seen, $2), $2), heard_at = clock_timestamp(),
+        status = coalesce($3, status), heartbeat = coalesce($4, heartbeat) WHERE id = $1`
     await this.#serial(id, async () => {
-      await this.db.query('noting a device heard', `UPDATE devices SET last_seen = GREATEST(coalesce(last_seen, $2), $2), heard_at = clock_timestamp(),
-        status = coalesce($3, status), heartbeat = coalesce($4, heartbeat) WHERE id = $1`, [id, facts.lastSeen, status, heartbeat])
+      if (next?.state !== 'offline') {
+        const status = next === undefined ? null : enc(mergeStatus(undefined, next, facts.lastSeen))
+        await this.db.query('noting a device heard', update, [id, facts.lastSeen, status, heartbeat])
+        return
+      }
+      // An offline status keeps what the device last said about itself (status-merge.ts): read
+      // under the row lock, so an instance taking its online status meanwhile is not lost.
+      await this.db.tx('noting a device offline', async (c) => {
+        const r = (await c.query<{ status: Buffer | null }>('SELECT status FROM devices WHERE id = $1 FOR UPDATE', [id])).rows[0]
+        if (r === undefined) return
+        const merged = mergeStatus(r.status === null ? undefined : dec<StoredStatus>(r.status), next, facts.lastSeen)
+        await c.query(update, [id, facts.lastSeen, enc(merged), heartbeat])
+      })
     })
   }
 

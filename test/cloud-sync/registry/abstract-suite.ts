@@ -191,6 +191,25 @@ export function registrySuite (name: string, make: () => RegistryFactory, opts: 
     }
   })
 
+  it('[W3] an offline status keeps the last known agent, functions and backlog; the next online status replaces them', async (reg, f) => {
+    await add(reg)
+    await reg.touch('gh-01', { lastSeen: 50, status: { state: 'online', agent: '0.2.0', functions: [{ name: 'f', version: '1' }], heartbeatMs: 30_000 } })
+    await reg.touch('gh-01', { lastSeen: 60, heartbeat: { time: 59, backlog: { records: 7, bytes: 70 }, uploadedToday: 9, lastSeq: 12 } })
+    await reg.touch('gh-01', { lastSeen: 70, status: { state: 'offline', time: 69 } })
+    await reg.close()
+    const again = await f.open()
+    try {
+      const d = await again.getDevice('gh-01')
+      assert.equal([d?.status?.state, d?.status?.at, d?.status?.time, d?.status?.agent, d?.status?.functions, d?.status?.heartbeatMs], ['offline', 70, 69, '0.2.0', [{ name: 'f', version: '1' }], 30_000])
+      assert.is(d?.heartbeat?.backlog.records, 7)
+      await again.touch('gh-01', { lastSeen: 80, status: { state: 'online', agent: '0.3.0' } })
+      const back = await again.getDevice('gh-01')
+      assert.equal([back?.status?.state, back?.status?.agent, back?.status?.functions], ['online', '0.3.0', undefined], 'an online status says it all')
+    } finally {
+      await again.close()
+    }
+  })
+
   const A = 'a1a1a1a1a1a1a1a1'
   const B = 'b2b2b2b2b2b2b2b2'
   const seqs = (rs: StoredRecord[]): Array<[string, number]> => rs.map((r) => [r.stream, r.seq])

@@ -2,7 +2,8 @@
 // table, case by case.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { abortReason, countDevices, judge, judgeable } from '../../../cloud-sync/rollouts/judge.js'
+import { abortReason, countDevices, judge, judgeable, sameVerdict } from '../../../cloud-sync/rollouts/judge.js'
+import type { Verdict } from '../../../cloud-sync/rollouts/judge.js'
 import type { RolloutDevice } from '../../../cloud-sync/registry/index.js'
 import type { ReportedFrame } from '../../../src/wire/index.js'
 
@@ -13,8 +14,8 @@ const rep = (o: Partial<ReportedFrame>): ReportedFrame => ({ deploymentId: 7, ap
 const live = { fn: 'f', alias: 'live' as const }
 
 test('[W5] applied: the report has acted on D or later and F runs V', () => {
-  assert.equal(judge(live, sent, rep({})), { state: 'applied' })
-  assert.equal(judge(live, sent, rep({ deploymentId: 9 })), { state: 'applied' })
+  assert.equal(judge(live, sent, rep({})), { state: 'applied', health: 'passed' })
+  assert.equal(judge(live, sent, rep({ deploymentId: 9 })), { state: 'applied', health: 'passed' })
   assert.is(judge(live, sent, rep({ deploymentId: 6 })), undefined, 'an older report says nothing yet')
   assert.is(judge(live, sent, rep({ functions: [{ name: 'f', version: OLD }] })), undefined)
   assert.is(judge(live, sent, rep({ functions: [{ name: 'g', version: V }] })), undefined)
@@ -22,10 +23,20 @@ test('[W5] applied: the report has acted on D or later and F runs V', () => {
   assert.is(judge(live, { ...sent, deploymentId: undefined }, rep({})), undefined)
 })
 
+test('[W5] applied is watching while the report says the health window is open, passed after; a repeat of either is no change', () => {
+  const open = judge(live, sent, rep({ functions: [{ name: 'f', version: V, watching: 2500 }] }))
+  assert.equal(open, { state: 'applied', health: 'watching', watchLeftMs: 2500 })
+  const watchingDevice: RolloutDevice = { ...sent, ...open }
+  assert.ok(sameVerdict(watchingDevice, judge(live, watchingDevice, rep({ functions: [{ name: 'f', version: V, watching: 900 }] })) as Verdict), 'less time left is the same verdict')
+  const passed = judge(live, watchingDevice, rep({})) as Verdict
+  assert.equal(passed, { state: 'applied', health: 'passed' })
+  assert.not.ok(sameVerdict(watchingDevice, passed), 'the window passing is news')
+})
+
 test('[W5] a canary rollout is applied when the canary runs V, not live', () => {
   const canary = { fn: 'f', alias: 'canary' as const }
   assert.is(judge(canary, sent, rep({})), undefined)
-  assert.equal(judge(canary, sent, rep({ functions: [{ name: 'f', version: OLD, canary: { version: V, weight: 10 } }] })), { state: 'applied' })
+  assert.equal(judge(canary, sent, rep({ functions: [{ name: 'f', version: OLD, canary: { version: V, weight: 10 } }] })), { state: 'applied', health: 'passed' })
 })
 
 test('[W5] failed and rolled-back come from entries with this deployment id and function only; rolled-back may follow applied', () => {
@@ -35,7 +46,7 @@ test('[W5] failed and rolled-back come from entries with this deployment id and 
   assert.is(judge(live, sent, rep({ deploymentId: 7, functions: [], failures: [{ ...failure, name: 'g' }] })), undefined)
   const rb = { deploymentId: 7, name: 'f', from: V, to: OLD, code: 'LAMBKIN_HEALTH_CHECK_FAILED', message: 'errors', at: 2 }
   assert.equal(judge(live, { ...sent, state: 'applied' }, rep({ functions: [{ name: 'f', version: OLD }], rollbacks: [rb] })), { state: 'rolled-back', code: 'LAMBKIN_HEALTH_CHECK_FAILED', message: 'errors' })
-  assert.equal(judge(live, { ...sent, state: 'applied' }, rep({})), { state: 'applied' }, 'applied stays applied without a rollback')
+  assert.equal(judge(live, { ...sent, state: 'applied' }, rep({})), { state: 'applied', health: 'passed' }, 'applied stays applied without a rollback')
 })
 
 test('[W5] a transient failure stays judgeable and turns applied when the retry runs V; the newest entry holds', () => {
@@ -44,7 +55,7 @@ test('[W5] a transient failure stays judgeable and turns applied when the retry 
   assert.equal(v, { state: 'failed', code: 'LAMBKIN_NO_SPACE', message: 'disk full', transient: true })
   const failed = { ...sent, ...v } as RolloutDevice
   assert.ok(judgeable(failed), 'the device tries again')
-  assert.equal(judge(live, failed, rep({ failures: [transient] })), { state: 'applied' })
+  assert.equal(judge(live, failed, rep({ failures: [transient] })), { state: 'applied', health: 'passed' })
   assert.not.ok(judgeable({ ...sent, state: 'failed', code: 'LAMBKIN_COMPILE_ERROR' }), 'a permanent failure is final')
   const permanent = { ...transient, code: 'LAMBKIN_COMPILE_ERROR', message: 'syntax', transient: undefined }
   assert.equal(judge(live, failed, rep({ functions: [{ name: 'f', version: OLD }], failures: [transient, permanent] }))?.code, 'LAMBKIN_COMPILE_ERROR')
@@ -58,7 +69,7 @@ test('[W5] applied follows later reports: a version that no longer loads at star
   assert.is(judge(live, applied, moved), undefined, 'moved on by a later deployment: the view keeps applied')
   assert.is(judge(live, applied, { ...moved, failures: [{ ...damaged, code: 'LAMBKIN_NO_SPACE', transient: true }] }), undefined)
   assert.is(judge(live, applied, { ...moved, failures: [{ ...damaged, code: 'LAMBKIN_DEPLOYMENT_STALE' }] }), undefined)
-  assert.equal(judge(live, applied, rep({ failures: [damaged] })), { state: 'applied' }, 'it still runs V: applied')
+  assert.equal(judge(live, applied, rep({ failures: [damaged] })), { state: 'applied', health: 'passed' }, 'it still runs V: applied')
 })
 
 test('counts and the abort threshold: 100 never aborts; at least one failure is needed', () => {
