@@ -1,20 +1,12 @@
 // What `lambkin outbox` shows of one record in its DATA column: the part a person looks for
 // (a result's value, a dead letter's error, a log's first line), on one line, cut to width.
 import type { OutboxRecord } from '../device/store/types.js'
+import { jsonSafe } from '../device/store/json-safe.js'
+
+export { jsonSafe }
 
 /** The DATA column's width, in characters (code points). */
 export const PREVIEW_CHARS = 64
-
-/** JSON has no bytes or bigints: bytes become { base64 }, bigints strings. */
-export function jsonSafe (this: unknown, _key: string, v: unknown): unknown {
-  if (typeof v === 'bigint') return v.toString()
-  if (v instanceof Uint8Array) return { base64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') }
-  // Buffer.toJSON runs before the replacer sees it; turn its { type, data } form back into base64.
-  if (v !== null && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) {
-    return { base64: Buffer.from((v as { data: number[] }).data).toString('base64') }
-  }
-  return v
-}
 
 function isObject (v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)

@@ -35,6 +35,10 @@ import { remoteInvoke } from './invoke/remote-invoke.js'
 import { checkSomethingLoaded } from './nothing-loaded.js'
 import { storeFaultReporter } from './store-faults.js'
 import { logText } from '../src/log-text.js'
+import { functionLogPrinter } from './function-log-lines.js'
+import { LocalReload, watchFolder } from './watch/index.js'
+import { ENDPOINT_FILE, endpointToken, removeEndpoint, writeEndpoint } from './metrics/agent-endpoint.js'
+import { isLoopbackHost } from '../src/loopback.js'
 import { ensureDataDir } from '../src/data-dir.js'
 import { Scope } from '../src/scope.js'
 import type { Undo } from '../src/scope.js'
@@ -74,6 +78,8 @@ export class Agent extends EventEmitter {
   #pool: SandboxPool | undefined
   /** Local functions loaded into the pool by #loadFunctions, for #startInvoker's table. */
   #loaded: LoadedFunction[] = []
+  /** Function folders #loadFunctions could not load, by folder, for #watchFunctions. */
+  #loadErrors = new Map<string, string>()
   #invoker: Invoker | undefined
   #mqttTriggers: MqttTriggers | undefined
   #broker: EmbeddedBroker | undefined
@@ -116,6 +122,7 @@ export class Agent extends EventEmitter {
     await s.step('deployer', () => this.#openDeployer())
     await s.step('embedded broker', () => this.#startBroker())
     await s.step('trigger link', () => this.#startLinks())
+    await s.step('folder watch', () => this.#watchFunctions())
     await s.step('cloud link', () => this.#startCloudLink())
     await s.step('metrics', () => this.#startMetrics())
     // Last, so the agent's own listeners hear of an invocation after its parts have.
@@ -154,6 +161,7 @@ export class Agent extends EventEmitter {
       : await loadFunctionsDir(c.functionsDir, { layersDir: c.layersDir, caps: c.caps })
     // A syntax error's message carries its source line and a caret: each is a line of its own.
     for (const e of errors) for (const line of `function ${e.dir} not loaded: ${e.error.code}: ${e.error.message}`.split('\n')) log(line)
+    for (const e of errors) this.#loadErrors.set(e.dir, `function ${e.dir} not loaded: ${e.error.code}: ${e.error.message}`)
     const pool = this.#pool = await SandboxPool.create({ workers: c.invocation.workers, queueDepth: c.invocation.queueDepth, deviceId: c.id })
     for (const fn of functions) {
       try {
@@ -238,6 +246,9 @@ export class Agent extends EventEmitter {
       }
     })
     this.metrics.register(INVOCATIONS_BY_VERSION_METRIC, { type: 'counter', help: 'Invocations by function, version and outcome (ok or error).', labelNames: ['function', 'version', 'outcome'] })
+    // Function log lines on the console, before the invocation's own line (observers run in order).
+    const printLogs = functionLogPrinter(c.functionLogs, this.#log)
+    if (printLogs !== undefined) this.#observers.push((rec) => { printLogs(rec.fn, rec.logs) })
     this.#observers.push((rec) => {
       if (rec.version !== undefined) this.metrics.inc(INVOCATIONS_BY_VERSION_METRIC, { function: rec.fn, version: rec.version, outcome: rec.ok ? 'ok' : 'error' })
       deployer.onInvocation(rec)
@@ -294,6 +305,30 @@ export class Agent extends EventEmitter {
   }
 
   /**
+   * 6b. The local folder reloads by itself on change (device/watch/, `watch.functions`):
+   * validated, loaded beside the running version, swapped, and watched by the deploy health gate.
+   */
+  async #watchFunctions (): Promise<Undo | undefined> {
+    const c = this.config
+    if (!c.watch.functions || !existsSync(c.functionsDir)) return undefined
+    const settings = { windowMs: c.deploy.healthWindowMs, maxErrorRate: c.deploy.maxErrorRate, minInvocations: c.deploy.minInvocations }
+    const reload = new LocalReload({
+      functionsDir: c.functionsDir,
+      layersDir: c.layersDir,
+      caps: c.caps,
+      pool: this.#pool as SandboxPool,
+      table: this.#table as FunctionTable,
+      invoker: this.#invoker as Invoker,
+      clock: this.#clock,
+      settings,
+      log: this.#log
+    }, { loaded: this.#loaded, failed: this.#loadErrors })
+    this.#observers.push((rec) => { reload.onInvocation(rec) })
+    const watcher = watchFolder({ dir: c.functionsDir, debounceMs: c.watch.debounceMs, clock: this.#clock, log: this.#log, onSettled: () => reload.reload() })
+    return async () => { watcher.close(); await reload.close() }
+  }
+
+  /**
    * 7. The cloud link: uploads the outbox (docs/wire.md). Started before the metrics
    * snapshots, so it closes after the last one is written and can still upload it. It connects
    * in the background; a cloud that is down never holds the agent back, records wait in the
@@ -326,14 +361,32 @@ export class Agent extends EventEmitter {
     return () => cloud.close()
   }
 
-  /** 8. Metrics: Prometheus on a port (metricsPort), deltas into the outbox every metricsSnapshotMs. */
+  /**
+   * 8. Metrics: Prometheus on a port (metricsPort), deltas into the outbox every
+   * metricsSnapshotMs. The store's lock is ours, so an endpoint file left by an agent killed
+   * earlier names no one: it goes.
+   */
   async #startMetrics (): Promise<Undo> {
     const c = this.config
     const store = this.#store as LevelOutboxStore
+    try { removeEndpoint(c.dataDir) } catch {}
     if (c.metricsPort !== undefined) {
-      const server: MetricsServer = await startMetricsServer({ port: c.metricsPort, host: c.metricsHost, metrics: this.metrics })
+      const token = endpointToken()
+      const server: MetricsServer = await startMetricsServer({ port: c.metricsPort, host: c.metricsHost, metrics: this.metrics, outbox: { store, token } })
       this.metricsPort = server.port
       this.#scope.defer('metrics server', () => server.close())
+      // `lambkin outbox --data` finds the running agent here (agent-endpoint.ts), on loopback,
+      // the only address the outbox route answers (a wildcard listener has it too).
+      const host = isLoopbackHost(c.metricsHost) ? c.metricsHost : c.metricsHost === '0.0.0.0' ? '127.0.0.1' : c.metricsHost === '::' ? '::1' : undefined
+      if (host !== undefined) {
+        try {
+          writeEndpoint(c.dataDir, { url: `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`, token, pid: process.pid })
+          this.#scope.defer('endpoint file', () => { removeEndpoint(c.dataDir) })
+        } catch (err) {
+          // A full card must not stop the agent over a convenience: lambkin outbox then says it cannot reach it.
+          this.#log(`lambkin outbox cannot read this agent's outbox while it runs: writing ${ENDPOINT_FILE} failed (${errorMessage(err)})`, 'warning')
+        }
+      }
     }
     const snapshot = async (): Promise<void> => {
       const delta = this.metrics.snapshotDelta()

@@ -28,6 +28,9 @@ interface DeployCommandFlags extends DeployFlags, ApiTarget {
   json?: boolean
 }
 
+/** The least time the compile check gives a module's top-level code, ms. */
+const CHECK_LOAD_MIN_MS = 5000
+
 /**
  * Compiles and initialises the function in a one-worker sandbox pool and closes it, so a
  * version that cannot load on a board never leaves the operator's machine.
@@ -36,7 +39,11 @@ interface DeployCommandFlags extends DeployFlags, ApiTarget {
 async function compileCheck (fn: Awaited<ReturnType<typeof loadFunctionDir>>): Promise<void> {
   const pool = await SandboxPool.create({ workers: 1, spares: 0, deviceId: 'local' })
   try {
-    await pool.load({ ...specOf(fn, {}), provisioned: 0 })
+    // The board judges the function's timeoutMs; this checks that it compiles and its top-level
+    // code ends. The first instance of a fresh process runs cold, and on a busy machine took
+    // longer than a 200 ms timeoutMs plus the watchdog's grace (LAMBKIN_TIMEOUT for a function
+    // the boards then loaded at once), so the check allows CHECK_LOAD_MIN_MS at least.
+    await pool.load({ ...specOf(fn, { timeoutMs: Math.max(fn.manifest.limits.timeoutMs, CHECK_LOAD_MIN_MS) }), provisioned: 0 })
   } finally {
     await pool.close()
   }

@@ -22,8 +22,10 @@ export const DEVICE_USAGE = `usage: lambkin device [--config device.json] [--id 
        lambkin device install-service [the same flags]... [--print]
 
 Runs the agent until SIGINT or SIGTERM, then drains in-flight invocations and exits 0.
---quiet prints failed invocations only. install-service writes a systemd unit that runs it
-at boot (lambkin device install-service --help).
+--quiet prints failed invocations only; what functions log (ctx.log) shows from the level
+--function-logs names (default debug: all; off: none). Edits to the functions folder reload by
+themselves (--watch-functions false: only at start). install-service writes a systemd unit
+that runs it at boot (lambkin device install-service --help).
 `
 
 export function formatMs (ms: number): string {

@@ -1,8 +1,11 @@
-// `lambkin outbox --data <dir>`: shows what a (stopped) agent has buffered, as a table or JSON.
+// `lambkin outbox --data <dir>`: shows what an agent has buffered, as a table or JSON: from the
+// store when the agent is stopped, through the agent's local HTTP port while it runs (agent-outbox.ts).
 import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { parseDecimalInteger } from '../../src/decimal.js'
 import { LevelOutboxStore } from '../../device/store/level-store.js'
 import { jsonSafe, preview } from '../outbox-preview.js'
+import { readThroughAgent } from '../agent-outbox.js'
+import type { OutboxDump } from '../agent-outbox.js'
 import { table } from '../table.js'
 import { command, runProgram } from '../program.js'
 import type { Run } from '../program.js'
@@ -20,7 +23,7 @@ export const OUTBOX_USAGE = `usage: lambkin outbox --data <dir> [--json] [--limi
 export async function outboxCommand (args: string[], io: OutboxCommandIo): Promise<number> {
   const run: Run = { code: 0 }
   const program = command('lambkin outbox', io, OUTBOX_USAGE)
-    .description('Lists what an agent has buffered in its data folder, oldest first, then a summary (records, bytes, quota drops per kind, expired, last seq, publishes waiting). LevelDB allows one process at a time: run it while the agent is stopped.')
+    .description('Lists what an agent has buffered in its data folder, oldest first, then a summary (records, bytes, quota drops per kind, expired, last seq, publishes waiting). LevelDB allows one process at a time, so while the agent runs this asks the agent instead, through its metricsPort (found in <dir>/agent-http.json).')
     .requiredOption('--data <dir>', "the agent's data dir")
     .option('--json', 'print { records, stats } with every record in full')
     .option('--limit <n>', 'at most this many records (1 to 100000)', '1000')
@@ -38,10 +41,18 @@ export async function outboxCommand (args: string[], io: OutboxCommandIo): Promi
 async function show (data: string, json: boolean, limit: number, kinds: RecordKind[] | undefined, io: OutboxCommandIo): Promise<number> {
   let store: LevelOutboxStore | undefined
   try {
-    store = await LevelOutboxStore.open({ dir: data, createIfMissing: false })
-    const records = await store.read({ limit, kinds })
-    const stats = await store.stats()
-    io.stdout(json ? JSON.stringify({ records, stats }, jsonSafe) + '\n' : recordTable(records) + summary(records, stats) + '\n')
+    let dump: OutboxDump
+    let via = ''
+    try {
+      store = await LevelOutboxStore.open({ dir: data, createIfMissing: false })
+      dump = { records: await store.read({ limit, kinds }), stats: await store.stats() }
+    } catch (err) {
+      if (!(err instanceof LambkinError) || err.details.reason !== 'locked') throw err
+      dump = await readThroughAgent(data, limit, kinds)
+      via = ' (read through the running agent)'
+    }
+    const { records, stats } = dump
+    io.stdout(json ? JSON.stringify({ records, stats }, jsonSafe) + '\n' : recordTable(records) + summary(records, stats) + via + '\n')
     return 0
   } catch (err) {
     const e = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.STORE_ERROR, errorMessage(err), { cause: err })

@@ -35,6 +35,8 @@ export const DEVICE_DEFAULTS: DeviceDefaults = deepFreeze({
   broker: { users: [], maxPacketBytes: 320 * 1024, maxConnections: 64, connectTimeoutMs: 10_000, maxKeepaliveSec: 3600 },
   metricsHost: '127.0.0.1',
   metricsSnapshotMs: 60_000,
+  functionLogs: 'debug',
+  watch: { functions: true, debounceMs: 300 },
   outbox: { quotaBytes: 64 * MiB, syncIntervalMs: 200, ttlMs: {} },
   invocation: { maxConcurrent: 256, queueDepth: 1000, workers: 2, drainTimeoutMs: 10_000, maxHops: DEFAULT_MAX_HOPS },
   // The function loader's own caps, so a device with no caps config checks what the CLI checks.

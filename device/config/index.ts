@@ -10,5 +10,5 @@ export type { NameMapping } from './names.js'
 export { deviceConfigUsage, placeholder } from './usage.js'
 export type {
   BrokerConfig, BrokerConnectionConfig, BrokerUserConfig, DeviceCapsConfig, DeviceConfig, DeviceDefaults, InvocationConfig,
-  MqttConfig, OutboxConfig, OutboxTtlConfig
+  FunctionLogLevel, MqttConfig, OutboxConfig, OutboxTtlConfig, WatchConfig
 } from './types.js'

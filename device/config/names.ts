@@ -32,7 +32,10 @@ const SHORT: Readonly<Record<string, { env?: string, flag?: string, help: string
   brokerPort: { help: 'start an embedded MQTT broker on this port (0: any free port)' },
   brokerHost: { help: 'the address the embedded broker listens on (0.0.0.0: the LAN; then it needs users)' },
   'broker.usersFile': { help: 'JSON file of the embedded broker\'s users (lambkin broker-passwd)' },
-  metricsPort: { help: 'serve Prometheus metrics on this port (0: any free port)' },
+  metricsPort: { help: 'serve Prometheus metrics on this port (0: any free port); lambkin outbox reads a running agent\'s outbox through it' },
+  functionLogs: { help: 'the lowest level of function log lines (ctx.log) the console shows, or off' },
+  'watch.functions': { help: 'reload the functions folder by itself when a file in it changes' },
+  'watch.debounceMs': { help: 'quiet time after the last change in the functions folder before it is read again' },
   'outbox.syncIntervalMs': { env: 'LAMBKIN_SYNC_INTERVAL_MS', help: 'outbox group-commit interval' },
   'outbox.quotaBytes': { help: 'outbox size cap' }
 })

@@ -92,6 +92,13 @@ export const SCHEMA: Group = group({
   }),
   metricsPort: int(0, 65_535),
   metricsHost: { kind: 'host' },
+  // The agent's console (device/function-log-lines.ts): ctx.log lines from this level up.
+  functionLogs: { kind: 'string', min: 3, max: 5, pattern: /^(?:debug|info|warn|error|off)$/, rule: 'debug, info, warn, error or off' },
+  // The local functions folder reloading itself on change (device/watch/).
+  watch: group({
+    functions: { kind: 'bool' },
+    debounceMs: int(10, 60_000)
+  }),
   metricsSnapshotMs: int(1000, DAY_MS),
   outbox: group({
     quotaBytes: int(...QUOTA_RANGE),

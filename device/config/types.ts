@@ -141,6 +141,17 @@ export interface DeployConfig {
   retryMs: number
 }
 
+/** The lowest level of function log lines (`ctx.log`, `console.*`) the agent's console shows; off: none. */
+export type FunctionLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'off'
+
+/** The local functions folder, watched for edits (device/watch/). */
+export interface WatchConfig {
+  /** False: the folder is read at start only. */
+  functions: boolean
+  /** Quiet time after the last change before the folder is read again, ms (an editor's save is several events). */
+  debounceMs: number
+}
+
 export interface DeviceConfig {
   /** Device id (wire rule W1): ^[a-z0-9][a-z0-9_-]{0,62}$ */
   id: string
@@ -160,6 +171,8 @@ export interface DeviceConfig {
   metricsHost: string
   /** How often a metrics delta is written to the outbox. */
   metricsSnapshotMs: number
+  functionLogs: FunctionLogLevel
+  watch: WatchConfig
   outbox: OutboxConfig
   invocation: InvocationConfig
   caps: DeviceCapsConfig

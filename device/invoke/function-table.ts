@@ -57,10 +57,25 @@ export class FunctionTable {
     return this.#local.get(name)
   }
 
-  /** Sets a function from the local folder (at start). */
-  async setLocal (name: string, route: VersionRoute): Promise<void> {
-    this.#local.set(name, route)
+  /**
+   * Sets (route given) or removes (undefined) a function from the local folder: at start, and
+   * when the watched folder changes (device/watch/). A deployed function of that name still wins.
+   */
+  async setLocal (name: string, route: VersionRoute | undefined): Promise<void> {
+    if (route === undefined) this.#local.delete(name)
+    else this.#local.set(name, route)
     await this.#queue(name)
+  }
+
+  /** True while any route, running or local, names the sandbox key `key` (`name@version`). */
+  uses (key: string): boolean {
+    const names = new Set([...this.#running.keys(), ...this.#local.keys()])
+    for (const n of names) {
+      const r = this.#running.get(n)?.route
+      const l = this.#local.get(n)
+      if (r?.live.key === key || r?.canary?.key === key || l?.live.key === key) return true
+    }
+    return false
   }
 
   /** Adds, replaces (route given) or removes (undefined) a deployed function; a local one of that name returns on removal. */

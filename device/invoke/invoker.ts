@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import type { FunctionManifest } from '../../src/function/index.js'
-import type { Outcome, OutcomeError, PublishRequest, SandboxPool } from '../../src/sandbox/index.js'
+import type { LogEntry, Outcome, OutcomeError, PublishRequest, SandboxPool } from '../../src/sandbox/index.js'
 import type { Hop } from '../links/hops.js'
 import { requestProps } from '../links/request-response.js'
 import type { FunctionMetrics } from '../metrics/index.js'
@@ -34,6 +34,8 @@ export interface InvocationRecord {
    * is the number of retries, as Lambda's MaximumRetryAttempts is); 0 when it never ran.
    */
   attempts: number
+  /** What the function logged (`ctx.log`, `console.*`) in its last attempt; absent when nothing. */
+  logs?: LogEntry[]
 }
 
 /** One of the invoker's observers (InvokerOptions.observers); it must not throw. */
@@ -341,6 +343,7 @@ export class Invoker {
     const rec: InvocationRecord = o.ok
       ? { fn, source, ok: true, result: o.result, durationMs: o.durationMs, invocationId: o.invocationId, version: o.version, attempts }
       : { fn, source, ok: false, code: o.error.code, message: o.error.message, durationMs: o.durationMs, invocationId: o.invocationId, version: o.version, attempts }
+    if (o.logs.length > 0) rec.logs = o.logs
     this.#observe(rec)
     return rec
   }

@@ -1,16 +1,21 @@
-// The local HTTP endpoint Prometheus scrapes: GET /metrics and GET /healthz on node:http.
+// The agent's local HTTP endpoint on node:http: GET /metrics (Prometheus), GET /healthz, and
+// GET /outbox for `lambkin outbox` on a running agent (outbox-route.ts: loopback and a token).
 // It binds to loopback by default, since the figures name every function on the board.
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { CONTENT_TYPE } from './exposition.js'
+import { handleOutbox } from './outbox-route.js'
+import type { OutboxRouteOptions } from './outbox-route.js'
 
 export interface MetricsServerOptions {
   /** TCP port; 0 picks a free one (read it back from the result). */
   port: number
   host?: string
   metrics: { toPrometheus: () => string }
+  /** Serves GET /outbox from this store to loopback clients holding the token; none: 404. */
+  outbox?: OutboxRouteOptions
 }
 
 export interface MetricsServer {
@@ -27,15 +32,19 @@ function reply (res: ServerResponse, status: number, type: string, body: string,
   res.end(head ? undefined : body)
 }
 
-function handle (req: IncomingMessage, res: ServerResponse, metrics: MetricsServerOptions['metrics']): void {
+function handle (req: IncomingMessage, res: ServerResponse, metrics: MetricsServerOptions['metrics'], outbox: OutboxRouteOptions | undefined): void {
   // Scrapers may add query parameters; only the path picks the route.
   const path = (req.url ?? '/').split('?')[0]
-  if (path !== '/metrics' && path !== '/healthz') {
+  if (path !== '/metrics' && path !== '/healthz' && (path !== '/outbox' || outbox === undefined)) {
     reply(res, 404, 'text/plain; charset=utf-8', 'not found: try /metrics or /healthz\n', req.method === 'HEAD')
     return
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     reply(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n', false, { allow: 'GET, HEAD' })
+    return
+  }
+  if (path === '/outbox' && outbox !== undefined) {
+    void handleOutbox(req, res, outbox).catch((err: Error) => { if (!res.headersSent) reply(res, 500, 'text/plain; charset=utf-8', `outbox failed: ${err.message}\n`, false) })
     return
   }
   const head = req.method === 'HEAD'
@@ -66,7 +75,7 @@ export async function startMetricsServer (opts: MetricsServerOptions): Promise<M
   if (typeof metrics?.toPrometheus !== 'function') {
     throw new LambkinError(ErrorCodes.CONFIG_INVALID, 'metrics server option "metrics" must have a toPrometheus() method', { details: { key: 'metrics' } })
   }
-  const server = createServer((req, res) => handle(req, res, metrics))
+  const server = createServer((req, res) => handle(req, res, metrics, opts.outbox))
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       reject(new LambkinError(ErrorCodes.CONFIG_INVALID, `the metrics server could not listen on ${host}:${port} (${err.code ?? err.message}); pick another metricsPort or free that one`, { cause: err, details: { key: 'metricsPort', port, host } }))

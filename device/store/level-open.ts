@@ -59,7 +59,7 @@ export async function openDb (dir: string, createIfMissing: boolean): Promise<{ 
 function openError (err: unknown, dir: string): LambkinError {
   const cause = (err as { cause?: { code?: string } }).cause
   if (cause?.code === 'LEVEL_LOCKED') {
-    return new LambkinError(ErrorCodes.STORE_ERROR, `the outbox store in ${dir} is locked by another process (probably a running lambkin agent); stop that agent first, or read its outbox through it`, { cause: err, details: { dir, reason: 'locked' } })
+    return new LambkinError(ErrorCodes.STORE_ERROR, `the outbox store in ${dir} is locked by another process (probably a lambkin agent running on this data folder), and LevelDB lets one process at a time open it: stop that agent first (lambkin outbox --data ${dir} reads a running agent's outbox through the agent's metricsPort)`, { cause: err, details: { dir, reason: 'locked' } })
   }
   const why = cause instanceof Error ? cause.message : errorMessage(err)
   return new LambkinError(ErrorCodes.STORE_ERROR, `cannot open the outbox store in ${dir}: ${why}; check that the directory is writable and not damaged`, { cause: err, details: { dir } })

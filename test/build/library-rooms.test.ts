@@ -13,7 +13,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const ROOMS: Record<string, string[]> = {
   // The MQTT.js client: the agent's trigger link and cloud link; the demo's simulated sensors
   // are MQTT clients of the agent, as a user's sensors would be.
-  mqtt: ['device/links/', 'device/sync/', 'cli/commands/demo.ts'],
+  mqtt: ['device/links/', 'device/sync/', 'cli/commands/demo-feed.ts'],
   aedes: ['device/links/broker/', 'cloud-sync/broker/'],
   level: ['device/store/', 'cloud-sync/registry/'],
   'abstract-level': ['device/store/', 'cloud-sync/registry/'],

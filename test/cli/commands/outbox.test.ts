@@ -92,7 +92,8 @@ test('exits 1 with CODE: message when there is no store or an agent holds it', a
     try {
       const r = await run(['--data', dir])
       assert.is(r.code, 1)
-      assert.match(r.err, /^LAMBKIN_STORE_ERROR: .*locked by another process.*stop that agent first/)
+      // No agent-http.json: nothing to read it through, and the error says how to get one.
+      assert.match(r.err, /^LAMBKIN_STORE_ERROR: the outbox store in .* is locked by a running agent .*restart that agent with --metrics-port <n>.*or stop the agent to read the store directly/)
     } finally { await agent.close() }
   })
 })

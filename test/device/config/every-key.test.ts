@@ -35,6 +35,7 @@ function sample (ctx: Ctx, key: string, field: Field): { raw: string, want: unkn
     case 'cloud.logExclude': return { raw: '["noisy","chatty"]', want: ['noisy', 'chatty'] }
     case 'broker.usersFile': return { raw: ctx.users, want: ctx.users }
     case 'trustedKeys': return { raw: ctx.key, want: [ctx.key] }
+    case 'functionLogs': return { raw: 'warn', want: 'warn' }
   }
   switch (field.kind) {
     case 'int': return { raw: String(field.min + 1), want: field.min + 1 }

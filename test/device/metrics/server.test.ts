@@ -93,4 +93,32 @@ test('a port in use and a bad port are config errors naming the key; close is id
   }
 })
 
+test('GET /outbox: 404 unless given a store; with one, only with its token, records and stats as JSON', async ({ base, metrics }) => {
+  assert.is((await fetch(`${base}/outbox`)).status, 404, 'no store, no route')
+  const records = [{ seq: 1, kind: 'log', fn: 'fan', time: 5, bytes: 9, data: { lines: [{ level: 'warn', time: 5, msg: 'stuck' }], raw: new Uint8Array([1, 2]) } }]
+  const seen: unknown[] = []
+  const store = {
+    read: async (opts: unknown) => { seen.push(opts); return records as never },
+    stats: async () => ({ count: 1 }) as never
+  }
+  const server = await startMetricsServer({ port: 0, metrics, outbox: { store, token: 'a'.repeat(64) } })
+  try {
+    const url = `http://127.0.0.1:${server.port}/outbox`
+    assert.is((await fetch(url)).status, 401)
+    assert.is((await fetch(url, { headers: { authorization: `Bearer ${'b'.repeat(64)}` } })).status, 401)
+    const auth = { authorization: `Bearer ${'a'.repeat(64)}` }
+    assert.is((await fetch(`${url}?limit=0`, { headers: auth })).status, 400)
+    assert.is((await fetch(`${url}?kind=constructor`, { headers: auth })).status, 400)
+    const res = await fetch(`${url}?limit=5&kind=log`, { headers: auth })
+    assert.is(res.status, 200)
+    const body = await res.json() as { records: Array<{ data: { raw: unknown } }>, stats: { count: number } }
+    assert.equal(body.records[0].data.raw, { base64: 'AQI=' })
+    assert.is(body.stats.count, 1)
+    assert.equal(seen.at(-1), { limit: 5, kinds: ['log'] })
+    assert.is((await fetch(url, { method: 'POST', headers: auth })).status, 405, 'read-only')
+  } finally {
+    await server.close()
+  }
+})
+
 test.run()

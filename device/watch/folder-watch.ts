@@ -1,0 +1,63 @@
+// Watching the local functions folder (watch.functions): fs.watch over the whole tree, and one
+// call once the folder has been quiet for watch.debounceMs, since an editor's save is several
+// events (write, rename, chmod) and a `cp -r` many. What changed is not passed on: the reload
+// reads the folder again and compares content versions, which is exact where events are not
+// (inotify coalesces, renames arrive as two events, and editors differ).
+import { errorMessage } from '../../src/errors.js'
+import { watch } from 'node:fs'
+import type { FSWatcher } from 'node:fs'
+import type { Clock } from '../../src/clock.js'
+
+export interface FolderWatchOptions {
+  dir: string
+  debounceMs: number
+  clock: Clock
+  /** Called after a burst of changes has settled; not called again until it resolves. */
+  onSettled: () => Promise<void>
+  log: (line: string) => void
+}
+
+export interface FolderWatch { close: () => void }
+
+/**
+ * Starts watching `dir` recursively. A watch that fails (the folder removed, inotify's
+ * `max_user_watches` reached) is logged once and ends; the functions keep running as they are.
+ */
+export function watchFolder (o: FolderWatchOptions): FolderWatch {
+  let timer: unknown
+  let running = false
+  let again = false
+  let closed = false
+  const settle = async (): Promise<void> => {
+    timer = undefined
+    if (closed) return
+    if (running) { again = true; return }
+    running = true
+    try {
+      await o.onSettled()
+    } finally {
+      running = false
+      if (again && !closed) { again = false; arm() }
+    }
+  }
+  const arm = (): void => {
+    if (timer !== undefined) o.clock.clearTimeout(timer)
+    timer = o.clock.setTimeout(() => settle(), o.debounceMs)
+  }
+  let watcher: FSWatcher | undefined
+  const stop = (): void => {
+    closed = true
+    if (timer !== undefined) o.clock.clearTimeout(timer)
+    watcher?.close()
+  }
+  try {
+    watcher = watch(o.dir, { recursive: true, persistent: false }, () => { if (!closed) arm() })
+    watcher.on('error', (err: NodeJS.ErrnoException) => {
+      o.log(`stopped watching ${o.dir} for changes (${err.code ?? err.message}): edits take effect at the next start`)
+      stop()
+    })
+  } catch (err) {
+    o.log(`cannot watch ${o.dir} for changes (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}): edits take effect at the next start`)
+  }
+  return { close: stop }
+}
