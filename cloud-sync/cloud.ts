@@ -1,7 +1,8 @@
 // Cloud.create: the cloud side's composition root (docs/architecture.md, "Cloud side"). Named
 // start steps (#start lists them: keys, registry (LevelDB, or PostgreSQL with `db`), rollout
-// engine and remote invoke, ingest, device broker, operator API), each returning its undo to a
-// Scope (src/scope.ts) that close() runs in reverse: the API and the device broker go first.
+// engine and remote invoke, ingest, device channel (the embedded broker, or a client of an
+// external one with `broker`: docs/scale-out.md), operator API), each returning its undo to a
+// Scope (src/scope.ts) that close() runs in reverse: the API and the device channel go first.
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { ensureDataDir } from '../src/data-dir.js'
 import { makePrivate, privateLines } from '../src/private-files.js'
@@ -16,6 +17,7 @@ import { apiExposureWarning } from './api/exposure.js'
 import type { Api } from './api/server.js'
 import { startCloudBroker } from './broker/cloud-broker.js'
 import type { CloudBroker } from './broker/cloud-broker.js'
+import type { DeviceChannel, DeviceTraffic } from './broker/device-channel.js'
 import { Ingest } from './ingest/ingest.js'
 import { Takeovers } from './broker/takeovers.js'
 import { RemoteInvoker } from './invoke/remote-invoke.js'
@@ -82,6 +84,13 @@ export interface CloudOptions {
    * the URL, and how many days records are kept (0: for ever).
    */
   db?: { url: string, retentionDays?: number }
+  /**
+   * No broker of its own: join the broker the fleet runs as a plain MQTT 5 client (`--broker`,
+   * docs/scale-out.md), taking uploads from a shared subscription. Needs `db` (postgres://):
+   * instances side by side share one registry. host, port, tls, plain, maxConnections,
+   * maxPacketBytes and keepaliveMaxSec are the embedded broker's and do not apply.
+   */
+  broker?: { url: string, caFile?: string }
 }
 
 /** Where device ages come from: this process's monotonic clock (last-seen.ts), or the database's (pg/seen.ts). */
@@ -111,7 +120,8 @@ export class Cloud {
   readonly #log: (line: string) => void
   #closing: Promise<void> | undefined
   registry!: Registry
-  broker!: CloudBroker
+  /** The way to devices: the embedded broker, or the client of an external one. */
+  channel!: DeviceChannel
   api!: Api
   ingest!: Ingest
   rollouts!: RolloutEngine
@@ -125,12 +135,12 @@ export class Cloud {
   #desired: DesiredPublisher | undefined
   #takeovers: Takeovers | undefined
   #lastSeen: Seen | undefined
-  /** The device broker once #startBroker has it; until then a publish to a device waits for none. */
-  #deviceBroker: CloudBroker | undefined
-  /** How the rollout engine, remote invoke and ingest reach devices: through the device broker started after them. */
+  /** The device channel once #startChannel has it; until then a publish to a device waits for none. */
+  #deviceChannel: DeviceChannel | undefined
+  /** How the rollout engine, remote invoke and ingest reach devices: through the device channel started after them. */
   readonly #devices: DeviceLink = {
-    publish: async (topic, payload, opts) => { await this.#deviceBroker?.publish(topic, payload, opts) },
-    isConnected: (id) => this.#deviceBroker?.isConnected(id) ?? false
+    publish: async (topic, payload, opts) => { await this.#deviceChannel?.publish(topic, payload, opts) },
+    isConnected: (id) => this.#deviceChannel?.isConnected(id) ?? false
   }
 
   private constructor (dataDir: string, tokenFile: string, log: (line: string) => void) {
@@ -140,9 +150,16 @@ export class Cloud {
     this.#scope = new Scope(log)
   }
 
+  /** The embedded broker; throws LAMBKIN_CONFIG_INVALID when this cloud runs on an external one (see `channel`). */
+  get broker (): CloudBroker {
+    if (this.channel?.mode !== 'embedded') throw new LambkinError(ErrorCodes.CONFIG_INVALID, 'this cloud has no broker of its own: it is a client of an external one (--broker); use cloud.channel')
+    return this.channel as CloudBroker
+  }
+
   /** Starts everything; on a failed step undoes the ones before it and throws (LAMBKIN_CONFIG_INVALID, LAMBKIN_KEY_INVALID, LAMBKIN_STORE_ERROR). */
   static async create (opts: CloudOptions): Promise<Cloud> {
     const o: Resolved = { ...CLOUD_DEFAULTS, ...opts }
+    if (o.broker !== undefined && !/^postgres(ql)?:\/\//.test(o.db?.url ?? '')) throw new LambkinError(ErrorCodes.CONFIG_INVALID, 'an external broker (--broker) needs the PostgreSQL registry (--db postgres://…): instances side by side share one registry, and the LevelDB one belongs to one process', { details: { key: 'broker' } })
     ensureDataDir(o.dataDir, '--data')
     // 1. The operator token: made once, kept with the data.
     const { token, file } = operatorToken(o.dataDir)
@@ -168,7 +185,7 @@ export class Cloud {
     await s.step('registry', () => this.#openRegistry(o, clock))
     await s.step('rollouts', () => this.#startRollouts(o, clock, now))
     await s.step('ingest', () => this.#startIngest(now))
-    await s.step('device broker', () => this.#startBroker(o, clock, now))
+    await s.step('device channel', () => this.#startChannel(o, clock, now))
     await s.step('api', () => this.#startApi(o, token, now))
   }
 
@@ -206,7 +223,7 @@ export class Cloud {
 
   /**
    * 4. Desired state, the rollout engine (resuming open rollouts) and remote invoke. They reach
-   * devices through the broker started in #startBroker; until then a publish waits for the connect.
+   * devices through the channel started in #startChannel; until then a publish waits for the connect.
    */
   async #startRollouts (o: Resolved, clock: Clock, now: () => number): Promise<Undo> {
     const desired = this.#desired = new DesiredPublisher(this.registry, this.#devices, now, this.signing.key)
@@ -232,25 +249,17 @@ export class Cloud {
   }
 
   /**
-   * 6. The device broker, counting takeovers of a device's open connection, and when each
+   * 6. The device channel: the embedded broker, or a client of the fleet's own (external,
+   * docs/scale-out.md); takeovers of a device's open connection are counted, and when each
    * device was last heard from on the monotonic clock. A bare `now` (tests) is the only time
    * there is: ages follow it.
    */
-  async #startBroker (o: Resolved, clock: Clock, now: () => number): Promise<Undo> {
+  async #startChannel (o: Resolved, clock: Clock, now: () => number): Promise<Undo> {
     const { registry, ingest, rollouts } = this
     const log = this.#log
     const takeovers = this.#takeovers = new Takeovers({ registry, now, log })
     const lastSeen = this.#lastSeen = this.#seen ?? new LastSeen(o.now === undefined ? clock : { now })
-    const broker = this.broker = this.#deviceBroker = await startCloudBroker({
-      host: o.host,
-      port: o.plain === false ? undefined : o.port,
-      tls: o.tls,
-      registry,
-      maxConnections: o.maxConnections,
-      maxPacketBytes: o.maxPacketBytes,
-      keepaliveMaxSec: o.keepaliveMaxSec,
-      clock: o.silenceClock ?? systemClock,
-      log,
+    const traffic: DeviceTraffic = {
       onUp: async (id, topic, payload) => { lastSeen.heard(id); await ingest.onUp(id, topic, payload) },
       onTakeover: (id) => takeovers.note(id),
       onConnect: (id) => {
@@ -258,13 +267,27 @@ export class Cloud {
         void registry.touch(id, { lastSeen: now() }).catch(() => {})
         rollouts.onConnect(id).catch((err: unknown) => { log(`device ${id}: desired state not sent on connect: ${errorMessage(err)}`) })
       }
-    })
-    return () => broker.close()
+    }
+    const channel = this.channel = this.#deviceChannel = o.broker === undefined
+      ? await startCloudBroker({
+        ...traffic,
+        host: o.host,
+        port: o.plain === false ? undefined : o.port,
+        tls: o.tls,
+        registry,
+        maxConnections: o.maxConnections,
+        maxPacketBytes: o.maxPacketBytes,
+        keepaliveMaxSec: o.keepaliveMaxSec,
+        clock: o.silenceClock ?? systemClock,
+        log
+      })
+      : await (await import('./broker/external/index.js')).startExternalChannel({ ...traffic, ...o.broker, dataDir: o.dataDir, registry, lastSeen, log })
+    return () => channel.close()
   }
 
   /** 7. The operator API (Fastify, api/server.ts); a host wider than loopback without TLS is warned about. */
   async #startApi (o: Resolved, token: string, now: () => number): Promise<Undo> {
-    const { registry, broker, ingest, rollouts, invoker, signing } = this
+    const { registry, channel, ingest, rollouts, invoker, signing } = this
     const takeovers = this.#takeovers as Takeovers
     const desired = this.#desired as DesiredPublisher
     const trustedKeys = this.#trustedKeys
@@ -278,13 +301,13 @@ export class Cloud {
       token,
       registry,
       now,
-      onRevoke: (id) => broker.disconnect(id),
+      onRevoke: (id) => channel.disconnect(id),
       isConnected: this.#devices.isConnected,
       cloudStats: () => ({
         storeFault: registry.storeFault?.() ?? null,
-        connected: broker.connected().length,
-        refused: broker.refused,
-        halfOpenClosed: broker.silentClosed(),
+        connected: channel.connected().length,
+        broker: channel.stats(),
+        ...embeddedStats(channel),
         takeovers: takeovers.count,
         ingest: ingest.counters,
         deploy: {
@@ -302,6 +325,7 @@ export class Cloud {
 
   /** The one line `lambkin cloud` prints when up. */
   readyLine (): string {
+    if (this.channel.mode === 'external') return `lambkin cloud ready: external broker ${this.channel.url}; api ${this.api.url}; operator token in ${this.tokenFile}`
     const tls = this.broker.tlsPort === undefined || this.broker.port === undefined ? '' : `, mqtts port ${this.broker.tlsPort}`
     return `lambkin cloud ready: broker ${this.broker.url}${tls}; api ${this.api.url}; operator token in ${this.tokenFile}`
   }
@@ -313,6 +337,13 @@ export class Cloud {
     })()
     return this.#closing
   }
+}
+
+/** The embedded broker's refusal and half-open counters for /v1/status (an external broker keeps its own). */
+function embeddedStats (channel: DeviceChannel | undefined): Record<string, unknown> {
+  if (channel?.mode !== 'embedded') return {}
+  const b = channel as CloudBroker
+  return { refused: b.refused, halfOpenClosed: b.silentClosed() }
 }
 
 /** The cloud's log lines about its registry's faults (src/store-fault.ts). */

@@ -1,6 +1,7 @@
 // `lambkin cloud`: the embedded cloud for one machine (aedes for devices, a LevelDB registry,
-// or a PostgreSQL one with --db, the operator API) in the foreground until SIGINT/SIGTERM, then
-// closed in reverse order. `lambkin cloud migrate` is in cloud-migrate.ts.
+// or a PostgreSQL one with --db, the operator API), or with --broker one of several instances
+// on the fleet's own broker and database (docs/scale-out.md), in the foreground until
+// SIGINT/SIGTERM, then closed in reverse order. `lambkin cloud migrate` is in cloud-migrate.ts.
 import { Cloud, CLOUD_DEFAULTS, SILENCE_DEFAULTS } from '../../cloud-sync/index.js'
 import type { CloudOptions } from '../../cloud-sync/index.js'
 import { MAX_RETENTION_DAYS, PG_DEFAULTS } from '../../cloud-sync/registry/pg/defaults.js'
@@ -12,7 +13,7 @@ import type { CliIo } from '../io.js'
 import { command, intOption, runProgram } from '../program.js'
 import type { Run } from '../program.js'
 
-interface Flags { data: string, host: string, port: number, plain: boolean, apiPort: number, apiHost: string, apiTlsCert?: string, apiTlsKey?: string, tlsPort?: number, tlsCert?: string, tlsKey?: string, maxConnections: number, keepaliveMax: number, trust: string[], signingKey?: string, db?: string, retentionDays?: number }
+interface Flags { data: string, host: string, port: number, plain: boolean, apiPort: number, apiHost: string, apiTlsCert?: string, apiTlsKey?: string, tlsPort?: number, tlsCert?: string, tlsKey?: string, maxConnections: number, keepaliveMax: number, trust: string[], signingKey?: string, db?: string, retentionDays?: number, broker?: string, brokerCa?: string }
 
 /** LAMBKIN_DB_URL and LAMBKIN_RETENTION_DAYS, where a flag did not say (cloud-migrate.ts reads the first too). */
 export function dbFromEnv (db: string | undefined): string | undefined {
@@ -30,10 +31,12 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
   if (argv[0] === 'migrate') return await (await import('./cloud-migrate.js')).cloudMigrateCommand(argv.slice(1), io)
   const run: Run = { code: 0 }
   const program = command('lambkin cloud', io)
-    .description('Runs the cloud side: an MQTT broker for devices (TCP, and TLS with --tls-port), a registry (LevelDB under --data, or PostgreSQL with --db), and the operator API. Prints one ready line; SIGINT/SIGTERM close it. lambkin cloud migrate --help: the PostgreSQL schema.')
+    .description('Runs the cloud side: an MQTT broker for devices (TCP, and TLS with --tls-port) or, with --broker, a client of the fleet\'s own broker; a registry (LevelDB under --data, or PostgreSQL with --db); and the operator API. Prints one ready line; SIGINT/SIGTERM close it. lambkin cloud migrate --help: the PostgreSQL schema.')
     .requiredOption('--data <dir>', 'registry (without --db), operator token, signing key and everything kept across restarts')
     .option('--db <url>', 'keep the registry in PostgreSQL (postgres://user:password@host:5432/database; default LAMBKIN_DB_URL) instead of LevelDB under --data; its schema is migrated at start (docs/postgres.md)')
     .option('--retention-days <n>', `with --db: days records are kept, whole days dropped after; 0 keeps them for ever (default LAMBKIN_RETENTION_DAYS, else ${PG_DEFAULTS.retentionDays})`, intOption('--retention-days', 0, MAX_RETENTION_DAYS))
+    .option('--broker <url>', 'run no broker: join the fleet\'s MQTT 5 broker as a client (mqtt(s)://user:password@host:port; default LAMBKIN_BROKER_URL), taking uploads from the shared subscription $share/lambkin-cloud/lambkin/v1/+/up/+; needs --db postgres://…, and any number of instances may run side by side (docs/scale-out.md)')
+    .option('--broker-ca <file>', 'with --broker mqtts://: a PEM CA file for a broker with a private CA')
     .option('--host <addr>', 'where the device broker listens (0.0.0.0 for boards on the network)', CLOUD_DEFAULTS.host)
     .option('--port <n>', 'device broker port, MQTT over TCP (0: any free port)', intOption('--port', 0, 65535), CLOUD_DEFAULTS.port)
     .option('--api-port <n>', 'operator API port (0: any free port)', intOption('--api-port', 0, 65535), CLOUD_DEFAULTS.apiPort)
@@ -55,6 +58,10 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
       if (!f.plain && tlsGiven === 0) throw new LambkinError(ErrorCodes.USAGE, '--no-plain turns the plain MQTT port off, so it needs --tls-port, --tls-cert and --tls-key: devices would have nothing to connect to')
       const signingKey = f.signingKey ?? (process.env.LAMBKIN_SIGNING_KEY === '' ? undefined : process.env.LAMBKIN_SIGNING_KEY)
       const db = dbFromEnv(f.db)
+      const broker = f.broker ?? (process.env.LAMBKIN_BROKER_URL === '' ? undefined : process.env.LAMBKIN_BROKER_URL)
+      if (broker !== undefined && !/^postgres(ql)?:\/\//.test(db ?? '')) throw new LambkinError(ErrorCodes.USAGE, '--broker (LAMBKIN_BROKER_URL) needs --db postgres://… (or LAMBKIN_DB_URL): instances on an external broker share one PostgreSQL registry (docs/scale-out.md)')
+      if (broker !== undefined && (tlsGiven !== 0 || !f.plain)) throw new LambkinError(ErrorCodes.USAGE, '--tls-port, --tls-cert, --tls-key and --no-plain are the embedded broker\'s; with --broker the devices\' TLS is the external broker\'s')
+      if (broker === undefined && f.brokerCa !== undefined) throw new LambkinError(ErrorCodes.USAGE, '--broker-ca goes with --broker')
       if (db === undefined && f.retentionDays !== undefined) throw new LambkinError(ErrorCodes.USAGE, '--retention-days applies to the PostgreSQL registry: give --db too (the LevelDB registry keeps records until the device row goes)')
       const opts: CloudOptions = {
         dataDir: f.data,
@@ -68,6 +75,7 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
         trustedKeys: f.trust,
         ...(signingKey === undefined ? {} : { signingKeyFile: signingKey }),
         ...(db === undefined ? {} : { db: { url: db, retentionDays: retentionFromEnv(f.retentionDays) } }),
+        ...(broker === undefined ? {} : { broker: { url: broker, ...(f.brokerCa === undefined ? {} : { caFile: f.brokerCa }) } }),
         log: (line) => logLine(io, line)
       }
       if (f.tlsPort !== undefined && f.tlsCert !== undefined && f.tlsKey !== undefined) opts.tls = { port: f.tlsPort, certFile: f.tlsCert, keyFile: f.tlsKey }
@@ -80,6 +88,7 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
       try {
         const cloud = await Cloud.create(opts)
         io.stdout(cloud.readyLine() + '\n')
+        if (broker !== undefined && (f.port !== CLOUD_DEFAULTS.port || f.host !== CLOUD_DEFAULTS.host)) logLine(io, 'lambkin cloud: --host and --port are the embedded broker\'s and are not used with --broker', 'warning')
         io.stdout(`dashboard: ${cloud.api.url}/ (sign in with the operator token)\n`)
         logLine(io, `lambkin cloud: desired states are signed with ${cloud.signing.privateFile} (key ${cloud.signing.key.keyId}); devices trust ${cloud.signing.publicFile} beside the deploy key (trustedKeys, --trust)`, 'notice')
         if (f.trust.length === 0) logLine(io, 'lambkin cloud: no --trust keys, so bundle uploads (lambkin deploy) are refused; add --trust <lambkin.pub>', 'warning')

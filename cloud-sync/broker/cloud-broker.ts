@@ -18,8 +18,9 @@ import { systemClock } from '../../src/clock.js'
 import type { Clock } from '../../src/clock.js'
 import type { Refusal } from './acl.js'
 import { Scope } from '../../src/scope.js'
+import type { DeviceChannel, DeviceTraffic } from './device-channel.js'
 
-export interface CloudBrokerOptions {
+export interface CloudBrokerOptions extends DeviceTraffic {
   host: string
   /** Plain MQTT over TCP; undefined: none (TLS only, `lambkin cloud --no-plain`). */
   port: number | undefined
@@ -29,19 +30,15 @@ export interface CloudBrokerOptions {
   maxConnections: number
   /** Largest MQTT packet a device may send (bytes); bigger ones close its connection before the payload is read. */
   maxPacketBytes: number
-  /** Called for every device publish that passed the ACL, before aedes answers it. */
-  onUp: (deviceId: string, topic: string, payload: Buffer) => Promise<void>
-  onConnect?: (deviceId: string) => void
-  onDisconnect?: (deviceId: string) => void
-  /** A device authenticated while a connection with its id is open: the broker is about to close that one (MQTT-3.1.4-2). */
-  onTakeover?: (deviceId: string) => void
   /** A connection silent for 1.5x this long is closed as half-open (silence.ts); default SILENCE_DEFAULTS. */
   keepaliveMaxSec?: number
   clock?: Clock
   log?: (line: string) => void
 }
 
-export interface CloudBroker {
+/** The embedded broker: a DeviceChannel whose onUp runs for every device publish that passed the ACL, before aedes answers it; onTakeover when a device authenticated while a connection with its id is open (MQTT-3.1.4-2). */
+export interface CloudBroker extends DeviceChannel {
+  readonly mode: 'embedded'
   /** The plain MQTT port; undefined when the cloud runs TLS only. */
   port: number | undefined
   tlsPort?: number
@@ -51,13 +48,6 @@ export interface CloudBroker {
   readonly refused: Record<Refusal, number>
   /** Connections closed since start because nothing arrived on them (half-open, silence.ts). */
   readonly silentClosed: () => number
-  connected: () => string[]
-  isConnected: (deviceId: string) => boolean
-  /** Publishes from the cloud to devices (down/ topics), retained when asked [W5]. */
-  publish: (topic: string, payload: Buffer, opts: { qos: 0 | 1, retain: boolean }) => Promise<void>
-  /** Closes the device's live connection, if any (revocation). */
-  disconnect: (deviceId: string) => void
-  close: () => Promise<void>
 }
 
 function authError (message: string, returnCode: number): Error & { returnCode: number } {
@@ -144,13 +134,16 @@ type Ports = { port: number | undefined, tlsPort: number | undefined }
 function deviceBroker (o: CloudBrokerOptions, broker: Aedes, devices: Devices, silence: SilenceWatch, ports: Ports, scope: Scope): CloudBroker {
   const { port, tlsPort } = ports
   const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host
+  const url = port === undefined ? `mqtts://${hostForUrl}:${String(tlsPort)}` : `mqtt://${hostForUrl}:${port}`
   return {
+    mode: 'embedded',
     port,
     tlsPort,
-    url: port === undefined ? `mqtts://${hostForUrl}:${String(tlsPort)}` : `mqtt://${hostForUrl}:${port}`,
+    url,
     refused: devices.refused,
     silentClosed: () => silence.closed,
     connected: () => [...devices.live.keys()],
+    stats: () => ({ mode: 'embedded', url }),
     isConnected: (deviceId) => devices.live.has(deviceId),
     publish: async (topic, payload, opts) => {
       await new Promise<void>((resolve, reject) => broker.publish({ cmd: 'publish', topic, payload, qos: opts.qos, retain: opts.retain, dup: false } as never, (err) => { if (err == null) resolve(); else reject(err) }))

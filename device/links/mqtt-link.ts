@@ -53,7 +53,7 @@ export class MqttLink implements TriggerLink {
   #sessionPresent = false
   #subscribing: Promise<void> | undefined
   readonly #publishes: DurablePublishes
-  #gate: AckHold = { held: 0 }
+  #gate: AckHold = { held: 0, failed: 0 }
   readonly #opts: LinkOptions
   readonly #limits: BrokerLimits
   readonly #refusals: PublishRefusals

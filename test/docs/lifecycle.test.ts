@@ -92,12 +92,12 @@ test('each numbered step\'s first function is defined in the step\'s first file'
 })
 
 test('the checks can fail: a name or a file that is not there is caught', () => {
-  const source = TEXT.get('device/links/mqtt-ack-hold.ts') ?? ''
-  assert.ok(defines(source, 'AckGate.take()'))
-  assert.ok(defines(source, 'AckGate#release()'))
-  assert.ok(defines(source, 'MAX_HELD'))
-  assert.not.ok(defines(source, 'AckGate.release()'), 'a private method is not public')
-  assert.not.ok(defines(source, 'AckGate.nothingLikeThis()'))
+  const source = TEXT.get('device/store/level-store.ts') ?? ''
+  assert.ok(defines(source, 'LevelOutboxStore._ackThrough()'))
+  assert.ok(defines(source, 'LevelOutboxStore#armSyncTimer()'))
+  assert.ok(defines(TEXT.get('src/mqtt/ack-hold.ts') ?? '', 'MAX_HELD'))
+  assert.not.ok(defines(source, 'LevelOutboxStore.armSyncTimer()'), 'a private method is not public')
+  assert.not.ok(defines(source, 'LevelOutboxStore.nothingLikeThis()'))
   assert.not.ok(defines(source, 'holdAcksGone()'))
   assert.equal(blocks('1. `device/nowhere.ts` `gone()`: x').map((b) => [b.files, b.names]), [[['device/nowhere.ts'], ['gone()']]])
 })
@@ -110,7 +110,7 @@ test('no figures of its own: windows, backoffs and caps are named by their const
 test('a newcomer finds the file that acknowledges a trigger and the one that deletes an uploaded record', () => {
   const acks = BLOCKS.find((b) => b.step && /PUBACK\s+leaves here/.test(b.text))
   assert.ok(acks, 'a step where the PUBACK leaves')
-  assert.is(acks?.files[0], 'device/links/mqtt-ack-hold.ts')
+  assert.is(acks?.files[0], 'src/mqtt/ack-hold.ts')
   const deletes = BLOCKS.find((b) => b.step && /deletes the uploaded records/.test(b.text))
   assert.ok(deletes, 'a step where the outbox deletes')
   assert.is(deletes?.files[0], 'device/store/level-store.ts')

@@ -1,0 +1,194 @@
+// The commit gate of an MQTT.js client that consumes QoS 1 messages: a message's PUBACK leaves
+// only once its effects are durable, and overload is answered by taking no more (flow control),
+// never by taking and dropping. Used by the agent's trigger link (device/links/mqtt-ack-hold.ts,
+// effects in LevelDB) and the cloud's external broker client (cloud-sync/broker/external/,
+// effects in PostgreSQL). The one place that reaches into MQTT.js's private `_sendPacket`
+// (mqtt 5.x); the client is typed here by the members used, so src/ does not load MQTT.js.
+import { ErrorCodes, LambkinError } from '../errors.js'
+
+/** QoS 1 messages taken in before their PUBACK has been released (the default of `maxHeld`). */
+export const MAX_HELD = 256
+
+/**
+ * After a message could not be committed: the first wait before its redelivery is asked for,
+ * doubling per consecutive failure up to `retryMaxMs`. Defaults suit a local store that failed
+ * (rare, possibly a full card); the cloud passes a shorter ceiling for a database outage.
+ */
+export const ACK_HOLD_DEFAULTS = Object.freeze({ maxHeld: MAX_HELD, retryFirstMs: 1000, retryMaxMs: 60_000 })
+
+/** The parts of an MQTT.js PUBLISH packet the gate reads (mqtt-packet's IPublishPacket). */
+export interface GatePacket {
+  cmd: 'publish'
+  topic: string
+  payload: Buffer | string
+  qos: 0 | 1 | 2
+  retain: boolean
+  dup: boolean
+  messageId?: number
+  properties?: {
+    userProperties?: Record<string, string | string[]>
+    responseTopic?: string
+    correlationData?: Buffer
+  }
+}
+
+/** The parts of an MQTT.js client (5.x) the gate wraps. */
+export interface GateClient {
+  handleMessage: (packet: never, callback: (err?: Error) => void) => void
+  on: (event: 'close', listener: () => void) => unknown
+}
+
+export interface AckHoldOptions {
+  /** Does the message's work; its promise settles once the effects are durable (rejects: not). */
+  onMessage: (packet: GatePacket) => Promise<void>
+  log: (line: string) => void
+  /** True once the owner stops taking work: messages are then left with the broker. */
+  closing: () => boolean
+  maxHeld?: number
+  retryFirstMs?: number
+  retryMaxMs?: number
+}
+
+type Packet = { cmd: string, messageId?: number }
+type SendPacket = (packet: Packet, cb?: () => void, ...rest: unknown[]) => void
+
+interface Held { id: number, durable: boolean, failed: boolean, packet?: Packet }
+
+/** What the gate holds now: QoS 1 messages taken whose PUBACK has not left (at most maxHeld, plus the one whose callback waits). */
+export interface AckHold {
+  readonly held: number
+  /** Messages whose commit failed since start (each left unacknowledged, sent again by the broker). */
+  readonly failed: number
+}
+
+/**
+ * Installs the gate on `client` (before it connects: a persistent session may deliver queued
+ * messages at once). Throws LAMBKIN_DEPENDENCY_MISMATCH when MQTT.js's internals moved.
+ *
+ * MQTT.js hands a connection's messages to handleMessage one at a time and sends a QoS 1
+ * PUBACK when its callback runs (its documented `customHandleAcks` option runs before that
+ * same callback, so it serialises too); waiting there for each commit would serialise the
+ * work, the write and a network round trip per message. Instead the callback runs at once and
+ * the PUBACK it produces is held until that message's effects are committed. PUBACKs leave
+ * in arrival order (MQTT 3.1.1 section 4.6, MQTT 5 section 4.6) and at most maxHeld wait;
+ * past that the callback is not run, so MQTT.js reads nothing more and the broker keeps the
+ * rest (its own flow control: mosquitto's max_inflight_messages / MQTT 5 Receive Maximum).
+ *
+ * A message whose effects could not be stored (onMessage rejected) gets no PUBACK at all, not
+ * even an MQTT 5 reason code, which would let the broker forget it. Brokers resend
+ * unacknowledged messages only on a new connection (MQTT 5 section 4.4), so the gate then
+ * waits (retryFirstMs, doubling to retryMaxMs while commits keep failing) with other messages
+ * flowing, then drains: takes nothing new, lets what it holds settle and leave, and drops the
+ * connection. MQTT.js reconnects with the persistent session and the broker delivers the
+ * message again; one message that keeps failing never starves the others.
+ *
+ * onMessage must not wait for anything this client's incoming packets settle (a PUBACK of its
+ * own QoS 1 publish): with maxHeld messages held MQTT.js reads nothing more, so that wait would
+ * never end.
+ */
+export function holdAcks (client: GateClient, opts: AckHoldOptions): AckHold {
+  const o = { ...ACK_HOLD_DEFAULTS, ...opts }
+  const internals = client as unknown as { _sendPacket: SendPacket, stream?: { destroy: () => void } }
+  // Checked before anything runs: an MQTT.js whose internals moved must stop its owner, not
+  // silently acknowledge messages before they are durable.
+  if (typeof internals._sendPacket !== 'function' || typeof client.handleMessage !== 'function') {
+    throw new LambkinError(ErrorCodes.DEPENDENCY_MISMATCH, 'the installed MQTT.js has no _sendPacket/handleMessage, which the ack-after-commit gate wraps; install the mqtt version package.json pins (5.16.0)')
+  }
+  const original = internals._sendPacket.bind(client)
+  let held: Held[] = []
+  // Messages whose PUBACK MQTT.js has not produced yet, by message id (unique in flight).
+  let awaitingAck = new Map<number, Held>()
+  // The one message taken whose callback is held back (MQTT.js reads nothing until it runs).
+  let waiting: { h: Held, go: () => void } | undefined
+  let failures = 0
+  let failedTotal = 0
+  // Armed by a failed commit; when it fires the gate drains: takes nothing new, settles what
+  // is in hand (so no PUBACK is lost), then drops the connection.
+  let redeliver: ReturnType<typeof setTimeout> | undefined
+  let draining = false
+
+  const release = (): void => {
+    for (;;) {
+      while (held.length > 0 && (held[0].failed || (held[0].durable && held[0].packet !== undefined))) {
+        const h = held.shift() as Held
+        if (!h.failed) original(h.packet as Packet)
+      }
+      // The head may be the message whose callback waits: it must run to produce the PUBACK,
+      // after a failure too (MQTT.js then offers the next message, which is left unread).
+      const w = waiting
+      if (w === undefined) break
+      const due = held.length < o.maxHeld && !draining
+      const headWaits = held.length > 0 && held[0] === w.h && (w.h.durable || w.h.failed)
+      if (!due && !headWaits) break
+      waiting = undefined
+      w.go()
+    }
+    // A new connection makes the broker send the unacknowledged messages again.
+    if (draining && held.length === 0 && !o.closing()) internals.stream?.destroy()
+  }
+  const armRedelivery = (): void => {
+    if (redeliver !== undefined || draining) return
+    const wait = Math.min(o.retryMaxMs, o.retryFirstMs * 2 ** Math.max(0, failures - 1))
+    redeliver = setTimeout(() => {
+      redeliver = undefined
+      draining = true
+      release()
+    }, wait)
+    redeliver.unref()
+  }
+  internals._sendPacket = (packet, cb, ...rest) => {
+    if (packet.cmd !== 'puback' || packet.messageId === undefined) { original(packet, cb, ...rest); return }
+    const h = awaitingAck.get(packet.messageId)
+    // Every QoS 1 message passes through handleMessage below; a PUBACK for none of them
+    // belongs to a connection that is gone and must not acknowledge a redelivery.
+    if (h === undefined) { cb?.(); return }
+    awaitingAck.delete(h.id)
+    h.packet = packet
+    cb?.()
+    release()
+  }
+  // Acks held for a connection that is gone mean nothing to the next one; the broker
+  // redelivers those messages (at least once, as the design allows). The callback of a
+  // message not taken yet is dropped with its connection, so no stale PUBACK can follow.
+  client.on('close', () => {
+    held = []
+    awaitingAck = new Map()
+    waiting = undefined
+    draining = false
+    if (redeliver !== undefined) { clearTimeout(redeliver); redeliver = undefined }
+  })
+  const handle = (packet: GatePacket, callback: (err?: Error) => void): void => {
+    if (o.closing()) {
+      // Not acknowledged: the broker keeps it for the next session.
+      callback(new Error('closing'))
+      return
+    }
+    // Draining to reconnect after a failed commit: not taken, so the broker sends it again.
+    // Its callback never runs; MQTT.js reads nothing more on this connection.
+    if (draining && packet.qos === 1) return
+    const work = o.onMessage(packet)
+    if (packet.qos !== 1 || packet.messageId === undefined) {
+      work.then(() => callback(), (err: Error) => callback(err))
+      return
+    }
+    const h: Held = { id: packet.messageId, durable: false, failed: false }
+    const mine = held
+    held.push(h)
+    awaitingAck.set(h.id, h)
+    work.then(() => {
+      h.durable = true
+      failures = 0
+    }, (err: Error) => {
+      h.failed = true
+      failedTotal++
+      if (mine !== held) return
+      failures++
+      armRedelivery()
+      o.log(`message on ${packet.topic} not acknowledged, the broker keeps it and sends it again: ${err.message}`)
+    }).finally(() => { if (mine === held) release() })
+    if (held.length < o.maxHeld) callback()
+    else waiting = { h, go: () => callback() }
+  }
+  client.handleMessage = handle as GateClient['handleMessage']
+  return { get held () { return held.length }, get failed () { return failedTotal } }
+}
