@@ -31,7 +31,10 @@ The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN,
   lambkin cloud --data <dir> [--host] [--port] [--api-port] [--api-host] [--tls-port --tls-cert --tls-key]
                 [--no-plain] [--api-tls-cert --api-tls-key] [--max-connections n] [--keepalive-max s]
                 [--trust file.pub]... [--signing-key file] [--db postgres://... [--retention-days n]]
+                [--broker-admin mqtt://user:password@host:port]
   lambkin cloud migrate --db <url>    create or update the registry's tables in PostgreSQL
+  lambkin broker dynsec-init --out <dir> [--host addr] [--port n]
+                                      Mosquitto 2 dynamic-security file and config for a new site
   lambkin devices                     the devices the cloud knows
   lambkin devices add <id> [--group g] register a device; prints its secret once
   lambkin devices rotate <id>         a new secret, printed once; the old one is cut off
@@ -76,7 +79,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   rollouts: async () => (await import('./commands/rollouts.js')).rolloutsCommand,
   rollout: async () => (await import('./commands/rollout.js')).rolloutCommand,
   rollback: async () => (await import('./commands/rollback.js')).rollbackCommand,
-  'broker-passwd': async () => (await import('./commands/broker-passwd.js')).brokerPasswdCommand
+  'broker-passwd': async () => (await import('./commands/broker-passwd.js')).brokerPasswdCommand,
+  broker: async () => (await import('./commands/broker.js')).brokerCommand
 }
 
 /** Every command's name, in the order `lambkin --help` lists them. */

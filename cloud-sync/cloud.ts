@@ -21,6 +21,8 @@ import type { DeviceChannel, DeviceTraffic } from './broker/device-channel.js'
 import { Ingest } from './ingest/ingest.js'
 import { Takeovers } from './broker/takeovers.js'
 import { RemoteInvoker } from './invoke/remote-invoke.js'
+import { allCredentials, DynsecCredentials, embeddedCredentials } from './broker/credentials.js'
+import type { CredentialSink } from './broker/credentials.js'
 import { DesiredPublisher, RolloutEngine } from './rollouts/index.js'
 import type { DeviceLink } from './rollouts/index.js'
 import { systemClock } from '../src/clock.js'
@@ -31,6 +33,7 @@ import type { FaultEvent } from '../src/store-fault.js'
 import { LastSeen } from './last-seen.js'
 import type { Registry } from './registry/index.js'
 import { logText } from '../src/log-text.js'
+import { redactUrls } from '../src/redact.js'
 import { cloudSigningKey } from './rollouts/signing-key.js'
 import type { CloudSigningKey } from './rollouts/signing-key.js'
 
@@ -75,6 +78,13 @@ export interface CloudOptions {
    * `<data>/cloud-signing.key`, made on the first start. Cloud instances of one fleet share one.
    */
   signingKeyFile?: string
+  /**
+   * An external Mosquitto with the dynamic-security plugin whose device clients, roles and ACLs
+   * `lambkin devices add | rotate | revoke` manage (`--broker-admin`, docs/brokers.md): the URL
+   * of a client with the admin role, a PEM CA file for an mqtts:// broker with a private CA, and
+   * the plugin's answer timeouts (broker/dynsec.ts).
+   */
+  brokerAdmin?: { url: string, caFile?: string, timeoutMs?: number, connectTimeoutMs?: number }
   /** Clock and timers of the rollout engine and remote invoke (tests pass a FakeClock); `now` defaults to its now. */
   clock?: Clock
   /** The rollout engine's tick while devices are sent or paced, and how long a finished rollout watches for rollbacks, ms. */
@@ -293,6 +303,17 @@ export class Cloud {
     const trustedKeys = this.#trustedKeys
     const exposed = apiExposureWarning(o.apiHost, o.apiTls !== undefined)
     if (exposed !== undefined) this.#log(exposed)
+    // Device credentials follow the registry: the embedded broker reads them there and only
+    // cuts connections; an external Mosquitto (--broker-admin) keeps its own (broker/credentials.ts).
+    let credentials: CredentialSink = embeddedCredentials((id) => { channel.disconnect(id) })
+    if (o.brokerAdmin !== undefined) {
+      // Loaded only here: the embedded cloud never loads MQTT.js.
+      const { DynsecClient } = await import('./broker/dynsec.js')
+      const admin = await DynsecClient.connect({ ...o.brokerAdmin, log: this.#log })
+      this.#scope.defer('broker admin', () => admin.close())
+      credentials = allCredentials(new DynsecCredentials(admin), credentials)
+      this.#log(`lambkin cloud: device credentials are managed on the broker's dynamic security too (${redactUrls(o.brokerAdmin.url)})`)
+    }
     const api = this.api = await startApi({
       host: o.apiHost,
       port: o.apiPort,
@@ -301,7 +322,7 @@ export class Cloud {
       token,
       registry,
       now,
-      onRevoke: (id) => channel.disconnect(id),
+      credentials,
       isConnected: this.#devices.isConnected,
       cloudStats: () => ({
         storeFault: registry.storeFault?.() ?? null,

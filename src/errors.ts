@@ -47,6 +47,11 @@ export const ErrorCodes = Object.freeze({
   SCHEDULE_INVALID: 'LAMBKIN_SCHEDULE_INVALID',
   SCHEDULE_MISSED: 'LAMBKIN_SCHEDULE_MISSED',
   BROKER_UNAVAILABLE: 'LAMBKIN_BROKER_UNAVAILABLE',
+  /**
+   * An external broker's admin interface (Mosquitto's dynamic security) refused or did not answer
+   * a command that manages a device's broker client; the message carries the broker's reason.
+   */
+  BROKER_ADMIN_FAILED: 'LAMBKIN_BROKER_ADMIN_FAILED',
   DEPENDENCY_MISMATCH: 'LAMBKIN_DEPENDENCY_MISMATCH',
   // The cloud side and its operator API.
   DEVICE_EXISTS: 'LAMBKIN_DEVICE_EXISTS',

@@ -89,16 +89,22 @@ async function publish (count: number, k: number): Promise<void> {
   await Promise.all(Array.from({ length: IN_FLIGHT }, lane))
 }
 // Peak under load is sampled (VmHWM would also hold the start-up transient).
-const throughput: Array<{ receiving: number, perSecond: number, peakRssMiB: number }> = []
+// The split is taken again whenever the sample is a new peak (within 1 MiB), to say what grew.
+const throughput: Array<{ receiving: number, perSecond: number, peakRssMiB: number, peakSplit?: Record<string, number> }> = []
 for (const k of receiving) {
   let peak = 0
-  const sampler = setInterval(() => { peak = Math.max(peak, rssNow(pid).rss) }, 50)
+  let peakSplit: Record<string, number> | undefined
+  const sampler = setInterval(() => {
+    const rss = rssNow(pid).rss
+    if (rss > peak + 1) peakSplit = { ...rssSplit(pid) }
+    peak = Math.max(peak, rss)
+  }, 50)
   await publish(WARMUP, k)
   const t = performance.now()
   await publish(MESSAGES, k)
   const perSecond = MESSAGES / ((performance.now() - t) / 1000)
   clearInterval(sampler)
-  throughput.push({ receiving: k, perSecond, peakRssMiB: Math.max(peak, rssNow(pid).rss) })
+  throughput.push({ receiving: k, perSecond, peakRssMiB: Math.max(peak, rssNow(pid).rss), peakSplit })
 }
 await client.endAsync()
 

@@ -20,7 +20,18 @@ const run = (file: string, args: string[]): Record<string, unknown> => JSON.pars
 const f = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
 const count = (n: number): string => n >= 1e6 ? `${f(n / 1e6, n % 1e6 === 0 ? 0 : 1)}M` : n >= 1e3 ? `${f(n / 1e3)}k` : f(n)
 
-interface AgentRow { functions: number, flags: string, startSeconds: number, idleRssMiB: number, startPeakRssMiB: number, split: Record<string, number>, coldMs: number, warmMs: number, throughput: Array<{ receiving: number, perSecond: number, peakRssMiB: number }> }
+interface ThroughputRow { receiving: number, perSecond: number, peakRssMiB: number, peakSplit?: Record<string, number> }
+interface AgentRow {
+  functions: number
+  flags: string
+  startSeconds: number
+  idleRssMiB: number
+  startPeakRssMiB: number
+  split: Record<string, number>
+  coldMs: number
+  warmMs: number
+  throughput: ThroughputRow[]
+}
 interface OutboxRow { records: number, writePerSecond: number, diskMiB: number, openSeconds: number, drainPerSecond: number }
 
 // The agent the receiving rows run on: the smallest deployed that has enough functions.
@@ -45,6 +56,7 @@ for (const r of rows) console.log(`| ${r.join(' | ')} |`)
 const any = [...agents.values()][0]
 if (any !== undefined) console.log(`\nagent started as on a board: node ${any.flags}${process.env.COST_MEMORY === 'node' ? '' : ' with MALLOC_ARENA_MAX=2'}`)
 for (const [n, a] of agents) console.log(`idle RSS split with ${n} functions (MiB, smaps): ${Object.entries(a.split).map(([k, v]) => `${k} ${f(v, 1)}`).join(', ')}`)
+for (const t of hostRow?.throughput ?? []) if (t.peakSplit !== undefined) console.log(`peak RSS split with ${t.receiving} of ${host} functions receiving (MiB, smaps): ${Object.entries(t.peakSplit).map(([k, v]) => `${k} ${f(v, 1)}`).join(', ')}`)
 const fifty = agents.get(50) ?? hostRow
 const peak = Math.max(0, ...(hostRow?.throughput ?? []).map((t) => t.peakRssMiB))
 console.log(`cost: idle ${fifty === undefined ? '-' : f(fifty.idleRssMiB, 1)} MiB with ${fifty?.functions ?? '-'} functions (target <= 80), peak ${f(peak, 1)} MiB under load (target <= idle + 25), ${outboxes.map((o) => `${count(o.records)} records drain ${f(o.drainPerSecond)} rec/s`).join(', ')}`)

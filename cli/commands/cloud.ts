@@ -9,6 +9,7 @@ import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { logLine } from '../log.js'
 import { untilSignal } from '../signals.js'
 import { secretFileWarning } from '../../src/private-files.js'
+import { redactUrls } from '../../src/redact.js'
 import type { CliIo } from '../io.js'
 import { command, intOption, runProgram } from '../program.js'
 import type { Run } from '../program.js'
@@ -18,6 +19,21 @@ interface Flags { data: string, host: string, port: number, plain: boolean, apiP
 /** LAMBKIN_DB_URL and LAMBKIN_RETENTION_DAYS, where a flag did not say (cloud-migrate.ts reads the first too). */
 export function dbFromEnv (db: string | undefined): string | undefined {
   return db ?? (process.env.LAMBKIN_DB_URL === '' ? undefined : process.env.LAMBKIN_DB_URL)
+}
+
+/**
+ * --broker-admin's URL, else LAMBKIN_BROKER_ADMIN; --broker-admin without one reuses `broker`
+ * (--broker's). Throws LAMBKIN_USAGE for a URL that is not mqtt(s):// with a user name.
+ */
+export function brokerAdminUrl (flag: string | true | undefined, broker?: string): string | undefined {
+  if (flag === true && broker === undefined) throw new LambkinError(ErrorCodes.USAGE, '--broker-admin without a URL reuses the --broker one (LAMBKIN_BROKER_URL), and there is none: give one of them')
+  const url = flag === true ? broker : flag ?? (process.env.LAMBKIN_BROKER_ADMIN === '' ? undefined : process.env.LAMBKIN_BROKER_ADMIN)
+  if (url === undefined) return undefined
+  let parsed: URL | undefined
+  try { parsed = new URL(url) } catch { parsed = undefined }
+  if (parsed === undefined || !['mqtt:', 'mqtts:'].includes(parsed.protocol) || parsed.hostname === '') throw new LambkinError(ErrorCodes.USAGE, `--broker-admin (or LAMBKIN_BROKER_ADMIN) must be mqtt://user:password@host:port or mqtts://…; got ${redactUrls(url)}`)
+  if (parsed.username === '') throw new LambkinError(ErrorCodes.USAGE, `--broker-admin ${redactUrls(url)} names no user: give the admin client's user name and password (mqtt://lambkin.cloud:<password>@host:port)`)
+  return url
 }
 
 function retentionFromEnv (days: number | undefined): number | undefined {
@@ -50,8 +66,9 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
     .option('--max-connections <n>', 'device connections at once', intOption('--max-connections', 1, 10_000_000), CLOUD_DEFAULTS.maxConnections)
     .option('--keepalive-max <s>', 'a device connection silent for 1.5x this many seconds is closed as half-open (devices\' cloud.keepaliveSec and heartbeatMs must stay below it)', intOption('--keepalive-max', 1, 65_535), SILENCE_DEFAULTS.keepaliveMaxSec)
     .option('--trust <file.pub>', 'a public key whose signed bundles this cloud takes (repeatable; from lambkin keys generate); with none, uploads are refused', (file: string, all: string[]) => [...all, file], [] as string[])
+    .option('--broker-admin [url]', 'manage device credentials on a Mosquitto 2 with the dynamic-security plugin: mqtt(s)://user:password@host:port of a client with its admin role (lambkin broker dynsec-init makes one; default LAMBKIN_BROKER_ADMIN; without a URL: the --broker one, and --broker-ca). devices add, rotate and revoke then create, re-key and delete the device\'s broker client and role (docs/brokers.md)')
     .option('--signing-key <file>', 'the private key that signs desired states (default LAMBKIN_SIGNING_KEY, else <data>/cloud-signing.key, made on the first start); cloud instances of one fleet share one. Devices trust <data>/cloud-signing.pub')
-    .action(async (f: Flags) => {
+    .action(async (f: Flags & { brokerAdmin?: string | true }) => {
       const tlsGiven = [f.tlsPort, f.tlsCert, f.tlsKey].filter((x) => x !== undefined).length
       if (tlsGiven !== 0 && tlsGiven !== 3) throw new LambkinError(ErrorCodes.USAGE, '--tls-port, --tls-cert and --tls-key go together')
       if ((f.apiTlsCert === undefined) !== (f.apiTlsKey === undefined)) throw new LambkinError(ErrorCodes.USAGE, '--api-tls-cert and --api-tls-key go together')
@@ -63,6 +80,7 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
       if (broker !== undefined && (tlsGiven !== 0 || !f.plain)) throw new LambkinError(ErrorCodes.USAGE, '--tls-port, --tls-cert, --tls-key and --no-plain are the embedded broker\'s; with --broker the devices\' TLS is the external broker\'s')
       if (broker === undefined && f.brokerCa !== undefined) throw new LambkinError(ErrorCodes.USAGE, '--broker-ca goes with --broker')
       if (db === undefined && f.retentionDays !== undefined) throw new LambkinError(ErrorCodes.USAGE, '--retention-days applies to the PostgreSQL registry: give --db too (the LevelDB registry keeps records until the device row goes)')
+      const brokerAdmin = brokerAdminUrl(f.brokerAdmin, broker)
       const opts: CloudOptions = {
         dataDir: f.data,
         host: f.host,
@@ -73,6 +91,7 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
         maxConnections: f.maxConnections,
         keepaliveMaxSec: f.keepaliveMax,
         trustedKeys: f.trust,
+        ...(brokerAdmin === undefined ? {} : { brokerAdmin: { url: brokerAdmin, ...(f.brokerCa === undefined ? {} : { caFile: f.brokerCa }) } }),
         ...(signingKey === undefined ? {} : { signingKeyFile: signingKey }),
         ...(db === undefined ? {} : { db: { url: db, retentionDays: retentionFromEnv(f.retentionDays) } }),
         ...(broker === undefined ? {} : { broker: { url: broker, ...(f.brokerCa === undefined ? {} : { caFile: f.brokerCa }) } }),

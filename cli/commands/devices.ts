@@ -1,7 +1,9 @@
 // `lambkin devices`: the fleet's devices through the operator API: list, add (prints the
 // device's secret once; the cloud keeps only its scrypt hash), rotate (a new secret; the old one
 // is cut off at once, the device keeps its id, records and deployments), revoke (cuts it off
-// for good).
+// for good). With `lambkin cloud --broker-admin` the cloud does the same on an external
+// Mosquitto's dynamic security (docs/brokers.md); a broker that does not follow is
+// LAMBKIN_BROKER_ADMIN_FAILED with what to run.
 import type { CliIo } from '../io.js'
 import { ApiClient } from '../api-client.js'
 import type { ApiTarget } from '../api-client.js'
@@ -42,7 +44,7 @@ export async function devicesCommand (argv: string[], io: CliIo): Promise<number
       else io.stdout(`device ${r.id}: new secret (the old one no longer works, and its connection was closed)\nsecret: ${r.secret}\n(shown once: the cloud keeps only its hash; set it as the board's cloud.password)\n`)
     })
   apiOptions(program.command('revoke <id>')
-    .description('Cuts a device off at once: its live connection is closed and its next connect refused.'))
+    .description('Cuts a device off at once: its live connection is closed and its next connect refused (also on an external Mosquitto managed with lambkin cloud --broker-admin, where its client and role are deleted).'))
     .action(async (id: string, f: ApiTarget & { json?: boolean }) => {
       json = f.json === true
       const r = await new ApiClient(f).call<{ id: string, revokedAt: number }>('POST', `/v1/devices/${encodeURIComponent(id)}/revoke`)

@@ -26,6 +26,8 @@ export const STATUS: Readonly<Record<string, number>> = Object.freeze({
   [ErrorCodes.DEVICE_OFFLINE]: 409,
   [ErrorCodes.CLOSED]: 503,
   [ErrorCodes.DB_UNAVAILABLE]: 503,
+  // The broker behind the cloud refused or did not answer (broker/dynsec.ts).
+  [ErrorCodes.BROKER_ADMIN_FAILED]: 502,
   [ErrorCodes.INVOKE_TIMEOUT]: 504
 })
 

@@ -11,6 +11,8 @@ import { GENERATED_SECRET_PARAMS, hashPassword, newSecret } from '../../src/secr
 import { WIRE_RECORD_KINDS } from '../../src/wire/index.js'
 import type { WireRecordKind } from '../../src/wire/index.js'
 import type { DeviceRow, Registry } from '../registry/index.js'
+import { brokerLag } from '../broker/credentials.js'
+import type { CredentialSink } from '../broker/credentials.js'
 import { deviceState, deviceView, recordView, summarizeMetrics } from './views.js'
 import type { LastSeen } from '../last-seen.js'
 import { bad } from './params.js'
@@ -30,8 +32,8 @@ export interface ApiOptions {
   now: () => number
   /** Facts about the running cloud for /v1/status (connections, refusals, ingest counters). */
   cloudStats: () => Record<string, unknown>
-  /** Cuts a device off at once (closes its live connection): on revocation and on a rotated secret. */
-  onRevoke: (id: string) => void
+  /** Where devices' broker credentials follow the registry (broker/credentials.ts): closes connections, or drives an external broker. */
+  credentials: CredentialSink
   /** Whether a device is connected to this cloud right now (its state is then not taken on trust). */
   isConnected: (id: string) => boolean
   /** Long-poll bound for `wait` on record queries and rollouts, ms. */
@@ -145,18 +147,24 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     if (body.group !== undefined && body.group !== null && !isValidId(body.group)) throw bad('group must match ^[a-z0-9][a-z0-9_-]{0,62}$')
     const secret = newSecret()
     const group = typeof body.group === 'string' ? body.group : undefined
-    await o.registry.addDevice({ id: body.id, group, secretHash: await hashPassword(secret, GENERATED_SECRET_PARAMS), createdAt: o.now() })
-    return await reply.status(201).send({ id: body.id, group: group ?? null, secret })
+    const id = body.id
+    await o.registry.addDevice({ id, group, secretHash: await hashPassword(secret, GENERATED_SECRET_PARAMS), createdAt: o.now() })
+    await o.credentials.added(id, secret).catch((err: unknown) => {
+      throw brokerLag(err, `device ${id} is registered, but the broker did not take its credentials (${errorMessage(err)}), so it cannot connect yet; lambkin devices rotate ${id} gives it a secret the broker has, once the broker answers`)
+    })
+    return await reply.status(201).send({ id, group: group ?? null, secret })
   })
   app.post('/v1/devices/:id/revoke', async (req) => {
     const { id } = req.params as { id: string }
     await device(id)
     const at = o.now()
     await o.registry.revokeDevice(id, at)
-    o.onRevoke(id)
+    await o.credentials.revoked(id).catch((err: unknown) => {
+      throw brokerLag(err, `device ${id} is revoked in the registry, but the broker did not confirm (${errorMessage(err)}), so it may still connect there; run lambkin devices revoke ${id} again once the broker answers`)
+    })
     return { id, revokedAt: (await device(id)).revokedAt ?? at }
   })
-  registerRotateRoute(app, { registry: o.registry, now: o.now, device, disconnect: o.onRevoke })
+  registerRotateRoute(app, { registry: o.registry, now: o.now, device, credentials: o.credentials })
   app.get('/v1/status', async () => ({ devices: await Promise.all((await o.registry.listDevices()).map(view)), cloud: o.cloudStats() }))
   app.get('/v1/devices/:id', async (req) => await view(await device((req.params as { id: string }).id)))
   registerRecordsRoute(app, { registry: o.registry, device, kinds: kindsParam, maxWaitMs: o.maxWaitMs ?? 30_000, closing: () => closing })

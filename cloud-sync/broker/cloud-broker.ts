@@ -12,6 +12,7 @@ import { isValidId } from '../../src/ids.js'
 import { verifyStored } from '../../src/secrets.js'
 import type { Registry } from '../registry/index.js'
 import { checkParserShape, limitPacketSize } from '../../src/mqtt/packet-limit.js'
+import { disableNumberCache } from '../../src/mqtt/packet-cache.js'
 import { mayPublish, maySubscribe } from './acl.js'
 import { SILENCE_DEFAULTS, SilenceWatch } from './silence.js'
 import { systemClock } from '../../src/clock.js'
@@ -101,6 +102,7 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
   // closing aedes ends: the aedes undo (run last) waits for these too.
   const stopped: Array<Promise<void>> = []
   try {
+    disableNumberCache()
     const broker = await Aedes.createBroker({ connectTimeout: 10_000 })
     scope.defer('aedes', async () => {
       await new Promise<void>((resolve) => broker.close(() => resolve()))

@@ -86,8 +86,13 @@ async function load (id: number, fnId: number, spec: FunctionSpec): Promise<void
   const before = fns.get(fnId)
   const fn: Loaded = { spec, staticMeta, idle: before?.idle ?? [], latest: before?.latest }
   fns.set(fnId, fn)
-  const want = Math.max(1, spec.provisioned)
-  while (fn.idle.length < want) {
+  // One instance is always built, so a compile error or a throwing module is reported by the
+  // load; it is kept only when `provisioned` asks for warm ones. Otherwise it is dropped and the
+  // function's first message builds its own (a cold start): an idle function then holds no
+  // wasm memory nor QuickJS heap (docs/performance.md, "Memory").
+  const want = spec.provisioned
+  let checked = fn.idle.length > 0
+  while (!checked || fn.idle.length < want) {
     const { instance, failure } = await build(spec, staticMeta, -id)
     watch[WATCH_DEADLINE] = 0
     if (failure !== undefined || instance === undefined) {
@@ -96,7 +101,9 @@ async function load (id: number, fnId: number, spec: FunctionSpec): Promise<void
       post({ t: 'loaded', id, failure: { code: f.code, message: f.message, stack: f.stack } })
       return
     }
-    fn.idle.push(instance)
+    checked = true
+    if (fn.idle.length < want) fn.idle.push(instance)
+    else instance.dispose()
   }
   post({ t: 'loaded', id })
 }

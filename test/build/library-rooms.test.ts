@@ -11,10 +11,11 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 
 /** Package -> path prefixes (folders end in '/') where it may be imported. */
 const ROOMS: Record<string, string[]> = {
-  // The MQTT.js client: the agent's trigger link and cloud link, and the cloud's client of an
-  // external broker (docs/scale-out.md); the demo's simulated sensors are MQTT clients of the
-  // agent, as a user's sensors would be.
-  mqtt: ['device/links/', 'device/sync/', 'cloud-sync/broker/external/', 'cli/commands/demo-feed.ts'],
+  // The MQTT.js client: the agent's trigger link and cloud link, the cloud's client of an
+  // external broker (docs/scale-out.md) and its admin client of that broker's dynamic security
+  // (docs/brokers.md); the demo's simulated sensors are MQTT clients of the agent, as a user's
+  // sensors would be.
+  mqtt: ['device/links/', 'device/sync/', 'cloud-sync/broker/external/', 'cloud-sync/broker/dynsec.ts', 'cli/commands/demo-feed.ts'],
   aedes: ['device/links/broker/', 'cloud-sync/broker/'],
   level: ['device/store/', 'cloud-sync/registry/'],
   'abstract-level': ['device/store/', 'cloud-sync/registry/'],

@@ -8,6 +8,7 @@ import { BrokerAccess } from './access.js'
 import type { BrokerUser } from './access.js'
 import { anonymousAllowed, exposureProblem, isLoopbackHost } from './exposure.js'
 import { checkParserShape, limitPacketSize } from '../../../src/mqtt/packet-limit.js'
+import { disableNumberCache } from '../../../src/mqtt/packet-cache.js'
 import { Refusals } from './refusals.js'
 import { DEVICE_DEFAULTS } from '../../config/defaults.js'
 import type { FunctionMetrics } from '../../metrics/index.js'
@@ -58,6 +59,7 @@ export async function startEmbeddedBroker (host: string, port: number, opts: Emb
   const refusals = new Refusals(opts.metrics, log)
   const access = new BrokerAccess({ users: s.users, allowAnonymous: anonymous, maxKeepaliveSec: s.maxKeepaliveSec, refusals })
 
+  disableNumberCache()
   const broker = await Aedes.createBroker({ connectTimeout: s.connectTimeoutMs })
   checkParserShape(broker)
   broker.preConnect = (client, packet, cb) => access.preConnect(client, packet, cb)

@@ -35,4 +35,49 @@ test('--help lists --trust as repeatable', async () => {
   assert.match(r.out, /--trust <file\.pub>.*repeatable/s)
 })
 
+test('--broker-admin that is not an mqtt(s):// URL with a user is bad usage (exit 2), its password not echoed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lambkin-cli-cloud-'))
+  try {
+    for (const url of ['http://u:secret-pw@host:1883', 'mqtt://host:1883', 'not a url']) {
+      const r = await run(['--data', join(dir, 'data'), '--port', '0', '--api-port', '0', '--broker-admin', url])
+      assert.is(r.code, 2, url)
+      assert.match(r.err, 'LAMBKIN_USAGE')
+      assert.match(r.err, '--broker-admin')
+      assert.not.match(r.err, 'secret-pw')
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('--broker-admin without a URL reuses --broker\'s, and without --broker it is bad usage saying so', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lambkin-cli-cloud-'))
+  try {
+    const r = await run(['--data', join(dir, 'data'), '--port', '0', '--api-port', '0', '--broker-admin'])
+    assert.is(r.code, 2)
+    assert.match(r.err, 'reuses the --broker one')
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('LAMBKIN_BROKER_ADMIN is read like --broker-admin: a bad one is bad usage naming it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lambkin-cli-cloud-'))
+  process.env.LAMBKIN_BROKER_ADMIN = 'http://u:env-secret@host:1883'
+  try {
+    const r = await run(['--data', join(dir, 'data'), '--port', '0', '--api-port', '0'])
+    assert.is(r.code, 2)
+    assert.match(r.err, 'LAMBKIN_BROKER_ADMIN')
+    assert.not.match(r.err, 'env-secret')
+  } finally {
+    delete process.env.LAMBKIN_BROKER_ADMIN
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('--help lists --broker-admin and the dynamic-security plugin', async () => {
+  const r = await run(['--help'])
+  assert.match(r.out, /--broker-admin \[url\].*dynamic-security/s)
+})
+
 test.run()
