@@ -17,6 +17,9 @@ import { apiExposureWarning } from './api/exposure.js'
 import type { Api } from './api/server.js'
 import { startCloudBroker } from './broker/cloud-broker.js'
 import type { CloudBroker } from './broker/cloud-broker.js'
+import type { InvokeResultFrame } from '../src/wire/index.js'
+import type { PgCoordinator } from './coord/pg-coordinator.js'
+import type { Rollouts } from './rollouts/engine.js'
 import type { DeviceChannel, DeviceTraffic } from './broker/device-channel.js'
 import { Ingest } from './ingest/ingest.js'
 import { Takeovers } from './broker/takeovers.js'
@@ -134,7 +137,12 @@ export class Cloud {
   channel!: DeviceChannel
   api!: Api
   ingest!: Ingest
-  rollouts!: RolloutEngine
+  /** The rollout engine; with PostgreSQL, the instance-shared one (coord/shared-rollouts.ts). */
+  rollouts!: Rollouts
+  /** With PostgreSQL: the bus between instances and the rollouts' lock (coord/pg-coordinator.ts). */
+  coordinator: PgCoordinator | undefined
+  /** Where ingest hands a remote-invoke answer (#startRollouts: this instance's waiter, else the bus). */
+  #onInvokeResult: (id: string, r: InvokeResultFrame) => void = () => {}
   invoker!: RemoteInvoker
   /** The key desired states are signed with, and the public file devices trust [W5]. */
   signing!: CloudSigningKey
@@ -236,24 +244,44 @@ export class Cloud {
    * devices through the channel started in #startChannel; until then a publish waits for the connect.
    */
   async #startRollouts (o: Resolved, clock: Clock, now: () => number): Promise<Undo> {
+    const log = this.#log
     const desired = this.#desired = new DesiredPublisher(this.registry, this.#devices, now, this.signing.key)
-    const rollouts = this.rollouts = await RolloutEngine.start({
-      registry: this.registry, desired, isConnected: this.#devices.isConnected, clock, ...o.rollouts, log: this.#log
-    })
+    // With PostgreSQL, several instances may share the registry: one drives the rollouts (the one
+    // holding their lock) and the bus carries what the others must hear (docs/scale-out.md).
+    const engineOptions = { registry: this.registry, desired, isConnected: this.#devices.isConnected, clock, ...o.rollouts, log }
+    let coord: PgCoordinator | undefined
+    if (o.db !== undefined) {
+      const { PgCoordinator } = await import('./coord/pg-coordinator.js')
+      const started = coord = this.coordinator = await PgCoordinator.start({ url: o.db.url, log })
+      this.#scope.defer('coordinator', () => started.close())
+    }
+    const rollouts = this.rollouts = coord === undefined
+      ? await RolloutEngine.start(engineOptions)
+      : await (await import('./coord/shared-rollouts.js')).SharedRollouts.start(engineOptions, coord)
     const invoker = this.invoker = new RemoteInvoker(this.#devices, clock)
-    return async () => { invoker.close(); await rollouts.close() }
+    // A remote-invoke answer that reached this instance for a request waiting on another.
+    const offInvoke = coord?.subscribe('invoke', (p) => {
+      try {
+        const { device, result } = JSON.parse(p) as { device: string, result: InvokeResultFrame }
+        invoker.take(device, result)
+      } catch { /* not ours to fix */ }
+    })
+    this.#onInvokeResult = (id, r) => {
+      if (invoker.take(id, r)) return
+      if (coord === undefined || !coord.publish('invoke', JSON.stringify({ device: id, result: r }))) invoker.unmatched++
+    }
+    return async () => { offInvoke?.(); invoker.close(); await rollouts.close() }
   }
 
   /** 5. Ingest: stores what devices upload and answers them through the broker started next. */
   #startIngest (now: () => number): undefined {
     const rollouts = this.rollouts
-    const invoker = this.invoker
     this.ingest = new Ingest({
       registry: this.registry,
       now,
       log: this.#log,
       send: async (topic, payload) => { await this.#devices.publish(topic, payload, { qos: 1, retain: false }) },
-      deploy: { onReported: async (id, r) => { await rollouts.onReported(id, r) }, onInvokeResult: (id, r) => { invoker.onResult(id, r) } }
+      deploy: { onReported: async (id, r) => { await rollouts.onReported(id, r) }, onInvokeResult: (id, r) => { this.#onInvokeResult(id, r) } }
     })
     return undefined
   }

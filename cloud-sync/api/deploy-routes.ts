@@ -7,7 +7,7 @@ import { isValidId } from '../../src/ids.js'
 import { BUNDLE_MAX_BYTES, SHA256_PATTERN, readBundle, verifyBundle } from '../../src/bundle/index.js'
 import type { TrustedKey } from '../../src/bundle/index.js'
 import type { RemoteInvoker } from '../invoke/remote-invoke.js'
-import type { RolloutEngine } from '../rollouts/engine.js'
+import type { Rollouts } from '../rollouts/engine.js'
 import type { DeployRequest, RollbackRequest } from '../rollouts/types.js'
 import type { Registry } from '../registry/index.js'
 import { IO_CAP_DEFAULTS } from '../../src/sandbox/options.js'
@@ -17,7 +17,7 @@ import { dataProblem } from '../../src/wire/index.js'
 
 export interface DeployApi {
   registry: Registry
-  engine: RolloutEngine
+  engine: Rollouts
   invoker: RemoteInvoker
   /** Keys whose bundles this cloud takes (`lambkin cloud --trust`), by key id. */
   trustedKeys: ReadonlyMap<string, TrustedKey>

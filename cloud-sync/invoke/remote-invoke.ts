@@ -68,9 +68,15 @@ export class RemoteInvoker {
 
   /** An up/invoke-result from `device` [W7]; one that answers nothing waiting is counted and dropped. */
   onResult (device: string, r: InvokeResultFrame): void {
+    if (!this.take(device, r)) this.unmatched++
+  }
+
+  /** Answers the request waiting here for `r`; false (nothing counted) when none does, e.g. it waits on another cloud instance. */
+  take (device: string, r: InvokeResultFrame): boolean {
     const w = this.#waiting.get(r.id)
-    if (w === undefined || w.device !== device) { this.unmatched++; return }
+    if (w === undefined || w.device !== device) return false
     this.#settle(r.id)?.resolve(r)
+    return true
   }
 
   #settle (id: string): Waiting | undefined {

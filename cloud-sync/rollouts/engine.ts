@@ -28,13 +28,24 @@ export interface EngineOptions {
   tickMs?: number
   watchMs?: number
   log?: (line: string) => void
+  /**
+   * false: this engine drives nothing (another cloud instance holds the rollouts' lock,
+   * docs/scale-out.md): it loads no rollout, a deploy or rollback only stores the new row (the
+   * driving instance adopts it), and get() reads the registry. Default true.
+   */
+  drive?: boolean
+  /** Called with a rollout's id after each change to it is stored (the cloud bus tells other instances). */
+  onStored?: (id: string) => void
 }
+
+/** The engine's surface the API and the cloud use; the instance-shared one (coord/shared-rollouts.ts) has it too. */
+export type Rollouts = Pick<RolloutEngine, 'deploy' | 'rollback' | 'cancel' | 'get' | 'list' | 'onChange' | 'onReported' | 'onConnect' | 'close'>
 
 /** A rollout the engine watches: its row, where each device sits in it, and what changed. */
 interface Live { row: RolloutRow, index: Map<string, number>, dirty: Set<number>, changed: boolean }
 
 export class RolloutEngine {
-  readonly #o: EngineOptions & { tickMs: number, watchMs: number }
+  readonly #o: EngineOptions & { tickMs: number, watchMs: number, drive: boolean }
   readonly #open = new Map<string, Live>()
   readonly #listeners = new Map<string, Set<() => void>>()
   /** Reports waiting for the next judging run (the newest per device), and that run. */
@@ -46,13 +57,18 @@ export class RolloutEngine {
   #closed = false
 
   private constructor (o: EngineOptions) {
-    this.#o = { tickMs: ROLLOUT_DEFAULTS.tickMs, watchMs: ROLLOUT_DEFAULTS.watchMs, ...o }
+    this.#o = { tickMs: ROLLOUT_DEFAULTS.tickMs, watchMs: ROLLOUT_DEFAULTS.watchMs, ...o, drive: o.drive ?? true }
   }
 
   /** Loads the open rollouts from the registry and resumes them, judging reports that came while the cloud was down. */
   static async start (o: EngineOptions): Promise<RolloutEngine> {
     const e = new RolloutEngine(o)
-    for (const row of await o.registry.openRollouts()) e.#track(row)
+    if (!e.#o.drive) return e
+    // Oldest first, so a rollout stored by another instance while nobody drove supersedes the one it replaces.
+    for (const row of (await o.registry.openRollouts()).sort((a, b) => a.createdAt - b.createdAt)) {
+      e.#supersede(row)
+      e.#track(row)
+    }
     await e.#run(async () => {
       const ids = new Set([...e.#open.values()].flatMap((l) => l.row.devices.filter(judgeable).map((d) => d.id)))
       for (const id of ids) {
@@ -83,15 +99,34 @@ export class RolloutEngine {
     await this.#run(async () => {
       const row = await this.#o.registry.createRollout(await make())
       id = row.id
-      for (const old of this.#open.values()) {
-        if (old.row.fn !== row.fn) continue
-        if (old.row.state === 'running') this.#finish(old, 'superseded', `superseded by rollout ${row.id}`)
-        old.row.open = false
-        old.changed = true
-      }
+      if (!this.#o.drive) return
+      this.#supersede(row)
       this.#track(row)
     })
+    if (!this.#o.drive) this.#o.onStored?.(id)
     return await this.get(id)
+  }
+
+  /** Older rollouts of `row`'s function stop: a running one is superseded, a watching one stops watching. */
+  #supersede (row: RolloutRow): void {
+    for (const old of this.#open.values()) {
+      if (old.row.fn !== row.fn || old.row.id === row.id) continue
+      if (old.row.state === 'running') this.#finish(old, 'superseded', `superseded by rollout ${row.id}`)
+      old.row.open = false
+      old.changed = true
+    }
+  }
+
+  /** A rollout another instance stored (its id from the cloud bus): driven from here on when it is open and new here. */
+  async adopt (id: string): Promise<void> {
+    if (!this.#o.drive || this.#open.has(id)) return
+    await this.#run(async () => {
+      if (this.#open.has(id)) return
+      const row = await this.#o.registry.getRollout(id)
+      if (row === undefined || !row.open) return
+      this.#supersede(row)
+      this.#track(row)
+    })
   }
 
   /** Cancels a running rollout (devices not yet reached keep their version; moved ones stay moved). Throws LAMBKIN_ROLLOUT_NOT_FOUND. */
@@ -163,6 +198,7 @@ export class RolloutEngine {
     for (const { rollout, device: d, verdict } of await followClosed(this.#o.registry, (id) => this.#open.has(id), device, rep, this.#now())) {
       this.#o.log?.(`rollout ${rollout.id}: device ${device} is now ${d.state}${d.code === undefined ? '' : ` (${d.code})`} after its report`)
       for (const cb of this.#listeners.get(rollout.id) ?? []) cb()
+      this.#o.onStored?.(rollout.id)
       await this.#learn(rollout, d, verdict, rep)
     }
   }
@@ -193,10 +229,10 @@ export class RolloutEngine {
     if (names === d.version && !sameEntry(current, running)) await this.#o.desired.apply([{ device: d.id, fn: r.fn, to: running }])
   }
 
-  /** A device connected: its desired state again, and its timeout starts over where it was offline. */
-  async onConnect (device: string): Promise<void> {
+  /** A device connected: its desired state again (unless `republish` is false: another instance sent it), and its timeout starts over where it was offline. */
+  async onConnect (device: string, republish = true): Promise<void> {
     await this.#run(async () => {
-      await this.#o.desired.republish(device)
+      if (republish) await this.#o.desired.republish(device)
       for (const live of this.#open.values()) {
         const i = live.index.get(device)
         if (i !== undefined && live.row.devices[i].state === 'offline') this.#set(live, i, { state: 'sent' }, true)
@@ -348,12 +384,13 @@ export class RolloutEngine {
       live.changed = false
       if (!live.row.open) this.#open.delete(id)
       for (const cb of this.#listeners.get(id) ?? []) cb()
+      this.#o.onStored?.(id)
     }
   }
 
   /** One timer: at the earliest time a device can time out, a paced device is due, or a watch ends. */
   #arm (): void {
-    if (this.#closed) return
+    if (this.#closed || !this.#o.drive) return
     const now = this.#now()
     let due = Infinity
     for (const { row } of this.#open.values()) due = Math.min(due, dueAt(row, now, this.#o.tickMs, this.#o.watchMs))

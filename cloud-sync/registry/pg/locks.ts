@@ -4,5 +4,7 @@ export const LOCKS = Object.freeze({
   /** Held while migrations run (session lock): two instances starting together apply each once. */
   migrate: 0x6c616d62_0001n,
   /** Held while a records partition is made or dropped (transaction lock). */
-  partitions: 0x6c616d62_0002n
+  partitions: 0x6c616d62_0002n,
+  /** Held by the instance that drives every rollout (session lock on its coordination connection, coord/pg-coordinator.ts). */
+  rollouts: 0x6c616d62_0003n
 })

@@ -1,0 +1,40 @@
+// What cloud instances tell each other (docs/scale-out.md, "Several instances"): small notes,
+// ids only, never rows; a reader fetches what it needs from the registry. The embedded cloud is
+// one process, so its bus is an EventEmitter; instances sharing PostgreSQL use NOTIFY/LISTEN
+// (pg-coordinator.ts). Delivery is best effort: a note lost while the database is away is made
+// up for by the readers' own polling and by the next rollout leader loading every open rollout.
+import { EventEmitter } from 'node:events'
+
+/**
+ * The notes and their payloads: `rollout` a rollout id whose stored row changed (or was created
+ * by an instance not driving rollouts); `cancel` a rollout id to cancel; `reported` and `connect`
+ * a device id whose report was stored / which connected; `invoke` a remote-invoke answer as
+ * JSON `{ device, result }` for the instance whose request waits for it.
+ */
+export type BusTopic = 'rollout' | 'cancel' | 'reported' | 'connect' | 'invoke'
+
+/** The most bytes a payload may have (PostgreSQL's NOTIFY takes under 8000). */
+export const BUS_MAX_PAYLOAD = 7000
+
+export interface CloudBus {
+  /** Tells every instance, this one included; a payload over BUS_MAX_PAYLOAD bytes is dropped (returns false). */
+  publish: (topic: BusTopic, payload: string) => boolean
+  /** Calls `cb` for each note on `topic`; returns the unsubscribe. */
+  subscribe: (topic: BusTopic, cb: (payload: string) => void) => () => void
+}
+
+/** The embedded cloud's bus: one process, so notes are plain events (delivered on the next tick, like NOTIFY). */
+export class LocalBus implements CloudBus {
+  readonly #events = new EventEmitter().setMaxListeners(0)
+
+  publish (topic: BusTopic, payload: string): boolean {
+    if (Buffer.byteLength(payload) > BUS_MAX_PAYLOAD) return false
+    queueMicrotask(() => this.#events.emit(topic, payload))
+    return true
+  }
+
+  subscribe (topic: BusTopic, cb: (payload: string) => void): () => void {
+    this.#events.on(topic, cb)
+    return () => { this.#events.off(topic, cb) }
+  }
+}

@@ -1,0 +1,115 @@
+// The coordination between cloud instances on one PostgreSQL (coord/pg-coordinator.ts) on a real
+// server: one holder of the rollouts' lock at a time, the next takes it when the holder's session
+// ends, notes reach every instance including the sender, and a payload NOTIFY cannot carry is
+// refused. The embedded cloud's LocalBus keeps the same contract in one process.
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import pg from 'pg'
+import { LocalBus, BUS_MAX_PAYLOAD } from '../../../cloud-sync/coord/bus.js'
+import { PgCoordinator } from '../../../cloud-sync/coord/pg-coordinator.js'
+import { postgresBin, startPostgres } from '../../helpers/postgres.js'
+import type { PgServer } from '../../helpers/postgres.js'
+import { until } from '../../e2e/fixtures/deploy-world.js'
+
+const test = suite('cloud coordination on PostgreSQL')
+const found = postgresBin()
+const skip = 'skip' in found ? found.skip : undefined
+let server: PgServer
+
+test.before(async () => {
+  if (skip !== undefined) {
+    if (process.env.CI === '1') throw new Error(`CI=1 and ${skip}`)
+    return
+  }
+  const s = await startPostgres()
+  if ('skip' in s) throw new Error(s.skip)
+  server = s
+})
+test.after(async () => { await server?.close() })
+
+const realTest = (title: string, fn: () => Promise<void>): void => {
+  test(title, async () => {
+    if (skip !== undefined) { console.log(`skipped: ${skip}`); return }
+    await fn()
+  })
+}
+
+realTest('one instance holds the rollouts lock; when it closes, another takes it within its retry', async () => {
+  const url = await server.createDatabase()
+  const a = await PgCoordinator.start({ url, retryMs: 50 })
+  const b = await PgCoordinator.start({ url, retryMs: 50 })
+  try {
+    assert.ok(a.leading, 'the first to try holds it')
+    assert.not.ok(b.leading, 'the second waits')
+    const changes: boolean[] = []
+    b.onLeadership((l) => changes.push(l))
+    await a.close()
+    await until('b leads', () => b.leading, 10_000)
+    assert.equal(changes, [true])
+  } finally {
+    await a.close()
+    await b.close()
+  }
+})
+
+realTest('a holder whose session is killed by the server loses the lock, and another instance takes it', async () => {
+  const url = await server.createDatabase()
+  const a = await PgCoordinator.start({ url, retryMs: 50 })
+  const b = await PgCoordinator.start({ url, retryMs: 50 })
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  try {
+    assert.ok(a.leading)
+    const lost: boolean[] = []
+    a.onLeadership((l) => lost.push(l))
+    // As when the holder's process dies: the server ends its coordination session.
+    const pid = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = 'lambkin-cloud-coordination' AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted)")
+    assert.is(pid.rows.length, 1, 'one session holds the lock')
+    await admin.query('SELECT pg_terminate_backend($1)', [pid.rows[0].pid])
+    await until('a lets go', () => !a.leading, 10_000)
+    await until('someone leads again', () => a.leading || b.leading, 10_000)
+    assert.equal(lost.slice(0, 1), [false])
+    assert.ok(a.leading !== b.leading, 'one holder at a time')
+  } finally {
+    await admin.end()
+    await a.close()
+    await b.close()
+  }
+})
+
+realTest('notes reach every instance, the sender too; a payload over the limit is refused', async () => {
+  const url = await server.createDatabase()
+  const a = await PgCoordinator.start({ url })
+  const b = await PgCoordinator.start({ url })
+  try {
+    const got: string[] = []
+    a.subscribe('rollout', (p) => got.push(`a:${p}`))
+    b.subscribe('rollout', (p) => got.push(`b:${p}`))
+    b.subscribe('cancel', (p) => got.push(`b-cancel:${p}`))
+    assert.ok(a.publish('rollout', 'r-1'))
+    assert.ok(b.publish('cancel', 'constructor'))
+    await until('delivered', () => got.length === 3, 10_000)
+    assert.equal(got.sort(), ['a:r-1', 'b-cancel:constructor', 'b:r-1'])
+    assert.is(a.publish('invoke', 'x'.repeat(BUS_MAX_PAYLOAD + 1)), false)
+  } finally {
+    await a.close()
+    await b.close()
+  }
+})
+
+test('the embedded bus: every subscriber of a topic, asynchronously; too large refused', async () => {
+  const bus = new LocalBus()
+  const got: string[] = []
+  const off = bus.subscribe('reported', (p) => got.push(p))
+  assert.ok(bus.publish('reported', '__proto__'))
+  assert.equal(got, [], 'not delivered inside publish')
+  await new Promise((resolve) => setTimeout(resolve, 0))
+  assert.equal(got, ['__proto__'])
+  off()
+  bus.publish('reported', 'd-2')
+  await new Promise((resolve) => setTimeout(resolve, 0))
+  assert.equal(got, ['__proto__'])
+  assert.is(bus.publish('reported', 'x'.repeat(BUS_MAX_PAYLOAD + 1)), false)
+})
+
+test.run()
