@@ -1,5 +1,5 @@
 // The flags of `lambkin deploy` and `lambkin rollback`, read into the operator API's rollout
-// request (issue 12 contract, POST /v1/rollouts: the cloud's DeployRequest). Pure: no I/O, so every rule is unit-tested.
+// request (docs/cloud.md, "The operator API": POST /v1/rollouts: the cloud's DeployRequest). Pure: no I/O, so every rule is unit-tested.
 import { InvalidArgumentError } from 'commander'
 import type { DeployRequest } from '../cloud-sync/index.js'
 import { PRIVATE_KEY_FILE } from '../src/bundle/index.js'

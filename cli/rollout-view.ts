@@ -1,4 +1,4 @@
-// What the operator API answers, as the CLI reads it (issue 12 contract). The rollout's shape
+// What the operator API answers, as the CLI reads it (docs/cloud.md, "The operator API"). The rollout's shape
 // is the cloud's own type (cloud-sync/rollouts), named here by the parts the CLI uses; the
 // bundle upload's and remote invoke's answers have no exported type there, so they are
 // written out once, here.

@@ -1,21 +1,25 @@
-// Cloud.create: the cloud side's composition root (docs/architecture.md, "Cloud side"). Ordered start steps
-// (data folder and operator token, trusted keys, registry (LevelDB, or PostgreSQL with `db`), rollout engine and remote invoke,
-// ingest, device channel (the embedded broker, or a client of an external one with `broker`:
-// docs/scale-out.md), operator API), each undone in reverse by close(), which first stops
-// taking device traffic.
+// Cloud.create: the cloud side's composition root (docs/architecture.md, "Cloud side"). Named
+// start steps (#start lists them: keys, registry (LevelDB, or PostgreSQL with `db`), rollout
+// engine and remote invoke, ingest, device channel (the embedded broker, or a client of an
+// external one with `broker`: docs/scale-out.md), operator API), each returning its undo to a
+// Scope (src/scope.ts) that close() runs in reverse: the API and the device channel go first.
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { ensureDataDir } from '../src/data-dir.js'
 import { makePrivate, privateLines } from '../src/private-files.js'
 import { join } from 'node:path'
-import { ErrorCodes, LambkinError } from '../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../src/errors.js'
+import { Scope } from '../src/scope.js'
+import type { Undo } from '../src/scope.js'
 import { newSecret } from '../src/secrets.js'
 import { BATCH_LIMITS } from '../src/wire/index.js'
-import type { InvokeResultFrame } from '../src/wire/index.js'
 import { startApi } from './api/server.js'
 import { apiExposureWarning } from './api/exposure.js'
 import type { Api } from './api/server.js'
 import { startCloudBroker } from './broker/cloud-broker.js'
 import type { CloudBroker } from './broker/cloud-broker.js'
+import type { InvokeResultFrame } from '../src/wire/index.js'
+import type { PgCoordinator } from './coord/pg-coordinator.js'
+import type { Rollouts } from './rollouts/engine.js'
 import type { DeviceChannel, DeviceTraffic } from './broker/device-channel.js'
 import { Ingest } from './ingest/ingest.js'
 import { Takeovers } from './broker/takeovers.js'
@@ -34,8 +38,6 @@ import type { Registry } from './registry/index.js'
 import { logText } from '../src/log-text.js'
 import { redactUrls } from '../src/redact.js'
 import { cloudSigningKey } from './rollouts/signing-key.js'
-import type { PgCoordinator } from './coord/pg-coordinator.js'
-import type { Rollouts } from './rollouts/engine.js'
 import type { CloudSigningKey } from './rollouts/signing-key.js'
 
 export interface CloudOptions {
@@ -126,7 +128,9 @@ export function operatorToken (dataDir: string): { token: string, file: string }
 export class Cloud {
   readonly dataDir: string
   readonly tokenFile: string
-  readonly #undo: Array<() => Promise<void> | void> = []
+  /** What the start steps started, undone in reverse by close() (src/scope.ts). */
+  readonly #scope: Scope
+  readonly #log: (line: string) => void
   #closing: Promise<void> | undefined
   registry!: Registry
   /** The way to devices: the embedded broker, or the client of an external one. */
@@ -137,13 +141,31 @@ export class Cloud {
   rollouts!: Rollouts
   /** With PostgreSQL: the bus between instances and the rollouts' lock (coord/pg-coordinator.ts). */
   coordinator: PgCoordinator | undefined
+  /** Where ingest hands a remote-invoke answer (#startRollouts: this instance's waiter, else the bus). */
+  #onInvokeResult: (id: string, r: InvokeResultFrame) => void = () => {}
   invoker!: RemoteInvoker
   /** The key desired states are signed with, and the public file devices trust [W5]. */
   signing!: CloudSigningKey
+  /** Where device ages come from: PostgreSQL's clock with `db` (#openRegistry), else this process's (#startBroker). */
+  #seen: Seen | undefined
+  /** Trusted bundle keys (#readKeys), for the API's deploy routes. */
+  #trustedKeys: ReturnType<typeof readTrustedKeys> = new Map()
+  #desired: DesiredPublisher | undefined
+  #takeovers: Takeovers | undefined
+  #lastSeen: Seen | undefined
+  /** The device channel once #startChannel has it; until then a publish to a device waits for none. */
+  #deviceChannel: DeviceChannel | undefined
+  /** How the rollout engine, remote invoke and ingest reach devices: through the device channel started after them. */
+  readonly #devices: DeviceLink = {
+    publish: async (topic, payload, opts) => { await this.#deviceChannel?.publish(topic, payload, opts) },
+    isConnected: (id) => this.#deviceChannel?.isConnected(id) ?? false
+  }
 
-  private constructor (dataDir: string, tokenFile: string) {
+  private constructor (dataDir: string, tokenFile: string, log: (line: string) => void) {
     this.dataDir = dataDir
     this.tokenFile = tokenFile
+    this.#log = log
+    this.#scope = new Scope(log)
   }
 
   /** The embedded broker; throws LAMBKIN_CONFIG_INVALID when this cloud runs on an external one (see `channel`). */
@@ -159,7 +181,10 @@ export class Cloud {
     ensureDataDir(o.dataDir, '--data')
     // 1. The operator token: made once, kept with the data.
     const { token, file } = operatorToken(o.dataDir)
-    const cloud = new Cloud(o.dataDir, file)
+    // Lines quote what devices sent (ids, topics, reasons): one line each, controls escaped.
+    const sink = o.log
+    const log = sink === undefined ? (): void => {} : (line: string): void => { sink(logText(line)) }
+    const cloud = new Cloud(o.dataDir, file, log)
     try {
       await cloud.#start(o, token)
     } catch (err) {
@@ -169,54 +194,71 @@ export class Cloud {
     return cloud
   }
 
+  /** The start steps, in order; close() undoes them in reverse (each step's comment says what it owns). */
   async #start (o: Resolved, token: string): Promise<void> {
-    // Lines quote what devices sent (ids, topics, reasons): one line each, controls escaped.
-    const sink = o.log
-    const log = sink === undefined ? (): void => {} : (line: string): void => { sink(logText(line)) }
     const clock = o.clock ?? systemClock
     const now = o.now ?? ((): number => clock.now())
-    // 1b. The data folder is owner-only, also when an older version made it (src/private-files.ts).
-    for (const line of privateLines(this.dataDir, makePrivate(this.dataDir))) log(line)
-    // 2. The keys whose bundles this cloud takes: a bad file stops the start, naming it.
-    const trustedKeys = readTrustedKeys(o.trustedKeys ?? [])
-    // 2b. The key desired states are signed with (made on the first start), and its public half for devices.
-    const signing = this.signing = cloudSigningKey(o.dataDir, o.signingKeyFile)
-    // 3. The registry: LevelDB, where a failed write faults it until it reopens itself (level-guard.ts),
-    // or PostgreSQL (--db), where a database out of reach fails calls until it answers (pg/db.ts).
-    // Either way uploads are not acked meanwhile. PostgreSQL ages devices on its own clock (pg/seen.ts).
-    let seen: Seen | undefined
+    const s = this.#scope
+    await s.step('keys', () => this.#readKeys(o))
+    await s.step('registry', () => this.#openRegistry(o, clock))
+    await s.step('rollouts', () => this.#startRollouts(o, clock, now))
+    await s.step('ingest', () => this.#startIngest(now))
+    await s.step('device channel', () => this.#startChannel(o, clock, now))
+    await s.step('api', () => this.#startApi(o, token, now))
+  }
+
+  /**
+   * 2. The data folder owner-only, also when an older version made it (src/private-files.ts);
+   * the keys whose bundles this cloud takes (a bad file stops the start, naming it); the key
+   * desired states are signed with (made on the first start), and its public half for devices.
+   */
+  #readKeys (o: Resolved): undefined {
+    for (const line of privateLines(this.dataDir, makePrivate(this.dataDir))) this.#log(line)
+    this.#trustedKeys = readTrustedKeys(o.trustedKeys ?? [])
+    this.signing = cloudSigningKey(o.dataDir, o.signingKeyFile)
+    return undefined
+  }
+
+  /**
+   * 3. The registry: LevelDB, where a failed write faults it until it reopens itself
+   * (level-guard.ts), or PostgreSQL (--db), where a database out of reach fails calls until it
+   * answers (pg/db.ts). Either way uploads are not acked meanwhile. PostgreSQL ages devices on
+   * its own clock (pg/seen.ts).
+   */
+  async #openRegistry (o: Resolved, clock: Clock): Promise<Undo> {
     let registry: Registry
     if (o.db === undefined) {
-      registry = await LevelRegistry.open(o.dataDir, { clock, onFault: registryFaultLog(log) })
+      registry = await LevelRegistry.open(o.dataDir, { clock, onFault: registryFaultLog(this.#log) })
     } else {
       const { PgRegistry } = await import('./registry/pg/index.js')
-      const pg = await PgRegistry.open({ url: o.db.url, retentionDays: o.db.retentionDays, clock, log })
+      const pg = await PgRegistry.open({ url: o.db.url, retentionDays: o.db.retentionDays, clock, log: this.#log })
       registry = pg
-      seen = pg.seen
+      this.#seen = pg.seen
     }
     this.registry = registry
-    this.#undo.push(() => registry.close())
-    // 4. Desired state, the rollout engine (resuming open rollouts) and remote invoke. They reach
-    // devices through the channel started in step 6; until then a publish waits for the connect.
-    let broker: DeviceChannel | undefined
-    const link: DeviceLink = {
-      publish: async (topic, payload, opts) => { await broker?.publish(topic, payload, opts) },
-      isConnected: (id) => broker?.isConnected(id) ?? false
-    }
-    const desired = new DesiredPublisher(registry, link, now, signing.key)
+    return () => registry.close()
+  }
+
+  /**
+   * 4. Desired state, the rollout engine (resuming open rollouts) and remote invoke. They reach
+   * devices through the channel started in #startChannel; until then a publish waits for the connect.
+   */
+  async #startRollouts (o: Resolved, clock: Clock, now: () => number): Promise<Undo> {
+    const log = this.#log
+    const desired = this.#desired = new DesiredPublisher(this.registry, this.#devices, now, this.signing.key)
     // With PostgreSQL, several instances may share the registry: one drives the rollouts (the one
     // holding their lock) and the bus carries what the others must hear (docs/scale-out.md).
-    const engineOptions = { registry, desired, isConnected: link.isConnected, clock, ...o.rollouts, log }
+    const engineOptions = { registry: this.registry, desired, isConnected: this.#devices.isConnected, clock, ...o.rollouts, log }
     let coord: PgCoordinator | undefined
     if (o.db !== undefined) {
       const { PgCoordinator } = await import('./coord/pg-coordinator.js')
-      coord = this.coordinator = await PgCoordinator.start({ url: o.db.url, log })
-      this.#undo.push(() => coord?.close())
+      const started = coord = this.coordinator = await PgCoordinator.start({ url: o.db.url, log })
+      this.#scope.defer('coordinator', () => started.close())
     }
     const rollouts = this.rollouts = coord === undefined
       ? await RolloutEngine.start(engineOptions)
       : await (await import('./coord/shared-rollouts.js')).SharedRollouts.start(engineOptions, coord)
-    const invoker = this.invoker = new RemoteInvoker(link, clock)
+    const invoker = this.invoker = new RemoteInvoker(this.#devices, clock)
     // A remote-invoke answer that reached this instance for a request waiting on another.
     const offInvoke = coord?.subscribe('invoke', (p) => {
       try {
@@ -224,34 +266,47 @@ export class Cloud {
         invoker.take(device, result)
       } catch { /* not ours to fix */ }
     })
-    const onInvokeResult = (id: string, r: InvokeResultFrame): void => {
+    this.#onInvokeResult = (id, r) => {
       if (invoker.take(id, r)) return
       if (coord === undefined || !coord.publish('invoke', JSON.stringify({ device: id, result: r }))) invoker.unmatched++
     }
-    this.#undo.push(async () => { offInvoke?.(); invoker.close(); await rollouts.close() })
-    // 5. Ingest, which answers devices through the channel started next.
-    const ingest = this.ingest = new Ingest({
-      registry,
+    return async () => { offInvoke?.(); invoker.close(); await rollouts.close() }
+  }
+
+  /** 5. Ingest: stores what devices upload and answers them through the broker started next. */
+  #startIngest (now: () => number): undefined {
+    const rollouts = this.rollouts
+    this.ingest = new Ingest({
+      registry: this.registry,
       now,
-      log,
-      send: async (topic, payload) => { await broker?.publish(topic, payload, { qos: 1, retain: false }) },
-      deploy: { onReported: async (id, r) => { await rollouts.onReported(id, r) }, onInvokeResult }
+      log: this.#log,
+      send: async (topic, payload) => { await this.#devices.publish(topic, payload, { qos: 1, retain: false }) },
+      deploy: { onReported: async (id, r) => { await rollouts.onReported(id, r) }, onInvokeResult: (id, r) => { this.#onInvokeResult(id, r) } }
     })
-    // 6. The device channel: the embedded broker, or a client of the fleet's own (external);
-    // takeovers of a device's open connection are counted, and when each device was last heard
-    // from on the monotonic clock. A bare `now` (tests) is the only time there is: ages follow it.
-    const takeovers = new Takeovers({ registry, now, log })
-    const lastSeen = seen ?? new LastSeen(o.now === undefined ? clock : { now })
+    return undefined
+  }
+
+  /**
+   * 6. The device channel: the embedded broker, or a client of the fleet's own (external,
+   * docs/scale-out.md); takeovers of a device's open connection are counted, and when each
+   * device was last heard from on the monotonic clock. A bare `now` (tests) is the only time
+   * there is: ages follow it.
+   */
+  async #startChannel (o: Resolved, clock: Clock, now: () => number): Promise<Undo> {
+    const { registry, ingest, rollouts } = this
+    const log = this.#log
+    const takeovers = this.#takeovers = new Takeovers({ registry, now, log })
+    const lastSeen = this.#lastSeen = this.#seen ?? new LastSeen(o.now === undefined ? clock : { now })
     const traffic: DeviceTraffic = {
       onUp: async (id, topic, payload) => { lastSeen.heard(id); await ingest.onUp(id, topic, payload) },
       onTakeover: (id) => takeovers.note(id),
       onConnect: (id) => {
         lastSeen.heard(id)
         void registry.touch(id, { lastSeen: now() }).catch(() => {})
-        rollouts.onConnect(id).catch((err: Error) => { log(`device ${id}: desired state not sent on connect: ${err.message}`) })
+        rollouts.onConnect(id).catch((err: unknown) => { log(`device ${id}: desired state not sent on connect: ${errorMessage(err)}`) })
       }
     }
-    broker = this.channel = o.broker === undefined
+    const channel = this.channel = this.#deviceChannel = o.broker === undefined
       ? await startCloudBroker({
         ...traffic,
         host: o.host,
@@ -265,20 +320,27 @@ export class Cloud {
         log
       })
       : await (await import('./broker/external/index.js')).startExternalChannel({ ...traffic, ...o.broker, dataDir: o.dataDir, registry, lastSeen, log })
-    this.#undo.push(() => broker?.close())
-    // 7. The operator API.
+    return () => channel.close()
+  }
+
+  /** 7. The operator API (Fastify, api/server.ts); a host wider than loopback without TLS is warned about. */
+  async #startApi (o: Resolved, token: string, now: () => number): Promise<Undo> {
+    const { registry, channel, ingest, rollouts, invoker, signing } = this
+    const takeovers = this.#takeovers as Takeovers
+    const desired = this.#desired as DesiredPublisher
+    const trustedKeys = this.#trustedKeys
     const exposed = apiExposureWarning(o.apiHost, o.apiTls !== undefined)
-    if (exposed !== undefined) log(exposed)
+    if (exposed !== undefined) this.#log(exposed)
     // Device credentials follow the registry: the embedded broker reads them there and only
     // cuts connections; an external Mosquitto (--broker-admin) keeps its own (broker/credentials.ts).
-    let credentials: CredentialSink = embeddedCredentials((id) => broker?.disconnect(id))
+    let credentials: CredentialSink = embeddedCredentials((id) => { channel.disconnect(id) })
     if (o.brokerAdmin !== undefined) {
       // Loaded only here: the embedded cloud never loads MQTT.js.
       const { DynsecClient } = await import('./broker/dynsec.js')
-      const admin = await DynsecClient.connect({ ...o.brokerAdmin, log })
-      this.#undo.push(() => admin.close())
+      const admin = await DynsecClient.connect({ ...o.brokerAdmin, log: this.#log })
+      this.#scope.defer('broker admin', () => admin.close())
       credentials = allCredentials(new DynsecCredentials(admin), credentials)
-      log(`lambkin cloud: device credentials are managed on the broker's dynamic security too (${redactUrls(o.brokerAdmin.url)})`)
+      this.#log(`lambkin cloud: device credentials are managed on the broker's dynamic security too (${redactUrls(o.brokerAdmin.url)})`)
     }
     const api = this.api = await startApi({
       host: o.apiHost,
@@ -289,12 +351,25 @@ export class Cloud {
       registry,
       now,
       credentials,
-      isConnected: link.isConnected,
-      cloudStats: () => ({ storeFault: registry.storeFault?.() ?? null, connected: broker?.connected().length ?? 0, broker: broker?.stats(), ...embeddedStats(broker), takeovers: takeovers.count, ingest: ingest.counters, deploy: { trustedKeys: trustedKeys.size, signingKeyId: signing.key.keyId, desiredPublishFailures: desired.failedPublishes, invokeResultsUnmatched: invoker.unmatched } }),
+      isConnected: this.#devices.isConnected,
+      cloudStats: () => ({
+        storeFault: registry.storeFault?.() ?? null,
+        connected: channel.connected().length,
+        broker: channel.stats(),
+        ...embeddedStats(channel),
+        takeovers: takeovers.count,
+        ingest: ingest.counters,
+        deploy: {
+          trustedKeys: trustedKeys.size,
+          signingKeyId: signing.key.keyId,
+          desiredPublishFailures: desired.failedPublishes,
+          invokeResultsUnmatched: invoker.unmatched
+        }
+      }),
       deploy: { registry, engine: rollouts, invoker, trustedKeys, now },
-      lastSeen
+      lastSeen: this.#lastSeen as Seen
     })
-    this.#undo.push(() => api.close())
+    return () => api.close()
   }
 
   /** The one line `lambkin cloud` prints when up. */
@@ -307,9 +382,7 @@ export class Cloud {
   /** Stops taking device traffic and requests, then closes in reverse start order. */
   close (): Promise<void> {
     this.#closing ??= (async () => {
-      for (const undo of this.#undo.splice(0).reverse()) {
-        try { await undo() } catch { /* closing continues: each step releases its own resources */ }
-      }
+      await this.#scope.close()
     })()
     return this.#closing
   }

@@ -1,8 +1,9 @@
-// Agent.create: the device agent's composition root (docs/architecture.md, "Parts"). Ordered start steps
-// (store, functions, sandboxes, embedded broker, trigger link, triggers, metrics), each undone
-// in reverse by close(), which first stops taking work and drains what is in flight.
+// Agent.create: the device agent's composition root (docs/architecture.md, "Parts"). Named start
+// steps (#start lists them: store, functions, invoker, deployer, embedded broker, trigger link,
+// cloud link, metrics), each returning its undo to a Scope (src/scope.ts); close() first stops
+// taking work and drains what is in flight, then closes the scope.
 import { EventEmitter } from 'node:events'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { loadFunctionsDir } from '../src/function/index.js'
 import type { LoadedFunction } from '../src/function/index.js'
@@ -16,7 +17,7 @@ import { VERSION } from '../src/version.js'
 import type { CloudLink } from './sync/index.js'
 import type { EmbeddedBroker } from './links/broker/index.js'
 import { Invoker } from './invoke/invoker.js'
-import type { InvocationRecord } from './invoke/invoker.js'
+import type { InvocationObserver, InvocationRecord, InvokerOptions } from './invoke/invoker.js'
 import { FunctionMetrics, startMetricsServer } from './metrics/index.js'
 import type { MetricsServer } from './metrics/index.js'
 import { MqttLink } from './links/mqtt-link.js'
@@ -39,6 +40,8 @@ import { LocalReload, watchFolder } from './watch/index.js'
 import { ENDPOINT_FILE, endpointToken, removeEndpoint, writeEndpoint } from './metrics/agent-endpoint.js'
 import { isLoopbackHost } from '../src/loopback.js'
 import { ensureDataDir } from '../src/data-dir.js'
+import { Scope } from '../src/scope.js'
+import type { Undo } from '../src/scope.js'
 import { makePrivate, privateLines } from '../src/private-files.js'
 
 /** The trigger link gauge (1 up, 0 down and retrying), served with the other metrics. */
@@ -65,29 +68,44 @@ export class Agent extends EventEmitter {
   /** The cloud link, when cloud.url is set. */
   cloudLink: CloudLink | undefined
   readonly metrics = new FunctionMetrics()
-  /** Undo steps, run in reverse by close(). */
-  readonly #undo: Array<() => Promise<void> | void> = []
+  /** What the start steps started, undone in reverse by close() (src/scope.ts). */
+  readonly #scope: Scope
+  /** Told of every ended invocation, in order; the start steps append to it (InvokerOptions.observers). */
+  readonly #observers: InvocationObserver[] = []
+  readonly #clock: Clock
+  readonly #random: (() => number) | undefined
+  #store: LevelOutboxStore | undefined
+  #pool: SandboxPool | undefined
+  /** Local functions loaded into the pool by #loadFunctions, for #startInvoker's table. */
+  #loaded: LoadedFunction[] = []
+  /** Function folders #loadFunctions could not load, by folder, for #watchFunctions. */
+  #loadErrors = new Map<string, string>()
   #invoker: Invoker | undefined
+  #mqttTriggers: MqttTriggers | undefined
+  #broker: EmbeddedBroker | undefined
   #link: TriggerLink | undefined
   #table: FunctionTable | undefined
   #deployer: Deployer | undefined
   #closing: Promise<void> | undefined
   #log: LogFn = () => {}
 
-  private constructor (config: DeviceConfig) {
+  private constructor (config: DeviceConfig, log: LogFn, opts: AgentOptions) {
     super()
     this.config = config
+    this.#log = log
+    this.#clock = opts.clock ?? systemClock
+    this.#random = opts.random
+    this.#scope = new Scope((line) => { log(line, 'warning') })
   }
 
   static async create (config: DeviceConfig, opts: AgentOptions = {}): Promise<Agent> {
-    const agent = new Agent(config)
-    // Lines may quote a broker URL; its credentials never reach a log (issue 8).
+    // Lines may quote a broker URL; its credentials never reach a log (src/redact.ts).
     const sink = opts.log
     // Lines quote what devices, brokers and functions sent (topics, error messages): one line each, controls escaped.
-    const log: LogFn = sink === undefined ? agent.#log : (line, priority) => { sink(logText(redactUrls(line)), priority) }
-    agent.#log = log
+    const log: LogFn = sink === undefined ? () => {} : (line, priority) => { sink(logText(redactUrls(line)), priority) }
+    const agent = new Agent(config, log, opts)
     try {
-      await agent.#start(log, opts.clock ?? systemClock, opts.random)
+      await agent.#start()
     } catch (err) {
       await agent.close()
       throw err
@@ -95,203 +113,289 @@ export class Agent extends EventEmitter {
     return agent
   }
 
-  async #start (log: LogFn, clock: Clock, random: (() => number) | undefined): Promise<void> {
-    const c = this.config
-    // 1. The store: everything durable lives here, owner-only (src/private-files.ts).
-    // A failed write faults it until it reopens itself (src/store-fault.ts); the agent goes on.
-    ensureDataDir(c.dataDir, 'dataDir')
-    for (const line of privateLines(c.dataDir, makePrivate(c.dataDir))) log(line)
-    const store = await LevelOutboxStore.open({ dir: c.dataDir, quotaBytes: c.outbox.quotaBytes, syncIntervalMs: c.outbox.syncIntervalMs, ttlMs: c.outbox.ttlMs, clock, onFault: storeFaultReporter(this.metrics, log) })
-    this.#undo.push(() => store.close())
+  /** The start steps, in order; close() undoes them in reverse (each step's comment says what it owns). */
+  async #start (): Promise<void> {
+    const s = this.#scope
+    await s.step('store', () => this.#openStore())
+    await s.step('sandboxes', () => this.#loadFunctions())
+    await s.step('invoker', () => this.#startInvoker())
+    await s.step('deployer', () => this.#openDeployer())
+    await s.step('embedded broker', () => this.#startBroker())
+    await s.step('trigger link', () => this.#startLinks())
+    await s.step('folder watch', () => this.#watchFunctions())
+    await s.step('cloud link', () => this.#startCloudLink())
+    await s.step('metrics', () => this.#startMetrics())
+    // Last, so the agent's own listeners hear of an invocation after its parts have.
+    this.#observers.push((rec) => { this.emit('invocation', rec) })
+  }
 
-    // 2. Functions: a broken folder is reported and skipped, never fatal.
-    // A device fed only by deployments needs no folder of its own: with a cloud configured, a
-    // missing folder means "no local functions", not a reason to stop.
+  /**
+   * 1. The store: everything durable lives here, owner-only (src/private-files.ts). A failed
+   * write faults it until it reopens itself (src/store-fault.ts); the agent goes on.
+   */
+  async #openStore (): Promise<Undo> {
+    const c = this.config
+    ensureDataDir(c.dataDir, 'dataDir')
+    for (const line of privateLines(c.dataDir, makePrivate(c.dataDir))) this.#log(line)
+    const store = this.#store = await LevelOutboxStore.open({
+      dir: c.dataDir,
+      quotaBytes: c.outbox.quotaBytes,
+      syncIntervalMs: c.outbox.syncIntervalMs,
+      ttlMs: c.outbox.ttlMs,
+      clock: this.#clock,
+      onFault: storeFaultReporter(this.metrics, this.#log)
+    })
+    return () => store.close()
+  }
+
+  /**
+   * 2. Local functions into the sandboxes: a broken folder is reported and skipped, never
+   * fatal. A device fed only by deployments needs no folder of its own: with a cloud
+   * configured, a missing folder means "no local functions", not a reason to stop.
+   */
+  async #loadFunctions (): Promise<Undo> {
+    const c = this.config
+    const log = this.#log
     const { functions, errors } = c.cloud.url !== undefined && !existsSync(c.functionsDir)
       ? (log(`no functions folder at ${c.functionsDir}: running deployed functions only`), { functions: [], errors: [] })
       : await loadFunctionsDir(c.functionsDir, { layersDir: c.layersDir, caps: c.caps })
     // A syntax error's message carries its source line and a caret: each is a line of its own.
     for (const e of errors) for (const line of `function ${e.dir} not loaded: ${e.error.code}: ${e.error.message}`.split('\n')) log(line)
-
-    // 3. Sandboxes.
-    const pool = await SandboxPool.create({ workers: c.invocation.workers, queueDepth: c.invocation.queueDepth, deviceId: c.id })
-    this.#undo.push(() => pool.close())
-    const loaded: LoadedFunction[] = []
+    for (const e of errors) this.#loadErrors.set(e.dir, `function ${e.dir} not loaded: ${e.error.code}: ${e.error.message}`)
+    const pool = this.#pool = await SandboxPool.create({ workers: c.invocation.workers, queueDepth: c.invocation.queueDepth, deviceId: c.id })
     for (const fn of functions) {
       try {
         await pool.load(specOf(fn))
-        loaded.push(fn)
+        this.#loaded.push(fn)
       } catch (err) {
         log(`function ${fn.manifest.name} not loaded: ${(err as { code?: string }).code ?? ''}: ${errorMessage(err)}`, 'err')
       }
     }
+    const failed = errors.length + functions.length - this.#loaded.length
+    checkSomethingLoaded({ loaded: this.#loaded.length, failed, cloud: c.cloud.url !== undefined, functionsDir: c.functionsDir, log })
+    return () => pool.close()
+  }
 
-    checkSomethingLoaded({ loaded: loaded.length, failed: errors.length + functions.length - loaded.length, cloud: c.cloud.url !== undefined, functionsDir: c.functionsDir, log })
-
-    let link: TriggerLink | undefined
+  /**
+   * 3. The invoker, the MQTT trigger router and the function table, with the local functions
+   * routed. Committed publishes go to the trigger link once #startLinks has one. Nothing to undo
+   * here: the router closes with the link (#startLinks).
+   */
+  async #startInvoker (): Promise<undefined> {
+    const c = this.config
+    const store = this.#store as LevelOutboxStore
+    const clock = this.#clock
     const invoker = this.#invoker = new Invoker({
-      pool,
+      pool: this.#pool as SandboxPool,
       store,
       metrics: this.metrics,
       maxConcurrent: c.invocation.maxConcurrent,
       queueDepth: c.invocation.queueDepth,
       sleep: (ms) => sleep(ms, undefined, { ref: false }),
       now: () => clock.now(),
-      publish: (pubs) => {
-        for (const p of pubs) {
-          const payload = typeof p.payload === 'string' ? p.payload : JSON.stringify(p.payload)
-          if (link !== undefined) link.send({ topic: p.topic, payload, qos: p.qos, retain: p.retain, ...requestProps(p), id: p.id, hop: p.hop, fn: p.fn })
-          this.emit('publish', { topic: p.topic, payload })
-        }
-      },
-      onInvocation: (rec: InvocationRecord) => this.emit('invocation', rec),
+      publish: (pubs) => { this.#sendPublishes(pubs) },
+      observers: this.#observers,
       maxHops: c.invocation.maxHops,
-      log,
-      random
+      log: this.#log,
+      random: this.#random
     })
     // Marks of committed QoS 1 messages: one its broker sends again is not run again (DESIGN section 6).
-    const once = await ProcessedOnce.load(store, log)
-    const mqttTriggers = new MqttTriggers({ invoker, store, clock, log, metrics: this.metrics, once })
-    const table = this.#table = new FunctionTable({ invoker, mqttTriggers, store, clock, metrics: this.metrics, log })
-    for (const fn of loaded) {
+    const once = await ProcessedOnce.load(store, this.#log)
+    const mqttTriggers = this.#mqttTriggers = new MqttTriggers({ invoker, store, clock, log: this.#log, metrics: this.metrics, once })
+    const table = this.#table = new FunctionTable({ invoker, mqttTriggers, store, clock, metrics: this.metrics, log: this.#log })
+    for (const fn of this.#loaded) {
       const key = `${fn.manifest.name}@${fn.version}`
       await table.setLocal(fn.manifest.name, { live: { key, manifest: fn.manifest, version: fn.version } })
     }
+    return undefined
+  }
 
-    // 3b. Deployed functions: the persisted active set, loaded from the bundle files; one
-    // replaces a local function of the same name (device/deployer).
+  /** Hands the invoker's committed publishes to the trigger link, and tells the agent's 'publish' listeners. */
+  #sendPublishes (pubs: Parameters<InvokerOptions['publish']>[0]): void {
+    for (const p of pubs) {
+      const payload = typeof p.payload === 'string' ? p.payload : JSON.stringify(p.payload)
+      this.#link?.send({ topic: p.topic, payload, qos: p.qos, retain: p.retain, ...requestProps(p), id: p.id, hop: p.hop, fn: p.fn })
+      this.emit('publish', { topic: p.topic, payload })
+    }
+  }
+
+  /**
+   * 4. Deployed functions: the persisted active set, loaded from the bundle files; one
+   * replaces a local function of the same name (device/deployer). Its health gate and the
+   * by-version counter observe every invocation.
+   */
+  async #openDeployer (): Promise<Undo> {
+    const c = this.config
     const trusted = readTrustedKeys(c.trustedKeys)
-    if (trusted.size === 0 && c.cloud.url !== undefined) log(`${ErrorCodes.KEY_UNTRUSTED}: no trusted keys (trustedKeys or --trust <file.pub>): every deployed bundle will be refused`)
-    const deployer = this.#deployer = await Deployer.open({ deviceId: c.id, dataDir: c.dataDir, store, pool, invoker, table, metrics: this.metrics, clock, log, caps: c.caps, trusted, settings: { windowMs: c.deploy.healthWindowMs, maxErrorRate: c.deploy.maxErrorRate, minInvocations: c.deploy.minInvocations, fetchTimeoutMs: c.deploy.fetchTimeoutMs, retryMs: c.deploy.retryMs } })
-    this.#undo.push(() => deployer.close())
+    if (trusted.size === 0 && c.cloud.url !== undefined) this.#log(`${ErrorCodes.KEY_UNTRUSTED}: no trusted keys (trustedKeys or --trust <file.pub>): every deployed bundle will be refused`)
+    const d = c.deploy
+    const deployer = this.#deployer = await Deployer.open({
+      deviceId: c.id,
+      dataDir: c.dataDir,
+      store: this.#store as LevelOutboxStore,
+      pool: this.#pool as SandboxPool,
+      invoker: this.#invoker as Invoker,
+      table: this.#table as FunctionTable,
+      metrics: this.metrics,
+      clock: this.#clock,
+      log: this.#log,
+      caps: c.caps,
+      trusted,
+      settings: {
+        windowMs: d.healthWindowMs, maxErrorRate: d.maxErrorRate, minInvocations: d.minInvocations, fetchTimeoutMs: d.fetchTimeoutMs, retryMs: d.retryMs
+      }
+    })
     this.metrics.register(INVOCATIONS_BY_VERSION_METRIC, { type: 'counter', help: 'Invocations by function, version and outcome (ok or error).', labelNames: ['function', 'version', 'outcome'] })
-    // Function log lines on the console, before the invocation's own line (listeners run in order).
-    const printLogs = functionLogPrinter(c.functionLogs, log)
-    if (printLogs !== undefined) this.on('invocation', (rec: InvocationRecord) => printLogs(rec.fn, rec.logs))
-    this.on('invocation', (rec: InvocationRecord) => {
+    // Function log lines on the console, before the invocation's own line (observers run in order).
+    const printLogs = functionLogPrinter(c.functionLogs, this.#log)
+    if (printLogs !== undefined) this.#observers.push((rec) => { printLogs(rec.fn, rec.logs) })
+    this.#observers.push((rec) => {
       if (rec.version !== undefined) this.metrics.inc(INVOCATIONS_BY_VERSION_METRIC, { function: rec.fn, version: rec.version, outcome: rec.ok ? 'ok' : 'error' })
       deployer.onInvocation(rec)
     })
+    return () => deployer.close()
+  }
 
-    // 4. The embedded broker, which is also the trigger broker when none is configured.
-    let broker: EmbeddedBroker | undefined
-    if (c.brokerPort !== undefined) {
-      // Imported only when asked for: aedes adds ~12 MiB of RSS to an agent that never uses it.
-      const { startEmbeddedBroker } = await import('./links/broker/index.js')
-      broker = await startEmbeddedBroker(c.brokerHost, c.brokerPort, { settings: c.broker, metrics: this.metrics, log })
-      this.brokerPort = broker.port
-      this.brokerUrl = broker.url
-      this.#undo.push(() => broker?.close())
-    }
+  /** 5. The embedded broker (brokerPort), which is also the trigger broker when none is configured. */
+  async #startBroker (): Promise<Undo | undefined> {
+    const c = this.config
+    if (c.brokerPort === undefined) return undefined
+    // Imported only when asked for: aedes adds ~12 MiB of RSS to an agent that never uses it.
+    const { startEmbeddedBroker } = await import('./links/broker/index.js')
+    const broker = this.#broker = await startEmbeddedBroker(c.brokerHost, c.brokerPort, { settings: c.broker, metrics: this.metrics, log: this.#log })
+    this.brokerPort = broker.port
+    this.brokerUrl = broker.url
+    return () => broker.close()
+  }
 
-    // 5. Triggers (the function table starts them; deployments change them later).
-    const onMessage: OnTriggerMessage = (msg) => mqttTriggers.onMessage(msg)
-    if (c.mqtt.url !== undefined || broker !== undefined) {
-      // With only the embedded broker, messages are taken inside it and acknowledged to the
-      // publisher after commit; with mqtt.url, through an MQTT client with a persistent session.
-      // A trigger broker that is down does not stop the agent: the link keeps retrying, and
-      // lambkin_trigger_link_up says where it stands.
-      this.metrics.register(LINK_UP_METRIC, { type: 'gauge', help: 'Whether the trigger broker connection is up (1) or down and retrying (0).' })
-      this.metrics.register(PUBLISHES_INFLIGHT_METRIC, { type: 'gauge', help: 'QoS 1 publishes handed to the trigger broker and not yet acknowledged; the rest wait in the outbox store.' })
-      const onState = (up: boolean): void => { this.metrics.set(LINK_UP_METRIC, {}, up ? 1 : 0) }
-      const onInflight = (n: number): void => { this.metrics.set(PUBLISHES_INFLIGHT_METRIC, {}, n) }
-      onState(broker !== undefined && c.mqtt.url === undefined)
-      onInflight(0)
-      link = this.#link = c.mqtt.url !== undefined
-        ? MqttLink.create({ url: c.mqtt.url, config: c.mqtt, log, onMessage, onState, onInflight, metrics: this.metrics }, store)
-        : new EmbeddedLink(broker as EmbeddedBroker, store, onMessage, onInflight)
-      this.#undo.push(() => link?.close())
-      await table.start(link)
-      const pending = (await store.stats()).pendingPublishes
-      if (pending > 0) log(`${pending} QoS 1 publishes from before the last stop are waiting for the trigger broker; they are sent as it takes them`)
-      await link.start()
-    } else {
+  /**
+   * 6. The trigger link and the triggers (the function table starts them; deployments change
+   * them later). With only the embedded broker, messages are taken inside it and acknowledged
+   * to the publisher after commit; with mqtt.url, through an MQTT client with a persistent
+   * session. A trigger broker that is down does not stop the agent: the link keeps retrying,
+   * and lambkin_trigger_link_up says where it stands.
+   */
+  async #startLinks (): Promise<Undo> {
+    const c = this.config
+    const store = this.#store as LevelOutboxStore
+    const table = this.#table as FunctionTable
+    const mqttTriggers = this.#mqttTriggers as MqttTriggers
+    const broker = this.#broker
+    if (c.mqtt.url === undefined && broker === undefined) {
       await table.start(undefined)
+      return () => mqttTriggers.close()
     }
-    this.#undo.push(() => mqttTriggers.close())
+    const onMessage: OnTriggerMessage = (msg) => mqttTriggers.onMessage(msg)
+    this.metrics.register(LINK_UP_METRIC, { type: 'gauge', help: 'Whether the trigger broker connection is up (1) or down and retrying (0).' })
+    this.metrics.register(PUBLISHES_INFLIGHT_METRIC, { type: 'gauge', help: 'QoS 1 publishes handed to the trigger broker and not yet acknowledged; the rest wait in the outbox store.' })
+    const onState = (up: boolean): void => { this.metrics.set(LINK_UP_METRIC, {}, up ? 1 : 0) }
+    const onInflight = (n: number): void => { this.metrics.set(PUBLISHES_INFLIGHT_METRIC, {}, n) }
+    onState(broker !== undefined && c.mqtt.url === undefined)
+    onInflight(0)
+    const link = this.#link = c.mqtt.url !== undefined
+      ? MqttLink.create({ url: c.mqtt.url, config: c.mqtt, log: this.#log, onMessage, onState, onInflight, metrics: this.metrics }, store)
+      : new EmbeddedLink(broker as EmbeddedBroker, store, onMessage, onInflight)
+    // Kept before the router's undo, so the link closes after the router.
+    this.#scope.defer('trigger link', () => link.close())
+    await table.start(link)
+    const pending = (await store.stats()).pendingPublishes
+    if (pending > 0) this.#log(`${pending} QoS 1 publishes from before the last stop are waiting for the trigger broker; they are sent as it takes them`)
+    await link.start()
+    return () => mqttTriggers.close()
+  }
 
-    // 5b. The local folder reloads by itself on change (device/watch/): validated, loaded
-    // beside the running version, swapped, and watched by the deploy health gate.
-    if (c.watch.functions && existsSync(c.functionsDir)) {
-      const failed = new Map(errors.map((e) => [e.dir, `function ${e.dir} not loaded: ${e.error.code}: ${e.error.message}`]))
-      const settings = { windowMs: c.deploy.healthWindowMs, maxErrorRate: c.deploy.maxErrorRate, minInvocations: c.deploy.minInvocations }
-      const reload = new LocalReload({ functionsDir: c.functionsDir, layersDir: c.layersDir, caps: c.caps, pool, table, invoker, clock, settings, log }, { loaded, failed })
-      this.on('invocation', (rec: InvocationRecord) => reload.onInvocation(rec))
-      const watcher = watchFolder({ dir: c.functionsDir, debounceMs: c.watch.debounceMs, clock, log, onSettled: () => reload.reload() })
-      this.#undo.push(async () => { watcher.close(); await reload.close() })
-    }
+  /**
+   * 6b. The local folder reloads by itself on change (device/watch/, `watch.functions`):
+   * validated, loaded beside the running version, swapped, and watched by the deploy health gate.
+   */
+  async #watchFunctions (): Promise<Undo | undefined> {
+    const c = this.config
+    if (!c.watch.functions || !existsSync(c.functionsDir)) return undefined
+    const settings = { windowMs: c.deploy.healthWindowMs, maxErrorRate: c.deploy.maxErrorRate, minInvocations: c.deploy.minInvocations }
+    const reload = new LocalReload({
+      functionsDir: c.functionsDir,
+      layersDir: c.layersDir,
+      caps: c.caps,
+      pool: this.#pool as SandboxPool,
+      table: this.#table as FunctionTable,
+      invoker: this.#invoker as Invoker,
+      clock: this.#clock,
+      settings,
+      log: this.#log
+    }, { loaded: this.#loaded, failed: this.#loadErrors })
+    this.#observers.push((rec) => { reload.onInvocation(rec) })
+    const watcher = watchFolder({ dir: c.functionsDir, debounceMs: c.watch.debounceMs, clock: this.#clock, log: this.#log, onSettled: () => reload.reload() })
+    return async () => { watcher.close(); await reload.close() }
+  }
 
-    // 6. The cloud link: uploads the outbox (docs/wire.md). Started before the metrics
-    // snapshots, so it closes after the last one is written and can still upload it. It connects in the background; a
-    // cloud that is down never holds the agent back, records wait in the outbox.
-    if (c.cloud.url !== undefined) {
-      const { CloudLink } = await import('./sync/index.js')
-      const k = c.cloud
-      const read = (f: string | undefined): Buffer | undefined => f === undefined ? undefined : readFileSync(f)
-      const cloud = this.cloudLink = await CloudLink.start({
-        url: k.url as string,
-        deviceId: c.id,
-        secret: k.password ?? '',
-        ca: read(k.caFile),
-        cert: read(k.certFile),
-        key: read(k.keyFile),
-        rejectUnauthorized: k.rejectUnauthorized,
-        keepaliveSec: k.keepaliveSec,
-        store,
-        clock,
-        log,
-        status: () => ({ agent: VERSION, metricsSnapshotMs: c.metricsSnapshotMs, functions: table.names().map((name) => ({ name, version: table.routeOf(name)?.live.version ?? '' })) }),
-        heartbeatMs: k.heartbeatMs,
-        batchRecords: k.batchRecords,
-        window: 2,
-        ackTimeoutMs: k.ackTimeoutMs,
-        uploadBytesPerSec: k.uploadBytesPerSec,
-        dailyUploadBytes: k.dailyUploadBytes,
-        uploadLogs: k.uploadLogs,
-        logExclude: [...k.logExclude],
-        reconnectMinMs: k.reconnectMs,
-        reconnectMaxMs: Math.max(k.reconnectMs, k.reconnectMaxMs),
-        down: {
-          desired: (f) => deployer.onDesired(f),
-          bundle: (f) => deployer.onBundle(f),
-          invoke: (f) => { void remoteInvoke({ invoker, clock, log, send: (r) => cloud.sendInvokeResult(r) }, f) },
-          connected: () => deployer.onConnected()
-        }
-      })
-      deployer.attach(cloud)
-      this.on('invocation', () => cloud.notify())
-      this.#undo.push(() => cloud.close())
-    }
+  /**
+   * 7. The cloud link: uploads the outbox (docs/wire.md). Started before the metrics
+   * snapshots, so it closes after the last one is written and can still upload it. It connects
+   * in the background; a cloud that is down never holds the agent back, records wait in the
+   * outbox. Every invocation nudges its uploader.
+   */
+  async #startCloudLink (): Promise<Undo | undefined> {
+    const c = this.config
+    if (c.cloud.url === undefined) return undefined
+    const { CloudLink, cloudLinkSettings } = await import('./sync/index.js')
+    const table = this.#table as FunctionTable
+    const deployer = this.#deployer as Deployer
+    const invoker = this.#invoker as Invoker
+    const clock = this.#clock
+    const log = this.#log
+    const cloud = this.cloudLink = await CloudLink.start({
+      ...cloudLinkSettings(c, c.cloud.url),
+      store: this.#store as LevelOutboxStore,
+      clock,
+      log,
+      status: () => ({ agent: VERSION, metricsSnapshotMs: c.metricsSnapshotMs, functions: table.names().map((name) => ({ name, version: table.routeOf(name)?.live.version ?? '' })) }),
+      down: {
+        desired: (f) => deployer.onDesired(f),
+        bundle: (f) => deployer.onBundle(f),
+        invoke: (f) => { void remoteInvoke({ invoker, clock, log, send: (r) => cloud.sendInvokeResult(r) }, f) },
+        connected: () => deployer.onConnected()
+      }
+    })
+    deployer.attach(cloud)
+    this.#observers.push(() => { cloud.notify() })
+    return () => cloud.close()
+  }
 
-    // 7. Metrics: Prometheus on a port, deltas into the outbox. The store's lock is ours, so an
-    // endpoint file left by an agent killed earlier names no one: it goes.
+  /**
+   * 8. Metrics: Prometheus on a port (metricsPort), deltas into the outbox every
+   * metricsSnapshotMs. The store's lock is ours, so an endpoint file left by an agent killed
+   * earlier names no one: it goes.
+   */
+  async #startMetrics (): Promise<Undo> {
+    const c = this.config
+    const store = this.#store as LevelOutboxStore
     try { removeEndpoint(c.dataDir) } catch {}
     if (c.metricsPort !== undefined) {
       const token = endpointToken()
       const server: MetricsServer = await startMetricsServer({ port: c.metricsPort, host: c.metricsHost, metrics: this.metrics, outbox: { store, token } })
       this.metricsPort = server.port
-      this.#undo.push(() => server.close())
+      this.#scope.defer('metrics server', () => server.close())
       // `lambkin outbox --data` finds the running agent here (agent-endpoint.ts), on loopback,
       // the only address the outbox route answers (a wildcard listener has it too).
       const host = isLoopbackHost(c.metricsHost) ? c.metricsHost : c.metricsHost === '0.0.0.0' ? '127.0.0.1' : c.metricsHost === '::' ? '::1' : undefined
       if (host !== undefined) {
         try {
           writeEndpoint(c.dataDir, { url: `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`, token, pid: process.pid })
-          this.#undo.push(() => removeEndpoint(c.dataDir))
+          this.#scope.defer('endpoint file', () => { removeEndpoint(c.dataDir) })
         } catch (err) {
           // A full card must not stop the agent over a convenience: lambkin outbox then says it cannot reach it.
-          log(`lambkin outbox cannot read this agent's outbox while it runs: writing ${ENDPOINT_FILE} failed (${errorMessage(err)})`, 'warning')
+          this.#log(`lambkin outbox cannot read this agent's outbox while it runs: writing ${ENDPOINT_FILE} failed (${errorMessage(err)})`, 'warning')
         }
       }
     }
     const snapshot = async (): Promise<void> => {
       const delta = this.metrics.snapshotDelta()
       if (Object.keys(delta.functions ?? {}).length === 0) return
-      await store.commit({ records: [{ kind: 'metric', time: clock.now(), data: delta }] }).catch((err: Error) => log(`metrics snapshot not stored: ${err.message}`, 'warning'))
+      await store.commit({ records: [{ kind: 'metric', time: this.#clock.now(), data: delta }] }).catch((err: unknown) => { this.#log(`metrics snapshot not stored: ${errorMessage(err)}`, 'warning') })
     }
     const timer = setInterval(() => { void snapshot() }, c.metricsSnapshotMs)
     timer.unref()
-    this.#undo.push(async () => { clearInterval(timer); await snapshot() })
+    return async () => { clearInterval(timer); await snapshot() }
   }
 
   /**
@@ -327,13 +431,7 @@ export class Agent extends EventEmitter {
       await this.#table?.stop()
       const drained = await this.#invoker?.drain(this.config.invocation.drainTimeoutMs)
       if (drained === false) this.#log(`gave up waiting for ${this.#invoker?.inflight ?? 0} invocations after ${this.config.invocation.drainTimeoutMs} ms`, 'warning')
-      for (const undo of this.#undo.splice(0).reverse()) {
-        try {
-          await undo()
-        } catch (err) {
-          this.#log(`while closing: ${errorMessage(err)}`, 'warning')
-        }
-      }
+      await this.#scope.close()
     })()
     return this.#closing
   }

@@ -3,7 +3,7 @@
 // bench/out; the same threshold function run in turn by a bare MQTT.js relay (the floor),
 // Node-RED 4 and `lambkin device --mqtt` (its publish at QoS 1, then at QoS 0). Each peer gets
 // a fresh broker; its peak RSS (the process and its children, sampled from /proc) is reported.
-// Last line: summary against the targets of issue 13.
+// Last line: summary against the targets in docs/performance.md, "The relay job".
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'

@@ -63,7 +63,7 @@ export async function nodeRed (url: string): Promise<Peer> {
 /**
  * `lambkin device --mqtt <url>` with one function, its publish at `qos`, uploading its outbox
  * (a result record per message) to a `lambkin cloud` started here, as a fleet's board would
- * (issue 13: the figures include the upload). BENCH_CLOUD=0 leaves the cloud out.
+ * (the figures include the upload, as docs/performance.md, "The relay job", reports them). BENCH_CLOUD=0 leaves the cloud out.
  */
 export async function lambkin (url: string, qos: 0 | 1): Promise<Peer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-bench-agent-'))

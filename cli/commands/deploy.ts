@@ -1,6 +1,6 @@
 // `lambkin deploy <fn-dir> --to <device|group:name>`: checks a function folder as the device
 // will (manifest, then a compile and init in the same sandbox), packs and signs it [W6],
-// uploads it, starts a rollout, and follows it to the end (issue 12 contract, operator API).
+// uploads it, starts a rollout, and follows it to the end (docs/deploy.md; docs/cloud.md, "The operator API").
 import { loadFunctionDir } from '../../src/function/index.js'
 import { packBundle, readSigningKey, signBundle } from '../../src/bundle/index.js'
 import type { PackedBundle } from '../../src/bundle/index.js'

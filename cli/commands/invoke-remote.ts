@@ -1,5 +1,5 @@
 // `lambkin invoke --device <id> <fn> --event JSON`: runs a function on a board through the
-// cloud and prints its result [W7] (issue 12 contract, POST /v1/devices/:id/invoke). The board
+// cloud and prints its result [W7] (docs/cloud.md, "The operator API": POST /v1/devices/:id/invoke). The board
 // runs it as a normal invocation with event.source "invoke" and keeps it in its outbox.
 import { ApiClient } from '../api-client.js'
 import type { ApiTarget } from '../api-client.js'

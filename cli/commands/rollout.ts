@@ -1,4 +1,4 @@
-// `lambkin rollout cancel <id>`: stops a rollout (issue 12 contract, POST /v1/rollouts/:id/cancel).
+// `lambkin rollout cancel <id>`: stops a rollout (docs/cloud.md, "The operator API": POST /v1/rollouts/:id/cancel).
 // Devices not yet reached keep their version; devices already moved stay moved until
 // `lambkin rollback` takes them back.
 import { usageError } from '../io.js'

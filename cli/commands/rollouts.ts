@@ -1,5 +1,5 @@
 // `lambkin rollouts`: the newest rollouts, what each sends where and how far it got
-// (issue 12 contract, GET /v1/rollouts).
+// (docs/cloud.md, "The operator API": GET /v1/rollouts).
 import type { CliIo } from '../io.js'
 import { ApiClient } from '../api-client.js'
 import type { ApiTarget } from '../api-client.js'

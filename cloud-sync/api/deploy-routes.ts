@@ -1,4 +1,4 @@
-// The operator API's deployment routes (issue 12 contract): bundle upload checked against the
+// The operator API's deployment routes (docs/cloud.md, "The operator API"): bundle upload checked against the
 // cloud's trusted keys, rollouts (start, list, follow with a long-poll, cancel), rollbacks, and
 // remote invoke on a device. Codes map to HTTP statuses in server.ts.
 import type { FastifyInstance } from 'fastify'

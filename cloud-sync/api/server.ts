@@ -38,7 +38,7 @@ export interface ApiOptions {
   isConnected: (id: string) => boolean
   /** Long-poll bound for `wait` on record queries and rollouts, ms. */
   maxWaitMs?: number
-  /** Bundles, rollouts and remote invoke (issue 12). */
+  /** Bundles, rollouts and remote invoke (docs/cloud.md, "The operator API"). */
   deploy?: DeployApi
   /** Device ages on the monotonic clock (last-seen.ts) or the database's (registry/pg/seen.ts); without it, on `now()`. */
   lastSeen?: Pick<LastSeen, 'nowFor'>

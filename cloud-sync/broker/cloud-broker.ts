@@ -18,6 +18,7 @@ import { SILENCE_DEFAULTS, SilenceWatch } from './silence.js'
 import { systemClock } from '../../src/clock.js'
 import type { Clock } from '../../src/clock.js'
 import type { Refusal } from './acl.js'
+import { Scope } from '../../src/scope.js'
 import type { DeviceChannel, DeviceTraffic } from './device-channel.js'
 
 export interface CloudBrokerOptions extends DeviceTraffic {
@@ -65,37 +66,117 @@ async function listen (server: net.Server, host: string, port: number, key: stri
   return (server.address() as net.AddressInfo).port
 }
 
-/** Starts the broker; throws LAMBKIN_CONFIG_INVALID when a port cannot be bound, TLS files are unreadable, or there is no listener at all. */
+/** What the broker's hooks share about the devices connected now, and the refusals counted since start. */
+interface Devices {
+  readonly refused: Record<Refusal, number>
+  readonly deviceOf: WeakMap<Client, string>
+  /** The stored secret hash each client's password was checked against. */
+  readonly hashOf: WeakMap<Client, string>
+  readonly live: Map<string, Client>
+  /**
+   * A device's secret, once verified against a given stored hash, is checked again with a
+   * fast digest compare: scrypt costs ~40 ms of CPU, too much for a fleet reconnecting at once.
+   */
+  readonly verified: Map<string, { hash: string, digest: Buffer }>
+}
+
+const digest = (s: Buffer): Buffer => createHash('sha256').update(s).digest()
+
+/**
+ * Starts the broker; throws LAMBKIN_CONFIG_INVALID when a port cannot be bound, TLS files are
+ * unreadable, or there is no listener at all. Steps: aedes with its hooks (authenticate,
+ * authorizePublish, authorizeSubscribe, the device table), the silence watch, the listeners;
+ * a failed step closes the ones before it (src/scope.ts).
+ */
 export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBroker> {
   if (o.port === undefined && o.tls === undefined) throw new LambkinError(ErrorCodes.CONFIG_INVALID, 'the cloud broker has nothing to listen on: without the plain port (--no-plain) it needs --tls-port, --tls-cert and --tls-key', { details: { key: 'plain' } })
-  const refused: Record<Refusal, number> = { 'bad-credentials': 0, revoked: 0, 'client-id': 0, 'publish-acl': 0, 'subscribe-acl': 0, 'too-many-connections': 0, 'packet-too-large': 0 }
-  const deviceOf = new WeakMap<Client, string>()
-  /** The stored secret hash each client's password was checked against. */
-  const hashOf = new WeakMap<Client, string>()
-  const live = new Map<string, Client>()
-  // A device's secret, once verified against a given stored hash, is checked again with a
-  // fast digest compare: scrypt costs ~40 ms of CPU, too much for a fleet reconnecting at once.
-  const verified = new Map<string, { hash: string, digest: Buffer }>()
-  const digest = (s: Buffer): Buffer => createHash('sha256').update(s).digest()
+  const devices: Devices = {
+    refused: { 'bad-credentials': 0, revoked: 0, 'client-id': 0, 'publish-acl': 0, 'subscribe-acl': 0, 'too-many-connections': 0, 'packet-too-large': 0 },
+    deviceOf: new WeakMap(),
+    hashOf: new WeakMap(),
+    live: new Map(),
+    verified: new Map()
+  }
+  const scope = new Scope(o.log ?? (() => {}))
+  // Servers stop listening first; each one's close callback waits for its connections, which
+  // closing aedes ends: the aedes undo (run last) waits for these too.
+  const stopped: Array<Promise<void>> = []
+  try {
+    disableNumberCache()
+    const broker = await Aedes.createBroker({ connectTimeout: 10_000 })
+    scope.defer('aedes', async () => {
+      await new Promise<void>((resolve) => broker.close(() => resolve()))
+      await Promise.all(stopped)
+    })
+    checkParserShape(broker, 'maxPacketBytes')
+    broker.authenticate = authenticateDevice(o, devices)
+    broker.authorizePublish = authorizeDevicePublish(o, devices)
+    broker.authorizeSubscribe = authorizeDeviceSubscribe(devices)
+    trackDevices(broker, o, devices)
+    const silence = watchSilence(o, devices)
+    scope.defer('silence watch', () => { silence.close() })
+    // A device's packet is refused from its fixed header: one device sending 200 MB must not
+    // make the cloud buffer it (aedes has no cap of its own).
+    const handle = (stream: net.Socket): void => {
+      silence.watch(stream)
+      limitPacketSize(broker.handle(stream), o.maxPacketBytes, () => { devices.refused['packet-too-large']++ })
+    }
+    const { port, tlsPort } = await listenAll(o, handle, scope, stopped)
+    return deviceBroker(o, broker, devices, silence, { port, tlsPort }, scope)
+  } catch (err) {
+    // aedes runs timers from createBroker on; left open they would keep a failed start alive.
+    await scope.close()
+    throw err
+  }
+}
 
-  disableNumberCache()
-  const broker = await Aedes.createBroker({ connectTimeout: 10_000 })
-  checkParserShape(broker, 'maxPacketBytes')
-  // A device's packet is refused from its fixed header: one device sending 200 MB must not
-  // make the cloud buffer it (aedes has no cap of its own).
-  const silence = new SilenceWatch({
+/** The surface Cloud uses: URLs, counters, publish, disconnect, close. */
+type Ports = { port: number | undefined, tlsPort: number | undefined }
+
+function deviceBroker (o: CloudBrokerOptions, broker: Aedes, devices: Devices, silence: SilenceWatch, ports: Ports, scope: Scope): CloudBroker {
+  const { port, tlsPort } = ports
+  const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host
+  const url = port === undefined ? `mqtts://${hostForUrl}:${String(tlsPort)}` : `mqtt://${hostForUrl}:${port}`
+  return {
+    mode: 'embedded',
+    port,
+    tlsPort,
+    url,
+    refused: devices.refused,
+    silentClosed: () => silence.closed,
+    connected: () => [...devices.live.keys()],
+    stats: () => ({ mode: 'embedded', url }),
+    isConnected: (deviceId) => devices.live.has(deviceId),
+    publish: async (topic, payload, opts) => {
+      await new Promise<void>((resolve, reject) => broker.publish({ cmd: 'publish', topic, payload, qos: opts.qos, retain: opts.retain, dup: false } as never, (err) => { if (err == null) resolve(); else reject(err) }))
+    },
+    disconnect: (deviceId) => {
+      devices.verified.delete(deviceId)
+      devices.live.get(deviceId)?.close()
+    },
+    close: async () => { await scope.close() }
+  }
+}
+
+/** Closes a connection silent for 1.5x keepaliveMaxSec as half-open (silence.ts), naming its device. */
+function watchSilence (o: CloudBrokerOptions, devices: Devices): SilenceWatch {
+  return new SilenceWatch({
     keepaliveMaxSec: o.keepaliveMaxSec ?? SILENCE_DEFAULTS.keepaliveMaxSec,
     clock: o.clock ?? systemClock,
     onSilent: (socket, ms) => {
-      const id = [...live].find(([, c]) => (c as unknown as { conn?: unknown }).conn === socket)?.[0]
+      const id = [...devices.live].find(([, c]) => (c as unknown as { conn?: unknown }).conn === socket)?.[0]
       o.log?.(`device ${id ?? '(not yet connected)'}: nothing arrived for ${Math.round(ms / 1000)} s; its connection is closed as half-open`)
     }
   })
-  const handle = (stream: net.Socket): void => {
-    silence.watch(stream)
-    limitPacketSize(broker.handle(stream), o.maxPacketBytes, () => { refused['packet-too-large']++ })
-  }
-  broker.authenticate = (client, username, password, done) => {
+}
+
+/**
+ * aedes' authenticate hook: the client id is the device id and the user name, the secret
+ * matches the registry's hash, the device is not revoked, and the connection cap has room.
+ */
+function authenticateDevice (o: CloudBrokerOptions, devices: Devices): Aedes['authenticate'] {
+  const { refused, live, verified, deviceOf, hashOf } = devices
+  return (client, username, password, done) => {
     void (async () => {
       const id = client.id
       if (username !== id || !isValidId(id)) { refused['client-id']++; done(authError(`client id must equal the device id (${String(username)})`, 2), null); return }
@@ -118,12 +199,16 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
       if (live.has(id)) o.onTakeover?.(id)
       hashOf.set(client, row.secretHash)
       done(null, true)
-    })().catch((err: Error) => done(authError(`registry unavailable: ${err.message}`, 3), null))
+    })().catch((err: unknown) => done(authError(`registry unavailable: ${errorMessage(err)}`, 3), null))
   }
-  broker.authorizePublish = (client, packet, callback) => {
+}
+
+/** aedes' authorizePublish hook: a device publishes only under its own up/ tree (acl.ts), handed to onUp before aedes answers. */
+function authorizeDevicePublish (o: CloudBrokerOptions, devices: Devices): Aedes['authorizePublish'] {
+  return (client, packet, callback) => {
     if (client === null) { callback(null); return }
-    const id = deviceOf.get(client)
-    if (id === undefined || !mayPublish(id, packet.topic)) { refused['publish-acl']++; callback(new Error('not authorized')); return }
+    const id = devices.deviceOf.get(client)
+    if (id === undefined || !mayPublish(id, packet.topic)) { devices.refused['publish-acl']++; callback(new Error('not authorized')); return }
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
     // A device's retained up/status and up/reported [W3][W5] are for the cloud, which stores
     // them in the registry; no one may subscribe to up/ (acl.ts), so aedes keeping a copy per
@@ -131,13 +216,24 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
     packet.retain = false
     o.onUp(id, packet.topic, payload).then(() => callback(null), (err: Error) => callback(err))
   }
-  broker.authorizeSubscribe = (client, sub, callback) => {
-    const id = deviceOf.get(client)
-    if (id === undefined || !maySubscribe(id, sub.topic)) { refused['subscribe-acl']++; callback(null, null); return }
+}
+
+/**
+ * aedes' authorizeSubscribe hook: a device subscribes only to its own down/ tree (acl.ts).
+ * Nothing from one device reaches another: devices publish only under their own up/ tree,
+ * which no device may subscribe to; this also keeps a wildcard retained message from leaking.
+ */
+function authorizeDeviceSubscribe (devices: Devices): Aedes['authorizeSubscribe'] {
+  return (client, sub, callback) => {
+    const id = devices.deviceOf.get(client)
+    if (id === undefined || !maySubscribe(id, sub.topic)) { devices.refused['subscribe-acl']++; callback(null, null); return }
     callback(null, sub)
   }
-  // Nothing from one device reaches another: devices publish only under their own up/ tree,
-  // which no device may subscribe to; this also keeps a wildcard retained message from leaking.
+}
+
+/** Keeps the table of live device connections, telling onConnect and onDisconnect. */
+function trackDevices (broker: Aedes, o: CloudBrokerOptions, devices: Devices): void {
+  const { deviceOf, hashOf, live } = devices
   broker.on('clientReady', (client) => {
     const id = deviceOf.get(client)
     if (id === undefined) return
@@ -155,57 +251,31 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
     live.delete(id)
     o.onDisconnect?.(id)
   })
+}
 
-  const servers: net.Server[] = []
+/** Listens on the plain port and the TLS port, as configured; each server's undo stops it listening. */
+async function listenAll (o: CloudBrokerOptions, handle: (stream: net.Socket) => void, scope: Scope, stopped: Array<Promise<void>>): Promise<Ports> {
+  const stopOnClose = (server: net.Server): void => {
+    scope.defer('listener', () => {
+      if (server.listening) stopped.push(new Promise<void>((resolve) => server.close(() => resolve())))
+    })
+  }
   let port: number | undefined
   let tlsPort: number | undefined
-  try {
-    if (o.port !== undefined) {
-      const server = net.createServer(handle)
-      servers.push(server)
-      port = await listen(server, o.host, o.port, 'port')
-    }
-    if (o.tls !== undefined) {
-      let secure: tls.Server
-      try {
-        secure = tls.createServer({ cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) }, handle)
-      } catch (err) {
-        throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the TLS certificate or key cannot be used: ${errorMessage(err)}; check --tls-cert and --tls-key (PEM files)`, { cause: err, details: { key: 'tls' } })
-      }
-      servers.push(secure)
-      tlsPort = await listen(secure, o.host, o.tls.port, 'tls-port')
-    }
-  } catch (err) {
-    // aedes runs timers from createBroker on; left open they would keep a failed start alive.
-    for (const s of servers) if (s.listening) s.close()
-    await new Promise<void>((resolve) => broker.close(() => resolve()))
-    throw err
+  if (o.port !== undefined) {
+    const server = net.createServer(handle)
+    stopOnClose(server)
+    port = await listen(server, o.host, o.port, 'port')
   }
-  const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host
-  return {
-    mode: 'embedded',
-    port,
-    tlsPort,
-    url: port === undefined ? `mqtts://${hostForUrl}:${String(tlsPort)}` : `mqtt://${hostForUrl}:${port}`,
-    refused,
-    silentClosed: () => silence.closed,
-    connected: () => [...live.keys()],
-    stats: () => ({ mode: 'embedded', url: port === undefined ? `mqtts://${hostForUrl}:${String(tlsPort)}` : `mqtt://${hostForUrl}:${port}` }),
-    isConnected: (deviceId) => live.has(deviceId),
-    publish: async (topic, payload, opts) => {
-      await new Promise<void>((resolve, reject) => broker.publish({ cmd: 'publish', topic, payload, qos: opts.qos, retain: opts.retain, dup: false } as never, (err) => { if (err == null) resolve(); else reject(err) }))
-    },
-    disconnect: (deviceId) => {
-      verified.delete(deviceId)
-      live.get(deviceId)?.close()
-    },
-    close: async () => {
-      // Stop listening first; a server's close callback waits for its connections, which
-      // closing aedes ends.
-      silence.close()
-      const stopped = servers.map(async (s) => await new Promise<void>((resolve) => s.close(() => resolve())))
-      await new Promise<void>((resolve) => broker.close(() => resolve()))
-      await Promise.all(stopped)
+  if (o.tls !== undefined) {
+    let secure: tls.Server
+    try {
+      secure = tls.createServer({ cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) }, handle)
+    } catch (err) {
+      throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the TLS certificate or key cannot be used: ${errorMessage(err)}; check --tls-cert and --tls-key (PEM files)`, { cause: err, details: { key: 'tls' } })
     }
+    stopOnClose(secure)
+    tlsPort = await listen(secure, o.host, o.tls.port, 'tls-port')
   }
+  return { port, tlsPort }
 }

@@ -1,4 +1,4 @@
-// The registry's deployment rows (issue 12), shaped as tables would be: bundles by sha256 with
+// The registry's deployment rows (DESIGN section 7), shaped as tables would be: bundles by sha256 with
 // a per-function version number, one fleet-wide deployment id counter, each device's desired
 // state (with the entry it replaced, for rollback), its last reported state, and rollouts.
 import type { DesiredFunction, ReportedFrame } from '../../src/wire/index.js'
@@ -109,7 +109,7 @@ export interface RolloutDevice {
 export interface RolloutCounts { total: number, pending: number, sent: number, applied: number, failed: number, rolledBack: number, offline: number, skipped: number }
 
 /**
- * A rollout as stored and as the API shows it (RolloutView, the issue 12 contract). `revision`
+ * A rollout as stored and as the API shows it (RolloutView; docs/cloud.md, "The operator API"). `revision`
  * grows with every change, so a client long-polls for the next one. `open` (not shown) is true
  * while the cloud still watches it: running, or devices offline that may yet converge.
  */

@@ -1,4 +1,4 @@
-// The rollout engine (issue 12): sends desired state to a rollout's targets at its rate, judges
+// The rollout engine (docs/deploy.md, "Rollouts"): sends desired state to a rollout's targets at its rate, judges
 // each device from its up/reported (judge.ts), times out silent ones, aborts at the failure
 // threshold and puts the moved devices back, and takes cancel and supersede. Every change runs
 // in one lane and is written to the registry before anyone sees it, so a restarted cloud

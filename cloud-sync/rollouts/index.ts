@@ -1,4 +1,4 @@
-// Rollouts (issue 12): the engine, desired state out to devices, and how devices are judged.
+// Rollouts (docs/deploy.md, DESIGN section 7): the engine, desired state out to devices, and how devices are judged.
 export { RolloutEngine } from './engine.js'
 export type { EngineOptions } from './engine.js'
 export { DesiredPublisher, deployEntry, desiredFrame, versionOf } from './desired.js'

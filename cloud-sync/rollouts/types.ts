@@ -1,4 +1,4 @@
-// The rollout engine's inputs: requests as the operator API takes them (issue 12 contract) and
+// The rollout engine's inputs: requests as the operator API takes them (docs/cloud.md, "The operator API") and
 // its defaults. Its clock is src/clock.ts's, the one the agent takes too.
 import type { RolloutRow } from '../registry/index.js'
 

@@ -38,6 +38,9 @@ export interface InvocationRecord {
   logs?: LogEntry[]
 }
 
+/** One of the invoker's observers (InvokerOptions.observers); it must not throw. */
+export type InvocationObserver = (rec: InvocationRecord) => void
+
 export interface InvokerOptions {
   pool: SandboxPool
   store: OutboxStore
@@ -51,7 +54,12 @@ export interface InvokerOptions {
    * each with the hop it is published at: one past the invocation's [W9].
    */
   publish: (pubs: Array<PublishRequest & { id?: number, hop?: Hop, fn?: string }>) => void
-  onInvocation: (rec: InvocationRecord) => void
+  /**
+   * Told of every ended invocation, in list order (the agent's: the by-version counter, the
+   * deploy health gate, the cloud link's upload nudge, then its own 'invocation' event). The
+   * agent's start steps append to this list as the parts exist; the invoker reads it per call.
+   */
+  observers: readonly InvocationObserver[]
   /** invocation.maxHops [W9]; default 16. */
   maxHops?: number
   log?: (line: string) => void
@@ -160,7 +168,7 @@ export class Invoker {
    * Runs and commits one event; resolves with its record once the commit is durable. A
    * failing function is not a rejection (it ends as a committed dead letter); a failing
    * commit is: it rejects with the store's LambkinError (LAMBKIN_STORE_FULL,
-   * LAMBKIN_STORE_ERROR, LAMBKIN_CLOSED), after reporting the record to onInvocation and
+   * LAMBKIN_STORE_ERROR, LAMBKIN_CLOSED), after telling the observers and
    * counting it in lambkin_commit_failures_total, so the trigger does not acknowledge it.
    * `opts.hop` is where the triggering message sits in a chain [W9]: the invocation runs with
    * its trace id, and at invocation.maxHops it does not run (a LAMBKIN_RECURSION_LIMIT dead
@@ -176,7 +184,7 @@ export class Invoker {
     if (this.#recursion.exceeded(opts.hop)) {
       try {
         const rec = await this.#recursion.stop(fn, event, source, opts.hop as Hop, opts.meta, versionOfKey(reg.key))
-        this.#o.onInvocation(rec)
+        this.#observe(rec)
         return rec
       } catch (err) {
         // Answered as #commit answers a store failure: the message stays unacknowledged.
@@ -186,7 +194,7 @@ export class Invoker {
     if (opts.overload === 'throttle' && !this.#free() && this.#waiting.length >= this.#o.queueDepth) {
       this.#o.metrics.throttled(fn)
       const rec: InvocationRecord = { fn, source, ok: false, code: ErrorCodes.THROTTLED, message: `the agent already has ${this.#o.queueDepth} invocations waiting`, durationMs: 0, invocationId: '', attempts: 0 }
-      this.#o.onInvocation(rec)
+      this.#observe(rec)
       return rec
     }
     this.#inflight++
@@ -205,7 +213,7 @@ export class Invoker {
    * its trigger cannot decode, or one over a cap): no sandbox call and no retry, since the
    * same bytes would fail the same way. Counted as a failed invocation under `error.code`.
    * Resolves once the dead letter is committed. Like run(), a failing commit rejects with the
-   * store's LambkinError (after onInvocation and lambkin_commit_failures_total), so the trigger
+   * store's LambkinError (after the observers and lambkin_commit_failures_total), so the trigger
    * leaves the message unacknowledged and the broker delivers it again.
    */
   async refuse (fn: string, event: Record<string, unknown>, error: OutcomeError, opts: Pick<RunOptions, 'meta'> = {}): Promise<InvocationRecord> {
@@ -336,15 +344,19 @@ export class Invoker {
       ? { fn, source, ok: true, result: o.result, durationMs: o.durationMs, invocationId: o.invocationId, version: o.version, attempts }
       : { fn, source, ok: false, code: o.error.code, message: o.error.message, durationMs: o.durationMs, invocationId: o.invocationId, version: o.version, attempts }
     if (o.logs.length > 0) rec.logs = o.logs
-    this.#o.onInvocation(rec)
+    this.#observe(rec)
     return rec
+  }
+
+  #observe (rec: InvocationRecord): void {
+    for (const observer of this.#o.observers) observer(rec)
   }
 
   /** Counts and reports a failed commit; returns the error run() rejects with. */
   #commitFailed (fn: string, source: string, err: unknown, rec: Pick<InvocationRecord, 'durationMs' | 'invocationId' | 'attempts'>): LambkinError {
     const failure = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.STORE_ERROR, `writing to the outbox store failed: ${errorMessage(err)}`, { cause: err })
     this.#o.metrics.inc(COMMIT_FAILURES_METRIC, { code: failure.code })
-    this.#o.onInvocation({ fn, source, ok: false, code: failure.code, message: `results could not be stored (an MQTT trigger stays unacknowledged and is delivered again): ${failure.message}`, ...rec })
+    this.#observe({ fn, source, ok: false, code: failure.code, message: `results could not be stored (an MQTT trigger stays unacknowledged and is delivered again): ${failure.message}`, ...rec })
     return failure
   }
 

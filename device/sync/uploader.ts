@@ -54,6 +54,9 @@ export interface UploaderOptions {
 
 const DAY_META = META_KEYS.uploadDay
 
+/** Batches the cloud link keeps sent and not yet acknowledged at once (its window; link-settings.ts passes it). */
+export const UPLOAD_WINDOW = 2
+
 export class Uploader {
   readonly #o: UploaderOptions
   /** Batches in flight and how far the cloud has this board's records [W4]. */

@@ -34,7 +34,7 @@ export interface LoadOptions {
 
 /**
  * Loads one function folder into memory. Nothing outside the folder (and the layers it names)
- * is read: links must lead inside it (issue 8, "Function folders stay closed").
+ * is read: links must lead inside it (docs/functions.md, "A function's folder is closed").
  * @throws LambkinError LAMBKIN_FUNCTION_NOT_FOUND without a function.json;
  *   LAMBKIN_MANIFEST_INVALID for a manifest that is not strict JSON within MANIFEST_MAX_BYTES /
  *   MANIFEST_MAX_DEPTH or breaks the schema, a link out of the folder, a non-regular code

@@ -1,4 +1,4 @@
-// Bundle upload and fetch (issue 12, [W6]) on a real cloud: a bundle is taken only with a
+// Bundle upload and fetch (docs/deploy.md, [W6]) on a real cloud: a bundle is taken only with a
 // signature by a key the cloud trusts over bytes that hash to what they claim; a device gets
 // bytes only for a sha256 in its own desired state; bad frames are refused and counted [W8].
 import { writeFileSync } from 'node:fs'

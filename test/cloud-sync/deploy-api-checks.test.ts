@@ -1,4 +1,4 @@
-// Operator API answers the CLI relies on (issue 12 follow-ups), on a real cloud: checking a
+// Operator API answers the CLI relies on (docs/cloud.md, "The operator API"), on a real cloud: checking a
 // target before an upload, a rollback of a function no target has, cancel of a finished
 // rollout, remote invoke's body limit and revoked devices, and what a too-large body says.
 import { test } from 'uvu'

@@ -1,4 +1,4 @@
-// "Ack after commit" on every path (issue 8): a QoS 1 trigger is acknowledged only once its
+// "Ack after commit" on every path (docs/durability.md, DESIGN section 6): a QoS 1 trigger is acknowledged only once its
 // outcome is durable. A commit the store refuses leaves the message with the publisher (the
 // embedded broker) or the broker (MqttLink), and it runs once the store takes it; overload
 // holds messages back instead of taking and dropping them. Real aedes, Mosquitto, MQTT.js

@@ -1,5 +1,5 @@
-// While the trigger broker is away (issue 8 "Bounded memory", issue 9 "a dependency that is
-// down at start degrades the agent"): the agent starts anyway, runs its sensors, keeps QoS 1
+// While the trigger broker is away (docs/durability.md on bounded memory;
+// a trigger broker down at start degrades the agent, it does not stop it): the agent starts anyway, runs its sensors, keeps QoS 1
 // publishes in the store rather than in MQTT.js's memory, reports the link state, and takes
 // MQTT triggers once the broker comes. And a dead letter keeps a bounded part of its event.
 import { test } from 'uvu'

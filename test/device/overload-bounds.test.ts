@@ -1,4 +1,4 @@
-// Issue 13, "Memory that does not grow with load": under a flood larger than the agent can
+// docs/performance.md, "Memory": what the agent holds does not grow with load: under a flood larger than the agent can
 // take, what it holds in flight stays bounded and the excess waits at the broker, which is
 // where MQTT keeps it. Counted, not measured in RSS: QoS 1 messages taken and not yet
 // acknowledged (MAX_HELD, announced as the MQTT 5 Receive Maximum), QoS 1 publishes awaiting

@@ -1,5 +1,5 @@
 // A rollout paced with --rate stops by itself once failures reach --abort-at: devices not yet
-// reached keep their version, devices already on the new one go back (issue 12 contract).
+// reached keep their version, devices already on the new one go back (docs/deploy.md, "Rollouts").
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { deployWorld, jsonLines, until } from './fixtures/deploy-world.js'

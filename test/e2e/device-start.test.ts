@@ -1,5 +1,5 @@
-// `lambkin device` start and stop as a process (issue 8 "Start-up errors end the process",
-// issue 9 "The agent stops ... when it should keep running"): a fatal start-up error exits 1
+// `lambkin device` start and stop as a process (docs/device.md: a fatal
+// start-up error, and an agent with no MQTT trigger keeps running): a fatal start-up error exits 1
 // after undoing what started; an agent with only schedules and sensors runs until SIGTERM.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'

@@ -1,4 +1,4 @@
-// Issue 8, "Function folders stay closed", as a user meets it: `lambkin invoke` on a folder
+// docs/functions.md, "A function's folder is closed", as a user meets it: `lambkin invoke` on a folder
 // whose links lead out of it, and a handler that tries to import what is not its own.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'

@@ -1,4 +1,4 @@
-// Ack after commit when the store hits an I/O error (issue 8): an agent out of file
+// Ack after commit when the store hits an I/O error (docs/durability.md, "A commit that fails is not acknowledged"): an agent out of file
 // descriptors (its limit lowered with prlimit, the rest taken by idle sockets to its embedded
 // broker) cannot open LevelDB's next log file. The messages whose commits fail get no PUBACK;
 // once the descriptors are free again the sensor re-sends them, and every message ends with

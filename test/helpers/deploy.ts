@@ -1,4 +1,4 @@
-// Deployment test helpers (issue 12): signing keys, bundles packed from a function written to a
+// Deployment test helpers (docs/deploy.md): signing keys, bundles packed from a function written to a
 // temp folder, the upload body the API takes, and simulated devices: real MQTT.js clients on the
 // cloud's broker that speak the wire frames [W5]-[W7] and apply, fail, stay silent or roll back
 // as a test tells them.

@@ -1,4 +1,4 @@
-// Abstract suite cases about deployments (issue 12): bundles and version numbers, the fleet-wide
+// Abstract suite cases about deployments (docs/deploy.md, DESIGN section 7): bundles and version numbers, the fleet-wide
 // deployment id counter with desired state, reported state, and rollouts in chunks.
 import * as assert from 'uvu/assert'
 import type { DesiredFunction } from '../../../src/wire/index.js'

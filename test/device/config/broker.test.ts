@@ -1,5 +1,5 @@
 // The `broker` config section: user entries from the file and from broker.usersFile, checked
-// when loaded, and the rule that a broker beyond loopback needs users (issue 8).
+// when loaded, and the rule that a broker beyond loopback needs users (docs/device.md, "Opening the embedded broker to a LAN").
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import fs from 'node:fs'

@@ -51,7 +51,7 @@ test('broken JSON is a config error naming the file and the parser\'s complaint'
   assert.match(arr?.message ?? '', 'must hold a JSON object, got an array')
 })
 
-// Issue 8: config files get the manifest's treatment (src/function/strict-json.ts).
+// docs/device.md, the config file: config files get the manifest's treatment (src/function/strict-json.ts).
 test('a key given twice is refused, naming the key and its line; the file is never quoted', async ({ dir }) => {
   const err = await loadText(dir, '{\n  "mqtt": { "password": "hunter2" },\n  "mqtt": { "url": "mqtt://evil" }\n}')
   assert.match(err?.message ?? '', 'names key "mqtt" twice in one object at line 3, column 3')

@@ -210,7 +210,7 @@ test('the operator commands\' variables (LAMBKIN_API, LAMBKIN_TOKEN, LAMBKIN_KEY
   assert.is(cfg.id, 'pi-test')
 })
 
-// Issue 8: a misspelled variable used to be ignored, leaving the default silently in force.
+// docs/device.md, "Every key by flag and variable": a misspelled variable used to be ignored, leaving the default silently in force.
 test('an unknown LAMBKIN_* variable is refused like an unknown key, with the nearest name', async (ctx) => {
   const e = await configFailure(load(ctx, { env: { LAMBKIN_BROKER_PROT: '1883' } }))
   assert.match(e.message, 'environment variable LAMBKIN_BROKER_PROT is not a known variable; did you mean "LAMBKIN_BROKER_PORT"? Known variables: LAMBKIN_CONFIG, ')
@@ -221,7 +221,7 @@ test('an unknown LAMBKIN_* variable is refused like an unknown key, with the nea
   assert.not.match(far.message, 'did you mean')
 })
 
-// Issue 8: Number() read "1e3" as 1000, "0x50" as 80 and "" as 0.
+// docs/device.md, integers are plain decimal digits: Number() read "1e3" as 1000, "0x50" as 80 and "" as 0.
 test('integers from env and flags are plain decimal digits only', async (ctx) => {
   for (const value of ['1e3', '0x50', '8.0', '+5', '1_000', '0b1', '١٢']) {
     const e = await configFailure(load(ctx, { env: { LAMBKIN_BROKER_PORT: value } }))

@@ -31,7 +31,7 @@ async function runOnce (code: string, retries: number): Promise<{ rec: Invocatio
       sleep: async () => {},
       now: Date.now,
       publish: () => {},
-      onInvocation: () => {}
+      observers: []
     })
     invoker.register(validateManifest({ name: 'flaky', retry: { attempts: retries, backoffMs: 1 } }), functionKey(spec))
     const rec = await invoker.run('flaky', { source: 'invoke' })

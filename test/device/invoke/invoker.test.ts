@@ -92,7 +92,7 @@ async function setup (maxConcurrent: number, queueDepth = 100, quotaBytes?: numb
     sleep: async () => {},
     now: Date.now,
     publish: () => {},
-    onInvocation: (r) => records.push(r)
+    observers: [(r) => { records.push(r) }]
   })
   invoker.register(validateManifest({ name: 'count' }), functionKey(spec))
   return {

@@ -1,5 +1,5 @@
 // The embedded broker opened to a LAN: real aedes on an ephemeral port, real MQTT.js clients and
-// raw sockets. Each case is one of issue 8's probes ("The embedded broker is safe to open to a LAN").
+// raw sockets. Each case is a probe of docs/device.md, "Opening the embedded broker to a LAN".
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { once } from 'node:events'

@@ -167,7 +167,7 @@ test('version does not depend on where the folder is', async () => {
   }
 })
 
-// Issue 8, "Function folders stay closed": the manifest and layers are read only from inside
+// docs/functions.md, "A function's folder is closed": the manifest and layers are read only from inside
 // their folders, with limits, and a duplicated key is refused instead of the last one winning.
 test('a function.json with a key twice is refused: the wider grant no longer wins', async () => {
   const t = tree({ 'a/function.json': '{"name":"a","permissions":{"publish":["ok/#"]},"permissions":{"publish":["#"]}}', 'a/index.js': 'export default () => 1' })

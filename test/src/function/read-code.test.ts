@@ -40,7 +40,7 @@ test('follows links that stay inside the folder, once, without looping; a dangli
   }
 })
 
-// Issue 8, "Function folders stay closed": each link below used to be followed and its target
+// docs/functions.md, "A function's folder is closed": each link below used to be followed and its target
 // loaded as the function's code, where `await import()` in a try/catch could read it.
 test('a link to /proc/self/environ is refused, and the error holds no part of the environment', async () => {
   const t = tree({ 'fn/index.js': 'a' })

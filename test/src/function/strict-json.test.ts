@@ -1,5 +1,5 @@
-// The strict JSON reader behind function.json and the device config (issue 8: manifests are
-// read with limits; duplicate keys, invalid UTF-8 and deep nesting are refused, not guessed at).
+// The strict JSON reader behind function.json and the device config (docs/functions.md on
+// function.json, docs/device.md on the config file: read with limits; duplicate keys, invalid UTF-8 and deep nesting are refused, not guessed at).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parseStrictJson, StrictJsonError } from '../../../src/function/index.js'
