@@ -24,7 +24,8 @@ const ROOMS: Record<string, string[]> = {
   'quickjs-emscripten-core': ['src/sandbox/'],
   fastify: ['cloud-sync/api/'],
   // node-postgres: the PostgreSQL registry only (loaded only when the cloud runs with --db).
-  pg: ['cloud-sync/registry/pg/'],
+  // PostgreSQL: the registry backend, and the coordinator between cloud instances (advisory lock, LISTEN/NOTIFY).
+  pg: ['cloud-sync/registry/pg/', 'cloud-sync/coord/pg-coordinator.ts'],
   'pg-pool': ['cloud-sync/registry/pg/'],
   'pg-protocol': ['cloud-sync/registry/pg/'],
   commander: ['cli/'],
