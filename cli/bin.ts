@@ -69,10 +69,14 @@ if (rerun !== undefined) {
   for (const s of [process.stdout, process.stderr]) s.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0) })
   privateUmask(args)
   import('./index.js')
-    .then(({ main }) => main(args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), isTTY: process.stdout.isTTY === true, journal }))
-    .then((code) => { process.exitCode = code })
+    .then(({ main }) =>
+      main(args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), isTTY: process.stdout.isTTY === true, journal })
+    )
+    .then((code) => {
+      process.exitCode = code
+    })
     .catch((err: unknown) => {
-      process.stderr.write(formatLog(`LAMBKIN_INTERNAL: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, 'err', journal))
+      process.stderr.write(formatLog(`LAMBKIN_INTERNAL: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, 'err', journal))
       process.exitCode = 1
     })
 }

@@ -19,4 +19,12 @@ export type RolloutCounts = RolloutView['counts']
 export interface UploadedBundle { sha256: string, name: string, version: string, number: number, size: number }
 
 /** `POST /v1/devices/:id/invoke`'s answer [W7]. */
-export interface InvokeAnswer { id: string, fn: string, ok: boolean, version?: string, result?: unknown, error?: { code: string, message: string }, durationMs: number }
+export interface InvokeAnswer {
+  id: string
+  fn: string
+  ok: boolean
+  version?: string
+  result?: unknown
+  error?: { code: string; message: string }
+  durationMs: number
+}

@@ -43,7 +43,12 @@ async function broker (): Promise<{ url: string, close: () => Promise<void> }> {
 /** Publishes `count` QoS 1 messages with at most IN_FLIGHT unacknowledged at the broker. */
 async function publish (pub: mqtt.MqttClient, count: number, topic: (i: number) => string): Promise<void> {
   let next = 0
-  const lane = async (): Promise<void> => { while (next < count) { const i = next++; await pub.publishAsync(topic(i), JSON.stringify({ i, value: 20 + (i % 10) }), { qos: 1 }) } }
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      const i = next++
+      await pub.publishAsync(topic(i), JSON.stringify({ i, value: 20 + (i % 10) }), { qos: 1 })
+    }
+  }
   await Promise.all(Array.from({ length: IN_FLIGHT }, lane))
 }
 

@@ -109,7 +109,15 @@ async function fleet (): Promise<Record<string, number>> {
     const results = await Promise.all(Array.from({ length: PROCS }, async (_, p) => await loadgen(['fleet', String(cloud.broker.port), SECRET, String(p * per), String(per), String(EVERY_MS), String(SECONDS)], onLine)))
     const used = process.cpuUsage(cpu)
     const heartbeats = results.reduce((n, lines) => n + (lines.find((l) => l.heartbeats !== undefined)?.heartbeats ?? 0), 0)
-    return { devices: N, connectedOnCloud: seen, rssBeforeMiB: before, rssAfterMiB: after, kiBPerDevice: ((after - before) * 1024) / N, heartbeats, cpuUsPerHeartbeat: ((used.user + used.system) / heartbeats) }
+    return {
+      devices: N,
+      connectedOnCloud: seen,
+      rssBeforeMiB: before,
+      rssAfterMiB: after,
+      kiBPerDevice: ((after - before) * 1024) / N,
+      heartbeats,
+      cpuUsPerHeartbeat: (used.user + used.system) / heartbeats
+    }
   })
 }
 

@@ -116,7 +116,14 @@ try {
 
   const median = [...seconds].sort((a, b) => a - b)[Math.floor(seconds.length / 2)]
   const total = KINDS.reduce((n, k) => n + bytes[k], 0)
-  const summary = { devices: DEVICES, seconds: median, commandSeconds: command, bytesPerDevice: total, bundleBytes: bundleSize, ...Object.fromEntries(KINDS.map((k) => [k, bytes[k]])) }
+  const summary = {
+    devices: DEVICES,
+    seconds: median,
+    commandSeconds: command,
+    bytesPerDevice: total,
+    bundleBytes: bundleSize,
+    ...Object.fromEntries(KINDS.map((k) => [k, bytes[k]]))
+  }
   // The machine's load says how far the times are from an idle one.
   const load = `load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`
   say(load)

@@ -31,7 +31,17 @@ async function store (device: string, frame: { stream?: string, batchId?: number
       `INSERT INTO lambkin.records (device, ord, seq, day, received_at, kind, fn, time, data)
        SELECT $1, 1, u.seq, $2, $3, u.kind, u.fn, u.time, u.data FROM unnest($4::bigint[], $5::text[], $6::text[], $7::float8[], $8::bytea[]) AS u(seq, kind, fn, time, data)
        ON CONFLICT DO NOTHING`,
-      [device, day, Date.now(), fresh.map((r) => r.seq), fresh.map((r) => r.kind), fresh.map((r) => r.fn ?? null), fresh.map((r) => r.time), fresh.map((r) => cbor.encode(r.data))])
+      [
+        device,
+        day,
+        Date.now(),
+        fresh.map((r) => r.seq),
+        fresh.map((r) => r.kind),
+        fresh.map((r) => r.fn ?? null),
+        fresh.map((r) => r.time),
+        fresh.map((r) => cbor.encode(r.data))
+      ]
+    )
     const top = Math.max(hw, ...fresh.map((r) => r.seq))
     await c.query(
       `WITH st AS (INSERT INTO lambkin.streams (device, id, ord, first_seen, last_seen, high_water, stored) VALUES ($1, $2, 1, $3, $3, $4, $5)

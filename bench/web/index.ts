@@ -100,7 +100,10 @@ try {
   const from = Math.max(0, ...commits.keys()) + 1
   await until(`${TICKS} ticks on the page`, async () => Object.entries(await page.evaluate('window.__ticks') as Record<string, number>).filter(([n, t]) => Number(n) >= from && t > 0).length >= TICKS, (TICKS + 30) * 1000)
   const marks = await page.evaluate('window.__ticks') as Record<string, number>
-  const lags = Object.entries(marks).map(([n, at]) => ({ n: Number(n), at })).filter((m) => m.n >= from && m.at > 0 && commits.has(m.n)).map((m) => m.at - (commits.get(m.n) as number))
+  const lags = Object.entries(marks)
+    .map(([n, at]) => ({ n: Number(n), at }))
+    .filter((m) => m.n >= from && m.at > 0 && commits.has(m.n))
+    .map((m) => m.at - (commits.get(m.n) as number))
   await ctx.close()
   console.log(`live update, one agent logging every second, ${lags.length} records: commit on the agent to the line painted on the device page median ${f(median(lags))} ms, p95 ${f(pct(lags, 0.95))} ms, max ${f(Math.max(...lags))} ms`)
   for (const a of agents.splice(0)) await a.close()

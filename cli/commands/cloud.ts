@@ -14,7 +14,27 @@ import type { CliIo } from '../io.js'
 import { command, intOption, runProgram } from '../program.js'
 import type { Run } from '../program.js'
 
-interface Flags { data: string, host: string, port: number, plain: boolean, apiPort: number, apiHost: string, apiTlsCert?: string, apiTlsKey?: string, tlsPort?: number, tlsCert?: string, tlsKey?: string, maxConnections: number, keepaliveMax: number, trust: string[], signingKey?: string, db?: string, retentionDays?: number, broker?: string, brokerCa?: string }
+interface Flags {
+  data: string
+  host: string
+  port: number
+  plain: boolean
+  apiPort: number
+  apiHost: string
+  apiTlsCert?: string
+  apiTlsKey?: string
+  tlsPort?: number
+  tlsCert?: string
+  tlsKey?: string
+  maxConnections: number
+  keepaliveMax: number
+  trust: string[]
+  signingKey?: string
+  db?: string
+  retentionDays?: number
+  broker?: string
+  brokerCa?: string
+}
 
 /** LAMBKIN_DB_URL and LAMBKIN_RETENTION_DAYS, where a flag did not say (cloud-migrate.ts reads the first too). */
 export function dbFromEnv (db: string | undefined): string | undefined {

@@ -32,8 +32,23 @@ function intArg (name: string, raw: string | undefined, min: number, max: number
  */
 export function invokeJson (o: Outcome): Record<string, unknown> {
   const head = o.ok
-    ? { ok: true, result: o.result ?? null, publishes: o.publishes, emits: o.emits, stateChanged: o.stateChanged, ...(o.stateChanged ? { state: o.state } : {}) }
-    : { ok: false, error: { code: o.error.code, message: o.error.message, ...(o.error.stack === undefined ? {} : { stack: o.error.stack }), ...(o.error.details === undefined ? {} : { details: o.error.details }) } }
+    ? {
+        ok: true,
+        result: o.result ?? null,
+        publishes: o.publishes,
+        emits: o.emits,
+        stateChanged: o.stateChanged,
+        ...(o.stateChanged ? { state: o.state } : {})
+      }
+    : {
+        ok: false,
+        error: {
+          code: o.error.code,
+          message: o.error.message,
+          ...(o.error.stack === undefined ? {} : { stack: o.error.stack }),
+          ...(o.error.details === undefined ? {} : { details: o.error.details })
+        }
+      }
   return {
     ...head,
     logs: o.logs,

@@ -7,7 +7,15 @@ import { apiOptions, command, runProgram } from '../program.js'
 import type { Run } from '../program.js'
 import { table } from '../table.js'
 
-interface Summary { invocations: number, errors: Record<string, number>, throttles: number, timeouts: number, coldStarts: number, gbSeconds: number, durationMs: { p50: number | null, p90: number | null, p99: number | null } }
+interface Summary {
+  invocations: number
+  errors: Record<string, number>
+  throttles: number
+  timeouts: number
+  coldStarts: number
+  gbSeconds: number
+  durationMs: { p50: number | null; p90: number | null; p99: number | null }
+}
 
 const ms = (n: number | null): string => n === null ? '-' : n < 10 ? n.toFixed(2) : n.toFixed(0)
 

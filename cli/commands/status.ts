@@ -11,7 +11,18 @@ import { bytes, table, when } from '../table.js'
 interface Fault { since: number, message: string }
 
 interface StatusView {
-  devices: Array<{ id: string, state: string, lastSeen: number | null, agent: string | null, functions: Array<{ name: string }>, backlog: { records: number, bytes: number } | null, uploadedToday: number | null, streams?: number, problems?: string[], storeFault?: Fault | null }>
+  devices: Array<{
+    id: string
+    state: string
+    lastSeen: number | null
+    agent: string | null
+    functions: Array<{ name: string }>
+    backlog: { records: number; bytes: number } | null
+    uploadedToday: number | null
+    streams?: number
+    problems?: string[]
+    storeFault?: Fault | null
+  }>
   cloud: Record<string, unknown> & { storeFault?: Fault | null }
 }
 

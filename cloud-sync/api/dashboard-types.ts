@@ -108,7 +108,10 @@ export interface SeriesView { device: string, snapshots: number, functions: Reco
 export interface DeploymentEvent {
   at: number
   fn: string
-  /** sent: its desired state went out; applied, failed, rolled-back, offline, skipped as the rollout judged; refused/rolled-back also from the device's own report. */
+  /**
+   * sent: its desired state went out; applied, failed, rolled-back, offline, skipped as the
+   * rollout judged; refused/rolled-back also from the device's own report.
+   */
   step: string
   version: string | null
   number: number | null

@@ -51,8 +51,18 @@ export function registerDeployRoutes (app: FastifyInstance, o: DeployApi, h: Hel
     // Hash, trusted key and signature first (src/bundle/sign.ts), then the contents with every field checked.
     verifyBundle(bytes, { sha256: body.sha256, signature, keyId: body.keyId }, o.trustedKeys)
     const contents = readBundle(bytes, { sha256: body.sha256 })
-    const { bundle, created } = await o.registry.putBundle({ sha256: body.sha256, name: contents.name, version: contents.version, signature, keyId: body.keyId, uploadedAt: o.now(), bytes })
-    return await reply.status(created ? 201 : 200).send({ sha256: bundle.sha256, name: bundle.name, version: bundle.version, number: bundle.number, size: bundle.size })
+    const { bundle, created } = await o.registry.putBundle({
+      sha256: body.sha256,
+      name: contents.name,
+      version: contents.version,
+      signature,
+      keyId: body.keyId,
+      uploadedAt: o.now(),
+      bytes
+    })
+    return await reply
+      .status(created ? 201 : 200)
+      .send({ sha256: bundle.sha256, name: bundle.name, version: bundle.version, number: bundle.number, size: bundle.size })
   })
 
   app.post('/v1/rollouts', async (req, reply) => {
@@ -95,7 +105,9 @@ export function registerDeployRoutes (app: FastifyInstance, o: DeployApi, h: Hel
   app.post('/v1/rollbacks', async (req, reply) => {
     const body = (req.body ?? {}) as Partial<RollbackRequest>
     if (!isValidId(body.fn)) throw bad('fn must be a function name')
-    return await reply.status(201).send(await o.engine.rollback({ fn: body.fn, to: body.to as string, ...(body.timeoutMs === undefined ? {} : { timeoutMs: body.timeoutMs }) }))
+    return await reply
+      .status(201)
+      .send(await o.engine.rollback({ fn: body.fn, to: body.to as string, ...(body.timeoutMs === undefined ? {} : { timeoutMs: body.timeoutMs }) }))
   })
 
   app.post('/v1/devices/:id/invoke', { bodyLimit: INVOKE_BODY_LIMIT }, async (req) => {

@@ -102,6 +102,10 @@ export async function deviceSeries (registry: Registry, device: string, limit = 
 }
 
 export async function deviceDeployments (registry: Registry, device: string): Promise<DeploymentsView> {
-  const [rollouts, reported, desired] = await Promise.all([registry.listRollouts({ limit: HISTORY_ROLLOUTS }), registry.getReported(device), registry.getDesired(device)])
+  const [rollouts, reported, desired] = await Promise.all([
+    registry.listRollouts({ limit: HISTORY_ROLLOUTS }),
+    registry.getReported(device),
+    registry.getDesired(device)
+  ])
   return historyOf(device, rollouts, reported, desired)
 }

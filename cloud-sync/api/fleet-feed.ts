@@ -165,7 +165,10 @@ export class FleetFeed {
       e.dirty = true
     })
     const metricReads = [...this.#entries.values()].filter((e) => seen.has(e.device.id) && e.window.stale(e.device.highWater, e.device.stream))
-    await eachLimited(metricReads, FEED_DEFAULTS.concurrency, async (e) => { await e.window.read(r, e.device.id, e.device.highWater, e.device.stream); e.dirty = true })
+    await eachLimited(metricReads, FEED_DEFAULTS.concurrency, async (e) => {
+      await e.window.read(r, e.device.id, e.device.highWater, e.device.stream)
+      e.dirty = true
+    })
 
     const change: FleetChange = { now, devices: [], removed: [] }
     // A row is built again only when something it shows can have changed: its rows were read
@@ -190,7 +193,14 @@ export class FleetFeed {
     const lines = rollouts.map(rolloutLine)
     if (rolloutsChanged) { this.#rollouts = lines; change.rollouts = lines }
     const running = lines.filter((l) => l.state === 'running').length
-    const summary = fleetSummary((function * (entries) { for (const e of entries.values()) if (e.row !== undefined) yield e.row })(this.#entries), [...this.#entries.values()].map((e) => e.window), running, now)
+    const summary = fleetSummary(
+      (function * (entries) {
+        for (const e of entries.values()) if (e.row !== undefined) yield e.row
+      })(this.#entries),
+      [...this.#entries.values()].map((e) => e.window),
+      running,
+      now
+    )
     const summaryJson = JSON.stringify(summary)
     if (summaryJson !== this.#summaryJson) { this.#summary = summary; this.#summaryJson = summaryJson; change.summary = summary }
     this.#now = now

@@ -50,11 +50,25 @@ function activeOf (d: DeviceRow, reported: ReportedRow | undefined): Array<{ nam
   return reported.functions
 }
 
-export function fleetRow (d: DeviceRow, now: number, connected: boolean, reported: ReportedRow | undefined, desired: DesiredRow | undefined, window: MetricWindow | undefined): FleetRow {
+export function fleetRow (
+  d: DeviceRow,
+  now: number,
+  connected: boolean,
+  reported: ReportedRow | undefined,
+  desired: DesiredRow | undefined,
+  window: MetricWindow | undefined
+): FleetRow {
   const view = deviceView(d, now, connected)
   const fns = new Map<string, FleetFunction>()
   for (const f of activeOf(d, reported)) {
-    fns.set(f.name, { name: f.name, version: f.version, number: numberOf(desired, f.name, f.version), desired: null, desiredNumber: null, canary: f.canary === undefined ? null : { version: f.canary.version, weight: f.canary.weight } })
+    fns.set(f.name, {
+      name: f.name,
+      version: f.version,
+      number: numberOf(desired, f.name, f.version),
+      desired: null,
+      desiredNumber: null,
+      canary: f.canary === undefined ? null : { version: f.canary.version, weight: f.canary.weight }
+    })
   }
   for (const [name, slot] of Object.entries(desired?.functions ?? {})) {
     if (slot.current === undefined) continue
@@ -63,7 +77,7 @@ export function fleetRow (d: DeviceRow, now: number, connected: boolean, reporte
     f.desiredNumber = slot.current.live.number
     fns.set(name, f)
   }
-  const functions = [...fns.values()].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  const functions = [...fns.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   const hour = window?.total(now) ?? { invocations: 0, errors: 0 }
   return {
     id: d.id,

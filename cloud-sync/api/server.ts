@@ -176,7 +176,13 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     const records = await o.registry.records(id, { kinds: ['metric'], limit: 10_000 })
     // How often the device writes a snapshot (its status says; null before it said), so a view
     // with none yet can say when the first comes.
-    return { device: id, snapshots: records.length, functions: summarizeMetrics(records.map(recordView), fn), metricsSnapshotMs: d.status?.metricsSnapshotMs ?? null, state: deviceState(d, nowFor(d), o.isConnected(id)) }
+    return {
+      device: id,
+      snapshots: records.length,
+      functions: summarizeMetrics(records.map(recordView), fn),
+      metricsSnapshotMs: d.status?.metricsSnapshotMs ?? null,
+      state: deviceState(d, nowFor(d), o.isConnected(id))
+    }
   })
 
   registerDashboardRoutes(app, { registry: o.registry, token: o.token, now: o.now, isConnected: o.isConnected })

@@ -138,7 +138,22 @@ export function summarizeMetrics (records: StoredRecord[], fn?: string): Record<
       const bounds = Array.isArray(snap.bucketsSeconds) ? snap.bucketsSeconds.map(num) : []
       let acc = out.get(name)
       if (acc === undefined) {
-        acc = { s: { invocations: 0, errors: dict(), throttles: 0, timeouts: 0, coldStarts: 0, gbSeconds: 0, durationMs: { p50: null, p90: null, p99: null, max: 0, mean: null } }, errors: new Map(), bounds, counts: new Array<number>(bounds.length + 1).fill(0), sum: 0, count: 0 }
+        acc = {
+          s: {
+            invocations: 0,
+            errors: dict(),
+            throttles: 0,
+            timeouts: 0,
+            coldStarts: 0,
+            gbSeconds: 0,
+            durationMs: { p50: null, p90: null, p99: null, max: 0, mean: null }
+          },
+          errors: new Map(),
+          bounds,
+          counts: new Array<number>(bounds.length + 1).fill(0),
+          sum: 0,
+          count: 0
+        }
         out.set(name, acc)
       }
       acc.s.invocations += num(f.invocations)

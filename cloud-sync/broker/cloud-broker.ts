@@ -37,7 +37,11 @@ export interface CloudBrokerOptions extends DeviceTraffic {
   log?: (line: string) => void
 }
 
-/** The embedded broker: a DeviceChannel whose onUp runs for every device publish that passed the ACL, before aedes answers it; onTakeover when a device authenticated while a connection with its id is open (MQTT-3.1.4-2). */
+/**
+ * The embedded broker: a DeviceChannel whose onUp runs for every device publish that passed the
+ * ACL, before aedes answers it; onTakeover when a device authenticated while a connection with
+ * its id is open (MQTT-3.1.4-2).
+ */
 export interface CloudBroker extends DeviceChannel {
   readonly mode: 'embedded'
   /** The plain MQTT port; undefined when the cloud runs TLS only. */

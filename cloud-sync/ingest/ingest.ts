@@ -52,7 +52,17 @@ const REPORTED_FRAME_BYTES = 256 * 1024
 const FRAME_BYTES: Record<string, number> = { batch: BATCH_FRAME_BYTES, reported: REPORTED_FRAME_BYTES, 'invoke-result': BATCH_FRAME_BYTES }
 
 export class Ingest {
-  readonly counters: IngestCounters = { batches: 0, recordsStored: 0, duplicates: 0, gaps: 0, newStreams: 0, conflicts: 0, rejected: {}, deploy: { reports: 0, bundlesSent: 0, bundleBytesSent: 0, fetchesRefused: 0, invokeResults: 0 } }
+  readonly counters: IngestCounters = {
+    batches: 0,
+    recordsStored: 0,
+    duplicates: 0,
+    gaps: 0,
+    newStreams: 0,
+    conflicts: 0,
+    rejected: {},
+    deploy: { reports: 0, bundlesSent: 0, bundleBytesSent: 0, fetchesRefused: 0, invokeResults: 0 }
+  }
+
   readonly #o: IngestOptions
   readonly #logged = new Map<string, number>()
 
@@ -63,18 +73,35 @@ export class Ingest {
   /** Handles one publish a device made under its own up/ tree (the broker's ACL checked that). */
   async onUp (deviceId: string, topic: string, payload: Buffer): Promise<void> {
     const t = parseDeviceTopic(topic)
-    if (t === undefined || t.deviceId !== deviceId || t.direction !== 'up') { this.#reject(deviceId, 'topic', topic); return }
+    if (t === undefined || t.deviceId !== deviceId || t.direction !== 'up') {
+      this.#reject(deviceId, 'topic', topic)
+      return
+    }
     let frame: Record<string, unknown> | undefined
     try {
       frame = decodeFrame(payload, FRAME_BYTES[t.kind] ?? SMALL_FRAME_BYTES)
       switch (t.kind) {
-        case 'batch': await this.#batch(deviceId, frame, payload); return
-        case 'status': await this.#o.registry.touch(deviceId, { lastSeen: this.#o.now(), status: parseStatus(frame) }); return
-        case 'heartbeat': await this.#o.registry.touch(deviceId, { lastSeen: this.#o.now(), heartbeat: parseHeartbeat(frame) }); return
-        case 'reported': await this.#reported(deviceId, parseReported(frame)); return
-        case 'fetch': await this.#fetch(deviceId, parseFetch(frame)); return
-        case 'invoke-result': this.counters.deploy.invokeResults++; this.#o.deploy?.onInvokeResult(deviceId, parseInvokeResult(frame)); return
-        default: this.#reject(deviceId, 'unknown-kind', topic)
+        case 'batch':
+          await this.#batch(deviceId, frame, payload)
+          return
+        case 'status':
+          await this.#o.registry.touch(deviceId, { lastSeen: this.#o.now(), status: parseStatus(frame) })
+          return
+        case 'heartbeat':
+          await this.#o.registry.touch(deviceId, { lastSeen: this.#o.now(), heartbeat: parseHeartbeat(frame) })
+          return
+        case 'reported':
+          await this.#reported(deviceId, parseReported(frame))
+          return
+        case 'fetch':
+          await this.#fetch(deviceId, parseFetch(frame))
+          return
+        case 'invoke-result':
+          this.counters.deploy.invokeResults++
+          this.#o.deploy?.onInvokeResult(deviceId, parseInvokeResult(frame))
+          return
+        default:
+          this.#reject(deviceId, 'unknown-kind', topic)
       }
     } catch (err) {
       if ((err as { code?: string }).code !== ErrorCodes.WIRE_INVALID) throw err
@@ -87,7 +114,11 @@ export class Ingest {
 
   async #batch (deviceId: string, frame: Record<string, unknown>, payload: Buffer): Promise<void> {
     const b = parseBatch(frame)
-    const r = await this.#o.registry.ingest(deviceId, { stream: b.stream, records: b.records, gaps: b.gaps, raw: b.sorted ? payload : undefined }, this.#o.now())
+    const r = await this.#o.registry.ingest(
+      deviceId,
+      { stream: b.stream, records: b.records, gaps: b.gaps, raw: b.sorted ? payload : undefined },
+      this.#o.now()
+    )
     this.counters.batches++
     this.counters.recordsStored += r.stored
     this.counters.duplicates += r.duplicates
@@ -96,7 +127,11 @@ export class Ingest {
     const echo = { stream: b.stream, batchId: b.batchId }
     if (r.conflict !== undefined) {
       this.counters.conflicts++
-      this.#say(deviceId, 'conflict', `device ${deviceId}: ${ErrorCodes.STREAM_CONFLICT}: a batch of outbox stream ${r.stream} sent seq ${r.conflict.seq} with other bytes than the cloud holds: two boards are using the id ${deviceId} (a cloned card?). Refused and not acknowledged; nothing is deleted on either board. Give the clone its own id (lambkin devices add <new-id>, then a new config on that board) [W4]`)
+      this.#say(
+        deviceId,
+        'conflict',
+        `device ${deviceId}: ${ErrorCodes.STREAM_CONFLICT}: a batch of outbox stream ${r.stream} sent seq ${r.conflict.seq} with other bytes than the cloud holds: two boards are using the id ${deviceId} (a cloned card?). Refused and not acknowledged; nothing is deleted on either board. Give the clone its own id (lambkin devices add <new-id>, then a new config on that board) [W4]`
+      )
       await this.#ack(deviceId, echo, r.highWater, 'conflict')
       return
     }
@@ -112,7 +147,11 @@ export class Ingest {
     const n = (await this.#o.registry.getDevice(deviceId))?.streams ?? 1
     if (n < 2) return
     this.counters.newStreams++
-    this.#say(deviceId, 'stream', `device ${deviceId}: new outbox stream ${r.stream} (its stream number ${n}): its seqs start again, from a new store (a re-flashed card, a data folder moved aside, a rebuilt store); stored as new data [W4]`)
+    this.#say(
+      deviceId,
+      'stream',
+      `device ${deviceId}: new outbox stream ${r.stream} (its stream number ${n}): its seqs start again, from a new store (a re-flashed card, a data folder moved aside, a rebuilt store); stored as new data [W4]`
+    )
   }
 
   async #reported (deviceId: string, r: ReportedFrame): Promise<void> {
@@ -132,7 +171,13 @@ export class Ingest {
     const topic = downTopic(deviceId, 'bundle')
     if (bytes === undefined) {
       this.counters.deploy.fetchesRefused++
-      await this.#o.send(topic, encodeFrame({ sha256: f.sha256, error: { code: ErrorCodes.BUNDLE_INVALID, message: `bundle ${f.sha256.slice(0, 12)} is not in this device's desired state` } }))
+      await this.#o.send(
+        topic,
+        encodeFrame({
+          sha256: f.sha256,
+          error: { code: ErrorCodes.BUNDLE_INVALID, message: `bundle ${f.sha256.slice(0, 12)} is not in this device's desired state` }
+        })
+      )
       return
     }
     this.counters.deploy.bundlesSent++

@@ -36,7 +36,12 @@ export function sameEntry (a: DesiredFunction | undefined | null, b: DesiredFunc
  * changed function's old current entry becomes its `previous` (unless the new entry is the same). Returns the new rows (in the
  * order devices first appear) and the new counter.
  */
-export function planDesired (before: ReadonlyMap<string, DesiredRow | undefined>, changes: readonly DesiredChange[], counter: number, at: number): { rows: DesiredRow[], counter: number } {
+export function planDesired (
+  before: ReadonlyMap<string, DesiredRow | undefined>,
+  changes: readonly DesiredChange[],
+  counter: number,
+  at: number
+): { rows: DesiredRow[]; counter: number } {
   const rows = new Map<string, DesiredRow>()
   let next = counter
   for (const c of changes) {

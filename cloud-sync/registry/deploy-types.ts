@@ -106,7 +106,16 @@ export interface RolloutDevice {
   watchLeftMs?: number
 }
 
-export interface RolloutCounts { total: number, pending: number, sent: number, applied: number, failed: number, rolledBack: number, offline: number, skipped: number }
+export interface RolloutCounts {
+  total: number
+  pending: number
+  sent: number
+  applied: number
+  failed: number
+  rolledBack: number
+  offline: number
+  skipped: number
+}
 
 /**
  * A rollout as stored and as the API shows it (RolloutView; docs/cloud.md, "The operator API"). `revision`

@@ -92,7 +92,14 @@ export async function findStored (subs: ChunkSubs, device: string, ord: number, 
  * (afterOrd, afterSeq), or newest first before (beforeOrd, beforeSeq). `streamOf` names a
  * stream by its ordinal.
  */
-export async function readRecords (subs: ChunkSubs, device: string, q: RecordQuery, after: { ord: number, seq: number } | undefined, streamOf: (ord: number) => string, before?: { ord: number, seq: number }): Promise<StoredRecord[]> {
+export async function readRecords (
+  subs: ChunkSubs,
+  device: string,
+  q: RecordQuery,
+  after: { ord: number; seq: number } | undefined,
+  streamOf: (ord: number) => string,
+  before?: { ord: number; seq: number }
+): Promise<StoredRecord[]> {
   const limit = Math.min(Math.max(1, q.limit ?? 100), MAX_LIMIT)
   const kinds = q.kinds === undefined ? undefined : new Set<string>(q.kinds)
   const forward = after !== undefined
@@ -101,14 +108,22 @@ export async function readRecords (subs: ChunkSubs, device: string, q: RecordQue
   const index = q.fn !== undefined ? subs.byFn : one !== undefined ? subs.byKind : undefined
   const bounds = part === undefined ? KEYS.prefix(device) : KEYS.prefix(device, part)
   // A chunk keyed (ord, last) holds seqs up to `last`: every chunk after the position can hold a later record.
-  const keyAt = (ord: number, seq: number): string => part === undefined ? KEYS.chunk(device, ord, seq) : KEYS.index(device, part, ord, seq)
-  let range: { gt: string, lt?: string, lte?: string } = forward ? { ...bounds, gt: keyAt(after.ord, after.seq) } : bounds
+  const keyAt = (ord: number, seq: number): string => (part === undefined ? KEYS.chunk(device, ord, seq) : KEYS.index(device, part, ord, seq))
+  let range: { gt: string; lt?: string; lte?: string } = forward ? { ...bounds, gt: keyAt(after.ord, after.seq) } : bounds
   if (!forward && before !== undefined) {
     // Chunks keyed below the position hold only earlier seqs; the first one at or after it may
     // still hold some (runs never interleave, so only that one), so the range ends there.
-    const it = (index ?? subs.chunks).keys({ gte: keyAt(before.ord, before.seq), lt: (part === undefined ? KEYS.prefix(device, ordKey(before.ord)) : KEYS.prefix(device, part, ordKey(before.ord))).lt, limit: 1 })
+    const it = (index ?? subs.chunks).keys({
+      gte: keyAt(before.ord, before.seq),
+      lt: (part === undefined ? KEYS.prefix(device, ordKey(before.ord)) : KEYS.prefix(device, part, ordKey(before.ord))).lt,
+      limit: 1
+    })
     let straddling: string | undefined
-    try { straddling = await it.next() } finally { await it.close() }
+    try {
+      straddling = await it.next()
+    } finally {
+      await it.close()
+    }
     range = straddling === undefined ? { gt: bounds.gt, lt: keyAt(before.ord, before.seq) } : { gt: bounds.gt, lte: straddling }
   }
   const keys = (index ?? subs.chunks).keys({ ...range, reverse: !forward })
@@ -121,7 +136,12 @@ export async function readRecords (subs: ChunkSubs, device: string, q: RecordQue
       const chunk = readableOf(v, seq, q)
       const recs = forward ? chunk.recs : [...chunk.recs].reverse()
       for (const c of recs) {
-        if ((after !== undefined && ord === after.ord && c.s <= after.seq) || (before !== undefined && ord === before.ord && c.s >= before.seq) || (q.fn !== undefined && c.f !== q.fn) || (kinds !== undefined && !kinds.has(c.k))) continue
+        if (
+          (after !== undefined && ord === after.ord && c.s <= after.seq) ||
+          (before !== undefined && ord === before.ord && c.s >= before.seq) ||
+          (q.fn !== undefined && c.f !== q.fn) ||
+          (kinds !== undefined && !kinds.has(c.k))
+        ) { continue }
         const r: StoredRecord = { device, stream: streamOf(ord), seq: c.s, kind: c.k, time: c.t, receivedAt: chunk.r, data: c.d }
         if (c.f !== undefined) r.fn = c.f
         out.push(r)

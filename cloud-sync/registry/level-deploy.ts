@@ -75,7 +75,12 @@ export class LevelDeployBase implements DeployRegistry {
       if (old !== undefined) return { bundle: old, created: false }
       const last = await this.#numbers.get(b.name)
       const { bytes, ...facts } = b
-      const row: BundleRow = { ...facts, signature: Uint8Array.from(b.signature), number: (last === undefined ? 0 : dec<number>(last)) + 1, size: bytes.byteLength }
+      const row: BundleRow = {
+        ...facts,
+        signature: Uint8Array.from(b.signature),
+        number: (last === undefined ? 0 : dec<number>(last)) + 1,
+        size: bytes.byteLength
+      }
       await this.#db.batch([
         { type: 'put', key: b.sha256, value: bytes, sublevel: this.#bytes },
         { type: 'put', key: b.sha256, value: enc(row), sublevel: this.#bundles },

@@ -30,7 +30,15 @@ export async function migrate (db: Db, subs: MigrateSubs): Promise<void> {
     const sent = row.highWater > 0 || row.counts.stored > 0 || row.counts.gaps > 0 || (row.above?.length ?? 0) > 0
     const more: BatchOp[] = []
     if (sent) {
-      const stream: StreamRow = { device: id, id: LEGACY_STREAM, ord: LEGACY_ORD, firstSeen: row.createdAt, lastSeen: row.lastSeen ?? row.createdAt, highWater: row.highWater, counts: { ...row.counts } }
+      const stream: StreamRow = {
+        device: id,
+        id: LEGACY_STREAM,
+        ord: LEGACY_ORD,
+        firstSeen: row.createdAt,
+        lastSeen: row.lastSeen ?? row.createdAt,
+        highWater: row.highWater,
+        counts: { ...row.counts }
+      }
       more.push({ type: 'put', key: KEYS.stream(id, LEGACY_STREAM), value: enc(stream), sublevel: subs.streams })
       for (const [from, to] of row.above ?? []) more.push({ type: 'put', key: KEYS.range(id, LEGACY_ORD, from), value: enc(to), sublevel: subs.ranges })
       row.stream = LEGACY_STREAM

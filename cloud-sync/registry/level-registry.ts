@@ -98,7 +98,16 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
   }
 
   async #migrate (): Promise<void> {
-    await migrate(this.#db, { format: this.#format, devices: this.#devices, streams: this.#streamRows, ranges: this.#ranges, chunks: this.#chunks, byFn: this.#byFn, byKind: this.#byKind, gaps: this.#gaps })
+    await migrate(this.#db, {
+      format: this.#format,
+      devices: this.#devices,
+      streams: this.#streamRows,
+      ranges: this.#ranges,
+      chunks: this.#chunks,
+      byFn: this.#byFn,
+      byKind: this.#byKind,
+      gaps: this.#gaps
+    })
   }
 
   /** Present while the registry is faulted: it takes no write until it has reopened (level-guard.ts). */
@@ -124,7 +133,15 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
 
   async addDevice (d: NewDevice): Promise<DeviceRow> {
     if (await this.getDevice(d.id) !== undefined) throw new LambkinError(ErrorCodes.DEVICE_EXISTS, `device ${d.id} already exists; revoked ids are not reused`)
-    const row: DeviceRow = { id: d.id, group: d.group, secretHash: d.secretHash, createdAt: d.createdAt, highWater: 0, counts: { stored: 0, duplicates: 0, gaps: 0, gapSeqs: 0 }, streams: 0 }
+    const row: DeviceRow = {
+      id: d.id,
+      group: d.group,
+      secretHash: d.secretHash,
+      createdAt: d.createdAt,
+      highWater: 0,
+      counts: { stored: 0, duplicates: 0, gaps: 0, gapSeqs: 0 },
+      streams: 0
+    }
     if (row.group === undefined) delete row.group
     await this.#putRow(row)
     return structuredClone(row)
@@ -239,7 +256,15 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
     const id = batch.stream ?? LEGACY_STREAM
     const known = await this.#streams.get(device, id)
     const streams = row.streams ?? 0
-    const stream: StreamRow = known ?? { device, id, ord: streams + 1, firstSeen: receivedAt, lastSeen: receivedAt, highWater: 0, counts: { stored: 0, duplicates: 0, gaps: 0, gapSeqs: 0 } }
+    const stream: StreamRow = known ?? {
+      device,
+      id,
+      ord: streams + 1,
+      firstSeen: receivedAt,
+      lastSeen: receivedAt,
+      highWater: 0,
+      counts: { stored: 0, duplicates: 0, gaps: 0, gapSeqs: 0 }
+    }
     const plan = await planIngest({ chunks: this.#chunks, byFn: this.#byFn, byKind: this.#byKind, gaps: this.#gaps }, this.#streams, stream, batch, receivedAt)
     row.lastSeen = Math.max(row.lastSeen ?? 0, receivedAt)
     row.stream = id
@@ -262,7 +287,14 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
       throw err
     }
     this.#streams.written(stream)
-    const result: IngestResult = { stored: plan.stored, duplicates: plan.duplicates, gaps: plan.newGaps.length, highWater: stream.highWater, stream: id, newStream: known === undefined }
+    const result: IngestResult = {
+      stored: plan.stored,
+      duplicates: plan.duplicates,
+      gaps: plan.newGaps.length,
+      highWater: stream.highWater,
+      stream: id,
+      newStream: known === undefined
+    }
     if (plan.conflict !== undefined) result.conflict = { seq: plan.conflict }
     return result
   }
@@ -286,7 +318,14 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
       if (ord === undefined) return []
       before = { ord, seq: q.before.seq }
     }
-    return await readRecords({ chunks: this.#chunks, byFn: this.#byFn, byKind: this.#byKind }, device, q, after, (ord) => byOrd.get(ord) ?? LEGACY_STREAM, before)
+    return await readRecords(
+      { chunks: this.#chunks, byFn: this.#byFn, byKind: this.#byKind },
+      device,
+      q,
+      after,
+      (ord) => byOrd.get(ord) ?? LEGACY_STREAM,
+      before
+    )
   }
 
   async gaps (device: string): Promise<StoredGap[]> {

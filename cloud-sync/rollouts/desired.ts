@@ -51,7 +51,11 @@ export async function runningEntry (registry: Pick<Registry, 'getBundle'>, rep: 
   const live = await find(f?.sha256)
   if (live === undefined) return null
   const canary = await find(f?.canary?.sha256)
-  return { name: fn, live: versionOf(live), ...(canary === undefined || f?.canary === undefined ? {} : { canary: { ...versionOf(canary), weight: f.canary.weight } }) }
+  return {
+    name: fn,
+    live: versionOf(live),
+    ...(canary === undefined || f?.canary === undefined ? {} : { canary: { ...versionOf(canary), weight: f.canary.weight } })
+  }
 }
 
 /**

@@ -359,7 +359,10 @@ export class RolloutEngine {
       const slot = own((await this.#o.registry.getDesired(d.id))?.functions, r.fn)
       const ours = r.alias === 'canary' ? slot?.current?.canary?.sha256 : slot?.current?.live.sha256
       if (ours !== r.sha256) continue
-      const keep = slot === undefined ? undefined : { ...slot, good: (slot.good ?? []).filter((e) => e.live.sha256 !== r.sha256 && e.canary?.sha256 !== r.sha256) }
+      const keep =
+        slot === undefined
+          ? undefined
+          : { ...slot, good: (slot.good ?? []).filter((e) => e.live.sha256 !== r.sha256 && e.canary?.sha256 !== r.sha256) }
       changes.push({ device: d.id, fn: r.fn, to: goodBefore(keep) ?? null })
       notes.push({ device: d.id, fn: r.fn, badVersion: r.version })
       if (d.state !== 'failed' && d.state !== 'rolled-back') moved.push(i)

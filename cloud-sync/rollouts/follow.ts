@@ -16,13 +16,19 @@ export interface Followed { rollout: RolloutHeadRow, device: RolloutDevice, verd
 const countKey = (s: RolloutDevice['state']): keyof RolloutCounts => s === 'rolled-back' ? 'rolledBack' : s
 
 /** Judges `rep` of `device` into the stored views of the rollouts (not `open`) that set its functions; returns what changed, written. */
-export async function followClosed (registry: Registry, open: (rolloutId: string) => boolean, device: string, rep: ReportedFrame, now: number): Promise<Followed[]> {
+export async function followClosed (
+  registry: Registry,
+  open: (rolloutId: string) => boolean,
+  device: string,
+  rep: ReportedFrame,
+  now: number
+): Promise<Followed[]> {
   const out: Followed[] = []
   const row = await registry.getDesired(device)
   for (const [fn, slot] of Object.entries(row?.functions ?? {})) {
     const from = slot.from
     if (from === undefined || open(from.rollout)) continue
-    const mentions = (x: { deploymentId: number, name: string }): boolean => x.deploymentId === from.deploymentId && x.name === fn
+    const mentions = (x: { deploymentId: number; name: string }): boolean => x.deploymentId === from.deploymentId && x.name === fn
     if (!rep.failures.some(mentions) && !rep.rollbacks.some(mentions)) continue
     const got = await registry.getRolloutDevice(from.rollout, from.index)
     if (got === undefined || got.device.id !== device || got.device.deploymentId !== from.deploymentId || !judgeable(got.device)) continue

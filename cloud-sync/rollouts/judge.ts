@@ -43,7 +43,9 @@ export function judge (r: Pick<RolloutRow, 'fn' | 'alias'>, d: RolloutDevice, re
   // transient one came before the retry that applied it, and a stale one is a replay of D
   // refused later (neither says anything about what runs). Otherwise the newest entry holds.
   const after = d.state === 'applied'
-  const failed = [...rep.failures].reverse().find((x) => x.deploymentId === id && x.name === r.fn && (!after || (x.transient !== true && x.code !== ErrorCodes.DEPLOYMENT_STALE)))
+  const failed = [...rep.failures]
+    .reverse()
+    .find((x) => x.deploymentId === id && x.name === r.fn && (!after || (x.transient !== true && x.code !== ErrorCodes.DEPLOYMENT_STALE)))
   if (failed !== undefined) return { state: 'failed', code: failed.code, message: failed.message, ...(failed.transient === true ? { transient: true } : {}) }
   // The device refused D's desired state for its signature (altered on the way): it says why,
   // and an intact copy (the retained one, at the next connect) may still apply it.

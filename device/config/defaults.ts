@@ -29,7 +29,19 @@ export const DEVICE_DEFAULTS: DeviceDefaults = deepFreeze({
   dataDir: './.lambkin/data',
   functionsDir: './functions',
   mqtt: { rejectUnauthorized: true, keepaliveSec: 30, reconnectMs: 1000, protocolVersion: 5, maxPacketBytes: MQTT_MAX_PACKET_BYTES },
-  cloud: { rejectUnauthorized: true, keepaliveSec: 30, reconnectMs: 1000, reconnectMaxMs: RECONNECT_MAX_MS, heartbeatMs: 30_000, uploadBytesPerSec: 0, dailyUploadBytes: 0, uploadLogs: true, logExclude: [], batchRecords: 1000, ackTimeoutMs: 30_000 },
+  cloud: {
+    rejectUnauthorized: true,
+    keepaliveSec: 30,
+    reconnectMs: 1000,
+    reconnectMaxMs: RECONNECT_MAX_MS,
+    heartbeatMs: 30_000,
+    uploadBytesPerSec: 0,
+    dailyUploadBytes: 0,
+    uploadLogs: true,
+    logExclude: [],
+    batchRecords: 1000,
+    ackTimeoutMs: 30_000
+  },
   brokerHost: '127.0.0.1',
   // maxPacketBytes: the sandbox's 256 KiB event cap plus room for a topic of up to 64 KiB.
   broker: { users: [], maxPacketBytes: 320 * 1024, maxConnections: 64, connectTimeoutMs: 10_000, maxKeepaliveSec: 3600 },

@@ -53,7 +53,14 @@ export async function readActiveSet (store: OutboxStore): Promise<ActiveSet> {
   const raw = await store.getMeta(META_KEYS.deployActive) as ActiveSet | undefined
   if (raw === undefined || raw === null || typeof raw !== 'object') return structuredClone(EMPTY_ACTIVE_SET) as ActiveSet
   // Keyed by function names: null-prototype, and read with own() (src/own.ts) after any clone.
-  const set: ActiveSet = { deploymentId: raw.deploymentId ?? 0, functions: toDict(raw.functions), failures: raw.failures ?? [], rollbacks: raw.rollbacks ?? [], rejected: toDict(raw.rejected), desired: toDict(raw.desired) }
+  const set: ActiveSet = {
+    deploymentId: raw.deploymentId ?? 0,
+    functions: toDict(raw.functions),
+    failures: raw.failures ?? [],
+    rollbacks: raw.rollbacks ?? [],
+    rejected: toDict(raw.rejected),
+    desired: toDict(raw.desired)
+  }
   if (Number.isSafeInteger(raw.retry)) set.retry = raw.retry
   return set
 }

@@ -28,7 +28,14 @@ export interface HealthGateOptions {
 }
 
 /** Outcomes that say nothing about the version itself. */
-const NOT_THE_VERSION = new Set<string>([ErrorCodes.THROTTLED, ErrorCodes.CLOSED, ErrorCodes.FUNCTION_NOT_FOUND, ErrorCodes.STORE_FULL, ErrorCodes.STORE_ERROR, ErrorCodes.STORE_FAULT])
+const NOT_THE_VERSION = new Set<string>([
+  ErrorCodes.THROTTLED,
+  ErrorCodes.CLOSED,
+  ErrorCodes.FUNCTION_NOT_FOUND,
+  ErrorCodes.STORE_FULL,
+  ErrorCodes.STORE_ERROR,
+  ErrorCodes.STORE_FAULT
+])
 const TIMEOUTS = new Set<string>([ErrorCodes.TIMEOUT])
 
 interface Window { versions: Set<string>, stats: HealthStats, timer: unknown }

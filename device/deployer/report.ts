@@ -25,7 +25,15 @@ export function buildReported (
     if (dep.window !== undefined) f.watching = Math.max(0, Math.round(dep.window.startedAt + windowMs - now))
     return f
   })
-  return { deploymentId: set.deploymentId, applying, functions, failures: [...set.failures], rollbacks: [...set.rollbacks], time: now, ...(refusedDesired === undefined ? {} : { refusedDesired }) }
+  return {
+    deploymentId: set.deploymentId,
+    applying,
+    functions,
+    failures: [...set.failures],
+    rollbacks: [...set.rollbacks],
+    time: now,
+    ...(refusedDesired === undefined ? {} : { refusedDesired })
+  }
 }
 
 /**

@@ -111,7 +111,7 @@ export class Invoker {
    * Each function's latest ctx.state seen in an outcome, with its version and, once a call
    * needed it, its JSON: calls sent while that version is the newest share one stringify.
    */
-  readonly #state = new Map<string, { value: unknown, version: number, json?: string }>()
+  readonly #state = new Map<string, { value: unknown; version: number; json?: string }>()
   /** Functions whose state must be reloaded after a failed commit, with the version to use. */
   readonly #reload = new Map<string, number>()
   /**
@@ -129,8 +129,18 @@ export class Invoker {
 
   constructor (opts: InvokerOptions) {
     this.#o = opts
-    opts.metrics.register(COMMIT_FAILURES_METRIC, { type: 'counter', help: 'Invocations whose effects could not be written to the outbox, by error code; their QoS 1 trigger messages were not acknowledged.', labelNames: ['code'] })
-    this.#recursion = new RecursionGuard({ store: opts.store, metrics: opts.metrics, now: opts.now, log: opts.log ?? (() => {}), maxHops: opts.maxHops ?? DEFAULT_MAX_HOPS })
+    opts.metrics.register(COMMIT_FAILURES_METRIC, {
+      type: 'counter',
+      help: 'Invocations whose effects could not be written to the outbox, by error code; their QoS 1 trigger messages were not acknowledged.',
+      labelNames: ['code']
+    })
+    this.#recursion = new RecursionGuard({
+      store: opts.store,
+      metrics: opts.metrics,
+      now: opts.now,
+      log: opts.log ?? (() => {}),
+      maxHops: opts.maxHops ?? DEFAULT_MAX_HOPS
+    })
   }
 
   /** Routes `manifest.name` to the sandbox key alone (a local function, or live with no canary). */
@@ -162,7 +172,9 @@ export class Invoker {
     return this.#keys.idle(key)
   }
 
-  get inflight (): number { return this.#inflight }
+  get inflight (): number {
+    return this.#inflight
+  }
 
   /**
    * Runs and commits one event; resolves with its record once the commit is durable. A
@@ -179,7 +191,16 @@ export class Invoker {
     const reg = route === undefined ? undefined : pickVersion(route, this.#o.random ?? Math.random)
     const source = String(event.source ?? 'invoke')
     if (reg === undefined) {
-      return { fn, source, ok: false, code: ErrorCodes.FUNCTION_NOT_FOUND, message: `function ${fn} is not loaded`, durationMs: 0, invocationId: '', attempts: 0 }
+      return {
+        fn,
+        source,
+        ok: false,
+        code: ErrorCodes.FUNCTION_NOT_FOUND,
+        message: `function ${fn} is not loaded`,
+        durationMs: 0,
+        invocationId: '',
+        attempts: 0
+      }
     }
     if (this.#recursion.exceeded(opts.hop)) {
       try {
@@ -193,7 +214,16 @@ export class Invoker {
     }
     if (opts.overload === 'throttle' && !this.#free() && this.#waiting.length >= this.#o.queueDepth) {
       this.#o.metrics.throttled(fn)
-      const rec: InvocationRecord = { fn, source, ok: false, code: ErrorCodes.THROTTLED, message: `the agent already has ${this.#o.queueDepth} invocations waiting`, durationMs: 0, invocationId: '', attempts: 0 }
+      const rec: InvocationRecord = {
+        fn,
+        source,
+        ok: false,
+        code: ErrorCodes.THROTTLED,
+        message: `the agent already has ${this.#o.queueDepth} invocations waiting`,
+        durationMs: 0,
+        invocationId: '',
+        attempts: 0
+      }
       this.#observe(rec)
       return rec
     }
@@ -220,10 +250,32 @@ export class Invoker {
     const reg = this.#fns.get(fn)?.live
     const source = String(event.source ?? 'invoke')
     if (reg === undefined) {
-      return { fn, source, ok: false, code: ErrorCodes.FUNCTION_NOT_FOUND, message: `function ${fn} is not loaded`, durationMs: 0, invocationId: '', attempts: 0 }
+      return {
+        fn,
+        source,
+        ok: false,
+        code: ErrorCodes.FUNCTION_NOT_FOUND,
+        message: `function ${fn} is not loaded`,
+        durationMs: 0,
+        invocationId: '',
+        attempts: 0
+      }
     }
     const id = `refused-${randomUUID()}`
-    const outcome: Outcome = { ok: false, error, invocationId: id, traceId: id, functionName: fn, version: versionOfKey(reg.key), durationMs: 0, instructions: 0, memoryBytes: 0, memoryLimitBytes: 0, coldStart: false, logs: [] }
+    const outcome: Outcome = {
+      ok: false,
+      error,
+      invocationId: id,
+      traceId: id,
+      functionName: fn,
+      version: versionOfKey(reg.key),
+      durationMs: 0,
+      instructions: 0,
+      memoryBytes: 0,
+      memoryLimitBytes: 0,
+      coldStart: false,
+      logs: []
+    }
     this.#o.metrics.record(fn, outcome)
     this.#inflight++
     try {
@@ -233,8 +285,15 @@ export class Invoker {
     }
   }
 
-  async #runHeld (fn: string, reg: Registered, event: Record<string, unknown>, source: string, meta: (() => MetaWrite[]) | undefined, hop: Hop | undefined): Promise<InvocationRecord> {
-    let done: { outcome: Outcome, tries: number }
+  async #runHeld (
+    fn: string,
+    reg: Registered,
+    event: Record<string, unknown>,
+    source: string,
+    meta: (() => MetaWrite[]) | undefined,
+    hop: Hop | undefined
+  ): Promise<InvocationRecord> {
+    let done: { outcome: Outcome; tries: number }
     try {
       if (!this.#state.has(fn)) await this.#loadState(fn)
       done = await this.#attempts(fn, reg, event, hop)
@@ -265,7 +324,7 @@ export class Invoker {
           // After a failed commit the reloaded copy gets a version above any the sandbox holds,
           // so it is taken over the state the failed invocation produced, which was never stored.
           const version = this.#reload.get(fn) ?? 0
-          const value = await this.#o.store.getState(fn) ?? {}
+          const value = (await this.#o.store.getState(fn)) ?? {}
           if (!this.#state.has(fn)) this.#state.set(fn, { value, version })
           this.#reload.delete(fn)
         } finally {
@@ -277,7 +336,7 @@ export class Invoker {
     return load
   }
 
-  async #attempts (fn: string, reg: Registered, event: Record<string, unknown>, hop: Hop | undefined): Promise<{ outcome: Outcome, tries: number }> {
+  async #attempts (fn: string, reg: Registered, event: Record<string, unknown>, hop: Hop | undefined): Promise<{ outcome: Outcome; tries: number }> {
     const { pool, metrics } = this.#o
     const attempts = 1 + reg.manifest.retry.attempts
     let outcome: Outcome | undefined
@@ -289,7 +348,7 @@ export class Invoker {
       // Calls are not held back for the previous outcome: the sandbox instance hands the state
       // it produced to the call queued behind it (versions decide which copy is newer), and
       // a function with concurrency 1 runs its calls in order in one instance.
-      const known = this.#state.get(fn) as { value: unknown, version: number, json?: string }
+      const known = this.#state.get(fn) as { value: unknown; version: number; json?: string }
       known.json ??= JSON.stringify(known.value ?? {})
       outcome = await pool.invoke(reg.key, event, { stateJson: known.json, stateVersion: known.version, traceId })
       if (outcome.ok && outcome.stateChanged && (outcome.stateVersion ?? 0) > known.version) {
@@ -303,15 +362,42 @@ export class Invoker {
     return { outcome: outcome as Outcome, tries }
   }
 
-  async #commit (fn: string, event: Record<string, unknown>, source: string, meta: (() => MetaWrite[]) | undefined, o: Outcome, attempts: number, nextHop: number): Promise<InvocationRecord> {
+  async #commit (
+    fn: string,
+    event: Record<string, unknown>,
+    source: string,
+    meta: (() => MetaWrite[]) | undefined,
+    o: Outcome,
+    attempts: number,
+    nextHop: number
+  ): Promise<InvocationRecord> {
     const { store } = this.#o
     const time = this.#o.now()
     const records: NewRecord[] = []
     const durable: NewPublish[] = []
     const quick: PublishRequest[] = []
-    const unit = { records, meta: undefined as MetaWrite[] | undefined, state: undefined as Array<{ fn: string, value: unknown }> | undefined, publishes: durable }
+    const unit = {
+      records,
+      meta: undefined as MetaWrite[] | undefined,
+      state: undefined as Array<{ fn: string; value: unknown }> | undefined,
+      publishes: durable
+    }
     if (o.ok) {
-      records.push({ kind: 'result', fn, time, data: { invocationId: o.invocationId, traceId: o.traceId, version: o.version, source, result: o.result ?? null, durationMs: o.durationMs, attempts, retries: attempts - 1 } })
+      records.push({
+        kind: 'result',
+        fn,
+        time,
+        data: {
+          invocationId: o.invocationId,
+          traceId: o.traceId,
+          version: o.version,
+          source,
+          result: o.result ?? null,
+          durationMs: o.durationMs,
+          attempts,
+          retries: attempts - 1
+        }
+      })
       for (const e of o.emits) records.push({ kind: 'emit', fn, time, data: e })
       if (o.stateChanged) unit.state = [{ fn, value: o.state }]
       for (const p of o.publishes) {
@@ -319,7 +405,21 @@ export class Invoker {
         else quick.push(p)
       }
     } else {
-      records.push({ kind: 'dead-letter', fn, time, data: { invocationId: o.invocationId, traceId: o.traceId, version: o.version, source, event: deadLetterEvent(event), error: o.error, attempts, retries: attempts - 1 } })
+      records.push({
+        kind: 'dead-letter',
+        fn,
+        time,
+        data: {
+          invocationId: o.invocationId,
+          traceId: o.traceId,
+          version: o.version,
+          source,
+          event: deadLetterEvent(event),
+          error: o.error,
+          attempts,
+          retries: attempts - 1
+        }
+      })
     }
     if (o.logs.length > 0) records.push({ kind: 'log', fn, time, data: { invocationId: o.invocationId, lines: o.logs } })
     let committed
@@ -329,20 +429,39 @@ export class Invoker {
       committed = await store.commit(unit)
     } catch (err) {
       // The state handed on was never stored: reload it from the store on the next call.
-      const highest = Math.max(this.#state.get(fn)?.version ?? 0, o.ok ? o.stateVersion ?? 0 : 0, this.#reload.get(fn) ?? 0)
+      const highest = Math.max(this.#state.get(fn)?.version ?? 0, o.ok ? (o.stateVersion ?? 0) : 0, this.#reload.get(fn) ?? 0)
       this.#reload.set(fn, highest + 1)
       this.#state.delete(fn)
       throw this.#commitFailed(fn, source, err, { durationMs: o.durationMs, invocationId: o.invocationId, attempts })
     }
     const hop: Hop = { traceId: o.traceId, hop: nextHop }
-    const sent: Array<PublishRequest & { id?: number, hop?: Hop, fn?: string }> = [
+    const sent: Array<PublishRequest & { id?: number; hop?: Hop; fn?: string }> = [
       ...quick.map((p) => ({ ...p, hop, fn })),
-      ...durable.map((p, i) => ({ topic: p.topic, payload: p.payload, qos: 1 as const, retain: p.retain, ...requestProps(p), id: committed.publishIds[i], hop, fn }))
+      ...durable.map((p, i) => ({
+        topic: p.topic,
+        payload: p.payload,
+        qos: 1 as const,
+        retain: p.retain,
+        ...requestProps(p),
+        id: committed.publishIds[i],
+        hop,
+        fn
+      }))
     ]
     if (sent.length > 0) this.#o.publish(sent)
     const rec: InvocationRecord = o.ok
       ? { fn, source, ok: true, result: o.result, durationMs: o.durationMs, invocationId: o.invocationId, version: o.version, attempts }
-      : { fn, source, ok: false, code: o.error.code, message: o.error.message, durationMs: o.durationMs, invocationId: o.invocationId, version: o.version, attempts }
+      : {
+          fn,
+          source,
+          ok: false,
+          code: o.error.code,
+          message: o.error.message,
+          durationMs: o.durationMs,
+          invocationId: o.invocationId,
+          version: o.version,
+          attempts
+        }
     if (o.logs.length > 0) rec.logs = o.logs
     this.#observe(rec)
     return rec
@@ -354,9 +473,19 @@ export class Invoker {
 
   /** Counts and reports a failed commit; returns the error run() rejects with. */
   #commitFailed (fn: string, source: string, err: unknown, rec: Pick<InvocationRecord, 'durationMs' | 'invocationId' | 'attempts'>): LambkinError {
-    const failure = err instanceof LambkinError ? err : new LambkinError(ErrorCodes.STORE_ERROR, `writing to the outbox store failed: ${errorMessage(err)}`, { cause: err })
+    const failure =
+      err instanceof LambkinError
+        ? err
+        : new LambkinError(ErrorCodes.STORE_ERROR, `writing to the outbox store failed: ${errorMessage(err)}`, { cause: err })
     this.#o.metrics.inc(COMMIT_FAILURES_METRIC, { code: failure.code })
-    this.#observe({ fn, source, ok: false, code: failure.code, message: `results could not be stored (an MQTT trigger stays unacknowledged and is delivered again): ${failure.message}`, ...rec })
+    this.#observe({
+      fn,
+      source,
+      ok: false,
+      code: failure.code,
+      message: `results could not be stored (an MQTT trigger stays unacknowledged and is delivered again): ${failure.message}`,
+      ...rec
+    })
     return failure
   }
 
@@ -369,7 +498,12 @@ export class Invoker {
       this.#running++
       return Promise.resolve()
     }
-    return new Promise((resolve) => this.#waiting.push(() => { this.#running++; resolve() }))
+    return new Promise((resolve) =>
+      this.#waiting.push(() => {
+        this.#running++
+        resolve()
+      })
+    )
   }
 
   #release (): void {
@@ -387,7 +521,10 @@ export class Invoker {
     return new Promise((resolve) => {
       const t = setTimeout(() => resolve(false), timeoutMs)
       t.unref()
-      this.#idle.push(() => { clearTimeout(t); resolve(true) })
+      this.#idle.push(() => {
+        clearTimeout(t)
+        resolve(true)
+      })
     })
   }
 }

@@ -28,13 +28,26 @@ export async function remoteInvoke (o: RemoteInvokeOptions, f: InvokeFrame): Pro
     if (rec === undefined) {
       answer = { id: f.id, fn: f.fn, ok: false, error: { code: ErrorCodes.INVOKE_TIMEOUT, message: `${f.fn} did not finish within ${f.timeoutMs} ms` }, durationMs: o.clock.now() - start }
     } else if (rec.ok) {
-      answer = { id: f.id, fn: f.fn, ok: true, result: rec.result ?? null, durationMs: rec.durationMs, ...(rec.version === undefined ? {} : { version: rec.version }) }
+      answer = {
+        id: f.id,
+        fn: f.fn,
+        ok: true,
+        result: rec.result ?? null,
+        durationMs: rec.durationMs,
+        ...(rec.version === undefined ? {} : { version: rec.version })
+      }
     } else {
       answer = { id: f.id, fn: f.fn, ok: false, error: { code: rec.code ?? ErrorCodes.FUNCTION_ERROR, message: rec.message ?? '' }, durationMs: rec.durationMs, ...(rec.version === undefined ? {} : { version: rec.version }) }
     }
   } catch (err) {
     // The invocation ran but its results could not be stored (the store's code).
-    answer = { id: f.id, fn: f.fn, ok: false, error: { code: (err as { code?: string }).code ?? ErrorCodes.STORE_ERROR, message: errorMessage(err) }, durationMs: o.clock.now() - start }
+    answer = {
+      id: f.id,
+      fn: f.fn,
+      ok: false,
+      error: { code: (err as { code?: string }).code ?? ErrorCodes.STORE_ERROR, message: errorMessage(err) },
+      durationMs: o.clock.now() - start
+    }
   } finally {
     o.clock.clearTimeout(timer)
   }

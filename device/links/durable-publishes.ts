@@ -14,7 +14,17 @@ import type { OutboxStore } from '../store/index.js'
  * its place in a chain of functions [W9], `fn` the function that made it. Publishes re-sent
  * after a restart have neither `hop` nor `fn`.
  */
-export interface OutgoingPublish { topic: string, payload: string | Uint8Array, qos: 0 | 1, retain: boolean, id?: number, hop?: Hop, fn?: string, correlationData?: string, responseTopic?: string }
+export interface OutgoingPublish {
+  topic: string
+  payload: string | Uint8Array
+  qos: 0 | 1
+  retain: boolean
+  id?: number
+  hop?: Hop
+  fn?: string
+  correlationData?: string
+  responseTopic?: string
+}
 
 /** Where the publishes go: an MQTT client, or the embedded broker. */
 export interface PublishSink {

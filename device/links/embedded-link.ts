@@ -63,7 +63,15 @@ export class EmbeddedLink implements TriggerLink {
     const payload = Buffer.from(p.payload)
     // Publishes from inside skip aedes's publish hook; functions subscribed to the topic must
     // still see them, as they would through an external broker, with the publish's hop [W9].
-    if (!this.#closing) void this.#onMessage({ topic: p.topic, payload, qos: p.qos, retain: false, userProperties: p.hop === undefined ? undefined : hopProperties(p.hop) }).catch(() => {})
+    if (!this.#closing) {
+      void this.#onMessage({
+        topic: p.topic,
+        payload,
+        qos: p.qos,
+        retain: false,
+        userProperties: p.hop === undefined ? undefined : hopProperties(p.hop)
+      }).catch(() => {})
+    }
     this.#broker.publish(p.topic, payload, p.qos, p.retain, done)
   }
 

@@ -67,7 +67,13 @@ export class MqttLink implements TriggerLink {
     this.client = client
     this.#opts = opts
     this.#limits = new BrokerLimits(opts.config.maxPacketBytes)
-    this.#refusals = new PublishRefusals({ store, metrics: opts.metrics, log: opts.log, now: () => Date.now(), retryDelayMs: (n) => opts.config.reconnectMs * 2 ** (n - 1) })
+    this.#refusals = new PublishRefusals({
+      store,
+      metrics: opts.metrics,
+      log: opts.log,
+      now: () => Date.now(),
+      retryDelayMs: (n) => opts.config.reconnectMs * 2 ** (n - 1)
+    })
     this.#publishes = new DurablePublishes(store, opts.onInflight)
     this.#publishes.attach({
       // Only after a CONNACK (connected): the size check needs the broker's Maximum Packet Size.
@@ -275,7 +281,10 @@ export class MqttLink implements TriggerLink {
       return
     }
     if (!v5 && p.hop !== undefined) this.#recent.remember(p.topic, p.payload, p.hop)
-    const props = v5 && (userProperties !== undefined || Object.keys(request).length > 0) ? { properties: { ...(userProperties === undefined ? {} : { userProperties }), ...request } } : {}
+    const props =
+      v5 && (userProperties !== undefined || Object.keys(request).length > 0)
+        ? { properties: { ...(userProperties === undefined ? {} : { userProperties }), ...request } }
+        : {}
     this.client.publish(p.topic, typeof p.payload === 'string' ? p.payload : Buffer.from(p.payload), { qos: p.qos, retain: p.retain, ...props }, (err) => {
       if (err == null) { done(); return }
       const refusal = refusalOf(err)

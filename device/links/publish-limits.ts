@@ -51,7 +51,14 @@ function varIntBytes (n: number): number {
  * properties (user properties, section 3.3.2.3.7; response topic and correlation data, 3.3.2.3.5
  * and 3.3.2.3.6), and the payload.
  */
-export function publishPacketBytes (topic: string, payload: Uint8Array | string, qos: number, protocolVersion: number, userProperties?: Record<string, string>, request: { responseTopic?: string, correlationData?: Uint8Array } = {}): number {
+export function publishPacketBytes (
+  topic: string,
+  payload: Uint8Array | string,
+  qos: number,
+  protocolVersion: number,
+  userProperties?: Record<string, string>,
+  request: { responseTopic?: string; correlationData?: Uint8Array } = {}
+): number {
   let rest = 2 + Buffer.byteLength(topic) + (qos > 0 ? 2 : 0) + (typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength)
   if (protocolVersion === 5) {
     let props = 0

@@ -200,7 +200,15 @@ export class LevelOutboxStore extends OutboxStore {
         const p = decodeValue(value, `publish ${key}`) as { t: string, p: Uint8Array | string, q: 0 | 1 | 2, r: boolean, c?: string, rt?: string }
         // cbor-x hands back Buffers; callers compare and forward plain bytes.
         const payload = typeof p.p === 'string' ? p.p : new Uint8Array(p.p.buffer, p.p.byteOffset, p.p.byteLength)
-        out.push({ id: parsePublishKey(key).id, topic: p.t, payload, qos: p.q, retain: p.r, ...(p.c === undefined ? {} : { correlationData: p.c }), ...(p.rt === undefined ? {} : { responseTopic: p.rt }) })
+        out.push({
+          id: parsePublishKey(key).id,
+          topic: p.t,
+          payload,
+          qos: p.q,
+          retain: p.r,
+          ...(p.c === undefined ? {} : { correlationData: p.c }),
+          ...(p.rt === undefined ? {} : { responseTopic: p.rt })
+        })
       }
     } catch (err) {
       throw err instanceof LambkinError ? err : storeError(err, 'reading pending publishes')
@@ -269,7 +277,14 @@ export class LevelOutboxStore extends OutboxStore {
   async #write (jobs: Job[]): Promise<JobResult[]> {
     this.#fault.check()
     const first = jobs[0]
-    const ctx: PlanContext = { subs: this.#subs, ledger: this.#ledger.clone(), ops: [], quotaBytes: this.#opts.quotaBytes, scan: this.#scan, scanPublishes: this.#scanPublishes }
+    const ctx: PlanContext = {
+      subs: this.#subs,
+      ledger: this.#ledger.clone(),
+      ops: [],
+      quotaBytes: this.#opts.quotaBytes,
+      scan: this.#scan,
+      scanPublishes: this.#scanPublishes
+    }
     try {
       if (first.type === 'sync') {
         if (!this.#dirty) return [0]

@@ -38,7 +38,15 @@ export interface Victims {
  * Updates `ledger` (a working copy that already counts `fresh`) until it fits `quotaBytes`.
  * `storedCount` is, per kind, how many records of that kind are in the database.
  */
-export async function selectVictims (ledger: Ledger, fresh: NewEntry[], storedCount: Record<RecordKind, number>, quotaBytes: number, scan: KeyScanner, scanPublishes: PublishScanner, storedPublishes: number): Promise<Victims> {
+export async function selectVictims (
+  ledger: Ledger,
+  fresh: NewEntry[],
+  storedCount: Record<RecordKind, number>,
+  quotaBytes: number,
+  scan: KeyScanner,
+  scanPublishes: PublishScanner,
+  storedPublishes: number
+): Promise<Victims> {
   const out: Victims = { stored: [], fresh: 0, publishes: [] }
   for (const kind of RECORD_KINDS) {
     if (ledger.quotaBytes() <= quotaBytes) break

@@ -85,7 +85,20 @@ const DAY_META = META_KEYS.uploadDay
 export const BACKLOG_BEAT_MS = 1000
 
 export class CloudLink {
-  readonly counters: CloudLinkCounters = { batchesSent: 0, recordsSent: 0, bytesSent: 0, acked: 0, rejected: 0, resent: 0, connects: 0, refused: 0, conflicts: 0, foreignAcks: 0, takeovers: 0 }
+  readonly counters: CloudLinkCounters = {
+    batchesSent: 0,
+    recordsSent: 0,
+    bytesSent: 0,
+    acked: 0,
+    rejected: 0,
+    resent: 0,
+    connects: 0,
+    refused: 0,
+    conflicts: 0,
+    foreignAcks: 0,
+    takeovers: 0
+  }
+
   readonly #o: CloudLinkOptions
   readonly #client: MqttClient
   readonly #budget: UploadBudget
@@ -129,28 +142,41 @@ export class CloudLink {
       counters: this.counters,
       note: (line) => this.#note(line),
       canSend: () => this.#state === 'online' && this.#client.connected,
-      publish: (frame) => { this.#client.publish(upTopic(o.deviceId, 'batch'), frame, { qos: 1 }) }
+      publish: (frame) => {
+        this.#client.publish(upTopic(o.deviceId, 'batch'), frame, { qos: 1 })
+      }
     })
-    this.#client.on('connect', () => { void this.#onConnect() })
-    this.#client.on('message', (topic, payload) => { void this.#onMessage(topic, payload) })
+    this.#client.on('connect', () => {
+      void this.#onConnect()
+    })
+    this.#client.on('message', (topic, payload) => {
+      void this.#onMessage(topic, payload)
+    })
     this.#client.on('error', (err) => this.#note(`cloud: ${err.message}`))
     this.#client.on('close', () => this.#onClose())
   }
 
   /** Starts connecting in the background and returns at once: the agent never waits for the cloud. */
   static async start (o: CloudLinkOptions): Promise<CloudLink> {
-    const saved = await o.store.getMeta(DAY_META) as { day: string, bytes: number } | undefined
+    const saved = (await o.store.getMeta(DAY_META)) as { day: string; bytes: number } | undefined
     const budget = new UploadBudget({ bytesPerSec: o.uploadBytesPerSec, dailyBytes: o.dailyUploadBytes, now: () => o.clock.now(), today: saved })
     const link = new CloudLink(o, budget)
     link.#client.connect()
     return link
   }
 
-  get state (): CloudLinkState { return this.#state }
-  get sentToday (): number { return this.#budget.sentToday }
+  get state (): CloudLinkState {
+    return this.#state
+  }
+
+  get sentToday (): number {
+    return this.#budget.sentToday
+  }
 
   /** True while connected to the cloud broker. */
-  get online (): boolean { return this.#state === 'online' && this.#client.connected }
+  get online (): boolean {
+    return this.#state === 'online' && this.#client.connected
+  }
 
   /** Sets (or replaces) the receivers of deployment frames [W5]-[W7]; see CloudDownHandlers. */
   handle (handlers: CloudDownHandlers): void {
@@ -199,7 +225,11 @@ export class CloudLink {
     const c = this.#client
     try {
       await c.subscribeAsync(downFilter(this.#o.deviceId), { qos: 1 })
-      await c.publishAsync(upTopic(this.#o.deviceId, 'status'), encodeFrame({ state: 'online', time: this.#o.clock.now(), heartbeatMs: this.#o.heartbeatMs, ...this.#o.status() }), { qos: 1, retain: true })
+      await c.publishAsync(
+        upTopic(this.#o.deviceId, 'status'),
+        encodeFrame({ state: 'online', time: this.#o.clock.now(), heartbeatMs: this.#o.heartbeatMs, ...this.#o.status() }),
+        { qos: 1, retain: true }
+      )
     } catch (err) {
       this.#note(`cloud: ${errorMessage(err)}`)
       return
@@ -216,13 +246,22 @@ export class CloudLink {
       // Two boards taking each other's session would log a pair of lines every second.
       if (n === undefined && !this.#takeovers.flapping(this.#o.clock.now())) this.#o.log('cloud: disconnected; records wait in the outbox')
       this.counters.takeovers = this.#takeovers.count
-      if (n !== undefined) this.#o.log(`cloud: the cloud closed this board's connection ${n} times in a short while, each soon after it connected: another board is probably connecting as ${this.#o.deviceId} (a cloned card?) and each connect takes over the other's session. Give each board its own id: lambkin devices add <new-id>, then a new config`)
+      if (n !== undefined) {
+        this.#o.log(
+          `cloud: the cloud closed this board's connection ${n} times in a short while, each soon after it connected: another board is probably connecting as ${this.#o.deviceId} (a cloned card?) and each connect takes over the other's session. Give each board its own id: lambkin devices add <new-id>, then a new config`
+        )
+      }
     }
     this.#state = 'offline'
     this.#o.clock.clearTimeout(this.#heartbeat)
     const wait = reconnectDelay(this.#attempt++, this.#o.reconnectMinMs, this.#o.reconnectMaxMs, this.#o.random ?? Math.random)
     this.#o.clock.clearTimeout(this.#reconnectTimer)
-    this.#reconnectTimer = this.#o.clock.setTimeout(() => { if (this.#state !== 'closed') { this.#state = 'connecting'; this.#client.reconnect() } }, wait)
+    this.#reconnectTimer = this.#o.clock.setTimeout(() => {
+      if (this.#state !== 'closed') {
+        this.#state = 'connecting'
+        this.#client.reconnect()
+      }
+    }, wait)
   }
 
   async #onMessage (topic: string, payload: Buffer): Promise<void> {
@@ -271,7 +310,17 @@ export class CloudLink {
       const s = await this.#o.store.stats()
       // A faulted store is shown to the operator (lambkin status) until it has reopened.
       const storeFault = s.fault === undefined ? {} : { storeFault: { since: s.fault.since, message: s.fault.message } }
-      this.#client.publish(upTopic(this.#o.deviceId, 'heartbeat'), encodeFrame({ time: this.#o.clock.now(), backlog: { records: s.count, bytes: s.bytes }, uploadedToday: this.#budget.sentToday, lastSeq: s.lastSeq, ...storeFault }), { qos: 0 })
+      this.#client.publish(
+        upTopic(this.#o.deviceId, 'heartbeat'),
+        encodeFrame({
+          time: this.#o.clock.now(),
+          backlog: { records: s.count, bytes: s.bytes },
+          uploadedToday: this.#budget.sentToday,
+          lastSeq: s.lastSeq,
+          ...storeFault
+        }),
+        { qos: 0 }
+      )
     } catch (err) {
       this.#note(`cloud: heartbeat not sent: ${errorMessage(err)}`)
     }
@@ -303,7 +352,10 @@ export class CloudLink {
       const end = Date.now() + drainMs
       void this.#uploader.pump()
       while (Date.now() < end && this.#state === 'online') {
-        const left = await this.#o.store.stats().then((s) => s.count, () => 0)
+        const left = await this.#o.store.stats().then(
+          (s) => s.count,
+          () => 0
+        )
         if (left === 0) break
         await new Promise((resolve) => setTimeout(resolve, 20))
       }
@@ -315,7 +367,10 @@ export class CloudLink {
     if (wasOnline) {
       // The backlog the operator sees while this board is away is the one it left with.
       await this.#sendHeartbeat()
-      const said = this.#client.publishAsync(upTopic(this.#o.deviceId, 'status'), encodeFrame({ state: 'offline', time: this.#o.clock.now() }), { qos: 1, retain: true })
+      const said = this.#client.publishAsync(upTopic(this.#o.deviceId, 'status'), encodeFrame({ state: 'offline', time: this.#o.clock.now() }), {
+        qos: 1,
+        retain: true
+      })
       await Promise.race([said.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000).unref())])
       await endWithin(this.#client, 2000)
     } else {

@@ -46,7 +46,12 @@ export function parseDown (kind: string, f: Record<string, unknown>): DownFrame 
  * handler. Returns undefined when handled or not a deployment frame; else what went wrong,
  * `refused` when the frame broke a wire rule (the caller counts it) [W8]. Never throws.
  */
-export function dispatchDown (topic: string, payload: Uint8Array, deviceId: string, handlers: CloudDownHandlers): { refused: boolean, message: string } | undefined {
+export function dispatchDown (
+  topic: string,
+  payload: Uint8Array,
+  deviceId: string,
+  handlers: CloudDownHandlers
+): { refused: boolean; message: string } | undefined {
   const kind = topic.slice(topic.lastIndexOf('/') + 1)
   if (topic !== downTopic(deviceId, kind as never)) return undefined
   // An empty retained payload clears the desired state at the broker: nothing to act on.

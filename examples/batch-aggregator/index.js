@@ -20,7 +20,11 @@ export default function (event, ctx) {
     m.sumW += p.w
     m.to = r.time
   }
-  const summaries = [...meters.values()].map(({ lastKwh, sumW, ...m }) => ({ ...m, usedKwh: Math.round(m.usedKwh * 1000) / 1000, meanW: Math.round(sumW / m.readings) }))
+  const summaries = [...meters.values()].map(({ lastKwh, sumW, ...m }) => ({
+    ...m,
+    usedKwh: Math.round(m.usedKwh * 1000) / 1000,
+    meanW: Math.round(sumW / m.readings)
+  }))
   for (const s of summaries) ctx.emit({ kind: 'energy-summary', ...s })
   return { records: event.records.length, skipped: event.records.length - summaries.reduce((n, s) => n + s.readings, 0), meters: summaries.length }
 }

@@ -56,7 +56,14 @@ function invalid (reason: string, message: string): LambkinError {
  * @throws LambkinError LAMBKIN_BUNDLE_INVALID (reason `too-large`) past BUNDLE_MAX_BYTES.
  */
 export function packBundle (fn: LoadedFunction): PackedBundle {
-  const bytes = cbor.encode({ format: BUNDLE_FORMAT, name: fn.manifest.name, version: fn.version, manifest: fn.manifest, files: sorted(fn.files), layers: sorted(fn.layers) }) as Buffer
+  const bytes = cbor.encode({
+    format: BUNDLE_FORMAT,
+    name: fn.manifest.name,
+    version: fn.version,
+    manifest: fn.manifest,
+    files: sorted(fn.files),
+    layers: sorted(fn.layers)
+  }) as Buffer
   if (bytes.byteLength > BUNDLE_MAX_BYTES) throw invalid('too-large', `the bundle of ${fn.manifest.name} is ${bytes.byteLength} bytes, over the ${BUNDLE_MAX_BYTES} byte cap; trim its code or move shared code into a layer the device already has`)
   return { bytes, sha256: sha256Hex(bytes), name: fn.manifest.name, version: fn.version }
 }

@@ -213,7 +213,15 @@ export function invalidUtf8Offset (b: Uint8Array): number {
     let lo = 0x80
     let hi = 0xbf
     if (c >= 0xc2 && c <= 0xdf) n = 1
-    else if (c >= 0xe0 && c <= 0xef) { n = 2; if (c === 0xe0) lo = 0xa0; if (c === 0xed) hi = 0x9f } else if (c >= 0xf0 && c <= 0xf4) { n = 3; if (c === 0xf0) lo = 0x90; if (c === 0xf4) hi = 0x8f } else return i
+    else if (c >= 0xe0 && c <= 0xef) {
+      n = 2
+      if (c === 0xe0) lo = 0xa0
+      if (c === 0xed) hi = 0x9f
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3
+      if (c === 0xf0) lo = 0x90
+      if (c === 0xf4) hi = 0x8f
+    } else return i
     for (let k = 1; k <= n; k++) {
       const x = b[i + k]
       if (x === undefined || x < (k === 1 ? lo : 0x80) || x > (k === 1 ? hi : 0xbf)) return i

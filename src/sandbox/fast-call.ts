@@ -55,14 +55,33 @@ export class FastCall {
 
   static of (ctx: QuickJSContext, memory: WebAssembly.Memory): FastCall | undefined {
     // Protected members of QuickJSContext (ffi, module, ctx, memory): typed loosely on purpose.
-    const c = ctx as unknown as { ffi?: Record<string, unknown>, module?: Record<string, unknown>, ctx?: { value?: unknown }, memory?: { heapValueHandle?: unknown } }
+    const c = ctx as unknown as {
+      ffi?: Record<string, unknown>
+      module?: Record<string, unknown>
+      ctx?: { value?: unknown }
+      memory?: { heapValueHandle?: unknown }
+    }
     const ffi = c.ffi
     const mod = c.module
     const mem = c.memory
     const ctxPtr = c.ctx?.value
     if (ffi === undefined || mod === undefined || mem === undefined || typeof ctxPtr !== 'number') return undefined
-    const fns = [ffi.QTS_NewString, ffi.QTS_NewFloat64, ffi.QTS_Call, ffi.QTS_ResolveException, ffi.QTS_FreeValuePointer, ffi.QTS_PromiseState, ffi.QTS_GetString, ffi.QTS_FreeCString,
-      mod._malloc, mod._free, mod.lengthBytesUTF8, mod.stringToUTF8, mod.UTF8ToString, mem.heapValueHandle]
+    const fns = [
+      ffi.QTS_NewString,
+      ffi.QTS_NewFloat64,
+      ffi.QTS_Call,
+      ffi.QTS_ResolveException,
+      ffi.QTS_FreeValuePointer,
+      ffi.QTS_PromiseState,
+      ffi.QTS_GetString,
+      ffi.QTS_FreeCString,
+      mod._malloc,
+      mod._free,
+      mod.lengthBytesUTF8,
+      mod.stringToUTF8,
+      mod.UTF8ToString,
+      mem.heapValueHandle
+    ]
     if (!fns.every((f) => typeof f === 'function')) return undefined
     const heapValueHandle = mem.heapValueHandle as (ptr: number) => QuickJSHandle
     return new FastCall({

@@ -83,11 +83,16 @@ export class FunctionInstance {
     this.#wasm = wasm
   }
 
-  get memoryBytes (): number { return this.#wasm.memory.buffer.byteLength }
-  get maxBytes (): number { return this.#wasm.maxBytes }
+  get memoryBytes (): number {
+    return this.#wasm.memory.buffer.byteLength
+  }
+
+  get maxBytes (): number {
+    return this.#wasm.maxBytes
+  }
 
   /** Builds the runtime and evaluates the module; `failure` is set when that failed. */
-  static create (spec: FunctionSpec, wasm: WasmInstance, now: () => number, staticJson: string): { instance: FunctionInstance, failure?: RawFailure } {
+  static create (spec: FunctionSpec, wasm: WasmInstance, now: () => number, staticJson: string): { instance: FunctionInstance; failure?: RawFailure } {
     const inst = new FunctionInstance(spec, wasm)
     const failure = inst.#init(now, staticJson)
     if (failure !== undefined) inst.dispose()
@@ -106,7 +111,10 @@ export class FunctionInstance {
       rt.setMemoryLimit(spec.limits.memoryKiB * 1024)
       rt.setMaxStackSize(stackBytesFor(spec.limits.stackKiB))
       rt.setInterruptHandler(() => this.#interrupt(now))
-      rt.setModuleLoader((name) => this.#load(name), (base, name) => this.#normalize(base, name))
+      rt.setModuleLoader(
+        (name) => this.#load(name),
+        (base, name) => this.#normalize(base, name)
+      )
       this.#arm(now() + spec.limits.timeoutMs, spec.limits.timeoutMs, spec.limits.instructions)
       const arg = ctx.newString(staticJson)
       ctx.unwrapResult(ctx.callFunction(init, ctx.undefined, arg)).dispose()
@@ -125,7 +133,7 @@ export class FunctionInstance {
         const settled = ctx.getPromiseState(ns)
         ns.dispose()
         if (settled.type !== 'fulfilled') {
-          throw settled.type === 'rejected' ? ctx.dump(settled.error) : new Error('the module\'s top-level await never settled')
+          throw settled.type === 'rejected' ? ctx.dump(settled.error) : new Error("the module's top-level await never settled")
         }
         ns = settled.value
       }
@@ -172,8 +180,14 @@ export class FunctionInstance {
   }
 
   #interrupt (now: () => number): boolean {
-    if (++this.#polls > this.#maxPolls) { this.#reason = 'instructions'; return true }
-    if (now() > this.#deadline) { this.#reason = 'timeout'; return true }
+    if (++this.#polls > this.#maxPolls) {
+      this.#reason = 'instructions'
+      return true
+    }
+    if (now() > this.#deadline) {
+      this.#reason = 'timeout'
+      return true
+    }
     return false
   }
 
@@ -186,7 +200,7 @@ export class FunctionInstance {
     this.#reason = undefined
   }
 
-  #limitsView (): { timeoutMs: number, instructions: number, memoryKiB: number } {
+  #limitsView (): { timeoutMs: number; instructions: number; memoryKiB: number } {
     return this.spec.limits
   }
 
@@ -199,7 +213,16 @@ export class FunctionInstance {
   }
 
   /** Runs the handler to completion by `deadline` (epoch ms). Never throws: faults come back as `failure`. */
-  invoke (event: string, invocationId: string, traceId: string | undefined, state: string | undefined, stateVersion: number, deadline: number, timeoutMs: number, instructions: number): RawResult {
+  invoke (
+    event: string,
+    invocationId: string,
+    traceId: string | undefined,
+    state: string | undefined,
+    stateVersion: number,
+    deadline: number,
+    timeoutMs: number,
+    instructions: number
+  ): RawResult {
     const ctx = this.#ctx as QuickJSContext
     const rt = this.#rt as QuickJSRuntime
     this.#arm(deadline, timeoutMs, instructions)
@@ -207,8 +230,15 @@ export class FunctionInstance {
     try {
       // Each value handed in costs a crossing, so the common defaults travel as undefined:
       // a trace id equal to the invocation id, and no state version.
-      const args = [this.#handler as QuickJSHandle, event, invocationId, traceId === invocationId ? undefined : traceId,
-        deadline, state, stateVersion < 0 ? undefined : stateVersion]
+      const args = [
+        this.#handler as QuickJSHandle,
+        event,
+        invocationId,
+        traceId === invocationId ? undefined : traceId,
+        deadline,
+        state,
+        stateVersion < 0 ? undefined : stateVersion
+      ]
       const called = this.#fast?.callForString(this.#run as QuickJSHandle, args) ?? slowCall(ctx, this.#run as QuickJSHandle, args)
       let envelope: string | undefined
       if (typeof called === 'string') envelope = called
@@ -250,7 +280,8 @@ export class FunctionInstance {
           return this.#done({
             failure: {
               code: ErrorCodes.TIMEOUT,
-              message: 'the handler returned a promise that can never settle (nothing is left to run inside the sandbox); make sure every promise resolves',
+              message:
+                'the handler returned a promise that can never settle (nothing is left to run inside the sandbox); make sure every promise resolves',
               details: { reason: 'never-settles' }
             }
           })
@@ -265,7 +296,7 @@ export class FunctionInstance {
     }
   }
 
-  #done (r: { envelope?: string, failure?: RawFailure }): RawResult {
+  #done (r: { envelope?: string; failure?: RawFailure }): RawResult {
     const memoryBytes = this.#wasm.memory.buffer.byteLength
     if (this.#atCap()) this.poisoned = true
     // An out-of-memory the handler's glue caught still leaves QuickJS suspect: discard.

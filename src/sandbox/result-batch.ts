@@ -22,10 +22,22 @@ export class ResultBatch {
   #envelopes: Array<string | undefined> = []
   #failures: Array<[number, RawFailure]> = []
 
-  get length (): number { return this.#envelopes.length }
+  get length (): number {
+    return this.#envelopes.length
+  }
 
   /** `plain`: `envelope` is only the result's JSON (see output-check.ts plainResult). */
-  add (id: number, envelope: string | undefined, plain: boolean, failure: RawFailure | undefined, polls: number, memoryBytes: number, memoryLimitBytes: number, durationMs: number, coldStart: boolean): void {
+  add (
+    id: number,
+    envelope: string | undefined,
+    plain: boolean,
+    failure: RawFailure | undefined,
+    polls: number,
+    memoryBytes: number,
+    memoryLimitBytes: number,
+    durationMs: number,
+    coldStart: boolean
+  ): void {
     if (failure !== undefined) this.#failures.push([this.#envelopes.length, failure])
     this.#envelopes.push(envelope)
     this.#nums.push(id, polls, memoryBytes, memoryLimitBytes, durationMs, (coldStart ? COLD_START : 0) | (plain ? PLAIN : 0))
@@ -47,7 +59,17 @@ export class ResultBatch {
  */
 export function unpackResults (p: PackedResults, each: (r: RawOutcome) => void): void {
   const failed = p.failures.length === 0 ? undefined : new Map(p.failures)
-  const r: RawOutcome = { id: 0, envelope: undefined, plain: false, failure: undefined, polls: 0, memoryBytes: 0, memoryLimitBytes: 0, durationMs: 0, coldStart: false }
+  const r: RawOutcome = {
+    id: 0,
+    envelope: undefined,
+    plain: false,
+    failure: undefined,
+    polls: 0,
+    memoryBytes: 0,
+    memoryLimitBytes: 0,
+    durationMs: 0,
+    coldStart: false
+  }
   const n = p.nums
   for (let i = 0; i < p.envelopes.length; i++) {
     const o = i * STRIDE

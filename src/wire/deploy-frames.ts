@@ -130,7 +130,15 @@ export interface BundleFrame { sha256: string, bundle?: Uint8Array, error?: { co
 export interface InvokeFrame { id: string, fn: string, event: unknown, timeoutMs: number }
 
 /** `up/invoke-result` [W7]: the answer to the invoke with the same `id`. */
-export interface InvokeResultFrame { id: string, fn: string, ok: boolean, version?: string, result?: unknown, error?: { code: string, message: string }, durationMs: number }
+export interface InvokeResultFrame {
+  id: string
+  fn: string
+  ok: boolean
+  version?: string
+  result?: unknown
+  error?: { code: string; message: string }
+  durationMs: number
+}
 
 const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0
 const isPositive = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 1
@@ -159,7 +167,14 @@ function desiredVersion (v: unknown, name: string): DesiredVersion {
   field(isPositive(o.size), `${name}.size`, 'a positive byte count')
   field(o.signature instanceof Uint8Array && o.signature.byteLength === 64, `${name}.signature`, '64 bytes')
   field(typeof o.keyId === 'string' && KEY_ID.test(o.keyId), `${name}.keyId`, '16 hex digits')
-  return { version: o.version as string, number: o.number as number, sha256: o.sha256 as string, size: o.size as number, signature: o.signature as Uint8Array, keyId: o.keyId as string }
+  return {
+    version: o.version as string,
+    number: o.number as number,
+    sha256: o.sha256 as string,
+    size: o.size as number,
+    signature: o.signature as Uint8Array,
+    keyId: o.keyId as string
+  }
 }
 
 /** Checks a `down/desired` frame [W5]: unique function names, each with a valid live (and canary) version. */

@@ -206,7 +206,12 @@ export function parseHeartbeat (f: Record<string, unknown>): HeartbeatFrame {
   field(isCount(f.lastSeq), 'lastSeq', 'a seq of 0 or more')
   const sf = f.storeFault as Record<string, unknown> | undefined
   field(sf === undefined || (sf !== null && typeof sf === 'object' && isTime(sf.since) && typeof sf.message === 'string'), 'storeFault', '{ since, message }')
-  const out: HeartbeatFrame = { time: f.time as number, backlog: { records: (b as { records: number }).records, bytes: (b as { bytes: number }).bytes }, uploadedToday: f.uploadedToday as number, lastSeq: f.lastSeq as number }
+  const out: HeartbeatFrame = {
+    time: f.time as number,
+    backlog: { records: (b as { records: number }).records, bytes: (b as { bytes: number }).bytes },
+    uploadedToday: f.uploadedToday as number,
+    lastSeq: f.lastSeq as number
+  }
   if (sf !== undefined) out.storeFault = { since: sf.since as number, message: (sf.message as string).slice(0, STORE_FAULT_MESSAGE_MAX) }
   return out
 }

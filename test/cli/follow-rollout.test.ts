@@ -84,7 +84,16 @@ test('waiting for the verdict: a device that never reports its window passing is
   const c = clock()
   const watching = rolloutView({ a: { state: 'applied', health: 'watching', watchLeftMs: 30_000, deploymentId: 4 } }, { state: 'done', timeoutMs: 10_000 })
   let polls = 0
-  const r = await followRollout(watching, { fetchView: async (_s, waitMs) => { polls++; c.advance(waitMs); return watching }, onEvent: () => {}, now: c.now, verdict: true })
+  const r = await followRollout(watching, {
+    fetchView: async (_s, waitMs) => {
+      polls++
+      c.advance(waitMs)
+      return watching
+    },
+    onEvent: () => {},
+    now: c.now,
+    verdict: true
+  })
   assert.ok(polls < 20, `${polls} polls`)
   assert.equal([r.end?.exitCode, r.end?.code], [1, ErrorCodes.DEPLOY_TIMEOUT])
   assert.match(r.end?.message ?? '', /no health verdict yet from a/)

@@ -32,7 +32,17 @@ async function table (): Promise<Map<string, string>> {
     try {
       const spec = makeSpec(CODE, { name: 'alarm' })
       await pool.load(spec)
-      const invoker = new Invoker({ pool, store, metrics: new FunctionMetrics(), maxConcurrent: 4, queueDepth: 10, sleep: async () => {}, now: Date.now, publish: () => {}, observers: [] })
+      const invoker = new Invoker({
+        pool,
+        store,
+        metrics: new FunctionMetrics(),
+        maxConcurrent: 4,
+        queueDepth: 10,
+        sleep: async () => {},
+        now: Date.now,
+        publish: () => {},
+        observers: []
+      })
       invoker.register(validateManifest({ name: 'alarm' }), functionKey(spec))
       await invoker.run('alarm', { source: 'invoke', room: 'gh1', value: 80 })
       await invoker.run('alarm', { source: 'invoke', room: 'gh2', value: -1 })

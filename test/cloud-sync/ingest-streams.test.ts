@@ -23,7 +23,16 @@ async function send (c: MqttClient, frame: Record<string, unknown>): Promise<Ack
   return parseAck(decodeFrame(await ack, 1024))
 }
 
-interface View { state: string, streams: number, stream: string | null, highWater: number, counts: { stored: number, duplicates: number }, conflict: { count: number, seq: number, stream: string } | null, takeovers: { count: number, recent: number }, problems: string[] }
+interface View {
+  state: string
+  streams: number
+  stream: string | null
+  highWater: number
+  counts: { stored: number; duplicates: number }
+  conflict: { count: number; seq: number; stream: string } | null
+  takeovers: { count: number; recent: number }
+  problems: string[]
+}
 const view = async (f: CloudFixture): Promise<View> => (await f.api<View>('GET', '/v1/devices/gh-01')).body
 
 async function status (f: CloudFixture): Promise<string> {

@@ -61,7 +61,13 @@ test('[ack after commit] embedded broker: an MQTT 5 sensor is refused at CONNECT
   const f = fixture({ heavy: HEAVY })
   try {
     const agent = await f.start({ brokerPort: 0, outbox: { quotaBytes: MiB } })
-    const err = await mqtt.connectAsync(agent.brokerUrl as string, { protocolVersion: 5, reconnectPeriod: 0 }).then((c) => { c.end(true); return undefined }, (e: Error) => e)
+    const err = await mqtt.connectAsync(agent.brokerUrl as string, { protocolVersion: 5, reconnectPeriod: 0 }).then(
+      (c) => {
+        c.end(true)
+        return undefined
+      },
+      (e: Error) => e
+    )
     await agent.close()
     assert.ok(err !== undefined, 'an MQTT 5 client was let in')
   } finally {

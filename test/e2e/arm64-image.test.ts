@@ -20,7 +20,16 @@ import { readOutbox, writeFunctions } from './fixtures/lambkin-process.js'
 const IMAGE = path.join(process.env.LAMBKIN_CACHE ?? '/var/cache/lambkin-ci', 'arm64', 'current')
 const ROOTFS = path.join(IMAGE, 'rootfs')
 
-interface ImageConfig { entrypoint: string[], env: string[], workingDir: string, user: string, architecture: string, sizeMiB: number, node: string, key: string }
+interface ImageConfig {
+  entrypoint: string[]
+  env: string[]
+  workingDir: string
+  user: string
+  architecture: string
+  sizeMiB: number
+  node: string
+  key: string
+}
 
 function skipReason (): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (chroot and private mounts)'
@@ -45,7 +54,14 @@ function userSpec (name: string): { uid: number, gid: number } {
   return { uid: Number(uid), gid: Number(gid) }
 }
 
-interface Run { pid: number, out: () => string, err: () => string, waitFor: (re: RegExp, ms: number) => Promise<void>, exited: Promise<number | null>, kill: (sig: NodeJS.Signals) => void }
+interface Run {
+  pid: number
+  out: () => string
+  err: () => string
+  waitFor: (re: RegExp, ms: number) => Promise<void>
+  exited: Promise<number | null>
+  kill: (sig: NodeJS.Signals) => void
+}
 
 /**
  * Runs the image's entrypoint: mounts (private to this process) `mounts` (rootfs path -> host

@@ -25,12 +25,26 @@ async function deploy (f: CloudFixture, tag: string): Promise<{ view: RolloutVie
 }
 
 /** A cloud (its rollouts watched for `watchMs` after they finish), a board on it, and two versions deployed. */
-async function world (watchMs: number): Promise<{ f: CloudFixture, start: () => Promise<Agent>, dataDir: string, cleanup: () => Promise<void>, v1: Awaited<ReturnType<typeof deploy>>, v2: Awaited<ReturnType<typeof deploy>> }> {
+async function world (
+  watchMs: number
+): Promise<{
+  f: CloudFixture
+  start: () => Promise<Agent>
+  dataDir: string
+  cleanup: () => Promise<void>
+  v1: Awaited<ReturnType<typeof deploy>>
+  v2: Awaited<ReturnType<typeof deploy>>
+}> {
   const f = await startCloud({ trustedKeys: [keys.pubFile], rollouts: { watchMs } })
   const secret = await f.addDevice('board')
   const board = fixture({})
   mkdirSync(board.functionsDir, { recursive: true })
-  const config = { id: 'board', invocation: { workers: 1 }, trustedKeys: [keys.pubFile, path.join(f.dir, 'cloud-signing.pub')], cloud: { url: f.cloud.broker.url, password: secret, heartbeatMs: 1000, reconnectMs: 100, reconnectMaxMs: 300 } }
+  const config = {
+    id: 'board',
+    invocation: { workers: 1 },
+    trustedKeys: [keys.pubFile, path.join(f.dir, 'cloud-signing.pub')],
+    cloud: { url: f.cloud.broker.url, password: secret, heartbeatMs: 1000, reconnectMs: 100, reconnectMaxMs: 300 }
+  }
   let agent: Agent | undefined = await board.start(config)
   const v1 = await deploy(f, 'one')
   const v2 = await deploy(f, 'two')
@@ -42,7 +56,11 @@ async function world (watchMs: number): Promise<{ f: CloudFixture, start: () => 
     v1,
     v2,
     start: async () => (agent = await board.start(config)),
-    cleanup: async () => { await agent?.close(); await f.cleanup(); board.cleanup() }
+    cleanup: async () => {
+      await agent?.close()
+      await f.cleanup()
+      board.cleanup()
+    }
   }
 }
 

@@ -34,7 +34,11 @@ function reports (id: string): Array<{ deploymentId: number, failures: Array<{ c
   return tap.publishes.filter((p) => p.dir === 'up' && p.topic === upTopic(id, 'reported')).map((p) => decodeFrame(p.payload, 1 << 20) as never)
 }
 
-async function deploy (version: number, to: string, extra: string[] = []): Promise<{ code: number | null, end: Record<string, unknown>, stderr: string, sha256: string }> {
+async function deploy (
+  version: number,
+  to: string,
+  extra: string[] = []
+): Promise<{ code: number | null; end: Record<string, unknown>; stderr: string; sha256: string }> {
   const dir = w.fn('greeter', `export default () => ({ v: ${version}, marker: "TAMPER-ME-${version}" })`)
   const { sha256 } = packBundle(await loadFunctionDir(dir))
   const r = await w.lambkin(['deploy', dir, '--to', to, '--timeout', '20', '--json', ...extra])

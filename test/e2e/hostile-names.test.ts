@@ -96,7 +96,15 @@ test('a metric snapshot naming functions and error codes after Object.prototype 
   const secret = await w.addDevice('metric-names')
   const c = await mqtt.connectAsync(w.brokerUrl, { clientId: 'metric-names', username: 'metric-names', password: secret, reconnectPeriod: 0 })
   try {
-    const figures = { invocations: 2, errors: Object.fromEntries(NAMES.map((n) => [n, 1])), throttles: 0, timeouts: 0, coldStarts: 1, gbSeconds: 0.5, durationSeconds: { count: 2, sum: 0.01, max: 0.006, counts: [2, 0] } }
+    const figures = {
+      invocations: 2,
+      errors: Object.fromEntries(NAMES.map((n) => [n, 1])),
+      throttles: 0,
+      timeouts: 0,
+      coldStarts: 1,
+      gbSeconds: 0.5,
+      durationSeconds: { count: 2, sum: 0.01, max: 0.006, counts: [2, 0] }
+    }
     const snapshot = { kind: 'delta', bucketsSeconds: [0.01], functions: Object.fromEntries(NAMES.map((n) => [n, figures])) }
     const records = [1, 2].map((seq) => ({ seq, kind: 'metric', time: Date.now(), data: snapshot }))
     await c.publishAsync(upTopic('metric-names', 'batch'), encodeFrame({ records }), { qos: 1 })

@@ -15,7 +15,10 @@ import { startMosquitto } from '../helpers/brokers.js'
 const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url))
 
 /** The example's code and manifest (without its name), with `patch` applied to the manifest. */
-function example (name: string, patch: (m: Record<string, unknown>) => Record<string, unknown> = (m) => m): { manifest: Record<string, unknown>, code: string } {
+function example (
+  name: string,
+  patch: (m: Record<string, unknown>) => Record<string, unknown> = (m) => m
+): { manifest: Record<string, unknown>; code: string } {
   const { name: _n, ...manifest } = JSON.parse(readFileSync(path.join(EXAMPLES, name, 'function.json'), 'utf8')) as Record<string, unknown>
   return { manifest: patch(manifest), code: readFileSync(path.join(EXAMPLES, name, 'index.js'), 'utf8') }
 }

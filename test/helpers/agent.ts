@@ -60,7 +60,12 @@ export function fixture (functions: Record<string, { manifest?: Record<string, u
 }
 
 /** Resolves once `count` invocations matching `where` have committed. */
-export function invocations (agent: Agent, count: number, where: (r: InvocationRecord) => boolean = () => true, timeoutMs = 20_000): Promise<InvocationRecord[]> {
+export function invocations (
+  agent: Agent,
+  count: number,
+  where: (r: InvocationRecord) => boolean = () => true,
+  timeoutMs = 20_000
+): Promise<InvocationRecord[]> {
   const seen: InvocationRecord[] = []
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`saw ${seen.length} of ${count} invocations`)), timeoutMs)

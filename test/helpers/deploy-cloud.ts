@@ -26,7 +26,10 @@ export async function makeVersion (name: string, code: string, key: SigningKey, 
   writeFileSync(path.join(dir, 'index.js'), code)
   const packed = packBundle(await loadFunctionDir(dir))
   const sig = signBundle(packed.sha256, key)
-  return { packed, desired: { version: packed.version, number, sha256: packed.sha256, size: packed.bytes.byteLength, signature: sig.signature, keyId: sig.keyId } }
+  return {
+    packed,
+    desired: { version: packed.version, number, sha256: packed.sha256, size: packed.bytes.byteLength, signature: sig.signature, keyId: sig.keyId }
+  }
 }
 
 export class DeployCloud {

@@ -101,7 +101,12 @@ export class SimDevice {
     if (d.deploymentId <= this.acted) return
     const at = Date.now()
     for (const f of d.functions) {
-      const want: ReportedFunction = { name: f.name, version: f.live.version, sha256: f.live.sha256, ...(f.canary === undefined ? {} : { canary: { version: f.canary.version, sha256: f.canary.sha256, weight: f.canary.weight } }) }
+      const want: ReportedFunction = {
+        name: f.name,
+        version: f.live.version,
+        sha256: f.live.sha256,
+        ...(f.canary === undefined ? {} : { canary: { version: f.canary.version, sha256: f.canary.sha256, weight: f.canary.weight } })
+      }
       const now = this.running.get(f.name)
       if (now !== undefined && JSON.stringify(now) === JSON.stringify(want)) continue
       const version = f.canary?.version ?? f.live.version
@@ -135,7 +140,14 @@ export class SimDevice {
 
   /** Publishes up/reported (retained) with what it runs now. */
   async report (): Promise<void> {
-    const frame = { deploymentId: this.acted, applying: false, functions: [...this.running.values()], failures: this.failures.slice(-20), rollbacks: this.rollbacks.slice(-20), time: Date.now() }
+    const frame = {
+      deploymentId: this.acted,
+      applying: false,
+      functions: [...this.running.values()],
+      failures: this.failures.slice(-20),
+      rollbacks: this.rollbacks.slice(-20),
+      time: Date.now()
+    }
     await this.client.publishAsync(upTopic(this.id, 'reported'), encodeFrame(frame), { qos: 1, retain: true })
   }
 

@@ -208,7 +208,10 @@ export async function connectExternalBroker (opts: ExternalBrokerOptions): Promi
       // to this session when it returns.
       for (let i = 0; i < 50 && gate.held > 0 && client.connected; i++) await new Promise((resolve) => setTimeout(resolve, 100))
       // Out of the group before going: an offline member's session keeps getting its share (sessionExpirySec).
-      if (client.connected) await Promise.race([client.unsubscribeAsync(upFilter(SHARE_GROUP)).catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000))])
+      if (client.connected) {
+        const left = client.unsubscribeAsync(upFilter(SHARE_GROUP)).catch(() => {})
+        await Promise.race([left, new Promise((resolve) => setTimeout(resolve, 2000))])
+      }
       await client.endAsync(!client.connected).catch(() => {})
     }
   }

@@ -28,7 +28,11 @@ function dataOf (batch: IngestBatch, fresh: ChunkRecord[]): { blob: Buffer, at: 
   const spans = batch.raw !== undefined && fresh.length === batch.records.length ? recordDataSpans(batch.raw) : undefined
   if (batch.raw !== undefined && spans?.length === fresh.length) {
     const raw = batch.raw
-    return { blob: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), at: spans.map((x) => x.byteOffset - raw.byteOffset + 1), len: spans.map((x) => x.byteLength) }
+    return {
+      blob: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength),
+      at: spans.map((x) => x.byteOffset - raw.byteOffset + 1),
+      len: spans.map((x) => x.byteLength)
+    }
   }
   const parts = fresh.map((r) => encodeData(r.d))
   const at: number[] = []
@@ -51,14 +55,25 @@ function windowOf (batch: IngestBatch): [number, number] | undefined {
  * (the next the mark may reach), in one statement. Read after the device row's lock was taken,
  * so it sees what the transaction before committed (a join in the locking statement would not).
  */
-async function readStream (c: PoolClient, device: string, id: string, win: [number, number] | undefined): Promise<{ row: StreamSql, ranges: Range[] } | undefined> {
+async function readStream (
+  c: PoolClient,
+  device: string,
+  id: string,
+  win: [number, number] | undefined
+): Promise<{ row: StreamSql; ranges: Range[] } | undefined> {
   const ranges = (col: string): string => `ARRAY(SELECT r.${col} FROM stream_ranges r WHERE r.device = s.device AND r.ord = s.ord
       AND ((r.to_seq >= $3 AND r.from_seq <= $4) OR r.from_seq = (SELECT min(m.from_seq) FROM stream_ranges m WHERE m.device = s.device AND m.ord = s.ord))
       ORDER BY r.from_seq)`
   const w = win ?? [0, -1]
-  const r = (await c.query<StreamSql & { rfrom: string[], rto: string[] }>(
-    `SELECT ${STREAM_COLUMNS.split(', ').map((x) => `s.${x}`).join(', ')}, ${ranges('from_seq')} AS rfrom, ${ranges('to_seq')} AS rto
-     FROM streams s WHERE s.device = $1 AND s.id = $2`, [device, id, w[0], w[1]])).rows[0]
+  const r = (
+    await c.query<StreamSql & { rfrom: string[]; rto: string[] }>(
+      `SELECT ${STREAM_COLUMNS.split(', ')
+        .map((x) => `s.${x}`)
+        .join(', ')}, ${ranges('from_seq')} AS rfrom, ${ranges('to_seq')} AS rto
+     FROM streams s WHERE s.device = $1 AND s.id = $2`,
+      [device, id, w[0], w[1]]
+    )
+  ).rows[0]
   if (r === undefined) return undefined
   return { row: r, ranges: r.rfrom.map((f, i): Range => [Number(f), Number(r.rto[i])]) }
 }
@@ -90,7 +105,13 @@ async function firstConflict (c: PoolClient, device: string, ord: number, dups: 
 }
 
 /** Writes the stream row and the device row's facts (`set`: extra assignments from $14 on) in one statement. */
-async function putRows (c: PoolClient, s: StreamRow, device: { id: string, receivedAt: number, streams: number }, set: string, params: unknown[]): Promise<void> {
+async function putRows (
+  c: PoolClient,
+  s: StreamRow,
+  device: { id: string; receivedAt: number; streams: number },
+  set: string,
+  params: unknown[]
+): Promise<void> {
   await c.query(
     `WITH st AS (
        INSERT INTO streams (${STREAM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
@@ -98,7 +119,23 @@ async function putRows (c: PoolClient, s: StreamRow, device: { id: string, recei
          duplicates = EXCLUDED.duplicates, gaps = EXCLUDED.gaps, gap_seqs = EXCLUDED.gap_seqs, conflicts = EXCLUDED.conflicts)
      UPDATE devices SET last_seen = GREATEST(coalesce(last_seen, $12), $12), heard_at = clock_timestamp(), stream = $2, streams = $13, high_water = $6${set}
      WHERE id = $1`,
-    [s.device, s.id, s.ord, s.firstSeen, s.lastSeen, s.highWater, s.counts.stored, s.counts.duplicates, s.counts.gaps, s.counts.gapSeqs, s.conflicts === undefined ? null : enc(s.conflicts), device.receivedAt, device.streams, ...params])
+    [
+      s.device,
+      s.id,
+      s.ord,
+      s.firstSeen,
+      s.lastSeen,
+      s.highWater,
+      s.counts.stored,
+      s.counts.duplicates,
+      s.counts.gaps,
+      s.counts.gapSeqs,
+      s.conflicts === undefined ? null : enc(s.conflicts),
+      device.receivedAt,
+      device.streams,
+      ...params
+    ]
+  )
 }
 
 /** Ingests one batch inside the open transaction of `c`; `day` is receivedAt's partition, made already. */
@@ -110,7 +147,18 @@ export async function ingestTx (c: PoolClient, device: string, batch: IngestBatc
   const read = await readStream(c, device, id, win)
   const known = read?.row
   const streams = known === undefined ? dev.streams + 1 : dev.streams
-  const stream: StreamRow = known !== undefined ? streamRow(known) : { device, id, ord: streams, firstSeen: receivedAt, lastSeen: receivedAt, highWater: 0, counts: { stored: 0, duplicates: 0, gaps: 0, gapSeqs: 0 } }
+  const stream: StreamRow =
+    known !== undefined
+      ? streamRow(known)
+      : {
+          device,
+          id,
+          ord: streams,
+          firstSeen: receivedAt,
+          lastSeen: receivedAt,
+          highWater: 0,
+          counts: { stored: 0, duplicates: 0, gaps: 0, gapSeqs: 0 }
+        }
   const { ord } = stream
   const hw = stream.highWater
   const loaded = read?.ranges ?? []

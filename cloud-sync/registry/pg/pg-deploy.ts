@@ -12,7 +12,16 @@ import { dec, enc } from './rows.js'
 
 interface BundleSql { sha256: string, name: string, version: string, number: number, size: number, signature: Buffer, key_id: string, uploaded_at: number }
 
-const bundleRow = (r: BundleSql): BundleRow => ({ sha256: r.sha256, name: r.name, version: r.version, number: r.number, size: r.size, signature: Uint8Array.from(r.signature), keyId: r.key_id, uploadedAt: r.uploaded_at })
+const bundleRow = (r: BundleSql): BundleRow => ({
+  sha256: r.sha256,
+  name: r.name,
+  version: r.version,
+  number: r.number,
+  size: r.size,
+  signature: Uint8Array.from(r.signature),
+  keyId: r.key_id,
+  uploadedAt: r.uploaded_at
+})
 const BUNDLE_COLUMNS = 'sha256, name, version, number, size, signature, key_id, uploaded_at'
 
 /** Thrown inside a transaction to roll it back when another instance stored the same bundle first. */
@@ -37,9 +46,30 @@ export class PgDeployBase implements DeployRegistry {
       return await this.db.tx('storing a bundle', async (c) => {
         // The number's row lock gives numbers out one at a time, per function, across instances.
         const n = (await c.query<{ last: number }>('INSERT INTO bundle_numbers (name, last) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET last = bundle_numbers.last + 1 RETURNING last', [b.name])).rows[0].last
-        const row: BundleRow = { sha256: b.sha256, name: b.name, version: b.version, number: n, size: b.bytes.byteLength, signature: Uint8Array.from(b.signature), keyId: b.keyId, uploadedAt: b.uploadedAt }
-        const put = await c.query(`INSERT INTO bundles (${BUNDLE_COLUMNS}, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (sha256) DO NOTHING`,
-          [row.sha256, row.name, row.version, row.number, row.size, Buffer.from(row.signature), row.keyId, row.uploadedAt, Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength)])
+        const row: BundleRow = {
+          sha256: b.sha256,
+          name: b.name,
+          version: b.version,
+          number: n,
+          size: b.bytes.byteLength,
+          signature: Uint8Array.from(b.signature),
+          keyId: b.keyId,
+          uploadedAt: b.uploadedAt
+        }
+        const put = await c.query(
+          `INSERT INTO bundles (${BUNDLE_COLUMNS}, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (sha256) DO NOTHING`,
+          [
+            row.sha256,
+            row.name,
+            row.version,
+            row.number,
+            row.size,
+            Buffer.from(row.signature),
+            row.keyId,
+            row.uploadedAt,
+            Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength)
+          ]
+        )
         if (put.rowCount === 0) throw new StoredMeanwhile()
         return { bundle: row, created: true }
       })

@@ -70,7 +70,15 @@ export class PgRegistry extends PgDeployBase implements Registry {
     const log = o.log ?? (() => {})
     let db: PgDb | undefined
     const health = new Availability({ clock, log, probe: async () => { await db?.pool.query('SELECT 1') } })
-    db = new PgDb({ url: o.url, poolSize: o.poolSize as number, connectTimeoutMs: o.connectTimeoutMs as number, statementTimeoutMs: o.statementTimeoutMs as number }, health)
+    db = new PgDb(
+      {
+        url: o.url,
+        poolSize: o.poolSize as number,
+        connectTimeoutMs: o.connectTimeoutMs as number,
+        statementTimeoutMs: o.statementTimeoutMs as number
+      },
+      health
+    )
     const partitions = new Partitions(db, { clock, retentionDays, log })
     try {
       const { c, release } = await db.client('connecting')

@@ -39,7 +39,15 @@ export async function readRecords (db: PgDb, device: string, q: RecordQuery): Pr
   const rows = await db.query<RecordSql>('reading records',
     `SELECT ord, seq, kind, fn, time, received_at, data FROM records WHERE ${where.join(' AND ')} ORDER BY ord ${dir}, seq ${dir} LIMIT $${params.length}`, params)
   return rows.map((r) => {
-    const out: StoredRecord = { device, stream: byOrd.get(r.ord) ?? LEGACY_STREAM, seq: r.seq, kind: r.kind, time: r.time, receivedAt: r.received_at, data: decodeData(r.data) }
+    const out: StoredRecord = {
+      device,
+      stream: byOrd.get(r.ord) ?? LEGACY_STREAM,
+      seq: r.seq,
+      kind: r.kind,
+      time: r.time,
+      receivedAt: r.received_at,
+      data: decodeData(r.data)
+    }
     if (r.fn !== null) out.fn = r.fn
     return out
   })

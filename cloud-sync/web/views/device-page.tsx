@@ -31,7 +31,14 @@ function useReload<T> (path: string, key: string): { data: T | null, error: stri
     p.timer = setTimeout(() => {
       p.timer = undefined
       const asked = p.path
-      api<T>(asked).then((data) => { if (p.path === asked) setState({ data, error: null }) }, (e: Error) => { if (p.path === asked) setState((s) => ({ data: s.data, error: e.message })) })
+      api<T>(asked).then(
+        (data) => {
+          if (p.path === asked) setState({ data, error: null })
+        },
+        (e: Error) => {
+          if (p.path === asked) setState((s) => ({ data: s.data, error: e.message }))
+        }
+      )
     }, state.data === null ? 0 : 250)
   }, [path, key])
   useEffect(() => () => { if (pending.current.timer !== undefined) clearTimeout(pending.current.timer); pending.current.path = '' }, [])
@@ -51,14 +58,49 @@ function preview (r: Rec): string {
 function Facts ({ r }: { r: FleetRow }) {
   return (
     <dl class='facts'>
-      <div><dt>Status</dt><dd><StateBadge state={r.state} conflict={r.conflict} />{r.lastSeen !== null && <>, last seen <span title={when(r.lastSeen)}>{ago(r.lastSeen, now.value)}</span></>}</dd></div>
-      {r.conflict !== null && <div><dt>Conflict</dt><dd>{r.conflict}</dd></div>}
-      <div><dt>Group</dt><dd>{r.group ?? '-'}</dd></div>
-      <div><dt>Agent</dt><dd>{r.agent ?? '-'}</dd></div>
-      <div><dt>Outbox backlog</dt><dd>{r.backlog === null ? '-' : `${count(r.backlog.records)} records (${bytes(r.backlog.bytes)})`}</dd></div>
-      <div><dt>Uploaded today</dt><dd>{bytes(r.uploadedToday)}</dd></div>
-      <div><dt>Last hour</dt><dd>{count(r.invocationsHour)} invocations, {count(r.errorsHour)} errors</dd></div>
-      <div><dt>Deploying</dt><dd>{r.applying ? 'yes: fetching, compiling or in a health window' : 'no'}</dd></div>
+      <div>
+        <dt>Status</dt>
+        <dd>
+          <StateBadge state={r.state} conflict={r.conflict} />
+          {r.lastSeen !== null && (
+            <>
+              , last seen <span title={when(r.lastSeen)}>{ago(r.lastSeen, now.value)}</span>
+            </>
+          )}
+        </dd>
+      </div>
+      {r.conflict !== null && (
+        <div>
+          <dt>Conflict</dt>
+          <dd>{r.conflict}</dd>
+        </div>
+      )}
+      <div>
+        <dt>Group</dt>
+        <dd>{r.group ?? '-'}</dd>
+      </div>
+      <div>
+        <dt>Agent</dt>
+        <dd>{r.agent ?? '-'}</dd>
+      </div>
+      <div>
+        <dt>Outbox backlog</dt>
+        <dd>{r.backlog === null ? '-' : `${count(r.backlog.records)} records (${bytes(r.backlog.bytes)})`}</dd>
+      </div>
+      <div>
+        <dt>Uploaded today</dt>
+        <dd>{bytes(r.uploadedToday)}</dd>
+      </div>
+      <div>
+        <dt>Last hour</dt>
+        <dd>
+          {count(r.invocationsHour)} invocations, {count(r.errorsHour)} errors
+        </dd>
+      </div>
+      <div>
+        <dt>Deploying</dt>
+        <dd>{r.applying ? 'yes: fetching, compiling or in a health window' : 'no'}</dd>
+      </div>
     </dl>
   )
 }

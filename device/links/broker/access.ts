@@ -40,7 +40,7 @@ export class BrokerAccess {
   readonly #identities = new WeakMap<Client, Identity>()
   readonly #keepalives = new WeakMap<Client, number>()
   /** Client id -> who holds it: the live connection, or the session it left (clean: false). */
-  readonly #owners = new Map<string, { user: string | undefined, client: Client }>()
+  readonly #owners = new Map<string, { user: string | undefined; client: Client }>()
   /** Keys the in-memory record of verified passwords, so a reconnect skips scrypt. */
   readonly #cacheKey = randomBytes(32)
   /** One scrypt at a time: a flood of wrong passwords must not starve LevelDB's threads. */
@@ -49,7 +49,11 @@ export class BrokerAccess {
 
   constructor (opts: BrokerAccessOptions) {
     for (const u of opts.users) {
-      this.#users.set(u.username, { name: u.username, hash: parsePasswordHash(u.passwordHash), grants: Object.freeze({ publish: [...u.publish], subscribe: [...u.subscribe], retain: u.retain }) })
+      this.#users.set(u.username, {
+        name: u.username,
+        hash: parsePasswordHash(u.passwordHash),
+        grants: Object.freeze({ publish: [...u.publish], subscribe: [...u.subscribe], retain: u.retain })
+      })
     }
     this.#anonymous = opts.allowAnonymous
     this.#maxKeepaliveSec = opts.maxKeepaliveSec
@@ -63,30 +67,47 @@ export class BrokerAccess {
   }
 
   /** aedes authenticate: user and password, keepalive, then client id ownership (section 3.1.4). */
-  authenticate (client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthenticateError | null, ok: boolean | null) => void): void {
+  authenticate (
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (err: AuthenticateError | null, ok: boolean | null) => void
+  ): void {
     const keepalive = this.#keepalives.get(client) ?? 0
     if (keepalive === 0 || keepalive > this.#maxKeepaliveSec) {
-      this.#refusals.count('keepalive', `client "${client.id}" asked for keepalive ${keepalive} s; allowed 1 to ${this.#maxKeepaliveSec} s (broker.maxKeepaliveSec)`)
+      this.#refusals.count(
+        'keepalive',
+        `client "${client.id}" asked for keepalive ${keepalive} s; allowed 1 to ${this.#maxKeepaliveSec} s (broker.maxKeepaliveSec)`
+      )
       done(refusal(IDENTIFIER_REJECTED, 'keepalive must be 1 to maxKeepaliveSec'), false)
       return
     }
-    this.#identify(username, password).then((identity) => {
-      if (identity === undefined) {
-        this.#refusals.count('bad_credentials', username === undefined ? `client "${client.id}" sent no user name` : `client "${client.id}" as "${username}"`)
-        done(refusal(username === undefined ? NOT_AUTHORIZED : BAD_USERNAME_OR_PASSWORD, 'bad user name or password'), false)
-        return
-      }
-      const owner = this.#owners.get(client.id)
-      const stale = owner !== undefined && owner.client.closed && owner.client.clean
-      if (owner !== undefined && !stale && owner.user !== identity.user) {
-        this.#refusals.count('client_id_taken', `client id "${client.id}" belongs to ${owner.user === undefined ? 'an anonymous client' : `user "${owner.user}"`}, asked for by ${identity.user === undefined ? 'an anonymous client' : `user "${identity.user}"`}`)
-        done(refusal(IDENTIFIER_REJECTED, 'client id in use by another user'), false)
-        return
-      }
-      this.#owners.set(client.id, { user: identity.user, client })
-      this.#identities.set(client, identity)
-      done(null, true)
-    }, (err: Error) => done(refusal(3, `cannot check the password: ${err.message}`), false))
+    this.#identify(username, password).then(
+      (identity) => {
+        if (identity === undefined) {
+          this.#refusals.count(
+            'bad_credentials',
+            username === undefined ? `client "${client.id}" sent no user name` : `client "${client.id}" as "${username}"`
+          )
+          done(refusal(username === undefined ? NOT_AUTHORIZED : BAD_USERNAME_OR_PASSWORD, 'bad user name or password'), false)
+          return
+        }
+        const owner = this.#owners.get(client.id)
+        const stale = owner !== undefined && owner.client.closed && owner.client.clean
+        if (owner !== undefined && !stale && owner.user !== identity.user) {
+          this.#refusals.count(
+            'client_id_taken',
+            `client id "${client.id}" belongs to ${owner.user === undefined ? 'an anonymous client' : `user "${owner.user}"`}, asked for by ${identity.user === undefined ? 'an anonymous client' : `user "${identity.user}"`}`
+          )
+          done(refusal(IDENTIFIER_REJECTED, 'client id in use by another user'), false)
+          return
+        }
+        this.#owners.set(client.id, { user: identity.user, client })
+        this.#identities.set(client, identity)
+        done(null, true)
+      },
+      (err: Error) => done(refusal(3, `cannot check the password: ${err.message}`), false)
+    )
   }
 
   /** Called on aedes 'clientDisconnect': a clean session leaves nothing to own. */
@@ -133,7 +154,7 @@ export class BrokerAccess {
     const mac = createHmac('sha256', this.#cacheKey).update(username).update('\0').update(given).digest()
     if (user?.known !== undefined && timingSafeEqual(user.known, mac)) return { user: username, grants: user.grants }
     // An unknown name costs a scrypt too, so timing does not tell which names exist.
-    const hash = user?.hash ?? await (this.#decoy ??= hashPassword('decoy', SCRYPT_DEFAULTS).then(parsePasswordHash))
+    const hash = user?.hash ?? (await (this.#decoy ??= hashPassword('decoy', SCRYPT_DEFAULTS).then(parsePasswordHash)))
     const run = this.#verifying.then(async () => await verifyPassword(given, hash))
     this.#verifying = run.catch(() => {})
     const ok = await run

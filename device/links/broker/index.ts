@@ -109,7 +109,17 @@ export async function startEmbeddedBroker (host: string, port: number, opts: Emb
     const origin = packet.qos === 1 && packet.messageId !== undefined && client.id !== undefined
       ? { session: `sensor ${client.id}`, connection, resumed: !client.clean, persistent: !client.clean, packetId: packet.messageId, dup: packet.dup === true }
       : undefined
-    hook({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, userProperties: (packet as { properties?: { userProperties?: Record<string, string | string[]> } }).properties?.userProperties, origin }).then(() => callback(null), (err: Error) => callback(err))
+    hook({
+      topic: packet.topic,
+      payload,
+      qos: packet.qos,
+      retain: packet.retain,
+      userProperties: (packet as { properties?: { userProperties?: Record<string, string | string[]> } }).properties?.userProperties,
+      origin
+    }).then(
+      () => callback(null),
+      (err: Error) => callback(err)
+    )
   }
   return {
     port: bound,

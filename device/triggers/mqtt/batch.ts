@@ -9,7 +9,16 @@ import type { Hop } from '../../links/hops.js'
 import { errorMessage } from '../../../src/errors.js'
 
 /** One message in a batch's `records`: the payload part is `payload` or `payloadBase64`, as for a single event. */
-export interface BatchRecord { topic: string, payload?: unknown, payloadBase64?: string, qos: number, retain?: boolean, time: number, responseTopic?: string, correlationData?: string }
+export interface BatchRecord {
+  topic: string
+  payload?: unknown
+  payloadBase64?: string
+  qos: number
+  retain?: boolean
+  time: number
+  responseTopic?: string
+  correlationData?: string
+}
 
 export interface RecordBatchOptions {
   /** Store meta key holding the records not yet committed with a result. */

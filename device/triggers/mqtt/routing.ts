@@ -84,9 +84,15 @@ export class MqttTriggers {
   constructor (opts: MqttTriggersOptions) {
     this.#o = opts
     this.#eventBytes = opts.eventBytes ?? IO_CAP_DEFAULTS.eventBytes
-    opts.metrics?.register(UNMATCHED, { type: 'counter', help: 'Trigger messages that matched no function\'s trigger (acknowledged and dropped).' })
-    opts.metrics?.register(RETAINED_SKIPPED, { type: 'counter', help: 'Retained trigger messages not delivered because the trigger\'s retainHandling did not want them.' })
-    opts.metrics?.register(REDELIVERED, { type: 'counter', help: 'QoS 1 trigger messages sent again (a PUBACK lost) whose outcome was already committed: acknowledged without running again.' })
+    opts.metrics?.register(UNMATCHED, { type: 'counter', help: "Trigger messages that matched no function's trigger (acknowledged and dropped)." })
+    opts.metrics?.register(RETAINED_SKIPPED, {
+      type: 'counter',
+      help: "Retained trigger messages not delivered because the trigger's retainHandling did not want them."
+    })
+    opts.metrics?.register(REDELIVERED, {
+      type: 'counter',
+      help: 'QoS 1 trigger messages sent again (a PUBACK lost) whose outcome was already committed: acknowledged without running again.'
+    })
   }
 
   add (fn: string, trigger: MqttTrigger, index: number): void {
@@ -110,7 +116,9 @@ export class MqttTriggers {
         clock: this.#o.clock,
         fn,
         log: this.#o.log,
-        run: async (records, meta, hop) => { await this.#o.invoker.run(fn, { source: 'mqtt', time: this.#o.clock.now(), records }, { meta, hop }) }
+        run: async (records, meta, hop) => {
+          await this.#o.invoker.run(fn, { source: 'mqtt', time: this.#o.clock.now(), records }, { meta, hop })
+        }
       })
     }
     this.#routes.push(route)
@@ -133,11 +141,19 @@ export class MqttTriggers {
   }
 
   /** Messages that matched no trigger (a subscription left from an older manifest, a broker's extra copy). */
-  get unmatched (): number { return this.#unmatched }
+  get unmatched (): number {
+    return this.#unmatched
+  }
+
   /** Retained messages dropped because their trigger's retainHandling did not want them. */
-  get retainedSkipped (): number { return this.#retainedSkipped }
+  get retainedSkipped (): number {
+    return this.#retainedSkipped
+  }
+
   /** Route runs not made because the message was sent again after its outcome was committed. */
-  get redelivered (): number { return this.#redelivered }
+  get redelivered (): number {
+    return this.#redelivered
+  }
 
   /**
    * Hands every filter to the link, which subscribes on each connect that needs it.
@@ -154,7 +170,7 @@ export class MqttTriggers {
     await link.subscribe(subs, {
       prepare: async (sessionPresent) => {
         const before = sessionPresent ? await this.#o.store.getMeta(SUBSCRIBED_KEY) : undefined
-        const existed = new Set(Array.isArray(before) ? before as string[] : [])
+        const existed = new Set(Array.isArray(before) ? (before as string[]) : [])
         for (const r of this.#routes) {
           if (r.retainHandling === 1) r.acceptRetained = !existed.has(r.trigger.mqtt)
         }
@@ -208,14 +224,17 @@ export class MqttTriggers {
       }
       const format = r.format
       let d = decoded.get(format)
-      if (d === undefined) decoded.set(format, d = this.#decode(msg, format))
+      if (d === undefined) decoded.set(format, (d = this.#decode(msg, format)))
       const decodedPayload = d
       const route = (meta?: () => MetaWrite[]): Promise<unknown> => this.#route(r, msg, decodedPayload, time, hop, meta)
-      if (ticket === undefined) { work.push(route()); continue }
+      if (ticket === undefined) {
+        work.push(route())
+        continue
+      }
       const decision = ticket.decide(r.onceKey)
       if (decision === 'skip') this.#skipRedelivery(r, topic)
       else if (decision === 'run') work.push(marked(ticket, r.onceKey, route))
-      else work.push(decision.then((x) => x === 'skip' ? this.#skipRedelivery(r, topic) : marked(ticket, r.onceKey, route)))
+      else work.push(decision.then((x) => (x === 'skip' ? this.#skipRedelivery(r, topic) : marked(ticket, r.onceKey, route))))
     }
     if (!matched && this.#countUnmatched) this.#noRoute(topic)
     // QoS 0 carries no acknowledgement to hold back: let the next message in at once. Its
@@ -228,13 +247,22 @@ export class MqttTriggers {
   }
 
   /** One route's part of a message: a dead letter, a batch record or an invocation, with `meta` in its commit. */
-  #route (r: Route, msg: TriggerMessage, d: DecodedPayload | PayloadRefusal, time: number, hop: ReturnType<typeof readHop>, meta: (() => MetaWrite[]) | undefined): Promise<unknown> {
+  #route (
+    r: Route,
+    msg: TriggerMessage,
+    d: DecodedPayload | PayloadRefusal,
+    time: number,
+    hop: ReturnType<typeof readHop>,
+    meta: (() => MetaWrite[]) | undefined
+  ): Promise<unknown> {
     const { topic, qos, retain } = msg
     if (isRefusal(d)) return this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), d, { meta })
     if (r.batch !== undefined) {
       const rec: BatchRecord = { topic, ...d, qos, retain, time, ...requestFields(msg) }
       const bytes = Buffer.byteLength(JSON.stringify(rec))
-      if (bytes > this.#eventBytes - ENVELOPE_BYTES) return this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), overCap(bytes, this.#eventBytes), { meta })
+      if (bytes > this.#eventBytes - ENVELOPE_BYTES) {
+        return this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), overCap(bytes, this.#eventBytes), { meta })
+      }
       return r.batch.append(rec, bytes, hop, meta)
     }
     const event = { source: 'mqtt', time, topic, ...d, qos, retain, ...requestFields(msg) }
@@ -248,7 +276,9 @@ export class MqttTriggers {
     this.#o.metrics?.inc(REDELIVERED)
     // Logged the first time and then every 1,000th.
     if (this.#redelivered++ % 1000 === 0) {
-      this.#o.log(`message on ${topic} came again (its PUBACK was lost) and ${r.fn}'s outcome of it is already stored: acknowledged without running it again (${this.#redelivered} so far)`)
+      this.#o.log(
+        `message on ${topic} came again (its PUBACK was lost) and ${r.fn}'s outcome of it is already stored: acknowledged without running it again (${this.#redelivered} so far)`
+      )
     }
   }
 
@@ -262,7 +292,9 @@ export class MqttTriggers {
     this.#o.metrics?.inc(UNMATCHED)
     // Logged the first time and then every 1,000th, so a stray stream cannot flood the log.
     if (this.#unmatched++ % 1000 === 0) {
-      this.#o.log(`message on ${topic} matches no function's trigger (${this.#unmatched} so far); it was acknowledged and dropped. A subscription left from an older manifest stays with a persistent session until the broker forgets it`)
+      this.#o.log(
+        `message on ${topic} matches no function's trigger (${this.#unmatched} so far); it was acknowledged and dropped. A subscription left from an older manifest stays with a persistent session until the broker forgets it`
+      )
     }
   }
 

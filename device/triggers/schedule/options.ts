@@ -63,5 +63,16 @@ export function resolveScheduleOptions (spec: ScheduleSpec, opts: ScheduleTrigge
   if (o.metrics !== undefined && !isCounters(o.metrics)) bad(ErrorCodes.CONFIG_INVALID, 'metrics', 'must have register() and inc() (the agent\'s FunctionMetrics) when given')
   const functionName = o.functionName ?? o.key
   if (typeof functionName !== 'string' || functionName === '') bad(ErrorCodes.CONFIG_INVALID, 'functionName', 'must be a non-empty string when given')
-  return { schedule: s.schedule, timezone: s.timezone, catchUp, clock: o.clock, onEvent: o.onEvent, onError: o.onError, store: o.store, key: o.key, metrics: o.metrics, functionName }
+  return {
+    schedule: s.schedule,
+    timezone: s.timezone,
+    catchUp,
+    clock: o.clock,
+    onEvent: o.onEvent,
+    onError: o.onError,
+    store: o.store,
+    key: o.key,
+    metrics: o.metrics,
+    functionName
+  }
 }

@@ -135,7 +135,11 @@ export class ScheduleRunner {
   /** Runs, makes up or counts every fire time due now, then arms for the next one. */
   async #settle (gen: number): Promise<void> {
     try {
-      const plan = planDue(this.schedule, this.#handled, this.#o.clock.now(), { catchUp: this.#o.catchUp, lateAfterMs: SCHEDULE_DEFAULTS.lateAfterMs, maxCount: SCHEDULE_DEFAULTS.maxMissedCount })
+      const plan = planDue(this.schedule, this.#handled, this.#o.clock.now(), {
+        catchUp: this.#o.catchUp,
+        lateAfterMs: SCHEDULE_DEFAULTS.lateAfterMs,
+        maxCount: SCHEDULE_DEFAULTS.maxMissedCount
+      })
       await this.#carryOut(gen, plan)
     } catch (err) {
       // Only a schedule no time zone rule can place gets here; report it and stay stopped.

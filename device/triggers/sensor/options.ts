@@ -103,5 +103,22 @@ export function resolveSensorOptions (spec: SensorSpec, opts: SensorTriggerOptio
   if (o.metrics !== undefined && !isCounters(o.metrics)) bad(ErrorCodes.CONFIG_INVALID, 'metrics', 'must have register() and inc() (the agent\'s FunctionMetrics) when given')
   const functionName = o.functionName ?? s.sensor
   if (typeof functionName !== 'string' || functionName === '') bad(ErrorCodes.CONFIG_INVALID, 'functionName', 'must be a non-empty string when given')
-  return { sensor: s.sensor, path: s.path, everyMs, scale, deadband, format, kind: sensorKindOf(s.path, format), valid, sim, clock: o.clock, onEvent: o.onEvent, onError: o.onError, random: o.random, readFile: o.readFile, metrics: o.metrics, functionName }
+  return {
+    sensor: s.sensor,
+    path: s.path,
+    everyMs,
+    scale,
+    deadband,
+    format,
+    kind: sensorKindOf(s.path, format),
+    valid,
+    sim,
+    clock: o.clock,
+    onEvent: o.onEvent,
+    onError: o.onError,
+    random: o.random,
+    readFile: o.readFile,
+    metrics: o.metrics,
+    functionName
+  }
 }

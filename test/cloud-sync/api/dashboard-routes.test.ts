@@ -10,10 +10,16 @@ import { startCloud } from '../../helpers/cloud.js'
 import type { CloudFixture } from '../../helpers/cloud.js'
 
 /** Reads server-sent events from a fetch body until `until` says stop (or the time runs out). */
-async function events (res: Response, until: (e: { event: string, data: unknown }) => boolean, timeoutMs = 10_000): Promise<Array<{ event: string, data: unknown }>> {
-  const seen: Array<{ event: string, data: unknown }> = []
+async function events (
+  res: Response,
+  until: (e: { event: string; data: unknown }) => boolean,
+  timeoutMs = 10_000
+): Promise<Array<{ event: string; data: unknown }>> {
+  const seen: Array<{ event: string; data: unknown }> = []
   const reader = (res.body as ReadableStream<Uint8Array>).getReader()
-  const timer = setTimeout(() => { void reader.cancel() }, timeoutMs)
+  const timer = setTimeout(() => {
+    void reader.cancel()
+  }, timeoutMs)
   let text = ''
   try {
     for (;;) {

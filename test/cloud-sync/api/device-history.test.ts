@@ -13,8 +13,18 @@ function snapshot (seq: number, to: number, functions: Record<string, unknown>, 
 
 test('one point per snapshot: invocations, error rate, duration percentiles and memory, per function', () => {
   const s = seriesOf('gh-01', [
-    snapshot(1, T, { thermo: { invocations: 10, errors: { LAMBKIN_FUNCTION_ERROR: 2 }, memoryHighWaterBytes: 6_000_000, durationSeconds: { counts: [0, 10, 0, 0, 0], sum: 0.05, count: 10, max: 0.009 } } }),
-    snapshot(2, T + 60_000, { thermo: { invocations: 0, errors: {}, durationSeconds: { counts: [0, 0, 0, 0, 0], max: 0 } }, fan: { invocations: 4, errors: {}, memoryHighWaterBytes: 1 } }),
+    snapshot(1, T, {
+      thermo: {
+        invocations: 10,
+        errors: { LAMBKIN_FUNCTION_ERROR: 2 },
+        memoryHighWaterBytes: 6_000_000,
+        durationSeconds: { counts: [0, 10, 0, 0, 0], sum: 0.05, count: 10, max: 0.009 }
+      }
+    }),
+    snapshot(2, T + 60_000, {
+      thermo: { invocations: 0, errors: {}, durationSeconds: { counts: [0, 0, 0, 0, 0], max: 0 } },
+      fan: { invocations: 4, errors: {}, memoryHighWaterBytes: 1 }
+    }),
     snapshot(3, T + 120_000, { thermo: { invocations: 99 } }, 'total')
   ])
   assert.is(s.snapshots, 2)

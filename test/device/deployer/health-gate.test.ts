@@ -12,7 +12,12 @@ const rec = (version: string, ok: boolean, code?: string): InvocationRecord => (
 function gate (clock: FakeClock): { g: HealthGate, failed: HealthStats[], passed: string[] } {
   const failed: HealthStats[] = []
   const passed: string[] = []
-  const g = new HealthGate({ clock, settings: { windowMs: 10_000, maxErrorRate: 0.5, minInvocations: 3 }, onFail: (_fn, s) => failed.push(s), onPass: (fn) => passed.push(fn) })
+  const g = new HealthGate({
+    clock,
+    settings: { windowMs: 10_000, maxErrorRate: 0.5, minInvocations: 3 },
+    onFail: (_fn, s) => failed.push(s),
+    onPass: (fn) => passed.push(fn)
+  })
   return { g, failed, passed }
 }
 

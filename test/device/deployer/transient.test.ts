@@ -25,7 +25,13 @@ test('a full disk and I/O errors are their own transient codes, also under a sto
   const level = new LambkinError(ErrorCodes.STORE_ERROR, 'committing failed: IO error: /data/000005.log: No space left on device', { cause: new Error('IO error: No space left on device') })
   assert.is(deployFailure(level).code, ErrorCodes.NO_SPACE)
   for (const code of [ErrorCodes.NO_SPACE, ErrorCodes.IO_ERROR, ErrorCodes.DEPLOY_TIMEOUT, ErrorCodes.STORE_ERROR]) assert.ok(isTransient(code), code)
-  for (const code of [ErrorCodes.SIGNATURE_INVALID, ErrorCodes.BUNDLE_INVALID, ErrorCodes.COMPILE_ERROR, ErrorCodes.FUNCTION_ERROR, ErrorCodes.LIMIT_EXCEEDS_CAP]) assert.not.ok(isTransient(code), code)
+  for (const code of [
+    ErrorCodes.SIGNATURE_INVALID,
+    ErrorCodes.BUNDLE_INVALID,
+    ErrorCodes.COMPILE_ERROR,
+    ErrorCodes.FUNCTION_ERROR,
+    ErrorCodes.LIMIT_EXCEEDS_CAP
+  ]) { assert.not.ok(isTransient(code), code) }
   assert.is(deployFailure(new Error('init threw')).code, ErrorCodes.FUNCTION_ERROR)
   assert.equal([1, 2, 3, 6, 7, 20].map((n) => retryDelayMs(100, n)), [100, 200, 400, 3200, 3200, 3200])
 })

@@ -27,7 +27,13 @@ function sink (): { sent: number[], ack: (n: number) => void, send: (p: Outgoing
 
 const tick = async (): Promise<void> => await new Promise((resolve) => setTimeout(resolve, 5))
 
-async function setup (): Promise<{ dir: string, store: LevelOutboxStore, dp: DurablePublishes, s: ReturnType<typeof sink>, offer: (count: number, bytes: number) => Promise<void> }> {
+async function setup (): Promise<{
+  dir: string
+  store: LevelOutboxStore
+  dp: DurablePublishes
+  s: ReturnType<typeof sink>
+  offer: (count: number, bytes: number) => Promise<void>
+}> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambkin-durable-'))
   const store = await LevelOutboxStore.open({ dir, quotaBytes: 1024 ** 3 })
   const dp = new DurablePublishes(store, () => {}, WINDOW)
@@ -37,11 +43,13 @@ async function setup (): Promise<{ dir: string, store: LevelOutboxStore, dp: Dur
   await tick()
   const offer = async (count: number, bytes: number): Promise<void> => {
     // Committed one by one and offered as each commit resolves, as the invoker does.
-    await Promise.all(Array.from({ length: count }, async (_, i) => {
-      const p = { topic: `out/${i}`, payload: 'x'.repeat(bytes), qos: 1 as const, retain: false }
-      const { publishIds } = await store.commit({ publishes: [p] })
-      dp.offer({ ...p, id: publishIds[0] })
-    }))
+    await Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const p = { topic: `out/${i}`, payload: 'x'.repeat(bytes), qos: 1 as const, retain: false }
+        const { publishIds } = await store.commit({ publishes: [p] })
+        dp.offer({ ...p, id: publishIds[0] })
+      })
+    )
   }
   return { dir, store, dp, s, offer }
 }

@@ -26,7 +26,14 @@ function cloudKey (): { key: SigningKey, pubFile: string } {
   return { key: { keyId: keyIdOf(publicKey), privateKey }, pubFile }
 }
 
-const version = (c: string, number = 1): DesiredVersion => ({ version: c.repeat(16), number, sha256: c.repeat(64), size: 100, signature: new Uint8Array(64).fill(number), keyId: deployKey.keyId })
+const version = (c: string, number = 1): DesiredVersion => ({
+  version: c.repeat(16),
+  number,
+  sha256: c.repeat(64),
+  size: 100,
+  signature: new Uint8Array(64).fill(number),
+  keyId: deployKey.keyId
+})
 const frame = (deploymentId = 5): DesiredFrame => ({ deploymentId, functions: [{ name: 'b', live: version('b') }, { name: 'a', live: version('a'), canary: { ...version('c', 2), weight: 10 } }], time: 1 })
 
 test('[W5] the signed text names the device and deployment and every version field, functions by name', () => {

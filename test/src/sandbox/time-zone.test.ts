@@ -56,7 +56,15 @@ test('without a time, parts are of now', async ({ pool, parts }) => {
   const t0 = Date.now()
   const r = result(await pool.invoke(parts, { zone: 'UTC' }))
   const t1 = Date.now()
-  const at = Date.UTC(r.year as number, (r.month as number) - 1, r.day as number, r.hour as number, r.minute as number, r.second as number, r.millisecond as number)
+  const at = Date.UTC(
+    r.year as number,
+    (r.month as number) - 1,
+    r.day as number,
+    r.hour as number,
+    r.minute as number,
+    r.second as number,
+    r.millisecond as number
+  )
   assert.ok(at >= t0 && at <= t1, `${at} not within [${t0}, ${t1}]`)
 })
 

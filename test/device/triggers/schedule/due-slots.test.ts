@@ -21,7 +21,11 @@ class MapStore implements LastRunStore {
 
 interface Rig { clock: FakeClock, store: MapStore, events: ScheduleEvent[], errors: LambkinError[], metrics: FunctionMetrics, trigger: ScheduleRunner }
 
-function rig (spec: ScheduleSpec, start: string, extra: { store?: MapStore, onEvent?: (e: ScheduleEvent, clock: FakeClock) => Promise<void> | void } = {}): Rig {
+function rig (
+  spec: ScheduleSpec,
+  start: string,
+  extra: { store?: MapStore; onEvent?: (e: ScheduleEvent, clock: FakeClock) => Promise<void> | void } = {}
+): Rig {
   const clock = new FakeClock(T(start))
   const store = extra.store ?? new MapStore()
   const events: ScheduleEvent[] = []
@@ -33,7 +37,10 @@ function rig (spec: ScheduleSpec, start: string, extra: { store?: MapStore, onEv
     key: 'beat#0',
     functionName: 'beat',
     metrics,
-    onEvent: (e) => { events.push(e); return extra.onEvent?.(e, clock) },
+    onEvent: (e) => {
+      events.push(e)
+      return extra.onEvent?.(e, clock)
+    },
     onError: (err) => errors.push(err)
   })
   return { clock, store, events, errors, metrics, trigger }

@@ -20,7 +20,11 @@ class MapStore implements LastRunStore {
   async setLastRun (key: string, time: number): Promise<void> { this.runs.set(key, time) }
 }
 
-function setup (spec: ScheduleSpec, start: string, extra: { store?: LastRunStore, onEvent?: (e: ScheduleEvent) => Promise<void> | void, clock?: FakeClock } = {}): { clock: FakeClock, store: LastRunStore, events: ScheduleEvent[], errors: LambkinError[], trigger: ScheduleRunner } {
+function setup (
+  spec: ScheduleSpec,
+  start: string,
+  extra: { store?: LastRunStore; onEvent?: (e: ScheduleEvent) => Promise<void> | void; clock?: FakeClock } = {}
+): { clock: FakeClock; store: LastRunStore; events: ScheduleEvent[]; errors: LambkinError[]; trigger: ScheduleRunner } {
   const clock = extra.clock ?? new FakeClock(T(start))
   const store = extra.store ?? new MapStore()
   const events: ScheduleEvent[] = []
@@ -29,7 +33,10 @@ function setup (spec: ScheduleSpec, start: string, extra: { store?: LastRunStore
     clock,
     store,
     key: 'fn#0',
-    onEvent: (e) => { events.push(e); return extra.onEvent?.(e) },
+    onEvent: (e) => {
+      events.push(e)
+      return extra.onEvent?.(e)
+    },
     onError: (err) => errors.push(err)
   })
   return { clock, store, events, errors, trigger }
