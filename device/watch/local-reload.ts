@@ -122,7 +122,12 @@ export class LocalReload {
       seen.add(name)
       const cur = this.#current.get(name)
       if (cur?.version === fn.version) { this.#said.delete(fn.dir); continue }
-      if (this.#rejected.get(name)?.has(fn.version) === true) continue
+      if (this.#rejected.get(name)?.has(fn.version) === true) {
+        // Said each time, so the folder's next error is never taken for one already printed.
+        this.#say(fn.dir, `${name}: version ${fn.version} in ${fn.dir} was rolled back earlier in this run and is not taken again; ` +
+          `${cur === undefined ? 'nothing runs for it' : `version ${cur.version} keeps running`}; edit its files to try again`)
+        continue
+      }
       await this.#swapIn(fn, cur)
     }
     for (const [name, cur] of this.#current) {

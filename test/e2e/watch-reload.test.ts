@@ -51,6 +51,18 @@ test('edit -> new behaviour without a restart; a syntax error keeps the old vers
     at = await after(p, at, /\[tick\] info: two\n/)
     assert.not.match(p.stderr().slice(at), /four is broken/)
 
+    // The syntax error, the rolled-back version, the syntax error again: each is said, none is
+    // taken for one already printed (a new user's trial found the second error silent).
+    const syntax = new RegExp(`tick: the edit in \\S+ is not loaded, version ${good} keeps running: LAMBKIN_COMPILE_ERROR`)
+    writeFileSync(index, 'export default (event, ctx) => {\n  ctx.log("three"); return (\n}\n')
+    at = await after(p, at, syntax)
+    writeFileSync(index, 'export default () => { throw new Error("four is broken") }\n')
+    at = await after(p, at, new RegExp(`tick: version \\w+ in \\S+ was rolled back earlier in this run and is not taken again; version ${good} keeps running`))
+    writeFileSync(index, 'export default (event, ctx) => {\n  ctx.log("three"); return (\n}\n')
+    at = await after(p, at, syntax)
+    writeFileSync(index, says('two'))
+    at = await after(p, at, /\[tick\] info: two\n/)
+
     // A new folder starts; a removed one stops.
     writeFunctions(fns, { extra: { manifest: EVERY_SECOND, code: says('extra') } })
     at = await after(p, at, /extra: local edit in \S+: version \w+ swapped in \(a new function\)/)
