@@ -5,15 +5,16 @@ import { logLine } from './log.js'
 /**
  * Resolves with the first SIGINT/SIGTERM, and keeps the process alive until then (or until
  * dispose). A second signal while closing quits at once: nothing acknowledged is lost by that
- * (the same as a kill -9), only the drain is cut short.
+ * (the same as a kill -9), only the drain is cut short. `draining` names what a stop waits
+ * for, in the line it prints.
  */
-export function untilSignal (io: CliIo): { stopped: Promise<string>, dispose: () => void } {
+export function untilSignal (io: CliIo, draining = 'in-flight invocations'): { stopped: Promise<string>, dispose: () => void } {
   let count = 0
   let resolve: (sig: string) => void = () => {}
   const stopped = new Promise<string>((_resolve) => { resolve = _resolve })
   const on = (sig: NodeJS.Signals): void => {
     if (++count === 1) {
-      logLine(io, `${sig}: stopping, draining in-flight invocations (again to quit at once)`, 'notice')
+      logLine(io, `${sig}: stopping, draining ${draining} (again to quit at once)`, 'notice')
       resolve(sig)
     } else {
       logLine(io, `${sig}: quitting without draining`, 'warning')

@@ -123,7 +123,7 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
         const w = file === undefined ? undefined : secretFileWarning(file, what)
         if (w !== undefined) logLine(io, w, 'warning')
       }
-      const signals = untilSignal(io)
+      const signals = untilSignal(io, 'uploads being committed and API requests')
       try {
         const cloud = await Cloud.create(opts)
         io.stdout(cloud.readyLine() + '\n')

@@ -8,13 +8,16 @@ import type { Run } from '../program.js'
 import type { RolloutView } from '../rollout-view.js'
 import { table, when } from '../table.js'
 
-/** One table row per rollout; the version as its number and content hash. */
+/**
+ * One table row per rollout; the version as its number and content hash, or `-` for a rollback,
+ * which takes each device to its own earlier version.
+ */
 export function rolloutRows (rollouts: RolloutView[]): string[][] {
   return rollouts.map((r) => [
     r.id,
     r.kind,
     r.fn,
-    `${r.number} (${r.version})`,
+    r.version === '' ? '-' : `${r.number} (${r.version})`,
     r.to,
     r.alias === 'canary' ? `canary ${r.weight ?? '?'}%` : r.alias,
     r.state,

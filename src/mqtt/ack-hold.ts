@@ -87,77 +87,44 @@ export interface AckHold {
  * never end.
  */
 export function holdAcks (client: GateClient, opts: AckHoldOptions): AckHold {
-  const o = { ...ACK_HOLD_DEFAULTS, ...opts }
-  const internals = client as unknown as { _sendPacket: SendPacket, stream?: { destroy: () => void } }
+  const internals = client as unknown as MqttInternals
   // Checked before anything runs: an MQTT.js whose internals moved must stop its owner, not
   // silently acknowledge messages before they are durable.
   if (typeof internals._sendPacket !== 'function' || typeof client.handleMessage !== 'function') {
     throw new LambkinError(ErrorCodes.DEPENDENCY_MISMATCH, 'the installed MQTT.js has no _sendPacket/handleMessage, which the ack-after-commit gate wraps; install the mqtt version package.json pins (5.16.0)')
   }
-  const original = internals._sendPacket.bind(client)
-  let held: Held[] = []
-  // Messages whose PUBACK MQTT.js has not produced yet, by message id (unique in flight).
-  let awaitingAck = new Map<number, Held>()
-  // The one message taken whose callback is held back (MQTT.js reads nothing until it runs).
-  let waiting: { h: Held, go: () => void } | undefined
-  let failures = 0
-  let failedTotal = 0
-  // Armed by a failed commit; when it fires the gate drains: takes nothing new, settles what
-  // is in hand (so no PUBACK is lost), then drops the connection.
-  let redeliver: ReturnType<typeof setTimeout> | undefined
-  let draining = false
+  const gate = new AckGate(internals, { ...ACK_HOLD_DEFAULTS, ...opts })
+  internals._sendPacket = (packet, cb, ...rest) => { gate.sendPacket(packet, cb, ...rest) }
+  client.on('close', () => { gate.connectionClosed() })
+  client.handleMessage = ((packet: GatePacket, callback: (err?: Error) => void) => { gate.take(packet, callback) }) as GateClient['handleMessage']
+  return { get held () { return gate.held.length }, get failed () { return gate.failedTotal } }
+}
 
-  const release = (): void => {
-    for (;;) {
-      while (held.length > 0 && (held[0].failed || (held[0].durable && held[0].packet !== undefined))) {
-        const h = held.shift() as Held
-        if (!h.failed) original(h.packet as Packet)
-      }
-      // The head may be the message whose callback waits: it must run to produce the PUBACK,
-      // after a failure too (MQTT.js then offers the next message, which is left unread).
-      const w = waiting
-      if (w === undefined) break
-      const due = held.length < o.maxHeld && !draining
-      const headWaits = held.length > 0 && held[0] === w.h && (w.h.durable || w.h.failed)
-      if (!due && !headWaits) break
-      waiting = undefined
-      w.go()
-    }
-    // A new connection makes the broker send the unacknowledged messages again.
-    if (draining && held.length === 0 && !o.closing()) internals.stream?.destroy()
+type MqttInternals = { _sendPacket: SendPacket, stream?: { destroy: () => void } }
+
+/** The gate's state for one client, and its four steps: take, sendPacket, release, redeliver. */
+class AckGate {
+  /** Messages taken, in arrival order; their PUBACKs leave in this order. */
+  held: Held[] = []
+  /** Messages whose PUBACK MQTT.js has not produced yet, by message id (unique in flight). */
+  awaitingAck = new Map<number, Held>()
+  /** The one message taken whose callback is held back (MQTT.js reads nothing until it runs). */
+  waiting: { h: Held, go: () => void } | undefined
+  /** Failed commits in a row (the redelivery wait doubles with each). */
+  failures = 0
+  failedTotal = 0
+  /** Armed by a failed commit; when it fires the gate drains (redeliver()). */
+  redeliver: ReturnType<typeof setTimeout> | undefined
+  draining = false
+  readonly #original: SendPacket
+
+  constructor (readonly internals: MqttInternals, readonly o: Required<AckHoldOptions>) {
+    this.#original = internals._sendPacket.bind(internals)
   }
-  const armRedelivery = (): void => {
-    if (redeliver !== undefined || draining) return
-    const wait = Math.min(o.retryMaxMs, o.retryFirstMs * 2 ** Math.max(0, failures - 1))
-    redeliver = setTimeout(() => {
-      redeliver = undefined
-      draining = true
-      release()
-    }, wait)
-    redeliver.unref()
-  }
-  internals._sendPacket = (packet, cb, ...rest) => {
-    if (packet.cmd !== 'puback' || packet.messageId === undefined) { original(packet, cb, ...rest); return }
-    const h = awaitingAck.get(packet.messageId)
-    // Every QoS 1 message passes through handleMessage below; a PUBACK for none of them
-    // belongs to a connection that is gone and must not acknowledge a redelivery.
-    if (h === undefined) { cb?.(); return }
-    awaitingAck.delete(h.id)
-    h.packet = packet
-    cb?.()
-    release()
-  }
-  // Acks held for a connection that is gone mean nothing to the next one; the broker
-  // redelivers those messages (at least once, as the design allows). The callback of a
-  // message not taken yet is dropped with its connection, so no stale PUBACK can follow.
-  client.on('close', () => {
-    held = []
-    awaitingAck = new Map()
-    waiting = undefined
-    draining = false
-    if (redeliver !== undefined) { clearTimeout(redeliver); redeliver = undefined }
-  })
-  const handle = (packet: GatePacket, callback: (err?: Error) => void): void => {
+
+  /** handleMessage: runs the message's work; a QoS 1 one is held until it is durable. */
+  take (packet: GatePacket, callback: (err?: Error) => void): void {
+    const o = this.o
     if (o.closing()) {
       // Not acknowledged: the broker keeps it for the next session.
       callback(new Error('closing'))
@@ -165,30 +132,89 @@ export function holdAcks (client: GateClient, opts: AckHoldOptions): AckHold {
     }
     // Draining to reconnect after a failed commit: not taken, so the broker sends it again.
     // Its callback never runs; MQTT.js reads nothing more on this connection.
-    if (draining && packet.qos === 1) return
+    if (this.draining && packet.qos === 1) return
     const work = o.onMessage(packet)
     if (packet.qos !== 1 || packet.messageId === undefined) {
       work.then(() => callback(), (err: Error) => callback(err))
       return
     }
     const h: Held = { id: packet.messageId, durable: false, failed: false }
-    const mine = held
-    held.push(h)
-    awaitingAck.set(h.id, h)
+    const mine = this.held
+    this.held.push(h)
+    this.awaitingAck.set(h.id, h)
     work.then(() => {
       h.durable = true
-      failures = 0
+      this.failures = 0
     }, (err: Error) => {
       h.failed = true
-      failedTotal++
-      if (mine !== held) return
-      failures++
-      armRedelivery()
+      this.failedTotal++
+      if (mine !== this.held) return
+      this.failures++
+      this.armRedelivery()
       o.log(`message on ${packet.topic} not acknowledged, the broker keeps it and sends it again: ${err.message}`)
-    }).finally(() => { if (mine === held) release() })
-    if (held.length < o.maxHeld) callback()
-    else waiting = { h, go: () => callback() }
+    }).finally(() => { if (mine === this.held) this.release() })
+    if (this.held.length < o.maxHeld) callback()
+    else this.waiting = { h, go: () => callback() }
   }
-  client.handleMessage = handle as GateClient['handleMessage']
-  return { get held () { return held.length }, get failed () { return failedTotal } }
+
+  /** _sendPacket: a PUBACK is kept with its message until release() lets it go; all else passes. */
+  sendPacket (packet: Packet, cb?: () => void, ...rest: unknown[]): void {
+    if (packet.cmd !== 'puback' || packet.messageId === undefined) { this.#original(packet, cb, ...rest); return }
+    const h = this.awaitingAck.get(packet.messageId)
+    // Every QoS 1 message passes through take(); a PUBACK for none of them belongs to a
+    // connection that is gone and must not acknowledge a redelivery.
+    if (h === undefined) { cb?.(); return }
+    this.awaitingAck.delete(h.id)
+    h.packet = packet
+    cb?.()
+    this.release()
+  }
+
+  /** Sends the PUBACKs now due, in order, and runs a held-back callback once there is room. */
+  release (): void {
+    for (;;) {
+      const held = this.held
+      while (held.length > 0 && (held[0].failed || (held[0].durable && held[0].packet !== undefined))) {
+        const h = held.shift() as Held
+        if (!h.failed) this.#original(h.packet as Packet)
+      }
+      // The head may be the message whose callback waits: it must run to produce the PUBACK,
+      // after a failure too (MQTT.js then offers the next message, which is left unread).
+      const w = this.waiting
+      if (w === undefined) break
+      const due = held.length < this.o.maxHeld && !this.draining
+      const headWaits = held.length > 0 && held[0] === w.h && (w.h.durable || w.h.failed)
+      if (!due && !headWaits) break
+      this.waiting = undefined
+      w.go()
+    }
+    // A new connection makes the broker send the unacknowledged messages again.
+    if (this.draining && this.held.length === 0 && !this.o.closing()) this.internals.stream?.destroy()
+  }
+
+  /** After a failed commit: waits (doubling per failure in a row), then drains and reconnects. */
+  armRedelivery (): void {
+    if (this.redeliver !== undefined || this.draining) return
+    const o = this.o
+    const wait = Math.min(o.retryMaxMs, o.retryFirstMs * 2 ** Math.max(0, this.failures - 1))
+    this.redeliver = setTimeout(() => {
+      this.redeliver = undefined
+      this.draining = true
+      this.release()
+    }, wait)
+    this.redeliver.unref()
+  }
+
+  /**
+   * Acks held for a connection that is gone mean nothing to the next one; the broker
+   * redelivers those messages (at least once, as the design allows). The callback of a
+   * message not taken yet is dropped with its connection, so no stale PUBACK can follow.
+   */
+  connectionClosed (): void {
+    this.held = []
+    this.awaitingAck = new Map()
+    this.waiting = undefined
+    this.draining = false
+    if (this.redeliver !== undefined) { clearTimeout(this.redeliver); this.redeliver = undefined }
+  }
 }

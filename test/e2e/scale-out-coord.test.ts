@@ -3,9 +3,9 @@
 // one is followed through the other; the instance driving it is SIGKILLed mid-rollout and the
 // other finishes it, never faster than its rate; records ingested by either are followed through
 // the other; a device going stale and then offline is shown the same by both.
+import { pgSuite } from '../helpers/pg-suite.js'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Agent } from '../../device/index.js'
 import { loadDeviceConfig } from '../../device/config/index.js'
@@ -13,37 +13,14 @@ import { LevelOutboxStore } from '../../device/store/index.js'
 import { generateKeys } from '../../src/bundle/index.js'
 import { allowedBy, released } from '../../cloud-sync/rollouts/pace.js'
 import type { RolloutView } from '../../cli/rollout-view.js'
-import { mosquittoMissing } from '../helpers/brokers.js'
 import { freezeRelay } from '../helpers/freeze-relay.js'
-import { postgresBin, startPostgres } from '../helpers/postgres.js'
-import type { PgServer } from '../helpers/postgres.js'
 import { AGENT_CONFIG, until } from './fixtures/deploy-world.js'
 import { runLambkin, startLambkin } from './fixtures/lambkin-process.js'
 import { scaleOutWorld } from './fixtures/scale-out-world.js'
 import type { CloudInstance, ScaleOutWorld } from './fixtures/scale-out-world.js'
 
-const test = suite('cloud instances side by side: no instance is special')
-const found = postgresBin()
-const skip = 'skip' in found ? found.skip : mosquittoMissing()
-let server: PgServer
-
-test.before(async () => {
-  if (skip !== undefined) {
-    if (process.env.CI === '1') throw new Error(`CI=1 and ${skip}`)
-    return
-  }
-  const s = await startPostgres()
-  if ('skip' in s) throw new Error(s.skip)
-  server = s
-})
-test.after(async () => { await server?.close() })
-
-const realTest = (title: string, fn: () => Promise<void>): void => {
-  test(title, async () => {
-    if (skip !== undefined) { console.log(`skipped: ${skip}`); return }
-    await fn()
-  })
-}
+const pg = pgSuite('cloud instances side by side: no instance is special', { mosquitto: true })
+const { test, realTest } = pg
 
 interface Fleet {
   w: ScaleOutWorld
@@ -68,7 +45,7 @@ interface FleetOptions {
 
 /** Two instances trusting one deploy key and signing with one key; `ids` in group fleet with agents ready to start. */
 async function fleet (ids: string[], o: FleetOptions = {}): Promise<Fleet> {
-  const w = await scaleOutWorld(server)
+  const w = await scaleOutWorld(pg.server)
   const keys = generateKeys(path.join(w.root, 'keys'))
   const a = await w.startCloud('a', ['--trust', keys.publicFile])
   const b = await w.startCloud('b', ['--trust', keys.publicFile, '--signing-key', path.join(a.dataDir, 'cloud-signing.key')])

@@ -2,34 +2,14 @@
 // one instance SIGKILLed and started again while 20 agents upload; then PostgreSQL restarted
 // and Mosquitto restarted under load. Each time: every record stored exactly once, in order
 // per stream with no hole, and every one acknowledged (none left on the devices).
-import { suite } from 'uvu'
+import { pgSuite } from '../helpers/pg-suite.js'
 import * as assert from 'uvu/assert'
-import { mosquittoMissing } from '../helpers/brokers.js'
-import { postgresBin, startPostgres } from '../helpers/postgres.js'
-import type { PgServer } from '../helpers/postgres.js'
 import { until } from './fixtures/deploy-world.js'
 import { scaleOutWorld, storedPerDevice } from './fixtures/scale-out-world.js'
 import type { ScaleOutWorld } from './fixtures/scale-out-world.js'
 
-const test = suite('cloud instances side by side, under faults')
-const found = postgresBin()
-const skip = 'skip' in found ? found.skip : mosquittoMissing()
-let server: PgServer
-
-test.before(async () => {
-  if (skip !== undefined) return
-  const s = await startPostgres()
-  if ('skip' in s) throw new Error(s.skip)
-  server = s
-})
-test.after(async () => { await server?.close() })
-
-const realTest = (title: string, fn: () => Promise<void>): void => {
-  test(title, async () => {
-    if (skip !== undefined) { console.log(`skipped: ${skip}`); return }
-    await fn()
-  })
-}
+const pg = pgSuite('cloud instances side by side, under faults', { mosquitto: true })
+const { test, realTest } = pg
 
 const total = async (w: ScaleOutWorld): Promise<number> => [...(await storedPerDevice(w)).values()].reduce((n, s) => n + s.distinct, 0)
 
@@ -55,7 +35,7 @@ const stats = async (w: ScaleOutWorld, name: string): Promise<{ uploads: number 
 }
 
 realTest('two instances, 20 agents uploading, one instance SIGKILLed and started again mid-load: every record stored exactly once, in order per stream', async () => {
-  const w = await scaleOutWorld(server)
+  const w = await scaleOutWorld(pg.server)
   try {
     await w.startCloud('a')
     await w.startCloud('b')
@@ -80,7 +60,7 @@ realTest('two instances, 20 agents uploading, one instance SIGKILLed and started
 })
 
 realTest('PostgreSQL restarted under load, then Mosquitto restarted under load: the API says 503 LAMBKIN_DB_UNAVAILABLE meanwhile, nothing acknowledged is lost, nothing stored twice', async () => {
-  const w = await scaleOutWorld(server)
+  const w = await scaleOutWorld(pg.server)
   try {
     const a = await w.startCloud('a')
     const b = await w.startCloud('b')
@@ -89,14 +69,14 @@ realTest('PostgreSQL restarted under load, then Mosquitto restarted under load: 
     await w.startAgents(await w.addDevices(ids), N, { uploadBytesPerSec: 3000 })
     await until('some uploaded', async () => await total(w) >= ids.length * N / 6, 60_000)
 
-    await server.stop()
+    await pg.server.stop()
     try {
       await until('health to say so', async () => (await fetch(`${a.api}/v1/health`)).status === 503, 30_000)
       const health = await (await fetch(`${b.api}/v1/health`)).json() as { ok: boolean, error?: { code: string } }
       assert.equal([health.ok, health.error?.code], [false, 'LAMBKIN_DB_UNAVAILABLE'])
       await new Promise((resolve) => setTimeout(resolve, 1500))
     } finally {
-      await server.start()
+      await pg.server.start()
     }
     await until('health to recover', async () => (await fetch(`${a.api}/v1/health`)).status === 200 && (await fetch(`${b.api}/v1/health`)).status === 200, 30_000)
     const afterDb = await total(w)

@@ -2,11 +2,9 @@
 // file and ACL, real PostgreSQL, cloud instances as child processes, real agents. One instance
 // started before its broker is up (it waits and says so), then agents upload: every record
 // stored once and acknowledged. The refusals: --broker without --db, bad broker credentials.
-import { suite } from 'uvu'
+import { pgSuite } from '../helpers/pg-suite.js'
 import * as assert from 'uvu/assert'
-import { freePort, mosquittoMissing } from '../helpers/brokers.js'
-import { postgresBin, startPostgres } from '../helpers/postgres.js'
-import type { PgServer } from '../helpers/postgres.js'
+import { freePort } from '../helpers/brokers.js'
 import { until } from './fixtures/deploy-world.js'
 import { runLambkin } from './fixtures/lambkin-process.js'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -17,25 +15,8 @@ import { generateKeys } from '../../src/bundle/index.js'
 import { AGENT_CONFIG, jsonLines } from './fixtures/deploy-world.js'
 import { CLOUD_USER, scaleOutWorld, storedPerDevice } from './fixtures/scale-out-world.js'
 
-const test = suite('cloud on an external broker')
-const found = postgresBin()
-const skip = 'skip' in found ? found.skip : mosquittoMissing()
-let server: PgServer
-
-test.before(async () => {
-  if (skip !== undefined) return
-  const s = await startPostgres()
-  if ('skip' in s) throw new Error(s.skip)
-  server = s
-})
-test.after(async () => { await server?.close() })
-
-const realTest = (title: string, fn: () => Promise<void>): void => {
-  test(title, async () => {
-    if (skip !== undefined) { console.log(`skipped: ${skip}`); return }
-    await fn()
-  })
-}
+const pg = pgSuite('cloud on an external broker', { mosquitto: true })
+const { test, realTest } = pg
 
 realTest('--broker without --db postgres:// is refused with LAMBKIN_USAGE; credentials the broker refuses stop the start with LAMBKIN_CONFIG_INVALID', async () => {
   const noDb = await runLambkin(['cloud', '--data', '/tmp/lambkin-never-made', '--broker', 'mqtt://u:p@127.0.0.1:1'], { env: { LAMBKIN_DB_URL: '' } })
@@ -43,7 +24,7 @@ realTest('--broker without --db postgres:// is refused with LAMBKIN_USAGE; crede
   assert.match(noDb.stderr, /LAMBKIN_USAGE.*--broker \(LAMBKIN_BROKER_URL\) needs --db postgres:\/\//)
   const env = await runLambkin(['cloud', '--data', '/tmp/lambkin-never-made'], { env: { LAMBKIN_BROKER_URL: 'mqtt://u:p@127.0.0.1:1', LAMBKIN_DB_URL: '' } })
   assert.match(env.stderr, /LAMBKIN_USAGE/)
-  const w = await scaleOutWorld(server)
+  const w = await scaleOutWorld(pg.server)
   try {
     const bad = await runLambkin(['cloud', '--data', `${w.root}/bad`, '--api-port', '0', '--broker', `mqtt://${CLOUD_USER}:wrong@127.0.0.1:${w.mosquitto.port}`, '--db', w.dbUrl])
     assert.is.not(bad.code, 0)
@@ -56,7 +37,7 @@ realTest('--broker without --db postgres:// is refused with LAMBKIN_USAGE; crede
 
 realTest('one instance on Mosquitto and PostgreSQL: started before the broker, it waits; agents upload and every record is stored once and acknowledged', async () => {
   const port = await freePort()
-  const w = await scaleOutWorld(server, { mosquittoPort: port, startMosquitto: false })
+  const w = await scaleOutWorld(pg.server, { mosquittoPort: port, startMosquitto: false })
   try {
     const a = await w.startCloud('a')
     await a.proc.waitFor('stderr', /LAMBKIN_BROKER_UNAVAILABLE: the broker mqtt:\/\/lambkin-cloud@127\.0\.0\.1:\d+.*trying again every 1 s/)
@@ -90,7 +71,7 @@ realTest('one instance on Mosquitto and PostgreSQL: started before the broker, i
 })
 
 realTest('through the external broker: a deploy is applied (signed desired state, bundle fetched) and a remote invoke answers, on the same code paths as the embedded broker', async () => {
-  const w = await scaleOutWorld(server)
+  const w = await scaleOutWorld(pg.server)
   let agent: Agent | undefined
   try {
     const key = generateKeys(path.join(w.root, 'keys'))

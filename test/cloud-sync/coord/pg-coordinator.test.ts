@@ -2,40 +2,18 @@
 // server: one holder of the rollouts' lock at a time, the next takes it when the holder's session
 // ends, notes reach every instance including the sender, and a payload NOTIFY cannot carry is
 // refused. The embedded cloud's LocalBus keeps the same contract in one process.
-import { suite } from 'uvu'
+import { pgSuite } from '../../helpers/pg-suite.js'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
 import { LocalBus, BUS_MAX_PAYLOAD } from '../../../cloud-sync/coord/bus.js'
 import { PgCoordinator } from '../../../cloud-sync/coord/pg-coordinator.js'
-import { postgresBin, startPostgres } from '../../helpers/postgres.js'
-import type { PgServer } from '../../helpers/postgres.js'
 import { until } from '../../e2e/fixtures/deploy-world.js'
 
-const test = suite('cloud coordination on PostgreSQL')
-const found = postgresBin()
-const skip = 'skip' in found ? found.skip : undefined
-let server: PgServer
-
-test.before(async () => {
-  if (skip !== undefined) {
-    if (process.env.CI === '1') throw new Error(`CI=1 and ${skip}`)
-    return
-  }
-  const s = await startPostgres()
-  if ('skip' in s) throw new Error(s.skip)
-  server = s
-})
-test.after(async () => { await server?.close() })
-
-const realTest = (title: string, fn: () => Promise<void>): void => {
-  test(title, async () => {
-    if (skip !== undefined) { console.log(`skipped: ${skip}`); return }
-    await fn()
-  })
-}
+const db = pgSuite('cloud coordination on PostgreSQL')
+const { test, realTest } = db
 
 realTest('one instance holds the rollouts lock; when it closes, another takes it within its retry', async () => {
-  const url = await server.createDatabase()
+  const url = await db.server.createDatabase()
   const a = await PgCoordinator.start({ url, retryMs: 50 })
   const b = await PgCoordinator.start({ url, retryMs: 50 })
   try {
@@ -53,7 +31,7 @@ realTest('one instance holds the rollouts lock; when it closes, another takes it
 })
 
 realTest('a holder whose session is killed by the server loses the lock, and another instance takes it', async () => {
-  const url = await server.createDatabase()
+  const url = await db.server.createDatabase()
   const a = await PgCoordinator.start({ url, retryMs: 50 })
   const b = await PgCoordinator.start({ url, retryMs: 50 })
   const admin = new pg.Client({ connectionString: url })
@@ -78,7 +56,7 @@ realTest('a holder whose session is killed by the server loses the lock, and ano
 })
 
 realTest('notes reach every instance, the sender too; a payload over the limit is refused', async () => {
-  const url = await server.createDatabase()
+  const url = await db.server.createDatabase()
   const a = await PgCoordinator.start({ url })
   const b = await PgCoordinator.start({ url })
   try {
