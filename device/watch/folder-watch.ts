@@ -4,7 +4,7 @@
 // reads the folder again and compares content versions, which is exact where events are not
 // (inotify coalesces, renames arrive as two events, and editors differ).
 import { errorMessage } from '../../src/errors.js'
-import { watch } from 'node:fs'
+import { existsSync, watch } from 'node:fs'
 import type { FSWatcher } from 'node:fs'
 import type { Clock } from '../../src/clock.js'
 
@@ -20,8 +20,11 @@ export interface FolderWatchOptions {
 export interface FolderWatch { close: () => void }
 
 /**
- * Starts watching `dir` recursively. A watch that fails (the folder removed, inotify's
- * `max_user_watches` reached) is logged once and ends; the functions keep running as they are.
+ * Starts watching `dir` recursively. Node 20's recursive watch on Linux fails with ENOENT when
+ * a folder under `dir` is removed while it adds or drops that folder's inotify watch (a
+ * function's folder deleted): the watch is then made again and a reload armed, so the removal
+ * is seen. A watch that fails otherwise (`dir` itself removed, inotify's `max_user_watches`
+ * reached) is logged once and ends; the functions keep running as they are.
  */
 export function watchFolder (o: FolderWatchOptions): FolderWatch {
   let timer: unknown
@@ -50,14 +53,24 @@ export function watchFolder (o: FolderWatchOptions): FolderWatch {
     if (timer !== undefined) o.clock.clearTimeout(timer)
     watcher?.close()
   }
-  try {
-    watcher = watch(o.dir, { recursive: true, persistent: false }, () => { if (!closed) arm() })
-    watcher.on('error', (err: NodeJS.ErrnoException) => {
-      o.log(`stopped watching ${o.dir} for changes (${err.code ?? err.message}): edits take effect at the next start`)
-      stop()
-    })
-  } catch (err) {
-    o.log(`cannot watch ${o.dir} for changes (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}): edits take effect at the next start`)
+  const start = (): void => {
+    try {
+      watcher = watch(o.dir, { recursive: true, persistent: false }, () => { if (!closed) arm() })
+      watcher.on('error', (err: NodeJS.ErrnoException) => {
+        if (closed) return
+        if (err.code === 'ENOENT' && existsSync(o.dir)) {
+          watcher?.close()
+          start()
+          arm()
+          return
+        }
+        o.log(`stopped watching ${o.dir} for changes (${err.code ?? err.message}): edits take effect at the next start`)
+        stop()
+      })
+    } catch (err) {
+      o.log(`cannot watch ${o.dir} for changes (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}): edits take effect at the next start`)
+    }
   }
+  start()
   return { close: stop }
 }

@@ -1,4 +1,4 @@
-// `npm ci` on the oldest Node the README promises (package.json "engines": node >= 20) prints
+// `npm ci` on the oldest Node the README promises (package.json "engines": node >= 20.19) prints
 // no EBADENGINE warning: every package the lock installs admits that Node. A range in a form
 // this small reader does not know fails the test, so a person looks at it.
 import { test } from 'uvu'
@@ -24,6 +24,8 @@ const cmp = (a: V, b: V): number => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]
 function satisfies (v: V, range: string): boolean {
   return range.split('||').some((set) => {
     const parts = set.trim().replace(/(>=|<=|>|<|\^|=)\s+/g, '$1').split(/\s+/).filter((p) => p !== '')
+    // `*`, `x` or an empty set: any version (npm's semver reads them so).
+    if (parts.length === 0 || parts.every((p) => p === '*' || p === 'x')) return true
     return parts.every((p) => {
       const m = /^(>=|<=|>|<|\^|=)?(.*)$/.exec(p)
       const w = m === null ? undefined : version(m[2])
@@ -34,7 +36,11 @@ function satisfies (v: V, range: string): boolean {
         case '<=': return cmp(v, w) <= 0
         case '<': return cmp(v, w) < 0
         case '^': return cmp(v, w) >= 0 && v[0] === w[0]
-        default: return cmp(v, w) === 0
+        default: {
+          // A bare major or major.minor ("20", "20.19") is that whole line, as npm's semver reads it.
+          const given = m[2].trim().replace(/^v/, '').split('.').filter((x) => /^\d+$/.test(x)).length
+          return given >= 3 ? cmp(v, w) === 0 : v.slice(0, given).every((x, i) => x === w[i])
+        }
       }
     })
   })
@@ -46,6 +52,8 @@ test('the range reader reads what locks hold', () => {
   assert.ok(satisfies([20, 0, 0], '^12.22.0 || ^14.17.0 || >=16.0.0'))
   assert.ok(satisfies([20, 0, 0], '>= 10.x'))
   assert.not.ok(satisfies([20, 0, 0], '^20.19.0 || >=22.12.0'))
+  assert.ok(satisfies([20, 19, 0], '18 || 20 || >=22'))
+  assert.not.ok(satisfies([21, 0, 0], '20 || >=22'))
 })
 
 test('npm ci on Node 20 warns about no engine: every locked package admits the oldest Node package.json allows', () => {
