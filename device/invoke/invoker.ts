@@ -191,16 +191,7 @@ export class Invoker {
     const reg = route === undefined ? undefined : pickVersion(route, this.#o.random ?? Math.random)
     const source = String(event.source ?? 'invoke')
     if (reg === undefined) {
-      return {
-        fn,
-        source,
-        ok: false,
-        code: ErrorCodes.FUNCTION_NOT_FOUND,
-        message: `function ${fn} is not loaded`,
-        durationMs: 0,
-        invocationId: '',
-        attempts: 0
-      }
+      return notRan(fn, source, ErrorCodes.FUNCTION_NOT_FOUND, `function ${fn} is not loaded`)
     }
     if (this.#recursion.exceeded(opts.hop)) {
       try {
@@ -214,16 +205,7 @@ export class Invoker {
     }
     if (opts.overload === 'throttle' && !this.#free() && this.#waiting.length >= this.#o.queueDepth) {
       this.#o.metrics.throttled(fn)
-      const rec: InvocationRecord = {
-        fn,
-        source,
-        ok: false,
-        code: ErrorCodes.THROTTLED,
-        message: `the agent already has ${this.#o.queueDepth} invocations waiting`,
-        durationMs: 0,
-        invocationId: '',
-        attempts: 0
-      }
+      const rec = notRan(fn, source, ErrorCodes.THROTTLED, `the agent already has ${this.#o.queueDepth} invocations waiting`)
       this.#observe(rec)
       return rec
     }
@@ -250,16 +232,7 @@ export class Invoker {
     const reg = this.#fns.get(fn)?.live
     const source = String(event.source ?? 'invoke')
     if (reg === undefined) {
-      return {
-        fn,
-        source,
-        ok: false,
-        code: ErrorCodes.FUNCTION_NOT_FOUND,
-        message: `function ${fn} is not loaded`,
-        durationMs: 0,
-        invocationId: '',
-        attempts: 0
-      }
+      return notRan(fn, source, ErrorCodes.FUNCTION_NOT_FOUND, `function ${fn} is not loaded`)
     }
     const id = `refused-${randomUUID()}`
     const outcome: Outcome = {
@@ -527,4 +500,9 @@ export class Invoker {
       })
     })
   }
+}
+
+/** The record of an invocation that never reached its function (not loaded, or throttled). */
+function notRan (fn: string, source: string, code: string, message: string): InvocationRecord {
+  return { fn, source, ok: false, code, message, durationMs: 0, invocationId: '', attempts: 0 }
 }
