@@ -77,7 +77,7 @@ export async function planAck (ctx: PlanContext, seq: number): Promise<number> {
   // tombstones of earlier acks, which LevelDB would walk again on every ack until compaction.
   let from = Infinity
   for (const k of RECORD_KINDS) from = Math.min(from, ledger.cursor[k])
-  for (const key of await subs.records.keys({ gte: seqKey(from), lt: seqKey(seq + 1) }).all()) {
+  for await (const key of subs.records.keys({ gte: seqKey(from), lt: seqKey(seq + 1) })) {
     const k = parseRecordKey(key)
     ops.push({ type: 'del', sublevel: subs.records, key })
     ledger.remove(k.kind, k.bytes)
