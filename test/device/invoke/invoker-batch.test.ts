@@ -22,7 +22,7 @@ import { makeSpec } from '../../helpers/spec.js'
 const COUNTER = `export default (e, ctx) => {
   if (e.blow) for (;;) {}
   if (e.hang) { const s = 'a'.repeat(3e7); let n = 0; for (let i = 0; i < 200; i++) n += s.toUpperCase().length; return n }
-  if (e.slow) { let x = 0; for (let i = 0; i < 1e6; i++) x += i }
+  if (e.slow) { let x = 0; for (let i = 0; i < 3e5; i++) x += i }
   ctx.state.n = (ctx.state.n ?? 0) + 1
   return { n: ctx.state.n, i: e.i }
 }`
@@ -32,7 +32,7 @@ test('a burst is committed in order on carried state, with one event failed by a
   const store = await LevelOutboxStore.open({ dir })
   const pool = await SandboxPool.create({ workers: 1, graceMs: 100, quarantineAfter: 1000 })
   try {
-    const spec = makeSpec(COUNTER, { name: 'count', limits: { memoryKiB: 262144, instructions: 10_000_000, timeoutMs: 1000 } })
+    const spec = makeSpec(COUNTER, { name: 'count', limits: { memoryKiB: 262144, instructions: 2_000_000, timeoutMs: 2000 } })
     await pool.load(spec)
     const records: InvocationRecord[] = []
     const invoker = new Invoker({

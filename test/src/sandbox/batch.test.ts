@@ -35,7 +35,7 @@ const COUNTER = `export default (e, ctx) => {
 test('a budget blown by one call of a batch fails that call alone; the others run in order on the state before them', async () => {
   const pool = await SandboxPool.create({ workers: 1, quarantineAfter: 1000 })
   try {
-    const k = await pool.load(makeSpec(COUNTER, { limits: { memoryKiB: 16384, instructions: 50_000_000, timeoutMs: 5000 } }))
+    const k = await pool.load(makeSpec(COUNTER, { limits: { memoryKiB: 16384, instructions: 10_000_000, timeoutMs: 10_000 } }))
     const blows: Record<number, string> = { 2: 'instructions', 4: 'memory', 5: 'stack', 7: 'throw' }
     // All invoked in one turn: one batch, one thread, one instance until a budget discards it.
     const outs = await Promise.all(Array.from({ length: 10 }, (_, i) => pool.invoke(k, { i, blow: blows[i] }, { state: {}, stateVersion: 0 })))
@@ -89,6 +89,27 @@ test('calls without a state version keep the state they were sent with after a c
     assert.is((outs[2] as OutcomeFail).error.code, 'LAMBKIN_TIMEOUT')
     // No version: the caller manages the state, and each call starts from the copy it gave.
     assert.equal(outs.filter((o) => o.ok).map((o) => (ok(o).result as { n: number }).n), [101, 101, 101, 101, 101])
+  } finally {
+    await pool.close()
+  }
+})
+
+test('each call of a batch gets its own state and trace id, repeated or not', async () => {
+  const pool = await SandboxPool.create({ workers: 1 })
+  try {
+    const k = await pool.load(makeSpec('export default (e, ctx) => ({ tag: ctx.state.tag ?? null, trace: ctx.traceId === ctx.invocationId ? null : ctx.traceId })'))
+    const a = JSON.stringify({ tag: 'a' })
+    // The same string for neighbours (as the invoker hands them) travels once; equal copies and changes do not mix up.
+    const states = [a, a, JSON.stringify({ tag: 'b' }), undefined, a, JSON.stringify({ tag: 'a' }), undefined, '{"tag":"constructor"}']
+    const traces = [undefined, 't1', undefined, undefined, 't1', 't2', undefined, undefined]
+    const outs = await Promise.all(states.map((stateJson, i) => pool.invoke(k, { i }, { stateJson, traceId: traces[i] })))
+    assert.equal(outs.map((o) => ok(o).result), states.map((json, i) => ({
+      tag: json === undefined ? null : (JSON.parse(json) as { tag: string }).tag,
+      trace: traces[i] ?? null
+    })))
+    // A batch with neither states nor trace ids.
+    const plain = await Promise.all([1, 2, 3].map((i) => pool.invoke(k, { i })))
+    assert.equal(plain.map((o) => ok(o).result), [1, 2, 3].map(() => ({ tag: null, trace: null })))
   } finally {
     await pool.close()
   }
