@@ -12,6 +12,7 @@ import type { OutboxStore } from '../store/index.js'
 import { DurablePublishes } from './durable-publishes.js'
 import type { OutgoingPublish } from './durable-publishes.js'
 import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
+import { mqttClientLog } from '../../src/mqtt/client-log.js'
 import { holdAcks } from './mqtt-ack-hold.js'
 import { endWithin } from './mqtt-end.js'
 import type { AckHold } from './mqtt-ack-hold.js'
@@ -107,6 +108,7 @@ export class MqttLink implements TriggerLink {
       // MQTT.js's default pre-builds 65,536 two-byte packet-id Buffers (mqtt-packet's number
       // cache, process-wide): 8 MiB of the agent's idle heap, for no speed it measured.
       writeCache: false,
+      log: mqttClientLog(),
       ...protocolOptions(c.protocolVersion)
     }
     const link = new MqttLink(mqtt.connect(opts.url, options), store, opts)

@@ -26,6 +26,8 @@ export class AgentSeries {
   private readonly families = new Map<string, Family>()
   /** Series refused by the cardinality cap, by metric; itself capped by the number of metrics. */
   private readonly dropped = new Map<string, number>()
+  /** Families by the name inc() and set() were given (with or without the prefix), filled on first use. */
+  private readonly byGivenName = new Map<string, Family>()
 
   constructor (private readonly reserved: ReadonlySet<string>, private readonly maxSeriesPerMetric: number) {}
 
@@ -67,28 +69,44 @@ export class AgentSeries {
     if (s !== undefined) s.value = value
   }
 
+  /**
+   * The series of `labels` in metric `name`, made on first use; undefined when the metric's
+   * series cap refused it. Called per message on the hot path (invocations, in-flight
+   * publishes), so it builds no arrays: the map key is each label value, length-prefixed.
+   */
   private series (name: string, type: 'counter' | 'gauge', labels: Labels): Series | undefined {
-    const full = fullName(name)
-    const fam = this.families.get(full)
+    let fam = this.byGivenName.get(name)
     if (fam === undefined) {
-      throw new LambkinError(ErrorCodes.USAGE, `metric "${full}" is not registered; call register("${name}", { type, help, labelNames }) when the component starts`, { details: { name: full } })
+      const full = fullName(name)
+      fam = this.families.get(full)
+      if (fam === undefined) {
+        throw new LambkinError(ErrorCodes.USAGE, `metric "${full}" is not registered; call register("${name}", { type, help, labelNames }) when the component starts`, { details: { name: full } })
+      }
+      this.byGivenName.set(name, fam)
     }
     if (fam.type !== type) {
-      throw new LambkinError(ErrorCodes.USAGE, `metric "${full}" is a ${fam.type}; use ${fam.type === 'counter' ? 'inc' : 'set'}()`, { details: { name: full } })
+      throw new LambkinError(ErrorCodes.USAGE, `metric "${fam.name}" is a ${fam.type}; use ${fam.type === 'counter' ? 'inc' : 'set'}()`, { details: { name: fam.name } })
     }
-    const keys = Object.keys(labels)
-    if (keys.length !== fam.labelNames.length || fam.labelNames.some((l) => typeof labels[l] !== 'string')) {
-      throw new LambkinError(ErrorCodes.USAGE, `metric "${full}" takes labels [${fam.labelNames.join(', ')}], got [${keys.join(', ')}]`, { details: { name: full } })
+    const names = fam.labelNames
+    let key = ''
+    let ok = true
+    for (let i = 0; i < names.length; i++) {
+      const v = labels[names[i] as string]
+      if (typeof v !== 'string') { ok = false; break }
+      key += `${v.length}:${v}`
     }
-    const values = fam.labelNames.map((l) => labels[l] as string)
-    const key = JSON.stringify(values)
+    let own = 0
+    for (const k in labels) if (Object.hasOwn(labels, k)) own++
+    if (!ok || own !== names.length) {
+      throw new LambkinError(ErrorCodes.USAGE, `metric "${fam.name}" takes labels [${names.join(', ')}], got [${Object.keys(labels).join(', ')}]`, { details: { name: fam.name } })
+    }
     let s = fam.series.get(key)
     if (s === undefined) {
       if (fam.series.size >= this.maxSeriesPerMetric) {
-        this.dropped.set(full, (this.dropped.get(full) ?? 0) + 1)
+        this.dropped.set(fam.name, (this.dropped.get(fam.name) ?? 0) + 1)
         return undefined
       }
-      s = { labels: Object.freeze(Object.fromEntries(fam.labelNames.map((l, i) => [l, values[i] as string]))), value: 0, reported: 0 }
+      s = { labels: Object.freeze(Object.fromEntries(names.map((l) => [l, labels[l] as string]))), value: 0, reported: 0 }
       fam.series.set(key, s)
     }
     return s

@@ -23,6 +23,7 @@ import { Uploader } from './uploader.js'
 import type { UploadCounters } from './uploader.js'
 import { endWithin } from '../links/mqtt-end.js'
 import { errorMessage } from '../../src/errors.js'
+import { mqttClientLog } from '../../src/mqtt/client-log.js'
 
 export { CONFLICT_MAX_BACKOFF_MS } from './uploader.js'
 
@@ -132,8 +133,10 @@ export class CloudLink {
       rejectUnauthorized: o.rejectUnauthorized ?? true,
       will: { topic: upTopic(o.deviceId, 'status'), payload: encodeFrame({ state: 'offline' }), qos: 1, retain: true },
       manualConnect: true,
-      // As the trigger link's (device/links/mqtt-link.ts): no 8 MiB packet-id Buffer cache.
-      writeCache: false
+      // As the trigger link's (device/links/mqtt-link.ts): no 8 MiB packet-id Buffer cache,
+      // and MQTT.js's debug logging only when DEBUG is set.
+      writeCache: false,
+      log: mqttClientLog()
     }
     this.#client = mqtt.connect(o.url, options)
     this.#uploader = new Uploader({

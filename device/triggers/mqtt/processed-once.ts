@@ -60,7 +60,8 @@ export interface Ticket {
 /** A message of a clean session: never sent again in a later connection, so nothing to mark. */
 const UNMARKED: Ticket = Object.freeze({ decide: () => 'run' as const, mark: () => ({ meta: () => [], settled: () => {} }) })
 
-const short = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 16)
+/** The first 16 hex digits of a SHA-256. */
+const short = (s: string): string => createHash('sha256').update(s).digest().toString('hex', 0, 8)
 
 /** A trigger route's name in marks: its function, its place in the manifest and its filter. */
 export function routeKey (fn: string, index: number, filter: string): string {
@@ -73,6 +74,8 @@ export class ProcessedOnce {
   /** Connection keys are unique across restarts: this run's id, then the link's number. */
   readonly #run = randomUUID().slice(0, 8)
   #clock = 0
+  /** short() of each session name seen, so a message's own hash is the only one it pays for; cleared past 2 * MAX_SESSIONS names. */
+  readonly #sids = new Map<string, string>()
   readonly #log: (line: string) => void
 
   private constructor (store: OutboxStore, log: (line: string) => void) {
@@ -105,14 +108,18 @@ export class ProcessedOnce {
 
   /** Takes a QoS 1 message in: notes a new connection of its session, and returns its ticket. */
   take (origin: MessageOrigin, topic: string, payload: Uint8Array): Ticket {
-    const sid = short(origin.session)
+    let sid = this.#sids.get(origin.session)
+    if (sid === undefined) {
+      if (this.#sids.size >= 2 * MAX_SESSIONS) this.#sids.clear()
+      this.#sids.set(origin.session, sid = short(origin.session))
+    }
     const s = this.#session(sid)
     s.seen = ++this.#clock
     const conn = `${this.#run}-${origin.connection}`
     if (s.current !== conn) this.#connected(sid, s, conn, origin.resumed)
     if (!origin.persistent) return UNMARKED
     const slot = origin.packetId % SLOTS
-    const hash = createHash('sha256').update(`${Buffer.byteLength(topic)}:${topic}`).update(payload).digest('hex').slice(0, 16)
+    const hash = createHash('sha256').update(`${Buffer.byteLength(topic)}:${topic}`).update(payload).digest().toString('hex', 0, 8)
     const same = (m: Mark | undefined): m is Mark => m !== undefined && m.i === origin.packetId && m.h === hash
     const bySlot = (): Map<string, Mark> => {
       let b = s.marks.get(slot)
