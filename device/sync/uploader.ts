@@ -74,6 +74,13 @@ export class Uploader {
   #closed = false
   #dailySavedAt = -Infinity
   #dailySaving = false
+  /**
+   * Records go with their stored bytes embedded (tag 24) once an ack on this connection said
+   * the cloud takes them, until a batch of them is refused as `data-tag` (an older cloud
+   * instance behind the same broker): then decoded records until the next connection [W4].
+   */
+  #embed = false
+  #embedRefused = false
 
   constructor (o: UploaderOptions) {
     this.#o = o
@@ -83,6 +90,8 @@ export class Uploader {
 
   /** A new connection: whatever was in flight is sent again after what the cloud took. */
   connected (): void {
+    this.#embed = false
+    this.#embedRefused = false
     this.#book.restart()
     this.#sentThrough = this.#book.acked
   }
@@ -107,6 +116,7 @@ export class Uploader {
 
   /** Acts on a `down/ack`: deletes what it covers of this board's own batches, or sends again. */
   async onAck (ack: AckFrame): Promise<void> {
+    if (ack.embedded === true && !this.#embedRefused) this.#embed = true
     const verdict = this.#book.judge(ack)
     if (verdict.kind === 'foreign') {
       this.#o.counters.foreignAcks++
@@ -147,6 +157,11 @@ export class Uploader {
     const c = this.#o.counters
     c.rejected++
     if (reason === 'too-large') this.#batchRecords = Math.max(1, Math.floor(this.#batchRecords / 2))
+    if (reason === 'data-tag' && this.#embed) {
+      this.#embed = false
+      this.#embedRefused = true
+      this.#o.log('cloud: the cloud refused records sent as embedded CBOR (tag 24; an older cloud instance?); sending them decoded until the next connection [W4]')
+    }
     if (reason !== 'conflict') {
       this.#o.log(`cloud: the cloud refused a batch (${reason}); sending again from seq ${this.#book.acked + 1}`)
       this.#resend(Math.min(this.#o.reconnectMaxMs, this.#o.reconnectMinMs * 2 ** Math.min(c.rejected, 10)))
@@ -179,7 +194,8 @@ export class Uploader {
     }
     const c = this.#o.counters
     while (this.#o.canSend() && this.#book.inflight.length < this.#o.window) {
-      const records = await this.#o.store.read({ afterSeq: this.#sentThrough, limit: this.#batchRecords })
+      const range = { afterSeq: this.#sentThrough, limit: this.#batchRecords }
+      const records = this.#embed ? await this.#o.store.readEncoded(range) : await this.#o.store.read(range)
       const from = this.#sentThrough + 1
       const planOf = (maxRecords: number): ReturnType<typeof planBatch> =>
         planBatch(records, { from, maxRecords, maxBytes: BATCH_LIMITS.maxBytes / 2, exclude: this.#excluded })
@@ -231,7 +247,7 @@ export class Uploader {
       .finally(() => { this.#dailySaving = false })
   }
 
-  readonly #excluded = (r: OutboxRecord): boolean =>
+  readonly #excluded = (r: Pick<OutboxRecord, 'kind' | 'fn'>): boolean =>
     r.kind === 'log' && (!this.#o.uploadLogs || (r.fn !== undefined && this.#o.logExclude.includes(r.fn)))
 
   #arm (ms: number): void {
