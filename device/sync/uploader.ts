@@ -28,6 +28,8 @@ export interface UploadCounters {
   conflicts: number
   /** Acks not acted on: another stream's, another board's, or an earlier flight's [W4]. */
   foreignAcks: number
+  /** Records sent with their stored bytes embedded (tag 24) rather than decoded [W4]. */
+  recordsEmbedded: number
 }
 
 export interface UploaderOptions {
@@ -195,7 +197,8 @@ export class Uploader {
     const c = this.#o.counters
     while (this.#o.canSend() && this.#book.inflight.length < this.#o.window) {
       const range = { afterSeq: this.#sentThrough, limit: this.#batchRecords }
-      const records = this.#embed ? await this.#o.store.readEncoded(range) : await this.#o.store.read(range)
+      const embed = this.#embed
+      const records = embed ? await this.#o.store.readEncoded(range) : await this.#o.store.read(range)
       const from = this.#sentThrough + 1
       const planOf = (maxRecords: number): ReturnType<typeof planBatch> =>
         planBatch(records, { from, maxRecords, maxBytes: BATCH_LIMITS.maxBytes / 2, exclude: this.#excluded })
@@ -227,6 +230,7 @@ export class Uploader {
       this.#sentThrough = through
       c.batchesSent++
       c.recordsSent += plan.records.length
+      if (embed) c.recordsEmbedded += plan.records.length
       c.bytesSent += frame.byteLength
       this.#o.publish(frame)
       this.#saveDay(now)

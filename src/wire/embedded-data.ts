@@ -45,7 +45,8 @@ const malformed = (message: string): DataProblem => ({ reason: 'malformed', mess
  * well-formed CBOR item filling `bytes` exactly, holding only what record-data.ts allows (maps,
  * arrays, strings, byte strings, numbers, booleans, null, undefined; no tag; integers within
  * ±2^53; nesting at most `maxDepth`, the data itself being 1; map keys that cbor-x turns into
- * text: strings, numbers, booleans, null, undefined). Walks heads and lengths only, without
+ * text: strings, numbers, booleans, null, undefined; definite-length strings, which is all cbor-x
+ * reads back). Walks heads and lengths only, without
  * recursion, and never trusts a declared count beyond the bytes left, so hostile bytes cost at
  * most one pass over them. Not checked: that text strings are valid UTF-8 (a decoder puts
  * U+FFFD in place of bad sequences, which JSON can show).
@@ -95,28 +96,10 @@ export function checkEmbedded (bytes: Uint8Array, maxDepth = DATA_MAX_DEPTH): Da
         if (arg >= MAX_SAFE) return { reason: 'integer', message: `holds the integer -${arg + 1}, beyond the ±2^53 a JSON number keeps exactly; send it as a string` }
         break
       case 2: case 3:
-        if (info === 31) {
-          // Chunks of the same major type, each definite, then a break.
-          for (;;) {
-            if (pos >= end) return malformed('it ends early')
-            const cb = bytes[pos++]
-            if (cb === 0xff) break
-            const cinfo = cb & 31
-            if (cb >> 5 !== major || cinfo === 31 || cinfo > 27) return malformed(`a bad chunk of an indefinite string at byte ${pos - 1}`)
-            let len = cinfo
-            if (cinfo >= 24) {
-              const n = 1 << (cinfo - 24)
-              if (pos + n > end) return malformed('it ends early')
-              len = 0
-              for (let i = 0; i < n; i++) len = len * 256 + bytes[pos++]
-            }
-            if (len > end - pos) return malformed('a string runs past the end')
-            pos += len
-          }
-        } else {
-          if (arg > end - pos) return malformed('a string runs past the end')
-          pos += arg
-        }
+        // cbor-x, which reads stored data back, reads no indefinite-length string.
+        if (info === 31) return malformed(`an indefinite-length string at byte ${pos - 1}`)
+        if (arg > end - pos) return malformed('a string runs past the end')
+        pos += arg
         break
       case 4: case 5: {
         if (left.length + 1 > maxDepth) return { reason: 'depth', message: `nests deeper than ${maxDepth} levels` }
