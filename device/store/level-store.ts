@@ -311,6 +311,7 @@ export class LevelOutboxStore extends OutboxStore {
       subs: this.#subs,
       ledger: this.#ledger.clone(),
       ops: [],
+      clears: [],
       quotaBytes: this.#opts.quotaBytes,
       scan: this.#scan,
       scanPublishes: this.#scanPublishes
@@ -331,10 +332,11 @@ export class LevelOutboxStore extends OutboxStore {
       else if (first.type === 'delete') results = [await planDelete(ctx, first.seqs)]
       else results = [await planPurge(ctx, first.keys)]
       // A commit always writes: even if quota dropped all its records, their seqs and the drops count.
-      if (ctx.ops.length === 0 && !jobs.some((j) => j.type === 'commit')) return results
+      if (ctx.ops.length === 0 && ctx.clears.length === 0 && !jobs.some((j) => j.type === 'commit')) return results
       ctx.ops.push(encodeCounters(ctx, SYS_COUNTERS))
       await this.#db.batch(ctx.ops)
       this.#ledger = ctx.ledger
+      for (const c of ctx.clears) await c.sublevel.clear({ gte: c.gte, lt: c.lt })
       for (const op of ctx.ops) {
         if (op.sublevel !== this.#subs.publishes) continue
         const { id } = parsePublishKey(op.key)

@@ -7,10 +7,14 @@ import type { StoredRecord } from './codec.js'
 /** A stored record with its data left as CBOR bytes (a view into the stored value). */
 export type SplitRecord = Omit<StoredRecord, 'd'> & { d: Uint8Array }
 
+const stack: number[] = []
+
 /** Where the item starting at `pos` ends, or -1 when it runs past the end or is not CBOR. */
 export function itemEnd (b: Uint8Array, pos: number): number {
-  // Items still to skip in each open container (-1: indefinite, until a break).
-  const left: number[] = []
+  // Items still to skip in each open container (-1: indefinite, until a break); one array for
+  // every call (this runs once per field of every record a drain reads).
+  const left = stack
+  left.length = 0
   do {
     if (pos >= b.length) return -1
     const ib = b[pos++]
@@ -45,6 +49,10 @@ export function itemEnd (b: Uint8Array, pos: number): number {
   return pos
 }
 
+const f64 = new Float64Array(1)
+const f64Bytes = new Uint8Array(f64.buffer)
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+
 /** The number at `pos` (an integer or a float head), or undefined. */
 function numberAt (b: Uint8Array, pos: number, end: number): number | undefined {
   const ib = b[pos]
@@ -58,9 +66,12 @@ function numberAt (b: Uint8Array, pos: number, end: number): number | undefined 
     }
     return major === 0 ? arg : -1 - arg
   }
-  const view = new DataView(b.buffer, b.byteOffset + pos + 1, end - pos - 1)
-  if (ib === 0xfb) return view.getFloat64(0)
-  if (ib === 0xfa) return view.getFloat32(0)
+  if (ib === 0xfb && end - pos === 9) {
+    // Big-endian on the wire: bytes copied into a scratch float in the machine's order.
+    for (let i = 0; i < 8; i++) f64Bytes[LITTLE_ENDIAN ? 7 - i : i] = b[pos + 1 + i]
+    return f64[0]
+  }
+  if (ib === 0xfa && end - pos === 5) return new DataView(b.buffer, b.byteOffset + pos + 1, 4).getFloat32(0)
   return undefined
 }
 

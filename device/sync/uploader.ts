@@ -4,7 +4,7 @@
 // after what the cloud took from this board; a conflict waits longer each time and is logged
 // once with the fix. cloud-link.ts owns the connection and hands frames both ways.
 import { ErrorCodes, errorMessage } from '../../src/errors.js'
-import { BATCH_LIMITS, encodeFrame } from '../../src/wire/index.js'
+import { BATCH_LIMITS, encodeBatch } from '../../src/wire/index.js'
 import type { AckFrame } from '../../src/wire/index.js'
 import type { OutboxRecord, OutboxStore } from '../store/index.js'
 import { META_KEYS } from '../store/meta-keys.js'
@@ -210,8 +210,7 @@ export class Uploader {
       if (through > (await this.#o.store.stats()).syncedSeq) await this.#o.store.flush()
       const stream = this.#o.store.streamId
       const batchId = this.#book.nextId()
-      const frameOf = (p: typeof plan): ReturnType<typeof encodeFrame> =>
-        encodeFrame({ ...(stream === undefined ? {} : { stream }), batchId, records: p.records, gaps: p.gaps })
+      const frameOf = (p: typeof plan): Buffer => encodeBatch({ stream, batchId, records: p.records, gaps: p.gaps })
       let frame = frameOf(plan)
       // Cut to what today's cap still takes: a backlog larger than a whole day's cap would
       // otherwise wait for a day that takes all of it, which never comes.
