@@ -132,6 +132,9 @@ export class Uploader {
     }
     if (this.#conflictRun > 0) this.#o.log('cloud: the cloud takes this board\'s records again; the conflict is over')
     this.#conflictRun = 0
+    // The next batch is read while the acknowledged ones are deleted: it lies above them, and
+    // the window the ack freed is the drain's pace.
+    void this.pump()
     if (verdict.kind === 'advanced') {
       this.#o.counters.acked = verdict.acked
       try {
@@ -140,7 +143,6 @@ export class Uploader {
         this.#o.note(`cloud: acknowledged records could not be removed from the outbox: ${errorMessage(err)}`)
       }
     }
-    void this.pump()
   }
 
   /** Stops the timers and keeps today's upload count. */
