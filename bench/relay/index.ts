@@ -98,5 +98,9 @@ const q0 = await peer('qos0', `lambkin device --mqtt, publish QoS 0${upload}`, a
 const x = (n: number): string => Number.isNaN(n) ? 'n/a' : `${f(n, 2)}x`
 const q1VsRed = q1.perSecond / red.perSecond
 const rssVsRed = q1.peakRssMiB / red.peakRssMiB
-console.log(`ratios: lambkin QoS 1 / Node-RED ${x(q1VsRed)}, lambkin QoS 0 / bare relay ${x(q0.perSecond / relay.perSecond)}, lambkin peak RSS / Node-RED peak RSS ${x(rssVsRed)}`)
-console.log(`relay: lambkin QoS 1 ${x(q1VsRed)} Node-RED (target >= 1.0), QoS 0 ${x(q0.perSecond / relay.perSecond)} bare relay (target >= 0.8), peak RSS ${x(rssVsRed)} Node-RED's (target <= 0.6)`)
+// CPU per message is the steadier figure on a shared machine: msg/s moves with the other load.
+const cpuVsRed = q1.cpuMsPer1k / red.cpuMsPer1k
+console.log(`ratios: lambkin QoS 1 / Node-RED ${x(q1VsRed)}, lambkin QoS 0 / bare relay ${x(q0.perSecond / relay.perSecond)}, lambkin peak RSS / Node-RED peak RSS ${x(rssVsRed)}, ` +
+  `CPU per 1000 messages: lambkin QoS 1 / Node-RED ${x(cpuVsRed)}, lambkin QoS 0 / Node-RED ${x(q0.cpuMsPer1k / red.cpuMsPer1k)}, lambkin QoS 0 / bare relay ${x(q0.cpuMsPer1k / relay.cpuMsPer1k)}`)
+console.log(`relay: lambkin QoS 1 ${x(q1VsRed)} Node-RED (target >= 1.0), QoS 0 ${x(q0.perSecond / relay.perSecond)} bare relay (target >= 0.8), ` +
+  `CPU per 1000 messages ${x(cpuVsRed)} Node-RED's (target <= 1.0), peak RSS ${x(rssVsRed)} Node-RED's (target <= 0.6)`)

@@ -4,12 +4,13 @@
 // restart and go with a clean start.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { LevelOutboxStore } from '../../../../device/store/index.js'
 import type { OutboxStore } from '../../../../device/store/index.js'
-import { MARK_PREFIX, MAX_SESSIONS, ProcessedOnce, SLOTS, routeKey } from '../../../../device/triggers/mqtt/processed-once.js'
+import { MARK_PREFIX, MAX_SESSIONS, ProcessedOnce, SLOTS, messageHash, routeKey } from '../../../../device/triggers/mqtt/processed-once.js'
 import type { Decision, Ticket } from '../../../../device/triggers/mqtt/processed-once.js'
 import type { MessageOrigin } from '../../../../device/links/trigger-link.js'
 
@@ -132,6 +133,15 @@ test(`at most ${MAX_SESSIONS} sessions keep marks: the one heard from longest ag
     // The eviction's deletes are written in order with the marks.
     assert.is((await store.metaEntries(MARK_PREFIX)).length, once.size)
   })
+})
+
+test('a message\'s hash is the digest marks stored by earlier versions carry (two updates of a Hash), for any topic', () => {
+  const older = (topic: string, payload: Uint8Array): string =>
+    createHash('sha256').update(`${Buffer.byteLength(topic)}:${topic}`).update(payload).digest('hex').slice(0, 16)
+  for (const [topic, payload] of [['a/b', Buffer.from('{"value":26}')], ['température/é/🌡', Buffer.from([0, 255, 1])], ['__proto__', new Uint8Array(0)]] as const) {
+    assert.is(messageHash(topic, payload), older(topic, payload))
+  }
+  assert.is.not(messageHash('a/b', Buffer.from('1')), messageHash('a/b1', Buffer.from('')))
 })
 
 test.run()
