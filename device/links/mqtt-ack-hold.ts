@@ -4,7 +4,7 @@
 import type { MqttClient } from 'mqtt'
 import { holdAcks as holdPacketAcks } from '../../src/mqtt/ack-hold.js'
 import type { AckHold, GateClient } from '../../src/mqtt/ack-hold.js'
-import type { MessageOrigin, OnTriggerMessage } from './trigger-link.js'
+import type { MessageOrigin, OnTriggerMessage, TriggerMessage } from './trigger-link.js'
 
 export { MAX_HELD } from '../../src/mqtt/ack-hold.js'
 export type { AckHold } from '../../src/mqtt/ack-hold.js'
@@ -23,20 +23,27 @@ export function holdAcks (client: MqttClient, opts: AckHoldOptions): AckHold {
   return holdPacketAcks(client as unknown as GateClient, {
     log: opts.log,
     closing: opts.closing,
-    onMessage: async (packet) => {
-      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
-      const origin = packet.qos === 1 && packet.messageId !== undefined ? opts.origin?.(packet.messageId, packet.dup) : undefined
-      const props = packet.properties
-      await opts.onMessage({
-        topic: packet.topic,
-        payload,
-        qos: packet.qos,
-        retain: packet.retain,
-        userProperties: props?.userProperties,
-        origin,
-        ...(props?.responseTopic === undefined ? {} : { responseTopic: props.responseTopic }),
-        ...(props?.correlationData === undefined ? {} : { correlationData: Buffer.from(props.correlationData) })
-      })
+    // Not async: the gate's promise is the trigger's own, without a layer per hop (a promise
+    // and a resumption per message on the relay path); a throw here still rejects it.
+    onMessage: (packet) => {
+      try {
+        const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
+        const origin = packet.qos === 1 && packet.messageId !== undefined ? opts.origin?.(packet.messageId, packet.dup) : undefined
+        const props = packet.properties
+        const msg: TriggerMessage = {
+          topic: packet.topic,
+          payload,
+          qos: packet.qos,
+          retain: packet.retain,
+          userProperties: props?.userProperties,
+          origin
+        }
+        if (props?.responseTopic !== undefined) msg.responseTopic = props.responseTopic
+        if (props?.correlationData !== undefined) msg.correlationData = Buffer.from(props.correlationData)
+        return opts.onMessage(msg)
+      } catch (err) {
+        return Promise.reject(err)
+      }
     }
   })
 }

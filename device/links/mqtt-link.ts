@@ -122,7 +122,14 @@ export class MqttLink implements TriggerLink {
     })
     const session = `mqtt-link ${opts.url} ${c.clientId}`
     link.#gate = holdAcks(link.client, {
-      onMessage: async (msg) => { await opts.onMessage(link.#withHop(msg)) },
+      // The trigger's promise itself, not an async wrapper around it (one promise fewer per message).
+      onMessage: (msg) => {
+        try {
+          return opts.onMessage(link.#withHop(msg))
+        } catch (err) {
+          return Promise.reject(err)
+        }
+      },
       log: opts.log,
       closing: () => link.#closing,
       origin: (packetId, dup) => ({ session, connection: link.#connection, resumed: link.#resumed, persistent: true, packetId, dup })

@@ -208,8 +208,11 @@ export class MqttTriggers {
     const time = this.#o.clock.now()
     const hop = readHop(msg.userProperties)
     const work: Array<Promise<unknown>> = []
-    // Decoded once per payload format asked for; most messages need only 'auto'.
-    const decoded = new Map<string, DecodedPayload | PayloadRefusal>()
+    // Decoded once per payload format asked for; most messages need only one, so the first
+    // is kept without a Map and one is made only for a second format.
+    let firstFormat: string | undefined
+    let firstDecoded: DecodedPayload | PayloadRefusal | undefined
+    let decoded: Map<string, DecodedPayload | PayloadRefusal> | undefined
     // A topic that is no valid name (wildcards, empty) matches no filter.
     const levels = isValidTopicName(topic) ? topic.split('/') : undefined
     const ticket = qos === 1 && msg.origin !== undefined ? this.#o.once?.take(msg.origin, topic, msg.payload) : undefined
@@ -223,8 +226,16 @@ export class MqttTriggers {
         continue
       }
       const format = r.format
-      let d = decoded.get(format)
-      if (d === undefined) decoded.set(format, (d = this.#decode(msg, format)))
+      let d: DecodedPayload | PayloadRefusal | undefined
+      if (firstFormat === undefined) {
+        firstFormat = format
+        d = firstDecoded = this.#decode(msg, format)
+      } else if (format === firstFormat) d = firstDecoded as DecodedPayload | PayloadRefusal
+      else {
+        decoded ??= new Map()
+        d = decoded.get(format)
+        if (d === undefined) decoded.set(format, (d = this.#decode(msg, format)))
+      }
       const decodedPayload = d
       const route = (meta?: () => MetaWrite[]): Promise<unknown> => this.#route(r, msg, decodedPayload, time, hop, meta)
       if (ticket === undefined) {
@@ -243,7 +254,9 @@ export class MqttTriggers {
       for (const w of work) w.catch((err: Error) => this.#o.log(`QoS 0 message on ${topic} not handled: ${err.message}`))
       return
     }
-    await Promise.all(work)
+    // One route is the common case: its promise as it is, without Promise.all's.
+    if (work.length === 1) await work[0]
+    else if (work.length > 1) await Promise.all(work)
   }
 
   /** One route's part of a message: a dead letter, a batch record or an invocation, with `meta` in its commit. */
