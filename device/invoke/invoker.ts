@@ -9,7 +9,6 @@ import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import type { FunctionManifest } from '../../src/function/index.js'
 import type { LogEntry, Outcome, OutcomeError, PublishRequest, SandboxPool } from '../../src/sandbox/index.js'
 import type { Hop } from '../links/hops.js'
-import { requestProps } from '../links/request-response.js'
 import type { FunctionMetrics } from '../metrics/index.js'
 import { DEFAULT_MAX_HOPS, RecursionGuard } from './recursion-guard.js'
 import type { MetaWrite, NewPublish, NewRecord, OutboxStore } from '../store/index.js'
@@ -374,8 +373,12 @@ export class Invoker {
       for (const e of o.emits) records.push({ kind: 'emit', fn, time, data: e })
       if (o.stateChanged) unit.state = [{ fn, value: o.state }]
       for (const p of o.publishes) {
-        if (p.qos === 1) durable.push({ topic: p.topic, payload: payloadBytes(p.payload), qos: 1, retain: p.retain, ...requestProps(p) })
-        else quick.push(p)
+        if (p.qos === 1) {
+          const d: NewPublish = { topic: p.topic, payload: payloadBytes(p.payload), qos: 1, retain: p.retain }
+          if (p.correlationData !== undefined) d.correlationData = p.correlationData
+          if (p.responseTopic !== undefined) d.responseTopic = p.responseTopic
+          durable.push(d)
+        } else quick.push(p)
       }
     } else {
       records.push({
@@ -407,21 +410,21 @@ export class Invoker {
       this.#state.delete(fn)
       throw this.#commitFailed(fn, source, err, { durationMs: o.durationMs, invocationId: o.invocationId, attempts })
     }
-    const hop: Hop = { traceId: o.traceId, hop: nextHop }
-    const sent: Array<PublishRequest & { id?: number; hop?: Hop; fn?: string }> = [
-      ...quick.map((p) => ({ ...p, hop, fn })),
-      ...durable.map((p, i) => ({
-        topic: p.topic,
-        payload: p.payload,
-        qos: 1 as const,
-        retain: p.retain,
-        ...requestProps(p),
-        id: committed.publishIds[i],
-        hop,
-        fn
-      }))
-    ]
-    if (sent.length > 0) this.#o.publish(sent)
+    if (quick.length > 0 || durable.length > 0) {
+      // Built in one pass (this runs per message on the relay path): no intermediate arrays.
+      const hop: Hop = { traceId: o.traceId, hop: nextHop }
+      const sent: Array<PublishRequest & { id?: number; hop?: Hop; fn?: string }> = []
+      for (const p of quick) sent.push({ ...p, hop, fn })
+      for (let i = 0; i < durable.length; i++) {
+        const p = durable[i] as NewPublish
+        const s: PublishRequest & { id?: number; hop?: Hop; fn?: string } =
+          { topic: p.topic, payload: p.payload, qos: 1, retain: p.retain, id: committed.publishIds[i], hop, fn }
+        if (p.correlationData !== undefined) s.correlationData = p.correlationData
+        if (p.responseTopic !== undefined) s.responseTopic = p.responseTopic
+        sent.push(s)
+      }
+      this.#o.publish(sent)
+    }
     const rec: InvocationRecord = o.ok
       ? { fn, source, ok: true, result: o.result, durationMs: o.durationMs, invocationId: o.invocationId, version: o.version, attempts }
       : {

@@ -255,12 +255,15 @@ export class DurablePublishes {
 
   #acknowledged (id: number): void {
     this.#removing.add(id)
-    const removal = this.#store.removePublish(id).catch(() => {}).finally(() => {
+    // One settled handler for both outcomes (a failed removal leaves the publish in the store,
+    // sent again after a restart): a promise per acknowledged publish, not three.
+    const removed = (): void => {
       this.#removing.delete(id)
       this.#removedDuringRead?.add(id)
-    })
+      this.#removals.delete(removal)
+    }
+    const removal: Promise<void> = this.#store.removePublish(id).then(removed, removed)
     this.#removals.add(removal)
-    void removal.finally(() => this.#removals.delete(removal))
   }
 
   /** Stops sending and waits for removals of acknowledged publishes, so the store closes last. */
