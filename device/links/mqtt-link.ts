@@ -109,6 +109,10 @@ export class MqttLink implements TriggerLink {
       // cache, process-wide): 8 MiB of the agent's idle heap, for no speed it measured.
       writeCache: false,
       log: mqttClientLog(),
+      // A PINGREQ every keepalive whatever else was sent, instead of MQTT.js clearing and
+      // setting its keepalive timer again on every PUBACK it receives (once per QoS 1 publish
+      // on the relay path). Silence is still detected: no PINGRESP in 1.5x keepalive ends the connection.
+      reschedulePings: false,
       ...protocolOptions(c.protocolVersion)
     }
     const link = new MqttLink(mqtt.connect(opts.url, options), store, opts)

@@ -137,7 +137,9 @@ export class CloudLink {
       // As the trigger link's (device/links/mqtt-link.ts): no 8 MiB packet-id Buffer cache,
       // and MQTT.js's debug logging only when DEBUG is set.
       writeCache: false,
-      log: mqttClientLog()
+      log: mqttClientLog(),
+      // Pings every keepalive rather than a timer reset per PUBACK (as the trigger link's).
+      reschedulePings: false
     }
     this.#client = mqtt.connect(o.url, options)
     this.#uploader = new Uploader({
