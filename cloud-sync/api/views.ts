@@ -51,7 +51,7 @@ export function deviceProblems (d: DeviceRow, now: number): string[] {
   const out: string[] = []
   const c = d.conflict
   if (c !== undefined && now - c.lastAt < CONFLICT_SHOWN_MS) {
-    out.push(`${ErrorCodes.STREAM_CONFLICT}: ${c.count} batch${c.count === 1 ? '' : 'es'} of outbox stream ${c.stream} refused since ${new Date(c.firstAt).toISOString()}: seq ${c.seq} came with other records than the cloud holds, so two boards are using this id (a cloned card?). Nothing was deleted on either board. Give the clone its own id (lambkin devices add <new-id>) and a new config`)
+    out.push(`${ErrorCodes.STREAM_CONFLICT}: ${c.count} batch${c.count === 1 ? '' : 'es'} of outbox stream ${c.stream} refused since ${new Date(c.firstAt).toISOString()}: seq ${c.seq} came with other records than the cloud holds, so two boards are using this id (a cloned card?). Nothing was deleted on either board. Give the clone its own id (lambkin devices add <new-id>) and a new config, then lambkin devices clear-conflict ${d.id}`)
   }
   const n = recentTakeovers(d, now)
   if (n >= TAKEOVERS_SHARED) out.push(`two clients share this id: ${n} takeovers of its connection in the last ${TAKEOVER_WINDOW_MS / 60_000} min (${d.takeovers?.count ?? n} in all); give each board its own id`)
