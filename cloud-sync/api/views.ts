@@ -75,6 +75,9 @@ export function deviceView (d: DeviceRow, now: number, connected: boolean, repor
     functions: fromReport ? reported.functions : d.status?.functions ?? [],
     deploymentId: reported?.deploymentId ?? null,
     backlog: d.heartbeat?.backlog ?? null,
+    // When that backlog was reported (cloud clock, ms): for a device not connected, how old the
+    // last known figure is; a board still running away from the cloud may hold more by now.
+    backlogAt: d.heartbeat?.at ?? null,
     uploadedToday: d.heartbeat?.uploadedToday ?? null,
     // The device's outbox store failed a write and takes nothing until it reopens (its last heartbeat).
     storeFault: d.heartbeat?.storeFault ?? null,
