@@ -33,15 +33,21 @@ export async function loadLocalFunctions (c: DeviceConfig, log: LogFn): Promise<
   for (const e of errors) loadErrors.set(e.dir, `function ${e.dir} not loaded: ${e.error.code}: ${e.error.message}`)
   const pool = await SandboxPool.create({ workers: c.invocation.workers, queueDepth: c.invocation.queueDepth, deviceId: c.id })
   const loaded: LoadedFunction[] = []
-  for (const fn of functions) {
-    try {
-      await pool.load(specOf(fn))
-      loaded.push(fn)
-    } catch (err) {
-      log(`function ${fn.manifest.name} not loaded: ${(err as { code?: string }).code ?? ''}: ${errorMessage(err)}`, 'err')
+  try {
+    for (const fn of functions) {
+      try {
+        await pool.load(specOf(fn))
+        loaded.push(fn)
+      } catch (err) {
+        log(`function ${fn.manifest.name} not loaded: ${(err as { code?: string }).code ?? ''}: ${errorMessage(err)}`, 'err')
+      }
     }
+    const failed = errors.length + functions.length - loaded.length
+    checkSomethingLoaded({ loaded: loaded.length, failed, cloud: c.cloud.url !== undefined, functionsDir: c.functionsDir, log })
+  } catch (err) {
+    // The start step fails before it could hand the pool to the scope: its threads end here.
+    await pool.close()
+    throw err
   }
-  const failed = errors.length + functions.length - loaded.length
-  checkSomethingLoaded({ loaded: loaded.length, failed, cloud: c.cloud.url !== undefined, functionsDir: c.functionsDir, log })
   return { pool, loaded, loadErrors }
 }
