@@ -77,7 +77,8 @@ async function measure (make: (url: string) => Peer | Promise<Peer>): Promise<Re
 const f = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
 const show = (name: string, r: Result): void => console.log(`relay job, ${name}: ${f(r.perSecond)} msg/s, peak RSS ${f(r.peakRssMiB, 1)} MiB, CPU ${f(r.cpuMsPer1k)} ms per 1000 messages`)
 
-console.log(`relay job: QoS 1 bench/in/<k> -> threshold function -> QoS 1 bench/out, one Mosquitto, ${process.env.BENCH_MESSAGES ?? '40000'} timed messages after ${process.env.BENCH_WARMUP ?? '10000'} warm-up`)
+const pace = process.env.BENCH_RATE === undefined ? 'as fast as each peer answers' : `offered at ${process.env.BENCH_RATE} msg/s (BENCH_RATE)`
+console.log(`relay job: QoS 1 bench/in/<k> -> threshold function -> QoS 1 bench/out, one Mosquitto, ${process.env.BENCH_MESSAGES ?? '40000'} timed messages after ${process.env.BENCH_WARMUP ?? '10000'} warm-up, ${pace}`)
 // BENCH_ONLY=relay,node-red,qos1,qos0 runs some of them (to profile one, with BENCH_PEER_FLAGS).
 const only = (process.env.BENCH_ONLY ?? 'relay,node-red,qos1,qos0').split(',')
 const none: Result = { perSecond: NaN, peakRssMiB: NaN, cpuMsPer1k: NaN }

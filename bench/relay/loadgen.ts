@@ -4,7 +4,9 @@
 // outstanding, so the broker's queue stays bounded whatever the peer's speed. First it probes
 // until the peer answers (subscribed and running), then WARMUP untimed inputs, then MESSAGES
 // timed ones. Prints "live", "timing" as the timed part starts, then one JSON line:
-// { messages, seconds, perSecond } (inputs/s).
+// { messages, seconds, perSecond } (inputs/s). BENCH_RATE=<inputs/s> paces the inputs at that
+// rate as well: every peer then sees the same offered load, so their CPU per message compares
+// like with like (a peer's batching, and so its CPU per message, changes with its speed).
 import { performance } from 'node:perf_hooks'
 import mqtt from 'mqtt'
 
@@ -13,6 +15,8 @@ const KEYS = 8
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 40_000)
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 10_000)
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 500)
+/** Inputs per second, or 0: as fast as the peer answers within WINDOW. */
+const RATE = Number(process.env.BENCH_RATE ?? 0)
 /** No reply for this long: the peer is stuck; the bench fails rather than wait for ever. */
 const STALL_MS = 60_000
 const TOTAL = WARMUP + MESSAGES
@@ -47,13 +51,21 @@ process.stdout.write('live\n')
 let next = 0
 let t0 = 0
 let last = performance.now()
+const paceStart = performance.now()
+/** Inputs the pace allows so far (all of them without BENCH_RATE). */
+const allowed = (): number => RATE > 0 ? Math.floor((performance.now() - paceStart) * RATE / 1000) : TOTAL
 await new Promise<void>((resolve, reject) => {
   const stall = setInterval(() => { if (performance.now() - last > STALL_MS) reject(new Error(`no reply for ${STALL_MS / 1000} s after ${replies} replies`)) }, 1000)
+  const fill = (): void => {
+    const most = Math.min(TOTAL, allowed())
+    while (next < most && expected(next) - replies < WINDOW) send(next++)
+  }
+  const pace = RATE > 0 ? setInterval(fill, 5) : undefined
   wake = () => {
     last = performance.now()
     if (t0 === 0 && replies >= expected(WARMUP)) { t0 = performance.now(); process.stdout.write('timing\n') }
-    if (replies >= expected(TOTAL)) { clearInterval(stall); resolve(); return }
-    while (next < TOTAL && expected(next) - replies < WINDOW) send(next++)
+    if (replies >= expected(TOTAL)) { clearInterval(stall); clearInterval(pace); resolve(); return }
+    fill()
   }
   wake()
 })
