@@ -251,7 +251,10 @@ export class LevelOutboxStore extends OutboxStore {
    * load every PUBACK removes a publish, and one batch each kept commits waiting behind them.
    */
   protected async _removePublish (id: number): Promise<void> {
-    await this.#lane.push({ type: 'unpublish', id }, true)
+    // Lazy: a removal rides with the next commit instead of a LevelDB write of its own (at a
+    // message at a time, one write per message fewer). Until it is written a restart sends
+    // the publish again, as it would after a kill between the PUBACK and the removal.
+    await this.#lane.push({ type: 'unpublish', id }, true, true)
   }
 
   protected async _flush (): Promise<void> {

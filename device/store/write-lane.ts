@@ -1,5 +1,10 @@
 // One writer at a time, and group commit: jobs that arrive while a write is in flight wait,
 // and consecutive coalescable ones (commits) then go to the runner together as one batch.
+// A lazy job (a removal nothing waits on to be durable) does not start a write by itself
+// while the lane is idle: it rides with the next job pushed, or goes LAZY_MS later.
+
+/** How long a lazy job pushed onto an idle lane waits for company, ms. */
+export const LAZY_MS = 20
 
 export interface LaneJob<J, R> {
   job: J
@@ -16,22 +21,43 @@ export class WriteLane<J, R> {
   readonly #run: LaneRunner<J, R>
   readonly #maxGroup: number
   #draining: Promise<void> | null = null
+  /** Armed while only lazy jobs wait on an idle lane. */
+  #lazyTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor (run: LaneRunner<J, R>, maxGroup = 4096) {
     this.#run = run
     this.#maxGroup = maxGroup
   }
 
-  push (job: J, coalesce: boolean): Promise<R> {
+  /**
+   * Queues `job`; resolves with its result once its group is written. `lazy` (coalescable
+   * jobs only): on an idle lane, wait up to LAZY_MS for another job to share the write.
+   */
+  push (job: J, coalesce: boolean, lazy = false): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.#queue.push({ job, coalesce, resolve, reject })
-      if (this.#draining === null) this.#draining = this.#drain()
+      if (this.#draining !== null) return
+      if (lazy && coalesce) {
+        this.#lazyTimer ??= setTimeout(() => { this.#start() }, LAZY_MS)
+        return
+      }
+      this.#start()
     })
   }
 
-  /** Resolves once every job pushed so far has settled. */
+  /** Resolves once every job pushed so far has settled (lazy ones are written at once). */
   async idle (): Promise<void> {
-    while (this.#draining !== null) await this.#draining
+    for (;;) {
+      if (this.#draining === null && this.#queue.length > 0) this.#start()
+      if (this.#draining === null) return
+      await this.#draining
+    }
+  }
+
+  #start (): void {
+    clearTimeout(this.#lazyTimer)
+    this.#lazyTimer = undefined
+    if (this.#draining === null) this.#draining = this.#drain()
   }
 
   async #drain (): Promise<void> {

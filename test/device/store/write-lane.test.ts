@@ -1,7 +1,7 @@
 // Group commit: one write at a time; what arrives meanwhile goes into the next write together.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { WriteLane } from '../../../device/store/write-lane.js'
+import { LAZY_MS, WriteLane } from '../../../device/store/write-lane.js'
 
 function deferred (): { promise: Promise<void>, resolve: () => void } {
   let resolve!: () => void
@@ -64,6 +64,32 @@ test('maxGroup bounds how many jobs one write takes', async () => {
   const lane = new WriteLane<number, number>(async (jobs) => { sizes.push(jobs.length); return jobs }, 3)
   await Promise.all(Array.from({ length: 8 }, async (_, i) => await lane.push(i, true)))
   assert.equal(sizes, [3, 3, 2])
+})
+
+test('a lazy job on an idle lane waits for the next job and shares its write; alone it goes after LAZY_MS; idle() writes it at once', async () => {
+  const groups: string[][] = []
+  const lane = new WriteLane<string, string>(async (jobs) => { groups.push(jobs); return jobs })
+  const removal = lane.push('unpublish', true, true)
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(groups, [], 'nothing is written for the lazy job alone yet')
+  await Promise.all([removal, lane.push('commit', true)])
+  assert.equal(groups, [['unpublish', 'commit']], 'it rides with the next commit')
+
+  const alone = lane.push('unpublish 2', true, true)
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.is(groups.length, 1, 'alone, it waits for company first')
+  assert.is(await alone, 'unpublish 2', `then goes by itself (after ${LAZY_MS} ms)`)
+  assert.equal(groups[1], ['unpublish 2'])
+
+  const third = lane.push('unpublish 3', true, true)
+  await lane.idle()
+  assert.equal(groups[2], ['unpublish 3'], 'idle() (a close) does not leave it waiting')
+  assert.is(await third, 'unpublish 3')
+
+  const nonCoalescing = lane.push('ack', false, true)
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(groups[3], ['ack'], 'only coalescable jobs can be lazy')
+  await nonCoalescing
 })
 
 test.run()
