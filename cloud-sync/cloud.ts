@@ -17,13 +17,13 @@ import { apiExposureWarning } from './api/exposure.js'
 import type { Api } from './api/server.js'
 import { startCloudBroker } from './broker/cloud-broker.js'
 import type { CloudBroker } from './broker/cloud-broker.js'
-import type { InvokeResultFrame } from '../src/wire/index.js'
 import type { PgCoordinator } from './coord/pg-coordinator.js'
 import type { Rollouts } from './rollouts/engine.js'
 import type { DeviceChannel, DeviceTraffic } from './broker/device-channel.js'
 import { Ingest } from './ingest/ingest.js'
 import { Takeovers } from './broker/takeovers.js'
 import { RemoteInvoker } from './invoke/remote-invoke.js'
+import { InvokeRelay } from './coord/invoke-relay.js'
 import { allCredentials, DynsecCredentials, embeddedCredentials } from './broker/credentials.js'
 import type { CredentialSink } from './broker/credentials.js'
 import { DesiredPublisher, RolloutEngine } from './rollouts/index.js'
@@ -141,8 +141,8 @@ export class Cloud {
   rollouts!: Rollouts
   /** With PostgreSQL: the bus between instances and the rollouts' lock (coord/pg-coordinator.ts). */
   coordinator: PgCoordinator | undefined
-  /** Where ingest hands a remote-invoke answer (#startRollouts: this instance's waiter, else the bus). */
-  #onInvokeResult: (id: string, r: InvokeResultFrame) => void = () => {}
+  /** Where ingest hands a remote-invoke answer: this instance's waiter, else the bus (#startRollouts). */
+  #invokeRelay: InvokeRelay | undefined
   invoker!: RemoteInvoker
   /** The key desired states are signed with, and the public file devices trust [W5]. */
   signing!: CloudSigningKey
@@ -259,18 +259,10 @@ export class Cloud {
       ? await RolloutEngine.start(engineOptions)
       : await (await import('./coord/shared-rollouts.js')).SharedRollouts.start(engineOptions, coord)
     const invoker = this.invoker = new RemoteInvoker(this.#devices, clock)
-    // A remote-invoke answer that reached this instance for a request waiting on another.
-    const offInvoke = coord?.subscribe('invoke', (p) => {
-      try {
-        const { device, result } = JSON.parse(p) as { device: string, result: InvokeResultFrame }
-        invoker.take(device, result)
-      } catch { /* not ours to fix */ }
-    })
-    this.#onInvokeResult = (id, r) => {
-      if (invoker.take(id, r)) return
-      if (coord === undefined || !coord.publish('invoke', JSON.stringify({ device: id, result: r }))) invoker.unmatched++
-    }
-    return async () => { offInvoke?.(); invoker.close(); await rollouts.close() }
+    // An answer taken here for a request waiting on another instance goes there through the bus.
+    const relay = this.#invokeRelay = new InvokeRelay(invoker, coord)
+    const offInvoke = relay.start()
+    return async () => { offInvoke(); invoker.close(); await rollouts.close() }
   }
 
   /** 5. Ingest: stores what devices upload and answers them through the broker started next. */
@@ -281,7 +273,7 @@ export class Cloud {
       now,
       log: this.#log,
       send: async (topic, payload) => { await this.#devices.publish(topic, payload, { qos: 1, retain: false }) },
-      deploy: { onReported: async (id, r) => { await rollouts.onReported(id, r) }, onInvokeResult: (id, r) => { this.#onInvokeResult(id, r) } }
+      deploy: { onReported: async (id, r) => { await rollouts.onReported(id, r) }, onInvokeResult: (id, r) => { this.#invokeRelay?.onResult(id, r) } }
     })
     return undefined
   }
@@ -363,7 +355,8 @@ export class Cloud {
           trustedKeys: trustedKeys.size,
           signingKeyId: signing.key.keyId,
           desiredPublishFailures: desired.failedPublishes,
-          invokeResultsUnmatched: invoker.unmatched
+          invokeResultsUnmatched: invoker.unmatched,
+          invokeResultsRelayed: this.#invokeRelay?.relayed ?? 0
         }
       }),
       deploy: { registry, engine: rollouts, invoker, trustedKeys, now },
