@@ -24,6 +24,8 @@ import { Ingest } from './ingest/ingest.js'
 import { Takeovers } from './broker/takeovers.js'
 import { RemoteInvoker } from './invoke/remote-invoke.js'
 import { InvokeRelay } from './coord/invoke-relay.js'
+import { LocalBus } from './coord/bus.js'
+import { StoredNotes } from './coord/stored-notes.js'
 import { allCredentials, DynsecCredentials, embeddedCredentials } from './broker/credentials.js'
 import type { CredentialSink } from './broker/credentials.js'
 import { DesiredPublisher, RolloutEngine } from './rollouts/index.js'
@@ -94,9 +96,11 @@ export interface CloudOptions {
   rollouts?: { tickMs?: number, watchMs?: number }
   /**
    * The registry in PostgreSQL instead of LevelDB under `dataDir` (`--db`, docs/postgres.md):
-   * the URL, and how many days records are kept (0: for ever).
+   * the URL, how many days records are kept (0: for ever), and how often a record follower
+   * (`logs -f`) reads the database when no note on the bus wakes it, ms (`--follow-poll`,
+   * default STORED_NOTES_DEFAULTS.slowPollMs).
    */
-  db?: { url: string, retentionDays?: number }
+  db?: { url: string, retentionDays?: number, followPollMs?: number }
   /**
    * No broker of its own: join the broker the fleet runs as a plain MQTT 5 client (`--broker`,
    * docs/scale-out.md), taking uploads from a shared subscription. Needs `db` (postgres://):
@@ -143,6 +147,8 @@ export class Cloud {
   coordinator: PgCoordinator | undefined
   /** Where ingest hands a remote-invoke answer: this instance's waiter, else the bus (#startRollouts). */
   #invokeRelay: InvokeRelay | undefined
+  /** Notes of records stored, to wake their followers on every instance (#startRollouts). */
+  #storedNotes: StoredNotes | undefined
   invoker!: RemoteInvoker
   /** The key desired states are signed with, and the public file devices trust [W5]. */
   signing!: CloudSigningKey
@@ -258,11 +264,13 @@ export class Cloud {
     const rollouts = this.rollouts = coord === undefined
       ? await RolloutEngine.start(engineOptions)
       : await (await import('./coord/shared-rollouts.js')).SharedRollouts.start(engineOptions, coord)
+    // Record followers (logs -f) and the dashboard are woken by notes of stores on any instance.
+    const notes = this.#storedNotes = new StoredNotes({ bus: coord ?? new LocalBus(), slowPollMs: o.db?.followPollMs })
     const invoker = this.invoker = new RemoteInvoker(this.#devices, clock)
     // An answer taken here for a request waiting on another instance goes there through the bus.
     const relay = this.#invokeRelay = new InvokeRelay(invoker, coord)
     const offInvoke = relay.start()
-    return async () => { offInvoke(); invoker.close(); await rollouts.close() }
+    return async () => { offInvoke(); notes.close(); invoker.close(); await rollouts.close() }
   }
 
   /** 5. Ingest: stores what devices upload and answers them through the broker started next. */
@@ -273,7 +281,8 @@ export class Cloud {
       now,
       log: this.#log,
       send: async (topic, payload) => { await this.#devices.publish(topic, payload, { qos: 1, retain: false }) },
-      deploy: { onReported: async (id, r) => { await rollouts.onReported(id, r) }, onInvokeResult: (id, r) => { this.#invokeRelay?.onResult(id, r) } }
+      deploy: { onReported: async (id, r) => { await rollouts.onReported(id, r) }, onInvokeResult: (id, r) => { this.#invokeRelay?.onResult(id, r) } },
+      onStored: (id) => { this.#storedNotes?.stored(id) }
     })
     return undefined
   }
@@ -318,6 +327,7 @@ export class Cloud {
   /** 7. The operator API (Fastify, api/server.ts); a host wider than loopback without TLS is warned about. */
   async #startApi (o: Resolved, token: string, now: () => number): Promise<Undo> {
     const { registry, channel, ingest, rollouts, invoker, signing } = this
+    const notes = this.#storedNotes as StoredNotes
     const takeovers = this.#takeovers as Takeovers
     const desired = this.#desired as DesiredPublisher
     const trustedKeys = this.#trustedKeys
@@ -360,7 +370,10 @@ export class Cloud {
         }
       }),
       deploy: { registry, engine: rollouts, invoker, trustedKeys, now },
-      lastSeen: this.#lastSeen as Seen
+      lastSeen: this.#lastSeen as Seen,
+      watchStores: (id) => notes.watch(id),
+      // The embedded cloud on LevelDB is one process whose feed already polls at its pace.
+      feedWake: this.coordinator === undefined ? undefined : notes
     })
     return () => api.close()
   }

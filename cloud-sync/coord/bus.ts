@@ -10,9 +10,10 @@ import { EventEmitter } from 'node:events'
  * by an instance not driving rollouts); `cancel` a rollout id to cancel; `reported` and `connect`
  * a device id whose report was stored / which connected; `invoke` a remote-invoke answer as
  * JSON `{ device, result }` for the instance whose request waits for it, or, too large for a
- * note, `{ device, id, parcel }` naming the request and the parcel holding it (invoke-relay.ts).
+ * note, `{ device, id, parcel }` naming the request and the parcel holding it (invoke-relay.ts);
+ * `stored` the ids of devices whose records an instance stored, space-separated (stored-notes.ts).
  */
-export type BusTopic = 'rollout' | 'cancel' | 'reported' | 'connect' | 'invoke'
+export type BusTopic = 'rollout' | 'cancel' | 'reported' | 'connect' | 'invoke' | 'stored'
 
 /** The most bytes a payload may have (PostgreSQL's NOTIFY takes under 8000); larger bodies go as parcels. */
 export const BUS_MAX_PAYLOAD = 7000
@@ -38,6 +39,8 @@ export interface CloudBus {
   publish: (topic: BusTopic, payload: string) => boolean
   /** Calls `cb` for each note on `topic`; returns the unsubscribe. */
   subscribe: (topic: BusTopic, cb: (payload: string) => void) => () => void
+  /** Whether notes flow now (false while the database connection is down: readers poll faster meanwhile). */
+  up: () => boolean
 }
 
 /** The embedded cloud's bus: one process, so notes are plain events (delivered on the next tick, like NOTIFY). */
@@ -49,6 +52,8 @@ export class LocalBus implements CloudBus {
     queueMicrotask(() => this.#events.emit(topic, payload))
     return true
   }
+
+  up (): boolean { return true }
 
   subscribe (topic: BusTopic, cb: (payload: string) => void): () => void {
     this.#events.on(topic, cb)

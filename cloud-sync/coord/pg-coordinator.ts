@@ -22,7 +22,7 @@ const CHANNEL = `${SCHEMA}_bus`
  * the next parcel's writer, seconds.
  */
 const PARCEL_TTL_SEC = 600
-const TOPICS = new Set<string>(['rollout', 'cancel', 'reported', 'connect', 'invoke'])
+const TOPICS = new Set<string>(['rollout', 'cancel', 'reported', 'connect', 'invoke', 'stored'])
 
 export interface PgCoordinatorOptions {
   url: string
@@ -60,6 +60,8 @@ export class PgCoordinator implements CloudBus, ParcelPost {
     this.#leadership.add(cb)
     return () => { this.#leadership.delete(cb) }
   }
+
+  up (): boolean { return this.#client !== undefined }
 
   publish (topic: BusTopic, payload: string): boolean {
     const c = this.#client

@@ -20,6 +20,8 @@ export interface IngestOptions {
   log: (line: string) => void
   /** Where reported state and invoke results go once checked (the rollout engine, remote invoke). */
   deploy?: DeployHooks
+  /** Told a device's id after each commit that stored new records, to wake its followers (coord/stored-notes.ts). */
+  onStored?: (deviceId: string) => void
 }
 
 export interface DeployHooks {
@@ -123,6 +125,7 @@ export class Ingest {
     this.counters.recordsStored += r.stored
     this.counters.duplicates += r.duplicates
     this.counters.gaps += r.gaps
+    if (r.stored > 0) this.#o.onStored?.(deviceId)
     if (r.newStream) await this.#newStream(deviceId, r)
     const echo = { stream: b.stream, batchId: b.batchId }
     if (r.conflict !== undefined) {
