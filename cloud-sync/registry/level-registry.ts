@@ -318,7 +318,7 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
       if (ord === undefined) return []
       before = { ord, seq: q.before.seq }
     }
-    return await readRecords(
+    const out = await readRecords(
       { chunks: this.#chunks, byFn: this.#byFn, byKind: this.#byKind },
       device,
       q,
@@ -326,6 +326,10 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
       (ord) => byOrd.get(ord) ?? LEGACY_STREAM,
       before
     )
+    if (after === undefined) return out
+    // Held back from a follower: the newest stream's records above its high-water (RecordQuery.afterSeq).
+    const newest = streams.reduce<StreamRow | undefined>((m, st) => (m === undefined || st.ord > m.ord ? st : m), undefined)
+    return newest === undefined ? out : out.filter((r) => r.stream !== newest.id || r.seq <= newest.highWater)
   }
 
   async gaps (device: string): Promise<StoredGap[]> {

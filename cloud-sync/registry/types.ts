@@ -125,6 +125,10 @@ export interface RecordQuery {
   /**
    * Only records after (stream, afterSeq), oldest first (for following a log): the rest of
    * that stream and every stream first seen after it. Without `stream`, the device's current one.
+   * Records of the newest stream above its high-water are held back until the seqs below them
+   * are stored or declared gaps: batches may commit out of order (two instances, a retried
+   * batch), and a follower moving its position to the last seq it saw must not pass a seq that
+   * commits later [W4].
    */
   afterSeq?: number
   stream?: string

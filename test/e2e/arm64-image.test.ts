@@ -139,7 +139,7 @@ test('the entrypoint under qemu: the agent starts, takes a QoS 1 message from th
     const published = new Promise<{ topic: string, payload: unknown }>((resolve) => client?.on('message', (topic, p) => resolve({ topic, payload: JSON.parse(p.toString()) as unknown })))
     // The PUBACK comes after the result is committed (docs/durability.md, "Ack after commit, on every path").
     await client.publishAsync('in/t1', JSON.stringify({ n: 21 }), { qos: 1 })
-    const got = await Promise.race([published, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 60_000))])
+    const got = await Promise.race([published, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 60_000).unref())])
     assert.equal(got, { topic: 'out/t1', payload: { got: { n: 21 }, arch: 'arm64' } })
     await client.endAsync()
     client = undefined

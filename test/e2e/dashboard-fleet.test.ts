@@ -83,8 +83,9 @@ if (missing !== undefined) {
   })
 
   test('[W3] a board that stops turns stale, then offline, live on the page', async () => {
-    // Heartbeats every second (stale after 3 s of silence), keep-alive 5 s (the broker cuts it after 7.5 s).
-    const a = w.agent('gh-02', await w.addDevice('gh-02', 'greenhouse'), { cloud: { heartbeatMs: 1000, keepaliveSec: 5 } })
+    // Heartbeats every second (stale after 3 s of silence), keep-alive 12 s (the broker cuts it
+    // after 18 s): stale lasts about 15 s, longer than the feed's slowest refresh (5 s) on a busy machine.
+    const a = w.agent('gh-02', await w.addDevice('gh-02', 'greenhouse'), { cloud: { heartbeatMs: 1000, keepaliveSec: 12 } })
     board = startLambkin(['device', '--config', a.configFile], { env: {} })
     const page = await browser.page()
     await signIn(page, `${w.env.LAMBKIN_API}/`, w.env.LAMBKIN_TOKEN)
@@ -93,7 +94,7 @@ if (missing !== undefined) {
     // Record every state the row shows from now on, as the operator would see it.
     await page.evaluate(RECORD_STATES)
     board.child.kill('SIGSTOP')
-    await waitInPage(page, "window.seen.some((s) => s.includes('offline'))", 30_000)
+    await waitInPage(page, "window.seen.some((s) => s.includes('offline'))", 60_000)
     const seen = await page.evaluate('window.seen') as string[]
     const words = seen.map((s) => s.replace(/[^a-z ]/g, '').trim())
     assert.ok(words.indexOf('stale') >= 0 && words.indexOf('stale') < words.indexOf('offline'), `states shown: ${JSON.stringify(words)}`)

@@ -84,7 +84,7 @@ test('Ctrl-C stops following at once, not the rollout, and says how to cancel it
   await p.waitFor('stdout', /^ {2}c-\d {2}applied/m, 60_000)
   p.child.kill('SIGINT')
   // One signal only: a second one quits without the message (signals.ts).
-  const exit = await Promise.race([p.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 5000))])
+  const exit = await Promise.race([p.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 5000).unref())])
   if (exit === null) p.child.kill('SIGKILL')
   assert.ok(exit !== null, 'it exits at once, without waiting for the long-poll in flight')
   assert.is(exit.code, 130, p.stderr())

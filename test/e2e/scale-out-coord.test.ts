@@ -179,7 +179,9 @@ realTest('records ingested by either instance are followed (after + wait, as log
     const got: number[] = []
     const follow = (async () => {
       let after = 0
+      const deadline = Date.now() + 120_000
       while (got.length < n) {
+        if (Date.now() > deadline) throw new Error(`followed ${got.length} of ${n} records through B in 120 s: ${got.join(',')}`)
         const r = await api<{ records: Array<{ seq: number }> }>(f, f.b.api, `/v1/devices/lg-1/records?fn=load&after=${after}&wait=20000&limit=100`)
         for (const rec of r.records) { got.push(rec.seq); after = Math.max(after, rec.seq) }
       }

@@ -12,7 +12,7 @@ interface RecordSql { ord: number, seq: number, kind: StoredRecord['kind'], fn: 
 
 export async function readRecords (db: PgDb, device: string, q: RecordQuery): Promise<StoredRecord[]> {
   const limit = Math.min(Math.max(1, q.limit ?? 100), MAX_LIMIT)
-  const streams = await db.query<{ id: string, ord: number }>('reading streams', 'SELECT id, ord FROM streams WHERE device = $1', [device])
+  const streams = await db.query<{ id: string, ord: number, high_water: number }>('reading streams', 'SELECT id, ord, high_water FROM streams WHERE device = $1', [device])
   const byOrd = new Map(streams.map((s) => [s.ord, s.id]))
   const params: unknown[] = [device]
   const where = ['device = $1']
@@ -26,6 +26,12 @@ export async function readRecords (db: PgDb, device: string, q: RecordQuery): Pr
     const ord = streams.find((s) => s.id === id)?.ord ?? 0
     params.push(ord, q.afterSeq)
     where.push(`(ord, seq) > ($${params.length - 1}::int, $${params.length}::bigint)`)
+    // Held back from a follower: the newest stream's records above its high-water (RecordQuery.afterSeq).
+    const newest = streams.reduce<{ ord: number, high_water: number } | undefined>((m, st) => (m === undefined || st.ord > m.ord ? st : m), undefined)
+    if (newest !== undefined) {
+      params.push(newest.ord, newest.high_water)
+      where.push(`(ord <> $${params.length - 1}::int OR seq <= $${params.length}::bigint)`)
+    }
   }
   if (!forward && q.before !== undefined) {
     // Paging back: a stream the device never sent has nothing before it.

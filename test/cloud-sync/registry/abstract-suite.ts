@@ -233,6 +233,23 @@ export function registrySuite (name: string, make: () => RegistryFactory, opts: 
     assert.equal((await reg.streams('gh-01')).map((st) => st.id), ['legacy', A, B])
   })
 
+  it('[W4] a follower is not given records above a hole: batches that commit out of order reach it in seq order', async (reg) => {
+    await add(reg)
+    await ingest(reg, 'gh-01', range(1, 5), [], 1, { stream: A })
+    // The batch after the next commits first (two instances, or a retried batch).
+    await ingest(reg, 'gh-01', range(11, 15), [], 2, { stream: A })
+    assert.equal(seqs(await reg.records('gh-01', { afterSeq: 0 })), range(1, 5).map((r) => [A, r.seq]), 'held back above the hole')
+    assert.equal(seqs(await reg.records('gh-01', { afterSeq: 5 })), [], 'a follower at 5 waits')
+    assert.equal(seqs(await reg.records('gh-01', { limit: 3 })), [[A, 15], [A, 14], [A, 13]], 'the newest-first listing shows everything stored')
+    await ingest(reg, 'gh-01', range(6, 10), [], 3, { stream: A })
+    assert.equal(seqs(await reg.records('gh-01', { afterSeq: 5 })), range(6, 15).map((r) => [A, r.seq]), 'the hole filled: 6..15 in order')
+    // A hole declared a gap releases what is above it too.
+    await ingest(reg, 'gh-01', range(18, 19), [], 4, { stream: A })
+    assert.equal(seqs(await reg.records('gh-01', { afterSeq: 15 })), [])
+    await ingest(reg, 'gh-01', [], [{ from: 16, to: 17, reason: 'dropped' }], 5, { stream: A })
+    assert.equal(seqs(await reg.records('gh-01', { afterSeq: 15 })), [[A, 18], [A, 19]])
+  })
+
   it('[W4] paging back: records before a (stream, seq) position, newest first, across chunks and streams', async (reg) => {
     await add(reg)
     await ingest(reg, 'gh-01', range(1, 3), [], 10)

@@ -84,7 +84,8 @@ test('a registry from before streams is brought up at open: its records, gaps an
         assert.equal([d?.streams, d?.stream, d?.highWater, d?.counts.stored, 'above' in (d ?? {})], [1, 'legacy', 3, 3, false])
         assert.equal((await reg.getDevice('gh-02'))?.streams, 0)
         assert.equal((await reg.records('gh-01')).map((r) => [r.stream, r.seq]), [['legacy', 6], ['legacy', 2], ['legacy', 1]])
-        assert.equal((await reg.records('gh-01', { fn: 'f', afterSeq: 1 })).map((r) => r.seq), [2, 6])
+        // 6 sits above the hole 4..5, so a follower is not given it yet (RecordQuery.afterSeq).
+        assert.equal((await reg.records('gh-01', { fn: 'f', afterSeq: 1 })).map((r) => r.seq), [2])
         assert.equal((await reg.gaps('gh-01')).map((g) => [g.stream, g.from, g.to]), [['legacy', 3, 3]])
       } finally {
         await reg.close()

@@ -106,7 +106,10 @@ pgTest('PostgreSQL restarted under an ingest load from two instances, cleanly an
       await server.start()
       assert.ok(ackedBefore < total, `the restart came mid-load (${ackedBefore} of ${total})`)
     }
-    const acks = await Promise.race([load, new Promise<never>((_resolve, reject) => setTimeout(() => { done = true; reject(new Error('the load did not finish')) }, 120_000))])
+    let timer: NodeJS.Timeout | undefined
+    const acks = await Promise.race([load, new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => { done = true; reject(new Error('the load did not finish')) }, 120_000)
+    })]).finally(() => clearTimeout(timer))
     for (const [i, d] of devices.entries()) {
       assert.is(acks[i][acks[i].length - 1], total, `${d} acknowledged to the end`)
       const row = await regs[1].getDevice(d)
