@@ -208,7 +208,7 @@ export class Cloud {
     await s.step('keys', () => this.#readKeys(o))
     await s.step('registry', () => this.#openRegistry(o, clock))
     await s.step('rollouts', () => this.#startRollouts(o, clock, now))
-    await s.step('ingest', () => this.#startIngest(now))
+    await s.step('ingest', () => this.#startIngest(o, now))
     await s.step('device channel', () => this.#startChannel(o, clock, now))
     await s.step('api', () => this.#startApi(o, token, now))
   }
@@ -274,7 +274,7 @@ export class Cloud {
   }
 
   /** 5. Ingest: stores what devices upload and answers them through the broker started next. */
-  #startIngest (now: () => number): undefined {
+  #startIngest (o: Resolved, now: () => number): undefined {
     const rollouts = this.rollouts
     this.ingest = new Ingest({
       registry: this.registry,
@@ -282,7 +282,9 @@ export class Cloud {
       log: this.#log,
       send: async (topic, payload) => { await this.#devices.publish(topic, payload, { qos: 1, retain: false }) },
       deploy: { onReported: async (id, r) => { await rollouts.onReported(id, r) }, onInvokeResult: (id, r) => { this.#invokeRelay?.onResult(id, r) } },
-      onStored: (id) => { this.#storedNotes?.stored(id) }
+      onStored: (id) => { this.#storedNotes?.stored(id) },
+      // An external broker does not say when one connection took over another; the devices' boots do.
+      onTakeover: o.broker === undefined ? undefined : (id) => { this.#takeovers?.note(id) }
     })
     return undefined
   }

@@ -8,7 +8,7 @@
 // publish unacknowledged so it is sent again.
 import { ErrorCodes, errorMessage } from '../../src/errors.js'
 import { BATCH_LIMITS, decodeFrame, downTopic, encodeFrame, isStreamId, parseBatch, parseDeviceTopic, parseFetch, parseHeartbeat, parseInvokeResult, parseReported, parseStatus } from '../../src/wire/index.js'
-import type { FetchFrame, InvokeResultFrame, ReportedFrame } from '../../src/wire/index.js'
+import type { FetchFrame, InvokeResultFrame, ReportedFrame, StatusFrame } from '../../src/wire/index.js'
 import { LEGACY_STREAM } from '../registry/index.js'
 import type { IngestResult, Registry } from '../registry/index.js'
 
@@ -22,6 +22,13 @@ export interface IngestOptions {
   deploy?: DeployHooks
   /** Told a device's id after each commit that stored new records, to wake its followers (coord/stored-notes.ts). */
   onStored?: (deviceId: string) => void
+  /**
+   * With an external broker, which does not say when a connection took over another: told a
+   * device's id when its `online` status comes from another boot than the `online` one stored
+   * before it (docs/scale-out.md, "Weaker than the embedded broker"). The embedded broker counts
+   * takeovers itself and passes none.
+   */
+  onTakeover?: (deviceId: string) => void
 }
 
 export interface DeployHooks {
@@ -87,7 +94,7 @@ export class Ingest {
           await this.#batch(deviceId, frame, payload)
           return
         case 'status':
-          await this.#o.registry.touch(deviceId, { lastSeen: this.#o.now(), status: parseStatus(frame) })
+          await this.#status(deviceId, parseStatus(frame))
           return
         case 'heartbeat':
           await this.#o.registry.touch(deviceId, { lastSeen: this.#o.now(), heartbeat: parseHeartbeat(frame) })
@@ -112,6 +119,15 @@ export class Ingest {
       // stream and batch id are echoed when the frame had readable ones.
       if (t.kind === 'batch') await this.#ack(deviceId, echoOf(frame), undefined, String((err as { details?: { reason?: string } }).details?.reason))
     }
+  }
+
+  async #status (deviceId: string, s: StatusFrame): Promise<void> {
+    if (this.#o.onTakeover !== undefined && s.state === 'online' && s.boot !== undefined) {
+      const before = (await this.#o.registry.getDevice(deviceId))?.status
+      // No `offline` between them: the broker closed the first client's connection for the second.
+      if (before?.state === 'online' && before.boot !== undefined && before.boot !== s.boot) this.#o.onTakeover(deviceId)
+    }
+    await this.#o.registry.touch(deviceId, { lastSeen: this.#o.now(), status: s })
   }
 
   async #batch (deviceId: string, frame: Record<string, unknown>, payload: Buffer): Promise<void> {
