@@ -106,8 +106,10 @@ export interface CloudOptions {
    * docs/scale-out.md), taking uploads from a shared subscription. Needs `db` (postgres://):
    * instances side by side share one registry. host, port, tls, plain, maxConnections,
    * maxPacketBytes and keepaliveMaxSec are the embedded broker's and do not apply.
+   * sessionExpirySec: how long the broker keeps this instance's session when it is gone
+   * (`--session-expiry`, default EXTERNAL_BROKER_DEFAULTS.sessionExpirySec, whose doc says the trade-off).
    */
-  broker?: { url: string, caFile?: string }
+  broker?: { url: string, caFile?: string, sessionExpirySec?: number }
 }
 
 /** Where device ages come from: this process's monotonic clock (last-seen.ts), or the database's (pg/seen.ts). */
