@@ -1,7 +1,7 @@
 // Load generators for bench/cloud, each in a process of its own so the cloud's process is
 // measured alone. Modes:
 //   ingest <cloud|aedes> <port> <devices> <batches> <records> <secret>  devices upload batches
-//   drain <port> <secret> <records>                                     one device's outbox drains
+//   drain <port> <secret> <records>                                     one device's outbox drains (and a raw LevelDB read of it, the peer)
 //   fleet <port> <secret> <first> <count> <heartbeatMs> <seconds>       devices heartbeat
 // Each prints one JSON line.
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -11,7 +11,8 @@ import { performance } from 'node:perf_hooks'
 import mqtt from 'mqtt'
 import type { MqttClient } from 'mqtt'
 import { CloudLink } from '../../device/sync/index.js'
-import { LevelOutboxStore } from '../../device/store/index.js'
+import { Level } from 'level'
+import { LevelOutboxStore, storePath } from '../../device/store/index.js'
 import { systemClock } from '../../src/clock.js'
 import { decodeFrame, downTopic, encodeFrame, parseAck, upTopic } from '../../src/wire/index.js'
 
@@ -72,12 +73,18 @@ async function ingest (): Promise<void> {
 async function drain (): Promise<void> {
   const [portS, secret, recordsS] = args
   const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-bench-drain-'))
-  const store = await LevelOutboxStore.open({ dir, quotaBytes: 1024 ** 3 })
+  let store = await LevelOutboxStore.open({ dir, quotaBytes: 1024 ** 3 })
   const total = Number(recordsS)
   for (let i = 0; i < total; i += 1000) {
     await store.commit({ records: Array.from({ length: 1000 }, (_, k) => ({ kind: 'result' as const, fn: 'threshold', time: Date.now(), data: (record(i + k + 1).data) })) })
   }
   await store.flush()
+  // The peer: LevelDB itself reading the same records (keys and values, in steps of 1,000), the
+  // floor under any drain; the store is closed for it and opened again.
+  await store.close()
+  const rawPerSecond = await rawRead(dir, total)
+  store = await LevelOutboxStore.open({ dir, quotaBytes: 1024 ** 3 })
+  const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   const link = await CloudLink.start({
     url: `mqtt://127.0.0.1:${portS}`,
@@ -104,11 +111,33 @@ async function drain (): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
   const end = performance.now()
+  const cpu = process.cpuUsage(cpu0)
   await link.close()
   await store.close()
   rmSync(dir, { recursive: true, force: true })
   const seconds = (end - (connectedAt || t0)) / 1000
-  console.log(JSON.stringify({ records: total, seconds, perSecond: total / seconds, batches: link.counters.batchesSent }))
+  const { batchesSent: batches, recordsEmbedded: embedded } = link.counters
+  const deviceCpuSeconds = (cpu.user + cpu.system) / 1e6
+  console.log(JSON.stringify({ records: total, seconds, perSecond: total / seconds, batches, embedded, deviceCpuSeconds, rawPerSecond }))
+}
+
+/** Records/s of a plain LevelDB iterator over the outbox's records in `dir` (keys and values). */
+async function rawRead (dir: string, expect: number): Promise<number> {
+  const db = new Level<string, Uint8Array>(storePath(dir), { keyEncoding: 'utf8', valueEncoding: 'view' })
+  await db.open()
+  try {
+    const records = db.sublevel<string, Uint8Array>('r', { keyEncoding: 'utf8', valueEncoding: 'view' })
+    const t0 = performance.now()
+    const it = records.iterator()
+    let n = 0
+    for (let e = await it.nextv(1000); e.length > 0; e = await it.nextv(1000)) n += e.length
+    await it.close()
+    const seconds = (performance.now() - t0) / 1000
+    if (n !== expect) throw new Error(`raw read found ${n} records, expected ${expect}`)
+    return n / seconds
+  } finally {
+    await db.close()
+  }
 }
 
 async function fleet (): Promise<void> {

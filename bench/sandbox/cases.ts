@@ -1,6 +1,7 @@
 // One benchmark case per process (so RSS figures are clean): `node cases.js <runtime> <case>`
 // prints one JSON line. Runtimes: lambkin (our pool), quickjs (quickjs-emscripten used directly,
-// the floor), hop (an echo worker: the floor of the thread hop alone), ivm (isolated-vm),
+// the floor), hop (an echo worker: the floor of the thread hop alone), threaded (raw QuickJS
+// on BENCH_CONCURRENCY worker threads: the floor of a sandbox per thread), ivm (isolated-vm),
 // vm (node:vm).
 import { readFileSync, readdirSync } from 'node:fs'
 import { requirePeer } from '../peers/require.js'
@@ -10,6 +11,7 @@ import { SandboxPool } from '../../src/sandbox/index.js'
 import type { FunctionSpec } from '../../src/sandbox/index.js'
 import { quickjsPeer } from './quickjs-peer.js'
 import { hopPeer } from './hop-peer.js'
+import { threadedPeer } from './threaded-peer.js'
 
 export const TRIVIAL = 'export default (e) => ({ ok: true, n: e.n + 1 })'
 export const CPU = 'export default (e) => { let c = 0; for (let i = 2; i < e.limit; i++) { let p = true; for (let j = 2; j * j <= i; j++) if (i % j === 0) { p = false; break } if (p) c++ } return { primes: c } }'
@@ -39,6 +41,7 @@ async function runtime (kind: string): Promise<{ make: (name: string, src: strin
   }
   if (kind === 'quickjs') return await quickjsPeer()
   if (kind === 'hop') return await hopPeer()
+  if (kind === 'threaded') return await threadedPeer()
   if (kind === 'ivm') {
     // any: isolated-vm ships no types we install; it is loaded on demand from bench/peers.
     const ivm = requirePeer('isolated-vm') as any

@@ -91,15 +91,18 @@ for (const which of ['cpu', 'cold', 'idle']) {
 }
 // The trivial call is what a shared machine disturbs most: each round runs raw QuickJS, the
 // pool with one sandbox, the pool with a sandbox on each of its 2 worker threads (one hot
-// function at concurrency 2) and the echo worker back to back, and each ratio is taken
-// within its round. Medians and ranges over the rounds are printed.
+// function at concurrency 2), the echo worker, and raw QuickJS on one and on 2 worker threads
+// fed as the pool feeds its threads (the floor of a sandbox per thread) back to back, and each
+// ratio is taken within its round. Medians and ranges over the rounds are printed.
 const rounds: Array<Record<string, Record<string, number>>> = []
 for (let r = 0; r < ROUNDS; r++) {
   rounds.push({
     quickjs: run('quickjs', 'trivial'),
     lambkin: run('lambkin', 'trivial'),
     pooled: run('lambkin', 'trivial', [], POOL_WORKERS),
-    hop: run('hop', 'trivial')
+    hop: run('hop', 'trivial'),
+    threaded: run('threaded', 'trivial'),
+    threadedPerCore: run('threaded', 'trivial', [], POOL_WORKERS)
   })
 }
 const trivialRefs = Object.fromEntries(refs.map((p) => [p, run(p, 'trivial')]))
@@ -115,12 +118,15 @@ const trivialLine = (kind: string): string => {
 }
 const one = ratios('lambkin')
 const perCore = ratios('pooled')
+const floorOne = ratios('threaded')
+const floorPerCore = ratios('threadedPerCore')
 const cpuRatio = (r: Record<string, number>): number => r.cpuUsPerCall
 
 console.log(`throughput, trivial handler, medians of ${ROUNDS} rounds (range): raw quickjs in-process ${trivialLine('quickjs')}; references: ${refs.map((p) => `${p} ${f(trivialRefs[p].perSecond)}/s (${f(cpuRatio(trivialRefs[p]), 1)} us CPU/call)`).join(', ')}`)
 console.log(`  lambkin, one sandbox: ${trivialLine('lambkin')}; ${f(median(one), 2)}x raw (${range(one)})`)
 console.log(`  lambkin, a sandbox per core (concurrency ${POOL_WORKERS} over ${POOL_WORKERS} worker threads): ${trivialLine('pooled')}; ${f(median(perCore), 2)}x raw (${range(perCore)})`)
 console.log(`  floor of the thread hop (an echo worker, batched as the pool batches; no sandbox): ${trivialLine('hop')}`)
+console.log(`  floor of a sandbox per thread (raw QuickJS in worker threads, fed as the pool feeds its threads; no budgets, checks, ctx or state): one thread ${trivialLine('threaded')}; ${f(median(floorOne), 2)}x raw (${range(floorOne)}); ${POOL_WORKERS} threads ${trivialLine('threadedPerCore')}; ${f(median(floorPerCore), 2)}x raw (${range(floorPerCore)})`)
 if (rounds[0].lambkin.mainUsPerCall !== undefined) {
   // What the CPU per call allows when each thread has a core to itself (raw QuickJS is one
   // thread, so it is bound by its own CPU per call): on a shared machine the measured rates
@@ -149,4 +155,4 @@ const builds = variants().map(({ label, variant }) => {
 console.log(`QuickJS builds, cpu-heavy handler: ${builds.join('; ')}`)
 
 const mem = rows.idle.lambkin.perSandboxKiB / rows.idle.quickjs.perSandboxKiB
-console.log(`sandbox vs raw quickjs: trivial ${f(median(one), 2)}x on one sandbox (target >= 0.8; ${ROUNDS} rounds ${range(one)}), ${f(median(perCore), 2)}x with one per core (target >= 1.5; ${range(perCore)}), cpu ${f(rows.cpu.lambkin.perSecond / rows.cpu.quickjs.perSecond, 2)}x, idle memory ${f(mem, 2)}x (target <= 1.25), cold start p50 ${f(rows.cold.lambkin.medianMs, 2)} ms p90 ${f(rows.cold.lambkin.p90Ms, 2)} ms (target p90 < 2); ${refs[0]} reference: trivial ${f(trivialRefs[refs[0]].perSecond === 0 ? 0 : med('lambkin', 'perSecond') / trivialRefs[refs[0]].perSecond, 2)}x, idle memory ${f(rows.idle.lambkin.perSandboxKiB / rows.idle[refs[0]].perSandboxKiB, 1)}x`)
+console.log(`sandbox vs raw quickjs: trivial ${f(median(one), 2)}x on one sandbox (target >= 0.8; ${ROUNDS} rounds ${range(one)}), ${f(median(perCore), 2)}x with one per core (target >= 1.5; ${range(perCore)}), the floor of a thread per core ${f(median(floorPerCore), 2)}x, cpu ${f(rows.cpu.lambkin.perSecond / rows.cpu.quickjs.perSecond, 2)}x, idle memory ${f(mem, 2)}x (target <= 1.25), cold start p50 ${f(rows.cold.lambkin.medianMs, 2)} ms p90 ${f(rows.cold.lambkin.p90Ms, 2)} ms (target p90 < 2); ${refs[0]} reference: trivial ${f(trivialRefs[refs[0]].perSecond === 0 ? 0 : med('lambkin', 'perSecond') / trivialRefs[refs[0]].perSecond, 2)}x, idle memory ${f(rows.idle.lambkin.perSandboxKiB / rows.idle[refs[0]].perSandboxKiB, 1)}x`)

@@ -18,6 +18,26 @@ async function newModule (wasmModule: QuickJSBinary['module']): Promise<QuickJSW
     : await newQuickJSWASMModuleFromVariant(newVariant(base, { wasmModule }))
 }
 
+/**
+ * The handler in a fresh wasm instance of its own, called with an event's JSON and answering
+ * its result's JSON: what a thread that runs raw QuickJS does per call (threaded-peer.ts).
+ */
+export async function quickjsJsonCall (src: string, wasmModule = compileBinary().module): Promise<(json: string) => string> {
+  const rt = (await newModule(wasmModule)).newRuntime()
+  const ctx = rt.newContext()
+  ctx.unwrapResult(ctx.evalCode(plain(src))).dispose()
+  const fn = ctx.unwrapResult(ctx.evalCode('(s) => JSON.stringify(handler(JSON.parse(s)))'))
+  return (json) => {
+    const arg = ctx.newString(json)
+    const out = ctx.callFunction(fn, ctx.undefined, arg)
+    arg.dispose()
+    const h = ctx.unwrapResult(out)
+    const text = ctx.getString(h)
+    h.dispose()
+    return text
+  }
+}
+
 export async function quickjsPeer (): Promise<{ make: (name: string, src: string) => Promise<Call>, close: () => Promise<void> }> {
   // The module is compiled once, as lambkin does; every sandbox gets its own instance.
   const wasmModule = compileBinary().module

@@ -206,12 +206,14 @@ export class Ingest {
 
   /**
    * [W4] down/ack carries the highest seq of the batch's stream stored contiguously, the
-   * stream (absent for the legacy stream) and the batch id it answers, and why a batch was refused.
+   * stream (absent for the legacy stream) and the batch id it answers, why a batch was refused,
+   * and `embedded: true` (src/wire/embedded-data.ts).
    */
   async #ack (deviceId: string, echo: Echo, highWater: number | undefined, rejected?: string): Promise<void> {
     const stream = echo.stream ?? LEGACY_STREAM
     const seq = highWater ?? (await this.#o.registry.streams(deviceId)).find((s) => s.id === stream)?.highWater ?? 0
-    const frame: Record<string, unknown> = { seq }
+    // This cloud takes record data embedded as CBOR (tag 24), and says so in every ack [W4].
+    const frame: Record<string, unknown> = { seq, embedded: true }
     if (echo.stream !== undefined) frame.stream = echo.stream
     if (echo.batchId !== undefined) frame.batchId = echo.batchId
     if (rejected !== undefined) frame.rejected = rejected

@@ -5,6 +5,7 @@
 import type { Level } from 'level'
 import type { AbstractSublevel } from 'abstract-level'
 import { Encoder } from 'cbor-x'
+import { dataValue } from '../../src/wire/index.js'
 import type { WireRecordKind } from '../../src/wire/index.js'
 import { KEYS, keyTail, ordKey } from './level-keys.js'
 import type { RecordQuery, StoredRecord } from './types.js'
@@ -50,6 +51,18 @@ function readableOf (v: Uint8Array, last: number, q: RecordQuery): { r: number, 
     const placeholder: ChunkRecord = { s: last, k: q.kinds?.[0] ?? 'log', t: 0, d: { unreadable: `stored records up to seq ${last} cannot be decoded: ${errorMessage(err)}` } }
     if (q.fn !== undefined) placeholder.f = q.fn
     return { r: 0, recs: [placeholder] }
+  }
+}
+
+/**
+ * Data as a query answers it [W8]: embedded bytes (tag 24, src/wire/embedded-data.ts; kept as
+ * the device sent them) decoded here, on read; bytes that no longer decode answer as a placeholder.
+ */
+function readData (d: unknown): unknown {
+  try {
+    return dataValue(d)
+  } catch (err) {
+    return { unreadable: `stored data cannot be decoded: ${errorMessage(err)}` }
   }
 }
 
@@ -142,7 +155,7 @@ export async function readRecords (
           (q.fn !== undefined && c.f !== q.fn) ||
           (kinds !== undefined && !kinds.has(c.k))
         ) { continue }
-        const r: StoredRecord = { device, stream: streamOf(ord), seq: c.s, kind: c.k, time: c.t, receivedAt: chunk.r, data: c.d }
+        const r: StoredRecord = { device, stream: streamOf(ord), seq: c.s, kind: c.k, time: c.t, receivedAt: chunk.r, data: readData(c.d) }
         if (c.f !== undefined) r.fn = c.f
         out.push(r)
         if (out.length >= limit) return out

@@ -10,7 +10,7 @@ export type { StoreOptions } from './options.js'
 export { storePath } from './level-open.js'
 export { RECORD_KINDS, KIND_PRIORITY, isRecordKind } from './types.js'
 export type {
-  CommitResult, CommitUnit, KindStats, MetaWrite, NewPublish, NewRecord, OutboxRecord, PendingPublish,
+  CommitResult, CommitUnit, EncodedRecord, KindStats, MetaWrite, NewPublish, NewRecord, OutboxRecord, PendingPublish,
   ReadOptions, RecordKind, StateWrite, StoreClock, StoreStats
 } from './types.js'
 export { newStreamId } from './stream-id.js'

@@ -5,6 +5,8 @@ import { StoreFault, probeDisk } from '../../src/store-fault.js'
 import { decodeValue, encodeValue } from './codec.js'
 import type { StoredRecord } from './codec.js'
 import { parsePublishKey, parseRecordKey, seqKey } from './keys.js'
+import type { RecordKeyParts } from './keys.js'
+import { splitRecord } from './record-value.js'
 import { SYS_COUNTERS, SYS_SYNCED, loadLedger, openDb, storePath } from './level-open.js'
 import type { Db, Sublevels } from './level-open.js'
 import { encodeCounters, planAck, planCommits, planDelete, planPurge, planUnpublish, scanKeys, scanPublishes, skipping } from './level-plan.js'
@@ -21,7 +23,7 @@ import { reopenVerified } from './level-recover.js'
 import type { Ledger } from './ledger.js'
 import type { ResolvedRead } from './validate.js'
 import { RECORD_KINDS, emptyByKind } from './types.js'
-import type { CommitResult, CommitUnit, OutboxRecord, PendingPublish, StoreStats } from './types.js'
+import type { CommitResult, CommitUnit, EncodedRecord, OutboxRecord, PendingPublish, StoreStats } from './types.js'
 
 type Job =
   | { type: 'commit', unit: EncodedUnit }
@@ -111,9 +113,40 @@ export class LevelOutboxStore extends OutboxStore {
     return await this.#lane.push({ type: 'commit', unit: encoded }, true) as CommitResult
   }
 
-  protected async _read ({ afterSeq, limit, kinds }: ResolvedRead): Promise<OutboxRecord[]> {
+  protected async _read (r: ResolvedRead): Promise<OutboxRecord[]> {
+    return await this.#scanRecords(r, (k, value) => {
+      const v = decodeValue(value, `record ${k.seq}`) as StoredRecord
+      if (this.#expiry.expired(v)) return undefined
+      const rec: OutboxRecord = { seq: k.seq, kind: k.kind, time: v.t, data: v.d, bytes: k.bytes }
+      if (v.f !== undefined) rec.fn = v.f
+      if (v.x !== undefined) rec.expiresAt = v.x
+      return rec
+    })
+  }
+
+  /** The data's bytes are cut out of the stored value (record-value.ts): no decode on a drain. */
+  protected override async _readEncoded (r: ResolvedRead): Promise<EncodedRecord[]> {
+    return await this.#scanRecords(r, (k, value) => {
+      let v = splitRecord(value)
+      if (v === undefined) {
+        const d = decodeValue(value, `record ${k.seq}`) as StoredRecord
+        v = { ...d, d: encodeValue(d.d, `record ${k.seq}`) }
+      }
+      if (this.#expiry.expired(v)) return undefined
+      const rec: EncodedRecord = { seq: k.seq, kind: k.kind, time: v.t, dataCbor: v.d, bytes: k.bytes }
+      if (v.f !== undefined) rec.fn = v.f
+      if (v.x !== undefined) rec.expiresAt = v.x
+      return rec
+    })
+  }
+
+  /**
+   * Up to `limit` records after `afterSeq`, each made by `make` from its key and stored value;
+   * `make` answers undefined for an expired record, which is then purged.
+   */
+  async #scanRecords<T> ({ afterSeq, limit, kinds }: ResolvedRead, make: (k: RecordKeyParts, value: Uint8Array) => T | undefined): Promise<T[]> {
     this.#fault.check()
-    const out: OutboxRecord[] = []
+    const out: T[] = []
     const expired: string[] = []
     const it = this.#subs.records.iterator({ gte: seqKey(afterSeq + 1) })
     try {
@@ -123,11 +156,8 @@ export class LevelOutboxStore extends OutboxStore {
         for (const [key, value] of entries) {
           const k = parseRecordKey(key)
           if (kinds !== null && !kinds.includes(k.kind)) continue
-          const v = decodeValue(value, `record ${k.seq}`) as StoredRecord
-          if (this.#expiry.expired(v)) { expired.push(key); continue }
-          const rec: OutboxRecord = { seq: k.seq, kind: k.kind, time: v.t, data: v.d, bytes: k.bytes }
-          if (v.f !== undefined) rec.fn = v.f
-          if (v.x !== undefined) rec.expiresAt = v.x
+          const rec = make(k, value)
+          if (rec === undefined) { expired.push(key); continue }
           out.push(rec)
           if (out.length === limit) break
         }
@@ -281,6 +311,7 @@ export class LevelOutboxStore extends OutboxStore {
       subs: this.#subs,
       ledger: this.#ledger.clone(),
       ops: [],
+      clears: [],
       quotaBytes: this.#opts.quotaBytes,
       scan: this.#scan,
       scanPublishes: this.#scanPublishes
@@ -301,10 +332,11 @@ export class LevelOutboxStore extends OutboxStore {
       else if (first.type === 'delete') results = [await planDelete(ctx, first.seqs)]
       else results = [await planPurge(ctx, first.keys)]
       // A commit always writes: even if quota dropped all its records, their seqs and the drops count.
-      if (ctx.ops.length === 0 && !jobs.some((j) => j.type === 'commit')) return results
+      if (ctx.ops.length === 0 && ctx.clears.length === 0 && !jobs.some((j) => j.type === 'commit')) return results
       ctx.ops.push(encodeCounters(ctx, SYS_COUNTERS))
       await this.#db.batch(ctx.ops)
       this.#ledger = ctx.ledger
+      for (const c of ctx.clears) await c.sublevel.clear({ gte: c.gte, lt: c.lt })
       for (const op of ctx.ops) {
         if (op.sublevel !== this.#subs.publishes) continue
         const { id } = parsePublishKey(op.key)

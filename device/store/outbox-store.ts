@@ -3,7 +3,8 @@
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { checkName, checkSeq, checkSeqs, checkUnit, resolveRead } from './validate.js'
 import type { ResolvedRead } from './validate.js'
-import type { CommitResult, CommitUnit, OutboxRecord, PendingPublish, ReadOptions, StoreStats } from './types.js'
+import { encodeValue } from './codec.js'
+import type { CommitResult, CommitUnit, EncodedRecord, OutboxRecord, PendingPublish, ReadOptions, StoreStats } from './types.js'
 
 export type StoreStatus = 'open' | 'closing' | 'closed'
 
@@ -41,6 +42,14 @@ export abstract class OutboxStore {
   /** Buffered records with seq > afterSeq in seq order, skipping (and purging) expired ones. */
   async read (opts?: ReadOptions): Promise<OutboxRecord[]> {
     return await this.#call(() => this._read(resolveRead(opts)))
+  }
+
+  /**
+   * read(), with each record's data as CBOR bytes (`dataCbor`) instead of a value: what the store
+   * holds where the backend can hand it over without decoding (LevelDB), else encoded here.
+   */
+  async readEncoded (opts?: ReadOptions): Promise<EncodedRecord[]> {
+    return await this.#call(() => this._readEncoded(resolveRead(opts)))
   }
 
   /** Deletes every record with seq <= seq (the cloud stored them). Resolves to how many went. */
@@ -128,6 +137,11 @@ export abstract class OutboxStore {
 
   protected abstract _streamId (): string | undefined
   protected abstract _commit (unit: CommitUnit): Promise<CommitResult>
+  /** A backend that holds data encoded overrides this to skip the decode and encode. */
+  protected async _readEncoded (r: ResolvedRead): Promise<EncodedRecord[]> {
+    return (await this._read(r)).map(({ data, ...rest }) => ({ ...rest, dataCbor: encodeValue(data, `record ${rest.seq}`) }))
+  }
+
   protected abstract _read (opts: ResolvedRead): Promise<OutboxRecord[]>
   protected abstract _ackThrough (seq: number): Promise<number>
   protected abstract _delete (seqs: number[]): Promise<number>

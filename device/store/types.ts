@@ -38,6 +38,12 @@ export interface OutboxRecord {
   expiresAt?: number
 }
 
+/**
+ * An outbox record with its data left as the CBOR bytes the store holds (OutboxStore.readEncoded),
+ * for a sender that passes them on without decoding them (src/wire/embedded-data.ts).
+ */
+export type EncodedRecord = Omit<OutboxRecord, 'data'> & { dataCbor: Uint8Array }
+
 export interface StateWrite {
   fn: string
   /** null deletes the function's state. */

@@ -97,6 +97,7 @@ export class CloudLink {
     refused: 0,
     conflicts: 0,
     foreignAcks: 0,
+    recordsEmbedded: 0,
     takeovers: 0
   }
 

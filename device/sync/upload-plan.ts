@@ -1,7 +1,11 @@
 // Turns outbox records into one `up/batch` frame [W4]: oldest first, contiguous from the
 // first seq the cloud lacks, with every seq the device will never send declared as a gap.
+import { embedData } from '../../src/wire/index.js'
 import type { GapReason, WireGap } from '../../src/wire/index.js'
-import type { OutboxRecord } from '../store/index.js'
+import type { EncodedRecord, OutboxRecord } from '../store/index.js'
+
+/** A record as read from the outbox: its data as a value, or as the stored CBOR bytes (sent embedded). */
+export type PlanRecord = OutboxRecord | EncodedRecord
 
 export interface PlanOptions {
   /** The first seq the batch must cover (the cloud's high-water + 1, or the next unsent seq). */
@@ -10,7 +14,7 @@ export interface PlanOptions {
   /** Budget for the records' stored sizes; the first record always goes, however large. */
   maxBytes: number
   /** Records not to upload (logs turned off); their seqs become `excluded` gaps. */
-  exclude: (r: OutboxRecord) => boolean
+  exclude: (r: Pick<OutboxRecord, 'kind' | 'fn'>) => boolean
 }
 
 export interface Plan {
@@ -22,12 +26,13 @@ export interface Plan {
 }
 
 /**
- * Plans one batch from `records` (seq order, as OutboxStore.read returns them, all >= from).
+ * Plans one batch from `records` (seq order, as OutboxStore.read or readEncoded returns them,
+ * all >= from).
  * Missing seqs between `from` and a record were removed by the outbox's quota or TTL:
  * declared `dropped`. Nothing after the last record is declared, since a seq above it may be
  * a commit still in flight.
  */
-export function planBatch (records: OutboxRecord[], o: PlanOptions): Plan {
+export function planBatch (records: PlanRecord[], o: PlanOptions): Plan {
   const plan: Plan = { records: [], gaps: [], through: undefined, bytes: 0 }
   let next = o.from
   const gap = (from: number, to: number, reason: GapReason): void => {
@@ -43,7 +48,9 @@ export function planBatch (records: OutboxRecord[], o: PlanOptions): Plan {
     if (o.exclude(r)) {
       gap(r.seq, r.seq, 'excluded')
     } else {
-      const w: Plan['records'][number] = { seq: r.seq, kind: r.kind, time: r.time, data: r.data }
+      // Stored bytes go as they are, as tag 24 (src/wire/embedded-data.ts) [W4].
+      const data = 'dataCbor' in r ? embedData(r.dataCbor) : r.data
+      const w: Plan['records'][number] = { seq: r.seq, kind: r.kind, time: r.time, data }
       if (r.fn !== undefined) w.fn = r.fn
       plan.records.push(w)
       plan.bytes += r.bytes

@@ -4,7 +4,7 @@
 // after what the cloud took from this board; a conflict waits longer each time and is logged
 // once with the fix. cloud-link.ts owns the connection and hands frames both ways.
 import { ErrorCodes, errorMessage } from '../../src/errors.js'
-import { BATCH_LIMITS, encodeFrame } from '../../src/wire/index.js'
+import { BATCH_LIMITS, encodeBatch } from '../../src/wire/index.js'
 import type { AckFrame } from '../../src/wire/index.js'
 import type { OutboxRecord, OutboxStore } from '../store/index.js'
 import { META_KEYS } from '../store/meta-keys.js'
@@ -28,6 +28,8 @@ export interface UploadCounters {
   conflicts: number
   /** Acks not acted on: another stream's, another board's, or an earlier flight's [W4]. */
   foreignAcks: number
+  /** Records sent with their stored bytes embedded (tag 24) rather than decoded [W4]. */
+  recordsEmbedded: number
 }
 
 export interface UploaderOptions {
@@ -55,7 +57,7 @@ export interface UploaderOptions {
 const DAY_META = META_KEYS.uploadDay
 
 /** Batches the cloud link keeps sent and not yet acknowledged at once (its window; link-settings.ts passes it). */
-export const UPLOAD_WINDOW = 2
+export const UPLOAD_WINDOW = 4
 
 export class Uploader {
   readonly #o: UploaderOptions
@@ -74,6 +76,13 @@ export class Uploader {
   #closed = false
   #dailySavedAt = -Infinity
   #dailySaving = false
+  /**
+   * Records go with their stored bytes embedded (tag 24) once an ack on this connection said
+   * the cloud takes them, until a batch of them is refused as `data-tag` (an older cloud
+   * instance behind the same broker): then decoded records until the next connection [W4].
+   */
+  #embed = false
+  #embedRefused = false
 
   constructor (o: UploaderOptions) {
     this.#o = o
@@ -83,6 +92,8 @@ export class Uploader {
 
   /** A new connection: whatever was in flight is sent again after what the cloud took. */
   connected (): void {
+    this.#embed = false
+    this.#embedRefused = false
     this.#book.restart()
     this.#sentThrough = this.#book.acked
   }
@@ -107,6 +118,7 @@ export class Uploader {
 
   /** Acts on a `down/ack`: deletes what it covers of this board's own batches, or sends again. */
   async onAck (ack: AckFrame): Promise<void> {
+    if (ack.embedded === true && !this.#embedRefused) this.#embed = true
     const verdict = this.#book.judge(ack)
     if (verdict.kind === 'foreign') {
       this.#o.counters.foreignAcks++
@@ -120,6 +132,9 @@ export class Uploader {
     }
     if (this.#conflictRun > 0) this.#o.log('cloud: the cloud takes this board\'s records again; the conflict is over')
     this.#conflictRun = 0
+    // The next batch is read while the acknowledged ones are deleted: it lies above them, and
+    // the window the ack freed is the drain's pace.
+    void this.pump()
     if (verdict.kind === 'advanced') {
       this.#o.counters.acked = verdict.acked
       try {
@@ -128,7 +143,6 @@ export class Uploader {
         this.#o.note(`cloud: acknowledged records could not be removed from the outbox: ${errorMessage(err)}`)
       }
     }
-    void this.pump()
   }
 
   /** Stops the timers and keeps today's upload count. */
@@ -147,6 +161,11 @@ export class Uploader {
     const c = this.#o.counters
     c.rejected++
     if (reason === 'too-large') this.#batchRecords = Math.max(1, Math.floor(this.#batchRecords / 2))
+    if (reason === 'data-tag' && this.#embed) {
+      this.#embed = false
+      this.#embedRefused = true
+      this.#o.log('cloud: the cloud refused records sent as embedded CBOR (tag 24; an older cloud instance?); sending them decoded until the next connection [W4]')
+    }
     if (reason !== 'conflict') {
       this.#o.log(`cloud: the cloud refused a batch (${reason}); sending again from seq ${this.#book.acked + 1}`)
       this.#resend(Math.min(this.#o.reconnectMaxMs, this.#o.reconnectMinMs * 2 ** Math.min(c.rejected, 10)))
@@ -179,7 +198,9 @@ export class Uploader {
     }
     const c = this.#o.counters
     while (this.#o.canSend() && this.#book.inflight.length < this.#o.window) {
-      const records = await this.#o.store.read({ afterSeq: this.#sentThrough, limit: this.#batchRecords })
+      const range = { afterSeq: this.#sentThrough, limit: this.#batchRecords }
+      const embed = this.#embed
+      const records = embed ? await this.#o.store.readEncoded(range) : await this.#o.store.read(range)
       const from = this.#sentThrough + 1
       const planOf = (maxRecords: number): ReturnType<typeof planBatch> =>
         planBatch(records, { from, maxRecords, maxBytes: BATCH_LIMITS.maxBytes / 2, exclude: this.#excluded })
@@ -191,8 +212,7 @@ export class Uploader {
       if (through > (await this.#o.store.stats()).syncedSeq) await this.#o.store.flush()
       const stream = this.#o.store.streamId
       const batchId = this.#book.nextId()
-      const frameOf = (p: typeof plan): ReturnType<typeof encodeFrame> =>
-        encodeFrame({ ...(stream === undefined ? {} : { stream }), batchId, records: p.records, gaps: p.gaps })
+      const frameOf = (p: typeof plan): Buffer => encodeBatch({ stream, batchId, records: p.records, gaps: p.gaps })
       let frame = frameOf(plan)
       // Cut to what today's cap still takes: a backlog larger than a whole day's cap would
       // otherwise wait for a day that takes all of it, which never comes.
@@ -211,6 +231,7 @@ export class Uploader {
       this.#sentThrough = through
       c.batchesSent++
       c.recordsSent += plan.records.length
+      if (embed) c.recordsEmbedded += plan.records.length
       c.bytesSent += frame.byteLength
       this.#o.publish(frame)
       this.#saveDay(now)
@@ -231,7 +252,7 @@ export class Uploader {
       .finally(() => { this.#dailySaving = false })
   }
 
-  readonly #excluded = (r: OutboxRecord): boolean =>
+  readonly #excluded = (r: Pick<OutboxRecord, 'kind' | 'fn'>): boolean =>
     r.kind === 'log' && (!this.#o.uploadLogs || (r.fn !== undefined && this.#o.logExclude.includes(r.fn)))
 
   #arm (ms: number): void {

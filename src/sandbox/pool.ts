@@ -28,6 +28,12 @@ interface Loaded {
   window: number
   quarantine: Quarantine
   stats: { invocations: number, coldStarts: number, throttles: number, rebuilds: number }
+  /**
+   * The newest ctx.state an outcome handed over, with its version (its JSON made only when a
+   * call re-sent after a thread's death needs it): the new thread knows no state, and the
+   * calls re-sent to it may carry older copies than one their neighbours already returned.
+   */
+  latest?: { version: number, value: unknown, json?: string }
 }
 
 /** The last 3 hex digits of an invocation id, by value. */
@@ -50,8 +56,9 @@ class PendingCall implements HostCall {
     readonly event: string,
     readonly invocationId: string,
     readonly traceId: string,
-    readonly state: string | undefined,
-    readonly stateVersion: number,
+    /** Replaced by a newer copy when the call is re-sent after its thread died (#onResend). */
+    public state: string | undefined,
+    public stateVersion: number,
     readonly timeoutMs: number,
     readonly instructions: number,
     readonly fn: Loaded,
@@ -105,6 +112,7 @@ export class SandboxPool {
         watchdogIntervalMs: opts.watchdogIntervalMs,
         heapMiB: opts.workerHeapMiB,
         onRebuild: (_reason, culprit) => pool.#onRebuild(culprit),
+        onResend: (call) => pool.#onResend(call),
         onResult: (call, raw) => pool.#onResult(call, raw)
       }))
     }
@@ -228,6 +236,9 @@ export class SandboxPool {
     fn.slotInflight[call.slot]--
     fn.inflight--
     const outcome = buildOutcome(raw, fn.spec, call, INSTRUCTIONS_PER_POLL)
+    if (outcome.ok && outcome.stateVersion !== undefined && outcome.stateVersion > (fn.latest?.version ?? -1)) {
+      fn.latest = { version: outcome.stateVersion, value: outcome.state }
+    }
     fn.stats.invocations++
     if (outcome.coldStart) fn.stats.coldStarts++
     const code = outcome.ok ? undefined : outcome.error.code
@@ -247,6 +258,19 @@ export class SandboxPool {
     if (culprit === undefined) return
     const fn = this.#fns.get(culprit.key)
     if (fn !== undefined) fn.stats.rebuilds++
+  }
+
+  /**
+   * A call sent again after its thread died: one that asked for versioned state goes on from
+   * the newest state handed over, as it would have on the old thread (calls run in order per
+   * slot, and an outcome handed over may already be committed by the caller).
+   */
+  #onResend (call: PendingCall): void {
+    const latest = call.fn.latest
+    if (latest === undefined || call.stateVersion < 0 || latest.version <= call.stateVersion) return
+    latest.json ??= JSON.stringify(latest.value ?? {})
+    call.state = latest.json
+    call.stateVersion = latest.version
   }
 
   stats (key: string): (Loaded['stats'] & { queued: number, inflight: number, quarantinedMs: number }) | undefined {

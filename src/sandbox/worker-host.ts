@@ -23,6 +23,8 @@ export interface WorkerHostOptions<C extends HostCall> {
   heapMiB: number
   /** Called once per rebuild with the reason and the culprit call, if one was running. */
   onRebuild: (reason: string, culprit: C | undefined) => void
+  /** Called for each call sent again to the rebuilt thread, in order, before it is queued (it may update the call). */
+  onResend?: (call: C) => void
   /**
    * Gets each call's raw outcome exactly once, on every path (one function for all calls,
    * not a promise or a closure per call: this runs for every call). `r` may be reused for the
@@ -231,6 +233,7 @@ export class WorkerHost<C extends HostCall = HostCall> {
         this.#pending.delete(call.id)
         this.#later(call, failed(call.id, { code: ErrorCodes.SANDBOX_CRASHED, message: 'the sandbox thread kept dying while this call waited; giving up' }))
       } else {
+        this.#opts.onResend?.(call)
         this.#queue(call)
       }
     }

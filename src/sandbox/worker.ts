@@ -2,7 +2,7 @@
 // runs loads and invocations strictly in arrival order, one at a time. Before each call it
 // writes the call's deadline into shared memory, so the main thread's watchdog can end this
 // whole thread when work never reaches the interrupt handler.
-import { parentPort, workerData } from 'node:worker_threads'
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads'
 import { performance } from 'node:perf_hooks'
 import { ErrorCodes, errorMessage } from '../errors.js'
 import { FunctionInstance, prepare } from './instance.js'
@@ -12,7 +12,7 @@ import { WATCH_DEADLINE, WATCH_ITEM } from './protocol.js'
 import { ResultBatch } from './result-batch.js'
 import { checkEnvelope, failureEnvelope, plainResult } from './output-check.js'
 import type { FromWorker, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
-import { INVOKE_NUMS } from './invoke-batch.js'
+import { INVOKE_NUMS, expandStates } from './invoke-batch.js'
 import type { PackedInvokes } from './invoke-batch.js'
 import type { FunctionSpec } from './types.js'
 
@@ -54,6 +54,15 @@ const FLUSH_MS = 2
 
 function post (msg: FromWorker): void {
   port.postMessage(msg)
+}
+
+/**
+ * Moves the messages already waiting on the port into `ops` without a turn of the event loop:
+ * while calls keep coming, the next batch is taken up as soon as this one ends (no idle gap,
+ * no wake-up), and its results go out with this one's at the next flush.
+ */
+function pull (): void {
+  for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) ops.push(m.message as ToWorker)
 }
 
 function staticMetaOf (spec: FunctionSpec): string {
@@ -167,14 +176,14 @@ function invokeOn (instance: FunctionInstance, fn: Loaded, op: PackedInvokes, i:
   // (a call queued behind one whose instance was discarded must not go back in time). An
   // instance holding that version itself needs nothing: it prefers its own over an older one.
   const held = fn.latest
-  let state = op.states[i]
+  let state = op.states?.[i] ?? undefined
   let stateVersion = op.nums[o + STATE_VERSION]
   if (held !== undefined && stateVersion >= 0 && held.version > stateVersion && held.version > instance.heldVersion) {
     held.json ??= stateJsonOf(held.envelope)
     state = held.json
     stateVersion = held.version
   }
-  const raw = instance.invoke(op.events[i], op.invocationIds[i], op.traceIds[i], state, stateVersion, deadline, timeoutMs, op.nums[o + INSTRUCTIONS])
+  const raw = instance.invoke(op.events[i], op.invocationIds[i], op.traceIds?.[i], state, stateVersion, deadline, timeoutMs, op.nums[o + INSTRUCTIONS])
   // What the sandbox returned is checked before anything of it is kept or sent on; an instance
   // whose output failed is discarded, since the state it holds may be the one refused.
   let envelope = raw.envelope
@@ -217,12 +226,17 @@ async function pump (): Promise<void> {
         // each message costs both threads a wake-up, ~30 us of CPU in all, which on a busy
         // machine outweighs the overlap (chunks of 16 cost 13.5 us CPU a trivial call, 11.6 us
         // with this).
+        expandStates(op)
         let t = performance.now()
         for (let i = 0; i < op.events.length; i++) {
           if (!invokeWarm(op, i, t)) await invokeCold(op, i)
           t = performance.now()
-          if (t - flushedAt >= FLUSH_MS) flush(t)
+          if (t - flushedAt >= FLUSH_MS) {
+            flush(t)
+            pull()
+          }
         }
+        if (ops.length === 0) pull()
         if (ops.length === 0 || ops[0].t !== 'inv') flush(t)
       } else if (op.t === 'load') {
         await load(op.id, op.fn, op.spec)

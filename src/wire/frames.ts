@@ -3,13 +3,17 @@
 // fields are ignored [W2].
 import { isValidId } from '../ids.js'
 import { wireError } from './cbor.js'
+import { checkEmbedded, embeddedBytes } from './embedded-data.js'
 import { dataProblem } from './record-data.js'
 
 /** Record kinds a batch may carry (the device outbox's kinds). */
 export const WIRE_RECORD_KINDS = Object.freeze(['result', 'emit', 'log', 'metric', 'dead-letter'] as const)
 export type WireRecordKind = (typeof WIRE_RECORD_KINDS)[number]
 
-/** One outbox record on the wire [W4]. `time` is the device's clock, ms since the epoch. */
+/**
+ * One outbox record on the wire [W4]. `time` is the device's clock, ms since the epoch. `data`
+ * is the value, or (embedded-data.ts) tag 24 around the CBOR bytes the device stored.
+ */
 export interface WireRecord { seq: number, kind: WireRecordKind, fn?: string, time: number, data: unknown }
 
 /**
@@ -49,9 +53,10 @@ export interface BatchFrame {
  * `down/ack` [W4]: the highest sequence number the cloud has stored contiguously for this
  * device's `stream` (absent: the legacy stream), the `batchId` of the batch it answers, and
  * `rejected`: the wire rule a refused batch broke (its reason), or `conflict` when the cloud
- * holds other bytes under one of its seqs.
+ * holds other bytes under one of its seqs. `embedded`: true from a cloud that takes record data
+ * as embedded CBOR (tag 24, embedded-data.ts); a device sends it only after such an ack.
  */
-export interface AckFrame { seq: number, stream?: string, batchId?: number, rejected?: string }
+export interface AckFrame { seq: number, stream?: string, batchId?: number, rejected?: string, embedded?: boolean }
 
 /** `up/status` [W3], retained; the last will carries `offline`. */
 export interface StatusFrame {
@@ -124,7 +129,9 @@ export function parseBatch (f: Record<string, unknown>): BatchFrame {
     if (!isTime(r.time)) field(false, `records[${i}].time`, 'a number (ms since the epoch)')
     if (r.fn !== undefined && !isValidId(r.fn)) field(false, `records[${i}].fn`, 'a function name')
     // What a JSON API can answer with (record-data.ts): refused here, so no later query fails.
-    const p = dataProblem(r.data)
+    // Embedded data is checked on its bytes, never decoded here (embedded-data.ts).
+    const embedded = embeddedBytes(r.data)
+    const p = embedded === undefined ? dataProblem(r.data) : checkEmbedded(embedded)
     if (p !== undefined) throw wireError(`data-${p.reason}`, `records[${i}].data ${p.message}`)
     if (i > 0 && (r.seq as number) !== records[i - 1].seq + 1) ordered = false
   }
@@ -182,6 +189,7 @@ export function parseAck (f: Record<string, unknown>): AckFrame {
   field(Number.isSafeInteger(f.seq) && (f.seq as number) >= 0, 'seq', 'a non-negative integer')
   const ack: AckFrame = { seq: f.seq as number, ...streamFields(f) }
   if (typeof f.rejected === 'string') ack.rejected = f.rejected
+  if (f.embedded === true) ack.embedded = true
   return ack
 }
 

@@ -20,8 +20,11 @@ import { errorMessage } from '../errors.js'
  */
 export const DATA_MAX_DEPTH = 1000
 
-/** Why data was refused: the wire reason is `data-<reason>` (counted per reason by ingest). */
-export type DataReason = 'integer' | 'tag' | 'shared' | 'depth'
+/**
+ * Why data was refused: the wire reason is `data-<reason>` (counted per reason by ingest).
+ * `malformed`: embedded data (embedded-data.ts) that is not one well-formed CBOR item.
+ */
+export type DataReason = 'integer' | 'tag' | 'shared' | 'depth' | 'malformed'
 
 export interface DataProblem { reason: DataReason, message: string }
 

@@ -9,7 +9,7 @@ import { Encoder } from 'cbor-x'
 import { decodeFrame, downTopic, parseAck, parseBatch, upTopic } from '../../src/wire/index.js'
 import { nextMessage, startCloud } from '../helpers/cloud.js'
 import type { CloudFixture } from '../helpers/cloud.js'
-import { array, batchFrame, float, nested, nil, obj, tag, text, uint, uint64, undef } from '../helpers/cbor-craft.js'
+import { array, batchFrame, embedded, float, nested, nil, obj, tag, text, uint, uint64, undef } from '../helpers/cbor-craft.js'
 import type { Item } from '../helpers/cbor-craft.js'
 import { logsCommand, resultsCommand } from '../../cli/commands/records.js'
 import { metricsCommand } from '../../cli/commands/metrics.js'
@@ -31,7 +31,12 @@ const REFUSED: Array<[string, Item, string]> = [
   ['nesting 50,000 deep (past the decoder)', nested(50_000), 'malformed']
 ]
 
-const ackOf = (b: Buffer): { seq: number, rejected?: string } => parseAck(decodeFrame(b, 1024))
+/** The ack without its `embedded` flag, which every ack of this cloud carries [W4]. */
+function ackOf (b: Buffer): { seq: number, rejected?: string } {
+  const { embedded, ...ack } = parseAck(decodeFrame(b, 1024))
+  assert.is(embedded, true)
+  return ack
+}
 
 async function send (f: CloudFixture, c: Awaited<ReturnType<CloudFixture['connect']>>, id: string, frame: Buffer): Promise<{ seq: number, rejected?: string }> {
   const ack = nextMessage(c, downTopic(id, 'ack'))
@@ -101,6 +106,39 @@ test('[W2] what JSON can show is taken: a small integer in 8 bytes, undefined, N
     out = ''
     await logsCommand(['odd', '--api', f.cloud.api.url, '--token', f.token], { stdout: (s) => { out += s }, stderr: () => {} })
     assert.match(out, /^\?-100000000000000000 \[f\] info a line$/m)
+  } finally {
+    await f.cleanup()
+  }
+})
+
+test('[W4][W8] data embedded as CBOR (tag 24) is stored as sent; garbage, deep nesting or lying lengths inside are refused with a stable reason and store nothing', async () => {
+  const f = await startCloud()
+  try {
+    const c = await f.connect('emb', await f.addDevice('emb'))
+    const plain = new Encoder({ useRecords: false, mapsAsObjects: true })
+    const refused: Array<[string, Item, string]> = [
+      ['garbage bytes', embedded(Buffer.from([0x1c, 0xde, 0xad, 0xbe, 0xef])), 'data-malformed'],
+      ['an item cut short', embedded(plain.encode({ a: 'long enough' }).subarray(0, 6)), 'data-malformed'],
+      ['two items', embedded(Buffer.concat([uint(1), uint(2)])), 'data-malformed'],
+      ['an array claiming 2^32 items', embedded(Buffer.from([0x9a, 0xff, 0xff, 0xff, 0xff, 0x01])), 'data-malformed'],
+      ['nesting 1,001 deep', embedded(nested(1001)), 'data-depth'],
+      ['nesting 100,000 deep', embedded(nested(100_000)), 'data-depth'],
+      ['a 64-bit integer beyond 2^53', embedded(uint64(2n ** 64n - 1n)), 'data-integer'],
+      ['value sharing inside', embedded(tag(28, obj({ self: tag(29, uint(0)) }))), 'data-tag'],
+      ['tag 24 around a map, not bytes', tag(24, obj({ a: uint(1) })), 'data-tag']
+    ]
+    for (const [what, data, reason] of refused) {
+      const a = await send(f, c, 'emb', batchFrame([{ seq: 1, data: embedded(plain.encode({ ok: 1 })) }, { seq: 2, data }]))
+      assert.equal(a, { seq: 0, rejected: reason }, what)
+    }
+    assert.equal(await readEverything(f, 'emb'), [])
+    // Embedded and decoded data side by side, and a frame of the older shape after it.
+    assert.equal(await send(f, c, 'emb', batchFrame([{ seq: 1, data: embedded(plain.encode({ ok: 1 })) }, { seq: 2, data: obj({ ok: uint(2) }) }])), { seq: 2 })
+    assert.equal(await send(f, c, 'emb', batchFrame([{ seq: 3, data: obj({ ok: uint(3) }) }])), { seq: 3 })
+    assert.equal((await readEverything(f, 'emb')).map((r) => [r.seq, r.data]), [[3, { ok: 3 }], [2, { ok: 2 }], [1, { ok: 1 }]])
+    const st = await f.api<{ cloud: { ingest: { rejected: Record<string, number> } } }>('GET', '/v1/status')
+    assert.equal(st.body.cloud.ingest.rejected, { 'data-malformed': 4, 'data-depth': 2, 'data-integer': 1, 'data-tag': 2 })
+    assert.ok(c.connected)
   } finally {
     await f.cleanup()
   }

@@ -72,7 +72,8 @@ realTest('PostgreSQL restarted under load, then Mosquitto restarted under load: 
 
     await pg.server.stop()
     try {
-      await until('health to say so', async () => (await fetch(`${a.api}/v1/health`)).status === 503, 30_000)
+      // Each instance finds out on its own (a failed call or its 1 s probe): wait for both.
+      await until('health to say so on both', async () => (await fetch(`${a.api}/v1/health`)).status === 503 && (await fetch(`${b.api}/v1/health`)).status === 503, 30_000)
       const health = await (await fetch(`${b.api}/v1/health`)).json() as { ok: boolean, error?: { code: string } }
       assert.equal([health.ok, health.error?.code], [false, 'LAMBKIN_DB_UNAVAILABLE'])
       await new Promise((resolve) => setTimeout(resolve, 1500))

@@ -23,6 +23,10 @@ export const nil: Item = Buffer.from([0xf6])
 export const array = (items: Item[]): Item => Buffer.concat([head(4, items.length), ...items])
 export const map = (entries: Array<[Item, Item]>): Item => Buffer.concat([head(5, entries.length), ...entries.flat()])
 export const tag = (t: number, inner: Item): Item => Buffer.concat([head(6, t), inner])
+/** A byte string holding `b`. */
+export const bytes = (b: Uint8Array): Item => Buffer.concat([head(2, b.length), b])
+/** Record data sent embedded: tag 24 around a byte string holding `inner` (one item, or any bytes). */
+export const embedded = (inner: Uint8Array): Item => tag(24, bytes(inner))
 /** Arrays nested `depth` deep around an empty one. */
 export const nested = (depth: number): Item => Buffer.concat([Buffer.alloc(depth - 1, 0x81), Buffer.from([0x80])])
 

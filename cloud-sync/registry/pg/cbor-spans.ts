@@ -78,7 +78,22 @@ class Reader {
   }
 }
 
-/** The `data` bytes of each record of a batch frame, in the frame's order; undefined when the frame is not as expected. */
+/**
+ * The item inside `span` when it is tag 24 around a definite byte string (data sent embedded,
+ * src/wire/embedded-data.ts): the bytes the device stored; else `span` itself.
+ */
+function embeddedSpan (span: Uint8Array): Uint8Array {
+  if (span[0] !== 0xd8 || span[1] !== 24) return span
+  const r = new Reader(span)
+  r.pos = 2
+  const { major, arg } = r.head()
+  return major === 2 && arg >= 0 && r.pos + arg === span.length ? span.subarray(r.pos) : span
+}
+
+/**
+ * The `data` bytes of each record of a batch frame, in the frame's order (embedded data: the
+ * item inside its tag 24); undefined when the frame is not as expected.
+ */
 export function recordDataSpans (frame: Uint8Array): Uint8Array[] | undefined {
   try {
     const r = new Reader(frame)
@@ -97,7 +112,7 @@ export function recordDataSpans (frame: Uint8Array): Uint8Array[] | undefined {
           const key = r.text()
           const start = r.pos
           r.skip()
-          if (key === 'data') data = frame.subarray(start, r.pos)
+          if (key === 'data') data = embeddedSpan(frame.subarray(start, r.pos))
         }
         if (data === undefined) return undefined
         out.push(data)

@@ -4,12 +4,14 @@
 // `{ unreadable }`, so no stored record can make a query fail [W8].
 import { Encoder } from 'cbor-x'
 import { errorMessage } from '../../../src/errors.js'
+import { embeddedBytes } from '../../../src/wire/index.js'
 
 /** The wire's own encoding (src/wire/cbor.ts): plain maps, no record extension [W2]. */
 export const cbor = new Encoder({ useRecords: false, mapsAsObjects: true })
 
+/** Data's bytes: embedded data (tag 24) as the device sent them, any other value encoded. */
 export function encodeData (data: unknown): Uint8Array {
-  return cbor.encode(data)
+  return embeddedBytes(data) ?? cbor.encode(data)
 }
 
 export function decodeData (bytes: Uint8Array): unknown {

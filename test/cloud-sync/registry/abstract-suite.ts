@@ -7,7 +7,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { IngestBatch, IngestResult, Registry, StoredRecord } from '../../../cloud-sync/registry/index.js'
 import type { WireGap } from '../../../src/wire/index.js'
-import { encodeFrame } from '../../../src/wire/index.js'
+import { dataBytes, embedData, encodeFrame } from '../../../src/wire/index.js'
 import { deployCases } from './abstract-suite-deploy.js'
 import { underCi } from '../../helpers/ci.js'
 
@@ -122,6 +122,23 @@ export function registrySuite (name: string, make: () => RegistryFactory, opts: 
     assert.equal((await reg.records('gh-01', { afterSeq: 0 })).map((r) => [r.seq, r.kind, r.fn, r.receivedAt, r.data]), [[1, 'result', 'a', 7, { n: 1 }], [2, 'log', 'b', 7, { n: 2 }], [3, 'result', 'a', 7, { n: 3 }], [4, 'result', 'a', 8, { n: 4 }]])
     assert.equal((await reg.records('gh-01', { fn: 'a', limit: 2 })).map((r) => r.seq), [4, 3])
     assert.equal((await reg.records('gh-01', { kinds: ['log'] })).map((r) => r.seq), [2])
+  })
+
+  it('[W4] data embedded as CBOR (tag 24), with or without the frame bytes, reads back as values; sent again decoded it is a duplicate, with other bytes a conflict', async (reg) => {
+    await add(reg)
+    const emb = (r: Rec): Rec => ({ ...r, data: embedData(dataBytes(r.data)) })
+    const recs = [emb(rec(1, 'a')), emb(rec(2, 'b', 'log')), rec(3, 'a')]
+    await ingest(reg, 'gh-01', recs, [], 7, { raw: encodeFrame({ records: recs }) })
+    await ingest(reg, 'gh-01', [emb(rec(4, 'a'))], [], 8)
+    assert.equal((await reg.records('gh-01', { afterSeq: 0 })).map((r) => [r.seq, r.kind, r.fn, r.data]), [[1, 'result', 'a', { n: 1 }], [2, 'log', 'b', { n: 2 }], [3, 'result', 'a', { n: 3 }], [4, 'result', 'a', { n: 4 }]])
+    assert.equal((await reg.records('gh-01', { fn: 'a', limit: 2 })).map((r) => r.data), [{ n: 4 }, { n: 3 }])
+    // The same records again, each in the other form: duplicates, nothing refused.
+    const again = [rec(1, 'a'), rec(2, 'b', 'log'), emb(rec(3, 'a')), rec(4, 'a')]
+    const r = await ingest(reg, 'gh-01', again, [], 9, { raw: encodeFrame({ records: again }) })
+    assert.equal([r.stored, r.duplicates, r.conflict], [0, 4, undefined])
+    const other = { ...rec(2, 'b', 'log'), data: embedData(dataBytes({ n: 'other' })) }
+    assert.equal((await ingest(reg, 'gh-01', [other], [], 10)).conflict, { seq: 2 })
+    assert.equal((await reg.records('gh-01', { afterSeq: 1, limit: 1 })).map((x) => x.data), [{ n: 2 }])
   })
 
   it('[W8] a batch far past the high-water, or a gap over stored seqs, is refused and stores nothing', async (reg) => {
