@@ -40,6 +40,7 @@ The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN,
   lambkin devices                     the devices the cloud knows
   lambkin devices add <id> [--group g] register a device; prints its secret once
   lambkin devices rotate <id>         a new secret, printed once; the old one is cut off
+  lambkin devices clear-conflict <id> forget a stream conflict once its cause is fixed
   lambkin devices revoke <id>         cut a device off: its connection closed, its connects refused
   lambkin keys generate [--out dir]   an ed25519 pair for signing bundles
   lambkin deploy <fn-dir> --to <device|group:name> [--alias live|canary] [--canary percent]

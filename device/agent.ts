@@ -5,21 +5,19 @@
 import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { loadFunctionsDir } from '../src/function/index.js'
 import type { LoadedFunction } from '../src/function/index.js'
 import { readTrustedKeys } from '../src/bundle/index.js'
 import { redactUrls } from '../src/redact.js'
 import type { LogFn } from '../src/log-priority.js'
-import { ErrorCodes, errorMessage, LambkinError } from '../src/errors.js'
-import { SandboxPool, specOf } from '../src/sandbox/index.js'
+import { ErrorCodes, LambkinError } from '../src/errors.js'
+import type { SandboxPool } from '../src/sandbox/index.js'
 import type { DeviceConfig } from './config/index.js'
 import { VERSION } from '../src/version.js'
 import type { CloudLink } from './sync/index.js'
 import type { EmbeddedBroker } from './links/broker/index.js'
 import { Invoker } from './invoke/invoker.js'
 import type { InvocationObserver, InvocationRecord, InvokerOptions } from './invoke/invoker.js'
-import { FunctionMetrics, startMetricsServer } from './metrics/index.js'
-import type { MetricsServer } from './metrics/index.js'
+import { FunctionMetrics } from './metrics/index.js'
 import { MqttLink } from './links/mqtt-link.js'
 import { requestProps } from './links/request-response.js'
 import { EmbeddedLink } from './links/embedded-link.js'
@@ -32,13 +30,12 @@ import type { Clock } from '../src/clock.js'
 import { Deployer } from './deployer/index.js'
 import { FunctionTable } from './invoke/function-table.js'
 import { remoteInvoke } from './invoke/remote-invoke.js'
-import { checkSomethingLoaded } from './nothing-loaded.js'
 import { storeFaultReporter } from './store-faults.js'
 import { logText } from '../src/log-text.js'
 import { functionLogPrinter } from './function-log-lines.js'
 import { LocalReload, watchFolder } from './watch/index.js'
-import { ENDPOINT_FILE, endpointToken, removeEndpoint, writeEndpoint } from './metrics/agent-endpoint.js'
-import { isLoopbackHost } from '../src/loopback.js'
+import { startAgentMetrics } from './agent-metrics.js'
+import { loadLocalFunctions } from './local-functions.js'
 import { ensureDataDir } from '../src/data-dir.js'
 import { Scope } from '../src/scope.js'
 import type { Undo } from '../src/scope.js'
@@ -149,30 +146,14 @@ export class Agent extends EventEmitter {
   }
 
   /**
-   * 2. Local functions into the sandboxes: a broken folder is reported and skipped, never
-   * fatal. A device fed only by deployments needs no folder of its own: with a cloud
-   * configured, a missing folder means "no local functions", not a reason to stop.
+   * 2. Local functions into the sandboxes (local-functions.ts): a broken folder is reported and
+   * skipped, never fatal; with a cloud configured, a missing folder means no local functions.
    */
   async #loadFunctions (): Promise<Undo> {
-    const c = this.config
-    const log = this.#log
-    const { functions, errors } = c.cloud.url !== undefined && !existsSync(c.functionsDir)
-      ? (log(`no functions folder at ${c.functionsDir}: running deployed functions only`), { functions: [], errors: [] })
-      : await loadFunctionsDir(c.functionsDir, { layersDir: c.layersDir, caps: c.caps })
-    // A syntax error's message carries its source line and a caret: each is a line of its own.
-    for (const e of errors) for (const line of `function ${e.dir} not loaded: ${e.error.code}: ${e.error.message}`.split('\n')) log(line)
-    for (const e of errors) this.#loadErrors.set(e.dir, `function ${e.dir} not loaded: ${e.error.code}: ${e.error.message}`)
-    const pool = this.#pool = await SandboxPool.create({ workers: c.invocation.workers, queueDepth: c.invocation.queueDepth, deviceId: c.id })
-    for (const fn of functions) {
-      try {
-        await pool.load(specOf(fn))
-        this.#loaded.push(fn)
-      } catch (err) {
-        log(`function ${fn.manifest.name} not loaded: ${(err as { code?: string }).code ?? ''}: ${errorMessage(err)}`, 'err')
-      }
-    }
-    const failed = errors.length + functions.length - this.#loaded.length
-    checkSomethingLoaded({ loaded: this.#loaded.length, failed, cloud: c.cloud.url !== undefined, functionsDir: c.functionsDir, log })
+    const { pool, loaded, loadErrors } = await loadLocalFunctions(this.config, this.#log)
+    this.#pool = pool
+    this.#loaded = loaded
+    this.#loadErrors = loadErrors
     return () => pool.close()
   }
 
@@ -362,40 +343,20 @@ export class Agent extends EventEmitter {
   }
 
   /**
-   * 8. Metrics: Prometheus on a port (metricsPort), deltas into the outbox every
-   * metricsSnapshotMs. The store's lock is ours, so an endpoint file left by an agent killed
-   * earlier names no one: it goes.
+   * 8. Metrics (agent-metrics.ts): Prometheus on a port (metricsPort), and deltas into the
+   * outbox every metricsSnapshotMs; the last one is written as this step is undone.
    */
   async #startMetrics (): Promise<Undo> {
-    const c = this.config
-    const store = this.#store as LevelOutboxStore
-    try { removeEndpoint(c.dataDir) } catch {}
-    if (c.metricsPort !== undefined) {
-      const token = endpointToken()
-      const server: MetricsServer = await startMetricsServer({ port: c.metricsPort, host: c.metricsHost, metrics: this.metrics, outbox: { store, token } })
-      this.metricsPort = server.port
-      this.#scope.defer('metrics server', () => server.close())
-      // `lambkin outbox --data` finds the running agent here (agent-endpoint.ts), on loopback,
-      // the only address the outbox route answers (a wildcard listener has it too).
-      const host = isLoopbackHost(c.metricsHost) ? c.metricsHost : c.metricsHost === '0.0.0.0' ? '127.0.0.1' : c.metricsHost === '::' ? '::1' : undefined
-      if (host !== undefined) {
-        try {
-          writeEndpoint(c.dataDir, { url: `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`, token, pid: process.pid })
-          this.#scope.defer('endpoint file', () => { removeEndpoint(c.dataDir) })
-        } catch (err) {
-          // A full card must not stop the agent over a convenience: lambkin outbox then says it cannot reach it.
-          this.#log(`lambkin outbox cannot read this agent's outbox while it runs: writing ${ENDPOINT_FILE} failed (${errorMessage(err)})`, 'warning')
-        }
-      }
-    }
-    const snapshot = async (): Promise<void> => {
-      const delta = this.metrics.snapshotDelta()
-      if (Object.keys(delta.functions ?? {}).length === 0) return
-      await store.commit({ records: [{ kind: 'metric', time: this.#clock.now(), data: delta }] }).catch((err: unknown) => { this.#log(`metrics snapshot not stored: ${errorMessage(err)}`, 'warning') })
-    }
-    const timer = setInterval(() => { void snapshot() }, c.metricsSnapshotMs)
-    timer.unref()
-    return async () => { clearInterval(timer); await snapshot() }
+    const m = await startAgentMetrics({
+      config: this.config,
+      store: this.#store as LevelOutboxStore,
+      metrics: this.metrics,
+      clock: this.#clock,
+      log: this.#log,
+      defer: (name, undo) => { this.#scope.defer(name, undo) }
+    })
+    this.metricsPort = m.port
+    return m.undo
   }
 
   /**

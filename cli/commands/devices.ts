@@ -1,7 +1,7 @@
 // `lambkin devices`: the fleet's devices through the operator API: list, add (prints the
 // device's secret once; the cloud keeps only its scrypt hash), rotate (a new secret; the old one
-// is cut off at once, the device keeps its id, records and deployments), revoke (cuts it off
-// for good). With `lambkin cloud --broker-admin` the cloud does the same on an external
+// is cut off at once, the device keeps its id, records and deployments), clear-conflict (a
+// stream conflict dealt with stops showing), revoke (cuts it off for good). With `lambkin cloud --broker-admin` the cloud does the same on an external
 // Mosquitto's dynamic security (docs/brokers.md); a broker that does not follow is
 // LAMBKIN_BROKER_ADMIN_FAILED with what to run.
 import type { CliIo } from '../io.js'
@@ -10,6 +10,7 @@ import type { ApiTarget } from '../api-client.js'
 import { apiOptions, command, runProgram } from '../program.js'
 import type { Run } from '../program.js'
 import { table, when } from '../table.js'
+import type { ClearConflictAnswer } from '../../cloud-sync/api/conflict-route.js'
 
 interface DeviceView { id: string, group: string | null, state: string, lastSeen: number | null, agent: string | null, highWater: number }
 
@@ -17,7 +18,7 @@ export async function devicesCommand (argv: string[], io: CliIo): Promise<number
   const run: Run = { code: 0 }
   let json = false
   const program = command('lambkin devices', io)
-    .description('Lists the devices the cloud knows (or adds, rotates the secret of, and revokes them).')
+    .description('Lists the devices the cloud knows (or adds, rotates the secret of, clears a conflict of, and revokes them).')
     // Options after `add`, `rotate` or `revoke` belong to that subcommand.
     .enablePositionalOptions()
   apiOptions(program).action(async (f: ApiTarget & { json?: boolean }) => {
@@ -42,6 +43,17 @@ export async function devicesCommand (argv: string[], io: CliIo): Promise<number
       const r = await new ApiClient(f).call<{ id: string, secret: string, rotatedAt: number }>('POST', `/v1/devices/${encodeURIComponent(id)}/rotate`)
       if (json) io.stdout(JSON.stringify(r) + '\n')
       else io.stdout(`device ${r.id}: new secret (the old one no longer works, and its connection was closed)\nsecret: ${r.secret}\n(shown once: the cloud keeps only its hash; set it as the board's cloud.password)\n`)
+    })
+  apiOptions(program.command('clear-conflict <id>')
+    .description('Once a stream conflict is dealt with (the clone has its own id, or the copied data folder is gone), clears it so the device no longer shows conflict. Records and streams stay as they are; if both boards still run, the next batch the cloud refuses shows it again (docs/durability.md).'))
+    .action(async (id: string, f: ApiTarget & { json?: boolean }) => {
+      json = f.json === true
+      const r = await new ApiClient(f).call<ClearConflictAnswer>('POST', `/v1/devices/${encodeURIComponent(id)}/clear-conflict`)
+      if (json) { io.stdout(JSON.stringify(r) + '\n'); return }
+      const c = r.cleared
+      io.stdout(c === null
+        ? `device ${r.id} holds no conflict\n`
+        : `device ${r.id}: conflict cleared (${c.count} batch${c.count === 1 ? '' : 'es'} of outbox stream ${c.stream} refused from ${when(c.firstAt)} to ${when(c.lastAt)}, seq ${c.seq} differing); if both boards still run, the next refused batch shows it again\n`)
     })
   apiOptions(program.command('revoke <id>')
     .description('Cuts a device off at once: its live connection is closed and its next connect refused (also on an external Mosquitto managed with lambkin cloud --broker-admin, where its client and role are deleted).'))

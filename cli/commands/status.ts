@@ -18,12 +18,23 @@ interface StatusView {
     agent: string | null
     functions: Array<{ name: string }>
     backlog: { records: number; bytes: number } | null
+    backlogAt?: number | null
     uploadedToday: number | null
     streams?: number
     problems?: string[]
     storeFault?: Fault | null
   }>
   cloud: Record<string, unknown> & { storeFault?: Fault | null }
+}
+
+/**
+ * The BACKLOG cell: records and bytes from the device's last heartbeat; for a device not online,
+ * with when it reported them (a board away from the cloud may hold more by now).
+ */
+function backlogCell (d: StatusView['devices'][number]): string {
+  if (d.backlog === null) return '-'
+  const cell = `${d.backlog.records} (${bytes(d.backlog.bytes)})`
+  return d.state === 'online' || d.backlogAt == null ? cell : `${cell} as of ${when(d.backlogAt)}`
 }
 
 export async function statusCommand (argv: string[], io: CliIo): Promise<number> {
@@ -37,7 +48,7 @@ export async function statusCommand (argv: string[], io: CliIo): Promise<number>
       if (json) { io.stdout(JSON.stringify(s) + '\n'); return }
       io.stdout(table(['DEVICE', 'STATE', 'LAST SEEN', 'AGENT', 'FUNCTIONS', 'BACKLOG', 'UPLOADED TODAY', 'STREAMS'], s.devices.map((d) => [
         d.id, d.state, when(d.lastSeen), d.agent ?? '-', d.functions.length === 0 ? '-' : d.functions.map((x) => x.name).join(','),
-        d.backlog === null ? '-' : `${d.backlog.records} (${bytes(d.backlog.bytes)})`, bytes(d.uploadedToday), String(d.streams ?? 0)
+        backlogCell(d), bytes(d.uploadedToday), String(d.streams ?? 0)
       ])))
       for (const d of s.devices) for (const p of d.problems ?? []) io.stdout(`${d.id}: ${p}\n`)
       const counts = s.devices.reduce<Record<string, number>>((a, d) => { a[d.state] = (a[d.state] ?? 0) + 1; return a }, {})

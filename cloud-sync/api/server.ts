@@ -19,6 +19,7 @@ import { bad } from './params.js'
 import { registerDeployRoutes } from './deploy-routes.js'
 import { registerRecordsRoute } from './records-route.js'
 import { registerRotateRoute } from './rotate-route.js'
+import { registerConflictRoute } from './conflict-route.js'
 import { clientErrorHandler, frameworkErrors, installErrorAnswers } from './error-answers.js'
 import type { DeployApi } from './deploy-routes.js'
 import { isPublicRoute, registerDashboardRoutes } from './dashboard-routes.js'
@@ -171,6 +172,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     return { id, revokedAt: (await device(id)).revokedAt ?? at }
   })
   registerRotateRoute(app, { registry: o.registry, now: o.now, device, credentials: o.credentials })
+  registerConflictRoute(app, { registry: o.registry, device })
   app.get('/v1/status', async () => ({ devices: await Promise.all((await o.registry.listDevices()).map(view)), cloud: o.cloudStats() }))
   app.get('/v1/devices/:id', async (req) => await view(await device((req.params as { id: string }).id)))
   registerRecordsRoute(app, { registry: o.registry, device, kinds: kindsParam, maxWaitMs: o.maxWaitMs ?? 30_000, closing: () => closing, watch: o.watchStores })

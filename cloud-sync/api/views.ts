@@ -51,7 +51,7 @@ export function deviceProblems (d: DeviceRow, now: number): string[] {
   const out: string[] = []
   const c = d.conflict
   if (c !== undefined && now - c.lastAt < CONFLICT_SHOWN_MS) {
-    out.push(`${ErrorCodes.STREAM_CONFLICT}: ${c.count} batch${c.count === 1 ? '' : 'es'} of outbox stream ${c.stream} refused since ${new Date(c.firstAt).toISOString()}: seq ${c.seq} came with other records than the cloud holds, so two boards are using this id (a cloned card?). Nothing was deleted on either board. Give the clone its own id (lambkin devices add <new-id>) and a new config`)
+    out.push(`${ErrorCodes.STREAM_CONFLICT}: ${c.count} batch${c.count === 1 ? '' : 'es'} of outbox stream ${c.stream} refused since ${new Date(c.firstAt).toISOString()}: seq ${c.seq} came with other records than the cloud holds, so two boards are using this id (a cloned card?). Nothing was deleted on either board. Give the clone its own id (lambkin devices add <new-id>) and a new config, then lambkin devices clear-conflict ${d.id}`)
   }
   const n = recentTakeovers(d, now)
   if (n >= TAKEOVERS_SHARED) out.push(`two clients share this id: ${n} takeovers of its connection in the last ${TAKEOVER_WINDOW_MS / 60_000} min (${d.takeovers?.count ?? n} in all); give each board its own id`)
@@ -75,6 +75,9 @@ export function deviceView (d: DeviceRow, now: number, connected: boolean, repor
     functions: fromReport ? reported.functions : d.status?.functions ?? [],
     deploymentId: reported?.deploymentId ?? null,
     backlog: d.heartbeat?.backlog ?? null,
+    // When that backlog was reported (cloud clock, ms): for a device not connected, how old the
+    // last known figure is; a board still running away from the cloud may hold more by now.
+    backlogAt: d.heartbeat?.at ?? null,
     uploadedToday: d.heartbeat?.uploadedToday ?? null,
     // The device's outbox store failed a write and takes nothing until it reopens (its last heartbeat).
     storeFault: d.heartbeat?.storeFault ?? null,

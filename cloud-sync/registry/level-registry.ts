@@ -22,7 +22,7 @@ import { systemClock } from '../../src/clock.js'
 import type { Clock } from '../../src/clock.js'
 import type { FaultEvent, FaultState } from '../../src/store-fault.js'
 import { LEGACY_STREAM, TAKEOVERS_KEPT } from './types.js'
-import type { DeviceRow, IngestBatch, IngestResult, NewDevice, RecordQuery, Registry, StoredGap, StoredRecord, StreamRow } from './types.js'
+import type { ConflictFacts, DeviceRow, IngestBatch, IngestResult, NewDevice, RecordQuery, Registry, StoredGap, StoredRecord, StreamRow } from './types.js'
 
 export { MAX_AHEAD } from './level-ingest.js'
 
@@ -197,6 +197,18 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
       row.rotatedAt = at
       await this.#putRow(row)
       return structuredClone(row)
+    })
+  }
+
+  async clearConflict (id: string): Promise<{ cleared: ConflictFacts | null } | undefined> {
+    return await this.#serial(id, async () => {
+      const row = await this.getDevice(id)
+      if (row === undefined) return undefined
+      const cleared = row.conflict ?? null
+      if (cleared === null) return { cleared }
+      delete row.conflict
+      await this.#putRow(row)
+      return { cleared }
     })
   }
 

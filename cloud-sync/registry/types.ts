@@ -158,6 +158,13 @@ export interface Registry extends DeployRegistry {
    */
   rotateSecret: (id: string, secretHash: string, at: number) => Promise<DeviceRow | undefined>
   /**
+   * [W4] Forgets the conflict the device row holds (`lambkin devices clear-conflict`), once the
+   * operator dealt with its cause, keeping the streams' own conflict counts and every record.
+   * A batch refused after this holds a new one, counted from 1. Returns what was held (null:
+   * none), or undefined when there is no such device.
+   */
+  clearConflict: (id: string) => Promise<{ cleared: ConflictFacts | null } | undefined>
+  /**
    * Records liveness facts; a device that does not exist is ignored. An `offline` status keeps
    * the agent, functions and intervals the device last gave (status-merge.ts), and the last
    * heartbeat (its backlog) stays until the next one.

@@ -7,10 +7,11 @@
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import type { ReportedFrame } from '../../src/wire/index.js'
 import type { DesiredChange, HistoryNote, Registry, RolloutDevice, RolloutRow, RolloutState } from '../registry/index.js'
-import { goodBefore, sameEntry } from '../registry/deploy-plan.js'
-import { deployEntry, runningEntry } from './desired.js'
+import { goodBefore } from '../registry/deploy-plan.js'
+import { deployEntry } from './desired.js'
 import type { DesiredPublisher } from './desired.js'
 import { followClosed } from './follow.js'
+import { learnFromVerdict } from './learn.js'
 import { abortReason, countDevices, judge, judgeable, sameVerdict, timedOut, VERDICT_FIELDS } from './judge.js'
 import type { Verdict } from './judge.js'
 import { allowedBy, dueAt, released } from './pace.js'
@@ -203,30 +204,9 @@ export class RolloutEngine {
     }
   }
 
-  /**
-   * What a verdict from a report teaches the registry. Applied: what the device runs now goes
-   * to the slot's good history (rollback and abort targets), or, for a rollback, the history
-   * after it is cut (the versions rolled back from are not gone back to). Failed or rolled-back: that
-   * version leaves the history, and when the device's desired state still names it, the
-   * desired entry becomes what the device runs now (or none) under a new deployment id, so
-   * desired state converges to reality and no later deployment id sends the bad version again.
-   */
+  /** What a verdict from a report teaches the registry: good history, and desired state converging to reality (learn.ts). */
   async #learn (r: Pick<RolloutRow, 'fn' | 'alias' | 'kind'>, d: RolloutDevice, v: Verdict, rep: ReportedFrame): Promise<void> {
-    // A transient failure says nothing about the version: the device tries it again, so its
-    // desired state keeps naming it and its history keeps it.
-    if (v.transient === true) return
-    const reg = this.#o.registry
-    const running = await runningEntry(reg, rep, r.fn)
-    if (v.state === 'applied') {
-      // A rollback that applied is a step back in the history, not a new newest entry.
-      if (running !== null) await reg.noteHistory([{ device: d.id, fn: r.fn, ...(r.kind === 'rollback' ? { backTo: running } : { good: running }) }])
-      return
-    }
-    if (d.version === undefined) return
-    await reg.noteHistory([{ device: d.id, fn: r.fn, badVersion: d.version }])
-    const current = own((await reg.getDesired(d.id))?.functions, r.fn)?.current
-    const names = r.alias === 'canary' ? current?.canary?.version : current?.live.version
-    if (names === d.version && !sameEntry(current, running)) await this.#o.desired.apply([{ device: d.id, fn: r.fn, to: running }])
+    await learnFromVerdict(this.#o.registry, this.#o.desired, r, d, v, rep)
   }
 
   /** A device connected: its desired state again (unless `republish` is false: another instance sent it), and its timeout starts over where it was offline. */

@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events'
 import type { TrustedKey } from '../../src/bundle/index.js'
 import { ErrorCodes, errorMessage } from '../../src/errors.js'
-import { dict, own } from '../../src/own.js'
+import { own } from '../../src/own.js'
 import type { Limits } from '../../src/function/index.js'
 import type { SandboxPool } from '../../src/sandbox/index.js'
 import type { DesiredFrame, ReportedFailure, ReportedFrame } from '../../src/wire/index.js'
@@ -27,13 +27,16 @@ import { Fetcher } from './fetcher.js'
 import { HealthGate } from './health-gate.js'
 import type { HealthSettings, HealthStats } from './health-gate.js'
 import { DEPLOY_METRICS, registerDeployMetrics } from './metrics.js'
-import { loadAliases, prepareFunction, PrepareError } from './prepare.js'
+import { loadAliases } from './prepare.js'
 import type { PrepareContext } from './prepare.js'
-import { desiredKey, recordRejected, rejectedVersionOf, rememberRejected } from './rejected.js'
 import { RetryTimer } from './retry.js'
 import { Rollbacks } from './rollback.js'
 import { deployFailure, isTransient, recordFailure } from './transient.js'
-import { deploymentName, frameName } from './naming.js'
+import { deploymentName, frameName, swapLine } from './naming.js'
+import { planDeployment, rolloutOf } from './plan.js'
+
+/** The console line of a swap (naming.ts), here where it was first defined. */
+export { swapLine }
 
 /** deploy.* in the device config. */
 export interface DeploySettings extends HealthSettings {
@@ -41,18 +44,6 @@ export interface DeploySettings extends HealthSettings {
   fetchTimeoutMs: number
   /** The first wait before a transiently failed deployment is tried again, ms (doubles per try; retry.ts). */
   retryMs: number
-}
-
-/** The rollout label a desired function carries, as an optional field. */
-const rolloutOf = (d: { rollout?: string }): { rollout?: string } => d.rollout === undefined ? {} : { rollout: d.rollout }
-
-/** The console line of a swap: `ticker: rollout r3: version 1a2b... swapped in (was 9f8e...); health window 30000 ms`. */
-export function swapLine (name: string, e: DeployedFunction, windowMs: number): string {
-  const now = e.canary === undefined ? `version ${e.live.version}` : `version ${e.live.version} with canary ${e.canary.version} at ${e.canary.weight}%`
-  const p = e.previous
-  const was = p === null ? ' (first deployed version)' : ` (was ${p.live.version}${p.canary === undefined ? '' : ` with canary ${p.canary.version}`})`
-  const window = e.window === undefined ? '' : `; health window ${windowMs} ms`
-  return `${name}: ${deploymentName(e.deploymentId, e.rollout)}: ${now} swapped in${was}${window}`
 }
 
 /** Fetch tries per bundle (the first and two more), each deploy.fetchTimeoutMs long. */
@@ -304,54 +295,12 @@ export class Deployer extends EventEmitter {
 
   async #apply (f: DesiredFrame): Promise<void> {
     const D = f.deploymentId
-    const next: ActiveSet = structuredClone(this.#set)
-    next.deploymentId = D
     const ctx: PrepareContext = { files: this.#files, fetcher: this.#fetcher, pool: this.#o.pool, trusted: this.#o.trusted, caps: this.#o.caps }
-    const ready = new Map<string, VersionRoute | undefined>()
-    const now = this.#o.clock.now()
-    let transient = false
-    next.desired = dict()
-    for (const d of f.functions) {
-      const cur = own(this.#set.functions, d.name)
-      const want = aliasesOf(d)
-      const key = desiredKey(want)
-      next.desired[d.name] = key
-      if (sameAliases(cur, want)) continue
-      const bad = rejectedVersionOf(this.#set.rejected, d)
-      if (bad !== undefined) {
-        const x = recordRejected(next, D, d.name, bad, own(this.#set.desired, d.name) !== key, now)
-        if (x !== undefined) this.#refused(D, d.name, x.code, x.message, d.rollout)
-        continue
-      }
-      try {
-        ready.set(d.name, await prepareFunction(ctx, d, (key) => this.#unloadIfUnused(key)))
-      } catch (err) {
-        const failed = err instanceof PrepareError ? err.version : d.live
-        const e = deployFailure(err instanceof PrepareError ? err.cause : err)
-        // A transient failure (a full disk, an I/O error, a fetch timeout) says nothing about the
-        // bytes: not remembered as rejected, and the deployment is tried again (#planRetry).
-        const isT = isTransient(e.code)
-        transient ||= isT
-        const x: ReportedFailure = { deploymentId: D, name: d.name, version: failed.version, code: e.code, message: e.message, at: now, ...rolloutOf(d) }
-        if (isT) x.transient = true
-        this.#failed(next, x)
-        const rejected = { sha256: failed.sha256, version: failed.version, deploymentId: D, code: e.code, rolledBack: false }
-        rememberRejected(next.rejected, d.name, { ...rejected, ...rolloutOf(d) })
-        continue
-      }
-      const before: Aliases | null = cur === undefined ? null : { live: cur.live, ...(cur.canary === undefined ? {} : { canary: cur.canary }) }
-      const known = new Set([before?.live.version, before?.canary?.version])
-      const fresh = [want.live.version, want.canary?.version].filter((v): v is string => v !== undefined && !known.has(v))
-      const entry: DeployedFunction = { ...want, deploymentId: D, previous: before, ...rolloutOf(d) }
-      if (fresh.length > 0) entry.window = { startedAt: now, versions: fresh }
-      next.functions[d.name] = entry
-    }
-    const listed = new Set(f.functions.map((d) => d.name))
-    for (const name of Object.keys(this.#set.functions)) {
-      if (listed.has(name)) continue
-      delete next.functions[name]
-      ready.set(name, undefined)
-    }
+    const { next, ready, transient } = await planDeployment(this.#set, f, ctx, this.#o.clock.now(), {
+      refused: (...a) => { this.#refused(...a) },
+      failed: (set, x) => { this.#failed(set, x) },
+      unloadIfUnused: (key) => { this.#unloadIfUnused(key) }
+    })
     // A stop in the middle is not a failure of this deployment: nothing is written, and the
     // retained desired state is acted on again at the next start.
     if (this.#closed) return

@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert'
 import { decodeFrame, encodeFrame, parseAck, upTopic, downTopic } from '../../src/wire/index.js'
 import type { AckFrame } from '../../src/wire/index.js'
 import { statusCommand } from '../../cli/commands/status.js'
+import { devicesCommand } from '../../cli/commands/devices.js'
 import { nextMessage, startCloud } from '../helpers/cloud.js'
 import type { CloudFixture } from '../helpers/cloud.js'
 import type { MqttClient } from 'mqtt'
@@ -90,6 +91,42 @@ test('[W4] the same seq with other bytes is refused as a conflict, counted, and 
     assert.match(out, /gh-01: LAMBKIN_STREAM_CONFLICT: .*Give the clone its own id \(lambkin devices add <new-id>\)/)
     // The first board goes on: its next records are taken.
     assert.equal(await send(c, { stream: S1, batchId: 4, records: records(6, 7, 'board-a') }), { seq: 7, stream: S1, batchId: 4 })
+  } finally {
+    await f.cleanup()
+  }
+})
+
+test('[W4] lambkin devices clear-conflict: the device no longer shows conflict; a clone still sending shows it again; hostile ids are not found', async () => {
+  const f = await startCloud()
+  try {
+    const c = await f.connect('gh-01', await f.addDevice('gh-01'))
+    await send(c, { stream: S1, batchId: 1, records: records(1, 5, 'board-a') })
+    const clone = { stream: S1, batchId: 2, records: records(4, 6, 'board-b') }
+    assert.is((await send(c, clone)).rejected, 'conflict')
+    assert.is((await view(f)).state, 'conflict')
+    const cli = async (...args: string[]): Promise<{ code: number, out: string }> => {
+      let out = ''
+      const code = await devicesCommand([...args, '--api', f.cloud.api.url, '--token', f.token], { stdout: (s) => { out += s }, stderr: (s) => { out += s } })
+      return { code, out }
+    }
+    const cleared = await cli('clear-conflict', 'gh-01')
+    assert.is(cleared.code, 0, cleared.out)
+    assert.match(cleared.out, new RegExp(`^device gh-01: conflict cleared \\(1 batch of outbox stream ${S1} refused from .* seq 4 differing\\); if both boards still run, the next refused batch shows it again\n$`))
+    let v = await view(f)
+    assert.equal([v.state, v.conflict, v.problems], ['online', null, []])
+    assert.is(v.counts.stored, 5, 'the records stay')
+    assert.equal(JSON.parse((await cli('clear-conflict', 'gh-01', '--json')).out), { id: 'gh-01', cleared: null })
+    assert.match((await cli('clear-conflict', 'gh-01')).out, /^device gh-01 holds no conflict\n$/)
+    // Both boards still run: the clone's next batch is refused again and the device shows it.
+    assert.is((await send(c, { ...clone, batchId: 3 })).rejected, 'conflict')
+    v = await view(f)
+    assert.equal([v.state, v.conflict?.count], ['conflict', 1])
+    for (const id of ['nope', 'constructor', '__proto__', 'Bad%20Id']) {
+      const r = await f.api<{ error: { code: string } }>('POST', `/v1/devices/${id}/clear-conflict`)
+      assert.equal([r.status, r.body.error.code], [404, 'LAMBKIN_DEVICE_NOT_FOUND'], id)
+    }
+    assert.is((await f.api('POST', '/v1/devices/gh-01/clear-conflict', undefined, 'wrong')).status, 401)
+    assert.is((await view(f)).state, 'conflict', 'refused calls changed nothing')
   } finally {
     await f.cleanup()
   }

@@ -13,7 +13,7 @@ import type { Clock } from '../../../src/clock.js'
 import type { FaultState } from '../../../src/store-fault.js'
 import type { HeartbeatFrame, StatusFrame } from '../../../src/wire/index.js'
 import { TAKEOVERS_KEPT } from '../types.js'
-import type { DeviceRow, IngestBatch, IngestResult, NewDevice, RecordQuery, Registry, StoredGap, StoredRecord, StreamRow, TakeoverFacts } from '../types.js'
+import type { ConflictFacts, DeviceRow, IngestBatch, IngestResult, NewDevice, RecordQuery, Registry, StoredGap, StoredRecord, StreamRow, TakeoverFacts } from '../types.js'
 import { Availability } from './availability.js'
 import { MAX_RETENTION_DAYS, PG_DEFAULTS } from './defaults.js'
 import { PgDb } from './db.js'
@@ -131,6 +131,17 @@ export class PgRegistry extends PgDeployBase implements Registry {
     const rows = await this.db.query<DeviceSql>('rotating a secret', `UPDATE devices SET secret_hash = $2, rotated_at = $3 WHERE id = $1 AND revoked_at IS NULL RETURNING ${DEVICE_COLUMNS}`, [id, secretHash, at])
     // A revoked device comes back unchanged: revocation is final.
     return rows.length > 0 ? deviceRow(rows[0]) : await this.getDevice(id)
+  }
+
+  /** Under the row lock that ingest-tx.ts takes too, so a batch refused meanwhile is not lost. */
+  async clearConflict (id: string): Promise<{ cleared: ConflictFacts | null } | undefined> {
+    return await this.db.tx('clearing a conflict', async (c) => {
+      const r = (await c.query<{ conflict: Buffer | null }>('SELECT conflict FROM devices WHERE id = $1 FOR UPDATE', [id])).rows[0]
+      if (r === undefined) return undefined
+      if (r.conflict === null) return { cleared: null }
+      await c.query('UPDATE devices SET conflict = NULL WHERE id = $1', [id])
+      return { cleared: dec<ConflictFacts>(r.conflict) }
+    })
   }
 
   /** One write per status or heartbeat; heard_at takes the database's clock, which every instance ages from. */

@@ -1,4 +1,4 @@
-// One device: its state and facts, its functions (active against desired, with a rollback),
+// One device: its state and facts, what to do about a stream conflict, its functions (active against desired, with a rollback),
 // charts per function over its metric snapshots, recent results and dead letters, a live log
 // tail, and its deployment history. Everything reloads when the live stream says the device's
 // row changed (new records move its high-water mark).
@@ -8,6 +8,7 @@ import { api, enc } from '../api.js'
 import { ago, bytes, count, version, when } from '../format.js'
 import { now, rows, rowOf } from '../fleet-store.js'
 import { Chart } from './chart.js'
+import { ConflictPanel } from './conflict-panel.js'
 import { LogTail } from './log-tail.js'
 import { RollbackButton } from './rollouts.js'
 import { StateBadge } from './state-badge.js'
@@ -190,6 +191,7 @@ export function DevicePage ({ id }: { id: string }) {
       <p><a href='#/'>← Fleet</a></p>
       <h2 id='device-h'>Device {id}</h2>
       <Facts r={r} />
+      {r.conflict !== null && <ConflictPanel id={id} conflict={r.conflict} />}
       <section aria-labelledby='fns-h'><h2 id='fns-h'>Functions</h2><Functions r={r} /></section>
       <section aria-labelledby='charts-h'><h2 id='charts-h'>Metrics</h2>{series.data === null ? <p>{series.error ?? 'Loading…'}</p> : <Charts s={series.data} />}</section>
       <section aria-labelledby='deploy-h'><h2 id='deploy-h'>Deployment history</h2>{deployments.data === null ? <p>{deployments.error ?? 'Loading…'}</p> : <History h={deployments.data} />}</section>

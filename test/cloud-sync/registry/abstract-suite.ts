@@ -317,6 +317,33 @@ export function registrySuite (name: string, make: () => RegistryFactory, opts: 
     assert.is((await ingest(reg, 'gh-01', range(6, 7), [], 8, { stream: A })).stored, 2)
   })
 
+  it('[W4] a cleared conflict is gone from the device row (also after a reopen), its streams keep their counts, and the next refused batch holds a new one', async (first, f) => {
+    let reg = first
+    await add(reg)
+    assert.is(await reg.clearConflict('nope'), undefined)
+    assert.equal(await reg.clearConflict('gh-01'), { cleared: null })
+    await ingest(reg, 'gh-01', range(1, 5), [], 1, { stream: A })
+    const other = [{ ...rec(5), data: { n: 'another board' } }]
+    await ingest(reg, 'gh-01', other, [], 2, { stream: A })
+    await ingest(reg, 'gh-01', other, [], 3, { stream: A })
+    assert.equal(await reg.clearConflict('gh-01'), { cleared: { count: 2, firstAt: 2, lastAt: 3, stream: A, seq: 5 } })
+    await reg.close()
+    reg = await f.open()
+    try {
+      const d = await reg.getDevice('gh-01')
+      assert.is(d?.conflict, undefined)
+      assert.is(d?.highWater, 5)
+      assert.equal((await reg.listDevices())[0].conflict, undefined)
+      assert.equal((await reg.streams('gh-01'))[0].conflicts, { count: 2, lastAt: 3, seq: 5 })
+      assert.equal((await reg.records('gh-01', { limit: 100 })).map((r) => r.seq), [5, 4, 3, 2, 1])
+      // Both boards still run: the next refused batch shows the conflict again, counted anew.
+      assert.equal((await ingest(reg, 'gh-01', other, [], 9, { stream: A })).conflict, { seq: 5 })
+      assert.equal((await reg.getDevice('gh-01'))?.conflict, { count: 1, firstAt: 9, lastAt: 9, stream: A, seq: 5 })
+    } finally {
+      await reg.close()
+    }
+  })
+
   it('[W4] duplicates are compared across the chunks they lie in, also after out-of-order arrival', async (reg) => {
     await add(reg)
     await ingest(reg, 'gh-01', range(3, 9), [], 1, { stream: A })
