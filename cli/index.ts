@@ -30,8 +30,10 @@ usage: lambkin <command> [options]
 The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN, --json):
   lambkin cloud --data <dir> [--host] [--port] [--api-port] [--api-host] [--tls-port --tls-cert --tls-key]
                 [--no-plain] [--api-tls-cert --api-tls-key] [--max-connections n] [--keepalive-max s]
-                [--trust file.pub]... [--signing-key file] [--db postgres://... [--retention-days n]]
-                [--broker mqtt(s)://user:pass@host:port [--broker-ca f]] [--broker-admin [url]]
+                [--trust file.pub]... [--signing-key file]
+                [--db postgres://... [--retention-days n] [--follow-poll ms]]
+                [--broker mqtt(s)://user:pass@host:port [--broker-ca f] [--session-expiry s]]
+                [--broker-admin [url]]
   lambkin cloud migrate --db <url>    create or update the registry's tables in PostgreSQL
   lambkin broker dynsec-init --out <dir> [--host addr] [--port n] [--plugin file]
                                      Mosquitto 2 dynamic-security file and config for a new site

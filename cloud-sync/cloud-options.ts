@@ -57,16 +57,20 @@ export interface CloudOptions {
   rollouts?: { tickMs?: number, watchMs?: number }
   /**
    * The registry in PostgreSQL instead of LevelDB under `dataDir` (`--db`, docs/postgres.md):
-   * the URL, and how many days records are kept (0: for ever).
+   * the URL, how many days records are kept (0: for ever), and how often a record follower
+   * (`logs -f`) reads the database when no note on the bus wakes it, ms (`--follow-poll`,
+   * default STORED_NOTES_DEFAULTS.slowPollMs).
    */
-  db?: { url: string, retentionDays?: number }
+  db?: { url: string, retentionDays?: number, followPollMs?: number }
   /**
    * No broker of its own: join the broker the fleet runs as a plain MQTT 5 client (`--broker`,
    * docs/scale-out.md), taking uploads from a shared subscription. Needs `db` (postgres://):
    * instances side by side share one registry. host, port, tls, plain, maxConnections,
    * maxPacketBytes and keepaliveMaxSec are the embedded broker's and do not apply.
+   * sessionExpirySec: how long the broker keeps this instance's session when it is gone
+   * (`--session-expiry`, default EXTERNAL_BROKER_DEFAULTS.sessionExpirySec, whose doc says the trade-off).
    */
-  broker?: { url: string, caFile?: string }
+  broker?: { url: string, caFile?: string, sessionExpirySec?: number }
 }
 
 /** The options with their defaults filled in, as Cloud.create uses them. */

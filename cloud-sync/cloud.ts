@@ -16,13 +16,15 @@ import { apiExposureWarning } from './api/exposure.js'
 import type { Api } from './api/server.js'
 import { startCloudBroker } from './broker/cloud-broker.js'
 import type { CloudBroker } from './broker/cloud-broker.js'
-import type { InvokeResultFrame } from '../src/wire/index.js'
 import type { PgCoordinator } from './coord/pg-coordinator.js'
 import type { Rollouts } from './rollouts/engine.js'
 import type { DeviceChannel, DeviceTraffic } from './broker/device-channel.js'
 import { Ingest } from './ingest/ingest.js'
 import { Takeovers } from './broker/takeovers.js'
 import { RemoteInvoker } from './invoke/remote-invoke.js'
+import { InvokeRelay } from './coord/invoke-relay.js'
+import { LocalBus } from './coord/bus.js'
+import { StoredNotes } from './coord/stored-notes.js'
 import { allCredentials, DynsecCredentials, embeddedCredentials } from './broker/credentials.js'
 import type { CredentialSink } from './broker/credentials.js'
 import { DesiredPublisher, RolloutEngine } from './rollouts/index.js'
@@ -62,8 +64,10 @@ export class Cloud {
   rollouts!: Rollouts
   /** With PostgreSQL: the bus between instances and the rollouts' lock (coord/pg-coordinator.ts). */
   coordinator: PgCoordinator | undefined
-  /** Where ingest hands a remote-invoke answer (#startRollouts: this instance's waiter, else the bus). */
-  #onInvokeResult: (id: string, r: InvokeResultFrame) => void = () => {}
+  /** Where ingest hands a remote-invoke answer: this instance's waiter, else the bus (#startRollouts). */
+  #invokeRelay: InvokeRelay | undefined
+  /** Notes of records stored, to wake their followers on every instance (#startRollouts). */
+  #storedNotes: StoredNotes | undefined
   invoker!: RemoteInvoker
   /** The key desired states are signed with, and the public file devices trust [W5]. */
   signing!: CloudSigningKey
@@ -123,7 +127,7 @@ export class Cloud {
     await s.step('keys', () => this.#readKeys(o))
     await s.step('registry', () => this.#openRegistry(o, clock))
     await s.step('rollouts', () => this.#startRollouts(o, clock, now))
-    await s.step('ingest', () => this.#startIngest(now))
+    await s.step('ingest', () => this.#startIngest(o, now))
     await s.step('device channel', () => this.#startChannel(o, clock, now))
     await s.step('api', () => this.#startApi(o, token, now))
   }
@@ -179,30 +183,27 @@ export class Cloud {
     const rollouts = this.rollouts = coord === undefined
       ? await RolloutEngine.start(engineOptions)
       : await (await import('./coord/shared-rollouts.js')).SharedRollouts.start(engineOptions, coord)
+    // Record followers (logs -f) and the dashboard are woken by notes of stores on any instance.
+    const notes = this.#storedNotes = new StoredNotes({ bus: coord ?? new LocalBus(), slowPollMs: o.db?.followPollMs })
     const invoker = this.invoker = new RemoteInvoker(this.#devices, clock)
-    // A remote-invoke answer that reached this instance for a request waiting on another.
-    const offInvoke = coord?.subscribe('invoke', (p) => {
-      try {
-        const { device, result } = JSON.parse(p) as { device: string, result: InvokeResultFrame }
-        invoker.take(device, result)
-      } catch { /* not ours to fix */ }
-    })
-    this.#onInvokeResult = (id, r) => {
-      if (invoker.take(id, r)) return
-      if (coord === undefined || !coord.publish('invoke', JSON.stringify({ device: id, result: r }))) invoker.unmatched++
-    }
-    return async () => { offInvoke?.(); invoker.close(); await rollouts.close() }
+    // An answer taken here for a request waiting on another instance goes there through the bus.
+    const relay = this.#invokeRelay = new InvokeRelay(invoker, coord)
+    const offInvoke = relay.start()
+    return async () => { offInvoke(); notes.close(); invoker.close(); await rollouts.close() }
   }
 
   /** 5. Ingest: stores what devices upload and answers them through the broker started next. */
-  #startIngest (now: () => number): undefined {
+  #startIngest (o: Resolved, now: () => number): undefined {
     const rollouts = this.rollouts
     this.ingest = new Ingest({
       registry: this.registry,
       now,
       log: this.#log,
       send: async (topic, payload) => { await this.#devices.publish(topic, payload, { qos: 1, retain: false }) },
-      deploy: { onReported: async (id, r) => { await rollouts.onReported(id, r) }, onInvokeResult: (id, r) => { this.#onInvokeResult(id, r) } }
+      deploy: { onReported: async (id, r) => { await rollouts.onReported(id, r) }, onInvokeResult: (id, r) => { this.#invokeRelay?.onResult(id, r) } },
+      onStored: (id) => { this.#storedNotes?.stored(id) },
+      // An external broker does not say when one connection took over another; the devices' boots do.
+      onTakeover: o.broker === undefined ? undefined : (id) => { this.#takeovers?.note(id) }
     })
     return undefined
   }
@@ -247,6 +248,7 @@ export class Cloud {
   /** 7. The operator API (Fastify, api/server.ts); a host wider than loopback without TLS is warned about. */
   async #startApi (o: Resolved, token: string, now: () => number): Promise<Undo> {
     const { registry, channel, ingest, rollouts, invoker, signing } = this
+    const notes = this.#storedNotes as StoredNotes
     const takeovers = this.#takeovers as Takeovers
     const desired = this.#desired as DesiredPublisher
     const trustedKeys = this.#trustedKeys
@@ -284,11 +286,15 @@ export class Cloud {
           trustedKeys: trustedKeys.size,
           signingKeyId: signing.key.keyId,
           desiredPublishFailures: desired.failedPublishes,
-          invokeResultsUnmatched: invoker.unmatched
+          invokeResultsUnmatched: invoker.unmatched,
+          invokeResultsRelayed: this.#invokeRelay?.relayed ?? 0
         }
       }),
       deploy: { registry, engine: rollouts, invoker, trustedKeys, now },
-      lastSeen: this.#lastSeen as Seen
+      lastSeen: this.#lastSeen as Seen,
+      watchStores: (id) => notes.watch(id),
+      // The embedded cloud on LevelDB is one process whose feed already polls at its pace.
+      feedWake: this.coordinator === undefined ? undefined : notes
     })
     return () => api.close()
   }

@@ -3,8 +3,10 @@
 // on the fleet's own broker and database (docs/scale-out.md), in the foreground until
 // SIGINT/SIGTERM, then closed in reverse order. `lambkin cloud migrate` is in cloud-migrate.ts.
 import { Cloud, CLOUD_DEFAULTS, SILENCE_DEFAULTS } from '../../cloud-sync/index.js'
+import { EXTERNAL_BROKER_DEFAULTS } from '../../cloud-sync/broker/external/defaults.js'
 import type { CloudOptions } from '../../cloud-sync/index.js'
 import { MAX_RETENTION_DAYS, PG_DEFAULTS } from '../../cloud-sync/registry/pg/defaults.js'
+import { STORED_NOTES_DEFAULTS } from '../../cloud-sync/coord/stored-notes.js'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { logLine } from '../log.js'
 import { untilSignal } from '../signals.js'
@@ -32,8 +34,10 @@ interface Flags {
   signingKey?: string
   db?: string
   retentionDays?: number
+  followPoll?: number
   broker?: string
   brokerCa?: string
+  sessionExpiry?: number
 }
 
 /** LAMBKIN_DB_URL and LAMBKIN_RETENTION_DAYS, where a flag did not say (cloud-migrate.ts reads the first too). */
@@ -71,7 +75,9 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
     .requiredOption('--data <dir>', 'registry (without --db), operator token, signing key and everything kept across restarts')
     .option('--db <url>', 'keep the registry in PostgreSQL (postgres://user:password@host:5432/database; default LAMBKIN_DB_URL) instead of LevelDB under --data; its schema is migrated at start (docs/postgres.md)')
     .option('--retention-days <n>', `with --db: days records are kept, whole days dropped after; 0 keeps them for ever (default LAMBKIN_RETENTION_DAYS, else ${PG_DEFAULTS.retentionDays})`, intOption('--retention-days', 0, MAX_RETENTION_DAYS))
+    .option('--follow-poll <ms>', `with --db: how often a waiting record follower (logs -f) reads the database when no note from an instance that stored records wakes it (default ${STORED_NOTES_DEFAULTS.slowPollMs}; ${STORED_NOTES_DEFAULTS.fastPollMs} while the bus is down)`, intOption('--follow-poll', 50, 600_000))
     .option('--broker <url>', 'run no broker: join the fleet\'s MQTT 5 broker as a client (mqtt(s)://user:password@host:port; default LAMBKIN_BROKER_URL), taking uploads from the shared subscription $share/lambkin-cloud/lambkin/v1/+/up/+; needs --db postgres://…, and any number of instances may run side by side (docs/scale-out.md)')
+    .option('--session-expiry <s>', `with --broker: how long the broker keeps this instance's session once it is gone, holding the uploads it took and had not acknowledged and, on Mosquitto, its share of new ones; shorter sends them to the other instances sooner, but must outlast a reconnect (docs/scale-out.md, "Faults"; default ${EXTERNAL_BROKER_DEFAULTS.sessionExpirySec})`, intOption('--session-expiry', 0, 86_400))
     .option('--broker-ca <file>', 'with --broker mqtts://: a PEM CA file for a broker with a private CA')
     .option('--host <addr>', 'where the device broker listens (0.0.0.0 for boards on the network)', CLOUD_DEFAULTS.host)
     .option('--port <n>', 'device broker port, MQTT over TCP (0: any free port)', intOption('--port', 0, 65535), CLOUD_DEFAULTS.port)
@@ -99,8 +105,11 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
       if (broker !== undefined && !/^postgres(ql)?:\/\//.test(db ?? '')) throw new LambkinError(ErrorCodes.USAGE, '--broker (LAMBKIN_BROKER_URL) needs --db postgres://… (or LAMBKIN_DB_URL): instances on an external broker share one PostgreSQL registry (docs/scale-out.md)')
       if (broker !== undefined && (tlsGiven !== 0 || !f.plain)) throw new LambkinError(ErrorCodes.USAGE, '--tls-port, --tls-cert, --tls-key and --no-plain are the embedded broker\'s; with --broker the devices\' TLS is the external broker\'s')
       if (broker === undefined && f.brokerCa !== undefined) throw new LambkinError(ErrorCodes.USAGE, '--broker-ca goes with --broker')
+      if (broker === undefined && f.sessionExpiry !== undefined) throw new LambkinError(ErrorCodes.USAGE, '--session-expiry goes with --broker: the embedded broker keeps no session of the cloud\'s')
+      if (db === undefined && f.followPoll !== undefined) throw new LambkinError(ErrorCodes.USAGE, '--follow-poll applies to the PostgreSQL registry: give --db too')
       if (db === undefined && f.retentionDays !== undefined) throw new LambkinError(ErrorCodes.USAGE, '--retention-days applies to the PostgreSQL registry: give --db too (the LevelDB registry keeps records until the device row goes)')
       const brokerAdmin = brokerAdminUrl(f.brokerAdmin, broker)
+      const expiry = f.sessionExpiry === undefined ? {} : { sessionExpirySec: f.sessionExpiry }
       const opts: CloudOptions = {
         dataDir: f.data,
         host: f.host,
@@ -113,8 +122,8 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
         trustedKeys: f.trust,
         ...(brokerAdmin === undefined ? {} : { brokerAdmin: { url: brokerAdmin, ...(f.brokerCa === undefined ? {} : { caFile: f.brokerCa }) } }),
         ...(signingKey === undefined ? {} : { signingKeyFile: signingKey }),
-        ...(db === undefined ? {} : { db: { url: db, retentionDays: retentionFromEnv(f.retentionDays) } }),
-        ...(broker === undefined ? {} : { broker: { url: broker, ...(f.brokerCa === undefined ? {} : { caFile: f.brokerCa }) } }),
+        ...(db === undefined ? {} : { db: { url: db, retentionDays: retentionFromEnv(f.retentionDays), followPollMs: f.followPoll } }),
+        ...(broker === undefined ? {} : { broker: { url: broker, ...(f.brokerCa === undefined ? {} : { caFile: f.brokerCa }), ...expiry } }),
         log: (line) => logLine(io, line)
       }
       if (f.tlsPort !== undefined && f.tlsCert !== undefined && f.tlsKey !== undefined) opts.tls = { port: f.tlsPort, certFile: f.tlsCert, keyFile: f.tlsKey }

@@ -13,6 +13,7 @@ import type { Registry } from '../registry/index.js'
 import { SERIES_DEFAULT, SERIES_MAX, deviceDeployments, deviceSeries } from './device-history.js'
 import { registerEventRoutes } from './events.js'
 import { FleetFeed } from './fleet-feed.js'
+import type { FeedWake } from './fleet-feed.js'
 import { intParam } from './params.js'
 import { isStaticPath, loadSite, registerStaticRoutes } from './static-files.js'
 
@@ -25,6 +26,8 @@ export interface DashboardOptions {
   clock?: Clock
   /** Where the built page is (default: dist/cloud-sync/web). */
   webDir?: string
+  /** Notes from every cloud instance that wake the fleet feed (api/fleet-feed.ts). */
+  wake?: FeedWake
 }
 
 /** JSON answers above this are gzipped for a client that takes it (a 10,000-device fleet is ~3 MB raw). */
@@ -47,7 +50,7 @@ async function sendJson (req: FastifyRequest, reply: FastifyReply, value: unknow
 
 export function registerDashboardRoutes (app: FastifyInstance, o: DashboardOptions): void {
   const clock: Clock = { ...(o.clock ?? systemClock), now: o.now }
-  const feed = new FleetFeed({ registry: o.registry, isConnected: o.isConnected, clock })
+  const feed = new FleetFeed({ registry: o.registry, isConnected: o.isConnected, clock, wake: o.wake })
   app.addHook('onClose', async () => { feed.close() })
   const device = async (id: string): Promise<void> => {
     if (!isValidId(id) || (await o.registry.getDevice(id)) === undefined) throw new LambkinError(ErrorCodes.DEVICE_NOT_FOUND, `no device ${id}; see lambkin devices`)

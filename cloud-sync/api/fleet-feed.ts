@@ -21,8 +21,17 @@ export const FEED_DEFAULTS = Object.freeze({
   /** Rollouts listed and watched. */
   rollouts: 20,
   /** Registry reads in flight at once while refreshing. */
-  concurrency: 16
+  concurrency: 16,
+  /** With `wake` and notes flowing: the slowest a quiet fleet is refreshed, ms (a note refreshes at the pace above). */
+  quietPollMs: 1000
 })
+
+/** Notes that something the view shows changed, from any cloud instance (coord/stored-notes.ts). */
+export interface FeedWake {
+  listen: (cb: () => void) => () => void
+  /** Whether notes flow now; while not, the feed refreshes at its pace as without them. */
+  up: () => boolean
+}
 
 export interface FeedOptions {
   registry: Registry
@@ -30,6 +39,11 @@ export interface FeedOptions {
   clock: Clock
   minPollMs?: number
   maxPollMs?: number
+  /**
+   * Wakes a refresh when any instance noted a change, so a quiet fleet is polled only every
+   * quietPollMs (what no note covers, heartbeats and connection states, shows within that).
+   */
+  wake?: FeedWake
 }
 
 interface Entry {
@@ -70,6 +84,11 @@ export class FleetFeed {
   #lastRefresh = -Infinity
   #lastCost = 0
   #timer: unknown
+  /** When the pending timer fires (clock ms). */
+  #due = 0
+  #offWake: (() => void) | undefined
+  /** A note came while a refresh ran: the next comes at the pace, not the quiet poll. */
+  #nudged = false
   #closed = false
 
   constructor (o: FeedOptions) {
@@ -87,27 +106,53 @@ export class FleetFeed {
   /** Calls `fn` with each refresh's changes until the returned function is called; refreshes run while anyone listens. */
   subscribe (fn: FleetListener): () => void {
     this.#listeners.add(fn)
-    if (this.#listeners.size === 1) this.#schedule(0)
+    if (this.#listeners.size === 1) {
+      this.#offWake = this.#o.wake?.listen(() => { this.#nudge() })
+      this.#schedule(0)
+    }
     return () => {
       this.#listeners.delete(fn)
-      if (this.#listeners.size === 0 && this.#timer !== undefined) { this.#o.clock.clearTimeout(this.#timer); this.#timer = undefined }
+      if (this.#listeners.size > 0) return
+      this.#offWake?.()
+      this.#offWake = undefined
+      if (this.#timer !== undefined) { this.#o.clock.clearTimeout(this.#timer); this.#timer = undefined }
     }
   }
 
   close (): void {
     this.#closed = true
+    this.#offWake?.()
+    this.#offWake = undefined
     this.#listeners.clear()
     if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer)
     this.#timer = undefined
   }
 
+  /** The wait between refreshes that keeps this busy at most a sixth of the time, ms. */
+  #pace (): number {
+    return Math.min(this.#o.maxPollMs, Math.max(this.#o.minPollMs, this.#lastCost * FEED_DEFAULTS.loadFactor))
+  }
+
   #schedule (ms: number): void {
     if (this.#closed || this.#listeners.size === 0 || this.#timer !== undefined) return
+    this.#due = this.#o.clock.now() + ms
     this.#timer = this.#o.clock.setTimeout(async () => {
       this.#timer = undefined
+      this.#nudged = false
       try { await this.refresh() } catch { /* a registry fault: the next refresh tries again */ }
-      this.#schedule(Math.min(this.#o.maxPollMs, Math.max(this.#o.minPollMs, this.#lastCost * FEED_DEFAULTS.loadFactor)))
+      const quiet = this.#o.wake?.up() === true && !this.#nudged ? FEED_DEFAULTS.quietPollMs : 0
+      this.#schedule(Math.max(this.#pace(), quiet))
     }, ms)
+  }
+
+  /** A note said something changed: the pending refresh comes at the pace, no later. */
+  #nudge (): void {
+    if (this.#timer === undefined) { this.#nudged = true; return }
+    const at = Math.max(this.#o.clock.now(), this.#lastRefresh + this.#pace())
+    if (this.#due <= at) return
+    this.#o.clock.clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#schedule(at - this.#o.clock.now())
   }
 
   /** One refresh; calls made while one runs share it. */

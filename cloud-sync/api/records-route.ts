@@ -7,6 +7,7 @@ import { isValidId } from '../../src/ids.js'
 import { isStreamId } from '../../src/wire/index.js'
 import { LEGACY_STREAM } from '../registry/index.js'
 import type { DeviceRow, RecordQuery, Registry, StoredRecord } from '../registry/index.js'
+import type { StoreWatch } from '../coord/stored-notes.js'
 import { bad, intParam } from './params.js'
 import { recordView } from './views.js'
 
@@ -16,7 +17,12 @@ export interface RecordsRouteOptions {
   kinds: (v: unknown) => RecordQuery['kinds']
   maxWaitMs: number
   closing: () => boolean
+  /** Wakes a follower when the device's records were stored by any instance (coord/stored-notes.ts); without it, a follower polls every 250 ms. */
+  watch?: (device: string) => StoreWatch
 }
+
+/** A follower's poll when nothing wakes it, ms. */
+const POLL_MS = 250
 
 /** A position to page back from: the last record of a page, as `<stream>:<seq>`. */
 export function recordCursor (r: Pick<StoredRecord, 'stream' | 'seq'>): string {
@@ -62,18 +68,25 @@ export function registerRecordsRoute (app: FastifyInstance, o: RecordsRouteOptio
     const wait = Math.min(intParam(q.wait, 'wait', 0, 60_000) ?? 0, o.maxWaitMs)
     // Following a log: with `after` and `wait`, answer as soon as something newer is stored.
     const until = Date.now() + wait
-    for (;;) {
-      const records = await o.registry.records(id, query)
-      if (records.length > 0 || Date.now() >= until || query.afterSeq === undefined || o.closing()) {
-        if (records.length === 0 && fn !== undefined && query.afterSeq === undefined && before === undefined) {
-          const unknown = await unknownFunction(o.registry, d, fn)
-          if (unknown !== undefined) throw unknown
+    // Watching from before the first read: a store noted while it runs is not missed.
+    const watch = query.afterSeq !== undefined && wait > 0 ? o.watch?.(id) : undefined
+    try {
+      for (;;) {
+        const records = await o.registry.records(id, query)
+        if (records.length > 0 || Date.now() >= until || query.afterSeq === undefined || o.closing()) {
+          if (records.length === 0 && fn !== undefined && query.afterSeq === undefined && before === undefined) {
+            const unknown = await unknownFunction(o.registry, d, fn)
+            if (unknown !== undefined) throw unknown
+          }
+          // Newest first, a full page: there may be more before its last record.
+          const next = query.afterSeq === undefined && records.length === limit ? recordCursor(records[records.length - 1]) : null
+          return { records: records.map(recordView), next }
         }
-        // Newest first, a full page: there may be more before its last record.
-        const next = query.afterSeq === undefined && records.length === limit ? recordCursor(records[records.length - 1]) : null
-        return { records: records.map(recordView), next }
+        if (watch !== undefined) await watch.next(until - Date.now())
+        else await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, until - Date.now())))
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(250, until - Date.now())))
+    } finally {
+      watch?.close()
     }
   })
 }

@@ -23,6 +23,8 @@ import { registerConflictRoute } from './conflict-route.js'
 import { clientErrorHandler, frameworkErrors, installErrorAnswers } from './error-answers.js'
 import type { DeployApi } from './deploy-routes.js'
 import { isPublicRoute, registerDashboardRoutes } from './dashboard-routes.js'
+import type { FeedWake } from './fleet-feed.js'
+import type { StoreWatch } from '../coord/stored-notes.js'
 
 export interface ApiOptions {
   host: string
@@ -39,6 +41,10 @@ export interface ApiOptions {
   isConnected: (id: string) => boolean
   /** Long-poll bound for `wait` on record queries and rollouts, ms. */
   maxWaitMs?: number
+  /** Wakes record followers when any instance stored a device's records (coord/stored-notes.ts); without it they poll every 250 ms. */
+  watchStores?: (device: string) => StoreWatch
+  /** Wakes the dashboard's fleet feed on notes from any instance (api/fleet-feed.ts); without it the feed polls at its pace. */
+  feedWake?: FeedWake
   /** Bundles, rollouts and remote invoke (docs/cloud.md, "The operator API"). */
   deploy?: DeployApi
   /** Device ages on the monotonic clock (last-seen.ts) or the database's (registry/pg/seen.ts); without it, on `now()`. */
@@ -169,7 +175,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
   registerConflictRoute(app, { registry: o.registry, device })
   app.get('/v1/status', async () => ({ devices: await Promise.all((await o.registry.listDevices()).map(view)), cloud: o.cloudStats() }))
   app.get('/v1/devices/:id', async (req) => await view(await device((req.params as { id: string }).id)))
-  registerRecordsRoute(app, { registry: o.registry, device, kinds: kindsParam, maxWaitMs: o.maxWaitMs ?? 30_000, closing: () => closing })
+  registerRecordsRoute(app, { registry: o.registry, device, kinds: kindsParam, maxWaitMs: o.maxWaitMs ?? 30_000, closing: () => closing, watch: o.watchStores })
   app.get('/v1/devices/:id/metrics', async (req) => {
     const { id } = req.params as { id: string }
     const d = await device(id)
@@ -187,7 +193,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     }
   })
 
-  registerDashboardRoutes(app, { registry: o.registry, token: o.token, now: o.now, isConnected: o.isConnected })
+  registerDashboardRoutes(app, { registry: o.registry, token: o.token, now: o.now, isConnected: o.isConnected, wake: o.feedWake })
   if (o.deploy !== undefined) registerDeployRoutes(app, o.deploy, { device, maxWaitMs: o.maxWaitMs ?? 30_000, closing: () => closing })
 
   try {

@@ -6,15 +6,23 @@
 // frees a session's advisory locks when it ends, also when the process was killed (its socket
 // closes; a host that vanished is noticed by TCP keepalive). A lost connection means leadership
 // lost at once here too: the engine stops, and the connection is made again after `retryMs`.
+// Bodies too large for a note travel as parcels, rows of bus_parcels (migration 0002).
+import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { errorMessage } from '../../src/errors.js'
 import { LOCKS } from '../registry/pg/locks.js'
 import { SCHEMA } from '../registry/pg/db.js'
 import { BUS_MAX_PAYLOAD } from './bus.js'
-import type { BusTopic, CloudBus } from './bus.js'
+import type { BusTopic, CloudBus, ParcelPost } from './bus.js'
 
 const CHANNEL = `${SCHEMA}_bus`
-const TOPICS = new Set<string>(['rollout', 'cancel', 'reported', 'connect', 'invoke'])
+/**
+ * A parcel older than this was for an instance that died or a request that gave up: the longest
+ * wait is a remote invoke's (300 s timeout plus its margin, invoke/remote-invoke.ts). Swept by
+ * the next parcel's writer, seconds.
+ */
+const PARCEL_TTL_SEC = 600
+const TOPICS = new Set<string>(['rollout', 'cancel', 'reported', 'connect', 'invoke', 'stored'])
 
 export interface PgCoordinatorOptions {
   url: string
@@ -23,7 +31,7 @@ export interface PgCoordinatorOptions {
   log?: (line: string) => void
 }
 
-export class PgCoordinator implements CloudBus {
+export class PgCoordinator implements CloudBus, ParcelPost {
   readonly #o: Required<Omit<PgCoordinatorOptions, 'log'>> & Pick<PgCoordinatorOptions, 'log'>
   readonly #subs = new Map<string, Set<(payload: string) => void>>()
   readonly #leadership = new Set<(leading: boolean) => void>()
@@ -53,11 +61,41 @@ export class PgCoordinator implements CloudBus {
     return () => { this.#leadership.delete(cb) }
   }
 
+  up (): boolean { return this.#client !== undefined }
+
   publish (topic: BusTopic, payload: string): boolean {
     const c = this.#client
     if (c === undefined || Buffer.byteLength(payload) > BUS_MAX_PAYLOAD) return false
     c.query('SELECT pg_notify($1, $2)', [CHANNEL, `${topic} ${payload}`]).catch(() => {})
     return true
+  }
+
+  async sendParcel (topic: BusTopic, body: string, note: (key: string) => string): Promise<boolean> {
+    const c = this.#client
+    const key = randomUUID()
+    const payload = note(key)
+    if (c === undefined || Buffer.byteLength(payload) > BUS_MAX_PAYLOAD) return false
+    // One statement, so one commit: the row is there when the note arrives (NOTIFY is sent at commit).
+    const sql = `WITH swept AS (DELETE FROM ${SCHEMA}.bus_parcels WHERE created_at < clock_timestamp() - make_interval(secs => $3)),
+      stored AS (INSERT INTO ${SCHEMA}.bus_parcels (id, body) VALUES ($1, $2))
+      SELECT pg_notify($4, $5)`
+    try {
+      await c.query(sql, [key, body, PARCEL_TTL_SEC, CHANNEL, `${topic} ${payload}`])
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  async claimParcel (key: string): Promise<string | undefined> {
+    const c = this.#client
+    if (c === undefined) return undefined
+    try {
+      const r = await c.query<{ body: string }>(`DELETE FROM ${SCHEMA}.bus_parcels WHERE id = $1 RETURNING body`, [key])
+      return r.rows[0]?.body
+    } catch {
+      return undefined
+    }
   }
 
   subscribe (topic: BusTopic, cb: (payload: string) => void): () => void {

@@ -8,7 +8,7 @@
 // publish unacknowledged so it is sent again.
 import { ErrorCodes, errorMessage } from '../../src/errors.js'
 import { BATCH_LIMITS, decodeFrame, downTopic, encodeFrame, isStreamId, parseBatch, parseDeviceTopic, parseFetch, parseHeartbeat, parseInvokeResult, parseReported, parseStatus } from '../../src/wire/index.js'
-import type { FetchFrame, InvokeResultFrame, ReportedFrame } from '../../src/wire/index.js'
+import type { FetchFrame, InvokeResultFrame, ReportedFrame, StatusFrame } from '../../src/wire/index.js'
 import { LEGACY_STREAM } from '../registry/index.js'
 import type { IngestResult, Registry } from '../registry/index.js'
 
@@ -20,6 +20,15 @@ export interface IngestOptions {
   log: (line: string) => void
   /** Where reported state and invoke results go once checked (the rollout engine, remote invoke). */
   deploy?: DeployHooks
+  /** Told a device's id after each commit that stored new records, to wake its followers (coord/stored-notes.ts). */
+  onStored?: (deviceId: string) => void
+  /**
+   * With an external broker, which does not say when a connection took over another: told a
+   * device's id when its `online` status comes from another boot than the `online` one stored
+   * before it (docs/scale-out.md, "Weaker than the embedded broker"). The embedded broker counts
+   * takeovers itself and passes none.
+   */
+  onTakeover?: (deviceId: string) => void
 }
 
 export interface DeployHooks {
@@ -85,7 +94,7 @@ export class Ingest {
           await this.#batch(deviceId, frame, payload)
           return
         case 'status':
-          await this.#o.registry.touch(deviceId, { lastSeen: this.#o.now(), status: parseStatus(frame) })
+          await this.#status(deviceId, parseStatus(frame))
           return
         case 'heartbeat':
           await this.#o.registry.touch(deviceId, { lastSeen: this.#o.now(), heartbeat: parseHeartbeat(frame) })
@@ -112,6 +121,15 @@ export class Ingest {
     }
   }
 
+  async #status (deviceId: string, s: StatusFrame): Promise<void> {
+    if (this.#o.onTakeover !== undefined && s.state === 'online' && s.boot !== undefined) {
+      const before = (await this.#o.registry.getDevice(deviceId))?.status
+      // No `offline` between them: the broker closed the first client's connection for the second.
+      if (before?.state === 'online' && before.boot !== undefined && before.boot !== s.boot) this.#o.onTakeover(deviceId)
+    }
+    await this.#o.registry.touch(deviceId, { lastSeen: this.#o.now(), status: s })
+  }
+
   async #batch (deviceId: string, frame: Record<string, unknown>, payload: Buffer): Promise<void> {
     const b = parseBatch(frame)
     const r = await this.#o.registry.ingest(
@@ -123,6 +141,7 @@ export class Ingest {
     this.counters.recordsStored += r.stored
     this.counters.duplicates += r.duplicates
     this.counters.gaps += r.gaps
+    if (r.stored > 0) this.#o.onStored?.(deviceId)
     if (r.newStream) await this.#newStream(deviceId, r)
     const echo = { stream: b.stream, batchId: b.batchId }
     if (r.conflict !== undefined) {

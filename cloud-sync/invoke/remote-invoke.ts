@@ -71,6 +71,11 @@ export class RemoteInvoker {
     if (!this.take(device, r)) this.unmatched++
   }
 
+  /** Whether request `id` to `device` waits on this instance. */
+  waits (device: string, id: string): boolean {
+    return this.#waiting.get(id)?.device === device
+  }
+
   /** Answers the request waiting here for `r`; false (nothing counted) when none does, e.g. it waits on another cloud instance. */
   take (device: string, r: InvokeResultFrame): boolean {
     const w = this.#waiting.get(r.id)

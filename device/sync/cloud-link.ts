@@ -6,6 +6,7 @@
 // the outbox; a session that keeps being taken over is logged (takeover-watch.ts).
 // Deployment frames [W5]-[W7] pass through here too (down-frames.ts): the only file that talks
 // MQTT to the cloud.
+import { randomBytes } from 'node:crypto'
 import mqtt from 'mqtt'
 import type { IClientOptions, MqttClient } from 'mqtt'
 import { decodeFrame, downFilter, downTopic, encodeFrame, parseAck, upTopic } from '../../src/wire/index.js'
@@ -107,6 +108,8 @@ export class CloudLink {
   #state: CloudLinkState = 'connecting'
   readonly #uploader: Uploader
   readonly #takeovers = new TakeoverWatch()
+  /** Sent in each `online` status: another boot's `online` on this id tells the cloud two clients share it (docs/wire.md). */
+  readonly #boot = randomBytes(8).toString('hex')
   #heartbeat: unknown
   #reconnectTimer: unknown
   /** When the last heartbeat went, and when the next is due (clock ms). */
@@ -233,7 +236,7 @@ export class CloudLink {
       await c.subscribeAsync(downFilter(this.#o.deviceId), { qos: 1 })
       await c.publishAsync(
         upTopic(this.#o.deviceId, 'status'),
-        encodeFrame({ state: 'online', time: this.#o.clock.now(), heartbeatMs: this.#o.heartbeatMs, ...this.#o.status() }),
+        encodeFrame({ state: 'online', time: this.#o.clock.now(), heartbeatMs: this.#o.heartbeatMs, ...this.#o.status(), boot: this.#boot }),
         { qos: 1, retain: true }
       )
     } catch (err) {

@@ -68,7 +68,15 @@ export interface StatusFrame {
   heartbeatMs?: number
   /** How often the device writes a metric snapshot, ms, so a view with none yet can say when. */
   metricsSnapshotMs?: number
+  /**
+   * A random id the device's cloud link picks when it starts (docs/wire.md): an `online` from
+   * another boot while the last status was `online` is a second client on the id (a takeover).
+   */
+  boot?: string
 }
+
+/** Longest `boot` id a status carries, characters. */
+export const STATUS_BOOT_MAX = 32
 
 /** `up/heartbeat`: liveness plus what the operator views show. */
 export interface HeartbeatFrame {
@@ -195,12 +203,14 @@ export function parseStatus (f: Record<string, unknown>): StatusFrame {
   const functions = f.functions === undefined ? undefined : f.functions
   field(functions === undefined || (Array.isArray(functions) && functions.length <= 1000 && functions.every((x) => x !== null && typeof x === 'object' && isValidId((x as { name?: unknown }).name) && isPrintable((x as { version?: unknown }).version ?? '', 64))), 'functions', 'an array of at most 1000 { name (a function name), version }')
   field(f.agent === undefined || isPrintable(f.agent, 64), 'agent', 'a version string of printable characters')
+  field(f.boot === undefined || (isPrintable(f.boot, STATUS_BOOT_MAX) && (f.boot as string).length > 0), 'boot', `an id of 1 to ${STATUS_BOOT_MAX} printable characters`)
   return {
     state: f.state as StatusFrame['state'],
     agent: f.agent as string | undefined,
     time: f.time as number | undefined,
     heartbeatMs: f.heartbeatMs as number | undefined,
     ...(f.metricsSnapshotMs === undefined ? {} : { metricsSnapshotMs: f.metricsSnapshotMs as number }),
+    ...(f.boot === undefined ? {} : { boot: f.boot as string }),
     functions: (functions as Array<{ name: string, version?: unknown }> | undefined)?.map((x) => ({ name: x.name, version: String(x.version ?? '') }))
   }
 }

@@ -1,7 +1,8 @@
 // Several cloud instances on one Mosquitto and one PostgreSQL under load (docs/scale-out.md):
 // one instance SIGKILLed and started again while 20 agents upload; then PostgreSQL restarted
-// and Mosquitto restarted under load. Each time: every record stored exactly once, in order
-// per stream with no hole, and every one acknowledged (none left on the devices).
+// and Mosquitto restarted under load; one instance with a short session expiry SIGKILLed for
+// good. Each time: every record stored exactly once, in order per stream with no hole, and
+// every one acknowledged (none left on the devices).
 import { pgSuite } from '../helpers/pg-suite.js'
 import * as assert from 'uvu/assert'
 import { until } from './fixtures/deploy-world.js'
@@ -90,6 +91,25 @@ realTest('PostgreSQL restarted under load, then Mosquitto restarted under load: 
     await a.proc.waitFor('stderr', /the broker .* answers again after \d+ s; uploads are acknowledged again/, 30_000)
     await b.proc.waitFor('stderr', /the broker .* answers again/, 30_000)
     assert.ok(await total(w) < ids.length * N, 'the broker restart came before the end of the upload')
+    await exactlyOnce(w, ids, N)
+  } finally {
+    await w.cleanup()
+  }
+})
+
+realTest('an instance with a 10 s session expiry SIGKILLed for good under load: its share goes to the other once the session is gone, every record stored exactly once', async () => {
+  const w = await scaleOutWorld(pg.server)
+  try {
+    await w.startCloud('a', ['--session-expiry', '10'])
+    await w.startCloud('b', ['--session-expiry', '10'])
+    const ids = Array.from({ length: 10 }, (_, i) => `gone-${i}`)
+    const N = 300
+    await w.startAgents(await w.addDevices(ids), N, { uploadBytesPerSec: 2500 })
+    await until('a quarter uploaded', async () => await total(w) >= ids.length * N / 4, 60_000)
+    assert.ok((await stats(w, 'a')).uploads > 0, 'a takes its share')
+    // Uploads a had taken and not acknowledged die with its session; the devices send them again.
+    await w.instances.get('a')?.proc.stop('SIGKILL')
+    assert.ok(await total(w) < ids.length * N, 'the kill came before the end of the upload')
     await exactlyOnce(w, ids, N)
   } finally {
     await w.cleanup()

@@ -16,31 +16,13 @@ import { parseDeviceTopic, upFilter } from '../../../src/wire/index.js'
 import type { DeviceChannel, DeviceTraffic } from '../device-channel.js'
 import { parseBrokerUrl } from './broker-url.js'
 import { Presence } from './presence.js'
+import { EXTERNAL_BROKER_DEFAULTS } from './defaults.js'
 import type { PresenceOptions } from './presence.js'
+
+export { EXTERNAL_BROKER_DEFAULTS }
 
 /** The shared subscription group every instance joins (docs/scale-out.md). */
 export const SHARE_GROUP = 'lambkin-cloud'
-
-export const EXTERNAL_BROKER_DEFAULTS = Object.freeze({
-  /** Between connection attempts, ms (MQTT.js reconnectPeriod). */
-  reconnectMs: 1000,
-  connectTimeoutMs: 10_000,
-  keepaliveSec: 30,
-  /**
-   * How long the broker keeps this instance's session after it went away, s. While it is kept,
-   * the uploads this instance took but had not acknowledged wait in it for its return (a
-   * restart sends them again), and Mosquitto (2.0) goes on giving the session its share of new
-   * uploads too. So an instance stopped cleanly leaves the shared subscription first (close()),
-   * and one killed for good holds its share only this long; then they are gone and the devices'
-   * own resend (their ack timeout, 30 s by default) brings them to the others. Nothing
-   * acknowledged to a device is lost either way; the cost is delay.
-   */
-  sessionExpirySec: 60,
-  /** Uploads in flight to this instance at once (MQTT 5 Receive Maximum): the gate's hold limit. */
-  receiveMaximum: 256,
-  /** A database outage is retried by reconnecting after at most this, ms (src/mqtt/ack-hold.ts). */
-  redeliverMaxMs: 5000
-})
 
 export interface ExternalBrokerOptions extends DeviceTraffic {
   /** mqtt(s)://user:password@host:port (parse: broker-url.ts). */

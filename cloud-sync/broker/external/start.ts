@@ -9,6 +9,7 @@ import { instanceClientId } from './instance-id.js'
 export interface ExternalChannelOptions extends DeviceTraffic {
   url: string
   caFile?: string
+  sessionExpirySec?: number
   dataDir: string
   registry: Registry
   /** Device ages (registry/pg/seen.ts), for presence. */

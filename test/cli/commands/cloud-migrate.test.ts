@@ -19,11 +19,15 @@ async function run (argv: string[]): Promise<{ code: number, out: string, err: s
   return { code, out, err }
 }
 
-test('--retention-days without --db, and migrate without a database, are usage errors', async () => {
+test('--retention-days or --follow-poll without --db, --session-expiry without --broker, and migrate without a database, are usage errors', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lambkin-cli-cloudpg-'))
   try {
     const r = await run(['--data', dir, '--port', '0', '--api-port', '0', '--retention-days', '7'])
     assert.equal([r.code, /LAMBKIN_USAGE: --retention-days applies to the PostgreSQL registry/.test(r.err)], [2, true], r.err)
+    const poll = await run(['--data', dir, '--port', '0', '--api-port', '0', '--follow-poll', '60000'])
+    assert.equal([poll.code, /LAMBKIN_USAGE: --follow-poll applies to the PostgreSQL registry/.test(poll.err)], [2, true], poll.err)
+    const expiry = await run(['--data', dir, '--port', '0', '--api-port', '0', '--session-expiry', '10'])
+    assert.equal([expiry.code, /LAMBKIN_USAGE: --session-expiry goes with --broker/.test(expiry.err)], [2, true], expiry.err)
     const m = await run(['migrate'])
     assert.equal([m.code, /LAMBKIN_USAGE: which database\?/.test(m.err)], [2, true], m.err)
     const bad = await run(['--data', dir, '--port', '0', '--api-port', '0', '--db', 'postgres://x@127.0.0.1:5432/db', '--retention-days', 'ten'])
@@ -56,6 +60,8 @@ test('--help names --db, --retention-days and the migrate subcommand', async () 
   const r = await run(['--help'])
   assert.match(r.out, /--db <url>/)
   assert.match(r.out, /--retention-days <n>/)
+  assert.match(r.out, /--follow-poll <ms>/)
+  assert.match(r.out, /--session-expiry <s>/)
   assert.match(r.out, /lambkin cloud migrate\s+--help/)
   const m = await run(['migrate', '--help'])
   assert.is(m.code, 0)

@@ -1,22 +1,26 @@
 // The dashboard's fleet feed over a real LevelDB registry, on a FakeClock: it polls only while
-// subscribed, turns a silent device stale by the clock alone, and reads metric snapshots once.
+// subscribed, turns a silent device stale by the clock alone, and reads metric snapshots once;
+// with notes from the cloud instances flowing it refreshes on a note, and polls a quiet fleet slowly.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { FleetFeed } from '../../../cloud-sync/api/fleet-feed.js'
+import { FEED_DEFAULTS, FleetFeed } from '../../../cloud-sync/api/fleet-feed.js'
+import type { FeedWake } from '../../../cloud-sync/api/fleet-feed.js'
 import type { FleetChange } from '../../../cloud-sync/api/dashboard-types.js'
 import { LevelRegistry } from '../../../cloud-sync/registry/index.js'
 import { FakeClock } from '../../helpers/fake-clock.js'
 
 const T0 = Date.UTC(2026, 11, 6, 12)
 
-async function world (): Promise<{ registry: LevelRegistry, clock: FakeClock, feed: FleetFeed, changes: FleetChange[], close: () => Promise<void> }> {
+interface World { registry: LevelRegistry, clock: FakeClock, feed: FleetFeed, changes: FleetChange[], close: () => Promise<void> }
+
+async function world (wake?: FeedWake): Promise<World> {
   const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-feed-'))
   const registry = await LevelRegistry.open(dir)
   const clock = new FakeClock(T0)
-  const feed = new FleetFeed({ registry, isConnected: () => true, clock, minPollMs: 100, maxPollMs: 100 })
+  const feed = new FleetFeed({ registry, isConnected: () => true, clock, minPollMs: 100, maxPollMs: 100, wake })
   const changes: FleetChange[] = []
   return { registry, clock, feed, changes, close: async () => { feed.close(); await registry.close(); rmSync(dir, { recursive: true, force: true }) } }
 }
@@ -59,6 +63,41 @@ test('metric snapshots are read once each, and minutes older than an hour drop o
     w.clock.jumpTo(T0 + 61 * 60_000)
     view = await w.feed.view(0)
     assert.is(view.devices[0].errorsHour, 0)
+  } finally {
+    await w.close()
+  }
+})
+
+test('with notes flowing: a note refreshes at the pace, a change no note announced shows by the quiet poll; the bus down, the pace again', async () => {
+  const notes = new Set<() => void>()
+  let up = true
+  const wake: FeedWake = { listen: (cb) => { notes.add(cb); return () => { notes.delete(cb) } }, up: () => up }
+  const w = await world(wake)
+  try {
+    await w.registry.addDevice({ id: 'gh-01', secretHash: 'x', createdAt: T0 })
+    const off = w.feed.subscribe((c) => w.changes.push(c))
+    await w.clock.advance(50)
+    const heard = (): number => w.changes.flatMap((c) => c.devices).length
+    assert.is(heard(), 1, 'the first refresh at once')
+    // A change nobody noted (a heartbeat): only the quiet poll reads it.
+    await w.registry.touch('gh-01', { lastSeen: T0 + 50, status: { state: 'online', agent: '1', functions: [], heartbeatMs: 60_000 } })
+    await w.clock.advance(500)
+    assert.is(heard(), 1, 'not read at the pace while notes flow')
+    await w.clock.advance(FEED_DEFAULTS.quietPollMs)
+    assert.is(heard(), 2, 'read by the quiet poll')
+    // A change with its note: read at the pace.
+    await w.registry.touch('gh-01', { lastSeen: T0 + 1600, status: { state: 'online', agent: '2', functions: [], heartbeatMs: 60_000 } })
+    for (const cb of notes) cb()
+    await w.clock.advance(150)
+    assert.is(heard(), 3, 'woken by the note')
+    // The bus down: notes may be lost, so the feed polls at its pace.
+    up = false
+    await w.clock.advance(FEED_DEFAULTS.quietPollMs)
+    await w.registry.touch('gh-01', { lastSeen: T0 + 3000, status: { state: 'online', agent: '3', functions: [], heartbeatMs: 60_000 } })
+    await w.clock.advance(150)
+    assert.is(heard(), 4, 'polled at the pace while the bus is down')
+    off()
+    assert.is(notes.size, 0, 'nobody listens: the notes are let go')
   } finally {
     await w.close()
   }

@@ -1,12 +1,14 @@
 // The coordination between cloud instances on one PostgreSQL (coord/pg-coordinator.ts) on a real
 // server: one holder of the rollouts' lock at a time, the next takes it when the holder's session
 // ends, notes reach every instance including the sender, and a payload NOTIFY cannot carry is
-// refused. The embedded cloud's LocalBus keeps the same contract in one process.
+// refused; a parcel (a body too large for a note) is claimed once, by whoever the note sends to
+// it, and one nobody claims is swept. The embedded cloud's LocalBus keeps the note contract in one process.
 import { pgSuite } from '../../helpers/pg-suite.js'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
 import { LocalBus, BUS_MAX_PAYLOAD } from '../../../cloud-sync/coord/bus.js'
 import { PgCoordinator } from '../../../cloud-sync/coord/pg-coordinator.js'
+import { migrateDatabase } from '../../../cloud-sync/registry/pg/migrate.js'
 import { until } from '../../e2e/fixtures/deploy-world.js'
 
 const db = pgSuite('cloud coordination on PostgreSQL')
@@ -72,6 +74,54 @@ realTest('notes reach every instance, the sender too; a payload over the limit i
   } finally {
     await a.close()
     await b.close()
+  }
+})
+
+realTest('a parcel of 1 MiB crosses: the note names it, one instance claims it once, and one left unclaimed is swept', async () => {
+  const url = await db.server.createDatabase()
+  await migrateDatabase(url)
+  const a = await PgCoordinator.start({ url })
+  const b = await PgCoordinator.start({ url })
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  try {
+    // Not ASCII only: sizes are bytes, and the body comes back as it went.
+    const body = JSON.stringify({ text: 'é€'.repeat(220_000), nul: '\u0000' })
+    assert.ok(Buffer.byteLength(body) > 1024 * 1024)
+    const notes: string[] = []
+    b.subscribe('invoke', (p) => notes.push(p))
+    assert.ok(await a.sendParcel('invoke', body, (key) => JSON.stringify({ parcel: key })))
+    await until('the note', () => notes.length === 1, 10_000)
+    const { parcel } = JSON.parse(notes[0]) as { parcel: string }
+    const [first, second] = await Promise.all([b.claimParcel(parcel), a.claimParcel(parcel)])
+    assert.ok((first === body) !== (second === body), 'exactly one claim gets it')
+    assert.ok(first === undefined || second === undefined)
+    assert.is(await b.claimParcel(parcel), undefined, 'claimed means gone')
+    assert.is(await b.claimParcel('constructor'), undefined, 'a key that is no parcel answers nothing')
+    assert.is(await a.sendParcel('invoke', 'x', () => 'y'.repeat(BUS_MAX_PAYLOAD + 1)), false, 'a note over the limit is refused')
+    // One nobody claimed (its instance died), aged past any request's wait: the next writer sweeps it.
+    assert.ok(await a.sendParcel('invoke', 'orphan', (key) => key))
+    await admin.query("UPDATE lambkin.bus_parcels SET created_at = created_at - interval '1 hour'")
+    assert.ok(await a.sendParcel('invoke', 'fresh', (key) => key))
+    assert.equal((await admin.query('SELECT body FROM lambkin.bus_parcels')).rows, [{ body: 'fresh' }])
+  } finally {
+    await admin.end()
+    await a.close()
+    await b.close()
+  }
+})
+
+realTest('a parcel while the bus is down is refused, never thrown', async () => {
+  const url = await db.server.createDatabase()
+  const a = await PgCoordinator.start({ url })
+  try {
+    // No migration: the table is missing, so the database refuses the write.
+    assert.is(await a.sendParcel('invoke', 'body', (key) => key), false)
+    await a.close()
+    assert.is(await a.sendParcel('invoke', 'body', (key) => key), false)
+    assert.is(await a.claimParcel('00000000-0000-0000-0000-000000000000'), undefined)
+  } finally {
+    await a.close()
   }
 })
 

@@ -75,6 +75,10 @@ test('[W3] status and heartbeat frames are checked', () => {
   assert.equal(parseStatus({ state: 'online', agent: '0.1.0', functions: [{ name: 'f', version: '1' }] }).functions, [{ name: 'f', version: '1' }])
   assert.is(parseStatus({ state: 'offline' }).state, 'offline')
   assert.is(reasonOf(() => parseStatus({ state: 'running' })), 'field')
+  // [W3] the boot id: kept when printable and short, refused otherwise, absent from older agents.
+  assert.is(parseStatus({ state: 'online', boot: '5f0c2a9e81d4aa01' }).boot, '5f0c2a9e81d4aa01')
+  assert.not.ok('boot' in parseStatus({ state: 'online' }))
+  for (const boot of ['', 'x'.repeat(33), 'a\nb', 7]) assert.is(reasonOf(() => parseStatus({ state: 'online', boot })), 'field')
   assert.is(parseHeartbeat({ time: 5, backlog: { records: 1, bytes: 2 }, uploadedToday: 3, lastSeq: 4 }).lastSeq, 4)
   assert.is(reasonOf(() => parseHeartbeat({ time: 5, backlog: 1, uploadedToday: 3, lastSeq: 4 })), 'field')
   assert.is(reasonOf(() => parseAck({ seq: -1 })), 'field')
