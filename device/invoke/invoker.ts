@@ -7,91 +7,21 @@
 import { randomUUID } from 'node:crypto'
 import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import type { FunctionManifest } from '../../src/function/index.js'
-import type { LogEntry, Outcome, OutcomeError, PublishRequest, SandboxPool } from '../../src/sandbox/index.js'
+import type { Outcome, OutcomeError, PublishRequest } from '../../src/sandbox/index.js'
 import type { Hop } from '../links/hops.js'
-import type { FunctionMetrics } from '../metrics/index.js'
 import { DEFAULT_MAX_HOPS, RecursionGuard } from './recursion-guard.js'
-import type { MetaWrite, NewPublish, NewRecord, OutboxStore } from '../store/index.js'
+import type { MetaWrite, NewPublish, NewRecord } from '../store/index.js'
 import { deadLetterEvent } from './dead-letter.js'
 import { pickVersion } from './aliases.js'
 import type { Registered, VersionRoute } from './aliases.js'
 import { KeyInflight } from './key-inflight.js'
+import type { InvocationRecord, InvokerOptions, RunOptions } from './types.js'
+import { Admission } from './admission.js'
 
-export interface InvocationRecord {
-  fn: string
-  source: string
-  ok: boolean
-  code?: string
-  message?: string
-  result?: unknown
-  durationMs: number
-  invocationId: string
-  /** The function version that ran (content version, 16 hex digits); absent when none ran. */
-  version?: string
-  /**
-   * Tries made in all: the first attempt plus the retries (`retry.attempts` in function.json
-   * is the number of retries, as Lambda's MaximumRetryAttempts is); 0 when it never ran.
-   */
-  attempts: number
-  /** What the function logged (`ctx.log`, `console.*`) in its last attempt; absent when nothing. */
-  logs?: LogEntry[]
-}
-
-/** One of the invoker's observers (InvokerOptions.observers); it must not throw. */
-export type InvocationObserver = (rec: InvocationRecord) => void
-
-export interface InvokerOptions {
-  pool: SandboxPool
-  store: OutboxStore
-  metrics: FunctionMetrics
-  maxConcurrent: number
-  queueDepth: number
-  sleep: (ms: number) => Promise<void>
-  now: () => number
-  /**
-   * Hands publishes to the trigger broker once committed (QoS 1 ones with their store ids),
-   * each with the hop it is published at: one past the invocation's [W9].
-   */
-  publish: (pubs: Array<PublishRequest & { id?: number, hop?: Hop, fn?: string }>) => void
-  /**
-   * Told of every ended invocation, in list order (the agent's: the by-version counter, the
-   * deploy health gate, the cloud link's upload nudge, then its own 'invocation' event). The
-   * agent's start steps append to this list as the parts exist; the invoker reads it per call.
-   */
-  observers: readonly InvocationObserver[]
-  /** invocation.maxHops [W9]; default 16. */
-  maxHops?: number
-  log?: (line: string) => void
-  /** Picks canary or live per invocation (device/invoke/aliases.ts); Math.random by default. */
-  random?: () => number
-}
-
-/**
- * What run() does when every slot is busy. 'wait': queue without bound and let the caller's
- * source wait (a QoS 1 message's acknowledgement, a sensor's next poll): the trigger links
- * bound how much they take, so overload stays at the broker. 'throttle': past `queueDepth`
- * waiting calls, answer LAMBKIN_THROTTLED at once (for QoS 0 messages, which MQTT lets a
- * receiver drop; counted in lambkin_throttles_total).
- */
-export type Overload = 'wait' | 'throttle'
-
-export interface RunOptions {
-  /** Meta writes committed with this invocation, built at commit time. */
-  meta?: () => MetaWrite[]
-  /** Default 'wait'. */
-  overload?: Overload
-  /** The triggering message's place in a chain of functions [W9] (hops.ts). */
-  hop?: Hop
-}
+export type { InvocationObserver, InvocationRecord, InvokerOptions, Overload, RunOptions } from './types.js'
 
 /** Counts commits that failed; their trigger messages stay unacknowledged. */
 export const COMMIT_FAILURES_METRIC = 'commit_failures_total'
-
-/**
- * Outcomes waiting for their commit at once; past this, no new invocation starts until the
- * store catches up (a stalled disk then throttles triggers instead of filling memory).
- */
-const MAX_COMMITTING = 4096
 
 /** The version in a sandbox key (`name@version`): what results and dead letters record. */
 const versionOfKey = (key: string): string => key.slice(key.indexOf('@') + 1)
@@ -120,14 +50,11 @@ export class Invoker {
    * when a broker hands over what waited for the agent).
    */
   readonly #stateLoads = new Map<string, Promise<void>>()
-  readonly #waiting: Array<() => void> = []
-  #running = 0
-  #committing = 0
-  #inflight = 0
-  #idle: Array<() => void> = []
+  readonly #admission: Admission
 
   constructor (opts: InvokerOptions) {
     this.#o = opts
+    this.#admission = new Admission(opts.maxConcurrent)
     opts.metrics.register(COMMIT_FAILURES_METRIC, {
       type: 'counter',
       help: 'Invocations whose effects could not be written to the outbox, by error code; their QoS 1 trigger messages were not acknowledged.',
@@ -172,7 +99,7 @@ export class Invoker {
   }
 
   get inflight (): number {
-    return this.#inflight
+    return this.#admission.inflight
   }
 
   /**
@@ -202,20 +129,20 @@ export class Invoker {
         throw this.#commitFailed(fn, source, err, { durationMs: 0, invocationId: '', attempts: 0 })
       }
     }
-    if (opts.overload === 'throttle' && !this.#free() && this.#waiting.length >= this.#o.queueDepth) {
+    if (opts.overload === 'throttle' && this.#admission.full(this.#o.queueDepth)) {
       this.#o.metrics.throttled(fn)
       const rec = notRan(fn, source, ErrorCodes.THROTTLED, `the agent already has ${this.#o.queueDepth} invocations waiting`)
       this.#observe(rec)
       return rec
     }
-    this.#inflight++
+    this.#admission.enter()
     this.#keys.start(reg.key)
     try {
-      await this.#acquire()
+      await this.#admission.acquire()
       return await this.#runHeld(fn, reg, event, source, opts.meta, opts.hop)
     } finally {
       this.#keys.end(reg.key)
-      if (--this.#inflight === 0) for (const done of this.#idle.splice(0)) done()
+      this.#admission.leave()
     }
   }
 
@@ -249,11 +176,11 @@ export class Invoker {
       logs: []
     }
     this.#o.metrics.record(fn, outcome)
-    this.#inflight++
+    this.#admission.enter()
     try {
       return await this.#commit(fn, event, source, opts.meta, outcome, 0, 1)
     } finally {
-      if (--this.#inflight === 0) for (const done of this.#idle.splice(0)) done()
+      this.#admission.leave()
     }
   }
 
@@ -270,20 +197,15 @@ export class Invoker {
       if (!this.#state.has(fn)) await this.#loadState(fn)
       done = await this.#attempts(fn, reg, event, hop)
     } catch (err) {
-      this.#release()
+      this.#admission.release()
       throw err
     }
-    // The sandbox part is over: its slot goes to the next invocation while this one's effects
-    // are written. Holding it through the commit would leave the sandboxes idle for a LevelDB
-    // round trip per call; outcomes waiting for their commit are capped by MAX_COMMITTING.
-    this.#committing++
-    this.#release()
+    this.#admission.toCommit()
     try {
       // The loop leaves `tries` at the index of a success, or at the count after a last failure.
       return await this.#commit(fn, event, source, meta, done.outcome, done.outcome.ok ? done.tries + 1 : done.tries, (hop?.hop ?? 0) + 1)
     } finally {
-      this.#committing--
-      this.#admit()
+      this.#admission.committed()
     }
   }
 
@@ -465,43 +387,9 @@ export class Invoker {
     return failure
   }
 
-  #free (): boolean {
-    return this.#running < this.#o.maxConcurrent && this.#committing < MAX_COMMITTING
-  }
-
-  #acquire (): Promise<void> {
-    if (this.#waiting.length === 0 && this.#free()) {
-      this.#running++
-      return Promise.resolve()
-    }
-    return new Promise((resolve) =>
-      this.#waiting.push(() => {
-        this.#running++
-        resolve()
-      })
-    )
-  }
-
-  #release (): void {
-    this.#running--
-    this.#admit()
-  }
-
-  #admit (): void {
-    while (this.#waiting.length > 0 && this.#free()) (this.#waiting.shift() as () => void)()
-  }
-
-  /** Resolves when nothing is running or waiting, or after timeoutMs. */
+  /** Resolves true when nothing is running, waiting or committing, or false after timeoutMs. */
   drain (timeoutMs: number): Promise<boolean> {
-    if (this.#inflight === 0) return Promise.resolve(true)
-    return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(false), timeoutMs)
-      t.unref()
-      this.#idle.push(() => {
-        clearTimeout(t)
-        resolve(true)
-      })
-    })
+    return this.#admission.drain(timeoutMs)
   }
 }
 
