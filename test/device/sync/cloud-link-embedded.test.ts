@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { CloudLink } from '../../../device/sync/index.js'
 import { LevelOutboxStore } from '../../../device/store/index.js'
-import { systemClock } from '../../../src/clock.js'
 import { startCloud } from '../../helpers/cloud.js'
+import { linkOptions } from '../../helpers/cloud-link.js'
 
 async function until (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs
@@ -33,25 +33,7 @@ test('[W4] records drain embedded after the first ack, every one read back as th
   for (let i = 0; i < N; i += 200) {
     await store.commit({ records: Array.from({ length: 200 }, (_, k) => ({ kind: 'result' as const, fn: 'f', time: 1_700_000_000_000 + i + k, data: dataOf(i + k), ...((i + k) % 3 === 0 ? { ttlMs: 3_600_000 } : {}) })) })
   }
-  const link = await CloudLink.start({
-    url: f.cloud.broker.url,
-    deviceId: 'gh-01',
-    secret,
-    store,
-    clock: systemClock,
-    log: () => {},
-    status: () => ({ agent: '0.1.0', functions: [] }),
-    heartbeatMs: 60_000,
-    batchRecords: 300,
-    window: 1,
-    ackTimeoutMs: 5000,
-    uploadBytesPerSec: 0,
-    dailyUploadBytes: 0,
-    uploadLogs: true,
-    logExclude: [],
-    reconnectMinMs: 50,
-    reconnectMaxMs: 200
-  })
+  const link = await CloudLink.start(linkOptions(f.cloud.broker.url, store, secret, { status: () => ({ agent: '0.1.0', functions: [] }), batchRecords: 300, window: 1 }))
   try {
     await until('all acked', async () => (await store.stats()).count === 0)
     // The first batch goes before any ack (decoded); the rest embedded.

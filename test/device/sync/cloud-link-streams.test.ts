@@ -10,8 +10,8 @@ import path from 'node:path'
 import { CloudLink } from '../../../device/sync/index.js'
 import type { CloudLinkOptions } from '../../../device/sync/index.js'
 import { LevelOutboxStore } from '../../../device/store/index.js'
-import { systemClock } from '../../../src/clock.js'
 import { startCloud } from '../../helpers/cloud.js'
+import { linkOptions as sharedOptions } from '../../helpers/cloud-link.js'
 import type { CloudFixture } from '../../helpers/cloud.js'
 
 async function until (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
@@ -23,26 +23,7 @@ async function until (what: string, check: () => Promise<boolean> | boolean, tim
 }
 
 function linkOptions (f: CloudFixture, store: LevelOutboxStore, secret: string, extra: Partial<CloudLinkOptions> = {}): CloudLinkOptions {
-  return {
-    url: f.cloud.broker.url,
-    deviceId: 'gh-01',
-    secret,
-    store,
-    clock: systemClock,
-    log: () => {},
-    status: () => ({ agent: '0.1.0', functions: [] }),
-    heartbeatMs: 60_000,
-    batchRecords: 1000,
-    window: 2,
-    ackTimeoutMs: 1000,
-    uploadBytesPerSec: 0,
-    dailyUploadBytes: 0,
-    uploadLogs: true,
-    logExclude: [],
-    reconnectMinMs: 50,
-    reconnectMaxMs: 200,
-    ...extra
-  }
+  return sharedOptions(f.cloud.broker.url, store, secret, { status: () => ({ agent: '0.1.0', functions: [] }), ackTimeoutMs: 1000, ...extra })
 }
 
 const commit = async (store: LevelOutboxStore, tag: string, n: number): Promise<void> => {

@@ -8,8 +8,8 @@ import path from 'node:path'
 import { CloudLink } from '../../../device/sync/index.js'
 import type { CloudLinkOptions } from '../../../device/sync/index.js'
 import { LevelOutboxStore } from '../../../device/store/index.js'
-import { systemClock } from '../../../src/clock.js'
 import { startCloud } from '../../helpers/cloud.js'
+import { linkOptions as sharedOptions } from '../../helpers/cloud-link.js'
 import type { CloudFixture } from '../../helpers/cloud.js'
 import { freePort } from '../../helpers/brokers.js'
 
@@ -22,26 +22,7 @@ async function until (what: string, check: () => Promise<boolean> | boolean, tim
 }
 
 function linkOptions (f: { url: string }, store: LevelOutboxStore, secret: string, extra: Partial<CloudLinkOptions> = {}): CloudLinkOptions {
-  return {
-    url: f.url,
-    deviceId: 'gh-01',
-    secret,
-    store,
-    clock: systemClock,
-    log: () => {},
-    status: () => ({ agent: '0.1.0', functions: [{ name: 'f', version: '1' }] }),
-    heartbeatMs: 60_000,
-    batchRecords: 1000,
-    window: 2,
-    ackTimeoutMs: 5000,
-    uploadBytesPerSec: 0,
-    dailyUploadBytes: 0,
-    uploadLogs: true,
-    logExclude: [],
-    reconnectMinMs: 50,
-    reconnectMaxMs: 200,
-    ...extra
-  }
+  return sharedOptions(f.url, store, secret, extra)
 }
 
 const seqsOf = async (f: CloudFixture, limit = 10_000): Promise<number[]> =>
