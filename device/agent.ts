@@ -302,7 +302,8 @@ export class Agent extends EventEmitter {
       invoker: this.#invoker as Invoker,
       clock: this.#clock,
       settings,
-      log: this.#log
+      log: this.#log,
+      onChanged: () => { this.#deployer?.report() }
     }, { loaded: this.#loaded, failed: this.#loadErrors })
     this.#observers.push((rec) => { reload.onInvocation(rec) })
     const watcher = watchFolder({ dir: c.functionsDir, debounceMs: c.watch.debounceMs, clock: this.#clock, log: this.#log, onSettled: () => reload.reload() })

@@ -30,6 +30,11 @@ export interface LocalReloadOptions {
   clock: Clock
   settings: HealthSettings
   log: (line: string) => void
+  /**
+   * The functions running changed (a swap, a removal, a rollback): the agent reports them to
+   * the cloud at once, so `lambkin status` and the dashboard do not wait for a reconnect.
+   */
+  onChanged?: () => void
 }
 
 /** What the agent loaded from the folder at start: the functions running, and the folders that failed. */
@@ -164,6 +169,7 @@ export class LocalReload {
     // One line per swap, verdict and rollback, in the deployer's shape (`<fn>: <what>: ...`).
     o.log(`${name}: local edit in ${fn.dir}: version ${fn.version} ${hidden ? 'loaded' : 'swapped in'} (${cur === undefined ? 'a new function' : `was ${cur.version}`})` +
       (hidden ? '; a deployed version of it runs, this one takes over when that deployment is removed' : gated ? `; health window ${o.settings.windowMs} ms` : ''))
+    if (!hidden) o.onChanged?.()
     // The version before stays loaded while the window runs: a rollback swaps straight back.
     const older = this.#previous.get(name)
     if (gated) {
@@ -185,6 +191,7 @@ export class LocalReload {
     this.#previous.delete(name)
     for (const f of [cur, prev]) if (f !== undefined) this.#release(f)
     this.#o.log(`${name}: its folder ${cur.dir} is gone: removed`)
+    this.#o.onChanged?.()
   }
 
   #passed (name: string, stats: HealthStats): void {
@@ -217,6 +224,7 @@ export class LocalReload {
     this.#release(bad)
     o.log(`${name}: local edit in ${bad.dir}: ${ErrorCodes.HEALTH_CHECK_FAILED}: ${describeFailure(bad.version, stats, o.settings)}` +
       `${prev === undefined ? '; nothing runs for it' : ` to version ${prev.version}`}; edit its files to try again`)
+    o.onChanged?.()
   }
 
   /** Unloads `fn`'s sandbox once its in-flight calls have ended, unless a route uses it again by then. */
