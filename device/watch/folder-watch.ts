@@ -36,6 +36,10 @@ export function watchFolder (o: FolderWatchOptions): FolderWatch {
     if (closed) return
     if (running) { again = true; return }
     running = true
+    // Node 20's recursive watch on Linux watches each file's inode: a file replaced by a rename
+    // (an editor's safe save, `sed -i`) is seen once, then never again. Watching the tree
+    // afresh after each burst watches the files as they are now.
+    restart()
     try {
       await o.onSettled()
     } finally {
@@ -70,6 +74,11 @@ export function watchFolder (o: FolderWatchOptions): FolderWatch {
     } catch (err) {
       o.log(`cannot watch ${o.dir} for changes (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}): edits take effect at the next start`)
     }
+  }
+  const restart = (): void => {
+    watcher?.close()
+    watcher = undefined
+    start()
   }
   start()
   return { close: stop }
