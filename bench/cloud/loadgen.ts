@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks'
 import mqtt from 'mqtt'
 import type { MqttClient } from 'mqtt'
 import { CloudLink } from '../../device/sync/index.js'
+import { UPLOAD_WINDOW } from '../../device/sync/uploader.js'
 import { Level } from 'level'
 import { LevelOutboxStore, storePath } from '../../device/store/index.js'
 import { systemClock } from '../../src/clock.js'
@@ -96,7 +97,7 @@ async function drain (): Promise<void> {
     status: () => ({ agent: 'bench', functions: [] }),
     heartbeatMs: 60_000,
     batchRecords: Number(process.env.BENCH_BATCH ?? 1000),
-    window: Number(process.env.BENCH_WINDOW ?? 2),
+    window: Number(process.env.BENCH_WINDOW ?? UPLOAD_WINDOW),
     ackTimeoutMs: 30_000,
     uploadBytesPerSec: 0,
     dailyUploadBytes: 0,

@@ -57,7 +57,7 @@ export interface UploaderOptions {
 const DAY_META = META_KEYS.uploadDay
 
 /** Batches the cloud link keeps sent and not yet acknowledged at once (its window; link-settings.ts passes it). */
-export const UPLOAD_WINDOW = 4
+export const UPLOAD_WINDOW = 2
 
 export class Uploader {
   readonly #o: UploaderOptions
