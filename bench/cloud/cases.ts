@@ -19,7 +19,9 @@ const [which, kind] = process.argv.slice(2)
 
 /** Runs a loadgen child; resolves with every JSON line it printed. onLine sees each as it comes. */
 function loadgen (args: string[], onLine: (o: Record<string, number>) => void = () => {}): Promise<Array<Record<string, number>>> {
-  const child = spawn(process.execPath, [LOADGEN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  // BENCH_LOADGEN_FLAGS: Node flags for the load side (the drain's device), e.g. "--cpu-prof".
+  const flags = process.env.BENCH_LOADGEN_FLAGS?.split(' ').filter((x) => x !== '') ?? []
+  const child = spawn(process.execPath, [...flags, LOADGEN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
   const lines: Array<Record<string, number>> = []
   let buf = ''
   child.stdout.on('data', (d: Buffer) => {
