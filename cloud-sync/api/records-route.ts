@@ -42,7 +42,7 @@ export function parseRecordCursor (v: unknown): { stream: string, seq: number } 
  * A function name nothing of the device knows: not among the functions of its last status or
  * deployment report, and with no records stored. Says which it has, so a typo is seen at once.
  */
-async function unknownFunction (registry: Registry, d: DeviceRow, fn: string): Promise<LambkinError | undefined> {
+export async function unknownFunction (registry: Registry, d: DeviceRow, fn: string): Promise<LambkinError | undefined> {
   // Its last status and its last deployment report [W5] may each name functions the other does not yet.
   const reported = (await registry.getReported(d.id))?.functions ?? []
   const names = [...new Set([...(d.status?.functions ?? []), ...reported].map((f) => f.name))]

@@ -17,7 +17,7 @@ import { deviceState, deviceView, recordView, summarizeMetrics } from './views.j
 import type { LastSeen } from '../last-seen.js'
 import { bad } from './params.js'
 import { registerDeployRoutes } from './deploy-routes.js'
-import { registerRecordsRoute } from './records-route.js'
+import { registerRecordsRoute, unknownFunction } from './records-route.js'
 import { registerRotateRoute } from './rotate-route.js'
 import { registerConflictRoute } from './conflict-route.js'
 import { clientErrorHandler, frameworkErrors, installErrorAnswers } from './error-answers.js'
@@ -181,6 +181,9 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     const d = await device(id)
     const q = req.query as Record<string, unknown>
     const fn = q.fn === undefined || q.fn === '' ? undefined : String(q.fn)
+    // A name the device never had is a typo to show, not an empty table (as results answers it).
+    const unknown = fn === undefined ? undefined : await unknownFunction(o.registry, d, fn)
+    if (unknown !== undefined) throw unknown
     const records = await o.registry.records(id, { kinds: ['metric'], limit: 10_000 })
     // How often the device writes a snapshot (its status says; null before it said), so a view
     // with none yet can say when the first comes.

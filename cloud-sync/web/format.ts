@@ -34,6 +34,11 @@ export function count (n: number): string {
   return (n < 10 ? ONE_DECIMAL : WHOLE).format(n)
 }
 
+/** "1 record", "3 records": a count and its noun, plural unless exactly one. */
+export function counted (n: number, noun: string): string {
+  return `${count(n)} ${noun}${n === 1 ? '' : 's'}`
+}
+
 /** "v3 (a1b2c3d4)" when the cloud numbered it, else the content version's first 8 digits. */
 export function version (v: string | null, n: number | null): string {
   if (v === null) return 'none'

@@ -70,6 +70,9 @@ test('results and logs: unknown functions, paging with --before, --all as NDJSON
     const unknownLogs = await lambkin(['logs', 'gh-01', 'tikc', '--json'])
     assert.is(unknownLogs.code, 1)
     assert.is((JSON.parse(unknownLogs.stdout) as { error: { code: string } }).error.code, 'LAMBKIN_FUNCTION_NOT_FOUND')
+    const unknownMetrics = await lambkin(['metrics', 'gh-01', 'tikc'])
+    assert.is(unknownMetrics.code, 1, unknownMetrics.stdout)
+    assert.match(unknownMetrics.stderr, /^LAMBKIN_FUNCTION_NOT_FOUND: device gh-01 has no function "tikc"/m)
     // A function no longer loaded but with records stored is still listed.
     assert.is((await page(['results', 'gh-01', 'old', '--limit', '1'])).records.length, 1)
 

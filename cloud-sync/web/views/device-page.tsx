@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { DeploymentsView, FleetRow, SeriesView } from '../../api/dashboard-types.js'
 import { api, enc } from '../api.js'
-import { ago, bytes, count, version, when } from '../format.js'
+import { ago, bytes, count, counted, version, when } from '../format.js'
 import { now, rows, rowOf } from '../fleet-store.js'
 import { Chart } from './chart.js'
 import { ConflictPanel } from './conflict-panel.js'
@@ -86,7 +86,7 @@ function Facts ({ r }: { r: FleetRow }) {
       </div>
       <div>
         <dt>Outbox backlog</dt>
-        <dd>{r.backlog === null ? '-' : `${count(r.backlog.records)} records (${bytes(r.backlog.bytes)})`}</dd>
+        <dd>{r.backlog === null ? '-' : `${counted(r.backlog.records, 'record')} (${bytes(r.backlog.bytes)})`}</dd>
       </div>
       <div>
         <dt>Uploaded today</dt>

@@ -1,7 +1,7 @@
 // The fleet summary: devices by state, functions running, invocations and errors per minute
 // (with the last hour as a chart), the outbox backlog waiting to sync, and bytes uploaded today.
 import type { FleetSummary } from '../../api/dashboard-types.js'
-import { bytes, count } from '../format.js'
+import { bytes, count, counted } from '../format.js'
 import { Chart } from './chart.js'
 
 function Figure ({ label, value, detail, href }: { label: string, value: string, detail?: string, href?: string }) {
@@ -28,7 +28,7 @@ export function Summary ({ s }: { s: FleetSummary }) {
         <Figure label='functions running' value={count(s.functionsRunning)} detail={`${count(s.functionNames)} distinct`} />
         <Figure label='invocations / min' value={count(s.perMinute.invocations)} detail={`last ${s.perMinute.windowMinutes} min`} />
         <Figure label='errors / min' value={count(s.perMinute.errors)} detail={`last ${s.perMinute.windowMinutes} min`} />
-        <Figure label='outbox backlog' value={`${count(s.backlog.records)} records`} detail={bytes(s.backlog.bytes)} />
+        <Figure label='outbox backlog' value={counted(s.backlog.records, 'record')} detail={bytes(s.backlog.bytes)} />
         <Figure label='uploaded today' value={bytes(s.uploadedToday)} />
         <Figure label='rollouts running' value={count(s.rolloutsRunning)} href='#/rollouts' />
       </ul>
