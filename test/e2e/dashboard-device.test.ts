@@ -52,6 +52,11 @@ if (missing !== undefined) {
     const broken = await w.lambkin(['deploy', w.fn('ticker', 'export default () => { throw new Error("broken v2") }', EVERY_SECOND), '--to', 'dev-1'])
     assert.ok(broken.code !== null, broken.stderr)
     await waitInPage(page, "[...document.querySelectorAll('.history tr')].some((tr) => tr.textContent.includes('rolled back') && tr.textContent.includes('LAMBKIN_HEALTH_CHECK_FAILED'))", 60_000)
+      .catch(async (err: Error) => {
+        // What the page and the CLI showed instead: seen once under two concurrent test runs, not alone.
+        const history = await page.locator('.history').innerText().catch(() => '(no history table)')
+        throw new Error(`${err.message}\nhistory shown:\n${history}\ndeploy said: ${broken.code} ${broken.stdout.slice(-400)} ${broken.stderr.slice(-400)}`)
+      })
     const row = page.locator('.history tr', { hasText: 'LAMBKIN_HEALTH_CHECK_FAILED' }).first()
     assert.match(await row.innerText(), /ticker\s+rolled back\s+v2/)
     assert.match(await row.innerText(), /by the device|r\d+/)
