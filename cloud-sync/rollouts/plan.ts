@@ -96,6 +96,11 @@ export async function rollbackRow (registry: Registry, req: RollbackRequest, tar
     first ??= { version: prev.live.version, number: prev.live.number, sha256: prev.live.sha256 }
     devices.push({ id, state: 'pending', version: prev.live.version })
   }
-  if (had === 0) throw new LambkinError(ErrorCodes.FUNCTION_NOT_FOUND, `no device in ${req.to} has a deployed version of ${req.fn}; see lambkin rollouts`)
+  if (had === 0) {
+    // A group or `all` names many devices; a bare id names one.
+    const one = targets.length === 1 && req.to === targets[0]
+    const what = one ? `device ${req.to} has no deployed version of ${req.fn}` : `no device in ${req.to} has a deployed version of ${req.fn}`
+    throw new LambkinError(ErrorCodes.FUNCTION_NOT_FOUND, `${what}; see lambkin rollouts`)
+  }
   return row({ kind: 'rollback', fn: req.fn, version: first?.version ?? '', number: first?.number ?? 0, sha256: first?.sha256 ?? '', to: req.to, alias: 'live', abortAtPercent: 100, timeoutMs: timeoutOf(req.timeoutMs), createdAt: now, devices })
 }
