@@ -181,16 +181,18 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     const d = await device(id)
     const q = req.query as Record<string, unknown>
     const fn = q.fn === undefined || q.fn === '' ? undefined : String(q.fn)
-    // A name the device never had is a typo to show, not an empty table (as results answers it).
-    const unknown = fn === undefined ? undefined : await unknownFunction(o.registry, d, fn)
-    if (unknown !== undefined) throw unknown
     const records = await o.registry.records(id, { kinds: ['metric'], limit: 10_000 })
+    const functions = summarizeMetrics(records.map(recordView), fn)
+    // A name in no snapshot that the device never had either is a typo to show, not an empty
+    // table (as results answers it).
+    const unknown = fn === undefined || Object.hasOwn(functions, fn) ? undefined : await unknownFunction(o.registry, d, fn)
+    if (unknown !== undefined) throw unknown
     // How often the device writes a snapshot (its status says; null before it said), so a view
     // with none yet can say when the first comes.
     return {
       device: id,
       snapshots: records.length,
-      functions: summarizeMetrics(records.map(recordView), fn),
+      functions,
       metricsSnapshotMs: d.status?.metricsSnapshotMs ?? null,
       state: deviceState(d, nowFor(d), o.isConnected(id))
     }
