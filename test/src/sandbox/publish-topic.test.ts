@@ -105,4 +105,27 @@ test('grants still match level by level after the glue stopped splitting topics 
   assert.equal((o as OutcomeOk).result, ['alarms/a/b', 'alarms', 'alarms/', '-', 'cmd/1/set', '-', 'cmd//set', 'x/y/z/w'])
 })
 
+test('a topic let through is remembered by its exact string, a refused one is checked each time, past the topics remembered and over calls', async ({ pool }) => {
+  // A setter on an array index must not see the glue's own bookkeeping either.
+  const k = await pool.load(makeSpec(`export default (e, ctx) => {
+    Object.defineProperty(Array.prototype, '0', { set () { throw new Error('setter reached') }, configurable: true })
+    const out = [null]
+    for (let round = 0; round < 2; round++) {
+      for (const t of ['a/1', 'cmd/1/get', 'a/2', 'a/3', 'a/4', '', 'a/5', 'a/6', 'a/1', 'lambkin/x', 'a/2', 'a\u0001']) {
+        try { ctx.publish(t, 1); out.push(t) } catch (err) { out.push(err.code) }
+      }
+    }
+    try { ctx.publish(new String('a/1'), 1); out.push('object') } catch (err) { out.push(err.code) }
+    delete Array.prototype[0]
+    return out.slice(1)
+  }`, { publish: ['a/+'] }))
+  const once = ['a/1', 'LAMBKIN_PERMISSION_DENIED', 'a/2', 'a/3', 'a/4', 'LAMBKIN_TOPIC_INVALID', 'a/5', 'a/6', 'a/1', 'LAMBKIN_PERMISSION_DENIED', 'a/2', 'LAMBKIN_TOPIC_INVALID']
+  for (let call = 0; call < 2; call++) {
+    const o = await pool.invoke(k, {})
+    assert.ok(o.ok, (o as OutcomeFail).error?.message)
+    assert.equal((o as OutcomeOk).result, [...once, ...once, 'LAMBKIN_TOPIC_INVALID'])
+    assert.equal((o as OutcomeOk).publishes.map((p) => p.topic), [...once, ...once].filter((t) => t.startsWith('a/')))
+  }
+})
+
 test.run()
