@@ -1,5 +1,6 @@
 // One benchmark case per process (so RSS figures are clean): `node cases.js <runtime> <case>`
-// prints one JSON line. Cases: trivial, echo (a sensor reading in and out), cpu, cold, idle.
+// prints one JSON line. Cases: trivial, echo (a sensor reading in and out), relay (a function
+// that publishes; lambkin only), cpu, cold, idle.
 // Runtimes: lambkin (our pool), quickjs (quickjs-emscripten used directly, the floor), hop
 // (an echo worker: the floor of the thread hop alone), threaded (raw QuickJS on
 // BENCH_CONCURRENCY worker threads: the floor of a sandbox per thread), ivm (isolated-vm),
@@ -21,13 +22,21 @@ const CPU_LIMIT = 20000
 export const ECHO = 'export default (e) => e'
 const reading = (i: number): unknown => ({ n: i, topic: 'sensors/kitchen/temperature', payload: { t: 21.5, h: 40.1, unit: 'C', ts: 1733500000000, history: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16] }, qos: 1, retain: false, correlationData: 'abcdefghijklmnopqrstuvwx', at: 1733500000000 })
 
+/**
+ * bench/relay's threshold function (its publish at QoS 1) and an MQTT trigger's event as the
+ * router builds it, nine in ten above the threshold: the per-call cost of a function that
+ * publishes. Run on lambkin alone (the other runtimes have no ctx).
+ */
+export const RELAY = "export default (event, ctx) => { if (event.payload.value > 50) ctx.publish('bench/out', event.payload, { qos: 1 }) }"
+const relayEvent = (i: number): unknown => ({ source: 'mqtt', time: 1733500000000 + i, topic: `bench/in/${i % 8}`, payload: { i, value: i % 10 === 0 ? 45 : 55 }, qos: 1, retain: false })
+
 const plain = (src: string): string => src.replace('export default', 'globalThis.handler =')
 
 // A function's concurrency is how many sandboxes (spread over the pool's threads) serve it.
 // 1 is the default and the figure the summary compares; the bench also runs CONCURRENCY=2
 // (one sandbox per worker thread), the pool's best case for a single hot function.
 function spec (name: string, src: string): FunctionSpec {
-  return { name, version: '1', files: { 'index.js': src }, layers: {}, handler: 'index.js', limits: { memoryKiB: 32768, timeoutMs: 10000, instructions: 1e12, concurrency: Number(process.env.BENCH_CONCURRENCY ?? 1), stackKiB: 64 }, env: {}, publish: [], provisioned: 0 }
+  return { name, version: '1', files: { 'index.js': src }, layers: {}, handler: 'index.js', limits: { memoryKiB: 32768, timeoutMs: 10000, instructions: 1e12, concurrency: Number(process.env.BENCH_CONCURRENCY ?? 1), stackKiB: 64 }, env: {}, publish: ['bench/out'], provisioned: 0 }
 }
 
 type Call = (e: unknown) => Promise<unknown> | unknown
@@ -122,9 +131,9 @@ async function main (): Promise<void> {
   const [kind, which] = process.argv.slice(2)
   const rt = await runtime(kind)
   const out: Record<string, number> = {}
-  if (which === 'trivial' || which === 'cpu' || which === 'echo') {
-    const call = await rt.make('f', which === 'trivial' ? TRIVIAL : which === 'echo' ? ECHO : CPU)
-    const ev = which === 'trivial' ? (i: number) => ({ n: i }) : which === 'echo' ? reading : () => ({ limit: CPU_LIMIT })
+  if (which === 'trivial' || which === 'cpu' || which === 'echo' || which === 'relay') {
+    const call = await rt.make('f', which === 'trivial' ? TRIVIAL : which === 'echo' ? ECHO : which === 'relay' ? RELAY : CPU)
+    const ev = which === 'trivial' ? (i: number) => ({ n: i }) : which === 'echo' ? reading : which === 'relay' ? relayEvent : () => ({ limit: CPU_LIMIT })
     await throughput(call, ev, 0.5, 64)
     Object.assign(out, await throughput(call, ev, which === 'cpu' ? 4 : 3, which === 'cpu' ? 4 : 256))
   } else if (which === 'cold') {
