@@ -263,4 +263,32 @@ test('[host] a result-only envelope is sent as its result alone, and the outcome
   assert.is(plainResult(`{"ok":true,"r":"${'a'.repeat(caps.stateBytes)}"}`, caps), undefined)
 })
 
+test('[host] a topic let through under one function\'s grants is checked again under another\'s, by the worker and where the outcome is made', () => {
+  const e = env({ pubs: [pub('a/x', 1)] })
+  const grantA = ['a/+']
+  const grantB = ['b/+']
+  assert.is(checkEnvelope(e, caps, grantA), undefined)
+  assert.is(checkEnvelope(e, caps, grantA), undefined)
+  assert.is(checkEnvelope(e, caps, grantB)?.code, 'LAMBKIN_PERMISSION_DENIED')
+  // The same filters in another list are the other function's grant: checked, and allowed.
+  assert.is(checkEnvelope(e, caps, ['a/+']), undefined)
+  assert.is(checkEnvelope(env({ pubs: [pub('a/x', 1), pub('a/y/z', 2)] }), caps, grantA)?.code, 'LAMBKIN_PERMISSION_DENIED')
+  const call = { invocationId: 'i-1', traceId: 't-1', timeoutMs: 1000, instructions: 1e6 }
+  const read = (spec: ReturnType<typeof makeSpec>): Outcome =>
+    buildOutcome({ id: 1, envelope: e, plain: false, polls: 2, memoryBytes: 3, memoryLimitBytes: 4, durationMs: 5, coldStart: false }, spec, call, 10_000)
+  const specA = makeSpec('export default () => 1', { publish: grantA })
+  assert.ok(read(specA).ok)
+  assert.ok(read(specA).ok)
+  failed(read(makeSpec('export default () => 1', { publish: grantB })), 'LAMBKIN_PERMISSION_DENIED')
+})
+
+test('[host] a publish over publishBytes is refused in an envelope just long enough to hold one', () => {
+  const big = 'x'.repeat(caps.publishBytes - 2)
+  assert.is(checkEnvelope(env({ pubs: [pub('out/x', big)] }), caps, ['out/#']), undefined)
+  assert.is(checkEnvelope(env({ pubs: [pub('out/x', { v: big })] }), caps, ['out/#'])?.limit, 'publishBytes')
+  // Short, but written out again sixfold longer: 1e20 is 21 digits.
+  const grows = Array.from({ length: Math.ceil(caps.publishBytes / 21) + 1 }, () => '1e20').join(',')
+  assert.is(checkEnvelope(env({ pubs: [pub('out/x', 'x')] }).replace('"x"', `[${grows}]`), caps, ['out/#'])?.limit, 'publishBytes')
+})
+
 test.run()
