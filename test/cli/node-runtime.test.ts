@@ -35,6 +35,10 @@ test('flags the user gave Node and a MALLOC_ARENA_MAX already set win over the p
   assert.equal(plan('arm64', first.env, [...first.flags]), { flags: [], env: {} })
   // V8 reads "_" and "-" alike in flag names.
   assert.not.ok(plan('x64', { LAMBKIN_MEMORY: 'small', MALLOC_ARENA_MAX: '2' }, ['--max_semi_space_size=2']).flags.some((f) => f.startsWith('--max-semi-space-size')))
+  // A boolean flag turned back on by the user (`--sparkplug`) is not turned off again after it.
+  assert.ok(SMALL_RAM_FLAGS.includes('--no-sparkplug'))
+  assert.not.ok(plan('arm64', {}, ['--sparkplug']).flags.includes('--no-sparkplug'))
+  assert.ok(plan('arm64', {}, ['--max-lazy']).flags.includes('--no-sparkplug'))
 })
 
 test('an unknown LAMBKIN_MEMORY or LAMBKIN_WASM_TRAP_HANDLER value is refused with LAMBKIN_CONFIG_INVALID', () => {
