@@ -154,17 +154,21 @@ export class LevelOutboxStore extends OutboxStore {
     // Every key walked, for the run (a read of some kinds skips keys: not kept).
     const seen = kinds === null ? { seqs: [] as number[], kinds: [] as RecordKind[], bytes: [] as number[] } : undefined
     const removals = this.#ledger.removals
-    const it = this.#subs.records.iterator({ gte: seqKey(afterSeq + 1) })
+    // The root database's iterator over the sublevel's keys: a sublevel's iterator wraps it and
+    // copies every key without its prefix, which a drain pays for each record it reads.
+    const prefix = this.#subs.records.prefix
+    const at = prefix.length
+    const it = this.#db.iterator({ gte: prefix + seqKey(afterSeq + 1), lt: prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(at - 1) + 1) })
     try {
       while (out.length < limit) {
         const entries = await it.nextv(Math.min(1024, limit - out.length + 16))
         if (entries.length === 0) break
         for (const [key, value] of entries) {
-          const k = parseRecordKey(key)
+          const k = parseRecordKey(key, at)
           if (seen !== undefined) { seen.seqs.push(k.seq); seen.kinds.push(k.kind); seen.bytes.push(k.bytes) }
           if (kinds !== null && !kinds.includes(k.kind)) continue
           const rec = make(k, value)
-          if (rec === undefined) { expired.push(key); continue }
+          if (rec === undefined) { expired.push(key.slice(at)); continue }
           out.push(rec)
           if (out.length === limit) break
         }

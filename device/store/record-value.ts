@@ -122,7 +122,6 @@ export function splitRecord (v: Uint8Array): SplitRecord | undefined {
     const end = itemEnd(v, pos)
     if (end < 0) return undefined
     if (key === 0x64) { d0 = pos; d1 = end } else if (key === 0x74) t = numberAt(v, pos, end)
-    if (key === 0x64) { d0 = pos; d1 = end } else if (key === 0x74) t = numberAt(v, pos, end)
     else if (key === 0x66) f = textAt(v, pos, end) ?? BAD
     else if (key === 0x62) b = textAt(v, pos, end) ?? BAD
     else if (key === 0x78) x = numberAt(v, pos, end) ?? NaN
