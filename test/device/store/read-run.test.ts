@@ -150,6 +150,35 @@ test('quota drops, deletes, TTL purges and reads of some kinds between a read an
   }
 })
 
+test('reads racing acks, as a drain does (the next batch is read while the last ack deletes): every record once, in order, the books equal the keys', async () => {
+  const dir = tmp()
+  try {
+    const s = await LevelOutboxStore.open({ dir })
+    const writing = (async () => { for (let i = 1; i <= 4000; i += 250) await s.commit({ records: recs(i, 250) }) })()
+    const got: number[] = []
+    const acks: Array<Promise<number>> = []
+    let after = 0
+    while (after < 4000) {
+      const batch = await s.readEncoded({ afterSeq: after, limit: 300 })
+      if (batch.length === 0) { await new Promise((resolve) => setTimeout(resolve, 1)); continue }
+      for (const r of batch) got.push(r.seq)
+      const through = batch[batch.length - 1].seq
+      // The ack of the batch before this one, not awaited: it runs under the next read.
+      if (after > 0) acks.push(s.ackThrough(after))
+      after = through
+    }
+    await writing
+    acks.push(s.ackThrough(after))
+    assert.is((await Promise.all(acks)).reduce((a, b) => a + b, 0), 4000)
+    assert.equal(got, Array.from({ length: 4000 }, (_, i) => i + 1))
+    assert.is((await s.stats()).count, 0)
+    const { books, keys } = await booksMatchKeys(s, dir)
+    assert.equal(books, keys)
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
 test('a restart between a read and its ack: the ack walks the keys, the books equal them', async () => {
   const dir = tmp()
   try {
