@@ -153,7 +153,7 @@ export class LevelOutboxStore extends OutboxStore {
     const expired: string[] = []
     // Every key walked, for the run (a read of some kinds skips keys: not kept).
     const seen = kinds === null ? { seqs: [] as number[], kinds: [] as RecordKind[], bytes: [] as number[] } : undefined
-    const removals = this.#ledger.removals
+    const books = { removals: this.#ledger.removals, lastSeq: this.#ledger.lastSeq }
     // The root database's iterator over the sublevel's keys: a sublevel's iterator wraps it and
     // copies every key without its prefix, which a drain pays for each record it reads.
     const prefix = this.#subs.records.prefix
@@ -178,7 +178,7 @@ export class LevelOutboxStore extends OutboxStore {
     } finally {
       await it.close()
     }
-    if (seen !== undefined) this.#run.record(afterSeq + 1, removals, seen.seqs, seen.kinds, seen.bytes)
+    if (seen !== undefined) this.#run.record(afterSeq + 1, books, seen.seqs, seen.kinds, seen.bytes)
     if (expired.length > 0) await this.#lane.push({ type: 'purge', keys: expired }, false)
     return out
   }

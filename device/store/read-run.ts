@@ -6,8 +6,8 @@
 // seq, kind and stored size. It stands for the store only while nothing took records off the
 // books since those reads (Ledger.removals unchanged): a quota drop, a delete, a TTL purge or a
 // scanned ack in between and the ack walks the keys as before. Records are never added inside
-// a run, since seqs only grow and the write lane writes its batches one after another in seq
-// order: a read that sees seq s sees every seq below s that will ever be written.
+// a run: seqs only grow, and a run ends at the books' last seq when its read began (records
+// the books counted were written), so a batch still being written cannot leave a hole in it.
 import { RECORD_KINDS } from './types.js'
 import type { RecordKind } from './types.js'
 
@@ -42,11 +42,14 @@ export class ReadRun {
 
   /**
    * A finished read saw every key from seq `from` on, up to its last: `seqs`, `kinds` and
-   * `bytes` (in seq order), with the books at `removals` when its iterator was made. It extends
-   * the run when it starts inside it or right after it with the books unchanged, else replaces it.
+   * `bytes` (in seq order), with the books at `removals` and `lastSeq` when its iterator was
+   * made; keys above `lastSeq` are left out. It extends the run when it starts inside it or
+   * right after it with the books unchanged, else replaces it.
    */
-  record (from: number, removals: number, seqs: number[], kinds: RecordKind[], bytes: number[]): void {
-    const n = seqs.length
+  record (from: number, books: { removals: number, lastSeq: number }, seqs: number[], kinds: RecordKind[], bytes: number[]): void {
+    const removals = books.removals
+    let n = seqs.length
+    while (n > 0 && seqs[n - 1] > books.lastSeq) n--
     if (n === 0 || seqs[0] < from) return
     if (removals === this.#removals && from >= this.#from && from <= this.#to + 1 && this.#len - this.#head + n <= READ_RUN_MAX) {
       // Entries at or above `from` were read again: the new read's stand.

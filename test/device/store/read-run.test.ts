@@ -51,10 +51,10 @@ async function booksMatchKeys (s: LevelOutboxStore, dir: string): Promise<{ book
 
 test('ReadRun: an ack inside what reads covered comes from the run; outside it, or after a removal, it does not', () => {
   const run = new ReadRun()
-  run.record(1, 0, [1, 2, 4, 5], ['log', 'result', 'result', 'metric'], [10, 20, 40, 50])
+  run.record(1, { removals: 0, lastSeq: 1e6 }, [1, 2, 4, 5], ['log', 'result', 'result', 'metric'], [10, 20, 40, 50])
   // A second read right after the first extends the run; one that starts inside it replaces its tail.
-  run.record(6, 0, [6, 7], ['log', 'log'], [60, 70])
-  run.record(7, 0, [7, 8], ['emit', 'emit'], [71, 80])
+  run.record(6, { removals: 0, lastSeq: 1e6 }, [6, 7], ['log', 'log'], [60, 70])
+  run.record(7, { removals: 0, lastSeq: 1e6 }, [7, 8], ['emit', 'emit'], [71, 80])
   assert.is(run.take(1, 9, 0), undefined, 'seq 9 was not read')
   assert.is(run.take(1, 4, 1), undefined, 'the books moved since the reads')
   const t = run.take(1, 4, 0)
@@ -71,12 +71,19 @@ test('ReadRun: an ack inside what reads covered comes from the run; outside it, 
   assert.is(u.bytes[i('emit')], 151)
   assert.is(u.bytes[i('log')], 60)
   // A read that does not start inside or right after the run replaces it.
-  run.record(20, 0, [21], ['log'], [5])
+  run.record(20, { removals: 0, lastSeq: 1e6 }, [21], ['log'], [5])
   assert.is(run.take(9, 21, 0), undefined)
   assert.ok(run.take(20, 21, 0))
-  run.record(30, 0, [31], ['log'], [5])
+  run.record(30, { removals: 0, lastSeq: 1e6 }, [31], ['log'], [5])
   run.clear()
   assert.is(run.take(30, 31, 0), undefined)
+})
+
+test('ReadRun: keys above the books\' last seq when the read began are left out (a batch still being written)', () => {
+  const run = new ReadRun()
+  run.record(1, { removals: 0, lastSeq: 5 }, [1, 2, 3, 4, 5, 6, 7, 8], Array(8).fill('log'), Array(8).fill(1))
+  assert.is(run.take(1, 6, 0), undefined)
+  assert.is(run.take(1, 5, 0)?.n, 5)
 })
 
 test('ReadRun: grows past its first arrays and keeps every entry', () => {
@@ -84,7 +91,7 @@ test('ReadRun: grows past its first arrays and keeps every entry', () => {
   const n = 5000
   for (let from = 1; from <= n; from += 1000) {
     const seqs = Array.from({ length: 1000 }, (_, k) => from + k)
-    run.record(from, 3, seqs, seqs.map(() => 'result'), seqs.map(() => 2))
+    run.record(from, { removals: 3, lastSeq: 1e6 }, seqs, seqs.map(() => 'result'), seqs.map(() => 2))
   }
   const t = run.take(1, n, 3)
   assert.ok(t)
