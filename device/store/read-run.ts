@@ -11,8 +11,14 @@
 import { RECORD_KINDS } from './types.js'
 import type { RecordKind } from './types.js'
 
-/** Entries a run holds at most; a read past it starts a new run (the books' walk covers the rest). */
-export const READ_RUN_MAX = 1 << 20
+/**
+ * Entries a run holds at most (17 bytes each): a drain needs its window's batches, a few
+ * thousand. A read past it starts a new run, or none; acks outside a run walk the keys.
+ */
+export const READ_RUN_MAX = 1 << 15
+
+/** Entries the arrays start with, and go back to when a run starts over much smaller. */
+const START = 1024
 
 const KIND_INDEX: Readonly<Record<string, number>> = Object.freeze(Object.fromEntries(RECORD_KINDS.map((k, i) => [k, i])))
 
@@ -20,9 +26,9 @@ const KIND_INDEX: Readonly<Record<string, number>> = Object.freeze(Object.fromEn
 export interface RunTake { count: number[], bytes: number[], n: number }
 
 export class ReadRun {
-  #seqs = new Float64Array(1024)
-  #kinds = new Uint8Array(1024)
-  #bytes = new Float64Array(1024)
+  #seqs = new Float64Array(START)
+  #kinds = new Uint8Array(START)
+  #bytes = new Float64Array(START)
   /** Entries [#head, #len) are live. */
   #head = 0
   #len = 0
@@ -59,6 +65,10 @@ export class ReadRun {
       this.#from = from
       this.#removals = removals
       if (n > READ_RUN_MAX) { this.clear(); return }
+      // One large read (an operator paging through the outbox) does not keep its arrays.
+      if (this.#seqs.length > START * 4 && n <= START) {
+        ;[this.#seqs, this.#kinds, this.#bytes] = [new Float64Array(START), new Uint8Array(START), new Float64Array(START)]
+      }
     }
     if (this.#len + n > this.#seqs.length) this.#grow(n)
     let last = from - 1

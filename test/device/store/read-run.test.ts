@@ -10,7 +10,7 @@ import { Level } from 'level'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { LevelOutboxStore, storePath } from '../../../device/store/index.js'
-import { ReadRun } from '../../../device/store/read-run.js'
+import { READ_RUN_MAX, ReadRun } from '../../../device/store/read-run.js'
 import type { NewRecord, RecordKind } from '../../../device/store/types.js'
 import { RECORD_KINDS } from '../../../device/store/types.js'
 import { FakeClock } from '../../helpers/fake-clock.js'
@@ -97,6 +97,12 @@ test('ReadRun: grows past its first arrays and keeps every entry', () => {
   assert.ok(t)
   assert.is(t.n, n)
   assert.is(t.bytes[RECORD_KINDS.indexOf('result')], 2 * n)
+  // A read of more than a run holds is not kept; a small one after it is.
+  const big = Array.from({ length: READ_RUN_MAX + 1 }, (_, k) => k + 1)
+  run.record(1, { removals: 3, lastSeq: 1e6 }, big, big.map(() => 'log'), big.map(() => 1))
+  assert.is(run.take(1, 10, 3), undefined)
+  run.record(1, { removals: 3, lastSeq: 1e6 }, [1, 2], ['log', 'log'], [1, 1])
+  assert.is(run.take(1, 2, 3)?.n, 2)
 })
 
 test('a drain\'s reads and acks, split anywhere, leave the books equal to the keys', async () => {
