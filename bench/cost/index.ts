@@ -10,6 +10,7 @@
 // Last line: summary.
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { SMALL_RAM_ENV } from '../../cli/node-runtime.js'
 
 const sizes = (name: string, fallback: string): number[] => (process.env[name] ?? fallback).split(',').filter((s) => s.trim() !== '').map(Number)
 const FUNCTIONS = sizes('COST_FUNCTIONS', '10,50,200')
@@ -57,7 +58,7 @@ console.log(`| ${header.join(' | ')} |`)
 console.log(`|${header.map(() => '---').join('|')}|`)
 for (const r of rows) console.log(`| ${r.join(' | ')} |`)
 const any = [...agents.values()][0]
-if (any !== undefined) console.log(`\nagent started as on a board: node ${any.flags}${process.env.COST_MEMORY === 'node' ? '' : ' with MALLOC_ARENA_MAX=2'}`)
+if (any !== undefined) console.log(`\nagent started as on a board: node ${any.flags}${process.env.COST_MEMORY === 'node' ? '' : ` with ${Object.entries(SMALL_RAM_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}`}`)
 for (const [n, a] of agents) console.log(`idle RSS split with ${n} functions (MiB, smaps): ${splitText(a.split)}`)
 for (const t of hostRow?.throughput ?? []) if (t.peakSplit !== undefined) console.log(`peak RSS split with ${t.receiving} of ${host} functions receiving (MiB, smaps): ${splitText(t.peakSplit)}`)
 const fifty = agents.get(50) ?? hostRow
