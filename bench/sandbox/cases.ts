@@ -1,7 +1,8 @@
 // One benchmark case per process (so RSS figures are clean): `node cases.js <runtime> <case>`
-// prints one JSON line. Runtimes: lambkin (our pool), quickjs (quickjs-emscripten used directly,
-// the floor), hop (an echo worker: the floor of the thread hop alone), threaded (raw QuickJS
-// on BENCH_CONCURRENCY worker threads: the floor of a sandbox per thread), ivm (isolated-vm),
+// prints one JSON line. Cases: trivial, echo (a sensor reading in and out), cpu, cold, idle.
+// Runtimes: lambkin (our pool), quickjs (quickjs-emscripten used directly, the floor), hop
+// (an echo worker: the floor of the thread hop alone), threaded (raw QuickJS on
+// BENCH_CONCURRENCY worker threads: the floor of a sandbox per thread), ivm (isolated-vm),
 // vm (node:vm).
 import { readFileSync, readdirSync } from 'node:fs'
 import { requirePeer } from '../peers/require.js'
@@ -16,6 +17,9 @@ import { threadedPeer } from './threaded-peer.js'
 export const TRIVIAL = 'export default (e) => ({ ok: true, n: e.n + 1 })'
 export const CPU = 'export default (e) => { let c = 0; for (let i = 2; i < e.limit; i++) { let p = true; for (let j = 2; j * j <= i; j++) if (i % j === 0) { p = false; break } if (p) c++ } return { primes: c } }'
 const CPU_LIMIT = 20000
+/** A sensor reading as a trigger hands it over (about 240 characters of JSON), answered unchanged. */
+export const ECHO = 'export default (e) => e'
+const reading = (i: number): unknown => ({ n: i, topic: 'sensors/kitchen/temperature', payload: { t: 21.5, h: 40.1, unit: 'C', ts: 1733500000000, history: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16] }, qos: 1, retain: false, correlationData: 'abcdefghijklmnopqrstuvwx', at: 1733500000000 })
 
 const plain = (src: string): string => src.replace('export default', 'globalThis.handler =')
 
@@ -118,11 +122,11 @@ async function main (): Promise<void> {
   const [kind, which] = process.argv.slice(2)
   const rt = await runtime(kind)
   const out: Record<string, number> = {}
-  if (which === 'trivial' || which === 'cpu') {
-    const call = await rt.make('f', which === 'trivial' ? TRIVIAL : CPU)
-    const ev = which === 'trivial' ? (i: number) => ({ n: i }) : () => ({ limit: CPU_LIMIT })
+  if (which === 'trivial' || which === 'cpu' || which === 'echo') {
+    const call = await rt.make('f', which === 'trivial' ? TRIVIAL : which === 'echo' ? ECHO : CPU)
+    const ev = which === 'trivial' ? (i: number) => ({ n: i }) : which === 'echo' ? reading : () => ({ limit: CPU_LIMIT })
     await throughput(call, ev, 0.5, 64)
-    Object.assign(out, await throughput(call, ev, which === 'trivial' ? 3 : 4, which === 'trivial' ? 256 : 4))
+    Object.assign(out, await throughput(call, ev, which === 'cpu' ? 4 : 3, which === 'cpu' ? 4 : 256))
   } else if (which === 'cold') {
     // Load to first result of a function never seen before, one at a time.
     const times: number[] = []

@@ -106,6 +106,10 @@ for (let r = 0; r < ROUNDS; r++) {
   })
 }
 const trivialRefs = Object.fromEntries(refs.map((p) => [p, run(p, 'trivial')]))
+// A realistic event (a sensor reading of about 240 characters of JSON, answered unchanged):
+// QuickJS's own JSON work grows with it, the per-call cost of the hop and the guarantees
+// does not, so this ratio is what a function that reads its event sees. One round.
+const echo = { quickjs: run('quickjs', 'echo'), lambkin: run('lambkin', 'echo'), pooled: run('lambkin', 'echo', [], POOL_WORKERS) }
 const trapOff = { trivial: run('lambkin', 'trivial', ['--disable-wasm-trap-handler']), cpu: run('lambkin', 'cpu', ['--disable-wasm-trap-handler']) }
 
 const col = (kind: string, key: string): number[] => rounds.map((r) => r[kind][key])
@@ -139,6 +143,7 @@ if (rounds[0].lambkin.mainUsPerCall !== undefined) {
   const b2 = rounds.map((r) => bound(r, 'pooled', POOL_WORKERS))
   console.log(`  bound by CPU per call alone, with a core per busy thread on ${POOL_WORKERS} cores: one sandbox ${f(median(b1), 2)}x raw (${range(b1)}), one per core ${f(median(b2), 2)}x (${range(b2)})`)
 }
+console.log(`throughput, a sensor reading echoed (about 240 characters of JSON in and out, one round): raw quickjs ${f(echo.quickjs.perSecond)}/s, ${f(echo.quickjs.cpuUsPerCall, 1)} us CPU/call; lambkin one sandbox ${f(echo.lambkin.perSecond)}/s, ${f(echo.lambkin.cpuUsPerCall, 1)} us CPU/call, ${f(echo.lambkin.perSecond / echo.quickjs.perSecond, 2)}x raw; a sandbox per core ${f(echo.pooled.perSecond)}/s, ${f(echo.pooled.cpuUsPerCall, 1)} us CPU/call, ${f(echo.pooled.perSecond / echo.quickjs.perSecond, 2)}x raw`)
 console.log(`throughput, cpu-heavy handler (primes < 20000): lambkin ${f(rows.cpu.lambkin.perSecond, 1)}/s, raw quickjs ${f(rows.cpu.quickjs.perSecond, 1)}/s; references: ${refs.map((p) => `${p} ${f(rows.cpu[p].perSecond, 1)}/s`).join(', ')}`)
 console.log(`cold start (load to first result): lambkin median ${f(rows.cold.lambkin.medianMs, 2)} ms, p90 ${f(rows.cold.lambkin.p90Ms, 2)} ms; raw quickjs (new instance, runtime, context) ${f(rows.cold.quickjs.medianMs, 2)} ms, p90 ${f(rows.cold.quickjs.p90Ms, 2)}; references: ${refs.map((p) => `${p} ${f(rows.cold[p].medianMs, 2)} ms`).join(', ')}`)
 console.log(`memory per idle sandbox (RSS growth over 200): lambkin ${f(rows.idle.lambkin.perSandboxKiB)} KiB, raw quickjs runtime+context in its own wasm instance ${f(rows.idle.quickjs.perSandboxKiB)} KiB; references: ${refs.map((p) => `${p} ${f(rows.idle[p].perSandboxKiB)} KiB`).join(', ')}`)

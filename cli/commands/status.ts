@@ -29,11 +29,13 @@ interface StatusView {
 
 /**
  * The BACKLOG cell: records and bytes from the device's last heartbeat; for a device not online,
- * with when it reported them (a board away from the cloud may hold more by now).
+ * with when it reported them (a board away from the cloud may hold more by now). In a conflict
+ * two boards heartbeat under one id [W4], so the figure is whichever reported last and says so.
  */
-function backlogCell (d: StatusView['devices'][number]): string {
+export function backlogCell (d: Pick<StatusView['devices'][number], 'state' | 'backlog' | 'backlogAt'>): string {
   if (d.backlog === null) return '-'
   const cell = `${d.backlog.records} (${bytes(d.backlog.bytes)})`
+  if (d.state === 'conflict') return `${cell}, one of the boards on this id`
   return d.state === 'online' || d.backlogAt == null ? cell : `${cell} as of ${when(d.backlogAt)}`
 }
 

@@ -67,6 +67,8 @@ export class FunctionInstance {
   #run: QuickJSHandle | undefined
   #handler: QuickJSHandle | undefined
   #fast: FastCall | undefined
+  /** The prelude's run() arguments, refilled by each call (see invoke()). */
+  readonly #args: Array<FastArg | undefined> = new Array(7)
   #polls = 0
   #maxPolls = 0
   #deadline = 0
@@ -230,15 +232,14 @@ export class FunctionInstance {
     try {
       // Each value handed in costs a crossing, so the common defaults travel as undefined:
       // a trace id equal to the invocation id, and no state version.
-      const args = [
-        this.#handler as QuickJSHandle,
-        event,
-        invocationId,
-        traceId === invocationId ? undefined : traceId,
-        deadline,
-        state,
-        stateVersion < 0 ? undefined : stateVersion
-      ]
+      const args = this.#args
+      args[0] = this.#handler as QuickJSHandle
+      args[1] = event
+      args[2] = invocationId
+      args[3] = traceId === invocationId ? undefined : traceId
+      args[4] = deadline
+      args[5] = state
+      args[6] = stateVersion < 0 ? undefined : stateVersion
       const called = this.#fast?.callForString(this.#run as QuickJSHandle, args) ?? slowCall(ctx, this.#run as QuickJSHandle, args)
       let envelope: string | undefined
       if (typeof called === 'string') envelope = called
@@ -298,7 +299,7 @@ export class FunctionInstance {
 
   #done (r: { envelope?: string; failure?: RawFailure }): RawResult {
     const memoryBytes = this.#wasm.memory.buffer.byteLength
-    if (this.#atCap()) this.poisoned = true
+    if (memoryBytes >= this.#wasm.maxBytes - WASM_PAGE_BYTES) this.poisoned = true // #atCap(), with the size read once
     // An out-of-memory the handler's glue caught still leaves QuickJS suspect: discard.
     if (r.envelope !== undefined && r.envelope.startsWith('{"ok":false') && r.envelope.includes('"message":"out of memory"')) this.poisoned = true
     if (this.#reason !== undefined) {

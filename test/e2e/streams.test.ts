@@ -130,6 +130,9 @@ test('[W4] two boards cloned from one card: a conflict and takeovers in status, 
     await until('takeovers counted', async () => (await world.api<{ takeovers: { count: number } }>('/v1/devices/gh-01')).takeovers.count > 0)
     const status = await runLambkin(['status'], { env: w.env })
     assert.match(status.stdout, /gh-01: LAMBKIN_STREAM_CONFLICT: .*two boards are using this id.*lambkin devices add <new-id>/)
+    // Both boards heartbeat under gh-01: its backlog is one of theirs, and says so.
+    const row = status.stdout.split('\n').find((l) => /^gh-01\s+conflict/.test(l)) ?? ''
+    assert.ok(/\d+ \(\d/.test(row) === row.includes('one of the boards on this id'), row)
     const logs = (): string => a.stdout() + a.stderr() + b.stdout() + b.stderr()
     assert.match(logs(), /LAMBKIN_STREAM_CONFLICT: the cloud holds other records under this device id/)
     await until('a board to say its session keeps being taken over', async () => /closed this board's connection \d+ times .*another board is probably connecting as gh-01/.test(logs()))
