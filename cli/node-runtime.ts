@@ -18,8 +18,8 @@ export const TRAP_HANDLER_FLAG = '--disable-wasm-trap-handler'
  *   with 50 functions receiving). A growth factor, not a cap: a heap that needs more still gets
  *   it (unlike `--max-old-space-size`, which ends the process when reached). Not allowed in
  *   NODE_OPTIONS, so it is given on the command line only.
- * - `--no-sparkplug`: no baseline (Sparkplug) code beside the bytecode and TurboFan's; with a
- *   relay load the agent used no more CPU per message without it (3 interleaved pairs), and
+ * - `--no-sparkplug`: no baseline (Sparkplug) code beside the bytecode and TurboFan's; under a
+ *   saturating QoS 1 load the agent used no more CPU per message without it (3 interleaved pairs), and
  *   held 1-2 MiB less, idle and at the peak (the main and sandbox threads' heaps).
  * Not `--optimize-for-size` (peak 5 MiB lower, 17% more CPU per message), `--lite-mode` (turns
  * WebAssembly off) nor `--single-threaded-gc` (no gain measured, longer pauses).
