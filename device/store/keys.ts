@@ -24,10 +24,11 @@ export function recordKey (seq: number, kind: RecordKind, bytes: number): string
 
 export interface RecordKeyParts { seq: number, kind: RecordKind, bytes: number }
 
-export function parseRecordKey (key: string): RecordKeyParts {
-  const seq = Number(key.slice(0, SEQ_WIDTH))
-  const kind = CODE_KIND[key.charAt(SEQ_WIDTH)]
-  const bytes = parseInt(key.slice(SEQ_WIDTH + 1), 36)
+/** The parts of a record key; `at`: where it starts in `key` (after a sublevel's prefix, for a read of the root). */
+export function parseRecordKey (key: string, at = 0): RecordKeyParts {
+  const seq = Number(key.slice(at, at + SEQ_WIDTH))
+  const kind = CODE_KIND[key.charAt(at + SEQ_WIDTH)]
+  const bytes = parseInt(key.slice(at + SEQ_WIDTH + 1), 36)
   if (!Number.isSafeInteger(seq) || kind === undefined || !Number.isSafeInteger(bytes)) {
     throw new LambkinError(ErrorCodes.STORE_ERROR, `the outbox holds a malformed record key "${key}"; the data dir may be damaged or written by another program`, { details: { key } })
   }

@@ -44,6 +44,11 @@ export class Ledger {
   publishCursor = 1
   /** Per kind, the lowest seq that may still hold a record of that kind (quota scans start here). */
   cursor: Record<RecordKind, number> = emptyByKind(() => 1)
+  /**
+   * Records taken off the books one by one (remove()) in this process: a read-run (read-run.ts)
+   * stands for the store's keys only while this has not moved. Not persisted.
+   */
+  removals = 0
 
   clone (): Ledger {
     const c = new Ledger()
@@ -57,6 +62,7 @@ export class Ledger {
     c.droppedPublishes = this.droppedPublishes
     c.publishCursor = this.publishCursor
     c.cursor = { ...this.cursor }
+    c.removals = this.removals
     return c
   }
 
@@ -68,6 +74,7 @@ export class Ledger {
   remove (kind: RecordKind, bytes: number): void {
     this.tally[kind].count--
     this.tally[kind].bytes -= bytes
+    this.removals++
   }
 
   /** Bytes of records (what `stats().bytes` reports). */

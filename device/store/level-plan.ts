@@ -5,6 +5,7 @@ import { parsePublishKey, parseRecordKey, publishKey, recordKey, seqKey } from '
 import { selectVictims } from './quota.js'
 import { RECORD_KINDS, emptyByKind } from './types.js'
 import type { Ledger } from './ledger.js'
+import type { ReadRun } from './read-run.js'
 import type { PublishKeys } from './publish-keys.js'
 import type { KeyScanner, NewEntry, PublishScanner, StoredEntry, StoredPublish } from './quota.js'
 import type { Sub, Sublevels } from './level-open.js'
@@ -37,6 +38,8 @@ export interface PlanContext {
   quotaBytes: number
   scan: KeyScanner
   scanPublishes: PublishScanner
+  /** The keys the last reads walked (read-run.ts): an ack of them need not walk them again. */
+  run?: ReadRun
 }
 
 export async function planCommits (ctx: PlanContext, units: EncodedUnit[]): Promise<CommitResult[]> {
@@ -87,11 +90,32 @@ export async function planAck (ctx: PlanContext, seq: number): Promise<number> {
   // tombstones of earlier acks, which LevelDB would walk again on every ack until compaction.
   let from = Infinity
   for (const k of RECORD_KINDS) from = Math.min(from, ledger.cursor[k])
-  // The keys are read only to take them off the books; the range goes in one clear (ctx.clears).
-  // Keys in large steps: an ack covers a whole batch, and each awaited step costs a round trip
-  // to LevelDB's thread (one key at a time was most of a drain's ack).
-  const range = { gte: seqKey(from), lt: seqKey(Math.min(seq, ledger.lastSeq) + 1) }
-  const it = subs.records.keys(range)
+  // The range goes in one clear (ctx.clears). Its keys come off the books from what the reads
+  // that sent them saw (read-run.ts) when that still stands for the store, else by walking them.
+  const to = Math.min(seq, ledger.lastSeq)
+  const range = { gte: seqKey(from), lt: seqKey(to + 1) }
+  const took = ctx.run?.take(from, to, ledger.removals)
+  if (took !== undefined) {
+    RECORD_KINDS.forEach((k, i) => { ledger.tally[k].count -= took.count[i]; ledger.tally[k].bytes -= took.bytes[i] })
+    n = took.n
+  } else {
+    n = await countOff(subs.records, range, ledger)
+  }
+  if (n > 0) ctx.clears.push({ sublevel: subs.records, ...range })
+  // Nothing of any kind is left at or below seq; never move a cursor past records yet to come.
+  const floor = to + 1
+  for (const k of RECORD_KINDS) ledger.cursor[k] = Math.max(ledger.cursor[k], floor)
+  return n
+}
+
+/**
+ * Takes the keys in `range` off the books, walking them; resolves to how many there were. Keys
+ * in large steps: an ack covers a whole batch, and each awaited step costs a round trip to
+ * LevelDB's thread (one key at a time was most of a drain's ack).
+ */
+async function countOff (records: Sub, range: { gte: string, lt: string }, ledger: Ledger): Promise<number> {
+  let n = 0
+  const it = records.keys(range)
   try {
     for (let keys = await it.nextv(1024); keys.length > 0; keys = await it.nextv(1024)) {
       for (const key of keys) {
@@ -103,10 +127,6 @@ export async function planAck (ctx: PlanContext, seq: number): Promise<number> {
   } finally {
     await it.close()
   }
-  if (n > 0) ctx.clears.push({ sublevel: subs.records, ...range })
-  // Nothing of any kind is left at or below seq; never move a cursor past records yet to come.
-  const floor = Math.min(seq, ledger.lastSeq) + 1
-  for (const k of RECORD_KINDS) ledger.cursor[k] = Math.max(ledger.cursor[k], floor)
   return n
 }
 

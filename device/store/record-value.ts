@@ -11,6 +11,35 @@ const stack: number[] = []
 
 /** Where the item starting at `pos` ends, or -1 when it runs past the end or is not CBOR. */
 export function itemEnd (b: Uint8Array, pos: number): number {
+  // What cbor-x writes has definite lengths only: a count of the items still to skip is then
+  // all the state there is. An indefinite length (or a stray break) takes the general walk.
+  const start = pos
+  const len = b.length
+  let need = 1
+  do {
+    if (pos >= len) return -1
+    const ib = b[pos++]
+    need--
+    const info = ib & 31
+    if (info >= 28) return info === 31 ? nestedEnd(b, start) : -1
+    let arg = info
+    if (info >= 24) {
+      const n = 1 << (info - 24)
+      if (pos + n > len) return -1
+      arg = 0
+      for (let i = 0; i < n; i++) arg = arg * 256 + b[pos++]
+    }
+    const major = ib >> 5
+    if (major === 2 || major === 3) pos += arg
+    else if (major === 4) need += arg
+    else if (major === 5) need += arg * 2
+    else if (major === 6) need++
+  } while (need > 0)
+  return pos > len ? -1 : pos
+}
+
+/** itemEnd for items with indefinite lengths: a stack of what each open container still holds. */
+function nestedEnd (b: Uint8Array, pos: number): number {
   // Items still to skip in each open container (-1: indefinite, until a break); one array for
   // every call (this runs once per field of every record a drain reads).
   const left = stack
@@ -75,19 +104,34 @@ function numberAt (b: Uint8Array, pos: number, end: number): number | undefined 
   return undefined
 }
 
+const LAST_MAX = 64
+const lastBytes = new Uint8Array(LAST_MAX)
+let lastLength = -1
+let lastText = ''
+
 /** The text at `pos` (a definite text string ending at `end`), or undefined. */
 function textAt (b: Uint8Array, pos: number, end: number): string | undefined {
   const ib = b[pos]
   const info = ib & 31
   if (ib >> 5 !== 3 || info > 27) return undefined
   const start = pos + 1 + (info < 24 ? 0 : 1 << (info - 24))
-  // Function names and boot tags are short ASCII: built directly, no decoder call.
-  if (end - start <= 64) {
+  // Function names and boot tags are short ASCII: the last one again (a drain reads the same
+  // few names over and over), else built directly, no decoder call.
+  const n = end - start
+  if (n <= LAST_MAX) {
+    if (n === lastLength) {
+      let same = true
+      for (let i = 0; i < n && same; i++) same = b[start + i] === lastBytes[i]
+      if (same) return lastText
+    }
     let s = ''
     for (let i = start; i < end; i++) {
-      if (b[i] > 0x7f) return Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('utf8')
+      if (b[i] > 0x7f) return Buffer.from(b.buffer, b.byteOffset + start, n).toString('utf8')
       s += String.fromCharCode(b[i])
     }
+    lastBytes.set(b.subarray(start, end))
+    lastLength = n
+    lastText = s
     return s
   }
   return Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('utf8')
@@ -121,7 +165,6 @@ export function splitRecord (v: Uint8Array): SplitRecord | undefined {
     pos += 2
     const end = itemEnd(v, pos)
     if (end < 0) return undefined
-    if (key === 0x64) { d0 = pos; d1 = end } else if (key === 0x74) t = numberAt(v, pos, end)
     if (key === 0x64) { d0 = pos; d1 = end } else if (key === 0x74) t = numberAt(v, pos, end)
     else if (key === 0x66) f = textAt(v, pos, end) ?? BAD
     else if (key === 0x62) b = textAt(v, pos, end) ?? BAD
