@@ -27,6 +27,8 @@ interface Chunk { r: number, recs?: ChunkRecord[], raw?: Uint8Array }
 export interface ChunkSubs { chunks: Sub, byFn: Sub, byKind: Sub }
 
 const MAX_LIMIT = 10_000
+/** An index key's value: the key says it all. */
+const EMPTY = new Uint8Array(0)
 
 /** The records of a chunk kept as the wire frame that carried them. */
 function fromFrame (raw: Uint8Array): ChunkRecord[] {
@@ -74,9 +76,19 @@ export function chunkOps (subs: ChunkSubs, device: string, ord: number, received
   const last = recs[recs.length - 1].s
   const value = raw !== undefined ? enc({ r: receivedAt, raw }) : enc({ r: receivedAt, recs })
   const ops: BatchOp[] = [{ type: 'put', key: KEYS.chunk(device, ord, last), value, sublevel: subs.chunks }]
-  const empty = new Uint8Array(0)
-  for (const fn of new Set(recs.map((c) => c.f).filter((f): f is string => f !== undefined))) ops.push({ type: 'put', key: KEYS.index(device, fn, ord, last), value: empty, sublevel: subs.byFn })
-  for (const kind of new Set(recs.map((c) => c.k))) ops.push({ type: 'put', key: KEYS.index(device, kind, ord, last), value: empty, sublevel: subs.byKind })
+  // One pass; a run holds a few functions and kinds, most often one of each.
+  const fns: string[] = []
+  const kinds: string[] = []
+  let fn: string | undefined
+  let kind: string | undefined
+  for (const c of recs) {
+    if (c.f !== undefined && c.f !== fn && !fns.includes(c.f)) fns.push(c.f)
+    if (c.k !== kind && !kinds.includes(c.k)) kinds.push(c.k)
+    fn = c.f
+    kind = c.k
+  }
+  for (const f of fns) ops.push({ type: 'put', key: KEYS.index(device, f, ord, last), value: EMPTY, sublevel: subs.byFn })
+  for (const k of kinds) ops.push({ type: 'put', key: KEYS.index(device, k, ord, last), value: EMPTY, sublevel: subs.byKind })
   return ops
 }
 

@@ -79,13 +79,19 @@ export async function planIngest (subs: IngestSubs, book: StreamBook, stream: St
   checkPlacement(hw, above, batch.records, batch.gaps)
   const fresh: ChunkRecord[] = []
   const dups: ChunkRecord[] = []
-  const seen = new Set<number>()
-  for (const r of [...batch.records].sort((a, b) => a.seq - b.seq)) {
-    if (seen.has(r.seq)) continue
-    seen.add(r.seq)
-    const c: ChunkRecord = { s: r.seq, k: r.kind, t: r.time, d: r.data }
-    if (r.fn !== undefined) c.f = r.fn
-    if (r.seq <= hw || above.covers(r.seq)) dups.push(c)
+  // A batch as devices send it is already in seq order without repeats: then no copy, sort or set.
+  let ascending = true
+  const recs = batch.records
+  for (let i = 1; i < recs.length && ascending; i++) ascending = recs[i].seq > recs[i - 1].seq
+  const seen = ascending ? undefined : new Set<number>()
+  const some = above.size > 0
+  for (const r of ascending ? recs : [...recs].sort((a, b) => a.seq - b.seq)) {
+    if (seen !== undefined) {
+      if (seen.has(r.seq)) continue
+      seen.add(r.seq)
+    }
+    const c: ChunkRecord = r.fn === undefined ? { s: r.seq, k: r.kind, t: r.time, d: r.data } : { s: r.seq, k: r.kind, t: r.time, d: r.data, f: r.fn }
+    if (r.seq <= hw || (some && above.covers(r.seq))) dups.push(c)
     else fresh.push(c)
   }
   const duplicates = batch.records.length - fresh.length
@@ -111,7 +117,7 @@ export async function planIngest (subs: IngestSubs, book: StreamBook, stream: St
     if (i > start) {
       // When the batch's records are all new and in one run, the frame's own bytes are kept.
       const whole = start === 0 && i === fresh.length && fresh.length === batch.records.length
-      ops.push(...chunkOps(subs, device, ord, receivedAt, fresh.slice(start, i), whole ? batch.raw : undefined))
+      ops.push(...chunkOps(subs, device, ord, receivedAt, start === 0 && i === fresh.length ? fresh : fresh.slice(start, i), whole ? batch.raw : undefined))
     }
     ops.push(...book.rangeOps(device, ord, above.add(a, b)))
   }
