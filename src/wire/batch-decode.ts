@@ -14,12 +14,14 @@ const OUTSIDE = Symbol('outside the subset')
 const MAX_DEPTH = 64
 /** Strings this long or shorter are looked up in (and kept in) the cache of repeated texts. */
 const CACHED_TEXT_MAX = 32
-/** Bound on the cache: keys, kinds and function names repeat; values that do not, push it out. */
-const CACHE_MAX = 512
+/**
+ * Texts kept per byte length: keys, kinds and function names repeat and are found in a few
+ * compares; a text seen once (a value) is not kept once its length's list is full.
+ */
+const PER_LENGTH = 8
 
 /** Short ASCII texts seen before, by byte length: a key read again costs a compare, no string. */
-let cache: Array<Array<{ bytes: Uint8Array, text: string }>> = []
-let cached = 0
+const cache: Array<Array<{ bytes: Uint8Array, text: string }>> = []
 
 let src: Buffer = Buffer.alloc(0)
 let pos = 0
@@ -31,19 +33,15 @@ function text (n: number): string {
   for (let i = start; i < start + n; i++) if (src[i] >= 0x80) throw OUTSIDE
   pos = start + n
   if (n > CACHED_TEXT_MAX) return src.toString('latin1', start, pos)
-  const list = cache[n]
-  if (list !== undefined) {
-    for (const e of list) {
-      const b = e.bytes
-      let i = 0
-      while (i < n && b[i] === src[start + i]) i++
-      if (i === n) return e.text
-    }
+  const list = (cache[n] ??= [])
+  for (const e of list) {
+    const b = e.bytes
+    let i = 0
+    while (i < n && b[i] === src[start + i]) i++
+    if (i === n) return e.text
   }
   const t = src.toString('latin1', start, pos)
-  if (cached >= CACHE_MAX) { cache = []; cached = 0 }
-  ;(cache[n] ??= []).push({ bytes: Uint8Array.prototype.slice.call(src, start, pos), text: t })
-  cached++
+  if (list.length < PER_LENGTH) list.push({ bytes: Uint8Array.prototype.slice.call(src, start, pos), text: t })
   return t
 }
 
