@@ -78,6 +78,10 @@ function item (depth: number): unknown {
     case 5: {
       const n = arg(info)
       if (n > (end - pos) / 2 || depth >= MAX_DEPTH) throw OUTSIDE
+      if (n === 4 || n === 5) {
+        const r = record(n, depth)
+        if (r !== undefined) return r
+      }
       const o: Record<string, unknown> = {}
       for (let i = 0; i < n; i++) {
         if (pos >= end || src[pos] >> 5 !== 3) throw OUTSIDE
@@ -105,6 +109,47 @@ function item (depth: number): unknown {
       }
       throw OUTSIDE
   }
+}
+
+/** The text items of a record's keys, in the order devices write them (batch-encode.ts). */
+const [SEQ, KIND, FN, TIME, DATA] = ['seq', 'kind', 'fn', 'time', 'data'].map((k) => Buffer.concat([Buffer.from([0x60 | k.length]), Buffer.from(k)]))
+
+/** True, past it, when the key `k` comes next. */
+function key (k: Buffer): boolean {
+  const n = k.length
+  if (n > end - pos) return false
+  for (let i = 0; i < n; i++) if (src[pos + i] !== k[i]) return false
+  pos += n
+  return true
+}
+
+/**
+ * A map of `n` entries keyed as a record is (seq, kind, fn if 5, time, data, in that order),
+ * built as one literal, so every record shares one shape; undefined, and nothing read, for any
+ * other map. The same object as the generic map's: the same keys in the same order.
+ */
+function record (n: number, depth: number): Record<string, unknown> | undefined {
+  const start = pos
+  if (key(SEQ)) {
+    const seq = item(depth + 1)
+    if (key(KIND)) {
+      const kind = item(depth + 1)
+      if (n === 4) {
+        if (key(TIME)) {
+          const time = item(depth + 1)
+          if (key(DATA)) return { seq, kind, time, data: item(depth + 1) }
+        }
+      } else if (key(FN)) {
+        const fn = item(depth + 1)
+        if (key(TIME)) {
+          const time = item(depth + 1)
+          if (key(DATA)) return { seq, kind, fn, time, data: item(depth + 1) }
+        }
+      }
+    }
+  }
+  pos = start
+  return undefined
 }
 
 /**

@@ -54,6 +54,18 @@ test('[W4] frames of the plain subset: the values cbor-x gives, embedded data as
 
 test('[W8] what the reader leaves to cbor-x decodes, or fails, exactly as decodeFrame does', () => {
   const cases: Array<[string, Buffer]> = [
+    ['record-like maps in other key orders or with other keys', encodeFrame({
+      records: [
+        { kind: 'log', seq: 1, time: 1, data: 1 },
+        { seq: 2, kind: 'log', time: 2, fn: 'f', data: 2 },
+        { seq: 3, kind: 'log', fn: 'f', time: 3, extra: 3 },
+        { seq: 4, kind: 'log', time: 4, other: 4 },
+        { seq: 5, kind: 'log', x: 5, data: 5 },
+        { seq: 6, kind: 'log', fn: 'f', time: 6, data: 6 },
+        { seq: 7 }
+      ],
+      gaps: []
+    })],
     ['non-ASCII text', encodeFrame({ records: [rec(1, { s: 'ünï ✓' })], gaps: [] })],
     ['a __proto__ key', Buffer.concat([Buffer.from([0xa2, 0x61, 0x76, 0x01, 0x69]), Buffer.from('__proto__'), Buffer.from([0xa1, 0x61, 0x78, 0x01])])],
     ['a constructor key', encodeFrame({ records: [rec(1, { constructor: 1, toString: 2 })], gaps: [] })],
