@@ -76,19 +76,45 @@ export function chunkOps (subs: ChunkSubs, device: string, ord: number, received
   const last = recs[recs.length - 1].s
   const value = raw !== undefined ? enc({ r: receivedAt, raw }) : enc({ r: receivedAt, recs })
   const ops: BatchOp[] = [{ type: 'put', key: KEYS.chunk(device, ord, last), value, sublevel: subs.chunks }]
-  // One pass; a run holds a few functions and kinds, most often one of each.
-  const fns: string[] = []
-  const kinds: string[] = []
+  return [...ops, ...indexOps(subs, device, ord, last, recs.map((c) => c.f), recs.map((c) => c.k))]
+}
+
+/**
+ * chunkOps for records kept as the frame that carried them (`raw`), all of one run: read for
+ * their last seq, functions and kinds only, so no ChunkRecord is built for them.
+ */
+export function frameChunkOps (
+  subs: ChunkSubs,
+  device: string,
+  ord: number,
+  receivedAt: number,
+  records: Array<{ seq: number, kind: string, fn?: string }>,
+  raw: Uint8Array
+): BatchOp[] {
+  const last = records[records.length - 1].seq
+  const fns = new Array<string | undefined>(records.length)
+  const kinds = new Array<string>(records.length)
+  for (let i = 0; i < records.length; i++) { fns[i] = records[i].fn; kinds[i] = records[i].kind }
+  return [{ type: 'put', key: KEYS.chunk(device, ord, last), value: enc({ r: receivedAt, raw }), sublevel: subs.chunks }, ...indexOps(subs, device, ord, last, fns, kinds)]
+}
+
+/** One index key per distinct function and kind of a chunk ending at `last`; one pass, as a run holds few of each. */
+function indexOps (subs: ChunkSubs, device: string, ord: number, last: number, fns: Array<string | undefined>, kinds: string[]): BatchOp[] {
+  const fnSet: string[] = []
+  const kindSet: string[] = []
   let fn: string | undefined
   let kind: string | undefined
-  for (const c of recs) {
-    if (c.f !== undefined && c.f !== fn && !fns.includes(c.f)) fns.push(c.f)
-    if (c.k !== kind && !kinds.includes(c.k)) kinds.push(c.k)
-    fn = c.f
-    kind = c.k
+  for (let i = 0; i < kinds.length; i++) {
+    const f = fns[i]
+    const k = kinds[i]
+    if (f !== undefined && f !== fn && !fnSet.includes(f)) fnSet.push(f)
+    if (k !== kind && !kindSet.includes(k)) kindSet.push(k)
+    fn = f
+    kind = k
   }
-  for (const f of fns) ops.push({ type: 'put', key: KEYS.index(device, f, ord, last), value: EMPTY, sublevel: subs.byFn })
-  for (const k of kinds) ops.push({ type: 'put', key: KEYS.index(device, k, ord, last), value: EMPTY, sublevel: subs.byKind })
+  const ops: BatchOp[] = []
+  for (const f of fnSet) ops.push({ type: 'put', key: KEYS.index(device, f, ord, last), value: EMPTY, sublevel: subs.byFn })
+  for (const k of kindSet) ops.push({ type: 'put', key: KEYS.index(device, k, ord, last), value: EMPTY, sublevel: subs.byKind })
   return ops
 }
 
