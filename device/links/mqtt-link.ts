@@ -13,6 +13,8 @@ import { DurablePublishes } from './durable-publishes.js'
 import type { OutgoingPublish } from './durable-publishes.js'
 import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { mqttClientLog } from '../../src/mqtt/client-log.js'
+import { corkPerTurn } from '../../src/mqtt/cork-per-turn.js'
+import { writeWholePackets } from '../../src/mqtt/whole-packets.js'
 import { holdAcks } from './mqtt-ack-hold.js'
 import { endWithin } from './mqtt-end.js'
 import type { AckHold } from './mqtt-ack-hold.js'
@@ -116,6 +118,11 @@ export class MqttLink implements TriggerLink {
       ...protocolOptions(c.protocolVersion)
     }
     const link = new MqttLink(mqtt.connect(opts.url, options), store, opts)
+    // A trigger's PUBACK, the publishes its commit released and the next ones a PUBACK let
+    // through leave in one socket write per event-loop turn, not one each.
+    corkPerTurn(link.client)
+    // Each packet reaches the socket as one Buffer, not a write per field.
+    writeWholePackets(link.client)
     // Before #watch: the CONNACK's limits are known before publishes are sent on connect.
     link.#limits.attach(link.client, opts.log)
     // Counted on the CONNACK itself: a resumed session's messages may arrive before 'connect'.

@@ -10,7 +10,7 @@ import { splitRecord } from './record-value.js'
 import { SYS_COUNTERS, SYS_SYNCED, loadLedger, openDb, storePath } from './level-open.js'
 import type { Db, Sublevels } from './level-open.js'
 import { encodeCounters, planAck, planCommits, planDelete, planPurge, planUnpublish, scanKeys, scanPublishes, skipping } from './level-plan.js'
-import type { EncodedUnit, PlanContext } from './level-plan.js'
+import type { EncodedUnit, Op, PlanContext } from './level-plan.js'
 import { resolveStoreOptions } from './options.js'
 import type { StoreOptions } from './options.js'
 import { OutboxStore } from './outbox-store.js'
@@ -341,7 +341,7 @@ export class LevelOutboxStore extends OutboxStore {
         if (!this.#dirty) return [0]
         ctx.ops.push({ type: 'put', sublevel: this.#subs.sys, key: SYS_SYNCED, value: encodeValue(this.#opts.clock.now(), 'sync time') })
         const seq = ctx.ledger.lastSeq
-        await this.#db.batch(ctx.ops, { sync: true })
+        await writeOps(this.#db, ctx.ops, true)
         this.#syncedSeq = seq
         this.#dirty = false
         return [0]
@@ -354,7 +354,7 @@ export class LevelOutboxStore extends OutboxStore {
       // A commit always writes: even if quota dropped all its records, their seqs and the drops count.
       if (ctx.ops.length === 0 && ctx.clears.length === 0 && !jobs.some((j) => j.type === 'commit')) return results
       ctx.ops.push(encodeCounters(ctx, SYS_COUNTERS))
-      await this.#db.batch(ctx.ops)
+      await writeOps(this.#db, ctx.ops, false)
       this.#ledger = ctx.ledger
       for (const c of ctx.clears) await c.sublevel.clear({ gte: c.gte, lt: c.lt })
       for (const op of ctx.ops) {
@@ -407,6 +407,28 @@ export class LevelOutboxStore extends OutboxStore {
     this.#opts.clock.clearTimeout(this.#syncTimer)
     this.#syncTimer = null
   }
+}
+
+/**
+ * Writes `ops` as one atomic LevelDB batch, through the chained batch of the root database with
+ * each key's sublevel prefix put on here (a sublevel's utf8 keys are its prefix and the key,
+ * abstract-level's prefixKey). The array form reads each operation's type, key and value back
+ * through N-API property lookups and prefixes the keys again in JS; this costs about half of
+ * that per operation, and a group commit under the relay bench writes some 200 of them.
+ */
+export async function writeOps (db: Db, ops: Op[], sync: boolean): Promise<void> {
+  const batch = db.batch()
+  try {
+    for (const op of ops) {
+      const key = op.sublevel.prefix + op.key
+      if (op.type === 'put') batch.put(key, op.value)
+      else batch.del(key)
+    }
+  } catch (err) {
+    await batch.close()
+    throw err
+  }
+  await batch.write({ sync })
 }
 
 function storeError (err: unknown, doing: string): LambkinError {
