@@ -18,13 +18,24 @@ export const TRAP_HANDLER_FLAG = '--disable-wasm-trap-handler'
  *   with 50 functions receiving). A growth factor, not a cap: a heap that needs more still gets
  *   it (unlike `--max-old-space-size`, which ends the process when reached). Not allowed in
  *   NODE_OPTIONS, so it is given on the command line only.
- * Not `--optimize-for-size` (3-10 MiB less, a quarter of the throughput) nor
- * `--single-threaded-gc` (no gain measured, longer pauses).
+ * - `--no-sparkplug`: no baseline (Sparkplug) code beside the bytecode and TurboFan's; under a
+ *   saturating QoS 1 load the agent used no more CPU per message without it (3 interleaved pairs), and
+ *   held 1-2 MiB less, idle and at the peak (the main and sandbox threads' heaps).
+ * Not `--optimize-for-size` (peak 5 MiB lower, 17% more CPU per message), `--lite-mode` (turns
+ * WebAssembly off) nor `--single-threaded-gc` (no gain measured, longer pauses).
  */
-export const SMALL_RAM_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=2', '--v8-pool-size=1', '--heap-growing-percent=10'])
+export const SMALL_RAM_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=2', '--v8-pool-size=1', '--heap-growing-percent=10', '--no-sparkplug'])
 
-/** glibc's arenas: one per thread by default (up to 8 per core), each keeping what it freed. */
-export const SMALL_RAM_ENV: Readonly<Record<string, string>> = Object.freeze({ MALLOC_ARENA_MAX: '2' })
+/**
+ * glibc's malloc settings, read at process start (docs/performance.md, "The small-RAM profile"):
+ * - `MALLOC_ARENA_MAX=2`: an arena per thread by default (up to 8 per core), each keeping what it freed;
+ * - `MALLOC_MMAP_THRESHOLD_=131072`: blocks of 128 KiB or more get their own mapping, returned
+ *   when freed. glibc otherwise raises that threshold to the largest block freed so far (up to
+ *   32 MiB) and its trim threshold to twice that; the agent's start frees 44 MiB of V8 compile
+ *   memory, so the heap then kept 4-5 MiB more idle (malloc 9.0-13.3 MiB against 14.0-19.2
+ *   over 5 pairs), at no CPU measured under load.
+ */
+export const SMALL_RAM_ENV: Readonly<Record<string, string>> = Object.freeze({ MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' })
 
 export interface RuntimeInput {
   /** process.arch */
@@ -47,7 +58,8 @@ export class RuntimeSettingError extends Error {
   readonly code = 'LAMBKIN_CONFIG_INVALID'
 }
 
-const flagName = (f: string): string => f.split('=')[0].replace(/_/g, '-')
+/** A flag's name for "given already": `_` read as `-`, and `--no-x` as `--x` (either is the user's choice). */
+const flagName = (f: string): string => f.split('=')[0].replace(/_/g, '-').replace(/^--no-/, '--')
 
 /**
  * Decides the re-run. `LAMBKIN_MEMORY`: "small" (SMALL_RAM_FLAGS and SMALL_RAM_ENV; the default

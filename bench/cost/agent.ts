@@ -17,7 +17,7 @@ import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import mqtt from 'mqtt'
-import { planRuntime } from '../../cli/node-runtime.js'
+import { planRuntime, SMALL_RAM_ENV } from '../../cli/node-runtime.js'
 import { rssNow, rssSplit } from './smaps.js'
 
 const BIN = fileURLToPath(new URL('../../cli/bin.js', import.meta.url))
@@ -42,7 +42,7 @@ for (let i = 0; i < functions; i++) {
 const override = process.env.COST_NODE_FLAGS
 const runtime = override === undefined
   ? planRuntime({ arch: 'arm64', env: { LAMBKIN_MEMORY: process.env.COST_MEMORY ?? 'small' }, execArgv: [] })
-  : { flags: ['--disable-wasm-trap-handler', ...override.split(' ').filter((x) => x !== '')], env: { MALLOC_ARENA_MAX: '2' } }
+  : { flags: ['--disable-wasm-trap-handler', ...override.split(' ').filter((x) => x !== '')], env: { ...SMALL_RAM_ENV } }
 const workers = process.env.COST_WORKERS ?? (override === undefined ? undefined : '1')
 const config = path.join(root, 'device.json')
 writeFileSync(config, JSON.stringify(workers === undefined ? {} : { invocation: { workers: Number(workers) } }))

@@ -10,6 +10,7 @@
 // Last line: summary.
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { SMALL_RAM_ENV } from '../../cli/node-runtime.js'
 
 const sizes = (name: string, fallback: string): number[] => (process.env[name] ?? fallback).split(',').filter((s) => s.trim() !== '').map(Number)
 const FUNCTIONS = sizes('COST_FUNCTIONS', '10,50,200')
@@ -18,6 +19,9 @@ const OUTBOX = sizes('COST_OUTBOX', '100000,1000000')
 
 const run = (file: string, args: string[]): Record<string, unknown> => JSON.parse(execFileSync(process.execPath, [fileURLToPath(new URL(file, import.meta.url)), ...args], { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop() as string) as Record<string, unknown>
 const f = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+/** An smaps split (smaps.ts) as text: MiB by kind, the wasm MiB with how many memories hold it. */
+const splitText = (split: Record<string, number>): string => Object.entries(split).filter(([k]) => k !== 'memories')
+  .map(([k, v]) => k === 'wasm' && (split.memories ?? 0) > 0 ? `wasm ${f(v, 1)} (${split.memories} memories, ${f(v / split.memories, 2)} each)` : `${k} ${f(v, 1)}`).join(', ')
 const count = (n: number): string => n >= 1e6 ? `${f(n / 1e6, n % 1e6 === 0 ? 0 : 1)}M` : n >= 1e3 ? `${f(n / 1e3)}k` : f(n)
 
 interface ThroughputRow { receiving: number, perSecond: number, peakRssMiB: number, peakSplit?: Record<string, number> }
@@ -54,9 +58,9 @@ console.log(`| ${header.join(' | ')} |`)
 console.log(`|${header.map(() => '---').join('|')}|`)
 for (const r of rows) console.log(`| ${r.join(' | ')} |`)
 const any = [...agents.values()][0]
-if (any !== undefined) console.log(`\nagent started as on a board: node ${any.flags}${process.env.COST_MEMORY === 'node' ? '' : ' with MALLOC_ARENA_MAX=2'}`)
-for (const [n, a] of agents) console.log(`idle RSS split with ${n} functions (MiB, smaps): ${Object.entries(a.split).map(([k, v]) => `${k} ${f(v, 1)}`).join(', ')}`)
-for (const t of hostRow?.throughput ?? []) if (t.peakSplit !== undefined) console.log(`peak RSS split with ${t.receiving} of ${host} functions receiving (MiB, smaps): ${Object.entries(t.peakSplit).map(([k, v]) => `${k} ${f(v, 1)}`).join(', ')}`)
+if (any !== undefined) console.log(`\nagent started as on a board: node ${any.flags}${process.env.COST_MEMORY === 'node' ? '' : ` with ${Object.entries(SMALL_RAM_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}`}`)
+for (const [n, a] of agents) console.log(`idle RSS split with ${n} functions (MiB, smaps): ${splitText(a.split)}`)
+for (const t of hostRow?.throughput ?? []) if (t.peakSplit !== undefined) console.log(`peak RSS split with ${t.receiving} of ${host} functions receiving (MiB, smaps): ${splitText(t.peakSplit)}`)
 const fifty = agents.get(50) ?? hostRow
 const peak = Math.max(0, ...(hostRow?.throughput ?? []).map((t) => t.peakRssMiB))
 console.log(`cost: idle ${fifty === undefined ? '-' : f(fifty.idleRssMiB, 1)} MiB with ${fifty?.functions ?? '-'} functions (target <= 80), peak ${f(peak, 1)} MiB under load (target <= idle + 25), ${outboxes.map((o) => `${count(o.records)} records drain ${f(o.drainPerSecond)} rec/s`).join(', ')}`)

@@ -4,14 +4,17 @@
 //          the kernel can drop, but counted in RSS;
 //  malloc  the brk heap plus glibc arenas (a 64 MiB-aligned read-write mapping followed by its
 //          inaccessible reserve, 64 MiB together);
-//  wasm    anonymous read-write mappings of 16 MiB or more that are not arenas: wasm memories
-//          (a function's sandbox memory is at least 16 MiB of mostly untouched pages);
+//  wasm    wasm memories: an anonymous read-write mapping that is not an arena, 16 MiB or more
+//          alone or with the inaccessible reserve right after it (a sandbox's memory is
+//          reserved up to its cap, at least 16 MiB, and made accessible as it grows; its
+//          first pages are the QuickJS binary's static data and C stack, see quickjs-binary.ts);
 //  stacks  8 MiB read-write mappings (thread stacks);
 //  v8      every other anonymous mapping: the V8 heaps of all threads (256 KiB pages), code
 //          space and V8's own tables.
 import { readFileSync } from 'node:fs'
 
-export interface RssSplit { binary: number, v8: number, wasm: number, malloc: number, stacks: number, total: number }
+/** MiB by kind, and `memories`: how many wasm memories (QuickJS instances, warm or spare) hold the wasm MiB. */
+export interface RssSplit { binary: number, v8: number, wasm: number, malloc: number, stacks: number, total: number, memories: number }
 
 interface Mapping { start: number, end: number, perm: string, name: string, rssKiB: number }
 
@@ -30,19 +33,20 @@ function mappings (pid: number): Mapping[] {
 
 /** The RSS of `pid` in MiB, split as above. Throws if /proc/<pid>/smaps cannot be read. */
 export function rssSplit (pid: number): RssSplit {
-  const split: RssSplit = { binary: 0, v8: 0, wasm: 0, malloc: 0, stacks: 0, total: 0 }
+  const split: RssSplit = { binary: 0, v8: 0, wasm: 0, malloc: 0, stacks: 0, total: 0, memories: 0 }
   const maps = mappings(pid)
   for (const [i, m] of maps.entries()) {
     const size = m.end - m.start
     const next = maps[i + 1]
-    let kind: keyof RssSplit
+    let kind: Exclude<keyof RssSplit, 'memories'>
     if (m.name.startsWith('/')) kind = 'binary'
     else if (m.name === '[heap]') kind = 'malloc'
     else if (m.name.startsWith('[')) kind = 'v8'
     else if (m.start % ARENA === 0 && m.perm === 'rw-p' && next !== undefined && next.start === m.end && next.perm === '---p' && next.end - m.start === ARENA) kind = 'malloc'
-    else if (m.perm === 'rw-p' && size >= 16 * MiB) kind = 'wasm'
+    else if (m.perm === 'rw-p' && (size >= 16 * MiB || (next !== undefined && next.start === m.end && next.perm === '---p' && next.end - m.start >= 16 * MiB))) kind = 'wasm'
     else if (m.perm === 'rw-p' && size === 8 * MiB) kind = 'stacks'
     else kind = 'v8'
+    if (kind === 'wasm') split.memories++
     split[kind] += m.rssKiB / 1024
     split.total += m.rssKiB / 1024
   }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { freePort } from './mosquitto.js'
 import { Cloud } from '../../cloud-sync/index.js'
 import { GENERATED_SECRET_PARAMS, hashPassword } from '../../src/secrets.js'
+import { planRuntime } from '../../cli/node-runtime.js'
 
 const THRESHOLD = 25
 
@@ -71,10 +72,14 @@ export async function lambkin (url: string, qos: 0 | 1): Promise<Peer> {
   mkdirSync(fn, { recursive: true })
   writeFileSync(path.join(fn, 'function.json'), JSON.stringify({ name: 'threshold', triggers: [{ mqtt: 'bench/in/+', qos: 1 }], permissions: { publish: ['bench/out'] } }))
   writeFileSync(path.join(fn, 'index.js'), `export default (event, ctx) => { if (event.payload.value > ${THRESHOLD}) ctx.publish('bench/out', event.payload, { qos: ${qos} }) }\n`)
-  const args = [CLI, 'device', '--id', 'bench', '--data', path.join(dir, 'data'), '--functions', path.join(dir, 'functions'), '--mqtt', url, '--quiet']
-  if (process.env.BENCH_CLOUD === '0') return start(args, dir)
+  // Node's flags and malloc settings of the memory profile (LAMBKIN_MEMORY) given to Node up
+  // front, as the systemd unit and the arm64 image do on a board, so no re-run parent waits
+  // beside the agent (on Node 20 it would hold about 43 MiB of the process tree's RSS).
+  const plan = planRuntime({ arch: process.arch, env: process.env, execArgv: flags() })
+  const args = [...plan.flags, CLI, 'device', '--id', 'bench', '--data', path.join(dir, 'data'), '--functions', path.join(dir, 'functions'), '--mqtt', url, '--quiet']
+  if (process.env.BENCH_CLOUD === '0') return start(args, dir, plan.env)
   const secret = 'bench-secret-0123456789abcdefghijklmnop'
   const cloud = await Cloud.create({ dataDir: path.join(dir, 'cloud'), port: 0, apiPort: 0 })
   await cloud.registry.addDevice({ id: 'bench', secretHash: await hashPassword(secret, GENERATED_SECRET_PARAMS), createdAt: Date.now() })
-  return start([...args, '--cloud', cloud.broker.url], dir, { LAMBKIN_CLOUD_PASSWORD: secret }, async () => { await cloud.close() })
+  return start([...args, '--cloud', cloud.broker.url], dir, { ...plan.env, LAMBKIN_CLOUD_PASSWORD: secret }, async () => { await cloud.close() })
 }
