@@ -7,7 +7,7 @@
 // and never touches other data. Only a registry failure rejects, which leaves the device's
 // publish unacknowledged so it is sent again.
 import { ErrorCodes, errorMessage } from '../../src/errors.js'
-import { BATCH_LIMITS, decodeFrame, downTopic, encodeFrame, isStreamId, parseBatch, parseDeviceTopic, parseFetch, parseHeartbeat, parseInvokeResult, parseReported, parseStatus } from '../../src/wire/index.js'
+import { BATCH_LIMITS, decodeBatchFrame, decodeFrame, downTopic, encodeFrame, isStreamId, parseBatch, parseDeviceTopic, parseFetch, parseHeartbeat, parseInvokeResult, parseReported, parseStatus } from '../../src/wire/index.js'
 import type { FetchFrame, InvokeResultFrame, ReportedFrame, StatusFrame } from '../../src/wire/index.js'
 import { LEGACY_STREAM } from '../registry/index.js'
 import type { IngestResult, Registry } from '../registry/index.js'
@@ -88,7 +88,7 @@ export class Ingest {
     }
     let frame: Record<string, unknown> | undefined
     try {
-      frame = decodeFrame(payload, FRAME_BYTES[t.kind] ?? SMALL_FRAME_BYTES)
+      frame = t.kind === 'batch' ? decodeBatchFrame(payload, BATCH_FRAME_BYTES) : decodeFrame(payload, FRAME_BYTES[t.kind] ?? SMALL_FRAME_BYTES)
       switch (t.kind) {
         case 'batch':
           await this.#batch(deviceId, frame, payload)

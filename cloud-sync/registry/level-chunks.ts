@@ -27,6 +27,8 @@ interface Chunk { r: number, recs?: ChunkRecord[], raw?: Uint8Array }
 export interface ChunkSubs { chunks: Sub, byFn: Sub, byKind: Sub }
 
 const MAX_LIMIT = 10_000
+/** An index key's value: the key says it all. */
+const EMPTY = new Uint8Array(0)
 
 /** The records of a chunk kept as the wire frame that carried them. */
 function fromFrame (raw: Uint8Array): ChunkRecord[] {
@@ -74,9 +76,45 @@ export function chunkOps (subs: ChunkSubs, device: string, ord: number, received
   const last = recs[recs.length - 1].s
   const value = raw !== undefined ? enc({ r: receivedAt, raw }) : enc({ r: receivedAt, recs })
   const ops: BatchOp[] = [{ type: 'put', key: KEYS.chunk(device, ord, last), value, sublevel: subs.chunks }]
-  const empty = new Uint8Array(0)
-  for (const fn of new Set(recs.map((c) => c.f).filter((f): f is string => f !== undefined))) ops.push({ type: 'put', key: KEYS.index(device, fn, ord, last), value: empty, sublevel: subs.byFn })
-  for (const kind of new Set(recs.map((c) => c.k))) ops.push({ type: 'put', key: KEYS.index(device, kind, ord, last), value: empty, sublevel: subs.byKind })
+  return [...ops, ...indexOps(subs, device, ord, last, recs.map((c) => c.f), recs.map((c) => c.k))]
+}
+
+/**
+ * chunkOps for records kept as the frame that carried them (`raw`), all of one run: read for
+ * their last seq, functions and kinds only, so no ChunkRecord is built for them.
+ */
+export function frameChunkOps (
+  subs: ChunkSubs,
+  device: string,
+  ord: number,
+  receivedAt: number,
+  records: Array<{ seq: number, kind: string, fn?: string }>,
+  raw: Uint8Array
+): BatchOp[] {
+  const last = records[records.length - 1].seq
+  const fns = new Array<string | undefined>(records.length)
+  const kinds = new Array<string>(records.length)
+  for (let i = 0; i < records.length; i++) { fns[i] = records[i].fn; kinds[i] = records[i].kind }
+  return [{ type: 'put', key: KEYS.chunk(device, ord, last), value: enc({ r: receivedAt, raw }), sublevel: subs.chunks }, ...indexOps(subs, device, ord, last, fns, kinds)]
+}
+
+/** One index key per distinct function and kind of a chunk ending at `last`; one pass, as a run holds few of each. */
+function indexOps (subs: ChunkSubs, device: string, ord: number, last: number, fns: Array<string | undefined>, kinds: string[]): BatchOp[] {
+  const fnSet: string[] = []
+  const kindSet: string[] = []
+  let fn: string | undefined
+  let kind: string | undefined
+  for (let i = 0; i < kinds.length; i++) {
+    const f = fns[i]
+    const k = kinds[i]
+    if (f !== undefined && f !== fn && !fnSet.includes(f)) fnSet.push(f)
+    if (k !== kind && !kindSet.includes(k)) kindSet.push(k)
+    fn = f
+    kind = k
+  }
+  const ops: BatchOp[] = []
+  for (const f of fnSet) ops.push({ type: 'put', key: KEYS.index(device, f, ord, last), value: EMPTY, sublevel: subs.byFn })
+  for (const k of kindSet) ops.push({ type: 'put', key: KEYS.index(device, k, ord, last), value: EMPTY, sublevel: subs.byKind })
   return ops
 }
 

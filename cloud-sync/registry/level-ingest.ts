@@ -6,7 +6,7 @@ import { wireError } from '../../src/wire/index.js'
 import type { WireGap } from '../../src/wire/index.js'
 import type { Coverage, Range } from './coverage.js'
 import { joinRanges, runsOf } from './coverage.js'
-import { chunkOps, dec, enc, findStored } from './level-chunks.js'
+import { chunkOps, dec, enc, findStored, frameChunkOps } from './level-chunks.js'
 import type { BatchOp, ChunkRecord, ChunkSubs, Sub } from './level-chunks.js'
 import { KEYS, ordKey } from './level-keys.js'
 import type { StreamBook } from './level-streams.js'
@@ -79,13 +79,28 @@ export async function planIngest (subs: IngestSubs, book: StreamBook, stream: St
   checkPlacement(hw, above, batch.records, batch.gaps)
   const fresh: ChunkRecord[] = []
   const dups: ChunkRecord[] = []
-  const seen = new Set<number>()
-  for (const r of [...batch.records].sort((a, b) => a.seq - b.seq)) {
-    if (seen.has(r.seq)) continue
-    seen.add(r.seq)
-    const c: ChunkRecord = { s: r.seq, k: r.kind, t: r.time, d: r.data }
-    if (r.fn !== undefined) c.f = r.fn
-    if (r.seq <= hw || above.covers(r.seq)) dups.push(c)
+  // A batch as devices send it is already in seq order without repeats: then no copy, sort or set.
+  let ascending = true
+  const recs = batch.records
+  for (let i = 1; i < recs.length && ascending; i++) ascending = recs[i].seq > recs[i - 1].seq
+  const some = above.size > 0
+  // The common case: one run of new seqs right after the high-water, nothing covered above
+  // it, the frame's bytes kept: its chunk needs only its last seq, functions and kinds.
+  const n = recs.length
+  if (ascending && n > 0 && batch.raw !== undefined && batch.gaps.length === 0 && !some && recs[0].seq === hw + 1 && recs[n - 1].seq - recs[0].seq === n - 1) {
+    const last = recs[n - 1].seq
+    const ops = frameChunkOps(subs, device, ord, receivedAt, recs, batch.raw)
+    ops.push(...book.rangeOps(device, ord, above.add(recs[0].seq, last)))
+    return advance(book, stream, above, ops, n, 0, [], receivedAt)
+  }
+  const seen = ascending ? undefined : new Set<number>()
+  for (const r of ascending ? recs : [...recs].sort((a, b) => a.seq - b.seq)) {
+    if (seen !== undefined) {
+      if (seen.has(r.seq)) continue
+      seen.add(r.seq)
+    }
+    const c: ChunkRecord = r.fn === undefined ? { s: r.seq, k: r.kind, t: r.time, d: r.data } : { s: r.seq, k: r.kind, t: r.time, d: r.data, f: r.fn }
+    if (r.seq <= hw || (some && above.covers(r.seq))) dups.push(c)
     else fresh.push(c)
   }
   const duplicates = batch.records.length - fresh.length
@@ -111,17 +126,31 @@ export async function planIngest (subs: IngestSubs, book: StreamBook, stream: St
     if (i > start) {
       // When the batch's records are all new and in one run, the frame's own bytes are kept.
       const whole = start === 0 && i === fresh.length && fresh.length === batch.records.length
-      ops.push(...chunkOps(subs, device, ord, receivedAt, fresh.slice(start, i), whole ? batch.raw : undefined))
+      ops.push(...chunkOps(subs, device, ord, receivedAt, start === 0 && i === fresh.length ? fresh : fresh.slice(start, i), whole ? batch.raw : undefined))
     }
     ops.push(...book.rangeOps(device, ord, above.add(a, b)))
   }
-  const moved = above.advance(hw)
-  ops.push(...book.rangeOps(device, ord, moved.change))
+  return advance(book, stream, above, ops, fresh.length, duplicates, newGaps, receivedAt)
+}
+
+/** The end of a plan: the high-water moved over what is now contiguous, the stream row's counts. */
+function advance (
+  book: StreamBook,
+  stream: StreamRow,
+  above: Coverage,
+  ops: BatchOp[],
+  stored: number,
+  duplicates: number,
+  newGaps: StoredGap[],
+  receivedAt: number
+): IngestPlan {
+  const moved = above.advance(stream.highWater)
+  ops.push(...book.rangeOps(stream.device, stream.ord, moved.change))
   stream.highWater = moved.hw
   stream.lastSeen = receivedAt
-  stream.counts.stored += fresh.length
+  stream.counts.stored += stored
   stream.counts.duplicates += duplicates
   stream.counts.gaps += newGaps.length
   for (const g of newGaps) stream.counts.gapSeqs += g.to - g.from + 1
-  return { ops, stored: fresh.length, duplicates, newGaps }
+  return { ops, stored, duplicates, newGaps }
 }

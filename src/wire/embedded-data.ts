@@ -38,6 +38,12 @@ export function dataBytes (v: unknown): Uint8Array {
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER
+/** checkEmbedded's stacks, reused (it never runs twice at once): what comes next in an open container. */
+const ARRAY_ITEM = 0
+const MAP_KEY = 1
+const MAP_VALUE = 2
+const STACK_LEFT = new Float64Array(DATA_MAX_DEPTH + 1)
+const STACK_NEXT = new Uint8Array(DATA_MAX_DEPTH + 1)
 const malformed = (message: string): DataProblem => ({ reason: 'malformed', message: `is not one well-formed CBOR item: ${message}` })
 
 /**
@@ -54,28 +60,32 @@ const malformed = (message: string): DataProblem => ({ reason: 'malformed', mess
 export function checkEmbedded (bytes: Uint8Array, maxDepth = DATA_MAX_DEPTH): DataProblem | undefined {
   const end = bytes.length
   let pos = 0
-  // Per open container: items still to read (-1: indefinite, until a break), whether items at
-  // even positions are map keys, and items read so far (for key positions).
-  const left: number[] = []
-  const isMap: boolean[] = []
-  const read: number[] = []
+  // Per open container, innermost at `top`: items still to read (-1: indefinite, until a
+  // break), and what comes next: an array item, a map key or a map value.
+  const fits = maxDepth < STACK_LEFT.length
+  const left = fits ? STACK_LEFT : new Float64Array(maxDepth + 1)
+  const next = fits ? STACK_NEXT : new Uint8Array(maxDepth + 1)
+  let top = -1
   if (end === 0) return malformed('no bytes')
   for (;;) {
     // Close every container whose items are all read.
-    let top = left.length - 1
-    while (top >= 0 && left[top] === 0) { left.pop(); isMap.pop(); read.pop(); top-- }
+    while (top >= 0 && left[top] === 0) top--
     if (top < 0 && pos > 0) break
     if (pos >= end) return malformed('it ends early')
     const ib = bytes[pos++]
     if (ib === 0xff) {
       if (top < 0 || left[top] !== -1) return malformed(`a break (0xff) outside an indefinite container at byte ${pos - 1}`)
-      if (isMap[top] && read[top] % 2 === 1) return malformed(`a map ends after a key at byte ${pos - 1}`)
-      left.pop(); isMap.pop(); read.pop()
-      if (left.length === 0) break
+      if (next[top] === MAP_VALUE) return malformed(`a map ends after a key at byte ${pos - 1}`)
+      top--
+      if (top < 0) break
       continue
     }
-    const key = top >= 0 && isMap[top] && read[top] % 2 === 0
-    if (top >= 0) { if (left[top] > 0) left[top]--; read[top]++ }
+    let key = false
+    if (top >= 0) {
+      if (left[top] > 0) left[top]--
+      const n = next[top]
+      if (n === MAP_KEY) { key = true; next[top] = MAP_VALUE } else if (n === MAP_VALUE) next[top] = MAP_KEY
+    }
     const major = ib >> 5
     const info = ib & 31
     let arg = info
@@ -102,11 +112,11 @@ export function checkEmbedded (bytes: Uint8Array, maxDepth = DATA_MAX_DEPTH): Da
         pos += arg
         break
       case 4: case 5: {
-        if (left.length + 1 > maxDepth) return { reason: 'depth', message: `nests deeper than ${maxDepth} levels` }
+        if (top + 2 > maxDepth) return { reason: 'depth', message: `nests deeper than ${maxDepth} levels` }
         const items = info === 31 ? -1 : major === 5 ? arg * 2 : arg
         // Each item takes at least one byte: a count beyond the bytes left is a lie.
         if (items > end - pos) return malformed(`a ${major === 5 ? 'map' : 'array'} of ${arg} items in ${end - pos} bytes`)
-        if (items !== 0) { left.push(items); isMap.push(major === 5); read.push(0) }
+        if (items !== 0) { top++; left[top] = items; next[top] = major === 5 ? MAP_KEY : ARRAY_ITEM }
         break
       }
       case 6:

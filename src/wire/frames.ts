@@ -120,6 +120,8 @@ export function parseBatch (f: Record<string, unknown>): BatchFrame {
   field(records.length + rawGaps.length > 0, 'records', 'non-empty (or gaps given)')
   // Checked in place, messages built only on failure: this runs for every record ingested.
   let ordered = true
+  // Records of a batch mostly share a function: a name checked once is not checked again.
+  let checkedFn: unknown
   for (let i = 0; i < records.length; i++) {
     const o = records[i] as unknown as Record<string, unknown> | null
     if (o === null || typeof o !== 'object' || Array.isArray(o)) field(false, `records[${i}]`, 'a map')
@@ -127,7 +129,10 @@ export function parseBatch (f: Record<string, unknown>): BatchFrame {
     if (!isSeq(r.seq)) field(false, `records[${i}].seq`, 'a positive integer')
     if (!(WIRE_RECORD_KINDS as readonly unknown[]).includes(r.kind)) field(false, `records[${i}].kind`, `one of ${WIRE_RECORD_KINDS.join(', ')}`)
     if (!isTime(r.time)) field(false, `records[${i}].time`, 'a number (ms since the epoch)')
-    if (r.fn !== undefined && !isValidId(r.fn)) field(false, `records[${i}].fn`, 'a function name')
+    if (r.fn !== undefined && r.fn !== checkedFn) {
+      if (!isValidId(r.fn)) field(false, `records[${i}].fn`, 'a function name')
+      checkedFn = r.fn
+    }
     // What a JSON API can answer with (record-data.ts): refused here, so no later query fails.
     // Embedded data is checked on its bytes, never decoded here (embedded-data.ts).
     const embedded = embeddedBytes(r.data)
