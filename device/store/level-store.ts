@@ -36,6 +36,9 @@ type Job =
 
 type JobResult = CommitResult | number
 
+/** Bytes of keys and values one outbox read step takes from LevelDB at most, past one entry (classic-level's highWaterMarkBytes). */
+const READ_AHEAD_BYTES = 1024 * 1024
+
 export type LevelStoreOptions = Partial<StoreOptions> & { dir: string }
 
 export class LevelOutboxStore extends OutboxStore {
@@ -158,7 +161,14 @@ export class LevelOutboxStore extends OutboxStore {
     // copies every key without its prefix, which a drain pays for each record it reads.
     const prefix = this.#subs.records.prefix
     const at = prefix.length
-    const it = this.#db.iterator({ gte: prefix + seqKey(afterSeq + 1), lt: prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(at - 1) + 1) })
+    // classic-level stops a nextv() once 16 KiB are read by default: about a hundred records, so
+    // a drain's read of 1,000 crossed to LevelDB's thread ten times. READ_AHEAD_BYTES is a soft
+    // cap on what one step holds in memory.
+    const it = this.#db.iterator({
+      gte: prefix + seqKey(afterSeq + 1),
+      lt: prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(at - 1) + 1),
+      highWaterMarkBytes: READ_AHEAD_BYTES
+    })
     try {
       while (out.length < limit) {
         // A read of some kinds skips keys: a little more than it needs saves another step.
