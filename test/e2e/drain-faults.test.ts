@@ -1,0 +1,170 @@
+// A large outbox drained to the cloud through faults ([W4]; docs/durability.md): about 50,000
+// records buffered while the cloud was out of reach, then drained while the agent is SIGKILLed,
+// the cloud is SIGKILLed and the link is cut (test/helpers/tcp-relay.ts), each mid-drain. The
+// drain reads in 1 MiB steps, acks from what its last read saw (device/store/read-run.ts) and
+// the cloud reads the frames with its own reader (src/wire/batch-decode.ts): every emitted
+// record must be in the cloud exactly once, on one stream whose seqs run 1, 2, 3... Real
+// `lambkin cloud` and `lambkin device` processes, aedes as the trigger broker.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import mqtt from 'mqtt'
+import { freePort } from '../helpers/brokers.js'
+import { startRelay } from '../helpers/tcp-relay.js'
+import { startBroker, startLambkin, writeFunctions } from './fixtures/lambkin-process.js'
+import type { LambkinProcess } from './fixtures/lambkin-process.js'
+
+const DEVICE = 'drain-01'
+/** Messages buffered before the drain, and sent during it, each making EMITS emitted records and a result. */
+const BUFFERED = 450
+const MESSAGES = 650
+const EMITS = 100
+
+interface Rec { seq: number, kind: string, fn?: string, data: Record<string, unknown> }
+
+async function until (what: () => string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!(await Promise.resolve().then(check).catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what()}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+test('a drain of ~45,000 records, with new records written all along, survives SIGKILL of the agent twice, SIGKILL of the cloud and link cuts, mid-drain: each record in the cloud exactly once, seqs 1, 2, 3...', async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'lambkin-e2e-drain-'))
+  const functions = writeFunctions(path.join(root, 'functions'), {
+    fill: {
+      manifest: { triggers: [{ mqtt: 'fill/+', qos: 1 }] },
+      code: `export default (e, ctx) => { for (let k = 0; k < ${EMITS}; k++) ctx.emit({ n: e.payload.id * ${EMITS} + k }); return { id: e.payload.id } }`
+    }
+  })
+  const broker = await startBroker()
+  const ports = { cloud: await freePort(), api: await freePort() }
+  const cloudData = path.join(root, 'cloud')
+  let cloud: LambkinProcess | undefined
+  let agent: LambkinProcess | undefined
+  let env = { api: '', token: '', broker: '' }
+  const startCloud = async (): Promise<void> => {
+    cloud = startLambkin(['cloud', '--data', cloudData, '--port', String(ports.cloud), '--api-port', String(ports.api)])
+    const m = await cloud.waitFor('stdout', /lambkin cloud ready: broker (\S+); api (\S+); operator token in (\S+)/, 60_000)
+    env = { broker: m[1], api: m[2], token: readFileSync(m[3], 'utf8').trim() }
+  }
+  const api = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${env.api}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${env.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(20_000)
+    })
+    if (res.status >= 300) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`)
+    return await res.json() as T
+  }
+  const device = async (): Promise<{ highWater: number, stream: string | null, streams: number }> => await api('GET', `/v1/devices/${DEVICE}`)
+  await startCloud()
+  const { secret } = await api<{ secret: string }>('POST', '/v1/devices', { id: DEVICE })
+  const relay = await startRelay({ port: ports.cloud })
+  relay.refuse = true
+  const config = path.join(root, 'device.json')
+  writeFileSync(config, JSON.stringify({
+    id: DEVICE,
+    dataDir: path.join(root, 'agent'),
+    functionsDir: functions,
+    mqtt: { url: broker.url, reconnectMs: 200 },
+    cloud: { url: relay.url, heartbeatMs: 1000, reconnectMs: 100, reconnectMaxMs: 300, ackTimeoutMs: 5000 }
+  }))
+  const startAgent = async (): Promise<void> => {
+    agent = startLambkin(['device', '--config', config, '--quiet'], { env: { LAMBKIN_CLOUD_PASSWORD: secret } })
+    await agent.waitFor('stdout', new RegExp(`lambkin device ${DEVICE} ready`), 60_000)
+  }
+  let publisher: mqtt.MqttClient | undefined
+  try {
+    await startAgent()
+    // The agent PUBACKs a trigger once its outcome (result and emits) is committed.
+    let acks = 0
+    broker.broker.on('ack', (_p, client) => { if (client?.id === `lambkin-${DEVICE}`) acks++ })
+    publisher = await mqtt.connectAsync(broker.url, { clientId: 'drain-publisher', reconnectPeriod: 0 })
+    for (let i = 0; i < BUFFERED; i++) await publisher.publishAsync(`fill/${i % 5}`, JSON.stringify({ id: i }), { qos: 1 })
+    await until(() => `${BUFFERED} triggers acked (have ${acks})`, () => acks >= BUFFERED, 120_000)
+
+    const total = MESSAGES * (EMITS + 1)
+    const high = async (): Promise<number> => (await device()).highWater
+    const passes = async (n: number): Promise<void> => { await until(() => `the cloud past ${n} records`, async () => (await high()) >= n, 120_000) }
+    relay.refuse = false
+    const seen: string[] = []
+    // New triggers all through the drain: records are written while the drain reads and acks.
+    const pub = publisher
+    const live = (async () => {
+      for (let i = BUFFERED; i < MESSAGES; i++) {
+        await pub.publishAsync(`fill/${i % 5}`, JSON.stringify({ id: i }), { qos: 1 })
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    })()
+    // The agent killed mid-drain twice, then started again on the same data.
+    for (const at of [5_000, 12_000]) {
+      await passes(at)
+      seen.push(`agent kill at ${await high()}`)
+      assert.is((await agent?.stop('SIGKILL'))?.signal, 'SIGKILL')
+      await startAgent()
+    }
+    // The cloud killed mid-drain, then started again on the same data.
+    await passes(20_000)
+    seen.push(`cloud kill at ${await high()}`)
+    assert.is((await cloud?.stop('SIGKILL'))?.signal, 'SIGKILL')
+    await startCloud()
+    // The link cut three times mid-drain.
+    for (const at of [28_000, 34_000, 40_000]) {
+      await passes(at)
+      seen.push(`cut at ${await high()}`)
+      relay.cut()
+    }
+    await live
+    await passes(total)
+    const d = await device()
+    const records: Rec[] = []
+    for (;;) {
+      const after = records.length === 0 ? 0 : records[records.length - 1].seq
+      const page = await api<{ records: Rec[] }>('GET', `/v1/devices/${DEVICE}/records?stream=${d.stream ?? ''}&after=${after}&limit=10000`)
+      records.push(...page.records)
+      if (page.records.length < 10_000) break
+    }
+    const emitted = new Map<number, number>()
+    const results = new Map<number, number>()
+    for (const r of records) {
+      if (r.kind === 'emit') {
+        const n = (r.data.n ?? (r.data.record as { n?: number } | undefined)?.n) as number
+        emitted.set(n, (emitted.get(n) ?? 0) + 1)
+      } else if (r.kind === 'result') {
+        const id = (r.data.result as { id: number }).id
+        results.set(id, (results.get(id) ?? 0) + 1)
+      }
+    }
+    console.log(`drain faults: ${seen.join(', ')}; cloud holds ${records.length} records (${emitted.size} emits, ${results.size} results), high-water ${d.highWater}, ${relay.connections} link connections`)
+    const missing = Array.from({ length: MESSAGES * EMITS }, (_, i) => i).filter((i) => !emitted.has(i))
+    const twice = [...emitted].filter(([, c]) => c > 1).map(([n]) => n)
+    assert.equal(missing.slice(0, 20), [], `${missing.length} emitted records missing from the cloud`)
+    assert.equal(twice.slice(0, 20), [], `${twice.length} emitted records in the cloud more than once`)
+    assert.is(results.size, MESSAGES)
+    assert.ok([...results.values()].every((c) => c === 1), 'each result once')
+    const holes = records.filter((r, i) => r.seq !== i + 1)
+    assert.equal(holes.slice(0, 1).map((r) => r.seq), [], 'seqs run 1, 2, 3...')
+    assert.is(d.streams, 1, 'kills and cuts start no new stream')
+    // The agent's books (its heartbeat's backlog) come back to nothing once all is acked.
+    let backlog: unknown
+    await until(() => `a backlog of 0 reported (last ${JSON.stringify(backlog)})`, async () => {
+      backlog = (await api<{ backlog: { records: number } | null }>('GET', `/v1/devices/${DEVICE}`)).backlog
+      return (backlog as { records: number } | null)?.records === 0
+    }, 15_000)
+    assert.equal(await agent?.stop('SIGTERM'), { code: 0, signal: null }, agent?.stderr().slice(-3000))
+  } finally {
+    await publisher?.endAsync(true)
+    await agent?.stop('SIGKILL')
+    await cloud?.stop('SIGKILL')
+    await relay.close()
+    await broker.close()
+    rmSync(root, { recursive: true, force: true })
+  }
+})
+
+test.run()
