@@ -13,13 +13,13 @@ import path from 'node:path'
 import mqtt from 'mqtt'
 import { freePort } from '../helpers/brokers.js'
 import { startRelay } from '../helpers/tcp-relay.js'
+import type { TcpRelay } from '../helpers/tcp-relay.js'
+import { mountTmpfs } from '../helpers/tmpfs.js'
 import { startBroker, startLambkin, writeFunctions } from './fixtures/lambkin-process.js'
 import type { LambkinProcess } from './fixtures/lambkin-process.js'
 
 const DEVICE = 'drain-01'
-/** Messages buffered before the drain, and sent during it, each making EMITS emitted records and a result. */
-const BUFFERED = 450
-const MESSAGES = 650
+/** Records each trigger makes besides its result. */
 const EMITS = 100
 
 interface Rec { seq: number, kind: string, fn?: string, data: Record<string, unknown> }
@@ -32,7 +32,24 @@ async function until (what: () => string, check: () => boolean | Promise<boolean
   }
 }
 
-test('a drain of ~45,000 records, with new records written all along, survives SIGKILL of the agent twice, SIGKILL of the cloud and link cuts, mid-drain: each record in the cloud exactly once, seqs 1, 2, 3...', async () => {
+interface Faults {
+  /** Kills the agent (SIGKILL) and starts it again on the same data. */
+  killAgent: () => Promise<void>
+  /** Starts the agent again after it ended by itself. */
+  startAgent: () => Promise<void>
+  /** Kills the cloud (SIGKILL) and starts it again on the same data. */
+  killCloud: () => Promise<void>
+  relay: TcpRelay
+  /** Resolves once the cloud's high-water reaches n, with the high-water then. */
+  passes: (n: number) => Promise<number>
+  high: () => Promise<number>
+}
+
+/**
+ * Buffers `buffered` triggers' records while the cloud is out of reach, opens the link, sends
+ * the rest of `messages` during the drain while `faults` runs, and checks what the cloud holds.
+ */
+async function drainThrough (agentDir: string | undefined, buffered: number, messages: number, faults: (f: Faults) => Promise<string[]>): Promise<void> {
   const root = mkdtempSync(path.join(tmpdir(), 'lambkin-e2e-drain-'))
   const functions = writeFunctions(path.join(root, 'functions'), {
     fill: {
@@ -69,7 +86,7 @@ test('a drain of ~45,000 records, with new records written all along, survives S
   const config = path.join(root, 'device.json')
   writeFileSync(config, JSON.stringify({
     id: DEVICE,
-    dataDir: path.join(root, 'agent'),
+    dataDir: agentDir ?? path.join(root, 'agent'),
     functionsDir: functions,
     mqtt: { url: broker.url, reconnectMs: 200 },
     cloud: { url: relay.url, heartbeatMs: 1000, reconnectMs: 100, reconnectMaxMs: 300, ackTimeoutMs: 5000 }
@@ -85,10 +102,10 @@ test('a drain of ~45,000 records, with new records written all along, survives S
     let acks = 0
     broker.broker.on('ack', (_p, client) => { if (client?.id === `lambkin-${DEVICE}`) acks++ })
     publisher = await mqtt.connectAsync(broker.url, { clientId: 'drain-publisher', reconnectPeriod: 0 })
-    for (let i = 0; i < BUFFERED; i++) await publisher.publishAsync(`fill/${i % 5}`, JSON.stringify({ id: i }), { qos: 1 })
-    await until(() => `${BUFFERED} triggers acked (have ${acks})`, () => acks >= BUFFERED, 120_000)
+    for (let i = 0; i < buffered; i++) await publisher.publishAsync(`fill/${i % 5}`, JSON.stringify({ id: i }), { qos: 1 })
+    await until(() => `${buffered} triggers acked (have ${acks})`, () => acks >= buffered, 120_000)
 
-    const total = MESSAGES * (EMITS + 1)
+    const total = messages * (EMITS + 1)
     const high = async (): Promise<number> => (await device()).highWater
     const passes = async (n: number): Promise<void> => { await until(() => `the cloud past ${n} records`, async () => (await high()) >= n, 120_000) }
     relay.refuse = false
@@ -96,29 +113,19 @@ test('a drain of ~45,000 records, with new records written all along, survives S
     // New triggers all through the drain: records are written while the drain reads and acks.
     const pub = publisher
     const live = (async () => {
-      for (let i = BUFFERED; i < MESSAGES; i++) {
+      for (let i = buffered; i < messages; i++) {
         await pub.publishAsync(`fill/${i % 5}`, JSON.stringify({ id: i }), { qos: 1 })
         await new Promise((resolve) => setTimeout(resolve, 20))
       }
     })()
-    // The agent killed mid-drain twice, then started again on the same data.
-    for (const at of [5_000, 12_000]) {
-      await passes(at)
-      seen.push(`agent kill at ${await high()}`)
-      assert.is((await agent?.stop('SIGKILL'))?.signal, 'SIGKILL')
-      await startAgent()
-    }
-    // The cloud killed mid-drain, then started again on the same data.
-    await passes(20_000)
-    seen.push(`cloud kill at ${await high()}`)
-    assert.is((await cloud?.stop('SIGKILL'))?.signal, 'SIGKILL')
-    await startCloud()
-    // The link cut three times mid-drain.
-    for (const at of [28_000, 34_000, 40_000]) {
-      await passes(at)
-      seen.push(`cut at ${await high()}`)
-      relay.cut()
-    }
+    seen.push(...await faults({
+      killAgent: async () => { assert.is((await agent?.stop('SIGKILL'))?.signal, 'SIGKILL'); await startAgent() },
+      startAgent,
+      killCloud: async () => { assert.is((await cloud?.stop('SIGKILL'))?.signal, 'SIGKILL'); await startCloud() },
+      relay,
+      passes: async (n) => { await passes(n); return await high() },
+      high
+    }))
     await live
     await passes(total)
     const d = await device()
@@ -141,11 +148,11 @@ test('a drain of ~45,000 records, with new records written all along, survives S
       }
     }
     console.log(`drain faults: ${seen.join(', ')}; cloud holds ${records.length} records (${emitted.size} emits, ${results.size} results), high-water ${d.highWater}, ${relay.connections} link connections`)
-    const missing = Array.from({ length: MESSAGES * EMITS }, (_, i) => i).filter((i) => !emitted.has(i))
+    const missing = Array.from({ length: messages * EMITS }, (_, i) => i).filter((i) => !emitted.has(i))
     const twice = [...emitted].filter(([, c]) => c > 1).map(([n]) => n)
     assert.equal(missing.slice(0, 20), [], `${missing.length} emitted records missing from the cloud`)
     assert.equal(twice.slice(0, 20), [], `${twice.length} emitted records in the cloud more than once`)
-    assert.is(results.size, MESSAGES)
+    assert.is(results.size, messages)
     assert.ok([...results.values()].every((c) => c === 1), 'each result once')
     const holes = records.filter((r, i) => r.seq !== i + 1)
     assert.equal(holes.slice(0, 1).map((r) => r.seq), [], 'seqs run 1, 2, 3...')
@@ -164,6 +171,58 @@ test('a drain of ~45,000 records, with new records written all along, survives S
     await relay.close()
     await broker.close()
     rmSync(root, { recursive: true, force: true })
+  }
+}
+
+test('a drain of ~45,000 records, with new records written all along, survives SIGKILL of the agent twice, SIGKILL of the cloud and link cuts, mid-drain: each record in the cloud exactly once, seqs 1, 2, 3...', async () => {
+  await drainThrough(undefined, 450, 650, async (f) => {
+    const seen: string[] = []
+    // The agent killed mid-drain twice, then started again on the same data.
+    for (const at of [5_000, 12_000]) {
+      seen.push(`agent kill at ${await f.passes(at)}`)
+      await f.killAgent()
+    }
+    // The cloud killed mid-drain, then started again on the same data.
+    seen.push(`cloud kill at ${await f.passes(20_000)}`)
+    await f.killCloud()
+    // The link cut three times mid-drain.
+    for (const at of [28_000, 34_000, 40_000]) {
+      seen.push(`cut at ${await f.passes(at)}`)
+      f.relay.cut()
+    }
+    return seen
+  })
+})
+
+test('a full disk mid-drain: the store faults, recovers once there is room, a kill -9 while full loses nothing; each record in the cloud exactly once', async () => {
+  const disk = mountTmpfs(96 * 1024 * 1024)
+  if ('skip' in disk) { console.log(`skipped: ${disk.skip}`); return }
+  try {
+    await drainThrough(path.join(disk.dir, 'agent'), 300, 400, async (f) => {
+      const seen: string[] = []
+      // Until the high-water holds still for a second.
+      const stalled = async (): Promise<number> => {
+        let last = -1
+        for (let h = await f.high(); h !== last; h = await f.high()) { last = h; await new Promise((resolve) => setTimeout(resolve, 1000)) }
+        return last
+      }
+      await f.passes(5_000)
+      disk.fill()
+      seen.push(`disk full at ${await f.high()}, stalled at ${await stalled()}`)
+      disk.free()
+      seen.push(`room again, on past ${await f.passes((await f.high()) + 5_000)}`)
+      disk.fill()
+      seen.push(`disk full again at ${await f.high()}, stalled at ${await stalled()}`)
+      let started = true
+      await f.killAgent().catch((err: Error) => { started = false; seen.push(`the agent did not start on a full disk (${err.message.slice(0, 120)})`) })
+      disk.free()
+      if (started) await f.killAgent()
+      else await f.startAgent()
+      seen.push(`agent killed while full, started with room at ${await f.high()}`)
+      return seen
+    })
+  } finally {
+    disk.unmount()
   }
 })
 
