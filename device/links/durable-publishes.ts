@@ -200,28 +200,34 @@ export class DurablePublishes {
       if (!this.#backlog || this.#closed || this.#sink?.ready() !== true || room <= 0) return
       const gone = new Set<number>()
       this.#removedDuringRead = gone
+      const from = this.#cursor
       let pending
       try {
         // Reads only what lies past the cursor: payloads handed over are not loaded again.
-        pending = await this.#store.pendingPublishes({ afterId: this.#cursor, limit: room })
+        pending = await this.#store.pendingPublishes({ afterId: from, limit: room })
       } finally {
         this.#removedDuringRead = undefined
       }
+      // Sent back below `from` while this read ran (a publish the closed client gave back, a
+      // retry, a commit out of order): what this read saw must not move the cursor past it.
+      const rewound = this.#cursor < from
+      const advance = (id: number): void => { if (!rewound) this.#cursor = Math.max(this.#cursor, id) }
       let full = false
       for (const p of pending) {
         // Handed over, or acknowledged and being removed (or removed while this read ran), or
         // refused and waiting for its retry or dead letter, or already queued: left alone.
         if (this.#inflight.has(p.id) || this.#removing.has(p.id) || gone.has(p.id) || this.#held.has(p.id) || this.#queuedIds.has(p.id)) {
-          this.#cursor = Math.max(this.#cursor, p.id)
+          advance(p.id)
           continue
         }
         const origin = this.#origin.get(p.id)
         if (!this.#enqueue({ topic: p.topic, payload: p.payload, qos: 1, retain: p.retain, ...requestProps(p), id: p.id, ...origin })) { full = true; break }
         this.#origin.delete(p.id)
-        this.#cursor = Math.max(this.#cursor, p.id)
+        advance(p.id)
       }
       this.#drain()
       // Everything the store holds is queued or handed over: new publishes may be queued directly.
+      if (rewound) this.#again = true
       if (!full && pending.length < room && !this.#again) { this.#backlog = false; return }
       if (full || (pending.length === 0 && !this.#again)) return
     }
@@ -246,6 +252,7 @@ export class DurablePublishes {
         // Never acknowledged (the client was closed): it stays in the store, read again from the start.
         this.#backlog = true
         this.#cursor = 0
+        this.kick()
         return
       }
       this.#acknowledged(p.id)

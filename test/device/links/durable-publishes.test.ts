@@ -133,4 +133,50 @@ test('a publish leaves the store only once its broker acknowledged it', async ()
   }
 })
 
+test('a publish the closed client gives back while the store is being read is sent again, not left behind the cursor', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambkin-durable-'))
+  const store = await LevelOutboxStore.open({ dir, quotaBytes: 1024 ** 3 })
+  // The store's reads wait for `open` when asked to, so a callback can land during one.
+  let gate: Promise<void> | undefined
+  const gated = new Proxy(store, {
+    get: (t, k) => {
+      if (k === 'pendingPublishes') return async (o?: { afterId?: number, limit?: number }) => { await gate; return await t.pendingPublishes(o) }
+      const v = Reflect.get(t, k) as unknown
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v
+    }
+  })
+  const dp = new DurablePublishes(gated, () => {}, WINDOW)
+  const sent: number[] = []
+  const dones = new Map<number, (err?: Error) => void>()
+  dp.attach({ ready: () => true, send: (p, done) => { sent.push(p.id as number); dones.set(p.id as number, done) } })
+  const total = MAX_QUEUED + 300
+  try {
+    for (let i = 0; i < total; i++) await store.commit({ publishes: [{ topic: 'out', payload: String(i), qos: 1, retain: false }] })
+    dp.kick()
+    while (dp.queued < MAX_QUEUED - WINDOW) await tick()
+    await tick()
+    // The queue is full, the rest wait in the store: an ack makes room and starts a read past it.
+    let open = (): void => {}
+    gate = new Promise((resolve) => { open = resolve })
+    dones.get(2)?.()
+    dones.delete(2)
+    await tick()
+    // Meanwhile the connection closes: publish 1 comes back unacknowledged.
+    dones.get(1)?.(new Error('Connection closed'))
+    dones.delete(1)
+    open()
+    gate = undefined
+    for (let rounds = 0; !sent.slice(1).includes(1) || dones.size > 0; rounds++) {
+      if (rounds > 2000) throw new Error(`publish 1 never sent again (sent ${sent.length}, ${dones.size} waiting)`)
+      for (const [id, done] of [...dones]) { dones.delete(id); done() }
+      await tick()
+    }
+    assert.is(sent.filter((id) => id === 1).length, 2, 'publish 1 sent again once')
+  } finally {
+    await dp.close()
+    await store.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
 test.run()
