@@ -1,16 +1,16 @@
 // The LevelDB backend of the outbox store: one database per data dir, a single writer lane
 // with group commit, and an fsync on a timer (docs/architecture.md, "Durability").
-import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { StoreFault, probeDisk } from '../../src/store-fault.js'
 import { decodeValue, encodeValue } from './codec.js'
 import type { StoredRecord } from './codec.js'
-import { parsePublishKey, parseRecordKey, seqKey } from './keys.js'
+import { parsePublishKey, seqKey } from './keys.js'
 import type { RecordKeyParts } from './keys.js'
 import { splitRecord } from './record-value.js'
 import { SYS_COUNTERS, SYS_SYNCED, loadLedger, openDb, storePath } from './level-open.js'
 import type { Db, Sublevels } from './level-open.js'
 import { encodeCounters, planAck, planCommits, planDelete, planPurge, planUnpublish, scanKeys, scanPublishes, skipping } from './level-plan.js'
-import type { EncodedUnit, Op, PlanContext } from './level-plan.js'
+import type { EncodedUnit, PlanContext } from './level-plan.js'
 import { resolveStoreOptions } from './options.js'
 import type { StoreOptions } from './options.js'
 import { OutboxStore } from './outbox-store.js'
@@ -20,11 +20,13 @@ import type { KeyScanner, PublishScanner } from './quota.js'
 import { WriteLane } from './write-lane.js'
 import { Expiry } from './expiry.js'
 import { reopenVerified } from './level-recover.js'
+import { scanRecords } from './level-read.js'
+import { storeError, writeOps } from './level-write.js'
 import type { Ledger } from './ledger.js'
 import { ReadRun } from './read-run.js'
 import type { ResolvedRead } from './validate.js'
 import { RECORD_KINDS, emptyByKind } from './types.js'
-import type { CommitResult, CommitUnit, EncodedRecord, OutboxRecord, PendingPublish, RecordKind, StoreStats } from './types.js'
+import type { CommitResult, CommitUnit, EncodedRecord, OutboxRecord, PendingPublish, StoreStats } from './types.js'
 
 type Job =
   | { type: 'commit', unit: EncodedUnit }
@@ -35,9 +37,6 @@ type Job =
   | { type: 'sync' }
 
 type JobResult = CommitResult | number
-
-/** Bytes of keys and values one outbox read step takes from LevelDB at most, past one entry (classic-level's highWaterMarkBytes). */
-const READ_AHEAD_BYTES = 1024 * 1024
 
 export type LevelStoreOptions = Partial<StoreOptions> & { dir: string }
 
@@ -146,50 +145,12 @@ export class LevelOutboxStore extends OutboxStore {
     })
   }
 
-  /**
-   * Up to `limit` records after `afterSeq`, each made by `make` from its key and stored value;
-   * `make` answers undefined for an expired record, which is then purged.
-   */
-  async #scanRecords<T> ({ afterSeq, limit, kinds }: ResolvedRead, make: (k: RecordKeyParts, value: Uint8Array) => T | undefined): Promise<T[]> {
+  /** Up to `limit` records after `afterSeq` (level-read.ts); expired ones are purged here. */
+  async #scanRecords<T> (r: ResolvedRead, make: (k: RecordKeyParts, value: Uint8Array) => T | undefined): Promise<T[]> {
     this.#fault.check()
-    const out: T[] = []
-    const expired: string[] = []
-    // Every key walked, for the run (a read of some kinds skips keys: not kept).
-    const seen = kinds === null ? { seqs: [] as number[], kinds: [] as RecordKind[], bytes: [] as number[] } : undefined
     const books = { removals: this.#ledger.removals, lastSeq: this.#ledger.lastSeq }
-    // The root database's iterator over the sublevel's keys: a sublevel's iterator wraps it and
-    // copies every key without its prefix, which a drain pays for each record it reads.
-    const prefix = this.#subs.records.prefix
-    const at = prefix.length
-    // classic-level stops a nextv() once 16 KiB are read by default: about a hundred records, so
-    // a drain's read of 1,000 crossed to LevelDB's thread ten times. READ_AHEAD_BYTES is a soft
-    // cap on what one step holds in memory.
-    const it = this.#db.iterator({
-      gte: prefix + seqKey(afterSeq + 1),
-      lt: prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(at - 1) + 1),
-      highWaterMarkBytes: READ_AHEAD_BYTES
-    })
-    try {
-      while (out.length < limit) {
-        // A read of some kinds skips keys: a little more than it needs saves another step.
-        const entries = await it.nextv(Math.min(1024, limit - out.length + (kinds === null ? 0 : 16)))
-        if (entries.length === 0) break
-        for (const [key, value] of entries) {
-          const k = parseRecordKey(key, at)
-          if (seen !== undefined) { seen.seqs.push(k.seq); seen.kinds.push(k.kind); seen.bytes.push(k.bytes) }
-          if (kinds !== null && !kinds.includes(k.kind)) continue
-          const rec = make(k, value)
-          if (rec === undefined) { expired.push(key.slice(at)); continue }
-          out.push(rec)
-          if (out.length === limit) break
-        }
-      }
-    } catch (err) {
-      throw err instanceof LambkinError ? err : storeError(err, 'reading the outbox')
-    } finally {
-      await it.close()
-    }
-    if (seen !== undefined) this.#run.record(afterSeq + 1, books, seen.seqs, seen.kinds, seen.bytes)
+    const { out, expired, seen } = await scanRecords(this.#db, this.#subs.records.prefix, r, make)
+    if (seen !== undefined) this.#run.record(r.afterSeq + 1, books, seen.seqs, seen.kinds, seen.bytes)
     if (expired.length > 0) await this.#lane.push({ type: 'purge', keys: expired }, false)
     return out
   }
@@ -417,31 +378,4 @@ export class LevelOutboxStore extends OutboxStore {
     this.#opts.clock.clearTimeout(this.#syncTimer)
     this.#syncTimer = null
   }
-}
-
-/**
- * Writes `ops` as one atomic LevelDB batch, through the chained batch of the root database with
- * each key's sublevel prefix put on here (a sublevel's utf8 keys are its prefix and the key,
- * abstract-level's prefixKey). The array form reads each operation's type, key and value back
- * through N-API property lookups and prefixes the keys again in JS; this costs about half of
- * that per operation, and a group commit under the relay bench writes some 200 of them.
- */
-export async function writeOps (db: Db, ops: Op[], sync: boolean): Promise<void> {
-  const batch = db.batch()
-  try {
-    for (const op of ops) {
-      const key = op.sublevel.prefix + op.key
-      if (op.type === 'put') batch.put(key, op.value)
-      else batch.del(key)
-    }
-  } catch (err) {
-    await batch.close()
-    throw err
-  }
-  await batch.write({ sync })
-}
-
-function storeError (err: unknown, doing: string): LambkinError {
-  const code = (err as { code?: string }).code
-  return new LambkinError(ErrorCodes.STORE_ERROR, `${doing} failed: ${errorMessage(err) ?? String(err)}${code === 'LEVEL_CORRUPTION' ? '; the LevelDB files are damaged, move the data dir aside and restart' : ''}`, { cause: err, details: { levelCode: code } })
 }

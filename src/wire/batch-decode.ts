@@ -26,6 +26,12 @@ const cache: Array<Array<{ bytes: Uint8Array, text: string }>> = []
 let src: Buffer = Buffer.alloc(0)
 let pos = 0
 let end = 0
+/**
+ * Array items the frame may still declare: its byte count, as cbor-x spends it. Each item takes
+ * a byte, so a frame that fits never runs out; arrays nested to declare the bytes left at every
+ * level would otherwise be made (8 bytes an item) before their items are found missing.
+ */
+let budget = 0
 
 function text (n: number): string {
   const start = pos
@@ -70,7 +76,7 @@ function item (depth: number): unknown {
     case 3: return text(arg(info))
     case 4: {
       const n = arg(info)
-      if (n > end - pos || depth >= MAX_DEPTH) throw OUTSIDE
+      if (n > end - pos || (budget -= n) < 0 || depth >= MAX_DEPTH) throw OUTSIDE
       const a = new Array(n)
       for (let i = 0; i < n; i++) a[i] = item(depth + 1)
       return a
@@ -163,6 +169,7 @@ export function decodeBatchFrame (bytes: Buffer, maxBytes: number): Record<strin
   src = bytes
   pos = 0
   end = bytes.length
+  budget = end
   try {
     // A frame is a map, read whole: trailing bytes are cbor-x's to judge.
     if (end > 0 && bytes[0] >> 5 === 5) value = item(0)

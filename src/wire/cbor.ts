@@ -6,6 +6,8 @@ import { ErrorCodes, errorMessage, LambkinError } from '../errors.js'
 // useRecords off: the record extension would tie bytes to this encoder's structure table.
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true })
 
+const RECORD_STRUCTURE = Symbol('record structure')
+
 /** The protocol version every frame carries as `v` [W2]. */
 export const WIRE_VERSION = 1
 
@@ -26,7 +28,17 @@ export function decodeFrame (bytes: Uint8Array, maxBytes: number): Record<string
     value = cbor.decode(bytes)
   } catch (err) {
     throw wireError('malformed', `frame is not valid CBOR: ${errorMessage(err)}`)
+  } finally {
+    // cbor-x honours its record extension's structure definitions (tag 0xdfff) on decode even
+    // with useRecords off, and keeps them for later frames: one device's frame could then shape
+    // what another's tag 0xe000.. reads as. No lambkin side sends them [W2]: forget and refuse.
+    const defined = (cbor as unknown as { structures?: unknown[] }).structures
+    if (defined !== undefined && defined.length > 0) {
+      defined.length = 0
+      value = RECORD_STRUCTURE
+    }
   }
+  if (value === RECORD_STRUCTURE) throw wireError('malformed', 'frame defines cbor-x record structures (tag 0xdfff), which the wire does not use [W2]')
   if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) {
     throw wireError('not-a-map', 'frame is not a CBOR map')
   }

@@ -81,6 +81,10 @@ test('[W8] what the reader leaves to cbor-x decodes, or fails, exactly as decode
     ['truncated', encodeFrame({ records: [rec(1, 'abc')], gaps: [] }).subarray(0, 30)],
     ['a count beyond the bytes', Buffer.from([0xa2, 0x61, 0x76, 0x01, 0x61, 0x72, 0x9a, 0xff, 0xff, 0xff, 0xff])],
     ['a string beyond the bytes', Buffer.from([0xa2, 0x61, 0x76, 0x01, 0x61, 0x72, 0x7a, 0x00, 0x10, 0x00, 0x00])],
+    // Each array declares the bytes left, so each passes a check against them; the reader spends
+    // one budget of the frame's bytes on declared items, as cbor-x does, and makes none of them.
+    ['arrays nested to declare the bytes left at every level', Buffer.concat([Buffer.from([0xa2, 0x61, 0x76, 0x01, 0x61, 0x72]),
+      ...Array.from({ length: 40 }, () => Buffer.from([0x99, 0x10, 0x00])), Buffer.alloc(0x1000)])],
     ['deep nesting', Buffer.concat([Buffer.from([0xa2, 0x61, 0x76, 0x01, 0x61, 0x64]), Buffer.alloc(100, 0x81), Buffer.from([0x00])])],
     ['not a map', Buffer.from(cbor.encode([1, 2]))],
     ['empty', Buffer.alloc(0)],

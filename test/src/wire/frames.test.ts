@@ -84,4 +84,15 @@ test('[W3] status and heartbeat frames are checked', () => {
   assert.is(reasonOf(() => parseAck({ seq: -1 })), 'field')
 })
 
+test('[W2] a frame defining cbor-x record structures is refused, and what it defined is not kept for the next frame', () => {
+  const records = new Encoder({ useRecords: true, mapsAsObjects: true })
+  const defining = records.encode({ v: 1, x: 1, y: 2 })
+  assert.is(defining[0], 0xd9, 'a structure definition (tag 0xdfff) leads the frame')
+  assert.is(reasonOf(() => decodeFrame(defining, 1e6)), 'malformed')
+  // The same record by its id alone (tag 0xe000): nothing defined it for this decoder.
+  const byId = Buffer.from([0xd9, 0xe0, 0x00, 0x83, 0x01, 0x03, 0x04])
+  assert.throws(() => decodeFrame(byId, 1e6))
+  assert.equal(decodeFrame(encodeFrame({ x: 1 }), 1e6), { v: 1, x: 1 })
+})
+
 test.run()
