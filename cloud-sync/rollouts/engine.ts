@@ -12,7 +12,7 @@ import { deployEntry } from './desired.js'
 import type { DesiredPublisher } from './desired.js'
 import { followClosed } from './follow.js'
 import { learnFromVerdict } from './learn.js'
-import { abortReason, countDevices, judge, judgeable, sameVerdict, timedOut, VERDICT_FIELDS } from './judge.js'
+import { abortReason, countDevices, countKey, judge, judgeable, sameVerdict, timedOut, VERDICT_FIELDS } from './judge.js'
 import type { Verdict } from './judge.js'
 import { allowedBy, dueAt, released } from './pace.js'
 import { deployRow, deploySettings, resolveTargets, rollbackRow } from './plan.js'
@@ -258,8 +258,11 @@ export class RolloutEngine {
   #set (live: Live, i: number, v: Partial<RolloutDevice> & Pick<RolloutDevice, 'state'>, restart = false): void {
     const d = live.row.devices[i]
     const now = this.#now()
+    // The counts move with the device, so a view read before the next flush agrees with its devices.
+    live.row.counts[countKey(d.state)]--
     for (const k of VERDICT_FIELDS) delete d[k]
     Object.assign(d, v, { at: now })
+    live.row.counts[countKey(d.state)]++
     if (restart) d.sentAt = now
     live.dirty.add(i)
     live.changed = true

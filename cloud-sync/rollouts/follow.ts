@@ -6,14 +6,12 @@
 // reading and writing only the chunk that holds the device. A report that mentions nothing
 // costs one registry read.
 import type { ReportedFrame } from '../../src/wire/index.js'
-import type { Registry, RolloutCounts, RolloutDevice, RolloutHeadRow } from '../registry/index.js'
-import { judge, judgeable, sameVerdict, VERDICT_FIELDS } from './judge.js'
+import type { Registry, RolloutDevice, RolloutHeadRow } from '../registry/index.js'
+import { countKey, judge, judgeable, sameVerdict, VERDICT_FIELDS } from './judge.js'
 import type { Verdict } from './judge.js'
 
 /** A verdict that changed a stored rollout's device. */
 export interface Followed { rollout: RolloutHeadRow, device: RolloutDevice, verdict: Verdict }
-
-const countKey = (s: RolloutDevice['state']): keyof RolloutCounts => s === 'rolled-back' ? 'rolledBack' : s
 
 /** Judges `rep` of `device` into the stored views of the rollouts (not `open`) that set its functions; returns what changed, written. */
 export async function followClosed (

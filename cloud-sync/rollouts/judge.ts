@@ -59,6 +59,9 @@ export function timedOut (d: RolloutDevice): boolean {
   return d.state === 'failed' && d.code === ErrorCodes.DEPLOY_TIMEOUT && d.message?.startsWith('connected but no report') === true
 }
 
+/** The RolloutCounts field a device state is counted under. */
+export const countKey = (s: RolloutDevice['state']): keyof RolloutCounts => s === 'rolled-back' ? 'rolledBack' : s
+
 /**
  * States a device's verdict may still change from: skipped and failed are final, except a
  * cloud timeout and a transient failure (the device tries again), which a later report may
