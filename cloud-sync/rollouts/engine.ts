@@ -231,7 +231,9 @@ export class RolloutEngine {
     return this.#o.clock.now()
   }
 
+  /** Drives `row` from here on; its counts are taken from its devices now and moved by #set from then on. */
   #track (row: RolloutRow): void {
+    row.counts = countDevices(row.devices)
     this.#open.set(row.id, { row, index: new Map(row.devices.map((d, i) => [d.id, i])), dirty: new Set(), changed: true })
   }
 
@@ -291,11 +293,9 @@ export class RolloutEngine {
       if (this.#o.isConnected(d.id)) this.#set(live, i, { state: 'failed', code: ErrorCodes.DEPLOY_TIMEOUT, message: `connected but no report on deployment ${String(d.deploymentId)} within ${r.timeoutMs} ms` })
       else this.#set(live, i, { state: 'offline' })
     }
-    r.counts = countDevices(r.devices)
     const reason = r.state === 'running' ? abortReason(r) : undefined
     if (reason !== undefined) await this.#abort(live, reason)
     if (r.state === 'running') await this.#release(live, now)
-    r.counts = countDevices(r.devices)
     if (r.state === 'running' && r.counts.pending === 0 && r.counts.sent === 0) {
       r.state = 'done'
       r.finishedAt = now
@@ -364,7 +364,6 @@ export class RolloutEngine {
     for (const [id, live] of [...this.#open]) {
       if (!live.changed) continue
       live.row.revision++
-      live.row.counts = countDevices(live.row.devices)
       await this.#o.registry.putRollout(live.row, live.dirty)
       live.dirty.clear()
       live.changed = false
