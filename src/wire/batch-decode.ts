@@ -5,7 +5,7 @@
 // `__proto__`, deep nesting, bytes that end early) is handed to decodeFrame whole, so what a
 // frame decodes to, and every error, stays cbor-x's.
 import { Tag } from 'cbor-x'
-import { decodeFrame, wireError, WIRE_VERSION } from './cbor.js'
+import { checkFrameSize, checkVersion, decodeFrame } from './cbor.js'
 import { EMBEDDED_CBOR_TAG } from './embedded-data.js'
 
 /** Thrown inside the reader to hand a frame to cbor-x; never escapes. */
@@ -164,7 +164,7 @@ function record (n: number, depth: number): Record<string, unknown> | undefined 
  * Byte strings are views of `bytes`, as cbor-x gives them: they live as long as the frame.
  */
 export function decodeBatchFrame (bytes: Buffer, maxBytes: number): Record<string, unknown> {
-  if (bytes.byteLength > maxBytes) throw wireError('too-large', `frame of ${bytes.byteLength} bytes is over the ${maxBytes} byte cap`)
+  checkFrameSize(bytes, maxBytes)
   let value: unknown
   src = bytes
   pos = 0
@@ -181,9 +181,7 @@ export function decodeBatchFrame (bytes: Buffer, maxBytes: number): Record<strin
     src = EMPTY
   }
   if (value === undefined) return decodeFrame(bytes, maxBytes)
-  const frame = value as Record<string, unknown>
-  if (frame.v !== WIRE_VERSION) throw wireError('version', `frame version ${String(frame.v)} is not ${WIRE_VERSION}`)
-  return frame
+  return checkVersion(value as Record<string, unknown>)
 }
 
 const EMPTY = Buffer.alloc(0)
