@@ -7,30 +7,20 @@
 // `lambkin cloud` and `lambkin device` processes, aedes as the trigger broker.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import mqtt from 'mqtt'
-import { freePort } from '../helpers/brokers.js'
 import { startRelay } from '../helpers/tcp-relay.js'
 import type { TcpRelay } from '../helpers/tcp-relay.js'
 import { mountTmpfs } from '../helpers/tmpfs.js'
 import { startBroker, startLambkin, writeFunctions } from './fixtures/lambkin-process.js'
 import type { LambkinProcess } from './fixtures/lambkin-process.js'
+import { startCloudProcess, until } from './fixtures/cloud-process.js'
 
 const DEVICE = 'drain-01'
 /** Records each trigger makes besides its result. */
 const EMITS = 100
-
-interface Rec { seq: number, kind: string, fn?: string, data: Record<string, unknown> }
-
-async function until (what: () => string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await Promise.resolve().then(check).catch(() => false))) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what()}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
 
 interface Faults {
   /** Kills the agent (SIGKILL) and starts it again on the same data. */
@@ -58,30 +48,11 @@ async function drainThrough (agentDir: string | undefined, buffered: number, mes
     }
   })
   const broker = await startBroker()
-  const ports = { cloud: await freePort(), api: await freePort() }
-  const cloudData = path.join(root, 'cloud')
-  let cloud: LambkinProcess | undefined
+  const cloud = await startCloudProcess(path.join(root, 'cloud'))
   let agent: LambkinProcess | undefined
-  let env = { api: '', token: '', broker: '' }
-  const startCloud = async (): Promise<void> => {
-    cloud = startLambkin(['cloud', '--data', cloudData, '--port', String(ports.cloud), '--api-port', String(ports.api)])
-    const m = await cloud.waitFor('stdout', /lambkin cloud ready: broker (\S+); api (\S+); operator token in (\S+)/, 60_000)
-    env = { broker: m[1], api: m[2], token: readFileSync(m[3], 'utf8').trim() }
-  }
-  const api = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${env.api}${route}`, {
-      method,
-      headers: { authorization: `Bearer ${env.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(20_000)
-    })
-    if (res.status >= 300) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`)
-    return await res.json() as T
-  }
-  const device = async (): Promise<{ highWater: number, stream: string | null, streams: number }> => await api('GET', `/v1/devices/${DEVICE}`)
-  await startCloud()
+  const { api } = cloud
   const { secret } = await api<{ secret: string }>('POST', '/v1/devices', { id: DEVICE })
-  const relay = await startRelay({ port: ports.cloud })
+  const relay = await startRelay({ port: cloud.port })
   relay.refuse = true
   const config = path.join(root, 'device.json')
   writeFileSync(config, JSON.stringify({
@@ -106,7 +77,7 @@ async function drainThrough (agentDir: string | undefined, buffered: number, mes
     await until(() => `${buffered} triggers acked (have ${acks})`, () => acks >= buffered, 120_000)
 
     const total = messages * (EMITS + 1)
-    const high = async (): Promise<number> => (await device()).highWater
+    const high = async (): Promise<number> => (await cloud.device(DEVICE)).highWater
     const passes = async (n: number): Promise<void> => { await until(() => `the cloud past ${n} records`, async () => (await high()) >= n, 120_000) }
     relay.refuse = false
     const seen: string[] = []
@@ -121,21 +92,15 @@ async function drainThrough (agentDir: string | undefined, buffered: number, mes
     seen.push(...await faults({
       killAgent: async () => { assert.is((await agent?.stop('SIGKILL'))?.signal, 'SIGKILL'); await startAgent() },
       startAgent,
-      killCloud: async () => { assert.is((await cloud?.stop('SIGKILL'))?.signal, 'SIGKILL'); await startCloud() },
+      killCloud: cloud.kill,
       relay,
       passes: async (n) => { await passes(n); return await high() },
       high
     }))
     await live
     await passes(total)
-    const d = await device()
-    const records: Rec[] = []
-    for (;;) {
-      const after = records.length === 0 ? 0 : records[records.length - 1].seq
-      const page = await api<{ records: Rec[] }>('GET', `/v1/devices/${DEVICE}/records?stream=${d.stream ?? ''}&after=${after}&limit=10000`)
-      records.push(...page.records)
-      if (page.records.length < 10_000) break
-    }
+    const d = await cloud.device(DEVICE)
+    const records = await cloud.records(DEVICE)
     const emitted = new Map<number, number>()
     const results = new Map<number, number>()
     for (const r of records) {
@@ -167,7 +132,7 @@ async function drainThrough (agentDir: string | undefined, buffered: number, mes
   } finally {
     await publisher?.endAsync(true)
     await agent?.stop('SIGKILL')
-    await cloud?.stop('SIGKILL')
+    await cloud.proc?.stop('SIGKILL')
     await relay.close()
     await broker.close()
     rmSync(root, { recursive: true, force: true })
