@@ -12,25 +12,14 @@ import * as assert from 'uvu/assert'
 import { Encoder, Tag } from 'cbor-x'
 import { decodeBatchFrame, decodeFrame, embedData, encodeBatch } from '../../../src/wire/index.js'
 import type { BatchRecordOut } from '../../../src/wire/index.js'
+import { seededRandom } from '../../../device/triggers/sensor/sim-source.js'
 
 const SEED = Number(process.env.LAMBKIN_FUZZ_SEED ?? 0x5eed1a4b) >>> 0
 const CASES = Number(process.env.LAMBKIN_FUZZ_CASES ?? 4000)
 const CAP = 2_000_000
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true })
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-let rnd = prng(SEED)
+let rnd = seededRandom(SEED)
 const int = (n: number): number => Math.floor(rnd() * n)
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]
 const chance = (p: number): boolean => rnd() < p
@@ -275,7 +264,7 @@ function compare (bytes: Buffer): string {
 }
 
 test(`[W8] ${CASES} device frames, mutated, decode or fail alike in batch-decode and cbor-x (seed ${SEED})`, () => {
-  rnd = prng(SEED)
+  rnd = seededRandom(SEED)
   const kinds = { device: 0, mutated: 0, hand: 0, read: 0 }
   for (let i = 0; i < CASES; i++) {
     let bytes: Buffer
