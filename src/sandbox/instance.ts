@@ -210,8 +210,8 @@ export class FunctionInstance {
    * True once memory has grown to within a page of the cap. Every memory starts below the
    * smallest cap (QuickJSBinary.initialPages < MIN_MEMORY_PAGES), so reaching it means growth.
    */
-  #atCap (): boolean {
-    return this.#wasm.memory.buffer.byteLength >= this.#wasm.maxBytes - WASM_PAGE_BYTES
+  #atCap (memoryBytes = this.#wasm.memory.buffer.byteLength): boolean {
+    return memoryBytes >= this.#wasm.maxBytes - WASM_PAGE_BYTES
   }
 
   /** Runs the handler to completion by `deadline` (epoch ms). Never throws: faults come back as `failure`. */
@@ -299,7 +299,7 @@ export class FunctionInstance {
 
   #done (r: { envelope?: string; failure?: RawFailure }): RawResult {
     const memoryBytes = this.#wasm.memory.buffer.byteLength
-    if (memoryBytes >= this.#wasm.maxBytes - WASM_PAGE_BYTES) this.poisoned = true // #atCap(), with the size read once
+    if (this.#atCap(memoryBytes)) this.poisoned = true
     // An out-of-memory the handler's glue caught still leaves QuickJS suspect: discard.
     if (r.envelope !== undefined && r.envelope.startsWith('{"ok":false') && r.envelope.includes('"message":"out of memory"')) this.poisoned = true
     if (this.#reason !== undefined) {

@@ -2,9 +2,8 @@
 // envelope the worker already checked against the caps (output-check.ts) and checks publishes
 // against the function's permissions once more where the outcome is made.
 import { ErrorCodes } from '../errors.js'
-import { reservedTopicProblem, topicMatches } from '../function/index.js'
 import { classifyEnvelopeError } from './classify.js'
-import { PLAIN_LEAD } from './output-check.js'
+import { PLAIN_LEAD, publishAllowed } from './output-check.js'
 import type { RawOutcome } from './protocol.js'
 import type { FunctionSpec, LogEntry, LogLevel, Outcome, OutcomeError, PublishRequest } from './types.js'
 
@@ -54,7 +53,7 @@ export function buildOutcome (raw: RawOutcome, spec: FunctionSpec, call: CallInf
   const publishes: PublishRequest[] = []
   if (env.pubs !== undefined) {
     for (const [topic, payload, qos, retain, props] of env.pubs) {
-      if (!(topic === passed.topic && spec.publish === passed.publish) && !allowed(topic, spec.publish)) {
+      if (!publishAllowed(topic, spec.publish)) {
         return failed(raw, spec, call, instructionsPerPoll, logs, { code: ErrorCodes.PERMISSION_DENIED, message: `publishing to "${topic}" is not allowed by permissions.publish` })
       }
       const p: PublishRequest = { topic, payload, qos, retain }
@@ -64,15 +63,6 @@ export function buildOutcome (raw: RawOutcome, spec: FunctionSpec, call: CallInf
     }
   }
   return ok(raw, spec, call, instructionsPerPoll, logs, env.r, publishes, env.emits ?? [], env.s, 's' in env, env.sv)
-}
-
-/** The last topic let through, with the filters it was checked against (see output-check.ts topicRefusal()). */
-let passed: { publish: readonly string[], topic: string } = { publish: [], topic: '' }
-
-function allowed (topic: string, publish: readonly string[]): boolean {
-  if (reservedTopicProblem(topic) !== undefined || !publish.some((filter) => topicMatches(filter, topic))) return false
-  passed = { publish, topic }
-  return true
 }
 
 // One literal with every field, in the order of OutcomeOk (V8 builds it at once).

@@ -144,18 +144,28 @@ function checkLogs (logs: unknown, caps: IoCaps): OutputFailure | undefined {
  */
 let passed: { publish: readonly string[], topic: string } = { publish: [], topic: '' }
 
+const remembered = (topic: unknown, publish: readonly string[]): boolean => topic === passed.topic && publish === passed.publish
+
+/**
+ * Whether `topic`, a valid topic name, may be published to under the filters `publish`: not a
+ * reserved topic, and matched by a filter. The last topic allowed is remembered (see above).
+ */
+export function publishAllowed (topic: string, publish: readonly string[]): boolean {
+  if (remembered(topic, publish)) return true
+  if (reservedTopicProblem(topic) !== undefined || !publish.some((f) => topicMatches(f, topic))) return false
+  passed = { publish, topic }
+  return true
+}
+
 /** Why `topic` may not be published to under `publish`, or undefined. */
 function topicRefusal (topic: unknown, publish: readonly string[]): OutputFailure | undefined {
-  if (topic === passed.topic && publish === passed.publish) return undefined
+  if (remembered(topic, publish)) return undefined
   const bad = topicNameProblem(topic)
   if (bad !== undefined) return { code: ErrorCodes.TOPIC_INVALID, message: `ctx.publish: the topic ${JSON.stringify(String(topic).slice(0, 200))} ${bad}` }
+  if (publishAllowed(topic as string, publish)) return undefined
   const reserved = reservedTopicProblem(topic as string)
   if (reserved !== undefined) return { code: ErrorCodes.PERMISSION_DENIED, message: `publishing to "${topic as string}" is not allowed: ${reserved}, whatever permissions.publish says` }
-  if (!publish.some((f) => topicMatches(f, topic as string))) {
-    return { code: ErrorCodes.PERMISSION_DENIED, message: `publishing to "${topic as string}" is not allowed by permissions.publish` }
-  }
-  passed = { publish, topic: topic as string }
-  return undefined
+  return { code: ErrorCodes.PERMISSION_DENIED, message: `publishing to "${topic as string}" is not allowed by permissions.publish` }
 }
 
 /**
