@@ -13,6 +13,7 @@
 //     the binary's pages it shares with the child) to pass signals and the exit status on.
 //     Exiting instead would leave a shell or a service manager with the wrong pid and status.
 import { spawn } from 'node:child_process'
+import { readdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { formatLog, isJournal } from './log.js'
 import { needsSandbox } from './needs-sandbox.js'
@@ -34,6 +35,37 @@ function plan (): RuntimePlan | undefined {
     process.stderr.write(`${err.code}: ${err.message}\n`)
     process.exit(2)
   }
+}
+
+/** The tsc projects the bundle is built from (their build info under dist/.tsbuild/). */
+const BUNDLED_PROJECTS = ['src', 'device', 'cloud-sync', 'cli']
+
+/**
+ * What runs the command: the bundle scripts/bundle.mjs builds after tsc (dist/bundle/cli.js,
+ * minified: a third of the memory for module sources, docs/performance.md "Where the bytes
+ * are"), or the modules tsc wrote (./index.js) when there is no bundle, when a later
+ * `tsc -b` left it older than what it was built from, or with LAMBKIN_BUNDLE=off.
+ */
+function entry (): string {
+  const modules = './index.js'
+  if (process.env.LAMBKIN_BUNDLE === 'off') return modules
+  let built: number
+  try {
+    built = statSync(new URL('../bundle/cli.js', import.meta.url)).mtimeMs
+  } catch {
+    return modules
+  }
+  let infos: string[]
+  try {
+    infos = readdirSync(new URL('../.tsbuild/', import.meta.url))
+  } catch {
+    return '../bundle/cli.js' // an install without tsc's build info (the arm64 image, a package)
+  }
+  for (const p of BUNDLED_PROJECTS) {
+    if (!infos.includes(`${p}.tsbuildinfo`)) continue
+    if (statSync(new URL(`../.tsbuild/${p}.tsbuildinfo`, import.meta.url)).mtimeMs > built) return modules
+  }
+  return '../bundle/cli.js'
 }
 
 /** Replaces this process with `argv` (Node's process.execve, where it exists); returns only if it could not. */
@@ -68,7 +100,8 @@ if (rerun !== undefined) {
   // A reader that goes away (`lambkin results ... | head`) ends the output, not in a stack trace.
   for (const s of [process.stdout, process.stderr]) s.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0) })
   privateUmask(args)
-  import('./index.js')
+  const cli: Promise<typeof import('./index.js')> = import(entry())
+  cli
     .then(({ main }) =>
       main(args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), isTTY: process.stdout.isTTY === true, journal })
     )

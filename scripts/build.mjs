@@ -3,10 +3,12 @@
 // what is happening and one per project as it compiles, so a fresh clone's first build (about
 // 30 s on a laptop, minutes on a Pi) is never silent. Arguments are the projects to build
 // (default: all of them; `npm start` asks for cli only). Exits with tsc's status; tsc's own
-// errors pass through unchanged.
+// errors pass through unchanged. After tsc, scripts/bundle.mjs builds dist/bundle/ (what
+// dist/cli/bin.js runs) from what tsc wrote.
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import path from 'node:path'
+import { bundle } from './bundle.mjs'
 
 const require = createRequire(import.meta.url)
 const tsc = require.resolve('typescript/bin/tsc')
@@ -55,9 +57,19 @@ child.stdout.setEncoding('utf8').on('data', (chunk) => {
   pending = lines.pop() ?? ''
   for (const l of lines) line(l.replace(/\r$/, ''))
 })
-child.on('close', (code, signal) => {
+child.on('close', async (code, signal) => {
   if (pending !== '') line(pending)
-  if (code === 0) out(built === 0 ? 'lambkin is built: nothing changed\n' : `lambkin built in ${seconds()}\n`)
-  else out(`the build failed (tsc exited ${signal ?? code}): see the errors above\n`)
-  process.exitCode = code ?? 1
+  if (code !== 0) {
+    out(`the build failed (tsc exited ${signal ?? code}): see the errors above\n`)
+    process.exitCode = code ?? 1
+    return
+  }
+  try {
+    await bundle()
+  } catch (err) {
+    out(`the bundle failed (scripts/bundle.mjs): ${err.message}\n`)
+    process.exitCode = 1
+    return
+  }
+  out(built === 0 ? 'lambkin is built: nothing changed\n' : `lambkin built in ${seconds()}\n`)
 })
