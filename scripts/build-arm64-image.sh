@@ -50,14 +50,14 @@ mkdir -p "$CACHE"
 
 # ---- inputs and the cache key -------------------------------------------------------------
 # dist/ is what goes into the image, so it is built first and hashed as built.
-say "building dist/ (tsc -b)"
-(cd "$REPO" && npx tsc -b >/dev/null) || die "tsc -b failed; run npm run build to see why"
+say "building dist/ (tsc -b, then the bundle bin.js runs: scripts/bundle.mjs)"
+(cd "$REPO" && node scripts/build.mjs >/dev/null) || die "the build failed; run npm run build to see why"
 key=$(
   cd "$REPO"
   {
     echo "node $NODE_VERSION $NODE_INTEGRITY suite $SUITE base ${LAMBKIN_ARM64_BASE:-debootstrap}"
     sha256sum Dockerfile.arm64 package.json package-lock.json scripts/build-arm64-image.sh
-    find dist/src dist/device dist/cloud-sync dist/cli examples -type f ! -name '*.tsbuildinfo' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+    find dist/src dist/device dist/cloud-sync dist/cli dist/bundle examples -type f ! -name '*.tsbuildinfo' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
   } | sha256sum | cut -c1-16
 )
 OUT=$CACHE/$key
@@ -136,7 +136,7 @@ got="sha512-$(openssl dgst -sha512 -binary "$node_tgz" | base64 -w0)"
 CTX=$WORK/ctx
 mkdir -p "$CTX/app"
 tar -xzf "$node_tgz" -C "$WORK" package/bin/node && mv "$WORK/package/bin/node" "$CTX/node"
-(cd "$REPO" && cp -r package.json package-lock.json examples "$CTX/app/" && mkdir -p "$CTX/app/dist" && cp -r dist/src dist/device dist/cloud-sync dist/cli "$CTX/app/dist/")
+(cd "$REPO" && cp -r package.json package-lock.json examples "$CTX/app/" && mkdir -p "$CTX/app/dist" && cp -r dist/src dist/device dist/cloud-sync dist/cli dist/bundle "$CTX/app/dist/")
 find "$CTX/app/dist" -name '*.tsbuildinfo' -delete
 # The production dependencies for linux/arm64, installed here (npm resolves the optional
 # platform packages for the target: cbor-extract's arm64 build). Install scripts are skipped:

@@ -21,6 +21,7 @@
 // --enable-source-maps, which costs memory.
 //
 //   node scripts/bundle.mjs    (from the package root, after tsc -b)
+import { existsSync } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -89,8 +90,12 @@ const plugin = {
   }
 }
 
-/** Builds dist/bundle/ from dist/; throws esbuild's errors. */
+/**
+ * Builds dist/bundle/ from dist/; throws esbuild's errors. Does nothing (returns undefined)
+ * where tsc wrote no CLI: a build of `src` alone, or another tree built with build.mjs.
+ */
 export async function bundle () {
+  if (!Object.values(ENTRIES).every((f) => existsSync(f))) return undefined
   const { build } = await import('esbuild')
   await rm(outdir, { recursive: true, force: true })
   return await build({
@@ -103,7 +108,6 @@ export async function bundle () {
     target: 'node20',
     minifyWhitespace: true,
     minifySyntax: true,
-    minifyIdentifiers: process.env.MB_IDS === '1',
     chunkNames: '[name]-[hash]',
     sourcemap: 'linked',
     sourcesContent: false,
