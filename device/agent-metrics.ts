@@ -7,6 +7,7 @@ import type { LogFn } from '../src/log-priority.js'
 import { isLoopbackHost } from '../src/loopback.js'
 import type { Undo } from '../src/scope.js'
 import type { DeviceConfig } from './config/index.js'
+import { startMetricsServer } from './metrics/index.js'
 import type { FunctionMetrics, MetricsServer } from './metrics/index.js'
 import { ENDPOINT_FILE, endpointToken, removeEndpoint, writeEndpoint } from './metrics/agent-endpoint.js'
 import type { LevelOutboxStore } from './store/index.js'
@@ -34,8 +35,6 @@ export async function startAgentMetrics (o: AgentMetricsOptions): Promise<{ port
   let port: number | undefined
   if (c.metricsPort !== undefined) {
     const token = endpointToken()
-    // Loaded here: node:http and its modules stay out of an agent without a metrics port.
-    const { startMetricsServer } = await import('./metrics/server.js')
     const server: MetricsServer = await startMetricsServer({ port: c.metricsPort, host: c.metricsHost, metrics, outbox: { store, token } })
     port = server.port
     o.defer('metrics server', () => server.close())

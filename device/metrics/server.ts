@@ -1,7 +1,6 @@
 // The agent's local HTTP endpoint on node:http: GET /metrics (Prometheus), GET /healthz, and
 // GET /outbox for `lambkin outbox` on a running agent (outbox-route.ts: loopback and a token).
 // It binds to loopback by default, since the figures name every function on the board.
-import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
@@ -75,6 +74,8 @@ export async function startMetricsServer (opts: MetricsServerOptions): Promise<M
   if (typeof metrics?.toPrometheus !== 'function') {
     throw new LambkinError(ErrorCodes.CONFIG_INVALID, 'metrics server option "metrics" must have a toPrometheus() method', { details: { key: 'metrics' } })
   }
+  // Loaded here, not at import: an agent without a metrics port never loads node:http.
+  const { createServer } = await import('node:http')
   const server = createServer((req, res) => handle(req, res, metrics, opts.outbox))
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
