@@ -1,7 +1,7 @@
 // The three trigger kinds of function.json (MQTT topic, polled sensor, cron schedule): their
 // shapes, defaults, and the checks that refuse a bad one naming `triggers[i].key`.
 import path from 'node:path'
-import cron from 'node-cron'
+import { nodeCron } from '../cron-lib.js'
 import { bad, int, isObject, num, object, show, str } from './check.js'
 import { isValidTopicFilter } from './topic-filter.js'
 import { ID_PATTERN } from '../ids.js'
@@ -168,7 +168,7 @@ function schedule (v: Record<string, unknown>, key: string): ScheduleTrigger {
 
 function validCron (expr: string): boolean {
   try {
-    return cron.validate(expr)
+    return nodeCron().validate(expr)
   } catch {
     return false
   }

@@ -1,6 +1,6 @@
 // A cron expression as sorted field values, parsed by node-cron (so what the manifest
 // validator accepts is exactly what runs), and node-cron's day rules: L, LW, nW, L-n, nL, n#k.
-import cron from 'node-cron'
+import { nodeCron } from '../../../src/cron-lib.js'
 import { ErrorCodes, LambkinError } from '../../../src/errors.js'
 
 export interface CronFields {
@@ -21,7 +21,7 @@ function sortedNumbers (values: Array<number | string>): number[] {
 }
 
 export function parseCron (expression: string): CronFields {
-  const check = typeof expression === 'string' ? cron.validateDetailed(expression) : undefined
+  const check = typeof expression === 'string' ? nodeCron().validateDetailed(expression) : undefined
   if (check?.valid !== true || check.fields === undefined) {
     const why = check?.errors.map((e) => e.message).join('; ') ?? 'not a string'
     throw new LambkinError(ErrorCodes.SCHEDULE_INVALID, `schedule ${JSON.stringify(expression)} is not a valid cron expression (${why}): use 5 fields, or 6 with seconds first, e.g. "*/10 * * * * *"`, { details: { key: 'schedule', expression } })
