@@ -3,7 +3,8 @@
 // function can replace the built-ins the prelude relies on, so nothing it computed after user
 // code ran is trusted: counts, UTF-8 sizes, topics and permissions are all checked again here.
 import { ErrorCodes } from '../errors.js'
-import { reservedTopicProblem, topicMatches, topicNameProblem } from '../function/index.js'
+// From its own file, not src/function/index.js: the index brings the function loader and acorn into the sandbox thread.
+import { reservedTopicProblem, topicMatches, topicNameProblem } from '../function/topic-filter.js'
 import { ERROR_TEXT_CHARS, MAX_CORRELATION_BASE64 } from './prelude.js'
 import type { IoCaps } from './types.js'
 
