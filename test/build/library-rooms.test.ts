@@ -29,7 +29,7 @@ const ROOMS: Record<string, string[]> = {
   'pg-pool': ['cloud-sync/registry/pg/'],
   'pg-protocol': ['cloud-sync/registry/pg/'],
   commander: ['cli/'],
-  'node-cron': ['src/function/triggers.ts', 'device/triggers/schedule/'],
+  'node-cron': ['src/cron-lib.ts'],
   'cbor-x': ['src/wire/', 'src/bundle/', 'device/store/', 'cloud-sync/registry/'],
   // Only to find where a module does not parse, at validate time.
   acorn: ['src/function/syntax-check.ts'],
