@@ -67,6 +67,7 @@ export const ENV_VARS: readonly NameMapping[] = Object.freeze([
 export const OTHER_ENV_VARS: readonly NameMapping[] = Object.freeze([
   { name: 'LAMBKIN_TEST_CRASH_AT', key: '', help: 'tests only: the agent kills itself (SIGKILL) at this deployment step (device/deployer/crash-points.ts)', hidden: true },
   { name: 'LAMBKIN_WASM_TRAP_HANDLER', key: '', help: '"off" re-runs Node with --disable-wasm-trap-handler (the default on ARM), "on" never' },
+  { name: 'LAMBKIN_BUNDLE', key: '', help: '"off" runs the modules tsc wrote instead of dist/bundle/ (docs/architecture.md, "Command line")', hidden: true },
   { name: 'LAMBKIN_MEMORY', key: '', help: '"small" re-runs Node with small-RAM V8 and malloc settings and defaults invocation.workers to 1 (the default on ARM), "node" keeps Node\'s and lambkin\'s usual defaults' },
   // The operator commands' (lambkin status, devices, ...): an operator's shell may set them
   // beside an agent's, so the agent must not take them for typos.
