@@ -22,7 +22,7 @@
 //
 //   node scripts/bundle.mjs    (from the package root, after tsc -b)
 import { existsSync } from 'node:fs'
-import { readFile, rm } from 'node:fs/promises'
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 
@@ -97,8 +97,7 @@ const plugin = {
 export async function bundle () {
   if (!Object.values(ENTRIES).every((f) => existsSync(f))) return undefined
   const { build } = await import('esbuild')
-  await rm(outdir, { recursive: true, force: true })
-  return await build({
+  const result = await build({
     entryPoints: Object.entries(ENTRIES).map(([out, input]) => ({ in: input, out })),
     outdir,
     bundle: true,
@@ -120,6 +119,22 @@ export async function bundle () {
     metafile: true,
     plugins: [plugin]
   })
+  await prune(Object.keys(result.metafile.outputs).map((f) => path.basename(f)))
+  return result
+}
+
+/**
+ * Deletes what neither this build nor the one before wrote. Chunk names carry a hash of their
+ * content, so a process started from the previous build (an agent running while `npm run
+ * build` replaces dist/) still finds the chunks its later import()s name.
+ */
+async function prune (written) {
+  const list = path.join(outdir, '.previous-build.json')
+  let previous = []
+  try { previous = JSON.parse(await readFile(list, 'utf8')) } catch {}
+  const keep = new Set([...written, ...previous, path.basename(list)])
+  for (const name of await readdir(outdir)) if (!keep.has(name)) await rm(path.join(outdir, name), { force: true })
+  await writeFile(list, JSON.stringify(written))
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
