@@ -43,7 +43,20 @@ export interface EmbeddedBrokerOptions {
   /** Where `lambkin_broker_refused_total{reason}` is counted. */
   metrics?: Pick<FunctionMetrics, 'register' | 'inc'>
   log?: (line: string) => void
+  /** Client publishes whose hook runs at once (MAX_TAKEN); the rest wait for a free one, their PUBACK with them. */
+  maxTaken?: number
 }
+
+/**
+ * Client publishes the agent works on at once, over all connections (their hooks running,
+ * their PUBACKs held); the rest wait, as parsed packets, in arrival order. aedes hands over
+ * every packet of one socket read at once and reads the next once all are answered, so each
+ * sensor could put a whole read's worth (hundreds of QoS 1 messages) in flight, each keeping
+ * about 6.5 KiB of promises, closures and records in the heap until committed
+ * (docs/performance.md, "Where the bytes are"). The same bound as the MQTT trigger link's
+ * (src/mqtt/ack-hold.ts MAX_HELD); lower bounds shrink the heap further but cost batching.
+ */
+export const MAX_TAKEN = 256
 
 /**
  * Starts aedes on host:port (0 = ephemeral). Throws LAMBKIN_CONFIG_INVALID when the port
@@ -94,6 +107,7 @@ export async function startEmbeddedBroker (host: string, port: number, opts: Emb
     log(`WARNING: the embedded broker on ${host}:${bound} is OPEN: broker.allowAnonymous is true, so anyone who can reach this port can connect without a password, read every topic, publish retained messages and trigger functions. Add broker.users to close it.`)
   }
   let hook: OnTriggerMessage | undefined
+  const gate = new HookGate(opts.maxTaken ?? MAX_TAKEN)
   // Each sensor connection numbered, for processed once: a client object is one connection.
   const connections = new WeakMap<object, number>()
   let connected = 0
@@ -109,17 +123,15 @@ export async function startEmbeddedBroker (host: string, port: number, opts: Emb
     const origin = packet.qos === 1 && packet.messageId !== undefined && client.id !== undefined
       ? { session: `sensor ${client.id}`, connection, resumed: !client.clean, persistent: !client.clean, packetId: packet.messageId, dup: packet.dup === true }
       : undefined
-    hook({
+    const msg = {
       topic: packet.topic,
       payload,
       qos: packet.qos,
       retain: packet.retain,
       userProperties: (packet as { properties?: { userProperties?: Record<string, string | string[]> } }).properties?.userProperties,
       origin
-    }).then(
-      () => callback(null),
-      (err: Error) => callback(err)
-    )
+    }
+    gate.run(() => (hook as OnTriggerMessage)(msg), callback)
   }
   return {
     port: bound,
@@ -132,5 +144,43 @@ export async function startEmbeddedBroker (host: string, port: number, opts: Emb
       await new Promise<void>((resolve) => broker.close(() => resolve()))
       await new Promise<void>((resolve) => server.close(() => resolve()))
     }
+  }
+}
+
+/**
+ * Runs at most `max` publish hooks at once; the rest wait in arrival order. Hooks that never
+ * settle (a store that hangs) keep their places: once `max` of them hang, every later publish
+ * waits with them, unacknowledged, as their commits would.
+ */
+class HookGate {
+  readonly #max: number
+  #running = 0
+  readonly #waiting: Array<() => void> = []
+
+  constructor (max: number) {
+    this.#max = max
+  }
+
+  run (work: () => Promise<void>, callback: (err: Error | null) => void): void {
+    if (this.#running >= this.#max) {
+      this.#waiting.push(() => this.run(work, callback))
+      return
+    }
+    this.#running++
+    let p: Promise<void>
+    try {
+      p = work()
+    } catch (err) {
+      p = Promise.reject(err)
+    }
+    p.then(
+      () => { this.#next(); callback(null) },
+      (err: Error) => { this.#next(); callback(err) }
+    )
+  }
+
+  #next (): void {
+    this.#running--
+    this.#waiting.shift()?.()
   }
 }
