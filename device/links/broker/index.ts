@@ -35,6 +35,8 @@ export interface BrokerSettings {
   maxConnections: number
   connectTimeoutMs: number
   maxKeepaliveSec: number
+  /** Client publishes worked on at once, over all connections; more wait in arrival order (below). */
+  maxTaken: number
 }
 
 export interface EmbeddedBrokerOptions {
@@ -43,20 +45,7 @@ export interface EmbeddedBrokerOptions {
   /** Where `lambkin_broker_refused_total{reason}` is counted. */
   metrics?: Pick<FunctionMetrics, 'register' | 'inc'>
   log?: (line: string) => void
-  /** Client publishes whose hook runs at once (MAX_TAKEN); the rest wait for a free one, their PUBACK with them. */
-  maxTaken?: number
 }
-
-/**
- * Client publishes the agent works on at once, over all connections (their hooks running,
- * their PUBACKs held); the rest wait, as parsed packets, in arrival order. aedes hands over
- * every packet of one socket read at once and reads the next once all are answered, so each
- * sensor could put a whole read's worth (hundreds of QoS 1 messages) in flight, each keeping
- * about 6.5 KiB of promises, closures and records in the heap until committed
- * (docs/performance.md, "Where the bytes are"). The same bound as the MQTT trigger link's
- * (src/mqtt/ack-hold.ts MAX_HELD); lower bounds shrink the heap further but cost batching.
- */
-export const MAX_TAKEN = 256
 
 /**
  * Starts aedes on host:port (0 = ephemeral). Throws LAMBKIN_CONFIG_INVALID when the port
@@ -107,7 +96,12 @@ export async function startEmbeddedBroker (host: string, port: number, opts: Emb
     log(`WARNING: the embedded broker on ${host}:${bound} is OPEN: broker.allowAnonymous is true, so anyone who can reach this port can connect without a password, read every topic, publish retained messages and trigger functions. Add broker.users to close it.`)
   }
   let hook: OnTriggerMessage | undefined
-  const gate = new HookGate(opts.maxTaken ?? MAX_TAKEN)
+  // aedes hands over every packet of one socket read at once and reads the next once all are
+  // answered, so each sensor could put a whole read's worth (hundreds of QoS 1 messages) in
+  // flight, each keeping ~6.5 KiB of promises, closures and records in the heap until
+  // committed (docs/performance.md, "Where the bytes are"); past broker.maxTaken they wait
+  // here as parsed packets instead.
+  const gate = new HookGate(s.maxTaken)
   // Each sensor connection numbered, for processed once: a client object is one connection.
   const connections = new WeakMap<object, number>()
   let connected = 0

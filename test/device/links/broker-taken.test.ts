@@ -1,4 +1,4 @@
-// The embedded broker's bound on client publishes worked on at once (MAX_TAKEN in
+// The embedded broker's bound on client publishes worked on at once (broker.maxTaken, see
 // device/links/broker/index.ts): real aedes on an ephemeral port, real MQTT.js clients.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -12,8 +12,8 @@ async function until (ok: () => boolean, what: string): Promise<void> {
   if (!ok()) throw new Error(`timed out waiting for ${what}`)
 }
 
-test('at most maxTaken publishes are worked on at once over all connections; the rest wait in order, each PUBACK after its own hook', async () => {
-  const broker = await startEmbeddedBroker('127.0.0.1', 0, { maxTaken: 2 })
+test('at most broker.maxTaken publishes are worked on at once over all connections; the rest wait in order, each PUBACK after its own hook', async () => {
+  const broker = await startEmbeddedBroker('127.0.0.1', 0, { settings: { maxTaken: 2 } })
   const started: string[] = []
   const release: Array<() => void> = []
   let running = 0
@@ -57,7 +57,7 @@ test('at most maxTaken publishes are worked on at once over all connections; the
 })
 
 test('a rejected hook frees its place: the publish gets no PUBACK, the next waiting one runs', async () => {
-  const broker = await startEmbeddedBroker('127.0.0.1', 0, { maxTaken: 1 })
+  const broker = await startEmbeddedBroker('127.0.0.1', 0, { settings: { maxTaken: 1 } })
   const started: string[] = []
   broker.onPublish(async (m) => {
     started.push(m.topic)
