@@ -2,7 +2,7 @@
 // one malloc holds every string argument and the argv array, and only the result becomes a
 // handle. Measured in-thread, a 7-argument call costs 2.1 us through the public API, 1.0 us so.
 // Strings of LONG_STRING characters or more cross as UTF-8 written by V8's own encoder
-// (encodeInto), and results are read by its decoder, over a cached view of the wasm memory:
+// (Buffer's write()), and results are read by its decoder, over a cached view of the wasm memory:
 // emscripten's lengthBytesUTF8, stringToUTF8 and UTF8ToString walk a string a character at
 // a time in JS, about 6 ns a character. Measured in-thread: a 237-character event and a
 // 36-character invocation id cost 1.75 us to write that way and 0.26 us so; a 300-character
@@ -12,8 +12,7 @@
 // and answers undefined when they differ; callers then use the public API.
 import type { QuickJSContext, QuickJSHandle, SuccessOrFail } from 'quickjs-emscripten'
 
-const encoder = new TextEncoder()
-/** Characters from which a string argument is written by encodeInto (see above). */
+/** Characters from which a string argument is written by V8's encoder (see above). */
 const LONG_STRING = 32
 
 /** What ctx.unwrapResult() takes: exactly one of value or error, both owned handles. */
@@ -66,10 +65,19 @@ export class FastCall {
     this.#bytes = Buffer.from(memory.buffer)
   }
 
-  /** The byte view of the memory as it is now (growing the memory detaches the old one). */
+  /**
+   * The byte view of the memory as it is now. Growing the memory detaches the old buffer, and a
+   * view of a detached buffer has length 0 (a memory is never empty): reading the view's length
+   * is inlined where `memory.buffer` is a call into the runtime each time.
+   */
   #heap (): Buffer {
-    if (this.#bytes.buffer !== this.#memory.buffer) this.#bytes = Buffer.from(this.#memory.buffer)
+    if (this.#bytes.length === 0) this.#bytes = Buffer.from(this.#memory.buffer)
     return this.#bytes
+  }
+
+  /** The memory's size in bytes now (as `memory.buffer.byteLength`, without the call). */
+  get memoryBytes (): number {
+    return this.#heap().length
   }
 
   static of (ctx: QuickJSContext, memory: WebAssembly.Memory): FastCall | undefined {
@@ -153,7 +161,7 @@ export class FastCall {
     const lengths = this.#lengths
     for (let i = 0; i < argc; i++) {
       const a = args[i]
-      // Buffer.byteLength counts a lone surrogate as 3 bytes (U+FFFD), as encodeInto writes it.
+      // Buffer.byteLength counts a lone surrogate as 3 bytes (U+FFFD), as write() writes it.
       if (typeof a === 'string') bytes += (lengths[i] = (a.length < LONG_STRING ? m.lengthBytesUTF8(a) : Buffer.byteLength(a)) + 1)
     }
     const block = m._malloc(bytes)
@@ -169,8 +177,9 @@ export class FastCall {
         if (a.length < LONG_STRING) m.stringToUTF8(a, at, lengths[i])
         else {
           // The view is taken here: creating the values before may have grown the memory.
+          // Buffer's write() is V8's encoder writing in place, without a subarray per string.
           const heap = this.#heap()
-          heap[at + encoder.encodeInto(a, heap.subarray(at, at + lengths[i] - 1)).written] = 0
+          heap[at + heap.write(a, at, lengths[i] - 1, 'utf8')] = 0
         }
         const p = ffi.QTS_NewString(ctxPtr, at)
         at += lengths[i]
@@ -184,7 +193,7 @@ export class FastCall {
     }
     // The view is taken only now: creating the values may have grown (and detached) the memory.
     let view = this.#view
-    if (view.buffer !== this.#memory.buffer) view = this.#view = new Int32Array(this.#memory.buffer)
+    if (view.length === 0) view = this.#view = new Int32Array(this.#memory.buffer)
     for (let i = 0; i < argc; i++) view[(block >> 2) + i] = ptrs[i]
     const result = ffi.QTS_Call(ctxPtr, fn.value as unknown as number, this.#undefined, argc, block)
     for (let i = 0; i < made.length; i++) ffi.QTS_FreeValuePointer(ctxPtr, made[i])
