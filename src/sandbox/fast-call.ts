@@ -2,12 +2,13 @@
 // one malloc holds every string argument and the argv array, and only the result becomes a
 // handle. Measured in-thread, a 7-argument call costs 2.1 us through the public API, 1.0 us so.
 // Strings of LONG_STRING characters or more cross as UTF-8 written by V8's own encoder
-// (Buffer's write()), and results are read by its decoder, over a cached view of the wasm memory:
-// emscripten's lengthBytesUTF8, stringToUTF8 and UTF8ToString walk a string a character at
-// a time in JS, about 6 ns a character. Measured in-thread: a 237-character event and a
-// 36-character invocation id cost 1.75 us to write that way and 0.26 us so; a 300-character
-// envelope 0.6 us to read, 0.2 us so. Below LONG_STRING the fixed cost of the native call is
-// the larger one, and emscripten's loops stay.
+// straight into a cached view of the wasm memory, and a result is read in place (one-byte
+// strings, see STRING_CHARS) or by V8's decoder: emscripten's lengthBytesUTF8, stringToUTF8
+// and UTF8ToString walk a string a character at a time in JS, about 6 ns a character.
+// Measured in-thread: a 237-character event and a 36-character invocation id cost 1.75 us to
+// write that way and 0.26 us so; a 300-character result 0.6 us to read that way, 0.09 us in
+// place. Below LONG_STRING the fixed cost of the native call is the larger one, and
+// emscripten's loops stay.
 // It reaches into quickjs-emscripten-core 0.32 internals, so FastCall.of() checks their shape
 // and answers undefined when they differ; callers then use the public API.
 import type { QuickJSContext, QuickJSHandle, SuccessOrFail } from 'quickjs-emscripten'
