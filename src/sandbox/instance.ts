@@ -298,7 +298,7 @@ export class FunctionInstance {
   }
 
   #done (r: { envelope?: string; failure?: RawFailure }): RawResult {
-    const memoryBytes = this.#wasm.memory.buffer.byteLength
+    const memoryBytes = this.#fast?.memoryBytes ?? this.#wasm.memory.buffer.byteLength
     if (this.#atCap(memoryBytes)) this.poisoned = true
     // An out-of-memory the handler's glue caught still leaves QuickJS suspect: discard.
     if (r.envelope !== undefined && r.envelope.startsWith('{"ok":false') && r.envelope.includes('"message":"out of memory"')) this.poisoned = true

@@ -18,7 +18,8 @@ export interface PackedResults {
 }
 
 export class ResultBatch {
-  #nums: number[] = []
+  /** The numbers of the results so far, written in place: grown by doubling, copied out by take(). */
+  #nums = new Float64Array(256 * STRIDE)
   #envelopes: Array<string | undefined> = []
   #failures: Array<[number, RawFailure]> = []
 
@@ -38,15 +39,30 @@ export class ResultBatch {
     durationMs: number,
     coldStart: boolean
   ): void {
-    if (failure !== undefined) this.#failures.push([this.#envelopes.length, failure])
+    const i = this.#envelopes.length
+    if (failure !== undefined) this.#failures.push([i, failure])
     this.#envelopes.push(envelope)
-    this.#nums.push(id, polls, memoryBytes, memoryLimitBytes, durationMs, (coldStart ? COLD_START : 0) | (plain ? PLAIN : 0))
+    let n = this.#nums
+    const o = i * STRIDE
+    if (o + STRIDE > n.length) {
+      n = new Float64Array(n.length * 2)
+      n.set(this.#nums)
+      this.#nums = n
+    }
+    n[o] = id
+    n[o + 1] = polls
+    n[o + 2] = memoryBytes
+    n[o + 3] = memoryLimitBytes
+    n[o + 4] = durationMs
+    n[o + 5] = (coldStart ? COLD_START : 0) | (plain ? PLAIN : 0)
   }
 
-  /** The packed batch, leaving this one empty. */
+  /**
+   * The packed batch, leaving this one empty. Its numbers are an exact-size copy: a message
+   * carries a typed array's whole buffer, not only the part in view.
+   */
   take (): PackedResults {
-    const out = { nums: Float64Array.from(this.#nums), envelopes: this.#envelopes, failures: this.#failures }
-    this.#nums = []
+    const out = { nums: this.#nums.slice(0, this.#envelopes.length * STRIDE), envelopes: this.#envelopes, failures: this.#failures }
     this.#envelopes = []
     this.#failures = []
     return out

@@ -126,6 +126,11 @@ function unload (fnId: number): void {
 }
 
 const results = new ResultBatch()
+/**
+ * When the last call that ran ended (performance.now()), or -1: pump() takes it as the next
+ * call's start instead of reading the clock again.
+ */
+let endedAt = -1
 const { STRIDE, FN, STATE_VERSION, TIMEOUT_MS, INSTRUCTIONS } = INVOKE_NUMS
 
 function notLoaded (id: number): void {
@@ -209,7 +214,8 @@ function invokeOn (instance: FunctionInstance, fn: Loaded, op: PackedInvokes, i:
     }
   }
   watch[WATCH_DEADLINE] = 0
-  results.add(id, plain ?? envelope, plain !== undefined, raw.failure, raw.polls, raw.memoryBytes, instance.maxBytes, performance.now() - t0, coldStart)
+  const end = endedAt = performance.now()
+  results.add(id, plain ?? envelope, plain !== undefined, raw.failure, raw.polls, raw.memoryBytes, instance.maxBytes, end - t0, coldStart)
   if (instance.poisoned || fns.get(op.nums[o + FN]) !== fn) instance.dispose()
   else fn.idle.push(instance)
 }
@@ -231,8 +237,9 @@ async function pump (): Promise<void> {
         expandStates(op)
         let t = performance.now()
         for (let i = 0; i < op.events.length; i++) {
+          endedAt = -1
           if (!invokeWarm(op, i, t)) await invokeCold(op, i)
-          t = performance.now()
+          t = endedAt >= 0 ? endedAt : performance.now()
           if (t - flushedAt >= FLUSH_MS) {
             flush(t)
             pull()
