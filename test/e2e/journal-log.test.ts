@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { BIN, ROOT, writeFunctions } from './fixtures/lambkin-process.js'
 
-/** Runs the agent with stderr in a file, until a failed invocation was logged; returns stderr. */
+/** Runs the agent with stderr in a file, until a good and a failed invocation were logged; returns stderr. */
 async function run (journal: 'this stream' | 'another stream' | 'none'): Promise<string> {
   const root = mkdtempSync(path.join(tmpdir(), 'lambkin-e2e-journal-'))
   const functions = writeFunctions(path.join(root, 'functions'), {
@@ -27,7 +27,9 @@ async function run (journal: 'this stream' | 'another stream' | 'none'): Promise
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
   try {
     const end = Date.now() + 30_000
-    while (!/\[bad\] LAMBKIN_FUNCTION_ERROR/.test(readFileSync(file, 'utf8')) && Date.now() < end && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 100))
+    // Both schedules fire each second in either order: wait for a line of each.
+    const logged = (s: string): boolean => /\[bad\] LAMBKIN_FUNCTION_ERROR/.test(s) && /\[good\] ok /.test(s)
+    while (!logged(readFileSync(file, 'utf8')) && Date.now() < end && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 100))
     assert.match(stdout, /^lambkin device e2e-journal ready: /, 'the ready line on stdout has no prefix when stdout is not the journal')
     child.kill('SIGTERM')
     assert.is(await exited, 0)
