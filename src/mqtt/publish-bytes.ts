@@ -11,6 +11,8 @@
 // (two bytes, QoS > 0); under MQTT 5 the properties (variable byte length, then each property
 // in the object's key order as mqtt-packet writes them: Response Topic 0x08 as a UTF-8 string,
 // Correlation Data 0x09 as binary data, each User Property 0x26 as a UTF-8 string pair); payload.
+// A PUBACK (section 3.4) without properties: 0x40, Remaining Length 2, the packet id; under
+// MQTT 5 with Reason Code 0 (Success) too, which may then be left out (MQTT 5 section 3.4.2.1).
 
 /** A PUBLISH packet as MQTT.js hands it to its writer (mqtt-packet's IPublishPacket). */
 export interface PublishBytesPacket {
@@ -137,6 +139,18 @@ export function publishBytes (packet: PublishBytesPacket, protocolVersion: unkno
 }
 
 const EMPTY = Buffer.alloc(0)
+
+/**
+ * `packet` as mqtt-packet's writer would write it, or undefined when it is not a PUBACK of the
+ * shape written here: a packet id of 0-65535, no properties, and under MQTT 5 Reason Code 0.
+ */
+export function pubackBytes (packet: PublishBytesPacket & { reasonCode?: unknown }, protocolVersion: unknown): Buffer | undefined {
+  if (packet.cmd !== 'puback' || packet.properties !== undefined) return undefined
+  const id = packet.messageId
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > 0xffff) return undefined
+  if (protocolVersion === 5 ? packet.reasonCode !== 0 : protocolVersion !== 4 && protocolVersion !== undefined) return undefined
+  return Buffer.from([0x40, 2, id >> 8, id & 0xff])
+}
 
 /** An object literal's shape: no inherited keys a for-in would meet (mqtt-packet measures with one). */
 function plainObject (v: unknown): v is Record<string, unknown> {

@@ -1,9 +1,9 @@
 // A PUBLISH written in one pass (src/mqtt/publish-bytes.ts) has the bytes mqtt-packet's own
-// writer gives the same packet, and anything of another shape is left to mqtt-packet.
+// writer gives the same packet, as does a PUBACK, and anything of another shape is left to mqtt-packet.
 import { createRequire } from 'node:module'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { publishBytes } from '../../../src/mqtt/publish-bytes.js'
+import { pubackBytes, publishBytes } from '../../../src/mqtt/publish-bytes.js'
 import type { PublishBytesPacket } from '../../../src/mqtt/publish-bytes.js'
 
 const generate = (createRequire(import.meta.resolve('mqtt'))('mqtt-packet') as { generate: (p: unknown, o: unknown) => Buffer }).generate
@@ -74,6 +74,26 @@ test('other shapes are left to mqtt-packet (undefined)', () => {
   ]
   for (const p of others) assert.is(publishBytes(p, 5), undefined, JSON.stringify(p).slice(0, 80))
   assert.is(publishBytes(base, 3), undefined)
+})
+
+test('a PUBACK has the bytes mqtt-packet gives it; one with properties, a reason code under MQTT 5, or a bad id is left to mqtt-packet', () => {
+  for (const messageId of [0, 1, 255, 256, 65535]) {
+    for (const protocolVersion of [4, 5] as const) {
+      const packet = { cmd: 'puback', messageId, reasonCode: 0 }
+      assert.equal(pubackBytes(packet, protocolVersion), generate(packet, { protocolVersion }))
+    }
+    const v4 = { cmd: 'puback', messageId }
+    assert.equal(pubackBytes(v4, 4), generate(v4, { protocolVersion: 4 }))
+  }
+  const others = [
+    [{ cmd: 'puback', messageId: 1, reasonCode: 0x10 }, 5],
+    [{ cmd: 'puback', messageId: 1 }, 5],
+    [{ cmd: 'puback', messageId: 1, reasonCode: 0, properties: { reasonString: 'x' } }, 5],
+    [{ cmd: 'puback', messageId: 70_000, reasonCode: 0 }, 4],
+    [{ cmd: 'puback', reasonCode: 0 }, 4],
+    [{ cmd: 'pubrec', messageId: 1, reasonCode: 0 }, 5]
+  ] as const
+  for (const [p, v] of others) assert.is(pubackBytes(p, v), undefined, JSON.stringify(p))
 })
 
 test.run()
