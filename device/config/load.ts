@@ -140,7 +140,10 @@ export async function loadDeviceConfig (opts: LoadDeviceConfigOptions = {}): Pro
   const cfg = structuredClone(DEVICE_DEFAULTS) as unknown as DeviceConfig
   // The small-RAM profile (cli/node-runtime.ts; the default on ARM) changes defaults only: the
   // config file, env and flags still set these keys.
-  if (memoryProfile(opts.env ?? process.env, opts.arch ?? process.arch) === 'small') cfg.invocation = { ...cfg.invocation, ...SMALL_RAM_DEFAULTS.invocation }
+  if (memoryProfile(opts.env ?? process.env, opts.arch ?? process.arch) === 'small') {
+    cfg.invocation = { ...cfg.invocation, ...SMALL_RAM_DEFAULTS.invocation }
+    cfg.broker = { ...cfg.broker, ...SMALL_RAM_DEFAULTS.broker }
+  }
   if (opts.hostname !== undefined) cfg.id = deviceIdFromHostname(opts.hostname)
   cfg.dataDir = resolve(cwd, cfg.dataDir)
   cfg.functionsDir = resolve(cwd, cfg.functionsDir)

@@ -88,7 +88,8 @@ export const SCHEMA: Group = group({
     maxConnections: int(1, 65_536),
     connectTimeoutMs: int(1000, 300_000),
     // 65,535 s is the largest keepalive MQTT can carry (section 3.1.2.10).
-    maxKeepaliveSec: int(1, 65_535)
+    maxKeepaliveSec: int(1, 65_535),
+    maxTaken: int(1, 65_536)
   }),
   metricsPort: int(0, 65_535),
   metricsHost: { kind: 'host' },

@@ -125,6 +125,11 @@ export interface BrokerConfig {
   connectTimeoutMs: number
   /** Largest keepalive a client may ask for, in s; 0 (never time out) is refused too. */
   maxKeepaliveSec: number
+  /**
+   * Client publishes worked on at once over all connections (invoked and committed before their
+   * PUBACK); more wait, unacknowledged, in arrival order (device/links/broker/index.ts).
+   */
+  maxTaken: number
 }
 
 /** The deployer (device/deployer): the health gate after a swap and bundle fetches. */

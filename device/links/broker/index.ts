@@ -35,6 +35,8 @@ export interface BrokerSettings {
   maxConnections: number
   connectTimeoutMs: number
   maxKeepaliveSec: number
+  /** Client publishes worked on at once, over all connections; more wait in arrival order (below). */
+  maxTaken: number
 }
 
 export interface EmbeddedBrokerOptions {
@@ -94,6 +96,12 @@ export async function startEmbeddedBroker (host: string, port: number, opts: Emb
     log(`WARNING: the embedded broker on ${host}:${bound} is OPEN: broker.allowAnonymous is true, so anyone who can reach this port can connect without a password, read every topic, publish retained messages and trigger functions. Add broker.users to close it.`)
   }
   let hook: OnTriggerMessage | undefined
+  // aedes hands over every packet of one socket read at once and reads the next once all are
+  // answered, so each sensor could put a whole read's worth (hundreds of QoS 1 messages) in
+  // flight, each keeping ~6.5 KiB of promises, closures and records in the heap until
+  // committed (docs/performance.md, "Where the bytes are"); past broker.maxTaken they wait
+  // here as parsed packets instead.
+  const gate = new HookGate(s.maxTaken)
   // Each sensor connection numbered, for processed once: a client object is one connection.
   const connections = new WeakMap<object, number>()
   let connected = 0
@@ -109,17 +117,15 @@ export async function startEmbeddedBroker (host: string, port: number, opts: Emb
     const origin = packet.qos === 1 && packet.messageId !== undefined && client.id !== undefined
       ? { session: `sensor ${client.id}`, connection, resumed: !client.clean, persistent: !client.clean, packetId: packet.messageId, dup: packet.dup === true }
       : undefined
-    hook({
+    const msg = {
       topic: packet.topic,
       payload,
       qos: packet.qos,
       retain: packet.retain,
       userProperties: (packet as { properties?: { userProperties?: Record<string, string | string[]> } }).properties?.userProperties,
       origin
-    }).then(
-      () => callback(null),
-      (err: Error) => callback(err)
-    )
+    }
+    gate.run(() => (hook as OnTriggerMessage)(msg), callback)
   }
   return {
     port: bound,
@@ -132,5 +138,43 @@ export async function startEmbeddedBroker (host: string, port: number, opts: Emb
       await new Promise<void>((resolve) => broker.close(() => resolve()))
       await new Promise<void>((resolve) => server.close(() => resolve()))
     }
+  }
+}
+
+/**
+ * Runs at most `max` publish hooks at once; the rest wait in arrival order. Hooks that never
+ * settle (a store that hangs) keep their places: once `max` of them hang, every later publish
+ * waits with them, unacknowledged, as their commits would.
+ */
+class HookGate {
+  readonly #max: number
+  #running = 0
+  readonly #waiting: Array<() => void> = []
+
+  constructor (max: number) {
+    this.#max = max
+  }
+
+  run (work: () => Promise<void>, callback: (err: Error | null) => void): void {
+    if (this.#running >= this.#max) {
+      this.#waiting.push(() => this.run(work, callback))
+      return
+    }
+    this.#running++
+    let p: Promise<void>
+    try {
+      p = work()
+    } catch (err) {
+      p = Promise.reject(err)
+    }
+    p.then(
+      () => { this.#next(); callback(null) },
+      (err: Error) => { this.#next(); callback(err) }
+    )
+  }
+
+  #next (): void {
+    this.#running--
+    this.#waiting.shift()?.()
   }
 }

@@ -203,6 +203,18 @@ test('the small-RAM profile (LAMBKIN_MEMORY=small, the default on ARM) defaults 
   assert.is(cfg.invocation.maxConcurrent, DEVICE_DEFAULTS.invocation.maxConcurrent)
 })
 
+test('the small-RAM profile takes 64 client publishes at once on the embedded broker instead of 256; the config file still decides', async (ctx) => {
+  assert.is((await load(ctx, { arch: 'x64' })).broker.maxTaken, 256)
+  assert.is((await load(ctx, { arch: 'arm64' })).broker.maxTaken, 64)
+  assert.is((await load(ctx, { arch: 'arm', env: { LAMBKIN_MEMORY: 'node' } })).broker.maxTaken, 256)
+  const file = writeJson(path.join(ctx.dir, 'device.json'), { broker: { maxTaken: 500 } })
+  const cfg = await load(ctx, { env: { LAMBKIN_MEMORY: 'small' }, flags: { config: file } })
+  assert.is(cfg.broker.maxTaken, 500)
+  assert.is(cfg.broker.maxConnections, DEVICE_DEFAULTS.broker.maxConnections, 'the profile leaves the other broker keys alone')
+  const zero = await configFailure(load(ctx, { env: { LAMBKIN_BROKER_MAX_TAKEN: '0' } }))
+  assert.match(zero.message, 'broker.maxTaken')
+})
+
 // Trial 3: the deploy walk-through (docs/deploy.md) exports LAMBKIN_KEY (the operator's signing key) in the
 // same shell that starts the agent; the agent refused to start, taking it for a typo.
 test('the operator commands\' variables (LAMBKIN_API, LAMBKIN_TOKEN, LAMBKIN_KEY) are not refused', async (ctx) => {
