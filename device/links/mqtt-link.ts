@@ -15,6 +15,8 @@ import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { mqttClientLog } from '../../src/mqtt/client-log.js'
 import { corkPerTurn } from '../../src/mqtt/cork-per-turn.js'
 import { writeWholePackets } from '../../src/mqtt/whole-packets.js'
+import { leanPublisher, storeWithoutCopy } from '../../src/mqtt/lean-publish.js'
+import type { LeanPublish } from '../../src/mqtt/lean-publish.js'
 import { holdAcks } from './mqtt-ack-hold.js'
 import { endWithin } from './mqtt-end.js'
 import type { AckHold } from './mqtt-ack-hold.js'
@@ -56,6 +58,8 @@ export class MqttLink implements TriggerLink {
   #sessionPresent = false
   #subscribing: Promise<void> | undefined
   readonly #publishes: DurablePublishes
+  /** client.publish() without its per-call option merging (lean-publish.ts). */
+  #publish: LeanPublish = () => {}
   #gate: AckHold = { held: 0, failed: 0 }
   readonly #opts: LinkOptions
   readonly #limits: BrokerLimits
@@ -123,6 +127,10 @@ export class MqttLink implements TriggerLink {
     corkPerTurn(link.client)
     // Each packet reaches the socket as one Buffer, not a write per field.
     writeWholePackets(link.client)
+    // A QoS 1 publish is stored by a shallow copy (its payload is the fresh Buffer #transmit
+    // makes), and published without MQTT.js's option merging.
+    storeWithoutCopy(link.client)
+    link.#publish = leanPublisher(link.client)
     // Before #watch: the CONNACK's limits are known before publishes are sent on connect.
     link.#limits.attach(link.client, opts.log)
     // Counted on the CONNACK itself: a resumed session's messages may arrive before 'connect'.
@@ -301,11 +309,11 @@ export class MqttLink implements TriggerLink {
       return
     }
     if (!v5 && p.hop !== undefined) this.#recent.remember(p.topic, p.payload, p.hop)
-    const props =
-      v5 && (userProperties !== undefined || Object.keys(request).length > 0)
-        ? { properties: { ...(userProperties === undefined ? {} : { userProperties }), ...request } }
-        : {}
-    this.client.publish(p.topic, typeof p.payload === 'string' ? p.payload : Buffer.from(p.payload), { qos: p.qos, retain: p.retain, ...props }, (err) => {
+    let properties: object | undefined
+    if (v5 && userProperties !== undefined) properties = Object.keys(request).length === 0 ? { userProperties } : Object.assign({ userProperties }, request)
+    else if (v5 && Object.keys(request).length > 0) properties = request
+    // A copy of the payload: the outgoing store keeps this very Buffer until the PUBACK.
+    this.#publish(p.topic, typeof p.payload === 'string' ? p.payload : Buffer.from(p.payload), p.qos, p.retain, properties, (err) => {
       if (err == null) { done(); return }
       const refusal = refusalOf(err)
       if (refusal === undefined) { done(err); return }

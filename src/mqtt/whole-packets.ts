@@ -3,10 +3,12 @@
 // with its hop as MQTT 5 user properties [W9] is a dozen calls, each a buffered request in
 // Node's Writable and an entry in the next writev's array. Here the same writer runs into a
 // plain list, copied into one Buffer, so the socket sees one write per packet with the same
-// bytes (docs/performance.md, "The relay job"). This replaces MQTT.js's private _writePacket
-// (mqtt 5.x), as src/mqtt/ack-hold.ts wraps its _sendPacket.
+// bytes (docs/performance.md, "The relay job"); a PUBLISH or PUBACK of the usual shapes skips
+// mqtt-packet's writer altogether (publish-bytes.ts). This replaces MQTT.js's private
+// _writePacket (mqtt 5.x), as src/mqtt/ack-hold.ts wraps its _sendPacket.
 import { createRequire } from 'node:module'
 import { ErrorCodes, LambkinError } from '../errors.js'
+import { pubackBytes, publishBytes } from './publish-bytes.js'
 
 type Packet = { cmd: string }
 type WriteToStream = (packet: Packet, stream: Collector, opts: unknown) => boolean
@@ -16,7 +18,7 @@ interface WritingClient {
   _writePacket: (packet: Packet, cb?: (err?: Error) => void) => void
   emit: (event: 'packetsend', packet: Packet) => boolean
   stream: { write: (chunk: Buffer) => boolean, once: (event: 'drain', listener: () => void) => unknown }
-  options: unknown
+  options: { protocolVersion?: unknown }
   noop: unknown
 }
 
@@ -79,13 +81,18 @@ export function writeWholePackets (client: object): void {
   }
   const own = c._writePacket.bind(c)
   c._writePacket = (packet, cb) => {
-    const collector = new Collector()
-    if (!writeToStream(packet, collector, c.options) || collector.refused) {
-      own(packet, cb)
-      return
+    // A PUBLISH or PUBACK of the usual shapes is written in one pass (publish-bytes.ts), the rest by mqtt-packet.
+    let bytes = packet.cmd === 'puback' ? pubackBytes(packet, c.options.protocolVersion) : publishBytes(packet, c.options.protocolVersion)
+    if (bytes === undefined) {
+      const collector = new Collector()
+      if (!writeToStream(packet, collector, c.options) || collector.refused) {
+        own(packet, cb)
+        return
+      }
+      bytes = collector.bytes()
     }
     c.emit('packetsend', packet)
-    const flowing = c.stream.write(collector.bytes())
+    const flowing = c.stream.write(bytes)
     if (!flowing && cb !== undefined && cb !== c.noop) c.stream.once('drain', cb)
     else cb?.()
   }
