@@ -100,7 +100,14 @@ if (rerun !== undefined) {
   // A reader that goes away (`lambkin results ... | head`) ends the output, not in a stack trace.
   for (const s of [process.stdout, process.stderr]) s.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0) })
   privateUmask(args)
-  const cli: Promise<typeof import('./index.js')> = import(entry())
+  const first = entry()
+  // A bundle that does not load (a chunk cut short by a power cut mid-build, a file deleted)
+  // must not keep a board's agent from starting: the modules tsc wrote run instead.
+  const cli: Promise<typeof import('./index.js')> = import(first).catch((err: unknown) => {
+    if (first === './index.js') throw err
+    process.stderr.write(formatLog(`lambkin: dist/bundle/cli.js did not load (${String(err)}); running the modules tsc wrote instead. \`npm run build\` rebuilds the bundle`, 'warning', journal))
+    return import('./index.js')
+  })
   cli
     .then(({ main }) =>
       main(args, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), isTTY: process.stdout.isTTY === true, journal })

@@ -22,7 +22,7 @@
 //
 //   node scripts/bundle.mjs    (from the package root, after tsc -b)
 import { existsSync } from 'node:fs'
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 
@@ -100,6 +100,8 @@ export async function bundle () {
   const result = await build({
     entryPoints: Object.entries(ENTRIES).map(([out, input]) => ({ in: input, out })),
     outdir,
+    // Written below, not by esbuild: a power cut mid-build must not leave a half file.
+    write: false,
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -119,8 +121,36 @@ export async function bundle () {
     metafile: true,
     plugins: [plugin]
   })
+  await writeAll(result.outputFiles)
   await prune(Object.keys(result.metafile.outputs).map((f) => path.basename(f)))
   return result
+}
+
+/** The files bin.js and the sandbox thread start from: written last, once all they import is in place. */
+const ENTRY_FILES = new Set(Object.keys(ENTRIES).flatMap((n) => [`${n}.js`, `${n}.js.map`]))
+
+/**
+ * Writes esbuild's output with each file's bytes flushed (fsync) before a rename puts it in
+ * place, the entries last: a power cut or a full disk mid-build leaves the previous bundle or
+ * the new one, never a truncated chunk that bin.js would load (docs/performance.md, "What the
+ * agent loads").
+ */
+async function writeAll (files) {
+  await mkdir(outdir, { recursive: true })
+  const ordered = [...files.filter((f) => !ENTRY_FILES.has(path.basename(f.path))), ...files.filter((f) => ENTRY_FILES.has(path.basename(f.path)))]
+  for (const f of ordered) {
+    const tmp = `${f.path}.${process.pid}.tmp`
+    const fh = await open(tmp, 'w')
+    try {
+      await fh.writeFile(f.contents)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await rename(tmp, f.path)
+  }
+  const dir = await open(outdir, 'r')
+  try { await dir.sync() } finally { await dir.close() }
 }
 
 /**

@@ -57,6 +57,12 @@ export class WorkerHost<C extends HostCall = HostCall> {
   #killedByWatchdog = false
   #nextLoad = 1
   #ready!: Promise<void>
+  /** Whether the current thread said 'ready'; one that exits before is a start that failed. */
+  #up = false
+  /** Why the current thread failed, from its 'error' event (a worker file missing or cut short). */
+  #startError: string | undefined
+  /** Set when a thread failed to start: the next load or call starts one, not a loop of restarts. */
+  #down = false
   rebuilds = 0
 
   constructor (opts: WorkerHostOptions<C>) {
@@ -70,6 +76,8 @@ export class WorkerHost<C extends HostCall = HostCall> {
     this.#watch = new Float64Array(watch)
     const { binary, spares, caps, deviceId, defaultPages } = this.#opts
     const init: WorkerInit = { binary, watch, spares, caps, deviceId, defaultPages }
+    this.#up = false
+    this.#startError = undefined
     const worker = this.#worker = new Worker(WORKER_URL, {
       workerData: init,
       resourceLimits: { maxOldGenerationSizeMb: this.#opts.heapMiB, stackSizeMb: 4 }
@@ -78,6 +86,7 @@ export class WorkerHost<C extends HostCall = HostCall> {
       const onReady = (m: FromWorker): void => {
         if (m.t !== 'ready') return
         worker.off('message', onReady)
+        this.#up = true
         if (this.#timer === undefined) worker.unref()
         resolve()
       }
@@ -86,7 +95,7 @@ export class WorkerHost<C extends HostCall = HostCall> {
     })
     worker.on('message', (m: FromWorker) => this.#onMessage(m))
     // 'error' precedes 'exit' for an uncaught throw or a heap overrun in the worker.
-    worker.on('error', () => {})
+    worker.on('error', (err) => { if (!this.#up) this.#startError = err.message })
     worker.once('exit', (code) => this.#onExit(worker, code))
     return this.#ready
   }
@@ -148,7 +157,17 @@ export class WorkerHost<C extends HostCall = HostCall> {
   }
 
   #post (msg: ToWorker): void {
-    if (!this.#closed) this.#worker.postMessage(msg)
+    if (this.#closed) return
+    if (this.#down) {
+      // A new thread, with every function it should have (those a load waits for come with it).
+      this.#down = false
+      void this.start()
+      const waiting = new Set([...this.#loads.values()].map((l) => l.key))
+      for (const [key, spec] of this.#specs) {
+        if (!waiting.has(key)) this.#worker.postMessage({ t: 'load', id: this.#nextLoad++, fn: this.#fnIds.get(key) as number, spec } satisfies ToWorker)
+      }
+    }
+    this.#worker.postMessage(msg)
   }
 
   #onMessage (m: FromWorker): void {
@@ -196,6 +215,10 @@ export class WorkerHost<C extends HostCall = HostCall> {
     if (worker !== this.#worker) return
     this.#disarm()
     if (this.#closed) return
+    if (!this.#up) {
+      this.#startFailed(code)
+      return
+    }
     const running = this.#watch[WATCH_DEADLINE] !== 0 ? this.#watch[WATCH_ITEM] : undefined
     const reason = this.#killedByWatchdog ? 'watchdog' : `exit ${code}`
     this.#killedByWatchdog = false
@@ -237,6 +260,26 @@ export class WorkerHost<C extends HostCall = HostCall> {
         this.#queue(call)
       }
     }
+  }
+
+  /**
+   * A thread that exited before 'ready' (its module did not load: dist/bundle/worker.js
+   * missing or cut short, no memory for its heap) ran nothing: every load and call waiting on
+   * it fails with SANDBOX_CRASHED instead of waiting for ever, and the next load or call tries
+   * a new thread. Restarting here would spin, a thread a few milliseconds, for as long as the
+   * cause stays.
+   */
+  #startFailed (code: number): void {
+    const reason = `the sandbox thread could not start (${this.#startError ?? `exit ${code}`})`
+    this.rebuilds++
+    this.#opts.onRebuild(reason, undefined)
+    this.#down = true
+    this.#outbox = []
+    for (const call of this.#pending.values()) this.#later(call, failed(call.id, { code: ErrorCodes.SANDBOX_CRASHED, message: reason }))
+    this.#pending.clear()
+    const loads = [...this.#loads.values()]
+    this.#loads.clear()
+    for (const load of loads) load.done({ code: ErrorCodes.SANDBOX_CRASHED, message: reason })
   }
 
   async close (): Promise<void> {
