@@ -4,6 +4,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { setTimeout as sleep } from 'node:timers/promises'
 import mqtt from 'mqtt'
+import mqttPacket from 'mqtt-packet'
+import net from 'node:net'
 import { startEmbeddedBroker } from '../../../device/links/broker/index.js'
 
 /** Waits until `ok()` holds; throws after 10 s (a guard, not a timing). */
@@ -74,6 +76,57 @@ test('a rejected hook frees its place: the publish gets no PUBACK, the next wait
   } finally {
     failing.end(true)
     await other.endAsync()
+    await broker.close()
+  }
+})
+
+test('a hostile client floods QoS 1 and QoS 0 without waiting, then its link drops mid-stream: what it got PUBACKs for reached the hook, others are not stalled and keep their order', async () => {
+  const broker = await startEmbeddedBroker('127.0.0.1', 0, { settings: { maxTaken: 2 } })
+  const seen: string[] = []
+  broker.onPublish(async (m) => {
+    await new Promise((resolve) => setImmediate(resolve))
+    seen.push(m.topic)
+  })
+  const port = Number(new URL(broker.url).port)
+  const sock = net.connect(port, '127.0.0.1')
+  await new Promise((resolve) => sock.once('connect', resolve))
+  const acked: number[] = []
+  const parser = mqttPacket.parser({ protocolVersion: 4 })
+  parser.on('packet', (p) => { if (p.cmd === 'puback' && p.messageId !== undefined) acked.push(p.messageId) })
+  sock.on('data', (d) => parser.parse(d))
+  sock.on('error', () => {})
+  const polite = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 })
+  try {
+    const connack = new Promise((resolve) => parser.once('packet', resolve))
+    sock.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'flood', keepalive: 60 }))
+    await connack
+    // One write of 2000 publishes, QoS 1 and 0 mixed: aedes parses them in one read.
+    const flood: Buffer[] = []
+    for (let i = 1; i <= 2000; i++) {
+      flood.push(mqttPacket.generate(i % 2 === 0
+        ? { cmd: 'publish', topic: `flood/${i}`, payload: Buffer.alloc(0), qos: 1, messageId: i, dup: false, retain: false }
+        : { cmd: 'publish', topic: `flood/${i}`, payload: 'x', qos: 0, dup: false, retain: false }))
+    }
+    sock.write(Buffer.concat(flood))
+    const sends: Array<Promise<unknown>> = []
+    for (let i = 0; i < 50; i++) sends.push(polite.publishAsync(`polite/${i}`, String(i), { qos: 1 }))
+    await until(() => acked.length >= 10, 'some PUBACKs for the flood')
+    sock.destroy()
+    await Promise.all(sends)
+    const ackedAtCut = [...acked]
+    await until(() => seen.filter((t) => t.startsWith('polite/')).length === 50, 'the polite client\'s publishes')
+    assert.equal(seen.filter((t) => t.startsWith('polite/')), Array.from({ length: 50 }, (_, i) => `polite/${i}`), 'one client\'s order kept')
+    for (const id of ackedAtCut) assert.ok(seen.includes(`flood/${id}`), `flood/${id} was acknowledged, so it reached the hook`)
+    const flooded = seen.filter((t) => t.startsWith('flood/'))
+    assert.equal(flooded, [...flooded].sort((x, y) => Number(x.slice(6)) - Number(y.slice(6))), 'the flood kept its order')
+    // Nothing holds a place for ever: a new client's publish still goes through.
+    const late = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 })
+    await late.publishAsync('late', 'y', { qos: 1 })
+    await late.endAsync()
+    assert.ok(seen.includes('late'))
+  } finally {
+    sock.destroy()
+    await polite.endAsync()
     await broker.close()
   }
 })
