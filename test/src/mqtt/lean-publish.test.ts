@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert'
 import { leanPublisher, storeWithoutCopy } from '../../../src/mqtt/lean-publish.js'
 import { ResendStore } from '../../../device/links/resend-store.js'
 import { mosquittoMissing, startMosquitto } from '../../helpers/brokers.js'
+import { startRelay } from '../../helpers/tcp-relay.js'
 
 const generate = (createRequire(import.meta.resolve('mqtt'))('mqtt-packet') as { generate: (p: unknown, o: unknown) => Buffer }).generate
 const skip = mosquittoMissing()
@@ -71,6 +72,52 @@ for (const version of [5, 4] as const) {
     }
   })
 }
+
+test('300 QoS 1 publishes with hostile topics and user properties, the link cut every 40 sends: every callback ends, each arrives intact at least once, in order of first arrival', async () => {
+  if (skip !== undefined) { console.log(`skipped: ${skip}`); return }
+  const broker = await startMosquitto()
+  const relay = await startRelay({ port: broker.port })
+  try {
+    const watcher = await connect(broker.url, 5, 'lean-cut-watch')
+    await watcher.subscribeAsync('#', { qos: 1 })
+    const got = new Map<number, { topic: string, payload: string, props: unknown }>()
+    const order: number[] = []
+    watcher.on('message', (topic, payload, packet) => {
+      const n = Number(payload.subarray(0, 6).toString())
+      if (!got.has(n)) order.push(n)
+      got.set(n, { topic, payload: payload.toString(), props: { ...packet.properties?.userProperties } })
+    })
+    const client = mqtt.connect(relay.url, { clientId: 'lean-cut', protocolVersion: 5, reconnectPeriod: 20, manualConnect: true, outgoingStore: new ResendStore(), clean: false })
+    storeWithoutCopy(client)
+    const publish = leanPublisher(client)
+    await new Promise<void>((resolve) => { client.once('connect', () => resolve()); client.connect() })
+    let sends = 0
+    relay.filter = (p) => { if (p.dir === 'up' && p.type === 3 && ++sends % 40 === 0) setImmediate(() => relay.cut()) }
+    const topics = ['__proto__', 'constructor', 'a/__proto__/constructor', 'é/温度/😀', 'prototype/toString']
+    const want = new Map<number, { topic: string, payload: string, props: unknown }>()
+    const done: Array<Promise<void>> = []
+    for (let n = 0; n < 300; n++) {
+      const topic = topics[n % topics.length]
+      const payload = String(n).padStart(6, '0') + (n % 3 === 0 ? '' : 'ü'.repeat(n))
+      const userProperties = JSON.parse(`{"__proto__":"p${n}","constructor":"c","ключ":"значение😀"}`) as Record<string, string>
+      want.set(n, { topic, payload, props: { ...userProperties } })
+      done.push(new Promise<void>((resolve, reject) =>
+        publish(topic, Buffer.from(payload), 1, false, { userProperties }, (err) => { if (err != null) reject(err); else resolve() })))
+    }
+    await Promise.all(done)
+    for (let i = 0; i < 1000 && got.size < 300; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    assert.ok(relay.connections > 2, `the link was cut (${relay.connections} connections)`)
+    assert.is(got.size, 300)
+    for (const [n, w] of want) assert.equal(got.get(n), w, `message ${n}`)
+    assert.equal(order, [...order].sort((a, b) => a - b), 'first arrivals in publish order')
+    assert.equal(Object.keys(client.outgoing), [])
+    await client.endAsync()
+    await watcher.endAsync()
+  } finally {
+    await relay.close()
+    await broker.close()
+  }
+})
 
 test('a QoS 0 publish is written at once and not stored', async () => {
   if (skip !== undefined) { console.log(`skipped: ${skip}`); return }
