@@ -63,4 +63,4 @@ for (const [n, a] of agents) console.log(`idle RSS split with ${n} functions (Mi
 for (const t of hostRow?.throughput ?? []) if (t.peakSplit !== undefined) console.log(`peak RSS split with ${t.receiving} of ${host} functions receiving (MiB, smaps): ${splitText(t.peakSplit)}`)
 const fifty = agents.get(50) ?? hostRow
 const peak = Math.max(0, ...(hostRow?.throughput ?? []).map((t) => t.peakRssMiB))
-console.log(`cost: idle ${fifty === undefined ? '-' : f(fifty.idleRssMiB, 1)} MiB with ${fifty?.functions ?? '-'} functions (target <= 80), peak ${f(peak, 1)} MiB under load (target <= idle + 25), ${outboxes.map((o) => `${count(o.records)} records drain ${f(o.drainPerSecond)} rec/s`).join(', ')}`)
+console.log(`cost: idle ${fifty === undefined ? '-' : f(fifty.idleRssMiB, 1)} MiB with ${fifty?.functions ?? '-'} functions (target <= 80), peak ${f(peak, 1)} MiB under load (target <= idle + 25)${outboxes.map((o) => `, ${count(o.records)} records drain ${f(o.drainPerSecond)} rec/s`).join('')}`)
