@@ -325,8 +325,12 @@ let loadsSinceCollect = 0
 let collectTimer: NodeJS.Timeout | undefined
 let collectGarbage: (() => void) | undefined
 
-/** V8's gc() without --expose-gc: the flag is set for one new context only, then unset. */
+/**
+ * V8's gc(): the thread's own when Node runs with --expose-gc (the flag is then left alone),
+ * else the flag is set for one new context only, then unset.
+ */
 function fullGc (): void {
+  collectGarbage ??= (globalThis as { gc?: () => void }).gc
   if (collectGarbage === undefined) {
     setFlagsFromString('--expose-gc')
     try {
