@@ -42,6 +42,13 @@ const HAS_LATIN1 = typeof proto.latin1Slice === 'function'
  */
 const STRING_CHARS = 16
 const PROBE = 'lambkin-probe-\u00e9'
+/**
+ * The probe's answer per build, keyed by its FFI class's prototype (one per quickjs-emscripten
+ * variant in a thread, shared by all its instances): the string tag, undefined when strings
+ * are not read in place.
+ */
+const PROBED = new WeakMap<object, { tag: number | undefined }>()
+const OUT_OF_MEMORY = Symbol('out of memory')
 const readUtf8 = (heap: Buffer, start: number, end: number): string =>
   DIRECT_UTF8 ? (heap as unknown as Required<Utf8Buffer>).utf8Slice(start, end) : heap.toString('utf8', start, end)
 const writeUtf8 = (heap: Buffer, s: string, offset: number, length: number): number =>
@@ -96,7 +103,17 @@ export class FastCall {
     this.#undefined = undef
     this.#view = new Int32Array(memory.buffer)
     this.#bytes = Buffer.from(memory.buffer)
-    this.#stringTag = this.#probeStrings()
+    // The layout is the build's: probed on the first instance of each build in a thread, and
+    // again on an instance whose probe could not run (out of memory).
+    const build = Object.getPrototypeOf(i.ffi) as object
+    const known = PROBED.get(build)
+    if (known !== undefined) {
+      this.#stringTag = known.tag
+    } else {
+      const probed = this.#probeStrings()
+      if (probed !== OUT_OF_MEMORY) PROBED.set(build, { tag: probed })
+      this.#stringTag = probed === OUT_OF_MEMORY ? undefined : probed
+    }
   }
 
   /** Whether result strings are read in place (see STRING_CHARS) rather than copied out. */
@@ -114,18 +131,18 @@ export class FastCall {
    * The string tag, when a string QuickJS made from PROBE reads back whole in place and a
    * number's tag differs from it; undefined otherwise (or when the sandbox is out of memory).
    */
-  #probeStrings (): number | undefined {
+  #probeStrings (): number | undefined | typeof OUT_OF_MEMORY {
     if (!HAS_LATIN1) return undefined
     const { ffi, module: m, ctxPtr } = this.#i
     const at = m._malloc(64)
-    if (at === 0) return undefined
+    if (at === 0) return OUT_OF_MEMORY
     let str = 0
     let num = 0
     try {
       this.#heap()[at + writeUtf8(this.#heap(), PROBE, at, 62)] = 0
       str = ffi.QTS_NewString(ctxPtr, at)
       num = ffi.QTS_NewFloat64(ctxPtr, 0.5)
-      if (str === 0 || num === 0) return undefined
+      if (str === 0 || num === 0) return OUT_OF_MEMORY
       const words = this.#words()
       const tag = words[(str >> 2) + 1]
       if (tag === words[(num >> 2) + 1]) return undefined

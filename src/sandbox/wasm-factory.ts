@@ -110,6 +110,15 @@ export class WasmFactory {
     }
   }
 
+  /**
+   * Drops the spares of every cap not in `caps` (page counts) and stops keeping any for them:
+   * a cap no loaded function has would hold its spares' memories for nothing. The dropped
+   * instances are only unreferenced; V8 frees their memories when it collects them.
+   */
+  keepOnly (caps: ReadonlySet<number>): void {
+    for (const pages of [...this.#spares.keys()]) if (!caps.has(pages)) this.#spares.delete(pages)
+  }
+
   /** Pre-creates spares for a cap, e.g. the default one at start-up. */
   async prime (pages: number): Promise<void> {
     const key = Math.max(MIN_MEMORY_PAGES, pages)

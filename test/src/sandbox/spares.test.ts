@@ -50,4 +50,22 @@ test('spares are made one step per turn of the event loop, and not while the thr
   assert.is(factory.spares(MIN_MEMORY_PAGES), 2)
 })
 
+test('a cap left out of keepOnly() loses its spares and is not refilled; the kept one keeps them', async () => {
+  const factory = new WasmFactory(compileQuickJS(), 1, prepare)
+  const other = MIN_MEMORY_PAGES * 2
+  await factory.prime(MIN_MEMORY_PAGES)
+  await factory.prime(other)
+  assert.is(factory.spares(MIN_MEMORY_PAGES), 1)
+  assert.is(factory.spares(other), 1)
+  factory.keepOnly(new Set([other]))
+  assert.is(factory.spares(MIN_MEMORY_PAGES), 0)
+  assert.is(factory.spares(other), 1)
+  await factory.refill(() => true)
+  assert.is(factory.spares(MIN_MEMORY_PAGES), 0, 'a dropped cap was refilled')
+  const fresh = await factory.take(MIN_MEMORY_PAGES)
+  assert.is(fresh.spare, false)
+  assert.is(fresh.instance.memory.buffer.byteLength, compileQuickJS().initialPages * WASM_PAGE_BYTES)
+  assert.is((await factory.take(other)).spare, true)
+})
+
 test.run()
