@@ -249,12 +249,9 @@ async function pump (): Promise<void> {
         }
         if (ops.length === 0) pull()
         if (ops.length === 0 || ops[0].t !== 'inv') flush(t)
-      } else if (op.t === 'load') {
-        await load(op.id, op.fn, op.spec)
-        loadsSinceCollect++
-        keepCapsInUse()
       } else {
-        unload(op.fn)
+        if (op.t === 'load') await load(op.id, op.fn, op.spec)
+        else unload(op.fn)
         loadsSinceCollect++
         keepCapsInUse()
       }
