@@ -12,8 +12,6 @@ import { memoryPagesFor } from './budget.js'
 import { WasmFactory } from './wasm-factory.js'
 import { WATCH_DEADLINE, WATCH_ITEM } from './protocol.js'
 import { ResultBatch } from './result-batch.js'
-import { QuietTimer } from './quiet-timer.js'
-import { systemClock } from '../clock.js'
 import { checkEnvelope, failureEnvelope, plainResult } from './output-check.js'
 import type { FromWorker, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
 import { INVOKE_NUMS, expandStates } from './invoke-batch.js'
@@ -321,6 +319,7 @@ function scheduleRefill (): void {
  */
 const COLLECT_DELAY_MS = 1000
 let loadsSinceCollect = 0
+let collectTimer: NodeJS.Timeout | undefined
 let collectGarbage: (() => void) | undefined
 
 /**
@@ -340,18 +339,20 @@ function fullGc (): void {
   collectGarbage()
 }
 
-const collector = new QuietTimer(systemClock, COLLECT_DELAY_MS, () => pumping || ops.length > 0, () => {
-  loadsSinceCollect = 0
-  try {
-    fullGc()
-  } catch {
-    // A Node without the flag: the memories go at V8's own next collection, as before.
-  }
-})
-
-/** Called as each run of work ends: the collection waits for COLLECT_DELAY_MS of quiet after it. */
 function scheduleCollect (): void {
-  if (loadsSinceCollect > 0) collector.touch()
+  if (loadsSinceCollect === 0) return
+  if (collectTimer !== undefined) clearTimeout(collectTimer)
+  collectTimer = setTimeout(() => {
+    collectTimer = undefined
+    if (pumping || ops.length > 0) return
+    loadsSinceCollect = 0
+    try {
+      fullGc()
+    } catch {
+      // A Node without the flag: the memories go at V8's own next collection, as before.
+    }
+  }, COLLECT_DELAY_MS)
+  collectTimer.unref()
 }
 
 port.on('message', (msg: ToWorker) => {
