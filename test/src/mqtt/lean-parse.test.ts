@@ -161,8 +161,12 @@ test('random streams of generated packets cut at random places parse the same', 
   }
 })
 
+test('a client without connect(), or an MQTT.js whose parser moved, is refused with LAMBKIN_DEPENDENCY_MISMATCH', () => {
+  assert.throws(() => parseIncomingLean({}), (e: Error & { code?: string }) => e.code === 'LAMBKIN_DEPENDENCY_MISMATCH')
+})
+
 async function connect (url: string, protocolVersion: 4 | 5, id: string, counts?: (c: MqttClient) => void): Promise<MqttClient> {
-  const client = mqtt.connect(url, { clientId: id, protocolVersion, reconnectPeriod: 0, manualConnect: true })
+  const client = mqtt.connect(url, { clientId: id, protocolVersion, reconnectPeriod: counts === undefined ? 0 : 50, manualConnect: true })
   counts?.(client)
   const up = new Promise<void>((resolve, reject) => { client.once('connect', () => resolve()); client.once('error', reject) })
   client.connect()
@@ -193,6 +197,15 @@ test('an MQTT.js client reads its messages and PUBACKs through the fast path aga
       assert.equal(got.filter((p) => p.qos === 0).map((p) => p.payload.length), [0, 1000, 2000])
       if (v === 5) assert.equal(shape(got[0].properties), shape({ userProperties: Object.assign(Object.create(null) as object, JSON.parse('{"__proto__":"p","hop":["1","2"]}') as object), responseTopic: 'r/é' }))
       assert.ok(counts.lean >= 7, `lean ${counts.lean}`)
+      // The parser of the next connection, after a cut, reads through the fast path too.
+      const before = counts.lean
+      const back = new Promise<void>((resolve) => reader.once('connect', () => resolve()))
+      reader.stream.destroy()
+      await back
+      const again = new Promise<IPublishPacket>((resolve) => reader.once('message', (_t, _p, packet) => resolve(packet)))
+      await writer.publishAsync('lean/again', 'after the cut', { qos: 1 })
+      assert.is((await again).payload.toString(), 'after the cut')
+      assert.ok(counts.lean > before, `lean ${counts.lean} after the cut, ${before} before`)
       await Promise.all([reader.endAsync(), writer.endAsync()])
     }
   } finally {
