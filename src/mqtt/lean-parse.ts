@@ -66,10 +66,12 @@ function looksLikeParser (p: unknown): p is ParserLike {
 export interface LeanParseCounts { lean: number, handedOn: number }
 
 /**
- * Makes every parser `client`'s connect() makes (one per connection, MQTT.js 5.x makes it there
- * with mqtt-packet's parser()) read PUBLISH and PUBACK packets through the fast path; returns
- * live counts. Throws LAMBKIN_DEPENDENCY_MISMATCH when MQTT.js has no connect() or mqtt-packet's
- * parser lacks the state this file reads (checked on a parser made here, before the client connects).
+ * Puts the fast path on the parser of each connection `client` makes from now on (MQTT.js 5.x
+ * makes one per connect(), reconnects included, with mqtt-packet's parser()); install it before
+ * the first connect (the link's client is made with manualConnect). Returns live counts. A
+ * connect() that made its parser some other way keeps mqtt-packet's parse (slower, the same
+ * packets). Throws LAMBKIN_DEPENDENCY_MISMATCH when MQTT.js has no connect() or mqtt-packet's
+ * parser lacks the state this file reads (checked on a parser made here).
  */
 export function parseIncomingLean (client: object): LeanParseCounts {
   const c = client as { connect?: (...args: unknown[]) => unknown }
