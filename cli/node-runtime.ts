@@ -29,13 +29,16 @@ export const SMALL_RAM_FLAGS: readonly string[] = Object.freeze(['--max-semi-spa
 /**
  * glibc's malloc settings, read at process start (docs/performance.md, "The small-RAM profile"):
  * - `MALLOC_ARENA_MAX=2`: an arena per thread by default (up to 8 per core), each keeping what it freed;
- * - `MALLOC_MMAP_THRESHOLD_=131072`: blocks of 128 KiB or more get their own mapping, returned
+ * - `MALLOC_MMAP_THRESHOLD_=32768`: blocks of 32 KiB or more get their own mapping, returned
  *   when freed. glibc otherwise raises that threshold to the largest block freed so far (up to
- *   32 MiB) and its trim threshold to twice that; the agent's start frees 44 MiB of V8 compile
- *   memory, so the heap then kept 4-5 MiB more idle (malloc 9.0-13.3 MiB against 14.0-19.2
- *   over 5 pairs), at no CPU measured under load.
+ *   32 MiB) and its trim threshold to twice that. The agent's start allocates and frees about
+ *   35 MiB in blocks of 32 to 64 KiB (glibc's own count of mapped bytes: 40 MiB at most with
+ *   32768, 5.6 with 65536; V8's compiler zones grow in segments of up to 32 KiB), and the
+ *   long-lived blocks allocated among them kept the freed pages below the heap's top resident:
+ *   malloc 8-15.7 MiB idle, 6 of it in use, with 131072; 5.8-6.3 with 32768, at the same CPU
+ *   per message under load.
  */
-export const SMALL_RAM_ENV: Readonly<Record<string, string>> = Object.freeze({ MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' })
+export const SMALL_RAM_ENV: Readonly<Record<string, string>> = Object.freeze({ MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '32768' })
 
 export interface RuntimeInput {
   /** process.arch */

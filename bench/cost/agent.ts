@@ -8,7 +8,8 @@
 //    agent sends after the invocation's results are committed), then a warm one to the same
 //    function; medians over up to 10 functions;
 //  - throughput with k functions receiving: QoS 1 messages spread over k topics, IN_FLIGHT
-//    unacknowledged, PUBACK after commit; peak RSS sampled every 50 ms during each k.
+//    unacknowledged, PUBACK after commit; peak RSS sampled every 50 ms during each k, and the
+//    agent's CPU (all threads) per 1,000 of the timed messages.
 // Prints one JSON line.
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -18,7 +19,7 @@ import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import mqtt from 'mqtt'
 import { planRuntime, SMALL_RAM_ENV } from '../../cli/node-runtime.js'
-import { rssNow, rssSplit } from './smaps.js'
+import { cpuSeconds, rssNow, rssSplit } from './smaps.js'
 
 const BIN = fileURLToPath(new URL('../../cli/bin.js', import.meta.url))
 const MESSAGES = Number(process.env.COST_MESSAGES ?? 20_000)
@@ -90,7 +91,7 @@ async function publish (count: number, k: number): Promise<void> {
 }
 // Peak under load is sampled (VmHWM would also hold the start-up transient).
 // The split is taken again whenever the sample is a new peak (within 1 MiB), to say what grew.
-const throughput: Array<{ receiving: number, perSecond: number, peakRssMiB: number, peakSplit?: Record<string, number> }> = []
+const throughput: Array<{ receiving: number, perSecond: number, cpuMsPer1000: number, peakRssMiB: number, peakSplit?: Record<string, number> }> = []
 for (const k of receiving) {
   let peak = 0
   let peakSplit: Record<string, number> | undefined
@@ -101,10 +102,12 @@ for (const k of receiving) {
   }, 50)
   await publish(WARMUP, k)
   const t = performance.now()
+  const cpu = cpuSeconds(pid)
   await publish(MESSAGES, k)
   const perSecond = MESSAGES / ((performance.now() - t) / 1000)
+  const cpuMsPer1000 = (cpuSeconds(pid) - cpu) * 1000 / (MESSAGES / 1000)
   clearInterval(sampler)
-  throughput.push({ receiving: k, perSecond, peakRssMiB: Math.max(peak, rssNow(pid).rss), peakSplit })
+  throughput.push({ receiving: k, perSecond, cpuMsPer1000, peakRssMiB: Math.max(peak, rssNow(pid).rss), peakSplit })
 }
 await client.endAsync()
 

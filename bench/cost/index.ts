@@ -24,7 +24,7 @@ const splitText = (split: Record<string, number>): string => Object.entries(spli
   .map(([k, v]) => k === 'wasm' && (split.memories ?? 0) > 0 ? `wasm ${f(v, 1)} (${split.memories} memories, ${f(v / split.memories, 2)} each)` : `${k} ${f(v, 1)}`).join(', ')
 const count = (n: number): string => n >= 1e6 ? `${f(n / 1e6, n % 1e6 === 0 ? 0 : 1)}M` : n >= 1e3 ? `${f(n / 1e3)}k` : f(n)
 
-interface ThroughputRow { receiving: number, perSecond: number, peakRssMiB: number, peakSplit?: Record<string, number> }
+interface ThroughputRow { receiving: number, perSecond: number, cpuMsPer1000: number, peakRssMiB: number, peakSplit?: Record<string, number> }
 interface AgentRow {
   functions: number
   flags: string
@@ -50,7 +50,7 @@ for (const n of FUNCTIONS) {
   rows.push(['functions deployed', f(n), `idle ${f(a.idleRssMiB, 1)} MiB RSS (${f(a.startPeakRssMiB, 0)} at start)`, `ready in ${f(a.startSeconds, 1)} s; first call ${f(a.coldMs, 1)} ms, warm ${f(a.warmMs, 1)} ms`, ''])
 }
 const hostRow = agents.get(host)
-for (const t of hostRow?.throughput ?? []) rows.push([`functions receiving (of ${host})`, f(t.receiving), `peak ${f(t.peakRssMiB, 1)} MiB RSS`, '', `${f(t.perSecond)} msg/s`])
+for (const t of hostRow?.throughput ?? []) rows.push([`functions receiving (of ${host})`, f(t.receiving), `peak ${f(t.peakRssMiB, 1)} MiB RSS`, '', `${f(t.perSecond)} msg/s, agent CPU ${f(t.cpuMsPer1000)} ms per 1,000`])
 for (const o of outboxes) rows.push(['outbox records', count(o.records), `${f(o.diskMiB)} MiB on disk`, `open after restart ${f(o.openSeconds, 2)} s`, `write ${f(o.writePerSecond)} rec/s; drain to cloud ${f(o.drainPerSecond)} rec/s`])
 
 const header = ['What grows', 'n', 'Memory or disk', 'Time', 'Rate']

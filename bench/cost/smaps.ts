@@ -59,3 +59,11 @@ export function rssNow (pid: number): { rss: number, peak: number } {
   const field = (name: string): number => Number.parseInt((new RegExp(`^${name}:\\s*(\\d+)`, 'm').exec(status) as RegExpExecArray)[1]) / 1024
   return { rss: field('VmRSS'), peak: field('VmHWM') }
 }
+
+/** CPU time `pid` has used so far (user + system, all threads), seconds, from /proc/<pid>/stat (clock ticks of 1/100 s). */
+export function cpuSeconds (pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}

@@ -15,6 +15,7 @@ import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { mqttClientLog } from '../../src/mqtt/client-log.js'
 import { corkPerTurn } from '../../src/mqtt/cork-per-turn.js'
 import { writeWholePackets } from '../../src/mqtt/whole-packets.js'
+import { parseIncomingLean } from '../../src/mqtt/lean-parse.js'
 import { leanPublisher, storeWithoutCopy } from '../../src/mqtt/lean-publish.js'
 import type { LeanPublish } from '../../src/mqtt/lean-publish.js'
 import { holdAcks } from './mqtt-ack-hold.js'
@@ -127,6 +128,8 @@ export class MqttLink implements TriggerLink {
     corkPerTurn(link.client)
     // Each packet reaches the socket as one Buffer, not a write per field.
     writeWholePackets(link.client)
+    // A PUBLISH or PUBACK whole in a socket chunk is read in one pass, the rest by mqtt-packet.
+    parseIncomingLean(link.client)
     // A QoS 1 publish is stored by a shallow copy (its payload is the fresh Buffer #transmit
     // makes), and published without MQTT.js's option merging.
     storeWithoutCopy(link.client)

@@ -69,8 +69,9 @@ export const PRELUDE_SOURCE = String.raw`(function () {
   function running () {
     if (!active) fail('LAMBKIN_FUNCTION_ERROR', 'ctx was used after its invocation ended')
   }
+  // running() written out: this runs on every log, publish and emit, and a call is a step.
   function live () {
-    running()
+    if (!active) fail('LAMBKIN_FUNCTION_ERROR', 'ctx was used after its invocation ended')
     if (cur === null) cur = [inState, inVersion, undefined, false, null, null, null, 0, 0, 0, 0]
     return cur
   }
@@ -144,6 +145,8 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     okNext = okNext === OK_TOPICS - 1 ? 0 : okNext + 1
     return json
   }
+  // What publish() reads for absent options: no prototype, so no script can give it any.
+  const NO_OPTS = freeze({ __proto__: null })
   function publish (topic, payload, opts) {
     const c = live()
     const topicText = topicJson(topic)
@@ -151,18 +154,22 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     const isText = typeof payload === 'string'
     const body = isText ? payload : stringify(payload === undefined ? null : payload)
     if (typeof body !== 'string') fail('LAMBKIN_FUNCTION_ERROR', 'ctx.publish needs a string or a JSON-serialisable payload, got ' + typeof payload)
-    if (overBytes(body, caps.publishBytes)) fail('LAMBKIN_OUTPUT_LIMIT', 'a publish payload exceeds ' + caps.publishBytes + ' bytes (counted as UTF-8, as sent)', 'publishBytes')
-    const o = opts == null ? {} : opts
-    const entry = '[' + topicText + ',' + (isText ? stringify(body) : body) + ',' + (o.qos === 0 ? 0 : 1) + ',' + (o.retain === true) + requestProps(o) + ']'
+    // overBytes()'s first test, written out: most payloads need no count.
+    if (body.length * 3 > caps.publishBytes && overBytes(body, caps.publishBytes)) fail('LAMBKIN_OUTPUT_LIMIT', 'a publish payload exceeds ' + caps.publishBytes + ' bytes (counted as UTF-8, as sent)', 'publishBytes')
+    // Each option is read once, in this order (a getter on opts runs once).
+    const o = opts == null ? NO_OPTS : opts
+    const qos = o.qos === 0 ? 0 : 1
+    const retain = o.retain === true
+    const cd = o.correlationData
+    const rt = o.responseTopic
+    const entry = '[' + topicText + ',' + (isText ? stringify(body) : body) + ',' + qos + ',' + retain + (cd === undefined && rt === undefined ? '' : requestProps(cd, rt)) + ']'
     c[PUBS] = c[PUBS] === null ? entry : c[PUBS] + ',' + entry
     c[N_PUBS]++
   }
   // MQTT 5 request/response (section 4.10): the reply's correlation data (base64, as events
-  // carry it) and a response topic for a request. Checked again in the worker.
-  function requestProps (o) {
-    const cd = o.correlationData
-    const rt = o.responseTopic
-    if (cd === undefined && rt === undefined) return ''
+  // carry it) and a response topic for a request, at least one of them given. Checked again
+  // in the worker.
+  function requestProps (cd, rt) {
     let out = ',{'
     if (cd !== undefined) {
       if (typeof cd !== 'string' || !isBase64(cd) || cd.length > ${MAX_CORRELATION_BASE64}) fail('LAMBKIN_FUNCTION_ERROR', 'ctx.publish: correlationData must be base64 of at most 65535 bytes (pass on event.correlationData as it came)')
@@ -318,6 +325,11 @@ export const PRELUDE_SOURCE = String.raw`(function () {
         if (typeof s !== 'string') return '{"ok":true}'
         if (s.length * 3 > caps.resultBytes && overBytes(s, caps.resultBytes)) return limitFail(UNTOUCHED, 'resultBytes', 'the result', caps.resultBytes)
         return '{"ok":true,"r":' + s + '}'
+      }
+      // Publishes and nothing else (a relay): the envelope without finishOk()'s other steps.
+      if (r === undefined && cur[PUBS] !== null && !cur[STATE_READ] && cur[LOGS] === null && cur[EMITS] === null) {
+        active = false
+        return '{"ok":true,"pubs":[' + cur[PUBS] + ']}'
       }
       return finishOk(cur, r)
     } catch (e) {

@@ -9,7 +9,7 @@ test('on a board (arm64, arm) the small-RAM profile and the trap-handler flag ar
   for (const arch of ['arm64', 'arm']) {
     const p = plan(arch)
     assert.equal(p.flags, [TRAP_HANDLER_FLAG, ...SMALL_RAM_FLAGS])
-    assert.equal(p.env, { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' })
+    assert.equal(p.env, { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '32768' })
   }
   assert.ok(SMALL_RAM_FLAGS.includes('--max-semi-space-size=2'))
 })
@@ -29,7 +29,7 @@ test('LAMBKIN_MEMORY=node keeps Node\'s defaults on a board; the trap-handler fl
 test('flags the user gave Node and a MALLOC_ARENA_MAX already set win over the profile', () => {
   const p = plan('arm64', { MALLOC_ARENA_MAX: '4', NODE_OPTIONS: '--v8-pool-size=2' }, ['--max-semi-space-size=8', '--disable-wasm-trap-handler'])
   assert.equal(p.flags, SMALL_RAM_FLAGS.filter((f) => !f.startsWith('--max-semi-space-size') && !f.startsWith('--v8-pool-size')))
-  assert.equal(p.env, { MALLOC_MMAP_THRESHOLD_: '131072' })
+  assert.equal(p.env, { MALLOC_MMAP_THRESHOLD_: '32768' })
   assert.equal(plan('arm64', { MALLOC_ARENA_MAX: '4', MALLOC_MMAP_THRESHOLD_: '65536' }).env, {})
   // The re-run process itself sees everything in place, so it never re-runs again.
   const first = plan('arm64')
