@@ -47,6 +47,7 @@ export const ErrorCodes = Object.freeze({
   SCHEDULE_INVALID: 'LAMBKIN_SCHEDULE_INVALID',
   SCHEDULE_MISSED: 'LAMBKIN_SCHEDULE_MISSED',
   BROKER_UNAVAILABLE: 'LAMBKIN_BROKER_UNAVAILABLE',
+  BROKER_MALFORMED: 'LAMBKIN_BROKER_MALFORMED',
   /**
    * An external broker's admin interface (Mosquitto's dynamic security) refused or did not answer
    * a command that manages a device's broker client; the message carries the broker's reason.

@@ -129,7 +129,12 @@ export class MqttLink implements TriggerLink {
     // Each packet reaches the socket as one Buffer, not a write per field.
     writeWholePackets(link.client)
     // A PUBLISH or PUBACK whole in a socket chunk is read in one pass, the rest by mqtt-packet.
-    parseIncomingLean(link.client)
+    // A packet neither can read ends its connection (MQTT 5 section 4.13): MQTT.js would keep it
+    // and mqtt-packet read on out of step until the keepalive gave up.
+    parseIncomingLean(link.client, (err) => {
+      opts.log(`${ErrorCodes.BROKER_MALFORMED}: the trigger broker ${opts.url} sent a malformed packet (${err.message}); closing the connection and reconnecting`, 'warning')
+      link.client.stream?.destroy()
+    })
     // A QoS 1 publish is stored by a shallow copy (its payload is the fresh Buffer #transmit
     // makes), and published without MQTT.js's option merging.
     storeWithoutCopy(link.client)

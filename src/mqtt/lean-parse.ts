@@ -71,9 +71,14 @@ export interface LeanParseCounts { lean: number, handedOn: number }
  * the first connect (the link's client is made with manualConnect). Returns live counts. A
  * connect() that made its parser some other way keeps mqtt-packet's parse (slower, the same
  * packets). Throws LAMBKIN_DEPENDENCY_MISMATCH when MQTT.js has no connect() or mqtt-packet's
- * parser lacks the state this file reads (checked on a parser made here).
+ * parser lacks the state this file reads (checked on a parser made here). `onMalformed`, when
+ * given, hears each error of each connection's parser (a Malformed Packet, MQTT 5 section 4.13),
+ * after MQTT.js re-emitted it as the client's 'error' and left the connection open: mqtt-packet
+ * then reads the next socket chunk from a reset state but a stale read position, so the caller
+ * is to close the connection. With it, a QoS 1 or 2 PUBLISH whose packet id is cut off is such
+ * an error too (refuseBadIds).
  */
-export function parseIncomingLean (client: object): LeanParseCounts {
+export function parseIncomingLean (client: object, onMalformed?: (err: Error) => void): LeanParseCounts {
   const c = client as { connect?: (...args: unknown[]) => unknown }
   const found = mqttPacket()
   if (typeof c.connect !== 'function' || found === undefined) throw mismatch('connect() or mqtt-packet parser')
@@ -95,9 +100,30 @@ export function parseIncomingLean (client: object): LeanParseCounts {
       mod.parser = make
     }
     if (looksLikeParser(made)) readLean(made, Packet, counts)
+    const on = (made as { on?: unknown } | undefined)?.on
+    if (onMalformed !== undefined && looksLikeParser(made) && typeof on === 'function') {
+      refuseBadIds(made)
+      on.call(made, 'error', onMalformed)
+    }
     return out
   }
   return counts
+}
+
+/**
+ * Makes a QoS 1 or 2 PUBLISH that mqtt-packet emits without a packet id (its messageId -1 when
+ * the packet ends before the two bytes, MQTT 3.1.1 section 3.3.2.2) a parser error instead: MQTT.js
+ * would hand the message on and then throw writing a PUBACK for id -1. The fast path never emits one.
+ */
+function refuseBadIds (parser: ParserLike): void {
+  const emit = parser.emit as (event: string, x: unknown) => boolean
+  parser.emit = function (this: ParserLike, event: string, packet: { qos?: unknown, messageId?: unknown }): boolean {
+    if (event === 'packet' && (packet.qos === 1 || packet.qos === 2) && !(typeof packet.messageId === 'number' && packet.messageId >= 0)) {
+      this.error = new Error('Cannot parse messageId')
+      return emit.call(this, 'error', this.error)
+    }
+    return emit.call(this, event, packet)
+  } as ParserLike['emit']
 }
 
 /**

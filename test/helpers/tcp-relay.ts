@@ -57,6 +57,13 @@ export interface TcpRelay {
   cut: () => void
   /** While true, a new connection is closed as soon as it is accepted: the broker is out of reach. */
   refuse: boolean
+  /**
+   * When set, bytes going `dir` leave in pieces of the size it returns (at least 1), one piece
+   * per event-loop turn with Nagle off, so the receiver reads them in that many chunks or few more.
+   */
+  shape: ((dir: Direction) => number) | undefined
+  /** When set, each connection is cut once this many bytes went down (broker to client), mid-packet if it lands there. */
+  cutDownAfter: number | undefined
   /** Connections relayed so far. */
   readonly connections: number
   close: () => Promise<void>
@@ -69,6 +76,8 @@ export async function startRelay (target: { host?: string, port: number }): Prom
     port: 0,
     url: '',
     filter: undefined,
+    shape: undefined,
+    cutDownAfter: undefined,
     refuse: false,
     cut: () => {
       for (const [a, b] of pairs) { a.destroy(); b.destroy() }
@@ -80,14 +89,43 @@ export async function startRelay (target: { host?: string, port: number }): Prom
       await new Promise<void>((resolve) => server.close(() => resolve()))
     }
   }
-  const pipe = (conn: number, from: net.Socket, to: net.Socket, dir: Direction): void => {
+  const pipe = (conn: number, from: net.Socket, to: net.Socket, dir: Direction, end: () => void): void => {
     let rest = Buffer.alloc(0)
+    // Shaped or counted bytes wait here, in order, and leave piece by piece.
+    const queue: Buffer[] = []
+    let sent = 0
+    let draining = false
+    const drain = (): void => {
+      const head = queue[0]
+      if (head === undefined || to.destroyed) { draining = false; return }
+      let piece = head.subarray(0, Math.max(1, relay.shape?.(dir) ?? head.length))
+      const limit = dir === 'down' ? relay.cutDownAfter : undefined
+      if (limit !== undefined && sent + piece.length >= limit) {
+        piece = piece.subarray(0, limit - sent)
+        queue.length = 0
+        draining = false
+        to.write(piece, end)
+        return
+      }
+      sent += piece.length
+      if (piece.length === head.length) queue.shift()
+      else queue[0] = head.subarray(piece.length)
+      to.write(piece)
+      setImmediate(drain)
+    }
     from.on('data', (chunk: Buffer) => {
       const split = splitPackets(rest.length === 0 ? chunk : Buffer.concat([rest, chunk]))
       rest = Buffer.from(split.rest)
       for (const bytes of split.packets) {
         if (relay.filter?.(describe(conn, dir, bytes)) === false) continue
-        if (!to.destroyed) to.write(bytes)
+        if (to.destroyed) continue
+        if (queue.length === 0 && relay.shape === undefined && (dir === 'up' || relay.cutDownAfter === undefined)) {
+          to.write(bytes)
+          sent += bytes.length
+          continue
+        }
+        queue.push(bytes)
+        if (!draining) { draining = true; drain() }
       }
     })
   }
@@ -98,9 +136,9 @@ export async function startRelay (target: { host?: string, port: number }): Prom
     const pair: [net.Socket, net.Socket] = [client, upstream]
     pairs.add(pair)
     const end = (): void => { client.destroy(); upstream.destroy(); pairs.delete(pair) }
-    for (const s of pair) { s.on('error', end); s.on('close', end) }
-    pipe(conn, client, upstream, 'up')
-    pipe(conn, upstream, client, 'down')
+    for (const s of pair) { s.on('error', end); s.on('close', end); s.setNoDelay(true) }
+    pipe(conn, client, upstream, 'up', end)
+    pipe(conn, upstream, client, 'down', end)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
   relay.port = (server.address() as net.AddressInfo).port
