@@ -6,7 +6,10 @@
 // timed ones. Prints "live", "timing" as the timed part starts, then one JSON line:
 // { messages, seconds, perSecond } (inputs/s). BENCH_RATE=<inputs/s> paces the inputs at that
 // rate as well: every peer then sees the same offered load, so their CPU per message compares
-// like with like (a peer's batching, and so its CPU per message, changes with its speed).
+// like with like (a peer's batching, and so its CPU per message, changes with its speed). The
+// warm-up is paced from its own start and stops at its last input; the timed inputs are paced
+// from the moment the warm-up's replies are in, so a peer slow to warm up does not leave a
+// backlog that the timed part then sends in a burst (above BENCH_RATE).
 import { performance } from 'node:perf_hooks'
 import mqtt from 'mqtt'
 
@@ -51,9 +54,16 @@ process.stdout.write('live\n')
 let next = 0
 let t0 = 0
 let last = performance.now()
-const paceStart = performance.now()
-/** Inputs the pace allows so far (all of them without BENCH_RATE). */
-const allowed = (): number => RATE > 0 ? Math.floor((performance.now() - paceStart) * RATE / 1000) : TOTAL
+const warmupStart = performance.now()
+/**
+ * Inputs the pace allows so far (all of them without BENCH_RATE): the warm-up's at RATE from
+ * its start, then, once timing has started at t0, WARMUP plus RATE from t0.
+ */
+const allowed = (): number => {
+  if (RATE <= 0) return TOTAL
+  const paced = (from: number): number => Math.floor((performance.now() - from) * RATE / 1000)
+  return t0 === 0 ? Math.min(WARMUP, paced(warmupStart)) : WARMUP + paced(t0)
+}
 await new Promise<void>((resolve, reject) => {
   const stall = setInterval(() => { if (performance.now() - last > STALL_MS) reject(new Error(`no reply for ${STALL_MS / 1000} s after ${replies} replies`)) }, 1000)
   const fill = (): void => {
