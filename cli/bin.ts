@@ -101,8 +101,8 @@ if (rerun !== undefined) {
   // A reader that goes away (`lambkin results ... | head`) ends the output, not in a stack trace.
   for (const s of [process.stdout, process.stderr]) s.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0) })
   privateUmask(args)
-  // Under Node's defaults, before the heap grows: the agent's young generation and heap growth
-  // bounded from inside (cli/heap-bounds.ts), the board profile's flags being on the command line.
+  // Under Node's defaults, before the heap grows: the agent's heap growth bounded from inside
+  // (cli/heap-bounds.ts), the board profile's flags being on the command line.
   if (needsSandbox(args) && wantsHeapBounds({ arch: process.arch, env: process.env, execArgv: process.execArgv })) startHeapBounds()
   const first = entry()
   // A bundle that does not load (a chunk cut short by a power cut mid-build, a file deleted)
