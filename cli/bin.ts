@@ -15,6 +15,7 @@
 import { spawn } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { startHeapBounds, wantsHeapBounds } from './heap-bounds.js'
 import { formatLog, isJournal } from './log.js'
 import { needsSandbox } from './needs-sandbox.js'
 import { privateUmask } from './private-umask.js'
@@ -100,6 +101,9 @@ if (rerun !== undefined) {
   // A reader that goes away (`lambkin results ... | head`) ends the output, not in a stack trace.
   for (const s of [process.stdout, process.stderr]) s.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0) })
   privateUmask(args)
+  // Under Node's defaults, before the heap grows: the agent's heap growth bounded from inside
+  // (cli/heap-bounds.ts), the board profile's flags being on the command line.
+  if (needsSandbox(args) && wantsHeapBounds({ arch: process.arch, env: process.env, execArgv: process.execArgv })) startHeapBounds()
   const first = entry()
   // A bundle that does not load (a chunk cut short by a power cut mid-build, a file deleted)
   // must not keep a board's agent from starting: the modules tsc wrote run instead.
