@@ -1,7 +1,8 @@
 // A TCP relay on loopback between an MQTT client and its broker, for link faults: it forwards
 // whole MQTT packets (src/mqtt/split-packets.ts) both ways, lets a test watch them and drop
 // some (the PUBACKs of a link that is going bad), and cut every connection at once. New
-// connections after a cut are relayed as before, so the client reconnects through it.
+// connections after a cut are relayed as before, so the client reconnects through it. It can
+// also hand the bytes on in small pieces, and cut each connection after so many bytes down.
 import net from 'node:net'
 import { splitPackets } from '../../src/mqtt/split-packets.js'
 
