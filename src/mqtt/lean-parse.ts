@@ -19,6 +19,7 @@
 // PUBACK: packet id, under MQTT 5 an optional Reason Code (no properties on this path).
 import { createRequire } from 'node:module'
 import { ErrorCodes, LambkinError } from '../errors.js'
+import { readVarByteInt, varByteInt } from './split-packets.js'
 
 /** mqtt-packet's Packet (packet.js): its constructor sets cmd, retain, qos, dup, length, topic, payload. */
 type PacketClass = new () => Record<string, unknown>
@@ -99,9 +100,10 @@ export function parseIncomingLean (client: object, onMalformed?: (err: Error) =>
     } finally {
       mod.parser = make
     }
-    if (looksLikeParser(made)) readLean(made, Packet, counts)
-    const on = (made as { on?: unknown } | undefined)?.on
-    if (onMalformed !== undefined && looksLikeParser(made) && typeof on === 'function') {
+    if (!looksLikeParser(made)) return out
+    readLean(made, Packet, counts)
+    const on = (made as { on?: unknown }).on
+    if (onMalformed !== undefined && typeof on === 'function') {
       refuseBadIds(made)
       on.call(made, 'error', onMalformed)
     }
@@ -161,16 +163,9 @@ function readPacket (parser: ParserLike, buf: Buffer, at: number, Packet: Packet
   const type = zero >> 4
   if (type !== 3 && zero !== 0x40) return -1
   // Remaining Length, as mqtt-packet's _parseVarByteNum reads it (non-minimal forms included).
-  let length = 0
-  let mul = 1
-  let i = at + 1
-  for (;;) {
-    if (i >= buf.length || i > at + 4) return -1
-    const b = buf[i++]
-    length += (b & 0x7f) * mul
-    mul *= 128
-    if ((b & 0x80) === 0) break
-  }
+  if (!readVarByteInt(buf, at + 1, buf.length)) return -1
+  const length = varByteInt.value
+  const i = varByteInt.next
   const end = i + length
   if (end > buf.length) return -1
   const v5 = parser.settings.protocolVersion === 5
@@ -192,16 +187,9 @@ function readPacket (parser: ParserLike, buf: Buffer, at: number, Packet: Packet
   let properties: Record<string, unknown> | undefined
   if (v5) {
     // The properties' length: a variable byte integer, whole inside the packet.
-    let n = 0
-    let m = 1
-    const stop = pos + 4
-    for (;;) {
-      if (pos >= end || pos >= stop) return -1
-      const b = buf[pos++]
-      n += (b & 0x7f) * m
-      m *= 128
-      if ((b & 0x80) === 0) break
-    }
+    if (!readVarByteInt(buf, pos, end)) return -1
+    const n = varByteInt.value
+    pos = varByteInt.next
     if (pos + n > end) return -1
     if (n > 0) {
       properties = readProperties(buf, pos, pos + n)
