@@ -11,7 +11,7 @@
 // Environment: LAMBKIN_TEST_FILE_TIMEOUT_S (default 600) is each file's deadline in seconds.
 // The last lines are uvu's summary summed over every file ("  Total:", "  Passed:",
 // "  Skipped:", "  Duration:"), which .ci/run reads. Exits 1 when any test failed or any file
-// did not finish.
+// did not finish; the failed tests and files are listed again just before that summary.
 import { spawn } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
@@ -69,7 +69,9 @@ function runFile (file) {
       if (problem === undefined && !lingered && total === 0 && (code !== 0 || signal !== null)) problem = `ended (${signal ?? `exit code ${code}`}) before its summary`
       // A file stopped after its summary keeps its counts (uvu sets the exit code only on a
       // failed test, so the counts say it all); its open handles are named at the end.
-      resolve({ total, passed, skipped, code: lingered ? (passed === total ? 0 : 1) : code, problem, lingered })
+      // uvu names each failed test on a line starting "FAIL", its title in quotes.
+      const failures = [...plain(text).matchAll(/^\s*FAIL\s+(.*)$/gm)].map((m) => m[1].trim())
+      resolve({ total, passed, skipped, code: lingered ? (passed === total ? 0 : 1) : code, problem, lingered, failures })
     })
   })
 }
@@ -83,6 +85,7 @@ const started = Date.now()
 const sum = { total: 0, passed: 0, skipped: 0 }
 const broken = []
 const lingering = []
+const failedTests = []
 for (const [i, file] of list.entries()) {
   const rel = path.relative(root, file)
   process.stdout.write(`\n[${i + 1}/${list.length}] ${rel}\n`)
@@ -91,6 +94,7 @@ for (const [i, file] of list.entries()) {
   sum.total += r.total
   sum.passed += r.passed
   sum.skipped += r.skipped
+  for (const title of r.failures) failedTests.push(`${rel}: ${title}`)
   if (r.problem !== undefined) {
     broken.push(`${rel}: ${r.problem}`)
     // A file that never printed its summary counts as one failed test.
@@ -106,6 +110,8 @@ for (const [i, file] of list.entries()) {
   process.stdout.write(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`)
 }
 if (lingering.length > 0) console.log(`\nfiles that left handles open after their tests (not failures):\n${lingering.map((b) => `  ${b}`).join('\n')}`)
+// Named again at the end, beside the counts, so a log read from its tail says what failed.
+if (failedTests.length > 0) console.log(`\nfailed tests:\n${failedTests.map((b) => `  ${b}`).join('\n')}`)
 if (broken.length > 0) console.log(`\nfiles that failed to finish cleanly:\n${broken.map((b) => `  ${b}`).join('\n')}`)
 console.log(`\n  Total:     ${sum.total}\n  Passed:    ${sum.passed}\n  Skipped:   ${sum.skipped}\n  Duration:  ${Date.now() - started}ms\n`)
 process.exitCode = sum.passed === sum.total && broken.length === 0 ? 0 : 1
