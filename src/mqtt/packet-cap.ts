@@ -135,7 +135,8 @@ export function capPackets (parser: CappedParser, Packet: PacketClass, maxBytes:
       packet.retain = (zero & 1) !== 0
       packet.qos = qos
       packet.dup = (zero & 8) !== 0
-      packet.length = remaining
+      // The length of what was read: MQTT.js (5.x) closes the connection on a packet whose length is over the Maximum Packet Size it announced.
+      packet.length = topicEnd + idBytes - body
       packet.topic = buf.toString('utf8', body + 2, topicEnd)
       if (qos > 0) packet.messageId = buf.readUInt16BE(topicEnd)
       packet.payload = payload
