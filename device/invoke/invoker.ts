@@ -12,6 +12,7 @@ import type { Hop } from '../links/hops.js'
 import { DEFAULT_MAX_HOPS, RecursionGuard } from './recursion-guard.js'
 import type { CommitResult, MetaWrite } from '../store/index.js'
 import { invocationRecord, planCommit, sentPublishes } from './commit-unit.js'
+import type { PlannedCommit } from './commit-unit.js'
 import { pickVersion } from './aliases.js'
 import type { Registered, VersionRoute } from './aliases.js'
 import { KeyInflight } from './key-inflight.js'
@@ -175,11 +176,10 @@ export class Invoker {
     }
     this.#o.metrics.record(fn, outcome)
     this.#admission.enter()
-    try {
-      return await this.#commit(fn, event, source, opts.meta, outcome, 0, 1)
-    } finally {
-      this.#admission.leave()
-    }
+    const c = new Call(fn, reg, event, source, opts.meta, undefined, true)
+    const answer = new Promise<InvocationRecord>((resolve, reject) => { c.resolve = resolve; c.reject = reject })
+    this.#commit(c, outcome, 0, 1)
+    return await answer
   }
 
   /** With a slot held: the function's state known (read once if not), then its first attempt. */
@@ -249,15 +249,7 @@ export class Invoker {
     }
     // The sandbox part is over: the slot goes to the next call while this one commits.
     this.#admission.toCommit()
-    this.#commit(fn, c.event, c.source, c.meta, outcome, c.tries, (c.hop?.hop ?? 0) + 1).then((rec) => {
-      this.#admission.committed()
-      this.#end(c)
-      c.resolve(rec)
-    }, (err: unknown) => {
-      this.#admission.committed()
-      this.#end(c)
-      c.reject(err)
-    })
+    this.#commit(c, outcome, c.tries, (c.hop?.hop ?? 0) + 1)
   }
 
   /** The call failed before its commit (the state read, the sandbox's pool, a sleep): rejected, nothing stored. */
@@ -274,44 +266,61 @@ export class Invoker {
 
   /**
    * Writes an outcome's unit (commit-unit.ts) with the caller's meta, built now so that it
-   * reflects everything up to this commit; then hands its publishes to the trigger broker and
-   * tells the observers. Rejects with #commitFailed's error when the store failed.
+   * reflects everything up to this commit; then hands its publishes to the trigger broker, tells
+   * the observers and settles `c` (#settle). A failed write settles it with #commitFailed's error.
    */
-  #commit (
-    fn: string,
-    event: Record<string, unknown>,
-    source: string,
-    meta: (() => MetaWrite[]) | undefined,
-    o: Outcome,
-    attempts: number,
-    nextHop: number
-  ): Promise<InvocationRecord> {
-    let planned: ReturnType<typeof planCommit>
-    try {
-      planned = planCommit(fn, event, source, o, attempts, this.#o.now())
-    } catch (err) {
-      return Promise.reject(err)
-    }
+  #commit (c: Call, o: Outcome, attempts: number, nextHop: number): void {
+    const { fn, source } = c
+    let planned: PlannedCommit
     let written: Promise<CommitResult>
     try {
-      planned.unit.meta = meta?.()
+      planned = planCommit(fn, c.event, source, o, attempts, this.#o.now())
+    } catch (err) {
+      this.#settle(c, undefined, err)
+      return
+    }
+    try {
+      planned.unit.meta = c.meta?.()
       written = this.#o.store.commit(planned.unit)
     } catch (err) {
       written = Promise.reject(err)
     }
-    return written.then((committed) => {
-      const sent = sentPublishes(fn, planned, committed.publishIds, { traceId: o.traceId, hop: nextHop })
-      if (sent !== undefined) this.#o.publish(sent)
-      const rec = invocationRecord(fn, source, o, attempts)
-      this.#observe(rec)
-      return rec
+    written.then((committed) => {
+      let rec: InvocationRecord
+      try {
+        const sent = sentPublishes(fn, planned, committed.publishIds, { traceId: o.traceId, hop: nextHop })
+        if (sent !== undefined) this.#o.publish(sent)
+        rec = invocationRecord(fn, source, o, attempts)
+        this.#observe(rec)
+      } catch (err) {
+        this.#settle(c, undefined, err)
+        return
+      }
+      this.#settle(c, rec)
     }, (err: unknown) => {
       // The state handed on was never stored: reload it from the store on the next call.
       const highest = Math.max(this.#state.get(fn)?.version ?? 0, o.ok ? (o.stateVersion ?? 0) : 0, this.#reload.get(fn) ?? 0)
       this.#reload.set(fn, highest + 1)
       this.#state.delete(fn)
-      throw this.#commitFailed(fn, source, err, { durationMs: o.durationMs, invocationId: o.invocationId, attempts })
+      let failure: unknown
+      try {
+        failure = this.#commitFailed(fn, source, err, { durationMs: o.durationMs, invocationId: o.invocationId, attempts })
+      } catch (e) {
+        failure = e
+      }
+      this.#settle(c, undefined, failure)
     })
+  }
+
+  /** A commit ended: the call gives back what it held (a refusal only its place in drain()) and answers. */
+  #settle (c: Call, rec: InvocationRecord | undefined, err?: unknown): void {
+    if (c.refusal) this.#admission.leave()
+    else {
+      this.#admission.committed()
+      this.#end(c)
+    }
+    if (rec !== undefined) c.resolve(rec)
+    else c.reject(err)
   }
 
   #observe (rec: InvocationRecord): void {
@@ -359,7 +368,9 @@ class Call {
     readonly event: Record<string, unknown>,
     readonly source: string,
     readonly meta: (() => MetaWrite[]) | undefined,
-    readonly hop: Hop | undefined
+    readonly hop: Hop | undefined,
+    /** A refuse(): no slot, no sandbox key, only a commit. */
+    readonly refusal = false
   ) {
     this.traceId = hop?.traceId
   }
