@@ -360,8 +360,9 @@ function notRan (fn: string, source: string, code: string, message: string): Inv
 class Call {
   tries = 0
   traceId: string | undefined
-  resolve: (rec: InvocationRecord) => void = () => {}
-  reject: (err: unknown) => void = () => {}
+  // Set by the promise's executor before anything can settle the call.
+  resolve!: (rec: InvocationRecord) => void
+  reject!: (err: unknown) => void
   constructor (
     readonly fn: string,
     readonly reg: Registered,
