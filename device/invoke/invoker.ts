@@ -109,6 +109,16 @@ export class Invoker {
    * letter, recursion-guard.ts, whose failed commit rejects the same way).
    */
   run (fn: string, event: Record<string, unknown>, opts: RunOptions = {}): Promise<InvocationRecord> {
+    // Not async (a promise and a resumption per layer), so a throw (an event.source whose
+    // String() throws) is turned into the rejection an async run() gave.
+    try {
+      return this.#run(fn, event, opts)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
+  #run (fn: string, event: Record<string, unknown>, opts: RunOptions): Promise<InvocationRecord> {
     const route = this.#fns.get(fn)
     const reg = route === undefined ? undefined : pickVersion(route, this.#o.random ?? Math.random)
     const source = String(event.source ?? 'invoke')
