@@ -38,12 +38,13 @@ for (let i = 0; i < functions; i++) {
 
 // The flags a board gets, given up front so the measured pid is the agent (no re-run wrapper).
 // COST_NODE_FLAGS replaces the profile's V8 flags and COST_WORKERS sets invocation.workers, to
-// price each setting on its own.
+// price each setting on its own; COST_EXTRA_FLAGS adds flags to the profile's, which stays on.
 // (LAMBKIN_MEMORY=node then, or bin.js would re-run Node to add the profile's flags back.)
 const override = process.env.COST_NODE_FLAGS
 const runtime = override === undefined
   ? planRuntime({ arch: 'arm64', env: { LAMBKIN_MEMORY: process.env.COST_MEMORY ?? 'small' }, execArgv: [] })
   : { flags: ['--disable-wasm-trap-handler', ...override.split(' ').filter((x) => x !== '')], env: { ...SMALL_RAM_ENV } }
+runtime.flags.push(...(process.env.COST_EXTRA_FLAGS ?? '').split(' ').filter((x) => x !== ''))
 const workers = process.env.COST_WORKERS ?? (override === undefined ? undefined : '1')
 const config = path.join(root, 'device.json')
 writeFileSync(config, JSON.stringify(workers === undefined ? {} : { invocation: { workers: Number(workers) } }))

@@ -39,6 +39,13 @@ export class Admission {
     if (--this.#inflight === 0) for (const done of this.#idle.splice(0)) done()
   }
 
+  /** Takes a slot now if one is free and nobody waits for one; false otherwise (then acquire()). */
+  tryAcquire (): boolean {
+    if (this.#waiting.length > 0 || !this.#free()) return false
+    this.#running++
+    return true
+  }
+
   /** Resolves with a slot held, in the order callers asked. */
   acquire (): Promise<void> {
     if (this.#waiting.length === 0 && this.#free()) {

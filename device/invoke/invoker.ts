@@ -7,11 +7,12 @@
 import { randomUUID } from 'node:crypto'
 import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import type { FunctionManifest } from '../../src/function/index.js'
-import type { Outcome, OutcomeError, PublishRequest } from '../../src/sandbox/index.js'
+import type { Outcome, OutcomeError } from '../../src/sandbox/index.js'
 import type { Hop } from '../links/hops.js'
 import { DEFAULT_MAX_HOPS, RecursionGuard } from './recursion-guard.js'
-import type { MetaWrite, NewPublish, NewRecord } from '../store/index.js'
-import { deadLetterEvent } from './dead-letter.js'
+import type { CommitResult, MetaWrite } from '../store/index.js'
+import { invocationRecord, planCommit, sentPublishes } from './commit-unit.js'
+import type { PlannedCommit } from './commit-unit.js'
 import { pickVersion } from './aliases.js'
 import type { Registered, VersionRoute } from './aliases.js'
 import { KeyInflight } from './key-inflight.js'
@@ -25,11 +26,6 @@ export const COMMIT_FAILURES_METRIC = 'commit_failures_total'
 
 /** The version in a sandbox key (`name@version`): what results and dead letters record. */
 const versionOfKey = (key: string): string => key.slice(key.indexOf('@') + 1)
-
-/** Encodes a function's publish payload as MQTT bytes: strings as they are, else JSON. */
-function payloadBytes (p: unknown): string {
-  return typeof p === 'string' ? p : JSON.stringify(p)
-}
 
 export class Invoker {
   readonly #o: InvokerOptions
@@ -112,37 +108,50 @@ export class Invoker {
    * its trace id, and at invocation.maxHops it does not run (a LAMBKIN_RECURSION_LIMIT dead
    * letter, recursion-guard.ts, whose failed commit rejects the same way).
    */
-  async run (fn: string, event: Record<string, unknown>, opts: RunOptions = {}): Promise<InvocationRecord> {
+  run (fn: string, event: Record<string, unknown>, opts: RunOptions = {}): Promise<InvocationRecord> {
+    // Not async (a promise and a resumption per layer), so a throw (an event.source whose
+    // String() throws) is turned into the rejection an async run() gave.
+    try {
+      return this.#run(fn, event, opts)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
+  #run (fn: string, event: Record<string, unknown>, opts: RunOptions): Promise<InvocationRecord> {
     const route = this.#fns.get(fn)
     const reg = route === undefined ? undefined : pickVersion(route, this.#o.random ?? Math.random)
     const source = String(event.source ?? 'invoke')
     if (reg === undefined) {
-      return notRan(fn, source, ErrorCodes.FUNCTION_NOT_FOUND, `function ${fn} is not loaded`)
+      return Promise.resolve(notRan(fn, source, ErrorCodes.FUNCTION_NOT_FOUND, `function ${fn} is not loaded`))
     }
-    if (this.#recursion.exceeded(opts.hop)) {
-      try {
-        const rec = await this.#recursion.stop(fn, event, source, opts.hop as Hop, opts.meta, versionOfKey(reg.key))
-        this.#observe(rec)
-        return rec
-      } catch (err) {
-        // Answered as #commit answers a store failure: the message stays unacknowledged.
-        throw this.#commitFailed(fn, source, err, { durationMs: 0, invocationId: '', attempts: 0 })
-      }
-    }
+    if (this.#recursion.exceeded(opts.hop)) return this.#stopChain(fn, event, source, opts.hop as Hop, opts.meta, reg)
     if (opts.overload === 'throttle' && this.#admission.full(this.#o.queueDepth)) {
       this.#o.metrics.throttled(fn)
       const rec = notRan(fn, source, ErrorCodes.THROTTLED, `the agent already has ${this.#o.queueDepth} invocations waiting`)
       this.#observe(rec)
-      return rec
+      return Promise.resolve(rec)
     }
     this.#admission.enter()
     this.#keys.start(reg.key)
+    // Not async functions awaiting each other: one promise for the caller, settled from
+    // callbacks on the sandbox's and the store's promises (docs/performance.md, "The relay job").
+    const c = new Call(fn, reg, event, source, opts.meta, opts.hop)
+    const answer = new Promise<InvocationRecord>((resolve, reject) => { c.resolve = resolve; c.reject = reject })
+    if (this.#admission.tryAcquire()) this.#begin(c)
+    else void this.#admission.acquire().then(() => { this.#begin(c) })
+    return answer
+  }
+
+  /** At invocation.maxHops [W9]: a LAMBKIN_RECURSION_LIMIT dead letter instead of a run. */
+  async #stopChain (fn: string, event: Record<string, unknown>, source: string, hop: Hop, meta: RunOptions['meta'], reg: Registered): Promise<InvocationRecord> {
     try {
-      await this.#admission.acquire()
-      return await this.#runHeld(fn, reg, event, source, opts.meta, opts.hop)
-    } finally {
-      this.#keys.end(reg.key)
-      this.#admission.leave()
+      const rec = await this.#recursion.stop(fn, event, source, hop, meta, versionOfKey(reg.key))
+      this.#observe(rec)
+      return rec
+    } catch (err) {
+      // Answered as a commit's store failure: the message stays unacknowledged.
+      throw this.#commitFailed(fn, source, err, { durationMs: 0, invocationId: '', attempts: 0 })
     }
   }
 
@@ -177,36 +186,16 @@ export class Invoker {
     }
     this.#o.metrics.record(fn, outcome)
     this.#admission.enter()
-    try {
-      return await this.#commit(fn, event, source, opts.meta, outcome, 0, 1)
-    } finally {
-      this.#admission.leave()
-    }
+    const c = new Call(fn, reg, event, source, opts.meta, undefined, true)
+    const answer = new Promise<InvocationRecord>((resolve, reject) => { c.resolve = resolve; c.reject = reject })
+    this.#commit(c, outcome, 0, 1)
+    return await answer
   }
 
-  async #runHeld (
-    fn: string,
-    reg: Registered,
-    event: Record<string, unknown>,
-    source: string,
-    meta: (() => MetaWrite[]) | undefined,
-    hop: Hop | undefined
-  ): Promise<InvocationRecord> {
-    let done: { outcome: Outcome; tries: number }
-    try {
-      if (!this.#state.has(fn)) await this.#loadState(fn)
-      done = await this.#attempts(fn, reg, event, hop)
-    } catch (err) {
-      this.#admission.release()
-      throw err
-    }
-    this.#admission.toCommit()
-    try {
-      // The loop leaves `tries` at the index of a success, or at the count after a last failure.
-      return await this.#commit(fn, event, source, meta, done.outcome, done.outcome.ok ? done.tries + 1 : done.tries, (hop?.hop ?? 0) + 1)
-    } finally {
-      this.#admission.committed()
-    }
+  /** With a slot held: the function's state known (read once if not), then its first attempt. */
+  #begin (c: Call): void {
+    if (this.#state.has(c.fn)) this.#attempt(c)
+    else this.#loadState(c.fn).then(() => { this.#attempt(c) }, (err: unknown) => { this.#notRun(c, err) })
   }
 
   /** Reads `fn`'s stored state into #state, once for all the calls waiting for it. */
@@ -230,139 +219,118 @@ export class Invoker {
     return load
   }
 
-  async #attempts (fn: string, reg: Registered, event: Record<string, unknown>, hop: Hop | undefined): Promise<{ outcome: Outcome; tries: number }> {
-    const { pool, metrics } = this.#o
-    const attempts = 1 + reg.manifest.retry.attempts
-    let outcome: Outcome | undefined
-    // A message from a chain continues its trace: ctx.traceId follows the chain [W9].
-    let traceId: string | undefined = hop?.traceId
-    let tries = 0
-    for (; tries < attempts; tries++) {
-      if (tries > 0) await this.#o.sleep(reg.manifest.retry.backoffMs * 2 ** (tries - 1))
-      // Calls are not held back for the previous outcome: the sandbox instance hands the state
-      // it produced to the call queued behind it (versions decide which copy is newer), and
-      // a function with concurrency 1 runs its calls in order in one instance.
-      const known = this.#state.get(fn) as { value: unknown; version: number; json?: string }
+  /**
+   * One attempt in the sandbox. Calls are not held back for the previous outcome: the sandbox
+   * instance hands the state it produced to the call queued behind it (versions decide which
+   * copy is newer), and a function with concurrency 1 runs its calls in order in one instance.
+   */
+  #attempt (c: Call): void {
+    try {
+      const known = this.#state.get(c.fn) as { value: unknown; version: number; json?: string }
       known.json ??= JSON.stringify(known.value ?? {})
-      outcome = await pool.invoke(reg.key, event, { stateJson: known.json, stateVersion: known.version, traceId })
-      if (outcome.ok && outcome.stateChanged && (outcome.stateVersion ?? 0) > known.version) {
-        this.#state.set(fn, { value: outcome.state, version: outcome.stateVersion ?? known.version + 1 })
-      }
-      traceId = outcome.traceId
-      if (!outcome.ok && outcome.error.code === ErrorCodes.THROTTLED) metrics.throttled(fn)
-      else metrics.record(fn, outcome)
-      if (outcome.ok) break
+      this.#o.pool.invoke(c.reg.key, c.event, { stateJson: known.json, stateVersion: known.version, traceId: c.traceId })
+        .then((o) => { this.#attempted(c, o, known.version) }, (err: unknown) => { this.#notRun(c, err) })
+    } catch (err) {
+      this.#notRun(c, err)
     }
-    return { outcome: outcome as Outcome, tries }
   }
 
-  async #commit (
-    fn: string,
-    event: Record<string, unknown>,
-    source: string,
-    meta: (() => MetaWrite[]) | undefined,
-    o: Outcome,
-    attempts: number,
-    nextHop: number
-  ): Promise<InvocationRecord> {
-    const { store } = this.#o
-    const time = this.#o.now()
-    const records: NewRecord[] = []
-    const durable: NewPublish[] = []
-    const quick: PublishRequest[] = []
-    const unit = {
-      records,
-      meta: undefined as MetaWrite[] | undefined,
-      state: undefined as Array<{ fn: string; value: unknown }> | undefined,
-      publishes: durable
+  /** An attempt's outcome: counted; retried per the manifest after a failure, else committed. */
+  #attempted (c: Call, outcome: Outcome, knownVersion: number): void {
+    const { metrics } = this.#o
+    const fn = c.fn
+    c.tries++
+    if (outcome.ok && outcome.stateChanged && (outcome.stateVersion ?? 0) > knownVersion) {
+      this.#state.set(fn, { value: outcome.state, version: outcome.stateVersion ?? knownVersion + 1 })
     }
-    if (o.ok) {
-      records.push({
-        kind: 'result',
-        fn,
-        time,
-        data: {
-          invocationId: o.invocationId,
-          traceId: o.traceId,
-          version: o.version,
-          source,
-          result: o.result ?? null,
-          durationMs: o.durationMs,
-          attempts,
-          retries: attempts - 1
-        }
-      })
-      for (const e of o.emits) records.push({ kind: 'emit', fn, time, data: e })
-      if (o.stateChanged) unit.state = [{ fn, value: o.state }]
-      for (const p of o.publishes) {
-        if (p.qos === 1) {
-          const d: NewPublish = { topic: p.topic, payload: payloadBytes(p.payload), qos: 1, retain: p.retain }
-          if (p.correlationData !== undefined) d.correlationData = p.correlationData
-          if (p.responseTopic !== undefined) d.responseTopic = p.responseTopic
-          durable.push(d)
-        } else quick.push(p)
-      }
-    } else {
-      records.push({
-        kind: 'dead-letter',
-        fn,
-        time,
-        data: {
-          invocationId: o.invocationId,
-          traceId: o.traceId,
-          version: o.version,
-          source,
-          event: deadLetterEvent(event),
-          error: o.error,
-          attempts,
-          retries: attempts - 1
-        }
-      })
-    }
-    if (o.logs.length > 0) records.push({ kind: 'log', fn, time, data: { invocationId: o.invocationId, lines: o.logs } })
-    let committed
+    // A message from a chain continues its trace: ctx.traceId follows the chain [W9].
+    c.traceId = outcome.traceId
     try {
-      // Built now, not earlier: the caller's meta reflects everything up to this commit.
-      unit.meta = meta?.()
-      committed = await store.commit(unit)
+      if (!outcome.ok && outcome.error.code === ErrorCodes.THROTTLED) metrics.throttled(fn)
+      else metrics.record(fn, outcome)
     } catch (err) {
+      this.#notRun(c, err)
+      return
+    }
+    const retry = c.reg.manifest.retry
+    if (!outcome.ok && c.tries < 1 + retry.attempts) {
+      this.#o.sleep(retry.backoffMs * 2 ** (c.tries - 1)).then(() => { this.#attempt(c) }, (err: unknown) => { this.#notRun(c, err) })
+      return
+    }
+    // The sandbox part is over: the slot goes to the next call while this one commits.
+    this.#admission.toCommit()
+    this.#commit(c, outcome, c.tries, (c.hop?.hop ?? 0) + 1)
+  }
+
+  /** The call failed before its commit (the state read, the sandbox's pool, a sleep): rejected, nothing stored. */
+  #notRun (c: Call, err: unknown): void {
+    this.#admission.release()
+    this.#end(c)
+    c.reject(err)
+  }
+
+  #end (c: Call): void {
+    this.#keys.end(c.reg.key)
+    this.#admission.leave()
+  }
+
+  /**
+   * Writes an outcome's unit (commit-unit.ts) with the caller's meta, built now so that it
+   * reflects everything up to this commit; then hands its publishes to the trigger broker, tells
+   * the observers and settles `c` (#settle). A failed write settles it with #commitFailed's error.
+   */
+  #commit (c: Call, o: Outcome, attempts: number, nextHop: number): void {
+    const { fn, source } = c
+    let planned: PlannedCommit
+    let written: Promise<CommitResult>
+    try {
+      planned = planCommit(fn, c.event, source, o, attempts, this.#o.now())
+    } catch (err) {
+      this.#settle(c, undefined, err)
+      return
+    }
+    try {
+      planned.unit.meta = c.meta?.()
+      written = this.#o.store.commit(planned.unit)
+    } catch (err) {
+      written = Promise.reject(err)
+    }
+    written.then((committed) => {
+      let rec: InvocationRecord
+      try {
+        const sent = sentPublishes(fn, planned, committed.publishIds, { traceId: o.traceId, hop: nextHop })
+        if (sent !== undefined) this.#o.publish(sent)
+        rec = invocationRecord(fn, source, o, attempts)
+        this.#observe(rec)
+      } catch (err) {
+        this.#settle(c, undefined, err)
+        return
+      }
+      this.#settle(c, rec)
+    }, (err: unknown) => {
       // The state handed on was never stored: reload it from the store on the next call.
       const highest = Math.max(this.#state.get(fn)?.version ?? 0, o.ok ? (o.stateVersion ?? 0) : 0, this.#reload.get(fn) ?? 0)
       this.#reload.set(fn, highest + 1)
       this.#state.delete(fn)
-      throw this.#commitFailed(fn, source, err, { durationMs: o.durationMs, invocationId: o.invocationId, attempts })
-    }
-    if (quick.length > 0 || durable.length > 0) {
-      // Built in one pass (this runs per message on the relay path): no intermediate arrays.
-      const hop: Hop = { traceId: o.traceId, hop: nextHop }
-      const sent: Array<PublishRequest & { id?: number; hop?: Hop; fn?: string }> = []
-      for (const p of quick) sent.push({ ...p, hop, fn })
-      for (let i = 0; i < durable.length; i++) {
-        const p = durable[i] as NewPublish
-        const s: PublishRequest & { id?: number; hop?: Hop; fn?: string } =
-          { topic: p.topic, payload: p.payload, qos: 1, retain: p.retain, id: committed.publishIds[i], hop, fn }
-        if (p.correlationData !== undefined) s.correlationData = p.correlationData
-        if (p.responseTopic !== undefined) s.responseTopic = p.responseTopic
-        sent.push(s)
+      let failure: unknown
+      try {
+        failure = this.#commitFailed(fn, source, err, { durationMs: o.durationMs, invocationId: o.invocationId, attempts })
+      } catch (e) {
+        failure = e
       }
-      this.#o.publish(sent)
+      this.#settle(c, undefined, failure)
+    })
+  }
+
+  /** A commit ended: the call gives back what it held (a refusal only its place in drain()) and answers. */
+  #settle (c: Call, rec: InvocationRecord | undefined, err?: unknown): void {
+    if (c.refusal) this.#admission.leave()
+    else {
+      this.#admission.committed()
+      this.#end(c)
     }
-    const rec: InvocationRecord = o.ok
-      ? { fn, source, ok: true, result: o.result, durationMs: o.durationMs, invocationId: o.invocationId, version: o.version, attempts }
-      : {
-          fn,
-          source,
-          ok: false,
-          code: o.error.code,
-          message: o.error.message,
-          durationMs: o.durationMs,
-          invocationId: o.invocationId,
-          version: o.version,
-          attempts
-        }
-    if (o.logs.length > 0) rec.logs = o.logs
-    this.#observe(rec)
-    return rec
+    if (rec !== undefined) c.resolve(rec)
+    else c.reject(err)
   }
 
   #observe (rec: InvocationRecord): void {
@@ -396,4 +364,25 @@ export class Invoker {
 /** The record of an invocation that never reached its function (not loaded, or throttled). */
 function notRan (fn: string, source: string, code: string, message: string): InvocationRecord {
   return { fn, source, ok: false, code, message, durationMs: 0, invocationId: '', attempts: 0 }
+}
+
+/** One run() between its slot and its answer: what each step needs, and the caller's promise. */
+class Call {
+  tries = 0
+  traceId: string | undefined
+  // Set by the promise's executor before anything can settle the call.
+  resolve!: (rec: InvocationRecord) => void
+  reject!: (err: unknown) => void
+  constructor (
+    readonly fn: string,
+    readonly reg: Registered,
+    readonly event: Record<string, unknown>,
+    readonly source: string,
+    readonly meta: (() => MetaWrite[]) | undefined,
+    readonly hop: Hop | undefined,
+    /** A refuse(): no slot, no sandbox key, only a commit. */
+    readonly refusal = false
+  ) {
+    this.traceId = hop?.traceId
+  }
 }

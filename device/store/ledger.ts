@@ -52,7 +52,6 @@ export class Ledger {
 
   clone (): Ledger {
     const c = new Ledger()
-    c.tally = emptyByKind(() => ({ count: 0, bytes: 0 }))
     for (const k of RECORD_KINDS) c.tally[k] = { ...this.tally[k] }
     c.lastSeq = this.lastSeq
     c.lastPublishId = this.lastPublishId

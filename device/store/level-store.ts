@@ -91,7 +91,8 @@ export class LevelOutboxStore extends OutboxStore {
     return this.#streamId
   }
 
-  protected async _commit (unit: CommitUnit): Promise<CommitResult> {
+  /** Encodes the unit and queues it for the next group commit; a throw here (LAMBKIN_STORE_FULL) becomes commit()'s rejection. */
+  protected _commit (unit: CommitUnit): Promise<CommitResult> {
     const records = (unit.records ?? []).map((r, i) => {
       const ttl = r.ttlMs ?? this.#opts.ttlMs[r.kind] ?? 0
       const stored: StoredRecord = { t: r.time, d: r.data }
@@ -115,7 +116,7 @@ export class LevelOutboxStore extends OutboxStore {
       publishes,
       meta: (unit.meta ?? []).map((m) => ({ key: m.key, value: m.value === null || m.value === undefined ? null : encodeValue(m.value, `meta ${m.key}`) }))
     }
-    return await this.#lane.push({ type: 'commit', unit: encoded }, true) as CommitResult
+    return this.#lane.push({ type: 'commit', unit: encoded }, true) as Promise<CommitResult>
   }
 
   protected async _read (r: ResolvedRead): Promise<OutboxRecord[]> {
@@ -234,11 +235,11 @@ export class LevelOutboxStore extends OutboxStore {
    * Joins the next group commit (write-lane.ts) rather than taking a write of its own: under
    * load every PUBACK removes a publish, and one batch each kept commits waiting behind them.
    */
-  protected async _removePublish (id: number): Promise<void> {
+  protected _removePublish (id: number): Promise<void> {
     // Lazy: a removal rides with the next commit instead of a LevelDB write of its own (at a
     // message at a time, one write per message fewer). Until it is written a restart sends
     // the publish again, as it would after a kill between the PUBACK and the removal.
-    await this.#lane.push({ type: 'unpublish', id }, true, true)
+    return this.#lane.push({ type: 'unpublish', id }, true, true) as Promise<unknown> as Promise<void>
   }
 
   protected async _flush (): Promise<void> {

@@ -27,10 +27,11 @@ export abstract class OutboxStore {
    * (null deletes), durable publishes (each gets the next id) and meta (null deletes).
    * Resolves once the write reached LevelDB (a killed process keeps it; a power cut may lose
    * the last sync interval). A record larger than the whole quota fails the unit with
-   * LAMBKIN_STORE_FULL and nothing of it is written.
+   * LAMBKIN_STORE_FULL and nothing of it is written. Not async: the backend's promise is
+   * handed back as it is (a promise and a resumption fewer per trigger message).
    */
-  async commit (unit: CommitUnit): Promise<CommitResult> {
-    return await this.#call(() => {
+  commit (unit: CommitUnit): Promise<CommitResult> {
+    return this.#call(() => {
       checkUnit(unit)
       if ((unit.records?.length ?? 0) + (unit.state?.length ?? 0) + (unit.publishes?.length ?? 0) + (unit.meta?.length ?? 0) === 0) {
         return Promise.resolve({ seqs: [], publishIds: [] })
@@ -86,8 +87,9 @@ export abstract class OutboxStore {
     })
   }
 
-  async removePublish (id: number): Promise<void> {
-    return await this.#call(() => { checkSeq(id, 'id'); return this._removePublish(id) })
+  /** Removes an acknowledged publish. Not async, as commit(): the trigger link calls it once per PUBACK. */
+  removePublish (id: number): Promise<void> {
+    return this.#call(() => { checkSeq(id, 'id'); return this._removePublish(id) })
   }
 
   async getMeta (key: string): Promise<unknown> {

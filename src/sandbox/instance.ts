@@ -33,7 +33,26 @@ export interface Prepared {
   init: QuickJSHandle
 }
 
-export function prepare (wasm: WasmInstance): Prepared {
+/**
+ * The prelude as evaluated: indentation and whole-line comments dropped, every line kept (a
+ * stack line's number still points into prelude.ts). QuickJS parses the text in the instance's
+ * memory and keeps each function's source there (Function.prototype.toString): this took 3 of
+ * the 30 pages (4 KiB) the prelude adds to every instance (docs/performance.md, "Where the
+ * bytes are"). Left as is when a line break may sit inside a literal (a backtick, a block
+ * comment, a line ending in a backslash), where leading blanks or `//` would be the literal's.
+ */
+export function compactSource (source: string): string {
+  if (/`|\/\*|\\\r?\n/.test(source)) return source
+  return source.split('\n').map((line) => {
+    const text = line.trimStart()
+    return text.startsWith('//') ? '' : text
+  }).join('\n')
+}
+
+const PRELUDE_COMPACT = compactSource(PRELUDE_SOURCE)
+
+/** `prelude`: the glue's text, the compacted prelude unless a test compares. */
+export function prepare (wasm: WasmInstance, prelude = PRELUDE_COMPACT): Prepared {
   const rt = wasm.module.newRuntime()
   const ctx = rt.newContext()
   // Host helpers the prelude captures and then removes from the global object.
@@ -47,7 +66,7 @@ export function prepare (wasm: WasmInstance): Prepared {
   const seed = ctx.newNumber(randomFillSync(new Int32Array(1))[0])
   ctx.setProp(ctx.global, '__lambkin_seed', seed)
   seed.dispose()
-  ctx.unwrapResult(ctx.evalCode(PRELUDE_SOURCE, 'lambkin:prelude', { type: 'global' })).dispose()
+  ctx.unwrapResult(ctx.evalCode(prelude, 'lambkin:prelude', { type: 'global' })).dispose()
   return { rt, ctx, run: ctx.getProp(ctx.global, '__lambkin_run'), init: ctx.getProp(ctx.global, '__lambkin_init') }
 }
 

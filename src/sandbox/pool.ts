@@ -2,6 +2,7 @@
 // them, with a per-function concurrency (parallel sandboxes), a bounded queue that answers
 // LAMBKIN_THROTTLED when full, and quarantine of functions that keep faulting.
 import { randomUUID } from 'node:crypto'
+import { setFlagsFromString } from 'node:v8'
 import { ErrorCodes, errorMessage, LambkinError } from '../errors.js'
 import { DEFAULT_MEMORY_KIB, INSTRUCTIONS_PER_POLL, memoryPagesFor } from './budget.js'
 import { resolvePoolOptions } from './options.js'
@@ -70,6 +71,40 @@ function quarantinedOutcome (fn: Loaded, call: { invocationId: string, traceId: 
   return rejectedOutcome(fn.spec, call, { code: ErrorCodes.QUARANTINED, message: `function ${fn.spec.name} keeps faulting and is paused for another ${leftMs} ms`, details: { retryAfterMs: leftMs } })
 }
 
+/**
+ * The semi-space size (MiB) of the sandbox threads' V8 heaps when Node was started with a larger
+ * `--max-semi-space-size` (the small-RAM profile gives 2, cli/node-runtime.ts). V8 applies that
+ * flag to every isolate, over a worker's `resourceLimits`; a sandbox thread's V8 heap holds only
+ * the glue (functions run in wasm memory), so 1 MiB semi-spaces do: its young generation peaks at
+ * 2 MiB instead of 4 under a saturating load (docs/performance.md, "The small-RAM profile").
+ */
+export const SANDBOX_SEMI_SPACE_MIB = 1
+
+/**
+ * The `--max-semi-space-size` Node was started with (the last one given on its command line or in
+ * NODE_OPTIONS; `_` and `-` alike), or undefined.
+ */
+export function givenSemiSpaceMiB (execArgv: readonly string[], nodeOptions = ''): number | undefined {
+  let given: number | undefined
+  for (const arg of [...nodeOptions.split(/\s+/), ...execArgv]) {
+    const m = /^--max[-_]semi[-_]space[-_]size=(\d+)$/.exec(arg)
+    if (m !== null) given = Number(m[1])
+  }
+  return given
+}
+
+/**
+ * Lowers `--max-semi-space-size` to SANDBOX_SEMI_SPACE_MIB for the isolates made from now on (the
+ * sandbox threads) when Node was given more. V8 reads the flag once per isolate, when its heap is
+ * made, so the main thread keeps what it was started with.
+ */
+export function boundSandboxYoungGeneration (execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS): boolean {
+  const given = givenSemiSpaceMiB(execArgv, nodeOptions)
+  if (given === undefined || given <= SANDBOX_SEMI_SPACE_MIB) return false
+  setFlagsFromString(`--max-semi-space-size=${SANDBOX_SEMI_SPACE_MIB}`)
+  return true
+}
+
 export function functionKey (spec: { name: string, version: string }): string {
   return `${spec.name}@${spec.version}`
 }
@@ -99,6 +134,7 @@ export class SandboxPool {
   static async create (options: Partial<PoolOptions> = {}): Promise<SandboxPool> {
     const opts = resolvePoolOptions(options)
     const binary = compileQuickJS()
+    boundSandboxYoungGeneration()
     const hosts: Array<WorkerHost<PendingCall>> = []
     const pool = new SandboxPool(opts, hosts)
     for (let i = 0; i < opts.workers; i++) {

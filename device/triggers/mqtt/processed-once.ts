@@ -31,7 +31,11 @@ export const MARK_PREFIX = 'once:'
 
 /** What a mark stores. */
 interface StoredMark { i: number, h: string, k: string, n: number }
-interface Mark extends StoredMark { pending?: Promise<boolean> }
+/**
+ * `pending` while the mark's commit is under way, with the copies waiting to hear how it went
+ * (made only when one comes: most marks settle with nobody asking).
+ */
+interface Mark extends StoredMark { pending?: Array<(ok: boolean) => void> }
 
 interface Session {
   /** slot -> route -> mark */
@@ -75,7 +79,8 @@ export function messageHash (topic: string, payload: Uint8Array): string {
   const buf = Buffer.allocUnsafe(headBytes + payload.length)
   buf.write(head, 0, headBytes, 'utf8')
   buf.set(payload, headBytes)
-  return oneShot('sha256', buf, 'buffer').toString('hex', 0, 8)
+  // Hex straight from the hash, then cut: 0.5 us against 1.7 for a digest Buffer turned into hex (same digits).
+  return oneShot('sha256', buf, 'hex').slice(0, 16)
 }
 
 /** A trigger route's name in marks: its function, its place in the manifest and its filter. */
@@ -135,44 +140,16 @@ export class ProcessedOnce {
     if (!origin.persistent) return UNMARKED
     const slot = origin.packetId % SLOTS
     const hash = messageHash(topic, payload)
-    const same = (m: Mark | undefined): m is Mark => m !== undefined && m.i === origin.packetId && m.h === hash
-    const bySlot = (): Map<string, Mark> => {
-      let b = s.marks.get(slot)
-      if (b === undefined) s.marks.set(slot, b = new Map())
-      return b
-    }
     // The first message of a resumed connection that no mark of the connection before knows
     // is a new one: from there on only DUP says "sent again".
-    if (s.replaying && ![...(s.marks.get(slot)?.values() ?? [])].some((m) => same(m) && (m.k === s.previous || m.pending !== undefined))) s.replaying = false
-    const replay = s.replaying
-    return {
-      decide: (route) => {
-        const m = s.marks.get(slot)?.get(route)
-        if (!same(m)) return 'run'
-        if (m.pending !== undefined) return m.pending.then((ok) => ok ? 'skip' : 'run')
-        return origin.dup || (replay && m.k === s.previous) ? 'skip' : 'run'
-      },
-      mark: (route) => {
-        const before = s.marks.get(slot)?.get(route)
-        let done: (ok: boolean) => void = () => {}
-        const mark: Mark = { i: origin.packetId, h: hash, k: conn, n: s.n++, pending: new Promise<boolean>((resolve) => { done = resolve }) }
-        bySlot().set(route, mark)
-        s.lastConn = conn
-        let written = false
-        return {
-          meta: () => { written = true; return [{ key: `${MARK_PREFIX}${sid}:${slot}:${route}`, value: { i: mark.i, h: mark.h, k: mark.k, n: mark.n } }] },
-          settled: (committed) => {
-            const ok = committed && written
-            delete mark.pending
-            if (!ok && bySlot().get(route) === mark) {
-              if (before === undefined) bySlot().delete(route)
-              else bySlot().set(route, before)
-            }
-            done(ok)
-          }
-        }
+    if (s.replaying) {
+      let known = false
+      for (const m of s.marks.get(slot)?.values() ?? []) {
+        if (m.i === origin.packetId && m.h === hash && (m.k === s.previous || m.pending !== undefined)) known = true
       }
+      if (!known) s.replaying = false
     }
+    return new MessageTicket(s, sid, slot, origin, hash, conn, s.replaying)
   }
 
   #session (sid: string): Session {
@@ -210,5 +187,75 @@ export class ProcessedOnce {
     if (oldest === undefined) return
     this.#forget(oldest[0], oldest[1])
     this.#sessions.delete(oldest[0])
+  }
+}
+
+/**
+ * A message's ticket (the Ticket of ProcessedOnce.take): a class, not closures, as one is made
+ * per relayed QoS 1 message.
+ */
+class MessageTicket implements Ticket {
+  constructor (
+    readonly s: Session,
+    readonly sid: string,
+    readonly slot: number,
+    readonly origin: MessageOrigin,
+    readonly hash: string,
+    readonly conn: string,
+    readonly replay: boolean
+  ) {}
+
+  decide (route: string): Decision | Promise<Decision> {
+    const m = this.s.marks.get(this.slot)?.get(route)
+    if (m === undefined || m.i !== this.origin.packetId || m.h !== this.hash) return 'run'
+    const waiters = m.pending
+    if (waiters !== undefined) return new Promise<boolean>((resolve) => { waiters.push(resolve) }).then((ok) => ok ? 'skip' : 'run')
+    return this.origin.dup || (this.replay && m.k === this.s.previous) ? 'skip' : 'run'
+  }
+
+  mark (route: string): MarkHandle {
+    const s = this.s
+    const before = this.#bySlot().get(route)
+    const mark: Mark = { i: this.origin.packetId, h: this.hash, k: this.conn, n: s.n++, pending: [] }
+    this.#bySlot().set(route, mark)
+    s.lastConn = this.conn
+    return new MarkHandle(this, route, mark, before)
+  }
+
+  /** The slot's marks by route, made when missing. */
+  #bySlot (): Map<string, Mark> {
+    let b = this.s.marks.get(this.slot)
+    if (b === undefined) this.s.marks.set(this.slot, b = new Map())
+    return b
+  }
+
+  /** After the mark's commit: an unwritten or failed one gives the slot back to the mark before it. */
+  settle (route: string, mark: Mark, before: Mark | undefined, ok: boolean): void {
+    const waiters = mark.pending ?? []
+    delete mark.pending
+    if (!ok) {
+      const bySlot = this.#bySlot()
+      if (bySlot.get(route) === mark) {
+        if (before === undefined) bySlot.delete(route)
+        else bySlot.set(route, before)
+      }
+    }
+    for (const w of waiters) w(ok)
+  }
+}
+
+/** One route's mark of a message: its meta write, and settled() once the commit went one way or the other. */
+class MarkHandle {
+  #written = false
+  constructor (readonly t: MessageTicket, readonly route: string, readonly mark: Mark, readonly before: Mark | undefined) {}
+
+  meta = (): MetaWrite[] => {
+    this.#written = true
+    const m = this.mark
+    return [{ key: `${MARK_PREFIX}${this.t.sid}:${this.t.slot}:${this.route}`, value: { i: m.i, h: m.h, k: m.k, n: m.n } }]
+  }
+
+  settled (committed: boolean): void {
+    this.t.settle(this.route, this.mark, this.before, committed && this.#written)
   }
 }

@@ -203,7 +203,21 @@ export class MqttTriggers {
     }
   }
 
-  async onMessage (msg: TriggerMessage): Promise<void> {
+  /**
+   * Routes one message; the promise settles once its effects are durable (rejects: not). Not an
+   * async function, and the one route's promise is handed back as it is: each layer of async on
+   * this path is a promise and a resumption per relayed message (docs/performance.md, "The relay
+   * job"). Never throws: a throw becomes the rejection.
+   */
+  onMessage (msg: TriggerMessage): Promise<void> {
+    try {
+      return this.#onMessage(msg)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
+  #onMessage (msg: TriggerMessage): Promise<void> {
     const { topic, qos, retain } = msg
     const time = this.#o.clock.now()
     const hop = readHop(msg.userProperties)
@@ -236,27 +250,29 @@ export class MqttTriggers {
         d = decoded.get(format)
         if (d === undefined) decoded.set(format, (d = this.#decode(msg, format)))
       }
-      const decodedPayload = d
-      const route = (meta?: () => MetaWrite[]): Promise<unknown> => this.#route(r, msg, decodedPayload, time, hop, meta)
       if (ticket === undefined) {
-        work.push(route())
+        work.push(this.#route(r, msg, d, time, hop, undefined))
         continue
       }
       const decision = ticket.decide(r.onceKey)
       if (decision === 'skip') this.#skipRedelivery(r, topic)
-      else if (decision === 'run') work.push(marked(ticket, r.onceKey, route))
-      else work.push(decision.then((x) => (x === 'skip' ? this.#skipRedelivery(r, topic) : marked(ticket, r.onceKey, route))))
+      else if (decision === 'run') work.push(this.#marked(ticket, r, msg, d, time, hop))
+      else {
+        const decodedPayload = d
+        work.push(decision.then((x) => (x === 'skip' ? this.#skipRedelivery(r, topic) : this.#marked(ticket, r, msg, decodedPayload, time, hop))))
+      }
     }
     if (!matched && this.#countUnmatched) this.#noRoute(topic)
     // QoS 0 carries no acknowledgement to hold back: let the next message in at once. Its
     // work is not awaited, so a failure (a store error) is logged here rather than left unhandled.
     if (qos === 0) {
       for (const w of work) w.catch((err: Error) => this.#o.log(`QoS 0 message on ${topic} not handled: ${err.message}`))
-      return
+      return SETTLED
     }
-    // One route is the common case: its promise as it is, without Promise.all's.
-    if (work.length === 1) await work[0]
-    else if (work.length > 1) await Promise.all(work)
+    // One route is the common case: its promise as it is (its value is not read), without Promise.all's.
+    if (work.length === 1) return work[0] as Promise<unknown> as Promise<void>
+    if (work.length === 0) return SETTLED
+    return Promise.all(work) as Promise<unknown> as Promise<void>
   }
 
   /** One route's part of a message: a dead letter, a batch record or an invocation, with `meta` in its commit. */
@@ -278,11 +294,29 @@ export class MqttTriggers {
       }
       return r.batch.append(rec, bytes, hop, meta)
     }
-    const event = { source: 'mqtt', time, topic, ...d, qos, retain, ...requestFields(msg) }
+    // Most messages carry neither request field: no object for them then.
+    const request = msg.responseTopic === undefined && msg.correlationData === undefined ? undefined : requestFields(msg)
+    const event = { source: 'mqtt', time, topic, ...d, qos, retain, ...request }
     const bytes = eventBytes(event, msg, this.#eventBytes)
     if (bytes > this.#eventBytes) return this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), overCap(bytes, this.#eventBytes), { meta })
     // QoS 0 may be dropped under overload (counted); QoS 1 waits, holding its ack back.
     return this.#o.invoker.run(r.fn, event, { overload: qos === 0 ? 'throttle' : 'wait', hop, meta })
+  }
+
+  /**
+   * #route with the message's processed-once mark in its commit, telling the mark how the commit
+   * went. One then() rather than an async function (a promise and a resumption fewer per message).
+   */
+  #marked (ticket: Ticket, r: Route, msg: TriggerMessage, d: DecodedPayload | PayloadRefusal, time: number, hop: ReturnType<typeof readHop>): Promise<unknown> {
+    const m = ticket.mark(r.onceKey)
+    let p: Promise<unknown>
+    try {
+      p = this.#route(r, msg, d, time, hop, m.meta)
+    } catch (err) {
+      m.settled(false)
+      return Promise.reject(err)
+    }
+    return p.then((out) => { m.settled(true); return out }, (err: unknown) => { m.settled(false); throw err })
   }
 
   #skipRedelivery (r: Route, topic: string): void {
@@ -317,18 +351,8 @@ export class MqttTriggers {
   }
 }
 
-/** Runs a route with the message's processed-once mark in its commit, and tells the mark how the commit went. */
-async function marked (ticket: Ticket, key: string, route: (meta: () => MetaWrite[]) => Promise<unknown>): Promise<unknown> {
-  const m = ticket.mark(key)
-  try {
-    const out = await route(m.meta)
-    m.settled(true)
-    return out
-  } catch (err) {
-    m.settled(false)
-    throw err
-  }
-}
+/** What onMessage answers for a message with nothing to wait for: one settled promise, shared. */
+const SETTLED: Promise<void> = Promise.resolve()
 
 function overCap (bytes: number, cap: number, what = 'event'): PayloadRefusal {
   return { code: ErrorCodes.INPUT_LIMIT, message: `the ${what} is ${bytes} bytes, over the ${cap} byte event cap`, details: { limit: 'eventBytes', bytes, max: cap } }

@@ -195,4 +195,43 @@ test('a burst that comes before the function\'s state is read runs in the order 
   }
 })
 
+test('a call that fails before its commit rejects run(), never throws, and gives its slot back', async () => {
+  const failOnce = { armed: true }
+  const s = await setup(1, 100, undefined, {
+    held: [],
+    releaseLastFirst: () => {},
+    wrap: (store: OutboxStore) => new Proxy(store, {
+      get: (target, prop) => {
+        const v: unknown = Reflect.get(target, prop, target)
+        if (prop !== 'getState') return typeof v === 'function' ? v.bind(target) : v
+        return async (fn: string): Promise<unknown> => {
+          if (failOnce.armed) { failOnce.armed = false; throw new Error('disk read failed') }
+          return await target.getState(fn)
+        }
+      }
+    })
+  } as unknown as ReadsInAnyOrder)
+  try {
+    s.gate.open()
+    // A source whose String() throws: the caller gets a rejection, as from an async function.
+    let threw = false
+    let answer: Promise<unknown> | undefined
+    try {
+      answer = s.invoker.run('count', { source: { toString () { throw new Error('bad source') } }, i: 0 })
+    } catch {
+      threw = true
+    }
+    assert.is(threw, false, 'run() does not throw')
+    assert.match(String(await answer?.then(() => 'resolved', (e: Error) => e.message)), 'bad source')
+    // The state read fails: rejected with nothing stored, and the one slot is free again.
+    const err = await s.invoker.run('count', { source: 'test', i: 1 }).then(() => undefined, (e: Error) => e)
+    assert.match(String(err?.message), 'disk read failed')
+    assert.is(s.invoker.inflight, 0)
+    const ok = await s.invoker.run('count', { source: 'test', i: 2 })
+    assert.equal(ok.result, { n: 1, i: 2 })
+  } finally {
+    await s.cleanup()
+  }
+})
+
 test.run()
