@@ -4,7 +4,6 @@ import { LIMIT_CAPS } from '../../src/function/index.js'
 import type { DeviceDefaults } from './types.js'
 import { deepFreeze } from '../../src/deep-freeze.js'
 import { ID_PATTERN } from '../../src/ids.js'
-import { MQTT_MAX_PACKET_BYTES } from '../links/publish-limits.js'
 import { DEFAULT_MAX_HOPS } from '../invoke/recursion-guard.js'
 import { RECONNECT_MAX_MS } from '../sync/backoff.js'
 
@@ -28,7 +27,11 @@ export const DEVICE_DEFAULTS: DeviceDefaults = deepFreeze({
   // Relative defaults resolve against the working directory at load time.
   dataDir: './.lambkin/data',
   functionsDir: './functions',
-  mqtt: { rejectUnauthorized: true, keepaliveSec: 30, reconnectMs: 1000, protocolVersion: 5, maxPacketBytes: MQTT_MAX_PACKET_BYTES },
+  // maxPacketBytes: 1 MiB, over the largest packet a function can publish (a 128 KiB payload and
+  // a 64 KiB topic) and the sandbox's 256 KiB event cap, so nothing a board can use is refused,
+  // while a broker or relay announcing a huge packet cannot make the board hold it
+  // (docs/device.md, "The trigger link's protocol").
+  mqtt: { rejectUnauthorized: true, keepaliveSec: 30, reconnectMs: 1000, protocolVersion: 5, maxPacketBytes: 1024 * 1024 },
   cloud: {
     rejectUnauthorized: true,
     keepaliveSec: 30,

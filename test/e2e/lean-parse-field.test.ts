@@ -212,8 +212,11 @@ const HOSTILE: Array<[string, Buffer, 'refused' | 'silent' | 'read']> = [
   ['a PUBLISH with its packet id cut off', Buffer.from([0x32, 0x05, 0x00, 0x02, 0x69, 0x6e, 0x00]), 'refused'],
   ['a PUBLISH with no room for a packet id', Buffer.from([0x32, 0x04, 0x00, 0x02, 0x69, 0x6e]), 'refused'],
   ['a remaining length of 256 MiB, then silence', Buffer.from([0x30, 0xff, 0xff, 0xff, 0x7f, 0x00, 0x04, 0x69, 0x6e, 0x2f, 0x78]), 'silent'],
-  // Over the event cap: acknowledged, and a LAMBKIN_INPUT_LIMIT dead letter.
-  ['a 2 MiB trigger', publish('in/big', Buffer.from(JSON.stringify({ id: 900, pad: 'x'.repeat(2 << 20) })), 1, 9), 'read'],
+  // Over the event cap (256 KiB): acknowledged, and a LAMBKIN_INPUT_LIMIT dead letter.
+  ['a 512 KiB trigger', publish('in/big', Buffer.from(JSON.stringify({ id: 900, pad: 'x'.repeat(512 << 10) })), 1, 9), 'read'],
+  // Over mqtt.maxPacketBytes's default (1 MiB): skipped unread, acknowledged, and a
+  // LAMBKIN_BROKER_PACKET_TOO_LARGE dead letter.
+  ['a 2 MiB trigger', publish('in/huge', Buffer.from(JSON.stringify({ id: 901, pad: 'x'.repeat(2 << 20) })), 1, 10), 'read'],
   ['a reserved packet type 0', Buffer.from([0x00, 0x00]), 'refused']
 ]
 
@@ -289,7 +292,10 @@ test('a hostile broker sends malformed, truncated and oversized packets: the age
     }
     const probes = HOSTILE.flatMap(([, , how], i) => how === 'read' && log[i].acked.includes(100) ? [1000 + i] : [])
     for (const id of [...probes, ...Array.from({ length: 20 }, (_, j) => 2000 + j)]) assert.is(ids.get(id), 1, `probe ${id}'s result once`)
-    assert.ok(records.some((r) => r.kind === 'dead-letter' && JSON.stringify(r.data).includes('LAMBKIN_INPUT_LIMIT')), 'the 2 MiB trigger is a LAMBKIN_INPUT_LIMIT dead letter')
+    const deadLetters = (code: string) => records.filter((r) => r.kind === 'dead-letter' && JSON.stringify(r.data).includes(code)).map((r) => JSON.stringify(r.data).match(/"topic":"(in\/[a-z]+)"/)?.[1]).sort()
+    assert.equal(deadLetters('LAMBKIN_INPUT_LIMIT'), ['in/big'], 'the 512 KiB trigger is one LAMBKIN_INPUT_LIMIT dead letter')
+    // The 256 MiB QoS 0 PUBLISH is recorded from its topic as soon as it is known to be over the cap.
+    assert.equal(deadLetters('LAMBKIN_BROKER_PACKET_TOO_LARGE'), ['in/huge', 'in/x'], 'the 2 MiB trigger and the 256 MiB one are each one LAMBKIN_BROKER_PACKET_TOO_LARGE dead letter')
     assert.equal(await agent.stop('SIGTERM'), { code: 0, signal: null }, agent.stderr().slice(-3000))
   } finally {
     for (const s of conns) s.destroy()

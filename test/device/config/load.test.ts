@@ -35,7 +35,7 @@ test('with nothing given, every key has its safe default and paths resolve again
   assert.is(cfg.dataDir, path.join(ctx.cwd, '.lambkin', 'data'))
   assert.is(cfg.functionsDir, path.join(ctx.cwd, 'functions'))
   assert.is(cfg.layersDir, undefined)
-  assert.equal(cfg.mqtt, { rejectUnauthorized: true, keepaliveSec: 30, reconnectMs: 1000, protocolVersion: 5, maxPacketBytes: 268_435_460, clientId: 'lambkin-green-house_7' })
+  assert.equal(cfg.mqtt, { rejectUnauthorized: true, keepaliveSec: 30, reconnectMs: 1000, protocolVersion: 5, maxPacketBytes: 1_048_576, clientId: 'lambkin-green-house_7' })
   assert.is(cfg.brokerPort, undefined)
   assert.is(cfg.metricsPort, undefined)
   assert.is(cfg.metricsHost, '127.0.0.1')
