@@ -1,17 +1,18 @@
-// kill -9 of `lambkin device` in the middle of a QoS 1 burst to a function that fails its first
+// kill -9 of `lambkin device`, or PUBACKs lost and the trigger link cut (a TCP relay), in the middle of a QoS 1 burst to a function that fails its first
 // attempt at each message (retried per its manifest, with backoff), counts messages in ctx.state
 // and publishes on at QoS 1, on trigger topics named like Object.prototype's members. After a
-// restart on the same data: every trigger acknowledged, each with exactly one result in the
+// restart on the same data (or the link back): every trigger acknowledged, each with exactly one result in the
 // cloud (seqs 1, 2, 3... [W4]), each result after one retry, the counts the results saw are
 // 1..N each once (no message counted twice or lost from the state, in version order), and every
 // message's output publish reached the broker. Real `lambkin cloud` and `lambkin device`, aedes
-// as the trigger broker (docs/durability.md, "kill -9 loses nothing acknowledged").
+// as the trigger broker (docs/durability.md, "kill -9 loses nothing acknowledged", "A link blip").
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import mqtt from 'mqtt'
+import { PUBACK, startRelay } from '../helpers/tcp-relay.js'
 import { startBroker, startLambkin, writeFunctions } from './fixtures/lambkin-process.js'
 import type { LambkinProcess } from './fixtures/lambkin-process.js'
 import { startCloudProcess, until } from './fixtures/cloud-process.js'
@@ -35,7 +36,8 @@ const idOf = (payload: unknown): number | undefined => {
   try { return (JSON.parse(String(payload)) as { id?: number }).id } catch { return undefined }
 }
 
-test('[retry + state + kill] SIGKILL mid-burst, restart: every trigger once in the cloud, once in ctx.state, retried, published', async () => {
+/** The burst with `fault` once KILL_AFTER_ACKS are acked: a SIGKILL and restart, or PUBACKs dropped then the trigger link cut four times. */
+async function burst (fault: 'kill' | 'cuts'): Promise<void> {
   const root = mkdtempSync(path.join(tmpdir(), 'lambkin-e2e-retry-state-kill-'))
   const functions = writeFunctions(path.join(root, 'functions'), {
     counter: {
@@ -44,6 +46,7 @@ test('[retry + state + kill] SIGKILL mid-burst, restart: every trigger once in t
     }
   })
   const broker = await startBroker()
+  const link = await startRelay({ port: broker.port })
   const cloud = await startCloudProcess(path.join(root, 'cloud'))
   let agent: LambkinProcess | undefined
   const { secret } = await cloud.api<{ secret: string }>('POST', '/v1/devices', { id: DEVICE })
@@ -52,7 +55,7 @@ test('[retry + state + kill] SIGKILL mid-burst, restart: every trigger once in t
     id: DEVICE,
     dataDir: path.join(root, 'agent'),
     functionsDir: functions,
-    mqtt: { url: broker.url, reconnectMs: 200 },
+    mqtt: { url: link.url, reconnectMs: 200 },
     cloud: { url: `mqtt://127.0.0.1:${cloud.port}`, heartbeatMs: 1000, reconnectMs: 100, reconnectMaxMs: 300, ackTimeoutMs: 5000 }
   }))
   const startAgent = async (): Promise<void> => {
@@ -78,10 +81,25 @@ test('[retry + state + kill] SIGKILL mid-burst, restart: every trigger once in t
     const pub = publisher
     const sending = Promise.all(Array.from({ length: N }, async (_, i) => await pub.publishAsync(`in/${TOPICS[i % TOPICS.length]}`, JSON.stringify({ id: i }), { qos: 1 })))
     await until(() => `${KILL_AFTER_ACKS} triggers acked (have ${acked.size})`, () => acked.size >= KILL_AFTER_ACKS)
-    assert.is((await agent?.stop('SIGKILL'))?.signal, 'SIGKILL')
     const ackedBeforeKill = acked.size
-    await sending
-    await startAgent()
+    if (fault === 'kill') {
+      assert.is((await agent?.stop('SIGKILL'))?.signal, 'SIGKILL')
+      await sending
+      await startAgent()
+    } else {
+      // PUBACKs of committed triggers lost: they come again and must not run (processed once).
+      let dropped = 0
+      link.filter = (p) => { if (p.dir === 'up' && p.type === PUBACK) { dropped++; return false } }
+      await until(() => `PUBACKs dropped (${dropped})`, () => dropped >= 100)
+      link.filter = undefined
+      link.cut()
+      for (const more of [200, 400, 600]) {
+        const at = acked.size + more
+        await until(() => `${at} triggers acked (have ${acked.size})`, () => acked.size >= Math.min(at, N - 1))
+        link.cut()
+      }
+      await sending
+    }
     await until(() => `all ${N} triggers acked (have ${acked.size})`, () => acked.size === N, 120_000)
     let records: StoredRec[] = []
     await until(() => `${N} results in the cloud (have ${records.filter((r) => r.kind === 'result').length})`, async () => {
@@ -112,15 +130,24 @@ test('[retry + state + kill] SIGKILL mid-burst, restart: every trigger once in t
     assert.equal(badTopic.slice(0, 5).map((r) => r.data.result), [], 'topics named like Object.prototype members kept as they are')
     const holes = records.filter((r, i) => r.seq !== i + 1)
     assert.equal(holes.slice(0, 1).map((r) => r.seq), [], 'seqs run 1, 2, 3...')
-    console.log(`retry+state+kill: ${ackedBeforeKill} acked before the kill, ${results.length} results, ${records.length} records in the cloud`)
+    console.log(`retry+state+${fault}: ${ackedBeforeKill} acked before the fault, ${link.connections} trigger link connections, ${results.length} results, ${records.length} records in the cloud`)
     assert.equal(await agent?.stop('SIGTERM'), { code: 0, signal: null }, agent?.stderr().slice(-3000))
   } finally {
     await publisher?.endAsync(true)
     await agent?.stop('SIGKILL')
     await cloud.proc?.stop('SIGKILL')
+    await link.close()
     await broker.close()
     rmSync(root, { recursive: true, force: true })
   }
+}
+
+test('[retry + state + kill] SIGKILL mid-burst, restart: every trigger once in the cloud, once in ctx.state, retried, published', async () => {
+  await burst('kill')
+})
+
+test('[retry + state + link cuts] PUBACKs lost, then the trigger link cut four times mid-burst: every trigger once in the cloud, once in ctx.state, published', async () => {
+  await burst('cuts')
 })
 
 test.run()
