@@ -86,4 +86,34 @@ test.skip('[commit failure + state] a message whose commit failed and runs again
   }
 })
 
+// KNOWN BUG, skipped until fixed (the same leak through a commit the store refuses by its quota):
+// a message whose outcome is larger than the whole outbox quota (LAMBKIN_STORE_FULL) is never
+// acknowledged, so it comes again and again; each time it runs, its count is handed on in the
+// sandbox instance and stored by the next message's commit. Three stored results end with n = 5.
+test.skip('[commit failure + state] a message refused by the quota leaves no count in the state the next message stores', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-commit-fail-quota-'))
+  const store = await LevelOutboxStore.open({ dir, quotaBytes: 4096 })
+  const pool = await SandboxPool.create({ workers: 1 })
+  try {
+    const spec = makeSpec('export default (e, ctx) => { ctx.state.n = (ctx.state.n ?? 0) + 1; return { n: ctx.state.n, i: e.i, pad: e.pad } }', { name: 'count' })
+    await pool.load(spec)
+    const invoker = new Invoker({
+      pool, store, metrics: new FunctionMetrics(), maxConcurrent: 4, queueDepth: 10, sleep: async () => {}, now: Date.now, publish: () => {}, observers: []
+    })
+    invoker.register(validateManifest({ name: 'count' }), functionKey(spec))
+    const run = (i: number, pad = ''): Promise<string | undefined> => invoker.run('count', { source: 'test', i, pad }).then(() => 'ok', (e: { code?: string }) => e.code)
+    assert.is(await run(0), 'ok')
+    // The poison message and the next one come together, twice (the poison one redelivered).
+    assert.equal(await Promise.all([run(1, 'x'.repeat(5000)), run(2)]), ['LAMBKIN_STORE_FULL', 'ok'])
+    assert.equal(await Promise.all([run(1, 'x'.repeat(5000)), run(3)]), ['LAMBKIN_STORE_FULL', 'ok'])
+    const results = (await store.read({ kinds: ['result'] })).map((r) => (r.data as { result: { n: number, i: number } }).result)
+    assert.equal(results.map((r) => r.i), [0, 2, 3])
+    assert.equal(await store.getState('count'), { n: 3 }, 'three stored results, and the stored count says three')
+  } finally {
+    await pool.close()
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
 test.run()
