@@ -49,6 +49,11 @@ export const ErrorCodes = Object.freeze({
   BROKER_UNAVAILABLE: 'LAMBKIN_BROKER_UNAVAILABLE',
   BROKER_MALFORMED: 'LAMBKIN_BROKER_MALFORMED',
   /**
+   * The trigger broker sent a packet larger than mqtt.maxPacketBytes: a PUBLISH is skipped
+   * unread and dead-lettered (then acknowledged), any other packet ends the connection.
+   */
+  BROKER_PACKET_TOO_LARGE: 'LAMBKIN_BROKER_PACKET_TOO_LARGE',
+  /**
    * An external broker's admin interface (Mosquitto's dynamic security) refused or did not answer
    * a command that manages a device's broker client; the message carries the broker's reason.
    */

@@ -16,6 +16,8 @@ import { mqttClientLog } from '../../src/mqtt/client-log.js'
 import { corkPerTurn } from '../../src/mqtt/cork-per-turn.js'
 import { writeWholePackets } from '../../src/mqtt/whole-packets.js'
 import { parseIncomingLean } from '../../src/mqtt/lean-parse.js'
+import { oversizedBytes } from '../../src/mqtt/packet-cap.js'
+import { OversizedTriggers } from '../../src/mqtt/oversized-trigger.js'
 import { leanPublisher, storeWithoutCopy } from '../../src/mqtt/lean-publish.js'
 import type { LeanPublish } from '../../src/mqtt/lean-publish.js'
 import { holdAcks } from './mqtt-ack-hold.js'
@@ -25,7 +27,7 @@ import type { OnTriggerMessage, SubscribeHooks, TriggerLink, TriggerMessage, Tri
 import type { FunctionMetrics } from '../metrics/index.js'
 import { hopProperties, RecentPublishes } from './hops.js'
 import { publishProperties } from './request-response.js'
-import { BrokerLimits, PACKET_TOO_LARGE, protocolOptions, publishPacketBytes, refusalOf } from './publish-limits.js'
+import { BrokerLimits, MQTT_MAX_PACKET_BYTES, PACKET_TOO_LARGE, protocolOptions, publishPacketBytes, refusalOf } from './publish-limits.js'
 import type { Refusal } from './publish-limits.js'
 import { PublishRefusals } from './publish-refusals.js'
 import { ResendStore } from './resend-store.js'
@@ -122,6 +124,10 @@ export class MqttLink implements TriggerLink {
       reschedulePings: false,
       ...protocolOptions(c.protocolVersion)
     }
+    // The agent's own cap on incoming packets (src/mqtt/packet-cap.ts); under MQTT 5 the broker is
+    // told it as Maximum Packet Size (MQTT 5 section 3.1.2.11.4) and does not send larger ones.
+    const cap = c.maxPacketBytes < MQTT_MAX_PACKET_BYTES ? c.maxPacketBytes : undefined
+    if (cap !== undefined && options.properties !== undefined) options.properties.maximumPacketSize = cap
     const link = new MqttLink(mqtt.connect(opts.url, options), store, opts)
     // A trigger's PUBACK, the publishes its commit released and the next ones a PUBACK let
     // through leave in one socket write per event-loop turn, not one each.
@@ -132,9 +138,11 @@ export class MqttLink implements TriggerLink {
     // A packet neither can read ends its connection (MQTT 5 section 4.13): MQTT.js would keep it
     // and mqtt-packet read on out of step until the keepalive gave up.
     parseIncomingLean(link.client, (err) => {
-      opts.log(`${ErrorCodes.BROKER_MALFORMED}: the trigger broker ${opts.url} sent a malformed packet (${err.message}); closing the connection and reconnecting`, 'warning')
+      const tooLarge = (err as { code?: unknown }).code === ErrorCodes.BROKER_PACKET_TOO_LARGE
+      opts.log(`${tooLarge ? ErrorCodes.BROKER_PACKET_TOO_LARGE : ErrorCodes.BROKER_MALFORMED}: the trigger broker ${opts.url} sent a ${tooLarge ? 'packet too large to read' : 'malformed packet'} (${err.message}); closing the connection and reconnecting`, 'warning')
       link.client.stream?.destroy()
-    })
+    }, cap)
+    const oversized = new OversizedTriggers({ commit: async (u) => await store.commit(u), log: opts.log, now: () => Date.now(), maxBytes: c.maxPacketBytes })
     // A QoS 1 publish is stored by a shallow copy (its payload is the fresh Buffer #transmit
     // makes), and published without MQTT.js's option merging.
     storeWithoutCopy(link.client)
@@ -152,6 +160,9 @@ export class MqttLink implements TriggerLink {
       // The trigger's promise itself, not an async wrapper around it (one promise fewer per message).
       onMessage: (msg) => {
         try {
+          // A PUBLISH over the cap, skipped unread: dead-lettered, then acknowledged like any trigger.
+          const skipped = oversizedBytes(msg.payload)
+          if (skipped !== undefined) return oversized.take({ ...msg, packetId: msg.origin?.packetId, dup: msg.origin?.dup }, skipped)
           return opts.onMessage(link.#withHop(msg))
         } catch (err) {
           return Promise.reject(err)

@@ -20,6 +20,7 @@
 import { createRequire } from 'node:module'
 import { ErrorCodes, LambkinError } from '../errors.js'
 import { readVarByteInt, varByteInt } from './split-packets.js'
+import { capPackets } from './packet-cap.js'
 
 /** mqtt-packet's Packet (packet.js): its constructor sets cmd, retain, qos, dup, length, topic, payload. */
 type PacketClass = new () => Record<string, unknown>
@@ -77,9 +78,11 @@ export interface LeanParseCounts { lean: number, handedOn: number }
  * after MQTT.js re-emitted it as the client's 'error' and left the connection open: mqtt-packet
  * then reads the next socket chunk from a reset state but a stale read position, so the caller
  * is to close the connection. With it, a QoS 1 or 2 PUBLISH whose packet id is cut off is such
- * an error too (refuseBadIds).
+ * an error too (refuseBadIds). `maxBytes`, when given, caps each incoming packet's size
+ * (packet-cap.ts): a PUBLISH over it is skipped and handed on as a marker, any other packet is
+ * an error, heard by `onMalformed` with the code LAMBKIN_BROKER_PACKET_TOO_LARGE.
  */
-export function parseIncomingLean (client: object, onMalformed?: (err: Error) => void): LeanParseCounts {
+export function parseIncomingLean (client: object, onMalformed?: (err: Error) => void, maxBytes?: number): LeanParseCounts {
   const c = client as { connect?: (...args: unknown[]) => unknown }
   const found = mqttPacket()
   if (typeof c.connect !== 'function' || found === undefined) throw mismatch('connect() or mqtt-packet parser')
@@ -102,6 +105,7 @@ export function parseIncomingLean (client: object, onMalformed?: (err: Error) =>
     }
     if (!looksLikeParser(made)) return out
     readLean(made, Packet, counts)
+    if (maxBytes !== undefined) capPackets(made as unknown as Parameters<typeof capPackets>[0], Packet, maxBytes)
     const on = (made as { on?: unknown }).on
     if (onMalformed !== undefined && typeof on === 'function') {
       refuseBadIds(made)
