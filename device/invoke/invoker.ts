@@ -226,7 +226,13 @@ export class Invoker {
    */
   #attempt (c: Call): void {
     try {
-      const known = this.#state.get(c.fn) as { value: unknown; version: number; json?: string }
+      const known = this.#state.get(c.fn)
+      // A failed commit of another call dropped the state while this one waited (its retry's
+      // backoff, or its state read's resumption): read the stored state again first.
+      if (known === undefined) {
+        this.#begin(c)
+        return
+      }
       known.json ??= JSON.stringify(known.value ?? {})
       this.#o.pool.invoke(c.reg.key, c.event, { stateJson: known.json, stateVersion: known.version, traceId: c.traceId })
         .then((o) => { this.#attempted(c, o, known.version) }, (err: unknown) => { this.#notRun(c, err) })
