@@ -24,9 +24,10 @@ function payloadBytes (p: unknown): string {
 /**
  * The unit of outcome `o` of `fn` (run on `event` from `source`, `attempts` tries in all, at
  * `time` ms): a result with its emits, state and publishes, or a dead letter; its logs either way.
- * `meta` is left for the caller to fill just before the write.
+ * Durable publishes are stored with `hop` and `fn`, so one re-sent after a restart still counts
+ * toward invocation.maxHops [W9]. `meta` is left for the caller to fill just before the write.
  */
-export function planCommit (fn: string, event: Record<string, unknown>, source: string, o: Outcome, attempts: number, time: number): PlannedCommit {
+export function planCommit (fn: string, event: Record<string, unknown>, source: string, o: Outcome, attempts: number, time: number, hop?: Hop): PlannedCommit {
   const records: NewRecord[] = []
   const durable: NewPublish[] = []
   const quick: PublishRequest[] = []
@@ -51,7 +52,8 @@ export function planCommit (fn: string, event: Record<string, unknown>, source: 
     if (o.stateChanged) unit.state = [{ fn, value: o.state }]
     for (const p of o.publishes) {
       if (p.qos === 1) {
-        const d: NewPublish = { topic: p.topic, payload: payloadBytes(p.payload), qos: 1, retain: p.retain }
+        const d: NewPublish = { topic: p.topic, payload: payloadBytes(p.payload), qos: 1, retain: p.retain, fn }
+        if (hop !== undefined) d.hop = hop
         if (p.correlationData !== undefined) d.correlationData = p.correlationData
         if (p.responseTopic !== undefined) d.responseTopic = p.responseTopic
         durable.push(d)

@@ -290,7 +290,7 @@ export class Invoker {
     let planned: PlannedCommit
     let written: Promise<CommitResult>
     try {
-      planned = planCommit(fn, c.event, source, o, attempts, this.#o.now())
+      planned = planCommit(fn, c.event, source, o, attempts, this.#o.now(), { traceId: o.traceId, hop: nextHop })
     } catch (err) {
       this.#settle(c, undefined, err)
       return

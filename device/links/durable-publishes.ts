@@ -11,8 +11,9 @@ import type { OutboxStore } from '../store/index.js'
 
 /**
  * A function's publish on its way to the trigger broker: `id` is its store id (QoS 1), `hop`
- * its place in a chain of functions [W9], `fn` the function that made it. Publishes re-sent
- * after a restart have neither `hop` nor `fn`.
+ * its place in a chain of functions [W9], `fn` the function that made it. Both are stored with
+ * a QoS 1 publish, so one re-sent after a restart keeps them; only publishes a version before
+ * that stored (store/publish-value.ts) come back without them.
  */
 export interface OutgoingPublish {
   topic: string
@@ -46,9 +47,6 @@ export interface PublishSink {
 export const PUBLISH_WINDOW = 256
 export const MAX_INFLIGHT_BYTES = 1024 * 1024
 
-/** Publishes waiting in the store whose hop [W9] is remembered in memory, at most. */
-const MAX_ORIGINS = 4096
-
 /**
  * Committed publishes queued in memory behind the window, at most (count, and payload bytes:
  * string length for strings). Past either, the rest wait in the store only.
@@ -75,8 +73,6 @@ export class DurablePublishes {
   #removedDuringRead: Set<number> | undefined
   /** Ids the broker refused, waiting for their retry or dead letter: not read from the store meanwhile. */
   readonly #held = new Set<number>()
-  /** Hop and function of publishes offered while backlogged [W9], so they keep them when read back. */
-  readonly #origin = new Map<number, Pick<OutgoingPublish, 'hop' | 'fn'>>()
   /** Committed publishes not yet handed over, in id order (all are in the store too). */
   #queue: Waiting[] = []
   #queuedBytes = 0
@@ -122,7 +118,6 @@ export class DurablePublishes {
       this.#drain()
       return
     }
-    this.#remember(p)
     this.#backlog = true
     // Committed out of id order behind the cursor: read again from before it (what is handed
     // over or queued is skipped).
@@ -138,7 +133,6 @@ export class DurablePublishes {
       this.#drain()
       return
     }
-    this.#remember(p)
     this.#backlog = true
     this.#cursor = 0
     this.kick()
@@ -185,14 +179,6 @@ export class DurablePublishes {
     }
   }
 
-  /** Keeps a publish's hop while it waits in the store. */
-  #remember (p: Waiting): void {
-    if (p.hop === undefined && p.fn === undefined) return
-    this.#origin.set(p.id, { hop: p.hop, fn: p.fn })
-    // Bounded: past it the oldest lose their hop (a loop then runs a few hops more) [W9].
-    if (this.#origin.size > MAX_ORIGINS) this.#origin.delete(this.#origin.keys().next().value as number)
-  }
-
   async #pump (): Promise<void> {
     for (;;) {
       this.#again = false
@@ -220,9 +206,11 @@ export class DurablePublishes {
           advance(p.id)
           continue
         }
-        const origin = this.#origin.get(p.id)
-        if (!this.#enqueue({ topic: p.topic, payload: p.payload, qos: 1, retain: p.retain, ...requestProps(p), id: p.id, ...origin })) { full = true; break }
-        this.#origin.delete(p.id)
+        // The hop [W9] and function come from the store (absent in publishes an older version stored).
+        const w: Waiting = { topic: p.topic, payload: p.payload, qos: 1, retain: p.retain, ...requestProps(p), id: p.id }
+        if (p.hop !== undefined) w.hop = p.hop
+        if (p.fn !== undefined) w.fn = p.fn
+        if (!this.#enqueue(w)) { full = true; break }
         advance(p.id)
       }
       this.#drain()
@@ -237,7 +225,6 @@ export class DurablePublishes {
     const bytes = p.payload.length
     this.#inflight.set(p.id, bytes)
     this.#inflightBytes += bytes
-    this.#origin.delete(p.id)
     this.#onInflight(this.#inflight.size)
     sink.send(p, (err, refused) => {
       this.#inflight.delete(p.id)

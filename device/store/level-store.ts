@@ -5,6 +5,7 @@ import { StoreFault, probeDisk } from '../../src/store-fault.js'
 import { decodeValue, encodeValue } from './codec.js'
 import type { StoredRecord } from './codec.js'
 import { parsePublishKey, seqKey } from './keys.js'
+import { decodePublish, encodePublish } from './publish-value.js'
 import type { RecordKeyParts } from './keys.js'
 import { splitRecord } from './record-value.js'
 import { SYS_COUNTERS, SYS_SYNCED, loadLedger, openDb, storePath } from './level-open.js'
@@ -104,7 +105,7 @@ export class LevelOutboxStore extends OutboxStore {
       }
       return { kind: r.kind, value }
     })
-    const publishes = (unit.publishes ?? []).map((p) => encodeValue({ t: p.topic, p: p.payload, q: p.qos, r: p.retain, ...(p.correlationData === undefined ? {} : { c: p.correlationData }), ...(p.responseTopic === undefined ? {} : { rt: p.responseTopic }) }, `publish to ${p.topic}`))
+    const publishes = (unit.publishes ?? []).map(encodePublish)
     const publishBytes = publishes.reduce((n, v) => n + v.length, 0)
     if (publishBytes > this.#opts.quotaBytes) {
       // A commit's own publishes are never dropped for quota (quota.ts), so they must fit.
@@ -212,18 +213,7 @@ export class LevelOutboxStore extends OutboxStore {
     const range = { gte: seqKey(afterId + 1), ...(limit === Infinity ? {} : { limit }) }
     try {
       for await (const [key, value] of this.#subs.publishes.iterator(range)) {
-        const p = decodeValue(value, `publish ${key}`) as { t: string, p: Uint8Array | string, q: 0 | 1 | 2, r: boolean, c?: string, rt?: string }
-        // cbor-x hands back Buffers; callers compare and forward plain bytes.
-        const payload = typeof p.p === 'string' ? p.p : new Uint8Array(p.p.buffer, p.p.byteOffset, p.p.byteLength)
-        out.push({
-          id: parsePublishKey(key).id,
-          topic: p.t,
-          payload,
-          qos: p.q,
-          retain: p.r,
-          ...(p.c === undefined ? {} : { correlationData: p.c }),
-          ...(p.rt === undefined ? {} : { responseTopic: p.rt })
-        })
+        out.push({ id: parsePublishKey(key).id, ...decodePublish(value, `publish ${key}`) })
       }
     } catch (err) {
       throw err instanceof LambkinError ? err : storeError(err, 'reading pending publishes')

@@ -58,6 +58,13 @@ export interface NewPublish {
   /** MQTT 5 request/response properties (device/links/request-response.ts), kept with the publish. */
   correlationData?: string
   responseTopic?: string
+  /**
+   * Where the publish sits in a chain of functions [W9] (the shape of device/links/hops.ts Hop),
+   * kept so that a publish re-sent after a restart still counts toward invocation.maxHops.
+   */
+  hop?: { traceId: string, hop: number }
+  /** The function that published it (named in a dead letter if the broker refuses it). */
+  fn?: string
 }
 
 export interface PendingPublish extends NewPublish {

@@ -45,6 +45,10 @@ export function checkUnit (unit: unknown): asserts unit is CommitUnit {
     if (typeof p.retain !== 'boolean') throw bad(`${f}.retain`, 'must be true or false')
     if (p.correlationData !== undefined && typeof p.correlationData !== 'string') throw bad(`${f}.correlationData`, 'must be base64 text')
     if (p.responseTopic !== undefined && (!nonEmpty(p.responseTopic) || /[+#\0]/.test(p.responseTopic))) throw bad(`${f}.responseTopic`, 'must be a non-empty topic without wildcards')
+    if (p.hop !== undefined && (!isObject(p.hop) || !nonEmpty(p.hop.traceId) || !Number.isSafeInteger(p.hop.hop) || (p.hop.hop as number) < 0)) {
+      throw bad(`${f}.hop`, 'must be { traceId: non-empty string, hop: non-negative integer } when given')
+    }
+    if (p.fn !== undefined && !nonEmpty(p.fn)) throw bad(`${f}.fn`, 'must be a non-empty string when given')
   })
   arrayField(unit, 'meta').forEach((m, i) => {
     if (!isObject(m) || !nonEmpty(m.key)) throw bad(`meta[${i}].key`, 'must be a non-empty string')

@@ -10,6 +10,7 @@
 // quota count what LevelDB counts and no caller object is shared with the store.
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { decodeValue, encodeValue } from '../../device/store/codec.js'
+import { decodePublish, encodePublish } from '../../device/store/publish-value.js'
 import type { StoredRecord } from '../../device/store/codec.js'
 import { Expiry } from '../../device/store/expiry.js'
 import { resolveStoreOptions } from '../../device/store/options.js'
@@ -116,7 +117,7 @@ export class MemoryOutboxStore extends OutboxStore {
       if (value.length > quota) throw new LambkinError(ErrorCodes.STORE_FULL, `records[${i}] is ${value.length} bytes, more than the whole outbox quota of ${quota} bytes`, { details: { index: i, bytes: value.length, quotaBytes: quota } })
       return { kind: r.kind, value }
     })
-    const publishes = (unit.publishes ?? []).map((p) => encodeValue({ t: p.topic, p: p.payload, q: p.qos, r: p.retain, ...(p.correlationData === undefined ? {} : { c: p.correlationData }), ...(p.responseTopic === undefined ? {} : { rt: p.responseTopic }) }, `publish to ${p.topic}`))
+    const publishes = (unit.publishes ?? []).map(encodePublish)
     const publishBytes = publishes.reduce((n, b) => n + b.length, 0)
     if (publishBytes > quota) throw new LambkinError(ErrorCodes.STORE_FULL, `the commit's publishes are ${publishBytes} bytes, more than the whole outbox quota of ${quota} bytes`, { details: { bytes: publishBytes, quotaBytes: quota } })
     const state = (unit.state ?? []).map((s) => [s.fn, s.value === null || s.value === undefined ? null : encodeValue(s.value, `state of ${s.fn}`)] as const)
@@ -223,10 +224,7 @@ export class MemoryOutboxStore extends OutboxStore {
     for (const [id, b] of this.#v.publishes) {
       if (out.length === limit) break
       if (id <= afterId) continue
-      const p = decodeValue(b, `publish ${id}`) as { t: string, p: Uint8Array | string, q: 0 | 1 | 2, r: boolean, c?: string, rt?: string }
-      const payload = typeof p.p === 'string' ? p.p : new Uint8Array(p.p.buffer, p.p.byteOffset, p.p.byteLength)
-      const request = { ...(p.c === undefined ? {} : { correlationData: p.c }), ...(p.rt === undefined ? {} : { responseTopic: p.rt }) }
-      out.push({ id, topic: p.t, payload, qos: p.q, retain: p.r, ...request })
+      out.push({ id, ...decodePublish(b, `publish ${id}`) })
     }
     return out
   }

@@ -179,4 +179,28 @@ test('a publish the closed client gives back while the store is being read is se
   }
 })
 
+test('[W9] after a restart a stored publish is sent again with its hop and function; one stored without them, without', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambkin-durable-'))
+  let store = await LevelOutboxStore.open({ dir })
+  const hop = { traceId: 'trace-1', hop: 66 }
+  await store.commit({ publishes: [{ topic: 'loop/a', payload: '{"n":66}', qos: 1, retain: false, hop, fn: 'loop' }] })
+  await store.commit({ publishes: [{ topic: 'loop/b', payload: 'old', qos: 1, retain: false }] })
+  // Killed before anything was handed over: the next run reads them back from the store.
+  await store.close()
+  store = await LevelOutboxStore.open({ dir })
+  const dp = new DurablePublishes(store, () => {}, WINDOW)
+  const sent: OutgoingPublish[] = []
+  try {
+    dp.attach({ ready: () => true, send: (p, done) => { sent.push(p); done() } })
+    dp.kick()
+    for (let i = 0; i < 200 && sent.length < 2; i++) await tick()
+    assert.equal(sent.map((p) => [p.topic, p.hop, p.fn]), [['loop/a', hop, 'loop'], ['loop/b', undefined, undefined]])
+    assert.ok(!('hop' in sent[1]) && !('fn' in sent[1]))
+  } finally {
+    await dp.close()
+    await store.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
 test.run()

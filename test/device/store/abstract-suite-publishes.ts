@@ -104,4 +104,20 @@ export function publishCases (it: Case): void {
     const e = await rejects(st.commit({ publishes: [{ ...pub(3, 10), responseTopic: 'replies/#' }] }), 'LAMBKIN_STORE_ERROR', 'a wildcard response topic')
     assert.match(e.message, 'publishes[0].responseTopic')
   })
+
+  it('[W9] a publish keeps its hop, trace id and function through a reopen; one without them has none; a bad hop is refused', async (h) => {
+    let st = await h.open()
+    const hop = { traceId: 'trace-1', hop: 7 }
+    await st.commit({ publishes: [{ ...pub(1, 10), hop, fn: 'constructor' }, pub(2, 10)] })
+    await st.close()
+    st = await h.open()
+    const [chained, plain] = await st.pendingPublishes()
+    assert.equal([chained.hop, chained.fn], [hop, 'constructor'])
+    assert.ok(!('hop' in plain) && !('fn' in plain))
+    for (const bad of [{ traceId: '', hop: 1 }, { traceId: 't', hop: -1 }, { traceId: 't', hop: 1.5 }]) {
+      const e = await rejects(st.commit({ publishes: [{ ...pub(3, 10), hop: bad }] }), 'LAMBKIN_STORE_ERROR', `hop ${JSON.stringify(bad)}`)
+      assert.match(e.message, 'publishes[0].hop')
+    }
+    assert.is((await st.pendingPublishes()).length, 2, 'nothing of a refused commit was written')
+  })
 }

@@ -9,6 +9,8 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { outboxStoreSuite } from './abstract-suite.js'
 import { LevelOutboxStore, storePath } from '../../../device/store/index.js'
+import { encodeValue } from '../../../device/store/codec.js'
+import { publishKey } from '../../../device/store/keys.js'
 
 outboxStoreSuite('leveldb', async (opts) => await LevelOutboxStore.open(opts), {
   supports: {
@@ -75,6 +77,28 @@ test('[W4] a store from before streams that handed out seqs keeps them as the le
     assert.match(String(fresh.streamId), /^[0-9a-f]{16}$/)
     await fresh.close()
   } finally { rm(dir); rm(unused) }
+})
+
+test('[W9] a publish in the shape stored before hops were kept ({ t, p, q, r }) still loads, without a hop, and is removed', async () => {
+  const dir = tmp()
+  try {
+    let st = await LevelOutboxStore.open({ dir })
+    const [id] = (await st.commit({ publishes: [{ topic: 'loop/a', payload: 'x', qos: 1, retain: false }] })).publishIds
+    await st.close()
+    // What an older agent wrote, put in its place under the key of its size (so the books agree).
+    const old = encodeValue({ t: 'loop/a', p: 'x', q: 1, r: false }, 'old publish')
+    const db = new Level<string, Uint8Array>(storePath(dir), { keyEncoding: 'utf8', valueEncoding: 'view' })
+    const p = db.sublevel<string, Uint8Array>('p', { keyEncoding: 'utf8', valueEncoding: 'view' })
+    const keys = await p.keys().all()
+    assert.equal(keys, [publishKey(id, old.length)], 'a publish without hop is stored as before, byte for byte')
+    await p.put(keys[0], old)
+    await db.close()
+    st = await LevelOutboxStore.open({ dir })
+    assert.equal(await st.pendingPublishes(), [{ id, topic: 'loop/a', payload: 'x', qos: 1, retain: false }])
+    await st.removePublish(id)
+    assert.is((await st.stats()).pendingPublishes, 0)
+    await st.close()
+  } finally { rm(dir) }
 })
 
 test.run()
