@@ -49,16 +49,18 @@ export class StateChain {
    */
   commit (fn: string, epoch: number, changesState: boolean, write: () => Promise<unknown>, stale: () => void): void {
     let lane = this.#lanes.get(fn)
+    if (lane?.tail === undefined && !changesState) {
+      // The relay path: nothing of the function pending, so nothing to wait for.
+      if (lane !== undefined && epoch < lane.epoch) stale()
+      else void write()
+      return
+    }
     const go = (): Promise<unknown> | undefined => {
       if (this.stale(fn, epoch)) {
         stale()
         return undefined
       }
       return write()
-    }
-    if (lane?.tail === undefined && !changesState) {
-      go()
-      return
     }
     if (lane === undefined) {
       lane = { epoch: 0, tail: undefined }
