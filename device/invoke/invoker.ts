@@ -10,7 +10,7 @@ import type { FunctionManifest } from '../../src/function/index.js'
 import type { Outcome, OutcomeError } from '../../src/sandbox/index.js'
 import type { Hop } from '../links/hops.js'
 import { DEFAULT_MAX_HOPS, RecursionGuard } from './recursion-guard.js'
-import type { CommitResult } from '../store/index.js'
+import type { CommitResult, MetaWrite } from '../store/index.js'
 import { invocationRecord, planCommit, sentPublishes } from './commit-unit.js'
 import type { PlannedCommit } from './commit-unit.js'
 import { pickVersion } from './aliases.js'
@@ -18,8 +18,6 @@ import type { Registered, VersionRoute } from './aliases.js'
 import { KeyInflight } from './key-inflight.js'
 import type { InvocationRecord, InvokerOptions, RunOptions } from './types.js'
 import { Admission } from './admission.js'
-import { Call, notRan } from './call.js'
-import { StateChain } from './state-chain.js'
 
 export type { InvocationObserver, InvocationRecord, InvokerOptions, Overload, RunOptions } from './types.js'
 
@@ -49,8 +47,6 @@ export class Invoker {
    */
   readonly #stateLoads = new Map<string, Promise<void>>()
   readonly #admission: Admission
-  /** The order of each function's commits when its calls change ctx.state (state-chain.ts). */
-  readonly #chain = new StateChain()
 
   constructor (opts: InvokerOptions) {
     this.#o = opts
@@ -238,7 +234,6 @@ export class Invoker {
         return
       }
       known.json ??= JSON.stringify(known.value ?? {})
-      c.epoch = this.#chain.epoch(c.fn)
       this.#o.pool.invoke(c.reg.key, c.event, { stateJson: known.json, stateVersion: known.version, traceId: c.traceId })
         .then((o) => { this.#attempted(c, o, known.version) }, (err: unknown) => { this.#notRun(c, err) })
     } catch (err) {
@@ -251,8 +246,7 @@ export class Invoker {
     const { metrics } = this.#o
     const fn = c.fn
     c.tries++
-    // An attempt sent before a state commit of fn failed may hold that state: it is not taken.
-    if (outcome.ok && outcome.stateChanged && (outcome.stateVersion ?? 0) > knownVersion && !this.#chain.stale(fn, c.epoch)) {
+    if (outcome.ok && outcome.stateChanged && (outcome.stateVersion ?? 0) > knownVersion) {
       this.#state.set(fn, { value: outcome.state, version: outcome.stateVersion ?? knownVersion + 1 })
     }
     // A message from a chain continues its trace: ctx.traceId follows the chain [W9].
@@ -287,21 +281,11 @@ export class Invoker {
   }
 
   /**
-   * Writes an outcome's unit (commit-unit.ts) in its turn among the function's state commits
-   * (state-chain.ts), with the caller's meta, built now so that it reflects everything up to this
-   * commit; then hands its publishes to the trigger broker, tells the observers and settles `c`
-   * (#settle). A failed write, or an outcome that may hold the state of an earlier call whose
-   * commit failed, settles it with #commitFailed's error.
+   * Writes an outcome's unit (commit-unit.ts) with the caller's meta, built now so that it
+   * reflects everything up to this commit; then hands its publishes to the trigger broker, tells
+   * the observers and settles `c` (#settle). A failed write settles it with #commitFailed's error.
    */
   #commit (c: Call, o: Outcome, attempts: number, nextHop: number): void {
-    this.#chain.commit(c.fn, c.epoch, o.ok && o.stateChanged, () => this.#write(c, o, attempts, nextHop), () => {
-      const err = new LambkinError(ErrorCodes.STORE_ERROR, 'not stored: it may have run on the ctx.state of an earlier call whose commit failed')
-      this.#failed(c, o, attempts, err)
-    })
-  }
-
-  /** #commit's write; the promise settles once its outcome is handled. */
-  #write (c: Call, o: Outcome, attempts: number, nextHop: number): Promise<void> {
     const { fn, source } = c
     let planned: PlannedCommit
     let written: Promise<CommitResult>
@@ -309,7 +293,7 @@ export class Invoker {
       planned = planCommit(fn, c.event, source, o, attempts, this.#o.now(), { traceId: o.traceId, hop: nextHop })
     } catch (err) {
       this.#settle(c, undefined, err)
-      return Promise.resolve()
+      return
     }
     try {
       planned.unit.meta = c.meta?.()
@@ -317,7 +301,7 @@ export class Invoker {
     } catch (err) {
       written = Promise.reject(err)
     }
-    return written.then((committed) => {
+    written.then((committed) => {
       let rec: InvocationRecord
       try {
         const sent = sentPublishes(fn, planned, committed.publishIds, { traceId: o.traceId, hop: nextHop })
@@ -330,26 +314,18 @@ export class Invoker {
       }
       this.#settle(c, rec)
     }, (err: unknown) => {
-      // The state handed on was never stored: reload it from the store on the next call, with a
-      // version above any the sandboxes can reach from the attempts sent before now (at most
-      // maxConcurrent are there, each one version up), so none of theirs is taken over it.
+      // The state handed on was never stored: reload it from the store on the next call.
       const highest = Math.max(this.#state.get(fn)?.version ?? 0, o.ok ? (o.stateVersion ?? 0) : 0, this.#reload.get(fn) ?? 0)
-      this.#reload.set(fn, highest + 1 + this.#o.maxConcurrent)
+      this.#reload.set(fn, highest + 1)
       this.#state.delete(fn)
-      if (o.ok && o.stateChanged) this.#chain.failed(fn)
-      this.#failed(c, o, attempts, err)
+      let failure: unknown
+      try {
+        failure = this.#commitFailed(fn, source, err, { durationMs: o.durationMs, invocationId: o.invocationId, attempts })
+      } catch (e) {
+        failure = e
+      }
+      this.#settle(c, undefined, failure)
     })
-  }
-
-  /** A commit that failed or was not written: counted, told and answered with #commitFailed's error. */
-  #failed (c: Call, o: Outcome, attempts: number, err: unknown): void {
-    let failure: unknown
-    try {
-      failure = this.#commitFailed(c.fn, c.source, err, { durationMs: o.durationMs, invocationId: o.invocationId, attempts })
-    } catch (e) {
-      failure = e
-    }
-    this.#settle(c, undefined, failure)
   }
 
   /** A commit ended: the call gives back what it held (a refusal only its place in drain()) and answers. */
@@ -388,5 +364,31 @@ export class Invoker {
   /** Resolves true when nothing is running, waiting or committing, or false after timeoutMs. */
   drain (timeoutMs: number): Promise<boolean> {
     return this.#admission.drain(timeoutMs)
+  }
+}
+
+/** The record of an invocation that never reached its function (not loaded, or throttled). */
+function notRan (fn: string, source: string, code: string, message: string): InvocationRecord {
+  return { fn, source, ok: false, code, message, durationMs: 0, invocationId: '', attempts: 0 }
+}
+
+/** One run() between its slot and its answer: what each step needs, and the caller's promise. */
+class Call {
+  tries = 0
+  traceId: string | undefined
+  // Set by the promise's executor before anything can settle the call.
+  resolve!: (rec: InvocationRecord) => void
+  reject!: (err: unknown) => void
+  constructor (
+    readonly fn: string,
+    readonly reg: Registered,
+    readonly event: Record<string, unknown>,
+    readonly source: string,
+    readonly meta: (() => MetaWrite[]) | undefined,
+    readonly hop: Hop | undefined,
+    /** A refuse(): no slot, no sandbox key, only a commit. */
+    readonly refusal = false
+  ) {
+    this.traceId = hop?.traceId
   }
 }
