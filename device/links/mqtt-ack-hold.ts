@@ -16,6 +16,8 @@ export interface AckHoldOptions {
   closing: () => boolean
   /** A QoS 1 message's identity in the session (processed once); the link knows the connection. */
   origin?: (packetId: number, dup: boolean) => MessageOrigin
+  /** Told of each PUBACK as it is written to MQTT.js (src/mqtt/ack-hold.ts). */
+  written?: (packetId: number) => void
 }
 
 /** Installs the gate on the link's client (before it connects); see src/mqtt/ack-hold.ts for how it holds. */
@@ -23,6 +25,7 @@ export function holdAcks (client: MqttClient, opts: AckHoldOptions): AckHold {
   return holdPacketAcks(client as unknown as GateClient, {
     log: opts.log,
     closing: opts.closing,
+    written: opts.written,
     // Not async: the gate's promise is the trigger's own, without a layer per hop (a promise
     // and a resumption per message on the relay path); a throw here still rejects it.
     onMessage: (packet) => {

@@ -156,6 +156,8 @@ export class MqttLink implements TriggerLink {
       link.#resumed = (p as IConnackPacket).sessionPresent
     })
     const session = `mqtt-link ${opts.url} ${c.clientId}`
+    // PUBACKs written per packet id (MessageOrigin.pubacks): at most 65,535 entries.
+    const pubacks = new Map<number, number>()
     link.#gate = holdAcks(link.client, {
       // The trigger's promise itself, not an async wrapper around it (one promise fewer per message).
       onMessage: (msg) => {
@@ -170,7 +172,8 @@ export class MqttLink implements TriggerLink {
       },
       log: opts.log,
       closing: () => link.#closing,
-      origin: (packetId, dup) => ({ session, connection: link.#connection, resumed: link.#resumed, persistent: true, packetId, dup })
+      origin: (packetId, dup) => ({ session, connection: link.#connection, resumed: link.#resumed, persistent: true, packetId, dup, pubacks }),
+      written: (packetId) => { pubacks.set(packetId, (pubacks.get(packetId) ?? 0) + 1) }
     })
     link.#watch()
     return link

@@ -61,6 +61,13 @@ export interface MessageOrigin {
   packetId: number
   /** The DUP flag: the sender says it may have sent this message before. */
   dup: boolean
+  /**
+   * PUBACKs the link has written in this session so far, by packet id, counted as each leaves
+   * for MQTT.js (mqtt-link.ts). Absent where the link does not count them (the embedded broker).
+   * A copy on a later connection whose id has had no PUBACK since the first copy was taken is
+   * certainly that message sent again (processed-once.ts).
+   */
+  pubacks?: ReadonlyMap<number, number>
 }
 
 /** Called by a trigger link for every message; settles once the message's effects are durable. */

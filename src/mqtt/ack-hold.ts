@@ -44,6 +44,13 @@ export interface AckHoldOptions {
   log: (line: string) => void
   /** True once the owner stops taking work: messages are then left with the broker. */
   closing: () => boolean
+  /**
+   * Told of each PUBACK as it is written to MQTT.js, with its packet id (processed once). Only
+   * while MQTT.js is connected: the gate drops what it holds on 'close', the event on which
+   * MQTT.js marks itself disconnected, so no PUBACK waits in MQTT.js's offline queue for the next
+   * connection. One written into a connection already broken counts as written (maybe lost).
+   */
+  written?: (packetId: number) => void
   maxHeld?: number
   retryFirstMs?: number
   retryMaxMs?: number
@@ -93,12 +100,14 @@ export function holdAcks (client: GateClient, opts: AckHoldOptions): AckHold {
   if (typeof internals._sendPacket !== 'function' || typeof client.handleMessage !== 'function') {
     throw new LambkinError(ErrorCodes.DEPENDENCY_MISMATCH, 'the installed MQTT.js has no _sendPacket/handleMessage, which the ack-after-commit gate wraps; install the mqtt version package.json pins (5.16.0)')
   }
-  const gate = new AckGate(internals, { ...ACK_HOLD_DEFAULTS, ...opts })
+  const gate = new AckGate(internals, { ...ACK_HOLD_DEFAULTS, ...opts, written: opts.written ?? noWatch })
   internals._sendPacket = (packet, cb, ...rest) => { gate.sendPacket(packet, cb, ...rest) }
   client.on('close', () => { gate.connectionClosed() })
   client.handleMessage = ((packet: GatePacket, callback: (err?: Error) => void) => { gate.take(packet, callback) }) as GateClient['handleMessage']
   return { get held () { return gate.held.length }, get failed () { return gate.failedTotal } }
 }
+
+const noWatch = (): void => {}
 
 type MqttInternals = { _sendPacket: SendPacket, stream?: { destroy: () => void } }
 
@@ -182,7 +191,10 @@ class AckGate {
       const held = this.held
       while (held.length > 0 && (held[0].failed || (held[0].durable && held[0].packet !== undefined))) {
         const h = held.shift() as Held
-        if (!h.failed) this.#original(h.packet as Packet)
+        if (!h.failed) {
+          this.#original(h.packet as Packet)
+          this.o.written(h.id)
+        }
       }
       // The head may be the message whose callback waits: it must run to produce the PUBACK,
       // after a failure too (MQTT.js then offers the next message, which is left unread).

@@ -16,7 +16,12 @@
 // - it is among the first messages of a connection that resumed the session, before any
 //   message without a mark, and its mark is from the connection before (aedes and MQTT.js send
 //   again without DUP, first thing after they reconnect, MQTT 3.1.1 section 4.4);
-// - or the first copy's commit is still under way (its PUBACK has not left, so the id is not free).
+// - or the first copy's commit is still under way (its PUBACK has not left, so the id is not free);
+// - or it comes on a later connection of a resumed session, anywhere in it, and the link wrote no
+//   PUBACK for that packet id since it took the first copy (MessageOrigin.pubacks): the id is still
+//   in use, so the sender cannot have given it to a new message (MQTT 3.1.1 section 2.3.1, MQTT 5
+//   section 2.2.1). Marks loaded after a restart, or from a link that does not count its PUBACKs
+//   (the embedded broker), have only the rules above.
 // Otherwise it is a new message that happens to reuse an id, and runs.
 import { createHash, hash as oneShot, randomUUID } from 'node:crypto'
 import type { MetaWrite, OutboxStore } from '../../store/index.js'
@@ -35,7 +40,15 @@ interface StoredMark { i: number, h: string, k: string, n: number }
  * `pending` while the mark's commit is under way, with the copies waiting to hear how it went
  * (made only when one comes: most marks settle with nobody asking).
  */
-interface Mark extends StoredMark { pending?: Array<(ok: boolean) => void> }
+interface Mark extends StoredMark {
+  pending?: Array<(ok: boolean) => void>
+  /** The link's PUBACK counts (MessageOrigin.pubacks) and this id's count when the message was taken; not stored. */
+  p?: ReadonlyMap<number, number>
+  w?: number
+}
+
+/** Whether the link wrote no PUBACK for the mark's packet id since it took the marked message. */
+const neverAcked = (m: Mark): boolean => m.p !== undefined && (m.p.get(m.i) ?? 0) === m.w
 
 interface Session {
   /** slot -> route -> mark */
@@ -142,14 +155,15 @@ export class ProcessedOnce {
     const hash = messageHash(topic, payload)
     // The first message of a resumed connection that no mark of the connection before knows
     // is a new one: from there on only DUP says "sent again".
+    // A copy of a message never acknowledged is sent again wherever it comes: it leaves the window open.
     if (s.replaying) {
       let known = false
       for (const m of s.marks.get(slot)?.values() ?? []) {
-        if (m.i === origin.packetId && m.h === hash && (m.k === s.previous || m.pending !== undefined)) known = true
+        if (m.i === origin.packetId && m.h === hash && (m.k === s.previous || m.pending !== undefined || (m.k !== conn && neverAcked(m)))) known = true
       }
       if (!known) s.replaying = false
     }
-    return new MessageTicket(s, sid, slot, origin, hash, conn, s.replaying)
+    return new MessageTicket(s, sid, slot, origin, hash, conn, s.replaying, origin.pubacks?.get(origin.packetId) ?? 0)
   }
 
   #session (sid: string): Session {
@@ -202,7 +216,9 @@ class MessageTicket implements Ticket {
     readonly origin: MessageOrigin,
     readonly hash: string,
     readonly conn: string,
-    readonly replay: boolean
+    readonly replay: boolean,
+    /** The link's PUBACK count of this packet id when the message was taken (MessageOrigin.pubacks). */
+    readonly acks: number
   ) {}
 
   decide (route: string): Decision | Promise<Decision> {
@@ -210,13 +226,14 @@ class MessageTicket implements Ticket {
     if (m === undefined || m.i !== this.origin.packetId || m.h !== this.hash) return 'run'
     const waiters = m.pending
     if (waiters !== undefined) return new Promise<boolean>((resolve) => { waiters.push(resolve) }).then((ok) => ok ? 'skip' : 'run')
-    return this.origin.dup || (this.replay && m.k === this.s.previous) ? 'skip' : 'run'
+    if (this.origin.dup || (this.replay && m.k === this.s.previous)) return 'skip'
+    return this.origin.resumed && m.k !== this.conn && neverAcked(m) ? 'skip' : 'run'
   }
 
   mark (route: string): MarkHandle {
     const s = this.s
     const before = this.#bySlot().get(route)
-    const mark: Mark = { i: this.origin.packetId, h: this.hash, k: this.conn, n: s.n++, pending: [] }
+    const mark: Mark = { i: this.origin.packetId, h: this.hash, k: this.conn, n: s.n++, pending: [], p: this.origin.pubacks, w: this.acks }
     this.#bySlot().set(route, mark)
     s.lastConn = this.conn
     return new MarkHandle(this, route, mark, before)

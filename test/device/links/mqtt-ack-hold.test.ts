@@ -1,6 +1,6 @@
 // The one reach into MQTT.js's internals checks their shape before it runs: an MQTT.js whose
-// internals moved stops the agent with a code instead of acknowledging before commit. The
-// clients never connect (manualConnect), so there is nothing to end.
+// internals moved stops the agent with a code instead of acknowledging before commit; the gate
+// tells its owner of each PUBACK it writes.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import mqtt from 'mqtt'
@@ -47,6 +47,43 @@ test('under MQTT 5 the link announces Receive Maximum = MAX_HELD, so the broker 
   })
   await got
   assert.is(announced, MAX_HELD)
+})
+
+test('written() hears of each PUBACK as it leaves for the broker, never of a message whose commit failed (processed once)', async () => {
+  // A bare 3.1.1 listener sends three QoS 1 messages and reads the PUBACKs back.
+  const written: number[] = []
+  const received: number[] = []
+  let client: mqtt.MqttClient | undefined
+  const done = new Promise<void>((resolve) => {
+    const server = net.createServer((socket) => {
+      const parser = mqttPacket.parser()
+      parser.on('packet', (packet) => {
+        if (packet.cmd === 'connect') {
+          socket.write(mqttPacket.generate({ cmd: 'connack', returnCode: 0, sessionPresent: false }))
+          for (const messageId of [1, 2, 3]) {
+            socket.write(mqttPacket.generate({ cmd: 'publish', topic: 't', payload: Buffer.from(`m${messageId}`), qos: 1, dup: false, retain: false, messageId }))
+          }
+        }
+        if (packet.cmd === 'puback') received.push(packet.messageId as number)
+        if (received.length === 2) { socket.destroy(); server.close(); resolve() }
+      })
+      socket.on('data', (d: Buffer) => parser.parse(d))
+    })
+    server.listen(0, '127.0.0.1', () => {
+      client = mqtt.connect(`mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`, { manualConnect: true, reconnectPeriod: 0 })
+      client.on('error', () => {})
+      holdAcks(client, {
+        ...opts,
+        onMessage: async (msg) => { if (msg.payload.toString() === 'm2') throw new Error('commit failed') },
+        written: (id) => { written.push(id) }
+      })
+      client.connect()
+    })
+  })
+  await done
+  client?.end(true)
+  assert.equal(received, [1, 3])
+  assert.equal(written, [1, 3])
 })
 
 test.run()

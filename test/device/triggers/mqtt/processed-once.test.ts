@@ -1,6 +1,6 @@
 // processed-once.ts with a real LevelDB store: which copies of a QoS 1 message are taken as
 // sent again (DUP, the replay at the start of a resumed connection, a first copy still
-// committing), which are new messages reusing an id, and that marks are bounded, survive a
+// committing, a copy of a message never acknowledged), which are new messages reusing an id, and that marks are bounded, survive a
 // restart and go with a clean start.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -90,6 +90,73 @@ test('marks survive a restart: the broker sending again after the agent restarte
     store = await LevelOutboxStore.open({ dir })
     const again = await ProcessedOnce.load(store)
     assert.is(await handle(again, store, origin(9, { connection: 1 }), 'kept'), 'skip', 'the first connection of a new run replays the last run\'s')
+    await store.close()
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+/** A link's PUBACK counts (MessageOrigin.pubacks), and the link writing a PUBACK for `id`. */
+const counts = (): { pubacks: Map<number, number>, ack: (id: number) => void } => {
+  const pubacks = new Map<number, number>()
+  return { pubacks, ack: (id) => { pubacks.set(id, (pubacks.get(id) ?? 0) + 1) } }
+}
+
+test('a copy of a message whose PUBACK was never written is skipped anywhere in a later connection, even after a new message', async () => {
+  await withStore(async (store) => {
+    const once = await ProcessedOnce.load(store)
+    const { pubacks, ack } = counts()
+    for (let id = 1; id <= 3; id++) assert.is(await handle(once, store, origin(id, { pubacks }), `m${id}`), 'run')
+    // The link was cut before any PUBACK left; aedes delivers a live message first, then sends the three again without DUP.
+    const c2 = { connection: 2, pubacks }
+    assert.is(await handle(once, store, origin(10, c2), 'live'), 'run', 'a new message')
+    ack(10)
+    for (let id = 1; id <= 3; id++) {
+      assert.is(await handle(once, store, origin(id, c2), `m${id}`), 'skip', `message ${id} never acknowledged: sent again`)
+      ack(id)
+    }
+    // Acknowledged now: the sender may give the id to a new message, even with the same bytes.
+    assert.is(await handle(once, store, origin(11, { connection: 3, pubacks }), 'live 2'), 'run')
+    assert.is(await handle(once, store, origin(2, { connection: 3, pubacks }), 'm2'), 'run', 'its copy was acknowledged in connection 2')
+  })
+})
+
+test('a copy of a message whose PUBACK was written (maybe lost) keeps the replay window; a new message reusing its id runs', async () => {
+  await withStore(async (store) => {
+    const once = await ProcessedOnce.load(store)
+    const { pubacks, ack } = counts()
+    for (let id = 1; id <= 3; id++) assert.is(await handle(once, store, origin(id, { pubacks }), `m${id}`), 'run')
+    ack(1)
+    ack(2)
+    const c2 = { connection: 2, pubacks }
+    assert.is(await handle(once, store, origin(2, c2), 'm2'), 'skip', 'first thing after the reconnect: the window rule')
+    assert.is(await handle(once, store, origin(3, c2), 'm3'), 'skip', 'never acknowledged, and keeps the window open')
+    assert.is(await handle(once, store, origin(10, c2), 'live'), 'run')
+    assert.is(await handle(once, store, origin(1, c2), 'm1'), 'run', 'its PUBACK was written: after a new message it is a new message reusing the id')
+    assert.is(await handle(once, store, origin(1, { connection: 2, pubacks, dup: true }), 'm1'), 'skip', 'DUP still says "again"')
+    // On the same connection a mark never acknowledged says nothing (the sender does not resend there).
+    assert.is(await handle(once, store, origin(20, c2), 'same'), 'run')
+    assert.is(await handle(once, store, origin(20, c2), 'same'), 'run')
+  })
+})
+
+test('after a restart, or without PUBACK counts (the embedded broker), marks keep the window rule only', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambkin-once-'))
+  try {
+    let store = await LevelOutboxStore.open({ dir })
+    const first = await ProcessedOnce.load(store)
+    const { pubacks } = counts()
+    await handle(first, store, origin(9, { pubacks }), 'kept')
+    // A sensor's persistent session on the embedded broker: no counts.
+    await handle(first, store, origin(4, { session: 'sensor s1' }), 'x')
+    assert.is(await handle(first, store, origin(5, { session: 'sensor s1', connection: 2 }), 'live'), 'run')
+    assert.is(await handle(first, store, origin(4, { session: 'sensor s1', connection: 2 }), 'x'), 'run', 'no counts: the window rule')
+    await store.close()
+    store = await LevelOutboxStore.open({ dir })
+    const again = await ProcessedOnce.load(store)
+    const next = counts()
+    assert.is(await handle(again, store, origin(1, { pubacks: next.pubacks }), 'live'), 'run')
+    assert.is(await handle(again, store, origin(9, { pubacks: next.pubacks }), 'kept'), 'run', 'its PUBACK may have left before the crash: the window rule')
     await store.close()
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
