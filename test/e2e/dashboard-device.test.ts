@@ -27,8 +27,10 @@ if (missing !== undefined) {
   })
 
   test('[W5] charts and live logs of a function, then a broken version rolled back by the board shows on its page', async () => {
-    // A metric snapshot every second, and the health gate's verdict after 3 invocations.
-    await w.agent('dev-1', await w.addDevice('dev-1', 'lab'), { metricsSnapshotMs: 1000 }).start()
+    // A metric snapshot every second, and the health gate's verdict after 3 invocations, in a
+    // window long enough for 3 ticks of a per-second schedule (the fixture's 3 s window can
+    // end just before the third tick's outcome, and then passes the broken version).
+    await w.agent('dev-1', await w.addDevice('dev-1', 'lab'), { metricsSnapshotMs: 1000, deploy: { healthWindowMs: 8000, minInvocations: 3, maxErrorRate: 0.5, fetchTimeoutMs: 5000 } }).start()
     const good = await w.lambkin(['deploy', w.fn('ticker', 'let n = 0\nexport default (e, ctx) => { n++; ctx.log("tick " + n); return { n } }', EVERY_SECOND), '--to', 'dev-1'])
     assert.is(good.code, 0, good.stderr)
 
