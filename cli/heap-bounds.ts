@@ -7,6 +7,7 @@
 // more CPU per message when saturated, and is not used.
 import { setFlagsFromString } from 'node:v8'
 import { memoryProfile } from '../device/config/memory-profile.js'
+import { givenNodeFlags } from '../src/node-flags.js'
 
 /**
  * `--heap-growing-percent`: the old generation may grow by this much past what survived the
@@ -33,7 +34,7 @@ export interface HeapBoundsInput {
  */
 export function wantsHeapBounds (input: HeapBoundsInput): boolean {
   if (memoryProfile(input.env, input.arch) !== 'node') return false
-  const given = [...input.execArgv, ...(input.env.NODE_OPTIONS ?? '').split(/\s+/)].map((f) => f.split('=')[0].replace(/_/g, '-'))
+  const given = givenNodeFlags(input.execArgv, input.env.NODE_OPTIONS).map(([name]) => name)
   return !OWN_FLAGS.some((f) => given.includes(f))
 }
 

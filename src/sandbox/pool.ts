@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import { setFlagsFromString } from 'node:v8'
 import { ErrorCodes, errorMessage, LambkinError } from '../errors.js'
+import { givenNodeFlags } from '../node-flags.js'
 import { DEFAULT_MEMORY_KIB, INSTRUCTIONS_PER_POLL, memoryPagesFor } from './budget.js'
 import { resolvePoolOptions } from './options.js'
 import type { PoolOptions } from './options.js'
@@ -86,9 +87,8 @@ export const SANDBOX_SEMI_SPACE_MIB = 1
  */
 export function givenSemiSpaceMiB (execArgv: readonly string[], nodeOptions = ''): number | undefined {
   let given: number | undefined
-  for (const arg of [...nodeOptions.split(/\s+/), ...execArgv]) {
-    const m = /^--max[-_]semi[-_]space[-_]size=(\d+)$/.exec(arg)
-    if (m !== null) given = Number(m[1])
+  for (const [name, value] of givenNodeFlags(execArgv, nodeOptions)) {
+    if (name === '--max-semi-space-size' && value !== undefined && /^\d+$/.test(value)) given = Number(value)
   }
   return given
 }
