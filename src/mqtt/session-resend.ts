@@ -126,7 +126,7 @@ function applyResendRules (broker: Aedes, persistence: Persistence): void {
         // the session's queue.
         r.held.push(p)
         setImmediate(cb)
-      } else if (r.queued.has(keyOf(p))) setImmediate(cb)
+      } else if (r.queued.size > 0 && r.queued.has(keyOf(p))) setImmediate(cb)
       else deliver(p, cb)
     }
     finished(c.conn, () => { r.held = undefined })
