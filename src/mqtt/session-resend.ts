@@ -2,7 +2,8 @@
 // broker) as MQTT 3.1.1 asks, without changing aedes itself. aedes 1.2.0 resends a resumed
 // session's unacknowledged QoS 1/2 PUBLISHes (connect.js emptyQueue, from the persistence's
 // outgoingStream) with DUP 0, and restores the session's subscriptions before it does, so a
-// message routed during the reconnect can reach the client before the older resends. A
+// message routed during the reconnect can reach the client before the older resends. It also
+// hands a publisher's DUP 1 on to subscribers with a first delivery [MQTT-3.3.1-3]. A
 // receiver that trusts DUP to tell a copy from a new message (the agent's processed once,
 // docs/durability.md "A link blip") then runs a copy again. aedes has no retries within a
 // connection (MQTT 3.1.1 section 4.4 allows resends only on reconnect), so these are all its
@@ -22,10 +23,12 @@ interface QueuedPacket {
 }
 
 type Deliver = (packet: QueuedPacket, cb: (err?: Error | null) => void) => void
+/** A PUBLISH as it goes out the first time: DUP 0 [MQTT-3.3.1-3]; a copy only when it must change. */
+const fresh = <P extends QueuedPacket>(p: P): P => p.dup === true ? { ...p, dup: false } : p
 
 /** The aedes internals wrapped here: the persistence's outgoing stream and a client's QoS 1/2 delivery. */
 interface Persistence { outgoingStream: (client: Client) => Readable }
-interface Delivering { deliverQoS: Deliver, conn: NodeJS.ReadableStream | NodeJS.WritableStream }
+interface Delivering { deliverQoS: Deliver, deliver0: Deliver, conn: NodeJS.ReadableStream | NodeJS.WritableStream }
 
 /** One resumed connection between its CONNECT and aedes' 'clientReady' (its resends all written). */
 interface Resuming {
@@ -44,12 +47,13 @@ const keyOf = (p: QueuedPacket): string => `${p.brokerId ?? ''}:${p.brokerCounte
  * PUBACK), so it goes with DUP 1: MQTT 3.1.1 section 3.3.1.1, "The DUP flag MUST be set to 1
  * by the Client or Server when it attempts to re-deliver a PUBLISH Packet" [MQTT-3.3.1-1]
  * (MQTT 5 section 3.3.1.1 says the same). An entry without an id (queued while the client was
- * away) is a first delivery and keeps DUP 0 [MQTT-3.3.1-2]. Returns a copy; the stored entry
- * is not changed.
+ * away) is a first delivery and goes with DUP 0, whatever the publisher sent [MQTT-3.3.1-3].
+ * Returns a copy when the flag changes; the stored entry is not changed.
  */
 export function asResend<P extends QueuedPacket> (p: P): P {
-  if (p.cmd !== 'publish' || (p.qos ?? 0) === 0 || typeof p.messageId !== 'number' || p.messageId === 0 || p.dup === true) return p
-  return { ...p, dup: true }
+  if (p.cmd !== 'publish') return p
+  if ((p.qos ?? 0) === 0 || typeof p.messageId !== 'number' || p.messageId === 0) return fresh(p)
+  return p.dup === true ? p : { ...p, dup: true }
 }
 
 /**
@@ -67,6 +71,9 @@ export function asResend<P extends QueuedPacket> (p: P): P {
  *   dropped: they stay queued for the session's next connection, as every unsent message does.
  *   aedes has queued each of them before routing it, so the routing is answered at once.
  *   QoS 0 messages are not held (ordering is per QoS).
+ * - DUP 0 on every first delivery, QoS 0 included, also of a message its publisher sent with
+ *   DUP 1 (aedes copies the publisher's flag): "The DUP flag in the outgoing PUBLISH packet is
+ *   set independently to the incoming PUBLISH packet" [MQTT-3.3.1-3].
  * Call it once, after the broker's own preConnect is set (it wraps that hook). Throws
  * LAMBKIN_DEPENDENCY_MISMATCH when the installed aedes no longer has the persistence's
  * outgoingStream or a client's deliverQoS, so an upgrade that moved them stops the broker from
@@ -76,16 +83,17 @@ export function resendAsMqttSays (broker: Aedes): void {
   const persistence = (broker as unknown as { persistence?: Partial<Persistence> }).persistence
   // A client on a stream that never carries data: only its delivery function is looked at.
   const probe = broker.handle(new PassThrough())
-  const delivers = typeof (probe as unknown as Partial<Delivering>).deliverQoS === 'function'
+  const delivers = typeof (probe as unknown as Partial<Delivering>).deliverQoS === 'function' && typeof (probe as unknown as Partial<Delivering>).deliver0 === 'function'
   ;(probe as unknown as { close: () => void }).close()
   if (!delivers || typeof persistence?.outgoingStream !== 'function') {
-    throw new LambkinError(ErrorCodes.DEPENDENCY_MISMATCH, 'the installed aedes has no persistence.outgoingStream or client.deliverQoS, so its session resends cannot carry DUP (MQTT 3.1.1 section 3.3.1.1); install the aedes version package-lock.json pins')
+    throw new LambkinError(ErrorCodes.DEPENDENCY_MISMATCH, 'the installed aedes has no persistence.outgoingStream or client.deliverQoS/deliver0, so its session resends cannot carry DUP (MQTT 3.1.1 section 3.3.1.1); install the aedes version package-lock.json pins')
   }
   applyResendRules(broker, persistence as Persistence)
 }
 
 function applyResendRules (broker: Aedes, persistence: Persistence): void {
   const resuming = new WeakMap<Client, Resuming>()
+  const wrapped = new WeakSet<Client>()
   const stream = persistence.outgoingStream.bind(persistence)
   persistence.outgoingStream = (client) => {
     const r = resuming.get(client)
@@ -100,7 +108,12 @@ function applyResendRules (broker: Aedes, persistence: Persistence): void {
 
   const preConnect = broker.preConnect.bind(broker)
   broker.preConnect = (client, packet, done) => {
-    if (packet.clean === false && !resuming.has(client)) hold(client)
+    // A client object is one connection; a second CONNECT on it is not wrapped twice.
+    if (!wrapped.has(client)) {
+      wrapped.add(client)
+      firstDeliveries(client)
+      if (packet.clean === false) hold(client)
+    }
     preConnect(client, packet, done)
   }
   broker.on('clientReady', (client) => {
@@ -112,12 +125,20 @@ function applyResendRules (broker: Aedes, persistence: Persistence): void {
     for (const p of held) deliver(p, noop)
   })
 
+  /** aedes' subscriptions take these functions when they are made or restored, after preConnect. */
+  function firstDeliveries (client: Client): void {
+    const c = client as unknown as Delivering
+    const deliverQoS = c.deliverQoS
+    const deliver0 = c.deliver0
+    c.deliverQoS = (p, cb) => { deliverQoS(fresh(p), cb) }
+    c.deliver0 = (p, cb) => { deliver0(fresh(p), cb) }
+  }
+
   function hold (client: Client): void {
     const c = client as unknown as Delivering
     const deliver = c.deliverQoS
     const r: Resuming = { held: [], queued: new Set() }
     resuming.set(client, r)
-    // aedes' subscriptions take this function when they are restored, after preConnect.
     c.deliverQoS = (p, cb) => {
       if ((p.qos ?? 0) === 0) deliver(p, cb)
       else if (r.held !== undefined) {

@@ -61,7 +61,8 @@ test('asResend marks only a PUBLISH that already has a packet id, on a copy', ()
   assert.equal(asResend(sent), { ...sent, dup: true })
   assert.is(sent.dup, false, 'the stored entry is left as it is')
   const queued = { cmd: 'publish', qos: 1, messageId: undefined, dup: false }
-  assert.is(asResend(queued), queued, 'queued while away: a first delivery, DUP 0 [MQTT-3.3.1-2]')
+  assert.is(asResend(queued), queued, 'queued while away: a first delivery, DUP 0')
+  assert.equal(asResend({ ...queued, dup: true }), queued, 'the publisher\'s DUP is not handed on [MQTT-3.3.1-3]')
   const pubrel = { cmd: 'pubrel', messageId: 7 }
   assert.is(asResend(pubrel), pubrel)
 })
@@ -85,6 +86,24 @@ test('[MQTT-3.3.1-1] the embedded broker resends an unacknowledged QoS 1 message
     assert.equal([text(again), again.messageId, again.dup], ['first', first.messageId, true])
     assert.equal([text(queued), queued.dup], ['while away', false])
     c.close()
+  } finally {
+    await broker.close()
+  }
+})
+
+test('[MQTT-3.3.1-3] the embedded broker hands on a message its publisher sent with DUP 1 with DUP 0, to a QoS 1 and a QoS 0 subscription', async () => {
+  const broker = await startEmbeddedBroker('127.0.0.1', 0)
+  try {
+    const sub = await connectRaw(broker.port, 'dup-subscriber')
+    sub.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'q1', qos: 1 }, { topic: 'q0', qos: 0 }] })
+    await until(sub, () => sub.got.some((p) => p.cmd === 'suback'))
+    const pub = await connectRaw(broker.port, 'dup-publisher')
+    pub.send({ cmd: 'publish', topic: 'q1', payload: Buffer.from('a'), qos: 1, dup: true, retain: false, messageId: 5 })
+    pub.send({ cmd: 'publish', topic: 'q0', payload: Buffer.from('b'), qos: 1, dup: true, retain: false, messageId: 6 })
+    await until(sub, () => sub.publishes().length === 2)
+    assert.equal(sub.publishes().map((p) => `${p.topic} dup=${String(p.dup)}`), ['q1 dup=false', 'q0 dup=false'])
+    sub.close()
+    pub.close()
   } finally {
     await broker.close()
   }
