@@ -16,6 +16,8 @@ import { FunctionMetrics } from '../../device/metrics/index.js'
 import { LevelOutboxStore } from '../../device/store/index.js'
 import type { CommitResult, CommitUnit, OutboxStore } from '../../device/store/index.js'
 import { makeSpec } from '../helpers/spec.js'
+import { mountTmpfs } from '../helpers/tmpfs.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 
 const CODE = 'export default (e, ctx) => { ctx.state.n = (ctx.state.n ?? 0) + 1; return { n: ctx.state.n, i: e.i } }'
 
@@ -165,6 +167,48 @@ test('[commit failure + state] a call that read the state of a failed commit fai
     assert.equal(results, [{ n: 1, i: 0 }, { n: 1, i: 2 }], 'the read saw the stored count, not the one never stored')
   } finally {
     await done()
+  }
+})
+
+// A write error inside the store's own batch (a full disk, on a small tmpfs): the state commits
+// queued behind the failed one, which ran on its state, fail with it (the store's fault), and
+// the messages that run again after the store reopened are each counted once.
+test('[commit failure + state] a full disk: what was queued behind a failed batch fails with it, and each message counts once after the reopen', async () => {
+  const tmpfs = mountTmpfs(8 * 1024 * 1024)
+  if ('skip' in tmpfs) { console.log(`skipped: ${tmpfs.skip}`); return }
+  const clock = new FakeClock(Date.UTC(2025, 0, 1))
+  const store = await LevelOutboxStore.open({ dir: path.join(tmpfs.dir, 'data'), clock })
+  const pool = await SandboxPool.create({ workers: 1 })
+  try {
+    const spec = makeSpec('export default (e, ctx) => { ctx.state.n = (ctx.state.n ?? 0) + 1; return { n: ctx.state.n, i: e.i, pad: \'z\'.repeat(e.pad) } }', { name: 'count' })
+    await pool.load(spec)
+    const invoker = new Invoker({
+      pool, store, metrics: new FunctionMetrics(), maxConcurrent: 4, queueDepth: 10, sleep: async () => {}, now: Date.now, publish: () => {}, observers: []
+    })
+    invoker.register(validateManifest({ name: 'count' }), functionKey(spec))
+    const run = (i: number): Promise<string | undefined> => invoker.run('count', { source: 'test', i, pad: 100_000 }).then(() => 'ok', (e: { code?: string }) => e.code)
+    assert.is(await run(0), 'ok')
+    tmpfs.fill()
+    const codes = await Promise.all([1, 2, 3, 4, 5].map(run))
+    const first = codes.findIndex((c) => c !== 'ok')
+    assert.ok(first >= 0, 'the disk filled up')
+    assert.ok(codes.slice(first).every((c) => c === 'LAMBKIN_STORE_ERROR' || c === 'LAMBKIN_STORE_FAULT'), `every commit after the failed one failed: ${codes.join(' ')}`)
+    tmpfs.free()
+    for (let i = 0; i < 20 && (await store.stats()).fault !== undefined; i++) {
+      await clock.advance(60_000)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    assert.is((await store.stats()).fault, undefined, 'the store reopened')
+    // The broker delivers the unacknowledged ones again.
+    for (let i = first; i < codes.length; i++) assert.is(await run(i + 1), 'ok')
+    const results = (await store.read({ kinds: ['result'] })).map((r) => (r.data as { result: { n: number, i: number } }).result)
+    assert.equal(results.map((r) => r.i).sort(), [0, 1, 2, 3, 4, 5], 'each message has one stored result')
+    assert.equal(await store.getState('count'), { n: 6 }, 'six messages, each counted once')
+    assert.equal(results.map((r) => r.n).sort(), [1, 2, 3, 4, 5, 6])
+  } finally {
+    await pool.close()
+    await store.close().catch(() => {})
+    tmpfs.unmount()
   }
 })
 
