@@ -57,7 +57,7 @@ export class LevelOutboxStore extends OutboxStore {
   /** Set by a failed write: nothing more is taken until reopened and verified (src/store-fault.ts). */
   readonly #fault: StoreFault
   #recovering: Promise<unknown> | undefined
-  /** A group of commits failed while closing, when the fault trips no more: nothing more is written. */
+  /** A group of commits failed while closing, when the fault trips no more: no later commit is written. */
   #failedClosing: LambkinError | undefined
   /** TTLs on a clock that does not jump (expiry.ts). */
   readonly #expiry: Expiry
@@ -294,7 +294,7 @@ export class LevelOutboxStore extends OutboxStore {
   /** The lane's runner: one group of jobs becomes one db.batch. */
   async #write (jobs: Job[]): Promise<JobResult[]> {
     this.#fault.check()
-    if (this.#failedClosing !== undefined) throw this.#failedClosing
+    if (this.#failedClosing !== undefined && jobs.some((j) => j.type === 'commit')) throw this.#failedClosing
     const first = jobs[0]
     const ctx: PlanContext = {
       subs: this.#subs,
