@@ -294,11 +294,10 @@ export class Invoker {
   #write (c: Call, release: Release | undefined): void {
     const { fn, source, attempts } = c
     const o = c.outcome as Outcome
-    const hop = { traceId: o.traceId, hop: c.nextHop }
     let planned: PlannedCommit
     let written: Promise<CommitResult>
     try {
-      planned = planCommit(fn, c.event, source, o, attempts, this.#o.now(), hop)
+      planned = planCommit(fn, c.event, source, o, attempts, this.#o.now(), { traceId: o.traceId, hop: c.nextHop })
     } catch (err) {
       this.#unstored(c, release)
       this.#settle(c, undefined, err)
@@ -314,7 +313,7 @@ export class Invoker {
       release?.(true)
       let rec: InvocationRecord
       try {
-        const sent = sentPublishes(fn, planned, committed.publishIds, hop)
+        const sent = sentPublishes(fn, planned, committed.publishIds, { traceId: o.traceId, hop: c.nextHop })
         if (sent !== undefined) this.#o.publish(sent)
         rec = invocationRecord(fn, source, o, attempts)
         this.#observe(rec)
