@@ -4,13 +4,12 @@
 // commit holding the result (or dead letter), emits, logs, the new ctx.state and durable QoS 1
 // publishes. The promise resolves only after that commit and rejects when it failed, which is
 // what lets an MQTT trigger acknowledge its message only once it is durable (docs/architecture.md, "From socket to PUBACK").
-import { randomUUID } from 'node:crypto'
 import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import type { FunctionManifest } from '../../src/function/index.js'
 import type { Outcome, OutcomeError } from '../../src/sandbox/index.js'
 import type { Hop } from '../links/hops.js'
 import { DEFAULT_MAX_HOPS, RecursionGuard } from './recursion-guard.js'
-import type { CommitResult, MetaWrite } from '../store/index.js'
+import type { CommitResult } from '../store/index.js'
 import { invocationRecord, planCommit, sentPublishes } from './commit-unit.js'
 import type { PlannedCommit } from './commit-unit.js'
 import { pickVersion } from './aliases.js'
@@ -18,6 +17,9 @@ import type { Registered, VersionRoute } from './aliases.js'
 import { KeyInflight } from './key-inflight.js'
 import type { InvocationRecord, InvokerOptions, RunOptions } from './types.js'
 import { Admission } from './admission.js'
+import { Call, notRan, refusedOutcome } from './call.js'
+import { StateChain } from './state-chain.js'
+import type { Release } from './state-chain.js'
 
 export type { InvocationObserver, InvocationRecord, InvokerOptions, Overload, RunOptions } from './types.js'
 
@@ -47,6 +49,10 @@ export class Invoker {
    */
   readonly #stateLoads = new Map<string, Promise<void>>()
   readonly #admission: Admission
+  /** The order of each function's commits when its calls change ctx.state (state-chain.ts). */
+  readonly #chain = new StateChain<Call>((c, release) => { this.#write(c, release) }, (c) => {
+    this.#failed(c, new LambkinError(ErrorCodes.STORE_ERROR, 'not stored: it ran after an earlier call whose change of ctx.state was not stored'))
+  })
 
   constructor (opts: InvokerOptions) {
     this.#o = opts
@@ -169,21 +175,7 @@ export class Invoker {
     if (reg === undefined) {
       return notRan(fn, source, ErrorCodes.FUNCTION_NOT_FOUND, `function ${fn} is not loaded`)
     }
-    const id = `refused-${randomUUID()}`
-    const outcome: Outcome = {
-      ok: false,
-      error,
-      invocationId: id,
-      traceId: id,
-      functionName: fn,
-      version: versionOfKey(reg.key),
-      durationMs: 0,
-      instructions: 0,
-      memoryBytes: 0,
-      memoryLimitBytes: 0,
-      coldStart: false,
-      logs: []
-    }
+    const outcome = refusedOutcome(fn, versionOfKey(reg.key), error)
     this.#o.metrics.record(fn, outcome)
     this.#admission.enter()
     const c = new Call(fn, reg, event, source, opts.meta, undefined, true)
@@ -206,6 +198,8 @@ export class Invoker {
         try {
           // After a failed commit the reloaded copy gets a version above any the sandbox holds,
           // so it is taken over the state the failed invocation produced, which was never stored.
+          // The state commits already handed to the store settle first: the stored state is then the last committed one.
+          await this.#chain.settled(fn)
           const version = this.#reload.get(fn) ?? 0
           const value = (await this.#o.store.getState(fn)) ?? {}
           if (!this.#state.has(fn)) this.#state.set(fn, { value, version })
@@ -234,6 +228,7 @@ export class Invoker {
         return
       }
       known.json ??= JSON.stringify(known.value ?? {})
+      c.epoch = this.#chain.epoch(c.fn)
       this.#o.pool.invoke(c.reg.key, c.event, { stateJson: known.json, stateVersion: known.version, traceId: c.traceId })
         .then((o) => { this.#attempted(c, o, known.version) }, (err: unknown) => { this.#notRun(c, err) })
     } catch (err) {
@@ -246,7 +241,8 @@ export class Invoker {
     const { metrics } = this.#o
     const fn = c.fn
     c.tries++
-    if (outcome.ok && outcome.stateChanged && (outcome.stateVersion ?? 0) > knownVersion) {
+    // An attempt sent before a state commit of fn failed may hold that state: it is not taken.
+    if (outcome.ok && outcome.stateChanged && (outcome.stateVersion ?? 0) > knownVersion && !this.#chain.stale(fn, c.epoch)) {
       this.#state.set(fn, { value: outcome.state, version: outcome.stateVersion ?? knownVersion + 1 })
     }
     // A message from a chain continues its trace: ctx.traceId follows the chain [W9].
@@ -280,31 +276,44 @@ export class Invoker {
     this.#admission.leave()
   }
 
+  /** Hands outcome `o` of `c` to the commit of its turn among fn's commits (state-chain.ts, #write). */
+  #commit (c: Call, o: Outcome, attempts: number, nextHop: number): void {
+    c.outcome = o
+    c.attempts = attempts
+    c.nextHop = nextHop
+    c.changesState = o.ok && o.stateChanged
+    this.#chain.commit(c.fn, c)
+  }
+
   /**
    * Writes an outcome's unit (commit-unit.ts) with the caller's meta, built now so that it
    * reflects everything up to this commit; then hands its publishes to the trigger broker, tells
    * the observers and settles `c` (#settle). A failed write settles it with #commitFailed's error.
+   * `release`: a state commit's handle (state-chain.ts), the store's `queued` and told when settled.
    */
-  #commit (c: Call, o: Outcome, attempts: number, nextHop: number): void {
-    const { fn, source } = c
+  #write (c: Call, release: Release | undefined): void {
+    const { fn, source, attempts } = c
+    const o = c.outcome as Outcome
     let planned: PlannedCommit
     let written: Promise<CommitResult>
     try {
-      planned = planCommit(fn, c.event, source, o, attempts, this.#o.now(), { traceId: o.traceId, hop: nextHop })
+      planned = planCommit(fn, c.event, source, o, attempts, this.#o.now(), { traceId: o.traceId, hop: c.nextHop })
     } catch (err) {
+      this.#unstored(c, release)
       this.#settle(c, undefined, err)
       return
     }
     try {
       planned.unit.meta = c.meta?.()
-      written = this.#o.store.commit(planned.unit)
+      written = this.#o.store.commit(planned.unit, release)
     } catch (err) {
       written = Promise.reject(err)
     }
     written.then((committed) => {
+      release?.(true)
       let rec: InvocationRecord
       try {
-        const sent = sentPublishes(fn, planned, committed.publishIds, { traceId: o.traceId, hop: nextHop })
+        const sent = sentPublishes(fn, planned, committed.publishIds, { traceId: o.traceId, hop: c.nextHop })
         if (sent !== undefined) this.#o.publish(sent)
         rec = invocationRecord(fn, source, o, attempts)
         this.#observe(rec)
@@ -314,18 +323,39 @@ export class Invoker {
       }
       this.#settle(c, rec)
     }, (err: unknown) => {
-      // The state handed on was never stored: reload it from the store on the next call.
-      const highest = Math.max(this.#state.get(fn)?.version ?? 0, o.ok ? (o.stateVersion ?? 0) : 0, this.#reload.get(fn) ?? 0)
-      this.#reload.set(fn, highest + 1)
-      this.#state.delete(fn)
-      let failure: unknown
-      try {
-        failure = this.#commitFailed(fn, source, err, { durationMs: o.durationMs, invocationId: o.invocationId, attempts })
-      } catch (e) {
-        failure = e
-      }
-      this.#settle(c, undefined, failure)
+      this.#unstored(c, release)
+      this.#failed(c, err)
     })
+  }
+
+  /**
+   * A commit of `c` was not stored. When it carried a new state from the current epoch, the state
+   * handed on in the sandboxes was never stored: the attempts sent before now fail with it
+   * (state-chain.ts), and the state is read from the store again on the next call, with a version
+   * above any the sandboxes can reach from those attempts (at most maxConcurrent are there, each
+   * one version up), so none of theirs is taken over it. A stale one's failure changes nothing more.
+   */
+  #unstored (c: Call, release: Release | undefined): void {
+    const fn = c.fn
+    if (c.changesState && !this.#chain.stale(fn, c.epoch)) {
+      const highest = Math.max(this.#state.get(fn)?.version ?? 0, c.outcome?.ok === true ? (c.outcome.stateVersion ?? 0) : 0, this.#reload.get(fn) ?? 0)
+      this.#reload.set(fn, highest + 1 + this.#o.maxConcurrent)
+      this.#state.delete(fn)
+      this.#chain.failed(fn)
+    }
+    release?.(true)
+  }
+
+  /** A commit that failed or was not written: counted, told and answered with #commitFailed's error. */
+  #failed (c: Call, err: unknown): void {
+    const o = c.outcome as Outcome
+    let failure: unknown
+    try {
+      failure = this.#commitFailed(c.fn, c.source, err, { durationMs: o.durationMs, invocationId: o.invocationId, attempts: c.attempts })
+    } catch (e) {
+      failure = e
+    }
+    this.#settle(c, undefined, failure)
   }
 
   /** A commit ended: the call gives back what it held (a refusal only its place in drain()) and answers. */
@@ -364,31 +394,5 @@ export class Invoker {
   /** Resolves true when nothing is running, waiting or committing, or false after timeoutMs. */
   drain (timeoutMs: number): Promise<boolean> {
     return this.#admission.drain(timeoutMs)
-  }
-}
-
-/** The record of an invocation that never reached its function (not loaded, or throttled). */
-function notRan (fn: string, source: string, code: string, message: string): InvocationRecord {
-  return { fn, source, ok: false, code, message, durationMs: 0, invocationId: '', attempts: 0 }
-}
-
-/** One run() between its slot and its answer: what each step needs, and the caller's promise. */
-class Call {
-  tries = 0
-  traceId: string | undefined
-  // Set by the promise's executor before anything can settle the call.
-  resolve!: (rec: InvocationRecord) => void
-  reject!: (err: unknown) => void
-  constructor (
-    readonly fn: string,
-    readonly reg: Registered,
-    readonly event: Record<string, unknown>,
-    readonly source: string,
-    readonly meta: (() => MetaWrite[]) | undefined,
-    readonly hop: Hop | undefined,
-    /** A refuse(): no slot, no sandbox key, only a commit. */
-    readonly refusal = false
-  ) {
-    this.traceId = hop?.traceId
   }
 }

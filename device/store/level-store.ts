@@ -57,6 +57,8 @@ export class LevelOutboxStore extends OutboxStore {
   /** Set by a failed write: nothing more is taken until reopened and verified (src/store-fault.ts). */
   readonly #fault: StoreFault
   #recovering: Promise<unknown> | undefined
+  /** A group of commits failed while closing, when the fault trips no more: no later commit is written. */
+  #failedClosing: LambkinError | undefined
   /** TTLs on a clock that does not jump (expiry.ts). */
   readonly #expiry: Expiry
   /** The keys the last reads walked, so their ack need not walk them again (read-run.ts). */
@@ -92,8 +94,11 @@ export class LevelOutboxStore extends OutboxStore {
     return this.#streamId
   }
 
-  /** Encodes the unit and queues it for the next group commit; a throw here (LAMBKIN_STORE_FULL) becomes commit()'s rejection. */
-  protected _commit (unit: CommitUnit): Promise<CommitResult> {
+  /**
+   * Encodes the unit and queues it for the next group commit, then calls `queued`; a throw here
+   * (LAMBKIN_STORE_FULL) becomes commit()'s rejection and `queued` is not called.
+   */
+  protected _commit (unit: CommitUnit, queued?: () => void): Promise<CommitResult> {
     const records = (unit.records ?? []).map((r, i) => {
       const ttl = r.ttlMs ?? this.#opts.ttlMs[r.kind] ?? 0
       const stored: StoredRecord = { t: r.time, d: r.data }
@@ -117,7 +122,9 @@ export class LevelOutboxStore extends OutboxStore {
       publishes,
       meta: (unit.meta ?? []).map((m) => ({ key: m.key, value: m.value === null || m.value === undefined ? null : encodeValue(m.value, `meta ${m.key}`) }))
     }
-    return this.#lane.push({ type: 'commit', unit: encoded }, true) as Promise<CommitResult>
+    const written = this.#lane.push({ type: 'commit', unit: encoded }, true) as Promise<CommitResult>
+    queued?.()
+    return written
   }
 
   protected async _read (r: ResolvedRead): Promise<OutboxRecord[]> {
@@ -292,6 +299,7 @@ export class LevelOutboxStore extends OutboxStore {
   /** The lane's runner: one group of jobs becomes one db.batch. */
   async #write (jobs: Job[]): Promise<JobResult[]> {
     this.#fault.check()
+    if (this.#failedClosing !== undefined && jobs.some((j) => j.type === 'commit')) throw this.#failedClosing
     const first = jobs[0]
     const ctx: PlanContext = {
       subs: this.#subs,
@@ -334,10 +342,16 @@ export class LevelOutboxStore extends OutboxStore {
       this.#armSyncTimer()
       return results
     } catch (err) {
-      if (err instanceof LambkinError) throw err
+      // A failed group of commits trips the fault whatever failed, so the groups queued after it
+      // fail too (commit()'s `queued`: a later unit may hold a state built on this one's).
+      const commits = jobs.some((j) => j.type === 'commit')
+      if (err instanceof LambkinError && (err.code === ErrorCodes.STORE_FAULT || !commits)) throw err
       // LevelDB failed a write or a read for one: its log may end torn (src/store-fault.ts).
       this.#fault.trip(err)
-      throw storeError(err, 'writing to the outbox store')
+      const failure = err instanceof LambkinError ? err : storeError(err, 'writing to the outbox store')
+      // Closing, the fault trips no more: the groups queued after this one fail all the same.
+      if (commits && !this.#fault.faulted) this.#failedClosing = failure
+      throw failure
     }
   }
 

@@ -29,14 +29,19 @@ export abstract class OutboxStore {
    * the last sync interval). A record larger than the whole quota fails the unit with
    * LAMBKIN_STORE_FULL and nothing of it is written. Not async: the backend's promise is
    * handed back as it is (a promise and a resumption fewer per trigger message).
+   * `queued`, if given, is called once the unit has passed the backend's own checks (encoding,
+   * the quota's size check) and holds its place in the write queue: from then on it is written
+   * in order with what was queued before it, and if it fails so does every unit queued after it
+   * (a failed batch trips the store's fault). A backend without such a queue never calls it, so a
+   * caller that waits for it also waits for the commit to settle (docs/durability.md).
    */
-  commit (unit: CommitUnit): Promise<CommitResult> {
+  commit (unit: CommitUnit, queued?: () => void): Promise<CommitResult> {
     return this.#call(() => {
       checkUnit(unit)
       if ((unit.records?.length ?? 0) + (unit.state?.length ?? 0) + (unit.publishes?.length ?? 0) + (unit.meta?.length ?? 0) === 0) {
         return Promise.resolve({ seqs: [], publishIds: [] })
       }
-      return this._commit(unit)
+      return this._commit(unit, queued)
     })
   }
 
@@ -150,7 +155,8 @@ export abstract class OutboxStore {
   }
 
   protected abstract _streamId (): string | undefined
-  protected abstract _commit (unit: CommitUnit): Promise<CommitResult>
+  /** Backend's commit(); calls `queued` (if it has a write queue) once the unit holds its place in it. */
+  protected abstract _commit (unit: CommitUnit, queued?: () => void): Promise<CommitResult>
   /** A backend that holds data encoded overrides this to skip the decode and encode. */
   protected async _readEncoded (r: ResolvedRead): Promise<EncodedRecord[]> {
     return (await this._read(r)).map(({ data, ...rest }) => ({ ...rest, dataCbor: encodeValue(data, `record ${rest.seq}`) }))

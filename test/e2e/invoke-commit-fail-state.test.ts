@@ -16,6 +16,8 @@ import { FunctionMetrics } from '../../device/metrics/index.js'
 import { LevelOutboxStore } from '../../device/store/index.js'
 import type { CommitResult, CommitUnit, OutboxStore } from '../../device/store/index.js'
 import { makeSpec } from '../helpers/spec.js'
+import { mountTmpfs } from '../helpers/tmpfs.js'
+import { FakeClock } from '../helpers/fake-clock.js'
 
 const CODE = 'export default (e, ctx) => { ctx.state.n = (ctx.state.n ?? 0) + 1; return { n: ctx.state.n, i: e.i } }'
 
@@ -40,13 +42,11 @@ function failOnce (store: LevelOutboxStore, i: number): OutboxStore {
   })
 }
 
-// KNOWN BUG, skipped until fixed (present before and after the callback rewrite of the invoker):
-// message 2 runs in the same sandbox instance on the state message 1 produced; 1's commit fails
-// and the invoker drops its copy of the state, but 2's outcome (n = 3, built on 1's never-stored
-// n = 2) is then committed, and when 1 comes again it counts once more: the stored state ends at
-// n = 4 for three messages. A fix must keep a call whose state came from a failed commit from
-// committing it (fail it too, so its message is redelivered, or re-run it on the stored state).
-test.skip('[commit failure + state] a message whose commit failed and runs again is counted once in ctx.state', async () => {
+// Message 2 runs in the same sandbox instance on the state message 1 produced (n = 3, built on
+// 1's n = 2). 1's commit fails, so 2's is not written either (device/invoke/state-chain.ts): both
+// stay unacknowledged and come again. Before, 2's n = 3 was stored and 1 counted once more on
+// redelivery: n = 4 for three messages.
+test('[commit failure + state] a message whose commit failed and runs again is counted once in ctx.state', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-commit-fail-state-'))
   const store = await LevelOutboxStore.open({ dir })
   const pool = await SandboxPool.create({ workers: 1 })
@@ -66,15 +66,16 @@ test.skip('[commit failure + state] a message whose commit failed and runs again
     })
     invoker.register(validateManifest({ name: 'count' }), functionKey(spec))
     await invoker.run('count', { source: 'test', i: 0 })
-    // Messages 1 and 2 come together; 1's commit fails (unacknowledged), 2's is written.
+    // Messages 1 and 2 come together; 1's commit fails, and 2, which ran on 1's state, fails with it.
     const [one, two] = await Promise.all([
       invoker.run('count', { source: 'test', i: 1 }).then(() => 'ok', (e: { code?: string }) => e.code),
       invoker.run('count', { source: 'test', i: 2 }).then(() => 'ok', (e: { code?: string }) => e.code)
     ])
     assert.is(one, 'LAMBKIN_STORE_ERROR')
-    assert.is(two, 'ok')
-    // The broker delivers message 1 again and this time it is stored.
-    await invoker.run('count', { source: 'test', i: 1 })
+    assert.is(two, 'LAMBKIN_STORE_ERROR')
+    assert.equal(await store.getState('count'), { n: 1 }, 'neither change is stored')
+    // The broker delivers both again and this time they are stored.
+    await Promise.all([invoker.run('count', { source: 'test', i: 1 }), invoker.run('count', { source: 'test', i: 2 })])
     const results = (await store.read({ kinds: ['result'] })).map((r) => (r.data as { result: { n: number, i: number } }).result)
     assert.equal(results.map((r) => r.i).sort(), [0, 1, 2], 'each message has one stored result')
     assert.equal(await store.getState('count'), { n: 3 }, 'three messages, each counted once in the stored state')
@@ -86,11 +87,11 @@ test.skip('[commit failure + state] a message whose commit failed and runs again
   }
 })
 
-// KNOWN BUG, skipped until fixed (the same leak through a commit the store refuses by its quota):
-// a message whose outcome is larger than the whole outbox quota (LAMBKIN_STORE_FULL) is never
-// acknowledged, so it comes again and again; each time it runs, its count is handed on in the
-// sandbox instance and stored by the next message's commit. Three stored results end with n = 5.
-test.skip('[commit failure + state] a message refused by the quota leaves no count in the state the next message stores', async () => {
+// The same through a commit the store refuses by its quota: a message whose outcome is larger
+// than the whole outbox quota (LAMBKIN_STORE_FULL) is never acknowledged, so it comes again and
+// again; the message that ran behind it on its state fails with it each time, and is stored when
+// it comes again on its own. Before, each run's count was stored by the next message's commit.
+test('[commit failure + state] a message refused by the quota leaves no count in the state the next message stores', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-commit-fail-quota-'))
   const store = await LevelOutboxStore.open({ dir, quotaBytes: 4096 })
   const pool = await SandboxPool.create({ workers: 1 })
@@ -103,9 +104,12 @@ test.skip('[commit failure + state] a message refused by the quota leaves no cou
     invoker.register(validateManifest({ name: 'count' }), functionKey(spec))
     const run = (i: number, pad = ''): Promise<string | undefined> => invoker.run('count', { source: 'test', i, pad }).then(() => 'ok', (e: { code?: string }) => e.code)
     assert.is(await run(0), 'ok')
-    // The poison message and the next one come together, twice (the poison one redelivered).
-    assert.equal(await Promise.all([run(1, 'x'.repeat(5000)), run(2)]), ['LAMBKIN_STORE_FULL', 'ok'])
-    assert.equal(await Promise.all([run(1, 'x'.repeat(5000)), run(3)]), ['LAMBKIN_STORE_FULL', 'ok'])
+    // The poison message and the next one come together, twice (the poison one redelivered);
+    // the next one comes again alone each time.
+    assert.equal(await Promise.all([run(1, 'x'.repeat(5000)), run(2)]), ['LAMBKIN_STORE_FULL', 'LAMBKIN_STORE_ERROR'])
+    assert.is(await run(2), 'ok')
+    assert.equal(await Promise.all([run(1, 'x'.repeat(5000)), run(3)]), ['LAMBKIN_STORE_FULL', 'LAMBKIN_STORE_ERROR'])
+    assert.is(await run(3), 'ok')
     const results = (await store.read({ kinds: ['result'] })).map((r) => (r.data as { result: { n: number, i: number } }).result)
     assert.equal(results.map((r) => r.i), [0, 2, 3])
     assert.equal(await store.getState('count'), { n: 3 }, 'three stored results, and the stored count says three')
@@ -148,12 +152,10 @@ async function rig (code: string, wrap: (store: LevelOutboxStore) => OutboxStore
   }
 }
 
-// KNOWN BUG, skipped until fixed (the same gap for a call that only reads the state): behind a
-// change whose commit fails, what it saw never existed in the store, so its result must not be
-// stored either; it comes again and sees the stored state. Today its result (n = 2) is stored.
-// This encodes the "fail it too" choice (a fix that re-runs it on the stored state would expect
-// ['LAMBKIN_STORE_ERROR', 'ok'] and n = 1 for i = 2 at once).
-test.skip('[commit failure + state] a call that read the state of a failed commit fails with it', async () => {
+// The same for a call that only reads the state: behind a change whose commit fails, what it saw
+// never existed in the store, so its result is not stored either; it comes again and sees the
+// stored state.
+test('[commit failure + state] a call that read the state of a failed commit fails with it', async () => {
   const code = 'export default (e, ctx) => { if (e.add) ctx.state.n = (ctx.state.n ?? 0) + 1; return { n: ctx.state.n ?? 0, i: e.i } }'
   const { store, invoker, done } = await rig(code, (s) => failOnce(s, 1))
   try {
@@ -165,6 +167,48 @@ test.skip('[commit failure + state] a call that read the state of a failed commi
     assert.equal(results, [{ n: 1, i: 0 }, { n: 1, i: 2 }], 'the read saw the stored count, not the one never stored')
   } finally {
     await done()
+  }
+})
+
+// A write error inside the store's own batch (a full disk, on a small tmpfs): the state commits
+// queued behind the failed one, which ran on its state, fail with it (the store's fault), and
+// the messages that run again after the store reopened are each counted once.
+test('[commit failure + state] a full disk: what was queued behind a failed batch fails with it, and each message counts once after the reopen', async () => {
+  const tmpfs = mountTmpfs(8 * 1024 * 1024)
+  if ('skip' in tmpfs) { console.log(`skipped: ${tmpfs.skip}`); return }
+  const clock = new FakeClock(Date.UTC(2025, 0, 1))
+  const store = await LevelOutboxStore.open({ dir: path.join(tmpfs.dir, 'data'), clock })
+  const pool = await SandboxPool.create({ workers: 1 })
+  try {
+    const spec = makeSpec('export default (e, ctx) => { ctx.state.n = (ctx.state.n ?? 0) + 1; return { n: ctx.state.n, i: e.i, pad: \'z\'.repeat(e.pad) } }', { name: 'count' })
+    await pool.load(spec)
+    const invoker = new Invoker({
+      pool, store, metrics: new FunctionMetrics(), maxConcurrent: 4, queueDepth: 10, sleep: async () => {}, now: Date.now, publish: () => {}, observers: []
+    })
+    invoker.register(validateManifest({ name: 'count' }), functionKey(spec))
+    const run = (i: number): Promise<string | undefined> => invoker.run('count', { source: 'test', i, pad: 100_000 }).then(() => 'ok', (e: { code?: string }) => e.code)
+    assert.is(await run(0), 'ok')
+    tmpfs.fill()
+    const codes = await Promise.all([1, 2, 3, 4, 5].map(run))
+    const first = codes.findIndex((c) => c !== 'ok')
+    assert.ok(first >= 0, 'the disk filled up')
+    assert.ok(codes.slice(first).every((c) => c === 'LAMBKIN_STORE_ERROR' || c === 'LAMBKIN_STORE_FAULT'), `every commit after the failed one failed: ${codes.join(' ')}`)
+    tmpfs.free()
+    for (let i = 0; i < 20 && (await store.stats()).fault !== undefined; i++) {
+      await clock.advance(60_000)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    assert.is((await store.stats()).fault, undefined, 'the store reopened')
+    // The broker delivers the unacknowledged ones again.
+    for (let i = first; i < codes.length; i++) assert.is(await run(i + 1), 'ok')
+    const results = (await store.read({ kinds: ['result'] })).map((r) => (r.data as { result: { n: number, i: number } }).result)
+    assert.equal(results.map((r) => r.i).sort(), [0, 1, 2, 3, 4, 5], 'each message has one stored result')
+    assert.equal(await store.getState('count'), { n: 6 }, 'six messages, each counted once')
+    assert.equal(results.map((r) => r.n).sort(), [1, 2, 3, 4, 5, 6])
+  } finally {
+    await pool.close()
+    await store.close().catch(() => {})
+    tmpfs.unmount()
   }
 })
 

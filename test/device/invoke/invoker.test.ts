@@ -30,8 +30,10 @@ class Gate {
           const v: unknown = Reflect.get(target, prop, target)
           return typeof v === 'function' ? v.bind(target) : v
         }
-        return async (unit: CommitUnit): Promise<CommitResult> => {
+        return async (unit: CommitUnit, queued?: () => void): Promise<CommitResult> => {
           this.waiting++
+          // Held here as in the store's own write queue: none of this file's units fails its checks.
+          queued?.()
           await this.#opened
           this.waiting--
           return await target.commit(unit)
