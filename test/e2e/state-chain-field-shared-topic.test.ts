@@ -45,6 +45,7 @@ test('[state chain + shared topic] one function over the quota: the other counts
     await rig.send(ids.slice(1))
     await until(() => `all ${N} acknowledged (have ${rig.acked.size})`, () => rig.acked.size === N, 120_000)
     assert.match(rig.agent().stderr(), /LAMBKIN_STORE_FULL/, 'the oversized results were refused')
+    assert.match(rig.agent().stderr(), /\[big\] LAMBKIN_STORE_ERROR: .*it ran after an earlier call whose change of ctx\.state was not stored/, 'calls that ran on a refused state failed with it')
     assert.equal(await rig.agent().stop('SIGTERM'), { code: 0, signal: null }, rig.agent().stderr().slice(-3000))
     const dump = await rig.outbox()
     for (const fn of ['big', 'small']) {
