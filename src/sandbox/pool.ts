@@ -74,7 +74,8 @@ function quarantinedOutcome (fn: Loaded, call: { invocationId: string, traceId: 
 
 /**
  * The semi-space size (MiB) of the sandbox threads' V8 heaps when Node was started with a larger
- * `--max-semi-space-size` (the small-RAM profile gives 2, cli/node-runtime.ts). V8 applies that
+ * `--max-semi-space-size` (the small-RAM profile gives 1 since the main thread does as well with
+ * it, cli/node-runtime.ts; a user who gives 2 or more still gets 1 here). V8 applies that
  * flag to every isolate, over a worker's `resourceLimits`; a sandbox thread's V8 heap holds only
  * the glue (functions run in wasm memory), so 1 MiB semi-spaces do: its young generation peaks at
  * 2 MiB instead of 4 under a saturating load (docs/performance.md, "The small-RAM profile").

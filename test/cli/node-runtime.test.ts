@@ -11,7 +11,7 @@ test('on a board (arm64, arm) the small-RAM profile and the trap-handler flag ar
     assert.equal(p.flags, [TRAP_HANDLER_FLAG, ...SMALL_RAM_FLAGS])
     assert.equal(p.env, { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '32768' })
   }
-  assert.ok(SMALL_RAM_FLAGS.includes('--max-semi-space-size=2'))
+  assert.ok(SMALL_RAM_FLAGS.includes('--max-semi-space-size=1'))
 })
 
 test('on x64 nothing is added unless asked: then no re-run', () => {

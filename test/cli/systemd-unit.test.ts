@@ -17,7 +17,7 @@ test('the unit and sysusers entry shipped in deploy/systemd are the renderer\'s,
   const unit = readFileSync(path.join(ROOT, 'deploy', 'systemd', 'lambkin-device.service'), 'utf8')
   assert.fixture(unit, renderUnit(shippedUnitSpec(board.flags, board.env)), REGENERATE)
   assert.fixture(readFileSync(path.join(ROOT, 'deploy', 'systemd', 'lambkin.sysusers'), 'utf8'), renderSysusers(SERVICE_USER, DEFAULT_DATA_DIR), REGENERATE)
-  assert.match(unit, /^ExecStart=\/usr\/bin\/node --disable-wasm-trap-handler --max-semi-space-size=2 --v8-pool-size=1 --heap-growing-percent=10 --incremental-marking-soft-trigger=45 --no-sparkplug \S+\/bin\.js device /m)
+  assert.match(unit, /^ExecStart=\/usr\/bin\/node --disable-wasm-trap-handler --max-semi-space-size=1 --v8-pool-size=1 --heap-growing-percent=10 --incremental-marking-soft-trigger=45 --no-sparkplug \S+\/bin\.js device /m)
   assert.match(unit, /^Environment=LAMBKIN_MEMORY=small MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=32768$/m)
   for (const line of ['Restart=always', 'User=lambkin', 'StateDirectory=lambkin', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'PrivateTmp=yes', 'ProtectHome=yes']) assert.match(unit, new RegExp(`^${line}$`, 'm'), line)
 })

@@ -3,8 +3,8 @@
 // spares made a step at a time so a load arriving meanwhile waits for one step at most.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { compileQuickJS, WasmFactory } from '../../../src/sandbox/wasm-factory.js'
-import { prepare } from '../../../src/sandbox/instance.js'
+import { compileQuickJS, instantiate, WasmFactory } from '../../../src/sandbox/wasm-factory.js'
+import { FunctionInstance, prepare } from '../../../src/sandbox/instance.js'
 import { MIN_MEMORY_PAGES, WASM_PAGE_BYTES } from '../../../src/sandbox/budget.js'
 import { SandboxPool } from '../../../src/sandbox/index.js'
 import type { OutcomeFail, OutcomeOk } from '../../../src/sandbox/index.js'
@@ -31,6 +31,23 @@ test('the compiled build declares its static size as its memory minimum', () => 
   const binary = compileQuickJS()
   assert.ok(binary.initialPages > 1 && binary.initialPages < MIN_MEMORY_PAGES, `${binary.initialPages} pages`)
   assert.ok(binary.initialPages * WASM_PAGE_BYTES < 8 * 1024 * 1024)
+})
+
+test('a spare is prepared and a small function loaded and called without growing its memory (no second external-memory record per sandbox)', async () => {
+  const binary = compileQuickJS()
+  const wasm = await instantiate(binary, MIN_MEMORY_PAGES)
+  const first = wasm.memory.buffer
+  wasm.prepared = prepare(wasm)
+  const spec = makeSpec('export default (e, ctx) => { ctx.state.n = (ctx.state.n ?? 0) + 1; return { i: e.payload.i, hot: e.payload.value > 25 } }', { limits: { memoryKiB: 16384 } })
+  const meta = JSON.stringify({ fn: spec.name, version: spec.version, deviceId: 'd', env: {}, perms: [], caps: {} })
+  const { instance, failure } = FunctionInstance.create(spec, wasm, Date.now, meta)
+  assert.is(failure, undefined)
+  for (let i = 0; i < 200; i++) {
+    const r = instance.invoke(JSON.stringify({ topic: 't', payload: { i, value: 20 + (i % 10) } }), `id${i}`, undefined, undefined, -1, Date.now() + 1000, 1000, 1e7)
+    assert.is(r.failure, undefined)
+  }
+  assert.is(wasm.memory.buffer, first, `the memory grew from ${binary.initialPages} to ${wasm.memory.buffer.byteLength / WASM_PAGE_BYTES} pages`)
+  instance.dispose()
 })
 
 test('spares are made one step per turn of the event loop, and not while the thread has work', async () => {

@@ -1,5 +1,5 @@
 // The sandbox threads' young generation (src/sandbox/pool.ts): a Node started with a larger
-// `--max-semi-space-size` (the small-RAM profile's 2) gives its sandbox threads 1 MiB semi-spaces,
+// `--max-semi-space-size` (2, say; the small-RAM profile's is 1) gives its sandbox threads 1 MiB semi-spaces,
 // and its main thread keeps what it was started with.
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
