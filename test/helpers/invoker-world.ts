@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { SandboxPool, functionKey } from '../../src/sandbox/index.js'
-import type { PoolOptions } from '../../src/sandbox/index.js'
+import type { FunctionSpec, PoolOptions } from '../../src/sandbox/index.js'
 import { validateManifest } from '../../src/function/index.js'
 import { Invoker } from '../../device/invoke/invoker.js'
 import type { InvokerOptions } from '../../device/invoke/invoker.js'
@@ -13,8 +13,8 @@ import { LevelOutboxStore } from '../../device/store/index.js'
 import type { LevelStoreOptions, OutboxStore } from '../../device/store/index.js'
 import { makeSpec } from './spec.js'
 
-/** A function's source, or its source with the manifest fields it is registered with (`retry`, ...). */
-export type WorldFunction = string | { code: string, manifest?: Record<string, unknown> }
+/** A function's source, or its source with the manifest fields it is registered with (`retry`, ...) and its sandbox limits. */
+export type WorldFunction = string | { code: string, manifest?: Record<string, unknown>, limits?: Partial<FunctionSpec['limits']> }
 
 export interface InvokerWorldOptions {
   /** Function name -> source; each is loaded into the pool and registered with the invoker. */
@@ -60,8 +60,8 @@ export async function invokerWorld (opts: InvokerWorldOptions): Promise<InvokerW
       store: opts.wrapStore?.(store) ?? store
     })
     for (const [name, fn] of Object.entries(opts.functions)) {
-      const { code, manifest } = typeof fn === 'string' ? { code: fn, manifest: {} } : fn
-      const spec = makeSpec(code, { name })
+      const { code, manifest, limits } = typeof fn === 'string' ? { code: fn, manifest: {}, limits: {} } : fn
+      const spec = makeSpec(code, { name, limits })
       await pool.load(spec)
       invoker.register(validateManifest({ ...manifest, name }), functionKey(spec))
     }
