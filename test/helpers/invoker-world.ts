@@ -34,6 +34,8 @@ export interface InvokerWorld {
   /** The real store (reads and stats go here, past any wrapStore fault). */
   store: LevelOutboxStore
   invoker: Invoker
+  /** Function name -> its pool key (functionKey of its spec), for pool.stats(). */
+  keys: Map<string, string>
   /** Closes the pool, then the store, then removes the temp folder (not a caller's `store.dir`). */
   close: () => Promise<void>
 }
@@ -59,10 +61,12 @@ export async function invokerWorld (opts: InvokerWorldOptions): Promise<InvokerW
       pool,
       store: opts.wrapStore?.(store) ?? store
     })
+    const keys = new Map<string, string>()
     for (const [name, fn] of Object.entries(opts.functions)) {
       const { code, manifest, limits } = typeof fn === 'string' ? { code: fn, manifest: {}, limits: {} } : fn
       const spec = makeSpec(code, { name, limits })
       await pool.load(spec)
+      keys.set(name, functionKey(spec))
       invoker.register(validateManifest({ ...manifest, name }), functionKey(spec))
     }
     const [p, s] = [pool, store]
@@ -70,6 +74,7 @@ export async function invokerWorld (opts: InvokerWorldOptions): Promise<InvokerW
       pool: p,
       store: s,
       invoker,
+      keys,
       close: async () => {
         try {
           await p.close()
