@@ -13,6 +13,7 @@ import { verifyStored } from '../../src/secrets.js'
 import type { Registry } from '../registry/index.js'
 import { checkParserShape, limitPacketSize } from '../../src/mqtt/packet-limit.js'
 import { disableNumberCache } from '../../src/mqtt/packet-cache.js'
+import { resendAsMqttSays } from '../../src/mqtt/session-resend.js'
 import { mayPublish, maySubscribe } from './acl.js'
 import { SILENCE_DEFAULTS, SilenceWatch } from './silence.js'
 import { systemClock } from '../../src/clock.js'
@@ -113,6 +114,7 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
       await Promise.all(stopped)
     })
     checkParserShape(broker, 'maxPacketBytes')
+    resendAsMqttSays(broker)
     broker.authenticate = authenticateDevice(o, devices)
     broker.authorizePublish = authorizeDevicePublish(o, devices)
     broker.authorizeSubscribe = authorizeDeviceSubscribe(devices)

@@ -55,7 +55,9 @@ export class Call implements ChainItem {
     readonly meta: (() => MetaWrite[]) | undefined,
     readonly hop: Hop | undefined,
     /** A refuse(): no slot, no sandbox key, only a commit. */
-    readonly refusal = false
+    readonly refusal = false,
+    /** RunOptions.committed. */
+    readonly committed?: () => void
   ) {
     this.traceId = hop?.traceId
   }

@@ -131,7 +131,7 @@ export class Invoker {
     if (reg === undefined) {
       return Promise.resolve(notRan(fn, source, ErrorCodes.FUNCTION_NOT_FOUND, `function ${fn} is not loaded`))
     }
-    if (this.#recursion.exceeded(opts.hop)) return this.#stopChain(fn, event, source, opts.hop as Hop, opts.meta, reg)
+    if (this.#recursion.exceeded(opts.hop)) return this.#stopChain(fn, event, source, opts.hop as Hop, opts.meta, reg, opts.committed)
     if (opts.overload === 'throttle' && this.#admission.full(this.#o.queueDepth)) {
       this.#o.metrics.throttled(fn)
       const rec = notRan(fn, source, ErrorCodes.THROTTLED, `the agent already has ${this.#o.queueDepth} invocations waiting`)
@@ -142,7 +142,7 @@ export class Invoker {
     this.#keys.start(reg.key)
     // Not async functions awaiting each other: one promise for the caller, settled from
     // callbacks on the sandbox's and the store's promises (docs/performance.md, "The relay job").
-    const c = new Call(fn, reg, event, source, opts.meta, opts.hop)
+    const c = new Call(fn, reg, event, source, opts.meta, opts.hop, false, opts.committed)
     const answer = new Promise<InvocationRecord>((resolve, reject) => { c.resolve = resolve; c.reject = reject })
     if (this.#admission.tryAcquire()) this.#begin(c)
     else void this.#admission.acquire().then(() => { this.#begin(c) })
@@ -150,9 +150,10 @@ export class Invoker {
   }
 
   /** At invocation.maxHops [W9]: a LAMBKIN_RECURSION_LIMIT dead letter instead of a run. */
-  async #stopChain (fn: string, event: Record<string, unknown>, source: string, hop: Hop, meta: RunOptions['meta'], reg: Registered): Promise<InvocationRecord> {
+  async #stopChain (fn: string, event: Record<string, unknown>, source: string, hop: Hop, meta: RunOptions['meta'], reg: Registered, committed: RunOptions['committed']): Promise<InvocationRecord> {
     try {
       const rec = await this.#recursion.stop(fn, event, source, hop, meta, versionOfKey(reg.key))
+      committed?.()
       this.#observe(rec)
       return rec
     } catch (err) {
@@ -169,7 +170,7 @@ export class Invoker {
    * store's LambkinError (after the observers and lambkin_commit_failures_total), so the trigger
    * leaves the message unacknowledged and the broker delivers it again.
    */
-  async refuse (fn: string, event: Record<string, unknown>, error: OutcomeError, opts: Pick<RunOptions, 'meta'> = {}): Promise<InvocationRecord> {
+  async refuse (fn: string, event: Record<string, unknown>, error: OutcomeError, opts: Pick<RunOptions, 'meta' | 'committed'> = {}): Promise<InvocationRecord> {
     const reg = this.#fns.get(fn)?.live
     const source = String(event.source ?? 'invoke')
     if (reg === undefined) {
@@ -178,7 +179,7 @@ export class Invoker {
     const outcome = refusedOutcome(fn, versionOfKey(reg.key), error)
     this.#o.metrics.record(fn, outcome)
     this.#admission.enter()
-    const c = new Call(fn, reg, event, source, opts.meta, undefined, true)
+    const c = new Call(fn, reg, event, source, opts.meta, undefined, true, opts.committed)
     const answer = new Promise<InvocationRecord>((resolve, reject) => { c.resolve = resolve; c.reject = reject })
     this.#commit(c, outcome, 0, 1)
     return await answer
@@ -287,7 +288,8 @@ export class Invoker {
 
   /**
    * Writes an outcome's unit (commit-unit.ts) with the caller's meta, built now so that it
-   * reflects everything up to this commit; then hands its publishes to the trigger broker, tells
+   * reflects everything up to this commit; then tells the caller it is written (RunOptions.committed),
+   * hands its publishes to the trigger broker, tells
    * the observers and settles `c` (#settle). A failed write settles it with #commitFailed's error.
    * `release`: a state commit's handle (state-chain.ts), the store's `queued` and told when settled.
    */
@@ -313,6 +315,7 @@ export class Invoker {
       release?.(true)
       let rec: InvocationRecord
       try {
+        c.committed?.()
         const sent = sentPublishes(fn, planned, committed.publishIds, { traceId: o.traceId, hop: c.nextHop })
         if (sent !== undefined) this.#o.publish(sent)
         rec = invocationRecord(fn, source, o, attempts)

@@ -66,6 +66,12 @@ export type Overload = 'wait' | 'throttle'
 export interface RunOptions {
   /** Meta writes committed with this invocation, built at commit time. */
   meta?: () => MetaWrite[]
+  /**
+   * Called once the commit carrying `meta` succeeded, before its publishes are handed on and
+   * the observers told: what it wrote stays written even when one of those throws (run() then
+   * still rejects). The processed-once mark keeps to it (device/triggers/mqtt/processed-once.ts).
+   */
+  committed?: () => void
   /** Default 'wait'. */
   overload?: Overload
   /** The triggering message's place in a chain of functions [W9] (hops.ts). */

@@ -9,6 +9,7 @@ import type { BrokerUser } from './access.js'
 import { anonymousAllowed, exposureProblem, isLoopbackHost } from './exposure.js'
 import { checkParserShape, limitPacketSize } from '../../../src/mqtt/packet-limit.js'
 import { disableNumberCache } from '../../../src/mqtt/packet-cache.js'
+import { resendAsMqttSays } from '../../../src/mqtt/session-resend.js'
 import { Refusals } from './refusals.js'
 import { DEVICE_DEFAULTS } from '../../config/defaults.js'
 import type { FunctionMetrics } from '../../metrics/index.js'
@@ -65,6 +66,8 @@ export async function startEmbeddedBroker (host: string, port: number, opts: Emb
   const broker = await Aedes.createBroker({ connectTimeout: s.connectTimeoutMs })
   checkParserShape(broker)
   broker.preConnect = (client, packet, cb) => access.preConnect(client, packet, cb)
+  // After preConnect, which it wraps: resends with DUP and before new messages.
+  resendAsMqttSays(broker)
   broker.authenticate = (client, username, password, done) => access.authenticate(client, username, password, done)
   broker.authorizeSubscribe = (client, sub, cb) => access.authorizeSubscribe(client, sub, cb)
   broker.on('clientDisconnect', (client) => access.disconnected(client))

@@ -70,7 +70,11 @@ export type Decision = 'run' | 'skip'
 export interface Ticket {
   /** Whether this route's outcome of the message is committed already (a promise while its first copy commits). */
   decide: (route: string) => Decision | Promise<Decision>
-  /** The mark to commit with this route's outcome; call settled() with whether the commit succeeded. */
+  /**
+   * The mark to commit with this route's outcome; call settled() with whether the commit
+   * succeeded. Only its first call counts: once a commit said it succeeded, a later failure
+   * (a publish or an observer that threw after it) leaves the mark, which is on disk.
+   */
   mark: (route: string) => { meta: () => MetaWrite[], settled: (committed: boolean) => void }
 }
 
@@ -264,6 +268,7 @@ class MessageTicket implements Ticket {
 /** One route's mark of a message: its meta write, and settled() once the commit went one way or the other. */
 class MarkHandle {
   #written = false
+  #settled = false
   constructor (readonly t: MessageTicket, readonly route: string, readonly mark: Mark, readonly before: Mark | undefined) {}
 
   meta = (): MetaWrite[] => {
@@ -273,6 +278,8 @@ class MarkHandle {
   }
 
   settled (committed: boolean): void {
+    if (this.#settled) return
+    this.#settled = true
     this.t.settle(this.route, this.mark, this.before, committed && this.#written)
   }
 }

@@ -282,36 +282,40 @@ export class MqttTriggers {
     d: DecodedPayload | PayloadRefusal,
     time: number,
     hop: ReturnType<typeof readHop>,
-    meta: (() => MetaWrite[]) | undefined
+    meta: (() => MetaWrite[]) | undefined,
+    committed?: () => void
   ): Promise<unknown> {
     const { topic, qos, retain } = msg
-    if (isRefusal(d)) return this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), d, { meta })
+    if (isRefusal(d)) return this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), d, { meta, committed })
     if (r.batch !== undefined) {
       const rec: BatchRecord = { topic, ...d, qos, retain, time, ...requestFields(msg) }
       const bytes = Buffer.byteLength(JSON.stringify(rec))
       if (bytes > this.#eventBytes - ENVELOPE_BYTES) {
-        return this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), overCap(bytes, this.#eventBytes), { meta })
+        return this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), overCap(bytes, this.#eventBytes), { meta, committed })
       }
+      // Its promise is the commit of the record with `meta`, nothing after it.
       return r.batch.append(rec, bytes, hop, meta)
     }
     // Most messages carry neither request field: no object for them then.
     const request = msg.responseTopic === undefined && msg.correlationData === undefined ? undefined : requestFields(msg)
     const event = { source: 'mqtt', time, topic, ...d, qos, retain, ...request }
     const bytes = eventBytes(event, msg, this.#eventBytes)
-    if (bytes > this.#eventBytes) return this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), overCap(bytes, this.#eventBytes), { meta })
+    if (bytes > this.#eventBytes) return this.#o.invoker.refuse(r.fn, refusedEvent(msg, time), overCap(bytes, this.#eventBytes), { meta, committed })
     // QoS 0 may be dropped under overload (counted); QoS 1 waits, holding its ack back.
-    return this.#o.invoker.run(r.fn, event, { overload: qos === 0 ? 'throttle' : 'wait', hop, meta })
+    return this.#o.invoker.run(r.fn, event, { overload: qos === 0 ? 'throttle' : 'wait', hop, meta, committed })
   }
 
   /**
    * #route with the message's processed-once mark in its commit, telling the mark how the commit
-   * went. One then() rather than an async function (a promise and a resumption fewer per message).
+   * went: as soon as it is written (RunOptions.committed), so a publish or an observer that throws
+   * after it does not take back a mark that is on disk (a copy would run again). One then() rather
+   * than an async function (a promise and a resumption fewer per message).
    */
   #marked (ticket: Ticket, r: Route, msg: TriggerMessage, d: DecodedPayload | PayloadRefusal, time: number, hop: ReturnType<typeof readHop>): Promise<unknown> {
     const m = ticket.mark(r.onceKey)
     let p: Promise<unknown>
     try {
-      p = this.#route(r, msg, d, time, hop, m.meta)
+      p = this.#route(r, msg, d, time, hop, m.meta, () => { m.settled(true) })
     } catch (err) {
       m.settled(false)
       return Promise.reject(err)

@@ -179,6 +179,19 @@ test('a copy that arrives while the first copy commits waits for it; a failed co
   })
 })
 
+test('a mark whose commit succeeded stays when the run fails after it (a publish or an observer that threw): a copy is skipped', async () => {
+  await withStore(async (store) => {
+    const once = await ProcessedOnce.load(store)
+    const t = once.take(origin(9), 'a/1', Buffer.from('p'))
+    assert.is(await t.decide(R), 'run')
+    const m = t.mark(R)
+    await store.commit({ records: [{ kind: 'result', time: 1, data: 'p' }], meta: m.meta() })
+    m.settled(true)
+    m.settled(false)
+    assert.is(await handle(once, store, origin(9, { connection: 2, dup: true }), 'p'), 'skip')
+  })
+})
+
 test(`a session keeps at most ${SLOTS} marks per route (packet ids wrap at 65535)`, async () => {
   await withStore(async (store) => {
     const once = await ProcessedOnce.load(store)

@@ -1,0 +1,155 @@
+// Session resends of lambkin's own aedes brokers (the device's embedded broker and the cloud
+// broker) as MQTT 3.1.1 asks, without changing aedes itself. aedes 1.2.0 resends a resumed
+// session's unacknowledged QoS 1/2 PUBLISHes (connect.js emptyQueue, from the persistence's
+// outgoingStream) with DUP 0, and restores the session's subscriptions before it does, so a
+// message routed during the reconnect can reach the client before the older resends. It also
+// hands a publisher's DUP 1 on to subscribers with a first delivery [MQTT-3.3.1-3]. A
+// receiver that trusts DUP to tell a copy from a new message (the agent's processed once,
+// docs/durability.md "A link blip") then runs a copy again. aedes has no retries within a
+// connection (MQTT 3.1.1 section 4.4 allows resends only on reconnect), so these are all its
+// resends.
+import { finished, PassThrough, Readable } from 'node:stream'
+import type { Aedes, Client } from 'aedes'
+import { ErrorCodes, LambkinError } from '../errors.js'
+
+/** The fields of an aedes outgoing-queue entry (aedes-packet) this file reads. */
+interface QueuedPacket {
+  cmd?: string
+  qos?: number
+  messageId?: number | null
+  brokerId?: string | null
+  brokerCounter?: number
+  dup?: boolean
+}
+
+type Deliver = (packet: QueuedPacket, cb: (err?: Error | null) => void) => void
+/** A PUBLISH as it goes out the first time: DUP 0 [MQTT-3.3.1-3]; a copy only when it must change. */
+const fresh = <P extends QueuedPacket>(p: P): P => p.dup === true ? { ...p, dup: false } : p
+
+/** The aedes internals wrapped here: the persistence's outgoing stream and a client's QoS 1/2 delivery. */
+interface Persistence { outgoingStream: (client: Client) => Readable }
+interface Delivering { deliverQoS: Deliver, deliver0: Deliver, conn: NodeJS.ReadableStream | NodeJS.WritableStream }
+
+/** One resumed connection between its CONNECT and aedes' 'clientReady' (its resends all written). */
+interface Resuming {
+  /** Live QoS 1/2 deliveries that came while the resends were pending, in arrival order. */
+  held: QueuedPacket[] | undefined
+  /** brokerId:brokerCounter of every queue entry the resends took: routed there, so not again live. */
+  readonly queued: Set<string>
+}
+
+const noop = (): void => {}
+const keyOf = (p: QueuedPacket): string => `${p.brokerId ?? ''}:${p.brokerCounter ?? ''}`
+
+/**
+ * A queue entry as it should go out again: a PUBLISH that already carries a packet id was
+ * sent before (aedes gives the id when it first writes the message and keeps it until the
+ * PUBACK), so it goes with DUP 1: MQTT 3.1.1 section 3.3.1.1, "The DUP flag MUST be set to 1
+ * by the Client or Server when it attempts to re-deliver a PUBLISH Packet" [MQTT-3.3.1-1]
+ * (MQTT 5 section 3.3.1.1 says the same). An entry without an id (queued while the client was
+ * away) is a first delivery and goes with DUP 0, whatever the publisher sent [MQTT-3.3.1-3].
+ * Returns a copy when the flag changes; the stored entry is not changed.
+ */
+export function asResend<P extends QueuedPacket> (p: P): P {
+  if (p.cmd !== 'publish') return p
+  if ((p.qos ?? 0) === 0 || typeof p.messageId !== 'number' || p.messageId === 0) return fresh(p)
+  return p.dup === true ? p : { ...p, dup: true }
+}
+
+/**
+ * Makes `broker` resend as MQTT 3.1.1 asks, on any aedes persistence:
+ * - DUP 1 on every re-delivery of a PUBLISH (asResend above), by wrapping the persistence's
+ *   outgoingStream, which is where aedes reads a resumed session's queue from.
+ * - Resends before newly routed messages: MQTT 3.1.1 section 4.6 asks a server to send the
+ *   messages of one topic and QoS in the order it received them [MQTT-4.6.0-6], and resends
+ *   first on reconnect [MQTT-4.4.0-1]. On a CONNECT with CleanSession 0 the client's QoS 1/2
+ *   deliveries are held until aedes says the connection is ready (its resends written), then
+ *   delivered in arrival order, except those that were already in the queue the resends took
+ *   (aedes queues a message for a persistent session before it routes it live, so the resend
+ *   sent it: routed again it would go a second time under a new packet id, which no receiver
+ *   can tell from a new message). Held deliveries of a connection that closes first are
+ *   dropped: they stay queued for the session's next connection, as every unsent message does.
+ *   aedes has queued each of them before routing it, so the routing is answered at once.
+ *   QoS 0 messages are not held (ordering is per QoS).
+ * - DUP 0 on every first delivery, QoS 0 included, also of a message its publisher sent with
+ *   DUP 1 (aedes copies the publisher's flag): "The DUP flag in the outgoing PUBLISH packet is
+ *   set independently to the incoming PUBLISH packet" [MQTT-3.3.1-3].
+ * Call it once, after the broker's own preConnect is set (it wraps that hook). Throws
+ * LAMBKIN_DEPENDENCY_MISMATCH when the installed aedes no longer has the persistence's
+ * outgoingStream or a client's deliverQoS, so an upgrade that moved them stops the broker from
+ * starting instead of silently resending without DUP.
+ */
+export function resendAsMqttSays (broker: Aedes): void {
+  const persistence = (broker as unknown as { persistence?: Partial<Persistence> }).persistence
+  // A client on a stream that never carries data: only its delivery function is looked at.
+  const probe = broker.handle(new PassThrough())
+  const delivers = typeof (probe as unknown as Partial<Delivering>).deliverQoS === 'function' && typeof (probe as unknown as Partial<Delivering>).deliver0 === 'function'
+  ;(probe as unknown as { close: () => void }).close()
+  if (!delivers || typeof persistence?.outgoingStream !== 'function') {
+    throw new LambkinError(ErrorCodes.DEPENDENCY_MISMATCH, 'the installed aedes has no persistence.outgoingStream or client.deliverQoS/deliver0, so its session resends cannot carry DUP (MQTT 3.1.1 section 3.3.1.1); install the aedes version package-lock.json pins')
+  }
+  applyResendRules(broker, persistence as Persistence)
+}
+
+function applyResendRules (broker: Aedes, persistence: Persistence): void {
+  const resuming = new WeakMap<Client, Resuming>()
+  const wrapped = new WeakSet<Client>()
+  const stream = persistence.outgoingStream.bind(persistence)
+  persistence.outgoingStream = (client) => {
+    const r = resuming.get(client)
+    async function * entries (): AsyncGenerator<QueuedPacket> {
+      for await (const p of stream(client) as AsyncIterable<QueuedPacket>) {
+        if (r?.held !== undefined) r.queued.add(keyOf(p))
+        yield asResend(p)
+      }
+    }
+    return Readable.from(entries())
+  }
+
+  const preConnect = broker.preConnect.bind(broker)
+  broker.preConnect = (client, packet, done) => {
+    // A client object is one connection; a second CONNECT on it is not wrapped twice.
+    if (!wrapped.has(client)) {
+      wrapped.add(client)
+      firstDeliveries(client)
+      if (packet.clean === false) hold(client)
+    }
+    preConnect(client, packet, done)
+  }
+  broker.on('clientReady', (client) => {
+    const r = resuming.get(client)
+    if (r?.held === undefined) return
+    const held = r.held
+    r.held = undefined
+    const deliver = (client as unknown as Delivering).deliverQoS
+    for (const p of held) deliver(p, noop)
+  })
+
+  /** aedes' subscriptions take these functions when they are made or restored, after preConnect. */
+  function firstDeliveries (client: Client): void {
+    const c = client as unknown as Delivering
+    const deliverQoS = c.deliverQoS
+    const deliver0 = c.deliver0
+    c.deliverQoS = (p, cb) => { deliverQoS(fresh(p), cb) }
+    c.deliver0 = (p, cb) => { deliver0(fresh(p), cb) }
+  }
+
+  function hold (client: Client): void {
+    const c = client as unknown as Delivering
+    const deliver = c.deliverQoS
+    const r: Resuming = { held: [], queued: new Set() }
+    resuming.set(client, r)
+    c.deliverQoS = (p, cb) => {
+      if ((p.qos ?? 0) === 0) deliver(p, cb)
+      else if (r.held !== undefined) {
+        // Answered at once, so routing to other clients does not wait for these resends
+        // (aedes routes at most `concurrency` messages at a time): the message is already in
+        // the session's queue.
+        r.held.push(p)
+        setImmediate(cb)
+      } else if (r.queued.size > 0 && r.queued.has(keyOf(p))) setImmediate(cb)
+      else deliver(p, cb)
+    }
+    finished(c.conn, () => { r.held = undefined })
+  }
+}

@@ -1,0 +1,72 @@
+// Processed once across a link cut with aedes as the trigger broker, made to resend as lambkin's
+// own brokers do (src/mqtt/session-resend.ts; docs/durability.md, "A link blip"): a message whose
+// PUBACK the agent wrote and the cut lost, and a new message routed while the link comes back.
+// aedes as it comes can send the new message among the copies, all without DUP (and the new one
+// twice), so the agent cannot tell the later copies from new messages and runs them again;
+// resent first and with DUP, they are skipped.
+// A real agent (MqttLink, LevelDB, QuickJS), aedes, a TCP relay that drops and cuts, MQTT.js.
+import net from 'node:net'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { Aedes } from 'aedes'
+import mqtt from 'mqtt'
+import { resendAsMqttSays } from '../../src/mqtt/session-resend.js'
+import { fixture } from '../helpers/agent.js'
+import { PUBACK, PUBLISH, startRelay } from '../helpers/tcp-relay.js'
+
+test('[processed once] copies whose PUBACKs the cut lost, and a message routed during the reconnect: resent first and with DUP, they do not run again', async () => {
+  const broker = await Aedes.createBroker()
+  resendAsMqttSays(broker)
+  const server = net.createServer(broker.handle)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as net.AddressInfo).port
+  const relay = await startRelay({ port })
+  const f = fixture({ echo: { manifest: { triggers: [{ mqtt: 'in/+', qos: 1 }] }, code: 'export default (e) => e.topic' } })
+  let publisher: mqtt.MqttClient | undefined
+  try {
+    const agent = await f.start({ mqtt: { url: relay.url, reconnectMs: 100 } })
+    publisher = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'publisher', reconnectPeriod: 0 })
+    const pub = publisher
+    const acked = new Set<string>()
+    let ackSeen = (): void => {}
+    broker.on('ack', (packet, client) => {
+      if (client?.id === 'publisher' || packet === null || packet === undefined) return
+      acked.add((packet as { topic: string }).topic)
+      ackSeen()
+    })
+    const ackedAll = async (topics: string[]): Promise<void> => {
+      while (!topics.every((t) => acked.has(t))) await new Promise<void>((resolve) => { ackSeen = resolve })
+    }
+    // in/1 to in/5 run and are committed; their PUBACKs leave the agent and are lost.
+    const first = ['in/1', 'in/2', 'in/3', 'in/4', 'in/5']
+    let dropped = 0
+    let droppedOne = (): void => {}
+    relay.filter = (p) => {
+      if (p.dir === 'up' && p.type === PUBACK) { dropped++; droppedOne(); return false }
+    }
+    for (const t of first) await pub.publishAsync(t, 'x', { qos: 1 })
+    while (dropped < first.length) await new Promise<void>((resolve) => { droppedOne = resolve })
+    // The link is cut; when the agent's session resumes, in/live is routed to it before aedes
+    // resends what is unacknowledged.
+    const down: string[] = []
+    relay.filter = (p) => {
+      if (p.conn > 1 && p.dir === 'down' && p.type === PUBLISH) down.push(`${p.topic ?? ''}${p.dup ? ' dup' : ''}`)
+    }
+    broker.once('client', () => {
+      broker.publish({ cmd: 'publish', topic: 'in/live', payload: Buffer.from('x'), qos: 1, retain: false, dup: false } as never, () => {})
+    })
+    relay.cut()
+    await ackedAll([...first, 'in/live'])
+    await agent.close()
+    assert.equal((await f.records('result')).map((r) => (r.data as { result: unknown }).result), [...first, 'in/live'], 'each message ran once')
+    assert.equal(down, [...first.map((t) => `${t} dup`), 'in/live'], 'the resends first, with DUP, and the new message once')
+  } finally {
+    await publisher?.endAsync(true)
+    await relay.close()
+    await new Promise<void>((resolve) => broker.close(() => resolve()))
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    f.cleanup()
+  }
+})
+
+test.run()
