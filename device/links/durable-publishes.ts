@@ -69,6 +69,8 @@ export class DurablePublishes {
   /** Ids acknowledged whose removal from the store has not finished. */
   readonly #removing = new Set<number>()
   readonly #removals = new Set<Promise<void>>()
+  /** Ids acknowledged in this turn, removed together at its end (#removeAcked). */
+  #acked: number[] = []
   /** Ids whose removal finished while the store was being read: the read may still hold them. */
   #removedDuringRead: Set<number> | undefined
   /** Ids the broker refused, waiting for their retry or dead letter: not read from the store meanwhile. */
@@ -247,16 +249,32 @@ export class DurablePublishes {
     })
   }
 
+  /**
+   * Takes an acknowledged publish out of the store. The PUBACKs of one socket read arrive over
+   * several ticks; their ids are gathered and removed in one store call at the end of the turn
+   * (a setImmediate), not one call and promise each. The removal is lazy anyway (it rides with
+   * the next commit, store/level-store.ts): until it is written a restart sends the publish again.
+   */
   #acknowledged (id: number): void {
     this.#removing.add(id)
-    // One settled handler for both outcomes (a failed removal leaves the publish in the store,
-    // sent again after a restart): a promise per acknowledged publish, not three.
+    this.#acked.push(id)
+    if (this.#acked.length === 1) setImmediate(this.#removeAcked)
+  }
+
+  readonly #removeAcked = (): void => {
+    const ids = this.#acked
+    if (ids.length === 0) return
+    this.#acked = []
+    // One settled handler for both outcomes (a failed removal leaves the publishes in the store,
+    // sent again after a restart).
     const removed = (): void => {
-      this.#removing.delete(id)
-      this.#removedDuringRead?.add(id)
+      for (const id of ids) {
+        this.#removing.delete(id)
+        this.#removedDuringRead?.add(id)
+      }
       this.#removals.delete(removal)
     }
-    const removal: Promise<void> = this.#store.removePublish(id).then(removed, removed)
+    const removal: Promise<void> = this.#store.removePublishes(ids).then(removed, removed)
     this.#removals.add(removal)
   }
 
@@ -267,6 +285,7 @@ export class DurablePublishes {
     this.#queuedIds.clear()
     this.#queuedBytes = 0
     await this.#pumping
+    this.#removeAcked()
     await Promise.all(this.#removals)
   }
 }

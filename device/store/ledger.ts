@@ -76,6 +76,17 @@ export class Ledger {
     this.removals++
   }
 
+  /**
+   * remove() for a key an ack walks (level-plan.ts countOff), leaving `removals` alone: an ack
+   * takes off every key up to its seq and moves the cursors past them, so no later ack asks a
+   * read run for those keys, and the run's entries above them still stand. Counting it as a
+   * removal made every read under way useless to its own ack, which then walked its keys too.
+   */
+  removeAcked (kind: RecordKind, bytes: number): void {
+    this.tally[kind].count--
+    this.tally[kind].bytes -= bytes
+  }
+
   /** Bytes of records (what `stats().bytes` reports). */
   totalBytes (): number {
     let n = 0

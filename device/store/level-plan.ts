@@ -120,7 +120,7 @@ async function countOff (records: Sub, range: { gte: string, lt: string }, ledge
     for (let keys = await it.nextv(1024); keys.length > 0; keys = await it.nextv(1024)) {
       for (const key of keys) {
         const k = parseRecordKey(key)
-        ledger.remove(k.kind, k.bytes)
+        ledger.removeAcked(k.kind, k.bytes)
       }
       n += keys.length
     }

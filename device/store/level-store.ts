@@ -34,7 +34,7 @@ type Job =
   | { type: 'ack', seq: number }
   | { type: 'delete', seqs: number[] }
   | { type: 'purge', keys: string[] }
-  | { type: 'unpublish', id: number }
+  | { type: 'unpublish', ids: readonly number[] }
   | { type: 'sync' }
 
 type JobResult = CommitResult | number
@@ -236,7 +236,12 @@ export class LevelOutboxStore extends OutboxStore {
     // Lazy: a removal rides with the next commit instead of a LevelDB write of its own (at a
     // message at a time, one write per message fewer). Until it is written a restart sends
     // the publish again, as it would after a kill between the PUBACK and the removal.
-    return this.#lane.push({ type: 'unpublish', id }, true, true) as Promise<unknown> as Promise<void>
+    return this.#lane.push({ type: 'unpublish', ids: [id] }, true, true) as Promise<unknown> as Promise<void>
+  }
+
+  /** _removePublish's lazy job for several publishes at once: one lane job, one promise. */
+  protected override _removePublishes (ids: readonly number[]): Promise<void> {
+    return this.#lane.push({ type: 'unpublish', ids }, true, true) as Promise<unknown> as Promise<void>
   }
 
   protected async _flush (): Promise<void> {
@@ -355,12 +360,12 @@ export class LevelOutboxStore extends OutboxStore {
    * planned first and kept from the quota pass, so a publish is never taken off the books twice.
    */
   async #planGroup (ctx: PlanContext, jobs: Job[]): Promise<JobResult[]> {
-    const ids = jobs.flatMap((j) => j.type === 'unpublish' ? [j.id] : [])
+    const ids = jobs.flatMap((j) => j.type === 'unpublish' ? j.ids : [])
     const removed = ids.length === 0 ? new Set<number>() : await planUnpublish(ctx, ids, this.#publishKeys)
     const units = jobs.flatMap((j) => j.type === 'commit' ? [j.unit] : [])
     const committed = units.length === 0 ? [] : await planCommits({ ...ctx, scanPublishes: skipping(ctx.scanPublishes, removed) }, units)
     let c = 0
-    return jobs.map((j) => j.type === 'commit' ? committed[c++] : removed.has((j as { id: number }).id) ? 1 : 0)
+    return jobs.map((j) => j.type === 'commit' ? committed[c++] : j.type === 'unpublish' ? countRemoved(j.ids, removed) : 0)
   }
 
   readonly #scan: KeyScanner = (from) => scanKeys(this.#subs.records, from)
@@ -383,4 +388,11 @@ export class LevelOutboxStore extends OutboxStore {
     this.#opts.clock.clearTimeout(this.#syncTimer)
     this.#syncTimer = null
   }
+}
+
+/** How many of `ids` the group removed (a lane job's result for a removal). */
+function countRemoved (ids: readonly number[], removed: ReadonlySet<number>): number {
+  let n = 0
+  for (const id of ids) if (removed.has(id)) n++
+  return n
 }

@@ -97,6 +97,18 @@ export abstract class OutboxStore {
     return this.#call(() => { checkSeq(id, 'id'); return this._removePublish(id) })
   }
 
+  /**
+   * Removes acknowledged publishes, as removePublish() does each of them, in one call: a trigger
+   * link hands over the PUBACKs of a socket read together, so the relay path pays one store call
+   * (and one promise) per read rather than per publish. Unknown ids are skipped.
+   */
+  removePublishes (ids: readonly number[]): Promise<void> {
+    return this.#call(() => {
+      for (const id of ids) checkSeq(id, 'id')
+      return ids.length === 0 ? Promise.resolve() : this._removePublishes(ids)
+    })
+  }
+
   async getMeta (key: string): Promise<unknown> {
     return await this.#call(() => { checkName(key, 'key'); return this._getMeta(key) })
   }
@@ -157,6 +169,10 @@ export abstract class OutboxStore {
   protected abstract _getState (fn: string): Promise<unknown>
   protected abstract _pendingPublishes (afterId: number, limit: number): Promise<PendingPublish[]>
   protected abstract _removePublish (id: number): Promise<void>
+  /** A backend that can remove several in one write overrides this; by default one _removePublish each. */
+  protected async _removePublishes (ids: readonly number[]): Promise<void> {
+    await Promise.all(ids.map(async (id) => await this._removePublish(id)))
+  }
   protected abstract _getMeta (key: string): Promise<unknown>
   protected abstract _metaEntries (prefix: string): Promise<Array<{ key: string, value: unknown }>>
   protected abstract _flush (): Promise<void>

@@ -4,8 +4,9 @@
 //
 // A run is what one or more consecutive reads saw: every key in seqs [from, to], each key's
 // seq, kind and stored size. It stands for the store only while nothing took records off the
-// books since those reads (Ledger.removals unchanged): a quota drop, a delete, a TTL purge or a
-// scanned ack in between and the ack walks the keys as before. Records are never added inside
+// books since those reads (Ledger.removals unchanged): a quota drop, a delete or a TTL purge in
+// between and the ack walks the keys as before. An ack that walked its keys does not count: it
+// took every key up to its seq, which no later ack asks for (Ledger.removeAcked). Records are never added inside
 // a run: seqs only grow, and a run ends at the books' last seq when its read began (records
 // the books counted were written), so a batch still being written cannot leave a hole in it.
 import { RECORD_KINDS } from './types.js'

@@ -56,6 +56,20 @@ export function publishCases (it: Case): void {
     assert.is((await st.pendingPublishes()).length, 9)
   })
 
+  it('removePublishes takes several acknowledged publishes in one call, skips unknown and repeated ids, and refuses a bad id whole', async (h) => {
+    let st = await h.open()
+    await st.commit({ publishes: Array.from({ length: 6 }, (_, i) => pub(i, 10)) })
+    await rejects(st.removePublishes([1, -1]), 'LAMBKIN_STORE_ERROR', 'id -1')
+    assert.is((await st.pendingPublishes()).length, 6, 'nothing went with a bad id among them')
+    await Promise.all([st.removePublishes([2, 4, 4, 99]), st.removePublishes([]), st.commit({ publishes: [pub(7, 10)] })])
+    assert.equal((await st.pendingPublishes()).map((p) => p.id), [1, 3, 5, 6, 7])
+    await st.close()
+    st = await h.open()
+    const s = await st.stats()
+    assert.is(s.pendingPublishes, 5, 'the removals survive a reopen')
+    assert.equal((await st.pendingPublishes()).map((p) => p.id), [1, 3, 5, 6, 7])
+  })
+
   it('publishes removed in the same group commit as a quota drop leave the books once', async (h) => {
     let st = await h.open({ quotaBytes: 4096 })
     const ids = (await st.commit({ publishes: [pub(1), pub(2), pub(3), pub(4)] })).publishIds
