@@ -6,14 +6,9 @@ import * as assert from 'uvu/assert'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { SandboxPool, functionKey } from '../../src/sandbox/index.js'
-import { validateManifest } from '../../src/function/index.js'
-import { Invoker } from '../../device/invoke/invoker.js'
-import { FunctionMetrics } from '../../device/metrics/index.js'
-import { LevelOutboxStore } from '../../device/store/index.js'
 import { outboxCommand } from '../../cli/commands/outbox.js'
 import { PREVIEW_CHARS, preview } from '../../cli/outbox-preview.js'
-import { makeSpec } from '../helpers/spec.js'
+import { invokerWorld } from '../helpers/invoker-world.js'
 
 const CODE = `export default (e, ctx) => {
   ctx.log('alarm raised\\nfor ' + e.room)
@@ -27,28 +22,12 @@ const CODE = `export default (e, ctx) => {
 async function table (): Promise<Map<string, string>> {
   const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-preview-'))
   try {
-    const store = await LevelOutboxStore.open({ dir })
-    const pool = await SandboxPool.create({ workers: 1 })
+    const { invoker, close } = await invokerWorld({ functions: { alarm: CODE }, store: { dir } })
     try {
-      const spec = makeSpec(CODE, { name: 'alarm' })
-      await pool.load(spec)
-      const invoker = new Invoker({
-        pool,
-        store,
-        metrics: new FunctionMetrics(),
-        maxConcurrent: 4,
-        queueDepth: 10,
-        sleep: async () => {},
-        now: Date.now,
-        publish: () => {},
-        observers: []
-      })
-      invoker.register(validateManifest({ name: 'alarm' }), functionKey(spec))
       await invoker.run('alarm', { source: 'invoke', room: 'gh1', value: 80 })
       await invoker.run('alarm', { source: 'invoke', room: 'gh2', value: -1 })
     } finally {
-      await pool.close()
-      await store.close()
+      await close()
     }
     let out = ''
     assert.is(await outboxCommand(['--data', dir], { stdout: (s) => { out += s }, stderr: () => {} }), 0)

@@ -5,16 +5,8 @@
 // the big call's commit by its quota (a full disk), and only the backoff sleep is faked.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
-import { SandboxPool, functionKey } from '../../src/sandbox/index.js'
-import { validateManifest } from '../../src/function/index.js'
-import { Invoker } from '../../device/invoke/invoker.js'
 import type { InvocationRecord } from '../../device/invoke/invoker.js'
-import { FunctionMetrics } from '../../device/metrics/index.js'
-import { LevelOutboxStore } from '../../device/store/index.js'
-import { makeSpec } from '../helpers/spec.js'
+import { invokerWorld } from '../helpers/invoker-world.js'
 
 // Counts in ctx.state; an event with `flaky` throws on its first attempt, one with `pad` returns it.
 const CODE = `let seen = {}
@@ -30,26 +22,17 @@ async function until (check: () => boolean): Promise<void> {
 }
 
 test('[commit failure + retry + state] a call in retry backoff when another call\'s commit fails still runs its retry on the stored state', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-commit-fail-retry-'))
-  const store = await LevelOutboxStore.open({ dir, quotaBytes: 4096 })
-  const pool = await SandboxPool.create({ workers: 1 })
   const sleeps: Array<() => void> = []
   const records: InvocationRecord[] = []
-  try {
-    const spec = makeSpec(CODE, { name: 'count' })
-    await pool.load(spec)
-    const invoker = new Invoker({
-      pool,
-      store,
-      metrics: new FunctionMetrics(),
-      maxConcurrent: 4,
-      queueDepth: 10,
+  const { invoker, close } = await invokerWorld({
+    functions: { count: { code: CODE, manifest: { retry: { attempts: 2, backoffMs: 10 } } } },
+    store: { quotaBytes: 4096 },
+    invoker: {
       sleep: async () => { await new Promise<void>((resolve) => sleeps.push(resolve)) },
-      now: Date.now,
-      publish: () => {},
       observers: [(r) => { records.push(r) }]
-    })
-    invoker.register(validateManifest({ name: 'count', retry: { attempts: 2, backoffMs: 10 } }), functionKey(spec))
+    }
+  })
+  try {
     // A stored state first: n = 1.
     assert.equal((await invoker.run('count', { source: 'test', i: 0 })).result, { n: 1, i: 0, pad: '' })
     // B fails its first attempt and waits in its backoff.
@@ -67,9 +50,7 @@ test('[commit failure + retry + state] a call in retry backoff when another call
     assert.is(invoker.inflight, 0)
   } finally {
     for (const wake of sleeps.splice(0)) wake()
-    await pool.close()
-    await store.close()
-    rmSync(dir, { recursive: true, force: true })
+    await close()
   }
 })
 

@@ -6,16 +6,10 @@
 // throw once for that call's unit, like an EIO).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { SandboxPool, functionKey } from '../../src/sandbox/index.js'
-import { validateManifest } from '../../src/function/index.js'
-import { Invoker } from '../../device/invoke/invoker.js'
-import { FunctionMetrics } from '../../device/metrics/index.js'
-import { LevelOutboxStore } from '../../device/store/index.js'
+import type { LevelOutboxStore } from '../../device/store/index.js'
 import type { CommitResult, CommitUnit, OutboxStore } from '../../device/store/index.js'
-import { makeSpec } from '../helpers/spec.js'
+import { invokerWorld, outcome, storedResults } from '../helpers/invoker-world.js'
 import { mountTmpfs } from '../helpers/tmpfs.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 
@@ -47,43 +41,25 @@ function failOnce (store: LevelOutboxStore, i: number): OutboxStore {
 // stay unacknowledged and come again. Before, 2's n = 3 was stored and 1 counted once more on
 // redelivery: n = 4 for three messages.
 test('[commit failure + state] a message whose commit failed and runs again is counted once in ctx.state', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-commit-fail-state-'))
-  const store = await LevelOutboxStore.open({ dir })
-  const pool = await SandboxPool.create({ workers: 1 })
+  const { store, invoker, close } = await invokerWorld({ functions: { count: CODE }, wrapStore: (s) => failOnce(s, 1) })
   try {
-    const spec = makeSpec(CODE, { name: 'count' })
-    await pool.load(spec)
-    const invoker = new Invoker({
-      pool,
-      store: failOnce(store, 1),
-      metrics: new FunctionMetrics(),
-      maxConcurrent: 4,
-      queueDepth: 10,
-      sleep: async () => {},
-      now: Date.now,
-      publish: () => {},
-      observers: []
-    })
-    invoker.register(validateManifest({ name: 'count' }), functionKey(spec))
     await invoker.run('count', { source: 'test', i: 0 })
     // Messages 1 and 2 come together; 1's commit fails, and 2, which ran on 1's state, fails with it.
     const [one, two] = await Promise.all([
-      invoker.run('count', { source: 'test', i: 1 }).then(() => 'ok', (e: { code?: string }) => e.code),
-      invoker.run('count', { source: 'test', i: 2 }).then(() => 'ok', (e: { code?: string }) => e.code)
+      outcome(invoker.run('count', { source: 'test', i: 1 })),
+      outcome(invoker.run('count', { source: 'test', i: 2 }))
     ])
     assert.is(one, 'LAMBKIN_STORE_ERROR')
     assert.is(two, 'LAMBKIN_STORE_ERROR')
     assert.equal(await store.getState('count'), { n: 1 }, 'neither change is stored')
     // The broker delivers both again and this time they are stored.
     await Promise.all([invoker.run('count', { source: 'test', i: 1 }), invoker.run('count', { source: 'test', i: 2 })])
-    const results = (await store.read({ kinds: ['result'] })).map((r) => (r.data as { result: { n: number, i: number } }).result)
+    const results = await storedResults<{ n: number, i: number }>(store)
     assert.equal(results.map((r) => r.i).sort(), [0, 1, 2], 'each message has one stored result')
     assert.equal(await store.getState('count'), { n: 3 }, 'three messages, each counted once in the stored state')
     assert.equal(results.map((r) => r.n).sort(), [1, 2, 3], 'the counts the results saw are each message once')
   } finally {
-    await pool.close()
-    await store.close()
-    rmSync(dir, { recursive: true, force: true })
+    await close()
   }
 })
 
@@ -92,17 +68,12 @@ test('[commit failure + state] a message whose commit failed and runs again is c
 // again; the message that ran behind it on its state fails with it each time, and is stored when
 // it comes again on its own. Before, each run's count was stored by the next message's commit.
 test('[commit failure + state] a message refused by the quota leaves no count in the state the next message stores', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-commit-fail-quota-'))
-  const store = await LevelOutboxStore.open({ dir, quotaBytes: 4096 })
-  const pool = await SandboxPool.create({ workers: 1 })
+  const { store, invoker, close } = await invokerWorld({
+    functions: { count: 'export default (e, ctx) => { ctx.state.n = (ctx.state.n ?? 0) + 1; return { n: ctx.state.n, i: e.i, pad: e.pad } }' },
+    store: { quotaBytes: 4096 }
+  })
   try {
-    const spec = makeSpec('export default (e, ctx) => { ctx.state.n = (ctx.state.n ?? 0) + 1; return { n: ctx.state.n, i: e.i, pad: e.pad } }', { name: 'count' })
-    await pool.load(spec)
-    const invoker = new Invoker({
-      pool, store, metrics: new FunctionMetrics(), maxConcurrent: 4, queueDepth: 10, sleep: async () => {}, now: Date.now, publish: () => {}, observers: []
-    })
-    invoker.register(validateManifest({ name: 'count' }), functionKey(spec))
-    const run = (i: number, pad = ''): Promise<string | undefined> => invoker.run('count', { source: 'test', i, pad }).then(() => 'ok', (e: { code?: string }) => e.code)
+    const run = (i: number, pad = ''): Promise<string | undefined> => outcome(invoker.run('count', { source: 'test', i, pad }))
     assert.is(await run(0), 'ok')
     // The poison message and the next one come together, twice (the poison one redelivered);
     // the next one comes again alone each time.
@@ -110,63 +81,28 @@ test('[commit failure + state] a message refused by the quota leaves no count in
     assert.is(await run(2), 'ok')
     assert.equal(await Promise.all([run(1, 'x'.repeat(5000)), run(3)]), ['LAMBKIN_STORE_FULL', 'LAMBKIN_STORE_ERROR'])
     assert.is(await run(3), 'ok')
-    const results = (await store.read({ kinds: ['result'] })).map((r) => (r.data as { result: { n: number, i: number } }).result)
+    const results = await storedResults<{ n: number, i: number }>(store)
     assert.equal(results.map((r) => r.i), [0, 2, 3])
     assert.equal(await store.getState('count'), { n: 3 }, 'three stored results, and the stored count says three')
   } finally {
-    await pool.close()
-    await store.close()
-    rmSync(dir, { recursive: true, force: true })
+    await close()
   }
 })
-
-interface Rig { store: LevelOutboxStore, invoker: Invoker, done: () => Promise<void> }
-
-/** A LevelDB store in a temp folder, a one-thread pool with `code` loaded as `count`, and an invoker on them. */
-async function rig (code: string, wrap: (store: LevelOutboxStore) => OutboxStore): Promise<Rig> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-commit-fail-read-'))
-  const store = await LevelOutboxStore.open({ dir })
-  const pool = await SandboxPool.create({ workers: 1 })
-  const spec = makeSpec(code, { name: 'count' })
-  await pool.load(spec)
-  const invoker = new Invoker({
-    pool,
-    store: wrap(store),
-    metrics: new FunctionMetrics(),
-    maxConcurrent: 4,
-    queueDepth: 10,
-    sleep: async () => {},
-    now: Date.now,
-    publish: () => {},
-    observers: []
-  })
-  invoker.register(validateManifest({ name: 'count' }), functionKey(spec))
-  return {
-    store,
-    invoker,
-    done: async () => {
-      await pool.close()
-      await store.close()
-      rmSync(dir, { recursive: true, force: true })
-    }
-  }
-}
 
 // The same for a call that only reads the state: behind a change whose commit fails, what it saw
 // never existed in the store, so its result is not stored either; it comes again and sees the
 // stored state.
 test('[commit failure + state] a call that read the state of a failed commit fails with it', async () => {
   const code = 'export default (e, ctx) => { if (e.add) ctx.state.n = (ctx.state.n ?? 0) + 1; return { n: ctx.state.n ?? 0, i: e.i } }'
-  const { store, invoker, done } = await rig(code, (s) => failOnce(s, 1))
+  const { store, invoker, close } = await invokerWorld({ functions: { count: code }, wrapStore: (s) => failOnce(s, 1) })
   try {
-    const run = (i: number, add: boolean): Promise<string | undefined> => invoker.run('count', { source: 'test', i, add }).then(() => 'ok', (e: { code?: string }) => e.code)
+    const run = (i: number, add: boolean): Promise<string | undefined> => outcome(invoker.run('count', { source: 'test', i, add }))
     assert.is(await run(0, true), 'ok')
     assert.equal(await Promise.all([run(1, true), run(2, false)]), ['LAMBKIN_STORE_ERROR', 'LAMBKIN_STORE_ERROR'])
     assert.is(await run(2, false), 'ok')
-    const results = (await store.read({ kinds: ['result'] })).map((r) => (r.data as { result: { n: number, i: number } }).result)
-    assert.equal(results, [{ n: 1, i: 0 }, { n: 1, i: 2 }], 'the read saw the stored count, not the one never stored')
+    assert.equal(await storedResults(store), [{ n: 1, i: 0 }, { n: 1, i: 2 }], 'the read saw the stored count, not the one never stored')
   } finally {
-    await done()
+    await close()
   }
 })
 
@@ -177,16 +113,12 @@ test('[commit failure + state] a full disk: what was queued behind a failed batc
   const tmpfs = mountTmpfs(8 * 1024 * 1024)
   if ('skip' in tmpfs) { console.log(`skipped: ${tmpfs.skip}`); return }
   const clock = new FakeClock(Date.UTC(2025, 0, 1))
-  const store = await LevelOutboxStore.open({ dir: path.join(tmpfs.dir, 'data'), clock })
-  const pool = await SandboxPool.create({ workers: 1 })
+  const { store, invoker, close } = await invokerWorld({
+    functions: { count: 'export default (e, ctx) => { ctx.state.n = (ctx.state.n ?? 0) + 1; return { n: ctx.state.n, i: e.i, pad: \'z\'.repeat(e.pad) } }' },
+    store: { dir: path.join(tmpfs.dir, 'data'), clock }
+  })
   try {
-    const spec = makeSpec('export default (e, ctx) => { ctx.state.n = (ctx.state.n ?? 0) + 1; return { n: ctx.state.n, i: e.i, pad: \'z\'.repeat(e.pad) } }', { name: 'count' })
-    await pool.load(spec)
-    const invoker = new Invoker({
-      pool, store, metrics: new FunctionMetrics(), maxConcurrent: 4, queueDepth: 10, sleep: async () => {}, now: Date.now, publish: () => {}, observers: []
-    })
-    invoker.register(validateManifest({ name: 'count' }), functionKey(spec))
-    const run = (i: number): Promise<string | undefined> => invoker.run('count', { source: 'test', i, pad: 100_000 }).then(() => 'ok', (e: { code?: string }) => e.code)
+    const run = (i: number): Promise<string | undefined> => outcome(invoker.run('count', { source: 'test', i, pad: 100_000 }))
     assert.is(await run(0), 'ok')
     tmpfs.fill()
     const codes = await Promise.all([1, 2, 3, 4, 5].map(run))
@@ -201,13 +133,12 @@ test('[commit failure + state] a full disk: what was queued behind a failed batc
     assert.is((await store.stats()).fault, undefined, 'the store reopened')
     // The broker delivers the unacknowledged ones again.
     for (let i = first; i < codes.length; i++) assert.is(await run(i + 1), 'ok')
-    const results = (await store.read({ kinds: ['result'] })).map((r) => (r.data as { result: { n: number, i: number } }).result)
+    const results = await storedResults<{ n: number, i: number }>(store)
     assert.equal(results.map((r) => r.i).sort(), [0, 1, 2, 3, 4, 5], 'each message has one stored result')
     assert.equal(await store.getState('count'), { n: 6 }, 'six messages, each counted once')
     assert.equal(results.map((r) => r.n).sort(), [1, 2, 3, 4, 5, 6])
   } finally {
-    await pool.close()
-    await store.close().catch(() => {})
+    await close().catch(() => {})
     tmpfs.unmount()
   }
 })
@@ -215,14 +146,14 @@ test('[commit failure + state] a full disk: what was queued behind a failed batc
 // A function that never changes its state is not held back: a failed commit of one of its calls
 // leaves the others' commits alone.
 test('[commit failure + state] a function without state loses only the call whose commit failed', async () => {
-  const { store, invoker, done } = await rig('export default (e) => ({ i: e.i })', (s) => failOnce(s, 1))
+  const { store, invoker, close } = await invokerWorld({ functions: { count: 'export default (e) => ({ i: e.i })' }, wrapStore: (s) => failOnce(s, 1) })
   try {
-    const run = (i: number): Promise<string | undefined> => invoker.run('count', { source: 'test', i }).then(() => 'ok', (e: { code?: string }) => e.code)
+    const run = (i: number): Promise<string | undefined> => outcome(invoker.run('count', { source: 'test', i }))
     assert.equal(await Promise.all([run(1), run(2), run(3)]), ['LAMBKIN_STORE_ERROR', 'ok', 'ok'])
-    const results = (await store.read({ kinds: ['result'] })).map((r) => (r.data as { result: { i: number } }).result.i)
+    const results = (await storedResults<{ i: number }>(store)).map((r) => r.i)
     assert.equal(results.sort(), [2, 3])
   } finally {
-    await done()
+    await close()
   }
 })
 

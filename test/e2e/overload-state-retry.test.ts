@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import mqtt from 'mqtt'
 import { readOutbox, startLambkin, writeFunctions } from './fixtures/lambkin-process.js'
+import { until } from './fixtures/cloud-process.js'
 
 const N1 = 300
 const N0 = 600
@@ -24,14 +25,6 @@ export default (e, ctx) => {
   ctx.state.n = (ctx.state.n ?? 0) + 1
   return { topic: e.topic, n: ctx.state.n }
 }`
-
-async function until (what: string, check: () => boolean, boundMs = 90_000): Promise<void> {
-  const end = Date.now() + boundMs
-  while (!check()) {
-    if (Date.now() > end) assert.unreachable(`${what}: not reached`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
 
 test('[overload + retry + state] queueDepth 1 under a QoS 1 and a QoS 0 burst: QoS 0 throttled and counted, every QoS 1 message one outcome, ctx.state counted once per result', async () => {
   const root = mkdtempSync(path.join(tmpdir(), 'lambkin-e2e-overload-'))
@@ -57,7 +50,7 @@ test('[overload + retry + state] queueDepth 1 under a QoS 1 and a QoS 0 burst: Q
       void s1.publishAsync(`q1/${i}`, 'x', { qos: 1 }).then(() => acked.add(i), () => {})
       if (i < N0 / 2) for (const j of [2 * i, 2 * i + 1]) s0.publish(`q0/${j}`, 'x', { qos: 0 })
     }
-    await until(`all ${N1} QoS 1 messages acknowledged (have ${acked.size})`, () => acked.size === N1)
+    await until(() => `all ${N1} QoS 1 messages acknowledged (have ${acked.size})`, () => acked.size === N1, 90_000)
     const metrics = await (await fetch(ready[2] as string)).text()
     const throttled = Number(/lambkin_throttles_total\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0)
     assert.ok(throttled > 0, `QoS 0 messages past the queue are throttled and counted:\n${metrics.split('\n').filter((l) => /thrott/.test(l)).join('\n')}`)

@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert'
 import path from 'node:path'
 import mqtt from 'mqtt'
 import { readOutbox, startLambkin, writeFunctions } from './fixtures/lambkin-process.js'
+import { until } from './fixtures/cloud-process.js'
 import { mountTmpfs } from '../helpers/tmpfs.js'
 
 const N = 200
@@ -22,14 +23,6 @@ export default (e, ctx) => {
   ctx.state.n = (ctx.state.n ?? 0) + 1
   return { id, n: ctx.state.n, pad: 'p'.repeat(2000) }
 }`
-
-async function until (what: string, check: () => boolean | Promise<boolean>, boundMs = 60_000): Promise<void> {
-  const end = Date.now() + boundMs
-  while (!(await check())) {
-    if (Date.now() > end) assert.unreachable(`${what}: not reached`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
 
 test('[full disk + retry + state] the card fills mid-burst and frees: every message one result, each counted once in ctx.state', async () => {
   const disk = mountTmpfs(8 * 1024 * 1024)
@@ -48,13 +41,13 @@ test('[full disk + retry + state] the card fills mid-burst and frees: every mess
       for (let i = from; i < from + n; i++) void sensor?.publishAsync(`full/${i}`, 'x', { qos: 1 }).then(() => acked.add(i), () => {})
     }
     send(0, 20)
-    await until('the first 20 acknowledged', () => acked.size === 20)
+    await until(() => 'the first 20 acknowledged', () => acked.size === 20)
     // The card fills with a little room left, so some commits of the burst are written and some fail.
     disk.fill(48 * 1024)
     send(20, N - 20)
     await agent.waitFor('stderr', /LAMBKIN_STORE_(FAULT|FULL|ERROR)/, 60_000)
     disk.free()
-    await until(`all ${N} acknowledged (have ${acked.size})`, () => acked.size === N, 120_000)
+    await until(() => `all ${N} acknowledged (have ${acked.size})`, () => acked.size === N, 120_000)
     await sensor.endAsync(true)
     sensor = undefined
     assert.equal(await agent.stop('SIGTERM'), { code: 0, signal: null }, agent.stderr().slice(-3000))

@@ -4,16 +4,8 @@
 // one before, also when a budget or the thread's death ends one event in the middle of a batch.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
-import { SandboxPool, functionKey } from '../../../src/sandbox/index.js'
-import { validateManifest } from '../../../src/function/index.js'
-import { Invoker } from '../../../device/invoke/invoker.js'
 import type { InvocationRecord } from '../../../device/invoke/invoker.js'
-import { FunctionMetrics } from '../../../device/metrics/index.js'
-import { LevelOutboxStore } from '../../../device/store/index.js'
-import { makeSpec } from '../../helpers/spec.js'
+import { invokerWorld } from '../../helpers/invoker-world.js'
 
 /**
  * Counts events in ctx.state; `e.blow` exceeds the instruction budget, `e.hang` never polls
@@ -28,25 +20,13 @@ const COUNTER = `export default (e, ctx) => {
 }`
 
 test('a burst is committed in order on carried state, with one event failed by a budget and one by a thread killed mid-batch', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-invoker-batch-'))
-  const store = await LevelOutboxStore.open({ dir })
-  const pool = await SandboxPool.create({ workers: 1, graceMs: 100, quarantineAfter: 1000 })
+  const records: InvocationRecord[] = []
+  const { pool, store, invoker, close } = await invokerWorld({
+    functions: { count: { code: COUNTER, limits: { memoryKiB: 262144, instructions: 2_000_000, timeoutMs: 2000 } } },
+    pool: { graceMs: 100, quarantineAfter: 1000 },
+    invoker: { maxConcurrent: 100, queueDepth: 100, observers: [(r) => { records.push(r) }] }
+  })
   try {
-    const spec = makeSpec(COUNTER, { name: 'count', limits: { memoryKiB: 262144, instructions: 2_000_000, timeoutMs: 2000 } })
-    await pool.load(spec)
-    const records: InvocationRecord[] = []
-    const invoker = new Invoker({
-      pool,
-      store,
-      metrics: new FunctionMetrics(),
-      maxConcurrent: 100,
-      queueDepth: 100,
-      sleep: async () => {},
-      now: Date.now,
-      publish: () => {},
-      observers: [(r) => { records.push(r) }]
-    })
-    invoker.register(validateManifest({ name: 'count' }), functionKey(spec))
     const n = 16
     const done = await Promise.all(Array.from({ length: n }, (_, i) =>
       invoker.run('count', { source: 'test', i, blow: i === 3, slow: i === 7, hang: i === 8 })))
@@ -62,9 +42,7 @@ test('a burst is committed in order on carried state, with one event failed by a
     assert.equal(await store.getState('count'), { n: okIs.length })
     assert.is(records.length, n)
   } finally {
-    await pool.close()
-    await store.close()
-    rmSync(dir, { recursive: true, force: true })
+    await close()
   }
 })
 

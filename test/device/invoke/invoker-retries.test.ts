@@ -2,45 +2,19 @@
 // invocation record, the stored result or dead letter and the log line all say so the same way.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
-import { SandboxPool, functionKey } from '../../../src/sandbox/index.js'
-import { validateManifest } from '../../../src/function/index.js'
-import { Invoker } from '../../../device/invoke/invoker.js'
 import type { InvocationRecord } from '../../../device/invoke/invoker.js'
-import { FunctionMetrics } from '../../../device/metrics/index.js'
-import { LevelOutboxStore } from '../../../device/store/index.js'
 import { formatInvocation } from '../../../cli/commands/device.js'
-import { makeSpec } from '../../helpers/spec.js'
+import { invokerWorld } from '../../helpers/invoker-world.js'
 
 /** One function with `retry: { attempts: retries }` run through a real pool and store. */
 async function runOnce (code: string, retries: number): Promise<{ rec: InvocationRecord, stored: Record<string, unknown>, kind: string }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-retries-'))
-  const store = await LevelOutboxStore.open({ dir })
-  const pool = await SandboxPool.create({ workers: 1 })
+  const { store, invoker, close } = await invokerWorld({ functions: { flaky: { code, manifest: { retry: { attempts: retries, backoffMs: 1 } } } } })
   try {
-    const spec = makeSpec(code, { name: 'flaky' })
-    await pool.load(spec)
-    const invoker = new Invoker({
-      pool,
-      store,
-      metrics: new FunctionMetrics(),
-      maxConcurrent: 4,
-      queueDepth: 10,
-      sleep: async () => {},
-      now: Date.now,
-      publish: () => {},
-      observers: []
-    })
-    invoker.register(validateManifest({ name: 'flaky', retry: { attempts: retries, backoffMs: 1 } }), functionKey(spec))
     const rec = await invoker.run('flaky', { source: 'invoke' })
     const [stored] = await store.read({ kinds: ['result', 'dead-letter'] })
     return { rec, stored: stored.data as Record<string, unknown>, kind: stored.kind }
   } finally {
-    await pool.close()
-    await store.close()
-    rmSync(dir, { recursive: true, force: true })
+    await close()
   }
 }
 

@@ -3,17 +3,11 @@
 // real LevelDB store, whose commits are held at a gate to make "being written" last.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
-import { SandboxPool, functionKey } from '../../../src/sandbox/index.js'
-import { validateManifest } from '../../../src/function/index.js'
-import { Invoker } from '../../../device/invoke/invoker.js'
-import type { InvocationRecord } from '../../../device/invoke/invoker.js'
+import type { SandboxPool } from '../../../src/sandbox/index.js'
+import type { Invoker, InvocationRecord } from '../../../device/invoke/invoker.js'
 import { FunctionMetrics } from '../../../device/metrics/index.js'
-import { LevelOutboxStore } from '../../../device/store/index.js'
-import type { CommitResult, CommitUnit, OutboxStore } from '../../../device/store/index.js'
-import { makeSpec } from '../../helpers/spec.js'
+import type { CommitResult, CommitUnit, LevelOutboxStore, OutboxStore } from '../../../device/store/index.js'
+import { invokerWorld } from '../../helpers/invoker-world.js'
 
 /** The LevelDB store, with each commit held at a gate until the test opens it. */
 class Gate {
@@ -77,35 +71,24 @@ interface Setup {
 }
 
 async function setup (maxConcurrent: number, queueDepth = 100, quotaBytes?: number, reads?: ReadsInAnyOrder): Promise<Setup> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-invoker-'))
-  const store = await LevelOutboxStore.open(quotaBytes === undefined ? { dir } : { dir, quotaBytes })
   const gate = new Gate()
-  const pool = await SandboxPool.create({ workers: 1 })
-  const spec = makeSpec('export default (e, ctx) => { ctx.state.n = (ctx.state.n ?? 0) + 1; return { n: ctx.state.n, i: e.i } }', { name: 'count' })
-  await pool.load(spec)
   const records: InvocationRecord[] = []
   const metrics = new FunctionMetrics()
-  const invoker = new Invoker({
-    pool,
-    store: reads === undefined ? gate.wrap(store) : reads.wrap(gate.wrap(store)),
-    metrics,
-    maxConcurrent,
-    queueDepth,
-    sleep: async () => {},
-    now: Date.now,
-    publish: () => {},
-    observers: [(r) => { records.push(r) }]
+  const world = await invokerWorld({
+    functions: { count: 'export default (e, ctx) => { ctx.state.n = (ctx.state.n ?? 0) + 1; return { n: ctx.state.n, i: e.i } }' },
+    store: quotaBytes === undefined ? {} : { quotaBytes },
+    wrapStore: (store) => reads === undefined ? gate.wrap(store) : reads.wrap(gate.wrap(store)),
+    invoker: { metrics, maxConcurrent, queueDepth, observers: [(r) => { records.push(r) }] }
   })
-  invoker.register(validateManifest({ name: 'count' }), functionKey(spec))
   return {
-    invoker,
-    store,
+    invoker: world.invoker,
+    store: world.store,
     gate,
-    pool,
-    key: functionKey(spec),
+    pool: world.pool,
+    key: world.keys.get('count') as string,
     records,
     metrics,
-    cleanup: async () => { gate.open(); await pool.close(); await store.close(); rmSync(dir, { recursive: true, force: true }) }
+    cleanup: async () => { gate.open(); await world.close() }
   }
 }
 
