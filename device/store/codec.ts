@@ -4,6 +4,22 @@ import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 
 // useRecords off: records would tie the bytes to this encoder's in-memory structure table.
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true })
+// The same bytes with maps as Maps, for values holding a `__proto__` key (decodeValue).
+const asMaps = new Encoder({ useRecords: false, mapsAsObjects: false })
+/** The CBOR text string `__proto__` (major type 3, length 9; RFC 8949 section 3.1). */
+const PROTO_KEY = Buffer.from([0x69, ...Buffer.from('__proto__')])
+
+/** Maps to plain objects with own properties, every key as cbor-x's objects name it but `__proto__` kept. */
+function ownKeys (value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(ownKeys)
+  if (!(value instanceof Map)) return value
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of value) {
+    if (typeof k === 'object' && k !== null) throw new Error(`invalid property name type ${typeof k}`)
+    Object.defineProperty(out, String(k), { value: ownKeys(v), enumerable: true, writable: true, configurable: true })
+  }
+  return out
+}
 
 export function encodeValue (value: unknown, what: string): Uint8Array {
   try {
@@ -13,9 +29,16 @@ export function encodeValue (value: unknown, what: string): Uint8Array {
   }
 }
 
+/**
+ * Decodes what encodeValue stored. A map key `__proto__` comes back as an own property, as
+ * JSON.parse gives it and the sandbox wrote it: cbor-x renames it `__proto_` (its guard against
+ * prototype pollution), which would lose a `ctx.state.__proto__` at each reload. Bytes holding
+ * no such text string take cbor-x's plain path. Throws LAMBKIN_STORE_ERROR on bad bytes.
+ */
 export function decodeValue (bytes: Uint8Array, what: string): unknown {
   try {
-    return cbor.decode(bytes)
+    const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    return b.indexOf(PROTO_KEY) === -1 ? cbor.decode(bytes) : ownKeys(asMaps.decode(bytes))
   } catch (err) {
     throw new LambkinError(ErrorCodes.STORE_ERROR, `${what} in the store cannot be decoded: ${errorMessage(err)}; the data dir may be damaged`, { cause: err, details: { what } })
   }
