@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { mosquittoMissing } from '../helpers/brokers.js'
 import { fieldRig, onceEach, resultsOf, until } from './fixtures/state-chain-field.js'
+import type { FieldTrigger } from './fixtures/state-chain-field.js'
 
 const N = 120
 const QUOTA = 256 * 1024
@@ -33,7 +34,7 @@ const OTHER = `export default (e, ctx) => {
   return { id: e.payload.id, n: ctx.state.n }
 }`
 
-async function killAfterRefusal (trigger: 'aedes' | 'mosquitto'): Promise<void> {
+async function killAfterRefusal (trigger: FieldTrigger): Promise<void> {
   if (trigger === 'mosquitto' && mosquittoMissing() !== undefined) { console.log(`skipped: ${mosquittoMissing()}`); return }
   const root = mkdtempSync(path.join(tmpdir(), 'lambkin-e2e-state-field-kill-'))
   const manifest = { triggers: [{ mqtt: 'field/+', qos: 1 }], permissions: { publish: ['done/#'] } }
@@ -72,7 +73,13 @@ test('[state chain + kill -9, Mosquitto] SIGKILL right after a refused state com
   await killAfterRefusal('mosquitto')
 })
 
-// KNOWN BUG (skipped): with aedes as the trigger broker, `other` stores a second result for the
+// lambkin's own brokers send resends with DUP and before new messages, so the agent skips them
+// as on Mosquitto.
+test('[state chain + kill -9, lambkin aedes] SIGKILL right after a refused state commit, restart: each message once per function, counted once', async () => {
+  await killAfterRefusal('lambkin-aedes')
+})
+
+// KNOWN GAP of a third-party aedes (skipped; docs/durability.md, "A link blip"): as the trigger broker, `other` stores a second result for the
 // messages that `count`'s refused commit left unacknowledged (seen: ids 3..11 twice, `other`
 // counting them twice in ctx.state; 2 runs of 2 on 781dd30, still 1 run of 3 after main's
 // aedes DUP change 0eae196). The message's commit for `other` was written,
