@@ -15,7 +15,16 @@ export interface MetricDefinition {
 }
 
 interface Series { labels: Labels, value: number, reported: number }
-interface Family { name: string, type: 'counter' | 'gauge', help: string, labelNames: readonly string[], series: Map<string, Series> }
+interface Family {
+  name: string
+  type: 'counter' | 'gauge'
+  help: string
+  labelNames: readonly string[]
+  series: Map<string, Series>
+  /** The label values (in labelNames' order) and series of the last call: a repeat builds no key. */
+  lastValues: string[] | undefined
+  lastSeries: Series | undefined
+}
 
 /** `outbox_dropped_total` and `lambkin_outbox_dropped_total` name the same metric. */
 export function fullName (name: string): string {
@@ -50,7 +59,7 @@ export class AgentSeries {
       }
       return
     }
-    this.families.set(full, { name: full, type: def.type, help: def.help, labelNames, series: new Map() })
+    this.families.set(full, { name: full, type: def.type, help: def.help, labelNames, series: new Map(), lastValues: undefined, lastSeries: undefined })
   }
 
   inc (name: string, labels: Labels = {}, n = 1): void {
@@ -88,17 +97,25 @@ export class AgentSeries {
       throw new LambkinError(ErrorCodes.USAGE, `metric "${fam.name}" is a ${fam.type}; use ${fam.type === 'counter' ? 'inc' : 'set'}()`, { details: { name: fam.name } })
     }
     const names = fam.labelNames
-    let key = ''
+    const last = fam.lastValues
+    let same = last !== undefined
     let ok = true
     for (let i = 0; i < names.length; i++) {
       const v = labels[names[i] as string]
       if (typeof v !== 'string') { ok = false; break }
-      key += `${v.length}:${v}`
+      if (same && last?.[i] !== v) same = false
     }
     let own = 0
     for (const k in labels) if (Object.hasOwn(labels, k)) own++
     if (!ok || own !== names.length) {
       throw new LambkinError(ErrorCodes.USAGE, `metric "${fam.name}" takes labels [${names.join(', ')}], got [${Object.keys(labels).join(', ')}]`, { details: { name: fam.name } })
+    }
+    // The same labels as the last call (the common case on the hot path): no key string.
+    if (same) return fam.lastSeries
+    let key = ''
+    for (let i = 0; i < names.length; i++) {
+      const v = labels[names[i] as string] as string
+      key += `${v.length}:${v}`
     }
     let s = fam.series.get(key)
     if (s === undefined) {
@@ -109,6 +126,8 @@ export class AgentSeries {
       s = { labels: Object.freeze(Object.fromEntries(names.map((l) => [l, labels[l] as string]))), value: 0, reported: 0 }
       fam.series.set(key, s)
     }
+    fam.lastValues = names.map((l) => labels[l] as string)
+    fam.lastSeries = s
     return s
   }
 

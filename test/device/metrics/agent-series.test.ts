@@ -71,6 +71,19 @@ test('series past the per-metric cap are refused and counted, not kept', () => {
   assert.is(valueOf(p, 'lambkin_metrics_series_dropped_total', { metric: 'lambkin_sensor_errors_total' }), 2)
 })
 
+test('a repeat of the last labels counts on its own series; a refused or wrong label set is never taken for it', () => {
+  const m = new FunctionMetrics({ maxSeriesPerMetric: 2 })
+  m.register('by_version_total', { type: 'counter', help: 'Calls by function and version.', labelNames: ['function', 'version'] })
+  // 'ab' + 'c' and 'a' + 'bc' would share a key without the lengths; each is its own series.
+  for (const [f, v] of [['ab', 'c'], ['ab', 'c'], ['a', 'bc'], ['ab', 'c'], ['x', 'y'], ['x', 'y'], ['a', 'bc']]) m.inc('by_version_total', { function: f, version: v })
+  assert.throws(() => m.inc('by_version_total', { function: 'a' } as never), usage, 'a label missing after a repeat is still refused')
+  assert.throws(() => m.inc('by_version_total', { function: 'a', version: 'bc', extra: 'z' }), usage, 'an extra label after a repeat is still refused')
+  const p = parsePrometheus(m.toPrometheus())
+  assert.is(valueOf(p, 'lambkin_by_version_total', { function: 'ab', version: 'c' }), 3)
+  assert.is(valueOf(p, 'lambkin_by_version_total', { function: 'a', version: 'bc' }), 2)
+  assert.is(valueOf(p, 'lambkin_metrics_series_dropped_total', { metric: 'lambkin_by_version_total' }), 2, 'each refused repeat counted')
+})
+
 test('snapshots carry the series: counters as totals or per-interval changes, gauges as they are', () => {
   const m = new FunctionMetrics()
   m.register('outbox_dropped_total', { type: 'counter', help: 'x', labelNames: ['kind'] })
