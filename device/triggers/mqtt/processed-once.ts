@@ -47,6 +47,9 @@ interface Mark extends StoredMark {
   w?: number
 }
 
+/** `pending` of a mark whose commit is under way and that no copy waits on yet: shared, replaced by an array of its own at the first waiter. */
+const NO_WAITERS = Object.freeze([]) as unknown as Array<(ok: boolean) => void>
+
 /** Whether the link wrote no PUBACK for the mark's packet id since it took the marked message. */
 const neverAcked = (m: Mark): boolean => m.p !== undefined && (m.p.get(m.i) ?? 0) === m.w
 
@@ -111,6 +114,9 @@ export class ProcessedOnce {
   /** Connection keys are unique across restarts: this run's id, then the link's number. */
   readonly #run = randomUUID().slice(0, 8)
   #clock = 0
+  /** The last MessageOrigin.connection taken and its key (`<run>-<connection>`). */
+  #connNumber: number | undefined
+  #connKey = ''
   /** short() of each session name seen, so a message's own hash is the only one it pays for; cleared past 2 * MAX_SESSIONS names. */
   readonly #sids = new Map<string, string>()
   readonly #log: (line: string) => void
@@ -152,7 +158,12 @@ export class ProcessedOnce {
     }
     const s = this.#session(sid)
     s.seen = ++this.#clock
-    const conn = `${this.#run}-${origin.connection}`
+    // The connection's key, built once per connection rather than per message.
+    if (this.#connNumber !== origin.connection) {
+      this.#connNumber = origin.connection
+      this.#connKey = `${this.#run}-${origin.connection}`
+    }
+    const conn = this.#connKey
     if (s.current !== conn) this.#connected(sid, s, conn, origin.resumed)
     if (!origin.persistent) return UNMARKED
     const slot = origin.packetId % SLOTS
@@ -228,8 +239,10 @@ class MessageTicket implements Ticket {
   decide (route: string): Decision | Promise<Decision> {
     const m = this.s.marks.get(this.slot)?.get(route)
     if (m === undefined || m.i !== this.origin.packetId || m.h !== this.hash) return 'run'
-    const waiters = m.pending
-    if (waiters !== undefined) return new Promise<boolean>((resolve) => { waiters.push(resolve) }).then((ok) => ok ? 'skip' : 'run')
+    if (m.pending !== undefined) {
+      const waiters = m.pending === NO_WAITERS ? (m.pending = []) : m.pending
+      return new Promise<boolean>((resolve) => { waiters.push(resolve) }).then((ok) => ok ? 'skip' : 'run')
+    }
     if (this.origin.dup || (this.replay && m.k === this.s.previous)) return 'skip'
     return this.origin.resumed && m.k !== this.conn && neverAcked(m) ? 'skip' : 'run'
   }
@@ -237,7 +250,7 @@ class MessageTicket implements Ticket {
   mark (route: string): MarkHandle {
     const s = this.s
     const before = this.#bySlot().get(route)
-    const mark: Mark = { i: this.origin.packetId, h: this.hash, k: this.conn, n: s.n++, pending: [], p: this.origin.pubacks, w: this.acks }
+    const mark: Mark = { i: this.origin.packetId, h: this.hash, k: this.conn, n: s.n++, pending: NO_WAITERS, p: this.origin.pubacks, w: this.acks }
     this.#bySlot().set(route, mark)
     s.lastConn = this.conn
     return new MarkHandle(this, route, mark, before)
@@ -252,8 +265,9 @@ class MessageTicket implements Ticket {
 
   /** After the mark's commit: an unwritten or failed one gives the slot back to the mark before it. */
   settle (route: string, mark: Mark, before: Mark | undefined, ok: boolean): void {
-    const waiters = mark.pending ?? []
-    delete mark.pending
+    const waiters = mark.pending ?? NO_WAITERS
+    // Cleared, not deleted: a delete turns the mark into a slower dictionary-mode object.
+    mark.pending = undefined
     if (!ok) {
       const bySlot = this.#bySlot()
       if (bySlot.get(route) === mark) {
