@@ -21,12 +21,29 @@ function ownKeys (value: unknown): unknown {
   return out
 }
 
+/** `value` as CBOR bytes; throws LAMBKIN_STORE_ERROR naming `what` when it cannot be encoded. */
 export function encodeValue (value: unknown, what: string): Uint8Array {
   try {
     return cbor.encode(value)
   } catch (err) {
-    throw new LambkinError(ErrorCodes.STORE_ERROR, `${what} cannot be stored: ${errorMessage(err)}; use plain objects, arrays, strings, numbers, booleans, null and bytes`, { cause: err, details: { what } })
+    throw encodeFailure(err, what)
   }
+}
+
+/**
+ * encodeValue with its name `${before}${name}${after}` built only when the encode fails: this
+ * runs for every record, publish and meta write of a commit, whose names are otherwise unused.
+ */
+export function encodeNamed (value: unknown, before: string, name: string | number, after = ''): Uint8Array {
+  try {
+    return cbor.encode(value)
+  } catch (err) {
+    throw encodeFailure(err, `${before}${name}${after}`)
+  }
+}
+
+function encodeFailure (err: unknown, what: string): LambkinError {
+  return new LambkinError(ErrorCodes.STORE_ERROR, `${what} cannot be stored: ${errorMessage(err)}; use plain objects, arrays, strings, numbers, booleans, null and bytes`, { cause: err, details: { what } })
 }
 
 /**

@@ -2,7 +2,7 @@
 // with group commit, and an fsync on a timer (docs/architecture.md, "Durability").
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { StoreFault, probeDisk } from '../../src/store-fault.js'
-import { decodeValue, encodeValue } from './codec.js'
+import { decodeValue, encodeNamed, encodeValue } from './codec.js'
 import type { StoredRecord } from './codec.js'
 import { parsePublishKey, seqKey } from './keys.js'
 import { decodePublish, encodePublish } from './publish-value.js'
@@ -101,10 +101,10 @@ export class LevelOutboxStore extends OutboxStore {
   protected _commit (unit: CommitUnit, queued?: () => void): Promise<CommitResult> {
     const records = (unit.records ?? []).map((r, i) => {
       const ttl = r.ttlMs ?? this.#opts.ttlMs[r.kind] ?? 0
-      const stored: StoredRecord = { t: r.time, d: r.data }
-      if (r.fn !== undefined) stored.f = r.fn
+      // Built in its final shape (t, d, f: the same bytes), not grown a field at a time.
+      const stored: StoredRecord = r.fn === undefined ? { t: r.time, d: r.data } : { t: r.time, d: r.data, f: r.fn }
       if (ttl > 0) Object.assign(stored, this.#expiry.stamp(ttl))
-      const value = encodeValue(stored, `records[${i}].data`)
+      const value = encodeNamed(stored, 'records[', i, '].data')
       if (value.length > this.#opts.quotaBytes) {
         throw new LambkinError(ErrorCodes.STORE_FULL, `records[${i}] (${r.kind}) is ${value.length} bytes encoded, more than the whole outbox quota of ${this.#opts.quotaBytes} bytes; nothing of this commit was written. Make the record smaller or raise quotaBytes`, { details: { index: i, bytes: value.length, quotaBytes: this.#opts.quotaBytes } })
       }
@@ -118,9 +118,9 @@ export class LevelOutboxStore extends OutboxStore {
     }
     const encoded: EncodedUnit = {
       records,
-      state: (unit.state ?? []).map((s) => ({ fn: s.fn, value: s.value === null || s.value === undefined ? null : encodeValue(s.value, `state of ${s.fn}`) })),
+      state: (unit.state ?? []).map((s) => ({ fn: s.fn, value: s.value === null || s.value === undefined ? null : encodeNamed(s.value, 'state of ', s.fn) })),
       publishes,
-      meta: (unit.meta ?? []).map((m) => ({ key: m.key, value: m.value === null || m.value === undefined ? null : encodeValue(m.value, `meta ${m.key}`) }))
+      meta: (unit.meta ?? []).map((m) => ({ key: m.key, value: m.value === null || m.value === undefined ? null : encodeNamed(m.value, 'meta ', m.key) }))
     }
     const written = this.#lane.push({ type: 'commit', unit: encoded }, true) as Promise<CommitResult>
     queued?.()

@@ -1,6 +1,6 @@
 // How a durable publish is stored: a CBOR map with short keys (codec.ts). Fields were added over
 // time, each optional, so a publish a previous version wrote loads as it always did.
-import { decodeValue, encodeValue } from './codec.js'
+import { decodeValue, encodeNamed } from './codec.js'
 import type { NewPublish } from './types.js'
 
 /**
@@ -32,12 +32,17 @@ interface StoredPublish {
 
 /** The stored bytes of `p`; throws LAMBKIN_STORE_ERROR when it cannot be encoded. */
 export function encodePublish (p: NewPublish): Uint8Array {
+  // A function's publish as the invoker stores it (a hop and a function, no MQTT 5 fields):
+  // built in its final shape, the same fields in the same order as below, so the same bytes.
+  if (p.correlationData === undefined && p.responseTopic === undefined && p.hop !== undefined && p.fn !== undefined) {
+    return encodeNamed({ t: p.topic, p: p.payload, q: p.qos, r: p.retain, h: p.hop.hop, tr: p.hop.traceId, f: p.fn } satisfies StoredPublish, 'publish to ', p.topic)
+  }
   const s: StoredPublish = { t: p.topic, p: p.payload, q: p.qos, r: p.retain }
   if (p.correlationData !== undefined) s.c = p.correlationData
   if (p.responseTopic !== undefined) s.rt = p.responseTopic
   if (p.hop !== undefined) { s.h = p.hop.hop; s.tr = p.hop.traceId }
   if (p.fn !== undefined) s.f = p.fn
-  return encodeValue(s, `publish to ${p.topic}`)
+  return encodeNamed(s, 'publish to ', p.topic)
 }
 
 /**

@@ -1,6 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { decodeValue, encodeValue } from '../../../device/store/codec.js'
+import { decodeValue, encodeNamed, encodeValue } from '../../../device/store/codec.js'
+import { decodePublish, encodePublish } from '../../../device/store/publish-value.js'
+import { LambkinError } from '../../../src/errors.js'
 
 const roundTrip = (v: unknown): unknown => decodeValue(encodeValue(v, 'test'), 'test')
 
@@ -35,6 +37,24 @@ test('bad bytes throw LAMBKIN_STORE_ERROR on either path', () => {
       assert.is((err as { code?: string }).code, 'LAMBKIN_STORE_ERROR')
     }
   }
+})
+
+test('a value that cannot be encoded is a LAMBKIN_STORE_ERROR naming it, the name built only then', () => {
+  const named = (what: string) => (err: unknown): boolean => err instanceof LambkinError && err.code === 'LAMBKIN_STORE_ERROR' &&
+    err.message.startsWith(`${what} cannot be stored`) && (err.details as { what: string }).what === what
+  assert.throws(() => encodeNamed({ f: () => 1 }, 'records[', 3, '].data'), named('records[3].data'))
+  assert.throws(() => encodeNamed({ s: Symbol('x') }, 'meta ', 'constructor'), named('meta constructor'))
+  assert.throws(() => encodePublish({ topic: 'out/x', payload: (() => 1) as never, qos: 1, retain: false, hop: { traceId: 't', hop: 2 }, fn: 'f' }), named('publish to out/x'))
+  assert.equal([...encodeNamed({ a: 1 }, 'x', 0)], [...encodeValue({ a: 1 }, 'x')])
+})
+
+test('a function\'s publish (hop and function, no MQTT 5 fields) is stored as the same bytes as before, fields in the same order', () => {
+  const hop = { traceId: 'tr-1', hop: 2 }
+  const bytes = encodePublish({ topic: 'bench/out', payload: '{"value":30}', qos: 1, retain: false, hop, fn: 'threshold' })
+  assert.equal([...bytes], [...encodeValue({ t: 'bench/out', p: '{"value":30}', q: 1, r: false, h: 2, tr: 'tr-1', f: 'threshold' }, 'x')])
+  assert.equal(decodePublish(bytes, 'p'), { topic: 'bench/out', payload: '{"value":30}', qos: 1, retain: false, hop, fn: 'threshold' })
+  const withRequest = encodePublish({ topic: 'a', payload: 'b', qos: 1, retain: true, hop, fn: 'f', responseTopic: 'r', correlationData: 'AQI=' })
+  assert.equal(decodePublish(withRequest, 'p'), { topic: 'a', payload: 'b', qos: 1, retain: true, hop, fn: 'f', responseTopic: 'r', correlationData: 'AQI=' })
 })
 
 test.run()
