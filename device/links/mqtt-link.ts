@@ -46,6 +46,9 @@ export interface LinkOptions {
   metrics?: FunctionMetrics
 }
 
+/** A publish's MQTT 5 request properties when it has none: shared, not made per publish. */
+const NO_REQUEST: ReturnType<typeof publishProperties> = Object.freeze({})
+
 /** How long start() waits for the first connection attempt before the agent goes on without it. */
 export const FIRST_ATTEMPT_MS = 10_000
 
@@ -322,9 +325,10 @@ export class MqttLink implements TriggerLink {
    */
   #transmit (p: OutgoingPublish, done: (err?: Error, refused?: boolean) => void): void {
     const v5 = this.client.options.protocolVersion === 5
-    const userProperties = p.hop === undefined ? undefined : hopProperties(p.hop)
-    const request = v5 ? publishProperties(p) : {}
-    const size = publishPacketBytes(p.topic, p.payload, p.qos, v5 ? 5 : 4, v5 ? userProperties : undefined, request)
+    // Properties only under MQTT 5 (3.1.1 has none), and no request object when it sets no field.
+    const userProperties = v5 && p.hop !== undefined ? hopProperties(p.hop) : undefined
+    const request = v5 && (p.responseTopic !== undefined || p.correlationData !== undefined) ? publishProperties(p) : NO_REQUEST
+    const size = publishPacketBytes(p.topic, p.payload, p.qos, v5 ? 5 : 4, userProperties, request)
     if (size > this.#limits.maxPacketBytes) {
       done(undefined, true)
       this.#refuse(p, { reasonCode: PACKET_TOO_LARGE, permanent: true, message: `its ${size}-byte packet is larger than the trigger broker's maximum packet size of ${this.#limits.maxPacketBytes} bytes` })
@@ -332,8 +336,8 @@ export class MqttLink implements TriggerLink {
     }
     if (!v5 && p.hop !== undefined) this.#recent.remember(p.topic, p.payload, p.hop)
     let properties: object | undefined
-    if (v5 && userProperties !== undefined) properties = Object.keys(request).length === 0 ? { userProperties } : Object.assign({ userProperties }, request)
-    else if (v5 && Object.keys(request).length > 0) properties = request
+    if (userProperties !== undefined) properties = request === NO_REQUEST ? { userProperties } : Object.assign({ userProperties }, request)
+    else if (request !== NO_REQUEST) properties = request
     // A copy of the payload: the outgoing store keeps this very Buffer until the PUBACK.
     this.#publish(p.topic, typeof p.payload === 'string' ? p.payload : Buffer.from(p.payload), p.qos, p.retain, properties, (err) => {
       if (err == null) { done(); return }
