@@ -88,10 +88,11 @@ export function checkSession (conns: Array<{ publishes: IPublishPacket[] }>, seq
     const last = new Map<string, number>()
     for (const p of c.publishes) {
       const body = text(p)
-      if (seen.has(body) && !p.dup) problems.push(`connection ${i}: ${p.topic} ${body} again without DUP`)
+      const name = body.length > 40 ? `…${body.slice(-20)}` : body
+      if (seen.has(body) && !p.dup) problems.push(`connection ${i}: ${p.topic} ${name} again without DUP`)
       const n = seq(body)
       const before = last.get(p.topic)
-      if (before !== undefined && n <= before) problems.push(`connection ${i}: ${p.topic} ${body} after seq ${before}`)
+      if (before !== undefined && n <= before) problems.push(`connection ${i}: ${p.topic} ${name} after seq ${before}`)
       last.set(p.topic, n)
       seen.add(body)
     }

@@ -187,4 +187,37 @@ test('a slow consumer that reads nothing during a resend of 400 messages of 4 Ki
   }
 })
 
+test('a slow consumer taken over in the middle of its resend (300 queued, 100 held): the new connection gets all 450 once, in order, queue empty', async () => {
+  const b = await startResendBroker()
+  try {
+    const id = 'slow-takeover'
+    const acks = ackCounter(b)
+    const c = await connectRaw(b.port, id)
+    c.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 's', qos: 1 }] })
+    await c.until(() => c.got.some((p) => p.cmd === 'suback'), 'SUBACK')
+    let gone = disconnects(b, 1)
+    c.close()
+    await gone
+    const pad = 'x'.repeat(4096)
+    for (let i = 0; i < 300; i++) await b.publish('s', `${pad}-${i}`)
+    const slow = await connectRaw(b.port, id)
+    slow.socket.pause()
+    for (let i = 300; i < 400; i++) await b.publish('s', `${pad}-${i}`)
+    const fast = await connectRaw(b.port, id, { ack: () => true })
+    for (let i = 400; i < 450; i++) await b.publish('s', `${pad}-${i}`)
+    await fast.until(() => fast.publishes().some((p) => seqOf(text(p)) === 449), 'the last message', 60_000)
+    assert.equal(fast.publishes().map((p) => seqOf(text(p))), Array.from({ length: 450 }, (_, i) => i), 'each once, in order')
+    slow.socket.resume()
+    assert.equal(checkSession([{ publishes: slow.publishes() }, { publishes: fast.publishes() }], seqOf).problems, [])
+    await acks.reach(id, 450)
+    gone = disconnects(b, 1)
+    fast.close()
+    slow.close()
+    await gone
+    assert.is(await b.queued(id), 0)
+  } finally {
+    await b.close()
+  }
+})
+
 test.run()
