@@ -18,7 +18,7 @@ usage: lambkin <command> [options]
                                      a cloud and two boards, the examples deployed, simulated sensors
   lambkin invoke <fn-dir> [--event JSON|@file] [--state JSON|@file] [--timeout ms]
                  [--memory KiB] [--instructions N] [--layers dir] [--json]
-  lambkin device [--config device.json] [--id] [--data] [--functions] [--mqtt url]
+  lambkin device [--config device.json] [--id id] [--data dir] [--functions dir] [--mqtt url]
                  [--broker-port n] [--metrics-port n] [--cloud url] [--trust file.pub]... [--quiet]
                  [--<any config key> value]...
   lambkin device install-service [the flags of lambkin device]... [--print]
@@ -28,8 +28,9 @@ usage: lambkin <command> [options]
                                      a user entry for the embedded broker (password on stdin)
 
 The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN, --json):
-  lambkin cloud --data <dir> [--host] [--port] [--api-port] [--api-host] [--tls-port --tls-cert --tls-key]
-                [--no-plain] [--api-tls-cert --api-tls-key] [--max-connections n] [--keepalive-max s]
+  lambkin cloud --data <dir> [--host addr] [--port n] [--api-port n] [--api-host addr]
+                [--tls-port n --tls-cert file --tls-key file] [--no-plain]
+                [--api-tls-cert file --api-tls-key file] [--max-connections n] [--keepalive-max s]
                 [--trust file.pub]... [--signing-key file]
                 [--db postgres://... [--retention-days n] [--follow-poll ms]]
                 [--broker mqtt(s)://user:pass@host:port [--broker-ca f] [--session-expiry s]]

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm run build`, `npm start` and `npm test` build through here: `tsc -b` with a line saying
-// what is happening and one per project as it compiles, so a fresh clone's first build (about
-// 30 s on a laptop, minutes on a Pi) is never silent. Arguments are the projects to build
+// what is happening and one per project as it compiles, so a fresh clone's first build (about a
+// minute on a quiet 2-core machine, up to three on a busy one, more on a Pi) is never silent; a
+// project that takes long gets a "still compiling <project>" line every 15 s (LAMBKIN_BUILD_STILL_MS, in
+// ms: the build-progress test sets it). Arguments are the projects to build
 // (default: all of them; `npm start` asks for cli only). Exits with tsc's status; tsc's own
 // errors pass through unchanged. After tsc, scripts/bundle.mjs builds dist/bundle/ (what
 // dist/cli/bin.js runs) from what tsc wrote.
@@ -13,7 +15,10 @@ import { bundle } from './bundle.mjs'
 const require = createRequire(import.meta.url)
 const tsc = require.resolve('typescript/bin/tsc')
 const projects = process.argv.slice(2)
-const out = (s) => process.stderr.write(s)
+/** With nothing printed for this long (ms), a line says the build is still going. */
+const STILL_MS = Number(process.env.LAMBKIN_BUILD_STILL_MS ?? 15_000)
+let lastOut = Date.now()
+const out = (s) => { lastOut = Date.now(); process.stderr.write(s) }
 const started = Date.now()
 const seconds = () => `${((Date.now() - started) / 1000).toFixed(1)} s`
 // The status lines of --verbose: "5:01:33 AM - Building project '/x/src/tsconfig.json'...".
@@ -24,7 +29,11 @@ const nameOf = (file) => {
   return dir === '' || dir === '.' ? 'root' : dir
 }
 
-out(`building lambkin${projects.length > 0 ? ` (${projects.join(', ')})` : ''} with tsc -b: a first build takes about 30 s, later ones only what changed…\n`)
+out(`building lambkin${projects.length > 0 ? ` (${projects.join(', ')})` : ''} with tsc -b: a first build takes one to three minutes, later ones only what changed…\n`)
+let doing = 'starting tsc'
+const still = setInterval(() => {
+  if (Date.now() - lastOut >= STILL_MS) out(`  still ${doing}, ${seconds()} so far\n`)
+}, Math.min(1000, Math.max(STILL_MS, 50)))
 const child = spawn(process.execPath, [tsc, '-b', '--verbose', ...projects], { stdio: ['ignore', 'pipe', 'inherit'] })
 const all = []
 let listing = false
@@ -48,6 +57,7 @@ const line = (raw) => {
   if (b !== null && nameOf(b[1]) !== 'root') {
     built++
     const name = nameOf(b[1])
+    doing = `compiling ${name}`
     out(`  compiling ${name} (${all.indexOf(name) + 1}/${all.length}), ${seconds()} so far\n`)
   }
 }
@@ -58,6 +68,7 @@ child.stdout.setEncoding('utf8').on('data', (chunk) => {
   for (const l of lines) line(l.replace(/\r$/, ''))
 })
 child.on('close', async (code, signal) => {
+  clearInterval(still)
   if (pending !== '') line(pending)
   if (code !== 0) {
     out(`the build failed (tsc exited ${signal ?? code}): see the errors above\n`)

@@ -13,7 +13,7 @@
 // "  Skipped:", "  Duration:"), which .ci/run reads. Exits 1 when any test failed or any file
 // did not finish; the failed tests and files are listed again just before that summary.
 import { spawn } from 'node:child_process'
-import { readdirSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 
 const root = path.resolve('dist/test')
@@ -76,9 +76,14 @@ function runFile (file) {
   })
 }
 
+// `npm start` compiles only the CLI, so after it dist/test is missing: say which build makes it.
+if (!existsSync(root)) {
+  console.error(`${path.relative('.', root)} does not exist: the tests are compiled by \`npm run build\` (\`npm start\` builds only the CLI); run it, then this again`)
+  process.exit(1)
+}
 const list = files(root)
 if (list.length === 0) {
-  console.error(`no test files under ${path.relative('.', root)} match ${pattern}: run \`npm run build\` first`)
+  console.error(`no test file under ${path.relative('.', root)} matches ${pattern} (a regex on the path under it, such as 'cli/help'); a test added or renamed since the last build needs \`npm run build\` first`)
   process.exit(1)
 }
 const started = Date.now()

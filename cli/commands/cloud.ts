@@ -30,7 +30,8 @@ interface Flags {
   tlsKey?: string
   maxConnections: number
   keepaliveMax: number
-  trust: string[]
+  /** `--trust` (repeatable); unset when none was given. */
+  trust?: string[]
   signingKey?: string
   db?: string
   retentionDays?: number
@@ -91,7 +92,8 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
     .option('--tls-key <file>', 'PEM private key for --tls-port')
     .option('--max-connections <n>', 'device connections at once', intOption('--max-connections', 1, 10_000_000), CLOUD_DEFAULTS.maxConnections)
     .option('--keepalive-max <s>', 'a device connection silent for 1.5x this many seconds is closed as half-open (devices\' cloud.keepaliveSec and heartbeatMs must stay below it)', intOption('--keepalive-max', 1, 65_535), SILENCE_DEFAULTS.keepaliveMaxSec)
-    .option('--trust <file.pub>', 'a public key whose signed bundles this cloud takes (repeatable; from lambkin keys generate); with none, uploads are refused', (file: string, all: string[]) => [...all, file], [] as string[])
+    // No default value: commander would print "(default: [])" after the text.
+    .option('--trust <file.pub>', 'a public key whose signed bundles this cloud takes (repeatable; from lambkin keys generate); with none, uploads are refused', (file: string, all: string[] | undefined) => [...(all ?? []), file])
     .option('--broker-admin [url]', 'manage device credentials on a Mosquitto 2 with the dynamic-security plugin: mqtt(s)://user:password@host:port of a client with its admin role (lambkin broker dynsec-init makes one; default LAMBKIN_BROKER_ADMIN; without a URL: the --broker one, and --broker-ca). devices add, rotate and revoke then create, re-key and delete the device\'s broker client and role (docs/brokers.md)')
     .option('--signing-key <file>', 'the private key that signs desired states (default LAMBKIN_SIGNING_KEY, else <data>/cloud-signing.key, made on the first start); cloud instances of one fleet share one. Devices trust <data>/cloud-signing.pub')
     .action(async (f: Flags & { brokerAdmin?: string | true }) => {
@@ -119,7 +121,7 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
         apiHost: f.apiHost,
         maxConnections: f.maxConnections,
         keepaliveMaxSec: f.keepaliveMax,
-        trustedKeys: f.trust,
+        trustedKeys: f.trust ?? [],
         ...(brokerAdmin === undefined ? {} : { brokerAdmin: { url: brokerAdmin, ...(f.brokerCa === undefined ? {} : { caFile: f.brokerCa }) } }),
         ...(signingKey === undefined ? {} : { signingKeyFile: signingKey }),
         ...(db === undefined ? {} : { db: { url: db, retentionDays: retentionFromEnv(f.retentionDays), followPollMs: f.followPoll } }),
@@ -139,7 +141,7 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
         if (broker !== undefined && (f.port !== CLOUD_DEFAULTS.port || f.host !== CLOUD_DEFAULTS.host)) logLine(io, 'lambkin cloud: --host and --port are the embedded broker\'s and are not used with --broker', 'warning')
         io.stdout(`dashboard: ${cloud.api.url}/ (sign in with the operator token)\n`)
         logLine(io, `lambkin cloud: desired states are signed with ${cloud.signing.privateFile} (key ${cloud.signing.key.keyId}); devices trust ${cloud.signing.publicFile} beside the deploy key (trustedKeys, --trust)`, 'notice')
-        if (f.trust.length === 0) logLine(io, 'lambkin cloud: no --trust keys, so bundle uploads (lambkin deploy) are refused; add --trust <lambkin.pub>', 'warning')
+        if ((f.trust ?? []).length === 0) logLine(io, 'lambkin cloud: no --trust keys, so bundle uploads (lambkin deploy) are refused; add --trust <lambkin.pub>', 'warning')
         await signals.stopped
         await cloud.close()
         logLine(io, 'lambkin cloud stopped', 'notice')

@@ -84,7 +84,8 @@ export function configOptions (c: Command): Command {
     c.addOption(LISTED[f.name] === undefined ? opt.hideHelp() : opt)
   }
   return c
-    .option('--trust <file.pub>', 'trust deployed bundles signed with this public key (repeatable; added to trustedKeys)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    // No default value: commander would print "(default: [])" after the text.
+    .option('--trust <file.pub>', 'trust deployed bundles signed with this public key (repeatable; added to trustedKeys)', (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
 }
 
 /** The config flags given, by flag name, as loadDeviceConfig takes them. */

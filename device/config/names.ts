@@ -16,11 +16,26 @@ export interface NameMapping {
 
 export const CONFIG_FILE_KEY = 'file'
 
+/** The keys the trigger link (`mqtt.`) and the cloud link (`cloud.`) share, described for `link`. */
+function connectionHelp (prefix: string, link: string): Record<string, { help: string }> {
+  return {
+    [`${prefix}.caFile`]: { help: `a PEM file of the CA to trust for TLS to the ${link} (a private CA; unset, the system's CAs)` },
+    [`${prefix}.certFile`]: { help: `a PEM client certificate for TLS to the ${link} (with ${prefix}.keyFile, both or neither)` },
+    [`${prefix}.keyFile`]: { help: `the PEM private key of ${prefix}.certFile` },
+    [`${prefix}.rejectUnauthorized`]: { help: `refuse a ${link} certificate that does not verify` },
+    [`${prefix}.keepaliveSec`]: { help: `MQTT keep-alive to the ${link}, in seconds` }
+  }
+}
+
 /**
  * Short names kept for the most used keys, as documented from the start; every other key gets
  * the name its path spells (keyWords): `--broker-users-file`, `LAMBKIN_BROKER_USERS_FILE`.
+ * `help` is what `lambkin device --help` says a key is for, before its range and default
+ * (docs/device.md says the same at more length); usage.test.ts checks every key has one.
  */
 const SHORT: Readonly<Record<string, { env?: string, flag?: string, help: string }>> = Object.freeze({
+  ...connectionHelp('mqtt', 'trigger broker'),
+  ...connectionHelp('cloud', 'cloud broker'),
   id: { help: 'device id' },
   dataDir: { env: 'LAMBKIN_DATA', flag: 'data', help: 'data folder (LevelDB outbox and state)' },
   functionsDir: { env: 'LAMBKIN_FUNCTIONS', flag: 'functions', help: 'folder of function folders' },
@@ -37,7 +52,52 @@ const SHORT: Readonly<Record<string, { env?: string, flag?: string, help: string
   'watch.functions': { help: 'reload the functions folder by itself when a file in it changes' },
   'watch.debounceMs': { help: 'quiet time after the last change in the functions folder before it is read again' },
   'outbox.syncIntervalMs': { env: 'LAMBKIN_SYNC_INTERVAL_MS', help: 'outbox group-commit interval' },
-  'outbox.quotaBytes': { help: 'outbox size cap' }
+  'outbox.quotaBytes': { help: 'outbox size cap' },
+  layersDir: { help: 'the folder of shared layers the functions import (function.json "layers"), by default layers/ inside the functions folder' },
+  'mqtt.reconnectMs': { help: 'wait between reconnect attempts to the trigger broker, in ms' },
+  'mqtt.clientId': { help: 'the trigger connection\'s client id (its persistent session is kept under it)' },
+  'mqtt.protocolVersion': { help: 'MQTT version spoken to the trigger broker, 5 or 4 (3.1.1); with 5, a broker that refuses it gets 3.1.1 until restart' },
+  'mqtt.maxPacketBytes': { help: 'largest MQTT packet, fixed header included, sent to or taken from the trigger broker' },
+  'cloud.username': { help: 'need not be set (the cloud link logs in as the device id; a different value is refused)' },
+  'cloud.reconnectMs': { help: 'first wait before reconnecting to the cloud, in ms; doubles up to cloud.reconnectMaxMs, each wait a random share of its step' },
+  'cloud.heartbeatMs': { help: 'heartbeat interval, in ms; the cloud shows the device stale after three missed' },
+  'cloud.reconnectMaxMs': { help: 'longest wait before reconnecting to the cloud, in ms' },
+  'cloud.uploadBytesPerSec': { help: 'upload bandwidth limit, in bytes per second (0: none)' },
+  'cloud.dailyUploadBytes': { help: 'upload bytes per UTC day, for metered links (0: none; counted across restarts)' },
+  'cloud.uploadLogs': { help: 'upload log records (false: they stay on the board)' },
+  'cloud.logExclude': { help: 'functions whose log records stay on the board' },
+  'cloud.batchRecords': { help: 'outbox records per upload batch' },
+  'cloud.ackTimeoutMs': { help: 'a batch the cloud has not acknowledged within this many ms is sent again' },
+  'broker.users': { help: 'the embedded broker\'s users and what each may publish, subscribe to and retain (lambkin broker-passwd)' },
+  'broker.allowAnonymous': { help: 'with users set, also let clients without a user name use the embedded broker, with every right' },
+  'broker.maxPacketBytes': { help: 'embedded broker: a packet whose header announces more (header included) closes its connection' },
+  'broker.maxConnections': { help: 'embedded broker: TCP connections beyond this are closed on accept' },
+  'broker.connectTimeoutMs': { help: 'embedded broker: a connection that sends no CONNECT within this many ms is closed' },
+  'broker.maxKeepaliveSec': { help: 'embedded broker: the longest keep-alive a client may ask for, in seconds (0, never, is refused too)' },
+  'broker.maxTaken': { help: 'embedded broker: client publishes worked on at once; more wait, unacknowledged (64 with LAMBKIN_MEMORY=small)' },
+  metricsHost: { help: 'the address the metrics server listens on' },
+  metricsSnapshotMs: { help: 'how often, in ms, the metrics counted since the last snapshot go to the outbox as one metric record' },
+  'outbox.ttlMs.log': { help: 'how long log records stay in the outbox, in ms (unset or 0: until uploaded)' },
+  'outbox.ttlMs.metric': { help: 'how long metric records stay in the outbox, in ms (unset or 0: until uploaded)' },
+  'outbox.ttlMs.emit': { help: 'how long emit records stay in the outbox, in ms (unset or 0: until uploaded)' },
+  'outbox.ttlMs.result': { help: 'how long result records stay in the outbox, in ms (unset or 0: until uploaded)' },
+  'outbox.ttlMs.dead-letter': { help: 'how long dead-letter records stay in the outbox, in ms (unset or 0: until uploaded)' },
+  'invocation.maxConcurrent': { help: 'invocations handed to the sandboxes at once, agent-wide' },
+  'invocation.queueDepth': { help: 'invocations that may wait for a slot (agent-wide, and per function) before LAMBKIN_THROTTLED' },
+  'invocation.workers': { help: 'sandbox threads (1 with LAMBKIN_MEMORY=small, the default on ARM)' },
+  'invocation.drainTimeoutMs': { help: 'how long a stop waits for in-flight invocations, in ms' },
+  'invocation.maxHops': { help: 'how many times a chain of functions triggering each other may run; beyond, a dead letter (LAMBKIN_RECURSION_LIMIT)' },
+  trustedKeys: { help: 'public keys whose signatures this device accepts, your deploy key (lambkin.pub) and the cloud\'s cloud-signing.pub (--trust adds to them)' },
+  'deploy.healthWindowMs': { help: 'how long after a swap the new version is watched, in ms (0: no health gate)' },
+  'deploy.maxErrorRate': { help: 'largest share of the new version\'s invocations that may fail in the health window before it is rolled back' },
+  'deploy.minInvocations': { help: 'invocations of the new version that must end before the health gate can fail it' },
+  'deploy.fetchTimeoutMs': { help: 'one bundle request\'s wait, in ms; 3 requests in all, then LAMBKIN_DEPLOY_TIMEOUT' },
+  'deploy.retryMs': { help: 'first wait, in ms, before a deployment that failed transiently (no space, I/O, timeout) is tried again; doubles per try' },
+  'caps.memoryKiB': { help: 'the most memory, in KiB, a function may ask for (a manifest above a cap: LAMBKIN_LIMIT_EXCEEDS_CAP)' },
+  'caps.timeoutMs': { help: 'the longest timeout, in ms, a function may ask for' },
+  'caps.instructions': { help: 'the largest instruction budget a function may ask for' },
+  'caps.concurrency': { help: 'the most parallel sandboxes a function may ask for' },
+  'caps.stackKiB': { help: 'the largest stack, in KiB, a function may ask for' }
 })
 
 /** A dotted key's words: `outbox.ttlMs.dead-letter` -> outbox, ttl, ms, dead, letter; `caps.memoryKiB` -> caps, memory, kib. */

@@ -16,7 +16,8 @@ const ROOMS: Record<string, string[]> = {
   // (docs/brokers.md); the demo's simulated sensors are MQTT clients of the agent, as a user's
   // sensors would be.
   mqtt: ['device/links/', 'device/sync/', 'cloud-sync/broker/external/', 'cloud-sync/broker/dynsec.ts', 'cli/commands/demo-feed.ts'],
-  aedes: ['device/links/broker/', 'cloud-sync/broker/'],
+  // aedes: the embedded and cloud brokers, and the resend rules both apply to it (MQTT 3.1.1 3.3.1.1, 4.6).
+  aedes: ['device/links/broker/', 'cloud-sync/broker/', 'src/mqtt/session-resend.ts'],
   level: ['device/store/', 'cloud-sync/registry/'],
   'abstract-level': ['device/store/', 'cloud-sync/registry/'],
   'classic-level': ['device/store/', 'cloud-sync/registry/'],

@@ -2,7 +2,7 @@
 // exit 2 and LAMBKIN_USAGE (docs/architecture.md, "Command line").
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { COMMAND_NAMES, main } from '../../cli/index.js'
+import { COMMAND_NAMES, main, USAGE } from '../../cli/index.js'
 
 async function run (argv: string[]): Promise<{ code: number, out: string, err: string }> {
   let out = ''
@@ -34,6 +34,23 @@ test('lambkin --help lists every command; an unknown command exits 2', async () 
   assert.is(help.code, 0)
   for (const name of COMMAND_NAMES) assert.match(help.out, `lambkin ${name}`)
   assert.is((await run(['frobnicate'])).code, 2)
+})
+
+test('lambkin --help gives a value placeholder to every option of device and cloud that takes one', async () => {
+  for (const name of ['device', 'cloud']) {
+    const help = (await run([name, '--help'])).out
+    // The synopsis lines of this command in USAGE, up to the next command.
+    const synopsis = USAGE.split(`  lambkin ${name} `)[1].split('\n  lambkin ')[0]
+    for (const [, flag] of synopsis.matchAll(/\[(--[a-z-]+)\]/g)) {
+      const listed = new RegExp(`^\\s+(?:-\\w, )?${flag}(?: (\\S+))?`, 'm').exec(help)
+      assert.ok(listed !== null, `${name}: ${flag} is not in its --help`)
+      assert.not.match(listed[1] ?? '', /^</, `${name}: ${flag} takes a value, but lambkin --help shows none`)
+    }
+  }
+})
+
+test('no option\'s help ends in commander\'s "(default: [])"', async () => {
+  for (const name of COMMAND_NAMES) assert.not.match((await run([name, '--help'])).out, '(default: [])', name)
 })
 
 test.run()

@@ -5,6 +5,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { deviceConfigUsage, ENV_VARS, FLAGS, loadDeviceConfig } from '../../../device/config/index.js'
+import { fieldAt, ruleOf } from '../../../device/config/schema.js'
+import type { Field } from '../../../device/config/schema.js'
 
 const test = suite<{ dir: string }>('device config usage', { dir: '' })
 test.before.each((ctx) => { ctx.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambkin-')) })
@@ -17,6 +19,17 @@ test('usage names every flag and env var, with the config keys and their clamps'
   assert.match(text, 'outbox.syncIntervalMs')
   assert.match(text, 'an integer between 10 and 60000; default 200')
   assert.ok(text.endsWith('\n'))
+})
+
+test('every key says what it is for before its range and default, not only its type', () => {
+  const lines = deviceConfigUsage().split('\n')
+  for (const f of FLAGS) {
+    if (f.name === 'config') continue
+    assert.is.not(f.help, ruleOf(fieldAt(f.key) as Field), `--${f.name} (${f.key}) has no description, only its rule`)
+    const at = lines.findIndex((l) => l.startsWith(`  ${f.key}  --${f.name} `))
+    assert.ok(at >= 0, f.key)
+    assert.ok(lines[at + 1].trim().startsWith(`${f.help}: `), `${f.key}: ${lines[at + 1]}`)
+  }
 })
 
 // That each flag and variable sets its key is checked for every key in every-key.test.ts.
