@@ -4,6 +4,7 @@ import type { Hop } from '../links/hops.js'
 import type { MetaWrite } from '../store/index.js'
 import { randomUUID } from 'node:crypto'
 import type { Outcome, OutcomeError } from '../../src/sandbox/index.js'
+import { rejectedOutcome } from '../../src/sandbox/outcome.js'
 import type { Registered } from './aliases.js'
 import type { ChainItem } from './state-chain.js'
 import type { InvocationRecord } from './types.js'
@@ -16,20 +17,7 @@ export function notRan (fn: string, source: string, code: string, message: strin
 /** The outcome of an event refused before it reached function `fn` at `version` (Invoker.refuse()): a dead letter with `error`. */
 export function refusedOutcome (fn: string, version: string, error: OutcomeError): Outcome {
   const id = `refused-${randomUUID()}`
-  return {
-    ok: false,
-    error,
-    invocationId: id,
-    traceId: id,
-    functionName: fn,
-    version,
-    durationMs: 0,
-    instructions: 0,
-    memoryBytes: 0,
-    memoryLimitBytes: 0,
-    coldStart: false,
-    logs: []
-  }
+  return rejectedOutcome({ name: fn, version }, { invocationId: id, traceId: id }, error)
 }
 
 /** One run() between its slot and its answer: what each step needs, and the caller's promise. */
