@@ -14,6 +14,8 @@ export interface Raw {
   send: (p: Packet) => void
   /** Cuts the connection (no DISCONNECT). */
   close: () => void
+  /** Sends DISCONNECT and resolves once the broker closed the connection: it has let the client go. */
+  leave: () => Promise<void>
   publishes: () => IPublishPacket[]
   /** Resolves once `ok()` holds, checked after each packet; rejects after `ms` (default 15 s) naming `what`. */
   until: (ok: () => boolean, what: string, ms?: number) => Promise<void>
@@ -47,6 +49,10 @@ export async function connectRaw (port: number, clientId: string, o: RawOptions 
     closed,
     send: (p) => { if (!socket.destroyed) socket.write(mqttPacket.generate(p)) },
     close: () => { socket.destroy() },
+    leave: async () => {
+      raw.send({ cmd: 'disconnect' })
+      await closed
+    },
     publishes: () => got.filter((p): p is IPublishPacket => p.cmd === 'publish'),
     until: async (ok, what, ms = 15_000) => {
       const timer = setTimeout(() => { for (const w of waiters.splice(0)) w() }, ms)

@@ -3,58 +3,13 @@
 // was away goes with DUP 0, and resends come before a message routed during the reconnect, once.
 // Real brokers (the device's embedded broker, the cloud's, a plain aedes with the wrapper) and a
 // raw MQTT 3.1.1 client written with mqtt-packet, which acknowledges nothing unless told.
-import net from 'node:net'
+import type net from 'node:net'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { Aedes } from 'aedes'
-import mqttPacket from 'mqtt-packet'
-import type { IPublishPacket, Packet } from 'mqtt-packet'
 import { startEmbeddedBroker } from '../../../device/links/broker/index.js'
-import { asResend, resendAsMqttSays } from '../../../src/mqtt/session-resend.js'
+import { asResend } from '../../../src/mqtt/session-resend.js'
 import { startCloud } from '../../helpers/cloud.js'
-
-/** A raw MQTT 3.1.1 connection: every packet it got, in order. */
-interface Raw {
-  got: Packet[]
-  send: (p: Packet) => void
-  /** Cuts the connection (no DISCONNECT). */
-  close: () => void
-  /** Sends DISCONNECT and resolves once the broker closed the connection: it has let the client go. */
-  leave: () => Promise<void>
-  publishes: () => IPublishPacket[]
-}
-
-async function connectRaw (port: number, clientId: string, auth: { username?: string, password?: Buffer } = {}, connack = true): Promise<Raw> {
-  const socket = net.connect(port, '127.0.0.1')
-  const parser = mqttPacket.parser()
-  const got: Packet[] = []
-  const waiters: Array<() => void> = []
-  socket.on('data', (d) => parser.parse(d))
-  parser.on('packet', (p) => { got.push(p); for (const w of waiters.splice(0)) w() })
-  const raw: Raw = {
-    got,
-    send: (p) => { socket.write(mqttPacket.generate(p)) },
-    close: () => { socket.destroy() },
-    leave: async () => {
-      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
-      raw.send({ cmd: 'disconnect' })
-      await closed
-    },
-    publishes: () => got.filter((p): p is IPublishPacket => p.cmd === 'publish')
-  }
-  ;(raw as Raw & { waiters: typeof waiters }).waiters = waiters
-  raw.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: false, clientId, keepalive: 60, ...auth })
-  if (connack) await until(raw, () => got.some((p) => p.cmd === 'connack'))
-  else await new Promise<void>((resolve) => socket.once('close', () => resolve()))
-  return raw
-}
-
-/** Resolves once `ok()` holds, checked after each packet `raw` gets (test files have their own deadline). */
-async function until (raw: Raw, ok: () => boolean, waiters = (raw as Raw & { waiters: Array<() => void> }).waiters): Promise<void> {
-  while (!ok()) await new Promise<void>((resolve) => waiters.push(resolve))
-}
-
-const text = (p: IPublishPacket): string => String(p.payload)
+import { connectRaw, startResendBroker, text } from '../../helpers/raw-mqtt.js'
 
 test('asResend marks only a PUBLISH that already has a packet id, on a copy', () => {
   const sent = { cmd: 'publish', qos: 1, messageId: 7, dup: false, topic: 't' }
@@ -73,15 +28,15 @@ test('[MQTT-3.3.1-1] the embedded broker resends an unacknowledged QoS 1 message
   try {
     let c = await connectRaw(broker.port, 'sensor-dup')
     c.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 't/#', qos: 1 }] })
-    await until(c, () => c.got.some((p) => p.cmd === 'suback'))
+    await c.until(() => c.got.some((p) => p.cmd === 'suback'), 'SUBACK')
     await publish('first')
-    await until(c, () => c.publishes().length === 1)
+    await c.until(() => c.publishes().length === 1, '1 PUBLISHes')
     const first = c.publishes()[0]
     assert.is(first.dup, false)
     await c.leave() // no PUBACK
     await publish('while away')
     c = await connectRaw(broker.port, 'sensor-dup')
-    await until(c, () => c.publishes().length === 2)
+    await c.until(() => c.publishes().length === 2, '2 PUBLISHes')
     const [again, queued] = c.publishes()
     assert.equal([text(again), again.messageId, again.dup], ['first', first.messageId, true])
     assert.equal([text(queued), queued.dup], ['while away', false])
@@ -96,11 +51,11 @@ test('[MQTT-3.3.1-3] the embedded broker hands on a message its publisher sent w
   try {
     const sub = await connectRaw(broker.port, 'dup-subscriber')
     sub.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'q1', qos: 1 }, { topic: 'q0', qos: 0 }] })
-    await until(sub, () => sub.got.some((p) => p.cmd === 'suback'))
+    await sub.until(() => sub.got.some((p) => p.cmd === 'suback'), 'SUBACK')
     const pub = await connectRaw(broker.port, 'dup-publisher')
     pub.send({ cmd: 'publish', topic: 'q1', payload: Buffer.from('a'), qos: 1, dup: true, retain: false, messageId: 5 })
     pub.send({ cmd: 'publish', topic: 'q0', payload: Buffer.from('b'), qos: 1, dup: true, retain: false, messageId: 6 })
-    await until(sub, () => sub.publishes().length === 2)
+    await sub.until(() => sub.publishes().length === 2, '2 PUBLISHes')
     assert.equal(sub.publishes().map((p) => `${p.topic} dup=${String(p.dup)}`), ['q1 dup=false', 'q0 dup=false'])
     sub.close()
     pub.close()
@@ -118,14 +73,14 @@ test('[MQTT-3.3.1-1] the cloud broker resends an unacknowledged QoS 1 message to
     const auth = { username: id, password: Buffer.from(secret) }
     let c = await connectRaw(port, id, auth)
     c.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: `lambkin/v1/${id}/down/#`, qos: 1 }] })
-    await until(c, () => c.got.some((p) => p.cmd === 'suback'))
+    await c.until(() => c.got.some((p) => p.cmd === 'suback'), 'SUBACK')
     await f.cloud.broker.publish(`lambkin/v1/${id}/down/test`, Buffer.from('down'), { qos: 1, retain: false })
-    await until(c, () => c.publishes().length === 1)
+    await c.until(() => c.publishes().length === 1, '1 PUBLISHes')
     const first = c.publishes()[0]
     assert.is(first.dup, false)
     c.close()
     c = await connectRaw(port, id, auth)
-    await until(c, () => c.publishes().length === 1)
+    await c.until(() => c.publishes().length === 1, '1 PUBLISHes')
     assert.equal([text(c.publishes()[0]), c.publishes()[0].messageId, c.publishes()[0].dup], ['down', first.messageId, true])
     c.close()
   } finally {
@@ -134,19 +89,16 @@ test('[MQTT-3.3.1-1] the cloud broker resends an unacknowledged QoS 1 message to
 })
 
 test('[MQTT-4.6.0-6] resends come before a message routed while the session resumes, and that message goes once', async () => {
-  const broker = await Aedes.createBroker()
-  resendAsMqttSays(broker)
-  const server = net.createServer(broker.handle)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as net.AddressInfo).port
-  const publish = async (payload: string): Promise<void> => { await new Promise<void>((resolve) => broker.publish({ cmd: 'publish', topic: 't', payload: Buffer.from(payload), qos: 1, retain: false, dup: false } as never, () => resolve())) }
+  const b = await startResendBroker()
+  const { broker, port } = b
+  const publish = async (payload: string): Promise<void> => { await b.publish('t', payload) }
   try {
     let c = await connectRaw(port, 'resume-order')
     c.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 't', qos: 1 }] })
-    await until(c, () => c.got.some((p) => p.cmd === 'suback'))
+    await c.until(() => c.got.some((p) => p.cmd === 'suback'), 'SUBACK')
     await publish('a')
     await publish('b')
-    await until(c, () => c.publishes().length === 2)
+    await c.until(() => c.publishes().length === 2, '2 PUBLISHes')
     await c.leave()
     await publish('queued')
     // Routed after aedes restored the subscription and before it resent the queue.
@@ -155,40 +107,35 @@ test('[MQTT-4.6.0-6] resends come before a message routed while the session resu
     c = await connectRaw(port, 'resume-order')
     await ready
     await publish('marker')
-    await until(c, () => c.publishes().some((p) => text(p) === 'marker'))
+    await c.until(() => c.publishes().some((p) => text(p) === 'marker'), 'marker')
     assert.equal(c.publishes().map((p) => `${text(p)} dup=${String(p.dup)}`), ['a dup=true', 'b dup=true', 'queued dup=false', 'live dup=false', 'marker dup=false'])
     c.close()
   } finally {
-    await new Promise<void>((resolve) => broker.close(() => resolve()))
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await b.close()
   }
 })
 
 test('a message held for a resuming connection that closes before it is ready goes to the next connection of the session', async () => {
-  const broker = await Aedes.createBroker()
-  resendAsMqttSays(broker)
-  const server = net.createServer(broker.handle)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as net.AddressInfo).port
-  const publish = async (payload: string): Promise<void> => { await new Promise<void>((resolve) => broker.publish({ cmd: 'publish', topic: 't', payload: Buffer.from(payload), qos: 1, retain: false, dup: false } as never, () => resolve())) }
+  const b = await startResendBroker()
+  const { broker, port } = b
+  const publish = async (payload: string): Promise<void> => { await b.publish('t', payload) }
   try {
     let c = await connectRaw(port, 'resume-closed')
     c.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 't', qos: 1 }] })
-    await until(c, () => c.got.some((p) => p.cmd === 'suback'))
+    await c.until(() => c.got.some((p) => p.cmd === 'suback'), 'SUBACK')
     c.close()
     // The resuming connection is cut once 'held' is routed to it, before aedes says it is ready.
     broker.once('client', (client) => {
       void publish('held').then(() => { (client as unknown as { conn: net.Socket }).conn.destroy() })
     })
-    await connectRaw(port, 'resume-closed', {}, false)
+    await (await connectRaw(port, 'resume-closed', { noWait: true })).closed
     c = await connectRaw(port, 'resume-closed')
     await publish('marker')
-    await until(c, () => c.publishes().some((p) => text(p) === 'marker'))
+    await c.until(() => c.publishes().some((p) => text(p) === 'marker'), 'marker')
     assert.equal(c.publishes().map(text), ['held', 'marker'])
     c.close()
   } finally {
-    await new Promise<void>((resolve) => broker.close(() => resolve()))
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await b.close()
   }
 })
 
