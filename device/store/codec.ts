@@ -23,11 +23,7 @@ function ownKeys (value: unknown): unknown {
 
 /** `value` as CBOR bytes; throws LAMBKIN_STORE_ERROR naming `what` when it cannot be encoded. */
 export function encodeValue (value: unknown, what: string): Uint8Array {
-  try {
-    return cbor.encode(value)
-  } catch (err) {
-    throw encodeFailure(err, what)
-  }
+  return encodeNamed(value, what, '')
 }
 
 /**
@@ -38,12 +34,9 @@ export function encodeNamed (value: unknown, before: string, name: string | numb
   try {
     return cbor.encode(value)
   } catch (err) {
-    throw encodeFailure(err, `${before}${name}${after}`)
+    const what = `${before}${name}${after}`
+    throw new LambkinError(ErrorCodes.STORE_ERROR, `${what} cannot be stored: ${errorMessage(err)}; use plain objects, arrays, strings, numbers, booleans, null and bytes`, { cause: err, details: { what } })
   }
-}
-
-function encodeFailure (err: unknown, what: string): LambkinError {
-  return new LambkinError(ErrorCodes.STORE_ERROR, `${what} cannot be stored: ${errorMessage(err)}; use plain objects, arrays, strings, numbers, booleans, null and bytes`, { cause: err, details: { what } })
 }
 
 /**

@@ -236,7 +236,7 @@ export class LevelOutboxStore extends OutboxStore {
     // Lazy: a removal rides with the next commit instead of a LevelDB write of its own (at a
     // message at a time, one write per message fewer). Until it is written a restart sends
     // the publish again, as it would after a kill between the PUBACK and the removal.
-    return this.#lane.push({ type: 'unpublish', ids: [id] }, true, true) as Promise<unknown> as Promise<void>
+    return this._removePublishes([id])
   }
 
   /** _removePublish's lazy job for several publishes at once: one lane job, one promise. */
