@@ -12,7 +12,7 @@
 //    agent's CPU (all threads) per 1,000 of the timed messages.
 // Prints one JSON line.
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -25,6 +25,9 @@ const BIN = fileURLToPath(new URL('../../cli/bin.js', import.meta.url))
 const MESSAGES = Number(process.env.COST_MESSAGES ?? 20_000)
 const WARMUP = Number(process.env.COST_WARMUP ?? 5_000)
 const IN_FLIGHT = 500
+// COST_AGENT_LOG: a file the agent's stdout is appended to (with COST_EXTRA_FLAGS=--trace-gc, each
+// isolate's collections: the main thread's and the sandbox thread's heaps apart).
+const AGENT_LOG = process.env.COST_AGENT_LOG
 const functions = Number(process.argv[2])
 const receiving = (process.argv[3] ?? '').split(',').filter((s) => s !== '').map(Number).filter((k) => k <= functions)
 
@@ -40,14 +43,18 @@ for (let i = 0; i < functions; i++) {
 // COST_NODE_FLAGS replaces the profile's V8 flags and COST_WORKERS sets invocation.workers, to
 // price each setting on its own; COST_EXTRA_FLAGS adds flags to the profile's, which stays on.
 // (LAMBKIN_MEMORY=node then, or bin.js would re-run Node to add the profile's flags back.)
+// MALLOC_ARENA_MAX and MALLOC_MMAP_THRESHOLD_ in the bench's environment are kept, as on a board.
 const override = process.env.COST_NODE_FLAGS
 const runtime = override === undefined
-  ? planRuntime({ arch: 'arm64', env: { LAMBKIN_MEMORY: process.env.COST_MEMORY ?? 'small' }, execArgv: [] })
+  ? planRuntime({ arch: 'arm64', env: { LAMBKIN_MEMORY: process.env.COST_MEMORY ?? 'small', MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ }, execArgv: [] })
   : { flags: ['--disable-wasm-trap-handler', ...override.split(' ').filter((x) => x !== '')], env: { ...SMALL_RAM_ENV } }
 runtime.flags.push(...(process.env.COST_EXTRA_FLAGS ?? '').split(' ').filter((x) => x !== ''))
 const workers = process.env.COST_WORKERS ?? (override === undefined ? undefined : '1')
 const config = path.join(root, 'device.json')
-writeFileSync(config, JSON.stringify(workers === undefined ? {} : { invocation: { workers: Number(workers) } }))
+// COST_CONFIG: device config (JSON) for the agent, to price one key at a time.
+const extraConfig = JSON.parse(process.env.COST_CONFIG ?? '{}') as Record<string, Record<string, unknown>>
+const withWorkers = workers === undefined ? extraConfig : { ...extraConfig, invocation: { ...extraConfig.invocation, workers: Number(workers) } }
+writeFileSync(config, JSON.stringify(withWorkers))
 const t0 = performance.now()
 const agent = spawn(process.execPath, [...runtime.flags, BIN, 'device', '--config', config, '--id', 'cost', '--data', path.join(root, 'data'), '--functions', path.join(root, 'functions'), '--broker-port', '0', '--quiet'], {
   env: { ...process.env, ...runtime.env, LAMBKIN_MEMORY: override === undefined ? process.env.COST_MEMORY ?? 'small' : 'node' },
@@ -56,6 +63,7 @@ const agent = spawn(process.execPath, [...runtime.flags, BIN, 'device', '--confi
 let stdout = ''
 const port = await new Promise<number>((resolve, reject) => {
   agent.stdout.setEncoding('utf8').on('data', (s: string) => {
+    if (AGENT_LOG !== undefined) appendFileSync(AGENT_LOG, s)
     stdout += s
     const m = / ready: .*broker mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)
     if (m !== null) resolve(Number(m[1]))
@@ -101,6 +109,7 @@ for (const k of receiving) {
     if (rss > peak + 1) peakSplit = { ...rssSplit(pid) }
     peak = Math.max(peak, rss)
   }, 50)
+  if (AGENT_LOG !== undefined) appendFileSync(AGENT_LOG, `# load ${k} start\n`)
   await publish(WARMUP, k)
   const t = performance.now()
   const cpu = cpuSeconds(pid)
@@ -108,6 +117,7 @@ for (const k of receiving) {
   const perSecond = MESSAGES / ((performance.now() - t) / 1000)
   const cpuMsPer1000 = (cpuSeconds(pid) - cpu) * 1000 / (MESSAGES / 1000)
   clearInterval(sampler)
+  if (AGENT_LOG !== undefined) appendFileSync(AGENT_LOG, `# load ${k} end\n`)
   throughput.push({ receiving: k, perSecond, cpuMsPer1000, peakRssMiB: Math.max(peak, rssNow(pid).rss), peakSplit })
 }
 await client.endAsync()
