@@ -68,7 +68,7 @@ async function measure (make: (url: string) => Peer | Promise<Peer>): Promise<Re
     if (code !== 0) throw new Error(`the load generator failed (exit ${code}): ${out}`)
     const cpu = treeCpuSeconds(pid) - cpu0
     peak = Math.max(peak, treeRssMiB(pid), hwmMiB(pid))
-    const r = JSON.parse(out.trim().split('\n').pop() as string) as { perSecond: number, messages: number, seconds: number, stalls: number, stalledMs: number }
+    const r = JSON.parse(out.trim().split('\n').pop() as string) as { perSecond: number, messages: number, stalls: number, stalledMs: number }
     return { perSecond: r.perSecond, peakRssMiB: peak, cpuMsPer1k: cpu * 1000 / (r.messages / 1000), stalls: r.stalls, stalledMs: r.stalledMs }
   } finally {
     clearInterval(sampler)

@@ -4,11 +4,12 @@
 // outstanding, so the broker's queue stays bounded whatever the peer's speed. First it probes
 // until the peer answers (subscribed and running), then WARMUP untimed inputs, then MESSAGES
 // timed ones. Prints "live", "timing" as the timed part starts, then one JSON line:
-// { messages, seconds, perSecond, stalls, stalledMs } (inputs/s; stalls: timed waits of STALL_GAP_MS
-// or more between two replies, and their total ms: a peer idle, not busy, for that long, such as a
-// reply held by Nagle's algorithm until a delayed ACK, about 40 ms on Linux). BENCH_RATE=<inputs/s> paces the inputs at that
-// rate as well: every peer then sees the same offered load, so their CPU per message compares
-// like with like (a peer's batching, and so its CPU per message, changes with its speed). The
+// { messages, seconds, perSecond, stalls, stalledMs } (inputs/s; stalls: timed waits of
+// STALL_GAP_MS or more between two replies, and their total ms: time nothing came back, such as a
+// reply held by Nagle's algorithm until a delayed ACK, about 40 ms on Linux, or a process of the
+// bench not scheduled on a busy host). BENCH_RATE=<inputs/s> paces the inputs at that rate as
+// well: every peer then sees the same offered load, so their CPU per message compares like with
+// like (a peer's batching, and so its CPU per message, changes with its speed). The
 // warm-up is paced from its own start and stops at its last input; the timed inputs are paced
 // from the moment the warm-up's replies are in, so a peer slow to warm up does not leave a
 // backlog that the timed part then sends in a burst (above BENCH_RATE).

@@ -2,9 +2,9 @@
 // folder, in memory. Defaults as a board owner gets them (max_inflight_messages 20 towards each
 // subscriber, Nagle's algorithm on its sockets), except a queue deep enough that the load
 // generator's window never loses a message. BENCH_BROKER_NODELAY=1 sets `set_tcp_nodelay true`:
-// with Nagle on, a reply published at QoS 0 can wait for the load generator's delayed ACK (about
-// 40 ms on Linux) when nothing else goes back to carry that ACK, which a QoS 1 reply's PUBACK
-// does (docs/performance.md, "The relay job": why QoS 0 measured slower than QoS 1).
+// with Nagle on, the broker's next small write can wait for a delayed ACK (about 40 ms on Linux)
+// when no packet goes back at once to carry that ACK, as a QoS 1 reply's PUBACK does and a QoS 0
+// reply has none (docs/performance.md, "The relay job": why QoS 0 measured slower than QoS 1).
 import { spawn } from 'node:child_process'
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
