@@ -44,8 +44,11 @@ function treeCpuSeconds (pid: number): number {
 /** USER_HZ: 100 on every Linux this runs on. */
 const TICKS = 100
 
-/** msg/s; peak RSS; the peer's CPU time per 1000 timed messages, which a busy machine disturbs less than msg/s. */
-interface Result { perSecond: number, peakRssMiB: number, cpuMsPer1k: number }
+/**
+ * msg/s; peak RSS; the peer's CPU time per 1000 timed messages, which a busy machine disturbs less
+ * than msg/s; and the load generator's stalls (waits of 30 ms or more between replies) and their ms.
+ */
+interface Result { perSecond: number, peakRssMiB: number, cpuMsPer1k: number, stalls: number, stalledMs: number }
 
 async function measure (make: (url: string) => Peer | Promise<Peer>): Promise<Result> {
   const broker = await startMosquitto()
@@ -65,8 +68,8 @@ async function measure (make: (url: string) => Peer | Promise<Peer>): Promise<Re
     if (code !== 0) throw new Error(`the load generator failed (exit ${code}): ${out}`)
     const cpu = treeCpuSeconds(pid) - cpu0
     peak = Math.max(peak, treeRssMiB(pid), hwmMiB(pid))
-    const r = JSON.parse(out.trim().split('\n').pop() as string) as { perSecond: number, messages: number }
-    return { perSecond: r.perSecond, peakRssMiB: peak, cpuMsPer1k: cpu * 1000 / (r.messages / 1000) }
+    const r = JSON.parse(out.trim().split('\n').pop() as string) as { perSecond: number, messages: number, stalls: number, stalledMs: number }
+    return { perSecond: r.perSecond, peakRssMiB: peak, cpuMsPer1k: cpu * 1000 / (r.messages / 1000), stalls: r.stalls, stalledMs: r.stalledMs }
   } finally {
     clearInterval(sampler)
     await peer.stop()
@@ -75,13 +78,13 @@ async function measure (make: (url: string) => Peer | Promise<Peer>): Promise<Re
 }
 
 const f = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
-const show = (name: string, r: Result): void => console.log(`relay job, ${name}: ${f(r.perSecond)} msg/s, peak RSS ${f(r.peakRssMiB, 1)} MiB, CPU ${f(r.cpuMsPer1k)} ms per 1000 messages`)
+const show = (name: string, r: Result): void => console.log(`relay job, ${name}: ${f(r.perSecond)} msg/s, peak RSS ${f(r.peakRssMiB, 1)} MiB, CPU ${f(r.cpuMsPer1k)} ms per 1000 messages, ${r.stalls} stalls of 30 ms or more (${f(r.stalledMs)} ms)`)
 
 const pace = process.env.BENCH_RATE === undefined ? 'as fast as each peer answers' : `offered at ${process.env.BENCH_RATE} msg/s (BENCH_RATE)`
-console.log(`relay job: QoS 1 bench/in/<k> -> threshold function -> QoS 1 bench/out, one Mosquitto, ${process.env.BENCH_MESSAGES ?? '40000'} timed messages after ${process.env.BENCH_WARMUP ?? '10000'} warm-up, ${pace}`)
+console.log(`relay job: QoS 1 bench/in/<k> -> threshold function -> QoS 1 bench/out, one Mosquitto${process.env.BENCH_BROKER_NODELAY === '1' ? ' (set_tcp_nodelay true)' : ''}, ${process.env.BENCH_MESSAGES ?? '40000'} timed messages after ${process.env.BENCH_WARMUP ?? '10000'} warm-up, ${pace}`)
 // BENCH_ONLY=relay,node-red,qos1,qos0 runs some of them (to profile one, with BENCH_PEER_FLAGS).
 const only = (process.env.BENCH_ONLY ?? 'relay,node-red,qos1,qos0').split(',')
-const none: Result = { perSecond: NaN, peakRssMiB: NaN, cpuMsPer1k: NaN }
+const none: Result = { perSecond: NaN, peakRssMiB: NaN, cpuMsPer1k: NaN, stalls: NaN, stalledMs: NaN }
 async function peer (key: string, name: string, make: (url: string) => Peer | Promise<Peer>): Promise<Result> {
   if (!only.includes(key)) return none
   const r = await measure(make)

@@ -4,9 +4,12 @@
 // outstanding, so the broker's queue stays bounded whatever the peer's speed. First it probes
 // until the peer answers (subscribed and running), then WARMUP untimed inputs, then MESSAGES
 // timed ones. Prints "live", "timing" as the timed part starts, then one JSON line:
-// { messages, seconds, perSecond } (inputs/s). BENCH_RATE=<inputs/s> paces the inputs at that
-// rate as well: every peer then sees the same offered load, so their CPU per message compares
-// like with like (a peer's batching, and so its CPU per message, changes with its speed). The
+// { messages, seconds, perSecond, stalls, stalledMs } (inputs/s; stalls: timed waits of
+// STALL_GAP_MS or more between two replies, and their total ms: time nothing came back, such as a
+// reply held by Nagle's algorithm until a delayed ACK, about 40 ms on Linux, or a process of the
+// bench not scheduled on a busy host). BENCH_RATE=<inputs/s> paces the inputs at that rate as
+// well: every peer then sees the same offered load, so their CPU per message compares like with
+// like (a peer's batching, and so its CPU per message, changes with its speed). The
 // warm-up is paced from its own start and stops at its last input; the timed inputs are paced
 // from the moment the warm-up's replies are in, so a peer slow to warm up does not leave a
 // backlog that the timed part then sends in a burst (above BENCH_RATE).
@@ -22,6 +25,8 @@ const WINDOW = Number(process.env.BENCH_WINDOW ?? 500)
 const RATE = Number(process.env.BENCH_RATE ?? 0)
 /** No reply for this long: the peer is stuck; the bench fails rather than wait for ever. */
 const STALL_MS = 60_000
+/** A wait between two timed replies this long or longer is counted as a stall (see the header). */
+const STALL_GAP_MS = 30
 const TOTAL = WARMUP + MESSAGES
 
 const above = (i: number): boolean => i % 10 !== 0
@@ -54,6 +59,8 @@ process.stdout.write('live\n')
 let next = 0
 let t0 = 0
 let last = performance.now()
+let stalls = 0
+let stalledMs = 0
 const warmupStart = performance.now()
 /**
  * Inputs the pace allows so far (all of them without BENCH_RATE): the warm-up's at RATE from
@@ -72,7 +79,9 @@ await new Promise<void>((resolve, reject) => {
   }
   const pace = RATE > 0 ? setInterval(fill, 5) : undefined
   wake = () => {
-    last = performance.now()
+    const now = performance.now()
+    if (t0 !== 0 && now - last >= STALL_GAP_MS) { stalls++; stalledMs += now - last }
+    last = now
     if (t0 === 0 && replies >= expected(WARMUP)) { t0 = performance.now(); process.stdout.write('timing\n') }
     if (replies >= expected(TOTAL)) { clearInterval(stall); clearInterval(pace); resolve(); return }
     fill()
@@ -81,5 +90,5 @@ await new Promise<void>((resolve, reject) => {
 })
 const seconds = (performance.now() - t0) / 1000
 await client.endAsync()
-process.stdout.write(JSON.stringify({ messages: MESSAGES, seconds, perSecond: MESSAGES / seconds }) + '\n')
+process.stdout.write(JSON.stringify({ messages: MESSAGES, seconds, perSecond: MESSAGES / seconds, stalls, stalledMs: Math.round(stalledMs) }) + '\n')
 process.exit(0)

@@ -1,6 +1,10 @@
 // One Mosquitto for bench/relay: /usr/sbin/mosquitto on a free port, its config in a temp
 // folder, in memory. Defaults as a board owner gets them (max_inflight_messages 20 towards each
-// subscriber), except a queue deep enough that the load generator's window never loses a message.
+// subscriber, Nagle's algorithm on its sockets), except a queue deep enough that the load
+// generator's window never loses a message. BENCH_BROKER_NODELAY=1 sets `set_tcp_nodelay true`:
+// with Nagle on, the broker's next small write can wait for a delayed ACK (about 40 ms on Linux)
+// when no packet goes back at once to carry that ACK, as a QoS 1 reply's PUBACK does and a QoS 0
+// reply has none (docs/performance.md, "The relay job": why QoS 0 measured slower than QoS 1).
 import { spawn } from 'node:child_process'
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
@@ -33,7 +37,9 @@ export async function startMosquitto (): Promise<Broker> {
   chmodSync(dir, 0o755)
   const port = await freePort()
   const conf = path.join(dir, 'mosquitto.conf')
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_type error', 'max_queued_messages 100000'].join('\n') + '\n', { mode: 0o644 })
+  const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_type error', 'max_queued_messages 100000']
+  if (process.env.BENCH_BROKER_NODELAY === '1') lines.push('set_tcp_nodelay true')
+  writeFileSync(conf, lines.join('\n') + '\n', { mode: 0o644 })
   const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
