@@ -12,6 +12,7 @@ import type { IClientOptions, MqttClient } from 'mqtt'
 import { decodeFrame, downFilter, downTopic, encodeFrame, parseAck, upTopic } from '../../src/wire/index.js'
 import type { OutboxStore } from '../store/index.js'
 import { META_KEYS } from '../store/meta-keys.js'
+import { ageClock } from '../../src/clock.js'
 import type { Clock } from '../../src/clock.js'
 import { redactUrls } from '../../src/redact.js'
 import { dispatchDown } from './down-frames.js'
@@ -112,7 +113,12 @@ export class CloudLink {
   readonly #boot = randomBytes(8).toString('hex')
   #heartbeat: unknown
   #reconnectTimer: unknown
-  /** When the last heartbeat went, and when the next is due (clock ms). */
+  /**
+   * When the last heartbeat went, and when the next is due, on the clock that never jumps: a
+   * wall clock stepped back would otherwise put the last beat hours ahead and push the next
+   * one out by as much (docs/durability.md, "A clock step").
+   */
+  readonly #elapsed: () => number
   #lastBeatAt = -Infinity
   #nextBeatAt = Infinity
   #attempt = 0
@@ -121,6 +127,7 @@ export class CloudLink {
 
   private constructor (o: CloudLinkOptions, budget: UploadBudget) {
     this.#o = o
+    this.#elapsed = ageClock(o.clock).monotonic
     this.#down = { ...o.down }
     this.#budget = budget
     const options: IClientOptions = {
@@ -168,7 +175,8 @@ export class CloudLink {
   /** Starts connecting in the background and returns at once: the agent never waits for the cloud. */
   static async start (o: CloudLinkOptions): Promise<CloudLink> {
     const saved = (await o.store.getMeta(DAY_META)) as { day: string; bytes: number } | undefined
-    const budget = new UploadBudget({ bytesPerSec: o.uploadBytesPerSec, dailyBytes: o.dailyUploadBytes, now: () => o.clock.now(), today: saved })
+    const clocks = { now: () => o.clock.now(), elapsed: ageClock(o.clock).monotonic }
+    const budget = new UploadBudget({ bytesPerSec: o.uploadBytesPerSec, dailyBytes: o.dailyUploadBytes, ...clocks, today: saved })
     const link = new CloudLink(o, budget)
     link.#client.connect()
     return link
@@ -300,10 +308,10 @@ export class CloudLink {
 
   #armHeartbeat (ms: number): void {
     this.#o.clock.clearTimeout(this.#heartbeat)
-    this.#nextBeatAt = this.#o.clock.now() + ms
+    this.#nextBeatAt = this.#elapsed() + ms
     this.#heartbeat = this.#o.clock.setTimeout(async () => {
       if (this.#state !== 'online') return
-      this.#lastBeatAt = this.#o.clock.now()
+      this.#lastBeatAt = this.#elapsed()
       this.#nextBeatAt = Infinity
       await this.#sendHeartbeat()
       this.#armHeartbeat(this.#o.heartbeatMs)
@@ -338,7 +346,7 @@ export class CloudLink {
   /** Brings the next heartbeat forward to at most BACKLOG_BEAT_MS after the last one. */
   #beatSoon (): void {
     if (this.#state !== 'online') return
-    const now = this.#o.clock.now()
+    const now = this.#elapsed()
     const at = Math.max(now, this.#lastBeatAt + BACKLOG_BEAT_MS)
     if (at < this.#nextBeatAt) this.#armHeartbeat(at - now)
   }
