@@ -107,4 +107,16 @@ test('a function with the longest name the id rule allows, triggered on __proto_
   assert.is(m.code, 0, m.stderr)
 })
 
+test('a bundle whose modules have unicode and 200-character file names, and unicode env values, deploys and runs', async () => {
+  const long = 'm'.repeat(200)
+  const fn = w.fn('unicode-files', `import { v } from './données-ünï-🌡.js'\nimport { n } from './${long}.js'\nexport default (e, ctx) => ({ v, n, env: ctx.env.CLE })\n`, { env: { CLE: 'välue ✓' } })
+  writeFileSync(path.join(fn, 'données-ünï-🌡.js'), 'export const v = "ok ü"\n')
+  writeFileSync(path.join(fn, `${long}.js`), 'export const n = 200\n')
+  const r = await w.lambkin(['deploy', fn, '--to', 'names-01', '--timeout', '40'], 60_000)
+  assert.is(r.code, 0, `deploy: ${r.stderr}${r.stdout}`)
+  const inv = await w.lambkin(['invoke', '--device', 'names-01', 'unicode-files', '--json'])
+  assert.is(inv.code, 0, inv.stderr)
+  assert.equal((JSON.parse(inv.stdout) as { result: unknown }).result, { v: 'ok ü', n: 200, env: 'välue ✓' })
+})
+
 test.run()
