@@ -114,9 +114,10 @@ export class CloudLink {
   #heartbeat: unknown
   #reconnectTimer: unknown
   /**
-   * When the last heartbeat went, and when the next is due, on the clock that never jumps: a
-   * wall clock stepped back would otherwise put the last beat hours ahead and push the next
-   * one out by as much (docs/durability.md, "A clock step").
+   * Ms on the clock that never jumps, for when the last heartbeat went and the next is due, and
+   * how long a connection lasted before the cloud closed it (takeovers): a wall clock stepped
+   * back would otherwise put the last beat hours ahead and push the next one out by as much,
+   * and count a long connection as a short one (docs/durability.md, "A clock step").
    */
   readonly #elapsed: () => number
   #lastBeatAt = -Infinity
@@ -236,8 +237,8 @@ export class CloudLink {
     this.#lastError = ''
     this.#state = 'online'
     this.counters.connects++
-    this.#takeovers.connected(this.#o.clock.now())
-    if (!this.#takeovers.flapping(this.#o.clock.now())) this.#o.log(`cloud: connected to ${redactUrls(this.#o.url)} as ${this.#o.deviceId}`)
+    this.#takeovers.connected(this.#elapsed())
+    if (!this.#takeovers.flapping(this.#elapsed())) this.#o.log(`cloud: connected to ${redactUrls(this.#o.url)} as ${this.#o.deviceId}`)
     this.#uploader.connected()
     const c = this.#client
     try {
@@ -259,9 +260,9 @@ export class CloudLink {
   #onClose (): void {
     if (this.#state === 'closed') return
     if (this.#state === 'online') {
-      const n = this.#takeovers.closed(this.#o.clock.now())
+      const n = this.#takeovers.closed(this.#elapsed())
       // Two boards taking each other's session would log a pair of lines every second.
-      if (n === undefined && !this.#takeovers.flapping(this.#o.clock.now())) this.#o.log('cloud: disconnected; records wait in the outbox')
+      if (n === undefined && !this.#takeovers.flapping(this.#elapsed())) this.#o.log('cloud: disconnected; records wait in the outbox')
       this.counters.takeovers = this.#takeovers.count
       if (n !== undefined) {
         this.#o.log(

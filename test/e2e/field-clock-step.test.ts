@@ -13,6 +13,7 @@ import { loadDeviceConfig } from '../../device/config/index.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { deployWorld, until } from './fixtures/deploy-world.js'
 import type { DeployWorld } from './fixtures/deploy-world.js'
+import type { CloudLink } from '../../device/sync/cloud-link.js'
 
 const HOURS_BACK = 3 * 3_600_000
 
@@ -92,6 +93,20 @@ test('a clock stepped back 3 hours under an upload bandwidth limit does not hold
   // 20 (fake and real) seconds: more than enough for three small records at 4 KiB/s.
   for (let i = 0; i < 200 && (await b.results()).length < 6; i++) await b.drive(100)
   assert.equal((await b.results()).sort((x, y) => x - y), [0, 1, 2, 3, 4, 5])
+})
+
+test('a clock stepped back 3 hours during a long connection: the cloud restarting is not counted as another board taking the session over', async () => {
+  const b = await board('step-takeover', {})
+  await until('online', async () => { await b.drive(100); return await state('step-takeover') === 'online' })
+  // Longer than the 30 s under which a connection the cloud closes counts as taken over.
+  await b.clock.advance(40_000)
+  b.clock.jumpTo(b.clock.now() - HOURS_BACK)
+  const link = b.agent.cloudLink as CloudLink
+  const connects = link.counters.connects
+  await w.stopCloud('SIGTERM')
+  await w.startCloud()
+  await until('the board back on the restarted cloud', async () => { await b.drive(100); return link.counters.connects > connects && link.state === 'online' }, 60_000)
+  assert.is(link.counters.takeovers, 0, 'a cloud restart after a 40 s connection is no takeover')
 })
 
 test.run()
