@@ -1,7 +1,7 @@
 // The cloud's wall clock stepped while a rollout runs (NTP correcting a VM's clock after a
-// suspend, an operator's `date -s`): a rollout's per-device timeout and its pacing are
-// intervals, so a step must neither hold a silent device's timeout for hours nor fail a device
-// that was sent its deployment a second ago. Real cloud (aedes, LevelDB, Fastify) in this
+// suspend, an operator's `date -s`): a rollout's per-device timeout and its pacing, and the
+// silence after which a half-open device connection is closed, and the fleet view's age, are intervals, so a step must
+// neither hold them for hours nor end what began a second ago. Real cloud (aedes, LevelDB, Fastify) in this
 // process on the fake clock (test/helpers/fake-clock.ts), simulated devices speaking [W5]-[W6]
 // over MQTT.js, as test/cloud-sync/rollouts.test.ts runs them.
 import { test } from 'uvu'
@@ -10,7 +10,14 @@ import type { RolloutView } from '../../cloud-sync/index.js'
 import { FakeClock } from '../helpers/fake-clock.js'
 import { startCloud } from '../helpers/cloud.js'
 import type { CloudFixture } from '../helpers/cloud.js'
-import { SimDevice, makeBundle, makeKeys, untilRollout, upload } from '../helpers/deploy.js'
+import { SimDevice, makeBundle, makeKeys, until, untilRollout, upload } from '../helpers/deploy.js'
+import mqtt from 'mqtt'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { FleetFeed } from '../../cloud-sync/api/fleet-feed.js'
+import { LevelRegistry } from '../../cloud-sync/registry/index.js'
+import { encodeFrame, upTopic } from '../../src/wire/index.js'
 
 const keys = makeKeys()
 const HOURS = 3 * 3_600_000
@@ -69,6 +76,67 @@ test('a cloud clock stepped back 3 hours under ratePerMin: the next device is st
     assert.equal([v.state, v.counts.applied], ['done', 2])
   } finally {
     await f.cleanup()
+  }
+})
+
+const connected = async (f: CloudFixture, id: string): Promise<boolean> => (await f.api<{ connected: boolean }>('GET', `/v1/devices/${id}`)).body.connected
+
+test('[W3] a cloud clock stepped back 3 hours: a half-open device connection is still closed after 1.5x keepaliveMaxSec of silence', async () => {
+  const clock = new FakeClock(Date.now())
+  const f = await startCloud({ silenceClock: clock, keepaliveMaxSec: 2 })
+  // keepalive 0: no pings, so nothing arrives from it (as from a board whose link died without a FIN).
+  const c = await mqtt.connectAsync(f.cloud.broker.url, { clientId: 'quiet', username: 'quiet', password: await f.addDevice('quiet'), keepalive: 0, reconnectPeriod: 0 })
+  c.on('error', () => {})
+  try {
+    assert.ok(await connected(f, 'quiet'))
+    // A sweep (every 750 ms) notes its last bytes before the step.
+    await clock.advance(800)
+    clock.jumpTo(clock.now() - HOURS)
+    await clock.advance(4000)
+    await until(async () => !(await connected(f, 'quiet')), 3000).catch(() => {})
+    assert.is(await connected(f, 'quiet'), false, 'silent for 4 s against a window of 3 s')
+  } finally {
+    c.end(true)
+    await f.cleanup()
+  }
+})
+
+test('[W3] a cloud clock stepped forward 3 hours does not close a device connection that spoke a second ago', async () => {
+  const clock = new FakeClock(Date.now())
+  const f = await startCloud({ silenceClock: clock, keepaliveMaxSec: 2 })
+  const c = await mqtt.connectAsync(f.cloud.broker.url, { clientId: 'talker', username: 'talker', password: await f.addDevice('talker'), keepalive: 0, reconnectPeriod: 0 })
+  c.on('error', () => {})
+  try {
+    await c.publishAsync(upTopic('talker', 'heartbeat'), encodeFrame({ time: clock.now(), backlog: { records: 0, bytes: 0 }, uploadedToday: 0, lastSeq: 0 }), { qos: 1 })
+    // A sweep (every 750 ms) sees it talk; the next one comes after the step.
+    await clock.advance(750)
+    clock.jumpTo(clock.now() + HOURS)
+    await clock.advance(750)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    assert.is(await connected(f, 'talker'), true, 'silent for 750 ms against a window of 3 s')
+  } finally {
+    c.end(true)
+    await f.cleanup()
+  }
+})
+
+test('a cloud clock stepped back 3 hours: the fleet view (dashboard, GET /v1/fleet) is not served from a refresh hours old', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-field-feed-'))
+  const registry = await LevelRegistry.open(dir)
+  const clock = new FakeClock(Date.now())
+  const feed = new FleetFeed({ registry, isConnected: () => true, clock })
+  try {
+    await registry.addDevice({ id: 'gh-01', secretHash: 'x', createdAt: clock.now() })
+    assert.equal((await feed.view()).devices.map((d) => d.id), ['gh-01'])
+    clock.jumpTo(clock.now() - HOURS)
+    await registry.addDevice({ id: 'gh-02', secretHash: 'x', createdAt: clock.now() })
+    await clock.advance(1500)
+    // view() answers from a refresh at most 1 s old.
+    assert.equal((await feed.view()).devices.map((d) => d.id).sort(), ['gh-01', 'gh-02'])
+  } finally {
+    feed.close()
+    await registry.close()
+    rmSync(dir, { recursive: true, force: true })
   }
 })
 
