@@ -109,4 +109,29 @@ test('a clock stepped back 3 hours during a long connection: the cloud restartin
   assert.is(link.counters.takeovers, 0, 'a cloud restart after a 40 s connection is no takeover')
 })
 
+// BUG (device/invoke/remote-invoke.ts, owned by another helper this round): the board measures
+// a remote invoke's durationMs on the wall clock (clock.now() - start). Stepped back during an
+// invoke that times out, the answer carries a negative durationMs, which the cloud refuses as
+// a malformed invoke-result [W8]; the operator gets the cloud's own timeout, later, instead of
+// the board's LAMBKIN_INVOKE_TIMEOUT answer. Fix: measure it on Clock.monotonic (ageClock).
+test.skip('a clock stepped back 3 hours during a remote invoke that times out: the board\'s timeout answer reaches the operator', async () => {
+  const secret = await w.addDevice('step-invoke')
+  const a = w.agent('step-invoke', secret, { cloud: { heartbeatMs: 1000 } })
+  const fn = path.join(path.dirname(a.dataDir), 'functions', 'slow')
+  mkdirSync(fn, { recursive: true })
+  writeFileSync(path.join(fn, 'function.json'), JSON.stringify({ name: 'slow', limits: { timeoutMs: 30_000, instructions: 1e12 } }))
+  writeFileSync(path.join(fn, 'index.js'), 'export default () => { const end = Date.now() + 5000; while (Date.now() < end) {} return 1 }')
+  const clock = new FakeClock(Date.now())
+  const agent = await Agent.create(await loadDeviceConfig({ file: a.configFile, env: {} }), { clock })
+  agents.push(agent)
+  await until('online', async () => { await clock.advance(100); await new Promise((resolve) => setTimeout(resolve, 50)); return await state('step-invoke') === 'online' })
+  const answer = w.api<{ ok?: boolean, error?: { code: string, message: string } }>('POST', '/v1/devices/step-invoke/invoke', { fn: 'slow', event: {}, timeoutMs: 1000 })
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  clock.jumpTo(clock.now() - HOURS_BACK)
+  await clock.advance(1500)
+  const r = await answer
+  assert.is(r.body.error?.code, 'LAMBKIN_INVOKE_TIMEOUT', JSON.stringify(r.body))
+  assert.match(r.body.error?.message ?? '', /slow did not finish within 1000 ms/, 'the board\'s answer, not the cloud\'s own timeout')
+})
+
 test.run()
