@@ -54,7 +54,7 @@ export async function statusCommand (argv: string[], io: CliIo): Promise<number>
       ])))
       for (const d of s.devices) for (const p of d.problems ?? []) io.stdout(`${d.id}: ${p}\n`)
       const counts = s.devices.reduce<Record<string, number>>((a, d) => { a[d.state] = (a[d.state] ?? 0) + 1; return a }, {})
-      io.stdout(`${s.devices.length} devices: ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ') || 'none'}\n`)
+      io.stdout(`${s.devices.length} ${s.devices.length === 1 ? 'device' : 'devices'}: ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ') || 'none'}\n`)
       // Stores that failed a write take nothing until they reopen (src/store-fault.ts).
       const cf = s.cloud.storeFault
       if (cf != null) io.stdout(`cloud registry: LAMBKIN_STORE_FAULT since ${when(cf.since)}: ${cf.message}; uploads are not acknowledged until it recovers (it retries by itself)\n`)

@@ -4,6 +4,7 @@
 // or a rollout touching it changed, its metric snapshots when its high-water moved, and hands
 // what changed to the subscribers (the /v1/events streams). It polls only while someone
 // subscribes, at a pace that keeps it busy at most a sixth of the time (docs/dashboard.md).
+import { ageClock } from '../../src/clock.js'
 import type { Clock } from '../../src/clock.js'
 import type { DesiredRow, DeviceRow, Registry, ReportedRow } from '../registry/index.js'
 import type { FleetChange, FleetRow, FleetSummary, FleetView, RolloutLine } from './dashboard-types.js'
@@ -81,10 +82,15 @@ export class FleetFeed {
   #now = 0
   #minute = 0
   #refreshing: Promise<void> | undefined
+  /**
+   * When the last refresh ended and when the pending timer fires, on the clock that never jumps
+   * (Clock.monotonic): a wall clock stepped back would otherwise leave the view and the live
+   * feed on an hours-old refresh until the clock caught up.
+   */
+  readonly #elapsed: () => number
   #lastRefresh = -Infinity
   #lastCost = 0
   #timer: unknown
-  /** When the pending timer fires (clock ms). */
   #due = 0
   #offWake: (() => void) | undefined
   /** A note came while a refresh ran: the next comes at the pace, not the quiet poll. */
@@ -93,11 +99,12 @@ export class FleetFeed {
 
   constructor (o: FeedOptions) {
     this.#o = { minPollMs: FEED_DEFAULTS.minPollMs, maxPollMs: FEED_DEFAULTS.maxPollMs, ...o }
+    this.#elapsed = ageClock(o.clock).monotonic
   }
 
   /** The whole fleet as of a refresh at most `maxAgeMs` old (refreshing first when older). */
   async view (maxAgeMs = 1000): Promise<FleetView> {
-    if (this.#o.clock.now() - this.#lastRefresh >= maxAgeMs || this.#summary === undefined) await this.refresh()
+    if (this.#elapsed() - this.#lastRefresh >= maxAgeMs || this.#summary === undefined) await this.refresh()
     const devices: FleetRow[] = []
     for (const e of this.#entries.values()) if (e.row !== undefined) devices.push(e.row)
     return { now: this.#now, summary: this.#summary as FleetSummary, devices, rollouts: this.#rollouts }
@@ -135,7 +142,7 @@ export class FleetFeed {
 
   #schedule (ms: number): void {
     if (this.#closed || this.#listeners.size === 0 || this.#timer !== undefined) return
-    this.#due = this.#o.clock.now() + ms
+    this.#due = this.#elapsed() + ms
     this.#timer = this.#o.clock.setTimeout(async () => {
       this.#timer = undefined
       this.#nudged = false
@@ -148,11 +155,11 @@ export class FleetFeed {
   /** A note said something changed: the pending refresh comes at the pace, no later. */
   #nudge (): void {
     if (this.#timer === undefined) { this.#nudged = true; return }
-    const at = Math.max(this.#o.clock.now(), this.#lastRefresh + this.#pace())
+    const at = Math.max(this.#elapsed(), this.#lastRefresh + this.#pace())
     if (this.#due <= at) return
     this.#o.clock.clearTimeout(this.#timer)
     this.#timer = undefined
-    this.#schedule(at - this.#o.clock.now())
+    this.#schedule(at - this.#elapsed())
   }
 
   /** One refresh; calls made while one runs share it. */
@@ -249,7 +256,7 @@ export class FleetFeed {
     const summaryJson = JSON.stringify(summary)
     if (summaryJson !== this.#summaryJson) { this.#summary = summary; this.#summaryJson = summaryJson; change.summary = summary }
     this.#now = now
-    this.#lastRefresh = now
+    this.#lastRefresh = this.#elapsed()
     this.#lastCost = performance.now() - started
     if (change.devices.length === 0 && change.removed.length === 0 && change.summary === undefined && change.rollouts === undefined) return
     for (const l of this.#listeners) l(change)

@@ -7,6 +7,7 @@
 // socket's own byte count: nothing of aedes is touched. An agent's heartbeats and pings keep
 // its connection well inside this (cloud.heartbeatMs, cloud.keepaliveSec).
 import type { Socket } from 'node:net'
+import { ageClock } from '../../src/clock.js'
 import type { Clock } from '../../src/clock.js'
 
 export const SILENCE_DEFAULTS = Object.freeze({
@@ -19,6 +20,12 @@ interface Watched { bytes: number, activeAt: number }
 export class SilenceWatch {
   readonly #sockets = new Map<Socket, Watched>()
   readonly #clock: Clock
+  /**
+   * Silence is an interval: measured on the clock that never jumps, so a step of the cloud's
+   * wall clock neither keeps a half-open connection for hours nor closes one that spoke a
+   * second ago.
+   */
+  readonly #elapsed: () => number
   readonly #silentMs: number
   readonly #onSilent: (socket: Socket, silentMs: number) => void
   #timer: unknown
@@ -28,6 +35,7 @@ export class SilenceWatch {
 
   constructor (o: { keepaliveMaxSec: number, clock: Clock, onSilent: (socket: Socket, silentMs: number) => void }) {
     this.#clock = o.clock
+    this.#elapsed = ageClock(o.clock).monotonic
     this.#silentMs = Math.ceil(o.keepaliveMaxSec * 1500)
     this.#onSilent = o.onSilent
   }
@@ -35,7 +43,7 @@ export class SilenceWatch {
   /** Watches one connection until it closes. */
   watch (socket: Socket): void {
     if (this.#closed) return
-    this.#sockets.set(socket, { bytes: socket.bytesRead, activeAt: this.#clock.now() })
+    this.#sockets.set(socket, { bytes: socket.bytesRead, activeAt: this.#elapsed() })
     socket.once('close', () => { this.#sockets.delete(socket) })
     this.#arm()
   }
@@ -47,7 +55,7 @@ export class SilenceWatch {
   }
 
   #sweep (): void {
-    const now = this.#clock.now()
+    const now = this.#elapsed()
     for (const [socket, w] of this.#sockets) {
       if (socket.bytesRead !== w.bytes) { w.bytes = socket.bytesRead; w.activeAt = now; continue }
       if (now - w.activeAt < this.#silentMs) continue

@@ -18,6 +18,7 @@ import { allowedBy, dueAt, released } from './pace.js'
 import { deployRow, deploySettings, resolveTargets, rollbackRow } from './plan.js'
 import { ROLLOUT_DEFAULTS, rolloutView } from './types.js'
 import type { DeployRequest, RollbackRequest, RolloutView } from './types.js'
+import { ageClock } from '../../src/clock.js'
 import type { Clock } from '../../src/clock.js'
 import { own } from '../../src/own.js'
 
@@ -56,9 +57,19 @@ export class RolloutEngine {
   #timer: unknown
   #timerDue = Infinity
   #closed = false
+  /**
+   * Rollout time (when a device was sent, its timeout, pacing, createdAt and `at`): the wall
+   * clock as it read when this engine started, plus the monotonic time since, so a step of the
+   * cloud's wall clock neither holds a silent device's timeout for hours nor fails one sent a
+   * second ago (docs/deploy.md, "Rollouts"). The next start takes the wall clock again.
+   */
+  readonly #now: () => number
 
   private constructor (o: EngineOptions) {
     this.#o = { tickMs: ROLLOUT_DEFAULTS.tickMs, watchMs: ROLLOUT_DEFAULTS.watchMs, ...o, drive: o.drive ?? true }
+    const c = ageClock(o.clock)
+    const [wall, mono] = [c.now(), c.monotonic()]
+    this.#now = () => wall + (c.monotonic() - mono)
   }
 
   /** Loads the open rollouts from the registry and resumes them, judging reports that came while the cloud was down. */
@@ -225,10 +236,6 @@ export class RolloutEngine {
     if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer)
     this.#timer = undefined
     await this.#lane
-  }
-
-  #now (): number {
-    return this.#o.clock.now()
   }
 
   /** Drives `row` from here on; its counts are taken from its devices now and moved by #set from then on. */

@@ -12,6 +12,7 @@ import type { IClientOptions, MqttClient } from 'mqtt'
 import { decodeFrame, downFilter, downTopic, encodeFrame, parseAck, upTopic } from '../../src/wire/index.js'
 import type { OutboxStore } from '../store/index.js'
 import { META_KEYS } from '../store/meta-keys.js'
+import { ageClock } from '../../src/clock.js'
 import type { Clock } from '../../src/clock.js'
 import { redactUrls } from '../../src/redact.js'
 import { dispatchDown } from './down-frames.js'
@@ -112,7 +113,13 @@ export class CloudLink {
   readonly #boot = randomBytes(8).toString('hex')
   #heartbeat: unknown
   #reconnectTimer: unknown
-  /** When the last heartbeat went, and when the next is due (clock ms). */
+  /**
+   * Ms on the clock that never jumps, for when the last heartbeat went and the next is due, and
+   * how long a connection lasted before the cloud closed it (takeovers): a wall clock stepped
+   * back would otherwise put the last beat hours ahead and push the next one out by as much,
+   * and count a long connection as a short one (docs/durability.md, "A clock step").
+   */
+  readonly #elapsed: () => number
   #lastBeatAt = -Infinity
   #nextBeatAt = Infinity
   #attempt = 0
@@ -121,6 +128,7 @@ export class CloudLink {
 
   private constructor (o: CloudLinkOptions, budget: UploadBudget) {
     this.#o = o
+    this.#elapsed = ageClock(o.clock).monotonic
     this.#down = { ...o.down }
     this.#budget = budget
     const options: IClientOptions = {
@@ -168,7 +176,8 @@ export class CloudLink {
   /** Starts connecting in the background and returns at once: the agent never waits for the cloud. */
   static async start (o: CloudLinkOptions): Promise<CloudLink> {
     const saved = (await o.store.getMeta(DAY_META)) as { day: string; bytes: number } | undefined
-    const budget = new UploadBudget({ bytesPerSec: o.uploadBytesPerSec, dailyBytes: o.dailyUploadBytes, now: () => o.clock.now(), today: saved })
+    const clocks = { now: () => o.clock.now(), elapsed: ageClock(o.clock).monotonic }
+    const budget = new UploadBudget({ bytesPerSec: o.uploadBytesPerSec, dailyBytes: o.dailyUploadBytes, ...clocks, today: saved })
     const link = new CloudLink(o, budget)
     link.#client.connect()
     return link
@@ -228,8 +237,8 @@ export class CloudLink {
     this.#lastError = ''
     this.#state = 'online'
     this.counters.connects++
-    this.#takeovers.connected(this.#o.clock.now())
-    if (!this.#takeovers.flapping(this.#o.clock.now())) this.#o.log(`cloud: connected to ${redactUrls(this.#o.url)} as ${this.#o.deviceId}`)
+    this.#takeovers.connected(this.#elapsed())
+    if (!this.#takeovers.flapping(this.#elapsed())) this.#o.log(`cloud: connected to ${redactUrls(this.#o.url)} as ${this.#o.deviceId}`)
     this.#uploader.connected()
     const c = this.#client
     try {
@@ -251,9 +260,9 @@ export class CloudLink {
   #onClose (): void {
     if (this.#state === 'closed') return
     if (this.#state === 'online') {
-      const n = this.#takeovers.closed(this.#o.clock.now())
+      const n = this.#takeovers.closed(this.#elapsed())
       // Two boards taking each other's session would log a pair of lines every second.
-      if (n === undefined && !this.#takeovers.flapping(this.#o.clock.now())) this.#o.log('cloud: disconnected; records wait in the outbox')
+      if (n === undefined && !this.#takeovers.flapping(this.#elapsed())) this.#o.log('cloud: disconnected; records wait in the outbox')
       this.counters.takeovers = this.#takeovers.count
       if (n !== undefined) {
         this.#o.log(
@@ -300,10 +309,10 @@ export class CloudLink {
 
   #armHeartbeat (ms: number): void {
     this.#o.clock.clearTimeout(this.#heartbeat)
-    this.#nextBeatAt = this.#o.clock.now() + ms
+    this.#nextBeatAt = this.#elapsed() + ms
     this.#heartbeat = this.#o.clock.setTimeout(async () => {
       if (this.#state !== 'online') return
-      this.#lastBeatAt = this.#o.clock.now()
+      this.#lastBeatAt = this.#elapsed()
       this.#nextBeatAt = Infinity
       await this.#sendHeartbeat()
       this.#armHeartbeat(this.#o.heartbeatMs)
@@ -338,7 +347,7 @@ export class CloudLink {
   /** Brings the next heartbeat forward to at most BACKLOG_BEAT_MS after the last one. */
   #beatSoon (): void {
     if (this.#state !== 'online') return
-    const now = this.#o.clock.now()
+    const now = this.#elapsed()
     const at = Math.max(now, this.#lastBeatAt + BACKLOG_BEAT_MS)
     if (at < this.#nextBeatAt) this.#armHeartbeat(at - now)
   }

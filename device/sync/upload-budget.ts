@@ -7,7 +7,13 @@ export interface BudgetOptions {
   bytesPerSec: number
   /** 0: no daily cap. */
   dailyBytes: number
+  /** The wall clock, ms: which UTC day it is. */
   now: () => number
+  /**
+   * A clock that never jumps, ms (Clock.monotonic; default now): what refills the bucket, so a
+   * wall clock stepped back by hours does not hold uploads for as long.
+   */
+  elapsed?: () => number
   /** Bytes already sent today when the agent started (kept in the store's meta). */
   today?: { day: string, bytes: number }
 }
@@ -27,7 +33,7 @@ export class UploadBudget {
   constructor (o: BudgetOptions) {
     this.#o = o
     this.#tokens = o.bytesPerSec
-    this.#refilledAt = o.now()
+    this.#refilledAt = this.#elapsed()
     this.#day = utcDay(o.now())
     this.#sentToday = o.today?.day === this.#day ? o.today.bytes : 0
   }
@@ -58,8 +64,9 @@ export class UploadBudget {
       return Date.parse(`${this.#day}T00:00:00Z`) + 86_400_000 - now
     }
     if (this.#o.bytesPerSec <= 0) return 0
-    this.#tokens = Math.min(this.#o.bytesPerSec, this.#tokens + ((now - this.#refilledAt) / 1000) * this.#o.bytesPerSec)
-    this.#refilledAt = now
+    const at = this.#elapsed()
+    this.#tokens = Math.min(this.#o.bytesPerSec, this.#tokens + (Math.max(0, at - this.#refilledAt) / 1000) * this.#o.bytesPerSec)
+    this.#refilledAt = at
     const need = Math.min(bytes, this.#o.bytesPerSec)
     return this.#tokens >= need ? 0 : Math.ceil(((need - this.#tokens) / this.#o.bytesPerSec) * 1000)
   }
@@ -70,6 +77,8 @@ export class UploadBudget {
     this.#sentToday += bytes
     if (this.#o.bytesPerSec > 0) this.#tokens -= bytes
   }
+
+  #elapsed (): number { return (this.#o.elapsed ?? this.#o.now)() }
 
   #rollDay (): void {
     const d = utcDay(this.#o.now())

@@ -8,6 +8,7 @@ import { BATCH_LIMITS, encodeBatch } from '../../src/wire/index.js'
 import type { AckFrame } from '../../src/wire/index.js'
 import type { OutboxRecord, OutboxStore } from '../store/index.js'
 import { META_KEYS } from '../store/meta-keys.js'
+import { ageClock } from '../../src/clock.js'
 import type { Clock } from '../../src/clock.js'
 import { AckBook } from './ack-book.js'
 import { planBatch } from './upload-plan.js'
@@ -61,6 +62,11 @@ export const UPLOAD_WINDOW = 2
 
 export class Uploader {
   readonly #o: UploaderOptions
+  /**
+   * Ms on the clock that never jumps: ack timeouts and holds are intervals, which a wall clock
+   * stepped back must not stretch by hours (docs/durability.md, "A clock step").
+   */
+  readonly #elapsed: () => number
   /** Batches in flight and how far the cloud has this board's records [W4]. */
   readonly #book: AckBook
   /** The last seq sent (records or gaps) on this connection. */
@@ -86,6 +92,7 @@ export class Uploader {
 
   constructor (o: UploaderOptions) {
     this.#o = o
+    this.#elapsed = ageClock(o.clock).monotonic
     this.#book = new AckBook(o.store.streamId)
     this.#batchRecords = Math.min(o.batchRecords, BATCH_LIMITS.maxRecords)
   }
@@ -184,12 +191,12 @@ export class Uploader {
     this.#o.counters.resent++
     this.#book.restart()
     this.#sentThrough = this.#book.acked
-    this.#holdUntil = this.#o.clock.now() + delayMs
+    this.#holdUntil = this.#elapsed() + delayMs
     this.#arm(delayMs)
   }
 
   async #sendWhatFits (): Promise<void> {
-    const now = this.#o.clock.now()
+    const now = this.#elapsed()
     if (now < this.#holdUntil) { this.#arm(this.#holdUntil - now); return }
     const oldest = this.#book.inflight[0]
     if (oldest !== undefined && now - oldest.at > this.#o.ackTimeoutMs) {
