@@ -5,6 +5,7 @@
 import { ErrorCodes, errorMessage } from '../../src/errors.js'
 import type { InvokeFrame, InvokeResultFrame } from '../../src/wire/index.js'
 import type { Invoker } from './invoker.js'
+import { ageClock } from '../../src/clock.js'
 import type { Clock } from '../../src/clock.js'
 
 export interface RemoteInvokeOptions {
@@ -18,6 +19,10 @@ export interface RemoteInvokeOptions {
 /** Runs one `down/invoke` and answers it; never rejects. */
 export async function remoteInvoke (o: RemoteInvokeOptions, f: InvokeFrame): Promise<InvokeResultFrame> {
   const start = o.clock.now()
+  // durationMs counts on the monotonic clock: a wall clock stepped back by NTP mid-invoke would
+  // make it negative, and the cloud refuses such an answer [W8].
+  const elapsed = ageClock(o.clock).monotonic
+  const began = elapsed()
   const base = f.event !== null && typeof f.event === 'object' && !Array.isArray(f.event) ? f.event as Record<string, unknown> : { payload: f.event }
   const event = { ...base, source: 'invoke', time: start }
   let timer: unknown
@@ -26,7 +31,7 @@ export async function remoteInvoke (o: RemoteInvokeOptions, f: InvokeFrame): Pro
   try {
     const rec = await Promise.race([o.invoker.run(f.fn, event), timedOut])
     if (rec === undefined) {
-      answer = { id: f.id, fn: f.fn, ok: false, error: { code: ErrorCodes.INVOKE_TIMEOUT, message: `${f.fn} did not finish within ${f.timeoutMs} ms` }, durationMs: o.clock.now() - start }
+      answer = { id: f.id, fn: f.fn, ok: false, error: { code: ErrorCodes.INVOKE_TIMEOUT, message: `${f.fn} did not finish within ${f.timeoutMs} ms` }, durationMs: elapsed() - began }
     } else if (rec.ok) {
       answer = {
         id: f.id,
@@ -46,7 +51,7 @@ export async function remoteInvoke (o: RemoteInvokeOptions, f: InvokeFrame): Pro
       fn: f.fn,
       ok: false,
       error: { code: (err as { code?: string }).code ?? ErrorCodes.STORE_ERROR, message: errorMessage(err) },
-      durationMs: o.clock.now() - start
+      durationMs: elapsed() - began
     }
   } finally {
     o.clock.clearTimeout(timer)

@@ -109,12 +109,11 @@ test('a clock stepped back 3 hours during a long connection: the cloud restartin
   assert.is(link.counters.takeovers, 0, 'a cloud restart after a 40 s connection is no takeover')
 })
 
-// BUG (device/invoke/remote-invoke.ts, owned by another helper this round): the board measures
-// a remote invoke's durationMs on the wall clock (clock.now() - start). Stepped back during an
-// invoke that times out, the answer carries a negative durationMs, which the cloud refuses as
-// a malformed invoke-result [W8]; the operator gets the cloud's own timeout, later, instead of
-// the board's LAMBKIN_INVOKE_TIMEOUT answer. Fix: measure it on Clock.monotonic (ageClock).
-test.skip('a clock stepped back 3 hours during a remote invoke that times out: the board\'s timeout answer reaches the operator', async () => {
+// The board measured a remote invoke's durationMs on the wall clock: stepped back during an
+// invoke that times out, the answer carried a negative durationMs, which the cloud refuses as
+// a malformed invoke-result [W8], so the operator got the cloud's own timeout, later, instead
+// of the board's LAMBKIN_INVOKE_TIMEOUT answer. It is now measured on the monotonic clock.
+test('a clock stepped back 3 hours during a remote invoke that times out: the board\'s timeout answer reaches the operator', async () => {
   const secret = await w.addDevice('step-invoke')
   const a = w.agent('step-invoke', secret, { cloud: { heartbeatMs: 1000 } })
   const fn = path.join(path.dirname(a.dataDir), 'functions', 'slow')
