@@ -1,9 +1,10 @@
 // What a sandbox thread (worker.ts) does with its quiet moments. A load builds one instance to
 // check the module; unless `provisioned` keeps it warm, it waits here for the function's first
 // call (most often right behind the load), so that call does not build a second one and the
-// first is not left to V8 as a dropped memory. Those not claimed are dropped at the thread's
-// next quiet second (CHECK_KEEP_MS at most), and the full GC that follows loads, unloads and
-// such drops gives their memories back (docs/performance.md, "The sandbox per call").
+// first is not left to V8 as a dropped memory. One not claimed is dropped by the next load, or
+// at the thread's next quiet second (CHECK_KEEP_MS at most), and the full GC that follows
+// loads, unloads and such drops gives the memories back (docs/performance.md, "The cold
+// start").
 import { performance } from 'node:perf_hooks'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
@@ -16,10 +17,12 @@ export const COLLECT_DELAY_MS = 1000
  */
 export const CHECK_KEEP_MS = 2000
 /**
- * Checks kept at most per thread: a deploy of many functions keeps those of the last ones
- * loaded, 0.27 MiB of wasm memory and about 60 KiB of V8 heap each, not one per function.
+ * Checks kept at most per thread: the latest load's, for the first call right behind it. A
+ * deploy of 50 functions that kept the last 8 left the V8 heaps 2-5 MiB larger at idle (their
+ * objects outlived scavenges and were promoted, and the old space kept its pages after the
+ * GC); with one, idle is where it was (docs/performance.md, "The cold start").
  */
-export const MAX_CHECKS = 8
+export const MAX_CHECKS = 1
 
 /** What is kept: an instance that can be freed. */
 export interface Droppable {

@@ -102,8 +102,8 @@ async function load (id: number, fnId: number, spec: FunctionSpec): Promise<void
   fns.set(fnId, fn)
   // One instance is always built, so a compile error or a throwing module is reported by the
   // load; it is kept warm when `provisioned` asks for warm ones. Otherwise it waits in `quiet`
-  // for the function's first message and is dropped at the thread's next quiet moment if none
-  // came (worker-quiet.ts): an idle function then holds no wasm memory nor QuickJS heap
+  // for the function's first message and is dropped by the thread's next load or quiet moment
+  // if none came (worker-quiet.ts): an idle function then holds no wasm memory nor QuickJS heap
   // (docs/performance.md, "Memory"), and a first message after that pays a cold start.
   const want = spec.provisioned
   const carried = before === undefined ? undefined : quiet.take(before)

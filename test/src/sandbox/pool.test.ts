@@ -168,8 +168,9 @@ test('warm reuse keeps module state; first call after load is warm when provisio
 })
 
 test("a load's check instance serves the function's first call, its own module and nothing of another's", async ({ pool }) => {
-  // Two loads back to back land on the pool's two threads in turn and each keeps its check; the
-  // second module writes a global at top level, the first reads it at its first call.
+  // Two loads back to back land on the pool's two threads in turn (round robin) and each thread
+  // keeps its latest load's check; the second module writes a global at top level, the first
+  // reads it at its first call.
   const a = await pool.load(makeSpec('let evaluated = (globalThis.evaluated ?? 0) + 1\nexport default () => ({ evaluated, seen: globalThis.secret ?? null })', { name: 'check-a' }))
   const b = await pool.load(makeSpec("globalThis.secret = 'b'\nlet calls = 0\nexport default () => ({ calls: ++calls, secret: globalThis.secret })", { name: 'check-b' }))
   const fa = ok(await pool.invoke(a, {}))
