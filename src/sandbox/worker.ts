@@ -4,14 +4,13 @@
 // whole thread when work never reaches the interrupt handler.
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads'
 import { performance } from 'node:perf_hooks'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { ErrorCodes, errorMessage } from '../errors.js'
 import { FunctionInstance, prepare } from './instance.js'
 import { memoryPagesFor } from './budget.js'
 import { WasmFactory } from './wasm-factory.js'
 import { WATCH_DEADLINE, WATCH_ITEM } from './protocol.js'
 import { ResultBatch } from './result-batch.js'
+import { QuietWork } from './worker-quiet.js'
 import { checkEnvelope, failureEnvelope, plainResult } from './output-check.js'
 import type { FromWorker, RawOutcome, ToWorker, WorkerInit } from './protocol.js'
 import { INVOKE_NUMS, expandStates } from './invoke-batch.js'
@@ -51,6 +50,8 @@ function stateVersionOf (envelope: string | undefined): number {
 }
 const ops: ToWorker[] = []
 let pumping = false
+/** The loads' check instances waiting for first calls, and the GC after deploys. */
+const quiet = new QuietWork<Loaded, FunctionInstance>(() => pumping || ops.length > 0)
 const now = Date.now
 const FLUSH_MS = 2
 
@@ -100,11 +101,17 @@ async function load (id: number, fnId: number, spec: FunctionSpec): Promise<void
   const fn: Loaded = { spec, staticMeta, idle: before?.idle ?? [], latest: before?.latest }
   fns.set(fnId, fn)
   // One instance is always built, so a compile error or a throwing module is reported by the
-  // load; it is kept only when `provisioned` asks for warm ones. Otherwise it is dropped and the
-  // function's first message builds its own (a cold start): an idle function then holds no
-  // wasm memory nor QuickJS heap (docs/performance.md, "Memory").
+  // load; it is kept warm when `provisioned` asks for warm ones. Otherwise it waits in `quiet`
+  // for the function's first message and is dropped by the thread's next load or quiet moment
+  // if none came (worker-quiet.ts): an idle function then holds no wasm memory nor QuickJS heap
+  // (docs/performance.md, "Memory"), and a first message after that pays a cold start.
   const want = spec.provisioned
-  let checked = fn.idle.length > 0
+  const carried = before === undefined ? undefined : quiet.take(before)
+  if (carried !== undefined) {
+    if (fn.idle.length < want) fn.idle.push(carried)
+    else quiet.keep(fn, carried)
+  }
+  let checked = fn.idle.length > 0 || carried !== undefined
   while (!checked || fn.idle.length < want) {
     const { instance, failure } = await build(spec, staticMeta, -id)
     watch[WATCH_DEADLINE] = 0
@@ -116,7 +123,7 @@ async function load (id: number, fnId: number, spec: FunctionSpec): Promise<void
     }
     checked = true
     if (fn.idle.length < want) fn.idle.push(instance)
-    else instance.dispose()
+    else quiet.keep(fn, instance)
   }
   post({ t: 'loaded', id })
 }
@@ -125,6 +132,7 @@ function unload (fnId: number): void {
   const fn = fns.get(fnId)
   fns.delete(fnId)
   for (const inst of fn?.idle ?? []) inst.dispose()
+  if (fn !== undefined) quiet.take(fn)?.dispose()
 }
 
 const results = new ResultBatch()
@@ -151,7 +159,7 @@ function invokeWarm (op: PackedInvokes, i: number, t0: number): boolean {
     notLoaded(op.nums[o])
     return true
   }
-  const instance = fn.idle.pop()
+  const instance = fn.idle.pop() ?? quiet.take(fn)
   if (instance === undefined) return false
   invokeOn(instance, fn, op, i, t0, false)
   return true
@@ -252,7 +260,7 @@ async function pump (): Promise<void> {
       } else {
         if (op.t === 'load') await load(op.id, op.fn, op.spec)
         else unload(op.fn)
-        loadsSinceCollect++
+        quiet.changed()
         keepCapsInUse()
       }
     }
@@ -261,7 +269,7 @@ async function pump (): Promise<void> {
     pumping = false
   }
   scheduleRefill()
-  scheduleCollect()
+  quiet.settle()
 }
 
 /**
@@ -306,53 +314,6 @@ function scheduleRefill (): void {
     refillTimer = undefined
     void factory.refill(() => !pumping && ops.length === 0)
   }, SPARE_DELAY_MS)
-}
-
-/**
- * Each load evaluates its module on an instance it then drops (unless \`provisioned\`), and an
- * unload drops the function's warm ones; a dropped instance's WebAssembly.Memory, 0.27 MiB
- * touched, is given back only when V8 collects its wrapper, which in a thread that goes idle
- * after a deploy may be never: with 50 functions, 2 to 9 such memories were still held at
- * idle. So once loads or unloads are followed by COLLECT_DELAY_MS of quiet, the thread runs
- * one full GC (docs/performance.md, "Where the bytes are"): a few ms once per deploy, never
- * per call.
- */
-const COLLECT_DELAY_MS = 1000
-let loadsSinceCollect = 0
-let collectTimer: NodeJS.Timeout | undefined
-let collectGarbage: (() => void) | undefined
-
-/**
- * V8's gc(): the thread's own when Node runs with --expose-gc (the flag is then left alone),
- * else the flag is set for one new context only, then unset.
- */
-function fullGc (): void {
-  collectGarbage ??= (globalThis as { gc?: () => void }).gc
-  if (collectGarbage === undefined) {
-    setFlagsFromString('--expose-gc')
-    try {
-      collectGarbage = runInNewContext('gc') as () => void
-    } finally {
-      setFlagsFromString('--no-expose-gc')
-    }
-  }
-  collectGarbage()
-}
-
-function scheduleCollect (): void {
-  if (loadsSinceCollect === 0) return
-  if (collectTimer !== undefined) clearTimeout(collectTimer)
-  collectTimer = setTimeout(() => {
-    collectTimer = undefined
-    if (pumping || ops.length > 0) return
-    loadsSinceCollect = 0
-    try {
-      fullGc()
-    } catch {
-      // A Node without the flag: the memories go at V8's own next collection, as before.
-    }
-  }, COLLECT_DELAY_MS)
-  collectTimer.unref()
 }
 
 port.on('message', (msg: ToWorker) => {

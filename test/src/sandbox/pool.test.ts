@@ -2,6 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { SandboxPool } from '../../../src/sandbox/index.js'
 import type { Outcome, OutcomeOk, OutcomeFail } from '../../../src/sandbox/index.js'
+import { CHECK_KEEP_MS, COLLECT_DELAY_MS } from '../../../src/sandbox/worker-quiet.js'
 import { makeSpec } from '../../helpers/spec.js'
 
 const test = suite<{ pool: SandboxPool }>('sandbox pool', { pool: undefined as unknown as SandboxPool })
@@ -164,6 +165,29 @@ test('warm reuse keeps module state; first call after load is warm when provisio
   assert.is(a.result, 1)
   assert.is(b.result, 2)
   assert.not.ok(a.coldStart)
+})
+
+test("a load's check instance serves the function's first call, its own module and nothing of another's", async ({ pool }) => {
+  // Two loads back to back land on the pool's two threads in turn (round robin) and each thread
+  // keeps its latest load's check; the second module writes a global at top level, the first
+  // reads it at its first call.
+  const a = await pool.load(makeSpec('let evaluated = (globalThis.evaluated ?? 0) + 1\nexport default () => ({ evaluated, seen: globalThis.secret ?? null })', { name: 'check-a' }))
+  const b = await pool.load(makeSpec("globalThis.secret = 'b'\nlet calls = 0\nexport default () => ({ calls: ++calls, secret: globalThis.secret })", { name: 'check-b' }))
+  const fa = ok(await pool.invoke(a, {}))
+  const fb = ok(await pool.invoke(b, {}))
+  assert.equal(fa.result, { evaluated: 1, seen: null })
+  assert.equal(fb.result, { calls: 1, secret: 'b' })
+  assert.not.ok(fa.coldStart, 'the first call built an instance instead of taking the check')
+  assert.not.ok(fb.coldStart, 'the first call built an instance instead of taking the check')
+})
+
+test('a check instance no call claimed is dropped: a later first call is a cold start', async ({ pool }) => {
+  const k = await pool.load(makeSpec('let calls = 0\nexport default () => ++calls', { name: 'unclaimed' }))
+  // Past the longest a check waits, and the thread's quiet second that drops it sooner.
+  await new Promise((resolve) => setTimeout(resolve, CHECK_KEEP_MS + COLLECT_DELAY_MS + 300))
+  const o = ok(await pool.invoke(k, {}))
+  assert.is(o.result, 1)
+  assert.ok(o.coldStart, 'the check instance was still kept')
 })
 
 test('a function at the 16 MiB floor is reused warm, not rebuilt each call', async ({ pool }) => {
