@@ -7,8 +7,9 @@
 // receiver that trusts DUP to tell a copy from a new message (the agent's processed once,
 // docs/durability.md "A link blip") then runs a copy again. aedes has no retries within a
 // connection (MQTT 3.1.1 section 4.4 allows resends only on reconnect), so these are all its
-// resends. aedes also queues a message once per matching subscription of a session, and a
-// resume then sends each copy: that is closed here too.
+// resends. Two faults of aedes-persistence 11's memory store are closed here too: it queues a
+// message once per matching subscription of a session (the resume then sends each copy), and
+// it files a client's PUBREC against the wrong QoS 2 flow when two wait for their PUBCOMP.
 import { finished, PassThrough, Readable } from 'node:stream'
 import type { Aedes, Client } from 'aedes'
 import { ErrorCodes, LambkinError } from '../errors.js'
@@ -36,6 +37,7 @@ const fresh = <P extends QueuedPacket>(p: P): P => p.dup === true ? { ...p, dup:
 interface Persistence {
   outgoingStream: (client: Client) => Readable
   outgoingEnqueueCombi: (subs: StoredSub[], packet: QueuedPacket) => Promise<unknown>
+  outgoingUpdate: (client: Client, packet: QueuedPacket) => Promise<unknown>
 }
 interface Delivering {
   deliverQoS: Deliver
@@ -114,9 +116,14 @@ export function asResend<P extends QueuedPacket> (p: P): P {
  *   subscription while one with QoS 1/2 matches too, and a second QoS 1/2 delivery of one
  *   message (aedes' repeat filter, client.duplicates) is answered without reaching aedes,
  *   which would otherwise remove the first unsent entry of the queue, whichever message it is.
+ * - A PUBREC moves the very flow it names to PUBREL (MQTT 3.1.1 section 4.3.3): aedes hands
+ *   outgoingUpdate a PUBREL without brokerId, and aedes-persistence's memory store matches that
+ *   to the first queued PUBREL (no brokerId either, so equal) instead of by packet id; the flow
+ *   the PUBREC named then stays queued as a PUBLISH after its PUBCOMP and is sent again on the
+ *   next connection. Each such PUBREL gets a brokerId of its own, so the match is by packet id.
  * Call it once, after the broker's own preConnect is set (it wraps that hook). Throws
  * LAMBKIN_DEPENDENCY_MISMATCH when the installed aedes no longer has the persistence's
- * outgoingStream or outgoingEnqueueCombi, or a client's deliverQoS, deliver0,
+ * outgoingStream, outgoingEnqueueCombi or outgoingUpdate, or a client's deliverQoS, deliver0,
  * duplicates or subscriptions, so an upgrade that moved them stops the broker from starting
  * instead of silently resending without these rules.
  */
@@ -127,9 +134,10 @@ export function resendAsMqttSays (broker: Aedes): void {
   const delivers = typeof probe.deliverQoS === 'function' && typeof probe.deliver0 === 'function' &&
     typeof probe.duplicates === 'object' && typeof probe.subscriptions === 'object'
   ;(probe as unknown as { close: () => void }).close()
-  const queues = typeof persistence?.outgoingStream === 'function' && typeof persistence.outgoingEnqueueCombi === 'function'
+  const queues = typeof persistence?.outgoingStream === 'function' && typeof persistence.outgoingEnqueueCombi === 'function' &&
+    typeof persistence.outgoingUpdate === 'function'
   if (!delivers || !queues) {
-    throw new LambkinError(ErrorCodes.DEPENDENCY_MISMATCH, 'the installed aedes has no persistence.outgoingStream/outgoingEnqueueCombi or client.deliverQoS/deliver0/duplicates/subscriptions, so its session resends cannot carry DUP (MQTT 3.1.1 section 3.3.1.1) nor go once per session; install the aedes version package-lock.json pins')
+    throw new LambkinError(ErrorCodes.DEPENDENCY_MISMATCH, 'the installed aedes has no persistence.outgoingStream/outgoingEnqueueCombi/outgoingUpdate or client.deliverQoS/deliver0/duplicates/subscriptions, so its session resends cannot carry DUP (MQTT 3.1.1 section 3.3.1.1) nor go once per session; install the aedes version package-lock.json pins')
   }
   applyResendRules(broker, persistence as Persistence)
 }
@@ -150,6 +158,15 @@ function applyResendRules (broker: Aedes, persistence: Persistence): void {
   }
   const enqueueCombi = persistence.outgoingEnqueueCombi.bind(persistence)
   persistence.outgoingEnqueueCombi = async (subs, packet) => await enqueueCombi(oncePerClient(subs), packet)
+  const update = persistence.outgoingUpdate.bind(persistence)
+  let releases = 0
+  persistence.outgoingUpdate = async (client, packet) => {
+    // aedes' PUBREC handler hands a bare { cmd, messageId }; a brokerId nothing else carries
+    // makes the memory store match it by packet id (and what it stores keeps that id, so a
+    // resume's outgoingUpdate of it matches it by brokerId and counter).
+    const pubrel = packet.cmd === 'pubrel' && typeof packet.brokerId !== 'string'
+    return await update(client, pubrel ? { ...packet, brokerId: `${broker.id}/pubrel/${++releases}`, brokerCounter: 1 } : packet)
+  }
 
   const preConnect = broker.preConnect.bind(broker)
   broker.preConnect = (client, packet, done) => {
