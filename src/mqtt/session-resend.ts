@@ -38,6 +38,7 @@ interface Persistence {
   outgoingStream: (client: Client) => Readable
   outgoingEnqueueCombi: (subs: StoredSub[], packet: QueuedPacket) => Promise<unknown>
   outgoingUpdate: (client: Client, packet: QueuedPacket) => Promise<unknown>
+  outgoingClearMessageId: (client: Client, packet: QueuedPacket) => Promise<unknown>
 }
 interface Delivering {
   deliverQoS: Deliver
@@ -116,6 +117,10 @@ export function asResend<P extends QueuedPacket> (p: P): P {
  *   subscription while one with QoS 1/2 matches too, and a second QoS 1/2 delivery of one
  *   message (aedes' repeat filter, client.duplicates) is answered without reaching aedes,
  *   which would otherwise remove the first unsent entry of the queue, whichever message it is.
+ *   Where aedes still sends it at QoS 0 (a QoS 0 subscription to the exact topic beside a
+ *   QoS 1/2 wildcard one: client.js deliverQoS takes the exact filter's QoS, moscajs/aedes#1074),
+ *   its queue entry goes with that delivery instead of waiting for an acknowledgement that
+ *   never comes.
  * - A PUBREC moves the very flow it names to PUBREL (MQTT 3.1.1 section 4.3.3): aedes hands
  *   outgoingUpdate a PUBREL without brokerId, and aedes-persistence's memory store matches that
  *   to the first queued PUBREL (no brokerId either, so equal) instead of by packet id; the flow
@@ -123,7 +128,7 @@ export function asResend<P extends QueuedPacket> (p: P): P {
  *   next connection. Each such PUBREL gets a brokerId of its own, so the match is by packet id.
  * Call it once, after the broker's own preConnect is set (it wraps that hook). Throws
  * LAMBKIN_DEPENDENCY_MISMATCH when the installed aedes no longer has the persistence's
- * outgoingStream, outgoingEnqueueCombi or outgoingUpdate, or a client's deliverQoS, deliver0,
+ * outgoingStream, outgoingEnqueueCombi, outgoingUpdate or outgoingClearMessageId, or a client's deliverQoS, deliver0,
  * duplicates or subscriptions, so an upgrade that moved them stops the broker from starting
  * instead of silently resending without these rules.
  */
@@ -135,9 +140,9 @@ export function resendAsMqttSays (broker: Aedes): void {
     typeof probe.duplicates === 'object' && typeof probe.subscriptions === 'object'
   ;(probe as unknown as { close: () => void }).close()
   const queues = typeof persistence?.outgoingStream === 'function' && typeof persistence.outgoingEnqueueCombi === 'function' &&
-    typeof persistence.outgoingUpdate === 'function'
+    typeof persistence.outgoingUpdate === 'function' && typeof persistence.outgoingClearMessageId === 'function'
   if (!delivers || !queues) {
-    throw new LambkinError(ErrorCodes.DEPENDENCY_MISMATCH, 'the installed aedes has no persistence.outgoingStream/outgoingEnqueueCombi/outgoingUpdate or client.deliverQoS/deliver0/duplicates/subscriptions, so its session resends cannot carry DUP (MQTT 3.1.1 section 3.3.1.1) nor go once per session; install the aedes version package-lock.json pins')
+    throw new LambkinError(ErrorCodes.DEPENDENCY_MISMATCH, 'the installed aedes has no persistence.outgoingStream/outgoingEnqueueCombi/outgoingUpdate/outgoingClearMessageId or client.deliverQoS/deliver0/duplicates/subscriptions, so its session resends cannot carry DUP (MQTT 3.1.1 section 3.3.1.1) nor go once per session; install the aedes version package-lock.json pins')
   }
   applyResendRules(broker, persistence as Persistence)
 }
@@ -159,13 +164,18 @@ function applyResendRules (broker: Aedes, persistence: Persistence): void {
   const enqueueCombi = persistence.outgoingEnqueueCombi.bind(persistence)
   persistence.outgoingEnqueueCombi = async (subs, packet) => await enqueueCombi(oncePerClient(subs), packet)
   const update = persistence.outgoingUpdate.bind(persistence)
+  const clear = persistence.outgoingClearMessageId.bind(persistence)
   let releases = 0
   persistence.outgoingUpdate = async (client, packet) => {
     // aedes' PUBREC handler hands a bare { cmd, messageId }; a brokerId nothing else carries
     // makes the memory store match it by packet id (and what it stores keeps that id, so a
     // resume's outgoingUpdate of it matches it by brokerId and counter).
     const pubrel = packet.cmd === 'pubrel' && typeof packet.brokerId !== 'string'
-    return await update(client, pubrel ? { ...packet, brokerId: `${broker.id}/pubrel/${++releases}`, brokerCounter: 1 } : packet)
+    await update(client, pubrel ? { ...packet, brokerId: `${broker.id}/pubrel/${++releases}`, brokerCounter: 1 } : packet)
+    // A PUBLISH aedes lowered to QoS 0 (deliverQoS takes the QoS of a subscription to the exact
+    // topic, not the highest of those that match: moscajs/aedes#1074) is never acknowledged:
+    // left queued under its packet id, it went again with DUP 1 on the next connection.
+    if (packet.cmd === 'publish' && (packet.qos ?? 0) === 0 && typeof packet.messageId === 'number') await clear(client, packet)
   }
 
   const preConnect = broker.preConnect.bind(broker)

@@ -99,4 +99,31 @@ test('a QoS 0 and a QoS 1 subscription overlapping: each message once, at QoS 1,
   }
 })
 
+// aedes 1.2.0 lowers a delivery to the QoS of a subscription to the message's exact topic,
+// whatever a wildcard one beside it asks (lib/client.js deliverQoS; moscajs/aedes#1074, open):
+// `t/a` at QoS 0 and `#` at QoS 1 get m-1 at QoS 0. It also filed the packet id in the queue,
+// where nothing acknowledged it: the next connection got m-1 again, DUP 1, at QoS 1.
+test('an exact-topic QoS 0 subscription beside a QoS 1 wildcard: aedes sends QoS 0, once, and nothing stays queued', async () => {
+  const b = await startResendBroker()
+  try {
+    const id = 'overlap-exact'
+    const c1 = await connectRaw(b.port, id, { ack: () => true })
+    c1.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 't/a', qos: 0 }, { topic: '#', qos: 1 }] })
+    await c1.until(() => c1.got.some((p) => p.cmd === 'suback'), 'SUBACK')
+    await b.publish('t/a', 'm-1')
+    await b.publish('u', 'marker-2')
+    await c1.until(() => c1.publishes().some((p) => text(p) === 'marker-2'), 'marker')
+    assert.equal(c1.publishes().map((p) => `${text(p)} qos=${p.qos}`), ['m-1 qos=0', 'marker-2 qos=1'])
+    await c1.leave()
+    assert.is(await b.queued(id), 0, 'nothing waits for an acknowledgement')
+    const c2 = await connectRaw(b.port, id, { ack: () => true })
+    await b.publish('u', 'marker-3')
+    await c2.until(() => c2.publishes().some((p) => text(p) === 'marker-3'), 'marker')
+    assert.equal(c2.publishes().map(text), ['marker-3'], 'nothing is sent again')
+    c2.close()
+  } finally {
+    await b.close()
+  }
+})
+
 test.run()
