@@ -162,20 +162,26 @@ function applyResendRules (broker: Aedes, persistence: Persistence): void {
     return Readable.from(entries())
   }
   const enqueueCombi = persistence.outgoingEnqueueCombi.bind(persistence)
-  persistence.outgoingEnqueueCombi = async (subs, packet) => await enqueueCombi(oncePerClient(subs), packet)
+  persistence.outgoingEnqueueCombi = (subs, packet) => enqueueCombi(oncePerClient(subs), packet)
   const update = persistence.outgoingUpdate.bind(persistence)
   const clear = persistence.outgoingClearMessageId.bind(persistence)
   let releases = 0
-  persistence.outgoingUpdate = async (client, packet) => {
+  // Plain functions returning aedes' own promise: no extra turn on the common path.
+  persistence.outgoingUpdate = (client, packet) => {
     // aedes' PUBREC handler hands a bare { cmd, messageId }; a brokerId nothing else carries
     // makes the memory store match it by packet id (and what it stores keeps that id, so a
     // resume's outgoingUpdate of it matches it by brokerId and counter).
-    const pubrel = packet.cmd === 'pubrel' && typeof packet.brokerId !== 'string'
-    await update(client, pubrel ? { ...packet, brokerId: `${broker.id}/pubrel/${++releases}`, brokerCounter: 1 } : packet)
+    if (packet.cmd === 'pubrel' && typeof packet.brokerId !== 'string') {
+      return update(client, { ...packet, brokerId: `${broker.id}/pubrel/${++releases}`, brokerCounter: 1 })
+    }
     // A PUBLISH aedes lowered to QoS 0 (deliverQoS takes the QoS of a subscription to the exact
     // topic, not the highest of those that match: moscajs/aedes#1074) is never acknowledged:
     // left queued under its packet id, it went again with DUP 1 on the next connection.
-    if (packet.cmd === 'publish' && (packet.qos ?? 0) === 0 && typeof packet.messageId === 'number') await clear(client, packet)
+    if (packet.cmd === 'publish' && (packet.qos ?? 0) === 0 && typeof packet.messageId === 'number') {
+      // Resolves with nothing: aedes takes any value this resolves with as an error.
+      return update(client, packet).then(async () => { await clear(client, packet) })
+    }
+    return update(client, packet)
   }
 
   const preConnect = broker.preConnect.bind(broker)
