@@ -7,10 +7,13 @@
 // receiver that trusts DUP to tell a copy from a new message (the agent's processed once,
 // docs/durability.md "A link blip") then runs a copy again. aedes has no retries within a
 // connection (MQTT 3.1.1 section 4.4 allows resends only on reconnect), so these are all its
-// resends.
+// resends. Two faults of aedes-persistence 11's memory store are closed here too: it queues a
+// message once per matching subscription of a session (the resume then sends each copy), and
+// it files a client's PUBREC against the wrong QoS 2 flow when two wait for their PUBCOMP.
 import { finished, PassThrough, Readable } from 'node:stream'
 import type { Aedes, Client } from 'aedes'
 import { ErrorCodes, LambkinError } from '../errors.js'
+import { topicMatches } from '../function/topic-filter.js'
 
 /** The fields of an aedes outgoing-queue entry (aedes-packet) this file reads. */
 interface QueuedPacket {
@@ -20,15 +23,32 @@ interface QueuedPacket {
   brokerId?: string | null
   brokerCounter?: number
   dup?: boolean
+  topic?: string
 }
+
+/** A persistent subscription as aedes' subscriptionsByTopic returns it (one per client and filter). */
+interface StoredSub { clientId: string, qos?: number }
 
 type Deliver = (packet: QueuedPacket, cb: (err?: Error | null) => void) => void
 /** A PUBLISH as it goes out the first time: DUP 0 [MQTT-3.3.1-3]; a copy only when it must change. */
 const fresh = <P extends QueuedPacket>(p: P): P => p.dup === true ? { ...p, dup: false } : p
 
-/** The aedes internals wrapped here: the persistence's outgoing stream and a client's QoS 1/2 delivery. */
-interface Persistence { outgoingStream: (client: Client) => Readable }
-interface Delivering { deliverQoS: Deliver, deliver0: Deliver, conn: NodeJS.ReadableStream | NodeJS.WritableStream }
+/** The aedes internals wrapped here: the persistence's outgoing queue and a client's deliveries. */
+interface Persistence {
+  outgoingStream: (client: Client) => Readable
+  outgoingEnqueueCombi: (subs: StoredSub[], packet: QueuedPacket) => Promise<unknown>
+  outgoingUpdate: (client: Client, packet: QueuedPacket) => Promise<unknown>
+  outgoingClearMessageId: (client: Client, packet: QueuedPacket) => Promise<unknown>
+}
+interface Delivering {
+  deliverQoS: Deliver
+  deliver0: Deliver
+  conn: NodeJS.ReadableStream | NodeJS.WritableStream
+  /** aedes' repeat filter (client.js dedupe): the last brokerCounter delivered, per brokerId. */
+  duplicates: Record<string, number | undefined>
+  /** The connection's subscriptions by topic filter (an object without prototype). */
+  subscriptions: Record<string, { qos?: number } | undefined>
+}
 
 /** One resumed connection between its CONNECT and aedes' 'clientReady' (its resends all written). */
 interface Resuming {
@@ -40,6 +60,23 @@ interface Resuming {
 
 const noop = (): void => {}
 const keyOf = (p: QueuedPacket): string => `${p.brokerId ?? ''}:${p.brokerCounter ?? ''}`
+
+/**
+ * One subscription per client of `subs` (the one with the highest QoS), in first-seen order:
+ * a message is queued once per session, as it goes once while connected. MQTT 3.1.1 section
+ * 3.3.5: overlapping subscriptions get the message at the maximum QoS of those that match
+ * [MQTT-3.3.5-1]; further copies are allowed, but a copy a resume sends under a new packet id
+ * with DUP 0 cannot be told from a new message. Returns `subs` itself when nothing repeats.
+ */
+export function oncePerClient<S extends StoredSub> (subs: S[]): S[] {
+  if (subs.length < 2) return subs
+  const best = new Map<string, S>()
+  for (const s of subs) {
+    const b = best.get(s.clientId)
+    if (b === undefined || (s.qos ?? 0) > (b.qos ?? 0)) best.set(s.clientId, s)
+  }
+  return best.size === subs.length ? subs : [...best.values()]
+}
 
 /**
  * A queue entry as it should go out again: a PUBLISH that already carries a packet id was
@@ -74,19 +111,38 @@ export function asResend<P extends QueuedPacket> (p: P): P {
  * - DUP 0 on every first delivery, QoS 0 included, also of a message its publisher sent with
  *   DUP 1 (aedes copies the publisher's flag): "The DUP flag in the outgoing PUBLISH packet is
  *   set independently to the incoming PUBLISH packet" [MQTT-3.3.1-3].
+ * - One copy per session of a message that matches several of its subscriptions, at the
+ *   highest QoS among them [MQTT-3.3.5-1], connected or resumed: the message is queued once
+ *   per client (oncePerClient), a QoS 1/2 message is not delivered at QoS 0 through a QoS 0
+ *   subscription while one with QoS 1/2 matches too, and a second QoS 1/2 delivery of one
+ *   message (aedes' repeat filter, client.duplicates) is answered without reaching aedes,
+ *   which would otherwise remove the first unsent entry of the queue, whichever message it is.
+ *   Where aedes still sends it at QoS 0 (a QoS 0 subscription to the exact topic beside a
+ *   QoS 1/2 wildcard one: client.js deliverQoS takes the exact filter's QoS, moscajs/aedes#1074),
+ *   its queue entry goes with that delivery instead of waiting for an acknowledgement that
+ *   never comes.
+ * - A PUBREC moves the very flow it names to PUBREL (MQTT 3.1.1 section 4.3.3): aedes hands
+ *   outgoingUpdate a PUBREL without brokerId, and aedes-persistence's memory store matches that
+ *   to the first queued PUBREL (no brokerId either, so equal) instead of by packet id; the flow
+ *   the PUBREC named then stays queued as a PUBLISH after its PUBCOMP and is sent again on the
+ *   next connection. Each such PUBREL gets a brokerId of its own, so the match is by packet id.
  * Call it once, after the broker's own preConnect is set (it wraps that hook). Throws
  * LAMBKIN_DEPENDENCY_MISMATCH when the installed aedes no longer has the persistence's
- * outgoingStream or a client's deliverQoS, so an upgrade that moved them stops the broker from
- * starting instead of silently resending without DUP.
+ * outgoingStream, outgoingEnqueueCombi, outgoingUpdate or outgoingClearMessageId, or a client's deliverQoS, deliver0,
+ * duplicates or subscriptions, so an upgrade that moved them stops the broker from starting
+ * instead of silently resending without these rules.
  */
 export function resendAsMqttSays (broker: Aedes): void {
   const persistence = (broker as unknown as { persistence?: Partial<Persistence> }).persistence
   // A client on a stream that never carries data: only its delivery function is looked at.
-  const probe = broker.handle(new PassThrough())
-  const delivers = typeof (probe as unknown as Partial<Delivering>).deliverQoS === 'function' && typeof (probe as unknown as Partial<Delivering>).deliver0 === 'function'
+  const probe = broker.handle(new PassThrough()) as unknown as Partial<Delivering>
+  const delivers = typeof probe.deliverQoS === 'function' && typeof probe.deliver0 === 'function' &&
+    typeof probe.duplicates === 'object' && typeof probe.subscriptions === 'object'
   ;(probe as unknown as { close: () => void }).close()
-  if (!delivers || typeof persistence?.outgoingStream !== 'function') {
-    throw new LambkinError(ErrorCodes.DEPENDENCY_MISMATCH, 'the installed aedes has no persistence.outgoingStream or client.deliverQoS/deliver0, so its session resends cannot carry DUP (MQTT 3.1.1 section 3.3.1.1); install the aedes version package-lock.json pins')
+  const queues = typeof persistence?.outgoingStream === 'function' && typeof persistence.outgoingEnqueueCombi === 'function' &&
+    typeof persistence.outgoingUpdate === 'function' && typeof persistence.outgoingClearMessageId === 'function'
+  if (!delivers || !queues) {
+    throw new LambkinError(ErrorCodes.DEPENDENCY_MISMATCH, 'the installed aedes has no persistence.outgoingStream/outgoingEnqueueCombi/outgoingUpdate/outgoingClearMessageId or client.deliverQoS/deliver0/duplicates/subscriptions, so its session resends cannot carry DUP (MQTT 3.1.1 section 3.3.1.1) nor go once per session; install the aedes version package-lock.json pins')
   }
   applyResendRules(broker, persistence as Persistence)
 }
@@ -104,6 +160,28 @@ function applyResendRules (broker: Aedes, persistence: Persistence): void {
       }
     }
     return Readable.from(entries())
+  }
+  const enqueueCombi = persistence.outgoingEnqueueCombi.bind(persistence)
+  persistence.outgoingEnqueueCombi = (subs, packet) => enqueueCombi(oncePerClient(subs), packet)
+  const update = persistence.outgoingUpdate.bind(persistence)
+  const clear = persistence.outgoingClearMessageId.bind(persistence)
+  let releases = 0
+  // Plain functions returning aedes' own promise: no extra turn on the common path.
+  persistence.outgoingUpdate = (client, packet) => {
+    // aedes' PUBREC handler hands a bare { cmd, messageId }; a brokerId nothing else carries
+    // makes the memory store match it by packet id (and what it stores keeps that id, so a
+    // resume's outgoingUpdate of it matches it by brokerId and counter).
+    if (packet.cmd === 'pubrel' && typeof packet.brokerId !== 'string') {
+      return update(client, { ...packet, brokerId: `${broker.id}/pubrel/${++releases}`, brokerCounter: 1 })
+    }
+    // A PUBLISH aedes lowered to QoS 0 (deliverQoS takes the QoS of a subscription to the exact
+    // topic, not the highest of those that match: moscajs/aedes#1074) is never acknowledged:
+    // left queued under its packet id, it went again with DUP 1 on the next connection.
+    if (packet.cmd === 'publish' && (packet.qos ?? 0) === 0 && typeof packet.messageId === 'number') {
+      // Resolves with nothing: aedes takes any value this resolves with as an error.
+      return update(client, packet).then(async () => { await clear(client, packet) })
+    }
+    return update(client, packet)
   }
 
   const preConnect = broker.preConnect.bind(broker)
@@ -130,8 +208,14 @@ function applyResendRules (broker: Aedes, persistence: Persistence): void {
     const c = client as unknown as Delivering
     const deliverQoS = c.deliverQoS
     const deliver0 = c.deliver0
-    c.deliverQoS = (p, cb) => { deliverQoS(fresh(p), cb) }
-    c.deliver0 = (p, cb) => { deliver0(fresh(p), cb) }
+    c.deliverQoS = (p, cb) => {
+      if ((p.qos ?? 0) > 0 && sentBefore(c, p)) setImmediate(cb)
+      else deliverQoS(fresh(p), cb)
+    }
+    c.deliver0 = (p, cb) => {
+      if ((p.qos ?? 0) > 0 && typeof p.brokerId === 'string' && higherMatch(c, p)) setImmediate(cb)
+      else deliver0(fresh(p), cb)
+    }
   }
 
   function hold (client: Client): void {
@@ -152,4 +236,17 @@ function applyResendRules (broker: Aedes, persistence: Persistence): void {
     }
     finished(c.conn, () => { r.held = undefined })
   }
+}
+
+/** Whether aedes' repeat filter (client.js dedupe) drops `p`: this connection delivered its message already. */
+function sentBefore (c: Delivering, p: QueuedPacket): boolean {
+  if (typeof p.brokerId !== 'string' || p.brokerId === '') return false
+  return (c.duplicates[p.brokerId] ?? 0) >= (p.brokerCounter ?? 0)
+}
+
+/** Whether a QoS 1/2 subscription of `c` matches `p`'s topic too: it delivers `p` then, at its QoS. */
+function higherMatch (c: Delivering, p: QueuedPacket): boolean {
+  if (typeof p.topic !== 'string') return false
+  const topic = p.topic
+  return Object.keys(c.subscriptions).some((filter) => (c.subscriptions[filter]?.qos ?? 0) > 0 && topicMatches(filter, topic))
 }

@@ -55,11 +55,13 @@ export async function connectRaw (port: number, clientId: string, o: RawOptions 
     },
     publishes: () => got.filter((p): p is IPublishPacket => p.cmd === 'publish'),
     until: async (ok, what, ms = 15_000) => {
-      const timer = setTimeout(() => { for (const w of waiters.splice(0)) w() }, ms)
-      const t0 = Date.now()
+      // The timer's own flag, not Date.now(): a timer can fire a millisecond before the wall
+      // clock says `ms` passed, and a loop that then waited again for a packet that never came hung.
+      let late = false
+      const timer = setTimeout(() => { late = true; for (const w of waiters.splice(0)) w() }, ms)
       try {
         while (!ok()) {
-          if (Date.now() - t0 >= ms) throw new Error(`${clientId}: no ${what} within ${ms} ms; got ${got.map(show).join(', ')}`)
+          if (late) throw new Error(`${clientId}: no ${what} within ${ms} ms; got ${got.map(show).join(', ')}`)
           await new Promise<void>((resolve) => waiters.push(resolve))
         }
       } finally { clearTimeout(timer) }

@@ -170,15 +170,15 @@ test('QoS 2 resends: PUBREL for a PUBREC\'d message, the PUBLISH with DUP 1 for 
   }
 })
 
-// KNOWN BUG (aedes 1.2.0 memory persistence, not fixed by session-resend.ts): a QoS 2 message
-// routed while the session resumes (q-4 below, or q-5 routed right after the CONNACK) is
-// delivered once and its flow completes (PUBLISH, PUBREC, PUBREL, PUBCOMP; one PUBCOMP of the
-// connection clears nothing: aedes' 'ack' comes with no packet), yet it stays in the session's
-// outgoing queue as a PUBLISH with its packet id; the next connection gets it again (DUP 1, then PUBREL).
-// The receiver completed that packet id, so it takes the copy as a new message: delivered
-// twice at QoS 2. Seen in 7 of 7 runs. Plain aedes (no resend rules) leaves a different message
-// (the one queued while away) in the same way; with QoS 1 the resend rules leave nothing.
-test.skip('a QoS 2 message routed during the resume whose flow completed is not sent again on the next connection', async () => {
+// aedes hands the persistence's outgoingUpdate a PUBREC's PUBREL as { cmd, messageId }, and
+// aedes-persistence 11's memory store matches it to the first queued entry whose brokerId and
+// brokerCounter are equal to its own: undefined, as in every PUBREL queued that way before. With
+// two QoS 2 flows between PUBREC and PUBCOMP the second PUBREC renumbered the first flow's PUBREL,
+// so a later PUBCOMP cleared nothing (aedes' 'ack' came with no packet) and a message routed
+// while the session resumed (q-4) stayed queued as a PUBLISH after its flow completed: the next
+// connection got it again (DUP 1, then PUBREL) and the receiver, which completed that packet id,
+// took it as a new message. 7 of 7 runs before session-resend.ts gave such PUBRELs a brokerId.
+test('a QoS 2 message routed during the resume whose flow completed is not sent again on the next connection', async () => {
   const b = await startResendBroker()
   try {
     const id = 'qos2-left'
@@ -210,6 +210,30 @@ test.skip('a QoS 2 message routed during the resume whose flow completed is not 
     await b.publish('q2', 'q-6', 2)
     await c.until(() => c.publishes().some((p) => text(p) === 'q-6'), 'q-6')
     assert.equal(c.publishes().map(text), ['q-6'], 'every earlier flow was completed: nothing is resent')
+    c.close()
+  } finally {
+    await b.close()
+  }
+})
+
+test('QoS 2 flows that overlap while connected (PUBREC of the next before PUBCOMP of the first): each leaves the queue once completed', async () => {
+  const b = await startResendBroker()
+  try {
+    const id = 'qos2-overlap'
+    let completed = 0
+    let oneMore = (): void => {}
+    const onAck = (): void => { completed++; oneMore() }
+    const c = await connectRaw(b.port, id, { ack: () => true })
+    c.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'q2', qos: 2 }] })
+    await c.until(() => c.got.some((p) => p.cmd === 'suback'), 'SUBACK')
+    b.broker.on('ack', onAck)
+    // Routed back to back: both PUBLISHes go out before the client's PUBRECs come back.
+    await Promise.all(['q-1', 'q-2', 'q-3'].map(async (body) => { await b.publish('q2', body, 2) }))
+    while (completed < 3) await new Promise<void>((resolve) => { oneMore = resolve })
+    b.broker.off('ack', onAck)
+    assert.equal(c.publishes().map(text), ['q-1', 'q-2', 'q-3'])
+    assert.is(c.got.filter((p) => p.cmd === 'pubrel').length, 3)
+    assert.is(await b.queued(id), 0, 'three completed flows, nothing queued')
     c.close()
   } finally {
     await b.close()

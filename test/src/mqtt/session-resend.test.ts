@@ -7,7 +7,7 @@ import type net from 'node:net'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { startEmbeddedBroker } from '../../../device/links/broker/index.js'
-import { asResend } from '../../../src/mqtt/session-resend.js'
+import { asResend, oncePerClient } from '../../../src/mqtt/session-resend.js'
 import { startCloud } from '../../helpers/cloud.js'
 import { connectRaw, startResendBroker, text } from '../../helpers/raw-mqtt.js'
 
@@ -20,6 +20,13 @@ test('asResend marks only a PUBLISH that already has a packet id, on a copy', ()
   assert.equal(asResend({ ...queued, dup: true }), queued, 'the publisher\'s DUP is not handed on [MQTT-3.3.1-3]')
   const pubrel = { cmd: 'pubrel', messageId: 7 }
   assert.is(asResend(pubrel), pubrel)
+})
+
+test('[MQTT-3.3.5-1] oncePerClient keeps one subscription per client, the one with the highest QoS, in first-seen order', () => {
+  const subs = [{ clientId: 'a', topic: 'in/#', qos: 1 }, { clientId: 'b', topic: 'in/#', qos: 1 }, { clientId: 'a', topic: 'in/+', qos: 2 }, { clientId: 'a', topic: '#', qos: 1 }]
+  assert.equal(oncePerClient(subs), [{ clientId: 'a', topic: 'in/+', qos: 2 }, { clientId: 'b', topic: 'in/#', qos: 1 }])
+  const distinct = [{ clientId: 'a', qos: 1 }, { clientId: 'b', qos: 1 }]
+  assert.is(oncePerClient(distinct), distinct, 'nothing repeats: the same array')
 })
 
 test('[MQTT-3.3.1-1] the embedded broker resends an unacknowledged QoS 1 message with DUP 1 and its packet id; one queued while away goes with DUP 0', async () => {
