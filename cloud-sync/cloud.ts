@@ -217,7 +217,7 @@ export class Cloud {
   async #startChannel (o: Resolved, clock: Clock, now: () => number): Promise<Undo> {
     const { registry, ingest, rollouts } = this
     const log = this.#log
-    const takeovers = this.#takeovers = new Takeovers({ registry, now, log })
+    const takeovers = this.#takeovers = new Takeovers({ registry, clock: o.now === undefined ? clock : { now }, log })
     const lastSeen = this.#lastSeen = this.#seen ?? new LastSeen(o.now === undefined ? clock : { now })
     const traffic: DeviceTraffic = {
       onUp: async (id, topic, payload) => { lastSeen.heard(id); await ingest.onUp(id, topic, payload) },
@@ -292,6 +292,7 @@ export class Cloud {
       }),
       deploy: { registry, engine: rollouts, invoker, trustedKeys, now },
       lastSeen: this.#lastSeen as Seen,
+      takeoversNow: takeovers.now,
       watchStores: (id) => notes.watch(id),
       // The embedded cloud on LevelDB is one process whose feed already polls at its pace.
       feedWake: this.coordinator === undefined ? undefined : notes

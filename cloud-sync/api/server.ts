@@ -49,6 +49,8 @@ export interface ApiOptions {
   deploy?: DeployApi
   /** Device ages on the monotonic clock (last-seen.ts) or the database's (registry/pg/seen.ts); without it, on `now()`. */
   lastSeen?: Pick<LastSeen, 'nowFor'>
+  /** The time device takeovers are counted against (broker/takeovers.ts, Takeovers.now); without it, `now()`. */
+  takeoversNow?: () => number
   /** The whole request (headers and body) must arrive within this, ms; default API_DEFAULTS. */
   requestTimeoutMs?: number
   /** Serve HTTPS with this PEM certificate and key (`lambkin cloud --api-tls-cert/--api-tls-key`). */
@@ -146,7 +148,9 @@ export async function startApi (o: ApiOptions): Promise<Api> {
   // A device's state ages its lastSeen on the clock that does not jump (last-seen.ts); its
   // functions follow its last status or report, whichever came last.
   const nowFor = (d: { id: string, lastSeen?: number }): number => o.lastSeen?.nowFor(d.id, d.lastSeen) ?? o.now()
-  const view = async (d: DeviceRow): Promise<Record<string, unknown>> => deviceView(d, nowFor(d), o.isConnected(d.id), await o.registry.getReported(d.id))
+  const takeoversNow = o.takeoversNow ?? o.now
+  const view = async (d: DeviceRow): Promise<Record<string, unknown>> =>
+    deviceView(d, nowFor(d), o.isConnected(d.id), await o.registry.getReported(d.id), takeoversNow())
   app.get('/v1/devices', async () => ({ devices: await Promise.all((await o.registry.listDevices()).map(view)) }))
   app.post('/v1/devices', async (req, reply) => {
     const body = (req.body ?? {}) as { id?: unknown, group?: unknown }

@@ -46,14 +46,17 @@ export function deviceState (d: DeviceRow, now: number, connected = true): Devic
   return now - d.lastSeen > STALE_AFTER_HEARTBEATS * every ? 'stale' : 'online'
 }
 
-/** What is wrong with a device that the operator must fix, each with what to do. */
-export function deviceProblems (d: DeviceRow, now: number): string[] {
+/**
+ * What is wrong with a device that the operator must fix, each with what to do. `takeoversNow`:
+ * the time its takeovers are counted against (broker/takeovers.ts, Takeovers.now), default `now`.
+ */
+export function deviceProblems (d: DeviceRow, now: number, takeoversNow = now): string[] {
   const out: string[] = []
   const c = d.conflict
   if (c !== undefined && now - c.lastAt < CONFLICT_SHOWN_MS) {
     out.push(`${ErrorCodes.STREAM_CONFLICT}: ${c.count} batch${c.count === 1 ? '' : 'es'} of outbox stream ${c.stream} refused since ${new Date(c.firstAt).toISOString()}: seq ${c.seq} came with other records than the cloud holds, so two boards are using this id (a cloned card?). Nothing was deleted on either board. Give the clone its own id (lambkin devices add <new-id>) and a new config, then lambkin devices clear-conflict ${d.id}`)
   }
-  const n = recentTakeovers(d, now)
+  const n = recentTakeovers(d, takeoversNow)
   if (n >= TAKEOVERS_SHARED) out.push(`two clients share this id: ${n} takeovers of its connection in the last ${TAKEOVER_WINDOW_MS / 60_000} min (${d.takeovers?.count ?? n} in all); give each board its own id`)
   return out
 }
@@ -63,7 +66,7 @@ export function deviceProblems (d: DeviceRow, now: number): string[] {
  * of its `up/status` (sent on connect) and its `up/reported` (sent on every deployment change,
  * rollback and fallback) [W5], so a rollback while connected shows without a reconnect.
  */
-export function deviceView (d: DeviceRow, now: number, connected: boolean, reported?: ReportedRow): Record<string, unknown> {
+export function deviceView (d: DeviceRow, now: number, connected: boolean, reported?: ReportedRow, takeoversNow = now): Record<string, unknown> {
   const fromReport = reported !== undefined && reported.receivedAt >= (d.status?.at ?? -Infinity)
   return {
     id: d.id,
@@ -86,8 +89,8 @@ export function deviceView (d: DeviceRow, now: number, connected: boolean, repor
     streams: d.streams ?? 0,
     stream: d.stream ?? null,
     conflict: d.conflict ?? null,
-    takeovers: { count: d.takeovers?.count ?? 0, recent: recentTakeovers(d, now), lastAt: d.takeovers?.lastAt ?? null },
-    problems: deviceProblems(d, now),
+    takeovers: { count: d.takeovers?.count ?? 0, recent: recentTakeovers(d, takeoversNow), lastAt: d.takeovers?.lastAt ?? null },
+    problems: deviceProblems(d, now, takeoversNow),
     createdAt: d.createdAt,
     revokedAt: d.revokedAt ?? null,
     rotatedAt: d.rotatedAt ?? null

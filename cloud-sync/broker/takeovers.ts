@@ -2,12 +2,21 @@
 // broker closes the older one). Once is a board coming back over a half-open link; again and
 // again is two boards on one id (a cloned card), kicking each other off. Each is counted on the
 // device row (the operator views show them) and logged at most once a minute per device.
+//
+// The window they are counted in is an interval, so their times are taken on takeovers.now():
+// the wall clock read at start plus the monotonic time since (as the rollout engine's), and
+// the views count against the same. A step of the cloud's wall clock then neither keeps the
+// warning for hours nor drops it at once; times stored by an earlier start are compared as
+// wall-clock times, the best there is across processes.
+import { ageClock } from '../../src/clock.js'
+import type { Clock } from '../../src/clock.js'
 import type { Registry } from '../registry/index.js'
 import { TAKEOVER_WINDOW_MS, recentTakeovers } from '../api/views.js'
 
 export interface TakeoverOptions {
   registry: Registry
-  now: () => number
+  /** Its monotonic() (when it has one) times the window; a bare { now } counts on the wall clock. */
+  clock: Pick<Clock, 'now' | 'monotonic' | 'bootId'>
   log: (line: string) => void
 }
 
@@ -17,14 +26,20 @@ export class Takeovers {
   readonly #o: TakeoverOptions
   readonly #loggedAt = new Map<string, number>()
 
+  /** Takeover time, ms: the wall clock at start plus the monotonic time since (see the top). */
+  readonly now: () => number
+
   constructor (o: TakeoverOptions) {
     this.#o = o
+    const c = ageClock(o.clock)
+    const [wall, mono] = [c.now(), c.monotonic()]
+    this.now = () => wall + (c.monotonic() - mono)
   }
 
   /** A connection for `id` authenticated while another for it is open. */
   note (id: string): void {
     this.count++
-    const now = this.#o.now()
+    const now = this.now()
     void (async () => {
       await this.#o.registry.noteTakeover(id, now)
       if ((this.#loggedAt.get(id) ?? -Infinity) + 60_000 > now) return

@@ -119,11 +119,12 @@ export class RolloutEngine {
     return await this.get(id)
   }
 
-  /** Older rollouts of `row`'s function stop: a running one is superseded, a watching one stops watching. */
+  /** Older rollouts of `row`'s function stop: superseded when running or still in a health window (closed, no verdict would reach it), else unwatched. */
   #supersede (row: RolloutRow): void {
     for (const old of this.#open.values()) {
       if (old.row.fn !== row.fn || old.row.id === row.id) continue
       if (old.row.state === 'running') this.#finish(old, 'superseded', `superseded by rollout ${row.id}`)
+      else if (old.row.state === 'done' && old.row.devices.some((d) => d.state === 'applied' && d.health === 'watching')) this.#finish(old, 'superseded', `superseded by rollout ${row.id} before its health windows ended`)
       old.row.open = false
       old.changed = true
     }

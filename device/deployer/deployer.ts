@@ -192,7 +192,8 @@ export class Deployer extends EventEmitter {
 
   /** The `up/reported` frame for now [W5]. */
   reportedFrame (): ReportedFrame {
-    return buildReported(this.#set, this.#o.table, this.#applying, this.#o.clock.now(), this.#o.settings.windowMs, this.#check.lastRefused)
+    const left = (fn: string): number | undefined => this.#gate.leftMs(fn)
+    return buildReported(this.#set, this.#o.table, this.#applying, this.#o.clock.now(), this.#o.settings.windowMs, this.#check.lastRefused, left)
   }
 
   /** Sends `up/reported` (retained) when online; emits 'reported' either way. */

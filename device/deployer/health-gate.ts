@@ -6,6 +6,7 @@
 // quarantined for that; an agent-wide throttle or shutdown is not the version's fault.
 import { ErrorCodes } from '../../src/errors.js'
 import type { InvocationRecord } from '../invoke/invoker.js'
+import { ageClock } from '../../src/clock.js'
 import type { Clock } from '../../src/clock.js'
 
 export interface HealthSettings {
@@ -38,14 +39,17 @@ const NOT_THE_VERSION = new Set<string>([
 ])
 const TIMEOUTS = new Set<string>([ErrorCodes.TIMEOUT])
 
-interface Window { versions: Set<string>, stats: HealthStats, timer: unknown }
+/** `endsAt`: on the monotonic clock (Clock.monotonic), so what is left is not moved by a step of the wall clock. */
+interface Window { versions: Set<string>, stats: HealthStats, timer: unknown, endsAt: number }
 
 export class HealthGate {
   readonly #o: HealthGateOptions
   readonly #windows = new Map<string, Window>()
+  readonly #elapsed: () => number
 
   constructor (o: HealthGateOptions) {
     this.#o = o
+    this.#elapsed = ageClock(o.clock).monotonic
   }
 
   /**
@@ -56,7 +60,9 @@ export class HealthGate {
   watch (fn: string, versions: string[], startedAt: number): void {
     this.stop(fn)
     const left = startedAt + this.#o.settings.windowMs - this.#o.clock.now()
-    const w: Window = { versions: new Set(versions), stats: { invocations: 0, errors: 0, timeouts: 0, codes: {} }, timer: undefined }
+    const w: Window = {
+      versions: new Set(versions), stats: { invocations: 0, errors: 0, timeouts: 0, codes: {} }, timer: undefined, endsAt: this.#elapsed() + Math.max(0, left)
+    }
     this.#windows.set(fn, w)
     w.timer = this.#o.clock.setTimeout(() => {
       if (this.#windows.get(fn) !== w) return
@@ -67,6 +73,12 @@ export class HealthGate {
 
   /** True while `fn` has a window open. */
   watching (fn: string): boolean { return this.#windows.has(fn) }
+
+  /** Ms left in `fn`'s open window (what `up/reported` says [W5]), counted on the monotonic clock; undefined when none is open. */
+  leftMs (fn: string): number | undefined {
+    const w = this.#windows.get(fn)
+    return w === undefined ? undefined : Math.max(0, Math.round(w.endsAt - this.#elapsed()))
+  }
 
   /** Counts one ended invocation; fails the gate when the error share is over the threshold. */
   record (rec: InvocationRecord): void {

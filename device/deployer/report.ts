@@ -11,10 +11,13 @@ import type { ActiveSet } from './active-set.js'
 /**
  * `up/reported` [W5]: every function that runs now (a deployed one with its sha256 and
  * canary, and the ms left in its health window of `windowMs` while one is open; a local one
- * by version only), the newest deployment acted on, and the history.
+ * by version only), the newest deployment acted on, and the history. `leftMs`: what the health
+ * gate says is left of a function's window, on the monotonic clock (a wall clock stepped back
+ * made the wall-clock difference read hours); without an answer, the wall-clock difference.
  */
 export function buildReported (
-  set: ActiveSet, table: FunctionTable, applying: boolean, now: number, windowMs: number, refusedDesired?: RefusedDesired
+  set: ActiveSet, table: FunctionTable, applying: boolean, now: number, windowMs: number, refusedDesired?: RefusedDesired,
+  leftMs: (name: string) => number | undefined = () => undefined
 ): ReportedFrame {
   const functions = table.names().map((name) => {
     const dep = own(set.functions, name)
@@ -22,7 +25,7 @@ export function buildReported (
     if (dep === undefined || version !== dep.live.version) return { name, version }
     const f = reportedOf(name, dep)
     // The window's verdict is what `lambkin deploy` waits for (docs/cli.md, "Deploying").
-    if (dep.window !== undefined) f.watching = Math.max(0, Math.round(dep.window.startedAt + windowMs - now))
+    if (dep.window !== undefined) f.watching = leftMs(name) ?? Math.max(0, Math.round(dep.window.startedAt + windowMs - now))
     return f
   })
   return {

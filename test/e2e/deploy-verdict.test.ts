@@ -5,7 +5,7 @@
 // offline target is waited for up to --timeout and then named, with exit 3.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { deployWorld, jsonLines } from './fixtures/deploy-world.js'
+import { deployWorld, jsonLines, until } from './fixtures/deploy-world.js'
 
 const EVERY_SECOND = { triggers: [{ schedule: '* * * * * *' }] }
 /** A window long enough for a second-by-second schedule to reach minInvocations failures in it. */
@@ -65,6 +65,28 @@ test('[W5] an offline target is waited for up to --timeout, then named, with exi
     assert.match(r.stdout, /^ {2}away {2}offline {6}waiting/m)
     assert.match(r.stdout, /on-1 {2}healthy/)
     assert.match(r.stderr, /^LAMBKIN_DEVICE_OFFLINE: rollout r1: 1 healthy, 1 offline; still offline when the wait ended: away; 1 device offline will get it when it returns/m)
+  } finally {
+    await w.cleanup()
+  }
+})
+
+test('[W5] the same version deployed again inside the first deploy\'s health window: the first rollout ends superseded and its command returns at once with exit 1 and LAMBKIN_ROLLOUT_ABORTED', async () => {
+  const w = await deployWorld()
+  try {
+    // A window far longer than the command is given here: only the new rollout can end the first.
+    const a = w.agent('gh-01', await w.addDevice('gh-01'), { deploy: { healthWindowMs: 600_000, minInvocations: 3, maxErrorRate: 0.5, fetchTimeoutMs: 5000 } })
+    await a.start()
+    const dir = w.fn('ticker', 'export default () => ({ v: 1 })', EVERY_SECOND)
+    const first = w.lambkin(['deploy', dir, '--to', 'gh-01', '--json'], 60_000)
+    await until('r1 in its health window', async () => (await w.rollout('r1').catch(() => undefined))?.devices[0]?.health === 'watching')
+    const again = await w.lambkin(['deploy', dir, '--to', 'gh-01', '--no-wait'])
+    assert.is(again.code, 0, again.stdout + again.stderr)
+    const r = await first
+    assert.is(r.code, 1, r.stdout + r.stderr)
+    const end = jsonLines(r.stdout).at(-1) as { event: string, state: string, code: string, message: string }
+    assert.equal([end.event, end.state, end.code], ['end', 'superseded', 'LAMBKIN_ROLLOUT_ABORTED'])
+    assert.match(end.message, /rollout r1 superseded: superseded by rollout r2/)
+    assert.is((await w.rollout('r1')).state, 'superseded')
   } finally {
     await w.cleanup()
   }

@@ -1,6 +1,7 @@
 // The cloud's wall clock stepped while a rollout runs (NTP correcting a VM's clock after a
 // suspend, an operator's `date -s`): a rollout's per-device timeout and its pacing, and the
-// silence after which a half-open device connection is closed, and the fleet view's age, are intervals, so a step must
+// silence after which a half-open device connection is closed, the fleet view's age, and the
+// window in which takeovers say two clients share an id, are intervals, so a step must
 // neither hold them for hours nor end what began a second ago. Real cloud (aedes, LevelDB, Fastify) in this
 // process on the fake clock (test/helpers/fake-clock.ts), simulated devices speaking [W5]-[W6]
 // over MQTT.js, as test/cloud-sync/rollouts.test.ts runs them.
@@ -12,12 +13,14 @@ import { startCloud } from '../helpers/cloud.js'
 import type { CloudFixture } from '../helpers/cloud.js'
 import { SimDevice, makeBundle, makeKeys, until, untilRollout, upload } from '../helpers/deploy.js'
 import mqtt from 'mqtt'
+import type { MqttClient } from 'mqtt'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { FleetFeed } from '../../cloud-sync/api/fleet-feed.js'
 import { LevelRegistry } from '../../cloud-sync/registry/index.js'
 import { encodeFrame, upTopic } from '../../src/wire/index.js'
+import { TAKEOVER_WINDOW_MS } from '../../cloud-sync/api/views.js'
 
 const keys = makeKeys()
 const HOURS = 3 * 3_600_000
@@ -137,6 +140,64 @@ test('a cloud clock stepped back 3 hours: the fleet view (dashboard, GET /v1/fle
     feed.close()
     await registry.close()
     rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+interface TakeoverView { backlogAt: number | null, takeovers: { count: number, recent: number }, problems: string[] }
+const SHARED = /two clients share this id/
+const twin = async (f: CloudFixture): Promise<TakeoverView> => (await f.api<TakeoverView>('GET', '/v1/devices/twin')).body
+
+/** Four connections on one id, each taking over the one before: 3 takeovers, shown as two clients sharing it. The last one is returned. */
+async function cloned (f: CloudFixture): Promise<{ c: MqttClient, secret: string }> {
+  const secret = await f.addDevice('twin')
+  let c: MqttClient | undefined
+  for (let i = 0; i < 4; i++) c = await f.connect('twin', secret, { clean: false })
+  await until(async () => (await twin(f)).takeovers.count === 3, 3000)
+  assert.match((await twin(f)).problems.join('\n'), SHARED)
+  return { c: c as MqttClient, secret }
+}
+
+/** The device's heartbeat, stamped by the cloud's (stepped) wall clock: its lastSeen (never moved back) and its backlogAt. */
+async function heartbeat (f: CloudFixture, c: MqttClient, clock: FakeClock): Promise<void> {
+  await c.publishAsync(upTopic('twin', 'heartbeat'), encodeFrame({ time: clock.now(), backlog: { records: 0, bytes: 0 }, uploadedToday: 0, lastSeq: 0 }), { qos: 1 })
+  await until(async () => (await twin(f)).backlogAt === clock.now(), 10_000)
+}
+
+test('a cloud clock stepped back 3 hours: a takeover once the 10-minute window has passed is one, logged and shown as such', async () => {
+  const clock = new FakeClock(Date.now())
+  const lines: string[] = []
+  const f = await startCloud({ clock, log: (l) => lines.push(l) })
+  try {
+    const { secret } = await cloned(f)
+    clock.jumpTo(clock.now() - HOURS)
+    await clock.advance(TAKEOVER_WINDOW_MS + 1000)
+    const logged = lines.length
+    await f.connect('twin', secret, { clean: false })
+    await until(async () => (await twin(f)).takeovers.count === 4, 10_000).catch(() => {})
+    await until(() => lines.slice(logged).some((l) => l.includes('took over the open one')), 3000).catch(() => {})
+    const v = await twin(f)
+    assert.equal([v.takeovers.count, v.takeovers.recent], [4, 1])
+    assert.not.match(v.problems.join('\n'), SHARED)
+    const line = lines.slice(logged).find((l) => l.includes('took over the open one'))
+    assert.ok(line !== undefined && !SHARED.test(line), `logged: ${String(line)}`)
+  } finally {
+    await f.cleanup()
+  }
+})
+
+test('a cloud clock stepped forward 3 hours: "two clients share this id" stays while the takeovers are minutes old', async () => {
+  const clock = new FakeClock(Date.now())
+  const f = await startCloud({ clock })
+  try {
+    const { c } = await cloned(f)
+    clock.jumpTo(clock.now() + HOURS)
+    await clock.advance(60_000)
+    await heartbeat(f, c, clock)
+    const v = await twin(f)
+    assert.equal([v.takeovers.count, v.takeovers.recent], [3, 3])
+    assert.match(v.problems.join('\n'), SHARED)
+  } finally {
+    await f.cleanup()
   }
 })
 

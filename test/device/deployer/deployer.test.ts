@@ -282,4 +282,20 @@ test('[W8] a malformed desired frame is counted and dropped; the agent keeps run
   }
 })
 
+test('[W5] a board clock stepped back 3 hours in a health window: the report says what is left of it, not hours', async () => {
+  const clock = new FakeClock(Date.now())
+  const s = await setup({ deploy: { healthWindowMs: 60_000, minInvocations: 3, maxErrorRate: 0.5 } }, { clock })
+  try {
+    const v1 = await makeVersion('calc', returns(1), key, 1)
+    s.cloud.serve(v1)
+    await s.cloud.desire(1, [{ name: 'calc', live: v1.desired }])
+    await s.cloud.reported((r) => r.deploymentId === 1 && !r.applying)
+    clock.jumpTo(clock.now() - 3 * 3_600_000)
+    await clock.advance(10_000)
+    assert.is(s.agent.deployer?.reportedFrame().functions.find((f) => f.name === 'calc')?.watching, 50_000)
+  } finally {
+    await teardown(s)
+  }
+})
+
 test.run()
