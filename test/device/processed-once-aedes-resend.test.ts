@@ -5,21 +5,16 @@
 // twice), so the agent cannot tell the later copies from new messages and runs them again;
 // resent first and with DUP, they are skipped.
 // A real agent (MqttLink, LevelDB, QuickJS), aedes, a TCP relay that drops and cuts, MQTT.js.
-import net from 'node:net'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { Aedes } from 'aedes'
 import mqtt from 'mqtt'
-import { resendAsMqttSays } from '../../src/mqtt/session-resend.js'
+import { startResendBroker, trackAcks } from '../helpers/raw-mqtt.js'
 import { fixture } from '../helpers/agent.js'
 import { PUBACK, PUBLISH, startRelay } from '../helpers/tcp-relay.js'
 
 test('[processed once] copies whose PUBACKs the cut lost, and a message routed during the reconnect: resent first and with DUP, they do not run again', async () => {
-  const broker = await Aedes.createBroker()
-  resendAsMqttSays(broker)
-  const server = net.createServer(broker.handle)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as net.AddressInfo).port
+  const resend = await startResendBroker()
+  const { broker, port } = resend
   const relay = await startRelay({ port })
   const f = fixture({ echo: { manifest: { triggers: [{ mqtt: 'in/+', qos: 1 }] }, code: 'export default (e) => e.topic' } })
   let publisher: mqtt.MqttClient | undefined
@@ -27,16 +22,7 @@ test('[processed once] copies whose PUBACKs the cut lost, and a message routed d
     const agent = await f.start({ mqtt: { url: relay.url, reconnectMs: 100 } })
     publisher = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'publisher', reconnectPeriod: 0 })
     const pub = publisher
-    const acked = new Set<string>()
-    let ackSeen = (): void => {}
-    broker.on('ack', (packet, client) => {
-      if (client?.id === 'publisher' || packet === null || packet === undefined) return
-      acked.add((packet as { topic: string }).topic)
-      ackSeen()
-    })
-    const ackedAll = async (topics: string[]): Promise<void> => {
-      while (!topics.every((t) => acked.has(t))) await new Promise<void>((resolve) => { ackSeen = resolve })
-    }
+    const { ackedAll } = trackAcks(broker)
     // in/1 to in/5 run and are committed; their PUBACKs leave the agent and are lost.
     const first = ['in/1', 'in/2', 'in/3', 'in/4', 'in/5']
     let dropped = 0
@@ -63,8 +49,7 @@ test('[processed once] copies whose PUBACKs the cut lost, and a message routed d
   } finally {
     await publisher?.endAsync(true)
     await relay.close()
-    await new Promise<void>((resolve) => broker.close(() => resolve()))
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await resend.close()
     f.cleanup()
   }
 })

@@ -6,21 +6,16 @@
 // subscription and resent every copy as a first delivery (DUP 0, a packet id of its own), so
 // the agent ran both functions once per copy.
 // A real agent (MqttLink, LevelDB, QuickJS), aedes, a TCP relay that refuses and cuts, MQTT.js.
-import net from 'node:net'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { Aedes } from 'aedes'
 import mqtt from 'mqtt'
-import { resendAsMqttSays } from '../../src/mqtt/session-resend.js'
+import { startResendBroker, trackAcks } from '../helpers/raw-mqtt.js'
 import { fixture } from '../helpers/agent.js'
 import { PUBACK, startRelay } from '../helpers/tcp-relay.js'
 
 test('[processed once] overlapping triggers across a resume and a cut: each function runs each message once, and the session\'s queue ends empty', async () => {
-  const broker = await Aedes.createBroker()
-  resendAsMqttSays(broker)
-  const server = net.createServer(broker.handle)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as net.AddressInfo).port
+  const resend = await startResendBroker()
+  const { broker, port } = resend
   const relay = await startRelay({ port })
   const f = fixture({
     all: { manifest: { triggers: [{ mqtt: 'in/#', qos: 1 }] }, code: 'export default (e) => "all " + e.topic' },
@@ -33,16 +28,7 @@ test('[processed once] overlapping triggers across a resume and a cut: each func
     const agent = await f.start({ mqtt: { url: relay.url, reconnectMs: 100 } })
     publisher = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'publisher', reconnectPeriod: 0 })
     const pub = publisher
-    const acked = new Set<string>()
-    let ackSeen = (): void => {}
-    broker.on('ack', (packet, client) => {
-      if (client?.id === 'publisher' || packet === null || packet === undefined) return
-      acked.add((packet as { topic: string }).topic)
-      ackSeen()
-    })
-    const ackedAll = async (topics: string[]): Promise<void> => {
-      while (!topics.every((t) => acked.has(t))) await new Promise<void>((resolve) => { ackSeen = resolve })
-    }
+    const { acked, ackedAll } = trackAcks(broker)
     const topics: string[] = []
     const send = async (t: string): Promise<void> => { topics.push(t); await pub.publishAsync(t, 'x', { qos: 1 }) }
 
@@ -74,15 +60,11 @@ test('[processed once] overlapping triggers across a resume and a cut: each func
     await agent.close()
     const results = (await f.records('result')).map((r) => (r.data as { result: string }).result)
     assert.equal([...results].sort(), topics.flatMap((t) => [`all ${t}`, `one ${t}`]).sort(), 'each function ran each message once')
-    const persistence = (broker as unknown as { persistence: { outgoingStream: (c: { id: string }) => AsyncIterable<unknown> } }).persistence
-    let queued = 0
-    for await (const entry of persistence.outgoingStream({ id: agentId })) if (entry !== undefined) queued++
-    assert.is(queued, 0, 'every message the agent took left the session\'s queue')
+    assert.is(await resend.queued(agentId), 0, 'every message the agent took left the session\'s queue')
   } finally {
     await publisher?.endAsync(true)
     await relay.close()
-    await new Promise<void>((resolve) => broker.close(() => resolve()))
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await resend.close()
     f.cleanup()
   }
 })

@@ -108,6 +108,26 @@ export function checkSession (conns: Array<{ publishes: IPublishPacket[] }>, seq
   return { problems, seen }
 }
 
+/**
+ * The topics of the QoS 1/2 PUBLISHes `broker` saw acknowledged by any client but `except`
+ * (the test's publisher), and a wait until given ones all were.
+ */
+export function trackAcks (broker: Aedes, except = 'publisher'): { acked: Set<string>, ackedAll: (topics: string[]) => Promise<void> } {
+  const acked = new Set<string>()
+  let ackSeen = (): void => {}
+  broker.on('ack', (packet, client) => {
+    if (client?.id === except || packet === null || packet === undefined) return
+    acked.add((packet as { topic: string }).topic)
+    ackSeen()
+  })
+  return {
+    acked,
+    ackedAll: async (topics) => {
+      while (!topics.every((t) => acked.has(t))) await new Promise<void>((resolve) => { ackSeen = resolve })
+    }
+  }
+}
+
 /** A plain aedes with lambkin's resend rules on a TCP port: the persistence can be inspected. */
 export interface ResendBroker {
   broker: Aedes
