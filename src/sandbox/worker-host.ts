@@ -87,7 +87,7 @@ export class WorkerHost<C extends HostCall = HostCall> {
         if (m.t !== 'ready') return
         worker.off('message', onReady)
         this.#up = true
-        if (this.#timer === undefined) worker.unref()
+        if (this.#timer === undefined && !this.#closed) worker.unref()
         resolve()
       }
       worker.on('message', onReady)
@@ -291,6 +291,13 @@ export class WorkerHost<C extends HostCall = HostCall> {
     this.#pending.clear()
     for (const load of this.#loads.values()) load.done({ code: ErrorCodes.CLOSED, message: 'the sandbox pool was closed' })
     this.#loads.clear()
+    // The thread holds the process open until it has gone, and one still starting (rebuilt
+    // after a crash) is let say 'ready' first: terminate() of a thread not yet running never
+    // emitted 'exit' in about 1 run in 25 of invoker-batch (Node 20), and the process, with
+    // nothing else to do, ended there, so the caller's next steps (the agent closing its
+    // store) never ran. #ready also settles when the thread exits instead.
+    this.#worker.ref()
+    if (!this.#up) await this.#ready
     await this.#worker.terminate()
   }
 }
