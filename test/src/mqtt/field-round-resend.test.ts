@@ -5,7 +5,8 @@
 // test/helpers/raw-mqtt.ts.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { connectRaw, startResendBroker, text } from '../../helpers/raw-mqtt.js'
+import type { IPublishPacket } from 'mqtt-packet'
+import { checkSession, connectRaw, startResendBroker, text } from '../../helpers/raw-mqtt.js'
 
 test('`#` at QoS 0 beside `t/+` at QoS 1, `t/+` unsubscribed while QoS 1 messages flow: every message still arrives', async () => {
   const b = await startResendBroker()
@@ -50,6 +51,44 @@ test('[MQTT-3.3.1-6] a retained QoS 1 message goes to a new QoS 0 subscription o
     await c.until(() => c.publishes().some((p) => text(p) === 'marker2'), 'marker', 5000)
     assert.equal(c.publishes().filter((p) => p.topic === 'a/b').map(text), ['kept', 'kept'])
     await c.leave()
+  } finally {
+    await b.close()
+  }
+})
+
+test('`#` QoS 2, `t/+` QoS 1 and `t/#` QoS 2 on one session, 100 cuts and resumes with QoS 2 and QoS 1 messages queued while away: each once, only repeats with DUP, queue empty', async () => {
+  const b = await startResendBroker()
+  try {
+    const id = 'mixed-resumes'
+    const conns: Array<{ publishes: IPublishPacket[] }> = []
+    let c = await connectRaw(b.port, id, { ack: () => true })
+    c.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: '#', qos: 2 }, { topic: 't/+', qos: 1 }, { topic: 't/#', qos: 2 }] })
+    await c.until(() => c.got.some((p) => p.cmd === 'suback'), 'SUBACK')
+    let seq = 0
+    for (let round = 0; round < 100; round++) {
+      // Every other connection acknowledges nothing, so its messages go again (with DUP) after the cut.
+      await b.publish('t/a', `m-${++seq}`, round % 3 === 0 ? 1 : 2)
+      await c.until(() => c.publishes().some((p) => text(p) === `m-${seq}`), `m-${seq}`)
+      const gone = new Promise<void>((resolve) => b.broker.once('clientDisconnect', () => resolve()))
+      c.close()
+      await gone
+      conns.push({ publishes: c.publishes() })
+      await b.publish('t/a', `m-${++seq}`, 2)
+      await b.publish('t/b', `m-${++seq}`, 1)
+      const acks = round % 2 === 0
+      c = await connectRaw(b.port, id, { ack: () => acks })
+      await c.until(() => c.publishes().some((p) => text(p) === `m-${seq}`), `m-${seq} after resume ${round}`)
+    }
+    const last = c
+    const ackAll = await (async () => { last.close(); return await connectRaw(b.port, id, { ack: () => true }) })()
+    await b.publish('t/z', 'marker-0', 1)
+    await ackAll.until(() => ackAll.publishes().some((p) => text(p) === 'marker-0'), 'marker')
+    conns.push({ publishes: last.publishes() }, { publishes: ackAll.publishes() })
+    const { problems, seen } = checkSession(conns, (body) => body === 'marker-0' ? 0 : Number(body.split('-')[1]))
+    assert.equal(problems, [])
+    assert.is(seen.size, seq + 1, 'every message arrived')
+    await ackAll.leave()
+    assert.is(await b.queued(id), 0, 'something stayed queued')
   } finally {
     await b.close()
   }
