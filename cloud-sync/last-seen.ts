@@ -3,20 +3,20 @@
 // measured on the monotonic clock, so a step of the cloud's wall clock neither marks the whole
 // fleet stale nor keeps a dead device "online". The registry keeps lastSeen on the wall
 // clock (it outlives this process); a device not heard since this start is aged from the wall
-// clock read at start plus monotonic time since.
-import { ageClock } from '../src/clock.js'
+// clock read at start plus monotonic time since (taken again when NTP sets a clock that read
+// before 2021 at start: else a device seen before a restart at 1970 stayed online for good).
+import { ageClock, steadyNow } from '../src/clock.js'
 import type { AgeClock, Clock } from '../src/clock.js'
 
 export class LastSeen {
   readonly #clock: AgeClock
   readonly #heard = new Map<string, number>()
-  readonly #startWall: number
-  readonly #startMono: number
+  /** The wall clock read at start plus monotonic time since, re-anchored once NTP sets a clock that read before 2021 (steadyNow). */
+  readonly #sinceStart: () => number
 
   constructor (clock: Pick<Clock, 'now' | 'monotonic' | 'bootId'>) {
     this.#clock = ageClock(clock)
-    this.#startWall = this.#clock.now()
-    this.#startMono = this.#clock.monotonic()
+    this.#sinceStart = steadyNow(clock)
   }
 
   /** Something arrived from the device now. */
@@ -36,6 +36,6 @@ export class LastSeen {
     const mono = this.#clock.monotonic()
     const at = this.#heard.get(id)
     if (at !== undefined && lastSeen !== undefined) return lastSeen + (mono - at)
-    return this.#startWall + (mono - this.#startMono)
+    return this.#sinceStart()
   }
 }

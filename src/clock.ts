@@ -63,6 +63,9 @@ export const systemClock: Clock = Object.freeze({
   bootId: systemBootId
 })
 
+/** 2021-01-01T00:00:00Z: a wall clock reading before it is a clock that was never set. */
+export const CLOCK_SET_FLOOR = Date.UTC(2021, 0, 1)
+
 /** The two parts of a clock that ages are measured with. */
 export interface AgeClock {
   now: () => number
@@ -82,4 +85,26 @@ export function ageClock (clock: Pick<Clock, 'now' | 'monotonic' | 'bootId'>): A
   const own = `unknown-${randomUUID()}`
   const boot = clock.bootId === undefined ? () => own : clock.bootId.bind(clock)
   return { now, monotonic: mono, bootId: boot }
+}
+
+/**
+ * Interval time that still reads as a date (ms since the epoch): the wall clock as read when
+ * this is made plus the monotonic time since, so a step of the wall clock moves nothing timed
+ * with it. A wall clock read before CLOCK_SET_FLOOR was never set (a board without an RTC
+ * starts at 1970): the anchor is then taken again at the first read once the wall clock is past
+ * the floor (NTP set it). Otherwise times stored by an earlier run would be compared with 1970
+ * for the process's life: a rollout's silent device never timed out, takeovers an hour old
+ * still recent. Times read before that re-anchor keep the old anchor.
+ */
+export function steadyNow (clock: Pick<Clock, 'now' | 'monotonic' | 'bootId'>): () => number {
+  const c = ageClock(clock)
+  let wall = c.now()
+  let mono = c.monotonic()
+  return () => {
+    if (wall < CLOCK_SET_FLOOR) {
+      const w = c.now()
+      if (w >= CLOCK_SET_FLOOR) [wall, mono] = [w, c.monotonic()]
+    }
+    return wall + (c.monotonic() - mono)
+  }
 }

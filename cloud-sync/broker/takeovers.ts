@@ -7,8 +7,9 @@
 // the wall clock read at start plus the monotonic time since (as the rollout engine's), and
 // the views count against the same. A step of the cloud's wall clock then neither keeps the
 // warning for hours nor drops it at once; times stored by an earlier start are compared as
-// wall-clock times, the best there is across processes.
-import { ageClock } from '../../src/clock.js'
+// wall-clock times, the best there is across processes. A wall clock that read before 2021 at
+// start was never set: NTP setting it re-anchors (src/clock.ts, steadyNow).
+import { steadyNow } from '../../src/clock.js'
 import type { Clock } from '../../src/clock.js'
 import type { Registry } from '../registry/index.js'
 import { TAKEOVER_WINDOW_MS, recentTakeovers } from '../api/views.js'
@@ -31,9 +32,7 @@ export class Takeovers {
 
   constructor (o: TakeoverOptions) {
     this.#o = o
-    const c = ageClock(o.clock)
-    const [wall, mono] = [c.now(), c.monotonic()]
-    this.now = () => wall + (c.monotonic() - mono)
+    this.now = steadyNow(o.clock)
   }
 
   /** A connection for `id` authenticated while another for it is open. */

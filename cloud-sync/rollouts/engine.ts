@@ -18,7 +18,7 @@ import { allowedBy, dueAt, released } from './pace.js'
 import { deployRow, deploySettings, resolveTargets, rollbackRow } from './plan.js'
 import { ROLLOUT_DEFAULTS, rolloutView } from './types.js'
 import type { DeployRequest, RollbackRequest, RolloutView } from './types.js'
-import { ageClock } from '../../src/clock.js'
+import { steadyNow } from '../../src/clock.js'
 import type { Clock } from '../../src/clock.js'
 import { own } from '../../src/own.js'
 
@@ -61,15 +61,14 @@ export class RolloutEngine {
    * Rollout time (when a device was sent, its timeout, pacing, createdAt and `at`): the wall
    * clock as it read when this engine started, plus the monotonic time since, so a step of the
    * cloud's wall clock neither holds a silent device's timeout for hours nor fails one sent a
-   * second ago (docs/deploy.md, "Rollouts"). The next start takes the wall clock again.
+   * second ago (docs/deploy.md, "Rollouts"). The next start takes the wall clock again, and so
+   * does NTP setting a clock that read before 2021 (steadyNow).
    */
   readonly #now: () => number
 
   private constructor (o: EngineOptions) {
     this.#o = { tickMs: ROLLOUT_DEFAULTS.tickMs, watchMs: ROLLOUT_DEFAULTS.watchMs, ...o, drive: o.drive ?? true }
-    const c = ageClock(o.clock)
-    const [wall, mono] = [c.now(), c.monotonic()]
-    this.#now = () => wall + (c.monotonic() - mono)
+    this.#now = steadyNow(o.clock)
   }
 
   /** Loads the open rollouts from the registry and resumes them, judging reports that came while the cloud was down. */

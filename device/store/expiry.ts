@@ -12,13 +12,13 @@
 // clock that had not been set: its age is unknown, so it never expires (it is kept until the
 // cloud has it, or the quota drops it).
 import { createHash } from 'node:crypto'
-import { ageClock } from '../../src/clock.js'
+import { CLOCK_SET_FLOOR, ageClock } from '../../src/clock.js'
 import type { AgeClock } from '../../src/clock.js'
 import type { StoredRecord } from './codec.js'
 import type { StoreClock } from './types.js'
 
-/** 2021-01-01T00:00:00Z: a wall clock reading before it is a clock that was never set. */
-export const CLOCK_SET_FLOOR = Date.UTC(2021, 0, 1)
+/** 2021-01-01T00:00:00Z: a wall clock reading before it is a clock that was never set (src/clock.ts). */
+export { CLOCK_SET_FLOOR }
 
 /** What a record with a TTL stores of its expiry. */
 export type ExpiryStamp = Required<Pick<StoredRecord, 'x' | 'm' | 'b'>>

@@ -1,6 +1,7 @@
 // How much the cloud link may upload now: a token bucket for `cloud.uploadBytesPerSec` and a
 // per-UTC-day byte cap for metered links (`cloud.dailyUploadBytes`). Over either, records wait
 // in the outbox; nothing is dropped here.
+import { CLOCK_SET_FLOOR } from '../../src/clock.js'
 
 export interface BudgetOptions {
   /** 0: no bandwidth limit. */
@@ -80,8 +81,16 @@ export class UploadBudget {
 
   #elapsed (): number { return (this.#o.elapsed ?? this.#o.now)() }
 
+  /**
+   * A new UTC day starts at 0 bytes. Leaving a day before 2021 is NTP setting a clock that was
+   * never set (a board without an RTC starts at 1970): what went meanwhile counts on the day it
+   * set, with what the store kept for that day, else a reboot took up to two more days' caps.
+   */
   #rollDay (): void {
     const d = utcDay(this.#o.now())
-    if (d !== this.#day) { this.#day = d; this.#sentToday = 0 }
+    if (d === this.#day) return
+    const unset = Date.parse(`${this.#day}T00:00:00Z`) < CLOCK_SET_FLOOR
+    this.#sentToday = unset ? this.#sentToday + (this.#o.today?.day === d ? this.#o.today.bytes : 0) : 0
+    this.#day = d
   }
 }
