@@ -85,11 +85,6 @@ export class QuietWork<K, I extends Droppable> {
     return kept.instance
   }
 
-  /** Whether a check is kept for `key`. */
-  holds (key: K): boolean {
-    return this.#checks.has(key)
-  }
-
   /** A load or unload happened: the next quiet moment collects. */
   changed (): void {
     this.#changes++
