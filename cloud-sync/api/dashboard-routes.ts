@@ -21,6 +21,8 @@ export interface DashboardOptions {
   registry: Registry
   token: string
   now: () => number
+  /** The time device takeovers are counted against (broker/takeovers.ts, Takeovers.now); default `now`. */
+  takeoversNow?: () => number
   isConnected: (id: string) => boolean
   /** Timers of the fleet feed (tests pass a FakeClock); its now() is replaced by `now`. */
   clock?: Clock
@@ -50,7 +52,7 @@ async function sendJson (req: FastifyRequest, reply: FastifyReply, value: unknow
 
 export function registerDashboardRoutes (app: FastifyInstance, o: DashboardOptions): void {
   const clock: Clock = { ...(o.clock ?? systemClock), now: o.now }
-  const feed = new FleetFeed({ registry: o.registry, isConnected: o.isConnected, clock, wake: o.wake })
+  const feed = new FleetFeed({ registry: o.registry, isConnected: o.isConnected, clock, wake: o.wake, takeoversNow: o.takeoversNow })
   app.addHook('onClose', async () => { feed.close() })
   const device = async (id: string): Promise<void> => {
     if (!isValidId(id) || (await o.registry.getDevice(id)) === undefined) throw new LambkinError(ErrorCodes.DEVICE_NOT_FOUND, `no device ${id}; see lambkin devices`)

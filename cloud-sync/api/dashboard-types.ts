@@ -27,6 +27,16 @@ export interface FleetRow {
    * the registry reports one; null otherwise.
    */
   conflict: string | null
+  /**
+   * Connections that took over this device's open one (MQTT-3.1.4-2: the broker closes the
+   * older; cloud-sync/broker/takeovers.ts), null when there never was one. `count` in all,
+   * `recent` within the last TAKEOVER_WINDOW_MS (views.ts, 10 min), `lastAt` the newest (ms,
+   * the takeovers' clock: the cloud's wall clock at start plus the monotonic time since).
+   * `shared`: recent reached TAKEOVERS_SHARED (3), so two boards are fighting over this id (a
+   * cloned card) and the row shows a warning; one takeover alone is a board back over a
+   * half-open link.
+   */
+  takeovers: FleetTakeovers | null
   connected: boolean
   lastSeen: number | null
   agent: string | null
@@ -44,8 +54,12 @@ export interface FleetRow {
   highWater: number
 }
 
+/** A device row's takeovers (FleetRow.takeovers). */
+export interface FleetTakeovers { count: number, recent: number, lastAt: number, shared: boolean }
+
 export interface FleetSummary {
-  devices: { total: number, online: number, stale: number, offline: number, neverSeen: number, revoked: number, conflict: number }
+  /** `shared`: devices whose rows say two boards fight over the id (FleetRow.takeovers.shared). */
+  devices: { total: number, online: number, stale: number, offline: number, neverSeen: number, revoked: number, conflict: number, shared: number }
   /** Functions active on online devices, counted per device, and their distinct names. */
   functionsRunning: number
   functionNames: number

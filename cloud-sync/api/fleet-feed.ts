@@ -10,7 +10,7 @@ import type { DesiredRow, DeviceRow, Registry, ReportedRow } from '../registry/i
 import type { FleetChange, FleetRow, FleetSummary, FleetView, RolloutLine } from './dashboard-types.js'
 import { fleetRow, fleetSummary, rolloutLine } from './fleet-rows.js'
 import { MINUTE_MS, MetricWindow } from './metric-window.js'
-import { deviceState } from './views.js'
+import { deviceState, recentTakeovers } from './views.js'
 
 export const FEED_DEFAULTS = Object.freeze({
   /** Fastest refresh, ms: a small fleet's change reaches the page within about this. */
@@ -40,6 +40,8 @@ export interface FeedOptions {
   clock: Clock
   minPollMs?: number
   maxPollMs?: number
+  /** The time device takeovers are counted against (broker/takeovers.ts, Takeovers.now); default the clock's now(). */
+  takeoversNow?: () => number
   /**
    * Wakes a refresh when any instance noted a change, so a quiet fleet is polled only every
    * quietPollMs (what no note covers, heartbeats and connection states, shows within that).
@@ -228,14 +230,17 @@ export class FleetFeed {
     const minute = Math.floor(now / MINUTE_MS)
     const minuteTurned = minute !== this.#minute
     this.#minute = minute
+    const takeoversNow = this.#o.takeoversNow?.() ?? now
     for (const [id, e] of this.#entries) {
       if (!seen.has(id)) { this.#entries.delete(id); change.removed.push(id); continue }
       const connected = this.#o.isConnected(id)
-      const moved = e.row === undefined || e.row.connected !== connected || e.row.state !== deviceState(e.device, now, connected)
+      // Takeovers leave their window with time alone: the warning goes without a new row from the registry.
+      const moved = e.row === undefined || e.row.connected !== connected || e.row.state !== deviceState(e.device, now, connected) ||
+        (e.row.takeovers !== null && e.row.takeovers.recent !== recentTakeovers(e.device, takeoversNow))
       if (!e.dirty && !moved && !(minuteTurned && e.window.minutes.size > 0)) continue
       e.dirty = false
       e.window.trim(now)
-      const row = fleetRow(e.device, now, connected, e.reported, e.desired, e.window)
+      const row = fleetRow(e.device, now, connected, e.reported, e.desired, e.window, takeoversNow)
       const rowJson = JSON.stringify(row)
       if (rowJson === e.rowJson) continue
       e.row = row

@@ -2,10 +2,10 @@
 // device (active against desired versions, errors in the last hour), the fleet summary, and
 // a rollout's line. Pure functions; fleet-feed.ts reads the rows they take.
 import type { DesiredRow, DeviceRow, ReportedRow, RolloutRow } from '../registry/index.js'
-import type { FleetFunction, FleetRow, FleetSummary, RolloutLine } from './dashboard-types.js'
+import type { FleetFunction, FleetRow, FleetSummary, FleetTakeovers, RolloutLine } from './dashboard-types.js'
 import { MINUTE_MS, WINDOW_MINUTES } from './metric-window.js'
 import type { MetricWindow } from './metric-window.js'
-import { deviceView } from './views.js'
+import { TAKEOVERS_SHARED, deviceView, recentTakeovers } from './views.js'
 import { own } from '../../src/own.js'
 
 /** Minutes the summary's per-minute figures average over. */
@@ -50,15 +50,28 @@ function activeOf (d: DeviceRow, reported: ReportedRow | undefined): Array<{ nam
   return reported.functions
 }
 
+/**
+ * The row's takeovers (FleetRow.takeovers) counted at `takeoversNow`, the time they are taken
+ * on (broker/takeovers.ts, Takeovers.now); null for a device never taken over.
+ */
+export function takeoversOf (d: DeviceRow, takeoversNow: number): FleetTakeovers | null {
+  const t = d.takeovers
+  if (t === undefined || t.count === 0) return null
+  const recent = recentTakeovers(d, takeoversNow)
+  return { count: t.count, recent, lastAt: t.lastAt, shared: recent >= TAKEOVERS_SHARED }
+}
+
+/** A devices-table row; `takeoversNow`: the time takeovers are counted against (default `now`). */
 export function fleetRow (
   d: DeviceRow,
   now: number,
   connected: boolean,
   reported: ReportedRow | undefined,
   desired: DesiredRow | undefined,
-  window: MetricWindow | undefined
+  window: MetricWindow | undefined,
+  takeoversNow = now
 ): FleetRow {
-  const view = deviceView(d, now, connected)
+  const view = deviceView(d, now, connected, undefined, takeoversNow)
   const fns = new Map<string, FleetFunction>()
   for (const f of activeOf(d, reported)) {
     fns.set(f.name, {
@@ -84,6 +97,7 @@ export function fleetRow (
     group: d.group ?? null,
     state: view.state as FleetRow['state'],
     conflict: conflictOf(view),
+    takeovers: takeoversOf(d, takeoversNow),
     connected,
     lastSeen: d.lastSeen ?? null,
     agent: d.status?.agent ?? null,
@@ -100,7 +114,7 @@ export function fleetRow (
 
 /** The fleet summary from every row and every device's metric window. */
 export function fleetSummary (rows: Iterable<FleetRow>, windows: Iterable<MetricWindow>, rolloutsRunning: number, now: number): FleetSummary {
-  const devices = { total: 0, online: 0, stale: 0, offline: 0, neverSeen: 0, revoked: 0, conflict: 0 }
+  const devices = { total: 0, online: 0, stale: 0, offline: 0, neverSeen: 0, revoked: 0, conflict: 0, shared: 0 }
   const names = new Set<string>()
   let functionsRunning = 0
   const backlog = { records: 0, bytes: 0 }
@@ -113,6 +127,7 @@ export function fleetSummary (rows: Iterable<FleetRow>, windows: Iterable<Metric
     else if (r.state === 'never-seen') devices.neverSeen++
     else if (r.state === 'revoked') devices.revoked++
     if (r.conflict !== null) devices.conflict++
+    if (r.takeovers?.shared === true) devices.shared++
     if (r.state === 'online') {
       for (const f of r.functions) {
         if (f.version === null) continue

@@ -202,7 +202,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
     }
   })
 
-  registerDashboardRoutes(app, { registry: o.registry, token: o.token, now: o.now, isConnected: o.isConnected, wake: o.feedWake })
+  registerDashboardRoutes(app, { registry: o.registry, token: o.token, now: o.now, takeoversNow, isConnected: o.isConnected, wake: o.feedWake })
   if (o.deploy !== undefined) registerDeployRoutes(app, o.deploy, { device, maxWaitMs: o.maxWaitMs ?? 30_000, closing: () => closing })
 
   try {

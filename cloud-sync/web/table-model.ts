@@ -4,7 +4,7 @@ import type { FleetRow } from '../api/dashboard-types.js'
 
 export type SortKey = 'id' | 'group' | 'state' | 'lastSeen' | 'agent' | 'backlog' | 'errorsHour'
 export interface Sort { key: SortKey, dir: 1 | -1 }
-/** '' for all; a state name; 'conflict' or 'mismatch' for those flags. */
+/** '' for all; a state name; 'conflict', 'takeover' (two boards fight over the id) or 'mismatch' for those flags. */
 export interface Filter { group: string, status: string, search: string }
 
 /** Most alarming first when sorted by state ascending. */
@@ -12,7 +12,7 @@ const STATE_ORDER: Record<string, number> = { stale: 0, offline: 1, online: 2, '
 
 function matches (r: FleetRow, f: Filter, needle: string): boolean {
   if (f.group !== '' && (r.group ?? '') !== f.group) return false
-  if (f.status === 'conflict') { if (r.conflict === null) return false } else if (f.status === 'mismatch') { if (!r.mismatch) return false } else if (f.status !== '' && r.state !== f.status) return false
+  if (f.status === 'conflict') { if (r.conflict === null) return false } else if (f.status === 'takeover') { if (r.takeovers?.shared !== true) return false } else if (f.status === 'mismatch') { if (!r.mismatch) return false } else if (f.status !== '' && r.state !== f.status) return false
   if (needle === '') return true
   if (r.id.includes(needle) || (r.group ?? '').includes(needle) || (r.agent ?? '').toLowerCase().includes(needle)) return true
   for (const fn of r.functions) if (fn.name.includes(needle)) return true

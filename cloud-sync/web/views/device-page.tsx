@@ -11,7 +11,7 @@ import { Chart } from './chart.js'
 import { ConflictPanel } from './conflict-panel.js'
 import { LogTail } from './log-tail.js'
 import { RollbackButton } from './rollouts.js'
-import { StateBadge } from './state-badge.js'
+import { StateBadge, TakeoverBadge } from './state-badge.js'
 
 interface Rec { seq: number, kind: string, fn?: string, time: number, data: Record<string, unknown> | null }
 
@@ -74,6 +74,15 @@ function Facts ({ r }: { r: FleetRow }) {
         <div>
           <dt>Conflict</dt>
           <dd>{r.conflict}</dd>
+        </div>
+      )}
+      {r.takeovers !== null && (
+        <div>
+          <dt>Takeovers of its connection</dt>
+          <dd>
+            <TakeoverBadge t={r.takeovers} now={now.value} />{r.takeovers.shared && <br />}
+            {counted(r.takeovers.count, 'takeover')} in all, {count(r.takeovers.recent)} in the last 10 min, the last <span title={when(r.takeovers.lastAt)}>{ago(r.takeovers.lastAt, now.value)}</span>
+          </dd>
         </div>
       )}
       <div>

@@ -10,7 +10,7 @@ import { now, rows } from '../fleet-store.js'
 import { deviceHref } from '../route.js'
 import { filterRows, groupsOf, sortRows } from '../table-model.js'
 import type { Filter, Sort, SortKey } from '../table-model.js'
-import { StateBadge } from './state-badge.js'
+import { StateBadge, TakeoverBadge } from './state-badge.js'
 
 export const filter = signal<Filter>({ group: '', status: '', search: '' })
 export const sort = signal<Sort>({ key: 'state', dir: 1 })
@@ -50,10 +50,10 @@ function FunctionChip ({ f }: { f: FleetFunction }) {
 function Row ({ r, index, top }: { r: FleetRow, index: number, top: number }) {
   const fns = r.functions.slice(0, 3)
   return (
-    <div role='row' class={`row${r.mismatch ? ' row-mismatch' : ''}`} aria-rowindex={index + 2} style={{ transform: `translateY(${top}px)` }}>
+    <div role='row' class={`row${r.mismatch ? ' row-mismatch' : ''}${r.takeovers?.shared === true ? ' row-takeover' : ''}`} aria-rowindex={index + 2} style={{ transform: `translateY(${top}px)` }}>
       <span role='cell' class='c-id'><a href={deviceHref(r.id)}>{r.id}</a></span>
       <span role='cell' class='c-group'>{r.group ?? '-'}</span>
-      <span role='cell' class='c-state'><StateBadge state={r.state} conflict={r.conflict} />{r.lastSeen !== null && <> <span class='seen' title={when(r.lastSeen)}>{ago(r.lastSeen, now.value)}</span></>}</span>
+      <span role='cell' class='c-state'><StateBadge state={r.state} conflict={r.conflict} />{r.takeovers?.shared === true && <> <TakeoverBadge t={r.takeovers} now={now.value} /></>}{r.lastSeen !== null && <> <span class='seen' title={when(r.lastSeen)}>{ago(r.lastSeen, now.value)}</span></>}</span>
       <span role='cell' class='c-agent'>{r.agent ?? '-'}</span>
       <span role='cell' class='c-fns'>{fns.length === 0 ? '-' : fns.map((f) => <FunctionChip key={f.name} f={f} />)}{r.functions.length > 3 && <span class='fn-more'>+{r.functions.length - 3} more</span>}</span>
       <span role='cell' class='c-backlog'>{r.backlog === null ? '-' : `${count(r.backlog.records)} (${bytes(r.backlog.bytes)})`}</span>
@@ -95,6 +95,7 @@ function Filters () {
         <option value='never-seen'>never seen</option>
         <option value='revoked'>revoked</option>
         <option value='conflict'>in conflict</option>
+        <option value='takeover'>id shared (takeovers)</option>
         <option value='mismatch'>version mismatch</option>
                     </select>
       </label>

@@ -25,6 +25,7 @@ export function Summary ({ s }: { s: FleetSummary }) {
         <Figure label='stale' value={count(d.stale)} detail='heartbeats stopped' />
         <Figure label='offline' value={count(d.offline)} detail={d.neverSeen + d.revoked > 0 ? `${count(d.neverSeen)} never seen, ${count(d.revoked)} revoked` : undefined} />
         <Figure label='in conflict' value={count(d.conflict)} detail='two boards on one id' />
+        <Figure label='ids shared' value={count(d.shared)} detail='connections taking over each other' />
         <Figure label='functions running' value={count(s.functionsRunning)} detail={`${count(s.functionNames)} distinct`} />
         <Figure label='invocations / min' value={count(s.perMinute.invocations)} detail={`last ${s.perMinute.windowMinutes} min`} />
         <Figure label='errors / min' value={count(s.perMinute.errors)} detail={`last ${s.perMinute.windowMinutes} min`} />

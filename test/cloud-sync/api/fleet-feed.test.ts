@@ -10,6 +10,7 @@ import { FEED_DEFAULTS, FleetFeed } from '../../../cloud-sync/api/fleet-feed.js'
 import type { FeedWake } from '../../../cloud-sync/api/fleet-feed.js'
 import type { FleetChange } from '../../../cloud-sync/api/dashboard-types.js'
 import { LevelRegistry } from '../../../cloud-sync/registry/index.js'
+import { TAKEOVER_WINDOW_MS } from '../../../cloud-sync/api/views.js'
 import { FakeClock } from '../../helpers/fake-clock.js'
 
 const T0 = Date.UTC(2026, 11, 6, 12)
@@ -98,6 +99,31 @@ test('with notes flowing: a note refreshes at the pace, a change no note announc
     assert.is(heard(), 4, 'polled at the pace while the bus is down')
     off()
     assert.is(notes.size, 0, 'nobody listens: the notes are let go')
+  } finally {
+    await w.close()
+  }
+})
+
+test('a takeover warning shows when a third takeover comes and goes by the clock alone once they leave the window', async () => {
+  const w = await world()
+  try {
+    await w.registry.addDevice({ id: 'twin-1', secretHash: 'x', createdAt: T0 })
+    // Offline, so its state never moves with the clock: only the takeovers' window can.
+    await w.registry.touch('twin-1', { lastSeen: T0, status: { state: 'offline' } })
+    const off = w.feed.subscribe((c) => w.changes.push(c))
+    const warned = (): Array<boolean | null> => w.changes.flatMap((c) => c.devices.map((d) => d.takeovers?.shared ?? null))
+    await w.clock.advance(150)
+    assert.equal(warned(), [null])
+    for (let i = 0; i < 3; i++) await w.registry.noteTakeover('twin-1', T0 + 150 + i)
+    await w.clock.advance(150)
+    assert.equal(warned(), [null, true])
+    assert.equal(w.changes.at(-1)?.devices[0].takeovers, { count: 3, recent: 3, lastAt: T0 + 152, shared: true })
+    assert.is(w.changes.at(-1)?.summary?.devices.shared, 1)
+    await w.clock.advance(TAKEOVER_WINDOW_MS)
+    assert.equal(warned(), [null, true, false])
+    assert.equal(w.changes.at(-1)?.devices[0].takeovers, { count: 3, recent: 0, lastAt: T0 + 152, shared: false })
+    assert.is(w.changes.at(-1)?.summary?.devices.shared, 0)
+    off()
   } finally {
     await w.close()
   }

@@ -2,6 +2,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { conflictOf, fleetRow, fleetSummary } from '../../../cloud-sync/api/fleet-rows.js'
+import { TAKEOVER_WINDOW_MS } from '../../../cloud-sync/api/views.js'
 import { MINUTE_MS, MetricWindow } from '../../../cloud-sync/api/metric-window.js'
 import type { DesiredRow, DeviceRow, ReportedRow } from '../../../cloud-sync/registry/index.js'
 import type { DesiredVersion } from '../../../src/wire/index.js'
@@ -67,7 +68,7 @@ test('the summary counts states, running functions, backlog, uploads and per-min
   assert.is(rows[0].errorsHour, 105)
   assert.is(rows[0].invocationsHour, 1100)
   const s = fleetSummary(rows, [w], 1, NOW)
-  assert.equal(s.devices, { total: 3, online: 1, stale: 1, offline: 0, neverSeen: 1, revoked: 0, conflict: 0 })
+  assert.equal(s.devices, { total: 3, online: 1, stale: 1, offline: 0, neverSeen: 1, revoked: 0, conflict: 0, shared: 0 })
   assert.is(s.functionsRunning, 2)
   assert.is(s.functionNames, 2)
   assert.equal(s.perMinute, { invocations: 20, errors: 1, windowMinutes: 5 })
@@ -77,6 +78,19 @@ test('the summary counts states, running functions, backlog, uploads and per-min
   assert.equal(s.backlog, { records: 8, bytes: 1024 })
   assert.is(s.uploadedToday, 2 * 2048)
   assert.is(s.rolloutsRunning, 1)
+})
+
+test('takeovers: none is null; one is shown but no warning; 3 within the window say two boards share the id, counted on the takeovers\' clock', () => {
+  assert.is(fleetRow(device(), NOW, true, undefined, undefined, undefined).takeovers, null)
+  const once = fleetRow(device({ takeovers: { count: 1, lastAt: NOW - 5000, recent: [NOW - 5000] } }), NOW, true, undefined, undefined, undefined)
+  assert.equal(once.takeovers, { count: 1, recent: 1, lastAt: NOW - 5000, shared: false })
+  const fought = device({ takeovers: { count: 7, lastAt: NOW - 1000, recent: [NOW - TAKEOVER_WINDOW_MS - 1, NOW - 3000, NOW - 2000, NOW - 1000] } })
+  const row = fleetRow(fought, NOW, true, undefined, undefined, undefined)
+  assert.equal(row.takeovers, { count: 7, recent: 3, lastAt: NOW - 1000, shared: true })
+  // The takeovers' own clock decides the window, not the cloud's wall clock (stepped back an hour here).
+  const stepped = fleetRow(fought, NOW - 3_600_000, true, undefined, undefined, undefined, NOW + TAKEOVER_WINDOW_MS - 2500)
+  assert.equal(stepped.takeovers, { count: 7, recent: 2, lastAt: NOW - 1000, shared: false })
+  assert.is(fleetSummary([row, once], [], 0, NOW).devices.shared, 1)
 })
 
 test.run()
