@@ -48,6 +48,7 @@ The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN,
                  [--rate devices/min] [--abort-at failure%] [--timeout s] [--key file] [--layers dir]
                  [--no-wait]         sign, upload and roll out a function; live progress to the health verdict
   lambkin rollouts [--limit n]        the newest rollouts and how far each got
+  lambkin rollout status <id>         a rollout and where each target stands
   lambkin rollout cancel <id>         stop a rollout (devices already moved stay moved)
   lambkin rollback <fn> --to <device|group:name> [--no-wait]
                                      back to the last version each device kept

@@ -7,9 +7,10 @@ import type { DeviceRolloutState, RolloutCounts, RolloutDevice, RolloutView } fr
 /**
  * A device answered or changed state (never for `pending` or `sent`: those are not answers).
  * An applied device's `health` is its health gate's verdict so far (watching, `watchLeftMs`
- * left; passed), a new event when it moves.
+ * left; passed; superseded: a newer rollout of the function came while its window was open, and
+ * this rollout stopped watching it, `message` says which), a new event when it moves.
  */
-export interface DeviceEvent { event: 'device', rollout: string, device: string, state: DeviceRolloutState, version?: string, code?: string, message?: string, at?: number, health?: 'watching' | 'passed', watchLeftMs?: number }
+export interface DeviceEvent { event: 'device', rollout: string, device: string, state: DeviceRolloutState, version?: string, code?: string, message?: string, at?: number, health?: RolloutDevice['health'], watchLeftMs?: number }
 
 /** The counts changed; `waiting` = pending + sent. */
 export interface ProgressEvent { event: 'progress', rollout: string, state: RolloutView['state'], revision: number, counts: RolloutCounts }
@@ -44,7 +45,8 @@ export type RolloutEvent = DeviceEvent | ProgressEvent | EndEvent
 /** States that are an answer from (or about) a device, each shown once as it happens. */
 const ANSWERS: ReadonlySet<DeviceRolloutState> = new Set(['applied', 'failed', 'rolled-back', 'offline', 'skipped'])
 
-function deviceEvent (rollout: string, d: RolloutDevice): DeviceEvent {
+/** One target of rollout `rollout` as a device event (its state, why, and for an applied one its health). */
+export function deviceEvent (rollout: string, d: RolloutDevice): DeviceEvent {
   return {
     event: 'device',
     rollout,
@@ -113,13 +115,18 @@ function commonCode (v: RolloutView): { code: string, message?: string, device: 
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`
 
+/** True for a device applied whose health window was still open when a newer rollout superseded its rollout. */
+export const superseded = (d: RolloutDevice): boolean => d.state === 'applied' && d.health === 'superseded'
+
 /**
  * "20 applied, 2 failed, 1 offline" from the counts (zeros left out; `none answered` when all
- * are). With `v` (waiting for the verdict), applied splits into healthy and "in health window".
+ * are). With `v` (waiting for the verdict), applied splits into healthy, "in health window" and
+ * "superseded in health window".
  */
 export function countsText (c: RolloutCounts, v?: RolloutView): string {
   const inWindow = v === undefined ? 0 : v.devices.filter(watching).length
-  const applied: Array<[number, string]> = v === undefined ? [[c.applied, 'applied']] : [[c.applied - inWindow, 'healthy'], [inWindow, 'in health window']]
+  const cut = v === undefined ? 0 : v.devices.filter(superseded).length
+  const applied: Array<[number, string]> = v === undefined ? [[c.applied, 'applied']] : [[c.applied - inWindow - cut, 'healthy'], [inWindow, 'in health window'], [cut, 'superseded in health window']]
   const parts: Array<[number, string]> = [...applied, [c.failed, 'failed'], [c.rolledBack, 'rolled back'], [c.offline, 'offline'], [c.skipped, 'skipped'], [c.pending + c.sent, 'waiting']]
   return parts.filter(([n]) => n > 0).map(([n, s]) => `${n} ${s}`).join(', ') || 'none answered'
 }

@@ -34,15 +34,18 @@ const LABEL: Record<DeviceEvent['state'], string> = {
 
 /**
  * One device's answer: `  gh-01  applied      version 1a2b3c4d5e6f7a8b, health window: 30 s left`,
- * then `  gh-01  healthy      version 1a2b...` once its window passed; failures with `CODE: message`.
+ * then `  gh-01  healthy      version 1a2b...` once its window passed, or `  gh-01  superseded
+ * version 1a2b..., superseded by rollout r2 while...` when a newer rollout came first; failures
+ * with `CODE: message`.
  */
 export function deviceLine (e: DeviceEvent, idWidth = 0): string {
   const why = e.code === undefined ? (e.message ?? '') : `${e.code}${e.message === undefined ? '' : `: ${e.message}`}`
   let detail: string
-  const label = e.state === 'applied' && e.health === 'passed' ? 'healthy' : LABEL[e.state]
+  const label = e.state === 'applied' && e.health === 'passed' ? 'healthy' : e.state === 'applied' && e.health === 'superseded' ? 'superseded' : LABEL[e.state]
   if (e.state === 'applied') {
     detail = e.version === undefined ? '' : `version ${e.version}`
     if (e.health === 'watching') detail += `${detail === '' ? '' : ', '}health window: ${Math.ceil((e.watchLeftMs ?? 0) / 1000)} s left`
+    if (e.health === 'superseded') detail += `${detail === '' ? '' : ', '}${e.message ?? 'superseded while its health window was open'}`
   } else if (e.state === 'offline') detail = 'waiting: it gets the new desired state when it reconnects'
   else detail = why
   return printable(`  ${e.device.padEnd(idWidth)}  ${label.padEnd(11)}  ${detail}`).trimEnd()

@@ -80,6 +80,8 @@ export type ReportedRow = ReportedFrame & { receivedAt: number }
 export type RolloutKind = 'deploy' | 'rollback'
 export type RolloutState = 'running' | 'done' | 'aborted' | 'cancelled' | 'superseded'
 export type RolloutDeviceState = 'pending' | 'sent' | 'applied' | 'failed' | 'rolled-back' | 'offline' | 'skipped'
+/** An applied device's health verdict in a rollout (RolloutDevice.health). */
+export type RolloutHealth = 'watching' | 'passed' | 'superseded'
 
 /** One target of a rollout. `sentAt` (cloud clock) is when its timeout started; not shown by the API. */
 export interface RolloutDevice {
@@ -100,9 +102,13 @@ export interface RolloutDevice {
    * For an applied device, its health gate's verdict so far [W5]: `watching` while the window
    * the device keeps after a swap is open (`watchLeftMs` left when it reported), `passed` once
    * it closed without a rollback (or the device keeps none). A rollback turns the device
-   * rolled-back instead. `lambkin deploy` waits for this.
+   * rolled-back instead. `lambkin deploy` waits for this. `superseded` is final: the rollout was
+   * superseded (a newer rollout of the function) while this window was open, so the cloud
+   * stopped watching it here (`message` names the newer rollout, whose view has the verdict
+   * when it targets the device); only a rollback the device still reports for this
+   * deployment changes it (to rolled-back, follow.ts).
    */
-  health?: 'watching' | 'passed'
+  health?: RolloutHealth
   watchLeftMs?: number
 }
 

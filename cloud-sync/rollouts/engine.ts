@@ -12,7 +12,7 @@ import { deployEntry } from './desired.js'
 import type { DesiredPublisher } from './desired.js'
 import { followClosed } from './follow.js'
 import { learnFromVerdict } from './learn.js'
-import { abortReason, countDevices, countKey, judge, judgeable, sameVerdict, timedOut, VERDICT_FIELDS } from './judge.js'
+import { abortReason, countDevices, countKey, inWindow, judge, judgeable, sameVerdict, supersededVerdict, timedOut, VERDICT_FIELDS } from './judge.js'
 import type { Verdict } from './judge.js'
 import { allowedBy, dueAt, released } from './pace.js'
 import { deployRow, deploySettings, resolveTargets, rollbackRow } from './plan.js'
@@ -118,12 +118,13 @@ export class RolloutEngine {
     return await this.get(id)
   }
 
-  /** Older rollouts of `row`'s function stop: superseded when running or still in a health window (closed, no verdict would reach it), else unwatched. */
+  /** Older rollouts of `row`'s function stop: superseded when running or in a health window (its devices there end `superseded`), else unwatched. */
   #supersede (row: RolloutRow): void {
     for (const old of this.#open.values()) {
       if (old.row.fn !== row.fn || old.row.id === row.id) continue
       if (old.row.state === 'running') this.#finish(old, 'superseded', `superseded by rollout ${row.id}`)
-      else if (old.row.state === 'done' && old.row.devices.some((d) => d.state === 'applied' && d.health === 'watching')) this.#finish(old, 'superseded', `superseded by rollout ${row.id} before its health windows ended`)
+      else if (old.row.state === 'done' && old.row.devices.some(inWindow)) this.#finish(old, 'superseded', `superseded by rollout ${row.id} before its health windows ended`)
+      for (const [i, d] of old.row.devices.entries()) if (inWindow(d)) this.#set(old, i, supersededVerdict(row.id))
       old.row.open = false
       old.changed = true
     }

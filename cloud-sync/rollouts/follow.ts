@@ -32,7 +32,8 @@ export async function followClosed (
     if (got === undefined || got.device.id !== device || got.device.deploymentId !== from.deploymentId || !judgeable(got.device)) continue
     const { rollout, device: d } = got
     const v = judge(rollout, d, rep)
-    if (v === undefined || sameVerdict(d, v)) continue
+    // A device superseded in its window stays so until a failure or rollback says otherwise.
+    if (v === undefined || sameVerdict(d, v) || (d.health === 'superseded' && v.state === 'applied')) continue
     rollout.counts[countKey(d.state)]--
     for (const k of VERDICT_FIELDS) delete d[k]
     Object.assign(d, v, { at: now })

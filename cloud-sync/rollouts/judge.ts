@@ -54,6 +54,18 @@ export function judge (r: Pick<RolloutRow, 'fn' | 'alias'>, d: RolloutDevice, re
   return undefined
 }
 
+/** True for a device applied whose health window is still open (`health` watching). */
+export const inWindow = (d: RolloutDevice): boolean => d.state === 'applied' && d.health === 'watching'
+
+/**
+ * The final verdict of a device still in its health window when its rollout is superseded by
+ * rollout `by` (engine.ts): applied, health `superseded`, and why in `message`. Only a failure or
+ * rollback the device later reports for this deployment changes it (follow.ts).
+ */
+export function supersededVerdict (by: string): Verdict {
+  return { state: 'applied', health: 'superseded', message: `superseded by rollout ${by} while its health window was open: not watched to its end here (rollout ${by} has the verdict where it targets this device)` }
+}
+
 /** Failed by the cloud's timeout (LAMBKIN_DEPLOY_TIMEOUT, set by the engine), not by the device. */
 export function timedOut (d: RolloutDevice): boolean {
   return d.state === 'failed' && d.code === ErrorCodes.DEPLOY_TIMEOUT && d.message?.startsWith('connected but no report') === true

@@ -66,6 +66,18 @@ test('the end event carries the exit code and every target as the JSON summary; 
   assert.equal(diffRollout(a, b).map((e) => e.event === 'device' ? e.health : e.event), ['passed'])
 })
 
+test('a device superseded in its health window is news, is counted apart from healthy, and ends a followed deploy as superseded', () => {
+  const a = rolloutView({ a: { state: 'applied', health: 'watching', watchLeftMs: 1000 }, b: { state: 'applied', health: 'passed' } }, { state: 'done' })
+  const cut = { state: 'applied' as const, health: 'superseded' as const, message: 'superseded by rollout r-2 while its health window was open' }
+  const b = rolloutView({ a: cut, b: { state: 'applied', health: 'passed' } }, { state: 'superseded', reason: 'superseded by rollout r-2 before its health windows ended', revision: 2 })
+  const events = diffRollout(a, b)
+  assert.equal(events.filter((e) => e.event === 'device').map((e) => e.event === 'device' ? [e.device, e.health, e.watchLeftMs, e.message] : []), [['a', 'superseded', undefined, cut.message]])
+  assert.is(countsText(b.counts, b), '1 healthy, 1 superseded in health window')
+  const o = rolloutOutcome(b, { verdict: true })
+  assert.equal([o.exitCode, o.code, o.devices[0].health], [1, 'LAMBKIN_ROLLOUT_ABORTED', 'superseded'])
+  assert.match(o.message, /rollout r-1 superseded: superseded by rollout r-2 before its health windows ended; 1 healthy, 1 superseded in health window/)
+})
+
 test('counts in words leave out zeros', () => {
   assert.is(countsText(rolloutView({ a: 'applied', b: 'sent', c: 'pending' }).counts), '1 applied, 2 waiting')
   assert.is(countsText(rolloutView({}).counts), 'none answered')

@@ -17,6 +17,7 @@ test('device lines: applied with the version, failures with code and reason, off
   assert.is(deviceLine({ event: 'device', rollout: 'r', device: 'b', state: 'failed', code: 'LAMBKIN_KEY_UNTRUSTED', message: 'key 12 \x1b[2J' }), '  b  failed       LAMBKIN_KEY_UNTRUSTED: key 12 \\x1b[2J')
   assert.match(deviceLine({ event: 'device', rollout: 'r', device: 'c', state: 'offline' }), /offline\s+waiting/)
   assert.match(deviceLine({ event: 'device', rollout: 'r', device: 'd', state: 'rolled-back', code: 'LAMBKIN_HEALTH_CHECK_FAILED' }), /rolled back\s+LAMBKIN_HEALTH_CHECK_FAILED/)
+  assert.is(deviceLine({ event: 'device', rollout: 'r', device: 'e', state: 'applied', version: '0123456789abcdef', health: 'superseded', message: 'superseded by rollout r2 while its health window was open' }), '  e  superseded   version 0123456789abcdef, superseded by rollout r2 while its health window was open')
 })
 
 function print (tty: boolean): { out: string, err: string } {

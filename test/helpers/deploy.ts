@@ -58,6 +58,8 @@ export class SimDevice {
   readonly client: MqttClient
   behaviour: (fn: string, version: string) => Behaviour = () => 'apply'
   fetch = false
+  /** Set: each function it applies reports its health window open with this many ms left [W5] until `passWindows()`. */
+  watchMs: number | undefined
   answerInvokes = true
   invokesSeen = 0
   acted = 0
@@ -115,7 +117,7 @@ export class SimDevice {
       if (b === 'fail') { this.failures.push({ deploymentId: d.deploymentId, name: f.name, version, code: 'LAMBKIN_COMPILE_ERROR', message: 'does not compile', at }); continue }
       if (this.fetch) await this.#fetch(f.canary?.sha256 ?? f.live.sha256)
       if (b === 'health-fail') { this.rollbacks.push({ deploymentId: d.deploymentId, name: f.name, from: version, ...(now === undefined ? {} : { to: now.version }), code: 'LAMBKIN_HEALTH_CHECK_FAILED', message: 'errors', at }); continue }
-      this.running.set(f.name, want)
+      this.running.set(f.name, this.watchMs === undefined ? want : { ...want, watching: this.watchMs })
     }
     for (const name of [...this.running.keys()]) if (!d.functions.some((f) => f.name === name)) this.running.delete(name)
     this.acted = d.deploymentId
@@ -136,6 +138,12 @@ export class SimDevice {
     })
     await this.client.publishAsync(upTopic(this.id, 'fetch'), encodeFrame({ sha256 }), { qos: 1 })
     await got
+  }
+
+  /** Every open health window passes (none reports `watching` any more), and the device reports it. */
+  async passWindows (): Promise<void> {
+    for (const [name, f] of this.running) { const { watching: _w, ...rest } = f; this.running.set(name, rest) }
+    await this.report()
   }
 
   /** Publishes up/reported (retained) with what it runs now. */

@@ -53,7 +53,10 @@ function Row ({ r, index, top }: { r: FleetRow, index: number, top: number }) {
     <div role='row' class={`row${r.mismatch ? ' row-mismatch' : ''}${r.takeovers?.shared === true ? ' row-takeover' : ''}`} aria-rowindex={index + 2} style={{ transform: `translateY(${top}px)` }}>
       <span role='cell' class='c-id'><a href={deviceHref(r.id)}>{r.id}</a></span>
       <span role='cell' class='c-group'>{r.group ?? '-'}</span>
-      <span role='cell' class='c-state'><StateBadge state={r.state} conflict={r.conflict} />{r.takeovers?.shared === true && <> <TakeoverBadge t={r.takeovers} now={now.value} /></>}{r.lastSeen !== null && <> <span class='seen' title={when(r.lastSeen)}>{ago(r.lastSeen, now.value)}</span></>}</span>
+      <span role='cell' class='c-state'>
+        <span class='state-line'><StateBadge state={r.state} conflict={r.conflict} />{r.lastSeen !== null && <> <span class='seen' title={when(r.lastSeen)}>{ago(r.lastSeen, now.value)}</span></>}</span>
+        {r.takeovers?.shared === true && <> <TakeoverBadge t={r.takeovers} now={now.value} /></>}
+      </span>
       <span role='cell' class='c-agent'>{r.agent ?? '-'}</span>
       <span role='cell' class='c-fns'>{fns.length === 0 ? '-' : fns.map((f) => <FunctionChip key={f.name} f={f} />)}{r.functions.length > 3 && <span class='fn-more'>+{r.functions.length - 3} more</span>}</span>
       <span role='cell' class='c-backlog'>{r.backlog === null ? '-' : `${count(r.backlog.records)} (${bytes(r.backlog.bytes)})`}</span>

@@ -9,7 +9,18 @@ import { now, rollouts } from '../fleet-store.js'
 import { deviceHref } from '../route.js'
 import { ConfirmButton } from './confirm.js'
 
-interface RolloutDevice { id: string, state: string, version?: string, code?: string, message?: string, at?: number }
+interface RolloutDevice { id: string, state: string, version?: string, code?: string, message?: string, at?: number, health?: string, watchLeftMs?: number }
+
+/**
+ * A rollout device's state in words: an applied one with its health verdict (in its health
+ * window, healthy, or superseded: a newer rollout of the function came while its window was open).
+ */
+export function deviceStateText (d: RolloutDevice): string {
+  if (d.state !== 'applied' || d.health === undefined) return d.state === 'rolled-back' ? 'rolled back' : d.state
+  if (d.health === 'watching') return `applied, in health window${d.watchLeftMs === undefined ? '' : ` (${Math.ceil(d.watchLeftMs / 1000)} s left)`}`
+  if (d.health === 'passed') return 'applied, healthy'
+  return `applied, ${d.health === 'superseded' ? '↷ superseded in health window' : d.health}`
+}
 interface RolloutView extends RolloutLine { devices: RolloutDevice[], alreadyFinished?: boolean }
 
 const STATE_WORDS: Record<string, string> = { running: '▶ running', done: '✓ done', aborted: '✗ aborted', cancelled: '■ cancelled', superseded: '↷ superseded' }
@@ -50,7 +61,7 @@ function Devices ({ r }: { r: RolloutLine }) {
       <table class='plain'>
       <thead><tr><th scope='col'>Device</th><th scope='col'>State</th><th scope='col'>When</th><th scope='col'>Why</th></tr></thead>
       <tbody>{view.devices.slice(0, 500).map((d) => (
-        <tr key={d.id}><td><a href={deviceHref(d.id)}>{d.id}</a></td><td>{d.state}</td><td title={when(d.at ?? null)}>{d.at === undefined ? '-' : ago(d.at, now.value)}</td><td>{d.code === undefined ? '' : `${d.code}: ${d.message ?? ''}`}</td></tr>
+        <tr key={d.id}><td><a href={deviceHref(d.id)}>{d.id}</a></td><td class={`ro-state ro-${d.state}${d.health === undefined ? '' : ` ro-${d.health}`}`}>{deviceStateText(d)}</td><td title={when(d.at ?? null)}>{d.at === undefined ? '-' : ago(d.at, now.value)}</td><td>{d.code === undefined ? (d.message ?? '') : `${d.code}: ${d.message ?? ''}`}</td></tr>
       ))}
       </tbody>
       </table>

@@ -17,10 +17,11 @@ export function StateBadge ({ state, conflict }: { state: string, conflict?: str
 
 /**
  * The takeover warning of a device row (FleetRow.takeovers): shown while two boards fight over
- * the id (`shared`: 3 or more takeovers in 10 min), with how many and when the last was; null otherwise.
+ * the id (`shared`: 3 or more takeovers in 10 min), with how many in those 10 min and when the
+ * last was (the tooltip says what it means and what to do); null otherwise.
  */
 export function TakeoverBadge ({ t, now }: { t: FleetTakeovers | null, now: number }) {
   if (t === null || !t.shared) return null
   const title = `Two boards use this id (a cloned card?): each connection takes over the other's. ${t.recent} takeovers in the last 10 min, ${t.count} in all, the last at ${when(t.lastAt)}. Give each board its own id: lambkin devices add <new-id>, then a new config on one of them.`
-  return <span class='state state-takeover' title={title}><span aria-hidden='true'>⚠</span> id shared: {t.recent}× in 10 min, last {ago(t.lastAt, now)}</span>
+  return <span class='state state-takeover' title={title}><span aria-hidden='true'>⚠</span> id shared: {t.recent}× · last {ago(t.lastAt, now)}</span>
 }
