@@ -36,8 +36,8 @@ async function superseded (open: (o: Partial<CloudOptions>) => Promise<CloudFixt
     const v1 = await makeBundle('greet', 'one')
     const v2 = await makeBundle('greet', 'two')
     const old = await start(f, { sha256: await upload(f, v1, keys.key), to: 'group:g' })
-    const watching = await untilRollout(f, old.id, (x) => x.devices.every((d) => d.health === 'watching'))
-    assert.is(watching.state, 'done')
+    // Done: nobody is waiting for, and both are in their health windows.
+    await untilRollout(f, old.id, (x) => x.state === 'done' && x.devices.every((d) => d.health === 'watching'))
 
     // A new version for g-1 only, while both are still in their windows.
     const neu = await start(f, { sha256: await upload(f, v2, keys.key), to: 'g-1' })
