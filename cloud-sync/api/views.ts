@@ -57,7 +57,10 @@ export function deviceProblems (d: DeviceRow, now: number, takeoversNow = now): 
     out.push(`${ErrorCodes.STREAM_CONFLICT}: ${c.count} batch${c.count === 1 ? '' : 'es'} of outbox stream ${c.stream} refused since ${new Date(c.firstAt).toISOString()}: seq ${c.seq} came with other records than the cloud holds, so two boards are using this id (a cloned card?). Nothing was deleted on either board. Give the clone its own id (lambkin devices add <new-id>) and a new config, then lambkin devices clear-conflict ${d.id}`)
   }
   const n = recentTakeovers(d, takeoversNow)
-  if (n >= TAKEOVERS_SHARED) out.push(`two clients share this id: ${n} takeovers of its connection in the last ${TAKEOVER_WINDOW_MS / 60_000} min (${d.takeovers?.count ?? n} in all); give each board its own id`)
+  if (n >= TAKEOVERS_SHARED) {
+    const last = d.takeovers === undefined ? '' : `, the last at ${new Date(d.takeovers.lastAt).toISOString()}`
+    out.push(`two clients share this id: ${n} takeovers of its connection in the last ${TAKEOVER_WINDOW_MS / 60_000} min (${d.takeovers?.count ?? n} in all${last}); give each board its own id`)
+  }
   return out
 }
 
