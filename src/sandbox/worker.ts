@@ -232,24 +232,25 @@ function invokeOn (instance: FunctionInstance, fn: Loaded, op: PackedInvokes, i:
 
 /**
  * Results held from which a batch's results go back before FLUSH_MS once they reach the calls
- * still in hand (see inHand). Below it, a flush's wake-ups cost more than the overlap wins.
+ * still in hand (see halfDone). Below it, a flush's wake-ups cost more than the overlap wins.
  */
 const OVERLAP_MIN = 64
 
 /**
- * The calls this thread has in hand after call `next - 1` of `op`: the rest of `op` and the
- * batches queued behind it. Once the results held reach it, they go back at once: the main
- * thread turns them into outcomes and new calls while this thread runs the other half, instead
- * of both taking turns (with 256 calls in flight and a batch shorter than FLUSH_MS, the thread
- * sat idle while the main thread answered a whole batch).
+ * Whether `held` results reach the calls this thread has in hand after call `next - 1` of
+ * `op` (the rest of `op` and the batches queued behind it; counted only as far as `held`).
+ * Then they go back at once: the main thread turns them into outcomes and new calls while this
+ * thread runs the other half, instead of the two taking turns (with 256 calls in flight a
+ * trivial batch ends before FLUSH_MS, and the thread sat idle while the main thread answered
+ * the whole batch).
  */
-function inHand (op: PackedInvokes, next: number): number {
+function halfDone (held: number, op: PackedInvokes, next: number): boolean {
   let n = op.events.length - next
-  for (let k = 0; k < ops.length; k++) {
+  for (let k = 0; k < ops.length && n <= held; k++) {
     const q = ops[k]
     if (q.t === 'inv') n += q.events.length
   }
-  return n
+  return n <= held
 }
 
 async function pump (): Promise<void> {
@@ -272,7 +273,7 @@ async function pump (): Promise<void> {
           endedAt = -1
           if (!invokeWarm(op, i, t)) await invokeCold(op, i)
           t = endedAt >= 0 ? endedAt : performance.now()
-          if (t - flushedAt >= FLUSH_MS || (results.length >= OVERLAP_MIN && results.length >= inHand(op, i + 1))) {
+          if (t - flushedAt >= FLUSH_MS || (results.length >= OVERLAP_MIN && halfDone(results.length, op, i + 1))) {
             flush(t)
             pull()
           }
