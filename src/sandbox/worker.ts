@@ -230,6 +230,29 @@ function invokeOn (instance: FunctionInstance, fn: Loaded, op: PackedInvokes, i:
   else fn.idle.push(instance)
 }
 
+/**
+ * Results held from which a batch's results go back before FLUSH_MS once they reach the calls
+ * still in hand (see halfDone). Below it, a flush's wake-ups cost more than the overlap wins.
+ */
+const OVERLAP_MIN = 64
+
+/**
+ * Whether `held` results reach the calls this thread has in hand after call `next - 1` of
+ * `op` (the rest of `op` and the batches queued behind it; counted only as far as `held`).
+ * Then they go back at once: the main thread turns them into outcomes and new calls while this
+ * thread runs the other half, instead of the two taking turns (with 256 calls in flight a
+ * trivial batch ends before FLUSH_MS, and the thread sat idle while the main thread answered
+ * the whole batch).
+ */
+function halfDone (held: number, op: PackedInvokes, next: number): boolean {
+  let n = op.events.length - next
+  for (let k = 0; k < ops.length && n <= held; k++) {
+    const q = ops[k]
+    if (q.t === 'inv') n += q.events.length
+  }
+  return n <= held
+}
+
 async function pump (): Promise<void> {
   if (pumping) return
   pumping = true
@@ -250,7 +273,7 @@ async function pump (): Promise<void> {
           endedAt = -1
           if (!invokeWarm(op, i, t)) await invokeCold(op, i)
           t = endedAt >= 0 ? endedAt : performance.now()
-          if (t - flushedAt >= FLUSH_MS) {
+          if (t - flushedAt >= FLUSH_MS || (results.length >= OVERLAP_MIN && halfDone(results.length, op, i + 1))) {
             flush(t)
             pull()
           }

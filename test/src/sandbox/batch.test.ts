@@ -115,4 +115,24 @@ test('each call of a batch gets its own state and trace id, repeated or not', as
   }
 })
 
+test('the outcomes of a long batch are handed over while its later calls still run', async () => {
+  const pool = await SandboxPool.create({ workers: 1 })
+  try {
+    const k = await pool.load(makeSpec('export default (e) => { if (e.slow) { const t = Date.now(); while (Date.now() - t < 1000) {} } return e.i }', { limits: { timeoutMs: 10_000 } }))
+    // Calls that end widen the function's send-ahead window, so 200 invoked at once go as one batch.
+    for (let r = 0; r < 6; r++) await Promise.all(Array.from({ length: 100 }, (_, i) => pool.invoke(k, { i })))
+    let slowDone = false
+    const outs = Array.from({ length: 200 }, (_, i) => pool.invoke(k, { i, slow: i === 150 }))
+    void outs[150].then(() => { slowDone = true })
+    ok(await outs[0])
+    await new Promise((resolve) => setImmediate(resolve))
+    // Half the batch done (well within the 2 ms flush), its outcomes went back at once: not
+    // held until the slow call ended, so the main thread answers them while the thread works.
+    assert.is(slowDone, false, 'the first outcome came only with the slow call\'s')
+    assert.equal((await Promise.all(outs)).map((o) => ok(o).result), Array.from({ length: 200 }, (_, i) => i))
+  } finally {
+    await pool.close()
+  }
+})
+
 test.run()
