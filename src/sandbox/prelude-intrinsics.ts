@@ -1,9 +1,24 @@
 // The first part of the sandbox glue (prelude.ts): the references it takes before any user
-// code runs, the helpers built only on those, and a Math.random seeded per sandbox. Spliced
-// into PRELUDE_SOURCE's function body, so its names are the prelude's own.
+// code runs, the helpers built only on those, and a Math.random seeded per sandbox. A module of
+// its own, evaluated before PRELUDE_SOURCE, which imports what it exports (INTRINSICS_EXPORTS):
+// QuickJS parses each module apart, so the parser's scratch memory for the whole glue is never
+// held at once (docs/performance.md, "What is left, and the targets").
 import { reservedTopicProblem, topicProblem } from '../function/topic-filter.js'
 
-export const INTRINSICS_SOURCE = String.raw`
+/**
+ * The module's name inside QuickJS. A function's imports cannot reach it: instance.ts
+ * normalizes a bare name to `layer:<name>` and a relative one to a path without a leading
+ * `/`, and only then does QuickJS look among the modules already evaluated. It exports
+ * nothing a function could not take itself before any code of its own has run.
+ */
+export const INTRINSICS_MODULE = '/lambkin/intrinsics'
+
+/** The names INTRINSICS_SOURCE exports, in the order PRELUDE_SOURCE imports them. */
+export const INTRINSICS_EXPORTS = Object.freeze(['G', 'stringify', 'parse', 'now', 'freeze', 'defineProperty', 'isArray', 'toStr', 'MkError', 'MkRangeError',
+  'apply', 'zoned', 'topicProblem', 'reservedTopicProblem', 'codeAt', 'cut', 'bytesOf', 'overBytes'])
+
+/** An ES module (QuickJS evaluates it as one, so its bindings are its own). */
+export const INTRINSICS_SOURCE = String.raw`'use strict'
   const G = globalThis
   const stringify = JSON.stringify
   const parse = JSON.parse
@@ -62,4 +77,5 @@ export const INTRINSICS_SOURCE = String.raw`
     if (s.length * 3 <= cap) return false
     return bytesOf(s) > cap
   }
+  export { ${INTRINSICS_EXPORTS.join(', ')} }
 `

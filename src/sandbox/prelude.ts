@@ -15,7 +15,7 @@
 // Envelope: {"ok":true,"sv":<new state's version>,"s":<its JSON>,"r":<result JSON>,"logs":[[level,time,msg]],
 // "pubs":[[topic,payload,qos,retain(,{"c":correlationData,"rt":responseTopic})]],"emits":[...]} (absent keys: nothing of that kind), or
 // {"ok":false,"err":{code?,kind?,name,message,stack?},"logs":[...]}.
-import { INTRINSICS_SOURCE } from './prelude-intrinsics.js'
+import { INTRINSICS_EXPORTS, INTRINSICS_MODULE } from './prelude-intrinsics.js'
 
 /** Characters of an error's message and of its stack kept in an envelope. */
 export const ERROR_TEXT_CHARS = 8192
@@ -23,9 +23,14 @@ export const ERROR_TEXT_CHARS = 8192
 /** The longest correlation data a publish may carry (MQTT 5 section 3.3.2.3.6: binary data, 65535 bytes), as base64. */
 export const MAX_CORRELATION_BASE64 = 4 * Math.ceil(65535 / 3)
 
-export const PRELUDE_SOURCE = String.raw`(function () {
-  'use strict'
-  ${INTRINSICS_SOURCE}
+/**
+ * An ES module, evaluated after INTRINSICS_SOURCE (instance.ts prepare()). A module, not a
+ * function expression: QuickJS keeps a copy of a function's source text for toString(), and
+ * the copy of a function holding the whole glue stayed in memory all through the parse (4 of
+ * the 27 pages the glue added to each instance's memory).
+ */
+export const PRELUDE_SOURCE = String.raw`'use strict'
+  import { ${INTRINSICS_EXPORTS.join(', ')} } from '${INTRINSICS_MODULE}'
   const ERR_CHARS = ${ERROR_TEXT_CHARS}
   let caps = null
   // One invocation's working set is an array, not an object: QuickJS builds a 12-slot array
@@ -355,4 +360,4 @@ export const PRELUDE_SOURCE = String.raw`(function () {
   }
   defineProperty(G, '__lambkin_init', { value: init, configurable: true })
   defineProperty(G, '__lambkin_run', { value: run })
-})()`
+`
