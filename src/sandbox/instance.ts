@@ -6,6 +6,7 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emsc
 import { ErrorCodes } from '../errors.js'
 import { WASM_PAGE_BYTES, pollsFor, stackBytesFor } from './budget.js'
 import { PRELUDE_SOURCE } from './prelude.js'
+import { INTRINSICS_MODULE, INTRINSICS_SOURCE } from './prelude-intrinsics.js'
 import type { FunctionSpec } from './types.js'
 import type { WasmInstance } from './wasm-factory.js'
 import { classify, type RawFailure } from './classify.js'
@@ -49,10 +50,33 @@ export function compactSource (source: string): string {
   }).join('\n')
 }
 
-const PRELUDE_COMPACT = compactSource(PRELUDE_SOURCE)
+const PRELUDE_COMPACT = [compactSource(INTRINSICS_SOURCE), compactSource(PRELUDE_SOURCE)] as const
 
-/** `prelude`: the glue's text, the compacted prelude unless a test compares. */
-export function prepare (wasm: WasmInstance, prelude = PRELUDE_COMPACT): Prepared {
+/** Where the glue's main module is registered; like INTRINSICS_MODULE, no import can reach it. */
+const PRELUDE_MODULE = '/lambkin/prelude'
+
+/** Evaluates an ES module of the glue; throws what its evaluation threw. */
+function evalModule (ctx: QuickJSContext, source: string, name: string): void {
+  const done = ctx.unwrapResult(ctx.evalCode(source, name, { type: 'module' }))
+  // QuickJS answers a module's evaluation with a promise, settled here: the glue never awaits.
+  const state = ctx.getPromiseState(done)
+  done.dispose()
+  if (state.type === 'fulfilled') {
+    if (state.notAPromise !== true) state.value.dispose()
+    return
+  }
+  if (state.type === 'pending') throw new Error(`the sandbox glue ${name} did not finish evaluating`)
+  const error: unknown = ctx.dump(state.error)
+  state.error.dispose()
+  throw error
+}
+
+/**
+ * A runtime and context with the glue evaluated: its two modules, compacted unless `compact`
+ * is false (a test compares).
+ */
+export function prepare (wasm: WasmInstance, compact = true): Prepared {
+  const [intrinsics, prelude] = compact ? PRELUDE_COMPACT : [INTRINSICS_SOURCE, PRELUDE_SOURCE]
   const rt = wasm.module.newRuntime()
   const ctx = rt.newContext()
   // Host helpers the prelude captures and then removes from the global object.
@@ -66,7 +90,10 @@ export function prepare (wasm: WasmInstance, prelude = PRELUDE_COMPACT): Prepare
   const seed = ctx.newNumber(randomFillSync(new Int32Array(1))[0])
   ctx.setProp(ctx.global, '__lambkin_seed', seed)
   seed.dispose()
-  ctx.unwrapResult(ctx.evalCode(prelude, 'lambkin:prelude', { type: 'global' })).dispose()
+  // No module loader is set yet: the import of INTRINSICS_MODULE finds the module evaluated
+  // just before by its name.
+  evalModule(ctx, intrinsics, INTRINSICS_MODULE)
+  evalModule(ctx, prelude, PRELUDE_MODULE)
   return { rt, ctx, run: ctx.getProp(ctx.global, '__lambkin_run'), init: ctx.getProp(ctx.global, '__lambkin_init') }
 }
 

@@ -1,9 +1,28 @@
 // The first part of the sandbox glue (prelude.ts): the references it takes before any user
-// code runs, the helpers built only on those, and a Math.random seeded per sandbox. Spliced
-// into PRELUDE_SOURCE's function body, so its names are the prelude's own.
+// code runs, the helpers built only on those, and a Math.random seeded per sandbox. A module of
+// its own, evaluated before PRELUDE_SOURCE, which imports what it exports (INTRINSICS_EXPORTS):
+// QuickJS parses each module apart, so the parser's scratch memory for the whole glue is never
+// held at once (docs/performance.md, "What is left, and the targets").
 import { reservedTopicProblem, topicProblem } from '../function/topic-filter.js'
 
-export const INTRINSICS_SOURCE = String.raw`
+/**
+ * The module's name inside QuickJS. A function's imports cannot reach it: instance.ts
+ * normalizes a bare name to `layer:<name>` and a relative one to a path without a leading
+ * `/`, and only then does QuickJS look among the modules already evaluated. It exports
+ * nothing a function could not take itself before any code of its own has run.
+ */
+export const INTRINSICS_MODULE = '/lambkin/intrinsics'
+
+/** The names INTRINSICS_SOURCE exports, in the order PRELUDE_SOURCE imports them. */
+export const INTRINSICS_EXPORTS = Object.freeze(['G', 'stringify', 'parse', 'now', 'freeze', 'defineProperty', 'isArray', 'toStr', 'MkError', 'MkRangeError',
+  'apply', 'zoned', 'topicProblem', 'reservedTopicProblem', 'codeAt', 'cut', 'bytesOf', 'overBytes', 'fmt', 'levelMatch', 'show',
+  'isBase64', 'errJson', 'errorOf'])
+
+/** Characters of an error's message and of its stack kept in an envelope. */
+export const ERROR_TEXT_CHARS = 8192
+
+/** An ES module (QuickJS evaluates it as one, so its bindings are its own). */
+export const INTRINSICS_SOURCE = String.raw`'use strict'
   const G = globalThis
   const stringify = JSON.stringify
   const parse = JSON.parse
@@ -62,4 +81,66 @@ export const INTRINSICS_SOURCE = String.raw`
     if (s.length * 3 <= cap) return false
     return bytesOf(s) > cap
   }
+  const ERR_CHARS = ${ERROR_TEXT_CHARS}
+  function fmt (args) {
+    let s = ''
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]
+      let p
+      if (typeof a === 'string') p = a
+      else if (a instanceof MkError) p = toStr(a.name) + ': ' + toStr(a.message)
+      else { try { p = stringify(a) } catch (e) { p = undefined } if (typeof p !== 'string') p = toStr(a) }
+      s += (i > 0 ? ' ' : '') + p
+    }
+    return s
+  }
+  // f: a permission filter split at '/' by __lambkin_init; t: the topic, walked in place.
+  function levelMatch (f, t) {
+    const n = t.length
+    let pos = 0
+    for (let k = 0; k < f.length; k++) {
+      const lv = f[k]
+      if (lv === '#') return true
+      if (pos > n) return false
+      let end = pos
+      while (end < n && t[end] !== '/') end++
+      if (lv !== '+') {
+        if (end - pos !== lv.length) return false
+        for (let j = 0; j < lv.length; j++) if (lv[j] !== t[pos + j]) return false
+      }
+      pos = end + 1
+    }
+    return pos > n
+  }
+  function show (v) {
+    return typeof v === 'string' ? stringify(cut(v, 200)) : typeof v
+  }
+  function isBase64 (v) {
+    if (v.length % 4 !== 0) return false
+    for (let i = 0; i < v.length; i++) {
+      const ch = v[i]
+      const ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch === '+' || ch === '/' || (ch === '=' && i >= v.length - 2 && (i === v.length - 1 || v[v.length - 1] === '='))
+      if (!ok) return false
+    }
+    return true
+  }
+  function field (name, v) { return typeof v === 'string' ? ',"' + name + '":' + stringify(v) : '' }
+  function errJson (code, kind, name, message, stack) {
+    return '{"name":' + stringify(name) + field('code', code) + field('kind', kind) + ',"message":' + stringify(message) + field('stack', stack) + '}'
+  }
+  function errorOf (e) {
+    try {
+      if (e !== null && typeof e === 'object') {
+        const code = e.lambkinCode
+        const kind = e.lambkinKind
+        const stack = e.stack
+        return errJson(typeof code === 'string' ? code : undefined, typeof kind === 'string' ? kind : undefined, cut(toStr(e.name), 200),
+          cut(toStr(e.message), ERR_CHARS), typeof stack === 'string' ? cut(stack, ERR_CHARS) : undefined)
+      }
+      return errJson(undefined, undefined, 'Error', 'the handler threw a non-error value: ' + cut(fmt([e]), ERR_CHARS))
+    } catch (inner) {
+      return errJson(undefined, undefined, 'Error', 'the handler threw a value that could not be described')
+    }
+  }
+  export { ${INTRINSICS_EXPORTS.join(', ')} }
 `

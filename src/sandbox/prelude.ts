@@ -15,18 +15,21 @@
 // Envelope: {"ok":true,"sv":<new state's version>,"s":<its JSON>,"r":<result JSON>,"logs":[[level,time,msg]],
 // "pubs":[[topic,payload,qos,retain(,{"c":correlationData,"rt":responseTopic})]],"emits":[...]} (absent keys: nothing of that kind), or
 // {"ok":false,"err":{code?,kind?,name,message,stack?},"logs":[...]}.
-import { INTRINSICS_SOURCE } from './prelude-intrinsics.js'
+import { INTRINSICS_EXPORTS, INTRINSICS_MODULE } from './prelude-intrinsics.js'
 
-/** Characters of an error's message and of its stack kept in an envelope. */
-export const ERROR_TEXT_CHARS = 8192
+export { ERROR_TEXT_CHARS } from './prelude-intrinsics.js'
 
 /** The longest correlation data a publish may carry (MQTT 5 section 3.3.2.3.6: binary data, 65535 bytes), as base64. */
 export const MAX_CORRELATION_BASE64 = 4 * Math.ceil(65535 / 3)
 
-export const PRELUDE_SOURCE = String.raw`(function () {
-  'use strict'
-  ${INTRINSICS_SOURCE}
-  const ERR_CHARS = ${ERROR_TEXT_CHARS}
+/**
+ * An ES module, evaluated after INTRINSICS_SOURCE (instance.ts prepare()). A module, not a
+ * function expression: QuickJS keeps a copy of a function's source text for toString(), and
+ * the copy of a function holding the whole glue stayed in memory all through the parse (4 of
+ * the 27 pages the glue added to each instance's memory).
+ */
+export const PRELUDE_SOURCE = String.raw`'use strict'
+  import { ${INTRINSICS_EXPORTS.join(', ')} } from '${INTRINSICS_MODULE}'
   let caps = null
   // One invocation's working set is an array, not an object: QuickJS builds a 12-slot array
   // about ten times faster than an object of as many properties. Its slots all exist from the literal
@@ -75,18 +78,6 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     if (cur === null) cur = [inState, inVersion, undefined, false, null, null, null, 0, 0, 0, 0]
     return cur
   }
-  function fmt (args) {
-    let s = ''
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]
-      let p
-      if (typeof a === 'string') p = a
-      else if (a instanceof MkError) p = toStr(a.name) + ': ' + toStr(a.message)
-      else { try { p = stringify(a) } catch (e) { p = undefined } if (typeof p !== 'string') p = toStr(a) }
-      s += (i > 0 ? ' ' : '') + p
-    }
-    return s
-  }
   function log (level, args) {
     if (!active) return
     const c = live()
@@ -96,30 +87,9 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     const entry = '["' + level + '",' + now() + ',' + stringify(msg) + ']'
     c[LOGS] = c[LOGS] === null ? entry : c[LOGS] + ',' + entry
   }
-  // f: a permission filter split at '/' by __lambkin_init; t: the topic, walked in place.
-  function levelMatch (f, t) {
-    const n = t.length
-    let pos = 0
-    for (let k = 0; k < f.length; k++) {
-      const lv = f[k]
-      if (lv === '#') return true
-      if (pos > n) return false
-      let end = pos
-      while (end < n && t[end] !== '/') end++
-      if (lv !== '+') {
-        if (end - pos !== lv.length) return false
-        for (let j = 0; j < lv.length; j++) if (lv[j] !== t[pos + j]) return false
-      }
-      pos = end + 1
-    }
-    return pos > n
-  }
   function allowed (topic) {
     for (let k = 0; k < perms.length; k++) if (levelMatch(perms[k], topic)) return true
     return false
-  }
-  function show (v) {
-    return typeof v === 'string' ? stringify(cut(v, 200)) : typeof v
   }
   // The topics this instance has already let through, each beside its JSON: checking a topic
   // runs interpreted character loops (about 11 us for "bench/out", the rest of a publish about
@@ -182,15 +152,6 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     }
     return out + '}'
   }
-  function isBase64 (v) {
-    if (v.length % 4 !== 0) return false
-    for (let i = 0; i < v.length; i++) {
-      const ch = v[i]
-      const ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch === '+' || ch === '/' || (ch === '=' && i >= v.length - 2 && (i === v.length - 1 || v[v.length - 1] === '='))
-      if (!ok) return false
-    }
-    return true
-  }
   function emit (record) {
     const c = live()
     if (c[N_EMITS] >= caps.maxEmits) fail('LAMBKIN_OUTPUT_LIMIT', 'more than ' + caps.maxEmits + ' emits in one invocation', 'maxEmits')
@@ -237,24 +198,6 @@ export const PRELUDE_SOURCE = String.raw`(function () {
     }
   })
 
-  function field (name, v) { return typeof v === 'string' ? ',"' + name + '":' + stringify(v) : '' }
-  function errJson (code, kind, name, message, stack) {
-    return '{"name":' + stringify(name) + field('code', code) + field('kind', kind) + ',"message":' + stringify(message) + field('stack', stack) + '}'
-  }
-  function errorOf (e) {
-    try {
-      if (e !== null && typeof e === 'object') {
-        const code = e.lambkinCode
-        const kind = e.lambkinKind
-        const stack = e.stack
-        return errJson(typeof code === 'string' ? code : undefined, typeof kind === 'string' ? kind : undefined, cut(toStr(e.name), 200),
-          cut(toStr(e.message), ERR_CHARS), typeof stack === 'string' ? cut(stack, ERR_CHARS) : undefined)
-      }
-      return errJson(undefined, undefined, 'Error', 'the handler threw a non-error value: ' + cut(fmt([e]), ERR_CHARS))
-    } catch (inner) {
-      return errJson(undefined, undefined, 'Error', 'the handler threw a value that could not be described')
-    }
-  }
   function logsOf (c) { return c[LOGS] === null ? '' : ',"logs":[' + c[LOGS] + ']' }
   function limitFail (c, kind, what, cap) {
     return '{"ok":false' + logsOf(c) + ',"err":' + errJson('LAMBKIN_OUTPUT_LIMIT', kind, 'Error', what + ' is over the ' + cap + ' byte cap (' + kind + ', counted as UTF-8)') + '}'
@@ -355,4 +298,4 @@ export const PRELUDE_SOURCE = String.raw`(function () {
   }
   defineProperty(G, '__lambkin_init', { value: init, configurable: true })
   defineProperty(G, '__lambkin_run', { value: run })
-})()`
+`

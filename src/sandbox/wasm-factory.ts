@@ -53,11 +53,18 @@ export class WasmFactory {
   #refilling = false
 
   readonly #prepare: (w: WasmInstance) => WasmInstance['prepared']
+  #warm: ((w: WasmInstance) => unknown) | undefined
 
-  constructor (binary: QuickJSBinary, spares: number, prepare: (w: WasmInstance) => WasmInstance['prepared'] = () => undefined) {
+  /**
+   * `prepare`: work done ahead on each spare (instance.ts prepare()); `warm`: run once by
+   * prime() on its first spare, to compile the load and call path before the first load
+   * (warm-up.ts warmUp()).
+   */
+  constructor (binary: QuickJSBinary, spares: number, prepare: (w: WasmInstance) => WasmInstance['prepared'] = () => undefined, warm?: (w: WasmInstance) => unknown) {
     this.#binary = binary
     this.#target = spares
     this.#prepare = prepare
+    this.#warm = warm
   }
 
   /** Spare instances ready for this cap now. */
@@ -119,10 +126,15 @@ export class WasmFactory {
     for (const pages of [...this.#spares.keys()]) if (!caps.has(pages)) this.#spares.delete(pages)
   }
 
-  /** Pre-creates spares for a cap, e.g. the default one at start-up. */
+  /** Pre-creates spares for a cap, e.g. the default one at start-up, then warms up once. */
   async prime (pages: number): Promise<void> {
     const key = Math.max(MIN_MEMORY_PAGES, pages)
     if (!this.#spares.has(key)) this.#spares.set(key, [])
     await this.refill(() => true)
+    const first = this.#spares.get(key)?.[0]
+    if (this.#warm !== undefined && first !== undefined) {
+      this.#warm(first)
+      this.#warm = undefined
+    }
   }
 }

@@ -6,6 +6,7 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { performance } from 'node:perf_hooks'
 import { ErrorCodes, errorMessage } from '../errors.js'
 import { FunctionInstance, prepare } from './instance.js'
+import { warmUp } from './warm-up.js'
 import { memoryPagesFor } from './budget.js'
 import { WasmFactory } from './wasm-factory.js'
 import { WATCH_DEADLINE, WATCH_ITEM } from './protocol.js'
@@ -20,7 +21,7 @@ import type { FunctionSpec } from './types.js'
 const init = workerData as WorkerInit
 const port = parentPort as NonNullable<typeof parentPort>
 const watch = new Float64Array(init.watch)
-const factory = new WasmFactory(init.binary, init.spares, prepare)
+const factory = new WasmFactory(init.binary, init.spares, prepare, warmUp)
 
 /** A function version loaded in this thread, under the number its host gave it. */
 interface Loaded {

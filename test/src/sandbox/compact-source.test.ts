@@ -37,8 +37,8 @@ test('a prepared instance touches fewer pages of its memory than one given the p
   const compact = await instantiate(binary, 256)
   const prepared = prepare(compact)
   const raw = await instantiate(binary, 256)
-  prepare(raw, PRELUDE_SOURCE)
-  // Measured: 68 pages against 71.
+  prepare(raw, false)
+  // Measured: 61 pages against 63 (68 against 71 when the glue was one function expression).
   assert.ok(touchedPages(compact) < touchedPages(raw), `${touchedPages(compact)} pages against ${touchedPages(raw)}`)
   assert.is(prepared.ctx.typeof(prepared.run), 'function')
 })
