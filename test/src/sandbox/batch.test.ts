@@ -118,7 +118,7 @@ test('each call of a batch gets its own state and trace id, repeated or not', as
 test('the outcomes of a long batch are handed over while its later calls still run', async () => {
   const pool = await SandboxPool.create({ workers: 1 })
   try {
-    const k = await pool.load(makeSpec('export default (e) => { if (e.slow) { const t = Date.now(); while (Date.now() - t < 1000) {} } return e.i }', { limits: { timeoutMs: 10_000 } }))
+    const k = await pool.load(makeSpec('export default (e) => { if (e.slow) { const t = Date.now(); while (Date.now() - t < 1000) {} } return e.i }', { limits: { timeoutMs: 10_000, instructions: 1e12 } }))
     // Calls that end widen the function's send-ahead window, so 200 invoked at once go as one batch.
     for (let r = 0; r < 6; r++) await Promise.all(Array.from({ length: 100 }, (_, i) => pool.invoke(k, { i })))
     let slowDone = false
