@@ -2,9 +2,10 @@
 // them back, and the key id that names a public key inside bundles and desired state [W5][W6].
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ErrorCodes, errorMessage, LambkinError } from '../errors.js'
+import { writeNewFile } from '../new-file.js'
 
 /** A key id: the first 16 hex digits of sha256 over the public key's SPKI DER bytes. */
 export const KEY_ID_PATTERN = /^[0-9a-f]{16}$/
@@ -58,12 +59,19 @@ export function generateKeys (dir: string): { keyId: string, privateFile: string
   const publicFile = join(abs, PUBLIC_KEY_FILE)
   if (existsSync(privateFile)) throw keyError(privateFile, 'already exists; move it away first or choose another --out (a new key cannot sign for devices that trust the old one)')
   const { privateKey, publicKey } = generateKeyPairSync('ed25519')
+  let wrote = false
   try {
     mkdirSync(abs, { recursive: true })
-    writeFileSync(privateFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' })
+    // Whole or absent (src/new-file.ts): a full disk or a power cut must not leave an empty key
+    // behind, which the next try would refuse to overwrite.
+    writeNewFile(privateFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), 0o600)
+    wrote = true
     chmodSync(privateFile, 0o600)
-    writeFileSync(publicFile, publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 })
+    rmSync(publicFile, { force: true })
+    writeNewFile(publicFile, publicKey.export({ type: 'spki', format: 'pem' }), 0o644)
   } catch (cause) {
+    // A private key whose public half could not be written was never used: it goes, so the next try makes a pair.
+    if (wrote) rmSync(privateFile, { force: true })
     throw keyError(abs, `could not be written (${(cause as NodeJS.ErrnoException).code ?? errorMessage(cause)})`, cause)
   }
   return { keyId: keyIdOf(publicKey), privateFile, publicFile }
