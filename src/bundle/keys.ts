@@ -2,10 +2,11 @@
 // them back, and the key id that names a public key inside bundles and desired state [W5][W6].
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ErrorCodes, errorMessage, LambkinError } from '../errors.js'
 import { writeNewFile } from '../new-file.js'
+import { makeFolder } from '../data-dir.js'
 
 /** A key id: the first 16 hex digits of sha256 over the public key's SPKI DER bytes. */
 export const KEY_ID_PATTERN = /^[0-9a-f]{16}$/
@@ -51,7 +52,8 @@ function readPem (file: string, what: string): string {
 /**
  * Writes a new ed25519 pair into `dir` (created if missing): `lambkin.key` (PKCS#8 PEM, mode
  * 0600) and `lambkin.pub` (SPKI PEM). Refuses to overwrite an existing private key.
- * @throws LambkinError LAMBKIN_KEY_INVALID when `lambkin.key` already exists there, or the files cannot be written.
+ * @throws LambkinError LAMBKIN_KEY_INVALID when `lambkin.key` already exists there, or the files cannot be written;
+ * LAMBKIN_CONFIG_INVALID when `dir` cannot be a folder (a file, /proc, /sys).
  */
 export function generateKeys (dir: string): { keyId: string, privateFile: string, publicFile: string } {
   const abs = resolve(dir)
@@ -59,9 +61,10 @@ export function generateKeys (dir: string): { keyId: string, privateFile: string
   const publicFile = join(abs, PUBLIC_KEY_FILE)
   if (existsSync(privateFile)) throw keyError(privateFile, 'already exists; move it away first or choose another --out (a new key cannot sign for devices that trust the old one)')
   const { privateKey, publicKey } = generateKeyPairSync('ed25519')
+  // LAMBKIN_CONFIG_INVALID for a file or /proc, /sys (where mkdir -p spun for ever).
+  makeFolder(abs, '--out', 0o700)
   let wrote = false
   try {
-    mkdirSync(abs, { recursive: true })
     // Whole or absent (src/new-file.ts): a full disk or a power cut must not leave an empty key
     // behind, which the next try would refuse to overwrite.
     writeNewFile(privateFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), 0o600)
