@@ -15,8 +15,7 @@ import type { DeviceConfig } from './config/index.js'
 import { VERSION } from '../src/version.js'
 import type { CloudLink } from './sync/index.js'
 import type { EmbeddedBroker } from './links/broker/index.js'
-import { Invoker } from './invoke/invoker.js'
-import type { InvocationObserver, InvocationRecord, InvokerOptions } from './invoke/invoker.js'
+import { Invoker, type InvocationObserver, type InvocationRecord, type InvokerOptions } from './invoke/invoker.js'
 import { FunctionMetrics } from './metrics/index.js'
 import { MqttLink } from './links/mqtt-link.js'
 import { requestProps } from './links/request-response.js'
@@ -25,8 +24,7 @@ import { MqttTriggers } from './triggers/mqtt/routing.js'
 import { ProcessedOnce } from './triggers/mqtt/processed-once.js'
 import type { OnTriggerMessage, TriggerLink } from './links/trigger-link.js'
 import { LevelOutboxStore } from './store/index.js'
-import { systemClock } from '../src/clock.js'
-import type { Clock } from '../src/clock.js'
+import { systemClock, type Clock } from '../src/clock.js'
 import { Deployer } from './deployer/index.js'
 import { FunctionTable } from './invoke/function-table.js'
 import { remoteInvoke } from './invoke/remote-invoke.js'
@@ -37,9 +35,9 @@ import { LocalReload, watchFolder } from './watch/index.js'
 import { startAgentMetrics } from './agent-metrics.js'
 import { loadLocalFunctions } from './local-functions.js'
 import { ensureDataDir } from '../src/data-dir.js'
-import { Scope } from '../src/scope.js'
-import type { Undo } from '../src/scope.js'
+import { Scope, type Undo } from '../src/scope.js'
 import { makePrivate, privateLines } from '../src/private-files.js'
+import { StartupEvents } from './startup-events.js'
 
 /** The trigger link gauge (1 up, 0 down and retrying), served with the other metrics. */
 export const LINK_UP_METRIC = 'trigger_link_up'
@@ -67,8 +65,10 @@ export class Agent extends EventEmitter {
   readonly metrics = new FunctionMetrics()
   /** What the start steps started, undone in reverse by close() (src/scope.ts). */
   readonly #scope: Scope
+  /** 'invocation' and 'publish' events, held while the agent starts (startup-events.ts). */
+  readonly #events = new StartupEvents(this)
   /** Told of every ended invocation, in order; the start steps append to it (InvokerOptions.observers). */
-  readonly #observers: InvocationObserver[] = []
+  readonly #observers: InvocationObserver[] = [this.#events.whileStarting]
   readonly #clock: Clock
   readonly #random: (() => number) | undefined
   #store: LevelOutboxStore | undefined
@@ -123,7 +123,7 @@ export class Agent extends EventEmitter {
     await s.step('cloud link', () => this.#startCloudLink())
     await s.step('metrics', () => this.#startMetrics())
     // Last, so the agent's own listeners hear of an invocation after its parts have.
-    this.#observers.push((rec) => { this.emit('invocation', rec) })
+    this.#events.started(this.#observers)
   }
 
   /**
@@ -196,7 +196,7 @@ export class Agent extends EventEmitter {
     for (const p of pubs) {
       const payload = typeof p.payload === 'string' ? p.payload : JSON.stringify(p.payload)
       this.#link?.send({ topic: p.topic, payload, qos: p.qos, retain: p.retain, ...requestProps(p), id: p.id, hop: p.hop, fn: p.fn })
-      this.emit('publish', { topic: p.topic, payload })
+      this.#events.emit('publish', { topic: p.topic, payload })
     }
   }
 

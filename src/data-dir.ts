@@ -14,6 +14,16 @@ const VIRTUAL_FS: Readonly<Record<number, string>> = Object.freeze({ 0x9fa0: 'pr
  * virtual file system (mkdir -p there can spin), or cannot be created (the errno is given).
  */
 export function ensureDataDir (dir: string, key: string): string {
+  // Owner-only from the start (src/private-files.ts); folders it makes above abs too.
+  return makeFolder(dir, key, PRIVATE_DIR_MODE)
+}
+
+/**
+ * ensureDataDir for any folder a command writes into (`keys generate --out`, `broker
+ * dynsec-init --out`, `demo --data`), made with `mode`: one on /proc or /sys used to hang the
+ * command in mkdirSync (recursive mkdir there spins) until Ctrl-C.
+ */
+export function makeFolder (dir: string, key: string, mode: number): string {
   const abs = path.resolve(dir)
   const bad = (why: string, cause?: unknown): LambkinError => new LambkinError(ErrorCodes.CONFIG_INVALID, `${key} ${dir} ${why}`, { cause, details: { key } })
   let existing = abs
@@ -37,8 +47,7 @@ export function ensureDataDir (dir: string, key: string): string {
     if (err instanceof LambkinError) throw err
   }
   try {
-    // Owner-only from the start (src/private-files.ts); folders it makes above abs too.
-    mkdirSync(abs, { recursive: true, mode: PRIVATE_DIR_MODE })
+    mkdirSync(abs, { recursive: true, mode })
   } catch (err) {
     throw bad(`cannot be created (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}); choose a folder you can write to`, err)
   }

@@ -1,12 +1,13 @@
 // `lambkin broker dynsec-init`: a new site's Mosquitto 2 dynamic-security file and config lines
 // (cloud-sync/broker/dynsec-init.ts, docs/brokers.md), and the admin URL the cloud then takes
 // as --broker-admin, printed once.
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, rmSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import { defaultPluginPath, dynsecFile, mosquittoConf } from '../../cloud-sync/broker/dynsec-init.js'
 import { CLOUD_SHARE_GROUP, DYNSEC_NAMES } from '../../cloud-sync/broker/dynsec-roles.js'
 import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { newSecret } from '../../src/secrets.js'
+import { makeFolder } from '../../src/data-dir.js'
 import { usageError } from '../io.js'
 import type { CliIo } from '../io.js'
 import { command, intOption, runProgram } from '../program.js'
@@ -61,8 +62,9 @@ export async function brokerCommand (argv: string[], io: CliIo): Promise<number>
       const confFile = path.join(dir, 'lambkin.conf')
       if (existsSync(jsonFile)) throw new LambkinError(ErrorCodes.CONFIG_INVALID, `${jsonFile} exists; dynsec-init makes a new site and does not overwrite it (its clients would be lost). Move it aside, or manage it with mosquitto_ctrl`, { details: { key: 'out' } })
       const password = newSecret()
+      // Refuses /proc and /sys (LAMBKIN_CONFIG_INVALID) instead of spinning there; readable by Mosquitto's user.
+      makeFolder(dir, '--out', 0o755)
       try {
-        mkdirSync(dir, { recursive: true })
         writeNew(jsonFile, JSON.stringify(dynsecFile(password, f.share), null, 2) + '\n', 0o600)
         const conf = mosquittoConf({ dynsecFile: jsonFile, plugin: f.plugin ?? defaultPluginPath(), listener: { host: f.host, port: f.port } })
         writeNew(confFile, conf, 0o644, true)

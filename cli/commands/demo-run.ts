@@ -3,13 +3,14 @@
 // start each board as `lambkin device`, feed the sensors (demo-feed.ts), deploy the examples
 // with `lambkin deploy` (their progress shown live), print what to try (demo-guide.ts), then
 // wait for Ctrl-C. Stopping undoes the steps in reverse: sensors, boards (they drain), cloud.
-import { fstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { fstatSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Interface } from 'node:readline'
 import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { logText } from '../../src/log-text.js'
+import { makeFolder } from '../../src/data-dir.js'
 import { readThroughAgent } from '../agent-outbox.js'
 import { EXIT_FAILURE, EXIT_OK, printError } from '../io.js'
 import type { CliIo } from '../io.js'
@@ -60,7 +61,7 @@ function clockTime (): string {
 /** Runs the demo; resolves with the exit code (0 after Ctrl-C or --seconds, 1 when a step failed). */
 export async function runDemo (o: DemoOptions, io: CliIo): Promise<number> {
   const root = o.data ?? mkdtempSync(path.join(tmpdir(), 'lambkin-demo-'))
-  if (o.data !== undefined) mkdirSync(root, { recursive: true, mode: 0o700 })
+  if (o.data !== undefined) makeFolder(root, '--data', 0o700)
   const signals = untilSignal(io)
   const stopped = signals.stopped.then(() => { throw new Stopped() })
   stopped.catch(() => {})

@@ -10,6 +10,8 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { desiredStateKeyText, readSigningKey } from '../../src/bundle/index.js'
 import type { SigningKey } from '../../src/bundle/index.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
+import { writeNewFile } from '../../src/new-file.js'
 
 export const CLOUD_SIGNING_KEY_FILE = 'cloud-signing.key'
 export const CLOUD_SIGNING_PUB_FILE = 'cloud-signing.pub'
@@ -25,7 +27,12 @@ export function cloudSigningKey (dataDir: string, file?: string): CloudSigningKe
   const privateFile = file ?? join(dataDir, CLOUD_SIGNING_KEY_FILE)
   if (file === undefined && !existsSync(privateFile)) {
     const { privateKey } = generateKeyPairSync('ed25519')
-    writeFileSync(privateFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' })
+    // Whole or absent (src/new-file.ts): an empty key left by a full disk would refuse every later start.
+    try {
+      writeNewFile(privateFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), 0o600)
+    } catch (cause) {
+      throw new LambkinError(ErrorCodes.KEY_INVALID, `${privateFile} could not be written (${(cause as NodeJS.ErrnoException).code ?? errorMessage(cause)})`, { cause })
+    }
   }
   if (file === undefined) chmodSync(privateFile, 0o600)
   const key = readSigningKey(privateFile)

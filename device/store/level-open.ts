@@ -62,6 +62,10 @@ function openError (err: unknown, dir: string): LambkinError {
     return new LambkinError(ErrorCodes.STORE_ERROR, `the outbox store in ${dir} is locked by another process (probably a lambkin agent running on this data folder), and LevelDB lets one process at a time open it: stop that agent first (lambkin outbox --data ${dir} reads a running agent's outbox through the agent's metricsPort)`, { cause: err, details: { dir, reason: 'locked' } })
   }
   const why = cause instanceof Error ? cause.message : errorMessage(err)
+  // A full disk is no damage: moving the folder aside (the advice below) would strand its records.
+  if (why.includes('No space left on device')) {
+    return new LambkinError(ErrorCodes.STORE_ERROR, `cannot open the outbox store in ${dir}: the disk holding it is full (${why}); LevelDB writes on every open, even to read. Nothing in it is lost: free some space on that disk, or copy ${dir} to a disk with room and read the copy (lambkin outbox --data <copy>)`, { cause: err, details: { dir, reason: 'full' } })
+  }
   return new LambkinError(ErrorCodes.STORE_ERROR, `cannot open the outbox store in ${dir}: ${why}; check that the directory is writable and not damaged`, { cause: err, details: { dir } })
 }
 

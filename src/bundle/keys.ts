@@ -2,9 +2,11 @@
 // them back, and the key id that names a public key inside bundles and desired state [W5][W6].
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ErrorCodes, errorMessage, LambkinError } from '../errors.js'
+import { writeNewFile } from '../new-file.js'
+import { makeFolder } from '../data-dir.js'
 
 /** A key id: the first 16 hex digits of sha256 over the public key's SPKI DER bytes. */
 export const KEY_ID_PATTERN = /^[0-9a-f]{16}$/
@@ -50,7 +52,8 @@ function readPem (file: string, what: string): string {
 /**
  * Writes a new ed25519 pair into `dir` (created if missing): `lambkin.key` (PKCS#8 PEM, mode
  * 0600) and `lambkin.pub` (SPKI PEM). Refuses to overwrite an existing private key.
- * @throws LambkinError LAMBKIN_KEY_INVALID when `lambkin.key` already exists there, or the files cannot be written.
+ * @throws LambkinError LAMBKIN_KEY_INVALID when `lambkin.key` already exists there, or the files cannot be written;
+ * LAMBKIN_CONFIG_INVALID when `dir` cannot be a folder (a file, /proc, /sys).
  */
 export function generateKeys (dir: string): { keyId: string, privateFile: string, publicFile: string } {
   const abs = resolve(dir)
@@ -58,12 +61,20 @@ export function generateKeys (dir: string): { keyId: string, privateFile: string
   const publicFile = join(abs, PUBLIC_KEY_FILE)
   if (existsSync(privateFile)) throw keyError(privateFile, 'already exists; move it away first or choose another --out (a new key cannot sign for devices that trust the old one)')
   const { privateKey, publicKey } = generateKeyPairSync('ed25519')
+  // LAMBKIN_CONFIG_INVALID for a file or /proc, /sys (where mkdir -p spun for ever).
+  makeFolder(abs, '--out', 0o700)
+  let wrote = false
   try {
-    mkdirSync(abs, { recursive: true })
-    writeFileSync(privateFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' })
+    // Whole or absent (src/new-file.ts): a full disk or a power cut must not leave an empty key
+    // behind, which the next try would refuse to overwrite.
+    writeNewFile(privateFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), 0o600)
+    wrote = true
     chmodSync(privateFile, 0o600)
-    writeFileSync(publicFile, publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 })
+    rmSync(publicFile, { force: true })
+    writeNewFile(publicFile, publicKey.export({ type: 'spki', format: 'pem' }), 0o644)
   } catch (cause) {
+    // A private key whose public half could not be written was never used: it goes, so the next try makes a pair.
+    if (wrote) rmSync(privateFile, { force: true })
     throw keyError(abs, `could not be written (${(cause as NodeJS.ErrnoException).code ?? errorMessage(cause)})`, cause)
   }
   return { keyId: keyIdOf(publicKey), privateFile, publicFile }

@@ -1,0 +1,49 @@
+// Creating a small file that must be whole or absent: a signing key, the operator token. A
+// plain writeFileSync(file, data, { flag: 'wx' }) creates the file before it writes, so a full
+// disk (ENOSPC) left an empty file behind, and a power cut before the kernel wrote the data
+// back could too; the next start or `lambkin keys generate` then refused it ("already exists",
+// "holds no usable token") until someone deleted it by hand. Here the bytes go to a temporary
+// file beside it, are fsynced, and only then get the final name.
+import { closeSync, fsyncSync, linkSync, openSync, renameSync, existsSync, unlinkSync, writeSync } from 'node:fs'
+import path from 'node:path'
+
+/**
+ * Writes `data` to `file` (created with `mode`) so that `file` either holds all of it, durably
+ * (fsynced, and its folder too), or does not exist. Like flag 'wx', an existing `file` is never
+ * replaced: throws an fs error with code EEXIST. Any other fs error (ENOSPC, EACCES) is thrown
+ * as it came, with nothing left behind. On a file system without hard links (vfat) the final
+ * step is a rename after an existence check.
+ */
+export function writeNewFile (file: string, data: string | Buffer, mode: number): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`)
+  try {
+    const fd = openSync(tmp, 'w', mode)
+    try {
+      const bytes = typeof data === 'string' ? Buffer.from(data) : data
+      let at = 0
+      while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at)
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    try {
+      linkSync(tmp, file)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err
+      if (existsSync(file)) throw Object.assign(new Error(`EEXIST: file already exists, link '${tmp}' -> '${file}'`), { code: 'EEXIST' })
+      renameSync(tmp, file)
+    }
+  } finally {
+    try { unlinkSync(tmp) } catch {}
+  }
+  syncFolder(path.dirname(file))
+}
+
+/** fsyncs a folder so a new name in it survives a power cut; best effort (not every file system allows it). */
+function syncFolder (dir: string): void {
+  try {
+    const fd = openSync(dir, 'r')
+    try { fsyncSync(fd) } finally { closeSync(fd) }
+  } catch {}
+}
