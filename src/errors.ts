@@ -19,6 +19,12 @@ export const ErrorCodes = Object.freeze({
   QUARANTINED: 'LAMBKIN_QUARANTINED',
   COMPILE_ERROR: 'LAMBKIN_COMPILE_ERROR',
   SANDBOX_CRASHED: 'LAMBKIN_SANDBOX_CRASHED',
+  /**
+   * An error lambkin has no code for reached a command's top (a bug, or a system error it does
+   * not classify); the message carries the original. A full disk or an I/O error there is
+   * LAMBKIN_NO_SPACE / LAMBKIN_IO_ERROR instead (`systemErrorCode`).
+   */
+  INTERNAL: 'LAMBKIN_INTERNAL',
   CLOSED: 'LAMBKIN_CLOSED',
   // Functions, bundles, config and wire.
   MANIFEST_INVALID: 'LAMBKIN_MANIFEST_INVALID',
@@ -179,4 +185,26 @@ export function fromJSON (obj: { code: string, message: string, details?: Record
   const err = new LambkinError(code, obj.message, { details: obj.details })
   if (obj.stack !== undefined) err.stack = obj.stack
   return err
+}
+
+/** errno codes (node:fs, libuv) of a full disk, and of I/O that may work later. */
+const NO_SPACE_ERRNO = new Set(['ENOSPC', 'EDQUOT'])
+const IO_ERRNO = new Set(['EIO', 'EROFS', 'EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'ENOBUFS'])
+/** LevelDB names the errno only in its message ("IO error: …/000005.log: No space left on device"). */
+const NO_SPACE_TEXT = /no space left on device|disk quota exceeded/i
+const IO_TEXT = /input\/output error|read-only file system|too many open files/i
+
+/**
+ * LAMBKIN_NO_SPACE for a full disk (ENOSPC, EDQUOT), LAMBKIN_IO_ERROR for an I/O error
+ * (EIO, EROFS, no file descriptors left ...), found by errno or message anywhere in the
+ * cause chain (8 deep at most); undefined for anything else.
+ */
+export function systemErrorCode (err: unknown): typeof ErrorCodes.NO_SPACE | typeof ErrorCodes.IO_ERROR | undefined {
+  for (let e: unknown = err, depth = 0; e !== null && e !== undefined && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code
+    const message = String((e as { message?: unknown }).message ?? '')
+    if ((typeof code === 'string' && NO_SPACE_ERRNO.has(code)) || NO_SPACE_TEXT.test(message)) return ErrorCodes.NO_SPACE
+    if ((typeof code === 'string' && IO_ERRNO.has(code)) || IO_TEXT.test(message)) return ErrorCodes.IO_ERROR
+  }
+  return undefined
 }

@@ -4,7 +4,7 @@
 // deployer tries the deployment again with backoff (deployer.ts) until it applies or a newer
 // one replaces it. Everything else (a bad signature, a manifest over the caps, code that does
 // not compile) is about the bytes and is permanent.
-import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError, systemErrorCode } from '../../src/errors.js'
 import type { ReportedFailure } from '../../src/wire/index.js'
 import type { ActiveSet } from './active-set.js'
 
@@ -15,13 +15,6 @@ export const TRANSIENT_CODES: ReadonlySet<string> = new Set<string>([
   ErrorCodes.DEPLOY_TIMEOUT,
   ErrorCodes.STORE_ERROR
 ])
-
-/** errno codes (node:fs, libuv) of a full disk, and of I/O that may work later. */
-const NO_SPACE_ERRNO = new Set(['ENOSPC', 'EDQUOT'])
-const IO_ERRNO = new Set(['EIO', 'EROFS', 'EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'ENOBUFS'])
-/** LevelDB names the errno only in its message ("IO error: …/000005.log: No space left on device"). */
-const NO_SPACE_TEXT = /no space left on device|disk quota exceeded/i
-const IO_TEXT = /input\/output error|read-only file system|too many open files/i
 
 /** Retry backoff of a deployment that failed transiently: deploy.retryMs, doubled per try up to this factor. */
 export const RETRY_MAX_FACTOR = 32
@@ -43,23 +36,13 @@ export function retryDelayMs (retryMs: number, attempt: number): number {
  */
 export function deployFailure (err: unknown): LambkinError {
   if (err instanceof LambkinError && (err.code === ErrorCodes.NO_SPACE || err.code === ErrorCodes.IO_ERROR)) return err
-  const found = errnoClass(err)
+  const found = systemErrorCode(err)
   if (found !== undefined) {
     const what = found === ErrorCodes.NO_SPACE ? 'the data partition is full' : 'an I/O error'
     return new LambkinError(found, `${what} (${errorMessage(err)}); the device tries again, and the version is not held against its bytes`, { cause: err })
   }
   if (err instanceof LambkinError) return err
   return new LambkinError(ErrorCodes.FUNCTION_ERROR, (err as Error)?.message ?? String(err), { cause: err })
-}
-
-function errnoClass (err: unknown): typeof ErrorCodes.NO_SPACE | typeof ErrorCodes.IO_ERROR | undefined {
-  for (let e: unknown = err, depth = 0; e !== null && e !== undefined && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code
-    const message = String((e as { message?: unknown }).message ?? '')
-    if ((typeof code === 'string' && NO_SPACE_ERRNO.has(code)) || NO_SPACE_TEXT.test(message)) return ErrorCodes.NO_SPACE
-    if ((typeof code === 'string' && IO_ERRNO.has(code)) || IO_TEXT.test(message)) return ErrorCodes.IO_ERROR
-  }
-  return undefined
 }
 
 /** Adds a failure to the set's history; a transient one replaces that function's earlier transient one at the same id, so retries do not fill the history. */
