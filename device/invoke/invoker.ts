@@ -9,7 +9,6 @@ import type { FunctionManifest } from '../../src/function/index.js'
 import type { Outcome, OutcomeError } from '../../src/sandbox/index.js'
 import type { Hop } from '../links/hops.js'
 import { DEFAULT_MAX_HOPS, RecursionGuard } from './recursion-guard.js'
-import type { CommitResult } from '../store/index.js'
 import { invocationRecord, planCommit, sentPublishes, type PlannedCommit } from './commit-unit.js'
 import { pickVersion } from './aliases.js'
 import type { Registered, VersionRoute } from './aliases.js'
@@ -285,17 +284,14 @@ export class Invoker {
   }
 
   /**
-   * Writes an outcome's unit (commit-unit.ts) with the caller's meta, built now so that it
-   * reflects everything up to this commit; then tells the caller it is written (RunOptions.committed),
-   * hands its publishes to the trigger broker, tells
-   * the observers and settles `c` (#settle). A failed write settles it with #commitFailed's error.
-   * `release`: a state commit's handle (state-chain.ts), the store's `queued` and told when settled.
+   * Writes an outcome's unit (commit-unit.ts) with the caller's meta, built now (it reflects all up to this commit); then tells
+   * the caller it is written (RunOptions.committed), hands its publishes on, tells the observers and settles `c` (#settle).
+   * A failed write settles it with #commitFailed's error. `release`: a state commit's handle (state-chain.ts), the store's `queued` and told when settled.
    */
   #write (c: Call, release: Release | undefined): void {
     const { fn, source, attempts } = c
     const o = c.outcome as Outcome
     let planned: PlannedCommit
-    let written: Promise<CommitResult>
     try {
       planned = planCommit(fn, c.event, source, o, attempts, this.#o.now(), { traceId: o.traceId, hop: c.nextHop })
     } catch (err) {
@@ -305,11 +301,18 @@ export class Invoker {
     }
     try {
       planned.unit.meta = c.meta?.()
-      written = this.#o.store.commit(planned.unit, release)
     } catch (err) {
-      written = Promise.reject(err)
+      this.#unstored(c, release)
+      this.#failed(c, err)
+      return
     }
-    written.then((committed) => {
+    // Told from the store's group commit (commitThen): no promise per commit on this path.
+    this.#o.store.commitThen(planned.unit, release, (err, committed) => {
+      if (committed === undefined) {
+        this.#unstored(c, release)
+        this.#failed(c, err)
+        return
+      }
       release?.(true)
       let rec: InvocationRecord
       try {
@@ -323,9 +326,6 @@ export class Invoker {
         return
       }
       this.#settle(c, rec)
-    }, (err: unknown) => {
-      this.#unstored(c, release)
-      this.#failed(c, err)
     })
   }
 

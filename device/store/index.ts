@@ -2,7 +2,7 @@
 // publishes, meta). Its abstract test suite lives in test/device/store/, so the agent never loads uvu.
 
 export { OutboxStore } from './outbox-store.js'
-export type { StoreStatus } from './outbox-store.js'
+export type { CommitDone, StoreStatus } from './outbox-store.js'
 export { LevelOutboxStore } from './level-store.js'
 export type { LevelStoreOptions } from './level-store.js'
 export { STORE_DEFAULTS, resolveStoreOptions } from './options.js'

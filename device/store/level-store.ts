@@ -2,10 +2,11 @@
 // with group commit, and an fsync on a timer (docs/architecture.md, "Durability").
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import { StoreFault, probeDisk } from '../../src/store-fault.js'
-import { decodeValue, encodeNamed, encodeValue } from './codec.js'
+import { decodeValue, encodeValue } from './codec.js'
 import type { StoredRecord } from './codec.js'
 import { parsePublishKey, seqKey } from './keys.js'
-import { decodePublish, encodePublish } from './publish-value.js'
+import { decodePublish } from './publish-value.js'
+import { encodeUnit } from './encode-unit.js'
 import type { RecordKeyParts } from './keys.js'
 import { splitRecord } from './record-value.js'
 import { SYS_COUNTERS, SYS_SYNCED, loadLedger, openDb, storePath } from './level-open.js'
@@ -15,10 +16,12 @@ import type { EncodedUnit, PlanContext } from './level-plan.js'
 import { resolveStoreOptions } from './options.js'
 import type { StoreOptions } from './options.js'
 import { OutboxStore } from './outbox-store.js'
+import type { CommitDone } from './outbox-store.js'
 import { PublishKeys } from './publish-keys.js'
 import { loadStreamId } from './stream-id.js'
 import type { KeyScanner, PublishScanner } from './quota.js'
 import { WriteLane } from './write-lane.js'
+import type { LaneDone } from './write-lane.js'
 import { Expiry } from './expiry.js'
 import { reopenVerified } from './level-recover.js'
 import { scanRecords } from './level-read.js'
@@ -99,32 +102,15 @@ export class LevelOutboxStore extends OutboxStore {
    * (LAMBKIN_STORE_FULL) becomes commit()'s rejection and `queued` is not called.
    */
   protected _commit (unit: CommitUnit, queued?: () => void): Promise<CommitResult> {
-    const records = (unit.records ?? []).map((r, i) => {
-      const ttl = r.ttlMs ?? this.#opts.ttlMs[r.kind] ?? 0
-      // Built in its final shape (t, d, f: the same bytes), not grown a field at a time.
-      const stored: StoredRecord = r.fn === undefined ? { t: r.time, d: r.data } : { t: r.time, d: r.data, f: r.fn }
-      if (ttl > 0) Object.assign(stored, this.#expiry.stamp(ttl))
-      const value = encodeNamed(stored, 'records[', i, '].data')
-      if (value.length > this.#opts.quotaBytes) {
-        throw new LambkinError(ErrorCodes.STORE_FULL, `records[${i}] (${r.kind}) is ${value.length} bytes encoded, more than the whole outbox quota of ${this.#opts.quotaBytes} bytes; nothing of this commit was written. Make the record smaller or raise quotaBytes`, { details: { index: i, bytes: value.length, quotaBytes: this.#opts.quotaBytes } })
-      }
-      return { kind: r.kind, value }
-    })
-    const publishes = (unit.publishes ?? []).map(encodePublish)
-    const publishBytes = publishes.reduce((n, v) => n + v.length, 0)
-    if (publishBytes > this.#opts.quotaBytes) {
-      // A commit's own publishes are never dropped for quota (quota.ts), so they must fit.
-      throw new LambkinError(ErrorCodes.STORE_FULL, `the commit's ${publishes.length} QoS 1 publishes are ${publishBytes} bytes encoded, more than the whole outbox quota of ${this.#opts.quotaBytes} bytes; nothing of this commit was written. Publish less per invocation or raise quotaBytes`, { details: { bytes: publishBytes, quotaBytes: this.#opts.quotaBytes } })
-    }
-    const encoded: EncodedUnit = {
-      records,
-      state: (unit.state ?? []).map((s) => ({ fn: s.fn, value: s.value === null || s.value === undefined ? null : encodeNamed(s.value, 'state of ', s.fn) })),
-      publishes,
-      meta: (unit.meta ?? []).map((m) => ({ key: m.key, value: m.value === null || m.value === undefined ? null : encodeNamed(m.value, 'meta ', m.key) }))
-    }
-    const written = this.#lane.push({ type: 'commit', unit: encoded }, true) as Promise<CommitResult>
+    const written = this.#lane.push({ type: 'commit', unit: encodeUnit(unit, this.#opts, this.#expiry) }, true) as Promise<CommitResult>
     queued?.()
     return written
+  }
+
+  /** _commit with the outcome told to `done` from the lane (no promise per commit). */
+  protected override _commitThen (unit: CommitUnit, queued: (() => void) | undefined, done: CommitDone): void {
+    this.#lane.pushThen({ type: 'commit', unit: encodeUnit(unit, this.#opts, this.#expiry) }, true, done as LaneDone<JobResult>)
+    queued?.()
   }
 
   protected async _read (r: ResolvedRead): Promise<OutboxRecord[]> {
@@ -249,6 +235,8 @@ export class LevelOutboxStore extends OutboxStore {
     await this.#lane.push({ type: 'sync' }, false)
   }
 
+  /** _commit and _removePublishes push onto the lane before returning, and _close waits for the lane. */
+  protected override get _closeAwaitsQueued (): boolean { return true }
   protected async _close (): Promise<void> {
     this.#shuttingDown = true
     this.#cancelSyncTimer()

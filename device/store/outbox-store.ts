@@ -8,6 +8,9 @@ import type { CommitResult, CommitUnit, EncodedRecord, OutboxRecord, PendingPubl
 
 export type StoreStatus = 'open' | 'closing' | 'closed'
 
+/** How commitThen() tells its outcome: `(undefined, result)` once written, `(err)` when not. */
+export type CommitDone = (err: unknown, result?: CommitResult) => void
+
 export abstract class OutboxStore {
   #status: StoreStatus = 'open'
   /** Calls in progress; close() lets them finish before the backend closes. */
@@ -36,13 +39,36 @@ export abstract class OutboxStore {
    * caller that waits for it also waits for the commit to settle (docs/durability.md).
    */
   commit (unit: CommitUnit, queued?: () => void): Promise<CommitResult> {
-    return this.#call(() => {
+    return this.#queue(() => {
       checkUnit(unit)
       if ((unit.records?.length ?? 0) + (unit.state?.length ?? 0) + (unit.publishes?.length ?? 0) + (unit.meta?.length ?? 0) === 0) {
         return Promise.resolve({ seqs: [], publishIds: [] })
       }
       return this._commit(unit, queued)
     })
+  }
+
+  /**
+   * commit() with its outcome told to `done` instead of a promise: `done(undefined, result)` once
+   * written, `done(err)` with the error commit() would reject with. `done` is never called before
+   * commitThen() returns. The invoker's path (one call per message): a backend with a write queue
+   * tells `done` from its group commit, without a promise per unit (LevelDB's write lane).
+   */
+  commitThen (unit: CommitUnit, queued: (() => void) | undefined, done: CommitDone): void {
+    if (this.#status !== 'open' || !this._closeAwaitsQueued) {
+      this.commit(unit, queued).then((r) => { done(undefined, r) }, done)
+      return
+    }
+    try {
+      checkUnit(unit)
+      if ((unit.records?.length ?? 0) + (unit.state?.length ?? 0) + (unit.publishes?.length ?? 0) + (unit.meta?.length ?? 0) === 0) {
+        queueMicrotask(() => { done(undefined, { seqs: [], publishIds: [] }) })
+        return
+      }
+      this._commitThen(unit, queued, done)
+    } catch (err) {
+      queueMicrotask(() => { done(err) })
+    }
   }
 
   /** Buffered records with seq > afterSeq in seq order, skipping (and purging) expired ones. */
@@ -94,7 +120,7 @@ export abstract class OutboxStore {
 
   /** Removes an acknowledged publish. Not async, as commit(): the trigger link calls it once per PUBACK. */
   removePublish (id: number): Promise<void> {
-    return this.#call(() => { checkSeq(id, 'id'); return this._removePublish(id) })
+    return this.#queue(() => { checkSeq(id, 'id'); return this._removePublish(id) })
   }
 
   /**
@@ -103,7 +129,7 @@ export abstract class OutboxStore {
    * (and one promise) per read rather than per publish. Unknown ids are skipped.
    */
   removePublishes (ids: readonly number[]): Promise<void> {
-    return this.#call(() => {
+    return this.#queue(() => {
       for (const id of ids) checkSeq(id, 'id')
       return ids.length === 0 ? Promise.resolve() : this._removePublishes(ids)
     })
@@ -154,7 +180,37 @@ export abstract class OutboxStore {
     return p
   }
 
+  /**
+   * #call for a write the backend queues before returning (commit, removePublish(s)): when its
+   * _close() waits for every write queued before it (_closeAwaitsQueued), close() need not track
+   * it, and the relay path saves a then() and a Set entry per message (docs/performance.md, "The
+   * relay job"). A backend without that promise is tracked as before.
+   */
+  #queue<T> (fn: () => Promise<T>): Promise<T> {
+    if (!this._closeAwaitsQueued) return this.#call(fn)
+    if (this.#status !== 'open') return this.#call(fn)
+    try {
+      return fn()
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
+  /**
+   * True when the backend's _commit() and _removePublish(s)() put their write in a queue before
+   * they return and _close() settles everything queued before it (LevelDB's write lane).
+   */
+  protected get _closeAwaitsQueued (): boolean { return false }
+
   protected abstract _streamId (): string | undefined
+  /**
+   * Backend's commitThen(): _commit() told to `done` (a backend with a write queue overrides it).
+   * A throw is commitThen()'s `done(err)`; `done` must not be called before it returns.
+   */
+  protected _commitThen (unit: CommitUnit, queued: (() => void) | undefined, done: CommitDone): void {
+    this._commit(unit, queued).then((r) => { done(undefined, r) }, done)
+  }
+
   /** Backend's commit(); calls `queued` (if it has a write queue) once the unit holds its place in it. */
   protected abstract _commit (unit: CommitUnit, queued?: () => void): Promise<CommitResult>
   /** A backend that holds data encoded overrides this to skip the decode and encode. */

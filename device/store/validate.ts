@@ -21,38 +21,52 @@ function arrayField (unit: Record<string, unknown>, name: string): unknown[] {
   return v
 }
 
+/**
+ * Checks a commit unit's shape; throws LAMBKIN_STORE_ERROR naming the first bad field. Runs once
+ * per commit (per relayed message): plain loops, and a field's name built only when it is bad.
+ */
 export function checkUnit (unit: unknown): asserts unit is CommitUnit {
   if (!isObject(unit)) throw bad('unit', 'must be an object { records?, state?, publishes?, meta? }')
-  arrayField(unit, 'records').forEach((r, i) => {
-    const f = `records[${i}]`
-    if (!isObject(r)) throw bad(f, 'must be an object { kind, time, data, fn?, ttlMs? }')
-    if (!isRecordKind(r.kind)) throw bad(`${f}.kind`, `must be one of ${RECORD_KINDS.join(', ')}, got ${String(r.kind)}`)
-    if (r.fn !== undefined && !nonEmpty(r.fn)) throw bad(`${f}.fn`, 'must be a non-empty string when given')
-    if (typeof r.time !== 'number' || !Number.isFinite(r.time)) throw bad(`${f}.time`, 'must be a finite number (ms since epoch)')
-    if (r.ttlMs !== undefined && (typeof r.ttlMs !== 'number' || !Number.isInteger(r.ttlMs) || r.ttlMs < 0 || r.ttlMs > MAX_TTL_MS)) {
-      throw bad(`${f}.ttlMs`, `must be an integer between 0 and ${MAX_TTL_MS} when given`)
-    }
-  })
-  arrayField(unit, 'state').forEach((s, i) => {
+  const records = arrayField(unit, 'records')
+  for (let i = 0; i < records.length; i++) checkRecord(records[i], i)
+  const state = arrayField(unit, 'state')
+  for (let i = 0; i < state.length; i++) {
+    const s = state[i]
     if (!isObject(s) || !nonEmpty(s.fn)) throw bad(`state[${i}].fn`, 'must be a non-empty function name')
-  })
-  arrayField(unit, 'publishes').forEach((p, i) => {
-    const f = `publishes[${i}]`
-    if (!isObject(p)) throw bad(f, 'must be an object { topic, payload, qos, retain }')
-    if (!nonEmpty(p.topic) || /[+#\0]/.test(p.topic)) throw bad(`${f}.topic`, 'must be a non-empty topic without wildcards')
-    if (typeof p.payload !== 'string' && !(p.payload instanceof Uint8Array)) throw bad(`${f}.payload`, 'must be a string or a Uint8Array')
-    if (p.qos !== 0 && p.qos !== 1 && p.qos !== 2) throw bad(`${f}.qos`, 'must be 0, 1 or 2')
-    if (typeof p.retain !== 'boolean') throw bad(`${f}.retain`, 'must be true or false')
-    if (p.correlationData !== undefined && typeof p.correlationData !== 'string') throw bad(`${f}.correlationData`, 'must be base64 text')
-    if (p.responseTopic !== undefined && (!nonEmpty(p.responseTopic) || /[+#\0]/.test(p.responseTopic))) throw bad(`${f}.responseTopic`, 'must be a non-empty topic without wildcards')
-    if (p.hop !== undefined && (!isObject(p.hop) || !nonEmpty(p.hop.traceId) || !Number.isSafeInteger(p.hop.hop) || (p.hop.hop as number) < 0)) {
-      throw bad(`${f}.hop`, 'must be { traceId: non-empty string, hop: non-negative integer } when given')
-    }
-    if (p.fn !== undefined && !nonEmpty(p.fn)) throw bad(`${f}.fn`, 'must be a non-empty string when given')
-  })
-  arrayField(unit, 'meta').forEach((m, i) => {
+  }
+  const publishes = arrayField(unit, 'publishes')
+  for (let i = 0; i < publishes.length; i++) checkPublish(publishes[i], i)
+  const meta = arrayField(unit, 'meta')
+  for (let i = 0; i < meta.length; i++) {
+    const m = meta[i]
     if (!isObject(m) || !nonEmpty(m.key)) throw bad(`meta[${i}].key`, 'must be a non-empty string')
-  })
+  }
+}
+
+function checkRecord (r: unknown, i: number): void {
+  if (!isObject(r)) throw bad(`records[${i}]`, 'must be an object { kind, time, data, fn?, ttlMs? }')
+  if (!isRecordKind(r.kind)) throw bad(`records[${i}].kind`, `must be one of ${RECORD_KINDS.join(', ')}, got ${String(r.kind)}`)
+  if (r.fn !== undefined && !nonEmpty(r.fn)) throw bad(`records[${i}].fn`, 'must be a non-empty string when given')
+  if (typeof r.time !== 'number' || !Number.isFinite(r.time)) throw bad(`records[${i}].time`, 'must be a finite number (ms since epoch)')
+  if (r.ttlMs !== undefined && (typeof r.ttlMs !== 'number' || !Number.isInteger(r.ttlMs) || r.ttlMs < 0 || r.ttlMs > MAX_TTL_MS)) {
+    throw bad(`records[${i}].ttlMs`, `must be an integer between 0 and ${MAX_TTL_MS} when given`)
+  }
+}
+
+function checkPublish (p: unknown, i: number): void {
+  if (!isObject(p)) throw bad(`publishes[${i}]`, 'must be an object { topic, payload, qos, retain }')
+  if (!nonEmpty(p.topic) || /[+#\0]/.test(p.topic)) throw bad(`publishes[${i}].topic`, 'must be a non-empty topic without wildcards')
+  if (typeof p.payload !== 'string' && !(p.payload instanceof Uint8Array)) throw bad(`publishes[${i}].payload`, 'must be a string or a Uint8Array')
+  if (p.qos !== 0 && p.qos !== 1 && p.qos !== 2) throw bad(`publishes[${i}].qos`, 'must be 0, 1 or 2')
+  if (typeof p.retain !== 'boolean') throw bad(`publishes[${i}].retain`, 'must be true or false')
+  if (p.correlationData !== undefined && typeof p.correlationData !== 'string') throw bad(`publishes[${i}].correlationData`, 'must be base64 text')
+  if (p.responseTopic !== undefined && (!nonEmpty(p.responseTopic) || /[+#\0]/.test(p.responseTopic))) {
+    throw bad(`publishes[${i}].responseTopic`, 'must be a non-empty topic without wildcards')
+  }
+  if (p.hop !== undefined && (!isObject(p.hop) || !nonEmpty(p.hop.traceId) || !Number.isSafeInteger(p.hop.hop) || (p.hop.hop as number) < 0)) {
+    throw bad(`publishes[${i}].hop`, 'must be { traceId: non-empty string, hop: non-negative integer } when given')
+  }
+  if (p.fn !== undefined && !nonEmpty(p.fn)) throw bad(`publishes[${i}].fn`, 'must be a non-empty string when given')
 }
 
 export function checkSeq (seq: unknown, field: string): asserts seq is number {

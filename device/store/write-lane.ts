@@ -9,9 +9,14 @@ export const LAZY_MS = 20
 export interface LaneJob<J, R> {
   job: J
   coalesce: boolean
-  resolve: (r: R) => void
-  reject: (err: unknown) => void
+  /** A push(): its promise's settlers. A pushThen(): `done` instead. */
+  resolve?: (r: R) => void
+  reject?: (err: unknown) => void
+  done?: LaneDone<R>
 }
+
+/** How a pushThen() job hears its outcome: `(undefined, result)` once written, `(err)` when its group failed. */
+export type LaneDone<R> = (err: unknown, result?: R) => void
 
 /** Runs a group of jobs as one write; returns one result per job, or throws to fail them all. */
 export type LaneRunner<J, R> = (jobs: J[]) => Promise<R[]>
@@ -45,6 +50,18 @@ export class WriteLane<J, R> {
     })
   }
 
+  /**
+   * push() with the outcome told to `done` as its group settles, in the job's turn among the
+   * group's, instead of a promise and a microtask per job (the relay path commits one job per
+   * message: docs/performance.md, "The relay job"). Not lazy. A throw from `done` is not caught
+   * as the group's failure: it is thrown again on its own, as a throw in a then() callback would be
+   * left unhandled.
+   */
+  pushThen (job: J, coalesce: boolean, done: LaneDone<R>): void {
+    this.#queue.push({ job, coalesce, done })
+    if (this.#draining === null) this.#start()
+  }
+
   /** Resolves once every job pushed so far has settled (lazy ones are written at once). */
   async idle (): Promise<void> {
     for (;;) {
@@ -66,12 +83,14 @@ export class WriteLane<J, R> {
     try {
       while (this.#queue.length > 0) {
         const group = this.#take()
+        let results: R[] | undefined
+        let failure: unknown
         try {
-          const results = await this.#run(group.map((g) => g.job))
-          group.forEach((g, i) => { g.resolve(results[i] as R) })
+          results = await this.#run(group.map((g) => g.job))
         } catch (err) {
-          for (const g of group) g.reject(err)
+          failure = err
         }
+        for (let i = 0; i < group.length; i++) settle(group[i] as LaneJob<J, R>, results, i, failure)
       }
     } finally {
       this.#draining = null
@@ -86,5 +105,21 @@ export class WriteLane<J, R> {
       group.push(this.#queue.shift() as LaneJob<J, R>)
     }
     return group
+  }
+}
+
+/** Tells one job of a group its result (`results` given) or the group's `failure`. */
+function settle<J, R> (g: LaneJob<J, R>, results: R[] | undefined, i: number, failure: unknown): void {
+  if (g.done === undefined) {
+    if (results !== undefined) g.resolve?.(results[i] as R)
+    else g.reject?.(failure)
+    return
+  }
+  try {
+    if (results !== undefined) g.done(undefined, results[i])
+    else g.done(failure)
+  } catch (err) {
+    // Not the group's failure (the other jobs are told as they were): thrown on its own.
+    queueMicrotask(() => { throw err })
   }
 }

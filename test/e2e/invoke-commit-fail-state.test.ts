@@ -8,7 +8,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import path from 'node:path'
 import type { LevelOutboxStore } from '../../device/store/index.js'
-import type { CommitResult, CommitUnit, OutboxStore } from '../../device/store/index.js'
+import type { CommitDone, CommitResult, CommitUnit, OutboxStore } from '../../device/store/index.js'
 import { invokerWorld, outcome, storedResults } from '../helpers/invoker-world.js'
 import { mountTmpfs } from '../helpers/tmpfs.js'
 import { FakeClock } from '../helpers/fake-clock.js'
@@ -21,8 +21,8 @@ function failOnce (store: LevelOutboxStore, i: number): OutboxStore {
   return new Proxy(store, {
     get: (target, prop) => {
       const v: unknown = Reflect.get(target, prop, target)
-      if (prop !== 'commit') return typeof v === 'function' ? v.bind(target) : v
-      return async (unit: CommitUnit): Promise<CommitResult> => {
+      if (prop !== 'commit' && prop !== 'commitThen') return typeof v === 'function' ? v.bind(target) : v
+      const commit = async (unit: CommitUnit): Promise<CommitResult> => {
         const hit = unit.records?.some((r) => r.kind === 'result' && (r.data as { result?: { i?: number } }).result?.i === i)
         // Written a little later than the calls behind it take their turn, as a slow card would.
         await new Promise((resolve) => setImmediate(resolve))
@@ -32,6 +32,9 @@ function failOnce (store: LevelOutboxStore, i: number): OutboxStore {
         }
         return await target.commit(unit)
       }
+      // The invoker's path (commitThen) fails the same way.
+      if (prop === 'commit') return commit
+      return (unit: CommitUnit, _queued: unknown, done: CommitDone) => { commit(unit).then((r) => { done(undefined, r) }, done) }
     }
   })
 }

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert'
 import type { SandboxPool } from '../../../src/sandbox/index.js'
 import type { Invoker, InvocationRecord } from '../../../device/invoke/invoker.js'
 import { FunctionMetrics } from '../../../device/metrics/index.js'
-import type { CommitResult, CommitUnit, LevelOutboxStore, OutboxStore } from '../../../device/store/index.js'
+import type { CommitDone, CommitResult, CommitUnit, LevelOutboxStore, OutboxStore } from '../../../device/store/index.js'
 import { invokerWorld } from '../../helpers/invoker-world.js'
 
 /** The LevelDB store, with each commit held at a gate until the test opens it. */
@@ -20,11 +20,11 @@ class Gate {
   wrap (store: LevelOutboxStore): OutboxStore {
     return new Proxy(store, {
       get: (target, prop) => {
-        if (prop !== 'commit') {
+        if (prop !== 'commit' && prop !== 'commitThen') {
           const v: unknown = Reflect.get(target, prop, target)
           return typeof v === 'function' ? v.bind(target) : v
         }
-        return async (unit: CommitUnit, queued?: () => void): Promise<CommitResult> => {
+        const commit = async (unit: CommitUnit, queued?: () => void): Promise<CommitResult> => {
           this.waiting++
           // Held here as in the store's own write queue: none of this file's units fails its checks.
           queued?.()
@@ -32,6 +32,9 @@ class Gate {
           this.waiting--
           return await target.commit(unit)
         }
+        // The invoker's path (commitThen) held the same way.
+        if (prop === 'commit') return commit
+        return (unit: CommitUnit, queued: (() => void) | undefined, done: CommitDone) => { commit(unit, queued).then((r) => { done(undefined, r) }, done) }
       }
     })
   }

@@ -264,6 +264,32 @@ export function outboxStoreSuite (name: string, factory: StoreFactory, opts: { s
     assert.is((await st.read()).length, 50, 'everything that resolved before close is there')
   })
 
+  it('commitThen: told once written (never before it returns), in order with commit(); close waits for it; closed, it is told LAMBKIN_CLOSED', async (h) => {
+    let st = await h.open()
+    const told: Array<{ i: number, seqs: number[] }> = []
+    let returned = false
+    const all = Array.from({ length: 20 }, (_, i) => new Promise<void>((resolve, reject) => {
+      if (i % 2 === 0) {
+        st.commit({ records: [rec('result', i)] }).then((r) => { told.push({ i, seqs: r.seqs }); resolve() }, reject)
+        return
+      }
+      st.commitThen({ records: [rec('result', i)] }, undefined, (err, r) => {
+        if (!returned) { reject(new Error('told before commitThen returned')); return }
+        if (err !== undefined || r === undefined) { reject(err); return }
+        told.push({ i, seqs: r.seqs })
+        resolve()
+      })
+    }))
+    returned = true
+    await st.close()
+    await Promise.all(all)
+    assert.equal(told.sort((a, b) => a.i - b.i).map((t) => t.seqs), Array.from({ length: 20 }, (_, i) => [i + 1]), 'each unit its seq, in call order')
+    const closed = await new Promise<unknown>((resolve) => { st.commitThen({ records: [rec('log')] }, undefined, (err) => { resolve(err) }) })
+    assert.is((closed as { code?: string }).code, 'LAMBKIN_CLOSED')
+    st = await h.open()
+    assert.is((await st.read()).length, 20, 'everything told written before close is there')
+  })
+
   limitCases(it)
   publishCases(it)
   openCases(it)

@@ -92,4 +92,51 @@ test('a lazy job on an idle lane waits for the next job and shares its write; al
   await nonCoalescing
 })
 
+test('pushThen: its job groups with push()es, hears its result in turn, and a failed group tells it the error', async () => {
+  const groups: string[][] = []
+  let fail = false
+  const lane = new WriteLane<string, string>(async (jobs) => {
+    groups.push(jobs)
+    await new Promise((resolve) => setImmediate(resolve))
+    if (fail) throw new Error('EIO')
+    return jobs.map((j) => j.toUpperCase())
+  })
+  const heard: string[] = []
+  const pushed = lane.push('a', true).then((r) => { heard.push(`push ${r}`) })
+  let sync = true
+  lane.pushThen('b', true, (err, r) => { heard.push(`then ${String(err)} ${r} ${sync ? 'sync' : 'async'}`) })
+  sync = false
+  await pushed
+  await lane.idle()
+  assert.equal(groups, [['a', 'b']], 'one write for both')
+  assert.equal(heard.sort(), ['push A', 'then undefined B async'], 'each hears its own result, never before pushThen() returns')
+  fail = true
+  const told: unknown[] = []
+  lane.pushThen('c', true, (err, r) => { told.push(err instanceof Error ? err.message : `result ${r}`) })
+  await lane.idle()
+  assert.equal(told, ['EIO'], 'the group failure is its error')
+})
+
+test('pushThen: a throw from one job\'s done is thrown on its own; the group\'s other jobs keep their results', async () => {
+  const lane = new WriteLane<string, string>(async (jobs) => jobs.map((j) => j.toUpperCase()))
+  const thrown: unknown[] = []
+  const listener = (err: unknown): void => { thrown.push(err) }
+  const before = process.listeners('uncaughtException')
+  process.removeAllListeners('uncaughtException')
+  process.on('uncaughtException', listener)
+  try {
+    const got: Array<string | undefined> = []
+    lane.pushThen('a', true, () => { throw new Error('observer') })
+    const b = lane.push('b', true)
+    lane.pushThen('c', true, (err, r) => { got.push(err === undefined ? r : 'failed') })
+    assert.is(await b, 'B', 'the push() beside it is resolved')
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(got, ['C'], 'the later job hears its result, not the throw')
+    assert.equal(thrown.map((e) => (e as Error).message), ['observer'])
+  } finally {
+    process.removeListener('uncaughtException', listener)
+    for (const l of before) process.on('uncaughtException', l)
+  }
+})
+
 test.run()
