@@ -77,8 +77,8 @@ export interface LeanParseCounts { lean: number, handedOn: number }
  * given, hears each error of each connection's parser (a Malformed Packet, MQTT 5 section 4.13),
  * after MQTT.js re-emitted it as the client's 'error' and left the connection open: mqtt-packet
  * then reads the next socket chunk from a reset state but a stale read position, so the caller
- * is to close the connection. With it, a QoS 1 or 2 PUBLISH whose packet id is cut off is such
- * an error too (refuseBadIds). `maxBytes`, when given, caps each incoming packet's size
+ * is to close the connection. With it, a PUBLISH whose packet id is cut off, or read past its
+ * Remaining Length from the next packet's bytes, is such an error too (refuseBadIds). `maxBytes`, when given, caps each incoming packet's size
  * (packet-cap.ts): a PUBLISH over it is skipped and handed on as a marker, any other packet is
  * an error, heard by `onMalformed` with the code LAMBKIN_BROKER_PACKET_TOO_LARGE.
  */
@@ -117,15 +117,26 @@ export function parseIncomingLean (client: object, onMalformed?: (err: Error) =>
 }
 
 /**
- * Makes a QoS 1 or 2 PUBLISH that mqtt-packet emits without a packet id (its messageId -1 when
- * the packet ends before the two bytes, MQTT 3.1.1 section 3.3.2.2) a parser error instead: MQTT.js
- * would hand the message on and then throw writing a PUBACK for id -1. The fast path never emits one.
+ * Makes a QoS 1 or 2 PUBLISH that mqtt-packet emits without a packet id of its own a parser
+ * error instead (MQTT 3.1.1 section 3.3.2.2): its messageId is -1 when the chunk ends before the
+ * two bytes (MQTT.js would hand the message on, then throw writing a PUBACK for id -1), and it is
+ * read from the next packet's first bytes when that packet came in the same chunk (mqtt-packet's
+ * _parseNum checks the bytes buffered, not the packet's Remaining Length): a message made up of
+ * two packets, acknowledged under a packet id the broker never gave. So is any PUBLISH whose
+ * fields mqtt-packet read past its Remaining Length (its `_pos` beyond `length` when emitted;
+ * MQTT 5 properties too). The fast path never emits one.
  */
 function refuseBadIds (parser: ParserLike): void {
   const emit = parser.emit as (event: string, x: unknown) => boolean
-  parser.emit = function (this: ParserLike, event: string, packet: { qos?: unknown, messageId?: unknown }): boolean {
+  type Emitted = { cmd?: unknown, qos?: unknown, messageId?: unknown, length?: unknown }
+  parser.emit = function (this: ParserLike & { _pos?: unknown }, event: string, packet: Emitted): boolean {
     if (event === 'packet' && (packet.qos === 1 || packet.qos === 2) && !(typeof packet.messageId === 'number' && packet.messageId >= 0)) {
       this.error = new Error('Cannot parse messageId')
+      return emit.call(this, 'error', this.error)
+    }
+    // mqtt-packet's own emit (_newPacket) sends this.packet with _pos where its reading stopped.
+    if (event === 'packet' && packet === this.packet && packet.cmd === 'publish' && typeof this._pos === 'number' && typeof packet.length === 'number' && this._pos > packet.length) {
+      this.error = new Error(`PUBLISH fields run past its Remaining Length (${packet.length} bytes)`)
       return emit.call(this, 'error', this.error)
     }
     return emit.call(this, event, packet)

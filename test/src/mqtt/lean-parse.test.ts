@@ -146,6 +146,33 @@ test('hostile and truncated packets give mqtt-packet\'s errors, and the parser g
   }
 })
 
+test('a PUBLISH whose packet id or properties would be read from the next packet in the chunk is refused, not read as a message', () => {
+  // mqtt-packet checks a packet id against the bytes buffered, not the Remaining Length: with the
+  // next packet in the same chunk it took that packet's first bytes as the id, and MQTT.js then
+  // ran a trigger made of two packets and PUBACKed an id the broker never gave.
+  const good = mp.generate({ cmd: 'publish', topic: 'a', payload: Buffer.from('p'), qos: 1, messageId: 2, dup: false, retain: false }, { protocolVersion: 5 })
+  const client = {
+    parser: undefined as unknown as ReturnType<typeof mp.parser>,
+    connect () { this.parser = mp.parser({ protocolVersion: 5 }); return this }
+  }
+  let seen: unknown[] = []
+  parseIncomingLean(client, (e) => seen.push({ error: e.message }))
+  const read = (chunk: Buffer): unknown[] => {
+    seen = []
+    client.connect()
+    client.parser.on('packet', (p) => seen.push((p as { messageId?: unknown }).messageId))
+    client.parser.parse(chunk)
+    return seen
+  }
+  assert.equal(read(good), [2], 'a good packet alone')
+  for (const [hex, what] of [['3203000161', 'QoS 1 without room for a packet id'], ['320400016101', 'QoS 1, the packet id cut by the packet\'s end'], ['3205000161000203', 'properties longer than the packet']]) {
+    const bad = Buffer.from(hex, 'hex')
+    const events = read(Buffer.concat([bad, good]))
+    assert.is(events.length, 1, `${what}, the next packet in the same chunk: ${JSON.stringify(events)}`)
+    assert.type((events[0] as { error?: unknown }).error, 'string', `${what}: an error, not a message`)
+  }
+})
+
 test('random streams of generated packets cut at random places parse the same', () => {
   let seed = 7
   const rand = (n: number): number => { seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31; return seed % n }
