@@ -10,7 +10,7 @@ import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { chromiumMissing, openBrowser, screenshot, signIn, waitInPage } from '../helpers/browser.js'
 import type { TestBrowser } from '../helpers/browser.js'
-import { deployWorld } from './fixtures/deploy-world.js'
+import { deployWorld, until } from './fixtures/deploy-world.js'
 import type { DeployWorld } from './fixtures/deploy-world.js'
 import { startLambkin } from './fixtures/lambkin-process.js'
 import type { LambkinProcess } from './fixtures/lambkin-process.js'
@@ -91,6 +91,12 @@ if (missing !== undefined) {
     await signIn(page, `${w.env.LAMBKIN_API}/`, w.env.LAMBKIN_TOKEN)
     await page.getByRole('link', { name: 'gh-02', exact: true }).waitFor()
     await waitInPage(page, '[...document.querySelectorAll(\'[role="row"]\')].some((r) => r.textContent.includes(\'gh-02\') && r.textContent.includes(\'online\'))', 60_000)
+    // The row turns online on the connect alone (the cloud notes it seen), but its heartbeat
+    // interval comes with the board's first `up/status` [W3], sent a round trip or two later;
+    // without it the cloud ages the board by the default 30 s (stale after 90 s, after the
+    // keep-alive's cut), so a board frozen in between goes online -> offline, rightly. Freeze it
+    // only once the cloud has that status (its view names the agent).
+    await until('the cloud to hold gh-02\'s up/status', async () => (await w.api('GET', '/v1/devices/gh-02')).body.agent !== null, 60_000)
     // Record every state the row shows from now on, as the operator would see it.
     await page.evaluate(RECORD_STATES)
     board.child.kill('SIGSTOP')
