@@ -140,10 +140,10 @@ export class MqttLink implements TriggerLink {
     // A PUBLISH or PUBACK whole in a socket chunk is read in one pass, the rest by mqtt-packet.
     // A packet neither can read ends its connection (MQTT 5 section 4.13): MQTT.js would keep it
     // and mqtt-packet read on out of step until the keepalive gave up.
-    parseIncomingLean(link.client, (err) => {
+    parseIncomingLean(link.client, (err, stream) => {
       const tooLarge = (err as { code?: unknown }).code === ErrorCodes.BROKER_PACKET_TOO_LARGE
       opts.log(`${tooLarge ? ErrorCodes.BROKER_PACKET_TOO_LARGE : ErrorCodes.BROKER_MALFORMED}: the trigger broker ${opts.url} sent a ${tooLarge ? 'packet too large to read' : 'malformed packet'} (${err.message}); closing the connection and reconnecting`, 'warning')
-      link.client.stream?.destroy()
+      stream?.destroy()
     }, cap)
     const oversized = new OversizedTriggers({ commit: async (u) => await store.commit(u), log: opts.log, now: () => Date.now(), maxBytes: c.maxPacketBytes })
     // A QoS 1 publish is stored by a shallow copy (its payload is the fresh Buffer #transmit

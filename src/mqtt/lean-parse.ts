@@ -67,6 +67,9 @@ function looksLikeParser (p: unknown): p is ParserLike {
 /** Packets read by the fast path, and chunks (or their rest) handed to mqtt-packet's parse, since install. */
 export interface LeanParseCounts { lean: number, handedOn: number }
 
+/** Hears a connection parser's error with the stream that parser reads (MQTT.js makes both per connect()). */
+export type OnMalformed = (err: Error, stream: { destroy: () => void } | undefined) => void
+
 /**
  * Puts the fast path on the parser of each connection `client` makes from now on (MQTT.js 5.x
  * makes one per connect(), reconnects included, with mqtt-packet's parser()); install it before
@@ -77,12 +80,12 @@ export interface LeanParseCounts { lean: number, handedOn: number }
  * given, hears each error of each connection's parser (a Malformed Packet, MQTT 5 section 4.13),
  * after MQTT.js re-emitted it as the client's 'error' and left the connection open: mqtt-packet
  * then reads the next socket chunk from a reset state but a stale read position, so the caller
- * is to close the connection. With it, a PUBLISH whose packet id is cut off, or read past its
+ * is to close the connection: the stream that parser reads, passed with the error. With it, a PUBLISH whose packet id is cut off, or read past its
  * Remaining Length from the next packet's bytes, is such an error too (refuseBadIds). `maxBytes`, when given, caps each incoming packet's size
  * (packet-cap.ts): a PUBLISH over it is skipped and handed on as a marker, any other packet is
  * an error, heard by `onMalformed` with the code LAMBKIN_BROKER_PACKET_TOO_LARGE.
  */
-export function parseIncomingLean (client: object, onMalformed?: (err: Error) => void, maxBytes?: number): LeanParseCounts {
+export function parseIncomingLean (client: object, onMalformed?: OnMalformed, maxBytes?: number): LeanParseCounts {
   const c = client as { connect?: (...args: unknown[]) => unknown }
   const found = mqttPacket()
   if (typeof c.connect !== 'function' || found === undefined) throw mismatch('connect() or mqtt-packet parser')
@@ -109,7 +112,10 @@ export function parseIncomingLean (client: object, onMalformed?: (err: Error) =>
     const on = (made as { on?: unknown }).on
     if (onMalformed !== undefined && typeof on === 'function') {
       refuseBadIds(made)
-      on.call(made, 'error', onMalformed)
+      // The connection this parser reads (MQTT.js makes a parser and a stream per connect()), so a
+      // late error of an old parser never ends the connection that replaced it.
+      const stream = (this as { stream?: { destroy: () => void } }).stream
+      on.call(made, 'error', (err: Error) => { onMalformed(err, stream) })
     }
     return out
   }

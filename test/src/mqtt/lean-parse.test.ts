@@ -173,6 +173,25 @@ test('a PUBLISH whose packet id or properties would be read from the next packet
   }
 })
 
+test('a parser\'s error names the connection that parser reads, not the one that replaced it', () => {
+  // MQTT.js makes a parser and a stream per connect(); closing "the client's stream" on a late
+  // error of an old parser would end the new connection.
+  const client = {
+    parser: undefined as unknown as ReturnType<typeof mp.parser>,
+    stream: undefined as unknown as { n: number, destroy: () => void },
+    made: 0,
+    connect () { this.parser = mp.parser({ protocolVersion: 5 }); this.stream = { n: ++this.made, destroy () {} }; return this }
+  }
+  const heard: number[] = []
+  parseIncomingLean(client, (_e, stream) => { heard.push((stream as unknown as { n: number }).n) })
+  client.connect()
+  const first = client.parser
+  client.connect()
+  first.parse(Buffer.from('3203000161', 'hex'))
+  client.parser.parse(Buffer.from('3203000161', 'hex'))
+  assert.equal(heard, [1, 2])
+})
+
 test('random streams of generated packets cut at random places parse the same', () => {
   let seed = 7
   const rand = (n: number): number => { seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31; return seed % n }
