@@ -60,6 +60,16 @@ const DAY_META = META_KEYS.uploadDay
 /** Batches the cloud link keeps sent and not yet acknowledged at once (its window; link-settings.ts passes it). */
 export const UPLOAD_WINDOW = 2
 
+/**
+ * A batch short of the batch size leaves at most this long after the previous batch, ms. Each
+ * batch costs the store's write lane an fsync (only synced records leave) and, on its ack, a
+ * delete of its range, and the agent's commits queue behind both: at a batch per ack round
+ * trip (30-40 a second under a steady load) uploads held the lane most of the time and the
+ * trigger's replies waited (docs/performance.md, "The relay job"). A full batch, or the first
+ * after a quiet spell, leaves at once; the store's own sync interval is of the same order.
+ */
+export const UPLOAD_LINGER_MS = 200
+
 export class Uploader {
   readonly #o: UploaderOptions
   /**
@@ -75,6 +85,8 @@ export class Uploader {
   #holdUntil = 0
   /** Conflicts in a row: the backoff doubles with each, and only the first is logged. */
   #conflictRun = 0
+  /** When the last batch left (this.#elapsed()), for UPLOAD_LINGER_MS. */
+  #lastSentAt = -Infinity
   #batchRecords: number
   #pumping = false
   #again = false
@@ -205,6 +217,7 @@ export class Uploader {
     }
     const c = this.#o.counters
     while (this.#o.canSend() && this.#book.inflight.length < this.#o.window) {
+      if (await this.#lingering(now)) return
       const range = { afterSeq: this.#sentThrough, limit: this.#batchRecords }
       const embed = this.#embed
       const records = embed ? await this.#o.store.readEncoded(range) : await this.#o.store.read(range)
@@ -236,6 +249,7 @@ export class Uploader {
       this.#o.budget.spend(frame.byteLength)
       this.#book.sent(batchId, this.#sentThrough + 1, through, now)
       this.#sentThrough = through
+      this.#lastSentAt = now
       c.batchesSent++
       c.recordsSent += plan.records.length
       if (embed) c.recordsEmbedded += plan.records.length
@@ -244,6 +258,19 @@ export class Uploader {
       this.#saveDay(now)
     }
     if (this.#book.inflight.length > 0) this.#arm(this.#o.ackTimeoutMs)
+  }
+
+  /**
+   * True, with the timer armed for the rest of the wait, while a batch would leave short of the
+   * batch size within UPLOAD_LINGER_MS of the previous one (a backlog of a full batch or more
+   * leaves at once).
+   */
+  async #lingering (now: number): Promise<boolean> {
+    const left = this.#lastSentAt + UPLOAD_LINGER_MS - now
+    if (left <= 0) return false
+    if ((await this.#o.store.stats()).lastSeq - this.#sentThrough >= this.#batchRecords) return false
+    this.#arm(left)
+    return true
   }
 
   /**
