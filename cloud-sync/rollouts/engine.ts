@@ -320,7 +320,10 @@ export class RolloutEngine {
       r.finishedAt = now
       live.changed = true
     }
-    const watching = r.state === 'running' || ((r.state === 'done' || r.state === 'cancelled') && (r.counts.sent + r.counts.offline > 0 || r.devices.some(timedOut) || now < (r.finishedAt ?? now) + this.#o.watchMs))
+    // A finished rollout watches for watchMs, and past that while a device owes it a verdict:
+    // sent, offline, timed out, or in a health window longer than the watch (pace.ts, dueAt).
+    const owed = r.counts.sent + r.counts.offline > 0 || r.devices.some((d) => timedOut(d) || inWindow(d))
+    const watching = r.state === 'running' || ((r.state === 'done' || r.state === 'cancelled') && (owed || now < (r.finishedAt ?? now) + this.#o.watchMs))
     if (r.open && !watching) { r.open = false; live.changed = true }
   }
 
