@@ -3,7 +3,7 @@
 // in the same batch as the desired rows it numbers, reported states, and rollouts as a head
 // plus device chunks (deploy-plan.ts plans; this file only reads and writes).
 import type { Level } from 'level'
-import type { AbstractSublevel } from 'abstract-level'
+import type { AbstractSnapshot, AbstractSublevel } from 'abstract-level'
 import { Encoder } from 'cbor-x'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import type { BundleRow, DeployRegistry, DesiredChange, DesiredRow, HistoryNote, NewBundle, ReportedRow, RolloutDevice, RolloutHeadRow, RolloutRow } from './deploy-types.js'
@@ -11,6 +11,7 @@ import { ROLLOUT_CHUNK, dirtyChunks, pad, planDesired, planHistory, rolloutId, r
 import type { RolloutHead } from './deploy-plan.js'
 
 type Db = Level<string, Uint8Array>
+type Snapshot = AbstractSnapshot
 type Sub = AbstractSublevel<Db, string | Buffer | Uint8Array, string, Uint8Array>
 type Op = { type: 'put', key: string, value: Uint8Array, sublevel: Sub } | { type: 'del', key: string, sublevel: Sub }
 
@@ -175,13 +176,13 @@ export class LevelDeployBase implements DeployRegistry {
 
   async getRollout (id: string): Promise<RolloutRow | undefined> {
     const seq = rolloutSeq(id)
-    return seq === undefined ? undefined : await this.#readRollout(seq)
+    return seq === undefined ? undefined : await this.#snapshot(async (snapshot) => await this.#readRollout(seq, snapshot))
   }
 
   async getRolloutDevice (id: string, index: number): Promise<{ rollout: RolloutHeadRow, device: RolloutDevice } | undefined> {
     const seq = rolloutSeq(id)
     if (seq === undefined || !Number.isSafeInteger(index) || index < 0) return undefined
-    const [h, c] = await Promise.all([this.#heads.get(pad(seq)), this.#chunks.get(`${pad(seq)}!${pad(Math.floor(index / ROLLOUT_CHUNK))}`)])
+    const [h, c] = await this.#snapshot(async (snapshot) => await Promise.all([this.#heads.get(pad(seq), { snapshot }), this.#chunks.get(`${pad(seq)}!${pad(Math.floor(index / ROLLOUT_CHUNK))}`, { snapshot })]))
     if (h === undefined || c === undefined) return undefined
     const { chunks: _chunks, ...rollout } = dec<RolloutHead>(h)
     const device = dec<RolloutDevice[]>(c)[index % ROLLOUT_CHUNK]
@@ -206,13 +207,28 @@ export class LevelDeployBase implements DeployRegistry {
     })
   }
 
-  async #readRollout (seq: number): Promise<RolloutRow | undefined> {
-    const v = await this.#heads.get(pad(seq))
+  /**
+   * Runs `fn` on one LevelDB snapshot: a rollout's head and its chunks are separate keys, so
+   * reads that run while putRollout's batch lands would otherwise pair the head of one revision
+   * with devices of the next (a torn read: devices judged under a rollout still `running`).
+   */
+  async #snapshot<T> (fn: (snapshot: Snapshot) => Promise<T>): Promise<T> {
+    const snapshot = this.#db.snapshot()
+    try {
+      return await fn(snapshot)
+    } finally {
+      await snapshot.close()
+    }
+  }
+
+  /** One rollout whole as of `snapshot`. Throws LAMBKIN_STORE_ERROR when chunks are missing. */
+  async #readRollout (seq: number, snapshot: Snapshot): Promise<RolloutRow | undefined> {
+    const v = await this.#heads.get(pad(seq), { snapshot })
     if (v === undefined) return undefined
     const { chunks, ...head } = dec<RolloutHead>(v)
     const devices: RolloutDevice[] = []
     let read = 0
-    for await (const c of this.#chunks.values({ gt: `${pad(seq)}!`, lt: `${pad(seq)}!~` })) { devices.push(...dec<RolloutDevice[]>(c)); read++ }
+    for await (const c of this.#chunks.values({ gt: `${pad(seq)}!`, lt: `${pad(seq)}!~`, snapshot })) { devices.push(...dec<RolloutDevice[]>(c)); read++ }
     if (read !== chunks) throw new LambkinError(ErrorCodes.STORE_ERROR, `rollout ${head.id} has ${read} of its ${chunks} device chunks; the registry is damaged`)
     return { ...head, devices }
   }
@@ -220,19 +236,23 @@ export class LevelDeployBase implements DeployRegistry {
   async listRollouts (q: { limit?: number } = {}): Promise<RolloutRow[]> {
     const limit = Math.min(Math.max(1, q.limit ?? 50), 1000)
     const out: RolloutRow[] = []
-    for await (const k of this.#heads.keys({ reverse: true, limit })) {
-      const r = await this.#readRollout(Number(k))
-      if (r !== undefined) out.push(r)
-    }
+    await this.#snapshot(async (snapshot) => {
+      for await (const k of this.#heads.keys({ reverse: true, limit, snapshot })) {
+        const r = await this.#readRollout(Number(k), snapshot)
+        if (r !== undefined) out.push(r)
+      }
+    })
     return out
   }
 
   async openRollouts (): Promise<RolloutRow[]> {
     const out: RolloutRow[] = []
-    for await (const k of this.#open.keys()) {
-      const r = await this.#readRollout(Number(k))
-      if (r !== undefined) out.push(r)
-    }
+    await this.#snapshot(async (snapshot) => {
+      for await (const k of this.#open.keys({ snapshot })) {
+        const r = await this.#readRollout(Number(k), snapshot)
+        if (r !== undefined) out.push(r)
+      }
+    })
     return out
   }
 }

@@ -6,12 +6,13 @@
 // out or is waiting for its rate: nothing per device, nothing when idle.
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
 import type { ReportedFrame } from '../../src/wire/index.js'
-import type { DesiredChange, HistoryNote, Registry, RolloutDevice, RolloutRow, RolloutState } from '../registry/index.js'
+import type { DesiredChange, Registry, RolloutDevice, RolloutRow, RolloutState } from '../registry/index.js'
 import { goodBefore } from '../registry/deploy-plan.js'
 import { deployEntry } from './desired.js'
 import type { DesiredPublisher } from './desired.js'
 import { followClosed } from './follow.js'
 import { learnFromVerdict } from './learn.js'
+import { planRevert } from './revert.js'
 import { abortReason, countDevices, countKey, inWindow, judge, judgeable, sameVerdict, supersededVerdict, timedOut, VERDICT_FIELDS } from './judge.js'
 import type { Verdict } from './judge.js'
 import { allowedBy, dueAt, released } from './pace.js'
@@ -43,8 +44,8 @@ export interface EngineOptions {
 /** The engine's surface the API and the cloud use; the instance-shared one (coord/shared-rollouts.ts) has it too. */
 export type Rollouts = Pick<RolloutEngine, 'deploy' | 'rollback' | 'cancel' | 'get' | 'list' | 'onChange' | 'onReported' | 'onConnect' | 'close'>
 
-/** A rollout the engine watches: its row, where each device sits in it, and what changed. */
-interface Live { row: RolloutRow, index: Map<string, number>, dirty: Set<number>, changed: boolean }
+/** A rollout the engine watches: its row, where each device sits in it, what changed, and a copy of it as stored (for get). */
+interface Live { row: RolloutRow, index: Map<string, number>, dirty: Set<number>, changed: boolean, stored?: RolloutRow }
 
 export class RolloutEngine {
   readonly #o: EngineOptions & { tickMs: number, watchMs: number, drive: boolean }
@@ -54,6 +55,8 @@ export class RolloutEngine {
   readonly #reports = new Map<string, ReportedFrame>()
   #judging: Promise<void> | undefined
   #lane: Promise<unknown> = Promise.resolve()
+  /** True while a change runs in the lane: the rows are then between two stored revisions. */
+  #busy = false
   #timer: unknown
   #timerDue = Infinity
   #closed = false
@@ -152,9 +155,15 @@ export class RolloutEngine {
     return await this.get(id)
   }
 
-  /** A rollout as the API shows it. Throws LAMBKIN_ROLLOUT_NOT_FOUND. */
+  /**
+   * A rollout as the API shows it: one stored revision, never a row halfway through a change (a
+   * device judged, its rollout not yet done). The engine's row while nothing runs, else the copy
+   * kept at the last such read, else the registry's (which reads one snapshot). Throws LAMBKIN_ROLLOUT_NOT_FOUND.
+   */
   async get (id: string): Promise<RolloutView> {
-    const row = this.#open.get(id)?.row ?? await this.#o.registry.getRollout(id)
+    const live = this.#open.get(id)
+    if (live !== undefined && !this.#busy && !live.changed) live.stored = structuredClone(live.row)
+    const row = live?.stored ?? await this.#o.registry.getRollout(id)
     if (row === undefined) throw new LambkinError(ErrorCodes.ROLLOUT_NOT_FOUND, `no rollout ${id}; see lambkin rollouts`)
     return rolloutView(structuredClone(row))
   }
@@ -252,11 +261,13 @@ export class RolloutEngine {
    */
   async #run (fn: () => Promise<void>, all = false): Promise<void> {
     const run = this.#lane.then(async () => {
+      this.#busy = true
       try {
         await fn()
         for (const live of this.#open.values()) if (all || live.changed) await this.#step(live)
         await this.#flush()
       } finally {
+        this.#busy = false
         // Also after a failed write: the next tick tries again, so nothing waits for ever.
         this.#arm()
       }
@@ -309,7 +320,10 @@ export class RolloutEngine {
       r.finishedAt = now
       live.changed = true
     }
-    const watching = r.state === 'running' || ((r.state === 'done' || r.state === 'cancelled') && (r.counts.sent + r.counts.offline > 0 || r.devices.some(timedOut) || now < (r.finishedAt ?? now) + this.#o.watchMs))
+    // A finished rollout watches for watchMs, and past that while a device owes it a verdict:
+    // sent, offline, timed out, or in a health window longer than the watch (pace.ts, dueAt).
+    const owed = r.counts.sent + r.counts.offline > 0 || r.devices.some((d) => timedOut(d) || inWindow(d))
+    const watching = r.state === 'running' || ((r.state === 'done' || r.state === 'cancelled') && (owed || now < (r.finishedAt ?? now) + this.#o.watchMs))
     if (r.open && !watching) { r.open = false; live.changed = true }
   }
 
@@ -342,22 +356,7 @@ export class RolloutEngine {
   async #abort (live: Live, reason: string): Promise<void> {
     const r = live.row
     this.#finish(live, 'aborted', reason)
-    const changes: DesiredChange[] = []
-    const notes: HistoryNote[] = []
-    const moved: number[] = []
-    for (const [i, d] of r.devices.entries()) {
-      if (d.deploymentId === undefined) continue
-      const slot = own((await this.#o.registry.getDesired(d.id))?.functions, r.fn)
-      const ours = r.alias === 'canary' ? slot?.current?.canary?.sha256 : slot?.current?.live.sha256
-      if (ours !== r.sha256) continue
-      const keep =
-        slot === undefined
-          ? undefined
-          : { ...slot, good: (slot.good ?? []).filter((e) => e.live.sha256 !== r.sha256 && e.canary?.sha256 !== r.sha256) }
-      changes.push({ device: d.id, fn: r.fn, to: goodBefore(keep) ?? null })
-      notes.push({ device: d.id, fn: r.fn, badVersion: r.version })
-      if (d.state !== 'failed' && d.state !== 'rolled-back') moved.push(i)
-    }
+    const { changes, notes, moved } = await planRevert(this.#o.registry, r)
     await this.#o.registry.noteHistory(notes)
     const rows = new Map((await this.#o.desired.apply(changes)).map((row) => [row.device, row]))
     for (const i of moved) {
@@ -375,6 +374,7 @@ export class RolloutEngine {
       await this.#o.registry.putRollout(live.row, live.dirty)
       live.dirty.clear()
       live.changed = false
+      live.stored = undefined
       if (!live.row.open) this.#open.delete(id)
       for (const cb of this.#listeners.get(id) ?? []) cb()
       this.#o.onStored?.(id)

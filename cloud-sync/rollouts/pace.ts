@@ -1,7 +1,7 @@
 // When a rollout needs the engine again: how many devices its rate allows by now, and the
 // earliest time one of its devices can time out, a paced device is due, or its watch ends.
 // Pure functions, so the engine keeps one timer for every rollout.
-import { timedOut } from './judge.js'
+import { inWindow, timedOut } from './judge.js'
 import type { RolloutRow } from '../registry/index.js'
 
 /** Devices the rollout's rate allows by `now`: one at once, then ratePerMin a minute (all when it has no rate). */
@@ -20,7 +20,8 @@ export function released (r: Pick<RolloutRow, 'devices'>): number {
  * When the engine must look at `r` next (Infinity: only a report or a connect can change it).
  * Sent devices are checked every `tickMs`; a paced rollout's next device is due when its share
  * of the minute has passed; pending devices of an unpaced rollout (a send that failed) are
- * retried at the next tick; a finished rollout stops watching `watchMs` after it finished.
+ * retried at the next tick; a finished rollout stops watching `watchMs` after it finished, or
+ * later, at the report that ends its last health window (a device's window may outlast watchMs).
  */
 export function dueAt (r: RolloutRow, now: number, tickMs: number, watchMs: number): number {
   let due = Infinity
@@ -28,7 +29,8 @@ export function dueAt (r: RolloutRow, now: number, tickMs: number, watchMs: numb
   if (r.state === 'running' && r.counts.pending > 0) {
     due = Math.min(due, r.ratePerMin === undefined ? now + tickMs : Math.max(now, r.createdAt + Math.ceil((released(r) * 60_000) / r.ratePerMin)))
   }
-  // Offline and timed-out devices keep a finished rollout open until they report: nothing is due for them.
-  if (r.state !== 'running' && r.counts.sent + r.counts.offline === 0 && !r.devices.some(timedOut)) due = Math.min(due, (r.finishedAt ?? now) + watchMs)
+  // Offline and timed-out devices, and applied ones still in their health window, keep a
+  // finished rollout open until they report: nothing is due for them.
+  if (r.state !== 'running' && r.counts.sent + r.counts.offline === 0 && !r.devices.some((d) => timedOut(d) || inWindow(d))) due = Math.min(due, (r.finishedAt ?? now) + watchMs)
   return due
 }

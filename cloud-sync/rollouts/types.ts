@@ -26,8 +26,11 @@ export const ROLLOUT_DEFAULTS = Object.freeze({
   /** How often the engine checks timeouts and releases paced devices while anything is sent or pending, ms. */
   tickMs: 1000,
   /**
-   * How long a finished rollout keeps watching its applied devices, ms: a device's health gate
-   * (deploy.healthWindowMs, 30 s by default) may roll one back after it reported applied.
+   * How long a finished (done or cancelled) rollout keeps watching its applied devices at least,
+   * ms: a device's health gate (deploy.healthWindowMs, 30 s by default) may roll one back after
+   * it reported applied. A device still `watching` holds the watch open past this until its
+   * report ends the window (health passed, or rolled-back), however long its window is, as a
+   * sent or offline device holds it until it reports (engine.ts #step, pace.ts dueAt).
    */
   watchMs: 10 * 60_000,
   /** The per-device timeout's bounds, ms. */

@@ -17,16 +17,22 @@ import { makeBundle, makeKeys, until, untilRollout, upload } from '../helpers/de
 
 const keys = makeKeys()
 
-async function deploy (f: CloudFixture, tag: string): Promise<{ view: RolloutView, sha256: string, version: string }> {
+async function deploy (f: CloudFixture, tag: string, windowOver: boolean): Promise<{ view: RolloutView, sha256: string, version: string }> {
   const b = await makeBundle('greet', tag)
   const r = await f.api<RolloutView>('POST', '/v1/rollouts', { sha256: await upload(f, b, keys.key), to: 'board' })
   if (r.status !== 201) throw new Error(`rollout: ${r.status} ${JSON.stringify(r.body)}`)
-  return { view: await untilRollout(f, r.body.id, (x) => x.devices[0]?.state === 'applied', 30_000), sha256: b.sha256, version: b.version }
+  const done = (x: RolloutView): boolean => x.devices[0]?.state === 'applied' && (!windowOver || x.devices[0].health === 'passed')
+  return { view: await untilRollout(f, r.body.id, done, 30_000), sha256: b.sha256, version: b.version }
 }
 
-/** A cloud (its rollouts watched for `watchMs` after they finish), a board on it, and two versions deployed. */
+/**
+ * A cloud (its rollouts watched for `watchMs` after they finish), a board on it, and two
+ * versions deployed; with `healthWindowMs`, each deploy waits for the board's health window to
+ * pass (a device in its window keeps a finished rollout watched).
+ */
 async function world (
-  watchMs: number
+  watchMs: number,
+  healthWindowMs?: number
 ): Promise<{
   f: CloudFixture
   start: () => Promise<Agent>
@@ -43,11 +49,12 @@ async function world (
     id: 'board',
     invocation: { workers: 1 },
     trustedKeys: [keys.pubFile, path.join(f.dir, 'cloud-signing.pub')],
-    cloud: { url: f.cloud.broker.url, password: secret, heartbeatMs: 1000, reconnectMs: 100, reconnectMaxMs: 300 }
+    cloud: { url: f.cloud.broker.url, password: secret, heartbeatMs: 1000, reconnectMs: 100, reconnectMaxMs: 300 },
+    ...(healthWindowMs === undefined ? {} : { deploy: { healthWindowMs } })
   }
   let agent: Agent | undefined = await board.start(config)
-  const v1 = await deploy(f, 'one')
-  const v2 = await deploy(f, 'two')
+  const v1 = await deploy(f, 'one', healthWindowMs !== undefined)
+  const v2 = await deploy(f, 'two', healthWindowMs !== undefined)
   await agent.close()
   agent = undefined
   return {
@@ -95,7 +102,7 @@ test('[W5] a bundle damaged while the board is off: the board falls back, and th
 })
 
 test('[W5] the same after the rollout was closed: the report is followed into its stored view', async () => {
-  const w = await world(1)
+  const w = await world(1, 300)
   try {
     await until(async () => !(await w.f.cloud.registry.openRollouts()).some((r) => r.id === w.v2.view.id), 15_000)
     await followsTheFallback(w)

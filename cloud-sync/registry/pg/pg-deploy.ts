@@ -187,7 +187,7 @@ export class PgDeployBase implements DeployRegistry {
 
   async getRollout (id: string): Promise<RolloutRow | undefined> {
     const seq = rolloutSeq(id)
-    return seq === undefined ? undefined : (await this.#readRollouts('WHERE seq = $1', [seq]))[0]
+    return seq === undefined ? undefined : (await this.#readRollouts('WHERE r.seq = $1', [seq]))[0]
   }
 
   async getRolloutDevice (id: string, index: number): Promise<{ rollout: RolloutHeadRow, device: RolloutDevice } | undefined> {
@@ -210,26 +210,27 @@ export class PgDeployBase implements DeployRegistry {
     })
   }
 
+  /**
+   * Rollouts with their devices in one statement, so one snapshot (READ COMMITTED takes one per
+   * statement): a head and its device rows read by two statements could pair the head of one
+   * putRollout with devices of the next (devices judged under a rollout still `running`).
+   */
   async #readRollouts (where: string, params: unknown[]): Promise<RolloutRow[]> {
-    const heads = await this.db.query<{ seq: number, devices: number, head: Buffer }>('reading rollouts', `SELECT seq, devices, head FROM rollouts ${where}`, params)
-    if (heads.length === 0) return []
-    const rows = await this.db.query<{ rollout: number, body: Buffer }>('reading rollout devices', 'SELECT rollout, body FROM rollout_devices WHERE rollout = ANY($1::bigint[]) ORDER BY rollout, idx', [heads.map((h) => h.seq)])
-    const by = new Map<number, RolloutDevice[]>(heads.map((h) => [h.seq, []]))
-    for (const r of rows) by.get(r.rollout)?.push(dec<RolloutDevice>(r.body))
-    return heads.map((h) => {
-      const devices = by.get(h.seq) ?? []
+    const rows = await this.db.query<{ seq: number, devices: number, head: Buffer, bodies: Buffer[] }>('reading rollouts',
+      `SELECT r.seq, r.devices, r.head, ARRAY(SELECT d.body FROM rollout_devices d WHERE d.rollout = r.seq ORDER BY d.idx) AS bodies FROM rollouts r ${where}`, params)
+    return rows.map((h) => {
       const head = dec<RolloutHeadRow>(h.head)
-      if (devices.length !== h.devices) throw new LambkinError(ErrorCodes.STORE_ERROR, `rollout ${head.id} has ${devices.length} of its ${h.devices} device rows; the registry is damaged`)
-      return { ...head, devices }
+      if (h.bodies.length !== h.devices) throw new LambkinError(ErrorCodes.STORE_ERROR, `rollout ${head.id} has ${h.bodies.length} of its ${h.devices} device rows; the registry is damaged`)
+      return { ...head, devices: h.bodies.map((b) => dec<RolloutDevice>(b)) }
     })
   }
 
   async listRollouts (q: { limit?: number } = {}): Promise<RolloutRow[]> {
     const limit = Math.min(Math.max(1, q.limit ?? 50), 1000)
-    return await this.#readRollouts('ORDER BY seq DESC LIMIT $1', [limit])
+    return await this.#readRollouts('ORDER BY r.seq DESC LIMIT $1', [limit])
   }
 
   async openRollouts (): Promise<RolloutRow[]> {
-    return await this.#readRollouts('WHERE open ORDER BY seq', [])
+    return await this.#readRollouts('WHERE r.open ORDER BY r.seq', [])
   }
 }

@@ -29,4 +29,14 @@ test('due: a paced device at its share of the minute, sent devices at the next t
   assert.is(dueAt(offline, 5000, 1000, 60_000), Infinity)
 })
 
+test('due: nothing for a finished rollout while a device is in its health window, also past watchMs; its watch end once the window passed', () => {
+  const watching: RolloutDevice = { id: 'a', state: 'applied', health: 'watching', watchLeftMs: 3_600_000, deploymentId: 1 }
+  for (const state of ['done', 'cancelled'] as const) {
+    assert.is(dueAt(row([watching], { state, finishedAt: 2000 }), 5000, 1000, 60_000), Infinity, state)
+    assert.is(dueAt(row([watching], { state, finishedAt: 2000 }), 600_000, 1000, 60_000), Infinity, `${state}, past watchMs`)
+  }
+  const passed = row([{ ...watching, health: 'passed', watchLeftMs: undefined }], { state: 'done', finishedAt: 2000 })
+  assert.is(dueAt(passed, 600_000, 1000, 60_000), 62_000, 'already due: the next step closes it')
+})
+
 test.run()
