@@ -13,7 +13,7 @@ import type { DesiredPublisher } from './desired.js'
 import { followClosed } from './follow.js'
 import { learnFromVerdict } from './learn.js'
 import { planRevert } from './revert.js'
-import { abortReason, countDevices, countKey, inWindow, judge, judgeable, sameVerdict, supersededVerdict, timedOut, VERDICT_FIELDS } from './judge.js'
+import { abortReason, countDevices, countKey, inWindow, judge, judgeable, owesVerdict, sameVerdict, supersededVerdict, VERDICT_FIELDS } from './judge.js'
 import type { Verdict } from './judge.js'
 import { allowedBy, dueAt, released } from './pace.js'
 import { deployRow, deploySettings, resolveTargets, rollbackRow } from './plan.js'
@@ -320,10 +320,8 @@ export class RolloutEngine {
       r.finishedAt = now
       live.changed = true
     }
-    // A finished rollout watches for watchMs, and past that while a device owes it a verdict:
-    // sent, offline, timed out, or in a health window longer than the watch (pace.ts, dueAt).
-    const owed = r.counts.sent + r.counts.offline > 0 || r.devices.some((d) => timedOut(d) || inWindow(d))
-    const watching = r.state === 'running' || ((r.state === 'done' || r.state === 'cancelled') && (owed || now < (r.finishedAt ?? now) + this.#o.watchMs))
+    // A finished rollout watches for watchMs, and past that while a device owes it a verdict.
+    const watching = r.state === 'running' || ((r.state === 'done' || r.state === 'cancelled') && (owesVerdict(r) || now < (r.finishedAt ?? now) + this.#o.watchMs))
     if (r.open && !watching) { r.open = false; live.changed = true }
   }
 

@@ -66,6 +66,15 @@ export function supersededVerdict (by: string): Verdict {
   return { state: 'applied', health: 'superseded', message: `superseded by rollout ${by} while its health window was open: not watched to its end here (rollout ${by} has the verdict where it targets this device)` }
 }
 
+/**
+ * True while a device still owes finished rollout `r` a verdict, which keeps it watched past
+ * watchMs until the device reports (engine.ts #step, pace.ts dueAt): sent, offline, timed out,
+ * or applied and still in its health window.
+ */
+export function owesVerdict (r: Pick<RolloutRow, 'counts' | 'devices'>): boolean {
+  return r.counts.sent + r.counts.offline > 0 || r.devices.some((d) => timedOut(d) || inWindow(d))
+}
+
 /** Failed by the cloud's timeout (LAMBKIN_DEPLOY_TIMEOUT, set by the engine), not by the device. */
 export function timedOut (d: RolloutDevice): boolean {
   return d.state === 'failed' && d.code === ErrorCodes.DEPLOY_TIMEOUT && d.message?.startsWith('connected but no report') === true

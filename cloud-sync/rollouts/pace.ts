@@ -1,7 +1,7 @@
 // When a rollout needs the engine again: how many devices its rate allows by now, and the
 // earliest time one of its devices can time out, a paced device is due, or its watch ends.
 // Pure functions, so the engine keeps one timer for every rollout.
-import { inWindow, timedOut } from './judge.js'
+import { owesVerdict } from './judge.js'
 import type { RolloutRow } from '../registry/index.js'
 
 /** Devices the rollout's rate allows by `now`: one at once, then ratePerMin a minute (all when it has no rate). */
@@ -29,8 +29,7 @@ export function dueAt (r: RolloutRow, now: number, tickMs: number, watchMs: numb
   if (r.state === 'running' && r.counts.pending > 0) {
     due = Math.min(due, r.ratePerMin === undefined ? now + tickMs : Math.max(now, r.createdAt + Math.ceil((released(r) * 60_000) / r.ratePerMin)))
   }
-  // Offline and timed-out devices, and applied ones still in their health window, keep a
-  // finished rollout open until they report: nothing is due for them.
-  if (r.state !== 'running' && r.counts.sent + r.counts.offline === 0 && !r.devices.some((d) => timedOut(d) || inWindow(d))) due = Math.min(due, (r.finishedAt ?? now) + watchMs)
+  // A device that owes a finished rollout its verdict keeps it open until it reports: nothing is due for it.
+  if (r.state !== 'running' && !owesVerdict(r)) due = Math.min(due, (r.finishedAt ?? now) + watchMs)
   return due
 }
