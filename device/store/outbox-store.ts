@@ -11,6 +11,11 @@ export type StoreStatus = 'open' | 'closing' | 'closed'
 /** How commitThen() tells its outcome: `(undefined, result)` once written, `(err)` when not. */
 export type CommitDone = (err: unknown, result?: CommitResult) => void
 
+/** A unit with nothing to write: commit() settles it with no seqs and touches no backend. */
+function isEmpty (unit: CommitUnit): boolean {
+  return (unit.records?.length ?? 0) + (unit.state?.length ?? 0) + (unit.publishes?.length ?? 0) + (unit.meta?.length ?? 0) === 0
+}
+
 export abstract class OutboxStore {
   #status: StoreStatus = 'open'
   /** Calls in progress; close() lets them finish before the backend closes. */
@@ -41,7 +46,7 @@ export abstract class OutboxStore {
   commit (unit: CommitUnit, queued?: () => void): Promise<CommitResult> {
     return this.#queue(() => {
       checkUnit(unit)
-      if ((unit.records?.length ?? 0) + (unit.state?.length ?? 0) + (unit.publishes?.length ?? 0) + (unit.meta?.length ?? 0) === 0) {
+      if (isEmpty(unit)) {
         return Promise.resolve({ seqs: [], publishIds: [] })
       }
       return this._commit(unit, queued)
@@ -61,7 +66,7 @@ export abstract class OutboxStore {
     }
     try {
       checkUnit(unit)
-      if ((unit.records?.length ?? 0) + (unit.state?.length ?? 0) + (unit.publishes?.length ?? 0) + (unit.meta?.length ?? 0) === 0) {
+      if (isEmpty(unit)) {
         queueMicrotask(() => { done(undefined, { seqs: [], publishIds: [] }) })
         return
       }
