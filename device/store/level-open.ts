@@ -5,7 +5,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Level } from 'level'
 import type { AbstractSublevel } from 'abstract-level'
-import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError, systemErrorCode } from '../../src/errors.js'
 import { decodeValue, encodeValue } from './codec.js'
 import { parsePublishKey, parseRecordKey } from './keys.js'
 import { Ledger } from './ledger.js'
@@ -63,7 +63,7 @@ function openError (err: unknown, dir: string): LambkinError {
   }
   const why = cause instanceof Error ? cause.message : errorMessage(err)
   // A full disk is no damage: moving the folder aside (the advice below) would strand its records.
-  if (why.includes('No space left on device')) {
+  if (systemErrorCode(err) === ErrorCodes.NO_SPACE) {
     return new LambkinError(ErrorCodes.STORE_ERROR, `cannot open the outbox store in ${dir}: the disk holding it is full (${why}); LevelDB writes on every open, even to read. Nothing in it is lost: free some space on that disk, or copy ${dir} to a disk with room and read the copy (lambkin outbox --data <copy>)`, { cause: err, details: { dir, reason: 'full' } })
   }
   return new LambkinError(ErrorCodes.STORE_ERROR, `cannot open the outbox store in ${dir}: ${why}; check that the directory is writable and not damaged`, { cause: err, details: { dir } })
