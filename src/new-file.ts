@@ -3,8 +3,9 @@
 // disk (ENOSPC) left an empty file behind, and a power cut before the kernel wrote the data
 // back could too; the next start or `lambkin keys generate` then refused it ("already exists",
 // "holds no usable token") until someone deleted it by hand. Here the bytes go to a temporary
-// file beside it, are fsynced, and only then get the final name.
-import { closeSync, fsyncSync, linkSync, openSync, renameSync, existsSync, unlinkSync, writeSync } from 'node:fs'
+// file beside it, are fsynced, and only then get the final name. A temporary file a power cut
+// or a kill left behind (named by a process no longer running) goes at the next write.
+import { closeSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, existsSync, unlinkSync, writeSync } from 'node:fs'
 import path from 'node:path'
 
 /**
@@ -16,6 +17,7 @@ import path from 'node:path'
  */
 export function writeNewFile (file: string, data: string | Buffer, mode: number): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`)
+  removeLeftovers(file)
   try {
     const fd = openSync(tmp, 'w', mode)
     try {
@@ -46,4 +48,31 @@ function syncFolder (dir: string): void {
     const fd = openSync(dir, 'r')
     try { fsyncSync(fd) } finally { closeSync(fd) }
   } catch {}
+}
+
+/**
+ * Removes `.<name>.<pid>.tmp` files beside `file` whose process is gone (a power cut or a kill
+ * mid-write): they may hold a secret (a key, the token), and nothing else removes them. One of
+ * a running process is left to it; best effort.
+ */
+function removeLeftovers (file: string): void {
+  const prefix = `.${path.basename(file)}.`
+  let names: string[]
+  try { names = readdirSync(path.dirname(file)) } catch { return }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue
+    const pid = Number(name.slice(prefix.length, -'.tmp'.length))
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue
+    try { unlinkSync(path.join(path.dirname(file), name)) } catch {}
+  }
+}
+
+/** Whether a process `pid` runs (signal 0: EPERM means it does, as another user's). */
+function alive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }
