@@ -1,4 +1,5 @@
-// Creating a small file that must be whole or absent: a signing key, the operator token. A
+// Creating a small file that must be whole or absent: a signing key, the operator token, a
+// broker site's dynamic-security file (writeNewFile), or replacing one whole (replaceFile). A
 // plain writeFileSync(file, data, { flag: 'wx' }) creates the file before it writes, so a full
 // disk (ENOSPC) left an empty file behind, and a power cut before the kernel wrote the data
 // back could too; the next start or `lambkin keys generate` then refused it ("already exists",
@@ -16,6 +17,29 @@ import path from 'node:path'
  * step is a rename after an existence check.
  */
 export function writeNewFile (file: string, data: string | Buffer, mode: number): void {
+  writeThrough(file, data, mode, (tmp) => {
+    try {
+      linkSync(tmp, file)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err
+      if (existsSync(file)) throw Object.assign(new Error(`EEXIST: file already exists, link '${tmp}' -> '${file}'`), { code: 'EEXIST' })
+      renameSync(tmp, file)
+    }
+  })
+}
+
+/**
+ * Writes `data` to `file` (with `mode`), replacing what it held in one step (rename(2) is
+ * atomic): after a power cut `file` holds either all of the old bytes or all of the new, never a
+ * part or nothing. fs errors (ENOSPC, EACCES) are thrown as they came, the old file untouched.
+ */
+export function replaceFile (file: string, data: string | Buffer, mode: number): void {
+  writeThrough(file, data, mode, (tmp) => { renameSync(tmp, file) })
+}
+
+/** The bytes into `.<name>.<pid>.tmp` beside `file`, fsynced, then `place(tmp)`; the temporary file never stays. */
+function writeThrough (file: string, data: string | Buffer, mode: number, place: (tmp: string) => void): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`)
   removeLeftovers(file)
   try {
@@ -28,14 +52,7 @@ export function writeNewFile (file: string, data: string | Buffer, mode: number)
     } finally {
       closeSync(fd)
     }
-    try {
-      linkSync(tmp, file)
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err
-      if (existsSync(file)) throw Object.assign(new Error(`EEXIST: file already exists, link '${tmp}' -> '${file}'`), { code: 'EEXIST' })
-      renameSync(tmp, file)
-    }
+    place(tmp)
   } finally {
     try { unlinkSync(tmp) } catch {}
   }

@@ -1,13 +1,14 @@
 // `lambkin broker dynsec-init`: a new site's Mosquitto 2 dynamic-security file and config lines
 // (cloud-sync/broker/dynsec-init.ts, docs/brokers.md), and the admin URL the cloud then takes
 // as --broker-admin, printed once.
-import { closeSync, existsSync, fsyncSync, linkSync, openSync, rmSync, writeSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { defaultPluginPath, dynsecFile, mosquittoConf } from '../../cloud-sync/broker/dynsec-init.js'
 import { CLOUD_SHARE_GROUP, DYNSEC_NAMES } from '../../cloud-sync/broker/dynsec-roles.js'
 import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { newSecret } from '../../src/secrets.js'
 import { makeFolder } from '../../src/data-dir.js'
+import { replaceFile, writeNewFile } from '../../src/new-file.js'
 import { usageError } from '../io.js'
 import type { CliIo } from '../io.js'
 import { command, intOption, runProgram } from '../program.js'
@@ -16,29 +17,6 @@ import type { Run } from '../program.js'
 const USAGE = 'usage: lambkin broker dynsec-init --out <dir> [--host addr] [--port n] [--plugin file] [--json]'
 
 interface InitFlags { out: string, host: string, port: number, plugin?: string, share: string, json?: boolean }
-
-/**
- * Writes `file` whole or not at all: into `<file>.tmp`, synced, then linked to its name, which
- * fails if the name exists (unless `replace`), so a power cut never leaves half a site's file
- * that a second run would then refuse to replace.
- */
-function writeNew (file: string, text: string, mode: number, replace = false): void {
-  const tmp = `${file}.tmp`
-  rmSync(tmp, { force: true })
-  const fd = openSync(tmp, 'wx', mode)
-  try {
-    writeSync(fd, text)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  try {
-    if (replace) rmSync(file, { force: true })
-    linkSync(tmp, file)
-  } finally {
-    rmSync(tmp, { force: true })
-  }
-}
 
 export async function brokerCommand (argv: string[], io: CliIo): Promise<number> {
   const run: Run = { code: 0 }
@@ -65,9 +43,9 @@ export async function brokerCommand (argv: string[], io: CliIo): Promise<number>
       // Refuses /proc and /sys (LAMBKIN_CONFIG_INVALID) instead of spinning there; readable by Mosquitto's user.
       makeFolder(dir, '--out', 0o755)
       try {
-        writeNew(jsonFile, JSON.stringify(dynsecFile(password, f.share), null, 2) + '\n', 0o600)
+        writeNewFile(jsonFile, JSON.stringify(dynsecFile(password, f.share), null, 2) + '\n', 0o600)
         const conf = mosquittoConf({ dynsecFile: jsonFile, plugin: f.plugin ?? defaultPluginPath(), listener: { host: f.host, port: f.port } })
-        writeNew(confFile, conf, 0o644, true)
+        replaceFile(confFile, conf, 0o644)
       } catch (err) {
         throw new LambkinError(ErrorCodes.CONFIG_INVALID, `cannot write into ${dir} (${(err as { code?: string }).code ?? errorMessage(err)}); choose another --out`, { cause: err, details: { key: 'out' } })
       }

@@ -1,6 +1,7 @@
 // `lambkin broker dynsec-init` in process: the files it writes start a real Mosquitto with the
 // dynamic-security plugin, whose cloud client (the printed URL) drives the plugin, while
 // anonymous clients are refused; it never overwrites a site's file.
+import { spawnSync } from 'node:child_process'
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -65,10 +66,13 @@ test('dynsec-init refuses to overwrite a dynamic-security.json (LAMBKIN_CONFIG_I
   }
 })
 
-test('dynsec-init after a power cut mid-write: a half-written .tmp left behind is replaced, and no .tmp stays', async () => {
+test('dynsec-init after a power cut mid-write: the half-written temporary files a dead run left are removed, and none stays', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-dynsec-init-'))
   try {
-    writeFileSync(path.join(dir, 'dynamic-security.json.tmp'), '{"clients":[')
+    // Named by the process that wrote them (src/new-file.ts), one that has ended.
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid as number
+    writeFileSync(path.join(dir, `.dynamic-security.json.${gone}.tmp`), '{"clients":[')
+    writeFileSync(path.join(dir, `.lambkin.conf.${gone}.tmp`), 'listen')
     assert.is((await run(['dynsec-init', '--out', dir])).code, 0)
     assert.equal(readdirSync(dir).sort(), ['dynamic-security.json', 'lambkin.conf'])
     assert.ok(Array.isArray((JSON.parse(readFileSync(path.join(dir, 'dynamic-security.json'), 'utf8')) as { clients: unknown }).clients))
