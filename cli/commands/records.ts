@@ -136,18 +136,18 @@ export async function logsCommand (argv: string[], io: CliIo): Promise<number> {
       if (first.length === 0) ({ highWater: after, stream } = await api.call<{ highWater: number, stream?: string }>('GET', `/v1/devices/${encodeURIComponent(device)}`))
       const signals = untilSignal({ stdout: () => {}, stderr: () => {} })
       let stop = false
-      void signals.stopped.then(() => { stop = true })
+      // Ctrl-C cuts the long poll short: a request in flight would keep the process up to its wait.
+      const abort = new AbortController()
+      void signals.stopped.then(() => { stop = true; abort.abort() })
       const idle = async (ms: number): Promise<void> => { await Promise.race([new Promise((resolve) => setTimeout(resolve, ms)), signals.stopped]) }
       let unavailableSince: number | undefined
       try {
         while (!stop) {
           let next: Page
           try {
-            next = await Promise.race([
-              api.call<Page>('GET', `${route}?${query({ fn, kind: 'log', after, stream: stream ?? undefined, limit: 1000, wait: 25_000 })}`),
-              signals.stopped.then(() => ({ records: [] as Rec[] }))
-            ])
+            next = await api.call<Page>('GET', `${route}?${query({ fn, kind: 'log', after, stream: stream ?? undefined, limit: 1000, wait: 25_000 })}`, undefined, 35_000, abort.signal)
           } catch (err) {
+            if (stop) break
             // A cloud restarting (an upgrade, a reboot) is waited for, as a followed deploy waits for it (docs/cli.md).
             if ((err as { code?: string }).code !== ErrorCodes.CLOUD_UNAVAILABLE) throw err
             unavailableSince ??= Date.now()

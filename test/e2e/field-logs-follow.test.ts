@@ -2,7 +2,8 @@
 // upgrade or a reboot of its host: the follower waits for the cloud to answer again, as a
 // followed deploy does (docs/cli.md), and goes on printing new lines, none twice. A real
 // `lambkin cloud` child process stopped and started on the same data and ports, a real agent
-// running a function on a schedule, and `lambkin logs -f` as a child process.
+// running a function on a schedule, and `lambkin logs -f` as a child process. Ctrl-C ends it at
+// once, its long poll on a quiet device cut short.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -41,6 +42,17 @@ test('logs -f outlives a cloud restart: it prints the lines logged after the clo
   assert.is(f.child.exitCode, null, `logs -f exited: ${f.stderr()}`)
   const seen = ticks(f.stdout())
   assert.equal(seen, [...new Set(seen)].sort((x, y) => x - y), 'each line once, in order')
+})
+
+test('Ctrl-C stops logs -f on a quiet device at once, not when its 25-second long poll ends', async () => {
+  await w.addDevice('quiet-1')
+  const p = startLambkin(['logs', 'quiet-1', '-f'], { env: w.env })
+  // The first page is empty; wait until the follower sits in its long poll.
+  await until('the follower to wait', () => p.child.exitCode === null && p.stdout() === '')
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  // stop() sends SIGKILL after 10 s: an exit by Ctrl-C is code 0, with no signal.
+  const end = await p.stop('SIGINT', 10_000)
+  assert.equal(end, { code: 0, signal: null }, p.stderr())
 })
 
 test.run()
