@@ -44,7 +44,8 @@ export class ApiClient {
   /**
    * Calls the API and returns its JSON. Throws the API's own error code (LAMBKIN_UNAUTHORIZED,
    * LAMBKIN_DEVICE_NOT_FOUND, …), or LAMBKIN_CLOUD_UNAVAILABLE when nothing answers within
-   * `timeoutMs` or `signal` aborts the call (a followed rollout left with Ctrl-C).
+   * `timeoutMs`, `signal` aborts the call (a followed rollout left with Ctrl-C), or what answers
+   * is not JSON (another web server on that address).
    */
   async call<T> (method: 'GET' | 'POST', route: string, body?: unknown, timeoutMs = 35_000, signal?: AbortSignal): Promise<T> {
     let res: Response
@@ -70,6 +71,11 @@ export class ApiClient {
       const known = Object.values(ErrorCodes) as string[]
       const code = (e?.code !== undefined && known.includes(e.code) ? e.code : ErrorCodes.CLOUD_UNAVAILABLE) as ErrorCode
       throw new LambkinError(code, e?.message ?? `the cloud API answered ${res.status}`)
+    }
+    // A 200 that is not JSON: another web server on that address (a router's page, a proxy, a wrong port).
+    if (json === undefined) {
+      const type = res.headers.get('content-type') ?? 'no content type'
+      throw new LambkinError(ErrorCodes.CLOUD_UNAVAILABLE, `${this.base} answered ${route.split('?')[0]} with ${type}, not JSON: it is not the lambkin operator API; give the address lambkin cloud prints as "api" (--api or LAMBKIN_API)`)
     }
     return json as T
   }

@@ -2,13 +2,16 @@
 import type { CliIo } from './io.js'
 import { logLine } from './log.js'
 
+/** The signals a foreground command stops on. Not SIGHUP: `nohup lambkin device` must outlive its terminal. */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']
+
 /**
- * Resolves with the first SIGINT/SIGTERM, and keeps the process alive until then (or until
- * dispose). A second signal while closing quits at once: nothing acknowledged is lost by that
- * (the same as a kill -9), only the drain is cut short. `draining` names what a stop waits
- * for, in the line it prints.
+ * Resolves with the first of `signals` (SIGINT/SIGTERM), and keeps the process alive until then
+ * (or until dispose). A second signal while closing quits at once: nothing acknowledged is lost
+ * by that (the same as a kill -9), only the drain is cut short. `draining` names what a stop
+ * waits for, in the line it prints.
  */
-export function untilSignal (io: CliIo, draining = 'in-flight invocations'): { stopped: Promise<string>, dispose: () => void } {
+export function untilSignal (io: CliIo, draining = 'in-flight invocations', signals: readonly NodeJS.Signals[] = STOP_SIGNALS): { stopped: Promise<string>, dispose: () => void } {
   let count = 0
   let resolve: (sig: string) => void = () => {}
   const stopped = new Promise<string>((_resolve) => { resolve = _resolve })
@@ -21,8 +24,7 @@ export function untilSignal (io: CliIo, draining = 'in-flight invocations'): { s
       process.exit(130)
     }
   }
-  process.on('SIGINT', on)
-  process.on('SIGTERM', on)
+  for (const sig of signals) process.on(sig, on)
   // Signal listeners do not keep Node running: an agent with only schedule and sensor
   // triggers (unref'd timers) or none at all would otherwise exit 0 right after "ready".
   // The agent runs until it is told to stop, whatever its triggers (docs/architecture.md, "Parts").
@@ -31,8 +33,7 @@ export function untilSignal (io: CliIo, draining = 'in-flight invocations'): { s
     stopped,
     dispose: () => {
       clearInterval(keepAlive)
-      process.off('SIGINT', on)
-      process.off('SIGTERM', on)
+      for (const sig of signals) process.off(sig, on)
     }
   }
 }

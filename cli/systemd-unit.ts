@@ -30,6 +30,11 @@ export interface UnitSpec {
   lowPort: boolean
   /** Some path it reads lies under /home, /root or /run/user: ProtectHome=read-only then, else yes. */
   readsHome: boolean
+  /**
+   * Some path it reads or writes lies under /tmp or /var/tmp: PrivateTmp=no then, else yes
+   * (PrivateTmp mounts an empty /tmp and /var/tmp for the service, systemd.exec(5)).
+   */
+  readsTmp: boolean
 }
 
 /**
@@ -99,7 +104,7 @@ export function renderUnit (s: UnitSpec): string {
     'NoNewPrivileges=yes',
     'ProtectSystem=strict',
     `ProtectHome=${s.readsHome ? 'read-only' : 'yes'}`,
-    'PrivateTmp=yes',
+    `PrivateTmp=${s.readsTmp ? 'no' : 'yes'}`,
     'PrivateDevices=yes',
     'ProtectKernelTunables=yes',
     'ProtectKernelModules=yes',
@@ -153,6 +158,7 @@ export function shippedUnitSpec (boardFlags: readonly string[], boardEnv: Readon
     dataDir: DEFAULT_DATA_DIR,
     envFile: DEFAULT_ENV_FILE,
     lowPort: false,
-    readsHome: false
+    readsHome: false,
+    readsTmp: false
   }
 }

@@ -45,14 +45,22 @@ export function systemBootId (): string {
 }
 
 /**
+ * The longest wait Node's setTimeout holds (2^31-1 ms, 24.8 days); past it Node fires after
+ * 1 ms with a TimeoutOverflowWarning.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
  * The real clock. Timers are unref'd so an armed trigger or a pending rollout tick never
  * keeps the process alive: the broker connections and servers decide when it lives.
+ * A wait past MAX_TIMER_MS (a rollout paced at one device a month) fires at MAX_TIMER_MS,
+ * early: the callers with such waits (the rollout engine) look again at what is due then.
  * process.hrtime is CLOCK_MONOTONIC on Linux: since boot, not stepped by NTP.
  */
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
   setTimeout: (fn: () => unknown, ms: number): unknown => {
-    const t = setTimeout(() => { void fn() }, Math.max(0, ms))
+    const t = setTimeout(() => { void fn() }, Math.min(Math.max(0, ms), MAX_TIMER_MS))
     t.unref()
     return t
   },

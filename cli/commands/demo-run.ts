@@ -14,7 +14,7 @@ import { makeFolder } from '../../src/data-dir.js'
 import { readThroughAgent } from '../agent-outbox.js'
 import { EXIT_FAILURE, EXIT_OK, printError } from '../io.js'
 import type { CliIo } from '../io.js'
-import { untilSignal } from '../signals.js'
+import { STOP_SIGNALS, untilSignal } from '../signals.js'
 import { DemoChild, LAMBKIN_BIN } from './demo-child.js'
 import { startFeed } from './demo-feed.js'
 import type { Feed } from './demo-feed.js'
@@ -62,7 +62,9 @@ function clockTime (): string {
 export async function runDemo (o: DemoOptions, io: CliIo): Promise<number> {
   const root = o.data ?? mkdtempSync(path.join(tmpdir(), 'lambkin-demo-'))
   if (o.data !== undefined) makeFolder(root, '--data', 0o700)
-  const signals = untilSignal(io)
+  // Its children run in their own process groups, so a closed terminal's SIGHUP reaches the demo
+  // alone: it stops them as for Ctrl-C, or they would run on, orphaned.
+  const signals = untilSignal(io, 'in-flight invocations', [...STOP_SIGNALS, 'SIGHUP'])
   const stopped = signals.stopped.then(() => { throw new Stopped() })
   stopped.catch(() => {})
   const step = async <T>(p: Promise<T>): Promise<T> => await Promise.race([p, stopped])
@@ -72,7 +74,10 @@ export async function runDemo (o: DemoOptions, io: CliIo): Promise<number> {
   const deploys = new Set<DemoChild>()
   let cloud: DemoChild | undefined
   let feed: Feed | undefined
+  let feedStart: Promise<Feed> | undefined
   let input: Interface | undefined
+  /** Set as the stop begins: no step starts anything after it. */
+  let stopping = false
   let backlogTimer: NodeJS.Timeout | undefined
   let deadline: NodeJS.Timeout | undefined
   try {
@@ -105,10 +110,12 @@ export async function runDemo (o: DemoOptions, io: CliIo): Promise<number> {
     }
 
     say('demo', '[4/5] simulated sensors: sensors/<room>/temperature, humidity and co2 every 500 ms over MQTT, and a thermal zone file')
-    feed = await step(startFeed(brokers, world.thermalFile, () => {}))
+    // Kept, so a stop that comes while the feed starts still stops it once it has.
+    feedStart = startFeed(brokers, world.thermalFile, () => {})
+    feed = await step(feedStart)
 
     say('demo', `[5/5] signing and deploying ${DEPLOYED_EXAMPLES.length} examples to group:${DEMO_GROUP}: lambkin deploy, ${DEPLOYS_AT_ONCE} at a time`)
-    const failed = await step(deployAll(world, env, say, deploys))
+    const failed = await step(deployAll(world, env, say, deploys, () => stopping))
     say('demo', failed.length === 0
       ? `deployed ${DEPLOYED_EXAMPLES.length} examples to both boards`
       : `${failed.join(', ')} did not deploy (see above); the rest run`)
@@ -172,10 +179,12 @@ export async function runDemo (o: DemoOptions, io: CliIo): Promise<number> {
 
   /** Undoes the steps in reverse: input, sensors, deploys, boards (they drain), cloud; then the folder. */
   async function stopAll (code: number): Promise<number> {
+    stopping = true
     clearTimeout(deadline)
     clearInterval(backlogTimer)
     input?.close()
     if (input !== undefined) process.stdin.destroy()
+    feed ??= await feedStart?.catch(() => undefined)
     await feed?.stop()
     await Promise.all([...deploys].map(async (d) => await d.stop('SIGINT', 5000)))
     const exits = await Promise.all(boards.map(async ({ b, child }) => [b.id, await child.stop('SIGTERM', 30_000)] as const))
@@ -200,19 +209,26 @@ async function addDevice (api: string, token: string, id: string): Promise<strin
   return body.secret
 }
 
-/** Deploys the examples, DEPLOYS_AT_ONCE at a time, each `lambkin deploy` shown line by line; resolves with the names that failed. */
-async function deployAll (world: DemoWorld, env: Record<string, string>, say: (who: string, line: string) => void, running: Set<DemoChild>): Promise<string[]> {
+/**
+ * Deploys the examples, DEPLOYS_AT_ONCE at a time, each `lambkin deploy` shown line by line;
+ * resolves with the names that failed. Starts none once `stopping()` (a deploy stopped by the
+ * demo's stop exits 130, which is no reason to try again).
+ */
+async function deployAll (
+  world: DemoWorld, env: Record<string, string>, say: (who: string, line: string) => void, running: Set<DemoChild>, stopping: () => boolean
+): Promise<string[]> {
   const queue = [...DEPLOYED_EXAMPLES]
   const failed: string[] = []
   const worker = async (): Promise<void> => {
     for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
       const who = `deploy ${name}`
       for (let attempt = 1; attempt <= DEPLOY_TRIES; attempt++) {
+        if (stopping()) return
         const child = new DemoChild(who, ['deploy', path.join(world.examplesDir, name), '--to', `group:${DEMO_GROUP}`], { env, onLine: (l) => say(who, l) })
         running.add(child)
         const exit = await child.exited
         running.delete(child)
-        if (exit.code === 0) break
+        if (exit.code === 0 || stopping()) break
         if (exit.signal !== null || attempt === DEPLOY_TRIES) { failed.push(name); break }
         say(who, 'trying once more')
       }

@@ -31,6 +31,8 @@ type Flags = DeviceFlags & { print?: boolean, unitDir: string, sysusersDir: stri
 /** Config keys whose values are secrets (schema: string fields marked secret). */
 const SECRET_KEYS = FLAGS.filter((f) => f.key !== 'file' && fieldAt(f.key)?.kind === 'string' && (fieldAt(f.key) as { secret?: boolean }).secret === true).map((f) => f.key)
 const HOME = /^\/(home|root|run\/user)(\/|$)/
+/** Where PrivateTmp=yes would give the service an empty folder of its own instead. */
+const TMP = /^\/(tmp|var\/tmp)(\/|$)/
 
 export async function installServiceCommand (argv: string[], io: CliIo): Promise<number> {
   const run: Run = { code: EXIT_OK }
@@ -124,7 +126,8 @@ async function install (flags: Flags, io: CliIo): Promise<number> {
     dataDir: config.dataDir,
     envFile: path.resolve(cwd, flags.secretsFile),
     lowPort: [config.brokerPort, config.metricsPort].some((p) => p !== undefined && p > 0 && p < 1024),
-    readsHome: [node, bin, ...paths].some((p) => HOME.test(p))
+    readsHome: [node, bin, ...paths].some((p) => HOME.test(p)),
+    readsTmp: [node, bin, config.dataDir, ...paths].some((p) => TMP.test(p))
   }
   const files = [
     { file: path.resolve(cwd, flags.unitDir, `${UNIT_NAME}.service`), text: renderUnit(spec), mode: 0o644 },

@@ -2,6 +2,7 @@
 // stored it. A page at a time, newest first, with `--before <cursor>` for the one before it
 // (the cursor is the API's `next`); `--all` streams every record as NDJSON; `logs -f` follows
 // new lines as they arrive (long-polling the API).
+import { ErrorCodes } from '../../src/errors.js'
 import type { CliIo } from '../io.js'
 import { usageError } from '../io.js'
 import { untilSignal } from '../signals.js'
@@ -17,6 +18,9 @@ interface PageFlags extends ApiTarget { json?: boolean, limit?: number, before?:
 
 /** Records per request while `--all` walks back through everything. */
 const ALL_PAGE = 1000
+
+/** How long `logs -f` waits for a cloud API that stopped answering before it gives up with LAMBKIN_CLOUD_UNAVAILABLE, ms. */
+const FOLLOW_UNAVAILABLE_MS = 60_000
 
 const query = (o: Record<string, string | number | undefined>): string =>
   Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&')
@@ -132,13 +136,26 @@ export async function logsCommand (argv: string[], io: CliIo): Promise<number> {
       if (first.length === 0) ({ highWater: after, stream } = await api.call<{ highWater: number, stream?: string }>('GET', `/v1/devices/${encodeURIComponent(device)}`))
       const signals = untilSignal({ stdout: () => {}, stderr: () => {} })
       let stop = false
-      void signals.stopped.then(() => { stop = true })
+      // Ctrl-C cuts the long poll short: a request in flight would keep the process up to its wait.
+      const abort = new AbortController()
+      void signals.stopped.then(() => { stop = true; abort.abort() })
+      const idle = async (ms: number): Promise<void> => { await Promise.race([new Promise((resolve) => setTimeout(resolve, ms)), signals.stopped]) }
+      let unavailableSince: number | undefined
       try {
         while (!stop) {
-          const next = await Promise.race([
-            api.call<Page>('GET', `${route}?${query({ fn, kind: 'log', after, stream: stream ?? undefined, limit: 1000, wait: 25_000 })}`),
-            signals.stopped.then(() => ({ records: [] as Rec[] }))
-          ])
+          let next: Page
+          try {
+            next = await api.call<Page>('GET', `${route}?${query({ fn, kind: 'log', after, stream: stream ?? undefined, limit: 1000, wait: 25_000 })}`, undefined, 35_000, abort.signal)
+          } catch (err) {
+            if (stop) break
+            // A cloud restarting (an upgrade, a reboot) is waited for, as a followed deploy waits for it (docs/cli.md).
+            if ((err as { code?: string }).code !== ErrorCodes.CLOUD_UNAVAILABLE) throw err
+            unavailableSince ??= Date.now()
+            if (Date.now() - unavailableSince >= FOLLOW_UNAVAILABLE_MS) throw err
+            await idle(1000)
+            continue
+          }
+          unavailableSince = undefined
           print(next.records)
           if (next.records.length > 0) ({ seq: after, stream } = next.records[next.records.length - 1])
         }

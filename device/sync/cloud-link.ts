@@ -26,6 +26,7 @@ import type { UploadCounters } from './uploader.js'
 import { endWithin } from '../links/mqtt-end.js'
 import { errorMessage } from '../../src/errors.js'
 import { mqttClientLog } from '../../src/mqtt/client-log.js'
+import { cloudErrorLine } from './connect-refusal.js'
 
 export { CONFLICT_MAX_BACKOFF_MS } from './uploader.js'
 
@@ -169,7 +170,7 @@ export class CloudLink {
     this.#client.on('message', (topic, payload) => {
       void this.#onMessage(topic, payload)
     })
-    this.#client.on('error', (err) => this.#note(`cloud: ${err.message}`))
+    this.#client.on('error', (err) => this.#note(cloudErrorLine(err, o.deviceId)))
     this.#client.on('close', () => this.#onClose())
   }
 

@@ -12,6 +12,8 @@ export function bad (key: string, reason: string, extra: Record<string, unknown>
 /** A short, readable rendering of a bad value for an error message. */
 export function show (v: unknown): string {
   if (v === undefined) return 'nothing'
+  // JSON.parse reads 1e400 as Infinity, which JSON.stringify would show as null.
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v)
   const s = JSON.stringify(v) ?? String(v)
   return s.length > 60 ? `${s.slice(0, 57)}...` : s
 }

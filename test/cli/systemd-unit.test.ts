@@ -47,6 +47,13 @@ test('a data folder outside /var/lib is made writable instead of a StateDirector
   assert.match(renderUnit(spec({ dataDir: '/var/lib/lambkin/gh-01' })), /^StateDirectory=lambkin\/gh-01$/m)
 })
 
+test('a path the agent reads or writes under /tmp or /var/tmp turns PrivateTmp off: systemd would mount an empty /tmp over it, and the agent would find no functions, keys or data', () => {
+  assert.match(renderUnit(spec({})), /^PrivateTmp=yes$/m)
+  const unit = renderUnit(spec({ dataDir: '/tmp/try/data', readsTmp: true }))
+  assert.not.match(unit, /^PrivateTmp=yes$/m)
+  assert.match(unit, /^PrivateTmp=no$/m)
+})
+
 test('a port below 1024 gets CAP_NET_BIND_SERVICE and nothing else; otherwise no capabilities at all', () => {
   assert.match(renderUnit(spec({ lowPort: true })), /^AmbientCapabilities=CAP_NET_BIND_SERVICE\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE$/m)
   assert.match(renderUnit(spec({})), /^CapabilityBoundingSet=$/m)

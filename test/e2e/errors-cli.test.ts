@@ -1,11 +1,14 @@
 // Errors that point, as a user meets them from the shell (docs/architecture.md, "Errors"): a
 // bad function.json says what is wrong, a handler that does not parse names its line, an agent
 // that loaded nothing and has no cloud stops, usage errors under --json are JSON, and a test
-// hook that kills the agent is not offered in --help. Each through a child process.
+// hook that kills the agent is not offered in --help, and an API address that is some other
+// web server says so. Each through a child process.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { runLambkin } from './fixtures/lambkin-process.js'
 
@@ -112,6 +115,21 @@ test('LAMBKIN_API that is not an http address is a usage error naming the variab
   }
   const flag = await runLambkin(['status', '--api', 'mqtt://x'], { env: { LAMBKIN_TOKEN: 't' } })
   assert.match(flag.stderr, /^LAMBKIN_USAGE: --api "mqtt:\/\/x"/m)
+})
+
+test('LAMBKIN_API at a server that is not the operator API (a web page answering 200) is LAMBKIN_CLOUD_UNAVAILABLE saying so, not LAMBKIN_INTERNAL', async () => {
+  const server = http.createServer((_req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<html>a router page</html>') })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  try {
+    const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    for (const args of [['status'], ['devices', 'add', 'zz'], ['results', 'gh-01'], ['rollouts']]) {
+      const r = await runLambkin(args, { env: { LAMBKIN_API: api, LAMBKIN_TOKEN: 't' } })
+      assert.is(r.code, 1, `${args.join(' ')}: ${r.stderr}`)
+      assert.match(r.stderr, /^LAMBKIN_CLOUD_UNAVAILABLE: .*not the lambkin operator API/m, args.join(' '))
+    }
+  } finally {
+    server.close()
+  }
 })
 
 test('device --help does not offer the test hook that makes the agent kill itself', async () => {

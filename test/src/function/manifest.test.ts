@@ -140,4 +140,11 @@ test('the reason is in details, for machines', () => {
   }
 })
 
+test('a number too large for a double (1e400 in function.json parses to Infinity) is shown as Infinity, not as null', () => {
+  const m = refused(JSON.parse('{ "name": "f", "limits": { "timeoutMs": 1e400 } }'), 'limits.timeoutMs')
+  assert.match(m, /got Infinity/)
+  assert.not.match(m, /null/)
+  assert.match(refused(JSON.parse('{ "name": "f", "retry": { "attempts": -1e400 } }'), 'retry.attempts'), /got -Infinity/)
+})
+
 test.run()
