@@ -14,6 +14,7 @@ import { IO_CAP_DEFAULTS } from '../../src/sandbox/options.js'
 import { resolveTargets } from '../rollouts/plan.js'
 import { bad, base64Param, intParam } from './params.js'
 import { dataProblem } from '../../src/wire/index.js'
+import type { BodyLimitConfig } from './error-answers.js'
 
 export interface DeployApi {
   registry: Registry
@@ -110,7 +111,9 @@ export function registerDeployRoutes (app: FastifyInstance, o: DeployApi, h: Hel
       .send(await o.engine.rollback({ fn: body.fn, to: body.to as string, ...(body.timeoutMs === undefined ? {} : { timeoutMs: body.timeoutMs }) }))
   })
 
-  app.post('/v1/devices/:id/invoke', { bodyLimit: INVOKE_BODY_LIMIT }, async (req) => {
+  // An event over the cap is LAMBKIN_INPUT_LIMIT, as `lambkin invoke` and the device say for it.
+  const overCap: BodyLimitConfig = { overBodyLimit: ErrorCodes.INPUT_LIMIT }
+  app.post('/v1/devices/:id/invoke', { bodyLimit: INVOKE_BODY_LIMIT, config: overCap }, async (req) => {
     const { id } = req.params as { id: string }
     if ((await h.device(id)).revokedAt !== undefined) throw new LambkinError(ErrorCodes.DEVICE_NOT_FOUND, `no device ${id} (revoked); see lambkin devices`)
     const body = (req.body ?? {}) as { fn?: unknown, event?: unknown, timeoutMs?: unknown }

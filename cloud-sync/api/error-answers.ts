@@ -35,6 +35,9 @@ export interface ErrorBody { error: { code: string, message: string } }
 
 export const errorBody = (code: string, message: string): ErrorBody => ({ error: { code, message } })
 
+/** A route's Fastify `config`: the code a body over its bodyLimit answers (default LAMBKIN_REQUEST_INVALID). */
+export interface BodyLimitConfig { overBodyLimit?: string }
+
 const has = (code: string): boolean => Object.hasOwn(STATUS, code)
 
 /** What an error a route or Fastify raised answers: status and body. */
@@ -42,8 +45,10 @@ export function answerFor (err: Error, req: FastifyRequest, bodyLimit: number): 
   const code = (err as { code?: unknown }).code
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     // Fastify's own message names no limit; say which one and what to do.
+    // A route whose body is one capped input (an invocation's event) names the cap's own code.
     const limit = req.routeOptions.bodyLimit ?? bodyLimit
-    return { status: 413, body: errorBody(ErrorCodes.REQUEST_INVALID, `request body is too large: ${req.method} ${req.routeOptions.url ?? req.url} takes at most ${limit} bytes (${Math.floor(limit / 1024)} KiB); send a smaller body (a smaller event or bundle)`) }
+    const own = (req.routeOptions.config as BodyLimitConfig | undefined)?.overBodyLimit
+    return { status: 413, body: errorBody(own ?? ErrorCodes.REQUEST_INVALID, `request body is too large: ${req.method} ${req.routeOptions.url ?? req.url} takes at most ${limit} bytes (${Math.floor(limit / 1024)} KiB); send a smaller body (a smaller event or bundle)`) }
   }
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     return { status: 415, body: errorBody(ErrorCodes.REQUEST_INVALID, `the API takes JSON bodies only: send Content-Type: application/json (got ${String(req.headers['content-type'] ?? 'none')})`) }

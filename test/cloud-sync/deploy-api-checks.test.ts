@@ -65,7 +65,7 @@ test('cancel of a rollout that already finished answers it as it is with already
   }
 })
 
-test('[W7] invoke takes an event at the 256 KiB event cap; a revoked device is LAMBKIN_DEVICE_NOT_FOUND (revoked); a too-large body names its limit', async () => {
+test('[W7] invoke takes an event at the 256 KiB event cap; a revoked device is LAMBKIN_DEVICE_NOT_FOUND (revoked); a too-large body names its limit, an event over the cap as LAMBKIN_INPUT_LIMIT as on the device', async () => {
   const f = await startCloud()
   try {
     const d = await SimDevice.connect(f, 'gh-01', await f.addDevice('gh-01'))
@@ -74,7 +74,7 @@ test('[W7] invoke takes an event at the 256 KiB event cap; a revoked device is L
     const res = await f.api<{ ok: boolean }>('POST', '/v1/devices/gh-01/invoke', { fn: 'greet', event, timeoutMs: 5000 })
     assert.equal([res.status, res.body.ok], [200, true])
     const big = await f.api<Err>('POST', '/v1/devices/gh-01/invoke', { fn: 'greet', event: { blob: 'x'.repeat(300 * 1024) } })
-    assert.equal([big.status, big.body.error.code], [413, 'LAMBKIN_REQUEST_INVALID'])
+    assert.equal([big.status, big.body.error.code], [413, 'LAMBKIN_INPUT_LIMIT'])
     assert.match(big.body.error.message, /takes at most 278528 bytes \(272 KiB\)/)
     const other = await f.api<Err>('POST', '/v1/devices', { id: 'x'.repeat(70 * 1024) })
     assert.equal([other.status, other.body.error.code], [413, 'LAMBKIN_REQUEST_INVALID'])
