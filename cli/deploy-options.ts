@@ -2,6 +2,7 @@
 // request (docs/cloud.md, "The operator API": POST /v1/rollouts: the cloud's DeployRequest). Pure: no I/O, so every rule is unit-tested.
 import { InvalidArgumentError } from 'commander'
 import type { DeployRequest } from '../cloud-sync/index.js'
+import { ROLLOUT_DEFAULTS } from '../cloud-sync/rollouts/types.js'
 import { PRIVATE_KEY_FILE } from '../src/bundle/index.js'
 import { parseDecimalInteger, parseDecimalNumber } from '../src/decimal.js'
 import { ErrorCodes, LambkinError } from '../src/errors.js'
@@ -35,10 +36,10 @@ export function numberOption (flag: string, min: number, max: number, integer = 
   }
 }
 
-/** `--rate`: devices per minute, more than 0. */
+/** `--rate`: devices per minute, from one a year (ROLLOUT_DEFAULTS.minRatePerMin) to 1000000. */
 export function parseRate (raw: string): number {
   const n = parseDecimalNumber(raw)
-  if (n === undefined || n <= 0 || n > 1_000_000) throw new InvalidArgumentError(`--rate must be a number of devices per minute above 0 (up to 1000000), got "${raw}"`)
+  if (n === undefined || n < ROLLOUT_DEFAULTS.minRatePerMin || n > 1_000_000) throw new InvalidArgumentError(`--rate must be a number of devices per minute from ${ROLLOUT_DEFAULTS.minRatePerMin.toPrecision(2)} (one a year) to 1000000, got "${raw}"`)
   return n
 }
 

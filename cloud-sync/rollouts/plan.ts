@@ -28,7 +28,7 @@ export function deploySettings (req: Partial<DeployRequest>): RolloutSettings {
   if (alias !== 'live' && alias !== 'canary') throw bad('alias must be "live" or "canary"')
   if (alias === 'canary' && !(Number.isInteger(req.weight) && (req.weight as number) >= 1 && (req.weight as number) <= 99)) throw bad('a canary needs weight, an integer percentage from 1 to 99')
   if (alias === 'live' && req.weight !== undefined) throw bad('weight goes with alias "canary" only')
-  if (req.ratePerMin !== undefined && !(typeof req.ratePerMin === 'number' && Number.isFinite(req.ratePerMin) && req.ratePerMin > 0)) throw bad('ratePerMin must be a positive number of devices per minute')
+  if (req.ratePerMin !== undefined && !(typeof req.ratePerMin === 'number' && Number.isFinite(req.ratePerMin) && req.ratePerMin >= ROLLOUT_DEFAULTS.minRatePerMin)) throw bad(`ratePerMin must be a number of devices per minute, at least ${ROLLOUT_DEFAULTS.minRatePerMin.toPrecision(2)} (one a year)`)
   const abort = req.abortAtPercent ?? ROLLOUT_DEFAULTS.abortAtPercent
   if (typeof abort !== 'number' || !Number.isFinite(abort) || abort < 0 || abort > 100) throw bad('abortAtPercent must be a number from 0 to 100')
   const s: RolloutSettings = { alias, abortAtPercent: abort, timeoutMs: timeoutOf(req.timeoutMs) }

@@ -33,6 +33,12 @@ export const ROLLOUT_DEFAULTS = Object.freeze({
    * sent or offline device holds it until it reports (engine.ts #step, pace.ts dueAt).
    */
   watchMs: 10 * 60_000,
+  /**
+   * The slowest pace a rollout takes, devices per minute: one a year. Slower, the next device's
+   * due time is so far off (Infinity for 1e-320) that it is never released and the rollout
+   * never ends.
+   */
+  minRatePerMin: 1 / (366 * 24 * 60),
   /** The per-device timeout's bounds, ms. */
   minTimeoutMs: 1000,
   maxTimeoutMs: 3_600_000

@@ -14,7 +14,7 @@ test('--to takes a device id or group:<name>, and nothing else', () => {
   }
 })
 
-test('numbers are plain decimals within their range; --rate is above 0', () => {
+test('numbers are plain decimals within their range; --rate is one device a year or more', () => {
   const pct = numberOption('--abort-at', 0, 100)
   assert.is(pct('0'), 0)
   assert.is(pct('12.5'), 12.5)
@@ -25,6 +25,10 @@ test('numbers are plain decimals within their range; --rate is above 0', () => {
   assert.throws(() => canary('100'), invalid)
   assert.is(parseRate('0.5'), 0.5)
   assert.throws(() => parseRate('0'), invalid)
+  // One a year is the slowest pace: slower, the next device would never be released.
+  assert.is(parseRate('0.000002'), 0.000002)
+  assert.throws(() => parseRate('0.000001'), invalid)
+  assert.throws(() => parseRate('1e-320'), invalid)
 })
 
 test('the rollout request: live by default, --canary makes a canary with its weight, seconds become ms', () => {

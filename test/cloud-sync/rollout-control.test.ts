@@ -163,6 +163,8 @@ test('bad rollout requests are refused with LAMBKIN_REQUEST_INVALID or LAMBKIN_D
       [{ sha256: sha, to: 'g-1', alias: 'canary' }, 400, 'LAMBKIN_REQUEST_INVALID'],
       [{ sha256: sha, to: 'g-1', alias: 'beta' }, 400, 'LAMBKIN_REQUEST_INVALID'],
       [{ sha256: sha, to: 'g-1', ratePerMin: 0 }, 400, 'LAMBKIN_REQUEST_INVALID'],
+      // Slower than one device a year: the second device would be due at Infinity, never released.
+      [{ sha256: sha, to: 'g-1', ratePerMin: 1e-320 }, 400, 'LAMBKIN_REQUEST_INVALID'],
       [{ sha256: sha, to: 'g-1', abortAtPercent: 101 }, 400, 'LAMBKIN_REQUEST_INVALID'],
       [{ sha256: sha, to: 'g-1', timeoutMs: 5 }, 400, 'LAMBKIN_REQUEST_INVALID'],
       [{ sha256: sha, to: 'Bad Id' }, 400, 'LAMBKIN_REQUEST_INVALID']
