@@ -31,6 +31,7 @@ import { BrokerLimits, MQTT_MAX_PACKET_BYTES, PACKET_TOO_LARGE, protocolOptions,
 import type { Refusal } from './publish-limits.js'
 import { PublishRefusals } from './publish-refusals.js'
 import { ResendStore } from './resend-store.js'
+import { refusesCredentials } from '../sync/connect-refusal.js'
 
 export interface LinkOptions {
   url: string
@@ -201,7 +202,9 @@ export class MqttLink implements TriggerLink {
     const { client } = this
     const url = this.#opts.url
     let lastError: string | undefined
-    client.on('error', (err) => { lastError = err.message })
+    client.on('error', (err) => {
+      lastError = refusesCredentials(err) ? `${ErrorCodes.UNAUTHORIZED}: refused: ${err.message}; check mqtt.username and mqtt.password (LAMBKIN_MQTT_USERNAME, LAMBKIN_MQTT_PASSWORD)` : err.message
+    })
     client.on('connect', (connack: IConnackPacket) => {
       this.#up = true
       lastError = undefined
@@ -220,7 +223,7 @@ export class MqttLink implements TriggerLink {
       const why = lastError === undefined ? '' : ` (${lastError})`
       const every = this.#opts.config.reconnectMs
       if (this.#up) this.#opts.log(`trigger broker: connection to ${url} lost${why}; retrying every ${every} ms, QoS 1 publishes wait in the store`, 'warning')
-      else this.#opts.log(`trigger broker: ${url} is not reachable${why}; the agent runs without it and retries every ${every} ms`, 'warning')
+      else this.#opts.log(`trigger broker: ${url} is not ${lastError?.startsWith(ErrorCodes.UNAUTHORIZED) === true ? 'usable' : 'reachable'}${why}; the agent runs without it and retries every ${every} ms`, 'warning')
       this.#up = false
       this.#opts.onState?.(false)
     })

@@ -4,6 +4,8 @@
 // MQTT triggers once the broker comes. And a dead letter keeps a bounded part of its event.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import net from 'node:net'
+import { Aedes } from 'aedes'
 import mqtt from 'mqtt'
 import type { MqttLink } from '../../device/links/mqtt-link.js'
 import { LevelOutboxStore } from '../../device/store/index.js'
@@ -70,6 +72,28 @@ test('[degraded start] --mqtt to a broker that is not up: the agent starts, runs
   } finally {
     await sub?.endAsync()
     await broker?.close()
+    f.cleanup()
+  }
+})
+
+test('a trigger broker that refuses the agent\'s user name and password: the line says LAMBKIN_UNAUTHORIZED and which settings to check, not "not reachable", and the agent runs on', async () => {
+  const f = fixture({ echo: { manifest: { triggers: [{ mqtt: 'in/+', qos: 1 }] }, code: 'export default (e) => e.payload' } })
+  // A real aedes whose authenticate hook refuses every CONNECT: CONNACK return code 4 (MQTT 3.1.1 section 3.2.2.3).
+  const broker = await Aedes.createBroker({ authenticate: (_c, _u, _p, done) => { done(Object.assign(new Error('bad credentials'), { returnCode: 4 }), false) } })
+  const server = net.createServer(broker.handle)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  const lines: string[] = []
+  try {
+    const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`
+    const agent = await f.start({ mqtt: { url, username: 'gh-01', password: 'typo', reconnectMs: 60_000 } }, { log: (l) => lines.push(l) })
+    await until('the refusal logged', () => lines.some((l) => l.startsWith('trigger broker:')))
+    const line = lines.find((l) => l.startsWith('trigger broker:')) as string
+    assert.match(line, /is not usable \(LAMBKIN_UNAUTHORIZED: refused: .*mqtt\.username and mqtt\.password/)
+    assert.not.match(line, /not reachable/)
+    await agent.close()
+  } finally {
+    await new Promise<void>((resolve) => broker.close(() => resolve()))
+    await new Promise<void>((resolve) => server.close(() => resolve()))
     f.cleanup()
   }
 })
