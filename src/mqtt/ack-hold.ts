@@ -115,8 +115,14 @@ type MqttInternals = { _sendPacket: SendPacket, stream?: { destroy: () => void }
 class AckGate {
   /** Messages taken, in arrival order; their PUBACKs leave in this order. */
   held: Held[] = []
-  /** Messages whose PUBACK MQTT.js has not produced yet, by message id (unique in flight). */
-  awaitingAck = new Map<number, Held>()
+  /**
+   * Messages whose PUBACK MQTT.js has not produced yet (ids unique in flight): at most the one
+   * being taken and the one whose callback waits, as MQTT.js writes a PUBACK from within the
+   * callback. An array searched from its end, not a Map: a Map that empties at every message
+   * makes a new hash table each time, in the old generation once the gate is old (V8 allocates a
+   * rehashed table where the one it replaces lives), about 150 bytes of old garbage a message.
+   */
+  awaitingAck: Held[] = []
   /** The one message taken whose callback is held back (MQTT.js reads nothing until it runs). */
   waiting: { h: Held, go: () => void } | undefined
   /** Failed commits in a row (the redelivery wait doubles with each). */
@@ -150,7 +156,7 @@ class AckGate {
     const h: Held = { id: packet.messageId, durable: false, failed: false }
     const mine = this.held
     this.held.push(h)
-    this.awaitingAck.set(h.id, h)
+    this.awaitingAck.push(h)
     // One then() for both outcomes, each releasing at its end (no finally(): a promise fewer per message).
     work.then(() => {
       h.durable = true
@@ -175,11 +181,10 @@ class AckGate {
   /** _sendPacket: a PUBACK is kept with its message until release() lets it go; all else passes. */
   sendPacket (packet: Packet, cb?: () => void, ...rest: unknown[]): void {
     if (packet.cmd !== 'puback' || packet.messageId === undefined) { this.#original(packet, cb, ...rest); return }
-    const h = this.awaitingAck.get(packet.messageId)
+    const h = takeAwaiting(this.awaitingAck, packet.messageId)
     // Every QoS 1 message passes through take(); a PUBACK for none of them belongs to a
     // connection that is gone and must not acknowledge a redelivery.
     if (h === undefined) { cb?.(); return }
-    this.awaitingAck.delete(h.id)
     h.packet = packet
     cb?.()
     this.release()
@@ -230,9 +235,22 @@ class AckGate {
    */
   connectionClosed (): void {
     this.held = []
-    this.awaitingAck = new Map()
+    this.awaitingAck = []
     this.waiting = undefined
     this.draining = false
     if (this.redeliver !== undefined) { clearTimeout(this.redeliver); this.redeliver = undefined }
   }
+}
+
+/** Removes and returns the message of `awaiting` with id `id` (the last taken, most often); undefined when none has it. */
+function takeAwaiting (awaiting: Held[], id: number): Held | undefined {
+  for (let i = awaiting.length - 1; i >= 0; i--) {
+    const h = awaiting[i] as Held
+    if (h.id !== id) continue
+    // The last one moved into its place: the order of the others does not matter.
+    const last = awaiting.pop() as Held
+    if (last !== h) awaiting[i] = last
+    return h
+  }
+  return undefined
 }
