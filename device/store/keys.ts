@@ -14,8 +14,16 @@ const CODE_KIND: Readonly<Record<string, RecordKind>> = Object.freeze(
   Object.fromEntries(RECORD_KINDS.map((k) => [KIND_CODE[k], k]))
 )
 
+/** '', '0', '00', ... up to SEQ_WIDTH zeros: a key's padding, made once. */
+const ZEROS: readonly string[] = Array.from({ length: SEQ_WIDTH + 1 }, (_, i) => '0'.repeat(i))
+
+/**
+ * `seq` in SEQ_WIDTH digits, zeros in front (what padStart gives). Two keys are built per relayed
+ * message; padStart made its filler string anew each time.
+ */
 export function seqKey (seq: number): string {
-  return String(seq).padStart(SEQ_WIDTH, '0')
+  const digits = String(seq)
+  return digits.length >= SEQ_WIDTH ? digits : (ZEROS[SEQ_WIDTH - digits.length] as string) + digits
 }
 
 export function recordKey (seq: number, kind: RecordKind, bytes: number): string {
