@@ -5,8 +5,7 @@ import { randomFillSync } from 'node:crypto'
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten'
 import { ErrorCodes } from '../errors.js'
 import { WASM_PAGE_BYTES, pollsFor, stackBytesFor } from './budget.js'
-import { PRELUDE_SOURCE } from './prelude.js'
-import { INTRINSICS_MODULE, INTRINSICS_SOURCE } from './prelude-intrinsics.js'
+import { GLUE_MODULES, PRELUDE_MODULE } from './prelude.js'
 import type { FunctionSpec } from './types.js'
 import type { WasmInstance } from './wasm-factory.js'
 import { classify, type RawFailure } from './classify.js'
@@ -50,10 +49,8 @@ export function compactSource (source: string): string {
   }).join('\n')
 }
 
-const PRELUDE_COMPACT = [compactSource(INTRINSICS_SOURCE), compactSource(PRELUDE_SOURCE)] as const
-
-/** Where the glue's main module is registered; like INTRINSICS_MODULE, no import can reach it. */
-const PRELUDE_MODULE = '/lambkin/prelude'
+const GLUE_COMPACT: ReadonlyMap<string, string> = new Map(GLUE_MODULES.map(([name, source]) => [name, compactSource(source)]))
+const GLUE_AS_WRITTEN: ReadonlyMap<string, string> = new Map(GLUE_MODULES)
 
 /** Evaluates an ES module of the glue; throws what its evaluation threw. */
 function evalModule (ctx: QuickJSContext, source: string, name: string): void {
@@ -72,11 +69,10 @@ function evalModule (ctx: QuickJSContext, source: string, name: string): void {
 }
 
 /**
- * A runtime and context with the glue evaluated: its two modules, compacted unless `compact`
- * is false (a test compares).
+ * A runtime and context with the glue evaluated: its modules (prelude.ts GLUE_MODULES),
+ * compacted unless `compact` is false (a test compares).
  */
 export function prepare (wasm: WasmInstance, compact = true): Prepared {
-  const [intrinsics, prelude] = compact ? PRELUDE_COMPACT : [INTRINSICS_SOURCE, PRELUDE_SOURCE]
   const rt = wasm.module.newRuntime()
   const ctx = rt.newContext()
   // Host helpers the prelude captures and then removes from the global object.
@@ -90,10 +86,19 @@ export function prepare (wasm: WasmInstance, compact = true): Prepared {
   const seed = ctx.newNumber(randomFillSync(new Int32Array(1))[0])
   ctx.setProp(ctx.global, '__lambkin_seed', seed)
   seed.dispose()
-  // No module loader is set yet: the import of INTRINSICS_MODULE finds the module evaluated
-  // just before by its name.
-  evalModule(ctx, intrinsics, INTRINSICS_MODULE)
-  evalModule(ctx, prelude, PRELUDE_MODULE)
+  // The main module is given first, and QuickJS asks this loader for the modules it imports
+  // (two of them import each other, so none could be given alone first), then runs them in
+  // the order of their imports. QuickJS parses a module whole before it emits its bytecode,
+  // and the longest parse's scratch set each instance's high-water mark: five modules touch
+  // 58 pages of a prepared instance's memory, two 61 (docs/performance.md, "What is left, and
+  // the targets").
+  const glue = compact ? GLUE_COMPACT : GLUE_AS_WRITTEN
+  rt.setModuleLoader((name) => glue.get(name) ?? { error: new Error(`the sandbox glue has no module ${name}`) })
+  try {
+    evalModule(ctx, glue.get(PRELUDE_MODULE) as string, PRELUDE_MODULE)
+  } finally {
+    rt.removeModuleLoader()
+  }
   return { rt, ctx, run: ctx.getProp(ctx.global, '__lambkin_run'), init: ctx.getProp(ctx.global, '__lambkin_init') }
 }
 

@@ -1,8 +1,9 @@
-// The first part of the sandbox glue (prelude.ts): the references it takes before any user
-// code runs, the helpers built only on those, and a Math.random seeded per sandbox. A module of
-// its own, evaluated before PRELUDE_SOURCE, which imports what it exports (INTRINSICS_EXPORTS):
-// QuickJS parses each module apart, so the parser's scratch memory for the whole glue is never
-// held at once (docs/performance.md, "What is left, and the targets").
+// The first parts of the sandbox glue (prelude.ts): the references it takes before any user
+// code runs and a Math.random seeded per sandbox (INTRINSICS_SOURCE), then the helpers built only
+// on those (HELPERS_SOURCE). Modules of their own, evaluated before prelude.ts's, which import
+// what they export: QuickJS parses each module apart, and the scratch memory a parse touches
+// grows with the module's length, so the glue in smaller modules leaves fewer pages of each
+// instance's memory resident (docs/performance.md, "What is left, and the targets").
 import { reservedTopicProblem, topicProblem } from '../function/topic-filter.js'
 
 /**
@@ -13,9 +14,15 @@ import { reservedTopicProblem, topicProblem } from '../function/topic-filter.js'
  */
 export const INTRINSICS_MODULE = '/lambkin/intrinsics'
 
-/** The names INTRINSICS_SOURCE exports, in the order PRELUDE_SOURCE imports them. */
+/** The names INTRINSICS_SOURCE exports, which the later glue modules import. */
 export const INTRINSICS_EXPORTS = Object.freeze(['G', 'stringify', 'parse', 'now', 'freeze', 'defineProperty', 'isArray', 'toStr', 'MkError', 'MkRangeError',
-  'apply', 'zoned', 'topicProblem', 'reservedTopicProblem', 'codeAt', 'cut', 'bytesOf', 'overBytes', 'fmt', 'levelMatch', 'show',
+  'apply', 'zoned', 'codeAt', 'cut', 'encodeUri', 'unesc'])
+
+/** Where HELPERS_SOURCE is registered; out of a function's reach as INTRINSICS_MODULE is. */
+export const HELPERS_MODULE = '/lambkin/helpers'
+
+/** The names HELPERS_SOURCE exports. */
+export const HELPERS_EXPORTS = Object.freeze(['topicProblem', 'reservedTopicProblem', 'bytesOf', 'overBytes', 'fmt', 'levelMatch', 'show',
   'isBase64', 'errJson', 'errorOf'])
 
 /** Characters of an error's message and of its stack kept in an envelope. */
@@ -56,10 +63,16 @@ export const INTRINSICS_SOURCE = String.raw`'use strict'
   } }.random
   defineProperty(Math, 'random', { value: random, writable: true, configurable: true, enumerable: false })
 
-  ${topicProblem.toString()}
-  ${reservedTopicProblem.toString()}
   function codeAt (s, i) { return apply(charCodeAt, s, [i]) }
   function cut (s, n) { return s.length > n ? apply(strSlice, s, [0, n]) : s }
+  export { ${INTRINSICS_EXPORTS.join(', ')} }
+`
+
+/** An ES module of the glue: helpers that use nothing but what INTRINSICS_SOURCE captured. */
+export const HELPERS_SOURCE = String.raw`'use strict'
+  import { ${INTRINSICS_EXPORTS.join(', ')} } from '${INTRINSICS_MODULE}'
+  ${topicProblem.toString()}
+  ${reservedTopicProblem.toString()}
   // UTF-8 bytes of s as it will be stored and sent (a lone surrogate becomes U+FFFD, 3 bytes).
   function bytesOf (s) {
     try {
@@ -142,5 +155,5 @@ export const INTRINSICS_SOURCE = String.raw`'use strict'
       return errJson(undefined, undefined, 'Error', 'the handler threw a value that could not be described')
     }
   }
-  export { ${INTRINSICS_EXPORTS.join(', ')} }
+  export { ${HELPERS_EXPORTS.join(', ')} }
 `

@@ -15,38 +15,25 @@
 // Envelope: {"ok":true,"sv":<new state's version>,"s":<its JSON>,"r":<result JSON>,"logs":[[level,time,msg]],
 // "pubs":[[topic,payload,qos,retain(,{"c":correlationData,"rt":responseTopic})]],"emits":[...]} (absent keys: nothing of that kind), or
 // {"ok":false,"err":{code?,kind?,name,message,stack?},"logs":[...]}.
-import { INTRINSICS_EXPORTS, INTRINSICS_MODULE } from './prelude-intrinsics.js'
+import { HELPERS_EXPORTS, HELPERS_MODULE, HELPERS_SOURCE, INTRINSICS_EXPORTS, INTRINSICS_MODULE, INTRINSICS_SOURCE } from './prelude-intrinsics.js'
+import { OUTPUT_EXPORTS, OUTPUT_MODULE, OUTPUT_SOURCE } from './prelude-output.js'
+import { CTX_EXPORTS, CTX_MODULE, CTX_SOURCE, PRELUDE_EXPORTS, PRELUDE_MODULE } from './prelude-ctx.js'
 
 export { ERROR_TEXT_CHARS } from './prelude-intrinsics.js'
-
-/** The longest correlation data a publish may carry (MQTT 5 section 3.3.2.3.6: binary data, 65535 bytes), as base64. */
-export const MAX_CORRELATION_BASE64 = 4 * Math.ceil(65535 / 3)
+export { MAX_CORRELATION_BASE64 } from './prelude-output.js'
 
 /**
- * An ES module, evaluated after INTRINSICS_SOURCE (instance.ts prepare()). A module, not a
+ * An ES module, evaluated last of the glue's (GLUE_MODULES). A module, not a
  * function expression: QuickJS keeps a copy of a function's source text for toString(), and
  * the copy of a function holding the whole glue stayed in memory all through the parse (4 of
  * the 27 pages the glue added to each instance's memory).
  */
 export const PRELUDE_SOURCE = String.raw`'use strict'
   import { ${INTRINSICS_EXPORTS.join(', ')} } from '${INTRINSICS_MODULE}'
+  import { ${HELPERS_EXPORTS.join(', ')} } from '${HELPERS_MODULE}'
+  import { ${OUTPUT_EXPORTS.join(', ')} } from '${OUTPUT_MODULE}'
+  import { ${CTX_EXPORTS.join(', ')} } from '${CTX_MODULE}'
   let caps = null
-  // One invocation's working set is an array, not an object: QuickJS builds a 12-slot array
-  // about ten times faster than an object of as many properties. Its slots all exist from the literal
-  // on, so writing them never reaches a prototype setter. It is made only once the handler
-  // logs, publishes, emits or touches ctx.state (live()): most calls need none.
-  const STATE_IN = 0
-  const VERSION = 1
-  const STATE = 2
-  const STATE_READ = 3
-  const LOGS = 4
-  const PUBS = 5
-  const EMITS = 6
-  const LOG_BYTES = 7
-  const EMIT_BYTES = 8
-  const N_PUBS = 9
-  const N_EMITS = 10
-  let perms = []
   // Whether a call is running, its inputs, and its working set once it has one.
   let active = false
   let inDeadline = 0
@@ -60,15 +47,6 @@ export const PRELUDE_SOURCE = String.raw`'use strict'
   let heldState
   let heldVersion = -1
 
-  function fail (code, message, kind) {
-    const e = new MkError(message)
-    // code for the function that catches it (as Node's errors carry theirs); lambkinCode is
-    // what the envelope reads, so a function that overwrites code cannot change the outcome.
-    e.code = code
-    e.lambkinCode = code
-    if (kind !== undefined) e.lambkinKind = kind
-    throw e
-  }
   function running () {
     if (!active) fail('LAMBKIN_FUNCTION_ERROR', 'ctx was used after its invocation ended')
   }
@@ -77,100 +55,6 @@ export const PRELUDE_SOURCE = String.raw`'use strict'
     if (!active) fail('LAMBKIN_FUNCTION_ERROR', 'ctx was used after its invocation ended')
     if (cur === null) cur = [inState, inVersion, undefined, false, null, null, null, 0, 0, 0, 0]
     return cur
-  }
-  function log (level, args) {
-    if (!active) return
-    const c = live()
-    const msg = fmt(args)
-    c[LOG_BYTES] += bytesOf(msg) + 24
-    if (c[LOG_BYTES] > caps.logBytes) fail('LAMBKIN_OUTPUT_LIMIT', 'logs of this invocation exceed ' + caps.logBytes + ' bytes', 'logBytes')
-    const entry = '["' + level + '",' + now() + ',' + stringify(msg) + ']'
-    c[LOGS] = c[LOGS] === null ? entry : c[LOGS] + ',' + entry
-  }
-  function allowed (topic) {
-    for (let k = 0; k < perms.length; k++) if (levelMatch(perms[k], topic)) return true
-    return false
-  }
-  // The topics this instance has already let through, each beside its JSON: checking a topic
-  // runs interpreted character loops (about 11 us for "bench/out", the rest of a publish about
-  // 5), and the verdict depends only on the string and perms, which init() fixed. Matched by
-  // ===, which no script can replace; the slots start as an object no topic can equal.
-  const OK_TOPICS = 4
-  const NONE = {}
-  const okTopics = [NONE, NONE, NONE, NONE]
-  const okJson = ['', '', '', '']
-  let okNext = 0
-  function topicJson (topic) {
-    for (let k = 0; k < OK_TOPICS; k++) if (okTopics[k] === topic) return okJson[k]
-    const bad = topicProblem(topic, false, codeAt)
-    if (bad !== undefined) fail('LAMBKIN_TOPIC_INVALID', 'ctx.publish: the topic ' + show(topic) + ' ' + bad)
-    const reserved = reservedTopicProblem(topic)
-    if (reserved !== undefined) fail('LAMBKIN_PERMISSION_DENIED', 'publishing to ' + show(topic) + ' is not allowed: ' + reserved + ', whatever permissions.publish says')
-    if (!allowed(topic)) {
-      fail('LAMBKIN_PERMISSION_DENIED', 'publishing to ' + show(topic) + ' is not allowed: add a matching filter to permissions.publish in function.json')
-    }
-    const json = stringify(topic)
-    okTopics[okNext] = topic
-    okJson[okNext] = json
-    okNext = okNext === OK_TOPICS - 1 ? 0 : okNext + 1
-    return json
-  }
-  // What publish() reads for absent options: no prototype, so no script can give it any.
-  const NO_OPTS = freeze({ __proto__: null })
-  function publish (topic, payload, opts) {
-    const c = live()
-    const topicText = topicJson(topic)
-    if (c[N_PUBS] >= caps.maxPublishes) fail('LAMBKIN_OUTPUT_LIMIT', 'more than ' + caps.maxPublishes + ' publishes in one invocation', 'maxPublishes')
-    const isText = typeof payload === 'string'
-    const body = isText ? payload : stringify(payload === undefined ? null : payload)
-    if (typeof body !== 'string') fail('LAMBKIN_FUNCTION_ERROR', 'ctx.publish needs a string or a JSON-serialisable payload, got ' + typeof payload)
-    // overBytes()'s first test, written out: most payloads need no count.
-    if (body.length * 3 > caps.publishBytes && overBytes(body, caps.publishBytes)) fail('LAMBKIN_OUTPUT_LIMIT', 'a publish payload exceeds ' + caps.publishBytes + ' bytes (counted as UTF-8, as sent)', 'publishBytes')
-    // Each option is read once, in this order (a getter on opts runs once).
-    const o = opts == null ? NO_OPTS : opts
-    const qos = o.qos === 0 ? 0 : 1
-    const retain = o.retain === true
-    const cd = o.correlationData
-    const rt = o.responseTopic
-    const entry = '[' + topicText + ',' + (isText ? stringify(body) : body) + ',' + qos + ',' + retain + (cd === undefined && rt === undefined ? '' : requestProps(cd, rt)) + ']'
-    c[PUBS] = c[PUBS] === null ? entry : c[PUBS] + ',' + entry
-    c[N_PUBS]++
-  }
-  // MQTT 5 request/response (section 4.10): the reply's correlation data (base64, as events
-  // carry it) and a response topic for a request, at least one of them given. Checked again
-  // in the worker.
-  function requestProps (cd, rt) {
-    let out = ',{'
-    if (cd !== undefined) {
-      if (typeof cd !== 'string' || !isBase64(cd) || cd.length > ${MAX_CORRELATION_BASE64}) fail('LAMBKIN_FUNCTION_ERROR', 'ctx.publish: correlationData must be base64 of at most 65535 bytes (pass on event.correlationData as it came)')
-      out += '"c":' + stringify(cd)
-    }
-    if (rt !== undefined) {
-      const bad = topicProblem(rt, false, codeAt)
-      if (bad !== undefined) fail('LAMBKIN_TOPIC_INVALID', 'ctx.publish: the responseTopic ' + show(rt) + ' ' + bad)
-      out += (cd !== undefined ? ',' : '') + '"rt":' + stringify(rt)
-    }
-    return out + '}'
-  }
-  function emit (record) {
-    const c = live()
-    if (c[N_EMITS] >= caps.maxEmits) fail('LAMBKIN_OUTPUT_LIMIT', 'more than ' + caps.maxEmits + ' emits in one invocation', 'maxEmits')
-    const body = stringify(record === undefined ? null : record)
-    if (typeof body !== 'string') fail('LAMBKIN_FUNCTION_ERROR', 'ctx.emit needs a JSON-serialisable record, got ' + typeof record)
-    c[EMIT_BYTES] += bytesOf(body)
-    if (c[EMIT_BYTES] > caps.emitBytes) fail('LAMBKIN_OUTPUT_LIMIT', 'emitted records exceed ' + caps.emitBytes + ' bytes', 'emitBytes')
-    c[EMITS] = c[EMITS] === null ? body : c[EMITS] + ',' + body
-    c[N_EMITS]++
-  }
-  // QuickJS has no Intl: local time in a named zone is computed by the host (time-zone.ts).
-  function parts (zone, epochMs) {
-    running()
-    if (typeof zone !== 'string') fail('LAMBKIN_FUNCTION_ERROR', 'ctx.time.parts needs an IANA time zone name such as "Europe/Berlin", got ' + show(zone))
-    const t = epochMs === undefined ? now() : epochMs
-    if (typeof t !== 'number' || !(t >= -8.64e15 && t <= 8.64e15)) fail('LAMBKIN_FUNCTION_ERROR', 'ctx.time.parts needs epochMs as milliseconds since 1970-01-01 UTC, got ' + show(t))
-    const r = zoned(cut(zone, 256), t)
-    if (r[0] !== '{') throw new MkRangeError(r)
-    return parse(r)
   }
   const logAt = (level) => function () { log(level, arguments) }
   G.console = freeze({ log: logAt('info'), info: logAt('info'), warn: logAt('warn'), error: logAt('error'), debug: logAt('debug') })
@@ -198,10 +82,6 @@ export const PRELUDE_SOURCE = String.raw`'use strict'
     }
   })
 
-  function logsOf (c) { return c[LOGS] === null ? '' : ',"logs":[' + c[LOGS] + ']' }
-  function limitFail (c, kind, what, cap) {
-    return '{"ok":false' + logsOf(c) + ',"err":' + errJson('LAMBKIN_OUTPUT_LIMIT', kind, 'Error', what + ' is over the ' + cap + ' byte cap (' + kind + ', counted as UTF-8)') + '}'
-  }
   function finishOk (c, value) {
     active = false
     let env = '{"ok":true'
@@ -235,7 +115,7 @@ export const PRELUDE_SOURCE = String.raw`'use strict'
   function init (staticJson) {
     const s = parse(staticJson)
     caps = freeze(s.caps)
-    perms = s.perms.map((f) => f.split('/'))
+    setPerms(s.perms.map((f) => f.split('/')))
     base.functionName = s.fn
     base.version = s.version
     base.deviceId = s.deviceId
@@ -298,4 +178,22 @@ export const PRELUDE_SOURCE = String.raw`'use strict'
   }
   defineProperty(G, '__lambkin_init', { value: init, configurable: true })
   defineProperty(G, '__lambkin_run', { value: run })
+  export { ${PRELUDE_EXPORTS.join(', ')} }
 `
+
+export { PRELUDE_MODULE } from './prelude-ctx.js'
+
+/**
+ * The glue's modules as [name, source], in the order they run; PRELUDE_MODULE, the last, is
+ * the one instance.ts prepare() evaluates, and QuickJS loads the others through its imports.
+ * Five, not one or two: QuickJS parses a module whole before it emits its bytecode, and the
+ * scratch memory it touches meanwhile grows with the module's length (docs/performance.md,
+ * "What is left, and the targets").
+ */
+export const GLUE_MODULES: ReadonlyArray<readonly [string, string]> = Object.freeze([
+  [INTRINSICS_MODULE, INTRINSICS_SOURCE],
+  [HELPERS_MODULE, HELPERS_SOURCE],
+  [OUTPUT_MODULE, OUTPUT_SOURCE],
+  [CTX_MODULE, CTX_SOURCE],
+  [PRELUDE_MODULE, PRELUDE_SOURCE]
+] as const)

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert'
 import { compileQuickJS, instantiate } from '../../../src/sandbox/wasm-factory.js'
 import { FunctionInstance, prepare } from '../../../src/sandbox/instance.js'
 import { INTRINSICS_MODULE } from '../../../src/sandbox/prelude-intrinsics.js'
+import { GLUE_MODULES } from '../../../src/sandbox/prelude.js'
 import { IO_CAP_DEFAULTS } from '../../../src/sandbox/options.js'
 import { makeSpec } from '../../helpers/spec.js'
 import { MIN_MEMORY_PAGES } from '../../../src/sandbox/budget.js'
@@ -44,7 +45,8 @@ test('the host helpers are not left on the global object', async () => {
 test("a function's imports cannot reach the glue's own modules", async () => {
   const binary = compileQuickJS()
   const staticJson = JSON.stringify({ fn: 'f', version: '1', deviceId: 'd', env: {}, perms: [], caps: IO_CAP_DEFAULTS })
-  const names = [INTRINSICS_MODULE, '/lambkin/prelude', `.${INTRINSICS_MODULE}`, `./${INTRINSICS_MODULE}`, `..${INTRINSICS_MODULE}`, INTRINSICS_MODULE.slice(1)]
+  const names = [...GLUE_MODULES.map(([name]) => name), `.${INTRINSICS_MODULE}`, `./${INTRINSICS_MODULE}`, `..${INTRINSICS_MODULE}`, INTRINSICS_MODULE.slice(1)]
+  assert.ok(names.includes('/lambkin/prelude') && names.length >= 9)
   for (const name of names) {
     const layouts: Array<Record<string, string>> = [
       { 'index.js': `import * as m from ${JSON.stringify(name)}\nexport default () => Object.keys(m)` },
