@@ -84,6 +84,9 @@ export function mosquittoConf (o: ConfOptions): string {
     '# Mosquitto rewrites this file on every change: the broker\'s user must be able to write its folder.',
     `plugin_opt_config_file ${o.dynsecFile}`,
     '# Devices keep persistent sessions: keep Debian\'s `persistence true` in mosquitto.conf.',
+    '# Small packets (a trigger\'s PUBACK, a QoS 0 publish) leave at once, not after the peer\'s',
+    '# delayed ACK (up to 40 ms on Linux): a relay\'s QoS 0 replies stalled on it (docs/brokers.md).',
+    'set_tcp_nodelay true',
     ''
   ].join('\n')
 }
