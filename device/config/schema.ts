@@ -178,6 +178,8 @@ export function ruleOf (field: Field): string {
 
 const TRUE = new Set(['true', '1', 'yes', 'on'])
 const FALSE = new Set(['false', '0', 'no', 'off'])
+/** C0 controls and DEL: no string value (id, user name, password, client id) holds one. */
+const CONTROL = /[\x00-\x1f\x7f]/
 const HOST = /^[A-Za-z0-9._:%[\]-]{1,253}$/
 /** RFC 3986 userinfo: unreserved, sub-delims, ':' and %XX escapes (which must be valid). */
 const USERINFO = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*$/
@@ -223,6 +225,10 @@ export function parseValue (key: string, field: Field, raw: unknown, source: Sou
     }
     case 'string': {
       if (typeof raw !== 'string' || raw.length < field.min || raw.length > field.max) throw bad()
+      // A line end kept from an env file saved with CRLF, or written into the JSON: invisible in
+      // the value, it would make a right password a wrong one. Named, never shown (secrets).
+      const ctl = CONTROL.exec(raw)
+      if (ctl !== null) throw configError(key, `holds the control character ${JSON.stringify(ctl[0])} at character ${ctl.index + 1} of ${raw.length} (a line end kept from a file saved with Windows line ends?); remove it`, source)
       if (field.pattern !== undefined && !field.pattern.test(raw)) throw bad()
       return raw
     }
