@@ -11,7 +11,7 @@ import path from 'node:path'
 import { startCloud } from '../helpers/cloud.js'
 import { runLambkin } from './fixtures/lambkin-process.js'
 
-test('a cloud password or user name with a "\\r" or "\\n" is refused at start, naming the key, its source and the character', async () => {
+test('a cloud password, user name or data folder with a "\\r" or "\\n" is refused at start, naming the key, its source and the character', async () => {
   const f = await startCloud()
   const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-crlf-'))
   try {
@@ -22,7 +22,10 @@ test('a cloud password or user name with a "\\r" or "\\n" is refused at start, n
     writeFileSync(file, JSON.stringify({ cloud: { password: `${secret}\n` }, mqtt: { url: 'mqtt://127.0.0.1:1', username: 'sensors\r' } }))
     const cases: Array<[string, string[], Record<string, string>, RegExp]> = [
       ['env file with CRLF', base, { LAMBKIN_CLOUD_PASSWORD: `${secret}\r` }, /config key "cloud\.password" .*"\\r".*environment variable LAMBKIN_CLOUD_PASSWORD/],
-      ['config file', [...base, '--config', file], {}, /config key "(cloud\.password|mqtt\.username)" .*"\\[rn]".*in config file/]
+      ['config file', [...base, '--config', file], {}, /config key "(cloud\.password|mqtt\.username)" .*"\\[rn]".*in config file/],
+      // The data folder from the same env file: "data\r" would be a new, empty store, and the
+      // records in "data" stranded once the file is fixed.
+      ['data folder from an env file with CRLF', base.filter((_, i) => i < 3 || i > 4), { LAMBKIN_CLOUD_PASSWORD: secret, LAMBKIN_DATA: `${path.join(dir, 'data')}\r` }, /config key "dataDir" .*"\\r".*environment variable LAMBKIN_DATA/]
     ]
     for (const [what, args, env, re] of cases) {
       const r = await runLambkin(args, { env, timeoutMs: 20_000 })
