@@ -178,11 +178,16 @@ export function ruleOf (field: Field): string {
 
 const TRUE = new Set(['true', '1', 'yes', 'on'])
 const FALSE = new Set(['false', '0', 'no', 'off'])
-/** C0 controls and DEL: no string value (id, user name, password, client id) holds one. */
+/** C0 controls and DEL: no string value (id, user name, password, client id) or path holds one. */
 const CONTROL = /[\x00-\x1f\x7f]/
 const HOST = /^[A-Za-z0-9._:%[\]-]{1,253}$/
 /** RFC 3986 userinfo: unreserved, sub-delims, ':' and %XX escapes (which must be valid). */
 const USERINFO = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*$/
+
+/** The refusal of a value holding a control character: the character named, the value never shown. */
+function controlChar (key: string, ctl: RegExpExecArray, raw: string, source: Source): LambkinError {
+  return configError(key, `holds the control character ${JSON.stringify(ctl[0])} at character ${ctl.index + 1} of ${raw.length} (a line end kept from a file saved with Windows line ends?); remove it`, source)
+}
 
 /**
  * Checks one value and returns it in its final form. Files must use the JSON type itself;
@@ -228,7 +233,7 @@ export function parseValue (key: string, field: Field, raw: unknown, source: Sou
       // A line end kept from an env file saved with CRLF, or written into the JSON: invisible in
       // the value, it would make a right password a wrong one. Named, never shown (secrets).
       const ctl = CONTROL.exec(raw)
-      if (ctl !== null) throw configError(key, `holds the control character ${JSON.stringify(ctl[0])} at character ${ctl.index + 1} of ${raw.length} (a line end kept from a file saved with Windows line ends?); remove it`, source)
+      if (ctl !== null) throw controlChar(key, ctl, raw, source)
       if (field.pattern !== undefined && !field.pattern.test(raw)) throw bad()
       return raw
     }
@@ -238,6 +243,9 @@ export function parseValue (key: string, field: Field, raw: unknown, source: Sou
     }
     case 'path': {
       if (typeof raw !== 'string' || raw.length === 0 || raw.length > 4096 || raw.includes('\0')) throw bad()
+      // "data\r" from a CRLF env file would be a new, empty folder: the store in "data" stranded.
+      const ctl = CONTROL.exec(raw)
+      if (ctl !== null) throw controlChar(key, ctl, raw, source)
       if (isAbsolute(raw)) return resolve(raw)
       return resolve(source.kind === 'file' ? source.baseDir : cwd, raw)
     }
