@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs'
 import { ErrorCodes, errorMessage, LambkinError } from '../src/errors.js'
 import { usageError } from './io.js'
 
+/** The most an --event or --state file may hold: far above the sandbox's caps (an event 256 KiB). */
+export const JSON_ARG_MAX_BYTES = 16 * 1024 * 1024
+
 /**
  * Parses `raw` as JSON, or the file it names when it starts with `@`.
  * @throws LambkinError LAMBKIN_USAGE (with `usage` appended) for text that is not JSON, or for
