@@ -28,7 +28,7 @@ export async function remoteInvokeCommand (argv: string[], io: CliIo): Promise<n
     .option('--timeout <ms>', 'how long to wait for the answer, ms', intOption('--timeout', 1, REMOTE_INVOKE_TIMEOUT.maxMs), REMOTE_INVOKE_TIMEOUT.defaultMs))
     .action(async (fn: string, f: ApiTarget & { device: string, event?: string, timeout: number, json?: boolean }) => {
       json = f.json === true
-      const event = f.event === undefined ? {} : jsonArg('event', f.event, REMOTE_INVOKE_USAGE)
+      const event = f.event === undefined ? {} : await jsonArg('event', f.event, REMOTE_INVOKE_USAGE)
       const api = new ApiClient(f)
       // The cloud answers LAMBKIN_INVOKE_TIMEOUT shortly after timeoutMs; the margin lets it.
       const a = await api.call<InvokeAnswer>('POST', `/v1/devices/${pathPart(f.device, 'device id')}/invoke`, { fn, event, timeoutMs: f.timeout }, f.timeout + 15_000)
