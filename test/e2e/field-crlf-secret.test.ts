@@ -25,7 +25,10 @@ test('a cloud password, user name or data folder with a "\\r" or "\\n" is refuse
       ['config file', [...base, '--config', file], {}, /config key "(cloud\.password|mqtt\.username)" .*"\\[rn]".*in config file/],
       // The data folder from the same env file: "data\r" would be a new, empty store, and the
       // records in "data" stranded once the file is fixed.
-      ['data folder from an env file with CRLF', base.filter((_, i) => i < 3 || i > 4), { LAMBKIN_CLOUD_PASSWORD: secret, LAMBKIN_DATA: `${path.join(dir, 'data')}\r` }, /config key "dataDir" .*"\\r".*environment variable LAMBKIN_DATA/]
+      ['data folder from an env file with CRLF', base.filter((_, i) => i < 3 || i > 4), { LAMBKIN_CLOUD_PASSWORD: secret, LAMBKIN_DATA: `${path.join(dir, 'data')}\r` }, /config key "dataDir" .*"\\r".*environment variable LAMBKIN_DATA/],
+      // The config file's own path: "cannot be read (ENOENT)" for a file that is there, the "\r"
+      // in the message sending a terminal's cursor back over the path.
+      ['config path from an env file with CRLF', base, { LAMBKIN_CLOUD_PASSWORD: secret, LAMBKIN_CONFIG: `${file}\r` }, /config key "config" .*"\\r".*environment variable LAMBKIN_CONFIG/]
     ]
     for (const [what, args, env, re] of cases) {
       const r = await runLambkin(args, { env, timeoutMs: 20_000 })
