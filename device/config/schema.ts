@@ -184,9 +184,14 @@ const HOST = /^[A-Za-z0-9._:%[\]-]{1,253}$/
 /** RFC 3986 userinfo: unreserved, sub-delims, ':' and %XX escapes (which must be valid). */
 const USERINFO = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*$/
 
-/** The refusal of a value holding a control character: the character named, the value never shown. */
-function controlChar (key: string, ctl: RegExpExecArray, raw: string, source: Source): LambkinError {
-  return configError(key, `holds the control character ${JSON.stringify(ctl[0])} at character ${ctl.index + 1} of ${raw.length} (a line end kept from a file saved with Windows line ends?); remove it`, source)
+/**
+ * Refuses a text value or path holding a control character (a line end kept from a file saved
+ * with Windows line ends, say): the character and its place named, the value never shown.
+ * @throws LambkinError LAMBKIN_CONFIG_INVALID naming `key` and `source`.
+ */
+export function refuseControl (key: string, raw: string, source: Source): void {
+  const ctl = CONTROL.exec(raw)
+  if (ctl !== null) throw configError(key, `holds the control character ${JSON.stringify(ctl[0])} at character ${ctl.index + 1} of ${raw.length} (a line end kept from a file saved with Windows line ends?); remove it`, source)
 }
 
 /**
@@ -232,8 +237,7 @@ export function parseValue (key: string, field: Field, raw: unknown, source: Sou
       if (typeof raw !== 'string' || raw.length < field.min || raw.length > field.max) throw bad()
       // A line end kept from an env file saved with CRLF, or written into the JSON: invisible in
       // the value, it would make a right password a wrong one. Named, never shown (secrets).
-      const ctl = CONTROL.exec(raw)
-      if (ctl !== null) throw controlChar(key, ctl, raw, source)
+      refuseControl(key, raw, source)
       if (field.pattern !== undefined && !field.pattern.test(raw)) throw bad()
       return raw
     }
@@ -244,8 +248,7 @@ export function parseValue (key: string, field: Field, raw: unknown, source: Sou
     case 'path': {
       if (typeof raw !== 'string' || raw.length === 0 || raw.length > 4096 || raw.includes('\0')) throw bad()
       // "data\r" from a CRLF env file would be a new, empty folder: the store in "data" stranded.
-      const ctl = CONTROL.exec(raw)
-      if (ctl !== null) throw controlChar(key, ctl, raw, source)
+      refuseControl(key, raw, source)
       if (isAbsolute(raw)) return resolve(raw)
       return resolve(source.kind === 'file' ? source.baseDir : cwd, raw)
     }
