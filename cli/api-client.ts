@@ -27,6 +27,17 @@ export function apiBase (flag: string | undefined, envValue: string | undefined)
   return raw.replace(/\/+$/, '')
 }
 
+/**
+ * `value` (a device or rollout id as typed) encoded as one part of an API path. fetch resolves a
+ * part that is `.` or `..` (also as %2e) as a path step (WHATWG URL), so `devices revoke ..`
+ * would reach POST /v1/revoke: no id is either, so both are refused here, naming what was typed.
+ * @throws LambkinError LAMBKIN_USAGE for `.` and `..`.
+ */
+export function pathPart (value: string, what: string): string {
+  if (value === '.' || value === '..') throw new LambkinError(ErrorCodes.USAGE, `"${value}" is not a ${what}: ids start with a letter or digit`)
+  return encodeURIComponent(value)
+}
+
 export class ApiClient {
   readonly base: string
   readonly #token: string

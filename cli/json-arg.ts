@@ -1,18 +1,22 @@
 // A JSON value given on the command line, inline or as @file (`--event`, `--state`).
-import { readFileSync } from 'node:fs'
 import { ErrorCodes, errorMessage, LambkinError } from '../src/errors.js'
 import { usageError } from './io.js'
+import { readRegular } from '../src/function/index.js'
+
+/** The most an --event or --state file may hold: far above the sandbox's caps (an event 256 KiB). */
+export const JSON_ARG_MAX_BYTES = 16 * 1024 * 1024
 
 /**
- * Parses `raw` as JSON, or the file it names when it starts with `@`.
+ * Parses `raw` as JSON, or the file it names when it starts with `@` (a regular file, or a pipe
+ * or device such as /dev/stdin), read to at most JSON_ARG_MAX_BYTES.
  * @throws LambkinError LAMBKIN_USAGE (with `usage` appended) for text that is not JSON, or for
- *   a file that cannot be read.
+ *   a file that cannot be read or is larger than the bound.
  */
-export function jsonArg (name: string, raw: string, usage: string): unknown {
+export async function jsonArg (name: string, raw: string, usage: string): Promise<unknown> {
   let text = raw
   if (raw.startsWith('@')) {
     try {
-      text = readFileSync(raw.slice(1), 'utf8')
+      text = (await readRegular(raw.slice(1), JSON_ARG_MAX_BYTES, raw.slice(1), { pipes: true })).toString('utf8')
     } catch (cause) {
       throw new LambkinError(ErrorCodes.USAGE, `cannot read --${name} file ${raw.slice(1)}: ${errorMessage(cause)}`, { cause })
     }

@@ -40,12 +40,13 @@ export interface UnitSpec {
 /**
  * One word of a command line as systemd reads it: `$` and `%` would expand (variables,
  * specifiers), so they are doubled; a word with spaces, quotes or backslashes is double-quoted
- * with C-style escapes.
+ * with C-style escapes, and a control character is \xNN in it (systemd.syntax(7)): a raw line
+ * end would end the directive and start another.
  */
 export function unitWord (word: string): string {
   const w = word.replace(/%/g, '%%').replace(/\$/g, '$$$$')
   if (/^[A-Za-z0-9_@%+=:,./$-]+$/.test(w)) return w
-  return `"${w.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+  return `"${w.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}"`
 }
 
 /** `KEY=value` for an Environment= line, quoted as a whole when the value needs it. */

@@ -41,9 +41,22 @@ interface Flags {
   sessionExpiry?: number
 }
 
+/**
+ * A LAMBKIN_* setting of the cloud: unset when empty. A control character in it (a CRLF env
+ * file's "\r") is refused: it would make a key file missing or a database another one.
+ * @throws LambkinError LAMBKIN_CONFIG_INVALID naming the variable and the character.
+ */
+function fromEnv (name: string): string | undefined {
+  const v = process.env[name]
+  if (v === undefined || v === '') return undefined
+  const ctl = /[\x00-\x1f\x7f]/.exec(v)
+  if (ctl !== null) throw new LambkinError(ErrorCodes.CONFIG_INVALID, `environment variable ${name} holds the control character ${JSON.stringify(ctl[0])} at character ${ctl.index + 1} of ${v.length} (a line end kept from a file saved with Windows line ends?); remove it`, { details: { key: name } })
+  return v
+}
+
 /** LAMBKIN_DB_URL and LAMBKIN_RETENTION_DAYS, where a flag did not say (cloud-migrate.ts reads the first too). */
 export function dbFromEnv (db: string | undefined): string | undefined {
-  return db ?? (process.env.LAMBKIN_DB_URL === '' ? undefined : process.env.LAMBKIN_DB_URL)
+  return db ?? fromEnv('LAMBKIN_DB_URL')
 }
 
 /**
@@ -52,7 +65,7 @@ export function dbFromEnv (db: string | undefined): string | undefined {
  */
 export function brokerAdminUrl (flag: string | true | undefined, broker?: string): string | undefined {
   if (flag === true && broker === undefined) throw new LambkinError(ErrorCodes.USAGE, '--broker-admin without a URL reuses the --broker one (LAMBKIN_BROKER_URL), and there is none: give one of them')
-  const url = flag === true ? broker : flag ?? (process.env.LAMBKIN_BROKER_ADMIN === '' ? undefined : process.env.LAMBKIN_BROKER_ADMIN)
+  const url = flag === true ? broker : flag ?? fromEnv('LAMBKIN_BROKER_ADMIN')
   if (url === undefined) return undefined
   let parsed: URL | undefined
   try { parsed = new URL(url) } catch { parsed = undefined }
@@ -62,8 +75,9 @@ export function brokerAdminUrl (flag: string | true | undefined, broker?: string
 }
 
 function retentionFromEnv (days: number | undefined): number | undefined {
-  const env = process.env.LAMBKIN_RETENTION_DAYS
-  if (days !== undefined || env === undefined || env === '') return days
+  if (days !== undefined) return days
+  const env = fromEnv('LAMBKIN_RETENTION_DAYS')
+  if (env === undefined) return undefined
   if (!/^\d+$/.test(env) || Number(env) > MAX_RETENTION_DAYS) throw new LambkinError(ErrorCodes.CONFIG_INVALID, `LAMBKIN_RETENTION_DAYS must be an integer from 0 to ${MAX_RETENTION_DAYS}; got ${JSON.stringify(env)}`)
   return Number(env)
 }
@@ -101,9 +115,9 @@ export async function cloudCommand (argv: string[], io: CliIo): Promise<number> 
       if (tlsGiven !== 0 && tlsGiven !== 3) throw new LambkinError(ErrorCodes.USAGE, '--tls-port, --tls-cert and --tls-key go together')
       if ((f.apiTlsCert === undefined) !== (f.apiTlsKey === undefined)) throw new LambkinError(ErrorCodes.USAGE, '--api-tls-cert and --api-tls-key go together')
       if (!f.plain && tlsGiven === 0) throw new LambkinError(ErrorCodes.USAGE, '--no-plain turns the plain MQTT port off, so it needs --tls-port, --tls-cert and --tls-key: devices would have nothing to connect to')
-      const signingKey = f.signingKey ?? (process.env.LAMBKIN_SIGNING_KEY === '' ? undefined : process.env.LAMBKIN_SIGNING_KEY)
+      const signingKey = f.signingKey ?? fromEnv('LAMBKIN_SIGNING_KEY')
       const db = dbFromEnv(f.db)
-      const broker = f.broker ?? (process.env.LAMBKIN_BROKER_URL === '' ? undefined : process.env.LAMBKIN_BROKER_URL)
+      const broker = f.broker ?? fromEnv('LAMBKIN_BROKER_URL')
       if (broker !== undefined && !/^postgres(ql)?:\/\//.test(db ?? '')) throw new LambkinError(ErrorCodes.USAGE, '--broker (LAMBKIN_BROKER_URL) needs --db postgres://… (or LAMBKIN_DB_URL): instances on an external broker share one PostgreSQL registry (docs/scale-out.md)')
       if (broker !== undefined && (tlsGiven !== 0 || !f.plain)) throw new LambkinError(ErrorCodes.USAGE, '--tls-port, --tls-cert, --tls-key and --no-plain are the embedded broker\'s; with --broker the devices\' TLS is the external broker\'s')
       if (broker === undefined && f.brokerCa !== undefined) throw new LambkinError(ErrorCodes.USAGE, '--broker-ca goes with --broker')

@@ -5,7 +5,7 @@
 // Mosquitto's dynamic security (docs/brokers.md); a broker that does not follow is
 // LAMBKIN_BROKER_ADMIN_FAILED with what to run.
 import type { CliIo } from '../io.js'
-import { ApiClient } from '../api-client.js'
+import { ApiClient, pathPart } from '../api-client.js'
 import type { ApiTarget } from '../api-client.js'
 import { apiOptions, command, runProgram } from '../program.js'
 import type { Run } from '../program.js'
@@ -40,7 +40,7 @@ export async function devicesCommand (argv: string[], io: CliIo): Promise<number
     .description('Gives a device a new secret, printed once, and cuts the old one off at once: a connection using it is closed and its reconnects refused. The device keeps its id, records, history and deployments; configure the new secret on the board (cloud.password / LAMBKIN_CLOUD_PASSWORD).'))
     .action(async (id: string, f: ApiTarget & { json?: boolean }) => {
       json = f.json === true
-      const r = await new ApiClient(f).call<{ id: string, secret: string, rotatedAt: number }>('POST', `/v1/devices/${encodeURIComponent(id)}/rotate`)
+      const r = await new ApiClient(f).call<{ id: string, secret: string, rotatedAt: number }>('POST', `/v1/devices/${pathPart(id, 'device id')}/rotate`)
       if (json) io.stdout(JSON.stringify(r) + '\n')
       else io.stdout(`device ${r.id}: new secret (the old one no longer works, and its connection was closed)\nsecret: ${r.secret}\n(shown once: the cloud keeps only its hash; set it as the board's cloud.password)\n`)
     })
@@ -48,7 +48,7 @@ export async function devicesCommand (argv: string[], io: CliIo): Promise<number
     .description('Once a stream conflict is dealt with (the clone has its own id, or the copied data folder is gone), clears it so the device no longer shows conflict. Records and streams stay as they are; if both boards still run, the next batch the cloud refuses shows it again (docs/durability.md).'))
     .action(async (id: string, f: ApiTarget & { json?: boolean }) => {
       json = f.json === true
-      const r = await new ApiClient(f).call<ClearConflictAnswer>('POST', `/v1/devices/${encodeURIComponent(id)}/clear-conflict`)
+      const r = await new ApiClient(f).call<ClearConflictAnswer>('POST', `/v1/devices/${pathPart(id, 'device id')}/clear-conflict`)
       if (json) { io.stdout(JSON.stringify(r) + '\n'); return }
       const c = r.cleared
       io.stdout(c === null
@@ -59,7 +59,7 @@ export async function devicesCommand (argv: string[], io: CliIo): Promise<number
     .description('Cuts a device off at once: its live connection is closed and its next connect refused (also on an external Mosquitto managed with lambkin cloud --broker-admin, where its client and role are deleted).'))
     .action(async (id: string, f: ApiTarget & { json?: boolean }) => {
       json = f.json === true
-      const r = await new ApiClient(f).call<{ id: string, revokedAt: number }>('POST', `/v1/devices/${encodeURIComponent(id)}/revoke`)
+      const r = await new ApiClient(f).call<{ id: string, revokedAt: number }>('POST', `/v1/devices/${pathPart(id, 'device id')}/revoke`)
       io.stdout(json ? JSON.stringify(r) + '\n' : `device ${r.id} revoked\n`)
     })
   return await runProgram(program, argv, io, run, () => json)

@@ -1,7 +1,7 @@
 // `lambkin invoke --device <id> <fn> --event JSON`: runs a function on a board through the
 // cloud and prints its result [W7] (docs/cloud.md, "The operator API": POST /v1/devices/:id/invoke). The board
 // runs it as a normal invocation with event.source "invoke" and keeps it in its outbox.
-import { ApiClient } from '../api-client.js'
+import { ApiClient, pathPart } from '../api-client.js'
 import type { ApiTarget } from '../api-client.js'
 import { EXIT_FAILURE, EXIT_OK } from '../io.js'
 import type { CliIo } from '../io.js'
@@ -28,10 +28,10 @@ export async function remoteInvokeCommand (argv: string[], io: CliIo): Promise<n
     .option('--timeout <ms>', 'how long to wait for the answer, ms', intOption('--timeout', 1, REMOTE_INVOKE_TIMEOUT.maxMs), REMOTE_INVOKE_TIMEOUT.defaultMs))
     .action(async (fn: string, f: ApiTarget & { device: string, event?: string, timeout: number, json?: boolean }) => {
       json = f.json === true
-      const event = f.event === undefined ? {} : jsonArg('event', f.event, REMOTE_INVOKE_USAGE)
+      const event = f.event === undefined ? {} : await jsonArg('event', f.event, REMOTE_INVOKE_USAGE)
       const api = new ApiClient(f)
       // The cloud answers LAMBKIN_INVOKE_TIMEOUT shortly after timeoutMs; the margin lets it.
-      const a = await api.call<InvokeAnswer>('POST', `/v1/devices/${encodeURIComponent(f.device)}/invoke`, { fn, event, timeoutMs: f.timeout }, f.timeout + 15_000)
+      const a = await api.call<InvokeAnswer>('POST', `/v1/devices/${pathPart(f.device, 'device id')}/invoke`, { fn, event, timeoutMs: f.timeout }, f.timeout + 15_000)
       if (json) {
         io.stdout(JSON.stringify(a) + '\n')
       } else if (a.ok) {

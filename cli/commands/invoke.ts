@@ -14,7 +14,7 @@ import { REMOTE_INVOKE_USAGE } from './invoke-remote.js'
 
 export const INVOKE_USAGE = 'usage: lambkin invoke <fn-dir> [--event JSON|@file] [--state JSON|@file] [--timeout ms] [--memory KiB] [--instructions N] [--layers dir] [--json]'
 
-const jsonArg = (name: string, raw: string): unknown => parseJsonArg(name, raw, INVOKE_USAGE)
+const jsonArg = async (name: string, raw: string): Promise<unknown> => await parseJsonArg(name, raw, INVOKE_USAGE)
 
 function intArg (name: string, raw: string | undefined, min: number, max: number): number | undefined {
   if (raw === undefined) return undefined
@@ -104,11 +104,11 @@ async function invokeOnce (dir: string, values: InvokeFlags, io: CliIo): Promise
       memoryKiB: intArg('memory', values.memory, 16384, LIMIT_CAPS.memoryKiB),
       instructions: intArg('instructions', values.instructions, 10_000, LIMIT_CAPS.instructions)
     }
-    let event = values.event === undefined ? {} : jsonArg('event', values.event)
+    let event = values.event === undefined ? {} : await jsonArg('event', values.event)
     if (event !== null && typeof event === 'object' && !Array.isArray(event) && !('source' in event)) {
       event = { source: 'invoke', time: Date.now(), ...event }
     }
-    const state = values.state === undefined ? undefined : jsonArg('state', values.state)
+    const state = values.state === undefined ? undefined : await jsonArg('state', values.state)
     const fn = await loadFunctionDir(dir, { layersDir: values.layers })
     const limits = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined))
     pool = await SandboxPool.create({ workers: 1, spares: 0, deviceId: 'local' })

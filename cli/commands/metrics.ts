@@ -1,7 +1,7 @@
 // `lambkin metrics`: per-function figures a device synced: invocations, errors by code,
 // duration percentiles, GB-seconds (Lambda's billing unit), summed over its metric snapshots.
 import type { CliIo } from '../io.js'
-import { ApiClient } from '../api-client.js'
+import { ApiClient, pathPart } from '../api-client.js'
 import type { ApiTarget } from '../api-client.js'
 import { apiOptions, command, runProgram } from '../program.js'
 import type { Run } from '../program.js'
@@ -43,7 +43,7 @@ export async function metricsCommand (argv: string[], io: CliIo): Promise<number
     .argument('[fn]', 'only this function'))
     .action(async (device: string, fn: string | undefined, f: ApiTarget & { json?: boolean }) => {
       json = f.json === true
-      const r = await new ApiClient(f).call<MetricsAnswer>('GET', `/v1/devices/${encodeURIComponent(device)}/metrics${fn === undefined ? '' : `?fn=${encodeURIComponent(fn)}`}`)
+      const r = await new ApiClient(f).call<MetricsAnswer>('GET', `/v1/devices/${pathPart(device, 'device id')}/metrics${fn === undefined ? '' : `?fn=${encodeURIComponent(fn)}`}`)
       if (json) { io.stdout(JSON.stringify(r) + '\n'); return }
       if (r.snapshots === 0) { io.stdout(noSnapshotsYet(device, r)); return }
       io.stdout(table(['FUNCTION', 'INVOCATIONS', 'ERRORS', 'THROTTLES', 'P50 MS', 'P90 MS', 'P99 MS', 'GB-S'], Object.entries(r.functions).map(([name, s]) => [

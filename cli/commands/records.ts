@@ -6,7 +6,7 @@ import { ErrorCodes } from '../../src/errors.js'
 import type { CliIo } from '../io.js'
 import { usageError } from '../io.js'
 import { untilSignal } from '../signals.js'
-import { ApiClient } from '../api-client.js'
+import { ApiClient, pathPart } from '../api-client.js'
 import type { ApiTarget } from '../api-client.js'
 import { apiOptions, command, intOption, runProgram } from '../program.js'
 import type { Run } from '../program.js'
@@ -25,7 +25,7 @@ const FOLLOW_UNAVAILABLE_MS = 60_000
 const query = (o: Record<string, string | number | undefined>): string =>
   Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&')
 
-const recordsRoute = (device: string): string => `/v1/devices/${encodeURIComponent(device)}/records`
+const recordsRoute = (device: string): string => `/v1/devices/${pathPart(device, 'device id')}/records`
 
 function preview (r: Rec, width = 80): string {
   const d = r.data as Record<string, unknown> | null
@@ -133,7 +133,7 @@ export async function logsCommand (argv: string[], io: CliIo): Promise<number> {
       // The position is (stream, seq) [W4]: a device's new outbox stream starts its seqs again.
       let after = first.length === 0 ? 0 : first[first.length - 1].seq
       let stream = first.length === 0 ? undefined : first[first.length - 1].stream
-      if (first.length === 0) ({ highWater: after, stream } = await api.call<{ highWater: number, stream?: string }>('GET', `/v1/devices/${encodeURIComponent(device)}`))
+      if (first.length === 0) ({ highWater: after, stream } = await api.call<{ highWater: number, stream?: string }>('GET', `/v1/devices/${pathPart(device, 'device id')}`))
       const signals = untilSignal({ stdout: () => {}, stderr: () => {} })
       let stop = false
       // Ctrl-C cuts the long poll short: a request in flight would keep the process up to its wait.

@@ -4,7 +4,7 @@
 // devices already moved stay moved until `lambkin rollback` takes them back.
 import { usageError } from '../io.js'
 import type { CliIo } from '../io.js'
-import { ApiClient } from '../api-client.js'
+import { ApiClient, pathPart } from '../api-client.js'
 import type { ApiTarget } from '../api-client.js'
 import { apiOptions, command, runProgram } from '../program.js'
 import type { Run } from '../program.js'
@@ -44,14 +44,14 @@ export async function rolloutCommand (argv: string[], io: CliIo): Promise<number
     .description('Shows a rollout and where each target stands: pending, sent, applied (in its health window, healthy, or superseded: a newer rollout of the function came while its window was open), failed, rolled back, offline or skipped, with why.'))
     .action(async (id: string, f: ApiTarget & { json?: boolean }) => {
       json = f.json === true
-      const v = await new ApiClient(f).call<RolloutView>('GET', `/v1/rollouts/${encodeURIComponent(id)}`)
+      const v = await new ApiClient(f).call<RolloutView>('GET', `/v1/rollouts/${pathPart(id, 'rollout id')}`)
       io.stdout(json ? JSON.stringify(v) + '\n' : statusText(v))
     })
   apiOptions(program.command('cancel <id>')
     .description('Cancels a rollout: devices not yet reached keep their version; devices already on the new one stay there (lambkin rollback reverts them).'))
     .action(async (id: string, f: ApiTarget & { json?: boolean }) => {
       json = f.json === true
-      const v = await new ApiClient(f).call<RolloutView & { alreadyFinished?: boolean }>('POST', `/v1/rollouts/${encodeURIComponent(id)}/cancel`, {})
+      const v = await new ApiClient(f).call<RolloutView & { alreadyFinished?: boolean }>('POST', `/v1/rollouts/${pathPart(id, 'rollout id')}/cancel`, {})
       io.stdout(json ? JSON.stringify(v) + '\n' : cancelText(v))
     })
   return await runProgram(program, argv, io, run, () => json)

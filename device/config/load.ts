@@ -10,7 +10,7 @@ import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { readConfigFile, suggestion } from './file.js'
 import type { Assignment } from './file.js'
 import { camelCase, CONFIG_FILE_KEY, ENV_VARS, FLAGS, OTHER_ENV_VARS } from './names.js'
-import { fieldAt, parseValue } from './schema.js'
+import { fieldAt, parseValue, refuseControl } from './schema.js'
 import type { Field } from './schema.js'
 import { configError } from './source.js'
 import type { Source } from './source.js'
@@ -135,6 +135,7 @@ export async function loadDeviceConfig (opts: LoadDeviceConfigOptions = {}): Pro
   const flags = fromFlags(opts.flags ?? {})
   const fileRef = flags.find((a) => a.key === CONFIG_FILE_KEY) ?? env.find((a) => a.key === CONFIG_FILE_KEY)
   const file = fileRef?.raw as string | undefined ?? opts.file
+  if (fileRef !== undefined) refuseControl('config', fileRef.raw as string, fileRef.source)
   const fromFile = file === undefined ? [] : await readConfigFile(file, cwd)
 
   const cfg = structuredClone(DEVICE_DEFAULTS) as unknown as DeviceConfig

@@ -178,9 +178,21 @@ export function ruleOf (field: Field): string {
 
 const TRUE = new Set(['true', '1', 'yes', 'on'])
 const FALSE = new Set(['false', '0', 'no', 'off'])
+/** C0 controls and DEL: no string value (id, user name, password, client id) or path holds one. */
+const CONTROL = /[\x00-\x1f\x7f]/
 const HOST = /^[A-Za-z0-9._:%[\]-]{1,253}$/
 /** RFC 3986 userinfo: unreserved, sub-delims, ':' and %XX escapes (which must be valid). */
 const USERINFO = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*$/
+
+/**
+ * Refuses a text value or path holding a control character (a line end kept from a file saved
+ * with Windows line ends, say): the character and its place named, the value never shown.
+ * @throws LambkinError LAMBKIN_CONFIG_INVALID naming `key` and `source`.
+ */
+export function refuseControl (key: string, raw: string, source: Source): void {
+  const ctl = CONTROL.exec(raw)
+  if (ctl !== null) throw configError(key, `holds the control character ${JSON.stringify(ctl[0])} at character ${ctl.index + 1} of ${raw.length} (a line end kept from a file saved with Windows line ends?); remove it`, source)
+}
 
 /**
  * Checks one value and returns it in its final form. Files must use the JSON type itself;
@@ -223,6 +235,9 @@ export function parseValue (key: string, field: Field, raw: unknown, source: Sou
     }
     case 'string': {
       if (typeof raw !== 'string' || raw.length < field.min || raw.length > field.max) throw bad()
+      // A line end kept from an env file saved with CRLF, or written into the JSON: invisible in
+      // the value, it would make a right password a wrong one. Named, never shown (secrets).
+      refuseControl(key, raw, source)
       if (field.pattern !== undefined && !field.pattern.test(raw)) throw bad()
       return raw
     }
@@ -232,6 +247,8 @@ export function parseValue (key: string, field: Field, raw: unknown, source: Sou
     }
     case 'path': {
       if (typeof raw !== 'string' || raw.length === 0 || raw.length > 4096 || raw.includes('\0')) throw bad()
+      // "data\r" from a CRLF env file would be a new, empty folder: the store in "data" stranded.
+      refuseControl(key, raw, source)
       if (isAbsolute(raw)) return resolve(raw)
       return resolve(source.kind === 'file' ? source.baseDir : cwd, raw)
     }

@@ -37,6 +37,13 @@ test('unitWord: $ and % doubled (systemd would expand them), spaces and quotes i
   assert.is(unitWord('a\\b'), '"a\\\\b"')
 })
 
+test('unitWord: a control character is a C escape in the quoted word, never a line end in the unit', () => {
+  // systemd.syntax(7): quoted words take \n, \xNN; a raw line end would end the directive.
+  assert.is(unitWord('/srv/a\nExecStartPre=/bin/true'), '"/srv/a\\x0aExecStartPre=/bin/true"')
+  assert.is(unitWord('a\r'), '"a\\x0d"')
+  assert.not.match(renderUnit(spec({ args: ['--config', '/etc/a\nb.json'] })), /\nb\.json/)
+})
+
 const spec = (over: Partial<UnitSpec>): UnitSpec => ({ ...shippedUnitSpec(board.flags, board.env), ...over })
 
 test('a data folder outside /var/lib is made writable instead of a StateDirectory; paths under /home keep ProtectHome read-only', () => {

@@ -125,7 +125,7 @@ test('the written unit passes systemd-analyze verify, and its ExecStart runs the
   }
 })
 
-test('--print shows the files, secrets masked, and writes nothing; a bad value exits 1 naming the key, writing nothing', async () => {
+test('--print shows the files, secrets masked, and writes nothing; a bad value (a port out of range, a line end) exits 1 naming the key, writing nothing', async () => {
   const s = setup()
   try {
     const p = await runLambkin([...s.args, '--print', '--cloud', 'mqtts://cloud.example:8883', '--broker-host', '0.0.0.0', '--broker-port', '1883', '--broker-allow-anonymous'], { env: { LAMBKIN_CLOUD_PASSWORD: 'top-secret' } })
@@ -137,6 +137,11 @@ test('--print shows the files, secrets masked, and writes nothing; a bad value e
     const bad = await runLambkin([...s.args, '--broker-port', '70000'])
     assert.is(bad.code, 1)
     assert.match(bad.stderr, /^LAMBKIN_CONFIG_INVALID: config key "brokerPort" must be an integer between 0 and 65535.*from flag --broker-port/m)
+    assert.equal(readdirSync(s.etc), [])
+    // A line end in a flag's value would end the ExecStart line and start another directive.
+    const split = await runLambkin([...s.args, '--mqtt-username', 'u\nExecStartPre=/bin/true'])
+    assert.is(split.code, 1, split.stdout)
+    assert.match(split.stderr, /^LAMBKIN_CONFIG_INVALID: config key "mqtt\.username" holds the control character "\\n".*from flag --mqtt-username/m)
     assert.equal(readdirSync(s.etc), [])
     // A file that cannot be written (here: a folder under a plain file) installs nothing.
     writeFileSync(path.join(s.root, 'plain'), '')
