@@ -4,6 +4,7 @@ import { InvalidArgumentError } from 'commander'
 import type { DeployRequest } from '../cloud-sync/index.js'
 import { ROLLOUT_DEFAULTS } from '../cloud-sync/rollouts/types.js'
 import { PRIVATE_KEY_FILE } from '../src/bundle/index.js'
+import { controlCharProblem } from '../src/control-chars.js'
 import { parseDecimalInteger, parseDecimalNumber } from '../src/decimal.js'
 import { ErrorCodes, LambkinError } from '../src/errors.js'
 import { isValidId } from '../src/ids.js'
@@ -75,9 +76,16 @@ export function rolloutRequest (f: DeployFlags): Omit<DeployRequest, 'sha256'> {
   }
 }
 
-/** Which private key signs: `--key`, else LAMBKIN_KEY, else `lambkin.key` in the current folder. */
+/**
+ * Which private key signs: `--key`, else LAMBKIN_KEY, else `lambkin.key` in the current folder.
+ * @throws LambkinError LAMBKIN_CONFIG_INVALID for a LAMBKIN_KEY holding a control character (a
+ * CRLF env file's "\r"), which would read as a missing file.
+ */
 export function signingKeyFile (flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   if (flag !== undefined && flag !== '') return flag
   const fromEnv = env.LAMBKIN_KEY
-  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : DEFAULT_KEY_FILE
+  if (fromEnv === undefined || fromEnv === '') return DEFAULT_KEY_FILE
+  const problem = controlCharProblem(fromEnv)
+  if (problem !== undefined) throw new LambkinError(ErrorCodes.CONFIG_INVALID, `environment variable LAMBKIN_KEY ${problem}`, { details: { key: 'LAMBKIN_KEY' } })
+  return fromEnv
 }

@@ -8,6 +8,7 @@ import type { CloudOptions } from '../../cloud-sync/index.js'
 import { MAX_RETENTION_DAYS, PG_DEFAULTS } from '../../cloud-sync/registry/pg/defaults.js'
 import { STORED_NOTES_DEFAULTS } from '../../cloud-sync/coord/stored-notes.js'
 import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { controlCharProblem } from '../../src/control-chars.js'
 import { logLine } from '../log.js'
 import { untilSignal } from '../signals.js'
 import { secretFileWarning } from '../../src/private-files.js'
@@ -49,8 +50,8 @@ interface Flags {
 function fromEnv (name: string): string | undefined {
   const v = process.env[name]
   if (v === undefined || v === '') return undefined
-  const ctl = /[\x00-\x1f\x7f]/.exec(v)
-  if (ctl !== null) throw new LambkinError(ErrorCodes.CONFIG_INVALID, `environment variable ${name} holds the control character ${JSON.stringify(ctl[0])} at character ${ctl.index + 1} of ${v.length} (a line end kept from a file saved with Windows line ends?); remove it`, { details: { key: name } })
+  const problem = controlCharProblem(v)
+  if (problem !== undefined) throw new LambkinError(ErrorCodes.CONFIG_INVALID, `environment variable ${name} ${problem}`, { details: { key: name } })
   return v
 }
 

@@ -2,6 +2,7 @@
 // (JSON types) or from the environment and flags (strings), with errors naming key and source.
 import { isAbsolute, resolve } from 'node:path'
 import { parseDecimalInteger } from '../../src/decimal.js'
+import { controlCharProblem } from '../../src/control-chars.js'
 import type { LambkinError } from '../../src/errors.js'
 import { redactUrls } from '../../src/redact.js'
 import { LIMIT_MINIMUMS } from '../../src/function/index.js'
@@ -179,7 +180,6 @@ export function ruleOf (field: Field): string {
 const TRUE = new Set(['true', '1', 'yes', 'on'])
 const FALSE = new Set(['false', '0', 'no', 'off'])
 /** C0 controls and DEL: no string value (id, user name, password, client id) or path holds one. */
-const CONTROL = /[\x00-\x1f\x7f]/
 const HOST = /^[A-Za-z0-9._:%[\]-]{1,253}$/
 /** RFC 3986 userinfo: unreserved, sub-delims, ':' and %XX escapes (which must be valid). */
 const USERINFO = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*$/
@@ -190,8 +190,8 @@ const USERINFO = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*$/
  * @throws LambkinError LAMBKIN_CONFIG_INVALID naming `key` and `source`.
  */
 export function refuseControl (key: string, raw: string, source: Source): void {
-  const ctl = CONTROL.exec(raw)
-  if (ctl !== null) throw configError(key, `holds the control character ${JSON.stringify(ctl[0])} at character ${ctl.index + 1} of ${raw.length} (a line end kept from a file saved with Windows line ends?); remove it`, source)
+  const problem = controlCharProblem(raw)
+  if (problem !== undefined) throw configError(key, problem, source)
 }
 
 /**

@@ -3,6 +3,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { InvalidArgumentError } from 'commander'
 import { DEFAULT_KEY_FILE, numberOption, parseRate, parseTarget, rolloutRequest, signingKeyFile } from '../../cli/deploy-options.js'
+import type { LambkinError } from '../../src/errors.js'
 
 const invalid = (e: unknown): boolean => e instanceof InvalidArgumentError
 
@@ -48,6 +49,8 @@ test('the signing key: --key, else LAMBKIN_KEY, else ./lambkin.key', () => {
   assert.is(signingKeyFile('/k/a.key', { LAMBKIN_KEY: '/k/b.key' }), '/k/a.key')
   assert.is(signingKeyFile(undefined, { LAMBKIN_KEY: '/k/b.key' }), '/k/b.key')
   assert.is(signingKeyFile(undefined, { LAMBKIN_KEY: '' }), DEFAULT_KEY_FILE)
+  // A CRLF env file's line end: refused with the variable named, not read as a missing file.
+  assert.throws(() => signingKeyFile(undefined, { LAMBKIN_KEY: '/k/b.key\r' }), (e: LambkinError) => e.code === 'LAMBKIN_CONFIG_INVALID' && /LAMBKIN_KEY holds the control character "\\r" at character 9 of 9/.test(e.message))
   assert.is(DEFAULT_KEY_FILE, 'lambkin.key')
 })
 
