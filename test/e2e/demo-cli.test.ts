@@ -5,30 +5,12 @@
 // starts it again (the backlog drains); Ctrl-C stops everything, leaving no process behind.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { runLambkin, startLambkin } from './fixtures/lambkin-process.js'
+import { alive, childrenOf } from './fixtures/process-tree.js'
 import type { LambkinProcess } from './fixtures/lambkin-process.js'
-
-/** The pids of `pid`'s children (`ps --ppid`). */
-function childrenOf (pid: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map((s) => Number(s.trim())).filter((n) => n > 0)
-  } catch {
-    return []
-  }
-}
-
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** The text after `mark` in stdout, so a wait looks only at what came since. */
 const since = (p: LambkinProcess, mark: number): string => p.stdout().slice(mark)

@@ -5,30 +5,12 @@
 // boards running, holding their ports, with the temporary folder kept. Real `lambkin demo`.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { startLambkin } from './fixtures/lambkin-process.js'
+import { alive, childrenOf } from './fixtures/process-tree.js'
 import { until } from './fixtures/deploy-world.js'
-
-/** The pids of `pid`'s children (`ps --ppid`). */
-function childrenOf (pid: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map((s) => Number(s.trim())).filter((n) => n > 0)
-  } catch {
-    return []
-  }
-}
-
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 test('SIGHUP (the terminal closed) stops the demo\'s cloud and boards and removes its folder, as Ctrl-C does', async () => {
   const cwd = mkdtempSync(path.join(tmpdir(), 'lambkin-e2e-demo-hup-'))
