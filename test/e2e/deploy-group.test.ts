@@ -79,8 +79,15 @@ test('a second version goes out in human form: one line per device, then the sum
   assert.is(r.code, 0, r.stderr + r.stdout)
   assert.match(r.stdout, /^thermo version 2 \([0-9a-f]{16}\): bundle sha256 [0-9a-f]{12}, /)
   assert.match(r.stdout, /rollout \S+: thermo version 2 \([0-9a-f]{16}\) to group:greenhouse, 20 devices, all at once, never aborts/)
-  assert.is((r.stdout.match(/^ {2}gh-\d\d {2}applied {6}version [0-9a-f]{16}, health window: \d+ s left$/gm) ?? []).length, N, r.stdout)
-  assert.is((r.stdout.match(/^ {2}gh-\d\d {2}healthy {6}version [0-9a-f]{16}$/gm) ?? []).length, N, r.stdout)
+  // A line per state the follower saw: a board whose 3 s health window passed between two of
+  // its polls (a loaded host) shows only its healthy line. Never two of a kind, never healthy
+  // before applied.
+  const applied = [...r.stdout.matchAll(/^ {2}(gh-\d\d) {2}applied {6}version [0-9a-f]{16}, health window: \d+ s left$/gm)].map((m) => m[1])
+  const healthy = [...r.stdout.matchAll(/^ {2}(gh-\d\d) {2}healthy {6}version [0-9a-f]{16}$/gm)].map((m) => m[1])
+  assert.is(new Set(healthy).size, N, r.stdout)
+  assert.is(healthy.length, N, r.stdout)
+  assert.ok(applied.length >= 1 && new Set(applied).size === applied.length, r.stdout)
+  for (const id of applied) assert.ok(r.stdout.indexOf(`  ${id}  applied`) < r.stdout.indexOf(`  ${id}  healthy`), `${id}: applied before healthy`)
   assert.match(r.stdout, /rollout \S+ done: 20 healthy\n$/)
   assert.not.match(r.stdout, '\x1b[', 'no terminal codes when stdout is not a terminal')
   await until('the new version to answer', async () => {
