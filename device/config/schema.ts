@@ -179,7 +179,6 @@ export function ruleOf (field: Field): string {
 
 const TRUE = new Set(['true', '1', 'yes', 'on'])
 const FALSE = new Set(['false', '0', 'no', 'off'])
-/** C0 controls and DEL: no string value (id, user name, password, client id) or path holds one. */
 const HOST = /^[A-Za-z0-9._:%[\]-]{1,253}$/
 /** RFC 3986 userinfo: unreserved, sub-delims, ':' and %XX escapes (which must be valid). */
 const USERINFO = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*$/

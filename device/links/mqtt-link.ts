@@ -201,10 +201,8 @@ export class MqttLink implements TriggerLink {
   #watch (): void {
     const { client } = this
     const url = this.#opts.url
-    let lastError: string | undefined
-    client.on('error', (err) => {
-      lastError = refusesCredentials(err) ? `${ErrorCodes.UNAUTHORIZED}: refused: ${err.message}; check mqtt.username and mqtt.password (LAMBKIN_MQTT_USERNAME, LAMBKIN_MQTT_PASSWORD)` : err.message
-    })
+    let lastError: Error | undefined
+    client.on('error', (err) => { lastError = err })
     client.on('connect', (connack: IConnackPacket) => {
       this.#up = true
       lastError = undefined
@@ -220,10 +218,13 @@ export class MqttLink implements TriggerLink {
     client.on('close', () => {
       if (this.#closing || reported || this.#limits.fallingBack) return
       reported = true
-      const why = lastError === undefined ? '' : ` (${lastError})`
+      const refused = lastError !== undefined && refusesCredentials(lastError)
+      const why = lastError === undefined
+        ? ''
+        : refused ? ` (${ErrorCodes.UNAUTHORIZED}: refused: ${lastError.message}; check mqtt.username and mqtt.password (LAMBKIN_MQTT_USERNAME, LAMBKIN_MQTT_PASSWORD))` : ` (${lastError.message})`
       const every = this.#opts.config.reconnectMs
       if (this.#up) this.#opts.log(`trigger broker: connection to ${url} lost${why}; retrying every ${every} ms, QoS 1 publishes wait in the store`, 'warning')
-      else this.#opts.log(`trigger broker: ${url} is not ${lastError?.startsWith(ErrorCodes.UNAUTHORIZED) === true ? 'usable' : 'reachable'}${why}; the agent runs without it and retries every ${every} ms`, 'warning')
+      else this.#opts.log(`trigger broker: ${url} is not ${refused ? 'usable' : 'reachable'}${why}; the agent runs without it and retries every ${every} ms`, 'warning')
       this.#up = false
       this.#opts.onState?.(false)
     })
