@@ -136,9 +136,7 @@ export class Agent extends EventEmitter {
     for (const line of privateLines(c.dataDir, makePrivate(c.dataDir))) this.#log(line)
     const store = this.#store = await LevelOutboxStore.open({
       dir: c.dataDir,
-      quotaBytes: c.outbox.quotaBytes,
-      syncIntervalMs: c.outbox.syncIntervalMs,
-      ttlMs: c.outbox.ttlMs,
+      ...c.outbox,
       clock: this.#clock,
       onFault: storeFaultReporter(this.metrics, this.#log)
     })

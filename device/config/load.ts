@@ -144,6 +144,7 @@ export async function loadDeviceConfig (opts: LoadDeviceConfigOptions = {}): Pro
   if (memoryProfile(opts.env ?? process.env, opts.arch ?? process.arch) === 'small') {
     cfg.invocation = { ...cfg.invocation, ...SMALL_RAM_DEFAULTS.invocation }
     cfg.broker = { ...cfg.broker, ...SMALL_RAM_DEFAULTS.broker }
+    cfg.outbox = { ...cfg.outbox, ...SMALL_RAM_DEFAULTS.outbox }
   }
   if (opts.hostname !== undefined) cfg.id = deviceIdFromHostname(opts.hostname)
   cfg.dataDir = resolve(cwd, cfg.dataDir)

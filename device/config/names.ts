@@ -53,6 +53,7 @@ const SHORT: Readonly<Record<string, { env?: string, flag?: string, help: string
   'watch.debounceMs': { help: 'quiet time after the last change in the functions folder before it is read again' },
   'outbox.syncIntervalMs': { env: 'LAMBKIN_SYNC_INTERVAL_MS', help: 'outbox group-commit interval' },
   'outbox.quotaBytes': { help: 'outbox size cap' },
+  'outbox.writeBufferKiB': { help: 'LevelDB write buffer (memtable) in KiB, held in RAM until written as a table file (1024 with LAMBKIN_MEMORY=small)' },
   layersDir: { help: 'the folder of shared layers the functions import (function.json "layers"), by default layers/ inside the functions folder' },
   'mqtt.reconnectMs': { help: 'wait between reconnect attempts to the trigger broker, in ms' },
   'mqtt.clientId': { help: 'the trigger connection\'s client id (its persistent session is kept under it)' },

@@ -8,7 +8,7 @@ import { redactUrls } from '../../src/redact.js'
 import { LIMIT_MINIMUMS } from '../../src/function/index.js'
 import { parseBrokerUsers } from './broker.js'
 import { DEVICE_ID_PATTERN } from './defaults.js'
-import { MAX_TTL_MS, QUOTA_RANGE, SYNC_RANGE } from '../store/options.js'
+import { MAX_TTL_MS, QUOTA_RANGE, SYNC_RANGE, WRITE_BUFFER_KIB_RANGE } from '../store/options.js'
 import { isValidId } from '../../src/ids.js'
 import { configError } from './source.js'
 import type { Source } from './source.js'
@@ -112,7 +112,8 @@ export const SCHEMA: Group = group({
       emit: int(0, MAX_TTL_MS),
       result: int(0, MAX_TTL_MS),
       'dead-letter': int(0, MAX_TTL_MS)
-    })
+    }),
+    writeBufferKiB: int(...WRITE_BUFFER_KIB_RANGE)
   }),
   invocation: group({
     maxConcurrent: int(1, 1024),

@@ -69,6 +69,8 @@ export interface OutboxConfig {
   /** Group-commit interval: how much a power cut may lose, at most. */
   syncIntervalMs: number
   ttlMs: OutboxTtlConfig
+  /** LevelDB's write buffer (its memtable), KiB: RAM the last writes take before they go to a table file. */
+  writeBufferKiB: number
 }
 
 export interface InvocationConfig {

@@ -38,7 +38,8 @@ export function storePath (dir: string): string {
   return join(dir, 'store')
 }
 
-export async function openDb (dir: string, createIfMissing: boolean): Promise<{ db: Db, subs: Sublevels }> {
+/** Opens the LevelDB in `dir` with a write buffer (memtable) of `writeBufferKiB` (store options). Throws LAMBKIN_STORE_ERROR saying what to do. */
+export async function openDb (dir: string, createIfMissing: boolean, writeBufferKiB: number): Promise<{ db: Db, subs: Sublevels }> {
   const location = storePath(dir)
   if (!createIfMissing && !existsSync(join(location, 'CURRENT'))) {
     throw new LambkinError(ErrorCodes.STORE_ERROR, `there is no outbox store in ${dir}; check the --data directory (it is the agent's data dir)`, { details: { dir } })
@@ -47,7 +48,7 @@ export async function openDb (dir: string, createIfMissing: boolean): Promise<{ 
   let db: Db
   try {
     if (createIfMissing) mkdirSync(location, { recursive: true })
-    db = new Level<string, Uint8Array>(location, { ...enc, createIfMissing })
+    db = new Level<string, Uint8Array>(location, { ...enc, createIfMissing, writeBufferSize: writeBufferKiB * 1024 })
     await db.open()
   } catch (err) {
     throw openError(err, dir)

@@ -19,9 +19,10 @@ export interface Reopened {
  * Opens the store in `dir` again and verifies it against `acked`, the books as of the last
  * write that succeeded. Sequence numbers and publish ids continue from the higher of the two,
  * so none is ever used twice. Rejects (with the database closed) while the disk still fails.
+ * `writeBufferKiB`: the store's write buffer, as at its first open.
  */
-export async function reopenVerified (dir: string, acked: Ledger, now: number): Promise<Reopened> {
-  const { db, subs } = await openDb(dir, false)
+export async function reopenVerified (dir: string, acked: Ledger, now: number, writeBufferKiB: number): Promise<Reopened> {
+  const { db, subs } = await openDb(dir, false, writeBufferKiB)
   try {
     const ledger = await loadLedger(db, subs, true)
     let lost: string | undefined

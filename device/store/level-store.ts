@@ -83,7 +83,7 @@ export class LevelOutboxStore extends OutboxStore {
 
   static async open (options: LevelStoreOptions): Promise<LevelOutboxStore> {
     const opts = resolveStoreOptions(options)
-    const { db, subs } = await openDb(opts.dir, opts.createIfMissing)
+    const { db, subs } = await openDb(opts.dir, opts.createIfMissing, opts.writeBufferKiB)
     try {
       const ledger = await loadLedger(db, subs)
       return new LevelOutboxStore(opts, db, subs, ledger, await loadStreamId(db, subs, ledger))
@@ -260,7 +260,7 @@ export class LevelOutboxStore extends OutboxStore {
       probeDisk(storePath(this.#opts.dir))
       this.#cancelSyncTimer()
       await this.#db.close().catch(() => {})
-      const r = await reopenVerified(this.#opts.dir, this.#ledger, this.#opts.clock.now())
+      const r = await reopenVerified(this.#opts.dir, this.#ledger, this.#opts.clock.now(), this.#opts.writeBufferKiB)
       // A read begun before the reopen must not match the new books (read-run.ts).
       r.ledger.removals = this.#ledger.removals + 1
       ;[this.#db, this.#subs, this.#ledger] = [r.db, r.subs, r.ledger]

@@ -32,7 +32,7 @@ test('an unknown key is refused with the nearest known key suggested', async ({ 
   const nested = await loadText(dir, JSON.stringify({ outbox: { syncIntervalMS: 100 } }))
   assert.is(nested?.details.key, 'outbox.syncIntervalMS')
   assert.match(nested?.message ?? '', 'did you mean "syncIntervalMs"?')
-  assert.match(nested?.message ?? '', 'Known keys under "outbox": quotaBytes, syncIntervalMs, ttlMs')
+  assert.match(nested?.message ?? '', 'Known keys under "outbox": quotaBytes, syncIntervalMs, ttlMs, writeBufferKiB')
   const far = await loadText(dir, JSON.stringify({ caps: { gpu: 1 } }))
   assert.is(far?.details.key, 'caps.gpu')
   assert.not.match(far?.message ?? '', 'did you mean')

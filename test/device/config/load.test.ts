@@ -39,7 +39,7 @@ test('with nothing given, every key has its safe default and paths resolve again
   assert.is(cfg.brokerPort, undefined)
   assert.is(cfg.metricsPort, undefined)
   assert.is(cfg.metricsHost, '127.0.0.1')
-  assert.equal(cfg.outbox, { quotaBytes: 64 * 1024 * 1024, syncIntervalMs: 200, ttlMs: {} })
+  assert.equal(cfg.outbox, { quotaBytes: 64 * 1024 * 1024, syncIntervalMs: 200, ttlMs: {}, writeBufferKiB: 4096 })
   assert.equal(cfg.invocation, { maxConcurrent: 256, queueDepth: 1000, workers: 2, drainTimeoutMs: 10_000, maxHops: 16 })
   assert.equal(cfg.caps, { memoryKiB: 262_144, timeoutMs: 900_000, instructions: 1e12, concurrency: 64, stackKiB: 512 })
   assert.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.outbox.ttlMs), 'the loaded config cannot be changed by accident')
@@ -213,6 +213,19 @@ test('the small-RAM profile takes 64 client publishes at once on the embedded br
   assert.is(cfg.broker.maxConnections, DEVICE_DEFAULTS.broker.maxConnections, 'the profile leaves the other broker keys alone')
   const zero = await configFailure(load(ctx, { env: { LAMBKIN_BROKER_MAX_TAKEN: '0' } }))
   assert.match(zero.message, 'broker.maxTaken')
+})
+
+test('the small-RAM profile gives LevelDB a 1 MiB write buffer instead of 4; the config file and the variable still decide', async (ctx) => {
+  assert.is((await load(ctx, { arch: 'x64' })).outbox.writeBufferKiB, 4096)
+  assert.is((await load(ctx, { arch: 'arm64' })).outbox.writeBufferKiB, 1024)
+  assert.is((await load(ctx, { arch: 'arm', env: { LAMBKIN_MEMORY: 'node' } })).outbox.writeBufferKiB, 4096)
+  const file = writeJson(path.join(ctx.dir, 'device.json'), { outbox: { writeBufferKiB: 2048 } })
+  const cfg = await load(ctx, { env: { LAMBKIN_MEMORY: 'small' }, flags: { config: file } })
+  assert.is(cfg.outbox.writeBufferKiB, 2048)
+  assert.is(cfg.outbox.syncIntervalMs, DEVICE_DEFAULTS.outbox.syncIntervalMs, 'the profile leaves the other outbox keys alone')
+  assert.is((await load(ctx, { arch: 'arm64', env: { LAMBKIN_OUTBOX_WRITE_BUFFER_KIB: '8192' } })).outbox.writeBufferKiB, 8192)
+  const tiny = await configFailure(load(ctx, { env: { LAMBKIN_OUTBOX_WRITE_BUFFER_KIB: '32' } }))
+  assert.match(tiny.message, 'outbox.writeBufferKiB')
 })
 
 // Trial 3: the deploy walk-through (docs/deploy.md) exports LAMBKIN_KEY (the operator's signing key) in the

@@ -10,7 +10,7 @@ export function openCases (it: Case): void {
     const cases: Array<[Partial<StoreOptions>, string]> = [
       [{ quotaBytes: 10 }, 'quotaBytes'], [{ quotaBytes: 1.5e6 + 0.5 }, 'quotaBytes'], [{ syncIntervalMs: 0 }, 'syncIntervalMs'],
       [{ ttlMs: { log: -1 } }, 'ttlMs.log'], [{ ttlMs: { logs: 5 } as never }, 'ttlMs.logs'], [{ dir: '' }, 'dir'],
-      [{ clock: { now: () => 1 } as never }, 'clock']
+      [{ clock: { now: () => 1 } as never }, 'clock'], [{ writeBufferKiB: 32 }, 'writeBufferKiB'], [{ writeBufferKiB: 1024.5 }, 'writeBufferKiB']
     ]
     for (const [opts, key] of cases) {
       const e = await rejects(h.open(opts, opts.dir ?? h.dir), 'LAMBKIN_CONFIG_INVALID', key)

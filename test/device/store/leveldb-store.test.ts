@@ -54,6 +54,25 @@ test('createIfMissing: false refuses a dir with no store and creates nothing', a
   } finally { rm(dir) }
 })
 
+test('writeBufferKiB is LevelDB\'s write buffer: 64 KiB writes table files where the 4 MiB default keeps the same writes in its log', async () => {
+  const tables = (dir: string): string[] => fs.readdirSync(storePath(dir)).filter((f) => f.endsWith('.ldb'))
+  const small = tmp()
+  const usual = tmp()
+  try {
+    for (const [dir, buffer] of [[small, { writeBufferKiB: 64 }], [usual, {}]] as const) {
+      const st = await LevelOutboxStore.open({ dir, ...buffer })
+      // About 400 KB: six times the small buffer, a tenth of the default one.
+      for (let c = 0; c < 40; c++) await st.commit({ records: Array.from({ length: 10 }, (_, i) => ({ kind: 'result' as const, time: 1, data: `${c}-${i}-${'x'.repeat(1000)}` })) })
+      await st.close()
+    }
+    assert.ok(tables(small).length > 0, 'the 64 KiB buffer was written out as table files')
+    assert.equal(tables(usual), [], 'the default buffer held it all')
+    const st = await LevelOutboxStore.open({ dir: small, writeBufferKiB: 64 })
+    assert.is((await st.stats()).count, 400, 'nothing lost either way')
+    await st.close()
+  } finally { rm(small); rm(usual) }
+})
+
 test('[W4] a store from before streams that handed out seqs keeps them as the legacy stream; an unused one gets a stream id', async () => {
   const dir = tmp()
   const unused = tmp()
