@@ -4,7 +4,9 @@
 // from the store); then uploads it all to a real cloud (`Cloud.create` on a temp data dir, in a
 // child process: `node outbox.js cloud`) through the agent's CloudLink with the agent's
 // defaults (batches of 1,000, 2 in flight), timed from the link's connect until the cloud has
-// acknowledged the last record (drain rate). Prints one JSON line.
+// acknowledged the last record (drain rate). COST_WRITE_BUFFER_KIB: the store's LevelDB write
+// buffer (outbox.writeBufferKiB; 1024 with LAMBKIN_MEMORY=small), the store's default otherwise.
+// Prints one JSON line.
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,6 +23,7 @@ const SECRET = 'bench-secret-0123456789abcdefghijklmnopqrstuv'
 const DEVICE = 'cost-drain'
 const PER_COMMIT = 10
 const COMMITS_IN_FLIGHT = 64
+const BUFFER = process.env.COST_WRITE_BUFFER_KIB === undefined ? {} : { writeBufferKiB: Number(process.env.COST_WRITE_BUFFER_KIB) }
 
 async function cloudRole (): Promise<void> {
   const { Cloud } = await import('../../cloud-sync/index.js')
@@ -38,7 +41,7 @@ async function cloudRole (): Promise<void> {
 const record = (i: number): NewRecord => ({ kind: 'result', fn: 'threshold', time: 1_800_000_000_000 + i, data: { invocationId: `i-${i}`, result: { value: 21.5, alarm: false }, durationMs: 0.4, attempts: 1 } })
 
 async function write (dir: string, total: number): Promise<number> {
-  const store = await LevelOutboxStore.open({ dir, quotaBytes: 2 ** 40 })
+  const store = await LevelOutboxStore.open({ dir, quotaBytes: 2 ** 40, ...BUFFER })
   const units = Math.ceil(total / PER_COMMIT)
   let next = 0
   const t0 = performance.now()
@@ -62,7 +65,7 @@ async function main (total: number): Promise<Record<string, number>> {
     const writePerSecond = await write(dir, total)
     const diskMiB = Number(execFileSync('du', ['-sk', dir], { encoding: 'utf8' }).split('\t')[0]) / 1024
     const t0 = performance.now()
-    const store = await LevelOutboxStore.open({ dir, quotaBytes: 2 ** 40 })
+    const store = await LevelOutboxStore.open({ dir, quotaBytes: 2 ** 40, ...BUFFER })
     const openSeconds = (performance.now() - t0) / 1000
     const count = (await store.stats()).count
     if (count !== total) throw new Error(`the outbox holds ${count} records after the restart, expected ${total}`)
