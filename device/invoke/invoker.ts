@@ -17,6 +17,7 @@ import type { InvocationRecord, InvokerOptions, RunOptions } from './types.js'
 import { Admission } from './admission.js'
 import { Call, notRan, refusedOutcome } from './call.js'
 import { StateChain, type Release } from './state-chain.js'
+import { StateCache } from './state-cache.js'
 
 export type { InvocationObserver, InvocationRecord, InvokerOptions, Overload, RunOptions } from './types.js'
 
@@ -31,20 +32,8 @@ export class Invoker {
   readonly #fns = new Map<string, VersionRoute>()
   readonly #keys = new KeyInflight()
   readonly #recursion: RecursionGuard
-  /**
-   * Each function's latest ctx.state seen in an outcome, with its version and, once a call
-   * needed it, its JSON: calls sent while that version is the newest share one stringify.
-   */
-  readonly #state = new Map<string, { value: unknown; version: number; json?: string }>()
-  /** Functions whose state must be reloaded after a failed commit, with the version to use. */
-  readonly #reload = new Map<string, number>()
-  /**
-   * The one read of a function's state under way. Calls that find no state all wait on it, so
-   * they go on in the order they came: a read each would let LevelDB answer them in any order,
-   * and a function with concurrency 1 would run a burst of messages out of order (at start,
-   * when a broker hands over what waited for the agent).
-   */
-  readonly #stateLoads = new Map<string, Promise<void>>()
+  /** Each function's ctx.state as last seen or read (state-cache.ts). */
+  readonly #state: StateCache
   readonly #admission: Admission
   /** The order of each function's commits when its calls change ctx.state (state-chain.ts). */
   readonly #chain = new StateChain<Call>((c, release) => { this.#write(c, release) }, (c) => {
@@ -54,6 +43,7 @@ export class Invoker {
   constructor (opts: InvokerOptions) {
     this.#o = opts
     this.#admission = new Admission(opts.maxConcurrent)
+    this.#state = new StateCache(opts.store, this.#chain)
     opts.metrics.register(COMMIT_FAILURES_METRIC, {
       type: 'counter',
       help: 'Invocations whose effects could not be written to the outbox, by error code; their QoS 1 trigger messages were not acknowledged.',
@@ -184,31 +174,8 @@ export class Invoker {
 
   /** With a slot held: the function's state known (read once if not), then its first attempt. */
   #begin (c: Call): void {
-    if (this.#state.has(c.fn)) this.#attempt(c)
-    else this.#loadState(c.fn).then(() => { this.#attempt(c) }, (err: unknown) => { this.#notRun(c, err) })
-  }
-
-  /** Reads `fn`'s stored state into #state, once for all the calls waiting for it. */
-  #loadState (fn: string): Promise<void> {
-    let load = this.#stateLoads.get(fn)
-    if (load === undefined) {
-      load = (async () => {
-        try {
-          // After a failed commit the reloaded copy gets a version above any the sandbox holds,
-          // so it is taken over the state the failed invocation produced, which was never stored.
-          // The state commits already handed to the store settle first: the stored state is then the last committed one.
-          await this.#chain.settled(fn)
-          const version = this.#reload.get(fn) ?? 0
-          const value = (await this.#o.store.getState(fn)) ?? {}
-          if (!this.#state.has(fn)) this.#state.set(fn, { value, version })
-          this.#reload.delete(fn)
-        } finally {
-          this.#stateLoads.delete(fn)
-        }
-      })()
-      this.#stateLoads.set(fn, load)
-    }
-    return load
+    if (this.#state.get(c.fn) !== undefined) this.#attempt(c)
+    else this.#state.load(c.fn).then(() => { this.#attempt(c) }, (err: unknown) => { this.#notRun(c, err) })
   }
 
   /**
@@ -241,7 +208,7 @@ export class Invoker {
     c.tries++
     // An attempt sent before a state commit of fn failed may hold that state: it is not taken.
     if (outcome.ok && outcome.stateChanged && (outcome.stateVersion ?? 0) > knownVersion && !this.#chain.stale(fn, c.epoch)) {
-      this.#state.set(fn, { value: outcome.state, version: outcome.stateVersion ?? knownVersion + 1 })
+      this.#state.set(fn, outcome.state, outcome.stateVersion ?? knownVersion + 1)
     }
     // A message from a chain continues its trace: ctx.traceId follows the chain [W9].
     c.traceId = outcome.traceId
@@ -339,9 +306,7 @@ export class Invoker {
   #unstored (c: Call, release: Release | undefined): void {
     const fn = c.fn
     if (c.changesState && !this.#chain.stale(fn, c.epoch)) {
-      const highest = Math.max(this.#state.get(fn)?.version ?? 0, c.outcome?.ok === true ? (c.outcome.stateVersion ?? 0) : 0, this.#reload.get(fn) ?? 0)
-      this.#reload.set(fn, highest + 1 + this.#o.maxConcurrent)
-      this.#state.delete(fn)
+      this.#state.drop(fn, c.outcome?.ok === true ? (c.outcome.stateVersion ?? 0) : 0, this.#o.maxConcurrent)
       this.#chain.failed(fn)
     }
     release?.(true)
