@@ -2,6 +2,7 @@
 // --api / LAMBKIN_API and authenticated with --token / LAMBKIN_TOKEN (docs/architecture.md, "Command line").
 import { ErrorCodes, errorMessage, LambkinError } from '../src/errors.js'
 import type { ErrorCode } from '../src/errors.js'
+import { answerMismatch } from './api-answers.js'
 
 export const DEFAULT_API = 'http://127.0.0.1:8080'
 
@@ -56,7 +57,7 @@ export class ApiClient {
    * Calls the API and returns its JSON. Throws the API's own error code (LAMBKIN_UNAUTHORIZED,
    * LAMBKIN_DEVICE_NOT_FOUND, …), or LAMBKIN_CLOUD_UNAVAILABLE when nothing answers within
    * `timeoutMs`, `signal` aborts the call (a followed rollout left with Ctrl-C), or what answers
-   * is not JSON (another web server on that address).
+   * is not JSON or not JSON of the route's shape (another web server or API on that address).
    */
   async call<T> (method: 'GET' | 'POST', route: string, body?: unknown, timeoutMs = 35_000, signal?: AbortSignal): Promise<T> {
     let res: Response
@@ -87,6 +88,11 @@ export class ApiClient {
     if (json === undefined) {
       const type = res.headers.get('content-type') ?? 'no content type'
       throw new LambkinError(ErrorCodes.CLOUD_UNAVAILABLE, `${this.base} answered ${route.split('?')[0]} with ${type}, not JSON: it is not the lambkin operator API; give the address lambkin cloud prints as "api" (--api or LAMBKIN_API)`)
+    }
+    // A 200 with JSON of another shape: another service's API on that address.
+    const mismatch = answerMismatch(method, route, json)
+    if (mismatch !== undefined) {
+      throw new LambkinError(ErrorCodes.CLOUD_UNAVAILABLE, `${this.base} answered ${method} ${route.split('?')[0]} with ${mismatch}: it is not the lambkin operator API; give the address lambkin cloud prints as "api" (--api or LAMBKIN_API)`)
     }
     return json as T
   }
