@@ -9,6 +9,16 @@ export const DEFAULT_API = 'http://127.0.0.1:8080'
 /** Node's codes for a server certificate that does not chain to a trusted CA or does not name the host. */
 const TLS_TRUST = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID'])
 
+/**
+ * True for an error a follower (a followed rollout, `logs -f`) waits out rather than exits on:
+ * the API did not answer (LAMBKIN_CLOUD_UNAVAILABLE: the cloud restarting), or it answered 503
+ * LAMBKIN_DB_UNAVAILABLE (its PostgreSQL restarting; the cloud resumes by itself, docs/scale-out.md "Faults").
+ */
+export function isPassingOutage (err: unknown): boolean {
+  const code = (err as { code?: string } | undefined)?.code
+  return code === ErrorCodes.CLOUD_UNAVAILABLE || code === ErrorCodes.DB_UNAVAILABLE
+}
+
 export interface ApiTarget { api?: string, token?: string }
 
 /**
