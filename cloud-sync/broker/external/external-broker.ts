@@ -122,6 +122,9 @@ export async function connectExternalBroker (opts: ExternalBrokerOptions): Promi
 
   const subscribe = (): void => {
     client.subscribe(upFilter(SHARE_GROUP), { qos: 1 }, (err, granted) => {
+      // Nothing granted and no error: MQTT.js holds the subscription already and sent nothing
+      // (a reconnect: the resumed session has it, or MQTT.js subscribes again itself).
+      if (err == null && granted?.length === 0) return
       const code = granted?.[0]?.qos
       if (err != null || code === undefined || code > 2) o.log(`${ErrorCodes.SUBSCRIBE_REFUSED}: the broker refused the shared subscription ${upFilter(SHARE_GROUP)} (${err?.message ?? `reason code ${String(code)}`}): its ACL must let ${target.username ?? 'this client'} read lambkin/v1/+/up/+ and write lambkin/v1/+/down/+ (docs/scale-out.md)`)
     })
