@@ -2,11 +2,22 @@
 // --api / LAMBKIN_API and authenticated with --token / LAMBKIN_TOKEN (docs/architecture.md, "Command line").
 import { ErrorCodes, errorMessage, LambkinError } from '../src/errors.js'
 import type { ErrorCode } from '../src/errors.js'
+import { answerMismatch } from './api-answers.js'
 
 export const DEFAULT_API = 'http://127.0.0.1:8080'
 
 /** Node's codes for a server certificate that does not chain to a trusted CA or does not name the host. */
 const TLS_TRUST = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID'])
+
+/**
+ * True for an error a follower (a followed rollout, `logs -f`) waits out rather than exits on:
+ * the API did not answer (LAMBKIN_CLOUD_UNAVAILABLE: the cloud restarting), or it answered 503
+ * LAMBKIN_DB_UNAVAILABLE (its PostgreSQL restarting; the cloud resumes by itself, docs/scale-out.md "Faults").
+ */
+export function isPassingOutage (err: unknown): boolean {
+  const code = (err as { code?: string } | undefined)?.code
+  return code === ErrorCodes.CLOUD_UNAVAILABLE || code === ErrorCodes.DB_UNAVAILABLE
+}
 
 export interface ApiTarget { api?: string, token?: string }
 
@@ -56,7 +67,7 @@ export class ApiClient {
    * Calls the API and returns its JSON. Throws the API's own error code (LAMBKIN_UNAUTHORIZED,
    * LAMBKIN_DEVICE_NOT_FOUND, …), or LAMBKIN_CLOUD_UNAVAILABLE when nothing answers within
    * `timeoutMs`, `signal` aborts the call (a followed rollout left with Ctrl-C), or what answers
-   * is not JSON (another web server on that address).
+   * is not JSON or not JSON of the route's shape (another web server or API on that address).
    */
   async call<T> (method: 'GET' | 'POST', route: string, body?: unknown, timeoutMs = 35_000, signal?: AbortSignal): Promise<T> {
     let res: Response
@@ -87,6 +98,11 @@ export class ApiClient {
     if (json === undefined) {
       const type = res.headers.get('content-type') ?? 'no content type'
       throw new LambkinError(ErrorCodes.CLOUD_UNAVAILABLE, `${this.base} answered ${route.split('?')[0]} with ${type}, not JSON: it is not the lambkin operator API; give the address lambkin cloud prints as "api" (--api or LAMBKIN_API)`)
+    }
+    // A 200 with JSON of another shape: another service's API on that address.
+    const mismatch = answerMismatch(method, route, json)
+    if (mismatch !== undefined) {
+      throw new LambkinError(ErrorCodes.CLOUD_UNAVAILABLE, `${this.base} answered ${method} ${route.split('?')[0]} with ${mismatch}: it is not the lambkin operator API; give the address lambkin cloud prints as "api" (--api or LAMBKIN_API)`)
     }
     return json as T
   }

@@ -2,7 +2,7 @@
 // each new view into events. Bounded on every side: a deadline from the rollout's own
 // timeouts, a cloud that stops answering for too long, and Ctrl-C (which stops following, never
 // the rollout). Shared by `lambkin deploy` and `lambkin rollback`.
-import { ErrorCodes } from '../src/errors.js'
+import { isPassingOutage } from './api-client.js'
 import { diffRollout, rolloutOutcome, settled, watching } from './rollout-events.js'
 import type { EndEvent, RolloutEvent, WaitFor } from './rollout-events.js'
 import type { RolloutView } from './rollout-view.js'
@@ -76,8 +76,8 @@ const defaultSleep = async (ms: number): Promise<void> => await new Promise((res
  * Follows `first` until it settles (its state is no longer `running` and, with `verdict`, every
  * online target has its health verdict and offline ones had their time), the deadline passes
  * (outcome LAMBKIN_DEPLOY_TIMEOUT), or `stopped` settles (interrupted, no outcome).
- * @throws LambkinError from the API other than LAMBKIN_CLOUD_UNAVAILABLE, or that one once the
- *   API has been unreachable for maxUnavailableMs.
+ * @throws LambkinError from the API other than a passing outage (isPassingOutage:
+ *   LAMBKIN_CLOUD_UNAVAILABLE, LAMBKIN_DB_UNAVAILABLE), or that one once it has lasted maxUnavailableMs.
  */
 export async function followRollout (first: RolloutView, o: FollowOptions): Promise<FollowResult> {
   const now = o.now ?? Date.now
@@ -99,7 +99,7 @@ export async function followRollout (first: RolloutView, o: FollowOptions): Prom
     try {
       next = await Promise.race([o.fetchView(view.revision, Math.max(1, Math.min(POLL_WAIT_MS, until - now()))), stopped])
     } catch (err) {
-      if ((err as { code?: string }).code !== ErrorCodes.CLOUD_UNAVAILABLE) throw err
+      if (!isPassingOutage(err)) throw err
       unavailableSince ??= now()
       if (now() - unavailableSince >= (o.maxUnavailableMs ?? 60_000)) throw err
       if (await Promise.race([sleep(o.retryMs ?? 1000), stopped]) === STOP) return { view, interrupted: true }

@@ -2,11 +2,10 @@
 // stored it. A page at a time, newest first, with `--before <cursor>` for the one before it
 // (the cursor is the API's `next`); `--all` streams every record as NDJSON; `logs -f` follows
 // new lines as they arrive (long-polling the API).
-import { ErrorCodes } from '../../src/errors.js'
 import type { CliIo } from '../io.js'
 import { usageError } from '../io.js'
 import { untilSignal } from '../signals.js'
-import { ApiClient, pathPart } from '../api-client.js'
+import { ApiClient, isPassingOutage, pathPart } from '../api-client.js'
 import type { ApiTarget } from '../api-client.js'
 import { apiOptions, command, intOption, runProgram } from '../program.js'
 import type { Run } from '../program.js'
@@ -148,8 +147,8 @@ export async function logsCommand (argv: string[], io: CliIo): Promise<number> {
             next = await api.call<Page>('GET', `${route}?${query({ fn, kind: 'log', after, stream: stream ?? undefined, limit: 1000, wait: 25_000 })}`, undefined, 35_000, abort.signal)
           } catch (err) {
             if (stop) break
-            // A cloud restarting (an upgrade, a reboot) is waited for, as a followed deploy waits for it (docs/cli.md).
-            if ((err as { code?: string }).code !== ErrorCodes.CLOUD_UNAVAILABLE) throw err
+            // A cloud or its database restarting (an upgrade, a reboot) is waited for, as a followed deploy waits for it (docs/cli.md).
+            if (!isPassingOutage(err)) throw err
             unavailableSince ??= Date.now()
             if (Date.now() - unavailableSince >= FOLLOW_UNAVAILABLE_MS) throw err
             await idle(1000)

@@ -6,7 +6,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Clock } from '../../src/clock.js'
-import { ErrorCodes, LambkinError } from '../../src/errors.js'
+import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import type { FleetFeed } from './fleet-feed.js'
 
 /** How long a ticket may wait for its connect, ms. */
@@ -90,7 +90,12 @@ export function registerEventRoutes (app: FastifyInstance, o: EventsOptions): vo
     }
     send('hello', { now: o.clock.now() })
     if (ended) return
-    off = o.feed.subscribe((change) => send('fleet', change))
+    // A failed refresh (the database down) ends the stream after a `fault` event saying why
+    // ({ code, message }), so the page shows it and reconnects instead of showing stale rows as live.
+    off = o.feed.subscribe((change) => send('fleet', change), (err) => {
+      send('fault', { code: (err as { code?: string }).code ?? ErrorCodes.INTERNAL, message: errorMessage(err) })
+      end()
+    })
     ping = setInterval(() => { if (!ended) res.write(': ping\n\n') }, PING_MS)
     ping.unref()
     streams.add(end)

@@ -78,6 +78,8 @@ export class FleetFeed {
   /** Per watched rollout, each device's state in it, to re-read only the devices that moved. */
   readonly #rolloutDevices = new Map<string, Map<string, string>>()
   readonly #listeners = new Set<FleetListener>()
+  /** Told when a scheduled refresh fails (the registry down), so a live view does not stay on stale rows unaware. */
+  readonly #faultListeners = new Map<FleetListener, (err: unknown) => void>()
   #rollouts: RolloutLine[] = []
   #summary: FleetSummary | undefined
   #summaryJson = ''
@@ -112,15 +114,21 @@ export class FleetFeed {
     return { now: this.#now, summary: this.#summary as FleetSummary, devices, rollouts: this.#rollouts }
   }
 
-  /** Calls `fn` with each refresh's changes until the returned function is called; refreshes run while anyone listens. */
-  subscribe (fn: FleetListener): () => void {
+  /**
+   * Calls `fn` with each refresh's changes until the returned function is called; refreshes run
+   * while anyone listens. `onFault` is called with the error of a refresh that failed (a
+   * registry fault such as LAMBKIN_DB_UNAVAILABLE); refreshes go on trying meanwhile.
+   */
+  subscribe (fn: FleetListener, onFault?: (err: unknown) => void): () => void {
     this.#listeners.add(fn)
+    if (onFault !== undefined) this.#faultListeners.set(fn, onFault)
     if (this.#listeners.size === 1) {
       this.#offWake = this.#o.wake?.listen(() => { this.#nudge() })
       this.#schedule(0)
     }
     return () => {
       this.#listeners.delete(fn)
+      this.#faultListeners.delete(fn)
       if (this.#listeners.size > 0) return
       this.#offWake?.()
       this.#offWake = undefined
@@ -133,6 +141,7 @@ export class FleetFeed {
     this.#offWake?.()
     this.#offWake = undefined
     this.#listeners.clear()
+    this.#faultListeners.clear()
     if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer)
     this.#timer = undefined
   }
@@ -148,7 +157,8 @@ export class FleetFeed {
     this.#timer = this.#o.clock.setTimeout(async () => {
       this.#timer = undefined
       this.#nudged = false
-      try { await this.refresh() } catch { /* a registry fault: the next refresh tries again */ }
+      // A registry fault: the next refresh tries again, and listeners that asked are told.
+      try { await this.refresh() } catch (err) { for (const f of [...this.#faultListeners.values()]) f(err) }
       const quiet = this.#o.wake?.up() === true && !this.#nudged ? FEED_DEFAULTS.quietPollMs : 0
       this.#schedule(Math.max(this.#pace(), quiet))
     }, ms)

@@ -2,7 +2,7 @@
 // /v1/health behind the operator token. The CLI's operator commands use it; nothing reaches
 // the registry any other way (docs/architecture.md, "Cloud side").
 import { timingSafeEqual, createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readPemFlag } from '../../src/small-file.js'
 import Fastify from 'fastify'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
@@ -84,14 +84,7 @@ export const API_DEFAULTS = Object.freeze({
 
 /** The HTTPS options for `tls`; throws LAMBKIN_CONFIG_INVALID naming the flag when a file cannot be read. */
 function httpsOptions (tls: { certFile: string, keyFile: string }): { cert: Buffer, key: Buffer } {
-  const read = (file: string, key: string): Buffer => {
-    try {
-      return readFileSync(file)
-    } catch (err) {
-      throw new LambkinError(ErrorCodes.CONFIG_INVALID, `--${key} ${file} cannot be read (${(err as { code?: string }).code ?? errorMessage(err)}); give a PEM file`, { cause: err, details: { key } })
-    }
-  }
-  return { cert: read(tls.certFile, 'api-tls-cert'), key: read(tls.keyFile, 'api-tls-key') }
+  return { cert: readPemFlag(tls.certFile, 'api-tls-cert'), key: readPemFlag(tls.keyFile, 'api-tls-key') }
 }
 
 export async function startApi (o: ApiOptions): Promise<Api> {

@@ -1,7 +1,6 @@
 // The cloud's embedded MQTT broker (aedes) for devices: TCP and optionally TLS, device
 // credentials checked against the registry, the ACLs of acl.ts, and every refusal counted.
 // Devices meet the cloud only here, over the wire rules (docs/wire.md).
-import { readFileSync } from 'node:fs'
 import { createHash, timingSafeEqual } from 'node:crypto'
 import net from 'node:net'
 import tls from 'node:tls'
@@ -20,6 +19,7 @@ import { systemClock } from '../../src/clock.js'
 import type { Clock } from '../../src/clock.js'
 import type { Refusal } from './acl.js'
 import { Scope } from '../../src/scope.js'
+import { readPemFlag } from '../../src/small-file.js'
 import type { DeviceChannel, DeviceTraffic } from './device-channel.js'
 
 export interface CloudBrokerOptions extends DeviceTraffic {
@@ -275,8 +275,10 @@ async function listenAll (o: CloudBrokerOptions, handle: (stream: net.Socket) =>
   }
   if (o.tls !== undefined) {
     let secure: tls.Server
+    const cert = readPemFlag(o.tls.certFile, 'tls-cert')
+    const key = readPemFlag(o.tls.keyFile, 'tls-key')
     try {
-      secure = tls.createServer({ cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) }, handle)
+      secure = tls.createServer({ cert, key }, handle)
     } catch (err) {
       throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the TLS certificate or key cannot be used: ${errorMessage(err)}; check --tls-cert and --tls-key (PEM files)`, { cause: err, details: { key: 'tls' } })
     }

@@ -4,7 +4,7 @@
 // publishes it to every subscriber, so answers meant for another cloud instance are ignored.
 // The only file of the credential side that touches MQTT.js.
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readSmallFileSync } from '../../src/small-file.js'
 import mqtt from 'mqtt'
 import type { IClientOptions, MqttClient } from 'mqtt'
 import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
@@ -45,7 +45,7 @@ export interface DynsecClientOptions {
 /** A PEM CA file; throws LAMBKIN_CONFIG_INVALID naming it when it cannot be read. */
 function readCaFile (file: string): Buffer {
   try {
-    return readFileSync(file)
+    return readSmallFileSync(file)
   } catch (err) {
     throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the broker's CA file ${file} cannot be read (${(err as { code?: string }).code ?? errorMessage(err)}); give a PEM file`, { cause: err, details: { key: 'broker-ca' } })
   }

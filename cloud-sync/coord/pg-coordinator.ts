@@ -23,6 +23,8 @@ const CHANNEL = `${SCHEMA}_bus`
  */
 const PARCEL_TTL_SEC = 600
 const TOPICS = new Set<string>(['rollout', 'cancel', 'reported', 'connect', 'invoke', 'stored'])
+/** Notes kept while the connection is down (publish with `keep`), oldest dropped past it. */
+const MAX_KEPT = 1000
 
 export interface PgCoordinatorOptions {
   url: string
@@ -36,6 +38,8 @@ export class PgCoordinator implements CloudBus, ParcelPost {
   readonly #subs = new Map<string, Set<(payload: string) => void>>()
   readonly #leadership = new Set<(leading: boolean) => void>()
   #client: pg.Client | undefined
+  /** Notes to send once connected again: a rollout stored meanwhile must still reach the driver. */
+  readonly #kept: string[] = []
   #leading = false
   #timer: ReturnType<typeof setTimeout> | undefined
   #trying = false
@@ -63,9 +67,21 @@ export class PgCoordinator implements CloudBus, ParcelPost {
 
   up (): boolean { return this.#client !== undefined }
 
-  publish (topic: BusTopic, payload: string): boolean {
+  /**
+   * Tells every instance (CloudBus.publish). With `keep`, a note made while the connection is
+   * down is kept (up to MAX_KEPT) and sent once it is back, and true is returned: for the notes
+   * only the rollouts' driver acts on (a rollout stored by this instance, a cancel, a report, a
+   * connect), which no reader's polling makes up for.
+   */
+  publish (topic: BusTopic, payload: string, keep = false): boolean {
     const c = this.#client
-    if (c === undefined || Buffer.byteLength(payload) > BUS_MAX_PAYLOAD) return false
+    if (Buffer.byteLength(payload) > BUS_MAX_PAYLOAD) return false
+    if (c === undefined) {
+      if (!keep || this.#closed) return false
+      this.#kept.push(`${topic} ${payload}`)
+      if (this.#kept.length > MAX_KEPT) this.#kept.shift()
+      return true
+    }
     c.query('SELECT pg_notify($1, $2)', [CHANNEL, `${topic} ${payload}`]).catch(() => {})
     return true
   }
@@ -158,6 +174,7 @@ export class PgCoordinator implements CloudBus, ParcelPost {
     await c.query(`LISTEN ${CHANNEL}`)
     if (this.#closed) { await c.end().catch(() => {}); return }
     this.#client = c
+    for (const note of this.#kept.splice(0)) c.query('SELECT pg_notify($1, $2)', [CHANNEL, note]).catch(() => {})
   }
 
   /** The connection is gone (or failed): leadership with it; connect again after retryMs. */

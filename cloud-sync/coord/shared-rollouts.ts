@@ -34,7 +34,7 @@ export class SharedRollouts implements Rollouts {
   }
 
   static async start (o: EngineOptions, coord: PgCoordinator): Promise<SharedRollouts> {
-    const opts: EngineOptions = { ...o, onStored: (id) => { coord.publish('rollout', id) } }
+    const opts: EngineOptions = { ...o, onStored: (id) => { coord.publish('rollout', id, true) } }
     const s = new SharedRollouts(opts, coord, await RolloutEngine.start({ ...opts, drive: coord.leading }))
     // What only the leader acts on; the payload is an id.
     const leader = (fn: (e: RolloutEngine, id: string) => Promise<void>) => (id: string): void => {
@@ -82,7 +82,7 @@ export class SharedRollouts implements Rollouts {
       const done = (): void => { clearTimeout(timer); off(); resolve() }
       const timer = setTimeout(done, CANCEL_WAIT_MS)
       off = this.onChange(id, () => { this.get(id).then((v) => { if (v.state !== 'running') done() }, done) })
-      this.#coord.publish('cancel', id)
+      this.#coord.publish('cancel', id, true)
     })
     return await this.get(id)
   }
@@ -98,14 +98,14 @@ export class SharedRollouts implements Rollouts {
   /** A report stored by this instance: judged here when leading, else the leader is told. */
   async onReported (device: string, rep: ReportedFrame): Promise<void> {
     if (this.#coord.leading) await this.#engine.onReported(device, rep)
-    else this.#coord.publish('reported', device)
+    else this.#coord.publish('reported', device, true)
   }
 
   /** A device connected here: its desired state from here, and the leader is told (its timeout starts over). */
   async onConnect (device: string): Promise<void> {
     if (this.#coord.leading) { await this.#engine.onConnect(device); return }
     await this.#engine.onConnect(device)
-    this.#coord.publish('connect', device)
+    this.#coord.publish('connect', device, true)
   }
 
   async close (): Promise<void> {

@@ -58,6 +58,11 @@ export function startLive (): () => void {
       if (pending !== undefined) pending.push(c)
       else applyChange(c)
     })
+    // The cloud could not refresh the fleet (its database down): say why, and start over.
+    source.addEventListener('fault', (e) => {
+      const f = JSON.parse((e as MessageEvent<string>).data) as { code: string, message: string }
+      if (source === es) retry(`${f.code}: ${f.message}`)
+    })
     // The ticket is spent, so EventSource's own reconnect cannot work: start over with a new one.
     source.onerror = () => { if (source === es) retry('the live connection dropped') }
   }

@@ -2,7 +2,8 @@
 // them back, and the key id that names a public key inside bundles and desired state [W5][W6].
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
-import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, rmSync } from 'node:fs'
+import { readSmallFileSync } from '../small-file.js'
 import { join, resolve } from 'node:path'
 import { ErrorCodes, errorMessage, LambkinError } from '../errors.js'
 import { writeNewFile } from '../new-file.js'
@@ -43,7 +44,7 @@ function keyError (file: string, reason: string, cause?: unknown): LambkinError 
 
 function readPem (file: string, what: string): string {
   try {
-    return readFileSync(file, 'utf8')
+    return readSmallFileSync(file).toString('utf8')
   } catch (cause) {
     throw keyError(file, `cannot be read as ${what} (${(cause as NodeJS.ErrnoException).code ?? errorMessage(cause)}); make a key pair with \`lambkin keys generate\``, cause)
   }

@@ -132,6 +132,24 @@ test('LAMBKIN_API at a server that is not the operator API (a web page answering
   }
 })
 
+test('LAMBKIN_API at a JSON API that is not lambkin\'s (200 with JSON of another shape) is LAMBKIN_CLOUD_UNAVAILABLE saying so, not LAMBKIN_INTERNAL', async () => {
+  // Seen in the field: another service's health route on the port given as --api, answering every path.
+  for (const body of ['{"status":"ok"}', '[]', 'null', '"up"', '{"devices":"all"}', '{"rollouts":{}}']) {
+    const server = http.createServer((_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(body) })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      for (const args of [['status'], ['devices'], ['devices', 'add', 'zz'], ['results', 'gh-01'], ['rollouts'], ['rollout', 'status', 'r1'], ['metrics', 'gh-01'], ['logs', 'gh-01']]) {
+        const r = await runLambkin(args, { env: { LAMBKIN_API: api, LAMBKIN_TOKEN: 't' } })
+        assert.is(r.code, 1, `${body} ${args.join(' ')}: ${r.stdout}${r.stderr}`)
+        assert.match(r.stderr, /^LAMBKIN_CLOUD_UNAVAILABLE: .*not the lambkin operator API/m, `${body} ${args.join(' ')}`)
+      }
+    } finally {
+      server.close()
+    }
+  }
+})
+
 test('device --help does not offer the test hook that makes the agent kill itself', async () => {
   const r = await runLambkin(['device', '--help'])
   assert.is(r.code, 0)

@@ -6,7 +6,7 @@
 // instance that died is sent again when it returns, and one its database could not take is
 // sent again after a reconnect. Acks, desired state, bundles and invokes go out through the
 // same client. An unreachable broker is retried for ever with a log line, never a crash.
-import { readFileSync } from 'node:fs'
+import { readSmallFileSync } from '../../../src/small-file.js'
 import mqtt from 'mqtt'
 import type { IClientOptions, MqttClient } from 'mqtt'
 import { ErrorCodes, LambkinError } from '../../../src/errors.js'
@@ -59,7 +59,7 @@ export async function connectExternalBroker (opts: ExternalBrokerOptions): Promi
   const target = parseBrokerUrl(o.url)
   let ca: Buffer | undefined
   if (o.caFile !== undefined) {
-    try { ca = readFileSync(o.caFile) } catch (err) { throw new LambkinError(ErrorCodes.CONFIG_INVALID, `--broker-ca ${o.caFile} cannot be read (${(err as { code?: string }).code ?? (err as Error).message})`, { cause: err, details: { key: 'broker-ca' } }) }
+    try { ca = readSmallFileSync(o.caFile) } catch (err) { throw new LambkinError(ErrorCodes.CONFIG_INVALID, `--broker-ca ${o.caFile} cannot be read (${(err as { code?: string }).code ?? (err as Error).message})`, { cause: err, details: { key: 'broker-ca' } }) }
   }
   const options: IClientOptions = {
     protocolVersion: 5,
@@ -122,6 +122,9 @@ export async function connectExternalBroker (opts: ExternalBrokerOptions): Promi
 
   const subscribe = (): void => {
     client.subscribe(upFilter(SHARE_GROUP), { qos: 1 }, (err, granted) => {
+      // Nothing granted and no error: MQTT.js holds the subscription already and sent nothing
+      // (a reconnect: the resumed session has it, or MQTT.js subscribes again itself).
+      if (err == null && granted?.length === 0) return
       const code = granted?.[0]?.qos
       if (err != null || code === undefined || code > 2) o.log(`${ErrorCodes.SUBSCRIBE_REFUSED}: the broker refused the shared subscription ${upFilter(SHARE_GROUP)} (${err?.message ?? `reason code ${String(code)}`}): its ACL must let ${target.username ?? 'this client'} read lambkin/v1/+/up/+ and write lambkin/v1/+/down/+ (docs/scale-out.md)`)
     })

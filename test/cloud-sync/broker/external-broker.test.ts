@@ -85,6 +85,9 @@ test('an upload whose commit failed is not acknowledged: the broker sends it aga
     await until(() => seen.length >= 2)
     assert.equal(seen.map((s) => s.n), [7, 7], 'the same upload, sent again')
     assert.ok(lines.some((l) => /not acknowledged, the broker keeps it and sends it again: the database is down/.test(l)), lines.join('\n'))
+    // The gate's reconnect resumes the session, subscription included: nothing was refused (seen
+    // in the field as a false LAMBKIN_SUBSCRIBE_REFUSED blaming the ACL at each reconnect of a database outage).
+    assert.not.ok(lines.some((l) => l.includes('LAMBKIN_SUBSCRIBE_REFUSED')), lines.join('\n'))
     await device.publishAsync(upTopic('dev-1', 'heartbeat'), Buffer.from([8]), { qos: 1 })
     await until(() => seen.length >= 3)
     await new Promise((resolve) => setTimeout(resolve, 500))

@@ -77,6 +77,37 @@ realTest('notes reach every instance, the sender too; a payload over the limit i
   }
 })
 
+realTest('a rollout note made while the sender\'s coordination connection is down reaches the others once it is back (kept), an ordinary one is refused', async () => {
+  // Field: a deploy through an instance not driving the rollouts, in the second its coordination
+  // session was being made again (the server ended it: a restart, idle_session_timeout). The
+  // rollout was stored, its note dropped, and the driver never adopted it: running, every device pending.
+  const url = await db.server.createDatabase()
+  const a = await PgCoordinator.start({ url, retryMs: 50 })
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  let b: PgCoordinator | undefined
+  try {
+    await until('a leads', () => a.leading, 10_000)
+    b = await PgCoordinator.start({ url, retryMs: 1000 })
+    const got: string[] = []
+    a.subscribe('rollout', (p) => got.push(p))
+    const pids = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = 'lambkin-cloud-coordination' AND pid NOT IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted)")
+    assert.is(pids.rows.length, 1, 'b\'s session')
+    await admin.query('SELECT pg_terminate_backend($1)', [pids.rows[0].pid])
+    const bb = b
+    await until('b sees its connection gone', () => !bb.up(), 10_000)
+    assert.ok(b.publish('rollout', 'r-7', true), 'kept')
+    assert.is(b.publish('stored', 'dev-1'), false, 'not kept: readers poll for these')
+    await until('b connected again', () => bb.up(), 10_000)
+    await until('the kept note delivered', () => got.includes('r-7'), 10_000)
+    assert.equal(got, ['r-7'])
+  } finally {
+    await admin.end()
+    await b?.close()
+    await a.close()
+  }
+})
+
 realTest('a parcel of 1 MiB crosses: the note names it, one instance claims it once, and one left unclaimed is swept', async () => {
   const url = await db.server.createDatabase()
   await migrateDatabase(url)
