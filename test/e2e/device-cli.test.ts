@@ -92,6 +92,24 @@ test('a bad key in the config file stops start-up: exit 1 with LAMBKIN_CONFIG_IN
   }
 })
 
+test('a config file\'s quoted number and a non-array broker.users are refused once, saying what is wrong', async () => {
+  const root = tempRoot()
+  try {
+    const file = path.join(root, 'device.json')
+    writeFileSync(file, JSON.stringify({ id: 'e2e-four', dataDir: './data', outbox: { writeBufferKiB: '1024' } }))
+    const quoted = await runLambkin(['device', '--config', file])
+    assert.is(quoted.code, 1, quoted.stderr)
+    assert.match(quoted.stderr, /^LAMBKIN_CONFIG_INVALID: config key "outbox\.writeBufferKiB" must be an integer between 64 and 65536, got "1024" \(a JSON string: write it without quotes\)/m)
+    writeFileSync(file, JSON.stringify({ id: 'e2e-four', dataDir: './data', broker: { users: { admin: {} } } }))
+    const users = await runLambkin(['device', '--config', file])
+    assert.is(users.code, 1, users.stderr)
+    assert.match(users.stderr, /^LAMBKIN_CONFIG_INVALID: config key "broker\.users" must be an array of \{ username, passwordHash, publish, subscribe, retain \} \(in config file /m)
+    assert.not.match(users.stderr, 'retain }: must be')
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+})
+
 test('a bad flag value is LAMBKIN_CONFIG_INVALID naming the key and the flag', async () => {
   const r = await runLambkin(['device', '--broker-port', 'lots'])
   assert.is(r.code, 1)
