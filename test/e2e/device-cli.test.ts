@@ -2,7 +2,7 @@
 // clients, SIGTERM to stop, and `lambkin outbox` to see what it kept; plus start-up errors.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import mqtt from 'mqtt'
@@ -106,6 +106,21 @@ test('a config file\'s quoted number and a non-array broker.users are refused on
     assert.match(users.stderr, /^LAMBKIN_CONFIG_INVALID: config key "broker\.users" must be an array of \{ username, passwordHash, publish, subscribe, retain \} \(in config file /m)
     assert.not.match(users.stderr, 'retain }: must be')
   } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+})
+
+test('lambkin cloud\'s variables in the same shell (LAMBKIN_DB_URL, LAMBKIN_BROKER_URL, ...) are not refused as typos', async () => {
+  const root = tempRoot()
+  let agent: LambkinProcess | undefined
+  try {
+    const env = { LAMBKIN_DB_URL: 'postgres://lambkin@127.0.0.1:5432/lambkin', LAMBKIN_RETENTION_DAYS: '7', LAMBKIN_BROKER_URL: 'mqtt://127.0.0.1:1883', LAMBKIN_BROKER_ADMIN: 'mqtt://127.0.0.1:1883', LAMBKIN_SIGNING_KEY: './cloud-signing.key' }
+    mkdirSync(path.join(root, 'functions'))
+    agent = startLambkin(['device', '--id', 'e2e-five', '--data', path.join(root, 'data'), '--functions', path.join(root, 'functions'), '--broker-port', '0'], { env })
+    await agent.waitFor('stdout', /lambkin device e2e-five ready/)
+    assert.equal(await agent.stop('SIGINT'), { code: 0, signal: null })
+  } finally {
+    await agent?.stop('SIGKILL')
     rmSync(root, { recursive: true, force: true })
   }
 })
