@@ -48,6 +48,15 @@ test('a name of Object.prototype is an unknown command: exit 2 and LAMBKIN_USAGE
   }
 })
 
+test('a mistyped subcommand (lambkin devices remove gh-01) is an unknown command, not "too many arguments"', () => {
+  for (const argv of [['devices', 'remove', 'gh-01'], ['rollout', 'show', 'r1'], ['keys', 'gen'], ['devices', 'constructor']]) {
+    const r = spawnSync(process.execPath, [BIN, ...argv], { encoding: 'utf8', timeout: 60_000 })
+    assert.is(r.status, 2, `${argv.join(' ')}: ${r.stderr}`)
+    assert.match(r.stderr, `LAMBKIN_USAGE: unknown command '${argv[1]}'`, argv.join(' '))
+    assert.match(r.stderr, `lambkin ${argv[0]}`, argv.join(' '))
+  }
+})
+
 test('lambkin --help gives a value placeholder to every option of device and cloud that takes one', async () => {
   for (const name of ['device', 'cloud']) {
     const help = (await run([name, '--help'])).out
