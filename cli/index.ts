@@ -99,7 +99,8 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
     io.stdout(USAGE)
     return name === undefined ? EXIT_USAGE : 0
   }
-  const load = COMMANDS[name]
+  // Own names only: `lambkin constructor` or `lambkin __proto__` is an unknown command, not Object's.
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
   if (load === undefined) {
     io.stderr(`LAMBKIN_USAGE: unknown command "${name}"\n${USAGE}`)
     return EXIT_USAGE

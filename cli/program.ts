@@ -28,6 +28,18 @@ export function command (name: string, io: CliIo, usage?: string): Command {
 }
 
 /**
+ * `lambkin devices remove gh-01`: a command that has subcommands and an action of its own (the
+ * list) would take the unknown word for an argument and say "too many arguments"; it is an
+ * unknown command, as commander says when the command has no action. Throws a CommanderError.
+ */
+function refuseUnknownSubcommand (program: Command, argv: string[]): void {
+  const word = argv[0]
+  if (program.commands.length === 0 || program.registeredArguments.length > 0 || word === undefined || word.startsWith('-')) return
+  if (word === 'help' || program.commands.some((c) => c.name() === word || c.aliases().includes(word))) return
+  program.error(`unknown command '${word}'`, { code: 'commander.unknownCommand', exitCode: EXIT_USAGE })
+}
+
+/**
  * Parses `argv` (the words after the command name) with `program` and runs its action.
  * Returns the exit code: the action's, 0 for --help, 2 for bad usage, 1 for a thrown error.
  */
@@ -36,6 +48,7 @@ export async function runProgram (program: Command, argv: string[], io: CliIo, r
   const wantsJson = argv.includes('--json')
   if (wantsJson) quietUsage(program)
   try {
+    refuseUnknownSubcommand(program, argv)
     await program.parseAsync(argv, { from: 'user' })
     return run.code
   } catch (err) {

@@ -135,7 +135,11 @@ export const OTHER_ENV_VARS: readonly NameMapping[] = Object.freeze([
   { name: 'LAMBKIN_API', key: '', help: 'operator commands: the cloud API URL' },
   { name: 'LAMBKIN_TOKEN', key: '', help: 'operator commands: the operator token' },
   { name: 'LAMBKIN_KEY', key: '', help: 'operator commands: the signing key file (lambkin deploy)' },
-  { name: 'LAMBKIN_SIGNING_KEY', key: '', help: 'lambkin cloud: the private key that signs desired states (--signing-key)' }
+  { name: 'LAMBKIN_SIGNING_KEY', key: '', help: 'lambkin cloud: the private key that signs desired states (--signing-key)' },
+  { name: 'LAMBKIN_DB_URL', key: '', help: 'lambkin cloud and cloud migrate: the PostgreSQL registry (--db)' },
+  { name: 'LAMBKIN_RETENTION_DAYS', key: '', help: 'lambkin cloud: days records are kept in PostgreSQL (--retention-days)' },
+  { name: 'LAMBKIN_BROKER_URL', key: '', help: 'lambkin cloud: the fleet\'s own broker it joins as a client (--broker)' },
+  { name: 'LAMBKIN_BROKER_ADMIN', key: '', help: 'lambkin cloud: the broker admin URL for device credentials (--broker-admin)' }
 ])
 
 /**

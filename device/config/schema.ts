@@ -201,7 +201,9 @@ export function refuseControl (key: string, raw: string, source: Source): void {
  */
 export function parseValue (key: string, field: Field, raw: unknown, source: Source, cwd: string): unknown {
   const fromText = source.kind === 'env' || source.kind === 'flag'
-  const bad = (how = ''): LambkinError => configError(key, `must be ${ruleOf(field)}${how}, got ${shown(field, raw)}`, source)
+  // A config file's "1024" or "true" is a JSON string, not the number or boolean it reads as.
+  const quoted = !fromText && typeof raw === 'string' && (field.kind === 'int' || field.kind === 'number' || field.kind === 'bool') ? ' (a JSON string: write it without quotes)' : ''
+  const bad = (how = ''): LambkinError => configError(key, `must be ${ruleOf(field)}${how}, got ${shown(field, raw)}${quoted}`, source)
   switch (field.kind) {
     case 'int': {
       let n = raw
@@ -285,7 +287,9 @@ export function parseValue (key: string, field: Field, raw: unknown, source: Sou
       try {
         return field.parse(value)
       } catch (err) {
-        throw configError(key, `must be ${field.rule}: ${errorMessage(err)}`, source)
+        // A parser that refuses the whole value says "must be <the rule>" itself: not twice.
+        const why = errorMessage(err)
+        throw configError(key, why.startsWith('must be ') ? why : `must be ${field.rule}: ${why}`, source)
       }
     }
   }

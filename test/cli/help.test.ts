@@ -2,7 +2,11 @@
 // exit 2 and LAMBKIN_USAGE (docs/architecture.md, "Command line").
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { COMMAND_NAMES, main, USAGE } from '../../cli/index.js'
+
+const BIN = fileURLToPath(new URL('../../cli/bin.js', import.meta.url))
 
 async function run (argv: string[]): Promise<{ code: number, out: string, err: string }> {
   let out = ''
@@ -34,6 +38,23 @@ test('lambkin --help lists every command; an unknown command exits 2', async () 
   assert.is(help.code, 0)
   for (const name of COMMAND_NAMES) assert.match(help.out, `lambkin ${name}`)
   assert.is((await run(['frobnicate'])).code, 2)
+})
+
+test('a name of Object.prototype is an unknown command: exit 2 and LAMBKIN_USAGE, not LAMBKIN_INTERNAL', () => {
+  for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+    const r = spawnSync(process.execPath, [BIN, name], { encoding: 'utf8', timeout: 60_000 })
+    assert.is(r.status, 2, `${name}: ${r.stderr}`)
+    assert.match(r.stderr, `LAMBKIN_USAGE: unknown command "${name}"`, name)
+  }
+})
+
+test('a mistyped subcommand (lambkin devices remove gh-01) is an unknown command, not "too many arguments"', () => {
+  for (const argv of [['devices', 'remove', 'gh-01'], ['rollout', 'show', 'r1'], ['keys', 'gen'], ['devices', 'constructor']]) {
+    const r = spawnSync(process.execPath, [BIN, ...argv], { encoding: 'utf8', timeout: 60_000 })
+    assert.is(r.status, 2, `${argv.join(' ')}: ${r.stderr}`)
+    assert.match(r.stderr, `LAMBKIN_USAGE: unknown command '${argv[1]}'`, argv.join(' '))
+    assert.match(r.stderr, `lambkin ${argv[0]}`, argv.join(' '))
+  }
 })
 
 test('lambkin --help gives a value placeholder to every option of device and cloud that takes one', async () => {

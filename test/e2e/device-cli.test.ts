@@ -2,7 +2,7 @@
 // clients, SIGTERM to stop, and `lambkin outbox` to see what it kept; plus start-up errors.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import mqtt from 'mqtt'
@@ -88,6 +88,39 @@ test('a bad key in the config file stops start-up: exit 1 with LAMBKIN_CONFIG_IN
     assert.match(r.stderr, /^LAMBKIN_CONFIG_INVALID: .*"outbox\.syncIntervalMS"/m)
     assert.not.match(r.stdout, 'ready')
   } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+})
+
+test('a config file\'s quoted number and a non-array broker.users are refused once, saying what is wrong', async () => {
+  const root = tempRoot()
+  try {
+    const file = path.join(root, 'device.json')
+    writeFileSync(file, JSON.stringify({ id: 'e2e-four', dataDir: './data', outbox: { writeBufferKiB: '1024' } }))
+    const quoted = await runLambkin(['device', '--config', file])
+    assert.is(quoted.code, 1, quoted.stderr)
+    assert.match(quoted.stderr, /^LAMBKIN_CONFIG_INVALID: config key "outbox\.writeBufferKiB" must be an integer between 64 and 65536, got "1024" \(a JSON string: write it without quotes\)/m)
+    writeFileSync(file, JSON.stringify({ id: 'e2e-four', dataDir: './data', broker: { users: { admin: {} } } }))
+    const users = await runLambkin(['device', '--config', file])
+    assert.is(users.code, 1, users.stderr)
+    assert.match(users.stderr, /^LAMBKIN_CONFIG_INVALID: config key "broker\.users" must be an array of \{ username, passwordHash, publish, subscribe, retain \} \(in config file /m)
+    assert.not.match(users.stderr, 'retain }: must be')
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+})
+
+test('lambkin cloud\'s variables in the same shell (LAMBKIN_DB_URL, LAMBKIN_BROKER_URL, ...) are not refused as typos', async () => {
+  const root = tempRoot()
+  let agent: LambkinProcess | undefined
+  try {
+    const env = { LAMBKIN_DB_URL: 'postgres://lambkin@127.0.0.1:5432/lambkin', LAMBKIN_RETENTION_DAYS: '7', LAMBKIN_BROKER_URL: 'mqtt://127.0.0.1:1883', LAMBKIN_BROKER_ADMIN: 'mqtt://127.0.0.1:1883', LAMBKIN_SIGNING_KEY: './cloud-signing.key' }
+    mkdirSync(path.join(root, 'functions'))
+    agent = startLambkin(['device', '--id', 'e2e-five', '--data', path.join(root, 'data'), '--functions', path.join(root, 'functions'), '--broker-port', '0'], { env })
+    await agent.waitFor('stdout', /lambkin device e2e-five ready/)
+    assert.equal(await agent.stop('SIGINT'), { code: 0, signal: null })
+  } finally {
+    await agent?.stop('SIGKILL')
     rmSync(root, { recursive: true, force: true })
   }
 })
