@@ -2,6 +2,7 @@
 import { invokeCommand } from './commands/invoke.js'
 import { isRemoteInvoke } from './needs-sandbox.js'
 import { EXIT_USAGE } from './io.js'
+import { VERSION } from '../src/version.js'
 import type { CliIo } from './io.js'
 
 export type { CliIo } from './io.js'
@@ -59,7 +60,7 @@ The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN,
   lambkin logs <device> [fn] [--limit n] [--before cursor] [--all] [-f]
   lambkin metrics <device> [fn]
 
-Every command answers --help.
+Every command answers --help; lambkin --version prints the version.
 `
 
 type Command = (argv: string[], io: CliIo) => Promise<number>
@@ -98,6 +99,10 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     io.stdout(USAGE)
     return name === undefined ? EXIT_USAGE : 0
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.stdout(`lambkin ${VERSION}\n`)
+    return 0
   }
   // Own names only: `lambkin constructor` or `lambkin __proto__` is an unknown command, not Object's.
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined

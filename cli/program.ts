@@ -30,11 +30,14 @@ export function command (name: string, io: CliIo, usage?: string): Command {
 /**
  * `lambkin devices remove gh-01`: a command that has subcommands and an action of its own (the
  * list) would take the unknown word for an argument and say "too many arguments"; it is an
- * unknown command, as commander says when the command has no action. Throws a CommanderError.
+ * unknown command, as commander says when the command has no action; a lone `help` shows the
+ * command's help. Throws a CommanderError (commander.help for `help`).
  */
 function refuseUnknownSubcommand (program: Command, argv: string[]): void {
   const word = argv[0]
   if (program.commands.length === 0 || program.registeredArguments.length > 0 || word === undefined || word.startsWith('-')) return
+  // `lambkin devices help`: the command's help, as `lambkin help` gives the top-level one.
+  if (word === 'help' && argv.length === 1) program.help()
   if (word === 'help' || program.commands.some((c) => c.name() === word || c.aliases().includes(word))) return
   program.error(`unknown command '${word}'`, { code: 'commander.unknownCommand', exitCode: EXIT_USAGE })
 }

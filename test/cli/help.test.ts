@@ -3,6 +3,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { COMMAND_NAMES, main, USAGE } from '../../cli/index.js'
 
@@ -54,6 +55,20 @@ test('a mistyped subcommand (lambkin devices remove gh-01) is an unknown command
     assert.is(r.status, 2, `${argv.join(' ')}: ${r.stderr}`)
     assert.match(r.stderr, `LAMBKIN_USAGE: unknown command '${argv[1]}'`, argv.join(' '))
     assert.match(r.stderr, `lambkin ${argv[0]}`, argv.join(' '))
+  }
+})
+
+test('lambkin --version prints the package version; lambkin devices help prints the devices help', () => {
+  const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+  for (const flag of ['--version', '-V', 'version']) {
+    const r = spawnSync(process.execPath, [BIN, flag], { encoding: 'utf8', timeout: 60_000 })
+    assert.is(r.status, 0, `${flag}: ${r.stderr}`)
+    assert.is(r.stdout, `lambkin ${version}\n`, flag)
+  }
+  for (const name of ['devices', 'rollout']) {
+    const r = spawnSync(process.execPath, [BIN, name, 'help'], { encoding: 'utf8', timeout: 60_000 })
+    assert.is(r.status, 0, `${name} help: ${r.stderr}`)
+    assert.match(r.stdout, `Usage: lambkin ${name}`, name)
   }
 })
 
