@@ -4,7 +4,7 @@
 import { WIRE_ROOT } from '../../src/wire/index.js'
 
 /** Why a device's request was refused; the label of the refusal counter. */
-export type Refusal = 'bad-credentials' | 'revoked' | 'client-id' | 'publish-acl' | 'subscribe-acl' | 'too-many-connections' | 'packet-too-large'
+export type Refusal = 'bad-credentials' | 'revoked' | 'client-id' | 'publish-acl' | 'subscribe-acl' | 'too-many-connections' | 'packet-too-large' | 'too-many-subscriptions'
 
 /** A device may publish only to `lambkin/v1/{its id}/up/{kind}` (one level, no wildcards). */
 export function mayPublish (deviceId: string, topic: string): boolean {
@@ -26,3 +26,11 @@ export function maySubscribe (deviceId: string, filter: string): boolean {
   }
   return /^lambkin\/v1\/bundles\/[0-9a-f]{64}$/.test(filter)
 }
+
+/**
+ * The most topic filters one device's session may hold on the embedded broker. The agent
+ * subscribes to one (`…/{id}/down/#`); each filter costs the broker memory, kept while a
+ * persistent session lasts, so a device asking for thousands is refused the rest (SUBACK 0x80)
+ * and counted as 'too-many-subscriptions' (docs/cloud.md, "Device credentials").
+ */
+export const MAX_SUBSCRIPTIONS_PER_DEVICE = 64

@@ -13,7 +13,7 @@ import type { Registry } from '../registry/index.js'
 import { checkParserShape, limitPacketSize } from '../../src/mqtt/packet-limit.js'
 import { disableNumberCache } from '../../src/mqtt/packet-cache.js'
 import { resendAsMqttSays } from '../../src/mqtt/session-resend.js'
-import { mayPublish, maySubscribe } from './acl.js'
+import { MAX_SUBSCRIPTIONS_PER_DEVICE, mayPublish, maySubscribe } from './acl.js'
 import { SILENCE_DEFAULTS, SilenceWatch } from './silence.js'
 import { systemClock } from '../../src/clock.js'
 import type { Clock } from '../../src/clock.js'
@@ -78,6 +78,8 @@ interface Devices {
   /** The stored secret hash each client's password was checked against. */
   readonly hashOf: WeakMap<Client, string>
   readonly live: Map<string, Client>
+  /** The topic filters each client's session holds, restored ones included (capped, acl.ts). */
+  readonly filters: WeakMap<Client, Set<string>>
   /**
    * A device's secret, once verified against a given stored hash, is checked again with a
    * fast digest compare: scrypt costs ~40 ms of CPU, too much for a fleet reconnecting at once.
@@ -96,8 +98,9 @@ const digest = (s: Buffer): Buffer => createHash('sha256').update(s).digest()
 export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBroker> {
   if (o.port === undefined && o.tls === undefined) throw new LambkinError(ErrorCodes.CONFIG_INVALID, 'the cloud broker has nothing to listen on: without the plain port (--no-plain) it needs --tls-port, --tls-cert and --tls-key', { details: { key: 'plain' } })
   const devices: Devices = {
-    refused: { 'bad-credentials': 0, revoked: 0, 'client-id': 0, 'publish-acl': 0, 'subscribe-acl': 0, 'too-many-connections': 0, 'packet-too-large': 0 },
+    refused: { 'bad-credentials': 0, revoked: 0, 'client-id': 0, 'publish-acl': 0, 'subscribe-acl': 0, 'too-many-connections': 0, 'packet-too-large': 0, 'too-many-subscriptions': 0 },
     deviceOf: new WeakMap(),
+    filters: new WeakMap(),
     hashOf: new WeakMap(),
     live: new Map(),
     verified: new Map()
@@ -118,6 +121,7 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
     broker.authenticate = authenticateDevice(o, devices)
     broker.authorizePublish = authorizeDevicePublish(o, devices)
     broker.authorizeSubscribe = authorizeDeviceSubscribe(devices)
+    storeOnlyGranted(broker, devices)
     trackDevices(broker, o, devices)
     const silence = watchSilence(o, devices)
     scope.defer('silence watch', () => { silence.close() })
@@ -228,12 +232,39 @@ function authorizeDevicePublish (o: CloudBrokerOptions, devices: Devices): Aedes
  * aedes' authorizeSubscribe hook: a device subscribes only to its own down/ tree (acl.ts).
  * Nothing from one device reaches another: devices publish only under their own up/ tree,
  * which no device may subscribe to; this also keeps a wildcard retained message from leaking.
+ * A session holds at most MAX_SUBSCRIPTIONS_PER_DEVICE filters: aedes runs this hook for the
+ * filters a resumed session restores too, so they count, and one device cannot grow the
+ * broker's memory (kept after it leaves, clean: false) for the whole fleet.
  */
 function authorizeDeviceSubscribe (devices: Devices): Aedes['authorizeSubscribe'] {
   return (client, sub, callback) => {
     const id = devices.deviceOf.get(client)
     if (id === undefined || !maySubscribe(id, sub.topic)) { devices.refused['subscribe-acl']++; callback(null, null); return }
+    let held = devices.filters.get(client)
+    if (held === undefined) devices.filters.set(client, held = new Set())
+    if (!held.has(sub.topic)) {
+      if (held.size >= MAX_SUBSCRIPTIONS_PER_DEVICE) { devices.refused['too-many-subscriptions']++; callback(null, null); return }
+      held.add(sub.topic)
+    }
     callback(null, sub)
+  }
+}
+
+/**
+ * aedes (1.2) stores, for each filter it granted, every filter of the SUBSCRIBE packet in a
+ * persistent session, refused ones included, once per granted filter: one packet of 5,000
+ * filters stored 5,000 filters 5,000 times (seconds of the event loop for the whole fleet)
+ * and kept all of them past the cap and the ACL. Only the filters this client holds under the
+ * cap (authorizeDeviceSubscribe) reach the session store.
+ */
+function storeOnlyGranted (broker: Aedes, devices: Devices): void {
+  type Sub = { topic: string }
+  const store = (broker as unknown as { persistence: { addSubscriptions: (client: Client, subs: Sub[]) => Promise<unknown> } }).persistence
+  const add = store.addSubscriptions.bind(store)
+  store.addSubscriptions = async (client, subs) => {
+    const held = devices.filters.get(client)
+    const granted = subs.filter((s) => held?.has(s.topic) === true)
+    return granted.length === 0 ? client : await add(client, granted)
   }
 }
 
@@ -250,6 +281,11 @@ function trackDevices (broker: Aedes, o: CloudBrokerOptions, devices: Devices): 
     void o.registry.getDevice(id).then((row) => {
       if (row?.secretHash !== hashOf.get(client) || row?.revokedAt !== undefined) client.close()
     }, () => {})
+  })
+  // An unsubscribed filter makes room under the cap (authorizeDeviceSubscribe).
+  broker.on('unsubscribe', (filters, client) => {
+    const held = devices.filters.get(client)
+    for (const f of filters) held?.delete(f)
   })
   broker.on('clientDisconnect', (client) => {
     const id = deviceOf.get(client)
