@@ -4,7 +4,7 @@
 // publishes it to every subscriber, so answers meant for another cloud instance are ignored.
 // The only file of the credential side that touches MQTT.js.
 import { randomBytes } from 'node:crypto'
-import { readSmallFileSync } from '../../src/small-file.js'
+import { readPemFlag } from '../../src/small-file.js'
 import mqtt from 'mqtt'
 import type { IClientOptions, MqttClient } from 'mqtt'
 import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
@@ -40,15 +40,6 @@ export interface DynsecClientOptions {
   caFile?: string
   /** Extra MQTT.js options (the client id, TLS settings). */
   mqtt?: IClientOptions
-}
-
-/** A PEM CA file; throws LAMBKIN_CONFIG_INVALID naming it when it cannot be read. */
-function readCaFile (file: string): Buffer {
-  try {
-    return readSmallFileSync(file)
-  } catch (err) {
-    throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the broker's CA file ${file} cannot be read (${(err as { code?: string }).code ?? errorMessage(err)}); give a PEM file`, { cause: err, details: { key: 'broker-ca' } })
-  }
 }
 
 const failed = (message: string, cause?: unknown, details?: Record<string, unknown>): LambkinError =>
@@ -89,7 +80,7 @@ export class DynsecClient {
       if (!Number.isInteger(o[key]) || o[key] < 1 || o[key] > 600_000) throw new LambkinError(ErrorCodes.CONFIG_INVALID, `the broker admin's ${key} must be an integer from 1 to 600000 ms; got ${String(o[key])}`, { details: { key } })
     }
     const where = redactUrls(o.url)
-    const ca = o.caFile === undefined ? undefined : readCaFile(o.caFile)
+    const ca = o.caFile === undefined ? undefined : readPemFlag(o.caFile, 'broker-ca')
     const connectTimeoutMs = o.connectTimeoutMs
     const client = mqtt.connect(o.url, {
       protocolVersion: 5,

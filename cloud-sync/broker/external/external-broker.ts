@@ -6,7 +6,7 @@
 // instance that died is sent again when it returns, and one its database could not take is
 // sent again after a reconnect. Acks, desired state, bundles and invokes go out through the
 // same client. An unreachable broker is retried for ever with a log line, never a crash.
-import { readSmallFileSync } from '../../../src/small-file.js'
+import { readPemFlag } from '../../../src/small-file.js'
 import mqtt from 'mqtt'
 import type { IClientOptions, MqttClient } from 'mqtt'
 import { ErrorCodes, LambkinError } from '../../../src/errors.js'
@@ -57,10 +57,7 @@ const REFUSED_CREDENTIALS = new Set([4, 5, 134, 135, 138])
 export async function connectExternalBroker (opts: ExternalBrokerOptions): Promise<ExternalBroker> {
   const o = { ...EXTERNAL_BROKER_DEFAULTS, ...opts }
   const target = parseBrokerUrl(o.url)
-  let ca: Buffer | undefined
-  if (o.caFile !== undefined) {
-    try { ca = readSmallFileSync(o.caFile) } catch (err) { throw new LambkinError(ErrorCodes.CONFIG_INVALID, `--broker-ca ${o.caFile} cannot be read (${(err as { code?: string }).code ?? (err as Error).message})`, { cause: err, details: { key: 'broker-ca' } }) }
-  }
+  const ca = o.caFile === undefined ? undefined : readPemFlag(o.caFile, 'broker-ca')
   const options: IClientOptions = {
     protocolVersion: 5,
     clientId: o.clientId,
