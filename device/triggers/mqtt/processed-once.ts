@@ -15,7 +15,10 @@
 // - its DUP flag is set (MQTT 3.1.1 section 3.3.1.1; Mosquitto sets it), or
 // - it is among the first messages of a connection that resumed the session, before any
 //   message without a mark, and its mark is from the connection before (aedes and MQTT.js send
-//   again without DUP, first thing after they reconnect, MQTT 3.1.1 section 4.4);
+//   again without DUP, first thing after they reconnect, MQTT 3.1.1 section 4.4); a copy skipped
+//   in a later connection moves its mark to that connection (in memory and on disk), so a message
+//   whose PUBACK is lost in two cuts in a row is known in both replays, and a connection cut
+//   before its replay ended hands the next one the connections it knew as well;
 // - or the first copy's commit is still under way (its PUBACK has not left, so the id is not free);
 // - or it comes on a later connection of a resumed session, anywhere in it, and the link wrote no
 //   PUBACK for that packet id since it took the first copy (MessageOrigin.pubacks): the id is still
@@ -31,6 +34,8 @@ import type { MessageOrigin } from '../../links/trigger-link.js'
 export const SLOTS = 1024
 /** Sessions remembered; past it the one seen longest ago forgets its marks. */
 export const MAX_SESSIONS = 256
+/** Connections a replay knows marks of, at most: more cuts in a row, each before a new message came, forget the oldest. */
+export const MAX_REPLAYED_CONNECTIONS = 16
 /** Meta keys of marks: `once:<session>:<slot>:<route>` (device/store/meta-keys.ts owns the others). */
 export const MARK_PREFIX = 'once:'
 
@@ -56,9 +61,13 @@ const neverAcked = (m: Mark): boolean => m.p !== undefined && (m.p.get(m.i) ?? 0
 interface Session {
   /** slot -> route -> mark */
   marks: Map<number, Map<string, Mark>>
-  /** The connection messages come in on now, and the one the newest mark before it came in on. */
+  /**
+   * The connection messages come in on now, and the connections whose marks its replay knows:
+   * the one the newest mark before it came in on, and those a connection cut during its own
+   * replay knew.
+   */
   current: string | undefined
-  previous: string | undefined
+  previous: Set<string>
   /** The connection of the newest mark taken (its commit may still be under way). */
   lastConn: string | undefined
   /** Still among the first messages of a resumed connection, all sent again so far. */
@@ -174,18 +183,18 @@ export class ProcessedOnce {
     if (s.replaying) {
       let known = false
       for (const m of s.marks.get(slot)?.values() ?? []) {
-        if (m.i === origin.packetId && m.h === hash && (m.k === s.previous || m.pending !== undefined || (m.k !== conn && neverAcked(m)))) known = true
+        if (m.i === origin.packetId && m.h === hash && (s.previous.has(m.k) || m.pending !== undefined || (m.k !== conn && neverAcked(m)))) known = true
       }
       if (!known) s.replaying = false
     }
-    return new MessageTicket(s, sid, slot, origin, hash, conn, s.replaying, origin.pubacks?.get(origin.packetId) ?? 0)
+    return new MessageTicket(s, sid, slot, origin, hash, conn, s.replaying, origin.pubacks?.get(origin.packetId) ?? 0, this.#rewrite)
   }
 
   #session (sid: string): Session {
     let s = this.#sessions.get(sid)
     if (s === undefined) {
       if (this.#sessions.size >= MAX_SESSIONS) this.#evictOldest()
-      s = { marks: new Map(), current: undefined, previous: undefined, lastConn: undefined, replaying: false, n: 1, seen: ++this.#clock }
+      s = { marks: new Map(), current: undefined, previous: new Set(), lastConn: undefined, replaying: false, n: 1, seen: ++this.#clock }
       this.#sessions.set(sid, s)
     }
     return s
@@ -194,9 +203,19 @@ export class ProcessedOnce {
   /** A new connection of a session: a clean start forgets its marks; a resumed one may replay. */
   #connected (sid: string, s: Session, conn: string, resumed: boolean): void {
     s.current = conn
-    s.previous = s.lastConn
-    s.replaying = resumed && s.previous !== undefined
-    if (!resumed) this.#forget(sid, s)
+    // Still replaying: the connection before was cut before a new message came, so what the
+    // broker sends again may still be marked on the ones it knew.
+    if (!s.replaying) s.previous = new Set()
+    if (s.lastConn !== undefined) s.previous.add(s.lastConn)
+    // A link that keeps being cut while the same message is sent again: the oldest go first.
+    for (const k of s.previous) if (s.previous.size > MAX_REPLAYED_CONNECTIONS) s.previous.delete(k)
+    s.replaying = resumed && s.lastConn !== undefined
+    if (!resumed) { s.previous.clear(); this.#forget(sid, s) }
+  }
+
+  /** Writes a mark moved to a later connection (MessageTicket.decide); a failed write leaves the older one, logged. */
+  readonly #rewrite = (meta: MetaWrite[]): void => {
+    this.#store.commit({ meta }).catch((err: Error) => this.#log(`processed-once mark of a message sent again not moved: ${err.message}`))
   }
 
   #forget (sid: string, s: Session): void {
@@ -233,7 +252,9 @@ class MessageTicket implements Ticket {
     readonly conn: string,
     readonly replay: boolean,
     /** The link's PUBACK count of this packet id when the message was taken (MessageOrigin.pubacks). */
-    readonly acks: number
+    readonly acks: number,
+    /** Writes a moved mark (ProcessedOnce's store). */
+    readonly rewrite: (meta: MetaWrite[]) => void
   ) {}
 
   decide (route: string): Decision | Promise<Decision> {
@@ -241,10 +262,27 @@ class MessageTicket implements Ticket {
     if (m === undefined || m.i !== this.origin.packetId || m.h !== this.hash) return 'run'
     if (m.pending !== undefined) {
       const waiters = m.pending === NO_WAITERS ? (m.pending = []) : m.pending
-      return new Promise<boolean>((resolve) => { waiters.push(resolve) }).then((ok) => ok ? 'skip' : 'run')
+      return new Promise<boolean>((resolve) => { waiters.push(resolve) }).then((ok) => ok ? this.#skip(route, m) : 'run')
     }
-    if (this.origin.dup || (this.replay && m.k === this.s.previous)) return 'skip'
-    return this.origin.resumed && m.k !== this.conn && neverAcked(m) ? 'skip' : 'run'
+    if (this.origin.dup || (this.replay && this.s.previous.has(m.k))) return this.#skip(route, m)
+    return this.origin.resumed && m.k !== this.conn && neverAcked(m) ? this.#skip(route, m) : 'run'
+  }
+
+  /**
+   * A copy taken as sent again on a later connection than its mark's: the mark moves to this
+   * connection, whose PUBACK of it may be lost in turn, so the next replay knows it (the window
+   * rule looks at the connection before, and the PUBACK counts at this connection's).
+   */
+  #skip (route: string, m: Mark): 'skip' {
+    const s = this.s
+    if (m.k === this.conn || s.marks.get(this.slot)?.get(route) !== m) return 'skip'
+    m.k = this.conn
+    m.n = s.n++
+    m.p = this.origin.pubacks
+    m.w = this.acks
+    s.lastConn = this.conn
+    this.rewrite([{ key: `${MARK_PREFIX}${this.sid}:${this.slot}:${route}`, value: { i: m.i, h: m.h, k: m.k, n: m.n } }])
+    return 'skip'
   }
 
   mark (route: string): MarkHandle {

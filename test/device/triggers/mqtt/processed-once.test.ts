@@ -140,6 +140,56 @@ test('a copy of a message whose PUBACK was written (maybe lost) keeps the replay
   })
 })
 
+test('a message sent again in two reconnects in a row (its PUBACK written and lost each time), new messages between: skipped in both replays', async () => {
+  await withStore(async (store) => {
+    const once = await ProcessedOnce.load(store)
+    const { pubacks, ack } = counts()
+    for (let id = 1; id <= 3; id++) { assert.is(await handle(once, store, origin(id, { pubacks }), `m${id}`), 'run'); ack(id) }
+    const c2 = { connection: 2, pubacks }
+    for (let id = 1; id <= 3; id++) { assert.is(await handle(once, store, origin(id, c2), `m${id}`), 'skip'); ack(id) }
+    assert.is(await handle(once, store, origin(4, c2), 'm4'), 'run', 'a new message ends the replay')
+    ack(4)
+    // Cut again: aedes sends 1-4 again, without DUP; 1-3 were marked in connection 1, skipped and acknowledged in 2.
+    const c3 = { connection: 3, pubacks }
+    for (let id = 1; id <= 4; id++) { assert.is(await handle(once, store, origin(id, c3), `m${id}`), 'skip', `message ${id}, third copy`); ack(id) }
+    assert.is(await handle(once, store, origin(5, c3), 'm5'), 'run')
+    assert.is(await handle(once, store, origin(1, c3), 'm1'), 'run', 'after a new message the replay is over')
+  })
+})
+
+test('a connection cut during its replay: the next one still knows the messages of both connections before it', async () => {
+  await withStore(async (store) => {
+    const once = await ProcessedOnce.load(store)
+    const { pubacks, ack } = counts()
+    for (let id = 1; id <= 3; id++) { assert.is(await handle(once, store, origin(id, { pubacks }), `m${id}`), 'run'); ack(id) }
+    assert.is(await handle(once, store, origin(1, { connection: 2, pubacks }), 'm1'), 'skip')
+    ack(1)
+    const c3 = { connection: 3, pubacks }
+    for (let id = 1; id <= 3; id++) assert.is(await handle(once, store, origin(id, c3), `m${id}`), 'skip', `message ${id}`)
+    assert.is(await handle(once, store, origin(4, c3), 'm4'), 'run')
+  })
+})
+
+test('a copy skipped in a later connection is noted on disk: after a restart the broker sending it once more finds it', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambkin-once-'))
+  try {
+    let store = await LevelOutboxStore.open({ dir })
+    const first = await ProcessedOnce.load(store)
+    const { pubacks, ack } = counts()
+    for (let id = 1; id <= 2; id++) { await handle(first, store, origin(id, { pubacks }), `m${id}`); ack(id) }
+    const c2 = { connection: 2, pubacks }
+    for (let id = 1; id <= 2; id++) { assert.is(await handle(first, store, origin(id, c2), `m${id}`), 'skip'); ack(id) }
+    assert.is(await handle(first, store, origin(3, c2), 'm3'), 'run')
+    await store.close()
+    store = await LevelOutboxStore.open({ dir })
+    const again = await ProcessedOnce.load(store)
+    for (let id = 1; id <= 3; id++) assert.is(await handle(again, store, origin(id), `m${id}`), 'skip', `message ${id} after the restart`)
+    await store.close()
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
 test('after a restart, or without PUBACK counts (the embedded broker), marks keep the window rule only', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambkin-once-'))
   try {
