@@ -213,9 +213,15 @@ export class ProcessedOnce {
     if (!resumed) { s.previous.clear(); this.#forget(sid, s) }
   }
 
-  /** Writes a mark moved to a later connection (MessageTicket.decide); a failed write leaves the older one, logged. */
+  /** Whether the last rewrite failed: a store that refuses writes logs once, not once per copy of a replay. */
+  #rewriteFailed = false
+
+  /** Writes a mark moved to a later connection (MessageTicket.decide); a failed write leaves the older one on disk, logged. */
   readonly #rewrite = (meta: MetaWrite[]): void => {
-    this.#store.commit({ meta }).catch((err: Error) => this.#log(`processed-once mark of a message sent again not moved: ${err.message}`))
+    this.#store.commit({ meta }).then(() => { this.#rewriteFailed = false }, (err: Error) => {
+      if (!this.#rewriteFailed) this.#log(`processed-once mark of a message sent again not moved on disk (a restart may run it again if it comes once more): ${err.message}`)
+      this.#rewriteFailed = true
+    })
   }
 
   #forget (sid: string, s: Session): void {
