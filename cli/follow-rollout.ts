@@ -27,6 +27,12 @@ export interface FollowOptions {
   /** Pause between tries while the API is unreachable, ms (default 1000). */
   retryMs?: number
   /**
+   * Told once when the API stops answering (`lost` true, with the error and how long it is
+   * waited for, ms) and once when it answers again (`lost` false), so the operator is not left
+   * looking at a silent command for a minute.
+   */
+  onOutage?: (lost: boolean, err: unknown, waitMs: number) => void
+  /**
    * Wait for every online target's health verdict, and for offline targets as long as the
    * rollout gives a device to answer (its pacing and per-device timeout), rather than for the
    * rollout's end alone (rollout-events.ts, WaitFor). Default false.
@@ -100,12 +106,15 @@ export async function followRollout (first: RolloutView, o: FollowOptions): Prom
       next = await Promise.race([o.fetchView(view.revision, Math.max(1, Math.min(POLL_WAIT_MS, until - now()))), stopped])
     } catch (err) {
       if (!isPassingOutage(err)) throw err
+      const maxMs = o.maxUnavailableMs ?? 60_000
+      if (unavailableSince === undefined) o.onOutage?.(true, err, maxMs)
       unavailableSince ??= now()
-      if (now() - unavailableSince >= (o.maxUnavailableMs ?? 60_000)) throw err
+      if (now() - unavailableSince >= maxMs) throw err
       if (await Promise.race([sleep(o.retryMs ?? 1000), stopped]) === STOP) return { view, interrupted: true }
       continue
     }
     if (next === STOP) return { view, interrupted: true }
+    if (unavailableSince !== undefined) o.onOutage?.(false, undefined, 0)
     unavailableSince = undefined
     for (const e of diffRollout(view, next)) o.onEvent(e)
     view = next

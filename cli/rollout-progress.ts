@@ -93,6 +93,11 @@ export class ProgressPrinter {
     else this.#writeErr(`${e.code ?? ''}: ${printable(e.message)}\n`)
   }
 
+  /** A line of its own above the bar, like a device line (the cloud stopped answering...). */
+  note (text: string): void {
+    this.#write(`${this.#tty && this.#bar !== '' ? CLEAR_LINE : ''}${printable(text)}\n${this.#tty ? this.#bar : ''}`)
+  }
+
   /** Leaves the bar's line so later output starts on a fresh one. */
   interrupt (): void {
     if (this.#tty && this.#bar !== '') this.#write('\n')

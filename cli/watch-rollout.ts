@@ -2,7 +2,9 @@
 // bar and device lines) or as JSON lines, with Ctrl-C leaving it running. The exit code says
 // whether every online target applied.
 import type { CliIo } from './io.js'
+import { isPassingOutage } from './api-client.js'
 import type { ApiClient } from './api-client.js'
+import { LambkinError, errorMessage } from '../src/errors.js'
 import { followRollout } from './follow-rollout.js'
 import { ProgressPrinter } from './rollout-progress.js'
 import type { RolloutView } from './rollout-view.js'
@@ -34,7 +36,17 @@ export async function watchRollout (api: ApiClient, first: RolloutView, io: CliI
       fetchView: async (since, waitMs) => await api.call<RolloutView>('GET', `/v1/rollouts/${encodeURIComponent(first.id)}?since=${since}&wait=${waitMs}`, undefined, waitMs + 10_000, stop.signal),
       onEvent: (e) => { if (json) io.stdout(JSON.stringify(e) + '\n'); else printer.show(e) },
       stopped: signals.stopped,
-      verdict
+      verdict,
+      onOutage: (lost, err, waitMs) => {
+        if (json) return
+        printer.note(lost
+          ? `the cloud API stopped answering (${errorMessage(err)}); rollout ${first.id} goes on in the cloud, waiting up to ${Math.round(waitMs / 1000)} s for the API to come back`
+          : 'the cloud API answers again; following on')
+      }
+    }).catch((err: unknown) => {
+      // Following gave up, not the rollout: say where to look once the cloud is back.
+      if (!isPassingOutage(err) || !(err instanceof LambkinError)) throw err
+      throw new LambkinError(err.code, `${err.message}; stopped following rollout ${first.id}, which goes on in the cloud: \`lambkin rollout status ${first.id}\` shows it once the API answers`, { cause: err })
     })
     if (r.interrupted) {
       const message = `stopped following rollout ${first.id}; it goes on in the cloud. See it with \`lambkin rollouts\`, stop it with \`lambkin rollout cancel ${first.id}\``

@@ -16,6 +16,22 @@ import type { RolloutView, UploadedBundle } from '../rollout-view.js'
 import { bytes } from '../table.js'
 import { watchRollout } from '../watch-rollout.js'
 import { secretFileWarning } from '../../src/private-files.js'
+import { ErrorCodes, LambkinError } from '../../src/errors.js'
+
+/**
+ * readSigningKey(), and when the key was nobody's choice (no --key, no LAMBKIN_KEY) and is not
+ * there, says that ./lambkin.key was only the default and how to name the real one: an operator
+ * whose key is in ./keys (as the README makes it) was told only to make a new pair.
+ * @throws LambkinError LAMBKIN_KEY_INVALID.
+ */
+function readKeyNamed (file: string, byDefault: boolean): ReturnType<typeof readSigningKey> {
+  try {
+    return readSigningKey(file)
+  } catch (err) {
+    if (!byDefault || !(err instanceof LambkinError) || (err.cause as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') throw err
+    throw new LambkinError(ErrorCodes.KEY_INVALID, `no signing key named (--key or LAMBKIN_KEY), and the default ${file} in the current folder is not there: pass --key <dir>/lambkin.key or set LAMBKIN_KEY to the private key \`lambkin keys generate\` wrote, or make a pair with it`, { cause: err, details: err.details })
+  }
+}
 
 export const DEPLOY_USAGE = 'usage: lambkin deploy <fn-dir> --to <device|group:name> [--alias live|canary] [--canary percent] [--rate devices/min] [--abort-at failure%] [--timeout s] [--no-wait] [--key file] [--layers dir] [--json]'
 
@@ -72,7 +88,7 @@ export async function deployCommand (argv: string[], io: CliIo): Promise<number>
       const request = rolloutRequest(f)
       const api = new ApiClient(f)
       const keyFile = signingKeyFile(f.key)
-      const key = readSigningKey(keyFile)
+      const key = readKeyNamed(keyFile, f.key === undefined && (process.env.LAMBKIN_KEY ?? '') === '')
       const exposed = secretFileWarning(keyFile, 'the signing key')
       if (exposed !== undefined) io.stderr(`${exposed}\n`)
       const fn = await loadFunctionDir(dir, { layersDir: f.layers })

@@ -44,6 +44,25 @@ export function formatInvocation (rec: InvocationRecord): string {
     : `[${rec.fn}] ${rec.code ?? 'LAMBKIN_FUNCTION_ERROR'}: ${rec.message ?? ''}${tries}`
 }
 
+/** Most characters of a topic or payload a `[publish]` line shows; longer ones are cut, with their size. */
+export const PUBLISH_LINE_PART = 200
+
+function cut (s: string): string {
+  if (s.length <= PUBLISH_LINE_PART) return s
+  // Never end on half a surrogate pair.
+  const end = /[\ud800-\udbff]/.test(s[PUBLISH_LINE_PART - 1] ?? '') ? PUBLISH_LINE_PART - 1 : PUBLISH_LINE_PART
+  return `${s.slice(0, end)}… (${Buffer.byteLength(s)} B)`
+}
+
+/**
+ * The console line of one publish: `[publish] <topic> <payload>`, each cut at PUBLISH_LINE_PART
+ * characters. A 65,535-byte topic and a 128 KiB payload made a ~190 KB line per publish, past
+ * journald's 48 KiB LineMax (split into pieces) and written to the board's card each time.
+ */
+export function publishLine (topic: string, payload: string): string {
+  return `[publish] ${cut(topic)} ${cut(payload)}`
+}
+
 function hostForUrl (host: string): string {
   return host.includes(':') ? `[${host}]` : host
 }
@@ -124,7 +143,7 @@ async function runAgent (flags: DeviceFlags, io: CliIo): Promise<number> {
     agent.on('invocation', (rec: InvocationRecord) => {
       if (!quiet || !rec.ok) logLine(io, logText(formatInvocation(rec)), rec.ok ? 'info' : 'err')
     })
-    if (!quiet) agent.on('publish', (p: { topic: string, payload: string }) => logLine(io, logText(`[publish] ${p.topic} ${p.payload}`), 'info'))
+    if (!quiet) agent.on('publish', (p: { topic: string, payload: string }) => logLine(io, logText(publishLine(p.topic, p.payload)), 'info'))
     io.stdout(readyLine(config, agent) + '\n')
     await signals.stopped
     await agent.close()

@@ -147,8 +147,10 @@ export async function startApi (o: ApiOptions): Promise<Api> {
   app.get('/v1/devices', async () => ({ devices: await Promise.all((await o.registry.listDevices()).map(view)) }))
   app.post('/v1/devices', async (req, reply) => {
     const body = (req.body ?? {}) as { id?: unknown, group?: unknown }
-    if (!isValidId(body.id)) throw bad('id must match ^[a-z0-9][a-z0-9_-]{0,62}$')
-    if (body.group !== undefined && body.group !== null && !isValidId(body.group)) throw bad('group must match ^[a-z0-9][a-z0-9_-]{0,62}$')
+    // The same words as the agent's own check of its id, with what was sent (a space, an umlaut...).
+    const idRule = (what: string, v: unknown): string => `${what} must be 1 to 63 lower-case letters, digits, "_" or "-", starting with a letter or digit (^[a-z0-9][a-z0-9_-]{0,62}$), got ${JSON.stringify(v) ?? 'nothing'}`
+    if (!isValidId(body.id)) throw bad(idRule('a device id', body.id))
+    if (body.group !== undefined && body.group !== null && !isValidId(body.group)) throw bad(idRule('a group', body.group))
     const secret = newSecret()
     const group = typeof body.group === 'string' ? body.group : undefined
     const id = body.id

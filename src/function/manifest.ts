@@ -4,7 +4,7 @@
 import { array, bad, int, isObject, object, show, str } from './check.js'
 import { resolveCaps, validateLimits } from './limits.js'
 import type { Limits } from './limits.js'
-import { isValidTopicFilter } from './topic-filter.js'
+import { isValidTopicFilter, topicFilterProblem } from './topic-filter.js'
 import { validateTrigger } from './triggers.js'
 import type { Trigger } from './triggers.js'
 import { deepFreeze } from '../deep-freeze.js'
@@ -102,7 +102,7 @@ function env (v: unknown): Record<string, string> {
 function publishFilters (v: unknown): string[] {
   if (v === undefined) return []
   return array(v, 'permissions.publish', 'MQTT topic filters').map((f, i) => {
-    if (!isValidTopicFilter(f)) bad(`permissions.publish[${i}]`, `is not a valid MQTT topic filter: ${show(f)}`)
+    if (!isValidTopicFilter(f)) bad(`permissions.publish[${i}]`, `is not a valid MQTT topic filter: ${show(f)}: it ${String(topicFilterProblem(f))}`)
     // The lambkin/ tree carries the device's own uploads and control (W1); a function writing
     // there could forge records, so no filter may name it. `#` and `+/...` are checked at publish time.
     if (f.split('/')[0] === 'lambkin') bad(`permissions.publish[${i}]`, `must not grant the reserved "lambkin/" topic tree, got ${show(f)}`)

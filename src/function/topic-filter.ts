@@ -79,6 +79,11 @@ export function isValidTopicFilter (filter: unknown): filter is string {
   return topicProblem(filter, true, charCodeAt) === undefined
 }
 
+/** Why `filter` is not a subscription filter a broker accepts (topicProblem() with filter rules), or undefined. */
+export function topicFilterProblem (filter: unknown): string | undefined {
+  return topicProblem(filter, true, charCodeAt)
+}
+
 /** A topic name a broker accepts for PUBLISH (topicProblem() with name rules). */
 export function isValidTopicName (topic: unknown): topic is string {
   return topicProblem(topic, false, charCodeAt) === undefined

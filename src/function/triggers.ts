@@ -3,7 +3,7 @@
 import path from 'node:path'
 import { nodeCron } from '../cron-lib.js'
 import { bad, int, isObject, num, object, show, str } from './check.js'
-import { isValidTopicFilter } from './topic-filter.js'
+import { isValidTopicFilter, topicFilterProblem } from './topic-filter.js'
 import { ID_PATTERN } from '../ids.js'
 import { isKnownZone } from '../wall-time.js'
 import { splitSharedFilter } from './shared-subscription.js'
@@ -79,7 +79,8 @@ export function validateTrigger (v: unknown, i: number): Trigger {
 function mqtt (v: Record<string, unknown>, key: string): MqttTrigger {
   const t = object(v, key, ['mqtt', 'qos', 'batch', 'payload', 'retainHandling'])
   if (!isValidTopicFilter(t.mqtt)) {
-    bad(`${key}.mqtt`, `is not a valid MQTT topic filter: ${show(t.mqtt)} (use "+" for one whole level, "#" only as the last level)`)
+    // Say which rule it breaks: a fixed wildcard hint misled for a filter over 65,535 bytes.
+    bad(`${key}.mqtt`, `is not a valid MQTT topic filter: ${show(t.mqtt)}: it ${String(topicFilterProblem(t.mqtt))}`)
   }
   checkShared(t.mqtt, `${key}.mqtt`)
   const qos = int(t.qos, `${key}.qos`, 0, 1, TRIGGER_DEFAULTS.mqtt.qos) as 0 | 1

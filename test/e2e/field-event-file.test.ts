@@ -5,7 +5,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, openSync, closeSync, ftruncateSync, rmSync } from 'node:fs'
+import { mkdtempSync, openSync, closeSync, ftruncateSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { JSON_ARG_MAX_BYTES } from '../../cli/json-arg.js'
@@ -32,6 +32,24 @@ test('an --event or --state file over the bound is refused as bad usage, read no
     writer.kill()
     assert.is(r.code, 2, r.stderr)
     assert.match(r.stderr, /larger than the \d+ bytes allowed/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('an --event file saved by Notepad (a byte-order mark, CRLF) is read; a UTF-16 one is refused saying so', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-event-bom-'))
+  try {
+    const bom = path.join(dir, 'bom.json')
+    writeFileSync(bom, '\uFEFF{"name":\r\n"notepad"}\r\n')
+    const ok = await runLambkin(['invoke', 'examples/hello', '--event', `@${bom}`, '--json'], { timeoutMs: 30_000 })
+    assert.is(ok.code, 0, ok.stderr)
+    assert.match(ok.stdout, /hello, notepad/)
+    const u16 = path.join(dir, 'u16.json')
+    writeFileSync(u16, Buffer.from('\uFEFF{"name":"x"}', 'utf16le'))
+    const bad = await runLambkin(['invoke', 'examples/hello', '--event', `@${u16}`], { timeoutMs: 30_000 })
+    assert.is(bad.code, 2, bad.stderr)
+    assert.match(bad.stderr, /^LAMBKIN_USAGE: --event file \S+u16\.json is not UTF-8 text .*save it as UTF-8/m)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

@@ -3,7 +3,7 @@
 // only a function that passed them reaches for the API (here, one that is not there).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -72,6 +72,19 @@ test('a missing or public key is LAMBKIN_KEY_INVALID; --json puts the error on s
   const pub = await deploy(fn('good', 'export default () => 1'), ['--key', key.publicFile, '--json'])
   assert.is(pub.code, 1)
   assert.is((JSON.parse(pub.out) as { error: { code: string } }).error.code, 'LAMBKIN_KEY_INVALID')
+})
+
+test('no --key, no LAMBKIN_KEY and no ./lambkin.key: the error says the key was only the default and how to name one', async () => {
+  const saved = process.env.LAMBKIN_KEY
+  delete process.env.LAMBKIN_KEY
+  try {
+    assert.not.ok(existsSync('lambkin.key'), 'a lambkin.key in the folder the tests run in')
+    const r = await run(deployCommand, [fn('good', 'export default () => 1'), '--to', 'gh-01', '--api', closedApi, '--token', 't'])
+    assert.is(r.code, 1)
+    assert.match(r.err, /^LAMBKIN_KEY_INVALID: no signing key named \(--key or LAMBKIN_KEY\), and the default lambkin\.key .* pass --key <dir>\/lambkin\.key or set LAMBKIN_KEY/)
+  } finally {
+    if (saved !== undefined) process.env.LAMBKIN_KEY = saved
+  }
 })
 
 test('flags that mean nothing are LAMBKIN_USAGE (exit 2)', async () => {

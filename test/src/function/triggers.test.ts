@@ -28,6 +28,16 @@ test('mqtt: bad filter, qos, batch are refused naming the key', () => {
   refusedTrigger({ mqtt: 'a', everyMs: 100 }, 'triggers[1].everyMs')
 })
 
+test('mqtt: a refused filter says which rule it breaks (a 70,000-byte filter is too long, not a wildcard slip)', () => {
+  const long = refusedBy(() => validateManifest({ name: 'x', triggers: [{ mqtt: 'a/' + 'b'.repeat(70_000) }] }), 'triggers[0].mqtt')
+  assert.match(long.message, /over the 65,535 UTF-8 bytes/)
+  assert.not.match(long.message, /"\+" for one whole level/)
+  assert.match(refusedBy(() => one({ mqtt: 'a/#/b' }), 'triggers[0].mqtt').message, /misplaced "#"/)
+  assert.match(refusedBy(() => one({ mqtt: 'a/\u0001' }), 'triggers[0].mqtt').message, /control character/)
+  const grant = refusedBy(() => validateManifest({ name: 'x', permissions: { publish: ['x'.repeat(65_536)] } }), 'permissions.publish[0]')
+  assert.match(grant.message, /over the 65,535 UTF-8 bytes/)
+})
+
 test('a trigger needs exactly one kind', () => {
   refusedTrigger({}, 'triggers[1]')
   refusedTrigger({ qos: 1 }, 'triggers[1]')
