@@ -25,8 +25,8 @@ const quoted = (s: string): string => JSON.stringify(s.length > 80 ? `${s.slice(
 
 /**
  * The page a query asks for. `limit`: a whole number from 1 to DEVICE_PAGES.maxLimit, default
- * DEVICE_PAGES.defaultLimit. `after`: a device id (ID_PATTERN; `next` always is one), or empty
- * for the first page; it need not exist any more. A parameter given twice is refused.
+ * DEVICE_PAGES.defaultLimit (also when empty). `after`: a device id (ID_PATTERN; `next` always
+ * is one), or empty for the first page; it need not exist any more. A parameter given twice is refused.
  * @throws LambkinError LAMBKIN_PAGE_LIMIT_INVALID, LAMBKIN_CURSOR_INVALID (both answered 400).
  */
 export function devicePageParams (query: unknown): DevicePageParams {
@@ -34,7 +34,7 @@ export function devicePageParams (query: unknown): DevicePageParams {
   const rawLimit = Object.hasOwn(q, 'limit') ? q.limit : undefined
   const rawAfter = Object.hasOwn(q, 'after') ? q.after : undefined
   let limit: number = DEVICE_PAGES.defaultLimit
-  if (rawLimit !== undefined) {
+  if (rawLimit !== undefined && rawLimit !== '') {
     const n = typeof rawLimit === 'string' && /^\d{1,9}$/.test(rawLimit) ? Number(rawLimit) : NaN
     if (!(n >= 1 && n <= DEVICE_PAGES.maxLimit)) {
       const got = typeof rawLimit === 'string' ? quoted(rawLimit) : 'it more than once'
