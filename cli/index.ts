@@ -39,7 +39,8 @@ The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN,
   lambkin cloud migrate --db <url>    create or update the registry's tables in PostgreSQL
   lambkin broker dynsec-init --out <dir> [--host addr] [--port n] [--plugin file]
                                      Mosquitto 2 dynamic-security file and config for a new site
-  lambkin devices                     the devices the cloud knows
+  lambkin devices [--limit n] [--after id]
+                                     the devices the cloud knows, in id order, every page
   lambkin devices add <id> [--group g] register a device; prints its secret once
   lambkin devices rotate <id>         a new secret, printed once; the old one is cut off
   lambkin devices clear-conflict <id> forget a stream conflict once its cause is fixed
@@ -55,7 +56,8 @@ The cloud side (operator commands take --api/LAMBKIN_API, --token/LAMBKIN_TOKEN,
                                      back to the last version each device kept
   lambkin invoke --device <id> <fn> [--event JSON|@file] [--timeout ms]
                                      run a function on a board through the cloud
-  lambkin status                      every device: state, versions, backlog, what to fix
+  lambkin status [--limit n] [--after id]
+                                     every device: state, versions, backlog, what to fix
   lambkin results <device> [fn] [--limit n] [--before cursor] [--all]
   lambkin logs <device> [fn] [--limit n] [--before cursor] [--all] [-f]
   lambkin metrics <device> [fn]

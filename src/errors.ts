@@ -71,6 +71,10 @@ export const ErrorCodes = Object.freeze({
   UNAUTHORIZED: 'LAMBKIN_UNAUTHORIZED',
   CLOUD_UNAVAILABLE: 'LAMBKIN_CLOUD_UNAVAILABLE',
   REQUEST_INVALID: 'LAMBKIN_REQUEST_INVALID',
+  /** A list route's `limit` that is not a whole number from 1 to the route's maximum page size (docs/cloud.md, "Pages"). */
+  PAGE_LIMIT_INVALID: 'LAMBKIN_PAGE_LIMIT_INVALID',
+  /** A list route's `after` cursor that no page can start from: not a device id (docs/cloud.md, "Pages"). */
+  CURSOR_INVALID: 'LAMBKIN_CURSOR_INVALID',
   /** The operator API has no such route (a CLI newer than its cloud, or a typo in a URL). */
   ROUTE_NOT_FOUND: 'LAMBKIN_ROUTE_NOT_FOUND',
   // The trigger broker's SUBACK refused a trigger's filter (MQTT 5 section 3.9.3).

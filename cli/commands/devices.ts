@@ -7,7 +7,10 @@
 import type { CliIo } from '../io.js'
 import { ApiClient, pathPart } from '../api-client.js'
 import type { ApiTarget } from '../api-client.js'
-import { apiOptions, command, runProgram } from '../program.js'
+import { apiOptions, command, intOption, runProgram } from '../program.js'
+import { DEVICE_PAGES } from '../../cloud-sync/api/device-pages.js'
+import { PAGE_OPTIONS, nextHint, readDevices } from '../device-pages.js'
+import type { PageAnswer, PageFlags } from '../device-pages.js'
 import type { Run } from '../program.js'
 import { table, when } from '../table.js'
 import type { ClearConflictAnswer } from '../../cloud-sync/api/conflict-route.js'
@@ -18,14 +21,18 @@ export async function devicesCommand (argv: string[], io: CliIo): Promise<number
   const run: Run = { code: 0 }
   let json = false
   const program = command('lambkin devices', io)
-    .description('Lists the devices the cloud knows (or adds, rotates the secret of, clears a conflict of, and revokes them).')
+    .description('Lists the devices the cloud knows, in id order, every page of them unless --limit or --after asks for one (or adds, rotates the secret of, clears a conflict of, and revokes them).')
     // Options after `add`, `rotate` or `revoke` belong to that subcommand.
     .enablePositionalOptions()
-  apiOptions(program).action(async (f: ApiTarget & { json?: boolean }) => {
+  apiOptions(program
+    .option('--limit <n>', PAGE_OPTIONS.limit, intOption('--limit', 1, DEVICE_PAGES.maxLimit))
+    .option('--after <id>', PAGE_OPTIONS.after)).action(async (f: ApiTarget & PageFlags & { json?: boolean }) => {
     json = f.json === true
-    const { devices } = await new ApiClient(f).call<{ devices: DeviceView[] }>('GET', '/v1/devices')
-    if (json) { io.stdout(JSON.stringify({ devices }) + '\n'); return }
+    const { devices, next, paged } = await readDevices<DeviceView, PageAnswer<DeviceView>>(new ApiClient(f), '/v1/devices', f, io, 'lambkin devices')
+    // One page asked for: `next` says where the following one starts (null: none).
+    if (json) { io.stdout(JSON.stringify(paged ? { devices, next } : { devices }) + '\n'); return }
     io.stdout(table(['DEVICE', 'GROUP', 'STATE', 'LAST SEEN', 'AGENT', 'HIGH-WATER'], devices.map((d) => [d.id, d.group ?? '-', d.state, when(d.lastSeen), d.agent ?? '-', String(d.highWater)])))
+    io.stderr(nextHint('lambkin devices', next, f.limit))
   })
   apiOptions(program.command('add <id>')
     .description('Registers a device and prints its secret once (configure it as the device\'s cloud.password / LAMBKIN_CLOUD_PASSWORD).')

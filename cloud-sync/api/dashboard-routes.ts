@@ -1,5 +1,5 @@
 // The fleet dashboard's routes on the operator API (docs/dashboard.md): the page's static
-// files, GET /v1/fleet (summary, every device's row, the newest rollouts), the live event
+// files, GET /v1/fleet (summary, a page of the devices' rows, the newest rollouts), the live event
 // stream, and a device's series and deployment history. Everything but the static files sits
 // behind the operator token; all of it reads the registry through its interface only.
 import { promisify } from 'node:util'
@@ -15,6 +15,7 @@ import { registerEventRoutes } from './events.js'
 import { FleetFeed } from './fleet-feed.js'
 import type { FeedWake } from './fleet-feed.js'
 import { intParam } from './params.js'
+import { devicePageParams } from './device-pages.js'
 import { isStaticPath, loadSite, registerStaticRoutes } from './static-files.js'
 
 export interface DashboardOptions {
@@ -60,7 +61,8 @@ export function registerDashboardRoutes (app: FastifyInstance, o: DashboardOptio
 
   registerStaticRoutes(app, loadSite(o.webDir))
   registerEventRoutes(app, { feed, token: o.token, clock })
-  app.get('/v1/fleet', async (req, reply) => await sendJson(req, reply, await feed.view()))
+  // In pages as /v1/devices (device-pages.ts): the page loads the first and shows it while it reads the rest.
+  app.get('/v1/fleet', async (req, reply) => await sendJson(req, reply, await feed.page(devicePageParams(req.query))))
   app.get('/v1/devices/:id/series', async (req, reply) => {
     const { id } = req.params as { id: string }
     await device(id)

@@ -95,6 +95,12 @@ export interface RolloutLine {
 /** GET /v1/fleet. */
 export interface FleetView { now: number, summary: FleetSummary, devices: FleetRow[], rollouts: RolloutLine[] }
 
+/**
+ * GET /v1/fleet's answer: the summary and rollouts of the whole fleet, one page of its rows in
+ * id order, and `next`, the `after` of the following page (null: the last), as /v1/devices pages.
+ */
+export interface FleetPage extends FleetView { next: string | null }
+
 /** One `fleet` event on /v1/events: what changed since the previous one. */
 export interface FleetChange {
   now: number

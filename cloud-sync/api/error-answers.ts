@@ -16,6 +16,8 @@ export const STATUS: Readonly<Record<string, number>> = Object.freeze({
   [ErrorCodes.ROUTE_NOT_FOUND]: 404,
   [ErrorCodes.DEVICE_EXISTS]: 409,
   [ErrorCodes.REQUEST_INVALID]: 400,
+  [ErrorCodes.PAGE_LIMIT_INVALID]: 400,
+  [ErrorCodes.CURSOR_INVALID]: 400,
   [ErrorCodes.BUNDLE_INVALID]: 400,
   [ErrorCodes.SIGNATURE_INVALID]: 400,
   [ErrorCodes.MANIFEST_INVALID]: 400,

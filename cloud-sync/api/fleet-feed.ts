@@ -7,7 +7,7 @@
 import { ageClock } from '../../src/clock.js'
 import type { Clock } from '../../src/clock.js'
 import type { DesiredRow, DeviceRow, Registry, ReportedRow } from '../registry/index.js'
-import type { FleetChange, FleetRow, FleetSummary, FleetView, RolloutLine } from './dashboard-types.js'
+import type { FleetChange, FleetPage, FleetRow, FleetSummary, FleetView, RolloutLine } from './dashboard-types.js'
 import { fleetRow, fleetSummary, rolloutLine } from './fleet-rows.js'
 import { MINUTE_MS, MetricWindow } from './metric-window.js'
 import { deviceState, recentTakeovers } from './views.js'
@@ -81,6 +81,8 @@ export class FleetFeed {
   /** Told when a scheduled refresh fails (the registry down), so a live view does not stay on stale rows unaware. */
   readonly #faultListeners = new Map<FleetListener, (err: unknown) => void>()
   #rollouts: RolloutLine[] = []
+  /** The entries' ids in code-unit order, for pages; made again after one is added or removed. */
+  #order: string[] | undefined
   #summary: FleetSummary | undefined
   #summaryJson = ''
   #now = 0
@@ -112,6 +114,32 @@ export class FleetFeed {
     const devices: FleetRow[] = []
     for (const e of this.#entries.values()) if (e.row !== undefined) devices.push(e.row)
     return { now: this.#now, summary: this.#summary as FleetSummary, devices, rollouts: this.#rollouts }
+  }
+
+  /**
+   * One page of the fleet as of a refresh at most `maxAgeMs` old: the rows whose id sorts after
+   * `after` (code-unit order, as /v1/devices pages), at most `limit`, with the whole fleet's
+   * summary and rollouts, and the `after` of the next page (null: none).
+   */
+  async page (p: { after?: string, limit: number }, maxAgeMs = 1000): Promise<FleetPage> {
+    if (this.#elapsed() - this.#lastRefresh >= maxAgeMs || this.#summary === undefined) await this.refresh()
+    this.#order ??= [...this.#entries.keys()].sort((a, b) => a < b ? -1 : a > b ? 1 : 0)
+    const order = this.#order
+    // The first id after the cursor, by binary search.
+    let lo = 0
+    let hi = order.length
+    if (p.after !== undefined) {
+      const after = p.after
+      while (lo < hi) { const mid = (lo + hi) >>> 1; if (order[mid] <= after) lo = mid + 1; else hi = mid }
+    }
+    const devices: FleetRow[] = []
+    let i = lo
+    for (; i < order.length && devices.length < p.limit; i++) {
+      const row = this.#entries.get(order[i])?.row
+      if (row !== undefined) devices.push(row)
+    }
+    const next = i < order.length && devices.length > 0 ? devices[devices.length - 1].id : null
+    return { now: this.#now, summary: this.#summary as FleetSummary, devices, rollouts: this.#rollouts, next }
   }
 
   /**
@@ -215,6 +243,7 @@ export class FleetFeed {
       if (e === undefined) {
         e = { json, device: d, window: new MetricWindow(), dirty: true }
         this.#entries.set(d.id, e)
+        this.#order = undefined
         reread.push(e)
       } else if (e.json !== json || touched.has(d.id)) {
         e.json = json
@@ -242,7 +271,7 @@ export class FleetFeed {
     this.#minute = minute
     const takeoversNow = this.#o.takeoversNow?.() ?? now
     for (const [id, e] of this.#entries) {
-      if (!seen.has(id)) { this.#entries.delete(id); change.removed.push(id); continue }
+      if (!seen.has(id)) { this.#entries.delete(id); this.#order = undefined; change.removed.push(id); continue }
       const connected = this.#o.isConnected(id)
       // Takeovers leave their window with time alone: the warning goes without a new row from the registry.
       const moved = e.row === undefined || e.row.connected !== connected || e.row.state !== deviceState(e.device, now, connected) ||

@@ -10,7 +10,8 @@ import { isValidId } from '../../src/ids.js'
 import { GENERATED_SECRET_PARAMS, hashPassword, newSecret } from '../../src/secrets.js'
 import { WIRE_RECORD_KINDS } from '../../src/wire/index.js'
 import type { WireRecordKind } from '../../src/wire/index.js'
-import type { DeviceRow, Registry } from '../registry/index.js'
+import type { DeviceRow, Registry, ReportedRow } from '../registry/index.js'
+import { devicePageParams, readDevicePage } from './device-pages.js'
 import { brokerLag } from '../broker/credentials.js'
 import type { CredentialSink } from '../broker/credentials.js'
 import { deviceState, deviceView, recordView, summarizeMetrics } from './views.js'
@@ -142,9 +143,11 @@ export async function startApi (o: ApiOptions): Promise<Api> {
   // functions follow its last status or report, whichever came last.
   const nowFor = (d: { id: string, lastSeen?: number }): number => o.lastSeen?.nowFor(d.id, d.lastSeen) ?? o.now()
   const takeoversNow = o.takeoversNow ?? o.now
-  const view = async (d: DeviceRow): Promise<Record<string, unknown>> =>
-    deviceView(d, nowFor(d), o.isConnected(d.id), await o.registry.getReported(d.id), takeoversNow())
-  app.get('/v1/devices', async () => ({ devices: await Promise.all((await o.registry.listDevices()).map(view)) }))
+  const viewOf = (d: DeviceRow, reported: ReportedRow | undefined): Record<string, unknown> =>
+    deviceView(d, nowFor(d), o.isConnected(d.id), reported, takeoversNow())
+  const view = async (d: DeviceRow): Promise<Record<string, unknown>> => viewOf(d, await o.registry.getReported(d.id))
+  // In pages by id (device-pages.ts): `next` is the `after` of the page that follows.
+  app.get('/v1/devices', async (req) => await readDevicePage(o.registry, devicePageParams(req.query), viewOf))
   app.post('/v1/devices', async (req, reply) => {
     const body = (req.body ?? {}) as { id?: unknown, group?: unknown }
     // The same words as the agent's own check of its id, with what was sent (a space, an umlaut...).
@@ -172,7 +175,7 @@ export async function startApi (o: ApiOptions): Promise<Api> {
   })
   registerRotateRoute(app, { registry: o.registry, now: o.now, device, credentials: o.credentials })
   registerConflictRoute(app, { registry: o.registry, device })
-  app.get('/v1/status', async () => ({ devices: await Promise.all((await o.registry.listDevices()).map(view)), cloud: o.cloudStats() }))
+  app.get('/v1/status', async (req) => ({ ...await readDevicePage(o.registry, devicePageParams(req.query), viewOf), cloud: o.cloudStats() }))
   app.get('/v1/devices/:id', async (req) => await view(await device((req.params as { id: string }).id)))
   registerRecordsRoute(app, { registry: o.registry, device, kinds: kindsParam, maxWaitMs: o.maxWaitMs ?? 30_000, closing: () => closing, watch: o.watchStores })
   app.get('/v1/devices/:id/metrics', async (req) => {

@@ -177,6 +177,8 @@ export interface DeployRegistry {
   noteHistory: (notes: HistoryNote[]) => Promise<void>
   putReported: (device: string, r: ReportedRow) => Promise<void>
   getReported: (device: string) => Promise<ReportedRow | undefined>
+  /** The reports of several devices in one read (a page of the devices list); a device with none is absent. */
+  getReportedMany: (devices: readonly string[]) => Promise<Map<string, ReportedRow>>
   /** Stores a new rollout under the next id (`r1`, `r2`...) and returns it. */
   createRollout: (r: Omit<RolloutRow, 'id'>) => Promise<RolloutRow>
   /** Writes a rollout back; `dirty` names the device indexes that changed (all when absent). */

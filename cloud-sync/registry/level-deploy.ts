@@ -150,6 +150,14 @@ export class LevelDeployBase implements DeployRegistry {
     return v === undefined ? undefined : dec<ReportedRow>(v)
   }
 
+  async getReportedMany (devices: readonly string[]): Promise<Map<string, ReportedRow>> {
+    const out = new Map<string, ReportedRow>()
+    if (devices.length === 0) return out
+    const values = await this.#reported.getMany([...devices])
+    values.forEach((v, i) => { if (v !== undefined) out.set(devices[i], dec<ReportedRow>(v)) })
+    return out
+  }
+
   async createRollout (r: Omit<RolloutRow, 'id'>): Promise<RolloutRow> {
     return await this.#serial(async () => {
       const seq = await this.#counter(ROLLOUTS) + 1

@@ -22,7 +22,7 @@ import { systemClock } from '../../src/clock.js'
 import type { Clock } from '../../src/clock.js'
 import type { FaultEvent, FaultState } from '../../src/store-fault.js'
 import { LEGACY_STREAM, TAKEOVERS_KEPT } from './types.js'
-import type { ConflictFacts, DeviceRow, IngestBatch, IngestResult, NewDevice, RecordQuery, Registry, StoredGap, StoredRecord, StreamRow } from './types.js'
+import type { ConflictFacts, DevicePageQuery, DeviceRow, IngestBatch, IngestResult, NewDevice, RecordQuery, Registry, StoredGap, StoredRecord, StreamRow } from './types.js'
 
 export { MAX_AHEAD } from './level-ingest.js'
 
@@ -170,9 +170,11 @@ export class LevelRegistry extends LevelDeployBase implements Registry {
   }
 
   /** Rows as the cache holds them where it does: facts not yet written (heartbeats, takeovers) included. */
-  async listDevices (): Promise<DeviceRow[]> {
+  async listDevices (q: DevicePageQuery = {}): Promise<DeviceRow[]> {
     const out: DeviceRow[] = []
-    for await (const [id, v] of this.#devices.iterator()) {
+    // Keys are the ids in UTF-8, which LevelDB orders by bytes: code-unit order for ids.
+    const range = { ...(q.after === undefined ? {} : { gt: q.after }), ...(q.limit === undefined ? {} : { limit: q.limit }) }
+    for await (const [id, v] of this.#devices.iterator(range)) {
       const cached = this.#rows.get(id)
       out.push(cached !== undefined ? structuredClone(cached) : dec<DeviceRow>(v))
     }

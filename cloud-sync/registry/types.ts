@@ -115,6 +115,12 @@ export interface IngestResult {
   conflict?: { seq: number }
 }
 
+/**
+ * One page of devices in id order (docs/cloud.md, "Pages"): those whose id sorts after `after`
+ * by code unit (bytes, for ids of ID_PATTERN), at most `limit`. Without either, all of them.
+ */
+export interface DevicePageQuery { after?: string, limit?: number }
+
 export interface NewDevice { id: string, group?: string, secretHash: string, createdAt: number }
 
 export interface RecordQuery {
@@ -148,7 +154,12 @@ export interface Registry extends DeployRegistry {
   /** Throws LAMBKIN_DEVICE_EXISTS when the id is taken (also by a revoked device). */
   addDevice: (d: NewDevice) => Promise<DeviceRow>
   getDevice: (id: string) => Promise<DeviceRow | undefined>
-  listDevices: () => Promise<DeviceRow[]>
+  /**
+   * Devices in id order by code unit, the same on every backend (PostgreSQL compares with
+   * COLLATE "C", whatever the database's collation), so a page boundary means the same thing
+   * on each; `q` narrows it to one page (DevicePageQuery).
+   */
+  listDevices: (q?: DevicePageQuery) => Promise<DeviceRow[]>
   /** Marks the device revoked; false when there is no such device. */
   revokeDevice: (id: string, at: number) => Promise<boolean>
   /**

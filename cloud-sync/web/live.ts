@@ -5,7 +5,7 @@
 import { signal } from '@preact/signals'
 import type { FleetChange } from '../api/dashboard-types.js'
 import { ApiError, api } from './api.js'
-import { applyChange, loadFleet } from './fleet-store.js'
+import { applyChange, loadDone, loadFleet } from './fleet-store.js'
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting'
 export const liveState = signal<LiveState>('connecting')
@@ -47,6 +47,7 @@ export function startLive (): () => void {
       pending = []
       loadFleet().then(() => {
         for (const c of pending ?? []) applyChange(c)
+        loadDone()
         pending = undefined
         failures = 0
         liveState.value = 'live'

@@ -153,6 +153,14 @@ export class PgDeployBase implements DeployRegistry {
     return r === undefined ? undefined : dec<ReportedRow>(r.frame)
   }
 
+  async getReportedMany (devices: readonly string[]): Promise<Map<string, ReportedRow>> {
+    const out = new Map<string, ReportedRow>()
+    if (devices.length === 0) return out
+    const rows = await this.db.query<{ device: string, frame: Buffer }>('reading reports', 'SELECT device, frame FROM reported WHERE device = ANY($1::text[])', [[...devices]])
+    for (const r of rows) out.set(r.device, dec<ReportedRow>(r.frame))
+    return out
+  }
+
   async createRollout (r: Omit<RolloutRow, 'id'>): Promise<RolloutRow> {
     return await this.db.tx('creating a rollout', async (c) => {
       const seq = (await c.query<{ value: number }>("UPDATE counters SET value = value + 1 WHERE name = 'rollouts' RETURNING value")).rows[0].value

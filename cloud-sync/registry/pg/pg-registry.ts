@@ -13,7 +13,7 @@ import type { Clock } from '../../../src/clock.js'
 import type { FaultState } from '../../../src/store-fault.js'
 import type { HeartbeatFrame, StatusFrame } from '../../../src/wire/index.js'
 import { TAKEOVERS_KEPT } from '../types.js'
-import type { ConflictFacts, DeviceRow, IngestBatch, IngestResult, NewDevice, RecordQuery, Registry, StoredGap, StoredRecord, StreamRow, TakeoverFacts } from '../types.js'
+import type { ConflictFacts, DevicePageQuery, DeviceRow, IngestBatch, IngestResult, NewDevice, RecordQuery, Registry, StoredGap, StoredRecord, StreamRow, TakeoverFacts } from '../types.js'
 import { Availability } from './availability.js'
 import { MAX_RETENTION_DAYS, PG_DEFAULTS } from './defaults.js'
 import { PgDb } from './db.js'
@@ -116,8 +116,12 @@ export class PgRegistry extends PgDeployBase implements Registry {
     return deviceRow(r)
   }
 
-  async listDevices (): Promise<DeviceRow[]> {
-    const rows = await this.db.query<DeviceSql>('listing devices', `SELECT ${DEVICE_COLUMNS}, ${AGE_COLUMN} FROM devices ORDER BY id`)
+  /** In byte order (COLLATE "C", index devices_id_bytes), as LevelDB keys sort, whatever the database's collation. */
+  async listDevices (q: DevicePageQuery = {}): Promise<DeviceRow[]> {
+    const params: unknown[] = []
+    const where = q.after === undefined ? '' : ` WHERE id COLLATE "C" > $${params.push(q.after)}`
+    const limit = q.limit === undefined ? '' : ` LIMIT $${params.push(q.limit)}`
+    const rows = await this.db.query<DeviceSql>('listing devices', `SELECT ${DEVICE_COLUMNS}, ${AGE_COLUMN} FROM devices${where} ORDER BY id COLLATE "C"${limit}`, params)
     for (const r of rows) this.seen.read(r.id, r.age_ms ?? null)
     return rows.map(deviceRow)
   }

@@ -1,12 +1,13 @@
 // The devices table: search, group and status filters, sortable columns, and only the rows in
 // view are in the page (a fixed row height places them), so 10,000 devices scroll and filter
-// smoothly. Each row links to its device page; a function whose active version is not the
-// desired one is marked with words and a symbol, not colour alone.
+// smoothly; it shows the fleet's first page at once and says how far the rest has come. Each
+// row links to its device page; a function whose active version is not the desired one is
+// marked with words and a symbol, not colour alone.
 import { computed, signal } from '@preact/signals'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { FleetFunction, FleetRow } from '../../api/dashboard-types.js'
 import { ago, bytes, count, version, when } from '../format.js'
-import { now, rows } from '../fleet-store.js'
+import { loading, now, rows } from '../fleet-store.js'
 import { deviceHref } from '../route.js'
 import { filterRows, groupsOf, sortRows } from '../table-model.js'
 import type { Filter, Sort, SortKey } from '../table-model.js'
@@ -134,7 +135,7 @@ export function DevicesTable () {
     <section aria-labelledby='devices-h' class='devices'>
       <h2 id='devices-h'>Devices</h2>
       <Filters />
-      <p class='count' aria-live='polite'>Showing {count(list.length)} of {count(rows.value.length)} devices</p>
+      <p class='count' aria-live='polite'>Showing {count(list.length)} of {count(rows.value.length)} devices{loading.value !== null && <> (reading the fleet: {count(loading.value.read)} of {count(loading.value.of)}…)</>}</p>
       <div role='table' aria-labelledby='devices-h' aria-rowcount={list.length + 1} class='table'>
         <Header />
         <div role='rowgroup' class='scroller' ref={scroller} tabIndex={-1} style={{ height: `min(${narrow ? 65 : 70}vh, ${Math.max(list.length, 2) * rowPx}px)` }}>

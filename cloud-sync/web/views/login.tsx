@@ -1,9 +1,8 @@
 // Sign-in: the operator token, checked against the cloud before it is kept (in this tab's
 // sessionStorage only). A refused token, or a session the cloud ended, says why here.
 import { useState } from 'preact/hooks'
-import type { FleetView } from '../../api/dashboard-types.js'
-import { ApiError, api } from '../api.js'
-import { applyView } from '../fleet-store.js'
+import type { ApiError } from '../api.js'
+import { applyView, firstPage } from '../fleet-store.js'
 import { signIn, signedOutReason } from '../session.js'
 
 export function Login () {
@@ -17,7 +16,7 @@ export function Login () {
     setBusy(true)
     setError(null)
     try {
-      const view = await api<FleetView>('v1/fleet', { token: t, signingIn: true })
+      const view = await firstPage(t, true)
       signIn(t)
       applyView(view)
     } catch (err) {

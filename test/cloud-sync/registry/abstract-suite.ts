@@ -9,6 +9,7 @@ import type { IngestResult, Registry } from '../../../cloud-sync/registry/index.
 import { dataBytes, embedData, encodeFrame } from '../../../src/wire/index.js'
 import { deployCases } from './abstract-suite-deploy.js'
 import { streamCases } from './abstract-suite-streams.js'
+import { pageCases } from './abstract-suite-pages.js'
 import { A, ingest, range, rec } from './suite-records.js'
 import type { Rec } from './suite-records.js'
 import { underCi } from '../../helpers/ci.js'
@@ -223,6 +224,7 @@ export function registrySuite (name: string, make: () => RegistryFactory, opts: 
   })
 
   streamCases(it, add)
+  pageCases(it)
 
   it('takeovers are counted with the last few times, and kept', async (reg, f) => {
     await add(reg)

@@ -11,6 +11,7 @@ import { DAY_MS, PgRegistry, migrateDatabase, migrations, partitionName } from '
 import { MAINTAIN_EVERY_MS } from '../../../cloud-sync/registry/pg/partitions.js'
 import { deviceState } from '../../../cloud-sync/api/views.js'
 import { LastSeen } from '../../../cloud-sync/last-seen.js'
+import { AWKWARD_IDS } from './abstract-suite-pages.js'
 import { FakeClock } from '../../helpers/fake-clock.js'
 import { pgCases, postgresBin, startPostgres } from '../../helpers/postgres.js'
 import type { PgServer } from '../../helpers/postgres.js'
@@ -145,6 +146,33 @@ pgTest('device ages come from the database\'s clock: instances whose clocks diff
   } finally {
     await a.close()
     await b.close()
+  }
+})
+
+pgTest('pages follow byte order in a database whose collation does not (ICU root skips - and _), as on LevelDB', async () => {
+  const name = `icu_${process.pid}`
+  await sql(server.url(), `CREATE DATABASE ${name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'und' LOCALE 'C'`)
+  const url = server.url(name)
+  const reg = await PgRegistry.open({ url, retentionDays: 0 })
+  try {
+    for (const id of AWKWARD_IDS) await reg.addDevice({ id, secretHash: 'h', createdAt: 1 })
+    // The database's own order differs: a plain ORDER BY id would page differently here.
+    const own = (await sql<{ id: string }>(url, 'SELECT id FROM lambkin.devices ORDER BY id')).map((r) => r.id)
+    assert.not.equal(own, [...AWKWARD_IDS].sort())
+    assert.equal((await reg.listDevices()).map((d) => d.id), [...AWKWARD_IDS].sort())
+    assert.equal((await reg.listDevices({ after: 'a-b', limit: 3 })).map((d) => d.id), ['a0', 'a_a', 'ab'])
+    // The page query uses the index in byte order, not a sort of the whole table.
+    await sql(url, 'ANALYZE lambkin.devices')
+    const c = new pg.Client({ connectionString: url })
+    await c.connect()
+    let plan: string
+    try {
+      await c.query('SET enable_seqscan = off')
+      plan = (await c.query<{ 'QUERY PLAN': string }>('EXPLAIN SELECT id FROM lambkin.devices WHERE id COLLATE "C" > \'a-b\' ORDER BY id COLLATE "C" LIMIT 3')).rows.map((r) => r['QUERY PLAN']).join('\n')
+    } finally { await c.end() }
+    assert.match(plan, /devices_id_bytes/)
+  } finally {
+    await reg.close()
   }
 })
 
