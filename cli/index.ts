@@ -24,7 +24,7 @@ usage: lambkin <command> [options]
                  [--<any config key> value]...
   lambkin device install-service [the flags of lambkin device]... [--print]
                                      a systemd unit running the agent at boot
-  lambkin outbox --data <dir> [--json] [--limit n] [--kind k]
+  lambkin outbox [--data <dir>] [--json] [--limit n] [--kind k]
   lambkin broker-passwd <username> [--publish filter]... [--subscribe filter]... [--retain]
                                      a user entry for the embedded broker (password on stdin)
 

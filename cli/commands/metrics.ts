@@ -51,7 +51,7 @@ export async function metricsCommand (argv: string[], io: CliIo): Promise<number
         Object.keys(s.errors).length === 0 ? '0' : Object.entries(s.errors).map(([c, n]) => `${c.replace(/^LAMBKIN_/, '')}:${n}`).join(','),
         String(s.throttles), ms(s.durationMs.p50), ms(s.durationMs.p90), ms(s.durationMs.p99), s.gbSeconds.toPrecision(3)
       ])))
-      io.stdout(`from ${r.snapshots} metric snapshots\n`)
+      io.stdout(`from ${r.snapshots} metric snapshot${r.snapshots === 1 ? '' : 's'}\n`)
     })
   return await runProgram(program, argv, io, run, () => json)
 }

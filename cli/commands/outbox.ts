@@ -1,5 +1,6 @@
 // `lambkin outbox --data <dir>`: shows what an agent has buffered, as a table or JSON: from the
 // store when the agent is stopped, through the agent's local HTTP port while it runs (agent-outbox.ts).
+import path from 'node:path'
 import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { parseDecimalInteger } from '../../src/decimal.js'
 import { LevelOutboxStore } from '../../device/store/level-store.js'
@@ -10,6 +11,7 @@ import { table } from '../table.js'
 import { command, runProgram } from '../program.js'
 import type { Run } from '../program.js'
 import { RECORD_KINDS, isRecordKind } from '../../device/store/types.js'
+import { DEVICE_DEFAULTS } from '../../device/config/defaults.js'
 import type { OutboxRecord, RecordKind, StoreStats } from '../../device/store/types.js'
 
 export interface OutboxCommandIo {
@@ -17,14 +19,14 @@ export interface OutboxCommandIo {
   stderr: (s: string) => void
 }
 
-export const OUTBOX_USAGE = `usage: lambkin outbox --data <dir> [--json] [--limit n] [--kind ${RECORD_KINDS.join('|')}]...`
+export const OUTBOX_USAGE = `usage: lambkin outbox [--data <dir>] [--json] [--limit n] [--kind ${RECORD_KINDS.join('|')}]...`
 
 /** Returns the exit code: 0 ok, 1 the store could not be read, 2 bad usage. */
 export async function outboxCommand (args: string[], io: OutboxCommandIo): Promise<number> {
   const run: Run = { code: 0 }
   const program = command('lambkin outbox', io, OUTBOX_USAGE)
     .description('Lists what an agent has buffered in its data folder, oldest first, then a summary (records, bytes, quota drops per kind, expired, last seq, publishes waiting). LevelDB allows one process at a time, so while the agent runs this asks the agent instead, through its metricsPort (found in <dir>/agent-http.json).')
-    .requiredOption('--data <dir>', "the agent's data dir")
+    .option('--data <dir>', `the agent's data dir, as lambkin device takes it (default: LAMBKIN_DATA, else ${DEVICE_DEFAULTS.dataDir})`, process.env.LAMBKIN_DATA ?? DEVICE_DEFAULTS.dataDir)
     .option('--json', 'print { records, stats } with every record in full')
     .option('--limit <n>', 'at most this many records (1 to 100000)', '1000')
     .option('--kind <kind>', `only records of this kind (${RECORD_KINDS.join(', ')}); repeat for several`, (k: string, all: string[] = []) => [...all, k])
@@ -33,7 +35,7 @@ export async function outboxCommand (args: string[], io: OutboxCommandIo): Promi
       if (limit === undefined || limit < 1 || limit > 100_000) throw new LambkinError(ErrorCodes.USAGE, `--limit must be an integer between 1 and 100000, got "${f.limit}"\n${OUTBOX_USAGE}`)
       const bad = (f.kind ?? []).find((k) => !isRecordKind(k))
       if (bad !== undefined) throw new LambkinError(ErrorCodes.USAGE, `--kind "${bad}" is not a record kind (${RECORD_KINDS.join(', ')})\n${OUTBOX_USAGE}`)
-      run.code = await show(f.data, f.json === true, limit, f.kind as RecordKind[] | undefined, io)
+      run.code = await show(path.resolve(f.data), f.json === true, limit, f.kind as RecordKind[] | undefined, io)
     })
   return await runProgram(program, args, io, run)
 }

@@ -20,7 +20,7 @@ export async function loadFunctionsDir (dir: string, opts: LoadOptions = {}): Pr
   try {
     entries = await readdir(abs, { withFileTypes: true })
   } catch (cause) {
-    throw new LambkinError(ErrorCodes.FUNCTION_NOT_FOUND, `cannot list the functions folder ${abs}: ${errorMessage(cause)}`, { cause, details: { dir: abs } })
+    throw new LambkinError(ErrorCodes.FUNCTION_NOT_FOUND, `cannot list the functions folder ${abs}: ${errorMessage(cause)}${(cause as { code?: unknown }).code === 'ENOENT' ? ': create it, or point --functions (functionsDir in the config, LAMBKIN_FUNCTIONS) at the folder holding your functions, one subfolder with a function.json each' : ''}`, { cause, details: { dir: abs } })
   }
   const subs = entries
     .filter((e) => (e.isDirectory() || e.isSymbolicLink()) && !e.name.startsWith('.') && !RESERVED_NAMES.includes(e.name))

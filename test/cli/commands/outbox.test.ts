@@ -70,11 +70,11 @@ test('--json prints one object with records and stats; --kind and --limit narrow
 })
 
 test('bad usage exits 2 with a usage line', async () => {
-  for (const args of [[], ['--data'], ['--data', '/x', '--limit', 'ten'], ['--data', '/x', '--limit', '0'], ['--data', '/x', '--kind', 'nope'], ['--data', '/x', '--bogus'], ['--data', '/x', 'extra']]) {
+  for (const args of [['--data'], ['--data', '/x', '--limit', 'ten'], ['--data', '/x', '--limit', '0'], ['--data', '/x', '--kind', 'nope'], ['--data', '/x', '--bogus'], ['--data', '/x', 'extra']]) {
     const r = await run(args)
     assert.is(r.code, 2, args.join(' '))
     assert.match(r.err, /^LAMBKIN_USAGE: /)
-    assert.match(r.err, /usage: lambkin outbox --data <dir>/)
+    assert.match(r.err, /usage: lambkin outbox \[--data <dir>\]/)
     assert.is(r.out, '')
   }
 })
@@ -86,6 +86,15 @@ test('exits 1 with CODE: message when there is no store or an agent holds it', a
     assert.is(r.code, 1)
     assert.match(r.err, /^LAMBKIN_STORE_ERROR: there is no outbox store in /)
     assert.is(fs.readdirSync(empty).length, 0, 'looking created nothing')
+    // No --data: the agent's own default, relative to where it runs.
+    const cwd = process.cwd()
+    process.chdir(empty)
+    try {
+      const d = await run([])
+      assert.is(d.code, 1)
+      assert.match(d.err, `there is no outbox store in ${path.join(fs.realpathSync(empty), '.lambkin', 'data')}`)
+    } finally { process.chdir(cwd) }
+    assert.is(fs.readdirSync(empty).length, 0)
   } finally { fs.rmSync(empty, { recursive: true, force: true }) }
   await withStore(async (dir) => {
     const agent = await LevelOutboxStore.open({ dir })
