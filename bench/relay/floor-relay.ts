@@ -9,7 +9,8 @@
 // FLOOR_INLINE=1 runs QuickJS on the main thread (no hop); FLOOR_NOCOMMIT=1 skips LevelDB;
 // FLOOR_WRITES=lambkin writes what the agent's commit writes (floor-writes.ts); FLOOR_MQTT5=1
 // speaks MQTT 5 as the agent's trigger link does (Receive Maximum 256, a session that does not
-// expire, each publish with its W9 trace and hop as user properties).
+// expire, each publish with its W9 trace and hop as user properties); FLOOR_LINGER_MS=<ms> holds
+// a turn open that long before its hand-over, so that more messages share one hop and one commit.
 import { randomUUID } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
 import { Encoder } from 'cbor-x'
@@ -23,6 +24,7 @@ const [url, dir] = process.argv.slice(2)
 const INLINE = process.env.FLOOR_INLINE === '1'
 const NOCOMMIT = process.env.FLOOR_NOCOMMIT === '1'
 const MQTT5 = process.env.FLOOR_MQTT5 === '1'
+const LINGER_MS = Number(process.env.FLOOR_LINGER_MS ?? 0)
 /** The agent's outbox.syncIntervalMs: commits are written unsynced, fsynced at most this late. */
 const SYNC_INTERVAL_MS = 200
 
@@ -144,7 +146,9 @@ client.on('message', (topic, payload, packet) => {
   if (turn === undefined) {
     turn = { topics: [], events: [], ids: [], acks: [], results: [], outputs: [], committed: false }
     inOrder.push(turn)
-    setImmediate(() => { const t = turn as Turn; turn = undefined; call(t) })
+    const close = (): void => { const t = turn as Turn; turn = undefined; call(t) }
+    if (LINGER_MS > 0) setTimeout(close, LINGER_MS)
+    else setImmediate(close)
   }
   turn.topics.push(topic)
   turn.events.push(payload.toString())

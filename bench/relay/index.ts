@@ -67,7 +67,7 @@ const show = (name: string, r: Result): void => {
 const pace = process.env.BENCH_RATE === undefined ? 'as fast as each peer answers' : `offered at ${process.env.BENCH_RATE} msg/s (BENCH_RATE)`
 console.log(`relay job: QoS 1 bench/in/<k> -> threshold function -> QoS 1 bench/out, one Mosquitto${process.env.BENCH_BROKER_NODELAY === '1' ? ' (set_tcp_nodelay true)' : ''}, ${process.env.BENCH_MESSAGES ?? '40000'} timed messages after ${process.env.BENCH_WARMUP ?? '10000'} warm-up, ${pace}`)
 // BENCH_ONLY=relay,floor,floor-inline,floor-nocommit,floor-writes,floor-mqtt5,floor-agent,
-// node-red,qos1,qos0 runs some of them (to profile one, with BENCH_PEER_FLAGS).
+// floor-linger,node-red,qos1,qos0 runs some of them (to profile one, with BENCH_PEER_FLAGS).
 const only = (process.env.BENCH_ONLY ?? 'relay,floor,node-red,qos1,qos0').split(',')
 const none: Result = { perSecond: NaN, peakRssMiB: NaN, cpuMsPer1k: NaN, mainMsPer1k: NaN, threadsMsPer1k: [], stalls: NaN, stalledMs: NaN }
 async function peer (key: string, name: string, make: (url: string) => Peer | Promise<Peer>): Promise<Result> {
@@ -83,6 +83,7 @@ const nocommit = await peer('floor-nocommit', 'floor, no LevelDB (FLOOR_NOCOMMIT
 await peer('floor-writes', "floor writing the agent's values (FLOOR_WRITES=lambkin: record envelopes, processed-once marks, counters)", (url) => floorRelay(url, { FLOOR_WRITES: 'lambkin' }))
 await peer('floor-mqtt5', 'floor speaking MQTT 5 as the agent does (FLOOR_MQTT5=1: Receive Maximum 256, W9 user properties on each publish)', (url) => floorRelay(url, { FLOOR_MQTT5: '1' }))
 await peer('floor-agent', 'floor with both (FLOOR_WRITES=lambkin FLOOR_MQTT5=1)', (url) => floorRelay(url, { FLOOR_WRITES: 'lambkin', FLOOR_MQTT5: '1' }))
+await peer('floor-linger', 'floor, each turn held open 5 ms (FLOOR_LINGER_MS=5)', (url) => floorRelay(url, { FLOOR_LINGER_MS: '5' }))
 let red = none
 if (existsSync(NODE_RED)) red = await peer('node-red', 'Node-RED 4 (mqtt in -> function -> mqtt out)', nodeRed)
 else console.log('relay job, Node-RED: not installed (scripts/bench-peers.sh installs it), skipped')
