@@ -19,6 +19,11 @@ export interface LambkinWrites {
   counters: (records: number, publishes: number) => Uint8Array
 }
 
+/**
+ * The agent's values for one relay process, encoded with `cbor` (the store's options): ids from
+ * a random prefix and a counter as the pool makes them, marks in slot `packetId % 1024` of one
+ * session and route, the counters' books as the ledger keeps them for one kind.
+ */
 export function lambkinWrites (cbor: Encoder): LambkinWrites {
   const prefix = randomUUID().slice(0, 24)
   const session = randomUUID().slice(0, 8)
