@@ -1,4 +1,4 @@
-// bench/relay's floor: the same threshold job in a bare MQTT.js client, nothing durable.
+// bench/relay's bare relay: the same threshold job in a bare MQTT.js client, nothing durable (floor-relay.ts is the floor that keeps lambkin's guarantees).
 // `node bare-relay.js <url>`: QoS 1 in on bench/in/+, QoS 1 out on bench/out.
 import mqtt from 'mqtt'
 

@@ -1,5 +1,6 @@
-// The three peers bench/relay runs the threshold job in, each as a process of its own started
-// as a user would start it: a bare MQTT.js client, Node-RED 4 with an `mqtt in` -> `function`
+// The peers bench/relay runs the threshold job in, each as a process of its own started
+// as a user would start it: a bare MQTT.js client, the floor of lambkin's guarantees built from
+// its parts (floor-relay.ts), Node-RED 4 with an `mqtt in` -> `function`
 // -> `mqtt out` flow (installed on demand by scripts/bench-peers.sh), and `lambkin device --mqtt`.
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -18,6 +19,7 @@ const THRESHOLD = 25
 export const NODE_RED = fileURLToPath(new URL('../../../bench/peers/node-red/node_modules/node-red/red.js', import.meta.url))
 const CLI = fileURLToPath(new URL('../../cli/bin.js', import.meta.url))
 const RELAY = fileURLToPath(new URL('./bare-relay.js', import.meta.url))
+const FLOOR = fileURLToPath(new URL('./floor-relay.js', import.meta.url))
 
 export interface Peer { proc: ChildProcess, stop: () => Promise<void> }
 
@@ -42,6 +44,15 @@ function start (args: string[], dir: string | undefined, env: Record<string, str
 
 export function bareRelay (url: string): Peer {
   return start([RELAY, url], undefined)
+}
+
+/**
+ * The floor of the guarantees (floor-relay.ts), its LevelDB in a temp folder; `variant` is
+ * FLOOR_INLINE=1 (QuickJS on the main thread) or FLOOR_NOCOMMIT=1 (no LevelDB), or neither.
+ */
+export function floorRelay (url: string, variant: Record<string, string> = {}): Peer {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-bench-floor-'))
+  return start([FLOOR, url, path.join(dir, 'db')], dir, variant)
 }
 
 /** Node-RED 4 with its default settings.js in a temp userDir and the flow as flows.json. */
