@@ -64,12 +64,10 @@ export const DEVICE_DEFAULTS: DeviceDefaults = deepFreeze({
  * Defaults that differ under the small-RAM profile (LAMBKIN_MEMORY=small, the default on ARM):
  * one sandbox thread, which with 50 functions idles ~15 MiB below two (a V8 heap and a malloc
  * arena fewer; docs/performance.md, "The small-RAM profile"). CPU-heavy functions then share that thread.
- * 32 client publishes at once on the embedded broker instead of 256: the main heap peaks 4-6 MiB
- * lower under a sensor's 500 QoS 1 messages in flight with 64 (same section), and 32 takes the
- * peak about 1 MiB lower again, at the same CPU and msg/s (docs/performance.md, "The peak over
- * idle, with a margin").
+ * 64 client publishes at once on the embedded broker instead of 256: the main heap peaks 4-6 MiB
+ * lower under a sensor's 500 QoS 1 messages in flight, at the same CPU and msg/s (same section).
  * A 1 MiB LevelDB write buffer instead of 4: the memtable the outbox's writes fill between two
  * table files is held in malloc, so the peak under load is about 1 MiB lower (docs/performance.md,
  * "The memtable on board settings"), for more compaction writes to disk.
  */
-export const SMALL_RAM_DEFAULTS = deepFreeze({ invocation: { workers: 1 }, broker: { maxTaken: 32 }, outbox: { writeBufferKiB: 1024 } })
+export const SMALL_RAM_DEFAULTS = deepFreeze({ invocation: { workers: 1 }, broker: { maxTaken: 64 }, outbox: { writeBufferKiB: 1024 } })

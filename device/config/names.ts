@@ -75,7 +75,7 @@ const SHORT: Readonly<Record<string, { env?: string, flag?: string, help: string
   'broker.maxConnections': { help: 'embedded broker: TCP connections beyond this are closed on accept' },
   'broker.connectTimeoutMs': { help: 'embedded broker: a connection that sends no CONNECT within this many ms is closed' },
   'broker.maxKeepaliveSec': { help: 'embedded broker: the longest keep-alive a client may ask for, in seconds (0, never, is refused too)' },
-  'broker.maxTaken': { help: 'embedded broker: client publishes worked on at once; more wait, unacknowledged (32 with LAMBKIN_MEMORY=small)' },
+  'broker.maxTaken': { help: 'embedded broker: client publishes worked on at once; more wait, unacknowledged (64 with LAMBKIN_MEMORY=small)' },
   metricsHost: { help: 'the address the metrics server listens on' },
   metricsSnapshotMs: { help: 'how often, in ms, the metrics counted since the last snapshot go to the outbox as one metric record' },
   'outbox.ttlMs.log': { help: 'how long log records stay in the outbox, in ms (unset or 0: until uploaded)' },

@@ -203,9 +203,9 @@ test('the small-RAM profile (LAMBKIN_MEMORY=small, the default on ARM) defaults 
   assert.is(cfg.invocation.maxConcurrent, DEVICE_DEFAULTS.invocation.maxConcurrent)
 })
 
-test('the small-RAM profile takes 32 client publishes at once on the embedded broker instead of 256; the config file still decides', async (ctx) => {
+test('the small-RAM profile takes 64 client publishes at once on the embedded broker instead of 256; the config file still decides', async (ctx) => {
   assert.is((await load(ctx, { arch: 'x64' })).broker.maxTaken, 256)
-  assert.is((await load(ctx, { arch: 'arm64' })).broker.maxTaken, 32)
+  assert.is((await load(ctx, { arch: 'arm64' })).broker.maxTaken, 64)
   assert.is((await load(ctx, { arch: 'arm', env: { LAMBKIN_MEMORY: 'node' } })).broker.maxTaken, 256)
   const file = writeJson(path.join(ctx.dir, 'device.json'), { broker: { maxTaken: 500 } })
   const cfg = await load(ctx, { env: { LAMBKIN_MEMORY: 'small' }, flags: { config: file } })
