@@ -8,8 +8,10 @@
 //    agent sends after the invocation's results are committed), then a warm one to the same
 //    function; medians over up to 10 functions;
 //  - throughput with k functions receiving: QoS 1 messages spread over k topics, IN_FLIGHT
-//    unacknowledged, PUBACK after commit; peak RSS sampled every 50 ms during each k, and the
-//    agent's CPU (all threads) per 1,000 of the timed messages.
+//    unacknowledged (COST_IN_FLIGHT, 500 unless set), PUBACK after commit; peak RSS sampled
+//    every 50 ms during each k, and the agent's CPU (all threads) per 1,000 of the timed
+//    messages. The smaps split is taken again at each new peak 1 MiB over the last, or at
+//    every new peak with COST_SPLIT_EVERY set (what the peak itself holds).
 // Prints one JSON line.
 import { spawn } from 'node:child_process'
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -24,7 +26,8 @@ import { cpuSeconds, rssNow, rssSplit } from './smaps.js'
 const BIN = fileURLToPath(new URL('../../cli/bin.js', import.meta.url))
 const MESSAGES = Number(process.env.COST_MESSAGES ?? 20_000)
 const WARMUP = Number(process.env.COST_WARMUP ?? 5_000)
-const IN_FLIGHT = 500
+const IN_FLIGHT = Number(process.env.COST_IN_FLIGHT ?? 500)
+const SPLIT_STEP = process.env.COST_SPLIT_EVERY === undefined ? 1 : 0
 // COST_AGENT_LOG: a file the agent's stdout is appended to (with COST_EXTRA_FLAGS=--trace-gc, each
 // isolate's collections: the main thread's and the sandbox thread's heaps apart).
 const AGENT_LOG = process.env.COST_AGENT_LOG
@@ -106,7 +109,7 @@ for (const k of receiving) {
   let peakSplit: Record<string, number> | undefined
   const sampler = setInterval(() => {
     const rss = rssNow(pid).rss
-    if (rss > peak + 1) peakSplit = { ...rssSplit(pid) }
+    if (rss > peak + SPLIT_STEP) peakSplit = { ...rssSplit(pid) }
     peak = Math.max(peak, rss)
   }, 50)
   if (AGENT_LOG !== undefined) appendFileSync(AGENT_LOG, `# load ${k} start\n`)
