@@ -50,18 +50,25 @@ function headerBytes (remaining: number): number {
 }
 
 /**
+ * `client`'s parser; undefined after closing its connection when it has not the steps wrapped
+ * here (checkParserShape ran at start; a client without them cannot read packets either).
+ */
+function parserOf (client: ClientLike): ParserInternals | undefined {
+  const parser = (client as unknown as { _parser?: unknown })._parser
+  if (hasInternals(parser)) return parser
+  client.conn.destroy()
+  return undefined
+}
+
+/**
  * Makes `client`'s parser refuse any packet whose total size (fixed header included, as in
  * MQTT 5 section 3.1.2.11.4 "Maximum Packet Size") exceeds `maxBytes`: the parser errors,
  * aedes closes the connection (MQTT 3.1.1 has no reason code to send; aedes speaks only 3.1.1,
  * so the MQTT 5 DISCONNECT 0x95 does not apply) and nothing of the packet is processed.
  */
 export function limitPacketSize (client: ClientLike, maxBytes: number, onTooLarge: (bytes: number) => void): void {
-  const parser = (client as unknown as { _parser?: unknown })._parser
-  if (!hasInternals(parser)) {
-    // checkParserShape ran at start; a client without the parser cannot read packets either.
-    client.conn.destroy()
-    return
-  }
+  const parser = parserOf(client)
+  if (parser === undefined) return
   const parseLength = parser._parseLength
   parser._parseLength = function (this: ParserInternals): boolean {
     const done = parseLength.call(this)
@@ -88,11 +95,8 @@ export function limitPacketSize (client: ClientLike, maxBytes: number, onTooLarg
  * (bench/cloud/subscribe-flood.ts). `onTooMany` gets the packet's filter count.
  */
 export function limitSubscribeFilters (client: ClientLike, maxFilters: number, onTooMany: (filters: number) => void): void {
-  const parser = (client as unknown as { _parser?: unknown })._parser
-  if (!hasInternals(parser)) {
-    client.conn.destroy()
-    return
-  }
+  const parser = parserOf(client)
+  if (parser === undefined) return
   const parseSubscribe = parser._parseSubscribe
   parser._parseSubscribe = function (this: ParserInternals & { packet: { subscriptions?: unknown[] } }): unknown {
     const r = parseSubscribe.call(this)

@@ -27,104 +27,77 @@ async function seconds (clock: FakeClock, s: number): Promise<void> {
   }
 }
 
+/** A test on a fresh agent folder with BEAT in it, removed after. */
+const onBoard = (fn: (f: Fixture) => Promise<void>) => async (): Promise<void> => {
+  const f = fixture(BEAT)
+  try { await fn(f) } finally { f.cleanup() }
+}
+
 async function closing (agent: Agent, fn: () => Promise<void>): Promise<void> {
   try { await fn() } finally { await agent.close() }
 }
 
-test('NTP steps a 1970 clock forward by 56 years: no catch-up storm, the schedule keeps its pace on the new clock', async () => {
-  const f = fixture(BEAT)
-  try {
-    const clock = new FakeClock(UNSET, { bootId: 'boot-1' })
-    const agent = await f.start({}, { clock })
-    await closing(agent, async () => {
-      await seconds(clock, 5)
-      clock.jumpTo(SET)
-      await seconds(clock, 5)
-    })
-    const all = await runs(f)
-    const before = all.filter((r) => r.at < SET)
-    const after = all.filter((r) => r.at >= SET)
-    assert.ok(before.length >= 1, `runs at 1970: ${before.length}`)
-    // Before the fix: catchUp (5) "missed" runs made up for the 56 years that never passed.
-    assert.equal(all.filter((r) => r.late), [], 'no run made up for the stretch the clock skipped')
-    // A run whose handler is still going at the next second skips that one (overlap), so at most 5.
-    assert.ok(after.length >= 1 && after.length <= 5, `runs on the set clock: ${after.length}`)
-    assert.ok(after.every((r) => r.at > SET && r.at <= SET + 5000), JSON.stringify(after))
-  } finally {
-    f.cleanup()
-  }
-})
+/** An agent started with its clock at `from`, run `s` seconds, stepped to `to`, run `s` more, closed. */
+async function stepped (f: Fixture, from: number, to: number, s: number): Promise<void> {
+  const clock = new FakeClock(from, { bootId: 'boot-1' })
+  const agent = await f.start({}, { clock })
+  await closing(agent, async () => {
+    await seconds(clock, s)
+    clock.jumpTo(to)
+    await seconds(clock, s)
+  })
+}
 
-test('a board\'s clock at its image\'s build date, stepped forward 6 months: nothing made up', async () => {
-  const f = fixture(BEAT)
-  try {
-    const built = Date.UTC(2026, 5, 1, 0, 0, 0, 500)
-    const clock = new FakeClock(built, { bootId: 'boot-1' })
-    const agent = await f.start({}, { clock })
-    await closing(agent, async () => {
-      await seconds(clock, 3)
-      clock.jumpTo(SET)
-      await seconds(clock, 3)
-    })
-    assert.equal((await runs(f)).filter((r) => r.late), [])
-  } finally {
-    f.cleanup()
-  }
-})
+test('NTP steps a 1970 clock forward by 56 years: no catch-up storm, the schedule keeps its pace on the new clock', onBoard(async (f) => {
+  await stepped(f, UNSET, SET, 5)
+  const all = await runs(f)
+  const before = all.filter((r) => r.at < SET)
+  const after = all.filter((r) => r.at >= SET)
+  assert.ok(before.length >= 1, `runs at 1970: ${before.length}`)
+  // Before the fix: catchUp (5) "missed" runs made up for the 56 years that never passed.
+  assert.equal(all.filter((r) => r.late), [], 'no run made up for the stretch the clock skipped')
+  // A run whose handler is still going at the next second skips that one (overlap), so at most 5.
+  assert.ok(after.length >= 1 && after.length <= 5, `runs on the set clock: ${after.length}`)
+  assert.ok(after.every((r) => r.at > SET && r.at <= SET + 5000), JSON.stringify(after))
+}))
 
-test('an offline board rebooting at 1970 runs its schedule at once, not after its last boot\'s uptime', async () => {
-  const f = fixture(BEAT)
-  try {
-    const first = new FakeClock(UNSET, { bootId: 'boot-1' })
-    const a = await f.start({}, { clock: first })
-    // A minute of uptime; the last run recorded is 1970-01-01T00:01:00.
-    await closing(a, async () => { await first.advance(55_000); await seconds(first, 5) })
-    const uptime = (await runs(f)).length
-    // Rebooted: the clock starts at 1970 again. Before the fix the schedule waited for the
-    // clock to pass its last boot's last run, a minute here, days on a board up for days.
-    const second = new FakeClock(UNSET, { bootId: 'boot-2' })
-    const b = await f.start({}, { clock: second })
-    await closing(b, async () => { await seconds(second, 5) })
-    const rebooted = (await runs(f)).slice(uptime)
-    assert.ok(rebooted.length >= 1, `runs after the reboot: ${JSON.stringify(rebooted)}`)
-    assert.equal(rebooted.filter((r) => r.late), [])
-  } finally {
-    f.cleanup()
-  }
-})
+test('a board\'s clock at its image\'s build date, stepped forward 6 months: nothing made up', onBoard(async (f) => {
+  await stepped(f, Date.UTC(2026, 5, 1, 0, 0, 0, 500), SET, 3)
+  assert.equal((await runs(f)).filter((r) => r.late), [])
+}))
 
-test('a last run recorded at 1970, the agent restarted after NTP set the clock: no catch-up for an unknown stretch', async () => {
-  const f = fixture(BEAT)
-  try {
-    const first = new FakeClock(UNSET, { bootId: 'boot-1' })
-    const a = await f.start({}, { clock: first })
-    await closing(a, async () => { await seconds(first, 3) })
-    const second = new FakeClock(SET, { bootId: 'boot-2' })
-    const b = await f.start({}, { clock: second })
-    await closing(b, async () => { await seconds(second, 3) })
-    const all = await runs(f)
-    assert.equal(all.filter((r) => r.late), [], 'nothing made up: how long the board was off is not known')
-    assert.ok(all.filter((r) => r.at >= SET).length >= 2)
-  } finally {
-    f.cleanup()
-  }
-})
+test('an offline board rebooting at 1970 runs its schedule at once, not after its last boot\'s uptime', onBoard(async (f) => {
+  const first = new FakeClock(UNSET, { bootId: 'boot-1' })
+  const a = await f.start({}, { clock: first })
+  // A minute of uptime; the last run recorded is 1970-01-01T00:01:00.
+  await closing(a, async () => { await first.advance(55_000); await seconds(first, 5) })
+  const uptime = (await runs(f)).length
+  // Rebooted: the clock starts at 1970 again. Before the fix the schedule waited for the
+  // clock to pass its last boot's last run, a minute here, days on a board up for days.
+  const second = new FakeClock(UNSET, { bootId: 'boot-2' })
+  const b = await f.start({}, { clock: second })
+  await closing(b, async () => { await seconds(second, 5) })
+  const rebooted = (await runs(f)).slice(uptime)
+  assert.ok(rebooted.length >= 1, `runs after the reboot: ${JSON.stringify(rebooted)}`)
+  assert.equal(rebooted.filter((r) => r.late), [])
+}))
 
-test('a clock stepped back by 3 hours repeats no fire time (the rule kept)', async () => {
-  const f = fixture(BEAT)
-  try {
-    const clock = new FakeClock(SET, { bootId: 'boot-1' })
-    const agent = await f.start({}, { clock })
-    await closing(agent, async () => {
-      await seconds(clock, 3)
-      clock.jumpTo(SET - 3 * 3_600_000)
-      await seconds(clock, 3)
-    })
-    const at = (await runs(f)).map((r) => r.at)
-    assert.equal(new Set(at).size, at.length, 'no fire time twice')
-  } finally {
-    f.cleanup()
-  }
-})
+test('a last run recorded at 1970, the agent restarted after NTP set the clock: no catch-up for an unknown stretch', onBoard(async (f) => {
+  const first = new FakeClock(UNSET, { bootId: 'boot-1' })
+  const a = await f.start({}, { clock: first })
+  await closing(a, async () => { await seconds(first, 3) })
+  const second = new FakeClock(SET, { bootId: 'boot-2' })
+  const b = await f.start({}, { clock: second })
+  await closing(b, async () => { await seconds(second, 3) })
+  const all = await runs(f)
+  assert.equal(all.filter((r) => r.late), [], 'nothing made up: how long the board was off is not known')
+  assert.ok(all.filter((r) => r.at >= SET).length >= 2)
+}))
+
+test('a clock stepped back by 3 hours repeats no fire time (the rule kept)', onBoard(async (f) => {
+  await stepped(f, SET, SET - 3 * 3_600_000, 3)
+  const at = (await runs(f)).map((r) => r.at)
+  assert.equal(new Set(at).size, at.length, 'no fire time twice')
+}))
 
 test.run()
