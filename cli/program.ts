@@ -4,6 +4,7 @@
 // `CODE: message` (exit 1). With --json, bad usage and failures are one JSON object on stdout,
 // `{ "ok": false, "error": { code, message } }`, as every command prints errors with --json.
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
+import type { Option } from 'commander'
 import { ErrorCodes, LambkinError } from '../src/errors.js'
 import { EXIT_OK, EXIT_USAGE, printError } from './io.js'
 import type { CliIo } from './io.js'
@@ -50,6 +51,7 @@ export async function runProgram (program: Command, argv: string[], io: CliIo, r
   // Asked for JSON, a script gets JSON for bad usage too: commander's text and help are held back.
   const wantsJson = argv.includes('--json')
   if (wantsJson) quietUsage(program)
+  strayWordsFirst(program)
   try {
     refuseUnknownSubcommand(program, argv)
     await program.parseAsync(argv, { from: 'user' })
@@ -62,6 +64,41 @@ export async function runProgram (program: Command, argv: string[], io: CliIo, r
     }
     return printError(io, err, json() || wantsJson)
   }
+}
+
+/** The options a command must be given, taken from commander so they are checked after stray words. */
+const mandatory = new WeakMap<Command, Option[]>()
+
+/**
+ * `lambkin cloud constructor` (or `lambkin cloud --dta x`): commander checks required options
+ * before it looks at stray words and unknown options, so it said "required option '--data <dir>'
+ * not specified" about a command line whose real fault is the word. Here the required options
+ * and the excess-argument check move to a preAction hook, which runs after commander's unknown
+ * option check: an unknown option first, then the stray word (named), then a missing option.
+ * Idempotent: a program parsed twice is walked once.
+ */
+function strayWordsFirst (program: Command): void {
+  if (mandatory.has(program)) return
+  const walk = (c: Command): void => {
+    const must = c.options.filter((o) => o.mandatory)
+    for (const o of must) o.makeOptionMandatory(false)
+    mandatory.set(c, must)
+    c.allowExcessArguments(true)
+    for (const sub of c.commands) walk(sub)
+  }
+  walk(program)
+  program.hook('preAction', (_root, action) => {
+    const expected = action.registeredArguments
+    const variadic = expected.at(-1)?.variadic === true
+    if (!variadic && action.args.length > expected.length) {
+      const takes = expected.length === 0 ? 'no arguments' : `${expected.length} argument${expected.length === 1 ? '' : 's'} (${expected.map((a) => `<${a.name()}>`).join(' ')})`
+      action.error(`too many arguments for '${action.name()}': unexpected '${action.args[expected.length]}' (it takes ${takes})`, { code: 'commander.excessArguments', exitCode: EXIT_USAGE })
+    }
+    for (let c: Command | null = action; c !== null; c = c.parent) {
+      const missing = (mandatory.get(c) ?? []).find((o) => c?.getOptionValue(o.attributeName()) === undefined)
+      if (missing !== undefined) c.error(`required option '${missing.flags}' not specified`, { code: 'commander.missingMandatoryOptionValue', exitCode: EXIT_USAGE })
+    }
+  })
 }
 
 function quietUsage (c: Command): void {

@@ -1,7 +1,8 @@
 // Reading a small file named on the command line (a PEM certificate, key or CA, a signing or
 // trust key) at start, bounded: a path to a device (/dev/zero, /dev/urandom), a FIFO or a huge
 // file by mistake is refused at once instead of read until memory runs out.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync } from 'node:fs'
+import { readBoundedSync } from './bounded-read.js'
 import { ErrorCodes, errorMessage, LambkinError } from './errors.js'
 
 /** The most a PEM file given to lambkin may hold, bytes: a CA bundle of a few hundred certificates fits. */
@@ -18,17 +19,9 @@ export const MAX_PEM_BYTES = 1024 * 1024
 export function readSmallFileSync (file: string, maxBytes = MAX_PEM_BYTES): Buffer {
   const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
   try {
-    if (!fstatSync(fd).isFile()) throw new Error('not a regular file')
-    const chunks: Buffer[] = []
-    let total = 0
-    for (;;) {
-      const chunk = Buffer.alloc(Math.min(maxBytes + 1 - total, 64 * 1024))
-      const bytesRead = readSync(fd, chunk, 0, chunk.length, null)
-      if (bytesRead === 0) return Buffer.concat(chunks, total)
-      chunks.push(chunk.subarray(0, bytesRead))
-      total += bytesRead
-      if (total > maxBytes) throw new Error(`larger than the ${maxBytes} bytes a PEM file may hold`)
-    }
+    const st = fstatSync(fd)
+    if (!st.isFile()) throw new Error('not a regular file')
+    return readBoundedSync(fd, st.size, maxBytes, () => new Error(`larger than the ${maxBytes} bytes a PEM file may hold`))
   } finally {
     closeSync(fd)
   }

@@ -31,6 +31,8 @@ export function maySubscribe (deviceId: string, filter: string): boolean {
  * The most topic filters one device's session may hold on the embedded broker. The agent
  * subscribes to one (`…/{id}/down/#`); each filter costs the broker memory, kept while a
  * persistent session lasts, so a device asking for thousands is refused the rest (SUBACK 0x80)
- * and counted as 'too-many-subscriptions' (docs/cloud.md, "Device credentials").
+ * and counted as 'too-many-subscriptions' (docs/cloud.md, "Device credentials"). One SUBSCRIBE
+ * with more filters than this closes the connection unanswered, each filter counted
+ * (src/mqtt/packet-limit.ts limitSubscribeFilters).
  */
 export const MAX_SUBSCRIPTIONS_PER_DEVICE = 64

@@ -10,7 +10,7 @@ import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { isValidId } from '../../src/ids.js'
 import { verifyStored } from '../../src/secrets.js'
 import type { Registry } from '../registry/index.js'
-import { checkParserShape, limitPacketSize } from '../../src/mqtt/packet-limit.js'
+import { checkParserShape, limitPacketSize, limitSubscribeFilters } from '../../src/mqtt/packet-limit.js'
 import { disableNumberCache } from '../../src/mqtt/packet-cache.js'
 import { resendAsMqttSays } from '../../src/mqtt/session-resend.js'
 import { MAX_SUBSCRIPTIONS_PER_DEVICE, mayPublish, maySubscribe } from './acl.js'
@@ -129,7 +129,10 @@ export async function startCloudBroker (o: CloudBrokerOptions): Promise<CloudBro
     // make the cloud buffer it (aedes has no cap of its own).
     const handle = (stream: net.Socket): void => {
       silence.watch(stream)
-      limitPacketSize(broker.handle(stream), o.maxPacketBytes, () => { devices.refused['packet-too-large']++ })
+      const client = broker.handle(stream)
+      limitPacketSize(client, o.maxPacketBytes, () => { devices.refused['packet-too-large']++ })
+      // A SUBSCRIBE the cap could never grant whole is refused whole (acl.ts).
+      limitSubscribeFilters(client, MAX_SUBSCRIPTIONS_PER_DEVICE, (n) => { devices.refused['too-many-subscriptions'] += n })
     }
     const { port, tlsPort } = await listenAll(o, handle, scope, stopped)
     return deviceBroker(o, broker, devices, silence, { port, tlsPort }, scope)

@@ -4,6 +4,7 @@
 import { constants } from 'node:fs'
 import { open, realpath } from 'node:fs/promises'
 import path from 'node:path'
+import { readBounded } from '../bounded-read.js'
 
 export type FolderFault = 'outside' | 'not-regular' | 'too-large'
 
@@ -65,17 +66,7 @@ export async function readRegular (file: string, maxBytes: number, shown: string
     const st = await fh.stat()
     const pipe = opts.pipes === true && (st.isFIFO() || st.isSocket() || st.isCharacterDevice())
     if (!st.isFile() && !pipe) throw new FolderFileError('not-regular', `${shown} is not a regular file`)
-    if (st.size > maxBytes) throw tooLarge(shown, maxBytes)
-    const chunks: Buffer[] = []
-    let total = 0
-    for (;;) {
-      const chunk = Buffer.alloc(Math.min(maxBytes + 1 - total, Math.max(st.size - total + 1, 4096)))
-      const { bytesRead } = await fh.read(chunk, 0, chunk.length, null)
-      if (bytesRead === 0) return Buffer.concat(chunks, total)
-      chunks.push(chunk.subarray(0, bytesRead))
-      total += bytesRead
-      if (total > maxBytes) throw tooLarge(shown, maxBytes)
-    }
+    return await readBounded(fh, st.size, maxBytes, () => tooLarge(shown, maxBytes))
   } finally {
     await fh.close()
   }

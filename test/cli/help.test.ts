@@ -58,6 +58,23 @@ test('a mistyped subcommand (lambkin devices remove gh-01) is an unknown command
   }
 })
 
+test('a stray word after any command (lambkin cloud constructor) is named as too many arguments, before a missing required option', () => {
+  // Words past every argument a command takes: Object.prototype's names and plain ones.
+  const words = ['constructor', '__proto__', 'toString', 'x4', 'x5']
+  for (const argv of [...COMMAND_NAMES.map((n) => [n]), ['cloud', 'migrate'], ['devices', 'add', 'gh-01'], ['keys', 'generate'], ['broker', 'dynsec-init']]) {
+    const r = spawnSync(process.execPath, [BIN, ...argv, ...words], { encoding: 'utf8', timeout: 60_000 })
+    const line = r.stderr.split('\n')[0]
+    assert.is(r.status, 2, `${argv.join(' ')}: ${r.stderr}`)
+    assert.not.match(line, /required option/, `${argv.join(' ')}: ${line}`)
+    assert.match(line, /^LAMBKIN_USAGE: (unknown command 'constructor'|too many arguments for '[a-z -]+': unexpected '(constructor|__proto__|toString|x4)')/, `${argv.join(' ')}: ${line}`)
+  }
+  // An unknown option comes before a missing one too, and a missing one is still named.
+  const typo = spawnSync(process.execPath, [BIN, 'cloud', '--dat', 'x'], { encoding: 'utf8', timeout: 60_000 })
+  assert.match(typo.stderr, /^LAMBKIN_USAGE: unknown option '--dat'/)
+  const none = spawnSync(process.execPath, [BIN, 'deploy', 'fn-dir'], { encoding: 'utf8', timeout: 60_000 })
+  assert.equal([none.status, none.stderr.split('\n')[0]], [2, "LAMBKIN_USAGE: required option '--to <target>' not specified"])
+})
+
 test('lambkin --version prints the package version; lambkin devices help prints the devices help', () => {
   const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
   for (const flag of ['--version', '-V', 'version']) {

@@ -87,6 +87,14 @@ export class FakeClock implements Clock {
     this.#mono = Math.max(this.#mono, target)
   }
 
+  /**
+   * The process stopped for ms (SIGSTOP, swapped out): both clocks move on and no timer runs;
+   * timers that came due meanwhile run, late, at the next advance().
+   */
+  stall (ms: number): void {
+    this.#mono += Math.max(0, ms)
+  }
+
   /** Sets the wall clock without running timers: a clock jump (NTP, a board without RTC). */
   jumpTo (time: number): void {
     this.#offset = time - this.#mono

@@ -1,6 +1,16 @@
 // Fires a callback on a cron schedule in a time zone: one timer armed for the next fire time,
 // no overlapping runs, and missed runs (agent down, process stalled, clock jumped forward)
 // made up to catchUp and counted beyond it, by the one rule in due-slots.ts.
+//
+// A wall clock that is stepped (docs/functions.md, "Schedule triggers"): time is real only on the
+// monotonic clock. A step forward (NTP setting a board that booted at 1970 or at its image's
+// build date) skips a stretch that never passed, so its fire times are neither missed nor made
+// up: #rebase moves the mark past them. A step back repeats nothing: the mark stays ahead and the
+// schedule waits for the clock to pass it. A mark stored while the clock was unset (before
+// CLOCK_SET_FLOOR) says nothing about the time now: it neither holds the schedule back (an
+// offline board rebooting at 1970) nor counts the stretch to a set clock as missed.
+import { ageClock, CLOCK_SET_FLOOR } from '../../../src/clock.js'
+import type { AgeClock } from '../../../src/clock.js'
 import { ErrorCodes, LambkinError } from '../../../src/errors.js'
 import { counter } from '../counters.js'
 import { deliver, report } from '../deliver.js'
@@ -21,6 +31,9 @@ export class ScheduleRunner {
   readonly #o: ResolvedScheduleOptions
   readonly #stats: ScheduleStats = { fired: 0, skippedOverlap: 0, caughtUp: 0, missed: 0 }
   readonly #count: (labels: Record<string, string>, n?: number) => void
+  readonly #age: AgeClock
+  /** The wall and monotonic clocks as last read together, to see the wall clock step. */
+  #seen: { wall: number, mono: number } | undefined
   /** Bumped by start() and stop(); work begun under an older generation stops quietly. */
   #gen = 0
   #running = false
@@ -37,6 +50,7 @@ export class ScheduleRunner {
   constructor (spec: ScheduleSpec, opts: ScheduleTriggerOptions) {
     this.#o = resolveScheduleOptions(spec, opts)
     this.schedule = new CronSchedule(this.#o.schedule, this.#o.timezone)
+    this.#age = ageClock(this.#o.clock)
     this.#count = counter(this.#o.metrics, SCHEDULE_MISSED_METRIC, {
       type: 'counter',
       help: 'Schedule fire times that did not run, by function: reason "late" = missed by more than 1 s (agent down, process stalled, clock jumped forward) and beyond catchUp; "overlap" = the previous run was still in flight.',
@@ -90,10 +104,13 @@ export class ScheduleRunner {
     if (gen !== this.#gen) return
     const now = clock.now()
     // A last run ahead of the clock (set back since) stays the mark: its runs do not repeat.
-    this.#handled = typeof last === 'number' && Number.isFinite(last) ? last : now
+    // One stored on an unset clock does not (see the top of this file).
+    const kept = typeof last === 'number' && Number.isFinite(last) && !(last < CLOCK_SET_FLOOR && (now >= CLOCK_SET_FLOOR || now < last))
+    this.#handled = kept ? last as number : now
+    this.#seen = undefined
     // A first start records a baseline, so runs missed if the device goes down before the
     // first fire time are caught up on the next start.
-    if (last === undefined && readOk) await this.#record(now)
+    if (!kept && readOk) await this.#record(now)
     // start() resolves with catch-up recorded, so a crash right after it repeats nothing.
     await this.#settle(gen)
   }
@@ -135,7 +152,8 @@ export class ScheduleRunner {
   /** Runs, makes up or counts every fire time due now, then arms for the next one. */
   async #settle (gen: number): Promise<void> {
     try {
-      const plan = planDue(this.schedule, this.#handled, this.#o.clock.now(), {
+      const now = this.#rebase()
+      const plan = planDue(this.schedule, this.#handled, now, {
         catchUp: this.#o.catchUp,
         lateAfterMs: SCHEDULE_DEFAULTS.lateAfterMs,
         maxCount: SCHEDULE_DEFAULTS.maxMissedCount
@@ -150,6 +168,23 @@ export class ScheduleRunner {
     await this.#writes
     if (gen !== this.#gen) return
     this.#arm(gen)
+  }
+
+  /**
+   * Reads the clock; when the wall clock moved more than the monotonic one since the last read
+   * (by over lateAfterMs: a step forward), moves the mark to where the wall clock stood the
+   * real time ago, so fire times in the skipped stretch are neither missed nor made up. A step
+   * back changes nothing here (the mark stays ahead: no repeats). Returns the wall clock read.
+   */
+  #rebase (): number {
+    const wall = this.#age.now()
+    const mono = this.#age.monotonic()
+    const seen = this.#seen
+    this.#seen = { wall, mono }
+    if (seen === undefined) return wall
+    const real = mono - seen.mono
+    if (wall - seen.wall - real > SCHEDULE_DEFAULTS.lateAfterMs) this.#handled = Math.max(this.#handled, wall - real)
+    return wall
   }
 
   async #carryOut (gen: number, plan: DuePlan): Promise<void> {

@@ -1,7 +1,8 @@
 // One rule for missed schedule runs (device/triggers/schedule/due-slots.ts): a stalled process
 // (SIGSTOP), a wall clock that jumped forward and an agent that was down all make up catchUp
 // runs late and count the rest; a clock set back repeats nothing; catch-up never overlaps.
-// A stall is faked as the wall clock moving on while no timer fires (FakeClock.jumpTo).
+// A stall is faked as both clocks moving on while no timer fires (FakeClock.stall); a wall
+// clock stepped forward alone skips a stretch that never passed (schedule-trigger.ts).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { planDue, CronSchedule, ScheduleRunner } from '../../../../device/triggers/index.js'
@@ -53,7 +54,7 @@ const missedMetric = (r: Rig, reason: string): number => {
 }
 
 /** The process is stopped (SIGSTOP) for ms: the wall clock moves on and no timer fires. */
-const stall = (clock: FakeClock, ms: number): void => clock.jumpTo(clock.now() + ms)
+const stall = (clock: FakeClock, ms: number): void => clock.stall(ms)
 
 test('planDue: the newest fire time runs on time within 1 s; older ones are missed, catchUp of them made up', () => {
   const s = new CronSchedule('*/10 * * * * *')
@@ -77,10 +78,10 @@ test('[stall] a process stopped for 35 s makes up catchUp runs late, oldest firs
   const r = rig({ schedule: '*/10 * * * * *', catchUp: 2 }, '2024-05-01T10:00:05Z')
   await r.trigger.start()
   await r.clock.advance(6000)
-  // SIGSTOP at 10:00:11 for 35 s; the 10:00:20 timer fires on resume (monotonic time), when
-  // the wall clock reads 10:00:55: 10:00:20, :30, :40 and :50 were missed.
-  stall(r.clock, 35_000)
-  await r.clock.advance(9000)
+  // SIGSTOP at 10:00:11 for 44 s; the 10:00:20 timer fires on resume, when the wall clock
+  // reads 10:00:55: 10:00:20, :30, :40 and :50 were missed.
+  stall(r.clock, 44_000)
+  await r.clock.advance(0)
   assert.equal(runs(r), [['10:00:10', false], ['10:00:40', true], ['10:00:50', true]])
   assert.equal(r.events.slice(1).map((e) => hms(e.time)), ['10:00:55', '10:00:55'])
   assert.equal(r.trigger.stats(), { fired: 3, skippedOverlap: 0, caughtUp: 2, missed: 2 })
@@ -97,9 +98,9 @@ test('[stall] a stall and a restart over the same gap give the same late runs an
   const stalled = rig({ schedule: '0 * * * * *', catchUp: 3 }, '2024-05-01T10:00:30Z')
   await stalled.trigger.start()
   await stalled.clock.advance(30_000)
-  // Ran 10:01; stopped from 10:01:00 to 10:10:30, so the 10:02 timer fires at 10:11:30.
-  stall(stalled.clock, 9 * 60_000 + 30_000)
-  await stalled.clock.advance(60_000)
+  // Ran 10:01; stopped from 10:01:00 to 10:11:30, so the 10:02 timer fires at 10:11:30.
+  stall(stalled.clock, 10 * 60_000 + 30_000)
+  await stalled.clock.advance(0)
   await stalled.trigger.stop()
 
   const store = new MapStore()
@@ -119,9 +120,10 @@ test('a run that starts within 1 s of its fire time is on time; a newer due one 
   const r = rig({ schedule: '* * * * * *', catchUp: 0 }, '2024-05-01T10:00:00.500Z')
   await r.trigger.start()
   await r.clock.advance(500)
-  // Stalled 1.6 s: at 10:00:02.6 the 10:00:02 run is 0.6 s late (on time) and 10:00:01... ran.
-  stall(r.clock, 1600)
-  await r.clock.advance(1000)
+  // Stalled from 10:00:01 to 10:00:03.6: the 10:00:03 run is 0.6 s late (on time), the
+  // 10:00:02 one 1.6 s (missed).
+  stall(r.clock, 2600)
+  await r.clock.advance(0)
   assert.equal(runs(r), [['10:00:01', false], ['10:00:03', false]])
   assert.equal(r.trigger.stats().missed, 1, '10:00:02 was 1.6 s late: missed, counted')
   await r.trigger.stop()
@@ -157,15 +159,15 @@ test('[overlap] catch-up waits for a run in flight, runs one at a time, and fire
       most = Math.max(most, ++running)
       // The first run is held open across the stall; each catch-up run takes 25 s of wall time.
       if (hms(e.scheduledTime) === '10:00:10') await new Promise<void>((resolve) => { release = resolve })
-      else clock.jumpTo(clock.now() + 25_000)
+      else clock.stall(25_000)
       running--
     }
   })
   await r.trigger.start()
   await r.clock.advance(5000)
-  stall(r.clock, 63_000)
+  stall(r.clock, 73_000)
   setImmediate(() => release?.())
-  await r.clock.advance(10_000)
+  await r.clock.advance(0)
   // Woke at 10:01:23 with 10:00:20 to 10:01:20 missed: 10:01:00, :10, :20 made up (75 s of runs,
   // ending 10:02:35); 10:01:30 to 10:02:30 came due meanwhile and are skipped as overlap.
   assert.equal(runs(r), [['10:00:10', false], ['10:01:00', true], ['10:01:10', true], ['10:01:20', true]])
