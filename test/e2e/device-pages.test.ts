@@ -3,7 +3,6 @@
 // every device once in id order while devices are added, revoked and (PostgreSQL) deleted
 // between pages, including the cursor's own device; a bad limit or cursor is a 400 with its
 // code; `lambkin devices` and `lambkin status` read every page (saying so on stderr) or one.
-import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -13,23 +12,12 @@ import { LevelRegistry } from '../../cloud-sync/registry/index.js'
 import type { Registry } from '../../cloud-sync/registry/index.js'
 import { PgRegistry } from '../../cloud-sync/registry/pg/index.js'
 import { freePort } from '../helpers/brokers.js'
-import { pgCases, postgresBin, startPostgres } from '../helpers/postgres.js'
-import type { PgServer } from '../helpers/postgres.js'
+import { pgSuite } from '../helpers/pg-suite.js'
 import { runLambkin, startLambkin } from './fixtures/lambkin-process.js'
 import type { LambkinProcess } from './fixtures/lambkin-process.js'
 
-const test = suite('devices in pages')
-const found = postgresBin()
-let server: PgServer
-
-test.before(async () => {
-  if ('skip' in found) return
-  const s = await startPostgres()
-  if ('skip' in s) throw new Error(s.skip)
-  server = s
-})
-test.after(async () => { await server?.close() })
-const pgTest = pgCases(test, 'devices in pages', found)
+const db = pgSuite('devices in pages')
+const { test, realTest: pgTest } = db
 
 const N = 5000
 const ids = [...Array.from({ length: N }, (_, i) => `dev-${String(i).padStart(5, '0')}`), 'constructor', 'a-b', 'a_a', 'a0']
@@ -158,7 +146,7 @@ async function refusals (c: Cloud): Promise<void> {
 }
 
 pgTest('PostgreSQL: 5,000 devices in pages, each once while devices come and go between pages; bad limits and cursors are 400s', async () => {
-  const url = await server.createDatabase()
+  const url = await db.server.createDatabase()
   const reg = await PgRegistry.open({ url, retentionDays: 0 })
   try { await writeFleet(reg) } finally { await reg.close() }
   const dir = mkdtempSync(path.join(tmpdir(), 'lambkin-e2e-pages-pg-'))

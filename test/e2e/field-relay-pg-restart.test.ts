@@ -6,34 +6,21 @@
 // as a PUBACK comes down. Then every record is in the cloud once, seqs 1..N. It passed as
 // written (no fix needed); kept as a guard. The LevelDB cloud's restart under cuts is
 // test/e2e/drain-faults.test.ts (SIGKILL of the cloud and link cuts mid-drain).
-import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { LevelOutboxStore } from '../../device/store/index.js'
 import { freePort } from '../helpers/brokers.js'
-import { pgCases, postgresBin, startPostgres } from '../helpers/postgres.js'
-import type { PgServer } from '../helpers/postgres.js'
 import { PUBACK, PUBLISH, startRelay } from '../helpers/tcp-relay.js'
 import type { RelayedPacket, TcpRelay } from '../helpers/tcp-relay.js'
 import { until } from './fixtures/deploy-world.js'
+import { pgSuite } from '../helpers/pg-suite.js'
 import { runLambkin, startLambkin } from './fixtures/lambkin-process.js'
 import type { LambkinProcess } from './fixtures/lambkin-process.js'
 
-const test = suite('link cuts while PostgreSQL restarts')
-const found = postgresBin()
-let server: PgServer
-
-test.before(async () => {
-  if ('skip' in found) return
-  const s = await startPostgres()
-  if ('skip' in s) throw new Error(s.skip)
-  server = s
-})
-test.after(async () => { await server?.close() })
-
-const pgTest = pgCases(test, 'link cuts while PostgreSQL restarts', found)
+const db = pgSuite('link cuts while PostgreSQL restarts')
+const { test, realTest: pgTest } = db
 const N = 3000
 
 /** Cuts every relayed connection at the next packet `which` matches; rejects after 30 s without one. */
@@ -52,7 +39,7 @@ function cutAt (relay: TcpRelay, what: string, which: (p: RelayedPacket) => bool
 }
 
 pgTest('a cut behind an up/batch as PostgreSQL stops, of the ack of a stored batch and of a PUBACK once it is back: every record once, seqs 1..N', async () => {
-  const url = await server.createDatabase()
+  const url = await db.server.createDatabase()
   const root = mkdtempSync(path.join(tmpdir(), 'lambkin-e2e-relaypg-'))
   const procs: LambkinProcess[] = []
   let relay: TcpRelay | undefined
@@ -85,13 +72,13 @@ pgTest('a cut behind an up/batch as PostgreSQL stops, of the ack of a stored bat
     // A batch reaches the cloud, the link goes behind it and PostgreSQL stops as the cloud
     // stores it. While the database is down the cloud admits no device (its credentials are
     // in it), so the board's batches wait.
-    const stopping = cutAt(relay, 'batch', batch, true).then(async () => { await server.stop() })
+    const stopping = cutAt(relay, 'batch', batch, true).then(async () => { await db.server.stop() })
     try {
       await stopping
       await until('health to say the database is down', async () => (await api('/v1/health')).status === 503, 30_000)
       await new Promise((resolve) => setTimeout(resolve, 1500))
     } finally {
-      await server.start()
+      await db.server.start()
     }
     await until('health to recover', async () => (await api('/v1/health')).status === 200, 30_000)
     const during = (await device()).highWater
