@@ -21,12 +21,18 @@ export interface OutboxCommandIo {
 
 export const OUTBOX_USAGE = `usage: lambkin outbox [--data <dir>] [--json] [--limit n] [--kind ${RECORD_KINDS.join('|')}]...`
 
+/** The folder lambkin device uses when not told: LAMBKIN_DATA, an empty one counting as unset as it does there, else ./.lambkin/data. */
+const defaultData = (): string => {
+  const env = process.env.LAMBKIN_DATA
+  return env === undefined || env === '' ? DEVICE_DEFAULTS.dataDir : env
+}
+
 /** Returns the exit code: 0 ok, 1 the store could not be read, 2 bad usage. */
 export async function outboxCommand (args: string[], io: OutboxCommandIo): Promise<number> {
   const run: Run = { code: 0 }
   const program = command('lambkin outbox', io, OUTBOX_USAGE)
     .description('Lists what an agent has buffered in its data folder, oldest first, then a summary (records, bytes, quota drops per kind, expired, last seq, publishes waiting). LevelDB allows one process at a time, so while the agent runs this asks the agent instead, through its metricsPort (found in <dir>/agent-http.json).')
-    .option('--data <dir>', `the agent's data dir, as lambkin device takes it (default: LAMBKIN_DATA, else ${DEVICE_DEFAULTS.dataDir})`, process.env.LAMBKIN_DATA ?? DEVICE_DEFAULTS.dataDir)
+    .option('--data <dir>', `the agent's data dir, as lambkin device takes it (default: LAMBKIN_DATA, else ${DEVICE_DEFAULTS.dataDir})`, defaultData())
     .option('--json', 'print { records, stats } with every record in full')
     .option('--limit <n>', 'at most this many records (1 to 100000)', '1000')
     .option('--kind <kind>', `only records of this kind (${RECORD_KINDS.join(', ')}); repeat for several`, (k: string, all: string[] = []) => [...all, k])
