@@ -23,7 +23,14 @@ export const SCHEDULE_DEFAULTS = Object.freeze({
    * The longest single timer. Waking at least this often notices wall-clock jumps (a board
    * without an RTC setting its clock from NTP) and keeps below setTimeout's 24.8-day limit.
    */
-  maxTimerMs: 60_000
+  maxTimerMs: 60_000,
+  /**
+   * While the wall clock reads before the last fire time handled (it was set back), how often
+   * it is read again, so a correction (NTP stepping it forward past that time) is noticed
+   * within this and the schedule runs on time again, instead of up to maxTimerMs later with
+   * the fire times between counted as missed.
+   */
+  behindPollMs: 1000
 })
 
 export interface ResolvedScheduleOptions {

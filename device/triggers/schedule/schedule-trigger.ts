@@ -6,7 +6,7 @@
 // monotonic clock. A step forward (NTP setting a board that booted at 1970 or at its image's
 // build date) skips a stretch that never passed, so its fire times are neither missed nor made
 // up: #rebase moves the mark past them. A step back repeats nothing: the mark stays ahead and the
-// schedule waits for the clock to pass it. A mark stored while the clock was unset (before
+// schedule waits for the clock to pass it, reading it every behindPollMs meanwhile. A mark stored while the clock was unset (before
 // CLOCK_SET_FLOOR) says nothing about the time now: it neither holds the schedule back (an
 // offline board rebooting at 1970) nor counts the stretch to a set clock as missed.
 import { ageClock, CLOCK_SET_FLOOR } from '../../../src/clock.js'
@@ -129,7 +129,10 @@ export class ScheduleRunner {
 
   #setTimer (gen: number): void {
     const { clock } = this.#o
-    const wait = Math.min(SCHEDULE_DEFAULTS.maxTimerMs, Math.max(0, (this.#due ?? 0) - clock.now()))
+    const now = clock.now()
+    // A clock behind the mark was set back: look again soon, so its correction is seen at once.
+    const most = now < this.#handled ? SCHEDULE_DEFAULTS.behindPollMs : SCHEDULE_DEFAULTS.maxTimerMs
+    const wait = Math.min(most, Math.max(0, (this.#due ?? 0) - now))
     this.#timer = clock.setTimeout(() => this.#wake(gen), wait)
   }
 
