@@ -92,7 +92,10 @@ function strayWordsFirst (program: Command): void {
     const variadic = expected.at(-1)?.variadic === true
     if (!variadic && action.args.length > expected.length) {
       const takes = expected.length === 0 ? 'no arguments' : `${expected.length} argument${expected.length === 1 ? '' : 's'} (${expected.map((a) => `<${a.name()}>`).join(' ')})`
-      action.error(`too many arguments for '${action.name()}': unexpected '${action.args[expected.length]}' (it takes ${takes})`, { code: 'commander.excessArguments', exitCode: EXIT_USAGE })
+      // The whole command line's name: 'status' alone would read as lambkin status, not lambkin rollout status.
+      const names: string[] = []
+      for (let c: Command | null = action; c !== null; c = c.parent) names.unshift(c.name())
+      action.error(`too many arguments for '${names.join(' ')}': unexpected '${action.args[expected.length]}' (it takes ${takes})`, { code: 'commander.excessArguments', exitCode: EXIT_USAGE })
     }
     for (let c: Command | null = action; c !== null; c = c.parent) {
       const missing = (mandatory.get(c) ?? []).find((o) => c?.getOptionValue(o.attributeName()) === undefined)

@@ -58,6 +58,14 @@ test('a mistyped subcommand (lambkin devices remove gh-01) is an unknown command
   }
 })
 
+test('a stray word after a subcommand names the whole command, not just its last word (rollout status is not lambkin status)', () => {
+  for (const [argv, name] of [[['rollout', 'status', 'r1', 'x4'], 'lambkin rollout status'], [['devices', 'add', 'gh-01', 'x4'], 'lambkin devices add'], [['keys', 'generate', 'x4'], 'lambkin keys generate'], [['broker', 'dynsec-init', 'x4'], 'lambkin broker dynsec-init'], [['cloud', 'x4'], 'lambkin cloud']] as const) {
+    const r = spawnSync(process.execPath, [BIN, ...argv], { encoding: 'utf8', timeout: 60_000 })
+    assert.is(r.status, 2, `${argv.join(' ')}: ${r.stderr}`)
+    assert.ok(r.stderr.startsWith(`LAMBKIN_USAGE: too many arguments for '${name}': unexpected 'x4' (it takes `), `${argv.join(' ')}: ${r.stderr}`)
+  }
+})
+
 test('a stray word after any command (lambkin cloud constructor) is named as too many arguments, before a missing required option', () => {
   // Words past every argument a command takes: Object.prototype's names and plain ones.
   const words = ['constructor', '__proto__', 'toString', 'x4', 'x5']
