@@ -32,16 +32,16 @@ export async function outboxCommand (args: string[], io: OutboxCommandIo): Promi
   const run: Run = { code: 0 }
   const program = command('lambkin outbox', io, OUTBOX_USAGE)
     .description('Lists what an agent has buffered in its data folder, oldest first, then a summary (records, bytes, quota drops per kind, expired, last seq, publishes waiting). LevelDB allows one process at a time, so while the agent runs this asks the agent instead, through its metricsPort (found in <dir>/agent-http.json).')
-    .option('--data <dir>', `the agent's data dir, as lambkin device takes it (default: LAMBKIN_DATA, else ${DEVICE_DEFAULTS.dataDir})`, defaultData())
+    .option('--data <dir>', `the agent's data dir, as lambkin device takes it (default: LAMBKIN_DATA, else ${DEVICE_DEFAULTS.dataDir})`)
     .option('--json', 'print { records, stats } with every record in full')
     .option('--limit <n>', 'at most this many records (1 to 100000)', '1000')
     .option('--kind <kind>', `only records of this kind (${RECORD_KINDS.join(', ')}); repeat for several`, (k: string, all: string[] = []) => [...all, k])
-    .action(async (f: { data: string, json?: boolean, limit: string, kind?: string[] }) => {
+    .action(async (f: { data?: string, json?: boolean, limit: string, kind?: string[] }) => {
       const limit = parseDecimalInteger(f.limit)
       if (limit === undefined || limit < 1 || limit > 100_000) throw new LambkinError(ErrorCodes.USAGE, `--limit must be an integer between 1 and 100000, got "${f.limit}"\n${OUTBOX_USAGE}`)
       const bad = (f.kind ?? []).find((k) => !isRecordKind(k))
       if (bad !== undefined) throw new LambkinError(ErrorCodes.USAGE, `--kind "${bad}" is not a record kind (${RECORD_KINDS.join(', ')})\n${OUTBOX_USAGE}`)
-      run.code = await show(path.resolve(f.data), f.json === true, limit, f.kind as RecordKind[] | undefined, io)
+      run.code = await show(path.resolve(f.data ?? defaultData()), f.json === true, limit, f.kind as RecordKind[] | undefined, io)
     })
   return await runProgram(program, args, io, run)
 }

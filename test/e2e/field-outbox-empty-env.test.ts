@@ -29,4 +29,11 @@ test('LAMBKIN_DATA empty: lambkin outbox without --data reads the ./.lambkin/dat
   }
 })
 
+test('lambkin outbox --help names the default of --data once', async () => {
+  const r = await runLambkin(['outbox', '--help'], { env: { LAMBKIN_DATA: '/srv/lambkin/data' } })
+  assert.is(r.code, 0, r.stderr)
+  const data = r.stdout.slice(r.stdout.indexOf('--data'), r.stdout.indexOf('--json'))
+  assert.is(data.split('(default').length - 1, 1, data)
+})
+
 test.run()
