@@ -3,6 +3,7 @@
 import path from 'node:path'
 import { ErrorCodes, errorMessage, LambkinError } from '../../src/errors.js'
 import { parseDecimalInteger } from '../../src/decimal.js'
+import { controlCharProblem } from '../../src/control-chars.js'
 import { LevelOutboxStore } from '../../device/store/level-store.js'
 import { jsonSafe, preview } from '../outbox-preview.js'
 import { readThroughAgent } from '../agent-outbox.js'
@@ -21,10 +22,17 @@ export interface OutboxCommandIo {
 
 export const OUTBOX_USAGE = `usage: lambkin outbox [--data <dir>] [--json] [--limit n] [--kind ${RECORD_KINDS.join('|')}]...`
 
-/** The folder lambkin device uses when not told: LAMBKIN_DATA, an empty one counting as unset as it does there, else ./.lambkin/data. */
-const defaultData = (): string => {
+/**
+ * The folder to read: --data, else the one lambkin device uses when not told: LAMBKIN_DATA (an
+ * empty one counting as unset, as there), else ./.lambkin/data.
+ * @throws LambkinError LAMBKIN_CONFIG_INVALID: a control character in it (a "\r" from an env file with CRLF), refused as lambkin device refuses it.
+ */
+function dataDir (flag: string | undefined): string {
   const env = process.env.LAMBKIN_DATA
-  return env === undefined || env === '' ? DEVICE_DEFAULTS.dataDir : env
+  const [dir, from] = flag !== undefined ? [flag, '--data'] : env !== undefined && env !== '' ? [env, 'environment variable LAMBKIN_DATA'] : [DEVICE_DEFAULTS.dataDir, '']
+  const problem = controlCharProblem(dir)
+  if (problem !== undefined) throw new LambkinError(ErrorCodes.CONFIG_INVALID, `${from} ${problem}`, { details: { key: 'dataDir' } })
+  return dir
 }
 
 /** Returns the exit code: 0 ok, 1 the store could not be read, 2 bad usage. */
@@ -41,7 +49,7 @@ export async function outboxCommand (args: string[], io: OutboxCommandIo): Promi
       if (limit === undefined || limit < 1 || limit > 100_000) throw new LambkinError(ErrorCodes.USAGE, `--limit must be an integer between 1 and 100000, got "${f.limit}"\n${OUTBOX_USAGE}`)
       const bad = (f.kind ?? []).find((k) => !isRecordKind(k))
       if (bad !== undefined) throw new LambkinError(ErrorCodes.USAGE, `--kind "${bad}" is not a record kind (${RECORD_KINDS.join(', ')})\n${OUTBOX_USAGE}`)
-      run.code = await show(path.resolve(f.data ?? defaultData()), f.json === true, limit, f.kind as RecordKind[] | undefined, io)
+      run.code = await show(path.resolve(dataDir(f.data)), f.json === true, limit, f.kind as RecordKind[] | undefined, io)
     })
   return await runProgram(program, args, io, run)
 }

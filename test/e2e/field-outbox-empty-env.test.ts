@@ -29,6 +29,18 @@ test('LAMBKIN_DATA empty: lambkin outbox without --data reads the ./.lambkin/dat
   }
 })
 
+test('LAMBKIN_DATA from an env file with CRLF: lambkin outbox names the "\\r" in the variable, as lambkin device does, and prints no raw one', async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'lambkin-outbox-crlf-'))
+  try {
+    const r = await runLambkin(['outbox'], { cwd: root, env: { LAMBKIN_DATA: `${path.join(root, 'data')}\r` } })
+    assert.is(r.code, 1, r.stderr)
+    assert.match(r.stderr, /^LAMBKIN_CONFIG_INVALID: environment variable LAMBKIN_DATA holds the control character "\\r"/)
+    assert.not.ok(r.stderr.includes('\r'), 'a raw carriage return would overwrite the line on a terminal')
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+})
+
 test('lambkin outbox --help names the default of --data once', async () => {
   const r = await runLambkin(['outbox', '--help'], { env: { LAMBKIN_DATA: '/srv/lambkin/data' } })
   assert.is(r.code, 0, r.stderr)
