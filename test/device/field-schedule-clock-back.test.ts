@@ -1,4 +1,4 @@
-// Schedules when the wall clock is stepped back and then forward again (docs/functions.md,
+// Schedules when the wall clock is stepped back and then forward again, or forward and back (docs/functions.md,
 // "Schedule triggers"): a board's clock set back a day by a wrong time source and corrected
 // seconds later, with a schedule of every second and one of every minute, and the agent
 // restarted while the clock is behind. The whole agent in this process (real LevelDB, QuickJS,
@@ -87,6 +87,21 @@ test('every second: stepped back a day, the agent restarted while behind, then f
     second.jumpTo(corrected = second.now() + DAY)
     await seconds(second, 5)
   } finally { await b.close() }
+  check(await runs(f), corrected, 5000)
+}))
+
+test('every second: stepped forward a year by a wrong time source and back 3 s later; runs on time within seconds, not a year later', onBoard('* * * * * *', async (f) => {
+  const clock = new FakeClock(SET, { bootId: 'boot-1' })
+  const agent = await f.start({}, { clock })
+  let corrected = 0
+  try {
+    await seconds(clock, 3)
+    clock.jumpTo(clock.now() + 365 * DAY)
+    await seconds(clock, 3)
+    // Before, the fire times run on the wrong clock held the schedule until the clock passed them.
+    clock.jumpTo(corrected = clock.now() - 365 * DAY)
+    await seconds(clock, 5)
+  } finally { await agent.close() }
   check(await runs(f), corrected, 5000)
 }))
 

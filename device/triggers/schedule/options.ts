@@ -30,7 +30,12 @@ export const SCHEDULE_DEFAULTS = Object.freeze({
    * within this and the schedule runs on time again, instead of up to maxTimerMs later with
    * the fire times between counted as missed.
    */
-  behindPollMs: 1000
+  behindPollMs: 1000,
+  /**
+   * A step back of the wall clock within this of the last step forward's size undoes it (a time
+   * source's glitch corrected): the schedule's mark goes back with the clock (schedule-trigger.ts).
+   */
+  undoSlackMs: 60_000
 })
 
 export interface ResolvedScheduleOptions {

@@ -5,7 +5,8 @@
 // A wall clock that is stepped (docs/functions.md, "Schedule triggers"): time is real only on the
 // monotonic clock. A step forward (NTP setting a board that booted at 1970 or at its image's
 // build date) skips a stretch that never passed, so its fire times are neither missed nor made
-// up: #rebase moves the mark past them. A step back repeats nothing: the mark stays ahead and the
+// up: #rebase moves the mark past them. A step back repeats nothing (unless it undoes the last step
+// forward seen: then the mark goes back with it): the mark stays ahead and the
 // schedule waits for the clock to pass it, reading it every behindPollMs meanwhile. A mark stored while the clock was unset (before
 // CLOCK_SET_FLOOR) says nothing about the time now: it neither holds the schedule back (an
 // offline board rebooting at 1970) nor counts the stretch to a set clock as missed.
@@ -34,6 +35,8 @@ export class ScheduleRunner {
   readonly #age: AgeClock
   /** The wall and monotonic clocks as last read together, to see the wall clock step. */
   #seen: { wall: number, mono: number } | undefined
+  /** The last step forward seen (ms), which a step back of the same size undoes. */
+  #forward = 0
   /** Bumped by start() and stop(); work begun under an older generation stops quietly. */
   #gen = 0
   #running = false
@@ -145,8 +148,12 @@ export class ScheduleRunner {
     this.#timer = undefined
     if (gen !== this.#gen || this.#due === undefined) return undefined
     if (this.#o.clock.now() < this.#due) {
-      // Woke for a re-check (long waits are split) or the wall clock went back.
-      this.#setTimer(gen)
+      // Woke for a re-check (long waits are split) or the wall clock went back; a step the
+      // clock took meanwhile may have moved the mark (#rebase), and so the next fire time.
+      const before = this.#handled
+      this.#rebase()
+      if (this.#handled !== before) this.#arm(gen)
+      else this.#setTimer(gen)
       return undefined
     }
     return this.#settle(gen)
@@ -177,7 +184,10 @@ export class ScheduleRunner {
    * Reads the clock; when the wall clock moved more than the monotonic one since the last read
    * (by over lateAfterMs: a step forward), moves the mark to where the wall clock stood the
    * real time ago, so fire times in the skipped stretch are neither missed nor made up. A step
-   * back changes nothing here (the mark stays ahead: no repeats). Returns the wall clock read.
+   * back changes nothing (the mark stays ahead: no repeats), unless it undoes the last step
+   * forward seen (the same size within SCHEDULE_DEFAULTS.undoSlackMs: a time source's glitch
+   * corrected): then the mark goes back with the clock, since what ran on the wrong clock ran in
+   * real time before now. Returns the wall clock read.
    */
   #rebase (): number {
     const wall = this.#age.now()
@@ -186,7 +196,14 @@ export class ScheduleRunner {
     this.#seen = { wall, mono }
     if (seen === undefined) return wall
     const real = mono - seen.mono
-    if (wall - seen.wall - real > SCHEDULE_DEFAULTS.lateAfterMs) this.#handled = Math.max(this.#handled, wall - real)
+    const step = wall - seen.wall - real
+    if (step > SCHEDULE_DEFAULTS.lateAfterMs) {
+      this.#handled = Math.max(this.#handled, wall - real)
+      this.#forward = step
+    } else if (step < -SCHEDULE_DEFAULTS.lateAfterMs && this.#forward > 0 && Math.abs(this.#forward + step) <= SCHEDULE_DEFAULTS.undoSlackMs) {
+      this.#handled += step
+      this.#forward = 0
+    }
     return wall
   }
 
